@@ -1,0 +1,3 @@
+"""linkctl: declare, apply, watch and diagnose Linux network links."""
+
+__version__ = "0.1.0"

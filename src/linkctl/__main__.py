@@ -1,0 +1,3 @@
+from linkctl.cli.main import run
+
+run()

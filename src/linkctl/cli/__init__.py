@@ -1,0 +1,1 @@
+"""Front ends: thin typer commands over the model, engine and adapters."""

@@ -1,0 +1,54 @@
+"""The `linkctl` command: sub-commands are registered from their own modules."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from linkctl.errors import LinkctlError
+
+app = typer.Typer(
+    name="linkctl",
+    help="Declare, apply, watch and diagnose Linux network links.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+def _register() -> None:
+    # Imported here so that `linkctl --help` stays fast and a broken optional
+    # front end cannot stop the others from loading.
+    from linkctl.cli import links, logs
+
+    links.register(app)
+    logs.register(app)
+
+
+def run() -> None:
+    """Entry point: no traceback ever reaches the user."""
+    _register()
+    try:
+        app(standalone_mode=False)
+    except LinkctlError as exc:
+        typer.echo(f"linkctl: {exc}", err=True)
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        typer.echo("linkctl: interrupted", err=True)
+        sys.exit(130)
+    except SystemExit:
+        raise
+    except Exception as exc:  # noqa: BLE001 - the last guard before the user
+        import click
+
+        if isinstance(exc, click.exceptions.Exit):
+            sys.exit(exc.exit_code)
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            sys.exit(exc.exit_code)
+        if isinstance(exc, click.exceptions.Abort):
+            sys.exit(1)
+        typer.echo(f"linkctl: internal error: {type(exc).__name__}: {exc}", err=True)
+        typer.echo("linkctl: please report this with the command that caused it", err=True)
+        sys.exit(1)
