@@ -1,0 +1,157 @@
+"""plan / apply / rollback: validated before the first change, verified after.
+
+Rollback re-applies the state read before the change (as a declaration, the
+same one `show --format yaml` prints) through the same planner and executor,
+then verifies it like any other apply.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from linkctl.engine.executor import Executor, StepFailed
+from linkctl.errors import LinkctlError
+from linkctl.kernel import netns
+from linkctl.kernel.netlink import DebugHook
+from linkctl.kernel.state import read_state
+from linkctl.kinds import BY_TYPE, kind_of
+from linkctl.model.convert import declaration_of
+from linkctl.model.ops import MoveLink, Plan
+from linkctl.model.plan import Key, make_plan
+from linkctl.model.spec import Declaration, InterfaceSpec, LinkStateName
+from linkctl.model.state import HostState, NetnsName
+from linkctl.model.validate import validate
+
+
+@dataclass
+class Context:
+    """What one command works on: the declaration and where its links live."""
+
+    decl: Declaration
+    source: str
+    default_netns: NetnsName = None
+    debug: DebugHook | None = None
+
+    def namespaces(self) -> list[NetnsName]:
+        names: list[NetnsName] = [self.default_netns]
+        for spec in self.decl.interfaces:
+            names.append(spec.netns if spec.netns is not None else self.default_netns)
+            if spec.veth is not None and spec.veth.peer_netns is not None:
+                names.append(spec.veth.peer_netns)
+        return list(dict.fromkeys(names))
+
+    def read(self) -> HostState:
+        return read_state(self.namespaces(), debug=None)
+
+
+def needed_kinds(decl: Declaration, host: HostState) -> set[str]:
+    """Kernel kinds the declaration creates that no existing link proves available."""
+    present = {lk.kind for lk in host if lk.kind}
+    wanted = set()
+    for spec in decl.interfaces:
+        kkind = BY_TYPE[spec.type].kernel_kind if spec.type else None
+        if kkind and not spec.absent and kkind not in present:
+            wanted.add(kkind)
+    return wanted
+
+
+def prepare(ctx: Context, probe: bool = True) -> tuple[HostState, Plan]:
+    """Read, validate, plan: nothing is changed."""
+    host = ctx.read()
+    creatable = None
+    kinds = needed_kinds(ctx.decl, host)
+    if probe and kinds:
+        from linkctl.kernel.probe import creatable_kinds
+
+        creatable = creatable_kinds(kinds) | {lk.kind for lk in host if lk.kind}
+    validate(ctx.decl, host, ctx.source, ctx.default_netns, creatable)
+    return host, make_plan(ctx.decl, host, ctx.default_netns)
+
+
+@dataclass
+class ApplyResult:
+    plan: Plan
+    requests: int = 0
+    rolled_back: bool = False
+    errors: list[str] = field(default_factory=list)
+
+
+class ApplyFailed(LinkctlError):
+    def __init__(self, cause: str, rollback_note: str) -> None:
+        super().__init__(f"{cause}\n{rollback_note}")
+
+
+class VerifyFailed(LinkctlError):
+    def __init__(self, residual: Plan) -> None:
+        lines = "\n".join(f"  - {op.describe()}" for op in residual.ops)
+        super().__init__(f"verification failed: after apply the kernel still differs:\n{lines}")
+
+
+def apply(ctx: Context, host: HostState, plan: Plan) -> ApplyResult:
+    """Carry the plan out; on any failure put every touched link back as it was."""
+    result = ApplyResult(plan)
+    if plan.empty:
+        return result
+    snapshot = Snapshot.take(host, ctx)
+    executor = Executor(host, ctx.debug)
+    try:
+        executor.run(plan.ops)
+        result.requests = executor.requests_sent
+        residual = make_plan(ctx.decl, ctx.read(), ctx.default_netns)
+        if not residual.empty:
+            raise VerifyFailed(residual)
+    except (StepFailed, VerifyFailed) as exc:
+        note = snapshot.restore(ctx, executor)
+        raise ApplyFailed(str(exc), note) from None
+    return result
+
+
+@dataclass
+class Snapshot:
+    """The links as they were before a change, as a declaration to re-apply."""
+
+    decl: Declaration
+    before: HostState
+    namespaces: list[NetnsName]
+
+    @classmethod
+    def take(cls, host: HostState, ctx: Context) -> Snapshot:
+        names = [n for n in ctx.namespaces() if n in host.namespaces]
+        return cls(declaration_of(host, netns=names), host, names)
+
+    def restore(self, ctx: Context, failed: Executor) -> str:
+        """Roll back; return a sentence saying how that went."""
+        located: dict[Key, NetnsName] = {
+            (op.netns, op.name): op.to_netns for op in failed.done if isinstance(op, MoveLink)
+        }
+        try:
+            all_ns = list(dict.fromkeys([*self.namespaces, *ctx.namespaces()]))
+            now = read_state(all_ns)
+            decl = self._with_absent(now)
+            plan = make_plan(decl, now, ctx.default_netns, located)
+            executor = Executor(now, ctx.debug)
+            executor.run(plan.ops)
+            residual = make_plan(self.decl, read_state(self.namespaces), ctx.default_netns)
+            for name in failed.created_netns:
+                netns.remove(name)
+        except LinkctlError as exc:
+            return f"ROLLBACK FAILED: {exc}\nThe links may be half-changed: compare `linkctl show` with your last state."
+        if not residual.empty:
+            left = "; ".join(op.describe() for op in residual.ops)
+            return f"ROLLBACK INCOMPLETE: still differs: {left}"
+        return f"rolled back: {len(plan.ops)} change(s) undone, the links are as they were before."
+
+    def _with_absent(self, now: HostState) -> Declaration:
+        """Links that exist now but did not before are declared absent."""
+        before = {(lk.netns, lk.name) for lk in self.before}
+        extra = [
+            InterfaceSpec(name=lk.name, netns=lk.netns, state=LinkStateName.ABSENT, type=kind_of(lk).type)
+            for lk in now
+            if (lk.netns, lk.name) not in before and kind_of(lk).creatable
+        ]
+        return Declaration(interfaces=[*self.decl.interfaces, *extra])
+
+
+def involved(specs: Iterable[InterfaceSpec]) -> set[str]:
+    return {s.name for s in specs}

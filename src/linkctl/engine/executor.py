@@ -1,0 +1,209 @@
+"""Turn plan operations into RTNETLINK requests and send them, pipelined.
+
+Requests are queued and sent many per sendmsg; the queue is flushed (sent and
+acknowledged) only when an operation needs the ifindex of a link created in
+the queue, when the namespace changes, or at the end. A rejected request stops
+the run: the caller rolls back.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, replace
+
+from linkctl.errors import LinkctlError
+from linkctl.kernel import netns
+from linkctl.kernel import rtnl
+from linkctl.kernel.netlink import Ack, DebugHook, RtnlSocket
+from linkctl.kernel.nla import NLMSG_HDR
+from linkctl.kernel.rtnl import LinkAttrs
+from linkctl.model.ops import CreateLink, CreateNetns, DeleteLink, MoveLink, Op, Props, SetLink, SetMaster
+from linkctl.model.state import HostState, NetnsName
+
+
+@dataclass
+class StepFailed(LinkctlError):
+    op: Op
+    ack: Ack
+    step: int
+    total: int
+
+    def __str__(self) -> str:
+        from linkctl.engine.errors import explain
+
+        cmd = " ".join(self.op.ip_command())
+        return (
+            f"step {self.step}/{self.total} ({self.op.describe()}) was refused by the kernel: "
+            f"{self.ack.describe()}\n  equivalent command: {cmd}\n  {explain(self.ack, self.op)}"
+        )
+
+
+@dataclass
+class Executor:
+    host: HostState
+    debug: DebugHook | None = None
+    sockets: dict[NetnsName, RtnlSocket] = field(default_factory=dict)
+    indices: dict[tuple[NetnsName, str], int] = field(default_factory=dict)
+    created_netns: list[str] = field(default_factory=list)
+    done: list[Op] = field(default_factory=list)
+    _queue: list[tuple[bytes, Op]] = field(default_factory=list)
+    _queue_ns: NetnsName = None
+    _unknown: set[tuple[NetnsName, str]] = field(default_factory=set)
+    _fds: dict[NetnsName, int] = field(default_factory=dict)
+    requests_sent: int = 0
+
+    def __post_init__(self) -> None:
+        for link in self.host:
+            self.indices[(link.netns, link.name)] = link.ifindex
+
+    def close(self) -> None:
+        for sock in self.sockets.values():
+            sock.close()
+        for fd in self._fds.values():
+            os.close(fd)
+        self.sockets.clear()
+        self._fds.clear()
+
+    def run(self, ops: list[Op]) -> None:
+        self._total = len(ops)
+        self._numbers = {id(op): i + 1 for i, op in enumerate(ops)}
+        try:
+            for op in ops:
+                self._do(op)
+            self._flush()
+        finally:
+            self.close()
+
+    # --- dispatch ---------------------------------------------------------------------
+
+    def _do(self, op: Op) -> None:
+        if isinstance(op, CreateNetns):
+            self._flush()
+            netns.create(op.name)
+            self.created_netns.append(op.name)
+            self.done.append(op)
+        elif isinstance(op, CreateLink):
+            self._create(op)
+        elif isinstance(op, DeleteLink):
+            self._queue_req(op.netns, rtnl.del_link(self._seq(op.netns), self._index(op.netns, op.name)), op)
+            self._forget(op.netns, op.name)
+        elif isinstance(op, MoveLink):
+            attrs = LinkAttrs(netns_fd=self._fd(op.to_netns))
+            self._queue_req(op.netns, rtnl.set_link(self._seq(op.netns), self._index(op.netns, op.name), attrs), op)
+            self._forget(op.netns, op.name)
+            self._unknown.add((op.to_netns, op.name))
+        elif isinstance(op, SetMaster):
+            self._set_master(op)
+        elif isinstance(op, SetLink):
+            self._set(op)
+        else:  # pragma: no cover - every Op subclass is handled above
+            raise TypeError(op)
+
+    def _create(self, op: CreateLink) -> None:
+        assert op.kind is not None and op.kind.kernel_kind and op.spec is not None
+        ns = op.netns
+        master = self._index(ns, op.master) if op.master else None
+        lower = self._index(ns, op.lower) if op.lower else None
+        data = op.kind.info_data(op.spec, lambda name: self._index(ns, name))
+        attrs = _attrs(op.props, name=op.name, master=master, link=lower)
+        peer = None
+        if op.peer is not None:
+            fd = self._fd(op.peer.netns) if op.peer.netns != ns else None
+            # veth_open() refuses (ENOTCONN) to bring the peer up before the pair is registered.
+            peer_props = replace(op.peer.props, up=None)
+            peer = rtnl.veth_peer(_attrs(peer_props, name=op.peer.name, netns_fd=fd))
+            self._unknown.add((op.peer.netns, op.peer.name))
+        self._queue_req(ns, rtnl.new_link(self._seq(ns), attrs, op.kind.kernel_kind, data, peer), op)
+        self._unknown.add((ns, op.name))
+        if op.peer is not None and op.peer.props.up:
+            pns = op.peer.netns
+            req = rtnl.set_link(self._seq(pns), 0, LinkAttrs(name=op.peer.name, up=True))
+            self._queue_req(pns, req, op)
+
+    def _set(self, op: SetLink) -> None:
+        ns = op.netns
+        index, name = self._target(ns, op.name)
+        data = b""
+        kind = None
+        if op.kind_fields and op.kind is not None and op.spec is not None:
+            data = op.kind.info_data(op.spec, lambda name: self._index(ns, name), op.kind_fields)
+            kind = op.kind.kernel_kind
+        attrs = _attrs(op.props, name=name)
+        self._queue_req(ns, rtnl.set_link(self._seq(ns), index, attrs, kind, data), op)
+
+    def _set_master(self, op: SetMaster) -> None:
+        ns = op.netns
+        master = self._index(ns, op.master) if op.master else 0
+        index, name = self._target(ns, op.name)
+        if op.down_first:
+            self._queue_req(ns, rtnl.set_link(self._seq(ns), index, LinkAttrs(name=name, up=False)), op)
+        self._queue_req(ns, rtnl.set_link(self._seq(ns), index, LinkAttrs(name=name, master=master)), op)
+
+    def _target(self, ns: NetnsName, name: str) -> tuple[int, str | None]:
+        """Index 0 and IFLA_IFNAME address a link by name: no round trip for a new link."""
+        if (ns, name) in self._unknown:
+            return 0, name
+        return self._index(ns, name), None
+
+    # --- plumbing ---------------------------------------------------------------------
+
+    def _sock(self, ns: NetnsName) -> RtnlSocket:
+        if ns not in self.sockets:
+            self.sockets[ns] = RtnlSocket(ns, self.debug)
+        return self.sockets[ns]
+
+    def _seq(self, ns: NetnsName) -> int:
+        return self._sock(ns).next_seq()
+
+    def _fd(self, ns: NetnsName) -> int:
+        if ns not in self._fds:
+            self._fds[ns] = netns.open_fd(ns)
+        return self._fds[ns]
+
+    def _index(self, ns: NetnsName, name: str) -> int:
+        key = (ns, name)
+        if key in self._unknown:
+            self._flush()
+            link = self._sock(ns).get_link(name)
+            if link is None:
+                raise LinkctlError(f"{name} was created but cannot be found in netns {ns}")
+            self.indices[key] = link.ifindex
+            self._unknown.discard(key)
+        if key not in self.indices:
+            raise LinkctlError(f"no link named {name} in {'netns ' + ns if ns else 'this namespace'}")
+        return self.indices[key]
+
+    def _forget(self, ns: NetnsName, name: str) -> None:
+        self.indices.pop((ns, name), None)
+
+    def _queue_req(self, ns: NetnsName, req: bytes, op: Op) -> None:
+        if self._queue and ns != self._queue_ns:
+            self._flush()
+        self._queue_ns = ns
+        self._queue.append((req, op))
+
+    def _flush(self) -> None:
+        if not self._queue:
+            return
+        queue, self._queue = self._queue, []
+        acks = self._sock(self._queue_ns).batch(req for req, _op in queue)
+        self.requests_sent += len(queue)
+        by_seq = {NLMSG_HDR.unpack_from(req)[3]: op for req, op in queue}
+        failed: tuple[Op, Ack] | None = None
+        for ack in acks:
+            op = by_seq[ack.seq]
+            if ack.ok:
+                if not self.done or self.done[-1] is not op:
+                    self.done.append(op)
+            elif failed is None:
+                failed = (op, ack)
+        if failed is not None:
+            op, ack = failed
+            raise StepFailed(op, ack, self._numbers.get(id(op), 0), self._total)
+
+
+def _attrs(props: Props, **extra: object) -> LinkAttrs:
+    return LinkAttrs(
+        mtu=props.mtu, txqlen=props.txqlen, mac=props.mac, up=props.up, promisc=props.promisc,
+        **extra,  # type: ignore[arg-type]
+    )  # fmt: skip

@@ -1,0 +1,158 @@
+"""An RTNETLINK socket in one namespace: dumps, and pipelined batches of requests.
+
+Batches are sent many requests per sendmsg and acknowledged afterwards, as
+`ip -batch` does, instead of waiting for each acknowledgement in turn.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import socket
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from linkctl.kernel import netns, rtnl
+from linkctl.kernel import rtnl_const as C
+from linkctl.kernel.nla import NLMSG_DONE, NLMSG_ERROR, iter_messages, parse_error
+from linkctl.model.state import Link, NetnsName
+
+RCVBUF = 32 * 1024 * 1024  # a burst of thousands of acks or events must fit
+SNDBUF = 4 * 1024 * 1024
+CHUNK_BYTES = 256 * 1024  # requests per sendmsg; acks are read after each chunk
+
+DebugHook = Callable[[str, bytes], None]
+
+
+@dataclass(frozen=True)
+class Ack:
+    seq: int
+    errno: int  # 0 = success
+    text: str | None = None  # the kernel's extended-ack message
+
+    @property
+    def ok(self) -> bool:
+        return self.errno == 0
+
+    def describe(self) -> str:
+        base = os.strerror(self.errno) if self.errno else "ok"
+        return f"{base} ({self.text})" if self.text else base
+
+
+class RtnlSocket:
+    """NETLINK_ROUTE socket bound in `netns` (None: linkctl's own namespace)."""
+
+    def __init__(self, netns_name: NetnsName = None, debug: DebugHook | None = None) -> None:
+        self.netns = netns_name
+        self.debug = debug
+        self._seq = 0
+        with netns.entered(netns_name):
+            self.sock = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, socket.NETLINK_ROUTE)
+        _setopt(self.sock)
+        self.sock.bind((0, 0))
+
+    def close(self) -> None:
+        self.sock.close()
+
+    def __enter__(self) -> RtnlSocket:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def next_seq(self) -> int:
+        self._seq += 1
+        return self._seq
+
+    def dump_links(self, stats: bool = True) -> list[Link]:
+        seq = self.next_seq()
+        self._send(rtnl.dump_links(seq, stats))
+        links: list[Link] = []
+        while True:
+            buf = self.sock.recv(1 << 20)
+            for mtype, flags, _seq, s, e in iter_messages(buf):
+                if mtype == NLMSG_DONE:
+                    return links
+                if mtype == NLMSG_ERROR:
+                    raise OSError(parse_error(buf, s, e, flags)[0], "RTM_GETLINK dump failed")
+                if mtype == C.RTM_NEWLINK:
+                    links.append(rtnl.decode_link(buf, s, e, self.netns))
+
+    def get_link(self, name: str) -> Link | None:
+        self._send(rtnl.get_link_by_name(self.next_seq(), name))
+        buf = self.sock.recv(1 << 16)
+        for mtype, flags, _seq, s, e in iter_messages(buf):
+            if mtype == C.RTM_NEWLINK:
+                return rtnl.decode_link(buf, s, e, self.netns)
+            if mtype == NLMSG_ERROR:
+                return None
+        return None
+
+    def nsid_of(self, other: NetnsName) -> int | None:
+        """The id under which this namespace knows `other` (for veth peers), if any."""
+        fd = netns.open_fd(other)
+        try:
+            self._send(rtnl.get_nsid(self.next_seq(), fd))
+            buf = self.sock.recv(1 << 16)
+        finally:
+            os.close(fd)
+        for mtype, _flags, _seq, s, e in iter_messages(buf):
+            if mtype == C.RTM_NEWNSID:
+                from linkctl.kernel.nla import I32, iter_attrs
+
+                for atype, a, _b in iter_attrs(buf, s + 4, e):
+                    if atype == C.NETNSA_NSID:
+                        nsid = I32.unpack_from(buf, a)[0]
+                        return nsid if nsid >= 0 else None
+        return None
+
+    def batch(self, requests: Iterable[bytes]) -> list[Ack]:
+        """Send requests pipelined; return one Ack per request, in order."""
+        acks: list[Ack] = []
+        chunk: list[bytes] = []
+        size = 0
+        for req in requests:
+            chunk.append(req)
+            size += len(req)
+            if size >= CHUNK_BYTES:
+                acks += self._run_chunk(chunk)
+                chunk, size = [], 0
+        if chunk:
+            acks += self._run_chunk(chunk)
+        return acks
+
+    def _run_chunk(self, chunk: list[bytes]) -> list[Ack]:
+        self._send(b"".join(chunk))
+        want = len(chunk)
+        acks: list[Ack] = []
+        while len(acks) < want:
+            buf = self.sock.recv(1 << 20)
+            for mtype, flags, seq, s, e in iter_messages(buf):
+                if mtype != NLMSG_ERROR:
+                    continue
+                code, text = parse_error(buf, s, e, flags)
+                acks.append(Ack(seq, code, text))
+                if self.debug:
+                    self.debug("ack", bytes(buf[s - 16 : e]))
+        return acks
+
+    def _send(self, data: bytes) -> None:
+        if self.debug:
+            for _t, _f, _s, s, e in iter_messages(data):
+                self.debug("request", data[s - 16 : e])
+        self.sock.sendall(data)
+
+
+def _setopt(sock: socket.socket) -> None:
+    for opt, value in ((C.NETLINK_CAP_ACK, 1), (C.NETLINK_EXT_ACK, 1)):
+        sock.setsockopt(C.SOL_NETLINK, opt, value)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, SNDBUF)
+    try:
+        # Past net.core.rmem_max as root; an unprivileged `show` keeps the default.
+        sock.setsockopt(socket.SOL_SOCKET, 33, RCVBUF)  # SO_RCVBUFFORCE
+    except PermissionError:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, RCVBUF)
+
+
+def is_permission_error(code: int) -> bool:
+    return code in (errno.EPERM, errno.EACCES)

@@ -1,0 +1,235 @@
+"""RTM_*LINK messages: a targeted decoder into `Link`, and request encoders.
+
+The decoder walks only the attributes linkctl uses (see nla.py for why it is
+hand-written); kind data is handed to the kind's own module.
+"""
+
+from __future__ import annotations
+
+import struct
+from dataclasses import dataclass
+
+from linkctl.kernel import rtnl_const as C
+from linkctl.kernel.nla import (
+    IFINFOMSG,
+    NLM_F_ACK,
+    NLM_F_CREATE,
+    NLM_F_DUMP,
+    NLM_F_EXCL,
+    NLM_F_REQUEST,
+    U8,
+    U32,
+    attr,
+    attr_i32,
+    attr_str,
+    attr_u32,
+    cstr,
+    iter_attrs,
+    mac_bytes,
+    mac_str,
+    message,
+    nested,
+)
+from linkctl.kinds import BY_KERNEL_KIND
+from linkctl.model.state import IfFlag, Link, NetnsName, OperState, Stats, VethInfo
+
+_STATS64 = struct.Struct("=" + "Q" * 23)
+_U32_FIELDS = {
+    C.IFLA_MTU: "mtu",
+    C.IFLA_MIN_MTU: "min_mtu",
+    C.IFLA_MAX_MTU: "max_mtu",
+    C.IFLA_TXQLEN: "txqlen",
+    C.IFLA_LINK: "link_ifindex",
+    C.IFLA_MASTER: "master_ifindex",
+    C.IFLA_PROMISCUITY: "promiscuity",
+    C.IFLA_CARRIER_CHANGES: "carrier_changes",
+    C.IFLA_CARRIER_UP_COUNT: "carrier_up_count",
+    C.IFLA_CARRIER_DOWN_COUNT: "carrier_down_count",
+}
+
+
+def decode_link(buf: bytes, off: int, end: int, netns: NetnsName) -> Link:
+    """One RTM_NEWLINK payload (ifinfomsg and attributes) into a Link."""
+    _family, _type, index, flags, _change = IFINFOMSG.unpack_from(buf, off)
+    fields: dict[str, object] = {}
+    kind_data: tuple[int, int] | None = None
+    for atype, s, e in iter_attrs(buf, off + IFINFOMSG.size, end):
+        name = _U32_FIELDS.get(atype)
+        if name is not None:
+            fields[name] = U32.unpack_from(buf, s)[0]
+        elif atype == C.IFLA_IFNAME:
+            fields["name"] = cstr(buf, s, e)
+        elif atype == C.IFLA_ADDRESS:
+            fields["mac"] = mac_str(buf, s, e)
+        elif atype == C.IFLA_PERM_ADDRESS:
+            fields["perm_mac"] = mac_str(buf, s, e)
+        elif atype == C.IFLA_OPERSTATE:
+            fields["operstate"] = OperState(U8.unpack_from(buf, s)[0])
+        elif atype == C.IFLA_CARRIER:
+            fields["carrier"] = bool(U8.unpack_from(buf, s)[0])
+        elif atype == C.IFLA_LINK_NETNSID:
+            fields["link_netnsid"] = struct.unpack_from("=i", buf, s)[0]
+        elif atype == C.IFLA_STATS64:
+            fields["stats"] = _stats(buf, s, e)
+        elif atype == C.IFLA_PARENT_DEV_BUS_NAME:
+            fields["parent_bus"] = cstr(buf, s, e)
+        elif atype == C.IFLA_LINKINFO:
+            kind_data = _linkinfo(buf, s, e, fields)
+    link = Link(ifindex=index, netns=netns, flags=IfFlag(flags), **fields)  # type: ignore[arg-type]
+    return _with_kind_info(link, buf, kind_data)
+
+
+def _linkinfo(buf: bytes, off: int, end: int, fields: dict[str, object]) -> tuple[int, int] | None:
+    data = None
+    for atype, s, e in iter_attrs(buf, off, end):
+        if atype == C.IFLA_INFO_KIND:
+            fields["kind"] = cstr(buf, s, e)
+        elif atype == C.IFLA_INFO_SLAVE_KIND:
+            fields["slave_kind"] = cstr(buf, s, e)
+        elif atype == C.IFLA_INFO_DATA:
+            data = (s, e)
+    return data
+
+
+def _with_kind_info(link: Link, buf: bytes, data: tuple[int, int] | None) -> Link:
+    if link.kind == "veth":
+        # A veth's IFLA_LINK is its peer; the peer's namespace comes as a netnsid.
+        info = VethInfo(link.link_ifindex, link.link_netnsid)
+        return _replace(link, info=info)
+    kind = BY_KERNEL_KIND.get(link.kind or "")
+    if kind is None:
+        return link
+    start, end = data if data else (0, 0)
+    return _replace(link, info=kind.decode(buf, start, end))
+
+
+def _replace(link: Link, **changes: object) -> Link:
+    from dataclasses import replace
+
+    return replace(link, **changes)  # type: ignore[arg-type]
+
+
+def _stats(buf: bytes, s: int, e: int) -> Stats | None:
+    if e - s < _STATS64.size:
+        return None
+    v = _STATS64.unpack_from(buf, s)
+    # Order of struct rtnl_link_stats64 (include/uapi/linux/if_link.h).
+    return Stats(
+        rx_packets=v[0], tx_packets=v[1], rx_bytes=v[2], tx_bytes=v[3],
+        rx_errors=v[4], tx_errors=v[5], rx_dropped=v[6], tx_dropped=v[7],
+        multicast=v[8], collisions=v[9], rx_over_errors=v[11], rx_crc_errors=v[12],
+        rx_frame_errors=v[13], rx_fifo_errors=v[14], rx_missed_errors=v[15],
+        tx_carrier_errors=v[17], tx_fifo_errors=v[18],
+    )  # fmt: skip
+
+
+# --- requests -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LinkAttrs:
+    """The common attributes of a link request; None leaves the kernel's value."""
+
+    name: str | None = None
+    mtu: int | None = None
+    txqlen: int | None = None
+    mac: str | None = None
+    master: int | None = None  # 0 releases the link from its master
+    netns_fd: int | None = None
+    link: int | None = None  # IFLA_LINK: the lower device at creation
+    up: bool | None = None
+    promisc: bool | None = None
+
+    def flags(self) -> tuple[int, int]:
+        """ifi_flags and ifi_change: only the flags named are changed."""
+        flags = change = 0
+        if self.up is not None:
+            change |= IfFlag.UP
+            flags |= IfFlag.UP if self.up else 0
+        if self.promisc is not None:
+            change |= IfFlag.PROMISC
+            flags |= IfFlag.PROMISC if self.promisc else 0
+        return flags, change
+
+    def encode(self) -> bytes:
+        out = []
+        if self.name is not None:
+            out.append(attr_str(C.IFLA_IFNAME, self.name))
+        if self.mtu is not None:
+            out.append(attr_u32(C.IFLA_MTU, self.mtu))
+        if self.txqlen is not None:
+            out.append(attr_u32(C.IFLA_TXQLEN, self.txqlen))
+        if self.mac is not None:
+            out.append(attr(C.IFLA_ADDRESS, mac_bytes(self.mac)))
+        if self.link is not None:
+            out.append(attr_u32(C.IFLA_LINK, self.link))
+        if self.netns_fd is not None:
+            out.append(attr_u32(C.IFLA_NET_NS_FD, self.netns_fd))
+        return b"".join(out)
+
+    def ifinfo(self, index: int = 0) -> bytes:
+        flags, change = self.flags()
+        return IFINFOMSG.pack(C.AF_UNSPEC, 0, index, flags, change)
+
+
+def new_link(
+    seq: int, attrs: LinkAttrs, kind: str, data: bytes, peer: bytes | None = None
+) -> bytes:
+    """RTM_NEWLINK that creates a link with its attributes in one request.
+
+    The kernel accepts MTU, txqueuelen, address and IFF_UP in the creating
+    request, so `ip`'s create-then-set becomes one round trip. IFLA_MASTER is
+    applied by the kernel after the flags; the planner only puts it here when
+    that order is harmless (bridge ports).
+    """
+    info = [attr_str(C.IFLA_INFO_KIND, kind)]
+    if peer is not None:
+        from linkctl.kinds.veth import VETH_INFO_PEER
+
+        data = attr(VETH_INFO_PEER, peer) + data
+    if data:
+        info.append(nested(C.IFLA_INFO_DATA, data))
+    body = attrs.ifinfo() + attrs.encode() + nested(C.IFLA_LINKINFO, *info)
+    if attrs.master is not None:
+        body += attr_u32(C.IFLA_MASTER, attrs.master)
+    return message(C.RTM_NEWLINK, NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL, seq, body)
+
+
+def veth_peer(attrs: LinkAttrs) -> bytes:
+    """The VETH_INFO_PEER payload: the peer's own ifinfomsg and attributes."""
+    body = attrs.ifinfo() + attrs.encode()
+    if attrs.master is not None:
+        body += attr_u32(C.IFLA_MASTER, attrs.master)
+    return body
+
+
+def set_link(
+    seq: int, index: int, attrs: LinkAttrs, kind: str | None = None, data: bytes = b""
+) -> bytes:
+    body = attrs.ifinfo(index) + attrs.encode()
+    if attrs.master is not None:
+        body += attr_u32(C.IFLA_MASTER, attrs.master)
+    if kind is not None and data:
+        body += nested(C.IFLA_LINKINFO, attr_str(C.IFLA_INFO_KIND, kind), nested(C.IFLA_INFO_DATA, data))
+    return message(C.RTM_NEWLINK, NLM_F_REQUEST | NLM_F_ACK, seq, body)
+
+
+def del_link(seq: int, index: int) -> bytes:
+    return message(C.RTM_DELLINK, NLM_F_REQUEST | NLM_F_ACK, seq, IFINFOMSG.pack(0, 0, index, 0, 0))
+
+
+def get_link_by_name(seq: int, name: str) -> bytes:
+    body = IFINFOMSG.pack(0, 0, 0, 0, 0) + attr_str(C.IFLA_IFNAME, name)
+    return message(C.RTM_GETLINK, NLM_F_REQUEST, seq, body)
+
+
+def dump_links(seq: int, stats: bool = True) -> bytes:
+    body = IFINFOMSG.pack(0, 0, 0, 0, 0)
+    if not stats:
+        body += attr_u32(C.IFLA_EXT_MASK, C.RTEXT_FILTER_SKIP_STATS)
+    return message(C.RTM_GETLINK, NLM_F_REQUEST | NLM_F_DUMP, seq, body)
+
+
+def get_nsid(seq: int, fd: int) -> bytes:
+    body = struct.pack("=Bxxx", 0) + attr_i32(C.NETNSA_FD, fd)
+    return message(C.RTM_GETNSID, NLM_F_REQUEST, seq, body)

@@ -1,0 +1,46 @@
+"""Read the current links of several namespaces at once: one dump per namespace."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from linkctl.errors import LinkctlError
+from linkctl.kernel import netns
+from linkctl.kernel.netlink import DebugHook, RtnlSocket
+from linkctl.model.state import HostState, NetnsName, NetnsState
+
+
+def read_state(
+    namespaces: Iterable[NetnsName], stats: bool = False, debug: DebugHook | None = None
+) -> HostState:
+    """Namespaces that do not exist are simply absent from the result."""
+    host = HostState()
+    wanted = list(dict.fromkeys(namespaces))
+    sockets: dict[NetnsName, RtnlSocket] = {}
+    try:
+        for name in wanted:
+            if not netns.exists(name):
+                continue
+            sock = RtnlSocket(name, debug)
+            sockets[name] = sock
+            host.namespaces[name] = NetnsState.of(name, sock.dump_links(stats))
+        _map_netnsids(host, sockets)
+    except PermissionError:
+        raise LinkctlError("permission denied reading network namespaces: run as root") from None
+    finally:
+        for sock in sockets.values():
+            sock.close()
+    return host
+
+
+def _map_netnsids(host: HostState, sockets: dict[NetnsName, RtnlSocket]) -> None:
+    """Name the namespaces that veth peers point at by netnsid, only when some do."""
+    for viewer, state in host.namespaces.items():
+        if not any(lk.link_netnsid is not None for lk in state.links.values()):
+            continue
+        for other in host.namespaces:
+            if other == viewer:
+                continue
+            nsid = sockets[viewer].nsid_of(other)
+            if nsid is not None:
+                host.netnsids[(viewer, nsid)] = other

@@ -1,0 +1,97 @@
+"""What every link kind module provides: its section, codec, and what forces re-creation.
+
+A kind module answers four questions for the planner and the kernel adapter:
+what the kind's section of a declaration looks like, how its IFLA_INFO_DATA is
+encoded and decoded, which of its properties the kernel can change in place and
+which need the link deleted and created again, and how `ip` spells the same thing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import ClassVar
+
+from linkctl.model.spec import InterfaceSpec, InterfaceType, Section
+from linkctl.model.state import KindInfo, Link, NetnsState
+
+Resolver = Callable[[str], int]
+"""Name of a link in the same namespace -> its ifindex (raises KeyError if unknown)."""
+
+
+@dataclass(frozen=True)
+class FieldDiff:
+    field: str
+    current: object
+    desired: object
+
+    def __str__(self) -> str:
+        return f"{self.field} {self.current!r} -> {self.desired!r}"
+
+
+@dataclass(frozen=True)
+class KindDiff:
+    recreate: tuple[FieldDiff, ...] = ()
+    in_place: tuple[FieldDiff, ...] = ()
+
+    @property
+    def empty(self) -> bool:
+        return not self.recreate and not self.in_place
+
+
+def differ(field: str, current: object, desired: object) -> FieldDiff | None:
+    """A difference only where the user wrote a value (None = leave as the kernel has it)."""
+    if desired is None or current == desired:
+        return None
+    return FieldDiff(field, current, desired)
+
+
+def collect(*diffs: FieldDiff | None) -> tuple[FieldDiff, ...]:
+    return tuple(d for d in diffs if d is not None)
+
+
+class LinkKind:
+    """Base: a kind with no data of its own (dummy, and adopt-only kinds)."""
+
+    type: ClassVar[InterfaceType]
+    kernel_kind: ClassVar[str | None] = None
+    module: ClassVar[str | None] = None  # the kernel module that provides the kind
+    creatable: ClassVar[bool] = True
+    section_key: ClassVar[str | None] = None  # attribute of InterfaceSpec holding the section
+    # Section fields that the kernel cannot change on an existing link.
+    recreate_fields: ClassVar[tuple[str, ...]] = ()
+    # The kernel deletes a link of this kind when its lower (base) device is deleted.
+    dies_with_lower: ClassVar[bool] = False
+
+    def section(self, spec: InterfaceSpec) -> Section | None:
+        return getattr(spec, self.section_key) if self.section_key else None
+
+    def decode(self, buf: bytes, off: int, end: int) -> KindInfo:
+        return None
+
+    def lower_ifindex(self, link: Link) -> int | None:
+        """The base device this link is stacked on, in its own namespace."""
+        return None
+
+    def ifla_link(self, spec: InterfaceSpec) -> str | None:
+        """The lower device named in IFLA_LINK at creation (`ip link add link BASE`)."""
+        return None
+
+    def references(self, spec: InterfaceSpec) -> list[tuple[str, str]]:
+        """(field, interface name) pairs this spec points at in its own namespace."""
+        return []
+
+    def compare(self, spec: InterfaceSpec, link: Link, ns: NetnsState) -> KindDiff:
+        return KindDiff()
+
+    def info_data(
+        self, spec: InterfaceSpec, resolve: Resolver, only: frozenset[str] | None = None
+    ) -> bytes:
+        """IFLA_INFO_DATA payload; `only` limits it to the named fields (in-place change)."""
+        return b""
+
+    def ip_args(self, spec: InterfaceSpec, only: frozenset[str] | None = None) -> list[str]:
+        return []
+
+    def section_from_link(self, link: Link, ns: NetnsState) -> Section | None:
+        return None

@@ -1,0 +1,45 @@
+"""veth: a pair of links; what enters one end leaves the other.
+
+Created in one request with its peer (VETH_INFO_PEER carries the peer's own
+ifinfomsg and attributes, including its namespace). The peer's name and
+namespace cannot be changed without re-creating the pair.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from linkctl.kinds.base import KindDiff, LinkKind
+from linkctl.model.spec import InterfaceSpec, InterfaceType, VethSection
+from linkctl.model.state import KindInfo, Link, NetnsState, VethInfo
+
+VETH_INFO_PEER = 1
+
+
+class Veth(LinkKind):
+    type = InterfaceType.VETH
+    kernel_kind = "veth"
+    module = "veth"
+    section_key = "veth"
+    recreate_fields: ClassVar[tuple[str, ...]] = ("veth.peer", "veth.peer-netns")
+
+    def decode(self, buf: bytes, off: int, end: int) -> KindInfo:
+        # The kernel reports the peer through IFLA_LINK, not inside IFLA_INFO_DATA.
+        return VethInfo()
+
+    def compare(self, spec: InterfaceSpec, link: Link, ns: NetnsState) -> KindDiff:
+        # The peer's identity is compared by the planner, which sees every namespace.
+        return KindDiff()
+
+    def ip_args(self, spec: InterfaceSpec, only: frozenset[str] | None = None) -> list[str]:
+        assert spec.veth is not None
+        args = ["type", "veth", "peer", "name", spec.veth.peer]
+        if spec.veth.peer_netns:
+            args += ["netns", spec.veth.peer_netns]
+        return args
+
+    def section_from_link(self, link: Link, ns: NetnsState) -> VethSection | None:
+        return None  # filled by the state->spec conversion, which can name the peer anywhere
+
+
+VETH = Veth()

@@ -1,0 +1,88 @@
+"""vlan: an 802.1Q (or 802.1ad) tagged sub-interface of a lower device.
+
+The VLAN id, protocol and lower device are fixed at creation: a change means
+re-creation (the kernel's vlan_changelink only changes flags and QoS maps).
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from linkctl.kernel.nla import BE16, U16, attr_be16, attr_u16, iter_attrs
+from linkctl.kinds.base import KindDiff, LinkKind, Resolver, collect, differ
+from linkctl.model.spec import InterfaceSpec, InterfaceType, VlanProtocol, VlanSection
+from linkctl.model.state import KindInfo, Link, NetnsState, VlanInfo
+
+IFLA_VLAN_ID = 1
+IFLA_VLAN_PROTOCOL = 5
+PROTOCOLS = {VlanProtocol.Q: 0x8100, VlanProtocol.AD: 0x88A8}
+PROTOCOL_NAMES = {v: k.value for k, v in PROTOCOLS.items()}
+
+
+class Vlan(LinkKind):
+    type = InterfaceType.VLAN
+    kernel_kind = "vlan"
+    module = "8021q"
+    section_key = "vlan"
+    dies_with_lower = True
+    recreate_fields: ClassVar[tuple[str, ...]] = ("vlan.id", "vlan.base-iface", "vlan.protocol")
+
+    def decode(self, buf: bytes, off: int, end: int) -> KindInfo:
+        vid = proto = None
+        for atype, s, _e in iter_attrs(buf, off, end):
+            if atype == IFLA_VLAN_ID:
+                vid = U16.unpack_from(buf, s)[0]
+            elif atype == IFLA_VLAN_PROTOCOL:
+                proto = PROTOCOL_NAMES.get(BE16.unpack_from(buf, s)[0])
+        return VlanInfo(vid, proto)
+
+    def lower_ifindex(self, link: Link) -> int | None:
+        return link.link_ifindex
+
+    def ifla_link(self, spec: InterfaceSpec) -> str | None:
+        return spec.vlan.base_iface if spec.vlan else None
+
+    def references(self, spec: InterfaceSpec) -> list[tuple[str, str]]:
+        return [("vlan.base-iface", spec.vlan.base_iface)] if spec.vlan else []
+
+    def compare(self, spec: InterfaceSpec, link: Link, ns: NetnsState) -> KindDiff:
+        want = spec.vlan
+        if want is None:
+            return KindDiff()
+        have = link.info if isinstance(link.info, VlanInfo) else VlanInfo()
+        return KindDiff(
+            recreate=collect(
+                differ("vlan.id", have.vid, want.id),
+                differ("vlan.base-iface", ns.name_of(link.link_ifindex), want.base_iface),
+                differ("vlan.protocol", have.protocol, want.protocol and want.protocol.value),
+            )
+        )
+
+    def info_data(
+        self, spec: InterfaceSpec, resolve: Resolver, only: frozenset[str] | None = None
+    ) -> bytes:
+        want = spec.vlan
+        assert want is not None
+        out = attr_u16(IFLA_VLAN_ID, want.id)
+        if want.protocol:
+            out += attr_be16(IFLA_VLAN_PROTOCOL, PROTOCOLS[want.protocol])
+        return out
+
+    def ip_args(self, spec: InterfaceSpec, only: frozenset[str] | None = None) -> list[str]:
+        want = spec.vlan
+        assert want is not None
+        args = ["type", "vlan", "id", str(want.id)]
+        if want.protocol:
+            args += ["protocol", want.protocol.value]
+        return args
+
+    def section_from_link(self, link: Link, ns: NetnsState) -> VlanSection | None:
+        base = ns.name_of(link.link_ifindex)
+        info = link.info
+        if base is None or not isinstance(info, VlanInfo) or info.vid is None:
+            return None
+        proto = VlanProtocol(info.protocol) if info.protocol else None
+        return VlanSection(base_iface=base, id=info.vid, protocol=proto)
+
+
+VLAN = Vlan()

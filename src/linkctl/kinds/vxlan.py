@@ -1,0 +1,146 @@
+"""vxlan: an L2 overlay in UDP (RFC 7348), bound to a VNI and a UDP port.
+
+The kernel refuses changes to a VXLAN's identity once it exists (vxlan_changelink
+rejects VNI, port, local address and lower device changes), so any of those in a
+declaration means delete and create again. `learning` changes in place.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from typing import ClassVar
+
+from linkctl.kernel.nla import BE16, U8, U32, attr, attr_be16, attr_u8, attr_u32, iter_attrs
+from linkctl.kinds.base import KindDiff, LinkKind, Resolver, collect, differ
+from linkctl.model.spec import InterfaceSpec, InterfaceType, VxlanSection
+from linkctl.model.state import KindInfo, Link, NetnsState, VxlanInfo
+
+IFLA_VXLAN_ID = 1
+IFLA_VXLAN_GROUP = 2
+IFLA_VXLAN_LINK = 3
+IFLA_VXLAN_LOCAL = 4
+IFLA_VXLAN_LEARNING = 7
+IFLA_VXLAN_PORT = 15
+IFLA_VXLAN_GROUP6 = 16
+IFLA_VXLAN_LOCAL6 = 17
+
+LINUX_DEFAULT_PORT = 8472  # what the kernel picks when no port is given (IANA's is 4789)
+
+
+class Vxlan(LinkKind):
+    type = InterfaceType.VXLAN
+    kernel_kind = "vxlan"
+    module = "vxlan"
+    section_key = "vxlan"
+    dies_with_lower = True
+    recreate_fields: ClassVar[tuple[str, ...]] = (
+        "vxlan.id",
+        "vxlan.base-iface",
+        "vxlan.local",
+        "vxlan.remote",
+        "vxlan.destination-port",
+    )
+
+    def decode(self, buf: bytes, off: int, end: int) -> KindInfo:
+        vni = base = port = None
+        local = remote = None
+        learning = None
+        for atype, s, e in iter_attrs(buf, off, end):
+            if atype == IFLA_VXLAN_ID:
+                vni = U32.unpack_from(buf, s)[0]
+            elif atype == IFLA_VXLAN_LINK:
+                base = U32.unpack_from(buf, s)[0] or None
+            elif atype == IFLA_VXLAN_PORT:
+                port = BE16.unpack_from(buf, s)[0]
+            elif atype == IFLA_VXLAN_LEARNING:
+                learning = bool(U8.unpack_from(buf, s)[0])
+            elif atype in (IFLA_VXLAN_LOCAL, IFLA_VXLAN_LOCAL6):
+                local = _addr(buf[s:e])
+            elif atype in (IFLA_VXLAN_GROUP, IFLA_VXLAN_GROUP6):
+                remote = _addr(buf[s:e])
+        return VxlanInfo(vni, local, remote, base, port, learning)
+
+    def lower_ifindex(self, link: Link) -> int | None:
+        return link.info.base_ifindex if isinstance(link.info, VxlanInfo) else None
+
+    def references(self, spec: InterfaceSpec) -> list[tuple[str, str]]:
+        base = spec.vxlan.base_iface if spec.vxlan else None
+        return [("vxlan.base-iface", base)] if base else []
+
+    def compare(self, spec: InterfaceSpec, link: Link, ns: NetnsState) -> KindDiff:
+        want = spec.vxlan
+        have = link.info if isinstance(link.info, VxlanInfo) else VxlanInfo()
+        if want is None:
+            return KindDiff()
+        return KindDiff(
+            recreate=collect(
+                differ("vxlan.id", have.vni, want.id),
+                differ("vxlan.base-iface", ns.name_of(have.base_ifindex), want.base_iface),
+                differ("vxlan.local", have.local, want.local),
+                differ("vxlan.remote", have.remote, want.remote),
+                differ("vxlan.destination-port", have.port, want.destination_port),
+            ),
+            in_place=collect(differ("vxlan.learning", have.learning, want.learning)),
+        )
+
+    def info_data(
+        self, spec: InterfaceSpec, resolve: Resolver, only: frozenset[str] | None = None
+    ) -> bytes:
+        want = spec.vxlan
+        assert want is not None
+        if only is not None:  # only `learning` changes in place
+            return attr_u8(IFLA_VXLAN_LEARNING, int(bool(want.learning)))
+        out = [attr_u32(IFLA_VXLAN_ID, want.id)]
+        if want.base_iface:
+            out.append(attr_u32(IFLA_VXLAN_LINK, resolve(want.base_iface)))
+        if want.local:
+            ip = ipaddress.ip_address(want.local)
+            out.append(attr(IFLA_VXLAN_LOCAL if ip.version == 4 else IFLA_VXLAN_LOCAL6, ip.packed))
+        if want.remote:
+            ip = ipaddress.ip_address(want.remote)
+            out.append(attr(IFLA_VXLAN_GROUP if ip.version == 4 else IFLA_VXLAN_GROUP6, ip.packed))
+        if want.destination_port:
+            out.append(attr_be16(IFLA_VXLAN_PORT, want.destination_port))
+        if want.learning is not None:
+            out.append(attr_u8(IFLA_VXLAN_LEARNING, int(want.learning)))
+        return b"".join(out)
+
+    def ip_args(self, spec: InterfaceSpec, only: frozenset[str] | None = None) -> list[str]:
+        want = spec.vxlan
+        assert want is not None
+        learning = ["learning" if want.learning else "nolearning"]
+        if only is not None:
+            return ["type", "vxlan", *learning]
+        args = ["type", "vxlan", "id", str(want.id)]
+        if want.base_iface:
+            args += ["dev", want.base_iface]
+        if want.remote:
+            args += ["remote", want.remote]
+        if want.local:
+            args += ["local", want.local]
+        if want.destination_port:
+            args += ["dstport", str(want.destination_port)]
+        if want.learning is not None:
+            args += learning
+        return args
+
+    def section_from_link(self, link: Link, ns: NetnsState) -> VxlanSection | None:
+        info = link.info
+        if not isinstance(info, VxlanInfo) or info.vni is None:
+            return None
+        return VxlanSection(
+            id=info.vni,
+            base_iface=ns.name_of(info.base_ifindex),
+            local=info.local,
+            remote=info.remote,
+            destination_port=info.port,
+            learning=info.learning,
+        )
+
+
+def _addr(raw: bytes) -> str | None:
+    ip = ipaddress.ip_address(bytes(raw))
+    return None if ip.is_unspecified else str(ip)
+
+
+VXLAN = Vxlan()

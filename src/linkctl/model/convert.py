@@ -1,0 +1,56 @@
+"""Current state -> declaration: what `show --format yaml` prints and rollback re-applies.
+
+The one invariant: planning the result against the same state yields no change.
+"""
+
+from __future__ import annotations
+
+from linkctl.kinds import kind_of
+from linkctl.model.spec import Declaration, InterfaceSpec, InterfaceType, LinkStateName, VethSection
+from linkctl.model.state import HostState, Link, NetnsName
+
+
+def spec_of(link: Link, host: HostState) -> InterfaceSpec:
+    kind = kind_of(link)
+    ns = host.ns(link.netns)
+    section = kind.section_from_link(link, ns)
+    extra: dict[str, object] = {}
+    if kind.section_key and section is not None:
+        extra[kind.section_key] = section
+    if kind.type is InterfaceType.VETH:
+        peer = host.peer_of(link)
+        if peer is not None:
+            peer_ns = peer.netns if peer.netns != link.netns else None
+            extra["veth"] = VethSection(peer=peer.name, peer_netns=peer_ns)
+    mac = link.mac if kind.type is not InterfaceType.LOOPBACK and _unicast(link.mac) else None
+    return InterfaceSpec(
+        name=link.name,
+        type=kind.type,
+        state=LinkStateName.UP if link.admin_up else LinkStateName.DOWN,
+        mtu=link.mtu if 68 <= link.mtu <= 65535 else None,
+        mac_address=mac,
+        accept_all_mac_addresses=link.promisc,
+        txqueuelen=link.txqlen,
+        netns=link.netns,
+        **extra,  # type: ignore[arg-type]
+    )
+
+
+def declaration_of(
+    host: HostState, names: set[str] | None = None, netns: list[NetnsName] | None = None
+) -> Declaration:
+    """Every link (or the named ones) of the given namespaces, as a declaration."""
+    wanted = netns if netns is not None else list(host.namespaces)
+    specs = [
+        spec_of(link, host)
+        for ns in wanted
+        for link in sorted(host.ns(ns).links.values(), key=lambda lk: lk.ifindex)
+        if names is None or link.name in names
+    ]
+    return Declaration(interfaces=specs)
+
+
+def _unicast(mac: str | None) -> bool:
+    if mac is None or len(mac) != 17 or mac == "00:00:00:00:00:00":
+        return False
+    return not int(mac[:2], 16) & 1

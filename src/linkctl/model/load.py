@@ -1,0 +1,90 @@
+"""Reading a declaration file: YAML (safe loader), then the schema, with errors a person can act on."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from linkctl.errors import Problem, ValidationFailed
+from linkctl.model.spec import Declaration
+
+try:  # libyaml's loader is several times faster on files of thousands of links; still "safe"
+    from yaml import CSafeLoader as SafeLoader
+except ImportError:  # pragma: no cover - PyYAML built without libyaml
+    from yaml import SafeLoader  # type: ignore[assignment]
+
+
+def parse_text(text: str, source: str) -> Declaration:
+    try:
+        data = yaml.load(text, Loader=SafeLoader)  # noqa: S506 - SafeLoader / CSafeLoader
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{source}:{mark.line + 1}:{mark.column + 1}" if mark else source
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise ValidationFailed(
+            [Problem(where, "YAML", problem, "valid YAML (check indentation and quoting)")]
+        ) from None
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ValidationFailed(
+            [
+                Problem(
+                    source, "top level", type(data).__name__, "a mapping with an `interfaces:` list"
+                )
+            ]
+        )
+    return from_data(data, source)
+
+
+def from_data(data: dict[str, Any], source: str) -> Declaration:
+    try:
+        return Declaration.model_validate(data)
+    except ValidationError as exc:
+        raise ValidationFailed([_problem(err, data, source) for err in exc.errors()]) from None
+
+
+def load_file(path: str) -> Declaration:
+    try:
+        with open(path, encoding="utf-8") as fh:
+            text = fh.read()
+    except OSError as exc:
+        raise ValidationFailed(
+            [Problem(path, "file", exc.strerror, "a readable YAML file")]
+        ) from None
+    except UnicodeDecodeError:
+        raise ValidationFailed([Problem(path, "file", "not UTF-8", "a UTF-8 text file")]) from None
+    return parse_text(text, path)
+
+
+def _problem(err: Any, data: dict[str, Any], source: str) -> Problem:
+    loc = list(err["loc"])
+    where = source
+    if len(loc) >= 2 and loc[0] == "interfaces" and isinstance(loc[1], int):
+        name = _name_at(data, loc[1])
+        where = f"{source}: interface {name}" if name else f"{source}: interfaces[{loc[1]}]"
+        loc = loc[2:]
+    field = ".".join(str(p) for p in loc) or "(entry)"
+    return Problem(where, field, err.get("input"), _allowed(err))
+
+
+def _name_at(data: dict[str, Any], index: int) -> str | None:
+    items = data.get("interfaces")
+    if isinstance(items, list) and index < len(items) and isinstance(items[index], dict):
+        name = items[index].get("name")
+        return str(name) if name is not None else None
+    return None
+
+
+def _allowed(err: Any) -> str:
+    kind = err["type"]
+    msg = str(err["msg"])
+    if kind == "extra_forbidden":
+        return "unknown key: check its spelling against the format in the README"
+    if kind == "missing":
+        return "this key is required"
+    if msg.startswith("Value error, "):
+        return msg[len("Value error, ") :]
+    return msg

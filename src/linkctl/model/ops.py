@@ -1,0 +1,179 @@
+"""The changes a plan is made of: typed, ordered, each with its iproute2 equivalent."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from linkctl.kinds.base import FieldDiff, LinkKind
+from linkctl.model.spec import InterfaceSpec
+from linkctl.model.state import NetnsName
+
+
+@dataclass(frozen=True)
+class Props:
+    """Common link properties; None leaves the kernel's value."""
+
+    mtu: int | None = None
+    mac: str | None = None
+    txqlen: int | None = None
+    promisc: bool | None = None
+    up: bool | None = None
+
+    def ip_args(self) -> list[str]:
+        args: list[str] = []
+        if self.mac is not None:
+            args += ["address", self.mac]
+        if self.mtu is not None:
+            args += ["mtu", str(self.mtu)]
+        if self.txqlen is not None:
+            args += ["txqueuelen", str(self.txqlen)]
+        if self.promisc is not None:
+            args += ["promisc", "on" if self.promisc else "off"]
+        if self.up is not None:
+            args.append("up" if self.up else "down")
+        return args
+
+    @property
+    def empty(self) -> bool:
+        return self == Props()
+
+
+def _ip(netns: NetnsName) -> list[str]:
+    return ["ip", "-n", netns] if netns else ["ip"]
+
+
+@dataclass(frozen=True)
+class Op:
+    name: str
+    netns: NetnsName
+    reason: str = ""
+
+    @property
+    def verb(self) -> str:
+        raise NotImplementedError
+
+    def ip_command(self) -> list[str]:
+        raise NotImplementedError
+
+    def where(self) -> str:
+        return f"{self.name} (netns {self.netns})" if self.netns else self.name
+
+    def describe(self) -> str:
+        text = f"{self.verb} {self.where()}"
+        return f"{text}: {self.reason}" if self.reason else text
+
+
+@dataclass(frozen=True)
+class CreateNetns(Op):
+    verb = "create netns"
+
+    def ip_command(self) -> list[str]:
+        return ["ip", "netns", "add", self.name]
+
+    def where(self) -> str:
+        return self.name
+
+
+@dataclass(frozen=True)
+class PeerCreate:
+    name: str
+    netns: NetnsName
+    props: Props = Props()
+    master: str | None = None
+
+
+@dataclass(frozen=True)
+class CreateLink(Op):
+    spec: InterfaceSpec | None = None
+    kind: LinkKind | None = None
+    props: Props = Props()
+    master: str | None = None  # enslaved in the creating request (bridge ports)
+    peer: PeerCreate | None = None
+    lower: str | None = None  # IFLA_LINK
+    verb = "create"
+
+    def ip_command(self) -> list[str]:
+        assert self.spec is not None and self.kind is not None
+        cmd = [*_ip(self.netns), "link", "add"]
+        if self.lower:
+            cmd += ["link", self.lower]
+        cmd += ["name", self.name, *self.props.ip_args()]
+        if self.master:
+            cmd += ["master", self.master]
+        return cmd + self.kind.ip_args(self.spec)
+
+
+@dataclass(frozen=True)
+class DeleteLink(Op):
+    verb = "delete"
+
+    def ip_command(self) -> list[str]:
+        return [*_ip(self.netns), "link", "del", "dev", self.name]
+
+
+@dataclass(frozen=True)
+class MoveLink(Op):
+    to_netns: NetnsName = None
+    verb = "move"
+
+    def describe(self) -> str:
+        dest = self.to_netns or "the default namespace"
+        return (
+            f"move {self.where()} to netns {dest}: its addresses and routes are dropped "
+            "by the kernel and must be configured again there"
+        )
+
+    def ip_command(self) -> list[str]:
+        dest = self.to_netns or "1"  # pid 1's namespace stands for the default one
+        return [*_ip(self.netns), "link", "set", "dev", self.name, "netns", dest]
+
+
+@dataclass(frozen=True)
+class SetLink(Op):
+    """Change properties in place; `diffs` say what differs, for the plan's text."""
+
+    props: Props = Props()
+    spec: InterfaceSpec | None = None
+    kind: LinkKind | None = None
+    kind_fields: frozenset[str] = frozenset()
+    diffs: tuple[FieldDiff, ...] = field(default=())
+    verb = "set"
+
+    def describe(self) -> str:
+        changes = ", ".join(str(d) for d in self.diffs)
+        return f"set {self.where()}: {changes}" if changes else f"set {self.where()}"
+
+    def ip_command(self) -> list[str]:
+        cmd = [*_ip(self.netns), "link", "set", "dev", self.name, *self.props.ip_args()]
+        if self.kind_fields and self.kind and self.spec:
+            cmd += self.kind.ip_args(self.spec, self.kind_fields)
+        return cmd
+
+
+@dataclass(frozen=True)
+class SetMaster(Op):
+    master: str | None = None  # None releases the link from its master
+    down_first: bool = False  # the bonding driver enslaves only links that are down
+    verb = "set master"
+
+    def describe(self) -> str:
+        if self.master is None:
+            return f"release {self.where()} from its master" + (
+                f": {self.reason}" if self.reason else ""
+            )
+        return f"enslave {self.where()} to {self.master}"
+
+    def ip_command(self) -> list[str]:
+        tail = ["nomaster"] if self.master is None else ["master", self.master]
+        return [*_ip(self.netns), "link", "set", "dev", self.name, *tail]
+
+
+@dataclass
+class Plan:
+    ops: list[Op] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+
+    @property
+    def empty(self) -> bool:
+        return not self.ops

@@ -1,0 +1,474 @@
+"""Desired (declaration) + current (kernel state) -> an ordered plan of changes.
+
+Like pyinfra's operations, a change is produced only where a fact differs; links
+that already match are listed as unchanged. The order is the one the kernel
+needs: namespaces first, deletions (dependents before their base), moves, then
+creations and in-place changes with base links before the links stacked on them
+and masters before ports, enslaving, and admin state last.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from linkctl.kinds import BY_TYPE, kind_of
+from linkctl.kinds.base import FieldDiff, LinkKind
+from linkctl.model.ops import (
+    CreateLink,
+    CreateNetns,
+    DeleteLink,
+    MoveLink,
+    Op,
+    PeerCreate,
+    Plan,
+    Props,
+    SetLink,
+    SetMaster,
+)
+from linkctl.model.spec import Declaration, InterfaceSpec, InterfaceType, LinkStateName
+from linkctl.model.state import HostState, Link, NetnsName, VethInfo
+
+Key = tuple[NetnsName, str]
+
+
+@dataclass
+class Target:
+    """One declared interface, matched with the link it describes (if any)."""
+
+    spec: InterfaceSpec
+    netns: NetnsName
+    kind: LinkKind
+    current: Link | None = None
+    recreate: list[str] = field(default_factory=list)  # why it must be created again
+
+    @property
+    def key(self) -> Key:
+        return (self.netns, self.spec.name)
+
+    @property
+    def creates(self) -> bool:
+        return not self.spec.absent and (self.current is None or bool(self.recreate))
+
+
+@dataclass
+class Planner:
+    decl: Declaration
+    host: HostState
+    default_netns: NetnsName = None
+    # (netns, name) declared -> namespace it actually is in now (rollback of a move)
+    located: dict[Key, NetnsName] = field(default_factory=dict)
+    targets: dict[Key, Target] = field(default_factory=dict)
+    plan: Plan = field(default_factory=Plan)
+    gone: set[Key] = field(default_factory=set)  # links the plan deletes (or the kernel will)
+    created_with_master: set[Key] = field(default_factory=set)
+    peers_created: set[Key] = field(default_factory=set)
+
+    def run(self) -> Plan:
+        self._match()
+        self._find_recreations()
+        self._cascade_deletions()
+        self._netns_ops()
+        self._deletions()
+        self._moves()
+        for target in self._ordered():
+            self._create_or_configure(target)
+        self._masters()
+        self._states()
+        return self.plan
+
+    # --- matching ---------------------------------------------------------------------
+
+    def _match(self) -> None:
+        for spec in self.decl.interfaces:
+            netns = spec.netns if spec.netns is not None else self.default_netns
+            current = self._locate(spec.name, netns, explicit=spec.netns is not None)
+            kind = (
+                BY_TYPE[spec.type]
+                if spec.type
+                else (kind_of(current) if current else BY_TYPE[InterfaceType.UNKNOWN])
+            )
+            self.targets[(netns, spec.name)] = Target(spec, netns, kind, current)
+
+    def _locate(self, name: str, netns: NetnsName, explicit: bool) -> Link | None:
+        where = self.located.get((netns, name), netns)
+        link = self.host.find(name, where)
+        if link is None and explicit and netns != self.default_netns:
+            # Declared in another namespace, still in the default one: it will be moved.
+            link = self.host.find(name, self.default_netns)
+        return link
+
+    def _find_recreations(self) -> None:
+        for t in self.targets.values():
+            if t.current is None or t.spec.absent:
+                continue
+            have = kind_of(t.current)
+            if t.spec.type and have.type is not t.kind.type:
+                t.recreate.append(f"type {have.type.value} -> {t.kind.type.value}")
+                continue
+            diff = t.kind.compare(t.spec, t.current, self.host.ns(t.current.netns))
+            t.recreate += [str(d) for d in diff.recreate]
+            t.recreate += self._veth_peer_changes(t)
+
+    def _veth_peer_changes(self, t: Target) -> list[str]:
+        if t.kind.type is not InterfaceType.VETH or t.spec.veth is None or t.current is None:
+            return []
+        peer = self.host.peer_of(t.current)
+        want_ns = self._peer_netns(t)
+        if peer is None:
+            return []
+        out = []
+        if peer.name != t.spec.veth.peer:
+            out.append(f"veth.peer {peer.name!r} -> {t.spec.veth.peer!r}")
+        if peer.netns != want_ns:
+            out.append(f"veth.peer-netns {peer.netns!r} -> {want_ns!r}")
+        return out
+
+    def _peer_netns(self, t: Target) -> NetnsName:
+        assert t.spec.veth is not None
+        declared = self._declared_peer(t)
+        if declared is not None:
+            return declared.netns
+        return t.spec.veth.peer_netns if t.spec.veth.peer_netns is not None else t.netns
+
+    def _declared_peer(self, t: Target) -> Target | None:
+        if t.spec.veth is None:
+            return None
+        for other in self.targets.values():
+            if other.spec.name == t.spec.veth.peer and other.kind.type is InterfaceType.VETH:
+                if other.spec.veth and other.spec.veth.peer == t.spec.name:
+                    return other
+        return None
+
+    def _cascade_deletions(self) -> None:
+        """Links that die with a deleted or re-created link are deleted or re-created too."""
+        changed = True
+        while changed:
+            changed = False
+            for t in list(self.targets.values()):
+                if t.current is None or not (t.spec.absent or t.recreate):
+                    continue
+                key = (t.current.netns, t.current.name)
+                if key in self.gone:
+                    continue
+                self.gone.add(key)
+                changed = True
+                self._doom_dependents(t.current)
+
+    def _doom_dependents(self, base: Link) -> None:
+        ns = self.host.ns(base.netns)
+        peer = self.host.peer_of(base)
+        doomed = [
+            lk
+            for lk in ns.links.values()
+            if kind_of(lk).dies_with_lower and kind_of(lk).lower_ifindex(lk) == base.ifindex
+        ]
+        if peer is not None:
+            doomed.append(peer)
+        for link in doomed:
+            declared = self._target_for(link)
+            if declared is not None and not declared.spec.absent:
+                if not declared.recreate:
+                    declared.recreate.append(f"it goes with {base.name}, which is re-created")
+                continue
+            if declared is None:
+                self.gone.add((link.netns, link.name))
+                if peer is None or link.name != peer.name:
+                    self.plan.notes.append(
+                        f"{link.name} is deleted by the kernel with {base.name}, its lower device"
+                    )
+                    self.plan.ops.append(
+                        DeleteLink(link.name, link.netns, f"{base.name} is deleted")
+                    )
+
+    def _target_for(self, link: Link) -> Target | None:
+        for t in self.targets.values():
+            if (
+                t.current is not None
+                and t.current.ifindex == link.ifindex
+                and t.current.netns == link.netns
+            ):
+                return t
+        return None
+
+    # --- namespaces, deletions, moves ---------------------------------------------------
+
+    def _netns_ops(self) -> None:
+        wanted = {t.netns for t in self.targets.values() if not t.spec.absent}
+        wanted |= {
+            self._peer_netns(t) for t in self.targets.values() if t.spec.veth and not t.spec.absent
+        }
+        for name in sorted(n for n in wanted if n is not None and n not in self.host.namespaces):
+            self.plan.ops.append(CreateNetns(name, None, "it does not exist"))
+
+    def _deletions(self) -> None:
+        dels = [
+            t
+            for t in self.targets.values()
+            if t.current is not None and (t.spec.absent or t.recreate)
+        ]
+        # Stacked links go before their base: a higher depth deletes first.
+        dels.sort(key=lambda t: -self._depth(t))
+        for t in dels:
+            assert t.current is not None
+            if t.current.name != t.spec.name or self._is_peer_of_earlier(t, dels):
+                continue
+            if not t.kind.creatable and t.spec.absent:
+                continue  # validation refuses this; never delete a NIC
+            reason = "re-create: " + "; ".join(t.recreate) if t.recreate else "state: absent"
+            self.plan.ops.append(DeleteLink(t.current.name, t.current.netns, reason))
+
+    def _is_peer_of_earlier(self, t: Target, dels: list[Target]) -> bool:
+        """Deleting one end of a veth deletes the other: one request for the pair."""
+        assert t.current is not None
+        if not isinstance(t.current.info, VethInfo):
+            return False
+        peer = self.host.peer_of(t.current)
+        for other in dels:
+            if other is t:
+                return False
+            if (
+                peer is not None
+                and other.current is not None
+                and other.current.ifindex == peer.ifindex
+                and other.current.netns == peer.netns
+            ):
+                return True
+        return False
+
+    def _moves(self) -> None:
+        for t in self.targets.values():
+            cur = t.current
+            if cur is None or t.spec.absent or t.recreate or cur.netns == t.netns:
+                continue
+            self.plan.ops.append(MoveLink(cur.name, cur.netns, to_netns=t.netns))
+
+    # --- creation and in-place configuration ------------------------------------------
+
+    def _depth(self, t: Target) -> int:
+        seen: set[str] = set()
+        depth = 0
+        names = [ref for _f, ref in t.kind.references(t.spec)]
+        while names:
+            depth += 1
+            nxt = []
+            for name in names:
+                if name in seen:
+                    continue
+                seen.add(name)
+                other = self.targets.get((t.netns, name))
+                if other:
+                    nxt += [ref for _f, ref in other.kind.references(other.spec)]
+            names = nxt
+        return depth
+
+    def _ordered(self) -> list[Target]:
+        live = [t for t in self.targets.values() if not t.spec.absent]
+        # Controllers (bridges, bonds) before everything else, then by stacking depth.
+        return sorted(live, key=lambda t: (t.kind.type not in _CONTROLLERS, self._depth(t)))
+
+    def _create_or_configure(self, t: Target) -> None:
+        if t.key in self.peers_created:
+            return
+        if t.creates:
+            self._create(t)
+        else:
+            self._configure(t)
+
+    def _create(self, t: Target) -> None:
+        if not t.kind.creatable:
+            return  # validation has refused this declaration already
+        master = self._desired_master(t.netns, t.spec.name)
+        at_create = master if master and self._is_bridge(t.netns, master) else None
+        if at_create:
+            self.created_with_master.add(t.key)
+        props = self._create_props(t.spec, master_later=bool(master and not at_create))
+        peer = self._peer_create(t) if t.kind.type is InterfaceType.VETH else None
+        reason = "re-create: " + "; ".join(t.recreate) if t.recreate else "new"
+        self.plan.ops.append(
+            CreateLink(
+                t.spec.name, t.netns, reason, spec=t.spec, kind=t.kind, props=props,
+                master=at_create, peer=peer, lower=t.kind.ifla_link(t.spec),
+            )
+        )  # fmt: skip
+
+    def _create_props(self, spec: InterfaceSpec, master_later: bool) -> Props:
+        # A link that will join a bond is created down; it comes up after enslaving.
+        up = spec.state is not LinkStateName.DOWN and not master_later
+        return Props(spec.mtu, spec.mac_address, spec.txqueuelen, spec.accept_all_mac_addresses, up)
+
+    def _peer_create(self, t: Target) -> PeerCreate:
+        assert t.spec.veth is not None
+        declared = self._declared_peer(t)
+        netns = self._peer_netns(t)
+        if declared is not None:
+            # The kernel ignores IFLA_MASTER inside VETH_INFO_PEER: the peer is enslaved after.
+            self.peers_created.add(declared.key)
+            master = self._desired_master(netns, declared.spec.name)
+            is_bond_port = bool(master and not self._is_bridge(netns, master))
+            props = self._create_props(declared.spec, master_later=is_bond_port)
+            return PeerCreate(declared.spec.name, netns, props)
+        # An undeclared peer mirrors its end, so that the pair comes up with a carrier.
+        s = t.spec
+        props = Props(s.mtu, None, s.txqueuelen, None, s.state is not LinkStateName.DOWN)
+        return PeerCreate(s.veth.peer, netns, props)
+
+    def _configure(self, t: Target) -> None:
+        cur = t.current
+        assert cur is not None
+        s = t.spec
+        diffs = [
+            d for d in (
+                _diff("mtu", cur.mtu, s.mtu),
+                _diff("mac-address", cur.mac, s.mac_address),
+                _diff("txqueuelen", cur.txqlen, s.txqueuelen),
+                _diff("accept-all-mac-addresses", cur.promisc, s.accept_all_mac_addresses),
+            ) if d
+        ]  # fmt: skip
+        kind_diff = t.kind.compare(s, cur, self.host.ns(cur.netns))
+        diffs += kind_diff.in_place
+        if not diffs:
+            return
+        names = {d.field for d in diffs}
+        props = Props(
+            s.mtu if "mtu" in names else None,
+            s.mac_address if "mac-address" in names else None,
+            s.txqueuelen if "txqueuelen" in names else None,
+            s.accept_all_mac_addresses if "accept-all-mac-addresses" in names else None,
+        )
+        kind_fields = frozenset(d.field for d in kind_diff.in_place)
+        self.plan.ops.append(
+            SetLink(
+                s.name,
+                t.netns,
+                props=props,
+                spec=s,
+                kind=t.kind,
+                kind_fields=kind_fields,
+                diffs=tuple(diffs),
+            )
+        )
+
+    # --- masters and admin state ------------------------------------------------------
+
+    def _desired_master(self, netns: NetnsName, name: str) -> str | None:
+        for t in self.targets.values():
+            if t.netns == netns and not t.spec.absent and name in _ports(t.spec):
+                return t.spec.name
+        return None
+
+    def _is_bridge(self, netns: NetnsName, name: str) -> bool:
+        t = self.targets.get((netns, name))
+        return t is not None and t.kind.type is InterfaceType.LINUX_BRIDGE
+
+    def _masters(self) -> None:
+        wanted: dict[Key, str | None] = {}
+        for t in self.targets.values():
+            if t.spec.absent or not _has_port_list(t.spec):
+                continue
+            for port in _ports(t.spec):
+                wanted[(t.netns, port)] = t.spec.name
+            if t.current is not None and not t.recreate:
+                for port in self.host.ns(t.current.netns).ports_of(t.current.name):
+                    wanted.setdefault((t.netns, port), None)
+        for key, master in sorted(wanted.items(), key=lambda kv: (str(kv[0][0]), kv[0][1])):
+            self._master_op(key, master)
+
+    def _master_op(self, key: Key, master: str | None) -> None:
+        if key in self.created_with_master or key in self.gone:
+            return
+        netns, name = key
+        t = self.targets.get(key)
+        created = t is not None and t.creates or key in self.peers_created
+        current = None if created else self._current_master(netns, name)
+        if current == master:
+            return
+        is_bond = master is not None and not self._is_bridge(netns, master)
+        if master is None:
+            self.plan.ops.append(SetMaster(name, netns, "not in its master's port list"))
+        else:
+            self.plan.ops.append(SetMaster(name, netns, master=master, down_first=is_bond))
+
+    def _current_master(self, netns: NetnsName, name: str) -> str | None:
+        link = self.host.find(name, netns)
+        if link is None or link.master_ifindex is None:
+            return None
+        master = self.host.ns(netns).by_index(link.master_ifindex)
+        if master is None or (netns, master.name) in self.gone:
+            return None
+        return master.name
+
+    def _states(self) -> None:
+        for t in self._ordered():
+            if t.spec.state is None or t.spec.absent:
+                continue
+            want_up = t.spec.state is LinkStateName.UP
+            if t.creates or t.key in self.peers_created:
+                # Created down because a bond takes it: bring it up after enslaving.
+                master = self._desired_master(t.netns, t.spec.name)
+                if want_up and master and not self._is_bridge(t.netns, master):
+                    self.plan.ops.append(
+                        SetLink(
+                            t.spec.name,
+                            t.netns,
+                            props=Props(up=True),
+                            diffs=(FieldDiff("state", "down", "up"),),
+                        )
+                    )
+                continue
+            assert t.current is not None
+            if t.current.admin_up != want_up:
+                have = "up" if t.current.admin_up else "down"
+                self.plan.ops.append(
+                    SetLink(
+                        t.spec.name,
+                        t.netns,
+                        props=Props(up=want_up),
+                        diffs=(FieldDiff("state", have, t.spec.state.value),),
+                    )
+                )
+
+
+_CONTROLLERS = (InterfaceType.LINUX_BRIDGE, InterfaceType.BOND)
+
+
+def _has_port_list(spec: InterfaceSpec) -> bool:
+    if spec.bridge is not None and spec.bridge.port is not None:
+        return True
+    return spec.link_aggregation is not None and spec.link_aggregation.port is not None
+
+
+def _ports(spec: InterfaceSpec) -> list[str]:
+    if spec.bridge is not None and spec.bridge.port is not None:
+        return [p.name for p in spec.bridge.port]
+    if spec.link_aggregation is not None and spec.link_aggregation.port is not None:
+        return list(spec.link_aggregation.port)
+    return []
+
+
+def _diff(name: str, current: object, desired: object) -> FieldDiff | None:
+    if desired is None or current == desired:
+        return None
+    return FieldDiff(name, current, desired)
+
+
+def make_plan(
+    decl: Declaration,
+    host: HostState,
+    default_netns: NetnsName = None,
+    located: dict[Key, NetnsName] | None = None,
+) -> Plan:
+    planner = Planner(decl, host, default_netns, dict(located or {}))
+    plan = planner.run()
+    touched = {op.name for op in plan.ops}
+    plan.unchanged = sorted(
+        t.spec.name
+        for t in planner.targets.values()
+        if t.spec.name not in touched and not (t.spec.absent and t.current is None)
+    )
+    plan.unchanged += sorted(
+        t.spec.name for t in planner.targets.values() if t.spec.absent and t.current is None
+    )
+    return plan
+
+
+__all__ = ["Op", "Plan", "make_plan"]

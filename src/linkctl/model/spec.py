@@ -1,0 +1,230 @@
+"""The declarative format: nmstate's YAML for links, plus linkctl's own keys.
+
+linkctl's additions to nmstate's schema are `txqueuelen` and `netns` on an
+interface, and `peer-netns` in the veth section. A key the user did not write
+is None here and means "leave it as the kernel has it".
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from enum import StrEnum
+from typing import Annotated, Any
+
+from pydantic import Field, field_validator, model_validator
+
+from linkctl.model.ethtool_spec import EthtoolSection, KernelModuleSpec
+from linkctl.model.spec_base import Section
+
+IFNAME_MAX = 15
+_BAD_NAME = re.compile(r"[/\s:]")
+_MAC = re.compile(r"^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$")
+
+
+def check_ifname(value: str) -> str:
+    raw = value.encode()
+    if not 1 <= len(raw) <= IFNAME_MAX:
+        raise ValueError(f"an interface name has 1 to {IFNAME_MAX} bytes, this one {len(raw)}")
+    if _BAD_NAME.search(value) or value in (".", ".."):
+        raise ValueError("an interface name may not contain '/', ':' or white space")
+    return value
+
+
+IfName = Annotated[str, Field(min_length=1)]
+
+
+class InterfaceType(StrEnum):
+    ETHERNET = "ethernet"
+    VETH = "veth"
+    LINUX_BRIDGE = "linux-bridge"
+    VXLAN = "vxlan"
+    MAC_VLAN = "mac-vlan"
+    VLAN = "vlan"
+    BOND = "bond"
+    DUMMY = "dummy"
+    LOOPBACK = "loopback"
+    UNKNOWN = "unknown"
+
+
+class LinkStateName(StrEnum):
+    UP = "up"
+    DOWN = "down"
+    ABSENT = "absent"
+
+
+class VethSection(Section):
+    peer: str
+    peer_netns: str | None = None
+
+    _peer = field_validator("peer")(classmethod(lambda cls, v: check_ifname(v)))
+
+
+class StpOptions(Section):
+    enabled: bool | None = None
+    forward_delay: int | None = Field(default=None, ge=2, le=30)
+    priority: int | None = Field(default=None, ge=0, le=65535)
+
+
+class BridgeOptions(Section):
+    stp: StpOptions | None = None
+    mac_ageing_time: int | None = Field(default=None, ge=0, le=1_000_000)
+
+
+class BridgePort(Section):
+    name: str
+
+    _name = field_validator("name")(classmethod(lambda cls, v: check_ifname(v)))
+
+
+class BridgeSection(Section):
+    options: BridgeOptions | None = None
+    port: list[BridgePort] | None = None
+
+
+class VxlanSection(Section):
+    id: int = Field(ge=1, le=16_777_215)
+    base_iface: str | None = None
+    local: str | None = None
+    remote: str | None = None
+    destination_port: int | None = Field(default=None, ge=1, le=65535)
+    learning: bool | None = None
+
+    @field_validator("local", "remote")
+    @classmethod
+    def _ip(cls, v: str | None) -> str | None:
+        if v is None:
+            return v
+        try:
+            return str(ipaddress.ip_address(v))
+        except ValueError:
+            raise ValueError("an IPv4 or IPv6 address, such as 192.0.2.1") from None
+
+
+class MacvlanMode(StrEnum):
+    PRIVATE = "private"
+    VEPA = "vepa"
+    BRIDGE = "bridge"
+    PASSTHRU = "passthru"
+    SOURCE = "source"
+
+
+class MacvlanSection(Section):
+    base_iface: str
+    mode: MacvlanMode | None = None
+
+
+class VlanProtocol(StrEnum):
+    Q = "802.1q"
+    AD = "802.1ad"
+
+
+class VlanSection(Section):
+    base_iface: str
+    id: int = Field(ge=0, le=4094)
+    protocol: VlanProtocol | None = None
+
+
+class BondMode(StrEnum):
+    BALANCE_RR = "balance-rr"
+    ACTIVE_BACKUP = "active-backup"
+    BALANCE_XOR = "balance-xor"
+    BROADCAST = "broadcast"
+    LACP = "802.3ad"
+    BALANCE_TLB = "balance-tlb"
+    BALANCE_ALB = "balance-alb"
+
+
+class BondOptions(Section):
+    miimon: int | None = Field(default=None, ge=0)
+    primary: str | None = None
+    updelay: int | None = Field(default=None, ge=0)
+    downdelay: int | None = Field(default=None, ge=0)
+
+
+class BondSection(Section):
+    mode: BondMode | None = None
+    port: list[str] | None = None
+    options: BondOptions | None = None
+
+
+class Duplex(StrEnum):
+    FULL = "full"
+    HALF = "half"
+
+
+class EthernetSection(Section):
+    speed: int | None = Field(default=None, gt=0)
+    duplex: Duplex | None = None
+    auto_negotiation: bool | None = None
+
+
+class InterfaceSpec(Section):
+    name: str
+    type: InterfaceType | None = None
+    state: LinkStateName | None = None
+    mtu: int | None = Field(default=None, ge=68, le=65535)
+    mac_address: str | None = None
+    accept_all_mac_addresses: bool | None = None
+    txqueuelen: int | None = Field(default=None, ge=0, le=2**32 - 1)
+    netns: str | None = None
+    veth: VethSection | None = None
+    bridge: BridgeSection | None = None
+    vxlan: VxlanSection | None = None
+    mac_vlan: MacvlanSection | None = None
+    vlan: VlanSection | None = None
+    link_aggregation: BondSection | None = None
+    bond: BondSection | None = None
+    ethernet: EthernetSection | None = None
+    ethtool: EthtoolSection | None = None
+
+    _name = field_validator("name")(classmethod(lambda cls, v: check_ifname(v)))
+
+    @field_validator("mac_address")
+    @classmethod
+    def _mac(cls, v: str | None) -> str | None:
+        if v is None:
+            return v
+        if not _MAC.match(v):
+            raise ValueError("six hex octets separated by ':', such as 02:00:00:00:00:01")
+        if int(v[:2], 16) & 1:
+            raise ValueError("a unicast MAC address (the first octet must be even)")
+        if v == "00:00:00:00:00:00":
+            raise ValueError("a unicast MAC address, not all zeros")
+        return v.lower()
+
+    @field_validator("netns")
+    @classmethod
+    def _netns(cls, v: str | None) -> str | None:
+        if v is not None and (not v or "/" in v or v in (".", "..")):
+            raise ValueError("an `ip netns` name: no '/', not empty")
+        return v
+
+    @model_validator(mode="after")
+    def _bond_alias(self) -> InterfaceSpec:
+        # nmstate spells the bond section `link-aggregation`; `bond` is accepted too.
+        if self.bond is not None and self.link_aggregation is None:
+            object.__setattr__(self, "link_aggregation", self.bond)
+            object.__setattr__(self, "bond", None)
+        return self
+
+    @property
+    def absent(self) -> bool:
+        return self.state is LinkStateName.ABSENT
+
+
+class Declaration(Section):
+    """A whole file: the interfaces to make true, in any order."""
+
+    interfaces: list[InterfaceSpec] = Field(default_factory=list)
+    kernel_modules: dict[str, KernelModuleSpec] | None = None
+
+    def by_key(self) -> dict[tuple[str | None, str], InterfaceSpec]:
+        return {(i.netns, i.name): i for i in self.interfaces}
+
+
+def dump_spec(spec: InterfaceSpec) -> dict[str, Any]:
+    """The YAML-ready form, with only the keys that are set, in nmstate's spelling."""
+    data = spec.model_dump(by_alias=True, exclude_none=True, mode="json")
+    data.pop("bond", None)
+    return data

@@ -1,0 +1,228 @@
+"""Current link state as typed objects, as the kernel reports it.
+
+The kernel adapters fill these in; everything else only reads them. A namespace
+is named as `ip netns` names it; ``None`` is the namespace linkctl itself runs in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from enum import IntEnum, IntFlag
+
+NetnsName = str | None
+
+
+class IfFlag(IntFlag):
+    """The net_device flags (include/uapi/linux/if.h) that linkctl reads or sets."""
+
+    UP = 0x1
+    BROADCAST = 0x2
+    LOOPBACK = 0x8
+    POINTOPOINT = 0x10
+    RUNNING = 0x40
+    NOARP = 0x80
+    PROMISC = 0x100
+    ALLMULTI = 0x200
+    MASTER = 0x400
+    SLAVE = 0x800
+    MULTICAST = 0x1000
+    LOWER_UP = 0x10000
+    DORMANT = 0x20000
+
+
+class OperState(IntEnum):
+    """RFC 2863 operational state, as IFLA_OPERSTATE carries it."""
+
+    UNKNOWN = 0
+    NOTPRESENT = 1
+    DOWN = 2
+    LOWERLAYERDOWN = 3
+    TESTING = 4
+    DORMANT = 5
+    UP = 6
+
+    @property
+    def label(self) -> str:
+        return self.name.lower()
+
+
+@dataclass(frozen=True)
+class Stats:
+    """The rtnl_link_stats64 counters that `ip -s -s link` prints."""
+
+    rx_bytes: int = 0
+    rx_packets: int = 0
+    rx_errors: int = 0
+    rx_dropped: int = 0
+    rx_over_errors: int = 0
+    rx_crc_errors: int = 0
+    rx_frame_errors: int = 0
+    rx_fifo_errors: int = 0
+    rx_missed_errors: int = 0
+    tx_bytes: int = 0
+    tx_packets: int = 0
+    tx_errors: int = 0
+    tx_dropped: int = 0
+    tx_carrier_errors: int = 0
+    tx_fifo_errors: int = 0
+    collisions: int = 0
+    multicast: int = 0
+
+
+@dataclass(frozen=True)
+class VethInfo:
+    peer_ifindex: int | None = None
+    peer_netnsid: int | None = None  # set when the peer lives in another namespace
+
+
+@dataclass(frozen=True)
+class VxlanInfo:
+    vni: int | None = None
+    local: str | None = None
+    remote: str | None = None
+    base_ifindex: int | None = None
+    port: int | None = None
+    learning: bool | None = None
+
+
+@dataclass(frozen=True)
+class MacvlanInfo:
+    mode: str | None = None
+
+
+@dataclass(frozen=True)
+class VlanInfo:
+    vid: int | None = None
+    protocol: str | None = None
+
+
+@dataclass(frozen=True)
+class BondInfo:
+    mode: str | None = None
+    miimon: int | None = None
+    updelay: int | None = None
+    downdelay: int | None = None
+    primary_ifindex: int | None = None
+
+
+@dataclass(frozen=True)
+class BridgeInfo:
+    stp: bool | None = None
+    forward_delay: int | None = None  # clock_t ticks (centiseconds), as the kernel keeps it
+    priority: int | None = None
+    ageing_time: int | None = None  # clock_t ticks
+
+
+KindInfo = VethInfo | VxlanInfo | MacvlanInfo | VlanInfo | BondInfo | BridgeInfo | None
+
+
+@dataclass(frozen=True)
+class Link:
+    """One link as the kernel reports it (one RTM_NEWLINK message)."""
+
+    ifindex: int
+    name: str
+    netns: NetnsName = None
+    kind: str | None = None  # IFLA_INFO_KIND; None for physical NICs and loopback
+    flags: IfFlag = IfFlag(0)
+    mtu: int = 0
+    min_mtu: int | None = None
+    max_mtu: int | None = None
+    txqlen: int = 0
+    mac: str | None = None
+    perm_mac: str | None = None
+    operstate: OperState = OperState.UNKNOWN
+    carrier: bool | None = None
+    carrier_changes: int | None = None
+    carrier_up_count: int | None = None
+    carrier_down_count: int | None = None
+    link_ifindex: int | None = None  # IFLA_LINK: the lower device, or a veth's peer
+    link_netnsid: int | None = None
+    master_ifindex: int | None = None
+    slave_kind: str | None = None
+    promiscuity: int | None = None
+    info: KindInfo = None
+    stats: Stats | None = None
+    parent_bus: str | None = None  # "pci" etc. for devices with a bus: physical NICs
+
+    @property
+    def admin_up(self) -> bool:
+        return bool(self.flags & IfFlag.UP)
+
+    @property
+    def no_carrier(self) -> bool:
+        """`ip link` prints NO-CARRIER for an admin-up link without LOWER_UP."""
+        return self.admin_up and not (self.flags & IfFlag.LOWER_UP)
+
+    @property
+    def promisc(self) -> bool:
+        """IFF_PROMISC as set by a user, not the promiscuity a bridge adds."""
+        return bool(self.flags & IfFlag.PROMISC)
+
+    @property
+    def is_loopback(self) -> bool:
+        return bool(self.flags & IfFlag.LOOPBACK)
+
+
+@dataclass
+class NetnsState:
+    """All links of one namespace, by name and by index."""
+
+    netns: NetnsName
+    links: dict[str, Link] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, netns: NetnsName, links: Iterable[Link]) -> NetnsState:
+        return cls(netns, {link.name: link for link in links})
+
+    def by_index(self, ifindex: int | None) -> Link | None:
+        if ifindex is None:
+            return None
+        for link in self.links.values():
+            if link.ifindex == ifindex:
+                return link
+        return None
+
+    def name_of(self, ifindex: int | None) -> str | None:
+        link = self.by_index(ifindex)
+        return link.name if link else None
+
+    def ports_of(self, master: str) -> list[str]:
+        mlink = self.links.get(master)
+        if mlink is None:
+            return []
+        return sorted(n for n, lk in self.links.items() if lk.master_ifindex == mlink.ifindex)
+
+
+@dataclass
+class HostState:
+    """The links of every namespace that a command looked at, read once."""
+
+    namespaces: dict[NetnsName, NetnsState] = field(default_factory=dict)
+    # netnsid (as seen from one namespace) -> namespace name, to name a veth peer elsewhere
+    netnsids: dict[tuple[NetnsName, int], NetnsName] = field(default_factory=dict)
+
+    def ns(self, netns: NetnsName) -> NetnsState:
+        return self.namespaces.setdefault(netns, NetnsState(netns))
+
+    def find(self, name: str, netns: NetnsName) -> Link | None:
+        state = self.namespaces.get(netns)
+        return state.links.get(name) if state else None
+
+    def __iter__(self) -> Iterator[Link]:
+        for state in self.namespaces.values():
+            yield from state.links.values()
+
+    def peer_of(self, link: Link) -> Link | None:
+        """The other end of a veth, in whichever namespace it lives."""
+        if not isinstance(link.info, VethInfo) or link.info.peer_ifindex is None:
+            return None
+        netns = link.netns
+        if link.info.peer_netnsid is not None:
+            key = (link.netns, link.info.peer_netnsid)
+            if key not in self.netnsids:
+                return None
+            netns = self.netnsids[key]
+        state = self.namespaces.get(netns)
+        return state.by_index(link.info.peer_ifindex) if state else None

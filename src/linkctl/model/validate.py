@@ -1,0 +1,340 @@
+"""Whole-declaration checks against the current state, before the first change.
+
+Every problem is collected (not just the first), each naming the interface,
+the field, the value and what is allowed.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from linkctl.errors import Problem, ValidationFailed
+from linkctl.kinds import BY_TYPE, kind_of
+from linkctl.kinds.vxlan import LINUX_DEFAULT_PORT
+from linkctl.model.spec import Declaration, InterfaceSpec, InterfaceType
+from linkctl.model.state import HostState, Link, NetnsName, VxlanInfo
+
+VXLAN_OVERHEAD_V4 = 50  # outer Ethernet 14 + IPv4 20 + UDP 8 + VXLAN 8
+VXLAN_OVERHEAD_V6 = 70  # IPv6 header is 20 bytes longer
+_SECTIONS = {
+    "veth": InterfaceType.VETH,
+    "bridge": InterfaceType.LINUX_BRIDGE,
+    "vxlan": InterfaceType.VXLAN,
+    "mac_vlan": InterfaceType.MAC_VLAN,
+    "vlan": InterfaceType.VLAN,
+    "link_aggregation": InterfaceType.BOND,
+    "ethernet": InterfaceType.ETHERNET,
+}
+_NEEDS_SECTION = {
+    InterfaceType.VETH: "veth: {peer: NAME}",
+    InterfaceType.VXLAN: "vxlan: {id: VNI, ...}",
+    InterfaceType.MAC_VLAN: "mac-vlan: {base-iface: NAME}",
+    InterfaceType.VLAN: "vlan: {base-iface: NAME, id: ID}",
+}
+
+
+@dataclass
+class Validator:
+    decl: Declaration
+    host: HostState
+    source: str
+    default_netns: NetnsName = None
+    creatable: frozenset[str] | None = None  # kernel kinds this kernel can create (probed)
+    problems: list[Problem] = field(default_factory=list)
+
+    def run(self) -> None:
+        self._duplicates()
+        for spec in self.decl.interfaces:
+            self._one(spec)
+        self._ports()
+        self._vxlan_clashes()
+        if self.problems:
+            raise ValidationFailed(self.problems)
+
+    def _add(self, spec: InterfaceSpec | None, fld: str, value: object, allowed: str) -> None:
+        where = f"{self.source}: interface {spec.name}" if spec else self.source
+        self.problems.append(Problem(where, fld, value, allowed))
+
+    def _netns(self, spec: InterfaceSpec) -> NetnsName:
+        return spec.netns if spec.netns is not None else self.default_netns
+
+    def _current(self, spec: InterfaceSpec) -> Link | None:
+        netns = self._netns(spec)
+        link = self.host.find(spec.name, netns)
+        if link is None and spec.netns is not None:
+            link = self.host.find(spec.name, self.default_netns)
+        return link
+
+    def _declared(self, name: str, netns: NetnsName) -> InterfaceSpec | None:
+        for spec in self.decl.interfaces:
+            if spec.name == name and self._netns(spec) == netns:
+                return spec
+        return None
+
+    def _exists(self, name: str, netns: NetnsName) -> bool:
+        spec = self._declared(name, netns)
+        if spec is not None:
+            return not spec.absent
+        return self.host.find(name, netns) is not None or self._implied_peer(name, netns)
+
+    def _implied_peer(self, name: str, netns: NetnsName) -> bool:
+        """The undeclared peer of a declared veth exists once the pair is created."""
+        for spec in self.decl.interfaces:
+            if spec.veth is None or spec.absent or spec.veth.peer != name:
+                continue
+            peer_ns = spec.veth.peer_netns if spec.veth.peer_netns is not None else self._netns(spec)
+            if peer_ns == netns:
+                return True
+        return False
+
+    def _duplicates(self) -> None:
+        counts = Counter((self._netns(s), s.name) for s in self.decl.interfaces)
+        for (netns, name), n in counts.items():
+            if n > 1:
+                where = f" in netns {netns}" if netns else ""
+                self._add(
+                    None,
+                    "name",
+                    name,
+                    f"each interface once per namespace; {name}{where} appears {n} times",
+                )
+
+    def _one(self, spec: InterfaceSpec) -> None:
+        current = self._current(spec)
+        itype = spec.type or (kind_of(current).type if current else None)
+        if itype is None:
+            if not spec.absent:
+                self._add(
+                    spec,
+                    "type",
+                    None,
+                    "a type is needed to create a link: "
+                    + ", ".join(t.value for t in InterfaceType),
+                )
+            return
+        kind = BY_TYPE[itype]
+        self._sections(spec, itype)
+        if spec.absent:
+            if current is not None and not kind.creatable:
+                self._add(
+                    spec,
+                    "state",
+                    "absent",
+                    f"a {itype.value} link cannot be deleted; use state: down",
+                )
+            return
+        creating = current is None or kind_of(current).type is not itype
+        if creating:
+            self._creatable(spec, itype, kind.kernel_kind, kind.module, kind.creatable)
+        self._mtu(spec, current)
+        for fld, ref in kind.references(spec):
+            if not self._exists(ref, self._netns(spec)):
+                self._add(
+                    spec,
+                    fld,
+                    ref,
+                    "an interface that exists in the file or the kernel, in the same namespace",
+                )
+        if itype is InterfaceType.VXLAN:
+            self._vxlan_mtu(spec)
+        if itype is InterfaceType.VETH and spec.veth is not None:
+            self._veth_peer(spec, current)
+
+    def _sections(self, spec: InterfaceSpec, itype: InterfaceType) -> None:
+        for attr, owner in _SECTIONS.items():
+            if getattr(spec, attr) is not None and owner is not itype:
+                key = attr.replace("_", "-")
+                self._add(
+                    spec,
+                    key,
+                    "(section)",
+                    f"the {key} section belongs to type {owner.value}, not {itype.value}",
+                )
+        need = _NEEDS_SECTION.get(itype)
+        section_attr = BY_TYPE[itype].section_key
+        if need and not spec.absent and section_attr and getattr(spec, section_attr) is None:
+            current = self._current(spec)
+            if current is None or kind_of(current).type is not itype:
+                self._add(
+                    spec,
+                    section_attr.replace("_", "-"),
+                    None,
+                    f"required to create a {itype.value}: {need}",
+                )
+
+    def _creatable(
+        self,
+        spec: InterfaceSpec,
+        itype: InterfaceType,
+        kkind: str | None,
+        module: str | None,
+        creatable: bool,
+    ) -> None:
+        if not creatable:
+            self._add(
+                spec,
+                "type",
+                itype.value,
+                f"a {itype.value} link must already exist: linkctl adopts it but cannot create one",
+            )
+        elif self.creatable is not None and kkind not in self.creatable:
+            self._add(
+                spec,
+                "type",
+                itype.value,
+                f"this kernel cannot create {kkind} links: load the module with `modprobe {module}`",
+            )
+
+    def _mtu(self, spec: InterfaceSpec, current: Link | None) -> None:
+        if spec.mtu is None or current is None:
+            return
+        lo = current.min_mtu or 0
+        hi = current.max_mtu or 0
+        if hi and not lo <= spec.mtu <= hi:
+            self._add(spec, "mtu", spec.mtu, f"{lo} to {hi} for this device")
+
+    def _vxlan_mtu(self, spec: InterfaceSpec) -> None:
+        assert spec.vxlan is not None
+        base = spec.vxlan.base_iface
+        if base is None or spec.mtu is None:
+            return
+        base_mtu = self._desired_mtu(base, self._netns(spec))
+        v6 = ":" in (spec.vxlan.local or spec.vxlan.remote or "")
+        overhead = VXLAN_OVERHEAD_V6 if v6 else VXLAN_OVERHEAD_V4
+        if base_mtu is not None and spec.mtu + overhead > base_mtu:
+            self._add(
+                spec, "mtu", spec.mtu,
+                f"at most {base_mtu - overhead}: base-iface {base} has MTU {base_mtu} and VXLAN over "
+                f"IPv{6 if v6 else 4} needs {overhead} bytes; raise {base}'s mtu to {spec.mtu + overhead} "
+                f"or lower this one",
+            )  # fmt: skip
+
+    def _desired_mtu(self, name: str, netns: NetnsName) -> int | None:
+        spec = self._declared(name, netns)
+        if spec is not None and spec.mtu is not None:
+            return spec.mtu
+        link = self.host.find(name, netns)
+        return link.mtu if link else None
+
+    def _veth_peer(self, spec: InterfaceSpec, current: Link | None) -> None:
+        assert spec.veth is not None
+        peer_ns = spec.veth.peer_netns if spec.veth.peer_netns is not None else self._netns(spec)
+        declared = self._declared(spec.veth.peer, peer_ns) or self._declared(
+            spec.veth.peer, self._netns(spec)
+        )
+        if declared is not None and declared.veth is not None and declared.veth.peer != spec.name:
+            self._add(
+                spec,
+                "veth.peer",
+                spec.veth.peer,
+                f"{spec.veth.peer} declares {declared.veth.peer} as its peer; the two must name each other",
+            )
+        existing = self.host.find(spec.veth.peer, peer_ns)
+        if existing is None:
+            return
+        peer_of_current = self.host.peer_of(current) if current is not None else None
+        if peer_of_current is None or peer_of_current.ifindex != existing.ifindex:
+            if declared is None or not (
+                declared.absent or declared.type not in (None, InterfaceType.VETH)
+            ):
+                self._add(
+                    spec,
+                    "veth.peer",
+                    spec.veth.peer,
+                    "a name not used by another link in the peer's namespace (RTNETLINK would answer: File exists)",
+                )
+
+    def _ports(self) -> None:
+        owner: dict[tuple[NetnsName, str], str] = {}
+        for spec in self.decl.interfaces:
+            if spec.absent:
+                continue
+            ports = [p.name for p in spec.bridge.port] if spec.bridge and spec.bridge.port else []
+            if spec.link_aggregation and spec.link_aggregation.port:
+                ports += spec.link_aggregation.port
+            for port in ports:
+                self._port(spec, port, owner)
+
+    def _port(
+        self, spec: InterfaceSpec, port: str, owner: dict[tuple[NetnsName, str], str]
+    ) -> None:
+        netns = self._netns(spec)
+        key = (netns, port)
+        if key in owner:
+            self._add(
+                spec,
+                "port",
+                port,
+                f"a port belongs to one controller; {port} is also listed by {owner[key]}",
+            )
+        owner[key] = spec.name
+        if port == spec.name:
+            self._add(spec, "port", port, "a controller cannot be its own port")
+        elif not self._exists(port, netns):
+            self._add(
+                spec,
+                "port",
+                port,
+                "an interface that exists in the file or the kernel, in the controller's namespace",
+            )
+        elif (
+            self._port_type(port, netns) in (InterfaceType.LINUX_BRIDGE,)
+            and spec.bridge is not None
+        ):
+            self._add(
+                spec,
+                "port",
+                port,
+                "not a bridge: the kernel does not nest bridges (use a veth pair between them)",
+            )
+
+    def _port_type(self, name: str, netns: NetnsName) -> InterfaceType | None:
+        spec = self._declared(name, netns)
+        if spec is not None and spec.type is not None:
+            return spec.type
+        link = self.host.find(name, netns)
+        return kind_of(link).type if link else None
+
+    def _vxlan_clashes(self) -> None:
+        seen: dict[tuple[NetnsName, int, int], str] = {}
+        for netns, name, vni, port in self._vxlans():
+            key = (netns, vni, port or LINUX_DEFAULT_PORT)
+            if key in seen and seen[key] != name:
+                spec = self._declared(name, netns) or self._declared(seen[key], netns)
+                self._add(
+                    spec,
+                    "vxlan.id",
+                    vni,
+                    f"a VNI not in use on the same UDP port; {seen[key]} already uses VNI {vni} (RTNETLINK would answer: File exists)",
+                )
+            seen.setdefault(key, name)
+
+    def _vxlans(self) -> Iterator[tuple[NetnsName, str, int, int | None]]:
+        """Declared VXLANs first, then existing ones that the file leaves in place."""
+        declared = set()
+        for spec in self.decl.interfaces:
+            if spec.vxlan is not None and not spec.absent:
+                declared.add((self._netns(spec), spec.name))
+                yield self._netns(spec), spec.name, spec.vxlan.id, spec.vxlan.destination_port
+        for link in self.host:
+            info = link.info
+            if (
+                isinstance(info, VxlanInfo)
+                and info.vni is not None
+                and (link.netns, link.name) not in declared
+            ):
+                if self._declared(link.name, link.netns) is None:
+                    yield link.netns, link.name, info.vni, info.port
+
+
+def validate(
+    decl: Declaration,
+    host: HostState,
+    source: str,
+    default_netns: NetnsName = None,
+    creatable: frozenset[str] | None = None,
+) -> None:
+    """Raise ValidationFailed with every problem found, or return quietly."""
+    Validator(decl, host, source, default_netns, creatable).run()

@@ -1,0 +1,367 @@
+"""WatchCore: the pure heart of `linkctl watch`.
+
+The daemon owns the sockets, the clock and the store; WatchCore owns the logic.
+Feed it decoded input, get back a :class:`WatchOutput` to persist (one store
+transaction) and to hand to the alert dispatcher and the metrics::
+
+    store = open_store(config.store)
+    core = WatchCore(config.flap_config(), known=store.last_known(),
+                     open_episodes=store.open_episodes(), iface_globs=config.iface)
+    metrics = WatchMetrics(core)               # linkctl.watch.metrics
+    dispatcher = AlertDispatcher(store, senders, config.alerts)
+
+    def commit(out: WatchOutput) -> None:
+        store.record(out)                     # events, links, episodes: atomically
+        metrics.observe(out)
+        dispatcher.submit(out.notices)        # queued in the store, sent later
+
+    for ns in namespaces:                     # start-up: gaps since the last run
+        commit(core.on_dump(ns, dump(ns), now(), DumpReason.STARTUP))
+    loop:
+        RTM_NEWLINK         -> commit(core.on_link(LinkMessage(...)))
+        RTM_DELLINK         -> commit(core.on_link_gone(ns, ifindex, now(), moved_to))
+        ENOBUFS             -> reopen socket; commit(core.on_dump(ns, dump(ns), now(),
+                                                                  DumpReason.OVERFLOW))
+        kernel log line     -> commit(core.on_kernel_log(KernelLogRecord(...)))
+        every stats_interval-> commit(core.on_stats(snapshots))
+        every second or so  -> commit(core.tick(now()))     # flap clearing, log joins
+                               dispatcher.deliver_due(now())
+
+Nothing here reads a clock or does I/O; every time comes from the input.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from linkctl.watch.events import (
+    HOST_NETNS,
+    CounterSnapshot,
+    DriverWords,
+    EventKind,
+    EventSource,
+    FlapEpisode,
+    FlapNotice,
+    KernelLogRecord,
+    LinkEvent,
+    LinkState,
+    SnapshotReason,
+)
+from linkctl.watch.flap import FlapConfig, FlapTracker
+from linkctl.watch.transitions import (
+    KnownLink,
+    LinkMessage,
+    reconcile_dump,
+    reconcile_gone,
+    reconcile_message,
+)
+
+LinkKey = tuple[str, int]
+
+
+class DumpReason(StrEnum):
+    STARTUP = "startup"
+    OVERFLOW = "overflow"
+
+
+@dataclass
+class WatchOutput:
+    """What one input produced. Persist it in one transaction, then alert."""
+
+    events: list[LinkEvent] = field(default_factory=list)
+    links: list[KnownLink] = field(default_factory=list)
+    gone: list[KnownLink] = field(default_factory=list)
+    snapshots: list[CounterSnapshot] = field(default_factory=list)
+    notices: list[FlapNotice] = field(default_factory=list)
+    episodes: list[FlapEpisode] = field(default_factory=list)
+    # Kernel-log words that arrived after their netlink event was emitted.
+    driver_updates: list[tuple[str, DriverWords]] = field(default_factory=list)
+    down_durations: list[tuple[str, str, float]] = field(default_factory=list)
+    kernel_events: list[KernelLogRecord] = field(default_factory=list)
+    resyncs: list[str] = field(default_factory=list)
+
+    def merge(self, other: WatchOutput) -> WatchOutput:
+        for name in self.__dataclass_fields__:
+            getattr(self, name).extend(getattr(other, name))
+        return self
+
+    @property
+    def empty(self) -> bool:
+        return not any(getattr(self, name) for name in self.__dataclass_fields__)
+
+
+@dataclass(frozen=True)
+class LinkView:
+    """A link as the metrics and `status` show it."""
+
+    link: KnownLink
+    flapping: bool
+    episodes_total: int
+
+
+class WatchCore:
+    """Reconciles messages into events, runs flap detection, joins kernel-log lines."""
+
+    def __init__(
+        self,
+        flap: FlapConfig | None = None,
+        known: Iterable[KnownLink] = (),
+        open_episodes: Iterable[FlapEpisode] = (),
+        iface_globs: Sequence[str] = ("*",),
+        join_window: float = 2.0,
+    ) -> None:
+        self.links: dict[LinkKey, KnownLink] = {(k.netns, k.ifindex): k for k in known}
+        self.flaps = FlapTracker(flap)
+        self.iface_globs = tuple(iface_globs) or ("*",)
+        self.join_window = timedelta(seconds=join_window)
+        self._recent: dict[tuple[str, str], LinkEvent] = {}  # last carrier event per name
+        self._pending: list[KernelLogRecord] = []
+        self._resume: dict[LinkKey, FlapEpisode] = {
+            (e.netns, e.ifindex): e for e in open_episodes if e.open
+        }
+
+    # -- inputs ---------------------------------------------------------------
+
+    def on_link(self, msg: LinkMessage, source: EventSource = EventSource.NETLINK) -> WatchOutput:
+        """One RTM_NEWLINK from the event socket."""
+        key = (msg.netns, msg.ifindex)
+        prev = self.links.get(key)
+        if not self._wanted(msg.ifname):
+            return self._drop(key, msg.time) if prev else WatchOutput()
+        events, link = reconcile_message(prev, msg, source)
+        out = WatchOutput(links=[link])
+        self.links[key] = link
+        self._account(prev, msg, events, out)
+        return out
+
+    def on_link_gone(
+        self, netns: str, ifindex: int, when: datetime, moved_to: str | None = None
+    ) -> WatchOutput:
+        """RTM_DELLINK: removed, or moved to namespace `moved_to`."""
+        prev = self.links.pop((netns, ifindex), None)
+        if prev is None:
+            return WatchOutput()
+        out = WatchOutput(events=[reconcile_gone(prev, when, moved_to)], gone=[prev])
+        self._close_flap(netns, ifindex, when, out)
+        return out
+
+    def on_dump(
+        self, netns: str, dump: Iterable[LinkMessage], when: datetime, reason: DumpReason
+    ) -> WatchOutput:
+        """A full dump of one namespace, at start-up or after the socket overflowed.
+
+        At start-up the known state is the store's; a namespace the store knows
+        nothing of is being watched for the first time, so its links are a
+        baseline, not "added".
+        """
+        known = {k[1]: link for k, link in self.links.items() if k[0] == netns}
+        announce = reason is DumpReason.OVERFLOW or bool(known)
+        wanted = [m for m in dump if self._wanted(m.ifname)]
+        result = reconcile_dump(known, wanted, when, announce_new=announce)
+        out = WatchOutput(links=result.links, gone=result.gone)
+        if reason is DumpReason.OVERFLOW:
+            out.resyncs.append(netns)
+        by_index = {m.ifindex: m for m in wanted}
+        for link in result.links:
+            self.links[(netns, link.ifindex)] = link
+            self._resume_episode(link, link.state, when)
+        for event in result.events:
+            if event.kind is EventKind.LINK_REMOVED:
+                self.links.pop((netns, event.ifindex), None)
+                out.events.append(event)
+                self._close_flap(netns, event.ifindex, when, out)
+                continue
+            prev = known.get(event.ifindex)
+            self._account(prev, by_index[event.ifindex], [event], out)
+        return out
+
+    def on_kernel_log(self, record: KernelLogRecord) -> WatchOutput:
+        """A parsed kernel log line about a link."""
+        if not self._wanted(record.ifname):
+            return WatchOutput()
+        out = WatchOutput(kernel_events=[record])
+        if record.kind in (EventKind.LINK_UP, EventKind.LINK_DOWN):
+            recent = self._recent_for(record)
+            if recent is not None:
+                self._recent[(recent.netns, recent.ifname)] = recent.with_driver(record.words)
+                out.driver_updates.append((recent.key, record.words))
+            else:
+                self._pending.append(record)
+            return out
+        out.events.append(self._kmsg_event(record))
+        return out
+
+    def on_stats(self, snapshots: Iterable[CounterSnapshot]) -> WatchOutput:
+        """Periodic counter snapshots (every stats_interval)."""
+        return WatchOutput(snapshots=list(snapshots))
+
+    def tick(self, now: datetime) -> WatchOutput:
+        """Let time pass: flap episodes may end; unmatched kernel-log lines are recorded."""
+        out = WatchOutput()
+        for notice in self.flaps.tick(now):
+            self._notice(notice, out)
+        keep: list[KernelLogRecord] = []
+        for record in self._pending:
+            if now - record.time > self.join_window:
+                out.events.append(self._kmsg_event(record))
+            else:
+                keep.append(record)
+        self._pending = keep
+        return out
+
+    # -- views ----------------------------------------------------------------
+
+    def views(self) -> list[LinkView]:
+        return [
+            LinkView(
+                link=link,
+                flapping=self.flaps.is_flapping(*key),
+                episodes_total=self.flaps.episodes_total(*key),
+            )
+            for key, link in sorted(self.links.items())
+        ]
+
+    # -- internals ------------------------------------------------------------
+
+    def _wanted(self, ifname: str) -> bool:
+        return any(fnmatch.fnmatchcase(ifname, glob) for glob in self.iface_globs)
+
+    def _drop(self, key: LinkKey, when: datetime) -> WatchOutput:
+        """A link renamed out of the watched globs is no longer followed."""
+        prev = self.links.pop(key)
+        out = WatchOutput(gone=[prev])
+        self._close_flap(key[0], key[1], when, out)
+        return out
+
+    def _account(
+        self, prev: KnownLink | None, msg: LinkMessage, events: list[LinkEvent], out: WatchOutput
+    ) -> None:
+        before = prev.state if prev is not None else msg.state
+        self._resume_episode(self.links[(msg.netns, msg.ifindex)], before, msg.time)
+        for event in events:
+            event = self._join_pending(event)
+            out.events.append(event)
+            if not event.kind.is_carrier:
+                continue
+            self._recent[(event.netns, event.ifname)] = event
+            self._down_duration(prev, event, out)
+            self._snapshot(msg, event, out)
+            for notice in self.flaps.observe(event, before):
+                self._notice(notice, out)
+            before = event.state
+        detector = self.flaps.detectors.get((msg.netns, msg.ifindex))
+        if detector is not None and detector.episode is not None and events:
+            out.episodes.append(detector.episode)
+
+    def _resume_episode(self, link: KnownLink, before: LinkState, when: datetime) -> None:
+        """An episode open when the watcher stopped goes on from here.
+
+        It lasts until the link has been still for a rate window, as if the rate
+        rule still held: the history that opened it was not kept.
+        """
+        episode = self._resume.pop((link.netns, link.ifindex), None)
+        if episode is None:
+            return
+        key = (link.netns, link.ifindex, link.ifname)
+        self.flaps.detector_for(key, before, when).resume(episode)
+
+    def _recent_for(self, record: KernelLogRecord) -> LinkEvent | None:
+        found = [
+            e
+            for (_, name), e in self._recent.items()
+            if name == record.ifname and self._joins(e, record)
+        ]
+        found.sort(key=lambda e: e.netns != HOST_NETNS)  # the kernel log is the host's
+        return found[0] if found else None
+
+    def _join_pending(self, event: LinkEvent) -> LinkEvent:
+        for record in self._pending:
+            if record.ifname == event.ifname and self._joins(event, record):
+                self._pending.remove(record)
+                return event.with_driver(record.words)
+        return event
+
+    def _joins(self, event: LinkEvent, record: KernelLogRecord) -> bool:
+        if record.netns is not None and record.netns != event.netns:
+            return False
+        if event.driver is not None or abs(event.time - record.time) > self.join_window:
+            return False
+        # A coalesced event stands for both directions, so either line fits it.
+        return event.transitions > 1 or record.kind is event.kind
+
+    def _kmsg_event(self, record: KernelLogRecord) -> LinkEvent:
+        link = self._by_name(record.ifname, record.netns)
+        return LinkEvent(
+            time=record.time,
+            netns=link.netns if link else (record.netns or HOST_NETNS),
+            ifname=record.ifname,
+            ifindex=link.ifindex if link else 0,
+            kind=record.kind,
+            state=link.state if link else LinkState.UNKNOWN,
+            source=EventSource.KMSG,
+            transitions=0,
+            carrier=link.counters if link else None,
+            driver=record.words,
+            epoch=link.epoch if link else 0,
+        )
+
+    def _by_name(self, ifname: str, netns: str | None) -> KnownLink | None:
+        found = [k for k in self.links.values() if k.ifname == ifname]
+        if netns is not None:
+            found = [k for k in found if k.netns == netns]
+        found.sort(key=lambda k: k.netns != HOST_NETNS)  # the kernel log is the host's
+        return found[0] if found else None
+
+    def _down_duration(self, prev: KnownLink | None, event: LinkEvent, out: WatchOutput) -> None:
+        # Only a clean down->up pair has a known duration; coalesced ones do not.
+        if prev is None or prev.state is not LinkState.DOWN or event.state is not LinkState.UP:
+            return
+        if event.transitions == 1 and event.kind is EventKind.LINK_UP:
+            seconds = (event.time - prev.since).total_seconds()
+            out.down_durations.append((event.netns, event.ifname, seconds))
+
+    def _snapshot(self, msg: LinkMessage, event: LinkEvent, out: WatchOutput) -> None:
+        if event.state is not LinkState.DOWN or msg.stats is None:
+            return
+        reason = SnapshotReason.RESYNC if event.kind is EventKind.GAP else SnapshotReason.LINK_DOWN
+        stats = {k: int(v) for k, v in msg.stats.items() if k in _SNAPSHOT_FIELDS}
+        out.snapshots.append(
+            CounterSnapshot(
+                time=msg.time,
+                netns=msg.netns,
+                ifname=msg.ifname,
+                ifindex=msg.ifindex,
+                reason=reason,
+                ethtool=dict(msg.ethtool) if msg.ethtool is not None else None,
+                **stats,
+            )
+        )
+
+    def _close_flap(self, netns: str, ifindex: int, when: datetime, out: WatchOutput) -> None:
+        self._resume.pop((netns, ifindex), None)
+        for notice in self.flaps.forget(netns, ifindex, when):
+            self._notice(notice, out)
+
+    def _notice(self, notice: FlapNotice, out: WatchOutput) -> None:
+        out.notices.append(notice)
+        out.episodes.append(notice.episode)
+        key = (notice.episode.netns, notice.episode.ifindex)
+        link = self.links.get(key)
+        if link is not None:
+            self.links[key] = replace(link, flapping=notice.episode.open)
+            out.links = [k for k in out.links if (k.netns, k.ifindex) != key]
+            out.links.append(self.links[key])
+
+
+_SNAPSHOT_FIELDS = frozenset(CounterSnapshot.__dataclass_fields__) - {
+    "time",
+    "netns",
+    "ifname",
+    "ifindex",
+    "reason",
+    "ethtool",
+}
