@@ -1,0 +1,233 @@
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from linkctl.watch.events import (
+    CarrierCounters,
+    CounterSnapshot,
+    EventKind,
+    EventSource,
+    LinkState,
+)
+from linkctl.watch.transitions import (
+    U32,
+    count_transitions,
+    counter_delta,
+    reconcile_dump,
+    reconcile_gone,
+    reconcile_message,
+    snapshot_delta,
+    u32_delta,
+)
+from .helpers import at, msg
+
+
+def test_first_sight_is_link_added_with_no_transitions() -> None:
+    events, link = reconcile_message(None, msg(0, 1, 0))
+    assert [e.kind for e in events] == [EventKind.LINK_ADDED]
+    assert events[0].transitions == 0
+    assert link.state is LinkState.UP
+    assert link.counters == CarrierCounters(1, 1, 0)
+
+
+def test_first_sight_at_first_start_is_a_baseline() -> None:
+    events, link = reconcile_message(None, msg(0, 1, 0), announce_new=False)
+    assert events == []
+    assert link.since == at(0)
+
+
+def test_single_down_is_one_transition() -> None:
+    _, link = reconcile_message(None, msg(0, 1, 0))
+    events, link = reconcile_message(link, msg(1, 1, 1))
+    assert len(events) == 1
+    ev = events[0]
+    assert (ev.kind, ev.state, ev.transitions, ev.coalesced) == (
+        EventKind.LINK_DOWN,
+        LinkState.DOWN,
+        1,
+        False,
+    )
+    assert ev.carrier_changes == 2
+    assert link.since == at(1)
+
+
+def test_coalesced_down_up_is_one_event_with_two_transitions() -> None:
+    _, link = reconcile_message(None, msg(0, 1, 0))
+    events, link = reconcile_message(link, msg(1, 2, 1))
+    assert [(e.kind, e.transitions, e.coalesced) for e in events] == [
+        (EventKind.LINK_UP, 2, True)
+    ]
+    assert link.state is LinkState.UP
+
+
+def test_three_coalesced_transitions_end_down() -> None:
+    _, link = reconcile_message(None, msg(0, 1, 0))
+    events, _ = reconcile_message(link, msg(1, 2, 2))
+    assert [(e.kind, e.transitions) for e in events] == [(EventKind.LINK_DOWN, 3)]
+
+
+def test_message_without_change_makes_no_event() -> None:
+    _, link = reconcile_message(None, msg(0, 1, 0))
+    events, after = reconcile_message(link, msg(5, 1, 0))
+    assert events == []
+    assert after.since == at(0)
+
+
+def test_admin_down_without_carrier_change_has_zero_transitions() -> None:
+    _, link = reconcile_message(None, msg(0, 1, 0))
+    events, link = reconcile_message(link, msg(1, 1, 0, carrier=True, admin_up=False))
+    assert [(e.kind, e.transitions) for e in events] == [(EventKind.LINK_DOWN, 0)]
+    assert link.state is LinkState.DOWN
+
+
+def test_rename_is_recorded_with_old_name() -> None:
+    _, link = reconcile_message(None, msg(0, 1, 0))
+    events, link = reconcile_message(link, msg(1, 1, 0, ifname="uplink0"))
+    assert [(e.kind, e.detail, e.ifname) for e in events] == [
+        (EventKind.RENAMED, "eth0", "uplink0")
+    ]
+    assert link.ifname == "uplink0"
+
+
+def test_resync_turns_missed_transitions_into_a_gap() -> None:
+    _, link = reconcile_message(None, msg(0, 1, 0))
+    events, link = reconcile_message(link, msg(60, 40, 39), EventSource.RESYNC)
+    assert [(e.kind, e.transitions, e.source, e.state) for e in events] == [
+        (EventKind.GAP, 78, EventSource.RESYNC, LinkState.UP)
+    ]
+    assert link.counters == CarrierCounters(79, 40, 39)
+
+
+def test_resync_without_missed_transitions_is_silent() -> None:
+    _, link = reconcile_message(None, msg(0, 1, 0))
+    events, _ = reconcile_message(link, msg(60, 1, 0), EventSource.RESYNC)
+    assert events == []
+
+
+def test_counter_reset_starts_a_new_incarnation() -> None:
+    _, link = reconcile_message(None, msg(0, 50, 49))
+    events, after = reconcile_message(link, msg(10, 1, 1, carrier=False))
+    # Re-created link: everything it counted since its creation is new.
+    assert [(e.kind, e.transitions) for e in events] == [(EventKind.LINK_DOWN, 2)]
+    assert after.epoch != link.epoch
+    assert events[0].epoch == after.epoch
+
+
+def test_keys_differ_between_incarnations_with_the_same_counter() -> None:
+    _, a = reconcile_message(None, msg(0, 1, 0))
+    ev_a, a = reconcile_message(a, msg(1, 1, 1))
+    _, b = reconcile_message(None, msg(100, 1, 0))
+    ev_b, _ = reconcile_message(b, msg(101, 1, 1))
+    assert ev_a[0].key != ev_b[0].key
+    # ... and the same message seen twice has one key.
+    again, _ = reconcile_message(replace(a, counters=CarrierCounters(1, 1, 0), state=LinkState.UP),
+                                 msg(1, 1, 1))
+    assert again[0].key == ev_a[0].key
+
+
+def test_counters_missing_fall_back_to_state() -> None:
+    assert count_transitions(None, None, True).total == 1
+    assert count_transitions(None, None, False).total == 0
+    assert count_transitions(CarrierCounters(3), CarrierCounters(9), False).total == 6
+
+
+def test_u32_wrap_is_not_a_reset() -> None:
+    assert u32_delta(U32 - 2, 3) == (5, False)
+    assert u32_delta(1000, 3) == (3, True)
+
+
+def test_gone_and_moved() -> None:
+    _, link = reconcile_message(None, msg(0, 1, 0))
+    removed = reconcile_gone(link, at(5))
+    moved = reconcile_gone(link, at(5), moved_to="blue")
+    assert (removed.kind, removed.state) == (EventKind.LINK_REMOVED, LinkState.ABSENT)
+    assert (moved.kind, moved.detail) == (EventKind.MOVED, "blue")
+
+
+def test_dump_reconciles_gaps_new_and_vanished_links() -> None:
+    _, a = reconcile_message(None, msg(0, 1, 0, ifindex=2, ifname="a"))
+    _, b = reconcile_message(None, msg(0, 1, 0, ifindex=3, ifname="b"))
+    dump = [msg(9, 5, 4, ifindex=2, ifname="a"), msg(9, 1, 0, ifindex=4, ifname="c")]
+    result = reconcile_dump({2: a, 3: b}, dump, at(9))
+    kinds = sorted((e.ifname, e.kind, e.transitions) for e in result.events)
+    assert kinds == [
+        ("a", EventKind.GAP, 8),
+        ("b", EventKind.LINK_REMOVED, 0),
+        ("c", EventKind.LINK_ADDED, 0),
+    ]
+    assert [g.ifname for g in result.gone] == ["b"]
+
+
+def test_naive_time_is_refused() -> None:
+    from datetime import datetime
+
+    from linkctl.watch.transitions import LinkMessage
+
+    with pytest.raises(ValueError, match="timezone-aware"):
+        LinkMessage(datetime(2024, 1, 1), "", 1, "x", True, True)  # noqa: DTZ001
+
+
+def test_counter_delta_and_reset() -> None:
+    assert counter_delta(10, 15) == (5, False)
+    assert counter_delta(10, 4) == (4, True)
+
+
+def test_snapshot_delta_reports_resets() -> None:
+    a = CounterSnapshot(at(0), "", "eth0", 7, rx_bytes=1000, rx_crc_errors=5, ethtool={"x": 9})
+    b = CounterSnapshot(at(30), "", "eth0", 7, rx_bytes=200, rx_crc_errors=8, ethtool={"x": 12})
+    d = snapshot_delta(a, b)
+    assert d.seconds == 30
+    assert d.values["rx_bytes"] == 200
+    assert d.values["rx_crc_errors"] == 3
+    assert d.ethtool == {"x": 3}
+    assert d.reset_fields == frozenset({"rx_bytes"})
+
+
+# -- properties ---------------------------------------------------------------
+
+steps = st.lists(st.integers(min_value=1, max_value=6), min_size=1, max_size=40)
+splits = st.lists(st.integers(min_value=1, max_value=5), min_size=1, max_size=40)
+
+
+@given(steps, splits)
+def test_recorded_transitions_equal_kernel_counter(toggles: list[int], chunks: list[int]) -> None:
+    """However the kernel groups transitions into messages, the sum is exact."""
+    up, down, carrier = 1, 0, True
+    readings = []
+    for n in toggles:
+        for _ in range(n):
+            carrier = not carrier
+            if carrier:
+                up += 1
+            else:
+                down += 1
+        readings.append((up, down))
+    _, link = reconcile_message(None, msg(0, 1, 0))
+    total = 0
+    t = 1.0
+    # The listener only sees some readings: every chunk[i]-th one.
+    index = -1
+    for chunk in chunks:
+        index += chunk
+        if index >= len(readings):
+            break
+        u, d = readings[index]
+        events, link = reconcile_message(link, msg(t, u, d))
+        t += 1
+        total += sum(e.transitions for e in events)
+    u, d = readings[-1]
+    events, link = reconcile_message(link, msg(t, u, d), EventSource.RESYNC)
+    total += sum(e.transitions for e in events)
+    assert total == (up + down) - 1
+    assert link.state is (LinkState.UP if carrier else LinkState.DOWN)
+
+
+@given(st.integers(0, U32 - 1), st.integers(0, 10_000))
+def test_u32_delta_inverts_addition(start: int, step: int) -> None:
+    assert u32_delta(start, (start + step) % U32)[0] == step or u32_delta(
+        start, (start + step) % U32
+    )[1]
