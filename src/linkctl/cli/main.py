@@ -30,7 +30,7 @@ def run() -> None:
     """Entry point: no traceback ever reaches the user."""
     _register()
     try:
-        app(standalone_mode=False)
+        code = app(standalone_mode=False)
     except LinkctlError as exc:
         typer.echo(f"linkctl: {exc}", err=True)
         sys.exit(exc.exit_code)
@@ -52,3 +52,4 @@ def run() -> None:
         typer.echo(f"linkctl: internal error: {type(exc).__name__}: {exc}", err=True)
         typer.echo("linkctl: please report this with the command that caused it", err=True)
         sys.exit(1)
+    sys.exit(code if isinstance(code, int) else 0)

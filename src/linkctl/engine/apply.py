@@ -7,8 +7,7 @@ then verifies it like any other apply.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from linkctl.engine.executor import Executor, StepFailed
 from linkctl.errors import LinkctlError
@@ -73,8 +72,14 @@ def prepare(ctx: Context, probe: bool = True) -> tuple[HostState, Plan]:
 class ApplyResult:
     plan: Plan
     requests: int = 0
-    rolled_back: bool = False
-    errors: list[str] = field(default_factory=list)
+    snapshot: Snapshot | None = None
+    executor: Executor | None = None
+
+    def rollback(self, ctx: Context) -> str:
+        """Undo a successful apply (`try` without confirmation)."""
+        if self.snapshot is None or self.executor is None:
+            return "nothing to roll back: nothing was changed"
+        return self.snapshot.restore(ctx, self.executor)
 
 
 class ApplyFailed(LinkctlError):
@@ -104,6 +109,7 @@ def apply(ctx: Context, host: HostState, plan: Plan) -> ApplyResult:
     except (StepFailed, VerifyFailed) as exc:
         note = snapshot.restore(ctx, executor)
         raise ApplyFailed(str(exc), note) from None
+    result.snapshot, result.executor = snapshot, executor
     return result
 
 
@@ -151,7 +157,3 @@ class Snapshot:
             if (lk.netns, lk.name) not in before and kind_of(lk).creatable
         ]
         return Declaration(interfaces=[*self.decl.interfaces, *extra])
-
-
-def involved(specs: Iterable[InterfaceSpec]) -> set[str]:
-    return {s.name for s in specs}

@@ -73,6 +73,7 @@ class Planner:
         for target in self._ordered():
             self._create_or_configure(target)
         self._masters()
+        self._bridge_mtus()
         self._states()
         return self.plan
 
@@ -294,7 +295,21 @@ class Planner:
     def _create_props(self, spec: InterfaceSpec, master_later: bool) -> Props:
         # A link that will join a bond is created down; it comes up after enslaving.
         up = spec.state is not LinkStateName.DOWN and not master_later
-        return Props(spec.mtu, spec.mac_address, spec.txqueuelen, spec.accept_all_mac_addresses, up)
+        # A bridge's MTU follows its smallest port unless set after the ports join.
+        mtu = None if spec.type is InterfaceType.LINUX_BRIDGE else spec.mtu
+        return Props(mtu, spec.mac_address, spec.txqueuelen, spec.accept_all_mac_addresses, up)
+
+    def _bridge_mtus(self) -> None:
+        """Set bridge MTUs after the ports have joined: each join may lower it again."""
+        for t in self._ordered():
+            if t.kind.type is not InterfaceType.LINUX_BRIDGE or t.spec.mtu is None or t.spec.absent:
+                continue
+            have = None if t.creates else (t.current.mtu if t.current else None)
+            ports_change = any(isinstance(op, SetMaster) and op.master == t.spec.name for op in self.plan.ops)
+            if have != t.spec.mtu or ports_change:
+                self.plan.ops.append(
+                    SetLink(t.spec.name, t.netns, props=Props(mtu=t.spec.mtu), diffs=(FieldDiff("mtu", have, t.spec.mtu),))
+                )
 
     def _peer_create(self, t: Target) -> PeerCreate:
         assert t.spec.veth is not None
@@ -316,9 +331,10 @@ class Planner:
         cur = t.current
         assert cur is not None
         s = t.spec
+        bridge = t.kind.type is InterfaceType.LINUX_BRIDGE
         diffs = [
             d for d in (
-                _diff("mtu", cur.mtu, s.mtu),
+                None if bridge else _diff("mtu", cur.mtu, s.mtu),
                 _diff("mac-address", cur.mac, s.mac_address),
                 _diff("txqueuelen", cur.txqlen, s.txqueuelen),
                 _diff("accept-all-mac-addresses", cur.promisc, s.accept_all_mac_addresses),

@@ -17,6 +17,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields, replace
 from datetime import UTC, datetime
 from enum import StrEnum
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from linkctl.logs.events import LinkEvent as LogLinkEvent
 
 HOST_NETNS = ""
 
@@ -31,9 +35,12 @@ class EventKind(StrEnum):
     RENAMED = "renamed"
     MOVED = "moved"
     GAP = "gap"
-    # Kernel-log kinds: lines a driver writes that netlink never reports.
+    # Kernel-log kinds (linkctl.logs): lines that netlink never reports.
     TX_TIMEOUT = "tx_timeout"
-    DRIVER_RESET = "driver_reset"
+    BOND_MEMBER_DOWN = "bond_member_down"
+    BOND_MEMBER_UP = "bond_member_up"
+    BRIDGE_PORT_STATE = "bridge_port_state"
+    LINK_READY = "link_ready"
     KMSG_OTHER = "kmsg_other"
 
     @property
@@ -47,7 +54,16 @@ class EventKind(StrEnum):
 
 
 _CARRIER_KINDS = frozenset({EventKind.LINK_UP, EventKind.LINK_DOWN, EventKind.GAP})
-_KMSG_ONLY_KINDS = frozenset({EventKind.TX_TIMEOUT, EventKind.DRIVER_RESET, EventKind.KMSG_OTHER})
+_KMSG_ONLY_KINDS = frozenset(
+    {
+        EventKind.TX_TIMEOUT,
+        EventKind.BOND_MEMBER_DOWN,
+        EventKind.BOND_MEMBER_UP,
+        EventKind.BRIDGE_PORT_STATE,
+        EventKind.LINK_READY,
+        EventKind.KMSG_OTHER,
+    }
+)
 
 
 class EventSource(StrEnum):
@@ -295,3 +311,23 @@ class KernelLogRecord:
 
     def __post_init__(self) -> None:
         require_aware(self.time, "KernelLogRecord.time")
+
+
+def kernel_record_from_log(line: LogLinkEvent, netns: str | None = None) -> KernelLogRecord | None:
+    """Adapt a parsed kernel log line (linkctl.logs) for the watcher.
+
+    Returns None for lines that name no device or carry no time: they cannot be
+    joined to a link or placed in its history.
+    """
+    if line.ifname is None or line.time is None:
+        return None
+    kind = EventKind.KMSG_OTHER if line.event.value == "other" else EventKind(line.event.value)
+    words = DriverWords(
+        text=line.raw,
+        driver=line.driver,
+        speed_mbps=line.speed_mbps,
+        duplex=Duplex(line.duplex.value) if line.duplex is not None else None,
+        flow_control=line.flow_control.value if line.flow_control is not None else None,
+    )
+    when = line.time if line.time.tzinfo is not None else line.time.astimezone()
+    return KernelLogRecord(time=when, ifname=line.ifname, kind=kind, words=words, netns=netns)

@@ -1,0 +1,121 @@
+"""Text, JSON and YAML renderings of links and plans for the front ends."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from typing import Any
+
+import yaml
+
+from linkctl.kinds import kind_of
+from linkctl.model.convert import spec_of
+from linkctl.model.ops import CreateLink, Op, Plan, SetLink
+from linkctl.model.spec import dump_spec
+from linkctl.model.state import HostState, IfFlag, Link, VethInfo
+
+
+def link_record(link: Link, host: HostState, stats: bool) -> dict[str, Any]:
+    """One link as `ip -details -statistics link show` tells it, keyed for machines."""
+    ns = host.ns(link.netns)
+    peer = host.peer_of(link)
+    rec: dict[str, Any] = {
+        "ifindex": link.ifindex,
+        "name": link.name,
+        "netns": link.netns,
+        "type": kind_of(link).type.value,
+        "kind": link.kind,
+        "admin_state": "up" if link.admin_up else "down",
+        "operstate": link.operstate.label,
+        "carrier": link.carrier,
+        "no_carrier": link.no_carrier,
+        "flags": _flag_names(link.flags),
+        "mtu": link.mtu,
+        "min_mtu": link.min_mtu or None,
+        "max_mtu": link.max_mtu or None,
+        "mac": link.mac,
+        "master": ns.name_of(link.master_ifindex),
+        "txqueuelen": link.txqlen,
+        "promisc": link.promisc,
+        "promiscuity": link.promiscuity,
+        "carrier_changes": link.carrier_changes,
+        "carrier_up_count": link.carrier_up_count,
+        "carrier_down_count": link.carrier_down_count,
+        "info": _info(link, host),
+    }
+    if isinstance(link.info, VethInfo):
+        rec["info"] = {"peer": peer.name if peer else None}
+        if peer is not None and peer.netns != link.netns:
+            rec["info"]["peer_netns"] = peer.netns
+    if kind_of(link).type.value in ("linux-bridge", "bond"):
+        rec["info"]["ports"] = ns.ports_of(link.name)
+    if stats and link.stats is not None:
+        rec["stats"] = asdict(link.stats)
+    return rec
+
+
+def _info(link: Link, host: HostState) -> dict[str, Any]:
+    if link.info is None:
+        return {}
+    data = asdict(link.info)
+    ns = host.ns(link.netns)
+    for key in ("base_ifindex", "primary_ifindex"):
+        if key in data:
+            data[key.replace("_ifindex", "")] = ns.name_of(data.pop(key))
+    if kind_of(link).ifla_link is not None and link.kind in ("macvlan", "vlan"):
+        data["base"] = ns.name_of(link.link_ifindex)
+    return data
+
+
+def _flag_names(flags: IfFlag) -> list[str]:
+    names = [f.name for f in IfFlag if f in flags and f.name]
+    return [n for n in names if n is not None]
+
+
+def links_json(links: list[Link], host: HostState, stats: bool) -> str:
+    return json.dumps([link_record(lk, host, stats) for lk in links], indent=2)
+
+
+def links_yaml(links: list[Link], host: HostState) -> str:
+    data = {"interfaces": [dump_spec(spec_of(lk, host)) for lk in links]}
+    return yaml.safe_dump(data, sort_keys=False, default_flow_style=False)
+
+
+def op_record(op: Op) -> dict[str, Any]:
+    rec: dict[str, Any] = {
+        "action": type(op).__name__,
+        "interface": op.name,
+        "netns": op.netns,
+        "description": op.describe(),
+        "command": op.ip_command(),
+    }
+    if isinstance(op, CreateLink):
+        rec["recreate"] = op.reason.startswith("re-create")
+    if isinstance(op, SetLink):
+        rec["changes"] = [{"field": d.field, "from": d.current, "to": d.desired} for d in op.diffs]
+    return rec
+
+
+def plan_json(plan: Plan) -> str:
+    return json.dumps(
+        {
+            "changes": [op_record(op) for op in plan.ops],
+            "notes": plan.notes,
+            "unchanged": plan.unchanged,
+        },
+        indent=2,
+        default=str,
+    )
+
+
+def plan_text(plan: Plan) -> str:
+    if plan.empty:
+        return f"no changes: {len(plan.unchanged)} interface(s) already as declared"
+    lines = [f"{len(plan.ops)} change(s):"]
+    for i, op in enumerate(plan.ops, 1):
+        lines.append(f"  {i}. {op.describe()}")
+        lines.append(f"     $ {' '.join(op.ip_command())}")
+    lines += [f"  note: {note}" for note in plan.notes]
+    if plan.unchanged:
+        lines.append(f"  unchanged: {', '.join(plan.unchanged)}")
+    return "\n".join(lines)

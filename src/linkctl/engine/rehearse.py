@@ -1,0 +1,148 @@
+"""`--rehearse`: the seeds' "dry run with dummy interfaces", done for real.
+
+The links the declaration touches (and those they point at) are copied into
+throwaway namespaces: virtual links as they are, physical NICs and other links
+linkctl cannot create stood in by dummy links, or by veth where the kernel has
+no dummy. The declaration is then applied and verified there, and the
+namespaces are removed. The host's links are only read.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+
+from linkctl.engine.apply import ApplyFailed, Context, apply, prepare
+from linkctl.errors import LinkctlError
+from linkctl.kernel import netns
+from linkctl.kernel.probe import creatable_kinds
+from linkctl.kinds import kind_of
+from linkctl.model.convert import spec_of
+from linkctl.model.ops import Plan
+from linkctl.model.spec import Declaration, InterfaceSpec, InterfaceType, VethSection
+from linkctl.model.state import HostState, Link, NetnsName
+
+
+@dataclass
+class RehearsalReport:
+    plan: Plan
+    ok: bool
+    applied: int = 0
+    stand_ins: list[str] = field(default_factory=list)
+    refused: str | None = None
+
+    def to_text(self) -> str:
+        from linkctl.cli.render import plan_text
+
+        lines = ["rehearsal in throwaway namespaces (the host was not touched):", plan_text(self.plan)]
+        lines += [f"  stand-in: {s}" for s in self.stand_ins]
+        if self.ok:
+            lines.append(f"rehearsal passed: {self.applied} change(s) applied and verified")
+        else:
+            lines.append(f"rehearsal FAILED: the kernel refused:\n{self.refused}")
+        return "\n".join(lines)
+
+    def to_json(self) -> str:
+        from linkctl.cli.render import op_record
+
+        return json.dumps(
+            {
+                "ok": self.ok,
+                "changes": [op_record(op) for op in self.plan.ops],
+                "stand_ins": self.stand_ins,
+                "refused": self.refused,
+            },
+            indent=2,
+            default=str,
+        )
+
+
+def rehearse(ctx: Context) -> RehearsalReport:
+    host = ctx.read()
+    mapping = {ns: f"lkr{os.getpid() % 100000}-{i}" for i, ns in enumerate(ctx.namespaces())}
+    stand_ins: list[str] = []
+    copy = _copy_of(ctx, host, mapping, stand_ins)
+    target = Context(_moved(ctx.decl, mapping), ctx.source, mapping[ctx.default_netns], ctx.debug)
+    try:
+        for name in mapping.values():
+            netns.create(name)
+        seed = Context(copy, "(copy of the current links)", mapping[ctx.default_netns])
+        seed_host, seed_plan = prepare(seed)
+        apply(seed, seed_host, seed_plan)
+        rh_host, rh_plan = prepare(target)
+        try:
+            apply(target, rh_host, rh_plan)
+        except ApplyFailed as exc:
+            return RehearsalReport(rh_plan, False, stand_ins=stand_ins, refused=str(exc))
+        return RehearsalReport(rh_plan, True, len(rh_plan.ops), stand_ins)
+    finally:
+        for name in mapping.values():
+            netns.remove(name)
+
+
+def _copy_of(ctx: Context, host: HostState, mapping: dict[NetnsName, str], notes: list[str]) -> Declaration:
+    wanted = _relevant(ctx, host)
+    has_dummy = "dummy" in creatable_kinds(["dummy"])
+    specs: list[InterfaceSpec] = []
+    for link in wanted:
+        spec = spec_of(link, host).model_copy(update={"netns": mapping[link.netns]})
+        if not kind_of(link).creatable:
+            spec = _stand_in(spec, link, has_dummy)
+            notes.append(f"{link.name} ({kind_of(link).type.value}) is played by a {spec.type.value if spec.type else '?'} link")
+        elif spec.veth is not None:
+            peer_ns = spec.veth.peer_netns
+            spec = spec.model_copy(update={"veth": VethSection(peer=spec.veth.peer, peer_netns=mapping.get(peer_ns, peer_ns) if peer_ns else None)})
+        specs.append(spec)
+    return Declaration(interfaces=specs)
+
+
+def _stand_in(spec: InterfaceSpec, link: Link, has_dummy: bool) -> InterfaceSpec:
+    if has_dummy:
+        return spec.model_copy(update={"type": InterfaceType.DUMMY, "ethernet": None})
+    peer = f"rh{link.ifindex}"
+    return spec.model_copy(update={"type": InterfaceType.VETH, "ethernet": None, "veth": VethSection(peer=peer)})
+
+
+def _relevant(ctx: Context, host: HostState) -> list[Link]:
+    """Declared links that exist, and the links they name, transitively."""
+    names = {s.name for s in ctx.decl.interfaces}
+    for spec in ctx.decl.interfaces:
+        names |= _named_by(spec)
+    out: list[Link] = []
+    for link in host:
+        if link.name in names and not link.is_loopback:
+            out.append(link)
+            peer = host.peer_of(link)
+            if peer is not None and peer not in out:
+                out.append(peer)
+    return out
+
+
+def _named_by(spec: InterfaceSpec) -> set[str]:
+    names: set[str] = set()
+    for section in (spec.vxlan, spec.mac_vlan, spec.vlan):
+        base = getattr(section, "base_iface", None)
+        if base:
+            names.add(base)
+    if spec.bridge and spec.bridge.port:
+        names |= {p.name for p in spec.bridge.port}
+    if spec.link_aggregation and spec.link_aggregation.port:
+        names |= set(spec.link_aggregation.port)
+    if spec.veth:
+        names.add(spec.veth.peer)
+    return names
+
+
+def _moved(decl: Declaration, mapping: dict[NetnsName, str]) -> Declaration:
+    specs = []
+    for spec in decl.interfaces:
+        update: dict[str, object] = {}
+        if spec.netns is not None:
+            if spec.netns not in mapping:
+                raise LinkctlError(f"netns {spec.netns} is not part of the rehearsal")
+            update["netns"] = mapping[spec.netns]
+        if spec.veth is not None and spec.veth.peer_netns is not None:
+            update["veth"] = VethSection(peer=spec.veth.peer, peer_netns=mapping[spec.veth.peer_netns])
+        specs.append(spec.model_copy(update=update))
+    return Declaration(interfaces=specs, kernel_modules=decl.kernel_modules)

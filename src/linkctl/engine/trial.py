@@ -1,0 +1,168 @@
+"""`linkctl try`: apply, then hold the change until a person confirms it.
+
+The wait is event-driven: stdin (Enter), SIGUSR1 (sent by `linkctl confirm`),
+and, with --stable-for, link notifications from RTNETLINK: a declared link that
+was up and loses its carrier in the first N seconds rolls the change back.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import selectors
+import signal
+import socket
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from linkctl.engine.apply import ApplyResult, Context, apply, prepare
+from linkctl.errors import LinkctlError
+from linkctl.kernel import netns as netns_mod
+from linkctl.kernel import rtnl
+from linkctl.kernel import rtnl_const as C
+from linkctl.kernel.nla import iter_messages
+from linkctl.model.state import IfFlag, NetnsName
+
+RUN_DIR = Path(os.environ.get("LINKCTL_RUN_DIR", "/run/linkctl"))
+Echo = Callable[[str], None]
+
+
+def run_trial(ctx: Context, timeout: float, stable_for: float, echo: Echo) -> int:
+    host, plan = prepare(ctx)
+    if plan.empty:
+        echo("no changes: nothing to try")
+        return 0
+    result = apply(ctx, host, plan)
+    # Subscribed after the change, so that its own transitions are not taken for a loss.
+    watch = _CarrierWatch(ctx.namespaces()) if stable_for > 0 else None
+    echo(f"applied {len(plan.ops)} change(s); confirm within {timeout:g} s (Enter, or `linkctl confirm`)")
+    marker = _write_marker()
+    try:
+        verdict = _wait(ctx, timeout, stable_for, watch, echo)
+    finally:
+        marker.unlink(missing_ok=True)
+        if watch:
+            watch.close()
+    if verdict == "confirmed":
+        echo("confirmed: the change stays")
+        return 0
+    echo(f"{verdict}: rolling back")
+    echo(result.rollback(ctx))
+    return 3
+
+
+def _wait(ctx: Context, timeout: float, stable_for: float, watch: _CarrierWatch | None, echo: Echo) -> str:
+    rfd, wfd = socket.socketpair()
+    rfd.setblocking(False)
+    wfd.setblocking(False)
+    old_wakeup = signal.set_wakeup_fd(wfd.fileno())
+    old_handler = signal.signal(signal.SIGUSR1, lambda *_: None)
+    sel = selectors.DefaultSelector()
+    sel.register(rfd, selectors.EVENT_READ, "signal")
+    if sys.stdin and not sys.stdin.closed and _readable_stdin():
+        sel.register(sys.stdin, selectors.EVENT_READ, "stdin")
+    declared = {s.name for s in ctx.decl.interfaces}
+    if watch:
+        watch.arm(declared)
+        for sock in watch.sockets:
+            sel.register(sock, selectors.EVENT_READ, "netlink")
+    start = time.monotonic()
+    try:
+        while (left := timeout - (time.monotonic() - start)) > 0:
+            for key, _ in sel.select(left):
+                if key.data in ("signal", "stdin"):
+                    _drain(key.fileobj)
+                    return "confirmed"
+                assert watch is not None
+                lost = watch.read(key.fileobj)  # type: ignore[arg-type]
+                if lost and time.monotonic() - start <= stable_for:
+                    return f"{lost} lost its carrier within {stable_for:g} s"
+        return f"no confirmation within {timeout:g} s"
+    finally:
+        signal.set_wakeup_fd(old_wakeup)
+        signal.signal(signal.SIGUSR1, old_handler)
+        sel.close()
+        rfd.close()
+        wfd.close()
+
+
+def _readable_stdin() -> bool:
+    try:
+        return os.isatty(sys.stdin.fileno()) or not os.fstat(sys.stdin.fileno()).st_size == 0
+    except (OSError, ValueError):
+        return False
+
+
+def _drain(obj: object) -> None:
+    try:
+        if isinstance(obj, socket.socket):
+            obj.recv(4096)
+        else:
+            os.read(obj.fileno(), 4096)  # type: ignore[attr-defined]
+    except (BlockingIOError, OSError):
+        pass
+
+
+class _CarrierWatch:
+    """Link notifications of the namespaces involved; subscribed before the change."""
+
+    def __init__(self, namespaces: list[NetnsName]) -> None:
+        self.sockets: list[socket.socket] = []
+        self.netns: dict[int, NetnsName] = {}
+        self.up_before: set[tuple[NetnsName, str]] = set()
+        self.declared: set[str] = set()
+        for name in namespaces:
+            if not netns_mod.exists(name):
+                continue
+            with netns_mod.entered(name):
+                sock = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, socket.NETLINK_ROUTE)
+            sock.bind((0, C.RTMGRP_LINK))
+            self.sockets.append(sock)
+            self.netns[sock.fileno()] = name
+
+    def arm(self, declared: set[str]) -> None:
+        from linkctl.kernel.state import read_state
+
+        self.declared = declared
+        host = read_state(list(self.netns.values()))
+        self.up_before = {(lk.netns, lk.name) for lk in host if lk.name in declared and lk.flags & IfFlag.LOWER_UP}
+
+    def read(self, sock: socket.socket) -> str | None:
+        buf = sock.recv(1 << 20)
+        ns = self.netns[sock.fileno()]
+        for mtype, _flags, _seq, s, e in iter_messages(buf):
+            if mtype != C.RTM_NEWLINK:
+                continue
+            link = rtnl.decode_link(buf, s, e, ns)
+            if (ns, link.name) in self.up_before and not link.flags & IfFlag.LOWER_UP:
+                return link.name
+        return None
+
+    def close(self) -> None:
+        for sock in self.sockets:
+            sock.close()
+
+
+def _write_marker() -> Path:
+    RUN_DIR.mkdir(parents=True, exist_ok=True)
+    marker = RUN_DIR / f"try-{os.getpid()}.json"
+    marker.write_text(json.dumps({"pid": os.getpid(), "started": time.time()}))
+    return marker
+
+
+def confirm_pending() -> str:
+    markers = sorted(RUN_DIR.glob("try-*.json"), key=lambda p: p.stat().st_mtime)
+    if not markers:
+        raise LinkctlError("no `linkctl try` is waiting for confirmation")
+    pid = json.loads(markers[-1].read_text())["pid"]
+    try:
+        os.kill(pid, signal.SIGUSR1)
+    except ProcessLookupError:
+        markers[-1].unlink(missing_ok=True)
+        raise LinkctlError(f"the `linkctl try` (pid {pid}) waiting for confirmation is gone") from None
+    return f"confirmed the change held by `linkctl try` (pid {pid})"
+
+
+__all__ = ["ApplyResult", "confirm_pending", "run_trial"]

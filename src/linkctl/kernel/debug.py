@@ -1,0 +1,56 @@
+"""`--debug`: each netlink request and answer, decoded the way strace cannot.
+
+pyroute2's full decoder is slow but complete: exactly what a person reading a
+refused request needs, off the hot path.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import TextIO
+
+from linkctl.kernel.nla import NLMSG_ERROR, NLMSG_HDR, parse_error
+
+
+def printer(stream: TextIO = sys.stderr) -> "DebugPrinter":
+    return DebugPrinter(stream)
+
+
+class DebugPrinter:
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+
+    def __call__(self, what: str, data: bytes) -> None:
+        _len, mtype, flags, seq, _pid = NLMSG_HDR.unpack_from(data)
+        if mtype == NLMSG_ERROR:
+            code, text = parse_error(data, NLMSG_HDR.size, len(data), flags)
+            import os
+
+            answer = "ok" if code == 0 else f"error {code} {os.strerror(code)}"
+            extra = f" ({text})" if text else ""
+            self.stream.write(f"<- seq={seq} {answer}{extra}\n")
+            return
+        self.stream.write(f"-> seq={seq} {_decode(data)}\n")
+
+
+def _decode(data: bytes) -> str:
+    from pyroute2.netlink.rtnl import RTM_VALUES
+    from pyroute2.netlink.rtnl.ifinfmsg import ifinfmsg
+
+    _len, mtype, flags, _seq, _pid = NLMSG_HDR.unpack_from(data)
+    msg = ifinfmsg(data)
+    msg.decode()
+    fields = {"index": msg["index"], "flags": msg["flags"], "change": msg["change"]}
+    return f"{RTM_VALUES.get(mtype, mtype)} flags=0x{flags:x} {fields} attrs={_attrs(msg)}"
+
+
+def _attrs(msg: object) -> object:
+    attrs = getattr(msg, "get", None)
+    raw = msg["attrs"] if attrs else []  # type: ignore[index]
+    out = []
+    for item in raw:
+        name, value = item[0], item[1]
+        if hasattr(value, "get") and "attrs" in value:
+            value = {"attrs": _attrs(value)}
+        out.append((name, value))
+    return out

@@ -1,0 +1,228 @@
+"""Capture formats: what a log writer put around the kernel's message.
+
+Raw dmesg with or without `[uptime]`, `dmesg -T`, `dmesg -r` and `-x`, /dev/kmsg records,
+classic syslog with or without a host and with sub-second stamps, RFC 3339 (rsyslog's
+high-precision format, journald short-iso, `dmesg --time-format iso`), journald short,
+short-precise and JSON, OpenWrt logread, and `kernel:` with no space after it.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta, timezone
+
+_MONTHS = {m: i for i, m in enumerate(
+    ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"), 1)}
+_MON = "(?P<mon>Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)"
+_DOW = "(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)"
+_HMS = r"(?P<h>\d\d):(?P<mi>\d\d):(?P<s>\d\d)(?:[.,](?P<frac>\d{1,9}))?"
+
+_ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b[@-_]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+_UPTIME = re.compile(r"\[\s*(?P<up>\d{1,10}\.\d{1,9})\]\s?")
+_KERNEL_TAG = re.compile(r"(?:(?P<host>[^\s\[\]]+) )?kernel(?:\[\d+\])?:\s?(?P<msg>.*)")
+_BSD = re.compile(rf"{_MON} +(?P<d>\d{{1,2}}) {_HMS} (?P<rest>.*)")
+_RFC3339 = re.compile(
+    rf"(?P<y>\d{{4}})-(?P<mo>\d\d)-(?P<d>\d\d)[T ]{_HMS}(?P<tz>Z|[+-]\d\d:?\d\d)?[ ,]?\s*"
+    r"(?P<rest>.*)")
+_DMESG_T = re.compile(rf"\[{_DOW} {_MON} +(?P<d>\d{{1,2}}) {_HMS} (?P<y>\d{{4}})\] ?(?P<rest>.*)")
+_OPENWRT = re.compile(
+    rf"{_DOW} {_MON} +(?P<d>\d{{1,2}}) {_HMS} (?P<y>\d{{4}}) \w+\.\w+ (?P<rest>.*)")
+_KMSG = re.compile(r"(?P<pri>\d+),(?P<seq>\d+),(?P<us>\d+),[^;]*;(?P<msg>.*)")
+_PRIORITY = re.compile(r"<\d{1,3}>")
+_DMESG_X = re.compile(r"[a-z]+\s*:[a-z]+\s*: ")
+_PROGRAM = re.compile(r"(?:[^\s:]+ [\w.\-/]+(?:\[\d+\])?|[\w.\-/]+\[\d+\]): ")
+
+
+@dataclass(frozen=True, slots=True)
+class Captured:
+    """The kernel message of one log line and what the capture format told about it."""
+
+    message: str
+    time: datetime | None = None
+    uptime: float | None = None
+    host: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class YearHint:
+    """Where a year-less syslog stamp takes its year: `--year`, else the file's mtime
+    (a stamp later than the mtime belongs to the year before: the file was written
+    across New Year)."""
+
+    year: int | None = None
+    reference: datetime | None = None
+
+    def resolve(self, month: int, day: int) -> int:
+        if self.year is not None:
+            return self.year
+        ref = self.reference or datetime.now()
+        year = ref.year
+        try:
+            if datetime(year, month, day) > ref + timedelta(days=1):
+                year -= 1
+        except ValueError:  # 29 Feb in a year without it
+            year -= 1
+        return year
+
+
+def clean(line: str) -> str:
+    """The line without ANSI colour escapes and control characters."""
+    if "\x1b" in line:
+        line = _ANSI.sub("", line)
+    return _CONTROL.sub(" ", line).strip()
+
+
+def parse_capture(line: str, years: YearHint | None = None) -> Captured | None:
+    """The kernel message of a log line; None when the line is another program's."""
+    line = clean(line)
+    if not line:
+        return None
+    if line[0] == "{":
+        return _journal_json(line)
+    if line[0] == "<":
+        line = _PRIORITY.sub("", line, count=1)
+    for reader in (_bsd, _rfc3339, _dmesg_t, _openwrt, _kmsg, _dmesg_x):
+        found = reader(line, years or YearHint())
+        if found is not False:
+            return found
+    return _with_uptime(line)
+
+
+_Read = Captured | None | bool
+
+
+def _bsd(line: str, years: YearHint) -> _Read:
+    m = _BSD.match(line)
+    if not m:
+        return False
+    month, day = _MONTHS[m["mon"]], int(m["d"])
+    when = _datetime(years.resolve(month, day), month, day, m)
+    return _tagged(m["rest"], when)
+
+
+def _rfc3339(line: str, years: YearHint) -> _Read:
+    m = _RFC3339.match(line)
+    if not m:
+        return False
+    when = _datetime(int(m["y"]), int(m["mo"]), int(m["d"]), m, m["tz"])
+    rest = m["rest"]
+    tagged = _tagged(rest, when)
+    if tagged is not None:
+        return tagged
+    # `dmesg --time-format iso` puts the message right after the stamp; syslog puts
+    # "HOST PROGRAM[PID]: " there, and then the line is not the kernel's.
+    if _PROGRAM.match(rest):
+        return None
+    return _with_uptime(rest, when)
+
+
+def _dmesg_t(line: str, years: YearHint) -> _Read:
+    m = _DMESG_T.match(line)
+    if not m:
+        return False
+    when = _datetime(int(m["y"]), _MONTHS[m["mon"]], int(m["d"]), m)
+    return _with_uptime(m["rest"], when)
+
+
+def _openwrt(line: str, years: YearHint) -> _Read:
+    m = _OPENWRT.match(line)
+    if not m:
+        return False
+    when = _datetime(int(m["y"]), _MONTHS[m["mon"]], int(m["d"]), m)
+    return _tagged(m["rest"], when)
+
+
+def _kmsg(line: str, years: YearHint) -> _Read:
+    m = _KMSG.match(line)
+    if not m:
+        return False
+    return Captured(m["msg"].strip(), uptime=int(m["us"]) / 1e6)
+
+
+def _dmesg_x(line: str, years: YearHint) -> _Read:
+    m = _DMESG_X.match(line)
+    if not m:
+        return False
+    return _with_uptime(line[m.end():])
+
+
+def _tagged(rest: str, when: datetime | None) -> Captured | None:
+    """After a syslog stamp: "[HOST ]kernel:[ ]MESSAGE"; anything else is not the kernel."""
+    m = _KERNEL_TAG.match(rest)
+    if not m:
+        return None
+    host = m["host"]
+    captured = _with_uptime(m["msg"], when)
+    return Captured(captured.message, when, captured.uptime, host)
+
+
+def _with_uptime(text: str, when: datetime | None = None) -> Captured:
+    m = _UPTIME.match(text)
+    if m:
+        return Captured(text[m.end():].strip(), when, float(m["up"]))
+    return Captured(text.strip(), when)
+
+
+def _datetime(year: int, month: int, day: int, m: re.Match[str],
+              tz: str | None = None) -> datetime | None:
+    frac = (m["frac"] or "0")[:6].ljust(6, "0")
+    try:
+        when = datetime(year, month, day, int(m["h"]), int(m["mi"]), int(m["s"]), int(frac))
+    except ValueError:
+        return None
+    if tz:
+        when = when.replace(tzinfo=UTC if tz == "Z" else _offset(tz))
+    return when
+
+
+def _offset(tz: str) -> timezone:
+    sign = -1 if tz[0] == "-" else 1
+    digits = tz[1:].replace(":", "")
+    return timezone(sign * timedelta(hours=int(digits[:2]), minutes=int(digits[2:4])))
+
+
+def _journal_json(line: str) -> Captured | None:
+    """One record of `journalctl -o json`; only the kernel's records count."""
+    try:
+        record = json.loads(line)
+    except ValueError:
+        return None
+    if not isinstance(record, dict):
+        return None
+    if record.get("_TRANSPORT") != "kernel" and record.get("SYSLOG_IDENTIFIER") != "kernel":
+        return None
+    message = _journal_message(record.get("MESSAGE"))
+    if message is None:
+        return None
+    return Captured(
+        message.strip(),
+        _journal_time(record.get("__REALTIME_TIMESTAMP")),
+        _journal_uptime(record.get("_SOURCE_MONOTONIC_TIMESTAMP")),
+        record.get("_HOSTNAME") if isinstance(record.get("_HOSTNAME"), str) else None,
+    )
+
+
+def _journal_message(value: object) -> str | None:
+    if isinstance(value, str):
+        return clean(value)
+    # journald sends a message that is not valid UTF-8 as an array of byte values.
+    if isinstance(value, list) and all(isinstance(b, int) and 0 <= b < 256 for b in value):
+        return clean(bytes(value).decode("utf-8", "replace"))
+    return None
+
+
+def _journal_time(value: object) -> datetime | None:
+    try:
+        return datetime.fromtimestamp(int(str(value)) / 1e6, UTC)
+    except (ValueError, OverflowError, OSError):
+        return None
+
+
+def _journal_uptime(value: object) -> float | None:
+    try:
+        return int(str(value)) / 1e6
+    except ValueError:
+        return None

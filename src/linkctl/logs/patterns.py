@@ -1,0 +1,407 @@
+"""Kernel message patterns of the network drivers and subsystems, per format string.
+
+The message is what the kernel printed after any capture prefix (time, host, `kernel:`).
+It is read in two steps: the device prefix the printk helper put in front
+(`netdev_info`: "DRIVER BUS IFNAME: ", `dev_info`: "DRIVER BUS: ", `pr_fmt`: "DRIVER: ",
+or nothing), then the body against the drivers' own format strings, anchored at the
+start so that text merely quoting a kernel line is not taken for one.
+
+Every message that yields an event contains one of `SCAN_LITERALS`: the fast scan in
+`scan.py` looks for nothing else (a property test keeps the two in step).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from linkctl.logs.events import Duplex, EventKind, FlowControl
+
+# Byte patterns whose presence makes a line a candidate. Each starts with a byte that is
+# rare in logs, which lets RE2 skip through a block with memchr.
+SCAN_LITERALS: tuple[bytes, ...] = (
+    rb"k (?:[Uu][Pp]|[Dd][Oo][Ww][Nn]|is|status|change|becomes)",
+    rb"WATCHDOG",
+    rb"Hang",
+    rb"\) enter",
+    rb"carrier o",
+    rb"Flow control is",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class MessageMatch:
+    event: EventKind
+    ifname: str | None
+    driver: str | None
+    bus_id: str | None = None
+    speed_mbps: int | None = None
+    duplex: Duplex | None = None
+    flow_control: FlowControl | None = None
+    detail: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Prefix:
+    """One reading of the device prefix. `token` is set when the prefix was a single
+    "WORD: ", which is a driver when the body names the link and the link otherwise."""
+
+    driver: str | None
+    bus_id: str | None
+    ifname: str | None
+    body: str
+    token: str | None = None
+
+
+_IFN = r"[^\s:()\[\]/]{1,32}"
+_NETDEV_PREFIX = re.compile(rf"(?P<drv>[\w.\-]+) (?P<bus>\S+?):? (?P<ifn>{_IFN}): (?P<body>.*)")
+_DEV_PREFIX = re.compile(r"(?P<drv>[\w.\-]+) (?P<bus>\S*\d\S*?): (?P<body>.*)")
+_PR_TWO = re.compile(rf"(?P<drv>[\w.\-]+): (?P<ifn>{_IFN}): (?P<body>.*)")
+_PR_ONE = re.compile(r"(?P<tok>[\w.\-@]+): (?P<body>.*)")
+
+
+def prefixes(message: str) -> list[Prefix]:
+    """The readings of the device prefix, most specific first."""
+    found: list[Prefix] = []
+    m = _NETDEV_PREFIX.fullmatch(message)
+    if m and _looks_like_bus(m["bus"]):
+        body = _strip_driver_echo(m["body"], m["drv"])
+        found.append(Prefix(m["drv"], m["bus"], m["ifn"], body))
+    m = _DEV_PREFIX.fullmatch(message)
+    if m and _looks_like_bus(m["bus"]):
+        found.append(Prefix(m["drv"], m["bus"], None, _strip_driver_echo(m["body"], m["drv"])))
+    m = _PR_TWO.fullmatch(message)
+    if m:
+        found.append(Prefix(m["drv"], None, m["ifn"], m["body"]))
+    m = _PR_ONE.fullmatch(message)
+    if m:
+        found.append(Prefix(None, None, None, m["body"], token=m["tok"]))
+    found.append(Prefix(None, None, None, message))
+    return found
+
+
+def _looks_like_bus(bus: str) -> bool:
+    # PCI "0000:00:19.0", USB "2-1:1.0", platform "ff540000.ethernet", vmbus GUIDs,
+    # "virtio0": all carry a digit and none is a bare word such as "WATCHDOG".
+    return any(c.isdigit() for c in bus)
+
+
+def _strip_driver_echo(body: str, driver: str) -> str:
+    """igb and old igc repeat themselves: "igb 0000:03:00.1 eno2: igb: eno2 NIC Link"."""
+    echo = driver + ": "
+    return body[len(echo):] if body.startswith(echo) else body
+
+
+# --- value normalisation -------------------------------------------------------------
+
+_SPEED = re.compile(r"(?P<num>\d+(?:\.\d+)?)\s*(?P<unit>[MG])(?:bps|b/s|bit/s)?\b")
+
+
+def speed_mbps(text: str | None) -> int | None:
+    """"10 Gbps" → 10000, "2.5 Gbps" → 2500, "1Gbps" → 1000, "1000 M" → 1000;
+    "Unknownbps", "unknown speed" → None."""
+    if not text:
+        return None
+    m = _SPEED.search(text)
+    if not m:
+        return None
+    value = float(m["num"]) * (1000 if m["unit"] == "G" else 1)
+    return int(round(value)) or None
+
+
+def duplex(text: str | None) -> Duplex | None:
+    if not text:
+        return None
+    low = text.lower()
+    if low.startswith("full"):
+        return Duplex.FULL
+    if low.startswith("half"):
+        return Duplex.HALF
+    return None
+
+
+_FLOW_WORDS: dict[str, FlowControl] = {
+    "rx/tx": FlowControl.RX_TX, "tx/rx": FlowControl.RX_TX, "both": FlowControl.RX_TX,
+    "on - receive & transmit": FlowControl.RX_TX, "tx and rx": FlowControl.RX_TX,
+    "receive & transmit": FlowControl.RX_TX, "symmetric": FlowControl.RX_TX,
+    "rx": FlowControl.RX, "on - receive": FlowControl.RX, "rx only": FlowControl.RX,
+    "rx_only": FlowControl.RX, "receive": FlowControl.RX,
+    "tx": FlowControl.TX, "on - transmit": FlowControl.TX, "tx only": FlowControl.TX,
+    "tx_only": FlowControl.TX, "transmit": FlowControl.TX,
+    "none": FlowControl.NONE, "off": FlowControl.NONE, "no": FlowControl.NONE,
+}
+
+
+def flow_control(text: str | None) -> FlowControl | None:
+    """"Rx/Tx", "RX/TX", "rx/tx", "ON - receive & transmit", "both", "None", "off"..."""
+    if not text:
+        return None
+    key = text.strip().rstrip(".,").lower()
+    key = key.removesuffix(" flow control on").removesuffix(" pause").strip()
+    return _FLOW_WORDS.get(key)
+
+
+def _flow_pair(tx: str, rx: str) -> FlowControl:
+    """tg3: "Flow control is on for TX and off for RX"."""
+    on_tx, on_rx = tx.lower() == "on", rx.lower() == "on"
+    if on_tx and on_rx:
+        return FlowControl.RX_TX
+    if on_rx:
+        return FlowControl.RX
+    return FlowControl.TX if on_tx else FlowControl.NONE
+
+
+# --- body patterns -------------------------------------------------------------------
+
+Handler = Callable[[re.Match[str], Prefix], MessageMatch | None]
+_RULES: list[tuple[re.Pattern[str], Handler]] = []
+
+
+def _rule(pattern: str) -> Callable[[Handler], Handler]:
+    def register(handler: Handler) -> Handler:
+        _RULES.append((re.compile(pattern), handler))
+        return handler
+
+    return register
+
+
+def _state(word: str) -> EventKind:
+    return EventKind.LINK_UP if word.lower() in ("up", "on") else EventKind.LINK_DOWN
+
+
+@dataclass(frozen=True, slots=True)
+class _Details:
+    speed_mbps: int | None = None
+    duplex: Duplex | None = None
+    flow_control: FlowControl | None = None
+
+
+def _link(m: re.Match[str], p: Prefix, kind: EventKind, details: _Details | None = None,
+          detail: str | None = None) -> MessageMatch:
+    """The event for a link named by the body (group `ifn`) or else by the prefix; a
+    lone "WORD: " prefix is the driver when the body names the link."""
+    body_ifn = m.groupdict().get("ifn")
+    driver, ifname = p.driver, body_ifn or p.ifname
+    if p.token is not None:
+        if body_ifn:
+            driver = p.token
+        else:
+            ifname = p.token
+    d = details or _Details()
+    return MessageMatch(kind, ifname, driver, p.bus_id, d.speed_mbps, d.duplex,
+                        d.flow_control, detail)
+
+
+_FLOW_TEXT = re.compile(r"[Ff]low [Cc]ontrol:? (?P<fc>[^,]+?)\s*(?:,|$)")
+_DUPLEX_TEXT = re.compile(r"\b(?P<d>[Ff]ull|[Hh]alf|FULL|HALF)[ -]?[Dd]uplex")
+_SPEED_TEXT = re.compile(r"(?:\d+(?:\.\d+)?\s*[MG]?|Unknown\s*[MG]?|unknown)\s*bps|unknown speed")
+
+
+def _details(rest: str, flow: FlowControl | None = None) -> _Details:
+    """Speed, duplex and flow control wherever a driver put them after "Up"."""
+    speed_text = _SPEED_TEXT.search(rest)
+    duplex_text = _DUPLEX_TEXT.search(rest)
+    flow_text = _FLOW_TEXT.search(rest)
+    return _Details(
+        speed_mbps(speed_text.group(0)) if speed_text else None,
+        duplex(duplex_text["d"]) if duplex_text else None,
+        flow or (flow_control(flow_text["fc"]) if flow_text else None),
+    )
+
+
+@_rule(rf"(?:(?P<ifn>{_IFN}) )?NIC Link is (?P<st>Up|Down|up|down|UP|DOWN)\b(?P<rest>.*)")
+def _nic_link(m: re.Match[str], p: Prefix) -> MessageMatch:
+    """Intel (e1000, e1000e, igb, igc, ixgbe, ixgbevf, i40e, ice, iavf), Broadcom (bnxt_en,
+    bnx2x), vmxnet3 and others: "NIC Link is Up 1000 Mbps Full Duplex, Flow Control: Rx/Tx",
+    "NIC Link is Up 10 Gbps, Flow Control: RX/TX", "NIC Link is Up, 25 Gbps Full Duplex, ...",
+    "NIC Link is up 100 Gbps Full Duplex, Requested FEC: ...", "NIC Link is Up Speed is 25
+    Gbps Full Duplex", "NIC Link is Up, 10000 Mbps full duplex, Flow control: ON - receive &
+    transmit"."""
+    kind = _state(m["st"])
+    if kind is EventKind.LINK_DOWN:
+        return _link(m, p, kind)
+    return _link(m, p, kind, _details(m["rest"]))
+
+
+@_rule(r"Link is (?P<st>Up|Down) - (?P<speed>[\w.]+?)(?:bps)?/(?P<dup>\w+)"
+       r"(?: \(downshifted\))?(?: - flow control (?P<fc>[\w/]+))?")
+def _phylib_up(m: re.Match[str], p: Prefix) -> MessageMatch:
+    """phylib's phy_print_status and phylink: "Link is Up - 1Gbps/Full - flow control
+    rx/tx" (r8169, stmmac, every phylib/phylink MAC); old phylib "Link is Up - 1000/Full"."""
+    speed = m["speed"]
+    mbps = int(speed) if speed.isdigit() else speed_mbps(speed)
+    details = _Details(mbps, duplex(m["dup"]), flow_control(m["fc"]))
+    return _link(m, p, _state(m["st"]), details)
+
+
+@_rule(r"Link is (?P<st>Up|Down|up|down|UP|DOWN)\b(?P<rest>.*)")
+def _link_is(m: re.Match[str], p: Prefix) -> MessageMatch:
+    """phylib "Link is Down"; tg3/sky2/skge "Link is up at 1000 Mbps, full duplex[, flow
+    control both]"; qede "Link is up"; ena-style "link is UP" (see `_link_lower`)."""
+    kind = _state(m["st"])
+    rest = m["rest"]
+    if kind is EventKind.LINK_DOWN:
+        return _link(m, p, kind)
+    fc = re.search(r"flow control (?P<fc>[\w /&-]+?)\.?$", rest)
+    return _link(m, p, kind, _details(rest, flow_control(fc["fc"]) if fc else None))
+
+
+@_rule(r"link is (?P<st>UP|DOWN|up|down)\.?$")
+def _link_lower(m: re.Match[str], p: Prefix) -> MessageMatch:
+    """ena-style "link is UP" / "link is DOWN"."""
+    return _link(m, p, _state(m["st"]))
+
+
+@_rule(r"Link (?P<st>Up|Down|up|down)$")
+def _mellanox(m: re.Match[str], p: Prefix) -> MessageMatch:
+    """mlx4_en "mlx4_en: eth2: Link Up"; mlx5_core "... ens1f0: Link up"."""
+    return _link(m, p, _state(m["st"]))
+
+
+@_rule(r"link (?P<st>up|down)\b(?P<rest>.*)")
+def _link_lower_word(m: re.Match[str], p: Prefix) -> MessageMatch:
+    """sfc "link up at 10000Mbps full-duplex (MTU 1500)", "link down"; cxgb4 "link up,
+    10Gbps, full-duplex, Tx/Rx PAUSE"; old r8169 "link up", "link down"."""
+    kind = _state(m["st"])
+    rest = m["rest"]
+    if kind is EventKind.LINK_DOWN:
+        return _link(m, p, kind)
+    pause = re.search(r", (?P<fc>[\w/]+) PAUSE", rest)
+    return _link(m, p, kind, _details(rest, flow_control(pause["fc"]) if pause else None))
+
+
+@_rule(r"carrier (?P<st>on|off)$")
+def _r8152(m: re.Match[str], p: Prefix) -> MessageMatch:
+    """r8152 "r8152 2-1:1.0 eth0: carrier on" / "carrier off"."""
+    return _link(m, p, _state(m["st"]))
+
+
+@_rule(r"(?:atlantic: )?link change old (?P<old>\d+) new (?P<new>\d+)$")
+def _atlantic(m: re.Match[str], p: Prefix) -> MessageMatch:
+    """atlantic "atlantic: link change old 1000 new 0": the new speed, 0 when down."""
+    new = int(m["new"])
+    if new == 0:
+        return _link(m, p, EventKind.LINK_DOWN)
+    return _link(m, p, EventKind.LINK_UP, _Details(speed_mbps=new))
+
+
+@_rule(r"ax88179 - Link status is: (?P<st>[01])$")
+def _ax88179(m: re.Match[str], p: Prefix) -> MessageMatch:
+    """ax88179_178a "ax88179 - Link status is: 1"."""
+    kind = EventKind.LINK_UP if m["st"] == "1" else EventKind.LINK_DOWN
+    return _link(m, p, kind)
+
+
+@_rule(rf"\[\w+:\d+\((?P<ifn>{_IFN})?\)\]Link is (?P<st>up|down)$")
+def _qede(m: re.Match[str], p: Prefix) -> MessageMatch:
+    """qede DP_NOTICE: "[qede_link_update:2381(ens1f0)]Link is up"."""
+    driver = "qede" if p.driver is None and p.token is None else (p.driver or p.token)
+    return MessageMatch(_state(m["st"]), m["ifn"], driver, p.bus_id)
+
+
+@_rule(r"Flow control is (?P<tx>on|off) for TX and (?P<rx>on|off) for RX")
+def _tg3_flow(m: re.Match[str], p: Prefix) -> MessageMatch:
+    """tg3 prints flow control on its own line after "Link is up"."""
+    event = _link(m, p, EventKind.OTHER)
+    return MessageMatch(event.event, event.ifname, event.driver, event.bus_id,
+                        flow_control=_flow_pair(m["tx"], m["rx"]), detail="flow control")
+
+
+@_rule(rf"NETDEV WATCHDOG: (?P<ifn>{_IFN}) \((?P<drv>[^)]*)\): transmit queue (?P<q>\d+) "
+       r"timed out(?: (?P<ms>\d+) ms)?")
+def _watchdog_named(m: re.Match[str], p: Prefix) -> MessageMatch:
+    """sch_generic up to 6.6: "NETDEV WATCHDOG: eth0 (e1000e): transmit queue 0 timed out
+    [5120 ms]"."""
+    return MessageMatch(EventKind.TX_TIMEOUT, m["ifn"], m["drv"] or None, p.bus_id,
+                        detail=f"queue {m['q']}")
+
+
+@_rule(rf"NETDEV WATCHDOG: (?P<ifn>{_IFN}): transmit timed out")
+def _watchdog_oldest(m: re.Match[str], p: Prefix) -> MessageMatch:
+    """2.6 kernels: "NETDEV WATCHDOG: eth0: transmit timed out"."""
+    return MessageMatch(EventKind.TX_TIMEOUT, m["ifn"], None, p.bus_id)
+
+
+@_rule(r"NETDEV WATCHDOG: CPU: (?P<cpu>\d+): transmit queue (?P<q>\d+) timed out"
+       r"(?: (?P<ms>\d+) ms)?")
+def _watchdog_new(m: re.Match[str], p: Prefix) -> MessageMatch:
+    """6.7+: netdev_crit "e1000e 0000:00:19.0 eth0: NETDEV WATCHDOG: CPU: 1: transmit queue 0
+    timed out 5120 ms"."""
+    return _link(m, p, EventKind.TX_TIMEOUT, detail=f"queue {m['q']}")
+
+
+@_rule(r"(?:\w+: )?Detected (?:Tx|Hardware) Unit Hang")
+def _unit_hang(m: re.Match[str], p: Prefix) -> MessageMatch:
+    """e1000/igb/ixgbe "Detected Tx Unit Hang", e1000e "Detected Hardware Unit Hang:"; old
+    e1000 puts the function name first ("e1000_clean_tx_irq: Detected Tx Unit Hang")."""
+    return _link(m, p, EventKind.TX_TIMEOUT, detail="unit hang")
+
+
+_BOND_SPEED = r"(?:, (?P<sp>\d+) Mbps (?P<dup>full|half) duplex)?"
+
+
+@_rule(rf"\((?:slave|port) (?P<member>{_IFN})\): link status definitely (?P<st>up|down)"
+       + _BOND_SPEED)
+def _bond_new(m: re.Match[str], p: Prefix) -> MessageMatch:
+    """bonding since 5.3: "bond0: (slave eth0): link status definitely down, disabling
+    slave"."""
+    return _bond(m, p)
+
+
+@_rule(rf"link status definitely (?P<st>up|down) for interface (?P<member>{_IFN})"
+       + _BOND_SPEED)
+def _bond_old(m: re.Match[str], p: Prefix) -> MessageMatch:
+    """bonding up to 5.2 "bond0: link status definitely up for interface eth0, 1000 Mbps
+    full duplex"; and before netdev_info "bonding: bond0: link status definitely down for
+    interface eth1, disabling it"."""
+    return _bond(m, p)
+
+
+def _bond(m: re.Match[str], p: Prefix) -> MessageMatch:
+    master = p.ifname or p.token
+    kind = EventKind.BOND_MEMBER_UP if m["st"] == "up" else EventKind.BOND_MEMBER_DOWN
+    mbps = int(m["sp"]) if m["sp"] and m["sp"] != "0" else None
+    return MessageMatch(kind, m["member"], p.driver, p.bus_id, speed_mbps=mbps,
+                        duplex=duplex(m["dup"]), detail=f"bond {master}" if master else None)
+
+
+@_rule(rf"port (?P<no>\d+)\((?P<port>{_IFN})\) (?:entering|entered) (?P<state>\w+) state")
+def _bridge(m: re.Match[str], p: Prefix) -> MessageMatch:
+    """bridge "br0: port 1(eth0) entered forwarding state" (3.x+), "entering" before."""
+    bridge = p.ifname or p.token
+    detail = f"{m['state']} on {bridge}" if bridge else m["state"]
+    return MessageMatch(EventKind.BRIDGE_PORT_STATE, m["port"], p.driver, p.bus_id,
+                        detail=detail)
+
+
+@_rule(rf"ADDRCONF\(NETDEV_CHANGE\): (?P<ifn>{_IFN}): link becomes ready")
+def _ipv6_ready(m: re.Match[str], p: Prefix) -> MessageMatch:
+    """IPv6 "IPv6: ADDRCONF(NETDEV_CHANGE): eth0: link becomes ready"."""
+    return _link(m, p, EventKind.LINK_READY)
+
+
+@_rule(rf"ADDRCONF\(NETDEV_UP\): (?P<ifn>{_IFN}): link is not ready")
+def _ipv6_not_ready(m: re.Match[str], p: Prefix) -> MessageMatch:
+    """IPv6 "ADDRCONF(NETDEV_UP): eth0: link is not ready": an interface up without carrier."""
+    return _link(m, p, EventKind.OTHER, detail="link is not ready")
+
+
+# Messages whose words look like an event but are not one about a link's carrier.
+_NOT_LINK = re.compile(r"PCIe|pcie|PCI Express|Bluetooth|usb \d|SATA|ata\d|thunderbolt")
+
+
+def match_message(message: str) -> MessageMatch | None:
+    """The event a kernel message reports, or None if it reports none."""
+    if _NOT_LINK.search(message[:80]):
+        return None
+    for prefix in prefixes(message):
+        for pattern, handler in _RULES:
+            # Most formats go on with words of their own (", disabling it", FEC details):
+            # anchoring at the start is what keeps quoted lines out.
+            m = pattern.match(prefix.body)
+            if m:
+                found = handler(m, prefix)
+                if found is not None:
+                    return found
+    return None
