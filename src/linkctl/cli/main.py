@@ -40,16 +40,19 @@ def run() -> None:
     except SystemExit:
         raise
     except Exception as exc:  # noqa: BLE001 - the last guard before the user
-        import click
-
-        if isinstance(exc, click.exceptions.Exit):
-            sys.exit(exc.exit_code)
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
-        if isinstance(exc, click.exceptions.Abort):
-            sys.exit(1)
-        typer.echo(f"linkctl: internal error: {type(exc).__name__}: {exc}", err=True)
-        typer.echo("linkctl: please report this with the command that caused it", err=True)
-        sys.exit(1)
+        _last_guard(exc)
     sys.exit(code if isinstance(code, int) else 0)
+
+
+def _last_guard(exc: Exception) -> None:
+    """Usage errors print as the CLI library words them; anything else without a traceback."""
+    show = getattr(exc, "show", None)
+    code = getattr(exc, "exit_code", None)
+    if callable(show):
+        show()
+        sys.exit(code if isinstance(code, int) else 2)
+    if isinstance(code, int):  # Exit / Abort
+        sys.exit(code)
+    typer.echo(f"linkctl: internal error: {type(exc).__name__}: {exc}", err=True)
+    typer.echo("linkctl: please report this with the command that caused it", err=True)
+    sys.exit(1)

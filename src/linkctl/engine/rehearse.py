@@ -105,18 +105,30 @@ def _stand_in(spec: InterfaceSpec, link: Link, has_dummy: bool) -> InterfaceSpec
 
 
 def _relevant(ctx: Context, host: HostState) -> list[Link]:
-    """Declared links that exist, and the links they name, transitively."""
+    """Declared links that exist, and every link they stand on or with, transitively."""
     names = {s.name for s in ctx.decl.interfaces}
     for spec in ctx.decl.interfaces:
         names |= _named_by(spec)
-    out: list[Link] = []
-    for link in host:
-        if link.name in names and not link.is_loopback:
-            out.append(link)
-            peer = host.peer_of(link)
-            if peer is not None and peer not in out:
-                out.append(peer)
-    return out
+    todo = [lk for lk in host if lk.name in names and not lk.is_loopback]
+    out: dict[tuple[NetnsName, int], Link] = {}
+    while todo:
+        link = todo.pop()
+        if (link.netns, link.ifindex) in out:
+            continue
+        out[(link.netns, link.ifindex)] = link
+        todo += _neighbours(link, host)
+    return sorted(out.values(), key=lambda lk: (str(lk.netns), lk.ifindex))
+
+
+def _neighbours(link: Link, host: HostState) -> list[Link]:
+    ns = host.ns(link.netns)
+    found = [
+        host.peer_of(link),
+        ns.by_index(kind_of(link).lower_ifindex(link)),
+        ns.by_index(link.master_ifindex),
+    ]
+    found += [ns.links[p] for p in ns.ports_of(link.name)]
+    return [lk for lk in found if lk is not None and not lk.is_loopback]
 
 
 def _named_by(spec: InterfaceSpec) -> set[str]:

@@ -196,10 +196,9 @@ class Validator:
             self._add(spec, "mtu", spec.mtu, f"{lo} to {hi} for this device")
 
     def _vxlan_mtu(self, spec: InterfaceSpec) -> None:
-        assert spec.vxlan is not None
-        base = spec.vxlan.base_iface
-        if base is None or spec.mtu is None:
+        if spec.vxlan is None or spec.vxlan.base_iface is None or spec.mtu is None:
             return
+        base = spec.vxlan.base_iface
         base_mtu = self._desired_mtu(base, self._netns(spec))
         v6 = ":" in (spec.vxlan.local or spec.vxlan.remote or "")
         overhead = VXLAN_OVERHEAD_V6 if v6 else VXLAN_OVERHEAD_V4

@@ -112,7 +112,7 @@ _V1 = Migration(
             cleared_us BIGINT,
             transitions BIGINT NOT NULL,
             down_seconds DOUBLE PRECISION NOT NULL,
-            trigger TEXT NOT NULL,
+            flap_trigger TEXT NOT NULL,
             peak_percent DOUBLE PRECISION NOT NULL
         )""",
         "CREATE INDEX episodes_start ON flap_episodes (start_us)",

@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# The linkctl demonstration: everything happens in a throwaway network namespace.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+linkctl=${LINKCTL:-$here/../.venv/bin/linkctl}
+ns="linkctl-demo-$$"
+cleanup() { ip netns del "$ns" 2>/dev/null || true; }
+trap cleanup EXIT
+step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+run() { printf '$ %s\n' "$*"; "$@"; }
+
+ip netns add "$ns"
+step "1. Apply a bridge-and-veth topology (with a VXLAN and a macvlan) in netns $ns"
+run "$linkctl" apply "$here/topology.yml" --netns "$ns"
+run "$linkctl" show --netns "$ns"
+
+step "2. Apply it again: nothing differs, nothing is sent"
+run "$linkctl" apply "$here/topology.yml" --netns "$ns"
+
+step "3. Plan a change (exit code 2: changes pending), then apply it"
+set +e; "$linkctl" plan "$here/change.yml" --netns "$ns"; rc=$?; set -e
+echo "plan exit code: $rc"
+run "$linkctl" apply "$here/change.yml" --netns "$ns"
+
+step "4. A declaration with mistakes is refused before any change"
+cat > "/tmp/$ns-typo.yml" <<YML
+interfaces:
+- {name: this-name-is-too-long, type: veth, veth: {peer: p0}}
+- {name: veth1, mac-address: "01:00:5e:00:00:01", mtu: 40}
+YML
+set +e; "$linkctl" plan "/tmp/$ns-typo.yml" --netns "$ns"; echo "exit code: $?"; set -e
+rm -f "/tmp/$ns-typo.yml"
+set +e; "$linkctl" plan "$here/bad.yml" --netns "$ns"; echo "exit code: $?"; set -e
+
+step "5. A change the kernel refuses half-way is rolled back"
+"$linkctl" show --netns "$ns" --format yaml > "/tmp/$ns-before.yml"
+set +e; "$linkctl" apply "$here/failing.yml" --netns "$ns"; echo "exit code: $?"; set -e
+"$linkctl" show --netns "$ns" --format yaml > "/tmp/$ns-after.yml"
+if diff -u "/tmp/$ns-before.yml" "/tmp/$ns-after.yml"; then echo "state after rollback: identical to before"; fi
+rm -f "/tmp/$ns-before.yml" "/tmp/$ns-after.yml"
+
+step "6. Rehearse the same change in a throwaway copy: the host is not touched"
+set +e; "$linkctl" plan "$here/failing.yml" --netns "$ns" --rehearse; echo "exit code: $?"; set -e
+
+step "7. try: a change applied, not confirmed within 3 s, rolled back"
+cat > "/tmp/$ns-try.yml" <<YML
+interfaces:
+- {name: veth1, txqueuelen: 3000}
+YML
+set +e; "$linkctl" try "/tmp/$ns-try.yml" --netns "$ns" --timeout 3 </dev/null; echo "exit code: $?"; set -e
+rm -f "/tmp/$ns-try.yml"
+run "$linkctl" show veth1 --netns "$ns" --format json
+
+step "8. Clean up: delete the namespace"
+cleanup
+echo "done: netns $ns removed"

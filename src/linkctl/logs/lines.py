@@ -1,0 +1,32 @@
+"""One log line to one link event: the capture format, then the kernel message."""
+
+from __future__ import annotations
+
+from linkctl.logs.capture import YearHint, parse_capture
+from linkctl.logs.events import LinkEvent
+from linkctl.logs.patterns import match_message
+
+# The kernel never prints a message this long (LOG_LINE_MAX is 1 KiB less its header);
+# a longer line is junk whose head is still looked at, and nothing more.
+MAX_LINE = 64 * 1024
+
+
+def parse_line(text: str | bytes, file: str | None = None, line: int | None = None,
+               years: YearHint | None = None) -> LinkEvent | None:
+    """The link event a log line reports, or None."""
+    if isinstance(text, bytes):
+        text = text[:MAX_LINE].decode("utf-8", "replace")
+    else:
+        text = text[:MAX_LINE]
+    captured = parse_capture(text, years)
+    if captured is None or not captured.message:
+        return None
+    found = match_message(captured.message)
+    if found is None:
+        return None
+    return LinkEvent(
+        event=found.event, ifname=found.ifname, driver=found.driver, bus_id=found.bus_id,
+        speed_mbps=found.speed_mbps, duplex=found.duplex, flow_control=found.flow_control,
+        time=captured.time, uptime=captured.uptime, host=captured.host, file=file, line=line,
+        raw=captured.message, detail=found.detail,
+    )

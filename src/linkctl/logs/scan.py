@@ -1,0 +1,152 @@
+"""Fast candidate scan: find the few lines worth parsing in a large log.
+
+A log of a GiB holds millions of lines and a few hundred link events, so no per-line
+work is affordable. The stream is read in blocks of about 1 MiB (large enough for RE2's
+DFA, small enough to stay in cache across the literal passes, and memory stays flat);
+each block is searched with RE2 for the literals of `patterns.SCAN_LITERALS`, which RE2
+runs at memchr speed because each starts with a rare byte; only the lines holding a
+match are handed on. RE2 releases the GIL while it searches, so two threads scan blocks
+side by side while the main thread reads and parses. Newlines are counted per block for
+the line numbers.
+
+Without google-re2 the same literals run through `re`: correct, several times slower.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import deque
+from collections.abc import Generator, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import IO, Protocol
+
+from linkctl.logs.lines import MAX_LINE
+from linkctl.logs.patterns import SCAN_LITERALS
+
+BLOCK = 1 << 20
+# A "line" longer than this is skipped to its end without being kept in memory.
+MAX_CARRY = 8 << 20
+WORKERS = 2
+IN_FLIGHT = 4
+
+
+class _Searcher(Protocol):
+    def search(self, text: bytes, pos: int = ..., endpos: int = ...) -> _Found | None: ...
+
+
+class _Found(Protocol):
+    def start(self) -> int: ...
+
+
+def _compile() -> list[_Searcher]:
+    try:
+        import re2
+    except ImportError:  # pragma: no cover - google-re2 is a dependency
+        return [re.compile(p) for p in SCAN_LITERALS]  # type: ignore[misc]
+    options = re2.Options()
+    options.max_mem = 64 << 20
+    return [re2.compile(p, options) for p in SCAN_LITERALS]
+
+
+_SEARCHERS = _compile()
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """A line that holds a scan literal: its 1-based number and its bytes."""
+
+    line: int
+    text: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class _Block:
+    data: bytes
+    skipped_lines: int  # giant lines dropped just before this block
+
+
+def _blocks(stream: IO[bytes]) -> Iterator[_Block]:
+    """Blocks that end at a line end (the last one may not); a line longer than
+    MAX_CARRY is dropped whole and counted, so later line numbers stay right."""
+    carry = b""
+    skipping = False
+    skipped = 0
+    while True:
+        chunk = stream.read(BLOCK)
+        if not chunk:
+            break
+        if skipping:
+            end = chunk.find(b"\n")
+            if end < 0:
+                continue
+            chunk, skipping, skipped = chunk[end + 1:], False, skipped + 1
+        data = carry + chunk if carry else chunk
+        cut = data.rfind(b"\n") + 1
+        if cut:
+            yield _Block(data[:cut], skipped)
+            skipped = 0
+        carry = data[cut:]
+        if len(carry) > MAX_CARRY:
+            carry, skipping = b"", True
+    if carry and not skipping:
+        yield _Block(carry, skipped)
+
+
+def _scan_block(data: bytes) -> tuple[int, list[tuple[int, bytes]]]:
+    """The number of lines in the block and its candidate lines (index within it)."""
+    starts: set[int] = set()
+    size = len(data)
+    for searcher in _SEARCHERS:
+        pos = 0
+        while pos < size:
+            found = searcher.search(data, pos, size)
+            if found is None:
+                break
+            at = found.start()
+            starts.add(data.rfind(b"\n", 0, at) + 1)
+            end = data.find(b"\n", at)
+            pos = size if end < 0 else end + 1
+    found_lines: list[tuple[int, bytes]] = []
+    index, last = 0, 0
+    for start in sorted(starts):
+        index += data.count(b"\n", last, start)
+        last = start
+        end = data.find(b"\n", start)
+        end = size if end < 0 else end
+        found_lines.append((index, data[start:min(end, start + MAX_LINE)]))
+    lines = index + data.count(b"\n", last)
+    if size and data[-1:] != b"\n":
+        lines += 1
+    return lines, found_lines
+
+
+def candidates(stream: IO[bytes], workers: int = WORKERS) -> Iterator[Candidate]:
+    """The candidate lines of a byte stream, in order, with their line numbers."""
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        pending: deque[tuple[_Block, Future[tuple[int, list[tuple[int, bytes]]]]]] = deque()
+        line_base = 0
+        for block in _blocks(stream):
+            pending.append((block, pool.submit(_scan_block, block.data)))
+            if len(pending) >= IN_FLIGHT:
+                line_base = yield from _drain_one(pending, line_base)
+        while pending:
+            line_base = yield from _drain_one(pending, line_base)
+
+
+def _drain_one(
+    pending: deque[tuple[_Block, Future[tuple[int, list[tuple[int, bytes]]]]]],
+    line_base: int,
+) -> Generator[Candidate, None, int]:
+    block, future = pending.popleft()
+    lines, found = future.result()
+    line_base += block.skipped_lines
+    for index, text in found:
+        yield Candidate(line_base + index + 1, text)
+    return line_base + lines
+
+
+def all_lines(stream: IO[bytes]) -> Iterator[Candidate]:
+    """Every line, for sources too small to need a scan (kmsg, journal)."""
+    for number, text in enumerate(stream, 1):
+        yield Candidate(number, text[:MAX_LINE].rstrip(b"\r\n"))

@@ -1,0 +1,45 @@
+"""The watcher's history store: SQLite (WAL, the default) or PostgreSQL (psycopg 3).
+
+    store = open_store("sqlite:///var/lib/linkctl/events.db")   # or postgresql://...
+    store.record(core_output, receivers=["mail", "am"])  # one transaction
+    store.last_known(); store.open_episodes()             # restart resume
+    store.history("eth0", since=parse_since("24h"))       # `linkctl history`
+    store.status()                                        # `linkctl status`
+    store.due_alerts(now); store.mark_alert(...)          # the alert queue
+
+Both back ends share one schema and one migration list
+(:mod:`linkctl.store.schema`); `open_store` migrates unless `readonly`.
+"""
+
+from __future__ import annotations
+
+from linkctl.store.backends import PostgresStore, SqliteStore, open_store, sqlite_path
+from linkctl.store.records import (
+    AlertState,
+    BadSince,
+    HistoryRow,
+    LinkStatus,
+    QueuedAlert,
+    StoreError,
+    parse_since,
+)
+from linkctl.store.sql import SqlStore, episode_payload
+
+DEFAULT_STORE = "sqlite:///var/lib/linkctl/events.db"
+
+__all__ = [
+    "DEFAULT_STORE",
+    "AlertState",
+    "BadSince",
+    "HistoryRow",
+    "LinkStatus",
+    "PostgresStore",
+    "QueuedAlert",
+    "SqlStore",
+    "SqliteStore",
+    "StoreError",
+    "episode_payload",
+    "open_store",
+    "parse_since",
+    "sqlite_path",
+]
