@@ -301,12 +301,17 @@ class Validator:
         for netns, name, vni, port in self._vxlans():
             key = (netns, vni, port or LINUX_DEFAULT_PORT)
             if key in seen and seen[key] != name:
-                spec = self._declared(name, netns) or self._declared(seen[key], netns)
+                first, other = seen[key], name
+                spec = self._declared(first, netns)
+                if spec is None:  # blame the declared one, name the existing one
+                    first, other = other, first
+                    spec = self._declared(first, netns)
                 self._add(
                     spec,
                     "vxlan.id",
                     vni,
-                    f"a VNI not in use on the same UDP port; {seen[key]} already uses VNI {vni} (RTNETLINK would answer: File exists)",
+                    f"a VNI not in use on the same UDP port; {other} already uses VNI {vni} "
+                    "(RTNETLINK would answer: File exists)",
                 )
             seen.setdefault(key, name)
 
