@@ -23,6 +23,7 @@ from linkctl.watch.transitions import (
     snapshot_delta,
     u32_delta,
 )
+
 from .helpers import at, msg
 
 
@@ -58,9 +59,7 @@ def test_single_down_is_one_transition() -> None:
 def test_coalesced_down_up_is_one_event_with_two_transitions() -> None:
     _, link = reconcile_message(None, msg(0, 1, 0))
     events, link = reconcile_message(link, msg(1, 2, 1))
-    assert [(e.kind, e.transitions, e.coalesced) for e in events] == [
-        (EventKind.LINK_UP, 2, True)
-    ]
+    assert [(e.kind, e.transitions, e.coalesced) for e in events] == [(EventKind.LINK_UP, 2, True)]
     assert link.state is LinkState.UP
 
 
@@ -124,8 +123,9 @@ def test_keys_differ_between_incarnations_with_the_same_counter() -> None:
     ev_b, _ = reconcile_message(b, msg(101, 1, 1))
     assert ev_a[0].key != ev_b[0].key
     # ... and the same message seen twice has one key.
-    again, _ = reconcile_message(replace(a, counters=CarrierCounters(1, 1, 0), state=LinkState.UP),
-                                 msg(1, 1, 1))
+    again, _ = reconcile_message(
+        replace(a, counters=CarrierCounters(1, 1, 0), state=LinkState.UP), msg(1, 1, 1)
+    )
     assert again[0].key == ev_a[0].key
 
 
@@ -168,7 +168,7 @@ def test_naive_time_is_refused() -> None:
     from linkctl.watch.transitions import LinkMessage
 
     with pytest.raises(ValueError, match="timezone-aware"):
-        LinkMessage(datetime(2024, 1, 1), "", 1, "x", True, True)  # noqa: DTZ001
+        LinkMessage(datetime(2024, 1, 1), "", 1, "x", True, True)
 
 
 def test_counter_delta_and_reset() -> None:
@@ -228,6 +228,7 @@ def test_recorded_transitions_equal_kernel_counter(toggles: list[int], chunks: l
 
 @given(st.integers(0, U32 - 1), st.integers(0, 10_000))
 def test_u32_delta_inverts_addition(start: int, step: int) -> None:
-    assert u32_delta(start, (start + step) % U32)[0] == step or u32_delta(
-        start, (start + step) % U32
-    )[1]
+    assert (
+        u32_delta(start, (start + step) % U32)[0] == step
+        or u32_delta(start, (start + step) % U32)[1]
+    )
