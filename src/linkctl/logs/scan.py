@@ -32,7 +32,7 @@ IN_FLIGHT = 4
 
 
 class _Searcher(Protocol):
-    def search(self, text: bytes, pos: int = ..., endpos: int = ...) -> _Found | None: ...
+    def search(self, text: bytearray, pos: int = ..., endpos: int = ...) -> _Found | None: ...
 
 
 class _Found(Protocol):
@@ -62,41 +62,51 @@ class Candidate:
 
 @dataclass(frozen=True, slots=True)
 class _Block:
-    data: bytes
+    data: bytearray  # a pooled buffer: valid until IN_FLIGHT more blocks are read
+    size: int
     skipped_lines: int  # giant lines dropped just before this block
 
 
 def _blocks(stream: IO[bytes]) -> Iterator[_Block]:
-    """Blocks that end at a line end (the last one may not); a line longer than
-    MAX_CARRY is dropped whole and counted, so later line numbers stay right."""
-    carry = b""
-    skipping = False
-    skipped = 0
+    """Blocks that end at a line end (the last one may not), read into a few reused
+    buffers so that no byte is copied twice; a line longer than MAX_CARRY is dropped
+    whole and counted, so later line numbers stay right."""
+    pool = [bytearray(2 * BLOCK) for _ in range(IN_FLIGHT + 2)]
+    carry, skipping, skipped, turn = b"", False, 0, 0
     while True:
-        chunk = stream.read(BLOCK)
-        if not chunk:
+        buf = pool[turn % len(pool)]
+        turn += 1
+        if len(carry) > BLOCK:
+            buf = bytearray(len(carry) + BLOCK)
+        buf[:len(carry)] = carry
+        got = stream.readinto(memoryview(buf)[len(carry):len(carry) + BLOCK])  # type: ignore[attr-defined]
+        if not got:
             break
+        size = len(carry) + got
+        begin = 0
         if skipping:
-            end = chunk.find(b"\n")
+            end = buf.find(b"\n", 0, size)
             if end < 0:
+                carry = b""
                 continue
-            chunk, skipping, skipped = chunk[end + 1:], False, skipped + 1
-        data = carry + chunk if carry else chunk
-        cut = data.rfind(b"\n") + 1
+            begin, skipping, skipped = end + 1, False, skipped + 1
+        cut = buf.rfind(b"\n", begin, size) + 1
+        carry = bytes(buf[max(cut, begin):size])
         if cut:
-            yield _Block(data[:cut], skipped)
+            if begin:  # rare: drop the tail of a giant line that ends in this block
+                buf[:cut - begin] = buf[begin:cut]
+                cut -= begin
+            yield _Block(buf, cut, skipped)
             skipped = 0
-        carry = data[cut:]
         if len(carry) > MAX_CARRY:
             carry, skipping = b"", True
     if carry and not skipping:
-        yield _Block(carry, skipped)
+        yield _Block(bytearray(carry), len(carry), skipped)
 
 
-def _scan_block(data: bytes) -> tuple[int, list[tuple[int, bytes]]]:
+def _scan_block(data: bytearray, size: int) -> tuple[int, list[tuple[int, bytes]]]:
     """The number of lines in the block and its candidate lines (index within it)."""
     starts: set[int] = set()
-    size = len(data)
     for searcher in _SEARCHERS:
         pos = 0
         while pos < size:
@@ -105,18 +115,18 @@ def _scan_block(data: bytes) -> tuple[int, list[tuple[int, bytes]]]:
                 break
             at = found.start()
             starts.add(data.rfind(b"\n", 0, at) + 1)
-            end = data.find(b"\n", at)
+            end = data.find(b"\n", at, size)
             pos = size if end < 0 else end + 1
     found_lines: list[tuple[int, bytes]] = []
     index, last = 0, 0
     for start in sorted(starts):
         index += data.count(b"\n", last, start)
         last = start
-        end = data.find(b"\n", start)
+        end = data.find(b"\n", start, size)
         end = size if end < 0 else end
-        found_lines.append((index, data[start:min(end, start + MAX_LINE)]))
-    lines = index + data.count(b"\n", last)
-    if size and data[-1:] != b"\n":
+        found_lines.append((index, bytes(data[start:min(end, start + MAX_LINE)])))
+    lines = index + data.count(b"\n", last, size)
+    if size and data[size - 1] != 10:
         lines += 1
     return lines, found_lines
 
@@ -127,7 +137,7 @@ def candidates(stream: IO[bytes], workers: int = WORKERS) -> Iterator[Candidate]
         pending: deque[tuple[_Block, Future[tuple[int, list[tuple[int, bytes]]]]]] = deque()
         line_base = 0
         for block in _blocks(stream):
-            pending.append((block, pool.submit(_scan_block, block.data)))
+            pending.append((block, pool.submit(_scan_block, block.data, block.size)))
             if len(pending) >= IN_FLIGHT:
                 line_base = yield from _drain_one(pending, line_base)
         while pending:

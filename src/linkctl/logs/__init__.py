@@ -1,0 +1,1 @@
+"""Kernel log analysis: link events, flap episodes, reports."""
