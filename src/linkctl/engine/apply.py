@@ -16,7 +16,7 @@ from linkctl.kernel.netlink import DebugHook
 from linkctl.kernel.state import read_state
 from linkctl.kinds import BY_TYPE, kind_of
 from linkctl.model.convert import declaration_of
-from linkctl.model.ops import MoveLink, Plan
+from linkctl.model.ops import CreateLink, MoveLink, Plan
 from linkctl.model.plan import Key, make_plan
 from linkctl.model.spec import Declaration, InterfaceSpec, LinkStateName
 from linkctl.model.state import HostState, NetnsName
@@ -134,7 +134,7 @@ class Snapshot:
         try:
             all_ns = list(dict.fromkeys([*self.namespaces, *ctx.namespaces()]))
             now = read_state(all_ns)
-            decl = self._with_absent(now)
+            decl = self._with_absent(now, _created_by(failed))
             plan = make_plan(decl, now, ctx.default_netns, located)
             executor = Executor(now, ctx.debug)
             executor.run(plan.ops)
@@ -148,12 +148,22 @@ class Snapshot:
             return f"ROLLBACK INCOMPLETE: still differs: {left}"
         return f"rolled back: {len(plan.ops)} change(s) undone, the links are as they were before."
 
-    def _with_absent(self, now: HostState) -> Declaration:
-        """Links that exist now but did not before are declared absent."""
+    def _with_absent(self, now: HostState, created: set[Key]) -> Declaration:
+        """Links this run created are declared absent; a link someone else made is left alone."""
         before = {(lk.netns, lk.name) for lk in self.before}
         extra = [
             InterfaceSpec(name=lk.name, netns=lk.netns, state=LinkStateName.ABSENT, type=kind_of(lk).type)
             for lk in now
-            if (lk.netns, lk.name) not in before and kind_of(lk).creatable
+            if (lk.netns, lk.name) in created - before and kind_of(lk).creatable
         ]
         return Declaration(interfaces=[*self.decl.interfaces, *extra])
+
+
+def _created_by(executor: Executor) -> set[Key]:
+    created: set[Key] = set()
+    for op in executor.done:
+        if isinstance(op, CreateLink):
+            created.add((op.netns, op.name))
+            if op.peer is not None:
+                created.add((op.peer.netns, op.peer.name))
+    return created

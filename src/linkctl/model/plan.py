@@ -173,7 +173,9 @@ class Planner:
                 continue
             if declared is None:
                 self.gone.add((link.netns, link.name))
-                if peer is None or link.name != peer.name:
+                if peer is not None and link.ifindex == peer.ifindex:
+                    self.plan.notes.append(f"{link.name} goes with {base.name}: they are a veth pair")
+                else:
                     self.plan.notes.append(
                         f"{link.name} is deleted by the kernel with {base.name}, its lower device"
                     )
@@ -208,7 +210,8 @@ class Planner:
             if t.current is not None and (t.spec.absent or t.recreate)
         ]
         # Stacked links go before their base: a higher depth deletes first.
-        dels.sort(key=lambda t: -self._depth(t))
+        # Stacked links go before their base: they would vanish with it otherwise.
+        dels.sort(key=lambda t: -self._stack_depth(t.current))
         for t in dels:
             assert t.current is not None
             if t.current.name != t.spec.name or self._is_peer_of_earlier(t, dels):
@@ -217,6 +220,15 @@ class Planner:
                 continue  # validation refuses this; never delete a NIC
             reason = "re-create: " + "; ".join(t.recreate) if t.recreate else "state: absent"
             self.plan.ops.append(DeleteLink(t.current.name, t.current.netns, reason))
+
+    def _stack_depth(self, link: Link | None) -> int:
+        depth = 0
+        ns = self.host.ns(link.netns) if link else None
+        while link is not None and ns is not None and depth < 16:
+            lower = kind_of(link).lower_ifindex(link)
+            link = ns.by_index(lower) if lower else None
+            depth += 1 if link is not None else 0
+        return depth
 
     def _is_peer_of_earlier(self, t: Target, dels: list[Target]) -> bool:
         """Deleting one end of a veth deletes the other: one request for the pair."""
@@ -415,10 +427,11 @@ class Planner:
 
     def _states(self) -> None:
         for t in self._ordered():
-            if t.spec.state is None or t.spec.absent:
+            created = t.creates or t.key in self.peers_created
+            if t.spec.absent or (t.spec.state is None and not created):
                 continue
-            want_up = t.spec.state is LinkStateName.UP
-            if t.creates or t.key in self.peers_created:
+            want_up = t.spec.state is not LinkStateName.DOWN
+            if created:
                 # Created down because a bond takes it: bring it up after enslaving.
                 master = self._desired_master(t.netns, t.spec.name)
                 if want_up and master and not self._is_bridge(t.netns, master):

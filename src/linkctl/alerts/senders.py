@@ -1,0 +1,196 @@
+"""Alert senders: SMTP email, a signed JSON webhook, Prometheus Alertmanager (API v2).
+
+Each sender has a `name` (the receiver's, as the queue knows it) and
+`send(alert)`, which returns when the receiver took the alert and raises
+:class:`DeliveryError` otherwise. Error texts never contain a secret.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import smtplib
+import ssl
+import urllib.error
+import urllib.request
+from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
+from typing import Any, Protocol
+
+from pydantic import SecretStr
+
+from linkctl.alerts.config import (
+    AlertmanagerReceiver,
+    AlertsConfig,
+    Receiver,
+    SmtpReceiver,
+    WebhookReceiver,
+)
+from linkctl.alerts.model import ALERT_NAME, Alert, DeliveryError
+from linkctl.watch.events import EpisodeEdge
+
+SIGNATURE_HEADER = "X-Linkctl-Signature"
+DELIVERY_HEADER = "X-Linkctl-Delivery"
+
+
+class Sender(Protocol):
+    name: str
+
+    def send(self, alert: Alert) -> None: ...
+
+
+class SmtpSender:
+    def __init__(self, config: SmtpReceiver, password: SecretStr | None = None) -> None:
+        self.name = config.name
+        self.config = config
+        self._password = password
+
+    def __repr__(self) -> str:
+        return f"SmtpSender({self.name!r}, {self.config.host}:{self.config.port})"
+
+    def message(self, alert: Alert) -> EmailMessage:
+        msg = EmailMessage()
+        msg["Subject"] = alert.subject()
+        msg["From"] = self.config.sender
+        msg["To"] = ", ".join(self.config.to)
+        msg["Date"] = formatdate(localtime=True)
+        msg["Message-ID"] = make_msgid(domain="linkctl")
+        msg["X-Linkctl-Alert"] = alert.key
+        msg.set_content(alert.text())
+        return msg
+
+    def send(self, alert: Alert) -> None:
+        cfg = self.config
+        try:
+            with self._connect() as smtp:
+                if cfg.username and self._password is not None:
+                    smtp.login(cfg.username, self._password.get_secret_value())
+                smtp.send_message(self.message(alert))
+        except smtplib.SMTPAuthenticationError as exc:
+            raise DeliveryError(f"{self.name}: SMTP login refused ({exc.smtp_code})") from None
+        except (OSError, smtplib.SMTPException) as exc:
+            raise DeliveryError(f"{self.name}: {cfg.host}:{cfg.port}: {_describe(exc)}") from None
+
+    def _connect(self) -> smtplib.SMTP:
+        cfg = self.config
+        context = ssl.create_default_context(cafile=str(cfg.ca_file) if cfg.ca_file else None)
+        if cfg.ssl:
+            return smtplib.SMTP_SSL(cfg.host, cfg.port, timeout=cfg.timeout, context=context)
+        smtp = smtplib.SMTP(cfg.host, cfg.port, timeout=cfg.timeout)
+        try:
+            smtp.ehlo()
+            if cfg.starttls:
+                smtp.starttls(context=context)
+                smtp.ehlo()
+        except BaseException:
+            smtp.close()
+            raise
+        return smtp
+
+
+def sign(secret: bytes, body: bytes) -> str:
+    """The signature header's value: HMAC-SHA256 of the exact body bytes."""
+    return "sha256=" + hmac.new(secret, body, hashlib.sha256).hexdigest()
+
+
+def verify(secret: bytes, body: bytes, header: str | None) -> bool:
+    """For receivers (and tests): constant-time check of a signature header."""
+    return header is not None and hmac.compare_digest(sign(secret, body), header)
+
+
+class WebhookSender:
+    """POSTs the alert as JSON, signed with HMAC-SHA256 over the body."""
+
+    def __init__(self, config: WebhookReceiver, secret: SecretStr) -> None:
+        self.name = config.name
+        self.config = config
+        self._secret = secret
+
+    def __repr__(self) -> str:
+        return f"WebhookSender({self.name!r}, {self.config.url})"
+
+    def send(self, alert: Alert) -> None:
+        body = json.dumps(alert.to_json(), sort_keys=True).encode()
+        headers = {
+            "Content-Type": "application/json",
+            SIGNATURE_HEADER: sign(self._secret.get_secret_value().encode(), body),
+            DELIVERY_HEADER: alert.key,  # receivers can drop a repeat after a crash
+        }
+        _post(self.name, self.config.url, body, headers, self.config.timeout)
+
+
+class AlertmanagerSender:
+    """Prometheus Alertmanager, `POST /api/v2/alerts`.
+
+    A start alert has no endsAt, so Alertmanager keeps it for its
+    resolve_timeout; the dispatcher re-posts firing alerts (`resend`) more often
+    than that. An end alert carries endsAt, which resolves it.
+    """
+
+    def __init__(self, config: AlertmanagerReceiver) -> None:
+        self.name = config.name
+        self.config = config
+
+    def __repr__(self) -> str:
+        return f"AlertmanagerSender({self.name!r}, {self.config.url})"
+
+    @staticmethod
+    def payload(alert: Alert) -> list[dict[str, Any]]:
+        item: dict[str, Any] = {
+            "labels": {
+                "alertname": ALERT_NAME,
+                "host": alert.host,
+                "ifname": alert.ifname,
+                "netns": alert.netns,
+                "severity": alert.severity,
+            },
+            "annotations": {
+                "summary": alert.subject().removeprefix("[linkctl] "),
+                "description": alert.text(),
+                "transitions": str(alert.transitions),
+                "down_seconds": f"{alert.down_seconds:.1f}",
+            },
+            "startsAt": alert.start.isoformat(),
+        }
+        if alert.edge is EpisodeEdge.END:
+            ends = alert.cleared_at or alert.end or alert.start
+            item["endsAt"] = ends.isoformat()
+        return [item]
+
+    def send(self, alert: Alert) -> None:
+        body = json.dumps(self.payload(alert)).encode()
+        url = self.config.url.rstrip("/") + "/api/v2/alerts"
+        headers = {"Content-Type": "application/json"}
+        _post(self.name, url, body, headers, self.config.timeout)
+
+
+def _post(name: str, url: str, body: bytes, headers: dict[str, str], timeout: float) -> None:
+    request = urllib.request.Request(url, data=body, headers=headers, method="POST")
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            response.read()
+    except urllib.error.HTTPError as exc:
+        raise DeliveryError(f"{name}: {url}: HTTP {exc.code} {exc.reason}") from None
+    except (OSError, ValueError) as exc:
+        raise DeliveryError(f"{name}: {url}: {_describe(exc)}") from None
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, urllib.error.URLError):
+        return _describe(exc.reason) if isinstance(exc.reason, BaseException) else str(exc.reason)
+    text = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+    return str(text)
+
+
+def build_senders(config: AlertsConfig) -> list[Sender]:
+    """One sender per configured receiver; reads the secrets (SecretUnavailable if it can't)."""
+    return [_build(receiver) for receiver in config.receivers]
+
+
+def _build(receiver: Receiver) -> Sender:
+    if isinstance(receiver, SmtpReceiver):
+        return SmtpSender(receiver, receiver.password())
+    if isinstance(receiver, WebhookReceiver):
+        return WebhookSender(receiver, receiver.secret())
+    return AlertmanagerSender(receiver)

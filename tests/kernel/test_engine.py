@@ -1,0 +1,313 @@
+"""The engine against the real kernel, in namespaces made and removed by each test."""
+
+from __future__ import annotations
+
+import json
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from linkctl.kernel import netns as netns_mod
+from linkctl.kernel.state import read_state
+from tests.conftest import LINKCTL, ip, require_kind, run_linkctl
+
+TOPOLOGY = """
+interfaces:
+- name: br0
+  type: linux-bridge
+  mtu: 9000
+  bridge:
+    options: {stp: {enabled: false}}
+    port: [{name: veth0}, {name: veth1}]
+- name: veth0
+  type: veth
+  mtu: 9000
+  txqueuelen: 2000
+  veth: {peer: veth0-p}
+- name: veth0-p
+  type: veth
+  mtu: 9000
+  veth: {peer: veth0}
+- name: veth1
+  type: veth
+  mtu: 9000
+  veth: {peer: veth1-p}
+- name: vx42
+  type: vxlan
+  mtu: 8950
+  vxlan: {id: 42, base-iface: br0, remote: 192.0.2.10, destination-port: 4789}
+- name: mv0
+  type: mac-vlan
+  mac-vlan: {base-iface: veth0-p, mode: bridge}
+"""
+
+
+def write(tmp_path: Path, text: str, name: str = "d.yml") -> str:
+    path = tmp_path / name
+    path.write_text(text)
+    return str(path)
+
+
+def details(ns: str) -> list[dict[str, object]]:
+    return json.loads(ip("-n", ns, "-j", "-d", "link", "show"))  # type: ignore[no-any-return]
+
+
+def by_name(ns: str) -> dict[str, dict[str, object]]:
+    return {str(d["ifname"]): d for d in details(ns)}
+
+
+def test_apply_creates_what_ip_then_reports(netns: str, tmp_path: Path) -> None:
+    res = run_linkctl("apply", write(tmp_path, TOPOLOGY), "--netns", netns)
+    assert res.returncode == 0, res.stderr
+    links = by_name(netns)
+    assert links["br0"]["mtu"] == 9000 and links["veth0"]["master"] == "br0" and links["veth1"]["master"] == "br0"
+    assert links["veth0"]["txqlen"] == 2000
+    vx = links["vx42"]["linkinfo"]["info_data"]  # type: ignore[index]
+    assert vx["id"] == 42 and vx["port"] == 4789 and vx["remote"] == "192.0.2.10" and vx["link"] == "br0"
+    assert links["mv0"]["linkinfo"]["info_data"]["mode"] == "bridge"  # type: ignore[index]
+    assert all("UP" in d["flags"] for n, d in links.items() if n != "lo")  # type: ignore[operator]
+
+
+def test_second_apply_sends_nothing_and_emits_no_link_event(netns: str, tmp_path: Path) -> None:
+    path = write(tmp_path, TOPOLOGY)
+    assert run_linkctl("apply", path, "--netns", netns).returncode == 0
+    with netns_mod.entered(netns):
+        listener = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, socket.NETLINK_ROUTE)
+    listener.bind((0, 1))  # RTMGRP_LINK
+    try:
+        _drain_until_quiet(listener)
+        listener.setblocking(False)
+        res = run_linkctl("apply", path, "--netns", netns, "--debug")
+        assert res.returncode == 0
+        assert "nothing was sent to the kernel" in res.stdout
+        assert "RTM_NEWLINK" not in res.stderr and "RTM_DELLINK" not in res.stderr
+        with pytest.raises(BlockingIOError):
+            listener.recv(65536)
+    finally:
+        listener.close()
+    plan = run_linkctl("plan", path, "--netns", netns)
+    assert plan.returncode == 0 and "no changes" in plan.stdout
+
+
+def _drain_until_quiet(sock: socket.socket) -> None:
+    """Let the first apply's asynchronous notifications (carrier, bridge) arrive first."""
+    sock.settimeout(1.0)
+    for _ in range(30):
+        try:
+            sock.recv(1 << 20)
+        except TimeoutError:
+            return
+
+
+def test_plan_exit_codes_and_json(netns: str, tmp_path: Path) -> None:
+    path = write(tmp_path, TOPOLOGY)
+    res = run_linkctl("plan", path, "--netns", netns, "--format", "json")
+    assert res.returncode == 2
+    changes = json.loads(res.stdout)["changes"]
+    assert changes[0]["command"][:5] == ["ip", "-n", netns, "link", "add"]
+    bad = run_linkctl("plan", write(tmp_path, "interfaces: [{name: x, type: veth}]", "bad.yml"), "--netns", netns)
+    assert bad.returncode == 1 and "required to create a veth" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_fast_decoder_agrees_with_pyroute2(netns: str, tmp_path: Path) -> None:
+    from pyroute2 import NetNS
+
+    assert run_linkctl("apply", write(tmp_path, TOPOLOGY), "--netns", netns).returncode == 0
+    ours = {lk.name: lk for lk in read_state([netns], stats=True).ns(netns).links.values()}
+    with NetNS(netns) as pr:
+        theirs = {m.get_attr("IFLA_IFNAME"): m for m in pr.get_links()}
+    assert set(ours) == set(theirs)
+    for name, msg in theirs.items():
+        link = ours[name]
+        assert link.ifindex == msg["index"] and link.flags == msg["flags"]
+        assert link.mtu == msg.get_attr("IFLA_MTU") and link.txqlen == msg.get_attr("IFLA_TXQLEN")
+        assert link.master_ifindex == msg.get_attr("IFLA_MASTER")
+        assert link.carrier_changes == msg.get_attr("IFLA_CARRIER_CHANGES")
+        assert link.stats is not None and link.stats.rx_bytes == msg.get_attr("IFLA_STATS64")["rx_bytes"]
+        info = msg.get_attr("IFLA_LINKINFO")
+        assert link.kind == (info.get_attr("IFLA_INFO_KIND") if info else None)
+
+
+def test_show_yaml_then_apply_changes_nothing(netns: str, tmp_path: Path) -> None:
+    assert run_linkctl("apply", write(tmp_path, TOPOLOGY), "--netns", netns).returncode == 0
+    shown = run_linkctl("show", "--netns", netns, "--format", "yaml")
+    assert shown.returncode == 0
+    res = run_linkctl("apply", write(tmp_path, shown.stdout, "state.yml"), "--netns", netns)
+    assert res.returncode == 0 and "no changes" in res.stdout, res.stdout + res.stderr
+
+
+def test_show_json_and_stats(netns: str, tmp_path: Path) -> None:
+    assert run_linkctl("apply", write(tmp_path, TOPOLOGY), "--netns", netns).returncode == 0
+    ip("-n", netns, "link", "set", "veth1-p", "down")
+    res = run_linkctl("show", "veth1", "vx42", "--netns", netns, "--format", "json", "--stats")
+    recs = {r["name"]: r for r in json.loads(res.stdout)}
+    assert recs["veth1"]["no_carrier"] is True and recs["veth1"]["master"] == "br0"
+    assert recs["veth1"]["info"] == {"peer": "veth1-p"}
+    assert recs["vx42"]["info"]["vni"] == 42 and recs["vx42"]["info"]["base"] == "br0"
+    assert "rx_over_errors" in recs["veth1"]["stats"]
+    table = run_linkctl("show", "--netns", netns)
+    assert "NO-CARRIER" in table.stdout
+    missing = run_linkctl("show", "nope0", "--netns", netns)
+    assert missing.returncode == 1 and "no such link: nope0" in missing.stderr
+
+
+def test_kernel_refusal_rolls_back_every_step(netns: str, tmp_path: Path) -> None:
+    assert run_linkctl("apply", write(tmp_path, TOPOLOGY), "--netns", netns).returncode == 0
+    before = run_linkctl("show", "--netns", netns, "--format", "yaml").stdout
+    failing = """
+interfaces:
+- {name: veth1, txqueuelen: 5000, accept-all-mac-addresses: true}
+- {name: br1, type: linux-bridge}
+- {name: vx42, vxlan: {id: 42, learning: false}}
+- {name: mv0, mtu: 9500}
+"""
+    res = run_linkctl("apply", write(tmp_path, failing, "f.yml"), "--netns", netns)
+    assert res.returncode == 1
+    assert "refused by the kernel: Invalid argument" in res.stderr
+    assert "rolled back" in res.stderr
+    after = run_linkctl("show", "--netns", netns, "--format", "yaml").stdout
+    assert after == before
+    assert "br1" not in by_name(netns)
+
+
+def test_file_exists_is_translated(netns: str, tmp_path: Path) -> None:
+    from linkctl.engine.apply import ApplyFailed, Context, apply, prepare
+    from linkctl.model.load import load_file
+
+    ctx = Context(load_file(write(tmp_path, "interfaces: [{name: vA, type: veth, veth: {peer: vB}}]")), "d.yml", netns)
+    host, plan = prepare(ctx)
+    ip("-n", netns, "link", "add", "vA", "type", "veth", "peer", "name", "vC")  # created behind our back
+    with pytest.raises(ApplyFailed) as info:
+        apply(ctx, host, plan)
+    assert "File exists" in str(info.value) and "rolled back" in str(info.value)
+    assert set(by_name(netns)) == {"lo", "vA", "vC"}
+
+
+def test_try_rolls_back_without_confirmation(netns: str, tmp_path: Path) -> None:
+    assert run_linkctl("apply", write(tmp_path, TOPOLOGY), "--netns", netns).returncode == 0
+    res = run_linkctl("try", write(tmp_path, "interfaces: [{name: veth1, mtu: 1400}]", "t.yml"), "--netns", netns, "--timeout", "1")
+    assert res.returncode == 3 and "no confirmation" in res.stdout
+    assert by_name(netns)["veth1"]["mtu"] == 9000
+
+
+def test_try_confirmed_from_another_shell(netns: str, tmp_path: Path) -> None:
+    assert run_linkctl("apply", write(tmp_path, TOPOLOGY), "--netns", netns).returncode == 0
+    env = {"LINKCTL_RUN_DIR": str(tmp_path / "run"), "PATH": "/usr/sbin:/usr/bin:/sbin:/bin"}
+    proc = subprocess.Popen(
+        [*LINKCTL, "try", write(tmp_path, "interfaces: [{name: veth1, mtu: 1400}]", "t.yml"), "--netns", netns, "--timeout", "60"],
+        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+    )  # fmt: skip
+    try:
+        assert proc.stdout is not None
+        assert "confirm within" in proc.stdout.readline()
+        confirm = subprocess.run([*LINKCTL, "confirm"], capture_output=True, text=True, env=env, check=False)
+        assert confirm.returncode == 0, confirm.stderr
+        out, _err = proc.communicate(timeout=30)
+        assert proc.returncode == 0 and "confirmed" in out
+    finally:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGKILL)
+    assert by_name(netns)["veth1"]["mtu"] == 1400
+
+
+def test_try_stable_for_rolls_back_on_carrier_loss(netns: str, tmp_path: Path) -> None:
+    assert run_linkctl("apply", write(tmp_path, TOPOLOGY), "--netns", netns).returncode == 0
+    proc = subprocess.Popen(
+        [*LINKCTL, "try", write(tmp_path, "interfaces: [{name: veth0, mtu: 1400}, {name: veth0-p, mtu: 1400}]", "t.yml"),
+         "--netns", netns, "--timeout", "60", "--stable-for", "30"],
+        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert proc.stdout is not None
+        assert "confirm within" in proc.stdout.readline()
+        time.sleep(0.5)  # let it subscribe; the assertion below does not depend on time
+        ip("-n", netns, "link", "set", "veth0-p", "down")
+        out, _err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 3 and "lost its carrier" in out
+    assert by_name(netns)["veth0"]["mtu"] == 9000
+
+
+def test_rehearse_never_touches_the_namespace(netns: str, tmp_path: Path) -> None:
+    assert run_linkctl("apply", write(tmp_path, TOPOLOGY), "--netns", netns).returncode == 0
+    before = _stable(details(netns))
+    namespaces_before = set(netns_mod.list_names())
+    ok = run_linkctl("apply", write(tmp_path, "interfaces: [{name: veth1, mtu: 1400}]", "ok.yml"), "--netns", netns, "--rehearse")
+    assert ok.returncode == 0 and "rehearsal passed" in ok.stdout
+    bad = run_linkctl("plan", write(tmp_path, "interfaces: [{name: mv0, mtu: 9500}]", "bad.yml"), "--netns", netns, "--rehearse")
+    assert bad.returncode == 1 and "rehearsal FAILED" in bad.stdout and "Invalid argument" in bad.stdout
+    assert _stable(details(netns)) == before
+    assert set(netns_mod.list_names()) == namespaces_before
+
+
+def _stable(links: list[dict[str, object]]) -> list[tuple[object, ...]]:
+    """What a change would alter; bridge timers tick on their own."""
+    keys = ("ifindex", "ifname", "flags", "mtu", "txqlen", "address", "master", "promiscuity")
+    return [tuple(str(d.get(k)) for k in keys) for d in links]
+
+
+def test_veth_ends_in_two_namespaces_and_moves(netns_factory, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    red, blue = netns_factory(), netns_factory()
+    decl = f"""
+interfaces:
+- {{name: vr, type: veth, netns: {red}, veth: {{peer: vb, peer-netns: {blue}}}}}
+- {{name: vb, type: veth, netns: {blue}, mtu: 1400, veth: {{peer: vr}}}}
+"""
+    assert run_linkctl("apply", write(tmp_path, decl)).returncode == 0, "apply"
+    assert "vr" in by_name(red) and by_name(blue)["vb"]["mtu"] == 1400
+    again = run_linkctl("apply", write(tmp_path, decl))
+    assert "no changes" in again.stdout, again.stdout + again.stderr
+    ip("-n", red, "link", "add", "mover", "type", "veth", "peer", "name", "mover-p")
+    move = f"interfaces: [{{name: mover, netns: {blue}}}]"
+    plan = run_linkctl("plan", write(tmp_path, move, "m.yml"), "--netns", red)
+    assert plan.returncode == 2 and "addresses and routes are dropped" in plan.stdout
+    assert run_linkctl("apply", write(tmp_path, move, "m.yml"), "--netns", red).returncode == 0
+    assert "mover" in by_name(blue) and "mover" not in by_name(red)
+
+
+def test_missing_namespace_is_created(netns: str, tmp_path: Path) -> None:
+    new = f"{netns}-x"
+    try:
+        decl = f"interfaces: [{{name: d1, type: linux-bridge, netns: {new}}}]"
+        res = run_linkctl("apply", write(tmp_path, decl))
+        assert res.returncode == 0 and f"create netns {new}" in res.stdout
+        assert "d1" in by_name(new)
+    finally:
+        subprocess.run(["ip", "netns", "del", new], check=False)
+
+
+@pytest.mark.parametrize(
+    ("kind", "module", "spec"),
+    [
+        ("dummy", "dummy", "{name: d0, type: dummy, mtu: 9000}"),
+        ("bond", "bonding", "{name: bond0, type: bond, link-aggregation: {mode: active-backup, options: {miimon: 100}}}"),
+        ("vlan", "8021q", "{name: v0.10, type: vlan, vlan: {base-iface: v0, id: 10}}"),
+    ],
+)
+def test_kinds_this_kernel_may_lack(netns: str, tmp_path: Path, kind: str, module: str, spec: str) -> None:
+    ip("-n", netns, "link", "add", "v0", "type", "veth", "peer", "name", "v0p")
+    path = write(tmp_path, f"interfaces: [{spec}]")
+    from tests.conftest import kernel_can_create
+
+    if not kernel_can_create(kind):
+        res = run_linkctl("apply", path, "--netns", netns)
+        assert res.returncode == 1 and f"modprobe {module}" in res.stderr
+        require_kind(kind, module)  # skips, with the reason
+    assert run_linkctl("apply", path, "--netns", netns).returncode == 0
+    assert "no changes" in run_linkctl("apply", path, "--netns", netns).stdout
+
+
+def test_no_traceback_without_privileges(tmp_path: Path) -> None:
+    res = subprocess.run(
+        ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", sys.executable, "-m", "linkctl", "apply", write(tmp_path, "interfaces: [{name: zz0, type: linux-bridge}]")],
+        capture_output=True, text=True, check=False, cwd="/",
+    )  # fmt: skip
+    assert res.returncode == 1
+    assert "Traceback" not in res.stderr and "linkctl:" in res.stderr

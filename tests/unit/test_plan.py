@@ -1,0 +1,171 @@
+"""Planning against hand-made states: what changes, in which order, and what does not."""
+
+from __future__ import annotations
+
+import pytest
+
+from linkctl.model.convert import declaration_of
+from linkctl.model.ops import CreateLink, CreateNetns, DeleteLink, MoveLink, SetLink, SetMaster
+from linkctl.model.plan import make_plan
+from tests.unit.helpers import decl, host, link, topology
+
+
+def test_show_yaml_round_trip_plans_nothing() -> None:
+    state = topology()
+    plan = make_plan(declaration_of(state), state)
+    assert plan.ops == []
+    assert set(plan.unchanged) == {"lo", "eth0", "br0", "veth0", "veth0-p", "vx42"}
+
+
+def test_unwritten_keys_are_left_as_the_kernel_has_them() -> None:
+    plan = make_plan(decl({"name": "veth0"}, {"name": "br0", "type": "linux-bridge"}), topology())
+    assert plan.ops == []
+
+
+def test_mtu_change_is_one_set_with_the_ip_command() -> None:
+    plan = make_plan(decl({"name": "veth0", "mtu": 9000, "txqueuelen": 2000}), topology())
+    (op,) = plan.ops
+    assert isinstance(op, SetLink)
+    assert op.ip_command() == ["ip", "link", "set", "dev", "veth0", "mtu", "9000", "txqueuelen", "2000"]
+    assert {d.field for d in op.diffs} == {"mtu", "txqueuelen"}
+
+
+def test_new_bridge_and_ports_are_created_in_order_with_master_at_creation() -> None:
+    d = decl(
+        {"name": "br1", "type": "linux-bridge", "mtu": 9000, "bridge": {"port": [{"name": "v1"}]}},
+        {"name": "v1", "type": "veth", "mtu": 9000, "veth": {"peer": "v1-p"}},
+    )
+    plan = make_plan(d, topology())
+    kinds = [type(op) for op in plan.ops]
+    assert kinds == [CreateLink, CreateLink, SetLink]
+    bridge, port, mtu = plan.ops
+    assert bridge.name == "br1" and port.name == "v1"
+    assert isinstance(port, CreateLink) and port.master == "br1"
+    assert port.peer is not None and port.peer.name == "v1-p" and port.peer.props.mtu == 9000
+    # The bridge MTU is set after its ports joined: each join recomputes it otherwise.
+    assert isinstance(mtu, SetLink) and mtu.props.mtu == 9000
+
+
+def test_vxlan_vni_change_means_re_creation_and_plan_says_why() -> None:
+    d = decl({"name": "vx42", "type": "vxlan", "vxlan": {"id": 43, "base-iface": "eth0"}})
+    plan = make_plan(d, topology())
+    assert [type(op) for op in plan.ops] == [DeleteLink, CreateLink]
+    assert "re-create" in plan.ops[1].reason and "vxlan.id 42 -> 43" in plan.ops[1].reason
+
+
+def test_vxlan_learning_changes_in_place() -> None:
+    d = decl({"name": "vx42", "vxlan": {"id": 42, "learning": False}})
+    (op,) = make_plan(d, topology()).ops
+    assert isinstance(op, SetLink) and op.kind_fields == {"vxlan.learning"}
+    assert op.ip_command()[-1] == "nolearning"
+
+
+def test_kind_change_recreates() -> None:
+    plan = make_plan(decl({"name": "br0", "type": "veth", "veth": {"peer": "br0-p"}}), topology())
+    assert isinstance(plan.ops[0], DeleteLink)
+    assert "type linux-bridge -> veth" in plan.ops[-1].reason or any("type" in op.reason for op in plan.ops)
+
+
+def test_port_list_is_authoritative_and_releases_others() -> None:
+    plan = make_plan(decl({"name": "br0", "bridge": {"port": []}}), topology())
+    (op,) = plan.ops
+    assert isinstance(op, SetMaster) and op.master is None and op.name == "veth0"
+    assert op.ip_command() == ["ip", "link", "set", "dev", "veth0", "nomaster"]
+
+
+def test_absent_deletes_and_a_veth_pair_is_one_deletion() -> None:
+    d = decl({"name": "veth0", "state": "absent"}, {"name": "veth0-p", "state": "absent"})
+    plan = make_plan(d, topology())
+    assert [op.name for op in plan.ops] == ["veth0"]
+    assert isinstance(plan.ops[0], DeleteLink)
+
+
+def test_absent_of_missing_link_is_a_no_op() -> None:
+    plan = make_plan(decl({"name": "nothere", "state": "absent"}), topology())
+    assert plan.ops == [] and "nothere" in plan.unchanged
+
+
+def test_deleting_a_base_deletes_stacked_links_first() -> None:
+    state = host(
+        link(1, "b0", kind="veth", link_ifindex=2, info=None),
+        link(2, "b0-p", kind="veth", link_ifindex=1),
+        link(3, "mv0", kind="macvlan", link_ifindex=1),
+    )
+    plan = make_plan(decl({"name": "b0", "type": "linux-bridge", "state": "absent"}, {"name": "mv0", "state": "absent"}), state)
+    names = [op.name for op in plan.ops if isinstance(op, DeleteLink)]
+    assert names.index("mv0") < names.index("b0")
+
+
+def test_state_down_is_last() -> None:
+    d = decl({"name": "veth0", "state": "down", "mtu": 1400})
+    plan = make_plan(d, topology())
+    assert isinstance(plan.ops[-1], SetLink) and plan.ops[-1].props.up is False
+
+
+def test_move_to_declared_namespace_says_addresses_are_dropped() -> None:
+    d = decl({"name": "veth0-p", "netns": "blue"})
+    plan = make_plan(d, topology())
+    assert isinstance(plan.ops[0], CreateNetns)
+    move = plan.ops[1]
+    assert isinstance(move, MoveLink) and move.to_netns == "blue"
+    assert "addresses and routes are dropped" in move.describe()
+    assert move.ip_command() == ["ip", "link", "set", "dev", "veth0-p", "netns", "blue"]
+
+
+@pytest.mark.parametrize("mode", ["active-backup", "802.3ad"])
+def test_bond_ports_are_enslaved_down_then_brought_up(mode: str) -> None:
+    # Planned here without a kernel: this kernel has no bonding module to run it.
+    d = decl(
+        {"name": "bond0", "type": "bond", "link-aggregation": {"mode": mode, "port": ["p1"], "options": {"miimon": 100}}},
+        {"name": "p1", "type": "veth", "veth": {"peer": "p1-p"}},
+    )
+    plan = make_plan(d, topology())
+    create_bond, create_port, enslave, up = plan.ops
+    assert isinstance(create_bond, CreateLink) and create_bond.ip_command()[-4:] == ["mode", mode, "miimon", "100"]
+    assert isinstance(create_port, CreateLink) and create_port.props.up is False and create_port.master is None
+    assert isinstance(enslave, SetMaster) and enslave.down_first and enslave.master == "bond0"
+    assert isinstance(up, SetLink) and up.props.up is True
+
+
+def test_bond_mode_change_recreates() -> None:
+    from linkctl.model.state import BondInfo
+
+    state = host(link(1, "bond0", kind="bond", info=BondInfo(mode="balance-rr", miimon=0)))
+    plan = make_plan(decl({"name": "bond0", "link-aggregation": {"mode": "active-backup"}}), state)
+    assert [type(op) for op in plan.ops] == [DeleteLink, CreateLink]
+
+
+def test_vlan_and_dummy_are_planned() -> None:
+    d = decl(
+        {"name": "eth0.10", "type": "vlan", "vlan": {"base-iface": "eth0", "id": 10}},
+        {"name": "d0", "type": "dummy", "mtu": 9000},
+    )
+    plan = make_plan(d, topology())
+    cmds = [op.ip_command() for op in plan.ops]
+    assert ["ip", "link", "add", "link", "eth0", "name", "eth0.10", "up", "type", "vlan", "id", "10"] in cmds
+    assert ["ip", "link", "add", "name", "d0", "mtu", "9000", "up"] in cmds
+
+
+def test_vlan_id_change_recreates() -> None:
+    from linkctl.model.state import VlanInfo
+
+    state = host(link(2, "eth0", parent_bus="pci"), link(3, "eth0.10", kind="vlan", link_ifindex=2, info=VlanInfo(10, "802.1q")))
+    plan = make_plan(decl({"name": "eth0.10", "vlan": {"base-iface": "eth0", "id": 11}}), state)
+    assert [type(op) for op in plan.ops] == [DeleteLink, CreateLink]
+
+
+def test_recreating_one_veth_end_says_the_other_goes_too() -> None:
+    d = decl(
+        {"name": "vx42", "type": "vxlan", "vxlan": {"id": 42, "base-iface": "eth0", "destination-port": 4789}},
+        {"name": "veth0-p", "type": "linux-bridge"},
+    )
+    plan = make_plan(d, topology())
+    assert [op.name for op in plan.ops if isinstance(op, DeleteLink)] == ["veth0-p"]
+    assert "veth0 goes with veth0-p: they are a veth pair" in plan.notes
+
+
+def test_netns_option_applies_to_undeclared_namespace() -> None:
+    state = host(link(1, "v", kind="veth"), netns="red")
+    plan = make_plan(decl({"name": "v", "mtu": 1400}), state, default_netns="red")
+    (op,) = plan.ops
+    assert op.ip_command()[:3] == ["ip", "-n", "red"]

@@ -1,0 +1,92 @@
+"""Every refusal names the interface, the field, the value and what is allowed."""
+
+from __future__ import annotations
+
+import pytest
+
+from linkctl.errors import ValidationFailed
+from linkctl.model.load import parse_text
+from linkctl.model.validate import validate
+from tests.unit.helpers import decl, topology
+
+
+def problems(text: str) -> list[str]:
+    with pytest.raises(ValidationFailed) as info:
+        d = parse_text(text, "f.yml")
+        validate(d, topology(), "f.yml", creatable=frozenset({"veth", "bridge", "vxlan", "macvlan"}))
+    return [str(p) for p in info.value.problems]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("interfaces: [{name: a, type: veth, veth: {peer: b}, mtuu: 5}]", "interface a: mtuu: 5: unknown key"),
+        ("interfaces: [{name: toolongname12345, type: dummy}]", "1 to 15 bytes"),
+        ("interfaces: [{name: 'a b', type: dummy}]", "may not contain"),
+        ("interfaces: [{name: 'a/b', type: dummy}]", "may not contain"),
+        ("interfaces: [{name: a, type: dummy, mtu: 67}]", "interface a: mtu: 67"),
+        ("interfaces: [{name: a, type: dummy, mtu: 70000}]", "interface a: mtu: 70000"),
+        ("interfaces: [{name: a, type: dummy, mac-address: '03:00:00:00:00:01'}]", "unicast"),
+        ("interfaces: [{name: a, type: dummy, mac-address: 'zz'}]", "six hex octets"),
+        ("interfaces: [{name: a, type: vxlan, vxlan: {id: 0}}]", "vxlan.id: 0"),
+        ("interfaces: [{name: a, type: vxlan, vxlan: {id: 16777216}}]", "vxlan.id: 16777216"),
+        ("interfaces: [{name: a, type: vxlan, vxlan: {id: 5, destination-port: 70000}}]", "destination-port: 70000"),
+        ("interfaces: [{name: a, type: vxlan, vxlan: {id: 5, remote: nope}}]", "IPv4 or IPv6"),
+        ("interfaces: [{name: a, type: warp}]", "interface a: type: 'warp'"),
+        ("interfaces: [{name: a, state: sideways}]", "state: 'sideways'"),
+        ("interfaces: {name: a}", "interfaces"),
+        ("- just a list", "a mapping with an `interfaces:` list"),
+        ("interfaces: [{name: a,", "YAML"),
+    ],
+)
+def test_schema_errors(text: str, expected: str) -> None:
+    found = problems(text)
+    assert any(expected in p for p in found), found
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("interfaces: [{name: a, type: dummy}, {name: a, type: dummy}]", "appears 2 times"),
+        ("interfaces: [{name: n}]", "type is needed"),
+        ("interfaces: [{name: a, type: veth}]", "required to create a veth"),
+        ("interfaces: [{name: a, type: mac-vlan, mac-vlan: {base-iface: nope}}]", "mac-vlan.base-iface: 'nope'"),
+        ("interfaces: [{name: br1, type: linux-bridge, bridge: {port: [{name: ghost}]}}]", "port: 'ghost'"),
+        ("interfaces: [{name: br1, type: linux-bridge, bridge: {port: [{name: br0}]}}]", "does not nest bridges"),
+        (
+            "interfaces: [{name: b1, type: linux-bridge, bridge: {port: [{name: veth0-p}]}}, "
+            "{name: b2, type: linux-bridge, bridge: {port: [{name: veth0-p}]}}]",
+            "also listed by b1",
+        ),
+        ("interfaces: [{name: v9, type: vxlan, vxlan: {id: 42, destination-port: 4789}}]", "vx42 already uses VNI 42"),
+        ("interfaces: [{name: v9, type: vxlan, mtu: 1480, vxlan: {id: 7, base-iface: eth0}}]", "raise eth0's mtu to 1530"),
+        ("interfaces: [{name: v9, type: vxlan, mtu: 1480, vxlan: {id: 7, base-iface: eth0, remote: '2001:db8::1'}}]", "needs 70 bytes"),
+        ("interfaces: [{name: eth0, state: absent}]", "cannot be deleted"),
+        ("interfaces: [{name: eth9, type: ethernet}]", "must already exist"),
+        ("interfaces: [{name: d0, type: dummy}]", "modprobe dummy"),
+        ("interfaces: [{name: b0, type: bond}]", "modprobe bonding"),
+        ("interfaces: [{name: v10, type: vlan, vlan: {base-iface: eth0, id: 10}}]", "modprobe 8021q"),
+        ("interfaces: [{name: x, type: veth, veth: {peer: veth0}}]", "File exists"),
+        ("interfaces: [{name: x, type: veth, vxlan: {id: 3}, veth: {peer: y}}]", "belongs to type vxlan"),
+    ],
+)
+def test_whole_file_checks(text: str, expected: str) -> None:
+    found = problems(text)
+    assert any(expected in p for p in found), found
+
+
+def test_every_problem_is_reported_at_once() -> None:
+    found = problems(
+        "interfaces: [{name: a, type: mac-vlan, mac-vlan: {base-iface: x}}, {name: b, type: mac-vlan, mac-vlan: {base-iface: y}}]"
+    )
+    assert len(found) == 2
+
+
+def test_valid_declaration_passes() -> None:
+    d = decl(
+        {"name": "br1", "type": "linux-bridge", "bridge": {"port": [{"name": "v1"}]}},
+        {"name": "v1", "type": "veth", "veth": {"peer": "v1-p"}},
+        {"name": "mv1", "type": "mac-vlan", "mac-vlan": {"base-iface": "v1-p"}},
+        {"name": "vx9", "type": "vxlan", "mtu": 1450, "vxlan": {"id": 9, "base-iface": "eth0"}},
+    )
+    validate(d, topology(), "f.yml", creatable=frozenset({"veth", "bridge", "vxlan", "macvlan"}))
