@@ -50,9 +50,7 @@ def netns_factory() -> Iterator[Callable[[], str]]:
 
 
 def run_linkctl(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [*LINKCTL, *args], capture_output=True, text=True, input=stdin, timeout=120, check=False
-    )
+    return subprocess.run([*LINKCTL, *args], capture_output=True, text=True, input=stdin, timeout=120, check=False)
 
 
 def ip(*args: str) -> str:

@@ -190,7 +190,14 @@ def test_file_exists_is_translated(netns: str, tmp_path: Path) -> None:
 
 def test_try_rolls_back_without_confirmation(netns: str, tmp_path: Path) -> None:
     assert run_linkctl("apply", write(tmp_path, TOPOLOGY), "--netns", netns).returncode == 0
-    res = run_linkctl("try", write(tmp_path, "interfaces: [{name: veth1, mtu: 1400}]", "t.yml"), "--netns", netns, "--timeout", "1")
+    res = run_linkctl(
+        "try",
+        write(tmp_path, "interfaces: [{name: veth1, mtu: 1400}]", "t.yml"),
+        "--netns",
+        netns,
+        "--timeout",
+        "1",
+    )
     assert res.returncode == 3 and "no confirmation" in res.stdout
     assert by_name(netns)["veth1"]["mtu"] == 9000
 
@@ -239,9 +246,21 @@ def test_rehearse_never_touches_the_namespace(netns: str, tmp_path: Path) -> Non
     assert run_linkctl("apply", write(tmp_path, TOPOLOGY), "--netns", netns).returncode == 0
     before = _stable(details(netns))
     namespaces_before = set(netns_mod.list_names())
-    ok = run_linkctl("apply", write(tmp_path, "interfaces: [{name: veth1, mtu: 1400}]", "ok.yml"), "--netns", netns, "--rehearse")
+    ok = run_linkctl(
+        "apply",
+        write(tmp_path, "interfaces: [{name: veth1, mtu: 1400}]", "ok.yml"),
+        "--netns",
+        netns,
+        "--rehearse",
+    )
     assert ok.returncode == 0 and "rehearsal passed" in ok.stdout
-    bad = run_linkctl("plan", write(tmp_path, "interfaces: [{name: mv0, mtu: 9500}]", "bad.yml"), "--netns", netns, "--rehearse")
+    bad = run_linkctl(
+        "plan",
+        write(tmp_path, "interfaces: [{name: mv0, mtu: 9500}]", "bad.yml"),
+        "--netns",
+        netns,
+        "--rehearse",
+    )
     assert bad.returncode == 1 and "rehearsal FAILED" in bad.stdout and "Invalid argument" in bad.stdout
     assert _stable(details(netns)) == before
     assert set(netns_mod.list_names()) == namespaces_before
@@ -287,7 +306,11 @@ def test_missing_namespace_is_created(netns: str, tmp_path: Path) -> None:
     ("kind", "module", "spec"),
     [
         ("dummy", "dummy", "{name: d0, type: dummy, mtu: 9000}"),
-        ("bond", "bonding", "{name: bond0, type: bond, link-aggregation: {mode: active-backup, options: {miimon: 100}}}"),
+        (
+            "bond",
+            "bonding",
+            "{name: bond0, type: bond, link-aggregation: {mode: active-backup, options: {miimon: 100}}}",
+        ),
         ("vlan", "8021q", "{name: v0.10, type: vlan, vlan: {base-iface: v0, id: 10}}"),
     ],
 )

@@ -38,9 +38,23 @@ def host(*links: Link, netns: str | None = None) -> HostState:
 def topology() -> HostState:
     """lo, eth0 (NIC), br0 with veth0 as port, veth0-p, vx42 on eth0."""
     return host(
-        link(1, "lo", flags=IfFlag.UP | IfFlag.LOOPBACK, mtu=65536, mac="00:00:00:00:00:00", txqlen=1000, min_mtu=0, max_mtu=0),
+        link(
+            1,
+            "lo",
+            flags=IfFlag.UP | IfFlag.LOOPBACK,
+            mtu=65536,
+            mac="00:00:00:00:00:00",
+            txqlen=1000,
+            min_mtu=0,
+            max_mtu=0,
+        ),
         link(2, "eth0", parent_bus="pci"),
-        link(3, "br0", kind="bridge", info=BridgeInfo(stp=False, forward_delay=1500, priority=32768, ageing_time=30000)),
+        link(
+            3,
+            "br0",
+            kind="bridge",
+            info=BridgeInfo(stp=False, forward_delay=1500, priority=32768, ageing_time=30000),
+        ),
         link(4, "veth0", kind="veth", master_ifindex=3, link_ifindex=5, info=VethInfo(5)),
         link(5, "veth0-p", kind="veth", link_ifindex=4, info=VethInfo(4)),
         link(6, "vx42", kind="vxlan", mtu=1450, info=VxlanInfo(42, None, "192.0.2.10", 2, 4789, True)),

@@ -18,11 +18,21 @@ def decoded(data: bytes) -> ifinfmsg:
 
 def test_create_request_decodes_the_same_in_pyroute2() -> None:
     spec = from_data(
-        {"interfaces": [{"name": "vx1", "type": "vxlan", "vxlan": {"id": 77, "remote": "192.0.2.1", "destination-port": 4789, "learning": False}}]},
+        {
+            "interfaces": [
+                {
+                    "name": "vx1",
+                    "type": "vxlan",
+                    "vxlan": {"id": 77, "remote": "192.0.2.1", "destination-port": 4789, "learning": False},
+                }
+            ]
+        },
         "t",
     ).interfaces[0]
     data = VXLAN.info_data(spec, lambda name: 0)
-    req = rtnl.new_link(9, LinkAttrs(name="vx1", mtu=1450, txqlen=2000, mac="02:00:00:00:00:09", up=True), "vxlan", data)
+    req = rtnl.new_link(
+        9, LinkAttrs(name="vx1", mtu=1450, txqlen=2000, mac="02:00:00:00:00:09", up=True), "vxlan", data
+    )
     msg = decoded(req)
     assert msg["header"]["sequence_number"] == 9
     assert msg.get_attr("IFLA_IFNAME") == "vx1"

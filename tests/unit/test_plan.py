@@ -91,7 +91,10 @@ def test_deleting_a_base_deletes_stacked_links_first() -> None:
         link(2, "b0-p", kind="veth", link_ifindex=1),
         link(3, "mv0", kind="macvlan", link_ifindex=1),
     )
-    plan = make_plan(decl({"name": "b0", "type": "linux-bridge", "state": "absent"}, {"name": "mv0", "state": "absent"}), state)
+    plan = make_plan(
+        decl({"name": "b0", "type": "linux-bridge", "state": "absent"}, {"name": "mv0", "state": "absent"}),
+        state,
+    )
     names = [op.name for op in plan.ops if isinstance(op, DeleteLink)]
     assert names.index("mv0") < names.index("b0")
 
@@ -116,12 +119,21 @@ def test_move_to_declared_namespace_says_addresses_are_dropped() -> None:
 def test_bond_ports_are_enslaved_down_then_brought_up(mode: str) -> None:
     # Planned here without a kernel: this kernel has no bonding module to run it.
     d = decl(
-        {"name": "bond0", "type": "bond", "link-aggregation": {"mode": mode, "port": ["p1"], "options": {"miimon": 100}}},
+        {
+            "name": "bond0",
+            "type": "bond",
+            "link-aggregation": {"mode": mode, "port": ["p1"], "options": {"miimon": 100}},
+        },
         {"name": "p1", "type": "veth", "veth": {"peer": "p1-p"}},
     )
     plan = make_plan(d, topology())
     create_bond, create_port, enslave, up = plan.ops
-    assert isinstance(create_bond, CreateLink) and create_bond.ip_command()[-4:] == ["mode", mode, "miimon", "100"]
+    assert isinstance(create_bond, CreateLink) and create_bond.ip_command()[-4:] == [
+        "mode",
+        mode,
+        "miimon",
+        "100",
+    ]
     assert isinstance(create_port, CreateLink) and create_port.props.up is False and create_port.master is None
     assert isinstance(enslave, SetMaster) and enslave.down_first and enslave.master == "bond0"
     assert isinstance(up, SetLink) and up.props.up is True
@@ -149,14 +161,21 @@ def test_vlan_and_dummy_are_planned() -> None:
 def test_vlan_id_change_recreates() -> None:
     from linkctl.model.state import VlanInfo
 
-    state = host(link(2, "eth0", parent_bus="pci"), link(3, "eth0.10", kind="vlan", link_ifindex=2, info=VlanInfo(10, "802.1q")))
+    state = host(
+        link(2, "eth0", parent_bus="pci"),
+        link(3, "eth0.10", kind="vlan", link_ifindex=2, info=VlanInfo(10, "802.1q")),
+    )
     plan = make_plan(decl({"name": "eth0.10", "vlan": {"base-iface": "eth0", "id": 11}}), state)
     assert [type(op) for op in plan.ops] == [DeleteLink, CreateLink]
 
 
 def test_recreating_one_veth_end_says_the_other_goes_too() -> None:
     d = decl(
-        {"name": "vx42", "type": "vxlan", "vxlan": {"id": 42, "base-iface": "eth0", "destination-port": 4789}},
+        {
+            "name": "vx42",
+            "type": "vxlan",
+            "vxlan": {"id": 42, "base-iface": "eth0", "destination-port": 4789},
+        },
         {"name": "veth0-p", "type": "linux-bridge"},
     )
     plan = make_plan(d, topology())

@@ -20,7 +20,10 @@ def problems(text: str) -> list[str]:
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("interfaces: [{name: a, type: veth, veth: {peer: b}, mtuu: 5}]", "interface a: mtuu: 5: unknown key"),
+        (
+            "interfaces: [{name: a, type: veth, veth: {peer: b}, mtuu: 5}]",
+            "interface a: mtuu: 5: unknown key",
+        ),
         ("interfaces: [{name: toolongname12345, type: dummy}]", "1 to 15 bytes"),
         ("interfaces: [{name: 'a b', type: dummy}]", "may not contain"),
         ("interfaces: [{name: 'a/b', type: dummy}]", "may not contain"),
@@ -30,7 +33,10 @@ def problems(text: str) -> list[str]:
         ("interfaces: [{name: a, type: dummy, mac-address: 'zz'}]", "six hex octets"),
         ("interfaces: [{name: a, type: vxlan, vxlan: {id: 0}}]", "vxlan.id: 0"),
         ("interfaces: [{name: a, type: vxlan, vxlan: {id: 16777216}}]", "vxlan.id: 16777216"),
-        ("interfaces: [{name: a, type: vxlan, vxlan: {id: 5, destination-port: 70000}}]", "destination-port: 70000"),
+        (
+            "interfaces: [{name: a, type: vxlan, vxlan: {id: 5, destination-port: 70000}}]",
+            "destination-port: 70000",
+        ),
         ("interfaces: [{name: a, type: vxlan, vxlan: {id: 5, remote: nope}}]", "IPv4 or IPv6"),
         ("interfaces: [{name: a, type: warp}]", "interface a: type: 'warp'"),
         ("interfaces: [{name: a, state: sideways}]", "state: 'sideways'"),
@@ -50,17 +56,32 @@ def test_schema_errors(text: str, expected: str) -> None:
         ("interfaces: [{name: a, type: dummy}, {name: a, type: dummy}]", "appears 2 times"),
         ("interfaces: [{name: n}]", "type is needed"),
         ("interfaces: [{name: a, type: veth}]", "required to create a veth"),
-        ("interfaces: [{name: a, type: mac-vlan, mac-vlan: {base-iface: nope}}]", "mac-vlan.base-iface: 'nope'"),
+        (
+            "interfaces: [{name: a, type: mac-vlan, mac-vlan: {base-iface: nope}}]",
+            "mac-vlan.base-iface: 'nope'",
+        ),
         ("interfaces: [{name: br1, type: linux-bridge, bridge: {port: [{name: ghost}]}}]", "port: 'ghost'"),
-        ("interfaces: [{name: br1, type: linux-bridge, bridge: {port: [{name: br0}]}}]", "does not nest bridges"),
+        (
+            "interfaces: [{name: br1, type: linux-bridge, bridge: {port: [{name: br0}]}}]",
+            "does not nest bridges",
+        ),
         (
             "interfaces: [{name: b1, type: linux-bridge, bridge: {port: [{name: veth0-p}]}}, "
             "{name: b2, type: linux-bridge, bridge: {port: [{name: veth0-p}]}}]",
             "also listed by b1",
         ),
-        ("interfaces: [{name: v9, type: vxlan, vxlan: {id: 42, destination-port: 4789}}]", "vx42 already uses VNI 42"),
-        ("interfaces: [{name: v9, type: vxlan, mtu: 1480, vxlan: {id: 7, base-iface: eth0}}]", "raise eth0's mtu to 1530"),
-        ("interfaces: [{name: v9, type: vxlan, mtu: 1480, vxlan: {id: 7, base-iface: eth0, remote: '2001:db8::1'}}]", "needs 70 bytes"),
+        (
+            "interfaces: [{name: v9, type: vxlan, vxlan: {id: 42, destination-port: 4789}}]",
+            "vx42 already uses VNI 42",
+        ),
+        (
+            "interfaces: [{name: v9, type: vxlan, mtu: 1480, vxlan: {id: 7, base-iface: eth0}}]",
+            "raise eth0's mtu to 1530",
+        ),
+        (
+            "interfaces: [{name: v9, type: vxlan, mtu: 1480, vxlan: {id: 7, base-iface: eth0, remote: '2001:db8::1'}}]",
+            "needs 70 bytes",
+        ),
         ("interfaces: [{name: eth0, state: absent}]", "cannot be deleted"),
         ("interfaces: [{name: eth9, type: ethernet}]", "must already exist"),
         ("interfaces: [{name: d0, type: dummy}]", "modprobe dummy"),

@@ -103,7 +103,9 @@ def apply_cmd(
         return
     host, the_plan = prepare(ctx)
     if the_plan.empty:
-        typer.echo(f"no changes: {len(the_plan.unchanged)} interface(s) already as declared; nothing was sent to the kernel")
+        typer.echo(
+            f"no changes: {len(the_plan.unchanged)} interface(s) already as declared; nothing was sent to the kernel"
+        )
         return
     typer.echo(render.plan_text(the_plan))
     result = apply(ctx, host, the_plan)

@@ -1,11 +1,201 @@
-"""`linkctl logs ...`: kernel log parsing and analysis (front end only)."""
+"""`linkctl logs ...`: kernel log parsing and analysis (front end only).
+
+The readers are imported inside the commands: every `linkctl` run loads this module.
+"""
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from enum import Enum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
 import typer
+
+from linkctl.errors import LinkctlError
+
+if TYPE_CHECKING:
+    from linkctl.logs.events import LinkEvent
 
 logs_app = typer.Typer(help="Read kernel logs into link events and flap reports.", no_args_is_help=True)
 
 
+class SourceOpt(str, Enum):
+    KMSG = "kmsg"
+    DMESG = "dmesg"
+    JOURNAL = "journal"
+
+
+class ParseFormat(str, Enum):
+    JSONL = "jsonl"
+    TABLE = "table"
+
+
+class ReportFormat(str, Enum):
+    TEXT = "text"
+    JSON = "json"
+    HTML = "html"
+
+
+Files = Annotated[list[str] | None, typer.Argument(
+    help="log files: plain, .gz, a rotated set (read oldest first), or - for stdin")]
+Source = Annotated[SourceOpt | None, typer.Option(
+    "--source", help="read /dev/kmsg, run dmesg, or ask journald, instead of files")]
+Year = Annotated[int | None, typer.Option(
+    "--year", help="year of year-less syslog stamps (default: from the file's mtime)")]
+
+
 def register(app: typer.Typer) -> None:
     app.add_typer(logs_app, name="logs")
+
+
+@logs_app.command("parse")
+def parse_cmd(
+    files: Files = None,
+    source: Source = None,
+    fmt: Annotated[ParseFormat, typer.Option("--format", help="jsonl or table")] = ParseFormat.JSONL,
+    year: Year = None,
+) -> None:
+    """Print the link events of kernel logs, one per line, in input order."""
+    events = _events(files, source, year)
+    try:
+        if fmt is ParseFormat.JSONL:
+            _write_jsonl(events)
+        else:
+            _write_table(events)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        _quiet_broken_pipe()
+
+
+@logs_app.command("analyze")
+def analyze_cmd(
+    files: Files = None,
+    source: Source = None,
+    since: Annotated[str | None, typer.Option("--since", help="ignore events before T (ISO 8601)")] = None,
+    until: Annotated[str | None, typer.Option("--until", help="ignore events after T (ISO 8601)")] = None,
+    iface: Annotated[str | None, typer.Option("--iface", help="only this link")] = None,
+    fmt: Annotated[ReportFormat, typer.Option("--format", help="text, json or html")] = ReportFormat.TEXT,
+    output: Annotated[Path | None, typer.Option("-o", "--output", help="write the report here")] = None,
+    year: Year = None,
+    compare_at: Annotated[str | None, typer.Option(
+        "--compare-at", help="also give each link's flap rate before and after T")] = None,
+) -> None:
+    """Group link events into flap episodes and judge each link."""
+    from linkctl.logs.analysis import analyze
+
+    lo, hi = _time_arg(since, "--since"), _time_arg(until, "--until")
+    at = _time_arg(compare_at, "--compare-at")
+    if fmt is ReportFormat.HTML and output is None:
+        raise LinkctlError("--format html needs -o FILE")
+    events = [e for e in _events(files, source, year)
+              if (iface is None or e.ifname == iface) and _within(e, lo, hi)]
+    report = analyze(events, files=_names(files, source), compare_at=at)
+    _emit(_render(report, fmt), output)
+
+
+def _render(report: object, fmt: ReportFormat) -> str:
+    import json
+
+    from linkctl.logs.analysis import Report, report_json
+    from linkctl.logs.report_html import render_html
+    from linkctl.logs.report_text import render_text
+
+    assert isinstance(report, Report)
+    if fmt is ReportFormat.JSON:
+        return json.dumps(report_json(report), indent=2) + "\n"
+    if fmt is ReportFormat.HTML:
+        return render_html(report)
+    return render_text(report)
+
+
+def _emit(text: str, output: Path | None) -> None:
+    if output is None:
+        sys.stdout.write(text)
+        return
+    try:
+        output.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise LinkctlError(f"{output}: cannot write: {exc.strerror}") from None
+    typer.echo(f"wrote {output}", err=True)
+
+
+def _events(files: list[str] | None, source: SourceOpt | None,
+            year: int | None) -> Iterator[LinkEvent]:
+    from linkctl.logs import sources
+
+    if files and source is not None:
+        raise LinkctlError("give FILE arguments or --source, not both")
+    if files:
+        for path in files:
+            if path != "-" and not Path(path).exists():
+                raise LinkctlError(f"{path}: no such file")
+        return sources.read_files(files, year)
+    if source is not None:
+        return sources.read_source(sources.Source(source.value), year)
+    if sys.stdin.isatty():
+        raise LinkctlError("no input: give FILE (or - for stdin), or --source kmsg|dmesg|journal")
+    return sources.read_files(["-"], year)
+
+
+def _names(files: list[str] | None, source: SourceOpt | None) -> list[str]:
+    if files:
+        return list(files)
+    return [source.value] if source is not None else ["-"]
+
+
+def _time_arg(text: str | None, option: str) -> datetime | None:
+    if text is None:
+        return None
+    try:
+        return datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise LinkctlError(f"{option} {text!r}: not a time; use ISO 8601 such as "
+                           "2024-03-30T06:32:00 or 2024-03-30 06:32") from None
+
+
+def _within(event: LinkEvent, lo: datetime | None, hi: datetime | None) -> bool:
+    if lo is None and hi is None:
+        return True
+    if event.time is None:
+        return False
+    when = _utc(event.time)
+    return (lo is None or when >= _utc(lo)) and (hi is None or when <= _utc(hi))
+
+
+def _utc(when: datetime) -> datetime:
+    # Zone-less stamps are compared as they are written, as `analysis` does.
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
+
+
+def _write_jsonl(events: Iterator[LinkEvent]) -> None:
+    import json
+
+    write = sys.stdout.write
+    for event in events:
+        write(json.dumps(event.to_json(), ensure_ascii=False) + "\n")
+
+
+def _write_table(events: Iterator[LinkEvent]) -> None:
+    write = sys.stdout.write
+    write(f"{'TIME':26} {'HOST':12} {'EVENT':17} {'LINK':14} {'SPEED':>7} {'DUPLEX':6} "
+          f"{'FLOW':5} {'DRIVER':10} WHERE\n")
+    for e in events:
+        when = e.time.isoformat(sep=" ") if e.time else (
+            f"[{e.uptime:.6f}]" if e.uptime is not None else "-")
+        speed = str(e.speed_mbps) if e.speed_mbps else "-"
+        write(f"{when[:26]:26} {(e.host or '-')[:12]:12} {e.event.value:17} "
+              f"{(e.ifname or '-')[:14]:14} {speed:>7} {e.duplex.value if e.duplex else '-':6} "
+              f"{e.flow_control.value if e.flow_control else '-':5} "
+              f"{(e.driver or '-')[:10]:10} {e.file}:{e.line}\n")
+
+
+def _quiet_broken_pipe() -> None:
+    # The reader went away (`| head`): stop without a traceback.
+    import os
+
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    raise typer.Exit(0)

@@ -39,7 +39,7 @@ def run() -> None:
         sys.exit(130)
     except SystemExit:
         raise
-    except Exception as exc:  # noqa: BLE001 - the last guard before the user
+    except Exception as exc:
         _last_guard(exc)
     sys.exit(code if isinstance(code, int) else 0)
 

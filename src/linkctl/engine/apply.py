@@ -142,7 +142,9 @@ class Snapshot:
             for name in failed.created_netns:
                 netns.remove(name)
         except LinkctlError as exc:
-            return f"ROLLBACK FAILED: {exc}\nThe links may be half-changed: compare `linkctl show` with your last state."
+            return (
+                f"ROLLBACK FAILED: {exc}\nThe links may be half-changed: compare `linkctl show` with your last state."
+            )
         if not residual.empty:
             left = "; ".join(op.describe() for op in residual.ops)
             return f"ROLLBACK INCOMPLETE: still differs: {left}"

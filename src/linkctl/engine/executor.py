@@ -12,8 +12,7 @@ import os
 from dataclasses import dataclass, field, replace
 
 from linkctl.errors import LinkctlError
-from linkctl.kernel import netns
-from linkctl.kernel import rtnl
+from linkctl.kernel import netns, rtnl
 from linkctl.kernel.netlink import Ack, DebugHook, RtnlSocket
 from linkctl.kernel.nla import NLMSG_HDR
 from linkctl.kernel.rtnl import LinkAttrs

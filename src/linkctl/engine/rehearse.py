@@ -89,10 +89,18 @@ def _copy_of(ctx: Context, host: HostState, mapping: dict[NetnsName, str], notes
         spec = spec_of(link, host).model_copy(update={"netns": mapping[link.netns]})
         if not kind_of(link).creatable:
             spec = _stand_in(spec, link, has_dummy)
-            notes.append(f"{link.name} ({kind_of(link).type.value}) is played by a {spec.type.value if spec.type else '?'} link")
+            notes.append(
+                f"{link.name} ({kind_of(link).type.value}) is played by a {spec.type.value if spec.type else '?'} link"
+            )
         elif spec.veth is not None:
             peer_ns = spec.veth.peer_netns
-            spec = spec.model_copy(update={"veth": VethSection(peer=spec.veth.peer, peer_netns=mapping.get(peer_ns, peer_ns) if peer_ns else None)})
+            spec = spec.model_copy(
+                update={
+                    "veth": VethSection(
+                        peer=spec.veth.peer, peer_netns=mapping.get(peer_ns, peer_ns) if peer_ns else None
+                    )
+                }
+            )
         specs.append(spec)
     return Declaration(interfaces=specs)
 

@@ -90,7 +90,7 @@ def _wait(ctx: Context, timeout: float, stable_for: float, watch: _CarrierWatch 
 
 def _readable_stdin() -> bool:
     try:
-        return os.isatty(sys.stdin.fileno()) or not os.fstat(sys.stdin.fileno()).st_size == 0
+        return os.isatty(sys.stdin.fileno()) or os.fstat(sys.stdin.fileno()).st_size != 0
     except (OSError, ValueError):
         return False
 

@@ -12,7 +12,7 @@ from typing import TextIO
 from linkctl.kernel.nla import NLMSG_ERROR, NLMSG_HDR, parse_error
 
 
-def printer(stream: TextIO = sys.stderr) -> "DebugPrinter":
+def printer(stream: TextIO = sys.stderr) -> DebugPrinter:
     return DebugPrinter(stream)
 
 

@@ -81,7 +81,7 @@ class RtnlSocket:
     def get_link(self, name: str) -> Link | None:
         self._send(rtnl.get_link_by_name(self.next_seq(), name))
         buf = self.sock.recv(1 << 16)
-        for mtype, flags, _seq, s, e in iter_messages(buf):
+        for mtype, _flags, _seq, s, e in iter_messages(buf):
             if mtype == C.RTM_NEWLINK:
                 return rtnl.decode_link(buf, s, e, self.netns)
             if mtype == NLMSG_ERROR:

@@ -172,9 +172,7 @@ class LinkAttrs:
         return IFINFOMSG.pack(C.AF_UNSPEC, 0, index, flags, change)
 
 
-def new_link(
-    seq: int, attrs: LinkAttrs, kind: str, data: bytes, peer: bytes | None = None
-) -> bytes:
+def new_link(seq: int, attrs: LinkAttrs, kind: str, data: bytes, peer: bytes | None = None) -> bytes:
     """RTM_NEWLINK that creates a link with its attributes in one request.
 
     The kernel accepts MTU, txqueuelen, address and IFF_UP in the creating
@@ -203,9 +201,7 @@ def veth_peer(attrs: LinkAttrs) -> bytes:
     return body
 
 
-def set_link(
-    seq: int, index: int, attrs: LinkAttrs, kind: str | None = None, data: bytes = b""
-) -> bytes:
+def set_link(seq: int, index: int, attrs: LinkAttrs, kind: str | None = None, data: bytes = b"") -> bytes:
     body = attrs.ifinfo(index) + attrs.encode()
     if attrs.master is not None:
         body += attr_u32(C.IFLA_MASTER, attrs.master)

@@ -10,9 +10,7 @@ from linkctl.kernel.netlink import DebugHook, RtnlSocket
 from linkctl.model.state import HostState, NetnsName, NetnsState
 
 
-def read_state(
-    namespaces: Iterable[NetnsName], stats: bool = False, debug: DebugHook | None = None
-) -> HostState:
+def read_state(namespaces: Iterable[NetnsName], stats: bool = False, debug: DebugHook | None = None) -> HostState:
     """Namespaces that do not exist are simply absent from the result."""
     host = HostState()
     wanted = list(dict.fromkeys(namespaces))

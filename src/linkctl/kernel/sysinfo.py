@@ -11,7 +11,7 @@ import os
 import re
 import shutil
 import subprocess
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 CAP_NET_ADMIN = 12
@@ -290,16 +290,7 @@ def ethtool_version() -> ToolVersion:
     return tool_version(["ethtool", "--version"], r"version\s+(\S+)")
 
 
-@dataclass
-class DynamicDebug:
-    """/sys/kernel/debug/dynamic_debug/control, when debugfs is mounted."""
-
-    roots: Roots = ROOTS
-    sites_on: list[str] = field(default_factory=list)
-
-    @property
-    def control(self) -> Path:
-        return self.roots.sys / "kernel" / "debug" / "dynamic_debug" / "control"
-
-    def available(self) -> bool:
-        return self.control.exists()
+def dynamic_debug_control(roots: Roots = ROOTS) -> Path:
+    """debugfs's dynamic debug control file (present when debugfs is mounted and the
+    kernel has CONFIG_DYNAMIC_DEBUG)."""
+    return roots.sys / "kernel" / "debug" / "dynamic_debug" / "control"

@@ -84,9 +84,7 @@ class LinkKind:
     def compare(self, spec: InterfaceSpec, link: Link, ns: NetnsState) -> KindDiff:
         return KindDiff()
 
-    def info_data(
-        self, spec: InterfaceSpec, resolve: Resolver, only: frozenset[str] | None = None
-    ) -> bytes:
+    def info_data(self, spec: InterfaceSpec, resolve: Resolver, only: frozenset[str] | None = None) -> bytes:
         """IFLA_INFO_DATA payload; `only` limits it to the named fields (in-place change)."""
         return b""
 

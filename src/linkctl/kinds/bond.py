@@ -57,9 +57,7 @@ class Bond(LinkKind):
         have = link.info if isinstance(link.info, BondInfo) else BondInfo()
         opts = want.options or BondOptions()
         return KindDiff(
-            recreate=collect(
-                differ("link-aggregation.mode", have.mode, want.mode and want.mode.value)
-            ),
+            recreate=collect(differ("link-aggregation.mode", have.mode, want.mode and want.mode.value)),
             in_place=collect(
                 differ("link-aggregation.options.miimon", have.miimon, opts.miimon),
                 differ("link-aggregation.options.updelay", have.updelay, opts.updelay),
@@ -72,9 +70,7 @@ class Bond(LinkKind):
             ),
         )
 
-    def info_data(
-        self, spec: InterfaceSpec, resolve: Resolver, only: frozenset[str] | None = None
-    ) -> bytes:
+    def info_data(self, spec: InterfaceSpec, resolve: Resolver, only: frozenset[str] | None = None) -> bytes:
         want = spec.link_aggregation
         assert want is not None
         opts = want.options or BondOptions()

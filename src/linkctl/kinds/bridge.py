@@ -64,15 +64,11 @@ class Bridge(LinkKind):
                     stp.forward_delay,
                 ),
                 differ("bridge.options.stp.priority", info.priority, stp.priority),
-                differ(
-                    "bridge.options.mac-ageing-time", _secs(info.ageing_time), opts.mac_ageing_time
-                ),
+                differ("bridge.options.mac-ageing-time", _secs(info.ageing_time), opts.mac_ageing_time),
             )
         )
 
-    def info_data(
-        self, spec: InterfaceSpec, resolve: Resolver, only: frozenset[str] | None = None
-    ) -> bytes:
+    def info_data(self, spec: InterfaceSpec, resolve: Resolver, only: frozenset[str] | None = None) -> bytes:
         opts = spec.bridge.options if spec.bridge else None
         if opts is None:
             return b""

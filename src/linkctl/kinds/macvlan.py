@@ -54,15 +54,11 @@ class Macvlan(LinkKind):
             return KindDiff()
         mode = link.info.mode if isinstance(link.info, MacvlanInfo) else None
         return KindDiff(
-            recreate=collect(
-                differ("mac-vlan.base-iface", ns.name_of(link.link_ifindex), want.base_iface)
-            ),
+            recreate=collect(differ("mac-vlan.base-iface", ns.name_of(link.link_ifindex), want.base_iface)),
             in_place=collect(differ("mac-vlan.mode", mode, want.mode and want.mode.value)),
         )
 
-    def info_data(
-        self, spec: InterfaceSpec, resolve: Resolver, only: frozenset[str] | None = None
-    ) -> bytes:
+    def info_data(self, spec: InterfaceSpec, resolve: Resolver, only: frozenset[str] | None = None) -> bytes:
         want = spec.mac_vlan
         assert want is not None
         return attr_u32(IFLA_MACVLAN_MODE, MODES[want.mode]) if want.mode else b""

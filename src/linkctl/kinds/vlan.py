@@ -58,9 +58,7 @@ class Vlan(LinkKind):
             )
         )
 
-    def info_data(
-        self, spec: InterfaceSpec, resolve: Resolver, only: frozenset[str] | None = None
-    ) -> bytes:
+    def info_data(self, spec: InterfaceSpec, resolve: Resolver, only: frozenset[str] | None = None) -> bytes:
         want = spec.vlan
         assert want is not None
         out = attr_u16(IFLA_VLAN_ID, want.id)

@@ -83,9 +83,7 @@ class Vxlan(LinkKind):
             in_place=collect(differ("vxlan.learning", have.learning, want.learning)),
         )
 
-    def info_data(
-        self, spec: InterfaceSpec, resolve: Resolver, only: frozenset[str] | None = None
-    ) -> bytes:
+    def info_data(self, spec: InterfaceSpec, resolve: Resolver, only: frozenset[str] | None = None) -> bytes:
         want = spec.vxlan
         assert want is not None
         if only is not None:  # only `learning` changes in place

@@ -32,13 +32,11 @@ def spec_of(link: Link, host: HostState) -> InterfaceSpec:
         accept_all_mac_addresses=link.promisc,
         txqueuelen=link.txqlen,
         netns=link.netns,
-        **extra,  # type: ignore[arg-type]
+        **extra,
     )
 
 
-def declaration_of(
-    host: HostState, names: set[str] | None = None, netns: list[NetnsName] | None = None
-) -> Declaration:
+def declaration_of(host: HostState, names: set[str] | None = None, netns: list[NetnsName] | None = None) -> Declaration:
     """Every link (or the named ones) of the given namespaces, as a declaration."""
     wanted = netns if netns is not None else list(host.namespaces)
     specs = [

@@ -18,7 +18,7 @@ except ImportError:  # pragma: no cover - PyYAML built without libyaml
 
 def parse_text(text: str, source: str) -> Declaration:
     try:
-        data = yaml.load(text, Loader=SafeLoader)  # noqa: S506 - SafeLoader / CSafeLoader
+        data = yaml.load(text, Loader=SafeLoader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{source}:{mark.line + 1}:{mark.column + 1}" if mark else source
@@ -30,11 +30,7 @@ def parse_text(text: str, source: str) -> Declaration:
         data = {}
     if not isinstance(data, dict):
         raise ValidationFailed(
-            [
-                Problem(
-                    source, "top level", type(data).__name__, "a mapping with an `interfaces:` list"
-                )
-            ]
+            [Problem(source, "top level", type(data).__name__, "a mapping with an `interfaces:` list")]
         )
     return from_data(data, source)
 
@@ -51,9 +47,7 @@ def load_file(path: str) -> Declaration:
         with open(path, encoding="utf-8") as fh:
             text = fh.read()
     except OSError as exc:
-        raise ValidationFailed(
-            [Problem(path, "file", exc.strerror, "a readable YAML file")]
-        ) from None
+        raise ValidationFailed([Problem(path, "file", exc.strerror, "a readable YAML file")]) from None
     except UnicodeDecodeError:
         raise ValidationFailed([Problem(path, "file", "not UTF-8", "a UTF-8 text file")]) from None
     return parse_text(text, path)

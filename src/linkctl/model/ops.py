@@ -158,9 +158,7 @@ class SetMaster(Op):
 
     def describe(self) -> str:
         if self.master is None:
-            return f"release {self.where()} from its master" + (
-                f": {self.reason}" if self.reason else ""
-            )
+            return f"release {self.where()} from its master" + (f": {self.reason}" if self.reason else "")
         return f"enslave {self.where()} to {self.master}"
 
     def ip_command(self) -> list[str]:

@@ -84,9 +84,7 @@ class Planner:
             netns = spec.netns if spec.netns is not None else self.default_netns
             current = self._locate(spec.name, netns, explicit=spec.netns is not None)
             kind = (
-                BY_TYPE[spec.type]
-                if spec.type
-                else (kind_of(current) if current else BY_TYPE[InterfaceType.UNKNOWN])
+                BY_TYPE[spec.type] if spec.type else (kind_of(current) if current else BY_TYPE[InterfaceType.UNKNOWN])
             )
             self.targets[(netns, spec.name)] = Target(spec, netns, kind, current)
 
@@ -176,20 +174,12 @@ class Planner:
                 if peer is not None and link.ifindex == peer.ifindex:
                     self.plan.notes.append(f"{link.name} goes with {base.name}: they are a veth pair")
                 else:
-                    self.plan.notes.append(
-                        f"{link.name} is deleted by the kernel with {base.name}, its lower device"
-                    )
-                    self.plan.ops.append(
-                        DeleteLink(link.name, link.netns, f"{base.name} is deleted")
-                    )
+                    self.plan.notes.append(f"{link.name} is deleted by the kernel with {base.name}, its lower device")
+                    self.plan.ops.append(DeleteLink(link.name, link.netns, f"{base.name} is deleted"))
 
     def _target_for(self, link: Link) -> Target | None:
         for t in self.targets.values():
-            if (
-                t.current is not None
-                and t.current.ifindex == link.ifindex
-                and t.current.netns == link.netns
-            ):
+            if t.current is not None and t.current.ifindex == link.ifindex and t.current.netns == link.netns:
                 return t
         return None
 
@@ -197,18 +187,12 @@ class Planner:
 
     def _netns_ops(self) -> None:
         wanted = {t.netns for t in self.targets.values() if not t.spec.absent}
-        wanted |= {
-            self._peer_netns(t) for t in self.targets.values() if t.spec.veth and not t.spec.absent
-        }
+        wanted |= {self._peer_netns(t) for t in self.targets.values() if t.spec.veth and not t.spec.absent}
         for name in sorted(n for n in wanted if n is not None and n not in self.host.namespaces):
             self.plan.ops.append(CreateNetns(name, None, "it does not exist"))
 
     def _deletions(self) -> None:
-        dels = [
-            t
-            for t in self.targets.values()
-            if t.current is not None and (t.spec.absent or t.recreate)
-        ]
+        dels = [t for t in self.targets.values() if t.current is not None and (t.spec.absent or t.recreate)]
         # Stacked links go before their base: a higher depth deletes first.
         # Stacked links go before their base: they would vanish with it otherwise.
         dels.sort(key=lambda t: -self._stack_depth(t.current))
@@ -320,7 +304,12 @@ class Planner:
             ports_change = any(isinstance(op, SetMaster) and op.master == t.spec.name for op in self.plan.ops)
             if have != t.spec.mtu or ports_change:
                 self.plan.ops.append(
-                    SetLink(t.spec.name, t.netns, props=Props(mtu=t.spec.mtu), diffs=(FieldDiff("mtu", have, t.spec.mtu),))
+                    SetLink(
+                        t.spec.name,
+                        t.netns,
+                        props=Props(mtu=t.spec.mtu),
+                        diffs=(FieldDiff("mtu", have, t.spec.mtu),),
+                    )
                 )
 
     def _peer_create(self, t: Target) -> PeerCreate:
@@ -337,7 +326,7 @@ class Planner:
         # An undeclared peer mirrors its end, so that the pair comes up with a carrier.
         s = t.spec
         props = Props(s.mtu, None, s.txqueuelen, None, s.state is not LinkStateName.DOWN)
-        return PeerCreate(s.veth.peer, netns, props)
+        return PeerCreate(t.spec.veth.peer, netns, props)
 
     def _configure(self, t: Target) -> None:
         cur = t.current
@@ -406,7 +395,7 @@ class Planner:
             return
         netns, name = key
         t = self.targets.get(key)
-        created = t is not None and t.creates or key in self.peers_created
+        created = (t is not None and t.creates) or key in self.peers_created
         current = None if created else self._current_master(netns, name)
         if current == master:
             return
@@ -452,7 +441,7 @@ class Planner:
                         t.spec.name,
                         t.netns,
                         props=Props(up=want_up),
-                        diffs=(FieldDiff("state", have, t.spec.state.value),),
+                        diffs=(FieldDiff("state", have, "up" if want_up else "down"),),
                     )
                 )
 
@@ -494,9 +483,7 @@ def make_plan(
         for t in planner.targets.values()
         if t.spec.name not in touched and not (t.spec.absent and t.current is None)
     )
-    plan.unchanged += sorted(
-        t.spec.name for t in planner.targets.values() if t.spec.absent and t.current is None
-    )
+    plan.unchanged += sorted(t.spec.name for t in planner.targets.values() if t.spec.absent and t.current is None)
     return plan
 
 

@@ -228,3 +228,6 @@ def dump_spec(spec: InterfaceSpec) -> dict[str, Any]:
     data = spec.model_dump(by_alias=True, exclude_none=True, mode="json")
     data.pop("bond", None)
     return data
+
+
+__all__ = ["Declaration", "InterfaceSpec", "InterfaceType", "LinkStateName", "Section", "dump_spec"]

@@ -12,6 +12,4 @@ def _kebab(name: str) -> str:
 class Section(BaseModel):
     """Every part of the format: kebab-case keys, unknown keys refused."""
 
-    model_config = ConfigDict(
-        extra="forbid", alias_generator=_kebab, populate_by_name=True, frozen=True
-    )
+    model_config = ConfigDict(extra="forbid", alias_generator=_kebab, populate_by_name=True, frozen=True)

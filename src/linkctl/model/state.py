@@ -125,7 +125,7 @@ class Link:
     name: str
     netns: NetnsName = None
     kind: str | None = None  # IFLA_INFO_KIND; None for physical NICs and loopback
-    flags: IfFlag = IfFlag(0)
+    flags: IfFlag = IfFlag(0)  # noqa: RUF009 - an immutable int flag
     mtu: int = 0
     min_mtu: int | None = None
     max_mtu: int | None = None

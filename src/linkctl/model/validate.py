@@ -110,8 +110,7 @@ class Validator:
                     spec,
                     "type",
                     None,
-                    "a type is needed to create a link: "
-                    + ", ".join(t.value for t in InterfaceType),
+                    "a type is needed to create a link: " + ", ".join(t.value for t in InterfaceType),
                 )
             return
         kind = BY_TYPE[itype]
@@ -220,9 +219,7 @@ class Validator:
     def _veth_peer(self, spec: InterfaceSpec, current: Link | None) -> None:
         assert spec.veth is not None
         peer_ns = spec.veth.peer_netns if spec.veth.peer_netns is not None else self._netns(spec)
-        declared = self._declared(spec.veth.peer, peer_ns) or self._declared(
-            spec.veth.peer, self._netns(spec)
-        )
+        declared = self._declared(spec.veth.peer, peer_ns) or self._declared(spec.veth.peer, self._netns(spec))
         if declared is not None and declared.veth is not None and declared.veth.peer != spec.name:
             self._add(
                 spec,
@@ -235,9 +232,7 @@ class Validator:
             return
         peer_of_current = self.host.peer_of(current) if current is not None else None
         if peer_of_current is None or peer_of_current.ifindex != existing.ifindex:
-            if declared is None or not (
-                declared.absent or declared.type not in (None, InterfaceType.VETH)
-            ):
+            if declared is None or not (declared.absent or declared.type not in (None, InterfaceType.VETH)):
                 self._add(
                     spec,
                     "veth.peer",
@@ -256,9 +251,7 @@ class Validator:
             for port in ports:
                 self._port(spec, port, owner)
 
-    def _port(
-        self, spec: InterfaceSpec, port: str, owner: dict[tuple[NetnsName, str], str]
-    ) -> None:
+    def _port(self, spec: InterfaceSpec, port: str, owner: dict[tuple[NetnsName, str], str]) -> None:
         netns = self._netns(spec)
         key = (netns, port)
         if key in owner:
@@ -278,10 +271,7 @@ class Validator:
                 port,
                 "an interface that exists in the file or the kernel, in the controller's namespace",
             )
-        elif (
-            self._port_type(port, netns) in (InterfaceType.LINUX_BRIDGE,)
-            and spec.bridge is not None
-        ):
+        elif self._port_type(port, netns) in (InterfaceType.LINUX_BRIDGE,) and spec.bridge is not None:
             self._add(
                 spec,
                 "port",
@@ -324,11 +314,7 @@ class Validator:
                 yield self._netns(spec), spec.name, spec.vxlan.id, spec.vxlan.destination_port
         for link in self.host:
             info = link.info
-            if (
-                isinstance(info, VxlanInfo)
-                and info.vni is not None
-                and (link.netns, link.name) not in declared
-            ):
+            if isinstance(info, VxlanInfo) and info.vni is not None and (link.netns, link.name) not in declared:
                 if self._declared(link.name, link.netns) is None:
                     yield link.netns, link.name, info.vni, info.port
 
