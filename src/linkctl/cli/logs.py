@@ -8,7 +8,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -22,18 +22,18 @@ if TYPE_CHECKING:
 logs_app = typer.Typer(help="Read kernel logs into link events and flap reports.", no_args_is_help=True)
 
 
-class SourceOpt(str, Enum):
+class SourceOpt(StrEnum):
     KMSG = "kmsg"
     DMESG = "dmesg"
     JOURNAL = "journal"
 
 
-class ParseFormat(str, Enum):
+class ParseFormat(StrEnum):
     JSONL = "jsonl"
     TABLE = "table"
 
 
-class ReportFormat(str, Enum):
+class ReportFormat(StrEnum):
     TEXT = "text"
     JSON = "json"
     HTML = "html"

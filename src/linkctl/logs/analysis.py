@@ -13,7 +13,7 @@ import statistics
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from enum import Enum
+from enum import Enum, StrEnum
 from typing import Any
 
 from linkctl.logs.events import DOWN_KINDS, UP_KINDS, Duplex, EventKind, LinkEvent
@@ -26,7 +26,7 @@ FLAP_DOWNS = 2
 FLAP_RATE_PER_HOUR = 6.0
 
 
-class Verdict(str, Enum):
+class Verdict(StrEnum):
     FLAPPING = "flapping"
     DEGRADED = "degraded"
     STABLE = "stable"
@@ -188,7 +188,7 @@ def _host_windows(stamped: list[Stamped]) -> dict[str | None, float]:
     for host, a in first.items():
         span = between(a, last[host])
         if span is None and a.clock is not None and last[host].clock is not None:
-            span = last[host].clock - a.clock  # type: ignore[operator]
+            span = last[host].clock - a.clock  # type: ignore[operator,unused-ignore]
         if span is not None:
             windows[host] = span
     return windows
@@ -253,7 +253,7 @@ def _changes(report: LinkReport) -> None:
                 ("flow_control", _v(last.flow_control), _v(event.flow_control)),
             ):
                 if before is not None and after is not None and before != after:
-                    lower = what == "speed" and int(after) < best_speed  # type: ignore[arg-type]
+                    lower = what == "speed" and int(after) < best_speed
                     report.changes.append(Change(item, what, str(before), str(after), lower))
         best_speed = max(best_speed, event.speed_mbps or 0)
         last = event

@@ -12,6 +12,7 @@ import json
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
+from typing import Literal
 
 _MONTHS = {m: i for i, m in enumerate(
     ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"), 1)}
@@ -88,10 +89,11 @@ def parse_capture(line: str, years: YearHint | None = None) -> Captured | None:
         found = reader(line, years or YearHint())
         if found is not False:
             return found
+    # No capture format matched: raw dmesg or a bare message.
     return _with_uptime(line)
 
 
-_Read = Captured | None | bool
+_Read = Captured | None | Literal[False]
 
 
 def _bsd(line: str, years: YearHint) -> _Read:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 
-class EventKind(str, Enum):
+class EventKind(StrEnum):
     """What a kernel line says happened to a link."""
 
     LINK_DOWN = "link_down"
@@ -21,12 +21,12 @@ class EventKind(str, Enum):
     OTHER = "other"
 
 
-class Duplex(str, Enum):
+class Duplex(StrEnum):
     FULL = "full"
     HALF = "half"
 
 
-class FlowControl(str, Enum):
+class FlowControl(StrEnum):
     RX_TX = "rx/tx"
     RX = "rx"
     TX = "tx"

@@ -14,10 +14,9 @@ MAX_LINE = 64 * 1024
 def parse_line(text: str | bytes, file: str | None = None, line: int | None = None,
                years: YearHint | None = None) -> LinkEvent | None:
     """The link event a log line reports, or None."""
+    text = text[:MAX_LINE]
     if isinstance(text, bytes):
-        text = text[:MAX_LINE].decode("utf-8", "replace")
-    else:
-        text = text[:MAX_LINE]
+        text = text.decode("utf-8", "replace")
     captured = parse_capture(text, years)
     if captured is None or not captured.message:
         return None

@@ -107,7 +107,7 @@ def speed_mbps(text: str | None) -> int | None:
     if not m:
         return None
     value = float(m["num"]) * (1000 if m["unit"] == "G" else 1)
-    return int(round(value)) or None
+    return round(value) or None
 
 
 def duplex(text: str | None) -> Duplex | None:

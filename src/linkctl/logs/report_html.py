@@ -4,6 +4,7 @@ table, and the raw events."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from html import escape
 
 from linkctl.logs.analysis import LinkReport, Report, Stamped, median
@@ -75,16 +76,15 @@ def _timeline(links: list[LinkReport]) -> str:
     return "\n".join(out)
 
 
-def _bars(link: LinkReport, x: object, y: int, hi: float) -> list[str]:
+def _bars(link: LinkReport, to_x: Callable[[float], float], y: int, hi: float) -> list[str]:
     out = []
-    to_x = x  # a callable; typed loosely to keep the signature short
     for p in link.periods:
         if p.start.clock is None:
             continue
         end = p.end.clock if p.end is not None and p.end.clock is not None else hi
-        x0 = to_x(p.start.clock)  # type: ignore[operator]
+        x0 = to_x(p.start.clock)
         # A bar stays visible (3 px) even for a sub-second drop on a long axis.
-        width = max(to_x(end) - x0, 3.0)  # type: ignore[operator]
+        width = max(to_x(end) - x0, 3.0)
         title = f"down {p.duration_s:.2f} s" if p.duration_s is not None else "down"
         out.append(f"<rect class='down' data-duration='{p.duration_s or 0:.3f}' "
                    f"x='{x0:.1f}' y='{y + 4}' width='{width:.1f}' height='20'>"
@@ -92,18 +92,17 @@ def _bars(link: LinkReport, x: object, y: int, hi: float) -> list[str]:
     return out
 
 
-def _marks(link: LinkReport, x: object, y: int) -> list[str]:
+def _marks(link: LinkReport, to_x: Callable[[float], float], y: int) -> list[str]:
     out = []
-    to_x = x
     for c in link.changes:
         if c.at.clock is None:
             continue
-        cx = to_x(c.at.clock)  # type: ignore[operator]
+        cx = to_x(c.at.clock)
         out.append(f"<line class='speed' x1='{cx:.1f}' y1='{y}' x2='{cx:.1f}' y2='{y + 28}'>"
                    f"<title>{escape(f'{c.what}: {c.before} -> {c.after}')}</title></line>")
     for s in link.events:
         if s.event.event.value == "tx_timeout" and s.clock is not None:
-            cx = to_x(s.clock)  # type: ignore[operator]
+            cx = to_x(s.clock)
             out.append(f"<circle class='tx' cx='{cx:.1f}' cy='{y + 14}' r='4'>"
                        "<title>transmit timeout</title></circle>")
     return out

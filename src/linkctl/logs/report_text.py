@@ -14,7 +14,7 @@ def render_text(report: Report) -> str:
         return f"No link events found ({len(report.events)} events read).\n"
     out = [f"{len(report.links)} link(s), {len(report.events)} event(s); worst first.", ""]
     for link in report.links:
-        out += _link(link) + [""]
+        out += [*_link(link), ""]
     return "\n".join(out)
 
 

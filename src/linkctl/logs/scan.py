@@ -43,7 +43,7 @@ def _compile() -> list[_Searcher]:
     try:
         import re2
     except ImportError:  # pragma: no cover - google-re2 is a dependency
-        return [re.compile(p) for p in SCAN_LITERALS]  # type: ignore[misc]
+        return [re.compile(p) for p in SCAN_LITERALS]  # type: ignore[misc,unused-ignore]
     options = re2.Options()
     options.max_mem = 64 << 20
     return [re2.compile(p, options) for p in SCAN_LITERALS]

@@ -14,7 +14,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import IO
 
@@ -25,7 +25,7 @@ from linkctl.logs.lines import parse_line
 from linkctl.logs.scan import all_lines, candidates
 
 
-class Source(str, Enum):
+class Source(StrEnum):
     KMSG = "kmsg"
     DMESG = "dmesg"
     JOURNAL = "journal"
@@ -78,7 +78,7 @@ def _open(path: str) -> IO[bytes]:
         return os.fdopen(os.dup(sys.stdin.fileno()), "rb")
     try:
         if path.endswith(".gz"):
-            return gzip.open(path, "rb")
+            return gzip.open(path, "rb")  # type: ignore[return-value]
         return open(path, "rb")
     except FileNotFoundError:
         raise LinkctlError(f"{path}: no such file") from None
