@@ -295,9 +295,10 @@ def parse_rings(text: str) -> RingState:
     if text.lstrip().startswith("["):
         rows = json.loads(text)
         row: dict[str, Any] = rows[0] if rows else {}
-        maximum = {k[: -len("-max")]: v for k, v in row.items() if k.endswith("-max")}
-        current = {k: row[k] for k in _RING_KEYS.values() if isinstance(row.get(k), int)}
-        return RingState(maximum, current)
+        return RingState(
+            {k[: -len("-max")]: v for k, v in row.items() if k.endswith("-max")},
+            {k: row[k] for k in _RING_KEYS.values() if isinstance(row.get(k), int)},
+        )
     maximum: dict[str, int] = {}
     current: dict[str, int] = {}
     target = maximum

@@ -168,7 +168,7 @@ def interrupts(match: list[str], roots: Roots = ROOTS) -> list[IrqLine]:
 
 
 def _names_word(text: str, word: str) -> bool:
-    return re.search(rf"(?<![\w.:]){re.escape(word)}(?![\w])", text) is not None
+    return re.search(rf"(?<![\w]){re.escape(word)}(?![\w])", text) is not None
 
 
 def _irq_line(line: str, ncpu: int) -> IrqLine | None:

@@ -62,6 +62,8 @@ class Planner:
     gone: set[Key] = field(default_factory=set)  # links the plan deletes (or the kernel will)
     created_with_master: set[Key] = field(default_factory=set)
     peers_created: set[Key] = field(default_factory=set)
+    _master_of: dict[Key, str] | None = None
+    _veths: dict[str, Target] | None = None
 
     def run(self) -> Plan:
         self._match()
@@ -132,10 +134,14 @@ class Planner:
     def _declared_peer(self, t: Target) -> Target | None:
         if t.spec.veth is None:
             return None
-        for other in self.targets.values():
-            if other.spec.name == t.spec.veth.peer and other.kind.type is InterfaceType.VETH:
-                if other.spec.veth and other.spec.veth.peer == t.spec.name:
-                    return other
+        if self._veths is None:
+            self._veths = {}
+            for other in self.targets.values():
+                if other.kind.type is InterfaceType.VETH and other.spec.veth is not None:
+                    self._veths.setdefault(other.spec.name, other)
+        other = self._veths.get(t.spec.veth.peer)
+        if other is not None and other.spec.veth is not None and other.spec.veth.peer == t.spec.name:
+            return other
         return None
 
     def _cascade_deletions(self) -> None:
@@ -368,10 +374,14 @@ class Planner:
     # --- masters and admin state ------------------------------------------------------
 
     def _desired_master(self, netns: NetnsName, name: str) -> str | None:
-        for t in self.targets.values():
-            if t.netns == netns and not t.spec.absent and name in _ports(t.spec):
-                return t.spec.name
-        return None
+        if self._master_of is None:
+            self._master_of = {
+                (t.netns, port): t.spec.name
+                for t in self.targets.values()
+                if not t.spec.absent
+                for port in _ports(t.spec)
+            }
+        return self._master_of.get((netns, name))
 
     def _is_bridge(self, netns: NetnsName, name: str) -> bool:
         t = self.targets.get((netns, name))

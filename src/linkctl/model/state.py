@@ -171,6 +171,7 @@ class NetnsState:
 
     netns: NetnsName
     links: dict[str, Link] = field(default_factory=dict)
+    _index: dict[int, Link] | None = field(default=None, repr=False, compare=False)
 
     @classmethod
     def of(cls, netns: NetnsName, links: Iterable[Link]) -> NetnsState:
@@ -179,10 +180,10 @@ class NetnsState:
     def by_index(self, ifindex: int | None) -> Link | None:
         if ifindex is None:
             return None
-        for link in self.links.values():
-            if link.ifindex == ifindex:
-                return link
-        return None
+        index = self._index
+        if index is None or len(index) != len(self.links):
+            index = self._index = {lk.ifindex: lk for lk in self.links.values()}
+        return index.get(ifindex)
 
     def name_of(self, ifindex: int | None) -> str | None:
         link = self.by_index(ifindex)

@@ -120,9 +120,7 @@ class WatchCore:
         self.join_window = timedelta(seconds=join_window)
         self._recent: dict[tuple[str, str], LinkEvent] = {}  # last carrier event per name
         self._pending: list[KernelLogRecord] = []
-        self._resume: dict[LinkKey, FlapEpisode] = {
-            (e.netns, e.ifindex): e for e in open_episodes if e.open
-        }
+        self._resume: dict[LinkKey, FlapEpisode] = {(e.netns, e.ifindex): e for e in open_episodes if e.open}
 
     # -- inputs ---------------------------------------------------------------
 
@@ -138,9 +136,7 @@ class WatchCore:
         self._account(prev, msg, events, out)
         return out
 
-    def on_link_gone(
-        self, netns: str, ifindex: int, when: datetime, moved_to: str | None = None
-    ) -> WatchOutput:
+    def on_link_gone(self, netns: str, ifindex: int, when: datetime, moved_to: str | None = None) -> WatchOutput:
         """RTM_DELLINK: removed, or moved to namespace `moved_to`."""
         prev = self.links.pop((netns, ifindex), None)
         if prev is None:
@@ -149,9 +145,7 @@ class WatchCore:
         self._close_flap(netns, ifindex, when, out)
         return out
 
-    def on_dump(
-        self, netns: str, dump: Iterable[LinkMessage], when: datetime, reason: DumpReason
-    ) -> WatchOutput:
+    def on_dump(self, netns: str, dump: Iterable[LinkMessage], when: datetime, reason: DumpReason) -> WatchOutput:
         """A full dump of one namespace, at start-up or after the socket overflowed.
 
         At start-up the known state is the store's; a namespace the store knows
@@ -237,9 +231,7 @@ class WatchCore:
         self._close_flap(key[0], key[1], when, out)
         return out
 
-    def _account(
-        self, prev: KnownLink | None, msg: LinkMessage, events: list[LinkEvent], out: WatchOutput
-    ) -> None:
+    def _account(self, prev: KnownLink | None, msg: LinkMessage, events: list[LinkEvent], out: WatchOutput) -> None:
         before = prev.state if prev is not None else msg.state
         self._resume_episode(self.links[(msg.netns, msg.ifindex)], before, msg.time)
         for event in events:
@@ -270,11 +262,7 @@ class WatchCore:
         self.flaps.detector_for(key, before, when).resume(episode)
 
     def _recent_for(self, record: KernelLogRecord) -> LinkEvent | None:
-        found = [
-            e
-            for (_, name), e in self._recent.items()
-            if name == record.ifname and self._joins(e, record)
-        ]
+        found = [e for (_, name), e in self._recent.items() if name == record.ifname and self._joins(e, record)]
         found.sort(key=lambda e: e.netns != HOST_NETNS)  # the kernel log is the host's
         return found[0] if found else None
 

@@ -194,9 +194,7 @@ class FlapDetector:
     ) -> None:
         self.config = config
         self.netns, self.ifindex, self.ifname = link
-        self.rate = RateRule(
-            config.rate_transitions, config.rate_window, config.rate_clear_transitions
-        )
+        self.rate = RateRule(config.rate_transitions, config.rate_window, config.rate_clear_transitions)
         self.nagios = NagiosFlap(initial, config.low, config.high)
         self.state = initial
         self.last_sample = now
@@ -316,9 +314,7 @@ class FlapTracker:
         self.config = config or FlapConfig()
         self.detectors: dict[LinkKey, FlapDetector] = {}
 
-    def detector_for(
-        self, link: tuple[str, int, str], initial: LinkState, now: datetime
-    ) -> FlapDetector:
+    def detector_for(self, link: tuple[str, int, str], initial: LinkState, now: datetime) -> FlapDetector:
         key = (link[0], link[1])
         found = self.detectors.get(key)
         if found is None:

@@ -161,9 +161,7 @@ def first_sight(msg: LinkMessage) -> KnownLink:
     )
 
 
-def _event(
-    link: KnownLink, msg: LinkMessage, kind: EventKind, source: EventSource, transitions: int
-) -> LinkEvent:
+def _event(link: KnownLink, msg: LinkMessage, kind: EventKind, source: EventSource, transitions: int) -> LinkEvent:
     return LinkEvent(
         time=msg.time,
         netns=msg.netns,

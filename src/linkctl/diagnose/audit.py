@@ -1,0 +1,406 @@
+"""`linkctl audit`: configuration problems of every link at once.
+
+Each check is a small function with a stable id (the `check` of its findings). The
+input is two dumps of the links (for growing counters), an optional declaration (for
+links in the wrong namespace) and, for physical NICs only, what ethtool reports.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import TypeVar
+
+from linkctl.diagnose.findings import Finding, Fix, Severity, iface_fix, ip
+from linkctl.errors import LinkctlError
+from linkctl.kernel import netns as netns_mod
+from linkctl.kernel.ethtool import EeeState, Ethtool, EthtoolError, LinkSettings, Runner, run_program
+from linkctl.kernel.state import read_state
+from linkctl.kinds import kind_of
+from linkctl.kinds.simple import ETHERNET
+from linkctl.model.spec import Declaration
+from linkctl.model.state import BridgeInfo, HostState, Link, NetnsName, Stats, VethInfo, VxlanInfo
+
+_T = TypeVar("_T")
+
+VXLAN_OVERHEAD_V4 = 50
+VXLAN_OVERHEAD_V6 = 70
+# A NIC counts one carrier loss at probe time; two more losses mean it went away by itself
+# (or was taken down by hand, which the evidence shows and the reader can judge).
+FLAP_DOWNS = 3
+
+ERROR_COUNTERS = (
+    "rx_errors", "rx_crc_errors", "rx_frame_errors", "tx_errors", "tx_carrier_errors",
+    "collisions",
+)
+LOSS_COUNTERS = (
+    "rx_dropped", "tx_dropped", "rx_over_errors", "rx_fifo_errors", "tx_fifo_errors",
+    "rx_missed_errors",
+)
+
+
+@dataclass
+class AuditContext:
+    """What the checks read. `before` is the first dump of two, for counter growth."""
+
+    host: HostState
+    before: HostState | None = None
+    declaration: Declaration | None = None
+    default_netns: NetnsName = None
+    runner: Runner = run_program
+    interval: float = 0.0
+    _settings: dict[tuple[NetnsName, str], LinkSettings | None] = field(default_factory=dict)
+    _eee: dict[tuple[NetnsName, str], EeeState | None] = field(default_factory=dict)
+    unreadable: dict[str, str] = field(default_factory=dict)
+
+    def physical(self) -> Iterator[Link]:
+        for link in self.host:
+            if kind_of(link) is ETHERNET and link.parent_bus:
+                yield link
+
+    def settings(self, link: Link) -> LinkSettings | None:
+        key = (link.netns, link.name)
+        if key not in self._settings:
+            self._settings[key] = self._ethtool(link, lambda e: e.settings())
+        return self._settings[key]
+
+    def eee(self, link: Link) -> EeeState | None:
+        key = (link.netns, link.name)
+        if key not in self._eee:
+            self._eee[key] = self._ethtool(link, lambda e: e.eee())
+        return self._eee[key]
+
+    def _ethtool(self, link: Link, read: Callable[[Ethtool], _T]) -> _T | None:
+        try:
+            return read(Ethtool(link.name, link.netns, self.runner))
+        except EthtoolError as exc:
+            self.unreadable[f"{link.netns or ''}/{link.name}"] = str(exc)
+            return None
+
+
+Check = Callable[[AuditContext], Iterator[Finding]]
+
+
+def vxlan_mtu_overhead(ctx: AuditContext) -> Iterator[Finding]:
+    for link in ctx.host:
+        info = link.info
+        if not isinstance(info, VxlanInfo) or info.base_ifindex is None:
+            continue
+        lower = ctx.host.ns(link.netns).by_index(info.base_ifindex)
+        if lower is None:
+            continue
+        v6 = any(_is_v6(a) for a in (info.local, info.remote))
+        overhead = VXLAN_OVERHEAD_V6 if v6 else VXLAN_OVERHEAD_V4
+        room = lower.mtu - overhead
+        if link.mtu <= room:
+            continue
+        raise_to = link.mtu + overhead
+        yield Finding(
+            "vxlan-mtu-overhead", Severity.PROBLEM, link.name, link.netns,
+            f"overlay MTU {link.mtu} does not fit in underlay {lower.name} MTU {lower.mtu} "
+            f"less {overhead} bytes of VXLAN encapsulation",
+            "full-size overlay frames are dropped or fragmented on the underlay: large "
+            "transfers stall while pings work",
+            {"mtu": link.mtu, "underlay": lower.name, "underlay_mtu": lower.mtu,
+             "overhead": overhead, "family": "ipv6" if v6 else "ipv4", "max_overlay_mtu": room},
+            Fix(iface_fix(link.name, link.netns, mtu=room),
+                (ip(link.netns, "link", "set", "dev", link.name, "mtu", str(room)),),
+                f"or raise the underlay instead, if the whole path carries it: "
+                f"mtu {raise_to} on {lower.name} "
+                f"(`{' '.join(ip(link.netns, 'link', 'set', 'dev', lower.name, 'mtu', str(raise_to)))}`)"),
+        )
+
+
+def _is_v6(addr: str | None) -> bool:
+    if not addr:
+        return False
+    try:
+        return ipaddress.ip_address(addr).version == 6
+    except ValueError:
+        return False
+
+
+def bridge_port_mtu_mismatch(ctx: AuditContext) -> Iterator[Finding]:
+    for link in ctx.host:
+        bridge = ctx.host.ns(link.netns).by_index(link.master_ifindex)
+        if bridge is None or not isinstance(bridge.info, BridgeInfo) or link.mtu == bridge.mtu:
+            continue
+        yield Finding(
+            "bridge-port-mtu-mismatch", Severity.WARNING, link.name, link.netns,
+            f"bridge port MTU {link.mtu} differs from bridge {bridge.name} MTU {bridge.mtu}",
+            "frames larger than the smallest MTU on the bridge are dropped silently when "
+            "they cross to a port with a smaller one",
+            {"mtu": link.mtu, "bridge": bridge.name, "bridge_mtu": bridge.mtu},
+            Fix(iface_fix(link.name, link.netns, mtu=bridge.mtu),
+                (ip(link.netns, "link", "set", "dev", link.name, "mtu", str(bridge.mtu)),),
+                "or give the bridge and every port the larger MTU, if the path carries it"),
+        )
+
+
+def no_carrier(ctx: AuditContext) -> Iterator[Finding]:
+    for link in ctx.host:
+        if link.is_loopback or not link.no_carrier:
+            continue
+        evidence: dict[str, object] = {"flags": _flags(link), "operstate": link.operstate.label,
+                    "carrier": link.carrier, "carrier_changes": link.carrier_changes}
+        severity, message, fix = _carrier_cause(ctx, link, evidence)
+        yield Finding(
+            "no-carrier", severity, link.name, link.netns, message,
+            "the link is administratively up but passes no traffic: whatever uses it "
+            "(addresses, routes, bridge ports) is cut off",
+            evidence, fix,
+        )
+
+
+def _carrier_cause(ctx: AuditContext, link: Link, ev: dict[str, object]) -> tuple[Severity, str, Fix]:
+    if isinstance(link.info, VethInfo):
+        peer = ctx.host.peer_of(link)
+        if peer is not None and not peer.admin_up:
+            ev.update(peer=peer.name, peer_netns=peer.netns, peer_admin_up=False)
+            return (Severity.PROBLEM, f"NO-CARRIER: its veth peer {peer.name} is down",
+                    Fix(iface_fix(peer.name, peer.netns, state="up"),
+                        (ip(peer.netns, "link", "set", "dev", peer.name, "up"),)))
+    if isinstance(link.info, BridgeInfo):
+        ports = ctx.host.ns(link.netns).ports_of(link.name)
+        ev["ports"] = ports
+        if not ports:
+            return (Severity.INFO, "NO-CARRIER: a bridge without ports has no carrier",
+                    Fix(note="add a port, or set the bridge down until it has one"))
+        return (Severity.WARNING, "NO-CARRIER: none of the bridge's ports has a carrier",
+                Fix(note=f"check the ports: {', '.join(ports)}"))
+    lower = ctx.host.ns(link.netns).by_index(link.link_ifindex)
+    if lower is not None and lower.name != link.name and (lower.no_carrier or not lower.admin_up):
+        ev.update(lower=lower.name, lower_admin_up=lower.admin_up)
+        return (Severity.PROBLEM, f"NO-CARRIER: its lower link {lower.name} has none",
+                Fix(iface_fix(lower.name, lower.netns, state="up"),
+                    (ip(lower.netns, "link", "set", "dev", lower.name, "up"),),
+                    "if the lower link is up, see its own no-carrier finding"))
+    return (Severity.PROBLEM, "NO-CARRIER: up, but the physical layer reports no link",
+            Fix(commands=(("linkctl", "diagnose", link.name, *(("--netns", link.netns) if link.netns else ())),),
+                note="check the cable, the SFP module and the switch port (only a person can); "
+                     "a duplex or speed forced on one end only can also keep the link down"))
+
+
+def _flags(link: Link) -> str:
+    return ",".join(f.name or "" for f in type(link.flags) if f in link.flags)
+
+
+def promisc_by_hand(ctx: AuditContext) -> Iterator[Finding]:
+    for link in ctx.host:
+        if not link.promisc:
+            continue
+        yield Finding(
+            "promisc-by-hand", Severity.WARNING, link.name, link.netns,
+            "promiscuous mode was set by hand (IFF_PROMISC)",
+            "the link passes every frame on the wire up the stack: CPU cost, and traffic for "
+            "other hosts becomes visible to this one (bridges and packet captures raise the "
+            "promiscuity count themselves and do not need it)",
+            {"flags": _flags(link), "promiscuity": link.promiscuity},
+            Fix(iface_fix(link.name, link.netns, **{"accept-all-mac-addresses": False}),
+                (ip(link.netns, "link", "set", "dev", link.name, "promisc", "off"),)),
+        )
+
+
+def counters_growing(ctx: AuditContext) -> Iterator[Finding]:
+    if ctx.before is None:
+        return
+    for link in ctx.host:
+        old = ctx.before.find(link.name, link.netns)
+        if old is None or old.ifindex != link.ifindex or not old.stats or not link.stats:
+            continue
+        grown = _grown(old.stats, link.stats)
+        if grown:
+            yield _growth_finding(ctx, link, grown)
+
+
+def _grown(old: Stats, new: Stats) -> dict[str, dict[str, int]]:
+    out: dict[str, dict[str, int]] = {}
+    for name in (*ERROR_COUNTERS, *LOSS_COUNTERS):
+        before, after = getattr(old, name), getattr(new, name)
+        if after > before:
+            out[name] = {"before": before, "after": after, "delta": after - before}
+    return out
+
+
+def _growth_finding(ctx: AuditContext, link: Link, grown: dict[str, dict[str, int]]) -> Finding:
+    errors = any(n in ERROR_COUNTERS for n in grown)
+    names = ", ".join(f"{n} +{v['delta']}" for n, v in grown.items())
+    fix = Fix(commands=(ip(link.netns, "-s", "-s", "link", "show", "dev", link.name),),
+              note="rx_dropped also counts frames of protocols nothing listens to (LLDP, STP): "
+                   "look for a steady rate before tuning")
+    if any(n in ("rx_fifo_errors", "rx_over_errors", "rx_missed_errors") for n in grown) and link.parent_bus:
+        fix = Fix(iface_fix(link.name, link.netns, ethtool={"ring": {"rx": 4096}}),
+                  (("ethtool", "-G", link.name, "rx", "4096"),),
+                  "the NIC ran out of receive descriptors: a larger rx ring (up to the "
+                  "maximum `ethtool -g` shows) absorbs bursts")
+    return Finding(
+        "counters-growing", Severity.PROBLEM if errors else Severity.WARNING,
+        link.name, link.netns, f"counters grew during the audit: {names}",
+        "errors mean damaged frames (cable, duplex, driver); drops and overruns mean frames "
+        "lost for want of buffers or CPU",
+        {"seconds": ctx.interval, **{n: v for n, v in grown.items()}}, fix,
+    )
+
+
+def half_duplex(ctx: AuditContext) -> Iterator[Finding]:
+    for link in ctx.physical():
+        st = ctx.settings(link)
+        if st is None or st.duplex != "half" or not st.link_detected:
+            continue
+        yield Finding(
+            "half-duplex", Severity.PROBLEM, link.name, link.netns,
+            f"running at {st.speed} Mb/s half duplex",
+            "no switch port of this century wants half duplex: it usually means one end "
+            "is forced and the other autonegotiates (a duplex mismatch), which loses frames "
+            "under load as late collisions and CRC errors",
+            {"speed": st.speed, "duplex": st.duplex, "autoneg": st.autoneg,
+             "partner_modes": list(st.partner_modes)},
+            Fix(iface_fix(link.name, link.netns, ethernet={"auto-negotiation": True}),
+                (("ethtool", "-s", link.name, "autoneg", "on"),),
+                "let both ends autonegotiate; if the switch port is forced, set it to auto too"),
+        )
+
+
+def autoneg_off(ctx: AuditContext) -> Iterator[Finding]:
+    for link in ctx.physical():
+        st = ctx.settings(link)
+        if st is None or st.autoneg is not False or st.supports_autoneg is False:
+            continue
+        yield Finding(
+            "autoneg-off", Severity.WARNING, link.name, link.netns,
+            f"autonegotiation is off (forced {st.speed} Mb/s {st.duplex})",
+            "a forced end makes an autonegotiating partner fall back to half duplex; "
+            "1000BASE-T requires autonegotiation",
+            {"autoneg": False, "speed": st.speed, "duplex": st.duplex},
+            Fix(iface_fix(link.name, link.netns, ethernet={"auto-negotiation": True}),
+                (("ethtool", "-s", link.name, "autoneg", "on"),),
+                "change both ends in the same maintenance window: the link renegotiates"),
+        )
+
+
+def speed_below_advertised(ctx: AuditContext) -> Iterator[Finding]:
+    for link in ctx.physical():
+        st = ctx.settings(link)
+        best = st.best_common() if st else None
+        if st is None or best is None or st.speed is None or st.speed >= best[0]:
+            continue
+        yield Finding(
+            "speed-below-advertised", Severity.WARNING, link.name, link.netns,
+            f"running at {st.speed} Mb/s although both ends advertise {best[0]} Mb/s",
+            "a link that negotiates down usually has a damaged pair in the cable or a bad "
+            "port: gigabit needs all four pairs, 100 Mb/s only two",
+            {"speed": st.speed, "best_common": best[0], "advertised": list(st.advertised_modes),
+             "partner": list(st.partner_modes)},
+            Fix(commands=(("ethtool", "-r", link.name),),
+                note="restart autonegotiation; if it comes back slow again, replace the "
+                     "cable or try another switch port (a person has to)"),
+        )
+
+
+def eee_on_flapping_link(ctx: AuditContext) -> Iterator[Finding]:
+    for link in ctx.physical():
+        downs = link.carrier_down_count or 0
+        if downs < FLAP_DOWNS:
+            continue
+        eee = ctx.eee(link)
+        if eee is None or not eee.enabled:
+            continue
+        yield Finding(
+            "eee-on-flapping-link", Severity.WARNING, link.name, link.netns,
+            f"Energy-Efficient Ethernet is on and the link lost carrier {downs} times",
+            "EEE low-power idle is a known cause of links that drop when idle and "
+            "renegotiate (e1000e/I219 and some switches disagree about wake times)",
+            {"eee_enabled": eee.enabled, "eee_active": eee.active,
+             "carrier_down_count": downs, "carrier_changes": link.carrier_changes},
+            Fix(iface_fix(link.name, link.netns, ethtool={"eee": {"enabled": False}}),
+                (("ethtool", "--set-eee", link.name, "eee", "off"),),
+                "the link renegotiates once; watch whether the flaps stop "
+                f"(`linkctl diagnose {link.name}` ranks the other causes)"),
+        )
+
+
+def wrong_netns(ctx: AuditContext) -> Iterator[Finding]:
+    if ctx.declaration is None:
+        return
+    for spec in ctx.declaration.interfaces:
+        if spec.absent:
+            continue
+        want = spec.netns if spec.netns is not None else ctx.default_netns
+        if ctx.host.find(spec.name, want) is not None:
+            continue
+        found = [lk for lk in ctx.host if lk.name == spec.name and lk.netns != want]
+        if len(found) != 1:
+            continue
+        link = found[0]
+        target = want if want is not None else "1"  # `ip link set netns 1`: PID 1's namespace
+        yield Finding(
+            "wrong-netns", Severity.PROBLEM, link.name, link.netns,
+            f"declared in namespace {want or '(host)'} but lives in {link.netns or '(host)'}",
+            "whatever expects the link in its declared namespace cannot see it; moving it "
+            "drops its addresses and routes",
+            {"declared_netns": want, "actual_netns": link.netns},
+            Fix(iface_fix(spec.name, want),
+                (ip(link.netns, "link", "set", "dev", link.name, "netns", target),),
+                "`linkctl apply FILE` moves it; addresses and routes must be set again"),
+        )
+
+
+CHECKS: dict[str, Check] = {
+    "vxlan-mtu-overhead": vxlan_mtu_overhead,
+    "bridge-port-mtu-mismatch": bridge_port_mtu_mismatch,
+    "no-carrier": no_carrier,
+    "promisc-by-hand": promisc_by_hand,
+    "counters-growing": counters_growing,
+    "half-duplex": half_duplex,
+    "autoneg-off": autoneg_off,
+    "speed-below-advertised": speed_below_advertised,
+    "eee-on-flapping-link": eee_on_flapping_link,
+    "wrong-netns": wrong_netns,
+}
+
+
+def run_checks(ctx: AuditContext, only: list[str] | None = None) -> list[Finding]:
+    findings: list[Finding] = []
+    for name, check in CHECKS.items():
+        if only is None or name in only:
+            findings.extend(check(ctx))
+    return sorted(findings, key=lambda f: (-f.severity.rank, f.netns or "", f.ifname, f.check))
+
+
+def audit_namespaces(netns: NetnsName | None, all_netns: bool) -> list[NetnsName]:
+    if not all_netns:
+        return [netns]
+    return [None, *netns_mod.list_names()]
+
+
+def run_audit(
+    namespaces: list[NetnsName],
+    declaration: Declaration | None = None,
+    interval: float = 1.0,
+    between: Callable[[], None] | None = None,
+    runner: Runner = run_program,
+    default_netns: NetnsName = None,
+) -> tuple[list[Finding], AuditContext]:
+    """Two dumps `interval` apart (or around `between`), then every check."""
+    for name in namespaces:
+        if not netns_mod.exists(name):
+            raise LinkctlError(f"--netns {name}: no such network namespace (see `ip netns list`)")
+    wanted = list(namespaces)
+    if declaration is not None:
+        wanted += [None, *netns_mod.list_names()]
+    wanted = list(dict.fromkeys(wanted))
+    before = read_state(wanted, stats=True)
+    started = time.monotonic()
+    if between is not None:
+        between()
+    else:
+        time.sleep(interval)
+    after = read_state(wanted, stats=True)
+    elapsed = round(time.monotonic() - started, 3)
+    ctx = AuditContext(after, before, declaration, default_netns, runner, elapsed)
+    findings = run_checks(ctx)
+    keep = set(namespaces)
+    # a link in the wrong namespace is reported wherever it is found
+    return [f for f in findings if f.netns in keep or f.check == "wrong-netns"], ctx

@@ -1,0 +1,244 @@
+"""The kernel-log evidence about one link: flaps, the speeds it came up at, watchdog
+timeouts, Tx hangs, adapter resets, DMA and PCIe/AER errors.
+
+Link events come from the log helper's parser (`linkctl.logs`: capture formats, then
+the drivers' format strings); DMA, AER and reset lines are not link events there, so
+they are matched here, on the same captured message, and only when they name the
+link, its driver or its PCI address.
+"""
+
+from __future__ import annotations
+
+import gzip
+import os
+import re
+import subprocess
+import time
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import IO, Any, cast
+
+from linkctl.errors import LinkctlError
+from linkctl.logs.capture import Captured, YearHint, parse_capture
+from linkctl.logs.events import EventKind
+from linkctl.logs.patterns import MessageMatch, match_message
+
+SAMPLES = 5
+_DMA = re.compile(r"\bdma\b|\bdmar\b|iommu", re.I)
+_AER = re.compile(r"\bAER\b|PCIe Bus Error|pcie?_?bus.*error", re.I)
+_RESET = re.compile(r"[Rr]eset adapter|[Rr]esetting|adapter reset|reset the adapter|Tx timeout|tx_timeout")
+_OTHER = (("aer", _AER), ("dma", _DMA), ("resets", _RESET))
+
+
+@dataclass
+class LogEvidence:
+    source: str
+    available: bool = True
+    downs: int = 0
+    ups: int = 0
+    up_speeds: Counter[int] = field(default_factory=Counter)
+    up_duplex: Counter[str] = field(default_factory=Counter)
+    flow_control: Counter[str] = field(default_factory=Counter)
+    watchdog: int = 0
+    unit_hang: int = 0
+    resets: int = 0
+    dma: int = 0
+    aer: int = 0
+    down_seconds: list[float] = field(default_factory=list)
+    first: datetime | None = None
+    last: datetime | None = None
+    samples: dict[str, list[str]] = field(default_factory=dict)
+    _down_at: datetime | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "source": self.source, "available": self.available,
+            "link_down": self.downs, "link_up": self.ups,
+            "up_speeds_mbps": {str(k): v for k, v in sorted(self.up_speeds.items())},
+            "up_duplex": dict(self.up_duplex), "flow_control": dict(self.flow_control),
+            "watchdog_timeouts": self.watchdog, "tx_unit_hangs": self.unit_hang,
+            "adapter_resets": self.resets, "dma_lines": self.dma, "aer_lines": self.aer,
+            "down_seconds": [round(s, 1) for s in self.down_seconds],
+            "first": self.first.isoformat() if self.first else None,
+            "last": self.last.isoformat() if self.last else None,
+            "samples": self.samples,
+        }
+
+    def _sample(self, kind: str, text: str) -> None:
+        bucket = self.samples.setdefault(kind, [])
+        if len(bucket) < SAMPLES:
+            bucket.append(text)
+
+    def _seen(self, when: datetime | None) -> None:
+        if when is None:
+            return
+        self.first = when if self.first is None else min(self.first, when)
+        self.last = when if self.last is None else max(self.last, when)
+
+
+@dataclass(frozen=True)
+class Subject:
+    """What names the link in a log line."""
+
+    ifname: str
+    driver: str | None = None
+    bus_info: str | None = None
+
+    def words(self) -> list[str]:
+        out = [self.ifname]
+        if self.bus_info:
+            out += [self.bus_info, self.bus_info.split(":", 1)[-1] if self.bus_info.count(":") == 2 else self.bus_info]
+        return out
+
+    def named_in(self, text: str) -> bool:
+        words = self.words() + ([self.driver] if self.driver else [])
+        return any(re.search(rf"(?<![\w:.]){re.escape(w)}(?![\w])", text) for w in words if w)
+
+
+def scan(lines: Iterable[str | bytes], subject: Subject, source: str,
+         since: datetime | None = None, boot: float | None = None,
+         years: YearHint | None = None) -> LogEvidence:
+    ev = LogEvidence(source)
+    for raw in lines:
+        text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw
+        captured = parse_capture(text, years)
+        if captured is None or not captured.message:
+            continue
+        when = _when(captured, boot)
+        if since is not None and when is not None and when < since:
+            continue
+        _classify(ev, captured.message, when, subject)
+    return ev
+
+
+def _when(captured: Captured, boot: float | None) -> datetime | None:
+    when = captured.time
+    if when is None and captured.uptime is not None and boot is not None:
+        when = datetime.fromtimestamp(boot, UTC) + timedelta(seconds=captured.uptime)
+    if when is not None and when.tzinfo is None:
+        when = when.astimezone()
+    return when
+
+
+def _classify(ev: LogEvidence, message: str, when: datetime | None, subject: Subject) -> None:
+    found = match_message(message)
+    if found is not None and _about(found, subject):
+        _link_event(ev, found, message, when)
+        return
+    if not subject.named_in(message):
+        return
+    for attr, pattern in _OTHER:
+        if pattern.search(message):
+            setattr(ev, attr, getattr(ev, attr) + 1)
+            ev._sample(attr, message)
+            ev._seen(when)
+            return
+
+
+def _about(found: MessageMatch, subject: Subject) -> bool:
+    if found.ifname is not None:
+        return found.ifname == subject.ifname
+    return bool(subject.bus_info and found.bus_id == subject.bus_info)
+
+
+def _link_event(ev: LogEvidence, found: MessageMatch, message: str, when: datetime | None) -> None:
+    ev._seen(when)
+    if found.event is EventKind.LINK_DOWN:
+        ev.downs += 1
+        ev._down_at = when
+        ev._sample("link_down", message)
+    elif found.event is EventKind.LINK_UP:
+        ev.ups += 1
+        if found.speed_mbps:
+            ev.up_speeds[found.speed_mbps] += 1
+        if found.duplex:
+            ev.up_duplex[found.duplex.value] += 1
+        if found.flow_control:
+            ev.flow_control[found.flow_control.value] += 1
+        if ev._down_at is not None and when is not None:
+            ev.down_seconds.append((when - ev._down_at).total_seconds())
+        ev._down_at = None
+        ev._sample("link_up", message)
+    elif found.event is EventKind.TX_TIMEOUT:
+        if "WATCHDOG" in message:
+            ev.watchdog += 1
+            ev._sample("watchdog", message)
+        else:
+            ev.unit_hang += 1
+            ev._sample("unit_hang", message)
+
+
+# -- where the lines come from -------------------------------------------------------
+
+
+def read_files(paths: list[str], subject: Subject, since: datetime | None) -> LogEvidence:
+    lines: list[Iterator[str]] = []
+    for path in paths:
+        lines.append(_file_lines(path))
+    years = YearHint(None, _mtime(paths[-1])) if paths else None
+    return scan(_chain(lines), subject, "files: " + ", ".join(paths), since, years=years)
+
+
+def _chain(iters: list[Iterator[str]]) -> Iterator[str]:
+    for it in iters:
+        yield from it
+
+
+def _file_lines(path: str) -> Iterator[str]:
+    try:
+        stream = cast(IO[bytes], gzip.open(path, "rb")) if path.endswith(".gz") else open(path, "rb")  # noqa: SIM115
+    except OSError as exc:
+        raise LinkctlError(f"--logs {path}: {exc.strerror}: give a readable kernel log file") from None
+    with stream:
+        for raw in stream:
+            yield raw.decode("utf-8", "replace")
+
+
+def _mtime(path: str) -> datetime | None:
+    try:
+        return datetime.fromtimestamp(os.stat(path).st_mtime)
+    except OSError:
+        return None
+
+
+def boot_time() -> float:
+    return time.time() - time.clock_gettime(time.CLOCK_BOOTTIME)
+
+
+def read_kmsg(subject: Subject, since: datetime | None, path: str = "/dev/kmsg") -> LogEvidence:
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    except OSError as exc:
+        return LogEvidence(f"{path}: not available ({exc.strerror})", available=False)
+    try:
+        return scan(_kmsg_records(fd), subject, path, since, boot=boot_time())
+    finally:
+        os.close(fd)
+
+
+def _kmsg_records(fd: int) -> Iterator[bytes]:
+    while True:
+        try:
+            record = os.read(fd, 16384)
+        except BlockingIOError:
+            return
+        except BrokenPipeError:  # overwritten while read: the next read goes on
+            continue
+        if not record:
+            return
+        yield record.split(b"\n", 1)[0]
+
+
+def read_journal(subject: Subject, since: datetime | None) -> LogEvidence:
+    argv = ["journalctl", "-k", "-o", "short-iso-precise", "--no-pager", "-q"]
+    if since is not None:
+        argv += ["--since", since.astimezone().strftime("%Y-%m-%d %H:%M:%S")]
+    try:
+        proc = subprocess.run(argv, capture_output=True, text=True, timeout=120, check=False)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return LogEvidence(f"journal: not available ({exc})", available=False)
+    if proc.returncode != 0:
+        return LogEvidence(f"journal: not available ({proc.stderr.strip()})", available=False)
+    return scan(proc.stdout.splitlines(), subject, "journal", since)

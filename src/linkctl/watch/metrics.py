@@ -1,0 +1,160 @@
+"""Prometheus metrics for `linkctl watch --listen`.
+
+Names follow node_exporter's where they mean the same thing. The series that
+mirror kernel state (up, carrier counters, flapping, episodes) are rendered at
+scrape time from the WatchCore by a custom collector, as node_exporter does, so
+they cannot drift from what the watcher knows; the rest are observations:
+
+    linkctl_network_up{netns,ifname}                         gauge, 1 = admin up with carrier
+    linkctl_network_carrier_changes_total{netns,ifname}      counter (IFLA_CARRIER_CHANGES)
+    linkctl_network_carrier_up_changes_total{netns,ifname}   counter (IFLA_CARRIER_UP_COUNT)
+    linkctl_network_carrier_down_changes_total{netns,ifname} counter (IFLA_CARRIER_DOWN_COUNT)
+    linkctl_link_flapping{netns,ifname}                      gauge, 1 while an episode is open
+    linkctl_link_flap_episodes_total{netns,ifname}           counter, since the watcher started
+    linkctl_link_down_duration_seconds{netns,ifname}         histogram of clean down->up spans
+    linkctl_kernel_events_total{netns,ifname,event,driver}   counter of kernel log lines
+    linkctl_watch_resyncs_total{netns}                       counter of overflow resyncs
+
+The resync counter has no `ifname`: a resync is of a namespace's whole socket.
+
+    metrics = WatchMetrics(core)
+    server = serve(metrics, "127.0.0.1:9717")     # a daemon thread; server.stop()
+    metrics.observe(core_output)                   # after each store commit
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from wsgiref.simple_server import WSGIServer
+
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.exposition import start_http_server
+from prometheus_client.registry import Collector
+
+from linkctl.watch.config import DEFAULT_LISTEN, parse_listen
+from linkctl.watch.core import LinkView, WatchCore, WatchOutput
+from linkctl.watch.events import LinkState
+
+LABELS = ("netns", "ifname")
+DOWN_BUCKETS = (0.01, 0.05, 0.1, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0, 300.0, 900.0, 3600.0)
+
+
+class LinkCollector(Collector):
+    """Renders per-link state from the watcher at scrape time."""
+
+    def __init__(self, views: Callable[[], Iterable[LinkView]]) -> None:
+        self._views = views
+
+    def collect(self) -> Iterator[Metric]:
+        up = GaugeMetricFamily(
+            "linkctl_network_up", "Whether the link is administratively up with carrier.", labels=LABELS
+        )
+        changes = CounterMetricFamily(
+            "linkctl_network_carrier_changes",
+            "Carrier changes the kernel counted (IFLA_CARRIER_CHANGES).",
+            labels=LABELS,
+        )
+        ups = CounterMetricFamily(
+            "linkctl_network_carrier_up_changes",
+            "Carrier up transitions the kernel counted (IFLA_CARRIER_UP_COUNT).",
+            labels=LABELS,
+        )
+        downs = CounterMetricFamily(
+            "linkctl_network_carrier_down_changes",
+            "Carrier down transitions the kernel counted (IFLA_CARRIER_DOWN_COUNT).",
+            labels=LABELS,
+        )
+        flapping = GaugeMetricFamily(
+            "linkctl_link_flapping", "Whether a flap episode is open on the link.", labels=LABELS
+        )
+        episodes = CounterMetricFamily(
+            "linkctl_link_flap_episodes",
+            "Flap episodes opened since the watcher started.",
+            labels=LABELS,
+        )
+        for view in self._views():
+            link = view.link
+            labels = [link.netns, link.ifname]
+            up.add_metric(labels, 1.0 if link.state is LinkState.UP else 0.0)
+            flapping.add_metric(labels, 1.0 if view.flapping else 0.0)
+            episodes.add_metric(labels, float(view.episodes_total))
+            counters = link.counters
+            if counters is None:
+                continue
+            changes.add_metric(labels, float(counters.changes))
+            if counters.up is not None:
+                ups.add_metric(labels, float(counters.up))
+            if counters.down is not None:
+                downs.add_metric(labels, float(counters.down))
+        yield from (up, changes, ups, downs, flapping, episodes)
+
+    def describe(self) -> Iterator[Metric]:
+        # Empty description: the registry must not call collect() at register time.
+        return iter(())
+
+
+class WatchMetrics:
+    """All of the watcher's metrics, on a registry of their own."""
+
+    def __init__(self, core: WatchCore | None = None, registry: CollectorRegistry | None = None):
+        self.registry = registry or CollectorRegistry()
+        source: Callable[[], Iterable[LinkView]] = core.views if core is not None else list
+        self.registry.register(LinkCollector(source))
+        self.down_duration = Histogram(
+            "linkctl_link_down_duration_seconds",
+            "How long a link stayed down, for each clean down->up pair.",
+            LABELS,
+            buckets=DOWN_BUCKETS,
+            registry=self.registry,
+        )
+        self.kernel_events = Counter(
+            "linkctl_kernel_events",
+            "Kernel log lines about a link, by kind and driver.",
+            (*LABELS, "event", "driver"),
+            registry=self.registry,
+        )
+        self.resyncs = Counter(
+            "linkctl_watch_resyncs",
+            "Full re-reads after the netlink socket overflowed (ENOBUFS).",
+            ("netns",),
+            registry=self.registry,
+        )
+
+    def observe(self, out: WatchOutput) -> None:
+        for netns, ifname, seconds in out.down_durations:
+            self.down_duration.labels(netns, ifname).observe(seconds)
+        for record in out.kernel_events:
+            netns = record.netns or ""
+            driver = record.words.driver or ""
+            self.kernel_events.labels(netns, record.ifname, record.kind.value, driver).inc()
+        for netns in out.resyncs:
+            self.resyncs.labels(netns).inc()
+
+    def render(self) -> bytes:
+        return generate_latest(self.registry)
+
+
+@dataclass
+class MetricsServer:
+    server: WSGIServer
+    thread: threading.Thread
+
+    @property
+    def address(self) -> tuple[str, int]:
+        host, port = self.server.server_address[:2]
+        return str(host), int(port)
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join(timeout=10)
+
+
+def serve(metrics: WatchMetrics, listen: str = DEFAULT_LISTEN) -> MetricsServer:
+    """Serve /metrics on `listen` (127.0.0.1:9717 unless told otherwise) in a thread."""
+    host, port = parse_listen(listen)
+    server, thread = start_http_server(port, addr=host, registry=metrics.registry)
+    return MetricsServer(server, thread)
