@@ -34,7 +34,8 @@ _OPENWRT = re.compile(
 _KMSG = re.compile(r"(?P<pri>\d+),(?P<seq>\d+),(?P<us>\d+),[^;]*;(?P<msg>.*)")
 _PRIORITY = re.compile(r"<\d{1,3}>")
 _DMESG_X = re.compile(r"[a-z]+\s*:[a-z]+\s*: ")
-_PROGRAM = re.compile(r"(?:[^\s:]+ [\w.\-/]+(?:\[\d+\])?|[\w.\-/]+\[\d+\]): ")
+# "HOST PROG[PID]: ", "PROG[PID]: " or "HOST prog: ": a syslog line of another program.
+_PROGRAM = re.compile(r"(?:(?:[^\s:]+ )?[\w.\-/]+\[\d+\]|[^\s:]+ [a-z][\w.\-/]*): ")
 
 
 @dataclass(frozen=True, slots=True)

@@ -235,6 +235,15 @@ def _phylib_up(m: re.Match[str], p: Prefix) -> MessageMatch:
     return _link(m, p, _state(m["st"]), details)
 
 
+@_rule(r"(?P<phy>\S+) - Link is (?P<st>Up|Down)(?: - (?P<speed>\d+)/(?P<dup>\w+))?")
+def _phylib_old(m: re.Match[str], p: Prefix) -> MessageMatch:
+    """phylib before 3.x names the PHY, not the link: "stmmac-0:01 - Link is Up -
+    1000/Full", "PHY: 0:01 - Link is Down"."""
+    details = _Details(int(m["speed"]) if m["speed"] else None, duplex(m["dup"]))
+    return MessageMatch(_state(m["st"]), None, p.driver, p.bus_id, details.speed_mbps,
+                        details.duplex, None, f"phy {m['phy']}")
+
+
 @_rule(r"Link is (?P<st>Up|Down|up|down|UP|DOWN)\b(?P<rest>.*)")
 def _link_is(m: re.Match[str], p: Prefix) -> MessageMatch:
     """phylib "Link is Down"; tg3/sky2/skge "Link is up at 1000 Mbps, full duplex[, flow
@@ -349,7 +358,8 @@ def _bond_new(m: re.Match[str], p: Prefix) -> MessageMatch:
     return _bond(m, p)
 
 
-@_rule(rf"link status definitely (?P<st>up|down) for interface (?P<member>{_IFN})"
+@_rule(r"link status definitely (?P<st>up|down) for interface "
+       r"(?P<member>[^\s,:()]+?)\.?(?=,|$|\s)"
        + _BOND_SPEED)
 def _bond_old(m: re.Match[str], p: Prefix) -> MessageMatch:
     """bonding up to 5.2 "bond0: link status definitely up for interface eth0, 1000 Mbps
