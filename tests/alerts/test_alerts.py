@@ -207,7 +207,9 @@ def test_webhook_is_signed_and_carries_the_episode(store: SqlStore) -> None:
     assert log.bad_signatures == 0
     start, end = log.received
     assert (start["edge"], start["ifname"], start["netns"], start["host"]) == ("start", "eth0", "blue", "web-01")
-    assert (end["edge"], end["transitions"], end["end"]) == ("end", 11, ended(ep).end.isoformat())
+    settled = ended(ep).end
+    assert settled is not None
+    assert (end["edge"], end["transitions"], end["end"]) == ("end", 11, settled.isoformat())
     assert log.deliveries == [f"{ep.key}/start/hook", f"{ep.key}/end/hook"]
 
 

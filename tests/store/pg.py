@@ -95,9 +95,7 @@ def throwaway_cluster(bindir: Path) -> Iterator[Cluster]:
     finally:
         if started:
             subprocess.run(
-                _as_postgres(
-                    [str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop"]
-                ),
+                _as_postgres([str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop"]),
                 capture_output=True,
                 timeout=60,
                 check=False,

@@ -23,9 +23,7 @@ def _wait_for_events(url: str, wanted: int, proc: subprocess.Popen[bytes]) -> No
     try:
         for _ in range(600):  # bounded: at most about a minute
             if proc.poll() is not None:
-                raise AssertionError(
-                    f"writer exited early: {proc.stderr.read() if proc.stderr else ''!r}"
-                )
+                raise AssertionError(f"writer exited early: {proc.stderr.read() if proc.stderr else ''!r}")
             if reader.count_events() >= wanted:
                 return
             time.sleep(0.1)

@@ -34,9 +34,7 @@ from linkctl.watch.flap import FlapConfig
 from ..watch.helpers import at, msg
 
 
-def feed(
-    core: WatchCore, store: SqlStore, out: WatchOutput, receivers: list[str] | None = None
-) -> WatchOutput:
+def feed(core: WatchCore, store: SqlStore, out: WatchOutput, receivers: list[str] | None = None) -> WatchOutput:
     store.record(out, receivers or [])
     return out
 
@@ -318,9 +316,7 @@ def test_kmsg_only_event_is_recorded_with_words(store: SqlStore) -> None:
     core = WatchCore()
     feed(core, store, core.on_dump("", [msg(0, 1, 0)], at(0), DumpReason.STARTUP))
     words = DriverWords(text="NETDEV WATCHDOG: eth0 (e1000e): transmit queue 0 timed out")
-    feed(
-        core, store, core.on_kernel_log(KernelLogRecord(at(3), "eth0", EventKind.TX_TIMEOUT, words))
-    )
+    feed(core, store, core.on_kernel_log(KernelLogRecord(at(3), "eth0", EventKind.TX_TIMEOUT, words)))
     (row,) = [r.to_json() for r in store.history()]
     assert (row["event"], row["source"], row["transitions"]) == ("tx_timeout", "kmsg", 0)
     assert row["driver"]["text"] == words.text

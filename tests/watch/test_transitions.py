@@ -86,9 +86,7 @@ def test_admin_down_without_carrier_change_has_zero_transitions() -> None:
 def test_rename_is_recorded_with_old_name() -> None:
     _, link = reconcile_message(None, msg(0, 1, 0))
     events, link = reconcile_message(link, msg(1, 1, 0, ifname="uplink0"))
-    assert [(e.kind, e.detail, e.ifname) for e in events] == [
-        (EventKind.RENAMED, "eth0", "uplink0")
-    ]
+    assert [(e.kind, e.detail, e.ifname) for e in events] == [(EventKind.RENAMED, "eth0", "uplink0")]
     assert link.ifname == "uplink0"
 
 
@@ -123,9 +121,7 @@ def test_keys_differ_between_incarnations_with_the_same_counter() -> None:
     ev_b, _ = reconcile_message(b, msg(101, 1, 1))
     assert ev_a[0].key != ev_b[0].key
     # ... and the same message seen twice has one key.
-    again, _ = reconcile_message(
-        replace(a, counters=CarrierCounters(1, 1, 0), state=LinkState.UP), msg(1, 1, 1)
-    )
+    again, _ = reconcile_message(replace(a, counters=CarrierCounters(1, 1, 0), state=LinkState.UP), msg(1, 1, 1))
     assert again[0].key == ev_a[0].key
 
 
@@ -228,7 +224,4 @@ def test_recorded_transitions_equal_kernel_counter(toggles: list[int], chunks: l
 
 @given(st.integers(0, U32 - 1), st.integers(0, 10_000))
 def test_u32_delta_inverts_addition(start: int, step: int) -> None:
-    assert (
-        u32_delta(start, (start + step) % U32)[0] == step
-        or u32_delta(start, (start + step) % U32)[1]
-    )
+    assert u32_delta(start, (start + step) % U32)[0] == step or u32_delta(start, (start + step) % U32)[1]

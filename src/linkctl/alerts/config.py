@@ -80,8 +80,7 @@ class SecretSource(_Strict):
                 return SecretStr(self.file.read_text(encoding="utf-8").strip())
             except OSError as exc:
                 raise SecretUnavailable(
-                    f"{what}: cannot read {self.file}: {exc.strerror}: "
-                    "make it readable by the user linkctl runs as"
+                    f"{what}: cannot read {self.file}: {exc.strerror}: make it readable by the user linkctl runs as"
                 ) from None
         if self.env is not None:
             value = os.environ.get(self.env)
@@ -155,9 +154,7 @@ class AlertmanagerReceiver(_Strict):
     timeout: Seconds = 10.0
 
 
-Receiver = Annotated[
-    SmtpReceiver | WebhookReceiver | AlertmanagerReceiver, Field(discriminator="type")
-]
+Receiver = Annotated[SmtpReceiver | WebhookReceiver | AlertmanagerReceiver, Field(discriminator="type")]
 
 
 class RateLimit(_Strict):

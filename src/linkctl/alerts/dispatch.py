@@ -75,9 +75,7 @@ class AlertDispatcher:
                 down.add(queued.receiver)
         return report
 
-    def _deliver(
-        self, sender: Sender, queued: QueuedAlert, now: datetime, report: DeliveryReport
-    ) -> bool:
+    def _deliver(self, sender: Sender, queued: QueuedAlert, now: datetime, report: DeliveryReport) -> bool:
         """Returns False when the receiver failed (so later alerts for it wait)."""
         verdict = self._gate(queued, now)
         if verdict is not None:
@@ -102,9 +100,7 @@ class AlertDispatcher:
     def _gate(self, queued: QueuedAlert, now: datetime) -> str | None:
         """None to send now; otherwise the state the row gets (PENDING: wait)."""
         if queued.edge == EpisodeEdge.END.value:
-            start = self.store.alert_state(
-                f"{queued.episode_key}/{EpisodeEdge.START.value}/{queued.receiver}"
-            )
+            start = self.store.alert_state(f"{queued.episode_key}/{EpisodeEdge.START.value}/{queued.receiver}")
             if start == AlertState.PENDING:
                 return AlertState.PENDING
             return None if start == AlertState.SENT else AlertState.SUPPRESSED
@@ -113,9 +109,7 @@ class AlertDispatcher:
         sent = self.store.count_sent_starts(queued.receiver, queued.netns, queued.ifname, since)
         return AlertState.SUPPRESSED if sent >= limit.max_per_link else None
 
-    def _failed(
-        self, queued: QueuedAlert, now: datetime, error: str, report: DeliveryReport
-    ) -> None:
+    def _failed(self, queued: QueuedAlert, now: datetime, error: str, report: DeliveryReport) -> None:
         attempts = queued.attempts + 1
         retry = self.config.retry
         if (now - queued.created).total_seconds() >= retry.give_up_after:
@@ -153,9 +147,7 @@ class AlertDispatcher:
                     continue
                 if self.store.alert_state(key) != AlertState.SENT:
                     continue
-                alert = Alert.from_episode(
-                    ep, EpisodeEdge.START, self.config.host, self.config.severity
-                )
+                alert = Alert.from_episode(ep, EpisodeEdge.START, self.config.host, self.config.severity)
                 try:
                     sender.send(alert)
                 except DeliveryError as exc:

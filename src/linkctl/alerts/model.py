@@ -35,9 +35,7 @@ class Alert:
     peak_percent: float
 
     @classmethod
-    def from_payload(
-        cls, key: str, edge: str, payload: dict[str, Any], host: str, severity: str
-    ) -> Alert:
+    def from_payload(cls, key: str, edge: str, payload: dict[str, Any], host: str, severity: str) -> Alert:
         return cls(
             key=key,
             edge=EpisodeEdge(edge),
@@ -56,9 +54,7 @@ class Alert:
         )
 
     @classmethod
-    def from_episode(
-        cls, episode: FlapEpisode, edge: EpisodeEdge, host: str, severity: str
-    ) -> Alert:
+    def from_episode(cls, episode: FlapEpisode, edge: EpisodeEdge, host: str, severity: str) -> Alert:
         return cls(
             key=f"{episode.key}/{edge.value}",
             edge=edge,
@@ -97,8 +93,7 @@ class Alert:
         lines += [
             f"transitions:     {self.transitions}",
             f"down time:       {self.down_seconds:.1f} s",
-            f"detected by:     {self.trigger.value} rule"
-            f" (peak state change {self.peak_percent:.1f} %)",
+            f"detected by:     {self.trigger.value} rule (peak state change {self.peak_percent:.1f} %)",
         ]
         return "\n".join(lines) + "\n"
 

@@ -28,9 +28,7 @@ class SqliteStore(SqlStore):
     def connect(cls, url: str, readonly: bool = False) -> SqliteStore:
         path = sqlite_path(url)
         if not path:
-            raise StoreError(
-                f"--store {url!r}: no file name; e.g. sqlite:///var/lib/linkctl/events.db"
-            )
+            raise StoreError(f"--store {url!r}: no file name; e.g. sqlite:///var/lib/linkctl/events.db")
         try:
             conn = cls._open(path, readonly)
         except sqlite3.Error as exc:
@@ -41,9 +39,7 @@ class SqliteStore(SqlStore):
     def _open(path: str, readonly: bool) -> sqlite3.Connection:
         if readonly:
             if path != ":memory:" and not Path(path).exists():
-                raise StoreError(
-                    f"no store at {path}: has `linkctl watch` run with this --store yet?"
-                )
+                raise StoreError(f"no store at {path}: has `linkctl watch` run with this --store yet?")
             uri = f"file:{path}?mode=ro"
             conn = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False)
         else:
@@ -83,8 +79,7 @@ class PostgresStore(SqlStore):
             import psycopg
         except ImportError:
             raise StoreError(
-                f"--store {_redact(url)}: PostgreSQL needs psycopg 3: "
-                "pip install 'linkctl[postgres]'"
+                f"--store {_redact(url)}: PostgreSQL needs psycopg 3: pip install 'linkctl[postgres]'"
             ) from None
         try:
             conn = psycopg.connect(url, autocommit=True)
@@ -123,9 +118,7 @@ def open_store(url: str, readonly: bool = False) -> SqlStore:
     elif url.startswith("sqlite://") or "://" not in url:
         store = SqliteStore.connect(url, readonly)
     else:
-        raise StoreError(
-            f"--store {_redact(url)}: unknown scheme; use sqlite:///PATH or postgresql://..."
-        )
+        raise StoreError(f"--store {_redact(url)}: unknown scheme; use sqlite:///PATH or postgresql://...")
     try:
         if readonly:
             _check_readable(store)

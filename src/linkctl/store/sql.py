@@ -216,8 +216,7 @@ class SqlStore:
     def _insert_event(self, cur: Cursor, ev: LinkEvent) -> None:
         c = ev.carrier
         cur.execute(
-            f"INSERT INTO events ({_EVENT_COLUMNS}) VALUES ({_marks(19)}) "
-            "ON CONFLICT (event_key) DO NOTHING",
+            f"INSERT INTO events ({_EVENT_COLUMNS}) VALUES ({_marks(19)}) ON CONFLICT (event_key) DO NOTHING",
             (
                 ev.key,
                 to_us(ev.time),
@@ -292,17 +291,12 @@ class SqlStore:
     def last_known(self) -> list[KnownLink]:
         """Per-link counters as last committed: what a restarted watcher starts from."""
         with self._read() as cur:
-            cur.execute(
-                f"SELECT {_LINK_COLUMNS} FROM links WHERE present = 1 ORDER BY netns, ifindex"
-            )
+            cur.execute(f"SELECT {_LINK_COLUMNS} FROM links WHERE present = 1 ORDER BY netns, ifindex")
             return [_known(row) for row in cur.fetchall()]
 
     def open_episodes(self) -> list[FlapEpisode]:
         with self._read() as cur:
-            cur.execute(
-                f"SELECT {_EPISODE_COLUMNS} FROM flap_episodes WHERE cleared_us IS NULL "
-                "ORDER BY start_us"
-            )
+            cur.execute(f"SELECT {_EPISODE_COLUMNS} FROM flap_episodes WHERE cleared_us IS NULL ORDER BY start_us")
             return [_episode(row) for row in cur.fetchall()]
 
     # -- reading: history and status ------------------------------------------
@@ -347,9 +341,7 @@ class SqlStore:
             cur.execute(sql + " ORDER BY netns, ifname")
             return [_status(row) for row in cur.fetchall()]
 
-    def episodes(
-        self, iface: str | None = None, since: datetime | None = None
-    ) -> list[FlapEpisode]:
+    def episodes(self, iface: str | None = None, since: datetime | None = None) -> list[FlapEpisode]:
         sql = f"SELECT {_EPISODE_COLUMNS} FROM flap_episodes WHERE start_us >= ?"
         params: list[Any] = [to_us(since) if since else 0]
         if iface is not None:
@@ -359,9 +351,7 @@ class SqlStore:
             cur.execute(sql + " ORDER BY start_us", tuple(params))
             return [_episode(row) for row in cur.fetchall()]
 
-    def snapshots(
-        self, iface: str | None = None, since: datetime | None = None
-    ) -> list[CounterSnapshot]:
+    def snapshots(self, iface: str | None = None, since: datetime | None = None) -> list[CounterSnapshot]:
         sql = (
             f"SELECT time_us, netns, ifindex, ifname, reason, {', '.join(STATS_COLUMNS)}, "
             "ethtool FROM counter_snapshots WHERE time_us >= ?"
@@ -502,9 +492,7 @@ def _words(row: Row) -> DriverWords | None:
 def _counters(changes: Any, up: Any, down: Any) -> CarrierCounters | None:
     if changes is None:
         return None
-    return CarrierCounters(
-        int(changes), None if up is None else int(up), None if down is None else int(down)
-    )
+    return CarrierCounters(int(changes), None if up is None else int(up), None if down is None else int(down))
 
 
 def _history(row: Row) -> HistoryRow:

@@ -154,7 +154,11 @@ class WatchCore:
         """
         known = {k[1]: link for k, link in self.links.items() if k[0] == netns}
         announce = reason is DumpReason.OVERFLOW or bool(known)
-        wanted = [m for m in dump if self._wanted(m.ifname)]
+        messages = list(dump)
+        strays = sorted({m.netns for m in messages if m.netns != netns})
+        if strays:
+            raise ValueError(f"a dump of namespace {netns!r} holds links of {strays}")
+        wanted = [m for m in messages if self._wanted(m.ifname)]
         result = reconcile_dump(known, wanted, when, announce_new=announce)
         out = WatchOutput(links=result.links, gone=result.gone)
         if reason is DumpReason.OVERFLOW:

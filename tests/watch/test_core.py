@@ -1,0 +1,208 @@
+from __future__ import annotations
+
+from linkctl.watch.core import DumpReason, WatchCore
+from linkctl.watch.events import (
+    DriverWords,
+    EpisodeEdge,
+    EventKind,
+    EventSource,
+    KernelLogRecord,
+    LinkState,
+    SnapshotReason,
+    kernel_record_from_log,
+)
+from linkctl.watch.flap import FlapConfig
+
+from .helpers import at, msg
+
+RATE_ONLY = FlapConfig(nagios_enabled=False)
+
+
+def started(core: WatchCore) -> WatchCore:
+    core.on_dump("", [msg(0, 1, 0)], at(0), DumpReason.STARTUP)
+    return core
+
+
+def test_first_start_is_a_baseline_and_later_links_are_added() -> None:
+    core = WatchCore()
+    out = core.on_dump("", [msg(0, 1, 0)], at(0), DumpReason.STARTUP)
+    assert out.events == [] and len(out.links) == 1
+    out = core.on_link(msg(1, 1, 0, ifindex=9, ifname="eth9"))
+    assert [e.kind for e in out.events] == [EventKind.LINK_ADDED]
+
+
+def test_overflow_resync_counts_and_records_gaps() -> None:
+    core = started(WatchCore())
+    out = core.on_dump("", [msg(5, 4, 3)], at(5), DumpReason.OVERFLOW)
+    assert out.resyncs == [""]
+    assert [(e.kind, e.transitions, e.source) for e in out.events] == [(EventKind.GAP, 6, EventSource.RESYNC)]
+
+
+def test_link_gone_and_iface_globs() -> None:
+    core = WatchCore(iface_globs=["eth*"])
+    core.on_dump("", [msg(0, 1, 0), msg(0, 1, 0, ifindex=8, ifname="lo")], at(0), DumpReason.STARTUP)
+    assert [v.link.ifname for v in core.views()] == ["eth0"]
+    assert core.on_link(msg(1, 1, 1, ifindex=8, ifname="lo")).empty
+    # Renamed out of the globs: no longer followed.
+    out = core.on_link(msg(2, 1, 0, ifname="wan0"))
+    assert [g.ifname for g in out.gone] == ["eth0"] and out.events == []
+    assert core.views() == []
+
+
+def test_down_duration_only_for_clean_pairs() -> None:
+    core = started(WatchCore())
+    core.on_link(msg(10, 1, 1))
+    out = core.on_link(msg(12.5, 2, 1))
+    assert out.down_durations == [("", "eth0", 2.5)]
+    core.on_link(msg(20, 2, 2))
+    assert core.on_link(msg(21, 4, 3)).down_durations == []  # coalesced: unknown span
+
+
+def test_down_event_takes_a_snapshot() -> None:
+    core = started(WatchCore())
+    out = core.on_link(msg(1, 1, 1, stats={"rx_bytes": 5, "rx_crc_errors": 1}))
+    (snap,) = out.snapshots
+    assert (snap.reason, snap.rx_bytes, snap.rx_crc_errors) == (SnapshotReason.LINK_DOWN, 5, 1)
+    assert core.on_link(msg(2, 2, 1, stats={"rx_bytes": 6})).snapshots == []
+
+
+def words(text: str) -> DriverWords:
+    return DriverWords(text=text, driver="e1000e")
+
+
+def test_kernel_line_after_the_event_updates_it() -> None:
+    core = started(WatchCore())
+    event = core.on_link(msg(1, 1, 1)).events[0]
+    out = core.on_kernel_log(KernelLogRecord(at(1.4), "eth0", EventKind.LINK_DOWN, words("Link is Down")))
+    assert out.driver_updates == [(event.key, words("Link is Down"))]
+    assert out.events == []
+    # A second line does not overwrite the first.
+    again = core.on_kernel_log(KernelLogRecord(at(1.5), "eth0", EventKind.LINK_DOWN, words("x")))
+    assert again.driver_updates == []
+
+
+def test_kernel_line_before_the_event_is_joined_into_it() -> None:
+    core = started(WatchCore())
+    core.on_kernel_log(KernelLogRecord(at(0.8), "eth0", EventKind.LINK_DOWN, words("Link is Down")))
+    (event,) = core.on_link(msg(1, 1, 1)).events
+    assert event.driver == words("Link is Down")
+
+
+def test_kernel_line_of_the_wrong_direction_is_not_joined() -> None:
+    core = started(WatchCore())
+    core.on_link(msg(1, 1, 1))
+    out = core.on_kernel_log(KernelLogRecord(at(1.1), "eth0", EventKind.LINK_UP, words("Up")))
+    assert out.driver_updates == []
+    # Unmatched after the join window: recorded on its own, from the kernel log.
+    flushed = core.tick(at(10))
+    assert [(e.kind, e.source, e.transitions) for e in flushed.events] == [(EventKind.LINK_UP, EventSource.KMSG, 0)]
+
+
+def test_coalesced_event_accepts_either_line() -> None:
+    core = started(WatchCore())
+    event = core.on_link(msg(1, 2, 1)).events[0]
+    out = core.on_kernel_log(KernelLogRecord(at(1.2), "eth0", EventKind.LINK_DOWN, words("Dn")))
+    assert out.driver_updates == [(event.key, words("Dn"))]
+
+
+def test_kernel_only_kinds_are_events_of_their_own() -> None:
+    core = started(WatchCore())
+    out = core.on_kernel_log(KernelLogRecord(at(3), "eth0", EventKind.TX_TIMEOUT, words("transmit queue 0 timed out")))
+    (event,) = out.events
+    assert (event.kind, event.ifindex, event.state) == (EventKind.TX_TIMEOUT, 7, LinkState.UP)
+    assert out.kernel_events and out.kernel_events[0].kind is EventKind.TX_TIMEOUT
+
+
+def test_flap_episode_flows_through_the_core() -> None:
+    core = started(WatchCore(RATE_ONLY))
+    notices = []
+    up, down = 1, 0
+    for i in range(6):
+        if i % 2 == 0:
+            down += 1
+        else:
+            up += 1
+        out = core.on_link(msg(1 + i, up, down))
+        notices += out.notices
+    assert [n.edge for n in notices] == [EpisodeEdge.START]
+    assert core.views()[0].flapping and core.views()[0].link.flapping
+    out = core.tick(at(400))
+    assert [n.edge for n in out.notices] == [EpisodeEdge.END]
+    assert out.links[0].flapping is False
+    assert core.views()[0].episodes_total == 1
+
+
+def test_open_episode_resumes_after_restart() -> None:
+    core = started(WatchCore(RATE_ONLY))
+    up, down = 1, 0
+    for i in range(6):
+        if i % 2 == 0:
+            down += 1
+        else:
+            up += 1
+        core.on_link(msg(1 + i, up, down))
+    (episode,) = core.flaps.open_episodes()
+    known = [v.link for v in core.views()]
+    restarted = WatchCore(RATE_ONLY, known=known, open_episodes=[episode])
+    out = restarted.on_dump("", [msg(100, up + 1, down + 1)], at(100), DumpReason.STARTUP)
+    assert out.notices == []
+    assert restarted.flaps.is_flapping("", 7)
+    end = restarted.tick(at(401))
+    assert [n.edge for n in end.notices] == [EpisodeEdge.END]
+    assert end.notices[0].episode.transitions == 6 + 2
+
+
+def test_removed_link_closes_its_episode() -> None:
+    core = started(WatchCore(RATE_ONLY))
+    core.on_link(msg(1, 1, 0, carrier=True))
+    core.on_link(msg(2, 4, 3))  # 6 coalesced transitions: flapping
+    out = core.on_link_gone("", 7, at(3), moved_to="blue")
+    assert [e.kind for e in out.events] == [EventKind.MOVED]
+    assert [n.edge for n in out.notices] == [EpisodeEdge.END]
+
+
+def test_log_parser_records_adapt() -> None:
+    from linkctl.logs.events import Duplex, FlowControl, LinkEvent
+    from linkctl.logs.events import EventKind as LogKind
+
+    line = LinkEvent(
+        event=LogKind.LINK_UP,
+        ifname="eth0",
+        driver="e1000e",
+        bus_id=None,
+        speed_mbps=1000,
+        duplex=Duplex.FULL,
+        flow_control=FlowControl.RX_TX,
+        time=at(1),
+        uptime=None,
+        host=None,
+        file=None,
+        line=None,
+        raw="e1000e: eth0 NIC Link is Up 1000 Mbps Full Duplex",
+    )
+    record = kernel_record_from_log(line)
+    assert record is not None
+    assert (record.kind, record.words.speed_mbps, record.words.flow_control) == (EventKind.LINK_UP, 1000, "rx/tx")
+    other = LinkEvent(
+        event=LogKind.OTHER,
+        ifname=None,
+        driver=None,
+        bus_id=None,
+        speed_mbps=None,
+        duplex=None,
+        flow_control=None,
+        time=at(1),
+        uptime=None,
+        host=None,
+        file=None,
+        line=None,
+        raw="x",
+    )
+    assert kernel_record_from_log(other) is None
+
+
+def test_a_dump_must_hold_its_own_namespace_only() -> None:
+    import pytest
+
+    with pytest.raises(ValueError, match="blue"):
+        WatchCore().on_dump("", [msg(0, 1, 0, netns="blue")], at(0), DumpReason.STARTUP)

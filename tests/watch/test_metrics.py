@@ -1,0 +1,194 @@
+from __future__ import annotations
+
+import json
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+import urllib.parse
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+
+from linkctl.watch.core import DumpReason, WatchCore
+from linkctl.watch.events import DriverWords, EventKind, KernelLogRecord
+from linkctl.watch.flap import FlapConfig
+from linkctl.watch.metrics import WatchMetrics, serve
+
+from .helpers import at, msg
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def busy_core() -> tuple[WatchCore, WatchMetrics]:
+    core = WatchCore(FlapConfig(nagios_enabled=False))
+    metrics = WatchMetrics(core)
+    metrics.observe(core.on_dump("", [msg(0, 1, 0)], at(0), DumpReason.STARTUP))
+    blue = [msg(0, 1, 0, ifindex=3, ifname="veth1", netns="blue")]
+    metrics.observe(core.on_dump("blue", blue, at(0), DumpReason.STARTUP))
+    up, down = 1, 0
+    for i in range(6):
+        if i % 2 == 0:
+            down += 1
+        else:
+            up += 1
+        metrics.observe(core.on_link(msg(1 + i * 2, up, down)))
+    metrics.observe(core.on_link(msg(20, 1, 1, ifindex=3, ifname="veth1", netns="blue")))
+    words = DriverWords(text="transmit queue 0 timed out", driver="e1000e")
+    metrics.observe(core.on_kernel_log(KernelLogRecord(at(21), "eth0", EventKind.TX_TIMEOUT, words)))
+    metrics.observe(
+        core.on_dump("blue", [msg(30, 1, 1, ifindex=3, ifname="veth1", netns="blue")], at(30), DumpReason.OVERFLOW)
+    )
+    return core, metrics
+
+
+def samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    out = {}
+    for family in text_string_to_metric_families(text):
+        for s in family.samples:
+            out[(s.name, tuple(sorted(s.labels.items())))] = s.value
+    return out
+
+
+def test_metrics_mirror_the_watcher_state() -> None:
+    _, metrics = busy_core()
+    got = samples(metrics.render().decode())
+    eth0 = (("ifname", "eth0"), ("netns", ""))
+    veth = (("ifname", "veth1"), ("netns", "blue"))
+    assert got[("linkctl_network_up", eth0)] == 1.0
+    assert got[("linkctl_network_up", veth)] == 0.0
+    assert got[("linkctl_network_carrier_changes_total", eth0)] == 7.0
+    assert got[("linkctl_network_carrier_up_changes_total", eth0)] == 4.0
+    assert got[("linkctl_network_carrier_down_changes_total", eth0)] == 3.0
+    assert got[("linkctl_link_flapping", eth0)] == 1.0
+    assert got[("linkctl_link_flapping", veth)] == 0.0
+    assert got[("linkctl_link_flap_episodes_total", eth0)] == 1.0
+    assert got[("linkctl_link_down_duration_seconds_count", eth0)] == 3.0
+    assert got[("linkctl_link_down_duration_seconds_sum", eth0)] == 6.0
+    key = (
+        "linkctl_kernel_events_total",
+        (("driver", "e1000e"), ("event", "tx_timeout"), ("ifname", "eth0"), ("netns", "")),
+    )
+    assert got[key] == 1.0
+    assert got[("linkctl_watch_resyncs_total", (("netns", "blue"),))] == 1.0
+
+
+def test_promtool_accepts_the_output() -> None:
+    promtool = shutil.which("promtool")
+    if promtool is None:
+        pytest.skip("no promtool (apt-get install prometheus)")
+    _, metrics = busy_core()
+    result = subprocess.run(
+        [promtool, "check", "metrics"],
+        input=metrics.render(),
+        capture_output=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout.decode() + result.stderr.decode()
+    assert result.stdout.decode().strip() == ""
+
+
+def test_serve_binds_loopback_and_answers() -> None:
+    _, metrics = busy_core()
+    server = serve(metrics, f"127.0.0.1:{free_port()}")
+    try:
+        host, port = server.address
+        assert host == "127.0.0.1"
+        with urllib.request.urlopen(f"http://{host}:{port}/metrics", timeout=10) as response:
+            body = response.read().decode()
+        assert "linkctl_network_carrier_changes_total" in body
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def prometheus_scraping() -> Iterator[tuple[str, WatchCore, WatchMetrics]]:
+    binary = shutil.which("prometheus")
+    if binary is None:
+        pytest.skip("no prometheus binary (apt-get install prometheus)")
+    core, metrics = busy_core()
+    server = serve(metrics, f"127.0.0.1:{free_port()}")
+    work = Path(tempfile.mkdtemp(prefix="linkctl-prom-"))
+    proc: subprocess.Popen[bytes] | None = None
+    try:
+        host, port_ = server.address
+        target = f"{host}:{port_}"
+        (work / "prometheus.yml").write_text(
+            "global: {scrape_interval: 1s, evaluation_interval: 1s}\n"
+            "scrape_configs:\n"
+            f"  - job_name: linkctl\n    static_configs: [{{targets: ['{target}']}}]\n",
+            encoding="utf-8",
+        )
+        port = free_port()
+        log = (work / "prometheus.log").open("wb")
+        proc = subprocess.Popen(
+            [
+                binary,
+                f"--config.file={work / 'prometheus.yml'}",
+                f"--storage.tsdb.path={work / 'data'}",
+                f"--web.listen-address=127.0.0.1:{port}",
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            cwd=work,
+        )
+        yield f"http://127.0.0.1:{port}", core, metrics
+    finally:
+        if proc is not None:
+            proc.terminate()
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(timeout=30)
+        server.stop()
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def _query(base: str, expr: str) -> list[dict[str, Any]]:
+    url = f"{base}/api/v1/query?query={urllib.parse.quote(expr)}"
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            body = json.load(response)
+    except OSError:
+        return []
+    result: list[dict[str, Any]] = body["data"]["result"]
+    return result
+
+
+def _wait_for(base: str, expr: str) -> list[dict[str, Any]]:
+    for _ in range(600):  # bounded: about a minute
+        found = _query(base, expr)
+        if found:
+            return found
+        time.sleep(0.1)
+    raise AssertionError(f"Prometheus never returned {expr}")
+
+
+def test_real_prometheus_scrapes_the_series(
+    prometheus_scraping: tuple[str, WatchCore, WatchMetrics],
+) -> None:
+    base, _, _ = prometheus_scraping
+    changes = _wait_for(base, 'linkctl_network_carrier_changes_total{ifname="eth0"}')
+    (series,) = changes
+    assert series["metric"]["job"] == "linkctl"
+    assert series["metric"].get("netns", "") == ""  # the host namespace
+    assert float(series["value"][1]) == 7.0
+    (flapping,) = _wait_for(base, 'linkctl_link_flapping{ifname="eth0"}')
+    assert float(flapping["value"][1]) == 1.0
+    (veth,) = _wait_for(base, 'linkctl_network_up{netns="blue",ifname="veth1"}')
+    assert float(veth["value"][1]) == 0.0
+    (hist,) = _wait_for(base, 'linkctl_link_down_duration_seconds_count{ifname="eth0"}')
+    assert float(hist["value"][1]) == 3.0
+    (resyncs,) = _wait_for(base, 'linkctl_watch_resyncs_total{netns="blue"}')
+    assert float(resyncs["value"][1]) == 1.0
