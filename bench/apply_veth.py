@@ -25,7 +25,8 @@ LINKCTL = [str(VENV / "linkctl")] if (VENV / "linkctl").exists() else ["linkctl"
 def fresh_ns(name: str) -> None:
     subprocess.run(["ip", "netns", "add", name], check=True)
     for key in ("all", "default"):
-        subprocess.run(["ip", "netns", "exec", name, "sysctl", "-qw", f"net.ipv6.conf.{key}.disable_ipv6=1"], check=True)
+        knob = f"net.ipv6.conf.{key}.disable_ipv6=1"
+        subprocess.run(["ip", "netns", "exec", name, "sysctl", "-qw", knob], check=True)
 
 
 def drop_ns(name: str) -> None:

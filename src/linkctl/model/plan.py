@@ -139,9 +139,9 @@ class Planner:
             for other in self.targets.values():
                 if other.kind.type is InterfaceType.VETH and other.spec.veth is not None:
                     self._veths.setdefault(other.spec.name, other)
-        other = self._veths.get(t.spec.veth.peer)
-        if other is not None and other.spec.veth is not None and other.spec.veth.peer == t.spec.name:
-            return other
+        found = self._veths.get(t.spec.veth.peer)
+        if found is not None and found.spec.veth is not None and found.spec.veth.peer == t.spec.name:
+            return found
         return None
 
     def _cascade_deletions(self) -> None:
