@@ -32,11 +32,19 @@ VXLAN_OVERHEAD_V6 = 70
 FLAP_DOWNS = 3
 
 ERROR_COUNTERS = (
-    "rx_errors", "rx_crc_errors", "rx_frame_errors", "tx_errors", "tx_carrier_errors",
+    "rx_errors",
+    "rx_crc_errors",
+    "rx_frame_errors",
+    "tx_errors",
+    "tx_carrier_errors",
     "collisions",
 )
 LOSS_COUNTERS = (
-    "rx_dropped", "tx_dropped", "rx_over_errors", "rx_fifo_errors", "tx_fifo_errors",
+    "rx_dropped",
+    "tx_dropped",
+    "rx_over_errors",
+    "rx_fifo_errors",
+    "tx_fifo_errors",
     "rx_missed_errors",
 )
 
@@ -98,18 +106,29 @@ def vxlan_mtu_overhead(ctx: AuditContext) -> Iterator[Finding]:
             continue
         raise_to = link.mtu + overhead
         yield Finding(
-            "vxlan-mtu-overhead", Severity.PROBLEM, link.name, link.netns,
+            "vxlan-mtu-overhead",
+            Severity.PROBLEM,
+            link.name,
+            link.netns,
             f"overlay MTU {link.mtu} does not fit in underlay {lower.name} MTU {lower.mtu} "
             f"less {overhead} bytes of VXLAN encapsulation",
             "full-size overlay frames are dropped or fragmented on the underlay: large "
             "transfers stall while pings work",
-            {"mtu": link.mtu, "underlay": lower.name, "underlay_mtu": lower.mtu,
-             "overhead": overhead, "family": "ipv6" if v6 else "ipv4", "max_overlay_mtu": room},
-            Fix(iface_fix(link.name, link.netns, mtu=room),
+            {
+                "mtu": link.mtu,
+                "underlay": lower.name,
+                "underlay_mtu": lower.mtu,
+                "overhead": overhead,
+                "family": "ipv6" if v6 else "ipv4",
+                "max_overlay_mtu": room,
+            },
+            Fix(
+                iface_fix(link.name, link.netns, mtu=room),
                 (ip(link.netns, "link", "set", "dev", link.name, "mtu", str(room)),),
                 f"or raise the underlay instead, if the whole path carries it: "
                 f"mtu {raise_to} on {lower.name} "
-                f"(`{' '.join(ip(link.netns, 'link', 'set', 'dev', lower.name, 'mtu', str(raise_to)))}`)"),
+                f"(`{' '.join(ip(link.netns, 'link', 'set', 'dev', lower.name, 'mtu', str(raise_to)))}`)",
+            ),
         )
 
 
@@ -128,14 +147,19 @@ def bridge_port_mtu_mismatch(ctx: AuditContext) -> Iterator[Finding]:
         if bridge is None or not isinstance(bridge.info, BridgeInfo) or link.mtu == bridge.mtu:
             continue
         yield Finding(
-            "bridge-port-mtu-mismatch", Severity.WARNING, link.name, link.netns,
+            "bridge-port-mtu-mismatch",
+            Severity.WARNING,
+            link.name,
+            link.netns,
             f"bridge port MTU {link.mtu} differs from bridge {bridge.name} MTU {bridge.mtu}",
             "frames larger than the smallest MTU on the bridge are dropped silently when "
             "they cross to a port with a smaller one",
             {"mtu": link.mtu, "bridge": bridge.name, "bridge_mtu": bridge.mtu},
-            Fix(iface_fix(link.name, link.netns, mtu=bridge.mtu),
+            Fix(
+                iface_fix(link.name, link.netns, mtu=bridge.mtu),
                 (ip(link.netns, "link", "set", "dev", link.name, "mtu", str(bridge.mtu)),),
-                "or give the bridge and every port the larger MTU, if the path carries it"),
+                "or give the bridge and every port the larger MTU, if the path carries it",
+            ),
         )
 
 
@@ -143,14 +167,23 @@ def no_carrier(ctx: AuditContext) -> Iterator[Finding]:
     for link in ctx.host:
         if link.is_loopback or not link.no_carrier:
             continue
-        evidence: dict[str, object] = {"flags": _flags(link), "operstate": link.operstate.label,
-                    "carrier": link.carrier, "carrier_changes": link.carrier_changes}
+        evidence: dict[str, object] = {
+            "flags": _flags(link),
+            "operstate": link.operstate.label,
+            "carrier": link.carrier,
+            "carrier_changes": link.carrier_changes,
+        }
         severity, message, fix = _carrier_cause(ctx, link, evidence)
         yield Finding(
-            "no-carrier", severity, link.name, link.netns, message,
+            "no-carrier",
+            severity,
+            link.name,
+            link.netns,
+            message,
             "the link is administratively up but passes no traffic: whatever uses it "
             "(addresses, routes, bridge ports) is cut off",
-            evidence, fix,
+            evidence,
+            fix,
         )
 
 
@@ -159,28 +192,49 @@ def _carrier_cause(ctx: AuditContext, link: Link, ev: dict[str, object]) -> tupl
         peer = ctx.host.peer_of(link)
         if peer is not None and not peer.admin_up:
             ev.update(peer=peer.name, peer_netns=peer.netns, peer_admin_up=False)
-            return (Severity.PROBLEM, f"NO-CARRIER: its veth peer {peer.name} is down",
-                    Fix(iface_fix(peer.name, peer.netns, state="up"),
-                        (ip(peer.netns, "link", "set", "dev", peer.name, "up"),)))
+            return (
+                Severity.PROBLEM,
+                f"NO-CARRIER: its veth peer {peer.name} is down",
+                Fix(
+                    iface_fix(peer.name, peer.netns, state="up"),
+                    (ip(peer.netns, "link", "set", "dev", peer.name, "up"),),
+                ),
+            )
     if isinstance(link.info, BridgeInfo):
         ports = ctx.host.ns(link.netns).ports_of(link.name)
         ev["ports"] = ports
         if not ports:
-            return (Severity.INFO, "NO-CARRIER: a bridge without ports has no carrier",
-                    Fix(note="add a port, or set the bridge down until it has one"))
-        return (Severity.WARNING, "NO-CARRIER: none of the bridge's ports has a carrier",
-                Fix(note=f"check the ports: {', '.join(ports)}"))
+            return (
+                Severity.INFO,
+                "NO-CARRIER: a bridge without ports has no carrier",
+                Fix(note="add a port, or set the bridge down until it has one"),
+            )
+        return (
+            Severity.WARNING,
+            "NO-CARRIER: none of the bridge's ports has a carrier",
+            Fix(note=f"check the ports: {', '.join(ports)}"),
+        )
     lower = ctx.host.ns(link.netns).by_index(link.link_ifindex)
     if lower is not None and lower.name != link.name and (lower.no_carrier or not lower.admin_up):
         ev.update(lower=lower.name, lower_admin_up=lower.admin_up)
-        return (Severity.PROBLEM, f"NO-CARRIER: its lower link {lower.name} has none",
-                Fix(iface_fix(lower.name, lower.netns, state="up"),
-                    (ip(lower.netns, "link", "set", "dev", lower.name, "up"),),
-                    "if the lower link is up, see its own no-carrier finding"))
-    return (Severity.PROBLEM, "NO-CARRIER: up, but the physical layer reports no link",
-            Fix(commands=(("linkctl", "diagnose", link.name, *(("--netns", link.netns) if link.netns else ())),),
-                note="check the cable, the SFP module and the switch port (only a person can); "
-                     "a duplex or speed forced on one end only can also keep the link down"))
+        return (
+            Severity.PROBLEM,
+            f"NO-CARRIER: its lower link {lower.name} has none",
+            Fix(
+                iface_fix(lower.name, lower.netns, state="up"),
+                (ip(lower.netns, "link", "set", "dev", lower.name, "up"),),
+                "if the lower link is up, see its own no-carrier finding",
+            ),
+        )
+    return (
+        Severity.PROBLEM,
+        "NO-CARRIER: up, but the physical layer reports no link",
+        Fix(
+            commands=(("linkctl", "diagnose", link.name, *(("--netns", link.netns) if link.netns else ())),),
+            note="check the cable, the SFP module and the switch port (only a person can); "
+            "a duplex or speed forced on one end only can also keep the link down",
+        ),
+    )
 
 
 def _flags(link: Link) -> str:
@@ -192,14 +246,19 @@ def promisc_by_hand(ctx: AuditContext) -> Iterator[Finding]:
         if not link.promisc:
             continue
         yield Finding(
-            "promisc-by-hand", Severity.WARNING, link.name, link.netns,
+            "promisc-by-hand",
+            Severity.WARNING,
+            link.name,
+            link.netns,
             "promiscuous mode was set by hand (IFF_PROMISC)",
             "the link passes every frame on the wire up the stack: CPU cost, and traffic for "
             "other hosts becomes visible to this one (bridges and packet captures raise the "
             "promiscuity count themselves and do not need it)",
             {"flags": _flags(link), "promiscuity": link.promiscuity},
-            Fix(iface_fix(link.name, link.netns, **{"accept-all-mac-addresses": False}),
-                (ip(link.netns, "link", "set", "dev", link.name, "promisc", "off"),)),
+            Fix(
+                iface_fix(link.name, link.netns, **{"accept-all-mac-addresses": False}),
+                (ip(link.netns, "link", "set", "dev", link.name, "promisc", "off"),),
+            ),
         )
 
 
@@ -227,20 +286,28 @@ def _grown(old: Stats, new: Stats) -> dict[str, dict[str, int]]:
 def _growth_finding(ctx: AuditContext, link: Link, grown: dict[str, dict[str, int]]) -> Finding:
     errors = any(n in ERROR_COUNTERS for n in grown)
     names = ", ".join(f"{n} +{v['delta']}" for n, v in grown.items())
-    fix = Fix(commands=(ip(link.netns, "-s", "-s", "link", "show", "dev", link.name),),
-              note="rx_dropped also counts frames of protocols nothing listens to (LLDP, STP): "
-                   "look for a steady rate before tuning")
+    fix = Fix(
+        commands=(ip(link.netns, "-s", "-s", "link", "show", "dev", link.name),),
+        note="rx_dropped also counts frames of protocols nothing listens to (LLDP, STP): "
+        "look for a steady rate before tuning",
+    )
     if any(n in ("rx_fifo_errors", "rx_over_errors", "rx_missed_errors") for n in grown) and link.parent_bus:
-        fix = Fix(iface_fix(link.name, link.netns, ethtool={"ring": {"rx": 4096}}),
-                  (("ethtool", "-G", link.name, "rx", "4096"),),
-                  "the NIC ran out of receive descriptors: a larger rx ring (up to the "
-                  "maximum `ethtool -g` shows) absorbs bursts")
+        fix = Fix(
+            iface_fix(link.name, link.netns, ethtool={"ring": {"rx": 4096}}),
+            (("ethtool", "-G", link.name, "rx", "4096"),),
+            "the NIC ran out of receive descriptors: a larger rx ring (up to the "
+            "maximum `ethtool -g` shows) absorbs bursts",
+        )
     return Finding(
-        "counters-growing", Severity.PROBLEM if errors else Severity.WARNING,
-        link.name, link.netns, f"counters grew during the audit: {names}",
+        "counters-growing",
+        Severity.PROBLEM if errors else Severity.WARNING,
+        link.name,
+        link.netns,
+        f"counters grew during the audit: {names}",
         "errors mean damaged frames (cable, duplex, driver); drops and overruns mean frames "
         "lost for want of buffers or CPU",
-        {"seconds": ctx.interval, **{n: v for n, v in grown.items()}}, fix,
+        {"seconds": ctx.interval, **{n: v for n, v in grown.items()}},
+        fix,
     )
 
 
@@ -250,16 +317,20 @@ def half_duplex(ctx: AuditContext) -> Iterator[Finding]:
         if st is None or st.duplex != "half" or not st.link_detected:
             continue
         yield Finding(
-            "half-duplex", Severity.PROBLEM, link.name, link.netns,
+            "half-duplex",
+            Severity.PROBLEM,
+            link.name,
+            link.netns,
             f"running at {st.speed} Mb/s half duplex",
             "no switch port of this century wants half duplex: it usually means one end "
             "is forced and the other autonegotiates (a duplex mismatch), which loses frames "
             "under load as late collisions and CRC errors",
-            {"speed": st.speed, "duplex": st.duplex, "autoneg": st.autoneg,
-             "partner_modes": list(st.partner_modes)},
-            Fix(iface_fix(link.name, link.netns, ethernet={"auto-negotiation": True}),
+            {"speed": st.speed, "duplex": st.duplex, "autoneg": st.autoneg, "partner_modes": list(st.partner_modes)},
+            Fix(
+                iface_fix(link.name, link.netns, ethernet={"auto-negotiation": True}),
                 (("ethtool", "-s", link.name, "autoneg", "on"),),
-                "let both ends autonegotiate; if the switch port is forced, set it to auto too"),
+                "let both ends autonegotiate; if the switch port is forced, set it to auto too",
+            ),
         )
 
 
@@ -269,14 +340,19 @@ def autoneg_off(ctx: AuditContext) -> Iterator[Finding]:
         if st is None or st.autoneg is not False or st.supports_autoneg is False:
             continue
         yield Finding(
-            "autoneg-off", Severity.WARNING, link.name, link.netns,
+            "autoneg-off",
+            Severity.WARNING,
+            link.name,
+            link.netns,
             f"autonegotiation is off (forced {st.speed} Mb/s {st.duplex})",
             "a forced end makes an autonegotiating partner fall back to half duplex; "
             "1000BASE-T requires autonegotiation",
             {"autoneg": False, "speed": st.speed, "duplex": st.duplex},
-            Fix(iface_fix(link.name, link.netns, ethernet={"auto-negotiation": True}),
+            Fix(
+                iface_fix(link.name, link.netns, ethernet={"auto-negotiation": True}),
                 (("ethtool", "-s", link.name, "autoneg", "on"),),
-                "change both ends in the same maintenance window: the link renegotiates"),
+                "change both ends in the same maintenance window: the link renegotiates",
+            ),
         )
 
 
@@ -287,15 +363,24 @@ def speed_below_advertised(ctx: AuditContext) -> Iterator[Finding]:
         if st is None or best is None or st.speed is None or st.speed >= best[0]:
             continue
         yield Finding(
-            "speed-below-advertised", Severity.WARNING, link.name, link.netns,
+            "speed-below-advertised",
+            Severity.WARNING,
+            link.name,
+            link.netns,
             f"running at {st.speed} Mb/s although both ends advertise {best[0]} Mb/s",
             "a link that negotiates down usually has a damaged pair in the cable or a bad "
             "port: gigabit needs all four pairs, 100 Mb/s only two",
-            {"speed": st.speed, "best_common": best[0], "advertised": list(st.advertised_modes),
-             "partner": list(st.partner_modes)},
-            Fix(commands=(("ethtool", "-r", link.name),),
+            {
+                "speed": st.speed,
+                "best_common": best[0],
+                "advertised": list(st.advertised_modes),
+                "partner": list(st.partner_modes),
+            },
+            Fix(
+                commands=(("ethtool", "-r", link.name),),
                 note="restart autonegotiation; if it comes back slow again, replace the "
-                     "cable or try another switch port (a person has to)"),
+                "cable or try another switch port (a person has to)",
+            ),
         )
 
 
@@ -308,16 +393,25 @@ def eee_on_flapping_link(ctx: AuditContext) -> Iterator[Finding]:
         if eee is None or not eee.enabled:
             continue
         yield Finding(
-            "eee-on-flapping-link", Severity.WARNING, link.name, link.netns,
+            "eee-on-flapping-link",
+            Severity.WARNING,
+            link.name,
+            link.netns,
             f"Energy-Efficient Ethernet is on and the link lost carrier {downs} times",
             "EEE low-power idle is a known cause of links that drop when idle and "
             "renegotiate (e1000e/I219 and some switches disagree about wake times)",
-            {"eee_enabled": eee.enabled, "eee_active": eee.active,
-             "carrier_down_count": downs, "carrier_changes": link.carrier_changes},
-            Fix(iface_fix(link.name, link.netns, ethtool={"eee": {"enabled": False}}),
+            {
+                "eee_enabled": eee.enabled,
+                "eee_active": eee.active,
+                "carrier_down_count": downs,
+                "carrier_changes": link.carrier_changes,
+            },
+            Fix(
+                iface_fix(link.name, link.netns, ethtool={"eee": {"enabled": False}}),
                 (("ethtool", "--set-eee", link.name, "eee", "off"),),
                 "the link renegotiates once; watch whether the flaps stop "
-                f"(`linkctl diagnose {link.name}` ranks the other causes)"),
+                f"(`linkctl diagnose {link.name}` ranks the other causes)",
+            ),
         )
 
 
@@ -336,14 +430,19 @@ def wrong_netns(ctx: AuditContext) -> Iterator[Finding]:
         link = found[0]
         target = want if want is not None else "1"  # `ip link set netns 1`: PID 1's namespace
         yield Finding(
-            "wrong-netns", Severity.PROBLEM, link.name, link.netns,
+            "wrong-netns",
+            Severity.PROBLEM,
+            link.name,
+            link.netns,
             f"declared in namespace {want or '(host)'} but lives in {link.netns or '(host)'}",
             "whatever expects the link in its declared namespace cannot see it; moving it "
             "drops its addresses and routes",
             {"declared_netns": want, "actual_netns": link.netns},
-            Fix(iface_fix(spec.name, want),
+            Fix(
+                iface_fix(spec.name, want),
                 (ip(link.netns, "link", "set", "dev", link.name, "netns", target),),
-                "`linkctl apply FILE` moves it; addresses and routes must be set again"),
+                "`linkctl apply FILE` moves it; addresses and routes must be set again",
+            ),
         )
 
 

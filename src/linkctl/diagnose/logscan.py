@@ -54,12 +54,18 @@ class LogEvidence:
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "source": self.source, "available": self.available,
-            "link_down": self.downs, "link_up": self.ups,
+            "source": self.source,
+            "available": self.available,
+            "link_down": self.downs,
+            "link_up": self.ups,
             "up_speeds_mbps": {str(k): v for k, v in sorted(self.up_speeds.items())},
-            "up_duplex": dict(self.up_duplex), "flow_control": dict(self.flow_control),
-            "watchdog_timeouts": self.watchdog, "tx_unit_hangs": self.unit_hang,
-            "adapter_resets": self.resets, "dma_lines": self.dma, "aer_lines": self.aer,
+            "up_duplex": dict(self.up_duplex),
+            "flow_control": dict(self.flow_control),
+            "watchdog_timeouts": self.watchdog,
+            "tx_unit_hangs": self.unit_hang,
+            "adapter_resets": self.resets,
+            "dma_lines": self.dma,
+            "aer_lines": self.aer,
             "down_seconds": [round(s, 1) for s in self.down_seconds],
             "first": self.first.isoformat() if self.first else None,
             "last": self.last.isoformat() if self.last else None,
@@ -97,9 +103,14 @@ class Subject:
         return any(re.search(rf"(?<![\w:.]){re.escape(w)}(?![\w])", text) for w in words if w)
 
 
-def scan(lines: Iterable[str | bytes], subject: Subject, source: str,
-         since: datetime | None = None, boot: float | None = None,
-         years: YearHint | None = None) -> LogEvidence:
+def scan(
+    lines: Iterable[str | bytes],
+    subject: Subject,
+    source: str,
+    since: datetime | None = None,
+    boot: float | None = None,
+    years: YearHint | None = None,
+) -> LogEvidence:
     ev = LogEvidence(source)
     for raw in lines:
         text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw

@@ -80,7 +80,7 @@ _MODE = re.compile(r"^(\d+)base[A-Za-z0-9_]*?/(Full|Half)$")
 
 
 def mode_speed(mode: str) -> tuple[int, str] | None:
-    """"1000baseT/Full" -> (1000, "full")."""
+    """ "1000baseT/Full" -> (1000, "full")."""
     m = _MODE.match(mode)
     return (int(m[1]), m[2].lower()) if m else None
 
@@ -181,7 +181,7 @@ _KEY_LINE = re.compile(r"^\s*([A-Za-z][^:]*?):\s*(.*)$")
 
 
 def _blocks(text: str) -> dict[str, str]:
-    """"Key: value" lines, with continuation lines (no key) joined to the last key."""
+    """ "Key: value" lines, with continuation lines (no key) joined to the last key."""
     values: dict[str, str] = {}
     last: str | None = None
     for raw in text.splitlines()[1:]:
@@ -331,11 +331,7 @@ def parse_features(text: str) -> dict[str, Feature]:
     if text.lstrip().startswith("["):
         rows = json.loads(text)
         row: dict[str, Any] = rows[0] if rows else {}
-        return {
-            k: Feature(bool(v.get("active")), bool(v.get("fixed")))
-            for k, v in row.items()
-            if isinstance(v, dict)
-        }
+        return {k: Feature(bool(v.get("active")), bool(v.get("fixed"))) for k, v in row.items() if isinstance(v, dict)}
     out: dict[str, Feature] = {}
     for raw in text.splitlines()[1:]:
         m = re.match(r"^\s*([a-z0-9-]+):\s*(on|off)(\s*\[fixed\])?", raw)
@@ -499,7 +495,7 @@ def _words(values: Mapping[str, int | bool | str]) -> list[str]:
 
 
 def version(runner: Runner = run_program) -> str | None:
-    """"6.1" from `ethtool --version`; None when the program is missing."""
+    """ "6.1" from `ethtool --version`; None when the program is missing."""
     try:
         result = runner(None, [ETHTOOL, "--version"])
     except EthtoolError:

@@ -78,7 +78,7 @@ def write_param(driver: str, name: str, value: str, roots: Roots = ROOTS) -> Non
 
 
 def module_state(name: str, roots: Roots = ROOTS) -> str:
-    """"loaded", "built-in" or "absent". Built-in modules have /sys/module/NAME (when they
+    """ "loaded", "built-in" or "absent". Built-in modules have /sys/module/NAME (when they
     have parameters or a version) but no line in /proc/modules; modules.builtin lists
     them all."""
     if _in_proc_modules(name, roots):

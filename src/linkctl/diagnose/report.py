@@ -1,0 +1,255 @@
+"""`linkctl diagnose IFACE`: the evidence, the ranked causes, the fixes by risk, what
+only a person can check, and the proposed declarations (`--write-fix FILE`)."""
+
+from __future__ import annotations
+
+import os
+import shlex
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+from linkctl.diagnose import kdebug
+from linkctl.diagnose.causes import Cause, FixStep, rank
+from linkctl.diagnose.evidence import Evidence, Sources, gather
+from linkctl.diagnose.findings import Severity
+from linkctl.errors import LinkctlError
+from linkctl.kernel import sysinfo
+from linkctl.model.state import HostState, NetnsName
+
+
+@dataclass
+class Diagnosis:
+    evidence: Evidence
+    causes: list[Cause]
+    bond_proposal: dict[str, Any] | None = None
+    debug: kdebug.DebugCapture | None = None
+    flaps: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def top(self) -> Cause:
+        return self.causes[0]
+
+    @property
+    def severity(self) -> Severity:
+        if self.top.verdict == "likely":
+            return Severity.PROBLEM
+        if self.top.verdict == "possible" or self.flaps.get("flapping"):
+            return Severity.WARNING
+        return Severity.INFO
+
+    def fixes(self) -> list[tuple[Cause, FixStep]]:
+        """The fixes of the likely and possible causes, lowest risk first."""
+        chosen = [c for c in self.causes if c.verdict != "unlikely"] or self.causes[:1]
+        pairs = [(c, f) for c in chosen for f in c.fixes]
+        return sorted(pairs, key=lambda cf: (cf[1].risk, -cf[0].score))
+
+    def person_checks(self) -> list[str]:
+        chosen = [c for c in self.causes if c.verdict != "unlikely"] or self.causes[:1]
+        return list(dict.fromkeys(p for c in chosen for p in c.person_checks))
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "ifname": self.evidence.ifname,
+            "netns": self.evidence.netns,
+            "severity": self.severity.value,
+            "flaps": self.flaps,
+            "causes": [c.to_json() for c in self.causes],
+            "fixes_by_risk": [{"cause": c.id, **f.to_json()} for c, f in self.fixes()],
+            "person_checks": self.person_checks(),
+            "bond_proposal": self.bond_proposal,
+            "kernel_debug": self.debug.to_json() if self.debug else None,
+            "evidence": self.evidence.to_json(),
+        }
+
+
+def flap_summary(ev: Evidence) -> dict[str, Any]:
+    downs = ev.link.get("carrier_down_count") or 0
+    episodes = (ev.store or {}).get("episodes", 0)
+    return {
+        "carrier_down_count": downs,
+        "carrier_changes": ev.link.get("carrier_changes"),
+        "log_link_down": ev.log.downs,
+        "log_source": ev.log.source,
+        "store_episodes": episodes if ev.store is not None else "not available",
+        "flapping": ev.log.downs >= 2 or downs >= 3 or episodes > 0,
+    }
+
+
+def bond_proposal(ev: Evidence) -> dict[str, Any] | None:
+    """Active-backup over this NIC and another, as the notes recommend for critical links."""
+    if not ev.physical or not ev.other_nics:
+        return None
+    other = ev.other_nics[0]
+    entry: dict[str, Any] = {
+        "name": "bond0",
+        "type": "bond",
+        "state": "up",
+        "link-aggregation": {
+            "mode": "active-backup",
+            "port": [ev.ifname, other],
+            "options": {"miimon": 100, "primary": ev.ifname},
+        },
+    }
+    if ev.netns:
+        entry["netns"] = ev.netns
+    return {"interfaces": [entry]}
+
+
+def diagnose(
+    ifname: str,
+    netns: NetnsName,
+    sources: Sources | None = None,
+    host: HostState | None = None,
+    kernel_debug: float | None = None,
+) -> Diagnosis:
+    ev = gather(ifname, netns, sources, host)
+    capture = None
+    if kernel_debug:
+        if ev.driver is None or not ev.driver.driver:
+            raise LinkctlError(f"--kernel-debug: the driver of {ifname} is unknown (ethtool -i failed)")
+        roots = sources.roots if sources else sysinfo.ROOTS
+        match = [ev.driver.driver, ifname] + ([ev.driver.bus_info] if ev.driver.bus_info else [])
+        capture = kdebug.capture(ev.driver.driver, kernel_debug, roots, match=match)
+        ev.debug_lines = capture.lines
+    return Diagnosis(ev, rank(ev), bond_proposal(ev), capture, flap_summary(ev))
+
+
+# -- output ---------------------------------------------------------------------------
+
+
+def text(d: Diagnosis) -> str:
+    ev = d.evidence
+    where = f"{ev.ifname} (netns {ev.netns})" if ev.netns else ev.ifname
+    out = [f"diagnose {where}: {d.severity.value}"]
+    out += _evidence_lines(ev, d.flaps)
+    out.append("")
+    out.append("likely causes, most likely first:")
+    for i, cause in enumerate(d.causes, 1):
+        out.append(f"  {i}. {cause.title} [{cause.verdict}, score {cause.score}]")
+        out += [f"       + {p.text}" for p in cause.evidence_for]
+        out += [f"       - {p.text}" for p in cause.evidence_against]
+        if not cause.evidence_for and not cause.evidence_against:
+            out.append("       (no evidence either way)")
+    out.append("")
+    out.append("fixes, lowest risk first:")
+    for cause, fix in d.fixes():
+        out.append(f"  [{fix.risk.label}] {fix.text}  ({cause.id})")
+        out += [f"        run: {shlex.join(c)}" for c in fix.commands]
+    out.append("")
+    out.append("only a person can check:")
+    out += [f"  - {p}" for p in d.person_checks()]
+    if d.bond_proposal:
+        out.append("")
+        out.append("fallback: bond this NIC with another in active-backup (needs the bonding module;")
+        out.append("the addresses move to bond0):")
+        out += ["  " + line for line in yaml.safe_dump(d.bond_proposal, sort_keys=False).splitlines()]
+    if d.debug:
+        out.append("")
+        note = " (interrupted)" if d.debug.interrupted else ""
+        out.append(f"kernel debug of {d.debug.driver}{note}: {len(d.debug.lines)} line(s), debug switched off")
+        out += [f"  {line}" for line in d.debug.lines[-50:]]
+    if ev.unavailable:
+        out.append("")
+        out.append("not available:")
+        out += [f"  - {k}: {v}" for k, v in ev.unavailable.items()]
+    return "\n".join(out)
+
+
+def _evidence_lines(ev: Evidence, flaps: dict[str, Any]) -> list[str]:
+    out = ["", "evidence:"]
+    st, drv = ev.settings, ev.driver
+    link = ev.link
+    out.append(
+        f"  link: {link.get('operstate')}, carrier {link.get('carrier')}, "
+        f"carrier changes {link.get('carrier_changes')} (down {link.get('carrier_down_count')})"
+    )
+    if st:
+        out.append(f"  ethtool: {st.speed} Mb/s {st.duplex}, autoneg {st.autoneg}, port {st.port}")
+        out.append(f"  advertised: {' '.join(st.advertised_modes) or '-'}")
+        out.append(f"  partner:    {' '.join(st.partner_modes) or '-'}")
+    if ev.eee:
+        out.append(f"  EEE: supported {ev.eee.supported}, enabled {ev.eee.enabled}, active {ev.eee.active}")
+    if ev.pause:
+        out.append(f"  pause: autoneg {ev.pause.autoneg}, rx {ev.pause.rx}, tx {ev.pause.tx}")
+    if drv:
+        out.append(f"  driver: {drv.driver} {drv.version or ''}, firmware {drv.firmware}, bus {drv.bus_info}")
+    if ev.features:
+        keys = ("rx-checksumming", "tx-checksumming", "tcp-segmentation-offload", "generic-receive-offload")
+        out.append(
+            "  offloads: "
+            + ", ".join(f"{k} {'on' if ev.features[k].active else 'off'}" for k in keys if k in ev.features)
+        )
+    errors = {
+        k: v
+        for k, v in ev.statistics.items()
+        if v and any(w in k for w in ("err", "drop", "fail", "coll", "timeout", "miss"))
+    }
+    if errors:
+        out.append("  driver counters: " + ", ".join(f"{k}={v}" for k, v in sorted(errors.items())))
+    if ev.interrupts:
+        out.append("  interrupts: " + ", ".join(f"{i.name}={i.total}" for i in ev.interrupts))
+    log = ev.log
+    speeds = ", ".join(f"{s} Mb/s x{n}" for s, n in sorted(log.up_speeds.items()))
+    out.append(
+        f"  kernel log ({log.source}): {log.downs} down, {log.ups} up [{speeds}], "
+        f"{log.watchdog} watchdog, {log.unit_hang} unit hang, {log.resets} resets, {log.dma} DMA, {log.aer} AER"
+    )
+    out.append(f"  watch store: {flaps.get('store_episodes')} flap episodes")
+    return out
+
+
+def write_fix(d: Diagnosis, path: str) -> str:
+    """The proposed declarations (low and medium risk), higher-risk ones as comments."""
+    entry: dict[str, Any] = {"name": d.evidence.ifname}
+    if d.evidence.netns:
+        entry["netns"] = d.evidence.netns
+    modules: dict[str, Any] = {}
+    held: list[str] = []
+    for cause, fix in d.fixes():
+        if fix.declaration is None:
+            continue
+        if fix.risk >= 3:
+            held.append(f"[{fix.risk.label}] {fix.text} ({cause.id})")
+            held += yaml.safe_dump(fix.declaration, sort_keys=False).splitlines()
+            continue
+        _merge(entry, modules, fix.declaration)
+    doc: dict[str, Any] = {"interfaces": [entry]}
+    if modules:
+        doc["kernel-modules"] = modules
+    body = yaml.safe_dump(doc, sort_keys=False)
+    head = [
+        f"# Proposed by `linkctl diagnose {d.evidence.ifname}`: top cause {d.top.id} ({d.top.verdict}).",
+        "# Review, then `linkctl plan THIS-FILE` and `linkctl apply THIS-FILE`.",
+    ]
+    tail = ["", "# Higher risk, not applied unless uncommented:"] + [f"# {h}" for h in held] if held else []
+    if d.bond_proposal:
+        tail += ["", "# Fallback (bonding module needed; addresses move to bond0):"]
+        tail += [f"# {line}" for line in yaml.safe_dump(d.bond_proposal, sort_keys=False).splitlines()]
+    content = "\n".join(head) + "\n" + body + "\n".join(tail) + ("\n" if tail else "")
+    tmp = f"{path}.tmp{os.getpid()}"
+    with open(tmp, "w", encoding="utf-8") as fh:
+        fh.write(content)
+    os.replace(tmp, path)
+    return content
+
+
+def _merge(entry: dict[str, Any], modules: dict[str, Any], decl: dict[str, Any]) -> None:
+    for iface in decl.get("interfaces", []):
+        for key, value in iface.items():
+            if key in ("name", "netns"):
+                continue
+            if isinstance(value, dict):
+                _deep(entry.setdefault(key, {}), value)
+            else:
+                entry[key] = value
+    _deep(modules, decl.get("kernel-modules", {}))
+
+
+def _deep(into: dict[str, Any], add: dict[str, Any]) -> None:
+    for key, value in add.items():
+        if isinstance(value, dict) and isinstance(into.get(key), dict):
+            _deep(into[key], value)
+        else:
+            into.setdefault(key, value)
