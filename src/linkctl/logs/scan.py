@@ -14,6 +14,7 @@ Without google-re2 the same literals run through `re`: correct, several times sl
 
 from __future__ import annotations
 
+import io
 import re
 from collections import deque
 from collections.abc import Generator, Iterator
@@ -23,6 +24,8 @@ from typing import IO, Protocol
 
 from linkctl.logs.lines import MAX_LINE
 from linkctl.logs.patterns import SCAN_LITERALS
+
+Readable = io.BufferedIOBase | io.RawIOBase
 
 BLOCK = 1 << 20
 # A "line" longer than this is skipped to its end without being kept in memory.
@@ -67,7 +70,7 @@ class _Block:
     skipped_lines: int  # giant lines dropped just before this block
 
 
-def _blocks(stream: IO[bytes]) -> Iterator[_Block]:
+def _blocks(stream: Readable) -> Iterator[_Block]:
     """Blocks that end at a line end (the last one may not), read into a few reused
     buffers so that no byte is copied twice; a line longer than MAX_CARRY is dropped
     whole and counted, so later line numbers stay right."""
@@ -79,7 +82,7 @@ def _blocks(stream: IO[bytes]) -> Iterator[_Block]:
         if len(carry) > BLOCK:
             buf = bytearray(len(carry) + BLOCK)
         buf[:len(carry)] = carry
-        got = stream.readinto(memoryview(buf)[len(carry):len(carry) + BLOCK])  # type: ignore[attr-defined]
+        got = stream.readinto(memoryview(buf)[len(carry):len(carry) + BLOCK])
         if not got:
             break
         size = len(carry) + got
@@ -131,7 +134,7 @@ def _scan_block(data: bytearray, size: int) -> tuple[int, list[tuple[int, bytes]
     return lines, found_lines
 
 
-def candidates(stream: IO[bytes], workers: int = WORKERS) -> Iterator[Candidate]:
+def candidates(stream: Readable, workers: int = WORKERS) -> Iterator[Candidate]:
     """The candidate lines of a byte stream, in order, with their line numbers."""
     with ThreadPoolExecutor(max_workers=workers) as pool:
         pending: deque[tuple[_Block, Future[tuple[int, list[tuple[int, bytes]]]]]] = deque()

@@ -5,18 +5,20 @@ from __future__ import annotations
 
 import errno
 import gzip
+import io
 import os
 import re
 import socket
 import subprocess
 import sys
 import time
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
-from typing import IO
+from typing import Any, cast
 
 from linkctl.errors import LinkctlError
 from linkctl.logs.capture import YearHint
@@ -73,12 +75,12 @@ def _mtime(path: str) -> datetime | None:
         return None
 
 
-def _open(path: str) -> IO[bytes]:
+def _open(path: str) -> io.BufferedIOBase | io.RawIOBase:
     if path == "-":
-        return os.fdopen(os.dup(sys.stdin.fileno()), "rb")
+        return os.fdopen(os.dup(0), "rb")
     try:
         if path.endswith(".gz"):
-            return gzip.open(path, "rb")  # type: ignore[return-value]
+            return _TolerantGzip(path)
         return open(path, "rb")
     except FileNotFoundError:
         raise LinkctlError(f"{path}: no such file") from None
@@ -86,6 +88,34 @@ def _open(path: str) -> IO[bytes]:
         raise LinkctlError(f"{path}: is a directory, not a log file") from None
     except PermissionError:
         raise LinkctlError(f"{path}: permission denied (try as root)") from None
+
+
+class _TolerantGzip(io.RawIOBase):
+    """A .gz stream that ends where its data ends: a truncated or corrupt archive (a log
+    still being compressed, a copy cut short) gives what it holds, with a warning."""
+
+    PIECE = 64 * 1024
+
+    def __init__(self, path: str) -> None:
+        super().__init__()
+        self._path = path
+        self._gz = gzip.open(path, "rb")  # noqa: SIM115 - closed in close()
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any, /) -> int:
+        view = memoryview(buffer).cast("B")
+        try:
+            return self._gz.readinto(view[: self.PIECE])
+        except (EOFError, OSError, zlib.error) as exc:
+            print(f"linkctl: warning: {self._path}: compressed data ends early ({exc}); "
+                  "read up to there", file=sys.stderr)
+            return 0
+
+    def close(self) -> None:
+        self._gz.close()
+        super().close()
 
 
 def read_source(source: Source, year: int | None = None) -> Iterator[LinkEvent]:
@@ -168,7 +198,8 @@ def _program(argv: list[str], name: str, scan: bool) -> Iterator[LinkEvent]:
     except FileNotFoundError:
         raise LinkctlError(f"{argv[0]}: not installed") from None
     assert proc.stdout is not None and proc.stderr is not None
-    lines = candidates(proc.stdout) if scan else all_lines(proc.stdout)
+    stdout = cast(io.BufferedReader, proc.stdout)
+    lines = candidates(stdout) if scan else all_lines(stdout)
     for candidate in lines:
         event = parse_line(candidate.text, name, candidate.line)
         if event is not None:

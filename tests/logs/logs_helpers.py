@@ -1,0 +1,37 @@
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+SEED = Path(__file__).resolve().parents[3] / "shared" / "seeds" / "link-flapping-e1000e.txt"
+LINKCTL = str(Path(sys.executable).with_name("linkctl"))
+
+SEED_LINES = """\
+Mar 30 06:32:45 aurora kernel: [566322.867110] e1000e: eth0 NIC Link is Down
+Mar 30 06:32:47 aurora kernel: [566325.313634] e1000e: eth0 NIC Link is Up 1000 Mbps Full Duplex
+Mar 30 06:32:59 aurora kernel: [566337.632930] e1000e: eth0 NIC Link is Down
+Mar 30 06:33:18 aurora kernel: [566356.543664] e1000e: eth0 NIC Link is Up 1000 Mbps Full Duplex
+"""
+
+
+@pytest.fixture
+def seed_file(tmp_path: Path) -> Path:
+    """The four e1000e lines of the seed (from shared/ when it is there)."""
+    path = tmp_path / "kern.log"
+    if SEED.exists():
+        lines = [x for x in SEED.read_text().splitlines() if " aurora kernel: [" in x]
+        assert len(lines) == 4
+        path.write_text("\n".join(lines) + "\n")
+    else:
+        path.write_text(SEED_LINES)
+    return path
+
+
+def run_linkctl(*args: str, stdin: bytes | None = None) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONIOENCODING": "utf-8"}
+    return subprocess.run([LINKCTL, *args], input=stdin.decode() if stdin else None,
+                          capture_output=True, text=True, timeout=120, env=env)

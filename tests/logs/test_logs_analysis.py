@@ -1,0 +1,132 @@
+"""Flap analysis: the seed example, reboots, rotated and gzipped sets, filters."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+
+import pytest
+from logs_helpers import run_linkctl
+
+from linkctl.logs.analysis import Verdict, analyze, report_json
+from linkctl.logs.sources import read_files, time_order
+
+
+def test_seed_gives_aurora_eth0_two_down_periods(seed_file: Path) -> None:
+    report = analyze(list(read_files([str(seed_file)], year=2024)))
+    assert len(report.links) == 1
+    link = report.links[0]
+    assert (link.host, link.ifname) == ("aurora", "eth0")
+    assert [round(p.duration_s or 0, 2) for p in link.periods] == [2.45, 18.91]
+    assert link.verdict is Verdict.FLAPPING
+    assert "2 link-downs" in link.rule
+
+
+def test_seed_through_the_cli_json(seed_file: Path) -> None:
+    done = run_linkctl("logs", "analyze", str(seed_file), "--format", "json", "--year", "2024")
+    assert done.returncode == 0, done.stderr
+    link = json.loads(done.stdout)["links"][0]
+    assert (link["host"], link["ifname"]) == ("aurora", "eth0")
+    assert [round(p["duration_s"], 2) for p in link["down_periods"]] == [2.45, 18.91]
+    assert link["down_s"]["min"] == pytest.approx(2.4465, abs=1e-3)
+    assert link["down_s"]["max"] == pytest.approx(18.9107, abs=1e-3)
+
+
+def test_whole_seed_document_gives_only_the_four_real_lines() -> None:
+    from logs_helpers import SEED
+
+    if not SEED.exists():
+        pytest.skip("shared/seeds not present beside the repository")
+    events = list(read_files([str(SEED)], year=2024))
+    assert [e.line for e in events] == [2, 3, 4, 5]
+
+
+def test_rotated_set_is_read_oldest_first(tmp_path: Path) -> None:
+    (tmp_path / "kern.log").write_text(
+        "Mar 30 10:00:05 h kernel: [ 5.0] r8152 2-1:1.0 eth0: carrier on\n")
+    (tmp_path / "kern.log.1").write_text(
+        "Mar 30 09:00:00 h kernel: [ 3.0] noise\n"
+        "Mar 30 09:00:02 h kernel: [ 4.0] r8152 2-1:1.0 eth0: carrier off\n")
+    with gzip.open(tmp_path / "kern.log.2.gz", "wt") as out:
+        out.write("Mar 30 08:00:00 h kernel: [ 1.0] r8152 2-1:1.0 eth0: carrier off\n"
+                  "Mar 30 08:00:03 h kernel: [ 2.0] r8152 2-1:1.0 eth0: carrier on\n")
+    given = [str(tmp_path / n) for n in ("kern.log", "kern.log.1", "kern.log.2.gz")]
+    assert [Path(p).name for p in time_order(given)] == ["kern.log.2.gz", "kern.log.1",
+                                                         "kern.log"]
+    events = list(read_files(given, year=2024))
+    assert [(Path(e.file or "").name, e.line, e.event.value) for e in events] == [
+        ("kern.log.2.gz", 1, "link_down"), ("kern.log.2.gz", 2, "link_up"),
+        ("kern.log.1", 2, "link_down"), ("kern.log", 1, "link_up")]
+    link = analyze(events).links[0]
+    assert [p.duration_s for p in link.periods] == [1.0, 1.0]
+
+
+def test_reboot_uptime_back_to_zero(tmp_path: Path) -> None:
+    log = tmp_path / "dmesg.log"
+    log.write_text(
+        "[ 100.000000] igb 0000:03:00.1 eno2: igb: eno2 NIC Link is Down\n"
+        "[ 101.500000] igb 0000:03:00.1 eno2: igb: eno2 NIC Link is Up 1000 Mbps Full Duplex,"
+        " Flow Control: RX\n"
+        "[ 200.000000] igb 0000:03:00.1 eno2: igb: eno2 NIC Link is Down\n"
+        "[   5.000000] igb 0000:03:00.1 eno2: igb: eno2 NIC Link is Up 100 Mbps Full Duplex,"
+        " Flow Control: None\n"
+        "[   9.000000] igb 0000:03:00.1 eno2: igb: eno2 NIC Link is Down\n"
+        "[  11.250000] igb 0000:03:00.1 eno2: igb: eno2 NIC Link is Up 1000 Mbps Full Duplex,"
+        " Flow Control: RX\n")
+    link = analyze(list(read_files([str(log)]))).links[0]
+    assert link.boots == 2
+    assert [(p.duration_s, p.spans_reboot) for p in link.periods] == [
+        (1.5, False), (None, True), (2.25, False)]
+    assert link.durations() == [1.5, 2.25]
+    lower = [c for c in link.changes if c.lower]
+    assert lower and lower[0].after == "100"
+    flow = [c for c in link.changes if c.what == "flow_control"]
+    assert flow
+
+
+def test_degraded_by_lower_speed_and_tx_timeout(tmp_path: Path) -> None:
+    log = tmp_path / "kern.log"
+    log.write_text(
+        "Mar 30 06:00:00 h kernel: e1000e 0000:00:19.0 eth0: NIC Link is Up 1000 Mbps Full"
+        " Duplex, Flow Control: Rx/Tx\n"
+        "Mar 30 07:00:00 h kernel: NETDEV WATCHDOG: eth0 (e1000e): transmit queue 0 timed out\n"
+        "Mar 30 08:00:00 h kernel: e1000e 0000:00:19.0 eth0: NIC Link is Down\n"
+        "Mar 30 08:00:04 h kernel: e1000e 0000:00:19.0 eth0: NIC Link is Up 100 Mbps Full"
+        " Duplex, Flow Control: Rx/Tx\n"
+        "Mar 30 09:00:00 h kernel: tg3 0000:03:00.0 eth1: Link is up at 1000 Mbps, full duplex\n")
+    report = analyze(list(read_files([str(log)], year=2024)))
+    eth0 = report.links[0]
+    assert eth0.ifname == "eth0" and eth0.verdict is Verdict.DEGRADED
+    assert "lower speed" in eth0.rule and "transmit timeout" in eth0.rule
+    assert eth0.tx_timeouts == 1
+    assert report.links[-1].verdict is Verdict.STABLE
+
+
+def test_compare_at_gives_rates_before_and_after(tmp_path: Path) -> None:
+    lines = []
+    for minute in range(0, 60, 10):  # six downs in the first hour, none after
+        lines.append(f"Mar 30 06:{minute:02d}:00 h kernel: r8152 2-1:1.0 eth0: carrier off")
+        lines.append(f"Mar 30 06:{minute:02d}:05 h kernel: r8152 2-1:1.0 eth0: carrier on")
+    lines.append("Mar 30 08:00:00 h kernel: r8152 2-1:1.0 eth0: carrier on")
+    log = tmp_path / "kern.log"
+    log.write_text("\n".join(lines) + "\n")
+    done = run_linkctl("logs", "analyze", str(log), "--format", "json", "--year", "2024",
+                       "--compare-at", "2024-03-30T07:00:00")
+    assert done.returncode == 0, done.stderr
+    compare = json.loads(done.stdout)["links"][0]["compare"]
+    assert compare["before"]["downs"] == 6 and compare["after"]["downs"] == 0
+    assert compare["before"]["per_hour"] == pytest.approx(6.0)
+
+
+def test_since_until_and_iface_filters(seed_file: Path) -> None:
+    done = run_linkctl("logs", "analyze", str(seed_file), "--format", "json", "--year",
+                       "2024", "--since", "2024-03-30T06:32:50")
+    link = json.loads(done.stdout)["links"][0]
+    assert link["down_events"] == 1
+    done = run_linkctl("logs", "analyze", str(seed_file), "--format", "json", "--iface", "eth9")
+    assert json.loads(done.stdout)["links"] == []
+
+
+def test_report_json_is_serialisable(seed_file: Path) -> None:
+    json.dumps(report_json(analyze(list(read_files([str(seed_file)], year=2024)))))
