@@ -132,14 +132,16 @@ class RateRule:
         self.clear_at = clear_at
         self.recent: deque[_Transition] = deque()
         self.flapping = False
+        self._total = 0  # sum of counts in `recent`: a storm must not cost O(n) per event
 
     def add(self, item: _Transition) -> None:
         self.recent.append(item)
+        self._total += item.count
 
     def count(self, now: datetime) -> int:
         while self.recent and self.recent[0].time <= now - self.window:
-            self.recent.popleft()
-        return sum(t.count for t in self.recent)
+            self._total -= self.recent.popleft().count
+        return self._total
 
     def update(self, now: datetime) -> bool:
         count = self.count(now)
@@ -160,26 +162,41 @@ def intermediate_states(count: int, final: LinkState) -> list[LinkState]:
     return states[-NAGIOS_HISTORY:]
 
 
-def down_seconds(transitions: Sequence[_Transition], start: datetime, end: datetime) -> float:
-    """Time spent down between `start` and `end`, from the transitions in that range.
+class DownClock:
+    """Time a link spent down inside an episode, kept up to date transition by transition.
 
     A coalesced down+up adds nothing (the kernel did not say how long it was
-    down); a coalesced down+up+down is counted down from its time.
+    down); a coalesced down+up+down counts as down from its time.
     """
+
+    def __init__(self, start: datetime, down_at_start: bool, carried: float = 0.0) -> None:
+        self.total = carried
+        self.down_from: datetime | None = start if down_at_start else None
+        self.last = start
+
+    def add(self, item: _Transition) -> None:
+        if item.after is LinkState.UP and self.down_from is not None:
+            self.total += (item.time - self.down_from).total_seconds()
+            self.down_from = None
+        elif item.after is LinkState.DOWN and self.down_from is None:
+            self.down_from = item.time
+        self.last = max(self.last, item.time)
+
+    def seconds(self, until: datetime) -> float:
+        if self.down_from is None:
+            return self.total
+        return self.total + max(0.0, (until - self.down_from).total_seconds())
+
+
+def down_seconds(transitions: Sequence[_Transition], start: datetime, end: datetime) -> float:
+    """Time spent down between `start` and `end`, from the transitions in that range."""
     inside = [t for t in transitions if start <= t.time <= end]
     if not inside:
         return 0.0
-    total = 0.0
-    down_from = start if inside[0].before is LinkState.DOWN else None
+    clock = DownClock(start, inside[0].before is LinkState.DOWN)
     for item in inside:
-        if item.after is LinkState.UP and down_from is not None:
-            total += (item.time - down_from).total_seconds()
-            down_from = None
-        elif item.after is LinkState.DOWN and down_from is None:
-            down_from = item.time
-    if down_from is not None:
-        total += (end - down_from).total_seconds()
-    return total
+        clock.add(item)
+    return clock.seconds(end)
 
 
 class FlapDetector:
@@ -199,7 +216,7 @@ class FlapDetector:
         self.state = initial
         self.last_sample = now
         self.episode: FlapEpisode | None = None
-        self._episode_log: list[_Transition] = []
+        self._clock: DownClock | None = None
         self.episodes_total = 0
 
     @property
@@ -235,6 +252,8 @@ class FlapDetector:
     def resume(self, episode: FlapEpisode) -> None:
         """Carry on an episode that was open when the watcher stopped."""
         self.episode = episode
+        # Down time so far is carried; whether it was down at the stop is unknown.
+        self._clock = DownClock(episode.start, False, carried=episode.down_seconds)
         self.rate.flapping = True
         self.episodes_total = max(self.episodes_total, 1)
 
@@ -267,14 +286,16 @@ class FlapDetector:
         trigger = FlapTrigger.BOTH if rate and nagios else FlapTrigger.RATE
         if not rate:
             trigger = FlapTrigger.NAGIOS
-        self._episode_log = recent
+        self._clock = DownClock(start, bool(recent) and recent[0].before is LinkState.DOWN)
+        for item in recent:
+            self._clock.add(item)
         self.episode = FlapEpisode(
             netns=self.netns,
             ifname=self.ifname,
             ifindex=self.ifindex,
             start=start,
             transitions=sum(t.count for t in recent),
-            down_seconds=down_seconds(recent, start, now),
+            down_seconds=self._clock.seconds(now),
             trigger=trigger,
             peak_percent=self.nagios.percent,
         )
@@ -282,25 +303,20 @@ class FlapDetector:
         return FlapNotice(EpisodeEdge.START, self.episode)
 
     def _extend(self, item: _Transition) -> None:
-        assert self.episode is not None
-        self._episode_log.append(item)
+        assert self.episode is not None and self._clock is not None
+        self._clock.add(item)
         self.episode = replace(
             self.episode,
             transitions=self.episode.transitions + item.count,
-            down_seconds=down_seconds(self._episode_log, self.episode.start, item.time),
+            down_seconds=self._clock.seconds(item.time),
         )
 
     def _close(self, now: datetime) -> FlapNotice:
-        assert self.episode is not None
-        last = self._episode_log[-1].time if self._episode_log else self.episode.start
-        closed = replace(
-            self.episode,
-            end=last,
-            cleared_at=now,
-            down_seconds=down_seconds(self._episode_log, self.episode.start, last),
-        )
+        assert self.episode is not None and self._clock is not None
+        last = self._clock.last
+        closed = replace(self.episode, end=last, cleared_at=now, down_seconds=self._clock.seconds(last))
         self.episode = None
-        self._episode_log = []
+        self._clock = None
         return FlapNotice(EpisodeEdge.END, closed)
 
 
