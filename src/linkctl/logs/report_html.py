@@ -19,7 +19,7 @@ h1{font-size:20px}h2{font-size:16px;margin-top:28px}
 table{border-collapse:collapse;margin:8px 0}td,th{border:1px solid #ccd;padding:3px 8px;
 text-align:left;vertical-align:top}th{background:#eef1f6}
 .flapping{color:#b00020;font-weight:600}.degraded{color:#a15c00;font-weight:600}
-.stable{color:#1b6e20}
+.stable{color:#1b6e20}\n.legend svg{display:inline;border:0;background:none;vertical-align:middle}
 svg{display:block;border:1px solid #ccd;background:#fafbfd}
 .down{fill:#d93636}.up{fill:#cfe8cf}.speed{stroke:#2457c5;stroke-width:2}
 .tx{fill:#7a3db8}.axis{stroke:#889;stroke-width:1}.label{font-size:12px;fill:#1d2430}
@@ -28,13 +28,21 @@ td.raw{font-family:ui-monospace,monospace;font-size:12px;white-space:pre-wrap}
 """
 
 
+_LEGEND = ("<p class='legend'><svg width='14' height='10'><rect class='down' width='14' "
+           "height='10'/></svg> link down &nbsp; <svg width='14' height='10'><rect class='up' "
+           "width='14' height='10'/></svg> link up or unknown &nbsp; <svg width='6' "
+           "height='12'><line class='speed' x1='3' y1='0' x2='3' y2='12'/></svg> speed, duplex "
+           "or flow control change &nbsp; <svg width='10' height='10'><circle class='tx' "
+           "cx='5' cy='5' r='4'/></svg> transmit timeout</p>")
+
+
 def render_html(report: Report) -> str:
     parts = ["<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
              "<title>linkctl: link flap report</title>", f"<style>{_CSS}</style></head><body>",
              "<h1>Link flap report</h1>",
              f"<p>{len(report.links)} link(s), {len(report.events)} event(s) from "
              f"{escape(', '.join(report.files) or 'the input')}.</p>",
-             "<h2>Timeline</h2>", _timeline(report.links),
+             "<h2>Timeline</h2>", _LEGEND, _timeline(report.links),
              "<h2>Summary</h2>", _summary(report.links),
              "<h2>Events</h2>", _events(report), "</body></html>"]
     return "\n".join(parts)

@@ -1,0 +1,76 @@
+"""The `linkctl logs` commands, run as a user runs them."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+
+from logs_helpers import run_linkctl
+
+KEYS = ["event", "ifname", "driver", "bus_id", "speed_mbps", "duplex", "flow_control",
+        "time", "uptime", "host", "file", "line", "raw"]
+
+
+def test_parse_jsonl_has_exactly_the_issues_keys(seed_file: Path) -> None:
+    done = run_linkctl("logs", "parse", str(seed_file), "--year", "2024")
+    assert done.returncode == 0, done.stderr
+    events = [json.loads(line) for line in done.stdout.splitlines()]
+    assert len(events) == 4
+    assert all(list(e) == KEYS for e in events)
+    assert events[0]["time"] == "2024-03-30T06:32:45"
+    assert events[0]["uptime"] == 566322.86711
+    assert [e["line"] for e in events] == [1, 2, 3, 4]
+
+
+def test_parse_table(seed_file: Path) -> None:
+    done = run_linkctl("logs", "parse", str(seed_file), "--format", "table")
+    assert done.returncode == 0
+    assert done.stdout.splitlines()[0].startswith("TIME")
+    assert done.stdout.count("link_down") == 2
+
+
+def test_parse_stdin_and_gzip(seed_file: Path, tmp_path: Path) -> None:
+    done = run_linkctl("logs", "parse", "-", stdin=seed_file.read_bytes())
+    assert done.returncode == 0 and len(done.stdout.splitlines()) == 4
+    gz = tmp_path / "kern.log.1.gz"
+    gz.write_bytes(gzip.compress(seed_file.read_bytes()))
+    done = run_linkctl("logs", "parse", str(gz), str(seed_file))
+    files = [json.loads(line)["file"] for line in done.stdout.splitlines()]
+    assert files == [str(gz)] * 4 + [str(seed_file)] * 4
+
+
+def test_analyze_text_lists_worst_first(seed_file: Path, tmp_path: Path) -> None:
+    log = tmp_path / "two.log"
+    log.write_text(seed_file.read_text() +
+                   "Mar 30 06:40:00 aurora kernel: tg3 0000:03:00.0 eth1: Link is up at 1000 "
+                   "Mbps, full duplex\n")
+    done = run_linkctl("logs", "analyze", str(log))
+    assert done.returncode == 0, done.stderr
+    text = done.stdout
+    assert text.index("aurora/eth0") < text.index("aurora/eth1")
+    assert "FLAPPING" in text and "2.45 s" in text and "18.91 s" in text
+
+
+def test_analyze_html_needs_output(seed_file: Path) -> None:
+    done = run_linkctl("logs", "analyze", str(seed_file), "--format", "html")
+    assert done.returncode == 1 and "needs -o" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_errors_are_messages_not_tracebacks(tmp_path: Path) -> None:
+    done = run_linkctl("logs", "parse", str(tmp_path / "missing.log"))
+    assert done.returncode == 1 and "no such file" in done.stderr
+    done = run_linkctl("logs", "analyze", str(tmp_path), "--since", "yesterday-ish")
+    assert done.returncode == 1 and "not a time" in done.stderr
+    done = run_linkctl("logs", "parse", str(tmp_path))
+    assert done.returncode == 1 and "directory" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_no_events_is_success(tmp_path: Path) -> None:
+    log = tmp_path / "quiet.log"
+    log.write_text("Mar 30 06:32:45 aurora sshd[1]: hello\n")
+    assert run_linkctl("logs", "parse", str(log)).stdout == ""
+    done = run_linkctl("logs", "analyze", str(log))
+    assert done.returncode == 0 and "No link events" in done.stdout
