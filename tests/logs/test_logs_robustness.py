@@ -157,3 +157,24 @@ def test_stdin_is_read(tmp_path: Path) -> None:
         os.close(r)
         thread.join()
     assert [(e.file, e.line) for e in events] == [("-", 1), ("-", 2)]
+
+
+def test_parallel_ranges_give_the_same_events_as_one_stream(tmp_path: Path) -> None:
+    import pytest
+
+    noise = b"Mar 30 06:32:46 h sshd[1]: Accepted publickey for deploy from 10.0.0.1\n"
+    path = tmp_path / "ranges.log"
+    with path.open("wb") as out:
+        for i in range(500):
+            out.write(noise * (i % 37) + (DOWN if i % 2 else UP))
+    one = [(c.line, c.text) for c in scan.candidates(path.open("rb"))]
+    for processes in (2, 3, 7):
+        many = [(c.line, c.text) for c in scan.file_candidates(str(path), processes)]
+        assert many == one
+    mp = pytest.MonkeyPatch()
+    mp.setattr(scan, "PARALLEL_FROM", 1)
+    try:
+        assert [(e.line, e.event.value) for e in read_file(str(path), 2024)] == [
+            (n, ("link_down" if b"Down" in t else "link_up")) for n, t in one]
+    finally:
+        mp.undo()

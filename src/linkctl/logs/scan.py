@@ -15,12 +15,13 @@ Without google-re2 the same literals run through `re`: correct, several times sl
 from __future__ import annotations
 
 import io
+import os
 import re
 from collections import deque
 from collections.abc import Generator, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import IO, Protocol
+from typing import IO, Any, Protocol
 
 from linkctl.logs.lines import MAX_LINE
 from linkctl.logs.patterns import SCAN_LITERALS
@@ -163,3 +164,94 @@ def all_lines(stream: IO[bytes]) -> Iterator[Candidate]:
     """Every line, for sources too small to need a scan (kmsg, journal)."""
     for number, text in enumerate(stream, 1):
         yield Candidate(number, text[:MAX_LINE].rstrip(b"\r\n"))
+
+
+# --- large files: ranges in parallel processes ---------------------------------------
+# Counting newlines holds the GIL, so threads cannot share it; a large regular file is
+# cut into ranges read by forked processes, each returning its line count and its few
+# candidate lines.
+
+PARALLEL_FROM = 64 << 20
+
+
+class _Range(io.RawIOBase):
+    """The lines of a file that start in [start, end): the partial line at `start`
+    belongs to the range before, the line running past `end` is read to its end."""
+
+    def __init__(self, path: str, start: int, end: int) -> None:
+        super().__init__()
+        self._file = open(path, "rb", buffering=0)  # noqa: SIM115 - closed in close()
+        self._end = end
+        self._pos = self._align(start)
+        self._tail_done = False
+
+    def _align(self, start: int) -> int:
+        if start == 0:
+            return 0
+        self._file.seek(start - 1)
+        pos = start - 1
+        while True:
+            piece = self._file.read(65536)
+            if not piece:
+                return pos
+            newline = piece.find(b"\n")
+            if newline >= 0:
+                pos += newline + 1
+                self._file.seek(pos)
+                return pos
+            pos += len(piece)
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any, /) -> int:
+        view = memoryview(buffer).cast("B")
+        if self._pos < self._end:
+            got = self._file.readinto(view[: min(len(view), self._end - self._pos)]) or 0
+            self._pos += got
+            return got
+        if self._tail_done:
+            return 0
+        got = self._file.readinto(view) or 0
+        newline = bytes(view[:got]).find(b"\n")
+        if newline >= 0 or got == 0:
+            self._tail_done = True
+            got = newline + 1 if newline >= 0 else got
+            self._file.seek(self._pos + got)
+        self._pos += got
+        return got
+
+    def close(self) -> None:
+        self._file.close()
+        super().close()
+
+
+def _scan_range(path: str, start: int, end: int) -> tuple[int, list[tuple[int, bytes]]]:
+    found: list[tuple[int, bytes]] = []
+    lines = 0
+    with _Range(path, start, end) as reader:
+        for block in _blocks(reader):
+            count, cands = _scan_block(block.data, block.size)
+            lines += block.skipped_lines
+            found += [(lines + index, text) for index, text in cands]
+            lines += count
+    return lines, found
+
+
+def file_candidates(path: str, processes: int) -> Iterator[Candidate]:
+    """The candidate lines of a large regular file, scanned by `processes` processes."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    size = os.path.getsize(path)
+    cuts = [size * i // processes for i in range(processes + 1)]
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(processes, mp_context=context) as pool:
+        futures = [pool.submit(_scan_range, path, cuts[i], cuts[i + 1])
+                   for i in range(processes)]
+        base = 0
+        for future in futures:
+            lines, found = future.result()
+            for index, text in found:
+                yield Candidate(base + index + 1, text)
+            base += lines

@@ -21,10 +21,11 @@ from pathlib import Path
 from typing import Any, cast
 
 from linkctl.errors import LinkctlError
+from linkctl.logs import scan
 from linkctl.logs.capture import YearHint
 from linkctl.logs.events import LinkEvent
 from linkctl.logs.lines import parse_line
-from linkctl.logs.scan import all_lines, candidates
+from linkctl.logs.scan import Candidate, all_lines, candidates
 
 
 class Source(StrEnum):
@@ -61,11 +62,24 @@ def read_files(paths: list[str], year: int | None = None) -> Iterator[LinkEvent]
 def read_file(path: str, year: int | None = None) -> Iterator[LinkEvent]:
     name = "-" if path == "-" else path
     years = YearHint(year, None if path == "-" else _mtime(path))
+    for candidate in _candidates(path):
+        event = parse_line(candidate.text, name, candidate.line, years)
+        if event is not None:
+            yield event
+
+
+def _candidates(path: str) -> Iterator[Candidate]:
+    processes = os.cpu_count() or 1
+    if processes > 1 and path != "-" and not path.endswith(".gz"):
+        try:
+            large = os.path.isfile(path) and os.path.getsize(path) >= scan.PARALLEL_FROM
+        except OSError:
+            large = False
+        if large:
+            yield from scan.file_candidates(path, processes)
+            return
     with _open(path) as stream:
-        for candidate in candidates(stream):
-            event = parse_line(candidate.text, name, candidate.line, years)
-            if event is not None:
-                yield event
+        yield from candidates(stream)
 
 
 def _mtime(path: str) -> datetime | None:
