@@ -118,7 +118,7 @@ def cstr(buf: bytes | memoryview, start: int, end: int) -> str:
 
 
 def mac_str(buf: bytes | memoryview, start: int, end: int) -> str:
-    return ":".join(f"{b:02x}" for b in bytes(buf[start:end]))
+    return bytes(buf[start:end]).hex(":")
 
 
 def mac_bytes(mac: str) -> bytes:

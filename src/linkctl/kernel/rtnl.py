@@ -11,7 +11,9 @@ from dataclasses import dataclass
 
 from linkctl.kernel import rtnl_const as C
 from linkctl.kernel.nla import (
+    I32,
     IFINFOMSG,
+    NLA_HDR,
     NLM_F_ACK,
     NLM_F_CREATE,
     NLM_F_DUMP,
@@ -49,34 +51,77 @@ _U32_FIELDS = {
 
 
 def decode_link(buf: bytes, off: int, end: int, netns: NetnsName) -> Link:
-    """One RTM_NEWLINK payload (ifinfomsg and attributes) into a Link."""
+    """One RTM_NEWLINK payload (ifinfomsg and attributes) into a Link.
+
+    The attribute walk is inlined (no generator, no helper calls per attribute):
+    this runs once per link in every dump and every event.
+    """
     _family, _type, index, flags, _change = IFINFOMSG.unpack_from(buf, off)
     fields: dict[str, object] = {}
     kind_data: tuple[int, int] | None = None
-    for atype, s, e in iter_attrs(buf, off + IFINFOMSG.size, end):
-        name = _U32_FIELDS.get(atype)
+    u32 = _U32_FIELDS
+    unpack_hdr = NLA_HDR.unpack_from
+    pos = off + IFINFOMSG.size
+    while pos + 4 <= end:
+        length, atype = unpack_hdr(buf, pos)
+        if length < 4:
+            break
+        atype &= 0x3FFF
+        s, e = pos + 4, pos + length
+        pos += (length + 3) & ~3
+        name = u32.get(atype)
         if name is not None:
             fields[name] = U32.unpack_from(buf, s)[0]
-        elif atype == C.IFLA_IFNAME:
-            fields["name"] = cstr(buf, s, e)
-        elif atype == C.IFLA_ADDRESS:
-            fields["mac"] = mac_str(buf, s, e)
-        elif atype == C.IFLA_PERM_ADDRESS:
-            fields["perm_mac"] = mac_str(buf, s, e)
-        elif atype == C.IFLA_OPERSTATE:
-            fields["operstate"] = OperState(U8.unpack_from(buf, s)[0])
-        elif atype == C.IFLA_CARRIER:
-            fields["carrier"] = bool(U8.unpack_from(buf, s)[0])
-        elif atype == C.IFLA_LINK_NETNSID:
-            fields["link_netnsid"] = struct.unpack_from("=i", buf, s)[0]
-        elif atype == C.IFLA_STATS64:
-            fields["stats"] = _stats(buf, s, e)
-        elif atype == C.IFLA_PARENT_DEV_BUS_NAME:
-            fields["parent_bus"] = cstr(buf, s, e)
-        elif atype == C.IFLA_LINKINFO:
-            kind_data = _linkinfo(buf, s, e, fields)
-    link = Link(ifindex=index, netns=netns, flags=IfFlag(flags), **fields)  # type: ignore[arg-type]
-    return _with_kind_info(link, buf, kind_data)
+        elif atype in _OTHER:
+            kind_data = _other(atype, buf, s, e, fields) or kind_data
+    fields.setdefault("name", "")
+    return _build(index, flags, netns, fields, buf, kind_data)
+
+
+def _other(atype: int, buf: bytes, s: int, e: int, fields: dict[str, object]) -> tuple[int, int] | None:
+    if atype == C.IFLA_IFNAME:
+        fields["name"] = cstr(buf, s, e)
+    elif atype == C.IFLA_ADDRESS:
+        fields["mac"] = mac_str(buf, s, e)
+    elif atype == C.IFLA_PERM_ADDRESS:
+        fields["perm_mac"] = mac_str(buf, s, e)
+    elif atype == C.IFLA_OPERSTATE:
+        fields["operstate"] = _OPERSTATES[min(U8.unpack_from(buf, s)[0], 6)]
+    elif atype == C.IFLA_CARRIER:
+        fields["carrier"] = bool(buf[s])
+    elif atype == C.IFLA_LINK_NETNSID:
+        fields["link_netnsid"] = I32.unpack_from(buf, s)[0]
+    elif atype == C.IFLA_STATS64:
+        fields["stats"] = _stats(buf, s, e)
+    elif atype == C.IFLA_PARENT_DEV_BUS_NAME:
+        fields["parent_bus"] = cstr(buf, s, e)
+    elif atype == C.IFLA_LINKINFO:
+        return _linkinfo(buf, s, e, fields)
+    return None
+
+
+_OTHER = frozenset(
+    {
+        C.IFLA_IFNAME, C.IFLA_ADDRESS, C.IFLA_PERM_ADDRESS, C.IFLA_OPERSTATE, C.IFLA_CARRIER,
+        C.IFLA_LINK_NETNSID, C.IFLA_STATS64, C.IFLA_PARENT_DEV_BUS_NAME, C.IFLA_LINKINFO,
+    }
+)  # fmt: skip
+_OPERSTATES = list(OperState)
+
+
+def _build(
+    index: int, flags: int, netns: NetnsName, fields: dict[str, object], buf: bytes, data: tuple[int, int] | None
+) -> Link:
+    kind = fields.get("kind")
+    if kind == "veth":
+        # A veth's IFLA_LINK is its peer; the peer's namespace comes as a netnsid.
+        fields["info"] = VethInfo(fields.get("link_ifindex"), fields.get("link_netnsid"))  # type: ignore[arg-type]
+    elif kind is not None:
+        module = BY_KERNEL_KIND.get(str(kind))
+        if module is not None:
+            start, end = data if data else (0, 0)
+            fields["info"] = module.decode(buf, start, end)
+    return Link(ifindex=index, netns=netns, flags=IfFlag(flags), **fields)  # type: ignore[arg-type]
 
 
 def _linkinfo(buf: bytes, off: int, end: int, fields: dict[str, object]) -> tuple[int, int] | None:
@@ -89,24 +134,6 @@ def _linkinfo(buf: bytes, off: int, end: int, fields: dict[str, object]) -> tupl
         elif atype == C.IFLA_INFO_DATA:
             data = (s, e)
     return data
-
-
-def _with_kind_info(link: Link, buf: bytes, data: tuple[int, int] | None) -> Link:
-    if link.kind == "veth":
-        # A veth's IFLA_LINK is its peer; the peer's namespace comes as a netnsid.
-        info = VethInfo(link.link_ifindex, link.link_netnsid)
-        return _replace(link, info=info)
-    kind = BY_KERNEL_KIND.get(link.kind or "")
-    if kind is None:
-        return link
-    start, end = data if data else (0, 0)
-    return _replace(link, info=kind.decode(buf, start, end))
-
-
-def _replace(link: Link, **changes: object) -> Link:
-    from dataclasses import replace
-
-    return replace(link, **changes)  # type: ignore[arg-type]
 
 
 def _stats(buf: bytes, s: int, e: int) -> Stats | None:

@@ -43,6 +43,8 @@ class Validator:
     default_netns: NetnsName = None
     creatable: frozenset[str] | None = None  # kernel kinds this kernel can create (probed)
     problems: list[Problem] = field(default_factory=list)
+    _by_key: dict[tuple[NetnsName, str], InterfaceSpec] | None = None
+    _peers: set[tuple[NetnsName, str]] | None = None
 
     def run(self) -> None:
         self._duplicates()
@@ -68,10 +70,11 @@ class Validator:
         return link
 
     def _declared(self, name: str, netns: NetnsName) -> InterfaceSpec | None:
-        for spec in self.decl.interfaces:
-            if spec.name == name and self._netns(spec) == netns:
-                return spec
-        return None
+        if self._by_key is None:
+            self._by_key = {}
+            for spec in self.decl.interfaces:
+                self._by_key.setdefault((self._netns(spec), spec.name), spec)
+        return self._by_key.get((netns, name))
 
     def _exists(self, name: str, netns: NetnsName) -> bool:
         spec = self._declared(name, netns)
@@ -81,13 +84,13 @@ class Validator:
 
     def _implied_peer(self, name: str, netns: NetnsName) -> bool:
         """The undeclared peer of a declared veth exists once the pair is created."""
-        for spec in self.decl.interfaces:
-            if spec.veth is None or spec.absent or spec.veth.peer != name:
-                continue
-            peer_ns = spec.veth.peer_netns if spec.veth.peer_netns is not None else self._netns(spec)
-            if peer_ns == netns:
-                return True
-        return False
+        if self._peers is None:
+            self._peers = {
+                (s.veth.peer_netns if s.veth.peer_netns is not None else self._netns(s), s.veth.peer)
+                for s in self.decl.interfaces
+                if s.veth is not None and not s.absent
+            }
+        return (netns, name) in self._peers
 
     def _duplicates(self) -> None:
         counts = Counter((self._netns(s), s.name) for s in self.decl.interfaces)
