@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import sys
 from enum import StrEnum
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from linkctl.cli import render
-from linkctl.engine.apply import Context, apply, prepare
 from linkctl.errors import LinkctlError
-from linkctl.kernel.netlink import DebugHook
-from linkctl.model.load import load_file, parse_text
+
+if TYPE_CHECKING:  # imported where used: `linkctl logs ...` must not pay for the engine
+    from linkctl.engine.apply import Context
+    from linkctl.kernel.netlink import DebugHook
 
 NetnsOpt = Annotated[str | None, typer.Option("--netns", "-n", help="work inside this `ip netns` namespace")]
 DebugOpt = Annotated[bool, typer.Option("--debug", help="print each netlink request and the kernel's answer")]
@@ -41,6 +41,9 @@ def _debug(enabled: bool) -> DebugHook | None:
 
 
 def _context(file: str, netns: str | None, debug: bool) -> Context:
+    from linkctl.engine.apply import Context
+    from linkctl.model.load import load_file, parse_text
+
     decl = parse_text(sys.stdin.read(), "<stdin>") if file == "-" else load_file(file)
     return Context(decl, file, netns, _debug(debug))
 
@@ -52,6 +55,7 @@ def show(
     stats: Annotated[bool, typer.Option("--stats", "-s", help="rx/tx counters")] = False,
 ) -> None:
     """List links with what `ip -details -statistics link show` tells."""
+    from linkctl.cli import render
     from linkctl.kernel.state import read_state
 
     host = read_state([netns], stats=stats)
@@ -81,6 +85,9 @@ def plan(
     debug: DebugOpt = False,
 ) -> None:
     """Print what `apply` would change; exit 0 when nothing differs, 2 when changes are pending."""
+    from linkctl.cli import render
+    from linkctl.engine.apply import prepare
+
     ctx = _context(file, netns, debug)
     if rehearse:
         _rehearse(ctx, fmt)
@@ -97,6 +104,9 @@ def apply_cmd(
     debug: DebugOpt = False,
 ) -> None:
     """Make the links as declared: validated first, verified after, rolled back on failure."""
+    from linkctl.cli import render
+    from linkctl.engine.apply import apply, prepare
+
     ctx = _context(file, netns, debug)
     if rehearse:
         _rehearse(ctx, PlanFormat.TEXT)
