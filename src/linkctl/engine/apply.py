@@ -7,11 +7,12 @@ then verifies it like any other apply.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 
 from linkctl.engine.executor import Executor, StepFailed
 from linkctl.errors import LinkctlError
-from linkctl.kernel import netns
+from linkctl.kernel import caps, netns
 from linkctl.kernel.netlink import DebugHook
 from linkctl.kernel.state import read_state
 from linkctl.kinds import BY_TYPE, kind_of
@@ -60,7 +61,8 @@ def prepare(ctx: Context, probe: bool = True) -> tuple[HostState, Plan]:
     host = ctx.read()
     creatable = None
     kinds = needed_kinds(ctx.decl, host)
-    if probe and kinds:
+    # The probe creates a namespace (root only); without it the kernel's answer decides.
+    if probe and kinds and os.geteuid() == 0:
         from linkctl.kernel.probe import creatable_kinds
 
         creatable = creatable_kinds(kinds) | {lk.kind for lk in host if lk.kind}
@@ -98,6 +100,11 @@ def apply(ctx: Context, host: HostState, plan: Plan) -> ApplyResult:
     result = ApplyResult(plan)
     if plan.empty:
         return result
+    if not caps.has(caps.CAP_NET_ADMIN):
+        raise LinkctlError(
+            f"{len(plan.ops)} change(s) pending, but changing links needs CAP_NET_ADMIN: "
+            "run as root (sudo linkctl apply ...); nothing was changed"
+        )
     snapshot = Snapshot.take(host, ctx)
     executor = Executor(host, ctx.debug)
     try:
