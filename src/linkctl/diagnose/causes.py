@@ -28,6 +28,8 @@ CRC_STATS = (
     "rx_fcs_errors",
 )
 COLLISION_STATS = (
+    "tx_single_coll_ok",
+    "tx_multi_coll_ok",
     "tx_late_coll",
     "late_collisions",
     "tx_late_collisions",
@@ -36,7 +38,7 @@ COLLISION_STATS = (
     "collisions",
     "tx_excess_coll",
 )
-LATE_STATS = ("tx_late_coll", "late_collisions", "tx_late_collisions")
+LATE_STATS = ("tx_late_coll", "late_collisions", "tx_late_collisions", "tx_abort_late_coll")
 TX_TIMEOUT_STATS = ("tx_timeout_count", "tx_timeout", "tx_restart_queue")
 
 # Driver/firmware versions with a record of Tx hangs. Kept short and explained; a version
@@ -313,7 +315,7 @@ def duplex(ev: Evidence) -> Cause:
     st = ev.settings
     if st and st.duplex == "half":
         c.pro(f"this end runs half duplex at {st.speed} Mb/s", 2.5, duplex="half", speed=st.speed)
-    if st and st.autoneg is False:
+    if st and st.autoneg is False and ev.physical:
         c.pro(
             "autonegotiation is off here: a partner that autonegotiates falls back to half duplex", 1.5, autoneg=False
         )

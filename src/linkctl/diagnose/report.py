@@ -196,7 +196,10 @@ def _evidence_lines(ev: Evidence, flaps: dict[str, Any]) -> list[str]:
         f"  kernel log ({log.source}): {log.downs} down, {log.ups} up [{speeds}], "
         f"{log.watchdog} watchdog, {log.unit_hang} unit hang, {log.resets} resets, {log.dma} DMA, {log.aer} AER"
     )
-    out.append(f"  watch store: {flaps.get('store_episodes')} flap episodes")
+    out.append(f"  watch store: flap episodes {flaps.get('store_episodes')}")
+    if not ev.physical:
+        out.append(f"  {ev.ifname} is a virtual link: cable, PHY and duplex causes do not apply; "
+                   "look at its peer or lower link")
     return out
 
 

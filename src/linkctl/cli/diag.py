@@ -1,0 +1,178 @@
+"""`linkctl audit|diagnose|doctor|persist|boot-apply`.
+
+Exit codes of audit, diagnose and doctor: 0 nothing found, 1 warnings, 2 problems.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from linkctl.errors import LinkctlError
+
+
+class Format(StrEnum):
+    TEXT = "text"
+    JSON = "json"
+
+
+NetnsOpt = Annotated[str | None, typer.Option("--netns", help="An `ip netns` name.")]
+FormatOpt = Annotated[Format, typer.Option("--format", help="text or json.")]
+
+
+def _json(data: Any) -> None:
+    typer.echo(json.dumps(data, indent=2, default=str))
+
+
+def audit(
+    netns: NetnsOpt = None,
+    declaration: Annotated[
+        Path | None, typer.Option("--declaration", "-f", help="Check links against this file's namespaces.")
+    ] = None,
+    interval: Annotated[float, typer.Option(help="Seconds between the two counter samples.")] = 1.0,
+    fmt: FormatOpt = Format.TEXT,
+) -> None:
+    """Configuration problems of every link (the whole host, or one namespace)."""
+    from linkctl.diagnose.audit import audit_namespaces, run_audit
+    from linkctl.diagnose.findings import exit_code
+    from linkctl.model.load import load_file
+
+    decl = load_file(str(declaration)) if declaration else None
+    spaces = audit_namespaces(netns, all_netns=netns is None)
+    findings, ctx = run_audit(spaces, decl, interval, default_netns=netns)
+    if fmt is Format.JSON:
+        _json([f.to_json() for f in findings])
+    else:
+        for f in findings:
+            typer.echo("\n".join(f.text()))
+        count = len(list(ctx.host))
+        typer.echo(f"{len(findings)} finding(s) on {count} link(s)" if findings else f"no findings on {count} link(s)")
+        for where, why in ctx.unreadable.items():
+            typer.echo(f"not read: {where}: {why}", err=True)
+    raise typer.Exit(exit_code(f.severity for f in findings))
+
+
+def diagnose(
+    iface: Annotated[str, typer.Argument(help="The link to diagnose.")],
+    netns: NetnsOpt = None,
+    logs: Annotated[
+        list[Path] | None, typer.Option("--logs", help="Kernel log files (default: journald or /dev/kmsg).")
+    ] = None,
+    since: Annotated[str, typer.Option(help="How far back: 7d, 24h, or an ISO time.")] = "7d",
+    store: Annotated[str | None, typer.Option(help="The watch store URL, for flap history.")] = None,
+    kernel_debug: Annotated[
+        float | None, typer.Option("--kernel-debug", metavar="SECONDS", help="Driver dynamic debug for this long.")
+    ] = None,
+    write_fix: Annotated[
+        Path | None, typer.Option("--write-fix", metavar="FILE", help="Write the proposed declarations here.")
+    ] = None,
+    fmt: FormatOpt = Format.TEXT,
+) -> None:
+    """Gather the evidence about one unstable link and rank the likely causes."""
+    from linkctl.diagnose.evidence import Sources
+    from linkctl.diagnose.report import diagnose as run
+    from linkctl.diagnose.report import text
+    from linkctl.diagnose.report import write_fix as write
+    from linkctl.store.records import parse_since
+
+    sources = Sources(logs=[str(p) for p in logs] if logs else None, since=parse_since(since), store_url=store)
+    d = run(iface, netns, sources, kernel_debug=kernel_debug)
+    if write_fix is not None:
+        write(d, str(write_fix))
+    if fmt is Format.JSON:
+        _json(d.to_json())
+    else:
+        typer.echo(text(d))
+        if write_fix is not None:
+            typer.echo(f"\nproposed declarations written to {write_fix}: review, then `linkctl plan {write_fix}`")
+    raise typer.Exit(d.severity.rank)
+
+
+def doctor(fmt: FormatOpt = Format.TEXT) -> None:
+    """Can linkctl do its job here? Each check with its fix."""
+    from linkctl.diagnose.doctor import run_doctor
+    from linkctl.diagnose.findings import exit_code
+
+    checks = run_doctor()
+    if fmt is Format.JSON:
+        _json([c.to_json() for c in checks])
+    else:
+        for c in checks:
+            typer.echo(c.text())
+    raise typer.Exit(exit_code(c.severity for c in checks))
+
+
+def persist(
+    root: Annotated[Path, typer.Option(help="Install under this root (for images and tests).")] = Path("/"),
+    linkctl: Annotated[str | None, typer.Option("--linkctl", help="Absolute path of the linkctl program.")] = None,
+    enable: Annotated[bool, typer.Option(help="Enable the unit (WantedBy=multi-user.target).")] = True,
+) -> None:
+    """Install linkctl-apply.service: /etc/linkctl/*.yml applied at boot, before the network."""
+    from linkctl.diagnose.persist import install
+
+    result = install(root, linkctl, enable)
+    for path in result.written:
+        typer.echo(f"wrote {path}")
+    for path in result.unchanged:
+        typer.echo(f"unchanged {path}")
+    for note in result.notes:
+        typer.echo(f"note: {note}")
+
+
+def boot_apply(
+    directory: Annotated[Path, typer.Option("--dir", help="Where the declarations are.")] = Path("/etc/linkctl"),
+) -> None:
+    """Apply every *.yml of a directory in name order (what linkctl-apply.service runs)."""
+    files = sorted(directory.glob("*.yml")) + sorted(directory.glob("*.yaml"))
+    failed = 0
+    for path in files:
+        try:
+            for line in apply_file(str(path)):
+                typer.echo(f"{path}: {line}")
+        except LinkctlError as exc:
+            failed += 1
+            typer.echo(f"{path}: {exc}", err=True)
+    if not files:
+        typer.echo(f"{directory}: no *.yml files")
+    raise typer.Exit(1 if failed else 0)
+
+
+def apply_file(path: str) -> list[str]:
+    """Links through the engine, then the ethtool and module sections."""
+    from linkctl.engine.apply import Context, apply, prepare
+    from linkctl.engine.remediate import apply_remediation, plan_remediation
+    from linkctl.model.load import load_file
+
+    ctx = Context(load_file(path), path)
+    host, plan = prepare(ctx)
+    result = apply(ctx, host, plan)
+    lines = [f"{len(plan.ops)} link change(s)" if not plan.empty else "links: nothing to change"]
+    rplan = plan_remediation(ctx.decl, ctx.read(), source=path)
+    done = apply_remediation(rplan).done
+    lines += done or ["ethtool/modules: nothing to change"]
+    lines += [f"note: {n}" for n in rplan.notes]
+    del result
+    return lines
+
+
+def register(app: typer.Typer) -> None:
+    app.command("audit")(audit)
+    app.command("diagnose")(diagnose)
+    app.command("doctor")(doctor)
+    app.command("persist")(persist)
+    app.command("boot-apply", hidden=False)(boot_apply)
+
+
+if __name__ == "__main__":  # pragma: no cover - `python -m linkctl.cli.diag` for trying it alone
+    _app = typer.Typer(no_args_is_help=True, pretty_exceptions_enable=False)
+    register(_app)
+    try:
+        _app()
+    except LinkctlError as exc:
+        typer.echo(f"linkctl: {exc}", err=True)
+        sys.exit(exc.exit_code)
