@@ -330,10 +330,33 @@ def test_kinds_this_kernel_may_lack(netns: str, tmp_path: Path, kind: str, modul
     assert "no changes" in run_linkctl("apply", path, "--netns", netns).stdout
 
 
+def public_file(text: str) -> str:
+    """A file an unprivileged user can read (pytest's tmp_path parents are private)."""
+    import tempfile
+
+    fd, path = tempfile.mkstemp(suffix=".yml", dir="/tmp")
+    with open(fd, "w") as fh:
+        fh.write(text)
+    Path(path).chmod(0o644)
+    return path
+
+
 def test_no_traceback_without_privileges(tmp_path: Path) -> None:
+    path = public_file("interfaces: [{name: zz0, type: linux-bridge}]")
     res = subprocess.run(
-        ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", sys.executable, "-m", "linkctl", "apply", write(tmp_path, "interfaces: [{name: zz0, type: linux-bridge}]")],
+        ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", sys.executable, "-m", "linkctl", "apply", path],
         capture_output=True, text=True, check=False, cwd="/",
     )  # fmt: skip
+    Path(path).unlink()
     assert res.returncode == 1
-    assert "Traceback" not in res.stderr and "linkctl:" in res.stderr
+    assert "Traceback" not in res.stderr and "needs CAP_NET_ADMIN" in res.stderr and "nothing was changed" in res.stderr
+
+
+def test_plan_and_show_work_unprivileged(tmp_path: Path) -> None:
+    path = public_file("interfaces: [{name: lo}, {name: zz1, type: linux-bridge}]")
+    nobody = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", sys.executable, "-m", "linkctl"]
+    plan = subprocess.run([*nobody, "plan", path], capture_output=True, text=True, check=False, cwd="/")
+    assert plan.returncode == 2 and "create zz1" in plan.stdout, plan.stderr
+    show = subprocess.run([*nobody, "show", "lo", "-f", "json"], capture_output=True, text=True, check=False, cwd="/")
+    Path(path).unlink()
+    assert show.returncode == 0 and json.loads(show.stdout)[0]["name"] == "lo"
