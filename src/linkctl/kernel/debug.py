@@ -41,7 +41,19 @@ def _decode(data: bytes) -> str:
     msg = ifinfmsg(data)
     msg.decode()
     fields = {"index": msg["index"], "flags": msg["flags"], "change": msg["change"]}
-    return f"{RTM_VALUES.get(mtype, mtype)} flags=0x{flags:x} {fields} attrs={_attrs(msg)}"
+    return f"{RTM_VALUES.get(mtype, mtype)} {_nlm_flags(mtype, flags)} {fields} attrs={_attrs(msg)}"
+
+
+def _nlm_flags(mtype: int, flags: int) -> str:
+    """NLM_F_* names; the 0x100-0x800 bits mean different things for GET and NEW requests."""
+    names = [n for bit, n in ((1, "REQUEST"), (4, "ACK"), (8, "ECHO")) if flags & bit]
+    high = (
+        ((0x100, "ROOT"), (0x200, "MATCH"))
+        if mtype % 4 == 2
+        else ((0x100, "REPLACE"), (0x200, "EXCL"), (0x400, "CREATE"), (0x800, "APPEND"))
+    )
+    names += [n for bit, n in high if flags & bit]
+    return "|".join(names) or "0"
 
 
 def _attrs(msg: object) -> object:
