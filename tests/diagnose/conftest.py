@@ -24,10 +24,18 @@ UNSUPPORTED = RunResult(1, "", "netlink error: Operation not supported\n")
 
 # argv after the program and before the interface -> capture file (ethtool 6.1 behaviour)
 FILES = {
-    (): "ethtool.txt", ("--show-eee",): "eee.txt", ("-a",): "pause.txt",
-    ("--json", "-a"): "pause.json", ("-c",): "coalesce.txt", ("-g",): "rings.txt",
-    ("--json", "-g"): "rings.json", ("-i",): "driver.txt", ("-k",): "features.txt",
-    ("--json", "-k"): "features.json", ("-S",): "stats.txt",
+    (): "ethtool.txt",
+    ("--show-eee",): "eee.txt",
+    ("-a",): "pause.txt",
+    ("--json", "-a"): "pause.json",
+    ("-c",): "coalesce.txt",
+    ("--json", "-c"): "coalesce.json",
+    ("-g",): "rings.txt",
+    ("--json", "-g"): "rings.json",
+    ("-i",): "driver.txt",
+    ("-k",): "features.txt",
+    ("--json", "-k"): "features.json",
+    ("-S",): "stats.txt",
 }
 
 
@@ -52,10 +60,22 @@ def recorded(name: str, calls: list[list[str]] | None = None) -> Callable[[str |
 def recorded_host(name: str) -> tuple[HostState, str]:
     meta = json.loads((DATA / name / "link.json").read_text())
     up = IfFlag.UP | IfFlag.LOWER_UP | IfFlag.RUNNING | IfFlag.BROADCAST | IfFlag.MULTICAST
-    links = [Link(2, meta["name"], flags=up, mtu=1500, operstate=OperState.UP, carrier=True,
-                  carrier_changes=meta["carrier_changes"], carrier_up_count=meta["carrier_up_count"],
-                  carrier_down_count=meta["carrier_down_count"], mac="00:1b:21:aa:bb:cc",
-                  parent_bus="pci", stats=Stats())]
+    links = [
+        Link(
+            2,
+            meta["name"],
+            flags=up,
+            mtu=1500,
+            operstate=OperState.UP,
+            carrier=True,
+            carrier_changes=meta["carrier_changes"],
+            carrier_up_count=meta["carrier_up_count"],
+            carrier_down_count=meta["carrier_down_count"],
+            mac="00:1b:21:aa:bb:cc",
+            parent_bus="pci",
+            stats=Stats(),
+        )
+    ]
     for i, other in enumerate(meta["other_nics"], 3):
         links.append(Link(i, other, flags=up, mtu=1500, mac=f"00:1b:21:aa:bb:{i:02x}", parent_bus="pci"))
     return HostState({None: NetnsState.of(None, links)}), meta["name"]
@@ -65,12 +85,16 @@ def recorded_sources(name: str, tmp: Path) -> Sources:
     base = DATA / name
     empty = tmp / "empty"
     empty.mkdir(exist_ok=True)
-    roots = Roots(sys=base / "sys" if (base / "sys").exists() else empty,
-                  proc=base / "proc" if (base / "proc").exists() else empty,
-                  etc=empty, dev=empty, run=empty, lib_modules=empty)
+    roots = Roots(
+        sys=base / "sys" if (base / "sys").exists() else empty,
+        proc=base / "proc" if (base / "proc").exists() else empty,
+        etc=empty,
+        dev=empty,
+        run=empty,
+        lib_modules=empty,
+    )
     logs = [str(base / "kern.log")] if (base / "kern.log").exists() else None
-    return Sources(runner=recorded(name), roots=roots, logs=logs, journal=False,
-                   kmsg_path=str(empty / "kmsg"))
+    return Sources(runner=recorded(name), roots=roots, logs=logs, journal=False, kmsg_path=str(empty / "kmsg"))
 
 
 def _root() -> bool:

@@ -36,8 +36,23 @@ def _audit(ns: str, between: Callable[[], None] | None = None) -> list[Finding]:
 def test_vxlan_mtu_overhead(make_netns: Callable[[], str]) -> None:
     ns = make_netns()
     ip("-n", ns, "link", "add", "under", "type", "veth", "peer", "name", "under-p")
-    ip("-n", ns, "link", "add", "vx0", "type", "vxlan", "id", "42", "dev", "under",
-       "dstport", "4789", "local", "10.0.0.1")
+    ip(
+        "-n",
+        ns,
+        "link",
+        "add",
+        "vx0",
+        "type",
+        "vxlan",
+        "id",
+        "42",
+        "dev",
+        "under",
+        "dstport",
+        "4789",
+        "local",
+        "10.0.0.1",
+    )
     ip("-n", ns, "link", "set", "under", "mtu", "1400")  # the vxlan keeps 1450
     f = _find(_audit(ns), "vxlan-mtu-overhead", "vx0")
     assert f.severity == "problem"
@@ -49,8 +64,23 @@ def test_vxlan_mtu_overhead(make_netns: Callable[[], str]) -> None:
 def test_vxlan_ipv6_overhead_is_70(make_netns: Callable[[], str]) -> None:
     ns = make_netns()
     ip("-n", ns, "link", "add", "under", "type", "veth", "peer", "name", "under-p")
-    ip("-n", ns, "link", "add", "vx6", "type", "vxlan", "id", "7", "dev", "under",
-       "dstport", "4789", "local", "fd00::1")
+    ip(
+        "-n",
+        ns,
+        "link",
+        "add",
+        "vx6",
+        "type",
+        "vxlan",
+        "id",
+        "7",
+        "dev",
+        "under",
+        "dstport",
+        "4789",
+        "local",
+        "fd00::1",
+    )
     ip("-n", ns, "link", "set", "vx6", "mtu", "1430")
     assert not [f for f in _audit(ns) if f.check == "vxlan-mtu-overhead"]
     ip("-n", ns, "link", "set", "under", "mtu", "1480")
@@ -130,7 +160,9 @@ def test_counters_growing(make_netns: Callable[[], str]) -> None:
 def test_wrong_netns(make_netns: Callable[[], str]) -> None:
     want, actual = make_netns(), make_netns()
     ip("-n", actual, "link", "add", "moved0", "type", "veth", "peer", "name", "moved0-p")
-    decl = parse_text(f"interfaces:\n- name: moved0\n  type: veth\n  netns: {want}\n  veth: {{peer: moved0-p}}\n", "t.yml")
+    decl = parse_text(
+        f"interfaces:\n- name: moved0\n  type: veth\n  netns: {want}\n  veth: {{peer: moved0-p}}\n", "t.yml"
+    )
     findings, _ = run_audit([want], decl, between=lambda: None)
     f = _find(findings, "wrong-netns", "moved0")
     assert f.evidence == {"declared_netns": want, "actual_netns": actual}

@@ -21,9 +21,14 @@ KIND_MODULES = {
     "dummy": "dummy",
 }
 CONFIG = {
-    "veth": "CONFIG_VETH", "bridge": "CONFIG_BRIDGE", "vxlan": "CONFIG_VXLAN",
-    "macvlan": "CONFIG_MACVLAN", "8021q": "CONFIG_VLAN_8021Q", "bonding": "CONFIG_BONDING",
-    "dummy": "CONFIG_DUMMY", "br_netfilter": "CONFIG_BRIDGE_NETFILTER",
+    "veth": "CONFIG_VETH",
+    "bridge": "CONFIG_BRIDGE",
+    "vxlan": "CONFIG_VXLAN",
+    "macvlan": "CONFIG_MACVLAN",
+    "8021q": "CONFIG_VLAN_8021Q",
+    "bonding": "CONFIG_BONDING",
+    "dummy": "CONFIG_DUMMY",
+    "br_netfilter": "CONFIG_BRIDGE_NETFILTER",
 }
 MODULES = ("vxlan", "bridge", "br_netfilter", "bonding", "8021q", "dummy")
 

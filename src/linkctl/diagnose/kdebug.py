@@ -40,7 +40,7 @@ class DebugCapture:
 def _write(control: Path, query: str) -> None:
     # One query per write(2): the control file parses each write on its own.
     try:
-        fd = os.open(control, os.O_WRONLY)
+        fd = os.open(control, os.O_WRONLY | os.O_APPEND)  # append: a plain file in tests keeps every query
     except FileNotFoundError:
         raise KernelDebugError(
             f"--kernel-debug: {control} is missing: mount debugfs "

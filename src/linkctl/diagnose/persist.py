@@ -84,9 +84,7 @@ def linkctl_path() -> str:
 
 def unit_text(executable: str) -> str:
     if not os.path.isabs(executable) or any(c.isspace() for c in executable):
-        raise PersistError(
-            f"--linkctl {executable!r}: an absolute path without spaces, such as {DEFAULT_EXEC}"
-        )
+        raise PersistError(f"--linkctl {executable!r}: an absolute path without spaces, such as {DEFAULT_EXEC}")
     return UNIT.replace(f"ExecStart={DEFAULT_EXEC} ", f"ExecStart={executable} ")
 
 

@@ -198,8 +198,10 @@ def _evidence_lines(ev: Evidence, flaps: dict[str, Any]) -> list[str]:
     )
     out.append(f"  watch store: flap episodes {flaps.get('store_episodes')}")
     if not ev.physical:
-        out.append(f"  {ev.ifname} is a virtual link: cable, PHY and duplex causes do not apply; "
-                   "look at its peer or lower link")
+        out.append(
+            f"  {ev.ifname} is a virtual link: cable, PHY and duplex causes do not apply; "
+            "look at its peer or lower link"
+        )
     return out
 
 

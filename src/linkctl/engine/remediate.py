@@ -508,7 +508,11 @@ def apply_remediation(plan: RemediationPlan) -> RemediationResult:
         try:
             change.apply()
         except (LinkctlError, OSError) as exc:
-            note = _rollback([*done, change])
+            # The failed step may have half-happened (set, then not verified): undo it too,
+            # but a failure to undo what never happened is no news.
+            with contextlib.suppress(LinkctlError, OSError):
+                change.undo()
+            note = _rollback(done)
             raise RemediationFailed(f"{change.describe()}: failed: {exc}\n{note}") from None
         done.append(change)
         result.done.append(change.describe())
@@ -524,4 +528,4 @@ def _rollback(changes: list[Change]) -> str:
             failed.append(f"{change.describe()}: {exc}")
     if failed:
         return "ROLLBACK INCOMPLETE: could not undo: " + "; ".join(failed)
-    return f"rolled back: {len(changes) - 1} earlier change(s) undone, the failed one reverted."
+    return f"rolled back: {len(changes)} earlier change(s) undone, as they were before."

@@ -1,0 +1,101 @@
+"""The diagnose ranking on recorded evidence sets of real drivers: the top cause and
+the evidence it rests on."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+from linkctl.diagnose.report import Diagnosis, diagnose, text, write_fix
+from linkctl.model.load import load_file
+
+from .conftest import recorded_host, recorded_sources
+
+
+def _run(name: str, tmp: Path) -> Diagnosis:
+    host, ifname = recorded_host(name)
+    return diagnose(ifname, None, recorded_sources(name, tmp), host)
+
+
+def _texts(points: list[object]) -> str:
+    return " | ".join(p.text for p in points)  # type: ignore[attr-defined]
+
+
+def test_eee_induced_flap(tmp_path: Path) -> None:
+    d = _run("e1000e-eee-flap", tmp_path)
+    assert d.top.id == "power-saving" and d.top.verdict == "likely"
+    assert "EEE is enabled and active" in _texts(d.top.evidence_for)
+    assert "ASPM" not in _texts(d.top.evidence_against)
+    assert d.evidence.log.downs == 5 and set(d.evidence.log.up_speeds) == {1000}
+    cable = next(c for c in d.causes if c.id == "cable-or-switch-port")
+    assert "no CRC" in _texts(cable.evidence_against)
+    first = d.fixes()[0][1]
+    assert first.declaration == {"interfaces": [{"name": "eth0", "ethtool": {"eee": {"enabled": False}}}]}
+    assert d.evidence.interrupts[0].total == 9182771
+    assert d.evidence.aspm == {"policy": "default", "l1_aspm": "1"}
+    assert d.bond_proposal is not None
+    bond = d.bond_proposal["interfaces"][0]
+    assert bond["link-aggregation"]["mode"] == "active-backup"
+    assert bond["link-aggregation"]["port"] == ["eth0", "eth1"]
+
+
+def test_bad_cable(tmp_path: Path) -> None:
+    d = _run("igb-bad-cable", tmp_path)
+    assert d.top.id == "cable-or-switch-port"
+    pro = _texts(d.top.evidence_for)
+    assert "CRC" in pro and "different speeds: 100, 1000" in pro and "both ends advertise 1000" in pro
+    assert d.evidence.log.up_speeds == {1000: 2, 100: 2}
+    assert any("cable" in p for p in d.person_checks())
+    power = next(c for c in d.causes if c.id == "power-saving")
+    assert "EEE is disabled" in _texts(power.evidence_against)
+    assert d.bond_proposal is None  # no second NIC
+
+
+def test_duplex_mismatch(tmp_path: Path) -> None:
+    d = _run("e1000e-duplex-mismatch", tmp_path)
+    assert d.top.id == "duplex-mismatch"
+    pro = _texts(d.top.evidence_for)
+    assert "half duplex" in pro and "late collisions" in pro and "does not autonegotiate" in pro
+    assert d.top.evidence_for[0].values == {"duplex": "half", "speed": 100}
+    assert any("switch port" in p for p in d.person_checks())
+
+
+def test_driver_hang(tmp_path: Path) -> None:
+    d = _run("e1000e-driver-hang", tmp_path)
+    assert d.top.id == "driver-or-firmware"
+    log = d.evidence.log
+    assert (log.watchdog, log.unit_hang, log.resets) == (3, 3, 3)
+    pro = _texts(d.top.evidence_for)
+    assert "NETDEV WATCHDOG" in pro and "Unit Hang" in pro and "3.2.6-k" in pro
+    assert d.fixes()[0][1].declaration == {
+        "interfaces": [
+            {"name": "eth0", "ethtool": {"feature": {"tx-tcp-segmentation": False, "tx-generic-segmentation": False}}}
+        ]
+    }
+
+
+def test_text_and_json_report(tmp_path: Path) -> None:
+    d = _run("e1000e-eee-flap", tmp_path)
+    out = text(d)
+    assert "1. power saving" in out and "only a person can check:" in out
+    assert "store: no --store given" in out
+    data = d.to_json()
+    assert data["causes"][0]["id"] == "power-saving"
+    assert [f["risk"] for f in data["fixes_by_risk"]] == sorted(
+        [f["risk"] for f in data["fixes_by_risk"]], key=["none", "low", "medium", "high"].index
+    )
+    assert data["evidence"]["store"] == "not available"
+
+
+def test_write_fix_is_a_loadable_declaration(tmp_path: Path) -> None:
+    d = _run("e1000e-eee-flap", tmp_path)
+    path = tmp_path / "fix.yml"
+    content = write_fix(d, str(path))
+    decl = load_file(str(path))
+    eth0 = decl.interfaces[0]
+    assert eth0.ethtool is not None and eth0.ethtool.eee is not None and eth0.ethtool.eee.enabled is False
+    assert decl.kernel_modules is not None
+    assert decl.kernel_modules["e1000e"].parameters == {"SmartPowerDownEnable": 0}
+    assert "# Fallback (bonding module needed" in content
+    assert yaml.safe_load(content)["interfaces"][0]["name"] == "eth0"

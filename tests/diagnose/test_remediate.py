@@ -1,0 +1,167 @@
+"""Remediation: kernel-modules to a temp /etc and /sys, ethtool sections on a real veth,
+idempotence and rollback."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from linkctl.engine.remediate import (
+    EthtoolChange,
+    ModprobeFile,
+    ModuleParam,
+    RemediationFailed,
+    RemediationPlan,
+    apply_remediation,
+    plan_remediation,
+)
+from linkctl.errors import ValidationFailed
+from linkctl.kernel.ethtool import Ethtool
+from linkctl.kernel.state import read_state
+from linkctl.kernel.sysinfo import Roots
+from linkctl.model.load import parse_text
+from linkctl.model.state import HostState
+
+from .conftest import ip, kernel
+
+MODULES = """
+kernel-modules:
+  e1000e:
+    parameters:
+      InterruptThrottleRate: 3000
+      SmartPowerDownEnable: 0
+      copybreak: 256
+"""
+
+
+def _roots(tmp: Path) -> Roots:
+    params = tmp / "sys" / "module" / "e1000e" / "parameters"
+    params.mkdir(parents=True)
+    (params / "copybreak").write_text("128\n")
+    os.chmod(params / "copybreak", 0o644)
+    (tmp / "etc" / "modprobe.d").mkdir(parents=True)
+    return Roots(sys=tmp / "sys", etc=tmp / "etc", proc=tmp / "proc")
+
+
+def test_kernel_modules_file_and_runtime(tmp_path: Path) -> None:
+    roots = _roots(tmp_path)
+    decl = parse_text(MODULES, "m.yml")
+    plan = plan_remediation(decl, HostState(), roots=roots)
+    kinds = [type(c) for c in plan.changes]
+    assert kinds == [ModprobeFile, ModuleParam]
+    reload_notes = [n for n in plan.notes if "takes effect after the module reloads" in n]
+    assert {n.split("=")[0] for n in reload_notes} == {"e1000e.InterruptThrottleRate", "e1000e.SmartPowerDownEnable"}
+    assert not any("modprobe -r" in " ".join(c.command()) for c in plan.changes)  # never reloads
+    apply_remediation(plan)
+    conf = (tmp_path / "etc" / "modprobe.d" / "linkctl-e1000e.conf").read_text()
+    assert conf.splitlines()[-1] == "options e1000e InterruptThrottleRate=3000 SmartPowerDownEnable=0 copybreak=256"
+    assert (tmp_path / "sys" / "module" / "e1000e" / "parameters" / "copybreak").read_text() == "256"
+    again = plan_remediation(decl, HostState(), roots=roots)
+    assert again.empty  # idempotent: nothing to write
+
+
+def test_read_only_parameter_is_a_note(tmp_path: Path) -> None:
+    roots = _roots(tmp_path)
+    os.chmod(tmp_path / "sys" / "module" / "e1000e" / "parameters" / "copybreak", 0o444)
+    plan = plan_remediation(parse_text(MODULES, "m.yml"), HostState(), roots=roots)
+    assert [type(c) for c in plan.changes] == [ModprobeFile]
+    assert any(n.startswith("e1000e.copybreak=256 (read-only") for n in plan.notes)
+
+
+def test_module_not_loaded_and_other_file_clash(tmp_path: Path) -> None:
+    roots = Roots(sys=tmp_path / "sys", etc=tmp_path / "etc")
+    (tmp_path / "etc" / "modprobe.d").mkdir(parents=True)
+    (tmp_path / "etc" / "modprobe.d" / "e1000e.conf").write_text("options e1000e InterruptThrottleRate=1\n")
+    plan = plan_remediation(parse_text(MODULES, "m.yml"), HostState(), roots=roots)
+    assert any("not loaded" in n for n in plan.notes)
+    assert any("e1000e.conf also sets InterruptThrottleRate=1" in n for n in plan.notes)
+
+
+def test_rollback_restores_the_file(tmp_path: Path) -> None:
+    roots = _roots(tmp_path)
+    conf = tmp_path / "etc" / "modprobe.d" / "linkctl-e1000e.conf"
+    conf.write_text("options e1000e copybreak=64\n")
+    plan = plan_remediation(parse_text(MODULES, "m.yml"), HostState(), roots=roots)
+    param = tmp_path / "sys" / "module" / "e1000e" / "parameters" / "copybreak"
+    param.unlink()
+    param.mkdir()  # the runtime write now fails after the file was written
+    with pytest.raises(RemediationFailed, match="rolled back"):
+        apply_remediation(plan)
+    assert conf.read_text() == "options e1000e copybreak=64\n"
+
+
+def test_parameter_names_cannot_smuggle_modprobe_commands() -> None:
+    bad = 'kernel-modules:\n  e1000e:\n    parameters:\n      "x\\ninstall e1000e /bin/sh": 1\n'
+    with pytest.raises(ValidationFailed, match="parameter"):
+        parse_text(bad, "m.yml")
+    with pytest.raises(ValidationFailed, match="value"):
+        parse_text("kernel-modules:\n  e1000e:\n    parameters:\n      copybreak: '1 install x'\n", "m.yml")
+
+
+def _veth(ns: str) -> HostState:
+    ip("-n", ns, "link", "add", "ra", "type", "veth", "peer", "name", "rb")
+    return read_state([ns])
+
+
+@kernel
+def test_ethtool_feature_on_veth_idempotent(make_netns: Callable[[], str]) -> None:
+    ns = make_netns()
+    host = _veth(ns)
+    was = Ethtool("ra", ns).features()["generic-receive-offload"].active
+    want = "true" if not was else "false"
+    decl = parse_text(
+        f"interfaces:\n- name: ra\n  netns: {ns}\n  ethtool:\n    feature:\n      rx-gro: {want}\n", "f.yml"
+    )
+    plan = plan_remediation(decl, host)
+    assert len(plan.changes) == 1 and isinstance(plan.changes[0], EthtoolChange)
+    assert plan.changes[0].command() == [
+        "ip",
+        "netns",
+        "exec",
+        ns,
+        "ethtool",
+        "-K",
+        "ra",
+        "rx-gro",
+        "on" if not was else "off",
+    ]
+    apply_remediation(plan)
+    assert Ethtool("ra", ns).features()["generic-receive-offload"].active is (not was)
+    assert plan_remediation(decl, host).empty
+
+
+@kernel
+def test_unsupported_and_unknown_are_refused_before_any_change(make_netns: Callable[[], str]) -> None:
+    ns = make_netns()
+    host = _veth(ns)
+    text = (
+        f"interfaces:\n- name: ra\n  netns: {ns}\n  ethtool:\n    eee: {{enabled: false}}\n"
+        "    ring: {rx: 512}\n    feature: {no-such-feature: true}\n"
+    )
+    with pytest.raises(ValidationFailed) as err:
+        plan_remediation(parse_text(text, "f.yml"), host)
+    fields = {p.field for p in err.value.problems}
+    assert fields == {"ethtool.eee.enabled", "ethtool.ring", "ethtool.feature.no-such-feature"}
+
+
+@kernel
+def test_ethtool_change_rolled_back_when_a_later_step_fails(make_netns: Callable[[], str], tmp_path: Path) -> None:
+    ns = make_netns()
+    host = _veth(ns)
+    was = Ethtool("ra", ns).features()["generic-receive-offload"].active
+    decl = parse_text(
+        f"interfaces:\n- name: ra\n  netns: {ns}\n  ethtool:\n    feature:\n      rx-gro: {str(not was).lower()}\n",
+        "f.yml",
+    )
+    plan = plan_remediation(decl, host)
+    roots = _roots(tmp_path)
+    bad = tmp_path / "sys" / "module" / "e1000e" / "parameters" / "copybreak"
+    bad.unlink()
+    bad.mkdir()
+    failing = RemediationPlan([*plan.changes, ModuleParam("e1000e", "copybreak", "128", "256", roots)])
+    with pytest.raises(RemediationFailed):
+        apply_remediation(failing)
+    assert Ethtool("ra", ns).features()["generic-receive-offload"].active is was
