@@ -1,0 +1,90 @@
+"""`linkctl diagnose` and `linkctl boot-apply` end to end on real links in namespaces."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import typer
+from typer.testing import CliRunner
+
+from linkctl.cli import diag
+from linkctl.kernel.ethtool import Ethtool
+
+from .conftest import ip, kernel
+
+pytestmark = kernel
+
+
+def _app() -> typer.Typer:
+    app = typer.Typer()
+    diag.register(app)
+    return app
+
+
+def test_diagnose_veth_with_log_file(make_netns: Callable[[], str], tmp_path: Path) -> None:
+    ns = make_netns()
+    ip("-n", ns, "link", "add", "dg0", "type", "veth", "peer", "name", "dg1")
+    ip("-n", ns, "link", "set", "dg0", "up")
+    ip("-n", ns, "link", "set", "dg1", "up")
+    log = tmp_path / "kern.log"
+    log.write_text(
+        "2024-05-01T10:00:00+00:00 h kernel: IPv6: ADDRCONF(NETDEV_CHANGE): dg0: link becomes ready\n"
+        "2024-05-01T10:00:05+00:00 h kernel: br0: port 1(dg0) entered disabled state\n"
+    )
+    fix = tmp_path / "fix.yml"
+    out = CliRunner().invoke(
+        _app(),
+        [
+            "diagnose",
+            "dg0",
+            "--netns",
+            ns,
+            "--logs",
+            str(log),
+            "--since",
+            "3650d",
+            "--format",
+            "json",
+            "--write-fix",
+            str(fix),
+        ],
+    )
+    assert out.exit_code in (0, 1), out.output
+    data = json.loads(out.stdout)
+    ev = data["evidence"]
+    assert ev["driver"]["driver"] == "veth" and ev["settings"]["speed"] == 10000
+    assert ev["unavailable"]["eee"] == "not supported by the driver"
+    assert ev["log"]["source"].startswith("files: ")
+    assert "features" in ev and "generic-receive-offload" in ev["features"]
+    assert {c["id"] for c in data["causes"]} == {
+        "cable-or-switch-port",
+        "power-saving",
+        "driver-or-firmware",
+        "duplex-mismatch",
+        "interference",
+    }
+    assert fix.read_text().startswith("# Proposed by `linkctl diagnose dg0`")
+
+
+def test_diagnose_unknown_link_is_an_error(make_netns: Callable[[], str]) -> None:
+    ns = make_netns()
+    out = CliRunner().invoke(_app(), ["diagnose", "nope0", "--netns", ns])
+    assert out.exit_code != 0
+    assert "no such link" in str(out.exception)
+
+
+def test_boot_apply_links_then_ethtool(make_netns: Callable[[], str], tmp_path: Path) -> None:
+    ns = make_netns()
+    ip("-n", ns, "link", "add", "ba0", "type", "veth", "peer", "name", "ba1")
+    gro = Ethtool("ba0", ns).features()["generic-receive-offload"].active
+    (tmp_path / "10-links.yml").write_text(
+        f"interfaces:\n- name: ba0\n  type: veth\n  netns: {ns}\n  mtu: 9000\n  veth: {{peer: ba1}}\n"
+        f"  ethtool:\n    feature:\n      rx-gro: {str(not gro).lower()}\n"
+    )
+    out = CliRunner().invoke(_app(), ["boot-apply", "--dir", str(tmp_path)])
+    assert out.exit_code == 0, out.output
+    assert Ethtool("ba0", ns).features()["generic-receive-offload"].active is (not gro)
+    again = CliRunner().invoke(_app(), ["boot-apply", "--dir", str(tmp_path)])
+    assert "ethtool/modules: nothing to change" in again.stdout
