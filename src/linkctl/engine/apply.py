@@ -7,7 +7,6 @@ then verifies it like any other apply.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 
 from linkctl.engine.executor import Executor, StepFailed
@@ -61,11 +60,13 @@ def prepare(ctx: Context, probe: bool = True) -> tuple[HostState, Plan]:
     host = ctx.read()
     creatable = None
     kinds = needed_kinds(ctx.decl, host)
-    # The probe creates a namespace (root only); without it the kernel's answer decides.
-    if probe and kinds and os.geteuid() == 0:
-        from linkctl.kernel.probe import creatable_kinds
+    if probe and kinds:
+        from linkctl.kernel.probe import ProbeUnavailable, creatable_kinds
 
-        creatable = creatable_kinds(kinds) | {lk.kind for lk in host if lk.kind}
+        try:
+            creatable = creatable_kinds(kinds) | {lk.kind for lk in host if lk.kind}
+        except ProbeUnavailable:
+            creatable = None  # unprivileged `plan`: the kernel's answer at apply time decides
     validate(ctx.decl, host, ctx.source, ctx.default_netns, creatable)
     return host, make_plan(ctx.decl, host, ctx.default_netns)
 
