@@ -67,6 +67,8 @@ def test_driver_hang(tmp_path: Path) -> None:
     log = d.evidence.log
     assert (log.watchdog, log.unit_hang, log.resets) == (3, 3, 3)
     pro = _texts(d.top.evidence_for)
+    coalesce = [f.declaration for _, f in d.fixes() if f.declaration and "coalesce" in str(f.declaration)]
+    assert coalesce == [{"interfaces": [{"name": "eth0", "ethtool": {"coalesce": {"rx-usecs": 100}}}]}]
     assert "NETDEV WATCHDOG" in pro and "Unit Hang" in pro and "3.2.6-k" in pro
     assert d.fixes()[0][1].declaration == {
         "interfaces": [

@@ -39,7 +39,7 @@ COLLISION_STATS = (
     "tx_excess_coll",
 )
 LATE_STATS = ("tx_late_coll", "late_collisions", "tx_late_collisions", "tx_abort_late_coll")
-TX_TIMEOUT_STATS = ("tx_timeout_count", "tx_timeout", "tx_restart_queue")
+TX_TIMEOUT_STATS = ("tx_timeout_count", "tx_timeout")
 
 # Driver/firmware versions with a record of Tx hangs. Kept short and explained; a version
 # here is a reason to look for an update, not a verdict.
@@ -253,7 +253,7 @@ def driver(ev: Evidence) -> Cause:
         c.pro(f"{log.resets} adapter resets in the log", 1.0, resets=log.resets)
     timeouts = ev.stat(*TX_TIMEOUT_STATS)
     if timeouts:
-        c.pro(f"the driver counts {timeouts} transmit timeouts/restarts", 1.5, tx_timeouts=timeouts)
+        c.pro(f"the driver counts {timeouts} transmit timeouts", 1.5, tx_timeouts=timeouts)
     aer = ev.pci_errors.get("nonfatal", 0) + ev.pci_errors.get("fatal", 0)
     if aer or log.aer:
         c.pro("PCIe AER errors for the NIC", 1.5, aer_counters=ev.pci_errors, aer_lines=log.aer)
@@ -290,13 +290,19 @@ def _driver_fixes(c: Cause, ev: Evidence) -> None:
                 ethtool={"feature": {"tx-tcp-segmentation": False, "tx-generic-segmentation": False}},
             ),
         ),
-        FixStep(
-            Risk.MEDIUM,
-            "moderate interrupts (fewer, larger batches) as the notes suggest",
-            (_eth(ev, "-C", ev.ifname, "rx-usecs", "100", "tx-usecs", "100"),),
-            iface_fix(ev.ifname, ev.netns, ethtool={"coalesce": {"rx-usecs": 100, "tx-usecs": 100}}),
-        ),
     ]
+    # Only the coalescing keys this driver reports: e1000e has rx-usecs but no tx-usecs.
+    keys = {k: 100 for k in ("rx-usecs", "tx-usecs") if ev.coalesce and k in ev.coalesce}
+    if keys:
+        words = [w for k, v in keys.items() for w in (k, str(v))]
+        c.fixes.append(
+            FixStep(
+                Risk.MEDIUM,
+                "moderate interrupts (fewer, larger batches) as the notes suggest",
+                (_eth(ev, "-C", ev.ifname, *words),),
+                iface_fix(ev.ifname, ev.netns, ethtool={"coalesce": keys}),
+            )
+        )
     if name == "e1000e":
         c.fixes.append(
             FixStep(
