@@ -360,3 +360,23 @@ def test_plan_and_show_work_unprivileged(tmp_path: Path) -> None:
     show = subprocess.run([*nobody, "show", "lo", "-f", "json"], capture_output=True, text=True, check=False, cwd="/")
     Path(path).unlink()
     assert show.returncode == 0 and json.loads(show.stdout)[0]["name"] == "lo"
+
+
+def test_ethtool_section_is_planned_applied_and_idempotent(netns: str, tmp_path: Path) -> None:
+    ip("-n", netns, "link", "add", "e1", "type", "veth", "peer", "name", "e1p")
+    path = write(tmp_path, "interfaces: [{name: e1, mtu: 9000, ethtool: {feature: {tx-checksum-ip-generic: false}}}]")
+    plan = run_linkctl("plan", path, "--netns", netns)
+    assert plan.returncode == 2 and f"ip netns exec {netns} ethtool -K e1 tx-checksum-ip-generic off" in plan.stdout
+    assert run_linkctl("apply", path, "--netns", netns).returncode == 0
+    shown = subprocess.run(["ip", "netns", "exec", netns, "ethtool", "-k", "e1"], capture_output=True, text=True, check=True)
+    assert "tx-checksum-ip-generic: off" in shown.stdout
+    again = run_linkctl("apply", path, "--netns", netns)
+    assert "no changes" in again.stdout
+
+
+def test_ethtool_setting_the_driver_lacks_is_refused_before_any_change(netns: str, tmp_path: Path) -> None:
+    ip("-n", netns, "link", "add", "e1", "type", "veth", "peer", "name", "e1p")
+    path = write(tmp_path, "interfaces: [{name: e1, mtu: 9000}, {name: e1p, ethtool: {eee: {enabled: false}}}]")
+    res = run_linkctl("apply", path, "--netns", netns)
+    assert res.returncode == 1 and "interface e1p: ethtool.eee.enabled" in res.stderr and "no EEE support" in res.stderr
+    assert by_name(netns)["e1"]["mtu"] == 1500

@@ -143,20 +143,18 @@ def boot_apply(
 
 
 def apply_file(path: str) -> list[str]:
-    """Links through the engine, then the ethtool and module sections."""
+    """One file through the engine: links, then its ethtool and module sections."""
     from linkctl.engine.apply import Context, apply, prepare
-    from linkctl.engine.remediate import apply_remediation, plan_remediation
     from linkctl.model.load import load_file
 
     ctx = Context(load_file(path), path)
     host, plan = prepare(ctx)
+    if plan.empty:
+        return ["nothing to change"]
     result = apply(ctx, host, plan)
-    lines = [f"{len(plan.ops)} link change(s)" if not plan.empty else "links: nothing to change"]
-    rplan = plan_remediation(ctx.decl, ctx.read(), source=path)
-    done = apply_remediation(rplan).done
-    lines += done or ["ethtool/modules: nothing to change"]
-    lines += [f"note: {n}" for n in rplan.notes]
-    del result
+    lines = [f"{len(plan.ops)} link change(s)", *plan.extra]
+    if result.remediation is not None:
+        lines += [f"note: {n}" for n in result.remediation.notes]
     return lines
 
 

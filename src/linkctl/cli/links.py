@@ -119,7 +119,7 @@ def apply_cmd(
         return
     typer.echo(render.plan_text(the_plan))
     result = apply(ctx, host, the_plan)
-    typer.echo(f"applied and verified: {len(the_plan.ops)} change(s) in {result.requests} netlink request(s)")
+    typer.echo(f"applied and verified: {the_plan.size} change(s) in {result.requests} netlink request(s)")
 
 
 def try_cmd(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shlex
 from dataclasses import asdict
 from typing import Any
 
@@ -100,6 +101,9 @@ def plan_json(plan: Plan) -> str:
     return json.dumps(
         {
             "changes": [op_record(op) for op in plan.ops],
+            "other_changes": [
+                dict(zip(("description", "command"), e.split("\n", 1), strict=False)) for e in plan.extra
+            ],
             "notes": plan.notes,
             "unchanged": plan.unchanged,
         },
@@ -111,11 +115,21 @@ def plan_json(plan: Plan) -> str:
 def plan_text(plan: Plan) -> str:
     if plan.empty:
         return f"no changes: {len(plan.unchanged)} interface(s) already as declared"
-    lines = [f"{len(plan.ops)} change(s):"]
+    lines = [f"{plan.size} change(s):"]
     for i, op in enumerate(plan.ops, 1):
         lines.append(f"  {i}. {op.describe()}")
-        lines.append(f"     $ {' '.join(op.ip_command())}")
+        lines.append(f"     $ {shlex.join(op.ip_command())}")
+    for i, extra in enumerate(plan.extra, len(plan.ops) + 1):
+        text, _, command = extra.partition("\n")
+        lines.append(f"  {i}. {text}")
+        if command.strip():
+            lines.append(f"     $ {command.strip()}")
     lines += [f"  note: {note}" for note in plan.notes]
     if plan.unchanged:
         lines.append(f"  unchanged: {', '.join(plan.unchanged)}")
     return "\n".join(lines)
+
+
+def _extra_record(line: str) -> dict[str, str]:
+    text, _, command = line.partition("\n")
+    return {"description": text, "command": command.strip()}

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from linkctl.engine.executor import Executor, StepFailed
+from linkctl.engine.remediate import RemediationFailed, RemediationPlan
 from linkctl.errors import LinkctlError
 from linkctl.kernel import caps, netns
 from linkctl.kernel.netlink import DebugHook
@@ -68,7 +69,21 @@ def prepare(ctx: Context, probe: bool = True) -> tuple[HostState, Plan]:
         except ProbeUnavailable:
             creatable = None  # unprivileged `plan`: the kernel's answer at apply time decides
     validate(ctx.decl, host, ctx.source, ctx.default_netns, creatable)
-    return host, make_plan(ctx.decl, host, ctx.default_netns)
+    plan = make_plan(ctx.decl, host, ctx.default_netns)
+    if has_remediation(ctx.decl):
+        plan.extra = _remediation(ctx, host).lines()
+    return host, plan
+
+
+def has_remediation(decl: Declaration) -> bool:
+    """ethtool, ethernet or kernel-modules sections: carried out by ethtool and /sys, not netlink."""
+    return bool(decl.kernel_modules) or any(s.ethtool or s.ethernet for s in decl.interfaces)
+
+
+def _remediation(ctx: Context, host: HostState) -> RemediationPlan:
+    from linkctl.engine.remediate import plan_remediation
+
+    return plan_remediation(ctx.decl, host, ctx.default_netns, source=ctx.source)
 
 
 @dataclass
@@ -77,12 +92,18 @@ class ApplyResult:
     requests: int = 0
     snapshot: Snapshot | None = None
     executor: Executor | None = None
+    remediation: RemediationPlan | None = None
 
     def rollback(self, ctx: Context) -> str:
-        """Undo a successful apply (`try` without confirmation)."""
-        if self.snapshot is None or self.executor is None:
-            return "nothing to roll back: nothing was changed"
-        return self.snapshot.restore(ctx, self.executor)
+        """Undo a successful apply (`try` without confirmation): ethtool first, then links."""
+        notes = []
+        if self.remediation is not None and not self.remediation.empty:
+            from linkctl.engine.remediate import undo_remediation
+
+            notes.append(undo_remediation(self.remediation))
+        if self.snapshot is not None and self.executor is not None:
+            notes.append(self.snapshot.restore(ctx, self.executor))
+        return "\n".join(notes) or "nothing to roll back: nothing was changed"
 
 
 class ApplyFailed(LinkctlError):
@@ -103,7 +124,7 @@ def apply(ctx: Context, host: HostState, plan: Plan) -> ApplyResult:
         return result
     if not caps.has(caps.CAP_NET_ADMIN):
         raise LinkctlError(
-            f"{len(plan.ops)} change(s) pending, but changing links needs CAP_NET_ADMIN: "
+            f"{plan.size} change(s) pending, but changing links needs CAP_NET_ADMIN: "
             "run as root (sudo linkctl apply ...); nothing was changed"
         )
     snapshot = Snapshot.take(host, ctx)
@@ -114,7 +135,13 @@ def apply(ctx: Context, host: HostState, plan: Plan) -> ApplyResult:
         residual = make_plan(ctx.decl, ctx.read(), ctx.default_netns)
         if not residual.empty:
             raise VerifyFailed(residual)
-    except (StepFailed, VerifyFailed) as exc:
+        if has_remediation(ctx.decl):
+            # Planned again: links created just now can only be read once they exist.
+            from linkctl.engine.remediate import apply_remediation
+
+            result.remediation = _remediation(ctx, ctx.read())
+            apply_remediation(result.remediation)  # undoes its own changes on failure
+    except (StepFailed, VerifyFailed, RemediationFailed) as exc:
         note = snapshot.restore(ctx, executor)
         raise ApplyFailed(str(exc), note) from None
     result.snapshot, result.executor = snapshot, executor

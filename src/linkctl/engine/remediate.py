@@ -519,6 +519,11 @@ def apply_remediation(plan: RemediationPlan) -> RemediationResult:
     return result
 
 
+def undo_remediation(plan: RemediationPlan) -> str:
+    """Undo a plan that was carried out whole (`try` without confirmation)."""
+    return _rollback(plan.changes)
+
+
 def _rollback(changes: list[Change]) -> str:
     failed: list[str] = []
     for change in reversed(changes):

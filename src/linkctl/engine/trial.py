@@ -37,7 +37,7 @@ def run_trial(ctx: Context, timeout: float, stable_for: float, echo: Echo) -> in
     result = apply(ctx, host, plan)
     # Subscribed after the change, so that its own transitions are not taken for a loss.
     watch = _CarrierWatch(ctx.namespaces()) if stable_for > 0 else None
-    echo(f"applied {len(plan.ops)} change(s); confirm within {timeout:g} s (Enter, or `linkctl confirm`)")
+    echo(f"applied {plan.size} change(s); confirm within {timeout:g} s (Enter, or `linkctl confirm`)")
     marker = _write_marker()
     try:
         verdict = _wait(ctx, timeout, stable_for, watch, echo)

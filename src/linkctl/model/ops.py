@@ -171,7 +171,14 @@ class Plan:
     ops: list[Op] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
+    # Changes outside RTNETLINK (ethtool settings, module parameters), described by the
+    # engine that plans them: one line each, with its command.
+    extra: list[str] = field(default_factory=list)
 
     @property
     def empty(self) -> bool:
-        return not self.ops
+        return not self.ops and not self.extra
+
+    @property
+    def size(self) -> int:
+        return len(self.ops) + len(self.extra)

@@ -1,0 +1,144 @@
+"""`linkctl watch`, `linkctl history`, `linkctl status`: the live watcher and its store.
+
+The daemon and the store are imported inside the commands: every `linkctl` run
+loads this module.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+if TYPE_CHECKING:
+    from linkctl.store import HistoryRow, LinkStatus
+
+DEFAULT_STORE = "sqlite:///var/lib/linkctl/events.db"
+
+Store = Annotated[str, typer.Option("--store", help="sqlite:///PATH or postgresql://USER@HOST/DB")]
+
+
+class Format(StrEnum):
+    TABLE = "table"
+    JSON = "json"
+
+
+Fmt = Annotated[Format, typer.Option("--format", help="table or json")]
+
+
+def register(app: typer.Typer) -> None:
+    app.command("watch")(watch_cmd)
+    app.command("history")(history_cmd)
+    app.command("status")(status_cmd)
+
+
+def watch_cmd(
+    netns: Annotated[
+        list[str] | None,
+        typer.Option("--netns", help="namespace to watch (repeat; '' is linkctl's own); may appear later"),
+    ] = None,
+    iface: Annotated[list[str] | None, typer.Option("--iface", help="link name glob (repeat), e.g. 'eth*'")] = None,
+    config: Annotated[
+        Path | None, typer.Option("--config", help="watch.yaml (default /etc/linkctl/watch.yaml if present)")
+    ] = None,
+    store: Annotated[str | None, typer.Option("--store", help="sqlite:///PATH or postgresql://...")] = None,
+    listen: Annotated[
+        str | None, typer.Option("--listen", help="Prometheus metrics on HOST:PORT ('' turns them off)")
+    ] = None,
+    kernel_log: Annotated[
+        Path | None, typer.Option("--kernel-log", help="follow this file instead of /dev/kmsg (across rotation)")
+    ] = None,
+) -> None:
+    """Follow link events as they happen: record them, detect flapping, alert, serve metrics."""
+    from linkctl.watch.config import load_config
+    from linkctl.watch.daemon import run_watch
+
+    overrides: dict[str, Any] = {
+        "netns": netns or None,
+        "iface": iface or None,
+        "store": store,
+        "listen": listen,
+        "kernel_log": kernel_log,
+    }
+    raise typer.Exit(run_watch(load_config(config, overrides)))
+
+
+def history_cmd(
+    iface: Annotated[str | None, typer.Argument(help="link name or glob; all links if omitted")] = None,
+    store: Store = DEFAULT_STORE,
+    since: Annotated[str, typer.Option("--since", help="a duration (90s, 30m, 24h, 7d) or ISO 8601 time")] = "24h",
+    netns: Annotated[str | None, typer.Option("--netns", help="only this namespace ('' is the host's)")] = None,
+    fmt: Fmt = Format.TABLE,
+) -> None:
+    """The recorded link events, oldest first."""
+    from linkctl.store import open_store, parse_since
+
+    start = parse_since(since)
+    with open_store(store, readonly=True) as db:
+        rows = db.history(iface, since=start, netns=netns)
+    if fmt is Format.JSON:
+        _write_json([row.to_json() for row in rows])
+    else:
+        _history_table(rows)
+
+
+def status_cmd(store: Store = DEFAULT_STORE, fmt: Fmt = Format.TABLE) -> None:
+    """Each watched link: its state, since when, whether it is flapping."""
+    from linkctl.store import open_store
+
+    with open_store(store, readonly=True) as db:
+        links = db.status()
+    if fmt is Format.JSON:
+        _write_json([link.to_json() for link in links])
+    else:
+        _status_table(links)
+
+
+def _write_json(data: list[dict[str, Any]]) -> None:
+    sys.stdout.write(json.dumps(data, indent=2) + "\n")
+
+
+def _history_table(rows: list[HistoryRow]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(box=None, pad_edge=False)
+    for column in ("time", "netns", "link", "event", "transitions", "carrier changes", "source", "driver"):
+        table.add_column(column)
+    for row in rows:
+        changes = "" if row.carrier is None else str(row.carrier.changes)
+        words = row.driver.text if row.driver and row.driver.text else (row.detail or "")
+        table.add_row(
+            row.time.astimezone().isoformat(timespec="milliseconds"),
+            row.netns or "-",
+            row.ifname,
+            row.event.value,
+            str(row.transitions),
+            changes,
+            row.source.value,
+            words,
+        )
+    Console(width=200 if not sys.stdout.isatty() else None).print(table)
+
+
+def _status_table(links: list[LinkStatus]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(box=None, pad_edge=False)
+    for column in ("netns", "link", "state", "since", "flapping", "carrier changes"):
+        table.add_column(column)
+    for link in links:
+        table.add_row(
+            link.netns or "-",
+            link.ifname,
+            link.state.value,
+            link.since.astimezone().isoformat(timespec="seconds"),
+            "yes" if link.flapping else "no",
+            "" if link.carrier_changes is None else str(link.carrier_changes),
+        )
+    Console(width=200 if not sys.stdout.isatty() else None).print(table)
