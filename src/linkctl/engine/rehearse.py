@@ -13,7 +13,7 @@ import json
 import os
 from dataclasses import dataclass, field
 
-from linkctl.engine.apply import ApplyFailed, Context, apply, prepare
+from linkctl.engine.apply import ApplyFailed, Context, apply, has_remediation, prepare
 from linkctl.errors import LinkctlError
 from linkctl.kernel import netns
 from linkctl.kernel.probe import creatable_kinds
@@ -62,6 +62,8 @@ def rehearse(ctx: Context) -> RehearsalReport:
     host = ctx.read()
     mapping = {ns: f"lkr{os.getpid() % 100000}-{i}" for i, ns in enumerate(ctx.namespaces())}
     stand_ins: list[str] = []
+    if has_remediation(ctx.decl):
+        stand_ins.append("ethtool, ethernet and kernel-modules sections are not rehearsed (no real NIC)")
     copy = _copy_of(ctx, host, mapping, stand_ins)
     target = Context(_moved(ctx.decl, mapping), ctx.source, mapping[ctx.default_netns], ctx.debug)
     try:
@@ -155,9 +157,11 @@ def _named_by(spec: InterfaceSpec) -> set[str]:
 
 
 def _moved(decl: Declaration, mapping: dict[NetnsName, str]) -> Declaration:
+    """The declaration in the rehearsal namespaces, without what stand-ins cannot rehearse."""
     specs = []
     for spec in decl.interfaces:
-        update: dict[str, object] = {}
+        # Dummy and veth stand-ins have no PHY: ethtool and ethernet sections are left out.
+        update: dict[str, object] = {"ethtool": None, "ethernet": None}
         if spec.netns is not None:
             if spec.netns not in mapping:
                 raise LinkctlError(f"netns {spec.netns} is not part of the rehearsal")
@@ -165,4 +169,4 @@ def _moved(decl: Declaration, mapping: dict[NetnsName, str]) -> Declaration:
         if spec.veth is not None and spec.veth.peer_netns is not None:
             update["veth"] = VethSection(peer=spec.veth.peer, peer_netns=mapping[spec.veth.peer_netns])
         specs.append(spec.model_copy(update=update))
-    return Declaration(interfaces=specs, kernel_modules=decl.kernel_modules)
+    return Declaration(interfaces=specs)
