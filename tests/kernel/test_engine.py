@@ -380,3 +380,33 @@ def test_ethtool_setting_the_driver_lacks_is_refused_before_any_change(netns: st
     res = run_linkctl("apply", path, "--netns", netns)
     assert res.returncode == 1 and "interface e1p: ethtool.eee.enabled" in res.stderr and "no EEE support" in res.stderr
     assert by_name(netns)["e1"]["mtu"] == 1500
+
+
+def test_try_confirmed_with_enter_on_a_terminal(netns: str, tmp_path: Path) -> None:
+    import shutil
+
+    if shutil.which("tmux") is None:
+        pytest.skip("tmux is not installed (scripts/setup.sh --test installs it)")
+    ip("-n", netns, "link", "add", "t1", "type", "veth", "peer", "name", "t1p")
+    path = write(tmp_path, "interfaces: [{name: t1, mtu: 1400}]")
+    session = f"lk{netns}"
+    cmd = " ".join([*LINKCTL, "try", path, "--netns", netns, "--timeout", "60", ";", "sleep", "30"])
+    subprocess.run(["tmux", "new-session", "-d", "-s", session, "-x", "150", "-y", "20", cmd], check=True)
+    try:
+        screen = _wait_for_screen(session, "confirm within")
+        assert "applied 1 change(s)" in screen
+        subprocess.run(["tmux", "send-keys", "-t", session, "Enter"], check=True)
+        assert "confirmed: the change stays" in _wait_for_screen(session, "confirmed")
+    finally:
+        subprocess.run(["tmux", "kill-session", "-t", session], check=False)
+    assert by_name(netns)["t1"]["mtu"] == 1400
+
+
+def _wait_for_screen(session: str, text: str) -> str:
+    screen = ""
+    for _ in range(100):  # bounded: 20 s at most
+        screen = subprocess.run(["tmux", "capture-pane", "-pt", session], capture_output=True, text=True, check=False).stdout
+        if text in screen:
+            return screen
+        time.sleep(0.2)
+    return screen
