@@ -24,6 +24,7 @@ from linkctl.errors import LinkctlError
 from linkctl.logs.capture import Captured, YearHint, parse_capture
 from linkctl.logs.events import EventKind
 from linkctl.logs.patterns import MessageMatch, match_message
+from linkctl.logs.sources import kmsg_records
 
 SAMPLES = 5
 _DMA = re.compile(r"\bdma\b|\bdmar\b|iommu", re.I)
@@ -224,22 +225,9 @@ def read_kmsg(subject: Subject, since: datetime | None, path: str = "/dev/kmsg")
     except OSError as exc:
         return LogEvidence(f"{path}: not available ({exc.strerror})", available=False)
     try:
-        return scan(_kmsg_records(fd), subject, path, since, boot=boot_time())
+        return scan(kmsg_records(fd), subject, path, since, boot=boot_time())
     finally:
         os.close(fd)
-
-
-def _kmsg_records(fd: int) -> Iterator[bytes]:
-    while True:
-        try:
-            record = os.read(fd, 16384)
-        except BlockingIOError:
-            return
-        except BrokenPipeError:  # overwritten while read: the next read goes on
-            continue
-        if not record:
-            return
-        yield record.split(b"\n", 1)[0]
 
 
 def read_journal(subject: Subject, since: datetime | None) -> LogEvidence:

@@ -171,7 +171,7 @@ def read_kmsg(path: str = "/dev/kmsg") -> Iterator[LinkEvent]:
     except OSError as exc:
         raise LinkctlError(f"{path}: {exc.strerror}") from None
     try:
-        for number, record in enumerate(_kmsg_records(fd), 1):
+        for number, record in enumerate(kmsg_records(fd), 1):
             event = parse_line(record, path, number)
             if event is not None:
                 yield boot.stamp(event)
@@ -179,7 +179,8 @@ def read_kmsg(path: str = "/dev/kmsg") -> Iterator[LinkEvent]:
         os.close(fd)
 
 
-def _kmsg_records(fd: int) -> Iterator[bytes]:
+def kmsg_records(fd: int) -> Iterator[bytes]:
+    """The messages readable now from an open /dev/kmsg fd (non-blocking), first lines only."""
     while True:
         try:
             record = os.read(fd, 16384)
