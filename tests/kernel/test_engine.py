@@ -410,3 +410,20 @@ def _wait_for_screen(session: str, text: str) -> str:
             return screen
         time.sleep(0.2)
     return screen
+
+
+def test_rehearse_stands_in_for_a_physical_nic(tmp_path: Path) -> None:
+    from linkctl.kinds import kind_of
+    from linkctl.model.spec import InterfaceType
+
+    host = read_state([None])
+    nics = [lk.name for lk in host if kind_of(lk).type is InterfaceType.ETHERNET]
+    if not nics:
+        pytest.skip("this machine has no physical NIC to stand in for")
+    before = _stable(json.loads(ip("-j", "-d", "link", "show")))
+    nic = nics[0]
+    decl = f"interfaces: [{{name: mvr0, type: mac-vlan, mac-vlan: {{base-iface: {nic}, mode: bridge}}}}]"
+    res = run_linkctl("plan", write(tmp_path, decl), "--rehearse")
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert f"stand-in: {nic} (ethernet) is played by a" in res.stdout and "rehearsal passed" in res.stdout
+    assert _stable(json.loads(ip("-j", "-d", "link", "show"))) == before
