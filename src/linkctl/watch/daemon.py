@@ -80,6 +80,7 @@ RETRY_TICK = 0.05  # while a namespace file exists but is not mounted yet
 NETNS_RETRY_FOR = 5.0
 MAX_RECVS_PER_PASS = 256  # fairness between namespaces during a storm
 KMSG = "/dev/kmsg"
+TAIL_BYTES = 64  # the last bytes read from a followed file: they reveal a truncation
 
 
 def now() -> datetime:
@@ -231,6 +232,7 @@ class FileFollower:
         self.inode = 0
         self.pos = 0
         self.partial = b""
+        self.tail = b""
         self.number = 0
         self._open(at_end=True)
 
@@ -245,22 +247,34 @@ class FileFollower:
         self.inode = os.fstat(fd).st_ino
         self.pos = os.lseek(fd, 0, os.SEEK_END) if at_end else 0
         self.partial = b""
+        self.tail = os.pread(fd, TAIL_BYTES, max(0, self.pos - TAIL_BYTES)) if self.pos else b""
 
     def read_lines(self) -> list[bytes]:
-        lines = self._drain()
         try:
             st = os.stat(self.path)
         except FileNotFoundError:
-            return lines
+            return self._drain()  # rotated away: finish the old file
         if st.st_ino != self.inode or self.fd is None:
+            lines = self._drain()
             self.close()
             self._open(at_end=False)
-            lines += self._drain()
-        elif st.st_size < self.pos:  # truncated in place (copytruncate)
+            return lines + self._drain()
+        if self._truncated(st.st_size):
             self.pos = 0
-            self.partial = b""
-            lines += self._drain()
-        return lines
+            self.partial = self.tail = b""
+        return self._drain()
+
+    def _truncated(self, size: int) -> bool:
+        """copytruncate: shorter than what was read, or other bytes where we stopped.
+
+        The size alone misses a truncation followed by a longer write before we
+        looked; the last bytes read tell the two apart.
+        """
+        if size < self.pos:
+            return True
+        if self.fd is None or not self.tail:
+            return False
+        return os.pread(self.fd, len(self.tail), self.pos - len(self.tail)) != self.tail
 
     def _drain(self) -> list[bytes]:
         if self.fd is None:
@@ -270,6 +284,8 @@ class FileFollower:
             chunks.append(chunk)
             self.pos += len(chunk)
         data = self.partial + b"".join(chunks)
+        if chunks:
+            self.tail = (self.tail + b"".join(chunks))[-TAIL_BYTES:]
         *lines, self.partial = data.split(b"\n")
         return lines
 
@@ -603,7 +619,13 @@ class WatchDaemon:
         while not self.stopping:
             timeout = max(0.0, min(next_tick - time.monotonic(), self._retry_timeout()))
             batch = WatchOutput()
-            for key, _mask in self.selector.select(timeout):
+            ready = self.selector.select(timeout)
+            if isinstance(self.kernel_log, KmsgFollower) and any(isinstance(k.data, NamespaceFeed) for k, _ in ready):
+                # The kernel wakes /dev/kmsg readers late (deferred irq_work), so a
+                # driver's line printed before a carrier change can be readable but
+                # not yet signalled: read it first, so it is joined to its event.
+                batch.merge(self._read_kernel_log())
+            for key, _mask in ready:
                 batch.merge(self._ready(key))
             self.commit(batch)
             clock = time.monotonic()
