@@ -20,10 +20,11 @@ app = typer.Typer(
 def _register() -> None:
     # Imported here so that `linkctl --help` stays fast and a broken optional
     # front end cannot stop the others from loading.
-    from linkctl.cli import diag, links, logs
+    from linkctl.cli import diag, links, logs, watch
 
     links.register(app)
     logs.register(app)
+    watch.register(app)
     diag.register(app)
 
 
