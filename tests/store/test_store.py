@@ -320,3 +320,11 @@ def test_kmsg_only_event_is_recorded_with_words(store: SqlStore) -> None:
     (row,) = [r.to_json() for r in store.history()]
     assert (row["event"], row["source"], row["transitions"]) == ("tx_timeout", "kmsg", 0)
     assert row["driver"]["text"] == words.text
+
+
+def test_sqlite_url_spellings_name_the_same_file() -> None:
+    from linkctl.store.backends import sqlite_path
+
+    assert sqlite_path("sqlite:///var/lib/linkctl/events.db") == "/var/lib/linkctl/events.db"
+    assert sqlite_path("sqlite:////var/lib/linkctl/events.db") == "/var/lib/linkctl/events.db"
+    assert sqlite_path("sqlite://events.db") == "events.db"

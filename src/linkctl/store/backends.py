@@ -6,6 +6,7 @@ import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from urllib.parse import quote
 
 from linkctl.store.records import StoreError
 from linkctl.store.sql import Cursor, SqlStore, _Rewriting
@@ -15,9 +16,14 @@ _PG_MIGRATION_LOCK = 0x6C6E6B63
 
 
 def sqlite_path(url: str) -> str:
-    """`sqlite:///var/lib/x.db` -> `/var/lib/x.db`; `sqlite://rel.db` -> `rel.db`."""
+    """`sqlite:///var/lib/x.db` -> `/var/lib/x.db`; `sqlite://rel.db` -> `rel.db`.
+
+    SQLAlchemy users write absolute paths with four slashes (`sqlite:////var/lib/x.db`):
+    the extra slashes name the same file.
+    """
     if url.startswith("sqlite://"):
-        return url[len("sqlite://") :]
+        path = url[len("sqlite://") :]
+        return "/" + path.lstrip("/") if path.startswith("//") else path
     return url
 
 
@@ -40,7 +46,7 @@ class SqliteStore(SqlStore):
         if readonly:
             if path != ":memory:" and not Path(path).exists():
                 raise StoreError(f"no store at {path}: has `linkctl watch` run with this --store yet?")
-            uri = f"file:{path}?mode=ro"
+            uri = f"file:{quote(path)}?mode=ro"
             conn = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False)
         else:
             if path != ":memory:":
