@@ -155,7 +155,7 @@ class Watcher:
             return "(running)"
         return self.proc.stderr.read()
 
-    def stop(self) -> int:
+    def terminate(self) -> int:
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
             try:
@@ -163,6 +163,10 @@ class Watcher:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait(timeout=30)
+        return int(self.proc.returncode)
+
+    def stop(self) -> int:
+        self.terminate()
         self.reader.join(timeout=10)
         self.notify.close()
         with contextlib.suppress(OSError):
@@ -424,3 +428,26 @@ def test_a_kernel_log_file_is_followed_across_rotation_and_truncation(store_url:
 def _append(path: Path, line: str) -> None:
     with path.open("a") as f:
         f.write(line + "\n")
+
+
+def test_systemd_is_told_ready_alive_and_stopping(store_url: str) -> None:
+    with namespace() as ns:
+        watcher = Watcher(base_args([ns], store_url), {"WATCHDOG_USEC": "400000"})
+        try:
+            watcher.wait_ready()
+            seen = _notifications(watcher, "WATCHDOG=1")
+            assert watcher.terminate() == 0  # SIGTERM: a clean stop, exit status 0
+            seen += _notifications(watcher, "STOPPING=1")
+        finally:
+            watcher.stop()
+    assert "WATCHDOG=1" in seen and "STOPPING=1" in seen
+
+
+def _notifications(watcher: Watcher, wanted: str) -> str:
+    """Datagrams on $NOTIFY_SOCKET until one holds `wanted` (bounded)."""
+    seen = ""
+    watcher.notify.settimeout(DEADLINE)
+    with contextlib.suppress(OSError):
+        while wanted not in seen:
+            seen += watcher.notify.recv(4096).decode() + "\n"
+    return seen

@@ -25,6 +25,7 @@ import os
 import selectors
 import signal
 import socket
+import sqlite3
 import struct
 import sys
 import threading
@@ -45,7 +46,7 @@ from linkctl.kernel.netlink import RtnlSocket
 from linkctl.kernel.nla import IFINFOMSG, NLMSG_ERROR, NLMSG_OVERRUN, iter_attrs, iter_messages
 from linkctl.logs.lines import parse_line
 from linkctl.model.state import IfFlag, Link, NetnsName
-from linkctl.store import open_store
+from linkctl.store import SqliteStore, open_store, sqlite_path
 from linkctl.store.sql import SqlStore
 from linkctl.watch.config import WatchConfig
 from linkctl.watch.core import DumpReason, WatchCore, WatchOutput
@@ -500,6 +501,54 @@ class AlertWorker:
             self._thread.join(timeout=30)
 
 
+# -- SQLite checkpoints --------------------------------------------------------------
+
+
+class WalCheckpointer:
+    """Checkpoints the SQLite WAL from a thread with a connection of its own.
+
+    A checkpoint fsyncs the database: several ms on a VM disk, and SQLite runs it
+    inside whichever commit crosses 1000 WAL pages. That was the whole p99 of
+    the event-to-store latency; here it runs beside the commits (a PASSIVE
+    checkpoint never blocks the writer).
+    """
+
+    def __init__(self, store: SqlStore, path: str, every: float = 1.0) -> None:
+        # Per connection: the store's writer no longer checkpoints in its commits.
+        store._conn.execute("PRAGMA wal_autocheckpoint=0")
+        self._conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        self._every = every
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="linkctl-checkpoint", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self._every):
+            self.checkpoint()
+
+    def checkpoint(self) -> None:
+        try:
+            self._conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+        except sqlite3.Error as exc:
+            log.warning("WAL checkpoint failed: %s", exc)
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout=30)
+        self.checkpoint()
+        self._conn.close()
+
+
+def checkpointer_for(store: SqlStore, url: str) -> WalCheckpointer | None:
+    if not isinstance(store, SqliteStore):
+        return None
+    path = sqlite_path(url)
+    return None if path in ("", ":memory:") else WalCheckpointer(store, path)
+
+
 # -- the daemon ----------------------------------------------------------------------
 
 
@@ -538,6 +587,7 @@ class WatchDaemon:
         self.printer = Printer(self.stdout, self.core, self.live)
         self.server: MetricsServer | None = None
         self.alerts: AlertWorker | None = None
+        self.checkpointer = checkpointer_for(self.store, self.config.store)
         self.kernel_log: KmsgFollower | FileFollower | None = None
         self.inotify: Inotify | None = None
         self.stopping = False
@@ -557,6 +607,8 @@ class WatchDaemon:
 
     def start(self) -> None:
         self._signals()
+        if self.checkpointer is not None:
+            self.checkpointer.start()
         self._watch_run_netns()
         self._open_kernel_log()
         for name in list(self.pending):
@@ -583,6 +635,8 @@ class WatchDaemon:
             if closable is not None:
                 closable.close()
         self.printer.close()
+        if self.checkpointer is not None:
+            self.checkpointer.stop()
         self.store.close()
         self._restore_signals()
         self.selector.close()
