@@ -30,10 +30,7 @@ from linkctl.store import open_store
 
 pytestmark = pytest.mark.kernel
 
-# The commands registered on a fresh typer app: cli/main.py belongs to the lead.
-RUNNER = (
-    "import typer\nfrom linkctl.cli import watch\napp = typer.Typer()\nwatch.register(app)\napp(prog_name='linkctl')\n"
-)
+LINKCTL = [sys.executable, "-m", "linkctl"]
 DEADLINE = 60.0
 CARRIER = ("link_up", "link_down", "gap")
 
@@ -112,7 +109,7 @@ class Watcher:
         full_env = {**os.environ, "NOTIFY_SOCKET": self.notify_path, "PYTHONPATH": os.pathsep.join(sys.path)}
         full_env.update(env or {})
         self.proc = subprocess.Popen(
-            [sys.executable, "-c", RUNNER, "watch", *args],
+            [*LINKCTL, "watch", *args],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
@@ -227,7 +224,7 @@ def base_args(ns: list[str], url: str, listen: str = "") -> list[str]:
 
 def cli(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-c", RUNNER, *args], capture_output=True, text=True, timeout=120, check=False
+        [*LINKCTL, *args], capture_output=True, text=True, timeout=120, check=False
     )
 
 

@@ -77,6 +77,8 @@ ENV_RCVBUF = "LINKCTL_WATCH_RCVBUF"
 SO_RCVBUFFORCE = 33
 IFLA_NEW_NETNSID = 45
 TICK = 1.0
+IDLE_TICK = 5.0  # after BUSY_FOR seconds without input
+BUSY_FOR = 10.0
 RETRY_TICK = 0.05  # while a namespace file exists but is not mounted yet
 NETNS_RETRY_FOR = 5.0
 MAX_RECVS_PER_PASS = 256  # fairness between namespaces during a storm
@@ -666,32 +668,42 @@ class WatchDaemon:
     # -- the loop -------------------------------------------------------------------
 
     def loop(self) -> None:
-        next_tick = time.monotonic() + TICK
-        next_stats = time.monotonic() + self.config.stats_interval
-        next_watchdog = time.monotonic()
+        clock = time.monotonic()
+        due = {"tick": clock + TICK, "stats": clock + self.config.stats_interval, "watchdog": clock}
         watchdog = watchdog_interval()
+        if watchdog is None:
+            del due["watchdog"]
+        last_input = clock
         while not self.stopping:
-            timeout = max(0.0, min(next_tick - time.monotonic(), self._retry_timeout()))
-            batch = WatchOutput()
-            ready = self.selector.select(timeout)
-            if isinstance(self.kernel_log, KmsgFollower) and any(isinstance(k.data, NamespaceFeed) for k, _ in ready):
-                # The kernel wakes /dev/kmsg readers late (deferred irq_work), so a
-                # driver's line printed before a carrier change can be readable but
-                # not yet signalled: read it first, so it is joined to its event.
-                batch.merge(self._read_kernel_log())
-            for key, _mask in ready:
-                batch.merge(self._ready(key))
-            self.commit(batch)
+            timeout = max(0.0, min(min(due.values()) - time.monotonic(), self._retry_timeout()))
+            batch = self._pass(self.selector.select(timeout))
             clock = time.monotonic()
-            if clock >= next_tick:
-                next_tick = clock + TICK
+            if not batch.empty:
+                last_input = clock
+                due["tick"] = min(due["tick"], clock + TICK)
+            self.commit(batch)
+            if clock >= due["tick"]:
+                # Quiet for a while: flap episodes end and log lines are flushed
+                # a few seconds later, and 1000 open episodes cost no CPU to speak of.
+                due["tick"] = clock + (TICK if clock - last_input < BUSY_FOR else IDLE_TICK)
                 self._tick()
-            if clock >= next_stats:
-                next_stats = clock + self.config.stats_interval
+            if clock >= due["stats"]:
+                due["stats"] = clock + self.config.stats_interval
                 self.commit(self._stats())
-            if watchdog is not None and clock >= next_watchdog:
-                next_watchdog = clock + watchdog
+            if watchdog is not None and clock >= due["watchdog"]:
+                due["watchdog"] = clock + watchdog
                 sd_notify("WATCHDOG=1")
+
+    def _pass(self, ready: list[tuple[selectors.SelectorKey, int]]) -> WatchOutput:
+        batch = WatchOutput()
+        if isinstance(self.kernel_log, KmsgFollower) and any(isinstance(k.data, NamespaceFeed) for k, _ in ready):
+            # The kernel wakes /dev/kmsg readers late (deferred irq_work), so a
+            # driver's line printed before a carrier change can be readable but
+            # not yet signalled: read it first, so it is joined to its event.
+            batch.merge(self._read_kernel_log())
+        for key, _mask in ready:
+            batch.merge(self._ready(key))
+        return batch
 
     def _ready(self, key: selectors.SelectorKey) -> WatchOutput:
         kind = key.data
