@@ -62,3 +62,26 @@ def test_flap_episode_alerted_and_recorded_in_postgresql(tmp_path: Path, pg_url:
         assert log.bad_signatures == 0  # type: ignore[attr-defined]
         assert all(r["host"] == "test-host" and r["netns"] == ns for r in received)
         assert len({r["key"] for r in received}) == 4  # each alert once: the key is its idempotency key
+
+
+def test_diagnose_reads_the_flap_history_that_watch_recorded(tmp_path: Path) -> None:
+    import json
+    import subprocess
+    import sys
+
+    url = f"sqlite://{tmp_path / 'events.db'}"
+    cfg = tmp_path / "watch.yaml"
+    cfg.write_text("flap: {rate_transitions: 3, rate_window: 60s}\n")
+    with namespace() as ns:
+        add_pairs(ns, ["dg"])
+        with watching(["--netns", ns, "--store", url, "--listen", "", "--config", str(cfg)]):
+            toggle(ns, ["dg"], 4)
+            wait_caught_up(url, ns)
+        res = subprocess.run(
+            [sys.executable, "-m", "linkctl", "diagnose", "dg", "--netns", ns, "--store", url, "--format", "json"],
+            capture_output=True, text=True, check=False, timeout=120,
+        )  # fmt: skip
+    assert res.returncode in (0, 1, 2), res.stderr
+    report = json.loads(res.stdout)
+    store = report["evidence"]["store"]
+    assert store["episodes"] == 1 and store["transitions"] >= 4 and store["events"] >= 8
