@@ -317,12 +317,15 @@ def test_kill_minus_9_mid_storm_then_restart_loses_and_repeats_nothing(store_url
         first = Watcher(base_args([ns], store_url))
         second: Watcher | None = None
         storm: threading.Thread | None = None
+        stop = threading.Event()
         try:
             first.wait_ready()
             before = kernel_counts(ns)
 
             def run_storm() -> None:
-                for _ in range(12):
+                # Until told to stop: the kill and the restart both land mid-storm, however
+                # fast or slow this machine toggles.
+                while not stop.is_set() and rounds["done"] < 500:
                     toggle(ns, names, 1)
                     rounds["done"] += 1
 
@@ -334,6 +337,9 @@ def test_kill_minus_9_mid_storm_then_restart_loses_and_repeats_nothing(store_url
             _wait_until(lambda: rounds["done"] >= killed_at + 2)  # the kernel counts on, unheard
             second = Watcher(base_args([ns], store_url))
             second.wait_ready()
+            restarted_at = rounds["done"]
+            _wait_until(lambda: rounds["done"] >= restarted_at + 2)  # heard again, still storming
+            stop.set()
             storm.join(timeout=DEADLINE)
             after = wait_caught_up(store_url, ns)
         finally:
@@ -341,6 +347,7 @@ def test_kill_minus_9_mid_storm_then_restart_loses_and_repeats_nothing(store_url
             if second is not None:
                 second.stop()
             if storm is not None:
+                stop.set()
                 storm.join(timeout=DEADLINE)
     rows = [r for r in history(store_url, ns) if r["event"] in CARRIER]
     assert sum(int(str(r["transitions"])) for r in rows) == sum(after.values()) - sum(before.values())
