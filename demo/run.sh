@@ -51,6 +51,26 @@ set +e; "$linkctl" try "/tmp/$ns-try.yml" --netns "$ns" --timeout 3 </dev/null; 
 rm -f "/tmp/$ns-try.yml"
 run "$linkctl" show veth1 --netns "$ns" --format json
 
-step "8. Clean up: delete the namespace"
+step "8. Audit: a port left in promiscuous mode and a link without carrier are found"
+ip -n "$ns" link set dev veth0 promisc on
+ip -n "$ns" link set dev veth1-p down
+set +e; "$linkctl" audit --netns "$ns" --interval 0.2; echo "exit code: $?"; set -e
+
+step "9. Watch: flap a link, the watcher records every transition and detects the flapping"
+db="/tmp/$ns-events.db"
+"$linkctl" watch --netns "$ns" --store "sqlite://$db" --listen "" > "/tmp/$ns-watch.out" 2>&1 &
+watcher=$!
+sleep 2
+for _ in 1 2 3 4 5 6; do ip -n "$ns" link set dev veth1-p up; ip -n "$ns" link set dev veth1-p down; done
+sleep 2
+kill -TERM "$watcher"; wait "$watcher" || true
+head -n 8 "/tmp/$ns-watch.out"
+run "$linkctl" status --store "sqlite://$db"
+rm -f "$db" "$db"-wal "$db"-shm "/tmp/$ns-watch.out"
+
+step "10. Kernel logs: the seeds' e1000e lines become down periods and a verdict"
+run "$linkctl" logs analyze "$here/e1000e-flap.log" --year 2025
+
+step "11. Clean up: delete the namespace"
 cleanup
 echo "done: netns $ns removed"
