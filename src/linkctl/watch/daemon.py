@@ -50,6 +50,7 @@ from linkctl.store import SqliteStore, open_store, sqlite_path
 from linkctl.store.sql import SqlStore
 from linkctl.watch.config import WatchConfig
 from linkctl.watch.core import DumpReason, WatchCore, WatchOutput
+from linkctl.watch.down_evidence import DownEvidence
 from linkctl.watch.events import (
     HOST_NETNS,
     STATS_FIELDS,
@@ -596,6 +597,8 @@ class WatchDaemon:
         self.started = False
         self._wake_r, self._wake_w = socket.socketpair()
         self._old_handlers: dict[int, object] = {}
+        self.down_evidence = DownEvidence(ethtool_stats)
+        self.selector.register(self.down_evidence, selectors.EVENT_READ, "down-evidence")
 
     # -- lifecycle ----------------------------------------------------------------
 
@@ -637,6 +640,7 @@ class WatchDaemon:
             if closable is not None:
                 closable.close()
         self.printer.close()
+        self.down_evidence.close()
         if self.checkpointer is not None:
             self.checkpointer.stop()
         self.store.close()
@@ -713,6 +717,8 @@ class WatchDaemon:
             return self._read_kernel_log()
         if kind == "inotify":
             return self._read_inotify()
+        if kind == "down-evidence":
+            return self.core.on_stats(self.down_evidence.drain())
         if kind == "signal":
             self._drain_wakeup()
         return WatchOutput()
@@ -791,11 +797,15 @@ class WatchDaemon:
     def _message(self, name: str, mtype: int, buf: bytes, s: int, e: int, when: datetime) -> WatchOutput:
         if mtype == C.RTM_NEWLINK:
             self.counters.messages += 1
-            msg = link_message(rtnl.decode_link(buf, s, e, kernel_ns(name)), name, when)
+            link = rtnl.decode_link(buf, s, e, kernel_ns(name))
+            msg = link_message(link, name, when)
             if self._stale(msg):
                 self.counters.stale += 1
                 return WatchOutput()
-            return self.core.on_link(msg)
+            out = self.core.on_link(msg)
+            if link.parent_bus and any(ev.kind is EventKind.LINK_DOWN for ev in out.events):
+                self.down_evidence.request(name, link)  # the driver's counters, before a reset
+            return out
         if mtype == C.RTM_DELLINK:
             self.counters.messages += 1
             ifindex = IFINFOMSG.unpack_from(buf, s)[2]
