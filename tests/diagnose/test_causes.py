@@ -101,3 +101,12 @@ def test_write_fix_is_a_loadable_declaration(tmp_path: Path) -> None:
     assert decl.kernel_modules["e1000e"].parameters == {"SmartPowerDownEnable": 0}
     assert "# Fallback (bonding module needed" in content
     assert yaml.safe_load(content)["interfaces"][0]["name"] == "eth0"
+
+
+def test_paravirtual_nic_is_not_called_a_duplex_mismatch(tmp_path: Path) -> None:
+    # Captured from this machine's virtio_net eth0: no speed, no duplex, autoneg "off".
+    d = _run("virtio-net", tmp_path)
+    duplex = next(c for c in d.causes if c.id == "duplex-mismatch")
+    assert duplex.verdict == "unlikely"
+    assert "no PHY" in _texts(duplex.evidence_against)
+    assert "speed and duplex unknown" in text(d)

@@ -321,10 +321,13 @@ def duplex(ev: Evidence) -> Cause:
     st = ev.settings
     if st and st.duplex == "half":
         c.pro(f"this end runs half duplex at {st.speed} Mb/s", 2.5, duplex="half", speed=st.speed)
-    if st and st.autoneg is False and ev.physical:
+    if st and st.autoneg is False and ev.physical and st.supports_autoneg is not False and st.speed is not None:
         c.pro(
             "autonegotiation is off here: a partner that autonegotiates falls back to half duplex", 1.5, autoneg=False
         )
+    elif st and st.speed is None and st.duplex is None:
+        # virtio_net, vmxnet3, hv_netvsc...: no PHY, nothing negotiates a duplex.
+        c.con("the driver reports no speed or duplex: a paravirtual NIC has no PHY to mismatch", 3.0)
     if st and st.partner_autoneg is False:
         c.pro("the link partner does not autonegotiate", 1.5, partner_autoneg=False)
     late = ev.stat(*LATE_STATS)

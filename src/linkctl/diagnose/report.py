@@ -166,7 +166,8 @@ def _evidence_lines(ev: Evidence, flaps: dict[str, Any]) -> list[str]:
         f"carrier changes {link.get('carrier_changes')} (down {link.get('carrier_down_count')})"
     )
     if st:
-        out.append(f"  ethtool: {st.speed} Mb/s {st.duplex}, autoneg {st.autoneg}, port {st.port}")
+        speed = f"{st.speed} Mb/s {st.duplex}" if st.speed is not None else "speed and duplex unknown (no PHY)"
+        out.append(f"  ethtool: {speed}, autoneg {st.autoneg}, port {st.port}")
         out.append(f"  advertised: {' '.join(st.advertised_modes) or '-'}")
         out.append(f"  partner:    {' '.join(st.partner_modes) or '-'}")
     if ev.eee:
