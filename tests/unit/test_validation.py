@@ -111,3 +111,10 @@ def test_valid_declaration_passes() -> None:
         {"name": "vx9", "type": "vxlan", "mtu": 1450, "vxlan": {"id": 9, "base-iface": "eth0"}},
     )
     validate(d, topology(), "f.yml", creatable=frozenset({"veth", "bridge", "vxlan", "macvlan"}))
+
+
+def test_ranges_are_said_plainly() -> None:
+    found = problems("interfaces: [{name: a, type: vxlan, mtu: 40, vxlan: {id: 0, destination-port: 0}}]")
+    assert "f.yml: interface a: mtu: 40: 68 to 65535 (and within the device's own min/max, see `linkctl show`)" in found
+    assert any("vxlan.id: 0: a VNI from 1 to 16777215" in p for p in found)
+    assert any("vxlan.destination-port: 0: a UDP port from 1 to 65535" in p for p in found)

@@ -61,7 +61,17 @@ def _problem(err: Any, data: dict[str, Any], source: str) -> Problem:
         where = f"{source}: interface {name}" if name else f"{source}: interfaces[{loc[1]}]"
         loc = loc[2:]
     field = ".".join(str(p) for p in loc) or "(entry)"
-    return Problem(where, field, err.get("input"), _allowed(err))
+    return Problem(where, field, err.get("input"), _RANGES.get(field) or _allowed(err))
+
+
+# Said as a person says it, rather than pydantic's "greater than or equal to".
+_RANGES = {
+    "mtu": "68 to 65535 (and within the device's own min/max, see `linkctl show`)",
+    "txqueuelen": "0 to 4294967295",
+    "vxlan.id": "a VNI from 1 to 16777215",
+    "vxlan.destination-port": "a UDP port from 1 to 65535 (4789 is IANA's VXLAN port)",
+    "vlan.id": "a VLAN id from 0 to 4094",
+}
 
 
 def _name_at(data: dict[str, Any], index: int) -> str | None:
