@@ -6,7 +6,6 @@ Batches are sent many requests per sendmsg and acknowledged afterwards, as
 
 from __future__ import annotations
 
-import errno
 import os
 import socket
 from collections.abc import Callable, Iterable
@@ -153,6 +152,3 @@ def _setopt(sock: socket.socket) -> None:
     except PermissionError:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, RCVBUF)
 
-
-def is_permission_error(code: int) -> bool:
-    return code in (errno.EPERM, errno.EACCES)

@@ -16,7 +16,6 @@ from linkctl.model.state import Link
 ALL: tuple[LinkKind, ...] = (VETH, BRIDGE, VXLAN, MACVLAN, VLAN, BOND, DUMMY, ETHERNET, LOOPBACK, UNKNOWN)
 BY_TYPE: dict[InterfaceType, LinkKind] = {k.type: k for k in ALL}
 BY_KERNEL_KIND: dict[str, LinkKind] = {k.kernel_kind: k for k in ALL if k.kernel_kind}
-CREATABLE: tuple[LinkKind, ...] = tuple(k for k in ALL if k.creatable)
 
 
 def kind_of(link: Link) -> LinkKind:
@@ -31,8 +30,4 @@ def kind_of(link: Link) -> LinkKind:
     return UNKNOWN
 
 
-def type_of(link: Link) -> InterfaceType:
-    return kind_of(link).type
-
-
-__all__ = ["ALL", "BY_KERNEL_KIND", "BY_TYPE", "CREATABLE", "LinkKind", "kind_of", "type_of"]
+__all__ = ["ALL", "BY_KERNEL_KIND", "BY_TYPE", "LinkKind", "kind_of"]
