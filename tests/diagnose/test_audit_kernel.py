@@ -33,26 +33,14 @@ def _audit(ns: str, between: Callable[[], None] | None = None) -> list[Finding]:
     return findings
 
 
+def _vxlan_on_under(ns: str, name: str, vni: str, local: str) -> None:
+    ip("-n", ns, "link", "add", name, "type", "vxlan", "id", vni, "dev", "under", "dstport", "4789", "local", local)
+
+
 def test_vxlan_mtu_overhead(make_netns: Callable[[], str]) -> None:
     ns = make_netns()
     ip("-n", ns, "link", "add", "under", "type", "veth", "peer", "name", "under-p")
-    ip(
-        "-n",
-        ns,
-        "link",
-        "add",
-        "vx0",
-        "type",
-        "vxlan",
-        "id",
-        "42",
-        "dev",
-        "under",
-        "dstport",
-        "4789",
-        "local",
-        "10.0.0.1",
-    )
+    _vxlan_on_under(ns, "vx0", "42", "10.0.0.1")
     ip("-n", ns, "link", "set", "under", "mtu", "1400")  # the vxlan keeps 1450
     f = _find(_audit(ns), "vxlan-mtu-overhead", "vx0")
     assert f.severity == "problem"
@@ -64,23 +52,7 @@ def test_vxlan_mtu_overhead(make_netns: Callable[[], str]) -> None:
 def test_vxlan_ipv6_overhead_is_70(make_netns: Callable[[], str]) -> None:
     ns = make_netns()
     ip("-n", ns, "link", "add", "under", "type", "veth", "peer", "name", "under-p")
-    ip(
-        "-n",
-        ns,
-        "link",
-        "add",
-        "vx6",
-        "type",
-        "vxlan",
-        "id",
-        "7",
-        "dev",
-        "under",
-        "dstport",
-        "4789",
-        "local",
-        "fd00::1",
-    )
+    _vxlan_on_under(ns, "vx6", "7", "fd00::1")
     ip("-n", ns, "link", "set", "vx6", "mtu", "1430")
     assert not [f for f in _audit(ns) if f.check == "vxlan-mtu-overhead"]
     ip("-n", ns, "link", "set", "under", "mtu", "1480")
