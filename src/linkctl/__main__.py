@@ -1,3 +1,3 @@
-from linkctl.cli.main import run
+from linkctl.cli.entry import run
 
 run()

@@ -32,6 +32,8 @@ class Context:
     source: str
     default_netns: NetnsName = None
     debug: DebugHook | None = None
+    data: bytes | None = None  # the file's bytes, when it came from a file
+    fingerprint: bool = False  # reads also fingerprint the dumps (engine/receipt.py)
 
     def namespaces(self) -> list[NetnsName]:
         names: list[NetnsName] = [self.default_netns]
@@ -42,7 +44,14 @@ class Context:
         return list(dict.fromkeys(names))
 
     def read(self) -> HostState:
-        return read_state(self.namespaces(), debug=None)
+        return read_state(self.namespaces(), debug=None, digest=self.fingerprint)
+
+
+def receipts_apply(ctx: Context) -> bool:
+    """Whether this apply may leave a receipt: from a file, and only link settings declared."""
+    from linkctl.engine import receipt
+
+    return ctx.data is not None and receipt.enabled() and not has_remediation(ctx.decl)
 
 
 def needed_kinds(decl: Declaration, host: HostState) -> set[str]:
@@ -93,6 +102,8 @@ class ApplyResult:
     snapshot: Snapshot | None = None
     executor: Executor | None = None
     remediation: RemediationPlan | None = None
+    digest: str | None = None  # fingerprint of the links as verified, when the context asked for one
+    unchanged: int = 0  # interfaces found as declared by the verification
 
     def rollback(self, ctx: Context) -> str:
         """Undo a successful apply (`try` without confirmation): ethtool first, then links."""
@@ -132,9 +143,11 @@ def apply(ctx: Context, host: HostState, plan: Plan) -> ApplyResult:
     try:
         executor.run(plan.ops)
         result.requests = executor.requests_sent
-        residual = make_plan(ctx.decl, ctx.read(), ctx.default_netns)
+        after = ctx.read()
+        residual = make_plan(ctx.decl, after, ctx.default_netns)
         if not residual.empty:
             raise VerifyFailed(residual)
+        result.digest, result.unchanged = after.digest, len(residual.unchanged)
         if has_remediation(ctx.decl):
             # Planned again: links created just now can only be read once they exist.
             from linkctl.engine.remediate import apply_remediation

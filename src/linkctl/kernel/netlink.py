@@ -11,9 +11,9 @@ import socket
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from linkctl.kernel import netns, rtnl
+from linkctl.kernel import linkdump, netns, rtnl
 from linkctl.kernel import rtnl_const as C
-from linkctl.kernel.nla import NLMSG_DONE, NLMSG_ERROR, iter_messages, parse_error
+from linkctl.kernel.nla import NLMSG_ERROR, iter_messages, parse_error
 from linkctl.model.state import Link, NetnsName
 
 RCVBUF = 32 * 1024 * 1024  # a burst of thousands of acks or events must fit
@@ -63,19 +63,14 @@ class RtnlSocket:
         self._seq += 1
         return self._seq
 
-    def dump_links(self, stats: bool = True) -> list[Link]:
-        seq = self.next_seq()
-        self._send(rtnl.dump_links(seq, stats))
-        links: list[Link] = []
-        while True:
-            buf = self.sock.recv(1 << 20)
-            for mtype, flags, _seq, s, e in iter_messages(buf):
-                if mtype == NLMSG_DONE:
-                    return links
-                if mtype == NLMSG_ERROR:
-                    raise OSError(parse_error(buf, s, e, flags)[0], "RTM_GETLINK dump failed")
-                if mtype == C.RTM_NEWLINK:
-                    links.append(rtnl.decode_link(buf, s, e, self.netns))
+    def dump_links(self, stats: bool = True, raw: list[bytes] | None = None) -> list[Link]:
+        """Every link; `raw` (if given) receives the messages as the kernel sent them."""
+        self._send(linkdump.dump_request(self.next_seq(), stats))
+        messages = linkdump.collect_dump(self.sock)
+        if raw is not None:
+            raw.extend(messages)
+        ns = self.netns
+        return [rtnl.decode_link(m, 0, len(m), ns) for m in messages]
 
     def get_link(self, name: str) -> Link | None:
         self._send(rtnl.get_link_by_name(self.next_seq(), name))
@@ -91,19 +86,10 @@ class RtnlSocket:
         """The id under which this namespace knows `other` (for veth peers), if any."""
         fd = netns.open_fd(other)
         try:
-            self._send(rtnl.get_nsid(self.next_seq(), fd))
-            buf = self.sock.recv(1 << 16)
+            self._send(linkdump.nsid_request(self.next_seq(), fd))
+            return linkdump.parse_nsid(self.sock.recv(1 << 16))
         finally:
             os.close(fd)
-        for mtype, _flags, _seq, s, e in iter_messages(buf):
-            if mtype == C.RTM_NEWNSID:
-                from linkctl.kernel.nla import I32, iter_attrs
-
-                for atype, a, _b in iter_attrs(buf, s + 4, e):
-                    if atype == C.NETNSA_NSID:
-                        nsid = I32.unpack_from(buf, a)[0]
-                        return nsid if nsid >= 0 else None
-        return None
 
     def batch(self, requests: Iterable[bytes]) -> list[Ack]:
         """Send requests pipelined; return one Ack per request, in order."""
@@ -151,4 +137,3 @@ def _setopt(sock: socket.socket) -> None:
         sock.setsockopt(socket.SOL_SOCKET, 33, RCVBUF)  # SO_RCVBUFFORCE
     except PermissionError:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, RCVBUF)
-

@@ -3,23 +3,18 @@
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import os
 from collections.abc import Iterator
 
 from linkctl.errors import LinkctlError
+from linkctl.kernel import nsenter
+from linkctl.kernel.nsenter import NETNS_RUN_DIR as NETNS_RUN_DIR
+from linkctl.kernel.nsenter import path_of as path_of
 from linkctl.model.state import NetnsName
-
-NETNS_RUN_DIR = "/run/netns"
-SELF_NETNS = "/proc/self/ns/net"
 
 
 class NetnsError(LinkctlError):
     pass
-
-
-def path_of(name: NetnsName) -> str:
-    return SELF_NETNS if name is None else os.path.join(NETNS_RUN_DIR, name)
 
 
 def exists(name: NetnsName) -> bool:
@@ -45,18 +40,12 @@ def open_fd(name: NetnsName) -> int:
         raise NetnsError(f"no permission to open network namespace {name!r}: run as root") from None
 
 
-CLONE_NEWNET = 0x40000000
-_libc = ctypes.CDLL(None, use_errno=True)
-
-
 def setns(fd: int) -> None:
-    """setns(2) for the calling thread; a socket opened now belongs to that namespace.
-
-    Called through libc directly: importing pyroute2 for this costs 0.1 s per command.
-    """
-    if _libc.setns(fd, CLONE_NEWNET) != 0:
-        err = ctypes.get_errno()
-        raise NetnsError(f"cannot enter network namespace: {os.strerror(err)} (run as root)")
+    """setns(2) for the calling thread; a socket opened now belongs to that namespace."""
+    try:
+        nsenter.setns(fd)
+    except OSError as exc:
+        raise NetnsError(f"cannot enter network namespace: {exc.strerror} (run as root)") from None
 
 
 def create(name: str) -> None:
@@ -83,13 +72,12 @@ def entered(name: NetnsName) -> Iterator[None]:
         yield
         return
     target = open_fd(name)
-    home = os.open(SELF_NETNS, os.O_RDONLY | os.O_CLOEXEC)
     try:
-        setns(target)
-        try:
+        with nsenter.inside(target):
             yield
-        finally:
-            setns(home)
+    except OSError as exc:
+        if exc.errno in (1, 22):  # EPERM, EINVAL from setns itself
+            raise NetnsError(f"cannot enter network namespace: {exc.strerror} (run as root)") from None
+        raise
     finally:
         os.close(target)
-        os.close(home)

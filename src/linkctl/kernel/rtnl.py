@@ -16,13 +16,11 @@ from linkctl.kernel.nla import (
     NLA_HDR,
     NLM_F_ACK,
     NLM_F_CREATE,
-    NLM_F_DUMP,
     NLM_F_EXCL,
     NLM_F_REQUEST,
     U8,
     U32,
     attr,
-    attr_i32,
     attr_str,
     attr_u32,
     cstr,
@@ -244,15 +242,3 @@ def del_link(seq: int, index: int) -> bytes:
 def get_link_by_name(seq: int, name: str) -> bytes:
     body = IFINFOMSG.pack(0, 0, 0, 0, 0) + attr_str(C.IFLA_IFNAME, name)
     return message(C.RTM_GETLINK, NLM_F_REQUEST, seq, body)
-
-
-def dump_links(seq: int, stats: bool = True) -> bytes:
-    body = IFINFOMSG.pack(0, 0, 0, 0, 0)
-    if not stats:
-        body += attr_u32(C.IFLA_EXT_MASK, C.RTEXT_FILTER_SKIP_STATS)
-    return message(C.RTM_GETLINK, NLM_F_REQUEST | NLM_F_DUMP, seq, body)
-
-
-def get_nsid(seq: int, fd: int) -> bytes:
-    body = struct.pack("=Bxxx", 0) + attr_i32(C.NETNSA_FD, fd)
-    return message(C.RTM_GETNSID, NLM_F_REQUEST, seq, body)

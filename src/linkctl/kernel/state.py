@@ -5,30 +5,49 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from linkctl.errors import LinkctlError
-from linkctl.kernel import netns
+from linkctl.kernel import linkdump, netns
 from linkctl.kernel.netlink import DebugHook, RtnlSocket
 from linkctl.model.state import HostState, NetnsName, NetnsState
 
 
-def read_state(namespaces: Iterable[NetnsName], stats: bool = False, debug: DebugHook | None = None) -> HostState:
-    """Namespaces that do not exist are simply absent from the result."""
+def read_state(
+    namespaces: Iterable[NetnsName], stats: bool = False, debug: DebugHook | None = None, digest: bool = False
+) -> HostState:
+    """Namespaces that do not exist are simply absent from the result.
+
+    With `digest`, also fingerprint the very messages decoded (engine/receipt.py).
+    """
     host = HostState()
     wanted = list(dict.fromkeys(namespaces))
     sockets: dict[NetnsName, RtnlSocket] = {}
+    raw: dict[NetnsName, list[bytes]] = {}
     try:
         for name in wanted:
             if not netns.exists(name):
                 continue
             sock = RtnlSocket(name, debug)
             sockets[name] = sock
-            host.namespaces[name] = NetnsState.of(name, sock.dump_links(stats))
+            raw[name] = []
+            host.namespaces[name] = NetnsState.of(name, sock.dump_links(stats, raw[name]))
         _map_netnsids(host, sockets)
+        if digest:
+            host.digest = linkdump.digest(_fingerprinted(name, raw, sockets, wanted) for name in wanted)
     except PermissionError:
         raise LinkctlError("permission denied reading network namespaces: run as root") from None
     finally:
         for sock in sockets.values():
             sock.close()
     return host
+
+
+def _fingerprinted(
+    name: NetnsName, raw: dict[NetnsName, list[bytes]], sockets: dict[NetnsName, RtnlSocket], order: list[NetnsName]
+) -> linkdump.NamespaceDump:
+    """As engine/receipt.py's fast path sees a namespace: the same messages, the same nsid questions."""
+    if name not in raw:
+        return linkdump.NamespaceDump(name, None)
+    nsids = tuple(sockets[name].nsid_of(other) if other in sockets else None for other in order if other != name)
+    return linkdump.NamespaceDump(name, raw[name], nsids)
 
 
 def _map_netnsids(host: HostState, sockets: dict[NetnsName, RtnlSocket]) -> None:

@@ -43,14 +43,23 @@ def from_data(data: dict[str, Any], source: str) -> Declaration:
 
 
 def load_file(path: str) -> Declaration:
+    return parse_bytes(read_file(path), path)
+
+
+def read_file(path: str) -> bytes:
     try:
-        with open(path, encoding="utf-8") as fh:
-            text = fh.read()
+        with open(path, "rb") as fh:
+            return fh.read()
     except OSError as exc:
         raise ValidationFailed([Problem(path, "file", exc.strerror, "a readable YAML file")]) from None
+
+
+def parse_bytes(data: bytes, source: str) -> Declaration:
+    try:
+        text = data.decode("utf-8")
     except UnicodeDecodeError:
-        raise ValidationFailed([Problem(path, "file", "not UTF-8", "a UTF-8 text file")]) from None
-    return parse_text(text, path)
+        raise ValidationFailed([Problem(source, "file", "not UTF-8", "a UTF-8 text file")]) from None
+    return parse_text(text, source)
 
 
 def _problem(err: Any, data: dict[str, Any], source: str) -> Problem:

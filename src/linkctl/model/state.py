@@ -203,6 +203,8 @@ class HostState:
     namespaces: dict[NetnsName, NetnsState] = field(default_factory=dict)
     # netnsid (as seen from one namespace) -> namespace name, to name a veth peer elsewhere
     netnsids: dict[tuple[NetnsName, int], NetnsName] = field(default_factory=dict)
+    # The fingerprint of the kernel messages this was read from (kernel/linkdump.py), when asked for.
+    digest: str | None = None
 
     def ns(self, netns: NetnsName) -> NetnsState:
         return self.namespaces.setdefault(netns, NetnsState(netns))

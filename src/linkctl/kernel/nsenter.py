@@ -1,0 +1,50 @@
+"""setns(2), importable on its own: the no-op fast path enters a namespace without the rest of linkctl.
+
+Python 3.11 has no os.setns, and importing pyroute2 for this costs 0.1 s per command.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+
+CLONE_NEWNET = 0x40000000
+NETNS_RUN_DIR = "/run/netns"
+SELF_NETNS = "/proc/self/ns/net"
+_libc = ctypes.CDLL(None, use_errno=True)
+
+
+def setns(fd: int) -> None:
+    """Move the calling thread into the namespace of `fd`; raises OSError like the system call."""
+    if _libc.setns(fd, CLONE_NEWNET) != 0:
+        err = ctypes.get_errno()
+        raise OSError(err, os.strerror(err))
+
+
+def path_of(name: str | None) -> str:
+    return SELF_NETNS if name is None else os.path.join(NETNS_RUN_DIR, name)
+
+
+class inside:
+    """Run the body inside the namespace of fd `target`; sockets made there stay there.
+
+    A class rather than contextlib.contextmanager: contextlib costs the fast path 2.5 ms.
+    """
+
+    def __init__(self, target: int) -> None:
+        self.target = target
+        self.home = -1
+
+    def __enter__(self) -> None:
+        self.home = os.open(SELF_NETNS, os.O_RDONLY | os.O_CLOEXEC)
+        try:
+            setns(self.target)
+        except OSError:
+            os.close(self.home)
+            raise
+
+    def __exit__(self, *exc: object) -> None:
+        try:
+            setns(self.home)
+        finally:
+            os.close(self.home)
