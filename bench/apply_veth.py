@@ -4,7 +4,8 @@
 Each run gets a fresh namespace with IPv6 disabled (see measurements.md: with IPv6
 on, the kernel's cost of bringing thousands of links up dominates), and the same
 work: both ends of each pair configured and up. Prints times and ratios, then a
-no-op re-apply against the `ip -j -d link show` dump.
+no-op re-apply against the `ip -j -d link show` dump: answered from apply's
+receipt (engine/receipt.py), and once more with receipts off (the full path).
 
 usage: bench/apply_veth.py N [N ...]   (root; e.g. 100 1000 5000)
 """
@@ -12,6 +13,7 @@ usage: bench/apply_veth.py N [N ...]   (root; e.g. 100 1000 5000)
 from __future__ import annotations
 
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -60,10 +62,20 @@ def declaration(n: int, tmp: Path) -> str:
     return str(path)
 
 
+def median_of(cmd: list[str], runs: int, env: dict[str, str] | None = None) -> float:
+    times = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, env=env)
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times)
+
+
 def run(n: int) -> None:
     pid = os.getpid()
     with tempfile.TemporaryDirectory() as d:
         tmp = Path(d)
+        env = {**os.environ, "LINKCTL_RUNTIME_DIR": str(tmp / "run")}  # receipts: not in /run
         ns = f"bench-ip-{pid}"
         fresh_ns(ns)
         try:
@@ -73,19 +85,29 @@ def run(n: int) -> None:
         ns = f"bench-lk-{pid}"
         fresh_ns(ns)
         path = declaration(n, tmp)
+        apply = [*LINKCTL, "apply", path, "--netns", ns]
         try:
-            t_lk = timed([*LINKCTL, "apply", path, "--netns", ns])
-            t_noop = timed([*LINKCTL, "apply", path, "--netns", ns])
-            t_dump = timed(["ip", "-n", ns, "-j", "-d", "link", "show"])
-            t_py = timed([sys.executable, "-c", "import linkctl.cli.links"])
+            t0 = time.perf_counter()
+            subprocess.run(apply, check=True, stdout=subprocess.DEVNULL, env=env)
+            t_lk = time.perf_counter() - t0
+            # Medians of runs taken in turn: single runs of 20-50 ms vary by 30 % here.
+            dump = ["ip", "-n", ns, "-j", "-d", "link", "show"]
+            t_noop, t_dump = [], []
+            for _ in range(7):
+                t_noop.append(median_of(apply, 1, env))
+                t_dump.append(median_of(dump, 1))
+            t_full = median_of(apply, 3, {**env, "LINKCTL_RECEIPTS": "off"})
+            t_py = median_of([sys.executable, "-c", "pass"], 5)
         finally:
             drop_ns(ns)
+    noop, dump_s = statistics.median(t_noop), statistics.median(t_dump)
     print(f"N={n} pairs ({2 * n} links)")
     print(f"  ip -batch (create, then set):   {t_ip:8.3f} s")
     print(f"  linkctl apply:                  {t_lk:8.3f} s   ratio {t_lk / t_ip:5.2f}x of ip -batch")
-    print(f"  linkctl apply again (no-op):    {t_noop:8.3f} s")
-    print(f"  ip -j -d link show:             {t_dump:8.3f} s   no-op ratio {t_noop / t_dump:5.2f}x")
-    print(f"  (python start + imports alone:  {t_py:8.3f} s)")
+    print(f"  ip -j -d link show:             {dump_s:8.3f} s   (median of 7)")
+    print(f"  linkctl apply again (no-op):    {noop:8.3f} s   ratio {noop / dump_s:5.2f}x of the dump (median of 7)")
+    print(f"  the same, receipts off:         {t_full:8.3f} s   ratio {t_full / dump_s:5.2f}x (full path: parse, plan)")
+    print(f"  (python start alone:            {t_py:8.3f} s)")
 
 
 if __name__ == "__main__":

@@ -17,6 +17,18 @@ def _is_root() -> bool:
     return os.geteuid() == 0
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _receipts_in_a_scratch_directory(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """`linkctl apply` keeps receipts (engine/receipt.py): the tests' go to a scratch directory, not /run."""
+    before = os.environ.get("LINKCTL_RUNTIME_DIR")
+    os.environ["LINKCTL_RUNTIME_DIR"] = str(tmp_path_factory.mktemp("runtime"))
+    yield
+    if before is None:
+        os.environ.pop("LINKCTL_RUNTIME_DIR", None)
+    else:
+        os.environ["LINKCTL_RUNTIME_DIR"] = before
+
+
 @pytest.fixture
 def netns() -> Iterator[str]:
     """A fresh network namespace with a unique name, deleted after the test even if it fails."""

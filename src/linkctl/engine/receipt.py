@@ -22,13 +22,12 @@ from __future__ import annotations
 
 import os
 import struct
-import sys
 
 from linkctl.kernel import linkdump, nsenter
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    import _queue
+    import _socket
 
 FORMAT = "linkctl-receipt 1"
 KEEP = 64  # receipts kept per directory; the oldest go first
@@ -141,12 +140,8 @@ def load(data: bytes, netns: str | None) -> Receipt | None:
 def current_digest(namespaces: list[str | None]) -> str:
     """The fingerprint of these namespaces' links now: one dump each, nothing decoded.
 
-    Each dump is received by a thread while this one fingerprints what has arrived:
-    the kernel fills the next buffer (GIL released in recv) as Python hashes the last.
     """
     fds: dict[str | None, int] = {}
-    previous = sys.getswitchinterval()
-    sys.setswitchinterval(1e-4)  # hand the GIL over at once when a buffer arrives
     try:
         for name in namespaces:
             try:
@@ -160,66 +155,47 @@ def current_digest(namespaces: list[str | None]) -> str:
                 _dump_into(out, name, fds, namespaces)
         return out.hexdigest()
     finally:
-        sys.setswitchinterval(previous)
         for fd in fds.values():
             os.close(fd)
 
 
 def _dump_into(out: linkdump.Digest, name: str | None, fds: dict[str | None, int], order: list[str | None]) -> None:
-    import _queue
-    import _thread
+    import _socket  # socket.py's enums cost 8 ms, and only a raw netlink socket is needed
 
-    received: _queue.SimpleQueue[object] = _queue.SimpleQueue()
-    _thread.start_new_thread(_receive, (None if name is None else fds[name], received))
-    while True:
-        item = received.get()
-        if isinstance(item, list):
-            out.links(item)
-        elif isinstance(item, BaseException):
-            raise item
-        else:
-            sock = item
-            break
+    if name is None:
+        sock = _socket.socket(_AF_NETLINK, _SOCK_RAW, _NETLINK_ROUTE)
+    else:
+        with nsenter.inside(fds[name]):
+            sock = _socket.socket(_AF_NETLINK, _SOCK_RAW, _NETLINK_ROUTE)
     try:
+        sock.settimeout(5.0)  # a dump that never ends is a doubt: the full command decides
+        sock.bind((0, 0))
+        sock.send(linkdump.dump_request(1, stats=False))
+        _receive_into(out, sock)
         nsids = [_nsid(sock, seq, fds.get(other)) for seq, other in enumerate(order, 2) if other != name]
     finally:
-        sock.close()  # type: ignore[attr-defined]
+        sock.close()
     out.end(tuple(nsids))
 
 
-def _receive(fd: int | None, received: _queue.SimpleQueue[object]) -> None:
-    """In a thread: dump the links of namespace `fd`, handing over each buffer's messages."""
-    import _socket  # socket.py's enums cost 8 ms, and only a raw netlink socket is needed
+def _receive_into(out: linkdump.Digest, sock: _socket.socket) -> None:
+    """Fingerprint a dump as it arrives, buffer by buffer.
 
-    try:
-        if fd is None:
-            sock = _socket.socket(_AF_NETLINK, _SOCK_RAW, _NETLINK_ROUTE)
-        else:
-            with nsenter.inside(fd):
-                sock = _socket.socket(_AF_NETLINK, _SOCK_RAW, _NETLINK_ROUTE)
-    except BaseException as exc:  # reported to the waiting thread
-        received.put(exc)
-        return
-    try:
-        sock.bind((0, 0))
-        sock.send(linkdump.dump_request(1, stats=False))
-        done = False
-        while not done:
-            messages: list[bytes] = []
-            done = linkdump.split_dump(sock.recv(1 << 20), messages)
-            received.put(messages)
-    except BaseException as exc:  # reported to the waiting thread
-        sock.close()
-        received.put(exc)
-        return
-    received.put(sock)
+    (A receiving thread, to let the kernel fill the next buffer while this one
+    hashes, measured slower here: the GIL hand-over costs more than it overlaps.)
+    """
+    done = False
+    while not done:
+        messages: list[bytes] = []
+        done = linkdump.split_dump(sock.recv(1 << 20), messages)
+        out.links(messages)
 
 
-def _nsid(sock: object, seq: int, fd: int | None) -> int | None:
+def _nsid(sock: _socket.socket, seq: int, fd: int | None) -> int | None:
     if fd is None:
         return None
-    sock.send(linkdump.nsid_request(seq, fd))  # type: ignore[attr-defined]
-    return linkdump.parse_nsid(sock.recv(1 << 16))  # type: ignore[attr-defined]
+    sock.send(linkdump.nsid_request(seq, fd))
+    return linkdump.parse_nsid(sock.recv(1 << 16))
 
 
 def fast_noop(args: list[str]) -> str | None:

@@ -98,6 +98,10 @@ def split_dump(buf: bytes, out: list[bytes]) -> bool:
         if mtype == RTM_NEWLINK:
             out.append(buf[off + 16 : off + length])
         elif mtype == NLMSG_DONE:
+            # A dump that failed midway ends with NLMSG_DONE carrying the negative errno.
+            (err,) = struct.unpack_from("=i", buf, off + 16) if length >= 20 else (0,)
+            if err < 0:
+                raise OSError(-err, "RTM_GETLINK dump failed")
             return True
         elif mtype == NLMSG_ERROR:
             (err,) = struct.unpack_from("=i", buf, off + 16)

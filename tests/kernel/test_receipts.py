@@ -1,0 +1,110 @@
+"""The no-op fast path: `apply` of an applied file on unchanged links ends at the dump.
+
+Which path answered is read from `python -X importtime`: the full command always
+imports typer, the fast path never does.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from tests.conftest import ip
+from tests.kernel.test_engine import TOPOLOGY, by_name, write
+
+STP_TOPOLOGY = TOPOLOGY.replace("options: {stp: {enabled: false}}", "options: {stp: {enabled: true, forward-delay: 2}}")
+
+
+def apply(path: str, netns: str, **env: str) -> tuple[subprocess.CompletedProcess[str], bool]:
+    """Run `linkctl apply`; return its result and whether the receipt answered it."""
+    res = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "linkctl", "apply", path, "--netns", netns],
+        capture_output=True, text=True, timeout=120, check=False, env={**os.environ, **env},
+    )  # fmt: skip
+    assert res.returncode == 0, res.stderr[-2000:]
+    imported = [line.rsplit("|", 1)[-1].strip() for line in res.stderr.splitlines() if line.startswith("import time:")]
+    return res, "typer" not in imported
+
+
+def test_second_apply_is_answered_from_the_receipt(netns: str, tmp_path: Path) -> None:
+    path = write(tmp_path, TOPOLOGY)
+    first, fast = apply(path, netns)
+    assert not fast and "applied and verified" in first.stdout
+    second, fast = apply(path, netns)
+    assert fast
+    full, was_fast = apply(path, netns, LINKCTL_RECEIPTS="off")
+    assert not was_fast
+    assert second.stdout == full.stdout == "no changes: 6 interface(s) already as declared; nothing was sent to the kernel\n"
+
+
+def test_a_changed_link_takes_the_full_path_and_is_put_back(netns: str, tmp_path: Path) -> None:
+    path = write(tmp_path, TOPOLOGY)
+    apply(path, netns)
+    ip("-n", netns, "link", "set", "dev", "veth0", "mtu", "1500")
+    res, fast = apply(path, netns)
+    assert not fast and "applied and verified" in res.stdout
+    assert by_name(netns)["veth0"]["mtu"] == 9000
+    assert apply(path, netns)[1]  # the repaired state has its own receipt
+
+
+def test_a_removed_link_takes_the_full_path(netns: str, tmp_path: Path) -> None:
+    path = write(tmp_path, TOPOLOGY)
+    apply(path, netns)
+    ip("-n", netns, "link", "del", "mv0")
+    res, fast = apply(path, netns)
+    assert not fast and "mv0" in by_name(netns)
+
+
+def test_carrier_flaps_and_stp_timers_keep_the_fast_path(netns: str, tmp_path: Path) -> None:
+    path = write(tmp_path, STP_TOPOLOGY)
+    apply(path, netns)
+    # veth1's peer is not declared: its down/up moves only veth1's carrier, operstate and counters.
+    for _ in range(3):
+        ip("-n", netns, "link", "set", "dev", "veth1-p", "down")
+        ip("-n", netns, "link", "set", "dev", "veth1-p", "up")
+    time.sleep(2.5)  # STP: hello and forward-delay timers run, port states move on
+    assert apply(path, netns)[1]
+
+
+def test_an_unrelated_new_link_or_an_edited_file_takes_the_full_path_once(netns: str, tmp_path: Path) -> None:
+    path = write(tmp_path, TOPOLOGY)
+    apply(path, netns)
+    ip("-n", netns, "link", "add", "other", "type", "veth", "peer", "name", "other-p")
+    res, fast = apply(path, netns)
+    assert not fast and "no changes" in res.stdout
+    assert apply(path, netns)[1]
+    Path(path).write_text(TOPOLOGY + "# edited\n")
+    res, fast = apply(path, netns)
+    assert not fast and "no changes" in res.stdout
+    assert apply(path, netns)[1]
+
+
+def test_the_same_file_for_another_namespace_is_not_answered_by_the_first_ones_receipt(
+    netns_factory: object, tmp_path: Path
+) -> None:
+    first, second = netns_factory(), netns_factory()  # type: ignore[operator]
+    path = write(tmp_path, TOPOLOGY)
+    apply(path, first)
+    res, fast = apply(path, second)
+    assert not fast and "applied and verified" in res.stdout
+
+
+def test_receipts_off_means_the_full_path_every_time(netns: str, tmp_path: Path) -> None:
+    path = write(tmp_path, TOPOLOGY)
+    apply(path, netns, LINKCTL_RECEIPTS="off")
+    assert not apply(path, netns, LINKCTL_RECEIPTS="off")[1]
+    assert not apply(path, netns)[1]  # and none was written meanwhile
+
+
+def test_the_fast_and_the_full_path_fingerprint_the_same_dump(netns: str, tmp_path: Path) -> None:
+    from linkctl.engine.receipt import current_digest
+    from linkctl.kernel.state import read_state
+
+    for key in ("all", "default"):  # no IPv6 traffic changing anything between the two dumps
+        subprocess.run(["ip", "netns", "exec", netns, "sysctl", "-qw", f"net.ipv6.conf.{key}.disable_ipv6=1"], check=True)
+    apply(write(tmp_path, TOPOLOGY), netns)
+    namespaces: list[str | None] = [netns, "lkt-no-such-namespace"]
+    assert current_digest(namespaces) == read_state(namespaces, digest=True).digest
