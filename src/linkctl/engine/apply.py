@@ -8,9 +8,10 @@ then verifies it like any other apply.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
+from linkctl.engine.errors import RemediationFailed
 from linkctl.engine.executor import Executor, StepFailed
-from linkctl.engine.remediate import RemediationFailed, RemediationPlan
 from linkctl.errors import LinkctlError
 from linkctl.kernel import caps, netns
 from linkctl.kernel.netlink import DebugHook
@@ -22,6 +23,9 @@ from linkctl.model.plan import Key, make_plan
 from linkctl.model.spec import Declaration, InterfaceSpec, LinkStateName
 from linkctl.model.state import HostState, NetnsName
 from linkctl.model.validate import validate
+
+if TYPE_CHECKING:  # ethtool and /sys work is imported only by declarations that have it
+    from linkctl.engine.remediate import RemediationPlan
 
 
 @dataclass

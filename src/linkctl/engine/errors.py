@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import errno
 
+from linkctl.errors import LinkctlError
 from linkctl.kernel.netlink import Ack
 from linkctl.model.ops import CreateLink, MoveLink, Op, SetLink
 
@@ -47,3 +48,7 @@ def explain(ack: Ack, op: Op) -> str:
     elif ack.errno == errno.EOPNOTSUPP and isinstance(op, CreateLink) and op.kind is not None:
         advice = f"This kernel cannot create {op.kind.kernel_kind} links: `modprobe {op.kind.module}`."
     return advice or "The kernel's message above says why; `--debug` shows the request."
+
+
+class RemediationFailed(LinkctlError):
+    """An ethtool, /sys or module-parameter write was refused; its own changes are undone."""

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from linkctl.engine.errors import RemediationFailed as RemediationFailed
 from linkctl.errors import LinkctlError, Problem, ValidationFailed
 from linkctl.kernel import sysinfo
 from linkctl.kernel.ethtool import Ethtool, EthtoolError, Runner, Unsupported, feature_key, run_program
@@ -35,10 +36,6 @@ RELOAD_NOTE = (
     "takes effect after the module reloads (`modprobe -r {d} && modprobe {d}`, which takes "
     "its links down) or at the next boot; linkctl never reloads a module"
 )
-
-
-class RemediationFailed(LinkctlError):
-    pass
 
 
 class Change:
