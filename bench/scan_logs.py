@@ -31,32 +31,28 @@ NOISE = [
     "systemd[1]: Starting apt-daily.service - Daily apt download activities...",
     "systemd[1]: logrotate.service: Deactivated successfully.",
     "systemd-logind[{pid}]: New session {pid} of user deploy.",
-    "NetworkManager[{pid}]: <info>  [{b}.{c}] dhcp4 (eth1): state changed new lease, "
-    "address=10.{a}.{b}.{c}",
+    "NetworkManager[{pid}]: <info>  [{b}.{c}] dhcp4 (eth1): state changed new lease, address=10.{a}.{b}.{c}",
     "postfix/smtpd[{pid}]: connect from mail-{a}.example.net[192.0.2.{c}]",
     "postfix/qmgr[{pid}]: 4B{a}C{b}: from=<noreply@example.com>, size={port}, nrcpt=1 (queue active)",
     "dhclient[{pid}]: DHCPACK of 10.{a}.{b}.{c} from 10.{a}.{b}.1 (xid=0x{port:x})",
-    "kernel: [{up}] audit: type=1400 audit({up}:{pid}): apparmor=\"DENIED\" operation=\"open\" "
-    "profile=\"snap.lxd\" name=\"/proc/{pid}/mounts\" pid={pid} comm=\"lxd\"",
+    'kernel: [{up}] audit: type=1400 audit({up}:{pid}): apparmor="DENIED" operation="open" '
+    'profile="snap.lxd" name="/proc/{pid}/mounts" pid={pid} comm="lxd"',
     "kernel: [{up}] UFW BLOCK IN=eth0 OUT= MAC=52:54:00:12:34:56 SRC=198.51.100.{c} "
     "DST=10.{a}.{b}.{c} LEN=40 PROTO=TCP SPT={port} DPT=23 WINDOW=1024 SYN URGP=0",
     "kernel: [{up}] EXT4-fs (dm-0): mounted filesystem with ordered data mode. Quota mode: none.",
-    "rsyslogd: [origin software=\"rsyslogd\" swVersion=\"8.2302.0\" x-pid=\"{pid}\"] rsyslogd "
-    "was HUPed",
-    "containerd[{pid}]: time=\"2024-03-30T06:32:{b:02d}Z\" level=info msg=\"shim disconnected\" "
+    'rsyslogd: [origin software="rsyslogd" swVersion="8.2302.0" x-pid="{pid}"] rsyslogd was HUPed',
+    'containerd[{pid}]: time="2024-03-30T06:32:{b:02d}Z" level=info msg="shim disconnected" '
     "id={port:x}{pid:x} namespace=moby",
-    "dockerd[{pid}]: time=\"2024-03-30T06:32:{b:02d}Z\" level=info msg=\"ignoring event\" "
+    'dockerd[{pid}]: time="2024-03-30T06:32:{b:02d}Z" level=info msg="ignoring event" '
     "module=libcontainerd namespace=moby topic=/tasks/delete",
-    "nginx[{pid}]: 10.{a}.{b}.{c} - - \"GET /api/v1/items/{port} HTTP/1.1\" 200 {pid}",
+    'nginx[{pid}]: 10.{a}.{b}.{c} - - "GET /api/v1/items/{port} HTTP/1.1" 200 {pid}',
     "chronyd[{pid}]: Selected source 192.0.2.{c} (2.debian.pool.ntp.org)",
 ]
 EVENTS = [
     "kernel: [{up}] e1000e 0000:00:19.0 eth0: NIC Link is Down",
-    "kernel: [{up}] e1000e 0000:00:19.0 eth0: NIC Link is Up 1000 Mbps Full Duplex, "
-    "Flow Control: Rx/Tx",
+    "kernel: [{up}] e1000e 0000:00:19.0 eth0: NIC Link is Up 1000 Mbps Full Duplex, Flow Control: Rx/Tx",
     "kernel: [{up}] igb 0000:03:00.1 eno2: igb: eno2 NIC Link is Down",
-    "kernel: [{up}] igb 0000:03:00.1 eno2: igb: eno2 NIC Link is Up 1000 Mbps Full Duplex, "
-    "Flow Control: RX",
+    "kernel: [{up}] igb 0000:03:00.1 eno2: igb: eno2 NIC Link is Up 1000 Mbps Full Duplex, Flow Control: RX",
     "kernel: [{up}] ixgbe 0000:05:00.0 enp5s0f0: NIC Link is Up 10 Gbps, Flow Control: RX/TX",
     "kernel: [{up}] ixgbe 0000:05:00.0 enp5s0f0: NIC Link is Down",
     "kernel: [{up}] r8169 0000:02:00.0 enp2s0: Link is Up - 1Gbps/Full - flow control rx/tx",
@@ -68,14 +64,17 @@ EVENT_EVERY = 10_000
 
 def _stamp(second: int) -> str:
     day, rest = divmod(second, 86400)
-    return (f"{MONTHS[(day // 28) % 12]} {day % 28 + 1:2d} "
-            f"{rest // 3600:02d}:{rest // 60 % 60:02d}:{rest % 60:02d}")
+    return f"{MONTHS[(day // 28) % 12]} {day % 28 + 1:2d} {rest // 3600:02d}:{rest // 60 % 60:02d}:{rest % 60:02d}"
 
 
 def _body(rng: random.Random, template: str, uptime: float) -> str:
     message = template.format(
-        pid=rng.randrange(300, 99999), a=rng.randrange(256), b=rng.randrange(60),
-        c=rng.randrange(1, 255), port=rng.randrange(1024, 65535), up=f"{uptime:12.6f}",
+        pid=rng.randrange(300, 99999),
+        a=rng.randrange(256),
+        b=rng.randrange(60),
+        c=rng.randrange(1, 255),
+        port=rng.randrange(1024, 65535),
+        up=f"{uptime:12.6f}",
     )
     return f" {rng.choice(HOSTS)} {message}\n"
 
@@ -130,8 +129,7 @@ def main() -> int:
     path = args.path or Path(f"/tmp/linkctl-bench-syslog-{args.size_mib}m.log")
     started = time.perf_counter()
     ensure_log(path, args.size_mib * 1024 * 1024)
-    print(f"log: {path} ({path.stat().st_size / 2**20:.0f} MiB, "
-          f"ready in {time.perf_counter() - started:.1f} s)")
+    print(f"log: {path} ({path.stat().st_size / 2**20:.0f} MiB, ready in {time.perf_counter() - started:.1f} s)")
     linkctl = shutil.which("linkctl") or str(Path(sys.executable).with_name("linkctl"))
     grep_argv = ["grep", "-c", "-F", "Link is", str(path)]
     linkctl_argv = [linkctl, "logs", "parse", "--format", "jsonl", str(path)]
@@ -142,13 +140,11 @@ def main() -> int:
     for _ in range(args.rounds):
         grep_times.append(_timed(grep_argv, to_devnull=False))
         linkctl_times.append(_timed(linkctl_argv))
-    grep_s, linkctl_s = sorted(grep_times)[len(grep_times) // 2], sorted(linkctl_times)[
-        len(linkctl_times) // 2]
+    grep_s, linkctl_s = sorted(grep_times)[len(grep_times) // 2], sorted(linkctl_times)[len(linkctl_times) // 2]
     # ru_maxrss of children is the largest of any child: grep's is far smaller.
     peak_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     print(f"grep     median {grep_s:.3f} s  (runs: {', '.join(f'{t:.3f}' for t in grep_times)})")
-    print(f"linkctl  median {linkctl_s:.3f} s  "
-          f"(runs: {', '.join(f'{t:.3f}' for t in linkctl_times)})")
+    print(f"linkctl  median {linkctl_s:.3f} s  (runs: {', '.join(f'{t:.3f}' for t in linkctl_times)})")
     print(f"ratio linkctl/grep: {linkctl_s / grep_s:.2f}x (target <= 1.00x)")
     print(f"peak RSS of children: {peak_kib / 1024:.1f} MiB")
     return 0

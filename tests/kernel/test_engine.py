@@ -119,7 +119,9 @@ def test_fast_decoder_agrees_with_pyroute2(netns: str, tmp_path: Path) -> None:
 
     # No IPv6: no neighbour discovery traffic moving the counters between the two dumps.
     for key in ("all", "default"):
-        subprocess.run(["ip", "netns", "exec", netns, "sysctl", "-qw", f"net.ipv6.conf.{key}.disable_ipv6=1"], check=True)
+        subprocess.run(
+            ["ip", "netns", "exec", netns, "sysctl", "-qw", f"net.ipv6.conf.{key}.disable_ipv6=1"], check=True
+        )
     assert run_linkctl("apply", write(tmp_path, TOPOLOGY), "--netns", netns).returncode == 0
     ours = {lk.name: lk for lk in read_state([netns], stats=True).ns(netns).links.values()}
     with NetNS(netns) as pr:
@@ -368,7 +370,9 @@ def test_ethtool_section_is_planned_applied_and_idempotent(netns: str, tmp_path:
     plan = run_linkctl("plan", path, "--netns", netns)
     assert plan.returncode == 2 and f"ip netns exec {netns} ethtool -K e1 tx-checksum-ip-generic off" in plan.stdout
     assert run_linkctl("apply", path, "--netns", netns).returncode == 0
-    shown = subprocess.run(["ip", "netns", "exec", netns, "ethtool", "-k", "e1"], capture_output=True, text=True, check=True)
+    shown = subprocess.run(
+        ["ip", "netns", "exec", netns, "ethtool", "-k", "e1"], capture_output=True, text=True, check=True
+    )
     assert "tx-checksum-ip-generic: off" in shown.stdout
     again = run_linkctl("apply", path, "--netns", netns)
     assert "no changes" in again.stdout
@@ -405,7 +409,9 @@ def test_try_confirmed_with_enter_on_a_terminal(netns: str, tmp_path: Path) -> N
 def _wait_for_screen(session: str, text: str) -> str:
     screen = ""
     for _ in range(100):  # bounded: 20 s at most
-        screen = subprocess.run(["tmux", "capture-pane", "-pt", session], capture_output=True, text=True, check=False).stdout
+        screen = subprocess.run(
+            ["tmux", "capture-pane", "-pt", session], capture_output=True, text=True, check=False
+        ).stdout
         if text in screen:
             return screen
         time.sleep(0.2)

@@ -33,5 +33,6 @@ def seed_file(tmp_path: Path) -> Path:
 
 def run_linkctl(*args: str, stdin: bytes | None = None) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "PYTHONIOENCODING": "utf-8"}
-    return subprocess.run([LINKCTL, *args], input=stdin.decode() if stdin else None,
-                          capture_output=True, text=True, timeout=120, env=env)
+    return subprocess.run(
+        [LINKCTL, *args], input=stdin.decode() if stdin else None, capture_output=True, text=True, timeout=120, env=env
+    )

@@ -43,21 +43,24 @@ def test_whole_seed_document_gives_only_the_four_real_lines() -> None:
 
 
 def test_rotated_set_is_read_oldest_first(tmp_path: Path) -> None:
-    (tmp_path / "kern.log").write_text(
-        "Mar 30 10:00:05 h kernel: [ 5.0] r8152 2-1:1.0 eth0: carrier on\n")
+    (tmp_path / "kern.log").write_text("Mar 30 10:00:05 h kernel: [ 5.0] r8152 2-1:1.0 eth0: carrier on\n")
     (tmp_path / "kern.log.1").write_text(
-        "Mar 30 09:00:00 h kernel: [ 3.0] noise\n"
-        "Mar 30 09:00:02 h kernel: [ 4.0] r8152 2-1:1.0 eth0: carrier off\n")
+        "Mar 30 09:00:00 h kernel: [ 3.0] noise\nMar 30 09:00:02 h kernel: [ 4.0] r8152 2-1:1.0 eth0: carrier off\n"
+    )
     with gzip.open(tmp_path / "kern.log.2.gz", "wt") as out:
-        out.write("Mar 30 08:00:00 h kernel: [ 1.0] r8152 2-1:1.0 eth0: carrier off\n"
-                  "Mar 30 08:00:03 h kernel: [ 2.0] r8152 2-1:1.0 eth0: carrier on\n")
+        out.write(
+            "Mar 30 08:00:00 h kernel: [ 1.0] r8152 2-1:1.0 eth0: carrier off\n"
+            "Mar 30 08:00:03 h kernel: [ 2.0] r8152 2-1:1.0 eth0: carrier on\n"
+        )
     given = [str(tmp_path / n) for n in ("kern.log", "kern.log.1", "kern.log.2.gz")]
-    assert [Path(p).name for p in time_order(given)] == ["kern.log.2.gz", "kern.log.1",
-                                                         "kern.log"]
+    assert [Path(p).name for p in time_order(given)] == ["kern.log.2.gz", "kern.log.1", "kern.log"]
     events = list(read_files(given, year=2024))
     assert [(Path(e.file or "").name, e.line, e.event.value) for e in events] == [
-        ("kern.log.2.gz", 1, "link_down"), ("kern.log.2.gz", 2, "link_up"),
-        ("kern.log.1", 2, "link_down"), ("kern.log", 1, "link_up")]
+        ("kern.log.2.gz", 1, "link_down"),
+        ("kern.log.2.gz", 2, "link_up"),
+        ("kern.log.1", 2, "link_down"),
+        ("kern.log", 1, "link_up"),
+    ]
     link = analyze(events).links[0]
     assert [p.duration_s for p in link.periods] == [1.0, 1.0]
 
@@ -73,11 +76,11 @@ def test_reboot_uptime_back_to_zero(tmp_path: Path) -> None:
         " Flow Control: None\n"
         "[   9.000000] igb 0000:03:00.1 eno2: igb: eno2 NIC Link is Down\n"
         "[  11.250000] igb 0000:03:00.1 eno2: igb: eno2 NIC Link is Up 1000 Mbps Full Duplex,"
-        " Flow Control: RX\n")
+        " Flow Control: RX\n"
+    )
     link = analyze(list(read_files([str(log)]))).links[0]
     assert link.boots == 2
-    assert [(p.duration_s, p.spans_reboot) for p in link.periods] == [
-        (1.5, False), (None, True), (2.25, False)]
+    assert [(p.duration_s, p.spans_reboot) for p in link.periods] == [(1.5, False), (None, True), (2.25, False)]
     assert link.durations() == [1.5, 2.25]
     lower = [c for c in link.changes if c.lower]
     assert lower and lower[0].after == "100"
@@ -94,7 +97,8 @@ def test_degraded_by_lower_speed_and_tx_timeout(tmp_path: Path) -> None:
         "Mar 30 08:00:00 h kernel: e1000e 0000:00:19.0 eth0: NIC Link is Down\n"
         "Mar 30 08:00:04 h kernel: e1000e 0000:00:19.0 eth0: NIC Link is Up 100 Mbps Full"
         " Duplex, Flow Control: Rx/Tx\n"
-        "Mar 30 09:00:00 h kernel: tg3 0000:03:00.0 eth1: Link is up at 1000 Mbps, full duplex\n")
+        "Mar 30 09:00:00 h kernel: tg3 0000:03:00.0 eth1: Link is up at 1000 Mbps, full duplex\n"
+    )
     report = analyze(list(read_files([str(log)], year=2024)))
     eth0 = report.links[0]
     assert eth0.ifname == "eth0" and eth0.verdict is Verdict.DEGRADED
@@ -111,8 +115,9 @@ def test_compare_at_gives_rates_before_and_after(tmp_path: Path) -> None:
     lines.append("Mar 30 08:00:00 h kernel: r8152 2-1:1.0 eth0: carrier on")
     log = tmp_path / "kern.log"
     log.write_text("\n".join(lines) + "\n")
-    done = run_linkctl("logs", "analyze", str(log), "--format", "json", "--year", "2024",
-                       "--compare-at", "2024-03-30T07:00:00")
+    done = run_linkctl(
+        "logs", "analyze", str(log), "--format", "json", "--year", "2024", "--compare-at", "2024-03-30T07:00:00"
+    )
     assert done.returncode == 0, done.stderr
     compare = json.loads(done.stdout)["links"][0]["compare"]
     assert compare["before"]["downs"] == 6 and compare["after"]["downs"] == 0
@@ -120,8 +125,9 @@ def test_compare_at_gives_rates_before_and_after(tmp_path: Path) -> None:
 
 
 def test_since_until_and_iface_filters(seed_file: Path) -> None:
-    done = run_linkctl("logs", "analyze", str(seed_file), "--format", "json", "--year",
-                       "2024", "--since", "2024-03-30T06:32:50")
+    done = run_linkctl(
+        "logs", "analyze", str(seed_file), "--format", "json", "--year", "2024", "--since", "2024-03-30T06:32:50"
+    )
     link = json.loads(done.stdout)["links"][0]
     assert link["down_events"] == 1
     done = run_linkctl("logs", "analyze", str(seed_file), "--format", "json", "--iface", "eth9")

@@ -8,8 +8,21 @@ from pathlib import Path
 
 from logs_helpers import run_linkctl
 
-KEYS = ["event", "ifname", "driver", "bus_id", "speed_mbps", "duplex", "flow_control",
-        "time", "uptime", "host", "file", "line", "raw"]
+KEYS = [
+    "event",
+    "ifname",
+    "driver",
+    "bus_id",
+    "speed_mbps",
+    "duplex",
+    "flow_control",
+    "time",
+    "uptime",
+    "host",
+    "file",
+    "line",
+    "raw",
+]
 
 
 def test_parse_jsonl_has_exactly_the_issues_keys(seed_file: Path) -> None:
@@ -42,9 +55,10 @@ def test_parse_stdin_and_gzip(seed_file: Path, tmp_path: Path) -> None:
 
 def test_analyze_text_lists_worst_first(seed_file: Path, tmp_path: Path) -> None:
     log = tmp_path / "two.log"
-    log.write_text(seed_file.read_text() +
-                   "Mar 30 06:40:00 aurora kernel: tg3 0000:03:00.0 eth1: Link is up at 1000 "
-                   "Mbps, full duplex\n")
+    log.write_text(
+        seed_file.read_text() + "Mar 30 06:40:00 aurora kernel: tg3 0000:03:00.0 eth1: Link is up at 1000 "
+        "Mbps, full duplex\n"
+    )
     done = run_linkctl("logs", "analyze", str(log))
     assert done.returncode == 0, done.stderr
     text = done.stdout

@@ -20,8 +20,7 @@ YEARS = YearHint(year=2024)
 
 def _wrap(capture: dict[str, Any], message: str) -> str:
     if "json" in capture:
-        record = {k: (v.replace("{msg}", message) if isinstance(v, str) else v)
-                  for k, v in capture["json"].items()}
+        record = {k: (v.replace("{msg}", message) if isinstance(v, str) else v) for k, v in capture["json"].items()}
         return json.dumps(record)
     return str(capture["template"]).replace("{msg}", message)
 
@@ -54,56 +53,65 @@ def test_jsonl_keys_are_the_issues() -> None:
     event = parse_line("e1000e: eth0 NIC Link is Down", "f", 1, YEARS)
     assert event is not None
     assert list(event.to_json()) == [
-        "event", "ifname", "driver", "bus_id", "speed_mbps", "duplex", "flow_control",
-        "time", "uptime", "host", "file", "line", "raw"]
+        "event",
+        "ifname",
+        "driver",
+        "bus_id",
+        "speed_mbps",
+        "duplex",
+        "flow_control",
+        "time",
+        "uptime",
+        "host",
+        "file",
+        "line",
+        "raw",
+    ]
 
 
 def test_raw_is_the_message_and_place_is_kept() -> None:
     line = "Mar 30 06:32:45 aurora kernel: [566322.867110] e1000e: eth0 NIC Link is Down"
     event = parse_line(line, "kern.log", 12, YEARS)
     assert event is not None
-    assert (event.raw, event.file, event.line) == ("e1000e: eth0 NIC Link is Down",
-                                                   "kern.log", 12)
+    assert (event.raw, event.file, event.line) == ("e1000e: eth0 NIC Link is Down", "kern.log", 12)
 
 
 def test_other_programs_syslog_lines_are_not_kernel_events() -> None:
-    assert parse_line("Mar 30 06:32:45 aurora NetworkManager[812]: <info> eth0: Link is Down",
-                      years=YEARS) is None
-    assert parse_line("2024-03-30T06:32:45+02:00 aurora sshd[1]: Link is Down",
-                      years=YEARS) is None
+    assert parse_line("Mar 30 06:32:45 aurora NetworkManager[812]: <info> eth0: Link is Down", years=YEARS) is None
+    assert parse_line("2024-03-30T06:32:45+02:00 aurora sshd[1]: Link is Down", years=YEARS) is None
 
 
 def test_year_less_stamp_takes_year_from_reference_and_new_year() -> None:
     from datetime import datetime
 
     january = YearHint(reference=datetime(2025, 1, 2, 10, 0))
-    event = parse_line("Dec 31 23:59:59 aurora kernel: r8152 2-1:1.0 eth0: carrier off",
-                       years=january)
+    event = parse_line("Dec 31 23:59:59 aurora kernel: r8152 2-1:1.0 eth0: carrier off", years=january)
     assert event is not None and event.time is not None
     assert event.time.year == 2024
-    event = parse_line("Jan  2 09:00:00 aurora kernel: r8152 2-1:1.0 eth0: carrier on",
-                       years=january)
+    event = parse_line("Jan  2 09:00:00 aurora kernel: r8152 2-1:1.0 eth0: carrier on", years=january)
     assert event is not None and event.time is not None and event.time.year == 2025
 
 
 def test_journald_non_utf8_message_array() -> None:
     message = list(b"e1000e: eth0 NIC Link is Down \xff")
-    line = json.dumps({"MESSAGE": message, "_TRANSPORT": "kernel",
-                       "__REALTIME_TIMESTAMP": "1711780365000000", "_HOSTNAME": "h"})
+    line = json.dumps(
+        {"MESSAGE": message, "_TRANSPORT": "kernel", "__REALTIME_TIMESTAMP": "1711780365000000", "_HOSTNAME": "h"}
+    )
     event = parse_line(line, years=YEARS)
     assert event is not None and event.ifname == "eth0" and event.host == "h"
 
 
 def test_journald_records_of_other_programs_are_skipped() -> None:
-    line = json.dumps({"MESSAGE": "eth0: Link is Down", "_TRANSPORT": "syslog",
-                       "SYSLOG_IDENTIFIER": "NetworkManager"})
+    line = json.dumps({"MESSAGE": "eth0: Link is Down", "_TRANSPORT": "syslog", "SYSLOG_IDENTIFIER": "NetworkManager"})
     assert parse_line(line, years=YEARS) is None
 
 
 def test_recorded_journalctl_json_output() -> None:
     recorded = (CORPUS / "journal.jsonl").read_text().splitlines()
-    events = [e for e in (parse_line(line, "journal", i, YEARS)
-                          for i, line in enumerate(recorded, 1)) if e is not None]
+    events = [e for e in (parse_line(line, "journal", i, YEARS) for i, line in enumerate(recorded, 1)) if e is not None]
     assert [(e.event.value, e.ifname) for e in events] == [
-        ("link_down", "enp0s31f6"), ("link_up", "enp0s31f6"), ("link_ready", "enp0s31f6")]
+        ("link_down", "enp0s31f6"),
+        ("link_up", "enp0s31f6"),
+        ("link_ready", "enp0s31f6"),
+    ]
     assert events[1].speed_mbps == 1000 and events[1].flow_control is not None

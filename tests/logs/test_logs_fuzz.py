@@ -14,16 +14,48 @@ from linkctl.logs.patterns import SCAN_LITERALS
 
 YEARS = YearHint(2024)
 PIECES = [
-    "Mar 30 06:32:45 ", "aurora ", "kernel:", " ", "[  12.5] ", "e1000e", ": ", "eth0",
-    " NIC Link is ", "Up", "Down", " 1000 Mbps", " Full Duplex", ", Flow Control: ", "Rx/Tx",
-    "0000:00:19.0", "Link is Up - ", "1Gbps/Full", " - flow control ", "bond0: ",
-    "(slave eth1): ", "link status definitely ", "port 1(eth0) entered ", "forwarding state",
-    "NETDEV WATCHDOG: ", "(e1000e)", ": transmit queue 0 timed out", "carrier on", "\x1b[0m",
-    "{", "}", "\"MESSAGE\": ", "[", "]", "\xff", "\x00", "2024-03-30T06:32:45+02:00 ",
-    "Detected Tx Unit Hang", "IPv6: ADDRCONF(NETDEV_CHANGE): ", "link becomes ready",
+    "Mar 30 06:32:45 ",
+    "aurora ",
+    "kernel:",
+    " ",
+    "[  12.5] ",
+    "e1000e",
+    ": ",
+    "eth0",
+    " NIC Link is ",
+    "Up",
+    "Down",
+    " 1000 Mbps",
+    " Full Duplex",
+    ", Flow Control: ",
+    "Rx/Tx",
+    "0000:00:19.0",
+    "Link is Up - ",
+    "1Gbps/Full",
+    " - flow control ",
+    "bond0: ",
+    "(slave eth1): ",
+    "link status definitely ",
+    "port 1(eth0) entered ",
+    "forwarding state",
+    "NETDEV WATCHDOG: ",
+    "(e1000e)",
+    ": transmit queue 0 timed out",
+    "carrier on",
+    "\x1b[0m",
+    "{",
+    "}",
+    '"MESSAGE": ',
+    "[",
+    "]",
+    "\xff",
+    "\x00",
+    "2024-03-30T06:32:45+02:00 ",
+    "Detected Tx Unit Hang",
+    "IPv6: ADDRCONF(NETDEV_CHANGE): ",
+    "link becomes ready",
 ]
-lines = st.lists(st.one_of(st.sampled_from(PIECES), st.text(max_size=12)), max_size=14).map(
-    "".join)
+lines = st.lists(st.one_of(st.sampled_from(PIECES), st.text(max_size=12)), max_size=14).map("".join)
 
 
 @settings(max_examples=600, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -53,15 +85,14 @@ def test_every_event_line_holds_a_scan_literal(line: str) -> None:
 def test_scan_finds_what_parsing_every_line_finds(all_lines: list[str]) -> None:
     text = "\n".join(line.replace("\n", " ").replace("\r", " ") for line in all_lines)
     data = text.encode("utf-8", "surrogatepass")
-    slow = [n for n, line in enumerate(data.split(b"\n"), 1)
-            if parse_line(line, "f", n, YEARS) is not None]
-    fast = [c.line for c in scan.candidates(io.BytesIO(data))
-            if parse_line(c.text, "f", c.line, YEARS) is not None]
+    slow = [n for n, line in enumerate(data.split(b"\n"), 1) if parse_line(line, "f", n, YEARS) is not None]
+    fast = [c.line for c in scan.candidates(io.BytesIO(data)) if parse_line(c.text, "f", c.line, YEARS) is not None]
     assert fast == slow
 
 
 # Edge cases built from the fuzzer's alphabet, kept as plain tests. The fuzz runs so far
 # found no failing input; add any it finds here.
+
 
 def test_found_lone_open_brace_is_not_json() -> None:
     assert parse_line("{", years=YEARS) is None

@@ -11,8 +11,10 @@ from linkctl.logs import scan
 from linkctl.logs.sources import read_file, read_files
 
 DOWN = b"Mar 30 06:32:45 h kernel: [ 10.0] e1000e 0000:00:19.0 eth0: NIC Link is Down\n"
-UP = (b"Mar 30 06:32:47 h kernel: [ 12.0] e1000e 0000:00:19.0 eth0: NIC Link is Up 1000 Mbps"
-      b" Full Duplex, Flow Control: Rx/Tx\n")
+UP = (
+    b"Mar 30 06:32:47 h kernel: [ 12.0] e1000e 0000:00:19.0 eth0: NIC Link is Up 1000 Mbps"
+    b" Full Duplex, Flow Control: Rx/Tx\n"
+)
 
 
 def _events(path: Path) -> list[tuple[int | None, str]]:
@@ -27,7 +29,7 @@ def test_junk_between_events(tmp_path: Path) -> None:
         b"\x1b[31mMar 30 06:32:46 h kernel: \x1b[0m[ 11.1] r8152 2-1:1.0 eth1: carrier off\n",
         b"Mar 30 06:32:46 h kernel: [ 11.2] e1000e: eth0 NIC Link is\n",  # truncated
         b"Mar 30 06:32:46 h kernel: [ 11.3] NETDEV WATCHDOG: (: transmit queue x\n",
-        b"{\"MESSAGE\": [1, 2, \"x\"], \"_TRANSPORT\": \"kernel\", \"k\": \"Link is Down\"}\n",
+        b'{"MESSAGE": [1, 2, "x"], "_TRANSPORT": "kernel", "k": "Link is Down"}\n',
         b"{not json Link is Down\n",
         b"Feb 30 25:61:61 h kernel: e1000e: eth0 NIC Link is Down\n",  # impossible date
         b"2024-13-45T99:99:99Z h kernel: eth0: Link is Down\n",
@@ -86,8 +88,9 @@ def test_truncated_gzip_gives_what_it_has(tmp_path: Path, capsys: object) -> Non
     import random
 
     rnd = random.Random(3)
-    noise = b"".join(b"Mar 30 06:32:46 h sshd[%d]: %x\n" % (rnd.randrange(9999), rnd.getrandbits(64))
-                     for _ in range(40000))
+    noise = b"".join(
+        b"Mar 30 06:32:46 h sshd[%d]: %x\n" % (rnd.randrange(9999), rnd.getrandbits(64)) for _ in range(40000)
+    )
     path = tmp_path / "kern.log.1.gz"
     data = gzip.compress(DOWN + noise + UP)
     path.write_bytes(data[: len(data) // 2])
@@ -175,6 +178,7 @@ def test_parallel_ranges_give_the_same_events_as_one_stream(tmp_path: Path) -> N
     mp.setattr(scan, "PARALLEL_FROM", 1)
     try:
         assert [(e.line, e.event.value) for e in read_file(str(path), 2024)] == [
-            (n, ("link_down" if b"Down" in t else "link_up")) for n, t in one]
+            (n, ("link_down" if b"Down" in t else "link_up")) for n, t in one
+        ]
     finally:
         mp.undo()

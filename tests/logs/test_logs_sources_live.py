@@ -38,26 +38,28 @@ def _events_for(ifname: str, *args: str) -> list[dict[str, object]]:
 
 def test_kmsg_lines_read_back() -> None:
     name = _marker()
-    _write_kmsg(f"e1000e: {name} NIC Link is Down",
-                f"e1000e: {name} NIC Link is Up 1000 Mbps Full Duplex, Flow Control: Rx/Tx",
-                f"NETDEV WATCHDOG: {name} (e1000e): transmit queue 0 timed out")
+    _write_kmsg(
+        f"e1000e: {name} NIC Link is Down",
+        f"e1000e: {name} NIC Link is Up 1000 Mbps Full Duplex, Flow Control: Rx/Tx",
+        f"NETDEV WATCHDOG: {name} (e1000e): transmit queue 0 timed out",
+    )
     events = _events_for(name, "--source", "kmsg")
     assert [e["event"] for e in events] == ["link_down", "link_up", "tx_timeout"]
     up = events[1]
-    assert (up["driver"], up["speed_mbps"], up["duplex"], up["flow_control"]) == (
-        "e1000e", 1000, "full", "rx/tx")
+    assert (up["driver"], up["speed_mbps"], up["duplex"], up["flow_control"]) == ("e1000e", 1000, "full", "rx/tx")
     assert all(e["uptime"] is not None and e["time"] is not None for e in events)
     assert events[0]["file"] == "/dev/kmsg"
 
 
 def test_kmsg_flap_is_analyzed() -> None:
     name = _marker()
-    _write_kmsg(f"r8169 0000:02:00.0 {name}: Link is Down",
-                f"r8169 0000:02:00.0 {name}: Link is Up - 1Gbps/Full - flow control rx/tx",
-                f"r8169 0000:02:00.0 {name}: Link is Down",
-                f"r8169 0000:02:00.0 {name}: Link is Up - 100Mbps/Full - flow control off")
-    done = run_linkctl("logs", "analyze", "--source", "kmsg", "--iface", name,
-                       "--format", "json")
+    _write_kmsg(
+        f"r8169 0000:02:00.0 {name}: Link is Down",
+        f"r8169 0000:02:00.0 {name}: Link is Up - 1Gbps/Full - flow control rx/tx",
+        f"r8169 0000:02:00.0 {name}: Link is Down",
+        f"r8169 0000:02:00.0 {name}: Link is Up - 100Mbps/Full - flow control off",
+    )
+    done = run_linkctl("logs", "analyze", "--source", "kmsg", "--iface", name, "--format", "json")
     assert done.returncode == 0, done.stderr
     link = json.loads(done.stdout)["links"][0]
     assert link["verdict"] == "flapping" and link["down_events"] == 2
@@ -73,15 +75,13 @@ def test_dmesg_program_source() -> None:
     if probe.returncode != 0:
         pytest.skip("dmesg cannot read the kernel log here")
     events = _events_for(name, "--source", "dmesg")
-    assert [(e["event"], e["speed_mbps"], e["flow_control"]) for e in events] == [
-        ("link_up", 10000, "rx/tx")]
+    assert [(e["event"], e["speed_mbps"], e["flow_control"]) for e in events] == [("link_up", 10000, "rx/tx")]
 
 
 def test_journal_source() -> None:
     if shutil.which("journalctl") is None:
         pytest.skip("journalctl is not installed")
-    probe = subprocess.run(["journalctl", "-k", "-o", "json", "-n", "1", "--no-pager"],
-                           capture_output=True)
+    probe = subprocess.run(["journalctl", "-k", "-o", "json", "-n", "1", "--no-pager"], capture_output=True)
     if probe.returncode != 0 or not probe.stdout.strip():
         pytest.skip("journald has no kernel messages here (not running in this container)")
     name = _marker()

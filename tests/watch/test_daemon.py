@@ -223,9 +223,7 @@ def base_args(ns: list[str], url: str, listen: str = "") -> list[str]:
 
 
 def cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [*LINKCTL, *args], capture_output=True, text=True, timeout=120, check=False
-    )
+    return subprocess.run([*LINKCTL, *args], capture_output=True, text=True, timeout=120, check=False)
 
 
 # -- tests -----------------------------------------------------------------------------

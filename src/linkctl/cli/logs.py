@@ -39,12 +39,15 @@ class ReportFormat(StrEnum):
     HTML = "html"
 
 
-Files = Annotated[list[str] | None, typer.Argument(
-    help="log files: plain, .gz, a rotated set (read oldest first), or - for stdin")]
-Source = Annotated[SourceOpt | None, typer.Option(
-    "--source", help="read /dev/kmsg, run dmesg, or ask journald, instead of files")]
-Year = Annotated[int | None, typer.Option(
-    "--year", help="year of year-less syslog stamps (default: from the file's mtime)")]
+Files = Annotated[
+    list[str] | None, typer.Argument(help="log files: plain, .gz, a rotated set (read oldest first), or - for stdin")
+]
+Source = Annotated[
+    SourceOpt | None, typer.Option("--source", help="read /dev/kmsg, run dmesg, or ask journald, instead of files")
+]
+Year = Annotated[
+    int | None, typer.Option("--year", help="year of year-less syslog stamps (default: from the file's mtime)")
+]
 
 
 def register(app: typer.Typer) -> None:
@@ -80,8 +83,9 @@ def analyze_cmd(
     fmt: Annotated[ReportFormat, typer.Option("--format", help="text, json or html")] = ReportFormat.TEXT,
     output: Annotated[Path | None, typer.Option("-o", "--output", help="write the report here")] = None,
     year: Year = None,
-    compare_at: Annotated[str | None, typer.Option(
-        "--compare-at", help="also give each link's flap rate before and after T")] = None,
+    compare_at: Annotated[
+        str | None, typer.Option("--compare-at", help="also give each link's flap rate before and after T")
+    ] = None,
 ) -> None:
     """Group link events into flap episodes and judge each link."""
     from linkctl.logs.analysis import analyze
@@ -90,8 +94,7 @@ def analyze_cmd(
     at = _time_arg(compare_at, "--compare-at")
     if fmt is ReportFormat.HTML and output is None:
         raise LinkctlError("--format html needs -o FILE")
-    events = [e for e in _events(files, source, year)
-              if (iface is None or e.ifname == iface) and _within(e, lo, hi)]
+    events = [e for e in _events(files, source, year) if (iface is None or e.ifname == iface) and _within(e, lo, hi)]
     report = analyze(events, files=_names(files, source), compare_at=at)
     _emit(_render(report, fmt), output)
 
@@ -122,8 +125,7 @@ def _emit(text: str, output: Path | None) -> None:
     typer.echo(f"wrote {output}", err=True)
 
 
-def _events(files: list[str] | None, source: SourceOpt | None,
-            year: int | None) -> Iterator[LinkEvent]:
+def _events(files: list[str] | None, source: SourceOpt | None, year: int | None) -> Iterator[LinkEvent]:
     from linkctl.logs import sources
 
     if files and source is not None:
@@ -152,8 +154,9 @@ def _time_arg(text: str | None, option: str) -> datetime | None:
     try:
         return datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
-        raise LinkctlError(f"{option} {text!r}: not a time; use ISO 8601 such as "
-                           "2024-03-30T06:32:00 or 2024-03-30 06:32") from None
+        raise LinkctlError(
+            f"{option} {text!r}: not a time; use ISO 8601 such as 2024-03-30T06:32:00 or 2024-03-30 06:32"
+        ) from None
 
 
 def _within(event: LinkEvent, lo: datetime | None, hi: datetime | None) -> bool:
@@ -180,16 +183,18 @@ def _write_jsonl(events: Iterator[LinkEvent]) -> None:
 
 def _write_table(events: Iterator[LinkEvent]) -> None:
     write = sys.stdout.write
-    write(f"{'TIME':26} {'HOST':12} {'EVENT':17} {'LINK':14} {'SPEED':>7} {'DUPLEX':6} "
-          f"{'FLOW':5} {'DRIVER':10} WHERE\n")
+    write(
+        f"{'TIME':26} {'HOST':12} {'EVENT':17} {'LINK':14} {'SPEED':>7} {'DUPLEX':6} {'FLOW':5} {'DRIVER':10} WHERE\n"
+    )
     for e in events:
-        when = e.time.isoformat(sep=" ") if e.time else (
-            f"[{e.uptime:.6f}]" if e.uptime is not None else "-")
+        when = e.time.isoformat(sep=" ") if e.time else (f"[{e.uptime:.6f}]" if e.uptime is not None else "-")
         speed = str(e.speed_mbps) if e.speed_mbps else "-"
-        write(f"{when[:26]:26} {(e.host or '-')[:12]:12} {e.event.value:17} "
-              f"{(e.ifname or '-')[:14]:14} {speed:>7} {e.duplex.value if e.duplex else '-':6} "
-              f"{e.flow_control.value if e.flow_control else '-':5} "
-              f"{(e.driver or '-')[:10]:10} {e.file}:{e.line}\n")
+        write(
+            f"{when[:26]:26} {(e.host or '-')[:12]:12} {e.event.value:17} "
+            f"{(e.ifname or '-')[:14]:14} {speed:>7} {e.duplex.value if e.duplex else '-':6} "
+            f"{e.flow_control.value if e.flow_control else '-':5} "
+            f"{(e.driver or '-')[:10]:10} {e.file}:{e.line}\n"
+        )
 
 
 def _quiet_broken_pipe() -> None:

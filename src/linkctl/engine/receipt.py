@@ -138,9 +138,7 @@ def load(data: bytes, netns: str | None) -> Receipt | None:
 
 
 def current_digest(namespaces: list[str | None]) -> str:
-    """The fingerprint of these namespaces' links now: one dump each, nothing decoded.
-
-    """
+    """The fingerprint of these namespaces' links now: one dump each, nothing decoded."""
     fds: dict[str | None, int] = {}
     try:
         for name in namespaces:

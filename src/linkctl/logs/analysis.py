@@ -88,8 +88,7 @@ class LinkReport:
     compare: dict[str, Any] | None = None
 
     def durations(self) -> list[float]:
-        return [p.duration_s for p in self.periods
-                if p.duration_s is not None and not p.spans_reboot]
+        return [p.duration_s for p in self.periods if p.duration_s is not None and not p.spans_reboot]
 
 
 @dataclass
@@ -100,6 +99,7 @@ class Report:
 
 
 # --- clocks --------------------------------------------------------------------------
+
 
 def wall(event: LinkEvent) -> float | None:
     if event.time is None:
@@ -148,8 +148,8 @@ def between(a: Stamped, b: Stamped) -> float | None:
 
 # --- analysis ------------------------------------------------------------------------
 
-def analyze(events: list[LinkEvent], files: list[str] | None = None,
-            compare_at: datetime | None = None) -> Report:
+
+def analyze(events: list[LinkEvent], files: list[str] | None = None, compare_at: datetime | None = None) -> Report:
     stamped = stamp(events)
     per_link: dict[tuple[str | None, str], LinkReport] = {}
     for item in stamped:
@@ -173,8 +173,7 @@ def analyze(events: list[LinkEvent], files: list[str] | None = None,
 
 
 def _worst_first(r: LinkReport) -> tuple[int, int, float, str, str]:
-    return (_SEVERITY[r.verdict], -r.down_events, -(r.flaps_per_hour or 0.0),
-            r.host or "", r.ifname)
+    return (_SEVERITY[r.verdict], -r.down_events, -(r.flaps_per_hour or 0.0), r.host or "", r.ifname)
 
 
 def _host_windows(stamped: list[Stamped]) -> dict[str | None, float]:
@@ -215,8 +214,7 @@ def _periods(report: LinkReport) -> None:
             if opened is None:
                 opened = item
         elif kind in UP_KINDS and opened is not None:
-            report.periods.append(DownPeriod(opened, item, between(opened, item),
-                                             opened.boot != item.boot))
+            report.periods.append(DownPeriod(opened, item, between(opened, item), opened.boot != item.boot))
             opened = None
     if opened is not None:
         report.periods.append(DownPeriod(opened, None, None, False))
@@ -270,13 +268,14 @@ def _verdict(report: LinkReport) -> tuple[Verdict, str]:
         within = f" within {span:.0f} s" if span is not None else ""
         return Verdict.FLAPPING, (
             f"flapping: {worst.downs} link-downs{within} "
-            f"(rule: >= {FLAP_DOWNS} downs each less than {EPISODE_GAP_S:.0f} s apart)")
+            f"(rule: >= {FLAP_DOWNS} downs each less than {EPISODE_GAP_S:.0f} s apart)"
+        )
     rate = report.flaps_per_hour
-    if rate is not None and report.window_s and report.window_s >= 3600 \
-            and rate >= FLAP_RATE_PER_HOUR:
+    if rate is not None and report.window_s and report.window_s >= 3600 and rate >= FLAP_RATE_PER_HOUR:
         return Verdict.FLAPPING, (
             f"flapping: {rate:.1f} downs per hour over {report.window_s / 3600:.1f} h "
-            f"(rule: >= {FLAP_RATE_PER_HOUR:.0f} per hour)")
+            f"(rule: >= {FLAP_RATE_PER_HOUR:.0f} per hour)"
+        )
     reasons = _degradations(report)
     if reasons:
         return Verdict.DEGRADED, "degraded: " + "; ".join(reasons)
@@ -306,8 +305,7 @@ def _compare(report: LinkReport, at: datetime) -> dict[str, Any]:
     timed = [(wall(s.event), s) for s in report.events]
     clocks = [w for w, _ in timed if w is not None]
     if not clocks:
-        return {"at": at.isoformat(), "before": None, "after": None,
-                "note": "no wall-clock times in these events"}
+        return {"at": at.isoformat(), "before": None, "after": None, "note": "no wall-clock times in these events"}
     first, last = min(clocks), max(clocks)
     downs = [w for w, s in timed if w is not None and s.event.event in DOWN_KINDS]
     return {
@@ -319,8 +317,7 @@ def _compare(report: LinkReport, at: datetime) -> dict[str, Any]:
 
 def _rate(downs: int, seconds: float) -> dict[str, Any]:
     hours = max(seconds, 0.0) / 3600.0
-    return {"downs": downs, "hours": round(hours, 3),
-            "per_hour": round(downs / hours, 3) if hours > 0 else None}
+    return {"downs": downs, "hours": round(hours, 3), "per_hour": round(downs / hours, 3) if hours > 0 else None}
 
 
 def median(values: list[float]) -> float | None:
@@ -328,8 +325,7 @@ def median(values: list[float]) -> float | None:
 
 
 def report_json(report: Report) -> dict[str, Any]:
-    return {"links": [_link_json(r) for r in report.links], "files": report.files,
-            "events": len(report.events)}
+    return {"links": [_link_json(r) for r in report.links], "files": report.files, "events": len(report.events)}
 
 
 def _iso(s: Stamped | None) -> str | None:
@@ -341,27 +337,45 @@ def _iso(s: Stamped | None) -> str | None:
 def _link_json(r: LinkReport) -> dict[str, Any]:
     durations = r.durations()
     return {
-        "host": r.host, "ifname": r.ifname, "drivers": r.drivers,
-        "verdict": r.verdict.value, "rule": r.rule,
+        "host": r.host,
+        "ifname": r.ifname,
+        "drivers": r.drivers,
+        "verdict": r.verdict.value,
+        "rule": r.rule,
         "down_events": r.down_events,
-        "down_periods": [{
-            "start": _iso(p.start), "start_uptime": p.start.event.uptime,
-            "end": _iso(p.end), "end_uptime": p.end.event.uptime if p.end else None,
-            "duration_s": None if p.duration_s is None else round(p.duration_s, 6),
-            "spans_reboot": p.spans_reboot, "ongoing": p.end is None,
-        } for p in r.periods],
+        "down_periods": [
+            {
+                "start": _iso(p.start),
+                "start_uptime": p.start.event.uptime,
+                "end": _iso(p.end),
+                "end_uptime": p.end.event.uptime if p.end else None,
+                "duration_s": None if p.duration_s is None else round(p.duration_s, 6),
+                "spans_reboot": p.spans_reboot,
+                "ongoing": p.end is None,
+            }
+            for p in r.periods
+        ],
         "down_s": {
-            "min": _round(min(durations, default=None)), "median": _round(median(durations)),
+            "min": _round(min(durations, default=None)),
+            "median": _round(median(durations)),
             "max": _round(max(durations, default=None)),
         },
         "flaps_per_hour": None if r.flaps_per_hour is None else round(r.flaps_per_hour, 3),
         "window_s": r.window_s,
-        "episodes": [{"start": _iso(e.start), "end": _iso(e.end), "downs": e.downs}
-                     for e in r.episodes],
-        "changes": [{"at": _iso(c.at), "uptime": c.at.event.uptime, "what": c.what,
-                     "before": c.before, "after": c.after, "lower": c.lower}
-                    for c in r.changes],
-        "tx_timeouts": r.tx_timeouts, "boots": r.boots,
+        "episodes": [{"start": _iso(e.start), "end": _iso(e.end), "downs": e.downs} for e in r.episodes],
+        "changes": [
+            {
+                "at": _iso(c.at),
+                "uptime": c.at.event.uptime,
+                "what": c.what,
+                "before": c.before,
+                "after": c.after,
+                "lower": c.lower,
+            }
+            for c in r.changes
+        ],
+        "tx_timeouts": r.tx_timeouts,
+        "boots": r.boots,
         "compare": r.compare,
     }
 

@@ -14,8 +14,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Literal
 
-_MONTHS = {m: i for i, m in enumerate(
-    ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"), 1)}
+_MONTHS = {
+    m: i for i, m in enumerate(("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"), 1)
+}
 _MON = "(?P<mon>Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)"
 _DOW = "(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)"
 _HMS = r"(?P<h>\d\d):(?P<mi>\d\d):(?P<s>\d\d)(?:[.,](?P<frac>\d{1,9}))?"
@@ -27,10 +28,10 @@ _KERNEL_TAG = re.compile(r"(?:(?P<host>[^\s\[\]]+) )?kernel(?:\[\d+\])?:\s?(?P<m
 _BSD = re.compile(rf"{_MON} +(?P<d>\d{{1,2}}) {_HMS} (?P<rest>.*)")
 _RFC3339 = re.compile(
     rf"(?P<y>\d{{4}})-(?P<mo>\d\d)-(?P<d>\d\d)[T ]{_HMS}(?P<tz>Z|[+-]\d\d:?\d\d)?[ ,]?\s*"
-    r"(?P<rest>.*)")
+    r"(?P<rest>.*)"
+)
 _DMESG_T = re.compile(rf"\[{_DOW} {_MON} +(?P<d>\d{{1,2}}) {_HMS} (?P<y>\d{{4}})\] ?(?P<rest>.*)")
-_OPENWRT = re.compile(
-    rf"{_DOW} {_MON} +(?P<d>\d{{1,2}}) {_HMS} (?P<y>\d{{4}}) \w+\.\w+ (?P<rest>.*)")
+_OPENWRT = re.compile(rf"{_DOW} {_MON} +(?P<d>\d{{1,2}}) {_HMS} (?P<y>\d{{4}}) \w+\.\w+ (?P<rest>.*)")
 _KMSG = re.compile(r"(?P<pri>\d+),(?P<seq>\d+),(?P<us>\d+),[^;]*;(?P<msg>.*)")
 _PRIORITY = re.compile(r"<\d{1,3}>")
 _DMESG_X = re.compile(r"[a-z]+\s*:[a-z]+\s*: ")
@@ -149,7 +150,7 @@ def _dmesg_x(line: str, years: YearHint) -> _Read:
     m = _DMESG_X.match(line)
     if not m:
         return False
-    return _with_uptime(line[m.end():])
+    return _with_uptime(line[m.end() :])
 
 
 def _tagged(rest: str, when: datetime | None) -> Captured | None:
@@ -165,12 +166,11 @@ def _tagged(rest: str, when: datetime | None) -> Captured | None:
 def _with_uptime(text: str, when: datetime | None = None) -> Captured:
     m = _UPTIME.match(text)
     if m:
-        return Captured(text[m.end():].strip(), when, float(m["up"]))
+        return Captured(text[m.end() :].strip(), when, float(m["up"]))
     return Captured(text.strip(), when)
 
 
-def _datetime(year: int, month: int, day: int, m: re.Match[str],
-              tz: str | None = None) -> datetime | None:
+def _datetime(year: int, month: int, day: int, m: re.Match[str], tz: str | None = None) -> datetime | None:
     frac = (m["frac"] or "0")[:6].ljust(6, "0")
     try:
         when = datetime(year, month, day, int(m["h"]), int(m["mi"]), int(m["s"]), int(frac))

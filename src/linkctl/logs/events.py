@@ -38,8 +38,19 @@ UP_KINDS = frozenset({EventKind.LINK_UP, EventKind.BOND_MEMBER_UP})
 
 # The order of `parse --format jsonl` keys; the issue fixes the set.
 JSON_KEYS = (
-    "event", "ifname", "driver", "bus_id", "speed_mbps", "duplex", "flow_control",
-    "time", "uptime", "host", "file", "line", "raw",
+    "event",
+    "ifname",
+    "driver",
+    "bus_id",
+    "speed_mbps",
+    "duplex",
+    "flow_control",
+    "time",
+    "uptime",
+    "host",
+    "file",
+    "line",
+    "raw",
 )
 
 

@@ -11,8 +11,9 @@ from linkctl.logs.patterns import match_message
 MAX_LINE = 64 * 1024
 
 
-def parse_line(text: str | bytes, file: str | None = None, line: int | None = None,
-               years: YearHint | None = None) -> LinkEvent | None:
+def parse_line(
+    text: str | bytes, file: str | None = None, line: int | None = None, years: YearHint | None = None
+) -> LinkEvent | None:
     """The link event a log line reports, or None."""
     text = text[:MAX_LINE]
     if isinstance(text, bytes):
@@ -24,8 +25,18 @@ def parse_line(text: str | bytes, file: str | None = None, line: int | None = No
     if found is None:
         return None
     return LinkEvent(
-        event=found.event, ifname=found.ifname, driver=found.driver, bus_id=found.bus_id,
-        speed_mbps=found.speed_mbps, duplex=found.duplex, flow_control=found.flow_control,
-        time=captured.time, uptime=captured.uptime, host=captured.host, file=file, line=line,
-        raw=captured.message, detail=found.detail,
+        event=found.event,
+        ifname=found.ifname,
+        driver=found.driver,
+        bus_id=found.bus_id,
+        speed_mbps=found.speed_mbps,
+        duplex=found.duplex,
+        flow_control=found.flow_control,
+        time=captured.time,
+        uptime=captured.uptime,
+        host=captured.host,
+        file=file,
+        line=line,
+        raw=captured.message,
+        detail=found.detail,
     )

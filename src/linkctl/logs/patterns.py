@@ -90,7 +90,7 @@ def _looks_like_bus(bus: str) -> bool:
 def _strip_driver_echo(body: str, driver: str) -> str:
     """igb and old igc repeat themselves: "igb 0000:03:00.1 eno2: igb: eno2 NIC Link"."""
     echo = driver + ": "
-    return body[len(echo):] if body.startswith(echo) else body
+    return body[len(echo) :] if body.startswith(echo) else body
 
 
 # --- value normalisation -------------------------------------------------------------
@@ -99,7 +99,7 @@ _SPEED = re.compile(r"(?P<num>\d+(?:\.\d+)?)\s*(?P<unit>[MG])(?:bps|b/s|bit/s)?\
 
 
 def speed_mbps(text: str | None) -> int | None:
-    """"10 Gbps" → 10000, "2.5 Gbps" → 2500, "1Gbps" → 1000, "1000 M" → 1000;
+    """ "10 Gbps" → 10000, "2.5 Gbps" → 2500, "1Gbps" → 1000, "1000 M" → 1000;
     "Unknownbps", "unknown speed" → None."""
     if not text:
         return None
@@ -122,19 +122,31 @@ def duplex(text: str | None) -> Duplex | None:
 
 
 _FLOW_WORDS: dict[str, FlowControl] = {
-    "rx/tx": FlowControl.RX_TX, "tx/rx": FlowControl.RX_TX, "both": FlowControl.RX_TX,
-    "on - receive & transmit": FlowControl.RX_TX, "tx and rx": FlowControl.RX_TX,
-    "receive & transmit": FlowControl.RX_TX, "symmetric": FlowControl.RX_TX,
-    "rx": FlowControl.RX, "on - receive": FlowControl.RX, "rx only": FlowControl.RX,
-    "rx_only": FlowControl.RX, "receive": FlowControl.RX,
-    "tx": FlowControl.TX, "on - transmit": FlowControl.TX, "tx only": FlowControl.TX,
-    "tx_only": FlowControl.TX, "transmit": FlowControl.TX,
-    "none": FlowControl.NONE, "off": FlowControl.NONE, "no": FlowControl.NONE,
+    "rx/tx": FlowControl.RX_TX,
+    "tx/rx": FlowControl.RX_TX,
+    "both": FlowControl.RX_TX,
+    "on - receive & transmit": FlowControl.RX_TX,
+    "tx and rx": FlowControl.RX_TX,
+    "receive & transmit": FlowControl.RX_TX,
+    "symmetric": FlowControl.RX_TX,
+    "rx": FlowControl.RX,
+    "on - receive": FlowControl.RX,
+    "rx only": FlowControl.RX,
+    "rx_only": FlowControl.RX,
+    "receive": FlowControl.RX,
+    "tx": FlowControl.TX,
+    "on - transmit": FlowControl.TX,
+    "tx only": FlowControl.TX,
+    "tx_only": FlowControl.TX,
+    "transmit": FlowControl.TX,
+    "none": FlowControl.NONE,
+    "off": FlowControl.NONE,
+    "no": FlowControl.NONE,
 }
 
 
 def flow_control(text: str | None) -> FlowControl | None:
-    """"Rx/Tx", "RX/TX", "rx/tx", "ON - receive & transmit", "both", "None", "off"..."""
+    """ "Rx/Tx", "RX/TX", "rx/tx", "ON - receive & transmit", "both", "None", "off"..."""
     if not text:
         return None
     key = text.strip().rstrip(".,").lower()
@@ -177,8 +189,9 @@ class _Details:
     flow_control: FlowControl | None = None
 
 
-def _link(m: re.Match[str], p: Prefix, kind: EventKind, details: _Details | None = None,
-          detail: str | None = None) -> MessageMatch:
+def _link(
+    m: re.Match[str], p: Prefix, kind: EventKind, details: _Details | None = None, detail: str | None = None
+) -> MessageMatch:
     """The event for a link named by the body (group `ifn`) or else by the prefix; a
     lone "WORD: " prefix is the driver when the body names the link."""
     body_ifn = m.groupdict().get("ifn")
@@ -189,8 +202,7 @@ def _link(m: re.Match[str], p: Prefix, kind: EventKind, details: _Details | None
         else:
             ifname = p.token
     d = details or _Details()
-    return MessageMatch(kind, ifname, driver, p.bus_id, d.speed_mbps, d.duplex,
-                        d.flow_control, detail)
+    return MessageMatch(kind, ifname, driver, p.bus_id, d.speed_mbps, d.duplex, d.flow_control, detail)
 
 
 _FLOW_TEXT = re.compile(r"[Ff]low [Cc]ontrol:? (?P<fc>[^,]+?)\s*(?:,|$)")
@@ -224,8 +236,10 @@ def _nic_link(m: re.Match[str], p: Prefix) -> MessageMatch:
     return _link(m, p, kind, _details(m["rest"]))
 
 
-@_rule(r"Link is (?P<st>Up|Down) - (?P<speed>[\w.]+?)(?:bps)?/(?P<dup>\w+)"
-       r"(?: \(downshifted\))?(?: - flow control (?P<fc>[\w/]+))?")
+@_rule(
+    r"Link is (?P<st>Up|Down) - (?P<speed>[\w.]+?)(?:bps)?/(?P<dup>\w+)"
+    r"(?: \(downshifted\))?(?: - flow control (?P<fc>[\w/]+))?"
+)
 def _phylib_up(m: re.Match[str], p: Prefix) -> MessageMatch:
     """phylib's phy_print_status and phylink: "Link is Up - 1Gbps/Full - flow control
     rx/tx" (r8169, stmmac, every phylib/phylink MAC); old phylib "Link is Up - 1000/Full"."""
@@ -240,8 +254,9 @@ def _phylib_old(m: re.Match[str], p: Prefix) -> MessageMatch:
     """phylib before 3.x names the PHY, not the link: "stmmac-0:01 - Link is Up -
     1000/Full", "PHY: 0:01 - Link is Down"."""
     details = _Details(int(m["speed"]) if m["speed"] else None, duplex(m["dup"]))
-    return MessageMatch(_state(m["st"]), None, p.driver, p.bus_id, details.speed_mbps,
-                        details.duplex, None, f"phy {m['phy']}")
+    return MessageMatch(
+        _state(m["st"]), None, p.driver, p.bus_id, details.speed_mbps, details.duplex, None, f"phy {m['phy']}"
+    )
 
 
 @_rule(r"Link is (?P<st>Up|Down|up|down|UP|DOWN)\b(?P<rest>.*)")
@@ -313,17 +328,24 @@ def _qede(m: re.Match[str], p: Prefix) -> MessageMatch:
 def _tg3_flow(m: re.Match[str], p: Prefix) -> MessageMatch:
     """tg3 prints flow control on its own line after "Link is up"."""
     event = _link(m, p, EventKind.OTHER)
-    return MessageMatch(event.event, event.ifname, event.driver, event.bus_id,
-                        flow_control=_flow_pair(m["tx"], m["rx"]), detail="flow control")
+    return MessageMatch(
+        event.event,
+        event.ifname,
+        event.driver,
+        event.bus_id,
+        flow_control=_flow_pair(m["tx"], m["rx"]),
+        detail="flow control",
+    )
 
 
-@_rule(rf"NETDEV WATCHDOG: (?P<ifn>{_IFN}) \((?P<drv>[^)]*)\): transmit queue (?P<q>\d+) "
-       r"timed out(?: (?P<ms>\d+) ms)?")
+@_rule(
+    rf"NETDEV WATCHDOG: (?P<ifn>{_IFN}) \((?P<drv>[^)]*)\): transmit queue (?P<q>\d+) "
+    r"timed out(?: (?P<ms>\d+) ms)?"
+)
 def _watchdog_named(m: re.Match[str], p: Prefix) -> MessageMatch:
     """sch_generic up to 6.6: "NETDEV WATCHDOG: eth0 (e1000e): transmit queue 0 timed out
     [5120 ms]"."""
-    return MessageMatch(EventKind.TX_TIMEOUT, m["ifn"], m["drv"] or None, p.bus_id,
-                        detail=f"queue {m['q']}")
+    return MessageMatch(EventKind.TX_TIMEOUT, m["ifn"], m["drv"] or None, p.bus_id, detail=f"queue {m['q']}")
 
 
 @_rule(rf"NETDEV WATCHDOG: (?P<ifn>{_IFN}): transmit timed out")
@@ -332,8 +354,10 @@ def _watchdog_oldest(m: re.Match[str], p: Prefix) -> MessageMatch:
     return MessageMatch(EventKind.TX_TIMEOUT, m["ifn"], None, p.bus_id)
 
 
-@_rule(r"NETDEV WATCHDOG: CPU: (?P<cpu>\d+): transmit queue (?P<q>\d+) timed out"
-       r"(?: (?P<ms>\d+) ms)?")
+@_rule(
+    r"NETDEV WATCHDOG: CPU: (?P<cpu>\d+): transmit queue (?P<q>\d+) timed out"
+    r"(?: (?P<ms>\d+) ms)?"
+)
 def _watchdog_new(m: re.Match[str], p: Prefix) -> MessageMatch:
     """6.7+: netdev_crit "e1000e 0000:00:19.0 eth0: NETDEV WATCHDOG: CPU: 1: transmit queue 0
     timed out 5120 ms"."""
@@ -350,17 +374,17 @@ def _unit_hang(m: re.Match[str], p: Prefix) -> MessageMatch:
 _BOND_SPEED = r"(?:, (?P<sp>\d+) Mbps (?P<dup>full|half) duplex)?"
 
 
-@_rule(rf"\((?:slave|port) (?P<member>{_IFN})\): link status definitely (?P<st>up|down)"
-       + _BOND_SPEED)
+@_rule(rf"\((?:slave|port) (?P<member>{_IFN})\): link status definitely (?P<st>up|down)" + _BOND_SPEED)
 def _bond_new(m: re.Match[str], p: Prefix) -> MessageMatch:
     """bonding since 5.3: "bond0: (slave eth0): link status definitely down, disabling
     slave"."""
     return _bond(m, p)
 
 
-@_rule(r"link status definitely (?P<st>up|down) for interface "
-       r"(?P<member>[^\s,:()]+?)\.?(?=,|$|\s)"
-       + _BOND_SPEED)
+@_rule(
+    r"link status definitely (?P<st>up|down) for interface "
+    r"(?P<member>[^\s,:()]+?)\.?(?=,|$|\s)" + _BOND_SPEED
+)
 def _bond_old(m: re.Match[str], p: Prefix) -> MessageMatch:
     """bonding up to 5.2 "bond0: link status definitely up for interface eth0, 1000 Mbps
     full duplex"; and before netdev_info "bonding: bond0: link status definitely down for
@@ -372,8 +396,15 @@ def _bond(m: re.Match[str], p: Prefix) -> MessageMatch:
     master = p.ifname or p.token
     kind = EventKind.BOND_MEMBER_UP if m["st"] == "up" else EventKind.BOND_MEMBER_DOWN
     mbps = int(m["sp"]) if m["sp"] and m["sp"] != "0" else None
-    return MessageMatch(kind, m["member"], p.driver, p.bus_id, speed_mbps=mbps,
-                        duplex=duplex(m["dup"]), detail=f"bond {master}" if master else None)
+    return MessageMatch(
+        kind,
+        m["member"],
+        p.driver,
+        p.bus_id,
+        speed_mbps=mbps,
+        duplex=duplex(m["dup"]),
+        detail=f"bond {master}" if master else None,
+    )
 
 
 @_rule(rf"port (?P<no>\d+)\((?P<port>{_IFN})\) (?:entering|entered) (?P<state>\w+) state")
@@ -381,8 +412,7 @@ def _bridge(m: re.Match[str], p: Prefix) -> MessageMatch:
     """bridge "br0: port 1(eth0) entered forwarding state" (3.x+), "entering" before."""
     bridge = p.ifname or p.token
     detail = f"{m['state']} on {bridge}" if bridge else m["state"]
-    return MessageMatch(EventKind.BRIDGE_PORT_STATE, m["port"], p.driver, p.bus_id,
-                        detail=detail)
+    return MessageMatch(EventKind.BRIDGE_PORT_STATE, m["port"], p.driver, p.bus_id, detail=detail)
 
 
 @_rule(rf"ADDRCONF\(NETDEV_CHANGE\): (?P<ifn>{_IFN}): link becomes ready")

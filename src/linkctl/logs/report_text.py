@@ -24,14 +24,17 @@ def _link(r: LinkReport) -> list[str]:
     lines = [f"{name}{drivers}: {r.verdict.value.upper()}", f"  {r.rule}"]
     durations = r.durations()
     rate = "-" if r.flaps_per_hour is None else f"{r.flaps_per_hour:.1f}/h"
-    lines.append(f"  down events: {r.down_events}   flaps per hour: {rate}   "
-                 f"tx timeouts: {r.tx_timeouts}   boots: {r.boots}")
+    lines.append(
+        f"  down events: {r.down_events}   flaps per hour: {rate}   tx timeouts: {r.tx_timeouts}   boots: {r.boots}"
+    )
     if durations:
-        lines.append(f"  down time: min {_s(min(durations))}  median {_s(median(durations))}"
-                     f"  max {_s(max(durations))}")
+        lines.append(f"  down time: min {_s(min(durations))}  median {_s(median(durations))}  max {_s(max(durations))}")
     for p in r.periods:
-        start = p.start.event.time.isoformat() if p.start.event.time else (
-            f"[{p.start.event.uptime}]" if p.start.event.uptime is not None else "?")
+        start = (
+            p.start.event.time.isoformat()
+            if p.start.event.time
+            else (f"[{p.start.event.uptime}]" if p.start.event.uptime is not None else "?")
+        )
         if p.end is None:
             lines.append(f"    down at {start}, still down at the end of the log")
             continue
@@ -44,6 +47,5 @@ def _link(r: LinkReport) -> list[str]:
     if r.compare:
         before, after = r.compare.get("before"), r.compare.get("after")
         if before and after:
-            lines.append(f"  at {r.compare['at']}: {before['per_hour']}/h before, "
-                         f"{after['per_hour']}/h after")
+            lines.append(f"  at {r.compare['at']}: {before['per_hour']}/h before, {after['per_hour']}/h after")
     return lines

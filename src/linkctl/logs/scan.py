@@ -82,8 +82,8 @@ def _blocks(stream: Readable) -> Iterator[_Block]:
         turn += 1
         if len(carry) > BLOCK:
             buf = bytearray(len(carry) + BLOCK)
-        buf[:len(carry)] = carry
-        got = stream.readinto(memoryview(buf)[len(carry):len(carry) + BLOCK])
+        buf[: len(carry)] = carry
+        got = stream.readinto(memoryview(buf)[len(carry) : len(carry) + BLOCK])
         if not got:
             break
         size = len(carry) + got
@@ -95,10 +95,10 @@ def _blocks(stream: Readable) -> Iterator[_Block]:
                 continue
             begin, skipping, skipped = end + 1, False, skipped + 1
         cut = buf.rfind(b"\n", begin, size) + 1
-        carry = bytes(buf[max(cut, begin):size])
+        carry = bytes(buf[max(cut, begin) : size])
         if cut:
             if begin:  # rare: drop the tail of a giant line that ends in this block
-                buf[:cut - begin] = buf[begin:cut]
+                buf[: cut - begin] = buf[begin:cut]
                 cut -= begin
             yield _Block(buf, cut, skipped)
             skipped = 0
@@ -143,7 +143,7 @@ def _scan_block(data: bytearray, size: int) -> tuple[int, list[tuple[int, bytes]
         last = start
         end = data.find(b"\n", start, size)
         end = size if end < 0 else end
-        found_lines.append((index, bytes(data[start:min(end, start + MAX_LINE)])))
+        found_lines.append((index, bytes(data[start : min(end, start + MAX_LINE)])))
     lines = index + count_newlines(data, last, size)
     if size and data[size - 1] != 10:
         lines += 1
@@ -264,8 +264,7 @@ def file_candidates(path: str, processes: int) -> Iterator[Candidate]:
     cuts = [size * i // processes for i in range(processes + 1)]
     context = multiprocessing.get_context("fork")
     with ProcessPoolExecutor(processes, mp_context=context) as pool:
-        futures = [pool.submit(_scan_range, path, cuts[i], cuts[i + 1])
-                   for i in range(processes)]
+        futures = [pool.submit(_scan_range, path, cuts[i], cuts[i + 1]) for i in range(processes)]
         base = 0
         for future in futures:
             lines, found = future.result()

@@ -123,8 +123,9 @@ class _TolerantGzip(io.RawIOBase):
         try:
             return self._gz.readinto(view[: self.PIECE])
         except (EOFError, OSError, zlib.error) as exc:
-            print(f"linkctl: warning: {self._path}: compressed data ends early ({exc}); "
-                  "read up to there", file=sys.stderr)
+            print(
+                f"linkctl: warning: {self._path}: compressed data ends early ({exc}); read up to there", file=sys.stderr
+            )
             return 0
 
     def close(self) -> None:
@@ -166,8 +167,7 @@ def read_kmsg(path: str = "/dev/kmsg") -> Iterator[LinkEvent]:
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
     except PermissionError:
-        raise LinkctlError(f"{path}: permission denied (reading it needs root or "
-                           "kernel.dmesg_restrict=0)") from None
+        raise LinkctlError(f"{path}: permission denied (reading it needs root or kernel.dmesg_restrict=0)") from None
     except OSError as exc:
         raise LinkctlError(f"{path}: {exc.strerror}") from None
     try:
@@ -203,8 +203,7 @@ def read_dmesg() -> Iterator[LinkEvent]:
 
 
 def read_journal() -> Iterator[LinkEvent]:
-    yield from _program(["journalctl", "-k", "-o", "json", "--no-pager"], "journal",
-                        scan=False)
+    yield from _program(["journalctl", "-k", "-o", "json", "--no-pager"], "journal", scan=False)
 
 
 def _program(argv: list[str], name: str, scan: bool) -> Iterator[LinkEvent]:
