@@ -10,6 +10,9 @@ import pytest
 SEED = Path(__file__).resolve().parents[3] / "shared" / "seeds" / "link-flapping-e1000e.txt"
 LINKCTL = str(Path(sys.executable).with_name("linkctl"))
 
+# `parse --format jsonl` keys in the order the issue gives them (restated here, not imported).
+ISSUE_KEYS = ["event", "ifname", "driver", "bus_id", "speed_mbps", "duplex", "flow_control", "time", "uptime", "host", "file", "line", "raw"]  # fmt: skip
+
 SEED_LINES = """\
 Mar 30 06:32:45 aurora kernel: [566322.867110] e1000e: eth0 NIC Link is Down
 Mar 30 06:32:47 aurora kernel: [566325.313634] e1000e: eth0 NIC Link is Up 1000 Mbps Full Duplex

@@ -6,23 +6,7 @@ import gzip
 import json
 from pathlib import Path
 
-from logs_helpers import run_linkctl
-
-KEYS = [
-    "event",
-    "ifname",
-    "driver",
-    "bus_id",
-    "speed_mbps",
-    "duplex",
-    "flow_control",
-    "time",
-    "uptime",
-    "host",
-    "file",
-    "line",
-    "raw",
-]
+from logs_helpers import ISSUE_KEYS, run_linkctl
 
 
 def test_parse_jsonl_has_exactly_the_issues_keys(seed_file: Path) -> None:
@@ -30,7 +14,7 @@ def test_parse_jsonl_has_exactly_the_issues_keys(seed_file: Path) -> None:
     assert done.returncode == 0, done.stderr
     events = [json.loads(line) for line in done.stdout.splitlines()]
     assert len(events) == 4
-    assert all(list(e) == KEYS for e in events)
+    assert all(list(e) == ISSUE_KEYS for e in events)
     assert events[0]["time"] == "2024-03-30T06:32:45"
     assert events[0]["uptime"] == 566322.86711
     assert [e["line"] for e in events] == [1, 2, 3, 4]

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 import yaml
+from logs_helpers import ISSUE_KEYS
 
 from linkctl.logs.capture import YearHint
 from linkctl.logs.lines import parse_line
@@ -52,21 +53,7 @@ def test_driver_line_in_capture(case: dict[str, Any], capture: dict[str, Any]) -
 def test_jsonl_keys_are_the_issues() -> None:
     event = parse_line("e1000e: eth0 NIC Link is Down", "f", 1, YEARS)
     assert event is not None
-    assert list(event.to_json()) == [
-        "event",
-        "ifname",
-        "driver",
-        "bus_id",
-        "speed_mbps",
-        "duplex",
-        "flow_control",
-        "time",
-        "uptime",
-        "host",
-        "file",
-        "line",
-        "raw",
-    ]
+    assert list(event.to_json()) == ISSUE_KEYS
 
 
 def test_raw_is_the_message_and_place_is_kept() -> None:
