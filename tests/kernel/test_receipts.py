@@ -18,10 +18,10 @@ from tests.kernel.test_engine import TOPOLOGY, by_name, write
 STP_TOPOLOGY = TOPOLOGY.replace("options: {stp: {enabled: false}}", "options: {stp: {enabled: true, forward-delay: 2}}")
 
 
-def apply(path: str, netns: str, **env: str) -> tuple[subprocess.CompletedProcess[str], bool]:
-    """Run `linkctl apply`; return its result and whether the receipt answered it."""
+def apply(path: str, netns: str, command: str = "apply", **env: str) -> tuple[subprocess.CompletedProcess[str], bool]:
+    """Run `linkctl apply` (or plan); return its result and whether the receipt answered it."""
     res = subprocess.run(
-        [sys.executable, "-X", "importtime", "-m", "linkctl", "apply", path, "--netns", netns],
+        [sys.executable, "-X", "importtime", "-m", "linkctl", command, path, "--netns", netns],
         capture_output=True, text=True, timeout=120, check=False, env={**os.environ, **env},
     )  # fmt: skip
     assert res.returncode == 0, res.stderr[-2000:]
@@ -114,3 +114,19 @@ def test_the_fast_and_the_full_path_fingerprint_the_same_dump(netns: str, tmp_pa
     apply(write(tmp_path, TOPOLOGY), netns)
     namespaces: list[str | None] = [netns, "lkt-no-such-namespace"]
     assert current_digest(namespaces) == read_state(namespaces, digest=True).digest
+
+
+def test_plan_of_an_applied_file_is_answered_from_the_receipt_too(netns: str, tmp_path: Path) -> None:
+    path = write(tmp_path, TOPOLOGY)
+    apply(path, netns)
+    fast, was_fast = apply(path, netns, "plan")
+    full, was_full = apply(path, netns, "plan", LINKCTL_RECEIPTS="off")
+    assert was_fast and not was_full
+    assert fast.stdout == full.stdout == "no changes: 6 interface(s) already as declared\n"
+
+
+def test_a_no_op_plan_leaves_a_receipt_for_apply(netns: str, tmp_path: Path) -> None:
+    path = write(tmp_path, TOPOLOGY)
+    apply(path, netns, LINKCTL_RECEIPTS="off")
+    assert not apply(path, netns, "plan")[1]
+    assert apply(path, netns)[1]

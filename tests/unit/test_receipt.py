@@ -74,7 +74,7 @@ def test_receipts_off_writes_nothing(runtime: Path, monkeypatch: pytest.MonkeyPa
     monkeypatch.setenv(receipt.DISABLE_ENV, "off")
     receipt.record(b"x", None, receipt.Receipt([None], "00", 1))
     assert not runtime.exists()
-    assert receipt.fast_noop(["whatever.yml"]) is None
+    assert receipt.fast_noop("apply", ["whatever.yml"]) is None
 
 
 def test_old_receipts_are_pruned(runtime: Path) -> None:

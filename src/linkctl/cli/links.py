@@ -88,13 +88,16 @@ def plan(
 ) -> None:
     """Print what `apply` would change; exit 0 when nothing differs, 2 when changes are pending."""
     from linkctl.cli import render
-    from linkctl.engine.apply import prepare
+    from linkctl.engine.apply import prepare, receipts_apply
 
     ctx = _context(file, netns, debug)
     if rehearse:
         _rehearse(ctx, fmt)
         return
-    _host, the_plan = prepare(ctx)
+    ctx.fingerprint = receipts_apply(ctx)
+    host, the_plan = prepare(ctx)
+    if the_plan.empty:
+        _keep_receipt(ctx, host.digest, len(the_plan.unchanged))
     typer.echo(render.plan_json(the_plan) if fmt is PlanFormat.JSON else render.plan_text(the_plan))
     raise typer.Exit(0 if the_plan.empty else 2)
 

@@ -196,14 +196,21 @@ def _nsid(sock: _socket.socket, seq: int, fd: int | None) -> int | None:
     return linkdump.parse_nsid(sock.recv(1 << 16))
 
 
-def fast_noop(args: list[str]) -> str | None:
-    """For `linkctl apply FILE [--netns NS]`: the no-op message when a receipt still holds, else None.
+# What the full commands print when nothing differs (cli/links.py, cli/render.py).
+_SAID = {
+    "apply": "no changes: {n} interface(s) already as declared; nothing was sent to the kernel",
+    "plan": "no changes: {n} interface(s) already as declared",
+}
+
+
+def fast_noop(command: str, args: list[str]) -> str | None:
+    """For `linkctl apply|plan FILE [--netns NS]`: the no-op answer when a receipt still holds, else None.
 
     Only the plain form is recognised; any other option (--debug, --rehearse,
-    --help ...) and any doubt leave the decision to the full command.
+    --format, --help ...) and any doubt leave the decision to the full command.
     """
     parsed = _plain_apply_args(args)
-    if parsed is None or not enabled():
+    if command not in _SAID or parsed is None or not enabled():
         return None
     path, netns = parsed
     try:
@@ -214,7 +221,7 @@ def fast_noop(args: list[str]) -> str | None:
             return None
     except OSError:
         return None
-    return f"no changes: {receipt.interfaces} interface(s) already as declared; nothing was sent to the kernel"
+    return _SAID[command].format(n=receipt.interfaces)
 
 
 def _plain_apply_args(args: list[str]) -> tuple[str, str | None] | None:
