@@ -51,3 +51,19 @@ def test_digest_tells_namespaces_apart_and_an_absent_one_from_an_empty_one() -> 
     empty = linkdump.digest([linkdump.NamespaceDump("ns1", [])])
     assert empty != linkdump.digest([linkdump.NamespaceDump("ns1", None)])
     assert one != linkdump.digest([linkdump.NamespaceDump("ns1", [msg], (3,))])  # another netnsid map
+
+
+def test_a_truncated_or_overlong_attribute_is_fingerprinted_not_fatal() -> None:
+    msg = message("eth9", "veth", b"")
+    overlong = msg[:-4] + b"\xff\x00\x01\x00"  # an attribute claiming 255 bytes where 4 remain
+    printer = linkdump.Fingerprinter()
+    assert printer.fingerprint(overlong) != printer.fingerprint(msg)
+    assert printer.fingerprint(overlong) == linkdump.Fingerprinter().fingerprint(overlong)
+
+
+def test_many_shapes_of_one_size_are_all_told_apart() -> None:
+    printer = linkdump.Fingerprinter()
+    shapes = [IFINFOMSG.pack(0, 1, 7, 0, 0) + attr_u32(100 + i, i) for i in range(3 * linkdump.MAX_SHAPES)]
+    prints = printer.fingerprints(shapes + shapes)
+    assert len(set(prints)) == len(shapes)
+    assert prints[: len(shapes)] == prints[len(shapes) :]

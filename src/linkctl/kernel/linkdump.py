@@ -176,13 +176,16 @@ class Fingerprinter:
                     break
             else:
                 layout = learn(msg)
-                layouts.setdefault(size, []).append(layout)
+                known = layouts.setdefault(size, [])
+                known.insert(0, layout)
+                del known[MAX_SHAPES:]  # many shapes of one size: each still checked in one call
             body = b"".join(layout.kept.unpack_from(msg))
             out.append(prefix(len(body), ltype, index, flags & keep_flags) + body)
         return out
 
 
 _PREFIX_IN = struct.Struct("=HiI")
+MAX_SHAPES = 8  # remembered message shapes per message size
 
 
 class _Walk:
@@ -208,7 +211,7 @@ class _Walk:
                 self.keep(pos, end)
                 return
             nxt = min(pos + ((alen + 3) & ~3), end)
-            yield pos, atype & 0x3FFF, pos + alen, nxt
+            yield pos, atype & 0x3FFF, min(pos + alen, end), nxt
             pos = nxt
 
     def top(self) -> None:
