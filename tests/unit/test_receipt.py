@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from linkctl.engine import receipt
-from linkctl.engine.apply import Context, receipts_apply
+from linkctl.engine.apply import Context, may_keep_receipt
 from linkctl.model.load import parse_text
 
 
@@ -88,6 +88,6 @@ def test_declarations_with_settings_outside_the_link_dump_get_no_receipt(runtime
     ethtool = parse_text(
         "interfaces: [{name: eth0, type: ethernet, ethtool: {feature: {tx-checksum-ip-generic: false}}}]", "d.yml"
     )
-    assert receipts_apply(Context(links, "d.yml", data=b"x"))
-    assert not receipts_apply(Context(ethtool, "d.yml", data=b"x"))
-    assert not receipts_apply(Context(links, "-"))  # stdin: no bytes to name a receipt by
+    assert may_keep_receipt(Context(links, "d.yml", data=b"x"))
+    assert not may_keep_receipt(Context(ethtool, "d.yml", data=b"x"))
+    assert not may_keep_receipt(Context(links, "-"))  # stdin: no bytes to name a receipt by

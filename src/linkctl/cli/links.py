@@ -88,13 +88,13 @@ def plan(
 ) -> None:
     """Print what `apply` would change; exit 0 when nothing differs, 2 when changes are pending."""
     from linkctl.cli import render
-    from linkctl.engine.apply import prepare, receipts_apply
+    from linkctl.engine.apply import may_keep_receipt, prepare
 
     ctx = _context(file, netns, debug)
     if rehearse:
         _rehearse(ctx, fmt)
         return
-    ctx.fingerprint = receipts_apply(ctx)
+    ctx.fingerprint = may_keep_receipt(ctx)
     host, the_plan = prepare(ctx)
     if the_plan.empty:
         _keep_receipt(ctx, host.digest, len(the_plan.unchanged))
@@ -110,13 +110,13 @@ def apply_cmd(
 ) -> None:
     """Make the links as declared: validated first, verified after, rolled back on failure."""
     from linkctl.cli import render
-    from linkctl.engine.apply import apply, prepare, receipts_apply
+    from linkctl.engine.apply import apply, may_keep_receipt, prepare
 
     ctx = _context(file, netns, debug)
     if rehearse:
         _rehearse(ctx, PlanFormat.TEXT)
         return
-    ctx.fingerprint = receipts_apply(ctx)
+    ctx.fingerprint = may_keep_receipt(ctx)
     host, the_plan = prepare(ctx)
     if the_plan.empty:
         _keep_receipt(ctx, host.digest, len(the_plan.unchanged))

@@ -51,8 +51,8 @@ class Context:
         return read_state(self.namespaces(), debug=None, digest=self.fingerprint)
 
 
-def receipts_apply(ctx: Context) -> bool:
-    """Whether this apply may leave a receipt: from a file, and only link settings declared."""
+def may_keep_receipt(ctx: Context) -> bool:
+    """Whether this apply or plan may leave a receipt: read from a file, only link settings declared."""
     from linkctl.engine import receipt
 
     return ctx.data is not None and receipt.enabled() and not has_remediation(ctx.decl)
