@@ -33,7 +33,6 @@ FORMAT = "linkctl-receipt 1"
 KEEP = 64  # receipts kept per directory; the oldest go first
 DISABLE_ENV = "LINKCTL_RECEIPTS"  # "off": neither read nor write receipts
 DIR_ENV = "LINKCTL_RUNTIME_DIR"
-_AF_NETLINK, _SOCK_RAW, _NETLINK_ROUTE = 16, 3, 0
 
 
 def enabled() -> bool:
@@ -160,11 +159,12 @@ def current_digest(namespaces: list[str | None]) -> str:
 def _dump_into(out: linkdump.Digest, name: str | None, fds: dict[str | None, int], order: list[str | None]) -> None:
     import _socket  # socket.py's enums cost 8 ms, and only a raw netlink socket is needed
 
+    family = (_socket.AF_NETLINK, _socket.SOCK_RAW, _socket.NETLINK_ROUTE)
     if name is None:
-        sock = _socket.socket(_AF_NETLINK, _SOCK_RAW, _NETLINK_ROUTE)
+        sock = _socket.socket(*family)
     else:
         with nsenter.inside(fds[name]):
-            sock = _socket.socket(_AF_NETLINK, _SOCK_RAW, _NETLINK_ROUTE)
+            sock = _socket.socket(*family)
     try:
         sock.settimeout(5.0)  # a dump that never ends is a doubt: the full command decides
         sock.bind((0, 0))
