@@ -263,12 +263,7 @@ def _phylib_old(m: re.Match[str], p: Prefix) -> MessageMatch:
 def _link_is(m: re.Match[str], p: Prefix) -> MessageMatch:
     """phylib "Link is Down"; tg3/sky2/skge "Link is up at 1000 Mbps, full duplex[, flow
     control both]"; qede "Link is up"; ena-style "link is UP" (see `_link_lower`)."""
-    kind = _state(m["st"])
-    rest = m["rest"]
-    if kind is EventKind.LINK_DOWN:
-        return _link(m, p, kind)
-    fc = re.search(r"flow control (?P<fc>[\w /&-]+?)\.?$", rest)
-    return _link(m, p, kind, _details(rest, flow_control(fc["fc"]) if fc else None))
+    return _link_with_flow_control(m, p, r"flow control (?P<fc>[\w /&-]+?)\.?$")
 
 
 @_rule(r"link is (?P<st>UP|DOWN|up|down)\.?$")
@@ -287,12 +282,17 @@ def _mellanox(m: re.Match[str], p: Prefix) -> MessageMatch:
 def _link_lower_word(m: re.Match[str], p: Prefix) -> MessageMatch:
     """sfc "link up at 10000Mbps full-duplex (MTU 1500)", "link down"; cxgb4 "link up,
     10Gbps, full-duplex, Tx/Rx PAUSE"; old r8169 "link up", "link down"."""
+    return _link_with_flow_control(m, p, r", (?P<fc>[\w/]+) PAUSE")
+
+
+def _link_with_flow_control(m: re.Match[str], p: Prefix, fc_pattern: str) -> MessageMatch:
+    """An up line's speed and duplex from `rest`, its flow control from the driver's own wording."""
     kind = _state(m["st"])
     rest = m["rest"]
     if kind is EventKind.LINK_DOWN:
         return _link(m, p, kind)
-    pause = re.search(r", (?P<fc>[\w/]+) PAUSE", rest)
-    return _link(m, p, kind, _details(rest, flow_control(pause["fc"]) if pause else None))
+    fc = re.search(fc_pattern, rest)
+    return _link(m, p, kind, _details(rest, flow_control(fc["fc"]) if fc else None))
 
 
 @_rule(r"carrier (?P<st>on|off)$")

@@ -342,24 +342,15 @@ class SqlStore:
             return [_status(row) for row in cur.fetchall()]
 
     def episodes(self, iface: str | None = None, since: datetime | None = None) -> list[FlapEpisode]:
-        sql = f"SELECT {_EPISODE_COLUMNS} FROM flap_episodes WHERE start_us >= ?"
-        params: list[Any] = [to_us(since) if since else 0]
-        if iface is not None:
-            sql += " AND ifname = ?"
-            params.append(iface)
+        select = f"SELECT {_EPISODE_COLUMNS} FROM flap_episodes WHERE start_us >= ?"
+        sql, params = _since_and_iface(select, since, iface)
         with self._read() as cur:
             cur.execute(sql + " ORDER BY start_us", tuple(params))
             return [_episode(row) for row in cur.fetchall()]
 
     def snapshots(self, iface: str | None = None, since: datetime | None = None) -> list[CounterSnapshot]:
-        sql = (
-            f"SELECT time_us, netns, ifindex, ifname, reason, {', '.join(STATS_COLUMNS)}, "
-            "ethtool FROM counter_snapshots WHERE time_us >= ?"
-        )
-        params: list[Any] = [to_us(since) if since else 0]
-        if iface is not None:
-            sql += " AND ifname = ?"
-            params.append(iface)
+        columns = f"time_us, netns, ifindex, ifname, reason, {', '.join(STATS_COLUMNS)}, ethtool"
+        sql, params = _since_and_iface(f"SELECT {columns} FROM counter_snapshots WHERE time_us >= ?", since, iface)
         with self._read() as cur:
             cur.execute(sql + " ORDER BY time_us, id", tuple(params))
             return [_snapshot(row) for row in cur.fetchall()]
@@ -600,3 +591,12 @@ def _alert(row: Row) -> QueuedAlert:
         next_attempt=from_us(int(row[11])),
         last_error=row[12],
     )
+
+
+def _since_and_iface(sql: str, since: datetime | None, iface: str | None) -> tuple[str, list[Any]]:
+    """A query whose one placeholder is the start time, narrowed to one link when asked."""
+    params: list[Any] = [to_us(since) if since else 0]
+    if iface is not None:
+        sql += " AND ifname = ?"
+        params.append(iface)
+    return sql, params
