@@ -7,7 +7,7 @@ work: both ends of each pair configured and up. Prints times and ratios, then a
 no-op re-apply against the `ip -j -d link show` dump: answered from apply's
 receipt (engine/receipt.py), and once more with receipts off (the full path).
 
-usage: bench/apply_veth.py N [N ...]   (root; e.g. 100 1000 5000)
+usage: bench/apply_veth.py [--rounds R] N [N ...]   (root; e.g. 100 1000 5000; R defaults to 3)
 """
 
 from __future__ import annotations
@@ -71,25 +71,39 @@ def median_of(cmd: list[str], runs: int, env: dict[str, str] | None = None) -> f
     return statistics.median(times)
 
 
-def run(n: int) -> None:
+def first_apply(n: int, tmp: Path, env: dict[str, str], rounds: int) -> tuple[float, float, str]:
+    """Medians of `rounds` first applies, each round ip -batch then linkctl, in fresh namespaces.
+
+    Returns (ip -batch, linkctl apply, the namespace left with linkctl's links).
+    """
     pid = os.getpid()
+    path = declaration(n, tmp)
+    t_ip, t_lk = [], []
+    ns = ""
+    for r in range(rounds):
+        ns = f"bench-ip-{pid}-{r}"
+        fresh_ns(ns)
+        try:
+            t_ip.append(ip_batch(n, ns, tmp))
+        finally:
+            drop_ns(ns)
+        ns = f"bench-lk-{pid}-{r}"
+        fresh_ns(ns)
+        t0 = time.perf_counter()
+        subprocess.run([*LINKCTL, "apply", path, "--netns", ns], check=True, stdout=subprocess.DEVNULL, env=env)
+        t_lk.append(time.perf_counter() - t0)
+        if r < rounds - 1:
+            drop_ns(ns)
+    return statistics.median(t_ip), statistics.median(t_lk), ns
+
+
+def run(n: int, rounds: int) -> None:
     with tempfile.TemporaryDirectory() as d:
         tmp = Path(d)
         env = {**os.environ, "LINKCTL_RUNTIME_DIR": str(tmp / "run")}  # receipts: not in /run
-        ns = f"bench-ip-{pid}"
-        fresh_ns(ns)
+        t_ip, t_lk, ns = first_apply(n, tmp, env, rounds)
+        apply = [*LINKCTL, "apply", declaration(n, tmp), "--netns", ns]
         try:
-            t_ip = ip_batch(n, ns, tmp)
-        finally:
-            drop_ns(ns)
-        ns = f"bench-lk-{pid}"
-        fresh_ns(ns)
-        path = declaration(n, tmp)
-        apply = [*LINKCTL, "apply", path, "--netns", ns]
-        try:
-            t0 = time.perf_counter()
-            subprocess.run(apply, check=True, stdout=subprocess.DEVNULL, env=env)
-            t_lk = time.perf_counter() - t0
             # Medians of runs taken in turn: single runs of 20-50 ms vary by 30 % here.
             dump = ["ip", "-n", ns, "-j", "-d", "link", "show"]
             t_noop, t_dump = [], []
@@ -101,7 +115,7 @@ def run(n: int) -> None:
         finally:
             drop_ns(ns)
     noop, dump_s = statistics.median(t_noop), statistics.median(t_dump)
-    print(f"N={n} pairs ({2 * n} links)")
+    print(f"N={n} pairs ({2 * n} links), first apply: median of {rounds} rounds")
     print(f"  ip -batch (create, then set):   {t_ip:8.3f} s")
     print(f"  linkctl apply:                  {t_lk:8.3f} s   ratio {t_lk / t_ip:5.2f}x of ip -batch")
     print(f"  ip -j -d link show:             {dump_s:8.3f} s   (median of 7)")
@@ -113,5 +127,11 @@ def run(n: int) -> None:
 if __name__ == "__main__":
     if os.geteuid() != 0:
         sys.exit("run as root: it creates network namespaces")
-    for arg in sys.argv[1:] or ["100", "1000"]:
-        run(int(arg))
+    args = sys.argv[1:]
+    rounds = 3
+    if "--rounds" in args:
+        at = args.index("--rounds")
+        rounds = int(args[at + 1])
+        del args[at : at + 2]
+    for arg in args or ["100", "1000"]:
+        run(int(arg), rounds)

@@ -188,3 +188,14 @@ def test_netns_option_applies_to_undeclared_namespace() -> None:
     plan = make_plan(decl({"name": "v", "mtu": 1400}), state, default_netns="red")
     (op,) = plan.ops
     assert op.ip_command()[:3] == ["ip", "-n", "red"]
+
+
+def test_a_new_veth_pair_counts_both_ends_as_changed_not_unchanged() -> None:
+    d = decl(
+        {"name": "v9", "type": "veth", "state": "up", "veth": {"peer": "p9"}},
+        {"name": "p9", "type": "veth", "state": "up", "veth": {"peer": "v9"}},
+    )
+    plan = make_plan(d, topology())
+    (create,) = [op for op in plan.ops if isinstance(op, CreateLink)]
+    assert create.peer is not None and {create.name, create.peer.name} == {"v9", "p9"}
+    assert "p9" not in plan.unchanged and "v9" not in plan.unchanged

@@ -41,13 +41,16 @@ def _debug(enabled: bool) -> DebugHook | None:
 
 
 def _context(file: str, netns: str | None, debug: bool) -> Context:
+    from linkctl.cli import prefetch
     from linkctl.engine.apply import Context
-    from linkctl.model.load import parse_bytes, parse_text, read_file
+    from linkctl.model.load import from_loaded, parse_bytes, parse_text, read_file
 
     if file == "-":
         return Context(parse_text(sys.stdin.read(), "<stdin>"), file, netns, _debug(debug))
     data = read_file(file)  # the very bytes parsed are the ones a receipt names
-    return Context(parse_bytes(data, file), file, netns, _debug(debug), data=data)
+    parsed, loaded = prefetch.collect(file, data)
+    decl = from_loaded(loaded, file) if parsed else parse_bytes(data, file)
+    return Context(decl, file, netns, _debug(debug), data=data)
 
 
 def show(

@@ -7,8 +7,6 @@ import shlex
 from dataclasses import asdict
 from typing import Any
 
-import yaml
-
 from linkctl.kinds import kind_of
 from linkctl.model.convert import spec_of
 from linkctl.model.ops import CreateLink, Op, Plan, SetLink
@@ -79,6 +77,8 @@ def links_json(links: list[Link], host: HostState, stats: bool) -> str:
 
 def links_yaml(links: list[Link], host: HostState) -> str:
     data = {"interfaces": [dump_spec(spec_of(lk, host)) for lk in links]}
+    import yaml  # here: `apply` of a prefetched file (cli/prefetch.py) never needs PyYAML
+
     return yaml.safe_dump(data, sort_keys=False, default_flow_style=False)
 
 

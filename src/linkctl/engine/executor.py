@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 
 from linkctl.errors import LinkctlError
 from linkctl.kernel import netns, rtnl
-from linkctl.kernel.netlink import Ack, DebugHook, RtnlSocket
+from linkctl.kernel.netlink import PIPELINE_CHUNK, Ack, DebugHook, Pipeline, RtnlSocket
 from linkctl.kernel.nla import NLMSG_HDR
 from linkctl.kernel.rtnl import LinkAttrs
 from linkctl.model.ops import CreateLink, CreateNetns, DeleteLink, MoveLink, Op, Props, SetLink, SetMaster
@@ -47,6 +47,9 @@ class Executor:
     done: list[Op] = field(default_factory=list)
     _queue: list[tuple[bytes, Op]] = field(default_factory=list)
     _queue_ns: NetnsName = None
+    _unsent: list[bytes] = field(default_factory=list)  # the tail of _queue not yet handed to _pipeline
+    _unsent_bytes: int = 0
+    _pipeline: Pipeline | None = None
     _unknown: set[tuple[NetnsName, str]] = field(default_factory=set)
     _fds: dict[NetnsName, int] = field(default_factory=dict)
     requests_sent: int = 0
@@ -70,6 +73,9 @@ class Executor:
             for op in ops:
                 self._do(op)
             self._flush()
+        except BaseException:
+            self._settle()
+            raise
         finally:
             self.close()
 
@@ -180,13 +186,40 @@ class Executor:
             self._flush()
         self._queue_ns = ns
         self._queue.append((req, op))
+        self._unsent.append(req)
+        self._unsent_bytes += len(req)
+        if self._unsent_bytes >= PIPELINE_CHUNK:
+            self._send_ahead()
+
+    def _send_ahead(self) -> None:
+        """Hand the requests queued so far to the kernel; keep encoding while it works."""
+        if self._pipeline is None:
+            self._pipeline = self._sock(self._queue_ns).pipeline()
+        self._pipeline.submit(self._unsent)
+        self._unsent, self._unsent_bytes = [], 0
 
     def _flush(self) -> None:
         if not self._queue:
             return
+        self._send_ahead()
+        failed = self._settle()
+        if failed is not None:
+            op, ack = failed
+            raise StepFailed(op, ack, self._numbers.get(id(op), 0), self._total)
+
+    def _settle(self) -> tuple[Op, Ack] | None:
+        """Wait for what was handed to the kernel; record what it did; return the first refusal.
+
+        Also on the way out of a run that failed in linkctl itself: requests
+        already sent count as done, so that the rollback undoes them.
+        """
         queue, self._queue = self._queue, []
-        acks = self._sock(self._queue_ns).batch(req for req, _op in queue)
-        self.requests_sent += len(queue)
+        self._unsent, self._unsent_bytes = [], 0
+        pipeline, self._pipeline = self._pipeline, None
+        if pipeline is None:
+            return None
+        acks = pipeline.finish()
+        self.requests_sent += len(acks)
         by_seq = {NLMSG_HDR.unpack_from(req)[3]: op for req, op in queue}
         failed: tuple[Op, Ack] | None = None
         for ack in acks:
@@ -196,9 +229,7 @@ class Executor:
                     self.done.append(op)
             elif failed is None:
                 failed = (op, ack)
-        if failed is not None:
-            op, ack = failed
-            raise StepFailed(op, ack, self._numbers.get(id(op), 0), self._total)
+        return failed
 
 
 def _attrs(props: Props, **extra: object) -> LinkAttrs:

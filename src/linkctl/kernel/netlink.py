@@ -7,7 +7,9 @@ Batches are sent many requests per sendmsg and acknowledged afterwards, as
 from __future__ import annotations
 
 import os
+import queue
 import socket
+import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
@@ -19,6 +21,7 @@ from linkctl.model.state import Link, NetnsName
 RCVBUF = 32 * 1024 * 1024  # a burst of thousands of acks or events must fit
 SNDBUF = 4 * 1024 * 1024
 CHUNK_BYTES = 256 * 1024  # requests per sendmsg; acks are read after each chunk
+PIPELINE_CHUNK = 32 * 1024  # ~250 requests: the kernel starts on them while the next are encoded
 
 DebugHook = Callable[[str, bytes], None]
 
@@ -106,6 +109,9 @@ class RtnlSocket:
             acks += self._run_chunk(chunk)
         return acks
 
+    def pipeline(self) -> Pipeline:
+        return Pipeline(self)
+
     def _run_chunk(self, chunk: list[bytes]) -> list[Ack]:
         self._send(b"".join(chunk))
         want = len(chunk)
@@ -137,3 +143,45 @@ def _setopt(sock: socket.socket) -> None:
         sock.setsockopt(socket.SOL_SOCKET, 33, RCVBUF)  # SO_RCVBUFFORCE
     except PermissionError:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, RCVBUF)
+
+
+class Pipeline:
+    """Send chunks of requests on a thread while the caller encodes the next ones.
+
+    The kernel does its work inside sendmsg, with the GIL released: on two cores
+    it works through chunk k while Python encodes chunk k+1. After a chunk with a
+    refused request nothing more is sent, so the caller's rollback has less to undo.
+    """
+
+    def __init__(self, sock: RtnlSocket) -> None:
+        self.sock = sock
+        self.acks: list[Ack] = []
+        self.refused = False
+        self._chunks: queue.SimpleQueue[list[bytes] | None] = queue.SimpleQueue()
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._send_all, name="linkctl-netlink", daemon=True)
+        self._thread.start()
+
+    def submit(self, chunk: list[bytes]) -> None:
+        if chunk:
+            self._chunks.put(chunk)
+
+    def finish(self) -> list[Ack]:
+        """Wait for every chunk submitted; the acks of those sent, in order."""
+        self._chunks.put(None)
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return self.acks
+
+    def _send_all(self) -> None:
+        while (chunk := self._chunks.get()) is not None:
+            if self.refused or self._error is not None:
+                continue  # drained, not sent
+            try:
+                acks = self.sock._run_chunk(chunk)
+            except BaseException as exc:  # handed to the caller's thread by finish()
+                self._error = exc
+                continue
+            self.acks += acks
+            self.refused = any(not ack.ok for ack in acks)

@@ -4,21 +4,20 @@ from __future__ import annotations
 
 from typing import Any
 
-import yaml
 from pydantic import ValidationError
 
 from linkctl.errors import Problem, ValidationFailed
 from linkctl.model.spec import Declaration
 
-try:  # libyaml's loader is several times faster on files of thousands of links; still "safe"
-    from yaml import CSafeLoader as SafeLoader
-except ImportError:  # pragma: no cover - PyYAML built without libyaml
-    from yaml import SafeLoader  # type: ignore[assignment]
-
 
 def parse_text(text: str, source: str) -> Declaration:
+    # PyYAML is imported here: a large file is parsed by cli/prefetch.py's child instead.
+    import yaml
+
+    # libyaml's loader is several times faster on files of thousands of links; still "safe".
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     try:
-        data = yaml.load(text, Loader=SafeLoader)
+        data = yaml.load(text, Loader=loader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{source}:{mark.line + 1}:{mark.column + 1}" if mark else source
@@ -26,6 +25,11 @@ def parse_text(text: str, source: str) -> Declaration:
         raise ValidationFailed(
             [Problem(where, "YAML", problem, "valid YAML (check indentation and quoting)")]
         ) from None
+    return from_loaded(data, source)
+
+
+def from_loaded(data: object, source: str) -> Declaration:
+    """A declaration from what the YAML loader made of a file."""
     if data is None:
         data = {}
     if not isinstance(data, dict):

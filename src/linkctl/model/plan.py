@@ -488,6 +488,7 @@ def make_plan(
     planner = Planner(decl, host, default_netns, dict(located or {}))
     plan = planner.run()
     touched = {op.name for op in plan.ops}
+    touched |= {op.peer.name for op in plan.ops if isinstance(op, CreateLink) and op.peer is not None}
     plan.unchanged = sorted(
         t.spec.name
         for t in planner.targets.values()

@@ -1,0 +1,75 @@
+"""Requests sent ahead on a thread while the next are encoded (kernel/netlink.py Pipeline)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from linkctl.engine import executor as executor_mod
+from linkctl.engine.apply import ApplyFailed, Context, apply, prepare
+from linkctl.engine.executor import Executor
+from linkctl.errors import LinkctlError
+from linkctl.kernel import rtnl
+from linkctl.kernel.netlink import RtnlSocket
+from linkctl.kernel.rtnl import LinkAttrs
+from linkctl.model.load import parse_text
+from linkctl.model.ops import SetMaster
+from tests.conftest import ip
+
+
+def names(ns: str) -> set[str]:
+    return {str(d["ifname"]) for d in json.loads(ip("-n", ns, "-j", "link", "show"))}
+
+
+def veth(sock: RtnlSocket, name: str) -> bytes:
+    peer = rtnl.veth_peer(LinkAttrs(name=name + "p"))
+    return rtnl.new_link(sock.next_seq(), LinkAttrs(name=name), "veth", b"", peer)
+
+
+def test_nothing_is_sent_after_a_chunk_with_a_refusal(netns: str) -> None:
+    with RtnlSocket(netns) as sock:
+        pipeline = sock.pipeline()
+        pipeline.submit([veth(sock, "a0"), veth(sock, "a0")])  # the second: File exists
+        pipeline.submit([veth(sock, "b0")])
+        acks = pipeline.finish()
+    assert [ack.errno for ack in acks] == [0, 17]
+    assert pipeline.refused
+    assert names(netns) == {"lo", "a0", "a0p"}  # b0 was never sent
+
+
+def many_pairs(n: int) -> str:
+    lines = ["interfaces:"]
+    for i in range(n):
+        lines.append(f"- {{name: v{i}, type: veth, mtu: 9000, state: up, veth: {{peer: p{i}}}}}")
+    return "\n".join(lines) + "\n"
+
+
+def test_a_refusal_after_many_chunks_rolls_back_every_chunk(
+    netns: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setattr(executor_mod, "PIPELINE_CHUNK", 400)  # a chunk every few requests
+    ctx = Context(parse_text(many_pairs(30), "d.yml"), "d.yml", netns)
+    host, plan = prepare(ctx)
+    last = plan.ops[-1].name
+    ip("-n", netns, "link", "add", last, "type", "veth", "peer", "name", "other")  # made behind our back
+    before = names(netns)
+    with pytest.raises(ApplyFailed, match="File exists") as info:
+        apply(ctx, host, plan)
+    assert "rolled back" in str(info.value)
+    assert names(netns) == before == {"lo", last, "other"}
+
+
+def test_requests_already_sent_are_recorded_when_linkctl_itself_fails(
+    netns: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(executor_mod, "PIPELINE_CHUNK", 200)
+    ctx = Context(parse_text(many_pairs(10), "d.yml"), "d.yml", netns)
+    host, plan = prepare(ctx)
+    ops = [*plan.ops, SetMaster(name="v0", netns=netns, master="no-such-bridge")]
+    executor = Executor(host)
+    with pytest.raises(LinkctlError, match="no link named no-such-bridge"):
+        executor.run(ops)
+    assert executor.done == plan.ops  # all ten creates were sent and acknowledged: the rollback undoes them
+    assert {f"v{i}" for i in range(10)} <= names(netns)
