@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 
 import typer
@@ -43,7 +44,24 @@ def run() -> None:
         raise
     except Exception as exc:
         _last_guard(exc)
-    sys.exit(code if isinstance(code, int) else 0)
+    _leave(code if isinstance(code, int) else 0)
+
+
+# Commands that hold no resource past their return (sockets and files are closed
+# by then): they skip the interpreter's teardown, which frees the thousands of
+# objects of a large plan one by one (60-90 ms for 2000 links).
+_QUICK_EXIT = ("apply", "plan", "show")
+
+
+def _leave(code: int) -> None:
+    if sys.argv[1:2] and sys.argv[1] in _QUICK_EXIT:
+        try:
+            sys.stdout.flush()
+            sys.stderr.flush()
+        except BrokenPipeError:  # `linkctl show | head`: the reader left, as with `ip link | head`
+            os._exit(code)
+        os._exit(code)
+    sys.exit(code)
 
 
 def _last_guard(exc: Exception) -> None:

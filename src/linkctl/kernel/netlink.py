@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from linkctl.kernel import linkdump, netns, rtnl
 from linkctl.kernel import rtnl_const as C
+from linkctl.kernel.linkshape import LinkDecoder
 from linkctl.kernel.nla import NLMSG_ERROR, iter_messages, parse_error
 from linkctl.model.state import Link, NetnsName
 
@@ -24,6 +25,7 @@ CHUNK_BYTES = 256 * 1024  # requests per sendmsg; acks are read after each chunk
 PIPELINE_CHUNK = 32 * 1024  # ~250 requests: the kernel starts on them while the next are encoded
 
 DebugHook = Callable[[str, bytes], None]
+_DECODERS = {True: LinkDecoder(stats=True), False: LinkDecoder(stats=False)}  # shapes learned serve the next dump
 
 
 @dataclass(frozen=True)
@@ -72,8 +74,8 @@ class RtnlSocket:
         messages = linkdump.collect_dump(self.sock)
         if raw is not None:
             raw.extend(messages)
-        ns = self.netns
-        return [rtnl.decode_link(m, 0, len(m), ns) for m in messages]
+        decode, ns = _DECODERS[stats].decode, self.netns
+        return [decode(m, ns) for m in messages]
 
     def get_link(self, name: str) -> Link | None:
         self._send(rtnl.get_link_by_name(self.next_seq(), name))

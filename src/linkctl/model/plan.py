@@ -40,6 +40,10 @@ class Target:
     kind: LinkKind
     current: Link | None = None
     recreate: list[str] = field(default_factory=list)  # why it must be created again
+    absent: bool = field(init=False)  # read a dozen times per target: once from the spec
+
+    def __post_init__(self) -> None:
+        self.absent = self.spec.absent
 
     @property
     def key(self) -> Key:
@@ -47,7 +51,7 @@ class Target:
 
     @property
     def creates(self) -> bool:
-        return not self.spec.absent and (self.current is None or bool(self.recreate))
+        return not self.absent and (self.current is None or bool(self.recreate))
 
 
 @dataclass
@@ -100,7 +104,7 @@ class Planner:
 
     def _find_recreations(self) -> None:
         for t in self.targets.values():
-            if t.current is None or t.spec.absent:
+            if t.current is None or t.absent:
                 continue
             have = kind_of(t.current)
             if t.spec.type and have.type is not t.kind.type:
@@ -150,7 +154,7 @@ class Planner:
         while changed:
             changed = False
             for t in list(self.targets.values()):
-                if t.current is None or not (t.spec.absent or t.recreate):
+                if t.current is None or not (t.absent or t.recreate):
                     continue
                 key = (t.current.netns, t.current.name)
                 if key in self.gone:
@@ -171,7 +175,7 @@ class Planner:
             doomed.append(peer)
         for link in doomed:
             declared = self._target_for(link)
-            if declared is not None and not declared.spec.absent:
+            if declared is not None and not declared.absent:
                 if not declared.recreate:
                     declared.recreate.append(f"it goes with {base.name}, which is re-created")
                 continue
@@ -192,13 +196,13 @@ class Planner:
     # --- namespaces, deletions, moves ---------------------------------------------------
 
     def _netns_ops(self) -> None:
-        wanted = {t.netns for t in self.targets.values() if not t.spec.absent}
-        wanted |= {self._peer_netns(t) for t in self.targets.values() if t.spec.veth and not t.spec.absent}
+        wanted = {t.netns for t in self.targets.values() if not t.absent}
+        wanted |= {self._peer_netns(t) for t in self.targets.values() if t.spec.veth and not t.absent}
         for name in sorted(n for n in wanted if n is not None and n not in self.host.namespaces):
             self.plan.ops.append(CreateNetns(name, None, "it does not exist"))
 
     def _deletions(self) -> None:
-        dels = [t for t in self.targets.values() if t.current is not None and (t.spec.absent or t.recreate)]
+        dels = [t for t in self.targets.values() if t.current is not None and (t.absent or t.recreate)]
         # Stacked links go before their base: a higher depth deletes first.
         # Stacked links go before their base: they would vanish with it otherwise.
         dels.sort(key=lambda t: -self._stack_depth(t.current))
@@ -206,7 +210,7 @@ class Planner:
             assert t.current is not None
             if t.current.name != t.spec.name or self._is_peer_of_earlier(t, dels):
                 continue
-            if not t.kind.creatable and t.spec.absent:
+            if not t.kind.creatable and t.absent:
                 continue  # validation refuses this; never delete a NIC
             reason = "re-create: " + "; ".join(t.recreate) if t.recreate else "state: absent"
             self.plan.ops.append(DeleteLink(t.current.name, t.current.netns, reason))
@@ -241,7 +245,7 @@ class Planner:
     def _moves(self) -> None:
         for t in self.targets.values():
             cur = t.current
-            if cur is None or t.spec.absent or t.recreate or cur.netns == t.netns:
+            if cur is None or t.absent or t.recreate or cur.netns == t.netns:
                 continue
             self.plan.ops.append(MoveLink(cur.name, cur.netns, to_netns=t.netns))
 
@@ -265,7 +269,7 @@ class Planner:
         return depth
 
     def _ordered(self) -> list[Target]:
-        live = [t for t in self.targets.values() if not t.spec.absent]
+        live = [t for t in self.targets.values() if not t.absent]
         # Controllers (bridges, bonds) before everything else, then by stacking depth.
         return sorted(live, key=lambda t: (t.kind.type not in _CONTROLLERS, self._depth(t)))
 
@@ -304,7 +308,7 @@ class Planner:
     def _bridge_mtus(self) -> None:
         """Set bridge MTUs after the ports have joined: each join may lower it again."""
         for t in self._ordered():
-            if t.kind.type is not InterfaceType.LINUX_BRIDGE or t.spec.mtu is None or t.spec.absent:
+            if t.kind.type is not InterfaceType.LINUX_BRIDGE or t.spec.mtu is None or t.absent:
                 continue
             have = None if t.creates else (t.current.mtu if t.current else None)
             ports_change = any(isinstance(op, SetMaster) and op.master == t.spec.name for op in self.plan.ops)
@@ -376,10 +380,7 @@ class Planner:
     def _desired_master(self, netns: NetnsName, name: str) -> str | None:
         if self._master_of is None:
             self._master_of = {
-                (t.netns, port): t.spec.name
-                for t in self.targets.values()
-                if not t.spec.absent
-                for port in _ports(t.spec)
+                (t.netns, port): t.spec.name for t in self.targets.values() if not t.absent for port in _ports(t.spec)
             }
         return self._master_of.get((netns, name))
 
@@ -390,7 +391,7 @@ class Planner:
     def _masters(self) -> None:
         wanted: dict[Key, str | None] = {}
         for t in self.targets.values():
-            if t.spec.absent or not _has_port_list(t.spec):
+            if t.absent or not _has_port_list(t.spec):
                 continue
             for port in _ports(t.spec):
                 wanted[(t.netns, port)] = t.spec.name
@@ -427,7 +428,7 @@ class Planner:
     def _states(self) -> None:
         for t in self._ordered():
             created = t.creates or t.key in self.peers_created
-            if t.spec.absent or (t.spec.state is None and not created):
+            if t.absent or (t.spec.state is None and not created):
                 continue
             want_up = t.spec.state is not LinkStateName.DOWN
             if created:
@@ -492,9 +493,9 @@ def make_plan(
     plan.unchanged = sorted(
         t.spec.name
         for t in planner.targets.values()
-        if t.spec.name not in touched and not (t.spec.absent and t.current is None)
+        if t.spec.name not in touched and not (t.absent and t.current is None)
     )
-    plan.unchanged += sorted(t.spec.name for t in planner.targets.values() if t.spec.absent and t.current is None)
+    plan.unchanged += sorted(t.spec.name for t in planner.targets.values() if t.absent and t.current is None)
     return plan
 
 
