@@ -2,12 +2,15 @@
 """Create N veth pairs (MTU 9000, txqueuelen 2000, up) with `ip -batch` and with `linkctl apply`.
 
 Each run gets a fresh namespace with IPv6 disabled (see measurements.md: with IPv6
-on, the kernel's cost of bringing thousands of links up dominates), and the same
-work: both ends of each pair configured and up. Prints times and ratios, then a
-no-op re-apply against the `ip -j -d link show` dump: answered from apply's
-receipt (engine/receipt.py), and once more with receipts off (the full path).
+on, the kernel's cost of bringing thousands of links up dominates; --ipv6 keeps
+it on), and the same work: both ends of each pair configured and up. Rounds
+alternate the two tools, each after the CPUs went idle again (a deleted
+namespace's links are freed by the kernel in the background, for seconds).
+Prints medians and ratios, then a no-op re-apply against the `ip -j -d link show`
+dump: answered from apply's receipt (engine/receipt.py), and once more with
+receipts off (the full path).
 
-usage: bench/apply_veth.py [--rounds R] N [N ...]   (root; e.g. 100 1000 5000; R defaults to 3)
+usage: bench/apply_veth.py [--rounds R] [--ipv6] N [N ...]   (root; e.g. 100 1000 5000; R defaults to 3)
 """
 
 from __future__ import annotations
@@ -24,8 +27,13 @@ VENV = Path(__file__).resolve().parent.parent / ".venv" / "bin"
 LINKCTL = [str(VENV / "linkctl")] if (VENV / "linkctl").exists() else ["linkctl"]
 
 
+IPV6 = False  # --ipv6: keep a fresh namespace's default (IPv6 on): the kernel's own work grows
+
+
 def fresh_ns(name: str) -> None:
     subprocess.run(["ip", "netns", "add", name], check=True)
+    if IPV6:
+        return
     for key in ("all", "default"):
         knob = f"net.ipv6.conf.{key}.disable_ipv6=1"
         subprocess.run(["ip", "netns", "exec", name, "sysctl", "-qw", knob], check=True)
@@ -33,7 +41,23 @@ def fresh_ns(name: str) -> None:
 
 def drop_ns(name: str) -> None:
     subprocess.run(["ip", "netns", "del", name], check=False)
-    time.sleep(2)  # the kernel frees the links in the background: let the CPUs settle
+    wait_idle()  # the kernel frees the links in the background, for seconds: not during the next run
+
+
+def cpu_times() -> tuple[int, int]:
+    with open("/proc/stat") as fh:
+        values = [int(v) for v in fh.readline().split()[1:]]
+    return values[3] + values[4], sum(values)  # idle + iowait, total
+
+
+def wait_idle(share: float = 0.95, limit: float = 120.0) -> None:
+    """Until the CPUs were idle for `share` of two half-second windows in a row."""
+    deadline, calm = time.monotonic() + limit, 0
+    while calm < 2 and time.monotonic() < deadline:
+        idle0, total0 = cpu_times()
+        time.sleep(0.5)
+        idle1, total1 = cpu_times()
+        calm = calm + 1 if (idle1 - idle0) >= share * max(total1 - total0, 1) else 0
 
 
 def timed(cmd: list[str], stdout: int | None = subprocess.DEVNULL) -> float:
@@ -115,7 +139,8 @@ def run(n: int, rounds: int) -> None:
         finally:
             drop_ns(ns)
     noop, dump_s = statistics.median(t_noop), statistics.median(t_dump)
-    print(f"N={n} pairs ({2 * n} links), first apply: median of {rounds} rounds")
+    ipv6 = "IPv6 on" if IPV6 else "IPv6 off"
+    print(f"N={n} pairs ({2 * n} links), {ipv6}, first apply: median of {rounds} rounds")
     print(f"  ip -batch (create, then set):   {t_ip:8.3f} s")
     print(f"  linkctl apply:                  {t_lk:8.3f} s   ratio {t_lk / t_ip:5.2f}x of ip -batch")
     print(f"  ip -j -d link show:             {dump_s:8.3f} s   (median of 7)")
@@ -129,6 +154,9 @@ if __name__ == "__main__":
         sys.exit("run as root: it creates network namespaces")
     args = sys.argv[1:]
     rounds = 3
+    if "--ipv6" in args:
+        args.remove("--ipv6")
+        IPV6 = True
     if "--rounds" in args:
         at = args.index("--rounds")
         rounds = int(args[at + 1])
