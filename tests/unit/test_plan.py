@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from linkctl.model.convert import declaration_of
@@ -199,3 +201,16 @@ def test_a_new_veth_pair_counts_both_ends_as_changed_not_unchanged() -> None:
     (create,) = [op for op in plan.ops if isinstance(op, CreateLink)]
     assert create.peer is not None and {create.name, create.peer.name} == {"v9", "p9"}
     assert "p9" not in plan.unchanged and "v9" not in plan.unchanged
+
+
+def test_the_text_plan_names_a_few_unchanged_links_and_counts_the_rest() -> None:
+    from linkctl.cli.render import UNCHANGED_SHOWN, plan_json, plan_text
+
+    state = topology()
+    specs = [{"name": "veth0", "mtu": 1400}] + [{"name": n} for n in ("lo", "eth0", "br0", "veth0-p", "vx42")]
+    plan = make_plan(decl(*specs), state)
+    assert "unchanged: br0, eth0, lo, veth0-p, vx42" in plan_text(plan)
+    plan.unchanged = [f"v{i}" for i in range(UNCHANGED_SHOWN + 30)]
+    text = plan_text(plan)
+    assert f"v{UNCHANGED_SHOWN - 1} and 30 more" in text and f"v{UNCHANGED_SHOWN}," not in text
+    assert len(json.loads(plan_json(plan))["unchanged"]) == UNCHANGED_SHOWN + 30

@@ -126,8 +126,18 @@ def plan_text(plan: Plan) -> str:
             lines.append(f"     $ {command.strip()}")
     lines += [f"  note: {note}" for note in plan.notes]
     if plan.unchanged:
-        lines.append(f"  unchanged: {', '.join(plan.unchanged)}")
+        lines.append(f"  unchanged: {_some(plan.unchanged)}")
     return "\n".join(lines)
+
+
+UNCHANGED_SHOWN = 12  # a plan over thousands of links names a few; `--format json` lists them all
+
+
+def _some(names: list[str]) -> str:
+    if len(names) <= UNCHANGED_SHOWN:
+        return ", ".join(names)
+    rest = len(names) - UNCHANGED_SHOWN
+    return f"{', '.join(names[:UNCHANGED_SHOWN])} and {rest} more (--format json lists them)"
 
 
 def _extra_record(line: str) -> dict[str, str]:
