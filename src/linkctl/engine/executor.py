@@ -47,7 +47,7 @@ class Executor:
     done: list[Op] = field(default_factory=list)
     _queue: list[tuple[bytes, Op]] = field(default_factory=list)
     _queue_ns: NetnsName = None
-    _unsent: list[bytes] = field(default_factory=list)  # the tail of _queue not yet handed to _pipeline
+    _handed: int = 0  # how many of _queue went to _pipeline; the rest are still being gathered
     _unsent_bytes: int = 0
     _pipeline: Pipeline | None = None
     _unknown: set[tuple[NetnsName, str]] = field(default_factory=set)
@@ -186,7 +186,6 @@ class Executor:
             self._flush()
         self._queue_ns = ns
         self._queue.append((req, op))
-        self._unsent.append(req)
         self._unsent_bytes += len(req)
         if self._unsent_bytes >= PIPELINE_CHUNK:
             self._send_ahead()
@@ -195,8 +194,8 @@ class Executor:
         """Hand the requests queued so far to the kernel; keep encoding while it works."""
         if self._pipeline is None:
             self._pipeline = self._sock(self._queue_ns).pipeline()
-        self._pipeline.submit(self._unsent)
-        self._unsent, self._unsent_bytes = [], 0
+        self._pipeline.submit([req for req, _op in self._queue[self._handed :]])
+        self._handed, self._unsent_bytes = len(self._queue), 0
 
     def _flush(self) -> None:
         if not self._queue:
@@ -214,7 +213,7 @@ class Executor:
         already sent count as done, so that the rollback undoes them.
         """
         queue, self._queue = self._queue, []
-        self._unsent, self._unsent_bytes = [], 0
+        self._handed, self._unsent_bytes = 0, 0
         pipeline, self._pipeline = self._pipeline, None
         if pipeline is None:
             return None
