@@ -59,7 +59,7 @@ def _leave(code: int) -> None:
             sys.stdout.flush()
             sys.stderr.flush()
         except BrokenPipeError:  # `linkctl show | head`: the reader left, as with `ip link | head`
-            os._exit(code)
+            pass
         os._exit(code)
     sys.exit(code)
 

@@ -67,6 +67,7 @@ class Shape:
         # The ifinfomsg's index and flags come first, then each value.
         parts = [(4, "i", ()), (8, "I", ()), *((off, code, ()) for off, code, _f, _c in walk.values)]
         self.extract = _struct(parts)[0]
+        # A leading "name" = "" as decode_link's default; IFLA_IFNAME, when present, comes later and wins.
         self.names = ("name", *(field for _o, _c, field, _v in walk.values))
         self.converted = tuple((i + 2, field, conv) for i, (_o, _c, field, conv) in enumerate(walk.values) if conv)
         self.data = walk.data
