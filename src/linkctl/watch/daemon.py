@@ -30,7 +30,7 @@ import struct
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -623,10 +623,10 @@ class WatchDaemon:
         if self.dispatcher.receivers:
             self.alerts = AlertWorker(self.dispatcher)
             self.alerts.start()
-        missing = ", ".join(repr(n) for n in self.pending) or "none"
+        watched, missing = _ns_list(self.feeds), _ns_list(self.pending)
         self.started = True
         sd_notify(f"READY=1\nSTATUS=watching {len(self.feeds)} namespace(s); waiting for: {missing}")
-        self.printer.note(f"watching {sorted(self.feeds)}; waiting for {sorted(self.pending)}")
+        self.printer.note(f"watching {watched}" + (f"; waiting for {missing} to appear" if self.pending else ""))
 
     def stop(self) -> None:
         sd_notify("STOPPING=1")
@@ -995,3 +995,8 @@ def run_watch(config: WatchConfig, stdout: TextIO | None = None, live: bool | No
     rcvbuf = os.environ.get(ENV_RCVBUF)
     daemon = WatchDaemon(config, stream, live, int(rcvbuf) if rcvbuf else None)
     return daemon.run()
+
+
+def _ns_list(names: Iterable[str]) -> str:
+    """Namespaces for a person: the host's own is "" in the watch code."""
+    return ", ".join(sorted(n or "the host namespace" for n in names)) or "none"
