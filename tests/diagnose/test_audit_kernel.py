@@ -158,7 +158,7 @@ def test_cli_exit_codes_and_json(make_netns: Callable[[], str], tmp_path: Path) 
     rows = json.loads(bad.stdout)
     assert {"severity", "check", "ifname", "netns", "evidence", "message", "fix"} <= set(rows[0])
     assert {r["check"] for r in rows} == {"no-carrier", "promisc-by-hand"}
-    text = runner.invoke(app, ["audit", "--netns", ns, "--interval", "0"])
+    text = runner.invoke(app, ["audit", "-n", ns, "--interval", "0"])
     assert "ip -n " + ns + " link set dev b0 up" in text.stdout
 
 

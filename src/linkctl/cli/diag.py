@@ -21,7 +21,7 @@ class Format(StrEnum):
     JSON = "json"
 
 
-NetnsOpt = Annotated[str | None, typer.Option("--netns", help="An `ip netns` name.")]
+NetnsOpt = Annotated[str | None, typer.Option("--netns", "-n", help="work inside this `ip netns` namespace")]
 FormatOpt = Annotated[Format, typer.Option("--format", help="text or json.")]
 
 

@@ -18,20 +18,21 @@ app = typer.Typer(
 )
 
 
-def _register() -> None:
+def register_all(target: typer.Typer) -> None:
+    """Every sub-command, onto `target` (the program's app, or a test's)."""
     # Imported here so that `linkctl --help` stays fast and a broken optional
     # front end cannot stop the others from loading.
     from linkctl.cli import diag, links, logs, watch
 
-    links.register(app)
-    logs.register(app)
-    watch.register(app)
-    diag.register(app)
+    links.register(target)
+    logs.register(target)
+    watch.register(target)
+    diag.register(target)
 
 
 def run() -> None:
     """Entry point: no traceback ever reaches the user."""
-    _register()
+    register_all(app)
     try:
         code = app(standalone_mode=False)
     except LinkctlError as exc:

@@ -39,7 +39,7 @@ def register(app: typer.Typer) -> None:
 def watch_cmd(
     netns: Annotated[
         list[str] | None,
-        typer.Option("--netns", help="namespace to watch (repeat; '' is linkctl's own); may appear later"),
+        typer.Option("--netns", "-n", help="namespace to watch (repeat; '' is linkctl's own); may appear later"),
     ] = None,
     iface: Annotated[list[str] | None, typer.Option("--iface", help="link name glob (repeat), e.g. 'eth*'")] = None,
     config: Annotated[
@@ -71,7 +71,7 @@ def history_cmd(
     iface: Annotated[str | None, typer.Argument(help="link name or glob; all links if omitted")] = None,
     store: Store = DEFAULT_STORE,
     since: Annotated[str, typer.Option("--since", help="a duration (90s, 30m, 24h, 7d) or ISO 8601 time")] = "24h",
-    netns: Annotated[str | None, typer.Option("--netns", help="only this namespace ('' is the host's)")] = None,
+    netns: Annotated[str | None, typer.Option("--netns", "-n", help="only this namespace ('' is the host's)")] = None,
     fmt: Fmt = Format.TABLE,
 ) -> None:
     """The recorded link events, oldest first."""
