@@ -197,13 +197,15 @@ class LinkAttrs:
         return IFINFOMSG.pack(C.AF_UNSPEC, 0, index, flags, change)
 
 
-def new_link(seq: int, attrs: LinkAttrs, kind: str, data: bytes, peer: bytes | None = None) -> bytes:
+def new_link(
+    seq: int, attrs: LinkAttrs, kind: str, data: bytes, peer: bytes | None = None, extra: bytes = b""
+) -> bytes:
     """RTM_NEWLINK that creates a link with its attributes in one request.
 
     The kernel accepts MTU, txqueuelen, address and IFF_UP in the creating
     request, so `ip`'s create-then-set becomes one round trip. IFLA_MASTER is
     applied by the kernel after the flags; the planner only puts it here when
-    that order is harmless (bridge ports).
+    that order is harmless (bridge ports). `extra`: more top-level attributes.
     """
     info = [attr_str(C.IFLA_INFO_KIND, kind)]
     if peer is not None:
@@ -212,7 +214,7 @@ def new_link(seq: int, attrs: LinkAttrs, kind: str, data: bytes, peer: bytes | N
         data = attr(VETH_INFO_PEER, peer) + data
     if data:
         info.append(nested(C.IFLA_INFO_DATA, data))
-    body = attrs.ifinfo() + attrs.encode() + nested(C.IFLA_LINKINFO, *info)
+    body = attrs.ifinfo() + attrs.encode() + nested(C.IFLA_LINKINFO, *info) + extra
     if attrs.master is not None:
         body += attr_u32(C.IFLA_MASTER, attrs.master)
     return message(C.RTM_NEWLINK, NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL, seq, body)
