@@ -68,6 +68,7 @@ class Planner:
     peers_created: set[Key] = field(default_factory=set)
     _master_of: dict[Key, str] | None = None
     _veths: dict[str, Target] | None = None
+    _order: list[Target] | None = None  # the targets never change once matched: sorted once
 
     def run(self) -> Plan:
         self._match()
@@ -269,9 +270,11 @@ class Planner:
         return depth
 
     def _ordered(self) -> list[Target]:
-        live = [t for t in self.targets.values() if not t.absent]
-        # Controllers (bridges, bonds) before everything else, then by stacking depth.
-        return sorted(live, key=lambda t: (t.kind.type not in _CONTROLLERS, self._depth(t)))
+        if self._order is None:
+            live = [t for t in self.targets.values() if not t.absent]
+            # Controllers (bridges, bonds) before everything else, then by stacking depth.
+            self._order = sorted(live, key=lambda t: (t.kind.type not in _CONTROLLERS, self._depth(t)))
+        return self._order
 
     def _create_or_configure(self, t: Target) -> None:
         if t.key in self.peers_created:
