@@ -365,6 +365,15 @@ def test_plan_and_show_work_unprivileged(tmp_path: Path) -> None:
     assert show.returncode == 0 and json.loads(show.stdout)[0]["name"] == "lo"
 
 
+def test_plan_of_a_namespace_unprivileged_says_what_is_missing(netns: str) -> None:
+    path = public_file("interfaces: [{name: zz2, type: linux-bridge}]")
+    nobody = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", sys.executable, "-m", "linkctl"]
+    plan = subprocess.run([*nobody, "plan", path, "-n", netns], capture_output=True, text=True, check=False, cwd="/")
+    Path(path).unlink()
+    assert plan.returncode == 1 and "Traceback" not in plan.stderr
+    assert f"cannot enter network namespace {netns!r}" in plan.stderr and "CAP_SYS_ADMIN" in plan.stderr
+
+
 def test_ethtool_section_is_planned_applied_and_idempotent(netns: str, tmp_path: Path) -> None:
     ip("-n", netns, "link", "add", "e1", "type", "veth", "peer", "name", "e1p")
     path = write(tmp_path, "interfaces: [{name: e1, mtu: 9000, ethtool: {feature: {tx-checksum-ip-generic: false}}}]")

@@ -45,7 +45,16 @@ def setns(fd: int) -> None:
     try:
         nsenter.setns(fd)
     except OSError as exc:
-        raise NetnsError(f"cannot enter network namespace: {exc.strerror} (run as root)") from None
+        raise NetnsError(_cannot_enter(None, exc)) from None
+
+
+def _cannot_enter(name: NetnsName, exc: OSError) -> str:
+    which = f"network namespace {name!r}" if name else "network namespace"
+    why = f"cannot enter {which}: {exc.strerror}"
+    if exc.errno == 1:  # EPERM: even reading a namespace's links means entering it
+        hint = "entering a namespace needs CAP_SYS_ADMIN, as for `ip -n`"
+        return f"{why}: {hint} (run as root; show and plan change nothing)"
+    return f"{why} (run as root)"
 
 
 def create(name: str) -> None:
@@ -77,7 +86,7 @@ def entered(name: NetnsName) -> Iterator[None]:
             yield
     except OSError as exc:
         if exc.errno in (1, 22):  # EPERM, EINVAL from setns itself
-            raise NetnsError(f"cannot enter network namespace: {exc.strerror} (run as root)") from None
+            raise NetnsError(_cannot_enter(name, exc)) from None
         raise
     finally:
         os.close(target)
