@@ -94,6 +94,18 @@ def test_second_apply_sends_nothing_and_emits_no_link_event(netns: str, tmp_path
     assert plan.returncode == 0 and "no changes" in plan.stdout
 
 
+def test_debug_shows_requests_acks_and_the_links_the_kernel_sends_back(netns: str, tmp_path: Path) -> None:
+    ip("-n", netns, "link", "add", "d0", "type", "veth", "peer", "name", "d0p")
+    decl = "interfaces: [{name: dbr, type: linux-bridge, state: up, bridge: {port: [{name: d0}]}}]"
+    res = run_linkctl("apply", write(tmp_path, decl), "--netns", netns, "--debug")
+    assert res.returncode == 0, res.stderr
+    lines = res.stderr.splitlines()
+    assert any(ln.startswith("-> seq=1 RTM_NEWLINK") and "'flags': 'UP'" in ln and "'dbr'" in ln for ln in lines)
+    assert "<- seq=1 ok" in lines
+    # The new bridge's index is asked for before d0 is enslaved to it; the answer names the link.
+    assert any(ln.startswith("<- seq=") and "'name': 'dbr'" in ln and "'kind': 'bridge'" in ln for ln in lines)
+
+
 def _drain_until_quiet(sock: socket.socket) -> None:
     """Let the first apply's asynchronous notifications (carrier, bridge) arrive first."""
     sock.settimeout(1.0)

@@ -73,3 +73,29 @@ def test_requests_already_sent_are_recorded_when_linkctl_itself_fails(
         executor.run(ops)
     assert executor.done == plan.ops  # all ten creates were sent and acknowledged: the rollback undoes them
     assert {f"v{i}" for i in range(10)} <= names(netns)
+
+
+def test_apply_rolls_back_when_linkctl_itself_fails_half_way(netns: str) -> None:
+    ctx = Context(parse_text(many_pairs(10), "d.yml"), "d.yml", netns)
+    host, plan = prepare(ctx)
+    plan.ops.append(SetMaster(name="v0", netns=netns, master="no-such-bridge"))  # a planner bug, say
+    with pytest.raises(ApplyFailed, match="no link named no-such-bridge") as info:
+        apply(ctx, host, plan)
+    assert "rolled back" in str(info.value)
+    assert names(netns) == {"lo"}
+
+
+def test_a_failing_debug_hook_half_way_rolls_back_too(netns: str) -> None:
+    seen: list[str] = []
+
+    def hook(what: str, data: bytes) -> None:
+        seen.append(what)
+        if len(seen) == 6:  # once, half-way through the creates; the rollback's calls pass
+            raise RuntimeError("hook broke")
+
+    ctx = Context(parse_text(many_pairs(10), "d.yml"), "d.yml", netns, debug=hook)
+    host, plan = prepare(ctx)
+    with pytest.raises(ApplyFailed, match="internal error: RuntimeError: hook broke") as info:
+        apply(ctx, host, plan)
+    assert "rolled back" in str(info.value)
+    assert names(netns) == {"lo"}

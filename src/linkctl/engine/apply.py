@@ -161,8 +161,20 @@ def apply(ctx: Context, host: HostState, plan: Plan) -> ApplyResult:
     except (StepFailed, VerifyFailed, RemediationFailed) as exc:
         note = snapshot.restore(ctx, executor)
         raise ApplyFailed(str(exc), note) from None
+    except (Exception, KeyboardInterrupt) as exc:
+        # linkctl's own fault, or Ctrl-C, half-way through: the links go back all the same.
+        note = snapshot.restore(ctx, executor)
+        raise ApplyFailed(_unexpected(exc), note) from exc
     result.snapshot, result.executor = snapshot, executor
     return result
+
+
+def _unexpected(exc: BaseException) -> str:
+    if isinstance(exc, KeyboardInterrupt):
+        return "interrupted"
+    if isinstance(exc, LinkctlError):
+        return str(exc)
+    return f"internal error: {type(exc).__name__}: {exc} (please report this with the command that caused it)"
 
 
 @dataclass

@@ -10,6 +10,7 @@ import sys
 from typing import TextIO
 
 from linkctl.kernel.nla import NLMSG_ERROR, NLMSG_HDR, parse_error
+from linkctl.model.state import IfFlag
 
 
 def printer(stream: TextIO = sys.stderr) -> DebugPrinter:
@@ -30,6 +31,9 @@ class DebugPrinter:
             extra = f" ({text})" if text else ""
             self.stream.write(f"<- seq={seq} {answer}{extra}\n")
             return
+        if what == "answer":  # a whole link, sent back for a get request: what identifies it
+            self.stream.write(f"<- seq={seq} {_summary(data)}\n")
+            return
         self.stream.write(f"-> seq={seq} {_decode(data)}\n")
 
 
@@ -40,8 +44,31 @@ def _decode(data: bytes) -> str:
     _len, mtype, flags, _seq, _pid = NLMSG_HDR.unpack_from(data)
     msg = ifinfmsg(data)
     msg.decode()
-    fields = {"index": msg["index"], "flags": msg["flags"], "change": msg["change"]}
+    fields = {"index": msg["index"], "flags": _flags(msg["flags"]), "change": _flags(msg["change"])}
     return f"{RTM_VALUES.get(mtype, mtype)} {_nlm_flags(mtype, flags)} {fields} attrs={_attrs(msg)}"
+
+
+def _summary(data: bytes) -> str:
+    from pyroute2.netlink.rtnl import RTM_VALUES
+    from pyroute2.netlink.rtnl.ifinfmsg import ifinfmsg
+
+    mtype = NLMSG_HDR.unpack_from(data)[1]
+    msg = ifinfmsg(data)
+    msg.decode()
+    info = msg.get_attr("IFLA_LINKINFO")
+    kind = info.get_attr("IFLA_INFO_KIND") if info else None
+    fields = {
+        "index": msg["index"], "name": msg.get_attr("IFLA_IFNAME"), "kind": kind,
+        "flags": _flags(msg["flags"]), "mtu": msg.get_attr("IFLA_MTU"), "master": msg.get_attr("IFLA_MASTER"),
+    }  # fmt: skip
+    return f"{RTM_VALUES.get(mtype, mtype)} {fields}"
+
+
+def _flags(value: int) -> str:
+    """Interface flags by name, as `ip link` prints them: UP|BROADCAST|LOWER_UP."""
+    known = [f.name for f in IfFlag if value & f and f.name]
+    rest = value & ~sum(IfFlag)
+    return "|".join([*known, *([hex(rest)] if rest else [])]) or "0"
 
 
 def _nlm_flags(mtype: int, flags: int) -> str:

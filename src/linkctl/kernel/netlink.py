@@ -81,6 +81,8 @@ class RtnlSocket:
         self._send(rtnl.get_link_by_name(self.next_seq(), name))
         buf = self.sock.recv(1 << 16)
         for mtype, _flags, _seq, s, e in iter_messages(buf):
+            if self.debug:
+                self.debug("answer", bytes(buf[s - 16 : e]))
             if mtype == C.RTM_NEWLINK:
                 return rtnl.decode_link(buf, s, e, self.netns)
             if mtype == NLMSG_ERROR:
