@@ -290,6 +290,17 @@ def _stable(links: list[dict[str, object]]) -> list[tuple[object, ...]]:
     return [tuple(str(d.get(k)) for k in keys) for d in links]
 
 
+def test_show_names_the_namespace_of_a_peer_like_ip_link_netns(netns_factory, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    red, blue = netns_factory(), netns_factory()
+    ip("-n", red, "link", "add", "r0", "type", "veth", "peer", "name", "b0", "netns", blue)
+    table = run_linkctl("show", "r0", "-n", red)
+    assert table.returncode == 0 and f"peer=b0 peer_netns={blue}" in table.stdout, table.stdout
+    shown = run_linkctl("show", "-n", red, "-f", "yaml")
+    assert f"peer-netns: {blue}" in shown.stdout
+    res = run_linkctl("plan", write(tmp_path, shown.stdout, "state.yml"), "-n", red)
+    assert res.returncode == 0 and "no changes" in res.stdout, res.stdout + res.stderr
+
+
 def test_veth_ends_in_two_namespaces_and_moves(netns_factory, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     red, blue = netns_factory(), netns_factory()
     decl = f"""

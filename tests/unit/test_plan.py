@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import pytest
 
 from linkctl.model.convert import declaration_of
 from linkctl.model.ops import CreateLink, CreateNetns, DeleteLink, MoveLink, SetLink, SetMaster
 from linkctl.model.plan import make_plan
+from linkctl.model.state import HostState, NetnsState, VethInfo
 from tests.unit.helpers import decl, host, link, topology
 
 
@@ -214,3 +216,32 @@ def test_the_text_plan_names_a_few_unchanged_links_and_counts_the_rest() -> None
     text = plan_text(plan)
     assert f"v{UNCHANGED_SHOWN - 1} and 30 more" in text and f"v{UNCHANGED_SHOWN}," not in text
     assert len(json.loads(plan_json(plan))["unchanged"]) == UNCHANGED_SHOWN + 30
+
+
+def _split_pair(peer_home: str | None) -> HostState:
+    """veth a0 in namespace "tenant", its peer b0 in `peer_home` (None: the host's own)."""
+    state = HostState()
+    state.namespaces["tenant"] = NetnsState.of(
+        "tenant", [replace(link(2, "a0", kind="veth", info=VethInfo(7, 0)), netns="tenant")]
+    )
+    state.namespaces[peer_home] = NetnsState.of(
+        peer_home, [replace(link(7, "b0", kind="veth", info=VethInfo(2, 0)), netns=peer_home)]
+    )
+    state.netnsids[("tenant", 0)] = peer_home
+    state.netnsids[(peer_home, 0)] = "tenant"
+    return state
+
+
+def test_a_peer_in_another_named_namespace_is_declared_there() -> None:
+    state = _split_pair("other")
+    decl = declaration_of(state, netns=["tenant"])
+    assert decl.interfaces[0].veth is not None and decl.interfaces[0].veth.peer_netns == "other"
+    assert make_plan(decl, state).ops == []
+
+
+def test_a_peer_in_the_host_namespace_has_no_spelling_so_no_veth_section() -> None:
+    state = _split_pair(None)
+    (spec,) = declaration_of(state, netns=["tenant"]).interfaces
+    assert spec.name == "a0" and spec.veth is None  # not "peer b0 in tenant", which would be wrong
+    (host_end,) = declaration_of(state, netns=[None]).interfaces
+    assert host_end.veth is not None and host_end.veth.peer_netns == "tenant"

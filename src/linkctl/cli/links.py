@@ -61,9 +61,9 @@ def show(
 ) -> None:
     """List links with what `ip -details -statistics link show` tells."""
     from linkctl.cli import render
-    from linkctl.kernel.state import read_state
+    from linkctl.kernel.state import read_with_peers
 
-    host = read_state([netns], stats=stats)
+    host = read_with_peers(netns, stats=stats)
     if netns not in host.namespaces:
         raise LinkctlError(f"network namespace {netns!r} does not exist (see `ip netns list`)")
     links = sorted(host.ns(netns).links.values(), key=lambda lk: lk.ifindex)

@@ -45,7 +45,7 @@ def link_record(link: Link, host: HostState, stats: bool) -> dict[str, Any]:
     if isinstance(link.info, VethInfo):
         rec["info"] = {"peer": peer.name if peer else None}
         if peer is not None and peer.netns != link.netns:
-            rec["info"]["peer_netns"] = peer.netns
+            rec["info"]["peer_netns"] = peer.netns or ""  # "": the host's, as the watch records name it
     if kind_of(link).type.value in ("linux-bridge", "bond"):
         rec["info"]["ports"] = ns.ports_of(link.name)
     if stats and link.stats is not None:

@@ -34,7 +34,7 @@ def _row(rec: dict[str, object], stats: bool) -> list[str]:
     if rec["max_mtu"]:
         mtu += f" ({rec['min_mtu']}-{rec['max_mtu']})"
     info = rec["info"] if isinstance(rec["info"], dict) else {}
-    details = " ".join(f"{k}={_short(v)}" for k, v in info.items() if v not in (None, [], {}))
+    details = " ".join(f"{k}={_short(v, k)}" for k, v in info.items() if v not in (None, [], {}))
     row = [
         str(rec["name"]), str(rec["type"]), state, str(rec["operstate"]), mtu,
         str(rec["mac"] or ""), str(rec["master"] or ""), str(rec["txqueuelen"]), details,
@@ -47,7 +47,9 @@ def _row(rec: dict[str, object], stats: bool) -> list[str]:
     return row
 
 
-def _short(value: object) -> str:
+def _short(value: object, key: str = "") -> str:
+    if key == "peer_netns" and value == "":
+        return "(host)"  # the host's own namespace has no `ip netns` name
     if isinstance(value, bool):
         return "on" if value else "off"
     if isinstance(value, list):

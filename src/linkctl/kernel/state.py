@@ -40,6 +40,18 @@ def read_state(
     return host
 
 
+def read_with_peers(name: NetnsName, stats: bool = False) -> HostState:
+    """One namespace, and the named ones its veth peers live in: `ip link`'s "link-netns NAME"."""
+    host = read_state([name], stats=stats)
+    state = host.namespaces.get(name)
+    nsids = {lk.link_netnsid for lk in state.links.values() if lk.link_netnsid is not None} if state else set()
+    if not nsids:
+        return host
+    with RtnlSocket(name) as sock:  # one small request per candidate, not a dump of each
+        homes = [other for other in [None, *netns.list_names()] if other != name and sock.nsid_of(other) in nsids]
+    return read_state([name, *homes], stats=stats) if homes else host
+
+
 def _fingerprinted(
     name: NetnsName, raw: dict[NetnsName, list[bytes]], sockets: dict[NetnsName, RtnlSocket], order: list[NetnsName]
 ) -> linkdump.NamespaceDump:

@@ -19,7 +19,9 @@ def spec_of(link: Link, host: HostState) -> InterfaceSpec:
         extra[kind.section_key] = section
     if kind.type is InterfaceType.VETH:
         peer = host.peer_of(link)
-        if peer is not None:
+        # A peer in the host's namespace, seen from a named one, has no spelling in the format
+        # (no netns means "the default"): the section is left out, as for a peer nobody can see.
+        if peer is not None and not (peer.netns is None and link.netns is not None):
             peer_ns = peer.netns if peer.netns != link.netns else None
             extra["veth"] = VethSection(peer=peer.name, peer_netns=peer_ns)
     mac = link.mac if kind.type is not InterfaceType.LOOPBACK and _unicast(link.mac) else None
