@@ -11,6 +11,16 @@ class LinkctlError(Exception):
     exit_code = 1
 
 
+class _NotGiven:
+    """The value of a key the file does not have (None would read as a YAML `null`)."""
+
+    def __repr__(self) -> str:
+        return "(not given)"
+
+
+NOT_GIVEN = _NotGiven()
+
+
 @dataclass(frozen=True)
 class Problem:
     """One validation problem: where it is, what was found, what is allowed."""

@@ -43,6 +43,26 @@ def problems(text: str) -> list[str]:
         ("interfaces: {name: a}", "interfaces"),
         ("- just a list", "a mapping with an `interfaces:` list"),
         ("interfaces: [{name: a,", "YAML"),
+        # A misspelt key gets the nearest one the format has at that place.
+        ("interfaces: [{name: a, type: dummy, mtuu: 5}]", "mtuu: 5: unknown key: did you mean `mtu`?"),
+        ("interfaces: [{name: a, type: vxlan, vxlan: {id: 5, dstport: 1}}]", "did you mean `destination-port`?"),
+        (
+            "interfaces: [{name: b, bridge: {options: {stpp: true}}}]",
+            "bridge.options.stpp: True: unknown key: did you mean `stp`?",
+        ),
+        (
+            "interfaces: [{name: b, bridge: {port: [{nam: x}]}}]",
+            "bridge.port.0.nam: 'x': unknown key: did you mean `name`?",
+        ),
+        ("interfaces: [{name: a, ethtool: {coalesce: {rx-usec: 3}}}]", "did you mean `rx-usecs`?"),
+        ("intrefaces: []", "intrefaces: []: unknown key: did you mean `interfaces`?"),
+        ("interfaces: [{name: a, zzzzzz: 1}]", "zzzzzz: 1: unknown key: check its spelling"),
+        # A missing key: said as missing, not as pydantic's whole enclosing mapping.
+        (
+            "interfaces: [{name: a, type: vxlan, vxlan: {remote: 192.0.2.1}}]",
+            "vxlan.id: (not given): this key is required: a VNI",
+        ),
+        ("interfaces: [{type: dummy}]", "interfaces[0]: name: (not given): this key is required"),
     ],
 )
 def test_schema_errors(text: str, expected: str) -> None:

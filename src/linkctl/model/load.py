@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from difflib import get_close_matches
+from typing import Any, get_args
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
-from linkctl.errors import Problem, ValidationFailed
+from linkctl.errors import NOT_GIVEN, Problem, ValidationFailed
 from linkctl.model.spec import Declaration
 
 
@@ -74,7 +75,36 @@ def _problem(err: Any, data: dict[str, Any], source: str) -> Problem:
         where = f"{source}: interface {name}" if name else f"{source}: interfaces[{loc[1]}]"
         loc = loc[2:]
     field = ".".join(str(p) for p in loc) or "(entry)"
+    if err["type"] == "missing":  # pydantic's input is then the whole enclosing mapping: noise
+        need = f"this key is required: {_RANGES[field]}" if field in _RANGES else "this key is required"
+        return Problem(where, field, NOT_GIVEN, need)
     return Problem(where, field, err.get("input"), _RANGES.get(field) or _allowed(err))
+
+
+def _keys_at(loc: list[Any]) -> list[str]:
+    """The keys the format allows where `loc` (pydantic's error location) points: for a spelling hint."""
+    model: Any = Declaration
+    for part in loc[:-1]:
+        if isinstance(part, int):
+            continue
+        fields = {f.alias or name: f for name, f in model.model_fields.items()}
+        if part not in fields:
+            return []
+        model = _model_in(fields[part].annotation)
+        if model is None:
+            return []
+    return [f.alias or name for name, f in model.model_fields.items()]
+
+
+def _model_in(annotation: Any) -> type[BaseModel] | None:
+    """The section model inside `X | None` or `list[X]`, if there is one."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in get_args(annotation):
+        found = _model_in(arg)
+        if found is not None:
+            return found
+    return None
 
 
 # Said as a person says it, rather than pydantic's "greater than or equal to".
@@ -99,9 +129,10 @@ def _allowed(err: Any) -> str:
     kind = err["type"]
     msg = str(err["msg"])
     if kind == "extra_forbidden":
+        close = get_close_matches(str(err["loc"][-1]), _keys_at(list(err["loc"])), n=1)
+        if close:
+            return f"unknown key: did you mean `{close[0]}`?"
         return "unknown key: check its spelling against the format in the README"
-    if kind == "missing":
-        return "this key is required"
     if msg.startswith("Value error, "):
         return msg[len("Value error, ") :]
     return msg
