@@ -313,9 +313,18 @@ interfaces:
     again = run_linkctl("apply", write(tmp_path, decl))
     assert "no changes" in again.stdout, again.stdout + again.stderr
     ip("-n", red, "link", "add", "mover", "type", "veth", "peer", "name", "mover-p")
-    move = f"interfaces: [{{name: mover, netns: {blue}}}]"
+    ip("-n", red, "link", "add", "bare", "type", "veth", "peer", "name", "bare-p")
+    ip("-n", red, "addr", "add", "10.9.0.1/24", "dev", "mover")
+    ip("-n", red, "addr", "add", "2001:db8::1/64", "dev", "mover")
+    move = f"interfaces: [{{name: mover, netns: {blue}}}, {{name: bare, netns: {blue}}}]"
     plan = run_linkctl("plan", write(tmp_path, move, "m.yml"), "--netns", red)
-    assert plan.returncode == 2 and "addresses and routes are dropped" in plan.stdout
+    assert plan.returncode == 2
+    # The plan names what the kernel will drop, as read from the namespace (link-local ones it makes anew).
+    assert (
+        f"move mover (netns {red}) to netns {blue}: the kernel drops its addresses 10.9.0.1/24, 2001:db8::1/64"
+        in plan.stdout
+    )
+    assert f"move bare (netns {red}) to netns {blue}: it carries no addresses to lose" in plan.stdout
     assert run_linkctl("apply", write(tmp_path, move, "m.yml"), "--netns", red).returncode == 0
     assert "mover" in by_name(blue) and "mover" not in by_name(red)
 

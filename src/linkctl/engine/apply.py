@@ -7,7 +7,7 @@ then verifies it like any other apply.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from linkctl.engine.errors import RemediationFailed
@@ -18,7 +18,7 @@ from linkctl.kernel.netlink import DebugHook
 from linkctl.kernel.state import read_state
 from linkctl.kinds import BY_TYPE, kind_of
 from linkctl.model.convert import declaration_of
-from linkctl.model.ops import CreateLink, MoveLink, Plan
+from linkctl.model.ops import CreateLink, MoveLink, Op, Plan
 from linkctl.model.plan import Key, make_plan
 from linkctl.model.spec import Declaration, InterfaceSpec, LinkStateName
 from linkctl.model.state import HostState, NetnsName
@@ -83,9 +83,25 @@ def prepare(ctx: Context, probe: bool = True) -> tuple[HostState, Plan]:
             creatable = None  # unprivileged `plan`: the kernel's answer at apply time decides
     validate(ctx.decl, host, ctx.source, ctx.default_netns, creatable)
     plan = make_plan(ctx.decl, host, ctx.default_netns)
+    if any(isinstance(op, MoveLink) for op in plan.ops):
+        plan.ops = _say_what_moves_lose(plan.ops, host)
     if has_remediation(ctx.decl):
         plan.extra = _remediation(ctx, host).lines()
     return host, plan
+
+
+def _say_what_moves_lose(ops: list[Op], host: HostState) -> list[Op]:
+    """Each move names the addresses the kernel will drop with it (read only when a plan moves links)."""
+    from linkctl.kernel.addresses import addresses
+
+    by_ns = {op.netns: addresses(op.netns) for op in ops if isinstance(op, MoveLink)}
+    out: list[Op] = []
+    for op in ops:
+        link = host.find(op.name, op.netns) if isinstance(op, MoveLink) else None
+        if isinstance(op, MoveLink) and link is not None:
+            op = replace(op, addresses=tuple(by_ns[op.netns].get(link.ifindex, ())))
+        out.append(op)
+    return out
 
 
 def has_remediation(decl: Declaration) -> bool:

@@ -114,14 +114,21 @@ class DeleteLink(Op):
 @dataclass(frozen=True)
 class MoveLink(Op):
     to_netns: NetnsName = None
+    addresses: tuple[str, ...] | None = None  # what it carries now, when the plan was told (not link-local)
     verb = "move"
 
     def describe(self) -> str:
         dest = self.to_netns or "the default namespace"
-        return (
-            f"move {self.where()} to netns {dest}: its addresses and routes are dropped "
-            "by the kernel and must be configured again there"
-        )
+        if self.addresses is None:
+            lost = "its addresses and routes are dropped by the kernel and must be configured again there"
+        elif self.addresses:
+            lost = (
+                f"the kernel drops its addresses {', '.join(self.addresses)} and the routes through it; "
+                "configure them again there"
+            )
+        else:
+            lost = "it carries no addresses to lose"
+        return f"move {self.where()} to netns {dest}: {lost}"
 
     def ip_command(self) -> list[str]:
         dest = self.to_netns or "1"  # pid 1's namespace stands for the default one
