@@ -94,11 +94,13 @@ def _say_what_moves_lose(ops: list[Op], host: HostState) -> list[Op]:
     """Each move names the addresses the kernel will drop with it (read only when a plan moves links)."""
     from linkctl.kernel.addresses import addresses
 
-    by_ns = {op.netns: addresses(op.netns) for op in ops if isinstance(op, MoveLink)}
+    try:
+        by_ns = {op.netns: addresses(op.netns) for op in ops if isinstance(op, MoveLink)}
+    except (OSError, LinkctlError):
+        return ops  # the moves keep their general warning
     out: list[Op] = []
     for op in ops:
-        link = host.find(op.name, op.netns) if isinstance(op, MoveLink) else None
-        if isinstance(op, MoveLink) and link is not None:
+        if isinstance(op, MoveLink) and (link := host.find(op.name, op.netns)) is not None:
             op = replace(op, addresses=tuple(by_ns[op.netns].get(link.ifindex, ())))
         out.append(op)
     return out

@@ -6,10 +6,11 @@ messages; the socket is linkctl's own, because it must be opened inside the name
 
 from __future__ import annotations
 
+import os
 import struct
 
 from linkctl.kernel.netlink import RtnlSocket
-from linkctl.kernel.nla import NLM_F_DUMP, NLM_F_REQUEST, NLMSG_DONE, NLMSG_ERROR, iter_messages, message
+from linkctl.kernel.nla import NLM_F_DUMP, NLM_F_REQUEST, NLMSG_DONE, NLMSG_ERROR, iter_messages, message, parse_error
 from linkctl.model.state import NetnsName
 
 RTM_NEWADDR = 20
@@ -42,8 +43,11 @@ def _dump(sock: RtnlSocket) -> list[bytes]:
     found: list[bytes] = []
     while True:
         buf = sock.sock.recv(1 << 20)
-        for mtype, _flags, _seq, start, end in iter_messages(buf):
+        for mtype, flags, _seq, start, end in iter_messages(buf):
             if mtype == RTM_NEWADDR:
                 found.append(bytes(buf[start - 16 : end]))
-            elif mtype in (NLMSG_DONE, NLMSG_ERROR):
+            elif mtype == NLMSG_DONE:
                 return found
+            elif mtype == NLMSG_ERROR:  # a partial list would read as "no addresses to lose"
+                code, text = parse_error(buf, start, end, flags)
+                raise OSError(code, f"RTM_GETADDR dump refused: {text or os.strerror(code)}")
