@@ -1,7 +1,7 @@
 """The no-op fast path: `apply` of an applied file on unchanged links ends at the dump.
 
 Which path answered is read from `python -X importtime`: the full command always
-imports typer, the fast path never does.
+imports pydantic (the schema), the fast path never does.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ def apply(path: str, netns: str, command: str = "apply", **env: str) -> tuple[su
     )  # fmt: skip
     assert res.returncode == 0, res.stderr[-2000:]
     imported = [line.rsplit("|", 1)[-1].strip() for line in res.stderr.splitlines() if line.startswith("import time:")]
-    return res, "typer" not in imported
+    return res, "pydantic" not in imported
 
 
 def test_second_apply_is_answered_from_the_receipt(netns: str, tmp_path: Path) -> None:

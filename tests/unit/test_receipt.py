@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from linkctl.cli.prefetch import plain_args
 from linkctl.engine import receipt
 from linkctl.engine.apply import Context, may_keep_receipt
 from linkctl.model.load import parse_text
@@ -37,7 +38,7 @@ def runtime(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     ],
 )
 def test_only_the_plain_apply_form_is_answered_early(args: list[str], expected: object) -> None:
-    assert receipt._plain_apply_args(args) == expected
+    assert plain_args(args) == expected
 
 
 def test_a_receipt_is_named_by_the_bytes_the_namespace_and_the_code() -> None:
@@ -74,7 +75,7 @@ def test_receipts_off_writes_nothing(runtime: Path, monkeypatch: pytest.MonkeyPa
     monkeypatch.setenv(receipt.DISABLE_ENV, "off")
     receipt.record(b"x", None, receipt.Receipt([None], "00", 1))
     assert not runtime.exists()
-    assert receipt.fast_noop("apply", ["whatever.yml"]) is None
+    assert receipt.fast_noop("apply", "whatever.yml", None) is None
 
 
 def test_old_receipts_are_pruned(runtime: Path) -> None:

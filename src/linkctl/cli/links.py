@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import sys
 from enum import StrEnum
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 
+from linkctl.cli import engine_cmds
 from linkctl.errors import LinkctlError
 
 if TYPE_CHECKING:  # imported where used: `linkctl logs ...` must not pay for the engine
     from linkctl.engine.apply import Context
-    from linkctl.kernel.netlink import DebugHook
 
 NetnsOpt = Annotated[str | None, typer.Option("--netns", "-n", help="work inside this `ip netns` namespace")]
 DebugOpt = Annotated[bool, typer.Option("--debug", help="print each netlink request and the kernel's answer")]
@@ -30,27 +29,6 @@ class ShowFormat(StrEnum):
 class PlanFormat(StrEnum):
     TEXT = "text"
     JSON = "json"
-
-
-def _debug(enabled: bool) -> DebugHook | None:
-    if not enabled:
-        return None
-    from linkctl.kernel.debug import printer
-
-    return printer()
-
-
-def _context(file: str, netns: str | None, debug: bool) -> Context:
-    from linkctl.cli import prefetch
-    from linkctl.engine.apply import Context
-    from linkctl.model.load import from_loaded, parse_bytes, parse_text, read_file
-
-    if file == "-":
-        return Context(parse_text(sys.stdin.read(), "<stdin>"), file, netns, _debug(debug))
-    data = read_file(file)  # the very bytes parsed are the ones a receipt names
-    parsed, loaded = prefetch.collect(file, data)
-    decl = from_loaded(loaded, file) if parsed else parse_bytes(data, file)
-    return Context(decl, file, netns, _debug(debug), data=data)
 
 
 def show(
@@ -90,19 +68,10 @@ def plan(
     debug: DebugOpt = False,
 ) -> None:
     """Print what `apply` would change; exit 0 when nothing differs, 2 when changes are pending."""
-    from linkctl.cli import render
-    from linkctl.engine.apply import may_keep_receipt, prepare
-
-    ctx = _context(file, netns, debug)
+    ctx = engine_cmds.context(file, netns, debug)
     if rehearse:
         _rehearse(ctx, fmt)
-        return
-    ctx.fingerprint = may_keep_receipt(ctx)
-    host, the_plan = prepare(ctx)
-    if the_plan.empty:
-        _keep_receipt(ctx, host.digest, len(the_plan.unchanged))
-    typer.echo(render.plan_json(the_plan) if fmt is PlanFormat.JSON else render.plan_text(the_plan))
-    raise typer.Exit(0 if the_plan.empty else 2)
+    raise typer.Exit(engine_cmds.plan(ctx, typer.echo, as_json=fmt is PlanFormat.JSON))
 
 
 def apply_cmd(
@@ -112,34 +81,10 @@ def apply_cmd(
     debug: DebugOpt = False,
 ) -> None:
     """Make the links as declared: validated first, verified after, rolled back on failure."""
-    from linkctl.cli import render
-    from linkctl.engine.apply import apply, may_keep_receipt, prepare
-
-    ctx = _context(file, netns, debug)
+    ctx = engine_cmds.context(file, netns, debug)
     if rehearse:
         _rehearse(ctx, PlanFormat.TEXT)
-        return
-    ctx.fingerprint = may_keep_receipt(ctx)
-    host, the_plan = prepare(ctx)
-    if the_plan.empty:
-        _keep_receipt(ctx, host.digest, len(the_plan.unchanged))
-        typer.echo(
-            f"no changes: {len(the_plan.unchanged)} interface(s) already as declared; nothing was sent to the kernel"
-        )
-        return
-    typer.echo(render.plan_text(the_plan))
-    result = apply(ctx, host, the_plan)
-    _keep_receipt(ctx, result.digest, result.unchanged)
-    typer.echo(f"applied and verified: {the_plan.size} change(s) in {result.requests} netlink request(s)")
-
-
-def _keep_receipt(ctx: Context, digest: str | None, interfaces: int) -> None:
-    """Let the next `apply` of these bytes end at the dump when nothing changed (engine/receipt.py)."""
-    if not ctx.fingerprint or digest is None or ctx.data is None:
-        return
-    from linkctl.engine import receipt
-
-    receipt.record(ctx.data, ctx.default_netns, receipt.Receipt(ctx.namespaces(), digest, interfaces))
+    engine_cmds.apply(ctx, typer.echo)
 
 
 def try_cmd(
@@ -154,7 +99,7 @@ def try_cmd(
     """Apply, then roll back unless confirmed (Enter, or `linkctl confirm`) within the timeout."""
     from linkctl.engine.trial import run_trial
 
-    ctx = _context(file, netns, debug)
+    ctx = engine_cmds.context(file, netns, debug)
     code = run_trial(ctx, timeout, stable_for, echo=typer.echo)
     raise typer.Exit(code)
 
@@ -166,7 +111,7 @@ def confirm() -> None:
     typer.echo(confirm_pending())
 
 
-def _rehearse(ctx: Context, fmt: PlanFormat) -> None:
+def _rehearse(ctx: Context, fmt: PlanFormat) -> NoReturn:
     from linkctl.engine.rehearse import rehearse
 
     report = rehearse(ctx)

@@ -203,16 +203,10 @@ _SAID = {
 }
 
 
-def fast_noop(command: str, args: list[str]) -> str | None:
-    """For `linkctl apply|plan FILE [--netns NS]`: the no-op answer when a receipt still holds, else None.
-
-    Only the plain form is recognised; any other option (--debug, --rehearse,
-    --format, --help ...) and any doubt leave the decision to the full command.
-    """
-    parsed = _plain_apply_args(args)
-    if command not in _SAID or parsed is None or not enabled():
+def fast_noop(command: str, path: str, netns: str | None) -> str | None:
+    """For `linkctl apply|plan FILE [--netns NS]`: the no-op answer when a receipt still holds, else None."""
+    if command not in _SAID or not enabled():
         return None
-    path, netns = parsed
     try:
         with open(path, "rb") as fh:
             data = fh.read()
@@ -222,22 +216,3 @@ def fast_noop(command: str, args: list[str]) -> str | None:
     except OSError:
         return None
     return _SAID[command].format(n=receipt.interfaces)
-
-
-def _plain_apply_args(args: list[str]) -> tuple[str, str | None] | None:
-    files: list[str] = []
-    netns: str | None = None
-    rest = list(args)
-    while rest:
-        arg = rest.pop(0)
-        if arg in ("--netns", "-n") and rest:
-            netns = rest.pop(0)
-        elif arg.startswith("--netns="):
-            netns = arg.partition("=")[2]
-        elif arg.startswith("-"):
-            return None
-        else:
-            files.append(arg)
-    if len(files) != 1 or netns == "":
-        return None
-    return files[0], netns

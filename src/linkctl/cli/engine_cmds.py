@@ -1,0 +1,97 @@
+"""What `plan` and `apply` do, without the CLI library.
+
+The typer commands in cli/links.py parse the options and call these. The
+plain forms, `linkctl apply FILE [-n NS]` and `linkctl plan FILE [-n NS]`,
+are also run straight from cli/entry.py, before typer is imported: on this
+machine that import and its dispatch are 0.1 s of a 2000-link apply (0.5 s
+before the first change), and nothing typer does is needed for those two forms.
+Every other option or shape goes through typer, which words its own usage errors.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # imported where used: the engine's import is the cost this module is about
+    from linkctl.engine.apply import Context
+    from linkctl.kernel.netlink import DebugHook
+
+Echo = Callable[[str], None]
+
+# Exit codes of `plan`, as `terraform plan -detailed-exitcode`.
+PLAN_SAME, PLAN_PENDING = 0, 2
+
+
+def debug_hook(enabled: bool) -> DebugHook | None:
+    if not enabled:
+        return None
+    from linkctl.kernel.debug import printer
+
+    return printer()
+
+
+def context(file: str, netns: str | None, debug: bool) -> Context:
+    from linkctl.cli import prefetch
+    from linkctl.engine.apply import Context
+    from linkctl.model.load import from_loaded, parse_bytes, parse_text, read_file
+
+    if file == "-":
+        return Context(parse_text(sys.stdin.read(), "<stdin>"), file, netns, debug_hook(debug))
+    data = read_file(file)  # the very bytes parsed are the ones a receipt names
+    parsed, loaded = prefetch.collect(file, data)
+    decl = from_loaded(loaded, file) if parsed else parse_bytes(data, file)
+    return Context(decl, file, netns, debug_hook(debug), data=data)
+
+
+def plan(ctx: Context, echo: Echo, as_json: bool = False) -> int:
+    """Print what `apply` would change; PLAN_SAME or PLAN_PENDING."""
+    from linkctl.cli import render
+    from linkctl.engine.apply import may_keep_receipt, prepare
+
+    ctx.fingerprint = may_keep_receipt(ctx)
+    host, the_plan = prepare(ctx)
+    if the_plan.empty:
+        keep_receipt(ctx, host.digest, len(the_plan.unchanged))
+    echo(render.plan_json(the_plan) if as_json else render.plan_text(the_plan))
+    return PLAN_SAME if the_plan.empty else PLAN_PENDING
+
+
+def apply(ctx: Context, echo: Echo) -> int:
+    """Make the links as declared; 0, or a LinkctlError (ApplyFailed after a rollback)."""
+    from linkctl.cli import render
+    from linkctl.engine.apply import apply, may_keep_receipt, prepare
+
+    ctx.fingerprint = may_keep_receipt(ctx)
+    host, the_plan = prepare(ctx)
+    if the_plan.empty:
+        keep_receipt(ctx, host.digest, len(the_plan.unchanged))
+        echo(f"no changes: {len(the_plan.unchanged)} interface(s) already as declared; nothing was sent to the kernel")
+        return 0
+    echo(render.plan_text(the_plan))
+    result = apply(ctx, host, the_plan)
+    keep_receipt(ctx, result.digest, result.unchanged)
+    echo(f"applied and verified: {the_plan.size} change(s) in {result.requests} netlink request(s)")
+    return 0
+
+
+def keep_receipt(ctx: Context, digest: str | None, interfaces: int) -> None:
+    """Let the next `apply` of these bytes end at the dump when nothing changed (engine/receipt.py)."""
+    if not ctx.fingerprint or digest is None or ctx.data is None:
+        return
+    from linkctl.engine import receipt
+
+    receipt.record(ctx.data, ctx.default_netns, receipt.Receipt(ctx.namespaces(), digest, interfaces))
+
+
+def run_plain(command: str, file: str, netns: str | None) -> int:
+    """`apply FILE [-n NS]` or `plan FILE [-n NS]` as the typer command would run it."""
+    ctx = context(file, netns, debug=False)
+    if command == "apply":
+        return apply(ctx, _print)
+    return plan(ctx, _print)
+
+
+def _print(text: str) -> None:
+    sys.stdout.write(text + "\n")
