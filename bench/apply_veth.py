@@ -95,10 +95,10 @@ def median_of(cmd: list[str], runs: int, env: dict[str, str] | None = None) -> f
     return statistics.median(times)
 
 
-def first_apply(n: int, tmp: Path, env: dict[str, str], rounds: int) -> tuple[float, float, str]:
-    """Medians of `rounds` first applies, each round ip -batch then linkctl, in fresh namespaces.
+def first_apply(n: int, tmp: Path, env: dict[str, str], rounds: int) -> tuple[list[float], list[float], str]:
+    """`rounds` first applies, each round ip -batch then linkctl, in fresh namespaces.
 
-    Returns (ip -batch, linkctl apply, the namespace left with linkctl's links).
+    Returns (ip -batch times, linkctl apply times, the namespace left with linkctl's links).
     """
     pid = os.getpid()
     path = declaration(n, tmp)
@@ -118,14 +118,15 @@ def first_apply(n: int, tmp: Path, env: dict[str, str], rounds: int) -> tuple[fl
         t_lk.append(time.perf_counter() - t0)
         if r < rounds - 1:
             drop_ns(ns)
-    return statistics.median(t_ip), statistics.median(t_lk), ns
+    return t_ip, t_lk, ns
 
 
 def run(n: int, rounds: int) -> None:
     with tempfile.TemporaryDirectory() as d:
         tmp = Path(d)
         env = {**os.environ, "LINKCTL_RUNTIME_DIR": str(tmp / "run")}  # receipts: not in /run
-        t_ip, t_lk, ns = first_apply(n, tmp, env, rounds)
+        ips, lks, ns = first_apply(n, tmp, env, rounds)
+        t_ip, t_lk = statistics.median(ips), statistics.median(lks)
         apply = [*LINKCTL, "apply", declaration(n, tmp), "--netns", ns]
         try:
             # Medians of runs taken in turn: single runs of 20-50 ms vary by 30 % here.
@@ -143,6 +144,12 @@ def run(n: int, rounds: int) -> None:
     print(f"N={n} pairs ({2 * n} links), {ipv6}, first apply: median of {rounds} rounds")
     print(f"  ip -batch (create, then set):   {t_ip:8.3f} s")
     print(f"  linkctl apply:                  {t_lk:8.3f} s   ratio {t_lk / t_ip:5.2f}x of ip -batch")
+    # The kernel's own time for the same work drifts by 20-30 % over minutes here:
+    # each round's two runs are neighbours, so their ratio is steadier than the medians'.
+    ratios = [lk / ip for ip, lk in zip(ips, lks, strict=True)]
+    rounds_said = "  ".join(f"{ip:.3f}/{lk:.3f}" for ip, lk in zip(ips, lks, strict=True))
+    print(f"  per round (ip/linkctl):         {rounds_said}")
+    print(f"  median of the rounds' ratios:   {statistics.median(ratios):5.2f}x")
     print(f"  ip -j -d link show:             {dump_s:8.3f} s   (median of 7)")
     print(f"  linkctl apply again (no-op):    {noop:8.3f} s   ratio {noop / dump_s:5.2f}x of the dump (median of 7)")
     print(f"  the same, receipts off:         {t_full:8.3f} s   ratio {t_full / dump_s:5.2f}x (full path: parse, plan)")

@@ -119,7 +119,13 @@ def _build(
         if module is not None:
             start, end = data if data else (0, 0)
             fields["info"] = module.decode(buf, start, end)
-    return Link(ifindex=index, netns=netns, flags=IfFlag(flags), **fields)  # type: ignore[arg-type]
+    flag = _FLAGS.get(flags)
+    if flag is None:  # a few distinct values per dump; making an IntFlag costs 1-2 us
+        flag = _FLAGS[flags] = IfFlag(flags)
+    return Link(ifindex=index, netns=netns, flags=flag, **fields)  # type: ignore[arg-type]
+
+
+_FLAGS: dict[int, IfFlag] = {}
 
 
 def _linkinfo(buf: bytes, off: int, end: int, fields: dict[str, object]) -> tuple[int, int] | None:

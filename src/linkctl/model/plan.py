@@ -145,7 +145,7 @@ class Planner:
                 if other.kind.type is InterfaceType.VETH and other.spec.veth is not None:
                     self._veths.setdefault(other.spec.name, other)
         found = self._veths.get(t.spec.veth.peer)
-        if found is not None and found.spec.veth is not None and found.spec.veth.peer == t.spec.name:
+        if found is not None and (veth := found.spec.veth) is not None and veth.peer == t.spec.name:
             return found
         return None
 
