@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import shlex
-from dataclasses import asdict
+from dataclasses import fields
 from typing import Any
 
 from linkctl.kinds import kind_of
@@ -49,14 +49,14 @@ def link_record(link: Link, host: HostState, stats: bool) -> dict[str, Any]:
     if kind_of(link).type.value in ("linux-bridge", "bond"):
         rec["info"]["ports"] = ns.ports_of(link.name)
     if stats and link.stats is not None:
-        rec["stats"] = asdict(link.stats)
+        rec["stats"] = _shallow(link.stats)
     return rec
 
 
 def _info(link: Link, host: HostState) -> dict[str, Any]:
     if link.info is None:
         return {}
-    data = asdict(link.info)
+    data = _shallow(link.info)
     ns = host.ns(link.netns)
     for key in ("base_ifindex", "primary_ifindex"):
         if key in data:
@@ -66,20 +66,38 @@ def _info(link: Link, host: HostState) -> dict[str, Any]:
     return data
 
 
+_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def _shallow(obj: object) -> dict[str, Any]:
+    """A flat dataclass as a dict: what dataclasses.asdict gives for these, without its deep copy (5x slower)."""
+    names = _FIELDS.get(type(obj))
+    if names is None:
+        names = _FIELDS[type(obj)] = tuple(f.name for f in fields(obj))  # type: ignore[arg-type]
+    return {name: getattr(obj, name) for name in names}
+
+
 def _flag_names(flags: IfFlag) -> list[str]:
     names = [f.name for f in IfFlag if f in flags and f.name]
     return [n for n in names if n is not None]
 
 
 def links_json(links: list[Link], host: HostState, stats: bool) -> str:
-    return json.dumps([link_record(lk, host, stats) for lk in links], indent=2)
+    """A JSON list, one link per line: greppable, and json's C encoder (an indented dump runs in
+    Python: 0.3 s of 2000 links' 0.6 s)."""
+    if not links:
+        return "[]"
+    return "[\n" + ",\n".join(json.dumps(link_record(lk, host, stats)) for lk in links) + "\n]"
 
 
 def links_yaml(links: list[Link], host: HostState) -> str:
     data = {"interfaces": [dump_spec(spec_of(lk, host)) for lk in links]}
     import yaml  # here: `apply` of a prefetched file (cli/prefetch.py) never needs PyYAML
 
-    return yaml.safe_dump(data, sort_keys=False, default_flow_style=False)
+    # libyaml's emitter when PyYAML has it (the same safe representer feeds it): the
+    # Python one took 1.2 s of 2000 links' 1.5 s.
+    dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+    return yaml.dump(data, Dumper=dumper, sort_keys=False, default_flow_style=False)
 
 
 def op_record(op: Op) -> dict[str, Any]:

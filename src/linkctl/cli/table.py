@@ -1,27 +1,67 @@
-"""`linkctl show` as a table (rich), like `ip -br -d link` with the kind data."""
+"""Tables for the terminal: `linkctl show` like `ip -br -d link` with the kind data, and the watch lists.
+
+Written as aligned columns, one line per row, header in bold on a terminal (as
+`ip -c` does). Not rich's Table: it measures, pads and folds every cell as a
+renderable, 1.5 ms a row here, so `show` of 2000 links took 3.1-3.8 s against
+`ip -s -d link show`'s 0.05 s; these few lines take 0.01 s for the same rows.
+"""
 
 from __future__ import annotations
 
-from rich.console import Console
-from rich.table import Table
+import os
+import sys
+from collections.abc import Sequence
+from typing import TextIO
+
+from rich.cells import cell_len
 
 from linkctl.cli.render import link_record
 from linkctl.model.state import HostState, Link
 
+GAP = "  "
+
+
+def write_table(header: Sequence[str], rows: Sequence[Sequence[str]], out: TextIO | None = None) -> None:
+    """Left-aligned columns two spaces apart; widths counted in terminal cells (wide characters too)."""
+    out = out if out is not None else sys.stdout
+    rows = [[_printable(cell) for cell in row] for row in rows]
+    widths = [cell_len(h) for h in header]
+    for row in rows:
+        for i, cell in enumerate(row):
+            width = _width(cell)
+            if width > widths[i]:
+                widths[i] = width
+    head = _line(header, widths)
+    out.write(f"\x1b[1m{head}\x1b[0m\n" if _styled(out) else head + "\n")
+    out.write("".join(_line(row, widths) + "\n" for row in rows))
+
+
+def _line(cells: Sequence[str], widths: list[int]) -> str:
+    padded = [cell + " " * (width - _width(cell)) for cell, width in zip(cells, widths, strict=True)]
+    return GAP.join(padded).rstrip()
+
+
+def _printable(cell: str) -> str:
+    """Control characters escaped: a link may be named with an ESC (the kernel allows it), a log line may hold one."""
+    if cell.isprintable():
+        return cell
+    return "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in cell)
+
+
+def _width(cell: str) -> int:
+    return len(cell) if cell.isascii() else cell_len(cell)
+
+
+def _styled(out: TextIO) -> bool:
+    """Bold only for a person: a terminal, and neither NO_COLOR nor TERM=dumb (as rich decides)."""
+    return out.isatty() and "NO_COLOR" not in os.environ and os.environ.get("TERM") != "dumb"
+
 
 def print_links(links: list[Link], host: HostState, stats: bool) -> None:
-    table = Table(box=None, header_style="bold")
     cols = ["IFACE", "TYPE", "STATE", "OPER", "MTU", "MAC", "MASTER", "QLEN", "DETAILS"]
     if stats:
         cols += ["RX bytes/pkts/err/drop/ovr", "TX bytes/pkts/err/drop"]
-    for col in cols:
-        table.add_column(col, overflow="fold")
-    for link in links:
-        table.add_row(*_row(link_record(link, host, stats), stats))
-    console = Console()
-    if not console.is_terminal:
-        console = Console(width=220)  # piped output: one line per link, no folding
-    console.print(table)
+    write_table(cols, [_row(link_record(link, host, stats), stats) for link in links])
 
 
 def _row(rec: dict[str, object], stats: bool) -> list[str]:

@@ -103,42 +103,39 @@ def _write_json(data: list[dict[str, Any]]) -> None:
 
 
 def _history_table(rows: list[HistoryRow]) -> None:
-    from rich.console import Console
-    from rich.table import Table
+    from linkctl.cli.table import write_table
 
-    table = Table(box=None, pad_edge=False)
-    for column in ("time", "netns", "link", "event", "transitions", "carrier changes", "source", "driver"):
-        table.add_column(column)
+    lines = []
     for row in rows:
         changes = "" if row.carrier is None else str(row.carrier.changes)
         words = row.driver.text if row.driver and row.driver.text else (row.detail or "")
-        table.add_row(
-            row.time.astimezone().isoformat(timespec="milliseconds"),
-            row.netns or "-",
-            row.ifname,
-            row.event.value,
-            str(row.transitions),
-            changes,
-            row.source.value,
-            words,
+        lines.append(
+            [
+                row.time.astimezone().isoformat(timespec="milliseconds"),
+                row.netns or "-",
+                row.ifname,
+                row.event.value,
+                str(row.transitions),
+                changes,
+                row.source.value,
+                words,
+            ]
         )
-    Console(width=200 if not sys.stdout.isatty() else None).print(table)
+    write_table(("time", "netns", "link", "event", "transitions", "carrier changes", "source", "driver"), lines)
 
 
 def _status_table(links: list[LinkStatus]) -> None:
-    from rich.console import Console
-    from rich.table import Table
+    from linkctl.cli.table import write_table
 
-    table = Table(box=None, pad_edge=False)
-    for column in ("netns", "link", "state", "since", "flapping", "carrier changes"):
-        table.add_column(column)
-    for link in links:
-        table.add_row(
+    rows = [
+        [
             link.netns or "-",
             link.ifname,
             link.state.value,
             link.since.astimezone().isoformat(timespec="seconds"),
             "yes" if link.flapping else "no",
             "" if link.carrier_changes is None else str(link.carrier_changes),
-        )
-    Console(width=200 if not sys.stdout.isatty() else None).print(table)
+        ]
+        for link in links
+    ]
+    write_table(("netns", "link", "state", "since", "flapping", "carrier changes"), rows)

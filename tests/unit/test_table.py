@@ -1,0 +1,59 @@
+"""The terminal tables: aligned columns, one line per row, nothing a terminal would act on."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+
+from linkctl.cli.table import write_table
+
+
+class Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_columns_line_up_on_the_widest_cell() -> None:
+    out = io.StringIO()
+    write_table(["IFACE", "MTU"], [["lo", "65536"], ["a-long-name", "1500"]], out)
+    assert out.getvalue().splitlines() == [
+        "IFACE        MTU",
+        "lo           65536",
+        "a-long-name  1500",
+    ]
+
+
+def test_wide_characters_count_as_two_cells() -> None:
+    out = io.StringIO()
+    write_table(["A", "B"], [["網卡", "x"], ["ab", "y"]], out)
+    first, second = out.getvalue().splitlines()[1:]
+    assert first == "網卡  x" and second == "ab    y"  # x and y both at cell 6: '網卡' is 4 cells wide
+
+
+def test_control_characters_are_shown_escaped_not_sent_to_the_terminal() -> None:
+    out = io.StringIO()
+    write_table(["IFACE"], [["ev\x1b]0;pwned\x07il"], ["two\nlines"]], out)
+    text = out.getvalue()
+    assert "\x1b" not in text and "\x07" not in text
+    assert text.splitlines() == ["IFACE", "ev\\x1b]0;pwned\\x07il", "two\\nlines"]
+
+
+def test_header_is_bold_only_on_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    monkeypatch.setenv("TERM", "xterm")
+    piped, tty = io.StringIO(), Terminal()
+    write_table(["IFACE"], [["lo"]], piped)
+    write_table(["IFACE"], [["lo"]], tty)
+    assert piped.getvalue() == "IFACE\nlo\n"
+    assert tty.getvalue() == "\x1b[1mIFACE\x1b[0m\nlo\n"
+    monkeypatch.setenv("NO_COLOR", "1")
+    plain = Terminal()
+    write_table(["IFACE"], [["lo"]], plain)
+    assert plain.getvalue() == "IFACE\nlo\n"
+
+
+def test_no_rows_prints_the_header() -> None:
+    out = io.StringIO()
+    write_table(["netns", "link"], [], out)
+    assert out.getvalue() == "netns  link\n"
