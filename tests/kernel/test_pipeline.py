@@ -39,6 +39,36 @@ def test_nothing_is_sent_after_a_chunk_with_a_refusal(netns: str) -> None:
     assert names(netns) == {"lo", "a0", "a0p"}  # b0 was never sent
 
 
+class Listener:
+    """Records what the socket prints under --debug."""
+
+    def __init__(self) -> None:
+        self.kinds: list[str] = []
+
+    def __call__(self, kind: str, _msg: bytes) -> None:
+        self.kinds.append(kind)
+
+
+@pytest.mark.parametrize("debug", [False, True])
+def test_a_refusal_mid_chunk_is_pinned_on_its_own_request(netns: str, debug: bool) -> None:
+    """Only the chunk's last request is acknowledged (under --debug all are); a refusal is reported anyway."""
+    listener = Listener()
+    with RtnlSocket(netns, debug=listener if debug else None) as sock:
+        acks = sock.batch([veth(sock, "c0"), veth(sock, "c1"), veth(sock, "c0"), veth(sock, "c2")])
+    assert [ack.errno for ack in acks] == [0, 0, 17, 0]
+    assert [ack.seq for ack in acks] == [1, 2, 3, 4]
+    assert names(netns) == {"lo", "c0", "c0p", "c1", "c1p", "c2", "c2p"}  # the kernel went on after the refusal
+    if debug:
+        assert listener.kinds.count("ack") == 4
+
+
+def test_a_refused_last_request_ends_its_chunk(netns: str) -> None:
+    with RtnlSocket(netns) as sock:
+        acks = sock.batch([veth(sock, "d0"), veth(sock, "d0")])
+    assert [ack.errno for ack in acks] == [0, 17]
+    assert "File exists" in acks[1].describe()
+
+
 def many_pairs(n: int) -> str:
     lines = ["interfaces:"]
     for i in range(n):
