@@ -10,6 +10,10 @@ from linkctl.model.validate import validate
 from tests.unit.helpers import decl, topology
 
 
+def test_the_loopback_keeps_its_own_mtu_of_65536() -> None:
+    validate(parse_text("interfaces: [{name: lo, mtu: 65536}]", "f.yml"), topology(), "f.yml")  # no refusal
+
+
 def problems(text: str) -> list[str]:
     with pytest.raises(ValidationFailed) as info:
         d = parse_text(text, "f.yml")
@@ -29,6 +33,11 @@ def problems(text: str) -> list[str]:
         ("interfaces: [{name: 'a/b', type: dummy}]", "may not contain"),
         ("interfaces: [{name: a, type: dummy, mtu: 67}]", "interface a: mtu: 67"),
         ("interfaces: [{name: a, type: dummy, mtu: 70000}]", "interface a: mtu: 70000"),
+        (
+            "interfaces: [{name: a, type: dummy, mtu: 65536}]",
+            "interface a: mtu: 65536: 68 to 65535 for a new dummy link",
+        ),
+        ("interfaces: [{name: eth0, mtu: 65536}]", "interface eth0: mtu: 65536: 68 to 65535 for this device"),
         ("interfaces: [{name: a, type: dummy, mac-address: '03:00:00:00:00:01'}]", "unicast"),
         ("interfaces: [{name: a, type: dummy, mac-address: 'zz'}]", "six hex octets"),
         ("interfaces: [{name: a, type: vxlan, vxlan: {id: 0}}]", "vxlan.id: 0"),
@@ -135,6 +144,6 @@ def test_valid_declaration_passes() -> None:
 
 def test_ranges_are_said_plainly() -> None:
     found = problems("interfaces: [{name: a, type: vxlan, mtu: 40, vxlan: {id: 0, destination-port: 0}}]")
-    assert "f.yml: interface a: mtu: 40: 68 to 65535 (and within the device's own min/max, see `linkctl show`)" in found
+    assert "f.yml: interface a: mtu: 40: 68 to 65536 (and within the device's own min/max, see `linkctl show`)" in found
     assert any("vxlan.id: 0: a VNI from 1 to 16777215" in p for p in found)
     assert any("vxlan.destination-port: 0: a UDP port from 1 to 65535" in p for p in found)

@@ -6,7 +6,7 @@ The one invariant: planning the result against the same state yields no change.
 from __future__ import annotations
 
 from linkctl.kinds import kind_of
-from linkctl.model.spec import Declaration, InterfaceSpec, InterfaceType, LinkStateName, VethSection
+from linkctl.model.spec import MTU_MAX, MTU_MIN, Declaration, InterfaceSpec, InterfaceType, LinkStateName, VethSection
 from linkctl.model.state import HostState, Link, NetnsName
 
 
@@ -29,7 +29,7 @@ def spec_of(link: Link, host: HostState) -> InterfaceSpec:
         name=link.name,
         type=kind.type,
         state=LinkStateName.UP if link.admin_up else LinkStateName.DOWN,
-        mtu=link.mtu if 68 <= link.mtu <= 65535 else None,
+        mtu=link.mtu if MTU_MIN <= link.mtu <= MTU_MAX else None,
         mac_address=mac,
         accept_all_mac_addresses=link.promisc,
         txqueuelen=link.txqlen,

@@ -159,11 +159,15 @@ class EthernetSection(Section):
     auto_negotiation: bool | None = None
 
 
+MTU_MIN, MTU_MAX = 68, 65536
+
+
 class InterfaceSpec(Section):
     name: str
     type: InterfaceType | None = None
     state: LinkStateName | None = None
-    mtu: int | None = Field(default=None, ge=68, le=65535)
+    # 65536: the loopback's own MTU (nmstate shows it so); other devices are held to their max_mtu.
+    mtu: int | None = Field(default=None, ge=MTU_MIN, le=MTU_MAX)
     mac_address: str | None = None
     accept_all_mac_addresses: bool | None = None
     txqueuelen: int | None = Field(default=None, ge=0, le=2**32 - 1)

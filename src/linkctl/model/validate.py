@@ -16,6 +16,7 @@ from linkctl.kinds.vxlan import LINUX_DEFAULT_PORT
 from linkctl.model.spec import Declaration, InterfaceSpec, InterfaceType
 from linkctl.model.state import HostState, Link, NetnsName, VxlanInfo
 
+ETH_MAX_MTU = 65535  # include/uapi/linux/if_ether.h
 VXLAN_OVERHEAD_V4 = 50  # outer Ethernet 14 + IPv4 20 + UDP 8 + VXLAN 8
 VXLAN_OVERHEAD_V6 = 70  # IPv6 header is 20 bytes longer
 _SECTIONS = {
@@ -190,7 +191,13 @@ class Validator:
             )
 
     def _mtu(self, spec: InterfaceSpec, current: Link | None) -> None:
-        if spec.mtu is None or current is None:
+        if spec.mtu is None:
+            return
+        if current is None:
+            # Every kind linkctl creates stops at ETH_MAX_MTU; only the loopback goes past it.
+            if spec.mtu > ETH_MAX_MTU:
+                what = f"a new {spec.type.value} link" if spec.type else "a new link"
+                self._add(spec, "mtu", spec.mtu, f"68 to {ETH_MAX_MTU} for {what}")
             return
         lo = current.min_mtu or 0
         hi = current.max_mtu or 0
