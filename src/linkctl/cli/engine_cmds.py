@@ -61,7 +61,8 @@ def plan(ctx: Context, echo: Echo, as_json: bool = False) -> int:
 def apply(ctx: Context, echo: Echo) -> int:
     """Make the links as declared; 0, or a LinkctlError (ApplyFailed after a rollback)."""
     from linkctl.cli import render
-    from linkctl.engine.apply import apply, may_keep_receipt, prepare
+    from linkctl.engine.apply import apply as carry_out
+    from linkctl.engine.apply import may_keep_receipt, prepare
 
     ctx.fingerprint = may_keep_receipt(ctx)
     host, the_plan = prepare(ctx)
@@ -70,7 +71,7 @@ def apply(ctx: Context, echo: Echo) -> int:
         echo(f"no changes: {len(the_plan.unchanged)} interface(s) already as declared; nothing was sent to the kernel")
         return 0
     echo(render.plan_text(the_plan))
-    result = apply(ctx, host, the_plan)
+    result = carry_out(ctx, host, the_plan)
     keep_receipt(ctx, result.digest, result.unchanged)
     echo(f"applied and verified: {the_plan.size} change(s) in {result.requests} netlink request(s)")
     return 0
