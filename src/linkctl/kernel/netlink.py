@@ -127,7 +127,7 @@ class RtnlSocket:
         process 0.09 s of a 2000-link apply (0.66 -> 0.57 s, medians of 8).
         Under --debug every request is acknowledged, so that each can be printed.
         """
-        seqs = [_HDR.unpack_from(req)[3] for req in chunk]
+        seqs = [NLMSG_HDR.unpack_from(req)[3] for req in chunk]
         data = b"".join(chunk) if self.debug else _ack_only_last(chunk)
         self._send(data)
         last, answers = seqs[-1], dict[int, Ack]()
@@ -149,7 +149,6 @@ class RtnlSocket:
         self.sock.sendall(data)
 
 
-_HDR = NLMSG_HDR
 _FLAGS = struct.Struct("=H")  # nlmsg_flags, at offset 6 of the header
 
 

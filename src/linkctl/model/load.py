@@ -8,7 +8,7 @@ from typing import Any, get_args
 from pydantic import BaseModel, ValidationError
 
 from linkctl.errors import NOT_GIVEN, Problem, ValidationFailed
-from linkctl.model.spec import Declaration
+from linkctl.model.spec import MTU_MAX, MTU_MIN, Declaration
 
 
 def parse_text(text: str, source: str) -> Declaration:
@@ -109,7 +109,7 @@ def _model_in(annotation: Any) -> type[BaseModel] | None:
 
 # Said as a person says it, rather than pydantic's "greater than or equal to".
 _RANGES = {
-    "mtu": "68 to 65536 (and within the device's own min/max, see `linkctl show`)",
+    "mtu": f"{MTU_MIN} to {MTU_MAX} (and within the device's own min/max, see `linkctl show`)",
     "txqueuelen": "0 to 4294967295",
     "vxlan.id": "a VNI from 1 to 16777215",
     "vxlan.destination-port": "a UDP port from 1 to 65535 (4789 is IANA's VXLAN port)",

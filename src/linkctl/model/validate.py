@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from linkctl.errors import Problem, ValidationFailed
 from linkctl.kinds import BY_TYPE, kind_of
 from linkctl.kinds.vxlan import LINUX_DEFAULT_PORT
-from linkctl.model.spec import Declaration, InterfaceSpec, InterfaceType
+from linkctl.model.spec import MTU_MIN, Declaration, InterfaceSpec, InterfaceType
 from linkctl.model.state import HostState, Link, NetnsName, VxlanInfo
 
 ETH_MAX_MTU = 65535  # include/uapi/linux/if_ether.h
@@ -197,7 +197,7 @@ class Validator:
             # Every kind linkctl creates stops at ETH_MAX_MTU; only the loopback goes past it.
             if spec.mtu > ETH_MAX_MTU:
                 what = f"a new {spec.type.value} link" if spec.type else "a new link"
-                self._add(spec, "mtu", spec.mtu, f"68 to {ETH_MAX_MTU} for {what}")
+                self._add(spec, "mtu", spec.mtu, f"{MTU_MIN} to {ETH_MAX_MTU} for {what}")
             return
         lo = current.min_mtu or 0
         hi = current.max_mtu or 0
