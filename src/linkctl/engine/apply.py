@@ -8,6 +8,7 @@ then verifies it like any other apply.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 from linkctl.engine.errors import RemediationFailed
@@ -197,16 +198,19 @@ def _unexpected(exc: BaseException) -> str:
 
 @dataclass
 class Snapshot:
-    """The links as they were before a change, as a declaration to re-apply."""
+    """The links as they were before a change, re-applied as a declaration to roll back."""
 
-    decl: Declaration
     before: HostState
     namespaces: list[NetnsName]
 
     @classmethod
     def take(cls, host: HostState, ctx: Context) -> Snapshot:
-        names = [n for n in ctx.namespaces() if n in host.namespaces]
-        return cls(declaration_of(host, netns=names), host, names)
+        return cls(host, [n for n in ctx.namespaces() if n in host.namespaces])
+
+    @cached_property
+    def decl(self) -> Declaration:
+        # Only a rollback needs it: not built before the first change of every apply.
+        return declaration_of(self.before, netns=self.namespaces)
 
     def restore(self, ctx: Context, failed: Executor) -> str:
         """Roll back; return a sentence saying how that went."""

@@ -39,6 +39,9 @@ class KindDiff:
         return not self.recreate and not self.in_place
 
 
+NO_DIFF = KindDiff()  # what most comparisons return: one shared instance, not thousands
+
+
 def differ(field: str, current: object, desired: object) -> FieldDiff | None:
     """A difference only where the user wrote a value (None = leave as the kernel has it)."""
     if desired is None or current == desired:
@@ -82,7 +85,7 @@ class LinkKind:
         return []
 
     def compare(self, spec: InterfaceSpec, link: Link, ns: NetnsState) -> KindDiff:
-        return KindDiff()
+        return NO_DIFF
 
     def info_data(self, spec: InterfaceSpec, resolve: Resolver, only: frozenset[str] | None = None) -> bytes:
         """IFLA_INFO_DATA payload; `only` limits it to the named fields (in-place change)."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 from linkctl.kernel.nla import U8, U32, attr_u8, attr_u32, iter_attrs
-from linkctl.kinds.base import KindDiff, LinkKind, Resolver, collect, differ
+from linkctl.kinds.base import NO_DIFF, KindDiff, LinkKind, Resolver, collect, differ
 from linkctl.model.spec import BondMode, BondOptions, BondSection, InterfaceSpec, InterfaceType
 from linkctl.model.state import BondInfo, KindInfo, Link, NetnsState
 
@@ -53,7 +53,7 @@ class Bond(LinkKind):
     def compare(self, spec: InterfaceSpec, link: Link, ns: NetnsState) -> KindDiff:
         want = spec.link_aggregation
         if want is None:
-            return KindDiff()
+            return NO_DIFF
         have = link.info if isinstance(link.info, BondInfo) else BondInfo()
         opts = want.options or BondOptions()
         return KindDiff(

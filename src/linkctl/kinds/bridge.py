@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 from linkctl.kernel.nla import U16, U32, attr_u16, attr_u32, iter_attrs
-from linkctl.kinds.base import KindDiff, LinkKind, Resolver, collect, differ
+from linkctl.kinds.base import NO_DIFF, KindDiff, LinkKind, Resolver, collect, differ
 from linkctl.model.spec import (
     BridgeOptions,
     BridgePort,
@@ -53,7 +53,7 @@ class Bridge(LinkKind):
         opts = spec.bridge.options if spec.bridge else None
         info = link.info if isinstance(link.info, BridgeInfo) else BridgeInfo()
         if opts is None:
-            return KindDiff()
+            return NO_DIFF
         stp = opts.stp or StpOptions()
         return KindDiff(
             in_place=collect(

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 from linkctl.kernel.nla import U32, attr_u32, iter_attrs
-from linkctl.kinds.base import KindDiff, LinkKind, Resolver, collect, differ
+from linkctl.kinds.base import NO_DIFF, KindDiff, LinkKind, Resolver, collect, differ
 from linkctl.model.spec import InterfaceSpec, InterfaceType, MacvlanMode, MacvlanSection
 from linkctl.model.state import KindInfo, Link, MacvlanInfo, NetnsState
 
@@ -51,7 +51,7 @@ class Macvlan(LinkKind):
     def compare(self, spec: InterfaceSpec, link: Link, ns: NetnsState) -> KindDiff:
         want = spec.mac_vlan
         if want is None:
-            return KindDiff()
+            return NO_DIFF
         mode = link.info.mode if isinstance(link.info, MacvlanInfo) else None
         return KindDiff(
             recreate=collect(differ("mac-vlan.base-iface", ns.name_of(link.link_ifindex), want.base_iface)),

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from linkctl.kinds.base import KindDiff, LinkKind
+from linkctl.kinds.base import NO_DIFF, KindDiff, LinkKind
 from linkctl.model.spec import InterfaceSpec, InterfaceType, VethSection
 from linkctl.model.state import KindInfo, Link, NetnsState, VethInfo
 
@@ -29,7 +29,7 @@ class Veth(LinkKind):
 
     def compare(self, spec: InterfaceSpec, link: Link, ns: NetnsState) -> KindDiff:
         # The peer's identity is compared by the planner, which sees every namespace.
-        return KindDiff()
+        return NO_DIFF
 
     def ip_args(self, spec: InterfaceSpec, only: frozenset[str] | None = None) -> list[str]:
         assert spec.veth is not None

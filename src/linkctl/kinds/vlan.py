@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 from linkctl.kernel.nla import BE16, U16, attr_be16, attr_u16, iter_attrs
-from linkctl.kinds.base import KindDiff, LinkKind, Resolver, collect, differ
+from linkctl.kinds.base import NO_DIFF, KindDiff, LinkKind, Resolver, collect, differ
 from linkctl.model.spec import InterfaceSpec, InterfaceType, VlanProtocol, VlanSection
 from linkctl.model.state import KindInfo, Link, NetnsState, VlanInfo
 
@@ -48,7 +48,7 @@ class Vlan(LinkKind):
     def compare(self, spec: InterfaceSpec, link: Link, ns: NetnsState) -> KindDiff:
         want = spec.vlan
         if want is None:
-            return KindDiff()
+            return NO_DIFF
         have = link.info if isinstance(link.info, VlanInfo) else VlanInfo()
         return KindDiff(
             recreate=collect(

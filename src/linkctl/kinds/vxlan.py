@@ -11,7 +11,7 @@ import ipaddress
 from typing import ClassVar
 
 from linkctl.kernel.nla import BE16, U8, U32, attr, attr_be16, attr_u8, attr_u32, iter_attrs
-from linkctl.kinds.base import KindDiff, LinkKind, Resolver, collect, differ
+from linkctl.kinds.base import NO_DIFF, KindDiff, LinkKind, Resolver, collect, differ
 from linkctl.model.spec import InterfaceSpec, InterfaceType, VxlanSection
 from linkctl.model.state import KindInfo, Link, NetnsState, VxlanInfo
 
@@ -71,7 +71,7 @@ class Vxlan(LinkKind):
         want = spec.vxlan
         have = link.info if isinstance(link.info, VxlanInfo) else VxlanInfo()
         if want is None:
-            return KindDiff()
+            return NO_DIFF
         return KindDiff(
             recreate=collect(
                 differ("vxlan.id", have.vni, want.id),

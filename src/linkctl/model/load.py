@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from difflib import get_close_matches
 from typing import Any, get_args
 
 from pydantic import BaseModel, ValidationError
@@ -129,6 +128,8 @@ def _allowed(err: Any) -> str:
     kind = err["type"]
     msg = str(err["msg"])
     if kind == "extra_forbidden":
+        from difflib import get_close_matches  # only for a misspelt key
+
         close = get_close_matches(str(err["loc"][-1]), _keys_at(list(err["loc"])), n=1)
         if close:
             return f"unknown key: did you mean `{close[0]}`?"

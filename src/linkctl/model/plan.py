@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from linkctl.kinds import BY_TYPE, kind_of
-from linkctl.kinds.base import FieldDiff, LinkKind
+from linkctl.kinds.base import NO_DIFF, FieldDiff, KindDiff, LinkKind
 from linkctl.model.ops import (
     CreateLink,
     CreateNetns,
@@ -29,9 +29,11 @@ from linkctl.model.spec import Declaration, InterfaceSpec, InterfaceType, LinkSt
 from linkctl.model.state import HostState, Link, NetnsName, VethInfo
 
 Key = tuple[NetnsName, str]
+# Read in per-target loops: a module global costs a tenth of `InterfaceType.VETH`'s lookup.
+_VETH, _BRIDGE, _DOWN = InterfaceType.VETH, InterfaceType.LINUX_BRIDGE, LinkStateName.DOWN
 
 
-@dataclass
+@dataclass(slots=True)
 class Target:
     """One declared interface, matched with the link it describes (if any)."""
 
@@ -40,14 +42,16 @@ class Target:
     kind: LinkKind
     current: Link | None = None
     recreate: list[str] = field(default_factory=list)  # why it must be created again
-    absent: bool = field(init=False)  # read a dozen times per target: once from the spec
+    diff: KindDiff = NO_DIFF  # the kind's own comparison with the current link
+    # Read a dozen times per target, thousands of targets per plan: computed once.
+    absent: bool = field(init=False)
+    key: Key = field(init=False)
+    veth: bool = field(init=False)  # a veth with its veth section
 
     def __post_init__(self) -> None:
         self.absent = self.spec.absent
-
-    @property
-    def key(self) -> Key:
-        return (self.netns, self.spec.name)
+        self.key = (self.netns, self.spec.name)
+        self.veth = self.kind.type is _VETH and self.spec.veth is not None
 
     @property
     def creates(self) -> bool:
@@ -68,6 +72,7 @@ class Planner:
     peers_created: set[Key] = field(default_factory=set)
     _master_of: dict[Key, str] | None = None
     _veths: dict[str, Target] | None = None
+    _peer_ns: dict[Key, NetnsName] = field(default_factory=dict)  # each veth's answer, asked 3 times
     _order: list[Target] | None = None  # the targets never change once matched: sorted once
 
     def run(self) -> Plan:
@@ -111,30 +116,39 @@ class Planner:
             if t.spec.type and have.type is not t.kind.type:
                 t.recreate.append(f"type {have.type.value} -> {t.kind.type.value}")
                 continue
-            diff = t.kind.compare(t.spec, t.current, self.host.ns(t.current.netns))
-            t.recreate += [str(d) for d in diff.recreate]
-            t.recreate += self._veth_peer_changes(t)
+            t.diff = diff = t.kind.compare(t.spec, t.current, self.host.ns(t.current.netns))
+            if diff.recreate:
+                t.recreate += [str(d) for d in diff.recreate]
+            if t.veth:
+                t.recreate += self._veth_peer_changes(t)
 
     def _veth_peer_changes(self, t: Target) -> list[str]:
-        if t.kind.type is not InterfaceType.VETH or t.spec.veth is None or t.current is None:
+        veth = t.spec.veth
+        if veth is None or t.current is None:
             return []
         peer = self.host.peer_of(t.current)
         want_ns = self._peer_netns(t)
         if peer is None:
             return []
         out = []
-        if peer.name != t.spec.veth.peer:
-            out.append(f"veth.peer {peer.name!r} -> {t.spec.veth.peer!r}")
+        if peer.name != veth.peer:
+            out.append(f"veth.peer {peer.name!r} -> {veth.peer!r}")
         if peer.netns != want_ns:
             out.append(f"veth.peer-netns {peer.netns!r} -> {want_ns!r}")
         return out
 
     def _peer_netns(self, t: Target) -> NetnsName:
+        known = self._peer_ns.get(t.key, _UNSET)
+        if known is not _UNSET:
+            return known  # type: ignore[return-value]
         assert t.spec.veth is not None
         declared = self._declared_peer(t)
         if declared is not None:
-            return declared.netns
-        return t.spec.veth.peer_netns if t.spec.veth.peer_netns is not None else t.netns
+            netns = declared.netns
+        else:
+            netns = t.spec.veth.peer_netns if t.spec.veth.peer_netns is not None else t.netns
+        self._peer_ns[t.key] = netns
+        return netns
 
     def _declared_peer(self, t: Target) -> Target | None:
         if t.spec.veth is None:
@@ -142,7 +156,7 @@ class Planner:
         if self._veths is None:
             self._veths = {}
             for other in self.targets.values():
-                if other.kind.type is InterfaceType.VETH and other.spec.veth is not None:
+                if other.veth:
                     self._veths.setdefault(other.spec.name, other)
         found = self._veths.get(t.spec.veth.peer)
         if found is not None and (veth := found.spec.veth) is not None and veth.peer == t.spec.name:
@@ -198,7 +212,7 @@ class Planner:
 
     def _netns_ops(self) -> None:
         wanted = {t.netns for t in self.targets.values() if not t.absent}
-        wanted |= {self._peer_netns(t) for t in self.targets.values() if t.spec.veth and not t.absent}
+        wanted |= {self._peer_netns(t) for t in self.targets.values() if t.spec.veth is not None and not t.absent}
         for name in sorted(n for n in wanted if n is not None and n not in self.host.namespaces):
             self.plan.ops.append(CreateNetns(name, None, "it does not exist"))
 
@@ -292,7 +306,7 @@ class Planner:
         if at_create:
             self.created_with_master.add(t.key)
         props = self._create_props(t.spec, master_later=bool(master and not at_create))
-        peer = self._peer_create(t) if t.kind.type is InterfaceType.VETH else None
+        peer = self._peer_create(t) if t.kind.type is _VETH else None
         reason = "re-create: " + "; ".join(t.recreate) if t.recreate else "new"
         self.plan.ops.append(
             CreateLink(
@@ -303,15 +317,15 @@ class Planner:
 
     def _create_props(self, spec: InterfaceSpec, master_later: bool) -> Props:
         # A link that will join a bond is created down; it comes up after enslaving.
-        up = spec.state is not LinkStateName.DOWN and not master_later
+        up = spec.state is not _DOWN and not master_later
         # A bridge's MTU follows its smallest port unless set after the ports join.
-        mtu = None if spec.type is InterfaceType.LINUX_BRIDGE else spec.mtu
+        mtu = None if spec.type is _BRIDGE else spec.mtu
         return Props(mtu, spec.mac_address, spec.txqueuelen, spec.accept_all_mac_addresses, up)
 
     def _bridge_mtus(self) -> None:
         """Set bridge MTUs after the ports have joined: each join may lower it again."""
         for t in self._ordered():
-            if t.kind.type is not InterfaceType.LINUX_BRIDGE or t.spec.mtu is None or t.absent:
+            if t.kind.type is not _BRIDGE or t.spec.mtu is None or t.absent:
                 continue
             have = None if t.creates else (t.current.mtu if t.current else None)
             ports_change = any(isinstance(op, SetMaster) and op.master == t.spec.name for op in self.plan.ops)
@@ -338,14 +352,14 @@ class Planner:
             return PeerCreate(declared.spec.name, netns, props)
         # An undeclared peer mirrors its end, so that the pair comes up with a carrier.
         s = t.spec
-        props = Props(s.mtu, None, s.txqueuelen, None, s.state is not LinkStateName.DOWN)
+        props = Props(s.mtu, None, s.txqueuelen, None, s.state is not _DOWN)
         return PeerCreate(t.spec.veth.peer, netns, props)
 
     def _configure(self, t: Target) -> None:
         cur = t.current
         assert cur is not None
         s = t.spec
-        bridge = t.kind.type is InterfaceType.LINUX_BRIDGE
+        bridge = t.kind.type is _BRIDGE
         diffs = [
             d for d in (
                 None if bridge else _diff("mtu", cur.mtu, s.mtu),
@@ -354,7 +368,7 @@ class Planner:
                 _diff("accept-all-mac-addresses", cur.promisc, s.accept_all_mac_addresses),
             ) if d
         ]  # fmt: skip
-        kind_diff = t.kind.compare(s, cur, self.host.ns(cur.netns))
+        kind_diff = t.diff  # compared in _find_recreations
         diffs += kind_diff.in_place
         if not diffs:
             return
@@ -389,7 +403,7 @@ class Planner:
 
     def _is_bridge(self, netns: NetnsName, name: str) -> bool:
         t = self.targets.get((netns, name))
-        return t is not None and t.kind.type is InterfaceType.LINUX_BRIDGE
+        return t is not None and t.kind.type is _BRIDGE
 
     def _masters(self) -> None:
         wanted: dict[Key, str | None] = {}
@@ -433,7 +447,7 @@ class Planner:
             created = t.creates or t.key in self.peers_created
             if t.absent or (t.spec.state is None and not created):
                 continue
-            want_up = t.spec.state is not LinkStateName.DOWN
+            want_up = t.spec.state is not _DOWN
             if created:
                 # Created down because a bond takes it: bring it up after enslaving.
                 master = self._desired_master(t.netns, t.spec.name)
@@ -461,6 +475,7 @@ class Planner:
 
 
 _CONTROLLERS = (InterfaceType.LINUX_BRIDGE, InterfaceType.BOND)
+_UNSET = object()
 
 
 def _has_port_list(spec: InterfaceSpec) -> bool:
