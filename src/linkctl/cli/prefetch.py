@@ -9,17 +9,15 @@ of the bytes it read. The parent takes it only for those very bytes; whenever
 anything differs or fails, it parses the file itself, which is also how every
 YAML error is reported. Below MIN_BYTES the fork costs more than it saves.
 
-Imports only the standard library and kernel/linkdump.py (itself light): this runs before everything else.
+Imports only the standard library: this runs before everything else.
 """
 
 from __future__ import annotations
 
+import hashlib
 import marshal
 import os
 import stat
-
-# CPython's builtin blake2, as the fingerprints use: hashlib would load OpenSSL first (6-13 ms).
-from linkctl.kernel.linkdump import bytes_digest
 
 MIN_BYTES = 32 * 1024
 COMMANDS = ("apply", "plan", "try")
@@ -134,4 +132,4 @@ def collect(path: str, data: bytes) -> tuple[bool, object]:
 
 
 def _digest(data: bytes) -> bytes:
-    return bytes_digest(data, _DIGEST)
+    return hashlib.blake2b(data, digest_size=_DIGEST).digest()

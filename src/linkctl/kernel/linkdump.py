@@ -77,11 +77,6 @@ def new_hash() -> blake2b:
     return blake2b(digest_size=20)
 
 
-def bytes_digest(data: bytes, size: int) -> bytes:
-    """A short digest of some bytes, without loading hashlib (cli/prefetch.py)."""
-    return blake2b(data, digest_size=size).digest()
-
-
 _PREFIX = struct.Struct("=IHiI")  # length, ifi_type, ifi_index, ifi_flags without the carrier flags
 
 
