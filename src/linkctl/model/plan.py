@@ -138,9 +138,8 @@ class Planner:
         return out
 
     def _peer_netns(self, t: Target) -> NetnsName:
-        known = self._peer_ns.get(t.key, _UNSET)
-        if known is not _UNSET:
-            return known  # type: ignore[return-value]
+        if t.key in self._peer_ns:
+            return self._peer_ns[t.key]
         assert t.spec.veth is not None
         declared = self._declared_peer(t)
         if declared is not None:
@@ -475,7 +474,6 @@ class Planner:
 
 
 _CONTROLLERS = (InterfaceType.LINUX_BRIDGE, InterfaceType.BOND)
-_UNSET = object()
 
 
 def _has_port_list(spec: InterfaceSpec) -> bool:
