@@ -64,6 +64,8 @@ def by_name(ns: str) -> dict[str, dict[str, object]]:
 def test_apply_creates_what_ip_then_reports(netns: str, tmp_path: Path) -> None:
     res = run_linkctl("apply", write(tmp_path, TOPOLOGY), "--netns", netns)
     assert res.returncode == 0, res.stderr
+    plan_at, done_at = res.stdout.find("link add name br0"), res.stdout.find("applied and verified")
+    assert 0 <= plan_at < done_at, res.stdout
     links = by_name(netns)
     assert links["br0"]["mtu"] == 9000 and links["veth0"]["master"] == "br0" and links["veth1"]["master"] == "br0"
     assert links["veth0"]["txqlen"] == 2000
@@ -193,6 +195,8 @@ interfaces:
     assert res.returncode == 1
     assert "refused by the kernel: Invalid argument" in res.stderr
     assert "rolled back" in res.stderr
+    # The plan is printed while the kernel works; a refusal before then still shows what was tried.
+    assert "4 change(s):" in res.stdout and "link set dev mv0 mtu 9500" in res.stdout
     after = run_linkctl("show", "--netns", netns, "--format", "yaml").stdout
     assert after == before
     assert "br1" not in by_name(netns)

@@ -48,6 +48,7 @@ def test_new_bridge_and_ports_are_created_in_order_with_master_at_creation() -> 
     assert port.peer is not None and port.peer.name == "v1-p" and port.peer.props.mtu == 9000
     # The bridge MTU is set after its ports joined: each join recomputes it otherwise.
     assert isinstance(mtu, SetLink) and mtu.props.mtu == 9000
+    assert mtu.describe() == "set br1: mtu 9000"  # no "None -> 9000" for a link this plan creates
 
 
 def test_vxlan_vni_change_means_re_creation_and_plan_says_why() -> None:

@@ -70,8 +70,17 @@ def apply(ctx: Context, echo: Echo) -> int:
         keep_receipt(ctx, host.digest, len(the_plan.unchanged))
         echo(f"no changes: {len(the_plan.unchanged)} interface(s) already as declared; nothing was sent to the kernel")
         return 0
-    echo(render.plan_text(the_plan))
-    result = carry_out(ctx, host, the_plan)
+    shown: list[bool] = []
+
+    def show_plan() -> None:  # once: while the kernel works, or before a failure is reported
+        if not shown:
+            shown.append(True)
+            echo(render.plan_text(the_plan))
+
+    try:
+        result = carry_out(ctx, host, the_plan, meanwhile=show_plan)
+    finally:
+        show_plan()
     keep_receipt(ctx, result.digest, result.unchanged)
     echo(f"applied and verified: {the_plan.size} change(s) in {result.requests} netlink request(s)")
     return 0

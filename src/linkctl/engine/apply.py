@@ -7,7 +7,8 @@ then verifies it like any other apply.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import TYPE_CHECKING
 
@@ -39,14 +40,18 @@ class Context:
     debug: DebugHook | None = None
     data: bytes | None = None  # the file's bytes, when it came from a file
     fingerprint: bool = False  # reads also fingerprint the dumps (engine/receipt.py)
+    _namespaces: list[NetnsName] | None = field(default=None, init=False, repr=False)
 
     def namespaces(self) -> list[NetnsName]:
-        names: list[NetnsName] = [self.default_netns]
-        for spec in self.decl.interfaces:
-            names.append(spec.netns if spec.netns is not None else self.default_netns)
-            if spec.veth is not None and spec.veth.peer_netns is not None:
-                names.append(spec.veth.peer_netns)
-        return list(dict.fromkeys(names))
+        # Asked by each read, the snapshot and the receipt: one walk of the declaration serves all.
+        if self._namespaces is None:
+            names: list[NetnsName] = [self.default_netns]
+            for spec in self.decl.interfaces:
+                names.append(spec.netns if spec.netns is not None else self.default_netns)
+                if spec.veth is not None and spec.veth.peer_netns is not None:
+                    names.append(spec.veth.peer_netns)
+            self._namespaces = list(dict.fromkeys(names))
+        return list(self._namespaces)
 
     def read(self) -> HostState:
         return read_state(self.namespaces(), debug=None, digest=self.fingerprint)
@@ -151,8 +156,13 @@ class VerifyFailed(LinkctlError):
         super().__init__(f"verification failed: after apply the kernel still differs:\n{lines}")
 
 
-def apply(ctx: Context, host: HostState, plan: Plan) -> ApplyResult:
-    """Carry the plan out; on any failure put every touched link back as it was."""
+def apply(ctx: Context, host: HostState, plan: Plan, meanwhile: Callable[[], None] | None = None) -> ApplyResult:
+    """Carry the plan out; on any failure put every touched link back as it was.
+
+    `meanwhile` runs once the last request is handed to the kernel, while it
+    works through them (the executor's wait): output that need not precede the
+    first change goes there.
+    """
     result = ApplyResult(plan)
     if plan.empty:
         return result
@@ -164,7 +174,7 @@ def apply(ctx: Context, host: HostState, plan: Plan) -> ApplyResult:
     snapshot = Snapshot.take(host, ctx)
     executor = Executor(host, ctx.debug)
     try:
-        executor.run(plan.ops)
+        executor.run(plan.ops, meanwhile)
         result.requests = executor.requests_sent
         after = ctx.read()
         residual = make_plan(ctx.decl, after, ctx.default_netns)

@@ -9,6 +9,7 @@ the run: the caller rolls back.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 from linkctl.errors import LinkctlError
@@ -66,12 +67,17 @@ class Executor:
         self.sockets.clear()
         self._fds.clear()
 
-    def run(self, ops: list[Op]) -> None:
+    def run(self, ops: list[Op], meanwhile: Callable[[], None] | None = None) -> None:
+        """Carry the ops out; `meanwhile` runs after the last request is handed over, before its ack."""
         self._total = len(ops)
         self._numbers = {id(op): i + 1 for i, op in enumerate(ops)}
         try:
             for op in ops:
                 self._do(op)
+            if self._queue:
+                self._send_ahead()
+            if meanwhile is not None:
+                meanwhile()  # the kernel works through the queue (~0.3 ms a request): this thread would only wait
             self._flush()
         except BaseException:
             self._settle()

@@ -26,6 +26,8 @@ class FieldDiff:
     desired: object
 
     def __str__(self) -> str:
+        if self.current is None:  # nothing yet (a link created by this plan, a key the kernel left unset)
+            return f"{self.field} {self.desired!r}"
         return f"{self.field} {self.current!r} -> {self.desired!r}"
 
 
