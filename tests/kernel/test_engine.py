@@ -195,7 +195,7 @@ interfaces:
     assert res.returncode == 1
     assert "refused by the kernel: Invalid argument" in res.stderr
     assert "rolled back" in res.stderr
-    # The plan is printed while the kernel works; a refusal before then still shows what was tried.
+    # The plan is printed while the kernel works, and stays in the output of a refused apply.
     assert "4 change(s):" in res.stdout and "link set dev mv0 mtu 9500" in res.stdout
     after = run_linkctl("show", "--netns", netns, "--format", "yaml").stdout
     assert after == before

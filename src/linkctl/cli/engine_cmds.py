@@ -70,11 +70,12 @@ def apply(ctx: Context, echo: Echo) -> int:
         keep_receipt(ctx, host.digest, len(the_plan.unchanged))
         echo(f"no changes: {len(the_plan.unchanged)} interface(s) already as declared; nothing was sent to the kernel")
         return 0
-    shown: list[bool] = []
+    shown = False
 
     def show_plan() -> None:  # once: while the kernel works, or before a failure is reported
+        nonlocal shown
         if not shown:
-            shown.append(True)
+            shown = True
             echo(render.plan_text(the_plan))
 
     try:
