@@ -166,6 +166,20 @@ def test_show_yaml_then_apply_changes_nothing(netns: str, tmp_path: Path) -> Non
     assert res.returncode == 0 and "no changes" in res.stdout, res.stdout + res.stderr
 
 
+def test_a_vxlan_left_too_big_by_hand_still_round_trips(netns: str, tmp_path: Path) -> None:
+    """The mission's misconfiguration: an underlay lowered under its VXLAN by hand."""
+    assert run_linkctl("apply", write(tmp_path, TOPOLOGY), "--netns", netns).returncode == 0
+    ip("-n", netns, "link", "set", "dev", "br0", "mtu", "8000")  # vx42 (8950) no longer fits
+    shown = run_linkctl("show", "--netns", netns, "--format", "yaml")
+    res = run_linkctl("apply", write(tmp_path, shown.stdout, "state.yml"), "--netns", netns)
+    assert res.returncode == 0 and "no changes" in res.stdout, res.stdout + res.stderr
+    # Lowering the underlay further is a change of the file's making: refused, vx42 named.
+    lower = run_linkctl("apply", write(tmp_path, "interfaces: [{name: br0, mtu: 7000}]", "l.yml"), "--netns", netns)
+    assert lower.returncode == 1
+    assert "br0: mtu: 7000: at least 9000: vx42 (MTU 8950) runs over br0" in lower.stderr
+    assert by_name(netns)["br0"]["mtu"] == 8000
+
+
 def test_show_json_and_stats(netns: str, tmp_path: Path) -> None:
     assert run_linkctl("apply", write(tmp_path, TOPOLOGY), "--netns", netns).returncode == 0
     ip("-n", netns, "link", "set", "veth1-p", "down")

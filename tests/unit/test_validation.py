@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from linkctl.errors import ValidationFailed
 from linkctl.model.load import parse_text
+from linkctl.model.state import HostState
 from linkctl.model.validate import validate
 from tests.unit.helpers import decl, topology
 
@@ -123,6 +126,54 @@ def test_schema_errors(text: str, expected: str) -> None:
 def test_whole_file_checks(text: str, expected: str) -> None:
     found = problems(text)
     assert any(expected in p for p in found), found
+
+
+def _with_eth0_mtu(mtu: int) -> HostState:
+    h = topology()
+    eth0 = h.find("eth0", None)
+    assert eth0 is not None
+    h.ns(None).links["eth0"] = replace(eth0, mtu=mtu)
+    return h
+
+
+def _problems_on(host: HostState, *interfaces: dict[str, object]) -> list[str]:
+    try:
+        validate(decl(*interfaces), host, "f.yml", creatable=frozenset({"veth", "bridge", "vxlan", "macvlan"}))
+    except ValidationFailed as exc:
+        return [str(p) for p in exc.problems]
+    return []
+
+
+def test_lowering_a_base_under_its_vxlan_is_refused_on_the_base() -> None:
+    # vx42 (MTU 1450) runs over eth0 (1500); the file lowers eth0 and leaves vx42 undeclared.
+    found = _problems_on(topology(), {"name": "eth0", "mtu": 1400})
+    assert found == [
+        "f.yml: interface eth0: mtu: 1400: at least 1500: vx42 (MTU 1450) runs over eth0 and VXLAN over IPv4 "
+        "needs 50 bytes; keep eth0's mtu at 1500 or more, or declare vx42 with mtu 1350 or less"
+    ]
+    # Declared without an MTU, vx42 keeps the one it has: the same refusal.
+    vx42 = {"name": "vx42", "type": "vxlan", "vxlan": {"id": 42, "base-iface": "eth0", "remote": "192.0.2.10"}}
+    assert len(_problems_on(topology(), {"name": "eth0", "mtu": 1400}, vx42)) == 1
+
+
+def test_a_base_and_its_vxlan_lowered_together_pass() -> None:
+    vx42 = {"name": "vx42", "type": "vxlan", "mtu": 1350, "vxlan": {"id": 42, "base-iface": "eth0"}}
+    assert _problems_on(topology(), {"name": "eth0", "mtu": 1400}, vx42) == []
+
+
+def test_a_new_vxlan_without_mtu_takes_its_base_s_and_passes() -> None:
+    new = {"name": "vx7", "type": "vxlan", "vxlan": {"id": 7, "base-iface": "eth0"}}
+    assert _problems_on(_with_eth0_mtu(1400), new) == []
+
+
+def test_a_misfit_the_file_leaves_as_it_is_is_not_refused() -> None:
+    # eth0 was lowered by hand under vx42: `show -f yaml` of that host must apply as a no-op
+    # (the misfit is `linkctl audit`'s finding, not a reason to refuse the file).
+    vx42 = {"name": "vx42", "type": "vxlan", "mtu": 1450, "vxlan": {"id": 42, "base-iface": "eth0"}}
+    assert _problems_on(_with_eth0_mtu(1400), {"name": "eth0", "mtu": 1400}, vx42) == []
+    # Raising the VXLAN further is a change the file makes: refused.
+    vx42["mtu"] = 1460
+    assert "raise eth0's mtu to 1510" in _problems_on(_with_eth0_mtu(1400), vx42)[0]
 
 
 def test_every_problem_is_reported_at_once() -> None:

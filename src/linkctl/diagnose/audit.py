@@ -7,7 +7,6 @@ links in the wrong namespace) and, for physical NICs only, what ethtool reports.
 
 from __future__ import annotations
 
-import ipaddress
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -18,15 +17,13 @@ from linkctl.errors import LinkctlError
 from linkctl.kernel import netns as netns_mod
 from linkctl.kernel.ethtool import EeeState, Ethtool, EthtoolError, LinkSettings, Runner, run_program
 from linkctl.kernel.state import read_state
-from linkctl.kinds import kind_of
+from linkctl.kinds import kind_of, vxlan
 from linkctl.kinds.simple import ETHERNET
 from linkctl.model.spec import Declaration
 from linkctl.model.state import BridgeInfo, HostState, Link, NetnsName, Stats, VethInfo, VxlanInfo
 
 _T = TypeVar("_T")
 
-VXLAN_OVERHEAD_V4 = 50
-VXLAN_OVERHEAD_V6 = 70
 # A NIC counts one carrier loss at probe time; two more losses mean it went away by itself
 # (or was taken down by hand, which the evidence shows and the reader can judge).
 FLAP_DOWNS = 3
@@ -99,8 +96,7 @@ def vxlan_mtu_overhead(ctx: AuditContext) -> Iterator[Finding]:
         lower = ctx.host.ns(link.netns).by_index(info.base_ifindex)
         if lower is None:
             continue
-        v6 = any(_is_v6(a) for a in (info.local, info.remote))
-        overhead = VXLAN_OVERHEAD_V6 if v6 else VXLAN_OVERHEAD_V4
+        overhead = vxlan.overhead(info.local, info.remote)
         room = lower.mtu - overhead
         if link.mtu <= room:
             continue
@@ -119,7 +115,7 @@ def vxlan_mtu_overhead(ctx: AuditContext) -> Iterator[Finding]:
                 "underlay": lower.name,
                 "underlay_mtu": lower.mtu,
                 "overhead": overhead,
-                "family": "ipv6" if v6 else "ipv4",
+                "family": "ipv6" if overhead == vxlan.OVERHEAD_V6 else "ipv4",
                 "max_overlay_mtu": room,
             },
             Fix(
@@ -130,15 +126,6 @@ def vxlan_mtu_overhead(ctx: AuditContext) -> Iterator[Finding]:
                 f"(`{' '.join(ip(link.netns, 'link', 'set', 'dev', lower.name, 'mtu', str(raise_to)))}`)",
             ),
         )
-
-
-def _is_v6(addr: str | None) -> bool:
-    if not addr:
-        return False
-    try:
-        return ipaddress.ip_address(addr).version == 6
-    except ValueError:
-        return False
 
 
 def bridge_port_mtu_mismatch(ctx: AuditContext) -> Iterator[Finding]:

@@ -25,6 +25,14 @@ IFLA_VXLAN_GROUP6 = 16
 IFLA_VXLAN_LOCAL6 = 17
 
 LINUX_DEFAULT_PORT = 8472  # what the kernel picks when no port is given (IANA's is 4789)
+OVERHEAD_V4 = 50  # outer Ethernet 14 + IPv4 20 + UDP 8 + VXLAN 8
+OVERHEAD_V6 = 70  # the IPv6 header is 20 bytes longer
+
+
+def overhead(local: str | None, remote: str | None) -> int:
+    """Bytes the encapsulation adds to each frame: the underlay's MTU must leave room for them."""
+    v6 = any(addr is not None and ":" in addr for addr in (local, remote))
+    return OVERHEAD_V6 if v6 else OVERHEAD_V4
 
 
 class Vxlan(LinkKind):

@@ -11,14 +11,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from linkctl.errors import Problem, ValidationFailed
-from linkctl.kinds import BY_TYPE, kind_of
+from linkctl.kinds import BY_TYPE, kind_of, vxlan
 from linkctl.kinds.vxlan import LINUX_DEFAULT_PORT
 from linkctl.model.spec import MTU_MIN, Declaration, InterfaceSpec, InterfaceType
 from linkctl.model.state import HostState, Link, NetnsName, VxlanInfo
 
 ETH_MAX_MTU = 65535  # include/uapi/linux/if_ether.h
-VXLAN_OVERHEAD_V4 = 50  # outer Ethernet 14 + IPv4 20 + UDP 8 + VXLAN 8
-VXLAN_OVERHEAD_V6 = 70  # IPv6 header is 20 bytes longer
 _SECTIONS = {
     "veth": InterfaceType.VETH,
     "bridge": InterfaceType.LINUX_BRIDGE,
@@ -53,6 +51,8 @@ class Validator:
             self._one(spec)
         self._ports()
         self._vxlan_clashes()
+        for fit in self._vxlan_fits():
+            self._vxlan_fit(fit)
         if self.problems:
             raise ValidationFailed(self.problems)
 
@@ -140,8 +140,6 @@ class Validator:
                     ref,
                     "an interface that exists in the file or the kernel, in the same namespace",
                 )
-        if itype is InterfaceType.VXLAN:
-            self._vxlan_mtu(spec)
         if itype is InterfaceType.VETH and spec.veth is not None:
             self._veth_peer(spec, current)
 
@@ -204,20 +202,65 @@ class Validator:
         if hi and not lo <= spec.mtu <= hi:
             self._add(spec, "mtu", spec.mtu, f"{lo} to {hi} for this device")
 
-    def _vxlan_mtu(self, spec: InterfaceSpec) -> None:
-        if spec.vxlan is None or spec.vxlan.base_iface is None or spec.mtu is None:
+    def _vxlan_fit(self, fit: _VxlanFit) -> None:
+        """Refuse a declaration that leaves a VXLAN's frames too big for its base-iface.
+
+        Only a misfit this declaration makes is refused (it sets the VXLAN's MTU,
+        or changes the base's): one it leaves as it is stays `linkctl audit`'s
+        finding, so that `show -f yaml` of such a host still applies as a no-op.
+        """
+        if fit.mtu_after is None or fit.base_after is None or fit.mtu_after + fit.overhead <= fit.base_after:
             return
-        base = spec.vxlan.base_iface
-        base_mtu = self._desired_mtu(base, self._netns(spec))
-        v6 = ":" in (spec.vxlan.local or spec.vxlan.remote or "")
-        overhead = VXLAN_OVERHEAD_V6 if v6 else VXLAN_OVERHEAD_V4
-        if base_mtu is not None and spec.mtu + overhead > base_mtu:
+        family = "IPv6" if fit.overhead == vxlan.OVERHEAD_V6 else "IPv4"
+        if fit.spec is not None and fit.spec.mtu is not None and fit.mtu_after != fit.mtu_now:
             self._add(
-                spec, "mtu", spec.mtu,
-                f"at most {base_mtu - overhead}: base-iface {base} has MTU {base_mtu} and VXLAN over "
-                f"IPv{6 if v6 else 4} needs {overhead} bytes; raise {base}'s mtu to {spec.mtu + overhead} "
-                f"or lower this one",
+                fit.spec, "mtu", fit.mtu_after,
+                f"at most {fit.base_after - fit.overhead}: base-iface {fit.base} has MTU {fit.base_after} and VXLAN "
+                f"over {family} needs {fit.overhead} bytes; raise {fit.base}'s mtu to {fit.mtu_after + fit.overhead} "
+                "or lower this one",
             )  # fmt: skip
+        elif fit.base_after != fit.base_now and (base := self._declared(fit.base, fit.netns)) is not None:
+            self._add(
+                base, "mtu", fit.base_after,
+                f"at least {fit.mtu_after + fit.overhead}: {fit.name} (MTU {fit.mtu_after}) runs over {fit.base} and "
+                f"VXLAN over {family} needs {fit.overhead} bytes; keep {fit.base}'s mtu at "
+                f"{fit.mtu_after + fit.overhead} or more, or declare {fit.name} with mtu "
+                f"{fit.base_after - fit.overhead} or less",
+            )  # fmt: skip
+
+    def _vxlan_fits(self) -> Iterator[_VxlanFit]:
+        """Each VXLAN with a base-iface: the declared ones, then the existing ones the file leaves alone."""
+        for spec in self.decl.interfaces:
+            if spec.vxlan is None or spec.absent or spec.vxlan.base_iface is None:
+                continue
+            netns, base = self._netns(spec), spec.vxlan.base_iface
+            current = self._current(spec)
+            now = current.mtu if current is not None and isinstance(current.info, VxlanInfo) else None
+            rebased = current is None or self._base_name(current) != base
+            # Created (or re-created on another base) without an MTU, the kernel derives it from the base.
+            after = spec.mtu if spec.mtu is not None else (None if rebased else now)
+            yield self._fit(spec.name, netns, spec, base, spec.vxlan.local, spec.vxlan.remote, now, after)
+        for link in self.host:
+            info = link.info
+            if not isinstance(info, VxlanInfo) or self._declared(link.name, link.netns) is not None:
+                continue
+            if (lower := self._base_name(link)) is not None:
+                yield self._fit(link.name, link.netns, None, lower, info.local, info.remote, link.mtu, link.mtu)
+
+    def _fit(
+        self, name: str, netns: NetnsName, spec: InterfaceSpec | None, base: str,
+        local: str | None, remote: str | None, now: int | None, after: int | None,
+    ) -> _VxlanFit:  # fmt: skip
+        base_link = self.host.find(base, netns)
+        base_now = base_link.mtu if base_link is not None else None
+        overhead = vxlan.overhead(local, remote)
+        return _VxlanFit(name, netns, spec, base, overhead, now, after, base_now, self._desired_mtu(base, netns))
+
+    def _base_name(self, link: Link) -> str | None:
+        info = link.info
+        if not isinstance(info, VxlanInfo) or link.link_netnsid is not None:
+            return None  # a base in another namespace: its MTU is not read here
+        return self.host.ns(link.netns).name_of(info.base_ifindex)
 
     def _desired_mtu(self, name: str, netns: NetnsName) -> int | None:
         spec = self._declared(name, netns)
@@ -327,6 +370,21 @@ class Validator:
             if isinstance(info, VxlanInfo) and info.vni is not None and (link.netns, link.name) not in declared:
                 if self._declared(link.name, link.netns) is None:
                     yield link.netns, link.name, info.vni, info.port
+
+
+@dataclass(frozen=True)
+class _VxlanFit:
+    """A VXLAN and its base-iface, before and after the declaration (None: unknown or kernel-derived)."""
+
+    name: str
+    netns: NetnsName
+    spec: InterfaceSpec | None
+    base: str
+    overhead: int
+    mtu_now: int | None
+    mtu_after: int | None
+    base_now: int | None
+    base_after: int | None
 
 
 def validate(
