@@ -138,7 +138,7 @@ def _with_eth0_mtu(mtu: int) -> HostState:
 
 def _problems_on(host: HostState, *interfaces: dict[str, object]) -> list[str]:
     try:
-        validate(decl(*interfaces), host, "f.yml", creatable=frozenset({"veth", "bridge", "vxlan", "macvlan"}))
+        validate(decl(*interfaces), host, "f.yml", creatable=frozenset({"veth", "bridge", "vxlan", "macvlan", "vlan"}))
     except ValidationFailed as exc:
         return [str(p) for p in exc.problems]
     return []
@@ -154,6 +154,18 @@ def test_lowering_a_base_under_its_vxlan_is_refused_on_the_base() -> None:
     # Declared without an MTU, vx42 keeps the one it has: the same refusal.
     vx42 = {"name": "vx42", "type": "vxlan", "vxlan": {"id": 42, "base-iface": "eth0", "remote": "192.0.2.10"}}
     assert len(_problems_on(topology(), {"name": "eth0", "mtu": 1400}, vx42)) == 1
+
+
+def test_a_macvlan_or_vlan_above_its_base_mtu_is_refused_before_the_kernel_says_invalid_argument() -> None:
+    mv = {"name": "mv1", "type": "mac-vlan", "mtu": 9000, "mac-vlan": {"base-iface": "eth0"}}
+    assert _problems_on(topology(), mv) == [
+        "f.yml: interface mv1: mtu: 9000: at most 1500: a mac-vlan link's MTU cannot exceed its base-iface's "
+        "(eth0 has 1500); raise eth0's mtu to 9000 or lower this one"
+    ]
+    assert _problems_on(topology(), mv, {"name": "eth0", "mtu": 9000}) == []
+    vlan = {"name": "eth0.10", "type": "vlan", "mtu": 1504, "vlan": {"base-iface": "eth0", "id": 10}}
+    found = _problems_on(topology(), vlan)
+    assert any("a vlan link's MTU cannot exceed its base-iface's (eth0 has 1500)" in p for p in found), found
 
 
 def test_a_base_and_its_vxlan_lowered_together_pass() -> None:

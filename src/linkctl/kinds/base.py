@@ -67,6 +67,8 @@ class LinkKind:
     recreate_fields: ClassVar[tuple[str, ...]] = ()
     # The kernel deletes a link of this kind when its lower (base) device is deleted.
     dies_with_lower: ClassVar[bool] = False
+    # The kernel refuses an MTU above the lower device's (and lowers this one when the lower's drops).
+    mtu_bounded_by_lower: ClassVar[bool] = False
 
     def section(self, spec: InterfaceSpec) -> Section | None:
         return getattr(spec, self.section_key) if self.section_key else None

@@ -30,6 +30,7 @@ class Macvlan(LinkKind):
     module = "macvlan"
     section_key = "mac_vlan"
     dies_with_lower = True
+    mtu_bounded_by_lower = True
     recreate_fields: ClassVar[tuple[str, ...]] = ("mac-vlan.base-iface",)
 
     def decode(self, buf: bytes, off: int, end: int) -> KindInfo:

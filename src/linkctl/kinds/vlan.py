@@ -25,6 +25,7 @@ class Vlan(LinkKind):
     module = "8021q"
     section_key = "vlan"
     dies_with_lower = True
+    mtu_bounded_by_lower = True
     recreate_fields: ClassVar[tuple[str, ...]] = ("vlan.id", "vlan.base-iface", "vlan.protocol")
 
     def decode(self, buf: bytes, off: int, end: int) -> KindInfo:

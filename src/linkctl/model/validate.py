@@ -132,6 +132,8 @@ class Validator:
         if creating:
             self._creatable(spec, itype, kind.kernel_kind, kind.module, kind.creatable)
         self._mtu(spec, current)
+        if kind.mtu_bounded_by_lower:
+            self._mtu_under_lower(spec, itype, kind.ifla_link(spec), None if creating else current)
         for fld, ref in kind.references(spec):
             if not self._exists(ref, self._netns(spec)):
                 self._add(
@@ -201,6 +203,20 @@ class Validator:
         hi = current.max_mtu or 0
         if hi and not lo <= spec.mtu <= hi:
             self._add(spec, "mtu", spec.mtu, f"{lo} to {hi} for this device")
+
+    def _mtu_under_lower(
+        self, spec: InterfaceSpec, itype: InterfaceType, lower: str | None, current: Link | None
+    ) -> None:
+        """A mac-vlan's or vlan's MTU above its base's: the kernel would answer only 'Invalid argument'."""
+        if spec.mtu is None or lower is None or (current is not None and current.mtu == spec.mtu):
+            return
+        base_mtu = self._desired_mtu(lower, self._netns(spec))
+        if base_mtu is not None and spec.mtu > base_mtu:
+            self._add(
+                spec, "mtu", spec.mtu,
+                f"at most {base_mtu}: a {itype.value} link's MTU cannot exceed its base-iface's ({lower} has "
+                f"{base_mtu}); raise {lower}'s mtu to {spec.mtu} or lower this one",
+            )  # fmt: skip
 
     def _vxlan_fit(self, fit: _VxlanFit) -> None:
         """Refuse a declaration that leaves a VXLAN's frames too big for its base-iface.
