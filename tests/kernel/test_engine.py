@@ -338,6 +338,7 @@ interfaces:
     ip("-n", red, "link", "add", "mover", "type", "veth", "peer", "name", "mover-p")
     ip("-n", red, "link", "add", "bare", "type", "veth", "peer", "name", "bare-p")
     ip("-n", red, "addr", "add", "10.9.0.1/24", "dev", "mover")
+    ip("-n", red, "link", "set", "mover", "up")
     ip("-n", red, "addr", "add", "2001:db8::1/64", "dev", "mover")
     move = f"interfaces: [{{name: mover, netns: {blue}}}, {{name: bare, netns: {blue}}}]"
     plan = run_linkctl("plan", write(tmp_path, move, "m.yml"), "--netns", red)
@@ -350,6 +351,36 @@ interfaces:
     assert f"move bare (netns {red}) to netns {blue}: it carries no addresses to lose" in plan.stdout
     assert run_linkctl("apply", write(tmp_path, move, "m.yml"), "--netns", red).returncode == 0
     assert "mover" in by_name(blue) and "mover" not in by_name(red)
+    # The kernel closes a link it moves; it was up and the file did not say otherwise.
+    assert "UP" in by_name(blue)["mover"]["flags"] and "UP" not in by_name(blue)["bare"]["flags"]
+
+
+def test_a_refusal_after_a_move_puts_the_pair_back_whole(netns_factory, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    red, blue = netns_factory(), netns_factory()
+    ip("-n", red, "link", "add", "br0", "up", "type", "bridge")
+    ip("-n", red, "link", "add", "e1", "master", "br0", "up", "type", "veth", "peer", "name", "e1p", "netns", blue)
+    ip("-n", blue, "link", "set", "e1p", "up")
+    before = {ns: by_name(ns) for ns in (red, blue)}
+    # e1p moves to red, then the macvlan's address clashes with its base's: refused at step 2.
+    mac = before[red]["e1"]["address"]
+    failing = f"""
+interfaces:
+- {{name: e1p, netns: {red}}}
+- {{name: mv, type: mac-vlan, netns: {red}, mac-address: "{mac}", mac-vlan: {{base-iface: e1}}}}
+"""
+    res = run_linkctl("apply", write(tmp_path, failing), "--netns", blue)
+    assert res.returncode == 1 and "rolled back" in res.stderr and "INCOMPLETE" not in res.stderr, res.stderr
+    after = {ns: by_name(ns) for ns in (red, blue)}
+    for ns in (red, blue):
+        assert set(after[ns]) == set(before[ns]), ns
+        for name, was in before[ns].items():
+            now = after[ns][name]
+            # Not re-created (the same random MAC; a move may renumber it), still enslaved, up as before.
+            assert (now["address"], now.get("master"), "UP" in now["flags"]) == (
+                was["address"],
+                was.get("master"),
+                "UP" in was["flags"],
+            ), name
 
 
 def test_missing_namespace_is_created(netns: str, tmp_path: Path) -> None:

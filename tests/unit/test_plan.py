@@ -120,6 +120,31 @@ def test_move_to_declared_namespace_says_addresses_are_dropped() -> None:
     assert move.ip_command() == ["ip", "link", "set", "dev", "veth0-p", "netns", "blue"]
 
 
+def test_a_moved_link_that_was_up_is_brought_up_again_in_its_new_namespace() -> None:
+    # The kernel closes a link it moves; the file did not ask for it to go down.
+    ops = make_plan(decl({"name": "veth0-p", "netns": "blue"}), topology()).ops
+    assert [type(op) for op in ops] == [CreateNetns, MoveLink, SetLink]
+    up = ops[2]
+    assert isinstance(up, SetLink) and up.netns == "blue" and up.props.up is True
+    assert up.describe() == "set veth0-p (netns blue): state 'down' -> 'up'"
+    kept_down = make_plan(decl({"name": "veth0-p", "netns": "blue", "state": "down"}), topology()).ops
+    assert [type(op) for op in kept_down] == [CreateNetns, MoveLink]
+
+
+def test_a_veth_whose_peer_the_plan_moves_back_is_kept_not_re_created() -> None:
+    # A rollback's view: b0 belongs in "home" and is found in "other", where a move put it.
+    state = _split_pair("other")
+    back = decl(
+        {"name": "a0", "type": "veth", "netns": "tenant", "veth": {"peer": "b0", "peer-netns": "home"}},
+        {"name": "b0", "type": "veth", "netns": "home", "veth": {"peer": "a0", "peer-netns": "tenant"}},
+    )
+    ops = make_plan(back, state, located={("home", "b0"): "other"}).ops
+    assert not any(isinstance(op, CreateLink | DeleteLink) for op in ops), [op.describe() for op in ops]
+    assert [op.describe().split(":")[0] for op in ops if isinstance(op, MoveLink)] == [
+        "move b0 (netns other) to netns home"
+    ]
+
+
 @pytest.mark.parametrize("mode", ["active-backup", "802.3ad"])
 def test_bond_ports_are_enslaved_down_then_brought_up(mode: str) -> None:
     # Planned here without a kernel: this kernel has no bonding module to run it.

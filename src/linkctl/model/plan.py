@@ -74,6 +74,7 @@ class Planner:
     _veths: dict[str, Target] | None = None
     _peer_ns: dict[Key, NetnsName] = field(default_factory=dict)  # each veth's answer, asked 3 times
     _order: list[Target] | None = None  # the targets never change once matched: sorted once
+    _moved_to: dict[tuple[NetnsName, int], NetnsName] | None = None
 
     def run(self) -> Plan:
         self._match()
@@ -133,9 +134,19 @@ class Planner:
         out = []
         if peer.name != veth.peer:
             out.append(f"veth.peer {peer.name!r} -> {veth.peer!r}")
-        if peer.netns != want_ns:
+        if self._netns_after(peer) != want_ns:
             out.append(f"veth.peer-netns {peer.netns!r} -> {want_ns!r}")
         return out
+
+    def _netns_after(self, link: Link) -> NetnsName:
+        """Where a link is once the plan's moves are done (a peer moved is not a reason to re-create)."""
+        if self._moved_to is None:
+            self._moved_to = {
+                (t.current.netns, t.current.ifindex): t.netns
+                for t in self.targets.values()
+                if t.current is not None and not t.absent and t.current.netns != t.netns
+            }
+        return self._moved_to.get((link.netns, link.ifindex), link.netns)
 
     def _peer_netns(self, t: Target) -> NetnsName:
         if t.key in self._peer_ns:
@@ -444,33 +455,35 @@ class Planner:
     def _states(self) -> None:
         for t in self._ordered():
             created = t.creates or t.key in self.peers_created
-            if t.absent or (t.spec.state is None and not created):
+            # The kernel brings a link down when it moves it to another namespace.
+            moved = not created and t.current is not None and t.current.netns != t.netns
+            if t.absent or (t.spec.state is None and not created and not moved):
                 continue
-            want_up = t.spec.state is not _DOWN
             if created:
-                # Created down because a bond takes it: bring it up after enslaving.
-                master = self._desired_master(t.netns, t.spec.name)
-                if want_up and master and not self._is_bridge(t.netns, master):
-                    self.plan.ops.append(
-                        SetLink(
-                            t.spec.name,
-                            t.netns,
-                            props=Props(up=True),
-                            diffs=(FieldDiff("state", "down", "up"),),
-                        )
-                    )
+                self._up_after_bond(t)
                 continue
             assert t.current is not None
-            if t.current.admin_up != want_up:
-                have = "up" if t.current.admin_up else "down"
+            was_up = t.current.admin_up
+            # Undeclared, the state is left as it was: a moved link that was up comes up again.
+            want_up = t.spec.state is not _DOWN if t.spec.state is not None else was_up
+            have_up = was_up and not moved
+            if have_up != want_up:
                 self.plan.ops.append(
                     SetLink(
                         t.spec.name,
                         t.netns,
                         props=Props(up=want_up),
-                        diffs=(FieldDiff("state", have, "up" if want_up else "down"),),
+                        diffs=(FieldDiff("state", "up" if have_up else "down", "up" if want_up else "down"),),
                     )
                 )
+
+    def _up_after_bond(self, t: Target) -> None:
+        """A link created down because a bond takes it comes up after enslaving."""
+        master = self._desired_master(t.netns, t.spec.name)
+        if t.spec.state is not _DOWN and master and not self._is_bridge(t.netns, master):
+            self.plan.ops.append(
+                SetLink(t.spec.name, t.netns, props=Props(up=True), diffs=(FieldDiff("state", "down", "up"),))
+            )
 
 
 _CONTROLLERS = (InterfaceType.LINUX_BRIDGE, InterfaceType.BOND)
