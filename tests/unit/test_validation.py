@@ -57,7 +57,17 @@ def problems(text: str) -> list[str]:
         ("interfaces: [{name: a,", "YAML"),
         # A misspelt key gets the nearest one the format has at that place.
         ("interfaces: [{name: a, type: dummy, mtuu: 5}]", "mtuu: 5: unknown key: did you mean `mtu`?"),
-        ("interfaces: [{name: a, type: vxlan, vxlan: {id: 5, dstport: 1}}]", "did you mean `destination-port`?"),
+        (
+            "interfaces: [{name: a, type: vxlan, vxlan: {id: 5, dstport: 1}}]",
+            "vxlan.dstport: 1: unknown key: `ip link` says dstport, this format says `destination-port`",
+        ),
+        (
+            "interfaces: [{name: a, type: veth, promisc: true, veth: {peer: b}}]",
+            "promisc: True: unknown key: `ip link` says promisc, this format says `accept-all-mac-addresses`",
+        ),
+        ("interfaces: [{name: a, address: '02:00:00:00:00:01'}]", "this format says `mac-address`"),
+        ("interfaces: [{name: a, type: mac-vlan, mac-vlan: {dev: eth0}}]", "this format says `base-iface`"),
+        ("interfaces: [{name: a, master: br0}]", "a port is listed by its controller: `bridge: {port:"),
         (
             "interfaces: [{name: b, bridge: {options: {stpp: true}}}]",
             "bridge.options.stpp: True: unknown key: did you mean `stp`?",

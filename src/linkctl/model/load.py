@@ -124,13 +124,35 @@ def _name_at(data: dict[str, Any], index: int) -> str | None:
     return None
 
 
+# `ip link`'s words for what the format spells the nmstate way.
+_IP_WORDS = {
+    "promisc": "accept-all-mac-addresses",
+    "address": "mac-address",
+    "txqlen": "txqueuelen",
+    "qlen": "txqueuelen",
+    "dev": "base-iface",
+    "link": "base-iface",
+    "vni": "id",
+    "dstport": "destination-port",
+}
+_MASTER = (
+    "unknown key: a port is listed by its controller: `bridge: {port: [{name: ...}]}` on the bridge, "
+    "`link-aggregation: {port: [...]}` on the bond"
+)
+
+
 def _allowed(err: Any) -> str:
     kind = err["type"]
     msg = str(err["msg"])
     if kind == "extra_forbidden":
+        key, keys = str(err["loc"][-1]), _keys_at(list(err["loc"]))
+        if key == "master":
+            return _MASTER
+        if _IP_WORDS.get(key) in keys:
+            return f"unknown key: `ip link` says {key}, this format says `{_IP_WORDS[key]}`"
         from difflib import get_close_matches  # only for a misspelt key
 
-        close = get_close_matches(str(err["loc"][-1]), _keys_at(list(err["loc"])), n=1)
+        close = get_close_matches(key, keys, n=1)
         if close:
             return f"unknown key: did you mean `{close[0]}`?"
         return "unknown key: check its spelling against the format in the README"
