@@ -370,6 +370,7 @@ interfaces:
 """
     res = run_linkctl("apply", write(tmp_path, failing), "--netns", blue)
     assert res.returncode == 1 and "rolled back" in res.stderr and "INCOMPLETE" not in res.stderr, res.stderr
+    assert "Address already in use. Another link on the same base (or the base itself) has this MAC" in res.stderr
     after = {ns: by_name(ns) for ns in (red, blue)}
     for ns in (red, blue):
         assert set(after[ns]) == set(before[ns]), ns

@@ -31,6 +31,11 @@ _ADVICE = {
         "devices, enslaving to a bond) need the link down first: declare state: down, apply, "
         "then declare the change."
     ),
+    errno.EADDRINUSE: (
+        "RTNETLINK answers: Address already in use. Another link on the same base (or the base "
+        "itself) has this MAC address, and a mac-vlan or vlan needs its own: pick another "
+        "mac-address, or leave it out for a random one."
+    ),
     errno.ERANGE: "The value is outside the range the device accepts (see min/max in `linkctl show`).",
 }
 
