@@ -361,12 +361,12 @@ def test_a_refusal_after_a_move_puts_the_pair_back_whole(netns_factory, tmp_path
     ip("-n", red, "link", "add", "e1", "master", "br0", "up", "type", "veth", "peer", "name", "e1p", "netns", blue)
     ip("-n", blue, "link", "set", "e1p", "up")
     before = {ns: by_name(ns) for ns in (red, blue)}
-    # e1p moves to red, then the macvlan's address clashes with its base's: refused at step 2.
-    mac = before[red]["e1"]["address"]
+    # e1p moves to red, then a macvlan on it takes its MAC: refused by the kernel at step 2.
+    mac = before[blue]["e1p"]["address"]
     failing = f"""
 interfaces:
 - {{name: e1p, netns: {red}}}
-- {{name: mv, type: mac-vlan, netns: {red}, mac-address: "{mac}", mac-vlan: {{base-iface: e1}}}}
+- {{name: mv, type: mac-vlan, netns: {red}, mac-address: "{mac}", mac-vlan: {{base-iface: e1p}}}}
 """
     res = run_linkctl("apply", write(tmp_path, failing), "--netns", blue)
     assert res.returncode == 1 and "rolled back" in res.stderr and "INCOMPLETE" not in res.stderr, res.stderr

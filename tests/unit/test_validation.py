@@ -10,7 +10,7 @@ from linkctl.errors import ValidationFailed
 from linkctl.model.load import parse_text
 from linkctl.model.state import HostState
 from linkctl.model.validate import validate
-from tests.unit.helpers import decl, topology
+from tests.unit.helpers import decl, link, topology
 
 
 def test_the_loopback_keeps_its_own_mtu_of_65536() -> None:
@@ -176,6 +176,24 @@ def test_a_macvlan_or_vlan_above_its_base_mtu_is_refused_before_the_kernel_says_
     vlan = {"name": "eth0.10", "type": "vlan", "mtu": 1504, "vlan": {"base-iface": "eth0", "id": 10}}
     found = _problems_on(topology(), vlan)
     assert any("a vlan link's MTU cannot exceed its base-iface's (eth0 has 1500)" in p for p in found), found
+
+
+def test_a_macvlan_and_a_bridge_port_cannot_share_a_link() -> None:
+    # The kernel answers only 'Device or resource busy' to either order.
+    mv = {"name": "mv1", "type": "mac-vlan", "mac-vlan": {"base-iface": "veth0"}}
+    assert _problems_on(topology(), mv) == [
+        "f.yml: interface mv1: mac-vlan.base-iface: 'veth0': a link that is not a bridge or bond port: veth0 is a "
+        "port of br0; put the mac-vlan on br0 itself, or take veth0 out of br0"
+    ]
+    # br0 declared with a port list that leaves veth0 out releases it: then it may carry one.
+    assert _problems_on(topology(), mv, {"name": "br0", "bridge": {"port": []}}) == []
+    h = topology()
+    h.ns(None).links["mv0"] = link(9, "mv0", kind="macvlan", link_ifindex=2)
+    found = _problems_on(h, {"name": "br0", "bridge": {"port": [{"name": "veth0"}, {"name": "eth0"}]}})
+    assert found == [
+        "f.yml: interface br0: port: 'eth0': a link that carries no mac-vlan: mv0 runs over eth0; "
+        "delete mv0 (state: absent) or leave this port out"
+    ]
 
 
 def test_a_base_and_its_vxlan_lowered_together_pass() -> None:

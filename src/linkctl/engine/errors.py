@@ -27,9 +27,10 @@ _ADVICE = {
         "check the kind's module is loaded (`linkctl doctor`)."
     ),
     errno.EBUSY: (
-        "RTNETLINK answers: Device or resource busy. Some changes (a MAC address on some "
-        "devices, enslaving to a bond) need the link down first: declare state: down, apply, "
-        "then declare the change."
+        "RTNETLINK answers: Device or resource busy. A link that is a bridge or bond port cannot "
+        "carry a mac-vlan, nor join a controller while it carries one. Some changes (a MAC address "
+        "on some devices, enslaving to a bond) need the link down first: declare state: down, "
+        "apply, then declare the change."
     ),
     errno.EADDRINUSE: (
         "RTNETLINK answers: Address already in use. Another link on the same base (or the base "

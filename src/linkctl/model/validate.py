@@ -44,12 +44,14 @@ class Validator:
     problems: list[Problem] = field(default_factory=list)
     _by_key: dict[tuple[NetnsName, str], InterfaceSpec] | None = None
     _peers: set[tuple[NetnsName, str]] | None = None
+    _port_owner: dict[tuple[NetnsName, str], str] | None = None
 
     def run(self) -> None:
         self._duplicates()
         for spec in self.decl.interfaces:
             self._one(spec)
         self._ports()
+        self._macvlans_on_ports()
         self._vxlan_clashes()
         for fit in self._vxlan_fits():
             self._vxlan_fit(fit)
@@ -312,13 +314,9 @@ class Validator:
     def _ports(self) -> None:
         owner: dict[tuple[NetnsName, str], str] = {}
         for spec in self.decl.interfaces:
-            if spec.absent:
-                continue
-            ports = [p.name for p in spec.bridge.port] if spec.bridge and spec.bridge.port else []
-            if spec.link_aggregation and spec.link_aggregation.port:
-                ports += spec.link_aggregation.port
-            for port in ports:
-                self._port(spec, port, owner)
+            if not spec.absent:
+                for port in _port_names(spec) or ():
+                    self._port(spec, port, owner)
 
     def _port(self, spec: InterfaceSpec, port: str, owner: dict[tuple[NetnsName, str], str]) -> None:
         netns = self._netns(spec)
@@ -347,6 +345,54 @@ class Validator:
                 port,
                 "not a bridge: the kernel does not nest bridges (use a veth pair between them)",
             )
+
+    def _macvlans_on_ports(self) -> None:
+        """A mac-vlan takes its base's receive hook, as a bridge or bond takes a port's: the kernel
+        answers 'Device or resource busy' to a mac-vlan on a port, and to enslaving a base that carries one."""
+        for netns, name, base, spec in self._macvlans():
+            controller = self._controller_after(base, netns)
+            if controller is None:
+                continue
+            if spec is not None:
+                self._add(
+                    spec, "mac-vlan.base-iface", base,
+                    f"a link that is not a bridge or bond port: {base} is a port of {controller}; "
+                    f"put the mac-vlan on {controller} itself, or take {base} out of {controller}",
+                )  # fmt: skip
+            else:
+                self._add(
+                    self._declared(controller, netns), "port", base,
+                    f"a link that carries no mac-vlan: {name} runs over {base}; delete {name} "
+                    "(state: absent) or leave this port out",
+                )  # fmt: skip
+
+    def _macvlans(self) -> Iterator[tuple[NetnsName, str, str, InterfaceSpec | None]]:
+        """(netns, name, base, spec): the declared mac-vlans, then the existing ones the file leaves alone."""
+        for spec in self.decl.interfaces:
+            if spec.mac_vlan is not None and not spec.absent:
+                yield self._netns(spec), spec.name, spec.mac_vlan.base_iface, spec
+        for link in self.host:
+            if link.kind == "macvlan" and self._declared(link.name, link.netns) is None:
+                base = self.host.ns(link.netns).name_of(link.link_ifindex) if link.link_netnsid is None else None
+                if base is not None:
+                    yield link.netns, link.name, base, None
+
+    def _controller_after(self, name: str, netns: NetnsName) -> str | None:
+        """The bridge or bond `name` is a port of once the declaration is applied."""
+        if self._port_owner is None:
+            self._port_owner = {}
+            for spec in self.decl.interfaces:
+                if not spec.absent:
+                    for port in _port_names(spec) or ():
+                        self._port_owner[(self._netns(spec), port)] = spec.name
+        owner = self._port_owner.get((netns, name))
+        link = self.host.find(name, netns)
+        if owner is not None or link is None or link.master_ifindex is None:
+            return owner
+        master = self.host.ns(netns).name_of(link.master_ifindex)
+        declared = self._declared(master, netns) if master else None
+        # A controller declared with its port list releases the ports it does not name.
+        return None if declared is not None and _port_names(declared) is not None else master
 
     def _port_type(self, name: str, netns: NetnsName) -> InterfaceType | None:
         spec = self._declared(name, netns)
@@ -386,6 +432,15 @@ class Validator:
             if isinstance(info, VxlanInfo) and info.vni is not None and (link.netns, link.name) not in declared:
                 if self._declared(link.name, link.netns) is None:
                     yield link.netns, link.name, info.vni, info.port
+
+
+def _port_names(spec: InterfaceSpec) -> list[str] | None:
+    """The ports a bridge or bond declares (None: no port list, its ports are left as they are)."""
+    if spec.bridge is not None and spec.bridge.port is not None:
+        return [p.name for p in spec.bridge.port]
+    if spec.link_aggregation is not None and spec.link_aggregation.port is not None:
+        return list(spec.link_aggregation.port)
+    return None
 
 
 @dataclass(frozen=True)
