@@ -307,6 +307,26 @@ def test_rehearse_never_touches_the_namespace(netns: str, tmp_path: Path) -> Non
     assert set(netns_mod.list_names()) == namespaces_before
 
 
+def test_rehearse_copies_a_peer_elsewhere_and_a_vxlan_left_too_big(netns_factory, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    red, blue = netns_factory(), netns_factory()
+    # All down: no carrier settles while the copy is made (the comparison is of flags too).
+    ip("-n", red, "link", "add", "u0", "type", "veth", "peer", "name", "u0p")
+    ip("-n", red, "link", "add", "e1", "type", "veth", "peer", "name", "e1p", "netns", blue)
+    ip("-n", red, "link", "add", "vx0", "type", "vxlan", "id", "7", "dev", "u0", "dstport", "4789")
+    ip("-n", red, "link", "set", "u0", "mtu", "1400")  # vx0 (1450) left too big by hand
+    before = {ns: _stable(details(ns)) for ns in (red, blue)}
+    namespaces_before = set(netns_mod.list_names())
+    decl = "interfaces: [{name: e1, mtu: 1400}, {name: vx0, type: vxlan, vxlan: {id: 7, learning: false}}]"
+    res = run_linkctl("apply", write(tmp_path, decl), "--netns", red, "--rehearse")
+    assert res.returncode == 0 and "rehearsal passed: 2 change(s)" in res.stdout, res.stdout + res.stderr
+    assert "e1's peer lives outside the rehearsal: played by rh" in res.stdout
+    assert "vx0's MTU 1450 does not fit its base u0: the copy has 1350" in res.stdout
+    # Only read: not even the peer's namespace got a link.
+    after = {ns: _stable(details(ns)) for ns in (red, blue)}
+    assert after == before, [set(after[ns]) ^ set(before[ns]) for ns in (red, blue)]
+    assert set(netns_mod.list_names()) == namespaces_before
+
+
 def _stable(links: list[dict[str, object]]) -> list[tuple[object, ...]]:
     """What a change would alter; bridge timers tick on their own."""
     keys = ("ifindex", "ifname", "flags", "mtu", "txqlen", "address", "master", "promiscuity")

@@ -159,7 +159,7 @@ def test_lowering_a_base_under_its_vxlan_is_refused_on_the_base() -> None:
     found = _problems_on(topology(), {"name": "eth0", "mtu": 1400})
     assert found == [
         "f.yml: interface eth0: mtu: 1400: at least 1500: vx42 (MTU 1450) runs over eth0 and VXLAN over IPv4 "
-        "needs 50 bytes; keep eth0's mtu at 1500 or more, or declare vx42 with mtu 1350 or less"
+        "needs 50 bytes; give eth0 an mtu of 1500 or more, or declare vx42 with mtu 1350 or less"
     ]
     # Declared without an MTU, vx42 keeps the one it has: the same refusal.
     vx42 = {"name": "vx42", "type": "vxlan", "vxlan": {"id": 42, "base-iface": "eth0", "remote": "192.0.2.10"}}
@@ -211,6 +211,9 @@ def test_a_misfit_the_file_leaves_as_it_is_is_not_refused() -> None:
     # (the misfit is `linkctl audit`'s finding, not a reason to refuse the file).
     vx42 = {"name": "vx42", "type": "vxlan", "mtu": 1450, "vxlan": {"id": 42, "base-iface": "eth0"}}
     assert _problems_on(_with_eth0_mtu(1400), {"name": "eth0", "mtu": 1400}, vx42) == []
+    # A step towards the fix is not blocked, even one that does not get there.
+    assert _problems_on(_with_eth0_mtu(1400), {"name": "eth0", "mtu": 1450}) == []
+    assert _problems_on(_with_eth0_mtu(1400), {**vx42, "mtu": 1420}) == []
     # Raising the VXLAN further is a change the file makes: refused.
     vx42["mtu"] = 1460
     assert "raise eth0's mtu to 1510" in _problems_on(_with_eth0_mtu(1400), vx42)[0]

@@ -17,11 +17,11 @@ from linkctl.engine.apply import ApplyFailed, Context, apply, has_remediation, p
 from linkctl.errors import LinkctlError
 from linkctl.kernel import netns
 from linkctl.kernel.probe import creatable_kinds
-from linkctl.kinds import kind_of
+from linkctl.kinds import kind_of, vxlan
 from linkctl.model.convert import spec_of
 from linkctl.model.ops import Plan
 from linkctl.model.spec import Declaration, InterfaceSpec, InterfaceType, VethSection
-from linkctl.model.state import HostState, Link, NetnsName
+from linkctl.model.state import HostState, Link, NetnsName, VxlanInfo
 
 
 @dataclass
@@ -94,17 +94,36 @@ def _copy_of(ctx: Context, host: HostState, mapping: dict[NetnsName, str], notes
             notes.append(
                 f"{link.name} ({kind_of(link).type.value}) is played by a {spec.type.value if spec.type else '?'} link"
             )
-        elif spec.veth is not None:
-            peer_ns = spec.veth.peer_netns
-            spec = spec.model_copy(
-                update={
-                    "veth": VethSection(
-                        peer=spec.veth.peer, peer_netns=mapping.get(peer_ns, peer_ns) if peer_ns else None
-                    )
-                }
-            )
+        elif link.kind == "veth":
+            spec = _veth_copy(spec, link, mapping, notes)
+        elif isinstance(link.info, VxlanInfo):
+            spec = _vxlan_copy(spec, link, host, notes)
         specs.append(spec)
     return Declaration(interfaces=specs)
+
+
+def _veth_copy(spec: InterfaceSpec, link: Link, mapping: dict[NetnsName, str], notes: list[str]) -> InterfaceSpec:
+    peer_ns = spec.veth.peer_netns if spec.veth is not None else None
+    if spec.veth is not None and (peer_ns is None or peer_ns in mapping):
+        return spec.model_copy(update={"veth": VethSection(peer=spec.veth.peer, peer_netns=mapping.get(peer_ns))})
+    # The peer lives in a namespace the rehearsal does not copy (or one linkctl cannot name):
+    # a stand-in takes its place beside it, never a link in the real namespace.
+    stand_in = f"rh{link.ifindex}"
+    notes.append(f"{link.name}'s peer lives outside the rehearsal: played by {stand_in} beside it")
+    return spec.model_copy(update={"veth": VethSection(peer=stand_in)})
+
+
+def _vxlan_copy(spec: InterfaceSpec, link: Link, host: HostState, notes: list[str]) -> InterfaceSpec:
+    """A VXLAN left too big for its base (by hand) cannot be created so: the copy takes the kernel's MTU."""
+    assert isinstance(link.info, VxlanInfo)
+    base = host.ns(link.netns).by_index(link.info.base_ifindex)
+    room = base.mtu - vxlan.overhead(link.info.local, link.info.remote) if base is not None else None
+    if room is None or link.mtu <= room:
+        return spec
+    notes.append(
+        f"{link.name}'s MTU {link.mtu} does not fit its base {base.name if base else '?'}: the copy has {room}"
+    )
+    return spec.model_copy(update={"mtu": None})
 
 
 def _stand_in(spec: InterfaceSpec, link: Link, has_dummy: bool) -> InterfaceSpec:

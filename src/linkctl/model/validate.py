@@ -223,25 +223,29 @@ class Validator:
     def _vxlan_fit(self, fit: _VxlanFit) -> None:
         """Refuse a declaration that leaves a VXLAN's frames too big for its base-iface.
 
-        Only a misfit this declaration makes is refused (it sets the VXLAN's MTU,
-        or changes the base's): one it leaves as it is stays `linkctl audit`'s
-        finding, so that `show -f yaml` of such a host still applies as a no-op.
+        Only a misfit this declaration makes worse is refused (it raises the
+        VXLAN's MTU, or lowers the base's): one it leaves as it is, or lessens,
+        stays `linkctl audit`'s finding, so that `show -f yaml` of such a host
+        still applies as a no-op and a step towards the fix is not blocked.
         """
         if fit.mtu_after is None or fit.base_after is None or fit.mtu_after + fit.overhead <= fit.base_after:
             return
         family = "IPv6" if fit.overhead == vxlan.OVERHEAD_V6 else "IPv4"
-        if fit.spec is not None and fit.spec.mtu is not None and fit.mtu_after != fit.mtu_now:
+        raised = fit.mtu_now is None or fit.mtu_after > fit.mtu_now
+        if fit.spec is not None and fit.spec.mtu is not None and raised:
             self._add(
                 fit.spec, "mtu", fit.mtu_after,
                 f"at most {fit.base_after - fit.overhead}: base-iface {fit.base} has MTU {fit.base_after} and VXLAN "
                 f"over {family} needs {fit.overhead} bytes; raise {fit.base}'s mtu to {fit.mtu_after + fit.overhead} "
                 "or lower this one",
             )  # fmt: skip
-        elif fit.base_after != fit.base_now and (base := self._declared(fit.base, fit.netns)) is not None:
+        elif (fit.base_now is None or fit.base_after < fit.base_now) and (
+            base := self._declared(fit.base, fit.netns)
+        ) is not None:
             self._add(
                 base, "mtu", fit.base_after,
                 f"at least {fit.mtu_after + fit.overhead}: {fit.name} (MTU {fit.mtu_after}) runs over {fit.base} and "
-                f"VXLAN over {family} needs {fit.overhead} bytes; keep {fit.base}'s mtu at "
+                f"VXLAN over {family} needs {fit.overhead} bytes; give {fit.base} an mtu of "
                 f"{fit.mtu_after + fit.overhead} or more, or declare {fit.name} with mtu "
                 f"{fit.base_after - fit.overhead} or less",
             )  # fmt: skip
