@@ -69,6 +69,10 @@ def problems(text: str) -> list[str]:
         ("interfaces: [{name: a, type: mac-vlan, mac-vlan: {dev: eth0}}]", "this format says `base-iface`"),
         ("interfaces: [{name: a, master: br0}]", "a port is listed by its controller: `bridge: {port:"),
         (
+            "interfaces: [{name: a, type: bridge}]",
+            "type: 'bridge': `ip link` says bridge, this format says `linux-bridge`",
+        ),
+        (
             "interfaces: [{name: b, bridge: {options: {stpp: true}}}]",
             "bridge.options.stpp: True: unknown key: did you mean `stp`?",
         ),

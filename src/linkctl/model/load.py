@@ -135,6 +135,7 @@ _IP_WORDS = {
     "vni": "id",
     "dstport": "destination-port",
 }
+_IP_KINDS = {"bridge": "linux-bridge", "macvlan": "mac-vlan", "bonding": "bond", "8021q": "vlan"}
 _MASTER = (
     "unknown key: a port is listed by its controller: `bridge: {port: [{name: ...}]}` on the bridge, "
     "`link-aggregation: {port: [...]}` on the bond"
@@ -156,6 +157,8 @@ def _allowed(err: Any) -> str:
         if close:
             return f"unknown key: did you mean `{close[0]}`?"
         return "unknown key: check its spelling against the format in the README"
+    if kind == "enum" and err["loc"][-1] == "type" and str(err.get("input")) in _IP_KINDS:
+        return f"`ip link` says {err['input']}, this format says `{_IP_KINDS[str(err['input'])]}`"
     if msg.startswith("Value error, "):
         return msg[len("Value error, ") :]
     return msg
