@@ -223,6 +223,17 @@ def test_a_misfit_the_file_leaves_as_it_is_is_not_refused() -> None:
     assert "raise eth0's mtu to 1510" in _problems_on(_with_eth0_mtu(1400), vx42)[0]
 
 
+def test_a_link_without_type_in_a_namespace_that_does_not_exist_hints_at_a_typo() -> None:
+    def problem(default_netns: str | None) -> str:
+        with pytest.raises(ValidationFailed) as exc:
+            validate(decl({"name": "eth9", "mtu": 1400}), topology(), "f.yml", default_netns)
+        (only,) = exc.value.problems
+        return str(only)
+
+    assert problem("blu").endswith("(netns blu does not exist yet: is it spelt right?)")  # --netns blu
+    assert "does not exist yet" not in problem(None)
+
+
 def test_every_problem_is_reported_at_once() -> None:
     found = problems(
         "interfaces: [{name: a, type: mac-vlan, mac-vlan: {base-iface: x}}, {name: b, type: mac-vlan, mac-vlan: {base-iface: y}}]"

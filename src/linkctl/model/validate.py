@@ -112,11 +112,18 @@ class Validator:
         itype = spec.type or (kind_of(current).type if current else None)
         if itype is None:
             if not spec.absent:
+                netns = self._netns(spec)
+                # Most often a mistyped --netns or netns: the link exists, elsewhere.
+                hint = (
+                    f" (netns {netns} does not exist yet: is it spelt right?)"
+                    if netns not in self.host.namespaces
+                    else ""
+                )
                 self._add(
                     spec,
                     "type",
                     None,
-                    "a type is needed to create a link: " + ", ".join(t.value for t in InterfaceType),
+                    "a type is needed to create a link: " + ", ".join(t.value for t in InterfaceType) + hint,
                 )
             return
         kind = BY_TYPE[itype]
