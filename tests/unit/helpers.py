@@ -55,7 +55,7 @@ def topology() -> HostState:
             kind="bridge",
             info=BridgeInfo(stp=False, forward_delay=1500, priority=32768, ageing_time=30000),
         ),
-        link(4, "veth0", kind="veth", master_ifindex=3, link_ifindex=5, info=VethInfo(5)),
+        link(4, "veth0", kind="veth", master_ifindex=3, slave_kind="bridge", link_ifindex=5, info=VethInfo(5)),
         link(5, "veth0-p", kind="veth", link_ifindex=4, info=VethInfo(4)),
         link(6, "vx42", kind="vxlan", mtu=1450, info=VxlanInfo(42, None, "192.0.2.10", 2, 4789, True)),
     )

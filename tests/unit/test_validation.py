@@ -191,6 +191,10 @@ def test_a_macvlan_and_a_bridge_port_cannot_share_a_link() -> None:
     ]
     # br0 declared with a port list that leaves veth0 out releases it: then it may carry one.
     assert _problems_on(topology(), mv, {"name": "br0", "bridge": {"port": []}}) == []
+    # A VRF does not take its ports' receive hook: a mac-vlan on a VRF port is the kernel's to accept.
+    vrf = topology()
+    vrf.ns(None).links["veth0"] = replace(vrf.ns(None).links["veth0"], slave_kind="vrf")
+    assert _problems_on(vrf, mv) == []
     h = topology()
     h.ns(None).links["mv0"] = link(9, "mv0", kind="macvlan", link_ifindex=2)
     found = _problems_on(h, {"name": "br0", "bridge": {"port": [{"name": "veth0"}, {"name": "eth0"}]}})

@@ -398,7 +398,7 @@ class Validator:
                         self._port_owner[(self._netns(spec), port)] = spec.name
         owner = self._port_owner.get((netns, name))
         link = self.host.find(name, netns)
-        if owner is not None or link is None or link.master_ifindex is None:
+        if owner is not None or link is None or link.slave_kind not in _RX_HANDLER_CONTROLLERS:
             return owner
         master = self.host.ns(netns).name_of(link.master_ifindex)
         declared = self._declared(master, netns) if master else None
@@ -443,6 +443,10 @@ class Validator:
             if isinstance(info, VxlanInfo) and info.vni is not None and (link.netns, link.name) not in declared:
                 if self._declared(link.name, link.netns) is None:
                     yield link.netns, link.name, info.vni, info.port
+
+
+# Controllers that take a port's receive hook, as a mac-vlan does (a VRF does not).
+_RX_HANDLER_CONTROLLERS = frozenset({"bridge", "bond", "team", "openvswitch"})
 
 
 def _port_names(spec: InterfaceSpec) -> list[str] | None:
