@@ -198,19 +198,21 @@ def test_show_json_and_stats(netns: str, tmp_path: Path) -> None:
 def test_kernel_refusal_rolls_back_every_step(netns: str, tmp_path: Path) -> None:
     assert run_linkctl("apply", write(tmp_path, TOPOLOGY), "--netns", netns).returncode == 0
     before = run_linkctl("show", "--netns", netns, "--format", "yaml").stdout
-    failing = """
+    # The last step gives mv0 the MAC of the link it stands on: only the kernel knows to refuse it.
+    base_mac = by_name(netns)["veth0-p"]["address"]
+    failing = f"""
 interfaces:
-- {name: veth1, txqueuelen: 5000, accept-all-mac-addresses: true}
-- {name: br1, type: linux-bridge}
-- {name: vx42, vxlan: {id: 42, learning: false}}
-- {name: mv0, mtu: 9500}
+- {{name: veth1, txqueuelen: 5000, accept-all-mac-addresses: true}}
+- {{name: br1, type: linux-bridge}}
+- {{name: vx42, vxlan: {{id: 42, learning: false}}}}
+- {{name: mv0, mac-address: "{base_mac}"}}
 """
     res = run_linkctl("apply", write(tmp_path, failing, "f.yml"), "--netns", netns)
     assert res.returncode == 1
-    assert "refused by the kernel: Invalid argument" in res.stderr
+    assert "refused by the kernel: Address already in use" in res.stderr
     assert "rolled back" in res.stderr
     # The plan is printed while the kernel works, and stays in the output of a refused apply.
-    assert "4 change(s):" in res.stdout and "link set dev mv0 mtu 9500" in res.stdout
+    assert "4 change(s):" in res.stdout and f"link set dev mv0 address {base_mac}" in res.stdout
     after = run_linkctl("show", "--netns", netns, "--format", "yaml").stdout
     assert after == before
     assert "br1" not in by_name(netns)
@@ -295,14 +297,19 @@ def test_rehearse_never_touches_the_namespace(netns: str, tmp_path: Path) -> Non
         "--rehearse",
     )
     assert ok.returncode == 0 and "rehearsal passed" in ok.stdout
+    base_mac = by_name(netns)["veth0-p"]["address"]
     bad = run_linkctl(
         "plan",
-        write(tmp_path, "interfaces: [{name: mv0, mtu: 9500}]", "bad.yml"),
+        write(tmp_path, f'interfaces: [{{name: mv0, mac-address: "{base_mac}"}}]', "bad.yml"),
         "--netns",
         netns,
         "--rehearse",
     )
-    assert bad.returncode == 1 and "rehearsal FAILED" in bad.stdout and "Invalid argument" in bad.stdout
+    assert bad.returncode == 1 and "rehearsal FAILED" in bad.stdout and "Address already in use" in bad.stdout
+    # What the file can be checked for is refused before any copy is made, naming the base.
+    too_big = run_linkctl("plan", write(tmp_path, "interfaces: [{name: mv0, mtu: 9500}]", "big.yml"), "-n", netns)
+    assert too_big.returncode == 1
+    assert "mv0: mtu: 9500: at most 9000: a mac-vlan link's MTU cannot exceed its base-iface's" in too_big.stderr
     assert _stable(details(netns)) == before
     assert set(netns_mod.list_names()) == namespaces_before
 

@@ -177,6 +177,11 @@ def test_a_macvlan_or_vlan_above_its_base_mtu_is_refused_before_the_kernel_says_
         "(eth0 has 1500); raise eth0's mtu to 9000 or lower this one"
     ]
     assert _problems_on(topology(), mv, {"name": "eth0", "mtu": 9000}) == []
+    # Adopted without its section, a mac-vlan is still measured against the base it stands on.
+    h = topology()
+    h.ns(None).links["mv0"] = link(9, "mv0", kind="macvlan", link_ifindex=2)
+    found = _problems_on(h, {"name": "mv0", "mtu": 9000})
+    assert found and "a mac-vlan link's MTU cannot exceed its base-iface's (eth0 has 1500)" in found[0], found
     vlan = {"name": "eth0.10", "type": "vlan", "mtu": 1504, "vlan": {"base-iface": "eth0", "id": 10}}
     found = _problems_on(topology(), vlan)
     assert any("a vlan link's MTU cannot exceed its base-iface's (eth0 has 1500)" in p for p in found), found

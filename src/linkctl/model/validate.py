@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from linkctl.errors import Problem, ValidationFailed
 from linkctl.kinds import BY_TYPE, kind_of, vxlan
+from linkctl.kinds.base import LinkKind
 from linkctl.kinds.vxlan import LINUX_DEFAULT_PORT
 from linkctl.model.spec import MTU_MIN, Declaration, InterfaceSpec, InterfaceType
 from linkctl.model.state import HostState, Link, NetnsName, VxlanInfo
@@ -142,7 +143,9 @@ class Validator:
             self._creatable(spec, itype, kind.kernel_kind, kind.module, kind.creatable)
         self._mtu(spec, current)
         if kind.mtu_bounded_by_lower:
-            self._mtu_under_lower(spec, itype, kind.ifla_link(spec), None if creating else current)
+            kept = None if creating else current
+            lower = kind.ifla_link(spec) or (self._lower_name(kind, kept) if kept is not None else None)
+            self._mtu_under_lower(spec, itype, lower, kept)
         for fld, ref in kind.references(spec):
             if not self._exists(ref, self._netns(spec)):
                 self._add(
@@ -212,6 +215,12 @@ class Validator:
         hi = current.max_mtu or 0
         if hi and not lo <= spec.mtu <= hi:
             self._add(spec, "mtu", spec.mtu, f"{lo} to {hi} for this device")
+
+    def _lower_name(self, kind: LinkKind, link: Link) -> str | None:
+        """The base an adopted link stands on, when the file does not name it (`{name: mv0, mtu: 9000}`)."""
+        if link.link_netnsid is not None:
+            return None  # a base in another namespace: its MTU is not read here
+        return self.host.ns(link.netns).name_of(kind.lower_ifindex(link))
 
     def _mtu_under_lower(
         self, spec: InterfaceSpec, itype: InterfaceType, lower: str | None, current: Link | None
