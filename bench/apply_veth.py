@@ -136,7 +136,9 @@ def run(n: int, rounds: int) -> None:
                 t_noop.append(median_of(apply, 1, env))
                 t_dump.append(median_of(dump, 1))
             t_full = median_of(apply, 3, {**env, "LINKCTL_RECEIPTS": "off"})
-            t_py = median_of([sys.executable, "-c", "pass"], 5)
+            # The interpreter linkctl runs on (the bench's own may be another, behind a pyenv shim).
+            python = str(VENV / "python") if (VENV / "python").exists() else sys.executable
+            t_py = median_of([python, "-c", "pass"], 5)
         finally:
             drop_ns(ns)
     noop, dump_s = statistics.median(t_noop), statistics.median(t_dump)
@@ -153,7 +155,7 @@ def run(n: int, rounds: int) -> None:
     print(f"  ip -j -d link show:             {dump_s:8.3f} s   (median of 7)")
     print(f"  linkctl apply again (no-op):    {noop:8.3f} s   ratio {noop / dump_s:5.2f}x of the dump (median of 7)")
     print(f"  the same, receipts off:         {t_full:8.3f} s   ratio {t_full / dump_s:5.2f}x (full path: parse, plan)")
-    print(f"  (python start alone:            {t_py:8.3f} s)")
+    print(f"  (linkctl's python starting alone: {t_py:6.3f} s)")
 
 
 if __name__ == "__main__":

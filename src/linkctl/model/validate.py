@@ -295,10 +295,7 @@ class Validator:
         return _VxlanFit(name, netns, spec, base, overhead, now, after, base_now, self._desired_mtu(base, netns))
 
     def _base_name(self, link: Link) -> str | None:
-        info = link.info
-        if not isinstance(info, VxlanInfo) or link.link_netnsid is not None:
-            return None  # a base in another namespace: its MTU is not read here
-        return self.host.ns(link.netns).name_of(info.base_ifindex)
+        return self._lower_name(kind_of(link), link) if isinstance(link.info, VxlanInfo) else None
 
     def _desired_mtu(self, name: str, netns: NetnsName) -> int | None:
         spec = self._declared(name, netns)
