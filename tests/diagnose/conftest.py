@@ -17,6 +17,7 @@ from linkctl.diagnose.evidence import Sources
 from linkctl.kernel.ethtool import RunResult
 from linkctl.kernel.sysinfo import Roots
 from linkctl.model.state import HostState, IfFlag, Link, NetnsState, OperState, Stats
+from tests.conftest import ip as ip  # re-exported: this folder's tests import it from here
 
 DATA = Path(__file__).parent / "data"
 BAD_JSON = RunResult(1, "", "ethtool: bad command line argument(s)\nFor more information run ethtool -h\n")
@@ -102,10 +103,6 @@ def _root() -> bool:
 
 
 kernel = pytest.mark.skipif(not _root(), reason="needs root and iproute2 to make namespaces")
-
-
-def ip(*args: str) -> None:
-    subprocess.run(["ip", *args], check=True, capture_output=True, text=True)
 
 
 @pytest.fixture

@@ -7,10 +7,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 import typer
+import yaml
 from typer.testing import CliRunner
 
 from linkctl.cli import diag
 from linkctl.kernel.ethtool import Ethtool
+from tests.conftest import run_linkctl
 
 from .conftest import ip, kernel
 
@@ -58,14 +60,27 @@ def test_diagnose_veth_with_log_file(make_netns: Callable[[], str], tmp_path: Pa
     assert ev["unavailable"]["eee"] == "not supported by the driver"
     assert ev["log"]["source"].startswith("files: ")
     assert "features" in ev and "generic-receive-offload" in ev["features"]
-    assert {c["id"] for c in data["causes"]} == {
-        "cable-or-switch-port",
-        "power-saving",
-        "driver-or-firmware",
-        "duplex-mismatch",
-        "interference",
-    }
+    # A veth has no cable, PHY or power saving: only what it depends on is weighed.
+    (cause,) = data["causes"]
+    assert cause["id"] == "depends-on" and cause["verdict"] == "unlikely"  # it has a carrier
     assert fix.read_text().startswith("# Proposed by `linkctl diagnose dg0`")
+
+
+def test_diagnose_a_veth_whose_peer_is_down_proposes_the_peer(make_netns: Callable[[], str], tmp_path: Path) -> None:
+    ns = make_netns()
+    ip("-n", ns, "link", "add", "dg0", "up", "type", "veth", "peer", "name", "dg1")  # dg1 left down
+    fix = tmp_path / "fix.yml"
+    out = CliRunner().invoke(_app(), ["diagnose", "dg0", "--netns", ns, "--write-fix", str(fix)])
+    assert "1. the link it depends on: its veth peer, its lower link or its bridge ports [likely" in out.stdout
+    assert "+ NO-CARRIER: its veth peer dg1 is down" in out.stdout
+    assert f"[low] bring dg1 up  (depends-on)\n        run: ip -n {ns} link set dev dg1 up" in out.stdout
+    assert "cable" not in out.stdout.split("likely causes")[1], out.stdout
+    # The proposal is for the peer, not merged into dg0's entry; `apply` carries it out.
+    proposed = yaml.safe_load(fix.read_text())
+    assert proposed == {"interfaces": [{"name": "dg1", "netns": ns, "state": "up"}]}
+    assert run_linkctl("apply", str(fix)).returncode == 0
+    assert "UP" in json.loads(ip("-n", ns, "-j", "link", "show", "dg0"))[0]["flags"]
+    assert "NO-CARRIER" not in json.loads(ip("-n", ns, "-j", "link", "show", "dg0"))[0]["flags"]
 
 
 def test_diagnose_unknown_link_is_an_error(make_netns: Callable[[], str]) -> None:

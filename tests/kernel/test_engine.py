@@ -61,6 +61,13 @@ def by_name(ns: str) -> dict[str, dict[str, object]]:
     return {str(d["ifname"]): d for d in details(ns)}
 
 
+def is_up(link: dict[str, object]) -> bool:
+    """IFF_UP among `ip -j`'s flags (not LOWER_UP)."""
+    flags = link["flags"]
+    assert isinstance(flags, list)
+    return "UP" in flags
+
+
 def test_apply_creates_what_ip_then_reports(netns: str, tmp_path: Path) -> None:
     res = run_linkctl("apply", write(tmp_path, TOPOLOGY), "--netns", netns)
     assert res.returncode == 0, res.stderr
@@ -379,7 +386,7 @@ interfaces:
     assert run_linkctl("apply", write(tmp_path, move, "m.yml"), "--netns", red).returncode == 0
     assert "mover" in by_name(blue) and "mover" not in by_name(red)
     # The kernel closes a link it moves; it was up and the file did not say otherwise.
-    assert "UP" in by_name(blue)["mover"]["flags"] and "UP" not in by_name(blue)["bare"]["flags"]
+    assert is_up(by_name(blue)["mover"]) and not is_up(by_name(blue)["bare"])
 
 
 def test_a_refusal_after_a_move_puts_the_pair_back_whole(netns_factory, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
@@ -404,11 +411,9 @@ interfaces:
         for name, was in before[ns].items():
             now = after[ns][name]
             # Not re-created (the same random MAC; a move may renumber it), still enslaved, up as before.
-            assert (now["address"], now.get("master"), "UP" in now["flags"]) == (
-                was["address"],
-                was.get("master"),
-                "UP" in was["flags"],
-            ), name
+            assert (now["address"], now.get("master"), is_up(now)) == (was["address"], was.get("master"), is_up(was)), (
+                name
+            )
 
 
 def test_missing_namespace_is_created(netns: str, tmp_path: Path) -> None:

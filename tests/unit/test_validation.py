@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
 
 import pytest
 
@@ -150,7 +151,7 @@ def _with_eth0_mtu(mtu: int) -> HostState:
     return h
 
 
-def _problems_on(host: HostState, *interfaces: dict[str, object]) -> list[str]:
+def _problems_on(host: HostState, *interfaces: dict[str, Any]) -> list[str]:
     try:
         validate(decl(*interfaces), host, "f.yml", creatable=frozenset({"veth", "bridge", "vxlan", "macvlan", "vlan"}))
     except ValidationFailed as exc:

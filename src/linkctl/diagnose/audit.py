@@ -160,7 +160,7 @@ def no_carrier(ctx: AuditContext) -> Iterator[Finding]:
             "carrier": link.carrier,
             "carrier_changes": link.carrier_changes,
         }
-        severity, message, fix = _carrier_cause(ctx, link, evidence)
+        severity, message, fix = carrier_cause(ctx.host, link, evidence)
         yield Finding(
             "no-carrier",
             severity,
@@ -174,9 +174,26 @@ def no_carrier(ctx: AuditContext) -> Iterator[Finding]:
         )
 
 
-def _carrier_cause(ctx: AuditContext, link: Link, ev: dict[str, object]) -> tuple[Severity, str, Fix]:
+def carrier_cause(host: HostState, link: Link, ev: dict[str, object]) -> tuple[Severity, str, Fix]:
+    """Why an up link has no carrier (`ev` gets what was read)."""
+    found = dependency_cause(host, link, ev)
+    if found is not None:
+        return found
+    return (
+        Severity.PROBLEM,
+        "NO-CARRIER: up, but the physical layer reports no link",
+        Fix(
+            commands=(("linkctl", "diagnose", link.name, *(("--netns", link.netns) if link.netns else ())),),
+            note="check the cable, the SFP module and the switch port (only a person can); "
+            "a duplex or speed forced on one end only can also keep the link down",
+        ),
+    )
+
+
+def dependency_cause(host: HostState, link: Link, ev: dict[str, object]) -> tuple[Severity, str, Fix] | None:
+    """A missing carrier the links this one depends on explain: its veth peer, bridge ports, lower link."""
     if isinstance(link.info, VethInfo):
-        peer = ctx.host.peer_of(link)
+        peer = host.peer_of(link)
         if peer is not None and not peer.admin_up:
             ev.update(peer=peer.name, peer_netns=peer.netns, peer_admin_up=False)
             return (
@@ -188,7 +205,7 @@ def _carrier_cause(ctx: AuditContext, link: Link, ev: dict[str, object]) -> tupl
                 ),
             )
     if isinstance(link.info, BridgeInfo):
-        ports = ctx.host.ns(link.netns).ports_of(link.name)
+        ports = host.ns(link.netns).ports_of(link.name)
         ev["ports"] = ports
         if not ports:
             return (
@@ -201,7 +218,7 @@ def _carrier_cause(ctx: AuditContext, link: Link, ev: dict[str, object]) -> tupl
             "NO-CARRIER: none of the bridge's ports has a carrier",
             Fix(note=f"check the ports: {', '.join(ports)}"),
         )
-    lower = ctx.host.ns(link.netns).by_index(link.link_ifindex)
+    lower = host.ns(link.netns).by_index(link.link_ifindex)
     if lower is not None and lower.name != link.name and (lower.no_carrier or not lower.admin_up):
         ev.update(lower=lower.name, lower_admin_up=lower.admin_up)
         return (
@@ -213,15 +230,7 @@ def _carrier_cause(ctx: AuditContext, link: Link, ev: dict[str, object]) -> tupl
                 "if the lower link is up, see its own no-carrier finding",
             ),
         )
-    return (
-        Severity.PROBLEM,
-        "NO-CARRIER: up, but the physical layer reports no link",
-        Fix(
-            commands=(("linkctl", "diagnose", link.name, *(("--netns", link.netns) if link.netns else ())),),
-            note="check the cable, the SFP module and the switch port (only a person can); "
-            "a duplex or speed forced on one end only can also keep the link down",
-        ),
-    )
+    return None
 
 
 def _flags(link: Link) -> str:

@@ -388,6 +388,32 @@ RULES: tuple[Callable[[Evidence], Cause], ...] = (cable, power, driver, duplex, 
 
 
 def rank(ev: Evidence) -> list[Cause]:
-    """The causes, most likely first; ties keep the notes' order (cable is most common)."""
+    """The causes, most likely first; ties keep the notes' order (cable is most common).
+
+    A virtual link has no cable, PHY or driver power saving: its carrier follows
+    the links it depends on, and only that is weighed.
+    """
+    if not ev.physical:
+        return [dependency(ev)]
     causes = [rule(ev) for rule in RULES]
     return sorted(causes, key=lambda c: -c.score)
+
+
+def dependency(ev: Evidence) -> Cause:
+    c = Cause("depends-on", "the link it depends on: its veth peer, its lower link or its bridge ports")
+    downs = int(ev.link.get("carrier_down_count") or 0)
+    if ev.dependency is not None:
+        finding, fix = ev.dependency
+        c.pro(finding, 4.0)
+        if fix.declaration is not None:
+            (entry,) = fix.declaration["interfaces"]
+            c.fixes.append(FixStep(Risk.LOW, f"bring {entry['name']} up", fix.commands, fix.declaration))
+    elif ev.link.get("carrier"):
+        c.con("it has a carrier now", 1.0)
+    if downs >= 2:
+        c.pro(f"{downs} carrier losses: what it depends on went down and up again", 2.0, carrier_down_count=downs)
+    c.person_checks += [
+        "look at what manages the other end (a container runtime, a CNI plugin, a VM): it may be restarting",
+        f"`linkctl history` of {ev.ifname} and of its peer or lower link shows which went down first",
+    ]
+    return c

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeVar
 
+from linkctl.diagnose.audit import dependency_cause
+from linkctl.diagnose.findings import Fix
 from linkctl.diagnose.logscan import LogEvidence, Subject, read_files, read_journal, read_kmsg
 from linkctl.errors import LinkctlError
 from linkctl.kernel import sysinfo
@@ -58,6 +60,8 @@ class Evidence:
     other_nics: list[str] = field(default_factory=list)
     debug_lines: list[str] = field(default_factory=list)
     unavailable: dict[str, str] = field(default_factory=dict)
+    # A virtual link's carrier is its peer's, lower link's or ports': what they explain, with its fix.
+    dependency: tuple[str, Fix] | None = None
 
     @property
     def physical(self) -> bool:
@@ -96,6 +100,7 @@ class Evidence:
             "other_nics": self.other_nics,
             "debug_lines": self.debug_lines,
             "unavailable": self.unavailable,
+            "dependency": {"finding": self.dependency[0], **self.dependency[1].to_json()} if self.dependency else None,
         }
 
 
@@ -147,6 +152,8 @@ def gather(ifname: str, netns: NetnsName, src: Sources | None = None, host: Host
     src = src or Sources()
     link, host = find_link(ifname, netns, host)
     ev = Evidence(ifname, netns, link_summary(link))
+    if not ev.physical and link.no_carrier and (found := dependency_cause(host, link, ev.link)) is not None:
+        ev.dependency = found[1], found[2]
     _ethtool_part(ev, Ethtool(ifname, netns, src.runner))
     _system_part(ev, src.roots)
     ev.log = _logs(ev, src)

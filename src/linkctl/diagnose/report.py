@@ -208,9 +208,11 @@ def _evidence_lines(ev: Evidence, flaps: dict[str, Any]) -> list[str]:
 
 def write_fix(d: Diagnosis, path: str) -> str:
     """The proposed declarations (low and medium risk), higher-risk ones as comments."""
-    entry: dict[str, Any] = {"name": d.evidence.ifname}
+    first: dict[str, Any] = {"name": d.evidence.ifname}
     if d.evidence.netns:
-        entry["netns"] = d.evidence.netns
+        first["netns"] = d.evidence.netns
+    # One entry per interface: a fix may be for another link (a virtual link's peer).
+    entries = {(d.evidence.ifname, d.evidence.netns): first}
     modules: dict[str, Any] = {}
     held: list[str] = []
     for cause, fix in d.fixes():
@@ -220,8 +222,9 @@ def write_fix(d: Diagnosis, path: str) -> str:
             held.append(f"[{fix.risk.label}] {fix.text} ({cause.id})")
             held += yaml.safe_dump(fix.declaration, sort_keys=False).splitlines()
             continue
-        _merge(entry, modules, fix.declaration)
-    doc: dict[str, Any] = {"interfaces": [entry]}
+        _merge(entries, modules, fix.declaration)
+    changed = [e for e in entries.values() if set(e) - {"name", "netns"}]
+    doc: dict[str, Any] = {"interfaces": changed or [first]}
     if modules:
         doc["kernel-modules"] = modules
     body = yaml.safe_dump(doc, sort_keys=False)
@@ -241,15 +244,17 @@ def write_fix(d: Diagnosis, path: str) -> str:
     return content
 
 
-def _merge(entry: dict[str, Any], modules: dict[str, Any], decl: dict[str, Any]) -> None:
+def _merge(entries: dict[tuple[str, NetnsName], dict[str, Any]], modules: dict[str, Any], decl: dict[str, Any]) -> None:
     for iface in decl.get("interfaces", []):
-        for key, value in iface.items():
-            if key in ("name", "netns"):
+        key = (iface["name"], iface.get("netns"))
+        entry = entries.setdefault(key, {k: v for k, v in iface.items() if k in ("name", "netns")})
+        for name, value in iface.items():
+            if name in ("name", "netns"):
                 continue
             if isinstance(value, dict):
-                _deep(entry.setdefault(key, {}), value)
+                _deep(entry.setdefault(name, {}), value)
             else:
-                entry[key] = value
+                entry[name] = value
     _deep(modules, decl.get("kernel-modules", {}))
 
 
