@@ -254,7 +254,7 @@ def test_try_rolls_back_without_confirmation(netns: str, tmp_path: Path) -> None
 
 def test_try_confirmed_from_another_shell(netns: str, tmp_path: Path) -> None:
     assert run_linkctl("apply", write(tmp_path, TOPOLOGY), "--netns", netns).returncode == 0
-    env = {"LINKCTL_RUN_DIR": str(tmp_path / "run"), "PATH": "/usr/sbin:/usr/bin:/sbin:/bin"}
+    env = {"LINKCTL_RUNTIME_DIR": str(tmp_path / "run"), "PATH": "/usr/sbin:/usr/bin:/sbin:/bin"}
     proc = subprocess.Popen(
         [*LINKCTL, "try", write(tmp_path, "interfaces: [{name: veth1, mtu: 1400}]", "t.yml"), "--netns", netns, "--timeout", "60"],
         stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
@@ -262,6 +262,13 @@ def test_try_confirmed_from_another_shell(netns: str, tmp_path: Path) -> None:
     try:
         assert proc.stdout is not None
         assert "confirm within" in proc.stdout.readline()
+        # While try holds its change, no other linkctl changes links; reading and planning go on.
+        other = write(tmp_path, "interfaces: [{name: veth1, txqueuelen: 3000}]", "o.yml")
+        busy = subprocess.run([*LINKCTL, "apply", other, "-n", netns], capture_output=True, text=True, env=env)
+        assert busy.returncode == 1
+        assert f"`linkctl try` (pid {proc.pid}) is changing links: nothing was read or changed" in busy.stderr
+        assert "confirm it with `linkctl confirm`" in busy.stderr
+        assert subprocess.run([*LINKCTL, "plan", other, "-n", netns], env=env, capture_output=True).returncode == 2
         confirm = subprocess.run([*LINKCTL, "confirm"], capture_output=True, text=True, env=env, check=False)
         assert confirm.returncode == 0, confirm.stderr
         out, _err = proc.communicate(timeout=30)
@@ -270,6 +277,8 @@ def test_try_confirmed_from_another_shell(netns: str, tmp_path: Path) -> None:
         if proc.poll() is None:
             proc.send_signal(signal.SIGKILL)
     assert by_name(netns)["veth1"]["mtu"] == 1400
+    # The lock went with the process: the other change goes through now.
+    assert subprocess.run([*LINKCTL, "apply", other, "-n", netns], env=env, capture_output=True).returncode == 0
 
 
 def test_try_stable_for_rolls_back_on_carrier_loss(netns: str, tmp_path: Path) -> None:

@@ -10,12 +10,13 @@ import pytest
 from linkctl.cli.prefetch import plain_args
 from linkctl.engine import receipt
 from linkctl.engine.apply import Context, may_keep_receipt
+from linkctl.engine.runtime import DIR_ENV
 from linkctl.model.load import parse_text
 
 
 @pytest.fixture
 def runtime(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv(receipt.DIR_ENV, str(tmp_path))
+    monkeypatch.setenv(DIR_ENV, str(tmp_path))
     monkeypatch.delenv(receipt.DISABLE_ENV, raising=False)
     return tmp_path / "receipts"
 

@@ -145,13 +145,15 @@ def boot_apply(
 def apply_file(path: str) -> list[str]:
     """One file through the engine: links, then its ethtool and module sections."""
     from linkctl.engine.apply import Context, apply, prepare
+    from linkctl.engine.changelock import changing_links
     from linkctl.model.load import load_file
 
     ctx = Context(load_file(path), path)
-    host, plan = prepare(ctx)
-    if plan.empty:
-        return ["nothing to change"]
-    result = apply(ctx, host, plan)
+    with changing_links("boot-apply"):
+        host, plan = prepare(ctx)
+        if plan.empty:
+            return ["nothing to change"]
+        result = apply(ctx, host, plan)
     lines = [f"{len(plan.ops)} link change(s)", *plan.extra]
     if result.remediation is not None:
         lines += [f"note: {n}" for n in result.remediation.notes]

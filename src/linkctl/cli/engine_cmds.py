@@ -60,6 +60,13 @@ def plan(ctx: Context, echo: Echo, as_json: bool = False) -> int:
 
 def apply(ctx: Context, echo: Echo) -> int:
     """Make the links as declared; 0, or a LinkctlError (ApplyFailed after a rollback)."""
+    from linkctl.engine.changelock import changing_links
+
+    with changing_links("apply"):  # read, plan and change with no other linkctl changing links
+        return _apply(ctx, echo)
+
+
+def _apply(ctx: Context, echo: Echo) -> int:
     from linkctl.cli import render
     from linkctl.engine.apply import apply as carry_out
     from linkctl.engine.apply import may_keep_receipt, prepare

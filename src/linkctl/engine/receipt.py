@@ -23,6 +23,7 @@ from __future__ import annotations
 import os
 import struct
 
+from linkctl.engine.runtime import runtime_dir
 from linkctl.kernel import linkdump, nsenter
 
 TYPE_CHECKING = False
@@ -32,7 +33,6 @@ if TYPE_CHECKING:
 FORMAT = "linkctl-receipt 1"
 KEEP = 64  # receipts kept per directory; the oldest go first
 DISABLE_ENV = "LINKCTL_RECEIPTS"  # "off": neither read nor write receipts
-DIR_ENV = "LINKCTL_RUNTIME_DIR"
 
 
 def enabled() -> bool:
@@ -40,12 +40,8 @@ def enabled() -> bool:
 
 
 def directory() -> str | None:
-    """Where receipts live: root's in /run, a user's in their runtime directory, else nowhere."""
-    base = os.environ.get(DIR_ENV)
-    if not base:
-        base = "/run/linkctl" if os.geteuid() == 0 else os.environ.get("XDG_RUNTIME_DIR", "")
-        if base and os.geteuid() != 0:
-            base = os.path.join(base, "linkctl")
+    """Where receipts live: in linkctl's runtime directory (engine/runtime.py), else nowhere."""
+    base = runtime_dir()
     return os.path.join(base, "receipts") if base else None
 
 

@@ -18,6 +18,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from linkctl.engine.apply import ApplyResult, Context, apply, prepare
+from linkctl.engine.changelock import changing_links
+from linkctl.engine.runtime import runtime_dir
 from linkctl.errors import LinkctlError
 from linkctl.kernel import netns as netns_mod
 from linkctl.kernel import rtnl
@@ -25,11 +27,16 @@ from linkctl.kernel import rtnl_const as C
 from linkctl.kernel.nla import iter_messages
 from linkctl.model.state import IfFlag, NetnsName
 
-RUN_DIR = Path(os.environ.get("LINKCTL_RUN_DIR", "/run/linkctl"))
 Echo = Callable[[str], None]
 
 
 def run_trial(ctx: Context, timeout: float, stable_for: float, echo: Echo) -> int:
+    # Held until the change is confirmed or rolled back: nothing else may change links meanwhile.
+    with changing_links("try"):
+        return _trial(ctx, timeout, stable_for, echo)
+
+
+def _trial(ctx: Context, timeout: float, stable_for: float, echo: Echo) -> int:
     host, plan = prepare(ctx)
     if plan.empty:
         echo("no changes: nothing to try")
@@ -145,15 +152,23 @@ class _CarrierWatch:
             sock.close()
 
 
+def _run_dir() -> Path:
+    base = runtime_dir()
+    if base is None:
+        raise LinkctlError("`linkctl try` needs a runtime directory for `linkctl confirm`: set LINKCTL_RUNTIME_DIR")
+    return Path(base)
+
+
 def _write_marker() -> Path:
-    RUN_DIR.mkdir(parents=True, exist_ok=True)
-    marker = RUN_DIR / f"try-{os.getpid()}.json"
+    run_dir = _run_dir()
+    run_dir.mkdir(parents=True, exist_ok=True)
+    marker = run_dir / f"try-{os.getpid()}.json"
     marker.write_text(json.dumps({"pid": os.getpid(), "started": time.time()}))
     return marker
 
 
 def confirm_pending() -> str:
-    markers = sorted(RUN_DIR.glob("try-*.json"), key=lambda p: p.stat().st_mtime)
+    markers = sorted(_run_dir().glob("try-*.json"), key=lambda p: p.stat().st_mtime)
     if not markers:
         raise LinkctlError("no `linkctl try` is waiting for confirmation")
     pid = json.loads(markers[-1].read_text())["pid"]
