@@ -136,3 +136,27 @@ def test_since_until_and_iface_filters(seed_file: Path) -> None:
 
 def test_report_json_is_serialisable(seed_file: Path) -> None:
     json.dumps(report_json(analyze(list(read_files([str(seed_file)], year=2024)))))
+
+
+def test_a_rate_is_given_only_for_an_hour_of_log_or_more(tmp_path: Path) -> None:
+    short = tmp_path / "short.log"
+    short.write_text(
+        "Mar 30 08:00:00 h kernel: e1000e: eth0 NIC Link is Down\n"
+        "Mar 30 08:00:02 h kernel: e1000e: eth0 NIC Link is Up 1000 Mbps Full Duplex, Flow Control: None\n"
+    )
+    (link,) = analyze(list(read_files([str(short)], year=2024))).links
+    assert link.flaps_per_hour is None  # 1 down in 2 s of log is not 1800 per hour
+    text = run_linkctl("logs", "analyze", str(short), "--year", "2024").stdout
+    assert "flaps per hour: - (the log spans 2 s; a rate needs an hour)" in text
+    # Seven downs an hour apart over six hours: a rate (1.2 per hour, below the flapping rule's 6).
+    long = tmp_path / "long.log"
+    long.write_text(
+        "".join(
+            f"Mar 30 {h:02d}:00:00 h kernel: e1000e: eth0 NIC Link is Down\n"
+            f"Mar 30 {h:02d}:00:05 h kernel: e1000e: eth0 NIC Link is Up 1000 Mbps Full Duplex, Flow Control: None\n"
+            for h in range(8, 15)
+        )
+    )
+    (link,) = analyze(list(read_files([str(long)], year=2024))).links
+    assert link.flaps_per_hour == pytest.approx(7 / (6 + 5 / 3600))
+    assert link.verdict is Verdict.DEGRADED

@@ -24,6 +24,8 @@ EPISODE_GAP_S = 300.0
 FLAP_DOWNS = 2
 # Over a longer window, this rate of downs is flapping too.
 FLAP_RATE_PER_HOUR = 6.0
+# A rate is given for logs that span at least this long.
+RATE_MIN_WINDOW_S = 3600.0
 
 
 class Verdict(StrEnum):
@@ -200,7 +202,8 @@ def _measure(report: LinkReport, window: float | None) -> None:
     report.tx_timeouts = sum(1 for s in report.events if s.event.event is EventKind.TX_TIMEOUT)
     report.boots = len({s.boot for s in report.events})
     report.window_s = window
-    if window and window > 0:
+    # A rate from less than an hour of log would be an extrapolation (1 down in 2 s is not 1800/h).
+    if window and window >= RATE_MIN_WINDOW_S:
         report.flaps_per_hour = report.down_events / (window / 3600.0)
     report.verdict, report.rule = _verdict(report)
 
@@ -270,10 +273,10 @@ def _verdict(report: LinkReport) -> tuple[Verdict, str]:
             f"flapping: {worst.downs} link-downs{within} "
             f"(rule: >= {FLAP_DOWNS} downs each less than {EPISODE_GAP_S:.0f} s apart)"
         )
-    rate = report.flaps_per_hour
-    if rate is not None and report.window_s and report.window_s >= 3600 and rate >= FLAP_RATE_PER_HOUR:
+    rate, window = report.flaps_per_hour, report.window_s
+    if rate is not None and window is not None and rate >= FLAP_RATE_PER_HOUR:
         return Verdict.FLAPPING, (
-            f"flapping: {rate:.1f} downs per hour over {report.window_s / 3600:.1f} h "
+            f"flapping: {rate:.1f} downs per hour over {window / 3600:.1f} h "
             f"(rule: >= {FLAP_RATE_PER_HOUR:.0f} per hour)"
         )
     reasons = _degradations(report)

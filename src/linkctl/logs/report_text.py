@@ -23,7 +23,7 @@ def _link(r: LinkReport) -> list[str]:
     drivers = f" ({', '.join(r.drivers)})" if r.drivers else ""
     lines = [f"{name}{drivers}: {r.verdict.value.upper()}", f"  {r.rule}"]
     durations = r.durations()
-    rate = "-" if r.flaps_per_hour is None else f"{r.flaps_per_hour:.1f}/h"
+    rate = f"{r.flaps_per_hour:.1f}/h" if r.flaps_per_hour is not None else _no_rate(r.window_s)
     lines.append(
         f"  down events: {r.down_events}   flaps per hour: {rate}   tx timeouts: {r.tx_timeouts}   boots: {r.boots}"
     )
@@ -49,3 +49,9 @@ def _link(r: LinkReport) -> list[str]:
         if before and after:
             lines.append(f"  at {r.compare['at']}: {before['per_hour']}/h before, {after['per_hour']}/h after")
     return lines
+
+
+def _no_rate(window_s: float | None) -> str:
+    if window_s is None:
+        return "-"
+    return f"- (the log spans {window_s:.0f} s; a rate needs an hour)"
