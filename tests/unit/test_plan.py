@@ -120,6 +120,13 @@ def test_move_to_declared_namespace_says_addresses_are_dropped() -> None:
     assert move.ip_command() == ["ip", "link", "set", "dev", "veth0-p", "netns", "blue"]
 
 
+def test_both_ends_of_a_veth_absent_is_one_deletion_and_neither_is_unchanged() -> None:
+    plan = make_plan(decl({"name": "veth0", "state": "absent"}, {"name": "veth0-p", "state": "absent"}), topology())
+    assert [op.describe() for op in plan.ops] == ["delete veth0: state: absent"]
+    assert plan.notes == ["veth0-p goes with its veth peer: one request deletes the pair"]
+    assert "veth0-p" not in plan.unchanged and "veth0" not in plan.unchanged
+
+
 def test_a_moved_link_that_was_up_is_brought_up_again_in_its_new_namespace() -> None:
     # The kernel closes a link it moves; the file did not ask for it to go down.
     ops = make_plan(decl({"name": "veth0-p", "netns": "blue"}), topology()).ops

@@ -228,12 +228,15 @@ class Planner:
 
     def _deletions(self) -> None:
         dels = [t for t in self.targets.values() if t.current is not None and (t.absent or t.recreate)]
-        # Stacked links go before their base: a higher depth deletes first.
         # Stacked links go before their base: they would vanish with it otherwise.
         dels.sort(key=lambda t: -self._stack_depth(t.current))
         for t in dels:
             assert t.current is not None
-            if t.current.name != t.spec.name or self._is_peer_of_earlier(t, dels):
+            if t.current.name != t.spec.name:
+                continue
+            if self._is_peer_of_earlier(t, dels):
+                if t.absent:
+                    self.plan.notes.append(f"{t.current.name} goes with its veth peer: one request deletes the pair")
                 continue
             if not t.kind.creatable and t.absent:
                 continue  # validation refuses this; never delete a NIC
@@ -522,10 +525,15 @@ def make_plan(
     plan.unchanged = sorted(
         t.spec.name
         for t in planner.targets.values()
-        if t.spec.name not in touched and not (t.absent and t.current is None)
+        if t.spec.name not in touched and not (t.absent and t.current is None) and not _goes(t, planner.gone)
     )
     plan.unchanged += sorted(t.spec.name for t in planner.targets.values() if t.absent and t.current is None)
     return plan
+
+
+def _goes(t: Target, gone: set[Key]) -> bool:
+    """Deleted with another link (a veth's peer, a stacked link's base): not unchanged."""
+    return t.current is not None and (t.current.netns, t.current.name) in gone
 
 
 __all__ = ["Op", "Plan", "make_plan"]
