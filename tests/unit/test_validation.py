@@ -58,6 +58,7 @@ def problems(text: str) -> list[str]:
         ("interfaces: [{name: a,", "YAML"),
         # A misspelt key gets the nearest one the format has at that place.
         ("interfaces: [{name: a, type: dummy, mtuu: 5}]", "mtuu: 5: unknown key: did you mean `mtu`?"),
+        ("interfaces: [{name: '..', type: dummy}]", "name: '..': '.' and '..' are not interface names"),
         (
             "interfaces: [{name: a, type: vxlan, vxlan: {id: 5, dstport: 1}}]",
             "vxlan.dstport: 1: unknown key: `ip link` says dstport, this format says `destination-port`",

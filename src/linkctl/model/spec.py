@@ -26,7 +26,9 @@ def check_ifname(value: str) -> str:
     raw = value.encode()
     if not 1 <= len(raw) <= IFNAME_MAX:
         raise ValueError(f"an interface name has 1 to {IFNAME_MAX} bytes, this one {len(raw)}")
-    if _BAD_NAME.search(value) or value in (".", ".."):
+    if value in (".", ".."):  # /sys/class/net/. would be the directory itself
+        raise ValueError("'.' and '..' are not interface names (the kernel refuses them)")
+    if _BAD_NAME.search(value):
         raise ValueError("an interface name may not contain '/', ':' or white space")
     return value
 
