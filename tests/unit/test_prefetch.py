@@ -7,9 +7,9 @@ import subprocess
 from pathlib import Path
 
 import pytest
-import yaml
 
 from linkctl.cli import prefetch
+from linkctl.model import yaml_load
 from tests.conftest import LINKCTL
 
 two_cores = pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2, reason="prefetch runs only with two cores or more")
@@ -19,6 +19,8 @@ def big_declaration(n: int = 600) -> str:
     lines = ["interfaces:"]
     for i in range(n):
         lines.append(f"- {{name: v{i}, type: veth, mtu: 9000, txqueuelen: 2000, state: absent, veth: {{peer: p{i}}}}}")
+    # Unquoted, YAML 1.1 would read this QEMU/KVM MAC as a base-60 number: both parsers must not.
+    lines.append("- {name: kvm0, type: veth, state: absent, mac-address: 52:54:00:12:34:56, veth: {peer: kvm1}}")
     return "\n".join(lines) + "\n"
 
 
@@ -47,7 +49,8 @@ def test_the_child_parses_exactly_what_pyyaml_parses(tmp_path: Path) -> None:
     prefetch.start(["apply", str(path)])
     parsed, loaded = prefetch.collect(str(path), path.read_bytes())
     assert parsed
-    assert loaded == yaml.safe_load(path.read_text())
+    assert loaded == yaml_load.load(path.read_text())
+    assert isinstance(loaded, dict) and loaded["interfaces"][-1]["mac-address"] == "52:54:00:12:34:56"
 
 
 @two_cores

@@ -267,3 +267,10 @@ def test_ranges_are_said_plainly() -> None:
     assert "f.yml: interface a: mtu: 40: 68 to 65536 (and within the device's own min/max, see `linkctl show`)" in found
     assert any("vxlan.id: 0: a VNI from 1 to 16777215" in p for p in found)
     assert any("vxlan.destination-port: 0: a UDP port from 1 to 65535" in p for p in found)
+
+
+def test_an_unquoted_kvm_mac_is_a_mac_not_a_base_60_number() -> None:
+    # YAML 1.1 reads 52:54:00:12:34:56 as 41135085296; the file means the MAC address.
+    d = parse_text("interfaces: [{name: br7, type: linux-bridge, mac-address: 52:54:00:12:34:56, mtu: 9000}]", "f")
+    (spec,) = d.interfaces
+    assert (spec.mac_address, spec.mtu) == ("52:54:00:12:34:56", 9000)

@@ -101,11 +101,11 @@ def _child(path: str, wfd: int) -> None:
     """Never returns: parse, write digest + marshalled data, exit. Any failure: exit without a word."""
     code = 1
     try:
-        import yaml
+        from linkctl.model import yaml_load  # PyYAML and the standard library only
 
         with open(path, "rb") as fh:
             data = fh.read()
-        loaded = yaml.load(data.decode("utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+        loaded = yaml_load.load(data.decode("utf-8"))
         out = _digest(data) + marshal.dumps(loaded)
         with os.fdopen(wfd, "wb") as pipe:
             pipe.write(out)

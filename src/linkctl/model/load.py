@@ -14,10 +14,10 @@ def parse_text(text: str, source: str) -> Declaration:
     # PyYAML is imported here: a large file is parsed by cli/prefetch.py's child instead.
     import yaml
 
-    # libyaml's loader is several times faster on files of thousands of links; still "safe".
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    from linkctl.model import yaml_load
+
     try:
-        data = yaml.load(text, Loader=loader)
+        data = yaml_load.load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{source}:{mark.line + 1}:{mark.column + 1}" if mark else source
