@@ -8,6 +8,8 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -571,3 +573,32 @@ def test_rehearse_stands_in_for_a_physical_nic(tmp_path: Path) -> None:
     assert res.returncode == 0, res.stdout + res.stderr
     assert f"stand-in: {nic} (ethernet) is played by a" in res.stdout and "rehearsal passed" in res.stdout
     assert _stable(json.loads(ip("-j", "-d", "link", "show"))) == before
+
+
+@pytest.mark.parametrize("peer_section", ["", ", veth: {peer: va}"], ids=["peer-named-once", "both-ends-named"])
+def test_the_plans_iproute2_commands_make_what_the_file_declares(
+    netns_factory: Callable[[], str], tmp_path: Path, peer_section: str
+) -> None:
+    # Each step's `$ ip ...` lines, run by ip itself, must leave nothing for linkctl to change:
+    # here a veth whose peer is in a namespace the plan creates, and is brought up after the pair.
+    home, other = netns_factory(), f"lkt-{uuid.uuid4().hex[:8]}"
+    path = write(
+        tmp_path,
+        f"""
+interfaces:
+- {{name: br0, type: linux-bridge, state: up, mtu: 1450, bridge: {{options: {{stp: {{enabled: false}}}}, port: [{{name: va}}]}}}}
+- {{name: va, type: veth, state: up, mtu: 1450, txqueuelen: 2000, veth: {{peer: vb}}}}
+- {{name: vb, type: veth, state: up, mtu: 1400, txqueuelen: 500, netns: {other}{peer_section}}}
+- {{name: vx0, type: vxlan, mtu: 1400, vxlan: {{id: 42, base-iface: va, remote: 192.0.2.10, destination-port: 4789}}}}
+""",
+    )
+    try:
+        plan = run_linkctl("plan", path, "--netns", home, "--format", "json")
+        assert plan.returncode == 2, plan.stderr
+        for change in json.loads(plan.stdout)["changes"]:
+            for cmd in change["commands"]:
+                subprocess.run(cmd, check=True, capture_output=True)
+        again = run_linkctl("plan", path, "--netns", home)
+        assert (again.returncode, again.stderr) == (0, ""), again.stdout
+    finally:
+        subprocess.run(["ip", "netns", "del", other], check=False, capture_output=True)

@@ -103,7 +103,8 @@ def test_schema_errors(text: str, expected: str) -> None:
     [
         ("interfaces: [{name: a, type: dummy}, {name: a, type: dummy}]", "appears 2 times"),
         ("interfaces: [{name: n}]", "type is needed"),
-        ("interfaces: [{name: a, type: veth}]", "required to create a veth"),
+        ("interfaces: [{name: a, type: veth}]", "veth: (not given): required to create a veth"),
+        ("interfaces: [{name: n}]", "type: (not given): a type is needed"),
         (
             "interfaces: [{name: a, type: mac-vlan, mac-vlan: {base-iface: nope}}]",
             "mac-vlan.base-iface: 'nope'",
@@ -274,3 +275,29 @@ def test_an_unquoted_kvm_mac_is_a_mac_not_a_base_60_number() -> None:
     d = parse_text("interfaces: [{name: br7, type: linux-bridge, mac-address: 52:54:00:12:34:56, mtu: 9000}]", "f")
     (spec,) = d.interfaces
     assert (spec.mac_address, spec.mtu) == ("52:54:00:12:34:56", 9000)
+
+
+def test_a_veth_end_named_by_its_peer_needs_no_section_of_its_own() -> None:
+    d = parse_text(
+        "interfaces: [{name: a, type: veth, veth: {peer: b}}, {name: b, type: veth, mtu: 1400, netns: far}]", "f.yml"
+    )
+    validate(d, topology(), "f.yml", creatable=frozenset({"veth"}))  # no refusal
+    b = d.interfaces[1]
+    assert (b.veth.peer if b.veth else None, b.mtu, b.netns) == ("a", 1400, "far")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # two ends name b: which pair b belongs to is the file's to say
+        "interfaces: [{name: a, type: veth, veth: {peer: b}}, {name: c, type: veth, veth: {peer: b}}, "
+        "{name: b, type: veth}]",
+        # the end naming b is being removed
+        "interfaces: [{name: a, type: veth, state: absent, veth: {peer: b}}, {name: b, type: veth}]",
+        # a names b in another namespace than the one b is declared in
+        "interfaces: [{name: a, type: veth, veth: {peer: b, peer-netns: x}}, {name: b, type: veth}]",
+    ],
+    ids=["two-claimants", "claimant-absent", "other-namespace"],
+)
+def test_a_veth_end_is_completed_only_when_one_peer_names_it(text: str) -> None:
+    assert any("veth: (not given): required to create a veth" in p for p in problems(text))

@@ -107,6 +107,7 @@ def op_record(op: Op) -> dict[str, Any]:
         "netns": op.netns,
         "description": op.describe(),
         "command": op.ip_command(),
+        "commands": op.ip_commands(),
     }
     if isinstance(op, CreateLink):
         rec["recreate"] = op.reason.startswith("re-create")
@@ -136,7 +137,7 @@ def plan_text(plan: Plan) -> str:
     lines = [f"{plan.size} change(s):"]
     for i, op in enumerate(plan.ops, 1):
         lines.append(f"  {i}. {op.describe()}")
-        lines.append(f"     $ {shlex.join(op.ip_command())}")
+        lines += [f"     $ {shlex.join(cmd)}" for cmd in op.ip_commands()]
     for i, extra in enumerate(plan.extra, len(plan.ops) + 1):
         text, _, command = extra.partition("\n")
         lines.append(f"  {i}. {text}")

@@ -31,7 +31,7 @@ class StepFailed(LinkctlError):
     def __str__(self) -> str:
         from linkctl.engine.errors import explain
 
-        cmd = " ".join(self.op.ip_command())
+        cmd = "; ".join(" ".join(c) for c in self.op.ip_commands())
         return (
             f"step {self.step}/{self.total} ({self.op.describe()}) was refused by the kernel: "
             f"{self.ack.describe()}\n  equivalent command: {cmd}\n  {explain(self.ack, self.op)}"

@@ -7,7 +7,7 @@ from typing import Any, get_args
 from pydantic import BaseModel, ValidationError
 
 from linkctl.errors import NOT_GIVEN, Problem, ValidationFailed
-from linkctl.model.spec import MTU_MAX, MTU_MIN, Declaration
+from linkctl.model.spec import MTU_MAX, MTU_MIN, Declaration, complete_veth_peers
 
 
 def parse_text(text: str, source: str) -> Declaration:
@@ -41,9 +41,10 @@ def from_loaded(data: object, source: str) -> Declaration:
 
 def from_data(data: dict[str, Any], source: str) -> Declaration:
     try:
-        return Declaration.model_validate(data)
+        decl = Declaration.model_validate(data)
     except ValidationError as exc:
         raise ValidationFailed([_problem(err, data, source) for err in exc.errors()]) from None
+    return complete_veth_peers(decl)
 
 
 def load_file(path: str) -> Declaration:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from linkctl.kinds.base import FieldDiff, LinkKind
 from linkctl.model.spec import InterfaceSpec
@@ -55,6 +55,10 @@ class Op:
     def ip_command(self) -> list[str]:
         raise NotImplementedError
 
+    def ip_commands(self) -> list[list[str]]:
+        """Every command the op stands for: most are one."""
+        return [self.ip_command()]
+
     def where(self) -> str:
         return f"{self.name} (netns {self.netns})" if self.netns else self.name
 
@@ -100,7 +104,20 @@ class CreateLink(Op):
         cmd += ["name", self.name, *self.props.ip_args()]
         if self.master:
             cmd += ["master", self.master]
-        return cmd + self.kind.ip_args(self.spec)
+        if self.peer is None:
+            return cmd + self.kind.ip_args(self.spec)
+        peer = self.peer
+        cmd += ["type", self.kind.kernel_kind or "veth", "peer", "name", peer.name]
+        if peer.netns != self.netns:
+            cmd += ["netns", peer.netns or "1"]  # pid 1's namespace stands for the default one
+        return cmd + replace(peer.props, up=None).ip_args()
+
+    def ip_commands(self) -> list[list[str]]:
+        # veth_open() refuses to bring a peer up before the pair exists: iproute2 needs a second command too.
+        if self.peer is None or self.peer.props.up is None:
+            return [self.ip_command()]
+        state = "up" if self.peer.props.up else "down"
+        return [self.ip_command(), [*_ip(self.peer.netns), "link", "set", "dev", self.peer.name, state]]
 
 
 @dataclass(frozen=True)

@@ -229,6 +229,27 @@ class Declaration(Section):
         return {(i.netns, i.name): i for i in self.interfaces}
 
 
+def complete_veth_peers(decl: Declaration) -> Declaration:
+    """A veth end written without its `veth:` section is the peer of the one end that names it.
+
+    nmstate wants `veth: {peer: ...}` on both ends of a pair; a file that gives
+    the second end only its own settings (`netns`, `mtu`, `state`) says the same
+    thing, and is completed rather than refused.
+    """
+    naming: dict[str, list[InterfaceSpec]] = {}
+    for spec in decl.interfaces:
+        if spec.veth is not None and not spec.absent:
+            naming.setdefault(spec.veth.peer, []).append(spec)
+    out, changed = [], False
+    for spec in decl.interfaces:
+        ends = [e for e in naming.get(spec.name, ()) if e.veth and e.veth.peer_netns in (None, spec.netns)]
+        if spec.type is InterfaceType.VETH and spec.veth is None and not spec.absent and len(ends) == 1:
+            spec = spec.model_copy(update={"veth": VethSection(peer=ends[0].name)})
+            changed = True
+        out.append(spec)
+    return decl.model_copy(update={"interfaces": out}) if changed else decl
+
+
 def dump_spec(spec: InterfaceSpec) -> dict[str, Any]:
     """The YAML-ready form, with only the keys that are set, in nmstate's spelling."""
     data = spec.model_dump(by_alias=True, exclude_none=True, mode="json")
@@ -236,4 +257,12 @@ def dump_spec(spec: InterfaceSpec) -> dict[str, Any]:
     return data
 
 
-__all__ = ["Declaration", "InterfaceSpec", "InterfaceType", "LinkStateName", "Section", "dump_spec"]
+__all__ = [
+    "Declaration",
+    "InterfaceSpec",
+    "InterfaceType",
+    "LinkStateName",
+    "Section",
+    "complete_veth_peers",
+    "dump_spec",
+]

@@ -10,7 +10,7 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from linkctl.errors import Problem, ValidationFailed
+from linkctl.errors import NOT_GIVEN, Problem, ValidationFailed
 from linkctl.kinds import BY_TYPE, kind_of, vxlan
 from linkctl.kinds.base import LinkKind
 from linkctl.kinds.vxlan import LINUX_DEFAULT_PORT
@@ -123,7 +123,7 @@ class Validator:
                 self._add(
                     spec,
                     "type",
-                    None,
+                    NOT_GIVEN,
                     "a type is needed to create a link: " + ", ".join(t.value for t in InterfaceType) + hint,
                 )
             return
@@ -175,7 +175,7 @@ class Validator:
                 self._add(
                     spec,
                     section_attr.replace("_", "-"),
-                    None,
+                    NOT_GIVEN,
                     f"required to create a {itype.value}: {need}",
                 )
 
