@@ -602,3 +602,19 @@ interfaces:
         assert (again.returncode, again.stderr) == (0, ""), again.stdout
     finally:
         subprocess.run(["ip", "netns", "del", other], check=False, capture_output=True)
+
+
+def test_a_mac_the_driver_cannot_change_is_explained_and_rolled_back(netns: str, tmp_path: Path) -> None:
+    # ifb has no set-MAC operation: the kernel answers EOPNOTSUPP, which is no missing module.
+    try:
+        ip("-n", netns, "link", "add", "i1", "type", "ifb")
+    except subprocess.CalledProcessError:
+        pytest.skip("this kernel cannot create ifb links (module ifb not available)")
+    before = by_name(netns)["i1"]
+    text = "interfaces: [{name: i1, mtu: 1400, mac-address: '02:00:00:00:0a:01'}]"
+    res = run_linkctl("apply", write(tmp_path, text), "--netns", netns)
+    assert res.returncode == 1 and "rolled back" in res.stderr, res.stderr
+    assert "driver cannot change its MAC address (ifb, some virtual and USB NICs)" in res.stderr
+    assert "module is loaded" not in res.stderr
+    now = by_name(netns)["i1"]
+    assert (now["address"], now["mtu"]) == (before["address"], before["mtu"])

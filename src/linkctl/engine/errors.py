@@ -51,6 +51,11 @@ def explain(ack: Ack, op: Op) -> str:
         )
     elif ack.errno == errno.EEXIST and isinstance(op, MoveLink):
         advice = "A link with this name already exists in the target namespace: rename or delete it there first."
+    elif ack.errno == errno.EOPNOTSUPP and isinstance(op, SetLink) and op.props.mac is not None:
+        advice = (
+            "RTNETLINK answers: Operation not supported. This device's driver cannot change its MAC "
+            "address (ifb, some virtual and USB NICs): leave mac-address out for this link."
+        )
     elif ack.errno == errno.EOPNOTSUPP and isinstance(op, CreateLink) and op.kind is not None:
         advice = f"This kernel cannot create {op.kind.kernel_kind} links: `modprobe {op.kind.module}`."
     return advice or "The kernel's message above says why; `--debug` shows the request."
