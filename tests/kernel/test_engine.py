@@ -618,3 +618,10 @@ def test_a_mac_the_driver_cannot_change_is_explained_and_rolled_back(netns: str,
     assert "module is loaded" not in res.stderr
     now = by_name(netns)["i1"]
     assert (now["address"], now["mtu"]) == (before["address"], before["mtu"])
+
+
+def test_show_names_the_kernel_kind_of_a_link_linkctl_does_not_manage(netns: str) -> None:
+    ip("-n", netns, "tuntap", "add", "t1", "mode", "tap")
+    res = run_linkctl("show", "--netns", netns)
+    row = next(line.split() for line in res.stdout.splitlines() if line.startswith("t1 "))
+    assert row[1] == "unknown" and "kind=tun" in row

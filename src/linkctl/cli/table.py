@@ -75,6 +75,8 @@ def _row(rec: dict[str, object], stats: bool) -> list[str]:
         mtu += f" ({rec['min_mtu']}-{rec['max_mtu']})"
     info = rec["info"] if isinstance(rec["info"], dict) else {}
     details = " ".join(f"{k}={_short(v, k)}" for k, v in info.items() if v not in (None, [], {}))
+    if rec["type"] == "unknown" and rec["kind"]:
+        details = f"kind={rec['kind']} {details}".strip()  # what `ip -d` names: tun, ifb, macvtap ...
     row = [
         str(rec["name"]), str(rec["type"]), state, str(rec["operstate"]), mtu,
         str(rec["mac"] or ""), str(rec["master"] or ""), str(rec["txqueuelen"]), details,
