@@ -272,10 +272,14 @@ def _link_lower(m: re.Match[str], p: Prefix) -> MessageMatch:
     return _link(m, p, _state(m["st"]))
 
 
-@_rule(r"Link (?P<st>Up|Down|up|down)$")
+@_rule(r"Link (?P<st>Up|Down|up|down|UP|DOWN)(?P<rest> - \d+ [MG]bps)?$")
 def _mellanox(m: re.Match[str], p: Prefix) -> MessageMatch:
-    """mlx4_en "mlx4_en: eth2: Link Up"; mlx5_core "... ens1f0: Link up"."""
-    return _link(m, p, _state(m["st"]))
+    """mlx4_en "mlx4_en: eth2: Link Up"; mlx5_core "... ens1f0: Link up"; enic "Link UP",
+    "Link DOWN"; ionic "Link up - 100 Gbps"."""
+    kind = _state(m["st"])
+    if kind is EventKind.LINK_DOWN or not m["rest"]:
+        return _link(m, p, kind)
+    return _link(m, p, kind, _details(m["rest"]))
 
 
 @_rule(r"link (?P<st>up|down)\b(?P<rest>.*)")
