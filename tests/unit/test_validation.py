@@ -301,3 +301,24 @@ def test_a_veth_end_named_by_its_peer_needs_no_section_of_its_own() -> None:
 )
 def test_a_veth_end_is_completed_only_when_one_peer_names_it(text: str) -> None:
     assert any("veth: (not given): required to create a veth" in p for p in problems(text))
+
+
+def test_a_veth_peer_declared_absent_while_its_other_end_stays_is_refused() -> None:
+    found = problems("interfaces: [{name: a, type: veth, veth: {peer: b}}, {name: b, type: veth, state: absent}]")
+    assert found == [
+        "f.yml: interface b: state: 'absent': not absent while a names it as its veth peer (a pair is made and "
+        "removed whole): declare a absent too, or leave b out"
+    ]
+
+
+def test_both_ends_absent_are_fine() -> None:
+    d = parse_text(
+        "interfaces: [{name: a, type: veth, state: absent, veth: {peer: b}}, {name: b, type: veth, state: absent}]",
+        "f.yml",
+    )
+    validate(d, topology(), "f.yml")  # no refusal
+
+
+def test_a_typeless_end_named_as_a_peer_is_told_its_type() -> None:
+    found = problems("interfaces: [{name: a, type: veth, veth: {peer: b}}, {name: b, mtu: 1400}]")
+    assert any(p.endswith("(a names it as its veth peer: type: veth)") for p in found), found

@@ -120,6 +120,7 @@ class Validator:
                     if netns not in self.host.namespaces
                     else ""
                 )
+                hint += self._named_as_peer(spec)
                 self._add(
                     spec,
                     "type",
@@ -156,6 +157,10 @@ class Validator:
                 )
         if itype is InterfaceType.VETH and spec.veth is not None:
             self._veth_peer(spec, current)
+
+    def _named_as_peer(self, spec: InterfaceSpec) -> str:
+        names = [s.name for s in self.decl.interfaces if s.veth is not None and s.veth.peer == spec.name]
+        return f" ({names[0]} names it as its veth peer: type: veth)" if len(names) == 1 else ""
 
     def _sections(self, spec: InterfaceSpec, itype: InterfaceType) -> None:
         for attr, owner in _SECTIONS.items():
@@ -314,6 +319,14 @@ class Validator:
                 "veth.peer",
                 spec.veth.peer,
                 f"{spec.veth.peer} declares {declared.veth.peer} as its peer; the two must name each other",
+            )
+        if declared is not None and declared.absent and not spec.absent:
+            self._add(
+                declared,
+                "state",
+                "absent",
+                f"not absent while {spec.name} names it as its veth peer (a pair is made and removed whole): "
+                f"declare {spec.name} absent too, or leave {declared.name} out",
             )
         existing = self.host.find(spec.veth.peer, peer_ns)
         if existing is None:
