@@ -201,7 +201,7 @@ def test_show_json_and_stats(netns: str, tmp_path: Path) -> None:
     table = run_linkctl("show", "--netns", netns)
     assert "NO-CARRIER" in table.stdout
     missing = run_linkctl("show", "nope0", "--netns", netns)
-    assert missing.returncode == 1 and "no such link: nope0" in missing.stderr
+    assert missing.returncode == 1 and f"no such link in netns {netns}: nope0 (Device does not exist)" in missing.stderr
 
 
 def test_kernel_refusal_rolls_back_every_step(netns: str, tmp_path: Path) -> None:
@@ -625,3 +625,15 @@ def test_show_names_the_kernel_kind_of_a_link_linkctl_does_not_manage(netns: str
     res = run_linkctl("show", "--netns", netns)
     row = next(line.split() for line in res.stdout.splitlines() if line.startswith("t1 "))
     assert row[1] == "unknown" and "kind=tun" in row
+
+
+def test_a_link_asked_for_in_the_wrong_namespace_is_pointed_at(netns_factory: Callable[[], str]) -> None:
+    here, there = netns_factory(), netns_factory()
+    ip("-n", there, "link", "add", "wx0", "type", "veth", "peer", "name", "wx1")
+    res = run_linkctl("show", "wx0", "--netns", here)
+    assert res.returncode == 1
+    assert f"no such link in netns {here}: wx0 (Device does not exist); wx0 is in netns {there} (--netns {there})" in (
+        res.stderr
+    )
+    diag = run_linkctl("diagnose", "wx1", "--netns", here)
+    assert diag.returncode == 1 and f"wx1 is in netns {there} (--netns {there})" in diag.stderr, diag.stderr

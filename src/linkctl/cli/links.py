@@ -48,7 +48,11 @@ def show(
     if ifaces:
         missing = sorted(set(ifaces) - {lk.name for lk in links})
         if missing:
-            raise LinkctlError(f"no such link: {', '.join(missing)} (Device does not exist)")
+            from linkctl.kernel.state import where_else
+
+            where = f" in netns {netns}" if netns else ""
+            hints = "".join(where_else(name, netns) for name in missing)
+            raise LinkctlError(f"no such link{where}: {', '.join(missing)} (Device does not exist){hints}")
         links = [lk for lk in links if lk.name in ifaces]
     if fmt is ShowFormat.JSON:
         typer.echo(render.links_json(links, host, stats))

@@ -140,9 +140,11 @@ def find_link(ifname: str, netns: NetnsName, host: HostState | None) -> tuple[Li
     host = host if host is not None else read_state([netns], stats=True)
     link = host.find(ifname, netns)
     if link is None:
+        from linkctl.kernel.state import where_else
+
         where = f" in netns {netns}" if netns else ""
         raise LinkctlError(
-            f"diagnose: interface {ifname!r}: no such link{where}; `linkctl show"
+            f"diagnose: interface {ifname!r}: no such link{where}{where_else(ifname, netns)}; `linkctl show"
             f"{' --netns ' + netns if netns else ''}` lists them"
         )
     return link, host

@@ -52,6 +52,25 @@ def read_with_peers(name: NetnsName, stats: bool = False) -> HostState:
     return read_state([name, *homes], stats=stats) if homes else host
 
 
+def namespaces_holding(name: str, besides: NetnsName) -> list[NetnsName]:
+    """The other namespaces with a link of this name: what a "no such link" is most often about."""
+    others = [ns for ns in [None, *netns.list_names()] if ns != besides]
+    try:
+        host = read_state(others)
+    except (OSError, LinkctlError):
+        return []
+    return [ns for ns in others if host.find(name, ns) is not None]
+
+
+def where_else(name: str, besides: NetnsName) -> str:
+    """"; eth0 is in netns red (--netns red)", or "" when no other namespace has it."""
+    found = namespaces_holding(name, besides)
+    if not found:
+        return ""
+    places = ", ".join(f"netns {ns} (--netns {ns})" if ns else "the default namespace (no --netns)" for ns in found)
+    return f"; {name} is in {places}"
+
+
 def _fingerprinted(
     name: NetnsName, raw: dict[NetnsName, list[bytes]], sockets: dict[NetnsName, RtnlSocket], order: list[NetnsName]
 ) -> linkdump.NamespaceDump:
