@@ -637,3 +637,42 @@ def test_a_link_asked_for_in_the_wrong_namespace_is_pointed_at(netns_factory: Ca
     )
     diag = run_linkctl("diagnose", "wx1", "--netns", here)
     assert diag.returncode == 1 and f"wx1 is in netns {there} (--netns {there})" in diag.stderr, diag.stderr
+
+
+def test_the_ip_commands_of_a_change_plan_make_what_the_file_declares(
+    netns_factory: Callable[[], str], tmp_path: Path
+) -> None:
+    # Changes in place, a re-creation, a release, a move out of a bridge: the plan's `$ ip ...`
+    # lines, run by ip, leave nothing to change, and apply carries out the same plan.
+    home, away = netns_factory(), netns_factory()
+    changed = f"""
+interfaces:
+- {{name: br0, type: linux-bridge, mtu: 1500, bridge: {{options: {{stp: {{enabled: true, forward-delay: 4}},
+    mac-ageing-time: 100}}, port: [{{name: veth0}}]}}}}
+- {{name: veth0, type: veth, mtu: 1500, txqueuelen: 500, accept-all-mac-addresses: true,
+    mac-address: "02:00:00:00:00:aa", veth: {{peer: veth0-p}}}}
+- {{name: veth0-p, mtu: 1500}}
+- {{name: veth1, type: veth, state: down, netns: {away}}}
+- {{name: vx42, type: vxlan, mtu: 1400, vxlan: {{id: 43, base-iface: br0, remote: 192.0.2.11,
+    destination-port: 4790, learning: false}}}}
+- {{name: mv0, type: mac-vlan, mac-vlan: {{base-iface: veth0-p, mode: private}}}}
+"""
+    path = write(tmp_path, changed, "changed.yml")
+    topology = write(tmp_path, TOPOLOGY)
+    assert run_linkctl("apply", topology, "--netns", home).returncode == 0
+    plan = run_linkctl("plan", path, "--netns", home, "--format", "json")
+    assert plan.returncode == 2, plan.stderr
+    for change in json.loads(plan.stdout)["changes"]:
+        for cmd in change["commands"]:
+            done = subprocess.run(cmd, capture_output=True, text=True, check=False)
+            assert done.returncode == 0, (cmd, done.stderr)
+    again = run_linkctl("plan", path, "--netns", home)
+    assert again.returncode == 0, again.stdout + again.stderr
+    # The same change carried out by linkctl, from the original topology.
+    ip("-n", away, "link", "del", "veth1")
+    for name in ("vx42", "br0", "veth0"):  # mv0 goes with veth0's pair
+        ip("-n", home, "link", "del", name)
+    assert run_linkctl("apply", topology, "--netns", home).returncode == 0
+    applied = run_linkctl("apply", path, "--netns", home)
+    assert applied.returncode == 0, applied.stderr
+    assert run_linkctl("plan", path, "--netns", home).returncode == 0

@@ -78,6 +78,15 @@ def test_port_list_is_authoritative_and_releases_others() -> None:
     assert op.ip_command() == ["ip", "link", "set", "dev", "veth0", "nomaster"]
 
 
+def test_a_port_moved_to_another_namespace_is_not_released_after_the_move() -> None:
+    # The kernel takes a port out of its bridge when it moves it: a `nomaster` afterwards
+    # would name a link no longer there (the apply failed with "no link named veth0").
+    d = decl({"name": "br0", "bridge": {"port": []}}, {"name": "veth0", "netns": "blue"})
+    plan = make_plan(d, topology())
+    assert [type(op).__name__ for op in plan.ops] == ["CreateNetns", "MoveLink", "SetLink"]
+    assert not any(isinstance(op, SetMaster) for op in plan.ops)
+
+
 def test_absent_deletes_and_a_veth_pair_is_one_deletion() -> None:
     d = decl({"name": "veth0", "state": "absent"}, {"name": "veth0-p", "state": "absent"})
     plan = make_plan(d, topology())

@@ -427,6 +427,9 @@ class Planner:
                 wanted[(t.netns, port)] = t.spec.name
             if t.current is not None and not t.recreate:
                 for port in self.host.ns(t.current.netns).ports_of(t.current.name):
+                    link = self.host.find(port, t.current.netns)
+                    if link is not None and self._netns_after(link) != link.netns:
+                        continue  # the kernel releases a port it moves to another namespace
                     wanted.setdefault((t.netns, port), None)
         for key, master in sorted(wanted.items(), key=lambda kv: (str(kv[0][0]), kv[0][1])):
             self._master_op(key, master)
