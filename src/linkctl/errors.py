@@ -21,6 +21,16 @@ class _NotGiven:
 NOT_GIVEN = _NotGiven()
 
 
+class _Empty:
+    """The value of a key written with nothing after it (YAML's null)."""
+
+    def __repr__(self) -> str:
+        return "(empty)"
+
+
+EMPTY = _Empty()
+
+
 @dataclass(frozen=True)
 class Problem:
     """One validation problem: where it is, what was found, what is allowed."""

@@ -676,3 +676,24 @@ interfaces:
     applied = run_linkctl("apply", path, "--netns", home)
     assert applied.returncode == 0, applied.stderr
     assert run_linkctl("plan", path, "--netns", home).returncode == 0
+
+
+@pytest.mark.parametrize("both", [False, True], ids=["one-end-declared", "both-ends-declared"])
+def test_a_pair_whose_ends_share_a_name_in_two_namespaces(
+    netns_factory: Callable[[], str], tmp_path: Path, both: bool
+) -> None:
+    # `peer: x` on x itself is legal with peer-netns; it was taken for its own peer, and the
+    # peer was made beside it ("File exists").
+    home, other = netns_factory(), f"lkt-{uuid.uuid4().hex[:8]}"
+    text = f"interfaces:\n- {{name: x, type: veth, mtu: 1400, veth: {{peer: x, peer-netns: {other}}}}}\n"
+    if both:
+        text += f"- {{name: x, type: veth, mtu: 1300, netns: {other}, veth: {{peer: x, peer-netns: {home}}}}}\n"
+    path = write(tmp_path, text)
+    try:
+        res = run_linkctl("apply", path, "--netns", home)
+        assert res.returncode == 0, res.stderr
+        assert by_name(home)["x"]["mtu"] == 1400
+        assert by_name(other)["x"]["mtu"] == (1300 if both else 1400)  # an undeclared peer mirrors its end
+        assert run_linkctl("plan", path, "--netns", home).returncode == 0
+    finally:
+        subprocess.run(["ip", "netns", "del", other], check=False, capture_output=True)

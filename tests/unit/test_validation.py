@@ -322,3 +322,21 @@ def test_both_ends_absent_are_fine() -> None:
 def test_a_typeless_end_named_as_a_peer_is_told_its_type() -> None:
     found = problems("interfaces: [{name: a, type: veth, veth: {peer: b}}, {name: b, mtu: 1400}]")
     assert any(p.endswith("(a names it as its veth peer: type: veth)") for p in found), found
+
+
+def test_a_veth_named_as_its_own_peer_is_refused_unless_the_peer_lives_elsewhere() -> None:
+    found = problems("interfaces: [{name: a, type: veth, veth: {peer: a}}]")
+    assert found == [
+        "f.yml: interface a: veth.peer: 'a': a name other than the link's own: both ends would live in one "
+        "namespace (the same name is allowed with peer-netns)"
+    ]
+    d = parse_text("interfaces: [{name: eth9, type: veth, veth: {peer: eth9, peer-netns: c1}}]", "f.yml")
+    validate(d, topology(), "f.yml", creatable=frozenset({"veth"}))  # no refusal
+
+
+def test_an_empty_interfaces_key_says_what_it_needs() -> None:
+    with pytest.raises(ValidationFailed) as info:
+        parse_text("interfaces:\n", "f.yml")
+    assert [str(p) for p in info.value.problems] == [
+        "f.yml: interfaces: (empty): a list of interfaces (`interfaces: []` for none)"
+    ]

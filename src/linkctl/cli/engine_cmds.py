@@ -38,7 +38,7 @@ def context(file: str, netns: str | None, debug: bool) -> Context:
     from linkctl.model.load import from_loaded, parse_bytes, parse_text, read_file
 
     if file == "-":
-        return Context(parse_text(sys.stdin.read(), "<stdin>"), file, netns, debug_hook(debug))
+        return Context(parse_text(sys.stdin.read(), "<stdin>"), "<stdin>", netns, debug_hook(debug))
     data = read_file(file)  # the very bytes parsed are the ones a receipt names
     parsed, loaded = prefetch.collect(file, data)
     decl = from_loaded(loaded, file) if parsed else parse_bytes(data, file)

@@ -63,7 +63,7 @@ def namespaces_holding(name: str, besides: NetnsName) -> list[NetnsName]:
 
 
 def where_else(name: str, besides: NetnsName) -> str:
-    """"; eth0 is in netns red (--netns red)", or "" when no other namespace has it."""
+    """The words `; eth0 is in netns red (--netns red)`, or "" when no other namespace has it."""
     found = namespaces_holding(name, besides)
     if not found:
         return ""

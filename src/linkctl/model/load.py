@@ -6,7 +6,7 @@ from typing import Any, get_args
 
 from pydantic import BaseModel, ValidationError
 
-from linkctl.errors import NOT_GIVEN, Problem, ValidationFailed
+from linkctl.errors import EMPTY, NOT_GIVEN, Problem, ValidationFailed
 from linkctl.model.spec import MTU_MAX, MTU_MIN, Declaration, complete_veth_peers
 
 
@@ -78,7 +78,8 @@ def _problem(err: Any, data: dict[str, Any], source: str) -> Problem:
     if err["type"] == "missing":  # pydantic's input is then the whole enclosing mapping: noise
         need = f"this key is required: {_RANGES[field]}" if field in _RANGES else "this key is required"
         return Problem(where, field, NOT_GIVEN, need)
-    return Problem(where, field, err.get("input"), _RANGES.get(field) or _allowed(err))
+    value = err.get("input")
+    return Problem(where, field, EMPTY if value is None else value, _RANGES.get(field) or _allowed(err))
 
 
 def _keys_at(loc: list[Any]) -> list[str]:
@@ -109,6 +110,7 @@ def _model_in(annotation: Any) -> type[BaseModel] | None:
 
 # Said as a person says it, rather than pydantic's "greater than or equal to".
 _RANGES = {
+    "interfaces": "a list of interfaces (`interfaces: []` for none)",
     "mtu": f"{MTU_MIN} to {MTU_MAX} (and within the device's own min/max, see `linkctl show`)",
     "txqueuelen": "0 to 4294967295",
     "vxlan.id": "a VNI from 1 to 16777215",

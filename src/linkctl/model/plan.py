@@ -71,7 +71,7 @@ class Planner:
     created_with_master: set[Key] = field(default_factory=set)
     peers_created: set[Key] = field(default_factory=set)
     _master_of: dict[Key, str] | None = None
-    _veths: dict[str, Target] | None = None
+    _veths: dict[str, list[Target]] | None = None
     _peer_ns: dict[Key, NetnsName] = field(default_factory=dict)  # each veth's answer, asked 3 times
     _order: list[Target] | None = None  # the targets never change once matched: sorted once
     _moved_to: dict[tuple[NetnsName, int], NetnsName] | None = None
@@ -167,10 +167,14 @@ class Planner:
             self._veths = {}
             for other in self.targets.values():
                 if other.veth:
-                    self._veths.setdefault(other.spec.name, other)
-        found = self._veths.get(t.spec.veth.peer)
-        if found is not None and (veth := found.spec.veth) is not None and veth.peer == t.spec.name:
-            return found
+                    self._veths.setdefault(other.spec.name, []).append(other)
+        want_ns = t.spec.veth.peer_netns
+        for found in self._veths.get(t.spec.veth.peer, ()):
+            # Not itself (`peer: x` on x, with peer-netns elsewhere); in peer-netns when it is given.
+            if found is t or (want_ns is not None and found.netns != want_ns):
+                continue
+            if (veth := found.spec.veth) is not None and veth.peer == t.spec.name:
+                return found
         return None
 
     def _cascade_deletions(self) -> None:

@@ -312,7 +312,18 @@ class Validator:
     def _veth_peer(self, spec: InterfaceSpec, current: Link | None) -> None:
         assert spec.veth is not None
         peer_ns = spec.veth.peer_netns if spec.veth.peer_netns is not None else self._netns(spec)
+        if spec.veth.peer == spec.name and peer_ns == self._netns(spec):
+            self._add(
+                spec,
+                "veth.peer",
+                spec.veth.peer,
+                "a name other than the link's own: both ends would live in one namespace "
+                "(the same name is allowed with peer-netns)",
+            )
+            return
         declared = self._declared(spec.veth.peer, peer_ns) or self._declared(spec.veth.peer, self._netns(spec))
+        if declared is spec:
+            declared = None  # `peer: x` on x itself, the peer in peer-netns: declared there or not at all
         if declared is not None and declared.veth is not None and declared.veth.peer != spec.name:
             self._add(
                 spec,
