@@ -85,6 +85,12 @@ def problems(text: str) -> list[str]:
         ("interfaces: [{name: a, ethtool: {coalesce: {rx-usec: 3}}}]", "did you mean `rx-usecs`?"),
         ("intrefaces: []", "intrefaces: []: unknown key: did you mean `interfaces`?"),
         ("interfaces: [{name: a, zzzzzz: 1}]", "zzzzzz: 1: unknown key: check its spelling"),
+        (
+            "interfaces: [{name: a, type: mac-vlan, mac-vlan: {base-iface: b, mode: brigde}}]",
+            "'passthru' or 'source' (did you mean `bridge`?)",
+        ),
+        ("interfaces: [{name: a, type: linux-brdge}]", "(did you mean `linux-bridge`?)"),
+        ("interfaces: [{name: a, state: upp}]", "state: 'upp': Input should be 'up', 'down' or 'absent' (did you"),
         # A missing key: said as missing, not as pydantic's whole enclosing mapping.
         (
             "interfaces: [{name: a, type: vxlan, vxlan: {remote: 192.0.2.1}}]",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any, get_args
 
 from pydantic import BaseModel, ValidationError
@@ -162,6 +163,13 @@ def _allowed(err: Any) -> str:
         return "unknown key: check its spelling against the format in the README"
     if kind == "enum" and err["loc"][-1] == "type" and str(err.get("input")) in _IP_KINDS:
         return f"`ip link` says {err['input']}, this format says `{_IP_KINDS[str(err['input'])]}`"
+    if kind == "enum":
+        from difflib import get_close_matches  # only for a misspelt value
+
+        expected = re.findall(r"'([^']*)'", str(err.get("ctx", {}).get("expected", "")))
+        close = get_close_matches(str(err.get("input")), expected, n=1)
+        if close:
+            return f"{msg} (did you mean `{close[0]}`?)"
     if msg.startswith("Value error, "):
         return msg[len("Value error, ") :]
     return msg
