@@ -110,3 +110,12 @@ def test_paravirtual_nic_is_not_called_a_duplex_mismatch(tmp_path: Path) -> None
     assert duplex.verdict == "unlikely"
     assert "no PHY" in _texts(duplex.evidence_against)
     assert "speed and duplex unknown" in text(d)
+
+
+def test_a_healthy_link_is_told_so_and_handed_no_fixes(tmp_path: Path) -> None:
+    # This machine's virtio_net eth0: a carrier, no link-down in the log, every cause unlikely.
+    d = _run("virtio-net", tmp_path)
+    assert d.nothing_wrong and d.fixes() == [] and d.person_checks() == []
+    out = text(d)
+    assert "none: nothing wrong was seen (a carrier, no link-down in the kernel log, no cause likely)" in out
+    assert "ethtool -r" not in out and "only a person can check" not in out

@@ -39,13 +39,23 @@ class Diagnosis:
             return Severity.WARNING
         return Severity.INFO
 
+    @property
+    def nothing_wrong(self) -> bool:
+        """No cause likely or possible, not flapping, a carrier now and no link-down in the kernel log."""
+        ev = self.evidence
+        return self.severity is Severity.INFO and ev.link.get("carrier") is True and ev.log.downs == 0
+
     def fixes(self) -> list[tuple[Cause, FixStep]]:
-        """The fixes of the likely and possible causes, lowest risk first."""
+        """The fixes of the likely and possible causes, lowest risk first; none for a healthy link."""
+        if self.nothing_wrong:
+            return []  # a healthy link is told so, not handed the top "unlikely" cause's fixes
         chosen = [c for c in self.causes if c.verdict != "unlikely"] or self.causes[:1]
         pairs = [(c, f) for c in chosen for f in c.fixes]
         return sorted(pairs, key=lambda cf: (cf[1].risk, -cf[0].score))
 
     def person_checks(self) -> list[str]:
+        if self.nothing_wrong:
+            return []
         chosen = [c for c in self.causes if c.verdict != "unlikely"] or self.causes[:1]
         return list(dict.fromkeys(p for c in chosen for p in c.person_checks))
 
@@ -134,12 +144,14 @@ def text(d: Diagnosis) -> str:
             out.append("       (no evidence either way)")
     out.append("")
     out.append("fixes, lowest risk first:")
+    if d.nothing_wrong:
+        out.append("  none: nothing wrong was seen (a carrier, no link-down in the kernel log, no cause likely)")
     for cause, fix in d.fixes():
         out.append(f"  [{fix.risk.label}] {fix.text}  ({cause.id})")
         out += [f"        run: {shlex.join(c)}" for c in fix.commands]
-    out.append("")
-    out.append("only a person can check:")
-    out += [f"  - {p}" for p in d.person_checks()]
+    checks = d.person_checks()
+    if checks:
+        out += ["", "only a person can check:"] + [f"  - {p}" for p in checks]
     if d.bond_proposal:
         out.append("")
         out.append("fallback: bond this NIC with another in active-backup (needs the bonding module;")
