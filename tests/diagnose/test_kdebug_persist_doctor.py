@@ -113,6 +113,22 @@ def test_persist_cli(tmp_path: Path) -> None:
     assert not (tmp_path / "etc" / "systemd" / "system" / "multi-user.target.wants").exists()
 
 
+def test_persist_remove_undoes_the_install_and_keeps_the_declarations(tmp_path: Path) -> None:
+    app = typer.Typer()
+    diag.register(app)
+    assert CliRunner().invoke(app, ["persist", "--root", str(tmp_path), "--linkctl", "/usr/bin/linkctl"]).exit_code == 0
+    (tmp_path / "etc" / "linkctl" / "10-links.yml").write_text("interfaces: []\n")
+    out = CliRunner().invoke(app, ["persist", "--root", str(tmp_path), "--remove"])
+    assert out.exit_code == 0, out.output
+    system = tmp_path / "etc" / "systemd" / "system"
+    assert not (system / "linkctl-apply.service").exists()
+    assert not (system / "multi-user.target.wants" / "linkctl-apply.service").is_symlink()
+    assert (tmp_path / "etc" / "linkctl" / "10-links.yml").exists()
+    assert out.stdout.count("removed ") == 2
+    again = CliRunner().invoke(app, ["persist", "--root", str(tmp_path), "--remove"])
+    assert again.exit_code == 0 and again.stdout.count("absent ") == 2
+
+
 @kernel
 def test_doctor_on_this_machine() -> None:
     checks = {c.id: c for c in run_doctor()}

@@ -111,15 +111,17 @@ def persist(
     root: Annotated[Path, typer.Option(help="Install under this root (for images and tests).")] = Path("/"),
     linkctl: Annotated[str | None, typer.Option("--linkctl", help="Absolute path of the linkctl program.")] = None,
     enable: Annotated[bool, typer.Option(help="Enable the unit (WantedBy=multi-user.target).")] = True,
+    remove: Annotated[bool, typer.Option("--remove", help="Uninstall the unit (declarations are kept).")] = False,
 ) -> None:
     """Install linkctl-apply.service: /etc/linkctl/*.yml applied at boot, before the network."""
-    from linkctl.diagnose.persist import install
+    from linkctl.diagnose import persist as unit
 
-    result = install(root, linkctl, enable)
+    result = unit.remove(root) if remove else unit.install(root, linkctl, enable)
+    done, same = ("removed", "absent") if remove else ("wrote", "unchanged")
     for path in result.written:
-        typer.echo(f"wrote {path}")
+        typer.echo(f"{done} {path}")
     for path in result.unchanged:
-        typer.echo(f"unchanged {path}")
+        typer.echo(f"{same} {path}")
     for note in result.notes:
         typer.echo(f"note: {note}")
 

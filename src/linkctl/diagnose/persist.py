@@ -105,6 +105,22 @@ def install(root: Path = Path("/"), executable: str | None = None, enable: bool 
     return result
 
 
+def remove(root: Path = Path("/")) -> PersistResult:
+    """Undo `install`: the unit and its enabling link go; the declarations in /etc/linkctl stay."""
+    result = PersistResult()
+    system = root / "etc" / "systemd" / "system"
+    for path in (system / "multi-user.target.wants" / UNIT_NAME, system / UNIT_NAME):
+        if path.is_symlink() or path.exists():
+            path.unlink()
+            result.written.append(str(path))
+        else:
+            result.unchanged.append(str(path))
+    if root == Path("/") and (Path("/run/systemd/system")).is_dir():
+        subprocess.run(["systemctl", "daemon-reload"], check=False, timeout=60)
+    result.notes.append(f"the declarations in {root / 'etc' / 'linkctl'} are kept")
+    return result
+
+
 def _write(path: Path, text: str, result: PersistResult) -> None:
     try:
         if path.read_text(encoding="utf-8") == text:
