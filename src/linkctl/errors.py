@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import reprlib
 from dataclasses import dataclass, field
 
 
@@ -31,6 +32,20 @@ class _Empty:
 EMPTY = _Empty()
 
 
+# A value quoted in a message is cut short: a YAML alias bomb (nine lists of nine of ...) is a
+# few hundred bytes of file and billions of items to print in full.
+_QUOTE = reprlib.Repr()
+_QUOTE.maxlevel, _QUOTE.maxstring, _QUOTE.maxother = 2, 80, 80
+_QUOTE.maxlist = _QUOTE.maxtuple = _QUOTE.maxdict = _QUOTE.maxset = 4
+_QUOTE_MAX = 100
+
+
+def quoted(value: object) -> str:
+    """repr(value), at most about a line of it."""
+    text = _QUOTE.repr(value)
+    return text if len(text) <= _QUOTE_MAX else text[: _QUOTE_MAX - 3] + "..."
+
+
 @dataclass(frozen=True)
 class Problem:
     """One validation problem: where it is, what was found, what is allowed."""
@@ -41,7 +56,7 @@ class Problem:
     allowed: str
 
     def __str__(self) -> str:
-        return f"{self.where}: {self.field}: {self.value!r}: {self.allowed}"
+        return f"{self.where}: {self.field}: {quoted(self.value)}: {self.allowed}"
 
 
 @dataclass

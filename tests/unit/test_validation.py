@@ -346,3 +346,15 @@ def test_an_empty_interfaces_key_says_what_it_needs() -> None:
     assert [str(p) for p in info.value.problems] == [
         "f.yml: interfaces: (empty): a list of interfaces (`interfaces: []` for none)"
     ]
+
+
+def test_an_alias_bomb_is_refused_quickly_with_short_quotes() -> None:
+    # Nine lists of nine of ... : a few hundred bytes of YAML, 9**11 items if printed in full.
+    text = "x0: &x0 [a, a, a, a, a, a, a, a, a]\n"
+    text += "".join(f"x{i}: &x{i} [{', '.join([f'*x{i - 1}'] * 9)}]\n" for i in range(1, 12))
+    text += "interfaces: *x11\n"
+    with pytest.raises(ValidationFailed) as info:
+        parse_text(text, "bomb.yml")
+    lines = str(info.value).splitlines()
+    assert lines[1].startswith("  - bomb.yml: interfaces[0]: (entry): [[[...]")
+    assert max(len(line) for line in lines) < 250
