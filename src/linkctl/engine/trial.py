@@ -25,7 +25,7 @@ from linkctl.kernel import netns as netns_mod
 from linkctl.kernel import rtnl
 from linkctl.kernel import rtnl_const as C
 from linkctl.kernel.nla import iter_messages
-from linkctl.model.state import IfFlag, NetnsName
+from linkctl.model.state import HostState, IfFlag, NetnsName
 
 Echo = Callable[[str], None]
 
@@ -43,7 +43,7 @@ def _trial(ctx: Context, timeout: float, stable_for: float, echo: Echo) -> int:
         return 0
     result = apply(ctx, host, plan)
     # Subscribed after the change, so that its own transitions are not taken for a loss.
-    watch = _CarrierWatch(ctx.namespaces()) if stable_for > 0 else None
+    watch = _CarrierWatch(ctx.namespaces(), host) if stable_for > 0 else None
     echo(f"applied {plan.size} change(s); confirm within {timeout:g} s (Enter, or `linkctl confirm`)")
     marker = _write_marker()
     try:
@@ -78,7 +78,10 @@ def _wait(ctx: Context, timeout: float, stable_for: float, watch: _CarrierWatch 
     start = time.monotonic()
     try:
         while (left := timeout - (time.monotonic() - start)) > 0:
-            for key, _ in sel.select(left):
+            window = stable_for - (time.monotonic() - start)
+            if watch and watch.pending and window <= 0:
+                return f"{watch.pending_name()} has had no carrier since the change ({stable_for:g} s)"
+            for key, _ in sel.select(min(left, window) if watch and watch.pending else left):
                 if key.data in ("signal", "stdin"):
                     _drain(key.fileobj)
                     return "confirmed"
@@ -113,12 +116,20 @@ def _drain(obj: object) -> None:
 
 
 class _CarrierWatch:
-    """Link notifications of the namespaces involved; subscribed before the change."""
+    """Link notifications of the namespaces involved, subscribed once the change is made.
 
-    def __init__(self, namespaces: list[NetnsName]) -> None:
+    A declared link that had a carrier before the change and has none once it is made
+    is pending: renegotiating (an MTU or speed change), or cut off by the change itself.
+    Pending at the end of the window, or losing the carrier again after regaining it,
+    rolls the change back.
+    """
+
+    def __init__(self, namespaces: list[NetnsName], before: HostState) -> None:
         self.sockets: list[socket.socket] = []
         self.netns: dict[int, NetnsName] = {}
+        self.before = before
         self.up_before: set[tuple[NetnsName, str]] = set()
+        self.pending: set[tuple[NetnsName, str]] = set()
         self.declared: set[str] = set()
         for name in namespaces:
             if not netns_mod.exists(name):
@@ -133,8 +144,16 @@ class _CarrierWatch:
         from linkctl.kernel.state import read_state
 
         self.declared = declared
-        host = read_state(list(self.netns.values()))
-        self.up_before = {(lk.netns, lk.name) for lk in host if lk.name in declared and lk.flags & IfFlag.LOWER_UP}
+        now = read_state(list(self.netns.values()))
+        carrying = {(lk.netns, lk.name) for lk in now if lk.flags & IfFlag.LOWER_UP}
+        existing = {(lk.netns, lk.name) for lk in now}
+        before = {(lk.netns, lk.name) for lk in self.before if lk.name in declared and lk.flags & IfFlag.LOWER_UP}
+        # Links moved or deleted by the change are not watched where they were.
+        self.up_before = (before & existing) | (carrying & {(lk.netns, lk.name) for lk in now if lk.name in declared})
+        self.pending = (before & existing) - carrying
+
+    def pending_name(self) -> str:
+        return min(name for _ns, name in self.pending)
 
     def read(self, sock: socket.socket) -> str | None:
         buf = sock.recv(1 << 20)
@@ -143,7 +162,12 @@ class _CarrierWatch:
             if mtype != C.RTM_NEWLINK:
                 continue
             link = rtnl.decode_link(buf, s, e, ns)
-            if (ns, link.name) in self.up_before and not link.flags & IfFlag.LOWER_UP:
+            key = (ns, link.name)
+            if key not in self.up_before:
+                continue
+            if link.flags & IfFlag.LOWER_UP:
+                self.pending.discard(key)  # renegotiated
+            elif key not in self.pending:
                 return link.name
         return None
 
