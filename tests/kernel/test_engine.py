@@ -283,23 +283,33 @@ def test_try_confirmed_from_another_shell(netns: str, tmp_path: Path) -> None:
     assert subprocess.run([*LINKCTL, "apply", other, "-n", netns], env=env, capture_output=True).returncode == 0
 
 
-def test_try_stable_for_rolls_back_on_carrier_loss(netns: str, tmp_path: Path) -> None:
-    assert run_linkctl("apply", write(tmp_path, TOPOLOGY), "--netns", netns).returncode == 0
+def _try_while(args: list[str], during: Callable[[], None], env: dict[str, str] | None = None) -> tuple[int, str]:
+    """Run `linkctl try ARGS`, call `during` once it holds its change, wait for its end: (exit code, stdout)."""
     proc = subprocess.Popen(
-        [*LINKCTL, "try", write(tmp_path, "interfaces: [{name: veth0, mtu: 1400}, {name: veth0-p, mtu: 1400}]", "t.yml"),
-         "--netns", netns, "--timeout", "60", "--stable-for", "30"],
-        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        [*LINKCTL, "try", *args], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        text=True, env=env,
     )  # fmt: skip
     try:
         assert proc.stdout is not None
         assert "confirm within" in proc.stdout.readline()
-        time.sleep(0.5)  # let it subscribe; the assertion below does not depend on time
-        ip("-n", netns, "link", "set", "veth0-p", "down")
+        during()
         out, _err = proc.communicate(timeout=30)
     finally:
         if proc.poll() is None:
             proc.kill()
-    assert proc.returncode == 3 and "lost its carrier" in out
+    return proc.returncode, out
+
+
+def test_try_stable_for_rolls_back_on_carrier_loss(netns: str, tmp_path: Path) -> None:
+    assert run_linkctl("apply", write(tmp_path, TOPOLOGY), "--netns", netns).returncode == 0
+    change = write(tmp_path, "interfaces: [{name: veth0, mtu: 1400}, {name: veth0-p, mtu: 1400}]", "t.yml")
+
+    def lose_carrier() -> None:
+        time.sleep(0.5)  # let it subscribe; the assertion below does not depend on time
+        ip("-n", netns, "link", "set", "veth0-p", "down")
+
+    code, out = _try_while([change, "--netns", netns, "--timeout", "60", "--stable-for", "30"], lose_carrier)
+    assert code == 3 and "lost its carrier" in out
     assert by_name(netns)["veth0"]["mtu"] == 9000
 
 
@@ -329,23 +339,16 @@ def test_try_stable_for_lets_a_link_renegotiate(netns: str, tmp_path: Path) -> N
     _pair_up(netns)
     env = {"LINKCTL_RUNTIME_DIR": str(tmp_path / "run"), "PATH": "/usr/sbin:/usr/bin:/sbin:/bin"}
     text = "interfaces: [{name: sa, state: up, mtu: 1400}, {name: sb, state: down}]"
-    proc = subprocess.Popen(
-        [*LINKCTL, "try", write(tmp_path, text), "--netns", netns, "--timeout", "60", "--stable-for", "2"],
-        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
-    )  # fmt: skip
-    try:
-        assert proc.stdout is not None
-        assert "confirm within" in proc.stdout.readline()
+
+    def renegotiate_then_confirm() -> None:
         ip("-n", netns, "link", "set", "sb", "up")  # the carrier comes back, as after autonegotiation
         time.sleep(3)  # past the window: a link still pending would have rolled the change back by now
-        assert proc.poll() is None
         confirm = subprocess.run([*LINKCTL, "confirm"], capture_output=True, text=True, env=env, check=False)
         assert confirm.returncode == 0, confirm.stderr
-        out, _err = proc.communicate(timeout=30)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-    assert proc.returncode == 0 and "confirmed" in out
+
+    args = [write(tmp_path, text), "--netns", netns, "--timeout", "60", "--stable-for", "2"]
+    code, out = _try_while(args, renegotiate_then_confirm, env)
+    assert code == 0 and "confirmed" in out
     assert by_name(netns)["sa"]["mtu"] == 1400
 
 
