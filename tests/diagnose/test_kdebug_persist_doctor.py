@@ -150,3 +150,13 @@ def test_doctor_cli_exit_code() -> None:
     out = CliRunner().invoke(app, ["doctor", "--format", "json"])
     worst = max({"info": 0, "warning": 1, "problem": 2}[c.severity] for c in run_doctor())
     assert out.exit_code == worst
+
+
+def test_doctor_says_a_missing_kind_once_not_again_as_its_module(tmp_path: Path) -> None:
+    # No bonding: the kind's warning carries the fix; a second "bonding: not loaded" added nothing.
+    roots = Roots(sys=tmp_path / "sys", proc=tmp_path / "proc", etc=tmp_path / "etc", run=tmp_path / "run",
+                  lib_modules=tmp_path / "lib" / "modules")  # fmt: skip
+    checks = {c.id: c for c in run_doctor(roots, probe=lambda kinds: frozenset({"veth", "bridge"}))}
+    assert not checks["kind-bond"].ok and "bonding" in checks["kind-bond"].fix
+    assert "module-bonding" not in checks and "module-8021q" not in checks and "module-dummy" not in checks
+    assert "module-br_netfilter" in checks  # behind no kind: still reported

@@ -213,4 +213,11 @@ def logs(roots: sysinfo.Roots) -> list[Check]:
 def run_doctor(
     roots: sysinfo.Roots = sysinfo.ROOTS, probe: Callable[[Iterable[str]], frozenset[str]] | None = None
 ) -> list[Check]:
-    return [kernel(roots), *link_kinds(roots, probe), *modules(roots), *tools(), *privileges(roots), *logs(roots)]
+    kinds = link_kinds(roots, probe)
+    return [kernel(roots), *kinds, *_not_twice(modules(roots), kinds), *tools(), *privileges(roots), *logs(roots)]
+
+
+def _not_twice(mods: list[Check], kinds: list[Check]) -> list[Check]:
+    """A missing module behind a kind the kernel cannot create is that kind's warning: said once."""
+    said = {c.values["module"] for c in kinds if not c.ok and c.values and "module" in c.values}
+    return [c for c in mods if c.ok or c.id.removeprefix("module-") not in said]
