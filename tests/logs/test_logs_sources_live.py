@@ -94,3 +94,15 @@ def test_journal_source() -> None:
             break
         time.sleep(0.25)
     assert [e["event"] for e in events] == ["link_down"]
+
+
+def test_an_empty_journal_is_said_to_be_one_not_reported_as_no_events() -> None:
+    if shutil.which("journalctl") is None:
+        pytest.skip("journalctl is not installed")
+    probe = subprocess.run(["journalctl", "-k", "-o", "json", "-n", "1", "--no-pager"], capture_output=True)
+    if probe.stdout.strip():
+        pytest.skip("journald keeps kernel messages here: nothing empty to report")
+    done = run_linkctl("logs", "analyze", "--source", "journal")
+    assert done.returncode == 1
+    assert "printed nothing (journald is not running here, or keeps no kernel messages)" in done.stderr
+    assert "try --source kmsg" in done.stderr

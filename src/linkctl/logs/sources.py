@@ -214,13 +214,22 @@ def _program(argv: list[str], name: str, scan: bool) -> Iterator[LinkEvent]:
     assert proc.stdout is not None and proc.stderr is not None
     stdout = cast(io.BufferedReader, proc.stdout)
     lines = candidates(stdout) if scan else all_lines(stdout)
+    read_any = False
     for candidate in lines:
+        read_any = True
         event = parse_line(candidate.text, name, candidate.line)
         if event is not None:
             yield event
     error = proc.stderr.read().decode("utf-8", "replace").strip()
     if proc.wait() != 0:
         raise LinkctlError(f"{' '.join(argv)} failed: {error or 'exit ' + str(proc.returncode)}")
+    if not read_any and name == "journal":
+        # journalctl without journald prints nothing and exits 0: not an empty log to report on.
+        # (An empty dmesg is a cleared ring buffer: that one is reported as no events.)
+        raise LinkctlError(
+            f"`{' '.join(argv)}` printed nothing (journald is not running here, or keeps no kernel "
+            "messages): try --source kmsg, or give log files"
+        )
 
 
 def source_path(source: Source) -> Path | None:
