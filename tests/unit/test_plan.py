@@ -129,6 +129,14 @@ def test_move_to_declared_namespace_says_addresses_are_dropped() -> None:
     assert move.ip_command() == ["ip", "link", "set", "dev", "veth0-p", "netns", "blue"]
 
 
+def test_a_numeric_namespace_to_create_says_it_is_not_that_process_s() -> None:
+    plan = make_plan(decl({"name": "v9", "type": "veth", "veth": {"peer": "v9p"}}), topology(), "4242")
+    assert plan.ops[0].describe() == (
+        "create netns 4242: it does not exist (for process 4242's own namespace, name it first: "
+        "ip netns attach NAME 4242)"
+    )
+
+
 def test_both_ends_of_a_veth_absent_is_one_deletion_and_neither_is_unchanged() -> None:
     plan = make_plan(decl({"name": "veth0", "state": "absent"}, {"name": "veth0-p", "state": "absent"}), topology())
     assert [op.describe() for op in plan.ops] == ["delete veth0: state: absent"]

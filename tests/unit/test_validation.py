@@ -358,3 +358,17 @@ def test_an_alias_bomb_is_refused_quickly_with_short_quotes() -> None:
     lines = str(info.value).splitlines()
     assert lines[1].startswith("  - bomb.yml: interfaces[0]: (entry): [[[...]")
     assert max(len(line) for line in lines) < 250
+
+
+@pytest.mark.parametrize(
+    ("entry", "field"),
+    [("{name: a, type: veth, veth: {peer: b}, netns: 1234}", "netns"),
+     ("{name: a, type: veth, veth: {peer: b, peer-netns: 1234}}", "veth.peer-netns")],
+)  # fmt: skip
+def test_a_process_id_for_a_namespace_is_told_how_to_name_it(entry: str, field: str) -> None:
+    # `ip link set dev X netns 1234` takes a pid; a declaration takes `ip netns` names.
+    found = problems(f"interfaces: [{entry}]")
+    assert found == [
+        f'f.yml: interface a: {field}: 1234: an `ip netns` name (quote it if it is a number: "1234"); '
+        "to use process 1234's namespace, give it a name first: ip netns attach NAME 1234"
+    ]

@@ -80,7 +80,17 @@ def _problem(err: Any, data: dict[str, Any], source: str) -> Problem:
         need = f"this key is required: {_RANGES[field]}" if field in _RANGES else "this key is required"
         return Problem(where, field, NOT_GIVEN, need)
     value = err.get("input")
+    if field in ("netns", "veth.peer-netns") and isinstance(value, int):
+        return Problem(where, field, value, _netns_number(value))
     return Problem(where, field, EMPTY if value is None else value, _RANGES.get(field) or _allowed(err))
+
+
+def _netns_number(pid: int) -> str:
+    # `ip link set dev X netns 1234` takes a process id; a declaration names namespaces.
+    return (
+        f'an `ip netns` name (quote it if it is a number: "{pid}"); to use process {pid}\'s namespace, '
+        f"give it a name first: ip netns attach NAME {pid}"
+    )
 
 
 def _keys_at(loc: list[Any]) -> list[str]:

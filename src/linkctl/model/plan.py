@@ -228,7 +228,10 @@ class Planner:
         wanted = {t.netns for t in self.targets.values() if not t.absent}
         wanted |= {self._peer_netns(t) for t in self.targets.values() if t.spec.veth is not None and not t.absent}
         for name in sorted(n for n in wanted if n is not None and n not in self.host.namespaces):
-            self.plan.ops.append(CreateNetns(name, None, "it does not exist"))
+            why = "it does not exist"
+            if name.isdigit():  # `ip link ... netns 1234` means a process; a name here makes a new namespace
+                why += f" (for process {name}'s own namespace, name it first: ip netns attach NAME {name})"
+            self.plan.ops.append(CreateNetns(name, None, why))
 
     def _deletions(self) -> None:
         dels = [t for t in self.targets.values() if t.current is not None and (t.absent or t.recreate)]
