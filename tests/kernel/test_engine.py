@@ -746,3 +746,9 @@ def test_a_pair_whose_ends_share_a_name_in_two_namespaces(
         assert run_linkctl("plan", path, "--netns", home).returncode == 0
     finally:
         subprocess.run(["ip", "netns", "del", other], check=False, capture_output=True)
+
+
+def test_a_misspelt_link_name_is_answered_with_the_closest_one(netns: str) -> None:
+    ip("-n", netns, "link", "add", "uplink0", "type", "veth", "peer", "name", "downlink0")
+    res = run_linkctl("show", "uplnk0", "--netns", netns)
+    assert res.returncode == 1 and res.stderr.rstrip().endswith("(Device does not exist); did you mean uplink0?")
