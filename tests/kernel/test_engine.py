@@ -752,3 +752,5 @@ def test_a_misspelt_link_name_is_answered_with_the_closest_one(netns: str) -> No
     ip("-n", netns, "link", "add", "uplink0", "type", "veth", "peer", "name", "downlink0")
     res = run_linkctl("show", "uplnk0", "--netns", netns)
     assert res.returncode == 1 and res.stderr.rstrip().endswith("(Device does not exist); did you mean uplink0?")
+    diag = run_linkctl("diagnose", "uplnk0", "--netns", netns)
+    assert diag.returncode == 1 and "no such link in netns" in diag.stderr and "did you mean uplink0?" in diag.stderr
