@@ -754,3 +754,10 @@ def test_a_misspelt_link_name_is_answered_with_the_closest_one(netns: str) -> No
     assert res.returncode == 1 and res.stderr.rstrip().endswith("(Device does not exist); did you mean uplink0?")
     diag = run_linkctl("diagnose", "uplnk0", "--netns", netns)
     assert diag.returncode == 1 and "no such link in netns" in diag.stderr and "did you mean uplink0?" in diag.stderr
+
+
+def test_a_tap_is_not_deleted_to_make_a_veth_in_its_place(netns: str, tmp_path: Path) -> None:
+    ip("-n", netns, "tuntap", "add", "t1", "mode", "tap")
+    res = run_linkctl("apply", write(tmp_path, "interfaces: [{name: t1, type: veth, veth: {peer: t1p}}]"), "-n", netns)
+    assert res.returncode == 1 and "t1 is an existing unknown link, which cannot be deleted" in res.stderr
+    assert by_name(netns)["t1"]["linkinfo"]["info_kind"] == "tun"  # still the tap it was

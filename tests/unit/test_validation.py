@@ -372,3 +372,29 @@ def test_a_process_id_for_a_namespace_is_told_how_to_name_it(entry: str, field: 
         f'f.yml: interface a: {field}: 1234: an `ip netns` name (quote it if it is a number: "1234"); '
         "to use process 1234's namespace, give it a name first: ip netns attach NAME 1234"
     ]
+
+
+@pytest.mark.parametrize(
+    ("entry", "expected"),
+    [
+        (
+            "{name: eth0, type: linux-bridge}",
+            "f.yml: interface eth0: type: 'linux-bridge': eth0 is an existing ethernet link, which cannot be "
+            "deleted to make a linux-bridge in its place: declare it with type ethernet (or no type), or give "
+            "the linux-bridge another name (to bridge eth0, list it as a port: bridge: {port: [{name: eth0}]})",
+        ),
+        (
+            "{name: lo, type: veth, veth: {peer: lo-p}}",
+            "f.yml: interface lo: type: 'veth': lo is an existing loopback link, which cannot be deleted to make "
+            "a veth in its place: declare it with type loopback (or no type), or give the veth another name",
+        ),
+        (
+            "{name: eth0, type: veth, state: absent}",
+            "f.yml: interface eth0: state: 'absent': an ethernet link cannot be deleted; use state: down",
+        ),
+    ],
+    ids=["nic-as-bridge", "loopback-as-veth", "nic-absent-as-veth"],
+)
+def test_a_link_linkctl_cannot_make_is_never_replaced(entry: str, expected: str) -> None:
+    # The plan deleted the NIC to create the bridge in its place (the kernel then refused the delete).
+    assert problems(f"interfaces: [{entry}]") == [expected]

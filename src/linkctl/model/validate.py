@@ -131,15 +131,18 @@ class Validator:
         kind = BY_TYPE[itype]
         self._sections(spec, itype)
         if spec.absent:
-            if current is not None and not kind.creatable:
+            if current is not None and not kind_of(current).creatable:
                 self._add(
                     spec,
                     "state",
                     "absent",
-                    f"a {itype.value} link cannot be deleted; use state: down",
+                    f"{_a(kind_of(current).type.value)} link cannot be deleted; use state: down",
                 )
             return
         creating = current is None or kind_of(current).type is not itype
+        if current is not None and creating and not kind_of(current).creatable:
+            self._kept_kind(spec, itype, current)
+            return
         if creating:
             self._creatable(spec, itype, kind.kernel_kind, kind.module, kind.creatable)
         self._mtu(spec, current)
@@ -157,6 +160,20 @@ class Validator:
                 )
         if itype is InterfaceType.VETH and spec.veth is not None:
             self._veth_peer(spec, current)
+
+    def _kept_kind(self, spec: InterfaceSpec, itype: InterfaceType, current: Link) -> None:
+        """A NIC, the loopback or a link of a kind linkctl does not make cannot be replaced by another kind."""
+        have = kind_of(current).type
+        port = f" (to bridge {spec.name}, list it as a port: bridge: {{port: [{{name: {spec.name}}}]}})"
+        bridging = itype is InterfaceType.LINUX_BRIDGE and have is not InterfaceType.LOOPBACK
+        self._add(
+            spec,
+            "type",
+            itype.value,
+            f"{spec.name} is an existing {have.value} link, which cannot be deleted to make {_a(itype.value)} in "
+            f"its place: declare it with type {have.value} (or no type), or give the {itype.value} another name"
+            + (port if bridging else ""),
+        )
 
     def _named_as_peer(self, spec: InterfaceSpec) -> str:
         names = [s.name for s in self.decl.interfaces if s.veth is not None and s.veth.peer == spec.name]
@@ -512,3 +529,7 @@ def validate(
 ) -> None:
     """Raise ValidationFailed with every problem found, or return quietly."""
     Validator(decl, host, source, default_netns, creatable).run()
+
+
+def _a(word: str) -> str:
+    return f"an {word}" if word[:1] in "aeiou" else f"a {word}"
