@@ -761,3 +761,18 @@ def test_a_tap_is_not_deleted_to_make_a_veth_in_its_place(netns: str, tmp_path: 
     res = run_linkctl("apply", write(tmp_path, "interfaces: [{name: t1, type: veth, veth: {peer: t1p}}]"), "-n", netns)
     assert res.returncode == 1 and "t1 is an existing unknown link, which cannot be deleted" in res.stderr
     assert by_name(netns)["t1"]["linkinfo"]["info_kind"] == "tun"  # still the tap it was
+
+
+def test_plan_says_what_a_link_made_a_port_stops_answering_on(netns: str, tmp_path: Path) -> None:
+    # The seed's `ip link set dev eth1 master br0`: the port keeps its address, and it goes dead.
+    ip("-n", netns, "link", "add", "up0", "type", "veth", "peer", "name", "up0p")
+    ip("-n", netns, "addr", "add", "10.9.0.1/24", "dev", "up0")
+    ip("-n", netns, "link", "add", "bare0", "type", "veth", "peer", "name", "bare0p")
+    text = "interfaces: [{name: br7, type: linux-bridge, bridge: {port: [{name: up0}, {name: bare0}]}}]"
+    plan = run_linkctl("plan", write(tmp_path, text), "--netns", netns)
+    assert plan.returncode == 2, plan.stderr
+    assert (
+        f"enslave up0 (netns {netns}) to br7: it carries 10.9.0.1/24, which a port no longer answers on; "
+        "move them to br7"
+    ) in plan.stdout
+    assert f"enslave bare0 (netns {netns}) to br7\n" in plan.stdout

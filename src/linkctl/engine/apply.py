@@ -20,7 +20,7 @@ from linkctl.kernel.netlink import DebugHook
 from linkctl.kernel.state import read_state
 from linkctl.kinds import BY_TYPE, kind_of
 from linkctl.model.convert import declaration_of
-from linkctl.model.ops import CreateLink, MoveLink, Op, Plan
+from linkctl.model.ops import CreateLink, MoveLink, Op, Plan, SetMaster
 from linkctl.model.plan import Key, make_plan
 from linkctl.model.spec import Declaration, InterfaceSpec, LinkStateName
 from linkctl.model.state import HostState, NetnsName
@@ -89,25 +89,32 @@ def prepare(ctx: Context, probe: bool = True) -> tuple[HostState, Plan]:
             creatable = None  # unprivileged `plan`: the kernel's answer at apply time decides
     validate(ctx.decl, host, ctx.source, ctx.default_netns, creatable)
     plan = make_plan(ctx.decl, host, ctx.default_netns)
-    if any(isinstance(op, MoveLink) for op in plan.ops):
+    if any(_loses_addresses(op) for op in plan.ops):
         plan.ops = _say_what_moves_lose(plan.ops, host)
     if has_remediation(ctx.decl):
         plan.extra = _remediation(ctx, host).lines()
     return host, plan
 
 
+def _loses_addresses(op: Op) -> bool:
+    """A move drops a link's addresses; a link made a port keeps them but no longer answers on them."""
+    return isinstance(op, MoveLink) or (isinstance(op, SetMaster) and op.master is not None)
+
+
 def _say_what_moves_lose(ops: list[Op], host: HostState) -> list[Op]:
-    """Each move names the addresses the kernel will drop with it (read only when a plan moves links)."""
+    """Each move or enslavement names the addresses it makes useless (read only when a plan has one)."""
     from linkctl.kernel.addresses import addresses
 
     try:
-        by_ns = {op.netns: addresses(op.netns) for op in ops if isinstance(op, MoveLink)}
+        by_ns = {op.netns: addresses(op.netns) for op in ops if _loses_addresses(op)}
     except (OSError, LinkctlError):
         return ops  # the moves keep their general warning
     out: list[Op] = []
     for op in ops:
-        if isinstance(op, MoveLink) and (link := host.find(op.name, op.netns)) is not None:
-            op = replace(op, addresses=tuple(by_ns[op.netns].get(link.ifindex, ())))
+        link = host.find(op.name, op.netns) if _loses_addresses(op) else None
+        found = tuple(by_ns[op.netns].get(link.ifindex, ())) if link is not None else None
+        if found is not None and isinstance(op, (MoveLink, SetMaster)):
+            op = replace(op, addresses=found)
         out.append(op)
     return out
 

@@ -178,12 +178,20 @@ class SetLink(Op):
 class SetMaster(Op):
     master: str | None = None  # None releases the link from its master
     down_first: bool = False  # the bonding driver enslaves only links that are down
+    addresses: tuple[str, ...] = ()  # what a link made a port carries, when the plan was told
     verb = "set master"
 
     def describe(self) -> str:
         if self.master is None:
             return f"release {self.where()} from its master" + (f": {self.reason}" if self.reason else "")
-        return f"enslave {self.where()} to {self.master}"
+        text = f"enslave {self.where()} to {self.master}"
+        if self.addresses:
+            # The seeds' "master ... ignore the individual interface's Layer 3 configuration".
+            text += (
+                f": it carries {', '.join(self.addresses)}, which a port no longer answers on; "
+                f"move them to {self.master}"
+            )
+        return text
 
     def ip_command(self) -> list[str]:
         tail = ["nomaster"] if self.master is None else ["master", self.master]
