@@ -73,6 +73,24 @@ def test_bridge_port_mtu_mismatch(make_netns: Callable[[], str]) -> None:
     assert not [x for x in findings if x.check == "bridge-port-mtu-mismatch" and x.ifname == "p1"]
 
 
+def test_address_on_a_bridge_port(make_netns: Callable[[], str]) -> None:
+    ns = make_netns()
+    ip("-n", ns, "link", "add", "br0", "type", "bridge")
+    for port in ("p1", "p2"):
+        ip("-n", ns, "link", "add", port, "type", "veth", "peer", "name", f"{port}-x")
+        ip("-n", ns, "link", "set", port, "master", "br0")
+    ip("-n", ns, "addr", "add", "10.9.0.1/24", "dev", "p1")
+    ip("-n", ns, "addr", "add", "10.9.1.1/24", "dev", "p1-x")  # not a port: its own business
+    findings = _audit(ns)
+    f = _find(findings, "address-on-port", "p1")
+    assert f.evidence == {"master": "br0", "addresses": ["10.9.0.1/24"]}
+    assert f.fix.commands == (
+        ("ip", "-n", ns, "addr", "del", "10.9.0.1/24", "dev", "p1"),
+        ("ip", "-n", ns, "addr", "add", "10.9.0.1/24", "dev", "br0"),
+    )
+    assert [x.ifname for x in findings if x.check == "address-on-port"] == ["p1"]
+
+
 def test_no_carrier_veth_peer_down(make_netns: Callable[[], str]) -> None:
     ns = make_netns()
     ip("-n", ns, "link", "add", "va", "type", "veth", "peer", "name", "vb")

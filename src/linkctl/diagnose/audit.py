@@ -58,7 +58,20 @@ class AuditContext:
     interval: float = 0.0
     _settings: dict[tuple[NetnsName, str], LinkSettings | None] = field(default_factory=dict)
     _eee: dict[tuple[NetnsName, str], EeeState | None] = field(default_factory=dict)
+    _addresses: dict[NetnsName, dict[int, list[str]]] = field(default_factory=dict)
     unreadable: dict[str, str] = field(default_factory=dict)
+
+    def addresses(self, link: Link) -> list[str]:
+        """The addresses a person configured on the link (read once per namespace, when a check asks)."""
+        if link.netns not in self._addresses:
+            from linkctl.kernel.addresses import addresses
+
+            try:
+                self._addresses[link.netns] = addresses(link.netns)
+            except (OSError, LinkctlError) as exc:
+                self.unreadable["addresses"] = str(exc)
+                self._addresses[link.netns] = {}
+        return self._addresses[link.netns].get(link.ifindex, [])
 
     def physical(self) -> Iterator[Link]:
         for link in self.host:
@@ -147,6 +160,27 @@ def bridge_port_mtu_mismatch(ctx: AuditContext) -> Iterator[Finding]:
                 (ip(link.netns, "link", "set", "dev", link.name, "mtu", str(bridge.mtu)),),
                 "or give the bridge and every port the larger MTU, if the path carries it",
             ),
+        )
+
+
+def address_on_port(ctx: AuditContext) -> Iterator[Finding]:
+    for link in ctx.host:
+        master = ctx.host.ns(link.netns).by_index(link.master_ifindex)
+        # A VRF's ports keep answering on their addresses: that is what a VRF is for.
+        if master is None or master.kind == "vrf" or not (found := ctx.addresses(link)):
+            continue
+        moves = [ip(link.netns, "addr", "del", a, "dev", link.name) for a in found]
+        moves += [ip(link.netns, "addr", "add", a, "dev", master.name) for a in found]
+        yield Finding(
+            "address-on-port",
+            Severity.WARNING,
+            link.name,
+            link.netns,
+            f"port of {master.name} carries {', '.join(found)}",
+            "a port hands every frame to its master: nothing answers on the port's own addresses "
+            f"(the kernel ignores a port's Layer 3 configuration); they belong on {master.name}",
+            {"master": master.name, "addresses": found},
+            Fix(None, tuple(moves), "linkctl declares links, not addresses: these are the commands"),
         )
 
 
@@ -445,6 +479,7 @@ def wrong_netns(ctx: AuditContext) -> Iterator[Finding]:
 CHECKS: dict[str, Check] = {
     "vxlan-mtu-overhead": vxlan_mtu_overhead,
     "bridge-port-mtu-mismatch": bridge_port_mtu_mismatch,
+    "address-on-port": address_on_port,
     "no-carrier": no_carrier,
     "promisc-by-hand": promisc_by_hand,
     "counters-growing": counters_growing,

@@ -89,32 +89,39 @@ def prepare(ctx: Context, probe: bool = True) -> tuple[HostState, Plan]:
             creatable = None  # unprivileged `plan`: the kernel's answer at apply time decides
     validate(ctx.decl, host, ctx.source, ctx.default_netns, creatable)
     plan = make_plan(ctx.decl, host, ctx.default_netns)
-    if any(_loses_addresses(op) for op in plan.ops):
+    if any(_loses_addresses(op, host) for op in plan.ops):
         plan.ops = _say_what_moves_lose(plan.ops, host)
     if has_remediation(ctx.decl):
         plan.extra = _remediation(ctx, host).lines()
     return host, plan
 
 
-def _loses_addresses(op: Op) -> bool:
-    """A move drops a link's addresses; a link made a port keeps them but no longer answers on them."""
-    return isinstance(op, MoveLink) or (isinstance(op, SetMaster) and op.master is not None)
+def _loses_addresses(op: Op, host: HostState) -> bool:
+    """A move drops a link's addresses; a link made a port keeps them but no longer answers on them
+    (but for a VRF's ports: answering on them is what a VRF is for)."""
+    if isinstance(op, MoveLink):
+        return True
+    if not isinstance(op, SetMaster) or op.master is None:
+        return False
+    master = host.find(op.master, op.netns)
+    return master is None or master.kind != "vrf"
 
 
 def _say_what_moves_lose(ops: list[Op], host: HostState) -> list[Op]:
     """Each move or enslavement names the addresses it makes useless (read only when a plan has one)."""
     from linkctl.kernel.addresses import addresses
 
+    losing = [op for op in ops if _loses_addresses(op, host)]
     try:
-        by_ns = {op.netns: addresses(op.netns) for op in ops if _loses_addresses(op)}
+        by_ns = {op.netns: addresses(op.netns) for op in losing}
     except (OSError, LinkctlError):
         return ops  # the moves keep their general warning
+    losing_ids = {id(op) for op in losing}  # by identity: equal ops compare field by field
     out: list[Op] = []
     for op in ops:
-        link = host.find(op.name, op.netns) if _loses_addresses(op) else None
-        found = tuple(by_ns[op.netns].get(link.ifindex, ())) if link is not None else None
-        if found is not None and isinstance(op, (MoveLink, SetMaster)):
-            op = replace(op, addresses=found)
+        link = host.find(op.name, op.netns) if id(op) in losing_ids else None
+        if link is not None and isinstance(op, (MoveLink, SetMaster)):
+            op = replace(op, addresses=tuple(by_ns[op.netns].get(link.ifindex, ())))
         out.append(op)
     return out
 
