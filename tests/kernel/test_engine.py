@@ -776,3 +776,19 @@ def test_plan_says_what_a_link_made_a_port_stops_answering_on(netns: str, tmp_pa
         "move them to br7"
     ) in plan.stdout
     assert f"enslave bare0 (netns {netns}) to br7\n" in plan.stdout
+
+
+def test_a_move_into_a_new_namespace_and_a_bridge_there_still_names_the_addresses(netns: str, tmp_path: Path) -> None:
+    # The enslavement happens in a namespace the plan creates: reading its addresses must not
+    # cost the move its list (it fell back to the general warning).
+    other = f"lkt-{uuid.uuid4().hex[:8]}"
+    ip("-n", netns, "link", "add", "mv9", "type", "veth", "peer", "name", "mv9p")
+    ip("-n", netns, "addr", "add", "10.9.0.1/24", "dev", "mv9")
+    text = f"""
+interfaces:
+- {{name: mv9, netns: {other}}}
+- {{name: br9, type: linux-bridge, netns: {other}, bridge: {{port: [{{name: mv9}}]}}}}
+"""
+    plan = run_linkctl("plan", write(tmp_path, text), "--netns", netns)
+    assert plan.returncode == 2, plan.stderr
+    assert f"move mv9 (netns {netns}) to netns {other}: the kernel drops its addresses 10.9.0.1/24" in plan.stdout

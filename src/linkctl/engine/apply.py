@@ -111,7 +111,8 @@ def _say_what_moves_lose(ops: list[Op], host: HostState) -> list[Op]:
     """Each move or enslavement names the addresses it makes useless (read only when a plan has one)."""
     from linkctl.kernel.addresses import addresses
 
-    losing = [op for op in ops if _loses_addresses(op, host)]
+    # Only links that exist now carry anything (an enslavement may be in a namespace the plan creates).
+    losing = [op for op in ops if op.netns in host.namespaces and _loses_addresses(op, host)]
     try:
         by_ns = {op.netns: addresses(op.netns) for op in losing}
     except (OSError, LinkctlError):
