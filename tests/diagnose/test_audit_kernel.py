@@ -60,12 +60,17 @@ def test_vxlan_ipv6_overhead_is_70(make_netns: Callable[[], str]) -> None:
     assert f.evidence["overhead"] == 70 and f.evidence["max_overlay_mtu"] == 1410
 
 
-def test_bridge_port_mtu_mismatch(make_netns: Callable[[], str]) -> None:
-    ns = make_netns()
+def _bridge_with_ports(ns: str, *ports: str) -> None:
+    """br0 with each port a veth whose other end is PORT-x."""
     ip("-n", ns, "link", "add", "br0", "type", "bridge")
-    for port in ("p1", "p2"):
+    for port in ports:
         ip("-n", ns, "link", "add", port, "type", "veth", "peer", "name", f"{port}-x")
         ip("-n", ns, "link", "set", port, "master", "br0")
+
+
+def test_bridge_port_mtu_mismatch(make_netns: Callable[[], str]) -> None:
+    ns = make_netns()
+    _bridge_with_ports(ns, "p1", "p2")
     ip("-n", ns, "link", "set", "p2", "mtu", "9000")
     findings = _audit(ns)
     f = _find(findings, "bridge-port-mtu-mismatch", "p2")
@@ -75,10 +80,7 @@ def test_bridge_port_mtu_mismatch(make_netns: Callable[[], str]) -> None:
 
 def test_address_on_a_bridge_port(make_netns: Callable[[], str]) -> None:
     ns = make_netns()
-    ip("-n", ns, "link", "add", "br0", "type", "bridge")
-    for port in ("p1", "p2"):
-        ip("-n", ns, "link", "add", port, "type", "veth", "peer", "name", f"{port}-x")
-        ip("-n", ns, "link", "set", port, "master", "br0")
+    _bridge_with_ports(ns, "p1", "p2")
     ip("-n", ns, "addr", "add", "10.9.0.1/24", "dev", "p1")
     ip("-n", ns, "addr", "add", "10.9.1.1/24", "dev", "p1-x")  # not a port: its own business
     findings = _audit(ns)
