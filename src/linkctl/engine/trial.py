@@ -128,7 +128,7 @@ class _CarrierWatch:
         self.sockets: list[socket.socket] = []
         self.netns: dict[int, NetnsName] = {}
         self.before = before
-        self.up_before: set[tuple[NetnsName, str]] = set()
+        self.watched: set[tuple[NetnsName, str]] = set()  # links with a carrier to keep
         self.pending: set[tuple[NetnsName, str]] = set()
         self.declared: set[str] = set()
         for name in namespaces:
@@ -145,12 +145,12 @@ class _CarrierWatch:
 
         self.declared = declared
         now = read_state(list(self.netns.values()))
-        carrying = {(lk.netns, lk.name) for lk in now if lk.flags & IfFlag.LOWER_UP}
-        existing = {(lk.netns, lk.name) for lk in now}
-        before = {(lk.netns, lk.name) for lk in self.before if lk.name in declared and lk.flags & IfFlag.LOWER_UP}
-        # Links moved or deleted by the change are not watched where they were.
-        self.up_before = (before & existing) | (carrying & {(lk.netns, lk.name) for lk in now if lk.name in declared})
-        self.pending = (before & existing) - carrying
+        existing = {(lk.netns, lk.name) for lk in now if lk.name in declared}
+        carrying = {(lk.netns, lk.name) for lk in now if lk.name in declared and lk.flags & IfFlag.LOWER_UP}
+        had = {(lk.netns, lk.name) for lk in self.before if lk.name in declared and lk.flags & IfFlag.LOWER_UP}
+        had &= existing  # links moved or deleted by the change are not watched where they were
+        self.watched = had | carrying
+        self.pending = had - carrying
 
     def pending_name(self) -> str:
         return min(name for _ns, name in self.pending)
@@ -163,7 +163,7 @@ class _CarrierWatch:
                 continue
             link = rtnl.decode_link(buf, s, e, ns)
             key = (ns, link.name)
-            if key not in self.up_before:
+            if key not in self.watched:
                 continue
             if link.flags & IfFlag.LOWER_UP:
                 self.pending.discard(key)  # renegotiated
