@@ -82,6 +82,14 @@ def test_an_unhashable_key_is_pyyaml_s_error() -> None:
         yaml_load.load("{? [1, 2] : x}")
 
 
+@pytest.mark.parametrize("text", ["{a: !!str {b: 1}}", "{a: !!null [1]}", "{a: !!int {b: 1}}", "!!seq {a: 1}"])
+def test_a_scalar_tag_on_a_collection_is_pyyaml_s_error(text: str) -> None:
+    with pytest.raises(yaml.constructor.ConstructorError):
+        pyyaml(text)
+    with pytest.raises(yaml.constructor.ConstructorError):
+        yaml_load.load(text)
+
+
 def test_an_unknown_tag_is_refused_as_by_the_safe_loader() -> None:
     with pytest.raises(yaml.constructor.ConstructorError, match="could not determine a constructor"):
         yaml_load.load("!!python/object:os.system x")

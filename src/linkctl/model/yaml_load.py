@@ -97,27 +97,30 @@ class _Plain:
         self.seen: set[int] = set()  # collections already built: an alias, maybe a cycle
 
     def build(self, node: Node) -> Any:
-        tag = node.tag
+        if isinstance(node, ScalarNode):
+            return self._scalar(node)
+        self._once(node)
+        if node.tag == _MAP and isinstance(node, MappingNode):
+            return self._mapping(node)
+        if node.tag == _SEQ and isinstance(node, SequenceNode):
+            return [self.build(item) for item in node.value]
+        raise _NotPlain(node.tag)  # `!!set`, `!!omap`, `!!str {a: 1}` ...
+
+    def _scalar(self, node: ScalarNode) -> Any:
+        tag, text = node.tag, node.value
         if tag == _STR:
-            return node.value
+            return text
         if tag == _INT:
-            text = node.value
             if text.isdigit() and (text[0] != "0" or text == "0"):
                 return int(text)
             return self.loader.construct_yaml_int(node)
-        if tag == _MAP:
-            return self._mapping(node)
-        if tag == _SEQ:
-            self._once(node)
-            return [self.build(item) for item in node.value]
         if tag == _NULL:
             return None
         if tag in (_BOOL, _FLOAT):
             return self.loader.construct_object(node)
         raise _NotPlain(tag)
 
-    def _mapping(self, node: Node) -> dict[Any, Any]:
-        self._once(node)
+    def _mapping(self, node: MappingNode) -> dict[Any, Any]:
         out = {}
         for key_node, value_node in node.value:
             if key_node.tag == "tag:yaml.org,2002:merge":
@@ -127,8 +130,8 @@ class _Plain:
         return out
 
     def _once(self, node: Node) -> None:
-        if not isinstance(node, (MappingNode, SequenceNode)) or id(node) in self.seen:
-            raise _NotPlain("alias")
+        if id(node) in self.seen:
+            raise _NotPlain("alias")  # shared, maybe a cycle: PyYAML builds it once
         self.seen.add(id(node))
 
 
