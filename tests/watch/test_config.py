@@ -162,3 +162,15 @@ def test_parse_listen() -> None:
         parse_listen("127.0.0.1:99999")
     with pytest.raises(ValueError, match="IP address"):
         parse_listen("example.org:80")
+
+
+def test_the_shipped_example_loads_and_says_the_defaults_truly() -> None:
+    # deploy/watch.yaml is what an operator copies: it must load, and the values it calls defaults
+    # must be the defaults.
+    example = load_config(Path(__file__).resolve().parents[2] / "deploy" / "watch.yaml")
+    defaults = parse_config({})
+    for key in ("store", "listen", "netns", "iface", "stats_interval", "kernel_log", "flap"):
+        assert getattr(example, key) == getattr(defaults, key), key
+    assert example.alerts.rate_limit == defaults.alerts.rate_limit
+    assert example.alerts.retry == defaults.alerts.retry
+    assert [type(r) for r in example.alerts.receivers] == [SmtpReceiver, WebhookReceiver, AlertmanagerReceiver]
