@@ -792,3 +792,33 @@ interfaces:
     plan = run_linkctl("plan", write(tmp_path, text), "--netns", netns)
     assert plan.returncode == 2, plan.stderr
     assert f"move mv9 (netns {netns}) to netns {other}: the kernel drops its addresses 10.9.0.1/24" in plan.stdout
+
+
+def test_what_the_file_leaves_out_survives_a_re_creation_and_a_peer_is_moved_whole(netns: str, tmp_path: Path) -> None:
+    # veth1 is a port of br0 with MTU 9000; mv0 sits on veth0-p. The file moves veth1's peer to
+    # another namespace and gives mv0 another base, saying nothing of ports, MTUs or states.
+    other = f"lkt-{uuid.uuid4().hex[:8]}"
+    assert run_linkctl("apply", write(tmp_path, TOPOLOGY), "--netns", netns).returncode == 0
+    before = by_name(netns)
+    ip("-n", netns, "link", "set", "mv0", "txqueuelen", "700")
+    ip("-n", netns, "link", "set", "mv0", "down")
+    change = f"""
+interfaces:
+- {{name: veth1, type: veth, veth: {{peer: veth1-p, peer-netns: {other}}}}}
+- {{name: mv0, type: mac-vlan, mac-vlan: {{base-iface: br0, mode: bridge}}}}
+"""
+    try:
+        res = run_linkctl("apply", write(tmp_path, change, "c.yml"), "--netns", netns)
+        assert res.returncode == 0, res.stderr
+        assert f"move veth1-p (netns {netns}) to netns {other}" in res.stdout
+        now = by_name(netns)
+        # veth1 was not re-made: same MAC, still br0's port with its MTU
+        assert (now["veth1"]["address"], now["veth1"].get("master"), now["veth1"]["mtu"]) == (
+            before["veth1"]["address"], "br0", 9000,
+        )  # fmt: skip
+        assert is_up(by_name(other)["veth1-p"])
+        # mv0 was re-made on its new base, keeping its queue length and its admin state
+        assert now["mv0"]["link"] == "br0" and now["mv0"]["txqlen"] == 700 and not is_up(now["mv0"])
+        assert run_linkctl("plan", write(tmp_path, change, "c.yml"), "--netns", netns).returncode == 0
+    finally:
+        subprocess.run(["ip", "netns", "del", other], check=False, capture_output=True)

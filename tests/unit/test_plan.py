@@ -10,7 +10,7 @@ import pytest
 from linkctl.model.convert import declaration_of
 from linkctl.model.ops import CreateLink, CreateNetns, DeleteLink, MoveLink, SetLink, SetMaster
 from linkctl.model.plan import make_plan
-from linkctl.model.state import HostState, NetnsState, VethInfo
+from linkctl.model.state import HostState, IfFlag, NetnsState, VethInfo
 from tests.unit.helpers import decl, host, link, topology
 
 
@@ -135,6 +135,33 @@ def test_a_numeric_namespace_to_create_says_it_is_not_that_process_s() -> None:
         "create netns 4242: it does not exist (for process 4242's own namespace, name it first: "
         "ip netns attach NAME 4242)"
     )
+
+
+def test_a_re_created_link_keeps_what_the_file_does_not_say() -> None:
+    # veth0 (a port of br0, MTU 9000, txqueuelen 500, down) gets another peer name: it is made
+    # again, and what the file leaves to the kernel stays as the kernel had it.
+    state = topology()
+    links = state.ns(None).links
+    links["veth0"] = replace(links["veth0"], mtu=9000, txqlen=500, flags=IfFlag(0))
+    plan = make_plan(decl({"name": "veth0", "type": "veth", "veth": {"peer": "veth0-q"}}), state)
+    create = next(op for op in plan.ops if isinstance(op, CreateLink))
+    assert (create.master, create.props.mtu, create.props.txqlen, create.props.up) == ("br0", 9000, 500, False)
+    assert create.peer is not None and (create.peer.props.mtu, create.peer.props.txqlen) == (9000, 500)
+    # Said in the file, the file wins.
+    plan = make_plan(decl({"name": "veth0", "type": "veth", "mtu": 1400, "state": "up", "veth": {"peer": "q"}}), state)
+    create = next(op for op in plan.ops if isinstance(op, CreateLink))
+    assert (create.props.mtu, create.props.up) == (1400, True)
+
+
+def test_an_undeclared_peer_given_another_namespace_is_moved_not_re_made() -> None:
+    plan = make_plan(
+        decl({"name": "veth0", "type": "veth", "veth": {"peer": "veth0-p", "peer-netns": "blue"}}), topology()
+    )
+    assert [op.describe() for op in plan.ops] == [
+        "create netns blue: it does not exist",
+        "move veth0-p to netns blue: its addresses and routes are dropped by the kernel and must be configured again there",
+        "set veth0-p (netns blue): state 'down' -> 'up'",
+    ]
 
 
 def test_both_ends_of_a_veth_absent_is_one_deletion_and_neither_is_unchanged() -> None:

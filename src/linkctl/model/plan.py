@@ -9,7 +9,7 @@ and masters before ports, enslaving, and admin state last.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from linkctl.kinds import BY_TYPE, kind_of
 from linkctl.kinds.base import NO_DIFF, FieldDiff, KindDiff, LinkKind
@@ -26,11 +26,12 @@ from linkctl.model.ops import (
     SetMaster,
 )
 from linkctl.model.spec import Declaration, InterfaceSpec, InterfaceType, LinkStateName
-from linkctl.model.state import HostState, Link, NetnsName, VethInfo
+from linkctl.model.state import BridgeInfo, HostState, Link, NetnsName, VethInfo
 
 Key = tuple[NetnsName, str]
 # Read in per-target loops: a module global costs a tenth of `InterfaceType.VETH`'s lookup.
 _VETH, _BRIDGE, _DOWN = InterfaceType.VETH, InterfaceType.LINUX_BRIDGE, LinkStateName.DOWN
+_VXLAN = InterfaceType.VXLAN
 
 
 @dataclass(slots=True)
@@ -100,6 +101,24 @@ class Planner:
                 BY_TYPE[spec.type] if spec.type else (kind_of(current) if current else BY_TYPE[InterfaceType.UNKNOWN])
             )
             self.targets[(netns, spec.name)] = Target(spec, netns, kind, current)
+        self._peers_to_move()
+
+    def _peers_to_move(self) -> None:
+        """An undeclared veth peer whose end names another peer-netns is moved there, not re-made.
+
+        Moving keeps the pair (the end's port membership, addresses, MAC); re-creating it
+        would not. It is planned as a target of its own, declared with nothing but its netns.
+        """
+        declared = {t.spec.name for t in self.targets.values()}
+        for t in list(self.targets.values()):
+            veth = t.spec.veth
+            if veth is None or veth.peer_netns is None or t.absent or t.current is None:
+                continue
+            peer = self.host.peer_of(t.current)
+            if peer is None or peer.name != veth.peer or peer.name in declared or peer.netns == veth.peer_netns:
+                continue
+            spec = InterfaceSpec(name=peer.name, netns=veth.peer_netns)
+            self.targets[(veth.peer_netns, peer.name)] = Target(spec, veth.peer_netns, kind_of(peer), peer)
 
     def _locate(self, name: str, netns: NetnsName, explicit: bool) -> Link | None:
         where = self.located.get((netns, name), netns)
@@ -321,12 +340,15 @@ class Planner:
     def _create(self, t: Target) -> None:
         if not t.kind.creatable:
             return  # validation has refused this declaration already
-        master = self._desired_master(t.netns, t.spec.name)
-        at_create = master if master and self._is_bridge(t.netns, master) else None
+        kept = self._kept_master(t)  # a bridge, existing: joined at creation like a declared one
+        master = self._desired_master(t.netns, t.spec.name) or kept
+        at_create = master if master and (master == kept or self._is_bridge(t.netns, master)) else None
         if at_create:
             self.created_with_master.add(t.key)
         props = self._create_props(t.spec, master_later=bool(master and not at_create))
-        peer = self._peer_create(t) if t.kind.type is _VETH else None
+        if t.recreate and t.current is not None:
+            props = self._kept_props(t, props)
+        peer = self._peer_create(t, props) if t.kind.type is _VETH else None
         reason = "re-create: " + "; ".join(t.recreate) if t.recreate else "new"
         self.plan.ops.append(
             CreateLink(
@@ -334,6 +356,33 @@ class Planner:
                 master=at_create, peer=peer, lower=t.kind.ifla_link(t.spec),
             )
         )  # fmt: skip
+
+    def _kept_master(self, t: Target) -> str | None:
+        """The bridge a re-created link was a port of, when the file leaves that to the kernel."""
+        cur = t.current
+        if not t.recreate or cur is None or cur.netns != t.netns:
+            return None
+        master = self.host.ns(cur.netns).by_index(cur.master_ifindex)
+        if master is None or (cur.netns, master.name) in self.gone or not isinstance(master.info, BridgeInfo):
+            return None
+        declared = self.targets.get((t.netns, master.name))
+        if declared is not None and (declared.absent or declared.recreate or _has_port_list(declared.spec)):
+            return None  # its declared port list says, or it goes
+        return master.name
+
+    def _kept_props(self, t: Target, props: Props) -> Props:
+        """What a re-created link had and the file does not say: left as the kernel had it."""
+        cur, s = t.current, t.spec
+        assert cur is not None
+        # A stacked link's MTU follows its (maybe new) lower; a bridge's follows its ports.
+        keep_mtu = s.mtu is None and not t.kind.mtu_bounded_by_lower and t.kind.type not in (_BRIDGE, _VXLAN)
+        return replace(
+            props,
+            mtu=cur.mtu if keep_mtu else props.mtu,
+            txqlen=cur.txqlen if s.txqueuelen is None else props.txqlen,
+            promisc=True if s.accept_all_mac_addresses is None and cur.promisc else props.promisc,
+            up=cur.admin_up if s.state is None and props.up else props.up,
+        )
 
     def _create_props(self, spec: InterfaceSpec, master_later: bool) -> Props:
         # A link that will join a bond is created down; it comes up after enslaving.
@@ -359,7 +408,7 @@ class Planner:
                     )
                 )
 
-    def _peer_create(self, t: Target) -> PeerCreate:
+    def _peer_create(self, t: Target, end: Props) -> PeerCreate:
         assert t.spec.veth is not None
         declared = self._declared_peer(t)
         netns = self._peer_netns(t)
@@ -371,8 +420,7 @@ class Planner:
             props = self._create_props(declared.spec, master_later=is_bond_port)
             return PeerCreate(declared.spec.name, netns, props)
         # An undeclared peer mirrors its end, so that the pair comes up with a carrier.
-        s = t.spec
-        props = Props(s.mtu, None, s.txqueuelen, None, s.state is not _DOWN)
+        props = Props(end.mtu, None, end.txqlen, None, end.up is not False)
         return PeerCreate(t.spec.veth.peer, netns, props)
 
     def _configure(self, t: Target) -> None:
