@@ -153,6 +153,15 @@ def test_a_re_created_link_keeps_what_the_file_does_not_say() -> None:
     assert (create.props.mtu, create.props.up) == (1400, True)
 
 
+@pytest.mark.parametrize(("remote", "kept"), [("192.0.2.10", 1450), ("2001:db8::1", None)])
+def test_a_re_created_vxlan_keeps_its_mtu_only_while_it_still_fits(remote: str, kept: int | None) -> None:
+    # A new VNI on the same base and underlay family fits as before; an IPv6 underlay needs
+    # 20 bytes more, so the kernel picks the MTU again.
+    vx = {"name": "vx42", "type": "vxlan", "vxlan": {"id": 43, "base-iface": "eth0", "remote": remote}}
+    create = next(op for op in make_plan(decl(vx), topology()).ops if isinstance(op, CreateLink))
+    assert create.props.mtu == kept
+
+
 def test_an_undeclared_peer_given_another_namespace_is_moved_not_re_made() -> None:
     plan = make_plan(
         decl({"name": "veth0", "type": "veth", "veth": {"peer": "veth0-p", "peer-netns": "blue"}}), topology()

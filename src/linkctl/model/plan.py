@@ -374,8 +374,8 @@ class Planner:
         """What a re-created link had and the file does not say: left as the kernel had it."""
         cur, s = t.current, t.spec
         assert cur is not None
-        # A stacked link's MTU follows its (maybe new) lower; a bridge's follows its ports.
-        keep_mtu = s.mtu is None and not t.kind.mtu_bounded_by_lower and t.kind.type not in (_BRIDGE, _VXLAN)
+        # A bridge's MTU follows its ports.
+        keep_mtu = s.mtu is None and t.kind.type is not _BRIDGE and _mtu_still_fits(t, cur)
         return replace(
             props,
             mtu=cur.mtu if keep_mtu else props.mtu,
@@ -548,6 +548,16 @@ class Planner:
 
 
 _CONTROLLERS = (InterfaceType.LINUX_BRIDGE, InterfaceType.BOND)
+_UNDERLAY_FIELDS = ("vxlan.local", "vxlan.remote")  # the encapsulation's overhead depends on them
+
+
+def _mtu_still_fits(t: Target, cur: Link) -> bool:
+    """A stacked link's MTU is bounded by its lower: kept only if the lower and the overhead stay."""
+    if not (t.kind.mtu_bounded_by_lower or t.kind.type is _VXLAN):
+        return True
+    if kind_of(cur).type is not t.kind.type:
+        return False
+    return not any(d.field.endswith("base-iface") or d.field in _UNDERLAY_FIELDS for d in t.diff.recreate)
 
 
 def _has_port_list(spec: InterfaceSpec) -> bool:
