@@ -822,3 +822,14 @@ interfaces:
         assert run_linkctl("plan", write(tmp_path, change, "c.yml"), "--netns", netns).returncode == 0
     finally:
         subprocess.run(["ip", "netns", "del", other], check=False, capture_output=True)
+
+
+def test_plan_names_the_addresses_a_deletion_or_a_re_creation_loses(netns: str, tmp_path: Path) -> None:
+    assert run_linkctl("apply", write(tmp_path, TOPOLOGY), "--netns", netns).returncode == 0
+    ip("-n", netns, "addr", "add", "10.5.0.1/24", "dev", "veth1")
+    ip("-n", netns, "addr", "add", "10.6.0.1/24", "dev", "mv0")
+    text = "interfaces: [{name: veth1, type: veth, veth: {peer: veth1-q}}, {name: mv0, state: absent}]"
+    plan = run_linkctl("plan", write(tmp_path, text, "c.yml"), "--netns", netns)
+    assert plan.returncode == 2, plan.stderr
+    assert f"delete mv0 (netns {netns}): state: absent (its addresses 10.6.0.1/24 go with it)" in plan.stdout
+    assert "re-create: veth.peer 'veth1-p' -> 'veth1-q' (its addresses 10.5.0.1/24 go with it)" in plan.stdout

@@ -20,7 +20,7 @@ from linkctl.kernel.netlink import DebugHook
 from linkctl.kernel.state import read_state
 from linkctl.kinds import BY_TYPE, kind_of
 from linkctl.model.convert import declaration_of
-from linkctl.model.ops import CreateLink, MoveLink, Op, Plan, SetMaster
+from linkctl.model.ops import CreateLink, DeleteLink, MoveLink, Op, Plan, SetMaster
 from linkctl.model.plan import Key, make_plan
 from linkctl.model.spec import Declaration, InterfaceSpec, LinkStateName
 from linkctl.model.state import HostState, NetnsName
@@ -90,16 +90,16 @@ def prepare(ctx: Context, probe: bool = True) -> tuple[HostState, Plan]:
     validate(ctx.decl, host, ctx.source, ctx.default_netns, creatable)
     plan = make_plan(ctx.decl, host, ctx.default_netns)
     if any(_loses_addresses(op, host) for op in plan.ops):
-        plan.ops = _say_what_moves_lose(plan.ops, host)
+        plan.ops = _name_lost_addresses(plan.ops, host)
     if has_remediation(ctx.decl):
         plan.extra = _remediation(ctx, host).lines()
     return host, plan
 
 
 def _loses_addresses(op: Op, host: HostState) -> bool:
-    """A move drops a link's addresses; a link made a port keeps them but no longer answers on them
-    (but for a VRF's ports: answering on them is what a VRF is for)."""
-    if isinstance(op, MoveLink):
+    """A move or a deletion drops a link's addresses; a link made a port keeps them but no longer
+    answers on them (but for a VRF's ports: answering on them is what a VRF is for)."""
+    if isinstance(op, (MoveLink, DeleteLink)):
         return True
     if not isinstance(op, SetMaster) or op.master is None:
         return False
@@ -107,8 +107,8 @@ def _loses_addresses(op: Op, host: HostState) -> bool:
     return master is None or master.kind != "vrf"
 
 
-def _say_what_moves_lose(ops: list[Op], host: HostState) -> list[Op]:
-    """Each move or enslavement names the addresses it makes useless (read only when a plan has one)."""
+def _name_lost_addresses(ops: list[Op], host: HostState) -> list[Op]:
+    """Each move, deletion or enslavement names the addresses it makes useless (read only then)."""
     from linkctl.kernel.addresses import addresses
 
     # Only links that exist now carry anything (an enslavement may be in a namespace the plan creates).
@@ -121,7 +121,7 @@ def _say_what_moves_lose(ops: list[Op], host: HostState) -> list[Op]:
     out: list[Op] = []
     for op in ops:
         link = host.find(op.name, op.netns) if id(op) in losing_ids else None
-        if link is not None and isinstance(op, (MoveLink, SetMaster)):
+        if link is not None and isinstance(op, (MoveLink, SetMaster, DeleteLink)):
             op = replace(op, addresses=tuple(by_ns[op.netns].get(link.ifindex, ())))
         out.append(op)
     return out

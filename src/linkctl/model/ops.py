@@ -122,7 +122,14 @@ class CreateLink(Op):
 
 @dataclass(frozen=True)
 class DeleteLink(Op):
+    addresses: tuple[str, ...] = ()  # what it carries, when the plan was told: gone with it
     verb = "delete"
+
+    def describe(self) -> str:
+        text = super().describe()
+        if self.addresses:
+            text += f" (its addresses {', '.join(self.addresses)} go with it)"
+        return text
 
     def ip_command(self) -> list[str]:
         return [*_ip(self.netns), "link", "del", "dev", self.name]
