@@ -398,3 +398,23 @@ def test_a_process_id_for_a_namespace_is_told_how_to_name_it(entry: str, field: 
 def test_a_link_linkctl_cannot_make_is_never_replaced(entry: str, expected: str) -> None:
     # The plan deleted the NIC to create the bridge in its place (the kernel then refused the delete).
     assert problems(f"interfaces: [{entry}]") == [expected]
+
+
+@pytest.mark.parametrize(
+    ("entries", "expected"),
+    [
+        (
+            "{name: mv, type: mac-vlan, mac-vlan: {base-iface: mv}}",
+            "f.yml: interface mv: mac-vlan.base-iface: 'mv': a link this one does not stand on: mv -> mv is a loop",
+        ),
+        (
+            "{name: a1, type: vxlan, vxlan: {id: 1, base-iface: b1}}, "
+            "{name: b1, type: mac-vlan, mac-vlan: {base-iface: c1}}, {name: c1, type: mac-vlan, mac-vlan: {base-iface: a1}}",
+            "f.yml: interface a1: vxlan.base-iface: 'b1': a link this one does not stand on: a1 -> b1 -> c1 -> a1 is a loop",
+        ),
+    ],
+    ids=["itself", "three"],
+)
+def test_a_link_standing_on_itself_is_refused_once(entries: str, expected: str) -> None:
+    # The plan created them in some order and the kernel refused the first ("No such device").
+    assert problems(f"interfaces: [{entries}]") == [expected]

@@ -52,6 +52,7 @@ class Validator:
         for spec in self.decl.interfaces:
             self._one(spec)
         self._ports()
+        self._stacking_cycles()
         self._macvlans_on_ports()
         self._vxlan_clashes()
         for fit in self._vxlan_fits():
@@ -174,6 +175,22 @@ class Validator:
             f"its place: declare it with type {have.value} (or no type), or give the {itype.value} another name"
             + (port if bridging else ""),
         )
+
+    def _stacking_cycles(self) -> None:
+        """A link cannot stand on itself, directly or through others: its lower must exist first."""
+        lowers: dict[tuple[NetnsName, str], tuple[str, str, InterfaceSpec]] = {}
+        for spec in self.decl.interfaces:
+            if spec.absent or spec.type is None:
+                continue
+            for fld, ref in BY_TYPE[spec.type].references(spec):
+                if fld.endswith("base-iface"):
+                    lowers[(self._netns(spec), spec.name)] = (fld, ref, spec)
+        for (netns, name), (fld, ref, spec) in lowers.items():
+            chain = [name, ref]
+            while chain[-1] != name and (netns, chain[-1]) in lowers and chain.count(chain[-1]) == 1:
+                chain.append(lowers[(netns, chain[-1])][1])
+            if chain[-1] == name and name == min(chain):  # a cycle through this link, said once
+                self._add(spec, fld, ref, f"a link this one does not stand on: {' -> '.join(chain)} is a loop")
 
     def _named_as_peer(self, spec: InterfaceSpec) -> str:
         names = [s.name for s in self.decl.interfaces if s.veth is not None and s.veth.peer == spec.name]
