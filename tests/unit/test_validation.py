@@ -418,3 +418,32 @@ def test_a_link_linkctl_cannot_make_is_never_replaced(entry: str, expected: str)
 def test_a_link_standing_on_itself_is_refused_once(entries: str, expected: str) -> None:
     # The plan created them in some order and the kernel refused the first ("No such device").
     assert problems(f"interfaces: [{entries}]") == [expected]
+
+
+@pytest.mark.parametrize(
+    ("entries", "expected"),
+    [
+        (
+            "{name: br9, type: linux-bridge}, {name: v1, type: veth, veth: {peer: br9}}",
+            "f.yml: interface v1: veth.peer: 'br9': a name no other link takes: br9 is declared as a "
+            "linux-bridge (RTNETLINK would answer: File exists)",
+        ),
+        (
+            "{name: v1, type: veth, veth: {peer: p}}, {name: v2, type: veth, veth: {peer: p}}",
+            "f.yml: interface v2: veth.peer: 'p': a peer of this pair alone: v1 names p as its peer too",
+        ),
+    ],
+    ids=["peer-named-like-a-bridge", "one-peer-two-ends"],
+)
+def test_a_veth_peer_name_taken_in_the_file_is_refused(entries: str, expected: str) -> None:
+    # The plan made both and the kernel refused the second ("File exists").
+    assert problems(f"interfaces: [{entries}]") == [expected]
+
+
+def test_same_peer_name_in_two_namespaces_is_fine() -> None:
+    d = parse_text(
+        "interfaces: [{name: v1, type: veth, veth: {peer: p, peer-netns: red}}, "
+        "{name: v2, type: veth, veth: {peer: p, peer-netns: blue}}]",
+        "f.yml",
+    )
+    validate(d, topology(), "f.yml", creatable=frozenset({"veth"}))  # no refusal

@@ -45,6 +45,7 @@ class Validator:
     problems: list[Problem] = field(default_factory=list)
     _by_key: dict[tuple[NetnsName, str], InterfaceSpec] | None = None
     _peers: set[tuple[NetnsName, str]] | None = None
+    _first_claims: dict[tuple[NetnsName, str], InterfaceSpec] | None = None  # (netns, peer) -> first end naming it
     _port_owner: dict[tuple[NetnsName, str], str] | None = None
 
     def run(self) -> None:
@@ -175,6 +176,20 @@ class Validator:
             f"its place: declare it with type {have.value} (or no type), or give the {itype.value} another name"
             + (port if bridging else ""),
         )
+
+    def _peer_claimed_by(self, spec: InterfaceSpec, peer_ns: NetnsName) -> str | None:
+        """An earlier end in the file that names the same undeclared peer in the same namespace."""
+        assert spec.veth is not None
+        if self._declared(spec.veth.peer, peer_ns) is not None:
+            return None  # a declared peer names its one end back: checked above
+        if self._first_claims is None:
+            self._first_claims = {}
+            for other in self.decl.interfaces:
+                if (v := other.veth) is not None and not other.absent:
+                    ns = v.peer_netns if v.peer_netns is not None else self._netns(other)
+                    self._first_claims.setdefault((ns, v.peer), other)
+        first = self._first_claims.get((peer_ns, spec.veth.peer))
+        return first.name if first is not None and first is not spec else None
 
     def _stacking_cycles(self) -> None:
         """A link cannot stand on itself, directly or through others: its lower must exist first."""
@@ -364,6 +379,21 @@ class Validator:
                 "veth.peer",
                 spec.veth.peer,
                 f"{spec.veth.peer} declares {declared.veth.peer} as its peer; the two must name each other",
+            )
+        if declared is not None and not declared.absent and declared.type not in (None, InterfaceType.VETH):
+            self._add(
+                spec,
+                "veth.peer",
+                spec.veth.peer,
+                f"a name no other link takes: {declared.name} is declared as {_a(declared.type.value)} "
+                "(RTNETLINK would answer: File exists)",
+            )
+        if not spec.absent and (claimed := self._peer_claimed_by(spec, peer_ns)) is not None:
+            self._add(
+                spec,
+                "veth.peer",
+                spec.veth.peer,
+                f"a peer of this pair alone: {claimed} names {spec.veth.peer} as its peer too",
             )
         if declared is not None and declared.absent and not spec.absent:
             self._add(
