@@ -12,7 +12,6 @@ from linkctl.errors import LinkctlError
 
 if TYPE_CHECKING:  # imported where used: `linkctl logs ...` must not pay for the engine
     from linkctl.engine.apply import Context
-    from linkctl.model.state import Link
 
 NetnsOpt = Annotated[str | None, typer.Option("--netns", "-n", help="work inside this `ip netns` namespace")]
 DebugOpt = Annotated[bool, typer.Option("--debug", help="print each netlink request and the kernel's answer")]
@@ -49,10 +48,10 @@ def show(
     if ifaces:
         missing = sorted(set(ifaces) - {lk.name for lk in links})
         if missing:
-            from linkctl.kernel.state import where_else
+            from linkctl.kernel.state import missing_link_hint
 
             where = f" in netns {netns}" if netns else ""
-            hints = "".join(where_else(name, netns) or _close_name(name, links) for name in missing)
+            hints = "".join(missing_link_hint(name, netns, (lk.name for lk in links)) for name in missing)
             raise LinkctlError(f"no such link{where}: {', '.join(missing)} (Device does not exist){hints}")
         links = [lk for lk in links if lk.name in ifaces]
     if fmt is ShowFormat.JSON:
@@ -63,13 +62,6 @@ def show(
         from linkctl.cli.table import print_links
 
         print_links(links, host, stats)
-
-
-def _close_name(name: str, links: list[Link]) -> str:
-    from difflib import get_close_matches  # only for a name not found
-
-    close = get_close_matches(name, [lk.name for lk in links], n=1)
-    return f"; did you mean {close[0]}?" if close else ""
 
 
 def plan(

@@ -140,14 +140,10 @@ def find_link(ifname: str, netns: NetnsName, host: HostState | None) -> tuple[Li
     host = host if host is not None else read_state([netns], stats=True)
     link = host.find(ifname, netns)
     if link is None:
-        from difflib import get_close_matches
-
-        from linkctl.kernel.state import where_else
+        from linkctl.kernel.state import missing_link_hint
 
         where = f" in netns {netns}" if netns else ""
-        hint = where_else(ifname, netns)
-        if not hint and (close := get_close_matches(ifname, [lk.name for lk in host if lk.netns == netns], n=1)):
-            hint = f"; did you mean {close[0]}?"
+        hint = missing_link_hint(ifname, netns, (lk.name for lk in host if lk.netns == netns))
         raise LinkctlError(
             f"diagnose: interface {ifname!r}: no such link{where}{hint}; `linkctl show"
             f"{' --netns ' + netns if netns else ''}` lists them"

@@ -89,8 +89,7 @@ def prepare(ctx: Context, probe: bool = True) -> tuple[HostState, Plan]:
             creatable = None  # unprivileged `plan`: the kernel's answer at apply time decides
     validate(ctx.decl, host, ctx.source, ctx.default_netns, creatable)
     plan = make_plan(ctx.decl, host, ctx.default_netns)
-    if any(_loses_addresses(op, host) for op in plan.ops):
-        plan.ops = _name_lost_addresses(plan.ops, host)
+    plan.ops = _name_lost_addresses(plan.ops, host)
     if has_remediation(ctx.decl):
         plan.extra = _remediation(ctx, host).lines()
     return host, plan
@@ -109,10 +108,12 @@ def _loses_addresses(op: Op, host: HostState) -> bool:
 
 def _name_lost_addresses(ops: list[Op], host: HostState) -> list[Op]:
     """Each move, deletion or enslavement names the addresses it makes useless (read only then)."""
-    from linkctl.kernel.addresses import addresses
-
     # Only links that exist now carry anything (an enslavement may be in a namespace the plan creates).
     losing = [op for op in ops if op.netns in host.namespaces and _loses_addresses(op, host)]
+    if not losing:
+        return ops
+    from linkctl.kernel.addresses import addresses
+
     try:
         by_ns = {op.netns: addresses(op.netns) for op in losing}
     except (OSError, LinkctlError):

@@ -62,13 +62,17 @@ def namespaces_holding(name: str, besides: NetnsName) -> list[NetnsName]:
     return [ns for ns in others if host.find(name, ns) is not None]
 
 
-def where_else(name: str, besides: NetnsName) -> str:
-    """The words `; eth0 is in netns red (--netns red)`, or "" when no other namespace has it."""
-    found = namespaces_holding(name, besides)
-    if not found:
-        return ""
-    places = ", ".join(f"netns {ns} (--netns {ns})" if ns else "the default namespace (no --netns)" for ns in found)
-    return f"; {name} is in {places}"
+def missing_link_hint(name: str, netns: NetnsName, names_here: Iterable[str]) -> str:
+    """What follows "no such link": `; eth0 is in netns red (--netns red)` when another namespace
+    has it, else `; did you mean eth0?` for the closest name here, else ""."""
+    found = namespaces_holding(name, netns)
+    if found:
+        places = ", ".join(f"netns {ns} (--netns {ns})" if ns else "the default namespace (no --netns)" for ns in found)
+        return f"; {name} is in {places}"
+    from difflib import get_close_matches  # only for a name not found
+
+    close = get_close_matches(name, list(names_here), n=1)
+    return f"; did you mean {close[0]}?" if close else ""
 
 
 def _fingerprinted(
