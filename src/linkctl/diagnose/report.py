@@ -45,19 +45,20 @@ class Diagnosis:
         ev = self.evidence
         return self.severity is Severity.INFO and ev.link.get("carrier") is True and ev.log.downs == 0
 
-    def fixes(self) -> list[tuple[Cause, FixStep]]:
-        """The fixes of the likely and possible causes, lowest risk first; none for a healthy link."""
+    def _acted_on(self) -> list[Cause]:
+        """The likely and possible causes (else the top one); none for a healthy link, which is
+        told so rather than handed the top "unlikely" cause's fixes."""
         if self.nothing_wrong:
-            return []  # a healthy link is told so, not handed the top "unlikely" cause's fixes
-        chosen = [c for c in self.causes if c.verdict != "unlikely"] or self.causes[:1]
-        pairs = [(c, f) for c in chosen for f in c.fixes]
+            return []
+        return [c for c in self.causes if c.verdict != "unlikely"] or self.causes[:1]
+
+    def fixes(self) -> list[tuple[Cause, FixStep]]:
+        """The fixes of the causes acted on, lowest risk first."""
+        pairs = [(c, f) for c in self._acted_on() for f in c.fixes]
         return sorted(pairs, key=lambda cf: (cf[1].risk, -cf[0].score))
 
     def person_checks(self) -> list[str]:
-        if self.nothing_wrong:
-            return []
-        chosen = [c for c in self.causes if c.verdict != "unlikely"] or self.causes[:1]
-        return list(dict.fromkeys(p for c in chosen for p in c.person_checks))
+        return list(dict.fromkeys(p for c in self._acted_on() for p in c.person_checks))
 
     def to_json(self) -> dict[str, Any]:
         return {
