@@ -8,7 +8,9 @@ alternate the two tools, each after the CPUs went idle again (a deleted
 namespace's links are freed by the kernel in the background, for seconds).
 Prints medians and ratios, then a no-op re-apply against the `ip -j -d link show`
 dump: answered from apply's receipt (engine/receipt.py), and once more with
-receipts off (the full path).
+receipts off (the full path). Each round also times linkctl's requests alone
+(bench/requests_only.py, in a third fresh namespace): the kernel's share of an
+apply, and so how much time 1.0x of `ip -batch` leaves for linkctl's Python.
 
 usage: bench/apply_veth.py [--rounds R] [--ipv6] N [N ...]   (root; e.g. 100 1000 5000; R defaults to 3)
 """
@@ -23,8 +25,11 @@ import tempfile
 import time
 from pathlib import Path
 
-VENV = Path(__file__).resolve().parent.parent / ".venv" / "bin"
+HERE = Path(__file__).resolve().parent
+VENV = HERE.parent / ".venv" / "bin"
 LINKCTL = [str(VENV / "linkctl")] if (VENV / "linkctl").exists() else ["linkctl"]
+# The interpreter linkctl runs on (the bench's own may be another, behind a pyenv shim).
+PYTHON = str(VENV / "python") if (VENV / "python").exists() else sys.executable
 
 
 IPV6 = False  # --ipv6: keep a fresh namespace's default (IPv6 on): the kernel's own work grows
@@ -95,20 +100,35 @@ def median_of(cmd: list[str], runs: int, env: dict[str, str] | None = None) -> f
     return statistics.median(times)
 
 
-def first_apply(n: int, tmp: Path, env: dict[str, str], rounds: int) -> tuple[list[float], list[float], str]:
-    """`rounds` first applies, each round ip -batch then linkctl, in fresh namespaces.
+def requests_only(path: str, ns: str) -> float:
+    """linkctl's netlink requests alone, timed inside a process that read and planned first."""
+    out = subprocess.run([PYTHON, str(HERE / "requests_only.py"), path, ns], check=True, capture_output=True)
+    return float(out.stdout)
 
-    Returns (ip -batch times, linkctl apply times, the namespace left with linkctl's links).
+
+Times = list[float]
+
+
+def first_apply(n: int, tmp: Path, env: dict[str, str], rounds: int) -> tuple[Times, Times, Times, str]:
+    """`rounds` first applies, each round ip -batch, linkctl's requests alone, then linkctl, in fresh namespaces.
+
+    Returns (ip -batch times, requests-alone times, linkctl apply times, the namespace left with linkctl's links).
     """
     pid = os.getpid()
     path = declaration(n, tmp)
-    t_ip, t_lk = [], []
+    t_ip, t_req, t_lk = [], [], []
     ns = ""
     for r in range(rounds):
         ns = f"bench-ip-{pid}-{r}"
         fresh_ns(ns)
         try:
             t_ip.append(ip_batch(n, ns, tmp))
+        finally:
+            drop_ns(ns)
+        ns = f"bench-rq-{pid}-{r}"
+        fresh_ns(ns)
+        try:
+            t_req.append(requests_only(path, ns))
         finally:
             drop_ns(ns)
         ns = f"bench-lk-{pid}-{r}"
@@ -118,14 +138,14 @@ def first_apply(n: int, tmp: Path, env: dict[str, str], rounds: int) -> tuple[li
         t_lk.append(time.perf_counter() - t0)
         if r < rounds - 1:
             drop_ns(ns)
-    return t_ip, t_lk, ns
+    return t_ip, t_req, t_lk, ns
 
 
 def run(n: int, rounds: int) -> None:
     with tempfile.TemporaryDirectory() as d:
         tmp = Path(d)
         env = {**os.environ, "LINKCTL_RUNTIME_DIR": str(tmp / "run")}  # receipts: not in /run
-        ips, lks, ns = first_apply(n, tmp, env, rounds)
+        ips, reqs, lks, ns = first_apply(n, tmp, env, rounds)
         t_ip, t_lk = statistics.median(ips), statistics.median(lks)
         apply = [*LINKCTL, "apply", declaration(n, tmp), "--netns", ns]
         try:
@@ -136,9 +156,8 @@ def run(n: int, rounds: int) -> None:
                 t_noop.append(median_of(apply, 1, env))
                 t_dump.append(median_of(dump, 1))
             t_full = median_of(apply, 3, {**env, "LINKCTL_RECEIPTS": "off"})
-            # The interpreter linkctl runs on (the bench's own may be another, behind a pyenv shim).
-            python = str(VENV / "python") if (VENV / "python").exists() else sys.executable
-            t_py = median_of([python, "-c", "pass"], 5)
+            t_py = median_of([PYTHON, "-c", "pass"], 5)
+            t_pyd = median_of([PYTHON, "-c", "import pydantic.main"], 5)
         finally:
             drop_ns(ns)
     noop, dump_s = statistics.median(t_noop), statistics.median(t_dump)
@@ -154,6 +173,11 @@ def run(n: int, rounds: int) -> None:
     print(f"  median of the rounds' ratios:   {statistics.median(ratios):5.2f}x")
     # The fastest run of each tool is the one least slowed by the rest of the machine.
     print(f"  best of each (ip/linkctl):      {min(ips):.3f}/{min(lks):.3f}   ratio {min(lks) / min(ips):5.2f}x")
+    # What 1.0x leaves for linkctl's Python: ip -batch's time less the kernel's work for linkctl's requests.
+    t_req = statistics.median(reqs)
+    print(f"  linkctl's requests alone:       {t_req:8.3f} s   ratio {t_req / t_ip:5.2f}x (no Python before or after)")
+    print(f"  left at 1.0x for the rest:      {t_ip - t_req:8.3f} s   (start, load, validate, plan, verify)")
+    print(f"  python start + import pydantic: {t_pyd:8.3f} s   (linkctl spends {t_lk - t_req:.3f} s in all)")
     print(f"  ip -j -d link show:             {dump_s:8.3f} s   (median of 7)")
     print(f"  linkctl apply again (no-op):    {noop:8.3f} s   ratio {noop / dump_s:5.2f}x of the dump (median of 7)")
     print(f"  the same, receipts off:         {t_full:8.3f} s   ratio {t_full / dump_s:5.2f}x (full path: parse, plan)")
