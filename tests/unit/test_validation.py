@@ -447,3 +447,22 @@ def test_same_peer_name_in_two_namespaces_is_fine() -> None:
         "f.yml",
     )
     validate(d, topology(), "f.yml", creatable=frozenset({"veth"}))  # no refusal
+
+
+def test_a_vxlan_as_big_as_the_new_link_it_runs_over_is_refused_before_any_change() -> None:
+    # The mission's first misconfiguration: a new veth (1500, the kernel's default) under a VXLAN of 1500;
+    # the kernel would clamp vx100 to 1450 and the verification would fail after the changes.
+    veth = {"name": "veth9", "type": "veth", "veth": {"peer": "veth9-p"}}
+    vx = {"name": "vx100", "type": "vxlan", "mtu": 1500, "vxlan": {"id": 100, "base-iface": "veth9"}}
+    assert _problems_on(topology(), veth, vx) == [
+        "f.yml: interface vx100: mtu: 1500: at most 1450: base-iface veth9 has MTU 1500 and VXLAN over IPv4 "
+        "needs 50 bytes; raise veth9's mtu to 1550 or lower this one"
+    ]
+    assert _problems_on(topology(), {**veth, "mtu": 1550}, vx) == []
+    # A macvlan above a new veth's default MTU: the kernel's bare 'Invalid argument', told before.
+    mv = {"name": "mv9", "type": "mac-vlan", "mtu": 9000, "mac-vlan": {"base-iface": "veth9"}}
+    assert "(veth9 has 1500)" in _problems_on(topology(), veth, mv)[0]
+    # A new bridge's MTU follows its ports: not known before they join, not judged.
+    br = {"name": "br9", "type": "linux-bridge"}
+    vx_on_br = {**vx, "vxlan": {"id": 100, "base-iface": "br9"}}
+    assert _problems_on(topology(), br, vx_on_br) == []

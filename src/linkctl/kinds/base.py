@@ -55,6 +55,9 @@ def collect(*diffs: FieldDiff | None) -> tuple[FieldDiff, ...]:
     return tuple(d for d in diffs if d is not None)
 
 
+ETH_DATA_LEN = 1500  # the MTU ether_setup() gives a new Ethernet-like link
+
+
 class LinkKind:
     """Base: a kind with no data of its own (dummy, and adopt-only kinds)."""
 
@@ -69,6 +72,9 @@ class LinkKind:
     dies_with_lower: ClassVar[bool] = False
     # The kernel refuses an MTU above the lower device's (and lowers this one when the lower's drops).
     mtu_bounded_by_lower: ClassVar[bool] = False
+    # The MTU a new link of this kind gets when none is given (ether_setup's 1500); None where the
+    # kernel derives it from other links (a bridge from its ports, a stacked link from its base).
+    created_mtu: ClassVar[int | None] = None
 
     def section(self, spec: InterfaceSpec) -> Section | None:
         return getattr(spec, self.section_key) if self.section_key else None

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 from linkctl.kernel.nla import U8, U32, attr_u8, attr_u32, iter_attrs
-from linkctl.kinds.base import NO_DIFF, KindDiff, LinkKind, Resolver, collect, differ
+from linkctl.kinds.base import ETH_DATA_LEN, NO_DIFF, KindDiff, LinkKind, Resolver, collect, differ
 from linkctl.model.spec import BondMode, BondOptions, BondSection, InterfaceSpec, InterfaceType
 from linkctl.model.state import BondInfo, KindInfo, Link, NetnsState
 
@@ -27,6 +27,7 @@ class Bond(LinkKind):
     type = InterfaceType.BOND
     kernel_kind = "bond"
     module = "bonding"
+    created_mtu = ETH_DATA_LEN
     section_key = "link_aggregation"
     recreate_fields: ClassVar[tuple[str, ...]] = ("link-aggregation.mode",)
 

@@ -8,7 +8,7 @@ through the ethtool adapter, not RTNETLINK.
 
 from __future__ import annotations
 
-from linkctl.kinds.base import LinkKind
+from linkctl.kinds.base import ETH_DATA_LEN, LinkKind
 from linkctl.model.spec import InterfaceType
 
 
@@ -18,6 +18,7 @@ class Dummy(LinkKind):
     type = InterfaceType.DUMMY
     kernel_kind = "dummy"
     module = "dummy"
+    created_mtu = ETH_DATA_LEN
 
 
 class Ethernet(LinkKind):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from linkctl.kinds.base import NO_DIFF, KindDiff, LinkKind
+from linkctl.kinds.base import ETH_DATA_LEN, NO_DIFF, KindDiff, LinkKind
 from linkctl.model.spec import InterfaceSpec, InterfaceType, VethSection
 from linkctl.model.state import KindInfo, Link, NetnsState, VethInfo
 
@@ -20,6 +20,7 @@ class Veth(LinkKind):
     type = InterfaceType.VETH
     kernel_kind = "veth"
     module = "veth"
+    created_mtu = ETH_DATA_LEN
     section_key = "veth"
     recreate_fields: ClassVar[tuple[str, ...]] = ("veth.peer", "veth.peer-netns")
 

@@ -356,7 +356,10 @@ class Validator:
         if spec is not None and spec.mtu is not None:
             return spec.mtu
         link = self.host.find(name, netns)
-        return link.mtu if link else None
+        if link is not None:
+            return link.mtu
+        # Created by this file without an MTU: what the kernel gives its kind, where that is fixed.
+        return BY_TYPE[spec.type].created_mtu if spec is not None and spec.type and not spec.absent else None
 
     def _veth_peer(self, spec: InterfaceSpec, current: Link | None) -> None:
         assert spec.veth is not None
