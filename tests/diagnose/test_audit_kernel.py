@@ -60,6 +60,37 @@ def test_vxlan_ipv6_overhead_is_70(make_netns: Callable[[], str]) -> None:
     assert f.evidence["overhead"] == 70 and f.evidence["max_overlay_mtu"] == 1410
 
 
+def test_vxlan_local_not_assigned_and_its_fix_applied(make_netns: Callable[[], str]) -> None:
+    import yaml
+
+    from linkctl.engine.apply import Context, apply, prepare
+
+    ns = make_netns()
+    ip("-n", ns, "link", "add", "under", "type", "veth", "peer", "name", "under-p")
+    ip("-n", ns, "addr", "add", "198.51.100.1/24", "dev", "under")
+    ip("-n", ns, "link", "add", "vx9", "type", "vxlan", "id", "9", "dev", "under", "dstport", "4789",
+       "local", "198.51.100.77", "remote", "198.51.100.2")  # fmt: skip
+    f = _find(_audit(ns), "vxlan-local-not-assigned", "vx9")
+    assert f.severity == "problem" and f.evidence["local"] == "198.51.100.77"
+    assert f.evidence["addresses"] == ["198.51.100.1/24"]
+    assert "ip addr add 198.51.100.77/24 dev under" in f.fix.note
+    assert f.fix.declaration == {
+        "interfaces": [{"name": "vx9", "netns": ns, "type": "vxlan", "vxlan": {"id": 9, "local": "198.51.100.1"}}]
+    }
+    # The declaration, applied, re-creates vx9 from the new address, with its remote, base and port kept.
+    ctx = Context(parse_text(yaml.safe_dump(f.fix.declaration), "fix.yml"), "fix.yml", ns)
+    host, plan = prepare(ctx)
+    apply(ctx, host, plan)
+    assert not [x for x in _audit(ns) if x.check == "vxlan-local-not-assigned"]
+    data = json.loads(ip("-n", ns, "-j", "-d", "link", "show", "vx9"))[0]["linkinfo"]["info_data"]
+    assert (data["local"], data["remote"], data["port"], data["link"]) == (
+        "198.51.100.1",
+        "198.51.100.2",
+        4789,
+        "under",
+    )
+
+
 def _bridge_with_ports(ns: str, *ports: str) -> None:
     """br0 with each port a veth whose other end is PORT-x."""
     ip("-n", ns, "link", "add", "br0", "type", "bridge")

@@ -162,6 +162,41 @@ def test_a_re_created_vxlan_keeps_its_mtu_only_while_it_still_fits(remote: str, 
     assert create.props.mtu == kept
 
 
+def test_a_re_created_vxlan_keeps_the_kind_settings_the_file_does_not_write() -> None:
+    # Only the local address changes (audit's vxlan-local-not-assigned fix): the new vx42 keeps
+    # its base, remote, port and learning instead of coming back with the kernel's defaults
+    # (no remote, no base, port 8472).
+    vx = {"name": "vx42", "type": "vxlan", "vxlan": {"id": 42, "local": "192.0.2.1"}}
+    create = next(op for op in make_plan(decl(vx), topology()).ops if isinstance(op, CreateLink))
+    assert create.spec is not None and create.spec.vxlan is not None
+    section = create.spec.vxlan
+    assert (section.base_iface, section.remote, section.destination_port, section.learning) == (
+        "eth0", "192.0.2.10", 4789, True,
+    )  # fmt: skip
+    assert create.ip_command()[-9:] == [
+        "dev",
+        "eth0",
+        "remote",
+        "192.0.2.10",
+        "local",
+        "192.0.2.1",
+        "dstport",
+        "4789",
+        "learning",
+    ]
+    # What the file writes wins.
+    vx["vxlan"] = {"id": 42, "local": "192.0.2.1", "destination-port": 8472, "learning": False}
+    create = next(op for op in make_plan(decl(vx), topology()).ops if isinstance(op, CreateLink))
+    assert create.spec is not None and create.spec.vxlan is not None
+    assert (create.spec.vxlan.destination_port, create.spec.vxlan.learning) == (8472, False)
+
+
+def test_a_link_re_made_as_another_kind_takes_nothing_from_the_old_one() -> None:
+    mv = {"name": "vx42", "type": "mac-vlan", "mac-vlan": {"base-iface": "eth0"}}
+    create = next(op for op in make_plan(decl(mv), topology()).ops if isinstance(op, CreateLink))
+    assert create.spec is not None and create.spec.mac_vlan is not None and create.spec.mac_vlan.mode is None
+
+
 def test_an_undeclared_peer_given_another_namespace_is_moved_not_re_made() -> None:
     plan = make_plan(
         decl({"name": "veth0", "type": "veth", "veth": {"peer": "veth0-p", "peer-netns": "blue"}}), topology()

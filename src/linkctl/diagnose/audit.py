@@ -7,6 +7,7 @@ links in the wrong namespace) and, for physical NICs only, what ethtool reports.
 
 from __future__ import annotations
 
+import ipaddress
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -161,6 +162,50 @@ def bridge_port_mtu_mismatch(ctx: AuditContext) -> Iterator[Finding]:
                 "or give the bridge and every port the larger MTU, if the path carries it",
             ),
         )
+
+
+def vxlan_local_not_assigned(ctx: AuditContext) -> Iterator[Finding]:
+    for link in ctx.host:
+        info = link.info
+        if not isinstance(info, VxlanInfo) or not info.local or ipaddress.ip_address(info.local).is_unspecified:
+            continue
+        mine = _namespace_addresses(ctx, link.netns)
+        if mine is None or info.local in {a.partition("/")[0] for a in mine}:
+            continue
+        yield Finding(
+            "vxlan-local-not-assigned",
+            Severity.PROBLEM,
+            link.name,
+            link.netns,
+            f"local {info.local} is not an address of any link in this namespace",
+            "the kernel cannot send from it: every frame the VXLAN sends is dropped "
+            "(counted as a TX carrier error) while the link shows UP",
+            {"local": info.local, "addresses": mine, "tx_carrier_errors": link.stats and link.stats.tx_carrier_errors},
+            _local_fix(ctx, link, info),
+        )
+
+
+def _namespace_addresses(ctx: AuditContext, netns: NetnsName) -> list[str] | None:
+    """Every address configured in the namespace; None when they could not be read."""
+    found = [a for lk in ctx.host.ns(netns).links.values() for a in ctx.addresses(lk)]
+    return None if "addresses" in ctx.unreadable else found
+
+
+def _local_fix(ctx: AuditContext, link: Link, info: VxlanInfo) -> Fix:
+    """Send from the base-iface's own address of the same family, or give the base the address meant."""
+    assert info.local is not None
+    family = ipaddress.ip_address(info.local).version
+    base = ctx.host.ns(link.netns).by_index(info.base_ifindex)
+    own = [a for a in ctx.addresses(base) if ipaddress.ip_interface(a).version == family] if base else []
+    prefix = own[0].partition("/")[2] if own else ("32" if family == 4 else "128")
+    meant = f"{info.local}/{prefix}"
+    where = base.name if base is not None else "the underlay link"
+    note = f"or, if {info.local} is the address meant, put it on {where} (`ip addr add {meant} dev {where}`)"
+    if not own or info.vni is None:
+        return Fix(None, (), note[3:])
+    local = own[0].partition("/")[0]
+    section = {"id": info.vni, "local": local}
+    return Fix(iface_fix(link.name, link.netns, type="vxlan", vxlan=section), (), note)
 
 
 def address_on_port(ctx: AuditContext) -> Iterator[Finding]:
@@ -479,6 +524,7 @@ def wrong_netns(ctx: AuditContext) -> Iterator[Finding]:
 CHECKS: dict[str, Check] = {
     "vxlan-mtu-overhead": vxlan_mtu_overhead,
     "bridge-port-mtu-mismatch": bridge_port_mtu_mismatch,
+    "vxlan-local-not-assigned": vxlan_local_not_assigned,
     "address-on-port": address_on_port,
     "no-carrier": no_carrier,
     "promisc-by-hand": promisc_by_hand,

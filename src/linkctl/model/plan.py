@@ -26,6 +26,7 @@ from linkctl.model.ops import (
     SetMaster,
 )
 from linkctl.model.spec import Declaration, InterfaceSpec, InterfaceType, LinkStateName
+from linkctl.model.spec_base import Section
 from linkctl.model.state import BridgeInfo, HostState, Link, NetnsName, VethInfo
 
 Key = tuple[NetnsName, str]
@@ -346,16 +347,29 @@ class Planner:
         if at_create:
             self.created_with_master.add(t.key)
         props = self._create_props(t.spec, master_later=bool(master and not at_create))
+        spec = t.spec
         if t.recreate and t.current is not None:
             props = self._kept_props(t, props)
+            spec = self._kept_section(t, t.current)
         peer = self._peer_create(t, props) if t.kind.type is _VETH else None
         reason = "re-create: " + "; ".join(t.recreate) if t.recreate else "new"
         self.plan.ops.append(
             CreateLink(
-                t.spec.name, t.netns, reason, spec=t.spec, kind=t.kind, props=props,
-                master=at_create, peer=peer, lower=t.kind.ifla_link(t.spec),
+                t.spec.name, t.netns, reason, spec=spec, kind=t.kind, props=props,
+                master=at_create, peer=peer, lower=t.kind.ifla_link(spec),
             )
         )  # fmt: skip
+
+    def _kept_section(self, t: Target, cur: Link) -> InterfaceSpec:
+        """A re-created link keeps the kind settings the file does not write (a VXLAN's remote,
+        port and base when only its local address changes), as it keeps its MTU."""
+        key = t.kind.section_key
+        if key is None or kind_of(cur).type is not t.kind.type:
+            return t.spec
+        given, have = t.kind.section(t.spec), t.kind.section_from_link(cur, self.host.ns(cur.netns))
+        if given is None or have is None:
+            return t.spec
+        return t.spec.model_copy(update={key: _merged(have, given)})
 
     def _kept_master(self, t: Target) -> str | None:
         """The bridge a re-created link was a port of, when the file leaves that to the kernel."""
@@ -558,6 +572,18 @@ def _mtu_still_fits(t: Target, cur: Link) -> bool:
     if kind_of(cur).type is not t.kind.type:
         return False
     return not any(d.field.endswith("base-iface") or d.field in _UNDERLAY_FIELDS for d in t.diff.recreate)
+
+
+def _merged(have: Section, given: Section) -> Section:
+    """`given` with each field it leaves out (None) taken from `have`, section by section."""
+    update: dict[str, object] = {}
+    for name, value in given:
+        old = getattr(have, name)
+        if value is None:
+            update[name] = old
+        elif isinstance(value, Section) and isinstance(old, Section):
+            update[name] = _merged(old, value)
+    return given.model_copy(update=update)
 
 
 def _has_port_list(spec: InterfaceSpec) -> bool:
