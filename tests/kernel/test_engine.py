@@ -364,6 +364,12 @@ def test_rehearse_never_touches_the_namespace(netns: str, tmp_path: Path) -> Non
         "--rehearse",
     )
     assert ok.returncode == 0 and "rehearsal passed" in ok.stdout
+    # Its steps are told in the user's namespace, as `plan` would (the throwaway ones are gone);
+    # `plan --rehearse` keeps plan's exit codes: 2 when changes are pending.
+    planned = run_linkctl("plan", str(tmp_path / "ok.yml"), "--netns", netns, "--rehearse")
+    assert planned.returncode == 2 and "rehearsal passed" in planned.stdout
+    assert f"set veth1 (netns {netns}): mtu 9000 -> 1400" in planned.stdout
+    assert f"$ ip -n {netns} link set dev veth1 mtu 1400" in planned.stdout and "lkr" not in planned.stdout
     base_mac = by_name(netns)["veth0-p"]["address"]
     bad = run_linkctl(
         "plan",
@@ -619,7 +625,8 @@ def test_rehearse_stands_in_for_a_physical_nic(tmp_path: Path) -> None:
     nic = nics[0]
     decl = f"interfaces: [{{name: mvr0, type: mac-vlan, mac-vlan: {{base-iface: {nic}, mode: bridge}}}}]"
     res = run_linkctl("plan", write(tmp_path, decl), "--rehearse")
-    assert res.returncode == 0, res.stdout + res.stderr
+    assert res.returncode == 2, res.stdout + res.stderr  # passed, and a change is pending on the host
+    assert f"$ ip link add link {nic} name mvr0 up type macvlan mode bridge" in res.stdout
     assert f"stand-in: {nic} (ethernet) is played by a" in res.stdout and "rehearsal passed" in res.stdout
     assert _stable(json.loads(ip("-j", "-d", "link", "show"))) == before
 

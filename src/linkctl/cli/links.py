@@ -74,7 +74,7 @@ def plan(
     """Print what `apply` would change; exit 0 when nothing differs, 2 when changes are pending."""
     ctx = engine_cmds.context(file, netns, debug)
     if rehearse:
-        _rehearse(ctx, fmt)
+        _rehearse(ctx, fmt, as_plan=True)
     raise typer.Exit(engine_cmds.plan(ctx, typer.echo, as_json=fmt is PlanFormat.JSON))
 
 
@@ -115,12 +115,16 @@ def confirm() -> None:
     typer.echo(confirm_pending())
 
 
-def _rehearse(ctx: Context, fmt: PlanFormat) -> NoReturn:
+def _rehearse(ctx: Context, fmt: PlanFormat, as_plan: bool = False) -> NoReturn:
+    """Exit 1 when the kernel refused; `plan --rehearse` exits 2 when changes are pending, as `plan` does."""
     from linkctl.engine.rehearse import rehearse
 
     report = rehearse(ctx)
     typer.echo(report.to_json() if fmt is PlanFormat.JSON else report.to_text())
-    raise typer.Exit(0 if report.ok else 1)
+    if not report.ok:
+        raise typer.Exit(1)
+    pending = as_plan and not report.plan.empty
+    raise typer.Exit(engine_cmds.PLAN_PENDING if pending else engine_cmds.PLAN_SAME)
 
 
 def register(app: typer.Typer) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from linkctl.engine.apply import ApplyFailed, Context, apply, has_remediation, prepare
 from linkctl.errors import LinkctlError
@@ -19,7 +19,7 @@ from linkctl.kernel import netns
 from linkctl.kernel.probe import creatable_kinds
 from linkctl.kinds import kind_of, vxlan
 from linkctl.model.convert import spec_of
-from linkctl.model.ops import Plan
+from linkctl.model.ops import CreateLink, MoveLink, Op, Plan
 from linkctl.model.spec import Declaration, InterfaceSpec, InterfaceType, VethSection
 from linkctl.model.state import HostState, Link, NetnsName, VxlanInfo
 
@@ -73,14 +73,33 @@ def rehearse(ctx: Context) -> RehearsalReport:
         seed_host, seed_plan = prepare(seed)
         apply(seed, seed_host, seed_plan)
         rh_host, rh_plan = prepare(target)
+        shown = _as_declared(rh_plan, mapping)
         try:
             apply(target, rh_host, rh_plan)
         except ApplyFailed as exc:
-            return RehearsalReport(rh_plan, False, stand_ins=stand_ins, refused=str(exc))
-        return RehearsalReport(rh_plan, True, len(rh_plan.ops), stand_ins)
+            refused = str(exc)
+            for real, stand_in in mapping.items():
+                refused = refused.replace(stand_in, real or "(the default namespace)")
+            return RehearsalReport(shown, False, stand_ins=stand_ins, refused=refused)
+        return RehearsalReport(shown, True, len(rh_plan.ops), stand_ins)
     finally:
         for name in mapping.values():
             netns.remove(name)
+
+
+def _as_declared(plan: Plan, mapping: dict[NetnsName, str]) -> Plan:
+    """The rehearsed plan told in the user's namespaces: its steps are what `apply` would run there."""
+    back: dict[NetnsName, NetnsName] = {v: k for k, v in mapping.items()}
+
+    def real(op: Op) -> Op:
+        changes: dict[str, object] = {"netns": back.get(op.netns, op.netns)}
+        if isinstance(op, MoveLink):
+            changes["to_netns"] = back.get(op.to_netns, op.to_netns)
+        if isinstance(op, CreateLink) and op.peer is not None:
+            changes["peer"] = replace(op.peer, netns=back.get(op.peer.netns, op.peer.netns))
+        return replace(op, **changes)  # type: ignore[arg-type]
+
+    return replace(plan, ops=[real(op) for op in plan.ops])
 
 
 def _copy_of(ctx: Context, host: HostState, mapping: dict[NetnsName, str], notes: list[str]) -> Declaration:
