@@ -466,3 +466,22 @@ def test_a_vxlan_as_big_as_the_new_link_it_runs_over_is_refused_before_any_chang
     br = {"name": "br9", "type": "linux-bridge"}
     vx_on_br = {**vx, "vxlan": {"id": 100, "base-iface": "br9"}}
     assert _problems_on(topology(), br, vx_on_br) == []
+
+
+def test_a_mac_vlan_with_its_base_s_or_a_sibling_s_mac_is_refused_before_address_already_in_use() -> None:
+    h = topology()
+    eth0 = h.find("eth0", None)
+    assert eth0 is not None and eth0.mac is not None
+    mv = {"name": "mv1", "type": "mac-vlan", "mac-address": eth0.mac.upper(), "mac-vlan": {"base-iface": "eth0"}}
+    assert _problems_on(h, mv) == [
+        f"f.yml: interface mv1: mac-address: '{eth0.mac}': a MAC of its own: its base-iface eth0 has it; "
+        "pick another, or leave mac-address out for a random one"
+    ]
+    # passthru takes its base's MAC by design
+    assert _problems_on(h, {**mv, "mac-vlan": {"base-iface": "eth0", "mode": "passthru"}}) == []
+    # Two mac-vlans of the file on one base with one MAC: the second is told about the first.
+    mine = {"name": "mv1", "type": "mac-vlan", "mac-address": "02:00:00:00:00:09", "mac-vlan": {"base-iface": "eth0"}}
+    found = _problems_on(h, mine, {**mine, "name": "mv2"})
+    assert "mv2, on the same base-iface eth0, has it" in found[0] and len(found) == 2
+    # The base given another MAC by the same file frees the old one.
+    assert _problems_on(h, mv, {"name": "eth0", "mac-address": "02:00:00:00:00:01"}) == []

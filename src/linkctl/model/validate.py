@@ -14,7 +14,7 @@ from linkctl.errors import NOT_GIVEN, Problem, ValidationFailed
 from linkctl.kinds import BY_TYPE, kind_of, vxlan
 from linkctl.kinds.base import LinkKind
 from linkctl.kinds.vxlan import LINUX_DEFAULT_PORT
-from linkctl.model.spec import MTU_MIN, Declaration, InterfaceSpec, InterfaceType
+from linkctl.model.spec import MTU_MIN, Declaration, InterfaceSpec, InterfaceType, MacvlanMode
 from linkctl.model.state import HostState, Link, NetnsName, VxlanInfo
 
 ETH_MAX_MTU = 65535  # include/uapi/linux/if_ether.h
@@ -55,6 +55,7 @@ class Validator:
         self._ports()
         self._stacking_cycles()
         self._macvlans_on_ports()
+        self._macvlan_macs()
         self._vxlan_clashes()
         for fit in self._vxlan_fits():
             self._vxlan_fit(fit)
@@ -473,6 +474,36 @@ class Validator:
                     f"a link that carries no mac-vlan: {name} runs over {base}; delete {name} "
                     "(state: absent) or leave this port out",
                 )  # fmt: skip
+
+    def _macvlan_macs(self) -> None:
+        """A mac-vlan's MAC must be its own on its base: the kernel answers only 'Address already in use'."""
+        on_base: dict[tuple[NetnsName, str], list[tuple[str, str | None]]] = {}
+        for netns, name, base, _spec in self._macvlans():
+            on_base.setdefault((netns, base), []).append((name, self._mac_after(name, netns)))
+        for netns, name, base, spec in self._macvlans():
+            if spec is None or spec.mac_address is None or spec.mac_vlan is None:
+                continue
+            current = self.host.find(name, netns)
+            if current is not None and current.mac == spec.mac_address:
+                continue  # the kernel accepted it once: not this file's doing
+            passthru = spec.mac_vlan.mode is MacvlanMode.PASSTHRU  # takes its base's MAC by design
+            owner = base if not passthru and self._mac_after(base, netns) == spec.mac_address else None
+            owner = owner or next(
+                (other for other, mac in on_base[(netns, base)] if other != name and mac == spec.mac_address), None
+            )
+            if owner is not None:
+                holder = f"its base-iface {base}" if owner == base else f"{owner}, on the same base-iface {base},"
+                self._add(
+                    spec, "mac-address", spec.mac_address,
+                    f"a MAC of its own: {holder} has it; pick another, or leave mac-address out for a random one",
+                )  # fmt: skip
+
+    def _mac_after(self, name: str, netns: NetnsName) -> str | None:
+        spec = self._declared(name, netns)
+        if spec is not None and spec.mac_address is not None:
+            return spec.mac_address
+        link = self.host.find(name, netns)
+        return link.mac if link is not None else None
 
     def _macvlans(self) -> Iterator[tuple[NetnsName, str, str, InterfaceSpec | None]]:
         """(netns, name, base, spec): the declared mac-vlans, then the existing ones the file leaves alone."""
