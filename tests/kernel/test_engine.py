@@ -840,3 +840,31 @@ def test_plan_names_the_addresses_a_deletion_or_a_re_creation_loses(netns: str, 
     assert plan.returncode == 2, plan.stderr
     assert f"delete mv0 (netns {netns}): state: absent (its addresses 10.6.0.1/24 go with it)" in plan.stdout
     assert "re-create: veth.peer 'veth1-p' -> 'veth1-q' (its addresses 10.5.0.1/24 go with it)" in plan.stdout
+
+
+def test_a_veth_peer_sent_to_another_new_namespace_is_made_again_there(
+    netns_factory: Callable[[], str], tmp_path: Path
+) -> None:
+    # The file first puts vb (with a mac-vlan) in blue, then in green: blue is no longer named,
+    # so its links are not read. The pair must be made again across red and green, not created
+    # a second time beside va ("File exists").
+    red, blue, green = netns_factory(), f"lkt-{uuid.uuid4().hex[:8]}", f"lkt-{uuid.uuid4().hex[:8]}"
+    text = """
+interfaces:
+- {{name: va, type: veth, state: up, mtu: 9000, veth: {{peer: vb, peer-netns: {ns}}}}}
+- {{name: vb, type: veth, netns: {ns}, state: up, mtu: 9000, txqueuelen: 3000}}
+- {{name: mv1, type: mac-vlan, netns: {ns}, mtu: 8000, mac-vlan: {{base-iface: vb, mode: bridge}}}}
+"""
+    try:
+        first = run_linkctl("apply", write(tmp_path, text.format(ns=blue), "blue.yml"), "--netns", red)
+        assert first.returncode == 0, first.stderr
+        moved = write(tmp_path, text.format(ns=green), "green.yml")
+        res = run_linkctl("apply", moved, "--netns", red)
+        assert res.returncode == 0, res.stdout + res.stderr
+        assert f"re-create: veth.peer-netns (a namespace the file does not name) -> '{green}'" in res.stdout
+        assert run_linkctl("plan", moved, "--netns", red).returncode == 0
+        assert by_name(green)["vb"]["mtu"] == 9000 and by_name(green)["mv1"]["mtu"] == 8000
+        assert set(by_name(blue)) == {"lo"}  # the old end went with its pair, its mac-vlan with it
+    finally:
+        for ns in (blue, green):
+            subprocess.run(["ip", "netns", "del", ns], check=False, capture_output=True)

@@ -197,6 +197,25 @@ def test_a_link_re_made_as_another_kind_takes_nothing_from_the_old_one() -> None
     assert create.spec is not None and create.spec.mac_vlan is not None and create.spec.mac_vlan.mode is None
 
 
+def test_a_veth_whose_peer_is_in_a_namespace_not_read_is_re_made_for_its_new_peer_netns() -> None:
+    # va's peer lives in blue, which the file no longer names (it now says green): the pair is
+    # made again across red and green, not created a second time beside va ("File exists").
+    state = host(link(4, "va", kind="veth", info=VethInfo(peer_ifindex=2, peer_netnsid=0)), netns="red")
+    d = decl(
+        {"name": "va", "type": "veth", "netns": "red", "veth": {"peer": "vb", "peer-netns": "green"}},
+        {"name": "vb", "type": "veth", "netns": "green"},
+    )
+    described = [op.describe() for op in make_plan(d, state).ops]
+    assert described == [
+        "create netns green: it does not exist",
+        "delete va (netns red): re-create: veth.peer-netns (a namespace the file does not name) -> 'green'",
+        "create va (netns red): re-create: veth.peer-netns (a namespace the file does not name) -> 'green'",
+    ]
+    # A veth whose peer is beside it needs no namespace read to be judged: left alone.
+    same = host(link(4, "va", kind="veth", info=VethInfo(peer_ifindex=5)), netns="red")
+    assert make_plan(decl({"name": "va", "netns": "red", "veth": {"peer": "vb"}}), same).ops == []
+
+
 def test_an_undeclared_peer_given_another_namespace_is_moved_not_re_made() -> None:
     plan = make_plan(
         decl({"name": "veth0", "type": "veth", "veth": {"peer": "veth0-p", "peer-netns": "blue"}}), topology()

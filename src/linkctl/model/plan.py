@@ -150,13 +150,23 @@ class Planner:
         peer = self.host.peer_of(t.current)
         want_ns = self._peer_netns(t)
         if peer is None:
-            return []
+            return self._peer_unread(t.current, want_ns)
         out = []
         if peer.name != veth.peer:
             out.append(f"veth.peer {peer.name!r} -> {veth.peer!r}")
         if self._netns_after(peer) != want_ns:
             out.append(f"veth.peer-netns {peer.netns!r} -> {want_ns!r}")
         return out
+
+    def _peer_unread(self, cur: Link, want_ns: NetnsName) -> list[str]:
+        """A peer in a namespace the plan did not read is not in `want_ns`, which it read (or creates).
+
+        Taken for "fine", the plan created the pair again beside the end that is there ("File exists").
+        """
+        info = cur.info
+        if not isinstance(info, VethInfo) or info.peer_ifindex is None or info.peer_netnsid is None:
+            return []
+        return [f"veth.peer-netns (a namespace the file does not name) -> {want_ns!r}"]
 
     def _netns_after(self, link: Link) -> NetnsName:
         """Where a link is once the plan's moves are done (a peer moved is not a reason to re-create)."""
