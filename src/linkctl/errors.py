@@ -34,7 +34,17 @@ EMPTY = _Empty()
 
 # A value quoted in a message is cut short: a YAML alias bomb (nine lists of nine of ...) is a
 # few hundred bytes of file and billions of items to print in full.
-_QUOTE = reprlib.Repr()
+class _Quote(reprlib.Repr):
+    """Python's repr, but for the scalars a YAML file spells otherwise (`true`, not `True`)."""
+
+    def repr_bool(self, x: bool, level: int) -> str:
+        return "true" if x else "false"
+
+    def repr_NoneType(self, x: None, level: int) -> str:  # reprlib looks up repr_<type name>
+        return "null"
+
+
+_QUOTE = _Quote()
 _QUOTE.maxlevel, _QUOTE.maxstring, _QUOTE.maxother = 2, 80, 80
 _QUOTE.maxlist = _QUOTE.maxtuple = _QUOTE.maxdict = _QUOTE.maxset = 4
 _QUOTE_MAX = 100

@@ -868,3 +868,37 @@ interfaces:
     finally:
         for ns in (blue, green):
             subprocess.run(["ip", "netns", "del", ns], check=False, capture_output=True)
+
+
+def test_bridge_stp_timers_and_multicast_snooping_as_nmstate_writes_them(netns: str, tmp_path: Path) -> None:
+    text = """
+interfaces:
+- name: brx
+  type: linux-bridge
+  bridge:
+    options:
+      stp: {enabled: true, forward-delay: 4, hello-time: 1, max-age: 6, priority: 4096}
+      mac-ageing-time: 120
+      multicast-snooping: false
+"""
+    path = write(tmp_path, text)
+    assert run_linkctl("apply", path, "--netns", netns).returncode == 0
+    data = by_name(netns)["brx"]["linkinfo"]["info_data"]  # type: ignore[index]
+    assert (data["forward_delay"], data["hello_time"], data["max_age"]) == (400, 100, 600)  # type: ignore[index]
+    assert (data["priority"], data["ageing_time"], data["mcast_snooping"]) == (4096, 12000, 0)  # type: ignore[index]
+    assert run_linkctl("plan", path, "--netns", netns).returncode == 0
+    # Changed in place, only what differs; `show -f yaml` says it back as written.
+    changed = write(
+        tmp_path, text.replace("hello-time: 1", "hello-time: 2").replace("snooping: false", "snooping: true")
+    )
+    plan = run_linkctl("plan", changed, "--netns", netns)
+    assert "bridge.options.stp.hello-time 1 -> 2, bridge.options.multicast-snooping false -> true" in plan.stdout
+    assert f"$ ip -n {netns} link set dev brx type bridge hello_time 200 mcast_snooping 1" in plan.stdout
+    assert run_linkctl("apply", changed, "--netns", netns).returncode == 0
+    shown = run_linkctl("show", "brx", "--netns", netns, "--format", "yaml").stdout
+    assert "hello-time: 2\n" in shown and "max-age: 6\n" in shown and "multicast-snooping: true\n" in shown
+    # Out of the kernel's range: refused before any change, with the range.
+    bad = run_linkctl("plan", write(tmp_path, text.replace("max-age: 6", "max-age: 50"), "bad.yml"), "-n", netns)
+    assert (
+        bad.returncode == 1 and "bridge.options.stp.max-age: 50: Input should be less than or equal to 40" in bad.stderr
+    )

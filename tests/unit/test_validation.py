@@ -65,7 +65,7 @@ def problems(text: str) -> list[str]:
         ),
         (
             "interfaces: [{name: a, type: veth, promisc: true, veth: {peer: b}}]",
-            "promisc: True: unknown key: `ip link` says promisc, this format says `accept-all-mac-addresses`",
+            "promisc: true: unknown key: `ip link` says promisc, this format says `accept-all-mac-addresses`",
         ),
         ("interfaces: [{name: a, address: '02:00:00:00:00:01'}]", "this format says `mac-address`"),
         ("interfaces: [{name: a, type: mac-vlan, mac-vlan: {dev: eth0}}]", "this format says `base-iface`"),
@@ -76,7 +76,7 @@ def problems(text: str) -> list[str]:
         ),
         (
             "interfaces: [{name: b, bridge: {options: {stpp: true}}}]",
-            "bridge.options.stpp: True: unknown key: did you mean `stp`?",
+            "bridge.options.stpp: true: unknown key: did you mean `stp`?",
         ),
         (
             "interfaces: [{name: b, bridge: {port: [{nam: x}]}}]",

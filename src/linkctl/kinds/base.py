@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import ClassVar
 
+from linkctl.errors import quoted
 from linkctl.model.spec import InterfaceSpec, InterfaceType, Section
 from linkctl.model.state import KindInfo, Link, NetnsState
 
@@ -27,8 +28,8 @@ class FieldDiff:
 
     def __str__(self) -> str:
         if self.current is None:  # nothing yet (a link created by this plan, a key the kernel left unset)
-            return f"{self.field} {self.desired!r}"
-        return f"{self.field} {self.current!r} -> {self.desired!r}"
+            return f"{self.field} {quoted(self.desired)}"
+        return f"{self.field} {quoted(self.current)} -> {quoted(self.desired)}"
 
 
 @dataclass(frozen=True)

@@ -6,9 +6,11 @@ kind data: the planner enslaves and releases them (IFLA_MASTER on the port).
 
 from __future__ import annotations
 
+import struct
+from dataclasses import dataclass
 from typing import ClassVar
 
-from linkctl.kernel.nla import U16, U32, attr_u16, attr_u32, iter_attrs
+from linkctl.kernel.nla import U8, U16, U32, attr, iter_attrs
 from linkctl.kinds.base import NO_DIFF, KindDiff, LinkKind, Resolver, collect, differ
 from linkctl.model.spec import (
     BridgeOptions,
@@ -18,14 +20,57 @@ from linkctl.model.spec import (
     InterfaceType,
     StpOptions,
 )
+from linkctl.model.spec_base import Section
 from linkctl.model.state import BridgeInfo, KindInfo, Link, NetnsState
 
 IFLA_BR_FORWARD_DELAY = 1
+IFLA_BR_HELLO_TIME = 2
+IFLA_BR_MAX_AGE = 3
 IFLA_BR_AGEING_TIME = 4
 IFLA_BR_STP_STATE = 5
 IFLA_BR_PRIORITY = 6
+IFLA_BR_MCAST_SNOOPING = 23
 
 USER_HZ = 100  # the bridge's timers travel as clock_t ticks
+
+
+@dataclass(frozen=True)
+class _Option:
+    """One bridge option: its place in the file, in the kernel's message and on `ip`'s command line."""
+
+    field: str  # the declaration's path, as plans name it
+    attr: int  # IFLA_BR_*
+    size: struct.Struct
+    ip_name: str  # ip link ... type bridge IP_NAME VALUE
+    info: str  # the BridgeInfo field that holds what the kernel reports
+    ticks: bool = False  # a timer: declared in seconds, kept by the kernel in clock_t ticks
+
+    def declared(self, opts: BridgeOptions) -> int | bool | None:
+        section: Section | None = opts
+        *path, key = self.field.split(".")[2:]
+        for part in path:
+            section = getattr(section, part.replace("-", "_"), None)
+        return getattr(section, key.replace("-", "_"), None) if section is not None else None
+
+    def current(self, info: BridgeInfo) -> int | bool | None:
+        value: int | bool | None = getattr(info, self.info)
+        return _secs(value) if self.ticks and not isinstance(value, bool) else value
+
+    def raw(self, value: int | bool) -> int:
+        return int(value) * USER_HZ if self.ticks else int(value)
+
+
+_OPTIONS = (
+    _Option("bridge.options.stp.enabled", IFLA_BR_STP_STATE, U32, "stp_state", "stp"),
+    _Option("bridge.options.stp.forward-delay", IFLA_BR_FORWARD_DELAY, U32, "forward_delay", "forward_delay", True),
+    _Option("bridge.options.stp.hello-time", IFLA_BR_HELLO_TIME, U32, "hello_time", "hello_time", True),
+    _Option("bridge.options.stp.max-age", IFLA_BR_MAX_AGE, U32, "max_age", "max_age", True),
+    _Option("bridge.options.stp.priority", IFLA_BR_PRIORITY, U16, "priority", "priority"),
+    _Option("bridge.options.mac-ageing-time", IFLA_BR_AGEING_TIME, U32, "ageing_time", "ageing_time", True),
+    _Option("bridge.options.multicast-snooping", IFLA_BR_MCAST_SNOOPING, U8, "mcast_snooping", "multicast_snooping"),
+)
+_BY_ATTR = {o.attr: o for o in _OPTIONS}
+_BOOLEAN = ("stp", "multicast_snooping")
 
 
 class Bridge(LinkKind):
@@ -36,91 +81,59 @@ class Bridge(LinkKind):
     recreate_fields: ClassVar[tuple[str, ...]] = ()
 
     def decode(self, buf: bytes, off: int, end: int) -> KindInfo:
-        values: dict[int, int] = {}
+        values: dict[str, int | bool] = {}
         for atype, s, _e in iter_attrs(buf, off, end):
-            if atype in (IFLA_BR_FORWARD_DELAY, IFLA_BR_STP_STATE, IFLA_BR_AGEING_TIME):
-                values[atype] = U32.unpack_from(buf, s)[0]
-            elif atype == IFLA_BR_PRIORITY:
-                values[atype] = U16.unpack_from(buf, s)[0]
-        return BridgeInfo(
-            stp=bool(values.get(IFLA_BR_STP_STATE, 0)),
-            forward_delay=values.get(IFLA_BR_FORWARD_DELAY),
-            priority=values.get(IFLA_BR_PRIORITY),
-            ageing_time=values.get(IFLA_BR_AGEING_TIME),
-        )
+            if (opt := _BY_ATTR.get(atype)) is not None:
+                raw = opt.size.unpack_from(buf, s)[0]
+                values[opt.info] = bool(raw) if opt.info in _BOOLEAN else raw
+        values.setdefault("stp", False)
+        return BridgeInfo(**values)  # type: ignore[arg-type]
 
     def compare(self, spec: InterfaceSpec, link: Link, ns: NetnsState) -> KindDiff:
         opts = spec.bridge.options if spec.bridge else None
-        info = link.info if isinstance(link.info, BridgeInfo) else BridgeInfo()
         if opts is None:
             return NO_DIFF
-        stp = opts.stp or StpOptions()
-        return KindDiff(
-            in_place=collect(
-                differ("bridge.options.stp.enabled", info.stp, stp.enabled),
-                differ(
-                    "bridge.options.stp.forward-delay",
-                    _secs(info.forward_delay),
-                    stp.forward_delay,
-                ),
-                differ("bridge.options.stp.priority", info.priority, stp.priority),
-                differ("bridge.options.mac-ageing-time", _secs(info.ageing_time), opts.mac_ageing_time),
-            )
-        )
+        info = link.info if isinstance(link.info, BridgeInfo) else BridgeInfo()
+        return KindDiff(in_place=collect(*(differ(o.field, o.current(info), o.declared(opts)) for o in _OPTIONS)))
 
     def info_data(self, spec: InterfaceSpec, resolve: Resolver, only: frozenset[str] | None = None) -> bytes:
-        opts = spec.bridge.options if spec.bridge else None
-        if opts is None:
-            return b""
-        stp = opts.stp or StpOptions()
-        out = []
-        if _wanted(only, "bridge.options.stp.enabled") and stp.enabled is not None:
-            out.append(attr_u32(IFLA_BR_STP_STATE, int(stp.enabled)))
-        if _wanted(only, "bridge.options.stp.forward-delay") and stp.forward_delay is not None:
-            out.append(attr_u32(IFLA_BR_FORWARD_DELAY, stp.forward_delay * USER_HZ))
-        if _wanted(only, "bridge.options.stp.priority") and stp.priority is not None:
-            out.append(attr_u16(IFLA_BR_PRIORITY, stp.priority))
-        if _wanted(only, "bridge.options.mac-ageing-time") and opts.mac_ageing_time is not None:
-            out.append(attr_u32(IFLA_BR_AGEING_TIME, opts.mac_ageing_time * USER_HZ))
-        return b"".join(out)
+        return b"".join(attr(o.attr, o.size.pack(o.raw(v))) for o, v in _given(spec, only))
 
     def ip_args(self, spec: InterfaceSpec, only: frozenset[str] | None = None) -> list[str]:
         args = ["type", "bridge"]
-        opts = spec.bridge.options if spec.bridge else None
-        if opts is None:
-            return args
-        stp = opts.stp or StpOptions()
-        if _wanted(only, "bridge.options.stp.enabled") and stp.enabled is not None:
-            args += ["stp_state", str(int(stp.enabled))]
-        if _wanted(only, "bridge.options.stp.forward-delay") and stp.forward_delay is not None:
-            args += ["forward_delay", str(stp.forward_delay * USER_HZ)]
-        if _wanted(only, "bridge.options.stp.priority") and stp.priority is not None:
-            args += ["priority", str(stp.priority)]
-        if _wanted(only, "bridge.options.mac-ageing-time") and opts.mac_ageing_time is not None:
-            args += ["ageing_time", str(opts.mac_ageing_time * USER_HZ)]
+        for o, v in _given(spec, only):
+            args += [o.ip_name, str(o.raw(v))]
         return args
 
     def section_from_link(self, link: Link, ns: NetnsState) -> BridgeSection:
         info = link.info if isinstance(link.info, BridgeInfo) else BridgeInfo()
+        now = {o.field.rsplit(".", 1)[1].replace("-", "_"): o.current(info) for o in _OPTIONS}
+        stp = {k: now[k] for k in ("forward_delay", "hello_time", "max_age", "priority")}
         return BridgeSection(
             options=BridgeOptions(
-                stp=StpOptions(
-                    enabled=info.stp,
-                    forward_delay=_secs(info.forward_delay),
-                    priority=info.priority,
-                ),
-                mac_ageing_time=_secs(info.ageing_time),
+                stp=StpOptions(enabled=now["enabled"], **stp),
+                mac_ageing_time=now["mac_ageing_time"],
+                multicast_snooping=now["multicast_snooping"],
             ),
             port=[BridgePort(name=p) for p in ns.ports_of(link.name)],
         )
 
 
+def _given(spec: InterfaceSpec, only: frozenset[str] | None) -> list[tuple[_Option, int | bool]]:
+    """The options the file sets (those of `only`, when only some change), with their values."""
+    opts = spec.bridge.options if spec.bridge else None
+    if opts is None:
+        return []
+    out = []
+    for o in _OPTIONS:
+        value = o.declared(opts)
+        if value is not None and (only is None or o.field in only):
+            out.append((o, value))
+    return out
+
+
 def _secs(ticks: int | None) -> int | None:
     return None if ticks is None else ticks // USER_HZ
-
-
-def _wanted(only: frozenset[str] | None, field: str) -> bool:
-    return only is None or field in only
 
 
 BRIDGE = Bridge()

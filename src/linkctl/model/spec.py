@@ -63,14 +63,18 @@ class VethSection(Section):
 
 
 class StpOptions(Section):
+    # The kernel's own ranges (br_stp_if.c), in seconds as nmstate writes them.
     enabled: bool | None = None
     forward_delay: int | None = Field(default=None, ge=2, le=30)
+    hello_time: int | None = Field(default=None, ge=1, le=10)
+    max_age: int | None = Field(default=None, ge=6, le=40)
     priority: int | None = Field(default=None, ge=0, le=65535)
 
 
 class BridgeOptions(Section):
     stp: StpOptions | None = None
     mac_ageing_time: int | None = Field(default=None, ge=0, le=1_000_000)
+    multicast_snooping: bool | None = None
 
 
 class BridgePort(Section):

@@ -112,6 +112,9 @@ class BridgeInfo:
     forward_delay: int | None = None  # clock_t ticks (centiseconds), as the kernel keeps it
     priority: int | None = None
     ageing_time: int | None = None  # clock_t ticks
+    hello_time: int | None = None  # clock_t ticks
+    max_age: int | None = None  # clock_t ticks
+    multicast_snooping: bool | None = None
 
 
 KindInfo = VethInfo | VxlanInfo | MacvlanInfo | VlanInfo | BondInfo | BridgeInfo | None
