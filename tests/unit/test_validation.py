@@ -59,6 +59,8 @@ def problems(text: str) -> list[str]:
         # A misspelt key gets the nearest one the format has at that place.
         ("interfaces: [{name: a, type: dummy, mtuu: 5}]", "mtuu: 5: unknown key: did you mean `mtu`?"),
         ("interfaces: [{name: '..', type: dummy}]", "name: '..': '.' and '..' are not interface names"),
+        ("interfaces: [{name: all, type: dummy}]", "name: 'all': 'all' is not an interface name: /proc/sys/net/"),
+        ("interfaces: [{name: veth0, type: veth, veth: {peer: default}}]", "veth.peer: 'default': 'default' is not"),
         (
             "interfaces: [{name: a, type: vxlan, vxlan: {id: 5, dstport: 1}}]",
             "vxlan.dstport: 1: unknown key: `ip link` says dstport, this format says `destination-port`",

@@ -28,6 +28,11 @@ def check_ifname(value: str) -> str:
         raise ValueError(f"an interface name has 1 to {IFNAME_MAX} bytes, this one {len(raw)}")
     if value in (".", ".."):  # /sys/class/net/. would be the directory itself
         raise ValueError("'.' and '..' are not interface names (the kernel refuses them)")
+    if value in ("all", "default"):  # /proc/sys/net/ipv4/conf/all is every link's setting, not a link's
+        raise ValueError(
+            f"'{value}' is not an interface name: /proc/sys/net/*/conf/{value} holds the namespace's settings "
+            "(the kernel answers Invalid argument)"
+        )
     if _BAD_NAME.search(value):
         raise ValueError("an interface name may not contain '/', ':' or white space")
     return value
