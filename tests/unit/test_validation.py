@@ -487,3 +487,11 @@ def test_a_mac_vlan_with_its_base_s_or_a_sibling_s_mac_is_refused_before_address
     assert "mv2, on the same base-iface eth0, has it" in found[0] and len(found) == 2
     # The base given another MAC by the same file frees the old one.
     assert _problems_on(h, mv, {"name": "eth0", "mac-address": "02:00:00:00:00:01"}) == []
+
+
+def test_a_nic_that_is_not_there_is_not_created() -> None:
+    found = _problems_on(topology(), {"name": "eth9", "type": "ethernet"})
+    assert found == [
+        "f.yml: interface eth9: type: 'ethernet': an ethernet link must already exist: "
+        "linkctl adopts it but cannot create one"
+    ]

@@ -247,7 +247,7 @@ class Validator:
                 spec,
                 "type",
                 itype.value,
-                f"a {itype.value} link must already exist: linkctl adopts it but cannot create one",
+                f"{_a(itype.value)} link must already exist: linkctl adopts it but cannot create one",
             )
         elif self.creatable is not None and kkind not in self.creatable:
             self._add(
