@@ -153,6 +153,14 @@ def test_a_re_created_link_keeps_what_the_file_does_not_say() -> None:
     assert (create.props.mtu, create.props.up) == (1400, True)
 
 
+def test_a_port_re_made_as_a_bridge_does_not_stay_in_its_old_bridge() -> None:
+    # veth0 is a port of br0; made a bridge itself, it cannot be br0's port (the kernel answers ELOOP).
+    plan = make_plan(decl({"name": "veth0", "type": "linux-bridge"}), topology())
+    create = next(op for op in plan.ops if isinstance(op, CreateLink))
+    assert create.master is None and "master" not in create.ip_command()
+    assert not any(isinstance(op, SetMaster) for op in plan.ops)
+
+
 @pytest.mark.parametrize(("remote", "kept"), [("192.0.2.10", 1450), ("2001:db8::1", None)])
 def test_a_re_created_vxlan_keeps_its_mtu_only_while_it_still_fits(remote: str, kept: int | None) -> None:
     # A new VNI on the same base and underlay family fits as before; an IPv6 underlay needs

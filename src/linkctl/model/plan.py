@@ -384,7 +384,8 @@ class Planner:
     def _kept_master(self, t: Target) -> str | None:
         """The bridge a re-created link was a port of, when the file leaves that to the kernel."""
         cur = t.current
-        if not t.recreate or cur is None or cur.netns != t.netns:
+        # A bridge is no bridge's port (the kernel answers ELOOP): re-made as one, it leaves its old bridge.
+        if not t.recreate or cur is None or cur.netns != t.netns or t.kind.type is _BRIDGE:
             return None
         master = self.host.ns(cur.netns).by_index(cur.master_ifindex)
         if master is None or (cur.netns, master.name) in self.gone or not isinstance(master.info, BridgeInfo):
