@@ -44,6 +44,7 @@ class _Option:
     ip_name: str  # ip link ... type bridge IP_NAME VALUE
     info: str  # the BridgeInfo field that holds what the kernel reports
     ticks: bool = False  # a timer: declared in seconds, kept by the kernel in clock_t ticks
+    boolean: bool = False  # on/off, sent and reported as 0/1
 
     def declared(self, opts: BridgeOptions) -> int | bool | None:
         section: Section | None = opts
@@ -54,23 +55,25 @@ class _Option:
 
     def current(self, info: BridgeInfo) -> int | bool | None:
         value: int | bool | None = getattr(info, self.info)
-        return _secs(value) if self.ticks and not isinstance(value, bool) else value
+        return _secs(value) if self.ticks else value
 
     def raw(self, value: int | bool) -> int:
         return int(value) * USER_HZ if self.ticks else int(value)
 
 
 _OPTIONS = (
-    _Option("bridge.options.stp.enabled", IFLA_BR_STP_STATE, U32, "stp_state", "stp"),
+    _Option("bridge.options.stp.enabled", IFLA_BR_STP_STATE, U32, "stp_state", "stp", boolean=True),
     _Option("bridge.options.stp.forward-delay", IFLA_BR_FORWARD_DELAY, U32, "forward_delay", "forward_delay", True),
     _Option("bridge.options.stp.hello-time", IFLA_BR_HELLO_TIME, U32, "hello_time", "hello_time", True),
     _Option("bridge.options.stp.max-age", IFLA_BR_MAX_AGE, U32, "max_age", "max_age", True),
     _Option("bridge.options.stp.priority", IFLA_BR_PRIORITY, U16, "priority", "priority"),
     _Option("bridge.options.mac-ageing-time", IFLA_BR_AGEING_TIME, U32, "ageing_time", "ageing_time", True),
-    _Option("bridge.options.multicast-snooping", IFLA_BR_MCAST_SNOOPING, U8, "mcast_snooping", "multicast_snooping"),
-)
+    _Option(
+        "bridge.options.multicast-snooping", IFLA_BR_MCAST_SNOOPING, U8, "mcast_snooping", "multicast_snooping",
+        boolean=True,
+    ),
+)  # fmt: skip
 _BY_ATTR = {o.attr: o for o in _OPTIONS}
-_BOOLEAN = ("stp", "multicast_snooping")
 
 
 class Bridge(LinkKind):
@@ -85,7 +88,7 @@ class Bridge(LinkKind):
         for atype, s, _e in iter_attrs(buf, off, end):
             if (opt := _BY_ATTR.get(atype)) is not None:
                 raw = opt.size.unpack_from(buf, s)[0]
-                values[opt.info] = bool(raw) if opt.info in _BOOLEAN else raw
+                values[opt.info] = bool(raw) if opt.boolean else raw
         values.setdefault("stp", False)
         return BridgeInfo(**values)  # type: ignore[arg-type]
 
