@@ -73,7 +73,7 @@ def test_vxlan_local_not_assigned_and_its_fix_applied(make_netns: Callable[[], s
     f = _find(_audit(ns), "vxlan-local-not-assigned", "vx9")
     assert f.severity == "problem" and f.evidence["local"] == "198.51.100.77"
     assert f.evidence["addresses"] == ["198.51.100.1/24"]
-    assert "ip addr add 198.51.100.77/24 dev under" in f.fix.note
+    assert f"ip -n {ns} addr add 198.51.100.77/24 dev under" in f.fix.note
     assert f.fix.declaration == {
         "interfaces": [{"name": "vx9", "netns": ns, "type": "vxlan", "vxlan": {"id": 9, "local": "198.51.100.1"}}]
     }

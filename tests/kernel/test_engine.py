@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from linkctl.diagnose.audit import run_audit
 from linkctl.kernel import netns as netns_mod
 from linkctl.kernel.state import read_state
 from tests.conftest import LINKCTL, ip, require_kind, run_linkctl
@@ -902,3 +903,30 @@ interfaces:
     assert (
         bad.returncode == 1 and "bridge.options.stp.max-age: 50: Input should be less than or equal to 40" in bad.stderr
     )
+
+
+def test_a_base_left_in_another_namespace_is_not_taken_for_a_link_of_the_same_index(
+    netns_factory: Callable[[], str], tmp_path: Path
+) -> None:
+    # A VXLAN and a mac-vlan made on vb in `home`, then moved to `away`: their base is still vb,
+    # in `home` (the kernel reports its index there, with IFLA_LINK_NETNSID). A link of `away`
+    # that happens to have the same index is not their base.
+    home, away = netns_factory(), netns_factory()
+    ip("-n", home, "link", "add", "vb", "type", "veth", "peer", "name", "vbp")
+    index = str(json.loads(ip("-n", home, "-j", "link", "show", "vb"))[0]["ifindex"])
+    ip("-n", home, "link", "add", "vxm", "type", "vxlan", "id", "77", "dev", "vb", "dstport", "4789",
+       "local", "198.51.100.1", "remote", "198.51.100.9")  # fmt: skip
+    ip("-n", home, "link", "add", "mvm", "link", "vb", "type", "macvlan", "mode", "bridge")
+    ip("-n", home, "addr", "add", "198.51.100.1/24", "dev", "vb")
+    for name in ("vxm", "mvm"):
+        ip("-n", home, "link", "set", name, "netns", away)
+    ip("-n", away, "link", "add", "name", "same", "index", index, "type", "veth", "peer", "name", "same-p")
+    rows = {line.split()[0]: line for line in run_linkctl("show", "--netns", away).stdout.splitlines()}
+    assert f"base=vb@{home}" in rows["vxm"] and f"base=vb@{home}" in rows["mvm"]
+    state = run_linkctl("show", "--netns", away, "--format", "yaml").stdout
+    assert "base-iface" not in state  # the format names a base of the same namespace only
+    path = write(tmp_path, state)
+    assert run_linkctl("plan", path, "--netns", away).returncode == 0
+    # The VXLAN sends from home's 198.51.100.1: no vxlan-local-not-assigned in `away`.
+    findings, _ = run_audit([away, home], between=lambda: None)
+    assert not [f for f in findings if f.check.startswith("vxlan-")], findings

@@ -57,13 +57,23 @@ def _info(link: Link, host: HostState) -> dict[str, Any]:
     if link.info is None:
         return {}
     data = _shallow(link.info)
-    ns = host.ns(link.netns)
-    for key in ("base_ifindex", "primary_ifindex"):
-        if key in data:
-            data[key.replace("_ifindex", "")] = ns.name_of(data.pop(key))
-    if kind_of(link).ifla_link is not None and link.kind in ("macvlan", "vlan"):
-        data["base"] = ns.name_of(link.link_ifindex)
+    if "primary_ifindex" in data:
+        data["primary"] = host.ns(link.netns).name_of(data.pop("primary_ifindex"))
+    data.pop("base_ifindex", None)
+    lower = kind_of(link).reported_lower(link)
+    if lower is not None:
+        data["base"] = _lower_name(link, lower, host)
     return data
+
+
+def _lower_name(link: Link, index: int, host: HostState) -> str | None:
+    """The base's name; one left in another namespace by a move is named there, as `ip -d` does."""
+    base = host.in_link_net(link, index)
+    if link.link_netnsid is None:
+        return base.name if base is not None else None
+    known, netns = host.link_net(link)
+    where = (netns or "default") if known else f"netnsid {link.link_netnsid}"
+    return f"{base.name if base is not None else f'if{index}'}@{where}"
 
 
 _FIELDS: dict[type, tuple[str, ...]] = {}

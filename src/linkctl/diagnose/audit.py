@@ -107,7 +107,7 @@ def vxlan_mtu_overhead(ctx: AuditContext) -> Iterator[Finding]:
         info = link.info
         if not isinstance(info, VxlanInfo) or info.base_ifindex is None:
             continue
-        lower = ctx.host.ns(link.netns).by_index(info.base_ifindex)
+        lower = ctx.host.in_link_net(link, info.base_ifindex)
         if lower is None:
             continue
         overhead = vxlan.overhead(info.local, info.remote)
@@ -137,7 +137,7 @@ def vxlan_mtu_overhead(ctx: AuditContext) -> Iterator[Finding]:
                 (ip(link.netns, "link", "set", "dev", link.name, "mtu", str(room)),),
                 f"or raise the underlay instead, if the whole path carries it: "
                 f"mtu {raise_to} on {lower.name} "
-                f"(`{' '.join(ip(link.netns, 'link', 'set', 'dev', lower.name, 'mtu', str(raise_to)))}`)",
+                f"(`{' '.join(ip(lower.netns, 'link', 'set', 'dev', lower.name, 'mtu', str(raise_to)))}`)",
             ),
         )
 
@@ -169,7 +169,8 @@ def vxlan_local_not_assigned(ctx: AuditContext) -> Iterator[Finding]:
         info = link.info
         if not isinstance(info, VxlanInfo) or not info.local or ipaddress.ip_address(info.local).is_unspecified:
             continue
-        mine = _namespace_addresses(ctx, link.netns)
+        known, underlay_ns = ctx.host.link_net(link)  # the VXLAN sends from its underlay's namespace
+        mine = _namespace_addresses(ctx, underlay_ns) if known else None
         if mine is None or info.local in {a.partition("/")[0] for a in mine}:
             continue
         yield Finding(
@@ -177,7 +178,7 @@ def vxlan_local_not_assigned(ctx: AuditContext) -> Iterator[Finding]:
             Severity.PROBLEM,
             link.name,
             link.netns,
-            f"local {info.local} is not an address of any link in this namespace",
+            f"local {info.local} is not an address of any link in its underlay's namespace",
             "the kernel cannot send from it: every frame the VXLAN sends is dropped "
             "(counted as a TX carrier error) while the link shows UP",
             {"local": info.local, "addresses": mine, "tx_carrier_errors": link.stats and link.stats.tx_carrier_errors},
@@ -195,12 +196,13 @@ def _local_fix(ctx: AuditContext, link: Link, info: VxlanInfo) -> Fix:
     """Send from the base-iface's own address of the same family, or give the base the address meant."""
     assert info.local is not None
     family = ipaddress.ip_address(info.local).version
-    base = ctx.host.ns(link.netns).by_index(info.base_ifindex)
+    base = ctx.host.in_link_net(link, info.base_ifindex)
     own = [a for a in ctx.addresses(base) if ipaddress.ip_interface(a).version == family] if base else []
     prefix = own[0].partition("/")[2] if own else ("32" if family == 4 else "128")
     meant = f"{info.local}/{prefix}"
     where = base.name if base is not None else "the underlay link"
-    note = f"or, if {info.local} is the address meant, put it on {where} (`ip addr add {meant} dev {where}`)"
+    add = " ".join(ip(base.netns if base else link.netns, "addr", "add", meant, "dev", where))
+    note = f"or, if {info.local} is the address meant, put it on {where} (`{add}`)"
     if not own or info.vni is None:
         return Fix(None, (), note[3:])
     local = own[0].partition("/")[0]
@@ -297,7 +299,7 @@ def dependency_cause(host: HostState, link: Link, ev: dict[str, object]) -> tupl
             "NO-CARRIER: none of the bridge's ports has a carrier",
             Fix(note=f"check the ports: {', '.join(ports)}"),
         )
-    lower = host.ns(link.netns).by_index(link.link_ifindex)
+    lower = host.in_link_net(link, link.link_ifindex)
     if lower is not None and lower.name != link.name and (lower.no_carrier or not lower.admin_up):
         ev.update(lower=lower.name, lower_admin_up=lower.admin_up)
         return (

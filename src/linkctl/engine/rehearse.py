@@ -135,7 +135,7 @@ def _veth_copy(spec: InterfaceSpec, link: Link, mapping: dict[NetnsName, str], n
 def _vxlan_copy(spec: InterfaceSpec, link: Link, host: HostState, notes: list[str]) -> InterfaceSpec:
     """A VXLAN left too big for its base (by hand) cannot be created so: the copy takes the kernel's MTU."""
     assert isinstance(link.info, VxlanInfo)
-    base = host.ns(link.netns).by_index(link.info.base_ifindex)
+    base = host.in_link_net(link, link.info.base_ifindex)
     room = base.mtu - vxlan.overhead(link.info.local, link.info.remote) if base is not None else None
     if room is None or link.mtu <= room:
         return spec

@@ -83,9 +83,14 @@ class LinkKind:
     def decode(self, buf: bytes, off: int, end: int) -> KindInfo:
         return None
 
-    def lower_ifindex(self, link: Link) -> int | None:
-        """The base device this link is stacked on, in its own namespace."""
+    def reported_lower(self, link: Link) -> int | None:
+        """The ifindex of the device this link is stacked on, as the kernel reports it: an index of
+        the namespace IFLA_LINK_NETNSID names, when the link has one (an underlay left behind by a move)."""
         return None
+
+    def lower_ifindex(self, link: Link) -> int | None:
+        """The base device this link is stacked on, in its own namespace (None: none, or elsewhere)."""
+        return None if link.link_netnsid is not None else self.reported_lower(link)
 
     def ifla_link(self, spec: InterfaceSpec) -> str | None:
         """The lower device named in IFLA_LINK at creation (`ip link add link BASE`)."""

@@ -40,7 +40,7 @@ class Macvlan(LinkKind):
                 mode = MODE_NAMES.get(U32.unpack_from(buf, s)[0])
         return MacvlanInfo(mode)
 
-    def lower_ifindex(self, link: Link) -> int | None:
+    def reported_lower(self, link: Link) -> int | None:
         return link.link_ifindex
 
     def ifla_link(self, spec: InterfaceSpec) -> str | None:
@@ -55,7 +55,7 @@ class Macvlan(LinkKind):
             return NO_DIFF
         mode = link.info.mode if isinstance(link.info, MacvlanInfo) else None
         return KindDiff(
-            recreate=collect(differ("mac-vlan.base-iface", ns.name_of(link.link_ifindex), want.base_iface)),
+            recreate=collect(differ("mac-vlan.base-iface", ns.name_of(self.lower_ifindex(link)), want.base_iface)),
             in_place=collect(differ("mac-vlan.mode", mode, want.mode and want.mode.value)),
         )
 
@@ -73,7 +73,7 @@ class Macvlan(LinkKind):
         return args
 
     def section_from_link(self, link: Link, ns: NetnsState) -> MacvlanSection | None:
-        base = ns.name_of(link.link_ifindex)
+        base = ns.name_of(self.lower_ifindex(link))
         if base is None:
             return None
         mode = link.info.mode if isinstance(link.info, MacvlanInfo) else None

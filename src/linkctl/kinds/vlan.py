@@ -37,7 +37,7 @@ class Vlan(LinkKind):
                 proto = PROTOCOL_NAMES.get(BE16.unpack_from(buf, s)[0])
         return VlanInfo(vid, proto)
 
-    def lower_ifindex(self, link: Link) -> int | None:
+    def reported_lower(self, link: Link) -> int | None:
         return link.link_ifindex
 
     def ifla_link(self, spec: InterfaceSpec) -> str | None:
@@ -54,7 +54,7 @@ class Vlan(LinkKind):
         return KindDiff(
             recreate=collect(
                 differ("vlan.id", have.vid, want.id),
-                differ("vlan.base-iface", ns.name_of(link.link_ifindex), want.base_iface),
+                differ("vlan.base-iface", ns.name_of(self.lower_ifindex(link)), want.base_iface),
                 differ("vlan.protocol", have.protocol, want.protocol and want.protocol.value),
             )
         )
@@ -76,7 +76,7 @@ class Vlan(LinkKind):
         return args
 
     def section_from_link(self, link: Link, ns: NetnsState) -> VlanSection | None:
-        base = ns.name_of(link.link_ifindex)
+        base = ns.name_of(self.lower_ifindex(link))
         info = link.info
         if base is None or not isinstance(info, VlanInfo) or info.vid is None:
             return None

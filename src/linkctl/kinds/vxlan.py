@@ -68,7 +68,7 @@ class Vxlan(LinkKind):
                 remote = _addr(buf[s:e])
         return VxlanInfo(vni, local, remote, base, port, learning)
 
-    def lower_ifindex(self, link: Link) -> int | None:
+    def reported_lower(self, link: Link) -> int | None:
         return link.info.base_ifindex if isinstance(link.info, VxlanInfo) else None
 
     def references(self, spec: InterfaceSpec) -> list[tuple[str, str]]:
@@ -83,7 +83,7 @@ class Vxlan(LinkKind):
         return KindDiff(
             recreate=collect(
                 differ("vxlan.id", have.vni, want.id),
-                differ("vxlan.base-iface", ns.name_of(have.base_ifindex), want.base_iface),
+                differ("vxlan.base-iface", ns.name_of(self.lower_ifindex(link)), want.base_iface),
                 differ("vxlan.local", have.local, want.local),
                 differ("vxlan.remote", have.remote, want.remote),
                 differ("vxlan.destination-port", have.port, want.destination_port),
@@ -136,7 +136,7 @@ class Vxlan(LinkKind):
             return None
         return VxlanSection(
             id=info.vni,
-            base_iface=ns.name_of(info.base_ifindex),
+            base_iface=ns.name_of(self.lower_ifindex(link)),
             local=info.local,
             remote=info.remote,
             destination_port=info.port,

@@ -229,6 +229,20 @@ class HostState:
         for state in self.namespaces.values():
             yield from state.links.values()
 
+    def link_net(self, link: Link) -> tuple[bool, NetnsName]:
+        """(known, namespace) where `link`'s IFLA_LINK_NETNSID points: its own without one;
+        unknown when that namespace was not read (or has no name)."""
+        if link.link_netnsid is None:
+            return True, link.netns
+        key = (link.netns, link.link_netnsid)
+        return (True, self.netnsids[key]) if key in self.netnsids else (False, None)
+
+    def in_link_net(self, link: Link, index: int | None) -> Link | None:
+        """The link with this ifindex in `link`'s link-net (a VXLAN's underlay left behind by a move)."""
+        known, netns = self.link_net(link)
+        state = self.namespaces.get(netns) if known else None
+        return state.by_index(index) if state is not None and index is not None else None
+
     def peer_of(self, link: Link) -> Link | None:
         """The other end of a veth, in whichever namespace it lives."""
         if not isinstance(link.info, VethInfo) or link.info.peer_ifindex is None:
