@@ -272,9 +272,8 @@ class Validator:
             self._add(spec, "mtu", spec.mtu, f"{lo} to {hi} for this device")
 
     def _lower_name(self, kind: LinkKind, link: Link) -> str | None:
-        """The base an adopted link stands on, when the file does not name it (`{name: mv0, mtu: 9000}`)."""
-        if link.link_netnsid is not None:
-            return None  # a base in another namespace: its MTU is not read here
+        """The base an adopted link stands on, when the file does not name it (`{name: mv0, mtu: 9000}`);
+        None for a base in another namespace (lower_ifindex says so), whose MTU is not read here."""
         return self.host.ns(link.netns).name_of(kind.lower_ifindex(link))
 
     def _mtu_under_lower(
@@ -512,7 +511,7 @@ class Validator:
                 yield self._netns(spec), spec.name, spec.mac_vlan.base_iface, spec
         for link in self.host:
             if link.kind == "macvlan" and self._declared(link.name, link.netns) is None:
-                base = self.host.ns(link.netns).name_of(link.link_ifindex) if link.link_netnsid is None else None
+                base = self.host.ns(link.netns).name_of(kind_of(link).lower_ifindex(link))
                 if base is not None:
                     yield link.netns, link.name, base, None
 
