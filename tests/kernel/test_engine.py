@@ -930,3 +930,26 @@ def test_a_base_left_in_another_namespace_is_not_taken_for_a_link_of_the_same_in
     # The VXLAN sends from home's 198.51.100.1: no vxlan-local-not-assigned in `away`.
     findings, _ = run_audit([away, home], between=lambda: None)
     assert not [f for f in findings if f.check.startswith("vxlan-")], findings
+
+
+def test_links_stacked_on_a_re_created_veth_are_made_again_not_lost(netns: str, tmp_path: Path) -> None:
+    # mv and vx stand on va and are not in the second file; va is re-made for its new peer name.
+    first = """
+interfaces:
+- {name: va, type: veth, mtu: 9000, veth: {peer: vb}}
+- {name: mv, type: mac-vlan, mtu: 1400, mac-vlan: {base-iface: va, mode: bridge}}
+- {name: vx, type: vxlan, vxlan: {id: 5, base-iface: va, remote: 192.0.2.5, destination-port: 4789}}
+"""
+    assert run_linkctl("apply", write(tmp_path, first, "first.yml"), "--netns", netns).returncode == 0
+    ip("-n", netns, "link", "set", "mv", "txqueuelen", "555")
+    before = by_name(netns)
+    second = write(tmp_path, "interfaces: [{name: va, type: veth, veth: {peer: vc}}]", "second.yml")
+    res = run_linkctl("apply", second, "--netns", netns)
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert "create mv (netns " in res.stdout and "it stands on va, which is re-created" in res.stdout
+    after = by_name(netns)
+    assert set(after) == {"lo", "va", "vc", "mv", "vx"}
+    for name, keys in (("mv", ("address", "mtu", "txqlen")), ("vx", ("address", "mtu"))):
+        assert [after[name][k] for k in keys] == [before[name][k] for k in keys], name
+    assert after["vx"]["linkinfo"]["info_data"]["port"] == 4789  # type: ignore[index]
+    assert run_linkctl("plan", second, "--netns", netns).returncode == 0

@@ -10,7 +10,7 @@ import pytest
 from linkctl.model.convert import declaration_of
 from linkctl.model.ops import CreateLink, CreateNetns, DeleteLink, MoveLink, SetLink, SetMaster
 from linkctl.model.plan import make_plan
-from linkctl.model.state import HostState, IfFlag, NetnsState, VethInfo
+from linkctl.model.state import HostState, IfFlag, MacvlanInfo, NetnsState, VethInfo, VxlanInfo
 from tests.unit.helpers import decl, host, link, topology
 
 
@@ -159,6 +159,43 @@ def test_a_port_re_made_as_a_bridge_does_not_stay_in_its_old_bridge() -> None:
     create = next(op for op in plan.ops if isinstance(op, CreateLink))
     assert create.master is None and "master" not in create.ip_command()
     assert not any(isinstance(op, SetMaster) for op in plan.ops)
+
+
+def _stack() -> HostState:
+    """va (MTU 9000) with its peer vb; mv (mac-vlan, MTU 1400, txqueuelen 555) and vx (VXLAN) on va."""
+    return host(
+        link(2, "va", kind="veth", mtu=9000, link_ifindex=3, info=VethInfo(3)),
+        link(3, "vb", kind="veth", mtu=9000, link_ifindex=2, info=VethInfo(2)),
+        link(4, "mv", kind="macvlan", mtu=1400, txqlen=555, link_ifindex=2, info=MacvlanInfo("bridge")),
+        link(5, "vx", kind="vxlan", mtu=8950, info=VxlanInfo(5, None, "192.0.2.5", 2, 4789, True)),
+    )
+
+
+def test_links_the_file_does_not_name_on_a_re_created_base_are_made_again_as_they_were() -> None:
+    plan = make_plan(decl({"name": "va", "type": "veth", "veth": {"peer": "vc"}}), _stack())
+    assert [op.describe() for op in plan.ops] == [
+        "delete mv: re-create: it stands on va, which is re-created",
+        "delete vx: re-create: it stands on va, which is re-created",
+        "delete va: re-create: veth.peer 'vb' -> 'vc'",
+        "create va: re-create: veth.peer 'vb' -> 'vc'",
+        "create mv: re-create: it stands on va, which is re-created",
+        "create vx: re-create: it stands on va, which is re-created",
+    ]
+    mv = plan.ops[4]
+    assert isinstance(mv, CreateLink) and (mv.props.mtu, mv.props.txqlen, mv.props.mac) == (
+        1400,
+        555,
+        "02:00:00:00:00:04",
+    )
+    assert mv.lower == "va" and mv.ip_command()[-4:] == ["type", "macvlan", "mode", "bridge"]
+    # A new base too small for a kept MTU: the kernel picks the VXLAN's again (8950 + 50 > 1500).
+    small = make_plan(decl({"name": "va", "type": "veth", "mtu": 1500, "veth": {"peer": "vc"}}), _stack())
+    vx = next(op for op in small.ops if isinstance(op, CreateLink) and op.name == "vx")
+    assert vx.props.mtu is None
+    # A base deleted for good takes them with it, as the kernel does, and the plan says so.
+    gone = make_plan(decl({"name": "va", "state": "absent"}), _stack())
+    assert not any(isinstance(op, CreateLink) for op in gone.ops)
+    assert "mv is deleted by the kernel with va, its lower device" in gone.notes
 
 
 @pytest.mark.parametrize(("remote", "kept"), [("192.0.2.10", 1450), ("2001:db8::1", None)])

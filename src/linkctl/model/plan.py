@@ -13,6 +13,8 @@ from dataclasses import dataclass, field, replace
 
 from linkctl.kinds import BY_TYPE, kind_of
 from linkctl.kinds.base import NO_DIFF, FieldDiff, KindDiff, LinkKind
+from linkctl.kinds.vxlan import overhead as vxlan_overhead
+from linkctl.model.convert import spec_of
 from linkctl.model.ops import (
     CreateLink,
     CreateNetns,
@@ -27,7 +29,7 @@ from linkctl.model.ops import (
 )
 from linkctl.model.spec import Declaration, InterfaceSpec, InterfaceType, LinkStateName
 from linkctl.model.spec_base import Section
-from linkctl.model.state import BridgeInfo, HostState, Link, NetnsName, VethInfo
+from linkctl.model.state import BridgeInfo, HostState, Link, NetnsName, VethInfo, VxlanInfo
 
 Key = tuple[NetnsName, str]
 # Read in per-target loops: a module global costs a tenth of `InterfaceType.VETH`'s lookup.
@@ -220,9 +222,11 @@ class Planner:
                     continue
                 self.gone.add(key)
                 changed = True
-                self._doom_dependents(t.current)
+                self._doom_dependents(t)
 
-    def _doom_dependents(self, base: Link) -> None:
+    def _doom_dependents(self, t: Target) -> None:
+        base = t.current
+        assert base is not None
         ns = self.host.ns(base.netns)
         peer = self.host.peer_of(base)
         doomed = [
@@ -238,13 +242,23 @@ class Planner:
                 if not declared.recreate:
                     declared.recreate.append(f"it goes with {base.name}, which is re-created")
                 continue
-            if declared is None:
+            if declared is None and peer is not None and link.ifindex == peer.ifindex:
                 self.gone.add((link.netns, link.name))
-                if peer is not None and link.ifindex == peer.ifindex:
-                    self.plan.notes.append(f"{link.name} goes with {base.name}: they are a veth pair")
-                else:
-                    self.plan.notes.append(f"{link.name} is deleted by the kernel with {base.name}, its lower device")
-                    self.plan.ops.append(DeleteLink(link.name, link.netns, f"{base.name} is deleted"))
+                self.plan.notes.append(f"{link.name} goes with {base.name}: they are a veth pair")
+            elif declared is None and not t.absent:
+                self._remake(link, t)
+            elif declared is None:
+                self.gone.add((link.netns, link.name))
+                self.plan.notes.append(f"{link.name} is deleted by the kernel with {base.name}, its lower device")
+                self.plan.ops.append(DeleteLink(link.name, link.netns, f"{base.name} is deleted"))
+
+    def _remake(self, link: Link, base: Target) -> None:
+        """A link the file does not name, stacked on a base it re-creates, is made again as it was
+        (as `show -f yaml` has it) rather than lost with its base: what the file does not write,
+        the kernel keeps. Its MTU is kept as any re-created link's is: while it fits on the base."""
+        spec = spec_of(link, self.host).model_copy(update={"mtu": None})  # kept as a re-created link's is
+        why = f"it stands on {base.spec.name}, which is re-created"
+        self.targets[(link.netns, link.name)] = Target(spec, link.netns, kind_of(link), link, recreate=[why])
 
     def _target_for(self, link: Link) -> Target | None:
         for t in self.targets.values():
@@ -400,7 +414,7 @@ class Planner:
         cur, s = t.current, t.spec
         assert cur is not None
         # A bridge's MTU follows its ports.
-        keep_mtu = s.mtu is None and t.kind.type is not _BRIDGE and _mtu_still_fits(t, cur)
+        keep_mtu = s.mtu is None and t.kind.type is not _BRIDGE and _mtu_still_fits(t, cur, self._base_mtu_after(cur))
         return replace(
             props,
             mtu=cur.mtu if keep_mtu else props.mtu,
@@ -408,6 +422,14 @@ class Planner:
             promisc=True if s.accept_all_mac_addresses is None and cur.promisc else props.promisc,
             up=cur.admin_up if s.state is None and props.up else props.up,
         )
+
+    def _base_mtu_after(self, cur: Link) -> int | None:
+        """The MTU the base of a stacked link will have once the plan is carried out (None: no base here)."""
+        base = self.host.ns(cur.netns).by_index(kind_of(cur).lower_ifindex(cur))
+        if base is None:
+            return None
+        declared = self.targets.get((cur.netns, base.name))
+        return declared.spec.mtu if declared is not None and declared.spec.mtu is not None else base.mtu
 
     def _create_props(self, spec: InterfaceSpec, master_later: bool) -> Props:
         # A link that will join a bond is created down; it comes up after enslaving.
@@ -576,13 +598,16 @@ _CONTROLLERS = (InterfaceType.LINUX_BRIDGE, InterfaceType.BOND)
 _UNDERLAY_FIELDS = ("vxlan.local", "vxlan.remote")  # the encapsulation's overhead depends on them
 
 
-def _mtu_still_fits(t: Target, cur: Link) -> bool:
-    """A stacked link's MTU is bounded by its lower: kept only if the lower and the overhead stay."""
+def _mtu_still_fits(t: Target, cur: Link, base_mtu: int | None) -> bool:
+    """A stacked link's MTU is bounded by its lower: kept only if the lower and the overhead stay,
+    and it still fits on the lower's MTU after the plan."""
     if not (t.kind.mtu_bounded_by_lower or t.kind.type is _VXLAN):
         return True
     if kind_of(cur).type is not t.kind.type:
         return False
-    return not any(d.field.endswith("base-iface") or d.field in _UNDERLAY_FIELDS for d in t.diff.recreate)
+    if any(d.field.endswith("base-iface") or d.field in _UNDERLAY_FIELDS for d in t.diff.recreate):
+        return False
+    return _fits_on(cur, cur.mtu, base_mtu)
 
 
 def _merged(have: Section, given: Section) -> Section:
@@ -595,6 +620,15 @@ def _merged(have: Section, given: Section) -> Section:
         elif isinstance(value, Section) and isinstance(old, Section):
             update[name] = _merged(old, value)
     return given.model_copy(update=update)
+
+
+def _fits_on(link: Link, mtu: int | None, base_mtu: int | None) -> bool:
+    """Whether a stacked link's MTU fits on its base's (with a VXLAN's encapsulation)."""
+    if mtu is None or base_mtu is None:
+        return True
+    info = link.info
+    overhead = vxlan_overhead(info.local, info.remote) if isinstance(info, VxlanInfo) else 0
+    return mtu + overhead <= base_mtu
 
 
 def _has_port_list(spec: InterfaceSpec) -> bool:
