@@ -91,6 +91,19 @@ def test_vxlan_local_not_assigned_and_its_fix_applied(make_netns: Callable[[], s
     )
 
 
+def test_veth_mtu_mismatch_with_the_peer_in_another_namespace(make_netns: Callable[[], str]) -> None:
+    ns, other = make_netns(), make_netns()
+    ip("-n", ns, "link", "add", "big", "mtu", "9000", "type", "veth", "peer", "name", "small", "netns", other)
+    findings, _ = run_audit([ns], between=lambda: None)  # only ns asked for: its peer's namespace is read too
+    f = _find(findings, "veth-mtu-mismatch", "big")
+    assert f.severity == "problem" and (f.evidence["peer"], f.evidence["peer_mtu"]) == ("small", 1500)
+    assert f.fix.declaration == {"interfaces": [{"name": "small", "netns": other, "mtu": 9000}]}
+    assert f.fix.commands == (("ip", "-n", other, "link", "set", "dev", "small", "mtu", "9000"),)
+    assert all(x.netns == ns for x in findings)  # the other namespace's own links are not audited
+    ip("-n", other, "link", "set", "small", "mtu", "9000")
+    assert not [x for x in _audit(ns) if x.check == "veth-mtu-mismatch"]
+
+
 def _bridge_with_ports(ns: str, *ports: str) -> None:
     """br0 with each port a veth whose other end is PORT-x."""
     ip("-n", ns, "link", "add", "br0", "type", "bridge")

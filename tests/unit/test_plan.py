@@ -161,6 +161,17 @@ def test_a_port_re_made_as_a_bridge_does_not_stay_in_its_old_bridge() -> None:
     assert not any(isinstance(op, SetMaster) for op in plan.ops)
 
 
+def test_an_mtu_given_to_one_end_of_a_pair_names_the_other_end_left_behind() -> None:
+    plan = make_plan(decl({"name": "veth0", "mtu": 9000}), topology())
+    assert plan.notes == [
+        "veth0-p, veth0's veth peer, keeps MTU 1500: frames over 1500 bytes between them will be dropped; "
+        "declare veth0-p with mtu 9000 too"
+    ]
+    # Both ends declared: the file said what it wants.
+    both = make_plan(decl({"name": "veth0", "mtu": 9000}, {"name": "veth0-p", "mtu": 9000}), topology())
+    assert both.notes == []
+
+
 def _stack() -> HostState:
     """va (MTU 9000) with its peer vb; mv (mac-vlan, MTU 1400, txqueuelen 555) and vx (VXLAN) on va."""
     return host(

@@ -50,7 +50,7 @@ def audit(
     else:
         for f in findings:
             typer.echo("\n".join(f.text()))
-        count = len(list(ctx.host))
+        count = sum(len(ctx.host.ns(ns).links) for ns in spaces if ns in ctx.host.namespaces)
         typer.echo(f"{len(findings)} finding(s) on {count} link(s)" if findings else f"no findings on {count} link(s)")
         for where, why in ctx.unreadable.items():
             typer.echo(f"not read: {where}: {why}", err=True)

@@ -17,7 +17,7 @@ from linkctl.diagnose.findings import Finding, Fix, Severity, iface_fix, ip
 from linkctl.errors import LinkctlError
 from linkctl.kernel import netns as netns_mod
 from linkctl.kernel.ethtool import EeeState, Ethtool, EthtoolError, LinkSettings, Runner, run_program
-from linkctl.kernel.state import read_state
+from linkctl.kernel.state import read_state, read_with_link_nets
 from linkctl.kinds import kind_of, vxlan
 from linkctl.kinds.simple import ETHERNET
 from linkctl.model.spec import Declaration
@@ -142,6 +142,33 @@ def vxlan_mtu_overhead(ctx: AuditContext) -> Iterator[Finding]:
         )
 
 
+def veth_mtu_mismatch(ctx: AuditContext) -> Iterator[Finding]:
+    for link in ctx.host:
+        peer = ctx.host.peer_of(link)
+        if peer is None or link.mtu <= peer.mtu:
+            continue  # said once, by the end whose frames the other drops
+        peer_at = f"{peer.name} (netns {peer.netns})" if peer.netns != link.netns and peer.netns else peer.name
+        yield Finding(
+            "veth-mtu-mismatch",
+            Severity.PROBLEM,
+            link.name,
+            link.netns,
+            f"MTU {link.mtu}, its veth peer {peer_at} MTU {peer.mtu}",
+            f"frames over {peer.mtu} bytes that {link.name} sends are dropped by {peer.name} (counted as "
+            "TX drops here, RX drops there): small packets pass, large transfers stall",
+            {"mtu": link.mtu, "peer": peer.name, "peer_mtu": peer.mtu, "tx_dropped": _counter(link, "tx_dropped")},
+            Fix(
+                iface_fix(peer.name, peer.netns, mtu=link.mtu),
+                (ip(peer.netns, "link", "set", "dev", peer.name, "mtu", str(link.mtu)),),
+                f"or lower {link.name} to {peer.mtu}: both ends of a veth need one MTU",
+            ),
+        )
+
+
+def _counter(link: Link, name: str) -> int | None:
+    return getattr(link.stats, name) if link.stats is not None else None
+
+
 def bridge_port_mtu_mismatch(ctx: AuditContext) -> Iterator[Finding]:
     for link in ctx.host:
         bridge = ctx.host.ns(link.netns).by_index(link.master_ifindex)
@@ -181,7 +208,7 @@ def vxlan_local_not_assigned(ctx: AuditContext) -> Iterator[Finding]:
             f"local {info.local} is not an address of any link in its underlay's namespace",
             "the kernel cannot send from it: every frame the VXLAN sends is dropped "
             "(counted as a TX carrier error) while the link shows UP",
-            {"local": info.local, "addresses": mine, "tx_carrier_errors": link.stats and link.stats.tx_carrier_errors},
+            {"local": info.local, "addresses": mine, "tx_carrier_errors": _counter(link, "tx_carrier_errors")},
             _local_fix(ctx, link, info),
         )
 
@@ -525,6 +552,7 @@ def wrong_netns(ctx: AuditContext) -> Iterator[Finding]:
 
 CHECKS: dict[str, Check] = {
     "vxlan-mtu-overhead": vxlan_mtu_overhead,
+    "veth-mtu-mismatch": veth_mtu_mismatch,
     "bridge-port-mtu-mismatch": bridge_port_mtu_mismatch,
     "vxlan-local-not-assigned": vxlan_local_not_assigned,
     "address-on-port": address_on_port,
@@ -569,7 +597,10 @@ def run_audit(
     if declaration is not None:
         wanted += [None, *netns_mod.list_names()]
     wanted = list(dict.fromkeys(wanted))
-    before = read_state(wanted, stats=True)
+    # The namespaces their veth peers and underlays live in are read too (a check may need the
+    # other end); findings are kept for the namespaces asked for.
+    before = read_with_link_nets(wanted, stats=True)
+    wanted = list(before.namespaces)
     started = time.monotonic()
     if between is not None:
         between()

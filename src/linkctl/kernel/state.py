@@ -42,14 +42,21 @@ def read_state(
 
 def read_with_peers(name: NetnsName, stats: bool = False) -> HostState:
     """One namespace, and the named ones its veth peers live in: `ip link`'s "link-netns NAME"."""
-    host = read_state([name], stats=stats)
-    state = host.namespaces.get(name)
-    nsids = {lk.link_netnsid for lk in state.links.values() if lk.link_netnsid is not None} if state else set()
-    if not nsids:
-        return host
-    with RtnlSocket(name) as sock:  # one small request per candidate, not a dump of each
-        homes = [other for other in [None, *netns.list_names()] if other != name and sock.nsid_of(other) in nsids]
-    return read_state([name, *homes], stats=stats) if homes else host
+    return read_with_link_nets([name], stats)
+
+
+def read_with_link_nets(names: list[NetnsName], stats: bool = False) -> HostState:
+    """These namespaces, and the named ones their links point into (veth peers, underlays left behind)."""
+    host = read_state(names, stats=stats)
+    homes: list[NetnsName] = []
+    for name in names:
+        state = host.namespaces.get(name)
+        nsids = {lk.link_netnsid for lk in state.links.values() if lk.link_netnsid is not None} if state else set()
+        if not nsids:
+            continue
+        with RtnlSocket(name) as sock:  # one small request per candidate, not a dump of each
+            homes += [o for o in [None, *netns.list_names()] if o not in names and sock.nsid_of(o) in nsids]
+    return read_state([*names, *dict.fromkeys(homes)], stats=stats) if homes else host
 
 
 def namespaces_holding(name: str, besides: NetnsName) -> list[NetnsName]:

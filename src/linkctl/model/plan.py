@@ -92,6 +92,7 @@ class Planner:
         self._masters()
         self._bridge_mtus()
         self._states()
+        self._veth_mtu_notes()
         return self.plan
 
     # --- matching ---------------------------------------------------------------------
@@ -584,6 +585,21 @@ class Planner:
                         diffs=(FieldDiff("state", "up" if have_up else "down", "up" if want_up else "down"),),
                     )
                 )
+
+    def _veth_mtu_notes(self) -> None:
+        """An MTU given to one end of an existing pair, the other end left with another, is said:
+        the end with the smaller MTU drops every larger frame the other sends."""
+        for t in self.targets.values():
+            cur, mtu = t.current, t.spec.mtu
+            if mtu is None or t.absent or t.creates or cur is None or cur.mtu == mtu:
+                continue
+            peer = self.host.peer_of(cur)
+            if peer is None or peer.mtu == mtu or self._target_for(peer) is not None:
+                continue
+            self.plan.notes.append(
+                f"{peer.name}, {t.spec.name}'s veth peer, keeps MTU {peer.mtu}: frames over "
+                f"{min(peer.mtu, mtu)} bytes between them will be dropped; declare {peer.name} with mtu {mtu} too"
+            )
 
     def _up_after_bond(self, t: Target) -> None:
         """A link created down because a bond takes it comes up after enslaving."""
