@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from linkctl.logs.events import Duplex, EventKind, FlowControl
 
@@ -422,13 +422,18 @@ def _bridge(m: re.Match[str], p: Prefix) -> MessageMatch:
 @_rule(rf"ADDRCONF\(NETDEV_CHANGE\): (?P<ifn>{_IFN}): link becomes ready")
 def _ipv6_ready(m: re.Match[str], p: Prefix) -> MessageMatch:
     """IPv6 "IPv6: ADDRCONF(NETDEV_CHANGE): eth0: link becomes ready"."""
-    return _link(m, p, EventKind.LINK_READY)
+    return _no_driver(_link(m, p, EventKind.LINK_READY))
 
 
 @_rule(rf"ADDRCONF\(NETDEV_UP\): (?P<ifn>{_IFN}): link is not ready")
 def _ipv6_not_ready(m: re.Match[str], p: Prefix) -> MessageMatch:
     """IPv6 "ADDRCONF(NETDEV_UP): eth0: link is not ready": an interface up without carrier."""
-    return _link(m, p, EventKind.OTHER, detail="link is not ready")
+    return _no_driver(_link(m, p, EventKind.OTHER, detail="link is not ready"))
+
+
+def _no_driver(match: MessageMatch) -> MessageMatch:
+    """"IPv6: " before ADDRCONF names the subsystem that speaks, not the link's driver."""
+    return replace(match, driver=None)
 
 
 # Messages whose words look like an event but are not one about a link's carrier.
