@@ -464,10 +464,14 @@ def test_a_vxlan_as_big_as_the_new_link_it_runs_over_is_refused_before_any_chang
     # A macvlan above a new veth's default MTU: the kernel's bare 'Invalid argument', told before.
     mv = {"name": "mv9", "type": "mac-vlan", "mtu": 9000, "mac-vlan": {"base-iface": "veth9"}}
     assert "(veth9 has 1500)" in _problems_on(topology(), veth, mv)[0]
-    # A new bridge's MTU follows its ports: not known before they join, not judged.
+    # A new bridge takes its smallest port's MTU as they join, 1500 without ports.
     br = {"name": "br9", "type": "linux-bridge"}
     vx_on_br = {**vx, "vxlan": {"id": 100, "base-iface": "br9"}}
-    assert _problems_on(topology(), br, vx_on_br) == []
+    assert "base-iface br9 has MTU 1500" in _problems_on(topology(), br, vx_on_br)[0]
+    big = {**veth, "mtu": 9000}
+    with_port = {**br, "bridge": {"port": [{"name": "veth9"}]}}
+    assert _problems_on(topology(), with_port, big, vx_on_br) == []
+    assert "base-iface br9 has MTU 1500" in _problems_on(topology(), with_port, veth, vx_on_br)[0]
 
 
 def test_a_mac_vlan_with_its_base_s_or_a_sibling_s_mac_is_refused_before_address_already_in_use() -> None:

@@ -432,7 +432,7 @@ def _ipv6_not_ready(m: re.Match[str], p: Prefix) -> MessageMatch:
 
 
 def _no_driver(match: MessageMatch) -> MessageMatch:
-    """"IPv6: " before ADDRCONF names the subsystem that speaks, not the link's driver."""
+    """The prefix "IPv6: " before ADDRCONF names the subsystem that speaks, not the link's driver."""
     return replace(match, driver=None)
 
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from linkctl.errors import NOT_GIVEN, Problem, ValidationFailed
 from linkctl.kinds import BY_TYPE, kind_of, vxlan
-from linkctl.kinds.base import LinkKind
+from linkctl.kinds.base import ETH_DATA_LEN, LinkKind
 from linkctl.kinds.vxlan import LINUX_DEFAULT_PORT
 from linkctl.model.spec import MTU_MIN, Declaration, InterfaceSpec, InterfaceType, MacvlanMode
 from linkctl.model.state import HostState, Link, NetnsName, VxlanInfo
@@ -358,8 +358,14 @@ class Validator:
         link = self.host.find(name, netns)
         if link is not None:
             return link.mtu
+        if spec is None or spec.type is None or spec.absent:
+            return None
+        if spec.type is InterfaceType.LINUX_BRIDGE:
+            # A new bridge takes its smallest port's MTU as they join (1500 without ports).
+            ports = [self._desired_mtu(p, netns) for p in _port_names(spec) or []]
+            return min((m for m in ports if m is not None), default=ETH_DATA_LEN)
         # Created by this file without an MTU: what the kernel gives its kind, where that is fixed.
-        return BY_TYPE[spec.type].created_mtu if spec is not None and spec.type and not spec.absent else None
+        return BY_TYPE[spec.type].created_mtu
 
     def _veth_peer(self, spec: InterfaceSpec, current: Link | None) -> None:
         assert spec.veth is not None
