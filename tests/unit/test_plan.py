@@ -51,6 +51,16 @@ def test_new_bridge_and_ports_are_created_in_order_with_master_at_creation() -> 
     assert mtu.describe() == "set br1: mtu 9000"  # no "None -> 9000" for a link this plan creates
 
 
+def test_a_new_vxlan_without_a_port_is_told_of_the_kernel_s_8472() -> None:
+    vx = {"name": "vx9", "type": "vxlan", "vxlan": {"id": 9, "base-iface": "eth0"}}
+    assert make_plan(decl(vx), topology()).notes == [
+        "vx9 gets the kernel's default VXLAN port 8472, not IANA's 4789 that switches and most other "
+        "VTEPs use: write destination-port to choose"
+    ]
+    vx["vxlan"] = {"id": 9, "base-iface": "eth0", "destination-port": 4789}
+    assert make_plan(decl(vx), topology()).notes == []
+
+
 def test_vxlan_vni_change_means_re_creation_and_plan_says_why() -> None:
     d = decl({"name": "vx42", "type": "vxlan", "vxlan": {"id": 43, "base-iface": "eth0"}})
     plan = make_plan(d, topology())

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, replace
 
 from linkctl.kinds import BY_TYPE, kind_of
 from linkctl.kinds.base import NO_DIFF, FieldDiff, KindDiff, LinkKind
+from linkctl.kinds.vxlan import LINUX_DEFAULT_PORT
 from linkctl.kinds.vxlan import overhead as vxlan_overhead
 from linkctl.model.convert import spec_of
 from linkctl.model.ops import (
@@ -377,6 +378,11 @@ class Planner:
             props = self._kept_props(t, props)
             spec = self._kept_section(t, t.current)
         peer = self._peer_create(t, props) if t.kind.type is _VETH else None
+        if not t.recreate and t.spec.vxlan is not None and t.spec.vxlan.destination_port is None:
+            self.plan.notes.append(
+                f"{t.spec.name} gets the kernel's default VXLAN port {LINUX_DEFAULT_PORT}, not IANA's 4789 that "
+                "switches and most other VTEPs use: write destination-port to choose"
+            )
         reason = "re-create: " + "; ".join(t.recreate) if t.recreate else "new"
         self.plan.ops.append(
             CreateLink(
