@@ -253,6 +253,9 @@ def test_try_rolls_back_without_confirmation(netns: str, tmp_path: Path) -> None
     )
     assert res.returncode == 3 and "no confirmation" in res.stdout
     assert by_name(netns)["veth1"]["mtu"] == 9000
+    # What was held is shown before it is applied, as `apply` shows it.
+    shown = res.stdout.index(f"1. set veth1 (netns {netns}): mtu 9000 -> 1400")
+    assert shown < res.stdout.index("applied 1 change(s); confirm within 1 s")
 
 
 def test_try_confirmed_from_another_shell(netns: str, tmp_path: Path) -> None:

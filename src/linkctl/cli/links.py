@@ -101,10 +101,11 @@ def try_cmd(
     debug: DebugOpt = False,
 ) -> None:
     """Apply, then roll back unless confirmed (Enter, or `linkctl confirm`) within the timeout."""
+    from linkctl.cli.render import plan_text
     from linkctl.engine.trial import run_trial
 
     ctx = engine_cmds.context(file, netns, debug)
-    code = run_trial(ctx, timeout, stable_for, echo=typer.echo)
+    code = run_trial(ctx, timeout, stable_for, echo=typer.echo, describe=plan_text)
     raise typer.Exit(code)
 
 

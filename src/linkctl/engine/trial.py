@@ -25,22 +25,28 @@ from linkctl.kernel import netns as netns_mod
 from linkctl.kernel import rtnl
 from linkctl.kernel import rtnl_const as C
 from linkctl.kernel.nla import iter_messages
+from linkctl.model.ops import Plan
 from linkctl.model.state import HostState, IfFlag, NetnsName
 
 Echo = Callable[[str], None]
 
 
-def run_trial(ctx: Context, timeout: float, stable_for: float, echo: Echo) -> int:
+def run_trial(
+    ctx: Context, timeout: float, stable_for: float, echo: Echo, describe: Callable[[Plan], str] | None = None
+) -> int:
+    """`describe` words the plan for the person who will confirm it (the CLI's plan text)."""
     # Held until the change is confirmed or rolled back: nothing else may change links meanwhile.
     with changing_links("try"):
-        return _trial(ctx, timeout, stable_for, echo)
+        return _trial(ctx, timeout, stable_for, echo, describe)
 
 
-def _trial(ctx: Context, timeout: float, stable_for: float, echo: Echo) -> int:
+def _trial(ctx: Context, timeout: float, stable_for: float, echo: Echo, describe: Callable[[Plan], str] | None) -> int:
     host, plan = prepare(ctx)
     if plan.empty:
         echo("no changes: nothing to try")
         return 0
+    if describe is not None:
+        echo(describe(plan))  # what is about to be held: the person confirming should see it first
     result = apply(ctx, host, plan)
     # Subscribed after the change, so that its own transitions are not taken for a loss.
     watch = _CarrierWatch(ctx.namespaces(), host) if stable_for > 0 else None
