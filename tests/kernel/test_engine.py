@@ -11,6 +11,7 @@ import time
 import uuid
 from collections.abc import Callable
 from pathlib import Path
+from typing import IO
 
 import pytest
 
@@ -267,7 +268,7 @@ def test_try_confirmed_from_another_shell(netns: str, tmp_path: Path) -> None:
     )  # fmt: skip
     try:
         assert proc.stdout is not None
-        assert "confirm within" in proc.stdout.readline()
+        assert "confirm within" in _line_with(proc.stdout, "confirm within")
         # While try holds its change, no other linkctl changes links; reading and planning go on.
         other = write(tmp_path, "interfaces: [{name: veth1, txqueuelen: 3000}]", "o.yml")
         busy = subprocess.run([*LINKCTL, "apply", other, "-n", netns], capture_output=True, text=True, env=env)
@@ -287,6 +288,14 @@ def test_try_confirmed_from_another_shell(netns: str, tmp_path: Path) -> None:
     assert subprocess.run([*LINKCTL, "apply", other, "-n", netns], env=env, capture_output=True).returncode == 0
 
 
+def _line_with(stream: IO[str], text: str) -> str:
+    """The first line read that holds `text` (the plan comes first); "" at the end of the stream."""
+    for line in iter(stream.readline, ""):
+        if text in line:
+            return line
+    return ""
+
+
 def _try_while(args: list[str], during: Callable[[], None], env: dict[str, str] | None = None) -> tuple[int, str]:
     """Run `linkctl try ARGS`, call `during` once it holds its change, wait for its end: (exit code, stdout)."""
     proc = subprocess.Popen(
@@ -295,7 +304,7 @@ def _try_while(args: list[str], during: Callable[[], None], env: dict[str, str] 
     )  # fmt: skip
     try:
         assert proc.stdout is not None
-        assert "confirm within" in proc.stdout.readline()
+        assert "confirm within" in _line_with(proc.stdout, "confirm within")
         during()
         out, _err = proc.communicate(timeout=30)
     finally:
