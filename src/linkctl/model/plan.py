@@ -80,6 +80,7 @@ class Planner:
     _peer_ns: dict[Key, NetnsName] = field(default_factory=dict)  # each veth's answer, asked 3 times
     _order: list[Target] | None = None  # the targets never change once matched: sorted once
     _moved_to: dict[tuple[NetnsName, int], NetnsName] | None = None
+    _by_link: dict[tuple[NetnsName, int], Target] | None = None  # the target matched to each existing link
 
     def run(self) -> Plan:
         self._match()
@@ -260,13 +261,18 @@ class Planner:
         the kernel keeps. Its MTU is kept as any re-created link's is: while it fits on the base."""
         spec = spec_of(link, self.host).model_copy(update={"mtu": None})  # kept as a re-created link's is
         why = f"it stands on {base.spec.name}, which is re-created"
-        self.targets[(link.netns, link.name)] = Target(spec, link.netns, kind_of(link), link, recreate=[why])
+        target = Target(spec, link.netns, kind_of(link), link, recreate=[why])
+        self.targets[target.key] = target
+        if self._by_link is not None:
+            self._by_link[(link.netns, link.ifindex)] = target
 
     def _target_for(self, link: Link) -> Target | None:
-        for t in self.targets.values():
-            if t.current is not None and t.current.ifindex == link.ifindex and t.current.netns == link.netns:
-                return t
-        return None
+        if self._by_link is None:  # asked per link in loops over thousands: indexed once
+            self._by_link = {}
+            for t in self.targets.values():
+                if t.current is not None:
+                    self._by_link.setdefault((t.current.netns, t.current.ifindex), t)
+        return self._by_link.get((link.netns, link.ifindex))
 
     # --- namespaces, deletions, moves ---------------------------------------------------
 
