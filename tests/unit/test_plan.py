@@ -182,6 +182,18 @@ def test_an_mtu_given_to_one_end_of_a_pair_names_the_other_end_left_behind() -> 
     assert both.notes == []
 
 
+def test_a_bridge_mtu_above_a_port_the_file_leaves_alone_is_said() -> None:
+    plan = make_plan(decl({"name": "br0", "mtu": 9000}), topology())
+    assert plan.notes == [
+        "veth0, a port of br0, keeps MTU 1500: frames over 1500 bytes that br0 forwards to it will be "
+        "dropped; declare veth0 with mtu 9000 too"
+    ]
+    assert make_plan(decl({"name": "br0", "mtu": 9000}, {"name": "veth0", "mtu": 9000}), topology()).notes == [
+        "veth0-p, veth0's veth peer, keeps MTU 1500: frames over 1500 bytes between them will be dropped; "
+        "declare veth0-p with mtu 9000 too"
+    ]
+
+
 def _stack() -> HostState:
     """va (MTU 9000) with its peer vb; mv (mac-vlan, MTU 1400, txqueuelen 555) and vx (VXLAN) on va."""
     return host(

@@ -95,6 +95,7 @@ class Planner:
         self._bridge_mtus()
         self._states()
         self._veth_mtu_notes()
+        self._port_mtu_notes()
         return self.plan
 
     # --- matching ---------------------------------------------------------------------
@@ -612,6 +613,22 @@ class Planner:
                 f"{peer.name}, {t.spec.name}'s veth peer, keeps MTU {peer.mtu}: frames over "
                 f"{min(peer.mtu, mtu)} bytes between them will be dropped; declare {peer.name} with mtu {mtu} too"
             )
+
+    def _port_mtu_notes(self) -> None:
+        """A bridge given an MTU above a port the file leaves alone: the bridge drops every larger
+        frame it would forward to that port."""
+        for t in self.targets.values():
+            cur, mtu = t.current, t.spec.mtu
+            if mtu is None or t.absent or t.creates or cur is None or t.kind.type is not _BRIDGE:
+                continue
+            ns = self.host.ns(cur.netns)
+            for name in ns.ports_of(cur.name):
+                port = ns.links[name]
+                if port.mtu < mtu and self._target_for(port) is None:
+                    self.plan.notes.append(
+                        f"{name}, a port of {t.spec.name}, keeps MTU {port.mtu}: frames over {port.mtu} bytes "
+                        f"that {t.spec.name} forwards to it will be dropped; declare {name} with mtu {mtu} too"
+                    )
 
     def _up_after_bond(self, t: Target) -> None:
         """A link created down because a bond takes it comes up after enslaving."""
