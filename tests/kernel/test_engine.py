@@ -524,8 +524,12 @@ def test_kinds_this_kernel_may_lack(netns: str, tmp_path: Path, kind: str, modul
     from tests.conftest import kernel_can_create
 
     if not kernel_can_create(kind):
+        from linkctl.kernel.sysinfo import module_advice
+
         res = run_linkctl("apply", path, "--netns", netns)
         assert res.returncode == 1 and f"modprobe {module}" in res.stderr
+        # The way out as `linkctl doctor` words it for this host (no module support, not installed, or modprobe).
+        assert f"this kernel cannot create {kind} links: {module_advice(module)}" in res.stderr
         require_kind(kind, module)  # skips, with the reason
     assert run_linkctl("apply", path, "--netns", netns).returncode == 0
     assert "no changes" in run_linkctl("apply", path, "--netns", netns).stdout

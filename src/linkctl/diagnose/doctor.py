@@ -20,16 +20,6 @@ KIND_MODULES = {
     "bond": "bonding",
     "dummy": "dummy",
 }
-CONFIG = {
-    "veth": "CONFIG_VETH",
-    "bridge": "CONFIG_BRIDGE",
-    "vxlan": "CONFIG_VXLAN",
-    "macvlan": "CONFIG_MACVLAN",
-    "8021q": "CONFIG_VLAN_8021Q",
-    "bonding": "CONFIG_BONDING",
-    "dummy": "CONFIG_DUMMY",
-    "br_netfilter": "CONFIG_BRIDGE_NETFILTER",
-}
 MODULES = ("vxlan", "bridge", "br_netfilter", "bonding", "8021q", "dummy")
 
 
@@ -97,25 +87,11 @@ def link_kinds(roots: sysinfo.Roots, probe: Callable[[Iterable[str]], frozenset[
                     f"kind-{kind}",
                     Severity.WARNING,
                     f"{kind}: this kernel cannot create it",
-                    _module_fix(module, roots),
+                    sysinfo.module_advice(module, roots),
                     {"module": module},
                 )
             )
     return out
-
-
-def _module_fix(module: str, roots: sysinfo.Roots) -> str:
-    if not sysinfo.modules_supported(roots):
-        return (
-            f"load module {module}: this kernel has no loadable module support and {module} is not "
-            f"built in: use a kernel with {CONFIG.get(module, module)}=y (or =m, then `modprobe {module}`)"
-        )
-    if sysinfo.module_available(module, roots):
-        return f"modprobe {module}   (and list it in /etc/modules-load.d/ to keep it across reboots)"
-    return (
-        f"module {module} is not installed for {sysinfo.kernel_release(roots)}: install the "
-        f"kernel's extra modules package (Debian/Ubuntu: linux-modules-extra-$(uname -r)), then modprobe {module}"
-    )
 
 
 def modules(roots: sysinfo.Roots) -> list[Check]:
@@ -127,7 +103,7 @@ def modules(roots: sysinfo.Roots) -> list[Check]:
             continue
         sev = Severity.INFO if name == "br_netfilter" else Severity.WARNING
         why = " (only needed to filter bridged traffic with iptables)" if name == "br_netfilter" else ""
-        out.append(Check(f"module-{name}", sev, f"{name}: not loaded{why}", _module_fix(name, roots)))
+        out.append(Check(f"module-{name}", sev, f"{name}: not loaded{why}", sysinfo.module_advice(name, roots)))
     return out
 
 

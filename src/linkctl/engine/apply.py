@@ -87,12 +87,23 @@ def prepare(ctx: Context, probe: bool = True) -> tuple[HostState, Plan]:
             creatable = creatable_kinds(kinds) | {lk.kind for lk in host if lk.kind}
         except ProbeUnavailable:
             creatable = None  # unprivileged `plan`: the kernel's answer at apply time decides
-    validate(ctx.decl, host, ctx.source, ctx.default_netns, creatable)
+    missing = kinds - creatable if creatable is not None else set()
+    validate(ctx.decl, host, ctx.source, ctx.default_netns, creatable, _module_advice(missing))
     plan = make_plan(ctx.decl, host, ctx.default_netns)
     plan.ops = _name_lost_addresses(plan.ops, host)
     if has_remediation(ctx.decl):
         plan.extra = _remediation(ctx, host).lines()
     return host, plan
+
+
+def _module_advice(kinds: set[str]) -> dict[str, str]:
+    """What to do about each kind this kernel cannot create, as `linkctl doctor` words it."""
+    if not kinds:
+        return {}
+    from linkctl.kernel import sysinfo  # reads /proc and /lib/modules: only when a kind is missing
+
+    modules = {k.kernel_kind: k.module for k in BY_TYPE.values() if k.kernel_kind and k.module}
+    return {kind: sysinfo.module_advice(modules[kind]) for kind in kinds if kind in modules}
 
 
 def _loses_addresses(op: Op, host: HostState) -> bool:

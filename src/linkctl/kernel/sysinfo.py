@@ -118,6 +118,33 @@ def module_available(name: str, roots: Roots = ROOTS) -> bool:
     return any(Path(line.split(":", 1)[0]).name.split(".ko")[0] + ".ko" in want for line in text.splitlines())
 
 
+KERNEL_CONFIG = {  # the kernel option behind each module linkctl may need
+    "veth": "CONFIG_VETH",
+    "bridge": "CONFIG_BRIDGE",
+    "vxlan": "CONFIG_VXLAN",
+    "macvlan": "CONFIG_MACVLAN",
+    "8021q": "CONFIG_VLAN_8021Q",
+    "bonding": "CONFIG_BONDING",
+    "dummy": "CONFIG_DUMMY",
+    "br_netfilter": "CONFIG_BRIDGE_NETFILTER",
+}
+
+
+def module_advice(module: str, roots: Roots = ROOTS) -> str:
+    """How to get a module's kind of link on this host: load it, install it, or build it in."""
+    if not modules_supported(roots):
+        return (
+            f"load module {module}: this kernel has no loadable module support and {module} is not "
+            f"built in: use a kernel with {KERNEL_CONFIG.get(module, module)}=y (or =m, then `modprobe {module}`)"
+        )
+    if module_available(module, roots):
+        return f"modprobe {module}   (and list it in /etc/modules-load.d/ to keep it across reboots)"
+    return (
+        f"module {module} is not installed for {kernel_release(roots)}: install the "
+        f"kernel's extra modules package (Debian/Ubuntu: linux-modules-extra-$(uname -r)), then modprobe {module}"
+    )
+
+
 def modules_supported(roots: Roots = ROOTS) -> bool:
     """A kernel built without CONFIG_MODULES has no /proc/modules."""
     return (roots.proc / "modules").exists()

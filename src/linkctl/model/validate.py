@@ -42,6 +42,7 @@ class Validator:
     source: str
     default_netns: NetnsName = None
     creatable: frozenset[str] | None = None  # kernel kinds this kernel can create (probed)
+    advice: dict[str, str] = field(default_factory=dict)  # kernel kind -> how to get it here
     problems: list[Problem] = field(default_factory=list)
     _by_key: dict[tuple[NetnsName, str], InterfaceSpec] | None = None
     _peers: set[tuple[NetnsName, str]] | None = None
@@ -254,7 +255,8 @@ class Validator:
                 spec,
                 "type",
                 itype.value,
-                f"this kernel cannot create {kkind} links: load the module with `modprobe {module}`",
+                f"this kernel cannot create {kkind} links: "
+                + self.advice.get(kkind or "", f"load the module with `modprobe {module}`"),
             )
 
     def _mtu(self, spec: InterfaceSpec, current: Link | None) -> None:
@@ -612,9 +614,12 @@ def validate(
     source: str,
     default_netns: NetnsName = None,
     creatable: frozenset[str] | None = None,
+    advice: dict[str, str] | None = None,
 ) -> None:
-    """Raise ValidationFailed with every problem found, or return quietly."""
-    Validator(decl, host, source, default_netns, creatable).run()
+    """Raise ValidationFailed with every problem found, or return quietly.
+
+    `advice`: for each kernel kind this kernel cannot create, what to do (probed by the engine)."""
+    Validator(decl, host, source, default_netns, creatable, advice=advice or {}).run()
 
 
 def _a(word: str) -> str:
