@@ -969,3 +969,40 @@ interfaces:
         assert [after[name][k] for k in keys] == [before[name][k] for k in keys], name
     assert after["vx"]["linkinfo"]["info_data"]["port"] == 4789  # type: ignore[index]
     assert run_linkctl("plan", second, "--netns", netns).returncode == 0
+
+
+def test_a_mac_vlan_and_a_vxlan_made_into_another_namespace_on_a_base_of_the_default_one(
+    netns_factory: Callable[[], str], tmp_path: Path
+) -> None:
+    # The container case: mv0 and vx0 live in `ctr`, over up0 of the file's default namespace
+    # (`ip link add link up0 name mv0 netns ctr type macvlan`).
+    home, ctr = netns_factory(), f"lkt-{uuid.uuid4().hex[:8]}"
+    ip("-n", home, "link", "add", "up0", "type", "veth", "peer", "name", "up0p")
+    text = f"""
+interfaces:
+- {{name: mv0, type: mac-vlan, netns: {ctr}, mtu: 1400, mac-vlan: {{base-iface: up0, mode: bridge}}}}
+- {{name: vx0, type: vxlan, netns: {ctr}, vxlan: {{id: 5, base-iface: up0, remote: 192.0.2.5, destination-port: 4789}}}}
+"""
+    path = write(tmp_path, text)
+    try:
+        plan = run_linkctl("plan", path, "--netns", home)
+        assert f"$ ip -n {home} link add link up0 name mv0 mtu 1400 up netns {ctr} type macvlan mode bridge" in (
+            plan.stdout
+        )
+        res = run_linkctl("apply", path, "--netns", home)
+        assert res.returncode == 0, res.stdout + res.stderr
+        assert "no changes" in run_linkctl("apply", path, "--netns", home).stdout
+        rows = {line.split()[0]: line for line in run_linkctl("show", "--netns", ctr).stdout.splitlines()}
+        assert f"base=up0@{home}" in rows["mv0"] and f"base=up0@{home}" in rows["vx0"]
+        assert by_name(ctr)["mv0"]["mtu"] == 1400
+        # A base the file re-makes takes them with it in the kernel: they are made again.
+        again = write(tmp_path, text + "- {name: up0, type: veth, veth: {peer: up0q}}\n", "again.yml")
+        res = run_linkctl("apply", again, "--netns", home)
+        assert res.returncode == 0, res.stdout + res.stderr
+        assert f"create mv0 (netns {ctr}): re-create: it goes with up0, which is re-created" in res.stdout
+        assert run_linkctl("plan", again, "--netns", home).returncode == 0
+        # Neither here nor in the default namespace: refused, saying where it was looked for.
+        bad = run_linkctl("plan", write(tmp_path, text.replace("up0", "nope0"), "bad.yml"), "--netns", home)
+        assert bad.returncode == 1 and "mac-vlan.base-iface: 'nope0': an interface that exists" in bad.stderr
+    finally:
+        subprocess.run(["ip", "netns", "del", ctr], check=False, capture_output=True)

@@ -194,6 +194,34 @@ def test_a_bridge_mtu_above_a_port_the_file_leaves_alone_is_said() -> None:
     ]
 
 
+def test_a_mac_vlan_with_netns_stands_on_the_default_namespace_s_base_when_its_own_has_none() -> None:
+    mv = {"name": "mv0", "type": "mac-vlan", "netns": "ctr", "mac-vlan": {"base-iface": "eth0", "mode": "bridge"}}
+    ops = make_plan(decl(mv), topology()).ops
+    create = next(op for op in ops if isinstance(op, CreateLink))
+    assert create.made_in == (None,) and create.netns == "ctr"
+    assert create.ip_command() == [
+        "ip", "link", "add", "link", "eth0", "name", "mv0", "up", "netns", "ctr", "type", "macvlan", "mode", "bridge",
+    ]  # fmt: skip
+    # Made: the kernel reports its base's index in the default namespace (IFLA_LINK_NETNSID).
+    made = topology()
+    made.namespaces["ctr"] = NetnsState.of(
+        "ctr",
+        [
+            replace(
+                link(2, "mv0", kind="macvlan", link_ifindex=2, link_netnsid=0, info=MacvlanInfo("bridge")), netns="ctr"
+            )
+        ],
+    )
+    made.netnsids[("ctr", 0)] = None
+    assert make_plan(decl(mv), made).ops == []
+    # A base of that name in its own namespace is the one it stands on: this one is elsewhere.
+    made.namespaces["ctr"].links["eth0"] = replace(link(5, "eth0"), netns="ctr")
+    again = make_plan(decl(mv), made).ops
+    assert [op.describe() for op in again][:1] == [
+        "delete mv0 (netns ctr): re-create: mac-vlan.base-iface 'eth0@default' -> 'eth0'"
+    ]
+
+
 def _stack() -> HostState:
     """va (MTU 9000) with its peer vb; mv (mac-vlan, MTU 1400, txqueuelen 555) and vx (VXLAN) on va."""
     return host(

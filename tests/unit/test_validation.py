@@ -499,3 +499,19 @@ def test_a_nic_that_is_not_there_is_not_created() -> None:
         "f.yml: interface eth9: type: 'ethernet': an ethernet link must already exist: "
         "linkctl adopts it but cannot create one"
     ]
+
+
+def test_an_entry_with_netns_may_stand_on_a_base_of_the_file_s_default_namespace() -> None:
+    mv = {"name": "mv0", "type": "mac-vlan", "netns": "ctr", "mtu": 1400, "mac-vlan": {"base-iface": "eth0"}}
+    assert _problems_on(topology(), mv) == []
+    # Measured against that base: above its MTU, refused as on its own namespace.
+    assert "(eth0 has 1500)" in _problems_on(topology(), {**mv, "mtu": 9000})[0]
+    found = _problems_on(topology(), {**mv, "mac-vlan": {"base-iface": "nope0"}})
+    assert found == [
+        "f.yml: interface mv0: mac-vlan.base-iface: 'nope0': an interface that exists in the file or the kernel, "
+        "in the same namespace (an entry with netns: may also stand on one of the file's default namespace: "
+        "it is made there, then moved)"
+    ]
+    # Without netns: its own namespace only (the default one is its own).
+    vx = {"name": "vx9", "type": "vxlan", "vxlan": {"id": 9, "base-iface": "eth0"}}
+    assert _problems_on(topology(), vx) == []

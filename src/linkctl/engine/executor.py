@@ -113,10 +113,13 @@ class Executor:
     def _create(self, op: CreateLink) -> None:
         assert op.kind is not None and op.kind.kernel_kind and op.spec is not None
         ns = op.netns
+        # Made where its base is, and placed in its own namespace by the same request.
+        src = op.made_in[0] if op.made_in else ns
         master = self._index(ns, op.master) if op.master else None
-        lower = self._index(ns, op.lower) if op.lower else None
-        data = op.kind.info_data(op.spec, lambda name: self._index(ns, name))
-        attrs = _attrs(op.props, name=op.name, master=master, link=lower)
+        lower = self._index(src, op.lower) if op.lower else None
+        data = op.kind.info_data(op.spec, lambda name: self._index(src, name))
+        into = self._fd(ns) if op.made_in else None
+        attrs = _attrs(op.props, name=op.name, master=master, link=lower, netns_fd=into)
         peer = None
         if op.peer is not None:
             fd = self._fd(op.peer.netns) if op.peer.netns != ns else None
@@ -124,7 +127,7 @@ class Executor:
             peer_props = replace(op.peer.props, up=None)
             peer = rtnl.veth_peer(_attrs(peer_props, name=op.peer.name, netns_fd=fd))
             self._unknown.add((op.peer.netns, op.peer.name))
-        self._queue_req(ns, rtnl.new_link(self._seq(ns), attrs, op.kind.kernel_kind, data, peer), op)
+        self._queue_req(src, rtnl.new_link(self._seq(src), attrs, op.kind.kernel_kind, data, peer), op)
         self._unknown.add((ns, op.name))
         if op.peer is not None and op.peer.props.up:
             pns = op.peer.netns

@@ -96,11 +96,19 @@ class LinkKind:
         """The lower device named in IFLA_LINK at creation (`ip link add link BASE`)."""
         return None
 
+    def declared_base(self, spec: InterfaceSpec) -> str | None:
+        """The base-iface the entry names (IFLA_LINK, or a VXLAN's underlay in its own data)."""
+        return self.ifla_link(spec)
+
     def references(self, spec: InterfaceSpec) -> list[tuple[str, str]]:
         """(field, interface name) pairs this spec points at in its own namespace."""
         return []
 
-    def compare(self, spec: InterfaceSpec, link: Link, ns: NetnsState) -> KindDiff:
+    def compare(self, spec: InterfaceSpec, link: Link, ns: NetnsState, base: str | None) -> KindDiff:
+        """What differs between the file's entry and the link: in place, or needing re-creation.
+
+        `base`: the name of the link this one stands on, when that is where the file's rule looks
+        for it (model/placement.py); None when it stands on none, or on one elsewhere."""
         return NO_DIFF
 
     def info_data(self, spec: InterfaceSpec, resolve: Resolver, only: frozenset[str] | None = None) -> bytes:
@@ -110,5 +118,5 @@ class LinkKind:
     def ip_args(self, spec: InterfaceSpec, only: frozenset[str] | None = None) -> list[str]:
         return []
 
-    def section_from_link(self, link: Link, ns: NetnsState) -> Section | None:
+    def section_from_link(self, link: Link, ns: NetnsState, base: str | None) -> Section | None:
         return None

@@ -51,7 +51,7 @@ class Bond(LinkKind):
         opts = spec.link_aggregation.options if spec.link_aggregation else None
         return [("link-aggregation.options.primary", opts.primary)] if opts and opts.primary else []
 
-    def compare(self, spec: InterfaceSpec, link: Link, ns: NetnsState) -> KindDiff:
+    def compare(self, spec: InterfaceSpec, link: Link, ns: NetnsState, base: str | None) -> KindDiff:
         want = spec.link_aggregation
         if want is None:
             return NO_DIFF
@@ -107,7 +107,7 @@ class Bond(LinkKind):
                 args += [field, str(value)]
         return args
 
-    def section_from_link(self, link: Link, ns: NetnsState) -> BondSection:
+    def section_from_link(self, link: Link, ns: NetnsState, base: str | None) -> BondSection:
         info = link.info if isinstance(link.info, BondInfo) else BondInfo()
         return BondSection(
             mode=BondMode(info.mode) if info.mode else None,

@@ -90,7 +90,7 @@ class Bridge(LinkKind):
         values.setdefault("stp", False)
         return BridgeInfo(**values)  # type: ignore[arg-type]
 
-    def compare(self, spec: InterfaceSpec, link: Link, ns: NetnsState) -> KindDiff:
+    def compare(self, spec: InterfaceSpec, link: Link, ns: NetnsState, base: str | None) -> KindDiff:
         opts = spec.bridge.options if spec.bridge else None
         if opts is None:
             return NO_DIFF
@@ -106,7 +106,7 @@ class Bridge(LinkKind):
             args += [o.ip_name, str(o.raw(v))]
         return args
 
-    def section_from_link(self, link: Link, ns: NetnsState) -> BridgeSection:
+    def section_from_link(self, link: Link, ns: NetnsState, base: str | None) -> BridgeSection:
         info = link.info if isinstance(link.info, BridgeInfo) else BridgeInfo()
         now = {o.field.rsplit(".", 1)[1].replace("-", "_"): o.current(info) for o in _OPTIONS}
         stp = {k: now[k] for k in ("forward_delay", "hello_time", "max_age", "priority")}

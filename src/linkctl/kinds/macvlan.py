@@ -49,13 +49,13 @@ class Macvlan(LinkKind):
     def references(self, spec: InterfaceSpec) -> list[tuple[str, str]]:
         return [("mac-vlan.base-iface", spec.mac_vlan.base_iface)] if spec.mac_vlan else []
 
-    def compare(self, spec: InterfaceSpec, link: Link, ns: NetnsState) -> KindDiff:
+    def compare(self, spec: InterfaceSpec, link: Link, ns: NetnsState, base: str | None) -> KindDiff:
         want = spec.mac_vlan
         if want is None:
             return NO_DIFF
         mode = link.info.mode if isinstance(link.info, MacvlanInfo) else None
         return KindDiff(
-            recreate=collect(differ("mac-vlan.base-iface", ns.name_of(self.lower_ifindex(link)), want.base_iface)),
+            recreate=collect(differ("mac-vlan.base-iface", base, want.base_iface)),
             in_place=collect(differ("mac-vlan.mode", mode, want.mode and want.mode.value)),
         )
 
@@ -72,8 +72,7 @@ class Macvlan(LinkKind):
             args += ["mode", want.mode.value]
         return args
 
-    def section_from_link(self, link: Link, ns: NetnsState) -> MacvlanSection | None:
-        base = ns.name_of(self.lower_ifindex(link))
+    def section_from_link(self, link: Link, ns: NetnsState, base: str | None) -> MacvlanSection | None:
         if base is None:
             return None
         mode = link.info.mode if isinstance(link.info, MacvlanInfo) else None

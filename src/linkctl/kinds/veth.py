@@ -28,7 +28,7 @@ class Veth(LinkKind):
         # The kernel reports the peer through IFLA_LINK, not inside IFLA_INFO_DATA.
         return VethInfo()
 
-    def compare(self, spec: InterfaceSpec, link: Link, ns: NetnsState) -> KindDiff:
+    def compare(self, spec: InterfaceSpec, link: Link, ns: NetnsState, base: str | None) -> KindDiff:
         # The peer's identity is compared by the planner, which sees every namespace.
         return NO_DIFF
 
@@ -39,7 +39,7 @@ class Veth(LinkKind):
             args += ["netns", spec.veth.peer_netns]
         return args
 
-    def section_from_link(self, link: Link, ns: NetnsState) -> VethSection | None:
+    def section_from_link(self, link: Link, ns: NetnsState, base: str | None) -> VethSection | None:
         return None  # filled by the state->spec conversion, which can name the peer anywhere
 
 

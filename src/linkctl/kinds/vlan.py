@@ -46,7 +46,7 @@ class Vlan(LinkKind):
     def references(self, spec: InterfaceSpec) -> list[tuple[str, str]]:
         return [("vlan.base-iface", spec.vlan.base_iface)] if spec.vlan else []
 
-    def compare(self, spec: InterfaceSpec, link: Link, ns: NetnsState) -> KindDiff:
+    def compare(self, spec: InterfaceSpec, link: Link, ns: NetnsState, base: str | None) -> KindDiff:
         want = spec.vlan
         if want is None:
             return NO_DIFF
@@ -54,7 +54,7 @@ class Vlan(LinkKind):
         return KindDiff(
             recreate=collect(
                 differ("vlan.id", have.vid, want.id),
-                differ("vlan.base-iface", ns.name_of(self.lower_ifindex(link)), want.base_iface),
+                differ("vlan.base-iface", base, want.base_iface),
                 differ("vlan.protocol", have.protocol, want.protocol and want.protocol.value),
             )
         )
@@ -75,8 +75,7 @@ class Vlan(LinkKind):
             args += ["protocol", want.protocol.value]
         return args
 
-    def section_from_link(self, link: Link, ns: NetnsState) -> VlanSection | None:
-        base = ns.name_of(self.lower_ifindex(link))
+    def section_from_link(self, link: Link, ns: NetnsState, base: str | None) -> VlanSection | None:
         info = link.info
         if base is None or not isinstance(info, VlanInfo) or info.vid is None:
             return None

@@ -71,11 +71,14 @@ class Vxlan(LinkKind):
     def reported_lower(self, link: Link) -> int | None:
         return link.info.base_ifindex if isinstance(link.info, VxlanInfo) else None
 
+    def declared_base(self, spec: InterfaceSpec) -> str | None:
+        return spec.vxlan.base_iface if spec.vxlan else None
+
     def references(self, spec: InterfaceSpec) -> list[tuple[str, str]]:
         base = spec.vxlan.base_iface if spec.vxlan else None
         return [("vxlan.base-iface", base)] if base else []
 
-    def compare(self, spec: InterfaceSpec, link: Link, ns: NetnsState) -> KindDiff:
+    def compare(self, spec: InterfaceSpec, link: Link, ns: NetnsState, base: str | None) -> KindDiff:
         want = spec.vxlan
         have = link.info if isinstance(link.info, VxlanInfo) else VxlanInfo()
         if want is None:
@@ -83,7 +86,7 @@ class Vxlan(LinkKind):
         return KindDiff(
             recreate=collect(
                 differ("vxlan.id", have.vni, want.id),
-                differ("vxlan.base-iface", ns.name_of(self.lower_ifindex(link)), want.base_iface),
+                differ("vxlan.base-iface", base, want.base_iface),
                 differ("vxlan.local", have.local, want.local),
                 differ("vxlan.remote", have.remote, want.remote),
                 differ("vxlan.destination-port", have.port, want.destination_port),
@@ -130,13 +133,13 @@ class Vxlan(LinkKind):
             args += learning
         return args
 
-    def section_from_link(self, link: Link, ns: NetnsState) -> VxlanSection | None:
+    def section_from_link(self, link: Link, ns: NetnsState, base: str | None) -> VxlanSection | None:
         info = link.info
         if not isinstance(info, VxlanInfo) or info.vni is None:
             return None
         return VxlanSection(
             id=info.vni,
-            base_iface=ns.name_of(self.lower_ifindex(link)),
+            base_iface=base,
             local=info.local,
             remote=info.remote,
             destination_port=info.port,

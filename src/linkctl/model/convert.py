@@ -6,6 +6,7 @@ The one invariant: planning the result against the same state yields no change.
 from __future__ import annotations
 
 from linkctl.kinds import kind_of
+from linkctl.model.placement import current_base
 from linkctl.model.spec import MTU_MAX, MTU_MIN, Declaration, InterfaceSpec, InterfaceType, LinkStateName, VethSection
 from linkctl.model.state import HostState, Link, NetnsName
 
@@ -13,7 +14,10 @@ from linkctl.model.state import HostState, Link, NetnsName
 def spec_of(link: Link, host: HostState) -> InterfaceSpec:
     kind = kind_of(link)
     ns = host.ns(link.netns)
-    section = kind.section_from_link(link, ns)
+    # A base in the host's namespace is named for a link in another: the file's rule finds it there
+    # when the file is applied without --netns (model/placement.py).
+    base = current_base(host, link, kind.reported_lower(link), None)
+    section = kind.section_from_link(link, ns, base)
     extra: dict[str, object] = {}
     if kind.section_key and section is not None:
         extra[kind.section_key] = section

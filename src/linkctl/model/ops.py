@@ -94,14 +94,19 @@ class CreateLink(Op):
     master: str | None = None  # enslaved in the creating request (bridge ports)
     peer: PeerCreate | None = None
     lower: str | None = None  # IFLA_LINK
+    # A link whose base is in another namespace (model/placement.py) is made there and placed in
+    # its own (IFLA_NET_NS_FD), as `ip link add link eth0 ... netns ctr` does.
+    made_in: tuple[NetnsName] | None = None  # (base's namespace,) when that is not its own
     verb = "create"
 
     def ip_command(self) -> list[str]:
         assert self.spec is not None and self.kind is not None
-        cmd = [*_ip(self.netns), "link", "add"]
+        cmd = [*_ip(self.made_in[0] if self.made_in else self.netns), "link", "add"]
         if self.lower:
             cmd += ["link", self.lower]
         cmd += ["name", self.name, *self.props.ip_args()]
+        if self.made_in:
+            cmd += ["netns", self.netns or "1"]  # pid 1's namespace stands for the default one
         if self.master:
             cmd += ["master", self.master]
         if self.peer is None:

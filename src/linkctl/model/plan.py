@@ -28,6 +28,7 @@ from linkctl.model.ops import (
     SetLink,
     SetMaster,
 )
+from linkctl.model.placement import base_netns, current_base
 from linkctl.model.spec import Declaration, InterfaceSpec, InterfaceType, LinkStateName
 from linkctl.model.spec_base import Section
 from linkctl.model.state import BridgeInfo, HostState, Link, NetnsName, VethInfo, VxlanInfo
@@ -81,6 +82,7 @@ class Planner:
     _order: list[Target] | None = None  # the targets never change once matched: sorted once
     _moved_to: dict[tuple[NetnsName, int], NetnsName] | None = None
     _by_link: dict[tuple[NetnsName, int], Target] | None = None  # the target matched to each existing link
+    _stacked: dict[tuple[NetnsName, int], list[Link]] | None = None  # (netns, ifindex) -> links on it
 
     def run(self) -> Plan:
         self._match()
@@ -143,11 +145,32 @@ class Planner:
             if t.spec.type and have.type is not t.kind.type:
                 t.recreate.append(f"type {have.type.value} -> {t.kind.type.value}")
                 continue
-            t.diff = diff = t.kind.compare(t.spec, t.current, self.host.ns(t.current.netns))
+            t.diff = diff = t.kind.compare(t.spec, t.current, self.host.ns(t.current.netns), self._current_base(t))
             if diff.recreate:
                 t.recreate += [str(d) for d in diff.recreate]
             if t.veth:
                 t.recreate += self._veth_peer_changes(t)
+
+    def _base_ns(self, t: Target) -> NetnsName:
+        """Where the file's rule finds the entry's base (model/placement.py)."""
+        base = t.kind.declared_base(t.spec)
+        if base is None:
+            return t.netns
+        return base_netns(base, t.netns, self.default_netns, t.spec.netns is not None, self._will_exist)
+
+    def _will_exist(self, name: str, netns: NetnsName) -> bool:
+        declared = self.targets.get((netns, name))
+        if declared is not None:
+            return not declared.absent
+        return self.host.find(name, netns) is not None or any(
+            t.spec.veth is not None and t.spec.veth.peer == name and self._peer_netns(t) == netns
+            for t in self.targets.values()
+        )
+
+    def _current_base(self, t: Target) -> str | None:
+        cur = t.current
+        assert cur is not None
+        return current_base(self.host, cur, kind_of(cur).reported_lower(cur), self._base_ns(t), say_elsewhere=True)
 
     def _veth_peer_changes(self, t: Target) -> list[str]:
         veth = t.spec.veth
@@ -231,13 +254,8 @@ class Planner:
     def _doom_dependents(self, t: Target) -> None:
         base = t.current
         assert base is not None
-        ns = self.host.ns(base.netns)
         peer = self.host.peer_of(base)
-        doomed = [
-            lk
-            for lk in ns.links.values()
-            if kind_of(lk).dies_with_lower and kind_of(lk).lower_ifindex(lk) == base.ifindex
-        ]
+        doomed = list(self._stacked_on(base))
         if peer is not None:
             doomed.append(peer)
         for link in doomed:
@@ -255,6 +273,17 @@ class Planner:
                 self.gone.add((link.netns, link.name))
                 self.plan.notes.append(f"{link.name} is deleted by the kernel with {base.name}, its lower device")
                 self.plan.ops.append(DeleteLink(link.name, link.netns, f"{base.name} is deleted"))
+
+    def _stacked_on(self, base: Link) -> list[Link]:
+        """The links the kernel deletes with `base`: stacked on it, in its namespace or another."""
+        if self._stacked is None:  # indexed once: asked for each link deleted or re-created
+            self._stacked = {}
+            for lk in self.host:
+                kind = kind_of(lk)
+                lower = self.host.in_link_net(lk, kind.reported_lower(lk)) if kind.dies_with_lower else None
+                if lower is not None:
+                    self._stacked.setdefault((lower.netns, lower.ifindex), []).append(lk)
+        return self._stacked.get((base.netns, base.ifindex), [])
 
     def _remake(self, link: Link, base: Target) -> None:
         """A link the file does not name, stacked on a base it re-creates, is made again as it was
@@ -376,10 +405,14 @@ class Planner:
             return  # validation has refused this declaration already
         kept = self._kept_master(t)  # a bridge, existing: joined at creation like a declared one
         master = self._desired_master(t.netns, t.spec.name) or kept
-        at_create = master if master and (master == kept or self._is_bridge(t.netns, master)) else None
+        base_ns = self._base_ns(t)
+        elsewhere = base_ns != t.netns  # made in its base's namespace and placed in its own
+        joins_now = master and not elsewhere and (master == kept or self._is_bridge(t.netns, master))
+        at_create = master if joins_now else None
         if at_create:
             self.created_with_master.add(t.key)
-        props = self._create_props(t.spec, master_later=bool(master and not at_create))
+        bond_later = bool(master and not at_create and not self._is_bridge(t.netns, master))
+        props = self._create_props(t.spec, master_later=bond_later)
         spec = t.spec
         if t.recreate and t.current is not None:
             props = self._kept_props(t, props)
@@ -394,7 +427,7 @@ class Planner:
         self.plan.ops.append(
             CreateLink(
                 t.spec.name, t.netns, reason, spec=spec, kind=t.kind, props=props,
-                master=at_create, peer=peer, lower=t.kind.ifla_link(spec),
+                master=at_create, peer=peer, lower=t.kind.ifla_link(spec), made_in=(base_ns,) if elsewhere else None,
             )
         )  # fmt: skip
 
@@ -404,7 +437,8 @@ class Planner:
         key = t.kind.section_key
         if key is None or kind_of(cur).type is not t.kind.type:
             return t.spec
-        given, have = t.kind.section(t.spec), t.kind.section_from_link(cur, self.host.ns(cur.netns))
+        have = t.kind.section_from_link(cur, self.host.ns(cur.netns), self._current_base(t))
+        given = t.kind.section(t.spec)
         if given is None or have is None:
             return t.spec
         return t.spec.model_copy(update={key: _merged(have, given)})

@@ -14,6 +14,7 @@ from linkctl.errors import NOT_GIVEN, Problem, ValidationFailed
 from linkctl.kinds import BY_TYPE, kind_of, vxlan
 from linkctl.kinds.base import ETH_DATA_LEN, LinkKind
 from linkctl.kinds.vxlan import LINUX_DEFAULT_PORT
+from linkctl.model.placement import base_netns
 from linkctl.model.spec import MTU_MIN, Declaration, InterfaceSpec, InterfaceType, MacvlanMode
 from linkctl.model.state import HostState, Link, NetnsName, VxlanInfo
 
@@ -152,18 +153,25 @@ class Validator:
         self._mtu(spec, current)
         if kind.mtu_bounded_by_lower:
             kept = None if creating else current
-            lower = kind.ifla_link(spec) or (self._lower_name(kind, kept) if kept is not None else None)
-            self._mtu_under_lower(spec, itype, lower, kept)
+            declared = kind.ifla_link(spec)
+            lower = declared or (self._lower_name(kind, kept) if kept is not None else None)
+            self._mtu_under_lower(spec, itype, lower, self._base_ns(spec) if declared else self._netns(spec), kept)
         for fld, ref in kind.references(spec):
-            if not self._exists(ref, self._netns(spec)):
-                self._add(
-                    spec,
-                    fld,
-                    ref,
-                    "an interface that exists in the file or the kernel, in the same namespace",
-                )
+            if fld.endswith("base-iface"):
+                if not self._exists(ref, self._base_ns(spec)):
+                    self._add(spec, fld, ref, _BASE_WHERE)
+            elif not self._exists(ref, self._netns(spec)):
+                self._add(spec, fld, ref, "an interface that exists in the file or the kernel, in the same namespace")
         if itype is InterfaceType.VETH and spec.veth is not None:
             self._veth_peer(spec, current)
+
+    def _base_ns(self, spec: InterfaceSpec) -> NetnsName:
+        """Where the file's rule finds the entry's base-iface (model/placement.py)."""
+        own = self._netns(spec)
+        base = BY_TYPE[spec.type].declared_base(spec) if spec.type else None
+        if base is None:
+            return own
+        return base_netns(base, own, self.default_netns, spec.netns is not None, self._exists)
 
     def _kept_kind(self, spec: InterfaceSpec, itype: InterfaceType, current: Link) -> None:
         """A NIC, the loopback or a link of a kind linkctl does not make cannot be replaced by another kind."""
@@ -279,12 +287,12 @@ class Validator:
         return self.host.ns(link.netns).name_of(kind.lower_ifindex(link))
 
     def _mtu_under_lower(
-        self, spec: InterfaceSpec, itype: InterfaceType, lower: str | None, current: Link | None
+        self, spec: InterfaceSpec, itype: InterfaceType, lower: str | None, lower_ns: NetnsName, current: Link | None
     ) -> None:
         """A mac-vlan's or vlan's MTU above its base's: the kernel would answer only 'Invalid argument'."""
         if spec.mtu is None or lower is None or (current is not None and current.mtu == spec.mtu):
             return
-        base_mtu = self._desired_mtu(lower, self._netns(spec))
+        base_mtu = self._desired_mtu(lower, lower_ns)
         if base_mtu is not None and spec.mtu > base_mtu:
             self._add(
                 spec, "mtu", spec.mtu,
@@ -327,7 +335,7 @@ class Validator:
         for spec in self.decl.interfaces:
             if spec.vxlan is None or spec.absent or spec.vxlan.base_iface is None:
                 continue
-            netns, base = self._netns(spec), spec.vxlan.base_iface
+            netns, base = self._base_ns(spec), spec.vxlan.base_iface  # the fit is judged where the base is
             current = self._current(spec)
             now = current.mtu if current is not None and isinstance(current.info, VxlanInfo) else None
             rebased = current is None or self._base_name(current) != base
@@ -465,8 +473,8 @@ class Validator:
     def _macvlans_on_ports(self) -> None:
         """A mac-vlan takes its base's receive hook, as a bridge or bond takes a port's: the kernel
         answers 'Device or resource busy' to a mac-vlan on a port, and to enslaving a base that carries one."""
-        for netns, name, base, spec in self._macvlans():
-            controller = self._controller_after(base, netns)
+        for _netns, name, base, base_ns, spec in self._macvlans():
+            controller = self._controller_after(base, base_ns)
             if controller is None:
                 continue
             if spec is not None:
@@ -477,7 +485,7 @@ class Validator:
                 )  # fmt: skip
             else:
                 self._add(
-                    self._declared(controller, netns), "port", base,
+                    self._declared(controller, base_ns), "port", base,
                     f"a link that carries no mac-vlan: {name} runs over {base}; delete {name} "
                     "(state: absent) or leave this port out",
                 )  # fmt: skip
@@ -485,18 +493,18 @@ class Validator:
     def _macvlan_macs(self) -> None:
         """A mac-vlan's MAC must be its own on its base: the kernel answers only 'Address already in use'."""
         on_base: dict[tuple[NetnsName, str], list[tuple[str, str | None]]] = {}
-        for netns, name, base, _spec in self._macvlans():
-            on_base.setdefault((netns, base), []).append((name, self._mac_after(name, netns)))
-        for netns, name, base, spec in self._macvlans():
+        for netns, name, base, base_ns, _spec in self._macvlans():
+            on_base.setdefault((base_ns, base), []).append((name, self._mac_after(name, netns)))
+        for netns, name, base, base_ns, spec in self._macvlans():
             if spec is None or spec.mac_address is None or spec.mac_vlan is None:
                 continue
             current = self.host.find(name, netns)
             if current is not None and current.mac == spec.mac_address:
                 continue  # the kernel accepted it once: not this file's doing
             passthru = spec.mac_vlan.mode is MacvlanMode.PASSTHRU  # takes its base's MAC by design
-            owner = base if not passthru and self._mac_after(base, netns) == spec.mac_address else None
+            owner = base if not passthru and self._mac_after(base, base_ns) == spec.mac_address else None
             owner = owner or next(
-                (other for other, mac in on_base[(netns, base)] if other != name and mac == spec.mac_address), None
+                (other for other, mac in on_base[(base_ns, base)] if other != name and mac == spec.mac_address), None
             )
             if owner is not None:
                 holder = f"its base-iface {base}" if owner == base else f"{owner}, on the same base-iface {base},"
@@ -512,16 +520,17 @@ class Validator:
         link = self.host.find(name, netns)
         return link.mac if link is not None else None
 
-    def _macvlans(self) -> Iterator[tuple[NetnsName, str, str, InterfaceSpec | None]]:
-        """(netns, name, base, spec): the declared mac-vlans, then the existing ones the file leaves alone."""
+    def _macvlans(self) -> Iterator[tuple[NetnsName, str, str, NetnsName, InterfaceSpec | None]]:
+        """(netns, name, base, base's netns, spec): the declared mac-vlans, then the existing ones
+        the file leaves alone (those whose base is in their own namespace)."""
         for spec in self.decl.interfaces:
             if spec.mac_vlan is not None and not spec.absent:
-                yield self._netns(spec), spec.name, spec.mac_vlan.base_iface, spec
+                yield self._netns(spec), spec.name, spec.mac_vlan.base_iface, self._base_ns(spec), spec
         for link in self.host:
             if link.kind == "macvlan" and self._declared(link.name, link.netns) is None:
                 base = self.host.ns(link.netns).name_of(kind_of(link).lower_ifindex(link))
                 if base is not None:
-                    yield link.netns, link.name, base, None
+                    yield link.netns, link.name, base, link.netns, None
 
     def _controller_after(self, name: str, netns: NetnsName) -> str | None:
         """The bridge or bond `name` is a port of once the declaration is applied."""
@@ -591,6 +600,12 @@ def _port_names(spec: InterfaceSpec) -> list[str] | None:
     if spec.link_aggregation is not None and spec.link_aggregation.port is not None:
         return list(spec.link_aggregation.port)
     return None
+
+
+_BASE_WHERE = (
+    "an interface that exists in the file or the kernel, in the same namespace (an entry with netns: may "
+    "also stand on one of the file's default namespace: it is made there, then moved)"
+)
 
 
 @dataclass(frozen=True)
