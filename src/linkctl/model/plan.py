@@ -267,8 +267,8 @@ class Planner:
             if declared is None and peer is not None and link.ifindex == peer.ifindex:
                 self.gone.add((link.netns, link.name))
                 self.plan.notes.append(f"{link.name} goes with {base.name}: they are a veth pair")
-            elif declared is None and not t.absent:
-                self._remake(link, t)
+            elif declared is None and not t.absent and self._remake(link, t):
+                continue
             elif declared is None:
                 self.gone.add((link.netns, link.name))
                 self.plan.notes.append(f"{link.name} is deleted by the kernel with {base.name}, its lower device")
@@ -285,16 +285,19 @@ class Planner:
                     self._stacked.setdefault((lower.netns, lower.ifindex), []).append(lk)
         return self._stacked.get((base.netns, base.ifindex), [])
 
-    def _remake(self, link: Link, base: Target) -> None:
+    def _remake(self, link: Link, base: Target) -> bool:
         """A link the file does not name, stacked on a base it re-creates, is made again as it was
         (as `show -f yaml` has it) rather than lost with its base: what the file does not write,
         the kernel keeps. Its MTU is kept as any re-created link's is: while it fits on the base."""
         spec = spec_of(link, self.host).model_copy(update={"mtu": None})  # kept as a re-created link's is
         why = f"it stands on {base.spec.name}, which is re-created"
         target = Target(spec, link.netns, kind_of(link), link, recreate=[why])
+        if kind_of(link).declared_base(spec) is None or self._base_ns(target) != base.netns:
+            return False  # its base cannot be named from here (another namespace): not made again
         self.targets[target.key] = target
         if self._by_link is not None:
             self._by_link[(link.netns, link.ifindex)] = target
+        return True
 
     def _target_for(self, link: Link) -> Target | None:
         if self._by_link is None:  # asked per link in loops over thousands: indexed once
