@@ -1006,3 +1006,44 @@ interfaces:
         assert bad.returncode == 1 and "mac-vlan.base-iface: 'nope0': an interface that exists" in bad.stderr
     finally:
         subprocess.run(["ip", "netns", "del", ctr], check=False, capture_output=True)
+
+
+def test_bridge_port_stp_settings_as_nmstate_writes_them(netns: str, tmp_path: Path) -> None:
+    from linkctl.engine.receipt import current_digest
+
+    text = """
+interfaces:
+- name: brp
+  type: linux-bridge
+  bridge:
+    options: {stp: {enabled: true}}
+    port:
+    - {name: pa, stp-priority: 16, stp-path-cost: 50, stp-hairpin-mode: true}
+    - {name: pb}
+- {name: pa, type: veth, veth: {peer: pa-x}}
+- {name: pb, type: veth, veth: {peer: pb-x}}
+"""
+    path = write(tmp_path, text)
+    res = run_linkctl("apply", path, "--netns", netns)
+    assert res.returncode == 0, res.stdout + res.stderr
+    # Set once the port is in the bridge: the kernel takes them only from a port.
+    assert f"$ ip -n {netns} link set dev pa type bridge_slave priority 16 cost 50 hairpin on" in res.stdout
+    slave = by_name(netns)["pa"]["linkinfo"]["info_slave_data"]  # type: ignore[index]
+    assert (slave["priority"], slave["cost"], slave["hairpin"]) == (16, 50, True)  # type: ignore[index]
+    assert run_linkctl("plan", path, "--netns", netns).returncode == 0
+    # Changed in place, only what differs; `show -f yaml` says every port's settings back.
+    changed = write(tmp_path, text.replace("stp-priority: 16", "stp-priority: 20"), "changed.yml")
+    plan = run_linkctl("plan", changed, "--netns", netns)
+    assert f"set pa (netns {netns}) as a port of brp: stp-priority 16 -> 20" in plan.stdout
+    assert run_linkctl("apply", changed, "--netns", netns).returncode == 0
+    shown = run_linkctl("show", "brp", "--netns", netns, "--format", "yaml").stdout
+    assert "- name: pa\n      stp-priority: 20\n      stp-path-cost: 50\n      stp-hairpin-mode: true\n" in shown
+    # A setting changed by hand changes the receipt's fingerprint: no no-op answered from it.
+    before = current_digest([netns])
+    ip("-n", netns, "link", "set", "dev", "pa", "type", "bridge_slave", "cost", "60")
+    assert current_digest([netns]) != before
+    assert "stp-path-cost 60 -> 50" in run_linkctl("plan", changed, "--netns", netns).stdout
+    bad = run_linkctl("plan", write(tmp_path, text.replace("stp-priority: 16", "stp-priority: 64"), "b.yml"))
+    assert (
+        bad.returncode == 1 and "bridge.port.0.stp-priority: 64: Input should be less than or equal to 63" in bad.stderr
+    )

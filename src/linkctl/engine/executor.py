@@ -17,7 +17,7 @@ from linkctl.kernel import netns, rtnl
 from linkctl.kernel.netlink import PIPELINE_CHUNK, Ack, DebugHook, Pipeline, RtnlSocket
 from linkctl.kernel.nla import NLMSG_HDR
 from linkctl.kernel.rtnl import LinkAttrs
-from linkctl.model.ops import CreateLink, CreateNetns, DeleteLink, MoveLink, Op, Props, SetLink, SetMaster
+from linkctl.model.ops import CreateLink, CreateNetns, DeleteLink, MoveLink, Op, Props, SetLink, SetMaster, SetPort
 from linkctl.model.state import HostState, NetnsName
 
 
@@ -105,6 +105,9 @@ class Executor:
             self._unknown.add((op.to_netns, op.name))
         elif isinstance(op, SetMaster):
             self._set_master(op)
+        elif isinstance(op, SetPort):
+            index, name = self._target(op.netns, op.name)
+            self._queue_req(op.netns, rtnl.set_port(self._seq(op.netns), index, name, op.slave_kind, op.data), op)
         elif isinstance(op, SetLink):
             self._set(op)
         else:  # pragma: no cover - every Op subclass is handled above

@@ -42,6 +42,7 @@ from linkctl.kernel.rtnl_const import (
     IFLA_INFO_DATA,
     IFLA_INFO_KIND,
     IFLA_INFO_SLAVE_DATA,
+    IFLA_INFO_SLAVE_KIND,
     IFLA_INFO_XSTATS,
     IFLA_LINKINFO,
     NETNSA_FD,
@@ -70,6 +71,8 @@ VOLATILE_KIND_DATA = {
     b"bond": frozenset({2, 23}),
 }
 DROPPED_LINKINFO = frozenset({IFLA_INFO_XSTATS, IFLA_INFO_SLAVE_DATA})  # port counters and timers
+# ... but for the port settings a file declares, which are kept (IFLA_BRPORT_PRIORITY, _COST, _MODE).
+KEPT_PORT_DATA = {b"bridge": frozenset({2, 3, 4})}
 _HDR = NLA_HDR.unpack_from
 
 
@@ -233,16 +236,24 @@ class _Walk:
 
     def linkinfo(self, start: int, end: int) -> None:
         volatile: frozenset[int] = frozenset()
+        port_kept: frozenset[int] = frozenset()
         for pos, atype, e, nxt in self.attrs(start, end):
-            if atype == IFLA_INFO_KIND:
+            if atype in (IFLA_INFO_KIND, IFLA_INFO_SLAVE_KIND):
                 kind = self.msg[pos + 4 : e]
                 self.fields.append((pos + 4, f"{e - pos - 4}s", (kind,)))
-                volatile = VOLATILE_KIND_DATA.get(kind.rstrip(b"\0"), frozenset())
+                if atype == IFLA_INFO_KIND:
+                    volatile = VOLATILE_KIND_DATA.get(kind.rstrip(b"\0"), frozenset())
+                else:
+                    port_kept = KEPT_PORT_DATA.get(kind.rstrip(b"\0"), frozenset())
                 self.keep(pos, nxt)
             elif atype == IFLA_INFO_DATA and volatile:
                 self.keep(pos, pos + 4)
                 for dpos, dtype, _de, dnxt in self.attrs(pos + 4, nxt):
                     if dtype not in volatile:
+                        self.keep(dpos, dnxt)
+            elif atype == IFLA_INFO_SLAVE_DATA and port_kept:
+                for dpos, dtype, _de, dnxt in self.attrs(pos + 4, nxt):
+                    if dtype in port_kept:
                         self.keep(dpos, dnxt)
             elif atype not in DROPPED_LINKINFO:
                 self.keep(pos, nxt)

@@ -60,7 +60,7 @@ _WANTED_INFO: dict[int, str] = {C.IFLA_INFO_KIND: "kind", C.IFLA_INFO_SLAVE_KIND
 
 
 class Shape:
-    __slots__ = ("check", "converted", "data", "expect", "extract", "names")
+    __slots__ = ("check", "converted", "data", "expect", "extract", "names", "slave")
 
     def __init__(self, walk: _Walk) -> None:
         self.check, self.expect = _struct(walk.headers)
@@ -71,12 +71,15 @@ class Shape:
         self.names = ("name", *(field for _o, _c, field, _v in walk.values))
         self.converted = tuple((i + 2, field, conv) for i, (_o, _c, field, conv) in enumerate(walk.values) if conv)
         self.data = walk.data
+        self.slave = walk.slave
 
     def build(self, msg: bytes, netns: NetnsName) -> Link:
         values = self.extract.unpack_from(msg)
         fields: dict[str, object] = dict(zip(self.names, ("", *values[2:]), strict=True))
         for i, field, conv in self.converted:
             fields[field] = conv(values[i])
+        if self.slave is not None:
+            fields["slave_data"] = self.slave
         return rtnl._build(values[0], values[1], netns, fields, msg, self.data)
 
 
@@ -120,6 +123,7 @@ class _Walk:
         self.values: list[tuple[int, str, str, Convert | None]] = []
         self.seen: set[str] = set()
         self.data: tuple[int, int] | None = None
+        self.slave: tuple[int, int] | None = None  # IFLA_INFO_SLAVE_DATA: a port's settings
 
     def attrs(self, pos: int, end: int) -> list[tuple[int, int, int]]:
         """(type, payload start, payload end) of each attribute, every header recorded."""
@@ -158,6 +162,8 @@ class _Walk:
                 self.value(_WANTED_INFO[atype], s, e, None, _string, 0)
             elif atype == C.IFLA_INFO_DATA:
                 self.data = (s, e)
+            elif atype == C.IFLA_INFO_SLAVE_DATA:
+                self.slave = (s, e)
 
 
 def learn(msg: bytes, stats: bool = True) -> Shape | None:

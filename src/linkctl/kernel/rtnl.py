@@ -111,6 +111,12 @@ def _build(
     index: int, flags: int, netns: NetnsName, fields: dict[str, object], buf: bytes, data: tuple[int, int] | None
 ) -> Link:
     kind = fields.get("kind")
+    slave = fields.pop("slave_data", None)
+    if isinstance(slave, tuple) and fields.get("slave_kind"):
+        controller = BY_KERNEL_KIND.get(str(fields["slave_kind"]))
+        port = controller.decode_port(buf, slave[0], slave[1]) if controller is not None else None
+        if port is not None:
+            fields["port"] = port
     if kind == "veth":
         # A veth's IFLA_LINK is its peer; the peer's namespace comes as a netnsid.
         fields["info"] = VethInfo(fields.get("link_ifindex"), fields.get("link_netnsid"))  # type: ignore[arg-type]
@@ -137,6 +143,8 @@ def _linkinfo(buf: bytes, off: int, end: int, fields: dict[str, object]) -> tupl
             fields["slave_kind"] = cstr(buf, s, e)
         elif atype == C.IFLA_INFO_DATA:
             data = (s, e)
+        elif atype == C.IFLA_INFO_SLAVE_DATA:
+            fields["slave_data"] = (s, e)  # decoded by _build, once the slave kind is known
     return data
 
 
@@ -241,6 +249,13 @@ def set_link(seq: int, index: int, attrs: LinkAttrs, kind: str | None = None, da
     if kind is not None and data:
         body += nested(C.IFLA_LINKINFO, attr_str(C.IFLA_INFO_KIND, kind), nested(C.IFLA_INFO_DATA, data))
     return message(C.RTM_NEWLINK, NLM_F_REQUEST | NLM_F_ACK, seq, body)
+
+
+def set_port(seq: int, index: int, name: str | None, slave_kind: str, data: bytes) -> bytes:
+    """RTM_NEWLINK changing a port's settings under its controller (`type bridge_slave ...`)."""
+    attrs = LinkAttrs(name=name)
+    info = nested(C.IFLA_LINKINFO, attr_str(C.IFLA_INFO_SLAVE_KIND, slave_kind), nested(C.IFLA_INFO_SLAVE_DATA, data))
+    return message(C.RTM_NEWLINK, NLM_F_REQUEST | NLM_F_ACK, seq, attrs.ifinfo(index) + attrs.encode() + info)
 
 
 def del_link(seq: int, index: int) -> bytes:

@@ -10,7 +10,7 @@ import struct
 from typing import ClassVar, NamedTuple
 
 from linkctl.kernel.nla import U8, U16, U32, attr, iter_attrs
-from linkctl.kinds.base import NO_DIFF, KindDiff, LinkKind, Resolver, collect, differ
+from linkctl.kinds.base import NO_DIFF, FieldDiff, KindDiff, LinkKind, Resolver, collect, differ
 from linkctl.model.spec import (
     BridgeOptions,
     BridgePort,
@@ -20,7 +20,7 @@ from linkctl.model.spec import (
     StpOptions,
 )
 from linkctl.model.spec_base import Section
-from linkctl.model.state import BridgeInfo, KindInfo, Link, NetnsState
+from linkctl.model.state import BridgeInfo, BridgePortInfo, KindInfo, Link, NetnsState
 
 IFLA_BR_FORWARD_DELAY = 1
 IFLA_BR_HELLO_TIME = 2
@@ -29,6 +29,9 @@ IFLA_BR_AGEING_TIME = 4
 IFLA_BR_STP_STATE = 5
 IFLA_BR_PRIORITY = 6
 IFLA_BR_MCAST_SNOOPING = 23
+IFLA_BRPORT_PRIORITY = 2
+IFLA_BRPORT_COST = 3
+IFLA_BRPORT_MODE = 4  # hairpin
 
 USER_HZ = 100  # the bridge's timers travel as clock_t ticks
 
@@ -74,6 +77,27 @@ _OPTIONS = (
 _BY_ATTR = {o.attr: o for o in _OPTIONS}
 
 
+class _PortOption(NamedTuple):
+    """One setting of a port (IFLA_INFO_SLAVE_DATA): a BridgePort and BridgePortInfo field."""
+
+    key: str
+    attr: int
+    size: struct.Struct
+    ip_name: str  # ip link set dev PORT type bridge_slave IP_NAME VALUE
+
+    @property
+    def field(self) -> str:
+        return self.key.replace("_", "-")
+
+
+_PORT_OPTIONS = (
+    _PortOption("stp_priority", IFLA_BRPORT_PRIORITY, U16, "priority"),
+    _PortOption("stp_path_cost", IFLA_BRPORT_COST, U32, "cost"),
+    _PortOption("stp_hairpin_mode", IFLA_BRPORT_MODE, U8, "hairpin"),
+)
+_PORT_BY_ATTR = {o.attr: o for o in _PORT_OPTIONS}
+
+
 class Bridge(LinkKind):
     type = InterfaceType.LINUX_BRIDGE
     kernel_kind = "bridge"
@@ -89,6 +113,14 @@ class Bridge(LinkKind):
                 values[opt.info] = bool(raw) if opt.boolean else raw
         values.setdefault("stp", False)
         return BridgeInfo(**values)  # type: ignore[arg-type]
+
+    def decode_port(self, buf: bytes, off: int, end: int) -> BridgePortInfo:
+        values: dict[str, int | bool] = {}
+        for atype, s, _e in iter_attrs(buf, off, end):
+            if (opt := _PORT_BY_ATTR.get(atype)) is not None:
+                raw = opt.size.unpack_from(buf, s)[0]
+                values[opt.key] = bool(raw) if opt.key == "stp_hairpin_mode" else raw
+        return BridgePortInfo(**values)  # type: ignore[arg-type]
 
     def compare(self, spec: InterfaceSpec, link: Link, ns: NetnsState, base: str | None) -> KindDiff:
         opts = spec.bridge.options if spec.bridge else None
@@ -116,8 +148,33 @@ class Bridge(LinkKind):
                 mac_ageing_time=now["mac_ageing_time"],
                 multicast_snooping=now["multicast_snooping"],
             ),
-            port=[BridgePort(name=p) for p in ns.ports_of(link.name)],
+            port=[_port_from(p, ns.links[p].port) for p in ns.ports_of(link.name)],
         )
+
+
+def _port_from(name: str, info: BridgePortInfo | None) -> BridgePort:
+    return BridgePort(name=name, **info._asdict()) if info is not None else BridgePort(name=name)
+
+
+def port_diffs(port: BridgePort, have: BridgePortInfo | None) -> tuple[FieldDiff, ...]:
+    """What a declared port's settings change on it (`have` None: it joins now, all are set)."""
+    return collect(
+        *(differ(o.field, getattr(have, o.key) if have else None, getattr(port, o.key)) for o in _PORT_OPTIONS)
+    )
+
+
+def port_data(port: BridgePort, fields: frozenset[str]) -> bytes:
+    """IFLA_INFO_SLAVE_DATA setting the named fields of a port."""
+    return b"".join(attr(o.attr, o.size.pack(int(getattr(port, o.key)))) for o in _PORT_OPTIONS if o.field in fields)
+
+
+def port_ip_args(port: BridgePort, fields: frozenset[str]) -> list[str]:
+    args = ["type", "bridge_slave"]
+    for o in _PORT_OPTIONS:
+        if o.field in fields:
+            value = getattr(port, o.key)
+            args += [o.ip_name, ("on" if value else "off") if isinstance(value, bool) else str(value)]
+    return args
 
 
 def _given(spec: InterfaceSpec, only: frozenset[str] | None) -> list[tuple[_Option, int | bool]]:

@@ -187,6 +187,25 @@ class SetLink(Op):
 
 
 @dataclass(frozen=True)
+class SetPort(Op):
+    """Change a port's own settings under its controller (IFLA_INFO_SLAVE_DATA): `data` is that
+    payload, `args` the `ip link set dev PORT type bridge_slave ...` words, both made by the kind."""
+
+    master: str = ""
+    slave_kind: str = "bridge"
+    data: bytes = b""
+    args: tuple[str, ...] = ()
+    diffs: tuple[FieldDiff, ...] = field(default=())
+    verb = "set port"
+
+    def describe(self) -> str:
+        return f"set {self.where()} as a port of {self.master}: " + ", ".join(str(d) for d in self.diffs)
+
+    def ip_command(self) -> list[str]:
+        return [*_ip(self.netns), "link", "set", "dev", self.name, *self.args]
+
+
+@dataclass(frozen=True)
 class SetMaster(Op):
     master: str | None = None  # None releases the link from its master
     down_first: bool = False  # the bonding driver enslaves only links that are down

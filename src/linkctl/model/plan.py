@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, replace
 
 from linkctl.kinds import BY_TYPE, kind_of
 from linkctl.kinds.base import NO_DIFF, FieldDiff, KindDiff, LinkKind
+from linkctl.kinds.bridge import port_data, port_diffs, port_ip_args
 from linkctl.kinds.vxlan import LINUX_DEFAULT_PORT
 from linkctl.kinds.vxlan import overhead as vxlan_overhead
 from linkctl.model.convert import spec_of
@@ -27,6 +28,7 @@ from linkctl.model.ops import (
     Props,
     SetLink,
     SetMaster,
+    SetPort,
 )
 from linkctl.model.placement import base_netns, current_base
 from linkctl.model.spec import Declaration, InterfaceSpec, InterfaceType, LinkStateName
@@ -94,6 +96,7 @@ class Planner:
         for target in self._ordered():
             self._create_or_configure(target)
         self._masters()
+        self._port_settings()
         self._bridge_mtus()
         self._states()
         self._veth_mtu_notes()
@@ -601,6 +604,28 @@ class Planner:
             self.plan.ops.append(SetMaster(name, netns, "not in its master's port list"))
         else:
             self.plan.ops.append(SetMaster(name, netns, master=master, down_first=is_bond))
+
+    def _port_settings(self) -> None:
+        """A bridge's declared port settings (stp-priority ...), set once the port is in it: the
+        kernel takes them only from a port, not in the request that makes or enslaves it."""
+        for t in self._ordered():
+            if t.kind.type is not _BRIDGE or t.absent or t.spec.bridge is None or not t.spec.bridge.port:
+                continue
+            for port in t.spec.bridge.port:
+                key = (t.netns, port.name)
+                pt = self.targets.get(key)
+                joins = t.creates or key in self.peers_created or (pt is not None and pt.creates)
+                link = None if joins else self.host.find(port.name, t.netns)
+                stays = link is not None and self._current_master(t.netns, port.name) == t.spec.name
+                diffs = port_diffs(port, link.port if stays and link is not None else None)
+                if diffs:
+                    fields = frozenset(d.field for d in diffs)
+                    self.plan.ops.append(
+                        SetPort(
+                            port.name, t.netns, master=t.spec.name, data=port_data(port, fields),
+                            args=tuple(port_ip_args(port, fields)), diffs=diffs,
+                        )
+                    )  # fmt: skip
 
     def _current_master(self, netns: NetnsName, name: str) -> str | None:
         link = self.host.find(name, netns)

@@ -84,6 +84,10 @@ class BridgeOptions(Section):
 
 class BridgePort(Section):
     name: str
+    # The port's own STP settings, nmstate's names; the kernel's ranges (br_stp_if.c, br_private.h).
+    stp_priority: int | None = Field(default=None, ge=0, le=63)
+    stp_path_cost: int | None = Field(default=None, ge=1, le=65535)
+    stp_hairpin_mode: bool | None = None
 
     _name = field_validator("name")(classmethod(lambda cls, v: check_ifname(v)))
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from enum import IntEnum, IntFlag
+from typing import NamedTuple
 
 NetnsName = str | None
 
@@ -120,6 +121,14 @@ class BridgeInfo:
 KindInfo = VethInfo | VxlanInfo | MacvlanInfo | VlanInfo | BondInfo | BridgeInfo | None
 
 
+class BridgePortInfo(NamedTuple):
+    """A bridge port's own STP settings (IFLA_INFO_SLAVE_DATA), as nmstate names them."""
+
+    stp_priority: int | None = None
+    stp_path_cost: int | None = None
+    stp_hairpin_mode: bool | None = None
+
+
 @dataclass(frozen=True)
 class Link:
     """One link as the kernel reports it (one RTM_NEWLINK message)."""
@@ -144,6 +153,7 @@ class Link:
     link_netnsid: int | None = None
     master_ifindex: int | None = None
     slave_kind: str | None = None
+    port: BridgePortInfo | None = None  # its settings as a bridge's port
     promiscuity: int | None = None
     info: KindInfo = None
     stats: Stats | None = None
