@@ -8,9 +8,9 @@ from dataclasses import replace
 import pytest
 
 from linkctl.model.convert import declaration_of
-from linkctl.model.ops import CreateLink, CreateNetns, DeleteLink, MoveLink, SetLink, SetMaster
+from linkctl.model.ops import CreateLink, CreateNetns, DeleteLink, MoveLink, SetLink, SetMaster, SetPort
 from linkctl.model.plan import make_plan
-from linkctl.model.state import HostState, IfFlag, MacvlanInfo, NetnsState, VethInfo, VxlanInfo
+from linkctl.model.state import BridgePortInfo, HostState, IfFlag, MacvlanInfo, NetnsState, VethInfo, VxlanInfo
 from tests.unit.helpers import decl, host, link, topology
 
 
@@ -220,6 +220,24 @@ def test_a_mac_vlan_with_netns_stands_on_the_default_namespace_s_base_when_its_o
     assert [op.describe() for op in again][:1] == [
         "delete mv0 (netns ctr): re-create: mac-vlan.base-iface 'eth0@default' -> 'eth0'"
     ]
+
+
+def test_a_re_made_bridge_port_keeps_the_port_settings_the_file_does_not_write() -> None:
+    state = topology()
+    links = state.ns(None).links
+    links["veth0"] = replace(links["veth0"], port=BridgePortInfo(16, 50, True))
+    plan = make_plan(decl({"name": "veth0", "type": "veth", "veth": {"peer": "veth0-q"}}), state)
+    (port,) = [op for op in plan.ops if isinstance(op, SetPort)]
+    assert port.describe() == ("set veth0 as a port of br0: stp-priority 16, stp-path-cost 50, stp-hairpin-mode true")
+    assert port.ip_command() == ["ip", "link", "set", "dev", "veth0", "type", "bridge_slave", "priority", "16",
+                                 "cost", "50", "hairpin", "on"]  # fmt: skip
+    # Declared in the bridge's port list: the file's value wins, the rest is carried.
+    br = {"name": "br0", "bridge": {"port": [{"name": "veth0", "stp-path-cost": 7}]}}
+    plan = make_plan(decl({"name": "veth0", "type": "veth", "veth": {"peer": "veth0-q"}}, br), state)
+    (port,) = [op for op in plan.ops if isinstance(op, SetPort)]
+    assert "stp-priority 16, stp-path-cost 7, stp-hairpin-mode true" in port.describe()
+    # Left alone, nothing is sent for them.
+    assert not [op for op in make_plan(decl(br), state).ops if isinstance(op, SetPort) and "16" in op.describe()]
 
 
 def _stack() -> HostState:

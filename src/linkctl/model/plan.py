@@ -31,9 +31,9 @@ from linkctl.model.ops import (
     SetPort,
 )
 from linkctl.model.placement import base_netns, current_base
-from linkctl.model.spec import Declaration, InterfaceSpec, InterfaceType, LinkStateName
+from linkctl.model.spec import BridgePort, Declaration, InterfaceSpec, InterfaceType, LinkStateName
 from linkctl.model.spec_base import Section
-from linkctl.model.state import BridgeInfo, HostState, Link, NetnsName, VethInfo, VxlanInfo
+from linkctl.model.state import BridgeInfo, BridgePortInfo, HostState, Link, NetnsName, VethInfo, VxlanInfo
 
 Key = tuple[NetnsName, str]
 # Read in per-target loops: a module global costs a tenth of `InterfaceType.VETH`'s lookup.
@@ -615,17 +615,28 @@ class Planner:
                 key = (t.netns, port.name)
                 pt = self.targets.get(key)
                 joins = t.creates or key in self.peers_created or (pt is not None and pt.creates)
-                link = None if joins else self.host.find(port.name, t.netns)
-                stays = link is not None and self._current_master(t.netns, port.name) == t.spec.name
-                diffs = port_diffs(port, link.port if stays and link is not None else None)
-                if diffs:
-                    fields = frozenset(d.field for d in diffs)
-                    self.plan.ops.append(
-                        SetPort(
-                            port.name, t.netns, master=t.spec.name, data=port_data(port, fields),
-                            args=tuple(port_ip_args(port, fields)), diffs=diffs,
-                        )
-                    )  # fmt: skip
+                link = self.host.find(port.name, t.netns)
+                was_here = link is not None and self._current_master(t.netns, port.name) == t.spec.name
+                if joins and was_here and link is not None and link.port is not None:
+                    port = _port_with(port, link.port)  # re-made: what the file does not say, it had
+                self._set_port(t.netns, t.spec.name, port, None if joins or not was_here or link is None else link)
+        for t in self._ordered():
+            # A re-made port rejoining a bridge the file leaves alone keeps its settings too.
+            kept = self._kept_master(t) if t.creates and t.current is not None else None
+            if kept is not None and t.current is not None and t.current.port is not None:
+                self._set_port(t.netns, kept, _port_with(BridgePort(name=t.spec.name), t.current.port), None)
+
+    def _set_port(self, netns: NetnsName, master: str, port: BridgePort, now: Link | None) -> None:
+        """The step setting a port's declared settings that differ from `now` (None: all of them)."""
+        diffs = port_diffs(port, now.port if now is not None else None)
+        if diffs:
+            fields = frozenset(d.field for d in diffs)
+            self.plan.ops.append(
+                SetPort(
+                    port.name, netns, master=master, data=port_data(port, fields),
+                    args=tuple(port_ip_args(port, fields)), diffs=diffs,
+                )
+            )  # fmt: skip
 
     def _current_master(self, netns: NetnsName, name: str) -> str | None:
         link = self.host.find(name, netns)
@@ -736,6 +747,12 @@ def _fits_on(link: Link, mtu: int | None, base_mtu: int | None) -> bool:
     info = link.info
     overhead = vxlan_overhead(info.local, info.remote) if isinstance(info, VxlanInfo) else 0
     return mtu + overhead <= base_mtu
+
+
+def _port_with(port: BridgePort, had: BridgePortInfo) -> BridgePort:
+    """The declared port settings, with those it leaves out taken from what the port had."""
+    kept = {k: v for k, v in had._asdict().items() if getattr(port, k) is None and v is not None}
+    return port.model_copy(update=kept)
 
 
 def _has_port_list(spec: InterfaceSpec) -> bool:
