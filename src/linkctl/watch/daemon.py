@@ -389,7 +389,9 @@ def describe_event(ev: LinkEvent) -> str:
         key = "from" if ev.kind is EventKind.RENAMED else "to"
         parts.append(f"{key}={ev.detail or '-'}")
     if ev.driver is not None and ev.driver.text:
-        parts.append(f"driver={ev.driver.text!r}")
+        if ev.driver.driver:
+            parts.append(f"driver={ev.driver.driver}")
+        parts.append(f"log={ev.driver.text!r}")  # the kernel log's own words (a driver's, a bridge's)
     return " ".join(parts)
 
 
