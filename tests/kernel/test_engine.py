@@ -57,6 +57,12 @@ def write(tmp_path: Path, text: str, name: str = "d.yml") -> str:
     return str(path)
 
 
+def drop_netns(*names: str) -> None:
+    """Remove namespaces a test's linkctl created (not made by a fixture); missing ones are fine."""
+    for name in names:
+        subprocess.run(["ip", "netns", "del", name], check=False, capture_output=True)
+
+
 def details(ns: str) -> list[dict[str, object]]:
     return json.loads(ip("-n", ns, "-j", "-d", "link", "show"))  # type: ignore[no-any-return]
 
@@ -503,7 +509,7 @@ def test_missing_namespace_is_created(netns: str, tmp_path: Path) -> None:
         assert res.returncode == 0 and f"create netns {new}" in res.stdout
         assert "d1" in by_name(new)
     finally:
-        subprocess.run(["ip", "netns", "del", new], check=False)
+        drop_netns(new)
 
 
 @pytest.mark.parametrize(
@@ -674,7 +680,7 @@ interfaces:
         again = run_linkctl("plan", path, "--netns", home)
         assert (again.returncode, again.stderr) == (0, ""), again.stdout
     finally:
-        subprocess.run(["ip", "netns", "del", other], check=False, capture_output=True)
+        drop_netns(other)
 
 
 def test_a_mac_the_driver_cannot_change_is_explained_and_rolled_back(netns: str, tmp_path: Path) -> None:
@@ -769,7 +775,7 @@ def test_a_pair_whose_ends_share_a_name_in_two_namespaces(
         assert by_name(other)["x"]["mtu"] == (1300 if both else 1400)  # an undeclared peer mirrors its end
         assert run_linkctl("plan", path, "--netns", home).returncode == 0
     finally:
-        subprocess.run(["ip", "netns", "del", other], check=False, capture_output=True)
+        drop_netns(other)
 
 
 def test_a_misspelt_link_name_is_answered_with_the_closest_one(netns: str) -> None:
@@ -845,7 +851,7 @@ interfaces:
         assert now["mv0"]["link"] == "br0" and now["mv0"]["txqlen"] == 700 and not is_up(now["mv0"])
         assert run_linkctl("plan", write(tmp_path, change, "c.yml"), "--netns", netns).returncode == 0
     finally:
-        subprocess.run(["ip", "netns", "del", other], check=False, capture_output=True)
+        drop_netns(other)
 
 
 def test_plan_names_the_addresses_a_deletion_or_a_re_creation_loses(netns: str, tmp_path: Path) -> None:
@@ -883,8 +889,7 @@ interfaces:
         assert by_name(green)["vb"]["mtu"] == 9000 and by_name(green)["mv1"]["mtu"] == 8000
         assert set(by_name(blue)) == {"lo"}  # the old end went with its pair, its mac-vlan with it
     finally:
-        for ns in (blue, green):
-            subprocess.run(["ip", "netns", "del", ns], check=False, capture_output=True)
+        drop_netns(blue, green)
 
 
 def test_bridge_stp_timers_and_multicast_snooping_as_nmstate_writes_them(netns: str, tmp_path: Path) -> None:
@@ -1005,24 +1010,17 @@ interfaces:
         bad = run_linkctl("plan", write(tmp_path, text.replace("up0", "nope0"), "bad.yml"), "--netns", home)
         assert bad.returncode == 1 and "mac-vlan.base-iface: 'nope0': an interface that exists" in bad.stderr
     finally:
-        subprocess.run(["ip", "netns", "del", ctr], check=False, capture_output=True)
+        drop_netns(ctr)
 
 
 def test_bridge_port_stp_settings_as_nmstate_writes_them(netns: str, tmp_path: Path) -> None:
     from linkctl.engine.receipt import current_digest
 
-    text = """
-interfaces:
-- name: brp
-  type: linux-bridge
-  bridge:
-    options: {stp: {enabled: true}}
-    port:
-    - {name: pa, stp-priority: 16, stp-path-cost: 50, stp-hairpin-mode: true}
-    - {name: pb}
-- {name: pa, type: veth, veth: {peer: pa-x}}
-- {name: pb, type: veth, veth: {peer: pb-x}}
-"""
+    ports = "[{name: pa, stp-priority: 16, stp-path-cost: 50, stp-hairpin-mode: true}, {name: pb}]"
+    text = (
+        f"interfaces:\n- {{name: brp, type: linux-bridge, bridge: {{options: {{stp: {{enabled: true}}}}, port: {ports}}}}}\n"
+        "- {name: pa, type: veth, veth: {peer: pa-x}}\n- {name: pb, type: veth, veth: {peer: pb-x}}\n"
+    )
     path = write(tmp_path, text)
     res = run_linkctl("apply", path, "--netns", netns)
     assert res.returncode == 0, res.stdout + res.stderr
