@@ -17,7 +17,7 @@ def test_a_second_change_is_refused_naming_the_holder(tmp_path: Path, monkeypatc
         pytest.fail("the block must not run while the lock is held")
     assert str(refused.value) == (
         f"`linkctl apply` (pid {os.getpid()}) is changing links: nothing was read or changed; "
-        "wait for it to finish, then run this again"
+        "wait for it to finish, then run this again (or give --wait SECONDS to wait for it)"
     )
     with changing_links("try"):  # released with the block
         pass
@@ -31,3 +31,35 @@ def test_without_a_runtime_directory_the_change_goes_ahead(monkeypatch: pytest.M
     with changing_links("apply"):
         ran.append(True)
     assert ran == [True]
+
+
+def test_wait_takes_the_lock_when_the_holder_ends_and_says_how_long_it_waited(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import subprocess
+    import sys
+
+    monkeypatch.setenv("LINKCTL_RUNTIME_DIR", str(tmp_path))
+    holder = (
+        "import sys, time; from linkctl.engine.changelock import changing_links\n"
+        "with changing_links('apply'):\n    print('held', flush=True); time.sleep(float(sys.argv[1]))\n"
+    )
+
+    def hold(seconds: float) -> subprocess.Popen[str]:
+        proc = subprocess.Popen([sys.executable, "-c", holder, str(seconds)], stdout=subprocess.PIPE, text=True)
+        assert proc.stdout is not None and proc.stdout.readline() == "held\n"
+        return proc
+
+    proc = hold(30)
+    try:
+        with pytest.raises(ChangeInProgress) as refused, changing_links("apply", wait=0.3):
+            pytest.fail("the block must not run while the lock is held")
+        assert f"(pid {proc.pid}) is still changing links after 0.3 s" in str(refused.value)
+    finally:
+        proc.kill()
+        proc.wait()
+    proc = hold(0.5)  # held when the wait begins, ends by itself: the waiting change goes ahead then
+    ran = []
+    with changing_links("apply", wait=20):
+        ran.append(True)
+    assert proc.wait(timeout=20) == 0 and ran == [True]

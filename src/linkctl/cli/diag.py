@@ -128,13 +128,14 @@ def persist(
 
 def boot_apply(
     directory: Annotated[Path, typer.Option("--dir", help="Where the declarations are.")] = Path("/etc/linkctl"),
+    wait: Annotated[float, typer.Option("--wait", help="wait up to N seconds for another linkctl's change")] = 0,
 ) -> None:
     """Apply every *.yml of a directory in name order (what linkctl-apply.service runs)."""
     files = sorted(directory.glob("*.yml")) + sorted(directory.glob("*.yaml"))
     failed = 0
     for path in files:
         try:
-            for line in apply_file(str(path)):
+            for line in apply_file(str(path), wait):
                 typer.echo(f"{path}: {line}")
         except LinkctlError as exc:
             failed += 1
@@ -144,14 +145,14 @@ def boot_apply(
     raise typer.Exit(1 if failed else 0)
 
 
-def apply_file(path: str) -> list[str]:
+def apply_file(path: str, wait: float = 0) -> list[str]:
     """One file through the engine: links, then its ethtool and module sections."""
     from linkctl.engine.apply import Context, apply, prepare
     from linkctl.engine.changelock import changing_links
     from linkctl.model.load import load_file
 
     ctx = Context(load_file(path), path)
-    with changing_links("boot-apply"):
+    with changing_links("boot-apply", wait):
         host, plan = prepare(ctx)
         if plan.empty:
             return ["nothing to change"]

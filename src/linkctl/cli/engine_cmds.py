@@ -58,11 +58,11 @@ def plan(ctx: Context, echo: Echo, as_json: bool = False) -> int:
     return PLAN_SAME if the_plan.empty else PLAN_PENDING
 
 
-def apply(ctx: Context, echo: Echo) -> int:
+def apply(ctx: Context, echo: Echo, wait: float = 0) -> int:
     """Make the links as declared; 0, or a LinkctlError (ApplyFailed after a rollback)."""
     from linkctl.engine.changelock import changing_links
 
-    with changing_links("apply"):  # read, plan and change with no other linkctl changing links
+    with changing_links("apply", wait):  # read, plan and change with no other linkctl changing links
         return _apply(ctx, echo)
 
 

@@ -18,6 +18,9 @@ DebugOpt = Annotated[bool, typer.Option("--debug", help="print each netlink requ
 RehearseOpt = Annotated[
     bool, typer.Option("--rehearse", help="carry it out in a throwaway namespace copy, never on the host")
 ]
+WaitOpt = Annotated[
+    float, typer.Option("--wait", help="wait up to N seconds for another linkctl's change to end (default: refuse)")
+]
 
 
 class ShowFormat(StrEnum):
@@ -83,12 +86,13 @@ def apply_cmd(
     netns: NetnsOpt = None,
     rehearse: RehearseOpt = False,
     debug: DebugOpt = False,
+    wait: WaitOpt = 0,
 ) -> None:
     """Make the links as declared: validated first, verified after, rolled back on failure."""
     ctx = engine_cmds.context(file, netns, debug)
     if rehearse:
         _rehearse(ctx, PlanFormat.TEXT)
-    engine_cmds.apply(ctx, typer.echo)
+    engine_cmds.apply(ctx, typer.echo, wait)
 
 
 def try_cmd(
@@ -99,13 +103,14 @@ def try_cmd(
         float, typer.Option("--stable-for", help="roll back if a declared link loses carrier within N s")
     ] = 0,
     debug: DebugOpt = False,
+    wait: WaitOpt = 0,
 ) -> None:
     """Apply, then roll back unless confirmed (Enter, or `linkctl confirm`) within the timeout."""
     from linkctl.cli.render import plan_text
     from linkctl.engine.trial import run_trial
 
     ctx = engine_cmds.context(file, netns, debug)
-    code = run_trial(ctx, timeout, stable_for, echo=typer.echo, describe=plan_text)
+    code = run_trial(ctx, timeout, stable_for, echo=typer.echo, describe=plan_text, wait=wait)
     raise typer.Exit(code)
 
 

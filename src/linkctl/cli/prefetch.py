@@ -21,7 +21,7 @@ import stat
 
 MIN_BYTES = 32 * 1024
 COMMANDS = ("apply", "plan", "try")
-_VALUE_OPTIONS = ("--netns", "-n", "--format", "-f", "--timeout", "--stable-for")
+_VALUE_OPTIONS = ("--netns", "-n", "--format", "-f", "--timeout", "--stable-for", "--wait")
 _DIGEST = 16
 
 

@@ -4,7 +4,8 @@ Two changes interleaved would each plan from a state the other is changing, and
 a rollback (or an unconfirmed `try`) would put back links the other one set.
 `apply`, `try` (for as long as it holds its change) and `boot-apply` take an
 exclusive flock(2) on `changes.lock`; a second one stops before reading anything
-and names the holder. The kernel drops the lock with the process, however it ends.
+and names the holder, unless told to wait for it (`--wait N`: an Ansible run meeting
+the boot-time apply, say). The kernel drops the lock with the process, however it ends.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import signal
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -27,8 +29,9 @@ class ChangeInProgress(LinkctlError):
 
 
 @contextmanager
-def changing_links(command: str) -> Iterator[None]:
-    """Hold the change lock for the block; raise ChangeInProgress if another linkctl holds it.
+def changing_links(command: str, wait: float = 0) -> Iterator[None]:
+    """Hold the change lock for the block; raise ChangeInProgress if another linkctl holds it
+    (after `wait` seconds of waiting for it, when given).
 
     Without a runtime directory it can write (no /run, an unprivileged user without
     XDG_RUNTIME_DIR), the change goes ahead unlocked: the kernel's own permission
@@ -39,15 +42,42 @@ def changing_links(command: str) -> Iterator[None]:
         yield
         return
     try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise ChangeInProgress(_busy_message(fd)) from None
+        if not _acquire(fd, wait):
+            raise ChangeInProgress(_busy_message(fd, wait))
         os.ftruncate(fd, 0)
         os.pwrite(fd, json.dumps({"pid": os.getpid(), "command": command, "argv": sys.argv[1:]}).encode(), 0)
         yield
     finally:
         os.close(fd)  # releases the lock
+
+
+class _TimedOut(Exception):
+    pass
+
+
+def _timed_out(_signum: int, _frame: object) -> None:
+    raise _TimedOut
+
+
+def _acquire(fd: int, wait: float) -> bool:
+    """The lock at once, or within `wait` seconds: a blocking flock cut short by an alarm, as
+    `flock -w` does (the kernel wakes us when the holder ends; nothing is polled)."""
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        return True
+    except BlockingIOError:
+        if wait <= 0:
+            return False
+    previous = signal.signal(signal.SIGALRM, _timed_out)
+    signal.setitimer(signal.ITIMER_REAL, wait)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        return True
+    except _TimedOut:
+        return False
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 def _open_lock() -> int | None:
@@ -61,7 +91,7 @@ def _open_lock() -> int | None:
         return None
 
 
-def _busy_message(fd: int) -> str:
+def _busy_message(fd: int, waited: float = 0) -> str:
     try:
         holder = json.loads(os.pread(fd, 4096, 0) or b"{}")
     except ValueError:
@@ -72,4 +102,9 @@ def _busy_message(fd: int) -> str:
         if holder.get("command") == "try"
         else "wait for it to finish"
     )
-    return f"{who} is changing links: nothing was read or changed; {hint}, then run this again"
+    if waited > 0:
+        return f"{who} is still changing links after {waited:g} s: nothing was read or changed; {hint}"
+    return (
+        f"{who} is changing links: nothing was read or changed; {hint}, then run this again "
+        "(or give --wait SECONDS to wait for it)"
+    )

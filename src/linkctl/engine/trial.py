@@ -32,11 +32,17 @@ Echo = Callable[[str], None]
 
 
 def run_trial(
-    ctx: Context, timeout: float, stable_for: float, echo: Echo, describe: Callable[[Plan], str] | None = None
+    ctx: Context,
+    timeout: float,
+    stable_for: float,
+    echo: Echo,
+    describe: Callable[[Plan], str] | None = None,
+    wait: float = 0,
 ) -> int:
-    """`describe` words the plan for the person who will confirm it (the CLI's plan text)."""
+    """`describe` words the plan for the person who will confirm it (the CLI's plan text);
+    `wait`: seconds to wait for another linkctl's change to end."""
     # Held until the change is confirmed or rolled back: nothing else may change links meanwhile.
-    with changing_links("try"):
+    with changing_links("try", wait):
         return _trial(ctx, timeout, stable_for, echo, describe)
 
 
