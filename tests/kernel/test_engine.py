@@ -281,6 +281,10 @@ def test_try_confirmed_from_another_shell(netns: str, tmp_path: Path) -> None:
         assert busy.returncode == 1
         assert f"`linkctl try` (pid {proc.pid}) is changing links: nothing was read or changed" in busy.stderr
         assert "confirm it with `linkctl confirm`" in busy.stderr
+        waited = subprocess.run(
+            [*LINKCTL, "apply", other, "-n", netns, "--wait", "0.5"], capture_output=True, text=True, env=env
+        )
+        assert waited.returncode == 1 and f"(pid {proc.pid}) is still changing links after 0.5 s" in waited.stderr
         assert subprocess.run([*LINKCTL, "plan", other, "-n", netns], env=env, capture_output=True).returncode == 2
         confirm = subprocess.run([*LINKCTL, "confirm"], capture_output=True, text=True, env=env, check=False)
         assert confirm.returncode == 0, confirm.stderr
