@@ -411,7 +411,7 @@ class Planner:
             return  # validation has refused this declaration already
         kept = self._kept_master(t)  # a bridge, existing: joined at creation like a declared one
         master = self._desired_master(t.netns, t.spec.name) or kept
-        base_ns = self._base_ns(t)
+        base_ns = self._base_ns(t) if t.kind.dies_with_lower else t.netns  # only stacked kinds have a base
         elsewhere = base_ns != t.netns  # made in its base's namespace and placed in its own
         joins_now = master and not elsewhere and (master == kept or self._is_bridge(t.netns, master))
         at_create = master if joins_now else None
@@ -622,7 +622,7 @@ class Planner:
                 self._set_port(t.netns, t.spec.name, port, None if joins or not was_here or link is None else link)
         for t in self._ordered():
             # A re-made port rejoining a bridge the file leaves alone keeps its settings too.
-            kept = self._kept_master(t) if t.creates and t.current is not None else None
+            kept = self._kept_master(t) if t.current is not None and t.recreate and not t.absent else None
             if kept is not None and t.current is not None and t.current.port is not None:
                 self._set_port(t.netns, kept, _port_with(BridgePort(name=t.spec.name), t.current.port), None)
 
@@ -677,7 +677,7 @@ class Planner:
         the end with the smaller MTU drops every larger frame the other sends."""
         for t in self.targets.values():
             cur, mtu = t.current, t.spec.mtu
-            if mtu is None or t.absent or t.creates or cur is None or cur.mtu == mtu:
+            if mtu is None or cur is None or cur.mtu == mtu or t.absent or t.creates:
                 continue
             peer = self.host.peer_of(cur)
             if peer is None or peer.mtu == mtu or self._target_for(peer) is not None:
@@ -692,7 +692,7 @@ class Planner:
         frame it would forward to that port."""
         for t in self.targets.values():
             cur, mtu = t.current, t.spec.mtu
-            if mtu is None or t.absent or t.creates or cur is None or t.kind.type is not _BRIDGE:
+            if t.kind.type is not _BRIDGE or mtu is None or cur is None or t.absent or t.creates:
                 continue
             ns = self.host.ns(cur.netns)
             for name in ns.ports_of(cur.name):
