@@ -38,3 +38,14 @@ def test_yaml_is_what_pyyaml_s_own_safe_dumper_writes() -> None:
     expected = yaml.dump(data, Dumper=yaml.SafeDumper, sort_keys=False, default_flow_style=False)
     assert links_yaml(links, host) == expected
     assert yaml.safe_load(expected)["interfaces"][2]["name"] == "br0"
+
+
+def test_a_bridge_port_s_own_settings_are_in_its_json_record() -> None:
+    from linkctl.model.state import BridgePortInfo
+
+    host = topology()
+    veth0 = host.find("veth0", None)
+    assert veth0 is not None
+    port = replace(veth0, port=BridgePortInfo(16, 50, True))
+    assert link_record(port, host, False)["port"] == {"stp_priority": 16, "stp_path_cost": 50, "stp_hairpin_mode": True}
+    assert "port" not in link_record(veth0, host, False)

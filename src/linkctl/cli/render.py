@@ -48,6 +48,8 @@ def link_record(link: Link, host: HostState, stats: bool) -> dict[str, Any]:
             rec["info"]["peer_netns"] = peer.netns or ""  # "": the host's, as the watch records name it
     if kind_of(link).type.value in ("linux-bridge", "bond"):
         rec["info"]["ports"] = ns.ports_of(link.name)
+    if link.port is not None:  # its own settings as a bridge's port (`ip -d` prints them after the kind)
+        rec["port"] = link.port._asdict()
     if stats and link.stats is not None:
         rec["stats"] = _shallow(link.stats)
     return rec
