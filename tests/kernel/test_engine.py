@@ -998,6 +998,9 @@ interfaces:
         assert f"$ ip -n {home} link add link up0 name mv0 mtu 1400 up netns {ctr} type macvlan mode bridge" in (
             plan.stdout
         )
+        # Rehearsed, the steps are told in the user's namespaces, the one it is made in too.
+        rehearsed = run_linkctl("plan", path, "--netns", home, "--rehearse")
+        assert f"$ ip -n {home} link add link up0 name mv0 mtu 1400 up netns {ctr} type macvlan" in rehearsed.stdout
         res = run_linkctl("apply", path, "--netns", home)
         assert res.returncode == 0, res.stdout + res.stderr
         assert "no changes" in run_linkctl("apply", path, "--netns", home).stdout

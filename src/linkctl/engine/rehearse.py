@@ -97,6 +97,8 @@ def _as_declared(plan: Plan, mapping: dict[NetnsName, str]) -> Plan:
             changes["to_netns"] = back.get(op.to_netns, op.to_netns)
         if isinstance(op, CreateLink) and op.peer is not None:
             changes["peer"] = replace(op.peer, netns=back.get(op.peer.netns, op.peer.netns))
+        if isinstance(op, CreateLink) and op.made_in is not None:
+            changes["made_in"] = (back.get(op.made_in[0], op.made_in[0]),)
         return replace(op, **changes)  # type: ignore[arg-type]
 
     return replace(plan, ops=[real(op) for op in plan.ops])
