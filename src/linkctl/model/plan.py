@@ -85,6 +85,7 @@ class Planner:
     _moved_to: dict[tuple[NetnsName, int], NetnsName] | None = None
     _by_link: dict[tuple[NetnsName, int], Target] | None = None  # the target matched to each existing link
     _stacked: dict[tuple[NetnsName, int], list[Link]] | None = None  # (netns, ifindex) -> links on it
+    _peers: set[Key] | None = None  # (netns, name) of the peers the declared veths make
 
     def run(self) -> Plan:
         self._match()
@@ -165,10 +166,11 @@ class Planner:
         declared = self.targets.get((netns, name))
         if declared is not None:
             return not declared.absent
-        return self.host.find(name, netns) is not None or any(
-            t.spec.veth is not None and t.spec.veth.peer == name and self._peer_netns(t) == netns
-            for t in self.targets.values()
-        )
+        if self._peers is None:  # asked for each stacked link's base: the declared veths' peers, once
+            self._peers = {
+                (self._peer_netns(t), t.spec.veth.peer) for t in self.targets.values() if t.spec.veth is not None
+            }
+        return self.host.find(name, netns) is not None or (netns, name) in self._peers
 
     def _current_base(self, t: Target) -> str | None:
         cur = t.current
