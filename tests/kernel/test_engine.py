@@ -862,7 +862,8 @@ def test_plan_names_the_addresses_a_deletion_or_a_re_creation_loses(netns: str, 
     assert run_linkctl("apply", write(tmp_path, TOPOLOGY), "--netns", netns).returncode == 0
     ip("-n", netns, "addr", "add", "10.5.0.1/24", "dev", "veth1")
     ip("-n", netns, "addr", "add", "10.6.0.1/24", "dev", "mv0")
-    text = "interfaces: [{name: veth1, type: veth, veth: {peer: veth1-q}}, {name: mv0, state: absent}]"
+    # veth1-p declared absent: a new pair, not veth1-p renamed (model/veth_match.py).
+    text = "interfaces: [{name: veth1, type: veth, veth: {peer: veth1-q}}, {name: veth1-p, state: absent}, {name: mv0, state: absent}]"
     plan = run_linkctl("plan", write(tmp_path, text, "c.yml"), "--netns", netns)
     assert plan.returncode == 2, plan.stderr
     assert f"delete mv0 (netns {netns}): state: absent (its addresses 10.6.0.1/24 go with it)" in plan.stdout
@@ -958,7 +959,8 @@ def test_a_base_left_in_another_namespace_is_not_taken_for_a_link_of_the_same_in
 
 
 def test_links_stacked_on_a_re_created_veth_are_made_again_not_lost(netns: str, tmp_path: Path) -> None:
-    # mv and vx stand on va and are not in the second file; va is re-made for its new peer name.
+    # mv and vx stand on va and are not in the second file; va is re-made for its new peer name
+    # (vb declared absent: a new pair, not vb renamed).
     first = """
 interfaces:
 - {name: va, type: veth, mtu: 9000, veth: {peer: vb}}
@@ -968,7 +970,9 @@ interfaces:
     assert run_linkctl("apply", write(tmp_path, first, "first.yml"), "--netns", netns).returncode == 0
     ip("-n", netns, "link", "set", "mv", "txqueuelen", "555")
     before = by_name(netns)
-    second = write(tmp_path, "interfaces: [{name: va, type: veth, veth: {peer: vc}}]", "second.yml")
+    second = write(
+        tmp_path, "interfaces: [{name: va, type: veth, veth: {peer: vc}}, {name: vb, state: absent}]", "second.yml"
+    )
     res = run_linkctl("apply", second, "--netns", netns)
     assert res.returncode == 0, res.stdout + res.stderr
     assert "create mv (netns " in res.stdout and "it stands on va, which is re-created" in res.stdout
@@ -1008,7 +1012,8 @@ interfaces:
         assert f"base=up0@{home}" in rows["mv0"] and f"base=up0@{home}" in rows["vx0"]
         assert by_name(ctr)["mv0"]["mtu"] == 1400
         # A base the file re-makes takes them with it in the kernel: they are made again.
-        again = write(tmp_path, text + "- {name: up0, type: veth, veth: {peer: up0q}}\n", "again.yml")
+        again = text + "- {name: up0, type: veth, veth: {peer: up0q}}\n- {name: up0p, state: absent}\n"
+        again = write(tmp_path, again, "again.yml")
         res = run_linkctl("apply", again, "--netns", home)
         assert res.returncode == 0, res.stdout + res.stderr
         assert f"create mv0 (netns {ctr}): re-create: it goes with up0, which is re-created" in res.stdout

@@ -17,7 +17,18 @@ from linkctl.kernel import netns, rtnl
 from linkctl.kernel.netlink import PIPELINE_CHUNK, Ack, DebugHook, Pipeline, RtnlSocket
 from linkctl.kernel.nla import NLMSG_HDR
 from linkctl.kernel.rtnl import LinkAttrs
-from linkctl.model.ops import CreateLink, CreateNetns, DeleteLink, MoveLink, Op, Props, SetLink, SetMaster, SetPort
+from linkctl.model.ops import (
+    CreateLink,
+    CreateNetns,
+    DeleteLink,
+    MoveLink,
+    Op,
+    Props,
+    RenameLink,
+    SetLink,
+    SetMaster,
+    SetPort,
+)
 from linkctl.model.state import HostState, NetnsName
 
 
@@ -110,6 +121,8 @@ class Executor:
             self._queue_req(op.netns, rtnl.set_port(self._seq(op.netns), index, name, op.slave_kind, op.data), op)
         elif isinstance(op, SetLink):
             self._set(op)
+        elif isinstance(op, RenameLink):
+            self._rename(op)
         else:  # pragma: no cover - every Op subclass is handled above
             raise TypeError(op)
 
@@ -147,6 +160,18 @@ class Executor:
             kind = op.kind.kernel_kind
         attrs = _attrs(op.props, name=name)
         self._queue_req(ns, rtnl.set_link(self._seq(ns), index, attrs, kind, data), op)
+
+    def _rename(self, op: RenameLink) -> None:
+        ns = op.netns
+        # By index: a request addressed by name takes IFLA_IFNAME as the name to find, not the new one.
+        index = self._index(ns, op.old_name)
+        if op.was_up:
+            self._queue_req(ns, rtnl.set_link(self._seq(ns), index, LinkAttrs(up=False)), op)
+        self._queue_req(ns, rtnl.set_link(self._seq(ns), index, LinkAttrs(name=op.name)), op)
+        if op.up_after:
+            self._queue_req(ns, rtnl.set_link(self._seq(ns), index, LinkAttrs(up=True)), op)
+        self._forget(ns, op.old_name)
+        self.indices[(ns, op.name)] = index
 
     def _set_master(self, op: SetMaster) -> None:
         ns = op.netns

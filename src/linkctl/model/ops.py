@@ -187,6 +187,33 @@ class SetLink(Op):
 
 
 @dataclass(frozen=True)
+class RenameLink(Op):
+    """Give `old_name` the name `name` in place (IFLA_IFNAME on its index).
+
+    The kernel renames only a link that is down (EBUSY otherwise): one that is up goes down
+    for it, and comes up again unless a move follows (the move brings it down anyway).
+    """
+
+    old_name: str = ""
+    was_up: bool = False
+    up_after: bool = False
+    verb = "rename"
+
+    def describe(self) -> str:
+        where = f" (netns {self.netns})" if self.netns else ""
+        text = f"rename {self.old_name}{where} to {self.name}"
+        return f"{text}: {self.reason}" if self.reason else text
+
+    def ip_command(self) -> list[str]:
+        return [*_ip(self.netns), "link", "set", "dev", self.old_name, "name", self.name]
+
+    def ip_commands(self) -> list[list[str]]:
+        down = [[*_ip(self.netns), "link", "set", "dev", self.old_name, "down"]] if self.was_up else []
+        up = [[*_ip(self.netns), "link", "set", "dev", self.name, "up"]] if self.up_after else []
+        return [*down, self.ip_command(), *up]
+
+
+@dataclass(frozen=True)
 class SetPort(Op):
     """Change a port's own settings under its controller (IFLA_INFO_SLAVE_DATA): `data` is that
     payload, `args` the `ip link set dev PORT type bridge_slave ...` words, both made by the kind."""

@@ -34,6 +34,7 @@ from linkctl.model.placement import base_netns, current_base
 from linkctl.model.spec import BridgePort, Declaration, InterfaceSpec, InterfaceType, LinkStateName
 from linkctl.model.spec_base import Section
 from linkctl.model.state import BridgeInfo, BridgePortInfo, HostState, Link, NetnsName, VethInfo, VxlanInfo
+from linkctl.model.veth_match import locate, renamed_peers, renamed_view
 
 Key = tuple[NetnsName, str]
 # Read in per-target loops: a module global costs a tenth of `InterfaceType.VETH`'s lookup.
@@ -134,12 +135,7 @@ class Planner:
             self.targets[(veth.peer_netns, peer.name)] = Target(spec, veth.peer_netns, kind_of(peer), peer)
 
     def _locate(self, name: str, netns: NetnsName, explicit: bool) -> Link | None:
-        where = self.located.get((netns, name), netns)
-        link = self.host.find(name, where)
-        if link is None and explicit and netns != self.default_netns:
-            # Declared in another namespace, still in the default one: it will be moved.
-            link = self.host.find(name, self.default_netns)
-        return link
+        return locate(self.host, name, netns, explicit, self.default_netns, self.located)
 
     def _find_recreations(self) -> None:
         for t in self.targets.values():
@@ -783,8 +779,11 @@ def make_plan(
     default_netns: NetnsName = None,
     located: dict[Key, NetnsName] | None = None,
 ) -> Plan:
-    planner = Planner(decl, host, default_netns, dict(located or {}))
+    renames = renamed_peers(decl, host, default_netns, located or {})  # the planner sees them done
+    view, where = renamed_view(host, renames, dict(located or {}))
+    planner = Planner(decl, view, default_netns, where)
     plan = planner.run()
+    plan.ops[:0] = [r.op() for r in renames]
     touched = {op.name for op in plan.ops}
     touched |= {op.peer.name for op in plan.ops if isinstance(op, CreateLink) and op.peer is not None}
     plan.unchanged = sorted(

@@ -17,6 +17,7 @@ from linkctl.kinds.vxlan import LINUX_DEFAULT_PORT
 from linkctl.model.placement import base_netns
 from linkctl.model.spec import MTU_MIN, Declaration, InterfaceSpec, InterfaceType, MacvlanMode
 from linkctl.model.state import HostState, Link, NetnsName, VxlanInfo
+from linkctl.model.veth_match import locate, renamed_peers, renamed_view
 
 ETH_MAX_MTU = 65535  # include/uapi/linux/if_ether.h
 _SECTIONS = {
@@ -49,6 +50,7 @@ class Validator:
     _peers: set[tuple[NetnsName, str]] | None = None
     _first_claims: dict[tuple[NetnsName, str], InterfaceSpec] | None = None  # (netns, peer) -> first end naming it
     _port_owner: dict[tuple[NetnsName, str], str] | None = None
+    located: dict[tuple[NetnsName, str], NetnsName] = field(default_factory=dict)  # renamed veth peers
 
     def run(self) -> None:
         self._duplicates()
@@ -72,11 +74,7 @@ class Validator:
         return spec.netns if spec.netns is not None else self.default_netns
 
     def _current(self, spec: InterfaceSpec) -> Link | None:
-        netns = self._netns(spec)
-        link = self.host.find(spec.name, netns)
-        if link is None and spec.netns is not None:
-            link = self.host.find(spec.name, self.default_netns)
-        return link
+        return locate(self.host, spec.name, self._netns(spec), spec.netns is not None, self.default_netns, self.located)
 
     def _declared(self, name: str, netns: NetnsName) -> InterfaceSpec | None:
         if self._by_key is None:
@@ -427,13 +425,13 @@ class Validator:
             return
         peer_of_current = self.host.peer_of(current) if current is not None else None
         if peer_of_current is None or peer_of_current.ifindex != existing.ifindex:
-            if declared is None or not (declared.absent or declared.type not in (None, InterfaceType.VETH)):
-                self._add(
-                    spec,
-                    "veth.peer",
-                    spec.veth.peer,
-                    "a name not used by another link in the peer's namespace (RTNETLINK would answer: File exists)",
-                )
+            # An end paired with another peer: its own check names the link holding this one's name.
+            told = declared is not None and self.host.peer_of(existing) is not None
+            told = told and current is not None and current.netns == self._netns(spec)
+            if not told and (
+                declared is None or not (declared.absent or declared.type not in (None, InterfaceType.VETH))
+            ):
+                self._add(spec, "veth.peer", spec.veth.peer, _peer_taken(spec, existing, peer_of_current))
 
     def _ports(self) -> None:
         owner: dict[tuple[NetnsName, str], str] = {}
@@ -623,6 +621,18 @@ class _VxlanFit:
     base_after: int | None
 
 
+def _peer_taken(spec: InterfaceSpec, existing: Link, peer: Link | None) -> str:
+    """Why `existing` cannot be this end's peer; which link its peer is, when it has one by another name."""
+    text = "a name not used by another link in the peer's namespace"
+    if peer is not None and peer.name != existing.name:
+        text += (
+            f": {spec.name}'s veth peer is {peer.name} now (ifindex {peer.ifindex}, renamed by hand?), and "
+            f"{existing.name} is another link (ifindex {existing.ifindex}): rename or delete {existing.name}, "
+            f"then apply again to name the peer back"
+        )
+    return text + " (RTNETLINK would answer: File exists)"
+
+
 def validate(
     decl: Declaration,
     host: HostState,
@@ -634,7 +644,9 @@ def validate(
     """Raise ValidationFailed with every problem found, or return quietly.
 
     `advice`: for each kernel kind this kernel cannot create, what to do (probed by the engine)."""
-    Validator(decl, host, source, default_netns, creatable, advice=advice or {}).run()
+    # Judged as the plan sees it: a veth peer renamed by hand has its declared name back.
+    view, located = renamed_view(host, renamed_peers(decl, host, default_netns, {}), {})
+    Validator(decl, view, source, default_netns, creatable, advice=advice or {}, located=located).run()
 
 
 def _a(word: str) -> str:
