@@ -719,7 +719,7 @@ def test_a_link_asked_for_in_the_wrong_namespace_is_pointed_at(netns_factory: Ca
         res.stderr
     )
     diag = run_linkctl("diagnose", "wx1", "--netns", here)
-    assert diag.returncode == 1 and f"wx1 is in netns {there} (--netns {there})" in diag.stderr, diag.stderr
+    assert diag.returncode == 3 and f"wx1 is in netns {there} (--netns {there})" in diag.stderr, diag.stderr
 
 
 def test_the_ip_commands_of_a_change_plan_make_what_the_file_declares(
@@ -787,7 +787,7 @@ def test_a_misspelt_link_name_is_answered_with_the_closest_one(netns: str) -> No
     res = run_linkctl("show", "uplnk0", "--netns", netns)
     assert res.returncode == 1 and res.stderr.rstrip().endswith("(Device does not exist); did you mean uplink0?")
     diag = run_linkctl("diagnose", "uplnk0", "--netns", netns)
-    assert diag.returncode == 1 and "no such link in netns" in diag.stderr and "did you mean uplink0?" in diag.stderr
+    assert diag.returncode == 3 and "no such link in netns" in diag.stderr and "did you mean uplink0?" in diag.stderr
 
 
 def test_a_tap_is_not_deleted_to_make_a_veth_in_its_place(netns: str, tmp_path: Path) -> None:

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from linkctl.engine.changelock import ChangeInProgress, changing_links
+from linkctl.engine.runtime import RuntimeDirUnsafe
 
 
 def test_a_second_change_is_refused_naming_the_holder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -23,14 +24,17 @@ def test_a_second_change_is_refused_naming_the_holder(tmp_path: Path, monkeypatc
         pass
 
 
-def test_without_a_runtime_directory_the_change_goes_ahead(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_without_a_runtime_directory_no_change_runs(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Unlocked, two changes at once each planned from the other's half-made state (both said
+    # ROLLBACK FAILED, leaving 0 or 2 of 600 links): a change is refused instead.
     monkeypatch.delenv("LINKCTL_RUNTIME_DIR", raising=False)
     monkeypatch.delenv("XDG_RUNTIME_DIR", raising=False)
     monkeypatch.setattr(os, "geteuid", lambda: 1000)
     ran = []
-    with changing_links("apply"):
-        ran.append(True)
-    assert ran == [True]
+    with pytest.raises(RuntimeDirUnsafe, match=r"no runtime directory.*LINKCTL_RUNTIME_DIR.*nothing was read"):  # noqa: SIM117
+        with changing_links("apply"):
+            ran.append(True)
+    assert ran == []
 
 
 def test_wait_takes_the_lock_when_the_holder_ends_and_says_how_long_it_waited(

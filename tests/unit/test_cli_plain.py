@@ -58,4 +58,4 @@ def test_options_the_plain_form_does_not_know_go_to_typer(tmp_path: Path) -> Non
     path = tmp_path / "d.yml"
     path.write_text("interfaces: [{name: lo, state: up}]\n")
     res, imported = linkctl("plan", str(path), "--bogus")
-    assert res.returncode == 2 and "No such option" in res.stderr and "typer" in imported
+    assert res.returncode == 64 and "No such option" in res.stderr and "typer" in imported  # EX_USAGE, not plan's 2

@@ -35,10 +35,10 @@ def debug_hook(enabled: bool) -> DebugHook | None:
 def context(file: str, netns: str | None, debug: bool) -> Context:
     from linkctl.cli import prefetch
     from linkctl.engine.apply import Context
-    from linkctl.model.load import from_loaded, parse_bytes, parse_text, read_file
+    from linkctl.model.load import from_loaded, parse_bytes, read_file, read_stdin
 
     if file == "-":
-        return Context(parse_text(sys.stdin.read(), "<stdin>"), "<stdin>", netns, debug_hook(debug))
+        return Context(parse_bytes(read_stdin(), "<stdin>"), "<stdin>", netns, debug_hook(debug))
     data = read_file(file)  # the very bytes parsed are the ones a receipt names
     parsed, loaded = prefetch.collect(file, data)
     decl = from_loaded(loaded, file) if parsed else parse_bytes(data, file)
@@ -49,7 +49,14 @@ def plan(ctx: Context, echo: Echo, as_json: bool = False) -> int:
     """Print what `apply` would change; PLAN_SAME or PLAN_PENDING."""
     from linkctl.cli import render
     from linkctl.engine.apply import may_keep_receipt, prepare
+    from linkctl.engine.journal import unfinished
 
+    cut_off = unfinished(ctx.namespaces())
+    if cut_off is not None:
+        _warn(
+            f"{cut_off.summary()} was cut off half-way (killed?): this plan starts from links it may have "
+            "half-changed; `linkctl recover` rolls it back"
+        )
     ctx.fingerprint = may_keep_receipt(ctx)
     host, the_plan = prepare(ctx)
     if the_plan.empty:
@@ -60,13 +67,14 @@ def plan(ctx: Context, echo: Echo, as_json: bool = False) -> int:
 
 def apply(ctx: Context, echo: Echo, wait: float = 0) -> int:
     """Make the links as declared; 0, or a LinkctlError (ApplyFailed after a rollback)."""
-    from linkctl.engine.changelock import changing_links
+    from linkctl.engine.changelock import change_session
 
-    with changing_links("apply", wait):  # read, plan and change with no other linkctl changing links
-        return _apply(ctx, echo)
+    # Read, plan and change with no other linkctl changing links.
+    with change_session("apply", ctx.namespaces(), wait, echo) as held:
+        return _apply(ctx, echo, held.base if held else None)
 
 
-def _apply(ctx: Context, echo: Echo) -> int:
+def _apply(ctx: Context, echo: Echo, journal_dir: str | None) -> int:
     from linkctl.cli import render
     from linkctl.engine.apply import apply as carry_out
     from linkctl.engine.apply import may_keep_receipt, prepare
@@ -86,7 +94,7 @@ def _apply(ctx: Context, echo: Echo) -> int:
             echo(render.plan_text(the_plan))
 
     try:
-        result = carry_out(ctx, host, the_plan, meanwhile=show_plan)
+        result = carry_out(ctx, host, the_plan, meanwhile=show_plan, journal_dir=journal_dir)
     finally:
         show_plan()
     keep_receipt(ctx, result.digest, result.unchanged)
@@ -113,3 +121,7 @@ def run_plain(command: str, file: str, netns: str | None) -> int:
 
 def _print(text: str) -> None:
     sys.stdout.write(text + "\n")
+
+
+def _warn(text: str) -> None:
+    sys.stderr.write(f"linkctl: warning: {text}\n")

@@ -13,6 +13,10 @@ from typing import NoReturn
 
 from linkctl.errors import LinkctlError
 
+EX_USAGE = 64  # sysexits.h: a usage error must not read as `plan`'s 2, "changes pending"
+# audit and diagnose exit 1 and 2 for findings (as Nagios plugins): their own failure is 3, UNKNOWN.
+_UNKNOWN = {"audit": 3, "diagnose": 3}
+
 # Commands that hold no resource past their return (sockets and files are closed
 # by then): they skip the interpreter's teardown, which frees the thousands of
 # objects of a large plan one by one (60-90 ms for 2000 links).
@@ -25,15 +29,32 @@ def guarded(command: Callable[[], object]) -> NoReturn:
         code = command()
     except LinkctlError as exc:
         _say(f"linkctl: {exc}")
-        sys.exit(exc.exit_code)
-    except KeyboardInterrupt:
-        _say("linkctl: interrupted")
-        sys.exit(130)
+        sys.exit(_error_code(exc))
+    except KeyboardInterrupt as exc:
+        interrupted(exc)
     except SystemExit:
         raise
     except Exception as exc:
         _last_guard(exc)
     leave(code if isinstance(code, int) else 0)
+
+
+def _error_code(exc: LinkctlError) -> int:
+    if exc.exit_code == 1 and sys.argv[1:2]:
+        return _UNKNOWN.get(sys.argv[1], 1)
+    return exc.exit_code
+
+
+def interrupted(exc: KeyboardInterrupt) -> NoReturn:
+    """A signal that ended the command outside a change's own handling (which rolls back)."""
+    from linkctl.engine import interrupts  # the standard library only
+
+    words = interrupts.describe(exc)
+    if interrupts.phase() is interrupts.Phase.DONE:
+        _say(f"linkctl: {words} after the change was made and verified: it stays")
+    else:
+        _say(f"linkctl: {words}: nothing was changed")
+    os._exit(interrupts.exit_code(exc))  # no teardown: a second signal must not print a traceback
 
 
 def leave(code: int) -> NoReturn:
@@ -53,7 +74,7 @@ def _last_guard(exc: Exception) -> NoReturn:
     code = getattr(exc, "exit_code", None)
     if callable(show):
         show()
-        sys.exit(code if isinstance(code, int) else 2)
+        sys.exit(EX_USAGE if code in (None, 2) else code)
     if isinstance(code, int):  # Exit / Abort
         sys.exit(code)
     _say(f"linkctl: internal error: {type(exc).__name__}: {exc}")

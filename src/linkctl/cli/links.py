@@ -121,6 +121,19 @@ def confirm() -> None:
     typer.echo(confirm_pending())
 
 
+def recover(
+    netns: Annotated[
+        str | None, typer.Option("--netns", "-n", help="only a change that involved this namespace")
+    ] = None,
+    debug: DebugOpt = False,
+    wait: WaitOpt = 0,
+) -> None:
+    """Roll back a change cut off half-way (kill -9, a crash): checked, from the change journal."""
+    from linkctl.engine.recover import recover as roll_back
+
+    raise typer.Exit(roll_back(netns, netns is not None, typer.echo, wait, engine_cmds.debug_hook(debug)))
+
+
 def _rehearse(ctx: Context, fmt: PlanFormat, as_plan: bool = False) -> NoReturn:
     """Exit 1 when the kernel refused; `plan --rehearse` exits 2 when changes are pending, as `plan` does."""
     from linkctl.engine.rehearse import rehearse
@@ -139,3 +152,4 @@ def register(app: typer.Typer) -> None:
     app.command("apply")(apply_cmd)
     app.command("try")(try_cmd)
     app.command("confirm")(confirm)
+    app.command("recover")(recover)

@@ -12,17 +12,20 @@ from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import TYPE_CHECKING
 
+from linkctl.engine import interrupts, journal
 from linkctl.engine.errors import RemediationFailed
 from linkctl.engine.executor import Executor, StepFailed
+from linkctl.engine.journal import Intent, Key
+from linkctl.engine.rollback import Outcome, roll_back
 from linkctl.errors import LinkctlError
-from linkctl.kernel import caps, netns
+from linkctl.kernel import caps
 from linkctl.kernel.netlink import DebugHook
 from linkctl.kernel.state import read_state
-from linkctl.kinds import BY_TYPE, kind_of
+from linkctl.kinds import BY_TYPE
 from linkctl.model.convert import declaration_of
-from linkctl.model.ops import CreateLink, DeleteLink, MoveLink, Op, Plan, SetMaster
-from linkctl.model.plan import Key, make_plan
-from linkctl.model.spec import Declaration, InterfaceSpec, LinkStateName
+from linkctl.model.ops import CreateLink, CreateNetns, DeleteLink, MoveLink, Op, Plan, SetMaster
+from linkctl.model.plan import make_plan
+from linkctl.model.spec import Declaration
 from linkctl.model.state import HostState, NetnsName
 from linkctl.model.validate import validate
 
@@ -155,26 +158,28 @@ class ApplyResult:
     plan: Plan
     requests: int = 0
     snapshot: Snapshot | None = None
-    executor: Executor | None = None
     remediation: RemediationPlan | None = None
     digest: str | None = None  # fingerprint of the links as verified, when the context asked for one
     unchanged: int = 0  # interfaces found as declared by the verification
 
-    def rollback(self, ctx: Context) -> str:
+    def rollback(self, ctx: Context, journal_dir: str | None = None) -> Outcome:
         """Undo a successful apply (`try` without confirmation): ethtool first, then links."""
         notes = []
         if self.remediation is not None and not self.remediation.empty:
             from linkctl.engine.remediate import undo_remediation
 
             notes.append(undo_remediation(self.remediation))
-        if self.snapshot is not None and self.executor is not None:
-            notes.append(self.snapshot.restore(ctx, self.executor))
-        return "\n".join(notes) or "nothing to roll back: nothing was changed"
+        if self.snapshot is None:
+            return Outcome(True, 0, "\n".join(notes) or "nothing to roll back: nothing was changed")
+        outcome = self.snapshot.restore(ctx, journal_dir)
+        outcome.message = "\n".join([*notes, outcome.message])
+        return outcome
 
 
 class ApplyFailed(LinkctlError):
-    def __init__(self, cause: str, rollback_note: str) -> None:
+    def __init__(self, cause: str, rollback_note: str, exit_code: int = 1) -> None:
         super().__init__(f"{cause}\n{rollback_note}")
+        self.exit_code = exit_code
 
 
 class VerifyFailed(LinkctlError):
@@ -183,12 +188,23 @@ class VerifyFailed(LinkctlError):
         super().__init__(f"verification failed: after apply the kernel still differs:\n{lines}")
 
 
-def apply(ctx: Context, host: HostState, plan: Plan, meanwhile: Callable[[], None] | None = None) -> ApplyResult:
-    """Carry the plan out; on any failure put every touched link back as it was.
+def apply(
+    ctx: Context,
+    host: HostState,
+    plan: Plan,
+    meanwhile: Callable[[], None] | None = None,
+    journal_dir: str | None = None,
+    command: str = "apply",
+    hold: bool = False,
+    guardian: int | None = None,
+) -> ApplyResult:
+    """Carry the plan out; on any failure or signal put every link back as it was, and check that.
 
-    `meanwhile` runs once the last request is handed to the kernel, while it
-    works through them (the executor's wait): output that need not precede the
-    first change goes there.
+    `journal_dir`: where the change journal is written before the first request (the caller
+    holds the change lock there); none for throwaway namespaces (`--rehearse`). `hold`: the
+    change stays journalled after it is verified (`try` holds it until confirmed).
+    `meanwhile` runs once the last request is handed to the kernel, while it works through
+    them (the executor's wait): output that need not precede the first change goes there.
     """
     result = ApplyResult(plan)
     if plan.empty:
@@ -198,36 +214,50 @@ def apply(ctx: Context, host: HostState, plan: Plan, meanwhile: Callable[[], Non
             f"{plan.size} change(s) pending, but changing links needs CAP_NET_ADMIN: "
             "run as root (sudo linkctl apply ...); nothing was changed"
         )
-    snapshot = Snapshot.take(host, ctx)
+    snapshot = Snapshot.take(host, ctx, plan, command)
+    if journal_dir is not None:
+        snapshot.intent.guardian = guardian
+        journal.write(journal_dir, snapshot.intent)
     executor = Executor(host, ctx.debug)
     try:
-        executor.run(plan.ops, meanwhile)
-        result.requests = executor.requests_sent
-        after = ctx.read()
-        residual = make_plan(ctx.decl, after, ctx.default_netns)
-        if not residual.empty:
-            raise VerifyFailed(residual)
-        result.digest, result.unchanged = after.digest, len(residual.unchanged)
-        if has_remediation(ctx.decl):
-            # Planned again: links created just now can only be read once they exist.
-            from linkctl.engine.remediate import apply_remediation
-
-            result.remediation = _remediation(ctx, ctx.read())
-            apply_remediation(result.remediation)  # undoes its own changes on failure
+        with interrupts.changing():
+            _carry_out(ctx, plan, executor, result, meanwhile)
+            interrupts.mark_done()
+            if journal_dir is not None and not hold:
+                journal.finish(journal_dir)
     except (StepFailed, VerifyFailed, RemediationFailed) as exc:
-        note = snapshot.restore(ctx, executor)
-        raise ApplyFailed(str(exc), note) from None
+        if isinstance(exc, StepFailed):
+            snapshot.not_made(exc.op)
+        raise ApplyFailed(str(exc), snapshot.restore(ctx, journal_dir).message) from None
     except (Exception, KeyboardInterrupt) as exc:
-        # linkctl's own fault, or Ctrl-C, half-way through: the links go back all the same.
-        note = snapshot.restore(ctx, executor)
-        raise ApplyFailed(_unexpected(exc), note) from exc
-    result.snapshot, result.executor = snapshot, executor
+        # linkctl's own fault, or a signal, half-way through: the links go back all the same.
+        note = snapshot.restore(ctx, journal_dir).message
+        raise ApplyFailed(_unexpected(exc), note, interrupts.exit_code(exc)) from exc
+    result.snapshot = snapshot
     return result
+
+
+def _carry_out(
+    ctx: Context, plan: Plan, executor: Executor, result: ApplyResult, meanwhile: Callable[[], None] | None
+) -> None:
+    executor.run(plan.ops, meanwhile)
+    result.requests = executor.requests_sent
+    after = ctx.read()
+    residual = make_plan(ctx.decl, after, ctx.default_netns)
+    if not residual.empty:
+        raise VerifyFailed(residual)
+    result.digest, result.unchanged = after.digest, len(residual.unchanged)
+    if has_remediation(ctx.decl):
+        # Planned again: links created just now can only be read once they exist.
+        from linkctl.engine.remediate import apply_remediation
+
+        result.remediation = _remediation(ctx, ctx.read())
+        apply_remediation(result.remediation)  # undoes its own changes on failure
 
 
 def _unexpected(exc: BaseException) -> str:
     if isinstance(exc, KeyboardInterrupt):
-        return "interrupted"
+        return interrupts.describe(exc)
     if isinstance(exc, LinkctlError):
         return str(exc)
     return f"internal error: {type(exc).__name__}: {exc} (please report this with the command that caused it)"
@@ -235,60 +265,63 @@ def _unexpected(exc: BaseException) -> str:
 
 @dataclass
 class Snapshot:
-    """The links as they were before a change, re-applied as a declaration to roll back."""
+    """The links as they were before a change, and what the change makes and moves."""
 
     before: HostState
     namespaces: list[NetnsName]
+    plan: Plan
+    command: str
+    default_netns: NetnsName
 
     @classmethod
-    def take(cls, host: HostState, ctx: Context) -> Snapshot:
-        return cls(host, [n for n in ctx.namespaces() if n in host.namespaces])
+    def take(cls, host: HostState, ctx: Context, plan: Plan, command: str = "apply") -> Snapshot:
+        namespaces = [n for n in ctx.namespaces() if n in host.namespaces]
+        return cls(host, namespaces, plan, command, ctx.default_netns)
 
     @cached_property
     def decl(self) -> Declaration:
-        # Only a rollback needs it: not built before the first change of every apply.
         return declaration_of(self.before, netns=self.namespaces)
 
-    def restore(self, ctx: Context, failed: Executor) -> str:
-        """Roll back; return a sentence saying how that went."""
-        located: dict[Key, NetnsName] = {
-            (op.netns, op.name): op.to_netns for op in failed.done if isinstance(op, MoveLink)
-        }
-        try:
-            all_ns = list(dict.fromkeys([*self.namespaces, *ctx.namespaces()]))
-            now = read_state(all_ns)
-            decl = self._with_absent(now, _created_by(failed))
-            plan = make_plan(decl, now, ctx.default_netns, located)
-            executor = Executor(now, ctx.debug)
-            executor.run(plan.ops)
-            residual = make_plan(self.decl, read_state(self.namespaces), ctx.default_netns)
-            for name in failed.created_netns:
-                netns.remove(name)
-        except LinkctlError as exc:
-            return (
-                f"ROLLBACK FAILED: {exc}\nThe links may be half-changed: compare `linkctl show` with your last state."
-            )
-        if not residual.empty:
-            left = "; ".join(op.describe() for op in residual.ops)
-            return f"ROLLBACK INCOMPLETE: still differs: {left}"
-        return f"rolled back: {len(plan.ops)} change(s) undone, the links are as they were before."
+    @cached_property
+    def intent(self) -> Intent:
+        """What the journal keeps, and what a rollback works from."""
+        created: list[Key] = []
+        moves: list[tuple[NetnsName, str, NetnsName]] = []
+        made_ns: list[str] = []
+        for op in self.plan.ops:
+            if isinstance(op, CreateLink):
+                created.append((op.netns, op.name))
+                if op.peer is not None:
+                    created.append((op.peer.netns, op.peer.name))
+            elif isinstance(op, MoveLink):
+                moves.append((op.netns, op.name, op.to_netns))
+            elif isinstance(op, CreateNetns) and op.name not in self.before.namespaces:
+                made_ns.append(op.name)
+        return Intent(
+            command=self.command,
+            default_netns=self.default_netns,
+            namespaces=list(self.namespaces),
+            before=[(lk.netns, lk.name) for ns in self.namespaces for lk in self.before.ns(ns).links.values()],
+            restore=self.decl.model_dump(mode="json", by_alias=True, exclude_none=True),
+            created=created,
+            created_netns=made_ns,
+            moves=moves,
+        )
 
-    def _with_absent(self, now: HostState, created: set[Key]) -> Declaration:
-        """Links this run created are declared absent; a link someone else made is left alone."""
-        before = {(lk.netns, lk.name) for lk in self.before}
-        extra = [
-            InterfaceSpec(name=lk.name, netns=lk.netns, state=LinkStateName.ABSENT, type=kind_of(lk).type)
-            for lk in now
-            if (lk.netns, lk.name) in created - before and kind_of(lk).creatable
-        ]
-        return Declaration(interfaces=[*self.decl.interfaces, *extra])
-
-
-def _created_by(executor: Executor) -> set[Key]:
-    created: set[Key] = set()
-    for op in executor.done:
+    def not_made(self, op: Op) -> None:
+        """The kernel refused this step: a link of its name is not the change's (made behind its back,
+        "File exists"), and the rollback must leave it alone."""
         if isinstance(op, CreateLink):
-            created.add((op.netns, op.name))
-            if op.peer is not None:
-                created.add((op.peer.netns, op.peer.name))
-    return created
+            refused = {(op.netns, op.name)} | ({(op.peer.netns, op.peer.name)} if op.peer else set())
+            self.intent.created = [key for key in self.intent.created if key not in refused]
+
+    def restore(self, ctx: Context, journal_dir: str | None = None) -> Outcome:
+        """Roll back, with signals held; the journal goes only once the rollback is verified."""
+        with interrupts.held():
+            outcome = roll_back(self.intent, self.decl, ctx.debug)
+            if journal_dir is not None:
+                if outcome.ok:
+                    journal.finish(journal_dir)
+                else:
+                    outcome.message += "\nThe change journal is kept: `linkctl recover` tries the rollback again."
+        return outcome

@@ -15,10 +15,11 @@ import json
 import os
 import signal
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 
-from linkctl.engine.runtime import runtime_dir
+from linkctl.engine import runtime
 from linkctl.errors import LinkctlError
 
 LOCK_NAME = "changes.lock"
@@ -28,27 +29,37 @@ class ChangeInProgress(LinkctlError):
     """Another linkctl holds the change lock."""
 
 
-@contextmanager
-def changing_links(command: str, wait: float = 0) -> Iterator[None]:
-    """Hold the change lock for the block; raise ChangeInProgress if another linkctl holds it
-    (after `wait` seconds of waiting for it, when given).
+@dataclass(frozen=True)
+class Held:
+    """The change lock, held: its descriptor (a `try` guardian inherits it) and the runtime directory."""
 
-    Without a runtime directory it can write (no /run, an unprivileged user without
-    XDG_RUNTIME_DIR), the change goes ahead unlocked: the kernel's own permission
-    check is what stops an unprivileged change, with its own message.
+    fd: int
+    base: str
+
+
+@contextmanager
+def changing_links(command: str, wait: float = 0) -> Iterator[Held]:
+    """Hold the change lock for the block (its descriptor is yielded: a `try` guardian inherits
+    it); raise ChangeInProgress if another linkctl holds it (after `wait` seconds of waiting for
+    it, when given).
+
+    A change never runs unlocked: without a runtime directory that is safe to use
+    (engine/runtime.py), it is refused before anything is read.
     """
     fd = _open_lock()
-    if fd is None:
-        yield
-        return
     try:
         if not _acquire(fd, wait):
             raise ChangeInProgress(_busy_message(fd, wait))
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, json.dumps({"pid": os.getpid(), "command": command, "argv": sys.argv[1:]}).encode(), 0)
-        yield
+        note_holder(fd, command)
+        yield Held(fd, runtime.checked_dir())
     finally:
-        os.close(fd)  # releases the lock
+        os.close(fd)  # releases the lock (unless a `try` guardian holds a copy of it)
+
+
+def note_holder(fd: int, command: str) -> None:
+    """Who holds the lock, for the message a second linkctl prints."""
+    os.ftruncate(fd, 0)
+    os.pwrite(fd, json.dumps({"pid": os.getpid(), "command": command, "argv": sys.argv[1:]}).encode(), 0)
 
 
 class _TimedOut(Exception):
@@ -80,15 +91,24 @@ def _acquire(fd: int, wait: float) -> bool:
         signal.signal(signal.SIGALRM, previous)
 
 
-def _open_lock() -> int | None:
-    base = runtime_dir()
-    if base is None:
-        return None
+def _open_lock() -> int:
+    base = runtime.checked_dir()
     try:
-        os.makedirs(base, mode=0o755, exist_ok=True)
-        return os.open(os.path.join(base, LOCK_NAME), os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
-    except OSError:
-        return None
+        fd = runtime.open_in(base, LOCK_NAME, os.O_RDWR | os.O_CREAT)
+    except OSError as exc:
+        raise runtime.RuntimeDirUnsafe(
+            f"cannot open the change lock {os.path.join(base, LOCK_NAME)}: {exc.strerror}; nothing was read or changed"
+        ) from None
+    st = os.fstat(fd)
+    if st.st_uid != os.geteuid():
+        os.close(fd)
+        raise runtime.RuntimeDirUnsafe(
+            f"the change lock {os.path.join(base, LOCK_NAME)} belongs to uid {st.st_uid}: remove it; "
+            "nothing was read or changed"
+        )
+    if st.st_mode & 0o077:
+        os.fchmod(fd, 0o600)  # an earlier linkctl made it 0644: anyone could open it and hold the flock
+    return fd
 
 
 def _busy_message(fd: int, waited: float = 0) -> str:
@@ -108,3 +128,48 @@ def _busy_message(fd: int, waited: float = 0) -> str:
         f"{who} is changing links: nothing was read or changed; {hint}, then run this again "
         "(or give --wait SECONDS to wait for it)"
     )
+
+
+def refuse_unfinished(held: Held, namespaces: list[str | None]) -> str | None:
+    """Stop a change that would plan over a change cut off half-way (kill -9, a crash): the
+    journal of that one is all `linkctl recover` has to put the links back. A journal from
+    an earlier boot is removed, and said (its links died with that boot)."""
+    from linkctl.engine import journal
+
+    try:
+        intent = journal.read(held.base)
+    except journal.JournalUnreadable as exc:
+        raise ChangeInProgress(f"{exc}; nothing was read or changed") from None
+    if intent is None:
+        return None
+    if intent.stale:
+        journal.finish(held.base)
+        return f"note: {intent.summary()} was cut off before the last reboot; its links went with that boot"
+    if not intent.involves(namespaces):
+        return None
+    raise ChangeInProgress(
+        f"{intent.summary()} was cut off before it was verified or rolled back (killed?): the links there "
+        "may be half-changed. Run `linkctl recover` to roll it back (checked), then run this again; "
+        "nothing was read or changed"
+    )
+
+
+@contextmanager
+def change_session(
+    command: str, namespaces: list[str | None], wait: float, echo: Callable[[str], None]
+) -> Iterator[Held | None]:
+    """The lock for a change, with no change cut off half-way in the way (refuse_unfinished).
+
+    None for a process that cannot change links at all (no CAP_NET_ADMIN): nothing but a
+    no-op can come of it, and `apply` refuses anything else with the privilege it lacks.
+    """
+    from linkctl.kernel import caps
+
+    if not caps.has(caps.CAP_NET_ADMIN):
+        yield None
+        return
+    with changing_links(command, wait) as held:
+        said = refuse_unfinished(held, namespaces)
+        if said:
+            echo(said)
+        yield held

@@ -8,6 +8,7 @@ the run: the caller rolls back.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -62,6 +63,7 @@ class Executor:
     _handed: int = 0  # how many of _queue went to _pipeline; the rest are still being gathered
     _unsent_bytes: int = 0
     _pipeline: Pipeline | None = None
+    _started: list[Pipeline] = field(default_factory=list)  # every sending thread this run began
     _unknown: set[tuple[NetnsName, str]] = field(default_factory=set)
     _fds: dict[NetnsName, int] = field(default_factory=dict)
     requests_sent: int = 0
@@ -91,7 +93,7 @@ class Executor:
                 meanwhile()  # the kernel works through the queue (~0.3 ms a request): this thread would only wait
             self._flush()
         except BaseException:
-            self._settle()
+            self._stop_sending()
             raise
         finally:
             self.close()
@@ -231,6 +233,7 @@ class Executor:
         """Hand the requests queued so far to the kernel; keep encoding while it works."""
         if self._pipeline is None:
             self._pipeline = self._sock(self._queue_ns).pipeline()
+            self._started.append(self._pipeline)
         self._pipeline.submit([req for req, _op in self._queue[self._handed :]])
         self._handed, self._unsent_bytes = len(self._queue), 0
 
@@ -255,6 +258,7 @@ class Executor:
         if pipeline is None:
             return None
         acks = pipeline.finish()
+        self._started.remove(pipeline)
         self.requests_sent += len(acks)
         by_seq = {NLMSG_HDR.unpack_from(req)[3]: op for req, op in queue}
         failed: tuple[Op, Ack] | None = None
@@ -266,6 +270,24 @@ class Executor:
             elif failed is None:
                 failed = (op, ack)
         return failed
+
+    def _stop_sending(self) -> None:
+        """On the way out of a failed or interrupted run: no request leaves after this returns.
+
+        Every sending thread is told to send nothing more and is waited for, also one an
+        interrupt cut off from `_pipeline` half-way through `_settle`. What the kernel did is
+        not taken from these acknowledgements: the rollback reads the kernel again.
+        """
+        for pipeline in self._started:
+            pipeline.cancel()
+        try:
+            self._settle()
+        finally:
+            for pipeline in self._started:
+                # A socket error while cancelling: the rollback's read says what was done.
+                with contextlib.suppress(OSError):
+                    pipeline.finish()
+            self._started.clear()
 
 
 def _attrs(props: Props, **extra: object) -> LinkAttrs:

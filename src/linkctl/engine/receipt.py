@@ -23,7 +23,7 @@ from __future__ import annotations
 import os
 import struct
 
-from linkctl.engine.runtime import runtime_dir
+from linkctl.engine import runtime
 from linkctl.kernel import linkdump, nsenter
 
 TYPE_CHECKING = False
@@ -40,9 +40,27 @@ def enabled() -> bool:
 
 
 def directory() -> str | None:
-    """Where receipts live: in linkctl's runtime directory (engine/runtime.py), else nowhere."""
-    base = runtime_dir()
-    return os.path.join(base, "receipts") if base else None
+    """Where receipts live: in linkctl's runtime directory (engine/runtime.py), else nowhere.
+
+    Only a directory that is safe (a real one, ours, closed to others) counts: a receipt
+    planted by another user would make `apply` answer "no changes" on links it never saw,
+    and a `receipts` symlink would make pruning delete files elsewhere.
+    """
+    base = runtime.runtime_dir()
+    if not base or runtime.unsafe_reason(base) is not None:
+        return None
+    return os.path.join(base, "receipts")
+
+
+def _usable(where: str, create: bool) -> bool:
+    if create:
+        try:
+            os.mkdir(where, 0o700)
+        except FileExistsError:
+            pass
+        except OSError:
+            return False
+    return runtime.unsafe_reason(where) is None
 
 
 def key(data: bytes, netns: str | None) -> str:
@@ -97,15 +115,15 @@ class Receipt:
 def record(data: bytes, netns: str | None, receipt: Receipt) -> None:
     """Keep a receipt; a failure to write one only costs the next no-op its speed."""
     where = directory()
-    if where is None or not enabled():
+    if where is None or not enabled() or not _usable(where, create=True):
         return
     try:
-        os.makedirs(where, mode=0o700, exist_ok=True)
-        path = os.path.join(where, key(data, netns))
-        tmp = f"{path}.{os.getpid()}.tmp"
-        with open(tmp, "w", encoding="ascii") as fh:
+        name = key(data, netns)
+        tmp = f"{name}.{os.getpid()}.tmp"
+        fd = runtime.open_in(where, tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
+        with open(fd, "w", encoding="ascii") as fh:
             fh.write(receipt.dump())
-        os.replace(tmp, path)
+        os.replace(os.path.join(where, tmp), os.path.join(where, name))
         _prune(where)
     except OSError:
         return
@@ -113,18 +131,17 @@ def record(data: bytes, netns: str | None, receipt: Receipt) -> None:
 
 def _prune(where: str) -> None:
     with os.scandir(where) as it:
-        entries = sorted(it, key=lambda e: e.stat().st_mtime_ns)
+        entries = sorted((e for e in it if e.is_file(follow_symlinks=False)), key=lambda e: e.stat().st_mtime_ns)
     for entry in entries[:-KEEP]:
         os.unlink(entry.path)
 
 
 def load(data: bytes, netns: str | None) -> Receipt | None:
     where = directory()
-    if where is None:
+    if where is None or not _usable(where, create=False):
         return None
-    path = os.path.join(where, key(data, netns))
     try:
-        with open(path, encoding="ascii") as fh:
+        with open(runtime.open_in(where, key(data, netns), os.O_RDONLY), encoding="ascii") as fh:
             if os.fstat(fh.fileno()).st_uid != os.geteuid():
                 return None  # somebody else's file: not a receipt of ours
             return Receipt.parse(fh.read())
@@ -203,12 +220,13 @@ def fast_noop(command: str, path: str, netns: str | None) -> str | None:
     """For `linkctl apply|plan FILE [--netns NS]`: the no-op answer when a receipt still holds, else None."""
     if command not in _SAID or not enabled():
         return None
+    from linkctl.model import source  # a regular file, bounded: never a FIFO's wait or /dev/zero's end
+
     try:
-        with open(path, "rb") as fh:
-            data = fh.read()
+        data = source.read_path(path)
         receipt = load(data, netns)
         if receipt is None or current_digest(receipt.namespaces) != receipt.digest:
             return None
-    except OSError:
+    except (OSError, source.Refused):
         return None
     return _SAID[command].format(n=receipt.interfaces)

@@ -3,23 +3,28 @@
 The wait is event-driven: stdin (Enter), SIGUSR1 (sent by `linkctl confirm`),
 and, with --stable-for, link notifications from RTNETLINK: a declared link that
 was up and loses its carrier in the first N seconds rolls the change back.
+Ctrl-C and SIGTERM reject the change at once. Losing the terminal (SIGHUP, the
+end of stdin, output that fails) does not cancel the deadline, and neither does
+killing this process: the guardian forked before the first change
+(engine/guardian.py) rolls back at the deadline when this process is gone.
 """
 
 from __future__ import annotations
 
-import json
 import os
+import select
 import selectors
 import signal
 import socket
+import stat
 import sys
 import time
 from collections.abc import Callable
-from pathlib import Path
 
+from linkctl.engine import interrupts, journal, runtime
 from linkctl.engine.apply import ApplyResult, Context, apply, prepare
-from linkctl.engine.changelock import changing_links
-from linkctl.engine.runtime import runtime_dir
+from linkctl.engine.changelock import Held, change_session
+from linkctl.engine.guardian import Guardian, read_outcome, record_outcome
 from linkctl.errors import LinkctlError
 from linkctl.kernel import netns as netns_mod
 from linkctl.kernel import rtnl
@@ -42,42 +47,90 @@ def run_trial(
     """`describe` words the plan for the person who will confirm it (the CLI's plan text);
     `wait`: seconds to wait for another linkctl's change to end."""
     # Held until the change is confirmed or rolled back: nothing else may change links meanwhile.
-    with changing_links("try", wait):
-        return _trial(ctx, timeout, stable_for, echo, describe)
+    with change_session("try", ctx.namespaces(), wait, echo) as held:
+        return _trial(ctx, held, timeout, stable_for, _Voice(echo), describe)
 
 
-def _trial(ctx: Context, timeout: float, stable_for: float, echo: Echo, describe: Callable[[Plan], str] | None) -> int:
+class _Voice:
+    """The terminal, for as long as there is one: a dropped session must not end the trial."""
+
+    def __init__(self, echo: Echo) -> None:
+        self.echo, self.lost = echo, False
+
+    def __call__(self, text: str) -> None:
+        if self.lost:
+            return
+        try:
+            self.echo(text)
+        except OSError:  # EIO or EPIPE: the terminal went with the session
+            self.lost = True
+
+
+def _trial(
+    ctx: Context,
+    held: Held | None,
+    timeout: float,
+    stable_for: float,
+    echo: _Voice,
+    describe: Callable[[Plan], str] | None,
+) -> int:
     host, plan = prepare(ctx)
     if plan.empty:
         echo("no changes: nothing to try")
         return 0
     if describe is not None:
         echo(describe(plan))  # what is about to be held: the person confirming should see it first
-    result = apply(ctx, host, plan)
+    if held is None:  # no privilege to change links: apply says so, nothing changed
+        apply(ctx, host, plan)
+        return 1
+    guardian = Guardian.arm(held, timeout)  # before the first change: it outlives this process
+    try:
+        result = apply(ctx, host, plan, journal_dir=held.base, command="try", hold=True, guardian=guardian.pid)
+    except BaseException:
+        guardian.done()  # apply rolled back itself (or kept the journal for `linkctl recover`)
+        raise
+    guardian.applied()
+    journal.update(held.base, deadline=time.time() + timeout)
     # Subscribed after the change, so that its own transitions are not taken for a loss.
     watch = _CarrierWatch(ctx.namespaces(), host) if stable_for > 0 else None
     echo(f"applied {plan.size} change(s); confirm within {timeout:g} s (Enter, or `linkctl confirm`)")
-    marker = _write_marker()
     try:
-        verdict = _wait(ctx, timeout, stable_for, watch, echo)
+        verdict, signum = _wait(ctx, timeout, stable_for, watch, echo)
     finally:
-        marker.unlink(missing_ok=True)
         if watch:
             watch.close()
     if verdict == "confirmed":
+        journal.finish(held.base)
+        record_outcome(held.base, os.getpid(), "confirmed", "confirmed: the change stays")
+        guardian.done()
         echo("confirmed: the change stays")
         return 0
     echo(f"{verdict}: rolling back")
-    echo(result.rollback(ctx))
-    return 3
+    with interrupts.held():
+        outcome = result.rollback(ctx, held.base)
+        record_outcome(held.base, os.getpid(), "rolled back" if outcome.ok else "rollback failed", outcome.message)
+        guardian.done()
+    echo(outcome.message)
+    if not outcome.ok:
+        return ROLLBACK_FAILED
+    return 128 + signum if signum else ROLLED_BACK
 
 
-def _wait(ctx: Context, timeout: float, stable_for: float, watch: _CarrierWatch | None, echo: Echo) -> str:
+ROLLED_BACK, ROLLBACK_FAILED = 3, 4
+_REJECT = {signal.SIGINT: "interrupted", signal.SIGTERM: "stopped by SIGTERM"}
+
+
+def _wait(
+    ctx: Context, timeout: float, stable_for: float, watch: _CarrierWatch | None, echo: _Voice
+) -> tuple[str, int]:
+    """(verdict, the signal that rejected the change or 0). Ctrl-C and SIGTERM reject it at once;
+    losing the terminal (SIGHUP, stdin closed, output failing) leaves the deadline standing."""
     rfd, wfd = socket.socketpair()
     rfd.setblocking(False)
     wfd.setblocking(False)
     old_wakeup = signal.set_wakeup_fd(wfd.fileno())
-    old_handler = signal.signal(signal.SIGUSR1, lambda *_: None)
+    caught = (signal.SIGUSR1, signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+    old_handlers = {signum: signal.signal(signum, lambda *_: None) for signum in caught}
     sel = selectors.DefaultSelector()
     sel.register(rfd, selectors.EVENT_READ, "signal")
     if sys.stdin and not sys.stdin.closed and _readable_stdin():
@@ -92,19 +145,29 @@ def _wait(ctx: Context, timeout: float, stable_for: float, watch: _CarrierWatch 
         while (left := timeout - (time.monotonic() - start)) > 0:
             window = stable_for - (time.monotonic() - start)
             if watch and watch.pending and window <= 0:
-                return f"{watch.pending_name()} has had no carrier since the change ({stable_for:g} s)"
+                return f"{watch.pending_name()} has had no carrier since the change ({stable_for:g} s)", 0
             for key, _ in sel.select(min(left, window) if watch and watch.pending else left):
-                if key.data in ("signal", "stdin"):
-                    _drain(key.fileobj)
-                    return "confirmed"
-                assert watch is not None
-                lost = watch.read(key.fileobj)  # type: ignore[arg-type]
-                if lost and time.monotonic() - start <= stable_for:
-                    return f"{lost} lost its carrier within {stable_for:g} s"
-        return f"no confirmation within {timeout:g} s"
+                if key.data == "signal":
+                    for signum in rfd.recv(64):
+                        if signum == signal.SIGUSR1:
+                            return "confirmed", 0
+                        if signum in _REJECT:
+                            return f"{_REJECT[signal.Signals(signum)]}", signum
+                        echo.lost = True  # SIGHUP: the session is gone; the deadline stands
+                elif key.data == "stdin":
+                    if _read_line(key.fileobj):
+                        return "confirmed", 0
+                    sel.unregister(key.fileobj)  # end of input: no one left to press Enter
+                else:
+                    assert watch is not None
+                    lost = watch.read(key.fileobj)  # type: ignore[arg-type]
+                    if lost and time.monotonic() - start <= stable_for:
+                        return f"{lost} lost its carrier within {stable_for:g} s", 0
+        return f"no confirmation within {timeout:g} s", 0
     finally:
         signal.set_wakeup_fd(old_wakeup)
-        signal.signal(signal.SIGUSR1, old_handler)
+        for signum, handler in old_handlers.items():
+            signal.signal(signum, handler)
         sel.close()
         rfd.close()
         wfd.close()
@@ -112,19 +175,19 @@ def _wait(ctx: Context, timeout: float, stable_for: float, watch: _CarrierWatch 
 
 def _readable_stdin() -> bool:
     try:
-        return os.isatty(sys.stdin.fileno()) or os.fstat(sys.stdin.fileno()).st_size != 0
+        return os.isatty(sys.stdin.fileno()) or not stat.S_ISCHR(os.fstat(sys.stdin.fileno()).st_mode)
     except (OSError, ValueError):
         return False
 
 
-def _drain(obj: object) -> None:
+def _read_line(obj: object) -> bool:
+    """Whether a line (Enter) came; False at the end of input or when the terminal is gone."""
     try:
-        if isinstance(obj, socket.socket):
-            obj.recv(4096)
-        else:
-            os.read(obj.fileno(), 4096)  # type: ignore[attr-defined]
-    except (BlockingIOError, OSError):
-        pass
+        return bool(os.read(obj.fileno(), 4096))  # type: ignore[attr-defined]
+    except BlockingIOError:
+        return True
+    except OSError:
+        return False
 
 
 class _CarrierWatch:
@@ -188,32 +251,46 @@ class _CarrierWatch:
             sock.close()
 
 
-def _run_dir() -> Path:
-    base = runtime_dir()
-    if base is None:
-        raise LinkctlError("`linkctl try` needs a runtime directory for `linkctl confirm`: set LINKCTL_RUNTIME_DIR")
-    return Path(base)
-
-
-def _write_marker() -> Path:
-    run_dir = _run_dir()
-    run_dir.mkdir(parents=True, exist_ok=True)
-    marker = run_dir / f"try-{os.getpid()}.json"
-    marker.write_text(json.dumps({"pid": os.getpid(), "started": time.time()}))
-    return marker
-
-
 def confirm_pending() -> str:
-    markers = sorted(_run_dir().glob("try-*.json"), key=lambda p: p.stat().st_mtime)
-    if not markers:
-        raise LinkctlError("no `linkctl try` is waiting for confirmation")
-    pid = json.loads(markers[-1].read_text())["pid"]
+    """Confirm the change a `linkctl try` holds: its process if it lives, else its guardian; then
+    say what became of the trial, as whoever ended it recorded it."""
+    base = runtime.checked_dir()
+    intent = journal.read(base)
+    if intent is None or intent.command != "try":
+        last = read_outcome(base)
+        tail = f" (the last one, pid {last['pid']}, ended: {last['message']})" if last else ""
+        raise LinkctlError(f"no `linkctl try` is waiting for confirmation{tail}")
+    target = intent.pid if _is_linkctl(intent.pid) else intent.guardian
+    if target is None or not _is_linkctl(target):
+        raise LinkctlError(
+            f"the `linkctl try` (pid {intent.pid}) waiting for confirmation is gone, and so is its guardian: "
+            "`linkctl recover` rolls its change back"
+        )
+    pidfd = os.pidfd_open(target)
     try:
-        os.kill(pid, signal.SIGUSR1)
-    except ProcessLookupError:
-        markers[-1].unlink(missing_ok=True)
-        raise LinkctlError(f"the `linkctl try` (pid {pid}) waiting for confirmation is gone") from None
-    return f"confirmed the change held by `linkctl try` (pid {pid})"
+        os.kill(target, signal.SIGUSR1)
+        # It ends once it has confirmed (or lost the race to its deadline): its record says which.
+        if not select.select([pidfd], [], [], 30)[0]:
+            raise LinkctlError(f"pid {target} did not answer the confirmation within 30 s")
+    finally:
+        os.close(pidfd)
+    last = read_outcome(base)
+    if last is None or last.get("pid") != intent.pid:
+        raise LinkctlError(f"the `linkctl try` (pid {intent.pid}) ended without saying how")
+    if last.get("outcome") != "confirmed":
+        raise LinkctlError(f"too late: {last.get('message')}")
+    return f"confirmed the change held by `linkctl try` (pid {intent.pid})"
+
+
+def _is_linkctl(pid: int | None) -> bool:
+    """A live process of linkctl's (a pid alone may have been reused since)."""
+    if not pid:
+        return False
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as fh:
+            return b"linkctl" in fh.read()
+    except OSError:
+        return False
 
 
 __all__ = ["ApplyResult", "confirm_pending", "run_trial"]

@@ -187,6 +187,10 @@ class Pipeline:
         self.refused = False
         self._chunks: queue.SimpleQueue[list[bytes] | None] = queue.SimpleQueue()
         self._error: BaseException | None = None
+        # Waited on instead of Thread.join(): a join cut short by a signal (Ctrl-C during an apply)
+        # can make the next join() return while the thread is still sending (CPython 3.11 here), and
+        # the rollback would then read the links before the last chunk reached the kernel.
+        self._finished = threading.Event()
         self._thread = threading.Thread(target=self._send_all, name="linkctl-netlink", daemon=True)
         self._thread.start()
 
@@ -194,15 +198,25 @@ class Pipeline:
         if chunk:
             self._chunks.put(chunk)
 
+    def cancel(self) -> None:
+        """Send nothing more (an interrupt: the rollback must not race requests still going out)."""
+        self.refused = True
+
     def finish(self) -> list[Ack]:
         """Wait for every chunk submitted; the acks of those sent, in order."""
         self._chunks.put(None)
-        self._thread.join()
+        self._finished.wait()
         if self._error is not None:
             raise self._error
         return self.acks
 
     def _send_all(self) -> None:
+        try:
+            self._send_chunks()
+        finally:
+            self._finished.set()
+
+    def _send_chunks(self) -> None:
         while (chunk := self._chunks.get()) is not None:
             if self.refused or self._error is not None:
                 continue  # drained, not sent

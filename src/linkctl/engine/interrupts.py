@@ -1,0 +1,117 @@
+"""SIGINT, SIGTERM and SIGHUP during a change: the change is rolled back, and nothing stops a rollback.
+
+systemd and Ansible end a command that overran with SIGTERM; a dropped SSH session
+sends SIGHUP; a person presses Ctrl-C. Each of them, landing while links are being
+changed, must leave the links as they were. Python delivers a signal to the main
+thread between two bytecodes, so the handler raises `Interrupted` there, once: the
+first signal of a change starts the rollback, and any later one is only noted (a
+second Ctrl-C must not cut the rollback short). Outside a change, every signal
+raises: the command ends, and the message says whether anything had been changed.
+
+kill -9 cannot be caught: the change journal (engine/journal.py) is what covers it.
+"""
+
+from __future__ import annotations
+
+import enum
+import signal
+from collections.abc import Iterator
+from contextlib import contextmanager
+from types import FrameType
+
+CAUGHT = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+
+
+class Interrupted(KeyboardInterrupt):
+    """A caught SIGINT, SIGTERM or SIGHUP; a KeyboardInterrupt, so Ctrl-C's handling covers all three."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+    @property
+    def name(self) -> str:
+        return signal.Signals(self.signum).name
+
+    @property
+    def exit_code(self) -> int:
+        return 128 + self.signum
+
+
+class Phase(enum.Enum):
+    BEFORE = "before"  # nothing changed yet: every signal ends the command
+    CHANGING = "changing"  # the first signal starts the rollback; later ones are noted
+    HOLDING = "holding"  # a rollback or the last steps of a finished change: signals are noted only
+    DONE = "done"  # the change is made and verified: a signal ends the command, the change stays
+
+
+class _State:
+    phase = Phase.BEFORE
+    noted: list[int] = []  # noqa: RUF012 - one process-wide list, reset by install()
+
+
+def install() -> None:
+    """Catch the three signals for the rest of the process (the change commands call it at start)."""
+    _State.phase, _State.noted = Phase.BEFORE, []
+    for signum in CAUGHT:
+        signal.signal(signum, _handler)
+
+
+def _handler(signum: int, _frame: FrameType | None) -> None:
+    if _State.phase is Phase.HOLDING:
+        _State.noted.append(signum)
+        return
+    if _State.phase is Phase.CHANGING:
+        _State.phase = Phase.HOLDING  # one rollback per change: the next signal waits for it
+    raise Interrupted(signum)
+
+
+def phase() -> Phase:
+    return _State.phase
+
+
+def noted() -> int | None:
+    """The first signal noted (not acted on) while signals were held, if any."""
+    return _State.noted[0] if _State.noted else None
+
+
+@contextmanager
+def changing() -> Iterator[None]:
+    """The block changes links: its first signal raises Interrupted, to be rolled back."""
+    before = _State.phase
+    _State.phase = Phase.CHANGING
+    try:
+        yield
+    finally:
+        if _State.phase is Phase.CHANGING:
+            _State.phase = before
+
+
+@contextmanager
+def held() -> Iterator[None]:
+    """No signal interrupts the block (a rollback); what arrives is noted, see noted()."""
+    before = _State.phase
+    _State.phase = Phase.HOLDING
+    try:
+        yield
+    finally:
+        _State.phase = before if before is not Phase.CHANGING else Phase.HOLDING
+
+
+def mark_done() -> None:
+    """The change is made and verified: from now on a signal ends the command, and says it stays."""
+    _State.phase = Phase.DONE
+
+
+def describe(exc: Interrupted | KeyboardInterrupt) -> str:
+    """How the command ended, for the message: 'interrupted' or 'terminated by SIGTERM'."""
+    if isinstance(exc, Interrupted) and exc.signum != signal.SIGINT:
+        return f"stopped by {exc.name}"
+    return "interrupted"
+
+
+def exit_code(exc: BaseException) -> int:
+    """128 + the signal for an interrupt (130 for a bare KeyboardInterrupt), else 1."""
+    if isinstance(exc, Interrupted):
+        return exc.exit_code
+    return 130 if isinstance(exc, KeyboardInterrupt) else 1

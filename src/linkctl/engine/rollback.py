@@ -1,0 +1,104 @@
+"""Rollback: put the links back as they were before a change, then check the whole namespace.
+
+One mechanism for every way a change can end badly: a refusal or a fault in
+`apply` (in process), Ctrl-C, SIGTERM or SIGHUP (in process, signals held meanwhile),
+`linkctl recover` after kill -9, and a `try` guardian whose holder is gone. All of
+them work from an Intent (engine/journal.py): the state before as a declaration,
+and what the plan creates and moves. None of them trusts a record of which requests
+the kernel acknowledged: an interrupt can land between a request's acknowledgement
+and its record, so what is undone is found by reading the kernel again.
+
+The result is checked, not assumed: after the rollback the namespaces are read once
+more, planned against the state before (links the change created declared absent),
+and every link present that was not there before is named. Only an empty residual
+lets the message say "as they were before".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from linkctl.engine.executor import Executor
+from linkctl.engine.journal import Intent, Key
+from linkctl.errors import LinkctlError
+from linkctl.kernel import netns
+from linkctl.kernel.netlink import DebugHook
+from linkctl.kernel.state import read_state
+from linkctl.kinds import kind_of
+from linkctl.model.plan import make_plan
+from linkctl.model.spec import Declaration, InterfaceSpec, LinkStateName
+from linkctl.model.state import HostState, NetnsName
+
+
+@dataclass
+class Outcome:
+    ok: bool  # verified: every link as before, nothing of the change's left
+    undone: int  # changes the rollback made
+    message: str
+
+
+def roll_back(intent: Intent, decl: Declaration | None = None, debug: DebugHook | None = None) -> Outcome:
+    """Undo the change the intent describes; say how that went, from a fresh read of the kernel."""
+    restore = decl if decl is not None else Declaration.model_validate(intent.restore)
+    created = set(intent.created) - set(intent.before)
+    where = _namespaces(intent)
+    try:
+        now = read_state(where)
+        located = {
+            (ns, name): to
+            for ns, name, to in intent.moves
+            if now.find(name, to) is not None and now.find(name, ns) is None
+        }
+        plan = make_plan(_with_absent(restore, now, created), now, intent.default_netns, located)
+        Executor(now, debug).run(plan.ops)
+        gone = [name for name in intent.created_netns if name not in intent.namespaces and _remove_netns(name)]
+        after = read_state(where)
+        residual = make_plan(_with_absent(restore, after, created), after, intent.default_netns)
+    except LinkctlError as exc:
+        return Outcome(
+            False,
+            0,
+            f"ROLLBACK FAILED: {exc}\nThe links may be half-changed: compare `linkctl show` with your last state.",
+        )
+    left = [op.describe() for op in residual.ops]
+    left += [f"netns {name} (made by the change) still exists" for name in intent.created_netns if name not in gone]
+    if left:
+        return Outcome(False, len(plan.ops), f"ROLLBACK INCOMPLETE: still differs: {'; '.join(left)}")
+    return Outcome(True, len(plan.ops), _verified_words(intent, after, len(plan.ops), created))
+
+
+def _namespaces(intent: Intent) -> list[NetnsName]:
+    return list(dict.fromkeys([*intent.namespaces, intent.default_netns, *intent.created_netns]))
+
+
+def _with_absent(decl: Declaration, now: HostState, created: set[Key]) -> Declaration:
+    """The state before, and each link the change created declared absent (another's is left alone)."""
+    extra = [
+        InterfaceSpec(name=lk.name, netns=lk.netns, state=LinkStateName.ABSENT, type=kind_of(lk).type)
+        for lk in now
+        if (lk.netns, lk.name) in created and kind_of(lk).creatable
+    ]
+    return Declaration(interfaces=[*decl.interfaces, *extra]) if extra else decl
+
+
+def _remove_netns(name: str) -> bool:
+    """A namespace the change made goes with the rollback; one that no longer exists is gone already."""
+    if netns.exists(name):
+        netns.remove(name)
+    return not netns.exists(name)
+
+
+def _verified_words(intent: Intent, after: HostState, undone: int, created: set[Key]) -> str:
+    before = set(intent.before)
+    count = sum(len(after.ns(ns).links) for ns in intent.namespaces if ns in after.namespaces)
+    others = sorted(
+        (lk.name, lk.netns) for lk in after if lk.netns in intent.namespaces and (lk.netns, lk.name) not in before
+    )
+    words = (
+        f"rolled back: {undone} change(s) undone; checked: the {count} link(s) of {intent.where()} "
+        "are as they were before."
+    )
+    if others:  # not the change's (those would be in the residual): someone else made them meanwhile
+        names = ", ".join(name if ns is None else f"{name} (netns {ns})" for name, ns in others)
+        words += f" Left alone: {names}, made meanwhile by something else."
+    return words
