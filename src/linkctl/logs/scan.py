@@ -64,46 +64,93 @@ class Candidate:
     text: bytes
 
 
-@dataclass(frozen=True, slots=True)
+class _Pool:
+    """The reusable read buffers, with explicit ownership: a buffer is lent to one
+    block and written again only after that block gave it back (`_Block.release`),
+    which its reader does once the block is drained. Running out is a bug in the
+    reader, not a reason to overwrite a buffer some worker may still be scanning."""
+
+    def __init__(self, count: int) -> None:
+        self._free = [bytearray(2 * BLOCK) for _ in range(count)]
+        self._lent: set[int] = set()
+
+    def take(self) -> bytearray:
+        if not self._free:
+            raise RuntimeError("scan: every read buffer is held by a block not yet drained")
+        buf = self._free.pop()
+        self._lent.add(id(buf))
+        return buf
+
+    def give_back(self, buf: bytearray) -> None:
+        # Only a lent buffer comes back, and once: a second return would hand one
+        # buffer to two blocks.
+        if id(buf) not in self._lent:
+            raise RuntimeError("scan: a read buffer was given back that was not lent")
+        self._lent.discard(id(buf))
+        self._free.append(buf)
+
+
 class _Block:
-    data: bytearray  # a pooled buffer: valid until IN_FLIGHT more blocks are read
-    size: int
-    skipped_lines: int  # giant lines dropped just before this block
+    """`size` bytes of lines in `data`. A pooled `data` belongs to the block until
+    `release()`; after that it may hold the next read."""
+
+    __slots__ = ("_pool", "data", "size", "skipped_lines")
+
+    def __init__(self, data: bytearray, size: int, skipped_lines: int, pool: _Pool | None = None) -> None:
+        self.data = data
+        self.size = size
+        self.skipped_lines = skipped_lines  # giant lines dropped just before this block
+        self._pool = pool
+
+    def release(self) -> None:
+        if self._pool is not None:
+            self._pool.give_back(self.data)
+            self._pool = None
 
 
-def _blocks(stream: Readable) -> Iterator[_Block]:
-    """Blocks that end at a line end (the last one may not), read into a few reused
-    buffers so that no byte is copied twice; a line longer than MAX_CARRY is dropped
-    whole and counted, so later line numbers stay right."""
-    pool = [bytearray(2 * BLOCK) for _ in range(IN_FLIGHT + 2)]
-    carry, skipping, skipped, turn = b"", False, 0, 0
-    while True:
-        buf = pool[turn % len(pool)]
-        turn += 1
-        if len(carry) > BLOCK:
-            buf = bytearray(len(carry) + BLOCK)
-        buf[: len(carry)] = carry
-        got = stream.readinto(memoryview(buf)[len(carry) : len(carry) + BLOCK])
-        if not got:
-            break
-        size = len(carry) + got
-        begin = 0
-        if skipping:
-            end = buf.find(b"\n", 0, size)
-            if end < 0:
-                carry = b""
-                continue
-            begin, skipping, skipped = end + 1, False, skipped + 1
-        cut = buf.rfind(b"\n", begin, size) + 1
-        carry = bytes(buf[max(cut, begin) : size])
-        if cut:
-            if begin:  # rare: drop the tail of a giant line that ends in this block
-                buf[: cut - begin] = buf[begin:cut]
-                cut -= begin
-            yield _Block(buf, cut, skipped)
-            skipped = 0
-        if len(carry) > MAX_CARRY:
-            carry, skipping = b"", True
+def _blocks(stream: Readable, pool: _Pool) -> Iterator[_Block]:
+    """Blocks that end at a line end (the last one may not), read into buffers of
+    `pool` so that no byte is copied twice; a line longer than MAX_CARRY is dropped
+    whole and counted, so later line numbers stay right. A buffer taken from the pool
+    is read into again only while no block holds it: skipping a giant line reuses the
+    one buffer it holds, and a yielded buffer comes back only through its block."""
+    carry, skipping, skipped = b"", False, 0
+    own: bytearray | None = None  # taken from the pool, not yet lent to a block
+    try:
+        while True:
+            if own is None:
+                own = pool.take()
+            # A carry longer than a block gets a buffer of its own (rare: a long line).
+            buf = own if len(carry) <= BLOCK else bytearray(len(carry) + BLOCK)
+            buf[: len(carry)] = carry
+            got = stream.readinto(memoryview(buf)[len(carry) : len(carry) + BLOCK])
+            if not got:
+                break
+            size = len(carry) + got
+            begin = 0
+            if skipping:
+                end = buf.find(b"\n", 0, size)
+                if end < 0:
+                    carry = b""
+                    continue
+                begin, skipping, skipped = end + 1, False, skipped + 1
+            cut = buf.rfind(b"\n", begin, size) + 1
+            carry = bytes(buf[max(cut, begin) : size])
+            if cut:
+                if begin:  # rare: drop the tail of a giant line that ends in this block
+                    buf[: cut - begin] = buf[begin:cut]
+                    cut -= begin
+                if buf is own:
+                    own = None
+                    yield _Block(buf, cut, skipped, pool)
+                else:
+                    yield _Block(buf, cut, skipped)
+                skipped = 0
+            if len(carry) > MAX_CARRY:
+                carry, skipping = b"", True
+    finally:
+        if own is not None:
+            pool.give_back(own)
     if carry and not skipping:
         yield _Block(bytearray(carry), len(carry), skipped)
 
@@ -152,10 +199,13 @@ def _scan_block(data: bytearray, size: int) -> tuple[int, list[tuple[int, bytes]
 
 def candidates(stream: Readable, workers: int = WORKERS) -> Iterator[Candidate]:
     """The candidate lines of a byte stream, in order, with their line numbers."""
+    # The reader holds at most IN_FLIGHT - 1 undrained blocks when it asks for the
+    # next buffer, so IN_FLIGHT buffers are enough.
+    buffers = _Pool(IN_FLIGHT)
     with ThreadPoolExecutor(max_workers=workers) as pool:
         pending: deque[tuple[_Block, Future[tuple[int, list[tuple[int, bytes]]]]]] = deque()
         line_base = 0
-        for block in _blocks(stream):
+        for block in _blocks(stream, buffers):
             pending.append((block, pool.submit(_scan_block, block.data, block.size)))
             if len(pending) >= IN_FLIGHT:
                 line_base = yield from _drain_one(pending, line_base)
@@ -168,7 +218,10 @@ def _drain_one(
     line_base: int,
 ) -> Generator[Candidate, None, int]:
     block, future = pending.popleft()
-    lines, found = future.result()
+    try:
+        lines, found = future.result()
+    finally:
+        block.release()  # the worker is done with it, and the candidates are copies
     line_base += block.skipped_lines
     for index, text in found:
         yield Candidate(line_base + index + 1, text)
@@ -191,14 +244,19 @@ PARALLEL_FROM = 64 << 20
 
 class _Range(io.RawIOBase):
     """The lines of a file that start in [start, end): the partial line at `start`
-    belongs to the range before, the line running past `end` is read to its end."""
+    belongs to the range before, the line running past `end` is read to its end.
+
+    A line starting exactly at `end` is the next range's first line, so the tail is
+    read only when the byte before `end` is not a newline; and a range whose first
+    line starts at or past `end` (it lies inside one long line) holds no line."""
 
     def __init__(self, path: str, start: int, end: int) -> None:
         super().__init__()
         self._file = open(path, "rb", buffering=0)  # noqa: SIM115 - closed in close()
         self._end = end
         self._pos = self._align(start)
-        self._tail_done = False
+        self._tail_done = self._pos >= end
+        self._at_line_start = True  # the last byte read was a newline
 
     def _align(self, start: int) -> int:
         if start == 0:
@@ -223,9 +281,11 @@ class _Range(io.RawIOBase):
         view = memoryview(buffer).cast("B")
         if self._pos < self._end:
             got = self._file.readinto(view[: min(len(view), self._end - self._pos)]) or 0
-            self._pos += got
+            if got:
+                self._pos += got
+                self._at_line_start = view[got - 1] == 10
             return got
-        if self._tail_done:
+        if self._tail_done or self._at_line_start:
             return 0
         got = self._file.readinto(view) or 0
         newline = bytes(view[:got]).find(b"\n")
@@ -245,8 +305,9 @@ def _scan_range(path: str, start: int, end: int) -> tuple[int, list[tuple[int, b
     found: list[tuple[int, bytes]] = []
     lines = 0
     with _Range(path, start, end) as reader:
-        for block in _blocks(reader):
+        for block in _blocks(reader, _Pool(1)):
             count, cands = _scan_block(block.data, block.size)
+            block.release()
             lines += block.skipped_lines
             found += [(lines + index, text) for index, text in cands]
             lines += count
