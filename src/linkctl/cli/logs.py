@@ -94,7 +94,8 @@ def analyze_cmd(
     at = _time_arg(compare_at, "--compare-at")
     if fmt is ReportFormat.HTML and output is None:
         raise LinkctlError("--format html needs -o FILE")
-    events = [e for e in _events(files, source, year) if (iface is None or e.ifname == iface) and _within(e, lo, hi)]
+    # A generator: the analysis takes the events one by one and keeps none of them.
+    events = (e for e in _events(files, source, year) if (iface is None or e.ifname == iface) and _within(e, lo, hi))
     report = analyze(events, files=_names(files, source), compare_at=at)
     _emit(_render(report, fmt), output)
 

@@ -5,17 +5,22 @@ ends carry one from the same boot, since syslog stamps only have whole seconds; 
 the wall clock. Wall-clock stamps without a zone (classic syslog) are taken as UTC for
 arithmetic, which keeps differences right whatever the zone was. A boot starts where a
 host's uptime goes back.
+
+Memory: the events are read once, in order, and none is kept beyond what a link's
+report shows (its first and last KEEP_PER_LINK periods and changes, its episodes, and
+the first and last KEEP_EVENTS events for the HTML page); a run of any length costs
+what its links and episodes cost.
 """
 
 from __future__ import annotations
 
-import statistics
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import Enum, StrEnum
 from typing import Any
 
+from linkctl.logs.bounded import Kept, Spread
 from linkctl.logs.events import DOWN_KINDS, UP_KINDS, Duplex, EventKind, LinkEvent
 
 # Two link-downs closer than this belong to one flap episode.
@@ -71,18 +76,30 @@ class Episode:
     downs: int
 
 
+# Per link, the first and the last this many down periods, changes and transmit
+# timeouts are kept for the report; the ones between are counted (all of them are
+# measured). The worst link of a normal log has far fewer.
+KEEP_PER_LINK = 1000
+# The first and the last this many events are kept for the HTML page.
+KEEP_EVENTS = 200
+
+
 @dataclass
 class LinkReport:
     host: str | None
     ifname: str
     drivers: list[str]
-    events: list[Stamped] = field(default_factory=list)
     down_events: int = 0
-    periods: list[DownPeriod] = field(default_factory=list)
+    periods: Kept[DownPeriod] = field(default_factory=lambda: Kept(KEEP_PER_LINK))
+    down_s: Spread = field(default_factory=Spread)  # durations of the measured periods
     episodes: list[Episode] = field(default_factory=list)
-    changes: list[Change] = field(default_factory=list)
+    changes: Kept[Change] = field(default_factory=lambda: Kept(KEEP_PER_LINK))
+    tx_marks: Kept[Stamped] = field(default_factory=lambda: Kept(KEEP_PER_LINK))
     tx_timeouts: int = 0
+    half_duplex: bool = False
     boots: int = 1
+    earliest: Stamped | None = None  # the event with the lowest clock value
+    latest: Stamped | None = None  # and the one with the highest
     flaps_per_hour: float | None = None
     window_s: float | None = None
     verdict: Verdict = Verdict.STABLE
@@ -90,14 +107,16 @@ class LinkReport:
     compare: dict[str, Any] | None = None
 
     def durations(self) -> list[float]:
+        """The durations of the kept periods (all of them, unless periods were omitted)."""
         return [p.duration_s for p in self.periods if p.duration_s is not None and not p.spans_reboot]
 
 
 @dataclass
 class Report:
     links: list[LinkReport]
-    events: list[LinkEvent]
+    event_count: int
     files: list[str]
+    events: Kept[LinkEvent] = field(default_factory=lambda: Kept(KEEP_EVENTS))  # the first and last ones
 
 
 # --- clocks --------------------------------------------------------------------------
@@ -110,29 +129,30 @@ def wall(event: LinkEvent) -> float | None:
     return when.timestamp()
 
 
-def stamp(events: Iterable[LinkEvent]) -> list[Stamped]:
-    """Boots and clock values per host, in input order. Without a wall clock, a boot's
-    uptime is laid after the previous boot's last uptime so that the axis still runs
-    forward."""
-    last_uptime: dict[str | None, float] = {}
-    boot: dict[str | None, int] = {}
-    offset: dict[str | None, float] = {}
-    out: list[Stamped] = []
-    for event in events:
+class Clocks:
+    """Boots and clock values per host, event by event in input order. Without a wall
+    clock, a boot's uptime is laid after the previous boot's last uptime so that the
+    axis still runs forward."""
+
+    def __init__(self) -> None:
+        self._last_uptime: dict[str | None, float] = {}
+        self._boot: dict[str | None, int] = {}
+        self._offset: dict[str | None, float] = {}
+
+    def stamp(self, event: LinkEvent) -> Stamped:
         host = event.host
-        boot.setdefault(host, 0)
-        offset.setdefault(host, 0.0)
+        boot = self._boot.setdefault(host, 0)
+        offset = self._offset.setdefault(host, 0.0)
         if event.uptime is not None:
-            previous = last_uptime.get(host)
+            previous = self._last_uptime.get(host)
             if previous is not None and event.uptime + 1.0 < previous:
-                boot[host] += 1
-                offset[host] += previous + 1.0
-            last_uptime[host] = event.uptime
+                boot = self._boot[host] = boot + 1
+                offset = self._offset[host] = offset + previous + 1.0
+            self._last_uptime[host] = event.uptime
         clock = wall(event)
         if clock is None and event.uptime is not None:
-            clock = offset[host] + event.uptime
-        out.append(Stamped(event, clock, boot[host]))
-    return out
+            clock = offset + event.uptime
+        return Stamped(event, clock, boot)
 
 
 def between(a: Stamped, b: Stamped) -> float | None:
@@ -149,104 +169,131 @@ def between(a: Stamped, b: Stamped) -> float | None:
 
 
 # --- analysis ------------------------------------------------------------------------
+# One pass over the events: each link's periods, episodes and changes are built as its
+# events arrive, so memory grows with the links and episodes, not with the events.
 
 
-def analyze(events: list[LinkEvent], files: list[str] | None = None, compare_at: datetime | None = None) -> Report:
-    stamped = stamp(events)
-    per_link: dict[tuple[str | None, str], LinkReport] = {}
-    for item in stamped:
-        event = item.event
+def analyze(events: Iterable[LinkEvent], files: list[str] | None = None, compare_at: datetime | None = None) -> Report:
+    clocks = Clocks()
+    per_link: dict[tuple[str | None, str], _Link] = {}
+    first: dict[str | None, Stamped] = {}  # each host's first event
+    last: dict[str | None, Stamped] = {}  # and its last one
+    compare_t = None if compare_at is None else _utc(compare_at).timestamp()
+    kept: Kept[LinkEvent] = Kept(KEEP_EVENTS)
+    keep = kept.append
+    for event in events:
+        keep(event)
+        item = clocks.stamp(event)
+        host = event.host
+        if host not in first:
+            first[host] = item
+        last[host] = item
         if event.ifname is None:
             continue
-        key = (event.host, event.ifname)
-        report = per_link.get(key)
-        if report is None:
-            report = per_link[key] = LinkReport(event.host, event.ifname, [])
-        if event.driver and event.driver not in report.drivers:
-            report.drivers.append(event.driver)
-        report.events.append(item)
-    host_window = _host_windows(stamped)
-    for report in per_link.values():
-        _measure(report, host_window.get(report.host))
-        if compare_at is not None:
-            report.compare = _compare(report, compare_at)
-    links = sorted(per_link.values(), key=_worst_first)
-    return Report(links, events, files or [])
+        key = (host, event.ifname)
+        link = per_link.get(key)
+        if link is None:
+            link = per_link[key] = _Link(LinkReport(host, event.ifname, []), compare_t)
+        link.add(item)
+    windows = {host: span for host, a in first.items() if (span := _window(a, last[host])) is not None}
+    links = [link.finish(windows.get(link.report.host), compare_at) for link in per_link.values()]
+    return Report(sorted(links, key=_worst_first), kept.total, files or [], kept)
 
 
 def _worst_first(r: LinkReport) -> tuple[int, int, float, str, str]:
     return (_SEVERITY[r.verdict], -r.down_events, -(r.flaps_per_hour or 0.0), r.host or "", r.ifname)
 
 
-def _host_windows(stamped: list[Stamped]) -> dict[str | None, float]:
-    """How long each host's log covers, in seconds."""
-    first: dict[str | None, Stamped] = {}
-    last: dict[str | None, Stamped] = {}
-    for item in stamped:
-        first.setdefault(item.event.host, item)
-        last[item.event.host] = item
-    windows: dict[str | None, float] = {}
-    for host, a in first.items():
-        span = between(a, last[host])
-        if span is None and a.clock is not None and last[host].clock is not None:
-            span = last[host].clock - a.clock  # type: ignore[operator,unused-ignore]
-        if span is not None:
-            windows[host] = span
-    return windows
+def _window(first: Stamped, last: Stamped) -> float | None:
+    """How long a host's log covers, in seconds."""
+    span = between(first, last)
+    if span is None and first.clock is not None and last.clock is not None:
+        span = last.clock - first.clock
+    return span
 
 
-def _measure(report: LinkReport, window: float | None) -> None:
-    _periods(report)
-    _episodes(report)
-    _changes(report)
-    report.tx_timeouts = sum(1 for s in report.events if s.event.event is EventKind.TX_TIMEOUT)
-    report.boots = len({s.boot for s in report.events})
-    report.window_s = window
-    # A rate from less than an hour of log would be an extrapolation (1 down in 2 s is not 1800/h).
-    if window and window >= RATE_MIN_WINDOW_S:
-        report.flaps_per_hour = report.down_events / (window / 3600.0)
-    report.verdict, report.rule = _verdict(report)
+def _utc(when: datetime) -> datetime:
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
 
 
-def _periods(report: LinkReport) -> None:
-    opened: Stamped | None = None
-    for item in report.events:
-        kind = item.event.event
+class _Link:
+    """One link's measures, brought up to date by each of its events."""
+
+    def __init__(self, report: LinkReport, compare_t: float | None) -> None:
+        self.report = report
+        self._opened: Stamped | None = None  # the down that opened the current period
+        self._episode: tuple[Stamped, Stamped, int] | None = None  # start, last down, downs
+        self._last_up: LinkEvent | None = None
+        self._best_speed = 0
+        self._boot: int | None = None
+        self._lower: Change | None = None  # the last renegotiation at a lower speed
+        self._flow_changed = False
+        self._compare_t = compare_t
+        self._walls: tuple[float, float] | None = None  # earliest and latest wall clock
+        self._downs_before = self._downs_after = 0
+
+    def add(self, item: Stamped) -> None:
+        r, event, kind = self.report, item.event, item.event.event
+        if event.driver and event.driver not in r.drivers:
+            r.drivers.append(event.driver)
+        if item.boot != self._boot:
+            if self._boot is not None:
+                r.boots += 1  # a host's boot number only grows along its log
+            self._boot = item.boot
+        clock = item.clock
+        if clock is not None:
+            if r.earliest is None or clock < (r.earliest.clock or 0.0):
+                r.earliest = item
+            if r.latest is None or clock > (r.latest.clock or 0.0):
+                r.latest = item
+        if event.duplex is Duplex.HALF:
+            r.half_duplex = True
         if kind in DOWN_KINDS:
-            report.down_events += 1
-            if opened is None:
-                opened = item
-        elif kind in UP_KINDS and opened is not None:
-            report.periods.append(DownPeriod(opened, item, between(opened, item), opened.boot != item.boot))
-            opened = None
-    if opened is not None:
-        report.periods.append(DownPeriod(opened, None, None, False))
+            self._down(item)
+        elif kind in UP_KINDS:
+            self._up(item)
+        elif kind is EventKind.TX_TIMEOUT:
+            r.tx_timeouts += 1
+            r.tx_marks.append(item)
+        if self._compare_t is not None:
+            self._count(event, kind)
 
+    def _count(self, event: LinkEvent, kind: EventKind) -> None:
+        seconds = wall(event)
+        if seconds is None:
+            return
+        lo, hi = self._walls or (seconds, seconds)
+        self._walls = (min(lo, seconds), max(hi, seconds))
+        if kind in DOWN_KINDS and self._compare_t is not None:
+            if seconds < self._compare_t:
+                self._downs_before += 1
+            else:
+                self._downs_after += 1
 
-def _episodes(report: LinkReport) -> None:
-    downs = [s for s in report.events if s.event.event in DOWN_KINDS]
-    if not downs:
-        return
-    start = prev = downs[0]
-    count = 1
-    for item in downs[1:]:
-        gap = between(prev, item)
-        if gap is not None and gap <= EPISODE_GAP_S:
-            count += 1
+    def _down(self, item: Stamped) -> None:
+        self.report.down_events += 1
+        if self._opened is None:
+            self._opened = item
+        if self._episode is None:
+            self._episode = (item, item, 1)
         else:
-            report.episodes.append(Episode(start, prev, count))
-            start, count = item, 1
-        prev = item
-    report.episodes.append(Episode(start, prev, count))
+            start, prev, downs = self._episode
+            gap = between(prev, item)
+            if gap is not None and gap <= EPISODE_GAP_S:
+                self._episode = (start, item, downs + 1)
+            else:
+                self.report.episodes.append(Episode(start, prev, downs))
+                self._episode = (item, item, 1)
 
-
-def _changes(report: LinkReport) -> None:
-    best_speed = 0
-    last: LinkEvent | None = None
-    for item in report.events:
-        event = item.event
-        if event.event not in UP_KINDS:
-            continue
+    def _up(self, item: Stamped) -> None:
+        r, event, opened = self.report, item.event, self._opened
+        if opened is not None:
+            period = DownPeriod(opened, item, between(opened, item), opened.boot != item.boot)
+            r.periods.append(period)
+            if period.duration_s is not None and not period.spans_reboot:
+                r.down_s.add(period.duration_s)
+            self._opened = None
+        last = self._last_up
         if last is not None:
             for what, before, after in (
                 ("speed", last.speed_mbps, event.speed_mbps),
@@ -254,17 +301,49 @@ def _changes(report: LinkReport) -> None:
                 ("flow_control", _v(last.flow_control), _v(event.flow_control)),
             ):
                 if before is not None and after is not None and before != after:
-                    lower = what == "speed" and int(after) < best_speed
-                    report.changes.append(Change(item, what, str(before), str(after), lower))
-        best_speed = max(best_speed, event.speed_mbps or 0)
-        last = event
+                    change = Change(
+                        item, what, str(before), str(after), what == "speed" and int(after) < self._best_speed
+                    )
+                    r.changes.append(change)
+                    if change.lower:
+                        self._lower = change
+                    self._flow_changed = self._flow_changed or what == "flow_control"
+        self._best_speed = max(self._best_speed, event.speed_mbps or 0)
+        self._last_up = event
+
+    def finish(self, window: float | None, compare_at: datetime | None) -> LinkReport:
+        r = self.report
+        if self._opened is not None:
+            r.periods.append(DownPeriod(self._opened, None, None, False))
+        if self._episode is not None:
+            start, prev, downs = self._episode
+            r.episodes.append(Episode(start, prev, downs))
+        r.window_s = window
+        # A rate from less than an hour of log would be an extrapolation (1 down in 2 s is not 1800/h).
+        if window and window >= RATE_MIN_WINDOW_S:
+            r.flaps_per_hour = r.down_events / (window / 3600.0)
+        r.verdict, r.rule = _verdict(r, self._lower, self._flow_changed)
+        if compare_at is not None:
+            r.compare = self._compare(compare_at)
+        return r
+
+    def _compare(self, at: datetime) -> dict[str, Any]:
+        """Flap rate before and after a moment (a cable swap, a driver update)."""
+        if self._walls is None or self._compare_t is None:
+            return {"at": at.isoformat(), "before": None, "after": None, "note": "no wall-clock times in these events"}
+        (first, last), t = self._walls, self._compare_t
+        return {
+            "at": at.isoformat(),
+            "before": _rate(self._downs_before, t - first),
+            "after": _rate(self._downs_after, last - t),
+        }
 
 
 def _v(value: Enum | None) -> str | None:
     return None if value is None else str(value.value)
 
 
-def _verdict(report: LinkReport) -> tuple[Verdict, str]:
+def _verdict(report: LinkReport, lower: Change | None, flow_changed: bool) -> tuple[Verdict, str]:
     worst = max(report.episodes, key=lambda e: e.downs, default=None)
     if worst is not None and worst.downs >= FLAP_DOWNS:
         span = between(worst.start, worst.end)
@@ -279,21 +358,19 @@ def _verdict(report: LinkReport) -> tuple[Verdict, str]:
             f"flapping: {rate:.1f} downs per hour over {window / 3600:.1f} h "
             f"(rule: >= {FLAP_RATE_PER_HOUR:.0f} per hour)"
         )
-    reasons = _degradations(report)
+    reasons = _degradations(report, lower, flow_changed)
     if reasons:
         return Verdict.DEGRADED, "degraded: " + "; ".join(reasons)
     return Verdict.STABLE, "stable: no link-down, renegotiation or transmit timeout"
 
 
-def _degradations(report: LinkReport) -> list[str]:
+def _degradations(report: LinkReport, lower: Change | None, flow_changed: bool) -> list[str]:
     reasons = []
-    lower = [c for c in report.changes if c.lower]
-    if lower:
-        c = lower[-1]
-        reasons.append(f"renegotiated at a lower speed ({c.before} -> {c.after} Mb/s)")
-    if any(c.what == "flow_control" for c in report.changes):
+    if lower is not None:
+        reasons.append(f"renegotiated at a lower speed ({lower.before} -> {lower.after} Mb/s)")
+    if flow_changed:
         reasons.append("flow control changed between link-ups")
-    if any(s.event.duplex is Duplex.HALF for s in report.events):
+    if report.half_duplex:
         reasons.append("half duplex")
     if report.tx_timeouts:
         reasons.append(f"{report.tx_timeouts} transmit timeout(s)")
@@ -302,33 +379,13 @@ def _degradations(report: LinkReport) -> list[str]:
     return reasons
 
 
-def _compare(report: LinkReport, at: datetime) -> dict[str, Any]:
-    """Flap rate before and after a moment (a cable swap, a driver update)."""
-    t = (at if at.tzinfo else at.replace(tzinfo=UTC)).timestamp()
-    timed = [(wall(s.event), s) for s in report.events]
-    clocks = [w for w, _ in timed if w is not None]
-    if not clocks:
-        return {"at": at.isoformat(), "before": None, "after": None, "note": "no wall-clock times in these events"}
-    first, last = min(clocks), max(clocks)
-    downs = [w for w, s in timed if w is not None and s.event.event in DOWN_KINDS]
-    return {
-        "at": at.isoformat(),
-        "before": _rate(sum(1 for w in downs if w < t), t - first),
-        "after": _rate(sum(1 for w in downs if w >= t), last - t),
-    }
-
-
 def _rate(downs: int, seconds: float) -> dict[str, Any]:
     hours = max(seconds, 0.0) / 3600.0
     return {"downs": downs, "hours": round(hours, 3), "per_hour": round(downs / hours, 3) if hours > 0 else None}
 
 
-def median(values: list[float]) -> float | None:
-    return statistics.median(values) if values else None
-
-
 def report_json(report: Report) -> dict[str, Any]:
-    return {"links": [_link_json(r) for r in report.links], "files": report.files, "events": len(report.events)}
+    return {"links": [_link_json(r) for r in report.links], "files": report.files, "events": report.event_count}
 
 
 def _iso(s: Stamped | None) -> str | None:
@@ -338,8 +395,7 @@ def _iso(s: Stamped | None) -> str | None:
 
 
 def _link_json(r: LinkReport) -> dict[str, Any]:
-    durations = r.durations()
-    return {
+    out: dict[str, Any] = {
         "host": r.host,
         "ifname": r.ifname,
         "drivers": r.drivers,
@@ -358,11 +414,7 @@ def _link_json(r: LinkReport) -> dict[str, Any]:
             }
             for p in r.periods
         ],
-        "down_s": {
-            "min": _round(min(durations, default=None)),
-            "median": _round(median(durations)),
-            "max": _round(max(durations, default=None)),
-        },
+        "down_s": {"min": _round(r.down_s.min), "median": _round(r.down_s.median()), "max": _round(r.down_s.max)},
         "flaps_per_hour": None if r.flaps_per_hour is None else round(r.flaps_per_hour, 3),
         "window_s": r.window_s,
         "episodes": [{"start": _iso(e.start), "end": _iso(e.end), "downs": e.downs} for e in r.episodes],
@@ -381,6 +433,14 @@ def _link_json(r: LinkReport) -> dict[str, Any]:
         "boots": r.boots,
         "compare": r.compare,
     }
+    # Only a log far beyond the normal has these: the lists above hold its ends.
+    if r.periods.omitted:
+        out["down_periods_omitted"] = r.periods.omitted
+    if r.changes.omitted:
+        out["changes_omitted"] = r.changes.omitted
+    if not r.down_s.exact:
+        out["down_s"]["median_approximate"] = True
+    return out
 
 
 def _round(value: float | None) -> float | None:
