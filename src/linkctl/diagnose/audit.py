@@ -14,10 +14,11 @@ from dataclasses import dataclass, field
 from typing import TypeVar
 
 from linkctl.diagnose.findings import Finding, Fix, Severity, iface_fix, ip
+from linkctl.diagnose.reachable import reachable, read_reachable
 from linkctl.errors import LinkctlError
 from linkctl.kernel import netns as netns_mod
 from linkctl.kernel.ethtool import EeeState, Ethtool, EthtoolError, LinkSettings, Runner, run_program
-from linkctl.kernel.state import read_state, read_with_link_nets
+from linkctl.kernel.state import read_state
 from linkctl.kinds import kind_of, vxlan
 from linkctl.kinds.simple import ETHERNET
 from linkctl.model.spec import Declaration
@@ -596,10 +597,10 @@ def run_audit(
     wanted = list(namespaces)
     if declaration is not None:
         wanted += [None, *netns_mod.list_names()]
-    wanted = list(dict.fromkeys(wanted))
+    wanted, refused = reachable(namespaces, wanted)
     # The namespaces their veth peers and underlays live in are read too (a check may need the
     # other end); findings are kept for the namespaces asked for.
-    before = read_with_link_nets(wanted, stats=True)
+    before = read_reachable(wanted, refused, stats=True)
     wanted = list(before.namespaces)
     started = time.monotonic()
     if between is not None:
@@ -609,6 +610,7 @@ def run_audit(
     after = read_state(wanted, stats=True)
     elapsed = round(time.monotonic() - started, 3)
     ctx = AuditContext(after, before, declaration, default_netns, runner, elapsed)
+    ctx.unreadable.update((f"netns {name}", why) for name, why in refused.items())
     findings = run_checks(ctx)
     keep = set(namespaces)
     # a link in the wrong namespace is reported wherever it is found

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -30,6 +32,13 @@ def sqlite_path(url: str) -> str:
 class SqliteStore(SqlStore):
     dialect = "sqlite"
 
+    def __init__(self, conn: sqlite3.Connection, path: str = ":memory:") -> None:
+        super().__init__(conn)
+        self.path = path
+        self.autocheckpoint = True
+        self._identity = _identity(path)
+        self._wal: tuple[int, int] | None = None  # this file's WAL, once it exists
+
     @classmethod
     def connect(cls, url: str, readonly: bool = False) -> SqliteStore:
         path = sqlite_path(url)
@@ -39,7 +48,59 @@ class SqliteStore(SqlStore):
             conn = cls._open(path, readonly)
         except sqlite3.Error as exc:
             raise StoreError(f"--store {url!r}: cannot open {path}: {exc}") from None
-        return cls(conn)
+        return cls(conn, path)
+
+    def moved(self) -> bool:
+        """The file at the store's path is no longer the one written (deleted or replaced).
+
+        SQLite in WAL mode goes on writing to an unlinked file without an error:
+        only comparing the path's inode with the one opened tells.
+        """
+        if self._identity is None:
+            return False
+        found = _identity(self.path)
+        if found == self._identity and self._wal in (None, (0, 0)):
+            self._wal = _identity(self.path + "-wal")
+        return found != self._identity
+
+    def reopen(self) -> None:
+        """Open (creating and migrating if need be) the file now at the path.
+
+        The caller closes every other connection to the old file first: the
+        last close removes the old -wal and -shm, which a new file must not
+        inherit (SQLite would replay the old file's pages into it).
+        """
+        with self._lock:
+            self._conn.close()
+            self._drop_stale_wal()
+            self._conn = self._open(self.path, readonly=False)
+            self._identity = _identity(self.path)
+            self._wal = None
+            if not self.autocheckpoint:
+                self._conn.execute("PRAGMA wal_autocheckpoint=0")
+        self.migrate()
+
+    def _drop_stale_wal(self) -> None:
+        """The old file's WAL, if closing did not remove it (a failed final checkpoint).
+
+        Left there, SQLite would replay the old file's pages into the new one. Only
+        the WAL this store wrote goes: one that came with a replacing file stays.
+        """
+        if self._wal is None or self._wal == (0, 0) or _identity(self.path + "-wal") != self._wal:
+            return
+        for suffix in ("-wal", "-shm"):
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(self.path + suffix)
+
+    def unavailable(self, exc: BaseException) -> str | None:
+        # OperationalError is the environment (full, read-only, I/O error,
+        # locked, unopenable); other errors are linkctl's own and must show.
+        if isinstance(exc, sqlite3.OperationalError):
+            return str(exc)
+        return None
+
+    def disk_full(self, exc: BaseException) -> bool:
+        return isinstance(exc, sqlite3.Error) and getattr(exc, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL
 
     @staticmethod
     def _open(path: str, readonly: bool) -> sqlite3.Connection:
@@ -67,17 +128,21 @@ class SqliteStore(SqlStore):
             cur.execute("BEGIN IMMEDIATE")
             try:
                 yield _Rewriting(cur, self._sql)
-            except BaseException:
-                cur.execute("ROLLBACK")
-                raise
-            else:
                 cur.execute("COMMIT")
+            except BaseException:
+                # A full disk can fail the COMMIT itself, and SQLite may have
+                # rolled back already: a ROLLBACK then would hide the cause,
+                # an open transaction would fail every later BEGIN.
+                if self._conn.in_transaction:
+                    cur.execute("ROLLBACK")
+                raise
             finally:
                 cur.close()
 
 
 class PostgresStore(SqlStore):
     dialect = "postgresql"
+    url = ""
 
     @classmethod
     def connect(cls, url: str, readonly: bool = False) -> PostgresStore:
@@ -93,7 +158,28 @@ class PostgresStore(SqlStore):
             raise StoreError(f"--store {_redact(url)}: cannot connect: {exc}") from None
         if readonly:
             conn.execute("SET default_transaction_read_only = on")
-        return cls(conn)
+        store = cls(conn)
+        store.url = url
+        return store
+
+    def reopen(self) -> None:
+        """A new connection: after a lost one, or a server that was down."""
+        import psycopg
+
+        with self._lock:
+            self._conn.close()
+            self._conn = psycopg.connect(self.url, autocommit=True)
+
+    def unavailable(self, exc: BaseException) -> str | None:
+        import psycopg
+
+        # OperationalError: a server gone, a disk full (class 53), a connection lost.
+        return str(exc).strip() if isinstance(exc, psycopg.OperationalError) else None
+
+    def disk_full(self, exc: BaseException) -> bool:
+        import psycopg.errors
+
+        return isinstance(exc, psycopg.errors.DiskFull)
 
     def _sql(self, sql: str) -> str:
         return sql.replace("?", "%s")
@@ -107,6 +193,17 @@ class PostgresStore(SqlStore):
         cur.execute("SELECT pg_advisory_xact_lock(?)", (_PG_MIGRATION_LOCK,))
 
 
+def _identity(path: str) -> tuple[int, int] | None:
+    """(device, inode) of the store file; None for a database in memory, (0, 0) for no file."""
+    if path in ("", ":memory:") or path.startswith("file:"):
+        return None
+    try:
+        st = os.stat(path)
+    except OSError:  # gone, or its directory with it
+        return (0, 0)
+    return (st.st_dev, st.st_ino)
+
+
 def _redact(url: str) -> str:
     """Never print a password that came in a URL."""
     scheme, sep, rest = url.partition("://")
@@ -114,6 +211,10 @@ def _redact(url: str) -> str:
     if not sep or not at or ":" not in creds:
         return url
     return f"{scheme}://{creds.split(':', 1)[0]}:***@{host}"
+
+
+# The stores that can tell a failing environment from a bug, and reconnect.
+FallibleStore = SqliteStore | PostgresStore
 
 
 def open_store(url: str, readonly: bool = False) -> SqlStore:

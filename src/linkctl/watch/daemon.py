@@ -25,7 +25,6 @@ import os
 import selectors
 import signal
 import socket
-import sqlite3
 import struct
 import sys
 import threading
@@ -46,7 +45,7 @@ from linkctl.kernel.netlink import RtnlSocket
 from linkctl.kernel.nla import IFINFOMSG, NLMSG_ERROR, NLMSG_OVERRUN, iter_attrs, iter_messages
 from linkctl.logs.lines import parse_line
 from linkctl.model.state import IfFlag, Link, NetnsName
-from linkctl.store import SqliteStore, open_store, sqlite_path
+from linkctl.store import open_store
 from linkctl.store.sql import SqlStore
 from linkctl.watch.config import WatchConfig
 from linkctl.watch.core import DumpReason, WatchCore, WatchOutput
@@ -63,6 +62,8 @@ from linkctl.watch.events import (
     kernel_record_from_log,
 )
 from linkctl.watch.metrics import MetricsServer, WatchMetrics, serve
+from linkctl.watch.reach import entry_refused
+from linkctl.watch.recorder import StoreRecorder
 from linkctl.watch.transitions import LinkMessage, u32_delta
 
 if TYPE_CHECKING:
@@ -493,65 +494,23 @@ class AlertWorker:
         self._thread.start()
 
     def _run(self) -> None:
+        failing = False
         while not self._stop.wait(self.every):
             try:
                 self.dispatcher.deliver_due(now())
                 self.dispatcher.resend_firing(self.open_episodes, now())
             except Exception:  # a bug in one round must not end delivery for good
-                log.exception("alert delivery failed")
+                # Once per failing spell: a full disk fails every round, every second.
+                if not failing:
+                    log.exception("alert delivery failed")
+                failing = True
+            else:
+                failing = False
 
     def stop(self) -> None:
         self._stop.set()
         if self._thread.is_alive():
             self._thread.join(timeout=30)
-
-
-# -- SQLite checkpoints --------------------------------------------------------------
-
-
-class WalCheckpointer:
-    """Checkpoints the SQLite WAL from a thread with a connection of its own.
-
-    A checkpoint fsyncs the database: several ms on a VM disk, and SQLite runs it
-    inside whichever commit crosses 1000 WAL pages. That was the whole p99 of
-    the event-to-store latency; here it runs beside the commits (a PASSIVE
-    checkpoint never blocks the writer).
-    """
-
-    def __init__(self, store: SqlStore, path: str, every: float = 1.0) -> None:
-        # Per connection: the store's writer no longer checkpoints in its commits.
-        store._conn.execute("PRAGMA wal_autocheckpoint=0")
-        self._conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-        self._every = every
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="linkctl-checkpoint", daemon=True)
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def _run(self) -> None:
-        while not self._stop.wait(self._every):
-            self.checkpoint()
-
-    def checkpoint(self) -> None:
-        try:
-            self._conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
-        except sqlite3.Error as exc:
-            log.warning("WAL checkpoint failed: %s", exc)
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread.is_alive():
-            self._thread.join(timeout=30)
-        self.checkpoint()
-        self._conn.close()
-
-
-def checkpointer_for(store: SqlStore, url: str) -> WalCheckpointer | None:
-    if not isinstance(store, SqliteStore):
-        return None
-    path = sqlite_path(url)
-    return None if path in ("", ":memory:") else WalCheckpointer(store, path)
 
 
 # -- the daemon ----------------------------------------------------------------------
@@ -589,10 +548,11 @@ class WatchDaemon:
         self.selector = selectors.DefaultSelector()
         self.feeds: dict[str, NamespaceFeed] = {}
         self.pending: dict[str, float] = {name: 0.0 for name in dict.fromkeys(self.config.netns)}
+        self.refused: dict[str, str] = {}
         self.printer = Printer(self.stdout, self.core, self.live)
+        self.recorder = StoreRecorder(self.store, self.core, self.metrics.store, self.printer.note)
         self.server: MetricsServer | None = None
         self.alerts: AlertWorker | None = None
-        self.checkpointer = checkpointer_for(self.store, self.config.store)
         self.kernel_log: KmsgFollower | FileFollower | None = None
         self.inotify: Inotify | None = None
         self.stopping = False
@@ -613,22 +573,25 @@ class WatchDaemon:
         return 0
 
     def start(self) -> None:
+        if self.config.listen:  # first: a port in use is refused before anything is recorded
+            self.server = serve(self.metrics, self.config.listen)
         self._signals()
-        if self.checkpointer is not None:
-            self.checkpointer.start()
+        self.recorder.start()
         self._watch_run_netns()
         self._open_kernel_log()
         for name in list(self.pending):
             self._try_open(name)
-        if self.config.listen:
-            self.server = serve(self.metrics, self.config.listen)
         if self.dispatcher.receivers:
             self.alerts = AlertWorker(self.dispatcher)
             self.alerts.start()
+        refused = "; ".join(f"cannot watch namespace {name!r}: {why}" for name, why in self.refused.items())
+        if not self.feeds and not self.pending:
+            raise LinkctlError(refused or "no namespace to watch")
         watched, missing = _ns_list(self.feeds), _ns_list(self.pending)
         self.started = True
         sd_notify(f"READY=1\nSTATUS=watching {len(self.feeds)} namespace(s); waiting for: {missing}")
-        self.printer.note(f"watching {watched}" + (f"; waiting for {missing} to appear" if self.pending else ""))
+        waiting = f"; waiting for {missing} to appear" if self.pending else ""
+        self.printer.note(f"watching {watched}{waiting}" + (f"; {refused}" if refused else ""))
 
     def stop(self) -> None:
         sd_notify("STOPPING=1")
@@ -643,8 +606,7 @@ class WatchDaemon:
                 closable.close()
         self.printer.close()
         self.down_evidence.close()
-        if self.checkpointer is not None:
-            self.checkpointer.stop()
+        self.recorder.stop()
         self.store.close()
         self._restore_signals()
         self.selector.close()
@@ -728,8 +690,8 @@ class WatchDaemon:
     def commit(self, out: WatchOutput) -> None:
         if out.empty:
             return
-        self.store.record(out, self.dispatcher.receivers)
-        self.counters.commits += 1
+        # A store that fails is counted on, not fatal: the recorder keeps the gap.
+        self.counters.commits += int(self.recorder.record(out, self.dispatcher.receivers))
         self.metrics.observe(out)
         self.printer.show(out)
 
@@ -740,6 +702,7 @@ class WatchDaemon:
             self.commit(self._read_kernel_log())  # a safety net if an inotify event was missed
         self._retry_pending(force=True)
         self._check_namespaces()
+        self.recorder.tick()
         if self.alerts is not None:
             self.alerts.open_episodes = self.core.flaps.open_episodes()
         self.printer.refresh()
@@ -761,7 +724,14 @@ class WatchDaemon:
             inode = ns_inode(name)
             sock = open_event_socket(name, self.rcvbuf)
         except (OSError, LinkctlError):
-            return False  # `ip netns add` creates the file before it mounts the namespace
+            # Not mounted yet (`ip netns add` creates the file first): the next try may do.
+            # Not ours to enter: no try will; say why once, and stop trying.
+            why = entry_refused(name) if kernel_ns(name) else None
+            if why is not None and self.pending.pop(name, None) is not None:
+                self.refused[name] = why
+                if self.started:
+                    self.printer.note(f"cannot watch namespace {name!r}: {why}")
+            return False
         feed = NamespaceFeed(name, sock, inode)
         try:
             links = dump(name)

@@ -14,6 +14,10 @@ they cannot drift from what the watcher knows; the rest are observations:
     linkctl_link_down_duration_seconds{netns,ifname}         histogram of clean down->up spans
     linkctl_kernel_events_total{netns,ifname,event,driver}   counter of kernel log lines
     linkctl_watch_resyncs_total{netns}                       counter of overflow resyncs
+    linkctl_store_writable                                   gauge, 0 while commits fail
+    linkctl_store_outages_total{cause}                       counter: disk_full, file_replaced, unavailable
+    linkctl_store_unrecorded_events_total                    counter of events not recorded as they happened
+    linkctl_store_gap_transitions_total                      counter of transitions recorded as gaps after
 
 The resync counter has no `ifname`: a resync is of a namespace's whole socket.
 
@@ -29,13 +33,13 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from wsgiref.simple_server import WSGIServer
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
-from prometheus_client.exposition import start_http_server
 from prometheus_client.registry import Collector
 
 from linkctl.watch.config import DEFAULT_LISTEN, parse_listen
 from linkctl.watch.core import LinkView, WatchCore, WatchOutput
+from linkctl.watch.endpoint import listen as listen_on
 from linkctl.watch.events import LinkState
 
 LABELS = ("netns", "ifname")
@@ -96,6 +100,28 @@ class LinkCollector(Collector):
         return iter(())
 
 
+class StoreMetrics:
+    """Whether the store takes the watcher's commits, and what it missed when not."""
+
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.writable = Gauge(
+            "linkctl_store_writable", "1 while the store takes commits, 0 while they fail.", registry=registry
+        )
+        self.outages = Counter(
+            "linkctl_store_outages", "Spells of failing commits, by cause.", ("cause",), registry=registry
+        )
+        self.unrecorded_events = Counter(
+            "linkctl_store_unrecorded_events",
+            "Events that could not be recorded as they happened (a gap stands for them).",
+            registry=registry,
+        )
+        self.gap_transitions = Counter(
+            "linkctl_store_gap_transitions",
+            "Carrier transitions recorded as gap events once a failing store took writes again.",
+            registry=registry,
+        )
+
+
 class WatchMetrics:
     """All of the watcher's metrics, on a registry of their own."""
 
@@ -122,6 +148,7 @@ class WatchMetrics:
             ("netns",),
             registry=self.registry,
         )
+        self.store = StoreMetrics(self.registry)
 
     def observe(self, out: WatchOutput) -> None:
         for netns, ifname, seconds in out.down_durations:
@@ -156,5 +183,7 @@ class MetricsServer:
 def serve(metrics: WatchMetrics, listen: str = DEFAULT_LISTEN) -> MetricsServer:
     """Serve /metrics on `listen` (127.0.0.1:9717 unless told otherwise) in a thread."""
     host, port = parse_listen(listen)
-    server, thread = start_http_server(port, addr=host, registry=metrics.registry)
+    server = listen_on(host, port, metrics.registry)
+    thread = threading.Thread(target=server.serve_forever, name="linkctl-metrics", daemon=True)
+    thread.start()
     return MetricsServer(server, thread)

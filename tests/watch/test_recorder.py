@@ -1,0 +1,50 @@
+"""catch_up: what a store that missed a spell is told, from the counters alone."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from linkctl.watch.events import CarrierCounters, EventKind, LinkState
+from linkctl.watch.recorder import catch_up
+from linkctl.watch.transitions import KnownLink
+from tests.watch.helpers import at
+
+
+def link(ifindex: int, changes: int, *, name: str = "", state: LinkState = LinkState.UP, epoch: int = 1) -> KnownLink:
+    return KnownLink(
+        netns="ns",
+        ifindex=ifindex,
+        ifname=name or f"eth{ifindex}",
+        state=state,
+        since=at(0),
+        counters=CarrierCounters(changes, changes // 2, changes - changes // 2),
+        epoch=epoch,
+    )
+
+
+def test_the_gap_holds_the_transitions_the_kernel_counted_and_nothing_else() -> None:
+    committed = {("ns", i): link(i, 4) for i in (1, 2, 3, 4, 5)}
+    current = {
+        ("ns", 1): link(1, 4),  # nothing happened
+        ("ns", 2): link(2, 10, state=LinkState.UP),  # 6 transitions unrecorded
+        ("ns", 3): link(3, 4, name="wan0"),  # renamed only
+        ("ns", 4): link(4, 2, epoch=9),  # removed and re-created under the same index
+        ("ns", 6): link(6, 0),  # new
+    }
+    out = catch_up(committed, current, at(60), "store unwritable")
+    events = {(e.ifindex, e.kind): e for e in out.events}
+    assert events[(2, EventKind.GAP)].transitions == 6
+    assert events[(2, EventKind.GAP)].detail == "store unwritable"
+    assert events[(3, EventKind.RENAMED)].detail == "eth3"
+    assert {k for k in events if k[0] == 4} == {(4, EventKind.LINK_REMOVED), (4, EventKind.LINK_ADDED)}
+    assert (5, EventKind.LINK_REMOVED) in events and (6, EventKind.LINK_ADDED) in events
+    assert not [k for k in events if k[0] == 1]
+    assert sum(e.transitions for e in out.events) == 6
+    assert {(g.ifindex, g.epoch) for g in out.gone} == {(4, 1), (5, 1)}
+    assert sorted(k.ifindex for k in out.links) == [1, 2, 3, 4, 6]
+
+
+def test_a_state_change_without_a_counted_transition_is_a_gap_of_zero() -> None:
+    before = link(1, 4)
+    out = catch_up({("ns", 1): before}, {("ns", 1): replace(before, state=LinkState.DOWN)}, at(5), "why")
+    assert [(e.kind, e.transitions, e.state) for e in out.events] == [(EventKind.GAP, 0, LinkState.DOWN)]
