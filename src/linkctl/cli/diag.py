@@ -45,16 +45,19 @@ def audit(
     decl = load_file(str(declaration)) if declaration else None
     spaces = audit_namespaces(netns, all_netns=netns is None)
     findings, ctx = run_audit(spaces, decl, interval, default_netns=netns)
+    unread = sum(where.startswith("netns ") for where in ctx.unreadable)
     if fmt is Format.JSON:
         _json([f.to_json() for f in findings])
     else:
         for f in findings:
             typer.echo("\n".join(f.text()))
         count = sum(len(ctx.host.ns(ns).links) for ns in spaces if ns in ctx.host.namespaces)
-        typer.echo(f"{len(findings)} finding(s) on {count} link(s)" if findings else f"no findings on {count} link(s)")
-        for where, why in ctx.unreadable.items():
-            typer.echo(f"not read: {where}: {why}", err=True)
-    raise typer.Exit(exit_code(f.severity for f in findings))
+        line = f"{len(findings)} finding(s) on {count} link(s)" if findings else f"no findings on {count} link(s)"
+        typer.echo(line + (f"; {unread} namespace(s) not read" if unread else ""))
+    for where, why in ctx.unreadable.items():
+        typer.echo(f"not read: {where}: {why}", err=True)
+    # A namespace not read is not a clean one: at least a warning's code.
+    raise typer.Exit(max(exit_code(f.severity for f in findings), 1 if unread else 0))
 
 
 def diagnose(
