@@ -132,3 +132,28 @@ def test_a_failing_debug_hook_half_way_rolls_back_too(netns: str) -> None:
         apply(ctx, host, plan)
     assert "rolled back" in str(info.value)
     assert names(netns) == {"lo"}
+
+
+def test_deletions_in_a_row_are_one_batch_that_spares_a_link_already_in_the_group(netns: str, tmp_path: Path) -> None:
+    from linkctl.engine.executor import DELETE_GROUP
+
+    ctx = Context(parse_text(many_pairs(20), "d.yml"), "d.yml", netns)
+    host, plan = prepare(ctx)
+    apply(ctx, host, plan)
+    gone = "interfaces:\n" + "".join(f"- {{name: v{i}, type: veth, state: absent}}\n" for i in range(20))
+    ctx = Context(parse_text(gone, "g.yml"), "g.yml", netns)
+    host, plan = prepare(ctx)
+    result = apply(ctx, host, plan)
+    assert result.requests == 21  # 20 links put in the group, one request deletes the group
+    assert names(netns) == {"lo"}
+    # A link someone put in that very group before: the batch would take it too, so none is made.
+    ip("-n", netns, "link", "add", "keep0", "type", "veth", "peer", "name", "keep1")
+    ip("-n", netns, "link", "set", "keep0", "group", str(DELETE_GROUP))
+    ctx = Context(parse_text(many_pairs(3), "d.yml"), "d.yml", netns)
+    host, plan = prepare(ctx)
+    apply(ctx, host, plan)
+    ctx = Context(parse_text(gone, "g.yml"), "g.yml", netns)  # v0-v2 exist, the rest are absent already
+    host, plan = prepare(ctx)
+    result = apply(ctx, host, plan)
+    assert result.requests == 3  # one each
+    assert names(netns) == {"lo", "keep0", "keep1"}

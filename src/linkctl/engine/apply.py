@@ -129,7 +129,7 @@ def _name_lost_addresses(ops: list[Op], host: HostState) -> list[Op]:
     from linkctl.kernel.addresses import addresses
 
     try:
-        by_ns = {op.netns: addresses(op.netns) for op in losing}
+        by_ns = {ns: addresses(ns) for ns in {op.netns for op in losing}}  # one dump per namespace, not per op
     except (OSError, LinkctlError):
         return ops  # the moves keep their general warning
     losing_ids = {id(op) for op in losing}  # by identity: equal ops compare field by field
@@ -222,9 +222,12 @@ def apply(
     try:
         with interrupts.changing():
             _carry_out(ctx, plan, executor, result, meanwhile)
-            interrupts.mark_done()
-            if journal_dir is not None and not hold:
-                journal.finish(journal_dir)
+            if hold:  # `try` holds the change: its wait acts on the signals noted from now on
+                interrupts.hold()
+            else:
+                interrupts.mark_done()
+                if journal_dir is not None:
+                    journal.finish(journal_dir)
     except (StepFailed, VerifyFailed, RemediationFailed) as exc:
         if isinstance(exc, StepFailed):
             snapshot.not_made(exc.op)

@@ -32,6 +32,10 @@ from linkctl.model.ops import (
 )
 from linkctl.model.state import HostState, NetnsName
 
+# The group of the links a batch deletion is about to delete ("lkct"). Between putting them in it
+# and deleting it there are two requests; a rollback from that moment puts them back in group 0.
+DELETE_GROUP = 0x6C6B6374
+
 
 @dataclass
 class StepFailed(LinkctlError):
@@ -64,6 +68,7 @@ class Executor:
     _unsent_bytes: int = 0
     _pipeline: Pipeline | None = None
     _started: list[Pipeline] = field(default_factory=list)  # every sending thread this run began
+    _doomed: list[tuple[DeleteLink, int]] = field(default_factory=list)  # deletions in a row, with their index
     _unknown: set[tuple[NetnsName, str]] = field(default_factory=set)
     _fds: dict[NetnsName, int] = field(default_factory=dict)
     requests_sent: int = 0
@@ -86,7 +91,11 @@ class Executor:
         self._numbers = {id(op): i + 1 for i, op in enumerate(ops)}
         try:
             for op in ops:
+                if self._doomed and not (isinstance(op, DeleteLink) and op.netns == self._doomed[0][0].netns):
+                    self._delete_doomed()
                 self._do(op)
+            if self._doomed:
+                self._delete_doomed()
             if self._queue:
                 self._send_ahead()
             if meanwhile is not None:
@@ -109,7 +118,8 @@ class Executor:
         elif isinstance(op, CreateLink):
             self._create(op)
         elif isinstance(op, DeleteLink):
-            self._queue_req(op.netns, rtnl.del_link(self._seq(op.netns), self._index(op.netns, op.name)), op)
+            # Gathered: deletions in a row go to the kernel as one batch (_delete_doomed).
+            self._doomed.append((op, self._index(op.netns, op.name)))
             self._forget(op.netns, op.name)
         elif isinstance(op, MoveLink):
             attrs = LinkAttrs(netns_fd=self._fd(op.to_netns))
@@ -174,6 +184,25 @@ class Executor:
             self._queue_req(ns, rtnl.set_link(self._seq(ns), index, LinkAttrs(up=True)), op)
         self._forget(ns, op.old_name)
         self.indices[(ns, op.name)] = index
+
+    def _delete_doomed(self) -> None:
+        """The deletions gathered, in one namespace: one request for one link; for more, each is put
+        in DELETE_GROUP and the group is deleted in one request, which the kernel unregisters in one
+        batch (one RCU grace period, not one per link). Not where a link was in that group before
+        linkctl came: the group would take it too."""
+        doomed, self._doomed = self._doomed, []
+        ns = doomed[0][0].netns
+        if len(doomed) == 1 or not self._group_free(ns):
+            for op, index in doomed:
+                self._queue_req(ns, rtnl.del_link(self._seq(ns), index), op)
+            return
+        for op, index in doomed:
+            self._queue_req(ns, rtnl.set_link(self._seq(ns), index, LinkAttrs(group=DELETE_GROUP)), op)
+        self._queue_req(ns, rtnl.del_group(self._seq(ns), DELETE_GROUP), doomed[-1][0])
+
+    def _group_free(self, ns: NetnsName) -> bool:
+        state = self.host.namespaces.get(ns)
+        return state is None or all(link.group != DELETE_GROUP for link in state.links.values())
 
     def _set_master(self, op: SetMaster) -> None:
         ns = op.netns

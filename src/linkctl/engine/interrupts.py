@@ -98,6 +98,17 @@ def held() -> Iterator[None]:
         _State.phase = before if before is not Phase.CHANGING else Phase.HOLDING
 
 
+def hold() -> None:
+    """From now on signals are only noted, until a handler of the caller's own takes over."""
+    _State.phase = Phase.HOLDING
+
+
+def take_noted() -> list[int]:
+    """The signals noted so far, forgotten once taken (the taker acts on them)."""
+    noted, _State.noted = _State.noted, []
+    return noted
+
+
 def mark_done() -> None:
     """The change is made and verified: from now on a signal ends the command, and says it stays."""
     _State.phase = Phase.DONE

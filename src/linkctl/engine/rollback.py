@@ -18,11 +18,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from linkctl.engine.executor import Executor
+from linkctl.engine.executor import DELETE_GROUP, Executor
 from linkctl.engine.journal import Intent, Key
 from linkctl.errors import LinkctlError
-from linkctl.kernel import netns
-from linkctl.kernel.netlink import DebugHook
+from linkctl.kernel import netns, rtnl
+from linkctl.kernel.netlink import DebugHook, RtnlSocket
+from linkctl.kernel.rtnl import LinkAttrs
 from linkctl.kernel.state import read_state
 from linkctl.kinds import kind_of
 from linkctl.model.plan import make_plan
@@ -44,6 +45,8 @@ def roll_back(intent: Intent, decl: Declaration | None = None, debug: DebugHook 
     where = _namespaces(intent)
     try:
         now = read_state(where)
+        if _ungroup(now, debug):
+            now = read_state(where)
         located = {
             (ns, name): to
             for ns, name, to in intent.moves
@@ -61,10 +64,26 @@ def roll_back(intent: Intent, decl: Declaration | None = None, debug: DebugHook 
             f"ROLLBACK FAILED: {exc}\nThe links may be half-changed: compare `linkctl show` with your last state.",
         )
     left = [op.describe() for op in residual.ops]
+    left += [
+        f"{lk.name} is still in linkctl's deletion group {DELETE_GROUP}" for lk in after if lk.group == DELETE_GROUP
+    ]
     left += [f"netns {name} (made by the change) still exists" for name in intent.created_netns if name not in gone]
     if left:
         return Outcome(False, len(plan.ops), f"ROLLBACK INCOMPLETE: still differs: {'; '.join(left)}")
     return Outcome(True, len(plan.ops), _verified_words(intent, after, len(plan.ops), created))
+
+
+def _ungroup(now: HostState, debug: DebugHook | None) -> bool:
+    """Links a batch deletion had put in its group when it was cut off go back to group 0 (no link
+    is in that group but for a deletion under way: the executor checks that before using it)."""
+    grouped = [lk for lk in now if lk.group == DELETE_GROUP]
+    for ns in dict.fromkeys(lk.netns for lk in grouped):
+        with RtnlSocket(ns, debug) as sock:
+            reqs = [rtnl.set_link(sock.next_seq(), lk.ifindex, LinkAttrs(group=0)) for lk in grouped if lk.netns == ns]
+            refused = [ack.describe() for ack in sock.batch(reqs) if not ack.ok]
+        if refused:
+            raise LinkctlError(f"cannot take links out of the deletion group: {refused[0]}")
+    return bool(grouped)
 
 
 def _namespaces(intent: Intent) -> list[NetnsName]:

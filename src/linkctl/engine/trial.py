@@ -141,6 +141,8 @@ def _wait(
         for sock in watch.sockets:
             sel.register(sock, selectors.EVENT_READ, "netlink")
     start = time.monotonic()
+    for signum in interrupts.take_noted():  # arrived between the change and this wait
+        wfd.send(bytes([signum]))
     try:
         while (left := timeout - (time.monotonic() - start)) > 0:
             window = stable_for - (time.monotonic() - start)

@@ -45,6 +45,7 @@ _U32_FIELDS = {
     C.IFLA_CARRIER_CHANGES: "carrier_changes",
     C.IFLA_CARRIER_UP_COUNT: "carrier_up_count",
     C.IFLA_CARRIER_DOWN_COUNT: "carrier_down_count",
+    C.IFLA_GROUP: "group",
 }
 
 
@@ -178,6 +179,7 @@ class LinkAttrs:
     link: int | None = None  # IFLA_LINK: the lower device at creation
     up: bool | None = None
     promisc: bool | None = None
+    group: int | None = None  # IFLA_GROUP: the executor's deletion batches (engine/executor.py)
 
     def flags(self) -> tuple[int, int]:
         """ifi_flags and ifi_change: only the flags named are changed."""
@@ -204,6 +206,8 @@ class LinkAttrs:
             out.append(attr_u32(C.IFLA_LINK, self.link))
         if self.netns_fd is not None:
             out.append(attr_u32(C.IFLA_NET_NS_FD, self.netns_fd))
+        if self.group is not None:
+            out.append(attr_u32(C.IFLA_GROUP, self.group))
         return b"".join(out)
 
     def ifinfo(self, index: int = 0) -> bytes:
@@ -260,6 +264,14 @@ def set_port(seq: int, index: int, name: str | None, slave_kind: str, data: byte
 
 def del_link(seq: int, index: int) -> bytes:
     return message(C.RTM_DELLINK, NLM_F_REQUEST | NLM_F_ACK, seq, IFINFOMSG.pack(0, 0, index, 0, 0))
+
+
+def del_group(seq: int, group: int) -> bytes:
+    """RTM_DELLINK of every link of a group (`ip link del group N`): the kernel unregisters them in
+    one batch, where one request per link waits for an RCU grace period each (300 veth pairs:
+    0.2 s against 8-18 s here)."""
+    body = IFINFOMSG.pack(0, 0, 0, 0, 0) + attr_u32(C.IFLA_GROUP, group)
+    return message(C.RTM_DELLINK, NLM_F_REQUEST | NLM_F_ACK, seq, body)
 
 
 def get_link_by_name(seq: int, name: str) -> bytes:
