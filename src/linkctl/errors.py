@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+import re
 import reprlib
 from dataclasses import dataclass, field
 
@@ -33,7 +35,26 @@ EMPTY = _Empty()
 
 
 # A value quoted in a message is cut short: a YAML alias bomb (nine lists of nine of ...) is a
-# few hundred bytes of file and billions of items to print in full.
+# few hundred bytes of file and billions of items to print in full, and a 50 MB name would
+# make a 50 MB message. Every value a message shows goes through `quoted`.
+QUOTE_MAX = 80
+HIDDEN = "(secret, not shown)"
+
+# Keys whose values are credentials (nmstate's 802.1x and MACsec keys, tokens, ...): their values
+# are never printed. Keys that say where a secret is kept (`password_file`, `secret_env`) are not
+# secrets themselves, and the path is what a person needs to see when it is wrong.
+_SECRET = re.compile(r"pass(word|wd|phrase)|secret|token|psk|mka-cak|private-key|api-?key|credential")
+_SECRET_SOURCE = re.compile(r"-(file|env|path)$")
+
+
+def is_secret(key: object) -> bool:
+    """Whether a mapping key names a secret (`password`, `private-key-password`, `psk`, `mka-cak`...)."""
+    if not isinstance(key, str):
+        return False
+    word = key.lower().replace("_", "-")
+    return _SECRET.search(word) is not None and _SECRET_SOURCE.search(word) is None
+
+
 class _Quote(reprlib.Repr):
     """Python's repr, but for the scalars a YAML file spells otherwise (`true`, not `True`)."""
 
@@ -43,17 +64,35 @@ class _Quote(reprlib.Repr):
     def repr_NoneType(self, x: None, level: int) -> str:  # reprlib looks up repr_<type name>
         return "null"
 
+    def repr_dict(self, x: dict[object, object], level: int) -> str:
+        # reprlib's own sorts the keys; a file's order reads better, and secrets stay hidden.
+        if not x:
+            return "{}"
+        if level <= 0:
+            return "{...}"
+        pieces = [
+            f"{self.repr1(k, level - 1)}: {HIDDEN if is_secret(k) else self.repr1(v, level - 1)}"
+            for k, v in itertools.islice(x.items(), self.maxdict)
+        ]
+        return "{" + ", ".join(pieces + (["..."] if len(x) > self.maxdict else [])) + "}"
+
 
 _QUOTE = _Quote()
-_QUOTE.maxlevel, _QUOTE.maxstring, _QUOTE.maxother = 2, 80, 80
+_QUOTE.maxlevel, _QUOTE.maxstring, _QUOTE.maxother, _QUOTE.maxlong = 2, QUOTE_MAX, QUOTE_MAX, QUOTE_MAX
 _QUOTE.maxlist = _QUOTE.maxtuple = _QUOTE.maxdict = _QUOTE.maxset = 4
-_QUOTE_MAX = 100
 
 
-def quoted(value: object) -> str:
-    """repr(value), at most about a line of it."""
-    text = _QUOTE.repr(value)
-    return text if len(text) <= _QUOTE_MAX else text[: _QUOTE_MAX - 3] + "..."
+def quoted(value: object, bare: bool = False, limit: int = QUOTE_MAX) -> str:
+    """At most `limit` characters of `value` for a message: its repr, or with `bare` a string as it is
+    (a name in "interface NAME"; repr still, if it holds a newline or other control character);
+    secrets in a mapping are hidden."""
+    text = value[: limit + 1] if bare and isinstance(value, str) and value[:limit].isprintable() else _QUOTE.repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def secret_field(field: str) -> bool:
+    """Whether a dotted field (`802.1x.password`, `interfaces.0.psk`) lies under a secret key."""
+    return any(is_secret(part) for part in field.split("."))
 
 
 @dataclass(frozen=True)
@@ -66,7 +105,18 @@ class Problem:
     allowed: str
 
     def __str__(self) -> str:
-        return f"{self.where}: {self.field}: {quoted(self.value)}: {self.allowed}"
+        return f"{self.where}: {self.brief()}"
+
+    def brief(self) -> str:
+        """`field: value: allowed`, the value cut short, or hidden under a secret-looking key."""
+        field = quoted(self.field, bare=True, limit=2 * QUOTE_MAX)  # a path of keys the file spelt
+        value = HIDDEN if secret_field(self.field) else quoted(self.value)
+        return f"{field}: {value}: {self.allowed}"
+
+
+# A file of 80,000 faulty entries (or one entry aliased 80,000 times) has 400,000 problems: a
+# person reads the first ones, and the rest is a 100 MB message.
+SHOWN_PROBLEMS = 100
 
 
 @dataclass
@@ -77,5 +127,7 @@ class ValidationFailed(LinkctlError):
 
     def __str__(self) -> str:
         lines = [f"{len(self.problems)} problem(s) found, nothing was changed:"]
-        lines += [f"  - {p}" for p in self.problems]
+        lines += [f"  - {p}" for p in self.problems[:SHOWN_PROBLEMS]]
+        if len(self.problems) > SHOWN_PROBLEMS:
+            lines.append(f"  ... and {len(self.problems) - SHOWN_PROBLEMS:,} more (the first ones fixed, run it again)")
         return "\n".join(lines)

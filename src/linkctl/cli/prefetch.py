@@ -19,6 +19,8 @@ import marshal
 import os
 import stat
 
+from linkctl.model import source
+
 MIN_BYTES = 32 * 1024
 COMMANDS = ("apply", "plan", "try")
 _VALUE_OPTIONS = ("--netns", "-n", "--format", "-f", "--timeout", "--stable-for", "--wait")
@@ -45,8 +47,8 @@ def start(argv: list[str]) -> None:
         st = os.stat(path)
     except OSError:
         return  # the parent reports it, with the file's name
-    if not stat.S_ISREG(st.st_mode) or st.st_size < MIN_BYTES:
-        return
+    if not stat.S_ISREG(st.st_mode) or not MIN_BYTES <= st.st_size <= source.MAX_BYTES:
+        return  # the parent refuses what is not a regular file of a declaration's size
     rfd, wfd = os.pipe()
     pid = os.fork()
     if pid == 0:
@@ -103,8 +105,7 @@ def _child(path: str, wfd: int) -> None:
     try:
         from linkctl.model import yaml_load  # PyYAML and the standard library only
 
-        with open(path, "rb") as fh:
-            data = fh.read()
+        data = source.read_path(path)  # swapped for a FIFO since start() looked: no wait
         loaded = yaml_load.load(data.decode("utf-8"))
         out = _digest(data) + marshal.dumps(loaded)
         with os.fdopen(wfd, "wb") as pipe:

@@ -7,7 +7,8 @@ from typing import Any, get_args
 
 from pydantic import BaseModel, ValidationError
 
-from linkctl.errors import EMPTY, NOT_GIVEN, Problem, ValidationFailed
+from linkctl.errors import EMPTY, NOT_GIVEN, Problem, ValidationFailed, quoted
+from linkctl.model import source as _source
 from linkctl.model.spec import MTU_MAX, MTU_MIN, Declaration, complete_veth_peers
 
 
@@ -22,10 +23,10 @@ def parse_text(text: str, source: str) -> Declaration:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{source}:{mark.line + 1}:{mark.column + 1}" if mark else source
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise ValidationFailed(
-            [Problem(where, "YAML", problem, "valid YAML (check indentation and quoting)")]
-        ) from None
+        # PyYAML's words may quote the file (an alias's or a tag's name): cut short as a value is.
+        problem = quoted(getattr(exc, "problem", None) or str(exc), bare=True, limit=3 * 80)
+        fix = getattr(exc, "fix", None) or "valid YAML (check indentation and quoting)"
+        raise ValidationFailed([Problem(where, "YAML", problem, fix)]) from None
     return from_loaded(data, source)
 
 
@@ -53,11 +54,21 @@ def load_file(path: str) -> Declaration:
 
 
 def read_file(path: str) -> bytes:
+    """A regular file's bytes, at most model/source.py's MAX_BYTES of them."""
     try:
-        with open(path, "rb") as fh:
-            return fh.read()
-    except OSError as exc:
-        raise ValidationFailed([Problem(path, "file", exc.strerror, "a readable YAML file")]) from None
+        return _source.read_path(path)
+    except _source.Refused as exc:
+        raise ValidationFailed([Problem(path, "file", exc.value, exc.fix)]) from None
+
+
+def read_stdin() -> bytes:
+    """Standard input's bytes, bounded as a file's are."""
+    import sys
+
+    try:
+        return _source.read_stream(sys.stdin.buffer)
+    except _source.Refused as exc:
+        raise ValidationFailed([Problem("<stdin>", "input", exc.value, exc.fix)]) from None
 
 
 def parse_bytes(data: bytes, source: str) -> Declaration:
@@ -75,7 +86,7 @@ def _problem(err: Any, data: dict[str, Any], source: str) -> Problem:
         name = _name_at(data, loc[1])
         where = f"{source}: interface {name}" if name else f"{source}: interfaces[{loc[1]}]"
         loc = loc[2:]
-    field = ".".join(str(p) for p in loc) or "(entry)"
+    field = ".".join(quoted(p, bare=True) for p in loc) or "(entry)"  # an unknown key is the file's text
     if err["type"] == "missing":  # pydantic's input is then the whole enclosing mapping: noise
         need = f"this key is required: {_RANGES[field]}" if field in _RANGES else "this key is required"
         return Problem(where, field, NOT_GIVEN, need)
@@ -134,7 +145,8 @@ def _name_at(data: dict[str, Any], index: int) -> str | None:
     items = data.get("interfaces")
     if isinstance(items, list) and index < len(items) and isinstance(items[index], dict):
         name = items[index].get("name")
-        return str(name) if name is not None else None
+        # Only a string names the entry: anything else (an alias bomb, a number) is the error itself.
+        return quoted(name, bare=True) if isinstance(name, str) and name else None
     return None
 
 
@@ -156,11 +168,15 @@ _MASTER = (
 )
 
 
+_HINT_MAX = 64  # longer than any key or value of the format: no spelling hint is looked for
+
+
 def _allowed(err: Any) -> str:
     kind = err["type"]
     msg = str(err["msg"])
+    value = err.get("input")
     if kind == "extra_forbidden":
-        key, keys = str(err["loc"][-1]), _keys_at(list(err["loc"]))
+        key, keys = str(err["loc"][-1])[:_HINT_MAX], _keys_at(list(err["loc"]))
         if key == "master":
             return _MASTER
         if _IP_WORDS.get(key) in keys:
@@ -171,13 +187,13 @@ def _allowed(err: Any) -> str:
         if close:
             return f"unknown key: did you mean `{close[0]}`?"
         return "unknown key: check its spelling against the format in the README"
-    if kind == "enum" and err["loc"][-1] == "type" and str(err.get("input")) in _IP_KINDS:
-        return f"`ip link` says {err['input']}, this format says `{_IP_KINDS[str(err['input'])]}`"
-    if kind == "enum":
+    if kind == "enum" and err["loc"][-1] == "type" and isinstance(value, str) and value in _IP_KINDS:
+        return f"`ip link` says {value}, this format says `{_IP_KINDS[value]}`"
+    if kind == "enum" and isinstance(value, str) and len(value) <= _HINT_MAX:
         from difflib import get_close_matches  # only for a misspelt value
 
         expected = re.findall(r"'([^']*)'", str(err.get("ctx", {}).get("expected", "")))
-        close = get_close_matches(str(err.get("input")), expected, n=1)
+        close = get_close_matches(value, expected, n=1)
         if close:
             return f"{msg} (did you mean `{close[0]}`?)"
     if msg.startswith("Value error, "):

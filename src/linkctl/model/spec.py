@@ -35,7 +35,31 @@ def check_ifname(value: str) -> str:
         )
     if _BAD_NAME.search(value):
         raise ValueError("an interface name may not contain '/', ':' or white space")
+    if "%" in value:
+        # The kernel takes a name with '%d' as a template and picks the first free number: `v%d`
+        # with peer `p%d` made v2 and p0 (dev_alloc_name). A file names each link outright.
+        raise ValueError(
+            "an interface name may not contain '%': the kernel reads NAME%d as a template and picks a free "
+            "number itself; write the name out (v0, v1, ...)"
+        )
     return value
+
+
+NETNS_MAX = 255  # a name under /run/netns: NAME_MAX
+
+
+def check_netns(value: str | None) -> str | None:
+    if value is None:
+        return value
+    if not value or "/" in value or value in (".", ".."):
+        raise ValueError("an `ip netns` name: no '/', not empty")
+    if len(value.encode()) > NETNS_MAX:
+        raise ValueError(f"an `ip netns` name has at most {NETNS_MAX} bytes (it is a file in /run/netns)")
+    return value
+
+
+def _ifname_or_none(value: str | None) -> str | None:
+    return None if value is None else check_ifname(value)
 
 
 IfName = Annotated[str, Field(min_length=1)]
@@ -65,6 +89,7 @@ class VethSection(Section):
     peer_netns: str | None = None
 
     _peer = field_validator("peer")(classmethod(lambda cls, v: check_ifname(v)))
+    _peer_netns = field_validator("peer_netns")(classmethod(lambda cls, v: check_netns(v)))
 
 
 class StpOptions(Section):
@@ -105,6 +130,9 @@ class VxlanSection(Section):
     destination_port: int | None = Field(default=None, ge=1, le=65535)
     learning: bool | None = None
 
+    # A base's name is quoted in messages: held to what a link's name can be.
+    _base = field_validator("base_iface")(classmethod(lambda cls, v: _ifname_or_none(v)))
+
     @field_validator("local", "remote")
     @classmethod
     def _ip(cls, v: str | None) -> str | None:
@@ -128,6 +156,8 @@ class MacvlanSection(Section):
     base_iface: str
     mode: MacvlanMode | None = None
 
+    _base = field_validator("base_iface")(classmethod(lambda cls, v: check_ifname(v)))
+
 
 class VlanProtocol(StrEnum):
     Q = "802.1q"
@@ -138,6 +168,8 @@ class VlanSection(Section):
     base_iface: str
     id: int = Field(ge=0, le=4094)
     protocol: VlanProtocol | None = None
+
+    _base = field_validator("base_iface")(classmethod(lambda cls, v: check_ifname(v)))
 
 
 class BondMode(StrEnum):
@@ -156,11 +188,18 @@ class BondOptions(Section):
     updelay: int | None = Field(default=None, ge=0)
     downdelay: int | None = Field(default=None, ge=0)
 
+    _primary = field_validator("primary")(classmethod(lambda cls, v: _ifname_or_none(v)))
+
 
 class BondSection(Section):
     mode: BondMode | None = None
     port: list[str] | None = None
     options: BondOptions | None = None
+
+    @field_validator("port")
+    @classmethod
+    def _ports(cls, v: list[str] | None) -> list[str] | None:
+        return None if v is None else [check_ifname(name) for name in v]
 
 
 class Duplex(StrEnum):
@@ -212,12 +251,7 @@ class InterfaceSpec(Section):
             raise ValueError("a unicast MAC address, not all zeros")
         return v.lower()
 
-    @field_validator("netns")
-    @classmethod
-    def _netns(cls, v: str | None) -> str | None:
-        if v is not None and (not v or "/" in v or v in (".", "..")):
-            raise ValueError("an `ip netns` name: no '/', not empty")
-        return v
+    _netns = field_validator("netns")(classmethod(lambda cls, v: check_netns(v)))
 
     @model_validator(mode="after")
     def _bond_alias(self) -> InterfaceSpec:

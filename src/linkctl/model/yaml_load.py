@@ -16,7 +16,17 @@ node tree; a document with anything else (tags, anchors shared, merge keys,
 timestamps) or anything odd is built by PyYAML's constructor, which also
 words its errors.
 
-Imports PyYAML and the standard library only: cli/prefetch.py's child uses it.
+What PyYAML accepts but a declaration must not: a key given twice in one
+mapping (PyYAML keeps the last silently; nmstate's loader refuses it), and
+aliases that multiply (nine lists of nine aliases of ... is a few hundred bytes
+of file and billions of items: linkctl ran 1 min 49 s to 8.3 GB and a
+MemoryError). Before PyYAML's constructor builds a document with aliases, the
+nodes they add are counted; past MAX_ALIAS_NODES, or an alias inside the node
+it names, the document is refused. A document without aliases takes the one
+walk and costs nothing more than a length comparison per mapping.
+
+Imports PyYAML and the standard library only (linkctl.errors on a refusal): cli/prefetch.py's child
+uses it.
 """
 
 from __future__ import annotations
@@ -35,6 +45,14 @@ _NULL = "tag:yaml.org,2002:null"
 _BOOL = "tag:yaml.org,2002:bool"
 _MAP = "tag:yaml.org,2002:map"
 _SEQ = "tag:yaml.org,2002:seq"
+_MERGE = "tag:yaml.org,2002:merge"
+
+# What aliases may add to a document, in nodes. A declaration shares settings through aliases
+# or merge keys (`<<: *common`): 20,000 interfaces each merging a six-key block add 300,000.
+# The cost is then pydantic's: one interface aliased 80,000 times with five faults each (960,000
+# nodes added) takes `plan` 12 s and 730 MB to refuse, as a 4 MiB file of such entries written
+# out does (model/source.py): aliases cannot make a file cost more than its size allows.
+MAX_ALIAS_NODES = 1_000_000
 
 # PyYAML's own patterns (yaml/resolver.py), less the `(:[0-5]?[0-9])+` alternatives.
 _INT_RE = re.compile(
@@ -77,12 +95,119 @@ class DeclarationLoader(_BASE):  # type: ignore[misc,valid-type]
     def construct_document(self, node: Node) -> Any:
         try:
             return _Plain(self).build(node)
+        except yaml.YAMLError:
+            raise
         except Exception:  # PyYAML's constructor builds it, or says what is wrong
-            return super().construct_document(node)
+            pass
+        _bound_aliases(node)
+        return super().construct_document(node)
+
+    def construct_mapping(self, node: Node, deep: bool = False) -> dict[Any, Any]:
+        if isinstance(node, MappingNode):  # before merge keys are flattened: `<<` may be overridden
+            pairs = [(k, v) for k, v in node.value if k.tag != _MERGE]
+            keys = {self.construct_object(k) for k, _ in pairs if isinstance(k, ScalarNode)}
+            if len(keys) != sum(isinstance(k, ScalarNode) for k, _ in pairs):
+                _refuse_duplicate(pairs, self.construct_object)
+        return super().construct_mapping(node, deep)  # type: ignore[no-any-return]
+
+    def construct_yaml_int(self, node: ScalarNode) -> int:
+        try:
+            return super().construct_yaml_int(node)  # type: ignore[no-any-return]
+        except ValueError:  # past Python's 4300 digits for a decimal conversion
+            digits = sum(c.isdigit() for c in node.value)
+            raise DeclarationError(
+                f"a number of {digits:,} digits",
+                node.start_mark,
+                "a number the format takes (none is above 4294967295)",
+            ) from None
 
 
 DeclarationLoader.add_implicit_resolver(_FLOAT, _FLOAT_RE, list("-+0123456789."))
 DeclarationLoader.add_implicit_resolver(_INT, _INT_RE, list("-+0123456789"))
+DeclarationLoader.add_constructor(_INT, DeclarationLoader.construct_yaml_int)
+
+
+class DeclarationError(yaml.MarkedYAMLError):
+    """What PyYAML would read but a declaration refuses; `value` is what to quote, `fix` what to write."""
+
+    def __init__(self, value: object, mark: Any, fix: str) -> None:
+        super().__init__(problem=str(value)[:200], problem_mark=mark)
+        self.value, self.fix = value, fix
+
+
+def _refuse_duplicate(pairs: list[tuple[Node, Node]], build: Any) -> None:
+    """Raise DeclarationError for the first key that comes again (both lines named)."""
+    from linkctl.errors import quoted  # on this error only: the parse child imports nothing more
+
+    first: dict[Any, Node] = {}
+    for key_node, _ in pairs:
+        if not isinstance(key_node, ScalarNode):
+            continue
+        key = build(key_node)
+        if key in first:
+            line, again = first[key].start_mark.line + 1, key_node.start_mark.line + 1
+            raise DeclarationError(
+                key,
+                key_node.start_mark,
+                f"each key once in a mapping: {quoted(key)} is on line {line} and again on line {again} "
+                "(YAML would keep the last one silently); delete one of them",
+            )
+        first[key] = key_node
+
+
+def _bound_aliases(root: Node) -> None:
+    """Refuse a document whose aliases add more than MAX_ALIAS_NODES nodes, or refer to themselves.
+
+    An alias is the node it names met again. Each distinct collection's size
+    with every alias written out is the sum of its children's, computed once
+    (Python's integers hold a bomb's 9**9 as well as 9), so the count costs a
+    visit per collection and child however large the expansion.
+    """
+    sizes: dict[int, int] = {}
+    summed: list[Node] = []  # children before their parents
+    own = 0  # the document's nodes, an alias of a collection counted where the collection is
+    active: set[int] = set()  # the collections being summed: the path from the root
+    stack: list[tuple[Node, bool]] = [(root, False)]
+    while stack:
+        node, done = stack.pop()
+        key = id(node)
+        if done:
+            active.discard(key)
+            size = 1
+            for child in _children(node):
+                size += 1 if isinstance(child, ScalarNode) else sizes[id(child)]
+                own += isinstance(child, ScalarNode)
+            sizes[key] = size
+            own += 1
+            summed.append(node)
+        elif key in active:
+            raise DeclarationError(
+                "an alias inside the node it names",
+                node.start_mark,
+                "a declaration without a recursive alias (written out, it would never end)",
+            )
+        elif key not in sizes and not isinstance(node, ScalarNode):
+            active.add(key)
+            stack.append((node, True))
+            stack.extend((child, False) for child in _children(node) if not isinstance(child, ScalarNode))
+    if sizes.get(id(root), 1) - own > MAX_ALIAS_NODES:
+        # Where: the smallest collection that crosses the limit alone (the level of the bomb).
+        worst = next(n for n in summed if sizes[id(n)] - own > MAX_ALIAS_NODES)
+        raise DeclarationError(
+            "aliases",
+            worst.start_mark,
+            f"aliases that add at most {MAX_ALIAS_NODES:,} items to the document: written out, this one has "
+            f"{sizes[id(root)]:,} items for its own {own:,} (aliases of aliases multiply); write the repeated "
+            "parts out, or alias fewer levels",
+        )
+
+
+def _children(node: Node) -> list[Node]:
+    if isinstance(node, SequenceNode):
+        return node.value  # type: ignore[no-any-return]
+    if isinstance(node, MappingNode):
+        return [n for pair in node.value for n in pair]
+    return []
 
 
 class _NotPlain(Exception):
@@ -111,7 +236,7 @@ class _Plain:
         if tag == _STR:
             return text
         if tag == _INT:
-            if text.isdigit() and (text[0] != "0" or text == "0"):
+            if text.isdigit() and (text[0] != "0" or text == "0") and len(text) < 20:
                 return int(text)
             return self.loader.construct_yaml_int(node)
         if tag == _NULL:
@@ -127,6 +252,8 @@ class _Plain:
                 raise _NotPlain("<<")
             key = self.build(key_node)
             out[key] = self.build(value_node)  # unhashable keys raise: PyYAML words that
+        if len(out) != len(node.value):
+            _refuse_duplicate(node.value, self.build)
         return out
 
     def _once(self, node: Node) -> None:

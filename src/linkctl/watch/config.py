@@ -48,7 +48,7 @@ class ConfigError(LinkctlError):
 
     def __str__(self) -> str:
         lines = [f"{self.source}: {len(self.problems)} problem(s):"]
-        lines += [f"  - {p.field}: {p.value!r}: {p.allowed}" for p in self.problems]
+        lines += [f"  - {p.brief()}" for p in self.problems]  # never a secret's value, never a whole bomb
         return "\n".join(lines)
 
 
