@@ -15,7 +15,7 @@ from tests.conftest import LINKCTL
 # What `ip -j -d link show` says that moves on its own or is the kernel's bookkeeping, not state.
 _VOLATILE = {"ifindex", "link_index", "stats", "stats64", "operstate", "linkmode", "carrier_changes",
              "carrier_up_count", "carrier_down_count", "link_netnsid", "min_mtu", "max_mtu", "inet6_addr_gen_mode",
-             "addr_info", "qdisc", "group", "num_tx_queues", "num_rx_queues", "gso_max_size", "gso_max_segs",
+             "addr_info", "qdisc", "num_tx_queues", "num_rx_queues", "gso_max_size", "gso_max_segs",
              "tso_max_size", "tso_max_segs", "gro_max_size", "gso_ipv4_max_size", "gro_ipv4_max_size",
              "parentbus", "parentdev", "address", "broadcast", "promiscuity", "allmulti", "link"}  # fmt: skip
 _CARRIER_FLAGS = {"LOWER_UP", "NO-CARRIER", "M-DOWN"}

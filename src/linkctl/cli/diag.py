@@ -151,16 +151,17 @@ def boot_apply(
 def apply_file(path: str, wait: float = 0) -> list[str]:
     """One file through the engine: links, then its ethtool and module sections."""
     from linkctl.engine.apply import Context, apply, prepare
-    from linkctl.engine.changelock import changing_links
+    from linkctl.engine.changelock import change_session
     from linkctl.model.load import load_file
 
     ctx = Context(load_file(path), path)
-    with changing_links("boot-apply", wait):
+    said: list[str] = []
+    with change_session("boot-apply", ctx.namespaces(), wait, said.append) as held:
         host, plan = prepare(ctx)
         if plan.empty:
-            return ["nothing to change"]
-        result = apply(ctx, host, plan)
-    lines = [f"{len(plan.ops)} link change(s)", *plan.extra]
+            return [*said, "nothing to change"]
+        result = apply(ctx, host, plan, journal_dir=held.base if held else None, command="boot-apply")
+    lines = [*said, f"{len(plan.ops)} link change(s)", *plan.extra]
     if result.remediation is not None:
         lines += [f"note: {n}" for n in result.remediation.notes]
     return lines

@@ -19,25 +19,22 @@ import sys
 # of pydantic's schemas and of the plan: 0.05-0.09 s of a 2000-link apply, one
 # pass landing in the middle of the verification read (measured, collected: 0).
 _NO_COLLECTOR = ("apply", "plan", "show")
-# Commands that change links: SIGTERM and SIGHUP roll their change back, as Ctrl-C does.
-_CHANGING = ("apply", "try", "boot-apply", "recover")
 
 
 def run() -> None:
     command = sys.argv[1] if len(sys.argv) > 1 else ""
+    from linkctl import interrupts
+
+    interrupts.install()
     try:
         _run(command)
-    except KeyboardInterrupt as exc:  # during start-up, before any command's own handling
+    except (KeyboardInterrupt, interrupts.Interrupted) as exc:  # during start-up, before the guard
         from linkctl.cli.guard import interrupted
 
         interrupted(exc)
 
 
 def _run(command: str) -> None:
-    if command in _CHANGING:
-        from linkctl.engine import interrupts
-
-        interrupts.install()
     if command in _NO_COLLECTOR:
         gc.disable()
     from linkctl.cli import prefetch

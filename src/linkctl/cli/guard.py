@@ -11,6 +11,7 @@ import sys
 from collections.abc import Callable
 from typing import NoReturn
 
+from linkctl import interrupts  # the standard library only
 from linkctl.errors import LinkctlError
 
 EX_USAGE = 64  # sysexits.h: a usage error must not read as `plan`'s 2, "changes pending"
@@ -30,7 +31,7 @@ def guarded(command: Callable[[], object]) -> NoReturn:
     except LinkctlError as exc:
         _say(f"linkctl: {exc}")
         sys.exit(_error_code(exc))
-    except KeyboardInterrupt as exc:
+    except (KeyboardInterrupt, interrupts.Interrupted) as exc:
         interrupted(exc)
     except SystemExit:
         raise
@@ -45,10 +46,8 @@ def _error_code(exc: LinkctlError) -> int:
     return exc.exit_code
 
 
-def interrupted(exc: KeyboardInterrupt) -> NoReturn:
+def interrupted(exc: KeyboardInterrupt | interrupts.Interrupted) -> NoReturn:
     """A signal that ended the command outside a change's own handling (which rolls back)."""
-    from linkctl.engine import interrupts  # the standard library only
-
     words = interrupts.describe(exc)
     if interrupts.phase() is interrupts.Phase.DONE:
         _say(f"linkctl: {words} after the change was made and verified: it stays")

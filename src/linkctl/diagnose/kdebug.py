@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from linkctl.errors import LinkctlError
+from linkctl.interrupts import Interrupted
 from linkctl.kernel.sysinfo import ROOTS, Roots, dynamic_debug_control
 from linkctl.model.ethtool_spec import MODULE_NAME
 
@@ -95,7 +96,7 @@ def capture(
     try:
         _write(control, f"module {driver} +pfl")
         _collect(fd, seconds, words, result, on_tick)
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, Interrupted):
         result.interrupted = True
     finally:
         os.close(fd)

@@ -12,7 +12,8 @@ from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import TYPE_CHECKING
 
-from linkctl.engine import interrupts, journal
+from linkctl import interrupts
+from linkctl.engine import journal
 from linkctl.engine.errors import RemediationFailed
 from linkctl.engine.executor import Executor, StepFailed
 from linkctl.engine.journal import Intent, Key
@@ -232,7 +233,7 @@ def apply(
         if isinstance(exc, StepFailed):
             snapshot.not_made(exc.op)
         raise ApplyFailed(str(exc), snapshot.restore(ctx, journal_dir).message) from None
-    except (Exception, KeyboardInterrupt) as exc:
+    except (Exception, KeyboardInterrupt, interrupts.Interrupted) as exc:
         # linkctl's own fault, or a signal, half-way through: the links go back all the same.
         note = snapshot.restore(ctx, journal_dir).message
         raise ApplyFailed(_unexpected(exc), note, interrupts.exit_code(exc)) from exc
@@ -259,7 +260,7 @@ def _carry_out(
 
 
 def _unexpected(exc: BaseException) -> str:
-    if isinstance(exc, KeyboardInterrupt):
+    if isinstance(exc, (KeyboardInterrupt, interrupts.Interrupted)):
         return interrupts.describe(exc)
     if isinstance(exc, LinkctlError):
         return str(exc)

@@ -21,7 +21,8 @@ import sys
 import time
 from collections.abc import Callable
 
-from linkctl.engine import interrupts, journal, runtime
+from linkctl import interrupts
+from linkctl.engine import journal, runtime
 from linkctl.engine.apply import ApplyResult, Context, apply, prepare
 from linkctl.engine.changelock import Held, change_session
 from linkctl.engine.guardian import Guardian, read_outcome, record_outcome

@@ -23,6 +23,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import IO, Any, Protocol
 
+from linkctl.interrupts import quiet_in_workers
 from linkctl.logs.lines import MAX_LINE
 from linkctl.logs.patterns import SCAN_LITERALS
 
@@ -324,7 +325,7 @@ def file_candidates(path: str, processes: int) -> Iterator[Candidate]:
     size = os.path.getsize(path)
     cuts = [size * i // processes for i in range(processes + 1)]
     context = multiprocessing.get_context("fork")
-    with ProcessPoolExecutor(processes, mp_context=context) as pool:
+    with ProcessPoolExecutor(processes, mp_context=context, initializer=quiet_in_workers) as pool:
         futures = [pool.submit(_scan_range, path, cuts[i], cuts[i + 1]) for i in range(processes)]
         base = 0
         for future in futures:

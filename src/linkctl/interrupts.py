@@ -22,8 +22,13 @@ from types import FrameType
 CAUGHT = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 
-class Interrupted(KeyboardInterrupt):
-    """A caught SIGINT, SIGTERM or SIGHUP; a KeyboardInterrupt, so Ctrl-C's handling covers all three."""
+class Interrupted(BaseException):
+    """A caught SIGINT, SIGTERM or SIGHUP.
+
+    Not a KeyboardInterrupt: typer turns one raised in a command into a silent exit 130, and the
+    guard (cli/guard.py) must say whether anything was changed. A BaseException, as KeyboardInterrupt
+    is, so that no `except Exception` takes it for a failure of the code it lands in.
+    """
 
     def __init__(self, signum: int) -> None:
         super().__init__(signum)
@@ -51,7 +56,7 @@ class _State:
 
 
 def install() -> None:
-    """Catch the three signals for the rest of the process (the change commands call it at start)."""
+    """Catch the three signals for the rest of the process (cli/entry.py, first thing)."""
     _State.phase, _State.noted = Phase.BEFORE, []
     for signum in CAUGHT:
         signal.signal(signum, _handler)
@@ -114,7 +119,7 @@ def mark_done() -> None:
     _State.phase = Phase.DONE
 
 
-def describe(exc: Interrupted | KeyboardInterrupt) -> str:
+def describe(exc: BaseException) -> str:
     """How the command ended, for the message: 'interrupted' or 'terminated by SIGTERM'."""
     if isinstance(exc, Interrupted) and exc.signum != signal.SIGINT:
         return f"stopped by {exc.name}"
@@ -126,3 +131,10 @@ def exit_code(exc: BaseException) -> int:
     if isinstance(exc, Interrupted):
         return exc.exit_code
     return 130 if isinstance(exc, KeyboardInterrupt) else 1
+
+
+def quiet_in_workers() -> None:
+    """For a forked worker process: the parent handles the signals (Ctrl-C reaches the whole
+    process group) and ends its workers; a worker hit between two tasks would print a traceback."""
+    for signum in CAUGHT:
+        signal.signal(signum, signal.SIG_IGN)
