@@ -37,7 +37,13 @@ def audit(
     interval: Annotated[float, typer.Option(help="Seconds between the two counter samples.")] = 1.0,
     fmt: FormatOpt = Format.TEXT,
 ) -> None:
-    """Configuration problems of every link (the whole host, or one namespace)."""
+    """Configuration problems of every link (the whole host, or one namespace).
+
+    Exit: 0 no findings
+          1 warnings (or a namespace not read)
+          2 problems
+          3 could not audit
+    """
     from linkctl.diagnose.audit import audit_namespaces, run_audit
     from linkctl.diagnose.findings import exit_code
     from linkctl.model.load import load_file
@@ -76,7 +82,13 @@ def diagnose(
     ] = None,
     fmt: FormatOpt = Format.TEXT,
 ) -> None:
-    """Gather the evidence about one unstable link and rank the likely causes."""
+    """Gather the evidence about one unstable link and rank the likely causes.
+
+    Exit: 0 nothing wrong found
+          1 warnings
+          2 problems
+          3 could not diagnose
+    """
     from linkctl.diagnose.evidence import Sources
     from linkctl.diagnose.report import diagnose as run
     from linkctl.diagnose.report import text
@@ -97,7 +109,13 @@ def diagnose(
 
 
 def doctor(fmt: FormatOpt = Format.TEXT) -> None:
-    """Can linkctl do its job here? Each check with its fix."""
+    """Can linkctl do its job here? Each check with its fix.
+
+    Exit: 0 all checks pass
+          1 warnings
+          2 something linkctl needs is missing
+          3 could not check
+    """
     from linkctl.diagnose.doctor import run_doctor
     from linkctl.diagnose.findings import exit_code
 
@@ -133,7 +151,11 @@ def boot_apply(
     directory: Annotated[Path, typer.Option("--dir", help="Where the declarations are.")] = Path("/etc/linkctl"),
     wait: Annotated[float, typer.Option("--wait", help="wait up to N seconds for another linkctl's change")] = 0,
 ) -> None:
-    """Apply every *.yml of a directory in name order (what linkctl-apply.service runs)."""
+    """Apply every *.yml of a directory in name order (what linkctl-apply.service runs).
+
+    Exit: 0 every file applied (or nothing to do)
+          1 a file was refused or rolled back
+    """
     files = sorted(directory.glob("*.yml")) + sorted(directory.glob("*.yaml"))
     failed = 0
     for path in files:

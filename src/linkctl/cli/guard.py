@@ -16,7 +16,7 @@ from linkctl.errors import LinkctlError
 
 EX_USAGE = 64  # sysexits.h: a usage error must not read as `plan`'s 2, "changes pending"
 # audit and diagnose exit 1 and 2 for findings (as Nagios plugins): their own failure is 3, UNKNOWN.
-_UNKNOWN = {"audit": 3, "diagnose": 3}
+_UNKNOWN = {"audit": 3, "diagnose": 3, "doctor": 3}
 
 # Commands that hold no resource past their return (sockets and files are closed
 # by then): they skip the interpreter's teardown, which frees the thousands of

@@ -74,7 +74,13 @@ def plan(
     rehearse: RehearseOpt = False,
     debug: DebugOpt = False,
 ) -> None:
-    """Print what `apply` would change; exit 0 when nothing differs, 2 when changes are pending."""
+    """Print what `apply` would change.
+
+    Exit: 0 nothing differs
+          2 changes pending
+          1 error
+          64 usage error
+    """
     ctx = engine_cmds.context(file, netns, debug)
     if rehearse:
         _rehearse(ctx, fmt, as_plan=True)
@@ -88,7 +94,14 @@ def apply_cmd(
     debug: DebugOpt = False,
     wait: WaitOpt = 0,
 ) -> None:
-    """Make the links as declared: validated first, verified after, rolled back on failure."""
+    """Make the links as declared: validated first, verified after, rolled back on failure.
+
+    Exit: 0 applied and verified (or nothing to do)
+          1 refused before any change or failed and rolled back (checked)
+          4 failed and the rollback could not be checked (run `linkctl recover`)
+          128+N stopped by signal N (130 Ctrl-C, 143 SIGTERM, 129 SIGHUP; rolled back, checked)
+          64 usage
+    """
     ctx = engine_cmds.context(file, netns, debug)
     if rehearse:
         _rehearse(ctx, PlanFormat.TEXT)
@@ -105,7 +118,18 @@ def try_cmd(
     debug: DebugOpt = False,
     wait: WaitOpt = 0,
 ) -> None:
-    """Apply, then roll back unless confirmed (Enter, or `linkctl confirm`) within the timeout."""
+    """Apply, then roll back unless confirmed (Enter, or `linkctl confirm`) within the timeout.
+
+    Losing the terminal (SIGHUP, closed stdin) or kill -9 does not cancel the rollback at the deadline.
+    Ctrl-C and SIGTERM reject the change at once.
+
+    Exit: 0 confirmed (or nothing to change)
+          3 rolled back (timeout, lost carrier)
+          128+N rejected by signal N and rolled back
+          4 the rollback could not be checked
+          1 error
+          64 usage
+    """
     from linkctl.cli.render import plan_text
     from linkctl.engine.trial import run_trial
 
@@ -115,7 +139,11 @@ def try_cmd(
 
 
 def confirm() -> None:
-    """Confirm a change that `linkctl try` is holding, from another shell."""
+    """Confirm a change that `linkctl try` is holding, from another shell (or after it was cut off).
+
+    Exit: 0 confirmed
+          1 nothing waiting, or too late (it says what became of the change)
+    """
     from linkctl.engine.trial import confirm_pending
 
     typer.echo(confirm_pending())
@@ -128,7 +156,12 @@ def recover(
     debug: DebugOpt = False,
     wait: WaitOpt = 0,
 ) -> None:
-    """Roll back a change cut off half-way (kill -9, a crash): checked, from the change journal."""
+    """Roll back a change cut off half-way (kill -9, a crash): checked, from the change journal.
+
+    Exit: 0 rolled back and checked, or nothing to recover
+          4 the rollback could not be checked (the journal is kept)
+          1 error
+    """
     from linkctl.engine.recover import recover as roll_back
 
     raise typer.Exit(roll_back(netns, netns is not None, typer.echo, wait, engine_cmds.debug_hook(debug)))

@@ -8,7 +8,11 @@ from linkctl.cli.guard import guarded
 
 app = typer.Typer(
     name="linkctl",
-    help="Declare, apply, watch and diagnose Linux network links.",
+    help=(
+        "Declare, apply, watch and diagnose Linux network links.\n\n"
+        "Exit codes common to every command: 1 error, 64 usage error, 128+N stopped by signal N "
+        "(130 Ctrl-C, 143 SIGTERM, 129 SIGHUP); each command's --help lists its own."
+    ),
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,

@@ -177,6 +177,9 @@ class ApplyResult:
         return outcome
 
 
+ROLLBACK_UNCHECKED = 4  # the links may be half-changed: the journal is kept for `linkctl recover`
+
+
 class ApplyFailed(LinkctlError):
     def __init__(self, cause: str, rollback_note: str, exit_code: int = 1) -> None:
         super().__init__(f"{cause}\n{rollback_note}")
@@ -232,11 +235,13 @@ def apply(
     except (StepFailed, VerifyFailed, RemediationFailed) as exc:
         if isinstance(exc, StepFailed):
             snapshot.not_made(exc.op)
-        raise ApplyFailed(str(exc), snapshot.restore(ctx, journal_dir).message) from None
+        outcome = snapshot.restore(ctx, journal_dir)
+        raise ApplyFailed(str(exc), outcome.message, 1 if outcome.ok else ROLLBACK_UNCHECKED) from None
     except (Exception, KeyboardInterrupt, interrupts.Interrupted) as exc:
         # linkctl's own fault, or a signal, half-way through: the links go back all the same.
-        note = snapshot.restore(ctx, journal_dir).message
-        raise ApplyFailed(_unexpected(exc), note, interrupts.exit_code(exc)) from exc
+        outcome = snapshot.restore(ctx, journal_dir)
+        code = interrupts.exit_code(exc) if outcome.ok else ROLLBACK_UNCHECKED
+        raise ApplyFailed(_unexpected(exc), outcome.message, code) from exc
     result.snapshot = snapshot
     return result
 
