@@ -45,7 +45,7 @@ def test_vxlan_mtu_overhead(make_netns: Callable[[], str]) -> None:
     f = _find(_audit(ns), "vxlan-mtu-overhead", "vx0")
     assert f.severity == "problem"
     assert f.evidence["underlay_mtu"] == 1400 and f.evidence["overhead"] == 50
-    assert f.fix.declaration == {"interfaces": [{"name": "vx0", "netns": ns, "mtu": 1350}]}
+    assert f.fix.to_json()["declaration"] == {"interfaces": [{"name": "vx0", "netns": ns, "mtu": 1350}]}
     assert f.fix.commands[0] == ("ip", "-n", ns, "link", "set", "dev", "vx0", "mtu", "1350")
 
 
@@ -74,11 +74,11 @@ def test_vxlan_local_not_assigned_and_its_fix_applied(make_netns: Callable[[], s
     assert f.severity == "problem" and f.evidence["local"] == "198.51.100.77"
     assert f.evidence["addresses"] == ["198.51.100.1/24"]
     assert f"ip -n {ns} addr add 198.51.100.77/24 dev under" in f.fix.note
-    assert f.fix.declaration == {
+    assert f.fix.to_json()["declaration"] == {
         "interfaces": [{"name": "vx9", "netns": ns, "type": "vxlan", "vxlan": {"id": 9, "local": "198.51.100.1"}}]
     }
     # The declaration, applied, re-creates vx9 from the new address, with its remote, base and port kept.
-    ctx = Context(parse_text(yaml.safe_dump(f.fix.declaration), "fix.yml"), "fix.yml", ns)
+    ctx = Context(parse_text(yaml.safe_dump(f.fix.to_json()["declaration"]), "fix.yml"), "fix.yml", ns)
     host, plan = prepare(ctx)
     apply(ctx, host, plan)
     assert not [x for x in _audit(ns) if x.check == "vxlan-local-not-assigned"]
@@ -97,7 +97,7 @@ def test_veth_mtu_mismatch_with_the_peer_in_another_namespace(make_netns: Callab
     findings, _ = run_audit([ns], between=lambda: None)  # only ns asked for: its peer's namespace is read too
     f = _find(findings, "veth-mtu-mismatch", "big")
     assert f.severity == "problem" and (f.evidence["peer"], f.evidence["peer_mtu"]) == ("small", 1500)
-    assert f.fix.declaration == {"interfaces": [{"name": "small", "netns": other, "mtu": 9000}]}
+    assert f.fix.to_json()["declaration"] == {"interfaces": [{"name": "small", "netns": other, "mtu": 9000}]}
     assert f.fix.commands == (("ip", "-n", other, "link", "set", "dev", "small", "mtu", "9000"),)
     assert all(x.netns == ns for x in findings)  # the other namespace's own links are not audited
     ip("-n", other, "link", "set", "small", "mtu", "9000")
@@ -143,7 +143,7 @@ def test_no_carrier_veth_peer_down(make_netns: Callable[[], str]) -> None:
     ip("-n", ns, "link", "set", "va", "up")
     f = _find(_audit(ns), "no-carrier", "va")
     assert f.severity == "problem" and f.evidence["peer"] == "vb"
-    assert f.fix.declaration == {"interfaces": [{"name": "vb", "netns": ns, "state": "up"}]}
+    assert f.fix.to_json()["declaration"] == {"interfaces": [{"name": "vb", "netns": ns, "state": "up"}]}
     ip("-n", ns, "link", "set", "vb", "up")
     assert not [x for x in _audit(ns) if x.check == "no-carrier"]
 
@@ -166,7 +166,9 @@ def test_promisc_by_hand_not_bridge_promiscuity(make_netns: Callable[[], str]) -
     ip("-n", ns, "link", "set", "port-x", "promisc", "on")
     findings = _audit(ns)
     f = _find(findings, "promisc-by-hand", "port-x")
-    assert f.fix.declaration == {"interfaces": [{"name": "port-x", "netns": ns, "accept-all-mac-addresses": False}]}
+    assert f.fix.to_json()["declaration"] == {
+        "interfaces": [{"name": "port-x", "netns": ns, "accept-all-mac-addresses": False}]
+    }
     # the bridge raised its port's promiscuity count, which is not a finding
     assert not [x for x in findings if x.check == "promisc-by-hand" and x.ifname == "port"]
 

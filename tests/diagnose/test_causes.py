@@ -31,7 +31,7 @@ def test_eee_induced_flap(tmp_path: Path) -> None:
     cable = next(c for c in d.causes if c.id == "cable-or-switch-port")
     assert "no CRC" in _texts(cable.evidence_against)
     first = d.fixes()[0][1]
-    assert first.declaration == {"interfaces": [{"name": "eth0", "ethtool": {"eee": {"enabled": False}}}]}
+    assert first.to_json()["declaration"] == {"interfaces": [{"name": "eth0", "ethtool": {"eee": {"enabled": False}}}]}
     assert d.evidence.interrupts[0].total == 9182771
     assert d.evidence.aspm == {"policy": "default", "l1_aspm": "1"}
     assert d.bond_proposal is not None
@@ -67,10 +67,10 @@ def test_driver_hang(tmp_path: Path) -> None:
     log = d.evidence.log
     assert (log.watchdog, log.unit_hang, log.resets) == (3, 3, 3)
     pro = _texts(d.top.evidence_for)
-    coalesce = [f.declaration for _, f in d.fixes() if f.declaration and "coalesce" in str(f.declaration)]
+    coalesce = [f.to_json()["declaration"] for _, f in d.fixes() if "coalesce" in str(f.to_json()["declaration"])]
     assert coalesce == [{"interfaces": [{"name": "eth0", "ethtool": {"coalesce": {"rx-usecs": 100}}}]}]
     assert "NETDEV WATCHDOG" in pro and "Unit Hang" in pro and "3.2.6-k" in pro
-    assert d.fixes()[0][1].declaration == {
+    assert d.fixes()[0][1].to_json()["declaration"] == {
         "interfaces": [
             {"name": "eth0", "ethtool": {"feature": {"tx-tcp-segmentation": False, "tx-generic-segmentation": False}}}
         ]

@@ -13,8 +13,9 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from linkctl.diagnose.findings import Finding, Fix, Severity, iface_fix, ip
+from linkctl.diagnose.findings import Finding, Severity, ip
 from linkctl.diagnose.reachable import reachable, read_reachable
+from linkctl.domain.fix import FileValue, Fix, Fragment
 from linkctl.errors import LinkctlError
 from linkctl.kernel import netns as netns_mod
 from linkctl.kernel.ethtool import EeeState, Ethtool, EthtoolError, LinkSettings, Runner, run_program
@@ -134,7 +135,7 @@ def vxlan_mtu_overhead(ctx: AuditContext) -> Iterator[Finding]:
                 "max_overlay_mtu": room,
             },
             Fix(
-                iface_fix(link.name, link.netns, mtu=room),
+                Fragment.interface(link.name, link.netns, mtu=room),
                 (ip(link.netns, "link", "set", "dev", link.name, "mtu", str(room)),),
                 f"or raise the underlay instead, if the whole path carries it: "
                 f"mtu {raise_to} on {lower.name} "
@@ -159,7 +160,7 @@ def veth_mtu_mismatch(ctx: AuditContext) -> Iterator[Finding]:
             "TX drops here, RX drops there): small packets pass, large transfers stall",
             {"mtu": link.mtu, "peer": peer.name, "peer_mtu": peer.mtu, "tx_dropped": _counter(link, "tx_dropped")},
             Fix(
-                iface_fix(peer.name, peer.netns, mtu=link.mtu),
+                Fragment.interface(peer.name, peer.netns, mtu=link.mtu),
                 (ip(peer.netns, "link", "set", "dev", peer.name, "mtu", str(link.mtu)),),
                 f"or lower {link.name} to {peer.mtu}: both ends of a veth need one MTU",
             ),
@@ -185,7 +186,7 @@ def bridge_port_mtu_mismatch(ctx: AuditContext) -> Iterator[Finding]:
             "they cross to a port with a smaller one",
             {"mtu": link.mtu, "bridge": bridge.name, "bridge_mtu": bridge.mtu},
             Fix(
-                iface_fix(link.name, link.netns, mtu=bridge.mtu),
+                Fragment.interface(link.name, link.netns, mtu=bridge.mtu),
                 (ip(link.netns, "link", "set", "dev", link.name, "mtu", str(bridge.mtu)),),
                 "or give the bridge and every port the larger MTU, if the path carries it",
             ),
@@ -234,8 +235,8 @@ def _local_fix(ctx: AuditContext, link: Link, info: VxlanInfo) -> Fix:
     if not own or info.vni is None:
         return Fix(None, (), note[3:])
     local = own[0].partition("/")[0]
-    section = {"id": info.vni, "local": local}
-    return Fix(iface_fix(link.name, link.netns, type="vxlan", vxlan=section), (), note)
+    section: dict[str, FileValue] = {"id": info.vni, "local": local}
+    return Fix(Fragment.interface(link.name, link.netns, type="vxlan", vxlan=section), (), note)
 
 
 def address_on_port(ctx: AuditContext) -> Iterator[Finding]:
@@ -309,7 +310,7 @@ def dependency_cause(host: HostState, link: Link, ev: dict[str, object]) -> tupl
                 Severity.PROBLEM,
                 f"NO-CARRIER: its veth peer {peer.name} is down",
                 Fix(
-                    iface_fix(peer.name, peer.netns, state="up"),
+                    Fragment.interface(peer.name, peer.netns, state="up"),
                     (ip(peer.netns, "link", "set", "dev", peer.name, "up"),),
                 ),
             )
@@ -334,7 +335,7 @@ def dependency_cause(host: HostState, link: Link, ev: dict[str, object]) -> tupl
             Severity.PROBLEM,
             f"NO-CARRIER: its lower link {lower.name} has none",
             Fix(
-                iface_fix(lower.name, lower.netns, state="up"),
+                Fragment.interface(lower.name, lower.netns, state="up"),
                 (ip(lower.netns, "link", "set", "dev", lower.name, "up"),),
                 "if the lower link is up, see its own no-carrier finding",
             ),
@@ -361,7 +362,7 @@ def promisc_by_hand(ctx: AuditContext) -> Iterator[Finding]:
             "promiscuity count themselves and do not need it)",
             {"flags": _flags(link), "promiscuity": link.promiscuity},
             Fix(
-                iface_fix(link.name, link.netns, **{"accept-all-mac-addresses": False}),
+                Fragment.interface(link.name, link.netns, **{"accept-all-mac-addresses": False}),
                 (ip(link.netns, "link", "set", "dev", link.name, "promisc", "off"),),
             ),
         )
@@ -398,7 +399,7 @@ def _growth_finding(ctx: AuditContext, link: Link, grown: dict[str, dict[str, in
     )
     if any(n in ("rx_fifo_errors", "rx_over_errors", "rx_missed_errors") for n in grown) and link.parent_bus:
         fix = Fix(
-            iface_fix(link.name, link.netns, ethtool={"ring": {"rx": 4096}}),
+            Fragment.interface(link.name, link.netns, ethtool={"ring": {"rx": 4096}}),
             (("ethtool", "-G", link.name, "rx", "4096"),),
             "the NIC ran out of receive descriptors: a larger rx ring (up to the "
             "maximum `ethtool -g` shows) absorbs bursts",
@@ -432,7 +433,7 @@ def half_duplex(ctx: AuditContext) -> Iterator[Finding]:
             "under load as late collisions and CRC errors",
             {"speed": st.speed, "duplex": st.duplex, "autoneg": st.autoneg, "partner_modes": list(st.partner_modes)},
             Fix(
-                iface_fix(link.name, link.netns, ethernet={"auto-negotiation": True}),
+                Fragment.interface(link.name, link.netns, ethernet={"auto-negotiation": True}),
                 (("ethtool", "-s", link.name, "autoneg", "on"),),
                 "let both ends autonegotiate; if the switch port is forced, set it to auto too",
             ),
@@ -454,7 +455,7 @@ def autoneg_off(ctx: AuditContext) -> Iterator[Finding]:
             "1000BASE-T requires autonegotiation",
             {"autoneg": False, "speed": st.speed, "duplex": st.duplex},
             Fix(
-                iface_fix(link.name, link.netns, ethernet={"auto-negotiation": True}),
+                Fragment.interface(link.name, link.netns, ethernet={"auto-negotiation": True}),
                 (("ethtool", "-s", link.name, "autoneg", "on"),),
                 "change both ends in the same maintenance window: the link renegotiates",
             ),
@@ -512,7 +513,7 @@ def eee_on_flapping_link(ctx: AuditContext) -> Iterator[Finding]:
                 "carrier_changes": link.carrier_changes,
             },
             Fix(
-                iface_fix(link.name, link.netns, ethtool={"eee": {"enabled": False}}),
+                Fragment.interface(link.name, link.netns, ethtool={"eee": {"enabled": False}}),
                 (("ethtool", "--set-eee", link.name, "eee", "off"),),
                 "the link renegotiates once; watch whether the flaps stop "
                 f"(`linkctl diagnose {link.name}` ranks the other causes)",
@@ -544,7 +545,7 @@ def wrong_netns(ctx: AuditContext) -> Iterator[Finding]:
             "drops its addresses and routes",
             {"declared_netns": want, "actual_netns": link.netns},
             Fix(
-                iface_fix(spec.name, want),
+                Fragment.interface(spec.name, want),
                 (ip(link.netns, "link", "set", "dev", link.name, "netns", target),),
                 "`linkctl apply FILE` moves it; addresses and routes must be set again",
             ),

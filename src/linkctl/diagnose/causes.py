@@ -11,11 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from enum import IntEnum
 from typing import Any
 
 from linkctl.diagnose.evidence import Evidence
-from linkctl.diagnose.findings import iface_fix
+from linkctl.domain.fix import Fix, Fragment, Risk
 
 CRC_STATS = (
     "rx_crc_errors",
@@ -50,17 +49,6 @@ KNOWN_BAD: dict[tuple[str, str], str] = {
 }
 
 
-class Risk(IntEnum):
-    NONE = 0  # reads or a person's check
-    LOW = 1  # reversible at once, at most one renegotiation
-    MEDIUM = 2  # costs CPU or needs a module reload to take full effect
-    HIGH = 3  # can take the link down or needs hardware changes
-
-    @property
-    def label(self) -> str:
-        return self.name.lower()
-
-
 @dataclass(frozen=True)
 class Point:
     text: str
@@ -71,31 +59,13 @@ class Point:
         return {"text": self.text, "weight": self.weight, "values": self.values}
 
 
-@dataclass(frozen=True)
-class FixStep:
-    risk: Risk
-    text: str
-    commands: tuple[tuple[str, ...], ...] = ()
-    declaration: dict[str, Any] | None = None
-
-    def to_json(self) -> dict[str, Any]:
-        import shlex
-
-        return {
-            "risk": self.risk.label,
-            "text": self.text,
-            "commands": [shlex.join(c) for c in self.commands],
-            "declaration": self.declaration,
-        }
-
-
 @dataclass
 class Cause:
     id: str
     title: str
     evidence_for: list[Point] = field(default_factory=list)
     evidence_against: list[Point] = field(default_factory=list)
-    fixes: list[FixStep] = field(default_factory=list)
+    fixes: list[Fix] = field(default_factory=list)
     person_checks: list[str] = field(default_factory=list)
 
     @property
@@ -123,7 +93,7 @@ class Cause:
             "verdict": self.verdict,
             "evidence_for": [p.to_json() for p in self.evidence_for],
             "evidence_against": [p.to_json() for p in self.evidence_against],
-            "fixes": [f.to_json() for f in sorted(self.fixes, key=lambda f: f.risk)],
+            "fixes": [f.to_json() for f in sorted(self.fixes, key=lambda f: f.risk_rank)],
             "person_checks": self.person_checks,
         }
 
@@ -168,14 +138,19 @@ def cable(ev: Evidence) -> Cause:
         "reseat or swap the SFP/transceiver if there is one",
     ]
     c.fixes += [
-        FixStep(
-            Risk.NONE, "restart autonegotiation and watch which speed it comes up at", (_eth(ev, "-r", ev.ifname),)
+        Fix(
+            risk=Risk.NONE,
+            text="restart autonegotiation and watch which speed it comes up at",
+            commands=(_eth(ev, "-r", ev.ifname),),
         ),
-        FixStep(
-            Risk.HIGH,
-            "as a stopgap, advertise only 100 Mb/s, which needs two pairs instead of four (halves throughput tenfold)",
-            (_eth(ev, "-s", ev.ifname, "autoneg", "on", "speed", "100", "duplex", "full"),),
-            iface_fix(ev.ifname, ev.netns, ethernet={"auto-negotiation": True, "speed": 100, "duplex": "full"}),
+        Fix(
+            risk=Risk.HIGH,
+            text="as a stopgap, advertise only 100 Mb/s, which needs two pairs instead of four "
+            "(halves throughput tenfold)",
+            commands=(_eth(ev, "-s", ev.ifname, "autoneg", "on", "speed", "100", "duplex", "full"),),
+            declaration=Fragment.interface(
+                ev.ifname, ev.netns, ethernet={"auto-negotiation": True, "speed": 100, "duplex": "full"}
+            ),
         ),
     ]
     return c
@@ -215,27 +190,27 @@ def power(ev: Evidence) -> Cause:
         )
     c.person_checks.append('turn off EEE ("green Ethernet") on the switch port too')
     c.fixes.append(
-        FixStep(
-            Risk.LOW,
-            "turn EEE off (the link renegotiates once)",
-            (_eth(ev, "--set-eee", ev.ifname, "eee", "off"),),
-            iface_fix(ev.ifname, ev.netns, ethtool={"eee": {"enabled": False}}),
+        Fix(
+            risk=Risk.LOW,
+            text="turn EEE off (the link renegotiates once)",
+            commands=(_eth(ev, "--set-eee", ev.ifname, "eee", "off"),),
+            declaration=Fragment.interface(ev.ifname, ev.netns, ethtool={"eee": {"enabled": False}}),
         )
     )
     drv = ev.driver.driver if ev.driver else None
     if drv == "e1000e":
         c.fixes.append(
-            FixStep(
-                Risk.MEDIUM,
-                "disable SmartPowerDown in the e1000e module (takes effect when the module reloads: at the next boot)",
-                (),
-                {"kernel-modules": {"e1000e": {"parameters": {"SmartPowerDownEnable": 0}}}},
+            Fix(
+                risk=Risk.MEDIUM,
+                text="disable SmartPowerDown in the e1000e module "
+                "(takes effect when the module reloads: at the next boot)",
+                declaration=Fragment.module("e1000e", SmartPowerDownEnable=0),
             )
         )
     c.fixes.append(
-        FixStep(
-            Risk.MEDIUM,
-            "stop PCIe link power saving: write `performance` to "
+        Fix(
+            risk=Risk.MEDIUM,
+            text="stop PCIe link power saving: write `performance` to "
             "/sys/module/pcie_aspm/parameters/policy, or boot with pcie_aspm=off",
         )
     )
@@ -280,11 +255,11 @@ def _driver_fixes(c: Cause, ev: Evidence) -> None:
     version = ev.driver.version if ev.driver else "?"
     firmware = ev.driver.firmware if ev.driver else "?"
     c.fixes += [
-        FixStep(
-            Risk.LOW,
-            "turn TSO/GSO off: the usual workaround for Tx unit hangs (costs some CPU)",
-            (_eth(ev, "-K", ev.ifname, "tso", "off", "gso", "off"),),
-            iface_fix(
+        Fix(
+            risk=Risk.LOW,
+            text="turn TSO/GSO off: the usual workaround for Tx unit hangs (costs some CPU)",
+            commands=(_eth(ev, "-K", ev.ifname, "tso", "off", "gso", "off"),),
+            declaration=Fragment.interface(
                 ev.ifname,
                 ev.netns,
                 ethtool={"feature": {"tx-tcp-segmentation": False, "tx-generic-segmentation": False}},
@@ -292,27 +267,26 @@ def _driver_fixes(c: Cause, ev: Evidence) -> None:
         ),
     ]
     # Only the coalescing keys this driver reports: e1000e has rx-usecs but no tx-usecs.
-    keys = {k: 100 for k in ("rx-usecs", "tx-usecs") if ev.coalesce and k in ev.coalesce}
+    keys: dict[str, int] = {k: 100 for k in ("rx-usecs", "tx-usecs") if ev.coalesce and k in ev.coalesce}
     if keys:
         words = [w for k, v in keys.items() for w in (k, str(v))]
         c.fixes.append(
-            FixStep(
-                Risk.MEDIUM,
-                "moderate interrupts (fewer, larger batches) as the notes suggest",
-                (_eth(ev, "-C", ev.ifname, *words),),
-                iface_fix(ev.ifname, ev.netns, ethtool={"coalesce": keys}),
+            Fix(
+                risk=Risk.MEDIUM,
+                text="moderate interrupts (fewer, larger batches) as the notes suggest",
+                commands=(_eth(ev, "-C", ev.ifname, *words),),
+                declaration=Fragment.interface(ev.ifname, ev.netns, ethtool={"coalesce": keys}),
             )
         )
     if name == "e1000e":
         c.fixes.append(
-            FixStep(
-                Risk.MEDIUM,
-                "e1000e InterruptThrottleRate=3000 (takes effect when the module reloads)",
-                (),
-                {"kernel-modules": {"e1000e": {"parameters": {"InterruptThrottleRate": 3000}}}},
+            Fix(
+                risk=Risk.MEDIUM,
+                text="e1000e InterruptThrottleRate=3000 (takes effect when the module reloads)",
+                declaration=Fragment.module("e1000e", InterruptThrottleRate=3000),
             )
         )
-    c.fixes.append(FixStep(Risk.HIGH, "update the kernel/driver and the NIC firmware (a reboot)", ()))
+    c.fixes.append(Fix(risk=Risk.HIGH, text="update the kernel/driver and the NIC firmware (a reboot)"))
     c.person_checks.append(f"look up driver {name} {version}, firmware {firmware} in the vendor's errata")
 
 
@@ -348,17 +322,19 @@ def duplex(ev: Evidence) -> Cause:
         c.con("both ends autonegotiate and the link is full duplex", 2.0)
     c.person_checks.append("read the switch port's speed/duplex setting: both ends auto, or both forced to the same")
     c.fixes += [
-        FixStep(
-            Risk.MEDIUM,
-            "autonegotiate on this end (and on the switch port at the same time)",
-            (_eth(ev, "-s", ev.ifname, "autoneg", "on"),),
-            iface_fix(ev.ifname, ev.netns, ethernet={"auto-negotiation": True}),
+        Fix(
+            risk=Risk.MEDIUM,
+            text="autonegotiate on this end (and on the switch port at the same time)",
+            commands=(_eth(ev, "-s", ev.ifname, "autoneg", "on"),),
+            declaration=Fragment.interface(ev.ifname, ev.netns, ethernet={"auto-negotiation": True}),
         ),
-        FixStep(
-            Risk.HIGH,
-            "if the switch port must stay forced, force this end to the same (1000 Mb/s full shown)",
-            (_eth(ev, "-s", ev.ifname, "speed", "1000", "duplex", "full", "autoneg", "off"),),
-            iface_fix(ev.ifname, ev.netns, ethernet={"auto-negotiation": False, "speed": 1000, "duplex": "full"}),
+        Fix(
+            risk=Risk.HIGH,
+            text="if the switch port must stay forced, force this end to the same (1000 Mb/s full shown)",
+            commands=(_eth(ev, "-s", ev.ifname, "speed", "1000", "duplex", "full", "autoneg", "off"),),
+            declaration=Fragment.interface(
+                ev.ifname, ev.netns, ethernet={"auto-negotiation": False, "speed": 1000, "duplex": "full"}
+            ),
         ),
     ]
     return c
@@ -380,7 +356,7 @@ def interference(ev: Evidence) -> Cause:
         "check the cable's route for power cables, motors, fluorescent ballasts, UPSes",
         "check the rack's grounding; use shielded Cat6a grounded at one end",
     ]
-    c.fixes.append(FixStep(Risk.HIGH, "re-cable with shielded Cat6a on another route (a person's job)", ()))
+    c.fixes.append(Fix(risk=Risk.HIGH, text="re-cable with shielded Cat6a on another route (a person's job)"))
     return c
 
 
@@ -406,8 +382,8 @@ def dependency(ev: Evidence) -> Cause:
         finding, fix = ev.dependency
         c.pro(finding, 4.0)
         if fix.declaration is not None:
-            (entry,) = fix.declaration["interfaces"]
-            c.fixes.append(FixStep(Risk.LOW, f"bring {entry['name']} up", fix.commands, fix.declaration))
+            (entry,) = fix.declaration.interfaces
+            c.fixes.append(fix.ranked(Risk.LOW, f"bring {entry.name} up"))
     elif ev.link.get("carrier"):
         c.con("it has a carrier now", 1.0)
     if downs >= 2:

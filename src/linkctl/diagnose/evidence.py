@@ -13,8 +13,8 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from linkctl.diagnose.audit import dependency_cause
-from linkctl.diagnose.findings import Fix
 from linkctl.diagnose.logscan import LogEvidence, Subject, read_files, read_journal, read_kmsg
+from linkctl.domain.fix import Fix
 from linkctl.errors import LinkctlError
 from linkctl.kernel import sysinfo
 from linkctl.kernel.ethtool import (

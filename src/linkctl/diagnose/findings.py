@@ -10,6 +10,8 @@ from typing import Any
 
 import yaml
 
+from linkctl.domain.fix import Fix
+
 
 class Severity(StrEnum):
     PROBLEM = "problem"
@@ -21,41 +23,18 @@ class Severity(StrEnum):
         return {"problem": 2, "warning": 1, "info": 0}[self.value]
 
 
-@dataclass(frozen=True)
-class Fix:
-    """The change as a declaration fragment and as the equivalent commands."""
-
-    declaration: dict[str, Any] | None = None
-    commands: tuple[tuple[str, ...], ...] = ()
-    note: str = ""
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "declaration": self.declaration,
-            "commands": [shlex.join(c) for c in self.commands],
-            "note": self.note,
-        }
-
-    def text(self, indent: str = "    ") -> list[str]:
-        lines: list[str] = []
-        if self.declaration is not None:
-            lines.append(f"{indent}declare:")
-            body = yaml.safe_dump(self.declaration, sort_keys=False).rstrip().splitlines()
-            lines += [f"{indent}  {line}" for line in body]
-        for cmd in self.commands:
-            lines.append(f"{indent}run:   {shlex.join(cmd)}")
-        if self.note:
-            lines.append(f"{indent}note:  {self.note}")
-        return lines
-
-
-def iface_fix(name: str, netns: str | None, **keys: Any) -> dict[str, Any]:
-    """A one-interface declaration fragment in the file format's spelling."""
-    entry: dict[str, Any] = {"name": name}
-    if netns:
-        entry["netns"] = netns
-    entry.update(keys)
-    return {"interfaces": [entry]}
+def fix_lines(fix: Fix, indent: str = "    ") -> list[str]:
+    """A finding's fix as the text report prints it: the fragment to declare, then the commands."""
+    lines: list[str] = []
+    if fix.declaration is not None:
+        lines.append(f"{indent}declare:")
+        body = yaml.safe_dump(fix.declaration.to_data(), sort_keys=False).rstrip().splitlines()
+        lines += [f"{indent}  {line}" for line in body]
+    for cmd in fix.commands:
+        lines.append(f"{indent}run:   {shlex.join(cmd)}")
+    if fix.note:
+        lines.append(f"{indent}note:  {fix.note}")
+    return lines
 
 
 def ip(netns: str | None, *args: str) -> tuple[str, ...]:
@@ -91,7 +70,7 @@ class Finding:
         lines.append(f"    why:   {self.why}")
         values = ", ".join(f"{k}={v}" for k, v in self.evidence.items())
         lines.append(f"    read:  {values}")
-        return lines + self.fix.text()
+        return lines + fix_lines(self.fix)
 
 
 def exit_code(severities: Iterable[Severity]) -> int:

@@ -5,15 +5,17 @@ from __future__ import annotations
 
 import os
 import shlex
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
 
 from linkctl.diagnose import kdebug
-from linkctl.diagnose.causes import Cause, FixStep, rank
+from linkctl.diagnose.causes import Cause, rank
 from linkctl.diagnose.evidence import Evidence, Sources, gather
 from linkctl.diagnose.findings import Severity
+from linkctl.domain.fix import FileValue, Fix, Fragment, Risk
 from linkctl.errors import LinkctlError
 from linkctl.kernel import sysinfo
 from linkctl.model.state import HostState, NetnsName
@@ -52,10 +54,10 @@ class Diagnosis:
             return []
         return [c for c in self.causes if c.verdict != "unlikely"] or self.causes[:1]
 
-    def fixes(self) -> list[tuple[Cause, FixStep]]:
+    def fixes(self) -> list[tuple[Cause, Fix]]:
         """The fixes of the causes acted on, lowest risk first."""
         pairs = [(c, f) for c in self._acted_on() for f in c.fixes]
-        return sorted(pairs, key=lambda cf: (cf[1].risk, -cf[0].score))
+        return sorted(pairs, key=lambda cf: (cf[1].risk_rank, -cf[0].score))
 
     def person_checks(self) -> list[str]:
         return list(dict.fromkeys(p for c in self._acted_on() for p in c.person_checks))
@@ -148,7 +150,7 @@ def text(d: Diagnosis) -> str:
     if d.nothing_wrong:
         out.append("  none: nothing wrong was seen (a carrier, no link-down in the kernel log, no cause likely)")
     for cause, fix in d.fixes():
-        out.append(f"  [{fix.risk.label}] {fix.text}  ({cause.id})")
+        out.append(f"  [{fix.risk_rank.label}] {fix.text}  ({cause.id})")
         out += [f"        run: {shlex.join(c)}" for c in fix.commands]
     checks = d.person_checks()
     if checks:
@@ -221,23 +223,23 @@ def _evidence_lines(ev: Evidence, flaps: dict[str, Any]) -> list[str]:
 
 def write_fix(d: Diagnosis, path: str) -> str:
     """The proposed declarations (low and medium risk), higher-risk ones as comments."""
-    first: dict[str, Any] = {"name": d.evidence.ifname}
+    first: dict[str, FileValue] = {"name": d.evidence.ifname}
     if d.evidence.netns:
         first["netns"] = d.evidence.netns
     # One entry per interface: a fix may be for another link (a virtual link's peer).
     entries = {(d.evidence.ifname, d.evidence.netns): first}
-    modules: dict[str, Any] = {}
+    modules: dict[str, FileValue] = {}
     held: list[str] = []
     for cause, fix in d.fixes():
         if fix.declaration is None:
             continue
-        if fix.risk >= 3:
-            held.append(f"[{fix.risk.label}] {fix.text} ({cause.id})")
-            held += yaml.safe_dump(fix.declaration, sort_keys=False).splitlines()
+        if fix.risk_rank >= Risk.HIGH:
+            held.append(f"[{fix.risk_rank.label}] {fix.text} ({cause.id})")
+            held += yaml.safe_dump(fix.declaration.to_data(), sort_keys=False).splitlines()
             continue
         _merge(entries, modules, fix.declaration)
     changed = [e for e in entries.values() if set(e) - {"name", "netns"}]
-    doc: dict[str, Any] = {"interfaces": changed or [first]}
+    doc: dict[str, FileValue] = {"interfaces": changed or [first]}
     if modules:
         doc["kernel-modules"] = modules
     body = yaml.safe_dump(doc, sort_keys=False)
@@ -257,23 +259,29 @@ def write_fix(d: Diagnosis, path: str) -> str:
     return content
 
 
-def _merge(entries: dict[tuple[str, NetnsName], dict[str, Any]], modules: dict[str, Any], decl: dict[str, Any]) -> None:
-    for iface in decl.get("interfaces", []):
-        key = (iface["name"], iface.get("netns"))
-        entry = entries.setdefault(key, {k: v for k, v in iface.items() if k in ("name", "netns")})
-        for name, value in iface.items():
-            if name in ("name", "netns"):
-                continue
-            if isinstance(value, dict):
-                _deep(entry.setdefault(name, {}), value)
+def _merge(
+    entries: dict[tuple[str, NetnsName], dict[str, FileValue]], modules: dict[str, FileValue], decl: Fragment
+) -> None:
+    for iface in decl.interfaces:
+        key = (iface.name, iface.netns or None)
+        entry = entries.setdefault(key, {k: v for k, v in iface.to_data().items() if k in ("name", "netns")})
+        for name, value in iface.settings.items():
+            if isinstance(value, Mapping):
+                _deep(_mapping(entry.setdefault(name, {})), value)
             else:
                 entry[name] = value
-    _deep(modules, decl.get("kernel-modules", {}))
+    for module in decl.modules:
+        _deep(modules, {module.module: module.to_data()})
 
 
-def _deep(into: dict[str, Any], add: dict[str, Any]) -> None:
+def _mapping(value: FileValue) -> dict[str, FileValue]:
+    assert isinstance(value, dict)  # what _merge and _deep put under a key they merge into
+    return value
+
+
+def _deep(into: dict[str, FileValue], add: Mapping[str, FileValue]) -> None:
     for key, value in add.items():
-        if isinstance(value, dict) and isinstance(into.get(key), dict):
-            _deep(into[key], value)
+        if isinstance(value, Mapping) and isinstance(into.get(key), dict):
+            _deep(_mapping(into[key]), value)
         else:
             into.setdefault(key, value)
