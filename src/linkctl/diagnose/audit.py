@@ -49,6 +49,11 @@ LOSS_COUNTERS = (
 )
 
 
+def is_physical(link: Link) -> bool:
+    """A NIC on a bus: what has a cable, a PHY and a driver's power saving to blame."""
+    return kind_of(link) is ETHERNET and bool(link.parent_bus)
+
+
 @dataclass
 class AuditContext:
     """What the checks read. `before` is the first dump of two, for counter growth."""
@@ -78,7 +83,7 @@ class AuditContext:
 
     def physical(self) -> Iterator[Link]:
         for link in self.host:
-            if kind_of(link) is ETHERNET and link.parent_bus:
+            if is_physical(link):
                 yield link
 
     def settings(self, link: Link) -> LinkSettings | None:
@@ -264,32 +269,41 @@ def no_carrier(ctx: AuditContext) -> Iterator[Finding]:
     for link in ctx.host:
         if link.is_loopback or not link.no_carrier:
             continue
-        evidence: dict[str, object] = {
-            "flags": _flags(link),
-            "operstate": link.operstate.label,
-            "carrier": link.carrier,
-            "carrier_changes": link.carrier_changes,
-        }
-        severity, message, fix = carrier_cause(ctx.host, link, evidence)
+        cause = carrier_cause(ctx.host, link)
         yield Finding(
             "no-carrier",
-            severity,
+            cause.severity,
             link.name,
             link.netns,
-            message,
+            cause.message,
             "the link is administratively up but passes no traffic: whatever uses it "
             "(addresses, routes, bridge ports) is cut off",
-            evidence,
-            fix,
+            {
+                "flags": _flags(link),
+                "operstate": link.operstate.label,
+                "carrier": link.carrier,
+                "carrier_changes": link.carrier_changes,
+                **cause.read,
+            },
+            cause.fix,
         )
 
 
-def carrier_cause(host: HostState, link: Link, ev: dict[str, object]) -> tuple[Severity, str, Fix]:
-    """Why an up link has no carrier (`ev` gets what was read)."""
-    found = dependency_cause(host, link, ev)
+@dataclass(frozen=True)
+class CarrierCause:
+    """Why an up link has no carrier, the fix, and what was read of the links it depends on."""
+
+    severity: Severity
+    message: str
+    fix: Fix
+    read: dict[str, object] = field(default_factory=dict)
+
+
+def carrier_cause(host: HostState, link: Link) -> CarrierCause:
+    found = dependency_cause(host, link)
     if found is not None:
         return found
-    return (
+    return CarrierCause(
         Severity.PROBLEM,
         "NO-CARRIER: up, but the physical layer reports no link",
         Fix(
@@ -300,38 +314,38 @@ def carrier_cause(host: HostState, link: Link, ev: dict[str, object]) -> tuple[S
     )
 
 
-def dependency_cause(host: HostState, link: Link, ev: dict[str, object]) -> tuple[Severity, str, Fix] | None:
+def dependency_cause(host: HostState, link: Link) -> CarrierCause | None:
     """A missing carrier the links this one depends on explain: its veth peer, bridge ports, lower link."""
     if isinstance(link.info, VethInfo):
         peer = host.peer_of(link)
         if peer is not None and not peer.admin_up:
-            ev.update(peer=peer.name, peer_netns=peer.netns, peer_admin_up=False)
-            return (
+            return CarrierCause(
                 Severity.PROBLEM,
                 f"NO-CARRIER: its veth peer {peer.name} is down",
                 Fix(
                     Fragment.interface(peer.name, peer.netns, state="up"),
                     (ip(peer.netns, "link", "set", "dev", peer.name, "up"),),
                 ),
+                {"peer": peer.name, "peer_netns": peer.netns, "peer_admin_up": False},
             )
     if isinstance(link.info, BridgeInfo):
         ports = host.ns(link.netns).ports_of(link.name)
-        ev["ports"] = ports
         if not ports:
-            return (
+            return CarrierCause(
                 Severity.INFO,
                 "NO-CARRIER: a bridge without ports has no carrier",
                 Fix(note="add a port, or set the bridge down until it has one"),
+                {"ports": ports},
             )
-        return (
+        return CarrierCause(
             Severity.WARNING,
             "NO-CARRIER: none of the bridge's ports has a carrier",
             Fix(note=f"check the ports: {', '.join(ports)}"),
+            {"ports": ports},
         )
     lower = host.in_link_net(link, link.link_ifindex)
     if lower is not None and lower.name != link.name and (lower.no_carrier or not lower.admin_up):
-        ev.update(lower=lower.name, lower_admin_up=lower.admin_up)
-        return (
+        return CarrierCause(
             Severity.PROBLEM,
             f"NO-CARRIER: its lower link {lower.name} has none",
             Fix(
@@ -339,6 +353,7 @@ def dependency_cause(host: HostState, link: Link, ev: dict[str, object]) -> tupl
                 (ip(lower.netns, "link", "set", "dev", lower.name, "up"),),
                 "if the lower link is up, see its own no-carrier finding",
             ),
+            {"lower": lower.name, "lower_admin_up": lower.admin_up},
         )
     return None
 

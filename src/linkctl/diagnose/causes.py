@@ -115,7 +115,7 @@ def cable(ev: Evidence) -> Cause:
         c.pro(
             f"{crc} CRC/alignment/symbol errors: frames damaged on the wire", 2.0 + min(crc / 1000, 1.0), crc_errors=crc
         )
-    elif ev.statistics or ev.link.get("stats"):
+    elif ev.has_counters:
         c.con("no CRC or alignment errors: the frames that arrive are intact", 1.0, crc_errors=0)
     if len(speeds) > 1:
         c.pro(
@@ -350,7 +350,7 @@ def interference(ev: Evidence) -> Cause:
         c.pro("copper link (twisted pair picks up interference)", 0.5, port=port)
     if "FIBRE" in port.upper():
         c.con("fibre does not pick up electrical interference", 2.0, port=port)
-    if not crc and (ev.statistics or ev.link.get("stats")):
+    if not crc and ev.has_counters:
         c.con("no CRC errors", 1.5)
     c.person_checks += [
         "check the cable's route for power cables, motors, fluorescent ballasts, UPSes",
@@ -377,14 +377,14 @@ def rank(ev: Evidence) -> list[Cause]:
 
 def dependency(ev: Evidence) -> Cause:
     c = Cause("depends-on", "the link it depends on: its veth peer, its lower link or its bridge ports")
-    downs = int(ev.link.get("carrier_down_count") or 0)
+    downs = ev.link.carrier_down_count or 0
     if ev.dependency is not None:
-        finding, fix = ev.dependency
-        c.pro(finding, 4.0)
+        fix = ev.dependency.fix
+        c.pro(ev.dependency.message, 4.0)
         if fix.declaration is not None:
             (entry,) = fix.declaration.interfaces
             c.fixes.append(fix.ranked(Risk.LOW, f"bring {entry.name} up"))
-    elif ev.link.get("carrier"):
+    elif ev.link.carrier:
         c.con("it has a carrier now", 1.0)
     if downs >= 2:
         c.pro(f"{downs} carrier losses: what it depends on went down and up again", 2.0, carrier_down_count=downs)

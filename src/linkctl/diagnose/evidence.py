@@ -8,13 +8,12 @@ than as evidence either way.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import TypeVar
 
-from linkctl.diagnose.audit import dependency_cause
+from linkctl.diagnose.audit import CarrierCause, dependency_cause, is_physical
 from linkctl.diagnose.logscan import LogEvidence, Subject, read_files, read_journal, read_kmsg
-from linkctl.domain.fix import Fix
 from linkctl.errors import LinkctlError
 from linkctl.kernel import sysinfo
 from linkctl.kernel.ethtool import (
@@ -32,17 +31,44 @@ from linkctl.kernel.ethtool import (
 )
 from linkctl.kernel.state import read_state
 from linkctl.kinds import kind_of
-from linkctl.kinds.simple import ETHERNET
-from linkctl.model.state import HostState, Link, NetnsName
+from linkctl.model.state import HostState, Link, NetnsName, Stats
 
 _T = TypeVar("_T")
+
+
+# The stats64 counter names `Evidence.stat` may read off the link (ethtool's names are others).
+_STATS64_ORDER = tuple(f.name for f in fields(Stats))
+_STATS64 = frozenset(_STATS64_ORDER)
+
+
+@dataclass(frozen=True)
+class StoreHistory:
+    """What the watch store recorded of the link over the window: the flap episodes watch's
+    detector opened (watch/flap.py) and the carrier events."""
+
+    episodes: int
+    transitions: int
+    down_seconds: float
+    events: int
+    first: str | None
+    last: str | None
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "episodes": self.episodes,
+            "transitions": self.transitions,
+            "down_seconds": self.down_seconds,
+            "events": self.events,
+            "first": self.first,
+            "last": self.last,
+        }
 
 
 @dataclass
 class Evidence:
     ifname: str
     netns: NetnsName
-    link: dict[str, Any] = field(default_factory=dict)
+    link: Link
     settings: LinkSettings | None = None
     eee: EeeState | None = None
     pause: PauseState | None = None
@@ -56,39 +82,46 @@ class Evidence:
     pci_errors: dict[str, int] = field(default_factory=dict)
     aspm: dict[str, str] = field(default_factory=dict)
     log: LogEvidence = field(default_factory=lambda: LogEvidence("not read", available=False))
-    store: dict[str, Any] | None = None
+    store: StoreHistory | None = None
     other_nics: list[str] = field(default_factory=list)
     debug_lines: list[str] = field(default_factory=list)
     unavailable: dict[str, str] = field(default_factory=dict)
     # A virtual link's carrier is its peer's, lower link's or ports': what they explain, with its fix.
-    dependency: tuple[str, Fix] | None = None
+    dependency: CarrierCause | None = None
 
     @property
     def physical(self) -> bool:
-        return bool(self.link.get("physical"))
+        return is_physical(self.link)
+
+    @property
+    def has_counters(self) -> bool:
+        """Whether any error counter was read: with none, "no CRC errors" is not evidence."""
+        return bool(self.statistics) or self.link.stats is not None
 
     def stat(self, *names: str) -> int:
         """The sum of the driver statistics (`ethtool -S`) and stats64 counters named."""
         total = 0
+        stats = self.link.stats
         for name in names:
-            total += self.statistics.get(name, 0)
-            total += int(self.link.get("stats", {}).get(name, 0)) if name not in self.statistics else 0
+            if name in self.statistics:
+                total += self.statistics[name]
+            elif stats is not None and name in _STATS64:
+                total += int(getattr(stats, name))
         return total
 
-    def to_json(self) -> dict[str, Any]:
-        def j(x: Any) -> Any:
-            return x.to_json() if x is not None and hasattr(x, "to_json") else x
-
+    def to_json(self) -> dict[str, object]:
+        dep = self.dependency
         return {
             "ifname": self.ifname,
             "netns": self.netns,
-            "link": self.link,
-            "settings": j(self.settings),
-            "eee": j(self.eee),
-            "pause": j(self.pause),
+            # what the dependency check read (the peer, the ports) is told with the link
+            "link": {**link_json(self.link), **(dep.read if dep else {})},
+            "settings": self.settings.to_json() if self.settings else None,
+            "eee": self.eee.to_json() if self.eee else None,
+            "pause": self.pause.to_json() if self.pause else None,
             "coalesce": self.coalesce,
-            "rings": j(self.rings),
-            "driver": j(self.driver),
+            "rings": self.rings.to_json() if self.rings else None,
+            "driver": self.driver.to_json() if self.driver else None,
             "features": {k: v.active for k, v in (self.features or {}).items()},
             "statistics": self.statistics,
             "module_params": {k: p.value for k, p in self.module_params.items()},
@@ -96,19 +129,20 @@ class Evidence:
             "pci_errors": self.pci_errors,
             "aspm": self.aspm,
             "log": self.log.to_json(),
-            "store": self.store if self.store is not None else "not available",
+            "store": self.store.to_json() if self.store is not None else "not available",
             "other_nics": self.other_nics,
             "debug_lines": self.debug_lines,
             "unavailable": self.unavailable,
-            "dependency": {"finding": self.dependency[0], **self.dependency[1].to_json()} if self.dependency else None,
+            "dependency": {"finding": dep.message, **dep.fix.to_json()} if dep else None,
         }
 
 
-def link_summary(link: Link) -> dict[str, Any]:
-    stats = link.stats.__dict__ if link.stats else {}
+def link_json(link: Link) -> dict[str, object]:
+    """The link as diagnose's JSON tells it. `show --format json` (cli/render.link_record) keys
+    it otherwise ("admin_state"): both are kept, scripts read each."""
     return {
         "kind": link.kind or kind_of(link).type.value,
-        "physical": kind_of(link) is ETHERNET and bool(link.parent_bus),
+        "physical": is_physical(link),
         "admin_up": link.admin_up,
         "operstate": link.operstate.label,
         "carrier": link.carrier,
@@ -119,7 +153,7 @@ def link_summary(link: Link) -> dict[str, Any]:
         "mtu": link.mtu,
         "promisc": link.promisc,
         "master_ifindex": link.master_ifindex,
-        "stats": dict(stats),
+        "stats": {name: getattr(link.stats, name) for name in _STATS64_ORDER} if link.stats else {},
     }
 
 
@@ -154,18 +188,14 @@ def find_link(ifname: str, netns: NetnsName, host: HostState | None) -> tuple[Li
 def gather(ifname: str, netns: NetnsName, src: Sources | None = None, host: HostState | None = None) -> Evidence:
     src = src or Sources()
     link, host = find_link(ifname, netns, host)
-    ev = Evidence(ifname, netns, link_summary(link))
-    if not ev.physical and link.no_carrier and (found := dependency_cause(host, link, ev.link)) is not None:
-        ev.dependency = found[1], found[2]
+    ev = Evidence(ifname, netns, link)
+    if not ev.physical and link.no_carrier:
+        ev.dependency = dependency_cause(host, link)
     _ethtool_part(ev, Ethtool(ifname, netns, src.runner))
     _system_part(ev, src.roots)
     ev.log = _logs(ev, src)
     ev.store = _store(ev, src)
-    ev.other_nics = sorted(
-        lk.name
-        for lk in host.ns(netns).links.values()
-        if lk.name != ifname and kind_of(lk) is ETHERNET and lk.parent_bus
-    )
+    ev.other_nics = sorted(lk.name for lk in host.ns(netns).links.values() if lk.name != ifname and is_physical(lk))
     return ev
 
 
@@ -214,7 +244,7 @@ def _logs(ev: Evidence, src: Sources) -> LogEvidence:
     return read_kmsg(subject, src.since, src.kmsg_path)
 
 
-def _store(ev: Evidence, src: Sources) -> dict[str, Any] | None:
+def _store(ev: Evidence, src: Sources) -> StoreHistory | None:
     if not src.store_url:
         ev.unavailable["store"] = (
             "no --store given: the watch store holds flap history when `linkctl watch --store URL` runs"
@@ -235,11 +265,11 @@ def _store(ev: Evidence, src: Sources) -> dict[str, Any] | None:
         history = store.history(ev.ifname, src.since, ev.netns or "")
     finally:
         store.close()
-    return {
-        "episodes": len(episodes),
-        "transitions": sum(e.transitions for e in episodes),
-        "down_seconds": round(sum(e.down_seconds for e in episodes), 1),
-        "events": len(history),
-        "first": history[0].time.isoformat() if history else None,
-        "last": history[-1].time.isoformat() if history else None,
-    }
+    return StoreHistory(
+        episodes=len(episodes),
+        transitions=sum(e.transitions for e in episodes),
+        down_seconds=round(sum(e.down_seconds for e in episodes), 1),
+        events=len(history),
+        first=history[0].time.isoformat() if history else None,
+        last=history[-1].time.isoformat() if history else None,
+    )

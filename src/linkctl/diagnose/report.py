@@ -45,7 +45,7 @@ class Diagnosis:
     def nothing_wrong(self) -> bool:
         """No cause likely or possible, not flapping, a carrier now and no link-down in the kernel log."""
         ev = self.evidence
-        return self.severity is Severity.INFO and ev.link.get("carrier") is True and ev.log.downs == 0
+        return self.severity is Severity.INFO and ev.link.carrier is True and ev.log.downs == 0
 
     def _acted_on(self) -> list[Cause]:
         """The likely and possible causes (else the top one); none for a healthy link, which is
@@ -78,11 +78,11 @@ class Diagnosis:
 
 
 def flap_summary(ev: Evidence) -> dict[str, Any]:
-    downs = ev.link.get("carrier_down_count") or 0
-    episodes = (ev.store or {}).get("episodes", 0)
+    downs = ev.link.carrier_down_count or 0
+    episodes = ev.store.episodes if ev.store is not None else 0
     return {
         "carrier_down_count": downs,
-        "carrier_changes": ev.link.get("carrier_changes"),
+        "carrier_changes": ev.link.carrier_changes,
         "log_link_down": ev.log.downs,
         "log_source": ev.log.source,
         "store_episodes": episodes if ev.store is not None else "not available",
@@ -177,8 +177,8 @@ def _evidence_lines(ev: Evidence, flaps: dict[str, Any]) -> list[str]:
     st, drv = ev.settings, ev.driver
     link = ev.link
     out.append(
-        f"  link: {link.get('operstate')}, carrier {link.get('carrier')}, "
-        f"carrier changes {link.get('carrier_changes')} (down {link.get('carrier_down_count')})"
+        f"  link: {link.operstate.label}, carrier {link.carrier}, "
+        f"carrier changes {link.carrier_changes} (down {link.carrier_down_count})"
     )
     if st:
         speed = f"{st.speed} Mb/s {st.duplex}" if st.speed is not None else "speed and duplex unknown (no PHY)"
