@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import TypeVar
 
+from linkctl.diagnose import flapping
 from linkctl.diagnose.findings import Finding, Severity, ip
 from linkctl.diagnose.reachable import reachable, read_reachable
 from linkctl.domain.fix import FileValue, Fix, Fragment
@@ -26,10 +27,6 @@ from linkctl.model.spec import Declaration
 from linkctl.model.state import BridgeInfo, HostState, Link, NetnsName, Stats, VethInfo, VxlanInfo
 
 _T = TypeVar("_T")
-
-# A NIC counts one carrier loss at probe time; two more losses mean it went away by itself
-# (or was taken down by hand, which the evidence shows and the reader can judge).
-FLAP_DOWNS = 3
 
 ERROR_COUNTERS = (
     "rx_errors",
@@ -507,9 +504,9 @@ def speed_below_advertised(ctx: AuditContext) -> Iterator[Finding]:
 
 def eee_on_flapping_link(ctx: AuditContext) -> Iterator[Finding]:
     for link in ctx.physical():
-        downs = link.carrier_down_count or 0
-        if downs < FLAP_DOWNS:
+        if not flapping.by_counter(link.carrier_down_count):
             continue
+        downs = link.carrier_down_count or 0
         eee = ctx.eee(link)
         if eee is None or not eee.enabled:
             continue

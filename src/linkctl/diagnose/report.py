@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import shlex
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import yaml
@@ -15,6 +15,7 @@ from linkctl.diagnose import kdebug
 from linkctl.diagnose.causes import Cause, rank
 from linkctl.diagnose.evidence import Evidence, Sources, gather
 from linkctl.diagnose.findings import Severity
+from linkctl.diagnose.flapping import FlapSigns
 from linkctl.domain.fix import FileValue, Fix, Fragment, Risk
 from linkctl.errors import LinkctlError
 from linkctl.kernel import sysinfo
@@ -25,9 +26,9 @@ from linkctl.model.state import HostState, NetnsName
 class Diagnosis:
     evidence: Evidence
     causes: list[Cause]
+    flaps: FlapSigns
     bond_proposal: dict[str, Any] | None = None
     debug: kdebug.DebugCapture | None = None
-    flaps: dict[str, Any] = field(default_factory=dict)
 
     @property
     def top(self) -> Cause:
@@ -37,7 +38,7 @@ class Diagnosis:
     def severity(self) -> Severity:
         if self.top.verdict == "likely":
             return Severity.PROBLEM
-        if self.top.verdict == "possible" or self.flaps.get("flapping"):
+        if self.top.verdict == "possible" or self.flaps.flapping:
             return Severity.WARNING
         return Severity.INFO
 
@@ -67,7 +68,7 @@ class Diagnosis:
             "ifname": self.evidence.ifname,
             "netns": self.evidence.netns,
             "severity": self.severity.value,
-            "flaps": self.flaps,
+            "flaps": self.flaps.to_json(),
             "causes": [c.to_json() for c in self.causes],
             "fixes_by_risk": [{"cause": c.id, **f.to_json()} for c, f in self.fixes()],
             "person_checks": self.person_checks(),
@@ -77,17 +78,14 @@ class Diagnosis:
         }
 
 
-def flap_summary(ev: Evidence) -> dict[str, Any]:
-    downs = ev.link.carrier_down_count or 0
-    episodes = ev.store.episodes if ev.store is not None else 0
-    return {
-        "carrier_down_count": downs,
-        "carrier_changes": ev.link.carrier_changes,
-        "log_link_down": ev.log.downs,
-        "log_source": ev.log.source,
-        "store_episodes": episodes if ev.store is not None else "not available",
-        "flapping": ev.log.downs >= 2 or downs >= 3 or episodes > 0,
-    }
+def flap_signs(ev: Evidence) -> FlapSigns:
+    return FlapSigns(
+        carrier_down_count=ev.link.carrier_down_count or 0,
+        carrier_changes=ev.link.carrier_changes,
+        log_link_down=ev.log.downs,
+        log_source=ev.log.source,
+        store_episodes=ev.store.episodes if ev.store is not None else None,
+    )
 
 
 def bond_proposal(ev: Evidence) -> dict[str, Any] | None:
@@ -126,7 +124,7 @@ def diagnose(
         match = [ev.driver.driver, ifname] + ([ev.driver.bus_info] if ev.driver.bus_info else [])
         capture = kdebug.capture(ev.driver.driver, kernel_debug, roots, match=match)
         ev.debug_lines = capture.lines
-    return Diagnosis(ev, rank(ev), bond_proposal(ev), capture, flap_summary(ev))
+    return Diagnosis(ev, rank(ev), flap_signs(ev), bond_proposal(ev), capture)
 
 
 # -- output ---------------------------------------------------------------------------
@@ -172,7 +170,7 @@ def text(d: Diagnosis) -> str:
     return "\n".join(out)
 
 
-def _evidence_lines(ev: Evidence, flaps: dict[str, Any]) -> list[str]:
+def _evidence_lines(ev: Evidence, flaps: FlapSigns) -> list[str]:
     out = ["", "evidence:"]
     st, drv = ev.settings, ev.driver
     link = ev.link
@@ -212,7 +210,8 @@ def _evidence_lines(ev: Evidence, flaps: dict[str, Any]) -> list[str]:
         f"  kernel log ({log.source}): {log.downs} down, {log.ups} up [{speeds}], "
         f"{log.watchdog} watchdog, {log.unit_hang} unit hang, {log.resets} resets, {log.dma} DMA, {log.aer} AER"
     )
-    out.append(f"  watch store: flap episodes {flaps.get('store_episodes')}")
+    episodes = flaps.store_episodes if flaps.store_episodes is not None else "not available"
+    out.append(f"  watch store: flap episodes {episodes}")
     if not ev.physical:
         out.append(
             f"  {ev.ifname} is a virtual link: cable, PHY and duplex causes do not apply; "
