@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from linkctl.kernel import linkdump
-from linkctl.kernel.nla import IFINFOMSG, attr_str, attr_u32, nested
 from linkctl.kinds import BY_KERNEL_KIND
+from linkctl.nla import IFINFOMSG, attr_str, attr_u32, nested
 
 
 @pytest.mark.parametrize("kind", sorted(k.decode() for k in linkdump.VOLATILE_KIND_DATA))

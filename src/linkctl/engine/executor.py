@@ -16,7 +16,6 @@ from dataclasses import dataclass, field, replace
 from linkctl.errors import LinkctlError
 from linkctl.kernel import netns, rtnl
 from linkctl.kernel.netlink import PIPELINE_CHUNK, Ack, DebugHook, Pipeline, RtnlSocket
-from linkctl.kernel.nla import NLMSG_HDR
 from linkctl.kernel.rtnl import LinkAttrs
 from linkctl.model.ops import (
     CreateLink,
@@ -31,6 +30,7 @@ from linkctl.model.ops import (
     SetPort,
 )
 from linkctl.model.state import HostState, NetnsName
+from linkctl.nla import NLMSG_HDR
 
 # The group of the links a batch deletion is about to delete ("lkct"). Between putting them in it
 # and deleting it there are two requests; a rollback from that moment puts them back in group 0.

@@ -10,8 +10,8 @@ import os
 import struct
 
 from linkctl.kernel.netlink import RtnlSocket
-from linkctl.kernel.nla import NLM_F_DUMP, NLM_F_REQUEST, NLMSG_DONE, NLMSG_ERROR, iter_messages, message, parse_error
 from linkctl.model.state import NetnsName
+from linkctl.nla import NLM_F_DUMP, NLM_F_REQUEST, NLMSG_DONE, NLMSG_ERROR, iter_messages, message, parse_error
 
 RTM_NEWADDR = 20
 RTM_GETADDR = 22

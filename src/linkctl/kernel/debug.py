@@ -9,8 +9,8 @@ from __future__ import annotations
 import sys
 from typing import TextIO
 
-from linkctl.kernel.nla import NLMSG_ERROR, NLMSG_HDR, parse_error
 from linkctl.model.state import IfFlag
+from linkctl.nla import NLMSG_ERROR, NLMSG_HDR, parse_error
 
 
 def printer(stream: TextIO = sys.stderr) -> DebugPrinter:

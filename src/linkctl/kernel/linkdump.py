@@ -2,7 +2,7 @@
 
 `linkctl apply` of a file it has already applied must cost about what the dump
 costs (the issue's target: within 2x of `ip -j -d link show`). So this module
-imports only the standard library and nla.py, and fingerprints 2000 links in a
+imports only the standard library and linkctl/nla.py, and fingerprints 2000 links in a
 few milliseconds (walking their 80,000 attributes one by one in Python takes
 ~25 ms), so each message's attribute layout is learned once and then only confirmed with
 one struct unpack (see `Fingerprinter`).
@@ -25,18 +25,6 @@ try:  # hashlib would load OpenSSL (13 ms); blake2 is built into CPython
 except ImportError:  # pragma: no cover - an interpreter without the builtin module
     from hashlib import blake2b
 
-from linkctl.kernel.nla import (
-    IFINFOMSG,
-    NLA_HDR,
-    NLM_F_DUMP,
-    NLM_F_REQUEST,
-    NLMSG_DONE,
-    NLMSG_ERROR,
-    NLMSG_HDR,
-    attr_i32,
-    attr_u32,
-    message,
-)
 from linkctl.kernel.rtnl_const import (
     IFLA_EXT_MASK,
     IFLA_INFO_DATA,
@@ -52,6 +40,18 @@ from linkctl.kernel.rtnl_const import (
     RTM_GETNSID,
     RTM_NEWLINK,
     RTM_NEWNSID,
+)
+from linkctl.nla import (
+    IFINFOMSG,
+    NLA_HDR,
+    NLM_F_DUMP,
+    NLM_F_REQUEST,
+    NLMSG_DONE,
+    NLMSG_ERROR,
+    NLMSG_HDR,
+    attr_i32,
+    attr_u32,
+    message,
 )
 
 TYPE_CHECKING = False  # not imported at run time: this module is on the no-op fast path

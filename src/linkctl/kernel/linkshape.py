@@ -18,8 +18,8 @@ from dataclasses import replace
 
 from linkctl.kernel import rtnl
 from linkctl.kernel import rtnl_const as C
-from linkctl.kernel.nla import IFINFOMSG, NLA_HDR, cstr, mac_str
 from linkctl.model.state import Link, NetnsName
+from linkctl.nla import IFINFOMSG, NLA_HDR, cstr, mac_str
 
 MAX_SHAPES = 8  # remembered shapes per message size
 MAX_SIZES = 1024  # message sizes remembered: a long-lived watcher's memory stays bounded

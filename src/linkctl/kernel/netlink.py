@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from linkctl.kernel import linkdump, netns, rtnl
 from linkctl.kernel import rtnl_const as C
 from linkctl.kernel.linkshape import LinkDecoder
-from linkctl.kernel.nla import NLM_F_ACK, NLMSG_ERROR, NLMSG_HDR, iter_messages, parse_error
 from linkctl.model.state import Link, NetnsName
+from linkctl.nla import NLM_F_ACK, NLMSG_ERROR, NLMSG_HDR, iter_messages, parse_error
 
 RCVBUF = 32 * 1024 * 1024  # a burst of thousands of acks or events must fit
 SNDBUF = 4 * 1024 * 1024

@@ -23,9 +23,9 @@ from linkctl.errors import LinkctlError
 from linkctl.kernel import rtnl
 from linkctl.kernel import rtnl_const as C
 from linkctl.kernel.netlink import RtnlSocket
-from linkctl.kernel.nla import attr_u32
 from linkctl.kernel.rtnl import LinkAttrs
 from linkctl.model.state import NetnsName
+from linkctl.nla import attr_u32
 
 _NO_QUEUES = attr_u32(C.IFLA_NUM_TX_QUEUES, 0)
 

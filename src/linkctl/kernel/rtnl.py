@@ -1,6 +1,6 @@
 """RTM_*LINK messages: a targeted decoder into `Link`, and request encoders.
 
-The decoder walks only the attributes linkctl uses (see nla.py for why it is
+The decoder walks only the attributes linkctl uses (see linkctl/nla.py for why it is
 hand-written); kind data is handed to the kind's own module.
 """
 
@@ -10,7 +10,9 @@ import struct
 from dataclasses import dataclass
 
 from linkctl.kernel import rtnl_const as C
-from linkctl.kernel.nla import (
+from linkctl.kinds import BY_KERNEL_KIND
+from linkctl.model.state import IfFlag, Link, NetnsName, OperState, Stats, VethInfo
+from linkctl.nla import (
     I32,
     IFINFOMSG,
     NLA_HDR,
@@ -30,8 +32,6 @@ from linkctl.kernel.nla import (
     message,
     nested,
 )
-from linkctl.kinds import BY_KERNEL_KIND
-from linkctl.model.state import IfFlag, Link, NetnsName, OperState, Stats, VethInfo
 
 _STATS64 = struct.Struct("=" + "Q" * 23)
 _U32_FIELDS = {

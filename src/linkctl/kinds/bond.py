@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from linkctl.kernel.nla import U8, U32, attr_u8, attr_u32, iter_attrs
 from linkctl.kinds.base import ETH_DATA_LEN, NO_DIFF, KindDiff, LinkKind, Resolver, collect, differ
 from linkctl.model.spec import BondMode, BondOptions, BondSection, InterfaceSpec, InterfaceType
 from linkctl.model.state import BondInfo, KindInfo, Link, NetnsState
+from linkctl.nla import U8, U32, attr_u8, attr_u32, iter_attrs
 
 IFLA_BOND_MODE = 1
 IFLA_BOND_MIIMON = 3

@@ -9,7 +9,6 @@ from __future__ import annotations
 import struct
 from typing import ClassVar, NamedTuple
 
-from linkctl.kernel.nla import U8, U16, U32, attr, iter_attrs
 from linkctl.kinds.base import NO_DIFF, FieldDiff, KindDiff, LinkKind, Resolver, collect, differ
 from linkctl.model.spec import (
     BridgeOptions,
@@ -21,6 +20,7 @@ from linkctl.model.spec import (
 )
 from linkctl.model.spec_base import Section
 from linkctl.model.state import BridgeInfo, BridgePortInfo, KindInfo, Link, NetnsState
+from linkctl.nla import U8, U16, U32, attr, iter_attrs
 
 IFLA_BR_FORWARD_DELAY = 1
 IFLA_BR_HELLO_TIME = 2

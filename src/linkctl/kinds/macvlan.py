@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from linkctl.kernel.nla import U32, attr_u32, iter_attrs
 from linkctl.kinds.base import NO_DIFF, KindDiff, LinkKind, Resolver, collect, differ
 from linkctl.model.spec import InterfaceSpec, InterfaceType, MacvlanMode, MacvlanSection
 from linkctl.model.state import KindInfo, Link, MacvlanInfo, NetnsState
+from linkctl.nla import U32, attr_u32, iter_attrs
 
 IFLA_MACVLAN_MODE = 1
 MODES = {

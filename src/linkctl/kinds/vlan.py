@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from linkctl.kernel.nla import BE16, U16, attr_be16, attr_u16, iter_attrs
 from linkctl.kinds.base import NO_DIFF, KindDiff, LinkKind, Resolver, collect, differ
 from linkctl.model.spec import InterfaceSpec, InterfaceType, VlanProtocol, VlanSection
 from linkctl.model.state import KindInfo, Link, NetnsState, VlanInfo
+from linkctl.nla import BE16, U16, attr_be16, attr_u16, iter_attrs
 
 IFLA_VLAN_ID = 1
 IFLA_VLAN_PROTOCOL = 5

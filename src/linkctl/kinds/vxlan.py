@@ -10,10 +10,10 @@ from __future__ import annotations
 import ipaddress
 from typing import ClassVar
 
-from linkctl.kernel.nla import BE16, U8, U32, attr, attr_be16, attr_u8, attr_u32, iter_attrs
 from linkctl.kinds.base import NO_DIFF, KindDiff, LinkKind, Resolver, collect, differ
 from linkctl.model.spec import InterfaceSpec, InterfaceType, VxlanSection
 from linkctl.model.state import KindInfo, Link, NetnsState, VxlanInfo
+from linkctl.nla import BE16, U8, U32, attr, attr_be16, attr_u8, attr_u32, iter_attrs
 
 IFLA_VXLAN_ID = 1
 IFLA_VXLAN_GROUP = 2
