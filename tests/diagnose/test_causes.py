@@ -88,6 +88,8 @@ def test_text_and_json_report(tmp_path: Path) -> None:
         [f["risk"] for f in data["fixes_by_risk"]], key=["none", "low", "medium", "high"].index
     )
     assert data["evidence"]["store"] == "not available"
+    # the verdict names the definition it applied: diagnose's, not watch's or the log report's
+    assert data["flaps"]["flapping"] is True and data["flaps"]["rule"] == "repeated-carrier-loss"
 
 
 def test_write_fix_is_a_loadable_declaration(tmp_path: Path) -> None:

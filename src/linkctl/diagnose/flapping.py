@@ -60,4 +60,6 @@ class FlapSigns:
             "log_source": self.log_source,
             "store_episodes": self.store_episodes if self.store_episodes is not None else "not available",
             "flapping": self.flapping,
+            # which of linkctl's definitions made the verdict: the other two are watch's and the log report's
+            "rule": RULE,
         }
