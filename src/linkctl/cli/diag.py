@@ -9,7 +9,7 @@ import json
 import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
@@ -25,7 +25,7 @@ NetnsOpt = Annotated[str | None, typer.Option("--netns", "-n", help="work inside
 FormatOpt = Annotated[Format, typer.Option("--format", help="text or json.")]
 
 
-def _json(data: Any) -> None:
+def _json(data: object) -> None:
     typer.echo(json.dumps(data, indent=2, default=str))
 
 

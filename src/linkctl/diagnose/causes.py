@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 
 from linkctl.diagnose import flapping
 from linkctl.diagnose.evidence import Evidence
@@ -54,9 +53,9 @@ KNOWN_BAD: dict[tuple[str, str], str] = {
 class Point:
     text: str
     weight: float
-    values: dict[str, Any] = field(default_factory=dict)
+    values: dict[str, object] = field(default_factory=dict)
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> dict[str, object]:
         return {"text": self.text, "weight": self.weight, "values": self.values}
 
 
@@ -80,13 +79,13 @@ class Cause:
             return "likely"
         return "possible" if self.score >= 1.5 else "unlikely"
 
-    def pro(self, text: str, weight: float, **values: Any) -> None:
+    def pro(self, text: str, weight: float, **values: object) -> None:
         self.evidence_for.append(Point(text, weight, values))
 
-    def con(self, text: str, weight: float, **values: Any) -> None:
+    def con(self, text: str, weight: float, **values: object) -> None:
         self.evidence_against.append(Point(text, weight, values))
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> dict[str, object]:
         return {
             "id": self.id,
             "title": self.title,

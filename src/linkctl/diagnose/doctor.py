@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
 
 from linkctl.diagnose.findings import Severity
 from linkctl.errors import LinkctlError
@@ -29,13 +28,13 @@ class Check:
     severity: Severity  # INFO means fine
     message: str
     fix: str = ""
-    values: dict[str, Any] | None = None
+    values: dict[str, object] | None = None
 
     @property
     def ok(self) -> bool:
         return self.severity is Severity.INFO
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> dict[str, object]:
         return {
             "check": self.id,
             "severity": self.severity.value,

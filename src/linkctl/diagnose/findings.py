@@ -6,7 +6,6 @@ import shlex
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
 
 import yaml
 
@@ -49,10 +48,10 @@ class Finding:
     netns: str | None
     message: str
     why: str
-    evidence: dict[str, Any] = field(default_factory=dict)
+    evidence: dict[str, object] = field(default_factory=dict)
     fix: Fix = field(default_factory=Fix)
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> dict[str, object]:
         return {
             "severity": self.severity.value,
             "check": self.check,

@@ -18,7 +18,7 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import IO, Any, cast
+from typing import IO, cast
 
 from linkctl.errors import LinkctlError
 from linkctl.logs.capture import Captured, YearHint, parse_capture
@@ -53,7 +53,7 @@ class LogEvidence:
     samples: dict[str, list[str]] = field(default_factory=dict)
     _down_at: datetime | None = None
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> dict[str, object]:
         return {
             "source": self.source,
             "available": self.available,

@@ -7,7 +7,6 @@ import os
 import shlex
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
 import yaml
 
@@ -27,7 +26,7 @@ class Diagnosis:
     evidence: Evidence
     causes: list[Cause]
     flaps: FlapSigns
-    bond_proposal: dict[str, Any] | None = None
+    bond_proposal: dict[str, FileValue] | None = None  # a declaration: file spelling, as --write-fix writes it
     debug: kdebug.DebugCapture | None = None
 
     @property
@@ -63,7 +62,7 @@ class Diagnosis:
     def person_checks(self) -> list[str]:
         return list(dict.fromkeys(p for c in self._acted_on() for p in c.person_checks))
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> dict[str, object]:
         return {
             "ifname": self.evidence.ifname,
             "netns": self.evidence.netns,
@@ -88,12 +87,12 @@ def flap_signs(ev: Evidence) -> FlapSigns:
     )
 
 
-def bond_proposal(ev: Evidence) -> dict[str, Any] | None:
+def bond_proposal(ev: Evidence) -> dict[str, FileValue] | None:
     """Active-backup over this NIC and another, as the notes recommend for critical links."""
     if not ev.physical or not ev.other_nics:
         return None
     other = ev.other_nics[0]
-    entry: dict[str, Any] = {
+    entry: dict[str, FileValue] = {
         "name": "bond0",
         "type": "bond",
         "state": "up",
