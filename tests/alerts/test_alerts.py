@@ -30,9 +30,9 @@ from linkctl.alerts import (
     build_senders,
     sign,
 )
+from linkctl.domain.episodes import EpisodeEdge, FlapEpisode, FlapNotice, FlapTrigger
 from linkctl.store import AlertState, SqlStore, open_store
 from linkctl.watch.core import WatchOutput
-from linkctl.watch.events import EpisodeEdge, FlapEpisode, FlapNotice, FlapTrigger
 
 from .servers import alertmanager, free_port, self_signed_cert, webhook_receiver
 

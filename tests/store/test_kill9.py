@@ -9,9 +9,9 @@ import sys
 import time
 from pathlib import Path
 
+from linkctl.domain.events import EventKind
 from linkctl.store import open_store
 from linkctl.watch.core import DumpReason, WatchCore
-from linkctl.watch.events import EventKind
 
 from .writer_proc import T0, kernel_at
 

@@ -5,6 +5,8 @@ from pathlib import Path
 
 import pytest
 
+from linkctl.domain.episodes import EpisodeEdge, FlapEpisode, FlapNotice, FlapTrigger
+from linkctl.domain.events import CounterSnapshot, DriverWords, Duplex, EventKind, LinkState, SnapshotReason
 from linkctl.store import (
     AlertState,
     BadSince,
@@ -16,20 +18,8 @@ from linkctl.store import (
 )
 from linkctl.store.schema import LATEST
 from linkctl.watch.core import DumpReason, WatchCore, WatchOutput
-from linkctl.watch.events import (
-    CounterSnapshot,
-    DriverWords,
-    Duplex,
-    EpisodeEdge,
-    EventKind,
-    FlapEpisode,
-    FlapNotice,
-    FlapTrigger,
-    KernelLogRecord,
-    LinkState,
-    SnapshotReason,
-)
 from linkctl.watch.flap import FlapConfig
+from linkctl.watch.kernel_log import KernelLogRecord
 
 from ..watch.helpers import at, msg
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 import sys
 from datetime import UTC, datetime, timedelta
 
+from linkctl.domain.events import CarrierCounters
 from linkctl.store import open_store
 from linkctl.watch.core import DumpReason, WatchCore
-from linkctl.watch.events import CarrierCounters
 from linkctl.watch.transitions import LinkMessage
 
 T0 = datetime(2024, 5, 1, tzinfo=UTC)

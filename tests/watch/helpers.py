@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from linkctl.watch.events import CarrierCounters
+from linkctl.domain.events import CarrierCounters
 from linkctl.watch.transitions import LinkMessage
 
 T0 = datetime(2024, 5, 1, 12, 0, 0, tzinfo=UTC)

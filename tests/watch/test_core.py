@@ -1,17 +1,10 @@
 from __future__ import annotations
 
+from linkctl.domain.episodes import EpisodeEdge
+from linkctl.domain.events import DriverWords, EventKind, EventSource, LinkState, SnapshotReason
 from linkctl.watch.core import DumpReason, WatchCore
-from linkctl.watch.events import (
-    DriverWords,
-    EpisodeEdge,
-    EventKind,
-    EventSource,
-    KernelLogRecord,
-    LinkState,
-    SnapshotReason,
-    kernel_record_from_log,
-)
 from linkctl.watch.flap import FlapConfig
+from linkctl.watch.kernel_log import KernelLogRecord, kernel_record_from_log
 
 from .helpers import at, msg
 
@@ -162,11 +155,10 @@ def test_removed_link_closes_its_episode() -> None:
 
 
 def test_log_parser_records_adapt() -> None:
-    from linkctl.logs.events import Duplex, FlowControl, LinkEvent
-    from linkctl.logs.events import EventKind as LogKind
+    from linkctl.domain.events import Duplex, FlowControl, KernelLogLine
 
-    line = LinkEvent(
-        event=LogKind.LINK_UP,
+    line = KernelLogLine(
+        event=EventKind.LINK_UP,
         ifname="eth0",
         driver="e1000e",
         bus_id=None,
@@ -183,8 +175,8 @@ def test_log_parser_records_adapt() -> None:
     record = kernel_record_from_log(line)
     assert record is not None
     assert (record.kind, record.words.speed_mbps, record.words.flow_control) == (EventKind.LINK_UP, 1000, "rx/tx")
-    other = LinkEvent(
-        event=LogKind.OTHER,
+    other = KernelLogLine(
+        event=EventKind.OTHER,
         ifname=None,
         driver=None,
         bus_id=None,
@@ -211,8 +203,8 @@ def test_a_dump_must_hold_its_own_namespace_only() -> None:
 def test_a_printed_event_names_the_driver_apart_from_the_log_s_words() -> None:
     from dataclasses import replace as with_
 
+    from linkctl.domain.events import EventSource, LinkEvent, LinkState
     from linkctl.watch.daemon import describe_event
-    from linkctl.watch.events import EventSource, LinkEvent, LinkState
 
     ev = LinkEvent(at(1), "ns", "eth0", 7, EventKind.LINK_DOWN, LinkState.DOWN, EventSource.KMSG, 0)
     nic = describe_event(ev.with_driver(DriverWords(text="e1000e: eth0 NIC Link is Down", driver="e1000e")))

@@ -4,14 +4,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from linkctl.watch.events import (
-    EpisodeEdge,
-    EventKind,
-    EventSource,
-    FlapTrigger,
-    LinkEvent,
-    LinkState,
-)
+from linkctl.domain.episodes import EpisodeEdge, FlapTrigger
+from linkctl.domain.events import EventKind, EventSource, LinkEvent, LinkState
 from linkctl.watch.flap import (
     NAGIOS_HISTORY,
     FlapConfig,

@@ -15,9 +15,10 @@ from typing import Any
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from linkctl.domain.events import DriverWords, EventKind
 from linkctl.watch.core import DumpReason, WatchCore
-from linkctl.watch.events import DriverWords, EventKind, KernelLogRecord
 from linkctl.watch.flap import FlapConfig
+from linkctl.watch.kernel_log import KernelLogRecord
 from linkctl.watch.metrics import WatchMetrics, serve
 
 from .helpers import at, msg

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from linkctl.watch.events import CarrierCounters, EventKind, LinkState
+from linkctl.domain.events import CarrierCounters, EventKind, KnownLink, LinkState
 from linkctl.watch.recorder import catch_up
-from linkctl.watch.transitions import KnownLink
 from tests.watch.helpers import at
 
 

@@ -6,13 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from linkctl.watch.events import (
-    CarrierCounters,
-    CounterSnapshot,
-    EventKind,
-    EventSource,
-    LinkState,
-)
+from linkctl.domain.events import CarrierCounters, CounterSnapshot, EventKind, EventSource, LinkState
 from linkctl.watch.transitions import (
     U32,
     count_transitions,

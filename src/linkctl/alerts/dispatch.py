@@ -27,9 +27,9 @@ from datetime import datetime, timedelta
 from linkctl.alerts.config import AlertsConfig
 from linkctl.alerts.model import Alert, DeliveryError
 from linkctl.alerts.senders import AlertmanagerSender, Sender
+from linkctl.domain.episodes import EpisodeEdge, FlapEpisode
 from linkctl.store.records import AlertState, QueuedAlert
 from linkctl.store.sql import SqlStore
-from linkctl.watch.events import EpisodeEdge, FlapEpisode
 
 log = logging.getLogger(__name__)
 

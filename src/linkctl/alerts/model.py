@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
-from linkctl.watch.events import EpisodeEdge, FlapEpisode, FlapTrigger
+from linkctl.domain.episodes import EpisodeEdge, FlapEpisode
 
 ALERT_NAME = "LinkFlapping"
 
@@ -23,59 +22,21 @@ class Alert:
     edge: EpisodeEdge
     host: str
     severity: str
-    netns: str
-    ifname: str
-    ifindex: int
-    start: datetime
-    end: datetime | None
-    cleared_at: datetime | None
-    transitions: int
-    down_seconds: float
-    trigger: FlapTrigger
-    peak_percent: float
+    episode: FlapEpisode
 
     @classmethod
     def from_payload(cls, key: str, edge: str, payload: dict[str, Any], host: str, severity: str) -> Alert:
-        return cls(
-            key=key,
-            edge=EpisodeEdge(edge),
-            host=host,
-            severity=severity,
-            netns=payload["netns"],
-            ifname=payload["ifname"],
-            ifindex=int(payload["ifindex"]),
-            start=datetime.fromisoformat(payload["start"]),
-            end=_time(payload.get("end")),
-            cleared_at=_time(payload.get("cleared_at")),
-            transitions=int(payload["transitions"]),
-            down_seconds=float(payload["down_seconds"]),
-            trigger=FlapTrigger(payload["trigger"]),
-            peak_percent=float(payload["peak_percent"]),
-        )
+        return cls(key, EpisodeEdge(edge), host, severity, FlapEpisode.from_json(payload))
 
     @classmethod
     def from_episode(cls, episode: FlapEpisode, edge: EpisodeEdge, host: str, severity: str) -> Alert:
-        return cls(
-            key=f"{episode.key}/{edge.value}",
-            edge=edge,
-            host=host,
-            severity=severity,
-            netns=episode.netns,
-            ifname=episode.ifname,
-            ifindex=episode.ifindex,
-            start=episode.start,
-            end=episode.end,
-            cleared_at=episode.cleared_at,
-            transitions=episode.transitions,
-            down_seconds=episode.down_seconds,
-            trigger=episode.trigger,
-            peak_percent=episode.peak_percent,
-        )
+        return cls(f"{episode.key}/{edge.value}", edge, host, severity, episode)
 
     @property
     def where(self) -> str:
-        ns = f" (netns {self.netns})" if self.netns else ""
-        return f"{self.host}: {self.ifname}{ns}"
+        ep = self.episode
+        ns = f" (netns {ep.netns})" if ep.netns else ""
+        return f"{self.host}: {ep.ifname}{ns}"
 
     def subject(self) -> str:
         if self.edge is EpisodeEdge.START:
@@ -83,17 +44,18 @@ class Alert:
         return f"[linkctl] {self.where} stopped flapping"
 
     def text(self) -> str:
+        ep = self.episode
         lines = [
             self.subject().removeprefix("[linkctl] ") + ".",
             "",
-            f"episode start:   {self.start.isoformat()}",
+            f"episode start:   {ep.start.isoformat()}",
         ]
-        if self.end is not None:
-            lines.append(f"settled at:      {self.end.isoformat()}")
+        if ep.end is not None:
+            lines.append(f"settled at:      {ep.end.isoformat()}")
         lines += [
-            f"transitions:     {self.transitions}",
-            f"down time:       {self.down_seconds:.1f} s",
-            f"detected by:     {self.trigger.value} rule (peak state change {self.peak_percent:.1f} %)",
+            f"transitions:     {ep.transitions}",
+            f"down time:       {ep.down_seconds:.1f} s",
+            f"detected by:     {ep.trigger.value} rule (peak state change {ep.peak_percent:.1f} %)",
         ]
         return "\n".join(lines) + "\n"
 
@@ -105,19 +67,6 @@ class Alert:
             "edge": self.edge.value,
             "host": self.host,
             "severity": self.severity,
-            "netns": self.netns,
-            "ifname": self.ifname,
-            "ifindex": self.ifindex,
-            "start": self.start.isoformat(),
-            "end": self.end.isoformat() if self.end else None,
-            "cleared_at": self.cleared_at.isoformat() if self.cleared_at else None,
-            "transitions": self.transitions,
-            "down_seconds": self.down_seconds,
-            "trigger": self.trigger.value,
-            "peak_percent": self.peak_percent,
+            **self.episode.to_json(),
             "summary": self.subject().removeprefix("[linkctl] "),
         }
-
-
-def _time(value: str | None) -> datetime | None:
-    return None if value is None else datetime.fromisoformat(value)

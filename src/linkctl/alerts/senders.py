@@ -28,7 +28,7 @@ from linkctl.alerts.config import (
     WebhookReceiver,
 )
 from linkctl.alerts.model import ALERT_NAME, Alert, DeliveryError
-from linkctl.watch.events import EpisodeEdge
+from linkctl.domain.episodes import EpisodeEdge
 
 SIGNATURE_HEADER = "X-Linkctl-Signature"
 DELIVERY_HEADER = "X-Linkctl-Delivery"
@@ -137,24 +137,25 @@ class AlertmanagerSender:
 
     @staticmethod
     def payload(alert: Alert) -> list[dict[str, Any]]:
+        ep = alert.episode
         item: dict[str, Any] = {
             "labels": {
                 "alertname": ALERT_NAME,
                 "host": alert.host,
-                "ifname": alert.ifname,
-                "netns": alert.netns,
+                "ifname": ep.ifname,
+                "netns": ep.netns,
                 "severity": alert.severity,
             },
             "annotations": {
                 "summary": alert.subject().removeprefix("[linkctl] "),
                 "description": alert.text(),
-                "transitions": str(alert.transitions),
-                "down_seconds": f"{alert.down_seconds:.1f}",
+                "transitions": str(ep.transitions),
+                "down_seconds": f"{ep.down_seconds:.1f}",
             },
-            "startsAt": alert.start.isoformat(),
+            "startsAt": ep.start.isoformat(),
         }
         if alert.edge is EpisodeEdge.END:
-            ends = alert.cleared_at or alert.end or alert.start
+            ends = ep.cleared_at or ep.end or ep.start
             item["endsAt"] = ends.isoformat()
         return [item]
 

@@ -17,7 +17,7 @@ import typer
 from linkctl.errors import LinkctlError
 
 if TYPE_CHECKING:
-    from linkctl.logs.events import LinkEvent
+    from linkctl.domain.events import KernelLogLine
 
 logs_app = typer.Typer(help="Read kernel logs into link events and flap reports.", no_args_is_help=True)
 
@@ -126,7 +126,7 @@ def _emit(text: str, output: Path | None) -> None:
     typer.echo(f"wrote {output}", err=True)
 
 
-def _events(files: list[str] | None, source: SourceOpt | None, year: int | None) -> Iterator[LinkEvent]:
+def _events(files: list[str] | None, source: SourceOpt | None, year: int | None) -> Iterator[KernelLogLine]:
     from linkctl.logs import sources
 
     if files and source is not None:
@@ -160,7 +160,7 @@ def _time_arg(text: str | None, option: str) -> datetime | None:
         ) from None
 
 
-def _within(event: LinkEvent, lo: datetime | None, hi: datetime | None) -> bool:
+def _within(event: KernelLogLine, lo: datetime | None, hi: datetime | None) -> bool:
     if lo is None and hi is None:
         return True
     if event.time is None:
@@ -174,7 +174,7 @@ def _utc(when: datetime) -> datetime:
     return when if when.tzinfo else when.replace(tzinfo=UTC)
 
 
-def _write_jsonl(events: Iterator[LinkEvent]) -> None:
+def _write_jsonl(events: Iterator[KernelLogLine]) -> None:
     import json
 
     write = sys.stdout.write
@@ -182,7 +182,7 @@ def _write_jsonl(events: Iterator[LinkEvent]) -> None:
         write(json.dumps(event.to_json(), ensure_ascii=False) + "\n")
 
 
-def _write_table(events: Iterator[LinkEvent]) -> None:
+def _write_table(events: Iterator[KernelLogLine]) -> None:
     write = sys.stdout.write
     write(
         f"{'TIME':26} {'HOST':12} {'EVENT':17} {'LINK':14} {'SPEED':>7} {'DUPLEX':6} {'FLOW':5} {'DRIVER':10} WHERE\n"
@@ -191,7 +191,7 @@ def _write_table(events: Iterator[LinkEvent]) -> None:
         when = e.time.isoformat(sep=" ") if e.time else (f"[{e.uptime:.6f}]" if e.uptime is not None else "-")
         speed = str(e.speed_mbps) if e.speed_mbps else "-"
         write(
-            f"{when[:26]:26} {(e.host or '-')[:12]:12} {e.event.value:17} "
+            f"{when[:26]:26} {(e.host or '-')[:12]:12} {e.event.log_name:17} "
             f"{(e.ifname or '-')[:14]:14} {speed:>7} {e.duplex.value if e.duplex else '-':6} "
             f"{e.flow_control.value if e.flow_control else '-':5} "
             f"{(e.driver or '-')[:10]:10} {e.file}:{e.line}\n"

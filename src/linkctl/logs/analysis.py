@@ -20,8 +20,8 @@ from datetime import UTC, datetime
 from enum import Enum, StrEnum
 from typing import Any
 
+from linkctl.domain.events import DOWN_KINDS, UP_KINDS, Duplex, EventKind, KernelLogLine
 from linkctl.logs.bounded import Kept, Spread
-from linkctl.logs.events import DOWN_KINDS, UP_KINDS, Duplex, EventKind, LinkEvent
 
 # Two link-downs closer than this belong to one flap episode.
 EPISODE_GAP_S = 300.0
@@ -47,7 +47,7 @@ class Stamped:
     """An event with its place on the host's clock (`clock`: seconds, comparable within
     a host) and its boot number."""
 
-    event: LinkEvent
+    event: KernelLogLine
     clock: float | None
     boot: int
 
@@ -116,13 +116,13 @@ class Report:
     links: list[LinkReport]
     event_count: int
     files: list[str]
-    events: Kept[LinkEvent] = field(default_factory=lambda: Kept(KEEP_EVENTS))  # the first and last ones
+    events: Kept[KernelLogLine] = field(default_factory=lambda: Kept(KEEP_EVENTS))  # the first and last ones
 
 
 # --- clocks --------------------------------------------------------------------------
 
 
-def wall(event: LinkEvent) -> float | None:
+def wall(event: KernelLogLine) -> float | None:
     if event.time is None:
         return None
     when = event.time if event.time.tzinfo else event.time.replace(tzinfo=UTC)
@@ -139,7 +139,7 @@ class Clocks:
         self._boot: dict[str | None, int] = {}
         self._offset: dict[str | None, float] = {}
 
-    def stamp(self, event: LinkEvent) -> Stamped:
+    def stamp(self, event: KernelLogLine) -> Stamped:
         host = event.host
         boot = self._boot.setdefault(host, 0)
         offset = self._offset.setdefault(host, 0.0)
@@ -173,13 +173,15 @@ def between(a: Stamped, b: Stamped) -> float | None:
 # events arrive, so memory grows with the links and episodes, not with the events.
 
 
-def analyze(events: Iterable[LinkEvent], files: list[str] | None = None, compare_at: datetime | None = None) -> Report:
+def analyze(
+    events: Iterable[KernelLogLine], files: list[str] | None = None, compare_at: datetime | None = None
+) -> Report:
     clocks = Clocks()
     per_link: dict[tuple[str | None, str], _Link] = {}
     first: dict[str | None, Stamped] = {}  # each host's first event
     last: dict[str | None, Stamped] = {}  # and its last one
     compare_t = None if compare_at is None else _utc(compare_at).timestamp()
-    kept: Kept[LinkEvent] = Kept(KEEP_EVENTS)
+    kept: Kept[KernelLogLine] = Kept(KEEP_EVENTS)
     keep = kept.append
     for event in events:
         keep(event)
@@ -223,7 +225,7 @@ class _Link:
         self.report = report
         self._opened: Stamped | None = None  # the down that opened the current period
         self._episode: tuple[Stamped, Stamped, int] | None = None  # start, last down, downs
-        self._last_up: LinkEvent | None = None
+        self._last_up: KernelLogLine | None = None
         self._best_speed = 0
         self._boot: int | None = None
         self._lower: Change | None = None  # the last renegotiation at a lower speed
@@ -258,7 +260,7 @@ class _Link:
         if self._compare_t is not None:
             self._count(event, kind)
 
-    def _count(self, event: LinkEvent, kind: EventKind) -> None:
+    def _count(self, event: KernelLogLine, kind: EventKind) -> None:
         seconds = wall(event)
         if seconds is None:
             return

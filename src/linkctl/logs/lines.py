@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from linkctl.domain.events import KernelLogLine
 from linkctl.logs.capture import YearHint, parse_capture
-from linkctl.logs.events import LinkEvent
 from linkctl.logs.patterns import match_message
 
 # The kernel never prints a message this long (LOG_LINE_MAX is 1 KiB less its header);
@@ -13,7 +13,7 @@ MAX_LINE = 64 * 1024
 
 def parse_line(
     text: str | bytes, file: str | None = None, line: int | None = None, years: YearHint | None = None
-) -> LinkEvent | None:
+) -> KernelLogLine | None:
     """The link event a log line reports, or None."""
     text = text[:MAX_LINE]
     if isinstance(text, bytes):
@@ -24,7 +24,7 @@ def parse_line(
     found = match_message(captured.message)
     if found is None:
         return None
-    return LinkEvent(
+    return KernelLogLine(
         event=found.event,
         ifname=found.ifname,
         driver=found.driver,

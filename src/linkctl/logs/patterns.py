@@ -16,7 +16,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
-from linkctl.logs.events import Duplex, EventKind, FlowControl
+from linkctl.domain.events import Duplex, EventKind, FlowControl
 
 # Byte patterns whose presence makes a line a candidate. Each starts with a byte that is
 # rare in logs, which lets RE2 skip through a block with memchr.

@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from html import escape
 
+from linkctl.domain.events import KernelLogLine
 from linkctl.logs.analysis import Episode, LinkReport, Report, Stamped, between
-from linkctl.logs.events import LinkEvent
 
 WIDTH = 900
 ROW = 34
@@ -240,11 +240,11 @@ def _events(report: Report) -> str:
     return "\n".join(rows)
 
 
-def _event_row(e: LinkEvent) -> str:
+def _event_row(e: KernelLogLine) -> str:
     where = f"{e.file}:{e.line}" if e.file else ""
     return (
         f"<tr><td>{escape(e.time.isoformat(sep=' ') if e.time else '')}</td>"
         f"<td>{'' if e.uptime is None else e.uptime}</td><td>{escape(e.host or '')}</td>"
-        f"<td>{e.event.value}</td><td>{escape(e.ifname or '')}</td>"
+        f"<td>{e.event.log_name}</td><td>{escape(e.ifname or '')}</td>"
         f"<td>{escape(where)}</td><td class='raw'>{escape(e.raw)}</td></tr>"
     )

@@ -20,10 +20,10 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any, cast
 
+from linkctl.domain.events import KernelLogLine
 from linkctl.errors import LinkctlError
 from linkctl.logs import scan
 from linkctl.logs.capture import YearHint
-from linkctl.logs.events import LinkEvent
 from linkctl.logs.lines import parse_line
 from linkctl.logs.scan import Candidate, all_lines, candidates
 
@@ -53,13 +53,13 @@ def time_order(paths: list[str]) -> list[str]:
     return [path for _, _, path in sorted(keyed)]
 
 
-def read_files(paths: list[str], year: int | None = None) -> Iterator[LinkEvent]:
+def read_files(paths: list[str], year: int | None = None) -> Iterator[KernelLogLine]:
     """The events of the files, read in time order."""
     for path in time_order(paths):
         yield from read_file(path, year)
 
 
-def read_file(path: str, year: int | None = None) -> Iterator[LinkEvent]:
+def read_file(path: str, year: int | None = None) -> Iterator[KernelLogLine]:
     name = "-" if path == "-" else path
     years = YearHint(year, None if path == "-" else _mtime(path))
     for candidate in _candidates(path):
@@ -133,7 +133,7 @@ class _TolerantGzip(io.RawIOBase):
         super().close()
 
 
-def read_source(source: Source, year: int | None = None) -> Iterator[LinkEvent]:
+def read_source(source: Source, year: int | None = None) -> Iterator[KernelLogLine]:
     if source is Source.KMSG:
         return read_kmsg()
     if source is Source.DMESG:
@@ -154,14 +154,14 @@ class _Boot:
         since_boot = time.clock_gettime(time.CLOCK_MONOTONIC)
         return cls(time.time() - since_boot, socket.gethostname())
 
-    def stamp(self, event: LinkEvent) -> LinkEvent:
+    def stamp(self, event: KernelLogLine) -> KernelLogLine:
         when = event.time
         if when is None and event.uptime is not None:
             when = datetime.fromtimestamp(self.started) + timedelta(seconds=event.uptime)
         return replace(event, time=when, host=event.host or self.host)
 
 
-def read_kmsg(path: str = "/dev/kmsg") -> Iterator[LinkEvent]:
+def read_kmsg(path: str = "/dev/kmsg") -> Iterator[KernelLogLine]:
     """The kernel's ring buffer, from its oldest record to now."""
     boot = _Boot.now()
     try:
@@ -196,17 +196,17 @@ def kmsg_records(fd: int) -> Iterator[bytes]:
         yield record.split(b"\n", 1)[0]
 
 
-def read_dmesg() -> Iterator[LinkEvent]:
+def read_dmesg() -> Iterator[KernelLogLine]:
     boot = _Boot.now()
     for event in _program(["dmesg"], "dmesg", scan=True):
         yield boot.stamp(event)
 
 
-def read_journal() -> Iterator[LinkEvent]:
+def read_journal() -> Iterator[KernelLogLine]:
     yield from _program(["journalctl", "-k", "-o", "json", "--no-pager"], "journal", scan=False)
 
 
-def _program(argv: list[str], name: str, scan: bool) -> Iterator[LinkEvent]:
+def _program(argv: list[str], name: str, scan: bool) -> Iterator[KernelLogLine]:
     try:
         proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     except FileNotFoundError:

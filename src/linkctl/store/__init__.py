@@ -23,7 +23,7 @@ from linkctl.store.records import (
     StoreError,
     parse_since,
 )
-from linkctl.store.sql import SqlStore, episode_payload
+from linkctl.store.sql import SqlStore
 
 DEFAULT_STORE = "sqlite:///var/lib/linkctl/events.db"
 
@@ -38,7 +38,6 @@ __all__ = [
     "SqlStore",
     "SqliteStore",
     "StoreError",
-    "episode_payload",
     "open_store",
     "parse_since",
     "sqlite_path",

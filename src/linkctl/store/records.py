@@ -8,15 +8,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from linkctl.domain.events import CarrierCounters, DriverWords, EventKind, EventSource, LinkState, utc
 from linkctl.errors import LinkctlError
-from linkctl.watch.events import (
-    CarrierCounters,
-    DriverWords,
-    EventKind,
-    EventSource,
-    LinkState,
-    utc,
-)
 
 
 class StoreError(LinkctlError):

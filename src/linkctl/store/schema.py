@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from linkctl.watch.events import STATS_FIELDS
+from linkctl.domain.events import STATS_FIELDS
 
 ID_COLUMN = {
     "sqlite": "INTEGER PRIMARY KEY",

@@ -2,7 +2,7 @@
 
 Statements are written with ``?`` placeholders and rewritten to ``%s`` for
 psycopg; ``INSERT ... ON CONFLICT`` is spelled the same by SQLite (3.24+) and
-PostgreSQL. Every write of one :class:`WatchOutput` happens in one transaction,
+PostgreSQL. Every write of one :class:`Recordable` happens in one transaction,
 together with the per-link last-known counters, so a kill -9 leaves either all
 of it or none: on restart the counters tell exactly what is missing (a gap),
 and the natural keys make a replayed write a no-op.
@@ -18,6 +18,19 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
+from linkctl.domain.episodes import FlapEpisode, FlapNotice, FlapTrigger
+from linkctl.domain.events import (
+    CarrierCounters,
+    CounterSnapshot,
+    DriverWords,
+    Duplex,
+    EventKind,
+    EventSource,
+    KnownLink,
+    LinkEvent,
+    LinkState,
+    SnapshotReason,
+)
 from linkctl.store.records import (
     AlertState,
     HistoryRow,
@@ -29,24 +42,30 @@ from linkctl.store.records import (
     to_us,
 )
 from linkctl.store.schema import LATEST, MIGRATIONS, SCHEMA_VERSION_TABLE, STATS_COLUMNS
-from linkctl.watch.core import WatchOutput
-from linkctl.watch.events import (
-    CarrierCounters,
-    CounterSnapshot,
-    DriverWords,
-    Duplex,
-    EventKind,
-    EventSource,
-    FlapEpisode,
-    FlapNotice,
-    FlapTrigger,
-    LinkEvent,
-    LinkState,
-    SnapshotReason,
-)
-from linkctl.watch.transitions import KnownLink
 
 Row = Sequence[Any]
+
+
+class Recordable(Protocol):
+    """What one `record` writes: the watcher's WatchOutput is one. Named by its shape, so
+    the store does not import the watcher that imports it."""
+
+    @property
+    def empty(self) -> bool: ...
+    @property
+    def events(self) -> Sequence[LinkEvent]: ...
+    @property
+    def links(self) -> Sequence[KnownLink]: ...
+    @property
+    def gone(self) -> Sequence[KnownLink]: ...
+    @property
+    def snapshots(self) -> Sequence[CounterSnapshot]: ...
+    @property
+    def episodes(self) -> Sequence[FlapEpisode]: ...
+    @property
+    def notices(self) -> Sequence[FlapNotice]: ...
+    @property
+    def driver_updates(self) -> Sequence[tuple[str, DriverWords]]: ...
 
 
 class Cursor(Protocol):
@@ -158,7 +177,7 @@ class SqlStore:
 
     # -- writing --------------------------------------------------------------
 
-    def record(self, out: WatchOutput, receivers: Sequence[str] = ()) -> None:
+    def record(self, out: Recordable, receivers: Sequence[str] = ()) -> None:
         """Persist one output of the WatchCore atomically, queueing its alerts."""
         if out.empty:
             return
@@ -278,7 +297,7 @@ class SqlStore:
                 notice.edge.value,
                 ep.netns,
                 ep.ifname,
-                dumps(episode_payload(ep)),
+                dumps(ep.to_json()),
                 now,
                 AlertState.PENDING,
                 0,
@@ -443,22 +462,6 @@ class _Rewriting:
     @property
     def rowcount(self) -> int:
         return int(self._cur.rowcount)
-
-
-def episode_payload(ep: FlapEpisode) -> dict[str, Any]:
-    """An episode as JSON, for the alert queue and the webhook body."""
-    return {
-        "netns": ep.netns,
-        "ifname": ep.ifname,
-        "ifindex": ep.ifindex,
-        "start": ep.start.isoformat(),
-        "end": ep.end.isoformat() if ep.end else None,
-        "cleared_at": ep.cleared_at.isoformat() if ep.cleared_at else None,
-        "transitions": ep.transitions,
-        "down_seconds": ep.down_seconds,
-        "trigger": ep.trigger.value,
-        "peak_percent": ep.peak_percent,
-    }
 
 
 def _words_row(words: DriverWords | None) -> tuple[Any, ...]:

@@ -38,27 +38,21 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from linkctl.watch.events import (
+from linkctl.domain.episodes import FlapEpisode, FlapNotice
+from linkctl.domain.events import (
     HOST_NETNS,
     CounterSnapshot,
     DriverWords,
     EventKind,
     EventSource,
-    FlapEpisode,
-    FlapNotice,
-    KernelLogRecord,
+    KnownLink,
     LinkEvent,
     LinkState,
     SnapshotReason,
 )
 from linkctl.watch.flap import FlapConfig, FlapTracker
-from linkctl.watch.transitions import (
-    KnownLink,
-    LinkMessage,
-    reconcile_dump,
-    reconcile_gone,
-    reconcile_message,
-)
+from linkctl.watch.kernel_log import KernelLogRecord
+from linkctl.watch.transitions import LinkMessage, reconcile_dump, reconcile_gone, reconcile_message
 
 LinkKey = tuple[str, int]
 

@@ -37,6 +37,16 @@ from types import FrameType
 from typing import TYPE_CHECKING, TextIO
 
 from linkctl.alerts import AlertDispatcher, build_senders
+from linkctl.domain.episodes import FlapEpisode
+from linkctl.domain.events import (
+    HOST_NETNS,
+    STATS_FIELDS,
+    CarrierCounters,
+    CounterSnapshot,
+    EventKind,
+    LinkEvent,
+    SnapshotReason,
+)
 from linkctl.errors import LinkctlError
 from linkctl.kernel import netns as netns_mod
 from linkctl.kernel import rtnl
@@ -50,17 +60,7 @@ from linkctl.store.sql import SqlStore
 from linkctl.watch.config import WatchConfig
 from linkctl.watch.core import DumpReason, WatchCore, WatchOutput
 from linkctl.watch.down_evidence import DownEvidence
-from linkctl.watch.events import (
-    HOST_NETNS,
-    STATS_FIELDS,
-    CarrierCounters,
-    CounterSnapshot,
-    EventKind,
-    FlapEpisode,
-    LinkEvent,
-    SnapshotReason,
-    kernel_record_from_log,
-)
+from linkctl.watch.kernel_log import kernel_record_from_log
 from linkctl.watch.metrics import MetricsServer, WatchMetrics, serve
 from linkctl.watch.reach import entry_refused
 from linkctl.watch.recorder import StoreRecorder

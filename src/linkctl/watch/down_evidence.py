@@ -16,8 +16,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from linkctl.domain.events import STATS_FIELDS, CounterSnapshot, SnapshotReason
 from linkctl.model.state import Link
-from linkctl.watch.events import STATS_FIELDS, CounterSnapshot, SnapshotReason
 
 StatsReader = Callable[[Link, str], dict[str, int] | None]
 

@@ -46,14 +46,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from linkctl.watch.events import (
-    EpisodeEdge,
-    FlapEpisode,
-    FlapNotice,
-    FlapTrigger,
-    LinkEvent,
-    LinkState,
-)
+from linkctl.domain.episodes import EpisodeEdge, FlapEpisode, FlapNotice, FlapTrigger
+from linkctl.domain.events import LinkEvent, LinkState
 
 NAGIOS_HISTORY = 21
 LOW_CURVE = 0.75

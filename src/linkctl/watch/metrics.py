@@ -37,10 +37,10 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, gene
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
+from linkctl.domain.events import LinkState
 from linkctl.watch.config import DEFAULT_LISTEN, parse_listen
 from linkctl.watch.core import LinkView, WatchCore, WatchOutput
 from linkctl.watch.endpoint import listen as listen_on
-from linkctl.watch.events import LinkState
 
 LABELS = ("netns", "ifname")
 DOWN_BUCKETS = (0.01, 0.05, 0.1, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0, 300.0, 900.0, 3600.0)

@@ -21,14 +21,15 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from linkctl.domain.episodes import FlapEpisode, FlapNotice
+from linkctl.domain.events import EventKind, EventSource, KnownLink, LinkEvent
 from linkctl.store.backends import FallibleStore, PostgresStore, SqliteStore
 from linkctl.store.checkpoint import WalCheckpointer, checkpointer_for
 from linkctl.store.records import StoreError
 from linkctl.store.sql import SqlStore
 from linkctl.watch.core import LinkKey, WatchCore, WatchOutput
-from linkctl.watch.events import EventKind, EventSource, FlapEpisode, FlapNotice, LinkEvent
 from linkctl.watch.metrics import StoreMetrics
-from linkctl.watch.transitions import KnownLink, count_transitions, reconcile_gone
+from linkctl.watch.transitions import count_transitions, reconcile_gone
 
 RETRY_EVERY = 1.0  # seconds between attempts while the store fails
 # Kept for the catch-up while the store fails; beyond these they are counted only.

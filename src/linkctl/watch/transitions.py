@@ -18,12 +18,13 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from linkctl.watch.events import (
+from linkctl.domain.events import (
     STATS_FIELDS,
     CarrierCounters,
     CounterSnapshot,
     EventKind,
     EventSource,
+    KnownLink,
     LinkEvent,
     LinkState,
     require_aware,
@@ -60,23 +61,6 @@ class LinkMessage:
     @property
     def state(self) -> LinkState:
         return LinkState.UP if self.admin_up and self.carrier else LinkState.DOWN
-
-
-@dataclass(frozen=True)
-class KnownLink:
-    """What the watcher (and the store, across restarts) last knew of a link."""
-
-    netns: str
-    ifindex: int
-    ifname: str
-    state: LinkState
-    since: datetime
-    counters: CarrierCounters | None
-    epoch: int
-    flapping: bool = False
-
-    def __post_init__(self) -> None:
-        require_aware(self.since, "KnownLink.since")
 
 
 @dataclass(frozen=True)

@@ -1,11 +1,15 @@
-"""Typed records that flow through the live watcher.
+"""The event vocabulary: what happened to a link, as logs, watch, store and alerts all name it.
 
-Everything the watcher produces is one of these frozen dataclasses: a
-:class:`LinkEvent` (one per netlink message that changed something, per kernel
-log line, or per resync gap), a :class:`CounterSnapshot` (stats64 and ethtool
-counters at a moment), a :class:`FlapEpisode` and the :class:`FlapNotice` that
-opens or closes it. The store, the alert senders and the metrics read them; none
-of them builds its own dict of string constants.
+Two records carry an event, because they hold different things:
+
+- :class:`KernelLogLine`: one kernel log line about a link, as the log parser reads
+  it (the line's place in its file, the host, the driver's words); `linkctl logs`
+  reports on these and the watcher joins them to its own events.
+- :class:`LinkEvent`: one recorded change of a link, as the watcher records it
+  (namespace, ifindex, the state after, the carrier counters): `history` shows
+  these.
+
+Both name what happened with the one :class:`EventKind`.
 
 Namespaces are named as ``ip netns`` names them; the namespace the watcher itself
 runs in is :data:`HOST_NETNS` (the empty string), because ``NULL`` would defeat
@@ -17,16 +21,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields, replace
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from linkctl.logs.events import LinkEvent as LogLinkEvent
+from typing import Any
 
 HOST_NETNS = ""
 
 
 class EventKind(StrEnum):
-    """What happened to a link. The values are what `history` prints."""
+    """What happened to a link. The values are what `history` prints and the store keeps."""
 
     LINK_UP = "link_up"
     LINK_DOWN = "link_down"
@@ -35,13 +36,16 @@ class EventKind(StrEnum):
     RENAMED = "renamed"
     MOVED = "moved"
     GAP = "gap"
-    # Kernel-log kinds (linkctl.logs): lines that netlink never reports.
+    # Kernel-log kinds: lines that netlink never reports.
     TX_TIMEOUT = "tx_timeout"
     BOND_MEMBER_DOWN = "bond_member_down"
     BOND_MEMBER_UP = "bond_member_up"
     BRIDGE_PORT_STATE = "bridge_port_state"
     LINK_READY = "link_ready"
-    KMSG_OTHER = "kmsg_other"
+    # A line about a link that says no change of its own (tg3's flow control line,
+    # IPv6's "link is not ready"). The watcher has always recorded it under this
+    # name, in event keys already stored; `linkctl logs` prints it as `log_name`.
+    OTHER = "kmsg_other"
 
     @property
     def is_carrier(self) -> bool:
@@ -52,6 +56,11 @@ class EventKind(StrEnum):
     def from_kernel_log(self) -> bool:
         return self in _KMSG_ONLY_KINDS
 
+    @property
+    def log_name(self) -> str:
+        """The name `linkctl logs` prints (JSONL, table, HTML): its published format says "other"."""
+        return "other" if self is EventKind.OTHER else self.value
+
 
 _CARRIER_KINDS = frozenset({EventKind.LINK_UP, EventKind.LINK_DOWN, EventKind.GAP})
 _KMSG_ONLY_KINDS = frozenset(
@@ -61,9 +70,14 @@ _KMSG_ONLY_KINDS = frozenset(
         EventKind.BOND_MEMBER_UP,
         EventKind.BRIDGE_PORT_STATE,
         EventKind.LINK_READY,
-        EventKind.KMSG_OTHER,
+        EventKind.OTHER,
     }
 )
+
+# What the log analysis counts as a link going down or coming back: a bond's
+# member is a link of its own there.
+DOWN_KINDS = frozenset({EventKind.LINK_DOWN, EventKind.BOND_MEMBER_DOWN})
+UP_KINDS = frozenset({EventKind.LINK_UP, EventKind.BOND_MEMBER_UP})
 
 
 class EventSource(StrEnum):
@@ -82,9 +96,18 @@ class LinkState(StrEnum):
 
 
 class Duplex(StrEnum):
+    """Duplex as a driver reports it; the log parser only ever reads FULL or HALF."""
+
     FULL = "full"
     HALF = "half"
     UNKNOWN = "unknown"
+
+
+class FlowControl(StrEnum):
+    RX_TX = "rx/tx"
+    RX = "rx"
+    TX = "tx"
+    NONE = "none"
 
 
 def require_aware(when: datetime, what: str) -> None:
@@ -96,6 +119,46 @@ def require_aware(when: datetime, what: str) -> None:
 def utc(when: datetime) -> datetime:
     require_aware(when, "time")
     return when.astimezone(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class KernelLogLine:
+    """One kernel log line about a link. `detail` carries what the line adds beyond the
+    JSONL keys (the bridge port state, the bond master, the watchdog queue) and is not in
+    the JSONL. Times are as the capture gave them: naive when the format has no zone."""
+
+    event: EventKind
+    ifname: str | None
+    driver: str | None
+    bus_id: str | None
+    speed_mbps: int | None
+    duplex: Duplex | None
+    flow_control: FlowControl | None
+    time: datetime | None
+    uptime: float | None
+    host: str | None
+    file: str | None
+    line: int | None
+    raw: str
+    detail: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """One `logs parse --format jsonl` record; its key order is the documented one."""
+        return {
+            "event": self.event.log_name,
+            "ifname": self.ifname,
+            "driver": self.driver,
+            "bus_id": self.bus_id,
+            "speed_mbps": self.speed_mbps,
+            "duplex": self.duplex.value if self.duplex else None,
+            "flow_control": self.flow_control.value if self.flow_control else None,
+            "time": self.time.isoformat() if self.time else None,
+            "uptime": self.uptime,
+            "host": self.host,
+            "file": self.file,
+            "line": self.line,
+            "raw": self.raw,
+        }
 
 
 @dataclass(frozen=True)
@@ -179,6 +242,23 @@ class LinkEvent:
         return replace(self, driver=words)
 
 
+@dataclass(frozen=True)
+class KnownLink:
+    """What the watcher (and the store, across restarts) last knew of a link."""
+
+    netns: str
+    ifindex: int
+    ifname: str
+    state: LinkState
+    since: datetime
+    counters: CarrierCounters | None
+    epoch: int
+    flapping: bool = False
+
+    def __post_init__(self) -> None:
+        require_aware(self.since, "KnownLink.since")
+
+
 class SnapshotReason(StrEnum):
     PERIODIC = "periodic"
     LINK_DOWN = "link_down"
@@ -234,100 +314,3 @@ class CounterSnapshot:
 
     def stats(self) -> dict[str, int]:
         return {name: int(getattr(self, name)) for name in STATS_FIELDS}
-
-
-class FlapTrigger(StrEnum):
-    """Which rule opened the episode (both can hold at the same time)."""
-
-    RATE = "rate"
-    NAGIOS = "nagios"
-    BOTH = "both"
-
-
-@dataclass(frozen=True)
-class FlapEpisode:
-    """A period in which a link flapped.
-
-    `end` is the time of the last transition of the episode (when the link
-    settled); `cleared_at` is when the rules let go of it, which is later by up
-    to the rate window. Both are None while the episode is open.
-    """
-
-    netns: str
-    ifname: str
-    ifindex: int
-    start: datetime
-    transitions: int
-    down_seconds: float
-    trigger: FlapTrigger
-    peak_percent: float = 0.0
-    end: datetime | None = None
-    cleared_at: datetime | None = None
-
-    def __post_init__(self) -> None:
-        require_aware(self.start, "FlapEpisode.start")
-        for when in (self.end, self.cleared_at):
-            if when is not None:
-                require_aware(when, "FlapEpisode.end")
-
-    @property
-    def open(self) -> bool:
-        return self.cleared_at is None
-
-    @property
-    def key(self) -> str:
-        micros = int(utc(self.start).timestamp() * 1_000_000)
-        return f"{self.netns}/{self.ifindex}/{micros}"
-
-
-class EpisodeEdge(StrEnum):
-    START = "start"
-    END = "end"
-
-
-@dataclass(frozen=True)
-class FlapNotice:
-    """Sent when an episode starts and when it ends: alerts are per episode."""
-
-    edge: EpisodeEdge
-    episode: FlapEpisode
-
-
-@dataclass(frozen=True)
-class KernelLogRecord:
-    """A kernel log line about a link, as the log parser hands it to the watcher.
-
-    `kind` is LINK_UP / LINK_DOWN for "Link is Up/Down" lines (they are joined
-    to the netlink event of the same link) or a kernel-log kind such as
-    TX_TIMEOUT (recorded as an event of its own). `netns` is None when the line
-    does not say (kernel lines name the device only).
-    """
-
-    time: datetime
-    ifname: str
-    kind: EventKind
-    words: DriverWords
-    netns: str | None = None
-
-    def __post_init__(self) -> None:
-        require_aware(self.time, "KernelLogRecord.time")
-
-
-def kernel_record_from_log(line: LogLinkEvent, netns: str | None = None) -> KernelLogRecord | None:
-    """Adapt a parsed kernel log line (linkctl.logs) for the watcher.
-
-    Returns None for lines that name no device or carry no time: they cannot be
-    joined to a link or placed in its history.
-    """
-    if line.ifname is None or line.time is None:
-        return None
-    kind = EventKind.KMSG_OTHER if line.event.value == "other" else EventKind(line.event.value)
-    words = DriverWords(
-        text=line.raw,
-        driver=line.driver,
-        speed_mbps=line.speed_mbps,
-        duplex=Duplex(line.duplex.value) if line.duplex is not None else None,
-        flow_control=line.flow_control.value if line.flow_control is not None else None,
-    )
-    when = line.time if line.time.tzinfo is not None else line.time.astimezone()
-    return KernelLogRecord(time=when, ifname=line.ifname, kind=kind, words=words, netns=netns)

@@ -1,0 +1,1 @@
+"""Types every package shares: the bottom layer, importing nothing else of linkctl."""

@@ -1,0 +1,47 @@
+"""Kernel log lines as the watcher joins them to its netlink events."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from linkctl.domain.events import DriverWords, EventKind, KernelLogLine, require_aware
+
+
+@dataclass(frozen=True)
+class KernelLogRecord:
+    """A kernel log line about a link, as the log parser hands it to the watcher.
+
+    `kind` is LINK_UP / LINK_DOWN for "Link is Up/Down" lines (they are joined
+    to the netlink event of the same link) or a kernel-log kind such as
+    TX_TIMEOUT (recorded as an event of its own). `netns` is None when the line
+    does not say (kernel lines name the device only).
+    """
+
+    time: datetime
+    ifname: str
+    kind: EventKind
+    words: DriverWords
+    netns: str | None = None
+
+    def __post_init__(self) -> None:
+        require_aware(self.time, "KernelLogRecord.time")
+
+
+def kernel_record_from_log(line: KernelLogLine, netns: str | None = None) -> KernelLogRecord | None:
+    """Adapt a parsed kernel log line (linkctl.logs) for the watcher.
+
+    Returns None for lines that name no device or carry no time: they cannot be
+    joined to a link or placed in its history.
+    """
+    if line.ifname is None or line.time is None:
+        return None
+    words = DriverWords(
+        text=line.raw,
+        driver=line.driver,
+        speed_mbps=line.speed_mbps,
+        duplex=line.duplex,
+        flow_control=line.flow_control.value if line.flow_control is not None else None,
+    )
+    when = line.time if line.time.tzinfo is not None else line.time.astimezone()
+    return KernelLogRecord(time=when, ifname=line.ifname, kind=line.event, words=words, netns=netns)
