@@ -1,0 +1,104 @@
+"""The no-carrier check, and why an up link has no carrier (diagnose weighs the same cause)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from linkctl.diagnose.audit.context import AuditContext, flag_names
+from linkctl.diagnose.findings import Finding, Severity, ip
+from linkctl.domain.fix import Fix, Fragment
+from linkctl.model.state import BridgeInfo, HostState, Link, VethInfo
+
+
+def no_carrier(ctx: AuditContext) -> Iterator[Finding]:
+    for link in ctx.host:
+        if link.is_loopback or not link.no_carrier:
+            continue
+        cause = carrier_cause(ctx.host, link)
+        yield Finding(
+            "no-carrier",
+            cause.severity,
+            link.name,
+            link.netns,
+            cause.message,
+            "the link is administratively up but passes no traffic: whatever uses it "
+            "(addresses, routes, bridge ports) is cut off",
+            {
+                "flags": flag_names(link),
+                "operstate": link.operstate.label,
+                "carrier": link.carrier,
+                "carrier_changes": link.carrier_changes,
+                **cause.read,
+            },
+            cause.fix,
+        )
+
+
+@dataclass(frozen=True)
+class CarrierCause:
+    """Why an up link has no carrier, the fix, and what was read of the links it depends on."""
+
+    severity: Severity
+    message: str
+    fix: Fix
+    read: dict[str, object] = field(default_factory=dict)
+
+
+def carrier_cause(host: HostState, link: Link) -> CarrierCause:
+    found = dependency_cause(host, link)
+    if found is not None:
+        return found
+    return CarrierCause(
+        Severity.PROBLEM,
+        "NO-CARRIER: up, but the physical layer reports no link",
+        Fix(
+            commands=(("linkctl", "diagnose", link.name, *(("--netns", link.netns) if link.netns else ())),),
+            note="check the cable, the SFP module and the switch port (only a person can); "
+            "a duplex or speed forced on one end only can also keep the link down",
+        ),
+    )
+
+
+def dependency_cause(host: HostState, link: Link) -> CarrierCause | None:
+    """A missing carrier the links this one depends on explain: its veth peer, bridge ports, lower link."""
+    if isinstance(link.info, VethInfo):
+        peer = host.peer_of(link)
+        if peer is not None and not peer.admin_up:
+            return CarrierCause(
+                Severity.PROBLEM,
+                f"NO-CARRIER: its veth peer {peer.name} is down",
+                Fix(
+                    Fragment.interface(peer.name, peer.netns, state="up"),
+                    (ip(peer.netns, "link", "set", "dev", peer.name, "up"),),
+                ),
+                {"peer": peer.name, "peer_netns": peer.netns, "peer_admin_up": False},
+            )
+    if isinstance(link.info, BridgeInfo):
+        ports = host.ns(link.netns).ports_of(link.name)
+        if not ports:
+            return CarrierCause(
+                Severity.INFO,
+                "NO-CARRIER: a bridge without ports has no carrier",
+                Fix(note="add a port, or set the bridge down until it has one"),
+                {"ports": ports},
+            )
+        return CarrierCause(
+            Severity.WARNING,
+            "NO-CARRIER: none of the bridge's ports has a carrier",
+            Fix(note=f"check the ports: {', '.join(ports)}"),
+            {"ports": ports},
+        )
+    lower = host.in_link_net(link, link.link_ifindex)
+    if lower is not None and lower.name != link.name and (lower.no_carrier or not lower.admin_up):
+        return CarrierCause(
+            Severity.PROBLEM,
+            f"NO-CARRIER: its lower link {lower.name} has none",
+            Fix(
+                Fragment.interface(lower.name, lower.netns, state="up"),
+                (ip(lower.netns, "link", "set", "dev", lower.name, "up"),),
+                "if the lower link is up, see its own no-carrier finding",
+            ),
+            {"lower": lower.name, "lower_admin_up": lower.admin_up},
+        )
+    return None

@@ -1,0 +1,96 @@
+"""Checks of MTUs that do not fit: a VXLAN in its underlay, the two ends of a veth, a bridge's ports."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from linkctl.diagnose.audit.context import AuditContext, counter
+from linkctl.diagnose.findings import Finding, Severity, ip
+from linkctl.domain.fix import Fix, Fragment
+from linkctl.kinds import vxlan
+from linkctl.model.state import BridgeInfo, VxlanInfo
+
+
+def vxlan_mtu_overhead(ctx: AuditContext) -> Iterator[Finding]:
+    for link in ctx.host:
+        info = link.info
+        if not isinstance(info, VxlanInfo) or info.base_ifindex is None:
+            continue
+        lower = ctx.host.in_link_net(link, info.base_ifindex)
+        if lower is None:
+            continue
+        overhead = vxlan.overhead(info.local, info.remote)
+        room = lower.mtu - overhead
+        if link.mtu <= room:
+            continue
+        raise_to = link.mtu + overhead
+        yield Finding(
+            "vxlan-mtu-overhead",
+            Severity.PROBLEM,
+            link.name,
+            link.netns,
+            f"overlay MTU {link.mtu} does not fit in underlay {lower.name} MTU {lower.mtu} "
+            f"less {overhead} bytes of VXLAN encapsulation",
+            "full-size overlay frames are dropped or fragmented on the underlay: large "
+            "transfers stall while pings work",
+            {
+                "mtu": link.mtu,
+                "underlay": lower.name,
+                "underlay_mtu": lower.mtu,
+                "overhead": overhead,
+                "family": "ipv6" if overhead == vxlan.OVERHEAD_V6 else "ipv4",
+                "max_overlay_mtu": room,
+            },
+            Fix(
+                Fragment.interface(link.name, link.netns, mtu=room),
+                (ip(link.netns, "link", "set", "dev", link.name, "mtu", str(room)),),
+                f"or raise the underlay instead, if the whole path carries it: "
+                f"mtu {raise_to} on {lower.name} "
+                f"(`{' '.join(ip(lower.netns, 'link', 'set', 'dev', lower.name, 'mtu', str(raise_to)))}`)",
+            ),
+        )
+
+
+def veth_mtu_mismatch(ctx: AuditContext) -> Iterator[Finding]:
+    for link in ctx.host:
+        peer = ctx.host.peer_of(link)
+        if peer is None or link.mtu <= peer.mtu:
+            continue  # said once, by the end whose frames the other drops
+        peer_at = f"{peer.name} (netns {peer.netns})" if peer.netns != link.netns and peer.netns else peer.name
+        yield Finding(
+            "veth-mtu-mismatch",
+            Severity.PROBLEM,
+            link.name,
+            link.netns,
+            f"MTU {link.mtu}, its veth peer {peer_at} MTU {peer.mtu}",
+            f"frames over {peer.mtu} bytes that {link.name} sends are dropped by {peer.name} (counted as "
+            "TX drops here, RX drops there): small packets pass, large transfers stall",
+            {"mtu": link.mtu, "peer": peer.name, "peer_mtu": peer.mtu, "tx_dropped": counter(link, "tx_dropped")},
+            Fix(
+                Fragment.interface(peer.name, peer.netns, mtu=link.mtu),
+                (ip(peer.netns, "link", "set", "dev", peer.name, "mtu", str(link.mtu)),),
+                f"or lower {link.name} to {peer.mtu}: both ends of a veth need one MTU",
+            ),
+        )
+
+
+def bridge_port_mtu_mismatch(ctx: AuditContext) -> Iterator[Finding]:
+    for link in ctx.host:
+        bridge = ctx.host.ns(link.netns).by_index(link.master_ifindex)
+        if bridge is None or not isinstance(bridge.info, BridgeInfo) or link.mtu == bridge.mtu:
+            continue
+        yield Finding(
+            "bridge-port-mtu-mismatch",
+            Severity.WARNING,
+            link.name,
+            link.netns,
+            f"bridge port MTU {link.mtu} differs from bridge {bridge.name} MTU {bridge.mtu}",
+            "frames larger than the smallest MTU on the bridge are dropped silently when "
+            "they cross to a port with a smaller one",
+            {"mtu": link.mtu, "bridge": bridge.name, "bridge_mtu": bridge.mtu},
+            Fix(
+                Fragment.interface(link.name, link.netns, mtu=bridge.mtu),
+                (ip(link.netns, "link", "set", "dev", link.name, "mtu", str(bridge.mtu)),),
+                "or give the bridge and every port the larger MTU, if the path carries it",
+            ),
+        )
