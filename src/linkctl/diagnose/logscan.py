@@ -20,9 +20,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import IO, cast
 
+from linkctl.domain.events import EventKind
 from linkctl.errors import LinkctlError
 from linkctl.logs.capture import Captured, YearHint, parse_capture
-from linkctl.logs.events import EventKind
 from linkctl.logs.patterns import MessageMatch, match_message
 from linkctl.logs.sources import kmsg_records
 
