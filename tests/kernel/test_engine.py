@@ -862,7 +862,7 @@ def test_plan_names_the_addresses_a_deletion_or_a_re_creation_loses(netns: str, 
     assert run_linkctl("apply", write(tmp_path, TOPOLOGY), "--netns", netns).returncode == 0
     ip("-n", netns, "addr", "add", "10.5.0.1/24", "dev", "veth1")
     ip("-n", netns, "addr", "add", "10.6.0.1/24", "dev", "mv0")
-    # veth1-p declared absent: a new pair, not veth1-p renamed (model/veth_match.py).
+    # veth1-p declared absent: a new pair, not veth1-p renamed (plan/veth_match.py).
     text = "interfaces: [{name: veth1, type: veth, veth: {peer: veth1-q}}, {name: veth1-p, state: absent}, {name: mv0, state: absent}]"
     plan = run_linkctl("plan", write(tmp_path, text, "c.yml"), "--netns", netns)
     assert plan.returncode == 2, plan.stderr

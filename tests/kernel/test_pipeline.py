@@ -15,7 +15,7 @@ from linkctl.kernel import rtnl
 from linkctl.kernel.netlink import RtnlSocket
 from linkctl.kernel.rtnl import LinkAttrs
 from linkctl.model.load import parse_text
-from linkctl.model.ops import SetMaster
+from linkctl.plan.ops import SetMaster
 from tests.conftest import ip
 
 

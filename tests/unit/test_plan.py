@@ -7,10 +7,10 @@ from dataclasses import replace
 
 import pytest
 
-from linkctl.model.convert import declaration_of
-from linkctl.model.ops import CreateLink, CreateNetns, DeleteLink, MoveLink, SetLink, SetMaster, SetPort
-from linkctl.model.plan import make_plan
 from linkctl.model.state import BridgePortInfo, HostState, IfFlag, MacvlanInfo, NetnsState, VethInfo, VxlanInfo
+from linkctl.plan.convert import declaration_of
+from linkctl.plan.ops import CreateLink, CreateNetns, DeleteLink, MoveLink, SetLink, SetMaster, SetPort
+from linkctl.plan.planner import make_plan
 from tests.unit.helpers import decl, host, link, topology
 
 

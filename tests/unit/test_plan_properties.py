@@ -7,12 +7,12 @@ from dataclasses import replace
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from linkctl.model.convert import declaration_of
 from linkctl.model.load import from_data
-from linkctl.model.ops import CreateLink, DeleteLink, SetLink, SetMaster
-from linkctl.model.plan import make_plan
 from linkctl.model.spec import dump_spec
 from linkctl.model.state import BridgeInfo, HostState, IfFlag, Link, MacvlanInfo, NetnsState, VethInfo, VxlanInfo
+from linkctl.plan.convert import declaration_of
+from linkctl.plan.ops import CreateLink, DeleteLink, SetLink, SetMaster
+from linkctl.plan.planner import make_plan
 from tests.unit.helpers import UP, link
 
 

@@ -7,11 +7,11 @@ from dataclasses import replace
 import pytest
 
 from linkctl.errors import ValidationFailed
-from linkctl.model.convert import declaration_of
-from linkctl.model.ops import CreateLink, DeleteLink, RenameLink
-from linkctl.model.plan import make_plan
 from linkctl.model.state import HostState, IfFlag, Link, NetnsName, NetnsState, VethInfo
-from linkctl.model.validate import validate
+from linkctl.plan.convert import declaration_of
+from linkctl.plan.ops import CreateLink, DeleteLink, RenameLink
+from linkctl.plan.planner import make_plan
+from linkctl.plan.validate import validate
 from tests.unit.helpers import decl, link
 
 

@@ -8,9 +8,9 @@ from dataclasses import replace
 import yaml
 
 from linkctl.cli.render import link_record, links_json, links_yaml
-from linkctl.model.convert import spec_of
 from linkctl.model.spec import dump_spec
 from linkctl.model.state import Stats
+from linkctl.plan.convert import spec_of
 from tests.unit.helpers import topology
 
 

@@ -10,7 +10,7 @@ import pytest
 from linkctl.errors import ValidationFailed
 from linkctl.model.load import parse_text
 from linkctl.model.state import HostState
-from linkctl.model.validate import validate
+from linkctl.plan.validate import validate
 from tests.unit.helpers import decl, link, topology
 
 

@@ -23,12 +23,12 @@ from linkctl.kernel import caps
 from linkctl.kernel.netlink import DebugHook
 from linkctl.kernel.state import read_state
 from linkctl.kinds import BY_TYPE
-from linkctl.model.convert import declaration_of
-from linkctl.model.ops import CreateLink, CreateNetns, DeleteLink, MoveLink, Op, Plan, SetMaster
-from linkctl.model.plan import make_plan
 from linkctl.model.spec import Declaration
 from linkctl.model.state import HostState, NetnsName
-from linkctl.model.validate import validate
+from linkctl.plan.convert import declaration_of
+from linkctl.plan.ops import CreateLink, CreateNetns, DeleteLink, MoveLink, Op, Plan, SetMaster
+from linkctl.plan.planner import make_plan
+from linkctl.plan.validate import validate
 
 if TYPE_CHECKING:  # ethtool and /sys work is imported only by declarations that have it
     from linkctl.engine.remediate import RemediationPlan

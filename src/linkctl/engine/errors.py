@@ -6,7 +6,7 @@ import errno
 
 from linkctl.errors import LinkctlError
 from linkctl.kernel.netlink import Ack
-from linkctl.model.ops import CreateLink, MoveLink, Op, SetLink
+from linkctl.plan.ops import CreateLink, MoveLink, Op, SetLink
 
 _ADVICE = {
     errno.EEXIST: (

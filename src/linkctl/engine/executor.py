@@ -17,7 +17,9 @@ from linkctl.errors import LinkctlError
 from linkctl.kernel import netns, rtnl
 from linkctl.kernel.netlink import PIPELINE_CHUNK, Ack, DebugHook, Pipeline, RtnlSocket
 from linkctl.kernel.rtnl import LinkAttrs
-from linkctl.model.ops import (
+from linkctl.model.state import HostState, NetnsName
+from linkctl.nla import NLMSG_HDR
+from linkctl.plan.ops import (
     CreateLink,
     CreateNetns,
     DeleteLink,
@@ -29,8 +31,6 @@ from linkctl.model.ops import (
     SetMaster,
     SetPort,
 )
-from linkctl.model.state import HostState, NetnsName
-from linkctl.nla import NLMSG_HDR
 
 # The group of the links a batch deletion is about to delete ("lkct"). Between putting them in it
 # and deleting it there are two requests; a rollback from that moment puts them back in group 0.

@@ -18,10 +18,11 @@ from linkctl.errors import LinkctlError
 from linkctl.kernel import netns
 from linkctl.kernel.probe import creatable_kinds
 from linkctl.kinds import kind_of, vxlan
-from linkctl.model.convert import spec_of
-from linkctl.model.ops import CreateLink, MoveLink, Op, Plan
 from linkctl.model.spec import Declaration, InterfaceSpec, InterfaceType, VethSection
 from linkctl.model.state import HostState, Link, NetnsName, VxlanInfo
+from linkctl.plan.convert import spec_of
+from linkctl.plan.ops import CreateLink, MoveLink, Op, Plan
+from linkctl.plan.text import op_record, plan_text
 
 
 @dataclass
@@ -33,8 +34,6 @@ class RehearsalReport:
     refused: str | None = None
 
     def to_text(self) -> str:
-        from linkctl.cli.render import plan_text
-
         lines = ["rehearsal in throwaway namespaces (the host was not touched):", plan_text(self.plan)]
         lines += [f"  stand-in: {s}" for s in self.stand_ins]
         if self.ok:
@@ -44,8 +43,6 @@ class RehearsalReport:
         return "\n".join(lines)
 
     def to_json(self) -> str:
-        from linkctl.cli.render import op_record
-
         return json.dumps(
             {
                 "ok": self.ok,

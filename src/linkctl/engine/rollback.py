@@ -26,9 +26,9 @@ from linkctl.kernel.netlink import DebugHook, RtnlSocket
 from linkctl.kernel.rtnl import LinkAttrs
 from linkctl.kernel.state import read_state
 from linkctl.kinds import kind_of
-from linkctl.model.plan import make_plan
 from linkctl.model.spec import Declaration, InterfaceSpec, LinkStateName
 from linkctl.model.state import HostState, NetnsName
+from linkctl.plan.planner import make_plan
 
 
 @dataclass

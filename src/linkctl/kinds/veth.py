@@ -3,7 +3,7 @@
 Created in one request with its peer (VETH_INFO_PEER carries the peer's own
 ifinfomsg and attributes, including its namespace). The kernel pairs the ends
 by index, not by name: a peer renamed or moved is still the peer, and is
-renamed or moved back in place (model/veth_match.py) rather than made again.
+renamed or moved back in place (plan/veth_match.py) rather than made again.
 """
 
 from __future__ import annotations

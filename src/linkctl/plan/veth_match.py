@@ -14,9 +14,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from linkctl.model.ops import RenameLink
 from linkctl.model.spec import Declaration, InterfaceSpec
 from linkctl.model.state import HostState, Link, NetnsName, NetnsState, VethInfo
+from linkctl.plan.ops import RenameLink
 
 Key = tuple[NetnsName, str]
 

@@ -16,8 +16,12 @@ from linkctl.kinds.base import NO_DIFF, FieldDiff, KindDiff, LinkKind
 from linkctl.kinds.bridge import port_data, port_diffs, port_ip_args
 from linkctl.kinds.vxlan import LINUX_DEFAULT_PORT
 from linkctl.kinds.vxlan import overhead as vxlan_overhead
-from linkctl.model.convert import spec_of
-from linkctl.model.ops import (
+from linkctl.model.placement import base_netns, current_base
+from linkctl.model.spec import BridgePort, Declaration, InterfaceSpec, InterfaceType, LinkStateName
+from linkctl.model.spec_base import Section
+from linkctl.model.state import BridgeInfo, BridgePortInfo, HostState, Link, NetnsName, VethInfo, VxlanInfo
+from linkctl.plan.convert import spec_of
+from linkctl.plan.ops import (
     CreateLink,
     CreateNetns,
     DeleteLink,
@@ -30,11 +34,7 @@ from linkctl.model.ops import (
     SetMaster,
     SetPort,
 )
-from linkctl.model.placement import base_netns, current_base
-from linkctl.model.spec import BridgePort, Declaration, InterfaceSpec, InterfaceType, LinkStateName
-from linkctl.model.spec_base import Section
-from linkctl.model.state import BridgeInfo, BridgePortInfo, HostState, Link, NetnsName, VethInfo, VxlanInfo
-from linkctl.model.veth_match import locate, renamed_peers, renamed_view
+from linkctl.plan.veth_match import locate, renamed_peers, renamed_view
 
 Key = tuple[NetnsName, str]
 # Read in per-target loops: a module global costs a tenth of `InterfaceType.VETH`'s lookup.

@@ -17,7 +17,7 @@ from linkctl.kinds.vxlan import LINUX_DEFAULT_PORT
 from linkctl.model.placement import base_netns
 from linkctl.model.spec import MTU_MIN, Declaration, InterfaceSpec, InterfaceType, MacvlanMode
 from linkctl.model.state import HostState, Link, NetnsName, VxlanInfo
-from linkctl.model.veth_match import locate, renamed_peers, renamed_view
+from linkctl.plan.veth_match import locate, renamed_peers, renamed_view
 
 ETH_MAX_MTU = 65535  # include/uapi/linux/if_ether.h
 _SECTIONS = {
