@@ -47,7 +47,7 @@ class Phase(enum.Enum):
     BEFORE = "before"  # nothing changed yet: every signal ends the command
     CHANGING = "changing"  # the first signal starts the rollback; later ones are noted
     HOLDING = "holding"  # a rollback or the last steps of a finished change: signals are noted only
-    DONE = "done"  # the change is made and verified: a signal ends the command, the change stays
+    DONE = "done"  # the change is made and verified: a signal ends the command once it has reported
 
 
 class _State:
@@ -63,9 +63,11 @@ def install() -> None:
 
 
 def _handler(signum: int, _frame: FrameType | None) -> None:
-    if _State.phase is Phase.HOLDING:
-        _State.noted.append(signum)
-        return
+    # Noted as well as raised: Python swallows an exception raised where it runs a callback (an
+    # import lock's weakref callback, a __del__), and the signal must not be lost there.
+    _State.noted.append(signum)
+    if _State.phase in (Phase.HOLDING, Phase.DONE):
+        return  # a rollback must finish; a verified change is reported, then the command ends
     if _State.phase is Phase.CHANGING:
         _State.phase = Phase.HOLDING  # one rollback per change: the next signal waits for it
     raise Interrupted(signum)
@@ -83,6 +85,8 @@ def noted() -> int | None:
 @contextmanager
 def changing() -> Iterator[None]:
     """The block changes links: its first signal raises Interrupted, to be rolled back."""
+    if _State.noted:  # a signal came (and its exception was swallowed, or a rollback held it)
+        raise Interrupted(_State.noted[0])
     before = _State.phase
     _State.phase = Phase.CHANGING
     try:
@@ -131,6 +135,25 @@ def exit_code(exc: BaseException) -> int:
     if isinstance(exc, Interrupted):
         return exc.exit_code
     return 130 if isinstance(exc, KeyboardInterrupt) else 1
+
+
+def within(exc: BaseException) -> Interrupted | None:
+    """The Interrupted behind an exception, if any: Python 3.11 wraps one raised in a class's
+    __set_name__ (pydantic building a model) in a RuntimeError, and a library may re-raise it."""
+    seen: set[int] = set()
+    cur: BaseException | None = exc
+    while cur is not None and id(cur) not in seen:
+        if isinstance(cur, Interrupted):
+            return cur
+        seen.add(id(cur))
+        cur = cur.__cause__ or cur.__context__
+    return None
+
+
+def ignore() -> None:
+    """The command has said its last word: signals from now on change nothing (its teardown)."""
+    for signum in CAUGHT:
+        signal.signal(signum, signal.SIG_IGN)
 
 
 def quiet_in_workers() -> None:

@@ -6,6 +6,8 @@ import json
 import os
 import select
 import subprocess
+import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import IO
@@ -43,11 +45,38 @@ def env(runtime: Path) -> dict[str, str]:
     return {**os.environ, "LINKCTL_RUNTIME_DIR": str(runtime)}
 
 
-def start(args: list[str], runtime: Path, stdin: int | IO[str] = subprocess.DEVNULL) -> subprocess.Popen[str]:
+def start(
+    args: list[str], runtime: Path, stdin: int | IO[str] = subprocess.DEVNULL, script: bool = False
+) -> subprocess.Popen[str]:
+    """`script`: the installed `linkctl` program, as users run it, rather than `python -m linkctl`."""
+    program = [str(Path(sys.executable).parent / "linkctl")] if script else LINKCTL
     return subprocess.Popen(
-        [*LINKCTL, *args], stdin=stdin, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        [*program, *args], stdin=stdin, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         env=env(runtime), start_new_session=True,
     )  # fmt: skip
+
+
+class Spawned:
+    """A linkctl process whose output goes to files: a full pipe would stall it (a 600-step plan is
+    more than a pipe holds) and move the points where a test's signals land."""
+
+    def __init__(self, args: list[str], runtime: Path) -> None:
+        self._out = tempfile.TemporaryFile("w+")  # noqa: SIM115 - closed in finish()
+        self._err = tempfile.TemporaryFile("w+")  # noqa: SIM115 - closed in finish()
+        self.proc = subprocess.Popen(
+            [*LINKCTL, *args], stdin=subprocess.DEVNULL, stdout=self._out, stderr=self._err, text=True,
+            env=env(runtime), start_new_session=True,
+        )  # fmt: skip
+
+    def finish(self, limit: float = 180) -> tuple[int, str]:
+        """(exit code, stdout and stderr) once it has ended."""
+        code = self.proc.wait(timeout=limit)
+        said = []
+        for fh in (self._out, self._err):
+            fh.seek(0)
+            said.append(fh.read())
+            fh.close()
+        return code, "".join(said)
 
 
 def run(args: list[str], runtime: Path) -> subprocess.CompletedProcess[str]:

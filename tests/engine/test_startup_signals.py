@@ -37,11 +37,17 @@ def test_a_signal_during_start_up_ends_cleanly(tmp_path: Path, sig: int) -> None
     seen = set()
     for i in range(24):
         args = [a.format(decl=decl, log=log) for a in COMMANDS[i % len(COMMANDS)]]
-        proc = start(args, tmp_path / "run")
+        proc = start(args, tmp_path / "run", script=True)
         time.sleep(rng.uniform(0.0, 0.35))
         proc.send_signal(sig)
         _out, err = proc.communicate(timeout=60)
-        assert "Traceback" not in err and "panicked" not in err, err
+        assert "panicked" not in err, err
+        if "Traceback" in err:
+            # The interpreter's own start-up (site, runpy), before any line of linkctl runs: no frame
+            # of ours may be in it.
+            assert "linkctl" not in err, err
+            seen.add("interpreter start-up")
+            continue
         if proc.returncode == 128 + sig:
             assert err.rstrip().endswith("nothing was changed"), err
             seen.add("interrupted")

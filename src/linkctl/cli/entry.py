@@ -23,15 +23,22 @@ _NO_COLLECTOR = ("apply", "plan", "show")
 
 def run() -> None:
     command = sys.argv[1] if len(sys.argv) > 1 else ""
-    from linkctl import interrupts
+    try:
+        from linkctl import interrupts
 
-    interrupts.install()
+        interrupts.install()
+    except KeyboardInterrupt:  # Python's own SIGINT handler, before linkctl's is in place
+        sys.stderr.write("linkctl: interrupted: nothing was changed\n")
+        os._exit(130)
     try:
         _run(command)
-    except (KeyboardInterrupt, interrupts.Interrupted) as exc:  # during start-up, before the guard
+    except BaseException as exc:  # a signal during start-up, before the guard: never a traceback
+        cause = exc if isinstance(exc, KeyboardInterrupt) else interrupts.within(exc)
+        if cause is None:
+            raise
         from linkctl.cli.guard import interrupted
 
-        interrupted(exc)
+        interrupted(cause)
 
 
 def _run(command: str) -> None:

@@ -36,6 +36,9 @@ def guarded(command: Callable[[], object]) -> NoReturn:
     except SystemExit:
         raise
     except Exception as exc:
+        cause = interrupts.within(exc)
+        if cause is not None:
+            interrupted(cause)
         _last_guard(exc)
     leave(code if isinstance(code, int) else 0)
 
@@ -57,6 +60,19 @@ def interrupted(exc: KeyboardInterrupt | interrupts.Interrupted) -> NoReturn:
 
 
 def leave(code: int) -> NoReturn:
+    signum = interrupts.noted()
+    if signum is not None and code == 0:  # noted, not raised: after a verified change, or swallowed
+        code = 128 + signum
+        words = interrupts.describe(interrupts.Interrupted(signum))
+        if interrupts.phase() is interrupts.Phase.DONE:
+            _say(f"linkctl: {words} after the change was made and verified: it stays")
+        else:
+            _say(f"linkctl: {words}: nothing was changed")
+    _leave(code)
+
+
+def _leave(code: int) -> NoReturn:
+    interrupts.ignore()  # the command is over: a signal in the interpreter's teardown must not kill it
     if sys.argv[1:2] and sys.argv[1] in QUICK_EXIT:
         try:
             sys.stdout.flush()

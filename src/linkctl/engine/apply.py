@@ -240,7 +240,7 @@ def apply(
     except (Exception, KeyboardInterrupt, interrupts.Interrupted) as exc:
         # linkctl's own fault, or a signal, half-way through: the links go back all the same.
         outcome = snapshot.restore(ctx, journal_dir)
-        code = interrupts.exit_code(exc) if outcome.ok else ROLLBACK_UNCHECKED
+        code = interrupts.exit_code(interrupts.within(exc) or exc) if outcome.ok else ROLLBACK_UNCHECKED
         raise ApplyFailed(_unexpected(exc), outcome.message, code) from exc
     result.snapshot = snapshot
     return result
@@ -265,8 +265,9 @@ def _carry_out(
 
 
 def _unexpected(exc: BaseException) -> str:
-    if isinstance(exc, (KeyboardInterrupt, interrupts.Interrupted)):
-        return interrupts.describe(exc)
+    cause = interrupts.within(exc)
+    if cause is not None or isinstance(exc, KeyboardInterrupt):
+        return interrupts.describe(cause or exc)
     if isinstance(exc, LinkctlError):
         return str(exc)
     return f"internal error: {type(exc).__name__}: {exc} (please report this with the command that caused it)"
