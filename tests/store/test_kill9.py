@@ -53,7 +53,7 @@ def test_kill_minus_9_then_restart_records_every_transition_once(store_url: str)
     store = open_store(store_url)
     try:
         core = WatchCore(known=store.last_known(), open_episodes=store.open_episodes())
-        store.record(core.on_dump("", [kernel_at(final_step)], T0, DumpReason.STARTUP))
+        store.record(core.on_dump(None, [kernel_at(final_step)], T0, DumpReason.STARTUP))
         rows = store.history()
     finally:
         store.close()

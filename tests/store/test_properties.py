@@ -25,7 +25,7 @@ def test_every_transition_is_recorded_exactly_once(steps: list[tuple[int, bool, 
         url = f"sqlite://{tmp}/events.db"
         store = open_store(url)
         core = WatchCore()
-        store.record(core.on_dump("", [msg(0, 1, 0)], msg(0, 1, 0).time, DumpReason.STARTUP))
+        store.record(core.on_dump(None, [msg(0, 1, 0)], msg(0, 1, 0).time, DumpReason.STARTUP))
         up, down, carrier, t = 1, 0, True, 0.0
         for transitions, seen, replayed, restart in steps:
             for _ in range(transitions):
@@ -41,9 +41,9 @@ def test_every_transition_is_recorded_exactly_once(steps: list[tuple[int, bool, 
                 store.close()
                 store = open_store(url)
                 core = WatchCore(known=store.last_known(), open_episodes=store.open_episodes())
-                store.record(core.on_dump("", [msg(t, up, down)], msg(t, up, down).time, DumpReason.STARTUP))
+                store.record(core.on_dump(None, [msg(t, up, down)], msg(t, up, down).time, DumpReason.STARTUP))
         t += 1
-        store.record(core.on_dump("", [msg(t, up, down)], msg(t, up, down).time, DumpReason.OVERFLOW))
+        store.record(core.on_dump(None, [msg(t, up, down)], msg(t, up, down).time, DumpReason.OVERFLOW))
         rows = store.history()
         keys = store.count_events()
         store.close()

@@ -51,7 +51,7 @@ def test_a_newer_schema_is_refused(store: SqlStore, store_url: str) -> None:
 
 def test_events_round_trip_to_history_json(store: SqlStore) -> None:
     core = WatchCore()
-    feed(core, store, core.on_dump("", [msg(0, 1, 0)], at(0), DumpReason.STARTUP))
+    feed(core, store, core.on_dump(None, [msg(0, 1, 0)], at(0), DumpReason.STARTUP))
     feed(core, store, core.on_link(msg(1, 1, 1)))
     feed(core, store, core.on_link(msg(2, 2, 1)))
     feed(core, store, core.on_link(msg(3, 3, 2)))  # coalesced down+up
@@ -80,7 +80,7 @@ def test_events_round_trip_to_history_json(store: SqlStore) -> None:
 
 def test_recording_the_same_output_twice_does_not_duplicate(store: SqlStore) -> None:
     core = WatchCore()
-    feed(core, store, core.on_dump("", [msg(0, 1, 0)], at(0), DumpReason.STARTUP))
+    feed(core, store, core.on_dump(None, [msg(0, 1, 0)], at(0), DumpReason.STARTUP))
     out = core.on_link(msg(1, 1, 1))
     store.record(out)
     store.record(out)
@@ -89,7 +89,7 @@ def test_recording_the_same_output_twice_does_not_duplicate(store: SqlStore) -> 
 
 def test_kernel_words_joined_after_the_event(store: SqlStore) -> None:
     core = WatchCore()
-    feed(core, store, core.on_dump("", [msg(0, 1, 0)], at(0), DumpReason.STARTUP))
+    feed(core, store, core.on_dump(None, [msg(0, 1, 0)], at(0), DumpReason.STARTUP))
     feed(core, store, core.on_link(msg(1, 1, 1)))
     words = DriverWords(text="e1000e: eth0 NIC Link is Down", driver="e1000e")
     feed(
@@ -129,13 +129,13 @@ def test_history_filters(store: SqlStore) -> None:
         msg(0, 1, 0, ifindex=3, ifname="eth1"),
         msg(0, 1, 0, ifindex=2, ifname="eth0", netns="blue"),
     ]
-    feed(core, store, core.on_dump("", dump[:2], at(0), DumpReason.STARTUP))
+    feed(core, store, core.on_dump(None, dump[:2], at(0), DumpReason.STARTUP))
     feed(core, store, core.on_dump("blue", dump[2:], at(0), DumpReason.STARTUP))
     feed(core, store, core.on_link(msg(10, 1, 1, ifindex=2, ifname="eth0")))
     feed(core, store, core.on_link(msg(20, 1, 1, ifindex=3, ifname="eth1")))
     feed(core, store, core.on_link(msg(30, 1, 1, ifindex=2, ifname="eth0", netns="blue")))
     assert len(store.history()) == 3
-    assert [r.netns for r in store.history("eth0")] == ["", "blue"]
+    assert [r.netns for r in store.history("eth0")] == [None, "blue"]
     assert len(store.history("eth*")) == 3
     assert [r.ifname for r in store.history(since=at(15))] == ["eth1", "eth0"]
     assert [r.netns for r in store.history(netns="blue")] == ["blue"]
@@ -144,7 +144,7 @@ def test_history_filters(store: SqlStore) -> None:
 
 def test_status_shows_state_since_and_flapping(store: SqlStore) -> None:
     core = WatchCore(FlapConfig(nagios_enabled=False))
-    feed(core, store, core.on_dump("", [msg(0, 1, 0)], at(0), DumpReason.STARTUP))
+    feed(core, store, core.on_dump(None, [msg(0, 1, 0)], at(0), DumpReason.STARTUP))
     up, down = 1, 0
     for i in range(6):
         if i % 2 == 0:
@@ -169,8 +169,8 @@ def test_status_shows_state_since_and_flapping(store: SqlStore) -> None:
 
 def test_removed_links_leave_status_and_resume(store: SqlStore) -> None:
     core = WatchCore()
-    feed(core, store, core.on_dump("", [msg(0, 1, 0)], at(0), DumpReason.STARTUP))
-    feed(core, store, core.on_link_gone("", 7, at(5)))
+    feed(core, store, core.on_dump(None, [msg(0, 1, 0)], at(0), DumpReason.STARTUP))
+    feed(core, store, core.on_link_gone(None, 7, at(5)))
     assert store.last_known() == []
     assert store.status() == []
     (absent,) = store.status(include_absent=True)
@@ -180,11 +180,11 @@ def test_removed_links_leave_status_and_resume(store: SqlStore) -> None:
 
 def test_restart_records_a_gap_with_its_transition_count(store: SqlStore) -> None:
     core = WatchCore()
-    feed(core, store, core.on_dump("", [msg(0, 1, 0)], at(0), DumpReason.STARTUP))
+    feed(core, store, core.on_dump(None, [msg(0, 1, 0)], at(0), DumpReason.STARTUP))
     feed(core, store, core.on_link(msg(1, 1, 1)))
     # The watcher stops; the kernel counts 7 more transitions; it starts again.
     restarted = WatchCore(known=store.last_known(), open_episodes=store.open_episodes())
-    feed(restarted, store, restarted.on_dump("", [msg(100, 5, 4)], at(100), DumpReason.STARTUP))
+    feed(restarted, store, restarted.on_dump(None, [msg(100, 5, 4)], at(100), DumpReason.STARTUP))
     rows = store.history()
     assert [(r.event, r.transitions, r.source.value) for r in rows] == [
         (EventKind.LINK_DOWN, 1, "netlink"),
@@ -195,7 +195,7 @@ def test_restart_records_a_gap_with_its_transition_count(store: SqlStore) -> Non
 
 def test_first_start_records_a_baseline_only(store: SqlStore) -> None:
     core = WatchCore()
-    feed(core, store, core.on_dump("", [msg(0, 9, 8)], at(0), DumpReason.STARTUP))
+    feed(core, store, core.on_dump(None, [msg(0, 9, 8)], at(0), DumpReason.STARTUP))
     assert store.history() == []
     assert [k.counters.changes for k in store.last_known() if k.counters] == [17]
 
@@ -203,7 +203,7 @@ def test_first_start_records_a_baseline_only(store: SqlStore) -> None:
 def test_snapshots_round_trip(store: SqlStore) -> None:
     snap = CounterSnapshot(
         at(0),
-        "",
+        None,
         "eth0",
         7,
         SnapshotReason.PERIODIC,
@@ -217,14 +217,14 @@ def test_snapshots_round_trip(store: SqlStore) -> None:
 
 def test_down_event_snapshots_the_counters(store: SqlStore) -> None:
     core = WatchCore()
-    feed(core, store, core.on_dump("", [msg(0, 1, 0)], at(0), DumpReason.STARTUP))
+    feed(core, store, core.on_dump(None, [msg(0, 1, 0)], at(0), DumpReason.STARTUP))
     feed(core, store, core.on_link(msg(1, 1, 1, stats={"rx_bytes": 10, "tx_carrier_errors": 2})))
     (snap,) = store.snapshots()
     assert (snap.reason, snap.rx_bytes, snap.tx_carrier_errors) == (SnapshotReason.LINK_DOWN, 10, 2)
 
 
 def test_alert_queue(store: SqlStore) -> None:
-    ep = FlapEpisode("", "eth0", 7, at(0), 6, 1.5, FlapTrigger.RATE)
+    ep = FlapEpisode(None, "eth0", 7, at(0), 6, 1.5, FlapTrigger.RATE)
     out = WatchOutput(notices=[FlapNotice(EpisodeEdge.START, ep)], episodes=[ep])
     store.record(out, ["mail", "hook"])
     store.record(out, ["mail", "hook"])  # idempotent
@@ -247,7 +247,7 @@ def test_alert_queue(store: SqlStore) -> None:
     assert [a.receiver for a in store.due_alerts(datetime.now(UTC))] == []
     (waiting,) = store.alerts(AlertState.PENDING)
     assert (waiting.attempts, waiting.last_error) == (1, "connection refused")
-    assert store.count_sent_starts("hook", "", "eth0", datetime.now(UTC) - timedelta(hours=1)) == 1
+    assert store.count_sent_starts("hook", None, "eth0", datetime.now(UTC) - timedelta(hours=1)) == 1
     assert store.alert_state(f"{ep.key}/start/hook") == AlertState.SENT
 
 
@@ -256,7 +256,7 @@ def test_readers_see_committed_data_while_a_writer_holds_a_transaction(store_url
     reader = open_store(store_url, readonly=True)
     try:
         core = WatchCore()
-        writer.record(core.on_dump("", [msg(0, 1, 0)], at(0), DumpReason.STARTUP))
+        writer.record(core.on_dump(None, [msg(0, 1, 0)], at(0), DumpReason.STARTUP))
         writer.record(core.on_link(msg(1, 1, 1)))
         with writer._tx() as cur:
             cur.execute("UPDATE links SET ifname = ? WHERE ifindex = ?", ("busy", 7))
@@ -304,7 +304,7 @@ def test_parse_since() -> None:
 
 def test_kmsg_only_event_is_recorded_with_words(store: SqlStore) -> None:
     core = WatchCore()
-    feed(core, store, core.on_dump("", [msg(0, 1, 0)], at(0), DumpReason.STARTUP))
+    feed(core, store, core.on_dump(None, [msg(0, 1, 0)], at(0), DumpReason.STARTUP))
     words = DriverWords(text="NETDEV WATCHDOG: eth0 (e1000e): transmit queue 0 timed out")
     feed(core, store, core.on_kernel_log(KernelLogRecord(at(3), "eth0", EventKind.TX_TIMEOUT, words)))
     (row,) = [r.to_json() for r in store.history()]

@@ -21,7 +21,7 @@ def kernel_at(step: int) -> LinkMessage:
     up, down = 1 + step // 2, (step + 1) // 2
     return LinkMessage(
         time=T0 + timedelta(seconds=step),
-        netns="",
+        netns=None,
         ifindex=7,
         ifname="eth0",
         admin_up=True,
@@ -34,7 +34,7 @@ def main() -> None:
     store = open_store(sys.argv[1])
     steps = int(sys.argv[2])
     core = WatchCore(known=store.last_known(), open_episodes=store.open_episodes())
-    store.record(core.on_dump("", [kernel_at(0)], T0, DumpReason.STARTUP))
+    store.record(core.on_dump(None, [kernel_at(0)], T0, DumpReason.STARTUP))
     for step in range(1, steps + 1):
         store.record(core.on_link(kernel_at(step)), ["hook"])
 

@@ -23,7 +23,7 @@ def msg(
     admin_up: bool = True,
     ifindex: int = 7,
     ifname: str = "eth0",
-    netns: str = "",
+    netns: str | None = None,
     stats: dict[str, int] | None = None,
 ) -> LinkMessage:
     """A message whose carrier follows the counters unless told (up > down: carrier on)."""

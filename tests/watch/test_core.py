@@ -12,13 +12,13 @@ RATE_ONLY = FlapConfig(nagios_enabled=False)
 
 
 def started(core: WatchCore) -> WatchCore:
-    core.on_dump("", [msg(0, 1, 0)], at(0), DumpReason.STARTUP)
+    core.on_dump(None, [msg(0, 1, 0)], at(0), DumpReason.STARTUP)
     return core
 
 
 def test_first_start_is_a_baseline_and_later_links_are_added() -> None:
     core = WatchCore()
-    out = core.on_dump("", [msg(0, 1, 0)], at(0), DumpReason.STARTUP)
+    out = core.on_dump(None, [msg(0, 1, 0)], at(0), DumpReason.STARTUP)
     assert out.events == [] and len(out.links) == 1
     out = core.on_link(msg(1, 1, 0, ifindex=9, ifname="eth9"))
     assert [e.kind for e in out.events] == [EventKind.LINK_ADDED]
@@ -26,14 +26,14 @@ def test_first_start_is_a_baseline_and_later_links_are_added() -> None:
 
 def test_overflow_resync_counts_and_records_gaps() -> None:
     core = started(WatchCore())
-    out = core.on_dump("", [msg(5, 4, 3)], at(5), DumpReason.OVERFLOW)
-    assert out.resyncs == [""]
+    out = core.on_dump(None, [msg(5, 4, 3)], at(5), DumpReason.OVERFLOW)
+    assert out.resyncs == [None]
     assert [(e.kind, e.transitions, e.source) for e in out.events] == [(EventKind.GAP, 6, EventSource.RESYNC)]
 
 
 def test_link_gone_and_iface_globs() -> None:
     core = WatchCore(iface_globs=["eth*"])
-    core.on_dump("", [msg(0, 1, 0), msg(0, 1, 0, ifindex=8, ifname="lo")], at(0), DumpReason.STARTUP)
+    core.on_dump(None, [msg(0, 1, 0), msg(0, 1, 0, ifindex=8, ifname="lo")], at(0), DumpReason.STARTUP)
     assert [v.link.ifname for v in core.views()] == ["eth0"]
     assert core.on_link(msg(1, 1, 1, ifindex=8, ifname="lo")).empty
     # Renamed out of the globs: no longer followed.
@@ -46,7 +46,7 @@ def test_down_duration_only_for_clean_pairs() -> None:
     core = started(WatchCore())
     core.on_link(msg(10, 1, 1))
     out = core.on_link(msg(12.5, 2, 1))
-    assert out.down_durations == [("", "eth0", 2.5)]
+    assert out.down_durations == [(None, "eth0", 2.5)]
     core.on_link(msg(20, 2, 2))
     assert core.on_link(msg(21, 4, 3)).down_durations == []  # coalesced: unknown span
 
@@ -137,9 +137,9 @@ def test_open_episode_resumes_after_restart() -> None:
     (episode,) = core.flaps.open_episodes()
     known = [v.link for v in core.views()]
     restarted = WatchCore(RATE_ONLY, known=known, open_episodes=[episode])
-    out = restarted.on_dump("", [msg(100, up + 1, down + 1)], at(100), DumpReason.STARTUP)
+    out = restarted.on_dump(None, [msg(100, up + 1, down + 1)], at(100), DumpReason.STARTUP)
     assert out.notices == []
-    assert restarted.flaps.is_flapping("", 7)
+    assert restarted.flaps.is_flapping(None, 7)
     end = restarted.tick(at(401))
     assert [n.edge for n in end.notices] == [EpisodeEdge.END]
     assert end.notices[0].episode.transitions == 6 + 2
@@ -149,7 +149,7 @@ def test_removed_link_closes_its_episode() -> None:
     core = started(WatchCore(RATE_ONLY))
     core.on_link(msg(1, 1, 0, carrier=True))
     core.on_link(msg(2, 4, 3))  # 6 coalesced transitions: flapping
-    out = core.on_link_gone("", 7, at(3), moved_to="blue")
+    out = core.on_link_gone(None, 7, at(3), moved_to="blue")
     assert [e.kind for e in out.events] == [EventKind.MOVED]
     assert [n.edge for n in out.notices] == [EpisodeEdge.END]
 
@@ -197,7 +197,7 @@ def test_a_dump_must_hold_its_own_namespace_only() -> None:
     import pytest
 
     with pytest.raises(ValueError, match="blue"):
-        WatchCore().on_dump("", [msg(0, 1, 0, netns="blue")], at(0), DumpReason.STARTUP)
+        WatchCore().on_dump(None, [msg(0, 1, 0, netns="blue")], at(0), DumpReason.STARTUP)
 
 
 def test_a_printed_event_names_the_driver_apart_from_the_log_s_words() -> None:

@@ -63,7 +63,7 @@ def nagios_reference(states: list[int], low: float, high: float) -> list[tuple[f
 
 def event(seconds: float, state: LinkState, transitions: int = 1) -> LinkEvent:
     kind = EventKind.LINK_UP if state is UP else EventKind.LINK_DOWN
-    return LinkEvent(at(seconds), "", "eth0", 7, kind, state, EventSource.NETLINK, transitions)
+    return LinkEvent(at(seconds), None, "eth0", 7, kind, state, EventSource.NETLINK, transitions)
 
 
 def test_no_change_is_zero_percent() -> None:
@@ -130,7 +130,7 @@ def rate_only(**kw: float) -> FlapConfig:
 
 
 def test_rate_rule_opens_on_the_sixth_transition_in_the_window() -> None:
-    det = FlapDetector(rate_only(), ("", 7, "eth0"), UP, at(0))
+    det = FlapDetector(rate_only(), (None, 7, "eth0"), UP, at(0))
     notices = []
     for i in range(5):
         notices += det.observe(event(10 * i, DOWN if i % 2 == 0 else UP))
@@ -145,7 +145,7 @@ def test_rate_rule_opens_on_the_sixth_transition_in_the_window() -> None:
 
 
 def test_transitions_spread_wider_than_the_window_do_not_open() -> None:
-    det = FlapDetector(rate_only(), ("", 7, "eth0"), UP, at(0))
+    det = FlapDetector(rate_only(), (None, 7, "eth0"), UP, at(0))
     state = UP
     for i in range(20):
         state = DOWN if state is UP else UP
@@ -153,7 +153,7 @@ def test_transitions_spread_wider_than_the_window_do_not_open() -> None:
 
 
 def test_episode_ends_after_a_quiet_window_with_down_time() -> None:
-    det = FlapDetector(rate_only(), ("", 7, "eth0"), UP, at(0))
+    det = FlapDetector(rate_only(), (None, 7, "eth0"), UP, at(0))
     # down 0..2, up 2..10, down 10..13, up 13..20, down 20..21, up 21
     times = [0, 2, 10, 13, 20, 21]
     notices = []
@@ -174,7 +174,7 @@ def test_episode_ends_after_a_quiet_window_with_down_time() -> None:
 
 
 def test_alerts_are_per_episode_not_per_transition() -> None:
-    det = FlapDetector(rate_only(), ("", 7, "eth0"), UP, at(0))
+    det = FlapDetector(rate_only(), (None, 7, "eth0"), UP, at(0))
     notices = []
     state = UP
     for i in range(40):
@@ -186,7 +186,7 @@ def test_alerts_are_per_episode_not_per_transition() -> None:
 
 
 def test_coalesced_transitions_count_in_full() -> None:
-    det = FlapDetector(rate_only(), ("", 7, "eth0"), UP, at(0))
+    det = FlapDetector(rate_only(), (None, 7, "eth0"), UP, at(0))
     notices = det.observe(event(1, UP, transitions=6))
     assert [n.edge for n in notices] == [EpisodeEdge.START]
     assert notices[0].episode.transitions == 6
@@ -195,7 +195,7 @@ def test_coalesced_transitions_count_in_full() -> None:
 
 def test_nagios_rule_alone_opens_and_clears_with_samples() -> None:
     config = FlapConfig(rate_transitions=1000, sample_interval=15)
-    det = FlapDetector(config, ("", 7, "eth0"), UP, at(0))
+    det = FlapDetector(config, (None, 7, "eth0"), UP, at(0))
     notices = []
     state = UP
     for i in range(12):
@@ -217,21 +217,21 @@ def test_tracker_closes_episode_of_a_removed_link() -> None:
         before = state
         state = DOWN if state is UP else UP
         tracker.observe(event(i, state), before)
-    assert tracker.is_flapping("", 7)
+    assert tracker.is_flapping(None, 7)
     assert [e.ifname for e in tracker.open_episodes()] == ["eth0"]
-    gone = tracker.forget("", 7, at(10))
+    gone = tracker.forget(None, 7, at(10))
     assert [n.edge for n in gone] == [EpisodeEdge.END]
-    assert not tracker.is_flapping("", 7)
+    assert not tracker.is_flapping(None, 7)
 
 
 def test_resumed_episode_lasts_until_a_quiet_window() -> None:
-    det = FlapDetector(rate_only(), ("", 7, "eth0"), UP, at(0))
+    det = FlapDetector(rate_only(), (None, 7, "eth0"), UP, at(0))
     state = UP
     for i in range(6):
         state = DOWN if state is UP else UP
         det.observe(event(i, state))
     assert det.episode is not None
-    fresh = FlapDetector(rate_only(), ("", 7, "eth0"), UP, at(100))
+    fresh = FlapDetector(rate_only(), (None, 7, "eth0"), UP, at(100))
     fresh.resume(det.episode)
     assert fresh.observe(event(101, DOWN)) == []
     assert fresh.tick(at(200)) == []
@@ -247,7 +247,7 @@ toggle_times = st.lists(st.floats(0.01, 120), min_size=1, max_size=60)
 @given(toggle_times, st.booleans())
 def test_episode_invariants(gaps: list[float], nagios: bool) -> None:
     config = FlapConfig(nagios_enabled=nagios)
-    det = FlapDetector(config, ("", 7, "eth0"), UP, at(0))
+    det = FlapDetector(config, (None, 7, "eth0"), UP, at(0))
     notices = []
     t = 0.0
     state = UP
@@ -276,7 +276,7 @@ def test_episode_invariants(gaps: list[float], nagios: bool) -> None:
 @given(st.lists(st.floats(0.01, 100), min_size=1, max_size=60))
 def test_rate_rule_opens_exactly_when_window_overflows(gaps: list[float]) -> None:
     config = rate_only()
-    det = FlapDetector(config, ("", 7, "eth0"), UP, at(0))
+    det = FlapDetector(config, (None, 7, "eth0"), UP, at(0))
     t = 0.0
     times: list[float] = []
     state = UP

@@ -33,7 +33,7 @@ def free_port() -> int:
 def busy_core() -> tuple[WatchCore, WatchMetrics]:
     core = WatchCore(FlapConfig(nagios_enabled=False))
     metrics = WatchMetrics(core)
-    metrics.observe(core.on_dump("", [msg(0, 1, 0)], at(0), DumpReason.STARTUP))
+    metrics.observe(core.on_dump(None, [msg(0, 1, 0)], at(0), DumpReason.STARTUP))
     blue = [msg(0, 1, 0, ifindex=3, ifname="veth1", netns="blue")]
     metrics.observe(core.on_dump("blue", blue, at(0), DumpReason.STARTUP))
     up, down = 1, 0

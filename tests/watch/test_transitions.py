@@ -158,7 +158,7 @@ def test_naive_time_is_refused() -> None:
     from linkctl.watch.transitions import LinkMessage
 
     with pytest.raises(ValueError, match="timezone-aware"):
-        LinkMessage(datetime(2024, 1, 1), "", 1, "x", True, True)
+        LinkMessage(datetime(2024, 1, 1), None, 1, "x", True, True)
 
 
 def test_counter_delta_and_reset() -> None:
@@ -167,8 +167,8 @@ def test_counter_delta_and_reset() -> None:
 
 
 def test_snapshot_delta_reports_resets() -> None:
-    a = CounterSnapshot(at(0), "", "eth0", 7, rx_bytes=1000, rx_crc_errors=5, ethtool={"x": 9})
-    b = CounterSnapshot(at(30), "", "eth0", 7, rx_bytes=200, rx_crc_errors=8, ethtool={"x": 12})
+    a = CounterSnapshot(at(0), None, "eth0", 7, rx_bytes=1000, rx_crc_errors=5, ethtool={"x": 9})
+    b = CounterSnapshot(at(30), None, "eth0", 7, rx_bytes=200, rx_crc_errors=8, ethtool={"x": 12})
     d = snapshot_delta(a, b)
     assert d.seconds == 30
     assert d.values["rx_bytes"] == 200

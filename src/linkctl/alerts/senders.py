@@ -143,7 +143,7 @@ class AlertmanagerSender:
                 "alertname": ALERT_NAME,
                 "host": alert.host,
                 "ifname": ep.ifname,
-                "netns": ep.netns,
+                "netns": ep.netns or "",  # Alertmanager drops an empty label
                 "severity": alert.severity,
             },
             "annotations": {

@@ -12,7 +12,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from linkctl.domain.events import require_aware, utc
+from linkctl.domain.events import NetnsName, require_aware, utc
 
 
 class FlapTrigger(StrEnum):
@@ -32,7 +32,7 @@ class FlapEpisode:
     to the rate window. Both are None while the episode is open.
     """
 
-    netns: str
+    netns: NetnsName
     ifname: str
     ifindex: int
     start: datetime
@@ -56,12 +56,13 @@ class FlapEpisode:
     @property
     def key(self) -> str:
         micros = int(utc(self.start).timestamp() * 1_000_000)
-        return f"{self.netns}/{self.ifindex}/{micros}"
+        return f"{self.netns or ''}/{self.ifindex}/{micros}"  # "" for the host, as stored keys have it
 
     def to_json(self) -> dict[str, Any]:
-        """The episode as the alert queue keeps it and every alert body carries it."""
+        """The episode as the alert queue keeps it and every alert body carries it (the
+        host's namespace as "", which receivers have always been sent)."""
         return {
-            "netns": self.netns,
+            "netns": self.netns or "",
             "ifname": self.ifname,
             "ifindex": self.ifindex,
             "start": self.start.isoformat(),
@@ -76,7 +77,7 @@ class FlapEpisode:
     @classmethod
     def from_json(cls, payload: dict[str, Any]) -> FlapEpisode:
         return cls(
-            netns=payload["netns"],
+            netns=payload["netns"] or None,
             ifname=payload["ifname"],
             ifindex=int(payload["ifindex"]),
             start=datetime.fromisoformat(payload["start"]),

@@ -11,9 +11,10 @@ Two records carry an event, because they hold different things:
 
 Both name what happened with the one :class:`EventKind`.
 
-Namespaces are named as ``ip netns`` names them; the namespace the watcher itself
-runs in is :data:`HOST_NETNS` (the empty string), because ``NULL`` would defeat
-the store's unique keys and Prometheus drops empty labels the same way.
+Namespaces are :data:`NetnsName`: named as ``ip netns`` names them, None for the
+namespace linkctl itself runs in. Where a format cannot hold None (the store's
+unique keys, Prometheus labels, event keys, alert bodies) the host's is written
+"" at that boundary only.
 """
 
 from __future__ import annotations
@@ -23,7 +24,8 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-HOST_NETNS = ""
+# None: the namespace linkctl runs in (model.state.NetnsName spells the same).
+NetnsName = str | None
 
 
 class EventKind(StrEnum):
@@ -197,7 +199,7 @@ class LinkEvent:
     """
 
     time: datetime
-    netns: str
+    netns: NetnsName
     ifname: str
     ifindex: int
     kind: EventKind
@@ -231,7 +233,8 @@ class LinkEvent:
         incarnations apart when a namespace is re-created and hands out the same
         ifindex again. Events that moved no counter fall back to their time.
         """
-        base = f"{self.netns}/{self.ifindex}/{self.epoch}/{self.kind.value}"
+        # "" for the host: the keys already stored were made so.
+        base = f"{self.netns or ''}/{self.ifindex}/{self.epoch}/{self.kind.value}"
         counted = self.transitions > 0 and self.source is not EventSource.KMSG
         if self.kind.is_carrier and self.carrier is not None and counted:
             return f"{base}/c{self.carrier.changes}"
@@ -246,7 +249,7 @@ class LinkEvent:
 class KnownLink:
     """What the watcher (and the store, across restarts) last knew of a link."""
 
-    netns: str
+    netns: NetnsName
     ifindex: int
     ifname: str
     state: LinkState
@@ -289,7 +292,7 @@ class CounterSnapshot:
     """A link's counters at one moment: the evidence that survives a driver reset."""
 
     time: datetime
-    netns: str
+    netns: NetnsName
     ifname: str
     ifindex: int
     reason: SnapshotReason = SnapshotReason.PERIODIC

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from linkctl.domain.events import CarrierCounters, DriverWords, EventKind, EventSource, LinkState, utc
+from linkctl.domain.events import CarrierCounters, DriverWords, EventKind, EventSource, LinkState, NetnsName, utc
 from linkctl.errors import LinkctlError
 
 
@@ -57,7 +57,7 @@ class HistoryRow:
 
     id: int
     time: datetime
-    netns: str
+    netns: NetnsName
     ifname: str
     ifindex: int
     event: EventKind
@@ -72,7 +72,7 @@ class HistoryRow:
         carrier = self.carrier
         return {
             "time": self.time.isoformat(),
-            "netns": self.netns,
+            "netns": column(self.netns),  # `history --json` has always said "" for the host
             "ifname": self.ifname,
             "ifindex": self.ifindex,
             "event": self.event.value,
@@ -104,7 +104,7 @@ def _words_json(words: DriverWords | None) -> dict[str, Any] | None:
 class LinkStatus:
     """One watched link, as `linkctl status` prints it."""
 
-    netns: str
+    netns: NetnsName
     ifname: str
     ifindex: int
     state: LinkState
@@ -115,7 +115,7 @@ class LinkStatus:
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "netns": self.netns,
+            "netns": column(self.netns),
             "ifname": self.ifname,
             "ifindex": self.ifindex,
             "state": self.state.value,
@@ -142,7 +142,7 @@ class QueuedAlert:
     receiver: str
     episode_key: str
     edge: str
-    netns: str
+    netns: NetnsName
     ifname: str
     payload: dict[str, Any]
     created: datetime
@@ -150,6 +150,16 @@ class QueuedAlert:
     attempts: int
     next_attempt: datetime
     last_error: str | None
+
+
+def column(netns: NetnsName) -> str:
+    """The host's namespace as the store's columns (and its JSON) write it: ""; NULL would
+    defeat the unique keys on (netns, ...)."""
+    return netns or ""
+
+
+def netns_of(value: str) -> NetnsName:
+    return value or None
 
 
 def dumps(value: object) -> str:

@@ -29,6 +29,7 @@ from linkctl.domain.events import (
     KnownLink,
     LinkEvent,
     LinkState,
+    NetnsName,
     SnapshotReason,
 )
 from linkctl.store.records import (
@@ -37,8 +38,10 @@ from linkctl.store.records import (
     LinkStatus,
     QueuedAlert,
     StoreError,
+    column,
     dumps,
     from_us,
+    netns_of,
     to_us,
 )
 from linkctl.store.schema import LATEST, MIGRATIONS, SCHEMA_VERSION_TABLE, STATS_COLUMNS
@@ -187,7 +190,7 @@ class SqlStore:
                 cur.execute(
                     "UPDATE links SET present = 0, state = ?, flapping = 0, updated_us = ? "
                     "WHERE netns = ? AND ifindex = ? AND epoch = ?",
-                    (LinkState.ABSENT.value, now, link.netns, link.ifindex, link.epoch),
+                    (LinkState.ABSENT.value, now, column(link.netns), link.ifindex, link.epoch),
                 )
             for link in out.links:
                 self._upsert_link(cur, link, now)
@@ -217,7 +220,7 @@ class SqlStore:
             "carrier_down = excluded.carrier_down, flapping = excluded.flapping, "
             "present = 1, updated_us = excluded.updated_us",
             (
-                link.netns,
+                column(link.netns),
                 link.ifindex,
                 link.ifname,
                 link.epoch,
@@ -239,7 +242,7 @@ class SqlStore:
             (
                 ev.key,
                 to_us(ev.time),
-                ev.netns,
+                column(ev.netns),
                 ev.ifindex,
                 ev.ifname,
                 ev.kind.value,
@@ -264,7 +267,7 @@ class SqlStore:
             "ON CONFLICT (netns, ifindex, time_us, reason) DO NOTHING",
             (
                 to_us(snap.time),
-                snap.netns,
+                column(snap.netns),
                 snap.ifindex,
                 snap.ifname,
                 snap.reason.value,
@@ -295,7 +298,7 @@ class SqlStore:
                 receiver,
                 ep.key,
                 notice.edge.value,
-                ep.netns,
+                column(ep.netns),
                 ep.ifname,
                 dumps(ep.to_json()),
                 now,
@@ -327,7 +330,8 @@ class SqlStore:
         netns: str | None = None,
         limit: int | None = None,
     ) -> list[HistoryRow]:
-        """Recorded link events, oldest first. `iface` may be a glob (eth*)."""
+        """Recorded link events, oldest first. `iface` may be a glob (eth*); `netns` is
+        spelled as the column has it ("" the host's), None for every namespace."""
         where: list[str] = []
         params: list[Any] = []
         glob = iface is not None and any(ch in iface for ch in "*?[")
@@ -406,13 +410,13 @@ class SqlStore:
             row = cur.fetchone()
             return None if row is None else str(row[0])
 
-    def count_sent_starts(self, receiver: str, netns: str, ifname: str, since: datetime) -> int:
+    def count_sent_starts(self, receiver: str, netns: NetnsName, ifname: str, since: datetime) -> int:
         """Start alerts sent for this link since `since`: the rate limiter's memory."""
         with self._read() as cur:
             cur.execute(
                 "SELECT COUNT(*) FROM alert_queue WHERE receiver = ? AND netns = ? AND "
                 "ifname = ? AND edge = 'start' AND state = ? AND done_us >= ?",
-                (receiver, netns, ifname, AlertState.SENT, to_us(since)),
+                (receiver, column(netns), ifname, AlertState.SENT, to_us(since)),
             )
             return int(cur.fetchone()[0])
 
@@ -493,7 +497,7 @@ def _history(row: Row) -> HistoryRow:
     return HistoryRow(
         id=int(row[0]),
         time=from_us(int(row[2])),
-        netns=row[3],
+        netns=netns_of(row[3]),
         ifindex=int(row[4]),
         ifname=row[5],
         event=EventKind(row[6]),
@@ -508,7 +512,7 @@ def _history(row: Row) -> HistoryRow:
 
 def _known(row: Row) -> KnownLink:
     return KnownLink(
-        netns=row[0],
+        netns=netns_of(row[0]),
         ifindex=int(row[1]),
         ifname=row[2],
         epoch=int(row[3]),
@@ -522,7 +526,7 @@ def _known(row: Row) -> KnownLink:
 def _status(row: Row) -> LinkStatus:
     counters = _counters(row[6], row[7], row[8])
     return LinkStatus(
-        netns=row[0],
+        netns=netns_of(row[0]),
         ifindex=int(row[1]),
         ifname=row[2],
         state=LinkState(row[4]),
@@ -536,7 +540,7 @@ def _status(row: Row) -> LinkStatus:
 def _episode_row(ep: FlapEpisode) -> tuple[Any, ...]:
     return (
         ep.key,
-        ep.netns,
+        column(ep.netns),
         ep.ifindex,
         ep.ifname,
         to_us(ep.start),
@@ -551,7 +555,7 @@ def _episode_row(ep: FlapEpisode) -> tuple[Any, ...]:
 
 def _episode(row: Row) -> FlapEpisode:
     return FlapEpisode(
-        netns=row[1],
+        netns=netns_of(row[1]),
         ifindex=int(row[2]),
         ifname=row[3],
         start=from_us(int(row[4])),
@@ -569,7 +573,7 @@ def _snapshot(row: Row) -> CounterSnapshot:
     ethtool_text = row[5 + len(STATS_COLUMNS)]
     return CounterSnapshot(
         time=from_us(int(row[0])),
-        netns=row[1],
+        netns=netns_of(row[1]),
         ifindex=int(row[2]),
         ifname=row[3],
         reason=SnapshotReason(row[4]),
@@ -585,7 +589,7 @@ def _alert(row: Row) -> QueuedAlert:
         receiver=row[2],
         episode_key=row[3],
         edge=row[4],
-        netns=row[5],
+        netns=netns_of(row[5]),
         ifname=row[6],
         payload=json.loads(row[7]),
         created=from_us(int(row[8])),

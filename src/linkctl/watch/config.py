@@ -32,6 +32,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from linkctl.alerts.config import AlertsConfig, Seconds
+from linkctl.domain.events import NetnsName
 from linkctl.errors import LinkctlError, Problem
 from linkctl.watch.flap import FlapConfig
 
@@ -101,6 +102,11 @@ class WatchConfig(_Strict):
     kernel_log: Path | None = None
     flap: FlapSettings = FlapSettings()
     alerts: AlertsConfig = Field(default_factory=AlertsConfig)
+
+    @property
+    def namespaces(self) -> list[NetnsName]:
+        """`netns`, once each, with watch.yaml's and --netns's "" for the host read as None."""
+        return [name or None for name in dict.fromkeys(self.netns)]
 
     @field_validator("store")
     @classmethod

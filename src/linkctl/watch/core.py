@@ -40,7 +40,6 @@ from enum import StrEnum
 
 from linkctl.domain.episodes import FlapEpisode, FlapNotice
 from linkctl.domain.events import (
-    HOST_NETNS,
     CounterSnapshot,
     DriverWords,
     EventKind,
@@ -48,13 +47,14 @@ from linkctl.domain.events import (
     KnownLink,
     LinkEvent,
     LinkState,
+    NetnsName,
     SnapshotReason,
 )
 from linkctl.watch.flap import FlapConfig, FlapTracker
 from linkctl.watch.kernel_log import KernelLogRecord
 from linkctl.watch.transitions import LinkMessage, reconcile_dump, reconcile_gone, reconcile_message
 
-LinkKey = tuple[str, int]
+LinkKey = tuple[NetnsName, int]
 
 
 class DumpReason(StrEnum):
@@ -74,9 +74,9 @@ class WatchOutput:
     episodes: list[FlapEpisode] = field(default_factory=list)
     # Kernel-log words that arrived after their netlink event was emitted.
     driver_updates: list[tuple[str, DriverWords]] = field(default_factory=list)
-    down_durations: list[tuple[str, str, float]] = field(default_factory=list)
+    down_durations: list[tuple[NetnsName, str, float]] = field(default_factory=list)
     kernel_events: list[KernelLogRecord] = field(default_factory=list)
-    resyncs: list[str] = field(default_factory=list)
+    resyncs: list[NetnsName] = field(default_factory=list)
 
     def merge(self, other: WatchOutput) -> WatchOutput:
         for name in self.__dataclass_fields__:
@@ -112,7 +112,7 @@ class WatchCore:
         self.flaps = FlapTracker(flap)
         self.iface_globs = tuple(iface_globs) or ("*",)
         self.join_window = timedelta(seconds=join_window)
-        self._recent: dict[tuple[str, str], LinkEvent] = {}  # last carrier event per name
+        self._recent: dict[tuple[NetnsName, str], LinkEvent] = {}  # last carrier event per name
         self._pending: list[KernelLogRecord] = []
         self._resume: dict[LinkKey, FlapEpisode] = {(e.netns, e.ifindex): e for e in open_episodes if e.open}
 
@@ -130,7 +130,7 @@ class WatchCore:
         self._account(prev, msg, events, out)
         return out
 
-    def on_link_gone(self, netns: str, ifindex: int, when: datetime, moved_to: str | None = None) -> WatchOutput:
+    def on_link_gone(self, netns: NetnsName, ifindex: int, when: datetime, moved_to: str | None = None) -> WatchOutput:
         """RTM_DELLINK: removed, or moved to namespace `moved_to`."""
         prev = self.links.pop((netns, ifindex), None)
         if prev is None:
@@ -139,7 +139,7 @@ class WatchCore:
         self._close_flap(netns, ifindex, when, out)
         return out
 
-    def on_dump(self, netns: str, dump: Iterable[LinkMessage], when: datetime, reason: DumpReason) -> WatchOutput:
+    def on_dump(self, netns: NetnsName, dump: Iterable[LinkMessage], when: datetime, reason: DumpReason) -> WatchOutput:
         """A full dump of one namespace, at start-up or after the socket overflowed.
 
         At start-up the known state is the store's; a namespace the store knows
@@ -149,7 +149,7 @@ class WatchCore:
         known = {k[1]: link for k, link in self.links.items() if k[0] == netns}
         announce = reason is DumpReason.OVERFLOW or bool(known)
         messages = list(dump)
-        strays = sorted({m.netns for m in messages if m.netns != netns})
+        strays = sorted({m.netns for m in messages if m.netns != netns}, key=lambda n: n or "")
         if strays:
             raise ValueError(f"a dump of namespace {netns!r} holds links of {strays}")
         wanted = [m for m in messages if self._wanted(m.ifname)]
@@ -214,7 +214,7 @@ class WatchCore:
                 flapping=self.flaps.is_flapping(*key),
                 episodes_total=self.flaps.episodes_total(*key),
             )
-            for key, link in sorted(self.links.items())
+            for key, link in sorted(self.links.items(), key=_by_key)
         ]
 
     # -- internals ------------------------------------------------------------
@@ -261,7 +261,7 @@ class WatchCore:
 
     def _recent_for(self, record: KernelLogRecord) -> LinkEvent | None:
         found = [e for (_, name), e in self._recent.items() if name == record.ifname and self._joins(e, record)]
-        found.sort(key=lambda e: e.netns != HOST_NETNS)  # the kernel log is the host's
+        found.sort(key=lambda e: e.netns is not None)  # the kernel log is the host's
         return found[0] if found else None
 
     def _join_pending(self, event: LinkEvent) -> LinkEvent:
@@ -283,7 +283,7 @@ class WatchCore:
         link = self._by_name(record.ifname, record.netns)
         return LinkEvent(
             time=record.time,
-            netns=link.netns if link else (record.netns or HOST_NETNS),
+            netns=link.netns if link else record.netns,
             ifname=record.ifname,
             ifindex=link.ifindex if link else 0,
             kind=record.kind,
@@ -299,7 +299,7 @@ class WatchCore:
         found = [k for k in self.links.values() if k.ifname == ifname]
         if netns is not None:
             found = [k for k in found if k.netns == netns]
-        found.sort(key=lambda k: k.netns != HOST_NETNS)  # the kernel log is the host's
+        found.sort(key=lambda k: k.netns is not None)  # the kernel log is the host's
         return found[0] if found else None
 
     def _down_duration(self, prev: KnownLink | None, event: LinkEvent, out: WatchOutput) -> None:
@@ -327,7 +327,7 @@ class WatchCore:
             )
         )
 
-    def _close_flap(self, netns: str, ifindex: int, when: datetime, out: WatchOutput) -> None:
+    def _close_flap(self, netns: NetnsName, ifindex: int, when: datetime, out: WatchOutput) -> None:
         self._resume.pop((netns, ifindex), None)
         for notice in self.flaps.forget(netns, ifindex, when):
             self._notice(notice, out)
@@ -351,3 +351,9 @@ _SNAPSHOT_FIELDS = frozenset(CounterSnapshot.__dataclass_fields__) - {
     "reason",
     "ethtool",
 }
+
+
+def _by_key(item: tuple[LinkKey, KnownLink]) -> tuple[str, int]:
+    """Namespace, then ifindex; the host's (None) first, as "" sorted before."""
+    (netns, ifindex), _link = item
+    return (netns or "", ifindex)

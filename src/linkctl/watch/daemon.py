@@ -39,12 +39,12 @@ from typing import TYPE_CHECKING, TextIO
 from linkctl.alerts import AlertDispatcher, build_senders
 from linkctl.domain.episodes import FlapEpisode
 from linkctl.domain.events import (
-    HOST_NETNS,
     STATS_FIELDS,
     CarrierCounters,
     CounterSnapshot,
     EventKind,
     LinkEvent,
+    NetnsName,
     SnapshotReason,
 )
 from linkctl.errors import LinkctlError
@@ -54,7 +54,7 @@ from linkctl.kernel import rtnl_const as C
 from linkctl.kernel.netlink import RtnlSocket
 from linkctl.kernel.nla import IFINFOMSG, NLMSG_ERROR, NLMSG_OVERRUN, iter_attrs, iter_messages
 from linkctl.logs.lines import parse_line
-from linkctl.model.state import IfFlag, Link, NetnsName
+from linkctl.model.state import IfFlag, Link
 from linkctl.store import open_store
 from linkctl.store.sql import SqlStore
 from linkctl.watch.config import WatchConfig
@@ -92,17 +92,12 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
-def kernel_ns(name: str) -> NetnsName:
-    """The watch code names the host namespace "", the kernel adapters None."""
-    return None if name == HOST_NETNS else name
-
-
 # -- netlink ---------------------------------------------------------------------
 
 
-def open_event_socket(netns: str, rcvbuf: int | None = None) -> socket.socket:
+def open_event_socket(netns: NetnsName, rcvbuf: int | None = None) -> socket.socket:
     """A non-blocking NETLINK_ROUTE socket in `netns`, subscribed to link events."""
-    with netns_mod.entered(kernel_ns(netns)):
+    with netns_mod.entered(netns):
         sock = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW | socket.SOCK_CLOEXEC, socket.NETLINK_ROUTE)
     try:
         _size_buffer(sock, rcvbuf)
@@ -125,7 +120,7 @@ def _size_buffer(sock: socket.socket, rcvbuf: int | None) -> None:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, EVENT_RCVBUF)
 
 
-def link_message(link: Link, netns: str, when: datetime) -> LinkMessage:
+def link_message(link: Link, netns: NetnsName, when: datetime) -> LinkMessage:
     carrier = link.carrier if link.carrier is not None else bool(link.flags & IfFlag.LOWER_UP)
     counters = None
     if link.carrier_changes is not None:
@@ -147,8 +142,8 @@ def link_message(link: Link, netns: str, when: datetime) -> LinkMessage:
     )
 
 
-def dump(netns: str) -> list[Link]:
-    with RtnlSocket(kernel_ns(netns)) as rs:
+def dump(netns: NetnsName) -> list[Link]:
+    with RtnlSocket(netns) as rs:
         return rs.dump_links(stats=True)
 
 
@@ -161,14 +156,16 @@ def new_netnsid(buf: bytes, off: int, end: int) -> int | None:
     return None
 
 
-def name_of_nsid(netns: str, nsid: int) -> str:
-    """The `ip netns` name under which namespace `netns` knows peer id `nsid`."""
-    candidates = [HOST_NETNS, *netns_mod.list_names()]
+def name_of_nsid(netns: NetnsName, nsid: int) -> str:
+    """Where a link went, as a moved event's detail names it: the `ip netns` name under
+    which namespace `netns` knows peer id `nsid`, "" for the host (as history has always
+    recorded it), or nsid:N when it has no name."""
+    candidates: list[NetnsName] = [None, *netns_mod.list_names()]
     try:
-        with RtnlSocket(kernel_ns(netns)) as rs:
+        with RtnlSocket(netns) as rs:
             for name in candidates:
-                if name != netns and rs.nsid_of(kernel_ns(name)) == nsid:
-                    return name
+                if name != netns and rs.nsid_of(name) == nsid:
+                    return name or ""
     except (OSError, LinkctlError):
         pass
     return f"nsid:{nsid}"
@@ -178,7 +175,7 @@ def name_of_nsid(netns: str, nsid: int) -> str:
 class NamespaceFeed:
     """The event socket of one watched namespace."""
 
-    name: str
+    name: NetnsName
     sock: socket.socket
     inode: int
 
@@ -186,8 +183,8 @@ class NamespaceFeed:
         self.sock.close()
 
 
-def ns_inode(netns: str) -> int:
-    return os.stat(netns_mod.path_of(kernel_ns(netns))).st_ino
+def ns_inode(netns: NetnsName) -> int:
+    return os.stat(netns_mod.path_of(netns)).st_ino
 
 
 # -- the kernel log ----------------------------------------------------------------
@@ -546,9 +543,9 @@ class WatchDaemon:
         self.metrics = WatchMetrics(self.core)
         self.dispatcher = AlertDispatcher(self.store, build_senders(self.config.alerts), self.config.alerts)
         self.selector = selectors.DefaultSelector()
-        self.feeds: dict[str, NamespaceFeed] = {}
-        self.pending: dict[str, float] = {name: 0.0 for name in dict.fromkeys(self.config.netns)}
-        self.refused: dict[str, str] = {}
+        self.feeds: dict[NetnsName, NamespaceFeed] = {}
+        self.pending: dict[NetnsName, float] = {name: 0.0 for name in self.config.namespaces}
+        self.refused: dict[NetnsName, str] = {}
         self.printer = Printer(self.stdout, self.core, self.live)
         self.recorder = StoreRecorder(self.store, self.core, self.metrics.store, self.printer.note)
         self.server: MetricsServer | None = None
@@ -716,9 +713,9 @@ class WatchDaemon:
 
     # -- netlink --------------------------------------------------------------------
 
-    def _try_open(self, name: str) -> bool:
+    def _try_open(self, name: NetnsName) -> bool:
         """Open the event socket first, then dump: nothing between the two is lost."""
-        if not netns_mod.exists(kernel_ns(name)):
+        if not netns_mod.exists(name):
             return False
         try:
             inode = ns_inode(name)
@@ -726,7 +723,7 @@ class WatchDaemon:
         except (OSError, LinkctlError):
             # Not mounted yet (`ip netns add` creates the file first): the next try may do.
             # Not ours to enter: no try will; say why once, and stop trying.
-            why = entry_refused(name) if kernel_ns(name) else None
+            why = entry_refused(name) if name is not None else None
             if why is not None and self.pending.pop(name, None) is not None:
                 self.refused[name] = why
                 if self.started:
@@ -746,7 +743,7 @@ class WatchDaemon:
             self.printer.note(f"watching namespace {name!r}")
         return True
 
-    def _on_dump(self, name: str, links: list[Link], reason: DumpReason) -> WatchOutput:
+    def _on_dump(self, name: NetnsName, links: list[Link], reason: DumpReason) -> WatchOutput:
         when = now()
         return self.core.on_dump(name, [link_message(link, name, when) for link in links], when, reason)
 
@@ -766,10 +763,10 @@ class WatchDaemon:
                 out.merge(self._message(feed.name, mtype, buf, s, e, when))
         return out
 
-    def _message(self, name: str, mtype: int, buf: bytes, s: int, e: int, when: datetime) -> WatchOutput:
+    def _message(self, name: NetnsName, mtype: int, buf: bytes, s: int, e: int, when: datetime) -> WatchOutput:
         if mtype == C.RTM_NEWLINK:
             self.counters.messages += 1
-            link = rtnl.decode_link(buf, s, e, kernel_ns(name))
+            link = rtnl.decode_link(buf, s, e, name)
             msg = link_message(link, name, when)
             if self._stale(msg):
                 self.counters.stale += 1
@@ -785,7 +782,7 @@ class WatchDaemon:
             moved_to = None if nsid is None else name_of_nsid(name, nsid)
             return self.core.on_link_gone(name, ifindex, when, moved_to)
         if mtype in (NLMSG_ERROR, NLMSG_OVERRUN):
-            log.warning("netlink %d on the event socket of %r", mtype, name)
+            log.warning("netlink %d on the event socket of %r", mtype, name or "")
         return WatchOutput()
 
     def _stale(self, msg: LinkMessage) -> bool:
@@ -820,7 +817,7 @@ class WatchDaemon:
             snapshots += [s for s in (self._snapshot(name, link, when) for link in links) if s]
         return self.core.on_stats(snapshots)
 
-    def _snapshot(self, name: str, link: Link, when: datetime) -> CounterSnapshot | None:
+    def _snapshot(self, name: NetnsName, link: Link, when: datetime) -> CounterSnapshot | None:
         if (name, link.ifindex) not in self.core.links or link.stats is None:
             return None
         stats = {f: int(getattr(link.stats, f)) for f in STATS_FIELDS}
@@ -838,7 +835,7 @@ class WatchDaemon:
     # -- namespaces -----------------------------------------------------------------
 
     def _watch_run_netns(self) -> None:
-        if not any(kernel_ns(n) for n in self.pending):
+        if all(n is None for n in self.pending):
             return
         self.inotify = Inotify()
         mask = IN_CREATE | IN_DELETE | IN_MOVED_TO | IN_MOVED_FROM
@@ -885,7 +882,7 @@ class WatchDaemon:
     def _check_namespaces(self) -> None:
         """A safety net for inotify: a name now bound to another namespace."""
         for name, feed in list(self.feeds.items()):
-            if not kernel_ns(name):
+            if name is None:
                 continue
             try:
                 inode = ns_inode(name)
@@ -947,14 +944,14 @@ class WatchDaemon:
         return out
 
 
-def ethtool_stats(link: Link, netns: str) -> dict[str, int] | None:
+def ethtool_stats(link: Link, netns: NetnsName) -> dict[str, int] | None:
     """`ethtool -S` of a physical NIC, if the driver has statistics."""
     try:
         from linkctl.kernel.ethtool import Ethtool, EthtoolError
     except ImportError:
         return None
     try:
-        return Ethtool(link.name, kernel_ns(netns)).statistics()
+        return Ethtool(link.name, netns).statistics()
     except (EthtoolError, OSError):
         return None
 
@@ -969,6 +966,6 @@ def run_watch(config: WatchConfig, stdout: TextIO | None = None, live: bool | No
     return daemon.run()
 
 
-def _ns_list(names: Iterable[str]) -> str:
-    """Namespaces for a person: the host's own is "" in the watch code."""
+def _ns_list(names: Iterable[NetnsName]) -> str:
+    """Namespaces for a person."""
     return ", ".join(sorted(n or "the host namespace" for n in names)) or "none"

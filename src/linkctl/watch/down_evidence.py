@@ -16,10 +16,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from linkctl.domain.events import STATS_FIELDS, CounterSnapshot, SnapshotReason
+from linkctl.domain.events import STATS_FIELDS, CounterSnapshot, NetnsName, SnapshotReason
 from linkctl.model.state import Link
 
-StatsReader = Callable[[Link, str], dict[str, int] | None]
+StatsReader = Callable[[Link, NetnsName], dict[str, int] | None]
 
 
 @dataclass
@@ -27,7 +27,7 @@ class DownEvidence:
     """Queue `request(netns, link)` on a down event; `drain()` when `fileno()` is readable."""
 
     read_stats: StatsReader
-    _jobs: queue.SimpleQueue[tuple[str, Link] | None] = field(default_factory=queue.SimpleQueue)
+    _jobs: queue.SimpleQueue[tuple[NetnsName, Link] | None] = field(default_factory=queue.SimpleQueue)
     _done: queue.SimpleQueue[CounterSnapshot] = field(default_factory=queue.SimpleQueue)
 
     def __post_init__(self) -> None:
@@ -39,7 +39,7 @@ class DownEvidence:
     def fileno(self) -> int:
         return self._wake_r.fileno()
 
-    def request(self, netns: str, link: Link) -> None:
+    def request(self, netns: NetnsName, link: Link) -> None:
         self._jobs.put((netns, link))
 
     def drain(self) -> list[CounterSnapshot]:
@@ -72,7 +72,7 @@ class DownEvidence:
                 except OSError:
                     return
 
-    def _snapshot(self, netns: str, link: Link) -> CounterSnapshot | None:
+    def _snapshot(self, netns: NetnsName, link: Link) -> CounterSnapshot | None:
         ethtool = self.read_stats(link, netns)
         if ethtool is None or link.stats is None:
             return None

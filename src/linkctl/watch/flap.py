@@ -47,7 +47,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from linkctl.domain.episodes import EpisodeEdge, FlapEpisode, FlapNotice, FlapTrigger
-from linkctl.domain.events import LinkEvent, LinkState
+from linkctl.domain.events import LinkEvent, LinkState, NetnsName
 
 NAGIOS_HISTORY = 21
 LOW_CURVE = 0.75
@@ -199,7 +199,7 @@ class FlapDetector:
     def __init__(
         self,
         config: FlapConfig,
-        link: tuple[str, int, str],
+        link: tuple[NetnsName, int, str],
         initial: LinkState,
         now: datetime,
     ) -> None:
@@ -314,7 +314,7 @@ class FlapDetector:
         return FlapNotice(EpisodeEdge.END, closed)
 
 
-LinkKey = tuple[str, int]
+LinkKey = tuple[NetnsName, int]
 
 
 class FlapTracker:
@@ -324,7 +324,7 @@ class FlapTracker:
         self.config = config or FlapConfig()
         self.detectors: dict[LinkKey, FlapDetector] = {}
 
-    def detector_for(self, link: tuple[str, int, str], initial: LinkState, now: datetime) -> FlapDetector:
+    def detector_for(self, link: tuple[NetnsName, int, str], initial: LinkState, now: datetime) -> FlapDetector:
         key = (link[0], link[1])
         found = self.detectors.get(key)
         if found is None:
@@ -342,18 +342,18 @@ class FlapTracker:
             notices += found.tick(now)
         return notices
 
-    def forget(self, netns: str, ifindex: int, now: datetime) -> list[FlapNotice]:
+    def forget(self, netns: NetnsName, ifindex: int, now: datetime) -> list[FlapNotice]:
         """The link is gone: close its episode (ending at its last transition)."""
         found = self.detectors.pop((netns, ifindex), None)
         return [] if found is None else found.close(now)
 
-    def is_flapping(self, netns: str, ifindex: int) -> bool:
+    def is_flapping(self, netns: NetnsName, ifindex: int) -> bool:
         found = self.detectors.get((netns, ifindex))
         return found is not None and found.flapping
 
     def open_episodes(self) -> list[FlapEpisode]:
         return [d.episode for d in self.detectors.values() if d.episode is not None]
 
-    def episodes_total(self, netns: str, ifindex: int) -> int:
+    def episodes_total(self, netns: NetnsName, ifindex: int) -> int:
         found = self.detectors.get((netns, ifindex))
         return 0 if found is None else found.episodes_total

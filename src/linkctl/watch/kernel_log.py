@@ -14,8 +14,9 @@ class KernelLogRecord:
 
     `kind` is LINK_UP / LINK_DOWN for "Link is Up/Down" lines (they are joined
     to the netlink event of the same link) or a kernel-log kind such as
-    TX_TIMEOUT (recorded as an event of its own). `netns` is None when the line
-    does not say (kernel lines name the device only).
+    TX_TIMEOUT (recorded as an event of its own). `netns` is a namespace the line
+    is known to come from, None when it does not say (kernel lines name the device
+    only): the link is then looked for in every namespace, the host's first.
     """
 
     time: datetime

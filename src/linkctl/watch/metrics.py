@@ -81,7 +81,7 @@ class LinkCollector(Collector):
         )
         for view in self._views():
             link = view.link
-            labels = [link.netns, link.ifname]
+            labels = [link.netns or "", link.ifname]  # Prometheus has no None: "" is no label
             up.add_metric(labels, 1.0 if link.state is LinkState.UP else 0.0)
             flapping.add_metric(labels, 1.0 if view.flapping else 0.0)
             episodes.add_metric(labels, float(view.episodes_total))
@@ -152,13 +152,13 @@ class WatchMetrics:
 
     def observe(self, out: WatchOutput) -> None:
         for netns, ifname, seconds in out.down_durations:
-            self.down_duration.labels(netns, ifname).observe(seconds)
+            self.down_duration.labels(netns or "", ifname).observe(seconds)
         for record in out.kernel_events:
             netns = record.netns or ""
             driver = record.words.driver or ""
             self.kernel_events.labels(netns, record.ifname, record.kind.value, driver).inc()
         for netns in out.resyncs:
-            self.resyncs.labels(netns).inc()
+            self.resyncs.labels(netns or "").inc()
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

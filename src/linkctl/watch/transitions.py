@@ -27,6 +27,7 @@ from linkctl.domain.events import (
     KnownLink,
     LinkEvent,
     LinkState,
+    NetnsName,
     require_aware,
     utc,
 )
@@ -46,7 +47,7 @@ class LinkMessage:
     """
 
     time: datetime
-    netns: str
+    netns: NetnsName
     ifindex: int
     ifname: str
     admin_up: bool
