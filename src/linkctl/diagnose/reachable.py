@@ -9,8 +9,7 @@ from __future__ import annotations
 
 from linkctl.errors import LinkctlError
 from linkctl.kernel import netns
-from linkctl.kernel.netlink import RtnlSocket
-from linkctl.kernel.state import read_state
+from linkctl.kernel.state import read_with_link_nets
 from linkctl.model.state import HostState, NetnsName
 from linkctl.watch.reach import entry_refused
 
@@ -38,16 +37,6 @@ def reachable(asked: list[NetnsName], wanted: list[NetnsName]) -> tuple[list[Net
 
 
 def read_reachable(names: list[NetnsName], refused: dict[str, str], stats: bool = False) -> HostState:
-    """These namespaces and the named ones their links point into (veth peers, underlays), as
-    kernel.state.read_with_link_nets reads them, but never into a namespace in `refused`."""
-    host = read_state(names, stats=stats)
-    others = [o for o in [None, *netns.list_names()] if o not in names and (o is None or o not in refused)]
-    homes: list[NetnsName] = []
-    for name in names:
-        state = host.namespaces.get(name)
-        nsids = {lk.link_netnsid for lk in state.links.values() if lk.link_netnsid is not None} if state else set()
-        if not nsids:
-            continue
-        with RtnlSocket(name) as sock:  # one small request per candidate, not a dump of each
-            homes += [o for o in others if sock.nsid_of(o) in nsids]
-    return read_state([*names, *dict.fromkeys(homes)], stats=stats) if homes else host
+    """These namespaces and the named ones their links point into (veth peers, underlays), but never
+    into a namespace in `refused`."""
+    return read_with_link_nets(names, stats=stats, skip=refused.keys())

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 
 from linkctl.errors import LinkctlError
 from linkctl.kernel import linkdump, netns
@@ -45,9 +45,11 @@ def read_with_peers(name: NetnsName, stats: bool = False) -> HostState:
     return read_with_link_nets([name], stats)
 
 
-def read_with_link_nets(names: list[NetnsName], stats: bool = False) -> HostState:
-    """These namespaces, and the named ones their links point into (veth peers, underlays left behind)."""
+def read_with_link_nets(names: list[NetnsName], stats: bool = False, skip: Collection[NetnsName] = ()) -> HostState:
+    """These namespaces, and the named ones their links point into (veth peers, underlays left behind);
+    never into one in `skip` (a namespace this process may not enter, say)."""
     host = read_state(names, stats=stats)
+    others = [o for o in [None, *netns.list_names()] if o not in names and o not in skip]
     homes: list[NetnsName] = []
     for name in names:
         state = host.namespaces.get(name)
@@ -55,7 +57,7 @@ def read_with_link_nets(names: list[NetnsName], stats: bool = False) -> HostStat
         if not nsids:
             continue
         with RtnlSocket(name) as sock:  # one small request per candidate, not a dump of each
-            homes += [o for o in [None, *netns.list_names()] if o not in names and sock.nsid_of(o) in nsids]
+            homes += [o for o in others if sock.nsid_of(o) in nsids]
     return read_state([*names, *dict.fromkeys(homes)], stats=stats) if homes else host
 
 
