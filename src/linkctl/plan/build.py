@@ -1,0 +1,230 @@
+"""The planner's third pass: each live target created or configured in place, keeping what the
+file does not say as the kernel had it, and bridge MTUs once their ports are in."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from linkctl.kinds import kind_of
+from linkctl.kinds.base import FieldDiff
+from linkctl.kinds.vxlan import LINUX_DEFAULT_PORT
+from linkctl.kinds.vxlan import overhead as vxlan_overhead
+from linkctl.model.spec import InterfaceSpec
+from linkctl.model.spec_base import Section
+from linkctl.model.state import BridgeInfo, Link, VxlanInfo
+from linkctl.plan.match import _BRIDGE, _DOWN, _VETH, _VXLAN, Target
+from linkctl.plan.ops import CreateLink, PeerCreate, Props, SetLink, SetMaster
+from linkctl.plan.reshape import Reshaper
+
+
+class Builder(Reshaper):
+    def _create_or_configure(self, t: Target) -> None:
+        if t.key in self.peers_created:
+            return
+        if t.creates:
+            self._create(t)
+        else:
+            self._configure(t)
+
+    def _create(self, t: Target) -> None:
+        if not t.kind.creatable:
+            return  # validation has refused this declaration already
+        kept = self._kept_master(t)  # a bridge, existing: joined at creation like a declared one
+        master = self._desired_master(t.netns, t.spec.name) or kept
+        base_ns = self._base_ns(t) if t.kind.dies_with_lower else t.netns  # only stacked kinds have a base
+        elsewhere = base_ns != t.netns  # made in its base's namespace and placed in its own
+        joins_now = master and not elsewhere and (master == kept or self._is_bridge(t.netns, master))
+        at_create = master if joins_now else None
+        if at_create:
+            self.created_with_master.add(t.key)
+        bond_later = bool(master and not at_create and not self._is_bridge(t.netns, master))
+        props = self._create_props(t.spec, master_later=bond_later)
+        spec = t.spec
+        if t.recreate and t.current is not None:
+            props = self._kept_props(t, props)
+            spec = self._kept_section(t, t.current)
+        peer = self._peer_create(t, props) if t.kind.type is _VETH else None
+        if not t.recreate and t.spec.vxlan is not None and t.spec.vxlan.destination_port is None:
+            self.plan.notes.append(
+                f"{t.spec.name} gets the kernel's default VXLAN port {LINUX_DEFAULT_PORT}, not IANA's 4789 that "
+                "switches and most other VTEPs use: write destination-port to choose"
+            )
+        reason = "re-create: " + "; ".join(t.recreate) if t.recreate else "new"
+        self.plan.ops.append(
+            CreateLink(
+                t.spec.name, t.netns, reason, spec=spec, kind=t.kind, props=props,
+                master=at_create, peer=peer, lower=t.kind.ifla_link(spec), made_in=(base_ns,) if elsewhere else None,
+            )
+        )  # fmt: skip
+
+    def _kept_section(self, t: Target, cur: Link) -> InterfaceSpec:
+        """A re-created link keeps the kind settings the file does not write (a VXLAN's remote,
+        port and base when only its local address changes), as it keeps its MTU."""
+        key = t.kind.section_key
+        if key is None or kind_of(cur).type is not t.kind.type:
+            return t.spec
+        have = t.kind.section_from_link(cur, self.host.ns(cur.netns), self._current_base(t))
+        given = t.kind.section(t.spec)
+        if given is None or have is None:
+            return t.spec
+        return t.spec.model_copy(update={key: _merged(have, given)})
+
+    def _kept_master(self, t: Target) -> str | None:
+        """The bridge a re-created link was a port of, when the file leaves that to the kernel."""
+        cur = t.current
+        # A bridge is no bridge's port (the kernel answers ELOOP): re-made as one, it leaves its old bridge.
+        if not t.recreate or cur is None or cur.netns != t.netns or t.kind.type is _BRIDGE:
+            return None
+        master = self.host.ns(cur.netns).by_index(cur.master_ifindex)
+        if master is None or (cur.netns, master.name) in self.gone or not isinstance(master.info, BridgeInfo):
+            return None
+        declared = self.targets.get((t.netns, master.name))
+        if declared is not None and (declared.absent or declared.recreate or _has_port_list(declared.spec)):
+            return None  # its declared port list says, or it goes
+        return master.name
+
+    def _kept_props(self, t: Target, props: Props) -> Props:
+        """What a re-created link had and the file does not say: left as the kernel had it."""
+        cur, s = t.current, t.spec
+        assert cur is not None
+        # A bridge's MTU follows its ports.
+        keep_mtu = s.mtu is None and t.kind.type is not _BRIDGE and _mtu_still_fits(t, cur, self._base_mtu_after(cur))
+        return replace(
+            props,
+            mtu=cur.mtu if keep_mtu else props.mtu,
+            txqlen=cur.txqlen if s.txqueuelen is None else props.txqlen,
+            promisc=True if s.accept_all_mac_addresses is None and cur.promisc else props.promisc,
+            up=cur.admin_up if s.state is None and props.up else props.up,
+        )
+
+    def _base_mtu_after(self, cur: Link) -> int | None:
+        """The MTU the base of a stacked link will have once the plan is carried out (None: no base here)."""
+        base = self.host.ns(cur.netns).by_index(kind_of(cur).lower_ifindex(cur))
+        if base is None:
+            return None
+        declared = self.targets.get((cur.netns, base.name))
+        return declared.spec.mtu if declared is not None and declared.spec.mtu is not None else base.mtu
+
+    def _create_props(self, spec: InterfaceSpec, master_later: bool) -> Props:
+        # A link that will join a bond is created down; it comes up after enslaving.
+        up = spec.state is not _DOWN and not master_later
+        # A bridge's MTU follows its smallest port unless set after the ports join.
+        mtu = None if spec.type is _BRIDGE else spec.mtu
+        return Props(mtu, spec.mac_address, spec.txqueuelen, spec.accept_all_mac_addresses, up)
+
+    def _bridge_mtus(self) -> None:
+        """Set bridge MTUs after the ports have joined: each join may lower it again."""
+        for t in self._ordered():
+            if t.kind.type is not _BRIDGE or t.spec.mtu is None or t.absent:
+                continue
+            have = None if t.creates else (t.current.mtu if t.current else None)
+            ports_change = any(isinstance(op, SetMaster) and op.master == t.spec.name for op in self.plan.ops)
+            if have != t.spec.mtu or ports_change:
+                self.plan.ops.append(
+                    SetLink(
+                        t.spec.name,
+                        t.netns,
+                        props=Props(mtu=t.spec.mtu),
+                        diffs=(FieldDiff("mtu", have, t.spec.mtu),),
+                    )
+                )
+
+    def _peer_create(self, t: Target, end: Props) -> PeerCreate:
+        assert t.spec.veth is not None
+        declared = self._declared_peer(t)
+        netns = self._peer_netns(t)
+        if declared is not None:
+            # The kernel ignores IFLA_MASTER inside VETH_INFO_PEER: the peer is enslaved after.
+            self.peers_created.add(declared.key)
+            master = self._desired_master(netns, declared.spec.name)
+            is_bond_port = bool(master and not self._is_bridge(netns, master))
+            props = self._create_props(declared.spec, master_later=is_bond_port)
+            return PeerCreate(declared.spec.name, netns, props)
+        # An undeclared peer mirrors its end, so that the pair comes up with a carrier.
+        props = Props(end.mtu, None, end.txqlen, None, end.up is not False)
+        return PeerCreate(t.spec.veth.peer, netns, props)
+
+    def _configure(self, t: Target) -> None:
+        cur = t.current
+        assert cur is not None
+        s = t.spec
+        bridge = t.kind.type is _BRIDGE
+        diffs = [
+            d for d in (
+                None if bridge else _diff("mtu", cur.mtu, s.mtu),
+                _diff("mac-address", cur.mac, s.mac_address),
+                _diff("txqueuelen", cur.txqlen, s.txqueuelen),
+                _diff("accept-all-mac-addresses", cur.promisc, s.accept_all_mac_addresses),
+            ) if d
+        ]  # fmt: skip
+        kind_diff = t.diff  # compared in _find_recreations
+        diffs += kind_diff.in_place
+        if not diffs:
+            return
+        names = {d.field for d in diffs}
+        props = Props(
+            s.mtu if "mtu" in names else None,
+            s.mac_address if "mac-address" in names else None,
+            s.txqueuelen if "txqueuelen" in names else None,
+            s.accept_all_mac_addresses if "accept-all-mac-addresses" in names else None,
+        )
+        kind_fields = frozenset(d.field for d in kind_diff.in_place)
+        self.plan.ops.append(
+            SetLink(
+                s.name,
+                t.netns,
+                props=props,
+                spec=s,
+                kind=t.kind,
+                kind_fields=kind_fields,
+                diffs=tuple(diffs),
+            )
+        )
+
+
+_UNDERLAY_FIELDS = ("vxlan.local", "vxlan.remote")  # the encapsulation's overhead depends on them
+
+
+def _mtu_still_fits(t: Target, cur: Link, base_mtu: int | None) -> bool:
+    """A stacked link's MTU is bounded by its lower: kept only if the lower and the overhead stay,
+    and it still fits on the lower's MTU after the plan."""
+    if not (t.kind.mtu_bounded_by_lower or t.kind.type is _VXLAN):
+        return True
+    if kind_of(cur).type is not t.kind.type:
+        return False
+    if any(d.field.endswith("base-iface") or d.field in _UNDERLAY_FIELDS for d in t.diff.recreate):
+        return False
+    return _fits_on(cur, cur.mtu, base_mtu)
+
+
+def _merged(have: Section, given: Section) -> Section:
+    """`given` with each field it leaves out (None) taken from `have`, section by section."""
+    update: dict[str, object] = {}
+    for name, value in given:
+        old = getattr(have, name)
+        if value is None:
+            update[name] = old
+        elif isinstance(value, Section) and isinstance(old, Section):
+            update[name] = _merged(old, value)
+    return given.model_copy(update=update)
+
+
+def _fits_on(link: Link, mtu: int | None, base_mtu: int | None) -> bool:
+    """Whether a stacked link's MTU fits on its base's (with a VXLAN's encapsulation)."""
+    if mtu is None or base_mtu is None:
+        return True
+    info = link.info
+    overhead = vxlan_overhead(info.local, info.remote) if isinstance(info, VxlanInfo) else 0
+    return mtu + overhead <= base_mtu
+
+
+def _has_port_list(spec: InterfaceSpec) -> bool:
+    if spec.bridge is not None and spec.bridge.port is not None:
+        return True
+    return spec.link_aggregation is not None and spec.link_aggregation.port is not None
+
+
+def _diff(name: str, current: object, desired: object) -> FieldDiff | None:
+    if desired is None or current == desired:
+        return None
+    return FieldDiff(name, current, desired)
