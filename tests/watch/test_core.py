@@ -203,8 +203,8 @@ def test_a_dump_must_hold_its_own_namespace_only() -> None:
 def test_a_printed_event_names_the_driver_apart_from_the_log_s_words() -> None:
     from dataclasses import replace as with_
 
+    from linkctl.cli.watch_printer import describe_event
     from linkctl.domain.events import EventSource, LinkEvent, LinkState
-    from linkctl.watch.daemon import describe_event
 
     ev = LinkEvent(at(1), "ns", "eth0", 7, EventKind.LINK_DOWN, LinkState.DOWN, EventSource.KMSG, 0)
     nic = describe_event(ev.with_driver(DriverWords(text="e1000e: eth0 NIC Link is Down", driver="e1000e")))

@@ -10,8 +10,7 @@ import pytest
 
 from linkctl.domain.events import SnapshotReason
 from linkctl.kernel.state import read_state
-from linkctl.watch.daemon import ethtool_stats
-from linkctl.watch.down_evidence import DownEvidence
+from linkctl.watch.down_evidence import DownEvidence, ethtool_stats
 
 
 def test_snapshot_of_a_link_that_went_down_arrives_through_the_loop(netns: str) -> None:

@@ -54,6 +54,7 @@ def watch_cmd(
     ] = None,
 ) -> None:
     """Follow link events as they happen: record them, detect flapping, alert, serve metrics."""
+    from linkctl.cli.watch_printer import Printer
     from linkctl.watch.config import load_config
     from linkctl.watch.daemon import run_watch
 
@@ -64,7 +65,8 @@ def watch_cmd(
         "listen": listen,
         "kernel_log": kernel_log,
     }
-    raise typer.Exit(run_watch(load_config(config, overrides)))
+    stdout = sys.stdout
+    raise typer.Exit(run_watch(load_config(config, overrides), lambda core: Printer(stdout, core, stdout.isatty())))
 
 
 def history_cmd(

@@ -1,513 +1,87 @@
-"""The I/O loop of `linkctl watch`: the only watch code that touches the system.
+"""The service loop of `linkctl watch`.
 
 One `selectors` loop waits on:
 
-- one raw NETLINK_ROUTE socket per watched namespace, bound to RTMGRP_LINK
-  (decoded with linkctl.kernel.rtnl.decode_link: pyroute2 decodes 20-60x slower);
-- the kernel log: /dev/kmsg (sought to its end; EPIPE means records were
-  overwritten before they were read) or, where that is not readable, a file
-  given with --kernel-log, followed across rotation;
-- inotify on /run/netns (namespaces named with --netns that appear, or go);
+- the event socket of each watched namespace (:mod:`linkctl.watch.netlink_feed`);
+- the kernel log (:mod:`linkctl.watch.followers`);
+- inotify on /run/netns (namespaces named with --netns that appear, or go) and on
+  a followed log file's directory (:mod:`linkctl.watch.inotify`);
 - the signal wake-up fd (SIGTERM/SIGINT stop the loop cleanly).
 
 Link state is never polled: the select timeout only drives `core.tick` (flap
 episodes that end because nothing happens), the counter snapshots every
 stats_interval and the systemd watchdog. Everything the WatchCore returns is
-committed to the store in one transaction per loop pass, then printed.
+committed to the store in one transaction per loop pass, then handed to the
+Display (the terminal printer lives with the command, in linkctl.cli).
 """
 
 from __future__ import annotations
 
-import ctypes
 import errno
 import logging
 import os
 import selectors
-import signal
-import socket
-import struct
-import sys
-import threading
 import time
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
-from types import FrameType
-from typing import TYPE_CHECKING, TextIO
+from typing import Protocol
 
 from linkctl.alerts import AlertDispatcher, build_senders
-from linkctl.domain.episodes import FlapEpisode
-from linkctl.domain.events import (
-    STATS_FIELDS,
-    CarrierCounters,
-    CounterSnapshot,
-    EventKind,
-    LinkEvent,
-    NetnsName,
-    SnapshotReason,
-)
+from linkctl.domain.events import STATS_FIELDS, CounterSnapshot, EventKind, NetnsName, SnapshotReason
 from linkctl.errors import LinkctlError
 from linkctl.kernel import netns as netns_mod
 from linkctl.kernel import rtnl
 from linkctl.kernel import rtnl_const as C
-from linkctl.kernel.netlink import RtnlSocket
-from linkctl.kernel.nla import IFINFOMSG, NLMSG_ERROR, NLMSG_OVERRUN, iter_attrs, iter_messages
-from linkctl.logs.lines import parse_line
-from linkctl.model.state import IfFlag, Link
+from linkctl.kernel.nla import IFINFOMSG, NLMSG_ERROR, NLMSG_OVERRUN, iter_messages
+from linkctl.model.state import Link
 from linkctl.store import open_store
 from linkctl.store.sql import SqlStore
+from linkctl.watch.alert_worker import AlertWorker
 from linkctl.watch.config import WatchConfig
 from linkctl.watch.core import DumpReason, WatchCore, WatchOutput
-from linkctl.watch.down_evidence import DownEvidence
-from linkctl.watch.kernel_log import kernel_record_from_log
+from linkctl.watch.down_evidence import DownEvidence, ethtool_stats
+from linkctl.watch.followers import KMSG, FileFollower, KmsgFollower, read_records
+from linkctl.watch.inotify import IN_CREATE, IN_DELETE, IN_MODIFY, IN_MOVED_FROM, IN_MOVED_TO, Inotify
 from linkctl.watch.metrics import MetricsServer, WatchMetrics, serve
+from linkctl.watch.netlink_feed import (
+    NamespaceFeed,
+    dump,
+    link_message,
+    name_of_nsid,
+    new_netnsid,
+    ns_inode,
+    open_event_socket,
+)
 from linkctl.watch.reach import entry_refused
 from linkctl.watch.recorder import StoreRecorder
+from linkctl.watch.signals import StopSignals
+from linkctl.watch.systemd import sd_notify, watchdog_interval
 from linkctl.watch.transitions import LinkMessage, u32_delta
-
-if TYPE_CHECKING:
-    from rich.table import Table
 
 log = logging.getLogger(__name__)
 
-# A storm of thousands of events must fit while the loop commits a batch: the
-# default 2 MB buffer overflowed with 500 pairs, 16 MB lost nothing (measured).
-EVENT_RCVBUF = 64 * 1024 * 1024
 # Test-only: a small SO_RCVBUF (bytes) to provoke ENOBUFS on purpose.
 ENV_RCVBUF = "LINKCTL_WATCH_RCVBUF"
-SO_RCVBUFFORCE = 33
-IFLA_NEW_NETNSID = 45
 TICK = 1.0
 IDLE_TICK = 5.0  # after BUSY_FOR seconds without input
 BUSY_FOR = 10.0
 RETRY_TICK = 0.05  # while a namespace file exists but is not mounted yet
 NETNS_RETRY_FOR = 5.0
 MAX_RECVS_PER_PASS = 256  # fairness between namespaces during a storm
-KMSG = "/dev/kmsg"
-TAIL_BYTES = 64  # the last bytes read from a followed file: they reveal a truncation
+
+
+class Display(Protocol):
+    """Where the loop shows what it recorded and says what it does (a person's terminal)."""
+
+    def show(self, out: WatchOutput) -> None: ...
+    def note(self, text: str) -> None: ...
+    def refresh(self) -> None: ...
+    def close(self) -> None: ...
 
 
 def now() -> datetime:
     return datetime.now(UTC)
-
-
-# -- netlink ---------------------------------------------------------------------
-
-
-def open_event_socket(netns: NetnsName, rcvbuf: int | None = None) -> socket.socket:
-    """A non-blocking NETLINK_ROUTE socket in `netns`, subscribed to link events."""
-    with netns_mod.entered(netns):
-        sock = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW | socket.SOCK_CLOEXEC, socket.NETLINK_ROUTE)
-    try:
-        _size_buffer(sock, rcvbuf)
-        sock.bind((0, C.RTMGRP_LINK))
-        sock.setblocking(False)
-    except BaseException:
-        sock.close()
-        raise
-    return sock
-
-
-def _size_buffer(sock: socket.socket, rcvbuf: int | None) -> None:
-    if rcvbuf is not None:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
-        return
-    try:
-        # Past net.core.rmem_max; needs CAP_NET_ADMIN.
-        sock.setsockopt(socket.SOL_SOCKET, SO_RCVBUFFORCE, EVENT_RCVBUF)
-    except PermissionError:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, EVENT_RCVBUF)
-
-
-def link_message(link: Link, netns: NetnsName, when: datetime) -> LinkMessage:
-    carrier = link.carrier if link.carrier is not None else bool(link.flags & IfFlag.LOWER_UP)
-    counters = None
-    if link.carrier_changes is not None:
-        counters = CarrierCounters(link.carrier_changes, link.carrier_up_count, link.carrier_down_count)
-    admin_up = bool(link.flags & IfFlag.UP)
-    stats = None
-    # The core snapshots stats64 on down events only: skip the dict otherwise.
-    if link.stats is not None and not (admin_up and carrier):
-        stats = {name: int(getattr(link.stats, name)) for name in STATS_FIELDS}
-    return LinkMessage(
-        time=when,
-        netns=netns,
-        ifindex=link.ifindex,
-        ifname=link.name,
-        admin_up=admin_up,
-        carrier=carrier,
-        counters=counters,
-        stats=stats,
-    )
-
-
-def dump(netns: NetnsName) -> list[Link]:
-    with RtnlSocket(netns) as rs:
-        return rs.dump_links(stats=True)
-
-
-def new_netnsid(buf: bytes, off: int, end: int) -> int | None:
-    """IFLA_NEW_NETNSID of an RTM_DELLINK: the link moved to that namespace."""
-    for atype, s, _e in iter_attrs(buf, off + IFINFOMSG.size, end):
-        if atype == IFLA_NEW_NETNSID:
-            nsid: int = struct.unpack_from("=i", buf, s)[0]
-            return nsid
-    return None
-
-
-def name_of_nsid(netns: NetnsName, nsid: int) -> str:
-    """Where a link went, as a moved event's detail names it: the `ip netns` name under
-    which namespace `netns` knows peer id `nsid`, "" for the host (as history has always
-    recorded it), or nsid:N when it has no name."""
-    candidates: list[NetnsName] = [None, *netns_mod.list_names()]
-    try:
-        with RtnlSocket(netns) as rs:
-            for name in candidates:
-                if name != netns and rs.nsid_of(name) == nsid:
-                    return name or ""
-    except (OSError, LinkctlError):
-        pass
-    return f"nsid:{nsid}"
-
-
-@dataclass
-class NamespaceFeed:
-    """The event socket of one watched namespace."""
-
-    name: NetnsName
-    sock: socket.socket
-    inode: int
-
-    def close(self) -> None:
-        self.sock.close()
-
-
-def ns_inode(netns: NetnsName) -> int:
-    return os.stat(netns_mod.path_of(netns)).st_ino
-
-
-# -- the kernel log ----------------------------------------------------------------
-
-
-class KmsgFollower:
-    """/dev/kmsg from now on: one record per read(2)."""
-
-    def __init__(self, path: str = KMSG) -> None:
-        self.path = path
-        self.fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
-        os.lseek(self.fd, 0, os.SEEK_END)
-        self.overwritten = 0
-        self.number = 0
-
-    def fileno(self) -> int:
-        return self.fd
-
-    def read_lines(self) -> list[bytes]:
-        lines: list[bytes] = []
-        for _ in range(4096):
-            try:
-                record = os.read(self.fd, 16384)
-            except BlockingIOError:
-                break
-            except OSError as exc:
-                if exc.errno != errno.EPIPE:
-                    raise
-                # The ring buffer overwrote records we had not read yet.
-                self.overwritten += 1
-                continue
-            if not record:
-                break
-            lines.append(record.split(b"\n", 1)[0])
-        return lines
-
-    def close(self) -> None:
-        os.close(self.fd)
-
-
-class FileFollower:
-    """A syslog file from its end on, across rotation (new inode) and truncation."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self.fd: int | None = None
-        self.inode = 0
-        self.pos = 0
-        self.partial = b""
-        self.tail = b""
-        self.number = 0
-        self._open(at_end=True)
-
-    def _open(self, at_end: bool) -> None:
-        try:
-            fd = os.open(self.path, os.O_RDONLY | os.O_CLOEXEC)
-        except FileNotFoundError:
-            return  # rotated away and not re-created yet: the next event brings it
-        except PermissionError:
-            raise LinkctlError(f"--kernel-log {self.path}: permission denied") from None
-        self.fd = fd
-        self.inode = os.fstat(fd).st_ino
-        self.pos = os.lseek(fd, 0, os.SEEK_END) if at_end else 0
-        self.partial = b""
-        self.tail = os.pread(fd, TAIL_BYTES, max(0, self.pos - TAIL_BYTES)) if self.pos else b""
-
-    def read_lines(self) -> list[bytes]:
-        try:
-            st = os.stat(self.path)
-        except FileNotFoundError:
-            return self._drain()  # rotated away: finish the old file
-        if st.st_ino != self.inode or self.fd is None:
-            lines = self._drain()
-            self.close()
-            self._open(at_end=False)
-            return lines + self._drain()
-        if self._truncated(st.st_size):
-            self.pos = 0
-            self.partial = self.tail = b""
-        return self._drain()
-
-    def _truncated(self, size: int) -> bool:
-        """copytruncate: shorter than what was read, or other bytes where we stopped.
-
-        The size alone misses a truncation followed by a longer write before we
-        looked; the last bytes read tell the two apart.
-        """
-        if size < self.pos:
-            return True
-        if self.fd is None or not self.tail:
-            return False
-        return os.pread(self.fd, len(self.tail), self.pos - len(self.tail)) != self.tail
-
-    def _drain(self) -> list[bytes]:
-        if self.fd is None:
-            return []
-        chunks = []
-        while chunk := os.pread(self.fd, 1 << 20, self.pos):
-            chunks.append(chunk)
-            self.pos += len(chunk)
-        data = self.partial + b"".join(chunks)
-        if chunks:
-            self.tail = (self.tail + b"".join(chunks))[-TAIL_BYTES:]
-        *lines, self.partial = data.split(b"\n")
-        return lines
-
-    def close(self) -> None:
-        if self.fd is not None:
-            os.close(self.fd)
-            self.fd = None
-
-
-# -- inotify (a few libc calls; no dependency) -------------------------------------
-
-IN_MODIFY = 0x2
-IN_MOVED_FROM = 0x40
-IN_MOVED_TO = 0x80
-IN_CREATE = 0x100
-IN_DELETE = 0x200
-IN_NONBLOCK = 0o4000
-IN_CLOEXEC = 0o2000000
-_INOTIFY_EVENT = struct.Struct("=iIII")
-_libc = ctypes.CDLL(None, use_errno=True)
-
-
-class Inotify:
-    def __init__(self) -> None:
-        self.fd = int(_libc.inotify_init1(IN_NONBLOCK | IN_CLOEXEC))
-        if self.fd < 0:
-            raise OSError(ctypes.get_errno(), "inotify_init1")
-        self.watches: dict[int, str] = {}
-
-    def fileno(self) -> int:
-        return self.fd
-
-    def add(self, directory: str, mask: int) -> bool:
-        wd = _libc.inotify_add_watch(self.fd, os.fsencode(directory), mask)
-        if wd < 0:
-            return False
-        self.watches[wd] = directory
-        return True
-
-    def read(self) -> list[tuple[str, int, str]]:
-        """(directory, mask, name) of each event waiting."""
-        out: list[tuple[str, int, str]] = []
-        try:
-            buf = os.read(self.fd, 65536)
-        except BlockingIOError:
-            return out
-        off = 0
-        while off + _INOTIFY_EVENT.size <= len(buf):
-            wd, mask, _cookie, length = _INOTIFY_EVENT.unpack_from(buf, off)
-            raw = buf[off + _INOTIFY_EVENT.size : off + _INOTIFY_EVENT.size + length]
-            off += _INOTIFY_EVENT.size + length
-            out.append((self.watches.get(wd, ""), mask, os.fsdecode(raw.rstrip(b"\0"))))
-        return out
-
-    def close(self) -> None:
-        os.close(self.fd)
-
-
-# -- systemd ---------------------------------------------------------------------
-
-
-def sd_notify(state: str) -> bool:
-    """Tell systemd (Type=notify) about readiness and liveness; no-op outside systemd."""
-    address = os.environ.get("NOTIFY_SOCKET")
-    if not address:
-        return False
-    if address.startswith("@"):
-        address = "\0" + address[1:]  # abstract socket
-    try:
-        with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM | socket.SOCK_CLOEXEC) as sock:
-            sock.sendto(state.encode(), address)
-    except OSError:
-        return False
-    return True
-
-
-def watchdog_interval() -> float | None:
-    """Half of WATCHDOG_USEC, as sd_watchdog_enabled() advises; None when off."""
-    usec = os.environ.get("WATCHDOG_USEC", "")
-    pid = os.environ.get("WATCHDOG_PID", "")
-    if not usec.isdigit() or (pid and pid != str(os.getpid())):
-        return None
-    return int(usec) / 2_000_000
-
-
-# -- output --------------------------------------------------------------------------
-
-
-def describe_event(ev: LinkEvent) -> str:
-    parts = [ev.time.isoformat(timespec="microseconds"), ev.netns or "-", ev.ifname, ev.kind.value]
-    if ev.kind.is_carrier:
-        parts.append(f"transitions={ev.transitions}")
-    if ev.carrier is not None:
-        parts.append(f"carrier_changes={ev.carrier.changes}")
-    parts.append(f"source={ev.source.value}")
-    if ev.detail is not None:
-        key = "from" if ev.kind is EventKind.RENAMED else "to"
-        parts.append(f"{key}={ev.detail or '-'}")
-    if ev.driver is not None and ev.driver.text:
-        if ev.driver.driver:
-            parts.append(f"driver={ev.driver.driver}")
-        parts.append(f"log={ev.driver.text!r}")  # the kernel log's own words (a driver's, a bridge's)
-    return " ".join(parts)
-
-
-def describe(out: WatchOutput) -> Iterator[str]:
-    yield from (describe_event(ev) for ev in out.events)
-    for key, words in out.driver_updates:
-        yield f"{now().isoformat(timespec='microseconds')} kmsg joined to {key}: {words.text!r}"
-    for notice in out.notices:
-        ep = notice.episode
-        yield (
-            f"{(ep.cleared_at or ep.start).isoformat(timespec='microseconds')} {ep.netns or '-'} {ep.ifname} "
-            f"flap_{notice.edge.value} transitions={ep.transitions} down_seconds={ep.down_seconds:.3f} "
-            f"trigger={ep.trigger.value}"
-        )
-    for netns in out.resyncs:
-        yield f"{now().isoformat(timespec='microseconds')} {netns or '-'} resync after ENOBUFS"
-
-
-class Printer:
-    """One line per event on stdout; a live table above them on a terminal."""
-
-    def __init__(self, stream: TextIO, core: WatchCore, live: bool) -> None:
-        self.stream = stream
-        self.core = core
-        self._live = None
-        if live:
-            from rich.console import Console
-            from rich.live import Live
-
-            self._live = Live(self._table(), console=Console(file=stream), auto_refresh=False)
-            self._live.start()
-
-    def show(self, out: WatchOutput) -> None:
-        lines = list(describe(out))
-        if not lines:
-            return
-        if self._live is not None:
-            for line in lines:
-                self._live.console.print(line, markup=False, highlight=False)
-            return
-        try:
-            self.stream.write("\n".join(lines) + "\n")
-            self.stream.flush()
-        except BrokenPipeError:
-            pass  # nobody reads stdout any more: the store still has everything
-
-    def note(self, text: str) -> None:
-        self.show_text(f"{now().isoformat(timespec='microseconds')} {text}")
-
-    def show_text(self, line: str) -> None:
-        if self._live is not None:
-            self._live.console.print(line, markup=False, highlight=False)
-            return
-        try:
-            self.stream.write(line + "\n")
-            self.stream.flush()
-        except BrokenPipeError:
-            pass
-
-    def refresh(self) -> None:
-        if self._live is not None:
-            self._live.update(self._table(), refresh=True)
-
-    def _table(self) -> Table:
-        from rich.table import Table
-
-        table = Table(title="linkctl watch", expand=False)
-        for column in ("netns", "link", "state", "since", "carrier changes", "flapping"):
-            table.add_column(column)
-        views = sorted(self.core.views(), key=lambda v: v.link.since, reverse=True)[:40]
-        for view in views:
-            link = view.link
-            changes = "" if link.counters is None else str(link.counters.changes)
-            since = link.since.astimezone().strftime("%H:%M:%S")
-            table.add_row(
-                link.netns or "-", link.ifname, link.state.value, since, changes, "yes" if view.flapping else ""
-            )
-        return table
-
-    def close(self) -> None:
-        if self._live is not None:
-            self._live.stop()
-
-
-# -- alert delivery ------------------------------------------------------------------
-
-
-class AlertWorker:
-    """Sends queued alerts from a thread: a slow SMTP server must not delay events."""
-
-    def __init__(self, dispatcher: AlertDispatcher, every: float = 1.0) -> None:
-        self.dispatcher = dispatcher
-        self.every = every
-        self.open_episodes: list[FlapEpisode] = []  # replaced (not mutated) by the loop
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="linkctl-alerts", daemon=True)
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def _run(self) -> None:
-        failing = False
-        while not self._stop.wait(self.every):
-            try:
-                self.dispatcher.deliver_due(now())
-                self.dispatcher.resend_firing(self.open_episodes, now())
-            except Exception:  # a bug in one round must not end delivery for good
-                # Once per failing spell: a full disk fails every round, every second.
-                if not failing:
-                    log.exception("alert delivery failed")
-                failing = True
-            else:
-                failing = False
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread.is_alive():
-            self._thread.join(timeout=30)
 
 
 # -- the daemon ----------------------------------------------------------------------
@@ -527,8 +101,8 @@ class Counters:
 @dataclass
 class WatchDaemon:
     config: WatchConfig
-    stdout: TextIO = field(default_factory=lambda: sys.stdout)
-    live: bool = False
+    # Made once the core exists: a live table shows the core's links.
+    display_for: Callable[[WatchCore], Display]
     rcvbuf: int | None = None
     counters: Counters = field(default_factory=Counters)
 
@@ -546,16 +120,14 @@ class WatchDaemon:
         self.feeds: dict[NetnsName, NamespaceFeed] = {}
         self.pending: dict[NetnsName, float] = {name: 0.0 for name in self.config.namespaces}
         self.refused: dict[NetnsName, str] = {}
-        self.printer = Printer(self.stdout, self.core, self.live)
+        self.printer = self.display_for(self.core)
         self.recorder = StoreRecorder(self.store, self.core, self.metrics.store, self.printer.note)
         self.server: MetricsServer | None = None
         self.alerts: AlertWorker | None = None
         self.kernel_log: KmsgFollower | FileFollower | None = None
         self.inotify: Inotify | None = None
-        self.stopping = False
         self.started = False
-        self._wake_r, self._wake_w = socket.socketpair()
-        self._old_handlers: dict[int, object] = {}
+        self.signals = StopSignals()
         self.down_evidence = DownEvidence(ethtool_stats)
         self.selector.register(self.down_evidence, selectors.EVENT_READ, "down-evidence")
 
@@ -572,7 +144,8 @@ class WatchDaemon:
     def start(self) -> None:
         if self.config.listen:  # first: a port in use is refused before anything is recorded
             self.server = serve(self.metrics, self.config.listen)
-        self._signals()
+        if self.signals.install():
+            self.selector.register(self.signals, selectors.EVENT_READ, "signal")
         self.recorder.start()
         self._watch_run_netns()
         self._open_kernel_log()
@@ -605,30 +178,9 @@ class WatchDaemon:
         self.down_evidence.close()
         self.recorder.stop()
         self.store.close()
-        self._restore_signals()
+        self.signals.restore()
         self.selector.close()
-        self._wake_r.close()
-        self._wake_w.close()
-
-    def _signals(self) -> None:
-        if threading.current_thread() is not threading.main_thread():
-            return
-        self._wake_w.setblocking(False)
-        self._wake_r.setblocking(False)
-        signal.set_wakeup_fd(self._wake_w.fileno(), warn_on_full_buffer=False)
-        for signum in (signal.SIGTERM, signal.SIGINT):
-            self._old_handlers[signum] = signal.signal(signum, self._on_signal)
-        self.selector.register(self._wake_r, selectors.EVENT_READ, "signal")
-
-    def _restore_signals(self) -> None:
-        if not self._old_handlers:
-            return
-        signal.set_wakeup_fd(-1)
-        for signum, handler in self._old_handlers.items():
-            signal.signal(signum, handler)  # type: ignore[arg-type]
-
-    def _on_signal(self, signum: int, frame: FrameType | None) -> None:
-        self.stopping = True
+        self.signals.close()
 
     # -- the loop -------------------------------------------------------------------
 
@@ -639,7 +191,7 @@ class WatchDaemon:
         if watchdog is None:
             del due["watchdog"]
         last_input = clock
-        while not self.stopping:
+        while not self.signals.stopping:
             timeout = max(0.0, min(min(due.values()) - time.monotonic(), self._retry_timeout()))
             batch = self._pass(self.selector.select(timeout))
             clock = time.monotonic()
@@ -681,7 +233,7 @@ class WatchDaemon:
         if kind == "down-evidence":
             return self.core.on_stats(self.down_evidence.drain())
         if kind == "signal":
-            self._drain_wakeup()
+            self.signals.drain()
         return WatchOutput()
 
     def commit(self, out: WatchOutput) -> None:
@@ -703,13 +255,6 @@ class WatchDaemon:
         if self.alerts is not None:
             self.alerts.open_episodes = self.core.flaps.open_episodes()
         self.printer.refresh()
-
-    def _drain_wakeup(self) -> None:
-        try:
-            while self._wake_r.recv(4096):
-                pass
-        except BlockingIOError:
-            pass
 
     # -- netlink --------------------------------------------------------------------
 
@@ -924,45 +469,20 @@ class WatchDaemon:
         follower = self.kernel_log
         if follower is None:
             return WatchOutput()
-        lines = follower.read_lines()
+        records = read_records(follower, now)
         out = WatchOutput()
         if isinstance(follower, KmsgFollower) and follower.overwritten > self.counters.kmsg_overwritten:
             self.counters.kmsg_overwritten = follower.overwritten
             self.printer.note(f"{KMSG}: records were overwritten before they were read ({follower.overwritten})")
-        source = KMSG if isinstance(follower, KmsgFollower) else str(follower.path)
-        # Stamped when read, like the netlink events they are joined to: the
-        # kernel's own clock (sched_clock since boot) drifts from the wall clock.
-        when = now()
-        for line in lines:
-            follower.number += 1
-            parsed = parse_line(line, source, follower.number)
-            if parsed is None or parsed.ifname is None:
-                continue
-            record = kernel_record_from_log(replace(parsed, time=when))
-            if record is not None:
-                out.merge(self.core.on_kernel_log(record))
+        for record in records:
+            out.merge(self.core.on_kernel_log(record))
         return out
 
 
-def ethtool_stats(link: Link, netns: NetnsName) -> dict[str, int] | None:
-    """`ethtool -S` of a physical NIC, if the driver has statistics."""
-    try:
-        from linkctl.kernel.ethtool import Ethtool, EthtoolError
-    except ImportError:
-        return None
-    try:
-        return Ethtool(link.name, netns).statistics()
-    except (EthtoolError, OSError):
-        return None
-
-
-def run_watch(config: WatchConfig, stdout: TextIO | None = None, live: bool | None = None) -> int:
+def run_watch(config: WatchConfig, display_for: Callable[[WatchCore], Display]) -> int:
     """`linkctl watch`: runs until SIGTERM or SIGINT."""
-    stream = stdout or sys.stdout
-    if live is None:
-        live = stream.isatty()
     rcvbuf = os.environ.get(ENV_RCVBUF)
-    daemon = WatchDaemon(config, stream, live, int(rcvbuf) if rcvbuf else None)
+    daemon = WatchDaemon(config, display_for, int(rcvbuf) if rcvbuf else None)
     return daemon.run()
 
 

@@ -22,6 +22,18 @@ from linkctl.model.state import Link
 StatsReader = Callable[[Link, NetnsName], dict[str, int] | None]
 
 
+def ethtool_stats(link: Link, netns: NetnsName) -> dict[str, int] | None:
+    """`ethtool -S` of a physical NIC, if the driver has statistics."""
+    try:
+        from linkctl.kernel.ethtool import Ethtool, EthtoolError
+    except ImportError:
+        return None
+    try:
+        return Ethtool(link.name, netns).statistics()
+    except (EthtoolError, OSError):
+        return None
+
+
 @dataclass
 class DownEvidence:
     """Queue `request(netns, link)` on a down event; `drain()` when `fileno()` is readable."""

@@ -1,0 +1,116 @@
+"""What `linkctl watch` shows: one line per event on stdout, and a live table above them
+on a terminal. The service loop (linkctl.watch.daemon) is handed one as its Display."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, TextIO
+
+from linkctl.domain.events import EventKind, LinkEvent
+from linkctl.watch.core import WatchCore, WatchOutput
+
+if TYPE_CHECKING:
+    from rich.table import Table
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def describe_event(ev: LinkEvent) -> str:
+    parts = [ev.time.isoformat(timespec="microseconds"), ev.netns or "-", ev.ifname, ev.kind.value]
+    if ev.kind.is_carrier:
+        parts.append(f"transitions={ev.transitions}")
+    if ev.carrier is not None:
+        parts.append(f"carrier_changes={ev.carrier.changes}")
+    parts.append(f"source={ev.source.value}")
+    if ev.detail is not None:
+        key = "from" if ev.kind is EventKind.RENAMED else "to"
+        parts.append(f"{key}={ev.detail or '-'}")
+    if ev.driver is not None and ev.driver.text:
+        if ev.driver.driver:
+            parts.append(f"driver={ev.driver.driver}")
+        parts.append(f"log={ev.driver.text!r}")  # the kernel log's own words (a driver's, a bridge's)
+    return " ".join(parts)
+
+
+def describe(out: WatchOutput) -> Iterator[str]:
+    yield from (describe_event(ev) for ev in out.events)
+    for key, words in out.driver_updates:
+        yield f"{now().isoformat(timespec='microseconds')} kmsg joined to {key}: {words.text!r}"
+    for notice in out.notices:
+        ep = notice.episode
+        yield (
+            f"{(ep.cleared_at or ep.start).isoformat(timespec='microseconds')} {ep.netns or '-'} {ep.ifname} "
+            f"flap_{notice.edge.value} transitions={ep.transitions} down_seconds={ep.down_seconds:.3f} "
+            f"trigger={ep.trigger.value}"
+        )
+    for netns in out.resyncs:
+        yield f"{now().isoformat(timespec='microseconds')} {netns or '-'} resync after ENOBUFS"
+
+
+class Printer:
+    """One line per event on stdout; a live table above them on a terminal."""
+
+    def __init__(self, stream: TextIO, core: WatchCore, live: bool) -> None:
+        self.stream = stream
+        self.core = core
+        self._live = None
+        if live:
+            from rich.console import Console
+            from rich.live import Live
+
+            self._live = Live(self._table(), console=Console(file=stream), auto_refresh=False)
+            self._live.start()
+
+    def show(self, out: WatchOutput) -> None:
+        lines = list(describe(out))
+        if not lines:
+            return
+        if self._live is not None:
+            for line in lines:
+                self._live.console.print(line, markup=False, highlight=False)
+            return
+        try:
+            self.stream.write("\n".join(lines) + "\n")
+            self.stream.flush()
+        except BrokenPipeError:
+            pass  # nobody reads stdout any more: the store still has everything
+
+    def note(self, text: str) -> None:
+        self.show_text(f"{now().isoformat(timespec='microseconds')} {text}")
+
+    def show_text(self, line: str) -> None:
+        if self._live is not None:
+            self._live.console.print(line, markup=False, highlight=False)
+            return
+        try:
+            self.stream.write(line + "\n")
+            self.stream.flush()
+        except BrokenPipeError:
+            pass
+
+    def refresh(self) -> None:
+        if self._live is not None:
+            self._live.update(self._table(), refresh=True)
+
+    def _table(self) -> Table:
+        from rich.table import Table
+
+        table = Table(title="linkctl watch", expand=False)
+        for column in ("netns", "link", "state", "since", "carrier changes", "flapping"):
+            table.add_column(column)
+        views = sorted(self.core.views(), key=lambda v: v.link.since, reverse=True)[:40]
+        for view in views:
+            link = view.link
+            changes = "" if link.counters is None else str(link.counters.changes)
+            since = link.since.astimezone().strftime("%H:%M:%S")
+            table.add_row(
+                link.netns or "-", link.ifname, link.state.value, since, changes, "yes" if view.flapping else ""
+            )
+        return table
+
+    def close(self) -> None:
+        if self._live is not None:
+            self._live.stop()
