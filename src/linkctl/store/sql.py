@@ -11,26 +11,20 @@ and the natural keys make a replayed write a no-op.
 from __future__ import annotations
 
 import fnmatch
-import json
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from linkctl.domain.episodes import FlapEpisode, FlapNotice, FlapTrigger
+from linkctl.domain.episodes import FlapEpisode, FlapNotice
 from linkctl.domain.events import (
-    CarrierCounters,
     CounterSnapshot,
     DriverWords,
-    Duplex,
-    EventKind,
-    EventSource,
     KnownLink,
     LinkEvent,
     LinkState,
     NetnsName,
-    SnapshotReason,
 )
 from linkctl.store.records import (
     AlertState,
@@ -40,13 +34,23 @@ from linkctl.store.records import (
     StoreError,
     column,
     dumps,
-    from_us,
-    netns_of,
     to_us,
 )
+from linkctl.store.rows import (
+    ALERT_COLUMNS,
+    EPISODE_COLUMNS,
+    EVENT_COLUMNS,
+    LINK_COLUMNS,
+    alert_of,
+    episode_of,
+    episode_row,
+    history_of,
+    known_of,
+    snapshot_of,
+    status_of,
+    words_row,
+)
 from linkctl.store.schema import LATEST, MIGRATIONS, SCHEMA_VERSION_TABLE, STATS_COLUMNS
-
-Row = Sequence[Any]
 
 
 class Recordable(Protocol):
@@ -78,25 +82,6 @@ class Cursor(Protocol):
 
     @property
     def rowcount(self) -> int: ...
-
-
-_EVENT_COLUMNS = (
-    "event_key, time_us, netns, ifindex, ifname, kind, state, source, transitions, "
-    "carrier_changes, carrier_up, carrier_down, epoch, detail, "
-    "driver_text, driver_name, speed_mbps, duplex, flow_control"
-)
-_LINK_COLUMNS = (
-    "netns, ifindex, ifname, epoch, state, since_us, carrier_changes, carrier_up, "
-    "carrier_down, flapping, present, updated_us"
-)
-_EPISODE_COLUMNS = (
-    "episode_key, netns, ifindex, ifname, start_us, end_us, cleared_us, transitions, "
-    "down_seconds, flap_trigger, peak_percent"
-)
-_ALERT_COLUMNS = (
-    "id, alert_key, receiver, episode_key, edge, netns, ifname, payload, created_us, state, "
-    "attempts, next_attempt_us, last_error"
-)
 
 
 def _marks(count: int) -> str:
@@ -200,7 +185,7 @@ class SqlStore:
                 cur.execute(
                     "UPDATE events SET driver_text = ?, driver_name = ?, speed_mbps = ?, "
                     "duplex = ?, flow_control = ? WHERE event_key = ? AND driver_text IS NULL",
-                    (*_words_row(words), key),
+                    (*words_row(words), key),
                 )
             for snap in out.snapshots:
                 self._insert_snapshot(cur, snap)
@@ -213,7 +198,7 @@ class SqlStore:
     def _upsert_link(self, cur: Cursor, link: KnownLink, now: int) -> None:
         c = link.counters
         cur.execute(
-            f"INSERT INTO links ({_LINK_COLUMNS}) VALUES ({_marks(12)}) "
+            f"INSERT INTO links ({LINK_COLUMNS}) VALUES ({_marks(12)}) "
             "ON CONFLICT (netns, ifindex) DO UPDATE SET ifname = excluded.ifname, "
             "epoch = excluded.epoch, state = excluded.state, since_us = excluded.since_us, "
             "carrier_changes = excluded.carrier_changes, carrier_up = excluded.carrier_up, "
@@ -238,7 +223,7 @@ class SqlStore:
     def _insert_event(self, cur: Cursor, ev: LinkEvent) -> None:
         c = ev.carrier
         cur.execute(
-            f"INSERT INTO events ({_EVENT_COLUMNS}) VALUES ({_marks(19)}) ON CONFLICT (event_key) DO NOTHING",
+            f"INSERT INTO events ({EVENT_COLUMNS}) VALUES ({_marks(19)}) ON CONFLICT (event_key) DO NOTHING",
             (
                 ev.key,
                 to_us(ev.time),
@@ -254,7 +239,7 @@ class SqlStore:
                 c.down if c else None,
                 ev.epoch,
                 ev.detail,
-                *_words_row(ev.driver),
+                *words_row(ev.driver),
             ),
         )
 
@@ -278,12 +263,12 @@ class SqlStore:
 
     def _upsert_episode(self, cur: Cursor, ep: FlapEpisode) -> None:
         cur.execute(
-            f"INSERT INTO flap_episodes ({_EPISODE_COLUMNS}) VALUES ({_marks(11)}) "
+            f"INSERT INTO flap_episodes ({EPISODE_COLUMNS}) VALUES ({_marks(11)}) "
             "ON CONFLICT (episode_key) DO UPDATE SET ifname = excluded.ifname, "
             "end_us = excluded.end_us, cleared_us = excluded.cleared_us, "
             "transitions = excluded.transitions, down_seconds = excluded.down_seconds, "
             "flap_trigger = excluded.flap_trigger, peak_percent = excluded.peak_percent",
-            _episode_row(ep),
+            episode_row(ep),
         )
 
     def _enqueue(self, cur: Cursor, notice: FlapNotice, receiver: str, now: int) -> None:
@@ -313,13 +298,13 @@ class SqlStore:
     def last_known(self) -> list[KnownLink]:
         """Per-link counters as last committed: what a restarted watcher starts from."""
         with self._read() as cur:
-            cur.execute(f"SELECT {_LINK_COLUMNS} FROM links WHERE present = 1 ORDER BY netns, ifindex")
-            return [_known(row) for row in cur.fetchall()]
+            cur.execute(f"SELECT {LINK_COLUMNS} FROM links WHERE present = 1 ORDER BY netns, ifindex")
+            return [known_of(row) for row in cur.fetchall()]
 
     def open_episodes(self) -> list[FlapEpisode]:
         with self._read() as cur:
-            cur.execute(f"SELECT {_EPISODE_COLUMNS} FROM flap_episodes WHERE cleared_us IS NULL ORDER BY start_us")
-            return [_episode(row) for row in cur.fetchall()]
+            cur.execute(f"SELECT {EPISODE_COLUMNS} FROM flap_episodes WHERE cleared_us IS NULL ORDER BY start_us")
+            return [episode_of(row) for row in cur.fetchall()]
 
     # -- reading: history and status ------------------------------------------
 
@@ -344,39 +329,39 @@ class SqlStore:
         if netns is not None:
             where.append("netns = ?")
             params.append(netns)
-        sql = f"SELECT id, {_EVENT_COLUMNS} FROM events"
+        sql = f"SELECT id, {EVENT_COLUMNS} FROM events"
         if where:
             sql += " WHERE " + " AND ".join(where)
         sql += " ORDER BY time_us, id"
         with self._read() as cur:
             cur.execute(sql, tuple(params))
-            rows = [_history(row) for row in cur.fetchall()]
+            rows = [history_of(row) for row in cur.fetchall()]
         if glob:
             assert iface is not None
             rows = [r for r in rows if fnmatch.fnmatchcase(r.ifname, iface)]
         return rows[-limit:] if limit else rows
 
     def status(self, include_absent: bool = False) -> list[LinkStatus]:
-        sql = f"SELECT {_LINK_COLUMNS} FROM links"
+        sql = f"SELECT {LINK_COLUMNS} FROM links"
         if not include_absent:
             sql += " WHERE present = 1"
         with self._read() as cur:
             cur.execute(sql + " ORDER BY netns, ifname")
-            return [_status(row) for row in cur.fetchall()]
+            return [status_of(row) for row in cur.fetchall()]
 
     def episodes(self, iface: str | None = None, since: datetime | None = None) -> list[FlapEpisode]:
-        select = f"SELECT {_EPISODE_COLUMNS} FROM flap_episodes WHERE start_us >= ?"
+        select = f"SELECT {EPISODE_COLUMNS} FROM flap_episodes WHERE start_us >= ?"
         sql, params = _since_and_iface(select, since, iface)
         with self._read() as cur:
             cur.execute(sql + " ORDER BY start_us", tuple(params))
-            return [_episode(row) for row in cur.fetchall()]
+            return [episode_of(row) for row in cur.fetchall()]
 
     def snapshots(self, iface: str | None = None, since: datetime | None = None) -> list[CounterSnapshot]:
         columns = f"time_us, netns, ifindex, ifname, reason, {', '.join(STATS_COLUMNS)}, ethtool"
         sql, params = _since_and_iface(f"SELECT {columns} FROM counter_snapshots WHERE time_us >= ?", since, iface)
         with self._read() as cur:
             cur.execute(sql + " ORDER BY time_us, id", tuple(params))
-            return [_snapshot(row) for row in cur.fetchall()]
+            return [snapshot_of(row) for row in cur.fetchall()]
 
     def count_events(self) -> int:
         with self._read() as cur:
@@ -388,21 +373,20 @@ class SqlStore:
     def due_alerts(self, now: datetime, limit: int = 100) -> list[QueuedAlert]:
         with self._read() as cur:
             cur.execute(
-                f"SELECT {_ALERT_COLUMNS} FROM alert_queue WHERE state = ? "
-                "AND next_attempt_us <= ? ORDER BY id LIMIT ?",
+                f"SELECT {ALERT_COLUMNS} FROM alert_queue WHERE state = ? AND next_attempt_us <= ? ORDER BY id LIMIT ?",
                 (AlertState.PENDING, to_us(now), limit),
             )
-            return [_alert(row) for row in cur.fetchall()]
+            return [alert_of(row) for row in cur.fetchall()]
 
     def alerts(self, state: str | None = None) -> list[QueuedAlert]:
-        sql = f"SELECT {_ALERT_COLUMNS} FROM alert_queue"
+        sql = f"SELECT {ALERT_COLUMNS} FROM alert_queue"
         params: tuple[Any, ...] = ()
         if state is not None:
             sql += " WHERE state = ?"
             params = (state,)
         with self._read() as cur:
             cur.execute(sql + " ORDER BY id", params)
-            return [_alert(row) for row in cur.fetchall()]
+            return [alert_of(row) for row in cur.fetchall()]
 
     def alert_state(self, alert_key: str) -> str | None:
         with self._read() as cur:
@@ -466,138 +450,6 @@ class _Rewriting:
     @property
     def rowcount(self) -> int:
         return int(self._cur.rowcount)
-
-
-def _words_row(words: DriverWords | None) -> tuple[Any, ...]:
-    if words is None:
-        return (None, None, None, None, None)
-    duplex = words.duplex.value if words.duplex else None
-    return (words.text, words.driver, words.speed_mbps, duplex, words.flow_control)
-
-
-def _words(row: Row) -> DriverWords | None:
-    text, driver, speed, duplex, flow = row
-    words = DriverWords(
-        text=text,
-        driver=driver,
-        speed_mbps=None if speed is None else int(speed),
-        duplex=Duplex(duplex) if duplex else None,
-        flow_control=flow,
-    )
-    return None if words.empty else words
-
-
-def _counters(changes: Any, up: Any, down: Any) -> CarrierCounters | None:
-    if changes is None:
-        return None
-    return CarrierCounters(int(changes), None if up is None else int(up), None if down is None else int(down))
-
-
-def _history(row: Row) -> HistoryRow:
-    return HistoryRow(
-        id=int(row[0]),
-        time=from_us(int(row[2])),
-        netns=netns_of(row[3]),
-        ifindex=int(row[4]),
-        ifname=row[5],
-        event=EventKind(row[6]),
-        state=LinkState(row[7]),
-        source=EventSource(row[8]),
-        transitions=int(row[9]),
-        carrier=_counters(row[10], row[11], row[12]),
-        detail=row[14],
-        driver=_words(row[15:20]),
-    )
-
-
-def _known(row: Row) -> KnownLink:
-    return KnownLink(
-        netns=netns_of(row[0]),
-        ifindex=int(row[1]),
-        ifname=row[2],
-        epoch=int(row[3]),
-        state=LinkState(row[4]),
-        since=from_us(int(row[5])),
-        counters=_counters(row[6], row[7], row[8]),
-        flapping=bool(row[9]),
-    )
-
-
-def _status(row: Row) -> LinkStatus:
-    counters = _counters(row[6], row[7], row[8])
-    return LinkStatus(
-        netns=netns_of(row[0]),
-        ifindex=int(row[1]),
-        ifname=row[2],
-        state=LinkState(row[4]),
-        since=from_us(int(row[5])),
-        carrier_changes=counters.changes if counters else None,
-        flapping=bool(row[9]),
-        present=bool(row[10]),
-    )
-
-
-def _episode_row(ep: FlapEpisode) -> tuple[Any, ...]:
-    return (
-        ep.key,
-        column(ep.netns),
-        ep.ifindex,
-        ep.ifname,
-        to_us(ep.start),
-        to_us(ep.end) if ep.end else None,
-        to_us(ep.cleared_at) if ep.cleared_at else None,
-        ep.transitions,
-        float(ep.down_seconds),
-        ep.trigger.value,
-        float(ep.peak_percent),
-    )
-
-
-def _episode(row: Row) -> FlapEpisode:
-    return FlapEpisode(
-        netns=netns_of(row[1]),
-        ifindex=int(row[2]),
-        ifname=row[3],
-        start=from_us(int(row[4])),
-        end=None if row[5] is None else from_us(int(row[5])),
-        cleared_at=None if row[6] is None else from_us(int(row[6])),
-        transitions=int(row[7]),
-        down_seconds=float(row[8]),
-        trigger=FlapTrigger(row[9]),
-        peak_percent=float(row[10]),
-    )
-
-
-def _snapshot(row: Row) -> CounterSnapshot:
-    stats = {c: int(v) for c, v in zip(STATS_COLUMNS, row[5 : 5 + len(STATS_COLUMNS)], strict=True)}
-    ethtool_text = row[5 + len(STATS_COLUMNS)]
-    return CounterSnapshot(
-        time=from_us(int(row[0])),
-        netns=netns_of(row[1]),
-        ifindex=int(row[2]),
-        ifname=row[3],
-        reason=SnapshotReason(row[4]),
-        ethtool=json.loads(ethtool_text) if ethtool_text else None,
-        **stats,
-    )
-
-
-def _alert(row: Row) -> QueuedAlert:
-    return QueuedAlert(
-        id=int(row[0]),
-        alert_key=row[1],
-        receiver=row[2],
-        episode_key=row[3],
-        edge=row[4],
-        netns=netns_of(row[5]),
-        ifname=row[6],
-        payload=json.loads(row[7]),
-        created=from_us(int(row[8])),
-        state=row[9],
-        attempts=int(row[10]),
-        next_attempt=from_us(int(row[11])),
-        last_error=row[12],
-    )
 
 
 def _since_and_iface(sql: str, since: datetime | None, iface: str | None) -> tuple[str, list[Any]]:
