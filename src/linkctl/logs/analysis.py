@@ -70,7 +70,11 @@ class Change:
 
 
 @dataclass(frozen=True, slots=True)
-class Episode:
+class DownBurst:
+    """Downs of one link each at most EPISODE_GAP_S after the one before: what the log
+    report counts as an episode. Not the watcher's FlapEpisode (domain.episodes), which
+    watch/flap.py's rate and Nagios rules open and close."""
+
     start: Stamped
     end: Stamped
     downs: int
@@ -92,7 +96,7 @@ class LinkReport:
     down_events: int = 0
     periods: Kept[DownPeriod] = field(default_factory=lambda: Kept(KEEP_PER_LINK))
     down_s: Spread = field(default_factory=Spread)  # durations of the measured periods
-    episodes: list[Episode] = field(default_factory=list)
+    episodes: list[DownBurst] = field(default_factory=list)
     changes: Kept[Change] = field(default_factory=lambda: Kept(KEEP_PER_LINK))
     tx_marks: Kept[Stamped] = field(default_factory=lambda: Kept(KEEP_PER_LINK))
     tx_timeouts: int = 0
@@ -284,7 +288,7 @@ class _Link:
             if gap is not None and gap <= EPISODE_GAP_S:
                 self._episode = (start, item, downs + 1)
             else:
-                self.report.episodes.append(Episode(start, prev, downs))
+                self.report.episodes.append(DownBurst(start, prev, downs))
                 self._episode = (item, item, 1)
 
     def _up(self, item: Stamped) -> None:
@@ -319,7 +323,7 @@ class _Link:
             r.periods.append(DownPeriod(self._opened, None, None, False))
         if self._episode is not None:
             start, prev, downs = self._episode
-            r.episodes.append(Episode(start, prev, downs))
+            r.episodes.append(DownBurst(start, prev, downs))
         r.window_s = window
         # A rate from less than an hour of log would be an extrapolation (1 down in 2 s is not 1800/h).
         if window and window >= RATE_MIN_WINDOW_S:

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from html import escape
 
 from linkctl.domain.events import KernelLogLine
-from linkctl.logs.analysis import Episode, LinkReport, Report, Stamped, between
+from linkctl.logs.analysis import DownBurst, LinkReport, Report, Stamped, between
 
 WIDTH = 900
 ROW = 34
@@ -202,7 +202,7 @@ def _episodes(links: list[LinkReport]) -> str:
         "<table id='episodes'><tr><th>host</th><th>link</th><th>start</th><th>end</th><th>downs</th><th>span</th></tr>"
     ]
     for r in links:
-        shown: list[Episode | None] = list(r.episodes)
+        shown: list[DownBurst | None] = list(r.episodes)
         if len(shown) > 2 * EPISODE_ROWS:
             shown = [*r.episodes[:EPISODE_ROWS], None, *r.episodes[-EPISODE_ROWS:]]
         for e in shown:
@@ -215,7 +215,7 @@ def _episodes(links: list[LinkReport]) -> str:
     return "\n".join(rows)
 
 
-def _episode_row(r: LinkReport, e: Episode) -> str:
+def _episode_row(r: LinkReport, e: DownBurst) -> str:
     span = between(e.start, e.end)
     return (
         f"<tr><td>{escape(r.host or '-')}</td><td>{escape(r.ifname)}</td><td>{escape(_stamp(e.start))}</td>"
