@@ -4,18 +4,13 @@ on a terminal. The service loop (linkctl.watch.daemon) is handed one as its Disp
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, TextIO
 
-from linkctl.domain.events import EventKind, LinkEvent
+from linkctl.domain.events import EventKind, LinkEvent, now
 from linkctl.watch.core import WatchCore, WatchOutput
 
 if TYPE_CHECKING:
     from rich.table import Table
-
-
-def now() -> datetime:
-    return datetime.now(UTC)
 
 
 def describe_event(ev: LinkEvent) -> str:

@@ -123,6 +123,11 @@ def utc(when: datetime) -> datetime:
     return when.astimezone(UTC)
 
 
+def now() -> datetime:
+    """The aware time that recorded events are stamped with."""
+    return datetime.now(UTC)
+
+
 @dataclass(frozen=True, slots=True)
 class KernelLogLine:
     """One kernel log line about a link. `detail` carries what the line adds beyond the

@@ -1,13 +1,22 @@
-"""The live-watch capability, minus the sockets.
+"""The live-watch capability.
 
-- :mod:`linkctl.domain.events` and :mod:`linkctl.domain.episodes` hold the typed
-  records it produces (LinkEvent, CounterSnapshot, FlapEpisode, FlapNotice), shared
-  with the store and the alerts; :mod:`linkctl.watch.kernel_log`: KernelLogRecord.
+The pure part, fed by the service loop and tested without sockets:
+
 - :mod:`linkctl.watch.transitions`: carrier counters -> events with transition
   counts (coalesced messages, resync gaps, counter resets).
 - :mod:`linkctl.watch.flap`: the rate rule and Nagios's percent state change.
 - :mod:`linkctl.watch.core`: WatchCore, the pure object the daemon feeds
   (see its docstring for the daemon loop).
-- :mod:`linkctl.watch.config`: watch.yaml.
-- :mod:`linkctl.watch.metrics`: the Prometheus exposition.
+- :mod:`linkctl.watch.kernel_log`: kernel log lines as the core joins them.
+
+The records it produces (LinkEvent, CounterSnapshot, FlapEpisode, FlapNotice) are
+:mod:`linkctl.domain`'s, shared with the store and the alerts.
+
+The sources and the service: :mod:`~linkctl.watch.netlink_feed`,
+:mod:`~linkctl.watch.followers` (the kernel log), :mod:`~linkctl.watch.inotify`,
+:mod:`~linkctl.watch.down_evidence`, :mod:`~linkctl.watch.recorder` (the store, and
+what it missed), :mod:`~linkctl.watch.alert_worker`, :mod:`~linkctl.watch.systemd`,
+:mod:`~linkctl.watch.signals`, and the loop that joins them, :mod:`~linkctl.watch.daemon`;
+:mod:`~linkctl.watch.config` (watch.yaml) and :mod:`~linkctl.watch.metrics` (the
+Prometheus exposition).
 """

@@ -4,16 +4,12 @@ from __future__ import annotations
 
 import logging
 import threading
-from datetime import UTC, datetime
 
 from linkctl.alerts import AlertDispatcher
 from linkctl.domain.episodes import FlapEpisode
+from linkctl.domain.events import now
 
 log = logging.getLogger(__name__)
-
-
-def now() -> datetime:
-    return datetime.now(UTC)
 
 
 class AlertWorker:

@@ -24,11 +24,11 @@ import selectors
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Protocol
 
 from linkctl.alerts import AlertDispatcher, build_senders
-from linkctl.domain.events import STATS_FIELDS, CounterSnapshot, EventKind, NetnsName, SnapshotReason
+from linkctl.domain.events import STATS_FIELDS, CounterSnapshot, EventKind, NetnsName, SnapshotReason, now
 from linkctl.errors import LinkctlError
 from linkctl.kernel import netns as netns_mod
 from linkctl.kernel import rtnl
@@ -78,10 +78,6 @@ class Display(Protocol):
     def note(self, text: str) -> None: ...
     def refresh(self) -> None: ...
     def close(self) -> None: ...
-
-
-def now() -> datetime:
-    return datetime.now(UTC)
 
 
 # -- the daemon ----------------------------------------------------------------------

@@ -19,10 +19,10 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 
 from linkctl.domain.episodes import FlapEpisode, FlapNotice
-from linkctl.domain.events import EventKind, EventSource, KnownLink, LinkEvent
+from linkctl.domain.events import EventKind, EventSource, KnownLink, LinkEvent, now
 from linkctl.store.backends import FallibleStore, PostgresStore, SqliteStore
 from linkctl.store.checkpoint import WalCheckpointer, checkpointer_for
 from linkctl.store.records import StoreError
@@ -39,10 +39,6 @@ MAX_KEPT_EPISODES = 10_000
 DISK_FULL = "disk_full"
 FILE_REPLACED = "file_replaced"
 UNAVAILABLE = "unavailable"
-
-
-def now() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass
