@@ -13,7 +13,7 @@ import subprocess
 import sys
 import time
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -179,15 +179,24 @@ def read_kmsg(path: str = "/dev/kmsg") -> Iterator[KernelLogLine]:
         os.close(fd)
 
 
-def kmsg_records(fd: int) -> Iterator[bytes]:
-    """The messages readable now from an open /dev/kmsg fd (non-blocking), first lines only."""
-    while True:
+def kmsg_records(fd: int, reads: int | None = None, overwritten: Callable[[], None] | None = None) -> Iterator[bytes]:
+    """The messages readable now from an open /dev/kmsg fd (non-blocking), first lines only.
+
+    One reader for every /dev/kmsg user (`logs`, `diagnose`, `watch`): `reads` bounds the
+    read(2) calls, so that a follower gets back to its loop during a storm; `overwritten`
+    is told each time the ring buffer overwrote records before they were read (EPIPE).
+    """
+    done = 0
+    while reads is None or done < reads:
+        done += 1
         try:
             record = os.read(fd, 16384)
         except BlockingIOError:
             return
         except OSError as exc:
             if exc.errno == errno.EPIPE:  # records overwritten while we read: go on
+                if overwritten is not None:
+                    overwritten()
                 continue
             raise
         if not record:

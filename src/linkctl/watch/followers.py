@@ -4,7 +4,6 @@ given with --kernel-log, followed across rotation and truncation."""
 
 from __future__ import annotations
 
-import errno
 import os
 from collections.abc import Callable
 from dataclasses import replace
@@ -13,9 +12,11 @@ from pathlib import Path
 
 from linkctl.errors import LinkctlError
 from linkctl.logs.lines import parse_line
+from linkctl.logs.sources import kmsg_records
 from linkctl.watch.kernel_log import KernelLogRecord, kernel_record_from_log
 
 KMSG = "/dev/kmsg"
+KMSG_READS = 4096  # read(2) calls per wake-up, so that a storm does not hold the loop
 TAIL_BYTES = 64  # the last bytes read from a followed file: they reveal a truncation
 
 
@@ -33,22 +34,10 @@ class KmsgFollower:
         return self.fd
 
     def read_lines(self) -> list[bytes]:
-        lines: list[bytes] = []
-        for _ in range(4096):
-            try:
-                record = os.read(self.fd, 16384)
-            except BlockingIOError:
-                break
-            except OSError as exc:
-                if exc.errno != errno.EPIPE:
-                    raise
-                # The ring buffer overwrote records we had not read yet.
-                self.overwritten += 1
-                continue
-            if not record:
-                break
-            lines.append(record.split(b"\n", 1)[0])
-        return lines
+        return list(kmsg_records(self.fd, KMSG_READS, self._overwritten))
+
+    def _overwritten(self) -> None:
+        self.overwritten += 1
 
     def close(self) -> None:
         os.close(self.fd)
