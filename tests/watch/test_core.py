@@ -198,18 +198,3 @@ def test_a_dump_must_hold_its_own_namespace_only() -> None:
 
     with pytest.raises(ValueError, match="blue"):
         WatchCore().on_dump(None, [msg(0, 1, 0, netns="blue")], at(0), DumpReason.STARTUP)
-
-
-def test_a_printed_event_names_the_driver_apart_from_the_log_s_words() -> None:
-    from dataclasses import replace as with_
-
-    from linkctl.cli.watch_printer import describe_event
-    from linkctl.domain.events import EventSource, LinkEvent, LinkState
-
-    ev = LinkEvent(at(1), "ns", "eth0", 7, EventKind.LINK_DOWN, LinkState.DOWN, EventSource.KMSG, 0)
-    nic = describe_event(ev.with_driver(DriverWords(text="e1000e: eth0 NIC Link is Down", driver="e1000e")))
-    assert nic.endswith("source=kmsg driver=e1000e log='e1000e: eth0 NIC Link is Down'")
-    bridge = describe_event(
-        with_(ev, kind=EventKind.BRIDGE_PORT_STATE, driver=DriverWords(text="br0: port 2(eth0) entered disabled state"))
-    )
-    assert "driver=" not in bridge and bridge.endswith("log='br0: port 2(eth0) entered disabled state'")

@@ -61,8 +61,13 @@ class Printer:
 
     def show(self, out: WatchOutput) -> None:
         lines = list(describe(out))
-        if not lines:
-            return
+        if lines:
+            self._emit(lines)
+
+    def note(self, text: str) -> None:
+        self._emit([f"{now().isoformat(timespec='microseconds')} {text}"])
+
+    def _emit(self, lines: list[str]) -> None:
         if self._live is not None:
             for line in lines:
                 self._live.console.print(line, markup=False, highlight=False)
@@ -72,19 +77,6 @@ class Printer:
             self.stream.flush()
         except BrokenPipeError:
             pass  # nobody reads stdout any more: the store still has everything
-
-    def note(self, text: str) -> None:
-        self.show_text(f"{now().isoformat(timespec='microseconds')} {text}")
-
-    def show_text(self, line: str) -> None:
-        if self._live is not None:
-            self._live.console.print(line, markup=False, highlight=False)
-            return
-        try:
-            self.stream.write(line + "\n")
-            self.stream.flush()
-        except BrokenPipeError:
-            pass
 
     def refresh(self) -> None:
         if self._live is not None:
