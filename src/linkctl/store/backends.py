@@ -11,6 +11,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from linkctl.store.records import StoreError
+from linkctl.store.schema import LATEST
 from linkctl.store.sql import Cursor, SqlStore, _Rewriting
 
 # Any fixed number: the key of the advisory lock that serialises migrators.
@@ -238,8 +239,6 @@ def open_store(url: str, readonly: bool = False) -> SqlStore:
 
 
 def _check_readable(store: SqlStore) -> None:
-    from linkctl.store.schema import LATEST
-
     try:
         version = store.schema_version()
     except Exception as exc:

@@ -31,7 +31,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from linkctl.alerts.config import AlertsConfig, Seconds
+from linkctl.alerts.config import AlertmanagerReceiver, AlertsConfig, Seconds, SmtpReceiver, WebhookReceiver
 from linkctl.domain.events import NetnsName
 from linkctl.errors import LinkctlError, Problem
 from linkctl.watch.flap import FlapConfig
@@ -219,8 +219,6 @@ def _known_fields(parents: list[str]) -> list[str]:
 
 
 def _receiver_fields() -> list[str]:
-    from linkctl.alerts.config import AlertmanagerReceiver, SmtpReceiver, WebhookReceiver
-
     names: set[str] = set()
     for model in (SmtpReceiver, WebhookReceiver, AlertmanagerReceiver):
         names |= set(model.model_fields)
