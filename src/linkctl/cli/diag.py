@@ -129,15 +129,30 @@ def doctor(fmt: FormatOpt = Format.TEXT) -> None:
 
 
 def persist(
+    files: Annotated[
+        list[Path] | None, typer.Argument(help="Declarations to keep for boot (checked first), as applied.")
+    ] = None,
+    netns: Annotated[
+        str | None,
+        typer.Option("--netns", "-n", help="The namespace FILEs were applied into (`apply --netns NS`)."),
+    ] = None,
     root: Annotated[Path, typer.Option(help="Install under this root (for images and tests).")] = Path("/"),
-    linkctl: Annotated[str | None, typer.Option("--linkctl", help="Absolute path of the linkctl program.")] = None,
+    linkctl: Annotated[
+        str | None, typer.Option("--linkctl", help="Absolute path of the linkctl program (default: this one).")
+    ] = None,
     enable: Annotated[bool, typer.Option(help="Enable the unit (WantedBy=multi-user.target).")] = True,
     remove: Annotated[bool, typer.Option("--remove", help="Uninstall the unit (declarations are kept).")] = False,
 ) -> None:
-    """Install linkctl-apply.service: /etc/linkctl/*.yml applied at boot, before the network."""
+    """Install linkctl-apply.service and keep FILEs for it: applied at every boot, before the network.
+
+    FILE goes to /etc/linkctl/FILE, or with --netns NS to /etc/linkctl/netns/NS/FILE:
+    boot-apply applies each into the namespace it was kept for.
+    """
     from linkctl.diagnose import persist as unit
 
-    result = unit.remove(root) if remove else unit.install(root, linkctl, enable)
+    if remove and (files or netns):
+        raise typer.BadParameter("--remove takes no FILE or --netns: it uninstalls the unit only")
+    result = unit.remove(root) if remove else unit.install(root, linkctl, enable, files or [], netns)
     done, same = ("removed", "absent") if remove else ("wrote", "unchanged")
     for path in result.written:
         typer.echo(f"{done} {path}")
@@ -151,16 +166,21 @@ def boot_apply(
     directory: Annotated[Path, typer.Option("--dir", help="Where the declarations are.")] = Path("/etc/linkctl"),
     wait: Annotated[float, typer.Option("--wait", help="wait up to N seconds for another linkctl's change")] = 0,
 ) -> None:
-    """Apply every *.yml of a directory in name order (what linkctl-apply.service runs).
+    """Apply the kept declarations (what linkctl-apply.service runs at boot).
+
+    DIR/*.yml into the host's namespace, in name order; then DIR/netns/NS/*.yml into
+    namespace NS (made if missing), by namespace name.
 
     Exit: 0 every file applied (or nothing to do)
           1 a file was refused or rolled back
     """
-    files = sorted(directory.glob("*.yml")) + sorted(directory.glob("*.yaml"))
+    from linkctl.diagnose.persist import boot_files
+
+    files = boot_files(directory)
     failed = 0
-    for path in files:
+    for path, netns in files:
         try:
-            for line in apply_file(str(path), wait):
+            for line in apply_file(str(path), wait, netns):
                 typer.echo(f"{path}: {line}")
         except LinkctlError as exc:
             failed += 1
@@ -170,13 +190,13 @@ def boot_apply(
     raise typer.Exit(1 if failed else 0)
 
 
-def apply_file(path: str, wait: float = 0) -> list[str]:
-    """One file through the engine: links, then its ethtool and module sections."""
+def apply_file(path: str, wait: float = 0, netns: str | None = None) -> list[str]:
+    """One file through the engine, into `netns` (None: the host's): links, then its ethtool and module sections."""
     from linkctl.engine.apply import Context, apply, prepare
     from linkctl.engine.changelock import change_session
     from linkctl.model.load import load_file
 
-    ctx = Context(load_file(path), path)
+    ctx = Context(load_file(path), path, netns)
     said: list[str] = []
     with change_session("boot-apply", ctx.namespaces(), wait, said.append) as held:
         host, plan = prepare(ctx)

@@ -52,8 +52,19 @@ def watch_cmd(
     kernel_log: Annotated[
         Path | None, typer.Option("--kernel-log", help="follow this file instead of /dev/kmsg (across rotation)")
     ] = None,
+    install_unit: Annotated[
+        bool,
+        typer.Option(
+            "--install-unit",
+            help="install and enable linkctl-watch.service running this linkctl (and watch.yaml if absent), then exit",
+        ),
+    ] = False,
+    root: Annotated[Path, typer.Option("--root", help="with --install-unit: install under this root")] = Path("/"),
 ) -> None:
     """Follow link events as they happen: record them, detect flapping, alert, serve metrics."""
+    if install_unit:
+        _install_unit(root, config)
+        return
     from linkctl.cli.watch_printer import Printer
     from linkctl.watch.config import load_config
     from linkctl.watch.daemon import run_watch
@@ -67,6 +78,18 @@ def watch_cmd(
     }
     stdout = sys.stdout
     raise typer.Exit(run_watch(load_config(config, overrides), lambda core: Printer(stdout, core, stdout.isatty())))
+
+
+def _install_unit(root: Path, config: Path | None) -> None:
+    from linkctl.diagnose.persist import install_watch
+
+    result = install_watch(root, config=config.absolute() if config else None)
+    for path in result.written:
+        typer.echo(f"wrote {path}")
+    for path in result.unchanged:
+        typer.echo(f"unchanged {path}")
+    for note in result.notes:
+        typer.echo(f"note: {note}")
 
 
 def history_cmd(

@@ -1,66 +1,36 @@
-"""`linkctl persist`: install linkctl-apply.service, which applies /etc/linkctl/*.yml at
-boot before the network is configured. The root is injectable so tests install into a
-temp tree; with the real root and systemd running, systemd is told to reload.
+"""`linkctl persist [FILE...] [--netns NS]`: install linkctl-apply.service, which applies the
+kept declarations at boot before the network is configured, and keep FILEs for it:
+/etc/linkctl/*.yml for the host's namespace, /etc/linkctl/netns/NS/*.yml for namespace NS
+(`boot-apply` makes NS if it is missing, as `apply --netns NS` does). Also
+`linkctl watch --install-unit` (linkctl-watch.service). Both units name the linkctl that
+runs this (the venv's or pipx's script), not a fixed /usr/local/bin/linkctl.
 
-The unit text is kept here (the package ships without the repository's deploy/ folder);
-tests/diagnose check that it matches deploy/linkctl-apply.service word for word.
+The root is injectable so tests install into a temp tree; with the real root and systemd
+running, systemd is told to reload. The unit texts are the package's deploy files (linkctl/data).
 """
 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from linkctl import data
 from linkctl.errors import LinkctlError
 
 UNIT_NAME = "linkctl-apply.service"
+WATCH_UNIT_NAME = "linkctl-watch.service"
 DEFAULT_EXEC = "/usr/local/bin/linkctl"
-UNIT = """# Installed by `linkctl persist`. Applies every /etc/linkctl/*.yml at boot, before the
-# network is configured, so the declared links, ethtool settings and module parameters
-# are in place when network managers start.
-[Unit]
-Description=Apply linkctl link declarations (/etc/linkctl/*.yml)
-DefaultDependencies=no
-After=local-fs.target systemd-modules-load.service systemd-udevd.service systemd-sysctl.service
-Wants=network-pre.target
-Before=network-pre.target shutdown.target
-Conflicts=shutdown.target
-ConditionDirectoryNotEmpty=/etc/linkctl
-
-[Service]
-Type=oneshot
-RemainAfterExit=yes
-ExecStart=/usr/local/bin/linkctl boot-apply --dir /etc/linkctl
-# Hardening: netlink, ethtool and /sys/module parameters need CAP_NET_ADMIN; named
-# namespaces (/run/netns bind mounts, setns) need CAP_SYS_ADMIN. Nothing else.
-CapabilityBoundingSet=CAP_NET_ADMIN CAP_SYS_ADMIN
-NoNewPrivileges=yes
-ProtectSystem=strict
-ReadWritePaths=/etc/modprobe.d /run
-ProtectHome=yes
-PrivateTmp=yes
-ProtectKernelModules=yes
-ProtectKernelLogs=yes
-ProtectControlGroups=yes
-ProtectClock=yes
-ProtectHostname=yes
-RestrictAddressFamilies=AF_UNIX AF_NETLINK AF_INET AF_INET6 AF_PACKET
-RestrictNamespaces=net mnt
-RestrictRealtime=yes
-RestrictSUIDSGID=yes
-LockPersonality=yes
-MemoryDenyWriteExecute=yes
-SystemCallArchitectures=native
-SystemCallFilter=@system-service @mount setns unshare
-UMask=0022
-
-[Install]
-WantedBy=multi-user.target
-"""
+# The units are the package's deploy files (linkctl/data); tests/diagnose check the text.
+UNIT = data.read(UNIT_NAME)
+# /etc/linkctl/*.yml go to the host's namespace, /etc/linkctl/netns/NS/*.yml to namespace NS.
+NETNS_DIR = "netns"
+_NETNS_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.:@+-]{0,254}")
 
 
 class PersistError(LinkctlError):
@@ -75,34 +45,145 @@ class PersistResult:
 
 
 def linkctl_path() -> str:
-    """The entry point next to this interpreter (a venv's bin/linkctl), else on PATH."""
+    """The program running now, as installed: the `linkctl` script this process was started
+    from (a venv's or pipx's bin/linkctl, /usr/local/bin/linkctl), else the one next to this
+    interpreter, else the one on PATH."""
+    started = sys.argv[0] if sys.argv else ""
+    if os.path.basename(started) == "linkctl" and os.path.isfile(started):
+        return os.path.abspath(started)
     beside = Path(sys.executable).with_name("linkctl")
     if beside.exists():
         return str(beside)
     return shutil.which("linkctl") or DEFAULT_EXEC
 
 
-def unit_text(executable: str) -> str:
+def unit_text(executable: str, template: str = UNIT, name: str = UNIT_NAME) -> str:
+    """The unit with its ExecStart= naming `executable` instead of /usr/local/bin/linkctl."""
     if not os.path.isabs(executable) or any(c.isspace() for c in executable):
         raise PersistError(f"--linkctl {executable!r}: an absolute path without spaces, such as {DEFAULT_EXEC}")
-    return UNIT.replace(f"ExecStart={DEFAULT_EXEC} ", f"ExecStart={executable} ")
+    marker = f"\nExecStart={DEFAULT_EXEC} "
+    if marker not in template:
+        raise PersistError(f"{name}: no `ExecStart={DEFAULT_EXEC} ...` line to point at {executable}")
+    return template.replace(marker, f"\nExecStart={executable} ")
 
 
-def install(root: Path = Path("/"), executable: str | None = None, enable: bool = True) -> PersistResult:
+def install(
+    root: Path = Path("/"),
+    executable: str | None = None,
+    enable: bool = True,
+    declarations: Sequence[Path] = (),
+    netns: str | None = None,
+) -> PersistResult:
+    """Install linkctl-apply.service and keep `declarations` for boot (for namespace `netns`)."""
     result = PersistResult()
-    text = unit_text(executable or linkctl_path())
+    program = executable or linkctl_path()
+    text = unit_text(program)
+    conf = root / "etc" / "linkctl"
+    target = declaration_dir(conf, netns)
+    copies = [(path, _validated(path)) for path in declarations]  # every file checked before any is kept
     unit = root / "etc" / "systemd" / "system" / UNIT_NAME
     _write(unit, text, result)
-    conf = root / "etc" / "linkctl"
     conf.mkdir(parents=True, exist_ok=True)
+    for path, content in copies:
+        _write(target / _boot_name(path), content, result)
     if enable:
-        _enable(root, unit, result)
+        _enable(root, UNIT_NAME, result)
+    _reload(root, result)
+    _warn_hidden(program, result)
+    if declarations:
+        where = f"network namespace {netns!r} (made at boot if missing)" if netns else "the host's namespace"
+        result.notes.append(f"applied at every boot into {where}")
+    else:
+        result.notes.append(
+            f"put declarations in {conf}/*.yml (host) or {conf}/{NETNS_DIR}/NS/*.yml (namespace NS), "
+            "or `linkctl persist FILE [--netns NS]`; they are applied at every boot"
+        )
+    return result
+
+
+def install_watch(
+    root: Path = Path("/"),
+    executable: str | None = None,
+    enable: bool = True,
+    config: Path | None = None,
+) -> PersistResult:
+    """Install linkctl-watch.service (pointing at this linkctl) and, if absent, a commented watch.yaml."""
+    result = PersistResult()
+    program = executable or linkctl_path()
+    text = unit_text(program, data.read(WATCH_UNIT_NAME), WATCH_UNIT_NAME)
+    default_config = "/etc/linkctl/watch.yaml"
+    if config is not None:
+        if not config.is_absolute() or any(c.isspace() for c in str(config)):
+            raise PersistError(f"--config {str(config)!r}: an absolute path without spaces for the unit")
+        text = text.replace(f"--config {default_config}\n", f"--config {config}\n")
+    _write(root / "etc" / "systemd" / "system" / WATCH_UNIT_NAME, text, result)
+    if config is None:
+        watch_yaml = root / default_config.lstrip("/")
+        if watch_yaml.exists():
+            result.unchanged.append(str(watch_yaml))
+        else:
+            _write(watch_yaml, data.read("watch.yaml"), result)
+    if enable:
+        _enable(root, WATCH_UNIT_NAME, result)
+    _reload(root, result)
+    _warn_hidden(program, result)
+    return result
+
+
+def declaration_dir(conf: Path, netns: str | None) -> Path:
+    """Where the declarations for boot of one namespace live (None: the host's)."""
+    if netns is None or netns == "":
+        return conf
+    if not _NETNS_NAME.fullmatch(netns):
+        raise PersistError(f"--netns {netns!r}: a namespace name of letters, digits and _.:@+- (as `ip netns add`)")
+    return conf / NETNS_DIR / netns
+
+
+def boot_files(conf: Path) -> list[tuple[Path, str | None]]:
+    """What `boot-apply` applies, in order: conf/*.yml (host, None), then conf/netns/NS/*.yml by NS."""
+    found: list[tuple[Path, str | None]] = [(p, None) for p in _declarations(conf)]
+    spaces = conf / NETNS_DIR
+    if spaces.is_dir():
+        for sub in sorted(spaces.iterdir()):
+            if sub.is_dir() and _NETNS_NAME.fullmatch(sub.name):
+                found += [(p, sub.name) for p in _declarations(sub)]
+    return found
+
+
+def _declarations(directory: Path) -> list[Path]:
+    return sorted(directory.glob("*.yml")) + sorted(directory.glob("*.yaml"))
+
+
+def _validated(path: Path) -> str:
+    """The file's text once it parses as a declaration: a broken file is refused now, not at boot."""
+    from linkctl.model.load import load_file
+
+    if str(path) == "-":
+        raise PersistError("persist needs a file, not stdin: it keeps a copy for boot")
+    load_file(str(path))
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise PersistError(f"{path}: {exc.strerror}") from None
+
+
+def _boot_name(path: Path) -> str:
+    return path.name if path.suffix in (".yml", ".yaml") else f"{path.name}.yml"
+
+
+def _reload(root: Path, result: PersistResult) -> None:
     if root == Path("/") and (Path("/run/systemd/system")).is_dir():
         subprocess.run(["systemctl", "daemon-reload"], check=False, timeout=60)
     else:
         result.notes.append("systemd is not running here (or --root is not /): no daemon-reload")
-    result.notes.append(f"put declarations in {conf}/*.yml; they are applied at every boot")
-    return result
+
+
+def _warn_hidden(program: str, result: PersistResult) -> None:
+    if program.startswith(("/home/", "/root/")):
+        result.notes.append(
+            f"{program} is under a home directory, which the unit's ProtectHome=yes hides: "
+            "install linkctl elsewhere (pipx with PIPX_HOME=/opt/pipx PIPX_BIN_DIR=/usr/local/bin) or pass --linkctl"
+        )
 
 
 def remove(root: Path = Path("/")) -> PersistResult:
@@ -115,8 +196,7 @@ def remove(root: Path = Path("/")) -> PersistResult:
             result.written.append(str(path))
         else:
             result.unchanged.append(str(path))
-    if root == Path("/") and (Path("/run/systemd/system")).is_dir():
-        subprocess.run(["systemctl", "daemon-reload"], check=False, timeout=60)
+    _reload(root, result)
     result.notes.append(f"the declarations in {root / 'etc' / 'linkctl'} are kept")
     return result
 
@@ -136,11 +216,11 @@ def _write(path: Path, text: str, result: PersistResult) -> None:
     result.written.append(str(path))
 
 
-def _enable(root: Path, unit: Path, result: PersistResult) -> None:
+def _enable(root: Path, name: str, result: PersistResult) -> None:
     """What `systemctl enable` does for WantedBy=multi-user.target: one symlink."""
     wants = root / "etc" / "systemd" / "system" / "multi-user.target.wants"
-    link = wants / UNIT_NAME
-    target = f"/etc/systemd/system/{UNIT_NAME}"
+    link = wants / name
+    target = f"/etc/systemd/system/{name}"
     if link.is_symlink() and os.readlink(link) == target:
         result.unchanged.append(str(link))
         return

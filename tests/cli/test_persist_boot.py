@@ -1,0 +1,97 @@
+"""`persist FILE --netns NS` keeps the file for its namespace; `boot-apply` applies it there, making
+the namespace as `apply --netns` does; `watch --install-unit` writes a unit naming this linkctl."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from linkctl.diagnose import persist
+from tests.conftest import LINKCTL
+
+VETH = "interfaces:\n- name: pb0\n  type: veth\n  mtu: 1400\n  veth: {peer: pb1}\n"
+
+
+def _linkctl(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*LINKCTL, *args], capture_output=True, text=True, timeout=120)
+
+
+@pytest.fixture
+def fresh_name() -> Iterator[str]:
+    """A namespace name nobody has made yet; removed after the test if something made it."""
+    if os.geteuid() != 0:
+        pytest.skip("needs root to create network namespaces")
+    name = f"lkp-{uuid.uuid4().hex[:8]}"
+    yield name
+    subprocess.run(["ip", "netns", "del", name], capture_output=True)
+
+
+def test_persist_keeps_the_file_for_its_namespace(tmp_path: Path) -> None:
+    decl = tmp_path / "20-veth.yml"
+    decl.write_text(VETH)
+    root = tmp_path / "root"
+    out = _linkctl("persist", str(decl), "--netns", "blue", "--root", str(root), "--linkctl", "/opt/l/bin/linkctl")
+    assert out.returncode == 0, out.stderr
+    kept = root / "etc/linkctl/netns/blue/20-veth.yml"
+    assert kept.read_text() == VETH
+    assert "into network namespace 'blue'" in out.stdout
+    host = _linkctl("persist", str(decl), "--root", str(root), "--linkctl", "/opt/l/bin/linkctl")
+    assert (root / "etc/linkctl/20-veth.yml").read_text() == VETH
+    assert f"unchanged {root}/etc/systemd/system/linkctl-apply.service" in host.stdout
+    assert persist.boot_files(root / "etc/linkctl") == [(root / "etc/linkctl/20-veth.yml", None), (kept, "blue")]
+
+
+def test_persist_refuses_a_broken_file_or_a_bad_namespace_and_keeps_nothing(tmp_path: Path) -> None:
+    broken = tmp_path / "bad.yml"
+    broken.write_text("interfaces:\n- name: x\n  type: nosuchkind\n")
+    root = tmp_path / "root"
+    out = _linkctl("persist", str(broken), "--root", str(root))
+    assert out.returncode == 1 and "nosuchkind" in out.stderr
+    assert not root.exists()
+    good = tmp_path / "ok.yml"
+    good.write_text(VETH)
+    out = _linkctl("persist", str(good), "--netns", "../etc", "--root", str(root))
+    assert out.returncode == 1 and "namespace name" in out.stderr
+    assert not root.exists()
+
+
+@pytest.mark.kernel
+def test_boot_apply_applies_each_file_into_its_namespace(tmp_path: Path, fresh_name: str) -> None:
+    decl = tmp_path / "20-veth.yml"
+    decl.write_text(VETH)
+    root = tmp_path / "root"
+    assert _linkctl("persist", str(decl), "-n", fresh_name, "--root", str(root), "--no-enable").returncode == 0
+    conf = root / "etc/linkctl"
+    assert not Path(f"/run/netns/{fresh_name}").exists()
+    out = _linkctl("boot-apply", "--dir", str(conf))
+    assert out.returncode == 0, out.stderr
+    links = json.loads(_linkctl("show", "pb0", "pb1", "-n", fresh_name, "--format", "json").stdout)
+    assert sorted((lk["name"], lk["mtu"]) for lk in links) == [("pb0", 1400), ("pb1", 1400)]
+    host = subprocess.run(["ip", "link", "show", "pb0"], capture_output=True)
+    assert host.returncode != 0  # not in the host's namespace
+    again = _linkctl("boot-apply", "--dir", str(conf))
+    assert again.returncode == 0 and f"{conf}/netns/{fresh_name}/20-veth.yml: nothing to change" in again.stdout
+
+
+def test_watch_install_unit_names_this_linkctl(tmp_path: Path) -> None:
+    out = _linkctl("watch", "--install-unit", "--root", str(tmp_path))
+    assert out.returncode == 0, out.stderr
+    unit = (tmp_path / "etc/systemd/system/linkctl-watch.service").read_text()
+    exec_start = next(line for line in unit.splitlines() if line.startswith("ExecStart="))
+    program = exec_start.split("=", 1)[1].split()[0]
+    assert program != persist.DEFAULT_EXEC and Path(program).is_file() and Path(program).name == "linkctl"
+    assert exec_start.endswith(" watch --config /etc/linkctl/watch.yaml")
+    assert (tmp_path / "etc/linkctl/watch.yaml").read_text().startswith("# /etc/linkctl/watch.yaml")
+    assert os.readlink(tmp_path / "etc/systemd/system/multi-user.target.wants/linkctl-watch.service") == (
+        "/etc/systemd/system/linkctl-watch.service"
+    )
+    (tmp_path / "etc/linkctl/watch.yaml").write_text("store: sqlite:///x.db\n")
+    again = _linkctl("watch", "--install-unit", "--root", str(tmp_path))
+    assert f"unchanged {tmp_path}/etc/linkctl/watch.yaml" in again.stdout  # the operator's settings are kept
+    assert (tmp_path / "etc/linkctl/watch.yaml").read_text() == "store: sqlite:///x.db\n"
