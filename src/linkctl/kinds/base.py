@@ -73,6 +73,9 @@ class LinkKind:
     dies_with_lower: ClassVar[bool] = False
     # The kernel refuses an MTU above the lower device's (and lowers this one when the lower's drops).
     mtu_bounded_by_lower: ClassVar[bool] = False
+    # The fields its MTU's fit on its base depends on (the base, a VXLAN's encapsulation); empty for a
+    # kind whose MTU is not tied to a base's.
+    mtu_fit_fields: ClassVar[tuple[str, ...]] = ()
     # The MTU a new link of this kind gets when none is given (ether_setup's 1500); None where the
     # kernel derives it from other links (a bridge from its ports, a stacked link from its base).
     created_mtu: ClassVar[int | None] = None
@@ -91,6 +94,10 @@ class LinkKind:
         """The ifindex of the device this link is stacked on, as the kernel reports it: an index of
         the namespace IFLA_LINK_NETNSID names, when the link has one (an underlay left behind by a move)."""
         return None
+
+    def mtu_room(self, link: Link, base_mtu: int) -> int:
+        """The largest MTU `link` can have on a base of `base_mtu` (asked of kinds with mtu_fit_fields)."""
+        return base_mtu
 
     def lower_ifindex(self, link: Link) -> int | None:
         """The base device this link is stacked on, in its own namespace (None: none, or elsewhere)."""

@@ -98,6 +98,23 @@ _PORT_OPTIONS = (
 _PORT_BY_ATTR = {o.attr: o for o in _PORT_OPTIONS}
 
 
+class PortMtu(NamedTuple):
+    """A port's MTU and its bridge's. A frame forwarded to a port over the port's MTU is dropped,
+    so ports and bridge want one MTU; plan notes and audit word a mismatch each their way."""
+
+    port_mtu: int
+    bridge_mtu: int
+
+    @property
+    def matches(self) -> bool:
+        return self.port_mtu == self.bridge_mtu
+
+    @property
+    def port_drops(self) -> bool:
+        """The port drops the larger frames the bridge forwards to it."""
+        return self.port_mtu < self.bridge_mtu
+
+
 class Bridge(LinkKind):
     type = InterfaceType.LINUX_BRIDGE
     kernel_kind = "bridge"

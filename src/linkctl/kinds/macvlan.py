@@ -31,6 +31,7 @@ class Macvlan(LinkKind):
     section_key = "mac_vlan"
     dies_with_lower = True
     mtu_bounded_by_lower = True
+    mtu_fit_fields: ClassVar[tuple[str, ...]] = ("mac-vlan.base-iface",)
     recreate_fields: ClassVar[tuple[str, ...]] = ("mac-vlan.base-iface",)
 
     def decode(self, buf: bytes, off: int, end: int) -> KindInfo:

@@ -8,13 +8,35 @@ renamed or moved back in place (plan/veth_match.py) rather than made again.
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import ClassVar, NamedTuple
 
 from linkctl.kinds.base import ETH_DATA_LEN, NO_DIFF, KindDiff, LinkKind
 from linkctl.model.spec import InterfaceSpec, InterfaceType, VethSection
 from linkctl.model.state import KindInfo, Link, NetnsState, VethInfo
 
 VETH_INFO_PEER = 1
+
+
+class PairMtu(NamedTuple):  # not a dataclass: the kinds load on every command's path
+    """The MTUs of a pair's two ends. Each end drops what arrives over its own MTU, so the frames
+    the larger end sends over the smaller's are lost; plan notes and audit word that each their way."""
+
+    mtu: int
+    peer_mtu: int
+
+    @property
+    def matches(self) -> bool:
+        return self.mtu == self.peer_mtu
+
+    @property
+    def dropped_over(self) -> int:
+        """The size over which frames between the ends are dropped."""
+        return min(self.mtu, self.peer_mtu)
+
+    @property
+    def peer_drops(self) -> bool:
+        """The peer drops the larger frames this end sends (said by this end, so a mismatch is said once)."""
+        return self.mtu > self.peer_mtu
 
 
 class Veth(LinkKind):

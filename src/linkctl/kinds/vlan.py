@@ -26,6 +26,7 @@ class Vlan(LinkKind):
     section_key = "vlan"
     dies_with_lower = True
     mtu_bounded_by_lower = True
+    mtu_fit_fields: ClassVar[tuple[str, ...]] = ("vlan.base-iface",)
     recreate_fields: ClassVar[tuple[str, ...]] = ("vlan.id", "vlan.base-iface", "vlan.protocol")
 
     def decode(self, buf: bytes, off: int, end: int) -> KindInfo:

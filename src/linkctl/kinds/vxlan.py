@@ -8,7 +8,7 @@ declaration means delete and create again. `learning` changes in place.
 from __future__ import annotations
 
 import ipaddress
-from typing import ClassVar
+from typing import ClassVar, NamedTuple
 
 from linkctl.kinds.base import NO_DIFF, KindDiff, LinkKind, Resolver, collect, differ
 from linkctl.model.spec import InterfaceSpec, InterfaceType, VxlanSection
@@ -35,12 +35,49 @@ def overhead(local: str | None, remote: str | None) -> int:
     return OVERHEAD_V6 if v6 else OVERHEAD_V4
 
 
+class MtuFit(NamedTuple):  # not a dataclass: the kinds load on every command's path
+    """A VXLAN's MTU on its base's: each frame, with the encapsulation's bytes, must fit on the base,
+    or the base drops (or fragments) it. Validation, plan and audit each word a misfit for their reader."""
+
+    mtu: int
+    base_mtu: int
+    overhead: int
+
+    @property
+    def fits(self) -> bool:
+        return self.mtu + self.overhead <= self.base_mtu
+
+    @property
+    def room(self) -> int:
+        """The largest MTU that fits on this base."""
+        return self.base_mtu - self.overhead
+
+    @property
+    def base_needed(self) -> int:
+        """The smallest base MTU that carries this MTU."""
+        return self.mtu + self.overhead
+
+    @property
+    def family(self) -> str:
+        return "IPv6" if self.overhead == OVERHEAD_V6 else "IPv4"
+
+    @property
+    def needs(self) -> str:
+        return f"VXLAN over {self.family} needs {self.overhead} bytes"
+
+
+def mtu_fit(mtu: int, base_mtu: int, local: str | None, remote: str | None) -> MtuFit:
+    """A VXLAN of `mtu`, encapsulating from `local` to `remote`, on a base of `base_mtu`."""
+    return MtuFit(mtu, base_mtu, overhead(local, remote))
+
+
 class Vxlan(LinkKind):
     type = InterfaceType.VXLAN
     kernel_kind = "vxlan"
     module = "vxlan"
     section_key = "vxlan"
     dies_with_lower = True
+    mtu_fit_fields: ClassVar[tuple[str, ...]] = ("vxlan.base-iface", "vxlan.local", "vxlan.remote")
     recreate_fields: ClassVar[tuple[str, ...]] = (
         "vxlan.id",
         "vxlan.base-iface",
@@ -70,6 +107,11 @@ class Vxlan(LinkKind):
 
     def reported_lower(self, link: Link) -> int | None:
         return link.info.base_ifindex if isinstance(link.info, VxlanInfo) else None
+
+    def mtu_room(self, link: Link, base_mtu: int) -> int:
+        info = link.info
+        local, remote = (info.local, info.remote) if isinstance(info, VxlanInfo) else (None, None)
+        return mtu_fit(link.mtu, base_mtu, local, remote).room
 
     def declared_base(self, spec: InterfaceSpec) -> str | None:
         return spec.vxlan.base_iface if spec.vxlan else None

@@ -8,11 +8,10 @@ from dataclasses import replace
 from linkctl.kinds import kind_of
 from linkctl.kinds.base import FieldDiff
 from linkctl.kinds.vxlan import LINUX_DEFAULT_PORT
-from linkctl.kinds.vxlan import overhead as vxlan_overhead
 from linkctl.model.spec import InterfaceSpec
 from linkctl.model.spec_base import Section
-from linkctl.model.state import BridgeInfo, Link, VxlanInfo
-from linkctl.plan.match import _BRIDGE, _DOWN, _VETH, _VXLAN, Target
+from linkctl.model.state import BridgeInfo, Link
+from linkctl.plan.match import _BRIDGE, _DOWN, _VETH, Target
 from linkctl.plan.ops import CreateLink, PeerCreate, Props, SetLink, SetMaster
 from linkctl.plan.reshape import Reshaper
 
@@ -182,19 +181,17 @@ class Builder(Reshaper):
         )
 
 
-_UNDERLAY_FIELDS = ("vxlan.local", "vxlan.remote")  # the encapsulation's overhead depends on them
-
-
 def _mtu_still_fits(t: Target, cur: Link, base_mtu: int | None) -> bool:
-    """A stacked link's MTU is bounded by its lower: kept only if the lower and the overhead stay,
-    and it still fits on the lower's MTU after the plan."""
-    if not (t.kind.mtu_bounded_by_lower or t.kind.type is _VXLAN):
+    """A link whose MTU must fit on its base keeps it only while what the fit depends on stays (its
+    base, a VXLAN's encapsulation) and it still fits on the base's MTU after the plan."""
+    fit_fields = t.kind.mtu_fit_fields
+    if not fit_fields:
         return True
     if kind_of(cur).type is not t.kind.type:
         return False
-    if any(d.field.endswith("base-iface") or d.field in _UNDERLAY_FIELDS for d in t.diff.recreate):
+    if any(d.field in fit_fields for d in t.diff.recreate):
         return False
-    return _fits_on(cur, cur.mtu, base_mtu)
+    return base_mtu is None or cur.mtu <= t.kind.mtu_room(cur, base_mtu)
 
 
 def _merged(have: Section, given: Section) -> Section:
@@ -207,15 +204,6 @@ def _merged(have: Section, given: Section) -> Section:
         elif isinstance(value, Section) and isinstance(old, Section):
             update[name] = _merged(old, value)
     return given.model_copy(update=update)
-
-
-def _fits_on(link: Link, mtu: int | None, base_mtu: int | None) -> bool:
-    """Whether a stacked link's MTU fits on its base's (with a VXLAN's encapsulation)."""
-    if mtu is None or base_mtu is None:
-        return True
-    info = link.info
-    overhead = vxlan_overhead(info.local, info.remote) if isinstance(info, VxlanInfo) else 0
-    return mtu + overhead <= base_mtu
 
 
 def _has_port_list(spec: InterfaceSpec) -> bool:

@@ -52,26 +52,26 @@ class MtuChecks(Checks):
         stays `linkctl audit`'s finding, so that `show -f yaml` of such a host
         still applies as a no-op and a step towards the fix is not blocked.
         """
-        if fit.mtu_after is None or fit.base_after is None or fit.mtu_after + fit.overhead <= fit.base_after:
+        if fit.mtu_after is None or fit.base_after is None:
             return
-        family = "IPv6" if fit.overhead == vxlan.OVERHEAD_V6 else "IPv4"
+        after = vxlan.MtuFit(fit.mtu_after, fit.base_after, fit.overhead)
+        if after.fits:
+            return
         raised = fit.mtu_now is None or fit.mtu_after > fit.mtu_now
         if fit.spec is not None and fit.spec.mtu is not None and raised:
             self._add(
                 fit.spec, "mtu", fit.mtu_after,
-                f"at most {fit.base_after - fit.overhead}: base-iface {fit.base} has MTU {fit.base_after} and VXLAN "
-                f"over {family} needs {fit.overhead} bytes; raise {fit.base}'s mtu to {fit.mtu_after + fit.overhead} "
-                "or lower this one",
+                f"at most {after.room}: base-iface {fit.base} has MTU {fit.base_after} and {after.needs}; "
+                f"raise {fit.base}'s mtu to {after.base_needed} or lower this one",
             )  # fmt: skip
         elif (fit.base_now is None or fit.base_after < fit.base_now) and (
             base := self._declared(fit.base, fit.netns)
         ) is not None:
             self._add(
                 base, "mtu", fit.base_after,
-                f"at least {fit.mtu_after + fit.overhead}: {fit.name} (MTU {fit.mtu_after}) runs over {fit.base} and "
-                f"VXLAN over {family} needs {fit.overhead} bytes; give {fit.base} an mtu of "
-                f"{fit.mtu_after + fit.overhead} or more, or declare {fit.name} with mtu "
-                f"{fit.base_after - fit.overhead} or less",
+                f"at least {after.base_needed}: {fit.name} (MTU {fit.mtu_after}) runs over {fit.base} and "
+                f"{after.needs}; give {fit.base} an mtu of {after.base_needed} or more, or declare {fit.name} "
+                f"with mtu {after.room} or less",
             )  # fmt: skip
 
     def _vxlan_fits(self) -> Iterator[_VxlanFit]:

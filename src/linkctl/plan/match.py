@@ -21,7 +21,6 @@ from linkctl.plan.veth_match import locate
 Key = tuple[NetnsName, str]
 # Read in per-target loops: a module global costs a tenth of `InterfaceType.VETH`'s lookup.
 _VETH, _BRIDGE, _DOWN = InterfaceType.VETH, InterfaceType.LINUX_BRIDGE, LinkStateName.DOWN
-_VXLAN = InterfaceType.VXLAN
 
 
 @dataclass(slots=True)

@@ -13,7 +13,8 @@ admin state and notes here.
 from __future__ import annotations
 
 from linkctl.kinds.base import FieldDiff
-from linkctl.kinds.bridge import port_data, port_diffs, port_ip_args
+from linkctl.kinds.bridge import PortMtu, port_data, port_diffs, port_ip_args
+from linkctl.kinds.veth import PairMtu
 from linkctl.model.spec import BridgePort, Declaration
 from linkctl.model.state import BridgePortInfo, HostState, Link, NetnsName
 from linkctl.plan.build import Builder, _has_port_list
@@ -137,11 +138,11 @@ class Planner(Builder):
             if mtu is None or cur is None or cur.mtu == mtu or t.absent or t.creates:
                 continue
             peer = self.host.peer_of(cur)
-            if peer is None or peer.mtu == mtu or self._target_for(peer) is not None:
+            if peer is None or (pair := PairMtu(mtu, peer.mtu)).matches or self._target_for(peer) is not None:
                 continue
             self.plan.notes.append(
-                f"{peer.name}, {t.spec.name}'s veth peer, keeps MTU {peer.mtu}: frames over "
-                f"{min(peer.mtu, mtu)} bytes between them will be dropped; declare {peer.name} with mtu {mtu} too"
+                f"{peer.name}, {t.spec.name}'s veth peer, keeps MTU {peer.mtu}: frames over {pair.dropped_over} "
+                f"bytes between them will be dropped; declare {peer.name} with mtu {mtu} too"
             )
 
     def _port_mtu_notes(self) -> None:
@@ -154,7 +155,7 @@ class Planner(Builder):
             ns = self.host.ns(cur.netns)
             for name in ns.ports_of(cur.name):
                 port = ns.links[name]
-                if port.mtu < mtu and self._target_for(port) is None:
+                if PortMtu(port.mtu, mtu).port_drops and self._target_for(port) is None:
                     self.plan.notes.append(
                         f"{name}, a port of {t.spec.name}, keeps MTU {port.mtu}: frames over {port.mtu} bytes "
                         f"that {t.spec.name} forwards to it will be dropped; declare {name} with mtu {mtu} too"

@@ -7,7 +7,8 @@ from collections.abc import Iterator
 from linkctl.diagnose.audit.context import AuditContext, counter
 from linkctl.diagnose.findings import Finding, Severity, ip
 from linkctl.domain.fix import Fix, Fragment
-from linkctl.kinds import vxlan
+from linkctl.kinds import veth, vxlan
+from linkctl.kinds.bridge import PortMtu
 from linkctl.model.state import BridgeInfo, VxlanInfo
 
 
@@ -19,26 +20,25 @@ def vxlan_mtu_overhead(ctx: AuditContext) -> Iterator[Finding]:
         lower = ctx.host.in_link_net(link, info.base_ifindex)
         if lower is None:
             continue
-        overhead = vxlan.overhead(info.local, info.remote)
-        room = lower.mtu - overhead
-        if link.mtu <= room:
+        fit = vxlan.mtu_fit(link.mtu, lower.mtu, info.local, info.remote)
+        if fit.fits:
             continue
-        raise_to = link.mtu + overhead
+        room, raise_to = fit.room, fit.base_needed
         yield Finding(
             "vxlan-mtu-overhead",
             Severity.PROBLEM,
             link.name,
             link.netns,
             f"overlay MTU {link.mtu} does not fit in underlay {lower.name} MTU {lower.mtu} "
-            f"less {overhead} bytes of VXLAN encapsulation",
+            f"less {fit.overhead} bytes of VXLAN encapsulation",
             "full-size overlay frames are dropped or fragmented on the underlay: large "
             "transfers stall while pings work",
             {
                 "mtu": link.mtu,
                 "underlay": lower.name,
                 "underlay_mtu": lower.mtu,
-                "overhead": overhead,
-                "family": "ipv6" if overhead == vxlan.OVERHEAD_V6 else "ipv4",
+                "overhead": fit.overhead,
+                "family": fit.family.lower(),
                 "max_overlay_mtu": room,
             },
             Fix(
@@ -54,8 +54,8 @@ def vxlan_mtu_overhead(ctx: AuditContext) -> Iterator[Finding]:
 def veth_mtu_mismatch(ctx: AuditContext) -> Iterator[Finding]:
     for link in ctx.host:
         peer = ctx.host.peer_of(link)
-        if peer is None or link.mtu <= peer.mtu:
-            continue  # said once, by the end whose frames the other drops
+        if peer is None or not (pair := veth.PairMtu(link.mtu, peer.mtu)).peer_drops:
+            continue
         peer_at = f"{peer.name} (netns {peer.netns})" if peer.netns != link.netns and peer.netns else peer.name
         yield Finding(
             "veth-mtu-mismatch",
@@ -63,7 +63,7 @@ def veth_mtu_mismatch(ctx: AuditContext) -> Iterator[Finding]:
             link.name,
             link.netns,
             f"MTU {link.mtu}, its veth peer {peer_at} MTU {peer.mtu}",
-            f"frames over {peer.mtu} bytes that {link.name} sends are dropped by {peer.name} (counted as "
+            f"frames over {pair.dropped_over} bytes that {link.name} sends are dropped by {peer.name} (counted as "
             "TX drops here, RX drops there): small packets pass, large transfers stall",
             {"mtu": link.mtu, "peer": peer.name, "peer_mtu": peer.mtu, "tx_dropped": counter(link, "tx_dropped")},
             Fix(
@@ -77,7 +77,7 @@ def veth_mtu_mismatch(ctx: AuditContext) -> Iterator[Finding]:
 def bridge_port_mtu_mismatch(ctx: AuditContext) -> Iterator[Finding]:
     for link in ctx.host:
         bridge = ctx.host.ns(link.netns).by_index(link.master_ifindex)
-        if bridge is None or not isinstance(bridge.info, BridgeInfo) or link.mtu == bridge.mtu:
+        if bridge is None or not isinstance(bridge.info, BridgeInfo) or PortMtu(link.mtu, bridge.mtu).matches:
             continue
         yield Finding(
             "bridge-port-mtu-mismatch",
