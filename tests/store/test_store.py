@@ -6,7 +6,15 @@ from pathlib import Path
 import pytest
 
 from linkctl.domain.episodes import EpisodeEdge, FlapEpisode, FlapNotice, FlapTrigger
-from linkctl.domain.events import CounterSnapshot, DriverWords, Duplex, EventKind, LinkState, SnapshotReason
+from linkctl.domain.events import (
+    CounterSnapshot,
+    DriverWords,
+    Duplex,
+    EventKind,
+    FlowControl,
+    LinkState,
+    SnapshotReason,
+)
 from linkctl.store import (
     AlertState,
     BadSince,
@@ -102,7 +110,7 @@ def test_kernel_words_joined_after_the_event(store: SqlStore) -> None:
         driver="e1000e",
         speed_mbps=1000,
         duplex=Duplex.FULL,
-        flow_control="rx/tx",
+        flow_control=FlowControl.RX_TX,
     )
     # This one comes first: the netlink event picks it up as it is recorded.
     feed(

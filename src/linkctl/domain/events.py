@@ -176,7 +176,7 @@ class DriverWords:
     driver: str | None = None
     speed_mbps: int | None = None
     duplex: Duplex | None = None
-    flow_control: str | None = None
+    flow_control: FlowControl | None = None
 
     @property
     def empty(self) -> bool:

@@ -96,7 +96,7 @@ def _words_json(words: DriverWords | None) -> dict[str, Any] | None:
         "driver": words.driver,
         "speed_mbps": words.speed_mbps,
         "duplex": words.duplex.value if words.duplex else None,
-        "flow_control": words.flow_control,
+        "flow_control": words.flow_control.value if words.flow_control else None,
     }
 
 

@@ -15,6 +15,7 @@ from linkctl.domain.events import (
     Duplex,
     EventKind,
     EventSource,
+    FlowControl,
     KnownLink,
     LinkState,
     SnapshotReason,
@@ -47,7 +48,8 @@ def words_row(words: DriverWords | None) -> tuple[Any, ...]:
     if words is None:
         return (None, None, None, None, None)
     duplex = words.duplex.value if words.duplex else None
-    return (words.text, words.driver, words.speed_mbps, duplex, words.flow_control)
+    flow = words.flow_control.value if words.flow_control else None
+    return (words.text, words.driver, words.speed_mbps, duplex, flow)
 
 
 def _words(row: Row) -> DriverWords | None:
@@ -57,7 +59,7 @@ def _words(row: Row) -> DriverWords | None:
         driver=driver,
         speed_mbps=None if speed is None else int(speed),
         duplex=Duplex(duplex) if duplex else None,
-        flow_control=flow,
+        flow_control=FlowControl(flow) if flow else None,
     )
     return None if words.empty else words
 

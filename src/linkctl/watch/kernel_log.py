@@ -42,7 +42,7 @@ def kernel_record_from_log(line: KernelLogLine, netns: str | None = None) -> Ker
         driver=line.driver,
         speed_mbps=line.speed_mbps,
         duplex=line.duplex,
-        flow_control=line.flow_control.value if line.flow_control is not None else None,
+        flow_control=line.flow_control,
     )
     when = line.time if line.time.tzinfo is not None else line.time.astimezone()
     return KernelLogRecord(time=when, ifname=line.ifname, kind=line.event, words=words, netns=netns)
