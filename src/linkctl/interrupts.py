@@ -53,13 +53,20 @@ class Phase(enum.Enum):
 class _State:
     phase = Phase.BEFORE
     noted: list[int] = []  # noqa: RUF012 - one process-wide list, reset by install()
+    confirms = 0  # SIGUSR1s received
 
 
 def install() -> None:
-    """Catch the three signals for the rest of the process (cli/entry.py, first thing)."""
-    _State.phase, _State.noted = Phase.BEFORE, []
+    """Catch the three signals for the rest of the process (cli/entry.py, first thing); SIGUSR1 (what
+    `linkctl confirm` sends to `try`) is noted, not the default that would end the process."""
+    _State.phase, _State.noted, _State.confirms = Phase.BEFORE, [], 0
     for signum in CAUGHT:
         signal.signal(signum, _handler)
+    signal.signal(signal.SIGUSR1, _note)
+
+
+def _note(signum: int, _frame: FrameType | None) -> None:
+    _State.confirms += 1  # only `try` acts on it (take_noted); nothing else ends on it
 
 
 def _handler(signum: int, _frame: FrameType | None) -> None:
@@ -114,7 +121,8 @@ def hold() -> None:
 
 def take_noted() -> list[int]:
     """The signals noted so far, forgotten once taken (the taker acts on them)."""
-    noted, _State.noted = _State.noted, []
+    noted = _State.noted + [signal.SIGUSR1] * _State.confirms
+    _State.noted, _State.confirms = [], 0
     return noted
 
 
@@ -139,25 +147,26 @@ def exit_code(exc: BaseException) -> int:
 
 def within(exc: BaseException) -> Interrupted | None:
     """The Interrupted behind an exception, if any: Python 3.11 wraps one raised in a class's
-    __set_name__ (pydantic building a model) in a RuntimeError, and a library may re-raise it."""
+    __set_name__ (pydantic building a model) in a RuntimeError, and a library may re-raise it.
+    Only what caused the exception is followed (its __cause__, or the exception it was raised while
+    handling when that is not suppressed), and never behind SystemExit: a command that ended on its
+    own, after handling an interrupt (a rollback, reported), has said how it ended."""
     seen: set[int] = set()
     cur: BaseException | None = exc
-    while cur is not None and id(cur) not in seen:
+    while cur is not None and id(cur) not in seen and not isinstance(cur, SystemExit):
         if isinstance(cur, Interrupted):
             return cur
         seen.add(id(cur))
-        cur = cur.__cause__ or cur.__context__
+        cur = cur.__cause__ if cur.__cause__ is not None else (None if cur.__suppress_context__ else cur.__context__)
     return None
 
 
 def ignore() -> None:
-    """The command has said its last word: signals from now on change nothing (its teardown)."""
+    """Signals from now on change nothing: the command has said its last word (its teardown), or
+    this is a forked worker whose parent handles them (Ctrl-C reaches the whole process group; a
+    worker hit between two tasks would print a traceback)."""
     for signum in CAUGHT:
         signal.signal(signum, signal.SIG_IGN)
 
 
-def quiet_in_workers() -> None:
-    """For a forked worker process: the parent handles the signals (Ctrl-C reaches the whole
-    process group) and ends its workers; a worker hit between two tasks would print a traceback."""
-    for signum in CAUGHT:
-        signal.signal(signum, signal.SIG_IGN)
+quiet_in_workers = ignore

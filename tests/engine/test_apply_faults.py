@@ -127,6 +127,7 @@ class Trial:
     def _judge(self, sig: int, code: int, said: str) -> str:
         now = links(self.ns)
         assert "ROLLBACK" not in said and "Traceback" not in said, said
+        assert not ("rolled back" in said and "nothing was changed" in said), f"two endings told:\n{said}"
         if code == -sig and sig != signal.SIGKILL and said == "":
             # The signal's default action, before the interpreter had set up linkctl's handlers.
             assert now == self.before

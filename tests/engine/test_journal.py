@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import signal
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -35,9 +36,16 @@ def _killed_mid_change(ns: str, tmp_path: Path) -> tuple[Path, Path]:
     return runtime, decl
 
 
-def test_a_change_cut_off_is_refused_over_warned_by_plan_and_recovered(netns: str, tmp_path: Path) -> None:
+def test_a_change_cut_off_is_refused_over_warned_by_plan_and_recovered(
+    netns_factory: Callable[[], str], tmp_path: Path
+) -> None:
+    netns, elsewhere_ns = netns_factory(), netns_factory()
     before = links(netns)
     runtime, decl = _killed_mid_change(netns, tmp_path)
+    # Not even in another namespace: its journal would replace the one that is all recover has.
+    other = run(["apply", str(decl), "-n", elsewhere_ns], runtime)
+    assert other.returncode == 1 and "was cut off before it was verified" in other.stderr
+    assert links(elsewhere_ns).keys() == {"lo"}
     pid = json.loads((runtime / "change.journal").read_text())["pid"]
     applied = run(["apply", str(decl), "-n", netns], runtime)
     assert applied.returncode == 1

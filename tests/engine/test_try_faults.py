@@ -5,8 +5,10 @@ Real `linkctl try` processes, real signals, a real namespace; the state is read 
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -127,10 +129,43 @@ def test_try_killed_during_the_change_is_rolled_back_at_once(netns: str, tmp_pat
 
 
 def guardian_of_when_written(runtime: Path) -> int:
-    import time
 
     for _ in range(600):
         if (runtime / "change.journal").exists():
             return guardian_of(runtime)
         time.sleep(0.01)
     raise AssertionError("no journal was written")
+
+
+def test_a_stray_sigusr1_before_the_hold_neither_kills_nor_confirms(held_change: tuple[str, Path, Path]) -> None:
+    ns, change, runtime = held_change
+    before = links(ns)
+    runtime.mkdir(mode=0o700)
+    # Another holder of the change lock keeps `try --wait` blocked before it reads anything.
+    holder = subprocess.Popen(
+        ["flock", "--close", str(runtime / "changes.lock"), "sleep", "600"], start_new_session=True
+    )
+    try:
+        proc = start(["try", str(change), "-n", ns, "--timeout", "2", "--wait", "60"], runtime)
+        _blocked_in_flock(proc.pid)
+        proc.send_signal(signal.SIGUSR1)  # a confirm that did not wait for "confirm within" would
+    finally:
+        os.killpg(holder.pid, signal.SIGKILL)  # flock and its sleep
+        holder.wait()
+    out, _err = proc.communicate(timeout=60)
+    assert proc.returncode == 3, out  # not ended by SIGUSR1's default action, not confirmed by it
+    assert "no confirmation within 2 s: rolling back" in out
+    assert links(ns) == before
+
+
+def _blocked_in_flock(pid: int) -> None:
+    """Until the process sleeps in flock(2) (its kernel stack says so): a state, not a guess of time."""
+    for _ in range(6000):
+        try:
+            stack = Path(f"/proc/{pid}/stack").read_text()
+        except OSError:
+            stack = ""
+        if "flock" in stack or "locks_lock" in stack:
+            return
+        time.sleep(0.01)
+    raise AssertionError(f"pid {pid} never blocked on the change lock")

@@ -172,22 +172,26 @@ def boot_apply(
     namespace NS (made if missing), by namespace name.
 
     Exit: 0 every file applied (or nothing to do)
-          1 a file was refused or rolled back
+          1 a file was refused, or failed and was rolled back (checked); the other files are applied
+          4 a rollback could not be checked (the files after it are not applied)
+          128+N stopped by signal N (rolled back, checked; the files after it are not applied)
     """
     from linkctl.diagnose.persist import boot_files
 
     files = boot_files(directory)
-    failed = 0
+    worst = 0
     for path, netns in files:
         try:
             for line in apply_file(str(path), wait, netns):
                 typer.echo(f"{path}: {line}")
         except LinkctlError as exc:
-            failed += 1
             typer.echo(f"{path}: {exc}", err=True)
+            worst = max(worst, exc.exit_code)
+            if exc.exit_code != 1:  # a signal, or links left half-changed: going on would plan over them
+                break
     if not files:
         typer.echo(f"{directory}: no *.yml files")
-    raise typer.Exit(1 if failed else 0)
+    raise typer.Exit(worst)
 
 
 def apply_file(path: str, wait: float = 0, netns: str | None = None) -> list[str]:
@@ -198,11 +202,11 @@ def apply_file(path: str, wait: float = 0, netns: str | None = None) -> list[str
 
     ctx = Context(load_file(path), path, netns)
     said: list[str] = []
-    with change_session("boot-apply", ctx.namespaces(), wait, said.append) as held:
+    with change_session("boot-apply", wait, said.append) as held:
         host, plan = prepare(ctx)
         if plan.empty:
             return [*said, "nothing to change"]
-        result = apply(ctx, host, plan, journal_dir=held.base if held else None, command="boot-apply")
+        result = apply(ctx, host, plan, rt=held.rt if held else None, command="boot-apply")
     lines = [*said, f"{len(plan.ops)} link change(s)", *plan.extra]
     if result.remediation is not None:
         lines += [f"note: {n}" for n in result.remediation.notes]

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # imported where used: the engine's import is the cost this module is about
     from linkctl.engine.apply import Context
+    from linkctl.engine.runtime import RuntimeDir
     from linkctl.kernel.netlink import DebugHook
 
 Echo = Callable[[str], None]
@@ -70,11 +71,11 @@ def apply(ctx: Context, echo: Echo, wait: float = 0) -> int:
     from linkctl.engine.changelock import change_session
 
     # Read, plan and change with no other linkctl changing links.
-    with change_session("apply", ctx.namespaces(), wait, echo) as held:
-        return _apply(ctx, echo, held.base if held else None)
+    with change_session("apply", wait, echo) as held:
+        return _apply(ctx, echo, held.rt if held else None)
 
 
-def _apply(ctx: Context, echo: Echo, journal_dir: str | None) -> int:
+def _apply(ctx: Context, echo: Echo, rt: RuntimeDir | None) -> int:
     from linkctl.cli import render
     from linkctl.engine.apply import apply as carry_out
     from linkctl.engine.apply import may_keep_receipt, prepare
@@ -94,7 +95,7 @@ def _apply(ctx: Context, echo: Echo, journal_dir: str | None) -> int:
             echo(render.plan_text(the_plan))
 
     try:
-        result = carry_out(ctx, host, the_plan, meanwhile=show_plan, journal_dir=journal_dir)
+        result = carry_out(ctx, host, the_plan, meanwhile=show_plan, rt=rt)
     finally:
         show_plan()
     keep_receipt(ctx, result.digest, result.unchanged)

@@ -32,6 +32,8 @@ def run() -> None:
         os._exit(130)
     try:
         _run(command)
+    except SystemExit:
+        raise  # the command ended and said how (the guard): nothing to add
     except BaseException as exc:  # a signal during start-up, before the guard: never a traceback
         cause = exc if isinstance(exc, KeyboardInterrupt) else interrupts.within(exc)
         if cause is None:

@@ -51,23 +51,22 @@ def _error_code(exc: LinkctlError) -> int:
 
 def interrupted(exc: KeyboardInterrupt | interrupts.Interrupted) -> NoReturn:
     """A signal that ended the command outside a change's own handling (which rolls back)."""
+    _say(f"linkctl: {_ended_by(exc)}")
+    os._exit(interrupts.exit_code(exc))  # no teardown: a second signal must not print a traceback
+
+
+def _ended_by(exc: BaseException) -> str:
     words = interrupts.describe(exc)
     if interrupts.phase() is interrupts.Phase.DONE:
-        _say(f"linkctl: {words} after the change was made and verified: it stays")
-    else:
-        _say(f"linkctl: {words}: nothing was changed")
-    os._exit(interrupts.exit_code(exc))  # no teardown: a second signal must not print a traceback
+        return f"{words} after the change was made and verified: it stays"
+    return f"{words}: nothing was changed"
 
 
 def leave(code: int) -> NoReturn:
     signum = interrupts.noted()
     if signum is not None and code == 0:  # noted, not raised: after a verified change, or swallowed
+        _say(f"linkctl: {_ended_by(interrupts.Interrupted(signum))}")
         code = 128 + signum
-        words = interrupts.describe(interrupts.Interrupted(signum))
-        if interrupts.phase() is interrupts.Phase.DONE:
-            _say(f"linkctl: {words} after the change was made and verified: it stays")
-        else:
-            _say(f"linkctl: {words}: nothing was changed")
     _leave(code)
 
 

@@ -7,6 +7,7 @@ then verifies it like any other apply.
 
 from __future__ import annotations
 
+import errno
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from functools import cached_property
@@ -17,7 +18,8 @@ from linkctl.engine import journal
 from linkctl.engine.errors import RemediationFailed
 from linkctl.engine.executor import Executor, StepFailed
 from linkctl.engine.journal import Intent, Key
-from linkctl.engine.rollback import Outcome, roll_back
+from linkctl.engine.rollback import Outcome, settle
+from linkctl.engine.runtime import RuntimeDir
 from linkctl.errors import LinkctlError
 from linkctl.kernel import caps
 from linkctl.kernel.netlink import DebugHook
@@ -163,7 +165,7 @@ class ApplyResult:
     digest: str | None = None  # fingerprint of the links as verified, when the context asked for one
     unchanged: int = 0  # interfaces found as declared by the verification
 
-    def rollback(self, ctx: Context, journal_dir: str | None = None) -> Outcome:
+    def rollback(self, ctx: Context, rt: RuntimeDir | None = None) -> Outcome:
         """Undo a successful apply (`try` without confirmation): ethtool first, then links."""
         notes = []
         if self.remediation is not None and not self.remediation.empty:
@@ -172,7 +174,7 @@ class ApplyResult:
             notes.append(undo_remediation(self.remediation))
         if self.snapshot is None:
             return Outcome(True, 0, "\n".join(notes) or "nothing to roll back: nothing was changed")
-        outcome = self.snapshot.restore(ctx, journal_dir)
+        outcome = self.snapshot.restore(ctx, rt)
         outcome.message = "\n".join([*notes, outcome.message])
         return outcome
 
@@ -197,15 +199,15 @@ def apply(
     host: HostState,
     plan: Plan,
     meanwhile: Callable[[], None] | None = None,
-    journal_dir: str | None = None,
+    rt: RuntimeDir | None = None,
     command: str = "apply",
     hold: bool = False,
     guardian: int | None = None,
 ) -> ApplyResult:
     """Carry the plan out; on any failure or signal put every link back as it was, and check that.
 
-    `journal_dir`: where the change journal is written before the first request (the caller
-    holds the change lock there); none for throwaway namespaces (`--rehearse`). `hold`: the
+    `rt`: the runtime directory where the change journal is written before the first request (the
+    caller holds the change lock there); none for throwaway namespaces (`--rehearse`). `hold`: the
     change stays journalled after it is verified (`try` holds it until confirmed).
     `meanwhile` runs once the last request is handed to the kernel, while it works through
     them (the executor's wait): output that need not precede the first change goes there.
@@ -219,27 +221,30 @@ def apply(
             "run as root (sudo linkctl apply ...); nothing was changed"
         )
     snapshot = Snapshot.take(host, ctx, plan, command)
-    if journal_dir is not None:
-        snapshot.intent.guardian = guardian
-        journal.write(journal_dir, snapshot.intent)
     executor = Executor(host, ctx.debug)
+    if rt is not None:
+        if guardian is not None:
+            snapshot.intent.guardian = guardian
+            snapshot.intent.guardian_started_at = journal.process_start(guardian)
+        with interrupts.held():  # a signal now is acted on by changing() below, with the journal on disk
+            journal.write(rt, snapshot.intent)
     try:
-        with interrupts.changing():
+        with interrupts.changing():  # raises at once for a signal noted before: rolled back (nothing yet)
             _carry_out(ctx, plan, executor, result, meanwhile)
             if hold:  # `try` holds the change: its wait acts on the signals noted from now on
                 interrupts.hold()
             else:
                 interrupts.mark_done()
-                if journal_dir is not None:
-                    journal.finish(journal_dir)
+                if rt is not None:
+                    journal.finish(rt)
     except (StepFailed, VerifyFailed, RemediationFailed) as exc:
         if isinstance(exc, StepFailed):
-            snapshot.not_made(exc.op)
-        outcome = snapshot.restore(ctx, journal_dir)
+            snapshot.not_made(exc)
+        outcome = snapshot.restore(ctx, rt)
         raise ApplyFailed(str(exc), outcome.message, 1 if outcome.ok else ROLLBACK_UNCHECKED) from None
     except (Exception, KeyboardInterrupt, interrupts.Interrupted) as exc:
         # linkctl's own fault, or a signal, half-way through: the links go back all the same.
-        outcome = snapshot.restore(ctx, journal_dir)
+        outcome = snapshot.restore(ctx, rt)
         code = interrupts.exit_code(interrupts.within(exc) or exc) if outcome.ok else ROLLBACK_UNCHECKED
         raise ApplyFailed(_unexpected(exc), outcome.message, code) from exc
     result.snapshot = snapshot
@@ -298,8 +303,11 @@ class Snapshot:
         created: list[Key] = []
         moves: list[tuple[NetnsName, str, NetnsName]] = []
         made_ns: list[str] = []
+        groups: list[tuple[NetnsName, str, int]] = []
         for op in self.plan.ops:
-            if isinstance(op, CreateLink):
+            if isinstance(op, DeleteLink) and (link := self.before.find(op.name, op.netns)) is not None:
+                groups.append((op.netns, op.name, link.group))  # put back if a batch deletion is cut off
+            elif isinstance(op, CreateLink):
                 created.append((op.netns, op.name))
                 if op.peer is not None:
                     created.append((op.peer.netns, op.peer.name))
@@ -316,22 +324,19 @@ class Snapshot:
             created=created,
             created_netns=made_ns,
             moves=moves,
+            groups=groups,
+            outside=list(self.plan.extra),
         )
 
-    def not_made(self, op: Op) -> None:
-        """The kernel refused this step: a link of its name is not the change's (made behind its back,
-        "File exists"), and the rollback must leave it alone."""
-        if isinstance(op, CreateLink):
+    def not_made(self, failed: StepFailed) -> None:
+        """The kernel refused to create a link because one of its name exists ("File exists"): made
+        behind the change's back, not by it, and the rollback must leave it alone. (A later request
+        of the same step, bringing a new peer up, refused for another reason, changes nothing here.)"""
+        op = failed.op
+        if isinstance(op, CreateLink) and failed.ack.errno == errno.EEXIST:
             refused = {(op.netns, op.name)} | ({(op.peer.netns, op.peer.name)} if op.peer else set())
             self.intent.created = [key for key in self.intent.created if key not in refused]
 
-    def restore(self, ctx: Context, journal_dir: str | None = None) -> Outcome:
-        """Roll back, with signals held; the journal goes only once the rollback is verified."""
-        with interrupts.held():
-            outcome = roll_back(self.intent, self.decl, ctx.debug)
-            if journal_dir is not None:
-                if outcome.ok:
-                    journal.finish(journal_dir)
-                else:
-                    outcome.message += "\nThe change journal is kept: `linkctl recover` tries the rollback again."
-        return outcome
+    def restore(self, ctx: Context, rt: RuntimeDir | None = None) -> Outcome:
+        """Roll back (signals held, the journal gone only once the rollback is checked)."""
+        return settle(rt, self.intent, self.decl, ctx.debug)

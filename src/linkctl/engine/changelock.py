@@ -34,7 +34,7 @@ class Held:
     """The change lock, held: its descriptor (a `try` guardian inherits it) and the runtime directory."""
 
     fd: int
-    base: str
+    rt: runtime.RuntimeDir
 
 
 @contextmanager
@@ -46,14 +46,16 @@ def changing_links(command: str, wait: float = 0) -> Iterator[Held]:
     A change never runs unlocked: without a runtime directory that is safe to use
     (engine/runtime.py), it is refused before anything is read.
     """
-    fd = _open_lock()
-    try:
-        if not _acquire(fd, wait):
-            raise ChangeInProgress(_busy_message(fd, wait))
-        note_holder(fd, command)
-        yield Held(fd, runtime.checked_dir())
-    finally:
-        os.close(fd)  # releases the lock (unless a `try` guardian holds a copy of it)
+    with runtime.checked_dir() as rt:
+        fd = _open_lock(rt)
+        try:
+            if not _acquire(fd, wait):
+                raise ChangeInProgress(_busy_message(fd, wait))
+            note_holder(fd, command)
+            rt.remove_stale_temporaries()
+            yield Held(fd, rt)
+        finally:
+            os.close(fd)  # releases the lock (unless a `try` guardian holds a copy of it)
 
 
 def note_holder(fd: int, command: str) -> None:
@@ -91,20 +93,19 @@ def _acquire(fd: int, wait: float) -> bool:
         signal.signal(signal.SIGALRM, previous)
 
 
-def _open_lock() -> int:
-    base = runtime.checked_dir()
+def _open_lock(rt: runtime.RuntimeDir) -> int:
+    where = os.path.join(rt.path, LOCK_NAME)
     try:
-        fd = runtime.open_in(base, LOCK_NAME, os.O_RDWR | os.O_CREAT)
+        fd = rt.open_file(LOCK_NAME, os.O_RDWR | os.O_CREAT)
     except OSError as exc:
         raise runtime.RuntimeDirUnsafe(
-            f"cannot open the change lock {os.path.join(base, LOCK_NAME)}: {exc.strerror}; nothing was read or changed"
+            f"cannot open the change lock {where}: {exc.strerror}; nothing was read or changed"
         ) from None
     st = os.fstat(fd)
     if st.st_uid != os.geteuid():
         os.close(fd)
         raise runtime.RuntimeDirUnsafe(
-            f"the change lock {os.path.join(base, LOCK_NAME)} belongs to uid {st.st_uid}: remove it; "
-            "nothing was read or changed"
+            f"the change lock {where} belongs to uid {st.st_uid}: remove it; nothing was read or changed"
         )
     if st.st_mode & 0o077:
         os.fchmod(fd, 0o600)  # an earlier linkctl made it 0644: anyone could open it and hold the flock
@@ -130,23 +131,21 @@ def _busy_message(fd: int, waited: float = 0) -> str:
     )
 
 
-def refuse_unfinished(held: Held, namespaces: list[str | None]) -> str | None:
-    """Stop a change that would plan over a change cut off half-way (kill -9, a crash): the
-    journal of that one is all `linkctl recover` has to put the links back. A journal from
-    an earlier boot is removed, and said (its links died with that boot)."""
+def refuse_unfinished(held: Held) -> str | None:
+    """Stop any change while a change cut off half-way (kill -9, a crash) is unrecovered, in any
+    namespace: there is one journal, and it is all `linkctl recover` has to put those links back.
+    A journal from an earlier boot is removed, and said (its links died with that boot)."""
     from linkctl.engine import journal
 
     try:
-        intent = journal.read(held.base)
+        intent = journal.read(held.rt)
     except journal.JournalUnreadable as exc:
         raise ChangeInProgress(f"{exc}; nothing was read or changed") from None
     if intent is None:
         return None
     if intent.stale:
-        journal.finish(held.base)
+        journal.finish(held.rt)
         return f"note: {intent.summary()} was cut off before the last reboot; its links went with that boot"
-    if not intent.involves(namespaces):
-        return None
     raise ChangeInProgress(
         f"{intent.summary()} was cut off before it was verified or rolled back (killed?): the links there "
         "may be half-changed. Run `linkctl recover` to roll it back (checked), then run this again; "
@@ -155,9 +154,7 @@ def refuse_unfinished(held: Held, namespaces: list[str | None]) -> str | None:
 
 
 @contextmanager
-def change_session(
-    command: str, namespaces: list[str | None], wait: float, echo: Callable[[str], None]
-) -> Iterator[Held | None]:
+def change_session(command: str, wait: float, echo: Callable[[str], None]) -> Iterator[Held | None]:
     """The lock for a change, with no change cut off half-way in the way (refuse_unfinished).
 
     None for a process that cannot change links at all (no CAP_NET_ADMIN): nothing but a
@@ -169,7 +166,7 @@ def change_session(
         yield None
         return
     with changing_links(command, wait) as held:
-        said = refuse_unfinished(held, namespaces)
+        said = refuse_unfinished(held)
         if said:
             echo(said)
         yield held

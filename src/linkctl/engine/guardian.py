@@ -32,10 +32,12 @@ import socket
 import time
 from dataclasses import dataclass
 
-from linkctl.engine import journal, runtime
+from linkctl.engine import journal
 from linkctl.engine.changelock import Held, note_holder
+from linkctl.engine.runtime import RuntimeDir
+from linkctl.errors import LinkctlError
 
-APPLIED, DONE = b"A", b"D"
+APPLIED, ROLLING_BACK, DONE = b"A", b"R", b"D"
 OUTCOME = "try-outcome.json"
 
 
@@ -58,12 +60,18 @@ class Guardian:
     def applied(self) -> None:
         self._send(APPLIED)
 
+    def rolling_back(self) -> None:
+        """`try` rolls back itself: should it die doing so, the guardian finishes it at once."""
+        self._send(ROLLING_BACK)
+
     def done(self) -> None:
-        """`try` ended the trial itself: the guardian goes."""
+        """`try` ended the trial itself: the guardian goes (and is waited for: no lock held past this)."""
         self._send(DONE)
         if self._wfd >= 0:
             os.close(self._wfd)
             self._wfd = -1
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(self.pid, 0)
 
     def _send(self, what: bytes) -> None:
         if self._wfd < 0:
@@ -72,23 +80,18 @@ class Guardian:
             os.write(self._wfd, what)
 
 
-def record_outcome(base: str, try_pid: int, outcome: str, message: str) -> None:
+def record_outcome(rt: RuntimeDir, try_pid: int, outcome: str, message: str) -> None:
     """What became of a trial, for `linkctl confirm` and for whoever looks later."""
     data = json.dumps({"pid": try_pid, "outcome": outcome, "message": message, "at": time.time()})
-    try:
-        fd = runtime.open_in(base, f"{OUTCOME}.tmp", os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
-        with open(fd, "w", encoding="utf-8") as fh:
-            fh.write(data)
-        os.replace(os.path.join(base, f"{OUTCOME}.tmp"), os.path.join(base, OUTCOME))
-    except OSError:
-        pass  # the outcome is also in the kernel log (guardian) or on the terminal (try)
+    with contextlib.suppress(OSError):  # the outcome is also in the kernel log (guardian) or on the terminal
+        rt.write(OUTCOME, data.encode())
 
 
-def read_outcome(base: str) -> dict[str, object] | None:
+def read_outcome(rt: RuntimeDir) -> dict[str, object] | None:
     try:
-        with open(runtime.open_in(base, OUTCOME, os.O_RDONLY), encoding="utf-8") as fh:
-            data = json.loads(fh.read(1 << 16))
-    except (OSError, ValueError):
+        raw = rt.read(OUTCOME, 1 << 16)
+        data = json.loads(raw) if raw else None
+    except (OSError, ValueError, LinkctlError):
         return None
     return data if isinstance(data, dict) else None
 
@@ -122,6 +125,7 @@ class _Watch:
         self.held, self.rfd, self.timeout = held, rfd, timeout
         self.try_pid = os.getppid()
         self.applied = False
+        self.rolling_back = False
         self.deadline: float | None = None
 
     def run(self) -> int:
@@ -150,34 +154,33 @@ class _Watch:
                     return 0
                 if APPLIED in data:
                     self.applied, self.deadline = True, time.monotonic() + self.timeout
+                self.rolling_back |= ROLLING_BACK in data
                 if not data:
                     try_alive = False
                     sel.unregister(self.rfd)
+                    if journal.read(self.held.rt) is None:
+                        return 0  # `try` finished the trial before it ended: nothing is held
                     note_holder(self.held.fd, "try")  # a second linkctl now names the guardian
-                    if not self.applied:
-                        return self._roll_back("`linkctl try` ended during the change")
+                    if not self.applied or self.rolling_back:
+                        return self._roll_back("`linkctl try` ended during the change or its rollback")
 
     def _confirm(self) -> int:
-        journal.finish(self.held.base)
+        journal.finish(self.held.rt)
         self._tell("confirmed", f"confirmed by `linkctl confirm` after `linkctl try` (pid {self.try_pid}) had gone")
         return 0
 
     def _roll_back(self, why: str) -> int:
-        from linkctl.engine.rollback import roll_back
+        from linkctl.engine.rollback import settle
 
-        intent = journal.read(self.held.base)
+        intent = journal.read(self.held.rt)
         if intent is None:  # the change never began, or was already finished
             return 0
-        outcome = roll_back(intent)
-        if outcome.ok:
-            journal.finish(self.held.base)
-        else:
-            outcome.message += "\nThe change journal is kept: `linkctl recover` tries the rollback again."
+        outcome = settle(self.held.rt, intent, from_journal=True)
         self._tell("rolled back" if outcome.ok else "rollback failed", f"{why}: {outcome.message}")
         return 0 if outcome.ok else 1
 
     def _tell(self, outcome: str, message: str) -> None:
-        record_outcome(self.held.base, self.try_pid, outcome, message)
+        record_outcome(self.held.rt, self.try_pid, outcome, message)
         line = f"linkctl[{os.getpid()}]: try (pid {self.try_pid}): {message}".replace("\n", " ")
         try:
             fd = os.open("/dev/kmsg", os.O_WRONLY | os.O_CLOEXEC)

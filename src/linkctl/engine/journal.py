@@ -21,7 +21,7 @@ import os
 import time
 from dataclasses import asdict, dataclass, field
 
-from linkctl.engine import runtime
+from linkctl.engine.runtime import RuntimeDir, existing_dir
 from linkctl.errors import LinkctlError
 
 NAME = "change.journal"
@@ -50,18 +50,22 @@ class Intent:
     created: list[Key] = field(default_factory=list)  # links the plan makes
     created_netns: list[str] = field(default_factory=list)  # namespaces the plan makes
     moves: list[tuple[str | None, str, str | None]] = field(default_factory=list)  # (netns, name, to)
+    groups: list[tuple[str | None, str, int]] = field(default_factory=list)  # links it deletes: (netns, name, group)
+    outside: list[str] = field(default_factory=list)  # ethtool/module settings: not undone from the journal
     pid: int = field(default_factory=os.getpid)
+    started_at: int = field(default_factory=lambda: process_start(os.getpid()))  # pid reuse shows here
     boot: str = field(default_factory=boot_id)
     started: float = field(default_factory=time.time)
-    deadline: float | None = None  # `try`: when its guardian rolls it back (wall clock)
+    deadline: float | None = None  # `try`: when it rolls back (wall clock); set once the change is held
     guardian: int | None = None  # `try`: the guardian's pid (engine/guardian.py)
+    guardian_started_at: int | None = None
 
     def involves(self, namespaces: list[str | None]) -> bool:
         mine = {*self.namespaces, *self.created_netns, self.default_netns}
         return any(ns in mine for ns in namespaces)
 
     def where(self) -> str:
-        names = [ns for ns in dict.fromkeys([*self.namespaces, *self.created_netns])]
+        names = list(dict.fromkeys([*self.namespaces, *self.created_netns]))
         return ", ".join("the default namespace" if ns is None else f"netns {ns}" for ns in names)
 
     def summary(self) -> str:
@@ -78,76 +82,75 @@ class JournalUnreadable(LinkctlError):
     pass
 
 
-def write(base: str, intent: Intent) -> None:
-    """On disk, whole and synced, before the change's first request."""
-    data = json.dumps({"format": FORMAT, **asdict(intent)}).encode()
-    tmp = f"{NAME}.{os.getpid()}.tmp"
-    fd = runtime.open_in(base, tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
+def process_start(pid: int) -> int:
+    """The process's start time in clock ticks since boot (/proc/PID/stat), 0 if it is gone: with the
+    pid, it names one process, where a pid alone may have been reused since."""
     try:
-        view = memoryview(data)
-        while view:
-            view = view[os.write(fd, view) :]
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    os.replace(os.path.join(base, tmp), os.path.join(base, NAME))
-    runtime.fsync_dir(base)
+        with open(f"/proc/{pid}/stat", "rb") as fh:
+            return int(fh.read().rsplit(b")", 1)[1].split()[19])
+    except (OSError, IndexError, ValueError):
+        return 0
 
 
-def update(base: str, **changes: object) -> None:
-    """Rewrite the journal with some fields changed (a `try` adds its guardian and deadline)."""
-    intent = read(base)
+def write(rt: RuntimeDir, intent: Intent) -> None:
+    """On disk, whole and synced, before the change's first request; never over another journal
+    (FileExistsError: only one change may be unrecovered at a time, and its journal is all it has)."""
+    rt.write(NAME, _encode(intent), sync=True, exclusive=True)
+
+
+def update(rt: RuntimeDir, **changes: object) -> None:
+    """Rewrite the journal with some fields changed (a `try` adds its deadline once it holds the change)."""
+    intent = read(rt)
     if intent is None:
         return
     for name, value in changes.items():
         setattr(intent, name, value)
-    write(base, intent)
+    rt.write(NAME, _encode(intent), sync=True)
 
 
-def read(base: str) -> Intent | None:
+def _encode(intent: Intent) -> bytes:
+    return json.dumps({"format": FORMAT, **asdict(intent)}).encode()
+
+
+def read(rt: RuntimeDir) -> Intent | None:
+    where = os.path.join(rt.path, NAME)
     try:
-        fd = runtime.open_in(base, NAME, os.O_RDONLY)
-    except FileNotFoundError:
-        return None
+        raw = rt.read(NAME, 64 << 20)
     except OSError as exc:
-        raise JournalUnreadable(f"cannot read the change journal {os.path.join(base, NAME)}: {exc.strerror}") from None
-    with open(fd, "rb") as fh:
-        if os.fstat(fh.fileno()).st_uid != os.geteuid():
-            raise JournalUnreadable(f"the change journal {os.path.join(base, NAME)} is not this user's: remove it")
-        raw = fh.read(64 << 20)
+        raise JournalUnreadable(f"cannot read the change journal {where}: {exc.strerror}") from None
+    except LinkctlError as exc:
+        raise JournalUnreadable(str(exc)) from None
+    if raw is None:
+        return None
     try:
         data = json.loads(raw)
         if data.pop("format") != FORMAT:
             raise ValueError("format")
-        data["before"] = [tuple(k) for k in data["before"]]
-        data["created"] = [tuple(k) for k in data["created"]]
-        data["moves"] = [tuple(m) for m in data["moves"]]
+        for name in ("before", "created", "moves", "groups"):
+            data[name] = [tuple(k) for k in data[name]]
         return Intent(**data)
     except (ValueError, KeyError, TypeError) as exc:
         raise JournalUnreadable(
-            f"the change journal {os.path.join(base, NAME)} cannot be read ({type(exc).__name__}: {exc}); "
+            f"the change journal {where} cannot be read ({type(exc).__name__}: {exc}); "
             "compare `linkctl show` with your last state, then remove it"
         ) from None
 
 
-def finish(base: str) -> None:
+def finish(rt: RuntimeDir) -> None:
     """The change was verified, or rolled back and verified: nothing is left to recover."""
-    try:
-        os.unlink(os.path.join(base, NAME))
-    except FileNotFoundError:
-        return
-    runtime.fsync_dir(base)
+    rt.remove(NAME, sync=True)
 
 
 def unfinished(namespaces: list[str | None] | None = None) -> Intent | None:
     """An unfinished change of this boot (involving these namespaces, when given), if any."""
-    base = runtime.runtime_dir()
-    if base is None or runtime.unsafe_reason(base) is not None:
+    rt = existing_dir()
+    if rt is None:
         return None
-    try:
-        intent = read(base)
-    except JournalUnreadable:
-        return None
+    with rt:
+        try:
+            intent = read(rt)
+        except JournalUnreadable:
+            return None
     if intent is None or intent.stale:
         return None
     if namespaces is not None and not intent.involves(namespaces):

@@ -39,28 +39,19 @@ def enabled() -> bool:
     return os.environ.get(DISABLE_ENV, "").lower() not in ("off", "0", "no")
 
 
-def directory() -> str | None:
-    """Where receipts live: in linkctl's runtime directory (engine/runtime.py), else nowhere.
-
-    Only a directory that is safe (a real one, ours, closed to others) counts: a receipt
-    planted by another user would make `apply` answer "no changes" on links it never saw,
-    and a `receipts` symlink would make pruning delete files elsewhere.
-    """
+def directory(create: bool) -> runtime.RuntimeDir | None:
+    """Where receipts live, opened: `receipts` in linkctl's runtime directory (engine/runtime.py), or
+    nowhere. Only directories that are safe (real ones, ours, closed to others) count: a receipt
+    planted by another user would make `apply` answer "no changes" on links it never saw, and a
+    `receipts` symlink would make pruning delete files elsewhere."""
     base = runtime.runtime_dir()
-    if not base or runtime.unsafe_reason(base) is not None:
+    if not base:
         return None
-    return os.path.join(base, "receipts")
-
-
-def _usable(where: str, create: bool) -> bool:
-    if create:
-        try:
-            os.mkdir(where, 0o700)
-        except FileExistsError:
-            pass
-        except OSError:
-            return False
-    return runtime.unsafe_reason(where) is None
+    try:
+        with runtime.RuntimeDir.open(base, create=create) as rt:
+            return runtime.RuntimeDir.open("receipts", create=create, parent=rt)
+    except runtime.RuntimeDirUnsafe:
+        return None
 
 
 def key(data: bytes, netns: str | None) -> str:
@@ -114,39 +105,36 @@ class Receipt:
 
 def record(data: bytes, netns: str | None, receipt: Receipt) -> None:
     """Keep a receipt; a failure to write one only costs the next no-op its speed."""
-    where = directory()
-    if where is None or not enabled() or not _usable(where, create=True):
+    if not enabled():
         return
-    try:
-        name = key(data, netns)
-        tmp = f"{name}.{os.getpid()}.tmp"
-        fd = runtime.open_in(where, tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
-        with open(fd, "w", encoding="ascii") as fh:
-            fh.write(receipt.dump())
-        os.replace(os.path.join(where, tmp), os.path.join(where, name))
-        _prune(where)
-    except OSError:
+    where = directory(create=True)
+    if where is None:
         return
+    with where:
+        try:
+            where.write(key(data, netns), receipt.dump().encode("ascii"))
+            _prune(where)
+        except OSError:
+            return
 
 
-def _prune(where: str) -> None:
-    with os.scandir(where) as it:
+def _prune(where: runtime.RuntimeDir) -> None:
+    with os.scandir(where.fd) as it:
         entries = sorted((e for e in it if e.is_file(follow_symlinks=False)), key=lambda e: e.stat().st_mtime_ns)
     for entry in entries[:-KEEP]:
-        os.unlink(entry.path)
+        where.remove(entry.name)
 
 
 def load(data: bytes, netns: str | None) -> Receipt | None:
-    where = directory()
-    if where is None or not _usable(where, create=False):
+    where = directory(create=False)
+    if where is None:
         return None
-    try:
-        with open(runtime.open_in(where, key(data, netns), os.O_RDONLY), encoding="ascii") as fh:
-            if os.fstat(fh.fileno()).st_uid != os.geteuid():
-                return None  # somebody else's file: not a receipt of ours
-            return Receipt.parse(fh.read())
-    except (OSError, ValueError):
-        return None
+    with where:
+        try:
+            raw = where.read(key(data, netns), 1 << 20)
+            return Receipt.parse(raw.decode("ascii")) if raw is not None else None
+        except (OSError, ValueError, runtime.RuntimeDirUnsafe):
+            return None  # unreadable, or somebody else's file: not a receipt of ours
 
 
 def current_digest(namespaces: list[str | None]) -> str:

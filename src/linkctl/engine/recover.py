@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 from linkctl.engine import journal
 from linkctl.engine.changelock import changing_links
-from linkctl.engine.rollback import roll_back
+from linkctl.engine.rollback import settle
 from linkctl.kernel.netlink import DebugHook
 
 NOTHING, RECOVERED, FAILED = 0, 0, 4
@@ -23,12 +23,12 @@ def recover(
 ) -> int:
     """Roll the cut-off change back; `only_netns`: only if it involves `netns`."""
     with changing_links("recover", wait) as held:
-        intent = journal.read(held.base)
+        intent = journal.read(held.rt)
         if intent is None:
             echo("nothing to recover: no change was cut off")
             return NOTHING
         if intent.stale:
-            journal.finish(held.base)
+            journal.finish(held.rt)
             echo(
                 f"nothing to recover: {intent.summary()} was cut off before the last reboot; its links went "
                 "with that boot (journal removed)"
@@ -39,10 +39,6 @@ def recover(
             echo(f"nothing to recover in {where}: the change cut off was {intent.summary()}")
             return NOTHING
         echo(f"rolling back {intent.summary()}")
-        outcome = roll_back(intent, debug=debug)
-        if not outcome.ok:
-            echo(f"{outcome.message}\nThe change journal is kept: run `linkctl recover` again once the cause is fixed.")
-            return FAILED
-        journal.finish(held.base)
+        outcome = settle(held.rt, intent, debug=debug, from_journal=True)
         echo(outcome.message)
-        return RECOVERED
+        return RECOVERED if outcome.ok else FAILED

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from linkctl import interrupts
 from linkctl.engine.errors import RemediationFailed as RemediationFailed
 from linkctl.errors import LinkctlError, Problem, ValidationFailed
 from linkctl.kernel import sysinfo
@@ -511,6 +512,14 @@ def apply_remediation(plan: RemediationPlan) -> RemediationResult:
                 change.undo()
             note = _rollback(done)
             raise RemediationFailed(f"{change.describe()}: failed: {exc}\n{note}") from None
+        except BaseException:
+            # A signal (engine/interrupts) half-way: what was set goes back before it goes on,
+            # and no second signal cuts that short.
+            with interrupts.held():
+                with contextlib.suppress(LinkctlError, OSError):
+                    change.undo()
+                _rollback(done)
+            raise
         done.append(change)
         result.done.append(change.describe())
     return result

@@ -18,8 +18,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from linkctl import interrupts
+from linkctl.engine import journal
 from linkctl.engine.executor import DELETE_GROUP, Executor
 from linkctl.engine.journal import Intent, Key
+from linkctl.engine.runtime import RuntimeDir
 from linkctl.errors import LinkctlError
 from linkctl.kernel import netns, rtnl
 from linkctl.kernel.netlink import DebugHook, RtnlSocket
@@ -30,12 +33,40 @@ from linkctl.model.spec import Declaration, InterfaceSpec, LinkStateName
 from linkctl.model.state import HostState, NetnsName
 from linkctl.plan.planner import make_plan
 
+JOURNAL_KEPT = "\nThe change journal is kept: `linkctl recover` tries the rollback again."
+
 
 @dataclass
 class Outcome:
     ok: bool  # verified: every link as before, nothing of the change's left
     undone: int  # changes the rollback made
     message: str
+
+
+def settle(
+    rt: RuntimeDir | None,
+    intent: Intent,
+    decl: Declaration | None = None,
+    debug: DebugHook | None = None,
+    from_journal: bool = False,
+) -> Outcome:
+    """The one way a change is rolled back (apply's failure, `try`, its guardian, `recover`): no signal
+    cuts it short, and the journal goes only once the rollback is checked. `from_journal`: by another
+    process than the one that made the change (its ethtool and module settings are not undone)."""
+    with interrupts.held():
+        outcome = roll_back(intent, decl, debug)
+        if rt is not None:
+            if outcome.ok:
+                journal.finish(rt)
+            else:
+                outcome.message += JOURNAL_KEPT
+        if outcome.ok:
+            interrupts.mark_done()  # a signal from now on ends the command after it has reported
+    if from_journal and intent.outside:
+        outcome.message += "\nNot undone (ethtool and module settings, not in the journal): " + "; ".join(
+            intent.outside
+        )
+    return outcome
 
 
 def roll_back(intent: Intent, decl: Declaration | None = None, debug: DebugHook | None = None) -> Outcome:
@@ -45,7 +76,7 @@ def roll_back(intent: Intent, decl: Declaration | None = None, debug: DebugHook 
     where = _namespaces(intent)
     try:
         now = read_state(where)
-        if _ungroup(now, debug):
+        if _ungroup(now, intent, debug):
             now = read_state(where)
         located = {
             (ns, name): to
@@ -73,13 +104,18 @@ def roll_back(intent: Intent, decl: Declaration | None = None, debug: DebugHook 
     return Outcome(True, len(plan.ops), _verified_words(intent, after, len(plan.ops), created))
 
 
-def _ungroup(now: HostState, debug: DebugHook | None) -> bool:
-    """Links a batch deletion had put in its group when it was cut off go back to group 0 (no link
-    is in that group but for a deletion under way: the executor checks that before using it)."""
-    grouped = [lk for lk in now if lk.group == DELETE_GROUP]
+def _ungroup(now: HostState, intent: Intent, debug: DebugHook | None) -> bool:
+    """Links a batch deletion had put in its group when it was cut off go back to the group they
+    had (only the change's own: a link in that group before was never batched)."""
+    had = {(ns, name): group for ns, name, group in intent.groups}
+    grouped = [lk for lk in now if lk.group == DELETE_GROUP and (lk.netns, lk.name) in had]
     for ns in dict.fromkeys(lk.netns for lk in grouped):
         with RtnlSocket(ns, debug) as sock:
-            reqs = [rtnl.set_link(sock.next_seq(), lk.ifindex, LinkAttrs(group=0)) for lk in grouped if lk.netns == ns]
+            reqs = [
+                rtnl.set_link(sock.next_seq(), lk.ifindex, LinkAttrs(group=had[(lk.netns, lk.name)]))
+                for lk in grouped
+                if lk.netns == ns
+            ]
             refused = [ack.describe() for ack in sock.batch(reqs) if not ack.ok]
         if refused:
             raise LinkctlError(f"cannot take links out of the deletion group: {refused[0]}")

@@ -48,7 +48,7 @@ def run_trial(
     """`describe` words the plan for the person who will confirm it (the CLI's plan text);
     `wait`: seconds to wait for another linkctl's change to end."""
     # Held until the change is confirmed or rolled back: nothing else may change links meanwhile.
-    with change_session("try", ctx.namespaces(), wait, echo) as held:
+    with change_session("try", wait, echo) as held:
         return _trial(ctx, held, timeout, stable_for, _Voice(echo), describe)
 
 
@@ -86,31 +86,58 @@ def _trial(
         return 1
     guardian = Guardian.arm(held, timeout)  # before the first change: it outlives this process
     try:
-        result = apply(ctx, host, plan, journal_dir=held.base, command="try", hold=True, guardian=guardian.pid)
+        result = apply(ctx, host, plan, rt=held.rt, command="try", hold=True, guardian=guardian.pid)
     except BaseException:
         guardian.done()  # apply rolled back itself (or kept the journal for `linkctl recover`)
         raise
     guardian.applied()
-    journal.update(held.base, deadline=time.time() + timeout)
+
+    def listening() -> None:  # `linkctl confirm` signals only a trial with a deadline in its journal
+        journal.update(held.rt, deadline=time.time() + timeout)
+        echo(f"applied {plan.size} change(s); confirm within {timeout:g} s (Enter, or `linkctl confirm`)")
+
+    verdict, signum = _hold(ctx, host, plan, timeout, stable_for, echo, listening)
+    if verdict == "confirmed":
+        return _confirmed(held, guardian, echo)
+    return _rejected(ctx, held, guardian, result, f"{verdict}: rolling back", signum, echo)
+
+
+def _hold(
+    ctx: Context,
+    host: HostState,
+    plan: Plan,
+    timeout: float,
+    stable_for: float,
+    echo: _Voice,
+    listening: Callable[[], None],
+) -> tuple[str, int]:
+    """Until confirmed, rejected, or the deadline: (verdict, the rejecting signal or 0)."""
     # Subscribed after the change, so that its own transitions are not taken for a loss.
     watch = _CarrierWatch(ctx.namespaces(), host) if stable_for > 0 else None
-    echo(f"applied {plan.size} change(s); confirm within {timeout:g} s (Enter, or `linkctl confirm`)")
     try:
-        verdict, signum = _wait(ctx, timeout, stable_for, watch, echo)
+        return _wait(ctx, timeout, stable_for, watch, echo, listening)
     finally:
         if watch:
             watch.close()
-    if verdict == "confirmed":
-        journal.finish(held.base)
-        record_outcome(held.base, os.getpid(), "confirmed", "confirmed: the change stays")
-        guardian.done()
-        echo("confirmed: the change stays")
-        return 0
-    echo(f"{verdict}: rolling back")
-    with interrupts.held():
-        outcome = result.rollback(ctx, held.base)
-        record_outcome(held.base, os.getpid(), "rolled back" if outcome.ok else "rollback failed", outcome.message)
-        guardian.done()
+
+
+def _confirmed(held: Held, guardian: Guardian, echo: _Voice) -> int:
+    journal.finish(held.rt)
+    interrupts.mark_done()  # a signal from now on ends the command; the change stays, and it says so
+    record_outcome(held.rt, os.getpid(), "confirmed", "confirmed: the change stays")
+    guardian.done()
+    echo("confirmed: the change stays")
+    return 0
+
+
+def _rejected(
+    ctx: Context, held: Held, guardian: Guardian, result: ApplyResult, why: str, signum: int, echo: _Voice
+) -> int:
+    echo(why)
+    guardian.rolling_back()  # should this process die now, the guardian finishes at once
+    outcome = result.rollback(ctx, held.rt)  # signals held meanwhile (engine/rollback.settle)
+    record_outcome(held.rt, os.getpid(), "rolled back" if outcome.ok else "rollback failed", outcome.message)
+    guardian.done()
     echo(outcome.message)
     if not outcome.ok:
         return ROLLBACK_FAILED
@@ -122,7 +149,12 @@ _REJECT = {signal.SIGINT: "interrupted", signal.SIGTERM: "stopped by SIGTERM"}
 
 
 def _wait(
-    ctx: Context, timeout: float, stable_for: float, watch: _CarrierWatch | None, echo: _Voice
+    ctx: Context,
+    timeout: float,
+    stable_for: float,
+    watch: _CarrierWatch | None,
+    echo: _Voice,
+    listening: Callable[[], None],
 ) -> tuple[str, int]:
     """(verdict, the signal that rejected the change or 0). Ctrl-C and SIGTERM reject it at once;
     losing the terminal (SIGHUP, stdin closed, output failing) leaves the deadline standing."""
@@ -142,8 +174,12 @@ def _wait(
         for sock in watch.sockets:
             sel.register(sock, selectors.EVENT_READ, "netlink")
     start = time.monotonic()
-    for signum in interrupts.take_noted():  # arrived between the change and this wait
-        wfd.send(bytes([signum]))
+    # Arrived between the change and this wait: a SIGUSR1 then came from no `linkctl confirm`, which
+    # signals only once `listening` has written the deadline, after the handlers above are in place.
+    for signum in interrupts.take_noted():
+        if signum != signal.SIGUSR1:
+            wfd.send(bytes([signum]))
+    listening()
     try:
         while (left := timeout - (time.monotonic() - start)) > 0:
             window = stable_for - (time.monotonic() - start)
@@ -158,9 +194,11 @@ def _wait(
                             return f"{_REJECT[signal.Signals(signum)]}", signum
                         echo.lost = True  # SIGHUP: the session is gone; the deadline stands
                 elif key.data == "stdin":
-                    if _read_line(key.fileobj):
+                    line = _read_line(key.fileobj)
+                    if line:
                         return "confirmed", 0
-                    sel.unregister(key.fileobj)  # end of input: no one left to press Enter
+                    if line is False:
+                        sel.unregister(key.fileobj)  # end of input: no one left to press Enter
                 else:
                     assert watch is not None
                     lost = watch.read(key.fileobj)  # type: ignore[arg-type]
@@ -183,12 +221,13 @@ def _readable_stdin() -> bool:
         return False
 
 
-def _read_line(obj: object) -> bool:
-    """Whether a line (Enter) came; False at the end of input or when the terminal is gone."""
+def _read_line(obj: object) -> bool | None:
+    """True when a line (Enter) came; False at the end of input or when the terminal is gone; None
+    when there was nothing to read after all (a wake-up shared with another reader)."""
     try:
         return bool(os.read(obj.fileno(), 4096))  # type: ignore[attr-defined]
     except BlockingIOError:
-        return True
+        return None
     except OSError:
         return False
 
@@ -257,27 +296,30 @@ class _CarrierWatch:
 def confirm_pending() -> str:
     """Confirm the change a `linkctl try` holds: its process if it lives, else its guardian; then
     say what became of the trial, as whoever ended it recorded it."""
-    base = runtime.checked_dir()
-    intent = journal.read(base)
-    if intent is None or intent.command != "try":
-        last = read_outcome(base)
-        tail = f" (the last one, pid {last['pid']}, ended: {last['message']})" if last else ""
-        raise LinkctlError(f"no `linkctl try` is waiting for confirmation{tail}")
-    target = intent.pid if _is_linkctl(intent.pid) else intent.guardian
-    if target is None or not _is_linkctl(target):
-        raise LinkctlError(
-            f"the `linkctl try` (pid {intent.pid}) waiting for confirmation is gone, and so is its guardian: "
-            "`linkctl recover` rolls its change back"
-        )
-    pidfd = os.pidfd_open(target)
-    try:
-        os.kill(target, signal.SIGUSR1)
-        # It ends once it has confirmed (or lost the race to its deadline): its record says which.
-        if not select.select([pidfd], [], [], 30)[0]:
-            raise LinkctlError(f"pid {target} did not answer the confirmation within 30 s")
-    finally:
-        os.close(pidfd)
-    last = read_outcome(base)
+    with runtime.checked_dir() as rt:
+        intent = journal.read(rt)
+        if intent is None or intent.command != "try":
+            last = read_outcome(rt)
+            tail = f" (the last one, pid {last['pid']}, ended: {last['message']})" if last else ""
+            raise LinkctlError(f"no `linkctl try` is waiting for confirmation{tail}")
+        if intent.deadline is None:
+            raise LinkctlError(
+                f"`linkctl try` (pid {intent.pid}) is still making its change: confirm once it says 'confirm within'"
+            )
+        pidfd = _pidfd(intent.pid, intent.started_at) or _pidfd(intent.guardian, intent.guardian_started_at)
+        if pidfd is None:
+            raise LinkctlError(
+                f"the `linkctl try` (pid {intent.pid}) waiting for confirmation is gone, and so is its guardian: "
+                "`linkctl recover` rolls its change back"
+            )
+        try:
+            signal.pidfd_send_signal(pidfd, signal.SIGUSR1)
+            # It ends once it has confirmed (or lost the race to its deadline): its record says which.
+            if not select.select([pidfd], [], [], 30)[0]:
+                raise LinkctlError(f"`linkctl try` (pid {intent.pid}) did not answer the confirmation within 30 s")
+        finally:
+            os.close(pidfd)
+        last = read_outcome(rt)
     if last is None or last.get("pid") != intent.pid:
         raise LinkctlError(f"the `linkctl try` (pid {intent.pid}) ended without saying how")
     if last.get("outcome") != "confirmed":
@@ -285,15 +327,19 @@ def confirm_pending() -> str:
     return f"confirmed the change held by `linkctl try` (pid {intent.pid})"
 
 
-def _is_linkctl(pid: int | None) -> bool:
-    """A live process of linkctl's (a pid alone may have been reused since)."""
-    if not pid:
-        return False
+def _pidfd(pid: int | None, started_at: int | None) -> int | None:
+    """A pidfd of that very process (its start time matches the journal's), or None: a pid alone may
+    have been reused by now, and a pidfd pins the process it names, so no signal goes astray."""
+    if not pid or not started_at:
+        return None
     try:
-        with open(f"/proc/{pid}/cmdline", "rb") as fh:
-            return b"linkctl" in fh.read()
-    except OSError:
-        return False
+        fd = os.pidfd_open(pid)
+    except ProcessLookupError:
+        return None
+    if journal.process_start(pid) != started_at:
+        os.close(fd)
+        return None
+    return fd
 
 
 __all__ = ["ApplyResult", "confirm_pending", "run_trial"]

@@ -42,9 +42,25 @@ class inside:
         except OSError:
             os.close(self.home)
             raise
+        except BaseException:
+            # A signal's exception (engine/interrupts) right after the switch: __exit__ will not
+            # run, so go home before it goes on (a rollback must read where it should).
+            self.__exit__()
+            raise
 
     def __exit__(self, *exc: object) -> None:
-        try:
-            setns(self.home)
-        finally:
-            os.close(self.home)
+        # Home whatever arrives meanwhile: a signal's exception cutting the switch back short would
+        # leave this thread in the other namespace for everything after it. It goes on once home.
+        pending: BaseException | None = None
+        while True:
+            try:
+                setns(self.home)
+                break
+            except OSError:
+                os.close(self.home)
+                raise
+            except BaseException as interrupt:
+                pending = pending or interrupt
+        os.close(self.home)
+        if pending is not None:
+            raise pending
