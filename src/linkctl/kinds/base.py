@@ -67,7 +67,8 @@ class LinkKind:
     module: ClassVar[str | None] = None  # the kernel module that provides the kind
     creatable: ClassVar[bool] = True
     section_key: ClassVar[str | None] = None  # attribute of InterfaceSpec holding the section
-    # Section fields that the kernel cannot change on an existing link.
+    # Section fields that the kernel cannot change on an existing link: a difference in one makes the
+    # plan delete the link and create it again (split() sorts compare()'s differences by them).
     recreate_fields: ClassVar[tuple[str, ...]] = ()
     # The kernel deletes a link of this kind when its lower (base) device is deleted.
     dies_with_lower: ClassVar[bool] = False
@@ -121,6 +122,14 @@ class LinkKind:
         `base`: the name of the link this one stands on, when that is where the file's rule looks
         for it (model/placement.py); None when it stands on none, or on one elsewhere."""
         return NO_DIFF
+
+    def split(self, *diffs: FieldDiff | None) -> KindDiff:
+        """The differences found, sorted into those needing re-creation (recreate_fields) and the rest."""
+        found = collect(*diffs)
+        if not found:
+            return NO_DIFF
+        fixed = self.recreate_fields
+        return KindDiff(tuple(d for d in found if d.field in fixed), tuple(d for d in found if d.field not in fixed))
 
     def info_data(self, spec: InterfaceSpec, resolve: Resolver, only: frozenset[str] | None = None) -> bytes:
         """IFLA_INFO_DATA payload; `only` limits it to the named fields (in-place change)."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from linkctl.kinds.base import ETH_DATA_LEN, NO_DIFF, KindDiff, LinkKind, Resolver, collect, differ
+from linkctl.kinds.base import ETH_DATA_LEN, NO_DIFF, KindDiff, LinkKind, Resolver, differ
 from linkctl.model.spec import BondMode, BondOptions, BondSection, InterfaceSpec, InterfaceType
 from linkctl.model.state import BondInfo, KindInfo, Link, NetnsState
 from linkctl.nla import U8, U32, attr_u8, attr_u32, iter_attrs
@@ -57,18 +57,12 @@ class Bond(LinkKind):
             return NO_DIFF
         have = link.info if isinstance(link.info, BondInfo) else BondInfo()
         opts = want.options or BondOptions()
-        return KindDiff(
-            recreate=collect(differ("link-aggregation.mode", have.mode, want.mode and want.mode.value)),
-            in_place=collect(
-                differ("link-aggregation.options.miimon", have.miimon, opts.miimon),
-                differ("link-aggregation.options.updelay", have.updelay, opts.updelay),
-                differ("link-aggregation.options.downdelay", have.downdelay, opts.downdelay),
-                differ(
-                    "link-aggregation.options.primary",
-                    ns.name_of(have.primary_ifindex),
-                    opts.primary,
-                ),
-            ),
+        return self.split(
+            differ("link-aggregation.mode", have.mode, want.mode and want.mode.value),
+            differ("link-aggregation.options.miimon", have.miimon, opts.miimon),
+            differ("link-aggregation.options.updelay", have.updelay, opts.updelay),
+            differ("link-aggregation.options.downdelay", have.downdelay, opts.downdelay),
+            differ("link-aggregation.options.primary", ns.name_of(have.primary_ifindex), opts.primary),
         )
 
     def info_data(self, spec: InterfaceSpec, resolve: Resolver, only: frozenset[str] | None = None) -> bytes:

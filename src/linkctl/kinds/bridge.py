@@ -7,7 +7,7 @@ kind data: the planner enslaves and releases them (IFLA_MASTER on the port).
 from __future__ import annotations
 
 import struct
-from typing import ClassVar, NamedTuple
+from typing import NamedTuple
 
 from linkctl.kinds.base import NO_DIFF, FieldDiff, KindDiff, LinkKind, Resolver, collect, differ
 from linkctl.model.spec import (
@@ -120,7 +120,6 @@ class Bridge(LinkKind):
     kernel_kind = "bridge"
     module = "bridge"
     section_key = "bridge"
-    recreate_fields: ClassVar[tuple[str, ...]] = ()
 
     def decode(self, buf: bytes, off: int, end: int) -> KindInfo:
         values: dict[str, int | bool] = {}
@@ -144,7 +143,7 @@ class Bridge(LinkKind):
         if opts is None:
             return NO_DIFF
         info = link.info if isinstance(link.info, BridgeInfo) else BridgeInfo()
-        return KindDiff(in_place=collect(*(differ(o.field, o.current(info), o.declared(opts)) for o in _OPTIONS)))
+        return self.split(*(differ(o.field, o.current(info), o.declared(opts)) for o in _OPTIONS))
 
     def info_data(self, spec: InterfaceSpec, resolve: Resolver, only: frozenset[str] | None = None) -> bytes:
         return b"".join(attr(o.attr, o.size.pack(o.raw(v))) for o, v in _given(spec, only))

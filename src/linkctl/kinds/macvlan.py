@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from linkctl.kinds.base import NO_DIFF, KindDiff, LinkKind, Resolver, collect, differ
+from linkctl.kinds.base import NO_DIFF, KindDiff, LinkKind, Resolver, differ
 from linkctl.model.spec import InterfaceSpec, InterfaceType, MacvlanMode, MacvlanSection
 from linkctl.model.state import KindInfo, Link, MacvlanInfo, NetnsState
 from linkctl.nla import U32, attr_u32, iter_attrs
@@ -55,9 +55,9 @@ class Macvlan(LinkKind):
         if want is None:
             return NO_DIFF
         mode = link.info.mode if isinstance(link.info, MacvlanInfo) else None
-        return KindDiff(
-            recreate=collect(differ("mac-vlan.base-iface", base, want.base_iface)),
-            in_place=collect(differ("mac-vlan.mode", mode, want.mode and want.mode.value)),
+        return self.split(
+            differ("mac-vlan.base-iface", base, want.base_iface),
+            differ("mac-vlan.mode", mode, want.mode and want.mode.value),
         )
 
     def info_data(self, spec: InterfaceSpec, resolve: Resolver, only: frozenset[str] | None = None) -> bytes:

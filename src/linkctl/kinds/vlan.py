@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from linkctl.kinds.base import NO_DIFF, KindDiff, LinkKind, Resolver, collect, differ
+from linkctl.kinds.base import NO_DIFF, KindDiff, LinkKind, Resolver, differ
 from linkctl.model.spec import InterfaceSpec, InterfaceType, VlanProtocol, VlanSection
 from linkctl.model.state import KindInfo, Link, NetnsState, VlanInfo
 from linkctl.nla import BE16, U16, attr_be16, attr_u16, iter_attrs
@@ -52,12 +52,10 @@ class Vlan(LinkKind):
         if want is None:
             return NO_DIFF
         have = link.info if isinstance(link.info, VlanInfo) else VlanInfo()
-        return KindDiff(
-            recreate=collect(
-                differ("vlan.id", have.vid, want.id),
-                differ("vlan.base-iface", base, want.base_iface),
-                differ("vlan.protocol", have.protocol, want.protocol and want.protocol.value),
-            )
+        return self.split(
+            differ("vlan.id", have.vid, want.id),
+            differ("vlan.base-iface", base, want.base_iface),
+            differ("vlan.protocol", have.protocol, want.protocol and want.protocol.value),
         )
 
     def info_data(self, spec: InterfaceSpec, resolve: Resolver, only: frozenset[str] | None = None) -> bytes:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import ipaddress
 from typing import ClassVar, NamedTuple
 
-from linkctl.kinds.base import NO_DIFF, KindDiff, LinkKind, Resolver, collect, differ
+from linkctl.kinds.base import NO_DIFF, KindDiff, LinkKind, Resolver, differ
 from linkctl.model.spec import InterfaceSpec, InterfaceType, VxlanSection
 from linkctl.model.state import KindInfo, Link, NetnsState, VxlanInfo
 from linkctl.nla import BE16, U8, U32, attr, attr_be16, attr_u8, attr_u32, iter_attrs
@@ -125,15 +125,13 @@ class Vxlan(LinkKind):
         have = link.info if isinstance(link.info, VxlanInfo) else VxlanInfo()
         if want is None:
             return NO_DIFF
-        return KindDiff(
-            recreate=collect(
-                differ("vxlan.id", have.vni, want.id),
-                differ("vxlan.base-iface", base, want.base_iface),
-                differ("vxlan.local", have.local, want.local),
-                differ("vxlan.remote", have.remote, want.remote),
-                differ("vxlan.destination-port", have.port, want.destination_port),
-            ),
-            in_place=collect(differ("vxlan.learning", have.learning, want.learning)),
+        return self.split(
+            differ("vxlan.id", have.vni, want.id),
+            differ("vxlan.base-iface", base, want.base_iface),
+            differ("vxlan.local", have.local, want.local),
+            differ("vxlan.remote", have.remote, want.remote),
+            differ("vxlan.destination-port", have.port, want.destination_port),
+            differ("vxlan.learning", have.learning, want.learning),
         )
 
     def info_data(self, spec: InterfaceSpec, resolve: Resolver, only: frozenset[str] | None = None) -> bytes:
