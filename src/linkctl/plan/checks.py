@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from linkctl.errors import Problem
 from linkctl.kinds import BY_TYPE, kind_of
 from linkctl.kinds.base import LinkKind
+from linkctl.kinds.veth import peer_netns
 from linkctl.model.placement import base_netns
 from linkctl.model.spec import Declaration, InterfaceSpec
 from linkctl.model.state import HostState, Link, NetnsName, VxlanInfo
@@ -59,7 +60,7 @@ class Checks:
         """The undeclared peer of a declared veth exists once the pair is created."""
         if self._peers is None:
             self._peers = {
-                (s.veth.peer_netns if s.veth.peer_netns is not None else self._netns(s), s.veth.peer)
+                (peer_netns(s.veth, self._netns(s)), s.veth.peer)
                 for s in self.decl.interfaces
                 if s.veth is not None and not s.absent
             }

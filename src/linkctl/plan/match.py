@@ -11,9 +11,10 @@ from dataclasses import dataclass, field
 
 from linkctl.kinds import BY_TYPE, kind_of
 from linkctl.kinds.base import NO_DIFF, KindDiff, LinkKind
+from linkctl.kinds.veth import VETH, is_peer_entry, peer_netns
 from linkctl.model.placement import base_netns, current_base
 from linkctl.model.spec import Declaration, InterfaceSpec, InterfaceType, LinkStateName
-from linkctl.model.state import HostState, Link, NetnsName, VethInfo
+from linkctl.model.state import HostState, Link, NetnsName
 from linkctl.plan.convert import spec_of
 from linkctl.plan.ops import DeleteLink, Plan
 from linkctl.plan.veth_match import locate
@@ -140,25 +141,8 @@ class Matcher:
         if veth is None or t.current is None:
             return []
         peer = self.host.peer_of(t.current)
-        want_ns = self._peer_netns(t)
-        if peer is None:
-            return self._peer_unread(t.current, want_ns)
-        out = []
-        if peer.name != veth.peer:
-            out.append(f"veth.peer {peer.name!r} -> {veth.peer!r}")
-        if self._netns_after(peer) != want_ns:
-            out.append(f"veth.peer-netns {peer.netns!r} -> {want_ns!r}")
-        return out
-
-    def _peer_unread(self, cur: Link, want_ns: NetnsName) -> list[str]:
-        """A peer in a namespace the plan did not read is not in `want_ns`, which it read (or creates).
-
-        Taken for "fine", the plan created the pair again beside the end that is there ("File exists").
-        """
-        info = cur.info
-        if not isinstance(info, VethInfo) or info.peer_ifindex is None or info.peer_netnsid is None:
-            return []
-        return [f"veth.peer-netns (a namespace the file does not name) -> {want_ns!r}"]
+        after = self._netns_after(peer) if peer is not None else None
+        return [str(d) for d in VETH.compare_peer(veth, t.current, peer, after, self._peer_netns(t)).recreate]
 
     def _netns_after(self, link: Link) -> NetnsName:
         """Where a link is once the plan's moves are done (a peer moved is not a reason to re-create)."""
@@ -175,10 +159,7 @@ class Matcher:
             return self._peer_ns[t.key]
         assert t.spec.veth is not None
         declared = self._declared_peer(t)
-        if declared is not None:
-            netns = declared.netns
-        else:
-            netns = t.spec.veth.peer_netns if t.spec.veth.peer_netns is not None else t.netns
+        netns = declared.netns if declared is not None else peer_netns(t.spec.veth, t.netns)
         self._peer_ns[t.key] = netns
         return netns
 
@@ -190,12 +171,8 @@ class Matcher:
             for other in self.targets.values():
                 if other.veth:
                     self._veths.setdefault(other.spec.name, []).append(other)
-        want_ns = t.spec.veth.peer_netns
         for found in self._veths.get(t.spec.veth.peer, ()):
-            # Not itself (`peer: x` on x, with peer-netns elsewhere); in peer-netns when it is given.
-            if found is t or (want_ns is not None and found.netns != want_ns):
-                continue
-            if (veth := found.spec.veth) is not None and veth.peer == t.spec.name:
+            if is_peer_entry(t.spec, found.spec, found.netns):
                 return found
         return None
 

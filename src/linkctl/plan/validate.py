@@ -12,6 +12,7 @@ from collections import Counter
 
 from linkctl.errors import NOT_GIVEN, ValidationFailed
 from linkctl.kinds import BY_TYPE, kind_of
+from linkctl.kinds.veth import peer_netns
 from linkctl.model.spec import Declaration, InterfaceSpec, InterfaceType
 from linkctl.model.state import HostState, Link, NetnsName
 from linkctl.plan.check_ports import PortChecks
@@ -136,8 +137,7 @@ class Validator(PortChecks):
             self._first_claims = {}
             for other in self.decl.interfaces:
                 if (v := other.veth) is not None and not other.absent:
-                    ns = v.peer_netns if v.peer_netns is not None else self._netns(other)
-                    self._first_claims.setdefault((ns, v.peer), other)
+                    self._first_claims.setdefault((peer_netns(v, self._netns(other)), v.peer), other)
         first = self._first_claims.get((peer_ns, spec.veth.peer))
         return first.name if first is not None and first is not spec else None
 
@@ -209,7 +209,7 @@ class Validator(PortChecks):
 
     def _veth_peer(self, spec: InterfaceSpec, current: Link | None) -> None:
         assert spec.veth is not None
-        peer_ns = spec.veth.peer_netns if spec.veth.peer_netns is not None else self._netns(spec)
+        peer_ns = peer_netns(spec.veth, self._netns(spec))
         if spec.veth.peer == spec.name and peer_ns == self._netns(spec):
             self._add(
                 spec,

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+from linkctl.kinds.veth import is_peer_entry, peer_netns
 from linkctl.model.spec import Declaration, InterfaceSpec
 from linkctl.model.state import HostState, Link, NetnsName, NetnsState, VethInfo
 from linkctl.plan.ops import RenameLink
@@ -77,7 +78,7 @@ def renamed_peers(
         if declared is not None:
             want = declared.netns if declared.netns is not None else default
         else:
-            want = veth.peer_netns if veth.peer_netns is not None else netns
+            want = peer_netns(veth, netns)
             if veth.peer_netns is None and peer.netns != netns:
                 continue  # an undeclared peer elsewhere, no peer-netns: the planner makes the pair again
         if any(_taken(host, veth.peer, where, peer) for where in (peer.netns, want)):
@@ -125,12 +126,8 @@ def _declared_peer(
 ) -> InterfaceSpec | None:
     """The entry for the other end, naming this one back (in peer-netns when that is given), as the planner finds it."""
     assert spec.veth is not None
-    want = spec.veth.peer_netns
     for other in by_name.get(spec.veth.peer, ()):
-        where = other.netns if other.netns is not None else default
-        if other is spec or (want is not None and where != want) or other.veth is None:
-            continue
-        if other.veth.peer == spec.name:
+        if is_peer_entry(spec, other, other.netns if other.netns is not None else default):
             return other
     return None
 
