@@ -3,7 +3,12 @@
 A kind module answers four questions for the planner and the kernel adapter:
 what the kind's section of a declaration looks like, how its IFLA_INFO_DATA is
 encoded and decoded, which of its properties the kernel can change in place and
-which need the link deleted and created again, and how `ip` spells the same thing.
+which need the link deleted and created again (`recreate_fields`, read by `split`),
+and how `ip` spells the same thing.
+
+A kind's rules that validation, plan notes and audit each word for their reader are
+written once in its module: a VXLAN's fit on its base (vxlan.MtuFit), a veth pair's
+MTUs and which entry is an end's peer (veth.py), a bridge port's MTU (bridge.PortMtu).
 """
 
 from __future__ import annotations
