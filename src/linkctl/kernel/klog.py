@@ -1,0 +1,182 @@
+"""The kernel log as the system hands it over, as bytes: log files (plain, .gz, stdin),
+/dev/kmsg records, the output of `dmesg` and `journalctl`, and the clocks that date them.
+
+One reader for `logs`, `diagnose` and `watch`; what a line means is theirs to decide.
+"""
+
+from __future__ import annotations
+
+import errno
+import gzip
+import io
+import os
+import select
+import socket
+import subprocess
+import sys
+import time
+import zlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, cast
+
+KMSG = "/dev/kmsg"
+
+
+def open_file(path: str) -> io.BufferedIOBase | io.RawIOBase:
+    """A log file's bytes ("-" is stdin); .gz is uncompressed on the way. Raises OSError."""
+    if path == "-":
+        return os.fdopen(os.dup(0), "rb")
+    return _open_path(path)
+
+
+def _open_path(path: str) -> io.BufferedIOBase | io.RawIOBase:
+    if path.endswith(".gz"):
+        return TolerantGzip(path)
+    return open(path, "rb")
+
+
+def file_lines(path: str) -> Iterator[bytes]:
+    """The lines of a log file ("-" is a file of that name here). Raises OSError when it
+    cannot be opened."""
+    raw = _open_path(path)
+    # Line by line on a raw stream would be one read(2) per byte.
+    stream = io.BufferedReader(raw) if isinstance(raw, io.RawIOBase) else raw
+    return _lines(stream)
+
+
+def _lines(stream: io.BufferedIOBase | io.BufferedReader) -> Iterator[bytes]:
+    with stream:
+        yield from stream
+
+
+class TolerantGzip(io.RawIOBase):
+    """A .gz stream that ends where its data ends: a truncated or corrupt archive (a log
+    still being compressed, a copy cut short) gives what it holds, with a warning."""
+
+    PIECE = 64 * 1024
+
+    def __init__(self, path: str) -> None:
+        super().__init__()
+        self._path = path
+        self._gz = gzip.open(path, "rb")  # noqa: SIM115 - closed in close()
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any, /) -> int:
+        view = memoryview(buffer).cast("B")
+        try:
+            return self._gz.readinto(view[: self.PIECE])
+        except (EOFError, OSError, zlib.error) as exc:
+            print(
+                f"linkctl: warning: {self._path}: compressed data ends early ({exc}); read up to there", file=sys.stderr
+            )
+            return 0
+
+    def close(self) -> None:
+        self._gz.close()
+        super().close()
+
+
+def modified(path: str) -> datetime | None:
+    """When the file was last written (local time): the year a syslog line leaves out."""
+    try:
+        return datetime.fromtimestamp(os.stat(path).st_mtime)
+    except OSError:
+        return None
+
+
+def boot_started(clock: int = time.CLOCK_MONOTONIC) -> float:
+    """The wall-clock time (epoch seconds) at which `clock` read zero: kernel timestamps
+    count from there. CLOCK_MONOTONIC stops during suspend, as the kernel's log clock does."""
+    return time.time() - time.clock_gettime(clock)
+
+
+def hostname() -> str:
+    return socket.gethostname()
+
+
+def open_kmsg(path: str = KMSG, at_end: bool = False) -> int:
+    """/dev/kmsg opened non-blocking, at its oldest record or (at_end) after its newest.
+    Raises OSError."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    if at_end:
+        os.lseek(fd, 0, os.SEEK_END)
+    return fd
+
+
+def kmsg_records(fd: int, reads: int | None = None, overwritten: Callable[[], None] | None = None) -> Iterator[bytes]:
+    """The messages readable now from an open /dev/kmsg fd (non-blocking), first lines only.
+
+    One reader for every /dev/kmsg user (`logs`, `diagnose`, `watch`): `reads` bounds the
+    read(2) calls, so that a follower gets back to its loop during a storm; `overwritten`
+    is told each time the ring buffer overwrote records before they were read (EPIPE).
+    """
+    done = 0
+    while reads is None or done < reads:
+        done += 1
+        try:
+            record = os.read(fd, 16384)
+        except BlockingIOError:
+            return
+        except OSError as exc:
+            if exc.errno == errno.EPIPE:  # records overwritten while we read: go on
+                if overwritten is not None:
+                    overwritten()
+                continue
+            raise
+        if not record:
+            return
+        # Only the first line is the message; " KEY=value" lines follow it.
+        yield record.split(b"\n", 1)[0]
+
+
+def readable_within(fd: int, seconds: float) -> bool:
+    """Whether `fd` has something to read before `seconds` pass."""
+    ready, _, _ = select.select([fd], [], [], seconds)
+    return bool(ready)
+
+
+@dataclass
+class Program:
+    """A program whose output is read as it comes (`dmesg`, `journalctl -o json`)."""
+
+    argv: list[str]
+    _proc: subprocess.Popen[bytes]
+
+    @classmethod
+    def start(cls, argv: list[str]) -> Program:
+        """Raises FileNotFoundError when the program is not installed."""
+        return cls(argv, subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE))
+
+    @property
+    def stdout(self) -> io.BufferedReader:
+        assert self._proc.stdout is not None
+        return cast(io.BufferedReader, self._proc.stdout)
+
+    def finish(self) -> tuple[int, str]:
+        """Its exit status and what it said on stderr, once stdout has been read."""
+        assert self._proc.stderr is not None
+        error = self._proc.stderr.read().decode("utf-8", "replace").strip()
+        return self._proc.wait(), error
+
+
+class Unavailable(Exception):
+    """A log source that cannot be read here; str() says why."""
+
+
+def journal_kernel(since: datetime | None, timeout: float = 120) -> str:
+    """The kernel's messages kept by journald (since `since`), as `journalctl -k` prints them
+    with precise ISO times. Raises Unavailable."""
+    argv = ["journalctl", "-k", "-o", "short-iso-precise", "--no-pager", "-q"]
+    if since is not None:
+        argv += ["--since", since.astimezone().strftime("%Y-%m-%d %H:%M:%S")]
+    try:
+        proc = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, check=False)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise Unavailable(str(exc)) from None
+    if proc.returncode != 0:
+        raise Unavailable(proc.stderr.strip())
+    return proc.stdout
