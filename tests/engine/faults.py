@@ -8,7 +8,7 @@ import select
 import subprocess
 import sys
 import tempfile
-import time
+import threading
 from pathlib import Path
 from typing import IO
 
@@ -84,20 +84,26 @@ def run(args: list[str], runtime: Path) -> subprocess.CompletedProcess[str]:
 
 
 def wait_for_line(stream: IO[str], text: str, limit: float = 60) -> str:
-    """Read lines until one holds `text`; the lines read. Bounded: a hung process fails the test."""
+    """Read until a line holds `text`; what was read up to that line. Bounded: a hung process fails the
+    test. Lines are read in a thread: a select() on the pipe cannot see a line already in the text
+    stream's buffer (two lines written at once), and would wait out the limit with it there."""
     got: list[str] = []
-    deadline = time.monotonic() + limit
-    while time.monotonic() < deadline:
-        ready, _, _ = select.select([stream], [], [], deadline - time.monotonic())
-        if not ready:
-            break
-        line = stream.readline()
-        if not line:
-            break
-        got.append(line)
-        if text in line:
-            return "".join(got)
-    raise AssertionError(f"{text!r} never came; got: {''.join(got)[-2000:]}")
+    found = threading.Event()
+
+    def read() -> None:
+        for line in iter(stream.readline, ""):
+            got.append(line)
+            if text in line:
+                found.set()
+                return
+        found.set()
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    found.wait(limit)
+    if not got or text not in got[-1]:
+        raise AssertionError(f"{text!r} never came; got: {''.join(got)[-2000:]}")
+    return "".join(got)
 
 
 def wait_gone(pid: int, limit: float = 120) -> None:

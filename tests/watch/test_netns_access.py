@@ -53,20 +53,34 @@ def test_a_namespace_that_cannot_be_entered_is_an_error_with_the_reason(open_dir
 def test_the_namespaces_it_can_watch_are_watched_and_the_others_named(open_dir: str) -> None:
     with namespace() as ns:
         args = ["watch", "--netns", "", "--netns", ns, "--store", f"sqlite://{open_dir}/events.db", "--listen", ""]
-        proc = subprocess.Popen([*NOBODY, *LINKCTL, *args], stdout=subprocess.PIPE, text=True, env=_env())
+        proc = subprocess.Popen([*NOBODY, *LINKCTL, *args], stdout=subprocess.PIPE, env=_env())
         assert proc.stdout is not None
         try:
-            with selectors.DefaultSelector() as sel:
-                sel.register(proc.stdout, selectors.EVENT_READ)
-                end = time.monotonic() + DEADLINE
-                line = ""
-                while " watching " not in line:
-                    assert time.monotonic() < end and proc.poll() is None, f"no start line; last {line!r}"
-                    if sel.select(timeout=1.0):
-                        line = proc.stdout.readline()
+            line = _line_with(proc, " watching ")
         finally:
             proc.terminate()
             proc.wait(timeout=DEADLINE)
     assert "watching the host namespace" in line
     assert f"cannot watch namespace {ns!r}" in line and "CAP_SYS_ADMIN" in line
     assert "waiting for" not in line
+
+
+def _line_with(proc: subprocess.Popen[bytes], text: str) -> str:
+    """The first line of the process's output that holds `text`. The pipe's descriptor is read as
+    such: a buffered readline() after select() can leave a second line in Python's buffer, where
+    select() never sees it (two lines written at once: the test then waited out its deadline)."""
+    assert proc.stdout is not None
+    fd = proc.stdout.fileno()
+    got = b""
+    end = time.monotonic() + DEADLINE
+    with selectors.DefaultSelector() as sel:
+        sel.register(fd, selectors.EVENT_READ)
+        while True:
+            for line in got.decode(errors="replace").splitlines():
+                if text in line:
+                    return line
+            assert time.monotonic() < end and proc.poll() is None, f"no start line; got {got!r}"
+            if sel.select(timeout=1.0):
+                chunk = os.read(fd, 65536)
+                assert chunk, f"output ended without it; got {got!r}"
+                got += chunk
