@@ -9,8 +9,6 @@ also runs on Ctrl-C, and call sites that were already on before are switched bac
 from __future__ import annotations
 
 import os
-import re
-import select
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -18,6 +16,7 @@ from pathlib import Path
 
 from linkctl.errors import LinkctlError
 from linkctl.interrupts import Interrupted
+from linkctl.kernel import dyndebug, klog
 from linkctl.kernel.sysinfo import ROOTS, Roots, dynamic_debug_control
 from linkctl.model.ethtool_spec import MODULE_NAME
 
@@ -39,9 +38,8 @@ class DebugCapture:
 
 
 def _write(control: Path, query: str) -> None:
-    # One query per write(2): the control file parses each write on its own.
     try:
-        fd = os.open(control, os.O_WRONLY | os.O_APPEND)  # append: a plain file in tests keeps every query
+        dyndebug.write(control, query)
     except FileNotFoundError:
         raise KernelDebugError(
             f"--kernel-debug: {control} is missing: mount debugfs "
@@ -49,38 +47,22 @@ def _write(control: Path, query: str) -> None:
         ) from None
     except PermissionError:
         raise KernelDebugError(f"--kernel-debug: {control}: permission denied; run as root") from None
-    try:
-        os.write(fd, query.encode())
-    except OSError as exc:
+    except dyndebug.QueryRefused as exc:
         raise KernelDebugError(
             f"--kernel-debug: `{query}` refused ({exc.strerror}): the module has no debug call sites, or is not loaded"
         ) from None
-    finally:
-        os.close(fd)
-
-
-_SITE = re.compile(r"^(?P<file>\S+):(?P<line>\d+) \[(?P<mod>[^\]]+)\]\S* =(?P<flags>\S+)")
 
 
 def enabled_sites(control: Path, driver: str) -> list[tuple[str, str]]:
     """(file, line) of the driver's call sites that print already, to restore them."""
-    try:
-        text = control.read_text()
-    except OSError:
-        return []
-    out: list[tuple[str, str]] = []
-    for line in text.splitlines():
-        m = _SITE.match(line)
-        if m and m["mod"] == driver and "p" in m["flags"]:
-            out.append((m["file"], m["line"]))
-    return out
+    return dyndebug.enabled_sites(control, driver)
 
 
 def capture(
     driver: str,
     seconds: float,
     roots: Roots = ROOTS,
-    kmsg: str = "/dev/kmsg",
+    kmsg: str = klog.KMSG,
     match: list[str] | None = None,
     on_tick: Callable[[], None] | None = None,
 ) -> DebugCapture:
@@ -106,11 +88,9 @@ def capture(
 
 def _open_kmsg_at_end(path: str) -> int:
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+        return klog.open_kmsg(path, at_end=True)
     except OSError as exc:
         raise KernelDebugError(f"--kernel-debug: {path}: {exc.strerror}; run as root") from None
-    os.lseek(fd, 0, os.SEEK_END)
-    return fd
 
 
 def _collect(
@@ -120,23 +100,14 @@ def _collect(
     while (left := deadline - time.monotonic()) > 0:
         if on_tick is not None:
             on_tick()
-        ready, _, _ = select.select([fd], [], [], min(left, 0.2))
-        if ready:
+        if klog.readable_within(fd, min(left, 0.2)):
             _drain(fd, words, result)
     _drain(fd, words, result)
 
 
 def _drain(fd: int, words: list[str], result: DebugCapture) -> None:
-    while True:
-        try:
-            record = os.read(fd, 16384)
-        except BlockingIOError:
-            return
-        except BrokenPipeError:
-            continue
-        if not record:
-            return
-        message = record.split(b"\n", 1)[0].decode("utf-8", "replace").split(";", 1)[-1]
+    for record in klog.kmsg_records(fd):
+        message = record.decode("utf-8", "replace").split(";", 1)[-1]
         if any(w in message for w in words):
             result.lines.append(message)
 
