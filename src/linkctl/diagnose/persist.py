@@ -14,7 +14,6 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import subprocess
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -22,6 +21,7 @@ from pathlib import Path
 
 from linkctl import data
 from linkctl.errors import LinkctlError
+from linkctl.kernel import systemd
 
 UNIT_NAME = "linkctl-apply.service"
 WATCH_UNIT_NAME = "linkctl-watch.service"
@@ -81,9 +81,9 @@ def install(
     conf = root / "etc" / "linkctl"
     target = declaration_dir(conf, netns)
     copies = [(path, _validated(path)) for path in declarations]  # every file checked before any is kept
-    unit = root / "etc" / "systemd" / "system" / UNIT_NAME
+    unit = systemd.system_dir(root) / UNIT_NAME
     _write(unit, text, result)
-    conf.mkdir(parents=True, exist_ok=True)
+    systemd.make_dir(conf)  # even with no files yet: where to put them
     for path, content in copies:
         _write(target / _boot_name(path), content, result)
     if enable:
@@ -116,7 +116,7 @@ def install_watch(
         if not config.is_absolute() or any(c.isspace() for c in str(config)):
             raise PersistError(f"--config {str(config)!r}: an absolute path without spaces for the unit")
         text = text.replace(f"--config {default_config}\n", f"--config {config}\n")
-    _write(root / "etc" / "systemd" / "system" / WATCH_UNIT_NAME, text, result)
+    _write(systemd.system_dir(root) / WATCH_UNIT_NAME, text, result)
     if config is None:
         watch_yaml = root / default_config.lstrip("/")
         if watch_yaml.exists():
@@ -172,9 +172,7 @@ def _boot_name(path: Path) -> str:
 
 
 def _reload(root: Path, result: PersistResult) -> None:
-    if root == Path("/") and (Path("/run/systemd/system")).is_dir():
-        subprocess.run(["systemctl", "daemon-reload"], check=False, timeout=60)
-    else:
+    if not systemd.reload(root):
         result.notes.append("systemd is not running here (or --root is not /): no daemon-reload")
 
 
@@ -189,43 +187,18 @@ def _warn_hidden(program: str, result: PersistResult) -> None:
 def remove(root: Path = Path("/")) -> PersistResult:
     """Undo `install`: the unit and its enabling link go; the declarations in /etc/linkctl stay."""
     result = PersistResult()
-    system = root / "etc" / "systemd" / "system"
+    system = systemd.system_dir(root)
     for path in (system / "multi-user.target.wants" / UNIT_NAME, system / UNIT_NAME):
-        if path.is_symlink() or path.exists():
-            path.unlink()
-            result.written.append(str(path))
-        else:
-            result.unchanged.append(str(path))
+        (result.written if systemd.remove(path) else result.unchanged).append(str(path))
     _reload(root, result)
     result.notes.append(f"the declarations in {root / 'etc' / 'linkctl'} are kept")
     return result
 
 
 def _write(path: Path, text: str, result: PersistResult) -> None:
-    try:
-        if path.read_text(encoding="utf-8") == text:
-            result.unchanged.append(str(path))
-            return
-    except FileNotFoundError:
-        pass
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.chmod(tmp, 0o644)
-    os.replace(tmp, path)
-    result.written.append(str(path))
+    (result.written if systemd.write_file(path, text) else result.unchanged).append(str(path))
 
 
 def _enable(root: Path, name: str, result: PersistResult) -> None:
-    """What `systemctl enable` does for WantedBy=multi-user.target: one symlink."""
-    wants = root / "etc" / "systemd" / "system" / "multi-user.target.wants"
-    link = wants / name
-    target = f"/etc/systemd/system/{name}"
-    if link.is_symlink() and os.readlink(link) == target:
-        result.unchanged.append(str(link))
-        return
-    wants.mkdir(parents=True, exist_ok=True)
-    if link.is_symlink() or link.exists():
-        link.unlink()
-    link.symlink_to(target)
-    result.written.append(str(link))
+    link, changed = systemd.enable(root, name)
+    (result.written if changed else result.unchanged).append(str(link))

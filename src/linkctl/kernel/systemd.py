@@ -1,0 +1,66 @@
+"""systemd's side of the system: unit files under a root, the symlink that enables a unit,
+and the manager told to reload them. The root is a parameter so tests install into temp trees."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+from linkctl.kernel import sysinfo
+
+
+def system_dir(root: Path) -> Path:
+    return root / "etc" / "systemd" / "system"
+
+
+def write_file(path: Path, text: str) -> bool:
+    """`text` into `path` (0644, replaced atomically), a unit or a file a unit reads; False
+    when it held that text already."""
+    try:
+        if path.read_text(encoding="utf-8") == text:
+            return False
+    except FileNotFoundError:
+        pass
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.chmod(tmp, 0o644)
+    os.replace(tmp, path)
+    return True
+
+
+def make_dir(path: Path) -> None:
+    path.mkdir(parents=True, exist_ok=True)
+
+
+def enable(root: Path, name: str) -> tuple[Path, bool]:
+    """What `systemctl enable` does for WantedBy=multi-user.target: one symlink. The link,
+    and False when it pointed at the unit already."""
+    wants = system_dir(root) / "multi-user.target.wants"
+    link = wants / name
+    target = f"/etc/systemd/system/{name}"
+    if link.is_symlink() and os.readlink(link) == target:
+        return link, False
+    wants.mkdir(parents=True, exist_ok=True)
+    if link.is_symlink() or link.exists():
+        link.unlink()
+    link.symlink_to(target)
+    return link, True
+
+
+def remove(path: Path) -> bool:
+    """The file or symlink gone; False when there was none."""
+    if path.is_symlink() or path.exists():
+        path.unlink()
+        return True
+    return False
+
+
+def reload(root: Path) -> bool:
+    """`systemctl daemon-reload` when `root` is this system's and systemd runs it; False
+    when there was nothing to tell."""
+    if root == Path("/") and sysinfo.systemd_running():
+        subprocess.run(["systemctl", "daemon-reload"], check=False, timeout=60)
+        return True
+    return False
