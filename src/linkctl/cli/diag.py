@@ -22,7 +22,7 @@ class Format(StrEnum):
 
 
 NetnsOpt = Annotated[str | None, typer.Option("--netns", "-n", help="work inside this `ip netns` namespace")]
-FormatOpt = Annotated[Format, typer.Option("--format", help="text or json.")]
+FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="text or json.")]
 
 
 def _json(data: object) -> None:
@@ -32,7 +32,7 @@ def _json(data: object) -> None:
 def audit(
     netns: NetnsOpt = None,
     declaration: Annotated[
-        Path | None, typer.Option("--declaration", "-f", help="Check links against this file's namespaces.")
+        Path | None, typer.Option("--declaration", "-d", help="Check links against this file's namespaces.")
     ] = None,
     interval: Annotated[float, typer.Option(help="Seconds between the two counter samples.")] = 1.0,
     fmt: FormatOpt = Format.TEXT,

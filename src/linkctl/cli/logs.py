@@ -77,11 +77,14 @@ def parse_cmd(
 def analyze_cmd(
     files: Files = None,
     source: Source = None,
-    since: Annotated[str | None, typer.Option("--since", help="ignore events before T (ISO 8601)")] = None,
-    until: Annotated[str | None, typer.Option("--until", help="ignore events after T (ISO 8601)")] = None,
+    since: Annotated[
+        str | None,
+        typer.Option("--since", help="ignore events before T: a duration back from now (24h, 7d) or ISO 8601"),
+    ] = None,
+    until: Annotated[str | None, typer.Option("--until", help="ignore events after T (a duration ago, or ISO)")] = None,
     iface: Annotated[str | None, typer.Option("--iface", help="only this link")] = None,
     fmt: Annotated[ReportFormat, typer.Option("--format", help="text, json or html")] = ReportFormat.TEXT,
-    output: Annotated[Path | None, typer.Option("-o", "--output", help="write the report here")] = None,
+    output: Annotated[Path | None, typer.Option("-o", "--output", help="write the report here (- for stdout)")] = None,
     year: Year = None,
     compare_at: Annotated[
         str | None, typer.Option("--compare-at", help="also give each link's flap rate before and after T")
@@ -93,7 +96,7 @@ def analyze_cmd(
     lo, hi = _time_arg(since, "--since"), _time_arg(until, "--until")
     at = _time_arg(compare_at, "--compare-at")
     if fmt is ReportFormat.HTML and output is None:
-        raise LinkctlError("--format html needs -o FILE")
+        raise LinkctlError("--format html needs -o FILE (or -o - for stdout)")
     # A generator: the analysis takes the events one by one and keeps none of them.
     events = (e for e in _events(files, source, year) if (iface is None or e.ifname == iface) and _within(e, lo, hi))
     report = analyze(events, files=_names(files, source), compare_at=at)
@@ -116,7 +119,7 @@ def _render(report: object, fmt: ReportFormat) -> str:
 
 
 def _emit(text: str, output: Path | None) -> None:
-    if output is None:
+    if output is None or str(output) == "-":
         sys.stdout.write(text)
         return
     try:
@@ -150,13 +153,20 @@ def _names(files: list[str] | None, source: SourceOpt | None) -> list[str]:
 
 
 def _time_arg(text: str | None, option: str) -> datetime | None:
+    """An ISO 8601 time, or a duration back from now (24h, 7d), as `history --since` takes them."""
     if text is None:
         return None
+    from linkctl.store.records import duration_ago
+
+    ago = duration_ago(text)
+    if ago is not None:
+        return ago
     try:
         return datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
         raise LinkctlError(
-            f"{option} {text!r}: not a time; use ISO 8601 such as 2024-03-30T06:32:00 or 2024-03-30 06:32"
+            f"{option} {text!r}: not a time; use a duration back from now (90s, 30m, 24h, 7d, 2w) or ISO 8601 "
+            "such as 2024-03-30T06:32:00"
         ) from None
 
 

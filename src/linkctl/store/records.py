@@ -35,12 +35,20 @@ _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86_400, "w": 604_800}
 
 
+def duration_ago(text: str, now: datetime | None = None) -> datetime | None:
+    """The time `24h`, `7d`, `30m`, `90s` or `2w` ago; None when the text is no such duration."""
+    match = _DURATION.match(text)
+    if match is None:
+        return None
+    seconds = float(match.group(1)) * _UNIT_SECONDS[match.group(2)]
+    return (now or datetime.now(UTC)) - timedelta(seconds=seconds)
+
+
 def parse_since(text: str, now: datetime | None = None) -> datetime:
     """`24h`, `7d`, `30m`, `90s`, `2w`, or an ISO 8601 time (local time if it has no zone)."""
-    match = _DURATION.match(text)
-    if match:
-        seconds = float(match.group(1)) * _UNIT_SECONDS[match.group(2)]
-        return (now or datetime.now(UTC)) - timedelta(seconds=seconds)
+    ago = duration_ago(text, now)
+    if ago is not None:
+        return ago
     try:
         when = datetime.fromisoformat(text.strip())
     except ValueError:
@@ -67,11 +75,13 @@ class HistoryRow:
     carrier: CarrierCounters | None
     detail: str | None
     driver: DriverWords | None
+    host: str = ""
 
     def to_json(self) -> dict[str, Any]:
         carrier = self.carrier
         return {
             "time": self.time.isoformat(),
+            "host": self.host,
             "netns": column(self.netns),  # `history --json` has always said "" for the host
             "ifname": self.ifname,
             "ifindex": self.ifindex,
@@ -112,9 +122,13 @@ class LinkStatus:
     flapping: bool
     carrier_changes: int | None
     present: bool
+    host: str = ""
+    epoch: int = 0
+    transitions: int = 0  # carrier transitions in the window `status` was asked for
 
     def to_json(self) -> dict[str, Any]:
         return {
+            "host": self.host,
             "netns": column(self.netns),
             "ifname": self.ifname,
             "ifindex": self.ifindex,
@@ -122,6 +136,7 @@ class LinkStatus:
             "since": self.since.isoformat(),
             "flapping": self.flapping,
             "carrier_changes": self.carrier_changes,
+            "transitions": self.transitions,
             "present": self.present,
         }
 
@@ -150,6 +165,7 @@ class QueuedAlert:
     attempts: int
     next_attempt: datetime
     last_error: str | None
+    host: str = ""
 
 
 def column(netns: NetnsName) -> str:
