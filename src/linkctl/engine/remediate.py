@@ -10,28 +10,54 @@
   reloaded here: that takes its links down, which is the operator's call.
 - Idempotent: when nothing differs the plan is empty and nothing is written.
 - /etc and /sys come from `sysinfo.Roots`, so tests work in temp trees.
+
+What to change is decided here; the steps and carrying them out are in
+`engine/remediate_steps.py`, the files and programs in `kernel/modules.py`.
 """
 
 from __future__ import annotations
 
-import contextlib
-import os
-import shlex
-import shutil
-import subprocess
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from linkctl import interrupts
 from linkctl.engine.errors import RemediationFailed as RemediationFailed
-from linkctl.errors import LinkctlError, Problem, ValidationFailed
-from linkctl.kernel import sysinfo
+from linkctl.engine.remediate_steps import (
+    READERS,
+    Change,
+    EthtoolChange,
+    ModprobeFile,
+    ModuleParam,
+    RemediationPlan,
+    RemediationResult,
+    apply_remediation,
+    norm,
+    same,
+    undo_remediation,
+)
+from linkctl.errors import Problem, ValidationFailed
+from linkctl.kernel import modules, sysinfo
 from linkctl.kernel.ethtool import Ethtool, EthtoolError, Runner, Unsupported, feature_key, run_program
 from linkctl.model.ethtool_spec import MODULE_NAME, ParamValue, render_param
 from linkctl.model.spec import Declaration, InterfaceSpec
 from linkctl.model.state import HostState, NetnsName
+
+# engine/apply and the tests reach the steps and their execution through this module.
+__all__ = [
+    "RELOAD_NOTE",
+    "Change",
+    "EthtoolChange",
+    "ModprobeFile",
+    "ModuleParam",
+    "RemediationFailed",
+    "RemediationPlan",
+    "RemediationResult",
+    "apply_remediation",
+    "modprobe_path",
+    "plan_remediation",
+    "render_modprobe",
+    "undo_remediation",
+]
 
 RELOAD_NOTE = (
     "takes effect after the module reloads (`modprobe -r {d} && modprobe {d}`, which takes "
@@ -39,197 +65,7 @@ RELOAD_NOTE = (
 )
 
 
-class Change:
-    """One write, with the command a person would type and how to undo it."""
-
-    def describe(self) -> str:
-        raise NotImplementedError
-
-    def command(self) -> list[str]:
-        raise NotImplementedError
-
-    def apply(self) -> None:
-        raise NotImplementedError
-
-    def undo(self) -> None:
-        raise NotImplementedError
-
-
-@dataclass
-class EthtoolChange(Change):
-    ifname: str
-    netns: NetnsName
-    section: str  # eee, pause, feature, coalesce, ring, ethernet
-    before: dict[str, Any]
-    after: dict[str, Any]
-    runner: Runner = run_program
-
-    def _et(self) -> Ethtool:
-        return Ethtool(self.ifname, self.netns, self.runner)
-
-    def describe(self) -> str:
-        where = f"{self.ifname} (netns {self.netns})" if self.netns else self.ifname
-        diffs = ", ".join(f"{k} {self.before.get(k)} -> {v}" for k, v in self.after.items())
-        return f"set ethtool {self.section} of {where}: {diffs}"
-
-    def command(self) -> list[str]:
-        return self._et().command(_args(self.section, self.ifname, self.after))
-
-    def apply(self) -> None:
-        _SETTERS[self.section](self._et(), self.after)
-        self.verify()
-
-    def undo(self) -> None:
-        _SETTERS[self.section](self._et(), _undo_values(self.section, self.before))
-
-    def verify(self) -> None:
-        now = _READERS[self.section](self._et(), list(self.after))
-        wrong = {k: (v, now.get(k)) for k, v in self.after.items() if not _same(now.get(k), v)}
-        if wrong:
-            text = ", ".join(f"{k}: wanted {w}, driver has {h}" for k, (w, h) in wrong.items())
-            raise EthtoolError(f"{self.ifname}: ethtool {self.section} did not take: {text}")
-
-
-@dataclass
-class ModprobeFile(Change):
-    driver: str
-    path: Path
-    old: str | None
-    new: str | None
-
-    def describe(self) -> str:
-        if self.new is None:
-            return f"remove {self.path} (no parameters declared for {self.driver})"
-        verb = "write" if self.old is None else "rewrite"
-        return f"{verb} {self.path}: {self.new.strip().splitlines()[-1]}"
-
-    def command(self) -> list[str]:
-        if self.new is None:
-            return ["rm", str(self.path)]
-        return ["tee", str(self.path)]
-
-    def apply(self) -> None:
-        _put(self.path, self.new)
-
-    def undo(self) -> None:
-        _put(self.path, self.old)
-
-
-@dataclass
-class ModuleParam(Change):
-    driver: str
-    name: str
-    old: str
-    new: str
-    roots: sysinfo.Roots = sysinfo.ROOTS
-
-    def describe(self) -> str:
-        return f"set {self.driver} parameter {self.name} at runtime: {self.old} -> {self.new}"
-
-    def command(self) -> list[str]:
-        return ["tee", str(self.roots.sys / "module" / self.driver / "parameters" / self.name)]
-
-    def apply(self) -> None:
-        sysinfo.write_param(self.driver, self.name, self.new, self.roots)
-        now = sysinfo.module_params(self.driver, self.roots).get(self.name)
-        if now is None or _norm(now.value) != _norm(self.new):
-            got = now.value if now else None
-            raise RemediationFailed(f"{self.driver}.{self.name}: wrote {self.new}, reads back {got}")
-
-    def undo(self) -> None:
-        sysinfo.write_param(self.driver, self.name, self.old, self.roots)
-
-
-def _put(path: Path, text: str | None) -> None:
-    """Atomic replace (or removal) of a small file."""
-    if text is None:
-        with contextlib.suppress(FileNotFoundError):
-            path.unlink()
-        return
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.linkctl-{os.getpid()}")
-    with open(tmp, "w", encoding="utf-8") as fh:
-        fh.write(text)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.chmod(tmp, 0o644)
-    os.replace(tmp, path)
-
-
-@dataclass
-class RemediationPlan:
-    changes: list[Change] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-
-    @property
-    def empty(self) -> bool:
-        return not self.changes
-
-    def lines(self) -> list[str]:
-        out = [f"{c.describe()}\n    {shlex.join(c.command())}" for c in self.changes]
-        return out + [f"note: {n}" for n in self.notes]
-
-
 # -- ethtool sections -------------------------------------------------------------------
-
-
-def _args(section: str, ifname: str, values: Mapping[str, Any]) -> list[str]:
-    if section == "eee":
-        return ["--set-eee", ifname, "eee", "on" if values["enabled"] else "off"]
-    flag = {"pause": "-A", "feature": "-K", "coalesce": "-C", "ring": "-G", "ethernet": "-s"}[section]
-    words: list[str] = []
-    for key, value in values.items():
-        words += [key, ("on" if value else "off") if isinstance(value, bool) else str(value)]
-    return [flag, ifname, *words]
-
-
-_SETTERS: dict[str, Callable[[Ethtool, Mapping[str, Any]], list[str]]] = {
-    "eee": lambda e, v: e.set_eee(bool(v["enabled"])),
-    "pause": lambda e, v: e.set_pause(v),
-    "feature": lambda e, v: e.set_features(v),
-    "coalesce": lambda e, v: e.set_coalesce(v),
-    "ring": lambda e, v: e.set_rings(v),
-    "ethernet": lambda e, v: e.set_link(v),
-}
-
-
-def _read_eee(e: Ethtool, keys: list[str]) -> dict[str, Any]:
-    return {"enabled": e.eee().enabled}
-
-
-def _read_pause(e: Ethtool, keys: list[str]) -> dict[str, Any]:
-    p = e.pause()
-    return {"autoneg": p.autoneg, "rx": p.rx, "tx": p.tx}
-
-
-def _read_features(e: Ethtool, keys: list[str]) -> dict[str, Any]:
-    feats = e.features()
-    return {k: feats[feature_key(k)].active for k in keys if feature_key(k) in feats}
-
-
-def _read_ethernet(e: Ethtool, keys: list[str]) -> dict[str, Any]:
-    st = e.settings()
-    return {"speed": st.speed, "duplex": st.duplex, "autoneg": st.autoneg}
-
-
-_READERS: dict[str, Callable[[Ethtool, list[str]], dict[str, Any]]] = {
-    "eee": _read_eee,
-    "pause": _read_pause,
-    "feature": _read_features,
-    "coalesce": lambda e, k: dict(e.coalesce()),
-    "ring": lambda e, k: dict(e.rings().current),
-    "ethernet": _read_ethernet,
-}
-
-
-def _undo_values(section: str, before: dict[str, Any]) -> dict[str, Any]:
-    if section == "ethernet" and before.get("autoneg"):
-        return {"autoneg": True}  # restoring autonegotiation restores what it picks
-    return before
-
-
-def _same(have: Any, want: Any) -> bool:
-    return have == want or (isinstance(have, str) and str(want).lower() == have.lower())
 
 
 def _wanted(spec: InterfaceSpec) -> dict[str, dict[str, Any]]:
@@ -266,7 +102,7 @@ def _ethtool_plan(
     et = Ethtool(spec.name, netns, runner)
     for section, want in _wanted(spec).items():
         try:
-            have = _READERS[section](et, list(want))
+            have = READERS[section](et, list(want))
         except Unsupported:
             problems.append(
                 Problem(
@@ -310,7 +146,7 @@ def _check_section(
                     where, f"{_field(section)}.{key}", value, "the driver does not report this setting: remove the key"
                 )
             )
-        elif not _same(have.get(key), value):
+        elif not same(have.get(key), value):
             diff[key] = value
     return diff
 
@@ -359,11 +195,7 @@ def render_modprobe(driver: str, params: Mapping[str, ParamValue]) -> str:
 
 
 def modprobe_path(driver: str, roots: sysinfo.Roots) -> Path:
-    return roots.etc / "modprobe.d" / f"linkctl-{driver}.conf"
-
-
-def _norm(value: str | None) -> str | None:
-    return {"Y": "1", "N": "0"}.get(value, value) if value is not None else None
+    return modules.conf_dir(roots) / f"linkctl-{driver}.conf"
 
 
 def _module_plan(
@@ -391,7 +223,7 @@ def _module_plan(
     if unknown:
         return
     path = modprobe_path(driver, roots)
-    old = _read(path)
+    old = modules.read(path)
     new = render_modprobe(driver, params) if params else None
     if old != new:
         plan.changes.append(ModprobeFile(driver, path, old, new))
@@ -405,7 +237,7 @@ def _module_plan(
 
 
 def _runtime_plan(driver: str, params: Mapping[str, ParamValue], roots: sysinfo.Roots, plan: RemediationPlan) -> None:
-    if not (roots.sys / "module" / driver).is_dir():
+    if not modules.loaded(driver, roots):
         if params:
             plan.notes.append(f"{driver} is not loaded: its options apply when it loads")
         return
@@ -413,7 +245,7 @@ def _runtime_plan(driver: str, params: Mapping[str, ParamValue], roots: sysinfo.
     for name, value in sorted(params.items()):
         want = render_param(value)
         cur = now.get(name)
-        if cur is not None and _norm(cur.value) == _norm(want):
+        if cur is not None and norm(cur.value) == norm(want):
             continue
         if cur is not None and cur.writable and cur.value is not None:
             plan.changes.append(ModuleParam(driver, name, cur.value, want, roots))
@@ -424,28 +256,22 @@ def _runtime_plan(driver: str, params: Mapping[str, ParamValue], roots: sysinfo.
 
 def _unknown_params(driver: str, params: Mapping[str, ParamValue]) -> list[str]:
     """Names `modinfo -p` does not list; [] when modinfo cannot tell (no module files)."""
-    if not params or shutil.which("modinfo") is None:
+    if not params:
         return []
-    try:
-        proc = subprocess.run(["modinfo", "-p", driver], capture_output=True, text=True, timeout=10, check=False)
-    except (OSError, subprocess.TimeoutExpired):
+    known = modules.known_params(driver)
+    if known is None:
         return []
-    if proc.returncode != 0 or not proc.stdout.strip():
-        return []
-    known = {line.split(":", 1)[0].strip() for line in proc.stdout.splitlines()}
     return [n for n in params if n not in known]
 
 
 def _conflicts(
     driver: str, params: Mapping[str, ParamValue], ours: Path, roots: sysinfo.Roots, plan: RemediationPlan
 ) -> None:
-    base = roots.etc / "modprobe.d"
-    try:
-        others = sorted(p for p in base.iterdir() if p.suffix == ".conf" and p != ours)
-    except OSError:
+    confs = modules.conf_files(roots)
+    if confs is None:
         return
-    for other in others:
-        for line in (_read(other) or "").splitlines():
+    for other in (p for p in confs if p != ours):
+        for line in (modules.read(other) or "").splitlines():
             words = line.split()
             if len(words) > 2 and words[0] == "options" and words[1] == driver:
                 clash = [w for w in words[2:] if w.split("=", 1)[0] in params]
@@ -454,13 +280,6 @@ def _conflicts(
                         f"{other} also sets {' '.join(clash)}: modprobe reads both files; "
                         "remove it there to keep one source"
                     )
-
-
-def _read(path: Path) -> str | None:
-    try:
-        return path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        return None
 
 
 # -- entry points ---------------------------------------------------------------------
@@ -491,52 +310,3 @@ def plan_remediation(
     if problems:
         raise ValidationFailed(problems)
     return plan
-
-
-@dataclass
-class RemediationResult:
-    done: list[str] = field(default_factory=list)
-
-
-def apply_remediation(plan: RemediationPlan) -> RemediationResult:
-    """Carry the changes out in order; on a failure undo those made, newest first."""
-    result = RemediationResult()
-    done: list[Change] = []
-    for change in plan.changes:
-        try:
-            change.apply()
-        except (LinkctlError, OSError) as exc:
-            # The failed step may have half-happened (set, then not verified): undo it too,
-            # but a failure to undo what never happened is no news.
-            with contextlib.suppress(LinkctlError, OSError):
-                change.undo()
-            note = _rollback(done)
-            raise RemediationFailed(f"{change.describe()}: failed: {exc}\n{note}") from None
-        except BaseException:
-            # A signal (engine/interrupts) half-way: what was set goes back before it goes on,
-            # and no second signal cuts that short.
-            with interrupts.held():
-                with contextlib.suppress(LinkctlError, OSError):
-                    change.undo()
-                _rollback(done)
-            raise
-        done.append(change)
-        result.done.append(change.describe())
-    return result
-
-
-def undo_remediation(plan: RemediationPlan) -> str:
-    """Undo a plan that was carried out whole (`try` without confirmation)."""
-    return _rollback(plan.changes)
-
-
-def _rollback(changes: list[Change]) -> str:
-    failed: list[str] = []
-    for change in reversed(changes):
-        try:
-            change.undo()
-        except (LinkctlError, OSError) as exc:
-            failed.append(f"{change.describe()}: {exc}")
-    if failed:
-        return "ROLLBACK INCOMPLETE: could not undo: " + "; ".join(failed)
-    return f"rolled back: {len(changes)} earlier change(s) undone, as they were before."

@@ -1,0 +1,66 @@
+"""Kernel modules as files and programs show them: `modinfo -p`, the modprobe.d files
+under `Roots.etc`, and whether a module is loaded (its parameters are `sysinfo`'s)."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+from linkctl.kernel.sysinfo import Roots
+
+
+def known_params(driver: str) -> set[str] | None:
+    """The parameter names `modinfo -p` lists; None when modinfo cannot tell (not
+    installed, no module files, no answer)."""
+    if shutil.which("modinfo") is None:
+        return None
+    try:
+        proc = subprocess.run(["modinfo", "-p", driver], capture_output=True, text=True, timeout=10, check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    if proc.returncode != 0 or not proc.stdout.strip():
+        return None
+    return {line.split(":", 1)[0].strip() for line in proc.stdout.splitlines()}
+
+
+def loaded(driver: str, roots: Roots) -> bool:
+    return (roots.sys / "module" / driver).is_dir()
+
+
+def conf_dir(roots: Roots) -> Path:
+    return roots.etc / "modprobe.d"
+
+
+def conf_files(roots: Roots) -> list[Path] | None:
+    """modprobe.d's *.conf files by name; None when the directory cannot be read."""
+    try:
+        return sorted(p for p in conf_dir(roots).iterdir() if p.suffix == ".conf")
+    except OSError:
+        return None
+
+
+def read(path: Path) -> str | None:
+    """The file's text, None when it does not exist."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
+
+
+def put(path: Path, text: str | None) -> None:
+    """Atomic replace (or, for None, removal) of a small file."""
+    if text is None:
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.linkctl-{os.getpid()}")
+    with open(tmp, "w", encoding="utf-8") as fh:
+        fh.write(text)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.chmod(tmp, 0o644)
+    os.replace(tmp, path)
