@@ -174,3 +174,21 @@ def test_the_shipped_example_loads_and_says_the_defaults_truly() -> None:
     assert example.alerts.rate_limit == defaults.alerts.rate_limit
     assert example.alerts.retry == defaults.alerts.retry
     assert [type(r) for r in example.alerts.receivers] == [SmtpReceiver, WebhookReceiver, AlertmanagerReceiver]
+
+
+def test_host_names_the_rows_and_the_alerts() -> None:
+    config = parse_config({"host": "web-01"})
+    assert (config.host_id().name, config.host_id().chosen) == ("web-01", True)
+    assert config.alerts.host == "web-01"
+    # Alerts given a name of their own keep it; the rows take it when no host: is given.
+    own = parse_config({"host": "web-01", "alerts": {"host": "edge"}})
+    assert (own.host_id().name, own.alerts.host) == ("web-01", "edge")
+    assert parse_config({"alerts": {"host": "edge"}}).host_id().name == "edge"
+    default = parse_config({})
+    assert default.host is None and default.host_id().chosen is False
+
+
+@pytest.mark.parametrize("bad", ["", "web 01", "web-*", "a/b"])
+def test_a_host_name_that_could_not_be_selected_alone_is_refused(bad: str) -> None:
+    with pytest.raises(ConfigError, match="host"):
+        parse_config({"host": bad})

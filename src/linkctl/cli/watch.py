@@ -28,6 +28,9 @@ class Format(StrEnum):
 
 
 Fmt = Annotated[Format, typer.Option("--format", help="table or json")]
+HostGlob = Annotated[
+    str | None, typer.Option("--host", help="only this host, or hosts matching a glob (web-*); default: all")
+]
 
 
 def register(app: typer.Typer) -> None:
@@ -46,6 +49,9 @@ def watch_cmd(
         Path | None, typer.Option("--config", help="watch.yaml (default /etc/linkctl/watch.yaml if present)")
     ] = None,
     store: Annotated[str | None, typer.Option("--store", help="sqlite:///PATH or postgresql://...")] = None,
+    host: Annotated[
+        str | None, typer.Option("--host", help="the name this machine's rows and alerts carry (default: hostname)")
+    ] = None,
     listen: Annotated[
         str | None, typer.Option("--listen", help="Prometheus metrics on HOST:PORT ('' turns them off)")
     ] = None,
@@ -73,6 +79,7 @@ def watch_cmd(
         "netns": netns or None,
         "iface": iface or None,
         "store": store,
+        "host": host,
         "listen": listen,
         "kernel_log": kernel_log,
     }
@@ -97,6 +104,7 @@ def history_cmd(
     store: Store = DEFAULT_STORE,
     since: Annotated[str, typer.Option("--since", help="a duration (90s, 30m, 24h, 7d) or ISO 8601 time")] = "24h",
     netns: Annotated[str | None, typer.Option("--netns", "-n", help="only this namespace ('' is the host's)")] = None,
+    host: HostGlob = None,
     fmt: Fmt = Format.TABLE,
 ) -> None:
     """The recorded link events, oldest first."""
@@ -104,19 +112,28 @@ def history_cmd(
 
     start = parse_since(since)
     with open_store(store, readonly=True) as db:
-        rows = db.history(iface, since=start, netns=netns)
+        rows = db.history(iface, since=start, netns=netns, host=host)
     if fmt is Format.JSON:
         _write_json([row.to_json() for row in rows])
     else:
         _history_table(rows)
 
 
-def status_cmd(store: Store = DEFAULT_STORE, fmt: Fmt = Format.TABLE) -> None:
-    """Each watched link: its state, since when, whether it is flapping."""
-    from linkctl.store import open_store
+def status_cmd(
+    store: Store = DEFAULT_STORE,
+    host: HostGlob = None,
+    since: Annotated[
+        str, typer.Option("--since", help="count transitions from: a duration (90s, 30m, 24h, 7d) or ISO 8601 time")
+    ] = "24h",
+    fmt: Fmt = Format.TABLE,
+) -> None:
+    """Each watched link, worst first (flapping now, then most transitions since --since):
+    its host, state, since when, whether it is flapping."""
+    from linkctl.store import open_store, parse_since
 
+    start = parse_since(since)
     with open_store(store, readonly=True) as db:
-        links = db.status()
+        links = db.status(host=host, since=start)
     if fmt is Format.JSON:
         _write_json([link.to_json() for link in links])
     else:
@@ -137,6 +154,7 @@ def _history_table(rows: list[HistoryRow]) -> None:
         lines.append(
             [
                 row.time.astimezone().isoformat(timespec="milliseconds"),
+                row.host,
                 row.netns or "-",
                 row.ifname,
                 row.event.value,
@@ -146,7 +164,7 @@ def _history_table(rows: list[HistoryRow]) -> None:
                 words,
             ]
         )
-    write_table(("time", "netns", "link", "event", "transitions", "carrier changes", "source", "driver"), lines)
+    write_table(("time", "host", "netns", "link", "event", "transitions", "carrier changes", "source", "driver"), lines)
 
 
 def _status_table(links: list[LinkStatus]) -> None:
@@ -154,13 +172,15 @@ def _status_table(links: list[LinkStatus]) -> None:
 
     rows = [
         [
+            link.host,
             link.netns or "-",
             link.ifname,
             link.state.value,
             link.since.astimezone().isoformat(timespec="seconds"),
             "yes" if link.flapping else "no",
+            str(link.transitions),
             "" if link.carrier_changes is None else str(link.carrier_changes),
         ]
         for link in links
     ]
-    write_table(("netns", "link", "state", "since", "flapping", "carrier changes"), rows)
+    write_table(("host", "netns", "link", "state", "since", "flapping", "transitions", "carrier changes"), rows)

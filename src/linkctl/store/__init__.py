@@ -14,6 +14,7 @@ Both back ends share one schema and one migration list
 from __future__ import annotations
 
 from linkctl.store.backends import PostgresStore, SqliteStore, open_store, sqlite_path
+from linkctl.store.hosts import HostId, local_host
 from linkctl.store.records import (
     AlertState,
     BadSince,
@@ -32,12 +33,14 @@ __all__ = [
     "AlertState",
     "BadSince",
     "HistoryRow",
+    "HostId",
     "LinkStatus",
     "PostgresStore",
     "QueuedAlert",
     "SqlStore",
     "SqliteStore",
     "StoreError",
+    "local_host",
     "open_store",
     "parse_since",
     "sqlite_path",

@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import quote
 
+from linkctl.store.hosts import HostId
 from linkctl.store.records import StoreError
 from linkctl.store.schema import LATEST
 from linkctl.store.sql import Cursor, SqlStore, _Rewriting
@@ -33,15 +34,15 @@ def sqlite_path(url: str) -> str:
 class SqliteStore(SqlStore):
     dialect = "sqlite"
 
-    def __init__(self, conn: sqlite3.Connection, path: str = ":memory:") -> None:
-        super().__init__(conn)
+    def __init__(self, conn: sqlite3.Connection, path: str = ":memory:", host: HostId | None = None) -> None:
+        super().__init__(conn, host)
         self.path = path
         self.autocheckpoint = True
         self._identity = _identity(path)
         self._wal: tuple[int, int] | None = None  # this file's WAL, once it exists
 
     @classmethod
-    def connect(cls, url: str, readonly: bool = False) -> SqliteStore:
+    def connect(cls, url: str, readonly: bool = False, host: HostId | None = None) -> SqliteStore:
         path = sqlite_path(url)
         if not path:
             raise StoreError(f"--store {url!r}: no file name; e.g. sqlite:///var/lib/linkctl/events.db")
@@ -49,7 +50,7 @@ class SqliteStore(SqlStore):
             conn = cls._open(path, readonly)
         except sqlite3.Error as exc:
             raise StoreError(f"--store {url!r}: cannot open {path}: {exc}") from None
-        return cls(conn, path)
+        return cls(conn, path, host)
 
     def moved(self) -> bool:
         """The file at the store's path is no longer the one written (deleted or replaced).
@@ -146,7 +147,7 @@ class PostgresStore(SqlStore):
     url = ""
 
     @classmethod
-    def connect(cls, url: str, readonly: bool = False) -> PostgresStore:
+    def connect(cls, url: str, readonly: bool = False, host: HostId | None = None) -> PostgresStore:
         try:
             import psycopg
         except ImportError:
@@ -159,7 +160,7 @@ class PostgresStore(SqlStore):
             raise StoreError(f"--store {_redact(url)}: cannot connect: {exc}") from None
         if readonly:
             conn.execute("SET default_transaction_read_only = on")
-        store = cls(conn)
+        store = cls(conn, host)
         store.url = url
         return store
 
@@ -218,13 +219,14 @@ def _redact(url: str) -> str:
 FallibleStore = SqliteStore | PostgresStore
 
 
-def open_store(url: str, readonly: bool = False) -> SqlStore:
-    """Open (and unless `readonly`, migrate) the store a URL names."""
+def open_store(url: str, readonly: bool = False, host: HostId | None = None) -> SqlStore:
+    """Open (and unless `readonly`, migrate) the store a URL names, writing as `host`
+    (this machine by default)."""
     store: SqlStore
     if url.startswith(("postgresql://", "postgres://")):
-        store = PostgresStore.connect(url, readonly)
+        store = PostgresStore.connect(url, readonly, host)
     elif url.startswith("sqlite://") or "://" not in url:
-        store = SqliteStore.connect(url, readonly)
+        store = SqliteStore.connect(url, readonly, host)
     else:
         raise StoreError(f"--store {_redact(url)}: unknown scheme; use sqlite:///PATH or postgresql://...")
     try:

@@ -38,6 +38,8 @@ EPISODE_COLUMNS = (
     "episode_key, netns, ifindex, ifname, start_us, end_us, cleared_us, transitions, "
     "down_seconds, flap_trigger, peak_percent"
 )
+# Written after each table's own columns; readers select `host` last.
+HOSTED = "host, machine_id"
 ALERT_COLUMNS = (
     "id, alert_key, receiver, episode_key, edge, netns, ifname, payload, created_us, state, "
     "attempts, next_attempt_us, last_error"
@@ -84,6 +86,7 @@ def history_of(row: Row) -> HistoryRow:
         carrier=_counters(row[10], row[11], row[12]),
         detail=row[14],
         driver=_words(row[15:20]),
+        host=row[20],
     )
 
 
@@ -111,6 +114,8 @@ def status_of(row: Row) -> LinkStatus:
         carrier_changes=counters.changes if counters else None,
         flapping=bool(row[9]),
         present=bool(row[10]),
+        host=row[12],
+        epoch=int(row[3]),
     )
 
 
@@ -174,4 +179,5 @@ def alert_of(row: Row) -> QueuedAlert:
         attempts=int(row[10]),
         next_attempt=from_us(int(row[11])),
         last_error=row[12],
+        host=row[13],
     )

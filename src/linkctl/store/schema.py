@@ -23,13 +23,24 @@ STATS_COLUMNS = STATS_FIELDS
 
 
 @dataclass(frozen=True)
+class Step:
+    """A statement that needs more than text: the migrating host as its parameters
+    (`stamp`: ``?, ?`` are the host's name and machine-id), or one dialect only."""
+
+    sql: str
+    stamp: bool = False
+    dialect: str | None = None
+
+
+@dataclass(frozen=True)
 class Migration:
     version: int
     name: str
-    statements: tuple[str, ...]
+    statements: tuple[str | Step, ...]
 
-    def render(self, dialect: str) -> list[str]:
-        return [s.replace("{id}", ID_COLUMN[dialect]) for s in self.statements]
+    def render(self, dialect: str) -> list[Step]:
+        steps = [s if isinstance(s, Step) else Step(s) for s in self.statements]
+        return [Step(s.sql.replace("{id}", ID_COLUMN[dialect]), s.stamp) for s in steps if s.dialect in (None, dialect)]
 
 
 _V1 = Migration(
@@ -124,7 +135,89 @@ _V1 = Migration(
     ),
 )
 
-MIGRATIONS: tuple[Migration, ...] = (_V1,)
+# Version 2 puts the host in every table and every key. Neither database can change a
+# primary key or an inline UNIQUE in place the same way (SQLite not at all), so each
+# table is rebuilt: renamed aside, created anew, its rows copied with the migrating
+# host's name (a store has only ever had one writer before), the old one dropped.
+# Ids are copied too, so references by id (the alert worker's) stay valid.
+_HOST_COLUMNS = """host TEXT NOT NULL,
+            machine_id TEXT NOT NULL DEFAULT '',
+            """
+_V1_COLUMNS = {
+    "links": "netns, ifindex, ifname, epoch, state, since_us, carrier_changes, carrier_up, "
+    "carrier_down, flapping, present, updated_us",
+    "events": "id, event_key, time_us, netns, ifindex, ifname, kind, state, source, transitions, "
+    "carrier_changes, carrier_up, carrier_down, epoch, detail, driver_text, driver_name, "
+    "speed_mbps, duplex, flow_control",
+    "counter_snapshots": f"id, time_us, netns, ifindex, ifname, reason, {', '.join(STATS_COLUMNS)}, ethtool",
+    "flap_episodes": "id, episode_key, netns, ifindex, ifname, start_us, end_us, cleared_us, transitions, "
+    "down_seconds, flap_trigger, peak_percent",
+    "alert_queue": "id, alert_key, receiver, episode_key, edge, netns, ifname, payload, created_us, state, "
+    "attempts, next_attempt_us, last_error, done_us",
+}
+_V1_INDEXES = ("events_time", "events_ifname_time", "snapshots_ifname_time", "episodes_start", "alert_due")
+
+
+def _v2_tables() -> tuple[str, ...]:
+    """The v1 tables with the host in front, and in every key."""
+    return tuple(
+        statement.replace("(\n            ", "(\n            " + _HOST_COLUMNS, 1)
+        .replace("PRIMARY KEY (netns, ifindex)", "PRIMARY KEY (host, netns, ifindex)")
+        .replace("event_key TEXT NOT NULL UNIQUE", "event_key TEXT NOT NULL")
+        .replace("episode_key TEXT NOT NULL UNIQUE", "episode_key TEXT NOT NULL")
+        .replace("alert_key TEXT NOT NULL UNIQUE", "alert_key TEXT NOT NULL")
+        .replace("UNIQUE (netns, ifindex, time_us, reason)", "UNIQUE (host, netns, ifindex, time_us, reason)")
+        .replace("flow_control TEXT\n", "flow_control TEXT,\n            UNIQUE (host, event_key)\n")
+        .replace(
+            "peak_percent DOUBLE PRECISION NOT NULL\n",
+            "peak_percent DOUBLE PRECISION NOT NULL,\n            UNIQUE (host, episode_key)\n",
+        )
+        .replace("done_us BIGINT\n", "done_us BIGINT,\n            UNIQUE (host, alert_key)\n")
+        for statement in _V1.statements
+        if isinstance(statement, str) and statement.startswith("CREATE TABLE")
+    )
+
+
+def _v2() -> Migration:
+    steps: list[str | Step] = [f"DROP INDEX {name}" for name in _V1_INDEXES]
+    steps += [f"ALTER TABLE {table} RENAME TO {table}_v1" for table in _V1_COLUMNS]
+    steps += _v2_tables()
+    for table, columns in _V1_COLUMNS.items():
+        steps.append(
+            Step(
+                f"INSERT INTO {table} (host, machine_id, {columns}) SELECT ?, ?, {columns} FROM {table}_v1",
+                stamp=True,
+            )
+        )
+        steps.append(f"DROP TABLE {table}_v1")
+        if "id" in columns.split(", "):
+            # Copied ids do not move PostgreSQL's identity sequence; SQLite takes MAX(id) + 1.
+            steps.append(
+                Step(
+                    f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), COALESCE(MAX(id), 0) + 1, false) "
+                    f"FROM {table}",
+                    dialect="postgresql",
+                )
+            )
+    steps += [
+        "CREATE INDEX events_time ON events (time_us)",
+        "CREATE INDEX events_ifname_time ON events (ifname, time_us)",
+        "CREATE INDEX events_host_time ON events (host, time_us)",
+        "CREATE INDEX snapshots_ifname_time ON counter_snapshots (ifname, time_us)",
+        "CREATE INDEX episodes_start ON flap_episodes (start_us)",
+        "CREATE INDEX alert_due ON alert_queue (state, next_attempt_us)",
+        """CREATE TABLE hosts (
+            host TEXT NOT NULL PRIMARY KEY,
+            machine_id TEXT NOT NULL,
+            first_seen_us BIGINT NOT NULL,
+            last_seen_us BIGINT NOT NULL
+        )""",
+        "CREATE INDEX hosts_machine ON hosts (machine_id)",
+    ]
+    return Migration(2, "the host in every row and every key; the hosts table", tuple(steps))
+
+
+MIGRATIONS: tuple[Migration, ...] = (_V1, _v2())
 
 SCHEMA_VERSION_TABLE = """CREATE TABLE IF NOT EXISTS schema_version (
     version INTEGER PRIMARY KEY,

@@ -14,6 +14,7 @@ import fnmatch
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
@@ -21,11 +22,13 @@ from linkctl.domain.episodes import FlapEpisode, FlapNotice
 from linkctl.domain.events import (
     CounterSnapshot,
     DriverWords,
+    EventKind,
     KnownLink,
     LinkEvent,
     LinkState,
     NetnsName,
 )
+from linkctl.store.hosts import HostId, local_host
 from linkctl.store.records import (
     AlertState,
     HistoryRow,
@@ -40,6 +43,7 @@ from linkctl.store.rows import (
     ALERT_COLUMNS,
     EPISODE_COLUMNS,
     EVENT_COLUMNS,
+    HOSTED,
     LINK_COLUMNS,
     alert_of,
     episode_of,
@@ -84,6 +88,10 @@ class Cursor(Protocol):
     def rowcount(self) -> int: ...
 
 
+# The kinds whose `transitions` count carrier changes: what `status` ranks by.
+_CARRIER_KINDS = tuple(k.value for k in EventKind if k.is_carrier)
+
+
 def _marks(count: int) -> str:
     return ", ".join("?" * count)
 
@@ -98,9 +106,12 @@ class SqlStore:
 
     dialect = "sqlite"
 
-    def __init__(self, conn: Any) -> None:
+    def __init__(self, conn: Any, host: HostId | None = None) -> None:
         self._conn = conn
         self._lock = threading.RLock()
+        # Whose rows this store writes, and whose it resumes from: a watcher sees only
+        # its own host's links, episodes and alerts; `history` and `status` see all.
+        self.host = host or local_host()
 
     # -- plumbing -------------------------------------------------------------
 
@@ -150,13 +161,54 @@ class SqlStore:
             for migration in MIGRATIONS:
                 if migration.version <= found:
                     continue
-                for statement in migration.render(self.dialect):
-                    cur.execute(statement)
+                for step in migration.render(self.dialect):
+                    cur.execute(step.sql, self._stamp() if step.stamp else ())
                 cur.execute(
                     "INSERT INTO schema_version (version, name, applied_us) VALUES (?, ?, ?)",
                     (migration.version, migration.name, to_us(datetime.now(UTC))),
                 )
         return int(found)
+
+    def _stamp(self) -> tuple[str, str]:
+        return (self.host.name, self.host.machine_id)
+
+    def claim_host(self) -> list[str]:
+        """Register this store's host, and say what an operator should know about it.
+
+        A machine whose hostname changed (same machine-id, the old name the only one
+        it ever had) carries its rows over to the new name: one host, one history. A
+        name the operator chose is taken as given.
+        """
+        notes: list[str] = []
+        me = self.host
+        now = to_us(datetime.now(UTC))
+        with self._tx() as cur:
+            cur.execute("SELECT machine_id FROM hosts WHERE host = ?", (me.name,))
+            found = cur.fetchone()
+            if found is not None:
+                if me.machine_id and found[0] and found[0] != me.machine_id:
+                    notes.append(
+                        f"host name {me.name!r} is also used by machine-id {found[0]}: their links "
+                        "share one history; give one of them --host NAME"
+                    )
+                cur.execute("UPDATE hosts SET last_seen_us = ? WHERE host = ?", (now, me.name))
+                return notes
+            old: list[str] = []
+            if me.machine_id and not me.chosen:
+                cur.execute("SELECT host FROM hosts WHERE machine_id = ? ORDER BY host", (me.machine_id,))
+                old = [str(row[0]) for row in cur.fetchall()]
+            if len(old) == 1:
+                for table in ("links", "events", "counter_snapshots", "flap_episodes", "alert_queue"):
+                    cur.execute(f"UPDATE {table} SET host = ? WHERE host = ?", (me.name, old[0]))
+                cur.execute("UPDATE hosts SET host = ?, last_seen_us = ? WHERE host = ?", (me.name, now, old[0]))
+                notes.append(f"this machine was {old[0]!r}: its history now carries the name {me.name!r}")
+                return notes
+            cur.execute(
+                "INSERT INTO hosts (host, machine_id, first_seen_us, last_seen_us) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT (host) DO UPDATE SET last_seen_us = excluded.last_seen_us",
+                (me.name, me.machine_id, now, now),
+            )
+        return notes
 
     def schema_version(self) -> int:
         with self._read() as cur:
@@ -174,8 +226,8 @@ class SqlStore:
             for link in out.gone:
                 cur.execute(
                     "UPDATE links SET present = 0, state = ?, flapping = 0, updated_us = ? "
-                    "WHERE netns = ? AND ifindex = ? AND epoch = ?",
-                    (LinkState.ABSENT.value, now, column(link.netns), link.ifindex, link.epoch),
+                    "WHERE host = ? AND netns = ? AND ifindex = ? AND epoch = ?",
+                    (LinkState.ABSENT.value, now, self.host.name, column(link.netns), link.ifindex, link.epoch),
                 )
             for link in out.links:
                 self._upsert_link(cur, link, now)
@@ -184,8 +236,8 @@ class SqlStore:
             for key, words in out.driver_updates:
                 cur.execute(
                     "UPDATE events SET driver_text = ?, driver_name = ?, speed_mbps = ?, "
-                    "duplex = ?, flow_control = ? WHERE event_key = ? AND driver_text IS NULL",
-                    (*words_row(words), key),
+                    "duplex = ?, flow_control = ? WHERE host = ? AND event_key = ? AND driver_text IS NULL",
+                    (*words_row(words), self.host.name, key),
                 )
             for snap in out.snapshots:
                 self._insert_snapshot(cur, snap)
@@ -198,8 +250,8 @@ class SqlStore:
     def _upsert_link(self, cur: Cursor, link: KnownLink, now: int) -> None:
         c = link.counters
         cur.execute(
-            f"INSERT INTO links ({LINK_COLUMNS}) VALUES ({_marks(12)}) "
-            "ON CONFLICT (netns, ifindex) DO UPDATE SET ifname = excluded.ifname, "
+            f"INSERT INTO links ({LINK_COLUMNS}, {HOSTED}) VALUES ({_marks(14)}) "
+            "ON CONFLICT (host, netns, ifindex) DO UPDATE SET ifname = excluded.ifname, "
             "epoch = excluded.epoch, state = excluded.state, since_us = excluded.since_us, "
             "carrier_changes = excluded.carrier_changes, carrier_up = excluded.carrier_up, "
             "carrier_down = excluded.carrier_down, flapping = excluded.flapping, "
@@ -217,13 +269,15 @@ class SqlStore:
                 int(link.flapping),
                 1,
                 now,
+                *self._stamp(),
             ),
         )
 
     def _insert_event(self, cur: Cursor, ev: LinkEvent) -> None:
         c = ev.carrier
         cur.execute(
-            f"INSERT INTO events ({EVENT_COLUMNS}) VALUES ({_marks(19)}) ON CONFLICT (event_key) DO NOTHING",
+            f"INSERT INTO events ({EVENT_COLUMNS}, {HOSTED}) VALUES ({_marks(21)}) "
+            "ON CONFLICT (host, event_key) DO NOTHING",
             (
                 ev.key,
                 to_us(ev.time),
@@ -240,6 +294,7 @@ class SqlStore:
                 ev.epoch,
                 ev.detail,
                 *words_row(ev.driver),
+                *self._stamp(),
             ),
         )
 
@@ -248,8 +303,8 @@ class SqlStore:
         ethtool = dumps(snap.ethtool) if snap.ethtool is not None else None
         cur.execute(
             f"INSERT INTO counter_snapshots (time_us, netns, ifindex, ifname, reason, "
-            f"{', '.join(STATS_COLUMNS)}, ethtool) VALUES ({_marks(6 + len(STATS_COLUMNS))}) "
-            "ON CONFLICT (netns, ifindex, time_us, reason) DO NOTHING",
+            f"{', '.join(STATS_COLUMNS)}, ethtool, {HOSTED}) VALUES ({_marks(8 + len(STATS_COLUMNS))}) "
+            "ON CONFLICT (host, netns, ifindex, time_us, reason) DO NOTHING",
             (
                 to_us(snap.time),
                 column(snap.netns),
@@ -258,17 +313,18 @@ class SqlStore:
                 snap.reason.value,
                 *(stats[c] for c in STATS_COLUMNS),
                 ethtool,
+                *self._stamp(),
             ),
         )
 
     def _upsert_episode(self, cur: Cursor, ep: FlapEpisode) -> None:
         cur.execute(
-            f"INSERT INTO flap_episodes ({EPISODE_COLUMNS}) VALUES ({_marks(11)}) "
-            "ON CONFLICT (episode_key) DO UPDATE SET ifname = excluded.ifname, "
+            f"INSERT INTO flap_episodes ({EPISODE_COLUMNS}, {HOSTED}) VALUES ({_marks(13)}) "
+            "ON CONFLICT (host, episode_key) DO UPDATE SET ifname = excluded.ifname, "
             "end_us = excluded.end_us, cleared_us = excluded.cleared_us, "
             "transitions = excluded.transitions, down_seconds = excluded.down_seconds, "
             "flap_trigger = excluded.flap_trigger, peak_percent = excluded.peak_percent",
-            episode_row(ep),
+            (*episode_row(ep), *self._stamp()),
         )
 
     def _enqueue(self, cur: Cursor, notice: FlapNotice, receiver: str, now: int) -> None:
@@ -276,8 +332,8 @@ class SqlStore:
         key = f"{ep.key}/{notice.edge.value}/{receiver}"
         cur.execute(
             "INSERT INTO alert_queue (alert_key, receiver, episode_key, edge, netns, ifname, "
-            f"payload, created_us, state, attempts, next_attempt_us) VALUES ({_marks(11)}) "
-            "ON CONFLICT (alert_key) DO NOTHING",
+            f"payload, created_us, state, attempts, next_attempt_us, {HOSTED}) VALUES ({_marks(13)}) "
+            "ON CONFLICT (host, alert_key) DO NOTHING",
             (
                 key,
                 receiver,
@@ -290,6 +346,7 @@ class SqlStore:
                 AlertState.PENDING,
                 0,
                 now,
+                *self._stamp(),
             ),
         )
 
@@ -298,12 +355,18 @@ class SqlStore:
     def last_known(self) -> list[KnownLink]:
         """Per-link counters as last committed: what a restarted watcher starts from."""
         with self._read() as cur:
-            cur.execute(f"SELECT {LINK_COLUMNS} FROM links WHERE present = 1 ORDER BY netns, ifindex")
+            cur.execute(
+                f"SELECT {LINK_COLUMNS}, host FROM links WHERE host = ? AND present = 1 ORDER BY netns, ifindex",
+                (self.host.name,),
+            )
             return [known_of(row) for row in cur.fetchall()]
 
     def open_episodes(self) -> list[FlapEpisode]:
         with self._read() as cur:
-            cur.execute(f"SELECT {EPISODE_COLUMNS} FROM flap_episodes WHERE cleared_us IS NULL ORDER BY start_us")
+            cur.execute(
+                f"SELECT {EPISODE_COLUMNS} FROM flap_episodes WHERE host = ? AND cleared_us IS NULL ORDER BY start_us",
+                (self.host.name,),
+            )
             return [episode_of(row) for row in cur.fetchall()]
 
     # -- reading: history and status ------------------------------------------
@@ -314,53 +377,90 @@ class SqlStore:
         since: datetime | None = None,
         netns: str | None = None,
         limit: int | None = None,
+        host: str | None = None,
     ) -> list[HistoryRow]:
-        """Recorded link events, oldest first. `iface` may be a glob (eth*); `netns` is
-        spelled as the column has it ("" the host's), None for every namespace."""
+        """Recorded link events, oldest first. `iface` and `host` may be globs (eth*, web-*);
+        `netns` is spelled as the column has it ("" the host's), None for every namespace;
+        `host` None for every host."""
         where: list[str] = []
         params: list[Any] = []
-        glob = iface is not None and any(ch in iface for ch in "*?[")
-        if iface is not None and not glob:
+        if iface is not None and not _is_glob(iface):
             where.append("ifname = ?")
             params.append(iface)
+        if host is not None and not _is_glob(host):
+            where.append("host = ?")
+            params.append(host)
         if since is not None:
             where.append("time_us >= ?")
             params.append(to_us(since))
         if netns is not None:
             where.append("netns = ?")
             params.append(netns)
-        sql = f"SELECT id, {EVENT_COLUMNS} FROM events"
+        sql = f"SELECT id, {EVENT_COLUMNS}, host FROM events"
         if where:
             sql += " WHERE " + " AND ".join(where)
         sql += " ORDER BY time_us, id"
         with self._read() as cur:
             cur.execute(sql, tuple(params))
             rows = [history_of(row) for row in cur.fetchall()]
-        if glob:
-            assert iface is not None
-            rows = [r for r in rows if fnmatch.fnmatchcase(r.ifname, iface)]
+        rows = [r for r in rows if _matches(r.ifname, iface) and _matches(r.host, host)]
         return rows[-limit:] if limit else rows
 
-    def status(self, include_absent: bool = False) -> list[LinkStatus]:
-        sql = f"SELECT {LINK_COLUMNS} FROM links"
+    def status(
+        self,
+        include_absent: bool = False,
+        host: str | None = None,
+        since: datetime | None = None,
+    ) -> list[LinkStatus]:
+        """The links, worst first: flapping now, then the most carrier transitions since
+        `since` (in the link's current incarnation), then by host, namespace and name."""
+        sql = f"SELECT {LINK_COLUMNS}, host FROM links"
+        where: list[str] = []
+        params: list[Any] = []
         if not include_absent:
-            sql += " WHERE present = 1"
+            where.append("present = 1")
+        if host is not None and not _is_glob(host):
+            where.append("host = ?")
+            params.append(host)
+        if where:
+            sql += " WHERE " + " AND ".join(where)
         with self._read() as cur:
-            cur.execute(sql + " ORDER BY netns, ifname")
-            return [status_of(row) for row in cur.fetchall()]
+            cur.execute(sql, tuple(params))
+            links = [status_of(row) for row in cur.fetchall() if _matches(row[-1], host)]
+            counts = self._transitions_by_link(cur, since)
+        ranked = [replace(link, transitions=counts.get(_link_key(link), 0)) for link in links]
+        ranked.sort(key=lambda s: (not s.flapping, -s.transitions, s.host, column(s.netns), s.ifname))
+        return ranked
+
+    def _transitions_by_link(self, cur: Cursor, since: datetime | None) -> dict[tuple[str, str, int, int], int]:
+        cur.execute(
+            "SELECT host, netns, ifindex, epoch, SUM(transitions) FROM events "
+            "WHERE time_us >= ? AND kind IN (?, ?, ?) GROUP BY host, netns, ifindex, epoch",
+            (to_us(since) if since else 0, *_CARRIER_KINDS),
+        )
+        return {(str(h), str(n), int(i), int(e)): int(t or 0) for h, n, i, e, t in cur.fetchall()}
+
+    def hosts(self) -> list[str]:
+        """Every host the store has rows of."""
+        with self._read() as cur:
+            cur.execute("SELECT DISTINCT host FROM links ORDER BY host")
+            return [str(row[0]) for row in cur.fetchall()]
 
     def episodes(self, iface: str | None = None, since: datetime | None = None) -> list[FlapEpisode]:
-        select = f"SELECT {EPISODE_COLUMNS} FROM flap_episodes WHERE start_us >= ?"
+        """This store's host's episodes (the evidence for a link of this machine)."""
+        select = f"SELECT {EPISODE_COLUMNS} FROM flap_episodes WHERE host = ? AND start_us >= ?"
         sql, params = _since_and_iface(select, since, iface)
         with self._read() as cur:
-            cur.execute(sql + " ORDER BY start_us", tuple(params))
+            cur.execute(sql + " ORDER BY start_us", (self.host.name, *params))
             return [episode_of(row) for row in cur.fetchall()]
 
     def snapshots(self, iface: str | None = None, since: datetime | None = None) -> list[CounterSnapshot]:
+        """This store's host's counter snapshots."""
         columns = f"time_us, netns, ifindex, ifname, reason, {', '.join(STATS_COLUMNS)}, ethtool"
-        sql, params = _since_and_iface(f"SELECT {columns} FROM counter_snapshots WHERE time_us >= ?", since, iface)
+        select = f"SELECT {columns} FROM counter_snapshots WHERE host = ? AND time_us >= ?"
+        sql, params = _since_and_iface(select, since, iface)
         with self._read() as cur:
-            cur.execute(sql + " ORDER BY time_us, id", tuple(params))
+            cur.execute(sql + " ORDER BY time_us, id", (self.host.name, *params))
             return [snapshot_of(row) for row in cur.fetchall()]
 
     def count_events(self) -> int:
@@ -373,24 +473,25 @@ class SqlStore:
     def due_alerts(self, now: datetime, limit: int = 100) -> list[QueuedAlert]:
         with self._read() as cur:
             cur.execute(
-                f"SELECT {ALERT_COLUMNS} FROM alert_queue WHERE state = ? AND next_attempt_us <= ? ORDER BY id LIMIT ?",
-                (AlertState.PENDING, to_us(now), limit),
+                f"SELECT {ALERT_COLUMNS}, host FROM alert_queue WHERE host = ? AND state = ? AND next_attempt_us <= ? "
+                "ORDER BY id LIMIT ?",
+                (self.host.name, AlertState.PENDING, to_us(now), limit),
             )
             return [alert_of(row) for row in cur.fetchall()]
 
     def alerts(self, state: str | None = None) -> list[QueuedAlert]:
-        sql = f"SELECT {ALERT_COLUMNS} FROM alert_queue"
-        params: tuple[Any, ...] = ()
+        sql = f"SELECT {ALERT_COLUMNS}, host FROM alert_queue WHERE host = ?"
+        params: tuple[Any, ...] = (self.host.name,)
         if state is not None:
-            sql += " WHERE state = ?"
-            params = (state,)
+            sql += " AND state = ?"
+            params = (*params, state)
         with self._read() as cur:
             cur.execute(sql + " ORDER BY id", params)
             return [alert_of(row) for row in cur.fetchall()]
 
     def alert_state(self, alert_key: str) -> str | None:
         with self._read() as cur:
-            cur.execute("SELECT state FROM alert_queue WHERE alert_key = ?", (alert_key,))
+            cur.execute("SELECT state FROM alert_queue WHERE host = ? AND alert_key = ?", (self.host.name, alert_key))
             row = cur.fetchone()
             return None if row is None else str(row[0])
 
@@ -398,9 +499,9 @@ class SqlStore:
         """Start alerts sent for this link since `since`: the rate limiter's memory."""
         with self._read() as cur:
             cur.execute(
-                "SELECT COUNT(*) FROM alert_queue WHERE receiver = ? AND netns = ? AND "
+                "SELECT COUNT(*) FROM alert_queue WHERE host = ? AND receiver = ? AND netns = ? AND "
                 "ifname = ? AND edge = 'start' AND state = ? AND done_us >= ?",
-                (receiver, column(netns), ifname, AlertState.SENT, to_us(since)),
+                (self.host.name, receiver, column(netns), ifname, AlertState.SENT, to_us(since)),
             )
             return int(cur.fetchone()[0])
 
@@ -450,6 +551,18 @@ class _Rewriting:
     @property
     def rowcount(self) -> int:
         return int(self._cur.rowcount)
+
+
+def _is_glob(pattern: str) -> bool:
+    return any(ch in pattern for ch in "*?[")
+
+
+def _matches(value: str, pattern: str | None) -> bool:
+    return pattern is None or fnmatch.fnmatchcase(value, pattern)
+
+
+def _link_key(link: LinkStatus) -> tuple[str, str, int, int]:
+    return (link.host, column(link.netns), link.ifindex, link.epoch)
 
 
 def _since_and_iface(sql: str, since: datetime | None, iface: str | None) -> tuple[str, list[Any]]:

@@ -1,6 +1,7 @@
 """watch.yaml: what `linkctl watch` watches, where it keeps history, whom it alerts.
 
     store: sqlite:///var/lib/linkctl/events.db     # or postgresql://user@host/db
+    host: web-01                                    # the name rows and alerts carry; default: hostname
     listen: 127.0.0.1:9717                          # Prometheus metrics; "" = off
     netns: [""]                                     # "" is linkctl's own namespace
     iface: ["eth*", "en*"]                          # globs; default: all
@@ -29,11 +30,12 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from linkctl.alerts.config import AlertmanagerReceiver, AlertsConfig, Seconds, SmtpReceiver, WebhookReceiver
 from linkctl.domain.events import NetnsName
 from linkctl.errors import LinkctlError, Problem
+from linkctl.store.hosts import HostId, local_host
 from linkctl.watch.flap import FlapConfig
 
 DEFAULT_CONFIG = Path("/etc/linkctl/watch.yaml")
@@ -95,6 +97,7 @@ class FlapSettings(_Strict):
 
 class WatchConfig(_Strict):
     store: str = "sqlite:///var/lib/linkctl/events.db"
+    host: str | None = None
     listen: str = DEFAULT_LISTEN
     netns: list[str] = Field(default_factory=lambda: [""])
     iface: list[str] = Field(default_factory=lambda: ["*"])
@@ -114,6 +117,35 @@ class WatchConfig(_Strict):
         if not value.startswith(("sqlite://", "postgresql://", "postgres://", "/")):
             raise ValueError("use sqlite:///PATH or postgresql://USER@HOST/DB")
         return value
+
+    @field_validator("host")
+    @classmethod
+    def _host(cls, value: str | None) -> str | None:
+        # The name is a key column and a glob target for `history --host`: no blanks, no
+        # glob characters, or a host could not be selected alone.
+        if value is not None and (not value or any(ch.isspace() or ch in "*?[]/" for ch in value)):
+            raise ValueError("a host name without spaces, '/' or glob characters, e.g. web-01")
+        return value
+
+    def host_id(self) -> HostId:
+        """Who this watcher writes as: `host:` (or --host), else an explicit alerts.host,
+        else the hostname; the machine-id beside it either way."""
+        if self.host is not None:
+            return local_host(self.host)
+        if "host" in self.alerts.model_fields_set:
+            return local_host(self.alerts.host)
+        return local_host()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _alerts_host(cls, data: Any) -> Any:
+        # Alerts name the host the rows name, unless watch.yaml gave alerts their own.
+        if not isinstance(data, dict) or not data.get("host"):
+            return data
+        alerts = data.get("alerts") or {}
+        if isinstance(alerts, dict) and "host" not in alerts:
+            return {**data, "alerts": {**alerts, "host": data["host"]}}
+        return data
 
     @field_validator("listen")
     @classmethod

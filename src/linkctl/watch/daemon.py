@@ -103,7 +103,8 @@ class WatchDaemon:
     counters: Counters = field(default_factory=Counters)
 
     def __post_init__(self) -> None:
-        self.store: SqlStore = open_store(self.config.store)
+        self.store: SqlStore = open_store(self.config.store, host=self.config.host_id())
+        self.host_notes = self.store.claim_host()
         self.core = WatchCore(
             self.config.flap_config(),
             known=self.store.last_known(),
@@ -158,6 +159,8 @@ class WatchDaemon:
         sd_notify(f"READY=1\nSTATUS=watching {len(self.feeds)} namespace(s); waiting for: {missing}")
         waiting = f"; waiting for {missing} to appear" if self.pending else ""
         self.printer.note(f"watching {watched}{waiting}" + (f"; {refused}" if refused else ""))
+        for note in self.host_notes:
+            self.printer.note(note)
 
     def stop(self) -> None:
         sd_notify("STOPPING=1")
