@@ -199,3 +199,17 @@ def test_open_store_defaults_to_this_machine(store_url: str, name: str) -> None:
         assert [r.host for r in plain.history()] == [name]
     finally:
         plain.close()
+
+
+def test_a_running_host_of_the_same_machine_id_is_another_host(pg_url: str) -> None:
+    # Containers may share a machine-id: while web-a's watcher runs, web-b is not its new name.
+    with as_host(pg_url, "web-a", "shared", chosen=False) as a:
+        a.claim_host()
+        flaps(a, 2)
+        with as_host(pg_url, "web-b", "shared", chosen=False) as b:
+            assert b.claim_host() == []
+            assert b.last_known() == []
+            assert [k.ifname for k in a.last_known()] == ["eth0"]
+            with as_host(pg_url, "web-a", "shared", chosen=False) as twin:
+                (note,) = twin.claim_host()
+                assert "another watcher is writing as host 'web-a'" in note

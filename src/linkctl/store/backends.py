@@ -17,6 +17,10 @@ from linkctl.store.sql import Cursor, SqlStore, _Rewriting
 
 # Any fixed number: the key of the advisory lock that serialises migrators.
 _PG_MIGRATION_LOCK = 0x6C6E6B63
+# The first half of the session locks that say "a watcher writes as this host" (the
+# second half is the name's hash): the server drops them with the connection, so a
+# crashed watcher holds nothing.
+_PG_HOST_LOCKS = 0x6C6E6B68
 
 
 def sqlite_path(url: str) -> str:
@@ -171,6 +175,9 @@ class PostgresStore(SqlStore):
         with self._lock:
             self._conn.close()
             self._conn = psycopg.connect(self.url, autocommit=True)
+            if self._held:
+                with self._tx() as cur:
+                    self._hold_host(cur, self.host.name)
 
     def unavailable(self, exc: BaseException) -> str | None:
         import psycopg
@@ -193,6 +200,18 @@ class PostgresStore(SqlStore):
 
     def _lock_migrations(self, cur: Cursor) -> None:
         cur.execute("SELECT pg_advisory_xact_lock(?)", (_PG_MIGRATION_LOCK,))
+
+    _held = False
+
+    def _hold_host(self, cur: Cursor, name: str) -> bool:
+        cur.execute("SELECT pg_try_advisory_lock(?, hashtext(?))", (_PG_HOST_LOCKS, name))
+        got = bool(cur.fetchone()[0])
+        if name == self.host.name:
+            self._held = True
+        return got
+
+    def _release_host(self, cur: Cursor, name: str) -> None:
+        cur.execute("SELECT pg_advisory_unlock(?, hashtext(?))", (_PG_HOST_LOCKS, name))
 
 
 def _identity(path: str) -> tuple[int, int] | None:

@@ -183,6 +183,8 @@ class SqlStore:
         me = self.host
         now = to_us(datetime.now(UTC))
         with self._tx() as cur:
+            if not self._hold_host(cur, me.name):
+                notes.append(f"another watcher is writing as host {me.name!r}: give one of them --host NAME")
             cur.execute("SELECT machine_id FROM hosts WHERE host = ?", (me.name,))
             found = cur.fetchone()
             if found is not None:
@@ -197,7 +199,10 @@ class SqlStore:
             if me.machine_id and not me.chosen:
                 cur.execute("SELECT host FROM hosts WHERE machine_id = ? ORDER BY host", (me.machine_id,))
                 old = [str(row[0]) for row in cur.fetchall()]
-            if len(old) == 1:
+            # Containers can share a machine-id with their host and each other: a name whose
+            # watcher still runs is another host, not this one's old name.
+            if len(old) == 1 and self._hold_host(cur, old[0]):
+                self._release_host(cur, old[0])
                 for table in ("links", "events", "counter_snapshots", "flap_episodes", "alert_queue"):
                     cur.execute(f"UPDATE {table} SET host = ? WHERE host = ?", (me.name, old[0]))
                 cur.execute("UPDATE hosts SET host = ?, last_seen_us = ? WHERE host = ?", (me.name, now, old[0]))
@@ -209,6 +214,13 @@ class SqlStore:
                 (me.name, me.machine_id, now, now),
             )
         return notes
+
+    def _hold_host(self, cur: Cursor, name: str) -> bool:
+        """Mark `name` as written by a running watcher; False if another one holds it."""
+        return True
+
+    def _release_host(self, cur: Cursor, name: str) -> None:
+        pass
 
     def schema_version(self) -> int:
         with self._read() as cur:
