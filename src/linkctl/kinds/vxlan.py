@@ -12,7 +12,7 @@ from typing import ClassVar, NamedTuple
 
 from linkctl.kinds.base import NO_DIFF, KindDiff, LinkKind, Resolver, differ
 from linkctl.model.spec import InterfaceSpec, InterfaceType, VxlanSection
-from linkctl.model.state import KindInfo, Link, NetnsState, VxlanInfo
+from linkctl.model.state import KindInfo, Link, NetnsName, NetnsState, VxlanInfo
 from linkctl.nla import BE16, U8, U32, attr, attr_be16, attr_u8, attr_u32, iter_attrs
 
 IFLA_VXLAN_ID = 1
@@ -69,6 +69,32 @@ class MtuFit(NamedTuple):  # not a dataclass: the kinds load on every command's 
 def mtu_fit(mtu: int, base_mtu: int, local: str | None, remote: str | None) -> MtuFit:
     """A VXLAN of `mtu`, encapsulating from `local` to `remote`, on a base of `base_mtu`."""
     return MtuFit(mtu, base_mtu, overhead(local, remote))
+
+
+class Underlay(NamedTuple):
+    """Where a VXLAN without a base-iface sends: the kernel routes each encapsulated packet when it
+    sends it (to `remote`, or the multicast group; from the link holding `local` when that is all
+    there is), so the MTU its frames must fit is the route's, not a base's it was sized against."""
+
+    route: str  # how it was found: "route to 192.0.2.2", "link holding local 192.0.2.1"
+    dev: str  # the output link
+    dev_mtu: int
+    route_mtu: int | None = None  # the route's mtu metric (or a path MTU the kernel learnt)
+    gateway: str | None = None
+
+    @property
+    def mtu(self) -> int:
+        # A metric above the device's still meets the device, which drops what exceeds its own MTU.
+        return min(self.dev_mtu, self.route_mtu) if self.route_mtu else self.dev_mtu
+
+    def describe(self) -> str:
+        via = f" via {self.gateway}" if self.gateway else ""
+        metric = f", mtu {self.route_mtu} on the route" if self.route_mtu else ""
+        return f"{self.route}{via} leaves by {self.dev} (MTU {self.dev_mtu}{metric})"
+
+
+UnderlayQuery = tuple[NetnsName, str | None, str | None]
+"""What finds a VXLAN's underlay: the namespace it sends from (the one it was made in), local, remote."""
 
 
 class Vxlan(LinkKind):

@@ -11,8 +11,10 @@ from linkctl.errors import LinkctlError
 from linkctl.kernel.ethtool import EeeState, Ethtool, EthtoolError, LinkSettings, Runner, run_program
 from linkctl.kinds import kind_of
 from linkctl.kinds.simple import ETHERNET
+from linkctl.kinds.vxlan import Underlay
+from linkctl.kinds.vxlan import UnderlayQuery as Query
 from linkctl.model.spec import Declaration
-from linkctl.model.state import HostState, Link, NetnsName
+from linkctl.model.state import HostState, Link, NetnsName, VxlanInfo
 
 _T = TypeVar("_T")
 
@@ -36,6 +38,30 @@ class AuditContext:
     _eee: dict[tuple[NetnsName, str], EeeState | None] = field(default_factory=dict)
     _addresses: dict[NetnsName, dict[int, list[str]]] = field(default_factory=dict)
     unreadable: dict[str, str] = field(default_factory=dict)
+    # (namespace, local, remote) -> the underlay the kernel routes to; a stand-in in tests without root
+    read_underlays: Callable[[list[Query]], dict[Query, Underlay | None]] | None = None
+    _underlays: dict[Query, Underlay | None] = field(default_factory=dict)
+
+    def underlay(self, link: Link) -> Underlay | None:
+        """Where a VXLAN without base-iface sends, looked up in the namespace it was made in (a moved
+        VXLAN keeps its socket there); None when unknown or unreadable."""
+        info = link.info
+        known, netns = self.host.link_net(link)
+        if not isinstance(info, VxlanInfo) or not known or (info.local is None and info.remote is None):
+            return None
+        key = (netns, info.local, info.remote)
+        if key not in self._underlays:
+            read = self.read_underlays
+            if read is None:
+                from linkctl.kernel.routes import read_underlays
+
+                read = read_underlays
+            try:
+                self._underlays.update(read([key]))
+            except (OSError, LinkctlError) as exc:
+                self.unreadable["routes"] = str(exc)
+                self._underlays[key] = None
+        return self._underlays.get(key)
 
     def addresses(self, link: Link) -> list[str]:
         """The addresses a person configured on the link (read once per namespace, when a check asks)."""

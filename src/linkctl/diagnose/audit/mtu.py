@@ -9,46 +9,65 @@ from linkctl.diagnose.findings import Finding, Severity, ip
 from linkctl.domain.fix import Fix, Fragment
 from linkctl.kinds import veth, vxlan
 from linkctl.kinds.bridge import PortMtu
-from linkctl.model.state import BridgeInfo, VxlanInfo
+from linkctl.model.state import BridgeInfo, Link, NetnsName, VxlanInfo
 
 
 def vxlan_mtu_overhead(ctx: AuditContext) -> Iterator[Finding]:
     for link in ctx.host:
         info = link.info
-        if not isinstance(info, VxlanInfo) or info.base_ifindex is None:
+        if not isinstance(info, VxlanInfo):
+            continue
+        if info.base_ifindex is None:
+            # No base: the kernel gave it 1500 whatever carries it, and routes each packet when it sends.
+            under = ctx.underlay(link)
+            if under is not None:
+                yield from _misfit(link, info, under.dev, ctx.host.link_net(link)[1], under.mtu, under)
             continue
         lower = ctx.host.in_link_net(link, info.base_ifindex)
-        if lower is None:
-            continue
-        fit = vxlan.mtu_fit(link.mtu, lower.mtu, info.local, info.remote)
-        if fit.fits:
-            continue
-        room, raise_to = fit.room, fit.base_needed
-        yield Finding(
-            "vxlan-mtu-overhead",
-            Severity.PROBLEM,
-            link.name,
-            link.netns,
-            f"overlay MTU {link.mtu} does not fit in underlay {lower.name} MTU {lower.mtu} "
-            f"less {fit.overhead} bytes of VXLAN encapsulation",
-            "full-size overlay frames are dropped or fragmented on the underlay: large "
-            "transfers stall while pings work",
-            {
-                "mtu": link.mtu,
-                "underlay": lower.name,
-                "underlay_mtu": lower.mtu,
-                "overhead": fit.overhead,
-                "family": fit.family.lower(),
-                "max_overlay_mtu": room,
-            },
-            Fix(
-                Fragment.interface(link.name, link.netns, mtu=room),
-                (ip(link.netns, "link", "set", "dev", link.name, "mtu", str(room)),),
-                f"or raise the underlay instead, if the whole path carries it: "
-                f"mtu {raise_to} on {lower.name} "
-                f"(`{' '.join(ip(lower.netns, 'link', 'set', 'dev', lower.name, 'mtu', str(raise_to)))}`)",
-            ),
-        )
+        if lower is not None:
+            yield from _misfit(link, info, lower.name, lower.netns, lower.mtu, None)
+
+
+def _misfit(
+    link: Link, info: VxlanInfo, dev: str, dev_netns: NetnsName, dev_mtu: int, under: vxlan.Underlay | None
+) -> Iterator[Finding]:
+    """One rule and one wording for a base-iface and for a routed underlay; the route, when there is one,
+    is the evidence of which link that is."""
+    fit = vxlan.mtu_fit(link.mtu, dev_mtu, info.local, info.remote)
+    if fit.fits:
+        return
+    room, raise_to = fit.room, fit.base_needed
+    evidence: dict[str, object] = {
+        "mtu": link.mtu,
+        "underlay": dev,
+        "underlay_mtu": dev_mtu,
+        "overhead": fit.overhead,
+        "family": fit.family.lower(),
+        "max_overlay_mtu": room,
+    }
+    found_by = ""
+    raise_it = f"mtu {raise_to} on {dev} (`{' '.join(ip(dev_netns, 'link', 'set', 'dev', dev, 'mtu', str(raise_to)))}`)"
+    if under is not None:
+        evidence["route"] = under.route
+        evidence.update((k, v) for k, v in (("gateway", under.gateway), ("route_mtu", under.route_mtu)) if v)
+        found_by = f" (no base-iface: the {under.describe()})"
+        if under.route_mtu is not None and under.route_mtu < under.dev_mtu:
+            raise_it = f"the {under.route}'s mtu metric to {raise_to}, and {dev}'s MTU with it if below"
+    yield Finding(
+        "vxlan-mtu-overhead",
+        Severity.PROBLEM,
+        link.name,
+        link.netns,
+        f"overlay MTU {link.mtu} does not fit in underlay {dev} MTU {dev_mtu} "
+        f"less {fit.overhead} bytes of VXLAN encapsulation{found_by}",
+        "full-size overlay frames are dropped or fragmented on the underlay: large transfers stall while pings work",
+        evidence,
+        Fix(
+            Fragment.interface(link.name, link.netns, mtu=room),
+            (ip(link.netns, "link", "set", "dev", link.name, "mtu", str(room)),),
+            f"or raise the underlay instead, if the whole path carries it: {raise_it}",
+        ),
+    )
 
 
 def veth_mtu_mismatch(ctx: AuditContext) -> Iterator[Finding]:
