@@ -99,7 +99,7 @@ def namespace(name: str | None = None) -> Iterator[str]:
 class Watcher:
     """One `linkctl watch` process, its stdout lines, its readiness via $NOTIFY_SOCKET."""
 
-    def __init__(self, args: list[str], env: dict[str, str] | None = None) -> None:
+    def __init__(self, args: list[str], env: dict[str, str] | None = None, argv: list[str] | None = None) -> None:
         self.dir = tempfile.mkdtemp(prefix="lkw-notify-")
         self.notify_path = os.path.join(self.dir, "notify")
         self.notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
@@ -109,7 +109,7 @@ class Watcher:
         full_env = {**os.environ, "NOTIFY_SOCKET": self.notify_path, "PYTHONPATH": os.pathsep.join(sys.path)}
         full_env.update(env or {})
         self.proc = subprocess.Popen(
-            [*LINKCTL, "watch", *args],
+            argv or [*LINKCTL, "watch", *args],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
@@ -117,6 +117,11 @@ class Watcher:
         )
         self.reader = threading.Thread(target=self._read, daemon=True)
         self.reader.start()
+
+    @classmethod
+    def command(cls, argv: list[str], env: dict[str, str] | None = None) -> Watcher:
+        """A watcher started by a command of its own (in a namespace, as another host)."""
+        return cls([], env, argv)
 
     def _read(self) -> None:
         assert self.proc.stdout is not None
