@@ -3,7 +3,11 @@
 Raw dmesg with or without `[uptime]`, `dmesg -T`, `dmesg -r` and `-x`, /dev/kmsg records,
 classic syslog with or without a host and with sub-second stamps, RFC 3339 (rsyslog's
 high-precision format, journald short-iso, `dmesg --time-format iso`), journald short,
-short-precise and JSON, OpenWrt logread, and `kernel:` with no space after it.
+short-precise and JSON, OpenWrt logread, and `kernel:` with no space after it. Around
+those, what shippers and dumps add: a severity word before `kernel:` ("WARNING kernel:",
+"kern.info kernel:"), RFC 5424's version and structured data ("<14>1 STAMP HOST kernel - -
+- MSG"), a log shipper's level ("INFO - "), a container runtime's "[kmsg]", and the kernel
+log of the last boot that a pstore/ramoops dump replays through syslog.
 """
 
 from __future__ import annotations
@@ -24,7 +28,32 @@ _HMS = r"(?P<h>\d\d):(?P<mi>\d\d):(?P<s>\d\d)(?:[.,](?P<frac>\d{1,9}))?"
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b[@-_]")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 _UPTIME = re.compile(r"\[\s*(?P<up>\d{1,10}\.\d{1,9})\]\s?")
-_KERNEL_TAG = re.compile(r"(?:(?P<host>[^\s\[\]]+) )?kernel(?:\[\d+\])?:\s?(?P<msg>.*)")
+_SEVERITY = r"(?:kern\.)?(?i:emerg|alert|crit|critical|err|error|warn|warning|notice|info|debug)"
+# RFC 5424 puts PROCID, MSGID and structured data after the app name, each "-" when empty.
+_KERNEL_TAG = re.compile(
+    rf"(?:(?P<host>[^\s\[\]]+) )?(?:(?P<sev>{_SEVERITY}) )?kernel(?:\[\d+\])?"
+    r"(?::| (?:-|\d+) \S+ (?:-|\[[^\]]*\]))\s?(?P<msg>.*)"
+)
+_SEVERITY_WORD = re.compile(_SEVERITY)
+# pstore/ramoops replays the last boot's kernel log through syslog, each record as dmesg -r
+# printed it; only the uptime bracket tells a replayed kernel line from pstore's own words.
+_PSTORE = re.compile(r"(?:(?P<host>[^\s\[\]]+) )?pstore: (?:<\d{1,3}>)?(?P<msg>\[\s*\d{1,10}\.\d{1,9}\].*)")
+# "kern.info kernel: ..." is logread or a syslog relay with the stamp cut off; the facility
+# says whose line it is ("daemon.notice netifd: ..." is not the kernel's).
+_FACILITY = re.compile(
+    r"(?:kern|user|mail|daemon|auth|authpriv|syslog|lpr|news|uucp|cron|ftp|local[0-7])\."
+    r"(?:emerg|alert|crit|err|warn|warning|notice|info|debug) (?P<rest>.*)"
+)
+# "CRIT kernel: ...": a relay that kept the severity and dropped the stamp.
+_BARE_SEVERITY = re.compile(rf"(?:{_SEVERITY}) kernel(?:\[\d+\])?:")
+# A shipper's level before what it shipped ("INFO - INFO - [ 6160.176012] ..."); taken off
+# only when a kernel line's stamp follows, so that an application's own "INFO - " lines
+# are not read as bare kernel messages.
+_SHIPPER = re.compile(
+    r"(?:(?:TRACE|DEBUG|INFO|NOTICE|WARN|WARNING|ERROR|CRIT|CRITICAL) - )+"
+    r"(?=<\d{1,3}>|\[\s*\d{1,10}\.\d{1,9}\]|\d{4}-\d\d-\d\d|[A-Z][a-z]{2} [ \d]\d )"
+)
+_RFC5424_VERSION = re.compile(r"1 (?=\d{4}-\d\d-\d\dT)")
 _BSD = re.compile(rf"{_MON} +(?P<d>\d{{1,2}}) {_HMS} (?P<rest>.*)")
 _RFC3339 = re.compile(
     rf"(?P<y>\d{{4}})-(?P<mo>\d\d)-(?P<d>\d\d)[T ]{_HMS}(?P<tz>Z|[+-]\d\d:?\d\d)?[ ,]?\s*"
@@ -85,9 +114,10 @@ def parse_capture(line: str, years: YearHint | None = None) -> Captured | None:
         return None
     if line[0] == "{":
         return _journal_json(line)
-    if line[0] == "<":
-        line = _PRIORITY.sub("", line, count=1)
-    for reader in (_bsd, _rfc3339, _dmesg_t, _openwrt, _kmsg, _dmesg_x):
+    line = _unwrap(line)
+    if not line:
+        return None
+    for reader in (_bsd, _rfc3339, _dmesg_t, _openwrt, _kmsg, _dmesg_x, _facility, _bare_severity):
         found = reader(line, years or YearHint())
         if found is not False:
             return found
@@ -96,6 +126,22 @@ def parse_capture(line: str, years: YearHint | None = None) -> Captured | None:
 
 
 _Read = Captured | None | Literal[False]
+
+
+def _unwrap(line: str) -> str:
+    """The line without what a shipper or runtime put before the capture format."""
+    if line[0] in "IDNWETC":
+        m = _SHIPPER.match(line)
+        if m:
+            line = line[m.end() :]
+    if line.startswith("[kmsg]"):
+        line = line[len("[kmsg]") :].lstrip(": ")
+    if line[:1] == "<":
+        line = _PRIORITY.sub("", line, count=1)
+        m = _RFC5424_VERSION.match(line)
+        if m:
+            line = line[m.end() :]
+    return line
 
 
 def _bsd(line: str, years: YearHint) -> _Read:
@@ -153,12 +199,28 @@ def _dmesg_x(line: str, years: YearHint) -> _Read:
     return _with_uptime(line[m.end() :])
 
 
+def _facility(line: str, years: YearHint) -> _Read:
+    m = _FACILITY.match(line)
+    if not m:
+        return False
+    return _tagged(m["rest"], None)
+
+
+def _bare_severity(line: str, years: YearHint) -> _Read:
+    if not _BARE_SEVERITY.match(line):
+        return False
+    return _tagged(line, None)
+
+
 def _tagged(rest: str, when: datetime | None) -> Captured | None:
-    """After a syslog stamp: "[HOST ]kernel:[ ]MESSAGE"; anything else is not the kernel."""
-    m = _KERNEL_TAG.match(rest)
+    """After a syslog stamp: "[HOST ][SEVERITY ]kernel:[ ]MESSAGE", or a pstore dump's
+    replayed kernel line; anything else is not the kernel."""
+    m = _KERNEL_TAG.match(rest) or _PSTORE.match(rest)
     if not m:
         return None
     host = m["host"]
+    if host is not None and m.re is _KERNEL_TAG and m["sev"] is None and _SEVERITY_WORD.fullmatch(host):
+        host = None  # "CRIT kernel:": a severity, not a host
     captured = _with_uptime(m["msg"], when)
     return Captured(captured.message, when, captured.uptime, host)
 

@@ -27,6 +27,8 @@ SCAN_LITERALS: tuple[bytes, ...] = (
     rb"\) enter",
     rb"carrier o",
     rb"Flow control is",
+    # Mellanox's switch SDK names no link, only the port ("logical port - 12500 status DOWN").
+    rb"l port - \d+ status",
 )
 
 
@@ -95,7 +97,8 @@ def _strip_driver_echo(body: str, driver: str) -> str:
 
 # --- value normalisation -------------------------------------------------------------
 
-_SPEED = re.compile(r"(?P<num>\d+(?:\.\d+)?)\s*(?P<unit>[MG])(?:bps|b/s|bit/s)?\b")
+# Vendor kernels write "1000 mbps" in lower case, the mainline drivers "1000 Mbps".
+_SPEED = re.compile(r"(?P<num>\d+(?:\.\d+)?)\s*(?P<unit>[MGmg])(?:bps|b/s|bit/s)?\b")
 
 
 def speed_mbps(text: str | None) -> int | None:
@@ -106,7 +109,7 @@ def speed_mbps(text: str | None) -> int | None:
     m = _SPEED.search(text)
     if not m:
         return None
-    value = float(m["num"]) * (1000 if m["unit"] == "G" else 1)
+    value = float(m["num"]) * (1000 if m["unit"] in "Gg" else 1)
     return round(value) or None
 
 
@@ -207,7 +210,7 @@ def _link(
 
 _FLOW_TEXT = re.compile(r"[Ff]low [Cc]ontrol:? (?P<fc>[^,]+?)\s*(?:,|$)")
 _DUPLEX_TEXT = re.compile(r"\b(?P<d>[Ff]ull|[Hh]alf|FULL|HALF)[ -]?[Dd]uplex")
-_SPEED_TEXT = re.compile(r"(?:\d+(?:\.\d+)?\s*[MG]?|Unknown\s*[MG]?|unknown)\s*bps|unknown speed")
+_SPEED_TEXT = re.compile(r"(?:\d+(?:\.\d+)?\s*[MGmg]?|Unknown\s*[MG]?|unknown)\s*bps|unknown speed")
 
 
 def _details(rest: str, flow: FlowControl | None = None) -> _Details:
@@ -396,18 +399,105 @@ def _bond_old(m: re.Match[str], p: Prefix) -> MessageMatch:
     return _bond(m, p)
 
 
+_DELAY = r", (?P<act>disabling|enabling) it in (?P<ms>\d+) ms\.?$"
+
+
+@_rule(rf"link status (?P<st>up|down) for (?:active |backup )?interface (?P<member>{_IFN})" + _DELAY)
+def _bond_delay_old(m: re.Match[str], p: Prefix) -> MessageMatch:
+    """bonding up to 5.2, when downdelay/updelay is set: the first sign of a member's change,
+    "bond0: link status down for active interface eth2, disabling it in 200 ms" (netdev_info),
+    "bonding: link status up for interface eth3, enabling it in 0 ms" (pr_info, older). The
+    bond acts on it only after the delay; the member's carrier changed now."""
+    return _bond(m, p)
+
+
+@_rule(
+    rf"\((?:slave|port) (?P<member>{_IFN})\): link status (?P<st>up|down)(?: for (?:active |backup )?interface)?"
+    + _DELAY
+)
+def _bond_delay_new(m: re.Match[str], p: Prefix) -> MessageMatch:
+    """bonding since 5.3 (slave_info): "bond0: (slave eth2): link status down for active
+    interface, disabling it in 200 ms", "bond0: (slave eth3): link status up, enabling it in
+    200 ms"."""
+    return _bond(m, p)
+
+
+@_rule(
+    rf"(?:\((?:slave|port) (?P<member>{_IFN})\): )?link status (?P<st>up|down) again after (?P<ms>\d+) ms"
+    rf"(?: for interface (?P<member_old>{_IFN}))?\.?$"
+)
+def _bond_again(m: re.Match[str], p: Prefix) -> MessageMatch | None:
+    """bonding: the member went back before its delay ran out, "bond0: link status up again
+    after 100 ms for interface eth1" (to 5.2), "bond0: (slave eth1): link status down again
+    after 100 ms" (5.3+)."""
+    if not (m["member"] or m["member_old"]):
+        return None
+    return _bond(m, p)
+
+
 def _bond(m: re.Match[str], p: Prefix) -> MessageMatch:
+    groups = m.groupdict()
     master = p.ifname or p.token
     kind = EventKind.BOND_MEMBER_UP if m["st"] == "up" else EventKind.BOND_MEMBER_DOWN
-    mbps = int(m["sp"]) if m["sp"] and m["sp"] != "0" else None
+    sp = groups.get("sp")
+    mbps = int(sp) if sp and sp != "0" else None
+    detail = f"bond {master}" if master else None
+    if groups.get("act"):
+        detail = f"{detail or 'bond'}, {groups['act']} it in {groups['ms']} ms"
     return MessageMatch(
         kind,
-        m["member"],
+        groups.get("member") or groups.get("member_old"),
         p.driver,
         p.bus_id,
         speed_mbps=mbps,
-        duplex=duplex(m["dup"]),
-        detail=f"bond {master}" if master else None,
+        duplex=duplex(groups.get("dup")),
+        detail=detail,
+    )
+
+
+@_rule(r"port (?P<no>\d+) link (?P<st>up|down)$")
+def _mtk_port(m: re.Match[str], p: Prefix) -> MessageMatch | None:
+    """OpenWrt's mtk_soc_eth with its built-in switch (MT7620/MT7621 before DSA): the CPU
+    netdev names the link, the switch port comes after it, "mtk_soc_eth 1e100000.ethernet
+    eth0: port 2 link down". A USB hub's port ("hub 1-0:1.0: port 3 ...") names no netdev."""
+    if p.ifname is None and p.token is None:
+        return None
+    return _link(m, p, _state(m["st"]), detail=f"port {m['no']}")
+
+
+@_rule(r"(?:sx_netdev_handle_pude_event: )?Called for logical port - (?P<no>\d+) status (?P<st>UP|DOWN)$")
+def _sx_netdev(m: re.Match[str], p: Prefix) -> MessageMatch:
+    """Mellanox's switch SDK (SONiC): the port up/down event names the SDK's logical port,
+    never a netdev, "sx_netdev_handle_pude_event: Called for logical port - 12500 status
+    DOWN"."""
+    return MessageMatch(_state(m["st"]), None, "sx_netdev", p.bus_id, detail=f"logical port {m['no']}")
+
+
+@_rule(rf"(?P<ifn>{_IFN}) (?P<where>(?:\([^()]*\) ?)+)Link (?P<st>UP|DOWN|Up|Down)\b(?P<rest>.*)")
+def _bcm_enet(m: re.Match[str], p: Prefix) -> MessageMatch:
+    """Broadcom's router SDK (bcm63xx enet): the netdev, then where it sits on the switch,
+    "eth4 (Int switch port: 3) (Logical Port: 3) (phyId: 9) Link DOWN.", "... Link Up at 1000
+    mbps full duplex"."""
+    kind = _state(m["st"])
+    details = _details(m["rest"]) if kind is EventKind.LINK_UP else None
+    return _link(m, p, kind, details, detail=m["where"].strip())
+
+
+@_rule(r"Port (?P<no>\d+) Link (?P<st>UP|Down)\b(?P<rest>[^!]*)!?$")
+def _vendor_port(m: re.Match[str], p: Prefix) -> MessageMatch:
+    """Vendor switch drivers that print the PHY port alone: "Port 4 Link UP at 1000 Mbps
+    Full Duplex!", "Port 4 Link Down!"."""
+    kind = _state(m["st"])
+    details = _details(m["rest"]) if kind is EventKind.LINK_UP else None
+    return MessageMatch(
+        kind,
+        p.ifname,
+        p.driver or p.token,
+        p.bus_id,
+        details.speed_mbps if details else None,
+        details.duplex if details else None,
+        None,
+        f"port {m['no']}",
     )
 
 
@@ -436,6 +526,57 @@ def _no_driver(match: MessageMatch) -> MessageMatch:
     return replace(match, driver=None)
 
 
+# --- the generic recogniser ----------------------------------------------------------
+# Many drivers print "<ifname>: link up" in words of their own. The generic rule takes
+# them, kept from other programs' and subsystems' sentences by four guards: the link is
+# named by the device prefix (a netdev's name, at most IFNAMSIZ-1 characters, not a
+# subsystem's tag); between the name and "link" come only a few switch-port words or
+# bracketed notes ("port 3 ", "(Int switch port: 3) "); the state is the last word or is
+# followed by details (", 1000 Mbps", " (1000Mbps/Full duplex)", " at ...", " - ..."), never
+# by a further word ("userif-3: sent link down event."); and it runs after every driver's
+# own rule, so it only ever adds.
+
+_LEAD_WORD = r"(?:(?:[Pp]ort|PHY|phy|NIC|[Cc]opper|[Ff]ibre|[Ff]iber|SFP\+?|WAN|LAN)(?: ?\d+)?:? |\([^()]{1,48}\) )"
+_NOT_NETDEV = re.compile(
+    r"(?:ata|usb|hub|mmc|nvme|scsi|sd|sr|pcieport|pci|ACPI|PM|IPv[46]|audit|drm|snd|i2c|spi|tty"
+    r"|serial|thunderbolt|Bluetooth|hci|cfg80211|ieee80211|phy|wmi|xhci_hcd|ehci-pci|dwc2)[\d\-.:]*",
+    re.IGNORECASE,
+)
+_IFNAMSIZ = 16
+# Words that end in ": " before "link down" in other programs' sentences, never a netdev.
+_LABEL_WORDS = re.compile(
+    r"error|err|warning|warn|info|notice|note|debug|crit|critical|fatal|alert|emerg|panic|bug"
+    r"|status|state|result|event|ok|fail|failed|link|true|false|yes|no",
+    re.IGNORECASE,
+)
+
+
+def plausible_ifname(name: str) -> bool:
+    """A netdev's name as a lone "WORD: " can give it: shorter than IFNAMSIZ, neither a
+    subsystem's tag ("ata1", "mmc0", "nvme0") nor a label word ("ERROR", "Note")."""
+    return len(name) < _IFNAMSIZ and not _NOT_NETDEV.fullmatch(name) and not _LABEL_WORDS.fullmatch(name)
+
+
+@_rule(
+    rf"(?P<lead>{_LEAD_WORD}{{0,3}})[Ll]ink (?:is )?(?P<st>up|down|Up|Down|UP|DOWN)"
+    r"(?P<rest>[.!]?|[.!]? *\(.*|[,:;].*| at .*| - .*| \d.*)$"
+)
+def _generic_link(m: re.Match[str], p: Prefix) -> MessageMatch | None:
+    """ "eth0: link up (1000Mbps/Full duplex)" (ag71xx), "eth0: link up, 100Mbps, full-duplex,
+    lpa 0x45E1" (mii), "swp7: Link up at 1000 Mbps, full-duplex", "eth1: port 3 link up"."""
+    name = p.ifname or p.token
+    if name is None or not plausible_ifname(name):
+        return None
+    kind = _state(m["st"])
+    details = _details(m["rest"]) if kind is EventKind.LINK_UP else None
+    lead = m["lead"].strip() or None
+    found = _link(m, p, kind, details, detail=lead)
+    if p.token is not None and p.ifname is None:
+        # A lone "WORD: " before the body is the link here, never its driver.
+        found = replace(found, ifname=p.token, driver=None)
+    return found
+
+
 # Messages whose words look like an event but are not one about a link's carrier.
 _NOT_LINK = re.compile(r"PCIe|pcie|PCI Express|Bluetooth|usb \d|SATA|ata\d|thunderbolt")
 
@@ -451,6 +592,16 @@ def match_message(message: str) -> MessageMatch | None:
             m = pattern.match(prefix.body)
             if m:
                 found = handler(m, prefix)
-                if found is not None:
+                if found is not None and _names_a_netdev(found, prefix):
                     return found
     return None
+
+
+def _names_a_netdev(found: MessageMatch, prefix: Prefix) -> bool:
+    """False when the only link the reading gives is another subsystem's device or a word:
+    "ERROR: link down", "mmc0: link up", "sd 0:0:0:0: link down"."""
+    if found.ifname is not None and found.ifname == prefix.token:
+        return plausible_ifname(found.ifname)
+    if found.ifname is None and prefix.driver is not None:
+        return not _NOT_NETDEV.fullmatch(prefix.driver)
+    return True

@@ -1,0 +1,135 @@
+"""The forms issue 19 names, written here from the drivers' format strings and the issue's
+description (these lines are made up, unlike the corpus), and every false positive found
+while the generic recogniser was written, each kept as a test."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from linkctl.logs.capture import YearHint
+from linkctl.logs.lines import parse_line
+
+YEARS = YearHint(year=2024)
+WATCHDOG_NEW = "e1000e 0000:00:19.0 eth0: NETDEV WATCHDOG: CPU: 1: transmit queue 0 timed out 5120 ms"
+
+FORMS: list[tuple[str, dict[str, Any]]] = [
+    # bonding before 5.3, with downdelay/updelay: bond_miimon_inspect's netdev_info/pr_info.
+    (
+        "bond0: link status down for interface eth2, disabling it in 200 ms",
+        {"event": "bond_member_down", "ifname": "eth2"},
+    ),
+    (
+        "bond0: link status down for active interface eth2, disabling it in 200 ms.",
+        {"event": "bond_member_down", "ifname": "eth2"},
+    ),
+    ("bonding: link status up for interface eth3, enabling it in 0 ms", {"event": "bond_member_up", "ifname": "eth3"}),
+    ("bond0: link status up again after 100 ms for interface eth1", {"event": "bond_member_up", "ifname": "eth1"}),
+    # bonding since 5.3: slave_info.
+    (
+        "bond0: (slave eth2): link status down for active interface, disabling it in 200 ms",
+        {"event": "bond_member_down", "ifname": "eth2"},
+    ),
+    ("bond0: (slave eth3): link status up, enabling it in 200 ms", {"event": "bond_member_up", "ifname": "eth3"}),
+    ("bond0: (slave eth1): link status down again after 100 ms", {"event": "bond_member_down", "ifname": "eth1"}),
+    (
+        "bond0: (slave eth1): link status definitely down, disabling slave",
+        {"event": "bond_member_down", "ifname": "eth1"},
+    ),
+    # switchdev and DSA.
+    (
+        "mlxsw_spectrum 0000:03:00.0 swp7: link down",
+        {"event": "link_down", "ifname": "swp7", "driver": "mlxsw_spectrum"},
+    ),
+    ("mlxsw_spectrum 0000:03:00.0 swp7: link up", {"event": "link_up", "ifname": "swp7"}),
+    (
+        "mtk_soc_eth 1b100000.ethernet eth1: port 3 link up",
+        {"event": "link_up", "ifname": "eth1", "driver": "mtk_soc_eth"},
+    ),
+    (
+        "mv88e6085 0x0000000008b96000:00 lan2: Link is Up - 1Gbps/Full - flow control off",
+        {"event": "link_up", "ifname": "lan2", "speed_mbps": 1000, "duplex": "full", "flow_control": "none"},
+    ),
+    # Vendor SDK kernels.
+    ("eth4 (Int switch port: 3) (Logical Port: 3) (phyId: 9) Link DOWN.", {"event": "link_down", "ifname": "eth4"}),
+    (
+        "eth4 (Int switch port: 3) (Logical Port: 3) (phyId: 9) Link Up at 1000 mbps full duplex",
+        {"event": "link_up", "ifname": "eth4", "speed_mbps": 1000, "duplex": "full"},
+    ),
+    ("Port 4 Link UP at 1000 Mbps Full Duplex!", {"event": "link_up", "ifname": None, "speed_mbps": 1000}),
+    ("Port 4 Link Down!", {"event": "link_down", "ifname": None}),
+    # The generic recogniser: mii.c, ag71xx, cassini.
+    (
+        "eth0: link up, 100Mbps, full-duplex, lpa 0x45E1",
+        {"event": "link_up", "ifname": "eth0", "speed_mbps": 100, "duplex": "full"},
+    ),
+    ("eth0: link up (1000Mbps/Full duplex)", {"event": "link_up", "ifname": "eth0", "speed_mbps": 1000}),
+    (
+        "eth1: Link up at 1000 Mbps, full-duplex",
+        {"event": "link_up", "ifname": "eth1", "speed_mbps": 1000, "duplex": "full"},
+    ),
+    ("eth0: PHY link down", {"event": "link_down", "ifname": "eth0"}),
+    # NETDEV WATCHDOG's newest form behind every capture prefix of the issue.
+    (WATCHDOG_NEW, {"event": "tx_timeout", "ifname": "eth0"}),
+    (
+        f"Mar 30 06:32:45 aurora CRIT kernel: [  12.500000] {WATCHDOG_NEW}",
+        {"event": "tx_timeout", "host": "aurora", "uptime": 12.5},
+    ),
+    (f"Mar 30 06:32:45 aurora warning kernel: {WATCHDOG_NEW}", {"event": "tx_timeout", "host": "aurora"}),
+    (f"CRIT kernel: {WATCHDOG_NEW}", {"event": "tx_timeout", "host": None, "ifname": "eth0"}),
+    (f"kern.crit kernel: [  12.500000] {WATCHDOG_NEW}", {"event": "tx_timeout", "uptime": 12.5}),
+    (f"INFO - [  12.500000] {WATCHDOG_NEW}", {"event": "tx_timeout", "uptime": 12.5}),
+    (f"INFO - INFO - Mar 30 06:32:45 aurora kernel: {WATCHDOG_NEW}", {"event": "tx_timeout", "host": "aurora"}),
+    (
+        f"<14>1 2024-03-30T06:32:45.123456+00:00 aurora kernel - - - {WATCHDOG_NEW}",
+        {"event": "tx_timeout", "host": "aurora", "time": "2024-03-30T06:32:45.123456+00:00"},
+    ),
+    (f"[kmsg] [  12.500000] {WATCHDOG_NEW}", {"event": "tx_timeout", "uptime": 12.5}),
+    (
+        f"Feb 23 06:32:50 OpenWrt pstore: <2>[   59.549523] {WATCHDOG_NEW}",
+        {"event": "tx_timeout", "host": "OpenWrt", "uptime": 59.549523},
+    ),
+    (
+        "Feb 23 06:32:50 OpenWrt pstore: <6>[   59.549523] br-lan: port 2(lan1) entered disabled state",
+        {"event": "bridge_port_state", "ifname": "lan1"},
+    ),
+]
+
+FALSE_POSITIVES = [
+    # Found by probing the generic rule and the lone-"WORD: " readings with other sentences.
+    "ERROR: link down",
+    "Warning: link down",
+    "Note: link is up",
+    "status: link up",
+    "mmc0: link up",
+    "nvme0: link down",
+    "sd 0:0:0:0: link down",
+    "hub 1-0:1.0: port 3 link up",
+    # Sentences of the real-world corpus that must stay non-events.
+    "userif-3: sent link down event.",
+    "ata1: SATA link down (SStatus 0 SControl 300)",
+    "bond0: Enslaving eth0 as a backup interface with a down link",
+    "[WARN]  Link down, assuming 10 GbE connection",
+    "2020-02-18T16:21:43.673Z|18946|bond|INFO|interface dpdk0: link state up",
+    "daemon.notice netifd: Network device 'eth5' link is down",
+    "Sun Jun 11 23:02:41 2023 daemon.notice netifd: Network device 'eth5' link is down",
+    "Feb 23 06:32:50 OpenWrt pstore: console-ramoops-0 found",
+    # A shipper's level before an application's line is not a kernel line.
+    "INFO - eth0: link up",
+    "Bluetooth: hci0: link down",
+]
+
+
+@pytest.mark.parametrize(("line", "expect"), FORMS, ids=[f[0][:50] for f in FORMS])
+def test_issue_form(line: str, expect: dict[str, Any]) -> None:
+    event = parse_line(line, years=YEARS)
+    assert event is not None, f"no event from {line!r}"
+    got = event.to_json()
+    for key, value in expect.items():
+        assert got[key] == value, f"{key}: {got[key]!r} != {value!r} in {line!r}"
+
+
+@pytest.mark.parametrize("line", FALSE_POSITIVES)
+def test_false_positive_stays_out(line: str) -> None:
+    assert parse_line(line, years=YEARS) is None
