@@ -18,6 +18,7 @@ import pytest
 
 from linkctl.store import open_store
 from tests.store.conftest import pg_cluster, pg_url  # noqa: F401 - fixtures used by name
+from tests.store.pg import kill9_postmaster, pg_bindir, start_again, throwaway_cluster
 from tests.watch.test_daemon import CARRIER, DEADLINE, Watcher, add_pairs, kernel_counts, namespace, toggle
 
 pytestmark = pytest.mark.kernel
@@ -137,3 +138,42 @@ def _cli(*args: str) -> str:
     )
     assert res.returncode == 0, res.stderr
     return res.stdout
+
+
+def test_two_hosts_lose_nothing_when_postgresql_is_killed_and_restarted(tmp_path: Path) -> None:
+    bindir = pg_bindir()
+    if bindir is None:
+        pytest.skip("no PostgreSQL server binaries (apt-get install postgresql)")
+    with throwaway_cluster(bindir) as cluster, hosts(tmp_path, cluster.url(), HOSTS[:2]) as running:
+        url = cluster.url()
+        before = {host: veths(kernel_counts(ns)) for host, (ns, _) in running.items()}
+        for ns, _ in running.values():
+            toggle(ns, LINKS, 2)
+        for host, (ns, _) in running.items():
+            now = veths(kernel_counts(ns))
+            wait_until(lambda h=host, k=now: last_known(url, h) == k, f"{host}'s watcher to catch up")
+        kill9_postmaster(cluster)
+        # While the database is gone: a known number of flaps per host, which the watchers see.
+        for i, (ns, watcher) in enumerate(running.values()):
+            toggle(ns, LINKS, 3 + i)
+            watcher.wait_line(lambda line: "not writable" in line)  # the outage is noticed
+        start_again(cluster)
+        after = {host: veths(kernel_counts(ns)) for host, (ns, _) in running.items()}
+        for host in running:
+            wait_until(lambda h=host: last_known(url, h) == after[h], f"{host}'s watcher to catch up after restart")
+        for host in running:
+            kernel = {name: after[host][name] - before[host][name] for name in after[host]}
+            assert recorded(url, host) == kernel, host
+            assert sum(kernel.values()) == (2 + 3 + list(running).index(host)) * 2 * 2 * len(LINKS)
+            _assert_in_order(url, host)
+
+
+def _assert_in_order(url: str, host: str) -> None:
+    """Per link, the carrier counter after each recorded event only grows: nothing twice, no step back."""
+    seen: dict[str, list[int]] = {}
+    with open_store(url, readonly=True) as store:
+        for row in store.history(host=host):
+            if row.event.value in CARRIER and row.carrier is not None:
+                seen.setdefault(row.ifname, []).append(row.carrier.changes)
+    for name, counters in seen.items():
+        assert counters == sorted(set(counters)), (host, name, counters)
