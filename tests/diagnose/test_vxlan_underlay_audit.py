@@ -35,7 +35,7 @@ def test_a_vxlan_without_base_sized_1500_on_a_1500_route_is_found_with_its_route
     assert f.evidence["route"] == "route to 192.0.2.2 from 192.0.2.1"
     assert f.evidence["underlay"] == "eth0" and f.evidence["underlay_mtu"] == 1500
     assert f.evidence["max_overlay_mtu"] == 1450
-    assert "the route to 192.0.2.2 from 192.0.2.1 leaves by eth0 (MTU 1500)" in f.message
+    assert "the kernel sends it by the route to 192.0.2.2 from 192.0.2.1, out of eth0 (MTU 1500)" in f.message
     assert f.fix.commands[0] == ("ip", "link", "set", "dev", "vx0", "mtu", "1450")
     assert "mtu 1550 on eth0" in f.fix.note
 

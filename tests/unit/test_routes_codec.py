@@ -54,6 +54,6 @@ def test_answer_encoded_by_pyroute2_decodes_with_its_metric() -> None:
 def test_the_underlay_is_the_tighter_of_the_link_and_the_route_metric() -> None:
     under = Underlay("route to 198.51.100.9", "eth0", 1500, 1400, "192.0.2.254")
     assert under.mtu == 1400
-    assert under.describe() == "route to 198.51.100.9 via 192.0.2.254 leaves by eth0 (MTU 1500, mtu 1400 on the route)"
+    assert under.describe() == "route to 198.51.100.9 via 192.0.2.254, out of eth0 (MTU 1500, mtu 1400 on the route)"
     assert Underlay("route to 198.51.100.9", "eth0", 1500, 9000).mtu == 1500
     assert not mtu_fit(1500, Underlay("route to x", "eth0", 1500).mtu, "192.0.2.1", "192.0.2.2").fits

@@ -27,6 +27,7 @@ from linkctl.kernel.state import read_state
 from linkctl.kinds import BY_TYPE
 from linkctl.model.spec import Declaration
 from linkctl.model.state import HostState, NetnsName
+from linkctl.plan.check_mtu import misfit_notes, underlay_queries
 from linkctl.plan.convert import declaration_of
 from linkctl.plan.ops import CreateLink, CreateNetns, DeleteLink, MoveLink, Op, Plan, SetMaster
 from linkctl.plan.planner import make_plan
@@ -94,8 +95,17 @@ def prepare(ctx: Context, probe: bool = True) -> tuple[HostState, Plan]:
         except ProbeUnavailable:
             creatable = None  # unprivileged `plan`: the kernel's answer at apply time decides
     missing = kinds - creatable if creatable is not None else set()
-    validate(ctx.decl, host, ctx.source, ctx.default_netns, creatable, _module_advice(missing))
+    underlays = {}
+    if queries := underlay_queries(ctx.decl, host, ctx.default_netns):
+        from linkctl.kernel.routes import read_underlays
+
+        try:
+            underlays = read_underlays(queries)
+        except (OSError, LinkctlError):
+            underlays = {}  # unreadable (an unprivileged `plan`): audit judges them once they exist
+    validate(ctx.decl, host, ctx.source, ctx.default_netns, creatable, _module_advice(missing), underlays)
     plan = make_plan(ctx.decl, host, ctx.default_netns)
+    plan.notes += misfit_notes(ctx.decl, host, ctx.default_netns, underlays)
     plan.ops = _name_lost_addresses(plan.ops, host)
     if has_remediation(ctx.decl):
         plan.extra = _remediation(ctx, host).lines()

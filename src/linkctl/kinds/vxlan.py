@@ -90,7 +90,7 @@ class Underlay(NamedTuple):
     def describe(self) -> str:
         via = f" via {self.gateway}" if self.gateway else ""
         metric = f", mtu {self.route_mtu} on the route" if self.route_mtu else ""
-        return f"{self.route}{via} leaves by {self.dev} (MTU {self.dev_mtu}{metric})"
+        return f"{self.route}{via}, out of {self.dev} (MTU {self.dev_mtu}{metric})"
 
 
 UnderlayQuery = tuple[NetnsName, str | None, str | None]

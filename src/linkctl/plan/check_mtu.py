@@ -6,10 +6,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from linkctl.errors import NOT_GIVEN
 from linkctl.kinds import BY_TYPE, vxlan
 from linkctl.kinds.base import ETH_DATA_LEN
-from linkctl.model.spec import MTU_MIN, InterfaceSpec, InterfaceType
-from linkctl.model.state import Link, NetnsName, VxlanInfo
+from linkctl.model.spec import MTU_MIN, Declaration, InterfaceSpec, InterfaceType
+from linkctl.model.state import HostState, Link, NetnsName, VxlanInfo
 from linkctl.plan.checks import Checks, _port_names
 
 ETH_MAX_MTU = 65535  # include/uapi/linux/if_ether.h
@@ -45,12 +46,13 @@ class MtuChecks(Checks):
             )  # fmt: skip
 
     def _vxlan_fit(self, fit: _VxlanFit) -> None:
-        """Refuse a declaration that leaves a VXLAN's frames too big for its base-iface.
+        """Refuse a declaration that leaves a VXLAN's frames too big for its base-iface or underlay.
 
         Only a misfit this declaration makes worse is refused (it raises the
-        VXLAN's MTU, or lowers the base's): one it leaves as it is, or lessens,
-        stays `linkctl audit`'s finding, so that `show -f yaml` of such a host
-        still applies as a no-op and a step towards the fix is not blocked.
+        VXLAN's MTU, makes it anew, or lowers the base's): one it leaves as it is,
+        or lessens, stays `linkctl audit`'s finding and plan's note, so that
+        `show -f yaml` of such a host still applies as a no-op and a step towards
+        the fix is not blocked.
         """
         if fit.mtu_after is None or fit.base_after is None:
             return
@@ -58,7 +60,16 @@ class MtuChecks(Checks):
         if after.fits:
             return
         raised = fit.mtu_now is None or fit.mtu_after > fit.mtu_now
-        if fit.spec is not None and fit.spec.mtu is not None and raised:
+        under = fit.underlay
+        if fit.spec is not None and raised and under is not None:
+            given = fit.spec.mtu is not None
+            self._add(
+                fit.spec, "mtu", fit.spec.mtu if given else NOT_GIVEN,
+                f"at most {after.room}: " + ("" if given else f"made without mtu it gets {fit.mtu_after}, and ")
+                + f"without a base-iface the kernel sends it by the {under.describe()}, where {after.needs}; "
+                f"lower this one's mtu to {after.room} or raise {_raise(fit, after)}",
+            )  # fmt: skip
+        elif fit.spec is not None and fit.spec.mtu is not None and raised:
             self._add(
                 fit.spec, "mtu", fit.mtu_after,
                 f"at most {after.room}: base-iface {fit.base} has MTU {fit.base_after} and {after.needs}; "
@@ -67,12 +78,29 @@ class MtuChecks(Checks):
         elif (fit.base_now is None or fit.base_after < fit.base_now) and (
             base := self._declared(fit.base, fit.netns)
         ) is not None:
+            over = fit.base if under is None else f"{fit.base} (the {under.route} goes out of it)"
             self._add(
                 base, "mtu", fit.base_after,
-                f"at least {after.base_needed}: {fit.name} (MTU {fit.mtu_after}) runs over {fit.base} and "
+                f"at least {after.base_needed}: {fit.name} (MTU {fit.mtu_after}) runs over {over} and "
                 f"{after.needs}; give {fit.base} an mtu of {after.base_needed} or more, or declare {fit.name} "
                 f"with mtu {after.room} or less",
             )  # fmt: skip
+
+    def _misfit_notes(self) -> Iterator[str]:
+        """Each VXLAN the file leaves too big (validation refused those it makes so): said before the apply
+        as audit will say it after."""
+        for fit in self._vxlan_fits():
+            if fit.mtu_after is None or fit.base_after is None:
+                continue
+            after = vxlan.MtuFit(fit.mtu_after, fit.base_after, fit.overhead)
+            if after.fits:
+                continue
+            by = f"its base-iface {fit.base}" if fit.underlay is None else f"the {fit.underlay.describe()}"
+            yield (
+                f"{fit.name} keeps MTU {fit.mtu_after}, too big for {by}: {after.needs} and frames over "
+                f"{after.room} bytes will be dropped or fragmented; declare {fit.name} with mtu {after.room}, "
+                f"or raise {_raise(fit, after)}"
+            )
 
     def _vxlan_fits(self) -> Iterator[_VxlanFit]:
         """Each VXLAN with a base-iface: the declared ones, then the existing ones the file leaves alone."""
@@ -86,12 +114,60 @@ class MtuChecks(Checks):
             # Created (or re-created on another base) without an MTU, the kernel derives it from the base.
             after = spec.mtu if spec.mtu is not None else (None if rebased else now)
             yield self._fit(spec.name, netns, spec, base, spec.vxlan.local, spec.vxlan.remote, now, after)
+        for spec in self.decl.interfaces:
+            if (fit := self._routed_fit(spec)) is not None:
+                yield fit
         for link in self.host:
             info = link.info
             if not isinstance(info, VxlanInfo) or self._declared(link.name, link.netns) is not None:
                 continue
             if (lower := self._base_name(link)) is not None:
                 yield self._fit(link.name, link.netns, None, lower, info.local, info.remote, link.mtu, link.mtu)
+            elif info.base_ifindex is None and (sent := self.host.link_net(link))[0]:
+                key = (sent[1], info.local, info.remote)
+                if (under := self.underlays.get(key)) is not None:
+                    yield self._routed(link.name, sent[1], None, under, info.local, info.remote, link.mtu, link.mtu)
+
+    def _routed_fit(self, spec: InterfaceSpec) -> _VxlanFit | None:
+        """A declared VXLAN that has or gets no base-iface, on the underlay the engine read for it."""
+        if (found := self._without_base(spec)) is None:
+            return None
+        current, have, local, remote = found
+        netns = self._netns(spec)
+        under = self.underlays.get((netns, local, remote))
+        if under is None:
+            return None
+        now = current.mtu if current is not None and have is not None else None
+        # Made anew, or re-made sending elsewhere, a VXLAN without base gets 1500 whatever carries it.
+        moved = have is None or (have.local, have.remote) != (local, remote)
+        after = spec.mtu if spec.mtu is not None else (ETH_DATA_LEN if moved else now)
+        return self._routed(spec.name, netns, spec, under, local, remote, now, after)
+
+    def _without_base(self, spec: InterfaceSpec) -> tuple[Link | None, VxlanInfo | None, str | None, str | None] | None:
+        """A declared VXLAN left or made without base-iface: (link now, its VXLAN info, local, remote after)."""
+        if spec.absent or spec.type not in (None, InterfaceType.VXLAN):
+            return None
+        current = self._current(spec)
+        have = current.info if current is not None and isinstance(current.info, VxlanInfo) else None
+        want = spec.vxlan
+        if (want is None and have is None) or (want is not None and want.base_iface is not None):
+            return None
+        if have is not None and have.base_ifindex is not None:
+            return None  # a section without base-iface keeps the base: judged on it
+        # What the file leaves out, a re-made VXLAN keeps (plan/build.py _kept_section).
+        local = want.local if want is not None and want.local is not None else (have.local if have else None)
+        remote = want.remote if want is not None and want.remote is not None else (have.remote if have else None)
+        return current, have, local, remote
+
+    def _routed(
+        self, name: str, netns: NetnsName, spec: InterfaceSpec | None, under: vxlan.Underlay,
+        local: str | None, remote: str | None, now: int | None, after: int | None,
+    ) -> _VxlanFit:  # fmt: skip
+        declared = self._declared(under.dev, netns)
+        dev_after = declared.mtu if declared is not None and declared.mtu is not None else under.dev_mtu
+        base_after = vxlan.Underlay(under.route, under.dev, dev_after, under.route_mtu).mtu
+        overhead = vxlan.overhead(local, remote)
+        return _VxlanFit(name, netns, spec, under.dev, overhead, now, after, under.mtu, base_after, under)
 
     def _fit(
         self, name: str, netns: NetnsName, spec: InterfaceSpec | None, base: str,
@@ -132,3 +208,39 @@ class _VxlanFit:
     mtu_after: int | None
     base_now: int | None
     base_after: int | None
+    underlay: vxlan.Underlay | None = None  # no base-iface: what the kernel routes it through
+
+
+def _raise(fit: _VxlanFit, after: vxlan.MtuFit) -> str:
+    """The other fix: the underlay's MTU (or the route's mtu metric, when that is what limits it)."""
+    under = fit.underlay
+    if under is not None and under.route_mtu is not None and under.route_mtu < under.dev_mtu:
+        return f"the {under.route}'s mtu metric ({under.route_mtu}) to {after.base_needed}"
+    return f"{fit.base}'s mtu to {after.base_needed}"
+
+
+def misfit_notes(
+    decl: Declaration,
+    host: HostState,
+    default_netns: NetnsName,
+    underlays: dict[vxlan.UnderlayQuery, vxlan.Underlay | None],
+) -> list[str]:
+    """plan's notes of the VXLANs the file leaves too big for what carries them."""
+    return list(MtuChecks(decl, host, "", default_netns, underlays=underlays)._misfit_notes())
+
+
+def underlay_queries(decl: Declaration, host: HostState, default_netns: NetnsName) -> list[vxlan.UnderlayQuery]:
+    """What the engine must read (kernel/routes.py) for the VXLANs without base-iface, declared or existing."""
+    checks = MtuChecks(decl, host, "", default_netns)
+    out: list[vxlan.UnderlayQuery] = []
+    for spec in decl.interfaces:
+        found = checks._without_base(spec)
+        if found is not None and (found[2] is not None or found[3] is not None):
+            out.append((checks._netns(spec), found[2], found[3]))
+    for link in host:
+        info = link.info
+        if isinstance(info, VxlanInfo) and info.base_ifindex is None and (info.local or info.remote):
+            known, netns = host.link_net(link)
+            if known:
+                out.append((netns, info.local, info.remote))
+    return list(dict.fromkeys(out))

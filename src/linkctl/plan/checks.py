@@ -12,6 +12,7 @@ from linkctl.errors import Problem
 from linkctl.kinds import BY_TYPE, kind_of
 from linkctl.kinds.base import LinkKind
 from linkctl.kinds.veth import peer_netns
+from linkctl.kinds.vxlan import Underlay, UnderlayQuery
 from linkctl.model.placement import base_netns
 from linkctl.model.spec import Declaration, InterfaceSpec
 from linkctl.model.state import HostState, Link, NetnsName, VxlanInfo
@@ -32,6 +33,8 @@ class Checks:
     _first_claims: dict[tuple[NetnsName, str], InterfaceSpec] | None = None  # (netns, peer) -> first end naming it
     _port_owner: dict[tuple[NetnsName, str], str] | None = None
     located: dict[tuple[NetnsName, str], NetnsName] = field(default_factory=dict)  # renamed veth peers
+    # What the kernel routes VXLANs without base-iface through, read by the engine (plan/ reads nothing)
+    underlays: dict[UnderlayQuery, Underlay | None] = field(default_factory=dict)
 
     def _add(self, spec: InterfaceSpec | None, fld: str, value: object, allowed: str) -> None:
         where = f"{self.source}: interface {spec.name}" if spec else self.source

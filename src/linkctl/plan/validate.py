@@ -13,6 +13,7 @@ from collections import Counter
 from linkctl.errors import NOT_GIVEN, ValidationFailed
 from linkctl.kinds import BY_TYPE, kind_of
 from linkctl.kinds.veth import peer_netns
+from linkctl.kinds.vxlan import Underlay, UnderlayQuery
 from linkctl.model.spec import Declaration, InterfaceSpec, InterfaceType
 from linkctl.model.state import HostState, Link, NetnsName
 from linkctl.plan.check_ports import PortChecks
@@ -291,13 +292,18 @@ def validate(
     default_netns: NetnsName = None,
     creatable: frozenset[str] | None = None,
     advice: dict[str, str] | None = None,
+    underlays: dict[UnderlayQuery, Underlay | None] | None = None,
 ) -> None:
     """Raise ValidationFailed with every problem found, or return quietly.
 
-    `advice`: for each kernel kind this kernel cannot create, what to do (probed by the engine)."""
+    `advice`: for each kernel kind this kernel cannot create, what to do (probed by the engine).
+    `underlays`: what the kernel routes each VXLAN without base-iface through (plan/check_mtu.py
+    underlay_queries says which; read by the engine)."""
     # Judged as the plan sees it: a veth peer renamed by hand has its declared name back.
     view, located = renamed_view(host, renamed_peers(decl, host, default_netns, {}), {})
-    Validator(decl, view, source, default_netns, creatable, advice=advice or {}, located=located).run()
+    Validator(
+        decl, view, source, default_netns, creatable, advice=advice or {}, located=located, underlays=underlays or {}
+    ).run()
 
 
 def _a(word: str) -> str:

@@ -50,7 +50,7 @@ def _misfit(
     if under is not None:
         evidence["route"] = under.route
         evidence.update((k, v) for k, v in (("gateway", under.gateway), ("route_mtu", under.route_mtu)) if v)
-        found_by = f" (no base-iface: the {under.describe()})"
+        found_by = f" (no base-iface: the kernel sends it by the {under.describe()})"
         if under.route_mtu is not None and under.route_mtu < under.dev_mtu:
             raise_it = f"the {under.route}'s mtu metric to {raise_to}, and {dev}'s MTU with it if below"
     yield Finding(
