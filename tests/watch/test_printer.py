@@ -25,3 +25,15 @@ def test_a_printed_event_names_the_driver_apart_from_the_log_s_words() -> None:
 def test_the_host_namespace_is_printed_as_a_dash() -> None:
     ev = LinkEvent(at(1), None, "eth0", 7, EventKind.LINK_UP, LinkState.UP, EventSource.NETLINK, 1)
     assert describe_event(ev).split()[1:4] == ["-", "eth0", "link_up"]
+
+
+def test_words_joined_later_name_the_link_not_the_store_key() -> None:
+    from linkctl.cli.watch_printer import describe
+    from linkctl.watch.core import WatchOutput
+
+    ev = LinkEvent(at(1), "ns", "eth0", 3, EventKind.LINK_DOWN, LinkState.DOWN, EventSource.NETLINK, 1)
+    words = DriverWords(text="e1000e: eth0 NIC Link is Down", driver="e1000e")
+    (line,) = describe(WatchOutput(driver_updates=[(ev.with_driver(words), words)]))
+    assert line.split()[1:4] == ["ns", "eth0", "link_down"]
+    assert line.endswith("driver=e1000e log='e1000e: eth0 NIC Link is Down'")
+    assert ev.key not in line and "joined to" not in line

@@ -32,8 +32,10 @@ def describe_event(ev: LinkEvent) -> str:
 
 def describe(out: WatchOutput) -> Iterator[str]:
     yield from (describe_event(ev) for ev in out.events)
-    for key, words in out.driver_updates:
-        yield f"{now().isoformat(timespec='microseconds')} kmsg joined to {key}: {words.text!r}"
+    for event, words in out.driver_updates:  # the kernel log's words for an event already printed
+        yield f"{now().isoformat(timespec='microseconds')} {event.netns or '-'} {event.ifname} {event.kind.value} " + (
+            f"driver={words.driver} log={words.text!r}" if words.driver else f"log={words.text!r}"
+        )
     for notice in out.notices:
         ep = notice.episode
         yield (

@@ -41,7 +41,7 @@ def _link(r: LinkReport) -> list[str]:
     if r.compare:
         before, after = r.compare.get("before"), r.compare.get("after")
         if before and after:
-            lines.append(f"  at {r.compare['at']}: {before['per_hour']}/h before, {after['per_hour']}/h after")
+            lines.append(f"  at {r.compare['at']}: {_side(before)} before, {_side(after)} after")
     return lines
 
 
@@ -61,6 +61,14 @@ def _change(c: Change) -> str:
     flag = "  <- LOWER SPEED" if c.lower else ""
     when = c.at.event.time.isoformat() if c.at.event.time else "?"
     return f"    {when}: {c.what} {c.before} -> {c.after}{flag}"
+
+
+def _side(side: dict[str, object]) -> str:
+    """One side of a --compare-at: a rate, or why there is none (no time on that side)."""
+    rate = side.get("per_hour")
+    if rate is None:
+        return f"{side.get('downs', 0)} down(s) in no measurable time"
+    return f"{rate}/h ({side.get('downs', 0)} downs in {side.get('hours', 0)} h)"
 
 
 def _no_rate(window_s: float | None) -> str:

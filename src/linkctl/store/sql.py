@@ -76,7 +76,7 @@ class Recordable(Protocol):
     @property
     def notices(self) -> Sequence[FlapNotice]: ...
     @property
-    def driver_updates(self) -> Sequence[tuple[str, DriverWords]]: ...
+    def driver_updates(self) -> Sequence[tuple[LinkEvent, DriverWords]]: ...
 
 
 class Cursor(Protocol):
@@ -245,7 +245,8 @@ class SqlStore:
                 self._upsert_link(cur, link, now)
             for event in out.events:
                 self._insert_event(cur, event)
-            for key, words in out.driver_updates:
+            for event, words in out.driver_updates:
+                key = event.key
                 cur.execute(
                     "UPDATE events SET driver_text = ?, driver_name = ?, speed_mbps = ?, "
                     "duplex = ?, flow_control = ? WHERE host = ? AND event_key = ? AND driver_text IS NULL",

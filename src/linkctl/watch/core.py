@@ -73,7 +73,7 @@ class WatchOutput:
     notices: list[FlapNotice] = field(default_factory=list)
     episodes: list[FlapEpisode] = field(default_factory=list)
     # Kernel-log words that arrived after their netlink event was emitted.
-    driver_updates: list[tuple[str, DriverWords]] = field(default_factory=list)
+    driver_updates: list[tuple[LinkEvent, DriverWords]] = field(default_factory=list)  # the event, with them
     down_durations: list[tuple[NetnsName, str, float]] = field(default_factory=list)
     kernel_events: list[KernelLogRecord] = field(default_factory=list)
     resyncs: list[NetnsName] = field(default_factory=list)
@@ -179,8 +179,9 @@ class WatchCore:
         if record.kind in (EventKind.LINK_UP, EventKind.LINK_DOWN):
             recent = self._recent_for(record)
             if recent is not None:
-                self._recent[(recent.netns, recent.ifname)] = recent.with_driver(record.words)
-                out.driver_updates.append((recent.key, record.words))
+                joined = recent.with_driver(record.words)
+                self._recent[(recent.netns, recent.ifname)] = joined
+                out.driver_updates.append((joined, record.words))
             else:
                 self._pending.append(record)
             return out
