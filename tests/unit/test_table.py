@@ -57,3 +57,18 @@ def test_no_rows_prints_the_header() -> None:
     out = io.StringIO()
     write_table(["netns", "link"], [], out)
     assert out.getvalue() == "netns  link\n"
+
+
+def test_bridge_timers_read_in_seconds_as_the_declaration_writes_them() -> None:
+    from linkctl.cli.render import link_record
+    from linkctl.cli.table import _row
+    from tests.unit.helpers import topology
+
+    host = topology()
+    br0 = host.find("br0", None)
+    assert br0 is not None
+    rec = link_record(br0, host, stats=False)
+    info = rec["info"]
+    assert isinstance(info, dict)
+    assert (info["forward_delay"], info["ageing_time"]) == (15, 300)  # the kernel's 1500 and 30000 ticks
+    assert "forward_delay=15s" in _row(rec, stats=False)[-1] and "ageing_time=300s" in _row(rec, stats=False)[-1]

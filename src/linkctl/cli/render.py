@@ -6,9 +6,9 @@ import json
 from dataclasses import fields
 from typing import Any
 
-from linkctl.kinds import kind_of
+from linkctl.kinds import bridge, kind_of
 from linkctl.model.spec import dump_spec
-from linkctl.model.state import HostState, IfFlag, Link, VethInfo
+from linkctl.model.state import BridgeInfo, HostState, IfFlag, Link, VethInfo
 from linkctl.plan.convert import spec_of
 from linkctl.plan.text import UNCHANGED_SHOWN, op_record, plan_json, plan_text
 
@@ -58,6 +58,8 @@ def _info(link: Link, host: HostState) -> dict[str, Any]:
     if link.info is None:
         return {}
     data = _shallow(link.info)
+    if isinstance(link.info, BridgeInfo):  # seconds, as the declaration writes them (`ip -d` prints ticks)
+        data.update({k: bridge.seconds(data[k]) for k in bridge.TIMERS if data.get(k) is not None})
     if "primary_ifindex" in data:
         data["primary"] = host.ns(link.netns).name_of(data.pop("primary_ifindex"))
     data.pop("base_ifindex", None)

@@ -16,6 +16,7 @@ from typing import TextIO
 from rich.cells import cell_len
 
 from linkctl.cli.render import link_record
+from linkctl.kinds import bridge
 from linkctl.model.state import HostState, Link
 
 GAP = "  "
@@ -89,7 +90,12 @@ def _row(rec: dict[str, object], stats: bool) -> list[str]:
     return row
 
 
+_SECONDS = frozenset(bridge.TIMERS)
+
+
 def _short(value: object, key: str = "") -> str:
+    if key in _SECONDS and isinstance(value, int | float):
+        return f"{value}s"
     if key == "peer_netns" and value == "":
         return "(host)"  # the host's own namespace has no `ip netns` name
     if isinstance(value, bool):

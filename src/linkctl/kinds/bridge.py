@@ -75,6 +75,12 @@ _OPTIONS = (
     ),
 )  # fmt: skip
 _BY_ATTR = {o.attr: o for o in _OPTIONS}
+TIMERS = tuple(o.info for o in _OPTIONS if o.ticks)  # BridgeInfo fields the kernel keeps in ticks
+
+
+def seconds(ticks: int) -> int | float:
+    """A bridge timer as a person (and the declaration) reads it: seconds, not clock_t ticks."""
+    return ticks // USER_HZ if ticks % USER_HZ == 0 else ticks / USER_HZ
 
 
 class _PortOption(NamedTuple):
