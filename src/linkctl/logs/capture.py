@@ -27,7 +27,9 @@ _HMS = r"(?P<h>\d\d):(?P<mi>\d\d):(?P<s>\d\d)(?:[.,](?P<frac>\d{1,9}))?"
 
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b[@-_]")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
-_UPTIME = re.compile(r"\[\s*(?P<up>\d{1,10}\.\d{1,9})\]\s?")
+# After the uptime some kernels say who printed: CONFIG_PRINTK_CALLER's "[  T123]" or
+# "[    C1]", vendor kernels' "[c0]" (the CPU). It belongs to the capture, not the message.
+_UPTIME = re.compile(r"\[\s*(?P<up>\d{1,10}\.\d{1,9})\]\s?(?:\[\s*[TCc]\d{1,7}\]\s?)?")
 _SEVERITY = r"(?:kern\.)?(?i:emerg|alert|crit|critical|err|error|warn|warning|notice|info|debug)"
 # RFC 5424 puts PROCID, MSGID and structured data after the app name, each "-" when empty.
 _KERNEL_TAG = re.compile(
@@ -54,6 +56,8 @@ _SHIPPER = re.compile(
     r"(?=<\d{1,3}>|\[\s*\d{1,10}\.\d{1,9}\]|\d{4}-\d\d-\d\d|[A-Z][a-z]{2} [ \d]\d )"
 )
 _RFC5424_VERSION = re.compile(r"1 (?=\d{4}-\d\d-\d\dT)")
+# `talosctl dmesg`: "kern:     err: [2024-06-29T10:52:39.030745602Z]: MESSAGE".
+_TALOS = re.compile(r"(?P<fac>[a-z]+):\s+(?P<sev>[a-z]+):\s+\[(?P<stamp>\d{4}-\d\d-\d\dT[^\]]+)\]: (?P<msg>.*)")
 _BSD = re.compile(rf"{_MON} +(?P<d>\d{{1,2}}) {_HMS} (?P<rest>.*)")
 _RFC3339 = re.compile(
     rf"(?P<y>\d{{4}})-(?P<mo>\d\d)-(?P<d>\d\d)[T ]{_HMS}(?P<tz>Z|[+-]\d\d:?\d\d)?[ ,]?\s*"
@@ -117,7 +121,7 @@ def parse_capture(line: str, years: YearHint | None = None) -> Captured | None:
     line = _unwrap(line)
     if not line:
         return None
-    for reader in (_bsd, _rfc3339, _dmesg_t, _openwrt, _kmsg, _dmesg_x, _facility, _bare_severity):
+    for reader in (_bsd, _rfc3339, _dmesg_t, _openwrt, _kmsg, _dmesg_x, _facility, _bare_severity, _talos):
         found = reader(line, years or YearHint())
         if found is not False:
             return found
@@ -204,6 +208,17 @@ def _facility(line: str, years: YearHint) -> _Read:
     if not m:
         return False
     return _tagged(m["rest"], None)
+
+
+def _talos(line: str, years: YearHint) -> _Read:
+    m = _TALOS.match(line)
+    if not m:
+        return False
+    if m["fac"] != "kern":
+        return None
+    stamp = _RFC3339.match(m["stamp"])
+    when = _datetime(int(stamp["y"]), int(stamp["mo"]), int(stamp["d"]), stamp, stamp["tz"]) if stamp else None
+    return Captured(m["msg"].strip(), when)
 
 
 def _bare_severity(line: str, years: YearHint) -> _Read:
