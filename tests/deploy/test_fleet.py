@@ -30,7 +30,7 @@ def test_rules_are_valid() -> None:
         [_promtool(), "check", "rules", str(RULES / "linkctl-rules.yml")], capture_output=True, text=True, check=False
     )
     assert res.returncode == 0, res.stdout + res.stderr
-    assert "5 rules found" in res.stdout
+    assert "9 rules found" in res.stdout
 
 
 def test_rules_fire_when_they_should() -> None:

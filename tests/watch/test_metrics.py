@@ -63,8 +63,8 @@ def samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
 def test_metrics_mirror_the_watcher_state() -> None:
     _, metrics = busy_core()
     got = samples(metrics.render().decode())
-    eth0 = (("ifname", "eth0"), ("netns", ""))
-    veth = (("ifname", "veth1"), ("netns", "blue"))
+    eth0 = (("device", "eth0"), ("netns", ""))
+    veth = (("device", "veth1"), ("netns", "blue"))
     assert got[("linkctl_network_up", eth0)] == 1.0
     assert got[("linkctl_network_up", veth)] == 0.0
     assert got[("linkctl_network_carrier_changes_total", eth0)] == 7.0
@@ -77,7 +77,7 @@ def test_metrics_mirror_the_watcher_state() -> None:
     assert got[("linkctl_link_down_duration_seconds_sum", eth0)] == 6.0
     key = (
         "linkctl_kernel_events_total",
-        (("driver", "e1000e"), ("event", "tx_timeout"), ("ifname", "eth0"), ("netns", "")),
+        (("device", "eth0"), ("driver", "e1000e"), ("event", "tx_timeout"), ("netns", "")),
     )
     assert got[key] == 1.0
     assert got[("linkctl_watch_resyncs_total", (("netns", "blue"),))] == 1.0
@@ -180,16 +180,16 @@ def test_real_prometheus_scrapes_the_series(
     prometheus_scraping: tuple[str, WatchCore, WatchMetrics],
 ) -> None:
     base, _, _ = prometheus_scraping
-    changes = _wait_for(base, 'linkctl_network_carrier_changes_total{ifname="eth0"}')
+    changes = _wait_for(base, 'linkctl_network_carrier_changes_total{device="eth0"}')
     (series,) = changes
     assert series["metric"]["job"] == "linkctl"
     assert series["metric"].get("netns", "") == ""  # the host namespace
     assert float(series["value"][1]) == 7.0
-    (flapping,) = _wait_for(base, 'linkctl_link_flapping{ifname="eth0"}')
+    (flapping,) = _wait_for(base, 'linkctl_link_flapping{device="eth0"}')
     assert float(flapping["value"][1]) == 1.0
-    (veth,) = _wait_for(base, 'linkctl_network_up{netns="blue",ifname="veth1"}')
+    (veth,) = _wait_for(base, 'linkctl_network_up{netns="blue",device="veth1"}')
     assert float(veth["value"][1]) == 0.0
-    (hist,) = _wait_for(base, 'linkctl_link_down_duration_seconds_count{ifname="eth0"}')
+    (hist,) = _wait_for(base, 'linkctl_link_down_duration_seconds_count{device="eth0"}')
     assert float(hist["value"][1]) == 3.0
     (resyncs,) = _wait_for(base, 'linkctl_watch_resyncs_total{netns="blue"}')
     assert float(resyncs["value"][1]) == 1.0

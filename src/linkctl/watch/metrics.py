@@ -5,21 +5,24 @@ mirror kernel state (up, carrier counters, flapping, episodes) are rendered at
 scrape time from the WatchCore by a custom collector, as node_exporter does, so
 they cannot drift from what the watcher knows; the rest are observations:
 
-    linkctl_network_up{netns,ifname}                         gauge, 1 = admin up with carrier
-    linkctl_network_carrier_changes_total{netns,ifname}      counter (IFLA_CARRIER_CHANGES)
-    linkctl_network_carrier_up_changes_total{netns,ifname}   counter (IFLA_CARRIER_UP_COUNT)
-    linkctl_network_carrier_down_changes_total{netns,ifname} counter (IFLA_CARRIER_DOWN_COUNT)
-    linkctl_link_flapping{netns,ifname}                      gauge, 1 while an episode is open
-    linkctl_link_flap_episodes_total{netns,ifname}           counter, since the watcher started
-    linkctl_link_down_duration_seconds{netns,ifname}         histogram of clean down->up spans
-    linkctl_kernel_events_total{netns,ifname,event,driver}   counter of kernel log lines
+    linkctl_network_up{netns,device}                         gauge, 1 = admin up with carrier
+    linkctl_network_carrier_changes_total{netns,device}      counter (IFLA_CARRIER_CHANGES)
+    linkctl_network_carrier_up_changes_total{netns,device}   counter (IFLA_CARRIER_UP_COUNT)
+    linkctl_network_carrier_down_changes_total{netns,device} counter (IFLA_CARRIER_DOWN_COUNT)
+    linkctl_link_flapping{netns,device}                      gauge, 1 while an episode is open
+    linkctl_link_flap_episodes_total{netns,device}           counter, since the watcher started
+    linkctl_link_down_duration_seconds{netns,device}         histogram of clean down->up spans
+    linkctl_kernel_events_total{netns,device,event,driver}   counter of kernel log lines
     linkctl_watch_resyncs_total{netns}                       counter of overflow resyncs
     linkctl_store_writable                                   gauge, 0 while commits fail
     linkctl_store_outages_total{cause}                       counter: disk_full, file_replaced, unavailable
     linkctl_store_unrecorded_events_total                    counter of events not recorded as they happened
     linkctl_store_gap_transitions_total                      counter of transitions recorded as gaps after
 
-The resync counter has no `ifname`: a resync is of a namespace's whole socket.
+The link label is `device`, as node_exporter's (node_network_carrier_changes_total{device=...}),
+so the two join on (instance, device); `netns` is "" for the host's own namespace, the
+one node_exporter sees. The resync counter has no `device`: a resync is of a namespace's
+whole socket.
 
     metrics = WatchMetrics(core)
     server = serve(metrics, "127.0.0.1:9717")     # a daemon thread; server.stop()
@@ -42,7 +45,7 @@ from linkctl.watch.config import DEFAULT_LISTEN, parse_listen
 from linkctl.watch.core import LinkView, WatchCore, WatchOutput
 from linkctl.watch.endpoint import listen as listen_on
 
-LABELS = ("netns", "ifname")
+LABELS = ("netns", "device")  # "device": node_exporter's name for the link
 DOWN_BUCKETS = (0.01, 0.05, 0.1, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0, 300.0, 900.0, 3600.0)
 
 
