@@ -8,14 +8,18 @@ events are the first and last the analysis kept, with a count of the ones betwee
 
 from __future__ import annotations
 
+import json
+import math
 from collections.abc import Callable
 from html import escape
 
 from linkctl.domain.events import KernelLogLine
-from linkctl.logs.analysis import DownBurst, LinkReport, Report, Stamped, between
+from linkctl.logs.analysis import DownBurst, DownPeriod, LinkReport, Report, Stamped, between
 
 WIDTH = 900
-ROW = 34
+ROW = 40
+# A down period narrower than this on the page is drawn this wide, in its own style.
+MIN_PX = 1.0
 LEFT = 170
 # Per link, the first and the last this many episodes get a row.
 EPISODE_ROWS = 100
@@ -28,9 +32,11 @@ text-align:left;vertical-align:top}th{background:#eef1f6}
 .flapping{color:#b00020;font-weight:600}.degraded{color:#a15c00;font-weight:600}
 .stable{color:#1b6e20}\n.legend svg{display:inline;border:0;background:none;vertical-align:middle}
 svg{display:block;border:1px solid #ccd;background:#fafbfd}
-.down{fill:#d93636}.up{fill:#cfe8cf}.speed{stroke:#2457c5;stroke-width:2}
+.down{fill:#d93636}.widened{fill:#8a1c7c;shape-rendering:crispEdges}.up{fill:#cfe8cf}.speed{stroke:#2457c5;stroke-width:2}
 .tx{fill:#7a3db8}.axis{stroke:#889;stroke-width:1}.label{font-size:12px;fill:#1d2430}
-.tick{font-size:10px;fill:#556}
+.tick{font-size:10px;fill:#556}.share{font-size:10px;fill:#556}
+.omitted{font-size:10px;font-style:italic;fill:#556}.row{cursor:zoom-in}
+#zoomctl button{margin-right:4px}
 td.raw{font-family:ui-monospace,monospace;font-size:12px;white-space:pre-wrap}
 td.more{font-style:italic;color:#556}
 """
@@ -38,7 +44,9 @@ td.more{font-style:italic;color:#556}
 
 _LEGEND = (
     "<p class='legend'><svg width='14' height='10'><rect class='down' width='14' "
-    "height='10'/></svg> link down &nbsp; <svg width='14' height='10'><rect class='up' "
+    "height='10'/></svg> link down &nbsp; <svg width='14' height='10'><rect class='widened' x='6' "
+    "width='2' height='10'/></svg> link down, drawn wider than it lasted (shorter than 1 px) &nbsp; "
+    "<svg width='14' height='10'><rect class='up' "
     "width='14' height='10'/></svg> link up or unknown &nbsp; <svg width='6' "
     "height='12'><line class='speed' x1='3' y1='0' x2='3' y2='12'/></svg> speed, duplex "
     "or flow control change &nbsp; <svg width='10' height='10'><circle class='tx' "
@@ -57,6 +65,8 @@ def render_html(report: Report) -> str:
         "<h2>Timeline</h2>",
         _LEGEND,
         _timeline(report.links),
+        "<h2>Closer look</h2>",
+        _zoom(report.links),
         "<h2>Summary</h2>",
         _summary(report.links),
         "<h2>Episodes</h2>",
@@ -103,11 +113,17 @@ def _timeline(links: list[LinkReport]) -> str:
     ]
     for i, link in enumerate(links):
         y = 10 + i * ROW
-        name = f"{link.host}/{link.ifname}" if link.host else link.ifname
-        out.append(f"<text class='label' x='6' y='{y + 17}'>{escape(name)}</text>")
-        out.append(f"<rect class='up' x='{LEFT}' y='{y + 6}' width='{WIDTH - LEFT - 20}' height='16'/>")
-        out += _bars(link, x, y, hi)
+        name = _name(link)
+        out.append(
+            f"<g class='row' data-link='{i}'><text class='label' x='6' y='{y + 13}'>{escape(name)}</text>"
+            f"<text class='share' x='6' y='{y + 27}'>{escape(_share_words(link, hi))}</text>"
+            f"<rect class='up' x='{LEFT}' y='{y + 6}' width='{WIDTH - LEFT - 20}' height='16'/>"
+        )
+        out += _bars(link, x, y, hi, 1.0 / scale)
         out += _marks(link, x, y)
+        if link.periods.omitted:
+            out.append(f"<text class='omitted' x='{LEFT + 4}' y='{y + 34}'>{escape(_omitted_words(link))}</text>")
+        out.append("</g>")
     axis_y = 10 + len(links) * ROW
     undrawn = sum(link.periods.omitted for link in links)
     out.append(f"<line class='axis' x1='{LEFT}' y1='{axis_y}' x2='{WIDTH - 20}' y2='{axis_y}'/>")
@@ -125,22 +141,106 @@ def _timeline(links: list[LinkReport]) -> str:
     return "\n".join(out)
 
 
-def _bars(link: LinkReport, to_x: Callable[[float], float], y: int, hi: float) -> list[str]:
+def _name(link: LinkReport) -> str:
+    return f"{link.host}/{link.ifname}" if link.host else link.ifname
+
+
+def _omitted_words(link: LinkReport) -> str:
+    kept = len(link.periods.head)
+    return (
+        f"{link.periods.omitted} down period(s) between the first {kept} and the last "
+        f"{len(link.periods.tail)} are counted, not drawn"
+    )
+
+
+def _period_end(p: DownPeriod, hi: float) -> float | None:
+    """Where a period ends on the axis (the end of the log for one still open)."""
+    if p.start.clock is None:
+        return None
+    if p.end is not None and p.end.clock is not None:
+        return p.end.clock
+    return max(hi, p.start.clock)
+
+
+def _period_length(p: DownPeriod, hi: float) -> float:
+    """How long a period lasted: its measured duration, else its span on the axis."""
+    if p.duration_s is not None:
+        return max(p.duration_s, 0.0)
+    end = _period_end(p, hi)
+    return 0.0 if end is None or p.start.clock is None else max(end - p.start.clock, 0.0)
+
+
+def down_fraction(link: LinkReport, hi: float) -> tuple[float, bool] | None:
+    """The share of the link's observed window it was down, and whether that share is a
+    lower bound (periods omitted by the analysis are not measured here)."""
+    window = link.window_s
+    if not window or window <= 0:
+        return None
+    down = sum(_period_length(p, hi) for p in link.periods)
+    return min(down / window, 1.0), link.periods.omitted > 0
+
+
+def percent(fraction: float) -> str:
+    """A percentage with two significant digits below 10 % ("0.7", "0.012"), none
+    above, and never "0" or "100" for a share that is not."""
+    pct = fraction * 100.0
+    if pct == 0.0 or pct == 100.0:
+        return f"{pct:.0f}"
+    if pct >= 99.5:
+        decimals = max(1, -math.floor(math.log10(100.0 - pct)))
+        return f"{min(pct, 100.0 - 10.0**-decimals):.{decimals}f}"
+    if pct >= 10.0:
+        return f"{pct:.0f}"
+    if pct >= 0.1:
+        return f"{pct:.1f}"
+    decimals = 1 - math.floor(math.log10(pct))
+    return f"{pct:.{decimals}f}"
+
+
+def _share_words(link: LinkReport, hi: float) -> str:
+    count = link.periods.total
+    periods = f"{count} down period{'' if count == 1 else 's'}"
+    share = down_fraction(link, hi)
+    if share is None:
+        return periods
+    fraction, lower_bound = share
+    return f"{'>= ' if lower_bound else ''}{percent(fraction)} % down, {periods}"
+
+
+def _bars(link: LinkReport, to_x: Callable[[float], float], y: int, hi: float, px_s: float) -> list[str]:
+    """Each period at its true place and length; one narrower than MIN_PX is drawn
+    MIN_PX wide in the 'widened' style (the legend says so)."""
     out = []
     for p in link.periods:
-        if p.start.clock is None:
+        end = _period_end(p, hi)
+        if p.start.clock is None or end is None:
             continue
-        end = p.end.clock if p.end is not None and p.end.clock is not None else hi
+        # Placed by its start on the axis, as long as it was measured (the kernel's clock
+        # when it has one: syslog stamps have whole seconds).
+        lasted = _period_length(p, hi)
         x0 = to_x(p.start.clock)
-        # A bar stays visible (3 px) even for a sub-second drop on a long axis.
-        width = max(to_x(end) - x0, 3.0)
-        title = f"down {p.duration_s:.2f} s" if p.duration_s is not None else "down"
-        out.append(
-            f"<rect class='down' data-duration='{p.duration_s or 0:.3f}' "
-            f"x='{x0:.1f}' y='{y + 4}' width='{width:.1f}' height='20'>"
-            f"<title>{escape(title)}</title></rect>"
-        )
+        x1 = x0 + lasted / px_s
+        title = f"down {_seconds(lasted)}" + (" (still down at the end of the log)" if p.end is None else "")
+        if x1 - x0 < MIN_PX:
+            title += f", drawn {MIN_PX:g} px ({_seconds(MIN_PX * px_s)}) wide"
+            out.append(
+                f"<rect class='down widened' data-duration='{lasted:.3f}' x='{x0:.2f}' y='{y + 6}' "
+                f"width='{MIN_PX:g}' height='16'><title>{escape(title)}</title></rect>"
+            )
+        else:
+            out.append(
+                f"<rect class='down' data-duration='{lasted:.3f}' x='{x0:.2f}' y='{y + 6}' "
+                f"width='{x1 - x0:.2f}' height='16'><title>{escape(title)}</title></rect>"
+            )
     return out
+
+
+def _seconds(s: float) -> str:
+    if s >= 3600:
+        return f"{s / 3600:.1f} h"
+    if s >= 60:
+        return f"{s / 60:.1f} min"
+    return f"{s:.3g} s"
 
 
 def _marks(link: LinkReport, to_x: Callable[[float], float], y: int) -> list[str]:
@@ -198,28 +298,37 @@ def _summary(links: list[LinkReport]) -> str:
 
 
 def _episodes(links: list[LinkReport]) -> str:
+    lo, _ = _span(links)
     rows = [
-        "<table id='episodes'><tr><th>host</th><th>link</th><th>start</th><th>end</th><th>downs</th><th>span</th></tr>"
+        "<table id='episodes'><tr><th>host</th><th>link</th><th>start</th><th>end</th><th>downs</th>"
+        "<th>span</th><th>view</th></tr>"
     ]
-    for r in links:
+    for i, r in enumerate(links):
         shown: list[DownBurst | None] = list(r.episodes)
         if len(shown) > 2 * EPISODE_ROWS:
             shown = [*r.episodes[:EPISODE_ROWS], None, *r.episodes[-EPISODE_ROWS:]]
         for e in shown:
             if e is None:
                 more = len(r.episodes) - 2 * EPISODE_ROWS
-                rows.append(f"<tr><td class='more' colspan='6'>... {more} more episode(s) of this link ...</td></tr>")
+                rows.append(f"<tr><td class='more' colspan='7'>... {more} more episode(s) of this link ...</td></tr>")
             else:
-                rows.append(_episode_row(r, e))
+                rows.append(_episode_row(r, e, i, lo))
     rows.append("</table>")
     return "\n".join(rows)
 
 
-def _episode_row(r: LinkReport, e: DownBurst) -> str:
+def _episode_row(r: LinkReport, e: DownBurst, index: int, lo: float) -> str:
     span = between(e.start, e.end)
+    view = ""
+    if e.start.clock is not None and e.end.clock is not None:
+        # The episode on its own axis, from its first down to its last one (and its up).
+        t0, t1 = e.start.clock - lo, e.end.clock - lo
+        pad = max((t1 - t0) * 0.02, 5.0)
+        view = f"<button class='closer' data-zoom='{index} {t0 - pad:.3f} {t1 + 2 * pad:.3f}'>look closer</button>"
     return (
         f"<tr><td>{escape(r.host or '-')}</td><td>{escape(r.ifname)}</td><td>{escape(_stamp(e.start))}</td>"
-        f"<td>{escape(_stamp(e.end))}</td><td>{e.downs}</td><td>{'-' if span is None else f'{span:.2f} s'}</td></tr>"
+        f"<td>{escape(_stamp(e.end))}</td><td>{e.downs}</td><td>{'-' if span is None else f'{span:.2f} s'}</td>"
+        f"<td>{view}</td></tr>"
     )
 
 
@@ -247,4 +356,139 @@ def _event_row(e: KernelLogLine) -> str:
         f"<td>{'' if e.uptime is None else e.uptime}</td><td>{escape(e.host or '')}</td>"
         f"<td>{e.event.log_name}</td><td>{escape(e.ifname or '')}</td>"
         f"<td>{escape(where)}</td><td class='raw'>{escape(e.raw)}</td></tr>"
+    )
+
+
+# The closer look: one link between two moments, drawn by the inline script below from
+# the kept periods (JSON in the page), with the overview's rules (true length, MIN_PX
+# at least, widened ones marked). A click on a timeline row or an episode's button
+# opens it there.
+_ZOOM_JS = r"""
+(() => {
+  const data = JSON.parse(document.getElementById('zoomdata').textContent);
+  const W = @WIDTH@, L = @LEFT@, R = 20, MIN = @MIN_PX@, NS = 'http://www.w3.org/2000/svg';
+  const svg = document.getElementById('zoom'), pick = document.getElementById('zoomlink');
+  const words = document.getElementById('zoomwords');
+  let link = 0, t0 = 0, t1 = data.span;
+  const fmt = t => data.wall
+    ? new Date((data.lo + t) * 1000).toISOString().replace('T', ' ').replace('Z', '').replace(/\.000$/, '')
+    : '+' + t.toFixed(3) + ' s';
+  const secs = s => s >= 3600 ? (s / 3600).toFixed(1) + ' h' : s >= 60 ? (s / 60).toFixed(1) + ' min'
+    : s.toPrecision(3) + ' s';
+  const el = (name, attrs, text) => {
+    const e = document.createElementNS(NS, name);
+    for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
+    if (text !== undefined) e.textContent = text;
+    svg.appendChild(e);
+    return e;
+  };
+  function draw() {
+    svg.replaceChildren();
+    const d = data.links[link], scale = (W - L - R) / (t1 - t0);
+    el('text', {class: 'label', x: 6, y: 23}, d.name);
+    el('rect', {class: 'up', x: L, y: 16, width: W - L - R, height: 16});
+    let n = 0, down = 0;
+    for (const [s, len, open] of d.periods) {
+      if (s + len < t0 || s >= t1) continue;
+      const a = Math.max(s, t0), b = Math.min(s + len, t1);
+      n += 1; down += b - a;
+      const x = L + (a - t0) * scale, w = (b - a) * scale;
+      const title = 'down ' + secs(len) + (open ? ' (still down at the end of the log)' : '');
+      const r = w < MIN
+        ? el('rect', {class: 'down widened', x: x.toFixed(2), y: 16, width: MIN, height: 16})
+        : el('rect', {class: 'down', x: x.toFixed(2), y: 16, width: w.toFixed(2), height: 16});
+      const t = document.createElementNS(NS, 'title');
+      t.textContent = w < MIN ? title + ', drawn ' + MIN + ' px wide' : title;
+      r.appendChild(t);
+    }
+    el('line', {class: 'axis', x1: L, y1: 40, x2: W - R, y2: 40});
+    for (let i = 0; i <= 4; i++) {
+      const x = L + i * (W - L - R) / 4;
+      el('line', {class: 'axis', x1: x, y1: 40, x2: x, y2: 44});
+      el('text', {class: 'tick', x: x, y: 56, 'text-anchor': i === 0 ? 'start' : i === 4 ? 'end' : 'middle'},
+         fmt(t0 + i * (t1 - t0) / 4));
+    }
+    pick.value = String(link);
+    words.textContent = `${d.name}, ${secs(t1 - t0)} shown (1 px = ${secs(1 / scale)}): ` +
+      `${n} down period(s) here, down ${secs(down)} ` +
+      `(${(100 * down / (t1 - t0)).toPrecision(2)} % of this view)` +
+      (d.omitted ? `; ${d.omitted} period(s) of this link are counted, not kept, and not drawn` : '');
+  }
+  function show(l, a, b) {
+    link = l;
+    const w = Math.max(b - a, 0.01);
+    t0 = a; t1 = a + w;
+    draw();
+  }
+  const centre = () => (t0 + t1) / 2, width = () => t1 - t0;
+  const act = {
+    all: () => show(link, 0, data.span),
+    in: () => show(link, centre() - width() / 8, centre() + width() / 8),
+    out: () => show(link, centre() - width() * 2, centre() + width() * 2),
+    left: () => show(link, t0 - width() * 0.75, t1 - width() * 0.75),
+    right: () => show(link, t0 + width() * 0.75, t1 + width() * 0.75),
+  };
+  for (const b of document.querySelectorAll('#zoomctl button')) b.onclick = () => act[b.dataset.act]();
+  pick.onchange = () => show(Number(pick.value), t0, t1);
+  for (const b of document.querySelectorAll('button.closer')) {
+    b.onclick = () => {
+      const [l, a, z] = b.dataset.zoom.split(' ').map(Number);
+      show(l, a, z);
+      svg.scrollIntoView();
+    };
+  }
+  const overview = document.getElementById('timeline');
+  overview.addEventListener('click', ev => {
+    const row = ev.target.closest('g.row');
+    if (!row) return;
+    const box = overview.getBoundingClientRect();
+    const x = (ev.clientX - box.left) * (W / box.width);
+    const t = (x - L) / (W - L - R) * data.span, w = data.span / 24;
+    show(Number(row.dataset.link), t - w / 2, t + w / 2);
+    svg.scrollIntoView();
+  });
+  const first = data.links.length ? data.links[0].periods[0] : undefined;
+  if (first) show(0, Math.max(first[0] - 60, 0), Math.max(first[0] - 60, 0) + Math.min(data.span, 3600));
+  else draw();
+})();
+"""
+
+
+def _zoom(links: list[LinkReport]) -> str:
+    lo, hi = _span(links)
+    wall = any(r.earliest is not None and r.earliest.event.time is not None for r in links)
+    data = {
+        "lo": lo,
+        "span": hi - lo,
+        "wall": wall,
+        "links": [
+            {
+                "name": _name(r),
+                "omitted": r.periods.omitted,
+                "periods": [
+                    [round(p.start.clock - lo, 3), round(_period_length(p, hi), 3), int(p.end is None)]
+                    for p in r.periods
+                    if p.start.clock is not None
+                ],
+            }
+            for r in links
+        ],
+    }
+    blob = json.dumps(data, separators=(",", ":")).replace("<", "\\u003c")
+    options = "".join(f"<option value='{i}'>{escape(_name(r))}</option>" for i, r in enumerate(links))
+    script = _ZOOM_JS.replace("@WIDTH@", str(WIDTH)).replace("@LEFT@", str(LEFT)).replace("@MIN_PX@", f"{MIN_PX:g}")
+    return "\n".join(
+        [
+            "<p>One link between two moments, at the overview's rules (click a row of the timeline, or an "
+            "episode's <i>look closer</i>).</p>",
+            f"<div id='zoomctl'><select id='zoomlink'>{options}</select> "
+            "<button data-act='left'>&#9664; earlier</button><button data-act='in'>zoom in</button>"
+            "<button data-act='out'>zoom out</button><button data-act='right'>later &#9654;</button>"
+            "<button data-act='all'>whole log</button></div>",
+            f"<svg id='zoom' width='{WIDTH}' height='64' viewBox='0 0 {WIDTH} 64' "
+            "xmlns='http://www.w3.org/2000/svg'></svg>",
+            "<p id='zoomwords'><noscript>(the closer look needs JavaScript)</noscript></p>",
+            f"<script type='application/json' id='zoomdata'>{blob}</script>",
+            f"<script>{script}</script>",
+        ]
     )
