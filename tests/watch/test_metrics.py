@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import contextlib
 import json
 import shutil
 import socket
@@ -112,38 +113,34 @@ def test_serve_binds_loopback_and_answers() -> None:
         server.stop()
 
 
-@pytest.fixture
-def prometheus_scraping() -> Iterator[tuple[str, WatchCore, WatchMetrics]]:
+@contextlib.contextmanager
+def running_prometheus(scrape_configs: str) -> Iterator[str]:
+    """A real Prometheus on 127.0.0.1 (a free port, a temp data dir), scraping every second
+    what `scrape_configs` (YAML list items) name; always stopped. Yields its base URL."""
     binary = shutil.which("prometheus")
     if binary is None:
         pytest.skip("no prometheus binary (apt-get install prometheus)")
-    core, metrics = busy_core()
-    server = serve(metrics, f"127.0.0.1:{free_port()}")
     work = Path(tempfile.mkdtemp(prefix="linkctl-prom-"))
     proc: subprocess.Popen[bytes] | None = None
     try:
-        host, port_ = server.address
-        target = f"{host}:{port_}"
         (work / "prometheus.yml").write_text(
-            "global: {scrape_interval: 1s, evaluation_interval: 1s}\n"
-            "scrape_configs:\n"
-            f"  - job_name: linkctl\n    static_configs: [{{targets: ['{target}']}}]\n",
+            f"global: {{scrape_interval: 1s, evaluation_interval: 1s}}\nscrape_configs:\n{scrape_configs}",
             encoding="utf-8",
         )
         port = free_port()
-        log = (work / "prometheus.log").open("wb")
-        proc = subprocess.Popen(
-            [
-                binary,
-                f"--config.file={work / 'prometheus.yml'}",
-                f"--storage.tsdb.path={work / 'data'}",
-                f"--web.listen-address=127.0.0.1:{port}",
-            ],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            cwd=work,
-        )
-        yield f"http://127.0.0.1:{port}", core, metrics
+        with (work / "prometheus.log").open("wb") as log:
+            proc = subprocess.Popen(
+                [
+                    binary,
+                    f"--config.file={work / 'prometheus.yml'}",
+                    f"--storage.tsdb.path={work / 'data'}",
+                    f"--web.listen-address=127.0.0.1:{port}",
+                ],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                cwd=work,
+            )
+        yield f"http://127.0.0.1:{port}"
     finally:
         if proc is not None:
             proc.terminate()
@@ -152,8 +149,23 @@ def prometheus_scraping() -> Iterator[tuple[str, WatchCore, WatchMetrics]]:
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait(timeout=30)
-        server.stop()
         shutil.rmtree(work, ignore_errors=True)
+
+
+def scrape_job(job: str, target: str) -> str:
+    return f"  - job_name: {job}\n    static_configs: [{{targets: ['{target}']}}]\n"
+
+
+@pytest.fixture
+def prometheus_scraping() -> Iterator[tuple[str, WatchCore, WatchMetrics]]:
+    core, metrics = busy_core()
+    server = serve(metrics, f"127.0.0.1:{free_port()}")
+    try:
+        host, port = server.address
+        with running_prometheus(scrape_job("linkctl", f"{host}:{port}")) as base:
+            yield base, core, metrics
+    finally:
+        server.stop()
 
 
 def _query(base: str, expr: str) -> list[dict[str, Any]]:

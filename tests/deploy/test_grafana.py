@@ -1,0 +1,162 @@
+"""The Grafana dashboard (deploy/grafana/linkctl.json): every panel's PromQL runs against a
+real Prometheus scraping a real `linkctl watch --listen` that watches a throwaway namespace
+whose veth has just flapped. linkctl's panels must return series; node_exporter's must parse
+and return series only when prometheus-node-exporter is installed here (it is then run too)."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import re
+import shutil
+import subprocess
+import tempfile
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.watch.test_daemon import add_pairs, base_args, namespace, toggle, unique, watching
+from tests.watch.test_metrics import free_port, running_prometheus, scrape_job
+
+ROOT = Path(__file__).resolve().parents[2]
+DASHBOARD = ROOT / "deploy" / "grafana" / "linkctl.json"
+# What Grafana substitutes before it sends a query; "All" is the variables' allValue.
+GRAFANA_VARS = {"$__rate_interval": "1m", "$__range": "1h", "$host": ".*", "$device": ".*"}
+NODE_SERIES = re.compile(r"\bnode_[a-z_]+")
+WAIT = 90.0  # bounded waits for conditions, never asserted as timings
+
+
+def panel_queries() -> list[tuple[str, str]]:
+    board = json.loads(DASHBOARD.read_text(encoding="utf-8"))
+    out = []
+    for panel in board["panels"]:
+        for target in panel.get("targets", []):
+            out.append((f"{panel['title']} [{target['refId']}]", target["expr"]))
+    return out
+
+
+def needs_node_exporter(expr: str) -> bool:
+    return NODE_SERIES.search(expr) is not None
+
+
+def grafana_expand(expr: str) -> str:
+    for name, value in GRAFANA_VARS.items():
+        expr = expr.replace(name, value)
+    return expr
+
+
+def query(base: str, expr: str) -> tuple[str, list[dict[str, Any]], str]:
+    """(status, result, error) from /api/v1/query; a parse error is an HTTP 400 with a body."""
+    url = f"{base}/api/v1/query?query={urllib.parse.quote(expr)}"
+    try:
+        with urllib.request.urlopen(url, timeout=10) as response:
+            body = json.load(response)
+    except urllib.error.HTTPError as err:
+        body = json.load(err)
+    except OSError as err:
+        return "unreachable", [], str(err)
+    return body["status"], body.get("data", {}).get("result", []), body.get("error", "")
+
+
+def wait_for(base: str, expr: str) -> list[dict[str, Any]]:
+    deadline = time.monotonic() + WAIT
+    while True:
+        status, result, error = query(base, expr)
+        assert status in ("success", "unreachable"), f"{expr}: {error}"
+        if result or time.monotonic() > deadline:
+            return result
+        time.sleep(0.2)
+
+
+@contextlib.contextmanager
+def node_exporter() -> Iterator[str | None]:
+    binary = shutil.which("prometheus-node-exporter") or shutil.which("node_exporter")
+    if binary is None:
+        yield None
+        return
+    listen = f"127.0.0.1:{free_port()}"
+    proc = subprocess.Popen(
+        [binary, f"--web.listen-address={listen}"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    try:
+        yield listen
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def scraped() -> Iterator[tuple[str, bool]]:
+    """(Prometheus base URL, whether node_exporter is scraped too), once a veth has flapped."""
+    if shutil.which("prometheus") is None:
+        pytest.skip("no prometheus binary (apt-get install prometheus)")
+    store = Path(tempfile.mkdtemp(prefix="linkctl-grafana-"))
+    try:
+        with namespace() as ns:
+            name = unique()
+            add_pairs(ns, [name])
+            port = free_port()
+            listen = f"127.0.0.1:{port}"
+            with watching(base_args([ns], f"sqlite://{store / 'events.db'}", listen)), node_exporter() as node:
+                jobs = scrape_job("linkctl", listen)
+                if node is not None:
+                    jobs += scrape_job("node", node)
+                with running_prometheus(jobs) as base:
+                    assert wait_for(base, 'up{job="linkctl"} == 1'), "Prometheus never scraped linkctl"
+                    toggle(ns, [name], 4)  # 8 transitions on each end: the rate rule (5 in 300 s) holds
+                    flapping = wait_for(base, f'linkctl_link_flapping{{netns="{ns}",device="{name}p"}} == 1')
+                    assert flapping, "Prometheus never saw the veth flapping"
+                    if node is not None:
+                        assert wait_for(base, 'up{job="node"} == 1'), "Prometheus never scraped node_exporter"
+                    yield base, node is not None
+    finally:
+        shutil.rmtree(store, ignore_errors=True)
+
+
+def test_the_dashboard_has_the_panels_the_fleet_needs() -> None:
+    board = json.loads(DASHBOARD.read_text(encoding="utf-8"))
+    titles = [p["title"] for p in board["panels"] if p["type"] != "row"]
+    assert len(set(titles)) == len(titles)
+    assert len({p["id"] for p in board["panels"]}) == len(board["panels"])
+    for wanted in (
+        "Links flapping now",
+        "Carrier transitions per host/link",
+        "Down time per host/link",
+        "Flap episodes",
+    ):
+        assert wanted in titles
+    assert any(title.startswith("node_exporter:") for title in titles)
+    for title, expr in panel_queries():
+        assert expr.strip(), title
+        # linkctl's link label is node_exporter's: no `ifname` anywhere
+        assert "ifname" not in expr, title
+
+
+def test_the_dashboard_is_what_build_py_writes(tmp_path: Path) -> None:
+    script = ROOT / "deploy" / "grafana" / "build.py"
+    copy = tmp_path / "build.py"
+    shutil.copy(script, copy)
+    subprocess.run(["python3", str(copy)], check=True, timeout=60)
+    assert (tmp_path / "linkctl.json").read_text(encoding="utf-8") == DASHBOARD.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(("title", "expr"), panel_queries(), ids=[t for t, _ in panel_queries()])
+def test_each_panel_query_runs_on_a_real_prometheus(scraped: tuple[str, bool], title: str, expr: str) -> None:
+    base, with_node = scraped
+    promql = grafana_expand(expr)
+    assert "$" not in promql.replace("$1", ""), f"{title}: a Grafana variable left unexpanded: {promql}"
+    status, _, error = query(base, promql)
+    assert status == "success", f"{title}: {error}"
+    if needs_node_exporter(expr) and not with_node:
+        pytest.skip("node_exporter is not running here (prometheus-node-exporter is not installed): the query parses")
+    assert wait_for(base, promql), f"{title}: no series for {promql}"
