@@ -7,11 +7,7 @@ import re
 import reprlib
 from dataclasses import dataclass, field
 
-
-class LinkctlError(Exception):
-    """An error the front ends print as it is, with exit code 1."""
-
-    exit_code = 1
+from linkctl.error_base import LinkctlError as LinkctlError  # defined on its own for the fast path
 
 
 class _NotGiven:

@@ -9,17 +9,28 @@ second Ctrl-C must not cut the rollback short). Outside a change, every signal
 raises: the command ends, and the message says whether anything had been changed.
 
 kill -9 cannot be caught: the change journal (engine/journal.py) is what covers it.
+
+Every command imports this first, the receipted no-op `apply` too: so the C module `_signal`
+(not signal.py's enums), no enum, typing or contextlib (they cost that path ~14 ms).
 """
 
 from __future__ import annotations
 
-import enum
-import signal
-from collections.abc import Iterator
-from contextlib import contextmanager
-from types import FrameType
+import _signal  # type: ignore[import-not-found]  # typeshed has signal.py's types only
+import sys
 
-CAUGHT = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from types import FrameType, TracebackType
+    from typing import Any
+
+SIGHUP: int = _signal.SIGHUP
+SIGINT: int = _signal.SIGINT
+SIGTERM: int = _signal.SIGTERM
+SIGUSR1: int = _signal.SIGUSR1
+CAUGHT = (SIGINT, SIGTERM, SIGHUP)
+_NAMES = {SIGHUP: "SIGHUP", SIGINT: "SIGINT", SIGTERM: "SIGTERM", SIGUSR1: "SIGUSR1"}
 
 
 class Interrupted(BaseException):
@@ -36,14 +47,16 @@ class Interrupted(BaseException):
 
     @property
     def name(self) -> str:
-        return signal.Signals(self.signum).name
+        return _NAMES.get(self.signum, f"signal {self.signum}")
 
     @property
     def exit_code(self) -> int:
         return 128 + self.signum
 
 
-class Phase(enum.Enum):
+class Phase:
+    """Where the command stands (plain strings: an Enum costs start-up time)."""
+
     BEFORE = "before"  # nothing changed yet: every signal ends the command
     CHANGING = "changing"  # the first signal starts the rollback; later ones are noted
     HOLDING = "holding"  # a rollback or the last steps of a finished change: signals are noted only
@@ -51,9 +64,10 @@ class Phase(enum.Enum):
 
 
 class _State:
-    phase = Phase.BEFORE
+    phase: str = Phase.BEFORE
     noted: list[int] = []  # noqa: RUF012 - one process-wide list, reset by install()
     confirms = 0  # SIGUSR1s received
+    hook: Callable[[Any], None] = sys.__unraisablehook__
 
 
 def install() -> None:
@@ -61,8 +75,20 @@ def install() -> None:
     `linkctl confirm` sends to `try`) is noted, not the default that would end the process."""
     _State.phase, _State.noted, _State.confirms = Phase.BEFORE, [], 0
     for signum in CAUGHT:
-        signal.signal(signum, _handler)
-    signal.signal(signal.SIGUSR1, _note)
+        _signal.signal(signum, _handler)
+    if sys.unraisablehook is not _unraisable:
+        _State.hook = sys.unraisablehook
+        sys.unraisablehook = _unraisable
+    _signal.signal(SIGUSR1, _note)
+
+
+def _unraisable(unraisable: Any) -> None:
+    """Python prints "Exception ignored in ..." with a traceback for an exception it had to swallow
+    (raised in an import lock's weakref callback, a __del__). An Interrupted swallowed so is noted
+    already and acted on at the next check (changing(), or the command's end): nothing to print."""
+    if isinstance(unraisable.exc_value, Interrupted):
+        return
+    _State.hook(unraisable)
 
 
 def _note(signum: int, _frame: FrameType | None) -> None:
@@ -73,14 +99,15 @@ def _handler(signum: int, _frame: FrameType | None) -> None:
     # Noted as well as raised: Python swallows an exception raised where it runs a callback (an
     # import lock's weakref callback, a __del__), and the signal must not be lost there.
     _State.noted.append(signum)
-    if _State.phase in (Phase.HOLDING, Phase.DONE):
+    if _State.phase == Phase.HOLDING or _State.phase == Phase.DONE:
         return  # a rollback must finish; a verified change is reported, then the command ends
-    if _State.phase is Phase.CHANGING:
+    if _State.phase == Phase.CHANGING:
         _State.phase = Phase.HOLDING  # one rollback per change: the next signal waits for it
     raise Interrupted(signum)
 
 
-def phase() -> Phase:
+def phase() -> str:
+    """One of Phase's values."""
     return _State.phase
 
 
@@ -89,29 +116,29 @@ def noted() -> int | None:
     return _State.noted[0] if _State.noted else None
 
 
-@contextmanager
-def changing() -> Iterator[None]:
+class changing:  # lower case: used as `with interrupts.changing():`, as a function would be
     """The block changes links: its first signal raises Interrupted, to be rolled back."""
-    if _State.noted:  # a signal came (and its exception was swallowed, or a rollback held it)
-        raise Interrupted(_State.noted[0])
-    before = _State.phase
-    _State.phase = Phase.CHANGING
-    try:
-        yield
-    finally:
-        if _State.phase is Phase.CHANGING:
-            _State.phase = before
+
+    def __enter__(self) -> None:
+        if _State.noted:  # a signal came (and its exception was swallowed, or a rollback held it)
+            raise Interrupted(_State.noted[0])
+        self.before = _State.phase
+        _State.phase = Phase.CHANGING
+
+    def __exit__(self, *exc: object) -> None:
+        if _State.phase == Phase.CHANGING:
+            _State.phase = self.before
 
 
-@contextmanager
-def held() -> Iterator[None]:
+class held:  # lower case: used as `with interrupts.held():`
     """No signal interrupts the block (a rollback); what arrives is noted, see noted()."""
-    before = _State.phase
-    _State.phase = Phase.HOLDING
-    try:
-        yield
-    finally:
-        _State.phase = before if before is not Phase.CHANGING else Phase.HOLDING
+
+    def __enter__(self) -> None:
+        self.before = _State.phase
+        _State.phase = Phase.HOLDING
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+        _State.phase = self.before if self.before != Phase.CHANGING else Phase.HOLDING
 
 
 def hold() -> None:
@@ -121,7 +148,7 @@ def hold() -> None:
 
 def take_noted() -> list[int]:
     """The signals noted so far, forgotten once taken (the taker acts on them)."""
-    noted = _State.noted + [signal.SIGUSR1] * _State.confirms
+    noted = _State.noted + [SIGUSR1] * _State.confirms
     _State.noted, _State.confirms = [], 0
     return noted
 
@@ -133,7 +160,7 @@ def mark_done() -> None:
 
 def describe(exc: BaseException) -> str:
     """How the command ended, for the message: 'interrupted' or 'terminated by SIGTERM'."""
-    if isinstance(exc, Interrupted) and exc.signum != signal.SIGINT:
+    if isinstance(exc, Interrupted) and exc.signum != SIGINT:
         return f"stopped by {exc.name}"
     return "interrupted"
 
@@ -166,7 +193,7 @@ def ignore() -> None:
     this is a forked worker whose parent handles them (Ctrl-C reaches the whole process group; a
     worker hit between two tasks would print a traceback)."""
     for signum in CAUGHT:
-        signal.signal(signum, signal.SIG_IGN)
+        _signal.signal(signum, _signal.SIG_IGN)
 
 
 quiet_in_workers = ignore

@@ -308,7 +308,7 @@ def test_a_storm_is_counted_exactly_and_readable_while_watch_runs(store_url: str
     assert any(s["flapping"] for s in mine.values())  # 20 transitions in seconds: the rate rule holds
     assert sum(r["transitions"] for r in hist if r["netns"] == ns and r["event"] in CARRIER) == expected
     for name in names[:5]:
-        series = f'linkctl_network_carrier_changes_total{{ifname="{name}",netns="{ns}"}} {float(after[name])}'
+        series = f'linkctl_network_carrier_changes_total{{device="{name}",netns="{ns}"}} {float(after[name])}'
         assert series in body
 
 

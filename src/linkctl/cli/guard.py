@@ -57,7 +57,7 @@ def interrupted(exc: KeyboardInterrupt | interrupts.Interrupted) -> NoReturn:
 
 def _ended_by(exc: BaseException) -> str:
     words = interrupts.describe(exc)
-    if interrupts.phase() is interrupts.Phase.DONE:
+    if interrupts.phase() == interrupts.Phase.DONE:
         return f"{words} after the change was made and verified: it stays"
     return f"{words}: nothing was changed"
 

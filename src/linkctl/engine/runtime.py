@@ -16,7 +16,7 @@ from __future__ import annotations
 import os
 import stat
 
-from linkctl.errors import LinkctlError
+from linkctl.error_base import LinkctlError  # not linkctl.errors: this runs before anything loads
 
 DIR_ENV = "LINKCTL_RUNTIME_DIR"
 ROOT_DEFAULT = "/run/linkctl"
