@@ -46,9 +46,9 @@ from typing import Any
 
 from linkctl.kernel import netns as netns_mod
 from linkctl.kernel.netlink import RtnlSocket
-from linkctl.kernel.nla import IFINFOMSG, iter_messages
 from linkctl.kernel.rtnl import LinkAttrs, set_link
 from linkctl.kernel.rtnl_const import RTM_NEWLINK
+from linkctl.nla import IFINFOMSG, iter_messages
 from linkctl.store import open_store
 from linkctl.watch.daemon import open_event_socket
 

@@ -30,8 +30,8 @@ from linkctl.errors import LinkctlError
 from linkctl.kernel import netns as netns_mod
 from linkctl.kernel import rtnl
 from linkctl.kernel import rtnl_const as C
-from linkctl.kernel.nla import iter_messages
 from linkctl.model.state import HostState, IfFlag, NetnsName
+from linkctl.nla import iter_messages
 from linkctl.plan.ops import Plan
 
 Echo = Callable[[str], None]

@@ -33,8 +33,8 @@ from linkctl.errors import LinkctlError
 from linkctl.kernel import netns as netns_mod
 from linkctl.kernel import rtnl
 from linkctl.kernel import rtnl_const as C
-from linkctl.kernel.nla import IFINFOMSG, NLMSG_ERROR, NLMSG_OVERRUN, iter_messages
 from linkctl.model.state import Link
+from linkctl.nla import IFINFOMSG, NLMSG_ERROR, NLMSG_OVERRUN, iter_messages
 from linkctl.store import open_store
 from linkctl.store.sql import SqlStore
 from linkctl.watch.alert_worker import AlertWorker

@@ -17,8 +17,8 @@ from linkctl.errors import LinkctlError
 from linkctl.kernel import netns as netns_mod
 from linkctl.kernel import rtnl_const as C
 from linkctl.kernel.netlink import RtnlSocket
-from linkctl.kernel.nla import IFINFOMSG, iter_attrs
 from linkctl.model.state import IfFlag, Link
+from linkctl.nla import IFINFOMSG, iter_attrs
 from linkctl.watch.transitions import LinkMessage
 
 # A storm of thousands of events must fit while the loop commits a batch: the
