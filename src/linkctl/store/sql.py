@@ -6,14 +6,14 @@ PostgreSQL. Every write of one :class:`Recordable` happens in one transaction,
 together with the per-link last-known counters, so a kill -9 leaves either all
 of it or none: on restart the counters tell exactly what is missing (a gap),
 and the natural keys make a replayed write a no-op.
+
+The connection, the migrations and the host identity are in sqlconn.py.
 """
 
 from __future__ import annotations
 
 import fnmatch
-import threading
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -28,13 +28,11 @@ from linkctl.domain.events import (
     LinkState,
     NetnsName,
 )
-from linkctl.store.hosts import HostId, local_host
 from linkctl.store.records import (
     AlertState,
     HistoryRow,
     LinkStatus,
     QueuedAlert,
-    StoreError,
     column,
     dumps,
     to_us,
@@ -54,7 +52,11 @@ from linkctl.store.rows import (
     status_of,
     words_row,
 )
-from linkctl.store.schema import LATEST, MIGRATIONS, SCHEMA_VERSION_TABLE, STATS_COLUMNS
+from linkctl.store.schema import STATS_COLUMNS
+from linkctl.store.sqlconn import Cursor, SqlConnection, _Rewriting
+
+# Cursor and _Rewriting are backends.py's too: they stay importable from here.
+__all__ = ["Cursor", "Recordable", "SqlStore", "_Rewriting"]
 
 
 class Recordable(Protocol):
@@ -79,15 +81,6 @@ class Recordable(Protocol):
     def driver_updates(self) -> Sequence[tuple[LinkEvent, DriverWords]]: ...
 
 
-class Cursor(Protocol):
-    def execute(self, sql: Any, params: Any = ..., /) -> Any: ...
-    def fetchall(self) -> list[Any]: ...
-    def fetchone(self) -> Any: ...
-
-    @property
-    def rowcount(self) -> int: ...
-
-
 # The kinds whose `transitions` count carrier changes: what `status` ranks by.
 _CARRIER_KINDS = tuple(k.value for k in EventKind if k.is_carrier)
 
@@ -96,136 +89,13 @@ def _marks(count: int) -> str:
     return ", ".join("?" * count)
 
 
-class SqlStore:
+class SqlStore(SqlConnection):
     """History, last-known state and the alert queue, on SQLite or PostgreSQL.
 
     Safe to share between threads (one lock around the connection); open a
     second store for readers in other processes: SQLite's WAL and PostgreSQL's
     MVCC let them read while the watcher writes.
     """
-
-    dialect = "sqlite"
-
-    def __init__(self, conn: Any, host: HostId | None = None) -> None:
-        self._conn = conn
-        self._lock = threading.RLock()
-        # Whose rows this store writes, and whose it resumes from: a watcher sees only
-        # its own host's links, episodes and alerts; `history` and `status` see all.
-        self.host = host or local_host()
-
-    # -- plumbing -------------------------------------------------------------
-
-    def _sql(self, sql: str) -> str:
-        return sql
-
-    @contextmanager
-    def _tx(self) -> Iterator[Cursor]:
-        raise NotImplementedError
-
-    @contextmanager
-    def _read(self) -> Iterator[Cursor]:
-        with self._lock:
-            cur = self._conn.cursor()
-            try:
-                yield _Rewriting(cur, self._sql)
-            finally:
-                cur.close()
-
-    def close(self) -> None:
-        with self._lock:
-            self._conn.close()
-
-    def __enter__(self) -> SqlStore:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    # -- migrations -----------------------------------------------------------
-
-    def _lock_migrations(self, cur: Cursor) -> None:
-        """Serialise concurrent migrators (SQLite's BEGIN IMMEDIATE already does)."""
-
-    def migrate(self) -> int:
-        """Bring the schema to the latest version; returns the version found before."""
-        with self._tx() as cur:
-            self._lock_migrations(cur)
-            cur.execute(SCHEMA_VERSION_TABLE)
-            cur.execute("SELECT MAX(version) FROM schema_version")
-            found = cur.fetchone()[0] or 0
-            if found > LATEST:
-                raise StoreError(
-                    f"store schema version {found} is newer than this linkctl knows "
-                    f"({LATEST}): upgrade linkctl, or point --store at another database"
-                )
-            for migration in MIGRATIONS:
-                if migration.version <= found:
-                    continue
-                for step in migration.render(self.dialect):
-                    cur.execute(step.sql, self._stamp() if step.stamp else ())
-                cur.execute(
-                    "INSERT INTO schema_version (version, name, applied_us) VALUES (?, ?, ?)",
-                    (migration.version, migration.name, to_us(datetime.now(UTC))),
-                )
-        return int(found)
-
-    def _stamp(self) -> tuple[str, str]:
-        return (self.host.name, self.host.machine_id)
-
-    def claim_host(self) -> list[str]:
-        """Register this store's host, and say what an operator should know about it.
-
-        A machine whose hostname changed (same machine-id, the old name the only one
-        it ever had) carries its rows over to the new name: one host, one history. A
-        name the operator chose is taken as given.
-        """
-        notes: list[str] = []
-        me = self.host
-        now = to_us(datetime.now(UTC))
-        with self._tx() as cur:
-            if not self._hold_host(cur, me.name):
-                notes.append(f"another watcher is writing as host {me.name!r}: give one of them --host NAME")
-            cur.execute("SELECT machine_id FROM hosts WHERE host = ?", (me.name,))
-            found = cur.fetchone()
-            if found is not None:
-                if me.machine_id and found[0] and found[0] != me.machine_id:
-                    notes.append(
-                        f"host name {me.name!r} is also used by machine-id {found[0]}: their links "
-                        "share one history; give one of them --host NAME"
-                    )
-                cur.execute("UPDATE hosts SET last_seen_us = ? WHERE host = ?", (now, me.name))
-                return notes
-            old: list[str] = []
-            if me.machine_id and not me.chosen:
-                cur.execute("SELECT host FROM hosts WHERE machine_id = ? ORDER BY host", (me.machine_id,))
-                old = [str(row[0]) for row in cur.fetchall()]
-            # Containers can share a machine-id with their host and each other: a name whose
-            # watcher still runs is another host, not this one's old name.
-            if len(old) == 1 and self._hold_host(cur, old[0]):
-                self._release_host(cur, old[0])
-                for table in ("links", "events", "counter_snapshots", "flap_episodes", "alert_queue"):
-                    cur.execute(f"UPDATE {table} SET host = ? WHERE host = ?", (me.name, old[0]))
-                cur.execute("UPDATE hosts SET host = ?, last_seen_us = ? WHERE host = ?", (me.name, now, old[0]))
-                notes.append(f"this machine was {old[0]!r}: its history now carries the name {me.name!r}")
-                return notes
-            cur.execute(
-                "INSERT INTO hosts (host, machine_id, first_seen_us, last_seen_us) VALUES (?, ?, ?, ?) "
-                "ON CONFLICT (host) DO UPDATE SET last_seen_us = excluded.last_seen_us",
-                (me.name, me.machine_id, now, now),
-            )
-        return notes
-
-    def _hold_host(self, cur: Cursor, name: str) -> bool:
-        """Mark `name` as written by a running watcher; False if another one holds it."""
-        return True
-
-    def _release_host(self, cur: Cursor, name: str) -> None:
-        pass
-
-    def schema_version(self) -> int:
-        with self._read() as cur:
-            cur.execute("SELECT MAX(version) FROM schema_version")
-            return int(cur.fetchone()[0] or 0)
 
     # -- writing --------------------------------------------------------------
 
@@ -543,27 +413,6 @@ class SqlStore:
                     alert_id,
                 ),
             )
-
-
-class _Rewriting:
-    """A cursor that rewrites ``?`` placeholders for the driver underneath."""
-
-    def __init__(self, cur: Any, rewrite: Any) -> None:
-        self._cur = cur
-        self._rewrite = rewrite
-
-    def execute(self, sql: Any, params: Any = (), /) -> Any:
-        return self._cur.execute(self._rewrite(sql), params)
-
-    def fetchall(self) -> list[Any]:
-        return list(self._cur.fetchall())
-
-    def fetchone(self) -> Any:
-        return self._cur.fetchone()
-
-    @property
-    def rowcount(self) -> int:
-        return int(self._cur.rowcount)
 
 
 def _is_glob(pattern: str) -> bool:
