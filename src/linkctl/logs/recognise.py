@@ -1,0 +1,210 @@
+"""The parts every kernel-message recogniser is built of: the match it returns, the
+readings of the device prefix, the normalised values (speed, duplex, flow control) and
+the rule table a family of recognisers registers into (see patterns.py for the order).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from linkctl.domain.events import Duplex, EventKind, FlowControl
+
+
+@dataclass(frozen=True, slots=True)
+class MessageMatch:
+    event: EventKind
+    ifname: str | None
+    driver: str | None
+    bus_id: str | None = None
+    speed_mbps: int | None = None
+    duplex: Duplex | None = None
+    flow_control: FlowControl | None = None
+    detail: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Prefix:
+    """One reading of the device prefix. `token` is set when the prefix was a single
+    "WORD: ", which is a driver when the body names the link and the link otherwise."""
+
+    driver: str | None
+    bus_id: str | None
+    ifname: str | None
+    body: str
+    token: str | None = None
+
+
+IFN = r"[^\s:()\[\]/]{1,32}"
+_NETDEV_PREFIX = re.compile(rf"(?P<drv>[\w.\-]+) (?P<bus>\S+?):? (?P<ifn>{IFN}): (?P<body>.*)")
+_DEV_PREFIX = re.compile(r"(?P<drv>[\w.\-]+) (?P<bus>\S*\d\S*?): (?P<body>.*)")
+_PR_TWO = re.compile(rf"(?P<drv>[\w.\-]+): (?P<ifn>{IFN}): (?P<body>.*)")
+_PR_ONE = re.compile(r"(?P<tok>[\w.\-@]+): (?P<body>.*)")
+
+
+def prefixes(message: str) -> list[Prefix]:
+    """The readings of the device prefix, most specific first."""
+    found: list[Prefix] = []
+    m = _NETDEV_PREFIX.fullmatch(message)
+    if m and _looks_like_bus(m["bus"]):
+        body = _strip_driver_echo(m["body"], m["drv"])
+        found.append(Prefix(m["drv"], m["bus"], m["ifn"], body))
+    m = _DEV_PREFIX.fullmatch(message)
+    if m and _looks_like_bus(m["bus"]):
+        found.append(Prefix(m["drv"], m["bus"], None, _strip_driver_echo(m["body"], m["drv"])))
+    m = _PR_TWO.fullmatch(message)
+    if m:
+        found.append(Prefix(m["drv"], None, m["ifn"], m["body"]))
+    m = _PR_ONE.fullmatch(message)
+    if m:
+        found.append(Prefix(None, None, None, m["body"], token=m["tok"]))
+    found.append(Prefix(None, None, None, message))
+    return found
+
+
+def _looks_like_bus(bus: str) -> bool:
+    # PCI "0000:00:19.0", USB "2-1:1.0", platform "ff540000.ethernet", vmbus GUIDs,
+    # "virtio0": all carry a digit and none is a bare word such as "WATCHDOG".
+    return any(c.isdigit() for c in bus)
+
+
+def _strip_driver_echo(body: str, driver: str) -> str:
+    """igb and old igc repeat themselves: "igb 0000:03:00.1 eno2: igb: eno2 NIC Link"."""
+    echo = driver + ": "
+    return body[len(echo) :] if body.startswith(echo) else body
+
+
+# --- value normalisation -------------------------------------------------------------
+
+# Vendor kernels write "1000 mbps" in lower case, the mainline drivers "1000 Mbps".
+_SPEED = re.compile(r"(?P<num>\d+(?:\.\d+)?)\s*(?P<unit>[MGmg])(?:bps|b/s|bit/s)?\b")
+
+
+def speed_mbps(text: str | None) -> int | None:
+    """ "10 Gbps" → 10000, "2.5 Gbps" → 2500, "1Gbps" → 1000, "1000 M" → 1000;
+    "Unknownbps", "unknown speed" → None."""
+    if not text:
+        return None
+    m = _SPEED.search(text)
+    if not m:
+        return None
+    value = float(m["num"]) * (1000 if m["unit"] in "Gg" else 1)
+    return round(value) or None
+
+
+def duplex(text: str | None) -> Duplex | None:
+    if not text:
+        return None
+    low = text.lower()
+    if low.startswith("full"):
+        return Duplex.FULL
+    if low.startswith("half"):
+        return Duplex.HALF
+    return None
+
+
+_FLOW_WORDS: dict[str, FlowControl] = {
+    "rx/tx": FlowControl.RX_TX,
+    "tx/rx": FlowControl.RX_TX,
+    "both": FlowControl.RX_TX,
+    "on - receive & transmit": FlowControl.RX_TX,
+    "tx and rx": FlowControl.RX_TX,
+    "receive & transmit": FlowControl.RX_TX,
+    "symmetric": FlowControl.RX_TX,
+    "rx": FlowControl.RX,
+    "on - receive": FlowControl.RX,
+    "rx only": FlowControl.RX,
+    "rx_only": FlowControl.RX,
+    "receive": FlowControl.RX,
+    "tx": FlowControl.TX,
+    "on - transmit": FlowControl.TX,
+    "tx only": FlowControl.TX,
+    "tx_only": FlowControl.TX,
+    "transmit": FlowControl.TX,
+    "none": FlowControl.NONE,
+    "off": FlowControl.NONE,
+    "no": FlowControl.NONE,
+}
+
+
+def flow_control(text: str | None) -> FlowControl | None:
+    """ "Rx/Tx", "RX/TX", "rx/tx", "ON - receive & transmit", "both", "None", "off"..."""
+    if not text:
+        return None
+    key = text.strip().rstrip(".,").lower()
+    key = key.removesuffix(" flow control on").removesuffix(" pause").strip()
+    return _FLOW_WORDS.get(key)
+
+
+def flow_pair(tx: str, rx: str) -> FlowControl:
+    """tg3: "Flow control is on for TX and off for RX"."""
+    on_tx, on_rx = tx.lower() == "on", rx.lower() == "on"
+    if on_tx and on_rx:
+        return FlowControl.RX_TX
+    if on_rx:
+        return FlowControl.RX
+    return FlowControl.TX if on_tx else FlowControl.NONE
+
+
+# --- what the families share ---------------------------------------------------------
+
+Handler = Callable[[re.Match[str], Prefix], MessageMatch | None]
+Rule = tuple[re.Pattern[str], Handler]
+
+
+def registrar(rules: list[Rule]) -> Callable[[str], Callable[[Handler], Handler]]:
+    """The decorator that appends a handler and its compiled pattern to `rules`, in order."""
+
+    def rule(pattern: str) -> Callable[[Handler], Handler]:
+        def register(handler: Handler) -> Handler:
+            rules.append((re.compile(pattern), handler))
+            return handler
+
+        return register
+
+    return rule
+
+
+def state(word: str) -> EventKind:
+    return EventKind.LINK_UP if word.lower() in ("up", "on") else EventKind.LINK_DOWN
+
+
+@dataclass(frozen=True, slots=True)
+class Details:
+    speed_mbps: int | None = None
+    duplex: Duplex | None = None
+    flow_control: FlowControl | None = None
+
+
+def link(
+    m: re.Match[str], p: Prefix, kind: EventKind, details: Details | None = None, detail: str | None = None
+) -> MessageMatch:
+    """The event for a link named by the body (group `ifn`) or else by the prefix; a
+    lone "WORD: " prefix is the driver when the body names the link."""
+    body_ifn = m.groupdict().get("ifn")
+    driver, ifname = p.driver, body_ifn or p.ifname
+    if p.token is not None:
+        if body_ifn:
+            driver = p.token
+        else:
+            ifname = p.token
+    d = details or Details()
+    return MessageMatch(kind, ifname, driver, p.bus_id, d.speed_mbps, d.duplex, d.flow_control, detail)
+
+
+_FLOW_TEXT = re.compile(r"[Ff]low [Cc]ontrol:? (?P<fc>[^,]+?)\s*(?:,|$)")
+_DUPLEX_TEXT = re.compile(r"\b(?P<d>[Ff]ull|[Hh]alf|FULL|HALF)[ -]?[Dd]uplex")
+_SPEED_TEXT = re.compile(r"(?:\d+(?:\.\d+)?\s*[MGmg]?|Unknown\s*[MG]?|unknown)\s*bps|unknown speed")
+
+
+def details_of(rest: str, flow: FlowControl | None = None) -> Details:
+    """Speed, duplex and flow control wherever a driver put them after "Up"."""
+    speed_text = _SPEED_TEXT.search(rest)
+    duplex_text = _DUPLEX_TEXT.search(rest)
+    flow_text = _FLOW_TEXT.search(rest)
+    return Details(
+        speed_mbps(speed_text.group(0)) if speed_text else None,
+        duplex(duplex_text["d"]) if duplex_text else None,
+        flow or (flow_control(flow_text["fc"]) if flow_text else None),
+    )

@@ -1,0 +1,75 @@
+"""The generic recogniser and its guards: "<ifname>: link up" in any driver's words, taken
+only where the reading names a netdev (see the guards below); it runs after every family's
+own rules.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+
+from linkctl.domain.events import EventKind
+from linkctl.logs.recognise import MessageMatch, Prefix, Rule, details_of, link, registrar, state
+
+RULES: list[Rule] = []
+rule = registrar(RULES)
+
+# --- the generic recogniser ----------------------------------------------------------
+# Many drivers print "<ifname>: link up" in words of their own. The generic rule takes
+# them, kept from other programs' and subsystems' sentences by four guards: the link is
+# named by the device prefix (a netdev's name, at most IFNAMSIZ-1 characters, not a
+# subsystem's tag); between the name and "link" come only a few switch-port words or
+# bracketed notes ("port 3 ", "(Int switch port: 3) "); the state is the last word or is
+# followed by details (", 1000 Mbps", " (1000Mbps/Full duplex)", " at ...", " - ..."), never
+# by a further word ("userif-3: sent link down event."); and it runs after every driver's
+# own rule, so it only ever adds.
+
+_LEAD_WORD = r"(?:(?:[Pp]ort|PHY|phy|NIC|[Cc]opper|[Ff]ibre|[Ff]iber|SFP\+?|WAN|LAN)(?: ?\d+)?:? |\([^()]{1,48}\) )"
+_NOT_NETDEV = re.compile(
+    r"(?:ata|usb|hub|mmc|nvme|scsi|sd|sr|pcieport|pci|ACPI|PM|IPv[46]|audit|drm|snd|i2c|spi|tty"
+    r"|serial|thunderbolt|Bluetooth|hci|cfg80211|ieee80211|phy|wmi|xhci_hcd|ehci-pci|dwc2)[\d\-.:]*",
+    re.IGNORECASE,
+)
+_IFNAMSIZ = 16
+# Words that end in ": " before "link down" in other programs' sentences, never a netdev.
+_LABEL_WORDS = re.compile(
+    r"error|err|warning|warn|info|notice|note|debug|crit|critical|fatal|alert|emerg|panic|bug"
+    r"|status|state|result|event|ok|fail|failed|link|true|false|yes|no",
+    re.IGNORECASE,
+)
+
+
+def plausible_ifname(name: str) -> bool:
+    """A netdev's name as a lone "WORD: " can give it: shorter than IFNAMSIZ, neither a
+    subsystem's tag ("ata1", "mmc0", "nvme0") nor a label word ("ERROR", "Note")."""
+    return len(name) < _IFNAMSIZ and not _NOT_NETDEV.fullmatch(name) and not _LABEL_WORDS.fullmatch(name)
+
+
+@rule(
+    rf"(?P<lead>{_LEAD_WORD}{{0,3}})[Ll]ink (?:is )?(?P<st>up|down|Up|Down|UP|DOWN)"
+    r"(?P<rest>[.!]?|[.!]? *\(.*|[,:;].*| at .*| - .*| \d.*)$"
+)
+def _generic_link(m: re.Match[str], p: Prefix) -> MessageMatch | None:
+    """ "eth0: link up (1000Mbps/Full duplex)" (ag71xx), "eth0: link up, 100Mbps, full-duplex,
+    lpa 0x45E1" (mii), "swp7: Link up at 1000 Mbps, full-duplex", "eth1: port 3 link up"."""
+    name = p.ifname or p.token
+    if name is None or not plausible_ifname(name):
+        return None
+    kind = state(m["st"])
+    details = details_of(m["rest"]) if kind is EventKind.LINK_UP else None
+    lead = m["lead"].strip() or None
+    found = link(m, p, kind, details, detail=lead)
+    if p.token is not None and p.ifname is None:
+        # A lone "WORD: " before the body is the link here, never its driver.
+        found = replace(found, ifname=p.token, driver=None)
+    return found
+
+
+def names_a_netdev(found: MessageMatch, prefix: Prefix) -> bool:
+    """False when the only link the reading gives is another subsystem's device or a word:
+    "ERROR: link down", "mmc0: link up", "sd 0:0:0:0: link down"."""
+    if found.ifname is not None and found.ifname == prefix.token:
+        return plausible_ifname(found.ifname)
+    if found.ifname is None and prefix.driver is not None:
+        return not _NOT_NETDEV.fullmatch(prefix.driver)
+    return True

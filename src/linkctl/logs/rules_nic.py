@@ -1,0 +1,181 @@
+"""Recognisers of the Ethernet drivers' own formats: link up and down with speed, duplex
+and flow control (Intel, Broadcom, Mellanox, phylib/phylink, USB adapters...), and the
+transmit timeouts (the stack's NETDEV WATCHDOG, the Intel drivers' unit hangs).
+"""
+
+from __future__ import annotations
+
+import re
+
+from linkctl.domain.events import EventKind
+from linkctl.logs.recognise import (
+    IFN,
+    Details,
+    MessageMatch,
+    Prefix,
+    Rule,
+    details_of,
+    duplex,
+    flow_control,
+    flow_pair,
+    link,
+    registrar,
+    speed_mbps,
+    state,
+)
+
+RULES: list[Rule] = []
+rule = registrar(RULES)
+
+
+@rule(rf"(?:(?P<ifn>{IFN}) )?NIC Link is (?P<st>Up|Down|up|down|UP|DOWN)\b(?P<rest>.*)")
+def _nic_link(m: re.Match[str], p: Prefix) -> MessageMatch:
+    """Intel (e1000, e1000e, igb, igc, ixgbe, ixgbevf, i40e, ice, iavf), Broadcom (bnxt_en,
+    bnx2x), vmxnet3 and others: "NIC Link is Up 1000 Mbps Full Duplex, Flow Control: Rx/Tx",
+    "NIC Link is Up 10 Gbps, Flow Control: RX/TX", "NIC Link is Up, 25 Gbps Full Duplex, ...",
+    "NIC Link is up 100 Gbps Full Duplex, Requested FEC: ...", "NIC Link is Up Speed is 25
+    Gbps Full Duplex", "NIC Link is Up, 10000 Mbps full duplex, Flow control: ON - receive &
+    transmit"."""
+    kind = state(m["st"])
+    if kind is EventKind.LINK_DOWN:
+        return link(m, p, kind)
+    return link(m, p, kind, details_of(m["rest"]))
+
+
+@rule(
+    r"Link is (?P<st>Up|Down) - (?P<speed>[\w.]+?)(?:bps)?/(?P<dup>\w+)"
+    r"(?: \(downshifted\))?(?: - flow control (?P<fc>[\w/]+))?"
+)
+def _phylib_up(m: re.Match[str], p: Prefix) -> MessageMatch:
+    """phylib's phy_print_status and phylink: "Link is Up - 1Gbps/Full - flow control
+    rx/tx" (r8169, stmmac, every phylib/phylink MAC); old phylib "Link is Up - 1000/Full"."""
+    speed = m["speed"]
+    mbps = int(speed) if speed.isdigit() else speed_mbps(speed)
+    details = Details(mbps, duplex(m["dup"]), flow_control(m["fc"]))
+    return link(m, p, state(m["st"]), details)
+
+
+@rule(r"(?P<phy>\S+) - Link is (?P<st>Up|Down)(?: - (?P<speed>\d+)/(?P<dup>\w+))?")
+def _phylib_old(m: re.Match[str], p: Prefix) -> MessageMatch:
+    """phylib before 3.x names the PHY, not the link: "stmmac-0:01 - Link is Up -
+    1000/Full", "PHY: 0:01 - Link is Down"."""
+    details = Details(int(m["speed"]) if m["speed"] else None, duplex(m["dup"]))
+    return MessageMatch(
+        state(m["st"]), None, p.driver, p.bus_id, details.speed_mbps, details.duplex, None, f"phy {m['phy']}"
+    )
+
+
+@rule(r"Link is (?P<st>Up|Down|up|down|UP|DOWN)\b(?P<rest>.*)")
+def _link_is(m: re.Match[str], p: Prefix) -> MessageMatch:
+    """phylib "Link is Down"; tg3/sky2/skge "Link is up at 1000 Mbps, full duplex[, flow
+    control both]"; qede "Link is up"; ena-style "link is UP" (see `_link_lower`)."""
+    return _link_with_flow_control(m, p, r"flow control (?P<fc>[\w /&-]+?)\.?$")
+
+
+@rule(r"link is (?P<st>UP|DOWN|up|down)\.?$")
+def _link_lower(m: re.Match[str], p: Prefix) -> MessageMatch:
+    """ena-style "link is UP" / "link is DOWN"."""
+    return link(m, p, state(m["st"]))
+
+
+@rule(r"Link (?P<st>Up|Down|up|down|UP|DOWN)(?P<rest> - \d+ [MG]bps)?$")
+def _mellanox(m: re.Match[str], p: Prefix) -> MessageMatch:
+    """mlx4_en "mlx4_en: eth2: Link Up"; mlx5_core "... ens1f0: Link up"; enic "Link UP",
+    "Link DOWN"; ionic "Link up - 100 Gbps"."""
+    kind = state(m["st"])
+    if kind is EventKind.LINK_DOWN or not m["rest"]:
+        return link(m, p, kind)
+    return link(m, p, kind, details_of(m["rest"]))
+
+
+@rule(r"link (?P<st>up|down)\b(?P<rest>.*)")
+def _link_lower_word(m: re.Match[str], p: Prefix) -> MessageMatch:
+    """sfc "link up at 10000Mbps full-duplex (MTU 1500)", "link down"; cxgb4 "link up,
+    10Gbps, full-duplex, Tx/Rx PAUSE"; old r8169 "link up", "link down"."""
+    return _link_with_flow_control(m, p, r", (?P<fc>[\w/]+) PAUSE")
+
+
+def _link_with_flow_control(m: re.Match[str], p: Prefix, fc_pattern: str) -> MessageMatch:
+    """An up line's speed and duplex from `rest`, its flow control from the driver's own wording."""
+    kind = state(m["st"])
+    rest = m["rest"]
+    if kind is EventKind.LINK_DOWN:
+        return link(m, p, kind)
+    fc = re.search(fc_pattern, rest)
+    return link(m, p, kind, details_of(rest, flow_control(fc["fc"]) if fc else None))
+
+
+@rule(r"carrier (?P<st>on|off)$")
+def _r8152(m: re.Match[str], p: Prefix) -> MessageMatch:
+    """r8152 "r8152 2-1:1.0 eth0: carrier on" / "carrier off"."""
+    return link(m, p, state(m["st"]))
+
+
+@rule(r"(?:atlantic: )?link change old (?P<old>\d+) new (?P<new>\d+)$")
+def _atlantic(m: re.Match[str], p: Prefix) -> MessageMatch:
+    """atlantic "atlantic: link change old 1000 new 0": the new speed, 0 when down."""
+    new = int(m["new"])
+    if new == 0:
+        return link(m, p, EventKind.LINK_DOWN)
+    return link(m, p, EventKind.LINK_UP, Details(speed_mbps=new))
+
+
+@rule(r"ax88179 - Link status is: (?P<st>[01])$")
+def _ax88179(m: re.Match[str], p: Prefix) -> MessageMatch:
+    """ax88179_178a "ax88179 - Link status is: 1"."""
+    kind = EventKind.LINK_UP if m["st"] == "1" else EventKind.LINK_DOWN
+    return link(m, p, kind)
+
+
+@rule(rf"\[\w+:\d+\((?P<ifn>{IFN})?\)\]Link is (?P<st>up|down)$")
+def _qede(m: re.Match[str], p: Prefix) -> MessageMatch:
+    """qede DP_NOTICE: "[qede_link_update:2381(ens1f0)]Link is up"."""
+    driver = "qede" if p.driver is None and p.token is None else (p.driver or p.token)
+    return MessageMatch(state(m["st"]), m["ifn"], driver, p.bus_id)
+
+
+@rule(r"Flow control is (?P<tx>on|off) for TX and (?P<rx>on|off) for RX")
+def _tg3_flow(m: re.Match[str], p: Prefix) -> MessageMatch:
+    """tg3 prints flow control on its own line after "Link is up"."""
+    event = link(m, p, EventKind.OTHER)
+    return MessageMatch(
+        event.event,
+        event.ifname,
+        event.driver,
+        event.bus_id,
+        flow_control=flow_pair(m["tx"], m["rx"]),
+        detail="flow control",
+    )
+
+
+@rule(
+    rf"NETDEV WATCHDOG: (?P<ifn>{IFN}) \((?P<drv>[^)]*)\): transmit queue (?P<q>\d+) "
+    r"timed out(?: (?P<ms>\d+) ms)?"
+)
+def _watchdog_named(m: re.Match[str], p: Prefix) -> MessageMatch:
+    """sch_generic up to 6.6: "NETDEV WATCHDOG: eth0 (e1000e): transmit queue 0 timed out
+    [5120 ms]"."""
+    return MessageMatch(EventKind.TX_TIMEOUT, m["ifn"], m["drv"] or None, p.bus_id, detail=f"queue {m['q']}")
+
+
+@rule(rf"NETDEV WATCHDOG: (?P<ifn>{IFN}): transmit timed out")
+def _watchdog_oldest(m: re.Match[str], p: Prefix) -> MessageMatch:
+    """2.6 kernels: "NETDEV WATCHDOG: eth0: transmit timed out"."""
+    return MessageMatch(EventKind.TX_TIMEOUT, m["ifn"], None, p.bus_id)
+
+
+@rule(
+    r"NETDEV WATCHDOG: CPU: (?P<cpu>\d+): transmit queue (?P<q>\d+) timed out"
+    r"(?: (?P<ms>\d+) ms)?"
+)
+def _watchdog_new(m: re.Match[str], p: Prefix) -> MessageMatch:
+    """6.7+: netdev_crit "e1000e 0000:00:19.0 eth0: NETDEV WATCHDOG: CPU: 1: transmit queue 0
+    timed out 5120 ms"."""
+    return link(m, p, EventKind.TX_TIMEOUT, detail=f"queue {m['q']}")
+
+
+@rule(r"(?:\w+: )?Detected (?:Tx|Hardware) Unit Hang")
+def _unit_hang(m: re.Match[str], p: Prefix) -> MessageMatch:
+    """e1000/igb/ixgbe "Detected Tx Unit Hang", e1000e "Detected Hardware Unit Hang:"; old
+    e1000 puts the function name first ("e1000_clean_tx_irq: Detected Tx Unit Hang")."""
+    return link(m, p, EventKind.TX_TIMEOUT, detail="unit hang")
