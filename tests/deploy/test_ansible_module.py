@@ -218,9 +218,9 @@ def test_declarations_linkctl_refuses_fail_before_any_change(netns: str, tmp_pat
             run = _play(tmp_path, {"declaration": declaration, "netns": netns}, *flags)
             assert run.rc == 2 and run.recap["failed"] == 1, run.out[-3000:]
             assert message in run.out, (declaration, run.out[-3000:])
-    # persist cannot carry a namespace: refused before linkctl runs
-    run = _play(tmp_path, {"declaration": base, "netns": netns, "persist": True, "persist_name": "x.yml"})
-    assert run.rc == 2 and "cannot carry a namespace yet" in run.out
+    # a namespace name boot-apply could not keep a directory for: refused before linkctl runs
+    run = _play(tmp_path, {"declaration": base, "netns": "../x", "persist": True, "persist_name": "x.yml"})
+    assert run.rc == 2 and "a namespace name of letters" in run.out, run.out[-3000:]
     assert _links(netns) == before
 
 
@@ -244,6 +244,36 @@ def test_persist_installs_the_declaration_and_the_unit(netns: str, tmp_path: Pat
     assert (root / "etc" / "systemd" / "system" / "multi-user.target.wants" / "linkctl-apply.service").is_symlink()
     br5 = _ip_link(netns, "br5")
     assert br5 is not None and br5["mtu"] == 1300
+
+    again = _play(tmp_path, args)
+    assert again.rc == 0 and again.recap["changed"] == 0, again.out[-3000:]
+    assert again.result["persisted"]["changed"] is False
+    assert _play(tmp_path, args, "--check").recap["changed"] == 0
+
+
+@pytest.mark.kernel
+def test_persist_with_netns_keeps_the_file_for_that_namespace(netns: str, tmp_path: Path) -> None:
+    # `netns:` with `persist`: `linkctl persist --netns` keeps it in /etc/linkctl/netns/NS/, which
+    # boot-apply applies into NS.
+    decl = "interfaces:\n- {name: br6, type: linux-bridge, mtu: 1320}\n"
+    root = tmp_path / "root"
+    args = {"declaration": decl, "netns": netns, "persist": True, "persist_name": "30-br6", "persist_root": str(root)}
+    checked = _play(tmp_path, args, "--check")
+    assert checked.rc == 0 and checked.recap["changed"] == 1, checked.out[-3000:]
+    assert not (root / "etc").exists() and _ip_link(netns, "br6") is None
+
+    first = _play(tmp_path, args)
+    assert first.rc == 0 and first.recap["changed"] == 1, first.out[-3000:]
+    kept = root / "etc" / "linkctl" / "netns" / netns / "30-br6.yml"
+    assert first.result["persisted"]["path"] == str(kept) and first.result["persisted"]["changed"] is True
+    assert kept.read_text() == decl
+    assert not (root / "etc" / "linkctl" / "30-br6.yml").exists()
+    assert f"wrote {kept}" in first.result["persisted"]["unit"]
+    assert first.result["cmd"][1] == "apply"  # cmd stays the apply's, not persist's
+    unit = root / "etc" / "systemd" / "system" / "linkctl-apply.service"
+    assert f"ExecStart={LINKCTL} boot-apply --dir /etc/linkctl" in unit.read_text()
+    br6 = _ip_link(netns, "br6")
+    assert br6 is not None and br6["mtu"] == 1320
 
     again = _play(tmp_path, args)
     assert again.rc == 0 and again.recap["changed"] == 0, again.out[-3000:]

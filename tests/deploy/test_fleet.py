@@ -50,7 +50,7 @@ def _ansible() -> str:
 def _run_playbook(tmp_path: Path, netns: str, decl: Path, check: bool = False) -> dict[str, int]:
     extra = {
         "linkctl_bin": str(Path(sys.executable).parent / "linkctl"),
-        "linkctl_dir": str(tmp_path / "etc"),
+        "linkctl_root": str(tmp_path / "root"),
         "linkctl_stage": str(tmp_path / "stage"),
         "linkctl_files": [str(decl)],
         "linkctl_netns": netns,
@@ -78,9 +78,15 @@ def test_ansible_rollout_plans_applies_and_is_idempotent(netns: str, tmp_path: P
         "br9"
         not in subprocess.run(["ip", "-n", netns, "-br", "link"], capture_output=True, text=True, check=True).stdout
     )
+    conf = tmp_path / "root" / "etc" / "linkctl"
+    assert not conf.exists()  # --check keeps nothing for boot
     first = _run_playbook(tmp_path, netns, decl)
-    assert first["changed"] >= 3  # staged, planned with changes, applied (and kept for boot)
-    assert (tmp_path / "etc" / "10-bridge.yml").exists()
+    # staged already by the --check run (check_mode: false); one task planned, applied and kept for boot
+    assert first["changed"] == 1 and first["failed"] == 0
+    # linkctl_netns set: kept for that namespace (boot-apply applies it there), not for the host's
+    assert (conf / "netns" / netns / "10-bridge.yml").read_text() == decl.read_text()
+    assert not (conf / "10-bridge.yml").exists()
+    assert (tmp_path / "root" / "etc" / "systemd" / "system" / "linkctl-apply.service").exists()
     shown = json.loads(
         subprocess.run(
             ["ip", "-n", netns, "-j", "link", "show", "br9"], capture_output=True, text=True, check=True

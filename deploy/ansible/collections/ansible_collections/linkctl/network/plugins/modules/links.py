@@ -69,19 +69,19 @@ options:
     default: 0
   persist:
     description:
-      - After a successful apply (or when nothing differed), keep the declaration for boot;
-        it is written to C(/etc/linkctl/) under I(persist_root) as I(persist_name), and C(linkctl persist) installs
-        and enables C(linkctl-apply.service), which applies C(/etc/linkctl/*.yml) in name order at every boot.
-      - C(linkctl boot-apply) cannot carry a namespace yet; it applies each file in the host's own namespace.
-        So I(persist=true) together with I(netns) is refused before anything is changed. To keep links of a
-        namespace for boot, name the namespace in the declaration itself (each interface's C(netns) key),
-        which C(boot-apply) honours, and leave I(netns) out.
+      - After a successful apply (or when nothing differed), keep the declaration for boot with
+        C(linkctl persist), which checks it, writes it as I(persist_name) under I(persist_root), and installs
+        and enables C(linkctl-apply.service); at every boot C(linkctl boot-apply) applies the kept files in name order.
+      - Without I(netns) the file goes to C(/etc/linkctl/) and is applied in the host's own namespace.
+        With I(netns) it goes to C(/etc/linkctl/netns/NETNS/) (C(linkctl persist --netns)) and is applied
+        into that namespace, which C(boot-apply) makes when it is missing.
       - In check mode the file is compared, not written, and the unit is only looked for.
     type: bool
     default: false
   persist_name:
     description:
-      - The file name under C(/etc/linkctl/), for example C(10-bridge.yml) (boot applies the files in name order).
+      - The file name under C(/etc/linkctl/) (or C(/etc/linkctl/netns/NETNS/) with I(netns)), for example
+        C(10-bridge.yml) (boot applies the files in name order).
       - Defaults to the base name of the declaration file. Required with I(persist) when the declaration is
         inline or a mapping.
       - A name without C(.yml) or C(.yaml) gets C(.yml) added.
@@ -142,6 +142,12 @@ EXAMPLES = r"""
     persist_name: 20-vxlan.yml
     executable: /opt/linkctl/bin/linkctl
 
+- name: Links of a namespace, kept for boot as /etc/linkctl/netns/blue/10-bridge.yml
+  linkctl.network.links:
+    netns: blue
+    declaration: /etc/linkctl-staged/10-bridge.yml
+    persist: true
+
 - name: Remove a link (declared absent)
   linkctl.network.links:
     declaration:
@@ -199,7 +205,7 @@ persisted:
   type: dict
   contains:
     path:
-      description: The declaration kept for boot.
+      description: The declaration kept for boot (under C(/etc/linkctl/netns/NETNS/) with I(netns)).
       type: str
       sample: /etc/linkctl/10-bridge.yml
     changed:
@@ -213,7 +219,9 @@ persisted:
 
 import json
 import os
+import re
 import shlex
+import shutil
 import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
@@ -225,6 +233,8 @@ PLAN_PENDING = 2
 APPLY_ROLLBACK_UNCHECKED = 4
 EX_USAGE = 64
 UNIT_NAME = "linkctl-apply.service"
+# `ip netns add`'s names, as linkctl checks them (src/linkctl/diagnose/persist.py).
+_NETNS_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.:@+-]{0,254}\Z")
 
 
 def _source(module):
@@ -325,17 +335,19 @@ def _persist_name(module, path):
     return name
 
 
-def _persist(module, linkctl, name, data):
+def _persist(module, linkctl, name, data, netns):
     root = module.params["persist_root"] or "/"
     conf = os.path.join(root, "etc", "linkctl")
+    if netns:
+        conf = os.path.join(conf, "netns", netns)  # where `linkctl persist --netns` keeps it
     path = os.path.join(conf, name)
     info = {"path": path, "changed": False, "unit": []}
-    try:
-        with open(path, "rb") as f:
-            same = f.read() == data
-    except (IOError, OSError):
-        same = False
     if module.check_mode:
+        try:
+            with open(path, "rb") as f:
+                same = f.read() == data
+        except (IOError, OSError):
+            same = False
         system = os.path.join(root, "etc", "systemd", "system")
         unit_there = os.path.exists(os.path.join(system, UNIT_NAME)) and os.path.lexists(
             os.path.join(system, "multi-user.target.wants", UNIT_NAME)
@@ -343,19 +355,20 @@ def _persist(module, linkctl, name, data):
         info["changed"] = not same or not unit_there
         info["unit"] = ["check mode: %s %s" % (UNIT_NAME, "installed" if unit_there else "would be installed")]
         return info
-    if not same:
+    # linkctl persist names the kept file after the one it is given: a copy named persist_name.
+    staged = tempfile.mkdtemp(prefix="linkctl-persist-", dir=module.tmpdir)
+    try:
+        source = os.path.join(staged, name)
         try:
-            if not os.path.isdir(conf):
-                os.makedirs(conf, 0o755)
-            fd, tmp = tempfile.mkstemp(prefix=".%s." % name, dir=conf)
-            with os.fdopen(fd, "wb") as f:
+            with open(source, "wb") as f:
                 f.write(data)
-            os.chmod(tmp, 0o644)
-            module.atomic_move(tmp, path)
         except (IOError, OSError) as exc:
-            linkctl.fail("persist: could not write %s: %s" % (path, to_native(exc)), persisted=info)
-        info["changed"] = True
-    rc, out, err = linkctl.run(["persist", "--root", root, "--linkctl", linkctl.bin])
+            linkctl.fail("persist: could not stage %s: %s" % (source, to_native(exc)), persisted=info)
+        rc, out, err = linkctl.run(
+            ["persist", source, "--root", root, "--linkctl", linkctl.bin] + _netns_args(netns)
+        )
+    finally:
+        shutil.rmtree(staged, ignore_errors=True)
     info["unit"] = out.splitlines()
     if rc != 0:
         linkctl.fail("linkctl persist failed: " + _message(err, out, "exit code %d" % rc), persisted=info)
@@ -382,12 +395,8 @@ def main():
     wait = module.params["wait"]
     if wait < 0:
         module.fail_json(msg="wait: %s: seconds, 0 or more" % wait)
-    if module.params["persist"] and netns:
-        module.fail_json(
-            msg="persist with netns: linkctl boot-apply applies /etc/linkctl/*.yml in the host's own namespace "
-            "and cannot carry a namespace yet; name the namespace in the declaration (each interface's netns) "
-            "and leave netns out, or persist: false"
-        )
+    if module.params["persist"] and netns and not _NETNS_NAME.match(netns):
+        module.fail_json(msg="netns %r: a namespace name of letters, digits and _.:@+- (as ip netns add)" % netns)
     arg, data, path = _source(module)
     name = _persist_name(module, path) if module.params["persist"] else None
     linkctl = Linkctl(module)
@@ -444,7 +453,7 @@ def main():
             except (IOError, OSError) as exc:
                 linkctl.fail("persist: could not read %s: %s" % (path, to_native(exc)))
         last = dict(linkctl.last)
-        result["persisted"] = _persist(module, linkctl, name, content)
+        result["persisted"] = _persist(module, linkctl, name, content, netns)
         linkctl.last = last  # cmd/rc/stdout/stderr stay the plan's or the apply's
         result["changed"] = result["changed"] or result["persisted"]["changed"]
 
