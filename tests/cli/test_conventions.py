@@ -41,3 +41,25 @@ def test_html_to_stdout_with_o_dash(tmp_path: Path) -> None:
     assert res.returncode == 0, res.stderr
     assert res.stdout.lstrip().lower().startswith("<!doctype html") and "eth0" in res.stdout
     assert not (Path.cwd() / "-").exists()
+
+
+def test_f_is_format_in_history_and_status(tmp_path: Path) -> None:
+    from linkctl.store import open_store
+
+    missing = f"sqlite:///{tmp_path / 'missing.db'}"
+    for command in ("history", "status"):
+        # A store that does not exist is not made by a reader: refused (not a usage error), nothing created.
+        res = _run(command, "--store", missing, "-f", "json")
+        assert res.returncode == 1 and "no store at" in res.stderr, res.stderr
+        assert not (tmp_path / "missing.db").exists()
+    url = f"sqlite:///{tmp_path / 'events.db'}"
+    with open_store(url):  # a fresh, empty store (made as `linkctl watch` makes it)
+        pass
+    for command in ("history", "status"):
+        res = _run(command, "--store", url, "-f", "json")
+        assert res.returncode == 0, res.stderr
+        assert json.loads(res.stdout) == []
+        table = _run(command, "--store", url, "-f", "table")
+        assert table.returncode == 0, table.stderr
+        bad = _run(command, "--store", url, "-f", "xml")
+        assert bad.returncode == 64 and "'--format' / '-f'" in bad.stderr, bad.stderr

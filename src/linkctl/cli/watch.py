@@ -27,7 +27,7 @@ class Format(StrEnum):
     JSON = "json"
 
 
-Fmt = Annotated[Format, typer.Option("--format", help="table or json")]
+Fmt = Annotated[Format, typer.Option("--format", "-f", help="table or json")]
 HostGlob = Annotated[
     str | None, typer.Option("--host", help="only this host, or hosts matching a glob (web-*); default: all")
 ]
