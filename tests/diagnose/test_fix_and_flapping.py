@@ -11,7 +11,7 @@ from linkctl.diagnose.flapping import COUNTER_DOWNS, LOG_DOWNS, RULE, FlapSigns
 from linkctl.diagnose.report import diagnose, write_fix
 from linkctl.domain.fix import Fix, Fragment, Risk
 from linkctl.model.state import IfFlag, Stats, VethInfo
-from tests.unit.helpers import host, link
+from tests.helpers.states import host, link
 
 from .conftest import recorded_sources
 

@@ -11,7 +11,7 @@ from linkctl.errors import ValidationFailed
 from linkctl.model.load import parse_text
 from linkctl.model.state import HostState
 from linkctl.plan.validate import validate
-from tests.unit.helpers import decl, link, topology
+from tests.helpers.states import decl, link, topology
 
 
 def test_the_loopback_keeps_its_own_mtu_of_65536() -> None:

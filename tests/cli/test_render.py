@@ -11,7 +11,7 @@ from linkctl.cli.render import link_record, links_json, links_yaml
 from linkctl.model.spec import dump_spec
 from linkctl.model.state import Stats
 from linkctl.plan.convert import spec_of
-from tests.unit.helpers import topology
+from tests.helpers.states import topology
 
 
 def test_json_is_one_link_per_line_and_holds_each_record() -> None:

@@ -6,7 +6,7 @@ from linkctl.diagnose.audit.context import AuditContext
 from linkctl.diagnose.audit.mtu import bridge_port_mtu_mismatch
 from linkctl.model.state import BridgeInfo, VethInfo
 from linkctl.plan.planner import make_plan
-from tests.unit.helpers import decl, host, link, topology
+from tests.helpers.states import decl, host, link, topology
 
 _WHY = (
     "frames larger than the smallest MTU on the bridge are dropped silently when they cross to a port with a "

@@ -13,7 +13,7 @@ from linkctl.model.state import BridgeInfo, HostState, IfFlag, Link, MacvlanInfo
 from linkctl.plan.convert import declaration_of
 from linkctl.plan.ops import CreateLink, DeleteLink, SetLink, SetMaster
 from linkctl.plan.planner import make_plan
-from tests.unit.helpers import UP, link
+from tests.helpers.states import UP, link
 
 
 @st.composite

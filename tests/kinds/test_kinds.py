@@ -11,7 +11,7 @@ from linkctl.kinds.veth import VETH, PairMtu, is_peer_entry, peer_netns
 from linkctl.kinds.vxlan import VXLAN, MtuFit, mtu_fit
 from linkctl.model.spec import InterfaceSpec, InterfaceType, VethSection
 from linkctl.model.state import NetnsState, VethInfo, VxlanInfo
-from tests.unit.helpers import link
+from tests.helpers.states import link
 
 
 def test_a_vxlan_fits_on_its_base_with_the_encapsulation() -> None:

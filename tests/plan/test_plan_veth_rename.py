@@ -12,7 +12,7 @@ from linkctl.plan.convert import declaration_of
 from linkctl.plan.ops import CreateLink, DeleteLink, RenameLink
 from linkctl.plan.planner import make_plan
 from linkctl.plan.validate import validate
-from tests.unit.helpers import decl, link
+from tests.helpers.states import decl, link
 
 
 def _state(

@@ -62,7 +62,7 @@ def test_no_rows_prints_the_header() -> None:
 def test_bridge_timers_read_in_seconds_as_the_declaration_writes_them() -> None:
     from linkctl.cli.render import link_record
     from linkctl.cli.table import _row
-    from tests.unit.helpers import topology
+    from tests.helpers.states import topology
 
     host = topology()
     br0 = host.find("br0", None)

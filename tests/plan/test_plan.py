@@ -11,7 +11,7 @@ from linkctl.model.state import BridgePortInfo, HostState, IfFlag, MacvlanInfo, 
 from linkctl.plan.convert import declaration_of
 from linkctl.plan.ops import CreateLink, CreateNetns, DeleteLink, MoveLink, SetLink, SetMaster, SetPort
 from linkctl.plan.planner import make_plan
-from tests.unit.helpers import decl, host, link, topology
+from tests.helpers.states import decl, host, link, topology
 
 
 def test_show_yaml_round_trip_plans_nothing() -> None:
