@@ -17,7 +17,7 @@ from linkctl.kernel import linkdump, rtnl
 from linkctl.kernel.netlink import RtnlSocket
 from linkctl.model.state import IfFlag, Link
 from tests.conftest import run_linkctl
-from tests.kernel.test_engine import TOPOLOGY, write
+from tests.engine.kernel_helpers import TOPOLOGY, write
 
 VOLATILE_FIELDS = ("operstate", "carrier", "carrier_changes", "carrier_up_count", "carrier_down_count", "stats")
 CARRIER_FLAGS = IfFlag.RUNNING | IfFlag.LOWER_UP | IfFlag.DORMANT

@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 from tests.conftest import ip
-from tests.kernel.test_engine import TOPOLOGY, by_name, write
+from tests.engine.kernel_helpers import TOPOLOGY, by_name, write
 
 STP_TOPOLOGY = TOPOLOGY.replace("options: {stp: {enabled: false}}", "options: {stp: {enabled: true, forward-delay: 2}}")
 
