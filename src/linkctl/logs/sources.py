@@ -15,9 +15,6 @@ from pathlib import Path
 from linkctl.domain.events import KernelLogLine
 from linkctl.errors import LinkctlError
 from linkctl.kernel import klog
-
-# watch/followers reads /dev/kmsg through this name; the reader itself is kernel/klog's.
-from linkctl.kernel.klog import kmsg_records as kmsg_records
 from linkctl.logs import scan
 from linkctl.logs.capture import YearHint
 from linkctl.logs.lines import parse_line
@@ -126,7 +123,7 @@ def read_kmsg(path: str = klog.KMSG) -> Iterator[KernelLogLine]:
     except OSError as exc:
         raise LinkctlError(f"{path}: {exc.strerror}") from None
     try:
-        for number, record in enumerate(kmsg_records(fd), 1):
+        for number, record in enumerate(klog.kmsg_records(fd), 1):
             event = parse_line(record, path, number)
             if event is not None:
                 yield boot.stamp(event)

@@ -33,6 +33,7 @@ from linkctl.errors import LinkctlError
 from linkctl.kernel import netns as netns_mod
 from linkctl.kernel import rtnl
 from linkctl.kernel import rtnl_const as C
+from linkctl.kernel.klog import KMSG, FileFollower, KmsgFollower
 from linkctl.model.state import Link
 from linkctl.nla import IFINFOMSG, NLMSG_ERROR, NLMSG_OVERRUN, iter_messages
 from linkctl.store import open_store
@@ -41,7 +42,7 @@ from linkctl.watch.alert_worker import AlertWorker
 from linkctl.watch.config import WatchConfig
 from linkctl.watch.core import DumpReason, WatchCore, WatchOutput
 from linkctl.watch.down_evidence import DownEvidence, ethtool_stats
-from linkctl.watch.followers import KMSG, FileFollower, KmsgFollower, read_records
+from linkctl.watch.followers import read_records
 from linkctl.watch.inotify import IN_CREATE, IN_DELETE, IN_MODIFY, IN_MOVED_FROM, IN_MOVED_TO, Inotify
 from linkctl.watch.metrics import MetricsServer, WatchMetrics, serve
 from linkctl.watch.netlink_feed import (
