@@ -13,6 +13,10 @@ if [ "${1:-}" = "--test" ]; then
   command -v promtool >/dev/null || need+=(prometheus)
   command -v prometheus-alertmanager >/dev/null || [ -x /usr/bin/alertmanager ] || need+=(prometheus-alertmanager)
   ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
+  # The dashboard's node_exporter panels, and the zsh and fish completion scripts, are run for real.
+  command -v prometheus-node-exporter >/dev/null || need+=(prometheus-node-exporter)
+  command -v zsh >/dev/null || need+=(zsh)
+  command -v fish >/dev/null || need+=(fish)
 fi
 if [ ${#need[@]} -gt 0 ]; then
   echo "setup: installing ${need[*]}"

@@ -61,7 +61,12 @@ def completion(shell: Annotated[Shell, typer.Argument(help="bash, zsh or fish")]
     """
     from typer._completion_shared import get_completion_script
 
-    typer.echo(get_completion_script(prog_name="linkctl", complete_var=COMPLETE_VAR, shell=shell.value))
+    script = get_completion_script(prog_name="linkctl", complete_var=COMPLETE_VAR, shell=shell.value)
+    if shell is Shell.ZSH:
+        # Autoloaded from $fpath, the file's body runs at the first TAB: typer's script only
+        # defines its function there, so that TAB completed nothing. Complete it then too.
+        script += '\nif [ "$funcstack[1]" = "_linkctl" ]; then\n  _linkctl_completion "$@"\nfi\n'
+    typer.echo(script)
 
 
 def man(
