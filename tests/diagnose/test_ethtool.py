@@ -7,6 +7,7 @@ from collections.abc import Callable
 import pytest
 
 from linkctl.kernel import ethtool as et
+from linkctl.kernel import ethtool_settings as ets
 from linkctl.kernel.ethtool import Ethtool
 
 from .conftest import DATA, ip, kernel, recorded
@@ -39,7 +40,7 @@ def test_veth_feature_write_round_trip(make_netns: Callable[[], str]) -> None:
     was = e.features()["generic-receive-offload"].active
     cmd = e.set_features({"rx-gro": not was})
     assert cmd == ["ip", "netns", "exec", ns, "ethtool", "-K", "ea", "rx-gro", "off" if was else "on"]
-    assert e.features()[et.feature_key("rx-gro")].active is (not was)
+    assert e.features()[ets.feature_key("rx-gro")].active is (not was)
 
 
 @kernel
@@ -107,8 +108,8 @@ def test_mlx5_driver_stats_rings_json() -> None:
 
 
 def test_features_json_and_text_agree(make_netns: Callable[[], str] | None = None) -> None:
-    rows = et.parse_features((DATA / "e1000e-eee-flap" / "features.json").read_text())
+    rows = ets.parse_features((DATA / "e1000e-eee-flap" / "features.json").read_text())
     assert rows["tcp-segmentation-offload"].active and rows["large-receive-offload"].fixed
     text = "Features for eth0:\nrx-checksumming: on\nlarge-receive-offload: off [fixed]\n\ttx-tcp-segmentation: on\n"
-    t = et.parse_features(text)
-    assert t["large-receive-offload"] == et.Feature(False, True) and t["tx-tcp-segmentation"].active
+    t = ets.parse_features(text)
+    assert t["large-receive-offload"] == ets.Feature(False, True) and t["tx-tcp-segmentation"].active

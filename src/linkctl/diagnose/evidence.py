@@ -17,19 +17,8 @@ from linkctl.diagnose.audit.context import is_physical
 from linkctl.diagnose.logscan import LogEvidence, Subject, read_files, read_journal, read_kmsg
 from linkctl.errors import LinkctlError
 from linkctl.kernel import sysinfo
-from linkctl.kernel.ethtool import (
-    DriverInfo,
-    EeeState,
-    Ethtool,
-    EthtoolError,
-    Feature,
-    LinkSettings,
-    PauseState,
-    RingState,
-    Runner,
-    Unsupported,
-    run_program,
-)
+from linkctl.kernel.ethtool import Ethtool, EthtoolError, Runner, Unsupported, run_program
+from linkctl.kernel.ethtool_settings import DriverInfo, EeeState, Feature, LinkSettings, PauseState, RingState
 from linkctl.kernel.state import read_state
 from linkctl.kinds import kind_of
 from linkctl.model.state import HostState, Link, NetnsName, Stats

@@ -37,7 +37,8 @@ from linkctl.engine.remediate_steps import (
 )
 from linkctl.errors import Problem, ValidationFailed
 from linkctl.kernel import modules, sysinfo
-from linkctl.kernel.ethtool import Ethtool, EthtoolError, Runner, Unsupported, feature_key, run_program
+from linkctl.kernel.ethtool import Ethtool, EthtoolError, Runner, Unsupported, run_program
+from linkctl.kernel.ethtool_settings import feature_key
 from linkctl.model.ethtool_spec import MODULE_NAME, ParamValue, render_param
 from linkctl.model.spec import Declaration, InterfaceSpec
 from linkctl.model.state import HostState, NetnsName

@@ -16,7 +16,8 @@ from linkctl import interrupts
 from linkctl.engine.errors import RemediationFailed
 from linkctl.errors import LinkctlError
 from linkctl.kernel import modules, sysinfo
-from linkctl.kernel.ethtool import Ethtool, EthtoolError, Runner, feature_key, run_program
+from linkctl.kernel.ethtool import Ethtool, EthtoolError, Runner, run_program
+from linkctl.kernel.ethtool_settings import feature_key
 from linkctl.model.state import NetnsName
 
 

@@ -8,7 +8,8 @@ from typing import TypeVar
 
 from linkctl.diagnose.findings import Finding
 from linkctl.errors import LinkctlError
-from linkctl.kernel.ethtool import EeeState, Ethtool, EthtoolError, LinkSettings, Runner, run_program
+from linkctl.kernel.ethtool import Ethtool, EthtoolError, Runner, run_program
+from linkctl.kernel.ethtool_settings import EeeState, LinkSettings
 from linkctl.kinds import kind_of
 from linkctl.kinds.simple import ETHERNET
 from linkctl.kinds.vxlan import Underlay
