@@ -14,6 +14,7 @@ from typing import Annotated, Any
 
 from pydantic import Field, field_validator, model_validator
 
+from linkctl.domain.events import Duplex
 from linkctl.model.ethtool_spec import EthtoolSection, KernelModuleSpec
 from linkctl.model.spec_base import Section
 
@@ -202,15 +203,28 @@ class BondSection(Section):
         return None if v is None else [check_ifname(name) for name in v]
 
 
-class Duplex(StrEnum):
-    FULL = "full"
-    HALF = "half"
+# A declaration sets full or half; "unknown" is only ever read from a driver.
+SETTABLE_DUPLEX = (Duplex.FULL, Duplex.HALF)
+
+
+def check_duplex(value: object) -> object:
+    """Refuse what `ethtool -s` cannot set, before the enum (which also holds "unknown") sees it."""
+    if value is None or value in SETTABLE_DUPLEX:
+        return value
+    if value == Duplex.UNKNOWN:
+        raise ValueError(
+            "what a driver reports when it cannot tell, not a setting: declare full or half, "
+            "or leave duplex out to keep the link's"
+        )
+    raise ValueError("Input should be 'full' or 'half'")
 
 
 class EthernetSection(Section):
     speed: int | None = Field(default=None, gt=0)
     duplex: Duplex | None = None
     auto_negotiation: bool | None = None
+
+    _duplex = field_validator("duplex", mode="before")(classmethod(lambda cls, v: check_duplex(v)))
 
 
 MTU_MIN, MTU_MAX = 68, 65536
