@@ -1,15 +1,15 @@
 """Fast candidate scan: find the few lines worth parsing in a large log.
 
 A log of a GiB holds millions of lines and a few hundred link events, so no per-line
-work is affordable. The stream is read in blocks of about 1 MiB (large enough for RE2's
-DFA, small enough to stay in cache across the literal passes, and memory stays flat);
-each block is searched with RE2 for the literals of `patterns.SCAN_LITERALS`, which RE2
-runs at memchr speed because each starts with a rare byte; only the lines holding a
-match are handed on. RE2 releases the GIL while it searches, so two threads scan blocks
-side by side while the main thread reads and parses. Newlines are counted per block for
-the line numbers.
+work is affordable. The stream is read in blocks of about 1 MiB (memory stays flat);
+each block is searched once for all of `patterns.SCAN_LITERALS` by an Aho-Corasick
+automaton (ahocorasick_rs, the Rust crate behind ripgrep's literal search: its SIMD
+prefilter runs the 16 literals in one pass at about 0.19 s/GiB here, where one RE2 pass a
+literal cost 0.64 s/GiB); only the lines holding a match are handed on. The search
+releases the GIL, so two threads scan blocks side by side while the main thread reads and
+parses. Newlines are counted per block for the line numbers.
 
-Without google-re2 the same literals run through `re`: correct, several times slower.
+Without ahocorasick_rs the same literals run through `re`: correct, several times slower.
 """
 
 from __future__ import annotations
@@ -37,24 +37,30 @@ IN_FLIGHT = 4
 
 
 class _Searcher(Protocol):
-    def search(self, text: bytearray, pos: int = ..., endpos: int = ...) -> _Found | None: ...
+    def find_matches_as_indexes(self, haystack: memoryview, /) -> list[tuple[int, int, int]]: ...
 
 
-class _Found(Protocol):
-    def start(self) -> int: ...
+class _ReSearcher:
+    """`re` behind the automaton's one method: the fallback where the wheel is missing."""
+
+    def __init__(self, literals: tuple[bytes, ...]) -> None:
+        self._pattern = re.compile(b"|".join(re.escape(literal) for literal in literals))
+
+    def find_matches_as_indexes(self, haystack: memoryview, /) -> list[tuple[int, int, int]]:
+        return [(0, m.start(), m.end()) for m in self._pattern.finditer(haystack)]
 
 
-def _compile() -> list[_Searcher]:
+def _compile() -> _Searcher:
     try:
-        import re2
-    except ImportError:  # pragma: no cover - google-re2 is a dependency
-        return [re.compile(p) for p in SCAN_LITERALS]  # type: ignore[misc,unused-ignore]
-    options = re2.Options()
-    options.max_mem = 64 << 20
-    return [re2.compile(p, options) for p in SCAN_LITERALS]
+        import ahocorasick_rs
+    except ImportError:  # pragma: no cover - ahocorasick-rs is a dependency
+        return _ReSearcher(SCAN_LITERALS)
+    # Leftmost-first, not the default "standard" semantics: only those let the crate use
+    # its packed SIMD searcher (Teddy); standard ran at 2.2 s/GiB with these literals.
+    return ahocorasick_rs.BytesAhoCorasick(list(SCAN_LITERALS), matchkind=ahocorasick_rs.MATCHKIND_LEFTMOST_FIRST)
 
 
-_SEARCHERS = _compile()
+_SEARCHER = _compile()
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,25 +179,19 @@ def count_newlines(data: bytearray, start: int, end: int) -> int:
 
 def _scan_block(data: bytearray, size: int) -> tuple[int, list[tuple[int, bytes]]]:
     """The number of lines in the block and its candidate lines (index within it)."""
-    starts: set[int] = set()
-    for searcher in _SEARCHERS:
-        pos = 0
-        while pos < size:
-            found = searcher.search(data, pos, size)
-            if found is None:
-                break
-            at = found.start()
-            starts.add(data.rfind(b"\n", 0, at) + 1)
-            end = data.find(b"\n", at, size)
-            pos = size if end < 0 else end + 1
+    with memoryview(data) as whole, whole[:size] as view:
+        matches = _SEARCHER.find_matches_as_indexes(view)
     found_lines: list[tuple[int, bytes]] = []
-    index, last = 0, 0
-    for start in sorted(starts):
+    index, last, line_end = 0, 0, -1
+    for _, at, _ in matches:  # in order of position
+        if at < line_end:
+            continue  # a further literal on a line already taken
+        start = data.rfind(b"\n", 0, at) + 1
         index += count_newlines(data, last, start)
         last = start
-        end = data.find(b"\n", start, size)
-        end = size if end < 0 else end
-        found_lines.append((index, bytes(data[start : min(end, start + MAX_LINE)])))
+        line_end = data.find(b"\n", at, size)
+        line_end = size if line_end < 0 else line_end
+        found_lines.append((index, bytes(data[start : min(line_end, start + MAX_LINE)])))
     lines = index + count_newlines(data, last, size)
     if size and data[size - 1] != 10:
         lines += 1
