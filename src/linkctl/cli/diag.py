@@ -153,13 +153,8 @@ def persist(
     if remove and (files or netns):
         raise typer.BadParameter("--remove takes no FILE or --netns: it uninstalls the unit only")
     result = unit.remove(root) if remove else unit.install(root, linkctl, enable, files or [], netns)
-    done, same = ("removed", "absent") if remove else ("wrote", "unchanged")
-    for path in result.written:
-        typer.echo(f"{done} {path}")
-    for path in result.unchanged:
-        typer.echo(f"{same} {path}")
-    for note in result.notes:
-        typer.echo(f"note: {note}")
+    for line in result.lines(removed=remove):
+        typer.echo(line)
 
 
 def boot_apply(

@@ -90,13 +90,8 @@ def watch_cmd(
 def _install_unit(root: Path, config: Path | None) -> None:
     from linkctl.diagnose.persist import install_watch
 
-    result = install_watch(root, config=config.absolute() if config else None)
-    for path in result.written:
-        typer.echo(f"wrote {path}")
-    for path in result.unchanged:
-        typer.echo(f"unchanged {path}")
-    for note in result.notes:
-        typer.echo(f"note: {note}")
+    for line in install_watch(root, config=config.absolute() if config else None).lines():
+        typer.echo(line)
 
 
 def history_cmd(

@@ -43,6 +43,15 @@ class PersistResult:
     unchanged: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
+    def lines(self, removed: bool = False) -> list[str]:
+        """What was done, a line a file and a line a note, as `persist` and `watch --install-unit` print it."""
+        done, same = ("removed", "absent") if removed else ("wrote", "unchanged")
+        return [
+            *(f"{done} {path}" for path in self.written),
+            *(f"{same} {path}" for path in self.unchanged),
+            *(f"note: {note}" for note in self.notes),
+        ]
+
 
 def linkctl_path() -> str:
     """The program running now, as installed: the `linkctl` script this process was started
