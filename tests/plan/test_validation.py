@@ -92,7 +92,7 @@ def problems(text: str) -> list[str]:
             "'passthru' or 'source' (did you mean `bridge`?)",
         ),
         ("interfaces: [{name: a, type: linux-brdge}]", "(did you mean `linux-bridge`?)"),
-        ("interfaces: [{name: a, state: upp}]", "state: 'upp': Input should be 'up', 'down' or 'absent' (did you"),
+        ("interfaces: [{name: a, state: upp}]", "state: 'upp': Input should be 'up', 'down', 'absent' or 'ignore' (did you"),
         # A missing key: said as missing, not as pydantic's whole enclosing mapping.
         (
             "interfaces: [{name: a, type: vxlan, vxlan: {remote: 192.0.2.1}}]",
@@ -112,7 +112,7 @@ def test_schema_errors(text: str, expected: str) -> None:
         ("interfaces: [{name: a, type: dummy}, {name: a, type: dummy}]", "appears 2 times"),
         ("interfaces: [{name: n}]", "type is needed"),
         ("interfaces: [{name: a, type: veth}]", "veth: (not given): required to create a veth"),
-        ("interfaces: [{name: n}]", "type: (not given): a type is needed"),
+        ("interfaces: [{name: n}]", "type: (not given): no link n exists to take its type from; a type is needed"),
         (
             "interfaces: [{name: a, type: mac-vlan, mac-vlan: {base-iface: nope}}]",
             "mac-vlan.base-iface: 'nope'",

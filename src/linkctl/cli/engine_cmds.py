@@ -17,7 +17,9 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:  # imported where used: the engine's import is the cost this module is about
     from linkctl.engine.apply import Context
     from linkctl.engine.runtime import RuntimeDir
+    from linkctl.errors import ValidationFailed
     from linkctl.kernel.netlink import DebugHook
+    from linkctl.model.load import SchemaFailed
 
 Echo = Callable[[str], None]
 
@@ -33,17 +35,47 @@ def debug_hook(enabled: bool) -> DebugHook | None:
     return printer()
 
 
-def context(file: str, netns: str | None, debug: bool) -> Context:
+def context(file: str, netns: str | None, debug: bool, strict: bool = False) -> Context:
+    """The file read and checked against the format. `strict`: refuse nmstate's sections linkctl
+    does not manage, rather than name them and leave them (model/unmanaged.py)."""
     from linkctl.cli import prefetch
     from linkctl.engine.apply import Context
-    from linkctl.model.load import from_loaded, parse_bytes, read_file, read_stdin
+    from linkctl.model.load import SchemaFailed, from_loaded, parse_bytes, read_file, read_stdin
 
+    notes: list[str] = []
+    source = "<stdin>" if file == "-" else file
+    data = read_stdin() if file == "-" else read_file(file)  # the very bytes parsed are the ones a receipt names
+    try:
+        parsed, loaded = prefetch.collect(file, data) if file != "-" else (False, None)
+        decl = from_loaded(loaded, file, strict, notes) if parsed else parse_bytes(data, source, strict, notes)
+    except SchemaFailed as exc:
+        _notes(notes)
+        if exc.partial is None:
+            raise
+        raise _with_state_problems(exc, Context(exc.partial, source, netns)) from None
+    _notes(notes)
     if file == "-":
-        return Context(parse_bytes(read_stdin(), "<stdin>"), "<stdin>", netns, debug_hook(debug))
-    data = read_file(file)  # the very bytes parsed are the ones a receipt names
-    parsed, loaded = prefetch.collect(file, data)
-    decl = from_loaded(loaded, file) if parsed else parse_bytes(data, file)
+        return Context(decl, source, netns, debug_hook(debug))
     return Context(decl, file, netns, debug_hook(debug), data=data)
+
+
+def _with_state_problems(failed: SchemaFailed, partial: Context) -> ValidationFailed:
+    """The format's problems and, in the same pass, what validation against the kernel's state finds
+    in the entries that parsed: a person fixes the file once, not once per kind of problem.
+
+    A check on a key the format refused is not repeated (its entry was validated without it)."""
+    from linkctl.engine.apply import prepare
+    from linkctl.errors import LinkctlError, ValidationFailed
+
+    try:
+        prepare(partial)
+    except ValidationFailed as more:
+        told = {(p.where, p.field.split(".")[0]) for p in failed.problems}
+        extra = [p for p in more.problems if (p.where, p.field.split(".")[0]) not in told]
+        return ValidationFailed(failed.problems + extra)
+    except (LinkctlError, OSError):
+        pass  # the state cannot be read (no such netns, no privilege): the format's problems alone
+    return ValidationFailed(failed.problems)
 
 
 def plan(ctx: Context, echo: Echo, as_json: bool = False) -> int:
@@ -122,6 +154,11 @@ def run_plain(command: str, file: str, netns: str | None) -> int:
 
 def _print(text: str) -> None:
     sys.stdout.write(text + "\n")
+
+
+def _notes(notes: list[str]) -> None:
+    for note in notes:
+        sys.stderr.write(f"linkctl: note: {note}\n")
 
 
 def _warn(text: str) -> None:

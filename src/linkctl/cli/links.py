@@ -18,6 +18,14 @@ DebugOpt = Annotated[bool, typer.Option("--debug", help="print each netlink requ
 RehearseOpt = Annotated[
     bool, typer.Option("--rehearse", help="carry it out in a throwaway namespace copy, never on the host")
 ]
+StrictOpt = Annotated[
+    bool,
+    typer.Option(
+        "--strict",
+        help="refuse a file with nmstate sections linkctl does not manage (dns-resolver, lldp, ...) "
+        "instead of naming them and leaving them as the system has them",
+    ),
+]
 WaitOpt = Annotated[
     float, typer.Option("--wait", help="wait up to N seconds for another linkctl's change to end (default: refuse)")
 ]
@@ -73,6 +81,7 @@ def plan(
     fmt: Annotated[PlanFormat, typer.Option("--format", "-f")] = PlanFormat.TEXT,
     rehearse: RehearseOpt = False,
     debug: DebugOpt = False,
+    strict: StrictOpt = False,
 ) -> None:
     """Print what `apply` would change.
 
@@ -81,7 +90,7 @@ def plan(
           1 error
           64 usage error
     """
-    ctx = engine_cmds.context(file, netns, debug)
+    ctx = engine_cmds.context(file, netns, debug, strict)
     if rehearse:
         _rehearse(ctx, fmt, as_plan=True)
     raise typer.Exit(engine_cmds.plan(ctx, typer.echo, as_json=fmt is PlanFormat.JSON))
@@ -93,6 +102,7 @@ def apply_cmd(
     rehearse: RehearseOpt = False,
     debug: DebugOpt = False,
     wait: WaitOpt = 0,
+    strict: StrictOpt = False,
 ) -> None:
     """Make the links as declared: validated first, verified after, rolled back on failure.
 
@@ -102,7 +112,7 @@ def apply_cmd(
           128+N stopped by signal N (130 Ctrl-C, 143 SIGTERM, 129 SIGHUP; rolled back, checked)
           64 usage
     """
-    ctx = engine_cmds.context(file, netns, debug)
+    ctx = engine_cmds.context(file, netns, debug, strict)
     if rehearse:
         _rehearse(ctx, PlanFormat.TEXT)
     engine_cmds.apply(ctx, typer.echo, wait)
@@ -117,6 +127,7 @@ def try_cmd(
     ] = 0,
     debug: DebugOpt = False,
     wait: WaitOpt = 0,
+    strict: StrictOpt = False,
 ) -> None:
     """Apply, then roll back unless confirmed (Enter, or `linkctl confirm`) within the timeout.
 
@@ -133,7 +144,7 @@ def try_cmd(
     from linkctl.cli.render import plan_text
     from linkctl.engine.trial import run_trial
 
-    ctx = engine_cmds.context(file, netns, debug)
+    ctx = engine_cmds.context(file, netns, debug, strict)
     code = run_trial(ctx, timeout, stable_for, echo=typer.echo, describe=plan_text, wait=wait)
     raise typer.Exit(code)
 

@@ -147,16 +147,22 @@ class Executor:
         lower = self._index(src, op.lower) if op.lower else None
         data = op.kind.info_data(op.spec, lambda name: self._index(src, name))
         into = self._fd(ns) if op.made_in else None
-        attrs = _attrs(op.props, name=op.name, master=master, link=lower, netns_fd=into)
+        attrs = _attrs(replace(op.props, alias=None), name=op.name, master=master, link=lower, netns_fd=into)
         peer = None
         if op.peer is not None:
             fd = self._fd(op.peer.netns) if op.peer.netns != ns else None
             # veth_open() refuses (ENOTCONN) to bring the peer up before the pair is registered.
-            peer_props = replace(op.peer.props, up=None)
+            peer_props = replace(op.peer.props, up=None, alias=None)
             peer = rtnl.veth_peer(_attrs(peer_props, name=op.peer.name, netns_fd=fd))
             self._unknown.add((op.peer.netns, op.peer.name))
         self._queue_req(src, rtnl.new_link(self._seq(src), attrs, op.kind.kernel_kind, data, peer), op)
         self._unknown.add((ns, op.name))
+        # The kernel ignores IFLA_IFALIAS in the request that creates a link: set by name after it.
+        if op.props.alias:
+            self._queue_req(ns, rtnl.set_link(self._seq(ns), 0, LinkAttrs(name=op.name, alias=op.props.alias)), op)
+        if op.peer is not None and op.peer.props.alias:
+            req = rtnl.set_link(self._seq(op.peer.netns), 0, LinkAttrs(name=op.peer.name, alias=op.peer.props.alias))
+            self._queue_req(op.peer.netns, req, op)
         if op.peer is not None and op.peer.props.up:
             pns = op.peer.netns
             req = rtnl.set_link(self._seq(pns), 0, LinkAttrs(name=op.peer.name, up=True))
@@ -321,6 +327,6 @@ class Executor:
 
 def _attrs(props: Props, **extra: object) -> LinkAttrs:
     return LinkAttrs(
-        mtu=props.mtu, txqlen=props.txqlen, mac=props.mac, up=props.up, promisc=props.promisc,
+        mtu=props.mtu, txqlen=props.txqlen, mac=props.mac, up=props.up, promisc=props.promisc, alias=props.alias,
         **extra,  # type: ignore[arg-type]
     )  # fmt: skip

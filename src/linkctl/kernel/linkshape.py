@@ -54,6 +54,7 @@ _WANTED: dict[int, Wanted] = {
     C.IFLA_LINK_NETNSID: ("link_netnsid", "i", None, 4),
     C.IFLA_STATS64: ("stats", None, _stats, 0),
     C.IFLA_PARENT_DEV_BUS_NAME: ("parent_bus", None, _string, 0),
+    rtnl.IFLA_IFALIAS: ("alias", None, _string, 0),
 }
 _WANTED_NO_STATS = {atype: want for atype, want in _WANTED.items() if atype != C.IFLA_STATS64}
 _WANTED_INFO: dict[int, str] = {C.IFLA_INFO_KIND: "kind", C.IFLA_INFO_SLAVE_KIND: "slave_kind"}

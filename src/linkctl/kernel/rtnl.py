@@ -34,6 +34,7 @@ from linkctl.nla import (
 )
 
 _STATS64 = struct.Struct("=" + "Q" * 23)
+IFLA_IFALIAS = 20  # if_link.h: the link's alias, nmstate's description (sent only when set)
 _U32_FIELDS = {
     C.IFLA_MTU: "mtu",
     C.IFLA_MIN_MTU: "min_mtu",
@@ -94,6 +95,8 @@ def _other(atype: int, buf: bytes, s: int, e: int, fields: dict[str, object]) ->
         fields["stats"] = _stats(buf, s, e)
     elif atype == C.IFLA_PARENT_DEV_BUS_NAME:
         fields["parent_bus"] = cstr(buf, s, e)
+    elif atype == IFLA_IFALIAS:
+        fields["alias"] = cstr(buf, s, e)
     elif atype == C.IFLA_LINKINFO:
         return _linkinfo(buf, s, e, fields)
     return None
@@ -102,7 +105,7 @@ def _other(atype: int, buf: bytes, s: int, e: int, fields: dict[str, object]) ->
 _OTHER = frozenset(
     {
         C.IFLA_IFNAME, C.IFLA_ADDRESS, C.IFLA_PERM_ADDRESS, C.IFLA_OPERSTATE, C.IFLA_CARRIER,
-        C.IFLA_LINK_NETNSID, C.IFLA_STATS64, C.IFLA_PARENT_DEV_BUS_NAME, C.IFLA_LINKINFO,
+        C.IFLA_LINK_NETNSID, C.IFLA_STATS64, C.IFLA_PARENT_DEV_BUS_NAME, C.IFLA_LINKINFO, IFLA_IFALIAS,
     }
 )  # fmt: skip
 _OPERSTATES = list(OperState)
@@ -180,6 +183,7 @@ class LinkAttrs:
     up: bool | None = None
     promisc: bool | None = None
     group: int | None = None  # IFLA_GROUP: the executor's deletion batches (engine/executor.py)
+    alias: str | None = None  # IFLA_IFALIAS; "" clears it. Taken by a set request only (not at creation)
 
     def flags(self) -> tuple[int, int]:
         """ifi_flags and ifi_change: only the flags named are changed."""
@@ -208,6 +212,8 @@ class LinkAttrs:
             out.append(attr_u32(C.IFLA_NET_NS_FD, self.netns_fd))
         if self.group is not None:
             out.append(attr_u32(C.IFLA_GROUP, self.group))
+        if self.alias is not None:  # without a NUL, as iproute2 sends it: the kernel keeps the bytes given
+            out.append(attr(IFLA_IFALIAS, self.alias.encode()))
         return b"".join(out)
 
     def ifinfo(self, index: int = 0) -> bytes:

@@ -3,16 +3,27 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Any, get_args
 
 from pydantic import BaseModel, ValidationError
 
 from linkctl.errors import EMPTY, NOT_GIVEN, Problem, ValidationFailed, quoted
 from linkctl.model import source as _source
-from linkctl.model.spec import MTU_MAX, MTU_MIN, Declaration, complete_veth_peers
+from linkctl.model import unmanaged
+from linkctl.model.spec import MTU_MAX, MTU_MIN, Declaration, InterfaceSpec, LinkStateName, complete_veth_peers
 
 
-def parse_text(text: str, source: str) -> Declaration:
+@dataclass
+class SchemaFailed(ValidationFailed):
+    """The file's problems with the format, and what of it the format takes (`partial`): the
+    entries that parsed, each faulty key left out. Validating `partial` against the kernel's state
+    finds the other problems in the same pass (cli/engine_cmds.py), rather than after these are fixed."""
+
+    partial: Declaration | None = None
+
+
+def parse_text(text: str, source: str, strict: bool = False, notes: list[str] | None = None) -> Declaration:
     # PyYAML is imported here: a large file is parsed by cli/prefetch.py's child instead.
     import yaml
 
@@ -27,30 +38,80 @@ def parse_text(text: str, source: str) -> Declaration:
         problem = quoted(getattr(exc, "problem", None) or str(exc), bare=True, limit=3 * 80)
         fix = getattr(exc, "fix", None) or "valid YAML (check indentation and quoting)"
         raise ValidationFailed([Problem(where, "YAML", problem, fix)]) from None
-    return from_loaded(data, source)
+    return from_loaded(data, source, strict, notes)
 
 
-def from_loaded(data: object, source: str) -> Declaration:
-    """A declaration from what the YAML loader made of a file."""
+def from_loaded(data: object, source: str, strict: bool = False, notes: list[str] | None = None) -> Declaration:
+    """A declaration from what the YAML loader made of a file.
+
+    nmstate's sections linkctl does not manage are taken out (model/unmanaged.py) and named in
+    `notes`, or refused with `strict`. Raises SchemaFailed with every problem found."""
     if data is None:
         data = {}
     if not isinstance(data, dict):
         raise ValidationFailed(
             [Problem(source, "top level", type(data).__name__, "a mapping with an `interfaces:` list")]
         )
-    return from_data(data, source)
+    return from_data(data, source, strict, notes)
 
 
-def from_data(data: dict[str, Any], source: str) -> Declaration:
+def from_data(data: dict[str, Any], source: str, strict: bool = False, notes: list[str] | None = None) -> Declaration:
+    data, found, problems = unmanaged.split(data, source)
+    if strict:
+        problems += unmanaged.strict_problems(found)
+    if notes is not None:
+        notes += unmanaged.notes(found)
     try:
         decl = Declaration.model_validate(data)
     except ValidationError as exc:
-        raise ValidationFailed([_problem(err, data, source) for err in exc.errors()]) from None
-    return complete_veth_peers(decl)
+        problems += [_problem(err, data, source) for err in exc.errors()]
+        raise SchemaFailed(problems, partial=_partial(data)) from None
+    if problems:
+        raise SchemaFailed(problems, partial=_settled(decl))
+    return _settled(decl)
 
 
-def load_file(path: str) -> Declaration:
-    return parse_bytes(read_file(path), path)
+def _settled(decl: Declaration) -> Declaration:
+    """Veth peers completed; the entries written `state: ignore` taken out, their names kept."""
+    decl = complete_veth_peers(decl)
+    ignore = LinkStateName.IGNORE
+    ignored = frozenset((s.netns, s.name) for s in decl.interfaces if s.state is ignore)
+    if not ignored:
+        return decl
+    kept = [s for s in decl.interfaces if s.state is not ignore]
+    return decl.model_copy(update={"interfaces": kept}).with_ignored(ignored)
+
+
+def _partial(data: dict[str, Any]) -> Declaration:
+    """What of a faulty file the format takes: each entry without its faulty keys (an entry whose
+    name is faulty is left out), the top-level sections that are right."""
+    top = {k: v for k, v in data.items() if k != "interfaces"}
+    try:
+        base = Declaration.model_validate(top)
+    except ValidationError:
+        base = Declaration()
+    items = data.get("interfaces")
+    entries = items if isinstance(items, list) else []
+    specs = [spec for spec in map(_skeleton, entries) if spec is not None]
+    return _settled(base.model_copy(update={"interfaces": specs}))
+
+
+def _skeleton(entry: object) -> InterfaceSpec | None:
+    if not isinstance(entry, dict):
+        return None
+    for _ in range(len(entry) + 1):
+        try:
+            return InterfaceSpec.model_validate(entry)
+        except ValidationError as exc:
+            bad = {err["loc"][0] for err in exc.errors() if err["loc"]}
+            if not bad or "name" in bad or bad.isdisjoint(entry):
+                return None
+            entry = {k: v for k, v in entry.items() if k not in bad}
+    return None
+
+
+def load_file(path: str, strict: bool = False, notes: list[str] | None = None) -> Declaration:
+    return parse_bytes(read_file(path), path, strict, notes)
 
 
 def read_file(path: str) -> bytes:
@@ -71,12 +132,12 @@ def read_stdin() -> bytes:
         raise ValidationFailed([Problem("<stdin>", "input", exc.value, exc.fix)]) from None
 
 
-def parse_bytes(data: bytes, source: str) -> Declaration:
+def parse_bytes(data: bytes, source: str, strict: bool = False, notes: list[str] | None = None) -> Declaration:
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
         raise ValidationFailed([Problem(source, "file", "not UTF-8", "a UTF-8 text file")]) from None
-    return parse_text(text, source)
+    return parse_text(text, source, strict, notes)
 
 
 def _problem(err: Any, data: dict[str, Any], source: str) -> Problem:
@@ -91,6 +152,8 @@ def _problem(err: Any, data: dict[str, Any], source: str) -> Problem:
         need = f"this key is required: {_RANGES[field]}" if field in _RANGES else "this key is required"
         return Problem(where, field, NOT_GIVEN, need)
     value = err.get("input")
+    if err["type"] == "extra_forbidden" and isinstance(value, (dict, list)) and value:
+        value = "(section)"  # the key is what is wrong; its content may hold secrets (an 802.1x password)
     if field in ("netns", "veth.peer-netns") and isinstance(value, int):
         return Problem(where, field, value, _netns_number(value))
     return Problem(where, field, EMPTY if value is None else value, _RANGES.get(field) or _allowed(err))
@@ -177,8 +240,9 @@ def _allowed(err: Any) -> str:
     value = err.get("input")
     if kind == "extra_forbidden":
         key, keys = str(err["loc"][-1])[:_HINT_MAX], _keys_at(list(err["loc"]))
-        if key == "master":
+        if key in ("master", "controller"):
             return _MASTER
+        keys += _nmstate_keys(list(err["loc"]))  # a misspelt `dns-resolver` is told so
         if _IP_WORDS.get(key) in keys:
             return f"unknown key: `ip link` says {key}, this format says `{_IP_WORDS[key]}`"
         from difflib import get_close_matches  # only for a misspelt key
@@ -199,3 +263,12 @@ def _allowed(err: Any) -> str:
     if msg.startswith("Value error, "):
         return msg[len("Value error, ") :]
     return msg
+
+
+def _nmstate_keys(loc: list[Any]) -> list[str]:
+    """nmstate's keys linkctl takes out unmanaged, where `loc` points: candidates for a spelling hint."""
+    if len(loc) == 1:
+        return list(unmanaged.top_keys())
+    if len(loc) == 3 and loc[0] == "interfaces":
+        return list(unmanaged.iface_keys())
+    return []

@@ -12,7 +12,7 @@ import re
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, PrivateAttr, field_validator, model_validator
 
 from linkctl.domain.events import Duplex
 from linkctl.model.ethtool_spec import EthtoolSection, KernelModuleSpec
@@ -83,6 +83,7 @@ class LinkStateName(StrEnum):
     UP = "up"
     DOWN = "down"
     ABSENT = "absent"
+    IGNORE = "ignore"  # nmstate's: left alone entirely, as a port too (taken out of the file by model/load.py)
 
 
 class VethSection(Section):
@@ -228,6 +229,17 @@ class EthernetSection(Section):
 
 
 MTU_MIN, MTU_MAX = 68, 65536
+IFALIAS_MAX = 255  # IFALIASZ - 1: the kernel's room for a link's alias (ip link set dev X alias ...)
+
+
+def check_description(value: str | None) -> str | None:
+    if value is None:
+        return value
+    if len(value.encode()) > IFALIAS_MAX:
+        raise ValueError(f"at most {IFALIAS_MAX} bytes (the kernel's ifalias), this one {len(value.encode())}")
+    if not value.isprintable():
+        raise ValueError("printable text: no newline, tab or other control character (`ip link` prints it)")
+    return value
 
 
 class InterfaceSpec(Section):
@@ -237,6 +249,8 @@ class InterfaceSpec(Section):
     # 65536: the loopback's own MTU (nmstate shows it so); other devices are held to their max_mtu.
     mtu: int | None = Field(default=None, ge=MTU_MIN, le=MTU_MAX)
     mac_address: str | None = None
+    copy_mac_from: str | None = None  # nmstate's: another link's MAC, resolved when planning
+    description: str | None = None  # the kernel's ifalias; "" clears it
     accept_all_mac_addresses: bool | None = None
     txqueuelen: int | None = Field(default=None, ge=0, le=2**32 - 1)
     netns: str | None = None
@@ -251,6 +265,8 @@ class InterfaceSpec(Section):
     ethtool: EthtoolSection | None = None
 
     _name = field_validator("name")(classmethod(lambda cls, v: check_ifname(v)))
+    _copy_mac = field_validator("copy_mac_from")(classmethod(lambda cls, v: _ifname_or_none(v)))
+    _description = field_validator("description")(classmethod(lambda cls, v: check_description(v)))
 
     @field_validator("mac_address")
     @classmethod
@@ -285,6 +301,18 @@ class Declaration(Section):
 
     interfaces: list[InterfaceSpec] = Field(default_factory=list)
     kernel_modules: dict[str, KernelModuleSpec] | None = None
+    # (netns, name) of the entries written `state: ignore`, taken out of `interfaces` by model/load.py:
+    # never a key of the file.
+    _ignored: frozenset[tuple[str | None, str]] = PrivateAttr(default=frozenset())
+
+    @property
+    def ignored(self) -> frozenset[tuple[str | None, str]]:
+        return self._ignored
+
+    def with_ignored(self, ignored: frozenset[tuple[str | None, str]]) -> Declaration:
+        copy = self.model_copy()
+        copy._ignored = ignored
+        return copy
 
     def by_key(self) -> dict[tuple[str | None, str], InterfaceSpec]:
         return {(i.netns, i.name): i for i in self.interfaces}
@@ -315,6 +343,8 @@ def dump_spec(spec: InterfaceSpec) -> dict[str, Any]:
     """The YAML-ready form, with only the keys that are set, in nmstate's spelling."""
     data = spec.model_dump(by_alias=True, exclude_none=True, mode="json")
     data.pop("bond", None)
+    if data.get("description") == "":  # no ifalias: as nmstate shows it, left out
+        del data["description"]
     return data
 
 

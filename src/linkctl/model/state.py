@@ -159,6 +159,7 @@ class Link:
     stats: Stats | None = None
     parent_bus: str | None = None  # "pci" etc. for devices with a bus: physical NICs
     group: int = 0  # IFLA_GROUP (`ip link set group`); 0 is "default"
+    alias: str | None = None  # IFLA_IFALIAS (`ip link set alias`): nmstate's description; None when unset
 
     # The flag tests go through int's own `&`: IntFlag's is Python code in the enum
     # module, 10x slower, and the planner asks these of every link in every plan.

@@ -94,6 +94,7 @@ class Builder(Reshaper):
             txqlen=cur.txqlen if s.txqueuelen is None else props.txqlen,
             promisc=True if s.accept_all_mac_addresses is None and cur.promisc else props.promisc,
             up=cur.admin_up if s.state is None and props.up else props.up,
+            alias=cur.alias if s.description is None else props.alias,
         )
 
     def _base_mtu_after(self, cur: Link) -> int | None:
@@ -109,7 +110,10 @@ class Builder(Reshaper):
         up = spec.state is not _DOWN and not master_later
         # A bridge's MTU follows its smallest port unless set after the ports join.
         mtu = None if spec.type is _BRIDGE else spec.mtu
-        return Props(mtu, spec.mac_address, spec.txqueuelen, spec.accept_all_mac_addresses, up)
+        # A new link has no alias: an empty description asks for nothing.
+        return Props(
+            mtu, spec.mac_address, spec.txqueuelen, spec.accept_all_mac_addresses, up, spec.description or None
+        )
 
     def _bridge_mtus(self) -> None:
         """Set bridge MTUs after the ports have joined: each join may lower it again."""
@@ -154,6 +158,7 @@ class Builder(Reshaper):
                 _diff("mac-address", cur.mac, s.mac_address),
                 _diff("txqueuelen", cur.txqlen, s.txqueuelen),
                 _diff("accept-all-mac-addresses", cur.promisc, s.accept_all_mac_addresses),
+                _diff("description", cur.alias or "", s.description),
             ) if d
         ]  # fmt: skip
         kind_diff = t.diff  # compared in _find_recreations
@@ -166,6 +171,7 @@ class Builder(Reshaper):
             s.mac_address if "mac-address" in names else None,
             s.txqueuelen if "txqueuelen" in names else None,
             s.accept_all_mac_addresses if "accept-all-mac-addresses" in names else None,
+            alias=s.description if "description" in names else None,
         )
         kind_fields = frozenset(d.field for d in kind_diff.in_place)
         self.plan.ops.append(

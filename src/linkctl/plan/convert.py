@@ -37,6 +37,8 @@ def spec_of(link: Link, host: HostState) -> InterfaceSpec:
         mac_address=mac,
         accept_all_mac_addresses=link.promisc,
         txqueuelen=link.txqlen,
+        # "" where there is none: a rollback clears one the change set (show -f yaml leaves it out).
+        description=link.alias or "",
         netns=link.netns,
         **extra,
     )

@@ -17,6 +17,7 @@ from linkctl.model.spec import Declaration, InterfaceSpec, InterfaceType, LinkSt
 from linkctl.model.state import HostState, Link, NetnsName
 from linkctl.plan.convert import spec_of
 from linkctl.plan.ops import DeleteLink, Plan
+from linkctl.plan.settle import settle
 from linkctl.plan.veth_match import locate
 
 Key = tuple[NetnsName, str]
@@ -71,13 +72,11 @@ class Matcher:
     _peers: set[Key] | None = None  # (netns, name) of the peers the declared veths make
 
     def _match(self) -> None:
+        self.decl = settle(self.decl, self.host, self.default_netns, "")[0]  # its problems: validation's
         for spec in self.decl.interfaces:
             netns = spec.netns if spec.netns is not None else self.default_netns
             current = self._locate(spec.name, netns, explicit=spec.netns is not None)
-            kind = (
-                BY_TYPE[spec.type] if spec.type else (kind_of(current) if current else BY_TYPE[InterfaceType.UNKNOWN])
-            )
-            self.targets[(netns, spec.name)] = Target(spec, netns, kind, current)
+            self.targets[(netns, spec.name)] = Target(spec, netns, kind_for(spec, current), current)
         self._peers_to_move()
 
     def _peers_to_move(self) -> None:
@@ -266,6 +265,21 @@ class Matcher:
         if master is None or (netns, master.name) in self.gone:
             return None
         return master.name
+
+
+# Kinds nmstate declares `type: ethernet`: it treats a veth end as an Ethernet NIC (its own tests
+# play NICs with veth ends), so a file written for a NIC applies to a veth stand-in unchanged.
+_ETHERNET_LIKE = frozenset({InterfaceType.VETH})
+
+
+def kind_for(spec: InterfaceSpec, current: Link | None) -> LinkKind:
+    """The kind an entry is judged and planned as: its type; without one, the existing link's (as
+    nmstate infers it); an existing veth declared `type: ethernet` adopted as what it is."""
+    if spec.type is None:
+        return kind_of(current) if current is not None else BY_TYPE[InterfaceType.UNKNOWN]
+    if spec.type is InterfaceType.ETHERNET and current is not None and kind_of(current).type in _ETHERNET_LIKE:
+        return kind_of(current)
+    return BY_TYPE[spec.type]
 
 
 def _ports(spec: InterfaceSpec) -> list[str]:

@@ -18,6 +18,7 @@ class Props:
     txqlen: int | None = None
     promisc: bool | None = None
     up: bool | None = None
+    alias: str | None = None  # the description (IFLA_IFALIAS); "" clears it
 
     def ip_args(self) -> list[str]:
         args: list[str] = []
@@ -29,6 +30,8 @@ class Props:
             args += ["txqueuelen", str(self.txqlen)]
         if self.promisc is not None:
             args += ["promisc", "on" if self.promisc else "off"]
+        if self.alias is not None:
+            args += ["alias", self.alias]
         if self.up is not None:
             args.append("up" if self.up else "down")
         return args
@@ -104,7 +107,7 @@ class CreateLink(Op):
         cmd = [*_ip(self.made_in[0] if self.made_in else self.netns), "link", "add"]
         if self.lower:
             cmd += ["link", self.lower]
-        cmd += ["name", self.name, *self.props.ip_args()]
+        cmd += ["name", self.name, *replace(self.props, alias=None).ip_args()]
         if self.made_in:
             cmd += ["netns", self.netns or "1"]  # pid 1's namespace stands for the default one
         if self.master:
@@ -115,14 +118,23 @@ class CreateLink(Op):
         cmd += ["type", self.kind.kernel_kind or "veth", "peer", "name", peer.name]
         if peer.netns != self.netns:
             cmd += ["netns", peer.netns or "1"]  # pid 1's namespace stands for the default one
-        return cmd + replace(peer.props, up=None).ip_args()
+        return cmd + replace(peer.props, up=None, alias=None).ip_args()
 
     def ip_commands(self) -> list[list[str]]:
         # veth_open() refuses to bring a peer up before the pair exists: iproute2 needs a second command too.
-        if self.peer is None or self.peer.props.up is None:
-            return [self.ip_command()]
+        # The kernel ignores an alias in the request that creates a link: it is set by another.
+        cmds = [self.ip_command(), *_alias_cmd(self.netns, self.name, self.props.alias)]
+        if self.peer is None:
+            return cmds
+        cmds += _alias_cmd(self.peer.netns, self.peer.name, self.peer.props.alias)
+        if self.peer.props.up is None:
+            return cmds
         state = "up" if self.peer.props.up else "down"
-        return [self.ip_command(), [*_ip(self.peer.netns), "link", "set", "dev", self.peer.name, state]]
+        return [*cmds, [*_ip(self.peer.netns), "link", "set", "dev", self.peer.name, state]]
+
+
+def _alias_cmd(netns: NetnsName, name: str, alias: str | None) -> list[list[str]]:
+    return [[*_ip(netns), "link", "set", "dev", name, "alias", alias]] if alias else []
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,195 @@
+"""nmstate's sections that linkctl does not manage: named, taken out of the file, the rest applied.
+
+An nmstate file carries more than links: the host name, DNS, Open vSwitch's
+database, LLDP and 802.1X on a NIC, interfaces of types linkctl does not make
+(an OVS bridge, a team). A key nmstate knows and linkctl does not manage is
+not a misspelling: it is taken out of the data before the schema sees it and
+named once ("dns-resolver: not managed by linkctl, left as the system has it"),
+and the rest of the file applies; `--strict` refuses such a file instead. A
+key neither knows stays a misspelling, with its spelling hint (model/load.py).
+
+What linkctl manages is read from the format itself (spec.py's fields and
+types): a section another part of linkctl comes to manage (addresses, routes,
+a kind) leaves this list by being declared there. `routes`, `route-rules`,
+`ipv4` and `ipv6` are never here: they are linkctl's to manage, not to skip.
+
+Values are never quoted: an 802.1X section holds passwords.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from linkctl.errors import Problem
+from linkctl.model.spec import Declaration, EthernetSection, InterfaceSpec, InterfaceType
+
+# nmstate's top-level keys (NetworkState in nmstate's net_state.rs), less the ones linkctl manages.
+NMSTATE_TOP = ("hostname", "dns-resolver", "ovs-db", "ovn")
+# An interface's keys (BaseInterface in nmstate's ifaces/base.rs) that configure something else than
+# the link: the network backend's profile, supplicants, daemons.
+NMSTATE_IFACE = (
+    "lldp",
+    "802.1x",
+    "ieee-802-1x",
+    "ovs-db",
+    "mptcp",
+    "wait-ip",
+    "profile-name",
+    "identifier",
+    "pci-address",
+    "dispatch",
+    "ipsec",
+)
+# Shown by `nmstatectl show`, ignored by nmstate when applying: ignored here too.
+QUERY_ONLY = ("permanent-mac-address", "min-mtu", "max-mtu")
+# nmstate's interface types (InterfaceType in nmstate's iface.rs); those spec.py has are linkctl's.
+NMSTATE_TYPES = (
+    "ovs-bridge",
+    "ovs-interface",
+    "team",
+    "infiniband",
+    "vrf",
+    "macsec",
+    "hsr",
+    "ipsec",
+    "xfrm",
+    "tun",
+    "mac-vtap",
+    "ipvlan",
+    "ip-tunnel",
+    "dispatch",
+)
+
+LEFT = "not managed by linkctl, left as the system has it"
+STRICT = (
+    "not managed by linkctl, and --strict refuses what it would leave as the system has it: "
+    "take the section out, or apply without --strict"
+)
+_VFS = (
+    "linkctl does not make SR-IOV virtual functions: create them first "
+    "(echo N > /sys/class/net/NAME/device/sriov_numvfs), then leave `sr-iov` out"
+)
+
+
+@dataclass(frozen=True)
+class Unmanaged:
+    """One key taken out: where (the file, or `interface NAME`), which key, and whether nmstate
+    itself only shows it (min-mtu ...), rather than configures something linkctl leaves alone."""
+
+    source: str
+    name: str | None  # the interface's, None for a top-level key
+    key: str
+    query_only: bool = False
+
+    @property
+    def where(self) -> str:
+        return f"{self.source}: interface {self.name}" if self.name is not None else self.source
+
+
+def _keys(model: Any) -> set[str]:
+    return {f.alias or name.replace("_", "-") for name, f in model.model_fields.items()}
+
+
+def top_keys() -> tuple[str, ...]:
+    """nmstate's top-level keys linkctl leaves alone (for a spelling hint too)."""
+    return tuple(k for k in NMSTATE_TOP if k not in _keys(Declaration))
+
+
+def iface_keys() -> tuple[str, ...]:
+    managed = _keys(InterfaceSpec)
+    return tuple(k for k in (*NMSTATE_IFACE, *QUERY_ONLY) if k not in managed)
+
+
+def other_types() -> tuple[str, ...]:
+    managed = {t.value for t in InterfaceType}
+    return tuple(t for t in NMSTATE_TYPES if t not in managed)
+
+
+def split(data: dict[str, Any], source: str) -> tuple[dict[str, Any], list[Unmanaged], list[Problem]]:
+    """`data` without what linkctl does not manage; what was taken out; problems (SR-IOV VFs asked for).
+
+    The data is copied only where something is taken out: a file of links alone costs a look at
+    each entry's keys."""
+    found: list[Unmanaged] = []
+    problems: list[Problem] = []
+    top = [k for k in top_keys() if k in data]
+    if top:
+        data = {k: v for k, v in data.items() if k not in top}
+        found += [Unmanaged(source, None, k) for k in top]
+    items = data.get("interfaces")
+    if isinstance(items, list):
+        kept = _interfaces(items, source, found, problems)
+        if kept is not items:
+            data = {**data, "interfaces": kept}
+    return data, found, problems
+
+
+def _interfaces(items: list[Any], source: str, found: list[Unmanaged], problems: list[Problem]) -> list[Any]:
+    skip_keys, skip_types = frozenset(iface_keys()), frozenset(other_types())
+    query_only = frozenset(QUERY_ONLY)
+    out: list[Any] = []
+    changed = False
+    for entry in items:
+        if not isinstance(entry, dict):
+            out.append(entry)
+            continue
+        name = entry.get("name")
+        name = name if isinstance(name, str) and name else f"interfaces[{len(out)}]"
+        where = f"{source}: interface {name}"
+        kind = entry.get("type")
+        if isinstance(kind, str) and kind in skip_types:
+            found.append(Unmanaged(source, name, f"type {kind}"))
+            changed = True
+            continue
+        extra = [k for k in entry if k in skip_keys]
+        eth = entry.get("ethernet")
+        sriov = isinstance(eth, dict) and "sr-iov" in eth and "sr-iov" not in _keys(EthernetSection)
+        if not extra and not sriov:
+            out.append(entry)
+            continue
+        changed = True
+        entry = {k: v for k, v in entry.items() if k not in extra}
+        found += [Unmanaged(source, name, k, k in query_only) for k in extra]
+        if sriov:
+            assert isinstance(eth, dict)
+            if _asks_for_vfs(eth["sr-iov"]):
+                problems.append(Problem(where, "ethernet.sr-iov", "(section)", _VFS))
+            else:
+                found.append(Unmanaged(source, name, "ethernet.sr-iov"))
+            entry["ethernet"] = {k: v for k, v in eth.items() if k != "sr-iov"}
+        out.append(entry)
+    return out if changed else items
+
+
+def _asks_for_vfs(section: object) -> bool:
+    """An `sr-iov` section that makes virtual functions (total-vfs above 0, or VFs listed)."""
+    if not isinstance(section, dict):
+        return section is not None
+    total = section.get("total-vfs")
+    return bool(section.get("vfs")) or (total is not None and total != 0)
+
+
+def notes(found: list[Unmanaged]) -> list[str]:
+    """Each key named once, with the entries it was on ("lldp on interface eth1, eth2: ...")."""
+    by_key: dict[tuple[str, str, bool], list[Unmanaged]] = {}
+    for item in found:
+        by_key.setdefault((item.source, item.key, item.query_only), []).append(item)
+    lines = []
+    for (_source, key, query_only), items in by_key.items():
+        why = "shown by nmstate, ignored when applying (as nmstate does)" if query_only else LEFT
+        lines.append(f"{_places(items)}: {key}: {why}")
+    return lines
+
+
+def _places(items: list[Unmanaged]) -> str:
+    if len(items) == 1:
+        return items[0].where
+    names = [str(i.name) for i in items]
+    shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+    return f"{items[0].source}: interfaces {shown}"
+
+
+def strict_problems(found: list[Unmanaged]) -> list[Problem]:
+    """What `--strict` refuses: every key taken out but those nmstate itself only shows."""
+    return [Problem(item.where, item.key, "(section)", STRICT) for item in found if not item.query_only]
