@@ -68,10 +68,7 @@ def dependency_cause(host: HostState, link: Link) -> CarrierCause | None:
             return CarrierCause(
                 Severity.PROBLEM,
                 f"NO-CARRIER: its veth peer {peer.name} is down",
-                Fix(
-                    Fragment.interface(peer.name, peer.netns, state="up"),
-                    (ip(peer.netns, "link", "set", "dev", peer.name, "up"),),
-                ),
+                _bring_up(peer),
                 {"peer": peer.name, "peer_netns": peer.netns, "peer_admin_up": False},
             )
     if isinstance(link.info, BridgeInfo):
@@ -94,11 +91,16 @@ def dependency_cause(host: HostState, link: Link) -> CarrierCause | None:
         return CarrierCause(
             Severity.PROBLEM,
             f"NO-CARRIER: its lower link {lower.name} has none",
-            Fix(
-                Fragment.interface(lower.name, lower.netns, state="up"),
-                (ip(lower.netns, "link", "set", "dev", lower.name, "up"),),
-                "if the lower link is up, see its own no-carrier finding",
-            ),
+            _bring_up(lower, "if the lower link is up, see its own no-carrier finding"),
             {"lower": lower.name, "lower_admin_up": lower.admin_up},
         )
     return None
+
+
+def _bring_up(other: Link, note: str = "") -> Fix:
+    """Set up the link this one depends on: as a declaration and as its `ip` command."""
+    return Fix(
+        Fragment.interface(other.name, other.netns, state="up"),
+        (ip(other.netns, "link", "set", "dev", other.name, "up"),),
+        note,
+    )
