@@ -69,7 +69,7 @@ def _code_stamp() -> bytes:
 
     root = os.path.dirname(linkctl.__file__)
     stamp = [linkctl.__version__.encode()]
-    for sub in ("model", "kinds", "kernel", "engine"):
+    for sub in ("model", "kinds", "kernel", "engine", "nla"):  # nla: the attribute tables
         with os.scandir(os.path.join(root, sub)) as entries:
             for entry in sorted(entries, key=lambda e: e.name):
                 if entry.name.endswith(".py"):

@@ -11,7 +11,8 @@ The fingerprint leaves out what the kernel changes without anyone configuring
 anything, none of which the planner reads: counters, carrier and operstate,
 the queue discipline swapped at down/up, IPv6's periodically re-randomised
 reachable time (in IFLA_AF_SPEC), promiscuity and allmulti counts that packet
-sockets raise, STP and bonding state. Everything else is kept, so any change
+sockets raise, STP and bonding state: what the attribute tables (linkctl/nla/ifla.py)
+mark `volatile`. Everything else is kept, so any change
 the planner could act on changes the fingerprint (tests/kernel/test_linkdump.py
 checks this byte by byte against the decoder).
 """
@@ -25,7 +26,20 @@ try:  # hashlib would load OpenSSL (13 ms); blake2 is built into CPython
 except ImportError:  # pragma: no cover - an interpreter without the builtin module
     from hashlib import blake2b
 
-from linkctl.kernel.rtnl_const import (
+from linkctl.nla import (
+    IFINFOMSG,
+    NLA_HDR,
+    NLM_F_DUMP,
+    NLM_F_REQUEST,
+    NLMSG_DONE,
+    NLMSG_ERROR,
+    NLMSG_HDR,
+    attr_i32,
+    attr_u32,
+    ifla,
+    message,
+)
+from linkctl.nla.ifla import (
     IFLA_EXT_MASK,
     IFLA_INFO_DATA,
     IFLA_INFO_KIND,
@@ -41,38 +55,18 @@ from linkctl.kernel.rtnl_const import (
     RTM_NEWLINK,
     RTM_NEWNSID,
 )
-from linkctl.nla import (
-    IFINFOMSG,
-    NLA_HDR,
-    NLM_F_DUMP,
-    NLM_F_REQUEST,
-    NLMSG_DONE,
-    NLMSG_ERROR,
-    NLMSG_HDR,
-    attr_i32,
-    attr_u32,
-    message,
-)
 
 TYPE_CHECKING = False  # not imported at run time: this module is on the no-op fast path
 if TYPE_CHECKING:
     import socket
     from collections.abc import Iterable
 
-# IFLA_QDISC, IFLA_STATS, IFLA_OPERSTATE, IFLA_STATS64, IFLA_AF_SPEC, IFLA_PROMISCUITY,
-# IFLA_CARRIER, IFLA_CARRIER_CHANGES, IFLA_CARRIER_UP_COUNT, IFLA_CARRIER_DOWN_COUNT, IFLA_ALLMULTI
-VOLATILE_ATTRS = frozenset({6, 7, 16, 23, 26, 30, 33, 35, 47, 48, 61})
+# What the kernel changes by itself, as the attribute tables mark it (linkctl/nla/ifla.py).
+VOLATILE_ATTRS = ifla.LINK.volatile
 VOLATILE_FLAGS = 0x40 | 0x10000 | 0x20000  # IFF_RUNNING, IFF_LOWER_UP, IFF_DORMANT: carrier
-# Kind data the kernel updates by itself (if_link.h): STP root/port/cost/topology state and
-# timers, multicast querier state and learned-FDB count of a bridge; a bond's active port
-# and 802.3ad aggregator info.
-VOLATILE_KIND_DATA = {
-    b"bridge": frozenset({10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 47, 48}),
-    b"bond": frozenset({2, 23}),
-}
+VOLATILE_KIND_DATA = ifla.VOLATILE_KIND_DATA  # by kind: STP state and timers, a bond's active port...
 DROPPED_LINKINFO = frozenset({IFLA_INFO_XSTATS, IFLA_INFO_SLAVE_DATA})  # port counters and timers
-# ... but for the port settings a file declares, which are kept (IFLA_BRPORT_PRIORITY, _COST, _MODE).
-KEPT_PORT_DATA = {b"bridge": frozenset({2, 3, 4})}
+KEPT_PORT_DATA = ifla.KEPT_PORT_DATA  # ... but for the port settings a file declares, which are kept
 _HDR = NLA_HDR.unpack_from
 
 

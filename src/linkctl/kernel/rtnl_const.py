@@ -1,13 +1,65 @@
-"""RTNETLINK numbers from include/uapi/linux/{rtnetlink,if_link,netlink}.h that linkctl uses."""
+"""RTNETLINK numbers from include/uapi/linux/{rtnetlink,if_link,netlink}.h that linkctl uses.
 
-RTM_NEWLINK = 16
-RTM_DELLINK = 17
-RTM_GETLINK = 18
-RTM_SETLINK = 19
-RTM_NEWNSID = 88
-RTM_GETNSID = 90
+The message types and nest numbers are the wire layer's (linkctl/nla/ifla.py, with the
+attribute tables); the top-level IFLA_* numbers are named here for the hand-inlined
+decoder (rtnl.py), and the tests hold them equal to ifla.LINK's.
+"""
 
-AF_UNSPEC = 0
+from linkctl.nla.ifla import (  # re-exported: kernel/ code spells them C.X
+    AF_BRIDGE as AF_BRIDGE,
+)
+from linkctl.nla.ifla import (
+    AF_UNSPEC as AF_UNSPEC,
+)
+from linkctl.nla.ifla import (
+    IFLA_AF_SPEC as IFLA_AF_SPEC,
+)
+from linkctl.nla.ifla import (
+    IFLA_INFO_DATA as IFLA_INFO_DATA,
+)
+from linkctl.nla.ifla import (
+    IFLA_INFO_KIND as IFLA_INFO_KIND,
+)
+from linkctl.nla.ifla import (
+    IFLA_INFO_SLAVE_DATA as IFLA_INFO_SLAVE_DATA,
+)
+from linkctl.nla.ifla import (
+    IFLA_INFO_SLAVE_KIND as IFLA_INFO_SLAVE_KIND,
+)
+from linkctl.nla.ifla import (
+    IFLA_INFO_XSTATS as IFLA_INFO_XSTATS,
+)
+from linkctl.nla.ifla import (
+    NETNSA_FD as NETNSA_FD,
+)
+from linkctl.nla.ifla import (
+    NETNSA_NSID as NETNSA_NSID,
+)
+from linkctl.nla.ifla import (
+    RTEXT_FILTER_BRVLAN as RTEXT_FILTER_BRVLAN,
+)
+from linkctl.nla.ifla import (
+    RTEXT_FILTER_SKIP_STATS as RTEXT_FILTER_SKIP_STATS,
+)
+from linkctl.nla.ifla import (
+    RTM_DELLINK as RTM_DELLINK,
+)
+from linkctl.nla.ifla import (
+    RTM_GETLINK as RTM_GETLINK,
+)
+from linkctl.nla.ifla import (
+    RTM_GETNSID as RTM_GETNSID,
+)
+from linkctl.nla.ifla import (
+    RTM_NEWLINK as RTM_NEWLINK,
+)
+from linkctl.nla.ifla import (
+    RTM_NEWNSID as RTM_NEWNSID,
+)
+from linkctl.nla.ifla import (
+    RTM_SETLINK as RTM_SETLINK,
+)
+
 RTMGRP_LINK = 0x1
 
 IFLA_ADDRESS = 1
@@ -35,17 +87,6 @@ IFLA_MIN_MTU = 50
 IFLA_MAX_MTU = 51
 IFLA_PERM_ADDRESS = 54
 IFLA_PARENT_DEV_BUS_NAME = 57
-
-IFLA_INFO_KIND = 1
-IFLA_INFO_DATA = 2
-IFLA_INFO_XSTATS = 3
-IFLA_INFO_SLAVE_KIND = 4
-IFLA_INFO_SLAVE_DATA = 5
-
-RTEXT_FILTER_SKIP_STATS = 1 << 3
-
-NETNSA_NSID = 1
-NETNSA_FD = 3
 
 SOL_NETLINK = 270
 NETLINK_ADD_MEMBERSHIP = 1

@@ -19,7 +19,7 @@ from typing import ClassVar
 
 from linkctl.errors import quoted
 from linkctl.model.spec import InterfaceSpec, InterfaceType, Section
-from linkctl.model.state import BridgePortInfo, KindInfo, Link, NetnsState
+from linkctl.model.state import BondPortInfo, BridgePortInfo, KindInfo, Link, NetnsState
 
 Resolver = Callable[[str], int]
 """Name of a link in the same namespace -> its ifindex (raises KeyError if unknown)."""
@@ -92,7 +92,7 @@ class LinkKind:
     def decode(self, buf: bytes, off: int, end: int) -> KindInfo:
         return None
 
-    def decode_port(self, buf: bytes, off: int, end: int) -> BridgePortInfo | None:
+    def decode_port(self, buf: bytes, off: int, end: int) -> BridgePortInfo | BondPortInfo | None:
         """A port's settings (IFLA_INFO_SLAVE_DATA) under a controller of this kind; None: none read."""
         return None
 

@@ -1,7 +1,11 @@
-"""mac-vlan: extra MAC addresses on a lower device, each its own link.
+"""mac-vlan and mac-vtap: extra MAC addresses on a lower device, each its own link.
 
-The lower device is fixed at creation; the mode changes in place
-(macvlan_changelink accepts IFLA_MACVLAN_MODE).
+mac-vtap is a mac-vlan with a character device (/dev/tapN) that a VM reads its
+frames from; the kernel shares one netlink layout between them (macvtap.c reuses
+macvlan's rtnl_link_ops). The lower device is fixed at creation; the mode and the
+flags change in place (macvlan_changelink accepts IFLA_MACVLAN_MODE and _FLAGS).
+`promiscuous: false` is the NOPROMISC flag: the lower device is not put in
+promiscuous mode for this link.
 """
 
 from __future__ import annotations
@@ -9,11 +13,12 @@ from __future__ import annotations
 from typing import ClassVar
 
 from linkctl.kinds.base import NO_DIFF, KindDiff, LinkKind, Resolver, differ
-from linkctl.model.spec import InterfaceSpec, InterfaceType, MacvlanMode, MacvlanSection
+from linkctl.model.spec import InterfaceSpec, InterfaceType, MacvlanMode, MacvlanSection, MacvtapSection
 from linkctl.model.state import KindInfo, Link, MacvlanInfo, NetnsState
-from linkctl.nla import U32, attr_u32, iter_attrs
+from linkctl.nla.ifla import MACVLAN as TABLE
 
-IFLA_MACVLAN_MODE = 1
+NOPROMISC = 1  # MACVLAN_FLAG_NOPROMISC
+SectionClass = type[MacvlanSection]  # named here: inside a kind's class body `type` is the kind's type
 MODES = {
     MacvlanMode.PRIVATE: 1,
     MacvlanMode.VEPA: 2,
@@ -33,51 +38,83 @@ class Macvlan(LinkKind):
     mtu_bounded_by_lower = True
     mtu_fit_fields: ClassVar[tuple[str, ...]] = ("mac-vlan.base-iface",)
     recreate_fields: ClassVar[tuple[str, ...]] = ("mac-vlan.base-iface",)
+    key: ClassVar[str] = "mac-vlan"  # the section's key, as plans name its fields
 
     def decode(self, buf: bytes, off: int, end: int) -> KindInfo:
-        mode = None
-        for atype, s, _e in iter_attrs(buf, off, end):
-            if atype == IFLA_MACVLAN_MODE:
-                mode = MODE_NAMES.get(U32.unpack_from(buf, s)[0])
-        return MacvlanInfo(mode)
+        data = TABLE.decode(buf, off, end)
+        mode, flags = data.get("mode"), data.get("flags")
+        return MacvlanInfo(MODE_NAMES.get(mode) if isinstance(mode, int) else None, flags)  # type: ignore[arg-type]
+
+    def want(self, spec: InterfaceSpec) -> MacvlanSection | None:
+        section: MacvlanSection | None = getattr(spec, self.section_key or "")
+        return section
 
     def reported_lower(self, link: Link) -> int | None:
         return link.link_ifindex
 
     def ifla_link(self, spec: InterfaceSpec) -> str | None:
-        return spec.mac_vlan.base_iface if spec.mac_vlan else None
+        want = self.want(spec)
+        return want.base_iface if want else None
 
     def references(self, spec: InterfaceSpec) -> list[tuple[str, str]]:
-        return [("mac-vlan.base-iface", spec.mac_vlan.base_iface)] if spec.mac_vlan else []
+        want = self.want(spec)
+        return [(f"{self.key}.base-iface", want.base_iface)] if want else []
 
     def compare(self, spec: InterfaceSpec, link: Link, ns: NetnsState, base: str | None) -> KindDiff:
-        want = spec.mac_vlan
+        want = self.want(spec)
         if want is None:
             return NO_DIFF
-        mode = link.info.mode if isinstance(link.info, MacvlanInfo) else None
+        info = link.info if isinstance(link.info, MacvlanInfo) else MacvlanInfo()
         return self.split(
-            differ("mac-vlan.base-iface", base, want.base_iface),
-            differ("mac-vlan.mode", mode, want.mode and want.mode.value),
+            differ(f"{self.key}.base-iface", base, want.base_iface),
+            differ(f"{self.key}.mode", info.mode, want.mode and want.mode.value),
+            differ(f"{self.key}.promiscuous", _promiscuous(info), want.promiscuous),
         )
 
     def info_data(self, spec: InterfaceSpec, resolve: Resolver, only: frozenset[str] | None = None) -> bytes:
-        want = spec.mac_vlan
+        want = self.want(spec)
         assert want is not None
-        return attr_u32(IFLA_MACVLAN_MODE, MODES[want.mode]) if want.mode else b""
+        mode = MODES[want.mode] if want.mode and (only is None or f"{self.key}.mode" in only) else None
+        flags = None
+        if want.promiscuous is not None and (only is None or f"{self.key}.promiscuous" in only):
+            flags = 0 if want.promiscuous else NOPROMISC
+        return TABLE.encode((("mode", mode), ("flags", flags)))
 
     def ip_args(self, spec: InterfaceSpec, only: frozenset[str] | None = None) -> list[str]:
-        want = spec.mac_vlan
+        want = self.want(spec)
         assert want is not None
-        args = ["type", "macvlan"]
-        if want.mode:
+        args = ["type", str(self.kernel_kind)]
+        if want.mode and (only is None or f"{self.key}.mode" in only):
             args += ["mode", want.mode.value]
+        if want.promiscuous is not None and (only is None or f"{self.key}.promiscuous" in only):
+            args += ["flag", "null" if want.promiscuous else "nopromisc"]
         return args
 
     def section_from_link(self, link: Link, ns: NetnsState, base: str | None) -> MacvlanSection | None:
         if base is None:
             return None
-        mode = link.info.mode if isinstance(link.info, MacvlanInfo) else None
-        return MacvlanSection(base_iface=base, mode=MacvlanMode(mode) if mode else None)
+        info = link.info if isinstance(link.info, MacvlanInfo) else MacvlanInfo()
+        mode = MacvlanMode(info.mode) if info.mode else None
+        section: MacvlanSection = self.section_class(base_iface=base, mode=mode, promiscuous=_promiscuous(info))
+        return section
+
+    section_class: ClassVar[SectionClass] = MacvlanSection
+
+
+class Macvtap(Macvlan):
+    type = InterfaceType.MAC_VTAP
+    kernel_kind = "macvtap"
+    module = "macvtap"
+    section_key = "mac_vtap"
+    key = "mac-vtap"
+    mtu_fit_fields: ClassVar[tuple[str, ...]] = ("mac-vtap.base-iface",)
+    recreate_fields: ClassVar[tuple[str, ...]] = ("mac-vtap.base-iface",)
+    section_class: ClassVar[SectionClass] = MacvtapSection
+
+
+def _promiscuous(info: MacvlanInfo) -> bool | None:
+    return None if info.flags is None else not info.flags & NOPROMISC
 
 
 MACVLAN = Macvlan()
+MACVTAP = Macvtap()

@@ -11,10 +11,8 @@ from typing import ClassVar
 from linkctl.kinds.base import NO_DIFF, KindDiff, LinkKind, Resolver, differ
 from linkctl.model.spec import InterfaceSpec, InterfaceType, VlanProtocol, VlanSection
 from linkctl.model.state import KindInfo, Link, NetnsState, VlanInfo
-from linkctl.nla import BE16, U16, attr_be16, attr_u16, iter_attrs
+from linkctl.nla.ifla import VLAN as TABLE
 
-IFLA_VLAN_ID = 1
-IFLA_VLAN_PROTOCOL = 5
 PROTOCOLS = {VlanProtocol.Q: 0x8100, VlanProtocol.AD: 0x88A8}
 PROTOCOL_NAMES = {v: k.value for k, v in PROTOCOLS.items()}
 
@@ -30,13 +28,9 @@ class Vlan(LinkKind):
     recreate_fields: ClassVar[tuple[str, ...]] = ("vlan.id", "vlan.base-iface", "vlan.protocol")
 
     def decode(self, buf: bytes, off: int, end: int) -> KindInfo:
-        vid = proto = None
-        for atype, s, _e in iter_attrs(buf, off, end):
-            if atype == IFLA_VLAN_ID:
-                vid = U16.unpack_from(buf, s)[0]
-            elif atype == IFLA_VLAN_PROTOCOL:
-                proto = PROTOCOL_NAMES.get(BE16.unpack_from(buf, s)[0])
-        return VlanInfo(vid, proto)
+        data = TABLE.decode(buf, off, end)
+        proto = data.get("protocol")
+        return VlanInfo(data.get("id"), PROTOCOL_NAMES.get(proto) if isinstance(proto, int) else None)  # type: ignore[arg-type]
 
     def reported_lower(self, link: Link) -> int | None:
         return link.link_ifindex
@@ -61,10 +55,7 @@ class Vlan(LinkKind):
     def info_data(self, spec: InterfaceSpec, resolve: Resolver, only: frozenset[str] | None = None) -> bytes:
         want = spec.vlan
         assert want is not None
-        out = attr_u16(IFLA_VLAN_ID, want.id)
-        if want.protocol:
-            out += attr_be16(IFLA_VLAN_PROTOCOL, PROTOCOLS[want.protocol])
-        return out
+        return TABLE.encode((("id", want.id), ("protocol", PROTOCOLS[want.protocol] if want.protocol else None)))
 
     def ip_args(self, spec: InterfaceSpec, only: frozenset[str] | None = None) -> list[str]:
         want = spec.vlan

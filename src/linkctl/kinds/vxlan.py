@@ -8,21 +8,12 @@ declaration means delete and create again. `learning` changes in place.
 from __future__ import annotations
 
 import ipaddress
-from typing import ClassVar, NamedTuple
+from typing import Any, ClassVar, NamedTuple
 
 from linkctl.kinds.base import NO_DIFF, KindDiff, LinkKind, Resolver, differ
 from linkctl.model.spec import InterfaceSpec, InterfaceType, VxlanSection
 from linkctl.model.state import KindInfo, Link, NetnsName, NetnsState, VxlanInfo
-from linkctl.nla import BE16, U8, U32, attr, attr_be16, attr_u8, attr_u32, iter_attrs
-
-IFLA_VXLAN_ID = 1
-IFLA_VXLAN_GROUP = 2
-IFLA_VXLAN_LINK = 3
-IFLA_VXLAN_LOCAL = 4
-IFLA_VXLAN_LEARNING = 7
-IFLA_VXLAN_PORT = 15
-IFLA_VXLAN_GROUP6 = 16
-IFLA_VXLAN_LOCAL6 = 17
+from linkctl.nla.ifla import VXLAN as TABLE
 
 LINUX_DEFAULT_PORT = 8472  # what the kernel picks when no port is given (IANA's is 4789)
 OVERHEAD_V4 = 50  # outer Ethernet 14 + IPv4 20 + UDP 8 + VXLAN 8
@@ -113,23 +104,16 @@ class Vxlan(LinkKind):
     )
 
     def decode(self, buf: bytes, off: int, end: int) -> KindInfo:
-        vni = base = port = None
-        local = remote = None
-        learning = None
-        for atype, s, e in iter_attrs(buf, off, end):
-            if atype == IFLA_VXLAN_ID:
-                vni = U32.unpack_from(buf, s)[0]
-            elif atype == IFLA_VXLAN_LINK:
-                base = U32.unpack_from(buf, s)[0] or None
-            elif atype == IFLA_VXLAN_PORT:
-                port = BE16.unpack_from(buf, s)[0]
-            elif atype == IFLA_VXLAN_LEARNING:
-                learning = bool(U8.unpack_from(buf, s)[0])
-            elif atype in (IFLA_VXLAN_LOCAL, IFLA_VXLAN_LOCAL6):
-                local = _addr(buf[s:e])
-            elif atype in (IFLA_VXLAN_GROUP, IFLA_VXLAN_GROUP6):
-                remote = _addr(buf[s:e])
-        return VxlanInfo(vni, local, remote, base, port, learning)
+        d: dict[str, Any] = TABLE.decode(buf, off, end)
+        learning = d.get("learning")
+        return VxlanInfo(
+            vni=d.get("id"),
+            local=_addr(d.get("local6", d.get("local"))),
+            remote=_addr(d.get("group6", d.get("group"))),
+            base_ifindex=d.get("link") or None,
+            port=d.get("port"),
+            learning=None if learning is None else bool(learning),
+        )
 
     def reported_lower(self, link: Link) -> int | None:
         return link.info.base_ifindex if isinstance(link.info, VxlanInfo) else None
@@ -164,21 +148,17 @@ class Vxlan(LinkKind):
         want = spec.vxlan
         assert want is not None
         if only is not None:  # only `learning` changes in place
-            return attr_u8(IFLA_VXLAN_LEARNING, int(bool(want.learning)))
-        out = [attr_u32(IFLA_VXLAN_ID, want.id)]
-        if want.base_iface:
-            out.append(attr_u32(IFLA_VXLAN_LINK, resolve(want.base_iface)))
-        if want.local:
-            ip = ipaddress.ip_address(want.local)
-            out.append(attr(IFLA_VXLAN_LOCAL if ip.version == 4 else IFLA_VXLAN_LOCAL6, ip.packed))
-        if want.remote:
-            ip = ipaddress.ip_address(want.remote)
-            out.append(attr(IFLA_VXLAN_GROUP if ip.version == 4 else IFLA_VXLAN_GROUP6, ip.packed))
-        if want.destination_port:
-            out.append(attr_be16(IFLA_VXLAN_PORT, want.destination_port))
-        if want.learning is not None:
-            out.append(attr_u8(IFLA_VXLAN_LEARNING, int(want.learning)))
-        return b"".join(out)
+            return TABLE.one("learning", int(bool(want.learning)))
+        return TABLE.encode(
+            (
+                ("id", want.id),
+                ("link", resolve(want.base_iface) if want.base_iface else None),
+                (_family("local", want.local), want.local),
+                (_family("group", want.remote), want.remote),
+                ("port", want.destination_port or None),
+                ("learning", None if want.learning is None else int(want.learning)),
+            )
+        )
 
     def ip_args(self, spec: InterfaceSpec, only: frozenset[str] | None = None) -> list[str]:
         want = spec.vxlan
@@ -213,9 +193,15 @@ class Vxlan(LinkKind):
         )
 
 
-def _addr(raw: bytes) -> str | None:
-    ip = ipaddress.ip_address(bytes(raw))
-    return None if ip.is_unspecified else str(ip)
+def _addr(text: object) -> str | None:
+    if not isinstance(text, str):
+        return None
+    return None if ipaddress.ip_address(text).is_unspecified else text
+
+
+def _family(name: str, address: str | None) -> str:
+    """IFLA_VXLAN_LOCAL or _LOCAL6 (GROUP, GROUP6): the attribute says the address's family."""
+    return name + "6" if address is not None and ":" in address else name
 
 
 VXLAN = Vxlan()

@@ -12,10 +12,25 @@ import re
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import Field, PrivateAttr, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from linkctl.domain.events import Duplex
 from linkctl.model.ethtool_spec import EthtoolSection, KernelModuleSpec
+from linkctl.model.sections import (  # the kind sections with many keys (re-exported: spelt spec.X)
+    BondMode,
+    BondOptions,
+    BondPortConfig,
+    BondSection,
+    BridgeOptions,
+    BridgePort,
+    BridgeSection,
+    IpvlanMode,
+    IpvlanSection,
+    MacvlanMode,
+    MacvlanSection,
+    MacvtapSection,
+    StpOptions,
+)
 from linkctl.model.spec_base import Section
 
 IFNAME_MAX = 15
@@ -72,6 +87,8 @@ class InterfaceType(StrEnum):
     LINUX_BRIDGE = "linux-bridge"
     VXLAN = "vxlan"
     MAC_VLAN = "mac-vlan"
+    MAC_VTAP = "mac-vtap"
+    IPVLAN = "ipvlan"
     VLAN = "vlan"
     BOND = "bond"
     DUMMY = "dummy"
@@ -83,7 +100,6 @@ class LinkStateName(StrEnum):
     UP = "up"
     DOWN = "down"
     ABSENT = "absent"
-    IGNORE = "ignore"  # nmstate's: left alone entirely, as a port too (taken out of the file by model/load.py)
 
 
 class VethSection(Section):
@@ -92,36 +108,6 @@ class VethSection(Section):
 
     _peer = field_validator("peer")(classmethod(lambda cls, v: check_ifname(v)))
     _peer_netns = field_validator("peer_netns")(classmethod(lambda cls, v: check_netns(v)))
-
-
-class StpOptions(Section):
-    # The kernel's own ranges (br_stp_if.c), in seconds as nmstate writes them.
-    enabled: bool | None = None
-    forward_delay: int | None = Field(default=None, ge=2, le=30)
-    hello_time: int | None = Field(default=None, ge=1, le=10)
-    max_age: int | None = Field(default=None, ge=6, le=40)
-    priority: int | None = Field(default=None, ge=0, le=65535)
-
-
-class BridgeOptions(Section):
-    stp: StpOptions | None = None
-    mac_ageing_time: int | None = Field(default=None, ge=0, le=1_000_000)
-    multicast_snooping: bool | None = None
-
-
-class BridgePort(Section):
-    name: str
-    # The port's own STP settings, nmstate's names; the kernel's ranges (br_stp_if.c, br_private.h).
-    stp_priority: int | None = Field(default=None, ge=0, le=63)
-    stp_path_cost: int | None = Field(default=None, ge=1, le=65535)
-    stp_hairpin_mode: bool | None = None
-
-    _name = field_validator("name")(classmethod(lambda cls, v: check_ifname(v)))
-
-
-class BridgeSection(Section):
-    options: BridgeOptions | None = None
-    port: list[BridgePort] | None = None
 
 
 class VxlanSection(Section):
@@ -146,21 +132,6 @@ class VxlanSection(Section):
             raise ValueError("an IPv4 or IPv6 address, such as 192.0.2.1") from None
 
 
-class MacvlanMode(StrEnum):
-    PRIVATE = "private"
-    VEPA = "vepa"
-    BRIDGE = "bridge"
-    PASSTHRU = "passthru"
-    SOURCE = "source"
-
-
-class MacvlanSection(Section):
-    base_iface: str
-    mode: MacvlanMode | None = None
-
-    _base = field_validator("base_iface")(classmethod(lambda cls, v: check_ifname(v)))
-
-
 class VlanProtocol(StrEnum):
     Q = "802.1q"
     AD = "802.1ad"
@@ -172,36 +143,6 @@ class VlanSection(Section):
     protocol: VlanProtocol | None = None
 
     _base = field_validator("base_iface")(classmethod(lambda cls, v: check_ifname(v)))
-
-
-class BondMode(StrEnum):
-    BALANCE_RR = "balance-rr"
-    ACTIVE_BACKUP = "active-backup"
-    BALANCE_XOR = "balance-xor"
-    BROADCAST = "broadcast"
-    LACP = "802.3ad"
-    BALANCE_TLB = "balance-tlb"
-    BALANCE_ALB = "balance-alb"
-
-
-class BondOptions(Section):
-    miimon: int | None = Field(default=None, ge=0)
-    primary: str | None = None
-    updelay: int | None = Field(default=None, ge=0)
-    downdelay: int | None = Field(default=None, ge=0)
-
-    _primary = field_validator("primary")(classmethod(lambda cls, v: _ifname_or_none(v)))
-
-
-class BondSection(Section):
-    mode: BondMode | None = None
-    port: list[str] | None = None
-    options: BondOptions | None = None
-
-    @field_validator("port")
-    @classmethod
-    def _ports(cls, v: list[str] | None) -> list[str] | None:
-        return None if v is None else [check_ifname(name) for name in v]
 
 
 # A declaration sets full or half; "unknown" is only ever read from a driver.
@@ -229,17 +170,6 @@ class EthernetSection(Section):
 
 
 MTU_MIN, MTU_MAX = 68, 65536
-IFALIAS_MAX = 255  # IFALIASZ - 1: the kernel's room for a link's alias (ip link set dev X alias ...)
-
-
-def check_description(value: str | None) -> str | None:
-    if value is None:
-        return value
-    if len(value.encode()) > IFALIAS_MAX:
-        raise ValueError(f"at most {IFALIAS_MAX} bytes (the kernel's ifalias), this one {len(value.encode())}")
-    if not value.isprintable():
-        raise ValueError("printable text: no newline, tab or other control character (`ip link` prints it)")
-    return value
 
 
 class InterfaceSpec(Section):
@@ -249,8 +179,6 @@ class InterfaceSpec(Section):
     # 65536: the loopback's own MTU (nmstate shows it so); other devices are held to their max_mtu.
     mtu: int | None = Field(default=None, ge=MTU_MIN, le=MTU_MAX)
     mac_address: str | None = None
-    copy_mac_from: str | None = None  # nmstate's: another link's MAC, resolved when planning
-    description: str | None = None  # the kernel's ifalias; "" clears it
     accept_all_mac_addresses: bool | None = None
     txqueuelen: int | None = Field(default=None, ge=0, le=2**32 - 1)
     netns: str | None = None
@@ -258,6 +186,8 @@ class InterfaceSpec(Section):
     bridge: BridgeSection | None = None
     vxlan: VxlanSection | None = None
     mac_vlan: MacvlanSection | None = None
+    mac_vtap: MacvtapSection | None = None
+    ipvlan: IpvlanSection | None = None
     vlan: VlanSection | None = None
     link_aggregation: BondSection | None = None
     bond: BondSection | None = None
@@ -265,8 +195,6 @@ class InterfaceSpec(Section):
     ethtool: EthtoolSection | None = None
 
     _name = field_validator("name")(classmethod(lambda cls, v: check_ifname(v)))
-    _copy_mac = field_validator("copy_mac_from")(classmethod(lambda cls, v: _ifname_or_none(v)))
-    _description = field_validator("description")(classmethod(lambda cls, v: check_description(v)))
 
     @field_validator("mac_address")
     @classmethod
@@ -301,18 +229,6 @@ class Declaration(Section):
 
     interfaces: list[InterfaceSpec] = Field(default_factory=list)
     kernel_modules: dict[str, KernelModuleSpec] | None = None
-    # (netns, name) of the entries written `state: ignore`, taken out of `interfaces` by model/load.py:
-    # never a key of the file.
-    _ignored: frozenset[tuple[str | None, str]] = PrivateAttr(default=frozenset())
-
-    @property
-    def ignored(self) -> frozenset[tuple[str | None, str]]:
-        return self._ignored
-
-    def with_ignored(self, ignored: frozenset[tuple[str | None, str]]) -> Declaration:
-        copy = self.model_copy()
-        copy._ignored = ignored
-        return copy
 
     def by_key(self) -> dict[tuple[str | None, str], InterfaceSpec]:
         return {(i.netns, i.name): i for i in self.interfaces}
@@ -343,17 +259,28 @@ def dump_spec(spec: InterfaceSpec) -> dict[str, Any]:
     """The YAML-ready form, with only the keys that are set, in nmstate's spelling."""
     data = spec.model_dump(by_alias=True, exclude_none=True, mode="json")
     data.pop("bond", None)
-    if data.get("description") == "":  # no ifalias: as nmstate shows it, left out
-        del data["description"]
     return data
 
 
 __all__ = [
+    "BondMode",
+    "BondOptions",
+    "BondPortConfig",
+    "BondSection",
+    "BridgeOptions",
+    "BridgePort",
+    "BridgeSection",
     "Declaration",
     "InterfaceSpec",
     "InterfaceType",
+    "IpvlanMode",
+    "IpvlanSection",
     "LinkStateName",
+    "MacvlanMode",
+    "MacvlanSection",
+    "MacvtapSection",
     "Section",
+    "StpOptions",
     "complete_veth_peers",
     "dump_spec",
 ]

@@ -89,7 +89,16 @@ class VxlanInfo:
 
 @dataclass(frozen=True)
 class MacvlanInfo:
+    """mac-vlan and mac-vtap (one netlink layout)."""
+
     mode: str | None = None
+    flags: int | None = None  # IFLA_MACVLAN_FLAGS: NOPROMISC (1), NODST (2)
+
+
+@dataclass(frozen=True)
+class IpvlanInfo:
+    mode: int | None = None  # IFLA_IPVLAN_MODE: l2 0, l3 1, l3s 2
+    flags: int | None = None  # IFLA_IPVLAN_FLAGS: PRIVATE (1), VEPA (2)
 
 
 @dataclass(frozen=True)
@@ -105,6 +114,8 @@ class BondInfo:
     updelay: int | None = None
     downdelay: int | None = None
     primary_ifindex: int | None = None
+    # Every IFLA_BOND_* the kernel sent, by the attribute table's name (linkctl/nla/ifla.py).
+    data: dict[str, object] = field(default_factory=dict, compare=True, hash=False)
 
 
 @dataclass(frozen=True)
@@ -116,9 +127,12 @@ class BridgeInfo:
     hello_time: int | None = None  # clock_t ticks
     max_age: int | None = None  # clock_t ticks
     multicast_snooping: bool | None = None
+    # Every IFLA_BR_* the kernel sent, by the attribute table's name (linkctl/nla/ifla.py): the
+    # multicast and VLAN options are read from here.
+    data: dict[str, object] = field(default_factory=dict, compare=True, hash=False)
 
 
-KindInfo = VethInfo | VxlanInfo | MacvlanInfo | VlanInfo | BondInfo | BridgeInfo | None
+KindInfo = VethInfo | VxlanInfo | MacvlanInfo | IpvlanInfo | VlanInfo | BondInfo | BridgeInfo | None
 
 
 class BridgePortInfo(NamedTuple):
@@ -127,6 +141,13 @@ class BridgePortInfo(NamedTuple):
     stp_priority: int | None = None
     stp_path_cost: int | None = None
     stp_hairpin_mode: bool | None = None
+
+
+class BondPortInfo(NamedTuple):
+    """A bond port's settings (IFLA_INFO_SLAVE_DATA), as nmstate's ports-config names them."""
+
+    queue_id: int | None = None
+    priority: int | None = None
 
 
 @dataclass(frozen=True)
@@ -153,13 +174,12 @@ class Link:
     link_netnsid: int | None = None
     master_ifindex: int | None = None
     slave_kind: str | None = None
-    port: BridgePortInfo | None = None  # its settings as a bridge's port
+    port: BridgePortInfo | BondPortInfo | None = None  # its settings as a bridge's (a bond's) port
     promiscuity: int | None = None
     info: KindInfo = None
     stats: Stats | None = None
     parent_bus: str | None = None  # "pci" etc. for devices with a bus: physical NICs
     group: int = 0  # IFLA_GROUP (`ip link set group`); 0 is "default"
-    alias: str | None = None  # IFLA_IFALIAS (`ip link set alias`): nmstate's description; None when unset
 
     # The flag tests go through int's own `&`: IntFlag's is Python code in the enum
     # module, 10x slower, and the planner asks these of every link in every plan.

@@ -17,8 +17,6 @@ from linkctl.kinds.vxlan import Underlay, UnderlayQuery
 from linkctl.model.spec import Declaration, InterfaceSpec, InterfaceType
 from linkctl.model.state import HostState, Link, NetnsName
 from linkctl.plan.check_ports import PortChecks
-from linkctl.plan.match import kind_for
-from linkctl.plan.settle import settle
 from linkctl.plan.veth_match import renamed_peers, renamed_view
 
 _SECTIONS = {
@@ -26,6 +24,7 @@ _SECTIONS = {
     "bridge": InterfaceType.LINUX_BRIDGE,
     "vxlan": InterfaceType.VXLAN,
     "mac_vlan": InterfaceType.MAC_VLAN,
+    "mac_vtap": InterfaceType.MAC_VTAP,
     "vlan": InterfaceType.VLAN,
     "link_aggregation": InterfaceType.BOND,
     "ethernet": InterfaceType.ETHERNET,
@@ -34,6 +33,7 @@ _NEEDS_SECTION = {
     InterfaceType.VETH: "veth: {peer: NAME}",
     InterfaceType.VXLAN: "vxlan: {id: VNI, ...}",
     InterfaceType.MAC_VLAN: "mac-vlan: {base-iface: NAME}",
+    InterfaceType.MAC_VTAP: "mac-vtap: {base-iface: NAME}",
     InterfaceType.VLAN: "vlan: {base-iface: NAME, id: ID}",
 }
 
@@ -67,10 +67,23 @@ class Validator(PortChecks):
 
     def _one(self, spec: InterfaceSpec) -> None:
         current = self._current(spec)
-        itype = kind_for(spec, current).type if spec.type or current else None
+        itype = spec.type or (kind_of(current).type if current else None)
         if itype is None:
             if not spec.absent:
-                self._untyped(spec)
+                netns = self._netns(spec)
+                # Most often a mistyped --netns or netns: the link exists, elsewhere.
+                hint = (
+                    f" (netns {netns} does not exist yet: is it spelt right?)"
+                    if netns not in self.host.namespaces
+                    else ""
+                )
+                hint += self._named_as_peer(spec)
+                self._add(
+                    spec,
+                    "type",
+                    NOT_GIVEN,
+                    "a type is needed to create a link: " + ", ".join(t.value for t in InterfaceType) + hint,
+                )
             return
         kind = BY_TYPE[itype]
         self._sections(spec, itype)
@@ -103,21 +116,6 @@ class Validator(PortChecks):
                 self._add(spec, fld, ref, "an interface that exists in the file or the kernel, in the same namespace")
         if itype is InterfaceType.VETH and spec.veth is not None:
             self._veth_peer(spec, current)
-
-    def _untyped(self, spec: InterfaceSpec) -> None:
-        """An entry without a type takes the existing link's (as nmstate does): here there is none."""
-        netns = self._netns(spec)
-        where = f" in netns {netns}" if netns else ""
-        # Most often a mistyped --netns or netns: the link exists, elsewhere.
-        hint = f" (netns {netns} does not exist yet: is it spelt right?)" if netns not in self.host.namespaces else ""
-        hint += self._named_as_peer(spec)
-        types = ", ".join(t.value for t in InterfaceType)
-        self._add(
-            spec,
-            "type",
-            NOT_GIVEN,
-            f"no link {spec.name} exists{where} to take its type from; a type is needed to create one: {types}{hint}",
-        )
 
     def _kept_kind(self, spec: InterfaceSpec, itype: InterfaceType, current: Link) -> None:
         """A NIC, the loopback or a link of a kind linkctl does not make cannot be replaced by another kind."""
@@ -167,10 +165,8 @@ class Validator(PortChecks):
         return f" ({names[0]} names it as its veth peer: type: veth)" if len(names) == 1 else ""
 
     def _sections(self, spec: InterfaceSpec, itype: InterfaceType) -> None:
-        # A veth adopted as `type: ethernet` (plan/match.py kind_for) may carry both sections.
-        adopted = {itype, InterfaceType.ETHERNET} if spec.type is InterfaceType.ETHERNET else {itype}
         for attr, owner in _SECTIONS.items():
-            if getattr(spec, attr) is not None and owner not in adopted:
+            if getattr(spec, attr) is not None and owner is not itype:
                 key = attr.replace("_", "-")
                 self._add(
                     spec,
@@ -307,12 +303,9 @@ def validate(
     underlay_queries says which; read by the engine)."""
     # Judged as the plan sees it: a veth peer renamed by hand has its declared name back.
     view, located = renamed_view(host, renamed_peers(decl, host, default_netns, {}), {})
-    decl, settling = settle(decl, view, default_netns, source)  # what the planner carries out (plan/settle.py)
-    validator = Validator(
+    Validator(
         decl, view, source, default_netns, creatable, advice=advice or {}, located=located, underlays=underlays or {}
-    )
-    validator.problems += settling
-    validator.run()
+    ).run()
 
 
 def _a(word: str) -> str:
