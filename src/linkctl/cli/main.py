@@ -86,12 +86,13 @@ def register_all(target: typer.Typer) -> None:
     """Every sub-command, onto `target` (the program's app, or a test's)."""
     # Imported here so that `linkctl --help` stays fast and a broken optional
     # front end cannot stop the others from loading.
-    from linkctl.cli import diag, links, logs, watch
+    from linkctl.cli import diag, links, logs, report, watch
 
     target.callback()(program)
     links.register(target)
     logs.register(target)
     watch.register(target)
+    report.register(target)
     diag.register(target)
     target.command("completion")(completion)
     target.command("man")(man)

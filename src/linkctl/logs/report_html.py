@@ -54,14 +54,16 @@ _LEGEND = (
 )
 
 
-def render_html(report: Report) -> str:
+def render_html(report: Report, title: str = "Link flap report", preface: str = "") -> str:
+    """The page; `preface` (HTML: `linkctl report`'s fleet table) goes before the timeline."""
     parts = [
         "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
-        "<title>linkctl: link flap report</title>",
+        f"<title>linkctl: {escape(title.lower())}</title>",
         f"<style>{_CSS}</style></head><body>",
-        "<h1>Link flap report</h1>",
+        f"<h1>{escape(title)}</h1>",
         f"<p>{len(report.links)} link(s), {report.event_count} event(s) from "
         f"{escape(', '.join(report.files) or 'the input')}.</p>",
+        preface,
         "<h2>Timeline</h2>",
         _LEGEND,
         _timeline(report.links),

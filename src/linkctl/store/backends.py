@@ -156,12 +156,12 @@ class PostgresStore(SqlStore):
             import psycopg
         except ImportError:
             raise StoreError(
-                f"--store {_redact(url)}: PostgreSQL needs psycopg 3: pip install 'linkctl[postgres]'"
+                f"--store {redact(url)}: PostgreSQL needs psycopg 3: pip install 'linkctl[postgres]'"
             ) from None
         try:
             conn = psycopg.connect(url, autocommit=True)
         except psycopg.Error as exc:
-            raise StoreError(f"--store {_redact(url)}: cannot connect: {exc}") from None
+            raise StoreError(f"--store {redact(url)}: cannot connect: {exc}") from None
         if readonly:
             conn.execute("SET default_transaction_read_only = on")
         store = cls(conn, host)
@@ -225,7 +225,7 @@ def _identity(path: str) -> tuple[int, int] | None:
     return (st.st_dev, st.st_ino)
 
 
-def _redact(url: str) -> str:
+def redact(url: str) -> str:
     """Never print a password that came in a URL."""
     scheme, sep, rest = url.partition("://")
     creds, at, host = rest.rpartition("@")
@@ -247,7 +247,7 @@ def open_store(url: str, readonly: bool = False, host: HostId | None = None) -> 
     elif url.startswith("sqlite://") or "://" not in url:
         store = SqliteStore.connect(url, readonly, host)
     else:
-        raise StoreError(f"--store {_redact(url)}: unknown scheme; use sqlite:///PATH or postgresql://...")
+        raise StoreError(f"--store {redact(url)}: unknown scheme; use sqlite:///PATH or postgresql://...")
     try:
         if readonly:
             _check_readable(store)
