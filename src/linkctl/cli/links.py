@@ -52,7 +52,7 @@ def show(
     from linkctl.cli import render
     from linkctl.kernel.state import read_with_peers
 
-    host = read_with_peers(netns, stats=stats)
+    host = read_with_peers(netns, stats=stats, layer3=fmt is ShowFormat.YAML)
     if netns not in host.namespaces:
         raise LinkctlError(f"network namespace {netns!r} does not exist (see `ip netns list`)")
     links = sorted(host.ns(netns).links.values(), key=lambda lk: lk.ifindex)

@@ -7,7 +7,7 @@ from dataclasses import fields
 from typing import Any
 
 from linkctl.kinds import bridge, kind_of
-from linkctl.model.spec import dump_spec
+from linkctl.model.spec import Section, dump_spec
 from linkctl.model.state import BridgeInfo, HostState, IfFlag, Link, VethInfo
 from linkctl.plan.convert import spec_of
 from linkctl.plan.text import UNCHANGED_SHOWN, op_record, plan_json, plan_text
@@ -103,8 +103,37 @@ def links_json(links: list[Link], host: HostState, stats: bool) -> str:
     return "[\n" + ",\n".join(json.dumps(link_record(lk, host, stats)) for lk in links) + "\n]"
 
 
+def layer3_yaml(links: list[Link], host: HostState) -> dict[str, object]:
+    """`routes` and `route-rules` of the links' namespace, when it was read with them; only the routes
+    through the links shown when some are left out."""
+    from linkctl.plan.convert_l3 import routes_of, rules_of
+
+    names = {lk.name for lk in links}
+    out: dict[str, object] = {}
+    route_list: list[dict[str, object]] = []
+    rule_list: list[dict[str, object]] = []
+    for state in {lk.netns: host.ns(lk.netns) for lk in links}.values():
+        if state.l3 is None:
+            continue
+        every = len(names) == len(state.links)
+        routes = [r for r in routes_of(state) if every or r.next_hop_interface in names]
+        rules = rules_of(state) if every else []
+        route_list.extend(_entry_dump(r) for r in routes)
+        rule_list.extend(_entry_dump(r) for r in rules)
+    if route_list:
+        out["routes"] = {"config": route_list}
+    if rule_list:
+        out["route-rules"] = {"config": rule_list}
+    return out
+
+
+def _entry_dump(entry: Section) -> dict[str, object]:
+    return entry.model_dump(by_alias=True, exclude_none=True, mode="json")
+
+
 def links_yaml(links: list[Link], host: HostState) -> str:
-    data = {"interfaces": [dump_spec(spec_of(lk, host)) for lk in links]}
+    data: dict[str, object] = {"interfaces": [dump_spec(spec_of(lk, host)) for lk in links]}
+    data.update(layer3_yaml(links, host))
     import yaml  # here: `apply` of a prefetched file (cli/prefetch.py) never needs PyYAML
 
     # libyaml's emitter when PyYAML has it (the same safe representer feeds it): the

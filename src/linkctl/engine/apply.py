@@ -27,8 +27,11 @@ from linkctl.kernel.state import read_state
 from linkctl.kinds import BY_TYPE
 from linkctl.model.spec import Declaration
 from linkctl.model.state import HostState, NetnsName
+from linkctl.plan.check_l3 import check_layer3, remakes_links
 from linkctl.plan.check_mtu import misfit_notes, underlay_queries
 from linkctl.plan.convert import declaration_of
+from linkctl.plan.l3_model import has_l3, ipv6_links, l3_namespaces
+from linkctl.plan.l3_undo import undo_entries
 from linkctl.plan.ops import CreateLink, CreateNetns, DeleteLink, MoveLink, Op, Plan, SetMaster
 from linkctl.plan.planner import make_plan
 from linkctl.plan.validate import validate
@@ -47,7 +50,12 @@ class Context:
     debug: DebugHook | None = None
     data: bytes | None = None  # the file's bytes, when it came from a file
     fingerprint: bool = False  # reads also fingerprint the dumps (engine/receipt.py)
+    # Reads take addresses, routes and rules too: the file declares some, or the plan re-makes a link.
+    layer3: bool = False
     _namespaces: list[NetnsName] | None = field(default=None, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.layer3 = self.layer3 or has_l3(self.decl)
 
     def namespaces(self) -> list[NetnsName]:
         # Asked by each read, the snapshot and the receipt: one walk of the declaration serves all.
@@ -57,18 +65,23 @@ class Context:
                 names.append(spec.netns if spec.netns is not None else self.default_netns)
                 if spec.veth is not None and spec.veth.peer_netns is not None:
                     names.append(spec.veth.peer_netns)
+            names += l3_namespaces(self.decl)
             self._namespaces = list(dict.fromkeys(names))
         return list(self._namespaces)
 
     def read(self) -> HostState:
-        return read_state(self.namespaces(), debug=None, digest=self.fingerprint)
+        l3 = None
+        if self.layer3:
+            l3 = {ns: ipv6_links(self.decl, ns, self.default_netns) for ns in self.namespaces()}
+        return read_state(self.namespaces(), debug=None, digest=self.fingerprint, l3=l3)
 
 
 def may_keep_receipt(ctx: Context) -> bool:
     """Whether this apply or plan may leave a receipt: read from a file, only link settings declared."""
     from linkctl.engine import receipt
 
-    return ctx.data is not None and receipt.enabled() and not has_remediation(ctx.decl)
+    # A receipt fingerprints link dumps only: layer 3 is read and planned every time.
+    return ctx.data is not None and receipt.enabled() and not has_remediation(ctx.decl) and not ctx.layer3
 
 
 def needed_kinds(decl: Declaration, host: HostState) -> set[str]:
@@ -105,6 +118,13 @@ def prepare(ctx: Context, probe: bool = True) -> tuple[HostState, Plan]:
             underlays = {}  # unreadable (an unprivileged `plan`): audit judges them once they exist
     validate(ctx.decl, host, ctx.source, ctx.default_netns, creatable, _module_advice(missing), underlays)
     plan = make_plan(ctx.decl, host, ctx.default_netns)
+    if not ctx.layer3 and remakes_links(plan.ops, host):
+        # A link made again loses its addresses and routes: read them, and plan them back.
+        ctx.layer3 = True
+        host = ctx.read()
+        plan = make_plan(ctx.decl, host, ctx.default_netns)
+    if ctx.layer3:
+        check_layer3(ctx.decl, host, plan, ctx.source, ctx.default_netns)
     plan.notes += misfit_notes(ctx.decl, host, ctx.default_netns, underlays)
     plan.ops = _name_lost_addresses(plan.ops, host)
     if has_remediation(ctx.decl):
@@ -305,7 +325,8 @@ class Snapshot:
 
     @cached_property
     def decl(self) -> Declaration:
-        return declaration_of(self.before, netns=self.namespaces)
+        # Routes and rules are declared additively: those the plan adds are declared absent too.
+        return undo_entries(declaration_of(self.before, netns=self.namespaces), self.plan.ops)
 
     @cached_property
     def intent(self) -> Intent:

@@ -14,11 +14,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 from linkctl.errors import LinkctlError
-from linkctl.kernel import netns, rtnl
+from linkctl.kernel import l3wire, netns, rtnl
+from linkctl.kernel.l3 import set_ipv6
+from linkctl.kernel.l3wire import RTPROT_STATIC
 from linkctl.kernel.netlink import PIPELINE_CHUNK, Ack, DebugHook, Pipeline, RtnlSocket
 from linkctl.kernel.rtnl import LinkAttrs
+from linkctl.model.l3_state import NextHop, Route
 from linkctl.model.state import HostState, NetnsName
 from linkctl.nla import NLMSG_HDR
+from linkctl.plan.l3_ops import RouteSpec, SetAddress, SetIpv6, SetRoute, SetRule
 from linkctl.plan.ops import (
     CreateLink,
     CreateNetns,
@@ -135,6 +139,8 @@ class Executor:
             self._set(op)
         elif isinstance(op, RenameLink):
             self._rename(op)
+        elif isinstance(op, (SetAddress, SetRoute, SetRule, SetIpv6)):
+            self._layer3(op)
         else:  # pragma: no cover - every Op subclass is handled above
             raise TypeError(op)
 
@@ -190,6 +196,31 @@ class Executor:
             self._queue_req(ns, rtnl.set_link(self._seq(ns), index, LinkAttrs(up=True)), op)
         self._forget(ns, op.old_name)
         self.indices[(ns, op.name)] = index
+
+    def _layer3(self, op: SetAddress | SetRoute | SetRule | SetIpv6) -> None:
+        ns = op.netns
+        if isinstance(op, SetIpv6):  # a sysctl, not a request: what is queued goes first
+            self._flush()
+            set_ipv6(ns, op.name, op.enabled)
+            self.done.append(op)
+            return
+        if isinstance(op, SetAddress):
+            ip, _, length = op.cidr.partition("/")
+            index = self._index(ns, op.name)
+            req = l3wire.address_request(self._seq(ns), index, ip, int(length), op.add)
+        elif isinstance(op, SetRoute):
+            route = self._kernel_route(ns, op.route)
+            req = l3wire.route_request(self._seq(ns), route, op.add, op.replace)
+        else:
+            req = l3wire.rule_request(self._seq(ns), op.rule, op.add)
+        self._queue_req(ns, req, op)
+
+    def _kernel_route(self, ns: NetnsName, spec: RouteSpec) -> Route:
+        hops = tuple(NextHop(self._index(ns, h.dev) if h.dev else None, h.gateway, h.weight) for h in spec.hops)
+        return Route(
+            spec.version, spec.dst, spec.table, spec.metric, spec.type, RTPROT_STATIC, 0, spec.tos, hops,
+            spec.prefsrc, spec.metrics,
+        )  # fmt: skip
 
     def _delete_doomed(self) -> None:
         """The deletions gathered, in one namespace: one request for one link; for more, each is put

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Mapping
 
 from linkctl.errors import LinkctlError
 from linkctl.kernel import linkdump, netns
@@ -11,11 +11,16 @@ from linkctl.model.state import HostState, NetnsName, NetnsState
 
 
 def read_state(
-    namespaces: Iterable[NetnsName], stats: bool = False, debug: DebugHook | None = None, digest: bool = False
+    namespaces: Iterable[NetnsName],
+    stats: bool = False,
+    debug: DebugHook | None = None,
+    digest: bool = False,
+    l3: Mapping[NetnsName, Iterable[str]] | None = None,
 ) -> HostState:
     """Namespaces that do not exist are simply absent from the result.
 
-    With `digest`, also fingerprint the very messages decoded (engine/receipt.py).
+    With `digest`, also fingerprint the very messages decoded (engine/receipt.py). With `l3`, also
+    read the addresses, routes and rules of those namespaces (and IPv6 on or off on the links named).
     """
     host = HostState()
     wanted = list(dict.fromkeys(namespaces))
@@ -29,6 +34,10 @@ def read_state(
             sockets[name] = sock
             raw[name] = []
             host.namespaces[name] = NetnsState.of(name, sock.dump_links(stats, raw[name]))
+            if l3 is not None and name in l3:
+                from linkctl.kernel.l3 import read_l3  # only commands with layer 3 in them
+
+                host.namespaces[name].l3 = read_l3(sock, l3[name])
         _map_netnsids(host, sockets)
         if digest:
             host.digest = linkdump.digest(_fingerprinted(name, raw, sockets, wanted) for name in wanted)
@@ -40,9 +49,16 @@ def read_state(
     return host
 
 
-def read_with_peers(name: NetnsName, stats: bool = False) -> HostState:
-    """One namespace, and the named ones its veth peers live in: `ip link`'s "link-netns NAME"."""
-    return read_with_link_nets([name], stats)
+def read_with_peers(name: NetnsName, stats: bool = False, layer3: bool = False) -> HostState:
+    """One namespace, and the named ones its veth peers live in: `ip link`'s "link-netns NAME";
+    with `layer3`, that namespace's addresses, routes and rules too (IPv6 on or off on every link)."""
+    host = read_with_link_nets([name], stats)
+    if layer3 and name in host.namespaces:
+        from linkctl.kernel.l3 import read_l3  # `show -f yaml` only
+
+        with RtnlSocket(name) as sock:
+            host.namespaces[name].l3 = read_l3(sock, list(host.namespaces[name].links))
+    return host
 
 
 def read_with_link_nets(names: list[NetnsName], stats: bool = False, skip: Collection[NetnsName] = ()) -> HostState:

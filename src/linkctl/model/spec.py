@@ -12,10 +12,11 @@ import re
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, PrivateAttr, field_validator, model_validator
 
 from linkctl.domain.events import Duplex
 from linkctl.model.ethtool_spec import EthtoolSection, KernelModuleSpec
+from linkctl.model.l3 import IpSection, RouteRulesSection, RoutesSection
 from linkctl.model.sections import (  # the kind sections with many keys (re-exported: spelt spec.X)
     BondMode,
     BondOptions,
@@ -100,6 +101,7 @@ class LinkStateName(StrEnum):
     UP = "up"
     DOWN = "down"
     ABSENT = "absent"
+    IGNORE = "ignore"  # nmstate's: left alone entirely, as a port too (taken out of the file by model/load.py)
 
 
 class VethSection(Section):
@@ -170,6 +172,17 @@ class EthernetSection(Section):
 
 
 MTU_MIN, MTU_MAX = 68, 65536
+IFALIAS_MAX = 255  # IFALIASZ - 1: the kernel's room for a link's alias (ip link set dev X alias ...)
+
+
+def check_description(value: str | None) -> str | None:
+    if value is None:
+        return value
+    if len(value.encode()) > IFALIAS_MAX:
+        raise ValueError(f"at most {IFALIAS_MAX} bytes (the kernel's ifalias), this one {len(value.encode())}")
+    if not value.isprintable():
+        raise ValueError("printable text: no newline, tab or other control character (`ip link` prints it)")
+    return value
 
 
 class InterfaceSpec(Section):
@@ -179,6 +192,8 @@ class InterfaceSpec(Section):
     # 65536: the loopback's own MTU (nmstate shows it so); other devices are held to their max_mtu.
     mtu: int | None = Field(default=None, ge=MTU_MIN, le=MTU_MAX)
     mac_address: str | None = None
+    copy_mac_from: str | None = None  # nmstate's: another link's MAC, resolved when planning
+    description: str | None = None  # the kernel's ifalias; "" clears it
     accept_all_mac_addresses: bool | None = None
     txqueuelen: int | None = Field(default=None, ge=0, le=2**32 - 1)
     netns: str | None = None
@@ -193,8 +208,12 @@ class InterfaceSpec(Section):
     bond: BondSection | None = None
     ethernet: EthernetSection | None = None
     ethtool: EthtoolSection | None = None
+    ipv4: IpSection | None = None
+    ipv6: IpSection | None = None
 
     _name = field_validator("name")(classmethod(lambda cls, v: check_ifname(v)))
+    _copy_mac = field_validator("copy_mac_from")(classmethod(lambda cls, v: _ifname_or_none(v)))
+    _description = field_validator("description")(classmethod(lambda cls, v: check_description(v)))
 
     @field_validator("mac_address")
     @classmethod
@@ -229,6 +248,20 @@ class Declaration(Section):
 
     interfaces: list[InterfaceSpec] = Field(default_factory=list)
     kernel_modules: dict[str, KernelModuleSpec] | None = None
+    routes: RoutesSection | None = None
+    route_rules: RouteRulesSection | None = None
+    # (netns, name) of the entries written `state: ignore`, taken out of `interfaces` by model/load.py:
+    # never a key of the file.
+    _ignored: frozenset[tuple[str | None, str]] = PrivateAttr(default=frozenset())
+
+    @property
+    def ignored(self) -> frozenset[tuple[str | None, str]]:
+        return self._ignored
+
+    def with_ignored(self, ignored: frozenset[tuple[str | None, str]]) -> Declaration:
+        copy = self.model_copy()
+        copy._ignored = ignored
+        return copy
 
     def by_key(self) -> dict[tuple[str | None, str], InterfaceSpec]:
         return {(i.netns, i.name): i for i in self.interfaces}
@@ -259,6 +292,8 @@ def dump_spec(spec: InterfaceSpec) -> dict[str, Any]:
     """The YAML-ready form, with only the keys that are set, in nmstate's spelling."""
     data = spec.model_dump(by_alias=True, exclude_none=True, mode="json")
     data.pop("bond", None)
+    if data.get("description") == "":  # no ifalias: as nmstate shows it, left out
+        del data["description"]
     return data
 
 

@@ -9,7 +9,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from enum import IntEnum, IntFlag
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
+
+if TYPE_CHECKING:  # read only by commands that declare or show layer 3
+    from linkctl.model.l3_state import L3State
 
 NetnsName = str | None
 
@@ -180,6 +183,7 @@ class Link:
     stats: Stats | None = None
     parent_bus: str | None = None  # "pci" etc. for devices with a bus: physical NICs
     group: int = 0  # IFLA_GROUP (`ip link set group`); 0 is "default"
+    alias: str | None = None  # IFLA_IFALIAS (`ip link set alias`): nmstate's description; None when unset
 
     # The flag tests go through int's own `&`: IntFlag's is Python code in the enum
     # module, 10x slower, and the planner asks these of every link in every plan.
@@ -213,6 +217,7 @@ class NetnsState:
     netns: NetnsName
     links: dict[str, Link] = field(default_factory=dict)
     _index: dict[int, Link] | None = field(default=None, repr=False, compare=False)
+    l3: L3State | None = None  # addresses, routes, rules: read only when a command needs them
 
     @classmethod
     def of(cls, netns: NetnsName, links: Iterable[Link]) -> NetnsState:

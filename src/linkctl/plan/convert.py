@@ -6,9 +6,11 @@ The one invariant: planning the result against the same state yields no change.
 from __future__ import annotations
 
 from linkctl.kinds import kind_of
+from linkctl.model.l3 import RouteEntry, RouteRulesSection, RoutesSection
 from linkctl.model.placement import current_base
 from linkctl.model.spec import MTU_MAX, MTU_MIN, Declaration, InterfaceSpec, InterfaceType, LinkStateName, VethSection
 from linkctl.model.state import HostState, Link, NetnsName
+from linkctl.plan.convert_l3 import ip_sections, routes_of, rules_of
 
 
 def spec_of(link: Link, host: HostState) -> InterfaceSpec:
@@ -41,6 +43,7 @@ def spec_of(link: Link, host: HostState) -> InterfaceSpec:
         description=link.alias or "",
         netns=link.netns,
         **extra,
+        **ip_sections(link, ns),
     )
 
 
@@ -53,7 +56,20 @@ def declaration_of(host: HostState, names: set[str] | None = None, netns: list[N
         for link in sorted(host.ns(ns).links.values(), key=lambda lk: lk.ifindex)
         if names is None or link.name in names
     ]
-    return Declaration(interfaces=specs)
+    states = [host.ns(ns) for ns in wanted if host.ns(ns).l3 is not None]
+    if not states:
+        return Declaration(interfaces=specs)
+    routes = [e for st in states for e in routes_of(st) if names is None or _via_any(e, names)]
+    rules = [e for st in states for e in rules_of(st)] if names is None else []
+    return Declaration(
+        interfaces=specs,
+        routes=RoutesSection(config=routes) if routes else None,
+        route_rules=RouteRulesSection(config=rules) if rules else None,
+    )
+
+
+def _via_any(entry: RouteEntry, names: set[str]) -> bool:
+    return entry.next_hop_interface in names
 
 
 def _unicast(mac: str | None) -> bool:

@@ -18,6 +18,8 @@ from linkctl.kinds.veth import PairMtu
 from linkctl.model.spec import BridgePort, Declaration
 from linkctl.model.state import BridgePortInfo, HostState, Link, NetnsName
 from linkctl.plan.build import Builder, _has_port_list
+from linkctl.plan.l3 import plan_layer3
+from linkctl.plan.l3_model import has_l3
 from linkctl.plan.match import _BRIDGE, _DOWN, Key, Target, _ports
 from linkctl.plan.ops import CreateLink, Op, Plan, Props, SetLink, SetMaster, SetPort
 from linkctl.plan.veth_match import renamed_peers, renamed_view
@@ -281,6 +283,8 @@ def make_plan(
     planner = Planner(decl, view, default_netns, where)
     plan = planner.run()
     plan.ops[:0] = [r.op() for r in renames]
+    if has_l3(decl) or any(ns.l3 is not None for ns in view.namespaces.values()):
+        plan.ops += plan_layer3(decl, view, default_netns, plan.ops)
     touched = {op.name for op in plan.ops}
     touched |= {op.peer.name for op in plan.ops if isinstance(op, CreateLink) and op.peer is not None}
     plan.unchanged = sorted(

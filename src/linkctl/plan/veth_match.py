@@ -100,7 +100,7 @@ def renamed_view(
         links = {
             (r.name if n == old else n): (replace(lk, name=r.name) if n == old else lk) for n, lk in ns.links.items()
         }
-        namespaces[r.link.netns] = NetnsState(ns.netns, links)
+        namespaces[r.link.netns] = NetnsState(ns.netns, links, l3=ns.l3)
         if r.netns != r.link.netns:
             located[(r.netns, r.name)] = r.link.netns
     return HostState(namespaces, host.netnsids, host.digest), located

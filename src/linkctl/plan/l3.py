@@ -1,0 +1,225 @@
+"""Layer 3 pass of the planner: the addresses, routes and rules that differ, after the link changes.
+
+Like the link passes, a change is produced only where the kernel differs. Addresses listed on a
+link are its whole set (IPv6 link-local ones excepted); routes and rules are added to what is
+there, and removed only by `state: absent` entries (nmstate's rules). A link the plan makes again
+gets back the addresses and routes it had, unless the file says otherwise; a link it deletes or
+moves away takes its own with it. Order: rules and routes removed, addresses removed, IPv6 turned
+on or off, addresses added, routes (device routes before those through a gateway), rules added.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from linkctl.model.l3 import RouteEntry, RouteRuleEntry
+from linkctl.model.l3_state import L3State, Rule
+from linkctl.model.spec import Declaration, InterfaceSpec
+from linkctl.model.state import HostState, Link, NetnsName
+from linkctl.plan.l3_model import (
+    link_netns,
+    merge_hops,
+    route_matches,
+    route_of_entry,
+    route_of_kernel,
+    rule_matches,
+    rule_of_entry,
+    same_rule,
+    wanted_addresses,
+)
+from linkctl.plan.l3_ops import RouteSpec, SetAddress, SetIpv6, SetRoute, SetRule
+from linkctl.plan.ops import CreateLink, DeleteLink, MoveLink, Op
+
+Key = tuple[NetnsName, str]
+RouteKey = tuple[int, str, int, int, int]
+
+
+@dataclass
+class LinkFate:
+    """What the link ops do to each link: made (again, or moved in), or gone."""
+
+    fresh: set[Key] = field(default_factory=set)
+    gone: set[Key] = field(default_factory=set)
+
+    @classmethod
+    def of(cls, ops: list[Op]) -> LinkFate:
+        fate = cls()
+        for op in ops:
+            if isinstance(op, CreateLink):
+                fate.fresh.add((op.netns, op.name))
+                if op.peer is not None:
+                    fate.fresh.add((op.peer.netns, op.peer.name))
+            elif isinstance(op, DeleteLink):
+                fate.gone.add((op.netns, op.name))
+            elif isinstance(op, MoveLink):
+                fate.gone.add((op.netns, op.name))
+                fate.fresh.add((op.to_netns, op.name))
+        fate.gone -= fate.fresh
+        return fate
+
+    def empties(self, key: Key) -> bool:
+        """Whatever layer 3 the link has now is gone once the link ops are done."""
+        return key in self.fresh or key in self.gone
+
+
+@dataclass
+class Layer3Planner:
+    decl: Declaration
+    host: HostState
+    default_netns: NetnsName
+    fate: LinkFate
+    out: dict[str, list[Op]] = field(default_factory=lambda: defaultdict(list))
+
+    def run(self) -> list[Op]:
+        self._addresses()
+        self._routes()
+        self._rules()
+        order = ("del rule", "del route", "del address", "ipv6", "add address", "add route", "add gw route", "add rule")
+        return [op for part in order for op in self.out[part]]
+
+    # --- helpers -------------------------------------------------------------------------
+
+    def _l3(self, netns: NetnsName) -> L3State | None:
+        state = self.host.namespaces.get(netns)
+        return state.l3 if state is not None else None
+
+    def _link(self, key: Key) -> Link | None:
+        return self.host.find(key[1], key[0])
+
+    # --- addresses -----------------------------------------------------------------------
+
+    def _addresses(self) -> None:
+        declared = {}
+        for spec in self.decl.interfaces:
+            if spec.state is None or spec.state.value in ("up", "down"):
+                declared[(link_netns(spec, self.default_netns), spec.name)] = spec
+        restored = [key for key in self.fate.fresh if key not in declared and self._link(key) is not None]
+        for key, spec in declared.items():
+            if key not in self.fate.gone:
+                self._link_addresses(key, spec)
+        for key in sorted(restored, key=str):
+            self._link_addresses(key, None)
+
+    def _link_addresses(self, key: Key, spec: InterfaceSpec | None) -> None:
+        netns, name = key
+        link, l3 = self._link(key), self._l3(netns)
+        had = [a for a in l3.addresses if a.ifindex == link.ifindex] if link is not None and l3 is not None else []
+        fresh = key in self.fate.fresh or link is None
+        now = [] if fresh else had
+        off_now = self._ipv6_off(key, fresh)
+        for version in (4, 6):
+            section = getattr(spec, f"ipv{version}") if spec is not None else None
+            want = wanted_addresses(section, version)
+            if want is None and fresh and link is not None and l3 is not None:
+                want = [a.cidr for a in had if a.version == version and not a.link_local]  # made again: as it was
+            if version == 6:
+                off_want = self._ipv6_wanted(section, want)
+                if off_want is not None and off_want != off_now:
+                    self.out["ipv6"].append(SetIpv6(name, netns, enabled=not off_want))
+                    now = [a for a in now if a.version != 6]
+                if off_want or (off_want is None and off_now):
+                    continue  # no IPv6 on the link: nothing to add or remove
+            if want is None:
+                continue
+            wanted = set(want)
+            have = {a.cidr for a in now if a.version == version and (not a.link_local or a.cidr in wanted)}
+            keep_extra = section is not None and section.allow_extra_address
+            if not keep_extra:
+                for cidr in sorted(have - wanted):
+                    self.out["del address"].append(SetAddress(name, netns, cidr=cidr, add=False))
+            for cidr in want:
+                if cidr not in have:
+                    self.out["add address"].append(SetAddress(name, netns, cidr=cidr))
+                    have.add(cidr)
+
+    def _ipv6_off(self, key: Key, fresh: bool) -> bool:
+        l3 = self._l3(key[0])
+        if l3 is None:
+            return False
+        return l3.ipv6_off.get("default" if fresh else key[1], l3.ipv6_off.get("default", False))
+
+    @staticmethod
+    def _ipv6_wanted(section: object, want: list[str] | None) -> bool | None:
+        """True: IPv6 off; False: on; None: as it is."""
+        enabled = getattr(section, "enabled", None)
+        if enabled is not None:
+            return not enabled
+        return False if want else None
+
+    # --- routes --------------------------------------------------------------------------
+
+    def _routes(self) -> None:
+        entries = self.decl.routes.config if self.decl.routes and self.decl.routes.config else []
+        desired: dict[NetnsName, dict[RouteKey, list[RouteSpec]]] = defaultdict(lambda: defaultdict(list))
+        for entry in entries:
+            if entry.state is None:
+                spec = route_of_entry(entry)
+                desired[self.route_netns(entry)][spec.key].append(spec)
+        absent = [(self.route_netns(e), e) for e in entries if e.absent]
+        spaces = set(desired) | {ns for ns, _ in absent} | {k[0] for k in self.fate.fresh}
+        for netns in sorted(spaces, key=str):
+            want = {key: merge_hops(specs) for key, specs in desired.get(netns, {}).items()}
+            self._routes_in(netns, want, [e for ns, e in absent if ns == netns])
+
+    def route_netns(self, entry: RouteEntry) -> NetnsName:
+        if entry.netns is not None:
+            return entry.netns
+        if entry.next_hop_interface:
+            for spec in self.decl.interfaces:
+                if spec.name == entry.next_hop_interface and not spec.absent:
+                    return link_netns(spec, self.default_netns)
+        return self.default_netns
+
+    def _routes_in(self, netns: NetnsName, want: dict[RouteKey, RouteSpec], absent: list[RouteEntry]) -> None:
+        l3, state = self._l3(netns), self.host.namespaces.get(netns)
+        now: dict[RouteKey, RouteSpec] = {}
+        if l3 is not None and state is not None:
+            for route in l3.routes:
+                spec = route_of_kernel(route, state)
+                devs = {(netns, h.dev) for h in spec.hops if h.dev}
+                if any(self.fate.empties(d) for d in devs):
+                    # Gone with its link; made again with it if the link is made again.
+                    if all(d not in self.fate.gone for d in devs) and spec.key not in want:
+                        if not any(route_matches(e, spec) for e in absent):
+                            want[spec.key] = spec
+                    continue
+                now[spec.key] = spec
+        for key, spec in now.items():
+            if key not in want and any(route_matches(e, spec) for e in absent):
+                self.out["del route"].append(SetRoute(spec.dst, netns, route=spec, add=False))
+        for key, spec in want.items():
+            have = now.get(key)
+            if have == spec:
+                continue
+            part = "add gw route" if any(h.gateway for h in spec.hops) else "add route"
+            self.out[part].append(SetRoute(spec.dst, netns, route=spec, replace=have is not None))
+
+    # --- rules ---------------------------------------------------------------------------
+
+    def _rules(self) -> None:
+        entries = self.decl.route_rules.config if self.decl.route_rules and self.decl.route_rules.config else []
+        by_ns: dict[NetnsName, list[tuple[bool, Rule, RouteRuleEntry]]] = defaultdict(list)
+        for entry in entries:
+            netns = entry.netns if entry.netns is not None else self.default_netns
+            by_ns[netns].append((entry.absent, rule_of_entry(entry), entry))
+        for netns, items in sorted(by_ns.items(), key=lambda kv: str(kv[0])):
+            l3 = self._l3(netns)
+            have = list(l3.rules) if l3 is not None else []
+            present = [rule for absent, rule, _ in items if not absent]
+            for absent, _rule, entry in items:
+                if not absent:
+                    continue
+                for rule in list(have):
+                    if rule_matches(entry, rule) and not any(same_rule(p, rule) for p in present):
+                        self.out["del rule"].append(SetRule(str(rule.priority), netns, rule=rule, add=False))
+                        have.remove(rule)
+            for rule in present:
+                if not any(same_rule(rule, h) for h in have):
+                    self.out["add rule"].append(SetRule(str(rule.priority), netns, rule=rule))
+                    have.append(rule)
+
+
+def plan_layer3(decl: Declaration, host: HostState, default_netns: NetnsName, ops: list[Op]) -> list[Op]:
+    """The layer 3 ops that follow the link ops `ops`."""
+    return Layer3Planner(decl, host, default_netns, LinkFate.of(ops)).run()
