@@ -29,7 +29,7 @@ from linkctl.watch.core import DumpReason, WatchCore, WatchOutput
 from linkctl.watch.flap import FlapConfig
 from linkctl.watch.kernel_log import KernelLogRecord
 
-from ..watch.helpers import at, msg
+from ..watch.helpers import at, flapping, msg
 
 
 def feed(core: WatchCore, store: SqlStore, out: WatchOutput, receivers: list[str] | None = None) -> WatchOutput:
@@ -153,13 +153,8 @@ def test_history_filters(store: SqlStore) -> None:
 def test_status_shows_state_since_and_flapping(store: SqlStore) -> None:
     core = WatchCore(FlapConfig(nagios_enabled=False))
     feed(core, store, core.on_dump(None, [msg(0, 1, 0)], at(0), DumpReason.STARTUP))
-    up, down = 1, 0
-    for i in range(6):
-        if i % 2 == 0:
-            down += 1
-        else:
-            up += 1
-        feed(core, store, core.on_link(msg(1 + i, up, down)), ["mail"])
+    for message in flapping():
+        feed(core, store, core.on_link(message), ["mail"])
     (status,) = store.status()
     assert (status.ifname, status.state, status.flapping) == ("eth0", LinkState.UP, True)
     assert status.since == at(6)

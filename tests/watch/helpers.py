@@ -38,3 +38,17 @@ def msg(
         counters=CarrierCounters(changes=up + down, up=up, down=down),
         stats=stats,
     )
+
+
+def flapping(changes: int = 6, every: int = 1) -> list[LinkMessage]:
+    """A link that was up (carrier counted up once) losing and regaining its carrier in turn,
+    `changes` times: one message a change, the first at second 1, then `every` seconds apart."""
+    up, down = 1, 0
+    messages = []
+    for i in range(changes):
+        if i % 2 == 0:
+            down += 1
+        else:
+            up += 1
+        messages.append(msg(1 + i * every, up, down))
+    return messages

@@ -6,7 +6,7 @@ from linkctl.watch.core import DumpReason, WatchCore
 from linkctl.watch.flap import FlapConfig
 from linkctl.watch.kernel_log import KernelLogRecord, kernel_record_from_log
 
-from .helpers import at, msg
+from .helpers import at, flapping, msg
 
 RATE_ONLY = FlapConfig(nagios_enabled=False)
 
@@ -109,14 +109,8 @@ def test_kernel_only_kinds_are_events_of_their_own() -> None:
 def test_flap_episode_flows_through_the_core() -> None:
     core = started(WatchCore(RATE_ONLY))
     notices = []
-    up, down = 1, 0
-    for i in range(6):
-        if i % 2 == 0:
-            down += 1
-        else:
-            up += 1
-        out = core.on_link(msg(1 + i, up, down))
-        notices += out.notices
+    for message in flapping():
+        notices += core.on_link(message).notices
     assert [n.edge for n in notices] == [EpisodeEdge.START]
     assert core.views()[0].flapping and core.views()[0].link.flapping
     out = core.tick(at(400))
@@ -127,17 +121,14 @@ def test_flap_episode_flows_through_the_core() -> None:
 
 def test_open_episode_resumes_after_restart() -> None:
     core = started(WatchCore(RATE_ONLY))
-    up, down = 1, 0
-    for i in range(6):
-        if i % 2 == 0:
-            down += 1
-        else:
-            up += 1
-        core.on_link(msg(1 + i, up, down))
+    messages = flapping()
+    for message in messages:
+        core.on_link(message)
+    last = messages[-1].counters  # the restart finds the link one loss and one return further on
     (episode,) = core.flaps.open_episodes()
     known = [v.link for v in core.views()]
     restarted = WatchCore(RATE_ONLY, known=known, open_episodes=[episode])
-    out = restarted.on_dump(None, [msg(100, up + 1, down + 1)], at(100), DumpReason.STARTUP)
+    out = restarted.on_dump(None, [msg(100, last.up + 1, last.down + 1)], at(100), DumpReason.STARTUP)
     assert out.notices == []
     assert restarted.flaps.is_flapping(None, 7)
     end = restarted.tick(at(401))

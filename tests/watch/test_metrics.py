@@ -22,7 +22,7 @@ from linkctl.watch.flap import FlapConfig
 from linkctl.watch.kernel_log import KernelLogRecord
 from linkctl.watch.metrics import WatchMetrics, serve
 
-from .helpers import at, msg
+from .helpers import at, flapping, msg
 
 
 def free_port() -> int:
@@ -37,13 +37,8 @@ def busy_core() -> tuple[WatchCore, WatchMetrics]:
     metrics.observe(core.on_dump(None, [msg(0, 1, 0)], at(0), DumpReason.STARTUP))
     blue = [msg(0, 1, 0, ifindex=3, ifname="veth1", netns="blue")]
     metrics.observe(core.on_dump("blue", blue, at(0), DumpReason.STARTUP))
-    up, down = 1, 0
-    for i in range(6):
-        if i % 2 == 0:
-            down += 1
-        else:
-            up += 1
-        metrics.observe(core.on_link(msg(1 + i * 2, up, down)))
+    for message in flapping(every=2):
+        metrics.observe(core.on_link(message))
     metrics.observe(core.on_link(msg(20, 1, 1, ifindex=3, ifname="veth1", netns="blue")))
     words = DriverWords(text="transmit queue 0 timed out", driver="e1000e")
     metrics.observe(core.on_kernel_log(KernelLogRecord(at(21), "eth0", EventKind.TX_TIMEOUT, words)))
