@@ -98,3 +98,16 @@ def test_a_buffer_is_lent_to_one_block_at_a_time(tmp_path: Path) -> None:
     first.release()  # releasing twice gives the buffer back once
     second.release()
     assert len(pool._free) == 2
+
+
+def test_newlines_counted_alike_before_and_after_numpy_takes_over(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The first bytes of a stream are counted by bytes.count, the rest by numpy: both
+    # must give the same line numbers, whatever the span's alignment.
+    rng = random.Random(3)
+    data = bytearray(rng.choice(b"ab\n") for _ in range(300_000))
+    spans = [(0, 300_000), (1, 299_999), (7, 65_543), (65_536, 300_000), (0, 10)]
+    monkeypatch.setattr(scan._Counter, "counted", 0)
+    before = [scan.count_newlines(data, lo, hi) for lo, hi in spans]
+    monkeypatch.setattr(scan._Counter, "counted", scan._Counter.NUMPY_FROM)
+    after = [scan.count_newlines(data, lo, hi) for lo, hi in spans]
+    assert before == after == [data.count(b"\n", lo, hi) for lo, hi in spans]
