@@ -31,6 +31,7 @@ from linkctl.kernel.state import read_state
 from linkctl.kinds import kind_of
 from linkctl.model.spec import Declaration, InterfaceSpec, LinkStateName
 from linkctl.model.state import HostState, NetnsName
+from linkctl.plan.l3_model import has_l3, ipv6_links
 from linkctl.plan.planner import make_plan
 
 JOURNAL_KEPT = "\nThe change journal is kept: `linkctl recover` tries the rollback again."
@@ -74,10 +75,13 @@ def roll_back(intent: Intent, decl: Declaration | None = None, debug: DebugHook 
     restore = decl if decl is not None else Declaration.model_validate(intent.restore)
     created = set(intent.created) - set(intent.before)
     where = _namespaces(intent)
+    l3 = None
+    if has_l3(restore):  # addresses, routes and rules are read, put back and checked too
+        l3 = {ns: ipv6_links(restore, ns, intent.default_netns) for ns in where}
     try:
-        now = read_state(where)
+        now = read_state(where, l3=l3)
         if _ungroup(now, intent, debug):
-            now = read_state(where)
+            now = read_state(where, l3=l3)
         located = {
             (ns, name): to
             for ns, name, to in intent.moves
@@ -86,7 +90,7 @@ def roll_back(intent: Intent, decl: Declaration | None = None, debug: DebugHook 
         plan = make_plan(_with_absent(restore, now, created), now, intent.default_netns, located)
         Executor(now, debug).run(plan.ops)
         gone = [name for name in intent.created_netns if name not in intent.namespaces and _remove_netns(name)]
-        after = read_state(where)
+        after = read_state(where, l3=l3)
         residual = make_plan(_with_absent(restore, after, created), after, intent.default_netns)
     except LinkctlError as exc:
         return Outcome(
@@ -133,7 +137,7 @@ def _with_absent(decl: Declaration, now: HostState, created: set[Key]) -> Declar
         for lk in now
         if (lk.netns, lk.name) in created and kind_of(lk).creatable
     ]
-    return Declaration(interfaces=[*decl.interfaces, *extra]) if extra else decl
+    return decl.model_copy(update={"interfaces": [*decl.interfaces, *extra]}) if extra else decl
 
 
 def _remove_netns(name: str) -> bool:

@@ -84,6 +84,11 @@ class Layer3Planner:
         state = self.host.namespaces.get(netns)
         return state.l3 if state is not None else None
 
+    def _known(self, netns: NetnsName) -> bool:
+        """Layer 3 of the namespace was read, or it is made by the plan (and has none yet)."""
+        state = self.host.namespaces.get(netns)
+        return state is None or state.l3 is not None
+
     def _link(self, key: Key) -> Link | None:
         return self.host.find(key[1], key[0])
 
@@ -96,10 +101,11 @@ class Layer3Planner:
                 declared[(link_netns(spec, self.default_netns), spec.name)] = spec
         restored = [key for key in self.fate.fresh if key not in declared and self._link(key) is not None]
         for key, spec in declared.items():
-            if key not in self.fate.gone:
+            if key not in self.fate.gone and self._known(key[0]):
                 self._link_addresses(key, spec)
         for key in sorted(restored, key=str):
-            self._link_addresses(key, None)
+            if self._known(key[0]):
+                self._link_addresses(key, None)
 
     def _link_addresses(self, key: Key, spec: InterfaceSpec | None) -> None:
         netns, name = key
@@ -159,6 +165,8 @@ class Layer3Planner:
         absent = [(self.route_netns(e), e) for e in entries if e.absent]
         spaces = set(desired) | {ns for ns, _ in absent} | {k[0] for k in self.fate.fresh}
         for netns in sorted(spaces, key=str):
+            if not self._known(netns):
+                continue
             want = {key: merge_hops(specs) for key, specs in desired.get(netns, {}).items()}
             self._routes_in(netns, want, [e for ns, e in absent if ns == netns])
 
@@ -204,6 +212,8 @@ class Layer3Planner:
             netns = entry.netns if entry.netns is not None else self.default_netns
             by_ns[netns].append((entry.absent, rule_of_entry(entry), entry))
         for netns, items in sorted(by_ns.items(), key=lambda kv: str(kv[0])):
+            if not self._known(netns):
+                continue
             l3 = self._l3(netns)
             have = list(l3.rules) if l3 is not None else []
             present = [rule for absent, rule, _ in items if not absent]

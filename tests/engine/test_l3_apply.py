@@ -1,0 +1,244 @@
+"""Addresses, routes and rules against the real kernel: applied, idempotent, shown, refused, rolled back.
+
+Every check reads the kernel through iproute2 (`ip -j addr`, `ip -j route show table all`, `ip -j rule`).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+from tests.conftest import ip, run_linkctl
+from tests.engine.kernel_helpers import write
+
+PAIR = """
+interfaces:
+- name: w0
+  type: veth
+  state: up
+  veth: {peer: w1}
+  ipv4:
+    enabled: true
+    dhcp: false
+    address:
+    - {ip: 192.0.2.1, prefix-length: 24}
+    - {ip: 192.0.2.9, prefix-length: 24}
+  ipv6:
+    enabled: true
+    dhcp: false
+    autoconf: false
+    address:
+    - {ip: 2001:db8:1::1, prefix-length: 64}
+- name: w1
+  type: veth
+  state: up
+  veth: {peer: w0}
+  ipv4: {enabled: true, dhcp: false, address: [{ip: 192.0.2.2, prefix-length: 24}]}
+routes:
+  config:
+  - {destination: 198.51.100.0/24, next-hop-interface: w0, next-hop-address: 192.0.2.254, metric: 100}
+  - {destination: 10.9.0.0/16, next-hop-interface: w0, next-hop-address: 192.0.2.3, weight: 3}
+  - {destination: 10.9.0.0/16, next-hop-interface: w1, next-hop-address: 192.0.2.4}
+  - {destination: 2001:db8:9::/64, next-hop-interface: w0, next-hop-address: 2001:db8:1::fe, table-id: 300}
+  - {destination: 203.0.113.0/24, route-type: blackhole}
+route-rules:
+  config:
+  - {ip-from: 192.0.2.0/24, route-table: 300, priority: 1000}
+  - {family: ipv6, fwmark: 7, fwmask: 15, route-table: 300, priority: 1001}
+"""
+
+
+def _j(ns: str, *args: str) -> list[dict[str, object]]:
+    out = ip("-n", ns, "-j", *args)
+    return json.loads(out) if out.strip() else []  # type: ignore[no-any-return]
+
+
+def addresses(ns: str) -> set[tuple[str, str]]:
+    """(link, address/len) of every address but the link-local ones."""
+    return {
+        (str(link["ifname"]), f"{a['local']}/{a['prefixlen']}")
+        for link in _j(ns, "address")
+        for a in link["addr_info"]  # type: ignore[attr-defined]
+        if a["scope"] != "link"
+    }
+
+
+def routes(ns: str) -> list[str]:
+    """Every route a person made (proto boot or static), both families, every table, as `ip` prints them."""
+    out = []
+    for family in ("-4", "-6"):
+        for r in _j(ns, family, "route", "show", "table", "all"):
+            if r.get("protocol") in ("boot", "static"):
+                out.append(json.dumps({k: v for k, v in r.items() if k not in ("flags", "pref")}, sort_keys=True))
+    return sorted(out)
+
+
+def rules(ns: str) -> list[str]:
+    return sorted(json.dumps(r, sort_keys=True) for f in ("-4", "-6") for r in _j(ns, f, "rule"))
+
+
+def layer3(ns: str) -> tuple[set[tuple[str, str]], list[str], list[str]]:
+    return addresses(ns), routes(ns), rules(ns)
+
+
+def test_apply_makes_what_iproute2_then_shows_and_a_second_apply_sends_nothing(netns: str, tmp_path: Path) -> None:
+    path = write(tmp_path, PAIR)
+    res = run_linkctl("apply", path, "--netns", netns)
+    assert res.returncode == 0, res.stderr
+    assert addresses(netns) == {
+        ("w0", "192.0.2.1/24"), ("w0", "192.0.2.9/24"), ("w0", "2001:db8:1::1/64"), ("w1", "192.0.2.2/24"),
+    }  # fmt: skip
+    shown = "\n".join(routes(netns))
+    assert '"dst": "198.51.100.0/24", "gateway": "192.0.2.254"' in shown and '"metric": 100' in shown
+    ecmp = next(json.loads(r) for r in routes(netns) if '"10.9.0.0/16"' in r)
+    assert sorted((h["gateway"], h["weight"]) for h in ecmp["nexthops"]) == [("192.0.2.3", 3), ("192.0.2.4", 1)]
+    assert any('"table": "300"' in r and "2001:db8:9::/64" in r for r in routes(netns))
+    assert any('"type": "blackhole"' in r for r in routes(netns))
+    assert any('"priority": 1000' in r and '"src": "192.0.2.0"' in r for r in rules(netns))
+    assert any('"priority": 1001' in r and '"fwmark": "0x7"' in r for r in rules(netns))
+
+    again = run_linkctl("apply", path, "--netns", netns)
+    assert again.returncode == 0 and "nothing was sent to the kernel" in again.stdout, again.stdout
+    shown_yaml = run_linkctl("show", "--netns", netns, "-f", "yaml")
+    assert shown_yaml.returncode == 0 and "192.0.2.9" in shown_yaml.stdout and "route-rules:" in shown_yaml.stdout
+    back = run_linkctl("plan", write(tmp_path, shown_yaml.stdout, "shown.yml"), "--netns", netns)
+    assert back.returncode == 0 and "no changes" in back.stdout, back.stdout
+
+
+def test_listed_addresses_are_the_whole_set_and_absent_routes_match_by_any_field(netns: str, tmp_path: Path) -> None:
+    assert run_linkctl("apply", write(tmp_path, PAIR), "--netns", netns).returncode == 0
+    ip("-n", netns, "address", "add", "192.0.2.77/24", "dev", "w0")
+    fewer = """
+interfaces:
+- name: w0
+  type: veth
+  ipv4: {enabled: true, dhcp: false, address: [{ip: 192.0.2.1, prefix-length: 24}]}
+routes:
+  config:
+  - {next-hop-interface: w0, state: absent}
+"""
+    res = run_linkctl("apply", write(tmp_path, fewer, "fewer.yml"), "--netns", netns)
+    assert res.returncode == 0, res.stderr
+    assert {a for a in addresses(netns) if a[0] == "w0"} == {("w0", "192.0.2.1/24"), ("w0", "2001:db8:1::1/64")}
+    left = "\n".join(routes(netns))
+    assert "198.51.100.0/24" not in left and "2001:db8:9::/64" not in left
+    assert "10.9.0.0/16" not in left  # an ECMP route through w0 (and w1) is a route through w0
+    assert "203.0.113.0/24" in left  # not through w0
+    kernel = [r for r in _j(netns, "route") if r.get("protocol") == "kernel"]
+    assert any(r["dst"] == "192.0.2.0/24" for r in kernel)  # the kernel's own routes are never touched
+    assert any(a[0] == "w0" for a in addresses(netns))
+    link_local = [a for link in _j(netns, "address", "show", "dev", "w0") for a in link["addr_info"]]  # type: ignore[attr-defined]
+    assert any(a["scope"] == "link" for a in link_local)  # fe80:: is never removed
+
+
+def test_a_refused_route_after_addresses_were_added_puts_everything_back(netns: str, tmp_path: Path) -> None:
+    """The kernel refuses the last route ("Invalid prefsrc address"): addresses, routes and rules are as before."""
+    start = """
+interfaces:
+- name: w0
+  type: veth
+  state: up
+  veth: {peer: w1}
+  ipv4: {enabled: true, dhcp: false, address: [{ip: 192.0.2.1, prefix-length: 24}]}
+- {name: w1, type: veth, state: up}
+routes:
+  config:
+  - {destination: 198.51.100.0/24, next-hop-interface: w0, next-hop-address: 192.0.2.254}
+route-rules:
+  config:
+  - {ip-from: 192.0.2.0/24, route-table: 300, priority: 1000}
+"""
+    assert run_linkctl("apply", write(tmp_path, start, "start.yml"), "--netns", netns).returncode == 0
+    before = layer3(netns)
+    change = """
+interfaces:
+- name: w0
+  type: veth
+  ipv4: {enabled: true, dhcp: false, address: [{ip: 192.0.2.5, prefix-length: 24}, {ip: 10.1.0.1, prefix-length: 16}]}
+  ipv6: {enabled: true, dhcp: false, autoconf: false, address: [{ip: 2001:db8:1::1, prefix-length: 64}]}
+routes:
+  config:
+  - {destination: 198.51.100.0/24, state: absent}
+  - {destination: 10.2.0.0/16, next-hop-interface: w0, next-hop-address: 10.1.0.254, metric: 5}
+  - {destination: 10.3.0.0/16, next-hop-interface: w0, next-hop-address: 10.1.0.254, source: 172.16.0.1}
+route-rules:
+  config:
+  - {ip-from: 192.0.2.0/24, state: absent}
+  - {ip-to: 10.2.0.0/16, route-table: 301, priority: 900}
+"""
+    res = run_linkctl("apply", write(tmp_path, change, "change.yml"), "--netns", netns)
+    assert res.returncode == 1, res.stdout + res.stderr
+    assert "refused by the kernel" in res.stderr and "rolled back" in res.stderr, res.stderr
+    assert layer3(netns) == before
+
+
+def test_an_unreachable_gateway_and_dhcp_are_refused_before_any_change(netns: str, tmp_path: Path) -> None:
+    bad = """
+interfaces:
+- name: br1
+  type: linux-bridge
+  state: up
+  ipv4: {enabled: true, dhcp: false, address: [{ip: 10.0.0.1, prefix-length: 24}]}
+- name: w0
+  type: veth
+  veth: {peer: w1}
+  ipv4: {enabled: true, dhcp: true}
+routes:
+  config:
+  - {destination: 0.0.0.0/0, next-hop-interface: br1, next-hop-address: 192.168.100.1}
+"""
+    res = run_linkctl("apply", write(tmp_path, bad), "--netns", netns)
+    assert res.returncode == 1
+    assert "192.168.100.1 is in none of br1's subnets after this plan (10.0.0.1/24)" in res.stderr, res.stderr
+    assert "ipv4.dhcp" in res.stderr and "not run by linkctl" in res.stderr
+    assert "nothing was changed" in res.stderr
+    assert [d["ifname"] for d in _j(netns, "link")] == ["lo"]
+
+
+def test_a_link_made_again_gets_its_addresses_and_routes_back(netns: str, tmp_path: Path) -> None:
+    first = """
+interfaces:
+- name: w0
+  type: veth
+  state: up
+  veth: {peer: w1}
+- {name: w1, type: veth, state: up}
+- name: vx7
+  type: vxlan
+  state: up
+  vxlan: {id: 7, remote: 192.0.2.50, destination-port: 4789}
+  ipv4: {enabled: true, dhcp: false, address: [{ip: 10.7.0.1, prefix-length: 24}]}
+routes:
+  config:
+  - {destination: 10.77.0.0/16, next-hop-interface: vx7, next-hop-address: 10.7.0.254}
+"""
+    assert run_linkctl("apply", write(tmp_path, first, "first.yml"), "--netns", netns).returncode == 0
+    before = layer3(netns)
+    # A new VNI is a new link for the kernel: the file says nothing of its addresses or routes.
+    remade = "interfaces:\n- {name: vx7, type: vxlan, vxlan: {id: 8, remote: 192.0.2.50, destination-port: 4789}}\n"
+    res = run_linkctl("apply", write(tmp_path, remade, "remade.yml"), "--netns", netns)
+    assert res.returncode == 0, res.stderr
+    assert "add address 10.7.0.1/24 to vx7" in res.stdout and "10.77.0.0/16" in res.stdout
+    vx = next(d for d in json.loads(ip("-n", netns, "-j", "-d", "link", "show", "vx7")))
+    assert vx["linkinfo"]["info_data"]["id"] == 8
+    assert layer3(netns) == before
+
+
+def test_ipv6_off_and_on_again(netns: str, tmp_path: Path) -> None:
+    on = PAIR
+    assert run_linkctl("apply", write(tmp_path, on), "--netns", netns).returncode == 0
+    off = "interfaces:\n- {name: w1, type: veth, ipv6: {enabled: false}}\n"
+    res = run_linkctl("apply", write(tmp_path, off, "off.yml"), "--netns", netns)
+    assert res.returncode == 0, res.stderr
+    sysctl = ["ip", "netns", "exec", netns, "sysctl", "-n", "net.ipv6.conf.w1.disable_ipv6"]
+    assert subprocess.run(sysctl, capture_output=True, text=True, check=True).stdout.strip() == "1"
+    assert not [a for link in _j(netns, "-6", "address", "show", "dev", "w1") for a in link["addr_info"]]  # type: ignore[attr-defined]
+    again = run_linkctl("apply", write(tmp_path, off, "off.yml"), "--netns", netns)
+    assert "nothing was sent" in again.stdout
+    shown = run_linkctl("show", "--netns", netns, "-f", "yaml", "w1").stdout
+    assert "ipv6:\n    enabled: false" in shown
+    back = "interfaces:\n- {name: w1, type: veth, ipv6: {enabled: true, address: [{ip: 2001:db8:2::1, prefix-length: 64}]}}\n"
+    assert run_linkctl("apply", write(tmp_path, back, "back.yml"), "--netns", netns).returncode == 0
+    assert subprocess.run(sysctl, capture_output=True, text=True, check=True).stdout.strip() == "0"
+    assert ("w1", "2001:db8:2::1/64") in addresses(netns)
