@@ -117,6 +117,10 @@ def prepare(ctx: Context, probe: bool = True) -> tuple[HostState, Plan]:
         except (OSError, LinkctlError):
             underlays = {}  # unreadable (an unprivileged `plan`): audit judges them once they exist
     validate(ctx.decl, host, ctx.source, ctx.default_netns, creatable, _module_advice(missing), underlays)
+    if probe:
+        from linkctl.kernel.probe import refuse_missing_features  # bridge VLANs: asked only when a file has them
+
+        refuse_missing_features(ctx.decl, ctx.source)
     plan = make_plan(ctx.decl, host, ctx.default_netns)
     if not ctx.layer3 and remakes_links(plan.ops, host):
         # A link made again loses its addresses and routes: read them, and plan them back.

@@ -5,6 +5,7 @@ from __future__ import annotations
 from linkctl.kinds.base import LinkKind
 from linkctl.kinds.bond import BOND
 from linkctl.kinds.bridge import BRIDGE
+from linkctl.kinds.ipvlan import IPVLAN
 from linkctl.kinds.macvlan import MACVLAN, MACVTAP
 from linkctl.kinds.simple import DUMMY, ETHERNET, LOOPBACK, UNKNOWN
 from linkctl.kinds.veth import VETH
@@ -14,7 +15,7 @@ from linkctl.model.spec import InterfaceType
 from linkctl.model.state import Link
 
 ALL: tuple[LinkKind, ...] = (
-    VETH, BRIDGE, VXLAN, MACVLAN, MACVTAP, VLAN, BOND, DUMMY, ETHERNET, LOOPBACK, UNKNOWN,
+    VETH, BRIDGE, VXLAN, MACVLAN, MACVTAP, IPVLAN, VLAN, BOND, DUMMY, ETHERNET, LOOPBACK, UNKNOWN,
 )  # fmt: skip
 BY_TYPE: dict[InterfaceType, LinkKind] = {k.type: k for k in ALL}
 BY_KERNEL_KIND: dict[str, LinkKind] = {k.kernel_kind: k for k in ALL if k.kernel_kind}

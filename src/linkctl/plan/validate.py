@@ -25,6 +25,7 @@ _SECTIONS = {
     "vxlan": InterfaceType.VXLAN,
     "mac_vlan": InterfaceType.MAC_VLAN,
     "mac_vtap": InterfaceType.MAC_VTAP,
+    "ipvlan": InterfaceType.IPVLAN,
     "vlan": InterfaceType.VLAN,
     "link_aggregation": InterfaceType.BOND,
     "ethernet": InterfaceType.ETHERNET,
@@ -34,6 +35,7 @@ _NEEDS_SECTION = {
     InterfaceType.VXLAN: "vxlan: {id: VNI, ...}",
     InterfaceType.MAC_VLAN: "mac-vlan: {base-iface: NAME}",
     InterfaceType.MAC_VTAP: "mac-vtap: {base-iface: NAME}",
+    InterfaceType.IPVLAN: "ipvlan: {base-iface: NAME}",
     InterfaceType.VLAN: "vlan: {base-iface: NAME, id: ID}",
 }
 
