@@ -18,9 +18,11 @@ from linkctl.errors import LinkctlError
 from linkctl.kernel import netns
 from linkctl.kernel.probe import creatable_kinds
 from linkctl.kinds import kind_of, vxlan
+from linkctl.model.l3 import RouteEntry, RouteRuleEntry, RouteRulesSection, RoutesSection
 from linkctl.model.spec import Declaration, InterfaceSpec, InterfaceType, VethSection
 from linkctl.model.state import HostState, Link, NetnsName, VxlanInfo
 from linkctl.plan.convert import spec_of
+from linkctl.plan.convert_l3 import routes_of, rules_of
 from linkctl.plan.ops import CreateLink, MoveLink, Op, Plan
 from linkctl.plan.text import op_record, plan_text
 
@@ -117,7 +119,26 @@ def _copy_of(ctx: Context, host: HostState, mapping: dict[NetnsName, str], notes
         elif isinstance(link.info, VxlanInfo):
             spec = _vxlan_copy(spec, link, host, notes)
         specs.append(spec)
-    return Declaration(interfaces=specs)
+    return Declaration(interfaces=specs, **_layer3_copy(host, {lk.name for lk in wanted}, mapping))
+
+
+def _layer3_copy(host: HostState, names: set[str], mapping: dict[NetnsName, str]) -> dict[str, object]:
+    """The routes through the copied links and the rules of the copied namespaces (when read)."""
+    routes: list[RouteEntry] = []
+    rules: list[RouteRuleEntry] = []
+    for ns, state in host.namespaces.items():
+        if ns not in mapping or state.l3 is None:
+            continue
+        routes += [
+            r.model_copy(update={"netns": mapping[ns]})
+            for r in routes_of(state)
+            if r.next_hop_interface is None or r.next_hop_interface in names
+        ]
+        rules += [r.model_copy(update={"netns": mapping[ns]}) for r in rules_of(state)]
+    return {
+        "routes": RoutesSection(config=routes) if routes else None,
+        "route_rules": RouteRulesSection(config=rules) if rules else None,
+    }
 
 
 def _veth_copy(spec: InterfaceSpec, link: Link, mapping: dict[NetnsName, str], notes: list[str]) -> InterfaceSpec:
@@ -206,4 +227,22 @@ def _moved(decl: Declaration, mapping: dict[NetnsName, str]) -> Declaration:
         if spec.veth is not None and spec.veth.peer_netns is not None:
             update["veth"] = VethSection(peer=spec.veth.peer, peer_netns=mapping[spec.veth.peer_netns])
         specs.append(spec.model_copy(update=update))
-    return Declaration(interfaces=specs)
+    return decl.model_copy(update={"interfaces": specs, **_entries_moved(decl, mapping)})
+
+
+def _entries_moved(decl: Declaration, mapping: dict[NetnsName, str]) -> dict[str, object]:
+    """Routes and rules in the rehearsal namespaces: those without `netns` are the default one's."""
+    out: dict[str, object] = {}
+    for key, section in (("routes", decl.routes), ("route_rules", decl.route_rules)):
+        if section is None or not section.config:
+            continue
+        entries = []
+        for entry in section.config:
+            if entry.netns is not None and entry.netns not in mapping:
+                raise LinkctlError(f"netns {entry.netns} is not part of the rehearsal")
+            if entry.netns is not None:
+                entries.append(entry.model_copy(update={"netns": mapping[entry.netns]}))
+            else:
+                entries.append(entry)
+        out[key] = section.model_copy(update={"config": entries})
+    return out

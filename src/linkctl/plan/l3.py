@@ -230,6 +230,11 @@ class Layer3Planner:
                     have.append(rule)
 
 
-def plan_layer3(decl: Declaration, host: HostState, default_netns: NetnsName, ops: list[Op]) -> list[Op]:
-    """The layer 3 ops that follow the link ops `ops`."""
-    return Layer3Planner(decl, host, default_netns, LinkFate.of(ops)).run()
+def plan_layer3(
+    decl: Declaration, host: HostState, default_netns: NetnsName, ops: list[Op], gone: set[Key] | None = None
+) -> list[Op]:
+    """The layer 3 ops that follow the link ops `ops`; `gone`: links deleted with another (a veth's
+    peer, the links stacked on a deleted base), which have no op of their own."""
+    fate = LinkFate.of(ops)
+    fate.gone |= (gone or set()) - fate.fresh
+    return Layer3Planner(decl, host, default_netns, fate).run()
