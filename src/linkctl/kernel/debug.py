@@ -1,7 +1,8 @@
 """`--debug`: each netlink request and answer, decoded the way strace cannot.
 
-pyroute2's full decoder is slow but complete: exactly what a person reading a
-refused request needs, off the hot path.
+Printed with the attribute tables the codec itself uses (linkctl/nla/ifla.py): the
+names are the kernel's (IFLA_MTU, IFLA_BR_STP_STATE), an attribute no table knows is
+shown by number with its bytes, so what is printed is what was sent.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import sys
 from typing import TextIO
 
 from linkctl.model.state import IfFlag
-from linkctl.nla import NLMSG_ERROR, NLMSG_HDR, parse_error
+from linkctl.nla import IFINFOMSG, NLMSG_ERROR, NLMSG_HDR, cstr, ifla, iter_attrs, parse_error
 
 
 def printer(stream: TextIO = sys.stderr) -> DebugPrinter:
@@ -37,31 +38,59 @@ class DebugPrinter:
         self.stream.write(f"-> seq={seq} {_decode(data)}\n")
 
 
-def _decode(data: bytes) -> str:
-    from pyroute2.netlink.rtnl import RTM_VALUES
-    from pyroute2.netlink.rtnl.ifinfmsg import ifinfmsg
+_RTM = {16: "RTM_NEWLINK", 17: "RTM_DELLINK", 18: "RTM_GETLINK", 19: "RTM_SETLINK"}
 
+
+def _decode(data: bytes) -> str:
     _len, mtype, flags, _seq, _pid = NLMSG_HDR.unpack_from(data)
-    msg = ifinfmsg(data)
-    msg.decode()
-    fields = {"index": msg["index"], "flags": _flags(msg["flags"]), "change": _flags(msg["change"])}
-    return f"{RTM_VALUES.get(mtype, mtype)} {_nlm_flags(mtype, flags)} {fields} attrs={_attrs(msg)}"
+    _family, _type, index, ifflags, change = IFINFOMSG.unpack_from(data, NLMSG_HDR.size)
+    fields = {"index": index, "flags": _flags(ifflags), "change": _flags(change)}
+    attrs = _attrs(data, NLMSG_HDR.size + IFINFOMSG.size, len(data))
+    return f"{_RTM.get(mtype, mtype)} {_nlm_flags(mtype, flags)} {fields} attrs={attrs}"
+
+
+def _attrs(data: bytes, off: int, end: int) -> list[tuple[str, object]]:
+    """The top level by the link table; IFLA_LINKINFO opened with the kind's and the port's tables."""
+    out: list[tuple[str, object]] = []
+    for name, value in ifla.LINK.describe(data, off, end):
+        out.append((name, value))
+    for atype, s, e in iter_attrs(data, off, end):
+        if atype == ifla.IFLA_LINKINFO:
+            i = [n for n, _v in out].index("IFLA_LINKINFO")
+            out[i] = ("IFLA_LINKINFO", {"attrs": _linkinfo(data, s, e)})
+    return out
+
+
+def _linkinfo(data: bytes, off: int, end: int) -> list[tuple[str, object]]:
+    info = ifla.LINKINFO.decode(data, off, end)
+    out: list[tuple[str, object]] = []
+    for atype, s, e in iter_attrs(data, off, end):
+        label = ifla.LINKINFO.label(atype)
+        if atype == ifla.IFLA_INFO_DATA and str(info.get("kind")) in ifla.KIND_DATA:
+            out.append((label, {"attrs": ifla.KIND_DATA[str(info["kind"])].describe(data, s, e)}))
+        elif atype == ifla.IFLA_INFO_SLAVE_DATA and str(info.get("slave_kind")) in ifla.PORT_DATA:
+            out.append((label, {"attrs": ifla.PORT_DATA[str(info["slave_kind"])].describe(data, s, e)}))
+        elif atype in (ifla.IFLA_INFO_KIND, ifla.IFLA_INFO_SLAVE_KIND):
+            out.append((label, cstr(data, s, e)))
+        else:
+            out.append((label, bytes(data[s:e]).hex()))
+    return out
 
 
 def _summary(data: bytes) -> str:
-    from pyroute2.netlink.rtnl import RTM_VALUES
-    from pyroute2.netlink.rtnl.ifinfmsg import ifinfmsg
-
     mtype = NLMSG_HDR.unpack_from(data)[1]
-    msg = ifinfmsg(data)
-    msg.decode()
-    info = msg.get_attr("IFLA_LINKINFO")
-    kind = info.get_attr("IFLA_INFO_KIND") if info else None
+    index, ifflags = IFINFOMSG.unpack_from(data, NLMSG_HDR.size)[2:4]
+    off = NLMSG_HDR.size + IFINFOMSG.size
+    top = ifla.LINK.decode(data, off, len(data), volatile=True)
+    kind = None
+    for atype, s, e in iter_attrs(data, off, len(data)):
+        if atype == ifla.IFLA_LINKINFO:
+            kind = ifla.LINKINFO.decode(data, s, e).get("kind")
     fields = {
-        "index": msg["index"], "name": msg.get_attr("IFLA_IFNAME"), "kind": kind,
-        "flags": _flags(msg["flags"]), "mtu": msg.get_attr("IFLA_MTU"), "master": msg.get_attr("IFLA_MASTER"),
+        "index": index, "name": top.get("ifname"), "kind": kind,
+        "flags": _flags(ifflags), "mtu": top.get("mtu"), "master": top.get("master"),
     }  # fmt: skip
-    return f"{RTM_VALUES.get(mtype, mtype)} {fields}"
+    return f"{_RTM.get(mtype, mtype)} {fields}"
 
 
 def _flags(value: int) -> str:
@@ -81,15 +110,3 @@ def _nlm_flags(mtype: int, flags: int) -> str:
     )
     names += [n for bit, n in high if flags & bit]
     return "|".join(names) or "0"
-
-
-def _attrs(msg: object) -> object:
-    attrs = getattr(msg, "get", None)
-    raw = msg["attrs"] if attrs else []  # type: ignore[index]
-    out = []
-    for item in raw:
-        name, value = item[0], item[1]
-        if hasattr(value, "get") and "attrs" in value:
-            value = {"attrs": _attrs(value)}
-        out.append((name, value))
-    return out
