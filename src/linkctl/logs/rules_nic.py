@@ -134,6 +134,39 @@ def _qede(m: re.Match[str], p: Prefix) -> MessageMatch:
     return MessageMatch(state(m["st"]), m["ifn"], driver, p.bus_id)
 
 
+@rule(r"PHY Link (?:up speed: (?P<speed>-?\d+)|is (?P<down>down))$")
+def _qca_nss(m: re.Match[str], p: Prefix) -> MessageMatch:
+    """Qualcomm's NSS data plane (nss-dp, IPQ807x/IPQ60xx/IPQ50xx routers): "nss-dp
+    3a001000.dp1 lan4: PHY Link up speed: 100", "... PHY Link is down". The speed is
+    phylib's, -1 when unknown; no duplex is printed."""
+    if m["down"]:
+        return link(m, p, EventKind.LINK_DOWN)
+    speed = int(m["speed"])
+    return link(m, p, EventKind.LINK_UP, Details(speed_mbps=speed if speed > 0 else None))
+
+
+@rule(r"Link Speed (?P<speed>\d+), USB (?P<usb>\d+)$")
+def _aqc111(m: re.Match[str], p: Prefix) -> MessageMatch:
+    """aqc111 (Aquantia/Marvell USB 5G/2.5G adapters) at link up: "aqc111 2-1.1:1.0 eth2:
+    Link Speed 2500, USB 3" (the speed in Mbps, the USB generation); it says nothing when
+    the link goes down (the carrier drops silently)."""
+    return link(m, p, EventKind.LINK_UP, Details(speed_mbps=int(m["speed"]) or None), detail=f"USB {m['usb']}")
+
+
+@rule(r"Line (?P<line>\d+): (?P<mode>xDSL|ADSL|VDSL2|G\.fast) link (?P<st>up|down)\b(?P<rest>.*)$")
+def _bcm_xdsl(m: re.Match[str], p: Prefix) -> MessageMatch:
+    """Broadcom's xDSL driver (router SDKs): "Line 0: xDSL link down", "Line 0: VDSL2 link
+    up, Bearer 0, us=40000, ds=100000", "Line 0: ADSL link up, interleaved, us=..., ds=...".
+    The DSL line has no netdev name in the message, and its two rates (kbit/s, up and down
+    differing) are no Ethernet link speed: kept in the detail."""
+    detail = f"{m['mode']} line {m['line']}"
+    rates = re.search(r"us=(?P<us>\d+), ds=(?P<ds>\d+)", m["rest"])
+    if rates and state(m["st"]) is EventKind.LINK_UP:
+        detail += f", up {rates['us']} kbit/s, down {rates['ds']} kbit/s"
+    # A lone "WORD: " before "Line N:" is a tag, never the link (link() would take it for one).
+    return MessageMatch(state(m["st"]), None, p.driver or p.token, p.bus_id, detail=detail)
+
+
 @rule(r"Flow control is (?P<tx>on|off) for TX and (?P<rx>on|off) for RX")
 def _tg3_flow(m: re.Match[str], p: Prefix) -> MessageMatch:
     """tg3 prints flow control on its own line after "Link is up"."""

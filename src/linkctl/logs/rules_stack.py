@@ -129,6 +129,13 @@ def _vendor_port(m: re.Match[str], p: Prefix) -> MessageMatch:
     )
 
 
+@rule(r"Called for logical port - (?P<port>\d+) status (?P<st>UP|DOWN)$")
+def _mlnx_sdk_port(m: re.Match[str], p: Prefix) -> MessageMatch:
+    """Mellanox's switch SDK (SONiC on Spectrum): "sx_netdev_handle_pude_event: Called for
+    logical port - 12500 status DOWN". The SDK's logical port number names no netdev."""
+    return MessageMatch(state(m["st"]), None, "sx_netdev", p.bus_id, detail=f"logical port {m['port']}")
+
+
 @rule(rf"port (?P<no>\d+)\((?P<port>{IFN})\) (?:entering|entered) (?P<state>\w+) state")
 def _bridge(m: re.Match[str], p: Prefix) -> MessageMatch:
     """bridge "br0: port 1(eth0) entered forwarding state" (3.x+), "entering" before."""
