@@ -102,7 +102,15 @@ class Validator(PortChecks):
         if current is not None and creating and not kind_of(current).creatable:
             self._kept_kind(spec, itype, current)
             return
-        if creating:
+        if creating and current is not None and not kind.creatable:
+            self._add(
+                spec,
+                "type",
+                itype.value,
+                f"{spec.name} is an existing {kind_of(current).type.value} link, not {_a(itype.value)}: declare it "
+                f"with type {kind_of(current).type.value} (or no type)",
+            )
+        elif creating:
             self._creatable(spec, itype, kind.kernel_kind, kind.module, kind.creatable)
         self._mtu(spec, current)
         if kind.mtu_bounded_by_lower:

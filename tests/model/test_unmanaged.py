@@ -1,0 +1,186 @@
+"""nmstate's sections linkctl does not manage: named and left, or refused with --strict; never a secret shown.
+
+Pure: the loader on text (model/load.py, model/unmanaged.py). The command's whole output is
+checked for the secret in tests/engine/test_nmstate_links.py.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from linkctl.errors import ValidationFailed
+from linkctl.model.load import SchemaFailed, parse_text
+from linkctl.model.spec import Declaration, LinkStateName
+from linkctl.model.unmanaged import iface_keys, other_types, top_keys
+
+SECRET = "hunter2-Zq9"
+
+NMSTATE_FILE = f"""
+hostname: {{config: host1.example.org}}
+dns-resolver:
+  config: {{server: [192.0.2.53], search: [example.org]}}
+ovs-db: {{external_ids: {{hostname: host1}}}}
+interfaces:
+- name: eth1
+  type: ethernet
+  state: up
+  mtu: 1500
+  min-mtu: 68
+  max-mtu: 9000
+  permanent-mac-address: 02:00:00:00:00:11
+  wait-ip: any
+  lldp: {{enabled: true}}
+  802.1x:
+    identity: alice
+    eap-methods: [peap]
+    password: {SECRET}
+    private-key-password: {SECRET}
+  ethernet:
+    speed: 1000
+    sr-iov: {{total-vfs: 0}}
+- name: br-ex
+  type: ovs-bridge
+  state: up
+  bridge: {{port: [{{name: eth2}}]}}
+- name: v0
+  type: veth
+  veth: {{peer: v0p}}
+"""
+
+
+def load(text: str, strict: bool = False) -> tuple[Declaration, list[str]]:
+    notes: list[str] = []
+    return parse_text(text, "f.yml", strict, notes), notes
+
+
+def refused(text: str, strict: bool = False) -> list[str]:
+    with pytest.raises(ValidationFailed) as info:
+        load(text, strict)
+    return [str(p) for p in info.value.problems]
+
+
+def test_an_nmstate_file_loads_with_what_linkctl_leaves_named_once() -> None:
+    decl, notes = load(NMSTATE_FILE)
+    assert [s.name for s in decl.interfaces] == ["eth1", "v0"]  # the OVS bridge is not linkctl's
+    eth1 = decl.interfaces[0]
+    assert eth1.mtu == 1500 and eth1.ethernet is not None and eth1.ethernet.speed == 1000
+    assert notes == [
+        "f.yml: hostname: not managed by linkctl, left as the system has it",
+        "f.yml: dns-resolver: not managed by linkctl, left as the system has it",
+        "f.yml: ovs-db: not managed by linkctl, left as the system has it",
+        "f.yml: interface eth1: min-mtu: shown by nmstate, ignored when applying (as nmstate does)",
+        "f.yml: interface eth1: max-mtu: shown by nmstate, ignored when applying (as nmstate does)",
+        "f.yml: interface eth1: permanent-mac-address: shown by nmstate, ignored when applying (as nmstate does)",
+        "f.yml: interface eth1: wait-ip: not managed by linkctl, left as the system has it",
+        "f.yml: interface eth1: lldp: not managed by linkctl, left as the system has it",
+        "f.yml: interface eth1: 802.1x: not managed by linkctl, left as the system has it",
+        "f.yml: interface eth1: ethernet.sr-iov: not managed by linkctl, left as the system has it",
+        "f.yml: interface br-ex: type ovs-bridge: not managed by linkctl, left as the system has it",
+    ]
+    assert SECRET not in "".join(notes)
+
+
+def test_a_key_on_many_interfaces_is_named_once_with_them() -> None:
+    entries = "".join(f"- {{name: e{i}, type: ethernet, lldp: {{enabled: false}}}}\n" for i in range(5))
+    _decl, notes = load("interfaces:\n" + entries)
+    assert notes == ["f.yml: interfaces e0, e1, e2 and 2 more: lldp: not managed by linkctl, left as the system has it"]
+
+
+def test_strict_refuses_each_unmanaged_section_but_not_what_nmstate_only_shows() -> None:
+    found = refused(NMSTATE_FILE, strict=True)
+    assert all("--strict refuses" in p for p in found), found
+    assert [p.split(": ")[1] if p.count(": interface") == 0 else p.split(": ")[2] for p in found] == [
+        "hostname",
+        "dns-resolver",
+        "ovs-db",
+        "wait-ip",
+        "lldp",
+        "802.1x",
+        "ethernet.sr-iov",
+        "type ovs-bridge",
+    ]
+    assert not any(SECRET in p for p in found)
+
+
+def test_strict_takes_a_file_linkctl_manages_whole() -> None:
+    decl, notes = load("interfaces: [{name: v0, type: veth, veth: {peer: v0p}, mtu: 1400}]", strict=True)
+    assert decl.interfaces[0].mtu == 1400 and notes == []
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("dns-reslover: {}\ninterfaces: []", "dns-reslover: {}: unknown key: did you mean `dns-resolver`?"),
+        ("hostnme: {config: h}\ninterfaces: []", "unknown key: did you mean `hostname`?"),
+        ("interfaces: [{name: e0, lldpp: {enabled: true}}]", "unknown key: did you mean `lldp`?"),
+        ("interfaces: [{name: e0, controller: br0}]", "a port is listed by its controller"),
+        ("interfaces: [{name: e0, type: ovs-bridg}]", "type: 'ovs-bridg': Input should be"),
+    ],
+)
+def test_a_misspelling_stays_a_misspelling(text: str, expected: str) -> None:
+    found = refused(text)
+    assert any(expected in p for p in found), found
+
+
+@pytest.mark.parametrize(
+    "section",
+    [
+        f"802.1X: {{identity: alice, password: {SECRET}}}",  # misspelt: an unknown key
+        f"lldp: {{enabled: true}}, 802.1x: {{password: {SECRET}}}, mtu: 1",  # known, with a fault beside it
+        f"ieee-802-1x: {{psk: {SECRET}}}, mtu: 1",
+        f"macsec: {{mka-cak: {SECRET}, mka-ckn: 01}}",
+        f"802.1x: [{{private-key-password: {SECRET}}}], mtu: 1",
+    ],
+)
+@pytest.mark.parametrize("strict", [False, True])
+def test_a_secret_is_never_in_a_message(section: str, strict: bool) -> None:
+    text = f"interfaces:\n- {{name: e0, type: ethernet, {section}}}\n"
+    notes: list[str] = []
+    with pytest.raises(ValidationFailed) as info:
+        parse_text(text, "f.yml", strict, notes)
+    assert SECRET not in str(info.value) + "".join(notes)
+
+
+def test_sr_iov_that_makes_virtual_functions_is_refused_with_how() -> None:
+    found = refused("interfaces: [{name: e0, type: ethernet, ethernet: {sr-iov: {total-vfs: 4}}}]")
+    assert any("ethernet.sr-iov" in p and "sriov_numvfs" in p for p in found), found
+
+
+def test_state_ignore_is_taken_out_and_remembered() -> None:
+    decl, _notes = load(
+        "interfaces:\n- {name: eth3, state: ignore}\n- {name: eth4, state: ignore, netns: ns1}\n"
+        "- {name: v0, type: veth, veth: {peer: v0p}}\n"
+    )
+    assert [s.name for s in decl.interfaces] == ["v0"]
+    assert decl.ignored == {(None, "eth3"), ("ns1", "eth4")}
+    assert LinkStateName("ignore") is LinkStateName.IGNORE
+
+
+def test_the_format_s_problems_carry_what_parsed() -> None:
+    text = (
+        "interfaces:\n- {name: v0, type: veth, mtu: 99999, veth: {peer: v0p}}\n"
+        "- {name: bad/name, type: veth}\n- {name: e1, type: ethernet, descripton: x}\n"
+    )
+    with pytest.raises(SchemaFailed) as info:
+        load(text)
+    assert len(info.value.problems) == 3
+    partial = info.value.partial
+    assert partial is not None
+    # Each entry without its faulty keys; one whose name is faulty is left out.
+    assert [(s.name, s.mtu) for s in partial.interfaces] == [("v0", None), ("e1", None)]
+
+
+@pytest.mark.parametrize(
+    ("value", "fault"),
+    [("x" * 256, "at most 255 bytes"), ("two\nlines", "printable text")],
+)
+def test_a_description_the_kernel_cannot_keep_is_refused(value: str, fault: str) -> None:
+    found = refused(f"interfaces: [{{name: e0, description: {value!r}}}]".replace("'", '"').replace("\n", "\\n"))
+    assert any("description" in p and fault in p for p in found), found
+
+
+def test_the_lists_leave_what_linkctl_manages() -> None:
+    managed_top = {"interfaces", "routes", "route-rules"}
+    assert not managed_top & set(top_keys())
+    assert not {"ipv4", "ipv6", "description", "copy-mac-from", "mtu"} & set(iface_keys())
+    assert "veth" not in other_types() and "ovs-bridge" in other_types()
