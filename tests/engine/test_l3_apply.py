@@ -242,3 +242,45 @@ def test_ipv6_off_and_on_again(netns: str, tmp_path: Path) -> None:
     assert run_linkctl("apply", write(tmp_path, back, "back.yml"), "--netns", netns).returncode == 0
     assert subprocess.run(sysctl, capture_output=True, text=True, check=True).stdout.strip() == "0"
     assert ("w1", "2001:db8:2::1/64") in addresses(netns)
+
+
+def test_the_receipt_answers_a_no_op_and_any_layer3_change_takes_the_full_path(netns: str, tmp_path: Path) -> None:
+    """The fast path (no pydantic imported) answers only while addresses, routes, rules and the IPv6
+    switches are as the receipt saw them; each change by hand is found and put back by the full path."""
+    from tests.kernel.test_receipts import apply
+
+    path = write(tmp_path, PAIR)
+    first, fast = apply(path, netns)
+    assert not fast and "applied and verified" in first.stdout
+    second, fast = apply(path, netns)
+    assert fast and "nothing was sent" in second.stdout
+    changes = [
+        ["ip", "-n", netns, "address", "del", "192.0.2.9/24", "dev", "w0"],
+        ["ip", "-n", netns, "route", "del", "203.0.113.0/24"],
+        ["ip", "-n", netns, "rule", "del", "priority", "1000"],
+        [
+            "ip",
+            "-n",
+            netns,
+            "route",
+            "add",
+            "198.51.100.0/24",
+            "dev",
+            "w1",
+            "metric",
+            "100",
+            "proto",
+            "static",
+            "table",
+            "main",
+        ],
+        ["ip", "netns", "exec", netns, "sysctl", "-qw", "net.ipv6.conf.w0.disable_ipv6=1"],
+    ]
+    for change in changes:
+        if "198.51.100.0/24" in change:  # a replaced next hop: the route is deleted first
+            subprocess.run(["ip", "-n", netns, "route", "del", "198.51.100.0/24", "metric", "100"], check=True)
+        subprocess.run(change, check=True)
+        res, fast = apply(path, netns)
+        assert not fast and "applied and verified" in res.stdout, (change, res.stdout)
+        again, fast = apply(path, netns)
+        assert fast, change

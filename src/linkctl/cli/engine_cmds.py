@@ -141,7 +141,9 @@ def keep_receipt(ctx: Context, digest: str | None, interfaces: int) -> None:
         return
     from linkctl.engine import receipt
 
-    receipt.record(ctx.data, ctx.default_netns, receipt.Receipt(ctx.namespaces(), digest, interfaces))
+    receipt.record(
+        ctx.data, ctx.default_netns, receipt.Receipt(ctx.namespaces(), digest, interfaces, ctx.layer3_read())
+    )
 
 
 def run_plain(command: str, file: str, netns: str | None) -> int:

@@ -69,19 +69,22 @@ class Context:
             self._namespaces = list(dict.fromkeys(names))
         return list(self._namespaces)
 
+    def layer3_read(self) -> list[tuple[NetnsName, list[str]]] | None:
+        """The namespaces whose layer 3 each read takes, with the links whose IPv6 switch it reads."""
+        if not self.layer3:
+            return None
+        return [(ns, ipv6_links(self.decl, ns, self.default_netns)) for ns in self.namespaces()]
+
     def read(self) -> HostState:
-        l3 = None
-        if self.layer3:
-            l3 = {ns: ipv6_links(self.decl, ns, self.default_netns) for ns in self.namespaces()}
-        return read_state(self.namespaces(), debug=None, digest=self.fingerprint, l3=l3)
+        l3 = self.layer3_read()
+        return read_state(self.namespaces(), debug=None, digest=self.fingerprint, l3=dict(l3) if l3 else None)
 
 
 def may_keep_receipt(ctx: Context) -> bool:
     """Whether this apply or plan may leave a receipt: read from a file, only link settings declared."""
     from linkctl.engine import receipt
 
-    # A receipt fingerprints link dumps only: layer 3 is read and planned every time.
-    return ctx.data is not None and receipt.enabled() and not has_remediation(ctx.decl) and not ctx.layer3
+    return ctx.data is not None and receipt.enabled() and not has_remediation(ctx.decl)
 
 
 def needed_kinds(decl: Declaration, host: HostState) -> set[str]:

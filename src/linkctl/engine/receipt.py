@@ -26,10 +26,6 @@ import struct
 from linkctl.engine import runtime
 from linkctl.kernel import linkdump, nsenter
 
-TYPE_CHECKING = False
-if TYPE_CHECKING:
-    import _socket
-
 FORMAT = "linkctl-receipt 1"
 KEEP = 64  # receipts kept per directory; the oldest go first
 DISABLE_ENV = "LINKCTL_RECEIPTS"  # "off": neither read nor write receipts
@@ -69,7 +65,7 @@ def _code_stamp() -> bytes:
 
     root = os.path.dirname(linkctl.__file__)
     stamp = [linkctl.__version__.encode()]
-    for sub in ("model", "kinds", "kernel", "engine", "nla"):  # nla: the attribute tables
+    for sub in ("model", "plan", "kinds", "kernel", "engine", "nla"):  # nla: the attribute tables
         with os.scandir(os.path.join(root, sub)) as entries:
             for entry in sorted(entries, key=lambda e: e.name):
                 if entry.name.endswith(".py"):
@@ -79,16 +75,26 @@ def _code_stamp() -> bytes:
 
 
 class Receipt:
-    __slots__ = ("digest", "interfaces", "namespaces")
+    __slots__ = ("digest", "interfaces", "layer3", "namespaces")
 
-    def __init__(self, namespaces: list[str | None], digest: str, interfaces: int) -> None:
+    def __init__(
+        self,
+        namespaces: list[str | None],
+        digest: str,
+        interfaces: int,
+        layer3: list[tuple[str | None, list[str]]] | None = None,
+    ) -> None:
         self.namespaces = namespaces
         self.digest = digest
         self.interfaces = interfaces
+        # The namespaces whose addresses, routes and rules the digest holds too, each with the links
+        # whose IPv6 switch (net.ipv6.conf.NAME.disable_ipv6) it holds.
+        self.layer3 = layer3 or []
 
     def dump(self) -> str:
         lines = [FORMAT, f"interfaces {self.interfaces}", f"digest {self.digest}"]
-        lines += [f"netns {'-' if ns is None else ns.encode().hex()}" for ns in self.namespaces]
+        lines += [f"netns {_hex(ns)}" for ns in self.namespaces]
+        lines += [f"l3 {_hex(ns)} {','.join(n.encode().hex() for n in names) or '-'}" for ns, names in self.layer3]
         return "\n".join(lines) + "\n"
 
     @classmethod
@@ -99,8 +105,23 @@ class Receipt:
         fields = [line.partition(" ") for line in lines[1:]]
         if fields[0][0] != "interfaces" or fields[1][0] != "digest":
             return None
-        names = [None if v == "-" else bytes.fromhex(v).decode() for k, _s, v in fields[2:] if k == "netns"]
-        return cls(names, fields[1][2], int(fields[0][2]))
+        names = [_unhex(v) for k, _s, v in fields[2:] if k == "netns"]
+        layer3 = []
+        for k, _s, v in fields[2:]:
+            if k == "l3":
+                ns, _s, links = v.partition(" ")
+                layer3.append(
+                    (_unhex(ns), [] if links == "-" else [bytes.fromhex(n).decode() for n in links.split(",")])
+                )
+        return cls(names, fields[1][2], int(fields[0][2]), layer3)
+
+
+def _hex(name: str | None) -> str:
+    return "-" if name is None else name.encode().hex()
+
+
+def _unhex(text: str) -> str | None:
+    return None if text == "-" else bytes.fromhex(text).decode()
 
 
 def record(data: bytes, netns: str | None, receipt: Receipt) -> None:
@@ -158,26 +179,15 @@ def current_digest(namespaces: list[str | None]) -> str:
 
 
 def _dump_into(out: linkdump.Digest, name: str | None, fds: dict[str | None, int], order: list[str | None]) -> None:
-    import _socket  # socket.py's enums cost 8 ms, and only a raw netlink socket is needed
-
-    family = (_socket.AF_NETLINK, _socket.SOCK_RAW, _socket.NETLINK_ROUTE)
-    if name is None:
-        sock = _socket.socket(*family)
-    else:
-        with nsenter.inside(fds[name]):
-            sock = _socket.socket(*family)
-    try:
-        sock.settimeout(5.0)  # a dump that never ends is a doubt: the full command decides
-        sock.bind((0, 0))
+    # A dump that never ends is a doubt: after 5 s the full command decides.
+    with linkdump.RouteSocket(None if name is None else fds[name], timeout=5.0) as sock:
         sock.send(linkdump.dump_request(1, stats=False))
         _receive_into(out, sock)
         nsids = [_nsid(sock, seq, fds.get(other)) for seq, other in enumerate(order, 2) if other != name]
-    finally:
-        sock.close()
     out.end(tuple(nsids))
 
 
-def _receive_into(out: linkdump.Digest, sock: _socket.socket) -> None:
+def _receive_into(out: linkdump.Digest, sock: linkdump.RouteSocket) -> None:
     """Fingerprint a dump as it arrives, buffer by buffer.
 
     (A receiving thread, to let the kernel fill the next buffer while this one
@@ -190,7 +200,7 @@ def _receive_into(out: linkdump.Digest, sock: _socket.socket) -> None:
         out.links(messages)
 
 
-def _nsid(sock: _socket.socket, seq: int, fd: int | None) -> int | None:
+def _nsid(sock: linkdump.RouteSocket, seq: int, fd: int | None) -> int | None:
     if fd is None:
         return None
     sock.send(linkdump.nsid_request(seq, fd))
@@ -213,8 +223,15 @@ def fast_noop(command: str, path: str, netns: str | None) -> str | None:
     try:
         data = source.read_path(path)
         receipt = load(data, netns)
-        if receipt is None or current_digest(receipt.namespaces) != receipt.digest:
+        if receipt is None:
             return None
-    except (OSError, source.Refused):
+        digest = current_digest(receipt.namespaces)
+        if receipt.layer3:
+            from linkctl.kernel.l3 import layer3_digest  # a file with addresses, routes or rules
+
+            digest = layer3_digest(digest, receipt.layer3)
+        if digest != receipt.digest:
+            return None
+    except (OSError, ValueError, source.Refused):
         return None
     return _SAID[command].format(n=receipt.interfaces)

@@ -7,20 +7,35 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 from linkctl.kernel import l3wire as W
-from linkctl.kernel import netns
-from linkctl.kernel.netlink import RtnlSocket
+from linkctl.kernel import nsenter
 from linkctl.model.l3_state import L3State
 from linkctl.nla import NLMSG_DONE, NLMSG_ERROR, iter_messages, parse_error
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import _socket
+
+
+class DumpSocket(Protocol):
+    """What a dump needs of a socket: kernel/netlink.py's RtnlSocket, or the fast path's _Raw below."""
+
+    netns: str | None
+    sock: _socket.socket
+
+    def next_seq(self) -> int: ...
+
+    def _send(self, data: bytes) -> None: ...
+
 
 T = TypeVar("T")
 _ANSWER = {W.RTM_GETADDR: W.RTM_NEWADDR, W.RTM_GETROUTE: W.RTM_NEWROUTE, W.RTM_GETRULE: W.RTM_NEWRULE}
 _CONF = "/proc/sys/net/ipv6/conf"
 
 
-def read_l3(sock: RtnlSocket, ipv6_of: Iterable[str] = ()) -> L3State:
+def read_l3(sock: DumpSocket, ipv6_of: Iterable[str] = ()) -> L3State:
     """Addresses, the routes a person made and the rules, of the socket's namespace; with
     net.ipv6.conf.NAME.disable_ipv6 of each link named in `ipv6_of` (and of "default")."""
     state = L3State()
@@ -29,12 +44,38 @@ def read_l3(sock: RtnlSocket, ipv6_of: Iterable[str] = ()) -> L3State:
         state.routes += _dump(sock, W.RTM_GETROUTE, version, W.decode_route)
         state.rules += _dump(sock, W.RTM_GETRULE, version, W.decode_rule)
     names = list(dict.fromkeys(["default", *ipv6_of]))
-    with netns.entered(sock.netns):
+    with _inside(sock.netns):
         state.ipv6_off = {name: off for name in names if (off := _ipv6_off(name)) is not None}
     return state
 
 
-def _dump(sock: RtnlSocket, request: int, version: int, decode: Callable[[bytes, int, int], T | None]) -> list[T]:
+class _inside:
+    """nsenter.inside by name (None: stay here); a class for the fast path, as nsenter's is."""
+
+    def __init__(self, name: str | None) -> None:
+        self.name, self.fd = name, -1
+        self.entered: nsenter.inside | None = None
+
+    def __enter__(self) -> None:
+        if self.name is None:
+            return
+        self.fd = os.open(nsenter.path_of(self.name), os.O_RDONLY | os.O_CLOEXEC)
+        entered = self.entered = nsenter.inside(self.fd)
+        try:
+            entered.__enter__()
+        except BaseException:
+            os.close(self.fd)
+            raise
+
+    def __exit__(self, *exc: object) -> None:
+        if self.entered is not None:
+            try:
+                self.entered.__exit__()
+            finally:
+                os.close(self.fd)
+
+
+def _dump(sock: DumpSocket, request: int, version: int, decode: Callable[[bytes, int, int], T | None]) -> list[T]:
     sock._send(W.dump_request(request, sock.next_seq(), version))
     answer = _ANSWER[request]
     out: list[T] = []
@@ -67,9 +108,71 @@ def set_ipv6(netns_name: str | None, link: str, enabled: bool) -> None:
     """net.ipv6.conf.LINK.disable_ipv6, written inside the link's namespace (its /proc/sys/net is that one's)."""
     if "/" in link or link in (".", ".."):
         raise ValueError(f"not a link name: {link!r}")
-    with netns.entered(netns_name):
+    with _inside(netns_name):
         fd = os.open(f"{_CONF}/{link}/disable_ipv6", os.O_WRONLY | os.O_CLOEXEC)
     try:
         os.write(fd, b"0\n" if enabled else b"1\n")
     finally:
         os.close(fd)
+
+
+def fingerprint(state: L3State) -> bytes:
+    """What the planner reads of a namespace's layer 3, in a canonical form (a receipt's part of it).
+
+    Decoded, not the raw messages: those carry counters and timers (IFA_CACHEINFO, RTA_CACHEINFO)
+    that change with nothing changed."""
+    parts = (
+        sorted(state.addresses),
+        sorted(repr(r) for r in state.routes),
+        sorted(repr(r) for r in state.rules),
+        sorted(state.ipv6_off.items()),
+    )
+    return repr(parts).encode()
+
+
+def combined_digest(link_digest: str, layer3: list[tuple[str | None, bytes]]) -> str:
+    """The links' fingerprint and each namespace's layer 3, as one digest."""
+    from linkctl.kernel.linkdump import new_hash
+
+    h = new_hash()
+    h.update(link_digest.encode())
+    for name, part in layer3:
+        h.update(b"\0l3\0" + (name or "\0").encode() + b"\0" + part)
+    return h.hexdigest()
+
+
+def layer3_digest(link_digest: str, wanted: list[tuple[str | None, list[str]]]) -> str:
+    """combined_digest of the namespaces now (engine/receipt.py's fast path); a missing one counts as empty."""
+    parts: list[tuple[str | None, bytes]] = []
+    for name, links in wanted:
+        if name is not None and not os.path.exists(nsenter.path_of(name)):
+            parts.append((name, b"-"))
+            continue
+        sock = _Raw(name)
+        try:
+            parts.append((name, fingerprint(read_l3(sock, links))))
+        finally:
+            sock.sock.close()
+    return combined_digest(link_digest, parts)
+
+
+class _Raw:
+    """A NETLINK_ROUTE socket in a namespace, without kernel/netlink.py (whose imports would cost the
+    fast path more than the dumps themselves)."""
+
+    def __init__(self, name: str | None) -> None:
+        import _socket
+
+        self.netns = name
+        self._seq = 0
+        with _inside(name):
+            self.sock = _socket.socket(_socket.AF_NETLINK, _socket.SOCK_RAW, _socket.NETLINK_ROUTE)
+        self.sock.settimeout(5.0)  # a dump that never ends is a doubt: the full command decides
+        self.sock.bind((0, 0))
+
+    def next_seq(self) -> int:
+        self._seq += 1
+        return self._seq
+
+    def _send(self, data: bytes) -> None:
+        self.sock.send(data)

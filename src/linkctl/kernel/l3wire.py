@@ -8,7 +8,6 @@ directions against pyroute2's ifaddrmsg, rtmsg and fibmsg.
 from __future__ import annotations
 
 import ipaddress
-import socket
 import struct
 
 from linkctl.model.l3_state import FR_ACT_TO_TBL, RTN_UNICAST, Address, NextHop, Route, Rule
@@ -39,8 +38,9 @@ RTMSG = struct.Struct("=BBBBBBBBI")  # family, dst_len, src_len, tos, table, pro
 FIB_RULE_HDR = struct.Struct("=BBBBBBBBI")  # family, dst_len, src_len, tos, table, res1, res2, action, flags
 RTNEXTHOP = struct.Struct("=HBBi")  # len, flags, hops (weight - 1), ifindex
 
-FAMILY = {4: socket.AF_INET, 6: socket.AF_INET6}
-VERSION = {socket.AF_INET: 4, socket.AF_INET6: 6}
+AF_INET, AF_INET6 = 2, 10  # socket's constants, without socket.py's import (the receipt's fast path reads here)
+FAMILY = {4: AF_INET, 6: AF_INET6}
+VERSION = {AF_INET: 4, AF_INET6: 6}
 
 IFA_ADDRESS, IFA_LOCAL = 1, 2
 RT_SCOPE_UNIVERSE, RT_SCOPE_LINK = 0, 253

@@ -41,6 +41,11 @@ def read_state(
         _map_netnsids(host, sockets)
         if digest:
             host.digest = linkdump.digest(_fingerprinted(name, raw, sockets, wanted) for name in wanted)
+            if l3 is not None:
+                from linkctl.kernel.l3 import combined_digest, fingerprint
+
+                parts = [(n, fingerprint(st.l3) if (st := host.namespaces.get(n)) and st.l3 else b"-") for n in l3]
+                host.digest = combined_digest(host.digest, parts)
     except PermissionError:
         raise LinkctlError("permission denied reading network namespaces: run as root") from None
     finally:
