@@ -282,5 +282,5 @@ def test_the_receipt_answers_a_no_op_and_any_layer3_change_takes_the_full_path(n
         subprocess.run(change, check=True)
         res, fast = apply(path, netns)
         assert not fast and "applied and verified" in res.stdout, (change, res.stdout)
-        again, fast = apply(path, netns)
+        _again, fast = apply(path, netns)
         assert fast, change
