@@ -17,6 +17,8 @@ from linkctl.kinds.vxlan import Underlay, UnderlayQuery
 from linkctl.model.spec import Declaration, InterfaceSpec, InterfaceType
 from linkctl.model.state import HostState, Link, NetnsName
 from linkctl.plan.check_ports import PortChecks
+from linkctl.plan.match import kind_for
+from linkctl.plan.settle import settle
 from linkctl.plan.veth_match import renamed_peers, renamed_view
 
 _SECTIONS = {
@@ -69,23 +71,10 @@ class Validator(PortChecks):
 
     def _one(self, spec: InterfaceSpec) -> None:
         current = self._current(spec)
-        itype = spec.type or (kind_of(current).type if current else None)
+        itype = kind_for(spec, current).type if spec.type or current else None
         if itype is None:
             if not spec.absent:
-                netns = self._netns(spec)
-                # Most often a mistyped --netns or netns: the link exists, elsewhere.
-                hint = (
-                    f" (netns {netns} does not exist yet: is it spelt right?)"
-                    if netns not in self.host.namespaces
-                    else ""
-                )
-                hint += self._named_as_peer(spec)
-                self._add(
-                    spec,
-                    "type",
-                    NOT_GIVEN,
-                    "a type is needed to create a link: " + ", ".join(t.value for t in InterfaceType) + hint,
-                )
+                self._untyped(spec)
             return
         kind = BY_TYPE[itype]
         self._sections(spec, itype)
@@ -126,6 +115,21 @@ class Validator(PortChecks):
                 self._add(spec, fld, ref, "an interface that exists in the file or the kernel, in the same namespace")
         if itype is InterfaceType.VETH and spec.veth is not None:
             self._veth_peer(spec, current)
+
+    def _untyped(self, spec: InterfaceSpec) -> None:
+        """An entry without a type takes the existing link's (as nmstate does): here there is none."""
+        netns = self._netns(spec)
+        where = f" in netns {netns}" if netns else ""
+        # Most often a mistyped --netns or netns: the link exists, elsewhere.
+        hint = f" (netns {netns} does not exist yet: is it spelt right?)" if netns not in self.host.namespaces else ""
+        hint += self._named_as_peer(spec)
+        types = ", ".join(t.value for t in InterfaceType)
+        self._add(
+            spec,
+            "type",
+            NOT_GIVEN,
+            f"no link {spec.name} exists{where} to take its type from; a type is needed to create one: {types}{hint}",
+        )
 
     def _kept_kind(self, spec: InterfaceSpec, itype: InterfaceType, current: Link) -> None:
         """A NIC, the loopback or a link of a kind linkctl does not make cannot be replaced by another kind."""
@@ -175,8 +179,10 @@ class Validator(PortChecks):
         return f" ({names[0]} names it as its veth peer: type: veth)" if len(names) == 1 else ""
 
     def _sections(self, spec: InterfaceSpec, itype: InterfaceType) -> None:
+        # A veth adopted as `type: ethernet` (plan/match.py kind_for) may carry both sections.
+        adopted = {itype, InterfaceType.ETHERNET} if spec.type is InterfaceType.ETHERNET else {itype}
         for attr, owner in _SECTIONS.items():
-            if getattr(spec, attr) is not None and owner is not itype:
+            if getattr(spec, attr) is not None and owner not in adopted:
                 key = attr.replace("_", "-")
                 self._add(
                     spec,
@@ -313,9 +319,12 @@ def validate(
     underlay_queries says which; read by the engine)."""
     # Judged as the plan sees it: a veth peer renamed by hand has its declared name back.
     view, located = renamed_view(host, renamed_peers(decl, host, default_netns, {}), {})
-    Validator(
+    decl, settling = settle(decl, view, default_netns, source)  # what the planner carries out (plan/settle.py)
+    validator = Validator(
         decl, view, source, default_netns, creatable, advice=advice or {}, located=located, underlays=underlays or {}
-    ).run()
+    )
+    validator.problems += settling
+    validator.run()
 
 
 def _a(word: str) -> str:
