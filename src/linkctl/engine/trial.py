@@ -30,6 +30,7 @@ from linkctl.errors import LinkctlError
 from linkctl.kernel import netns as netns_mod
 from linkctl.kernel import rtnl
 from linkctl.kernel import rtnl_const as C
+from linkctl.kernel.linkdump import RouteSocket
 from linkctl.model.state import HostState, IfFlag, NetnsName
 from linkctl.nla import iter_messages
 from linkctl.plan.ops import Plan
@@ -242,7 +243,7 @@ class _CarrierWatch:
     """
 
     def __init__(self, namespaces: list[NetnsName], before: HostState) -> None:
-        self.sockets: list[socket.socket] = []
+        self.sockets: list[RouteSocket] = []
         self.netns: dict[int, NetnsName] = {}
         self.before = before
         self.watched: set[tuple[NetnsName, str]] = set()  # links with a carrier to keep
@@ -252,8 +253,7 @@ class _CarrierWatch:
             if not netns_mod.exists(name):
                 continue
             with netns_mod.entered(name):
-                sock = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, socket.NETLINK_ROUTE)
-            sock.bind((0, C.RTMGRP_LINK))
+                sock = RouteSocket(groups=C.RTMGRP_LINK)
             self.sockets.append(sock)
             self.netns[sock.fileno()] = name
 
@@ -272,7 +272,7 @@ class _CarrierWatch:
     def pending_name(self) -> str:
         return min(name for _ns, name in self.pending)
 
-    def read(self, sock: socket.socket) -> str | None:
+    def read(self, sock: RouteSocket) -> str | None:
         buf = sock.recv(1 << 20)
         ns = self.netns[sock.fileno()]
         for mtype, _flags, _seq, s, e in iter_messages(buf):

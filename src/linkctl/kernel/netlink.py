@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import queue
-import socket
 import struct
 import threading
 from collections.abc import Callable, Iterable
@@ -44,26 +43,16 @@ class Ack:
         return f"{base} ({self.text})" if self.text else base
 
 
-class RtnlSocket:
-    """NETLINK_ROUTE socket bound in `netns` (None: linkctl's own namespace)."""
+class RtnlSocket(linkdump.RouteSocket):
+    """The route socket in `netns` (None: linkctl's own namespace), for requests: pipelined batches
+    with the kernel's extended acknowledgements, and dumps decoded into links."""
 
     def __init__(self, netns_name: NetnsName = None, debug: DebugHook | None = None) -> None:
         self.netns = netns_name
         self.debug = debug
         self._seq = 0
         with netns.entered(netns_name):
-            self.sock = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, socket.NETLINK_ROUTE)
-        _setopt(self.sock)
-        self.sock.bind((0, 0))
-
-    def close(self) -> None:
-        self.sock.close()
-
-    def __enter__(self) -> RtnlSocket:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+            super().__init__(acks=True, rcvbuf=RCVBUF, sndbuf=SNDBUF)
 
     def next_seq(self) -> int:
         self._seq += 1
@@ -72,7 +61,7 @@ class RtnlSocket:
     def dump_links(self, stats: bool = True, raw: list[bytes] | None = None) -> list[Link]:
         """Every link; `raw` (if given) receives the messages as the kernel sent them."""
         self._send(linkdump.dump_request(self.next_seq(), stats))
-        messages = linkdump.collect_dump(self.sock)
+        messages = linkdump.collect_dump(self)
         if raw is not None:
             raw.extend(messages)
         decode, ns = _DECODERS[stats].decode, self.netns
@@ -160,17 +149,6 @@ def _ack_only_last(chunk: list[bytes]) -> bytes:
         _FLAGS.pack_into(data, off + 6, flags & ~NLM_F_ACK)
         off += len(req)
     return bytes(data)
-
-
-def _setopt(sock: socket.socket) -> None:
-    for opt, value in ((C.NETLINK_CAP_ACK, 1), (C.NETLINK_EXT_ACK, 1)):
-        sock.setsockopt(C.SOL_NETLINK, opt, value)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, SNDBUF)
-    try:
-        # Past net.core.rmem_max as root; an unprivileged `show` keeps the default.
-        sock.setsockopt(socket.SOL_SOCKET, 33, RCVBUF)  # SO_RCVBUFFORCE
-    except PermissionError:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, RCVBUF)
 
 
 class Pipeline:

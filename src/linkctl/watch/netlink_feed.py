@@ -1,5 +1,5 @@
-"""The netlink side of `linkctl watch`: one raw NETLINK_ROUTE socket per watched namespace,
-bound to RTMGRP_LINK, and the dumps that start and resynchronise it.
+"""The netlink side of `linkctl watch`: one route socket per watched namespace (kernel/linkdump's
+RouteSocket), subscribed to RTMGRP_LINK, and the dumps that start and resynchronise it.
 
 Messages are decoded with linkctl.kernel.rtnl.decode_link (pyroute2 decodes 20-60x slower).
 """
@@ -7,7 +7,6 @@ Messages are decoded with linkctl.kernel.rtnl.decode_link (pyroute2 decodes 20-6
 from __future__ import annotations
 
 import os
-import socket
 import struct
 from dataclasses import dataclass
 from datetime import datetime
@@ -16,6 +15,7 @@ from linkctl.domain.events import STATS_FIELDS, CarrierCounters, NetnsName
 from linkctl.errors import LinkctlError
 from linkctl.kernel import netns as netns_mod
 from linkctl.kernel import rtnl_const as C
+from linkctl.kernel.linkdump import SO_RCVBUF, SOL_SOCKET, RouteSocket
 from linkctl.kernel.netlink import RtnlSocket
 from linkctl.model.state import IfFlag, Link
 from linkctl.nla import IFINFOMSG, iter_attrs
@@ -24,33 +24,24 @@ from linkctl.watch.transitions import LinkMessage
 # A storm of thousands of events must fit while the loop commits a batch: the
 # default 2 MB buffer overflowed with 500 pairs, 16 MB lost nothing (measured).
 EVENT_RCVBUF = 64 * 1024 * 1024
-SO_RCVBUFFORCE = 33
 IFLA_NEW_NETNSID = 45
 
 
-def open_event_socket(netns: NetnsName, rcvbuf: int | None = None) -> socket.socket:
-    """A non-blocking NETLINK_ROUTE socket in `netns`, subscribed to link events."""
+def open_event_socket(netns: NetnsName, rcvbuf: int | None = None) -> RouteSocket:
+    """A non-blocking route socket in `netns`, subscribed to link events.
+
+    `rcvbuf` (the watcher's setting) is asked as given, within the system's cap; by default the
+    storm-sized buffer, past that cap where the watcher may (CAP_NET_ADMIN)."""
     with netns_mod.entered(netns):
-        sock = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW | socket.SOCK_CLOEXEC, socket.NETLINK_ROUTE)
+        if rcvbuf is None:
+            return RouteSocket(groups=C.RTMGRP_LINK, rcvbuf=EVENT_RCVBUF, blocking=False)
+        sock = RouteSocket(groups=C.RTMGRP_LINK, blocking=False)
     try:
-        _size_buffer(sock, rcvbuf)
-        sock.bind((0, C.RTMGRP_LINK))
-        sock.setblocking(False)
+        sock.sock.setsockopt(SOL_SOCKET, SO_RCVBUF, rcvbuf)
     except BaseException:
         sock.close()
         raise
     return sock
-
-
-def _size_buffer(sock: socket.socket, rcvbuf: int | None) -> None:
-    if rcvbuf is not None:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
-        return
-    try:
-        # Past net.core.rmem_max; needs CAP_NET_ADMIN.
-        sock.setsockopt(socket.SOL_SOCKET, SO_RCVBUFFORCE, EVENT_RCVBUF)
-    except PermissionError:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, EVENT_RCVBUF)
 
 
 def link_message(link: Link, netns: NetnsName, when: datetime) -> LinkMessage:
@@ -109,7 +100,7 @@ class NamespaceFeed:
     """The event socket of one watched namespace."""
 
     name: NetnsName
-    sock: socket.socket
+    sock: RouteSocket
     inode: int
 
     def close(self) -> None:
