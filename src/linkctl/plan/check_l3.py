@@ -7,7 +7,7 @@ from __future__ import annotations
 import ipaddress
 from collections import defaultdict
 
-from linkctl.errors import Problem, ValidationFailed
+from linkctl.errors import NOT_GIVEN, Problem, ValidationFailed
 from linkctl.model.l3 import IpSection, RouteEntry
 from linkctl.model.spec import Declaration, InterfaceSpec
 from linkctl.model.state import HostState, NetnsName
@@ -72,7 +72,7 @@ class _Checker:
         rules = self.decl.route_rules.config if self.decl.route_rules and self.decl.route_rules.config else []
         for i, rule in enumerate(rules):
             if not rule.absent and rule.version is None:
-                self._say(f"route-rules.config[{i}]", "family", None, "give `family: ipv4|ipv6`, or ip-from/ip-to")
+                self._say(f"route-rules.config[{i}]", "family", NOT_GIVEN, "give `family: ipv4|ipv6`, or ip-from/ip-to")
         return self.problems
 
     def _say(self, where: str, field: str, value: object, fix: str) -> None:
@@ -141,7 +141,7 @@ class _Checker:
     def _route(self, i: int, entry: RouteEntry) -> None:
         where = f"routes.config[{i}]"
         if entry.destination is None:
-            self._say(where, "destination", None, "every route names its destination (0.0.0.0/0 for a default route)")
+            self._say(where, "destination", NOT_GIVEN, "every route names its destination (0.0.0.0/0 for a default route)")
             return
         version = ipaddress.ip_network(entry.destination).version
         for field, value in (("next-hop-address", entry.next_hop_address), ("source", entry.source)):
@@ -158,7 +158,7 @@ class _Checker:
                 )
             return
         if not entry.next_hop_interface:
-            self._say(where, "next-hop-interface", None, "name the link the route leaves by (nmstate requires it)")
+            self._say(where, "next-hop-interface", NOT_GIVEN, "name the link the route leaves by (nmstate requires it)")
             return
         ns = self._route_netns(entry)
         key = (ns, entry.next_hop_interface)
