@@ -44,6 +44,13 @@ REACHED_UNSEEN_RECALL = 0.94
 # which proves nothing; the recall asserted stays the blind one.
 HOLDOUT = CORPUS.with_name("real_world_holdout.jsonl")
 REACHED_HOLDOUT_RECALL = 0.83
+# `real_world_holdout2.jsonl`: 23 further reports (none a source of the files above), collected
+# and labelled after the recognisers were frozen at commit 2957cfe, scored once, blind: recall
+# 0.923 (24/26), precision 1.000 (24/24), fields 1.000 (120/120). Its two misses: a console's
+# "11 printk messages dropped ** " before the uptime, and a journal line "HOST kernel: " with
+# no time before it (pasted from an issue's title).
+HOLDOUT2 = CORPUS.with_name("real_world_holdout2.jsonl")
+REACHED_HOLDOUT2_RECALL = 0.92
 
 # A bonding member's carrier is a link's carrier: the corpus labels both the same way.
 _CLASS = {
@@ -162,15 +169,22 @@ def test_real_world_figures(half: str, capsys: pytest.CaptureFixture[str]) -> No
     assert figures.field_accuracy >= TARGET_FIELDS, misses
 
 
-def test_holdout_figures(capsys: pytest.CaptureFixture[str]) -> None:
+@pytest.mark.parametrize(
+    ("name", "path", "reached"),
+    [("holdout", HOLDOUT, REACHED_HOLDOUT_RECALL), ("holdout2", HOLDOUT2, REACHED_HOLDOUT2_RECALL)],
+)
+def test_holdout_figures(name: str, path: Path, reached: float, capsys: pytest.CaptureFixture[str]) -> None:
     """Reports that no recogniser was written from or corrected after: the blind figures."""
-    records = [json.loads(x) for x in HOLDOUT.read_text(encoding="utf-8").splitlines()]
+    records = [json.loads(x) for x in path.read_text(encoding="utf-8").splitlines()]
     assert {r["source"] for r in records}.isdisjoint({r["source"] for r in RECORDS})
+    for record in records:
+        assert record["source"].startswith("https://"), record
+        assert record["event"] == "other" or set(FIELDS) <= set(record), record
     figures, misses = score(records)
     with capsys.disabled():
-        print("\n" + figures.line("holdout", len(records), _sources(records)))
+        print("\n" + figures.line(name, len(records), _sources(records)))
         for miss in misses:
             print("  " + miss)
-    assert figures.recall >= REACHED_HOLDOUT_RECALL, misses
+    assert figures.recall >= reached, misses
     assert figures.precision >= TARGET_PRECISION, misses
     assert figures.field_accuracy >= TARGET_FIELDS, misses
