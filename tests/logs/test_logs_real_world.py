@@ -44,13 +44,14 @@ REACHED_UNSEEN_RECALL = 0.94
 # which proves nothing; the recall asserted stays the blind one.
 HOLDOUT = CORPUS.with_name("real_world_holdout.jsonl")
 REACHED_HOLDOUT_RECALL = 0.83
-# `real_world_holdout2.jsonl`: 23 further reports (none a source of the files above), collected
+# `real_world_holdout2.jsonl`: 31 further reports (none a source of the files above), collected
 # and labelled after the recognisers were frozen at commit 2957cfe, scored once, blind: recall
-# 0.923 (24/26), precision 1.000 (24/24), fields 1.000 (120/120). Its two misses: a console's
-# "11 printk messages dropped ** " before the uptime, and a journal line "HOST kernel: " with
-# no time before it (pasted from an issue's title).
+# 0.903 (28/31), precision 1.000 (28/28), fields 1.000 (140/140). Its three misses are capture
+# forms, not kernel formats: console text before the uptime ("11 printk messages dropped ** ",
+# a shell prompt "root@OpenWrt:/# " where the console printed during a command), and a journal
+# line "HOST kernel: " with no time before it (pasted from an issue's title).
 HOLDOUT2 = CORPUS.with_name("real_world_holdout2.jsonl")
-REACHED_HOLDOUT2_RECALL = 0.92
+REACHED_HOLDOUT2_RECALL = 0.90
 
 # A bonding member's carrier is a link's carrier: the corpus labels both the same way.
 _CLASS = {
