@@ -1,7 +1,8 @@
 """bond: link aggregation; `active-backup` is the fallback for a flapping NIC.
 
 The mode can only change on a bond that is down and has no ports, so a mode
-change means re-creation. The options change in place; `primary` names a port,
+change means re-creation, as does a change of the few options with the same rule
+(recreate_fields). The other options change in place; `primary` names a port,
 so it is set after the ports are enslaved. Ports are enslaved by the planner
 (IFLA_MASTER), down first, as the bonding driver requires; their queue id and
 priority (`ports-config`) are the port's IFLA_INFO_SLAVE_DATA.
@@ -126,7 +127,18 @@ class Bond(LinkKind):
     module = "bonding"
     created_mtu = ETH_DATA_LEN
     section_key = "link_aggregation"
-    recreate_fields: ClassVar[tuple[str, ...]] = ("link-aggregation.mode",)
+    # The mode, and the options the kernel changes only on a bond that is down or has no ports
+    # (BOND_OPTFLAG_IFDOWN, _NOSLAVES in bond_options.c): a new bond is made with them instead.
+    recreate_fields: ClassVar[tuple[str, ...]] = (
+        "link-aggregation.mode",
+        *(
+            f"link-aggregation.options.{key}"
+            for key in (
+                "lacp_rate", "ad_select", "ad_actor_sys_prio", "ad_actor_system", "ad_user_port_key",
+                "tlb_dynamic_lb", "fail_over_mac",
+            )
+        ),
+    )  # fmt: skip
 
     def decode(self, buf: bytes, off: int, end: int) -> KindInfo:
         data = TABLE.decode(buf, off, end)

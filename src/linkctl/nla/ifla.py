@@ -73,7 +73,7 @@ LINK = Table(
     Attr(33, "carrier", WU8, volatile=True),
     Attr(35, "carrier_changes", WU32, volatile=True),
     Attr(37, "link_netnsid", WI32),
-    Attr(41, "proto_down", WU8),
+    Attr(39, "proto_down", WU8),
     Attr(47, "carrier_up_count", WU32, volatile=True),
     Attr(48, "carrier_down_count", WU32, volatile=True),
     Attr(50, "min_mtu", WU32),
