@@ -136,3 +136,15 @@ interfaces:
     links = by_name(netns)
     assert links["eth2"]["ifalias"] == "before"
     assert "ifalias" not in links["eth1"] and "v5" not in links and links["mv0"]["address"] != mac
+
+
+def test_strict_is_not_answered_by_a_receipt(netns: str, tmp_path: Path) -> None:
+    # The plain `apply FILE --strict` skips typer as `apply FILE` does, but never takes the receipt's
+    # answer: the links being as the file says is no answer to what --strict asks.
+    nics(netns)
+    path = write(tmp_path, NMSTATE)
+    assert run_linkctl("apply", path, "--netns", netns).returncode == 0
+    assert "nothing was sent" in run_linkctl("apply", path, "--netns", netns).stdout
+    res = run_linkctl("apply", path, "--netns", netns, "--strict")
+    assert res.returncode == 1 and "--strict refuses" in res.stderr, res.stdout + res.stderr
+    assert run_linkctl("plan", "--strict", path, "-n", netns).returncode == 1

@@ -146,9 +146,9 @@ def keep_receipt(ctx: Context, digest: str | None, interfaces: int) -> None:
     )
 
 
-def run_plain(command: str, file: str, netns: str | None) -> int:
-    """`apply FILE [-n NS]` or `plan FILE [-n NS]` as the typer command would run it."""
-    ctx = context(file, netns, debug=False)
+def run_plain(command: str, file: str, netns: str | None, strict: bool = False) -> int:
+    """`apply FILE [-n NS] [--strict]` or `plan FILE [-n NS] [--strict]` as the typer command would run it."""
+    ctx = context(file, netns, debug=False, strict=strict)
     if command == "apply":
         return apply(ctx, _print)
     return plan(ctx, _print)

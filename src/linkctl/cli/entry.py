@@ -48,8 +48,12 @@ def _run(command: str) -> None:
         gc.disable()
     from linkctl.cli import prefetch
 
-    plain = prefetch.plain_args(sys.argv[2:]) if command in ("apply", "plan") else None
-    if plain is not None:
+    args = sys.argv[2:]
+    # --strict keeps the plain path, never the receipt's answer: a receipt says the links are as the
+    # file says, not that the file holds nothing linkctl leaves alone (model/unmanaged.py).
+    strict = "--strict" in args
+    plain = prefetch.plain_args([a for a in args if a != "--strict"]) if command in ("apply", "plan") else None
+    if plain is not None and not strict:
         said = _fast_noop(command, *plain)
         if said is not None:
             sys.stdout.write(said + "\n")
@@ -60,7 +64,7 @@ def _run(command: str) -> None:
         from linkctl.cli import engine_cmds
         from linkctl.cli.guard import guarded
 
-        guarded(lambda: engine_cmds.run_plain(command, *plain))
+        guarded(lambda: engine_cmds.run_plain(command, *plain, strict=strict))
     from linkctl.cli.main import run as main
 
     main()
