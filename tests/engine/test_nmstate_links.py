@@ -148,3 +148,61 @@ def test_strict_is_not_answered_by_a_receipt(netns: str, tmp_path: Path) -> None
     res = run_linkctl("apply", path, "--netns", netns, "--strict")
     assert res.returncode == 1 and "--strict refuses" in res.stderr, res.stdout + res.stderr
     assert run_linkctl("plan", "--strict", path, "-n", netns).returncode == 1
+
+
+# Files in the shapes nmstate's examples/ folder documents (written here, with veth stand-ins for
+# eth1/eth2): what linkctl does not manage is named and the rest applies; what it cannot do is
+# refused with the reason, nothing changed.
+EXAMPLES = {
+    "static_hostname": ("hostname: {config: edge-7.example.org}\ninterfaces: []\n", "hostname: not managed"),
+    "dns_remove": ("dns-resolver: {config: {}}\ninterfaces: []\n", "dns-resolver: not managed"),
+    "eth1_up": ("interfaces:\n- {name: eth1, type: ethernet, state: up}\n", None),
+    "eth1_with_ieee_802_1x": (
+        "interfaces:\n- name: eth1\n  type: ethernet\n  state: up\n  802.1x:\n    identity: c1.example.org\n"
+        f"    eap-methods: [tls]\n    private-key: /etc/pki/c1.key\n    private-key-password: {SECRET}\n",
+        "interface eth1: 802.1x: not managed",
+    ),
+    "ovsbridge_create": (
+        "interfaces:\n- {name: eth1, type: ethernet, state: up}\n"
+        "- {name: ovs-br0, type: ovs-bridge, state: up, bridge: {port: [{name: eth1}, {name: ovs0}]}}\n"
+        "- {name: ovs0, type: ovs-interface, state: up}\n",
+        "interface ovs-br0: type ovs-bridge: not managed",
+    ),
+    "team0_with_port": (
+        "interfaces:\n- {name: team0, type: team, state: up, team: {port: [{name: eth1}]}}\n",
+        "interface team0: type team: not managed",
+    ),
+    "dispatch_iface": (
+        "dispatch: {interfaces: [{type: vxcan, activation: 'ip link add $name type vxcan'}]}\n"
+        "interfaces:\n- {name: vxcan1, type: dispatch, dispatch: {type: vxcan}}\n",
+        "f.yml: dispatch: not managed",
+    ),
+}
+
+
+def test_nmstate_shaped_files_apply_with_their_unmanaged_parts_named(netns: str, tmp_path: Path) -> None:
+    nics(netns)
+    for name, (text, note) in EXAMPLES.items():
+        path = write(tmp_path, text, "f.yml")
+        res = run_linkctl("apply", path, "--netns", netns)
+        assert res.returncode == 0, (name, res.stdout + res.stderr)
+        assert note is None or note in res.stderr, (name, res.stderr)
+        assert SECRET not in res.stdout + res.stderr
+        again = run_linkctl("apply", path, "--netns", netns)
+        assert "nothing was sent to the kernel" in again.stdout, (name, again.stdout + again.stderr)
+    assert "UP" in by_name(netns)["eth1"]["flags"]  # type: ignore[operator]
+
+
+def test_sr_iov_virtual_functions_are_refused_with_how(netns: str, tmp_path: Path) -> None:
+    nics(netns)
+    before = ip("-n", netns, "-d", "link", "show")
+    text = (
+        "interfaces:\n- name: eth1\n  type: ethernet\n  state: up\n  ethernet:\n    sr-iov:\n"
+        "      total-vfs: 2\n      vfs: [{id: 0, trust: false}]\n"
+    )
+    res = run_linkctl("apply", write(tmp_path, text), "--netns", netns)
+    assert res.returncode == 1 and "linkctl does not make SR-IOV virtual functions" in res.stderr, res.stderr
+    assert ip("-n", netns, "-d", "link", "show") == before
+    without = text.replace("total-vfs: 2\n      vfs: [{id: 0, trust: false}]", "total-vfs: 0")
+    res = run_linkctl("apply", write(tmp_path, without, "none.yml"), "--netns", netns)
+    assert res.returncode == 0 and "ethernet.sr-iov: not managed by linkctl" in res.stderr, res.stderr

@@ -25,7 +25,7 @@ from linkctl.errors import Problem
 from linkctl.model.spec import Declaration, EthernetSection, InterfaceSpec, InterfaceType
 
 # nmstate's top-level keys (NetworkState in nmstate's net_state.rs), less the ones linkctl manages.
-NMSTATE_TOP = ("hostname", "dns-resolver", "ovs-db", "ovn")
+NMSTATE_TOP = ("hostname", "dns-resolver", "ovs-db", "ovn", "dispatch")
 # An interface's keys (BaseInterface in nmstate's ifaces/base.rs) that configure something else than
 # the link: the network backend's profile, supplicants, daemons.
 NMSTATE_IFACE = (
