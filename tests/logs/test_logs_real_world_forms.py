@@ -109,6 +109,25 @@ FORMS: list[tuple[str, dict[str, Any]]] = [
         "Feb 23 06:32:50 OpenWrt pstore: <6>[   59.549523] br-lan: port 2(lan1) entered disabled state",
         {"event": "bridge_port_state", "ifname": "lan1"},
     ),
+    # Pastes from a serial console and cut-off stamps (the second holdout's three misses, taught
+    # after it was scored): a prompt or printk's drop notice before the uptime, "HOST kernel: ".
+    (
+        "root@gw:~# [  120.5] mtk_soc_eth 1b100000.ethernet eth1: Link is Down",
+        {"event": "link_down", "ifname": "eth1", "uptime": 120.5},
+    ),
+    ("** 7 printk messages dropped ** [   9.25] r8169 0000:02:00.0 enp2s0: Link is Down", {"ifname": "enp2s0"}),
+    (
+        "3 printk messages dropped ** [   9.25] bond1: link status down for interface eno3, disabling it in 200 ms",
+        {"ifname": "eno3"},
+    ),
+    ("edge-7 kernel: " + WATCHDOG_NEW, {"event": "tx_timeout", "ifname": "eth0", "host": "edge-7"}),
+    # Qualcomm NSS, aqc111, Broadcom xDSL and the Mellanox switch SDK (the first holdout's misses).
+    ("nss-dp 3a500000.dp3 wan: PHY Link up speed: 2500", {"event": "link_up", "ifname": "wan", "speed_mbps": 2500}),
+    ("nss-dp 3a500000.dp3 wan: PHY Link is down", {"event": "link_down", "ifname": "wan"}),
+    ("aqc111 2-2:1.0 enx001: Link Speed 5000, USB 3", {"event": "link_up", "speed_mbps": 5000}),
+    ("Line 1: VDSL2 link up, Bearer 0, us=40000, ds=100000", {"event": "link_up", "ifname": None}),
+    ("Line 0: xDSL link down", {"event": "link_down", "ifname": None}),
+    ("sx_netdev_handle_pude_event: Called for logical port - 13100 status UP", {"event": "link_up", "ifname": None}),
 ]
 
 FALSE_POSITIVES = [
@@ -134,6 +153,10 @@ FALSE_POSITIVES = [
     "INFO - eth0: link up",
     "daemon:     info: [2024-06-29T10:52:39.030745602Z]: eth0: link up",
     "Bluetooth: hci0: link down",
+    # A shell command echoed by the console is not the kernel's line.
+    "root@gw:~# ip link set eth0 down",
+    "root@gw:~# [  120.5] is not how the kernel writes: link down",
+    "Line 0: xDSL G.994 training",
 ]
 
 

@@ -7,7 +7,8 @@ short-precise and JSON, OpenWrt logread, and `kernel:` with no space after it. A
 those, what shippers and dumps add: a severity word before `kernel:` ("WARNING kernel:",
 "kern.info kernel:"), RFC 5424's version and structured data ("<14>1 STAMP HOST kernel - -
 - MSG"), a log shipper's level ("INFO - "), a container runtime's "[kmsg]", and the kernel
-log of the last boot that a pstore/ramoops dump replays through syslog.
+log of the last boot that a pstore/ramoops dump replays through syslog; and from pastes, a
+serial console's clutter before the uptime and "HOST kernel: " with the stamp cut off.
 """
 
 from __future__ import annotations
@@ -56,6 +57,14 @@ _SHIPPER = re.compile(
     r"(?=<\d{1,3}>|\[\s*\d{1,10}\.\d{1,9}\]|\d{4}-\d\d-\d\d|[A-Z][a-z]{2} [ \d]\d )"
 )
 _RFC5424_VERSION = re.compile(r"1 (?=\d{4}-\d\d-\d\dT)")
+# What a serial console mixes into a pasted dmesg line before its uptime: the shell prompt
+# the kernel printed over ("root@OpenWrt:/# [   89.29] ..."), or the tail of printk's own
+# "** N printk messages dropped **". Taken off only right before an uptime bracket.
+_CONSOLE = re.compile(
+    r"(?:[\w.\-]+@[\w.\-]+:[^\s#$]*[#$] |(?:\*\* )?\d+ printk messages dropped \*\* )(?=\[\s*\d{1,10}\.\d{1,9}\])"
+)
+# "HOST kernel: MESSAGE": a syslog or journal line whose stamp was cut off when pasted.
+_HOST_KERNEL = re.compile(r"[\w.\-]+ kernel(?:\[\d+\])?: ")
 # `talosctl dmesg`: "kern:     err: [2024-06-29T10:52:39.030745602Z]: MESSAGE".
 _TALOS = re.compile(r"(?P<fac>[a-z]+):\s+(?P<sev>[a-z]+):\s+\[(?P<stamp>\d{4}-\d\d-\d\dT[^\]]+)\]: (?P<msg>.*)")
 _BSD = re.compile(rf"{_MON} +(?P<d>\d{{1,2}}) {_HMS} (?P<rest>.*)")
@@ -121,7 +130,8 @@ def parse_capture(line: str, years: YearHint | None = None) -> Captured | None:
     line = _unwrap(line)
     if not line:
         return None
-    for reader in (_bsd, _rfc3339, _dmesg_t, _openwrt, _kmsg, _dmesg_x, _facility, _bare_severity, _talos):
+    readers = (_bsd, _rfc3339, _dmesg_t, _openwrt, _kmsg, _dmesg_x, _facility, _bare_severity, _talos, _host_kernel)
+    for reader in readers:
         found = reader(line, years or YearHint())
         if found is not False:
             return found
@@ -138,6 +148,9 @@ def _unwrap(line: str) -> str:
         m = _SHIPPER.match(line)
         if m:
             line = line[m.end() :]
+    m = _CONSOLE.match(line)
+    if m:
+        line = line[m.end() :]
     if line.startswith("[kmsg]"):
         line = line[len("[kmsg]") :].lstrip(": ")
     if line[:1] == "<":
@@ -223,6 +236,12 @@ def _talos(line: str, years: YearHint) -> _Read:
 
 def _bare_severity(line: str, years: YearHint) -> _Read:
     if not _BARE_SEVERITY.match(line):
+        return False
+    return _tagged(line, None)
+
+
+def _host_kernel(line: str, years: YearHint) -> _Read:
+    if not _HOST_KERNEL.match(line):
         return False
     return _tagged(line, None)
 
