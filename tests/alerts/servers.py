@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from linkctl.alerts import DELIVERY_HEADER, SIGNATURE_HEADER, verify
+from tests.helpers.processes import stop
 
 
 def free_port() -> int:
@@ -117,12 +118,7 @@ def running(argv: list[str], ready_url: str, workdir: Path) -> Iterator[subproce
         wait_http_ok(ready_url, proc)
         yield proc
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=20)
+        stop(proc, timeout=20)
         log.close()
 
 

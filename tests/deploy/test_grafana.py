@@ -21,6 +21,7 @@ from typing import Any
 
 import pytest
 
+from tests.helpers.processes import stop
 from tests.watch.test_daemon import add_pairs, base_args, namespace, toggle, unique, watching
 from tests.watch.test_metrics import free_port, running_prometheus, scrape_job
 
@@ -87,12 +88,7 @@ def node_exporter() -> Iterator[str | None]:
     try:
         yield listen
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=30)
+        stop(proc, timeout=30)
 
 
 @pytest.fixture(scope="module")

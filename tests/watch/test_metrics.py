@@ -21,6 +21,7 @@ from linkctl.watch.core import DumpReason, WatchCore
 from linkctl.watch.flap import FlapConfig
 from linkctl.watch.kernel_log import KernelLogRecord
 from linkctl.watch.metrics import WatchMetrics, serve
+from tests.helpers.processes import stop
 
 from .helpers import at, flapping, msg
 
@@ -138,12 +139,7 @@ def running_prometheus(scrape_configs: str) -> Iterator[str]:
         yield f"http://127.0.0.1:{port}"
     finally:
         if proc is not None:
-            proc.terminate()
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(timeout=30)
+            stop(proc, timeout=30)
         shutil.rmtree(work, ignore_errors=True)
 
 
