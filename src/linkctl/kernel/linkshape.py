@@ -44,18 +44,26 @@ def _operstate(value: int) -> object:
 
 # attribute -> (field, struct code or None for its whole payload, converter, smallest payload)
 Wanted = tuple[str, str | None, Callable[..., object] | None, int]
-_WANTED: dict[int, Wanted] = {
-    **{atype: (name, "I", None, 4) for atype, name in rtnl._U32_FIELDS.items()},
-    C.IFLA_IFNAME: ("name", None, _string, 0),
-    C.IFLA_ADDRESS: ("mac", None, _mac, 0),
-    C.IFLA_PERM_ADDRESS: ("perm_mac", None, _mac, 0),
-    C.IFLA_OPERSTATE: ("operstate", "B", _operstate, 1),
-    C.IFLA_CARRIER: ("carrier", "B", bool, 1),
-    C.IFLA_LINK_NETNSID: ("link_netnsid", "i", None, 4),
-    C.IFLA_STATS64: ("stats", None, _stats, 0),
-    C.IFLA_PARENT_DEV_BUS_NAME: ("parent_bus", None, _string, 0),
-    rtnl.IFLA_IFALIAS: ("alias", None, _string, 0),
+# How this decoder reads each of rtnl.FIELDS' readings: a struct code read in the shape's one call
+# (with a converter of the value), or the payload's bytes handed to a converter.
+_HOW: dict[str, tuple[str | None, Callable[..., object] | None, int]] = {
+    "string": (None, _string, 0),
+    "mac": (None, _mac, 0),
+    "operstate": ("B", _operstate, 1),
+    "bool": ("B", bool, 1),
+    "stats": (None, _stats, 0),
 }
+
+
+def _wanted(attr: str, field: str, how: str) -> Wanted:
+    if how == "int":
+        code = rtnl.ATTR[attr].wire.code
+        assert code is not None
+        return (field, code.format.lstrip("=@<>!"), None, code.size)
+    return (field, *_HOW[how])
+
+
+_WANTED: dict[int, Wanted] = {rtnl.ATTR[a].num: _wanted(a, f, how) for a, (f, how) in rtnl.FIELDS.items()}
 _WANTED_NO_STATS = {atype: want for atype, want in _WANTED.items() if atype != C.IFLA_STATS64}
 _WANTED_INFO: dict[int, str] = {C.IFLA_INFO_KIND: "kind", C.IFLA_INFO_SLAVE_KIND: "slave_kind"}
 

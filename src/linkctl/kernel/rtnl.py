@@ -7,13 +7,13 @@ hand-written); kind data is handed to the kind's own module.
 from __future__ import annotations
 
 import struct
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from linkctl.kernel import rtnl_const as C
 from linkctl.kinds import BY_KERNEL_KIND
 from linkctl.model.state import IfFlag, Link, NetnsName, OperState, Stats, VethInfo
 from linkctl.nla import (
-    I32,
     IFINFOMSG,
     NLA_HDR,
     NLM_F_ACK,
@@ -22,10 +22,12 @@ from linkctl.nla import (
     NLM_F_REQUEST,
     U8,
     U32,
+    WU32,
     attr,
     attr_str,
     attr_u32,
     cstr,
+    ifla,
     iter_attrs,
     mac_bytes,
     mac_str,
@@ -34,20 +36,37 @@ from linkctl.nla import (
 )
 
 _STATS64 = struct.Struct("=" + "Q" * 23)
-IFLA_IFALIAS = 20  # if_link.h: the link's alias, nmstate's description (sent only when set)
-_U32_FIELDS = {
-    C.IFLA_MTU: "mtu",
-    C.IFLA_MIN_MTU: "min_mtu",
-    C.IFLA_MAX_MTU: "max_mtu",
-    C.IFLA_TXQLEN: "txqlen",
-    C.IFLA_LINK: "link_ifindex",
-    C.IFLA_MASTER: "master_ifindex",
-    C.IFLA_PROMISCUITY: "promiscuity",
-    C.IFLA_CARRIER_CHANGES: "carrier_changes",
-    C.IFLA_CARRIER_UP_COUNT: "carrier_up_count",
-    C.IFLA_CARRIER_DOWN_COUNT: "carrier_down_count",
-    C.IFLA_GROUP: "group",
+
+# The Link fields both decoders fill (this one and kernel/linkshape.py's), by the attribute of the
+# link table (linkctl/nla/ifla.py) that carries each, and what its payload is read as: "int" its
+# table's fixed width; the others name a reading of the whole payload (READINGS below, and the
+# shape decoder's own for one struct call). IFLA_LINKINFO is the kind's: handed to its module.
+FIELDS: dict[str, tuple[str, str]] = {
+    "mtu": ("mtu", "int"),
+    "min_mtu": ("min_mtu", "int"),
+    "max_mtu": ("max_mtu", "int"),
+    "txqlen": ("txqlen", "int"),
+    "link": ("link_ifindex", "int"),
+    "master": ("master_ifindex", "int"),
+    "promiscuity": ("promiscuity", "int"),
+    "carrier_changes": ("carrier_changes", "int"),
+    "carrier_up_count": ("carrier_up_count", "int"),
+    "carrier_down_count": ("carrier_down_count", "int"),
+    "group": ("group", "int"),
+    "link_netnsid": ("link_netnsid", "int"),
+    "ifname": ("name", "string"),
+    "address": ("mac", "mac"),
+    "perm_address": ("perm_mac", "mac"),
+    "operstate": ("operstate", "operstate"),
+    "carrier": ("carrier", "bool"),
+    "stats64": ("stats", "stats"),
+    "parent_dev_bus_name": ("parent_bus", "string"),
+    "ifalias": ("alias", "string"),  # nmstate's description
 }
+ATTR = {name: ifla.LINK.by_name[name] for name in FIELDS}  # KeyError at import: a name not in the table
+IFLA_IFALIAS = ATTR["ifalias"].num  # the link's alias, nmstate's description (sent only when set)
+_U32_FIELDS = {ATTR[a].num: f for a, (f, how) in FIELDS.items() if how == "int" and ATTR[a].wire is WU32}
+_SCALARS = {ATTR[a].num: (f, ATTR[a].wire.code) for a, (f, how) in FIELDS.items() if how == "int"}
 
 
 def decode_link(buf: bytes, off: int, end: int, netns: NetnsName) -> Link:
@@ -79,36 +98,30 @@ def decode_link(buf: bytes, off: int, end: int, netns: NetnsName) -> Link:
 
 
 def _other(atype: int, buf: bytes, s: int, e: int, fields: dict[str, object]) -> tuple[int, int] | None:
-    if atype == C.IFLA_IFNAME:
-        fields["name"] = cstr(buf, s, e)
-    elif atype == C.IFLA_ADDRESS:
-        fields["mac"] = mac_str(buf, s, e)
-    elif atype == C.IFLA_PERM_ADDRESS:
-        fields["perm_mac"] = mac_str(buf, s, e)
-    elif atype == C.IFLA_OPERSTATE:
-        fields["operstate"] = _OPERSTATES[min(U8.unpack_from(buf, s)[0], 6)]
-    elif atype == C.IFLA_CARRIER:
-        fields["carrier"] = bool(buf[s])
-    elif atype == C.IFLA_LINK_NETNSID:
-        fields["link_netnsid"] = I32.unpack_from(buf, s)[0]
-    elif atype == C.IFLA_STATS64:
-        fields["stats"] = _stats(buf, s, e)
-    elif atype == C.IFLA_PARENT_DEV_BUS_NAME:
-        fields["parent_bus"] = cstr(buf, s, e)
-    elif atype == IFLA_IFALIAS:
-        fields["alias"] = cstr(buf, s, e)
-    elif atype == C.IFLA_LINKINFO:
+    if atype == C.IFLA_LINKINFO:
         return _linkinfo(buf, s, e, fields)
+    scalar = _SCALARS.get(atype)
+    if scalar is not None:
+        field, code = scalar
+        assert code is not None
+        fields[field] = code.unpack_from(buf, s)[0]
+        return None
+    field, how = _BY_NUM[atype]
+    fields[field] = READINGS[how](buf, s, e)
     return None
 
 
-_OTHER = frozenset(
-    {
-        C.IFLA_IFNAME, C.IFLA_ADDRESS, C.IFLA_PERM_ADDRESS, C.IFLA_OPERSTATE, C.IFLA_CARRIER,
-        C.IFLA_LINK_NETNSID, C.IFLA_STATS64, C.IFLA_PARENT_DEV_BUS_NAME, C.IFLA_LINKINFO, IFLA_IFALIAS,
-    }
-)  # fmt: skip
 _OPERSTATES = list(OperState)
+READINGS: dict[str, Callable[[bytes, int, int], object]] = {
+    "string": cstr,
+    "mac": mac_str,
+    "operstate": lambda buf, s, e: _OPERSTATES[min(U8.unpack_from(buf, s)[0], 6)],
+    "bool": lambda buf, s, e: bool(buf[s]),
+    "stats": lambda buf, s, e: _stats(buf, s, e),
+}
+_BY_NUM = {ATTR[a].num: (f, how) for a, (f, how) in FIELDS.items() if how != "int"}
+# Decoded by _other: whatever is not a u32 field (those are inlined in decode_link).
+_OTHER = frozenset({*_SCALARS, *_BY_NUM, C.IFLA_LINKINFO} - set(_U32_FIELDS))
 
 
 def _build(
