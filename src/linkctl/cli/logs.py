@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from linkctl.cli.output import emit
 from linkctl.errors import LinkctlError
 
 if TYPE_CHECKING:
@@ -100,7 +101,7 @@ def analyze_cmd(
     # A generator: the analysis takes the events one by one and keeps none of them.
     events = (e for e in _events(files, source, year) if (iface is None or e.ifname == iface) and _within(e, lo, hi))
     report = analyze(events, files=_names(files, source), compare_at=at)
-    _emit(_render(report, fmt), output)
+    emit(_render(report, fmt), output)
 
 
 def _render(report: object, fmt: ReportFormat) -> str:
@@ -116,17 +117,6 @@ def _render(report: object, fmt: ReportFormat) -> str:
     if fmt is ReportFormat.HTML:
         return render_html(report)
     return render_text(report)
-
-
-def _emit(text: str, output: Path | None) -> None:
-    if output is None or str(output) == "-":
-        sys.stdout.write(text)
-        return
-    try:
-        output.write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise LinkctlError(f"{output}: cannot write: {exc.strerror}") from None
-    typer.echo(f"wrote {output}", err=True)
 
 
 def _events(files: list[str] | None, source: SourceOpt | None, year: int | None) -> Iterator[KernelLogLine]:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import io
 import json
-import sys
 from collections.abc import Iterator
 from datetime import datetime
 from enum import StrEnum
@@ -20,6 +19,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from linkctl.cli.output import emit
 from linkctl.errors import LinkctlError
 
 if TYPE_CHECKING:
@@ -70,18 +70,7 @@ def report_cmd(
         text = render_fleet_html(report)
     else:
         text = render_fleet_text(report)
-    _emit(text, output)
-
-
-def _emit(text: str, output: Path | None) -> None:
-    if output is None or str(output) == "-":
-        sys.stdout.write(text)
-        return
-    try:
-        output.write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise LinkctlError(f"{output}: cannot write: {exc.strerror}") from None
-    typer.echo(f"wrote {output}", err=True)
+    emit(text, output)
 
 
 # -- text -------------------------------------------------------------------------------
