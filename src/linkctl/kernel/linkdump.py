@@ -45,7 +45,10 @@ from linkctl.nla import (
     attr_u32,
     ifla,
     message,
+    remember,
 )
+from linkctl.nla import MAX_SHAPES as _MAX_SHAPES
+from linkctl.nla import layout as struct_of  # not `layout`: the fingerprint loop's name for a Layout
 from linkctl.nla.ifla import (
     IFLA_EXT_MASK,
     IFLA_INFO_DATA,
@@ -274,16 +277,14 @@ class Fingerprinter:
                     break
             else:
                 layout = learn(msg)
-                known = layouts.setdefault(size, [])
-                known.insert(0, layout)
-                del known[MAX_SHAPES:]  # many shapes of one size: each still checked in one call
+                remember(layouts, size, layout)
             body = b"".join(layout.kept.unpack_from(msg))
             out.append(prefix(len(body), ltype, index, flags & keep_flags) + body)
         return out
 
 
 _PREFIX_IN = struct.Struct("=HiI")
-MAX_SHAPES = 8  # remembered message shapes per message size
+MAX_SHAPES = _MAX_SHAPES  # remembered message shapes per message size
 
 
 class _Walk:
@@ -349,15 +350,8 @@ def learn(msg: bytes) -> Layout:
     """Walk one message the slow way and describe its shape."""
     walk = _Walk(msg)
     walk.top()
-    fmt, cur = ["="], 0
-    expect: list[object] = []
-    for offset, code, values in sorted(walk.fields, key=lambda f: f[0]):
-        if offset > cur:
-            fmt.append(f"{offset - cur}x")
-        fmt.append(code)
-        cur = offset + struct.calcsize("=" + code)
-        expect.extend(values)
-    return Layout(struct.Struct("".join(fmt)), tuple(expect), tuple(walk.spans))
+    check, expect = struct_of(walk.fields)
+    return Layout(check, expect, tuple(walk.spans))
 
 
 class NamespaceDump:

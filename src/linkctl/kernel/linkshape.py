@@ -12,17 +12,16 @@ the two equal, byte for byte mutated.
 
 from __future__ import annotations
 
-import struct
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import replace
 
+from linkctl import nla
 from linkctl.kernel import rtnl
 from linkctl.kernel import rtnl_const as C
 from linkctl.model.state import Link, NetnsName
 from linkctl.nla import IFINFOMSG, NLA_HDR, cstr, mac_str
 
-MAX_SHAPES = 8  # remembered shapes per message size
-MAX_SIZES = 1024  # message sizes remembered: a long-lived watcher's memory stays bounded
+MAX_SHAPES, MAX_SIZES = nla.MAX_SHAPES, nla.MAX_SIZES  # the bounds of the shapes remembered
 Convert = Callable[[bytes], object]
 
 
@@ -72,10 +71,10 @@ class Shape:
     __slots__ = ("check", "converted", "data", "expect", "extract", "names", "slave")
 
     def __init__(self, walk: _Walk) -> None:
-        self.check, self.expect = _struct(walk.headers)
+        self.check, self.expect = nla.layout(walk.headers)
         # The ifinfomsg's index and flags come first, then each value.
         parts = [(4, "i", ()), (8, "I", ()), *((off, code, ()) for off, code, _f, _c in walk.values)]
-        self.extract = _struct(parts)[0]
+        self.extract = nla.layout(parts)[0]
         # A leading "name" = "" as decode_link's default; IFLA_IFNAME, when present, comes later and wins.
         self.names = ("name", *(field for _o, _c, field, _v in walk.values))
         self.converted = tuple((i + 2, field, conv) for i, (_o, _c, field, conv) in enumerate(walk.values) if conv)
@@ -112,11 +111,7 @@ class LinkDecoder:
         if learned is None:
             link = rtnl.decode_link(msg, 0, size, netns)
             return link if self.stats or link.stats is None else replace(link, stats=None)
-        if len(self._shapes) >= MAX_SIZES and size not in self._shapes:
-            self._shapes.clear()
-        known = self._shapes.setdefault(size, [])
-        known.insert(0, learned)
-        del known[MAX_SHAPES:]
+        nla.remember(self._shapes, size, learned)
         return learned.build(msg, netns)
 
 
@@ -184,16 +179,3 @@ def learn(msg: bytes, stats: bool = True) -> Shape | None:
     except _Odd:
         return None
     return Shape(walk)
-
-
-def _struct(parts: Sequence[tuple[int, str, tuple[object, ...]]]) -> tuple[struct.Struct, tuple[object, ...]]:
-    """One struct reading each (offset, code) in offset order, and the values expected there."""
-    fmt, cur = ["="], 0
-    expect: list[object] = []
-    for offset, code, values in sorted(parts, key=lambda p: p[0]):
-        if offset > cur:
-            fmt.append(f"{offset - cur}x")
-        fmt.append(code)
-        cur = offset + struct.calcsize("=" + code)
-        expect.extend(values)
-    return struct.Struct("".join(fmt)), tuple(expect)

@@ -20,6 +20,9 @@ import struct
 TYPE_CHECKING = False  # typing itself costs 15 ms to import, and the no-op fast path uses this module
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Iterator
+    from typing import TypeVar
+
+    S = TypeVar("S")
 
 NLMSG_HDR = struct.Struct("=IHHII")  # len, type, flags, seq, pid
 IFINFOMSG = struct.Struct("=BxHiII")  # family, type, index, flags, change
@@ -292,3 +295,35 @@ class Table:
             value = a.wire.decode(buf, s, e) if a is not None and a.wire is not WNEST else bytes(buf[s:e]).hex()
             out.append((self.label(atype), value))
         return out
+
+
+# --- learned message shapes ---------------------------------------------------------------
+# A dump's messages come in few shapes: the same attributes, of the same lengths, in the same
+# order. Walked once, a shape is one struct that checks every header of a message in one call
+# (and one more that reads what a reader wants); kernel/linkshape.py decodes links by them,
+# kernel/linkdump.py fingerprints them.
+
+MAX_SHAPES = 8  # remembered shapes per message size: each still checked in one call
+MAX_SIZES = 1024  # message sizes remembered: a long-lived reader's memory stays bounded
+
+
+def layout(parts: Iterable[tuple[int, str, tuple[object, ...]]]) -> tuple[struct.Struct, tuple[object, ...]]:
+    """One struct reading each (offset, struct code) in offset order, and the values expected there."""
+    fmt, cur = ["="], 0
+    expect: list[object] = []
+    for offset, code, values in sorted(parts, key=lambda p: p[0]):
+        if offset > cur:
+            fmt.append(f"{offset - cur}x")
+        fmt.append(code)
+        cur = offset + struct.calcsize("=" + code)
+        expect.extend(values)
+    return struct.Struct("".join(fmt)), tuple(expect)
+
+
+def remember(shapes: dict[int, list[S]], size: int, shape: S) -> None:
+    """Keep a shape learned for messages of `size`, newest first, within the bounds above."""
+    if len(shapes) >= MAX_SIZES and size not in shapes:
+        shapes.clear()
+    known = shapes.setdefault(size, [])
+    known.insert(0, shape)
+    del known[MAX_SHAPES:]
