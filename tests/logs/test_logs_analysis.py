@@ -160,3 +160,47 @@ def test_a_rate_is_given_only_for_an_hour_of_log_or_more(tmp_path: Path) -> None
     (link,) = analyze(list(read_files([str(long)], year=2024))).links
     assert link.flaps_per_hour == pytest.approx(7 / (6 + 5 / 3600))
     assert link.verdict is Verdict.DEGRADED
+
+
+def test_down_share_is_exact_past_the_kept_periods(tmp_path: Path) -> None:
+    """3,000 drops of 2 s every 5 minutes: the report keeps the first and last 1,000 periods
+    for drawing, and the down share counts all 3,000 (it was a lower bound, 2/3 of it)."""
+    from linkctl.logs.analysis import KEEP_PER_LINK
+    from linkctl.logs.report_html import down_fraction, render_html
+
+    lines = []
+    for i in range(3000):
+        t = 100.0 + 300.0 * i
+        lines.append(f"[{t:.6f}] e1000e 0000:00:19.0 eth0: NIC Link is Down")
+        lines.append(
+            f"[{t + 2:.6f}] e1000e 0000:00:19.0 eth0: NIC Link is Up 1000 Mbps Full Duplex, Flow Control: None"
+        )
+    log = tmp_path / "kern.log"
+    log.write_text("\n".join(lines) + "\n")
+    link = analyze(read_files([str(log)], year=2024)).links[0]
+    assert link.periods.total == 3000 and link.periods.omitted == 3000 - 2 * KEEP_PER_LINK
+    assert link.down_total_s == pytest.approx(3000 * 2.0)
+    assert link.window_s == pytest.approx(300.0 * 2999 + 2)
+    share = down_fraction(link, hi=0.0)
+    assert share == pytest.approx(6000.0 / (300.0 * 2999 + 2))
+    assert report_json(analyze(read_files([str(log)], year=2024)))["links"][0]["down_total_s"] == pytest.approx(6000)
+    html = render_html(analyze(read_files([str(log)], year=2024)))
+    assert "0.7 % down, 3000 down periods" in html and ">= " not in html.split("% down")[0][-12:]
+
+
+def test_a_link_still_down_counts_to_the_end_of_the_log(tmp_path: Path) -> None:
+    from linkctl.logs.report_html import down_fraction
+
+    log = tmp_path / "kern.log"
+    log.write_text(
+        "[100.000000] r8169 0000:02:00.0 enp2s0: Link is Down\n"
+        "[110.000000] r8169 0000:02:00.0 enp2s0: Link is Up - 1Gbps/Full - flow control off\n"
+        "[200.000000] r8169 0000:02:00.0 enp2s0: Link is Down\n"
+        "[300.000000] r8169 0000:02:00.0 enp3s0: Link is Down\n"
+    )
+    link = next(r for r in analyze(read_files([str(log)], year=2024)).links if r.ifname == "enp2s0")
+    assert link.down_total_s == pytest.approx(10.0)  # the open period is not "ended"
+    # Observed from 100 s to 300 s (the log's last event, where the axis ends): 10 s ended
+    # and 100 s still open, of 200 s.
+    assert link.window_s == pytest.approx(200.0)
+    assert down_fraction(link, hi=300.0) == pytest.approx(110.0 / 200.0)

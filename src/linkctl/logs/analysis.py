@@ -96,6 +96,9 @@ class LinkReport:
     down_events: int = 0
     periods: Kept[DownPeriod] = field(default_factory=lambda: Kept(KEEP_PER_LINK))
     down_s: Spread = field(default_factory=Spread)  # durations of the measured periods
+    # Seconds down over every ended period, kept or omitted (see `closed_length`): the down
+    # share of a link with more periods than `periods` keeps is exact, not a lower bound.
+    down_total_s: float = 0.0
     episodes: list[DownBurst] = field(default_factory=list)
     changes: Kept[Change] = field(default_factory=lambda: Kept(KEEP_PER_LINK))
     tx_marks: Kept[Stamped] = field(default_factory=lambda: Kept(KEEP_PER_LINK))
@@ -157,6 +160,16 @@ class Clocks:
         if clock is None and event.uptime is not None:
             clock = offset + event.uptime
         return Stamped(event, clock, boot)
+
+
+def closed_length(p: DownPeriod) -> float:
+    """How long an ended period lasted: its measured duration, else its span on the host's
+    axis (the report draws it so), else nothing known."""
+    if p.duration_s is not None:
+        return max(p.duration_s, 0.0)
+    if p.end is None or p.start.clock is None or p.end.clock is None:
+        return 0.0
+    return max(p.end.clock - p.start.clock, 0.0)
 
 
 def between(a: Stamped, b: Stamped) -> float | None:
@@ -296,6 +309,7 @@ class _Link:
         if opened is not None:
             period = DownPeriod(opened, item, between(opened, item), opened.boot != item.boot)
             r.periods.append(period)
+            r.down_total_s += closed_length(period)
             if period.duration_s is not None and not period.spans_reboot:
                 r.down_s.add(period.duration_s)
             self._opened = None
@@ -421,6 +435,7 @@ def _link_json(r: LinkReport) -> dict[str, Any]:
             for p in r.periods
         ],
         "down_s": {"min": _round(r.down_s.min), "median": _round(r.down_s.median()), "max": _round(r.down_s.max)},
+        "down_total_s": _round(r.down_total_s),
         "flaps_per_hour": None if r.flaps_per_hour is None else round(r.flaps_per_hour, 3),
         "window_s": r.window_s,
         "episodes": [{"start": _iso(e.start), "end": _iso(e.end), "downs": e.downs} for e in r.episodes],

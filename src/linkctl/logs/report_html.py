@@ -172,14 +172,15 @@ def _period_length(p: DownPeriod, hi: float) -> float:
     return 0.0 if end is None or p.start.clock is None else max(end - p.start.clock, 0.0)
 
 
-def down_fraction(link: LinkReport, hi: float) -> tuple[float, bool] | None:
-    """The share of the link's observed window it was down, and whether that share is a
-    lower bound (periods omitted by the analysis are not measured here)."""
+def down_fraction(link: LinkReport, hi: float) -> float | None:
+    """The share of the link's observed window it was down: every ended period (the
+    analysis keeps a running total, so periods omitted from the drawing count too) and
+    the one still open at the end of the log, up to the end of the axis."""
     window = link.window_s
     if not window or window <= 0:
         return None
-    down = sum(_period_length(p, hi) for p in link.periods)
-    return min(down / window, 1.0), link.periods.omitted > 0
+    down = link.down_total_s + sum(_period_length(p, hi) for p in link.periods if p.end is None)
+    return min(down / window, 1.0)
 
 
 def percent(fraction: float) -> str:
@@ -205,8 +206,7 @@ def _share_words(link: LinkReport, hi: float) -> str:
     share = down_fraction(link, hi)
     if share is None:
         return periods
-    fraction, lower_bound = share
-    return f"{'>= ' if lower_bound else ''}{percent(fraction)} % down, {periods}"
+    return f"{percent(share)} % down, {periods}"
 
 
 def _bars(link: LinkReport, to_x: Callable[[float], float], y: int, hi: float, px_s: float) -> list[str]:
