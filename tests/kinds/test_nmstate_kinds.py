@@ -143,3 +143,52 @@ def test_bridge_group_address_and_mask_the_kernel_refuses_are_refused_first(tmp_
     res = run_linkctl("plan", _write(tmp_path, text))
     assert res.returncode != 0
     assert "802.1X" in res.stderr and "bits 0-2" in res.stderr
+
+
+def test_bond_plan_spells_ip_and_show_round_trips_without_a_kernel() -> None:
+    """The bond's `ip` words, and its section read back from what the kernel would report (no bonding here)."""
+    from linkctl.kinds import BY_KERNEL_KIND
+    from linkctl.model.load import from_data
+    from linkctl.model.sections import BondSection
+    from linkctl.model.state import BondPortInfo, Link, NetnsState
+
+    options = {
+        "miimon": 100, "lacp_rate": "fast", "ad_select": "bandwidth", "all_slaves_active": "delivered",
+        "lacp_active": True, "xmit_hash_policy": "layer3+4", "min_links": 2,
+    }  # fmt: skip
+    iface = {
+        "name": "bond0", "type": "bond",
+        "link-aggregation": {"mode": "802.3ad", "port": ["e1"], "ports-config": [{"name": "e1", "queue-id": 2}],
+                             "options": options},
+    }  # fmt: skip
+    spec = from_data({"interfaces": [iface]}, "t").interfaces[0]
+    bond = BY_KERNEL_KIND["bond"]
+    args = " ".join(bond.ip_args(spec))
+    assert "mode 802.3ad miimon 100 ad_select bandwidth all_slaves_active 1 lacp_rate fast" in args
+    assert "lacp_active on" in args and "min_links 2" in args and "xmit_hash_policy layer3+4" in args
+    backup = {
+        "name": "b1",
+        "type": "bond",
+        "link-aggregation": {"mode": "active-backup", "options": {"peer_notif_delay": 200}},
+    }
+    assert "peer_notify_delay 200" in " ".join(bond.ip_args(from_data({"interfaces": [backup]}, "t").interfaces[0]))
+    data = bond.info_data(spec, lambda name: 0)
+    link = Link(ifindex=5, name="bond0", kind="bond", info=bond.decode(data, 0, len(data)))
+    port = Link(ifindex=6, name="e1", master_ifindex=5, slave_kind="bond", port=BondPortInfo(queue_id=2))
+    ns = NetnsState.of(None, [link, port])
+    shown = bond.section_from_link(link, ns, None)
+    assert isinstance(shown, BondSection) and shown.ports_config is not None and shown.ports_config[0].queue_id == 2
+    again = from_data(
+        {
+            "interfaces": [
+                {
+                    "name": "bond0",
+                    "type": "bond",
+                    "link-aggregation": shown.model_dump(by_alias=True, exclude_none=True, mode="json"),
+                }
+            ]
+        },
+        "t",
+    ).interfaces[0]
+    assert bond.compare(again, link, ns, None).empty
+    assert bond.compare(spec, link, ns, None).empty

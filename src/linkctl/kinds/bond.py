@@ -38,6 +38,7 @@ class Option(NamedTuple):  # not a dataclass: the kinds load on every command's 
     words: tuple[str, ...] = ()  # the kernel's numbering of the option's values
     boolean: bool = False
     ip_name: str = ""
+    ip_style: str = ""  # how `ip` takes the value when not as written: "number" (its index), "on/off"
 
     @property
     def field(self) -> str:
@@ -66,6 +67,10 @@ class Option(NamedTuple):  # not a dataclass: the kinds load on every command's 
         return raw
 
     def ip_value(self, value: object) -> str:
+        if self.ip_style == "on/off":
+            return "on" if value else "off"
+        if self.ip_style == "number":
+            return str(self.words.index(str(value)))
         if isinstance(value, bool):
             return "1" if value else "0"
         return str(value)
@@ -79,7 +84,7 @@ OPTIONS = (
     Option("ad_actor_system", "ad_actor_system"),
     Option("ad_select", "ad_select", ("stable", "bandwidth", "count")),
     Option("ad_user_port_key", "ad_user_port_key"),
-    Option("all_slaves_active", "all_slaves_active", ("dropped", "delivered"), ip_name="all_slaves_active"),
+    Option("all_slaves_active", "all_slaves_active", ("dropped", "delivered"), ip_style="number"),
     Option("arp_all_targets", "arp_all_targets", ("any", "all")),
     Option("arp_interval", "arp_interval"),
     Option("arp_ip_target", "arp_ip_target"),
@@ -103,8 +108,8 @@ OPTIONS = (
         ("layer2", "layer3+4", "layer2+3", "encap2+3", "encap3+4", "vlan+srcmac"),
     ),
     Option("arp_missed_max", "missed_max"),
-    Option("lacp_active", "ad_lacp_active", boolean=True, ip_name="lacp_active"),
-    Option("peer_notif_delay", "peer_notif_delay"),
+    Option("lacp_active", "ad_lacp_active", boolean=True, ip_name="lacp_active", ip_style="on/off"),
+    Option("peer_notif_delay", "peer_notif_delay", ip_name="peer_notify_delay"),
 )  # fmt: skip
 
 
