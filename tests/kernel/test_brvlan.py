@@ -94,3 +94,22 @@ def test_a_file_with_bridge_vlans_is_refused_with_the_kernels_reason_nothing_cha
     assert "bridge VLAN filtering" in res.stderr and reason in res.stderr, res.stderr
     assert "nothing was changed" in res.stderr
     assert ip("-n", netns, "-d", "link", "show") == before
+
+
+def test_the_af_bridge_dump_lists_the_ports_of_this_kernel(netns: str) -> None:
+    """The dump request runs on this kernel: each bridge port is listed (its VLANs only where the
+    kernel filters them, so none here without CONFIG_BRIDGE_VLAN_FILTERING)."""
+    from linkctl.kernel import linkdump
+    from linkctl.kernel import netns as netns_mod
+
+    ip("-n", netns, "link", "add", "brd0", "type", "bridge")
+    ip("-n", netns, "link", "add", "vp0", "type", "veth", "peer", "name", "vp1")
+    ip("-n", netns, "link", "set", "vp0", "master", "brd0")
+    port_index = int(ip("-n", netns, "-o", "link", "show", "vp0").split(":")[0])
+    with netns_mod.entered(netns), linkdump.RouteSocket() as sock:
+        sock.send(brvlan.dump_request(1))
+        messages = linkdump.collect_dump(sock)
+    ports = dict(brvlan.decode_vlans(m) for m in messages)
+    assert port_index in ports
+    if bridge_vlan_filtering() is not None:
+        assert ports[port_index] == []
