@@ -287,71 +287,98 @@ _PREFIX_IN = struct.Struct("=HiI")
 MAX_SHAPES = _MAX_SHAPES  # remembered message shapes per message size
 
 
-class _Walk:
-    """One message walked attribute by attribute: its headers and the byte ranges kept."""
+TOP, INFO, DATA, PORT = 0, 1, 2, 3  # where an attribute sits: the link, IFLA_LINKINFO, its kind's, its port's data
+REST = -1  # an attribute too short or past its nest's end: the walk stops there, the rest is kept whole
+
+
+class LinkWalk:
+    """One RTM_NEWLINK payload walked attribute by attribute, every header recorded.
+
+    The one walk that both learned-shape readers build on: the fingerprint below keeps byte
+    ranges of it, kernel/linkshape.py reads a link's values from it. `headers` (with the kind
+    strings, which pick a kind's rules) is what a shape checks in one struct call; `attrs` holds
+    (nest, type, header offset, payload start, payload end, next offset) in message order. A
+    kind's data is walked where the fingerprint leaves some of it out (volatile attributes), a
+    port's where it keeps some of it (the settings a file declares).
+    """
+
+    __slots__ = ("attrs", "headers", "kept", "msg", "odd", "volatile")
 
     def __init__(self, msg: bytes) -> None:
         self.msg = msg
-        self.fields: list[tuple[int, str, tuple[object, ...]]] = []  # (offset, format, values)
-        self.spans: list[tuple[int, int]] = []
+        self.headers: list[tuple[int, str, tuple[object, ...]]] = []  # (offset, format, values)
+        self.attrs: list[tuple[int, int, int, int, int, int]] = []
+        self.odd = False
+        self.volatile: frozenset[int] = frozenset()  # of the kind's data
+        self.kept: frozenset[int] = frozenset()  # of the port's data
+        self._nest(TOP, 16, len(msg))
 
-    def keep(self, start: int, end: int) -> None:
-        if self.spans and self.spans[-1][1] == start:
-            self.spans[-1] = (self.spans[-1][0], end)
-        elif end > start:
-            self.spans.append((start, end))
-
-    def attrs(self, pos: int, end: int) -> Iterable[tuple[int, int, int, int]]:
-        """(header offset, type, payload end, next offset), recording each header."""
+    def _nest(self, nest: int, pos: int, end: int) -> None:
+        msg, headers, attrs = self.msg, self.headers, self.attrs
         while pos + 4 <= end:
-            alen, atype = _HDR(self.msg, pos)
-            self.fields.append((pos, "HH", (alen, atype)))
-            if alen < 4:
-                self.keep(pos, end)
+            alen, atype = _HDR(msg, pos)
+            headers.append((pos, "HH", (alen, atype)))
+            if alen < 4 or pos + alen > end:
+                self.odd = True
+                attrs.append((nest, REST, pos, pos, end, end))
                 return
+            atype &= 0x3FFF
             nxt = min(pos + ((alen + 3) & ~3), end)
-            yield pos, atype & 0x3FFF, min(pos + alen, end), nxt
+            attrs.append((nest, atype, pos, pos + 4, pos + alen, nxt))
+            if nest == TOP and atype == IFLA_LINKINFO:
+                self._nest(INFO, pos + 4, pos + alen)
+            elif nest == INFO:
+                self._info(atype, pos + 4, pos + alen)
             pos = nxt
 
-    def top(self) -> None:
-        for pos, atype, _e, nxt in self.attrs(16, len(self.msg)):
-            if atype == IFLA_LINKINFO:
-                self.keep(pos, pos + 4)
-                self.linkinfo(pos + 4, nxt)
-            elif atype not in VOLATILE_ATTRS:
-                self.keep(pos, nxt)
+    def _info(self, atype: int, s: int, e: int) -> None:
+        if atype in (IFLA_INFO_KIND, IFLA_INFO_SLAVE_KIND):
+            kind = self.msg[s:e]
+            self.headers.append((s, f"{e - s}s", (kind,)))  # the kind picks the rules: part of the shape
+            if atype == IFLA_INFO_KIND:
+                self.volatile = VOLATILE_KIND_DATA.get(kind.rstrip(b"\0"), frozenset())
+            else:
+                self.kept = KEPT_PORT_DATA.get(kind.rstrip(b"\0"), frozenset())
+        elif atype == IFLA_INFO_DATA and self.volatile:
+            self._nest(DATA, s, e)
+        elif atype == IFLA_INFO_SLAVE_DATA and self.kept:
+            self._nest(PORT, s, e)
 
-    def linkinfo(self, start: int, end: int) -> None:
-        volatile: frozenset[int] = frozenset()
-        port_kept: frozenset[int] = frozenset()
-        for pos, atype, e, nxt in self.attrs(start, end):
-            if atype in (IFLA_INFO_KIND, IFLA_INFO_SLAVE_KIND):
-                kind = self.msg[pos + 4 : e]
-                self.fields.append((pos + 4, f"{e - pos - 4}s", (kind,)))
-                if atype == IFLA_INFO_KIND:
-                    volatile = VOLATILE_KIND_DATA.get(kind.rstrip(b"\0"), frozenset())
-                else:
-                    port_kept = KEPT_PORT_DATA.get(kind.rstrip(b"\0"), frozenset())
-                self.keep(pos, nxt)
-            elif atype == IFLA_INFO_DATA and volatile:
-                self.keep(pos, pos + 4)
-                for dpos, dtype, _de, dnxt in self.attrs(pos + 4, nxt):
-                    if dtype not in volatile:
-                        self.keep(dpos, dnxt)
-            elif atype == IFLA_INFO_SLAVE_DATA and port_kept:
-                for dpos, dtype, _de, dnxt in self.attrs(pos + 4, nxt):
-                    if dtype in port_kept:
-                        self.keep(dpos, dnxt)
+
+def _spans(walk: LinkWalk) -> tuple[tuple[int, int], ...]:
+    """The byte ranges the fingerprint keeps: all but what the kernel changes by itself."""
+    spans: list[tuple[int, int]] = []
+
+    def keep(start: int, end: int) -> None:
+        if spans and spans[-1][1] == start:
+            spans[-1] = (spans[-1][0], end)
+        elif end > start:
+            spans.append((start, end))
+
+    volatile, kept = walk.volatile, walk.kept
+    for nest, atype, pos, _s, _e, nxt in walk.attrs:
+        if atype == REST:
+            keep(pos, nxt)
+        elif nest == TOP:
+            if atype == IFLA_LINKINFO:
+                keep(pos, pos + 4)  # the nest's header; its children by their own rules
+            elif atype not in VOLATILE_ATTRS:
+                keep(pos, nxt)
+        elif nest == INFO:
+            if atype == IFLA_INFO_DATA and volatile:
+                keep(pos, pos + 4)
             elif atype not in DROPPED_LINKINFO:
-                self.keep(pos, nxt)
+                keep(pos, nxt)
+        elif (nest == DATA and atype not in volatile) or (nest == PORT and atype in kept):
+            keep(pos, nxt)
+    return tuple(spans)
 
 
 def learn(msg: bytes) -> Layout:
     """Walk one message the slow way and describe its shape."""
-    walk = _Walk(msg)
-    walk.top()
-    check, expect = struct_of(walk.fields)
-    return Layout(check, expect, tuple(walk.spans))
+    walk = LinkWalk(msg)
+    check, expect = struct_of(walk.headers)
+    return Layout(check, expect, _spans(walk))
 
 
 class NamespaceDump:

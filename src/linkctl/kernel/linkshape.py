@@ -4,10 +4,13 @@ A dump's messages come in few shapes: the same attributes, of the same lengths,
 in the same order (links of one kind, names of one length). For a shape, every
 attribute sits at a fixed offset, so one struct call checks all its headers and
 one more reads every value linkctl uses. That replaces a Python loop over some 50
-attributes per link (2000 links: about 0.1 s of a verification). A message
-whose shape is odd (an attribute too short or past the end, one repeated) is
-decoded by rtnl.decode_link itself, which stays the reference: the tests hold
-the two equal, byte for byte mutated.
+attributes per link (2000 links: about 0.1 s of a verification). A shape is
+learned from kernel/linkdump.py's LinkWalk, the one walk of a link message the
+receipt's fingerprint learns its shapes from too, and the fields read are
+rtnl.FIELDS, the declaration rtnl.decode_link reads. A message whose shape is
+odd (an attribute too short or past the end, one repeated) is decoded by
+rtnl.decode_link itself, which stays the reference: the tests hold the two
+equal, byte for byte mutated.
 """
 
 from __future__ import annotations
@@ -16,10 +19,10 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from linkctl import nla
-from linkctl.kernel import rtnl
+from linkctl.kernel import linkdump, rtnl
 from linkctl.kernel import rtnl_const as C
 from linkctl.model.state import Link, NetnsName
-from linkctl.nla import IFINFOMSG, NLA_HDR, cstr, mac_str
+from linkctl.nla import IFINFOMSG, cstr, mac_str
 
 MAX_SHAPES, MAX_SIZES = nla.MAX_SHAPES, nla.MAX_SIZES  # the bounds of the shapes remembered
 Convert = Callable[[bytes], object]
@@ -70,16 +73,16 @@ _WANTED_INFO: dict[int, str] = {C.IFLA_INFO_KIND: "kind", C.IFLA_INFO_SLAVE_KIND
 class Shape:
     __slots__ = ("check", "converted", "data", "expect", "extract", "names", "slave")
 
-    def __init__(self, walk: _Walk) -> None:
+    def __init__(self, walk: linkdump.LinkWalk, found: _Found) -> None:
         self.check, self.expect = nla.layout(walk.headers)
         # The ifinfomsg's index and flags come first, then each value.
-        parts = [(4, "i", ()), (8, "I", ()), *((off, code, ()) for off, code, _f, _c in walk.values)]
+        parts = [(4, "i", ()), (8, "I", ()), *((off, code, ()) for off, code, _f, _c in found.values)]
         self.extract = nla.layout(parts)[0]
         # A leading "name" = "" as decode_link's default; IFLA_IFNAME, when present, comes later and wins.
-        self.names = ("name", *(field for _o, _c, field, _v in walk.values))
-        self.converted = tuple((i + 2, field, conv) for i, (_o, _c, field, conv) in enumerate(walk.values) if conv)
-        self.data = walk.data
-        self.slave = walk.slave
+        self.names = ("name", *(field for _o, _c, field, _v in found.values))
+        self.converted = tuple((i + 2, field, conv) for i, (_o, _c, field, conv) in enumerate(found.values) if conv)
+        self.data = found.data
+        self.slave = found.slave
 
     def build(self, msg: bytes, netns: NetnsName) -> Link:
         values = self.extract.unpack_from(msg)
@@ -119,63 +122,48 @@ class _Odd(Exception):
     """A message this module leaves to rtnl.decode_link."""
 
 
-class _Walk:
-    def __init__(self, msg: bytes, wanted: dict[int, Wanted]) -> None:
-        self.msg = msg
-        self.wanted = wanted
-        self.headers: list[tuple[int, str, tuple[object, ...]]] = []
+class _Found:
+    """What a link's values are in one walked message: where each sits, its kind's and port's data."""
+
+    def __init__(self, walk: linkdump.LinkWalk, wanted: dict[int, Wanted]) -> None:
         self.values: list[tuple[int, str, str, Convert | None]] = []
         self.seen: set[str] = set()
         self.data: tuple[int, int] | None = None
         self.slave: tuple[int, int] | None = None  # IFLA_INFO_SLAVE_DATA: a port's settings
+        for nest, atype, _pos, s, e, _nxt in walk.attrs:
+            if nest == linkdump.TOP:
+                if atype == C.IFLA_LINKINFO:
+                    self.once("linkinfo")
+                elif atype in wanted:
+                    field, code, conv, least = wanted[atype]
+                    self.value(field, s, e, code, conv, least)
+            elif nest == linkdump.INFO:
+                if atype in _WANTED_INFO:
+                    self.value(_WANTED_INFO[atype], s, e, None, _string, 0)
+                elif atype == C.IFLA_INFO_DATA:
+                    self.data = (s, e)
+                elif atype == C.IFLA_INFO_SLAVE_DATA:
+                    self.slave = (s, e)
 
-    def attrs(self, pos: int, end: int) -> list[tuple[int, int, int]]:
-        """(type, payload start, payload end) of each attribute, every header recorded."""
-        out = []
-        while pos + 4 <= end:
-            alen, atype = NLA_HDR.unpack_from(self.msg, pos)
-            if alen < 4 or pos + alen > end:
-                raise _Odd
-            self.headers.append((pos, "HH", (alen, atype)))
-            out.append((atype & 0x3FFF, pos + 4, pos + alen))
-            pos += (alen + 3) & ~3
-        return out
+    def once(self, field: str) -> None:
+        if field in self.seen:
+            raise _Odd  # repeated: decode_link keeps the last, a shape the first
+        self.seen.add(field)
 
     def value(self, field: str, start: int, end: int, code: str | None, conv: Convert | None, least: int) -> None:
-        if field in self.seen or end - start < least:
-            raise _Odd  # repeated, or too short for what decode_link reads
-        self.seen.add(field)
+        if end - start < least:
+            raise _Odd  # too short for what decode_link reads
+        self.once(field)
         self.values.append((start, code or f"{end - start}s", field, conv))
-
-    def top(self) -> None:
-        for atype, s, e in self.attrs(IFINFOMSG.size, len(self.msg)):
-            if atype == C.IFLA_LINKINFO:
-                self.linkinfo(s, e)
-            elif atype in self.wanted:
-                field, code, conv, least = self.wanted[atype]
-                self.value(field, s, e, code, conv, least)
-
-    def linkinfo(self, start: int, end: int) -> None:
-        if "linkinfo" in self.seen:
-            raise _Odd
-        self.seen.add("linkinfo")
-        for atype, s, e in self.attrs(start, end):
-            if atype in _WANTED_INFO:
-                # The kind picks the decoder: it is part of the shape, not only a value.
-                self.headers.append((s, f"{e - s}s", (self.msg[s:e],)))
-                self.value(_WANTED_INFO[atype], s, e, None, _string, 0)
-            elif atype == C.IFLA_INFO_DATA:
-                self.data = (s, e)
-            elif atype == C.IFLA_INFO_SLAVE_DATA:
-                self.slave = (s, e)
 
 
 def learn(msg: bytes, stats: bool = True) -> Shape | None:
     if len(msg) < IFINFOMSG.size:
         return None
-    walk = _Walk(msg, _WANTED if stats else _WANTED_NO_STATS)
+    walk = linkdump.LinkWalk(msg)  # the fingerprint's walk: one walk of a link message in linkctl
+    if walk.odd:
+        return None
     try:
-        walk.top()
+        return Shape(walk, _Found(walk, _WANTED if stats else _WANTED_NO_STATS))
     except _Odd:
         return None
-    return Shape(walk)
