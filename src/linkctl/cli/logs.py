@@ -19,6 +19,7 @@ from linkctl.errors import LinkctlError
 
 if TYPE_CHECKING:
     from linkctl.domain.events import KernelLogLine
+    from linkctl.logs.progress import Progress
 
 logs_app = typer.Typer(help="Read kernel logs into link events and flap reports.", no_args_is_help=True)
 
@@ -49,6 +50,7 @@ Source = Annotated[
 Year = Annotated[
     int | None, typer.Option("--year", help="year of year-less syslog stamps (default: from the file's mtime)")
 ]
+Quiet = Annotated[bool, typer.Option("-q", "--quiet", help="no progress bar, no notes on stderr (errors still)")]
 
 
 def register(app: typer.Typer) -> None:
@@ -59,11 +61,16 @@ def register(app: typer.Typer) -> None:
 def parse_cmd(
     files: Files = None,
     source: Source = None,
-    fmt: Annotated[ParseFormat, typer.Option("--format", help="jsonl or table")] = ParseFormat.JSONL,
+    fmt: Annotated[ParseFormat, typer.Option("-f", "--format", help="jsonl or table")] = ParseFormat.JSONL,
     year: Year = None,
+    quiet: Quiet = False,
 ) -> None:
-    """Print the link events of kernel logs, one per line, in input order."""
-    events = _events(files, source, year)
+    """Print the link events of kernel logs, one per line, in input order.
+
+    Reading files with the events going to a file or a pipe, a progress bar is drawn on stderr
+    when it is a terminal (not under CI=true, not with -q)."""
+    # Events printed to the terminal show the progress themselves (and a bar would garble them).
+    events = _events(files, source, year, quiet or sys.stdout.isatty())
     try:
         if fmt is ParseFormat.JSONL:
             _write_jsonl(events)
@@ -84,14 +91,16 @@ def analyze_cmd(
     ] = None,
     until: Annotated[str | None, typer.Option("--until", help="ignore events after T (a duration ago, or ISO)")] = None,
     iface: Annotated[str | None, typer.Option("--iface", help="only this link")] = None,
-    fmt: Annotated[ReportFormat, typer.Option("--format", help="text, json or html")] = ReportFormat.TEXT,
+    fmt: Annotated[ReportFormat, typer.Option("-f", "--format", help="text, json or html")] = ReportFormat.TEXT,
     output: Annotated[Path | None, typer.Option("-o", "--output", help="write the report here (- for stdout)")] = None,
     year: Year = None,
     compare_at: Annotated[
         str | None, typer.Option("--compare-at", help="also give each link's flap rate before and after T")
     ] = None,
+    quiet: Quiet = False,
 ) -> None:
-    """Group link events into flap episodes and judge each link."""
+    """Group link events into flap episodes and judge each link (a progress bar on stderr while
+    files are read, when it is a terminal: not under CI=true, not with -q)."""
     from linkctl.logs.analysis import analyze
 
     lo, hi = _time_arg(since, "--since"), _time_arg(until, "--until")
@@ -99,9 +108,19 @@ def analyze_cmd(
     if fmt is ReportFormat.HTML and output is None:
         raise LinkctlError("--format html needs -o FILE (or -o - for stdout)")
     # A generator: the analysis takes the events one by one and keeps none of them.
-    events = (e for e in _events(files, source, year) if (iface is None or e.ifname == iface) and _within(e, lo, hi))
+    events = (
+        e for e in _events(files, source, year, quiet) if (iface is None or e.ifname == iface) and _within(e, lo, hi)
+    )
     report = analyze(events, files=_names(files, source), compare_at=at)
-    emit(_render(report, fmt), output)
+    text = _render(report, fmt)
+    if quiet:
+        import contextlib
+        import io
+
+        with contextlib.redirect_stderr(io.StringIO()):  # emit's "wrote FILE" note
+            emit(text, output)
+    else:
+        emit(text, output)
 
 
 def _render(report: object, fmt: ReportFormat) -> str:
@@ -119,7 +138,9 @@ def _render(report: object, fmt: ReportFormat) -> str:
     return render_text(report)
 
 
-def _events(files: list[str] | None, source: SourceOpt | None, year: int | None) -> Iterator[KernelLogLine]:
+def _events(
+    files: list[str] | None, source: SourceOpt | None, year: int | None, quiet: bool = False
+) -> Iterator[KernelLogLine]:
     from linkctl.logs import sources
 
     if files and source is not None:
@@ -128,12 +149,40 @@ def _events(files: list[str] | None, source: SourceOpt | None, year: int | None)
         for path in files:
             if path != "-" and not Path(path).exists():
                 raise LinkctlError(f"{path}: no such file")
-        return sources.read_files(files, year)
+        progress = None if quiet or not _terminal() else _bar(sources.plain_size(files))
+        if progress is None:
+            return sources.read_files(files, year)
+        return _erasing(sources.read_files(files, year, progress), progress)
     if source is not None:
         return sources.read_source(sources.Source(source.value), year)
     if sys.stdin.isatty():
         raise LinkctlError("no input: give FILE (or - for stdin), or --source kmsg|dmesg|journal")
     return sources.read_files(["-"], year)
+
+
+def _terminal() -> bool:
+    """Whether a progress bar has a person to show to: stderr a terminal, and not a CI job
+    (CI=true, as CI services set it, whose logs keep every redraw)."""
+    import os
+
+    return sys.stderr.isatty() and os.environ.get("CI", "").lower() not in ("true", "1", "yes")
+
+
+def _bar(total: int | None) -> Progress:
+    from linkctl.logs.progress import Progress
+
+    def write(text: str) -> None:
+        sys.stderr.write(text)
+        sys.stderr.flush()
+
+    return Progress(total, write)
+
+
+def _erasing(events: Iterator[KernelLogLine], progress: Progress) -> Iterator[KernelLogLine]:
+    try:
+        yield from events
+    finally:
+        progress.close()
 
 
 def _names(files: list[str] | None, source: SourceOpt | None) -> list[str]:

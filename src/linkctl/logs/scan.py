@@ -18,7 +18,7 @@ import io
 import os
 import re
 from collections import deque
-from collections.abc import Generator, Iterator
+from collections.abc import Callable, Generator, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import IO, Any, Protocol
@@ -216,7 +216,10 @@ def _scan_block(data: bytearray, size: int) -> tuple[int, list[tuple[int, bytes]
     return lines, found_lines
 
 
-def candidates(stream: Readable, workers: int = WORKERS) -> Iterator[Candidate]:
+Advance = Callable[[int], None]  # told how many more bytes were scanned (a progress bar)
+
+
+def candidates(stream: Readable, workers: int = WORKERS, advance: Advance | None = None) -> Iterator[Candidate]:
     """The candidate lines of a byte stream, in order, with their line numbers."""
     # The reader holds at most IN_FLIGHT - 1 undrained blocks when it asks for the
     # next buffer, so IN_FLIGHT buffers are enough.
@@ -227,20 +230,23 @@ def candidates(stream: Readable, workers: int = WORKERS) -> Iterator[Candidate]:
         for block in _blocks(stream, buffers):
             pending.append((block, pool.submit(_scan_block, block.data, block.size)))
             if len(pending) >= IN_FLIGHT:
-                line_base = yield from _drain_one(pending, line_base)
+                line_base = yield from _drain_one(pending, line_base, advance)
         while pending:
-            line_base = yield from _drain_one(pending, line_base)
+            line_base = yield from _drain_one(pending, line_base, advance)
 
 
 def _drain_one(
     pending: deque[tuple[_Block, Future[tuple[int, list[tuple[int, bytes]]]]]],
     line_base: int,
+    advance: Advance | None,
 ) -> Generator[Candidate, None, int]:
     block, future = pending.popleft()
     try:
         lines, found = future.result()
     finally:
         block.release()  # the worker is done with it, and the candidates are copies
+    if advance is not None:
+        advance(block.size)
     line_base += block.skipped_lines
     for index, text in found:
         yield Candidate(line_base + index + 1, text)
@@ -259,6 +265,9 @@ def all_lines(stream: IO[bytes]) -> Iterator[Candidate]:
 # candidate lines.
 
 PARALLEL_FROM = 64 << 20
+# A large file is cut into ranges of about this size, more than there are processes: the
+# processes share the work as they come free, and a progress bar moves range by range.
+RANGE = 32 << 20
 
 
 class _Range(io.RawIOBase):
@@ -333,7 +342,7 @@ def _scan_range(path: str, start: int, end: int) -> tuple[int, list[tuple[int, b
     return lines, found
 
 
-def file_candidates(path: str, processes: int) -> Iterator[Candidate]:
+def file_candidates(path: str, processes: int, advance: Advance | None = None) -> Iterator[Candidate]:
     """The candidate lines of a large regular file, scanned by `processes` processes."""
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
@@ -342,13 +351,16 @@ def file_candidates(path: str, processes: int) -> Iterator[Candidate]:
     _Counter.counted = _Counter.NUMPY_FROM  # a large file: numpy from its first byte on
 
     size = os.path.getsize(path)
-    cuts = [size * i // processes for i in range(processes + 1)]
+    count = max(processes, -(-size // RANGE))
+    cuts = [size * i // count for i in range(count + 1)]
     context = multiprocessing.get_context("fork")
     with ProcessPoolExecutor(processes, mp_context=context, initializer=quiet_in_workers) as pool:
-        futures = [pool.submit(_scan_range, path, cuts[i], cuts[i + 1]) for i in range(processes)]
+        futures = [pool.submit(_scan_range, path, cuts[i], cuts[i + 1]) for i in range(count)]
         base = 0
-        for future in futures:
+        for i, future in enumerate(futures):
             lines, found = future.result()
             for index, text in found:
                 yield Candidate(base + index + 1, text)
             base += lines
+            if advance is not None:
+                advance(cuts[i + 1] - cuts[i])

@@ -18,6 +18,7 @@ from linkctl.kernel import klog
 from linkctl.logs import scan
 from linkctl.logs.capture import YearHint
 from linkctl.logs.lines import parse_line
+from linkctl.logs.progress import Progress
 from linkctl.logs.scan import Candidate, all_lines, candidates
 
 
@@ -46,22 +47,39 @@ def time_order(paths: list[str]) -> list[str]:
     return [path for _, _, path in sorted(keyed)]
 
 
-def read_files(paths: list[str], year: int | None = None) -> Iterator[KernelLogLine]:
-    """The events of the files, read in time order."""
+def read_files(paths: list[str], year: int | None = None, progress: Progress | None = None) -> Iterator[KernelLogLine]:
+    """The events of the files, read in time order; `progress` is told each file and how
+    many of its bytes were read."""
     for path in time_order(paths):
-        yield from read_file(path, year)
+        yield from read_file(path, year, progress)
 
 
-def read_file(path: str, year: int | None = None) -> Iterator[KernelLogLine]:
+def read_file(path: str, year: int | None = None, progress: Progress | None = None) -> Iterator[KernelLogLine]:
     name = "-" if path == "-" else path
     years = YearHint(year, None if path == "-" else klog.modified(path))
-    for candidate in _candidates(path):
+    if progress is not None:
+        progress.reading(os.path.basename(name))
+    for candidate in _candidates(path, progress.advance if progress is not None else None):
         event = parse_line(candidate.text, name, candidate.line, years)
         if event is not None:
             yield event
 
 
-def _candidates(path: str) -> Iterator[Candidate]:
+def plain_size(paths: list[str]) -> int | None:
+    """The bytes a progress bar can count to: the files' sizes, or None when one of them is
+    stdin or compressed (its size says nothing of what it holds) or cannot be read."""
+    total = 0
+    for path in paths:
+        if path == "-" or path.endswith(".gz"):
+            return None
+        try:
+            total += os.path.getsize(path)
+        except OSError:
+            return None
+    return total
+
+
+def _candidates(path: str, advance: scan.Advance | None) -> Iterator[Candidate]:
     processes = os.cpu_count() or 1
     if processes > 1 and path != "-" and not path.endswith(".gz"):
         try:
@@ -69,10 +87,10 @@ def _candidates(path: str) -> Iterator[Candidate]:
         except OSError:
             large = False
         if large:
-            yield from scan.file_candidates(path, processes)
+            yield from scan.file_candidates(path, processes, advance)
             return
     with _open(path) as stream:
-        yield from candidates(stream)
+        yield from candidates(stream, advance=advance)
 
 
 def _open(path: str) -> io.BufferedIOBase | io.RawIOBase:
