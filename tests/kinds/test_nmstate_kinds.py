@@ -174,7 +174,7 @@ def test_bond_plan_spells_ip_and_show_round_trips_without_a_kernel() -> None:
     assert "peer_notify_delay 200" in " ".join(bond.ip_args(from_data({"interfaces": [backup]}, "t").interfaces[0]))
     data = bond.info_data(spec, lambda name: 0)
     link = Link(ifindex=5, name="bond0", kind="bond", info=bond.decode(data, 0, len(data)))
-    port = Link(ifindex=6, name="e1", master_ifindex=5, slave_kind="bond", port=BondPortInfo(queue_id=2))
+    port = Link(ifindex=6, name="e1", master_ifindex=5, slave_kind="bond", bond_port=BondPortInfo(queue_id=2))
     ns = NetnsState.of(None, [link, port])
     shown = bond.section_from_link(link, ns, None)
     assert isinstance(shown, BondSection) and shown.ports_config is not None and shown.ports_config[0].queue_id == 2

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from linkctl.kernel import rtnl_const as C
 from linkctl.kinds import BY_KERNEL_KIND
-from linkctl.model.state import IfFlag, Link, NetnsName, OperState, Stats, VethInfo
+from linkctl.model.state import BondPortInfo, IfFlag, Link, NetnsName, OperState, Stats, VethInfo
 from linkctl.nla import (
     IFINFOMSG,
     NLA_HDR,
@@ -133,7 +133,7 @@ def _build(
         controller = BY_KERNEL_KIND.get(str(fields["slave_kind"]))
         port = controller.decode_port(buf, slave[0], slave[1]) if controller is not None else None
         if port is not None:
-            fields["port"] = port
+            fields["bond_port" if isinstance(port, BondPortInfo) else "port"] = port
     if kind == "veth":
         # A veth's IFLA_LINK is its peer; the peer's namespace comes as a netnsid.
         fields["info"] = VethInfo(fields.get("link_ifindex"), fields.get("link_netnsid"))  # type: ignore[arg-type]

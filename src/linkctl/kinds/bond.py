@@ -207,7 +207,7 @@ class Bond(LinkKind):
         info = link.info if isinstance(link.info, BondInfo) else BondInfo()
         shown = {o.key: o.shown(info.data.get(o.attr)) for o in OPTIONS}
         ports = ns.ports_of(link.name)
-        configs = [_port_config(p, ns.links[p].port) for p in ports]
+        configs = [_port_config(p, ns.links[p].bond_port) for p in ports]
         return BondSection(
             mode=BondMode(info.mode) if info.mode else None,
             port=ports,

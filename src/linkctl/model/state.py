@@ -177,7 +177,8 @@ class Link:
     link_netnsid: int | None = None
     master_ifindex: int | None = None
     slave_kind: str | None = None
-    port: BridgePortInfo | BondPortInfo | None = None  # its settings as a bridge's (a bond's) port
+    port: BridgePortInfo | None = None  # its settings as a bridge's port
+    bond_port: BondPortInfo | None = None  # its settings as a bond's port (ports-config)
     promiscuity: int | None = None
     info: KindInfo = None
     stats: Stats | None = None
