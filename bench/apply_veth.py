@@ -12,7 +12,10 @@ receipts off (the full path). Each round also times linkctl's requests alone
 (bench/requests_only.py, in a third fresh namespace): the kernel's share of an
 apply, and so how much time 1.0x of `ip -batch` leaves for linkctl's Python.
 
-usage: bench/apply_veth.py [--rounds R] [--ipv6] N [N ...]   (root; e.g. 100 1000 5000; R defaults to 3)
+With --l3, each pair's first end also gets an IPv4 and an IPv6 address and a route through it
+(IPv6 is then on), and the no-op is held against one dump each of links, addresses and routes.
+
+usage: bench/apply_veth.py [--rounds R] [--ipv6] [--l3] N [N ...]   (root; e.g. 100 1000 5000; R defaults to 3)
 """
 
 from __future__ import annotations
@@ -33,6 +36,13 @@ PYTHON = str(VENV / "python") if (VENV / "python").exists() else sys.executable
 
 
 IPV6 = False  # --ipv6: keep a fresh namespace's default (IPv6 on): the kernel's own work grows
+L3 = False  # --l3: addresses and a route on each pair
+
+
+def l3_of(i: int) -> tuple[str, str, str, str]:
+    """Pair i's IPv4 address (/30), its gateway, its IPv6 address (/64) and the route's destination."""
+    net = f"10.{i >> 6}.{(i & 63) * 4}"
+    return f"{net}.1", f"{net}.2", f"fd00:{i:x}::1", f"100.64.{i >> 8}.{i & 255}/32"
 
 
 def fresh_ns(name: str) -> None:
@@ -76,6 +86,13 @@ def ip_batch(n: int, ns: str, tmp: Path) -> float:
     for i in range(n):
         lines.append(f"link set dev v{i} mtu 9000 txqueuelen 2000 up")
         lines.append(f"link set dev p{i} mtu 9000 txqueuelen 2000 up")
+    for i in range(n) if L3 else ():
+        v4, gw, v6, dst = l3_of(i)
+        lines += [
+            f"address add {v4}/30 dev v{i}",
+            f"address add {v6}/64 dev v{i}",
+            f"route add {dst} via {gw} dev v{i}",
+        ]
     path = tmp / "batch.txt"
     path.write_text("\n".join(lines) + "\n")
     return timed(["ip", "-n", ns, "-batch", str(path)])
@@ -83,10 +100,21 @@ def ip_batch(n: int, ns: str, tmp: Path) -> float:
 
 def declaration(n: int, tmp: Path) -> str:
     out = ["interfaces:"]
+    routes = []
     for i in range(n):
-        out.append(f"- {{name: v{i}, type: veth, mtu: 9000, txqueuelen: 2000, state: up, veth: {{peer: p{i}}}}}")
+        l3 = ""
+        if L3:
+            v4, gw, v6, dst = l3_of(i)
+            l3 = (
+                f", ipv4: {{enabled: true, address: [{{ip: {v4}, prefix-length: 30}}]}}"
+                f", ipv6: {{enabled: true, address: [{{ip: '{v6}', prefix-length: 64}}]}}"
+            )
+            routes.append(f"  - {{destination: {dst}, next-hop-interface: v{i}, next-hop-address: {gw}}}")
+        out.append(f"- {{name: v{i}, type: veth, mtu: 9000, txqueuelen: 2000, state: up, veth: {{peer: p{i}}}{l3}}}")
         out.append(f"- {{name: p{i}, type: veth, mtu: 9000, txqueuelen: 2000, state: up, veth: {{peer: v{i}}}}}")
-    path = tmp / f"veth{n}.yml"
+    if routes:
+        out += ["routes:", "  config:", *routes]
+    path = tmp / f"veth{n}{'-l3' if L3 else ''}.yml"
     path.write_text("\n".join(out) + "\n")
     return str(path)
 
@@ -151,10 +179,15 @@ def run(n: int, rounds: int) -> None:
         try:
             # Medians of runs taken in turn: single runs of 20-50 ms vary by 30 % here.
             dump = ["ip", "-n", ns, "-j", "-d", "link", "show"]
+            addr, route = (
+                ["ip", "-n", ns, "-j", "address", "show"],
+                ["ip", "-n", ns, "-j", "route", "show", "table", "all"],
+            )
             t_noop, t_dump = [], []
             for _ in range(7):
                 t_noop.append(median_of(apply, 1, env))
-                t_dump.append(median_of(dump, 1))
+                # With --l3 the reference is one dump of each: links, addresses, routes.
+                t_dump.append(median_of(dump, 1) + (median_of(addr, 1) + median_of(route, 1) if L3 else 0.0))
             t_full = median_of(apply, 3, {**env, "LINKCTL_RECEIPTS": "off"})
             t_py = median_of([PYTHON, "-c", "pass"], 5)
             t_pyd = median_of([PYTHON, "-c", "import pydantic.main"], 5)
@@ -162,7 +195,8 @@ def run(n: int, rounds: int) -> None:
             drop_ns(ns)
     noop, dump_s = statistics.median(t_noop), statistics.median(t_dump)
     ipv6 = "IPv6 on" if IPV6 else "IPv6 off"
-    print(f"N={n} pairs ({2 * n} links), {ipv6}, first apply: median of {rounds} rounds")
+    l3 = ", an IPv4 and an IPv6 address and a route on each pair" if L3 else ""
+    print(f"N={n} pairs ({2 * n} links){l3}, {ipv6}, first apply: median of {rounds} rounds")
     print(f"  ip -batch (create, then set):   {t_ip:8.3f} s")
     print(f"  linkctl apply:                  {t_lk:8.3f} s   ratio {t_lk / t_ip:5.2f}x of ip -batch")
     # The kernel's own time for the same work drifts by 20-30 % over minutes here:
@@ -178,7 +212,8 @@ def run(n: int, rounds: int) -> None:
     print(f"  linkctl's requests alone:       {t_req:8.3f} s   ratio {t_req / t_ip:5.2f}x (no Python before or after)")
     print(f"  left at 1.0x for the rest:      {t_ip - t_req:8.3f} s   (start, load, validate, plan, verify)")
     print(f"  python start + import pydantic: {t_pyd:8.3f} s   (linkctl spends {t_lk - t_req:.3f} s in all)")
-    print(f"  ip -j -d link show:             {dump_s:8.3f} s   (median of 7)")
+    dumps = "ip -j link + addr + route dumps:" if L3 else "ip -j -d link show:            "
+    print(f"  {dumps} {dump_s:8.3f} s   (median of 7)")
     print(f"  linkctl apply again (no-op):    {noop:8.3f} s   ratio {noop / dump_s:5.2f}x of the dump (median of 7)")
     print(f"  the same, receipts off:         {t_full:8.3f} s   ratio {t_full / dump_s:5.2f}x (full path: parse, plan)")
     print(f"  (linkctl's python starting alone: {t_py:6.3f} s)")
@@ -192,6 +227,9 @@ if __name__ == "__main__":
     if "--ipv6" in args:
         args.remove("--ipv6")
         IPV6 = True
+    if "--l3" in args:
+        args.remove("--l3")
+        L3 = IPV6 = True  # IPv6 addresses need IPv6 on
     if "--rounds" in args:
         at = args.index("--rounds")
         rounds = int(args[at + 1])

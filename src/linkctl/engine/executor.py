@@ -274,14 +274,28 @@ class Executor:
         key = (ns, name)
         if key in self._unknown:
             self._flush()
-            link = self._sock(ns).get_link(name)
-            if link is None:
-                raise LinkctlError(f"{name} was created but cannot be found in netns {ns}")
-            self.indices[key] = link.ifindex
-            self._unknown.discard(key)
+            self._learn(ns, name)
         if key not in self.indices:
             raise LinkctlError(f"no link named {name} in {'netns ' + ns if ns else 'this namespace'}")
         return self.indices[key]
+
+    def _learn(self, ns: NetnsName, name: str) -> None:
+        """The index of a link made in this run: one request for it, or, when more made here are still
+        unknown (the addresses and routes of a thousand new links follow), one dump for all of them."""
+        waiting = [k for k in self._unknown if k[0] == ns]
+        if len(waiting) > 1:
+            found = {link.name: link.ifindex for link in self._sock(ns).dump_links(stats=False)}
+            for key in waiting:
+                if key[1] in found:
+                    self.indices[key] = found[key[1]]
+                    self._unknown.discard(key)
+        else:
+            link = self._sock(ns).get_link(name)
+            if link is not None:
+                self.indices[(ns, name)] = link.ifindex
+                self._unknown.discard((ns, name))
+        if (ns, name) not in self.indices:
+            raise LinkctlError(f"{name} was created but cannot be found in netns {ns}")
 
     def _forget(self, ns: NetnsName, name: str) -> None:
         self.indices.pop((ns, name), None)
