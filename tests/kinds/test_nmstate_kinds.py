@@ -192,3 +192,26 @@ def test_bond_plan_spells_ip_and_show_round_trips_without_a_kernel() -> None:
     ).interfaces[0]
     assert bond.compare(again, link, ns, None).empty
     assert bond.compare(spec, link, ns, None).empty
+
+
+def test_plan_splits_in_place_from_re_create_for_the_new_keys(netns: str, tmp_path: Path) -> None:
+    """A bridge's multicast options and a mac-vtap's mode change in place; a mac-vtap's base re-makes it."""
+    ip("-n", netns, "link", "add", "vb0", "type", "veth", "peer", "name", "vb1")
+    ip("-n", netns, "link", "add", "br7", "type", "bridge")
+    ip("-n", netns, "link", "add", "link", "vb0", "name", "mvt0", "type", "macvtap", "mode", "bridge")
+    in_place = """
+interfaces:
+- {name: br7, type: linux-bridge, bridge: {options: {multicast-router: disabled, hash-max: 2048}}}
+- {name: mvt0, type: mac-vtap, mac-vtap: {base-iface: vb0, mode: vepa}}
+"""
+    plan = run_linkctl("plan", _write(tmp_path, in_place), "--netns", netns)
+    assert plan.returncode == 2, plan.stderr
+    assert "type bridge mcast_hash_max 2048 mcast_router 0" in plan.stdout
+    assert "type macvtap mode vepa" in plan.stdout
+    assert "delete" not in plan.stdout and "create" not in plan.stdout
+    res = run_linkctl("apply", _write(tmp_path, in_place), "--netns", netns)
+    assert res.returncode == 0, res.stderr
+    assert _details(netns, "br7")["mcast_router"] == 0 and _details(netns, "mvt0")["mode"] == "vepa"
+    moved = "interfaces: [{name: mvt0, type: mac-vtap, mac-vtap: {base-iface: vb1, mode: vepa}}]"
+    plan = run_linkctl("plan", _write(tmp_path, moved, "moved.yml"), "--netns", netns)
+    assert "mac-vtap.base-iface" in plan.stdout and "link add link vb1 name mvt0" in plan.stdout
