@@ -133,7 +133,8 @@ routes:
 
 
 def test_a_refused_route_after_addresses_were_added_puts_everything_back(netns: str, tmp_path: Path) -> None:
-    """The kernel refuses the last route ("Invalid prefsrc address"): addresses, routes and rules are as before."""
+    """The kernel refuses the last route ("Gateway can not be a local address"): addresses, routes and
+    rules are as before."""
     start = """
 interfaces:
 - name: w0
@@ -161,7 +162,7 @@ routes:
   config:
   - {destination: 198.51.100.0/24, state: absent}
   - {destination: 10.2.0.0/16, next-hop-interface: w0, next-hop-address: 10.1.0.254, metric: 5}
-  - {destination: 10.3.0.0/16, next-hop-interface: w0, next-hop-address: 10.1.0.254, source: 172.16.0.1}
+  - {destination: 2001:db8:3::/64, next-hop-interface: w0, next-hop-address: '2001:db8:1::1'}
 route-rules:
   config:
   - {ip-from: 192.0.2.0/24, state: absent}
@@ -284,3 +285,43 @@ def test_the_receipt_answers_a_no_op_and_any_layer3_change_takes_the_full_path(n
         assert not fast and "applied and verified" in res.stdout, (change, res.stdout)
         _again, fast = apply(path, netns)
         assert fast, change
+
+
+def test_every_route_attribute_and_an_ipv6_source_added_by_the_same_file(netns: str, tmp_path: Path) -> None:
+    """The route's IPv6 source is an address the same apply adds: added without DAD, or the kernel
+    would refuse the route while it is tentative ("Invalid source address")."""
+    text = """
+interfaces:
+- name: w0
+  type: veth
+  state: up
+  veth: {peer: w1}
+  ipv6: {enabled: true, dhcp: false, autoconf: false, address: [{ip: '2001:db8:1::1', prefix-length: 64}]}
+- {name: w1, type: veth, state: up}
+routes:
+  config:
+  - {destination: '2001:db8:9::/64', next-hop-interface: w0, next-hop-address: '2001:db8:1::fe', source: '2001:db8:1::1',
+     cwnd: 10, initcwnd: 20, initrwnd: 20, mtu: 1400, lock-mtu: true, advmss: 1360, quickack: true, table-id: 1000}
+route-rules:
+  config:
+  - {family: ipv6, ip-to: '2001:db8::/32', iif: w1, action: prohibit, priority: 1001}
+  - {family: ipv4, ip-from: 192.0.2.0/24, suppress-prefix-length: 0, route-table: 254, priority: 1002}
+"""
+    path = write(tmp_path, text)
+    res = run_linkctl("apply", path, "--netns", netns)
+    assert res.returncode == 0, res.stderr
+    assert "address add 2001:db8:1::1/64 dev w0 nodad" in res.stdout
+    (route,) = [json.loads(r) for r in routes(netns)]
+    assert route["prefsrc"] == "2001:db8:1::1" and route["table"] == "1000"
+    metrics = {k: v for m in route["metrics"] for k, v in m.items()}
+    assert metrics == {"mtu": 1400, "advmss": 1360, "cwnd": 10, "initcwnd": 20, "initrwnd": 20, "quickack": 1}
+    text_form = ip("-n", netns, "-6", "route", "show", "table", "1000")
+    assert "mtu lock 1400" in text_form, text_form  # `ip -j` leaves the lock out
+    shown = rules(netns)
+    assert any('"action": "prohibit"' in r and '"iif": "w1"' in r for r in shown), shown
+    assert any('"suppress_prefixlen": 0' in r for r in shown), shown
+    again = run_linkctl("apply", path, "--netns", netns)
+    assert "nothing was sent" in again.stdout, again.stdout
+    bad = text.replace("source: '2001:db8:1::1'", "source: '2001:db8:7::7'")
+    refused = run_linkctl("apply", write(tmp_path, bad, "bad.yml"), "--netns", netns)
+    assert refused.returncode == 1 and "2001:db8:7::7 is on no link of this namespace" in refused.stderr

@@ -207,7 +207,7 @@ class Executor:
         if isinstance(op, SetAddress):
             ip, _, length = op.cidr.partition("/")
             index = self._index(ns, op.name)
-            req = l3wire.address_request(self._seq(ns), index, ip, int(length), op.add)
+            req = l3wire.address_request(self._seq(ns), index, ip, int(length), op.add, op.nodad)
         elif isinstance(op, SetRoute):
             route = self._kernel_route(ns, op.route)
             req = l3wire.route_request(self._seq(ns), route, op.add, op.replace)

@@ -43,6 +43,7 @@ FAMILY = {4: AF_INET, 6: AF_INET6}
 VERSION = {AF_INET: 4, AF_INET6: 6}
 
 IFA_ADDRESS, IFA_LOCAL = 1, 2
+IFA_F_NODAD = 0x02
 RT_SCOPE_UNIVERSE, RT_SCOPE_LINK = 0, 253
 RTPROT_KERNEL, RTPROT_BOOT, RTPROT_STATIC = 2, 3, 4
 RT_TABLE_UNSPEC, RT_TABLE_LOCAL = 0, 255
@@ -80,11 +81,12 @@ def dump_request(mtype: int, seq: int, version: int) -> bytes:
     return message(mtype, NLM_F_REQUEST | NLM_F_DUMP, seq, header)
 
 
-def address_request(seq: int, ifindex: int, ip: str, prefixlen: int, add: bool) -> bytes:
-    """`ip address add|del IP/LEN dev IFINDEX`: IFA_LOCAL and IFA_ADDRESS both, as ip sends them."""
+def address_request(seq: int, ifindex: int, ip: str, prefixlen: int, add: bool, nodad: bool = False) -> bytes:
+    """`ip address add|del IP/LEN dev IFINDEX [nodad]`: IFA_LOCAL and IFA_ADDRESS both, as ip sends them."""
     version = ipaddress.ip_address(ip).version
     raw = _ip_bytes(ip)
-    body = IFADDRMSG.pack(FAMILY[version], prefixlen, 0, 0, ifindex) + attr(IFA_LOCAL, raw) + attr(IFA_ADDRESS, raw)
+    flags = IFA_F_NODAD if nodad else 0
+    body = IFADDRMSG.pack(FAMILY[version], prefixlen, flags, 0, ifindex) + attr(IFA_LOCAL, raw) + attr(IFA_ADDRESS, raw)
     flags = _CHANGE | (NLM_F_CREATE | NLM_F_EXCL if add else 0)
     return message(RTM_NEWADDR if add else RTM_DELADDR, flags, seq, body)
 

@@ -141,7 +141,9 @@ class _Checker:
     def _route(self, i: int, entry: RouteEntry) -> None:
         where = f"routes.config[{i}]"
         if entry.destination is None:
-            self._say(where, "destination", NOT_GIVEN, "every route names its destination (0.0.0.0/0 for a default route)")
+            self._say(
+                where, "destination", NOT_GIVEN, "every route names its destination (0.0.0.0/0 for a default route)"
+            )
             return
         version = ipaddress.ip_network(entry.destination).version
         for field, value in (("next-hop-address", entry.next_hop_address), ("source", entry.source)):
@@ -171,6 +173,11 @@ class _Checker:
                 f"no such link{where_ns} once this file is applied: declare it, or fix the name",
             )
             return
+        if entry.source and not self._local(key[0], entry.source):
+            fix = f"{entry.source} is on no link of this namespace after this plan: the kernel refuses it as a route's "
+            fix += 'source ("Invalid prefsrc address"); declare it on a link, or drop `source`'
+            self._say(where, "source", entry.source, fix)
+            return
         if not self.up[key]:
             self._say(
                 where, "next-hop-interface", entry.next_hop_interface,
@@ -179,6 +186,10 @@ class _Checker:
             )  # fmt: skip
             return
         self._gateway(where, entry, key)
+
+    def _local(self, netns: NetnsName, ip: str) -> bool:
+        addr = ipaddress.ip_address(ip)
+        return any(n.ip == addr for (ns, _name), nets in self.nets.items() if ns == netns for n in nets)
 
     def _gateway(self, where: str, entry: RouteEntry, key: Key) -> None:
         gw = entry.next_hop_address

@@ -11,7 +11,7 @@ on or off, addresses added, routes (device routes before those through a gateway
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from linkctl.model.l3 import RouteEntry, RouteRuleEntry
 from linkctl.model.l3_state import L3State, Rule
@@ -75,8 +75,26 @@ class Layer3Planner:
         self._addresses()
         self._routes()
         self._rules()
+        self._no_dad_for_sources()
         order = ("del rule", "del route", "del address", "ipv6", "add address", "add route", "add gw route", "add rule")
         return [op for part in order for op in self.out[part]]
+
+    def _no_dad_for_sources(self) -> None:
+        """An IPv6 address added for a route's source goes without DAD: tentative, it would be refused."""
+        sources = {
+            (op.netns, op.route.prefsrc)
+            for part in ("add route", "add gw route")
+            for op in self.out[part]
+            if isinstance(op, SetRoute) and op.route.version == 6 and op.route.prefsrc
+        }
+        if not sources:
+            return
+        self.out["add address"] = [
+            replace(op, nodad=True)
+            if isinstance(op, SetAddress) and (op.netns, op.cidr.split("/")[0]) in sources
+            else op
+            for op in self.out["add address"]
+        ]
 
     # --- helpers -------------------------------------------------------------------------
 

@@ -75,6 +75,9 @@ class SetAddress(Op):
 
     cidr: str = ""
     add: bool = True
+    # Without duplicate address detection: an IPv6 address a route of the plan takes as its source
+    # (the kernel refuses a tentative one: "Invalid source address").
+    nodad: bool = False
 
     @property
     def verb(self) -> str:
@@ -85,7 +88,8 @@ class SetAddress(Op):
         return f"{text}: {self.reason}" if self.reason else text
 
     def ip_command(self) -> list[str]:
-        return [*_ip(self.netns), "address", "add" if self.add else "del", self.cidr, "dev", self.name]
+        tail = ["nodad"] if self.nodad else []
+        return [*_ip(self.netns), "address", "add" if self.add else "del", self.cidr, "dev", self.name, *tail]
 
 
 @dataclass(frozen=True)
