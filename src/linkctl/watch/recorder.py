@@ -3,20 +3,28 @@
 The store keeps the history; the kernel's carrier counters are the truth. When
 a commit fails for a reason outside linkctl (the disk is full, the file was
 deleted or replaced, the database went away), the watcher keeps running and
-keeps counting: the WatchCore moves on, what could not be written is counted,
-and as soon as the store takes writes again one transaction records what it
-missed, reconciled from the counters: per link a `gap` event holding the
-carrier transitions the kernel counted since the store last heard of the link
-(links added, removed or renamed meanwhile as such), the flap episodes touched
-and the alerts that could not be queued.
+keeps counting: the WatchCore moves on, and its outputs wait in a bounded queue,
+in order. As soon as the store takes writes again the queue is written as it
+happened (in batches, oldest first), then one transaction reconciles the rest
+from the counters: per link a `gap` event holding the carrier transitions the
+kernel counted since the last event the store holds (links added, removed or
+renamed meanwhile as such), the flap episodes touched and the alerts that could
+not be queued.
 
-Nothing else is written before that catch-up: an event written first would move
-the store's counters past the gap and hide its transitions.
+The queue keeps the oldest outputs: once one does not fit, it and every later one
+are dropped (counted; their alerts and episodes kept apart), so that what the store
+receives is the history up to a moment, then the gap from there to now, whose
+detail says how many events were dropped. Nothing is written before the queue and
+that catch-up: an event written first would move the store's counters past the gap
+and hide its transitions.
 """
 
 from __future__ import annotations
 
+import itertools
+import os
 import time
+from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -35,30 +43,58 @@ RETRY_EVERY = 1.0  # seconds between attempts while the store fails
 # Kept for the catch-up while the store fails; beyond these they are counted only.
 MAX_KEPT_NOTICES = 1000
 MAX_KEPT_EPISODES = 10_000
+# Events and counter snapshots kept while the store fails, to be written as they happened
+# (about 1 KiB each in memory); LINKCTL_STORE_QUEUE sets another bound.
+QUEUE_ITEMS = 20_000
+# Queued outputs written per transaction once the store is back.
+REPLAY_BATCH = 500
 
 DISK_FULL = "disk_full"
 FILE_REPLACED = "file_replaced"
 UNAVAILABLE = "unavailable"
 
 
+def queue_bound() -> int:
+    """The outage queue's bound: LINKCTL_STORE_QUEUE when it is a number >= 0."""
+    text = os.environ.get("LINKCTL_STORE_QUEUE", "")
+    return int(text) if text.isdigit() else QUEUE_ITEMS
+
+
 @dataclass
 class Outage:
-    """What the store missed since it stopped taking writes."""
+    """What the store missed since it stopped taking writes: the outputs queued in order,
+    and what did not fit (counted; its alerts and episodes kept for the catch-up)."""
 
     since: datetime
     cause: str
     reason: str
+    bound: int = QUEUE_ITEMS
     outputs: int = 0
     events: int = 0
     snapshots: int = 0
+    queue: deque[WatchOutput] = field(default_factory=deque)
+    queued: int = 0  # events and snapshots in the queue
+    written: int = 0  # events of the queue written since the store came back
+    overflowed: bool = False
+    dropped_events: int = 0
+    dropped_snapshots: int = 0
     notices: list[FlapNotice] = field(default_factory=list)
     notices_dropped: int = 0
     episodes: dict[str, FlapEpisode] = field(default_factory=dict)
 
-    def miss(self, out: WatchOutput) -> None:
+    def miss(self, out: WatchOutput) -> bool:
+        """Queue `out`; False when it does not fit (nor will anything after it)."""
         self.outputs += 1
         self.events += len(out.events)
         self.snapshots += len(out.snapshots)
+        size = len(out.events) + len(out.snapshots)
+        if not self.overflowed and self.queued + size <= self.bound:
+            self.queue.append(out)
+            self.queued += size
+            return True
+        self.overflowed = True
+        self.dropped_events += len(out.events)
+        self.dropped_snapshots += len(out.snapshots)
         for notice in out.notices:
             if len(self.notices) < MAX_KEPT_NOTICES:
                 self.notices.append(notice)
@@ -67,10 +103,32 @@ class Outage:
         for episode in out.episodes:
             if episode.key in self.episodes or len(self.episodes) < MAX_KEPT_EPISODES:
                 self.episodes[episode.key] = episode
+        return False
+
+    def batch(self) -> tuple[int, WatchOutput]:
+        """The oldest queued outputs as one (how many, merged), up to REPLAY_BATCH. An output
+        that removes links starts a batch: `record` writes removals before upserts."""
+        merged = WatchOutput()
+        count = 0
+        for out in itertools.islice(self.queue, REPLAY_BATCH):
+            if count and out.gone:
+                break
+            merged.merge(out)
+            count += 1
+        return count, merged
+
+    def written_batch(self, count: int) -> None:
+        for _ in range(count):
+            out = self.queue.popleft()
+            self.queued -= len(out.events) + len(out.snapshots)
+            self.written += len(out.events)
 
     def detail(self) -> str:
         """The `detail` of the gap events: why the store has no events of its own there."""
-        return f"store unwritable since {self.since.isoformat(timespec='seconds')}: {self.reason}"[:200]
+        since = f"store unwritable since {self.since.isoformat(timespec='seconds')}: {self.reason}"
+        if self.overflowed:
+            since = f"{self.dropped_events} event(s) beyond the outage queue's {self.bound} not kept; {since}"
+        return since[:200]
 
 
 class StoreRecorder:
@@ -88,6 +146,7 @@ class StoreRecorder:
         self.reopen_needed = False
         self._next_try = 0.0
         self._receivers: tuple[str, ...] = ()
+        self.bound = queue_bound()
         metrics.writable.set(1)
 
     def start(self) -> None:
@@ -127,7 +186,7 @@ class StoreRecorder:
         self.retry()
 
     def retry(self) -> bool:
-        """Write the catch-up if the store takes it; True once the store is writable."""
+        """Write the queue, then the catch-up, if the store takes them; True once the store is writable."""
         outage = self.outage
         if outage is None:
             return True
@@ -137,13 +196,16 @@ class StoreRecorder:
         self._next_try = clock + RETRY_EVERY
         if self._moved():
             self.reopen_needed = True
-        catch = self._catch_up(outage, now())
         try:
             if self.reopen_needed:
                 self._reopen()
+            self._replay(outage)
+            catch = self._catch_up(outage, now())
             self.store.record(catch, self._receivers)
         except Exception as exc:
             outage.reason = self._reason(exc)
+            # A server that went away again took the new connection with it.
+            self.reopen_needed = self.reopen_needed or isinstance(self.store, PostgresStore)
             return False
         if self._moved():
             return False
@@ -156,8 +218,17 @@ class StoreRecorder:
 
     # -- internals ----------------------------------------------------------------
 
+    def _replay(self, outage: Outage) -> None:
+        """The queued outputs, oldest first, each batch in one transaction; a failure
+        leaves the rest queued (a batch written twice is a no-op: natural keys)."""
+        while outage.queue:
+            count, merged = outage.batch()
+            self.store.record(merged, self._receivers)
+            self._remember(merged)
+            outage.written_batch(count)
+
     def _begin(self, cause: str, reason: str, out: WatchOutput) -> None:
-        self.outage = Outage(now(), cause, reason)
+        self.outage = Outage(now(), cause, reason, self.bound)
         self.reopen_needed = cause == FILE_REPLACED or isinstance(self.store, PostgresStore)
         self._next_try = time.monotonic() + (0.0 if cause == FILE_REPLACED else RETRY_EVERY)
         self.metrics.writable.set(0)
@@ -170,17 +241,17 @@ class StoreRecorder:
             )
         else:
             self.note(
-                f"store {self._where()} not writable: {reason}; still watching: the kernel counts every "
-                "carrier transition, and what cannot be recorded now is recorded as gap events "
-                "when the store takes writes again"
+                f"store {self._where()} not writable: {reason}; still watching: events are queued (up to "
+                f"{self.bound}) and written in order when the store takes writes again; beyond that, the "
+                "kernel counts every carrier transition and they are recorded as gap events"
             )
         if self.reopen_needed:
             self.retry()
 
     def _miss(self, out: WatchOutput) -> None:
         assert self.outage is not None
-        self.outage.miss(out)
-        self.metrics.unrecorded_events.inc(len(out.events))
+        if not self.outage.miss(out):
+            self.metrics.unrecorded_events.inc(len(out.events))
 
     def _remember(self, out: WatchOutput) -> None:
         for link in out.gone:
@@ -215,7 +286,7 @@ class StoreRecorder:
         reason = self.store.unavailable(exc) if isinstance(self.store, FallibleStore) else None
         if reason is None:
             raise exc
-        return reason
+        return " ".join(reason.split())  # one line in the log: psycopg's messages span several
 
     def _cause(self, exc: Exception) -> str:
         if isinstance(self.store, FallibleStore) and self.store.disk_full(exc):
@@ -231,11 +302,19 @@ class StoreRecorder:
         kinds = [ev.kind for ev in catch.events]
         text = (
             f"store {self._where()} writable again after {seconds:.1f} s ({outage.reason}): "
-            f"{outage.events} event(s) and {outage.snapshots} counter snapshot(s) could not be recorded "
-            f"as they happened; recorded from the kernel's counters instead: {len(gaps)} gap event(s) "
-            f"holding {sum(ev.transitions for ev in gaps)} carrier transition(s), "
-            f"{kinds.count(EventKind.LINK_ADDED)} link(s) added, {kinds.count(EventKind.LINK_REMOVED)} removed"
+            f"{outage.written} event(s) queued meanwhile written in order"
         )
+        if outage.overflowed:
+            text += (
+                f"; {outage.dropped_events} event(s) and {outage.dropped_snapshots} counter snapshot(s) beyond "
+                f"the queue's bound of {outage.bound} were dropped"
+            )
+        if outage.overflowed or gaps or EventKind.LINK_ADDED in kinds or EventKind.LINK_REMOVED in kinds:
+            text += (
+                f"; recorded from the kernel's counters: {len(gaps)} gap event(s) holding "
+                f"{sum(ev.transitions for ev in gaps)} carrier transition(s), "
+                f"{kinds.count(EventKind.LINK_ADDED)} link(s) added, {kinds.count(EventKind.LINK_REMOVED)} removed"
+            )
         if outage.notices:
             text += f", {len(outage.notices)} alert(s) queued late"
         if outage.notices_dropped:
