@@ -186,3 +186,10 @@ def test_a_veth_pair_in_a_namespace_is_adopted_end_by_end() -> None:
     )
     assert problems(d, state) == []
     assert make_plan(d, state).empty
+
+
+def test_deleting_the_end_of_an_ignored_veth_peer_is_refused() -> None:
+    d = decl({"name": "veth0", "state": "absent"}, {"name": "veth0-p", "state": "ignore"})
+    found = problems(d, topology())
+    assert any("interface veth0: state" in p and "veth0-p is `state: ignore`" in p for p in found), found
+    assert problems(decl({"name": "veth0", "state": "absent"}), topology()) == []

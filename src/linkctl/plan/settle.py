@@ -33,6 +33,8 @@ def settle(
     out = []
     for spec in decl.interfaces:
         ns = _ns(spec, default_netns)
+        if ignored and spec.absent:
+            _ignored_peer(spec, ns, ignored, host, source, problems)
         if ignored:
             spec = _ports_kept(spec, ns, ignored, host)
         if spec.copy_mac_from is not None:
@@ -65,6 +67,24 @@ def _ports_kept(spec: InterfaceSpec, ns: NetnsName, ignored: set[Key], host: Hos
     assert spec.link_aggregation is not None
     section = spec.link_aggregation.model_copy(update={"port": keep})
     return spec.model_copy(update={"link_aggregation": section})
+
+
+def _ignored_peer(
+    spec: InterfaceSpec, ns: NetnsName, ignored: set[Key], host: HostState, source: str, problems: list[Problem]
+) -> None:
+    """A veth end declared absent whose peer the file ignores: the kernel deletes the pair whole."""
+    link = host.find(spec.name, ns)
+    peer = host.peer_of(link) if link is not None else None
+    if peer is not None and (peer.netns, peer.name) in ignored:
+        problems.append(
+            Problem(
+                f"{source}: interface {spec.name}",
+                "state",
+                "absent",
+                f"a link whose deletion leaves the ignored alone: {peer.name} is `state: ignore`, and the kernel "
+                f"deletes a veth pair whole; declare {peer.name} absent too, or keep {spec.name}",
+            )
+        )
 
 
 def _copied_mac(
