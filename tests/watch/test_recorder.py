@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import replace
 
 from linkctl.domain.events import CarrierCounters, EventKind, KnownLink, LinkState
-from linkctl.watch.recorder import catch_up
-from tests.watch.helpers import at
+from linkctl.watch.core import WatchCore, WatchOutput
+from linkctl.watch.recorder import Outage, catch_up
+from tests.watch.helpers import at, msg
 
 
 def link(ifindex: int, changes: int, *, name: str = "", state: LinkState = LinkState.UP, epoch: int = 1) -> KnownLink:
@@ -47,3 +48,29 @@ def test_a_state_change_without_a_counted_transition_is_a_gap_of_zero() -> None:
     before = link(1, 4)
     out = catch_up({("ns", 1): before}, {("ns", 1): replace(before, state=LinkState.DOWN)}, at(5), "why")
     assert [(e.kind, e.transitions, e.state) for e in out.events] == [(EventKind.GAP, 0, LinkState.DOWN)]
+
+
+def test_the_outage_queue_keeps_the_oldest_and_batches_removals_apart() -> None:
+    def out(*changes: int, gone: bool = False) -> WatchOutput:
+        links = [link(i, c) for i, c in enumerate(changes, start=1)]
+        return WatchOutput(gone=links, events=[]) if gone else WatchOutput(links=links, events=[])
+
+    outage = Outage(at(0), "unavailable", "why", bound=3)
+    first, removal, later = out(2, 2), out(2, gone=True), out(4)
+    # Sizes count events and snapshots: these have none, so all three fit.
+    assert all(outage.miss(o) for o in (first, removal, later))
+    count, merged = outage.batch()
+    assert count == 1 and merged.links == first.links  # a removal is not merged after an upsert
+    outage.written_batch(count)
+    count, merged = outage.batch()
+    assert count == 2 and merged.gone == removal.gone and merged.links == later.links
+    outage.written_batch(count)
+    assert not outage.queue
+
+    core = WatchCore()
+    events = [core.on_link(msg(i, 1 + i // 2, (i + 1) // 2, ifindex=2)) for i in range(1, 6)]
+    full = Outage(at(0), "unavailable", "why", bound=2)
+    kept = [full.miss(o) for o in events]
+    assert kept == [True, True, False, False, False]  # once one is dropped, so is every later one
+    assert full.dropped_events == sum(len(o.events) for o in events[2:]) and full.overflowed
+    assert "3 event(s) beyond the outage queue's 2 not kept" in full.detail()
