@@ -325,3 +325,19 @@ route-rules:
     bad = text.replace("source: '2001:db8:1::1'", "source: '2001:db8:7::7'")
     refused = run_linkctl("apply", write(tmp_path, bad, "bad.yml"), "--netns", netns)
     assert refused.returncode == 1 and "2001:db8:7::7 is on no link of this namespace" in refused.stderr
+
+
+def test_rehearsal_and_try_carry_layer3(netns: str, tmp_path: Path) -> None:
+    """`plan --rehearse` plays the addresses, routes and rules in throwaway namespaces (this one untouched);
+    an unconfirmed `try` puts them back as they were at its deadline, checked."""
+    start = "interfaces:\n- {name: w0, type: veth, state: up, veth: {peer: w1}, ipv4: {address: [{ip: 192.0.2.7, prefix-length: 24}]}}\n"
+    assert run_linkctl("apply", write(tmp_path, start, "start.yml"), "--netns", netns).returncode == 0
+    before = layer3(netns)
+    path = write(tmp_path, PAIR)
+    rehearsed = run_linkctl("plan", path, "--netns", netns, "--rehearse")
+    assert rehearsed.returncode == 2, rehearsed.stdout + rehearsed.stderr
+    assert "rehearsal passed" in rehearsed.stdout and "add rule priority 1000" in rehearsed.stdout
+    assert layer3(netns) == before
+    res = run_linkctl("try", path, "--netns", netns, "--timeout", "2", stdin="")
+    assert "rolled back" in res.stdout + res.stderr and "checked" in res.stdout + res.stderr, res.stdout + res.stderr
+    assert layer3(netns) == before

@@ -255,3 +255,71 @@ def test_op_kinds_and_their_ip_commands() -> None:
     assert isinstance(op, SetAddress) and op.ip_commands() == [
         ["ip", "-n", NS, "address", "add", "192.0.2.2/24", "dev", "w0"]
     ]
+
+
+def test_ipv4_secondaries_go_before_their_primary_and_a_kept_one_comes_back() -> None:
+    """The kernel deletes a primary's secondaries with it: they are removed first (no "Address not
+    found" half-way), and a secondary the file keeps is added again after its primary went."""
+    primary, second, third = (Address(2, f"192.0.2.{n}", 24, 4, secondary=n != 1) for n in (1, 9, 10))
+    h = host(L3State(addresses=[primary, second, third]))
+    keep_third = {"address": [{"ip": "192.0.2.10", "prefix-length": 24}]}
+    assert ops(decl({"interfaces": [{"name": "w0", "ipv4": keep_third}]}), h) == [
+        "remove address 192.0.2.9/24 from w0 (netns t)",
+        "remove address 192.0.2.10/24 from w0 (netns t)",
+        "remove address 192.0.2.1/24 from w0 (netns t)",
+        "add address 192.0.2.10/24 to w0 (netns t)",
+    ]
+    only_primary = {"address": [{"ip": "192.0.2.1", "prefix-length": 24}]}
+    assert ops(decl({"interfaces": [{"name": "w0", "ipv4": only_primary}]}), h) == [
+        "remove address 192.0.2.9/24 from w0 (netns t)",
+        "remove address 192.0.2.10/24 from w0 (netns t)",
+    ]
+
+
+def _with_vx7(h: HostState) -> HostState:
+    h.ns(NS).links["vx7"] = Link(
+        4, "vx7", NS, "vxlan", flags=IfFlag.UP, mtu=1450, info=VxlanInfo(7, remote="192.0.2.50", port=4789)
+    )
+    return h
+
+
+ECMP6 = Route(6, "2001:db8:9::/64", 254, 1024, nexthops=(NextHop(2, "2001:db8:1::fe"), NextHop(4, "2001:db8:7::fe")))
+ECMP4 = Route(4, "10.9.0.0/16", 254, 0, nexthops=(NextHop(2, "192.0.2.2"), NextHop(4, "10.7.0.254")))
+VX_GONE = {"name": "vx7", "type": "vxlan", "state": "absent"}
+VX_REMADE = {"name": "vx7", "type": "vxlan", "vxlan": {"id": 8, "remote": "192.0.2.50"}}
+
+
+def test_an_ipv6_ecmp_route_keeps_its_next_hops_through_other_links_when_one_link_goes() -> None:
+    """The kernel deletes an IPv4 route with any of its links, but only the next hop of an IPv6 one:
+    a rollback deleting the link a change made had left the rest ("still differs"), and re-adding the
+    route with a link made again was refused ("File exists")."""
+    h = _with_vx7(host(L3State(addresses=V4, routes=[ECMP6, ECMP4])))
+    absent = [{"destination": "2001:db8:9::/64", "state": "absent"}, {"destination": "10.9.0.0/16", "state": "absent"}]
+    said = ops(decl({"interfaces": [VX_GONE], "routes": {"config": absent}}), h)
+    assert said[1:] == ["delete route 2001:db8:9::/64 via 2001:db8:1::fe dev w0 metric 1024 (netns t)"]
+    assert ops(decl({"interfaces": [VX_GONE]}), h)[1:] == []  # what the kernel leaves is left
+    remade = [op for op in make_plan(decl({"interfaces": [VX_REMADE]}), h, NS).ops if isinstance(op, SetRoute)]
+    assert sorted((op.route.dst, op.replace, [hop.dev for hop in op.route.hops]) for op in remade) == [
+        ("10.9.0.0/16", False, ["vx7", "w0"]),  # gone whole with vx7: added again
+        ("2001:db8:9::/64", True, ["vx7", "w0"]),  # its hop through w0 stayed: replaced
+    ]
+
+
+def test_routes_through_a_link_whose_every_ipv4_address_is_replaced_are_put_back() -> None:
+    """The kernel flushes the IPv4 routes through a link when its last IPv4 address goes, and the plan
+    removes addresses before it adds: a rollback putting the address back lost the link's routes."""
+    multipath = Route(4, "10.8.0.0/16", 254, 0, nexthops=(NextHop(2, "192.0.2.2"), NextHop(3, "192.0.2.3")))
+    h = host(L3State(addresses=V4, routes=[ROUTE, multipath]))
+    moved = {"name": "w0", "ipv4": {"address": [{"ip": "192.0.2.5", "prefix-length": 24}]}}
+    assert ops(decl({"interfaces": [moved]}), h) == [
+        "remove address 192.0.2.1/24 from w0 (netns t)",
+        "add address 192.0.2.5/24 to w0 (netns t)",
+        "add route 198.51.100.0/24 via 192.0.2.254 dev w0 metric 0 (netns t)",  # a multipath one stays (dead hop)
+    ]
+    absent = {"destination": "198.51.100.0/24", "state": "absent"}
+    assert ops(decl({"interfaces": [moved], "routes": {"config": [absent]}}), h)[0].startswith("delete route 198.51")
+    kept = {
+        "name": "w0",
+        "ipv4": {"address": [{"ip": "192.0.2.1", "prefix-length": 24}, {"ip": "10.0.0.1", "prefix-length": 8}]},
+    }
+    assert ops(decl({"interfaces": [kept]}), h) == ["add address 10.0.0.1/8 to w0 (netns t)"]

@@ -42,8 +42,10 @@ AF_INET, AF_INET6 = 2, 10  # socket's constants, without socket.py's import (the
 FAMILY = {4: AF_INET, 6: AF_INET6}
 VERSION = {AF_INET: 4, AF_INET6: 6}
 
-IFA_ADDRESS, IFA_LOCAL = 1, 2
+IFA_ADDRESS, IFA_LOCAL, IFA_FLAGS = 1, 2, 8
+IFA_F_DADFAILED = 0x08
 IFA_F_NODAD = 0x02
+IFA_F_SECONDARY = 0x01
 RT_SCOPE_UNIVERSE, RT_SCOPE_LINK = 0, 253
 RTPROT_KERNEL, RTPROT_BOOT, RTPROT_STATIC = 2, 3, 4
 RT_TABLE_UNSPEC, RT_TABLE_LOCAL = 0, 255
@@ -173,21 +175,29 @@ def rule_request(seq: int, rule: Rule, add: bool) -> bytes:
 
 
 def decode_address(buf: bytes | memoryview, off: int, end: int) -> Address | None:
-    family, prefixlen, _flags, scope, index = IFADDRMSG.unpack_from(buf, off)
+    family, prefixlen, flags, scope, index = IFADDRMSG.unpack_from(buf, off)
     if family not in VERSION:
         return None
     found: dict[int, tuple[int, int]] = {a: (s, e) for a, s, e in iter_attrs(buf, off + IFADDRMSG.size, end)}
     span = found.get(IFA_LOCAL) or found.get(IFA_ADDRESS)
     if span is None:
         return None
+    if IFA_FLAGS in found:  # the whole u32 of flags; the header's byte holds only the low 8
+        (flags,) = U32.unpack_from(buf, found[IFA_FLAGS][0])
     ip = _ip_str(buf[span[0] : span[1]])
-    return Address(index, ip, prefixlen, VERSION[family], link_local=scope == RT_SCOPE_LINK)
+    dadfailed = bool(flags & IFA_F_DADFAILED)
+    return Address(
+        index, ip, prefixlen, VERSION[family], link_local=scope == RT_SCOPE_LINK, dadfailed=dadfailed,
+        secondary=bool(flags & IFA_F_SECONDARY),
+    )  # fmt: skip
 
 
-def decode_route(buf: bytes | memoryview, off: int, end: int) -> Route | None:
+def decode_route(
+    buf: bytes | memoryview, off: int, end: int, protocols: frozenset[int] = MANAGED_PROTOCOLS
+) -> Route | None:
     """A route of a dump, or None for those linkctl never manages (the kernel's, the local table, cached)."""
     family, dst_len, _src_len, tos, table, protocol, scope, rtype, _flags = RTMSG.unpack_from(buf, off)
-    if family not in VERSION or protocol not in MANAGED_PROTOCOLS:
+    if family not in VERSION or protocol not in protocols:
         return None
     version = VERSION[family]
     found = {a: (s, e) for a, s, e in iter_attrs(buf, off + RTMSG.size, end)}
@@ -204,6 +214,17 @@ def decode_route(buf: bytes | memoryview, off: int, end: int) -> Route | None:
         type=rtype, protocol=protocol, scope=scope, tos=tos, nexthops=_nexthops(buf, found),
         prefsrc=prefsrc, metrics=_read_metrics(buf, found.get(RTA_METRICS)),
     )  # fmt: skip
+
+
+ANY_PROTOCOL = frozenset(range(256))
+
+
+def decode_default_route(buf: bytes | memoryview, off: int, end: int) -> Route | None:
+    """A default route (0.0.0.0/0, ::/0) whatever made it, DHCP and router advertisements included:
+    audit judges where the traffic goes, not who manages it."""
+    if RTMSG.unpack_from(buf, off)[1] != 0:  # dst_len
+        return None
+    return decode_route(buf, off, end, ANY_PROTOCOL)
 
 
 def _span(buf: bytes | memoryview, span: tuple[int, int]) -> bytes:

@@ -30,6 +30,11 @@ class Address:
     prefixlen: int
     version: int
     link_local: bool = False  # scope link: made by the kernel (fe80::/64) or meaningless to move
+    # IFA_F_DADFAILED: another host on the link answered for this IPv6 address; the kernel never uses it
+    dadfailed: bool = False
+    # IFA_F_SECONDARY: an IPv4 address in the subnet of an earlier one on the link (its primary); deleting
+    # the primary deletes it too (unless net.ipv4.conf.*.promote_secondaries)
+    secondary: bool = False
 
     @property
     def cidr(self) -> str:

@@ -18,6 +18,7 @@ from linkctl.model.l3_state import L3State, Rule
 from linkctl.model.spec import Declaration, InterfaceSpec
 from linkctl.model.state import HostState, Link, NetnsName
 from linkctl.plan.l3_model import (
+    address_steps,
     link_netns,
     merge_hops,
     route_matches,
@@ -28,7 +29,7 @@ from linkctl.plan.l3_model import (
     same_rule,
     wanted_addresses,
 )
-from linkctl.plan.l3_ops import RouteSpec, SetAddress, SetIpv6, SetRoute, SetRule
+from linkctl.plan.l3_ops import Hop, RouteSpec, SetAddress, SetIpv6, SetRoute, SetRule
 from linkctl.plan.ops import CreateLink, DeleteLink, MoveLink, Op
 
 Key = tuple[NetnsName, str]
@@ -146,16 +147,10 @@ class Layer3Planner:
                     continue  # no IPv6 on the link: nothing to add or remove
             if want is None:
                 continue
-            wanted = set(want)
-            have = {a.cidr for a in now if a.version == version and (not a.link_local or a.cidr in wanted)}
-            keep_extra = section is not None and section.allow_extra_address
-            if not keep_extra:
-                for cidr in sorted(have - wanted):
-                    self.out["del address"].append(SetAddress(name, netns, cidr=cidr, add=False))
-            for cidr in want:
-                if cidr not in have:
-                    self.out["add address"].append(SetAddress(name, netns, cidr=cidr))
-                    have.add(cidr)
+            keep_extra = bool(section is not None and section.allow_extra_address)
+            gone, new = address_steps([a for a in now if a.version == version], want, keep_extra)
+            self.out["del address"] += [SetAddress(name, netns, cidr=cidr, add=False) for cidr in gone]
+            self.out["add address"] += [SetAddress(name, netns, cidr=cidr) for cidr in new]
 
     def _ipv6_off(self, key: Key, fresh: bool) -> bool:
         l3 = self._l3(key[0])
@@ -182,6 +177,7 @@ class Layer3Planner:
                 desired[self.route_netns(entry)][spec.key].append(spec)
         absent = [(self.route_netns(e), e) for e in entries if e.absent]
         spaces = set(desired) | {ns for ns, _ in absent} | {k[0] for k in self.fate.fresh}
+        spaces |= {op.netns for op in self.out["del address"]}  # a link's last IPv4 address takes its routes
         for netns in sorted(spaces, key=str):
             if not self._known(netns):
                 continue
@@ -201,16 +197,17 @@ class Layer3Planner:
         l3, state = self._l3(netns), self.host.namespaces.get(netns)
         now: dict[RouteKey, RouteSpec] = {}
         if l3 is not None and state is not None:
+            stripped = self._stripped(netns)
             for route in l3.routes:
                 spec = route_of_kernel(route, state)
-                devs = {(netns, h.dev) for h in spec.hops if h.dev}
-                if any(self.fate.empties(d) for d in devs):
-                    # Gone with its link; made again with it if the link is made again.
-                    if all(d not in self.fate.gone for d in devs) and spec.key not in want:
-                        if not any(route_matches(e, spec) for e in absent):
-                            want[spec.key] = spec
-                    continue
-                now[spec.key] = spec
+                matched = any(route_matches(e, spec) for e in absent)
+                lost = self._lost_hops(netns, spec, stripped if spec.key in want or not matched else set())
+                # Gone with its link (IPv6: only its next hops through it); made again with the link.
+                if (left := _hops_left(spec, lost)) is not None:
+                    now[spec.key] = left
+                back = _hops_left(spec, {h for h in lost if (netns, h.dev) in self.fate.gone})
+                if back is not None and back != left and spec.key not in want and not matched:
+                    want[spec.key] = back
         for key, spec in now.items():
             if key not in want and any(route_matches(e, spec) for e in absent):
                 self.out["del route"].append(SetRoute(spec.dst, netns, route=spec, add=False))
@@ -220,6 +217,29 @@ class Layer3Planner:
                 continue
             part = "add gw route" if any(h.gateway for h in spec.hops) else "add route"
             self.out[part].append(SetRoute(spec.dst, netns, route=spec, replace=have is not None))
+
+    def _lost_hops(self, netns: NetnsName, spec: RouteSpec, stripped: set[str]) -> set[Hop]:
+        """The next hops of a route that the link ops (and a link's last IPv4 address going) take away."""
+        lost = {h for h in spec.hops if h.dev and self.fate.empties((netns, h.dev))}
+        if spec.version == 4 and len(spec.hops) == 1 and spec.hops[0].dev in stripped:
+            lost.add(spec.hops[0])  # (a multipath route keeps the hop, dead until the link has an address)
+        return lost
+
+    def _stripped(self, netns: NetnsName) -> set[str]:
+        """Links the plan takes every IPv4 address from, if only until it adds the new ones (removals go
+        first): the kernel flushes the IPv4 routes through a link whose last address goes, in every table."""
+        l3 = self._l3(netns)
+        removed: dict[str, set[str]] = defaultdict(set)
+        for op in self.out["del address"]:
+            if isinstance(op, SetAddress) and op.netns == netns and ":" not in op.cidr:
+                removed[op.name].add(op.cidr)
+        out = set()
+        for name, cidrs in removed.items():
+            link = self._link((netns, name))
+            if link is not None and l3 is not None:
+                if {a.cidr for a in l3.addresses if a.ifindex == link.ifindex and a.version == 4} <= cidrs:
+                    out.add(name)
+        return out
 
     # --- rules ---------------------------------------------------------------------------
 
@@ -246,6 +266,19 @@ class Layer3Planner:
                 if not any(same_rule(rule, h) for h in have):
                     self.out["add rule"].append(SetRule(str(rule.priority), netns, rule=rule))
                     have.append(rule)
+
+
+def _hops_left(spec: RouteSpec, lost: set[Hop]) -> RouteSpec | None:
+    """The route once the next hops `lost` are gone: an IPv4 route goes whole with any of them (the
+    kernel deletes it with any of its links), an IPv6 one keeps the others (each is a route of its own)."""
+    if not lost:
+        return spec
+    hops = [h for h in spec.hops if h not in lost]
+    if spec.version == 4 or not hops:
+        return None
+    if len(hops) == 1:  # one left: a plain route, without a weight
+        hops = [Hop(hops[0].dev, hops[0].gateway, None)]
+    return replace(spec, hops=tuple(hops))
 
 
 def plan_layer3(

@@ -6,10 +6,11 @@ planner compares like with like, and `show` turns the kernel's back into entries
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Iterable
 
 from linkctl.model.l3 import IpSection, RouteEntry, RouteRuleEntry
-from linkctl.model.l3_state import FR_ACT_TO_TBL, RTN_UNICAST, RULE_ACTION_OF, TYPE_OF, Route, Rule
+from linkctl.model.l3_state import FR_ACT_TO_TBL, RTN_UNICAST, RULE_ACTION_OF, TYPE_OF, Address, Route, Rule
 from linkctl.model.spec import Declaration, InterfaceSpec
 from linkctl.model.state import NetnsName, NetnsState
 from linkctl.plan.l3_ops import MAIN_TABLE, Hop, RouteSpec
@@ -180,3 +181,24 @@ def l3_namespaces(decl: Declaration) -> list[NetnsName]:
     if decl.route_rules and decl.route_rules.config:
         entries += decl.route_rules.config
     return [e.netns for e in entries if e.netns is not None]
+
+
+def address_steps(now: list[Address], want: list[str], keep_extra: bool) -> tuple[list[str], list[str]]:
+    """The addresses to remove, in the order to remove them, and those to add, in the file's order.
+
+    IPv4 keeps one primary address per subnet on a link and deletes its secondaries with it: these
+    are removed first, and a secondary the file keeps while its primary goes is removed and added
+    again after (the kernel would drop it, or, with promote_secondaries, make it the primary: either
+    way the result is the file's, and its first address in the subnet is the primary)."""
+    wanted = set(want)
+    have = [a for a in now if not a.link_local or a.cidr in wanted]
+    gone = [] if keep_extra else [a for a in have if a.cidr not in wanted]
+    for primary in [a for a in gone if a.version == 4 and not a.secondary]:
+        net = ipaddress.ip_interface(primary.cidr).network
+        gone += [
+            a for a in have
+            if a.version == 4 and a.secondary and a not in gone and ipaddress.ip_interface(a.cidr) in net
+        ]  # fmt: skip
+    order = sorted(gone, key=lambda a: not a.secondary)  # secondaries first
+    left = {a.cidr for a in have} - {a.cidr for a in gone}
+    return [a.cidr for a in order], [c for c in dict.fromkeys(want) if c not in left]
