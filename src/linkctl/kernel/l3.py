@@ -11,7 +11,7 @@ from typing import Protocol, TypeVar
 
 from linkctl.kernel import l3wire as W
 from linkctl.kernel import nsenter
-from linkctl.model.l3_state import L3State
+from linkctl.model.l3_state import L3State, Route
 from linkctl.nla import NLMSG_DONE, NLMSG_ERROR, iter_messages, parse_error
 
 TYPE_CHECKING = False
@@ -47,6 +47,12 @@ def read_l3(sock: DumpSocket, ipv6_of: Iterable[str] = ()) -> L3State:
     with _inside(sock.netns):
         state.ipv6_off = {name: off for name in names if (off := _ipv6_off(name)) is not None}
     return state
+
+
+def read_default_routes(sock: DumpSocket) -> list[Route]:
+    """Every default route of the socket's namespace, in any table, whatever made it: audit's reading
+    (read_l3 keeps only the routes a person or a configuration tool made)."""
+    return [r for version in (4, 6) for r in _dump(sock, W.RTM_GETROUTE, version, W.decode_default_route)]
 
 
 class _inside:

@@ -2,11 +2,12 @@
 
 Each check is a small function with a stable id (the `check` of its findings). The
 input is two dumps of the links (for growing counters), an optional declaration (for
-links in the wrong namespace) and, for physical NICs only, what ethtool reports.
+links in the wrong namespace), each namespace's addresses and routes and, for physical NICs only,
+what ethtool reports.
 
-The checks live by concern: `mtu`, `placement` (addresses and namespaces), `carrier`,
-`traffic` (promiscuity, growing counters) and `ethernet` (what ethtool reports of NICs);
-what they read is `context.AuditContext`. This module runs them.
+The checks live by concern: `mtu`, `placement` (addresses and namespaces), `layer3` (default
+routes, duplicate addresses), `carrier`, `traffic` (promiscuity, growing counters) and `ethernet`
+(what ethtool reports of NICs); what they read is `context.AuditContext`. This module runs them.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from collections.abc import Callable
 from linkctl.diagnose.audit.carrier import CarrierCause, carrier_cause, dependency_cause, no_carrier
 from linkctl.diagnose.audit.context import AuditContext, Check, is_physical
 from linkctl.diagnose.audit.ethernet import autoneg_off, eee_on_flapping_link, half_duplex, speed_below_advertised
+from linkctl.diagnose.audit.layer3 import dad_failed, default_route_link_down, duplicate_address
 from linkctl.diagnose.audit.mtu import bridge_port_mtu_mismatch, veth_mtu_mismatch, vxlan_mtu_overhead
 from linkctl.diagnose.audit.placement import address_on_port, vxlan_local_not_assigned, wrong_netns
 from linkctl.diagnose.audit.traffic import counters_growing, promisc_by_hand
@@ -49,6 +51,9 @@ CHECKS: dict[str, Check] = {
     "bridge-port-mtu-mismatch": bridge_port_mtu_mismatch,
     "vxlan-local-not-assigned": vxlan_local_not_assigned,
     "address-on-port": address_on_port,
+    "default-route-link-down": default_route_link_down,
+    "duplicate-address": duplicate_address,
+    "dad-failed": dad_failed,
     "no-carrier": no_carrier,
     "promisc-by-hand": promisc_by_hand,
     "counters-growing": counters_growing,

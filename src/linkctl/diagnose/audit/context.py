@@ -1,4 +1,5 @@
-"""What audit's checks read: the two dumps, the declaration, ethtool's answers (read once, when a check asks)."""
+"""What audit's checks read: the two dumps, the declaration, and, read once when a check asks, ethtool's
+answers, the underlays VXLANs are routed through and each namespace's layer 3."""
 
 from __future__ import annotations
 
@@ -14,10 +15,34 @@ from linkctl.kinds import kind_of
 from linkctl.kinds.simple import ETHERNET
 from linkctl.kinds.vxlan import Underlay
 from linkctl.kinds.vxlan import UnderlayQuery as Query
+from linkctl.model.l3_state import L3State, Route
 from linkctl.model.spec import Declaration
 from linkctl.model.state import HostState, Link, NetnsName, VxlanInfo
 
 _T = TypeVar("_T")
+
+
+@dataclass(frozen=True)
+class Layer3:
+    """A namespace's layer 3 as audit reads it: kernel/l3.py's reading (addresses, the routes a person
+    made, rules) and every default route, whatever made it (DHCP, router advertisements)."""
+
+    state: L3State
+    defaults: tuple[Route, ...] = ()
+
+    def addresses_of(self, link: Link) -> list[str]:
+        """The addresses a person configured on the link ("10.9.0.1/24"), link-local ones left out,
+        in the kernel's order (IPv4 first, primary first)."""
+        return [a.cidr for a in self.state.addresses if a.ifindex == link.ifindex and not a.link_local]
+
+
+def read_layer3(netns: NetnsName) -> Layer3:
+    """One socket in the namespace: read_l3's dumps, then the default routes of any protocol."""
+    from linkctl.kernel.l3 import read_default_routes, read_l3
+    from linkctl.kernel.netlink import RtnlSocket
+
+    with RtnlSocket(netns) as sock:
+        return Layer3(read_l3(sock), tuple(read_default_routes(sock)))
 
 
 def is_physical(link: Link) -> bool:
@@ -37,8 +62,10 @@ class AuditContext:
     interval: float = 0.0
     _settings: dict[tuple[NetnsName, str], LinkSettings | None] = field(default_factory=dict)
     _eee: dict[tuple[NetnsName, str], EeeState | None] = field(default_factory=dict)
-    _addresses: dict[NetnsName, dict[int, list[str]]] = field(default_factory=dict)
     unreadable: dict[str, str] = field(default_factory=dict)
+    # a namespace -> its layer 3; a stand-in in tests without root
+    read_layer3: Callable[[NetnsName], Layer3] | None = None
+    _layer3: dict[NetnsName, Layer3 | None] = field(default_factory=dict)
     # (namespace, local, remote) -> the underlay the kernel routes to; a stand-in in tests without root
     read_underlays: Callable[[list[Query]], dict[Query, Underlay | None]] | None = None
     _underlays: dict[Query, Underlay | None] = field(default_factory=dict)
@@ -64,17 +91,22 @@ class AuditContext:
                 self._underlays[key] = None
         return self._underlays.get(key)
 
-    def addresses(self, link: Link) -> list[str]:
-        """The addresses a person configured on the link (read once per namespace, when a check asks)."""
-        if link.netns not in self._addresses:
-            from linkctl.kernel.addresses import addresses
-
+    def layer3(self, netns: NetnsName) -> Layer3 | None:
+        """The namespace's addresses and routes (read once, when a check asks); None when unreadable,
+        which `unreadable` names: no finding is made of what could not be read."""
+        if netns not in self._layer3:
+            read = self.read_layer3 if self.read_layer3 is not None else read_layer3
             try:
-                self._addresses[link.netns] = addresses(link.netns)
+                self._layer3[netns] = read(netns)
             except (OSError, LinkctlError) as exc:
-                self.unreadable["addresses"] = str(exc)
-                self._addresses[link.netns] = {}
-        return self._addresses[link.netns].get(link.ifindex, [])
+                self.unreadable[f"layer 3 of netns {netns}" if netns else "layer 3"] = str(exc)
+                self._layer3[netns] = None
+        return self._layer3[netns]
+
+    def addresses(self, link: Link) -> list[str]:
+        """The addresses a person configured on the link; none when they could not be read."""
+        l3 = self.layer3(link.netns)
+        return l3.addresses_of(link) if l3 is not None else []
 
     def physical(self) -> Iterator[Link]:
         for link in self.host:

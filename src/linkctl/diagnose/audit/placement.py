@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 from linkctl.diagnose.audit.context import AuditContext, counter
 from linkctl.diagnose.findings import Finding, Severity, ip
-from linkctl.domain.fix import FileValue, Fix, Fragment
+from linkctl.domain.fix import FileValue, Fix, Fragment, InterfaceChange
 from linkctl.model.state import Link, NetnsName, VxlanInfo
 
 
@@ -35,8 +35,8 @@ def vxlan_local_not_assigned(ctx: AuditContext) -> Iterator[Finding]:
 
 def _namespace_addresses(ctx: AuditContext, netns: NetnsName) -> list[str] | None:
     """Every address configured in the namespace; None when they could not be read."""
-    found = [a for lk in ctx.host.ns(netns).links.values() for a in ctx.addresses(lk)]
-    return None if "addresses" in ctx.unreadable else found
+    l3 = ctx.layer3(netns)
+    return [a.cidr for a in l3.state.addresses if not a.link_local] if l3 is not None else None
 
 
 def _local_fix(ctx: AuditContext, link: Link, info: VxlanInfo) -> Fix:
@@ -65,6 +65,7 @@ def address_on_port(ctx: AuditContext) -> Iterator[Finding]:
             continue
         moves = [ip(link.netns, "addr", "del", a, "dev", link.name) for a in found]
         moves += [ip(link.netns, "addr", "add", a, "dev", master.name) for a in found]
+        note = f"the declaration lists {master.name}'s addresses whole: its own are kept in it"
         yield Finding(
             "address-on-port",
             Severity.WARNING,
@@ -74,8 +75,27 @@ def address_on_port(ctx: AuditContext) -> Iterator[Finding]:
             "a port hands every frame to its master: nothing answers on the port's own addresses "
             f"(the kernel ignores a port's Layer 3 configuration); they belong on {master.name}",
             {"master": master.name, "addresses": found},
-            Fix(None, tuple(moves), "linkctl declares links, not addresses: these are the commands"),
+            Fix(_move_declared(ctx, link, master, found), tuple(moves), note),
         )
+
+
+def _move_declared(ctx: AuditContext, port: Link, master: Link, found: list[str]) -> Fragment:
+    """The port without addresses and the master with its own and the port's, per family the port has:
+    an `address:` list is the link's whole set, so the master's own must be listed again."""
+    families = sorted({ipaddress.ip_interface(a).version for a in found})
+    on_master = ctx.addresses(master) + [a for a in found if a not in ctx.addresses(master)]
+    emptied: dict[str, FileValue] = {f"ipv{v}": {"address": []} for v in families}
+    moved: dict[str, FileValue] = {
+        f"ipv{v}": {"address": [_entry(a) for a in on_master if ipaddress.ip_interface(a).version == v]}
+        for v in families
+    }
+    changes = (InterfaceChange(port.name, port.netns, emptied), InterfaceChange(master.name, master.netns, moved))
+    return Fragment(changes)
+
+
+def _entry(cidr: str) -> dict[str, FileValue]:
+    addr, _, length = cidr.partition("/")
+    return {"ip": addr, "prefix-length": int(length)}
 
 
 def wrong_netns(ctx: AuditContext) -> Iterator[Finding]:
