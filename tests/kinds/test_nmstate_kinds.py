@@ -215,3 +215,9 @@ interfaces:
     moved = "interfaces: [{name: mvt0, type: mac-vtap, mac-vtap: {base-iface: vb1, mode: vepa}}]"
     plan = run_linkctl("plan", _write(tmp_path, moved, "moved.yml"), "--netns", netns)
     assert "mac-vtap.base-iface" in plan.stdout and "link add link vb1 name mvt0" in plan.stdout
+
+
+def test_a_hash_elasticity_the_kernel_would_not_keep_is_refused(tmp_path: Path) -> None:
+    text = "interfaces: [{name: br9, type: linux-bridge, bridge: {options: {hash-elasticity: 8}}}]"
+    res = run_linkctl("plan", _write(tmp_path, text))
+    assert res.returncode == 1 and "only 16" in res.stderr

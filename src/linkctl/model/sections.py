@@ -66,7 +66,9 @@ class BridgeOptions(Section):
     group_forward_mask: int | None = Field(default=None, ge=0, le=0xFFFF)
     group_addr: str | None = None
     hash_max: U32 | None = None
-    hash_elasticity: U32 | None = None
+    # The kernel keeps 16 whatever it is sent (deprecated since Linux 5.0): another value could never
+    # be made true, so only 16 is taken.
+    hash_elasticity: int | None = None
     multicast_router: MulticastRouter | None = None
     multicast_querier: bool | None = None
     multicast_query_use_ifaddr: bool | None = None
@@ -89,6 +91,13 @@ class BridgeOptions(Section):
                 "bits 0-2 (01:80:c2:00:00:00 to :02, STP, pause and bonding's LACP) cannot be forwarded: "
                 f"the kernel refuses them; {v} has {v & 7}"
             )
+        return v
+
+    @field_validator("hash_elasticity")
+    @classmethod
+    def _elasticity(cls, v: int | None) -> int | None:
+        if v is not None and v != 16:
+            raise ValueError("only 16: the kernel keeps 16 whatever it is sent (deprecated since Linux 5.0)")
         return v
 
     @field_validator("group_addr")
