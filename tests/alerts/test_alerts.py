@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import ssl
 import urllib.request
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -10,8 +9,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import AuthResult, LoginPassword
 from pydantic import SecretStr
 
 from linkctl.alerts import (
@@ -34,11 +31,11 @@ from linkctl.domain.episodes import EpisodeEdge, FlapEpisode, FlapNotice, FlapTr
 from linkctl.store import AlertState, SqlStore, open_store
 from linkctl.watch.core import WatchOutput
 
-from .servers import alertmanager, free_port, self_signed_cert, webhook_receiver
+from .conftest import PASSWORD, Inbox
+from .servers import alertmanager, free_port, webhook_receiver
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 SECRET = b"s3cret-signing-key"
-PASSWORD = "hunter2-smtp-password"
 
 
 def episode(start: datetime = NOW, ifname: str = "eth0", netns: str = "blue", ifindex: int = 7) -> FlapEpisode:
@@ -60,59 +57,11 @@ def queue(store: SqlStore, dispatcher: AlertDispatcher, *notices: FlapNotice) ->
     store.record(WatchOutput(notices=list(notices)), dispatcher.receivers)
 
 
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[SqlStore]:
-    opened = open_store(f"sqlite://{tmp_path}/alerts.db")
-    try:
-        yield opened
-    finally:
-        opened.close()
-
-
 def config(**kw: Any) -> AlertsConfig:
     return AlertsConfig(host="web-01", **kw)
 
 
 # -- SMTP -----------------------------------------------------------------------
-
-
-class Inbox:
-    def __init__(self) -> None:
-        self.messages: list[tuple[str, list[str], bytes]] = []
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        self.messages.append((envelope.mail_from, list(envelope.rcpt_tos), envelope.content))
-        return "250 OK"
-
-
-def _authenticator(server: Any, session: Any, envelope: Any, mechanism: str, data: Any) -> AuthResult:
-    ok = isinstance(data, LoginPassword) and data.login == b"linkctl" and data.password == PASSWORD.encode()
-    return AuthResult(success=ok, handled=False)
-
-
-@pytest.fixture
-def smtp_server(tmp_path: Path) -> Iterator[tuple[int, Inbox, Path]]:
-    if shutil.which("openssl") is None:
-        pytest.skip("openssl is needed to make the test certificate")
-    cert, key = self_signed_cert(tmp_path)
-    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    context.load_cert_chain(cert, key)
-    inbox = Inbox()
-    port = free_port()
-    controller = Controller(
-        inbox,
-        hostname="127.0.0.1",
-        port=port,
-        tls_context=context,
-        require_starttls=True,
-        authenticator=_authenticator,
-        auth_require_tls=True,
-    )
-    controller.start()
-    try:
-        yield port, inbox, cert
-    finally:
-        controller.stop()
 
 
 def smtp_receiver(port: int, cert: Path, **kw: Any) -> SmtpReceiver:

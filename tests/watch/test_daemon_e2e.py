@@ -1,5 +1,6 @@
 """End to end: a flapping veth seen by `linkctl watch`, recorded in PostgreSQL and alerted to a
-real (signed) webhook receiver; an episode start and its end each arrive once."""
+real (signed) webhook receiver; an episode start and its end each arrive once, both ends of the
+pair in one notification (one cause)."""
 
 from __future__ import annotations
 
@@ -30,6 +31,7 @@ def _config(tmp_path: Path, url: str) -> Path:
         "alerts:\n"
         "  host: test-host\n"
         "  retry: {initial: 1s, max: 2s, give_up_after: 1h}\n"
+        "  group_wait: 2s\n"
         f"  receivers:\n  - {{name: hook, type: webhook, url: '{url}', secret_env: LK_TEST_SECRET}}\n"
     )
     return path
@@ -52,16 +54,19 @@ def test_flap_episode_alerted_and_recorded_in_postgresql(tmp_path: Path, pg_url:
         with watching(args, env={"LK_TEST_SECRET": SECRET.decode()}):
             toggle(ns, ["fa"], 4)
             wait_caught_up(pg_url, ns)
-            edges = lambda: sorted((r["ifname"], r["edge"]) for r in log.received)  # type: ignore[attr-defined]  # noqa: E731
-            _wait(
-                lambda: edges() == [("fa", "end"), ("fa", "start"), ("fap", "end"), ("fap", "start")],
-                "start and end alerts",
+            # One notification per edge names both ends of the pair (one cause flapped both).
+            edges = lambda: sorted(  # noqa: E731
+                (tuple(a["ifname"] for a in r.get("alerts", [r])), r["edge"])
+                for r in log.received  # type: ignore[attr-defined]
             )
+            _wait(lambda: edges() == [(("fa", "fap"), "end"), (("fa", "fap"), "start")], "start and end alerts")
             assert recorded_transitions(pg_url, ns) == 16  # both ends: 4 downs and 4 ups each
         received = log.received  # type: ignore[attr-defined]
         assert log.bad_signatures == 0  # type: ignore[attr-defined]
-        assert all(r["host"] == "test-host" and r["netns"] == ns for r in received)
-        assert len({r["key"] for r in received}) == 4  # each alert once: the key is its idempotency key
+        assert all(r["host"] == "test-host" and r["cause"] == f"veth pair {ns}/fa + {ns}/fap" for r in received)
+        alerts = [a for r in received for a in r["alerts"]]
+        assert all(a["netns"] == ns for a in alerts)
+        assert len({a["key"] for a in alerts}) == 4  # each alert once: the key is its idempotency key
 
 
 def test_diagnose_reads_the_flap_history_that_watch_recorded(tmp_path: Path) -> None:

@@ -6,6 +6,7 @@
       rate_limit: {max_per_link: 6, window: 1h}     # episode-start alerts per link
       retry: {initial: 5s, max: 10m, give_up_after: 7d}
       alertmanager_resend: 60s     # re-post firing alerts so Alertmanager keeps them
+      group_wait: 10s              # tied links (veth pair, bridge and ports): one notification
       receivers:
         - {name: mail, type: smtp, host: smtp.example.org, port: 587, starttls: true,
            username: linkctl, password_file: /etc/linkctl/smtp.pass,
@@ -184,6 +185,10 @@ class AlertsConfig(_Strict):
     rate_limit: RateLimit = RateLimit()
     retry: Retry = Retry()
     alertmanager_resend: Seconds = 60.0
+    # A start alert of a link tied to others (a veth pair, a bridge and its ports) waits this
+    # long for the alerts of the others, then one notification names them all (Alertmanager's
+    # group_wait).
+    group_wait: Seconds = 10.0
     receivers: list[Receiver] = Field(default_factory=list)
 
     @model_validator(mode="after")

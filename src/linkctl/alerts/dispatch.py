@@ -11,6 +11,10 @@ keyed by episode, edge and receiver, so a notice recorded twice is queued once.
 - a failed send is retried after ``initial * 2**(attempts-1)`` seconds, capped at
   ``max``, and marked ``dead`` after ``give_up_after``; a receiver that is down
   holds up no other receiver;
+- alerts of one edge for links that share a cause (a veth pair's ends, a bridge and its
+  ports: alerts/causes.py) go to a receiver as one notification naming them all; a start
+  alert of such a link waits `group_wait` after it was queued so that the others join it
+  (Alertmanager's group_wait); each alert keeps its own row, rate limit and state;
 - the queue lives in the store, so a restarted watcher (a new dispatcher over the
   same store) carries on where the old one stopped. A crash between a send and
   its bookkeeping sends that alert again: delivery is at least once, and the
@@ -20,12 +24,13 @@ keyed by episode, edge and receiver, so a notice recorded twice is queued once.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from linkctl.alerts.causes import LinkId, read_causes
 from linkctl.alerts.config import AlertsConfig
-from linkctl.alerts.model import Alert, DeliveryError
+from linkctl.alerts.model import Alert, AlertGroup, DeliveryError, Notification
 from linkctl.alerts.senders import AlertmanagerSender, Sender
 from linkctl.domain.episodes import EpisodeEdge, FlapEpisode
 from linkctl.store.records import AlertState, QueuedAlert
@@ -50,12 +55,18 @@ class DeliveryReport:
     waiting: list[str] = field(default_factory=list)
 
 
+Causes = Callable[[Iterable[LinkId]], dict[LinkId, str]]
+
+
 class AlertDispatcher:
-    def __init__(self, store: SqlStore, senders: Sequence[Sender], config: AlertsConfig) -> None:
+    def __init__(
+        self, store: SqlStore, senders: Sequence[Sender], config: AlertsConfig, causes: Causes = read_causes
+    ) -> None:
         self.store = store
         self.senders = {s.name: s for s in senders}
         self.config = config
         self._resent: dict[str, datetime] = {}
+        self._causes = causes
 
     @property
     def receivers(self) -> list[str]:
@@ -64,38 +75,88 @@ class AlertDispatcher:
 
     def deliver_due(self, now: datetime, limit: int = 100) -> DeliveryReport:
         report = DeliveryReport()
+        due = self.store.due_alerts(now, limit)
+        causes = self._read_causes(due) if len(due) > 1 or self._may_wait(due) else {}
         down: set[str] = set()
-        for queued in self.store.due_alerts(now, limit):
-            if queued.receiver in down:
-                continue  # one failure per receiver per round: keep its order
+        done: set[int] = set()
+        for queued in due:
+            if queued.id in done or queued.receiver in down:
+                continue  # sent with its group, or one failure per receiver per round: keep its order
             sender = self.senders.get(queued.receiver)
             if sender is None:
                 continue  # a receiver removed from the config: leave its rows alone
-            if not self._deliver(sender, queued, now, report):
+            group = self._group(queued, due, causes, done)
+            done.update(q.id for q in group)
+            if not self._deliver(sender, group, causes.get((queued.netns, queued.ifname)), now, report):
                 down.add(queued.receiver)
         return report
 
-    def _deliver(self, sender: Sender, queued: QueuedAlert, now: datetime, report: DeliveryReport) -> bool:
-        """Returns False when the receiver failed (so later alerts for it wait)."""
-        verdict = self._gate(queued, now)
-        if verdict is not None:
-            if verdict == AlertState.PENDING:
-                report.waiting.append(queued.alert_key)
-            else:
-                self.store.mark_alert(queued.id, verdict, now)
-                report.suppressed.append(queued.alert_key)
-            return True
-        alert = Alert.from_payload(
-            queued.alert_key, queued.edge, queued.payload, self.config.host, self.config.severity
-        )
+    def _read_causes(self, due: Sequence[QueuedAlert]) -> dict[LinkId, str]:
         try:
-            sender.send(alert)
+            return self._causes({(q.netns, q.ifname) for q in due})
+        except Exception as exc:  # the ties unread: each alert goes alone, none is held back
+            log.warning("alerts sent ungrouped: the links' ties could not be read: %s", exc)
+            return {}
+
+    def _may_wait(self, due: Sequence[QueuedAlert]) -> bool:
+        # A lone start alert may still have to wait for the others of its cause.
+        return any(q.edge == EpisodeEdge.START.value for q in due)
+
+    def _group(
+        self, first: QueuedAlert, due: Sequence[QueuedAlert], causes: dict[LinkId, str], done: set[int]
+    ) -> list[QueuedAlert]:
+        """`first` and the due alerts of the same receiver and edge whose links share its cause."""
+        cause = causes.get((first.netns, first.ifname))
+        if cause is None:
+            return [first]
+        return [
+            q
+            for q in due
+            if q.id not in done
+            and q.receiver == first.receiver
+            and q.edge == first.edge
+            and causes.get((q.netns, q.ifname)) == cause
+        ]
+
+    def _deliver(
+        self, sender: Sender, group: list[QueuedAlert], cause: str | None, now: datetime, report: DeliveryReport
+    ) -> bool:
+        """Returns False when the receiver failed (so later alerts for it wait)."""
+        if cause is not None and group[0].edge == EpisodeEdge.START.value:
+            opened = min(q.created for q in group)
+            if now < opened + timedelta(seconds=self.config.group_wait):
+                report.waiting.extend(q.alert_key for q in group)
+                return True
+        ready = [q for q in group if self._ready(q, now, report)]
+        if not ready:
+            return True
+        ready.sort(key=lambda q: (q.netns or "", q.ifname))  # a group names its links in order
+        alerts = tuple(
+            Alert.from_payload(q.alert_key, q.edge, q.payload, self.config.host, self.config.severity) for q in ready
+        )
+        notification: Notification = alerts[0] if len(alerts) == 1 or cause is None else AlertGroup(cause, alerts)
+        try:
+            sender.send(notification)
         except DeliveryError as exc:
-            self._failed(queued, now, str(exc), report)
+            for queued in ready:
+                self._failed(queued, now, str(exc), report)
             return False
-        self.store.mark_alert(queued.id, AlertState.SENT, now, attempts=queued.attempts + 1)
-        report.sent.append(queued.alert_key)
+        for queued in ready:
+            self.store.mark_alert(queued.id, AlertState.SENT, now, attempts=queued.attempts + 1)
+            report.sent.append(queued.alert_key)
         return True
+
+    def _ready(self, queued: QueuedAlert, now: datetime, report: DeliveryReport) -> bool:
+        """Whether the alert goes out now; if not, it is marked (suppressed) or left waiting."""
+        verdict = self._gate(queued, now)
+        if verdict is None:
+            return True
+        if verdict == AlertState.PENDING:
+            report.waiting.append(queued.alert_key)
+        else:
+            self.store.mark_alert(queued.id, verdict, now)
+            report.suppressed.append(queued.alert_key)
+        return False
 
     def _gate(self, queued: QueuedAlert, now: datetime) -> str | None:
         """None to send now; otherwise the state the row gets (PENDING: wait)."""

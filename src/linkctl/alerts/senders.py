@@ -27,7 +27,7 @@ from linkctl.alerts.config import (
     SmtpReceiver,
     WebhookReceiver,
 )
-from linkctl.alerts.model import ALERT_NAME, Alert, DeliveryError
+from linkctl.alerts.model import ALERT_NAME, Alert, AlertGroup, DeliveryError, Notification, members
 from linkctl.domain.episodes import EpisodeEdge
 
 SIGNATURE_HEADER = "X-Linkctl-Signature"
@@ -37,7 +37,7 @@ DELIVERY_HEADER = "X-Linkctl-Delivery"
 class Sender(Protocol):
     name: str
 
-    def send(self, alert: Alert) -> None: ...
+    def send(self, alert: Notification) -> None: ...
 
 
 class SmtpSender:
@@ -49,7 +49,7 @@ class SmtpSender:
     def __repr__(self) -> str:
         return f"SmtpSender({self.name!r}, {self.config.host}:{self.config.port})"
 
-    def message(self, alert: Alert) -> EmailMessage:
+    def message(self, alert: Notification) -> EmailMessage:
         msg = EmailMessage()
         msg["Subject"] = alert.subject()
         msg["From"] = self.config.sender
@@ -60,7 +60,7 @@ class SmtpSender:
         msg.set_content(alert.text())
         return msg
 
-    def send(self, alert: Alert) -> None:
+    def send(self, alert: Notification) -> None:
         cfg = self.config
         try:
             with self._connect() as smtp:
@@ -110,7 +110,7 @@ class WebhookSender:
     def __repr__(self) -> str:
         return f"WebhookSender({self.name!r}, {self.config.url})"
 
-    def send(self, alert: Alert) -> None:
+    def send(self, alert: Notification) -> None:
         body = json.dumps(alert.to_json(), sort_keys=True).encode()
         headers = {
             "Content-Type": "application/json",
@@ -136,7 +136,18 @@ class AlertmanagerSender:
         return f"AlertmanagerSender({self.name!r}, {self.config.url})"
 
     @staticmethod
-    def payload(alert: Alert) -> list[dict[str, Any]]:
+    def payload(alert: Notification) -> list[dict[str, Any]]:
+        """One Alertmanager alert per link. A group's cause goes in an annotation, not a label:
+        the labels are the alert's identity, and the re-posts of firing alerts carry none."""
+        cause = alert.cause if isinstance(alert, AlertGroup) else None
+        items = [AlertmanagerSender._item(member) for member in members(alert)]
+        if cause is not None:
+            for item in items:
+                item["annotations"]["cause"] = cause
+        return items
+
+    @staticmethod
+    def _item(alert: Alert) -> dict[str, Any]:
         ep = alert.episode
         item: dict[str, Any] = {
             "labels": {
@@ -157,9 +168,9 @@ class AlertmanagerSender:
         if alert.edge is EpisodeEdge.END:
             ends = ep.cleared_at or ep.end or ep.start
             item["endsAt"] = ends.isoformat()
-        return [item]
+        return item
 
-    def send(self, alert: Alert) -> None:
+    def send(self, alert: Notification) -> None:
         body = json.dumps(self.payload(alert)).encode()
         url = self.config.url.rstrip("/") + "/api/v2/alerts"
         headers = {"Content-Type": "application/json"}
