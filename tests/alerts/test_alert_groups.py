@@ -147,3 +147,19 @@ def test_rate_limited_member_leaves_the_group(tied: tuple[str, str], store: SqlS
     assert report.suppressed == [f"{again.key}/start/collect"]
     assert report.sent == [f"{_ep(one, 'vb', 32).key}/start/collect"]
     assert type(sent[-1]).__name__ == "Alert"  # one left: a plain alert, not a group of one
+
+
+def test_alertmanager_gets_one_alert_per_link_with_the_cause_annotated() -> None:
+    """Alertmanager groups by labels itself: the group's links go in one POST, each keeping its
+    own labels (its identity, which the re-posts of firing alerts repeat) and the cause noted."""
+    from linkctl.alerts import Alert, AlertmanagerSender
+    from linkctl.alerts.model import AlertGroup
+
+    pair = tuple(
+        Alert.from_episode(episode(NOW, ifname=n, netns="blue"), EpisodeEdge.START, "h", "warning")
+        for n in ("va", "vb")
+    )
+    items = AlertmanagerSender.payload(AlertGroup("veth pair blue/va + blue/vb", pair))
+    assert [i["labels"]["ifname"] for i in items] == ["va", "vb"]
+    assert all(set(i["labels"]) == {"alertname", "host", "ifname", "netns", "severity"} for i in items)
+    assert {i["annotations"]["cause"] for i in items} == {"veth pair blue/va + blue/vb"}
