@@ -221,3 +221,15 @@ def test_a_hash_elasticity_the_kernel_would_not_keep_is_refused(tmp_path: Path) 
     text = "interfaces: [{name: br9, type: linux-bridge, bridge: {options: {hash-elasticity: 8}}}]"
     res = run_linkctl("plan", _write(tmp_path, text))
     assert res.returncode == 1 and "only 16" in res.stderr
+
+
+def test_a_multicast_timer_the_kernel_rounds_to_its_tick_applies_once(netns: str, tmp_path: Path) -> None:
+    """nmstate's 3125 (its default startup query interval) is kept as 3124 by a kernel with HZ=250:
+    as close as that kernel gets, so applied once and then seen as done."""
+    text = "interfaces: [{name: br8, type: linux-bridge, bridge: {options: {multicast-startup-query-interval: 3125}}}]"
+    path = _write(tmp_path, text)
+    res = run_linkctl("apply", path, "--netns", netns)
+    assert res.returncode == 0, res.stderr
+    assert _details(netns, "br8")["mcast_startup_query_intvl"] in (3124, 3125)
+    again = run_linkctl("plan", path, "--netns", netns)
+    assert again.returncode == 0 and "no changes" in again.stdout

@@ -77,9 +77,11 @@ class BridgeOptions(Section):
     multicast_last_member_interval: Centisecs | None = None
     multicast_membership_interval: Centisecs | None = None
     multicast_querier_interval: Centisecs | None = None
-    multicast_query_interval: Centisecs | None = None
+    # The kernel raises a query interval below 1 s to 1 s, and lowers one above a day to a day
+    # (BR_MULTICAST_QUERY_INTVL_MIN, _MAX; br_multicast.c): a value it would not keep is refused.
+    multicast_query_interval: int | None = Field(default=None, ge=100, le=8_640_000)
     multicast_query_response_interval: Centisecs | None = None
-    multicast_startup_query_interval: Centisecs | None = None
+    multicast_startup_query_interval: int | None = Field(default=None, ge=100, le=8_640_000)
     vlan_protocol: BridgeVlanProtocol | None = None
     vlan_default_pvid: int | None = Field(default=None, ge=0, le=4094)  # 0: no PVID for new ports
 
