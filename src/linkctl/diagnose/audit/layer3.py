@@ -60,30 +60,27 @@ def _carries(state: NetnsState, hop: NextHop) -> bool:
 
 
 def _spell(route: Route, hop: NextHop, dev: str) -> tuple[str, ...]:
-    """The route as `ip route` takes it back (`del` matches it by these)."""
-    words = ["-6"] if route.version == 6 else []
-    words += ["route", "default", *(("via", hop.gateway) if hop.gateway else ()), "dev", dev]
+    """The route as `ip route` prints it and takes it back (`del` matches it by these)."""
+    via = ("via", hop.gateway) if hop.gateway else ()
     table = "main" if route.table == MAIN_TABLE else str(route.table)
-    return (*words, "table", table, "metric", str(route.metric))
+    return ("default", *via, "dev", dev, "table", table, "metric", str(route.metric))
 
 
 def _route_fix(ctx: AuditContext, route: Route, spelled: tuple[str, ...], link: Link) -> Fix:
-    """Bring the link (or what its carrier waits for) up; or, if it is down on purpose, take the route away."""
-    drop = " ".join(ip(link.netns, *_with_verb(spelled, "del")))
-    alternative = f"if {link.name} is down on purpose, remove the route (`{drop}`) or give it a higher metric"
-    if route.protocol not in (3, 4):
-        alternative += f" in what made it ({PROTOCOLS.get(route.protocol, route.protocol)}: it would add it again)"
+    """Bring the link (or what its carrier waits for) up; or, if it is not meant to carry it, take the route away."""
+    family = ("-6",) if route.version == 6 else ()
+    drop = " ".join(ip(link.netns, *family, "route", "del", *spelled))
+    alternative = f"or, if {link.name} is not meant to carry it, remove the route (`{drop}`)"
+    if route.protocol not in (3, 4):  # not boot or static: a client keeps it
+        alternative += (
+            f" where it comes from ({PROTOCOLS.get(route.protocol, route.protocol)}), which would add it again"
+        )
     if not link.admin_up:
         up = ip(link.netns, "link", "set", "dev", link.name, "up")
         return Fix(Fragment.interface(link.name, link.netns, state="up"), (up,), alternative)
     cause = carrier_cause(ctx.host, link)
     note = "; ".join(n for n in (cause.fix.note, alternative) if n)
     return Fix(cause.fix.declaration, cause.fix.commands, note)
-
-
-def _with_verb(spelled: tuple[str, ...], verb: str) -> tuple[str, ...]:
-    at = spelled.index("route") + 1
-    return (*spelled[:at], verb, *spelled[at:])
 
 
 def duplicate_address(ctx: AuditContext) -> Iterator[Finding]:
@@ -117,19 +114,18 @@ def _duplicate_finding(ctx: AuditContext, netns: NetnsName, address: str, holder
     """Reported on the last link given it (the highest ifindex): the fix takes it off there."""
     names = [lk.name for lk, _ in holders]
     last, addr = holders[-1]
+    evidence: dict[str, object] = {"address": address, "links": {lk.name: a.cidr for lk, a in holders}}
+    if failed := [lk.name for lk, a in holders if a.dadfailed]:  # IPv6 on one segment: DAD caught it
+        evidence["dadfailed"] = failed
     return Finding(
         "duplicate-address",
         Severity.WARNING,
         last.name,
         netns,
         f"{address} is on {' and '.join(names)}",
-        "the kernel answers for it on every link (ARP/ND from both), picks one of them as the source "
-        "of what it sends, and which one changes with the order links come up: keep it on one link",
-        {
-            "address": address,
-            "links": {lk.name: a.cidr for lk, a in holders},
-            "dadfailed": [lk.name for lk, a in holders if a.dadfailed],
-        },
+        "the kernel answers for it on both links (ARP or neighbour discovery from each) and may send "
+        "from either: its neighbours learn it at two places; keep it on one link",
+        evidence,
         _drop_fix(ctx, last, addr, f"or keep it on {last.name} and take it off {', '.join(names[:-1])}"),
     )
 
