@@ -127,6 +127,7 @@ def test_kinds_this_kernel_lacks_are_validated_then_refused_nothing_changed(
         ("{mode: 802.3ad, options: {ad_actor_sys_prio: 0}}", "greater than or equal to 1"),
         ("{mode: 802.3ad, options: {xmit_hash_policy: layer5}}", "xmit_hash_policy"),
         ("{mode: balance-rr, options: {miimon: 100, arp_interval: 100}}", "exclude each other"),
+        ("{mode: active-backup, options: {miimon: 100, updelay: 250}}", "the kernel would keep 200"),
         ("{mode: balance-rr, ports-config: [{name: vb0, queue-id: 3}, {name: vb1, queue-id: 3}]}", "share queue-id 3"),
     ],
 )

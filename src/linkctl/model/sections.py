@@ -449,6 +449,12 @@ class BondSection(Section):
         opts = self.options
         if opts is not None and opts.miimon and opts.arp_interval:
             raise ValueError("miimon and arp_interval exclude each other: one link monitor per bond")
+        for key in ("updelay", "downdelay", "peer_notif_delay"):
+            # _bond_option_delay_set: the kernel rounds a delay down to a multiple of miimon.
+            delay = getattr(opts, key, None)
+            if opts is not None and opts.miimon and delay and delay % opts.miimon:
+                fit = delay - delay % opts.miimon
+                raise ValueError(f"{key} {delay} is no multiple of miimon {opts.miimon}: the kernel would keep {fit}")
         peer_notif = {opts.num_grat_arp, opts.num_unsol_na} - {None} if opts is not None else set()
         if len(peer_notif) > 1:
             raise ValueError("num_grat_arp and num_unsol_na are one kernel setting (num_peer_notif): give one value")
