@@ -166,10 +166,10 @@ def _name_lost_addresses(ops: list[Op], host: HostState) -> list[Op]:
     losing = [op for op in ops if op.netns in host.namespaces and _loses_addresses(op, host)]
     if not losing:
         return ops
-    from linkctl.kernel.addresses import addresses
+    from linkctl.kernel.l3 import addresses_by_link
 
     try:
-        by_ns = {ns: addresses(ns) for ns in {op.netns for op in losing}}  # one dump per namespace, not per op
+        by_ns = {ns: addresses_by_link(ns) for ns in {op.netns for op in losing}}  # once per namespace, not per op
     except (OSError, LinkctlError):
         return ops  # the moves keep their general warning
     losing_ids = {id(op) for op in losing}  # by identity: equal ops compare field by field

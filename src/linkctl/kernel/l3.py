@@ -55,6 +55,21 @@ def read_default_routes(sock: DumpSocket) -> list[Route]:
     return [r for version in (4, 6) for r in _dump(sock, W.RTM_GETROUTE, version, W.decode_default_route)]
 
 
+def addresses_by_link(netns: str | None) -> dict[int, list[str]]:
+    """ifindex -> the addresses a person configured on it ("10.9.0.1/24"), link-local ones left out, in
+    the kernel's order: what moving, deleting or enslaving a link loses (engine/apply.py), which link
+    holds a VXLAN's local (kernel/routes.py). Two dumps, not read_l3's six."""
+    from linkctl.kernel.netlink import RtnlSocket  # not at the top: the receipt's fast path imports this module
+
+    out: dict[int, list[str]] = {}
+    with RtnlSocket(netns) as sock:
+        for version in (4, 6):
+            for addr in _dump(sock, W.RTM_GETADDR, version, W.decode_address):
+                if not addr.link_local:
+                    out.setdefault(addr.ifindex, []).append(addr.cidr)
+    return out
+
+
 class _inside:
     """nsenter.inside by name (None: stay here); a class for the fast path, as nsenter's is."""
 

@@ -152,10 +152,10 @@ def underlay(sock: RtnlSocket, local: str | None, remote: str | None) -> Underla
 
 
 def _holder(netns: NetnsName, local: str) -> int | None:
-    from linkctl.kernel.addresses import addresses
+    from linkctl.kernel.l3 import addresses_by_link
 
     want = ipaddress.ip_address(local)
-    for index, addrs in addresses(netns).items():
+    for index, addrs in addresses_by_link(netns).items():
         if any(ipaddress.ip_interface(a).ip == want for a in addrs):
             return index
     return None
