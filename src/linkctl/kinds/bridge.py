@@ -83,7 +83,7 @@ _OPTIONS = (
     _O("bridge.options.stp.priority", "priority", "priority", "priority"),
     _O("bridge.options.mac-ageing-time", "ageing_time", "ageing_time", "ageing_time", True),
     _O("bridge.options.multicast-snooping", "mcast_snooping", "mcast_snooping", "multicast_snooping", boolean=True),
-    _O("bridge.options.group-forward-mask", "group_fwd_mask", "group_fwd_mask"),
+    _O("bridge.options.group-fwd-mask", "group_fwd_mask", "group_fwd_mask"),
     _O("bridge.options.group-addr", "group_addr", "group_address"),
     _O("bridge.options.hash-max", "mcast_hash_max", "mcast_hash_max"),
     _O("bridge.options.hash-elasticity", "mcast_hash_elasticity", "mcast_hash_elasticity"),

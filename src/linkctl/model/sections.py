@@ -63,7 +63,8 @@ class BridgeOptions(Section):
     multicast_snooping: bool | None = None
     # Bits 0-2 (01:80:c2:00:00:00 to :02: STP, pause, LACP) are never forwarded: the kernel refuses
     # them (BR_GROUPFWD_RESTRICTED, br_netlink.c).
-    group_forward_mask: int | None = Field(default=None, ge=0, le=0xFFFF)
+    group_fwd_mask: int | None = Field(default=None, ge=0, le=0xFFFF)
+    group_forward_mask: int | None = Field(default=None, ge=0, le=0xFFFF)  # nmstate's other name for it
     group_addr: str | None = None
     hash_max: U32 | None = None
     # The kernel keeps 16 whatever it is sent (deprecated since Linux 5.0): another value could never
@@ -84,8 +85,32 @@ class BridgeOptions(Section):
     multicast_startup_query_interval: int | None = Field(default=None, ge=100, le=8_640_000)
     vlan_protocol: BridgeVlanProtocol | None = None
     vlan_default_pvid: int | None = Field(default=None, ge=0, le=4094)  # 0: no PVID for new ports
+    # What `nmstatectl show` writes and nmstate ignores when applying (the kernel's running timers):
+    # taken, so that its output applies, and never compared or sent.
+    gc_timer: int | None = Field(default=None, exclude=True)
+    hello_timer: int | None = Field(default=None, exclude=True)
 
-    @field_validator("group_forward_mask")
+    @field_validator("multicast_router", mode="before")
+    @classmethod
+    def _router_number(cls, v: object) -> object:
+        # nmstate takes the kernel's numbers too (0 disabled, 1 auto, 2 enabled).
+        return (
+            {0: "disabled", 1: "auto", 2: "enabled"}.get(v, v) if isinstance(v, int) and not isinstance(v, bool) else v
+        )
+
+    @model_validator(mode="after")
+    def _one_mask(self) -> BridgeOptions:
+        other = self.group_forward_mask
+        if other is not None:
+            if self.group_fwd_mask is not None and self.group_fwd_mask != other:
+                raise ValueError(
+                    f"group-fwd-mask {self.group_fwd_mask} and group-forward-mask {other} are one setting: give one"
+                )
+            object.__setattr__(self, "group_fwd_mask", other)
+            object.__setattr__(self, "group_forward_mask", None)
+        return self
+
+    @field_validator("group_fwd_mask", "group_forward_mask")
     @classmethod
     def _mask(cls, v: int | None) -> int | None:
         if v is not None and v & 0x7:
