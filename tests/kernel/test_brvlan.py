@@ -113,3 +113,21 @@ def test_the_af_bridge_dump_lists_the_ports_of_this_kernel(netns: str) -> None:
     assert port_index in ports
     if bridge_vlan_filtering() is not None:
         assert ports[port_index] == []
+
+
+def test_where_the_kernel_filters_vlans_a_ports_vlan_is_refused_not_left_undone() -> None:
+    """The planner does not plan `bridge vlan` requests yet: a file with a port's vlan is refused
+    (on this kernel the probe's reason comes first; this is the rule for kernels that have it)."""
+    from linkctl.errors import ValidationFailed
+    from linkctl.kernel.probe import _refuse_port_vlans
+    from linkctl.model.load import from_data
+
+    decl = from_data({"interfaces": [yaml_entry()]}, "f.yml")
+    with pytest.raises(ValidationFailed) as refused:
+        _refuse_port_vlans(list(decl.interfaces), "f.yml")
+    assert "bridge.port.vp0.vlan" in str(refused.value) and "bridge vlan add" in str(refused.value)
+
+
+def yaml_entry() -> dict[str, object]:
+    port = {"name": "vp0", "vlan": {"mode": "access", "tag": 10}}
+    return {"name": "br0", "type": "linux-bridge", "bridge": {"port": [port]}}
