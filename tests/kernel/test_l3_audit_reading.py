@@ -7,7 +7,7 @@ import json
 import subprocess
 from collections.abc import Callable
 
-from linkctl.kernel.l3 import read_default_routes, read_l3
+from linkctl.kernel.l3 import read_addresses, read_default_routes, read_l3
 from linkctl.kernel.netlink import RtnlSocket
 from linkctl.model.l3_state import NextHop
 from tests.helpers.dad import address_flags, dad_conflict
@@ -24,6 +24,7 @@ def test_dadfailed_is_read_as_ip_reads_it(netns_factory: Callable[[], str]) -> N
     _ip(loser_ns, "addr", "add", "192.0.2.9/24", "dev", "dl0")
     with RtnlSocket(loser_ns) as sock:
         state = read_l3(sock)
+        assert read_addresses(sock) == state.addresses  # audit's reading: the same two dumps alone
     mine = {a.ip: a.dadfailed for a in state.addresses if not a.link_local}
     theirs = {
         entry["local"]: bool(entry.get("dadfailed"))

@@ -11,7 +11,7 @@ from typing import Protocol, TypeVar
 
 from linkctl.kernel import l3wire as W
 from linkctl.kernel import nsenter
-from linkctl.model.l3_state import L3State, Route
+from linkctl.model.l3_state import Address, L3State, Route
 from linkctl.nla import NLMSG_DONE, NLMSG_ERROR, iter_messages, parse_error
 
 TYPE_CHECKING = False
@@ -49,6 +49,12 @@ def read_l3(sock: DumpSocket, ipv6_of: Iterable[str] = ()) -> L3State:
     return state
 
 
+def read_addresses(sock: DumpSocket) -> list[Address]:
+    """Only the addresses, of both families (two dumps, not read_l3's six): audit's reading with the
+    default routes, and addresses_by_link's."""
+    return [a for version in (4, 6) for a in _dump(sock, W.RTM_GETADDR, version, W.decode_address)]
+
+
 def read_default_routes(sock: DumpSocket) -> list[Route]:
     """Every default route of the socket's namespace, in any table, whatever made it: audit's reading
     (read_l3 keeps only the routes a person or a configuration tool made)."""
@@ -58,15 +64,14 @@ def read_default_routes(sock: DumpSocket) -> list[Route]:
 def addresses_by_link(netns: str | None) -> dict[int, list[str]]:
     """ifindex -> the addresses a person configured on it ("10.9.0.1/24"), link-local ones left out, in
     the kernel's order: what moving, deleting or enslaving a link loses (engine/apply.py), which link
-    holds a VXLAN's local (kernel/routes.py). Two dumps, not read_l3's six."""
+    holds a VXLAN's local (kernel/routes.py)."""
     from linkctl.kernel.netlink import RtnlSocket  # not at the top: the receipt's fast path imports this module
 
     out: dict[int, list[str]] = {}
     with RtnlSocket(netns) as sock:
-        for version in (4, 6):
-            for addr in _dump(sock, W.RTM_GETADDR, version, W.decode_address):
-                if not addr.link_local:
-                    out.setdefault(addr.ifindex, []).append(addr.cidr)
+        for addr in read_addresses(sock):
+            if not addr.link_local:
+                out.setdefault(addr.ifindex, []).append(addr.cidr)
     return out
 
 

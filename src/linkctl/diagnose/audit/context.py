@@ -15,7 +15,7 @@ from linkctl.kinds import kind_of
 from linkctl.kinds.simple import ETHERNET
 from linkctl.kinds.vxlan import Underlay
 from linkctl.kinds.vxlan import UnderlayQuery as Query
-from linkctl.model.l3_state import L3State, Route
+from linkctl.model.l3_state import Address, Route
 from linkctl.model.spec import Declaration
 from linkctl.model.state import HostState, Link, NetnsName, VxlanInfo
 
@@ -24,25 +24,26 @@ _T = TypeVar("_T")
 
 @dataclass(frozen=True)
 class Layer3:
-    """A namespace's layer 3 as audit reads it: kernel/l3.py's reading (addresses, the routes a person
-    made, rules) and every default route, whatever made it (DHCP, router advertisements)."""
+    """What audit reads of a namespace's layer 3 (kernel/l3.py): its addresses, and every default route
+    whatever made it (DHCP, router advertisements). Not the other routes: a router's full table
+    would cost a dump's decoding for nothing a check reads."""
 
-    state: L3State
+    addresses: tuple[Address, ...] = ()
     defaults: tuple[Route, ...] = ()
 
     def addresses_of(self, link: Link) -> list[str]:
         """The addresses a person configured on the link ("10.9.0.1/24"), link-local ones left out,
         in the kernel's order (IPv4 first, primary first)."""
-        return [a.cidr for a in self.state.addresses if a.ifindex == link.ifindex and not a.link_local]
+        return [a.cidr for a in self.addresses if a.ifindex == link.ifindex and not a.link_local]
 
 
 def read_layer3(netns: NetnsName) -> Layer3:
-    """One socket in the namespace: read_l3's dumps, then the default routes of any protocol."""
-    from linkctl.kernel.l3 import read_default_routes, read_l3
+    """One socket in the namespace: the addresses, then the default routes."""
+    from linkctl.kernel.l3 import read_addresses, read_default_routes
     from linkctl.kernel.netlink import RtnlSocket
 
     with RtnlSocket(netns) as sock:
-        return Layer3(read_l3(sock), tuple(read_default_routes(sock)))
+        return Layer3(tuple(read_addresses(sock)), tuple(read_default_routes(sock)))
 
 
 def is_physical(link: Link) -> bool:

@@ -88,7 +88,7 @@ def duplicate_address(ctx: AuditContext) -> Iterator[Finding]:
     for netns, state in ctx.host.namespaces.items():
         l3 = ctx.layer3(netns)
         held: dict[tuple[str | None, str], list[Holder]] = {}
-        for addr in l3.state.addresses if l3 is not None else ():
+        for addr in l3.addresses if l3 is not None else ():
             link = state.by_index(addr.ifindex)
             # a port's addresses are address-on-port's finding; link-local ones repeat by design
             if link is None or addr.link_local or _port(state, link):
@@ -142,7 +142,7 @@ def dad_failed(ctx: AuditContext) -> Iterator[Finding]:
     """An IPv6 address another host on the link answered for: the kernel keeps it, tentative, unused."""
     for netns, state in ctx.host.namespaces.items():
         l3 = ctx.layer3(netns)
-        for addr in l3.state.addresses if l3 is not None else ():
+        for addr in l3.addresses if l3 is not None else ():
             link = state.by_index(addr.ifindex)
             if link is not None and addr.dadfailed:
                 yield _dad_finding(ctx, link, addr)
@@ -175,7 +175,7 @@ def _holders_elsewhere(ctx: AuditContext, link: Link, address: str) -> list[str]
     found = []
     for netns, state in ctx.host.namespaces.items():
         l3 = ctx.layer3(netns)
-        for addr in l3.state.addresses if l3 is not None else ():
+        for addr in l3.addresses if l3 is not None else ():
             other = state.by_index(addr.ifindex)
             if addr.ip == address and other is not None and other is not link and not addr.dadfailed:
                 found.append(f"{netns}/{other.name}" if netns else other.name)

@@ -36,7 +36,7 @@ def vxlan_local_not_assigned(ctx: AuditContext) -> Iterator[Finding]:
 def _namespace_addresses(ctx: AuditContext, netns: NetnsName) -> list[str] | None:
     """Every address configured in the namespace; None when they could not be read."""
     l3 = ctx.layer3(netns)
-    return [a.cidr for a in l3.state.addresses if not a.link_local] if l3 is not None else None
+    return [a.cidr for a in l3.addresses if not a.link_local] if l3 is not None else None
 
 
 def _local_fix(ctx: AuditContext, link: Link, info: VxlanInfo) -> Fix:
