@@ -23,6 +23,7 @@ from linkctl.logs.recognise import (
     Handler,
     MessageMatch,
     Prefix,
+    Rule,
     duplex,
     flow_control,
     prefixes,
@@ -67,7 +68,7 @@ SCAN_LITERALS: tuple[bytes, ...] = (
 
 # Tried in this order: the drivers' own formats, then the stack's (bonding, switch ports,
 # bridge, IPv6), the generic recogniser last so that it only ever adds.
-_RULES: list[tuple[re.Pattern[str], Handler]] = [*rules_nic.RULES, *rules_stack.RULES, *rules_generic.RULES]
+_RULES: list[Rule] = [*rules_nic.RULES, *rules_stack.RULES, *rules_generic.RULES]
 
 # Messages whose words look like an event but are not one about a link's carrier.
 _NOT_LINK = re.compile(r"PCIe|pcie|PCI Express|Bluetooth|usb \d|SATA|ata\d|thunderbolt")
