@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import signal
+import subprocess
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -77,3 +78,18 @@ def test_a_journal_of_an_earlier_boot_is_dropped_with_a_note(netns: str, tmp_pat
     assert res.returncode == 0, res.stderr
     assert "was cut off before the last reboot; its links went with that boot" in res.stdout
     assert not journal.exists()
+
+
+def test_a_namespace_removed_since_the_cut_off_is_not_made_again(
+    netns_factory: Callable[[], str], tmp_path: Path
+) -> None:
+    """`ip netns del` after the kill: recover names the namespace as gone and puts nothing back there
+    (it used to create it again, with the links it had, for a user who had just removed it)."""
+    netns = netns_factory()
+    runtime, _decl = _killed_mid_change(netns, tmp_path)
+    subprocess.run(["ip", "netns", "del", netns], check=True)
+    recovered = run(["recover"], runtime)
+    assert recovered.returncode == 0, recovered.stdout + recovered.stderr
+    assert f"netns {netns} no longer exists (removed since the change): nothing was put back there" in recovered.stdout
+    assert subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout.count(netns) == 0
+    assert not (runtime / "change.journal").exists()

@@ -16,7 +16,7 @@ lets the message say "as they were before".
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from linkctl import interrupts
 from linkctl.engine import journal
@@ -73,6 +73,9 @@ def settle(
 def roll_back(intent: Intent, decl: Declaration | None = None, debug: DebugHook | None = None) -> Outcome:
     """Undo the change the intent describes; say how that went, from a fresh read of the kernel."""
     restore = decl if decl is not None else Declaration.model_validate(intent.restore)
+    vanished = [ns for ns in intent.namespaces if ns not in intent.created_netns and not netns.exists(ns)]
+    if vanished:  # removed by someone since the change was cut off: not made again to be filled
+        restore, intent = _without(restore, vanished), replace(intent, namespaces=_kept(intent.namespaces, vanished))
     created = set(intent.created) - set(intent.before)
     where = _namespaces(intent)
     l3 = None
@@ -105,7 +108,24 @@ def roll_back(intent: Intent, decl: Declaration | None = None, debug: DebugHook 
     left += [f"netns {name} (made by the change) still exists" for name in intent.created_netns if name not in gone]
     if left:
         return Outcome(False, len(plan.ops), f"ROLLBACK INCOMPLETE: still differs: {'; '.join(left)}")
-    return Outcome(True, len(plan.ops), _verified_words(intent, after, len(plan.ops), created))
+    words = _verified_words(intent, after, len(plan.ops), created)
+    for ns in vanished:
+        words += f" netns {ns} no longer exists (removed since the change): nothing was put back there."
+    return Outcome(True, len(plan.ops), words)
+
+
+def _kept(names: list[NetnsName], vanished: list[NetnsName]) -> list[NetnsName]:
+    return [ns for ns in names if ns not in vanished]
+
+
+def _without(decl: Declaration, vanished: list[NetnsName]) -> Declaration:
+    """The declaration less what lives in the namespaces that are gone."""
+    update: dict[str, object] = {"interfaces": [s for s in decl.interfaces if s.netns not in vanished]}
+    for key in ("routes", "route_rules"):
+        section = getattr(decl, key)
+        if section is not None and section.config:
+            update[key] = section.model_copy(update={"config": [e for e in section.config if e.netns not in vanished]})
+    return decl.model_copy(update=update)
 
 
 def _ungroup(now: HostState, intent: Intent, debug: DebugHook | None) -> bool:
