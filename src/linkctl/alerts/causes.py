@@ -62,14 +62,14 @@ def causes_in(host: HostState) -> dict[LinkId, str]:
 def _veth_peer(host: HostState, ns: NetnsName, link: Link) -> LinkId | None:
     if link.kind != "veth" or link.link_ifindex is None:
         return None
-    peer_ns = ns if link.link_netnsid is None else host.netnsids.get((ns, link.link_netnsid), _UNKNOWN)
-    if peer_ns is _UNKNOWN or peer_ns not in host.namespaces:
-        return None  # the peer is in a namespace with no name (a container's): not readable
-    peer = host.namespaces[peer_ns].by_index(link.link_ifindex)
+    peer_ns: NetnsName = ns
+    if link.link_netnsid is not None:
+        if (ns, link.link_netnsid) not in host.netnsids:
+            return None  # the peer is in a namespace with no name (a container's): not readable
+        peer_ns = host.netnsids[(ns, link.link_netnsid)]
+    state = host.namespaces.get(peer_ns)
+    peer = None if state is None else state.by_index(link.link_ifindex)
     return None if peer is None else (peer_ns, peer.name)
-
-
-_UNKNOWN: NetnsName = "\0unknown"
 
 
 def _label(link: LinkId) -> str:
