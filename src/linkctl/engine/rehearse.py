@@ -17,6 +17,7 @@ from linkctl.engine.apply import ApplyFailed, Context, apply, has_remediation, p
 from linkctl.errors import LinkctlError
 from linkctl.kernel import netns
 from linkctl.kernel.probe import creatable_kinds
+from linkctl.kinds import ALL as ALL_KINDS
 from linkctl.kinds import kind_of, vxlan
 from linkctl.model.l3 import RouteEntry, RouteRuleEntry, RouteRulesSection, RoutesSection
 from linkctl.model.spec import Declaration, InterfaceSpec, InterfaceType, VethSection
@@ -201,10 +202,8 @@ def _neighbours(link: Link, host: HostState) -> list[Link]:
 
 def _named_by(spec: InterfaceSpec) -> set[str]:
     names: set[str] = set()
-    for section in (spec.vxlan, spec.mac_vlan, spec.vlan):
-        base = getattr(section, "base_iface", None)
-        if base:
-            names.add(base)
+    # Each kind knows where its section names a base (mac-vlan, mac-vtap, ipvlan, vlan, vxlan).
+    names |= {base for kind in ALL_KINDS if (base := kind.declared_base(spec))}
     if spec.bridge and spec.bridge.port:
         names |= {p.name for p in spec.bridge.port}
     if spec.link_aggregation and spec.link_aggregation.port:
