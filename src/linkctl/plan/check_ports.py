@@ -75,12 +75,13 @@ class PortChecks(MtuChecks):
         for netns, name, base, base_ns, _spec in self._macvlans():
             on_base.setdefault((base_ns, base), []).append((name, self._mac_after(name, netns)))
         for netns, name, base, base_ns, spec in self._macvlans():
-            if spec is None or spec.mac_address is None or spec.mac_vlan is None:
+            section = (spec.mac_vlan or spec.mac_vtap) if spec is not None else None  # one layout in the kernel
+            if spec is None or spec.mac_address is None or section is None:
                 continue
             current = self.host.find(name, netns)
             if current is not None and current.mac == spec.mac_address:
                 continue  # the kernel accepted it once: not this file's doing
-            passthru = spec.mac_vlan.mode is MacvlanMode.PASSTHRU  # takes its base's MAC by design
+            passthru = section.mode is MacvlanMode.PASSTHRU  # takes its base's MAC by design
             owner = base if not passthru and self._mac_after(base, base_ns) == spec.mac_address else None
             owner = owner or next(
                 (other for other, mac in on_base[(base_ns, base)] if other != name and mac == spec.mac_address), None
@@ -103,10 +104,11 @@ class PortChecks(MtuChecks):
         """(netns, name, base, base's netns, spec): the declared mac-vlans, then the existing ones
         the file leaves alone (those whose base is in their own namespace)."""
         for spec in self.decl.interfaces:
-            if spec.mac_vlan is not None and not spec.absent:
-                yield self._netns(spec), spec.name, spec.mac_vlan.base_iface, self._base_ns(spec), spec
+            section = spec.mac_vlan or spec.mac_vtap  # a mac-vtap is a mac-vlan with a tap device
+            if section is not None and not spec.absent:
+                yield self._netns(spec), spec.name, section.base_iface, self._base_ns(spec), spec
         for link in self.host:
-            if link.kind == "macvlan" and self._declared(link.name, link.netns) is None:
+            if link.kind in ("macvlan", "macvtap") and self._declared(link.name, link.netns) is None:
                 base = self.host.ns(link.netns).name_of(kind_of(link).lower_ifindex(link))
                 if base is not None:
                     yield link.netns, link.name, base, link.netns, None
