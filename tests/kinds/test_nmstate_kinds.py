@@ -234,3 +234,13 @@ def test_a_multicast_timer_the_kernel_rounds_to_its_tick_applies_once(netns: str
     assert _details(netns, "br8")["mcast_startup_query_intvl"] in (3124, 3125)
     again = run_linkctl("plan", path, "--netns", netns)
     assert again.returncode == 0 and "no changes" in again.stdout
+
+
+def test_a_mac_vtap_with_a_mac_another_macvlan_on_its_base_holds_is_refused(netns: str, tmp_path: Path) -> None:
+    ip("-n", netns, "link", "add", "vb0", "type", "veth", "peer", "name", "vb1")
+    ip("-n", netns, "link", "add", "link", "vb0", "name", "mvl9", "type", "macvlan")
+    mac = json.loads(ip("-n", netns, "-j", "link", "show", "mvl9"))[0]["address"]
+    text = f'interfaces: [{{name: mvt0, type: mac-vtap, mac-address: "{mac}", mac-vtap: {{base-iface: vb0}}}}]'
+    res = run_linkctl("apply", _write(tmp_path, text), "--netns", netns)
+    assert res.returncode == 1 and "mvl9, on the same base-iface vb0, has it" in res.stderr
+    assert "mvt0" not in ip("-n", netns, "link", "show")
