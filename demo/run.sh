@@ -12,7 +12,7 @@ step() { printf '\n%s== %s%s\n' "$BOLD" "$*" "$PLAIN"; }
 run() { printf '$ %s\n' "$*"; "$@"; }
 
 ip netns add "$ns"
-step "1. Apply a bridge-and-veth topology (with a VXLAN and a macvlan) in netns $ns"
+step "1. Apply a bridge-and-veth topology (with a VXLAN, a macvlan, an address and a route) in netns $ns"
 run "$linkctl" apply "$here/topology.yml" --netns "$ns"
 run "$linkctl" show --netns "$ns"
 

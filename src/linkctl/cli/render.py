@@ -58,6 +58,7 @@ def _info(link: Link, host: HostState) -> dict[str, Any]:
     if link.info is None:
         return {}
     data = _shallow(link.info)
+    data.pop("data", None)  # every attribute the kernel sent, raw: read through the kind's section, not shown
     if isinstance(link.info, BridgeInfo):  # seconds, as the declaration writes them (`ip -d` prints ticks)
         data.update({k: bridge.seconds(data[k]) for k in bridge.TIMERS if data.get(k) is not None})
     if "primary_ifindex" in data:
