@@ -151,3 +151,14 @@ def _ns() -> Any:
     from linkctl.model.state import NetnsState
 
     return NetnsState.of(None, [])
+
+
+def test_the_kernel_adapters_ifla_numbers_are_the_link_tables() -> None:
+    """kernel/rtnl_const.py names the top-level numbers for the hand-inlined decoder: the table's own."""
+    from linkctl.kernel import rtnl_const
+
+    named = {k[len("IFLA_") :].lower(): v for k, v in vars(rtnl_const).items() if k.startswith("IFLA_")}
+    named = {k: v for k, v in named.items() if not k.startswith("info_")}
+    assert len(named) >= 20
+    for name, num in named.items():
+        assert ifla.LINK.by_name[name].num == num, name
