@@ -87,3 +87,14 @@ def test_a_misspelt_link_name_is_answered_with_the_closest_one(netns: str) -> No
     assert res.returncode == 1 and res.stderr.rstrip().endswith("(Device does not exist); did you mean uplink0?")
     diag = run_linkctl("diagnose", "uplnk0", "--netns", netns)
     assert diag.returncode == 3 and "no such link in netns" in diag.stderr and "did you mean uplink0?" in diag.stderr
+
+
+def test_a_bridge_line_names_its_settings_not_the_kernels_raw_attributes(netns: str) -> None:
+    ip("-n", netns, "link", "add", "br9", "type", "bridge")
+    table = run_linkctl("show", "--netns", netns).stdout
+    line = next(row for row in table.splitlines() if row.startswith("br9"))
+    assert "forward_delay=15s" in line and "data=" not in line and "multi_boolopt" not in line, line
+    (record,) = [
+        r for r in json.loads(run_linkctl("show", "--netns", netns, "-f", "json").stdout) if r["name"] == "br9"
+    ]
+    assert "data" not in record["info"], record["info"]
