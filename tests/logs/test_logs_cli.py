@@ -72,3 +72,43 @@ def test_no_events_is_success(tmp_path: Path) -> None:
     assert run_linkctl("logs", "parse", str(log)).stdout == ""
     done = run_linkctl("logs", "analyze", str(log))
     assert done.returncode == 0 and "No link events" in done.stdout
+
+
+def _modules_after(*args: str) -> tuple[str, str]:
+    """stdout of `linkctl ARGS`, and whether typer was loaded by the time it ended."""
+    import subprocess
+    import sys
+
+    code = (
+        "import atexit, sys\n"
+        "atexit.register(lambda: sys.stderr.write('TYPER' if 'typer' in sys.modules else 'PLAIN'))\n"
+        f"sys.argv = ['linkctl', *{list(args)!r}]\n"
+        "from linkctl.cli.entry import run\n"
+        "run()\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    return done.stdout, done.stderr[-5:]
+
+
+def test_plain_parse_skips_the_cli_library_and_prints_the_same(seed_file: Path, tmp_path: Path) -> None:
+    """`logs parse FILE... [-f jsonl] [-q]` runs without typer (0.1 s less); any other form goes
+    through the typer command. Both print the same events."""
+    second = tmp_path / "kern.log.1"
+    second.write_text(seed_file.read_text())
+    plain, loaded = _modules_after("logs", "parse", "-q", "-f", "jsonl", str(second), str(seed_file))
+    assert loaded == "PLAIN"
+    full, loaded = _modules_after("logs", "parse", "--format", "jsonl", "--year", "2024", str(second), str(seed_file))
+    assert loaded == "TYPER"
+    assert plain == full.replace('"2024-', f'"{_mtime_year(seed_file)}-') and len(plain.splitlines()) == 8
+    # Forms the plain path leaves to typer: an error is still said by the typer command.
+    for args in (["logs", "parse", str(tmp_path / "missing")], ["logs", "parse", "-f", "table", str(seed_file)]):
+        done = run_linkctl(*args)
+        assert done.returncode == (1 if "missing" in args[-1] else 0), done.stderr
+    assert "no such file" in run_linkctl("logs", "parse", str(tmp_path / "missing")).stderr
+
+
+def _mtime_year(path: Path) -> int:
+    from datetime import datetime
+
+    return datetime.fromtimestamp(path.stat().st_mtime).year

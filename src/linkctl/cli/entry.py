@@ -46,9 +46,11 @@ def run() -> None:
 def _run(command: str) -> None:
     if command in _NO_COLLECTOR:
         gc.disable()
+    args = sys.argv[2:]
+    if command == "logs":
+        _plain_logs(args)  # returns only for a form the typer command must read
     from linkctl.cli import prefetch
 
-    args = sys.argv[2:]
     # --strict keeps the plain path, never the receipt's answer: a receipt says the links are as the
     # file says, not that the file holds nothing linkctl leaves alone (model/unmanaged.py).
     strict = "--strict" in args
@@ -68,6 +70,17 @@ def _run(command: str) -> None:
     from linkctl.cli.main import run as main
 
     main()
+
+
+def _plain_logs(args: list[str]) -> None:
+    """`logs parse FILE... [-f jsonl] [-q]` without typer (cli/logs_plain.py says why)."""
+    from linkctl.cli import logs_plain
+
+    plain = logs_plain.plain_args(args)
+    if plain is not None:
+        from linkctl.cli.guard import guarded
+
+        guarded(lambda: logs_plain.run(*plain))
 
 
 def _fast_noop(command: str, path: str, netns: str | None) -> str | None:

@@ -14,12 +14,12 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from linkctl.cli import logs_plain
 from linkctl.cli.output import emit
 from linkctl.errors import LinkctlError
 
 if TYPE_CHECKING:
     from linkctl.domain.events import KernelLogLine
-    from linkctl.logs.progress import Progress
 
 logs_app = typer.Typer(help="Read kernel logs into link events and flap reports.", no_args_is_help=True)
 
@@ -73,7 +73,7 @@ def parse_cmd(
     events = _events(files, source, year, quiet or sys.stdout.isatty())
     try:
         if fmt is ParseFormat.JSONL:
-            _write_jsonl(events)
+            logs_plain.write_jsonl(events)
         else:
             _write_table(events)
         sys.stdout.flush()
@@ -149,40 +149,12 @@ def _events(
         for path in files:
             if path != "-" and not Path(path).exists():
                 raise LinkctlError(f"{path}: no such file")
-        progress = None if quiet or not _terminal() else _bar(sources.plain_size(files))
-        if progress is None:
-            return sources.read_files(files, year)
-        return _erasing(sources.read_files(files, year, progress), progress)
+        return logs_plain.read(files, quiet, year)
     if source is not None:
         return sources.read_source(sources.Source(source.value), year)
     if sys.stdin.isatty():
         raise LinkctlError("no input: give FILE (or - for stdin), or --source kmsg|dmesg|journal")
     return sources.read_files(["-"], year)
-
-
-def _terminal() -> bool:
-    """Whether a progress bar has a person to show to: stderr a terminal, and not a CI job
-    (CI=true, as CI services set it, whose logs keep every redraw)."""
-    import os
-
-    return sys.stderr.isatty() and os.environ.get("CI", "").lower() not in ("true", "1", "yes")
-
-
-def _bar(total: int | None) -> Progress:
-    from linkctl.logs.progress import Progress
-
-    def write(text: str) -> None:
-        sys.stderr.write(text)
-        sys.stderr.flush()
-
-    return Progress(total, write)
-
-
-def _erasing(events: Iterator[KernelLogLine], progress: Progress) -> Iterator[KernelLogLine]:
-    try:
-        yield from events
-    finally:
-        progress.close()
 
 
 def _names(files: list[str] | None, source: SourceOpt | None) -> list[str]:
@@ -223,14 +195,6 @@ def _utc(when: datetime) -> datetime:
     return when if when.tzinfo else when.replace(tzinfo=UTC)
 
 
-def _write_jsonl(events: Iterator[KernelLogLine]) -> None:
-    import json
-
-    write = sys.stdout.write
-    for event in events:
-        write(json.dumps(event.to_json(), ensure_ascii=False) + "\n")
-
-
 def _write_table(events: Iterator[KernelLogLine]) -> None:
     write = sys.stdout.write
     write(
@@ -248,9 +212,5 @@ def _write_table(events: Iterator[KernelLogLine]) -> None:
 
 
 def _quiet_broken_pipe() -> None:
-    # The reader went away (`| head`): stop without a traceback.
-    import os
-
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, sys.stdout.fileno())
+    logs_plain.quiet_broken_pipe()
     raise typer.Exit(0)
