@@ -9,7 +9,7 @@ from linkctl.model.l3_state import Address, L3State, NextHop, Route, Rule
 from linkctl.model.load import from_data
 from linkctl.model.spec import Declaration
 from linkctl.model.state import HostState, IfFlag, Link, NetnsState, VethInfo, VxlanInfo
-from linkctl.plan.check_l3 import check_layer3
+from linkctl.plan.check_l3 import check_layer3, remakes_links
 from linkctl.plan.convert import declaration_of
 from linkctl.plan.l3_ops import SetAddress, SetIpv6, SetRoute, SetRule
 from linkctl.plan.planner import make_plan
@@ -323,3 +323,18 @@ def test_routes_through_a_link_whose_every_ipv4_address_is_replaced_are_put_back
         "ipv4": {"address": [{"ip": "192.0.2.1", "prefix-length": 24}, {"ip": "10.0.0.1", "prefix-length": 8}]},
     }
     assert ops(decl({"interfaces": [kept]}), h) == ["add address 10.0.0.1/8 to w0 (netns t)"]
+
+
+def test_a_deleted_link_is_made_again_by_the_rollback_with_its_addresses_and_routes() -> None:
+    """A plan that only deletes a link has layer 3 read (remakes_links), so that the state before, as the
+    rollback declares it, holds the link's addresses and routes: a rollback had re-made the pair bare."""
+    h = host(L3State(addresses=V4, routes=[ROUTE], ipv6_off={"default": False}))
+    plan = make_plan(decl({"interfaces": [{"name": "w0", "type": "veth", "state": "absent"}]}), h, NS)
+    assert remakes_links(plan.ops, h)
+    gone = NetnsState.of(NS, [Link(1, "lo", NS, flags=IfFlag.LOOPBACK | IfFlag.UP, mtu=65536)])
+    gone.l3 = L3State(ipv6_off={"default": False})
+    said = ops(declaration_of(h, netns=[NS]), HostState({NS: gone}))
+    assert said[0].startswith("create w0") and said[1:] == [
+        "add address 192.0.2.1/24 to w0 (netns t)",
+        "add route 198.51.100.0/24 via 192.0.2.254 dev w0 metric 0 (netns t)",
+    ]

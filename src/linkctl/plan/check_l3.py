@@ -18,9 +18,10 @@ Key = tuple[NetnsName, str]
 
 
 def remakes_links(ops: list[Op], host: HostState) -> bool:
-    """The plan deletes and makes again (or moves) a link that exists: its layer 3 must be carried over."""
-    made = {(op.netns, op.name) for op in ops if isinstance(op, CreateLink)}
-    return any(isinstance(op, MoveLink) or (isinstance(op, DeleteLink) and (op.netns, op.name) in made) for op in ops)
+    """The plan deletes (a rollback makes it again) or moves a link that exists: its layer 3 must be read,
+    to be carried over, put back and checked (a rollback had re-made a deleted link without its addresses
+    and routes, and said it was as before)."""
+    return any(isinstance(op, (MoveLink, DeleteLink)) for op in ops)
 
 
 def up_after(ops: list[Op], host: HostState) -> dict[Key, bool]:
