@@ -54,6 +54,12 @@ REACHED_HOLDOUT_RECALL = 0.83
 # the blind one.
 HOLDOUT2 = CORPUS.with_name("real_world_holdout2.jsonl")
 REACHED_HOLDOUT2_RECALL = 0.90
+# `real_world_holdout3.jsonl`: 17 further reports, collected after the recognisers were frozen
+# again (commit 9323215, the second holdout's forms taught), scored once, blind: recall 0.867
+# (13/15), precision 1.000 (13/13), fields 1.000 (65/65). Its misses: a shell prompt with a
+# half-typed command before the uptime, and pcnet32's own "transmit timed out, status ...".
+HOLDOUT3 = CORPUS.with_name("real_world_holdout3.jsonl")
+REACHED_HOLDOUT3_RECALL = 0.86
 
 # A bonding member's carrier is a link's carrier: the corpus labels both the same way.
 _CLASS = {
@@ -174,7 +180,11 @@ def test_real_world_figures(half: str, capsys: pytest.CaptureFixture[str]) -> No
 
 @pytest.mark.parametrize(
     ("name", "path", "reached"),
-    [("holdout", HOLDOUT, REACHED_HOLDOUT_RECALL), ("holdout2", HOLDOUT2, REACHED_HOLDOUT2_RECALL)],
+    [
+        ("holdout", HOLDOUT, REACHED_HOLDOUT_RECALL),
+        ("holdout2", HOLDOUT2, REACHED_HOLDOUT2_RECALL),
+        ("holdout3", HOLDOUT3, REACHED_HOLDOUT3_RECALL),
+    ],
 )
 def test_holdout_figures(name: str, path: Path, reached: float, capsys: pytest.CaptureFixture[str]) -> None:
     """Reports that no recogniser was written from or corrected after: the blind figures."""
