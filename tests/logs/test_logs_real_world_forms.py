@@ -127,6 +127,11 @@ FORMS: list[tuple[str, dict[str, Any]]] = [
     ("aqc111 2-2:1.0 enx001: Link Speed 5000, USB 3", {"event": "link_up", "speed_mbps": 5000}),
     ("Line 1: VDSL2 link up, Bearer 0, us=40000, ds=100000", {"event": "link_up", "ifname": None}),
     ("Line 0: xDSL link down", {"event": "link_down", "ifname": None}),
+    # Taught after the third holdout: a prompt with a half-typed command before the uptime, and
+    # a driver's own transmit timeout (the LANCE family, 8139cp/8139too/sis190).
+    ("root@gw:/# /etc/init.d/net[  90.5] igb 0000:02:00.0: Detected Tx Unit Hang", {"event": "tx_timeout"}),
+    ("[ 54.8] pcnet32: eth1: transmit timed out, status 07fb, resetting", {"event": "tx_timeout", "ifname": "eth1"}),
+    ("8139cp 0000:00:03.0 eth0: Transmit timeout, status  d 2b 5 80ff", {"event": "tx_timeout", "ifname": "eth0"}),
     ("sx_netdev_handle_pude_event: Called for logical port - 13100 status UP", {"event": "link_up", "ifname": None}),
 ]
 
@@ -157,6 +162,9 @@ FALSE_POSITIVES = [
     "root@gw:~# ip link set eth0 down",
     "root@gw:~# [  120.5] is not how the kernel writes: link down",
     "Line 0: xDSL G.994 training",
+    "ssh: Transmit timeout, status 3",
+    "Connection: transmit timed out, status 5",
+    "upload: transmit timed out after 30 s",
 ]
 
 

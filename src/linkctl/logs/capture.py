@@ -58,10 +58,12 @@ _SHIPPER = re.compile(
 )
 _RFC5424_VERSION = re.compile(r"1 (?=\d{4}-\d\d-\d\dT)")
 # What a serial console mixes into a pasted dmesg line before its uptime: the shell prompt
-# the kernel printed over ("root@OpenWrt:/# [   89.29] ..."), or the tail of printk's own
-# "** N printk messages dropped **". Taken off only right before an uptime bracket.
+# the kernel printed over, with what was being typed ("root@OpenWrt:/# [   89.29] ...",
+# "root@lede:/# /etc/init[   90.36] ..."), or the tail of printk's own "** N printk messages
+# dropped **". Taken off only right before an uptime bracket.
 _CONSOLE = re.compile(
-    r"(?:[\w.\-]+@[\w.\-]+:[^\s#$]*[#$] |(?:\*\* )?\d+ printk messages dropped \*\* )(?=\[\s*\d{1,10}\.\d{1,9}\])"
+    r"(?:[\w.\-]+@[\w.\-]+:[^\s#$]*[#$] [^\[]{0,80}|(?:\*\* )?\d+ printk messages dropped \*\* )"
+    r"(?=\[\s*\d{1,10}\.\d{1,9}\])"
 )
 # "HOST kernel: MESSAGE": a syslog or journal line whose stamp was cut off when pasted.
 _HOST_KERNEL = re.compile(r"[\w.\-]+ kernel(?:\[\d+\])?: ")

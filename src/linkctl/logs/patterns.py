@@ -62,6 +62,8 @@ SCAN_LITERALS: tuple[bytes, ...] = (
     b") enter",
     b"carrier o",
     b"Flow control is",
+    b"ransmit timed out",  # a driver's own tx timeout: pcnet32 "transmit timed out, status ..."
+    b"ransmit timeout",  # 8139cp "Transmit timeout, status ..."
     b"status DOWN",  # Mellanox's switch SDK "... logical port - 12500 status DOWN"
     b"status UP",
 )

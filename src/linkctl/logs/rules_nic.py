@@ -207,6 +207,17 @@ def _watchdog_new(m: re.Match[str], p: Prefix) -> MessageMatch:
     return link(m, p, EventKind.TX_TIMEOUT, detail=f"queue {m['q']}")
 
 
+@rule(r"[Tt]ransmit (?:timed out|timeout), status\b")
+def _tx_timeout_driver(m: re.Match[str], p: Prefix) -> MessageMatch | None:
+    """A driver's own transmit-timeout handler: the LANCE family (pcnet32, lance, depca, 7990)
+    "eth0: transmit timed out, status 07fb, resetting", 8139cp/8139too/sis190 "Transmit
+    timeout, status 0c 0005 c07f". Only where the prefix names the link: a lone "WORD: " must
+    be a numbered device ("eth0: "), not another program's word ("ssh: ", "Connection: ")."""
+    if p.ifname is None and not (p.token and any(c.isdigit() for c in p.token)):
+        return None
+    return link(m, p, EventKind.TX_TIMEOUT, detail="driver tx timeout")
+
+
 @rule(r"(?:\w+: )?Detected (?:Tx|Hardware) Unit Hang")
 def _unit_hang(m: re.Match[str], p: Prefix) -> MessageMatch:
     """e1000/igb/ixgbe "Detected Tx Unit Hang", e1000e "Detected Hardware Unit Hang:"; old
