@@ -84,6 +84,14 @@ def test_strict_refuses_before_any_change(netns: str, tmp_path: Path) -> None:
     assert ip("-n", netns, "-d", "link", "show") == before
 
 
+def test_try_strict_refuses_before_any_change(netns: str, tmp_path: Path) -> None:
+    nics(netns)
+    before = ip("-n", netns, "-d", "link", "show")
+    res = run_linkctl("try", "--strict", "--timeout", "5", write(tmp_path, NMSTATE), "--netns", netns)
+    assert res.returncode == 1 and "--strict refuses" in res.stderr, res.stdout + res.stderr
+    assert ip("-n", netns, "-d", "link", "show") == before
+
+
 def test_no_secret_in_any_output(netns: str, tmp_path: Path) -> None:
     nics(netns)
     path = write(tmp_path, NMSTATE + "- {name: eth9, type: ethernet, 802.1X: {password: " + SECRET + "}}\n")
