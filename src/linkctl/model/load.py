@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, get_args
 
 from pydantic import BaseModel, ValidationError
 
-from linkctl.errors import EMPTY, NOT_GIVEN, Problem, ValidationFailed, quoted
+from linkctl.errors import EMPTY, NOT_GIVEN, SHOWN_PROBLEMS, Problem, ValidationFailed, quoted
 from linkctl.model import source as _source
 from linkctl.model import unmanaged
 from linkctl.model.spec import MTU_MAX, MTU_MIN, Declaration, InterfaceSpec, LinkStateName, complete_veth_peers
@@ -65,7 +66,10 @@ def from_data(data: dict[str, Any], source: str, strict: bool = False, notes: li
         decl = Declaration.model_validate(data)
     except ValidationError as exc:
         problems += [_problem(err, data, source) for err in exc.errors()]
-        raise SchemaFailed(problems, partial=_partial(data)) from None
+        # Past what a message shows, the state's problems would not be read: not looked for (a file of
+        # 40,000 faulty entries is refused in 6 s, not 11).
+        partial = _partial(data) if len(problems) <= SHOWN_PROBLEMS else None
+        raise SchemaFailed(problems, partial=partial) from None
     if problems:
         raise SchemaFailed(problems, partial=_settled(decl))
     return _settled(decl)
@@ -245,24 +249,30 @@ def _allowed(err: Any) -> str:
         keys += _nmstate_keys(list(err["loc"]))  # a misspelt `dns-resolver` is told so
         if _IP_WORDS.get(key) in keys:
             return f"unknown key: `ip link` says {key}, this format says `{_IP_WORDS[key]}`"
-        from difflib import get_close_matches  # only for a misspelt key
-
-        close = get_close_matches(key, keys, n=1)
+        close = _closest(key, tuple(keys))
         if close:
-            return f"unknown key: did you mean `{close[0]}`?"
+            return f"unknown key: did you mean `{close}`?"
         return "unknown key: check its spelling against the format in the README"
     if kind == "enum" and err["loc"][-1] == "type" and isinstance(value, str) and value in _IP_KINDS:
         return f"`ip link` says {value}, this format says `{_IP_KINDS[value]}`"
     if kind == "enum" and isinstance(value, str) and len(value) <= _HINT_MAX:
-        from difflib import get_close_matches  # only for a misspelt value
-
         expected = re.findall(r"'([^']*)'", str(err.get("ctx", {}).get("expected", "")))
-        close = get_close_matches(value, expected, n=1)
-        if close:
-            return f"{msg} (did you mean `{close[0]}`?)"
+        meant = _closest(value, tuple(expected))
+        if meant:
+            return f"{msg} (did you mean `{meant}`?)"
     if msg.startswith("Value error, "):
         return msg[len("Value error, ") :]
     return msg
+
+
+@lru_cache(maxsize=256)
+def _closest(key: str, keys: tuple[str, ...]) -> str | None:
+    """The key or value meant, looked for once per misspelling: a file repeats its faults (40,000 entries with
+    one unknown key took 26 s of difflib, 40,000 times the same answer)."""
+    from difflib import get_close_matches  # only for a misspelt key
+
+    close = get_close_matches(key, keys, n=1)
+    return close[0] if close else None
 
 
 def _nmstate_keys(loc: list[Any]) -> list[str]:
