@@ -187,6 +187,7 @@ class Scenario:
     read: Callable[[str], object] = links
     # IPv6 off: thousands of links brought up spend most of the kernel's time on it, not on links.
     sysctls: tuple[str, ...] = ("net.ipv6.conf.all.disable_ipv6=1", "net.ipv6.conf.default.disable_ipv6=1")
+    try_timeout: int = 2  # `try --timeout`: the seconds a trial waits, unconfirmed, before it rolls back
 
 
 def difference(now: object, want: object, limit: int = 40) -> str:
@@ -203,6 +204,7 @@ def difference(now: object, want: object, limit: int = 40) -> str:
 class Trial:
     def __init__(self, ns: str, tmp: Path, scenario: Scenario, is_try: bool) -> None:
         self.ns, self.is_try, self.runtime, self.read = ns, is_try, tmp / "run", scenario.read
+        self.try_timeout = scenario.try_timeout
         self.before_file = tmp / "before.yml"
         self.before_file.write_text(scenario.before)
         self.change = tmp / "change.yml"
@@ -226,7 +228,7 @@ class Trial:
 
     def args(self) -> list[str]:
         if self.is_try:
-            return ["try", str(self.change), "-n", self.ns, "--timeout", "2"]
+            return ["try", str(self.change), "-n", self.ns, "--timeout", str(self.try_timeout)]
         return ["apply", str(self.change), "-n", self.ns]
 
     def calibrate(self) -> tuple[float, float]:

@@ -18,6 +18,9 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -155,15 +158,31 @@ def change() -> str:
 
 
 # IPv6 on only where a file turns it on: new links have it off, as the link suite has it everywhere.
-LAYER3 = Scenario(before(), change(), links_and_layer3, ("net.ipv6.conf.default.disable_ipv6=1",))
+# A trial waits 1 s: the change itself takes ~0.3 s here, and each unconfirmed one waits it out.
+LAYER3 = Scenario(before(), change(), links_and_layer3, ("net.ipv6.conf.default.disable_ipv6=1",), try_timeout=1)
+
+
+@pytest.fixture(scope="module")
+def trial(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Trial]:
+    """One namespace, and its states before and after the change, for the 8 tests (made and read once:
+    ~5 s each time); each test calibrates its own run."""
+    if os.geteuid() != 0:
+        pytest.skip("needs root to create network namespaces")
+    name = f"lkt-{uuid.uuid4().hex[:8]}"
+    subprocess.run(["ip", "netns", "add", name], check=True)
+    try:
+        yield Trial(name, tmp_path_factory.mktemp("layer3"), LAYER3, is_try=False)
+    finally:
+        subprocess.run(["ip", "netns", "del", name], check=False)
 
 
 @pytest.mark.parametrize("command", ["apply", "try"])
 @pytest.mark.parametrize("sig", SIGNALS, ids=lambda s: signal.Signals(s).name)
 def test_a_signal_at_any_point_leaves_links_addresses_routes_and_rules_as_before_or_as_declared(
-    netns: str, tmp_path: Path, command: str, sig: int
+    trial: Trial, command: str, sig: int
 ) -> None:
-    trial = Trial(netns, tmp_path, LAYER3, is_try=command == "try")
+    trial.is_try = command == "try"
+    trial.reset()  # whatever a test that failed left (nothing is sent when the namespace is as before)
     outcomes = trial.strike_at_points(sig, POINTS, f"{SEED}-layer3-{command}-{sig}")
     assert sum(outcomes.values()) == POINTS
 
@@ -190,3 +209,25 @@ def test_a_rollback_makes_a_deleted_link_again_with_its_addresses_and_routes(net
     now = links_and_layer3(netns)
     same = now == before
     assert same, difference(now, before)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="not fixed: net.ipv6.conf.LINK.disable_ipv6 is read before a change only for the links the file "
+    "gives an ipv6 section (engine/apply.py Context.layer3_read); a link the rollback makes again takes the "
+    "namespace's default, and the rollback's check, which reads the same switches, does not see it",
+)
+def test_a_rollback_gives_a_link_it_makes_again_its_ipv6_switch_back(netns: str, tmp_path: Path) -> None:
+    start = tmp_path / "start.yml"
+    start.write_text(
+        "interfaces:\n- {name: v0, type: veth, state: up, veth: {peer: p0}}\n"
+        f"- {{name: p0, type: veth, state: up, {ipv6()}}}\n"
+    )
+    assert run_linkctl("apply", str(start), "--netns", netns).returncode == 0
+    switch = ["ip", "netns", "exec", netns, "sysctl", "-n", "net.ipv6.conf.p0.disable_ipv6"]
+    assert subprocess.run(switch, capture_output=True, text=True, check=True).stdout.strip() == "1"
+    gone = tmp_path / "gone.yml"
+    gone.write_text("interfaces:\n- {name: v0, type: veth, state: absent}\n")
+    res = run_linkctl("try", str(gone), "--netns", netns, "--timeout", "1", stdin="")
+    assert res.returncode == 3 and "as they were before" in res.stdout + res.stderr, res.stdout + res.stderr
+    assert subprocess.run(switch, capture_output=True, text=True, check=True).stdout.strip() == "1"
