@@ -12,8 +12,7 @@ without its disk).
 The reference, in the same run and for each N: `pgbench` with N clients, each transaction
 one INSERT of an event-sized row into a table of the events table's shape (what the server
 can commit when the client costs nothing). The ratio says what share of that linkctl's
-writers reach. "unpipelined": the same writers with each statement of a commit waiting for
-its answer (linkctl before its PostgreSQL commits were pipelined).
+writers reach.
 
 Run as root (PostgreSQL runs as the postgres user): `.venv/bin/python bench/fleet_pg.py`
 (--writers 1,2,4,8,16 --seconds 10). Prints a table.
@@ -39,7 +38,7 @@ from multiprocessing.synchronize import Event
 from pathlib import Path
 
 from linkctl.domain.events import CarrierCounters
-from linkctl.store import HostId, PostgresStore, open_store
+from linkctl.store import HostId, open_store
 from linkctl.watch.core import DumpReason, WatchCore
 from linkctl.watch.transitions import LinkMessage
 
@@ -144,13 +143,9 @@ def kernel_at(step: int) -> LinkMessage:
     )
 
 
-def writer(
-    url: str, host: str, go: Event, stop: Event, done: multiprocessing.Queue[tuple[int, float, float]], pipelined: bool
-) -> None:
+def writer(url: str, host: str, go: Event, stop: Event, done: multiprocessing.Queue[tuple[int, float, float]]) -> None:
     """One watcher: a commit per carrier transition until told to stop; (events, seconds, its
-    CPU seconds) back. Not `pipelined`: each statement waits for its answer, as before."""
-    if not pipelined:
-        PostgresStore._write_tx = PostgresStore._tx  # type: ignore[method-assign]  # this process only
+    CPU seconds) back."""
     store = open_store(url, host=HostId(host, "", chosen=True))
     core = WatchCore()
     store.record(core.on_dump(None, [kernel_at(0)], T0, DumpReason.STARTUP))
@@ -166,14 +161,14 @@ def writer(
     store.close()
 
 
-def linkctl_rate(c: Cluster, n: int, seconds: float, pipelined: bool = True) -> tuple[float, float]:
+def linkctl_rate(c: Cluster, n: int, seconds: float) -> tuple[float, float]:
     """Events committed per second by n watchers, and their CPU milliseconds per event."""
-    db = f"fleet_{n}_{'p' if pipelined else 'u'}"
+    db = f"fleet_{n}"
     c.psql("postgres", f"CREATE DATABASE {db}")
     open_store(c.url(db)).close()  # migrated once, before the writers race
     ctx = multiprocessing.get_context("fork")
     go, stop, done = ctx.Event(), ctx.Event(), ctx.Queue()
-    procs = [ctx.Process(target=writer, args=(c.url(db), f"host-{i}", go, stop, done, pipelined)) for i in range(n)]
+    procs = [ctx.Process(target=writer, args=(c.url(db), f"host-{i}", go, stop, done)) for i in range(n)]
     for p in procs:
         p.start()
     for _ in procs:
@@ -237,18 +232,16 @@ def main() -> None:
     )
     print(
         f"{'watchers':>8}  {'linkctl events/s':>16}  {'per watcher':>11}  {'watcher CPU/event':>17}  "
-        f"{'unpipelined':>11}  {'pgbench INSERT tps':>18}  {'ratio':>6}"
+        f"{'pgbench INSERT tps':>18}  {'ratio':>6}"
     )
     rows = []
     with cluster(args.fsync == "on") as c:
         for n in counts:
             ref = pgbench_rate(c, n, args.seconds)
             ours, cpu_ms = linkctl_rate(c, n, args.seconds)
-            before, _ = linkctl_rate(c, n, args.seconds, pipelined=False)
             rows.append((n, ours))
             print(
-                f"{n:>8}  {ours:>16.0f}  {ours / n:>11.0f}  {cpu_ms:>14.2f} ms  {before:>11.0f}  {ref:>18.0f}  "
-                f"{ours / ref:>6.2f}",
+                f"{n:>8}  {ours:>16.0f}  {ours / n:>11.0f}  {cpu_ms:>14.2f} ms  {ref:>18.0f}  {ours / ref:>6.2f}",
                 flush=True,
             )
     best = max(rows, key=lambda r: r[1])

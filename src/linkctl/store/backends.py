@@ -198,14 +198,6 @@ class PostgresStore(SqlStore):
         with self._lock, self._conn.transaction(), self._conn.cursor() as cur:
             yield _Rewriting(cur, self._sql)
 
-    @contextmanager
-    def _write_tx(self) -> Iterator[Cursor]:
-        # Pipelined: the statements of a commit (4-6 of them, none read back) go to the server
-        # without waiting for each answer; one round trip instead of one per statement is what
-        # lets many watchers share one server (bench/fleet_pg.py). Errors surface at the end.
-        with self._lock, self._conn.pipeline(), self._conn.transaction(), self._conn.cursor() as cur:
-            yield _Rewriting(cur, self._sql)
-
     def _lock_migrations(self, cur: Cursor) -> None:
         cur.execute("SELECT pg_advisory_xact_lock(?)", (_PG_MIGRATION_LOCK,))
 

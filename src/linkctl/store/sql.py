@@ -104,7 +104,7 @@ class SqlStore(SqlConnection):
         if out.empty:
             return
         now = to_us(datetime.now(UTC))
-        with self._write_tx() as cur:
+        with self._tx() as cur:
             for link in out.gone:
                 cur.execute(
                     "UPDATE links SET present = 0, state = ?, flapping = 0, updated_us = ? "

@@ -69,12 +69,6 @@ class SqlConnection:
         raise NotImplementedError
 
     @contextmanager
-    def _write_tx(self) -> Iterator[Cursor]:
-        """A transaction of writes whose results are never read (a back end may pipeline it)."""
-        with self._tx() as cur:
-            yield cur
-
-    @contextmanager
     def _read(self) -> Iterator[Cursor]:
         with self._lock:
             cur = self._conn.cursor()
