@@ -11,7 +11,7 @@ run, and the namespace must then equal its state before, or the declared one whe
 link-local ones and lifetimes), the routes a person made (`ip -j route show table all`, proto boot
 or static, both families) and the rules (`ip -j rule`, both families).
 
-LINKCTL_L3_FAULT_POINTS sets the points per command and signal (default 8).
+LINKCTL_L3_FAULT_POINTS sets the points per command and signal (default 8), LINKCTL_FAULT_SEED the seed.
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ GONE = range(135, PAIRS)  # deleted by the change, with their addresses and rout
 NEW = range(15)  # n0/m0 ... made by the change
 POINTS = int(os.environ.get("LINKCTL_L3_FAULT_POINTS", "8"))
 SIGNALS = [signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGKILL]
-SEED = 20261207
+SEED = int(os.environ.get("LINKCTL_FAULT_SEED", "20261207"))  # another seed: other points, same checks
 
 
 def v4(i: int, host: int) -> str:
