@@ -27,6 +27,8 @@ if TYPE_CHECKING:
     from linkctl.store.fleet import FleetLink, FleetReport
 
 DEFAULT_STORE = "sqlite:///var/lib/linkctl/events.db"
+# The HTML timeline draws this many links, the worst first; the fleet table lists them all.
+TIMELINE_LINKS = 100
 
 
 class ReportFormat(StrEnum):
@@ -166,7 +168,7 @@ def _lines(report: FleetReport) -> Iterator[KernelLogLine]:
 
     # A link with no recorded down period (its transitions all in gaps) is not drawn: a row
     # of it would say "0 % down", which nobody measured.
-    for link in (link for link in report.links if link.downs):
+    for link in _drawn(report):
         line(link, EventKind.OTHER, report.since, "the report's window opens", 0)
         for span in link.downs:
             before = " (down before the window: its first event in it was a link-up)" if span.inferred else ""
@@ -176,6 +178,10 @@ def _lines(report: FleetReport) -> Iterator[KernelLogLine]:
         line(link, EventKind.OTHER, report.until, "the report's window closes", 3)
     items.sort(key=lambda item: (item[0], item[1]))
     return (event for _, _, event in items)
+
+
+def _drawn(report: FleetReport) -> list[FleetLink]:
+    return [link for link in report.links if link.downs][:TIMELINE_LINKS]
 
 
 def _fleet_table(report: FleetReport) -> str:
@@ -195,5 +201,11 @@ def _fleet_table(report: FleetReport) -> str:
         rows.append(
             "<p>in gaps: transitions counted from the kernel's counters after a store outage; their times "
             "were not recorded, so they are not drawn below.</p>"
+        )
+    undrawn = sum(1 for link in report.links if link.downs) - len(_drawn(report))
+    if undrawn:
+        rows.append(
+            f"<p id='notdrawn'>The timeline below draws the {TIMELINE_LINKS} worst links with recorded down "
+            f"periods; {undrawn} more are in the table above only.</p>"
         )
     return "\n".join(rows)

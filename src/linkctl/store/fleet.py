@@ -12,12 +12,13 @@ bound (`down_exact` False). A link whose first event in the
 window is a link-up was down before the window opened: it is counted from the window's
 start (a link-up records a down-to-up transition).
 
-Memory: one row per recorded event is read; per link only its down periods are kept.
+Memory: the events are read in batches, in order; per link only its down periods are kept.
 """
 
 from __future__ import annotations
 
 import fnmatch
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -27,6 +28,7 @@ from linkctl.domain.events import EventKind, LinkState, NetnsName
 from linkctl.store.records import column, from_us, netns_of, to_us
 from linkctl.store.rows import EPISODE_COLUMNS, episode_of
 from linkctl.store.sql import SqlStore
+from linkctl.store.sqlconn import Cursor
 
 LinkId = tuple[str, str, str]  # host, netns as the column has it ("" the host's), link name
 
@@ -114,7 +116,7 @@ def fleet_report(
             "WHERE time_us >= ? AND time_us <= ? ORDER BY host, netns, ifname, time_us, id",
             (to_us(since), to_us(until)),
         )
-        _fold_events(links, cur.fetchall(), host, since, until)
+        _fold_events(links, _rows(cur), host, since, until)
         for h, ns, name, flapping, present, state, since_us in rows:
             link = _link(links, h, ns, name)
             link.present = link.present or bool(present)
@@ -147,8 +149,14 @@ def _link(links: dict[LinkId, FleetLink], host: str, netns: str, ifname: str) ->
     return found
 
 
+def _rows(cur: Cursor, size: int = 10_000) -> Iterator[Any]:
+    """A query's rows a batch at a time: a week of a fleet's events is not held at once."""
+    while batch := cur.fetchmany(size):
+        yield from batch
+
+
 def _fold_events(
-    links: dict[LinkId, FleetLink], rows: list[Any], host: str | None, since: datetime, until: datetime
+    links: dict[LinkId, FleetLink], rows: Iterable[Any], host: str | None, since: datetime, until: datetime
 ) -> None:
     """Each link's events in time order: its transitions, down periods and drivers."""
     walker: _Walk | None = None

@@ -20,6 +20,7 @@ class Cursor(Protocol):
     def execute(self, sql: Any, params: Any = ..., /) -> Any: ...
     def fetchall(self) -> list[Any]: ...
     def fetchone(self) -> Any: ...
+    def fetchmany(self, size: int) -> list[Any]: ...
 
     @property
     def rowcount(self) -> int: ...
@@ -40,6 +41,9 @@ class _Rewriting:
 
     def fetchone(self) -> Any:
         return self._cur.fetchone()
+
+    def fetchmany(self, size: int) -> list[Any]:
+        return list(self._cur.fetchmany(size))
 
     @property
     def rowcount(self) -> int:
