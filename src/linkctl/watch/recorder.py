@@ -44,7 +44,7 @@ RETRY_EVERY = 1.0  # seconds between attempts while the store fails
 MAX_KEPT_NOTICES = 1000
 MAX_KEPT_EPISODES = 10_000
 # Events and counter snapshots kept while the store fails, to be written as they happened
-# (about 1 KiB each in memory); LINKCTL_STORE_QUEUE sets another bound.
+# (1.6 KB each with its output, measured: 32 MB at this bound); LINKCTL_STORE_QUEUE sets another.
 QUEUE_ITEMS = 20_000
 # Queued outputs written per transaction once the store is back.
 REPLAY_BATCH = 500
