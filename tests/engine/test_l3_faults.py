@@ -211,12 +211,6 @@ def test_a_rollback_makes_a_deleted_link_again_with_its_addresses_and_routes(net
     assert same, difference(now, before)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="not fixed: net.ipv6.conf.LINK.disable_ipv6 is read before a change only for the links the file "
-    "gives an ipv6 section (engine/apply.py Context.layer3_read); a link the rollback makes again takes the "
-    "namespace's default, and the rollback's check, which reads the same switches, does not see it",
-)
 def test_a_rollback_gives_a_link_it_makes_again_its_ipv6_switch_back(netns: str, tmp_path: Path) -> None:
     start = tmp_path / "start.yml"
     start.write_text(

@@ -106,7 +106,7 @@ def test_dumps_read_what_ip_reads(ns: str) -> None:
     _ip(ns, "rule", "add", "from", "192.0.2.0/24", "table", "300", "priority", "500")
     _ip(ns, "-6", "rule", "add", "fwmark", "0x7/0xf", "table", "301", "priority", "600")
     with RtnlSocket(ns) as sock:
-        state = read_l3(sock, ["w0"])
+        state = read_l3(sock)
         w0 = sock.get_link("w0")
     assert w0 is not None
     mine = {a.cidr for a in state.addresses if a.ifindex == w0.ifindex and not a.link_local}
@@ -129,4 +129,4 @@ def test_dumps_read_what_ip_reads(ns: str) -> None:
     assert set(rules) == {(4, 500), (6, 600)}  # the kernel's defaults left out
     assert rules[(4, 500)].src == "192.0.2.0/24" and rules[(4, 500)].table == 300
     assert (rules[(6, 600)].fwmark, rules[(6, 600)].fwmask, rules[(6, 600)].table) == (7, 0xF, 301)
-    assert state.ipv6_off == {"default": False, "w0": False}
+    assert state.ipv6_off == {"default": False, "lo": False, "w0": False, "w1": False}  # every link's switch

@@ -30,7 +30,7 @@ from linkctl.model.state import HostState, NetnsName
 from linkctl.plan.check_l3 import check_layer3, remakes_links
 from linkctl.plan.check_mtu import misfit_notes, underlay_queries
 from linkctl.plan.convert import declaration_of
-from linkctl.plan.l3_model import has_l3, ipv6_links, l3_namespaces
+from linkctl.plan.l3_model import has_l3, l3_namespaces
 from linkctl.plan.l3_undo import undo_entries
 from linkctl.plan.ops import CreateLink, CreateNetns, DeleteLink, MoveLink, Op, Plan, SetMaster
 from linkctl.plan.planner import make_plan
@@ -69,15 +69,13 @@ class Context:
             self._namespaces = list(dict.fromkeys(names))
         return list(self._namespaces)
 
-    def layer3_read(self) -> list[tuple[NetnsName, list[str]]] | None:
-        """The namespaces whose layer 3 each read takes, with the links whose IPv6 switch it reads."""
-        if not self.layer3:
-            return None
-        return [(ns, ipv6_links(self.decl, ns, self.default_netns)) for ns in self.namespaces()]
+    def layer3_read(self) -> list[NetnsName] | None:
+        """The namespaces whose layer 3 each read takes (None: links only)."""
+        return self.namespaces() if self.layer3 else None
 
     def read(self) -> HostState:
         l3 = self.layer3_read()
-        return read_state(self.namespaces(), debug=None, digest=self.fingerprint, l3=dict(l3) if l3 else None)
+        return read_state(self.namespaces(), debug=None, digest=self.fingerprint, l3=l3)
 
 
 def may_keep_receipt(ctx: Context) -> bool:

@@ -82,19 +82,18 @@ class Receipt:
         namespaces: list[str | None],
         digest: str,
         interfaces: int,
-        layer3: list[tuple[str | None, list[str]]] | None = None,
+        layer3: list[str | None] | None = None,
     ) -> None:
         self.namespaces = namespaces
         self.digest = digest
         self.interfaces = interfaces
-        # The namespaces whose addresses, routes and rules the digest holds too, each with the links
-        # whose IPv6 switch (net.ipv6.conf.NAME.disable_ipv6) it holds.
+        # The namespaces whose addresses, routes, rules and IPv6 switches the digest holds too.
         self.layer3 = layer3 or []
 
     def dump(self) -> str:
         lines = [FORMAT, f"interfaces {self.interfaces}", f"digest {self.digest}"]
         lines += [f"netns {_hex(ns)}" for ns in self.namespaces]
-        lines += [f"l3 {_hex(ns)} {','.join(n.encode().hex() for n in names) or '-'}" for ns, names in self.layer3]
+        lines += [f"l3 {_hex(ns)}" for ns in self.layer3]
         return "\n".join(lines) + "\n"
 
     @classmethod
@@ -106,13 +105,7 @@ class Receipt:
         if fields[0][0] != "interfaces" or fields[1][0] != "digest":
             return None
         names = [_unhex(v) for k, _s, v in fields[2:] if k == "netns"]
-        layer3 = []
-        for k, _s, v in fields[2:]:
-            if k == "l3":
-                ns, _s, links = v.partition(" ")
-                layer3.append(
-                    (_unhex(ns), [] if links == "-" else [bytes.fromhex(n).decode() for n in links.split(",")])
-                )
+        layer3 = [_unhex(v) for k, _s, v in fields[2:] if k == "l3"]
         return cls(names, fields[1][2], int(fields[0][2]), layer3)
 
 

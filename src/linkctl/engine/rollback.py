@@ -31,7 +31,7 @@ from linkctl.kernel.state import read_state
 from linkctl.kinds import kind_of
 from linkctl.model.spec import Declaration, InterfaceSpec, LinkStateName
 from linkctl.model.state import HostState, NetnsName
-from linkctl.plan.l3_model import has_l3, ipv6_links
+from linkctl.plan.l3_model import has_l3
 from linkctl.plan.planner import make_plan
 
 JOURNAL_KEPT = "\nThe change journal is kept: `linkctl recover` tries the rollback again."
@@ -80,7 +80,7 @@ def roll_back(intent: Intent, decl: Declaration | None = None, debug: DebugHook 
     where = _namespaces(intent)
     l3 = None
     if has_l3(restore):  # addresses, routes and rules are read, put back and checked too
-        l3 = {ns: ipv6_links(restore, ns, intent.default_netns) for ns in where}
+        l3 = where
     try:
         now = read_state(where, l3=l3)
         if _ungroup(now, intent, debug):

@@ -6,7 +6,7 @@ One dump of each per address family; the socket is the namespace's RtnlSocket.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from typing import Protocol, TypeVar
 
 from linkctl.kernel import l3wire as W
@@ -35,18 +35,27 @@ _ANSWER = {W.RTM_GETADDR: W.RTM_NEWADDR, W.RTM_GETROUTE: W.RTM_NEWROUTE, W.RTM_G
 _CONF = "/proc/sys/net/ipv6/conf"
 
 
-def read_l3(sock: DumpSocket, ipv6_of: Iterable[str] = ()) -> L3State:
-    """Addresses, the routes a person made and the rules, of the socket's namespace; with
-    net.ipv6.conf.NAME.disable_ipv6 of each link named in `ipv6_of` (and of "default")."""
+def read_l3(sock: DumpSocket) -> L3State:
+    """Addresses, the routes a person made and the rules, of the socket's namespace, and
+    net.ipv6.conf.NAME.disable_ipv6 of every link there (and of "default", what a new link takes):
+    a rollback that makes a link again gives it back its own switch."""
     state = L3State()
     for version in (4, 6):
         state.addresses += _dump(sock, W.RTM_GETADDR, version, W.decode_address)
         state.routes += _dump(sock, W.RTM_GETROUTE, version, W.decode_route)
         state.rules += _dump(sock, W.RTM_GETRULE, version, W.decode_rule)
-    names = list(dict.fromkeys(["default", *ipv6_of]))
     with _inside(sock.netns):
+        names = _conf_names()
         state.ipv6_off = {name: off for name in names if (off := _ipv6_off(name)) is not None}
     return state
+
+
+def _conf_names() -> list[str]:
+    """The links (and "default") under this namespace's /proc/sys/net/ipv6/conf; none without IPv6."""
+    try:
+        return sorted(n for n in os.listdir(_CONF) if n != "all")
+    except FileNotFoundError:
+        return []
 
 
 def read_addresses(sock: DumpSocket) -> list[Address]:
@@ -167,16 +176,16 @@ def combined_digest(link_digest: str, layer3: list[tuple[str | None, bytes]]) ->
     return h.hexdigest()
 
 
-def layer3_digest(link_digest: str, wanted: list[tuple[str | None, list[str]]]) -> str:
+def layer3_digest(link_digest: str, wanted: list[str | None]) -> str:
     """combined_digest of the namespaces now (engine/receipt.py's fast path); a missing one counts as empty."""
     parts: list[tuple[str | None, bytes]] = []
-    for name, links in wanted:
+    for name in wanted:
         if name is not None and not os.path.exists(nsenter.path_of(name)):
             parts.append((name, b"-"))
             continue
         sock = _Raw(name)
         try:
-            parts.append((name, fingerprint(read_l3(sock, links))))
+            parts.append((name, fingerprint(read_l3(sock))))
         finally:
             sock.sock.close()
     return combined_digest(link_digest, parts)

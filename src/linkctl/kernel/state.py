@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Collection, Iterable
 
 from linkctl.errors import LinkctlError
 from linkctl.kernel import linkdump, netns
@@ -15,12 +15,12 @@ def read_state(
     stats: bool = False,
     debug: DebugHook | None = None,
     digest: bool = False,
-    l3: Mapping[NetnsName, Iterable[str]] | None = None,
+    l3: Collection[NetnsName] | None = None,
 ) -> HostState:
     """Namespaces that do not exist are simply absent from the result.
 
     With `digest`, also fingerprint the very messages decoded (engine/receipt.py). With `l3`, also
-    read the addresses, routes and rules of those namespaces (and IPv6 on or off on the links named).
+    read the addresses, routes and rules of those namespaces (and IPv6 on or off on their links).
     """
     host = HostState()
     wanted = list(dict.fromkeys(namespaces))
@@ -37,7 +37,7 @@ def read_state(
             if l3 is not None and name in l3:
                 from linkctl.kernel.l3 import read_l3  # only commands with layer 3 in them
 
-                host.namespaces[name].l3 = read_l3(sock, l3[name])
+                host.namespaces[name].l3 = read_l3(sock)
         _map_netnsids(host, sockets)
         if digest:
             host.digest = linkdump.digest(_fingerprinted(name, raw, sockets, wanted) for name in wanted)
@@ -62,7 +62,7 @@ def read_with_peers(name: NetnsName, stats: bool = False, layer3: bool = False) 
         from linkctl.kernel.l3 import read_l3  # `show -f yaml` only
 
         with RtnlSocket(name) as sock:
-            host.namespaces[name].l3 = read_l3(sock, list(host.namespaces[name].links))
+            host.namespaces[name].l3 = read_l3(sock)
     return host
 
 

@@ -168,11 +168,6 @@ def wanted_addresses(section: IpSection | None, version: int) -> list[str] | Non
     return [a.cidr for a in section.addresses() if a.version == version]
 
 
-def ipv6_links(decl: Declaration, netns: NetnsName, default: NetnsName) -> list[str]:
-    """The links of `netns` whose `ipv6:` section the plan compares with net.ipv6.conf.*.disable_ipv6."""
-    return [s.name for s in decl.interfaces if s.ipv6 is not None and link_netns(s, default) == netns]
-
-
 def l3_namespaces(decl: Declaration) -> list[NetnsName]:
     """Namespaces named only by routes and rules (linkctl's `netns` key on them)."""
     entries: list[RouteEntry | RouteRuleEntry] = []
