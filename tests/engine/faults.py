@@ -69,7 +69,8 @@ def _route(route: dict[str, object]) -> str:
 
 def layer3(ns: str) -> dict[str, object]:
     """Addresses (`ip -j addr`, IPv6 link-local ones left out), the routes a person made (`ip -j route
-    show table all`, proto boot or static, both families) and the rules (`ip -j rule`, both families)."""
+    show table all`, proto boot or static, both families), the rules (`ip -j rule`, both families) and
+    each link's IPv6 switch."""
     addresses = {
         str(link["ifname"]): sorted(
             json.dumps({k: v for k, v in a.items() if k not in _ADDR_VOLATILE}, sort_keys=True)
@@ -85,7 +86,15 @@ def layer3(ns: str) -> dict[str, object]:
         if r.get("protocol") in ("boot", "static")
     )
     rules = sorted(json.dumps(r, sort_keys=True) for family in ("-4", "-6") for r in _ip_json(ns, family, "rule"))
-    return {"addresses": addresses, "routes": routes, "rules": rules}
+    return {"addresses": addresses, "routes": routes, "rules": rules, "ipv6_off": ipv6_switches(ns)}
+
+
+def ipv6_switches(ns: str) -> dict[str, str]:
+    """net.ipv6.conf.*.disable_ipv6 of every link (and of all, default): what the link-local addresses
+    left out of `layer3` follow."""
+    found = ["find", "/proc/sys/net/ipv6/conf", "-name", "disable_ipv6", "-exec", "grep", "-H", ".", "{}", "+"]
+    out = subprocess.run(["ip", "netns", "exec", ns, *found], capture_output=True, text=True, check=True).stdout
+    return {line.split("/")[-2]: line.rsplit(":", 1)[1] for line in out.splitlines()}
 
 
 def links_and_layer3(ns: str) -> dict[str, object]:

@@ -9,7 +9,8 @@ come, links whose every address is replaced), rules added with and without a pri
 run, and the namespace must then equal its state before, or the declared one where linkctl said
 "applied and verified": links (`ip -j -d link show`), addresses (`ip -j addr`, without IPv6
 link-local ones and lifetimes), the routes a person made (`ip -j route show table all`, proto boot
-or static, both families) and the rules (`ip -j rule`, both families).
+or static, both families), the rules (`ip -j rule`, both families) and each link's IPv6 switch
+(net.ipv6.conf.LINK.disable_ipv6).
 
 LINKCTL_L3_FAULT_POINTS sets the points per command and signal (default 8), LINKCTL_FAULT_SEED the seed.
 """
@@ -212,6 +213,8 @@ def test_a_rollback_makes_a_deleted_link_again_with_its_addresses_and_routes(net
 
 
 def test_a_rollback_gives_a_link_it_makes_again_its_ipv6_switch_back(netns: str, tmp_path: Path) -> None:
+    """p0 has IPv6 off, v0 (its peer) is deleted: the rollback makes the pair again, p0 with IPv6 off, not
+    the namespace's default (the switch was read only for the links a file gave an ipv6 section)."""
     start = tmp_path / "start.yml"
     start.write_text(
         "interfaces:\n- {name: v0, type: veth, state: up, veth: {peer: p0}}\n"
