@@ -9,7 +9,8 @@ indexes and carrier flags) and must equal its state before the change, or, where
 What linkctl said must match what the kernel shows: no success message without that state, no
 "rolled back" without the state before.
 
-LINKCTL_FAULT_POINTS sets the kill points per phase and signal (default 10: 40 per signal).
+LINKCTL_FAULT_POINTS sets the kill points per phase and signal (default 10: 40 per signal),
+LINKCTL_FAULT_SEED the seed. The layer 3 phase is tests/engine/test_l3_faults.py.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ pytestmark = pytest.mark.kernel
 PAIRS = 300
 POINTS = int(os.environ.get("LINKCTL_FAULT_POINTS", "10"))
 SIGNALS = [signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGKILL]
-SEED = 20261207
+SEED = int(os.environ.get("LINKCTL_FAULT_SEED", "20261207"))  # another seed: other points, same checks
 
 
 def pairs(mtu: int, txq: int = 1000) -> str:
