@@ -188,23 +188,28 @@ def test_a_signal_at_any_point_leaves_links_addresses_routes_and_rules_as_before
     assert sum(outcomes.values()) == POINTS
 
 
-def test_a_rollback_makes_a_deleted_link_again_with_its_addresses_and_routes(netns: str, tmp_path: Path) -> None:
-    """A file that only deletes a link: its try, unconfirmed, puts back the link, its addresses and the
-    routes through it (ECMP included). The rollback had made the pair again bare, and said "as before"."""
+@pytest.mark.parametrize("change", ["absent", "down"])
+def test_a_rollback_puts_back_what_a_deleted_or_downed_link_lost(netns: str, tmp_path: Path, change: str) -> None:
+    """A file that only deletes a link, or only takes it down: its try, unconfirmed, puts back the link, its
+    addresses and the routes through it (ECMP included). Layer 3 was not read for such a file: the rollback
+    made the pair again bare, or brought the link up without its IPv6 address and routes (the kernel
+    flushes them when a link goes down), and said "as before"."""
     start = tmp_path / "start.yml"
     start.write_text(
         "interfaces:\n"
-        f"- {{name: v0, type: veth, state: up, veth: {{peer: p0}}, {ipv4('10.0.0.1/24', '10.100.0.1/24')}}}\n"
+        f"- {{name: v0, type: veth, state: up, veth: {{peer: p0}}, {ipv4('10.0.0.1/24', '10.100.0.1/24')}, "
+        f"{ipv6(f'{v6(0, 1)}/64')}}}\n"
         f"- {{name: p0, type: veth, state: up, {ipv4('10.0.0.2/24')}}}\n"
         f"- {{name: v1, type: veth, state: up, veth: {{peer: p1}}, {ipv4('10.0.1.1/24')}}}\n"
         "- {name: p1, type: veth, state: up}\n"
         "routes:\n  config:\n"
         f"{route('172.16.0.0/24', 0)}\n{route('192.168.0.0/16', 0)}\n{route('192.168.0.0/16', 1)}\n"
+        f"{route('2001:db8:99::/64', 0)}\n"
     )
     assert run_linkctl("apply", str(start), "--netns", netns).returncode == 0
     before = links_and_layer3(netns)
-    gone = tmp_path / "gone.yml"
-    gone.write_text("interfaces:\n- {name: v0, type: veth, state: absent}\n")
+    gone = tmp_path / "change.yml"
+    gone.write_text(f"interfaces:\n- {{name: v0, type: veth, state: {change}}}\n")
     res = run_linkctl("try", str(gone), "--netns", netns, "--timeout", "1", stdin="")  # no Enter: no confirmation
     assert res.returncode == 3 and "as they were before" in res.stdout + res.stderr, res.stdout + res.stderr
     now = links_and_layer3(netns)

@@ -338,3 +338,19 @@ def test_a_deleted_link_is_made_again_by_the_rollback_with_its_addresses_and_rou
         "add address 192.0.2.1/24 to w0 (netns t)",
         "add route 198.51.100.0/24 via 192.0.2.254 dev w0 metric 0 (netns t)",
     ]
+
+
+def test_a_link_taken_down_is_brought_up_by_the_rollback_with_its_ipv6_address_and_routes() -> None:
+    """Going down, a link loses the routes through it and its IPv6 addresses (the kernel flushes them):
+    a plan taking a link down has layer 3 read, and the rollback's plan puts them back after the link is up."""
+    six = Address(2, "2001:db8:1::1", 64, 6)
+    h = host(L3State(addresses=[*V4, six], routes=[ROUTE], ipv6_off={"default": False, "w0": False}))
+    plan = make_plan(decl({"interfaces": [{"name": "w0", "type": "veth", "state": "down"}]}), h, NS)
+    assert remakes_links(plan.ops, h)
+    down = host(L3State(addresses=V4, ipv6_off={"default": False, "w0": False}))
+    down.ns(NS).links["w0"] = Link(2, "w0", NS, "veth", flags=IfFlag(0), mtu=1500, info=VethInfo(3))
+    said = ops(declaration_of(h, netns=[NS]), down)
+    assert said[0].startswith("set w0") and said[1:] == [
+        "add address 2001:db8:1::1/64 to w0 (netns t)",
+        "add route 198.51.100.0/24 via 192.0.2.254 dev w0 metric 0 (netns t)",
+    ]

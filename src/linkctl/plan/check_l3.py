@@ -18,10 +18,13 @@ Key = tuple[NetnsName, str]
 
 
 def remakes_links(ops: list[Op], host: HostState) -> bool:
-    """The plan deletes (a rollback makes it again) or moves a link that exists: its layer 3 must be read,
-    to be carried over, put back and checked (a rollback had re-made a deleted link without its addresses
-    and routes, and said it was as before)."""
-    return any(isinstance(op, (MoveLink, DeleteLink)) for op in ops)
+    """The plan deletes (a rollback makes it again), moves or takes down a link that exists: its layer 3
+    must be read, to be carried over, put back and checked. A rollback had re-made a deleted link without
+    its addresses and routes, and brought up a link without what going down took from it (the kernel
+    flushes the routes through a link that goes down, and its IPv6 addresses), and said it was as before."""
+    return any(
+        isinstance(op, (MoveLink, DeleteLink)) or (isinstance(op, SetLink) and op.props.up is False) for op in ops
+    )
 
 
 def up_after(ops: list[Op], host: HostState) -> dict[Key, bool]:
