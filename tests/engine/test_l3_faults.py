@@ -188,12 +188,12 @@ def test_a_signal_at_any_point_leaves_links_addresses_routes_and_rules_as_before
     assert sum(outcomes.values()) == POINTS
 
 
-@pytest.mark.parametrize("change", ["absent", "down"])
+@pytest.mark.parametrize("change", ["state: absent", "state: down", "mtu: 1200"])
 def test_a_rollback_puts_back_what_a_deleted_or_downed_link_lost(netns: str, tmp_path: Path, change: str) -> None:
-    """A file that only deletes a link, or only takes it down: its try, unconfirmed, puts back the link, its
-    addresses and the routes through it (ECMP included). Layer 3 was not read for such a file: the rollback
-    made the pair again bare, or brought the link up without its IPv6 address and routes (the kernel
-    flushes them when a link goes down), and said "as before"."""
+    """A file that only deletes a link, takes it down, or gives it an MTU below IPv6's 1280: its try,
+    unconfirmed, puts back the link, its addresses and the routes through it (ECMP included). Layer 3 was
+    not read for such a file: the rollback made the pair again bare, or brought the link (its MTU) back
+    without its IPv6 address and routes, which the kernel had flushed, and said "as before"."""
     start = tmp_path / "start.yml"
     start.write_text(
         "interfaces:\n"
@@ -209,7 +209,7 @@ def test_a_rollback_puts_back_what_a_deleted_or_downed_link_lost(netns: str, tmp
     assert run_linkctl("apply", str(start), "--netns", netns).returncode == 0
     before = links_and_layer3(netns)
     gone = tmp_path / "change.yml"
-    gone.write_text(f"interfaces:\n- {{name: v0, type: veth, state: {change}}}\n")
+    gone.write_text(f"interfaces:\n- {{name: v0, type: veth, {change}}}\n")
     res = run_linkctl("try", str(gone), "--netns", netns, "--timeout", "1", stdin="")  # no Enter: no confirmation
     assert res.returncode == 3 and "as they were before" in res.stdout + res.stderr, res.stdout + res.stderr
     now = links_and_layer3(netns)

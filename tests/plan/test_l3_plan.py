@@ -354,3 +354,11 @@ def test_a_link_taken_down_is_brought_up_by_the_rollback_with_its_ipv6_address_a
         "add address 2001:db8:1::1/64 to w0 (netns t)",
         "add route 198.51.100.0/24 via 192.0.2.254 dev w0 metric 0 (netns t)",
     ]
+
+
+@pytest.mark.parametrize(("change", "read"), [({"mtu": 1200}, True), ({"mtu": 1400}, False), ({"state": "up"}, False)])
+def test_an_mtu_below_ipv6s_minimum_has_layer3_read_as_going_down_has(change: dict[str, object], read: bool) -> None:
+    """Below 1280 bytes the kernel takes IPv6 off the link (addresses and routes): the rollback must know them."""
+    h = host(L3State(addresses=V4))
+    plan = make_plan(decl({"interfaces": [{"name": "w0", "type": "veth", **change}]}), h, NS)
+    assert remakes_links(plan.ops, h) is read

@@ -18,13 +18,19 @@ Key = tuple[NetnsName, str]
 
 
 def remakes_links(ops: list[Op], host: HostState) -> bool:
-    """The plan deletes (a rollback makes it again), moves or takes down a link that exists: its layer 3
-    must be read, to be carried over, put back and checked. A rollback had re-made a deleted link without
-    its addresses and routes, and brought up a link without what going down took from it (the kernel
-    flushes the routes through a link that goes down, and its IPv6 addresses), and said it was as before."""
-    return any(
-        isinstance(op, (MoveLink, DeleteLink)) or (isinstance(op, SetLink) and op.props.up is False) for op in ops
-    )
+    """The plan deletes (a rollback makes it again), moves or takes down a link that exists, or gives it an
+    MTU too small for IPv6: its layer 3 must be read, to be carried over, put back and checked. A rollback
+    had re-made a deleted link without its addresses and routes, and brought up a link (or its MTU) without
+    what the kernel had flushed (the routes through a link that goes down, its IPv6 addresses, and all of
+    IPv6 on it below 1280 bytes), and said it was as before."""
+    return any(isinstance(op, (MoveLink, DeleteLink)) or (isinstance(op, SetLink) and _sheds(op)) for op in ops)
+
+
+def _sheds(op: SetLink) -> bool:
+    return op.props.up is False or (op.props.mtu is not None and op.props.mtu < IPV6_MIN_MTU)
+
+
+IPV6_MIN_MTU = 1280  # below it the kernel takes IPv6 off the link: its addresses and routes go
 
 
 def up_after(ops: list[Op], host: HostState) -> dict[Key, bool]:
