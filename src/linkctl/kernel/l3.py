@@ -192,22 +192,27 @@ def layer3_digest(link_digest: str, wanted: list[str | None]) -> str:
 
 
 class _Raw:
-    """A NETLINK_ROUTE socket in a namespace, without kernel/netlink.py (whose imports would cost the
-    fast path more than the dumps themselves)."""
+    """The fast path's socket for read_l3: the one route socket class (linkdump.RouteSocket, already
+    loaded there), with the sequence numbers and the namespace name a dump asks of a socket; not
+    kernel/netlink.py, whose imports would cost the fast path more than the dumps themselves."""
 
     def __init__(self, name: str | None) -> None:
-        import _socket
+        from linkctl.kernel.linkdump import RouteSocket
 
         self.netns = name
         self._seq = 0
-        with _inside(name):
-            self.sock = _socket.socket(_socket.AF_NETLINK, _socket.SOCK_RAW, _socket.NETLINK_ROUTE)
-        self.sock.settimeout(5.0)  # a dump that never ends is a doubt: the full command decides
-        self.sock.bind((0, 0))
+        fd = os.open(nsenter.path_of(name), os.O_RDONLY | os.O_CLOEXEC) if name is not None else None
+        try:
+            # A dump that never ends is a doubt: the full command decides.
+            self.route = RouteSocket(fd, timeout=5.0)
+        finally:
+            if fd is not None:
+                os.close(fd)
+        self.sock = self.route.sock
 
     def next_seq(self) -> int:
         self._seq += 1
         return self._seq
 
     def _send(self, data: bytes) -> None:
-        self.sock.send(data)
+        self.route.send(data)
