@@ -37,6 +37,11 @@ def guarded(command: Callable[[], object]) -> NoReturn:
         raise
     except Exception as exc:
         cause = interrupts.within(exc)
+        signum = interrupts.noted()
+        if cause is None and signum is not None and interrupts.phase() == interrupts.Phase.BEFORE:
+            # A library swallowed the signal's exception into its own (pydantic-core building a schema
+            # says "SchemaError: ... Interrupted: 2"): the signal is what ended it, and nothing changed yet.
+            cause = interrupts.Interrupted(signum)
         if cause is not None:
             interrupted(cause)
         _last_guard(exc)

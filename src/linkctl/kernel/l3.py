@@ -111,18 +111,36 @@ class _inside:
 
 
 def _dump(sock: DumpSocket, request: int, version: int, decode: Callable[[bytes, int, int], T | None]) -> list[T]:
+    """One dump, again while the kernel marks it interrupted (NLM_F_DUMP_INTR: the table changed during
+    it, DAD finishing on a new address, say): a reading must be one state, not two halves."""
+    for _ in range(_DUMP_TRIES - 1):
+        items, torn = _dump_once(sock, request, version, decode)
+        if not torn:
+            return items
+    return _dump_once(sock, request, version, decode)[0]
+
+
+_DUMP_TRIES = 5
+NLM_F_DUMP_INTR = 0x10
+
+
+def _dump_once(
+    sock: DumpSocket, request: int, version: int, decode: Callable[[bytes, int, int], T | None]
+) -> tuple[list[T], bool]:
+    torn = False
     sock._send(W.dump_request(request, sock.next_seq(), version))
     answer = _ANSWER[request]
     out: list[T] = []
     while True:
         buf = sock.sock.recv(1 << 20)
         for mtype, flags, _seq, start, end in iter_messages(buf):
+            torn = torn or bool(flags & NLM_F_DUMP_INTR)
             if mtype == answer:
                 item = decode(buf, start, end)
                 if item is not None:
                     out.append(item)
             elif mtype == NLMSG_DONE:
-                return out
+                return out, torn
             elif mtype == NLMSG_ERROR:  # a partial list would read as "nothing there" and be re-added
                 code, text = parse_error(buf, start, end, flags)
                 if code == 0:
