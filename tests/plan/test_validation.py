@@ -92,7 +92,10 @@ def problems(text: str) -> list[str]:
             "'passthru' or 'source' (did you mean `bridge`?)",
         ),
         ("interfaces: [{name: a, type: linux-brdge}]", "(did you mean `linux-bridge`?)"),
-        ("interfaces: [{name: a, state: upp}]", "state: 'upp': Input should be 'up', 'down', 'absent' or 'ignore' (did you"),
+        (
+            "interfaces: [{name: a, state: upp}]",
+            "state: 'upp': Input should be 'up', 'down', 'absent' or 'ignore' (did you",
+        ),
         # A missing key: said as missing, not as pydantic's whole enclosing mapping.
         (
             "interfaces: [{name: a, type: vxlan, vxlan: {remote: 192.0.2.1}}]",
