@@ -341,3 +341,54 @@ def test_rehearsal_and_try_carry_layer3(netns: str, tmp_path: Path) -> None:
     res = run_linkctl("try", path, "--netns", netns, "--timeout", "2", stdin="")
     assert "rolled back" in res.stdout + res.stderr and "checked" in res.stdout + res.stderr, res.stdout + res.stderr
     assert layer3(netns) == before
+
+
+def test_what_the_kernel_stores_its_own_way_round_trips(netns: str, tmp_path: Path) -> None:
+    """A route without a gateway is deleted (IPv4 files it with scope link: a deletion asks for any scope),
+    rules of mark 0 and of "from all" apply once and are then no-ops, a route with a TOS (no spelling in
+    nmstate's format) is left alone, and a rollback keeps an IPv4 subnet's primary address primary."""
+    base = """
+interfaces:
+- name: w0
+  type: veth
+  state: up
+  veth: {peer: w1}
+  ipv4: {address: [{ip: 192.0.2.1, prefix-length: 24}]}
+- {name: w1, type: veth, state: up}
+routes:
+  config:
+  - {destination: 198.51.100.0/24, next-hop-interface: w0}
+route-rules:
+  config:
+  - {family: ipv4, fwmark: 0, route-table: 300, priority: 1100}
+  - {ip-from: 0.0.0.0/0, route-table: 301, priority: 1101}
+"""
+    path = write(tmp_path, base)
+    first = run_linkctl("apply", path, "--netns", netns)
+    assert first.returncode == 0, first.stdout + first.stderr
+    assert "nothing was sent" in run_linkctl("apply", path, "--netns", netns).stdout
+    ip("-n", netns, "route", "add", "10.60.0.0/16", "tos", "0x10", "via", "192.0.2.7", "dev", "w0")
+    ip("-n", netns, "address", "add", "192.0.2.9/24", "dev", "w1")
+    ip("-n", netns, "address", "add", "192.0.2.10/24", "dev", "w1")
+    primary_before = ip("-n", netns, "-4", "address", "show", "dev", "w1")
+    before = routes(netns)
+    failing = """
+interfaces:
+- {name: w0, type: veth, ipv6: {address: [{ip: '2001:db8:1::1', prefix-length: 64}]}}
+- {name: w1, type: veth, ipv4: {address: [{ip: 192.0.2.2, prefix-length: 24}]}}
+routes:
+  config:
+  - {destination: 198.51.100.0/24, state: absent}
+  - {destination: '2001:db8:3::/64', next-hop-interface: w0, next-hop-address: '2001:db8:1::1'}
+"""
+    res = run_linkctl("apply", write(tmp_path, failing, "failing.yml"), "--netns", netns)
+    assert res.returncode == 1 and "rolled back" in res.stderr and "checked" in res.stderr, res.stdout + res.stderr
+    assert routes(netns) == before and "tos 0x10" in ip("-n", netns, "route", "show", "10.60.0.0/16")
+    assert ip("-n", netns, "-4", "address", "show", "dev", "w1") == primary_before  # .9 primary, .10 secondary
+    gone = "routes:\n  config:\n  - {destination: 198.51.100.0/24, state: absent}\n"
+    assert run_linkctl("apply", write(tmp_path, gone, "gone.yml"), "--netns", netns).returncode == 0
+    assert "198.51.100.0/24" not in "".join(routes(netns))
+    shown = run_linkctl("show", "--netns", netns, "-f", "yaml").stdout
+    assert "10.60.0.0/16" not in shown
+    back = run_linkctl("plan", write(tmp_path, shown, "shown.yml"), "--netns", netns)
+    assert back.returncode == 0 and "no changes" in back.stdout, back.stdout

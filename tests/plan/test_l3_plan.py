@@ -362,3 +362,28 @@ def test_an_mtu_below_ipv6s_minimum_has_layer3_read_as_going_down_has(change: di
     h = host(L3State(addresses=V4))
     plan = make_plan(decl({"interfaces": [{"name": "w0", "type": "veth", **change}]}), h, NS)
     assert remakes_links(plan.ops, h) is read
+
+
+def test_next_hops_with_and_without_a_gateway_on_one_link_sort_without_error() -> None:
+    """Two entries of one key, one through a gateway and one straight on the link (and the kernel's own
+    such route) are one ECMP route; sorting them compared None with a string (a crash)."""
+    kernel = Route(4, "10.31.0.0/16", 254, 0, nexthops=(NextHop(2, None, 1), NextHop(2, "192.0.2.7", 1)))
+    h = host(L3State(addresses=V4, routes=[kernel]))
+    a = {"destination": "10.31.0.0/16", "next-hop-interface": "w0"}
+    b = {**a, "next-hop-address": "192.0.2.7"}
+    assert ops(decl({"routes": {"config": [a, b]}}), h) == []
+    assert declaration_of(h, netns=[NS]).routes is not None
+
+
+def test_rules_of_all_and_of_mark_0_compare_as_the_kernel_keeps_them() -> None:
+    """The kernel stores "from 0.0.0.0/0" as no selector and leaves a mark of 0 out of its dump (keeping
+    the mask): such rules compare equal to what it reads back, and an absent one finds them."""
+    have = [Rule(4, 1100, 300, fwmark=0, fwmask=0xFFFFFFFF), Rule(4, 1101, 301)]
+    h = host(L3State(rules=have))
+    entries = [
+        {"family": "ipv4", "fwmark": 0, "route-table": 300, "priority": 1100},
+        {"ip-from": "0.0.0.0/0", "route-table": 301, "priority": 1101},
+    ]
+    assert ops(decl({"route-rules": {"config": entries}}), h) == []
+    gone = [{**e, "state": "absent"} for e in entries]
+    assert len(ops(decl({"route-rules": {"config": gone}}), h)) == 2

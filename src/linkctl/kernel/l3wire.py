@@ -47,6 +47,9 @@ IFA_F_DADFAILED = 0x08
 IFA_F_NODAD = 0x02
 IFA_F_SECONDARY = 0x01
 RT_SCOPE_UNIVERSE, RT_SCOPE_LINK = 0, 253
+# On a deletion: any scope (what `ip route del` sends); IPv4 matches a route's scope exactly otherwise,
+# and a route without a gateway is filed with scope link.
+RT_SCOPE_NOWHERE = 255
 RTPROT_KERNEL, RTPROT_BOOT, RTPROT_STATIC = 2, 3, 4
 RT_TABLE_UNSPEC, RT_TABLE_LOCAL = 0, 255
 # Routes a person or a configuration tool made (nmstate's "static routes": proto boot and static).
@@ -101,7 +104,7 @@ def route_request(seq: int, route: Route, add: bool, replace: bool = False) -> b
     scope = RT_SCOPE_LINK if only_dev and route.version == 4 else RT_SCOPE_UNIVERSE
     header = RTMSG.pack(
         FAMILY[route.version], net.prefixlen, 0, route.tos, table_low,
-        route.protocol if add else 0, scope if add else 0, route.type, 0,
+        route.protocol if add else 0, scope if add else RT_SCOPE_NOWHERE, route.type, 0,
     )  # fmt: skip
     attrs = [attr(RTA_DST, net.network_address.packed), attr_u32(RTA_TABLE, route.table)]
     attrs.append(attr_u32(RTA_PRIORITY, route.metric))
@@ -199,6 +202,8 @@ def decode_route(
     family, dst_len, _src_len, tos, table, protocol, scope, rtype, _flags = RTMSG.unpack_from(buf, off)
     if family not in VERSION or protocol not in protocols:
         return None
+    if tos and protocols is MANAGED_PROTOCOLS:
+        return None  # a route with a TOS has no spelling in nmstate's format: never managed, never touched
     version = VERSION[family]
     found = {a: (s, e) for a, s, e in iter_attrs(buf, off + RTMSG.size, end)}
     if RTA_TABLE in found:
@@ -287,9 +292,12 @@ def decode_rule(buf: bytes | memoryview, off: int, end: int) -> Rule | None:
         return cstr(buf, *found[key]) if key in found else None
 
     suppress = u32(FRA_SUPPRESS_PREFIXLEN)
+    fwmask = u32(FRA_FWMASK)
+    # The kernel leaves out a mark of 0 (and keeps its mask): "fwmark 0" reads back as the mask alone.
+    fwmark = u32(FRA_FWMARK) if FRA_FWMARK in found or fwmask is None else 0
     return Rule(
         version=VERSION[family], priority=u32(FRA_PRIORITY) or 0, table=u32(FRA_TABLE) or table,
-        action=action, src=net(FRA_SRC, src_len), dst=net(FRA_DST, dst_len), fwmark=u32(FRA_FWMARK),
-        fwmask=u32(FRA_FWMASK), iif=name(FRA_IIFNAME), oif=name(FRA_OIFNAME),
+        action=action, src=net(FRA_SRC, src_len), dst=net(FRA_DST, dst_len), fwmark=fwmark,
+        fwmask=fwmask, iif=name(FRA_IIFNAME), oif=name(FRA_OIFNAME),
         suppress_prefixlen=None if suppress in (None, 0xFFFFFFFF) else suppress, protocol=int(protocol),
     )  # fmt: skip

@@ -103,7 +103,8 @@ class L3State:
     ipv6_off: dict[str, bool] = field(default_factory=dict)
 
     def addresses_of(self, ifindex: int) -> list[Address]:
-        return sorted(a for a in self.addresses if a.ifindex == ifindex and not a.link_local)
+        """In the kernel's order: an IPv4 subnet's primary before its secondaries (re-added so, it stays primary)."""
+        return [a for a in self.addresses if a.ifindex == ifindex and not a.link_local]
 
 
 __all__ = ["Address", "L3State", "NextHop", "Route", "Rule"]

@@ -63,7 +63,7 @@ def merge_hops(routes: Iterable[RouteSpec]) -> RouteSpec:
     """Entries with one key are one route with several next hops (ECMP), each weighted (1 by default)."""
     routes = list(routes)
     first = routes[0]
-    hops = sorted({hop for r in routes for hop in r.hops})
+    hops = sorted({hop for r in routes for hop in r.hops}, key=hop_order)
     if len(hops) > 1:
         hops = [Hop(h.dev, h.gateway, h.weight or 1) for h in hops]
     elif hops:
@@ -73,12 +73,20 @@ def merge_hops(routes: Iterable[RouteSpec]) -> RouteSpec:
     )
 
 
+def hop_order(hop: Hop) -> tuple[str, str, int]:
+    """Next hops in one order whatever they leave out (a hop without a gateway beside one with)."""
+    return (hop.dev or "", hop.gateway or "", hop.weight or 0)
+
+
 def route_of_kernel(route: Route, ns: NetnsState) -> RouteSpec:
     hops: tuple[Hop, ...] = ()
     if route.type == RTN_UNICAST:
         many = len(route.nexthops) > 1
         hops = tuple(
-            sorted(Hop(ns.name_of(h.oif), h.gateway, (h.weight or 1) if many else None) for h in route.nexthops)
+            sorted(
+                (Hop(ns.name_of(h.oif), h.gateway, (h.weight or 1) if many else None) for h in route.nexthops),
+                key=hop_order,
+            )
         )
     metrics = tuple(sorted((k, v) for k, v in route.metrics if v))
     return RouteSpec(
@@ -110,6 +118,11 @@ def route_matches(entry: RouteEntry, route: RouteSpec) -> bool:
     return all(have.get(k) == v for k, v in entry_metrics(entry))
 
 
+def any_as_none(prefix: str | None) -> str | None:
+    """0.0.0.0/0 and ::/0 as a rule selector are "all", which the kernel stores as no selector."""
+    return None if prefix is None or prefix.endswith("/0") else prefix
+
+
 def rule_of_entry(entry: RouteRuleEntry) -> Rule:
     action = RULE_ACTION_OF[entry.action.value] if entry.action is not None else FR_ACT_TO_TBL
     table = (entry.route_table or MAIN_TABLE) if action == FR_ACT_TO_TBL else 0
@@ -119,8 +132,8 @@ def rule_of_entry(entry: RouteRuleEntry) -> Rule:
         priority=entry.priority if entry.priority is not None else -1,  # -1: the kernel picks one
         table=table,
         action=action,
-        src=entry.ip_from,
-        dst=entry.ip_to,
+        src=any_as_none(entry.ip_from),  # the kernel keeps no prefix of length 0: "from all"
+        dst=any_as_none(entry.ip_to),
         fwmark=entry.fwmark,
         fwmask=fwmask,
         iif=entry.iif,
@@ -140,7 +153,7 @@ def same_rule(want: Rule, have: Rule) -> bool:
 def rule_matches(entry: RouteRuleEntry, rule: Rule) -> bool:
     """An absent rule entry: the fields it gives match, the rest is a wildcard."""
     checks: list[tuple[object, object]] = [
-        (entry.ip_from, rule.src), (entry.ip_to, rule.dst), (entry.priority, rule.priority),
+        (any_as_none(entry.ip_from), rule.src), (any_as_none(entry.ip_to), rule.dst), (entry.priority, rule.priority),
         (entry.fwmark, rule.fwmark), (entry.fwmask, rule.fwmask), (entry.iif, rule.iif), (entry.oif, rule.oif),
         (entry.suppress_prefix_length, rule.suppress_prefixlen),
     ]  # fmt: skip
