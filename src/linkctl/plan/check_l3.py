@@ -11,7 +11,7 @@ from linkctl.errors import NOT_GIVEN, Problem, ValidationFailed
 from linkctl.model.l3 import IpSection, RouteEntry
 from linkctl.model.spec import Declaration, InterfaceSpec
 from linkctl.model.state import HostState, NetnsName
-from linkctl.plan.l3_model import link_netns, wanted_addresses
+from linkctl.plan.l3_model import link_netns, route_netns, wanted_addresses
 from linkctl.plan.ops import CreateLink, DeleteLink, MoveLink, Op, Plan, RenameLink, SetLink
 
 Key = tuple[NetnsName, str]
@@ -172,7 +172,7 @@ class _Checker:
         if not entry.next_hop_interface:
             self._say(where, "next-hop-interface", NOT_GIVEN, "name the link the route leaves by (nmstate requires it)")
             return
-        ns = self._route_netns(entry)
+        ns = route_netns(self.decl, entry, self.default)
         key = (ns, entry.next_hop_interface)
         if key not in self.up:
             where_ns = f" in netns {ns}" if ns else ""
@@ -217,14 +217,6 @@ class _Checker:
             f"{gw} is in none of {key[1]}'s subnets after this plan ({have}): the kernel refuses an unreachable "
             f"gateway (\"Nexthop has invalid gateway\"); add an address in its subnet to {key[1]}, or fix the gateway",
         )  # fmt: skip
-
-    def _route_netns(self, entry: RouteEntry) -> NetnsName:
-        if entry.netns is not None:
-            return entry.netns
-        for spec in self.decl.interfaces:
-            if spec.name == entry.next_hop_interface and not spec.absent:
-                return link_netns(spec, self.default)
-        return self.default
 
 
 _CLIENT = (

@@ -22,6 +22,7 @@ from linkctl.plan.l3_model import (
     link_netns,
     merge_hops,
     route_matches,
+    route_netns,
     route_of_entry,
     route_of_kernel,
     rule_matches,
@@ -185,13 +186,7 @@ class Layer3Planner:
             self._routes_in(netns, want, [e for ns, e in absent if ns == netns])
 
     def route_netns(self, entry: RouteEntry) -> NetnsName:
-        if entry.netns is not None:
-            return entry.netns
-        if entry.next_hop_interface:
-            for spec in self.decl.interfaces:
-                if spec.name == entry.next_hop_interface and not spec.absent:
-                    return link_netns(spec, self.default_netns)
-        return self.default_netns
+        return route_netns(self.decl, entry, self.default_netns)
 
     def _routes_in(self, netns: NetnsName, want: dict[RouteKey, RouteSpec], absent: list[RouteEntry]) -> None:
         l3, state = self._l3(netns), self.host.namespaces.get(netns)

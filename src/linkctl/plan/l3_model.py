@@ -170,6 +170,17 @@ def link_netns(spec: InterfaceSpec, default: NetnsName) -> NetnsName:
     return spec.netns if spec.netns is not None else default
 
 
+def route_netns(decl: Declaration, entry: RouteEntry, default: NetnsName) -> NetnsName:
+    """Where a route lives: its `netns`, else its next-hop interface's (as the file places it), else the default."""
+    if entry.netns is not None:
+        return entry.netns
+    if entry.next_hop_interface:
+        for spec in decl.interfaces:
+            if spec.name == entry.next_hop_interface and not spec.absent:
+                return link_netns(spec, default)
+    return default
+
+
 def wanted_addresses(section: IpSection | None, version: int) -> list[str] | None:
     """The whole set of addresses a section asks for ("a/len"); None where it leaves them alone."""
     if section is None or section.dhcp or section.autoconf:
