@@ -61,6 +61,11 @@ def _run(command: str) -> None:
             sys.stdout.write(said + "\n")
             sys.stdout.flush()
             os._exit(0)  # nothing to clean up: skip the interpreter's teardown (2 ms)
+    # pydantic-core imports `datetime` from Rust, where a signal's exception became a panic printed by
+    # Rust ("failed to import `datetime` C API", a traceback; the start-up signal test, once in a full run).
+    # Imported here first, a signal lands in Python code and ends the command cleanly.
+    import datetime  # noqa: F401
+
     prefetch.start(sys.argv[1:])  # a large file is parsed on another core while the CLI loads
     if plain is not None:
         from linkctl.cli import engine_cmds
