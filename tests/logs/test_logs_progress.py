@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from logs_helpers import LINKCTL
 
-from linkctl.logs import scan
+from linkctl.logs import ranges
 from linkctl.logs.progress import Progress
 
 EVENT = b"Mar 30 06:32:45 aurora kernel: [566322.867110] e1000e: eth0 NIC Link is Down\n"
@@ -24,7 +24,7 @@ def big_log(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("progress") / "kern.log"
     block = NOISE * 999 + EVENT
     with path.open("wb") as out:
-        for _ in range(scan.PARALLEL_FROM // len(block) + 10):
+        for _ in range(ranges.PARALLEL_FROM // len(block) + 10):
             out.write(block)
     return path
 

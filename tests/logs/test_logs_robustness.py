@@ -7,7 +7,7 @@ import os
 import threading
 from pathlib import Path
 
-from linkctl.logs import scan
+from linkctl.logs import ranges, scan
 from linkctl.logs.sources import read_file, read_files
 
 DOWN = b"Mar 30 06:32:45 h kernel: [ 10.0] e1000e 0000:00:19.0 eth0: NIC Link is Down\n"
@@ -172,10 +172,10 @@ def test_parallel_ranges_give_the_same_events_as_one_stream(tmp_path: Path) -> N
             out.write(noise * (i % 37) + (DOWN if i % 2 else UP))
     one = [(c.line, c.text) for c in scan.candidates(path.open("rb"))]
     for processes in (2, 3, 7):
-        many = [(c.line, c.text) for c in scan.file_candidates(str(path), processes)]
+        many = [(c.line, c.text) for c in ranges.file_candidates(str(path), processes)]
         assert many == one
     mp = pytest.MonkeyPatch()
-    mp.setattr(scan, "PARALLEL_FROM", 1)
+    mp.setattr(ranges, "PARALLEL_FROM", 1)
     try:
         assert [(e.line, e.event.value) for e in read_file(str(path), 2024)] == [
             (n, ("link_down" if b"Down" in t else "link_up")) for n, t in one

@@ -3,12 +3,13 @@ read buffer is not written while a worker may still scan its block."""
 
 from __future__ import annotations
 
+import mmap
 import random
 from pathlib import Path
 
 import pytest
 
-from linkctl.logs import scan
+from linkctl.logs import ranges, scan
 from linkctl.logs.sources import read_file
 
 DOWN = b"Mar 30 06:32:45 h kernel: [ 10.0] e1000e 0000:00:19.0 eth0: NIC Link is Down\n"
@@ -21,7 +22,7 @@ def _one_stream(path: Path) -> list[tuple[int, bytes]]:
 
 
 def _ranges(path: Path, processes: int) -> list[tuple[int, bytes]]:
-    return [(c.line, c.text) for c in scan.file_candidates(str(path), processes)]
+    return [(c.line, c.text) for c in ranges.file_candidates(str(path), processes)]
 
 
 def test_identical_lines_cut_at_line_starts_are_read_once(tmp_path: Path) -> None:
@@ -37,7 +38,7 @@ def test_identical_lines_through_the_reader_give_one_event_per_line(tmp_path: Pa
     path = tmp_path / "kern.log"
     path.write_bytes(DOWN * 8400)
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(scan, "PARALLEL_FROM", 1)  # the parallel path without writing 64 MiB
+        mp.setattr(ranges, "PARALLEL_FROM", 1)  # the parallel path without writing 64 MiB
         events = list(read_file(str(path), 2024))
     assert len(events) == 8400
     assert [e.line for e in events] == list(range(1, 8401))
@@ -100,14 +101,18 @@ def test_a_buffer_is_lent_to_one_block_at_a_time(tmp_path: Path) -> None:
     assert len(pool._free) == 2
 
 
-def test_newlines_counted_alike_before_and_after_numpy_takes_over(monkeypatch: pytest.MonkeyPatch) -> None:
-    # The first bytes of a stream are counted by bytes.count, the rest by numpy: both
-    # must give the same line numbers, whatever the span's alignment.
+def test_newlines_counted_as_bytes_count_does(tmp_path: Path) -> None:
+    # Whatever the span's alignment, in a read buffer and in a mapping of a file.
     rng = random.Random(3)
     data = bytearray(rng.choice(b"ab\n") for _ in range(300_000))
-    spans = [(0, 300_000), (1, 299_999), (7, 65_543), (65_536, 300_000), (0, 10)]
-    monkeypatch.setattr(scan._Counter, "counted", 0)
-    before = [scan.count_newlines(data, lo, hi) for lo, hi in spans]
-    monkeypatch.setattr(scan._Counter, "counted", scan._Counter.NUMPY_FROM)
-    after = [scan.count_newlines(data, lo, hi) for lo, hi in spans]
-    assert before == after == [data.count(b"\n", lo, hi) for lo, hi in spans]
+    spans = [(0, 300_000), (1, 299_999), (7, 65_543), (65_536, 300_000), (0, 10), (5, 5), (9, 3)]
+    expected = [data.count(b"\n", lo, hi) for lo, hi in spans]
+    assert [scan.count_newlines(data, lo, hi) for lo, hi in spans] == expected
+    path = tmp_path / "data"
+    path.write_bytes(data)
+    with (
+        path.open("rb") as file,
+        mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ) as mapped,
+        memoryview(mapped) as view,
+    ):
+        assert [scan.count_newlines(view, lo, hi) for lo, hi in spans] == expected

@@ -5,10 +5,7 @@ from __future__ import annotations
 from linkctl.domain.events import KernelLogLine
 from linkctl.logs.capture import YearHint, parse_capture
 from linkctl.logs.patterns import match_message
-
-# The kernel never prints a message this long (LOG_LINE_MAX is 1 KiB less its header);
-# a longer line is junk whose head is still looked at, and nothing more.
-MAX_LINE = 64 * 1024
+from linkctl.logs.scan import MAX_LINE
 
 
 def parse_line(

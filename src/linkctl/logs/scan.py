@@ -8,29 +8,33 @@ prefilter runs the twenty literals in one pass at about 0.19 s/GiB here, where o
 literal cost 0.64 s/GiB); only the lines holding a match are handed on. The search
 releases the GIL, so two threads scan blocks side by side while the main thread reads and
 parses. Newlines are counted per block for the line numbers. A large regular file is cut
-into ranges that processes scan over a mapping of the file (see `file_candidates`).
+into ranges that processes scan over a mapping of the file (ranges.py).
 
 Without ahocorasick_rs the same literals run through `re`: correct, several times slower.
+Newlines are counted by stringzilla (`count_newlines`).
 """
 
 from __future__ import annotations
 
 import io
-import mmap
-import os
 import re
 from collections import deque
 from collections.abc import Callable, Generator, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import IO, Any, Protocol
+from typing import IO, TYPE_CHECKING, Protocol
 
-from linkctl.interrupts import quiet_in_workers
-from linkctl.logs.lines import MAX_LINE
+import stringzilla
+
 from linkctl.logs.patterns import SCAN_LITERALS
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future
 
 Readable = io.BufferedIOBase | io.RawIOBase
 
+# The kernel never prints a message this long (LOG_LINE_MAX is 1 KiB less its header);
+# a longer line is junk whose head is still looked at, and nothing more.
+MAX_LINE = 64 * 1024
 BLOCK = 1 << 20
 # A "line" longer than this is skipped to its end without being kept in memory.
 MAX_CARRY = 8 << 20
@@ -62,7 +66,8 @@ def _compile() -> _Searcher:
     return ahocorasick_rs.BytesAhoCorasick(list(SCAN_LITERALS), matchkind=ahocorasick_rs.MATCHKIND_LEFTMOST_FIRST)
 
 
-_SEARCHER = _compile()
+SEARCHER = _compile()
+LONGEST_LITERAL = max(len(literal) for literal in SCAN_LITERALS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,43 +169,20 @@ def _blocks(stream: Readable, pool: _Pool) -> Iterator[_Block]:
         yield _Block(bytearray(carry), len(carry), skipped)
 
 
-class _Counter:
-    """Counts newlines, the one cost every byte of a scanned file pays.
+def count_newlines(data: bytearray | memoryview, start: int, end: int) -> int:
+    """Newlines in data[start:end]: the one cost every byte of a scanned file pays.
 
-    bytes.count is a plain per-byte loop (1.1 s/GiB measured here); numpy's SIMD compare
-    and count does 0.12 s/GiB, but importing numpy costs 0.05 s of wall time and 0.1-0.17 s
-    of CPU (OpenBLAS starts a thread per core, though nothing here multiplies a matrix). So
-    the first NUMPY_FROM bytes are counted by bytes.count, the rest by numpy: a short log
-    never pays for the import, a long one pays it once (`file_candidates` imports it before
-    forking, so every process shares it).
+    StringZilla's SIMD search counts 0.18 s/GiB here, where bytes.count is a plain per-byte
+    loop (1.1 s/GiB). numpy's compare and count did 0.12 s/GiB, but importing numpy cost
+    0.07-0.1 s of CPU before the first byte of a large file could be scanned (stringzilla: 1 ms).
     """
-
-    NUMPY_FROM = 64 << 20
-    counted = 0
-
-
-def _numpy() -> Any:
-    # BLAS is never used: one thread for it, not one per core.
-    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
-    import numpy
-
-    return numpy
-
-
-def count_newlines(data: bytearray, start: int, end: int) -> int:
-    """Newlines in data[start:end]."""
-    if _Counter.counted < _Counter.NUMPY_FROM or end - start < 65536:
-        _Counter.counted += end - start
-        return data.count(b"\n", start, end)
-    np = _numpy()
-    view = np.frombuffer(data, np.uint8, count=end - start, offset=start)
-    return int(np.count_nonzero(view == 10))
+    return int(stringzilla.count(data, "\n", start, end))
 
 
 def _scan_block(data: bytearray, size: int) -> tuple[int, list[tuple[int, bytes]]]:
     """The number of lines in the block and its candidate lines (index within it)."""
     with memoryview(data) as whole, whole[:size] as view:
-        matches = _SEARCHER.find_matches_as_indexes(view)
+        matches = SEARCHER.find_matches_as_indexes(view)
     found_lines: list[tuple[int, bytes]] = []
     index, last, line_end = 0, 0, -1
     for _, at, _ in matches:  # in order of position
@@ -225,6 +207,8 @@ def candidates(stream: Readable, workers: int = WORKERS, advance: Advance | None
     """The candidate lines of a byte stream, in order, with their line numbers."""
     # The reader holds at most IN_FLIGHT - 1 undrained blocks when it asks for the
     # next buffer, so IN_FLIGHT buffers are enough.
+    from concurrent.futures import ThreadPoolExecutor  # with `logging`: 9 ms a large file need not pay
+
     buffers = _Pool(IN_FLIGHT)
     with ThreadPoolExecutor(max_workers=workers) as pool:
         pending: deque[tuple[_Block, Future[tuple[int, list[tuple[int, bytes]]]]]] = deque()
@@ -259,109 +243,3 @@ def all_lines(stream: IO[bytes]) -> Iterator[Candidate]:
     """Every line, for sources too small to need a scan (kmsg, journal)."""
     for number, text in enumerate(stream, 1):
         yield Candidate(number, text[:MAX_LINE].rstrip(b"\r\n"))
-
-
-# --- large files: ranges in parallel processes ---------------------------------------
-# Counting newlines holds the GIL, so threads cannot share it; a large regular file is
-# cut into ranges scanned by forked processes, each returning its line count and its few
-# candidate lines. A process maps the file rather than reading it: the search and the count
-# run over the page cache itself, without copying each block out of it (read() was half of a
-# range's time with other work on the cores). The pages are let go block by block, so the
-# memory stays flat.
-
-PARALLEL_FROM = 64 << 20
-# A large file is cut into ranges of about this size, more than there are processes: the
-# processes share the work as they come free, and a progress bar moves range by range.
-RANGE = 32 << 20
-# A literal cut by a block's end is found in the block's search: each one reads this far on.
-_OVERLAP = max(len(literal) for literal in SCAN_LITERALS) - 1
-
-
-def _scan_range(path: str, start: int, end: int) -> tuple[int, list[tuple[int, bytes]]]:
-    """The lines that start in [start, end) (the partial line at `start` belongs to the range
-    before, the line running past `end` is this range's to its end): their number and the
-    candidates among them (index within the range). A line longer than MAX_CARRY is counted,
-    never a candidate, as the stream reader drops it."""
-    with open(path, "rb") as file:
-        if os.fstat(file.fileno()).st_size == 0:
-            return 0, []
-        mapped = mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ)
-    try:
-        return _scan_mapped(mapped, start, min(end, len(mapped)))
-    finally:
-        mapped.close()
-
-
-def _scan_mapped(mapped: mmap.mmap, start: int, end: int) -> tuple[int, list[tuple[int, bytes]]]:
-    size = len(mapped)
-    lo = 0 if start == 0 else _line_after(mapped, start - 1, size)
-    if lo >= end:
-        return 0, []  # the range lies inside one long line
-    hi = _line_after(mapped, end - 1, size)
-    np = _numpy()
-    data = np.frombuffer(mapped, np.uint8)
-    view = memoryview(mapped)
-    try:
-        newlines, found = _scan_span(mapped, data, view, lo, hi)
-    finally:
-        view.release()
-        del data  # the mapping closes only when nothing exports its buffer
-    return newlines + (hi > lo and mapped[hi - 1] != 10), found
-
-
-def _line_after(mapped: mmap.mmap, at: int, size: int) -> int:
-    """Where the line after the one holding byte `at` starts (the end of the file if none)."""
-    newline = mapped.find(b"\n", at)
-    return size if newline < 0 else newline + 1
-
-
-def _scan_span(mapped: mmap.mmap, data: Any, view: memoryview, lo: int, hi: int) -> tuple[int, list[tuple[int, bytes]]]:
-    """Newlines in [lo, hi) and the candidate lines there (index: newlines before them), block
-    by block; the blocks are aligned to BLOCK so that each one's pages can be let go after it."""
-    np = _numpy()
-    found: list[tuple[int, bytes]] = []
-    counted, newlines, line_end = lo, 0, -1
-    for block in range(lo - lo % BLOCK, hi, BLOCK):
-        first, last = max(block, lo), min(block + BLOCK, hi)
-        for _, at, _ in _SEARCHER.find_matches_as_indexes(view[first : min(last + _OVERLAP, hi)]):
-            at += first
-            if at >= last or at < line_end:
-                continue  # the next block's, or a further literal on a line already taken
-            line_start = max(mapped.rfind(b"\n", lo, at) + 1, lo)
-            line_end = mapped.find(b"\n", at, hi)
-            line_end = hi if line_end < 0 else line_end
-            if line_start > counted:
-                newlines += int(np.count_nonzero(data[counted:line_start] == 10))
-                counted = line_start
-            if line_end - line_start <= MAX_CARRY:
-                found.append((newlines, bytes(mapped[line_start : min(line_end, line_start + MAX_LINE)])))
-        if last > counted:
-            newlines += int(np.count_nonzero(data[counted:last] == 10))
-            counted = last
-        if block + BLOCK <= hi:
-            mapped.madvise(mmap.MADV_DONTNEED, block, BLOCK)  # read: let its pages go
-    return newlines, found
-
-
-def file_candidates(path: str, processes: int, advance: Advance | None = None) -> Iterator[Candidate]:
-    """The candidate lines of a large regular file, scanned by `processes` processes."""
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-
-    _numpy()  # imported once here, before the fork, not in each process
-    _Counter.counted = _Counter.NUMPY_FROM  # a large file: numpy from its first byte on
-
-    size = os.path.getsize(path)
-    count = max(processes, -(-size // RANGE))
-    cuts = [size * i // count for i in range(count + 1)]
-    context = multiprocessing.get_context("fork")
-    with ProcessPoolExecutor(processes, mp_context=context, initializer=quiet_in_workers) as pool:
-        futures = [pool.submit(_scan_range, path, cuts[i], cuts[i + 1]) for i in range(count)]
-        base = 0
-        for i, future in enumerate(futures):
-            lines, found = future.result()
-            for index, text in found:
-                yield Candidate(base + index + 1, text)
-            base += lines
-            if advance is not None:
-                advance(cuts[i + 1] - cuts[i])
