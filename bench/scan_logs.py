@@ -2,9 +2,13 @@
 
 Writes (once, cached under /tmp) a realistic syslog of many daemons where one line in
 10,000 is a kernel link event, then times both programs in the same run on a warm page
-cache and prints the times, the ratio and linkctl's peak RSS.
+cache and prints the times, the ratio and linkctl's peak RSS. Each program runs once untimed
+first (the file, its libraries and its modules in the page cache for all alike), then the
+rounds alternate them, so that a busy moment lands on all. `--against OTHER_LINKCTL` times a
+second linkctl (another tree's) in the same rounds. The machine's load average is printed
+with each round: other work on the cores stretches every wall-clock figure.
 
-    .venv/bin/python bench/scan_logs.py [--size-mib 1024] [--rounds 3] [--path FILE]
+    .venv/bin/python bench/scan_logs.py [--size-mib 1024] [--rounds 3] [--path FILE] [--against LINKCTL]
 """
 
 from __future__ import annotations
@@ -130,11 +134,19 @@ def _median(values: list[float]) -> float:
     return sorted(values)[len(values) // 2]
 
 
+def _report(name: str, runs: list[tuple[float, float]]) -> tuple[float, float]:
+    wall, cpu = _median([w for w, _ in runs]), _median([c for _, c in runs])
+    listed = ", ".join(f"{w:.3f}" for w, _ in runs)
+    print(f"{name:<9}median {wall:.3f} s, cpu {cpu:.3f} s  (runs: {listed})")
+    return wall, cpu
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size-mib", type=int, default=1024)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--path", type=Path, default=None)
+    parser.add_argument("--against", default=None, help="another linkctl to time in the same rounds")
     args = parser.parse_args()
     path = args.path or Path(f"/tmp/linkctl-bench-syslog-{args.size_mib}m.log")
     started = time.perf_counter()
@@ -142,26 +154,31 @@ def main() -> int:
     print(f"log: {path} ({path.stat().st_size / 2**20:.0f} MiB, ready in {time.perf_counter() - started:.1f} s)")
     linkctl = shutil.which("linkctl") or str(Path(sys.executable).with_name("linkctl"))
     grep_argv = ["grep", "-c", "-F", "Link is", str(path)]
-    linkctl_argv = [linkctl, "logs", "parse", "--format", "jsonl", str(path)]
+    contenders = {"linkctl": [linkctl, "logs", "parse", "--format", "jsonl", str(path)]}
+    if args.against:
+        contenders["against"] = [args.against, *contenders["linkctl"][1:]]
     matches = subprocess.run(grep_argv, capture_output=True, text=True, check=True).stdout
     print(f"grep -c -F 'Link is': {matches.strip()} lines")
-    _timed(["cat", str(path)])  # warm the page cache for both contenders
-    grep_runs, linkctl_runs = [], []
-    for _ in range(args.rounds):  # alternated, so that a busy moment lands on both
+    _timed(grep_argv, to_devnull=False)  # untimed: the page cache warm for all alike
+    for argv in contenders.values():
+        _timed(argv)
+    grep_runs: list[tuple[float, float]] = []
+    runs: dict[str, list[tuple[float, float]]] = {name: [] for name in contenders}
+    loads = []
+    for n in range(args.rounds):  # alternated, so that a busy moment lands on all
         grep_runs.append(_timed(grep_argv, to_devnull=False))
-        linkctl_runs.append(_timed(linkctl_argv))
-    grep_s, linkctl_s = _median([w for w, _ in grep_runs]), _median([w for w, _ in linkctl_runs])
-    grep_cpu, linkctl_cpu = _median([c for _, c in grep_runs]), _median([c for _, c in linkctl_runs])
+        for name, argv in contenders.items():
+            runs[name].append(_timed(argv))
+        loads.append(os.getloadavg()[0])
+        said = ", ".join(f"{name} {r[-1][0]:.3f}" for name, r in runs.items())
+        print(f"round {n + 1}: grep {grep_runs[-1][0]:.3f} s, {said}  (load average {loads[-1]:.2f})")
     # ru_maxrss of children is the largest of any child: grep's is far smaller.
     peak_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    grep_list = ", ".join(f"{w:.3f}" for w, _ in grep_runs)
-    print(f"grep     median {grep_s:.3f} s, cpu {grep_cpu:.3f} s  (runs: {grep_list})")
-    print(
-        f"linkctl  median {linkctl_s:.3f} s, cpu {linkctl_cpu:.3f} s  "
-        f"(runs: {', '.join(f'{w:.3f}' for w, _ in linkctl_runs)})"
-    )
-    print(f"ratio linkctl/grep: {linkctl_s / grep_s:.2f}x wall (target <= 0.50x), {linkctl_cpu / grep_cpu:.2f}x cpu")
-    print(f"load average at the end: {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
+    grep_s, grep_cpu = _report("grep", grep_runs)
+    for name, contender_runs in runs.items():
+        wall, cpu = _report(name, contender_runs)
+        print(f"ratio {name}/grep: {wall / grep_s:.2f}x wall (target <= 0.50x), {cpu / grep_cpu:.2f}x cpu")
+    print(f"load average: {min(loads):.2f}-{max(loads):.2f} on {os.cpu_count()} cores")
     print(f"peak RSS of children: {peak_kib / 1024:.1f} MiB")
     return 0
 

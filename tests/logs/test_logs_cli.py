@@ -79,9 +79,13 @@ def _modules_after(*args: str) -> tuple[str, str]:
     import subprocess
     import sys
 
+    # Said at exit, whether through the interpreter's (atexit) or around it (os._exit: the plain path).
     code = (
-        "import atexit, sys\n"
-        "atexit.register(lambda: sys.stderr.write('TYPER' if 'typer' in sys.modules else 'PLAIN'))\n"
+        "import atexit, os, sys\n"
+        "say = lambda: sys.stderr.write('TYPER' if 'typer' in sys.modules else 'PLAIN')\n"
+        "atexit.register(say)\n"
+        "quick = os._exit\n"
+        "os._exit = lambda code: (say(), sys.stderr.flush(), quick(code))\n"
         f"sys.argv = ['linkctl', *{list(args)!r}]\n"
         "from linkctl.cli.entry import run\n"
         "run()\n"

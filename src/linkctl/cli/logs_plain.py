@@ -53,6 +53,14 @@ def run(files: list[str], quiet: bool) -> int:
         sys.stdout.flush()
     except BrokenPipeError:
         quiet_broken_pipe()
+    from linkctl import interrupts
+
+    if interrupts.noted() is None:
+        # Nothing is left to clean up (the files are closed, the scan's processes reaped): skip
+        # the interpreter's teardown, which frees the rules' and the modules' objects one by one
+        # (~30 ms of CPU after the last line). A signal noted is for the guard to report.
+        sys.stderr.flush()
+        os._exit(0)
     return 0
 
 

@@ -2,7 +2,8 @@
 `dmesg` program and journald; their bytes come through kernel/klog, the events are parsed here.
 
 A large file's scan starts before the parser is imported (`read_file`): its processes scan
-while this one imports the capture formats and the rules (~25 ms of a GiB's 0.3 s)."""
+while this one imports the capture formats and kernel/klog (gzip, subprocess, sockets), ~30 ms
+of CPU that came before the first byte was scanned. Hence the imports inside the functions."""
 
 from __future__ import annotations
 
@@ -17,7 +18,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from linkctl.errors import LinkctlError
-from linkctl.kernel import klog
 from linkctl.logs import ranges
 from linkctl.logs.scan import Advance, Candidate, all_lines, candidates
 
@@ -66,6 +66,7 @@ def read_file(
         progress.reading(os.path.basename(name))
     found = _candidates(path, progress.advance if progress is not None else None)
     try:
+        from linkctl.kernel import klog
         from linkctl.logs.capture import YearHint
         from linkctl.logs.lines import parse_line
 
@@ -119,6 +120,8 @@ def _streamed(path: str, advance: Advance | None) -> Generator[Candidate, None, 
 
 
 def _open(path: str) -> io.BufferedIOBase | io.RawIOBase:
+    from linkctl.kernel import klog
+
     try:
         return klog.open_file(path)
     except OSError as exc:
@@ -153,6 +156,8 @@ class _Boot:
 
     @classmethod
     def now(cls) -> _Boot:
+        from linkctl.kernel import klog
+
         return cls(klog.boot_started(), klog.hostname())
 
     def stamp(self, event: KernelLogLine) -> KernelLogLine:
@@ -162,8 +167,11 @@ class _Boot:
         return replace(event, time=when, host=event.host or self.host)
 
 
-def read_kmsg(path: str = klog.KMSG) -> Iterator[KernelLogLine]:
-    """The kernel's ring buffer, from its oldest record to now."""
+def read_kmsg(path: str | None = None) -> Iterator[KernelLogLine]:
+    """The kernel's ring buffer (`path`: /dev/kmsg), from its oldest record to now."""
+    from linkctl.kernel import klog
+
+    path = path or klog.KMSG
     boot = _Boot.now()
     try:
         fd = klog.open_kmsg(path)
@@ -193,6 +201,8 @@ def read_journal() -> Iterator[KernelLogLine]:
 
 
 def _program(argv: list[str], name: str, scan: bool) -> Iterator[KernelLogLine]:
+    from linkctl.kernel import klog
+
     try:
         proc = klog.Program.start(argv)
     except FileNotFoundError:
