@@ -14,7 +14,6 @@ from collections.abc import Generator, Iterator
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
-from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from linkctl.errors import LinkctlError
@@ -22,6 +21,8 @@ from linkctl.logs import ranges
 from linkctl.logs.scan import Advance, Candidate, all_lines, candidates
 
 if TYPE_CHECKING:
+    from pathlib import Path  # 5-10 ms with urllib.parse: not before a large file's scan starts
+
     from linkctl.domain.events import KernelLogLine
     from linkctl.logs.progress import Progress
 
@@ -230,4 +231,6 @@ def _program(argv: list[str], name: str, scan: bool) -> Iterator[KernelLogLine]:
 
 
 def source_path(source: Source) -> Path | None:
+    from pathlib import Path
+
     return Path("/dev/kmsg") if source is Source.KMSG else None
