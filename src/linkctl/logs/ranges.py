@@ -2,17 +2,19 @@
 lines streamed back in file order.
 
 The file is cut into ranges of RANGE bytes. The processes take range numbers from one pipe
-(a 4-byte read of a pipe is atomic, so each number goes to one process) and send each range's
-line count and candidate lines back through a pipe of their own. The parent hands out a number
-only as it takes a range's result: at most AHEAD ranges a process are ahead of the reader, so
-memory stays flat however fast the processes run and however many candidates a range holds,
-and a process that runs slower (another program on its core) simply takes fewer ranges.
+(a 4-byte read of a pipe is atomic, so each number goes to one process: a process slowed by
+other work on its core simply takes fewer) and send each range's line count and candidate
+lines back through a pipe of their own, which the parent reads in file order. That pipe is
+what bounds the memory: a process runs ahead of the reader by a pipe's worth of results (64
+KiB) and the one range it is sending, however many ranges there are and however many
+candidates a range holds. Range numbers are handed out well ahead (CLAIMS_AHEAD), so that the
+processes never wait for them while the parent imports the parser or parses.
 
 Processes, not threads (the automaton releases the GIL, the newline count does not): a process
-scans a mapping of the file (read() into a buffer copies each byte once more: 0.09 s more CPU a GiB,
-measured), and a mapping read past the end of a file truncated meanwhile (copytruncate) raises
-SIGBUS, which would kill linkctl itself. It kills a worker only; the parent then ends the
-scan where the file now ends, as the stream reader does.
+scans a mapping of the file (read() into a buffer copies each byte once more: 0.09 s more CPU a
+GiB, measured), and a mapping read past the end of a file truncated meanwhile (copytruncate)
+raises SIGBUS, which would kill linkctl itself. It kills a worker only; the parent then ends
+the scan where the file now ends, as the stream reader does.
 
 The processes are forked as soon as the automaton is built: the parent imports the parser
 while they scan, and parses the candidates as they come.
@@ -40,8 +42,9 @@ from linkctl.logs.scan import BLOCK, MAX_CARRY, MAX_LINE, Advance, Candidate
 PARALLEL_FROM = 64 << 20
 # Ranges of this size: 64 for a GiB, so that the processes share the last ones evenly.
 RANGE = 16 << 20
-# Range numbers handed out ahead of the one the reader waits for, per process.
-AHEAD = 2
+# Range numbers handed out ahead of the range the reader waits for: 16 KiB of them, which the
+# claims pipe (64 KiB) always has room for, so that handing one out never blocks.
+CLAIMS_AHEAD = 4096
 # A literal cut by a block's end is found in the block's search: each one reads this far on.
 _OVERLAP = scan.LONGEST_LITERAL - 1
 _HEADER = 8  # the length of a result, before it
@@ -97,7 +100,7 @@ class RangeScan:
                 state.workers.append(_Worker(pid, results_r))
         finally:
             os.close(claims_r)
-        for _ in range(min(len(cuts) - 1, AHEAD * processes)):
+        for _ in range(min(len(cuts) - 1, CLAIMS_AHEAD)):
             self._hand_out(state)
 
     def __iter__(self) -> RangeScan:
