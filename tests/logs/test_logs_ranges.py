@@ -60,9 +60,11 @@ def _jsonl(paths: list[Path]) -> list[str]:
 @pytest.fixture
 def small_ranges(monkeypatch: pytest.MonkeyPatch) -> None:
     """Every file scanned in ranges of about 5 KB, searched in blocks of a page: most lines and
-    some literals straddle a border; two processes whatever the cores here."""
+    some literals straddle a border; a range's candidates sent in parts of a few lines; two
+    processes whatever the cores here."""
     monkeypatch.setattr(ranges, "PARALLEL_FROM", 1)
     monkeypatch.setattr(ranges, "RANGE", 5000)
+    monkeypatch.setattr(ranges, "PART", 300)
     monkeypatch.setattr(ranges, "BLOCK", 4096)
     monkeypatch.setattr(os, "sched_getaffinity", lambda _pid: {0, 1})
 

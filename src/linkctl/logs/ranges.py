@@ -7,8 +7,9 @@ other work on its core simply takes fewer) and send each range's line count and 
 lines back through a pipe of their own, which the parent reads in file order. That pipe is
 what bounds the memory: a process runs ahead of the reader by a pipe's worth of results (64
 KiB) and the one range it is sending, however many ranges there are and however many
-candidates a range holds. Range numbers are handed out well ahead (CLAIMS_AHEAD), so that the
-processes never wait for them while the parent imports the parser or parses.
+candidates a range holds (a range dense with candidates is sent in parts of PART bytes).
+Range numbers are handed out well ahead (CLAIMS_AHEAD), so that the processes never wait for
+them while the parent imports the parser or parses.
 
 Processes, not threads (the automaton releases the GIL, the newline count does not): a process
 scans a mapping of the file (read() into a buffer copies each byte once more: 0.09 s more CPU a
@@ -30,6 +31,7 @@ import resource
 import select
 import signal
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import NoReturn
 
@@ -45,6 +47,9 @@ RANGE = 16 << 20
 # Range numbers handed out ahead of the range the reader waits for: 16 KiB of them, which the
 # claims pipe (64 KiB) always has room for, so that handing one out never blocks.
 CLAIMS_AHEAD = 4096
+# A range's candidate lines are sent in parts of about this many bytes: a range of 16 MiB that
+# is all events is never held whole, by the worker nor by the reader.
+PART = 1 << 20
 # A literal cut by a block's end is found in the block's search: each one reads this far on.
 _OVERLAP = scan.LONGEST_LITERAL - 1
 _HEADER = 8  # the length of a result, before it
@@ -126,6 +131,8 @@ class RangeScan:
             return False
         _, lines, found = result
         state.ready.extend(Candidate(state.base + line + 1, text) for line, text in found)
+        if lines < 0:
+            return True  # a part: the range goes on in its worker's next result
         state.base += lines
         state.taken += 1
         self._hand_out(state)
@@ -273,27 +280,53 @@ def _work(fd: int, size: int, cuts: list[int], claims: int, results: int, inheri
         mapped = mmap.mmap(fd, size, prot=mmap.PROT_READ)
         while len(claim := os.read(claims, 4)) == 4:
             index = int.from_bytes(claim, "little")
-            lines, found = _scan_range(mapped, cuts[index], cuts[index + 1])
-            body = marshal.dumps((index, lines, found))
-            _write_all(results, len(body).to_bytes(_HEADER, "little") + body)
+            sender = _Sender(results, index)
+            sender.send(_scan_range(mapped, cuts[index], cuts[index + 1], sender.add))
         code = 0
     finally:
         os._exit(code)  # never the parent's cleanup (its buffers, its atexit handlers)
 
 
-def _scan_range(mapped: mmap.mmap, start: int, end: int) -> tuple[int, list[tuple[int, bytes]]]:
+class _Sender:
+    """A range's result, written to the results pipe: its candidate lines in parts of about PART
+    bytes (`add`), then the last part with the range's line count (`send`). A part short of the
+    last says -1 lines."""
+
+    __slots__ = ("_fd", "_found", "_index", "_size")
+
+    def __init__(self, fd: int, index: int) -> None:
+        self._fd, self._index = fd, index
+        self._found: list[tuple[int, bytes]] = []
+        self._size = 0
+
+    def add(self, line: int, text: bytes) -> None:
+        self._found.append((line, text))
+        self._size += len(text) + 16
+        if self._size >= PART:
+            self.send(-1)
+
+    def send(self, lines: int) -> None:
+        body = marshal.dumps((self._index, lines, self._found))
+        _write_all(self._fd, len(body).to_bytes(_HEADER, "little") + body)
+        self._found, self._size = [], 0
+
+
+Found = Callable[[int, bytes], None]  # told each candidate line: its index in the range, its bytes
+
+
+def _scan_range(mapped: mmap.mmap, start: int, end: int, found: Found) -> int:
     """The lines that start in [start, end) (the partial line at `start` belongs to the range
-    before, the line running past `end` is this range's to its end): their number and the
-    candidates among them (index within the range). A line longer than MAX_CARRY is counted,
-    never a candidate, as the stream reader drops it."""
+    before, the line running past `end` is this range's to its end): their number; the
+    candidates among them go to `found`. A line longer than MAX_CARRY is counted, never a
+    candidate, as the stream reader drops it."""
     size = len(mapped)
     lo = 0 if start == 0 else _line_after(mapped, start - 1, size)
     if lo >= end:
-        return 0, []  # the range lies inside one long line
+        return 0  # the range lies inside one long line
     hi = _line_after(mapped, end - 1, size)
     with memoryview(mapped) as view:
-        newlines, found = _scan_span(mapped, view, lo, hi)
-    return newlines + (hi > lo and mapped[hi - 1] != 10), found
+        newlines = _scan_span(mapped, view, lo, hi, found)
+    return newlines + (hi > lo and mapped[hi - 1] != 10)
 
 
 def _line_after(mapped: mmap.mmap, at: int, size: int) -> int:
@@ -302,12 +335,11 @@ def _line_after(mapped: mmap.mmap, at: int, size: int) -> int:
     return size if newline < 0 else newline + 1
 
 
-def _scan_span(mapped: mmap.mmap, view: memoryview, lo: int, hi: int) -> tuple[int, list[tuple[int, bytes]]]:
+def _scan_span(mapped: mmap.mmap, view: memoryview, lo: int, hi: int, found: Found) -> int:
     """Newlines in [lo, hi) and the candidate lines there (index: newlines before them), block
     by block: the count reads a block the search has just brought into the cache. The blocks are
     aligned to BLOCK so that each one's pages can be let go after it (the memory stays flat)."""
     search, count = scan.SEARCHER.find_matches_as_indexes, scan.count_newlines
-    found: list[tuple[int, bytes]] = []
     counted, newlines, line_end = lo, 0, -1
     for block in range(lo - lo % BLOCK, hi, BLOCK):
         first, last = max(block, lo), min(block + BLOCK, hi)
@@ -322,13 +354,13 @@ def _scan_span(mapped: mmap.mmap, view: memoryview, lo: int, hi: int) -> tuple[i
                 newlines += count(view, counted, line_start)
                 counted = line_start
             if line_end - line_start <= MAX_CARRY:
-                found.append((newlines, bytes(mapped[line_start : min(line_end, line_start + MAX_LINE)])))
+                found(newlines, bytes(mapped[line_start : min(line_end, line_start + MAX_LINE)]))
         if last > counted:
             newlines += count(view, counted, last)
             counted = last
         if block + BLOCK <= hi:
             mapped.madvise(mmap.MADV_DONTNEED, block, BLOCK)  # read: let its pages go
-    return newlines, found
+    return newlines
 
 
 def file_candidates(path: str, processes: int, advance: Advance | None = None) -> RangeScan:
