@@ -236,9 +236,10 @@ def _close_claims(state: _State) -> None:
 
 def _read_result(fd: int) -> tuple[int, int, list[tuple[int, bytes]]] | None:
     header = _read_exactly(fd, _HEADER)
-    if len(header) < _HEADER:
-        return None  # the worker ended
-    body = _read_exactly(fd, int.from_bytes(header, "little"))
+    size = int.from_bytes(header, "little")
+    body = _read_exactly(fd, size) if len(header) == _HEADER else b""
+    if len(body) < size or not body:
+        return None  # the worker ended, maybe killed in the middle of a result
     result: tuple[int, int, list[tuple[int, bytes]]] = marshal.loads(body)
     return result
 
