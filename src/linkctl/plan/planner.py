@@ -13,9 +13,12 @@ admin state and notes here.
 from __future__ import annotations
 
 from linkctl.kinds.base import ETH_DATA_LEN, FieldDiff, LinkKind
+from linkctl.kinds.bond import port_data as bond_port_data
+from linkctl.kinds.bond import port_diffs as bond_port_diffs
+from linkctl.kinds.bond import port_ip_args as bond_port_ip_args
 from linkctl.kinds.bridge import PortMtu, port_data, port_diffs, port_ip_args
 from linkctl.kinds.veth import PairMtu
-from linkctl.model.spec import BridgePort, Declaration
+from linkctl.model.spec import BridgePort, Declaration, InterfaceType
 from linkctl.model.state import BridgePortInfo, HostState, Link, NetnsName
 from linkctl.plan.build import Builder, _has_port_list
 from linkctl.plan.l3 import plan_layer3
@@ -37,6 +40,7 @@ class Planner(Builder):
             self._create_or_configure(target)
         self._masters()
         self._port_settings()
+        self._bond_port_settings()
         self._bridge_mtus()
         self._states()
         self._veth_mtu_notes()
@@ -94,6 +98,30 @@ class Planner(Builder):
             kept = self._kept_master(t) if t.current is not None and t.recreate and not t.absent else None
             if kept is not None and t.current is not None and t.current.port is not None:
                 self._set_port(t.netns, kept, _port_with(BridgePort(name=t.spec.name), t.current.port), None)
+
+    def _bond_port_settings(self) -> None:
+        """A bond's `ports-config` (queue-id, priority), set once the port is in it, as for a bridge's
+        ports: IFLA_INFO_SLAVE_DATA is taken from a port only."""
+        for t in self._ordered():
+            want = t.spec.link_aggregation
+            if t.kind.type is not InterfaceType.BOND or t.absent or want is None:
+                continue
+            for conf in want.ports_config or ():
+                key = (t.netns, conf.name)
+                pt = self.targets.get(key)
+                joins = t.creates or key in self.peers_created or (pt is not None and pt.creates)
+                link = self.host.find(conf.name, t.netns)
+                stays = not joins and link is not None and self._current_master(t.netns, conf.name) == t.spec.name
+                diffs = bond_port_diffs(conf, link.bond_port if stays and link is not None else None)
+                if diffs:
+                    fields = frozenset(d.field for d in diffs)
+                    self.plan.ops.append(
+                        SetPort(
+                            conf.name, t.netns, master=t.spec.name, slave_kind="bond",
+                            data=bond_port_data(conf, fields), args=tuple(bond_port_ip_args(conf, fields)),
+                            diffs=diffs,
+                        )
+                    )  # fmt: skip
 
     def _set_port(self, netns: NetnsName, master: str, port: BridgePort, now: Link | None) -> None:
         """The step setting a port's declared settings that differ from `now` (None: all of them)."""
