@@ -55,8 +55,8 @@ def context(file: str, netns: str | None, debug: bool, strict: bool = False) -> 
         raise _with_state_problems(exc, Context(exc.partial, source, netns)) from None
     _notes(notes)
     if file == "-":
-        return Context(decl, source, netns, debug_hook(debug))
-    return Context(decl, file, netns, debug_hook(debug), data=data)
+        return Context(decl, source, netns, debug_hook(debug), notes=notes)
+    return Context(decl, file, netns, debug_hook(debug), data=data, notes=notes)
 
 
 def _with_state_problems(failed: SchemaFailed, partial: Context) -> ValidationFailed:
@@ -94,6 +94,8 @@ def plan(ctx: Context, echo: Echo, as_json: bool = False) -> int:
     host, the_plan = prepare(ctx)
     if the_plan.empty:
         keep_receipt(ctx, host.digest, len(the_plan.unchanged))
+    if as_json:  # on stderr already; a program reading the JSON gets them there too
+        the_plan.notes[:0] = ctx.notes
     echo(render.plan_json(the_plan) if as_json else render.plan_text(the_plan))
     return PLAN_SAME if the_plan.empty else PLAN_PENDING
 

@@ -52,6 +52,7 @@ class Context:
     fingerprint: bool = False  # reads also fingerprint the dumps (engine/receipt.py)
     # Reads take addresses, routes and rules too: the file declares some, or the plan re-makes a link.
     layer3: bool = False
+    notes: list[str] = field(default_factory=list)  # what reading the file found to say (model/unmanaged.py)
     _namespaces: list[NetnsName] | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -79,10 +80,11 @@ class Context:
 
 
 def may_keep_receipt(ctx: Context) -> bool:
-    """Whether this apply or plan may leave a receipt: read from a file, only link settings declared."""
+    """Whether this apply or plan may leave a receipt: read from a file, only link settings declared, and
+    nothing to say about the file: the receipt's answer would not repeat the sections it names unmanaged."""
     from linkctl.engine import receipt
 
-    return ctx.data is not None and receipt.enabled() and not has_remediation(ctx.decl)
+    return ctx.data is not None and not ctx.notes and receipt.enabled() and not has_remediation(ctx.decl)
 
 
 def needed_kinds(decl: Declaration, host: HostState) -> set[str]:
