@@ -312,7 +312,7 @@ def make_plan(
     plan = planner.run()
     plan.ops[:0] = [r.op() for r in renames]
     if has_l3(decl) or any(ns.l3 is not None for ns in view.namespaces.values()):
-        plan.ops += plan_layer3(decl, view, default_netns, plan.ops, planner.gone)
+        plan.ops += plan_layer3(decl, view, default_netns, plan.ops, planner.gone, plan.notes)
     touched = {op.name for op in plan.ops}
     touched |= {op.peer.name for op in plan.ops if isinstance(op, CreateLink) and op.peer is not None}
     plan.unchanged = sorted(
