@@ -97,17 +97,11 @@ def _cells(link: FleetLink) -> list[str]:
 
 def _down(link: FleetLink) -> str:
     """Down time and periods; a lower bound where a gap's transitions were not timed."""
+    from linkctl.logs.report_text import duration  # the log analysis's words for a span
+
     if not link.down_exact and not link.downs:
         return "not measured (gaps)"
-    return f"{'>= ' if not link.down_exact else ''}{_duration(link.down_s)} in {len(link.downs)}"
-
-
-def _duration(seconds: float) -> str:
-    if seconds >= 3600:
-        return f"{seconds / 3600:.1f} h"
-    if seconds >= 60:
-        return f"{seconds / 60:.1f} min"
-    return f"{seconds:.1f} s"
+    return f"{'>= ' if not link.down_exact else ''}{duration(link.down_s, '.1f')} in {len(link.downs)}"
 
 
 def _heading(report: FleetReport) -> str:

@@ -49,7 +49,7 @@ class Context:
     default_netns: NetnsName = None
     debug: DebugHook | None = None
     data: bytes | None = None  # the file's bytes, when it came from a file
-    fingerprint: bool = False  # reads also fingerprint the dumps (engine/receipt.py)
+    fingerprint: bool = False  # reads also fingerprint the dumps, for a receipt (fastpath/receipt.py)
     # Reads take addresses, routes and rules too: the file declares some, or the plan re-makes a link.
     layer3: bool = False
     notes: list[str] = field(default_factory=list)  # what reading the file found to say (model/unmanaged.py)
@@ -77,14 +77,6 @@ class Context:
     def read(self) -> HostState:
         l3 = self.layer3_read()
         return read_state(self.namespaces(), debug=None, digest=self.fingerprint, l3=l3)
-
-
-def may_keep_receipt(ctx: Context) -> bool:
-    """Whether this apply or plan may leave a receipt: read from a file, only link settings declared, and
-    nothing to say about the file: the receipt's answer would not repeat the sections it names unmanaged."""
-    from linkctl.engine import receipt
-
-    return ctx.data is not None and not ctx.notes and receipt.enabled() and not has_remediation(ctx.decl)
 
 
 def needed_kinds(decl: Declaration, host: HostState) -> set[str]:

@@ -19,8 +19,9 @@ def read_state(
 ) -> HostState:
     """Namespaces that do not exist are simply absent from the result.
 
-    With `digest`, also fingerprint the very messages decoded (engine/receipt.py). With `l3`, also
-    read the addresses, routes and rules of those namespaces (and IPv6 on or off on their links).
+    With `digest`, also fingerprint the very messages decoded, as the receipt's fast path does
+    (kernel/fastpath.py). With `l3`, also read the addresses, routes and rules of those namespaces
+    (and IPv6 on or off on their links).
     """
     host = HostState()
     wanted = list(dict.fromkeys(namespaces))
@@ -42,9 +43,11 @@ def read_state(
         if digest:
             host.digest = linkdump.digest(_fingerprinted(name, raw, sockets, wanted) for name in wanted)
             if l3 is not None:
-                from linkctl.kernel.l3 import combined_digest, fingerprint
+                from linkctl.kernel.fastpath import combined_digest, layer3_fingerprint
 
-                parts = [(n, fingerprint(st.l3) if (st := host.namespaces.get(n)) and st.l3 else b"-") for n in l3]
+                parts = [
+                    (n, layer3_fingerprint(st.l3) if (st := host.namespaces.get(n)) and st.l3 else b"-") for n in l3
+                ]
                 host.digest = combined_digest(host.digest, parts)
     except PermissionError:
         raise LinkctlError("permission denied reading network namespaces: run as root") from None
@@ -108,7 +111,7 @@ def missing_link_hint(name: str, netns: NetnsName, names_here: Iterable[str]) ->
 def _fingerprinted(
     name: NetnsName, raw: dict[NetnsName, list[bytes]], sockets: dict[NetnsName, RtnlSocket], order: list[NetnsName]
 ) -> linkdump.NamespaceDump:
-    """As engine/receipt.py's fast path sees a namespace: the same messages, the same nsid questions."""
+    """As the fast path sees a namespace (kernel/fastpath.py): the same messages, the same nsid questions."""
     if name not in raw:
         return linkdump.NamespaceDump(name, None)
     nsids = tuple(sockets[name].nsid_of(other) if other in sockets else None for other in order if other != name)

@@ -15,6 +15,7 @@ from html import escape
 
 from linkctl.domain.events import KernelLogLine
 from linkctl.logs.analysis import DownBurst, DownPeriod, LinkReport, Report, Stamped, between
+from linkctl.logs.report_text import duration
 
 WIDTH = 900
 ROW = 40
@@ -222,9 +223,9 @@ def _bars(link: LinkReport, to_x: Callable[[float], float], y: int, hi: float, p
         lasted = _period_length(p, hi)
         x0 = to_x(p.start.clock)
         x1 = x0 + lasted / px_s
-        title = f"down {_seconds(lasted)}" + (" (still down at the end of the log)" if p.end is None else "")
+        title = f"down {duration(lasted)}" + (" (still down at the end of the log)" if p.end is None else "")
         if x1 - x0 < MIN_PX:
-            title += f", drawn {MIN_PX:g} px ({_seconds(MIN_PX * px_s)}) wide"
+            title += f", drawn {MIN_PX:g} px ({duration(MIN_PX * px_s)}) wide"
             out.append(
                 f"<rect class='down widened' data-duration='{lasted:.3f}' x='{x0:.2f}' y='{y + 6}' "
                 f"width='{MIN_PX:g}' height='16'><title>{escape(title)}</title></rect>"
@@ -235,14 +236,6 @@ def _bars(link: LinkReport, to_x: Callable[[float], float], y: int, hi: float, p
                 f"width='{x1 - x0:.2f}' height='16'><title>{escape(title)}</title></rect>"
             )
     return out
-
-
-def _seconds(s: float) -> str:
-    if s >= 3600:
-        return f"{s / 3600:.1f} h"
-    if s >= 60:
-        return f"{s / 60:.1f} min"
-    return f"{s:.3g} s"
 
 
 def _marks(link: LinkReport, to_x: Callable[[float], float], y: int) -> list[str]:

@@ -7,10 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from linkctl.cli.prefetch import plain_args
-from linkctl.engine import receipt
-from linkctl.engine.apply import Context, may_keep_receipt
+from linkctl import fastpath
+from linkctl.cli.entry import plain_args
+from linkctl.engine.apply import Context
 from linkctl.engine.runtime import DIR_ENV
+from linkctl.fastpath import receipt
 from linkctl.model.load import parse_text
 
 
@@ -76,7 +77,7 @@ def test_receipts_off_writes_nothing(runtime: Path, monkeypatch: pytest.MonkeyPa
     monkeypatch.setenv(receipt.DISABLE_ENV, "off")
     receipt.record(b"x", None, receipt.Receipt([None], "00", 1))
     assert not runtime.exists()
-    assert receipt.fast_noop("apply", "whatever.yml", None) is None
+    assert fastpath.answer("apply", "whatever.yml", None) is None
 
 
 def test_old_receipts_are_pruned(runtime: Path) -> None:
@@ -90,6 +91,6 @@ def test_declarations_with_settings_outside_the_link_dump_get_no_receipt(runtime
     ethtool = parse_text(
         "interfaces: [{name: eth0, type: ethernet, ethtool: {feature: {tx-checksum-ip-generic: false}}}]", "d.yml"
     )
-    assert may_keep_receipt(Context(links, "d.yml", data=b"x"))
-    assert not may_keep_receipt(Context(ethtool, "d.yml", data=b"x"))
-    assert not may_keep_receipt(Context(links, "-"))  # stdin: no bytes to name a receipt by
+    assert receipt.may_keep(Context(links, "d.yml", data=b"x"))
+    assert not receipt.may_keep(Context(ethtool, "d.yml", data=b"x"))
+    assert not receipt.may_keep(Context(links, "-"))  # stdin: no bytes to name a receipt by
