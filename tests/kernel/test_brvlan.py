@@ -15,7 +15,7 @@ from pyroute2.netlink.rtnl.ifinfmsg import ifinfmsg
 
 from linkctl.kernel import brvlan
 from linkctl.kernel.probe import bridge_vlan_filtering
-from linkctl.model.sections import PortVlan
+from linkctl.model.bridge_sections import PortVlan
 from tests.conftest import ip, run_linkctl
 
 PVID_UNTAGGED = 6

@@ -13,7 +13,7 @@ from __future__ import annotations
 import struct
 from collections.abc import Iterable
 
-from linkctl.model.sections import PortVlan, VlanMode
+from linkctl.model.bridge_sections import PortVlan, VlanMode
 from linkctl.nla import IFINFOMSG, NLM_F_ACK, NLM_F_DUMP, NLM_F_REQUEST, attr, iter_attrs, message
 from linkctl.nla.ifla import (
     AF_BRIDGE,
