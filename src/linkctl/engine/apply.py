@@ -35,6 +35,7 @@ from linkctl.plan.l3_undo import undo_entries
 from linkctl.plan.ops import CreateLink, CreateNetns, DeleteLink, MoveLink, Op, Plan, SetMaster
 from linkctl.plan.planner import make_plan
 from linkctl.plan.validate import validate
+from linkctl.plan.vlans import has_port_vlans
 
 if TYPE_CHECKING:  # ethtool and /sys work is imported only by declarations that have it
     from linkctl.engine.remediate import RemediationPlan
@@ -52,10 +53,13 @@ class Context:
     fingerprint: bool = False  # reads also fingerprint the dumps (engine/receipt.py)
     # Reads take addresses, routes and rules too: the file declares some, or the plan re-makes a link.
     layer3: bool = False
+    # Reads take every bridge port's VLANs: the file declares some (else only where a bridge filters).
+    vlans: bool = field(default=False, init=False)
     _namespaces: list[NetnsName] | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.layer3 = self.layer3 or has_l3(self.decl)
+        self.vlans = has_port_vlans(self.decl)
 
     def namespaces(self) -> list[NetnsName]:
         # Asked by each read, the snapshot and the receipt: one walk of the declaration serves all.
@@ -75,7 +79,7 @@ class Context:
 
     def read(self) -> HostState:
         l3 = self.layer3_read()
-        return read_state(self.namespaces(), debug=None, digest=self.fingerprint, l3=l3)
+        return read_state(self.namespaces(), debug=None, digest=self.fingerprint, l3=l3, vlans=self.vlans)
 
 
 def may_keep_receipt(ctx: Context) -> bool:

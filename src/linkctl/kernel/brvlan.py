@@ -4,16 +4,17 @@ A port's VLANs are IFLA_BRIDGE_VLAN_INFO entries (struct bridge_vlan_info: u16 f
 u16 vid) inside IFLA_AF_SPEC, in an RTM_SETLINK (add) or RTM_DELLINK (del) of family
 AF_BRIDGE, as iproute2's `bridge vlan` sends them; a run of ids goes as one
 RANGE_BEGIN/RANGE_END pair. The dump is an RTM_GETLINK of family AF_BRIDGE asking for
-RTEXT_FILTER_BRVLAN. Only kernels with CONFIG_BRIDGE_VLAN_FILTERING answer them
-(kernel/probe.py asks first); the bytes are checked against pyroute2's encoder.
+RTEXT_FILTER_BRVLAN. Only kernels with CONFIG_BRIDGE_VLAN_FILTERING carry them out
+(kernel/probe.py asks first; others answer the dump with empty lists); the bytes are checked
+against pyroute2's encoder and iproute2's. The planner decides what to send (plan/vlans.py).
+
 """
 
 from __future__ import annotations
 
 import struct
-from collections.abc import Iterable
 
-from linkctl.model.bridge_sections import PortVlan, VlanMode
+from linkctl.kernel.linkdump import RouteSocket, collect_dump
 from linkctl.nla import IFINFOMSG, NLM_F_ACK, NLM_F_DUMP, NLM_F_REQUEST, attr, iter_attrs, message
 from linkctl.nla.ifla import (
     AF_BRIDGE,
@@ -33,19 +34,11 @@ from linkctl.nla.ifla import LINK as LINK_TABLE
 
 VLAN_INFO = struct.Struct("=HH")  # flags, vid
 Vlan = tuple[int, int]  # (vid, BRIDGE_VLAN_INFO_* flags)
+KEPT_FLAGS = BRIDGE_VLAN_INFO_PVID | BRIDGE_VLAN_INFO_UNTAGGED  # what a port's VLAN is, as `bridge vlan` shows it
 
-
-def port_vlans(conf: PortVlan) -> list[Vlan]:
-    """The (vid, flags) a port's nmstate `vlan` asks for: an access port's one VLAN untagged and
-    its PVID; a trunk's tags tagged, and its native VLAN (`tag` with enable-native) untagged PVID."""
-    native = BRIDGE_VLAN_INFO_PVID | BRIDGE_VLAN_INFO_UNTAGGED
-    if conf.mode is VlanMode.ACCESS:
-        assert conf.tag is not None
-        return [(conf.tag, native)]
-    out = {vid: 0 for tag in conf.trunk_tags or () for vid in tag.ids()}
-    if conf.tag is not None and conf.enable_native:
-        out[conf.tag] = native
-    return sorted(out.items())
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Iterable
 
 
 def _entries(vlans: Iterable[Vlan]) -> bytes:
@@ -107,3 +100,17 @@ def decode_vlans(msg: bytes) -> tuple[int, list[Vlan]]:
             else:
                 out.append((vid, bare))
     return index, out
+
+
+Ports = dict[int, tuple[Vlan, ...]]  # ifindex -> its VLANs, sorted by id
+
+
+def read_vlans(sock: RouteSocket, seq: int) -> Ports:
+    """Every port's VLANs in the socket's namespace (`bridge vlan show`): one dump. A kernel without
+    bridge VLAN filtering answers it too, every list empty."""
+    sock.send(dump_request(seq))
+    out: Ports = {}
+    for msg in collect_dump(sock):
+        index, vlans = decode_vlans(msg)
+        out[index] = tuple(sorted((vid, flags & KEPT_FLAGS) for vid, flags in vlans))
+    return out

@@ -171,7 +171,7 @@ class TrunkTag(Section):
 
 
 class PortVlan(Section):
-    """A bridge port's VLANs (bridge VLAN filtering): nmstate's `vlan` of a port."""
+    """A bridge port's VLANs (bridge VLAN filtering): nmstate's `vlan` of a port; `vlan: {}` is none."""
 
     mode: VlanMode | None = None
     trunk_tags: list[TrunkTag] | None = None
@@ -186,6 +186,12 @@ class PortVlan(Section):
             raise ValueError("an access port needs its tag")
         if self.enable_native and self.tag is None:
             raise ValueError("enable-native needs the native VLAN's tag")
+        given = self.trunk_tags is not None or self.tag is not None or self.enable_native is not None
+        if self.mode is None and given:
+            raise ValueError("a port's vlan needs its mode: access (one VLAN, tag) or trunk (trunk-tags)")
+        if self.mode is VlanMode.TRUNK and not self.trunk_tags and not self.enable_native:
+            # Nothing to carry: every VLAN of the port would go, the traffic with them.
+            raise ValueError("a trunk port needs its trunk-tags (or a native VLAN: tag with enable-native: true)")
         return self
 
 
@@ -209,4 +215,4 @@ class BridgeSection(Section):
         opts = self.options
         if opts is not None and (opts.vlan_protocol is not None or opts.vlan_default_pvid is not None):
             return True
-        return any(p.vlan is not None for p in self.port or ())
+        return any(p.vlan is not None and p.vlan.mode is not None for p in self.port or ())

@@ -23,6 +23,7 @@ from linkctl.plan.l3_model import has_l3
 from linkctl.plan.match import _BRIDGE, _DOWN, Key, Target, _ports
 from linkctl.plan.ops import CreateLink, Op, Plan, Props, SetLink, SetMaster, SetPort
 from linkctl.plan.veth_match import renamed_peers, renamed_view
+from linkctl.plan.vlans import plan_port_vlans
 
 
 class Planner(Builder):
@@ -37,6 +38,7 @@ class Planner(Builder):
             self._create_or_configure(target)
         self._masters()
         self._port_settings()
+        plan_port_vlans(self)
         self._bridge_mtus()
         self._states()
         self._veth_mtu_notes()
