@@ -1,5 +1,6 @@
 """Bridge port VLANs end to end: apply, a second apply sending nothing, `show -f yaml` applying back
-as a no-op, and an unconfirmed `try` putting the VLANs and the filtering switch back as they were.
+as a no-op, a `bridge vlan` change made behind linkctl's back seen past the receipt, and an
+unconfirmed `try` putting the VLANs and the filtering switch back as they were.
 
 Skipped on this VM: its kernel is built without CONFIG_BRIDGE_VLAN_FILTERING (the probe,
 kernel/probe.py bridge_vlan_filtering, is answered "Operation not supported" for `ip link add
@@ -85,6 +86,16 @@ def test_port_vlans_apply_verify_and_apply_again_as_no_ops(netns: str, tmp_path:
     assert "mode: access" in shown.stdout and "enable-native: true" in shown.stdout
     back = run_linkctl("plan", write(tmp_path, shown.stdout, "shown.yml"), "--netns", netns)
     assert back.returncode == 0 and back.stdout.startswith("no changes"), back.stdout + back.stderr
+
+
+def test_a_vlan_added_behind_linkctls_back_is_seen_past_the_receipt(netns: str, tmp_path: Path) -> None:
+    path = write(tmp_path, FILE)
+    assert run_linkctl("apply", path, "--netns", netns).returncode == 0
+    assert "nothing was sent" in run_linkctl("apply", path, "--netns", netns).stdout  # the receipt answers
+    _run("bridge", "-n", netns, "vlan", "add", "dev", "vp0", "vid", "55")
+    res = run_linkctl("apply", path, "--netns", netns)
+    assert res.returncode == 0 and "bridge vlan del dev vp0 vid 55" in res.stdout, res.stdout + res.stderr
+    assert vlans(netns)["vp0"] == ACCESS
 
 
 START = """

@@ -12,6 +12,7 @@ import re
 import shutil
 import struct
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -157,6 +158,14 @@ def test_a_crafted_dump_reads_as_each_ports_vlans_ranges_spelt_out() -> None:
     assert sock.sent == brvlan.dump_request(1)
 
 
+def test_the_fingerprint_moves_with_any_vlan() -> None:
+    base: brvlan.Ports = {5: ((1, PVID_UNTAGGED), (10, 0))}
+    assert brvlan.fingerprint(base) == brvlan.fingerprint(dict(base))
+    others: list[brvlan.Ports | None] = [{5: ((1, PVID_UNTAGGED), (11, 0))}, {5: ((1, 4), (10, 0))}, {6: base[5]}, None]
+    for other in others:
+        assert brvlan.fingerprint(other) != brvlan.fingerprint(base)
+
+
 def _bridge_with_port(netns: str) -> int:
     ip("-n", netns, "link", "add", "brd0", "type", "bridge")
     ip("-n", netns, "link", "add", "vp0", "type", "veth", "peer", "name", "vp1")
@@ -174,6 +183,28 @@ def test_a_read_takes_the_ports_vlans_when_asked_and_where_a_bridge_filters(netn
     assert read_state([netns], vlans=True).find("vp1", netns).vlans is None  # type: ignore[union-attr]  # no port
     unasked = read_state([netns]).find("vp0", netns)
     assert unasked is not None and unasked.vlans is None  # no bridge filters here: no dump
+
+
+def test_the_fast_and_the_full_path_fingerprint_the_same_vlans(netns: str) -> None:
+    from linkctl.engine.receipt import current_digest
+    from linkctl.kernel.state import read_state
+
+    _bridge_with_port(netns)
+    for key in ("all", "default"):  # no IPv6 traffic changing anything between the dumps
+        ip("netns", "exec", netns, "sysctl", "-qw", f"net.ipv6.conf.{key}.disable_ipv6=1")
+    namespaces: list[str | None] = [netns, "lkt-no-such-namespace"]
+    full = read_state(namespaces, digest=True, vlans=True).digest
+    assert full is not None and full != read_state(namespaces, digest=True).digest
+    assert brvlan.vlan_digest(current_digest(namespaces), namespaces) == full
+
+
+def test_the_fast_paths_vlan_reading_loads_no_pydantic() -> None:
+    code = "import sys, linkctl.kernel.brvlan; print('pydantic' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "False"
+
+
+# --- what is sent: iproute2's bytes, and the executor's ---------------------------------------------
 
 
 def _sent_by(cmd: list[str]) -> list[bytes]:

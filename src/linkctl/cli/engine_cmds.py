@@ -142,7 +142,9 @@ def keep_receipt(ctx: Context, digest: str | None, interfaces: int) -> None:
     from linkctl.engine import receipt
 
     receipt.record(
-        ctx.data, ctx.default_netns, receipt.Receipt(ctx.namespaces(), digest, interfaces, ctx.layer3_read())
+        ctx.data,
+        ctx.default_netns,
+        receipt.Receipt(ctx.namespaces(), digest, interfaces, ctx.layer3_read(), ctx.vlan_read()),
     )
 
 

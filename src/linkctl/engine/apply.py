@@ -77,6 +77,10 @@ class Context:
         """The namespaces whose layer 3 each read takes (None: links only)."""
         return self.namespaces() if self.layer3 else None
 
+    def vlan_read(self) -> list[NetnsName] | None:
+        """The namespaces whose port VLANs the digest holds (None: none)."""
+        return self.namespaces() if self.vlans else None
+
     def read(self) -> HostState:
         l3 = self.layer3_read()
         return read_state(self.namespaces(), debug=None, digest=self.fingerprint, l3=l3, vlans=self.vlans)

@@ -75,7 +75,7 @@ def _code_stamp() -> bytes:
 
 
 class Receipt:
-    __slots__ = ("digest", "interfaces", "layer3", "namespaces")
+    __slots__ = ("digest", "interfaces", "layer3", "namespaces", "vlans")
 
     def __init__(
         self,
@@ -83,17 +83,21 @@ class Receipt:
         digest: str,
         interfaces: int,
         layer3: list[str | None] | None = None,
+        vlans: list[str | None] | None = None,
     ) -> None:
         self.namespaces = namespaces
         self.digest = digest
         self.interfaces = interfaces
         # The namespaces whose addresses, routes, rules and IPv6 switches the digest holds too.
         self.layer3 = layer3 or []
+        # ... and whose bridge ports' VLANs (`bridge vlan` makes no link message): a file declaring some.
+        self.vlans = vlans or []
 
     def dump(self) -> str:
         lines = [FORMAT, f"interfaces {self.interfaces}", f"digest {self.digest}"]
         lines += [f"netns {_hex(ns)}" for ns in self.namespaces]
         lines += [f"l3 {_hex(ns)}" for ns in self.layer3]
+        lines += [f"vlans {_hex(ns)}" for ns in self.vlans]
         return "\n".join(lines) + "\n"
 
     @classmethod
@@ -106,7 +110,8 @@ class Receipt:
             return None
         names = [_unhex(v) for k, _s, v in fields[2:] if k == "netns"]
         layer3 = [_unhex(v) for k, _s, v in fields[2:] if k == "l3"]
-        return cls(names, fields[1][2], int(fields[0][2]), layer3)
+        vlans = [_unhex(v) for k, _s, v in fields[2:] if k == "vlans"]
+        return cls(names, fields[1][2], int(fields[0][2]), layer3, vlans)
 
 
 def _hex(name: str | None) -> str:
@@ -223,6 +228,10 @@ def fast_noop(command: str, path: str, netns: str | None) -> str | None:
             from linkctl.kernel.l3 import layer3_digest  # a file with addresses, routes or rules
 
             digest = layer3_digest(digest, receipt.layer3)
+        if receipt.vlans:
+            from linkctl.kernel.brvlan import vlan_digest  # a file with bridge port VLANs
+
+            digest = vlan_digest(digest, receipt.vlans)
         if digest != receipt.digest:
             return None
     except (OSError, ValueError, source.Refused):

@@ -8,13 +8,15 @@ RTEXT_FILTER_BRVLAN. Only kernels with CONFIG_BRIDGE_VLAN_FILTERING carry them o
 (kernel/probe.py asks first; others answer the dump with empty lists); the bytes are checked
 against pyroute2's encoder and iproute2's. The planner decides what to send (plan/vlans.py).
 
+Only the standard library, linkctl/nla and kernel/linkdump: the receipt's no-op fast path
+fingerprints the VLANs of a file that declares some with this module.
 """
 
 from __future__ import annotations
 
 import struct
 
-from linkctl.kernel.linkdump import RouteSocket, collect_dump
+from linkctl.kernel.linkdump import RouteSocket, collect_dump, new_hash
 from linkctl.nla import IFINFOMSG, NLM_F_ACK, NLM_F_DUMP, NLM_F_REQUEST, attr, iter_attrs, message
 from linkctl.nla.ifla import (
     AF_BRIDGE,
@@ -36,7 +38,7 @@ VLAN_INFO = struct.Struct("=HH")  # flags, vid
 Vlan = tuple[int, int]  # (vid, BRIDGE_VLAN_INFO_* flags)
 KEPT_FLAGS = BRIDGE_VLAN_INFO_PVID | BRIDGE_VLAN_INFO_UNTAGGED  # what a port's VLAN is, as `bridge vlan` shows it
 
-TYPE_CHECKING = False
+TYPE_CHECKING = False  # not imported at run time: the receipt's no-op fast path reads VLANs with this module
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
@@ -114,3 +116,40 @@ def read_vlans(sock: RouteSocket, seq: int) -> Ports:
         index, vlans = decode_vlans(msg)
         out[index] = tuple(sorted((vid, flags & KEPT_FLAGS) for vid, flags in vlans))
     return out
+
+
+def fingerprint(ports: Ports | None) -> bytes:
+    """What the planner reads of a namespace's port VLANs, canonical (a receipt's part of it); b"-"
+    where the namespace does not exist."""
+    return b"-" if ports is None else repr(sorted(ports.items())).encode()
+
+
+def combined_digest(link_digest: str, parts: list[tuple[str | None, bytes]]) -> str:
+    """The fingerprint so far and each namespace's port VLANs, as one digest."""
+    h = new_hash()
+    h.update(link_digest.encode())
+    for name, part in parts:
+        h.update(b"\0vlans\0" + (name or "\0").encode() + b"\0" + part)
+    return h.hexdigest()
+
+
+def vlan_digest(link_digest: str, wanted: list[str | None]) -> str:
+    """combined_digest of the namespaces now, for engine/receipt.py's fast path."""
+    import os
+
+    from linkctl.kernel import nsenter
+
+    parts: list[tuple[str | None, bytes]] = []
+    for name in wanted:
+        if name is not None and not os.path.exists(nsenter.path_of(name)):
+            parts.append((name, fingerprint(None)))
+            continue
+        fd = os.open(nsenter.path_of(name), os.O_RDONLY | os.O_CLOEXEC) if name is not None else None
+        try:
+            sock = RouteSocket(fd, timeout=5.0)  # a dump that never ends is a doubt: the full command decides
+        finally:
+            if fd is not None:
+                os.close(fd)
+        with sock:
+            parts.append((name, fingerprint(read_vlans(sock, 1))))
+    return combined_digest(link_digest, parts)

@@ -24,7 +24,7 @@ def read_state(
     With `digest`, also fingerprint the very messages decoded (engine/receipt.py). With `l3`, also
     read the addresses, routes and rules of those namespaces (and IPv6 on or off on their links).
     Bridge ports' VLANs are read where a bridge filters them, and with `vlans` (a file that declares
-    some) everywhere.
+    some: the digest holds them then) everywhere.
     """
     host = HostState()
     wanted = list(dict.fromkeys(namespaces))
@@ -56,6 +56,8 @@ def read_state(
 
                 parts = [(n, fingerprint(st.l3) if (st := host.namespaces.get(n)) and st.l3 else b"-") for n in l3]
                 host.digest = combined_digest(host.digest, parts)
+            if vlans:
+                host.digest = brvlan.combined_digest(host.digest, [(n, brvlan.fingerprint(ports[n])) for n in wanted])
     except PermissionError:
         raise LinkctlError("permission denied reading network namespaces: run as root") from None
     finally:

@@ -56,7 +56,8 @@ def wanted_vlans(conf: PortVlan) -> dict[int, int]:
 
 
 def has_port_vlans(decl: Declaration) -> bool:
-    """Whether a file declares a port's VLANs: then every read takes the ports' VLAN lists (kernel/state.py)."""
+    """Whether a file declares a port's VLANs: then every read takes the ports' VLAN lists, and a receipt
+    holds them (kernel/state.py, engine/receipt.py)."""
     return any(
         declares(p.vlan) for s in decl.interfaces if s.bridge is not None and not s.absent for p in s.bridge.port or ()
     )
