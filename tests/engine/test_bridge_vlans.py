@@ -76,7 +76,7 @@ def test_port_vlans_apply_verify_and_apply_again_as_no_ops(netns: str, tmp_path:
     path = write(tmp_path, FILE)
     res = run_linkctl("apply", path, "--netns", netns)
     assert res.returncode == 0, res.stdout + res.stderr
-    assert "bridge vlan add dev vp0 vid 10 pvid untagged" in res.stdout
+    assert "vlan add dev vp0 vid 10 pvid untagged" in res.stdout
     assert filtering(netns) == 1
     now = vlans(netns)
     assert now["vp0"] == ACCESS and now["vq0"] == TRUNK
@@ -94,7 +94,7 @@ def test_a_vlan_added_behind_linkctls_back_is_seen_past_the_receipt(netns: str, 
     assert "nothing was sent" in run_linkctl("apply", path, "--netns", netns).stdout  # the receipt answers
     _run("bridge", "-n", netns, "vlan", "add", "dev", "vp0", "vid", "55")
     res = run_linkctl("apply", path, "--netns", netns)
-    assert res.returncode == 0 and "bridge vlan del dev vp0 vid 55" in res.stdout, res.stdout + res.stderr
+    assert res.returncode == 0 and "vlan del dev vp0 vid 55" in res.stdout, res.stdout + res.stderr
     assert vlans(netns)["vp0"] == ACCESS
 
 
