@@ -94,3 +94,19 @@ def test_declarations_with_settings_outside_the_link_dump_get_no_receipt(runtime
     assert receipt.may_keep(Context(links, "d.yml", data=b"x"))
     assert not receipt.may_keep(Context(ethtool, "d.yml", data=b"x"))
     assert not receipt.may_keep(Context(links, "-"))  # stdin: no bytes to name a receipt by
+
+
+def test_a_file_with_port_vlans_has_its_receipt_hold_them(runtime: Path) -> None:
+    """`bridge vlan` changes no link message: a receipt of a file declaring port VLANs names the
+    namespaces whose VLANs its digest holds, and the fast path fingerprints them again."""
+    port = "{name: vp0, vlan: {mode: access, tag: 10}}"
+    vlan_file = parse_text(f"interfaces: [{{name: br0, type: linux-bridge, bridge: {{port: [{port}]}}}}]", "d.yml")
+    plain = parse_text("interfaces: [{name: br0, type: linux-bridge, bridge: {port: [{name: vp0}]}}]", "d.yml")
+    empty = parse_text("interfaces: [{name: br0, type: linux-bridge, bridge: {port: [{name: vp0, vlan: {}}]}}]", "d")
+    assert Context(vlan_file, "d.yml", default_netns="ns1").vlan_read() == ["ns1"]
+    assert Context(plain, "d.yml").vlan_read() is None and Context(empty, "d.yml").vlan_read() is None
+    receipt.record(b"x", None, receipt.Receipt([None, "ns1"], "cd" * 20, 2, None, [None, "ns1"]))
+    back = receipt.load(b"x", None)
+    assert back is not None and back.vlans == [None, "ns1"] and back.layer3 == []
+    old = receipt.Receipt.parse(f"{receipt.FORMAT}\ninterfaces 1\ndigest 00\nnetns -\n")
+    assert old is not None and old.vlans == []

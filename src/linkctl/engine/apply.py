@@ -35,6 +35,7 @@ from linkctl.plan.l3_undo import undo_entries
 from linkctl.plan.ops import CreateLink, CreateNetns, DeleteLink, MoveLink, Op, Plan, SetMaster
 from linkctl.plan.planner import make_plan
 from linkctl.plan.validate import validate
+from linkctl.plan.vlans import has_port_vlans
 
 if TYPE_CHECKING:  # ethtool and /sys work is imported only by declarations that have it
     from linkctl.engine.remediate import RemediationPlan
@@ -53,10 +54,13 @@ class Context:
     # Reads take addresses, routes and rules too: the file declares some, or the plan re-makes a link.
     layer3: bool = False
     notes: list[str] = field(default_factory=list)  # what reading the file found to say (model/unmanaged.py)
+    # Reads take every bridge port's VLANs: the file declares some (else only where a bridge filters).
+    vlans: bool = field(default=False, init=False)
     _namespaces: list[NetnsName] | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.layer3 = self.layer3 or has_l3(self.decl)
+        self.vlans = has_port_vlans(self.decl)
 
     def namespaces(self) -> list[NetnsName]:
         # Asked by each read, the snapshot and the receipt: one walk of the declaration serves all.
@@ -74,9 +78,13 @@ class Context:
         """The namespaces whose layer 3 each read takes (None: links only)."""
         return self.namespaces() if self.layer3 else None
 
+    def vlan_read(self) -> list[NetnsName] | None:
+        """The namespaces whose port VLANs the digest holds (None: none)."""
+        return self.namespaces() if self.vlans else None
+
     def read(self) -> HostState:
         l3 = self.layer3_read()
-        return read_state(self.namespaces(), debug=None, digest=self.fingerprint, l3=l3)
+        return read_state(self.namespaces(), debug=None, digest=self.fingerprint, l3=l3, vlans=self.vlans)
 
 
 def needed_kinds(decl: Declaration, host: HostState) -> set[str]:

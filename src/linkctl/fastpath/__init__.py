@@ -60,7 +60,7 @@ def answer(command: str, path: str, netns: str | None) -> str | None:
     try:
         data = source.read_path(path)  # never a FIFO's wait or /dev/zero's end
         held = receipt.load(data, netns)
-        if held is None or digest_now(held.namespaces, held.layer3) != held.digest:
+        if held is None or digest_now(held.namespaces, held.layer3, held.vlans) != held.digest:
             return None
     except (OSError, ValueError, source.Refused):
         return None

@@ -76,7 +76,7 @@ def _code_stamp() -> bytes:
 
 
 class Receipt:
-    __slots__ = ("digest", "interfaces", "layer3", "namespaces")
+    __slots__ = ("digest", "interfaces", "layer3", "namespaces", "vlans")
 
     def __init__(
         self,
@@ -84,17 +84,21 @@ class Receipt:
         digest: str,
         interfaces: int,
         layer3: list[str | None] | None = None,
+        vlans: list[str | None] | None = None,
     ) -> None:
         self.namespaces = namespaces
         self.digest = digest
         self.interfaces = interfaces
         # The namespaces whose addresses, routes, rules and IPv6 switches the digest holds too.
         self.layer3 = layer3 or []
+        # ... and whose bridge ports' VLANs (`bridge vlan` makes no link message): a file declaring some.
+        self.vlans = vlans or []
 
     def dump(self) -> str:
         lines = [FORMAT, f"interfaces {self.interfaces}", f"digest {self.digest}"]
         lines += [f"netns {_hex(ns)}" for ns in self.namespaces]
         lines += [f"l3 {_hex(ns)}" for ns in self.layer3]
+        lines += [f"vlans {_hex(ns)}" for ns in self.vlans]
         return "\n".join(lines) + "\n"
 
     @classmethod
@@ -107,7 +111,8 @@ class Receipt:
             return None
         names = [_unhex(v) for k, _s, v in fields[2:] if k == "netns"]
         layer3 = [_unhex(v) for k, _s, v in fields[2:] if k == "l3"]
-        return cls(names, fields[1][2], int(fields[0][2]), layer3)
+        vlans = [_unhex(v) for k, _s, v in fields[2:] if k == "vlans"]
+        return cls(names, fields[1][2], int(fields[0][2]), layer3, vlans)
 
 
 def _hex(name: str | None) -> str:
@@ -166,4 +171,6 @@ def keep(ctx: Context, digest: str | None, interfaces: int) -> None:
     """After a verified apply or a no-op plan: let the next `apply` of these bytes end at the dump."""
     if not ctx.fingerprint or digest is None or ctx.data is None:
         return
-    record(ctx.data, ctx.default_netns, Receipt(ctx.namespaces(), digest, interfaces, ctx.layer3_read()))
+    record(
+        ctx.data, ctx.default_netns, Receipt(ctx.namespaces(), digest, interfaces, ctx.layer3_read(), ctx.vlan_read())
+    )

@@ -25,10 +25,17 @@ if TYPE_CHECKING:
     from linkctl.model.l3_state import L3State
 
 
-def digest_now(namespaces: list[str | None], layer3: list[str | None]) -> str:
-    """The digest a receipt of these namespaces (layer 3 of those in `layer3` too) would hold now."""
+def digest_now(namespaces: list[str | None], layer3: list[str | None], vlans: list[str | None]) -> str:
+    """The digest a receipt of these namespaces (layer 3 of those in `layer3`, the bridge ports' VLANs of
+    those in `vlans` too) would hold now: in kernel/state.py's order."""
     digest = current_digest(namespaces)
-    return layer3_digest(digest, layer3) if layer3 else digest
+    if layer3:
+        digest = layer3_digest(digest, layer3)
+    if vlans:
+        from linkctl.kernel.brvlan import vlan_digest  # a file with bridge port VLANs
+
+        digest = vlan_digest(digest, vlans)
+    return digest
 
 
 def current_digest(namespaces: list[str | None]) -> str:

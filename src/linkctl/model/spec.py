@@ -15,6 +15,7 @@ from typing import Annotated, Any
 from pydantic import Field, PrivateAttr, field_validator, model_validator
 
 from linkctl.domain.events import Duplex
+from linkctl.model.bridge_sections import BridgeOptions, BridgePort, BridgeSection, StpOptions  # re-exported
 from linkctl.model.ethtool_spec import EthtoolSection, KernelModuleSpec
 from linkctl.model.l3 import IpSection, RouteRulesSection, RoutesSection
 from linkctl.model.sections import (  # the kind sections with many keys (re-exported: spelt spec.X)
@@ -22,15 +23,11 @@ from linkctl.model.sections import (  # the kind sections with many keys (re-exp
     BondOptions,
     BondPortConfig,
     BondSection,
-    BridgeOptions,
-    BridgePort,
-    BridgeSection,
     IpvlanMode,
     IpvlanSection,
     MacvlanMode,
     MacvlanSection,
     MacvtapSection,
-    StpOptions,
 )
 from linkctl.model.spec_base import Section
 

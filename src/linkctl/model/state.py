@@ -185,6 +185,9 @@ class Link:
     parent_bus: str | None = None  # "pci" etc. for devices with a bus: physical NICs
     group: int = 0  # IFLA_GROUP (`ip link set group`); 0 is "default"
     alias: str | None = None  # IFLA_IFALIAS (`ip link set alias`): nmstate's description; None when unset
+    # A bridge port's VLANs, (vid, BRIDGE_VLAN_INFO_PVID | _UNTAGGED flags) by id, as `bridge vlan` shows
+    # them; None where they were not read (kernel/state.py reads them only where they matter).
+    vlans: tuple[tuple[int, int], ...] | None = None
 
     # The flag tests go through int's own `&`: IntFlag's is Python code in the enum
     # module, 10x slower, and the planner asks these of every link in every plan.

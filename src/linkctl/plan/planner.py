@@ -25,6 +25,7 @@ from linkctl.plan.ops import CreateLink, Op, Plan, Props, SetLink
 from linkctl.plan.ports import Ports
 from linkctl.plan.reshape import Reshape
 from linkctl.plan.veth_match import renamed_peers, renamed_view
+from linkctl.plan.vlans import plan_port_vlans
 
 
 class Planner:
@@ -47,6 +48,7 @@ class Planner:
         for target in m.ordered():
             build.create_or_configure(target)
         Ports(m).run()
+        plan_port_vlans(m)
         build.bridge_mtus()
         self._states()
         MtuNotes(m).run()
