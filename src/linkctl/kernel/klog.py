@@ -15,6 +15,7 @@ import select
 import socket
 import subprocess
 import sys
+import threading
 import time
 import zlib
 from collections.abc import Callable, Iterator
@@ -92,10 +93,10 @@ def modified(path: str) -> datetime | None:
         return None
 
 
-def boot_started(clock: int = time.CLOCK_MONOTONIC) -> float:
-    """The wall-clock time (epoch seconds) at which `clock` read zero: kernel timestamps
-    count from there. CLOCK_MONOTONIC stops during suspend, as the kernel's log clock does."""
-    return time.time() - time.clock_gettime(clock)
+def boot_started() -> float:
+    """The wall-clock time (epoch seconds) at which CLOCK_MONOTONIC read zero: kernel
+    timestamps count from there, and stop during suspend as CLOCK_MONOTONIC does."""
+    return time.time() - time.clock_gettime(time.CLOCK_MONOTONIC)
 
 
 def hostname() -> str:
@@ -248,11 +249,25 @@ class Program:
 
     argv: list[str]
     _proc: subprocess.Popen[bytes]
+    _timer: threading.Timer | None = None
+    timed_out: bool = False
 
     @classmethod
-    def start(cls, argv: list[str]) -> Program:
-        """Raises FileNotFoundError when the program is not installed."""
-        return cls(argv, subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE))
+    def start(cls, argv: list[str], timeout: float | None = None) -> Program:
+        """The program started; killed if it is still running `timeout` seconds on (a
+        journal that takes that long is not waited for). Raises OSError
+        (FileNotFoundError when the program is not installed)."""
+        program = cls(argv, subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE))
+        if timeout is not None:
+            program._timer = threading.Timer(timeout, program._expire)
+            program._timer.daemon = True
+            program._timer.start()
+        return program
+
+    def _expire(self) -> None:
+        if self._proc.poll() is None:
+            self.timed_out = True
+            self._proc.kill()
 
     @property
     def stdout(self) -> io.BufferedReader:
@@ -263,23 +278,7 @@ class Program:
         """Its exit status and what it said on stderr, once stdout has been read."""
         assert self._proc.stderr is not None
         error = self._proc.stderr.read().decode("utf-8", "replace").strip()
-        return self._proc.wait(), error
-
-
-class Unavailable(Exception):
-    """A log source that cannot be read here; str() says why."""
-
-
-def journal_kernel(since: datetime | None, timeout: float = 120) -> str:
-    """The kernel's messages kept by journald (since `since`), as `journalctl -k` prints them
-    with precise ISO times. Raises Unavailable."""
-    argv = ["journalctl", "-k", "-o", "short-iso-precise", "--no-pager", "-q"]
-    if since is not None:
-        argv += ["--since", since.astimezone().strftime("%Y-%m-%d %H:%M:%S")]
-    try:
-        proc = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, check=False)
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        raise Unavailable(str(exc)) from None
-    if proc.returncode != 0:
-        raise Unavailable(proc.stderr.strip())
-    return proc.stdout
+        status = self._proc.wait()
+        if self._timer is not None:
+            self._timer.cancel()
+        return status, error
