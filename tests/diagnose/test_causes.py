@@ -7,7 +7,7 @@ from pathlib import Path
 
 import yaml
 
-from linkctl.diagnose.report import Diagnosis, diagnose, text, write_fix
+from linkctl.diagnose.report import Diagnosis, diagnose, fix_file, text
 from linkctl.model.load import load_file
 
 from .conftest import recorded_host, recorded_sources
@@ -95,7 +95,8 @@ def test_text_and_json_report(tmp_path: Path) -> None:
 def test_write_fix_is_a_loadable_declaration(tmp_path: Path) -> None:
     d = _run("e1000e-eee-flap", tmp_path)
     path = tmp_path / "fix.yml"
-    content = write_fix(d, str(path))
+    content = fix_file(d)
+    path.write_text(content)
     decl = load_file(str(path))
     eth0 = decl.interfaces[0]
     assert eth0.ethtool is not None and eth0.ethtool.eee is not None and eth0.ethtool.eee.enabled is False

@@ -12,7 +12,6 @@ import gzip
 import io
 import os
 import select
-import socket
 import subprocess
 import sys
 import threading
@@ -99,10 +98,6 @@ def boot_started() -> float:
     return time.time() - time.clock_gettime(time.CLOCK_MONOTONIC)
 
 
-def hostname() -> str:
-    return socket.gethostname()
-
-
 def open_kmsg(path: str = KMSG, at_end: bool = False) -> int:
     """/dev/kmsg opened non-blocking, at its oldest record or (at_end) after its newest.
     Raises OSError."""
@@ -136,6 +131,22 @@ def kmsg_records(fd: int, reads: int | None = None, overwritten: Callable[[], No
             return
         # Only the first line is the message; " KEY=value" lines follow it.
         yield record.split(b"\n", 1)[0]
+
+
+def write_kmsg(message: str, path: str = KMSG) -> bool:
+    """`message` into the kernel log as one notice (<5>), where a person who lost the session
+    will look; cut to 900 characters, below a record's 1 KiB. False when it cannot be written
+    (not root, no /dev/kmsg)."""
+    line = message.replace("\n", " ")[:900]
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CLOEXEC)
+        try:
+            os.write(fd, f"<5>{line}\n".encode())
+        finally:
+            os.close(fd)
+    except OSError:
+        return False
+    return True
 
 
 KMSG_READS = 4096  # read(2) calls per wake-up, so that a storm does not hold a follower's loop

@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from linkctl.domain.events import KernelLogLine
-from linkctl.kernel import klog
+from linkctl.kernel import host, klog
 from linkctl.logs.capture import Captured, YearHint, parse_capture
 from linkctl.logs.lines import MAX_LINE
 from linkctl.logs.patterns import match_message
@@ -34,7 +34,7 @@ class Clock:
 
     @classmethod
     def now(cls) -> Clock:
-        return cls(klog.boot_started(), klog.hostname())
+        return cls(klog.boot_started(), host.hostname())
 
     def when(self, time: datetime | None, uptime: float | None) -> datetime | None:
         """The line's own time, else its uptime on the wall clock: local time, naive as a
