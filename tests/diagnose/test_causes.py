@@ -82,6 +82,7 @@ def test_text_and_json_report(tmp_path: Path) -> None:
     out = text(d)
     assert "1. power saving" in out and "only a person can check:" in out
     assert "store: no --store given" in out
+    assert "  repeated carrier loss: yes (2+ link-downs in the kernel log, 3+ carrier losses counted" in out
     data = d.to_json()
     assert data["causes"][0]["id"] == "power-saving"
     assert [f["risk"] for f in data["fixes_by_risk"]] == sorted(

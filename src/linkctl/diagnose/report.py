@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import yaml
 
-from linkctl.diagnose import kdebug
+from linkctl.diagnose import flapping, kdebug
 from linkctl.diagnose.causes import Cause, rank
 from linkctl.diagnose.evidence import Evidence, Sources, gather
 from linkctl.diagnose.findings import Severity
@@ -210,6 +210,7 @@ def _evidence_lines(ev: Evidence, flaps: FlapSigns) -> list[str]:
     )
     episodes = flaps.store_episodes if flaps.store_episodes is not None else "not available"
     out.append(f"  watch store: flap episodes {episodes}")
+    out.append(f"  repeated carrier loss: {'yes' if flaps.flapping else 'no'} ({flapping.WORDS})")
     if not ev.physical:
         out.append(
             f"  {ev.ifname} is a virtual link: cable, PHY and duplex causes do not apply; "
