@@ -204,10 +204,7 @@ def _named_by(spec: InterfaceSpec) -> set[str]:
     names: set[str] = set()
     # Each kind knows where its section names a base (mac-vlan, mac-vtap, ipvlan, vlan, vxlan).
     names |= {base for kind in ALL_KINDS if (base := kind.declared_base(spec))}
-    if spec.bridge and spec.bridge.port:
-        names |= {p.name for p in spec.bridge.port}
-    if spec.link_aggregation and spec.link_aggregation.port:
-        names |= set(spec.link_aggregation.port)
+    names |= set(spec.port_names or ())
     if spec.veth:
         names.add(spec.veth.peer)
     return names

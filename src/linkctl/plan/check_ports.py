@@ -10,7 +10,6 @@ from linkctl.kinds.vxlan import LINUX_DEFAULT_PORT
 from linkctl.model.spec import InterfaceSpec, InterfaceType, MacvlanMode
 from linkctl.model.state import NetnsName, VxlanInfo
 from linkctl.plan.check_mtu import MtuChecks
-from linkctl.plan.checks import _port_names
 
 
 class PortChecks(MtuChecks):
@@ -18,7 +17,7 @@ class PortChecks(MtuChecks):
         owner: dict[tuple[NetnsName, str], str] = {}
         for spec in self.decl.interfaces:
             if not spec.absent:
-                for port in _port_names(spec) or ():
+                for port in spec.port_names or ():
                     self._port(spec, port, owner)
 
     def _port(self, spec: InterfaceSpec, port: str, owner: dict[tuple[NetnsName, str], str]) -> None:
@@ -119,7 +118,7 @@ class PortChecks(MtuChecks):
             self._port_owner = {}
             for spec in self.decl.interfaces:
                 if not spec.absent:
-                    for port in _port_names(spec) or ():
+                    for port in spec.port_names or ():
                         self._port_owner[(self._netns(spec), port)] = spec.name
         owner = self._port_owner.get((netns, name))
         link = self.host.find(name, netns)
@@ -128,7 +127,7 @@ class PortChecks(MtuChecks):
         master = self.host.ns(netns).name_of(link.master_ifindex)
         declared = self._declared(master, netns) if master else None
         # A controller declared with its port list releases the ports it does not name.
-        return None if declared is not None and _port_names(declared) is not None else master
+        return None if declared is not None and declared.port_names is not None else master
 
     def _port_type(self, name: str, netns: NetnsName) -> InterfaceType | None:
         spec = self._declared(name, netns)
