@@ -77,7 +77,7 @@ def report_cmd(
 
 # -- text -------------------------------------------------------------------------------
 
-HEADER = ("host", "netns", "link", "flapping", "transitions", "episodes", "down", "down now", "drivers")
+HEADER = ("host", "netns", "link", "flapping now", "transitions", "episodes", "down", "down now", "drivers")
 
 
 def _cells(link: FleetLink) -> list[str]:
@@ -186,9 +186,10 @@ def _fleet_table(report: FleetReport) -> str:
     ]
     for link in report.links:
         cells = _cells(link)
-        verdict = "flapping" if link.flapping else ("degraded" if link.down_now else "stable")
+        # Coloured as the log page colours its verdicts; the words are watch's ("flapping now").
+        colour = "flapping" if link.flapping else ("degraded" if link.down_now else "stable")
         cells_html = [f"<td>{escape(c)}</td>" for c in cells]
-        cells_html[3] = f"<td class='{verdict}'>{escape(cells[3])}</td>"
+        cells_html[3] = f"<td class='{colour}'>{escape(cells[3])}</td>"
         rows.append("<tr>" + "".join(cells_html) + "</tr>")
     rows.append("</table>")
     if any(link.in_gaps for link in report.links):

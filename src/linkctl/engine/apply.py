@@ -22,6 +22,7 @@ from linkctl.engine.rollback import Outcome, settle
 from linkctl.engine.runtime import RuntimeDir
 from linkctl.errors import LinkctlError
 from linkctl.kernel import caps
+from linkctl.kernel.host import process_start
 from linkctl.kernel.netlink import DebugHook
 from linkctl.kernel.state import read_state
 from linkctl.kinds import BY_TYPE
@@ -262,7 +263,7 @@ def apply(
     if rt is not None:
         if guardian is not None:
             snapshot.intent.guardian = guardian
-            snapshot.intent.guardian_started_at = journal.process_start(guardian)
+            snapshot.intent.guardian_started_at = process_start(guardian)
         with interrupts.held():  # a signal now is acted on by changing() below, with the journal on disk
             journal.write(rt, snapshot.intent)
     try:

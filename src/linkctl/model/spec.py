@@ -239,6 +239,15 @@ class InterfaceSpec(Section):
     def absent(self) -> bool:
         return self.state is LinkStateName.ABSENT
 
+    @property
+    def port_names(self) -> list[str] | None:
+        """The ports a bridge or bond declares (None: no port list, its ports are left as they are)."""
+        if self.bridge is not None and self.bridge.port is not None:
+            return [p.name for p in self.bridge.port]
+        if self.link_aggregation is not None and self.link_aggregation.port is not None:
+            return list(self.link_aggregation.port)
+        return None
+
 
 class Declaration(Section):
     """A whole file: the interfaces to make true, in any order."""

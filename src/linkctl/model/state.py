@@ -11,10 +11,10 @@ from dataclasses import dataclass, field
 from enum import IntEnum, IntFlag
 from typing import TYPE_CHECKING, NamedTuple
 
+from linkctl.domain.events import NetnsName as NetnsName  # the one spelling, re-exported for model's users
+
 if TYPE_CHECKING:  # read only by commands that declare or show layer 3
     from linkctl.model.l3_state import L3State
-
-NetnsName = str | None
 
 
 class IfFlag(IntFlag):

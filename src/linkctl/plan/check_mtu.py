@@ -11,7 +11,7 @@ from linkctl.kinds import BY_TYPE, vxlan
 from linkctl.kinds.base import ETH_DATA_LEN
 from linkctl.model.spec import MTU_MIN, Declaration, InterfaceSpec, InterfaceType
 from linkctl.model.state import HostState, Link, NetnsName, VxlanInfo
-from linkctl.plan.checks import Scope, _port_names
+from linkctl.plan.checks import Scope
 
 ETH_MAX_MTU = 65535  # include/uapi/linux/if_ether.h
 
@@ -194,7 +194,7 @@ class MtuChecks:
             return None
         if spec.type is InterfaceType.LINUX_BRIDGE:
             # A new bridge takes its smallest port's MTU as they join (1500 without ports).
-            ports = [self._desired_mtu(p, netns) for p in _port_names(spec) or []]
+            ports = [self._desired_mtu(p, netns) for p in spec.port_names or []]
             return min((m for m in ports if m is not None), default=ETH_DATA_LEN)
         # Created by this file without an MTU: what the kernel gives its kind, where that is fixed.
         return BY_TYPE[spec.type].created_mtu

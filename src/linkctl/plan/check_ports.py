@@ -9,7 +9,7 @@ from linkctl.kinds import kind_of
 from linkctl.kinds.vxlan import LINUX_DEFAULT_PORT
 from linkctl.model.spec import InterfaceSpec, InterfaceType, MacvlanMode
 from linkctl.model.state import NetnsName, VxlanInfo
-from linkctl.plan.checks import Scope, _port_names
+from linkctl.plan.checks import Scope
 
 
 class PortChecks:
@@ -30,7 +30,7 @@ class PortChecks:
         owner: dict[tuple[NetnsName, str], str] = {}
         for spec in self.s.decl.interfaces:
             if not spec.absent:
-                for port in _port_names(spec) or ():
+                for port in spec.port_names or ():
                     self._port(spec, port, owner)
 
     def _port(self, spec: InterfaceSpec, port: str, owner: dict[tuple[NetnsName, str], str]) -> None:
@@ -131,7 +131,7 @@ class PortChecks:
             self._port_owner = {}
             for spec in self.s.decl.interfaces:
                 if not spec.absent:
-                    for port in _port_names(spec) or ():
+                    for port in spec.port_names or ():
                         self._port_owner[(self.s.netns(spec), port)] = spec.name
         owner = self._port_owner.get((netns, name))
         link = self.s.host.find(name, netns)
@@ -140,7 +140,7 @@ class PortChecks:
         master = self.s.host.ns(netns).name_of(link.master_ifindex)
         declared = self.s.declared(master, netns) if master else None
         # A controller declared with its port list releases the ports it does not name.
-        return None if declared is not None and _port_names(declared) is not None else master
+        return None if declared is not None and declared.port_names is not None else master
 
     def _port_type(self, name: str, netns: NetnsName) -> InterfaceType | None:
         spec = self.s.declared(name, netns)

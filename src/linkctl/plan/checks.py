@@ -83,12 +83,3 @@ class Scope:
 
     def base_name(self, link: Link) -> str | None:
         return self.lower_name(kind_of(link), link) if isinstance(link.info, VxlanInfo) else None
-
-
-def _port_names(spec: InterfaceSpec) -> list[str] | None:
-    """The ports a bridge or bond declares (None: no port list, its ports are left as they are)."""
-    if spec.bridge is not None and spec.bridge.port is not None:
-        return [p.name for p in spec.bridge.port]
-    if spec.link_aggregation is not None and spec.link_aggregation.port is not None:
-        return list(spec.link_aggregation.port)
-    return None

@@ -322,14 +322,9 @@ def kind_for(spec: InterfaceSpec, current: Link | None) -> LinkKind:
 
 
 def _ports(spec: InterfaceSpec) -> list[str]:
-    if spec.bridge is not None and spec.bridge.port is not None:
-        return [p.name for p in spec.bridge.port]
-    if spec.link_aggregation is not None and spec.link_aggregation.port is not None:
-        return list(spec.link_aggregation.port)
-    return []
+    """The ports declared, none for no port list (the rule: InterfaceSpec.port_names)."""
+    return spec.port_names or []
 
 
 def _has_port_list(spec: InterfaceSpec) -> bool:
-    if spec.bridge is not None and spec.bridge.port is not None:
-        return True
-    return spec.link_aggregation is not None and spec.link_aggregation.port is not None
+    return spec.port_names is not None
