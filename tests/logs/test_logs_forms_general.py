@@ -6,6 +6,7 @@ and every false positive found while the readings were widened, each kept as a t
 from __future__ import annotations
 
 import io
+import json
 from typing import Any
 
 import pytest
@@ -47,6 +48,13 @@ FORMS: list[tuple[str, dict[str, Any]]] = [
     ("hns3 0000:bd:00.0 eth4: tx_timeout count: 1, queue id: 0, SW_NTU: 0x1", {"ifname": "eth4"}),
     ("cpsw 4a100000.ethernet eth0: transmit timeout, restarting dma", {"event": "tx_timeout"}),
     ("mtk_soc_eth 1e100000.ethernet eth0: transmit timed out", {"event": "tx_timeout", "ifname": "eth0"}),
+    # Taught after the fourth holdout (its misses' families, lines made up here): a code block's
+    # line-number gutter, an uptime masked before pasting.
+    (f"12 | Mar 30 06:32:45 aurora kernel: {DOWN} |", {"host": "aurora", "ifname": "eth0"}),
+    (f"3\u2502[  12.500000] {DOWN}", {"uptime": 12.5}),
+    ("[xxxxx.xxxxxx] r8169 0000:02:00.0 eth0: Link is Down", {"event": "link_down", "uptime": None}),
+    ("Mar 30 06:32:45 aurora kernel: [XXXXXX] igb 0000:01:00.0: Detected Tx Unit Hang", {"event": "tx_timeout"}),
+    ("[ *** ] NETDEV WATCHDOG: CPU: 2: transmit queue 1 timed out xxx ms", {"event": "tx_timeout", "ifname": None}),
 ]
 
 FALSE_POSITIVES = [
@@ -78,6 +86,11 @@ FALSE_POSITIVES = [
     # The watchdog's stack trace and ENA's per-packet completion check are not the event line.
     "WARNING: CPU: 0 PID: 0 at net/sched/sch_generic.c:477 dev_watchdog+0x2dc/0x2e4",
     "ena 0000:00:05.0 eth0: Found a Tx that wasn't completed on time, qid 0, index 0.",
+    # The fourth holdout's false positive: a sentence quoting a PHY's message is no PHY driver's name.
+    "Right now I am connect to LAN 2, Atheros AR8216/AR8236/AR8316 mdio.0:00: Port 3 is up",
+    "and then we saw that the Atheros switch mdio.0:00: Port 3 is up",
+    # A placeholder in documentation is no masked uptime.
+    "[timestamp] e1000e 0000:00:19.0 eth0: Detected Hardware Unit Hang",
 ]
 
 
@@ -98,11 +111,12 @@ def test_false_positive_stays_out(line: str) -> None:
 
 
 def test_the_fast_scan_lets_every_new_form_through() -> None:
-    """Each new form holds one of the prefilter's literals: the scan hands on every line
-    that parsing it alone turns into an event."""
+    """Each new form, and each line of the holdouts, holds one of the prefilter's literals:
+    the scan hands on every line that parsing it alone turns into an event."""
     drivers = [case["line"] for case in yaml.safe_load((CORPUS / "drivers.yaml").read_text())]
-    data = "\n".join([line for line, _ in FORMS] + FALSE_POSITIVES + drivers).encode()
+    real = [json.loads(x)["line"] for p in sorted(CORPUS.glob("real_world_holdout*.jsonl")) for x in p.open()]
+    data = "\n".join([line for line, _ in FORMS] + FALSE_POSITIVES + drivers + real).encode()
     slow = [n for n, line in enumerate(data.split(b"\n"), 1) if parse_line(line, years=YEARS) is not None]
     fast = [c.line for c in scan.candidates(io.BytesIO(data)) if parse_line(c.text, years=YEARS) is not None]
     assert fast == slow
-    assert len(slow) >= 100
+    assert len(slow) >= 200

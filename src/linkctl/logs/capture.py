@@ -10,8 +10,9 @@ kernel:", "user.info kernel:"), RFC 5424's version and structured data ("<14>1 S
 kernel - - - MSG"), a log shipper's level ("INFO - ") or JSON record (capture_json.py), a
 container runtime's "[kmsg]", and the kernel log of the last boot that a pstore/ramoops dump
 replays through syslog; and from pastes, what comes before a kernel line: grep's "FILE:", a
-mail quote's "> ", a serial console's or terminal logger's text before the uptime, and "HOST
-kernel: " with the stamp cut off.
+mail quote's "> ", a code block's line-number gutter, a serial console's or terminal logger's
+text before the uptime, an uptime masked as "[xxxxxx]", and "HOST kernel: " with the stamp cut
+off.
 """
 
 from __future__ import annotations
@@ -82,6 +83,10 @@ _CONSOLE = re.compile(
 )
 # A mail reply's quote marks before a quoted log line.
 _QUOTE = re.compile(r"(?:>[ \t]?)+")
+# A code block's line-number gutter, as blogs' highlighters render it: "1 | Sep 08 13:59:39 ...".
+_GUTTER = re.compile(r"\d{1,6} ?[|\u2502] ")
+# An uptime its writer masked before pasting: "[xxxxxx]", "[xxxxx.xxxxxx]", "[ ***.*** ]".
+_MASKED_UPTIME = re.compile(r"\[\s*[xX*?#]+(?:\.[xX*?#]+)?\s*\]\s?")
 # `grep` over several files: "/var/log/kern.log:", "syslog.1:" or "FILE:LINE:" before the line.
 _GREP = re.compile(r"[\w./\-]+:(?:\d+:)?(?=\S)")
 # "[HOST ]kernel: MESSAGE": a syslog or journal line whose stamp was cut off when pasted.
@@ -217,7 +222,7 @@ def _read(line: str, years: YearHint) -> _Read:
 
 def _unwrap(line: str) -> str:
     """The line without what a shipper, runtime or paste put before the capture format."""
-    quote = _QUOTE.match(line)
+    quote = _QUOTE.match(line) or _GUTTER.match(line)
     if quote:
         line = line[quote.end() :]
     if line[:1] in ("I", "D", "N", "W", "E", "T", "C"):
@@ -382,7 +387,8 @@ def _host_kernel(line: str, years: YearHint) -> _Read:
 def _uptime_first(line: str, years: YearHint) -> _Read:
     m = _UPTIME.match(line)
     if not m:
-        return False
+        masked = _MASKED_UPTIME.match(line)
+        return Captured(line[masked.end() :].strip()) if masked else False
     rest = line[m.end() :].strip()
     tag = _MONOTONIC_TAG.match(rest)
     if tag:
@@ -412,6 +418,9 @@ def _with_uptime(text: str, when: datetime | None = None) -> Captured:
     m = _UPTIME.match(text)
     if m:
         return Captured(text[m.end() :].strip(), when, float(m["up"]))
+    masked = _MASKED_UPTIME.match(text)
+    if masked:
+        return Captured(text[masked.end() :].strip(), when)
     return Captured(text.strip(), when)
 
 

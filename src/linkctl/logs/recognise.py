@@ -43,9 +43,12 @@ _NETDEV_PREFIX = re.compile(rf"(?P<drv>[\w.\-]+) (?P<bus>\S+?):? (?P<ifn>{IFN}){
 _DEV_PREFIX = re.compile(r"(?P<drv>[\w.\-]+) (?P<bus>\S*\d\S*?): (?P<body>.*)")
 # dev_info on the netdev itself: its class, "net", where a driver's name would be.
 _NET_CLASS = re.compile(rf"net (?P<ifn>{IFN}): (?P<body>.*)")
-# A PHY's driver name has spaces ("Atheros AR8216/AR8236/AR8316 ag71xx-mdio.0:00: "); its
-# device is the MDIO bus and the PHY's address.
-_PHY_PREFIX = re.compile(r"(?P<drv>[^:]{1,64}? [^:]{1,64}?) (?P<bus>[\w.\-]+:[0-9a-fA-F]{2}): (?P<body>.*)")
+# A PHY's driver name has spaces ("Atheros AR8216/AR8236/AR8316 ag71xx-mdio.0:00: ", "Generic
+# FE-GE Realtek PHY r8169-0-200:00: "): two to five words of a product's name, never a sentence
+# with commas ("Right now I am connect to LAN 2, Atheros ..."); its device is the MDIO bus and
+# the PHY's address.
+_PHY_NAME = r"[A-Za-z0-9][\w/+\-]*(?: [A-Za-z0-9][\w/+\-]*){1,4}"
+_PHY_PREFIX = re.compile(rf"(?P<drv>{_PHY_NAME}) (?P<bus>[\w.\-]+:[0-9a-fA-F]{{2}}): (?P<body>.*)")
 # netdev_info with no netdev: phylib's message for a PHY attached to none.
 _NO_NETDEV = re.compile(r"\((?:NULL|unnamed) net_device\)(?: \(\w+\))?: (?P<body>.*)")
 _PR_TWO = re.compile(rf"(?P<drv>[\w.\-]+): (?P<ifn>{IFN}): (?P<body>.*)")
