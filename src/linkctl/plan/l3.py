@@ -193,15 +193,20 @@ class Layer3Planner:
         l3, state = self._l3(netns), self.host.namespaces.get(netns)
         now: dict[RouteKey, RouteSpec] = {}
         if l3 is not None and state is not None:
-            stripped, sources = self._stripped(netns), self._removed_sources(netns)
+            stripped = self._stripped(netns)
+            sources, readded = self._removed_sources(netns)
             for route in l3.routes:
                 spec = route_of_kernel(route, state)
                 matched = any(route_matches(e, spec) for e in absent)
                 if spec.version == 4 and spec.table == MAIN_TABLE and spec.prefsrc in sources:
                     # fib_sync_down_addr: gone with its source address (main table only: measured, a table 7
-                    # route stays); not put back (the kernel refuses a source the host lacks), but named.
+                    # route stays), even one the plan adds again (removals go first): then put back after
+                    # it; else named (the kernel refuses a source the host lacks).
                     if spec.key not in want and not matched:
-                        self._say_dropped(netns, spec)
+                        if spec.prefsrc in readded:
+                            want[spec.key] = spec
+                        else:
+                            self._say_dropped(netns, spec)
                     continue
                 lost = self._lost_hops(netns, spec, stripped if spec.key in want or not matched else set())
                 # Gone with its link (IPv6: only its next hops through it); made again with the link.
@@ -250,17 +255,18 @@ class Layer3Planner:
                     out.add(name)
         return out
 
-    def _removed_sources(self, netns: NetnsName) -> set[str]:
-        """IPv4 addresses the plan takes from every link of the namespace (one kept or added on a link
-        stays local: the kernel keeps the routes using it)."""
+    def _removed_sources(self, netns: NetnsName) -> tuple[set[str], set[str]]:
+        """IPv4 addresses that leave every link of the namespace, if only until the plan adds them again
+        (removals go first), and those of them it adds again. One kept on a link stays local: the kernel
+        keeps the routes using it."""
         ops = [op for op in self.out["del address"] + self.out["add address"] if isinstance(op, SetAddress)]
         ops = [op for op in ops if op.netns == netns and ":" not in op.cidr]
         gone = {(op.name, op.cidr) for op in ops if not op.add}
         l3, state = self._l3(netns), self.host.namespaces.get(netns)
         have = [(state.name_of(a.ifindex), a.cidr) for a in l3.addresses] if l3 and state else []
-        local = {cidr.split("/")[0] for pair in have if pair not in gone for cidr in (pair[1],)}
-        local |= {op.cidr.split("/")[0] for op in ops if op.add}
-        return {cidr.split("/")[0] for _name, cidr in gone} - local
+        kept = {cidr.split("/")[0] for name, cidr in have if (name, cidr) not in gone}
+        removed = {cidr.split("/")[0] for _name, cidr in gone} - kept
+        return removed, removed & {op.cidr.split("/")[0] for op in ops if op.add}
 
     # --- rules ---------------------------------------------------------------------------
 
