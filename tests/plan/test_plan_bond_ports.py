@@ -58,7 +58,9 @@ def test_a_port_joining_gets_its_settings_after_it_is_enslaved() -> None:
     kinds = [type(op) for op in ops]
     assert SetMaster in kinds and SetPort in kinds and kinds.index(SetMaster) < kinds.index(SetPort)
     port = ops[kinds.index(SetPort)]
-    assert isinstance(port, SetPort) and [str(d) for d in port.diffs] == ["queue-id 2"]
+    assert isinstance(port, SetPort) and [str(d) for d in port.diffs] == [
+        "queue-id 0 -> 2"
+    ]  # bond_enslave: a new port's
 
 
 def test_show_yaml_of_a_bond_with_port_settings_applies_back_as_nothing() -> None:
@@ -103,3 +105,57 @@ def test_a_priority_is_the_kernel_s_signed_ifla_bond_slave_prio() -> None:
     # bond_slave_changelink reads it (nla_get_s32).
     (op,) = make_plan(_file({"name": "e1", "priority": -7}), _bond()).ops  # type: ignore[arg-type]
     assert isinstance(op, SetPort) and op.data == struct.pack("=HHi", 8, 9, -7)
+
+
+def test_a_queue_id_swap_frees_the_held_id_first() -> None:
+    """The kernel gives a non-zero queue id to one port at a time (EPERM otherwise): each port giving up an
+    id another port is given goes through 0 first."""
+    state = _bond(queue_ids=(1, 2))
+    ops = make_plan(_file({"name": "e1", "queue-id": 2}, {"name": "e2", "queue-id": 1}), state).ops  # type: ignore[arg-type]
+    told = [(op.name, [str(d) for d in op.diffs]) for op in ops if isinstance(op, SetPort)]
+    assert told == [
+        ("e1", ["queue-id 1 -> 0"]),
+        ("e2", ["queue-id 2 -> 0"]),
+        ("e1", ["queue-id 0 -> 2"]),
+        ("e2", ["queue-id 0 -> 1"]),
+    ]
+    assert (ops[0].reason, ops[1].reason) == ("frees queue-id 1", "frees queue-id 2")
+
+
+def test_priority_belongs_to_the_modes_that_pick_an_active_port() -> None:
+    import pytest
+
+    from linkctl.model.load import SchemaFailed
+
+    bond = {"mode": "balance-rr", "port": ["e1"], "ports-config": [{"name": "e1", "priority": 5}]}
+    with pytest.raises(SchemaFailed) as refused:
+        decl({"name": "bond0", "type": "bond", "link-aggregation": bond})
+    assert "priority (of e1) does not belong to mode balance-rr" in str(refused.value)
+
+
+def test_a_ports_config_entry_must_name_a_port() -> None:
+    import pytest
+
+    from linkctl.model.load import SchemaFailed
+
+    bond = {"mode": "active-backup", "port": ["e1"], "ports-config": [{"name": "e9", "queue-id": 2}]}
+    with pytest.raises(SchemaFailed) as refused:
+        decl({"name": "bond0", "type": "bond", "link-aggregation": bond})
+    assert "ports-config names e9, not in port ['e1']" in str(refused.value)
+
+
+def test_show_yaml_of_a_balance_rr_bond_writes_no_priority_and_a_rejoining_port_is_sent_nothing() -> None:
+    state = host(
+        link(1, "lo"),
+        link(2, "bond0", kind="bond", info=BondInfo(mode="balance-rr", miimon=100)),
+        link(3, "e1", master_ifindex=2, bond_port=BondPortInfo(queue_id=0, priority=0)),
+        link(4, "e2", bond_port=None),
+    )
+    back = declaration_of(state)  # type: ignore[arg-type]
+    bond = next(i for i in back.interfaces if i.name == "bond0")
+    assert bond.link_aggregation is not None and bond.link_aggregation.ports_config is not None
+    assert [(c.name, c.queue_id, c.priority) for c in bond.link_aggregation.ports_config] == [("e1", 0, None)]
+    # e2 joins with the kernel's queue id 0: the entry the rollback re-declares asks for nothing more.
+    joined = {"mode": "balance-rr", "port": ["e1", "e2"], "ports-config": [{"name": "e2", "queue-id": 0}]}
+    ops = make_plan(decl({"name": "bond0", "type": "bond", "link-aggregation": joined}), state).ops  # type: ignore[arg-type]
+    assert [type(op) for op in ops] == [SetMaster]

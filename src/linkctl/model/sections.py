@@ -236,6 +236,10 @@ BOND_OPTION_MODES: dict[str, frozenset[BondMode]] = {
 }
 
 
+# BOND_OPT_PRIO's modes (bond_options.c): a port's priority picks the active port, in these alone.
+PRIO_MODES = frozenset({_AB, _TLB, _ALB})
+
+
 def bond_option_conflicts(mode: BondMode, options: BondOptions) -> list[str]:
     """Each option set that does not belong to `mode`, named with the modes it belongs to."""
     out = []
@@ -296,6 +300,19 @@ class BondSection(Section):
 
     @model_validator(mode="after")
     def _queue_ids(self) -> BondSection:
+        strangers = [c.name for c in self.ports_config or () if self.port is not None and c.name not in self.port]
+        if strangers:
+            raise ValueError(
+                f"ports-config names {', '.join(strangers)}, not in port {self.port}: a setting of a port is "
+                "applied to a port of this bond; list it in port, or drop its entry"
+            )
+        prio = [c.name for c in self.ports_config or () if c.priority is not None]
+        if prio and self.mode is not None and self.mode not in PRIO_MODES:
+            allowed = ", ".join(m.value for m in BondMode if m in PRIO_MODES)
+            raise ValueError(
+                f"priority (of {', '.join(prio)}) does not belong to mode {self.mode.value} (only to {allowed}): "
+                "the kernel refuses it (Permission denied); leave priority out"
+            )
         # bond_option_queue_id_set: two ports may not share a queue id other than 0.
         seen: dict[int, str] = {}
         for conf in self.ports_config or ():

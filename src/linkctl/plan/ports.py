@@ -4,13 +4,15 @@ priority: IFLA_INFO_SLAVE_DATA, which the kernel takes from a port once it is in
 
 from __future__ import annotations
 
+from linkctl.kinds.base import FieldDiff
 from linkctl.kinds.bond import port_data as bond_port_data
 from linkctl.kinds.bond import port_diffs as bond_port_diffs
 from linkctl.kinds.bond import port_ip_args as bond_port_ip_args
 from linkctl.kinds.bridge import port_data, port_diffs, port_ip_args
+from linkctl.model.sections import BondPortConfig
 from linkctl.model.spec import BridgePort, InterfaceType
-from linkctl.model.state import BridgePortInfo, Link, NetnsName
-from linkctl.plan.match import _BRIDGE, Key, Matcher, _has_port_list, _ports
+from linkctl.model.state import BondPortInfo, BridgePortInfo, Link, NetnsName
+from linkctl.plan.match import _BRIDGE, Key, Matcher, Target, _has_port_list, _ports
 from linkctl.plan.ops import SetMaster, SetPort
 
 
@@ -77,27 +79,54 @@ class Ports:
 
     def _bond_port_settings(self) -> None:
         """A bond's `ports-config` (queue-id, priority), set once the port is in it, as for a bridge's
-        ports: IFLA_INFO_SLAVE_DATA is taken from a port only."""
+        ports: IFLA_INFO_SLAVE_DATA is taken from a port only. A port joining has the kernel's 0 and 0."""
         for t in self.m.ordered():
             want = t.spec.link_aggregation
-            if t.kind.type is not InterfaceType.BOND or t.absent or want is None:
+            if t.kind.type is not InterfaceType.BOND or t.absent or want is None or not want.ports_config:
                 continue
-            for conf in want.ports_config or ():
-                key = (t.netns, conf.name)
-                pt = self.m.targets.get(key)
-                joins = t.creates or key in self.m.peers_created or (pt is not None and pt.creates)
-                link = self.m.host.find(conf.name, t.netns)
-                stays = not joins and link is not None and self.m.current_master(t.netns, conf.name) == t.spec.name
-                diffs = bond_port_diffs(conf, link.bond_port if stays and link is not None else None)
+            steps = [(conf, self._bond_port_now(t, conf.name)) for conf in want.ports_config]
+            steps = self._free_queue_ids(t.netns, t.spec.name, steps)
+            for conf, have in steps:
+                diffs = bond_port_diffs(conf, have)
                 if diffs:
-                    fields = frozenset(d.field for d in diffs)
-                    self.m.plan.ops.append(
-                        SetPort(
-                            conf.name, t.netns, master=t.spec.name, slave_kind="bond",
-                            data=bond_port_data(conf, fields), args=tuple(bond_port_ip_args(conf, fields)),
-                            diffs=diffs,
-                        )
-                    )  # fmt: skip
+                    self._bond_port_op(t.netns, t.spec.name, conf, diffs)
+
+    def _bond_port_now(self, t: Target, name: str) -> BondPortInfo | None:
+        """What the port has under this bond before its step (None: not known, every field is sent)."""
+        key = (t.netns, name)
+        pt = self.m.targets.get(key)
+        link = self.m.host.find(name, t.netns)
+        joins = t.creates or key in self.m.peers_created or (pt is not None and pt.creates)
+        if joins or link is None or self.m.current_master(t.netns, name) != t.spec.name:
+            return BondPortInfo(queue_id=0, priority=0)  # bond_enslave: a new port's
+        return link.bond_port
+
+    def _free_queue_ids(
+        self, netns: NetnsName, bond: str, steps: list[tuple[BondPortConfig, BondPortInfo | None]]
+    ) -> list[tuple[BondPortConfig, BondPortInfo | None]]:
+        """A non-zero queue id is one port's at a time (bond_option_queue_id_set answers EPERM): a port
+        holding one another port is given (a swap) goes to 0 first."""
+        wanted = {conf.queue_id: conf.name for conf, _have in steps if conf.queue_id}
+        out = []
+        for conf, have in steps:
+            held = have.queue_id if have is not None else None
+            if held and wanted.get(held, conf.name) != conf.name and conf.queue_id != held:
+                free = BondPortConfig(name=conf.name, queue_id=0)
+                self._bond_port_op(netns, bond, free, bond_port_diffs(free, have), f"frees queue-id {held}")
+                have = have._replace(queue_id=0) if have is not None else None
+            out.append((conf, have))
+        return out
+
+    def _bond_port_op(
+        self, netns: NetnsName, bond: str, conf: BondPortConfig, diffs: tuple[FieldDiff, ...], reason: str = ""
+    ) -> None:
+        fields = frozenset(d.field for d in diffs)
+        self.m.plan.ops.append(
+            SetPort(
+                conf.name, netns, reason, master=bond, slave_kind="bond", data=bond_port_data(conf, fields),
+                args=tuple(bond_port_ip_args(conf, fields)), diffs=diffs,
+            )
+        )  # fmt: skip
 
     def _set_port(self, netns: NetnsName, master: str, port: BridgePort, now: Link | None) -> None:
         """The step setting a port's declared settings that differ from `now` (None: all of them)."""
