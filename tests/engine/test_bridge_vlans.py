@@ -121,17 +121,38 @@ def test_an_unconfirmed_try_puts_the_vlans_back(netns: str, tmp_path: Path) -> N
     assert vlans(netns) == before and filtering(netns) == 1
 
 
-def test_an_unconfirmed_try_turns_filtering_off_again(netns: str, tmp_path: Path) -> None:
-    """From a bridge that did not filter: the switch goes back off (the ports' lists, which do nothing
-    while the bridge does not filter, nmstate's format has no words for: they keep the change's)."""
+def test_an_unconfirmed_try_turns_filtering_off_again_and_puts_the_ports_lists_back(netns: str, tmp_path: Path) -> None:
+    """From a bridge that did not filter: the switch goes back off, and the ports' lists (which do
+    nothing while the bridge does not filter, and nmstate's format has no words for) are the ones read
+    before the change, kept in the rollback's own fields."""
     plain = START.replace("{name: vp0, vlan: {mode: access, tag: 20}}", "{name: vp0}")
     plain = plain.replace("{name: vq0, vlan: {mode: trunk, trunk-tags: [{id: 300}]}}", "{name: vq0}")
     assert "vlan" not in plain
     assert run_linkctl("apply", write(tmp_path, plain, "start.yml"), "--netns", netns).returncode == 0
+    _run("bridge", "-n", netns, "vlan", "add", "dev", "vq0", "vid", "20", "untagged")  # no words for it
     assert filtering(netns) == 0
+    before = vlans(netns)
     res = run_linkctl("try", write(tmp_path, FILE), "--netns", netns, "--timeout", "2", stdin="")
     assert "rolled back" in res.stdout + res.stderr and "checked" in res.stdout + res.stderr, res.stdout + res.stderr
-    assert filtering(netns) == 0
+    assert filtering(netns) == 0 and vlans(netns) == before
+
+
+def test_a_filtering_bridge_with_sets_the_format_cannot_say_shows_and_rolls_back_as_it_is(
+    netns: str, tmp_path: Path
+) -> None:
+    """vp0 with a PVID alone (tagged), vq0 with no VLAN: `show -f yaml` applies back as no change (the
+    bridge's port list left out, its filtering kept), and a rollback puts back both exact sets."""
+    assert run_linkctl("apply", write(tmp_path, START, "start.yml"), "--netns", netns).returncode == 0
+    _run("bridge", "-n", netns, "vlan", "del", "dev", "vp0", "vid", "20")
+    _run("bridge", "-n", netns, "vlan", "add", "dev", "vp0", "vid", "7", "pvid")
+    _run("bridge", "-n", netns, "vlan", "del", "dev", "vq0", "vid", "300")
+    before = vlans(netns)
+    shown = run_linkctl("show", "--netns", netns, "-f", "yaml")
+    back = run_linkctl("plan", write(tmp_path, shown.stdout, "shown.yml"), "--netns", netns)
+    assert back.returncode == 0 and back.stdout.startswith("no changes"), back.stdout + back.stderr
+    res = run_linkctl("try", write(tmp_path, FILE), "--netns", netns, "--timeout", "2", stdin="")
+    assert "rolled back" in res.stdout + res.stderr and "checked" in res.stdout + res.stderr, res.stdout + res.stderr
+    assert filtering(netns) == 1 and vlans(netns) == before
 
 
 def _run(*cmd: str) -> None:

@@ -198,6 +198,48 @@ def test_the_fast_and_the_full_path_fingerprint_the_same_vlans(netns: str) -> No
     assert brvlan.vlan_digest(current_digest(namespaces), namespaces) == full
 
 
+def test_the_receipts_digest_of_layer_3_and_vlans_together_is_the_full_paths(netns: str) -> None:
+    """A file with addresses and port VLANs: kernel/fastpath.digest_now over both is the digest the full
+    read holds (reading a non-filtering bridge's VLAN lists works on a kernel without VLAN filtering)."""
+    from linkctl.kernel.fastpath import digest_now
+    from linkctl.kernel.state import read_state
+
+    _bridge_with_port(netns)
+    ip("-n", netns, "addr", "add", "192.0.2.1/24", "dev", "brd0")
+    for key in ("all", "default"):
+        ip("netns", "exec", netns, "sysctl", "-qw", f"net.ipv6.conf.{key}.disable_ipv6=1")
+    namespaces: list[str | None] = [netns, "lkt-no-such-namespace"]
+    full = read_state(namespaces, digest=True, l3=namespaces, vlans=True).digest
+    assert full is not None
+    assert full != read_state(namespaces, digest=True, l3=namespaces).digest  # the VLANs count
+    assert full != read_state(namespaces, digest=True, vlans=True).digest  # and so does layer 3
+    assert digest_now(namespaces, namespaces, namespaces) == full
+    ip("-n", netns, "addr", "add", "192.0.2.2/24", "dev", "brd0")
+    assert digest_now(namespaces, namespaces, namespaces) != full
+
+
+def test_a_bridge_here_has_no_default_pvid_so_a_show_re_declares_no_vlans(netns: str) -> None:
+    """Without CONFIG_BRIDGE_VLAN_FILTERING the kernel sends IFLA_BR_VLAN_FILTERING 0 but no
+    IFLA_BR_VLAN_DEFAULT_PVID, and lists each port with no VLANs: declaration_of (show, rollback) then
+    puts no VLAN set and no filtering in the bridge's section (a port re-made by a rollback would
+    otherwise be sent a deletion of its default VLAN, which this kernel refuses)."""
+    from linkctl.kernel.state import read_state
+    from linkctl.model.state import BridgeInfo
+    from linkctl.plan.convert import declaration_of
+    from linkctl.plan.vlans import has_port_vlans
+
+    if bridge_vlan_filtering() is None:
+        pytest.skip("this kernel filters VLANs on bridges: it says vlan_filtering")
+    _bridge_with_port(netns)
+    now = read_state([netns], vlans=True)
+    bridge = now.find("brd0", netns)
+    assert bridge is not None and isinstance(bridge.info, BridgeInfo) and "vlan_default_pvid" not in bridge.info.data
+    assert bridge.info.data.get("vlan_filtering") == 0
+    decl = declaration_of(now, netns=[netns])
+    section = next(s for s in decl.interfaces if s.name == "brd0").bridge
+    assert section is not None and section.filtering_read is None and not has_port_vlans(decl)
+
+
 def test_the_fast_paths_vlan_reading_loads_no_pydantic() -> None:
     code = "import sys, linkctl.kernel.brvlan; print('pydantic' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout

@@ -14,16 +14,25 @@ import yaml
 
 from linkctl.cli.render import links_yaml
 from linkctl.errors import ValidationFailed
-from linkctl.model.bridge_sections import PortVlan
+from linkctl.model.bridge_sections import INTERNAL, PortVlan
 from linkctl.model.load import from_data
+from linkctl.model.spec import Declaration
 from linkctl.model.state import BridgeInfo, HostState, Link, VethInfo
 from linkctl.plan.convert import declaration_of
 from linkctl.plan.ops import CreateLink, DeleteLink, Op, SetLink, SetMaster
 from linkctl.plan.planner import make_plan
-from linkctl.plan.vlans import SetPortVlans, SetVlanFiltering, after_pvid_change, section_of, wanted_vlans
+from linkctl.plan.vlans import (
+    SetPortVlans,
+    SetVlanFiltering,
+    after_pvid_change,
+    has_port_vlans,
+    section_of,
+    wanted_vlans,
+)
 from tests.helpers.states import decl, host, link
 
-NATIVE = 6  # BRIDGE_VLAN_INFO_PVID | BRIDGE_VLAN_INFO_UNTAGGED
+PVID, UNTAGGED = 2, 4  # BRIDGE_VLAN_INFO_PVID, BRIDGE_VLAN_INFO_UNTAGGED
+NATIVE = PVID | UNTAGGED
 DEFAULT = ((1, NATIVE),)  # what the kernel gives a port joining a bridge of vlan_default_pvid 1
 
 
@@ -298,12 +307,116 @@ def test_a_bridge_that_does_not_filter_is_shown_without_port_vlans() -> None:
     assert spec.bridge is not None and all(p.vlan is None for p in spec.bridge.port or ())
 
 
-def test_a_rollback_from_filtering_on_to_off_is_planned() -> None:
-    # The state before: br0 not filtering; the change turned it on. Re-declared, the state before turns it off.
+def test_a_rollback_from_filtering_on_to_off_is_planned_and_puts_the_ports_set_back() -> None:
+    # The state before: br0 not filtering; the change turned it on. Re-declared, the state before turns it
+    # off, and the port gets back the VLANs it had (the switch first: nothing is filtered meanwhile).
     before = state(port(4, "vp0", DEFAULT), filtering=False)
     after = state(port(4, "vp0", ((10, NATIVE),)))
+    switch, step = make_plan(declaration_of(before), after).ops
+    assert isinstance(switch, SetVlanFiltering) and not switch.on
+    assert switch.describe() == "set br0: vlan-filtering on -> off (it did not filter)"
+    assert isinstance(step, SetPortVlans) and step.delete == (10,) and step.add == DEFAULT
+    assert make_plan(declaration_of(before), before).ops == []
+
+
+# The sets nmstate has no words for: a filtering bridge with them applies back as a no-op all the same.
+UNWRITABLE: list[tuple[tuple[int, int], ...]] = [
+    (),  # no VLANs
+    ((1, PVID),),  # a PVID alone, tagged
+    ((1, NATIVE), (20, UNTAGGED)),  # untagged without being the PVID
+]
+
+
+@pytest.mark.parametrize("vlans", [None, *UNWRITABLE], ids=["no ports", "none", "pvid only", "untagged"])
+def test_a_filtering_bridge_whose_ports_the_format_cannot_say_is_re_declared_as_a_no_op(
+    vlans: tuple[tuple[int, int], ...] | None,
+) -> None:
+    now = state() if vlans is None else state(port(4, "vp0", vlans))
+    assert make_plan(declaration_of(now), now).ops == []
+    text = links_yaml(sorted(now, key=lambda lk: lk.ifindex), now)
+    shown = next(e for e in yaml.safe_load(text)["interfaces"] if e["name"] == "br0")
+    assert "port" not in shown["bridge"]  # a port list without any vlan would turn filtering off
+    assert "raw-vlans" not in text and "filtering-read" not in text
+    assert make_plan(from_data(yaml.safe_load(text), "shown.yml"), now).ops == []
+
+
+@pytest.mark.parametrize("vlans", UNWRITABLE, ids=["none", "pvid only", "untagged"])
+def test_next_to_a_port_it_can_say_one_it_cannot_is_shown_without_vlan_and_left_alone(
+    vlans: tuple[tuple[int, int], ...],
+) -> None:
+    now = state(port(4, "vp0", vlans), port(5, "vp1", ((10, NATIVE),)))
+    text = links_yaml(sorted(now, key=lambda lk: lk.ifindex), now)
+    shown = next(e for e in yaml.safe_load(text)["interfaces"] if e["name"] == "br0")
+    assert shown["bridge"]["port"] == [{"name": "vp0"}, {"name": "vp1", "vlan": {"mode": "access", "tag": 10}}]
+    assert make_plan(from_data(yaml.safe_load(text), "shown.yml"), now).ops == []
+    assert make_plan(declaration_of(now), now).ops == []
+
+
+@pytest.mark.parametrize("had", UNWRITABLE, ids=["none", "pvid only", "untagged"])
+def test_a_rollback_puts_back_a_set_the_format_cannot_say(had: tuple[tuple[int, int], ...]) -> None:
+    before = state(port(4, "vp0", had))
+    after = state(port(4, "vp0", ((10, NATIVE), (11, 0))))
+    (step,) = make_plan(declaration_of(before), after).ops
+    assert isinstance(step, SetPortVlans)
+    assert step.delete == tuple(v for v in (10, 11) if v not in dict(had)) and step.add == had
+    assert make_plan(declaration_of(before), before).ops == []  # the check after it: nothing left
+
+
+def test_a_rollback_from_filtering_off_with_sets_to_on_restores_filtering_and_each_set() -> None:
+    had = ((1, NATIVE), (20, UNTAGGED))
+    before = state(port(4, "vp0", had), port(5, "vp1", ((1, PVID), (30, 0))), filtering=False)
+    after = state(port(4, "vp0", ((10, NATIVE),)), port(5, "vp1", ((30, NATIVE),)))
+    ops = make_plan(declaration_of(before), after).ops
+    assert [type(op) for op in ops] == [SetVlanFiltering, SetPortVlans, SetPortVlans]
+    vp0, vp1 = ops[1], ops[2]
+    assert isinstance(vp0, SetPortVlans) and vp0.name == "vp0" and vp0.delete == (10,) and vp0.add == had
+    assert isinstance(vp1, SetPortVlans) and vp1.name == "vp1" and vp1.delete == ()
+    assert vp1.add == ((1, PVID), (30, 0))
+    assert has_port_vlans(declaration_of(before))  # so the rollback reads, and its check compares, the sets
+
+
+def test_a_rollback_turns_filtering_back_on_where_the_change_turned_it_off() -> None:
+    before = state(port(4, "vp0", ((10, NATIVE),)))
+    after = state(port(4, "vp0", ((10, NATIVE),)), filtering=False)
     (op,) = make_plan(declaration_of(before), after).ops
-    assert isinstance(op, SetVlanFiltering) and not op.on
+    assert isinstance(op, SetVlanFiltering) and op.on
+
+
+def test_the_journal_keeps_the_internal_fields_and_a_show_leaves_them_out() -> None:
+    now = state(port(4, "vp0", ((1, PVID),)))
+    d = declaration_of(now)
+    kept = d.model_dump(mode="json", by_alias=True, exclude_none=True, context=INTERNAL)
+    back = Declaration.model_validate(kept, context=INTERNAL)
+    bridge_back = next(s for s in back.interfaces if s.name == "br0").bridge
+    assert bridge_back is not None and bridge_back.filtering_read is True
+    assert bridge_back.port is not None and bridge_back.port[0].raw_vlans == ((1, PVID),)
+    assert make_plan(back, state(port(4, "vp0", ((10, NATIVE),)))).ops != []
+    public = str(d.model_dump(mode="json", by_alias=True, exclude_none=True))
+    assert "raw" not in public and "filtering-read" not in public
+
+
+@pytest.mark.parametrize(
+    ("where", "key"),
+    [("port", "raw-vlans"), ("port", "raw_vlans"), ("bridge", "filtering-read"), ("bridge", "filtering_read")],
+)
+def test_a_file_giving_linkctls_own_fields_is_refused_as_an_unknown_key(where: str, key: str) -> None:
+    entry = br0({"name": "vp0", **({key: [[1, 2]]} if where == "port" else {})})
+    if where == "bridge":
+        entry["bridge"][key] = True  # type: ignore[index]
+    with pytest.raises(ValidationFailed) as refused:
+        from_data({"interfaces": [entry]}, "f.yml")
+    assert key in str(refused.value) and "unknown key" in str(refused.value)
+
+
+def test_where_the_kernel_has_no_vlan_filtering_nothing_of_it_is_re_declared() -> None:
+    # This VM's kernel: IFLA_BR_VLAN_FILTERING 0, no IFLA_BR_VLAN_DEFAULT_PVID, every port listed with
+    # no VLANs, which are no set to put back (a port re-made would be sent a deletion of VLAN 1).
+    plain = link(3, "br0", kind="bridge", info=BridgeInfo(stp=False, data={"vlan_filtering": 0}))
+    now = host(link(2, "eth0", parent_bus="pci"), plain, port(4, "vp0", ()))
+    spec = next(s for s in declaration_of(now).interfaces if s.name == "br0")
+    assert spec.bridge is not None and spec.bridge.filtering_read is None
+    assert spec.bridge.port is not None and spec.bridge.port[0].raw_vlans is None
+    assert not has_port_vlans(declaration_of(now))
 
 
 # --- what the model takes ---------------------------------------------------------------------

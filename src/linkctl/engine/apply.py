@@ -26,6 +26,7 @@ from linkctl.kernel.host import process_start
 from linkctl.kernel.netlink import DebugHook
 from linkctl.kernel.state import read_state
 from linkctl.kinds import BY_TYPE
+from linkctl.model.bridge_sections import INTERNAL
 from linkctl.model.spec import Declaration
 from linkctl.model.state import HostState, NetnsName
 from linkctl.plan.check_l3 import check_layer3, remakes_links
@@ -359,7 +360,7 @@ class Snapshot:
             default_netns=self.default_netns,
             namespaces=list(self.namespaces),
             before=[(lk.netns, lk.name) for ns in self.namespaces for lk in self.before.ns(ns).links.values()],
-            restore=self.decl.model_dump(mode="json", by_alias=True, exclude_none=True),
+            restore=self.decl.model_dump(mode="json", by_alias=True, exclude_none=True, context=INTERNAL),
             created=created,
             created_netns=made_ns,
             moves=moves,

@@ -29,6 +29,7 @@ from linkctl.kernel.netlink import DebugHook, RtnlSocket
 from linkctl.kernel.rtnl import LinkAttrs
 from linkctl.kernel.state import read_state
 from linkctl.kinds import kind_of
+from linkctl.model.bridge_sections import INTERNAL
 from linkctl.model.spec import Declaration, InterfaceSpec, LinkStateName
 from linkctl.model.state import HostState, NetnsName
 from linkctl.plan.l3_model import has_l3
@@ -73,7 +74,7 @@ def settle(
 
 def roll_back(intent: Intent, decl: Declaration | None = None, debug: DebugHook | None = None) -> Outcome:
     """Undo the change the intent describes; say how that went, from a fresh read of the kernel."""
-    restore = decl if decl is not None else Declaration.model_validate(intent.restore)
+    restore = decl if decl is not None else Declaration.model_validate(intent.restore, context=INTERNAL)
     vanished = [ns for ns in intent.namespaces if ns not in intent.created_netns and not netns.exists(ns)]
     if vanished:  # removed by someone since the change was cut off: not made again to be filled
         restore, intent = _without(restore, vanished), replace(intent, namespaces=_kept(intent.namespaces, vanished))

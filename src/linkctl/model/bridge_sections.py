@@ -9,13 +9,52 @@ from __future__ import annotations
 
 import re
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import (
+    Field,
+    SerializationInfo,
+    SerializerFunctionWrapHandler,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_serializer,
+    model_validator,
+)
+from pydantic_core import InitErrorDetails
 
 from linkctl.model.spec_base import Section
 
 _MAC = re.compile(r"^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$")
+
+
+# The context under which linkctl's own fields (below) are dumped and taken back: the journal's
+# declaration of the state before (engine/apply.py, engine/rollback.py). Anywhere else, a file
+# giving one is refused as an unknown key, and a dump (show -f yaml) leaves them out.
+INTERNAL = {"linkctl-internal": True}
+
+
+def _internal(info: ValidationInfo | SerializationInfo) -> bool:
+    return isinstance(info.context, dict) and bool(info.context.get("linkctl-internal"))
+
+
+def _refuse_internal(cls: type, data: object, info: ValidationInfo, names: tuple[str, ...]) -> object:
+    """A file's key naming one of linkctl's own fields: refused as any unknown key is."""
+    if not isinstance(data, dict) or _internal(info):
+        return data
+    keys = [k for k in data for n in names if k in (n, n.replace("_", "-"))]
+    if keys:
+        errors = [InitErrorDetails(type="extra_forbidden", loc=(k,), input=data[k]) for k in keys]
+        raise ValidationError.from_exception_data(cls.__name__, errors)
+    return data
+
+
+def _without_internal(data: dict[str, Any], info: SerializationInfo, names: tuple[str, ...]) -> dict[str, Any]:
+    if not _internal(info):
+        for name in names:
+            data.pop(name, None)
+            data.pop(name.replace("_", "-"), None)
+    return data
 
 
 def _ifname(value: str) -> str:
@@ -202,17 +241,52 @@ class BridgePort(Section):
     stp_path_cost: int | None = Field(default=None, ge=1, le=65535)
     stp_hairpin_mode: bool | None = None
     vlan: PortVlan | None = None
+    # linkctl's own (never in a file, never shown): the port's exact VLANs as read, (vid, flags) as
+    # kernel/brvlan.py has them, which `vlan` cannot always say (none, a PVID alone, untagged without
+    # being the PVID). plan/convert.py sets it so that a rollback puts back every port's set; the
+    # planner takes it over `vlan`.
+    raw_vlans: tuple[tuple[int, int], ...] | None = None
 
     _name = field_validator("name")(classmethod(lambda cls, v: _ifname(v)))
+
+    @model_validator(mode="before")
+    @classmethod
+    def _own_fields(cls, data: object, info: ValidationInfo) -> object:
+        return _refuse_internal(cls, data, info, ("raw_vlans",))
+
+    @model_serializer(mode="wrap")
+    def _dump(self, handler: SerializerFunctionWrapHandler, info: SerializationInfo) -> dict[str, Any]:
+        return _without_internal(handler(self), info, ("raw_vlans",))
 
 
 class BridgeSection(Section):
     options: BridgeOptions | None = None
     port: list[BridgePort] | None = None
+    # linkctl's own, as BridgePort.raw_vlans: the vlan_filtering the bridge had, which a rollback
+    # restores whatever its ports' `vlan` say (plan/vlans.py filtering_wanted).
+    filtering_read: bool | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _own_fields(cls, data: object, info: ValidationInfo) -> object:
+        return _refuse_internal(cls, data, info, ("filtering_read",))
+
+    @model_serializer(mode="wrap")
+    def _dump(self, handler: SerializerFunctionWrapHandler, info: SerializationInfo) -> dict[str, Any]:
+        data = _without_internal(handler(self), info, ("filtering_read",))
+        if not _internal(info) and self.filtering_read and not any(_says_vlans(p) for p in self.port or ()):
+            # A filtering bridge none of whose ports' VLANs the format can say: a port list without any
+            # `vlan` would turn its filtering off when applied back; without one, ports and filtering stay.
+            data.pop("port", None)
+        return data
 
     def vlan_filtering(self) -> bool:
         """Whether the section asks for bridge VLAN filtering (nmstate turns it on for any of these)."""
         opts = self.options
         if opts is not None and (opts.vlan_protocol is not None or opts.vlan_default_pvid is not None):
             return True
-        return any(p.vlan is not None and p.vlan.mode is not None for p in self.port or ())
+        return any(_says_vlans(p) for p in self.port or ())
+
+
+def _says_vlans(port: BridgePort) -> bool:
+    return port.vlan is not None and port.vlan.mode is not None

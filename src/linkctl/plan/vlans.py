@@ -10,6 +10,8 @@ hides a lone VLAN 1; linkctl's reading hides nothing, so what it sets is what `s
 
 The bridge filters when any of its ports has a non-empty `vlan`; declared with a port list and
 none, it does not; declared without one, it keeps what it has (nmstate's vlan_filtering_is_enabled).
+A state re-declared (plan/convert.py: a rollback's state before) says more than the format can: the
+filtering it had, and each port's exact set (BridgePort.raw_vlans), which are then what is wanted.
 One step per port deletes the VLANs not wanted and adds (or re-flags) the wanted ones, after the
 port has joined; the switch is turned on after the ports' VLANs are set, as NetworkManager does (no
 frame is filtered against a port's old list meanwhile).
@@ -58,15 +60,25 @@ def has_port_vlans(decl: Declaration) -> bool:
     """Whether a file declares a port's VLANs: then every read takes the ports' VLAN lists, and a receipt
     holds them (kernel/state.py, fastpath/receipt.py)."""
     return any(
-        declares(p.vlan) for s in decl.interfaces if s.bridge is not None and not s.absent for p in s.bridge.port or ()
+        declares(p.vlan) or p.raw_vlans is not None
+        for s in decl.interfaces
+        if s.bridge is not None and not s.absent
+        for p in s.bridge.port or ()
     )
 
 
 def filtering_wanted(section: BridgeSection | None, now: bool) -> bool:
     """The bridge's vlan_filtering once the plan is carried out (`now`: what it has, False when new)."""
+    if section is not None and section.filtering_read is not None:
+        return section.filtering_read
     if section is None or section.port is None:
         return now
     return any(declares(p.vlan) for p in section.port)
+
+
+def restores_sets(section: BridgeSection | None) -> bool:
+    """A re-declared state with its ports' exact sets: put back, the bridge filtering or not."""
+    return section is not None and any(p.raw_vlans is not None for p in section.port or ())
 
 
 def filters(link: Link | None) -> bool:
@@ -114,15 +126,22 @@ def section_of(vlans: tuple[Vlan, ...]) -> PortVlan | None:
 
 
 def with_port_vlans(section: BridgeSection, link: Link, ns: NetnsState) -> BridgeSection:
-    """A filtering bridge's section with each port's VLANs (those read) as its `vlan`: what `show -f
-    yaml` prints and a rollback re-declares; a bridge that does not filter has none."""
-    if not filters(link) or not section.port:
+    """The bridge's section as the state has it: the filtering it has, and each port's VLANs (those read)
+    as its exact set and, on a filtering bridge, as its `vlan` where the format can say them (what
+    `show -f yaml` prints; the rest is linkctl's own, for a rollback). Where the kernel has no VLAN
+    filtering, there is nothing to say: it sends IFLA_BR_VLAN_FILTERING (0) all the same, but not
+    IFLA_BR_VLAN_DEFAULT_PVID (br_fill_info), and lists every port with no VLANs, which a port re-made
+    could not be given back (its default VLAN would be deleted: refused)."""
+    if not isinstance(link.info, BridgeInfo) or "vlan_default_pvid" not in link.info.data:
         return section
+    on = filters(link)
     ports = [
-        p.model_copy(update={"vlan": section_of(vlans)}) if (vlans := ns.links[p.name].vlans) is not None else p
-        for p in section.port
+        p.model_copy(update={"raw_vlans": vlans, "vlan": section_of(vlans) if on else None})
+        if (vlans := ns.links[p.name].vlans) is not None
+        else p
+        for p in section.port or ()
     ]
-    return section.model_copy(update={"port": ports})
+    return section.model_copy(update={"port": ports if section.port is not None else None, "filtering_read": on})
 
 
 def _tag(first: int, last: int) -> TrunkTag:
@@ -238,12 +257,17 @@ def plan_port_vlans(p: Matcher) -> None:
         now = filters(t.current) and not t.creates
         want = filtering_wanted(t.spec.bridge, filters(t.current))
         if now and not want:
-            p.plan.ops.append(SetVlanFiltering(t.spec.name, t.netns, "no port has a vlan section", on=False))
-        if want:
+            p.plan.ops.append(SetVlanFiltering(t.spec.name, t.netns, _why_off(t.spec.bridge), on=False))
+        if want or restores_sets(t.spec.bridge):
             _ports(p, t)
         if want and not now:
             p.plan.ops.append(SetVlanFiltering(t.spec.name, t.netns, "a port has a vlan section", on=True))
     _remade_ports(p)
+
+
+def _why_off(section: BridgeSection | None) -> str:
+    restored = section is not None and section.filtering_read is False
+    return "it did not filter" if restored else "no port has a vlan section"
 
 
 def _ports(p: Matcher, t: Target) -> None:
@@ -305,7 +329,10 @@ def _port_entries(p: Matcher, t: Target) -> list[BridgePort]:
 
 def _wanted(port: BridgePort, link: Link | None, was_here: bool, joins: bool) -> dict[int, int] | None:
     """What the port's VLANs are to be: its section's; without one, what it had here when it joins
-    again (a port re-made, or on a bridge re-made); None: left alone, as the kernel leaves it."""
+    again (a port re-made, or on a bridge re-made); None: left alone, as the kernel leaves it. A set
+    read (a state re-declared) is what is wanted, over the `vlan` that says it where it can."""
+    if port.raw_vlans is not None:
+        return dict(port.raw_vlans)
     if declares(port.vlan):
         assert port.vlan is not None
         return wanted_vlans(port.vlan)
