@@ -7,7 +7,7 @@ it on), and the same work: both ends of each pair configured and up. Rounds
 alternate the two tools, each after the CPUs went idle again (a deleted
 namespace's links are freed by the kernel in the background, for seconds).
 Prints medians and ratios, then a no-op re-apply against the `ip -j -d link show`
-dump: answered from apply's receipt (engine/receipt.py), and once more with
+dump: answered from apply's receipt (linkctl/fastpath/), and once more with
 receipts off (the full path). Each round also times linkctl's requests alone
 (bench/requests_only.py, in a third fresh namespace): the kernel's share of an
 apply, and so how much time 1.0x of `ip -batch` leaves for linkctl's Python.

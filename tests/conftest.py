@@ -19,7 +19,7 @@ def _is_root() -> bool:
 
 @pytest.fixture(autouse=True, scope="session")
 def _receipts_in_a_scratch_directory(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
-    """`linkctl apply` keeps receipts (engine/receipt.py): the tests' go to a scratch directory, not /run."""
+    """`linkctl apply` keeps receipts (fastpath/receipt.py): the tests' go to a scratch directory, not /run."""
     before = os.environ.get("LINKCTL_RUNTIME_DIR")
     os.environ["LINKCTL_RUNTIME_DIR"] = str(tmp_path_factory.mktemp("runtime"))
     yield

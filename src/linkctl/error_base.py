@@ -1,7 +1,7 @@
 """The one base class of linkctl's errors, importable on its own.
 
 `linkctl apply` of a receipted no-op reads the runtime directory before anything else is
-loaded (engine/receipt.py): linkctl.errors brings dataclasses and inspect (about 9 ms), this
+loaded (linkctl/fastpath/): linkctl.errors brings dataclasses and inspect (about 9 ms), this
 brings nothing.
 """
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import yaml
 
-from linkctl.diagnose.report import Diagnosis, diagnose, text, write_fix
+from linkctl.diagnose.report import Diagnosis, diagnose, fix_file, text
 from linkctl.model.load import load_file
 
 from .conftest import recorded_host, recorded_sources
@@ -82,6 +82,7 @@ def test_text_and_json_report(tmp_path: Path) -> None:
     out = text(d)
     assert "1. power saving" in out and "only a person can check:" in out
     assert "store: no --store given" in out
+    assert "  repeated carrier loss: yes (2+ link-downs in the kernel log, 3+ carrier losses counted" in out
     data = d.to_json()
     assert data["causes"][0]["id"] == "power-saving"
     assert [f["risk"] for f in data["fixes_by_risk"]] == sorted(
@@ -95,7 +96,8 @@ def test_text_and_json_report(tmp_path: Path) -> None:
 def test_write_fix_is_a_loadable_declaration(tmp_path: Path) -> None:
     d = _run("e1000e-eee-flap", tmp_path)
     path = tmp_path / "fix.yml"
-    content = write_fix(d, str(path))
+    content = fix_file(d)
+    path.write_text(content)
     decl = load_file(str(path))
     eth0 = decl.interfaces[0]
     assert eth0.ethtool is not None and eth0.ethtool.eee is not None and eth0.ethtool.eee.enabled is False

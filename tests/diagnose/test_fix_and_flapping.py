@@ -8,7 +8,7 @@ from pathlib import Path
 import yaml
 
 from linkctl.diagnose.flapping import COUNTER_DOWNS, LOG_DOWNS, RULE, FlapSigns
-from linkctl.diagnose.report import diagnose, write_fix
+from linkctl.diagnose.report import diagnose, fix_file
 from linkctl.domain.fix import Fix, Fragment, Risk
 from linkctl.model.state import IfFlag, Stats, VethInfo
 from tests.helpers.states import host, link
@@ -71,5 +71,5 @@ def test_a_veth_whose_peer_is_down_names_the_peer_in_its_evidence(tmp_path: Path
     (fix,) = cause.fixes
     assert (fix.risk, fix.text) == (Risk.LOW, "bring v1 up")
     assert fix.commands == (("ip", "-n", "nsx", "link", "set", "dev", "v1", "up"),)
-    proposed = yaml.safe_load(write_fix(d, str(tmp_path / "fix.yml")).split("\n# Higher risk")[0])
+    proposed = yaml.safe_load(fix_file(d).split("\n# Higher risk")[0])
     assert proposed == {"interfaces": [{"name": "v1", "netns": "nsx", "state": "up"}]}

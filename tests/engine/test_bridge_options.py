@@ -43,7 +43,7 @@ interfaces:
 
 
 def test_bridge_port_stp_settings_as_nmstate_writes_them(netns: str, tmp_path: Path) -> None:
-    from linkctl.engine.receipt import current_digest
+    from linkctl.kernel.fastpath import current_digest
 
     ports = "[{name: pa, stp-priority: 16, stp-path-cost: 50, stp-hairpin-mode: true}, {name: pb}]"
     text = (

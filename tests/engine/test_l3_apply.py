@@ -392,3 +392,32 @@ routes:
     assert "10.60.0.0/16" not in shown
     back = run_linkctl("plan", write(tmp_path, shown, "shown.yml"), "--netns", netns)
     assert back.returncode == 0 and "no changes" in back.stdout, back.stdout
+
+
+def test_a_route_gone_with_its_source_address_is_named_and_the_apply_verifies(netns: str, tmp_path: Path) -> None:
+    assert run_linkctl("apply", write(tmp_path, PAIR), "--netns", netns).returncode == 0
+    ip("-n", netns, "route", "add", "192.0.2.128/25", "via", "192.0.2.254", "dev", "w0", "src", "192.0.2.9")
+    fewer = (
+        "interfaces:\n- {name: w0, ipv4: {enabled: true, dhcp: false, address: [{ip: 192.0.2.1, prefix-length: 24}]}}\n"
+    )
+    path = write(tmp_path, fewer, "fewer.yml")
+    said = run_linkctl("plan", path, "--netns", netns)
+    assert said.returncode == 2 and "route 192.0.2.128/25 via 192.0.2.254 dev w0" in said.stdout, said.stdout
+    assert "source address 192.0.2.9" in said.stdout
+    res = run_linkctl("apply", path, "--netns", netns)
+    assert res.returncode == 0 and "verified" in res.stdout, res.stdout + res.stderr
+    assert "192.0.2.128/25" not in "\n".join(routes(netns))  # as the plan said: the kernel took it
+    assert run_linkctl("plan", path, "--netns", netns).returncode == 0
+
+
+def test_a_route_whose_source_changes_prefix_is_put_back(netns: str, tmp_path: Path) -> None:
+    assert run_linkctl("apply", write(tmp_path, PAIR), "--netns", netns).returncode == 0
+    ip("-n", netns, "route", "add", "192.0.2.128/25", "via", "192.0.2.254", "dev", "w0", "src", "192.0.2.9")
+    both = "[{ip: 192.0.2.1, prefix-length: 24}, {ip: 192.0.2.9, prefix-length: 25}]"
+    path = write(
+        tmp_path, f"interfaces:\n- {{name: w0, ipv4: {{enabled: true, dhcp: false, address: {both}}}}}\n", "p.yml"
+    )
+    res = run_linkctl("apply", path, "--netns", netns)
+    assert res.returncode == 0 and "verified" in res.stdout, res.stdout + res.stderr
+    assert "192.0.2.128/25" in "\n".join(routes(netns))  # the kernel took it with 192.0.2.9/24; put back
+    assert run_linkctl("plan", path, "--netns", netns).returncode == 0

@@ -4,6 +4,7 @@ with --strict), type ethernet on a veth, state: ignore, description, copy-mac-fr
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from tests.conftest import ip, run_linkctl
@@ -68,6 +69,14 @@ def test_an_nmstate_file_applies_as_written(netns: str, tmp_path: Path) -> None:
     assert (links["v7"]["ifalias"], links["v7p"]["ifalias"]) == ("made here", "and its peer")
     again = run_linkctl("apply", path, "--netns", netns, "--debug")
     assert again.returncode == 0 and "nothing was sent to the kernel" in again.stdout, again.stdout + again.stderr
+    # No receipt answers for such a file: its answer would not name the sections left alone.
+    third = run_linkctl("apply", path, "--netns", netns)
+    assert "nothing was sent" in third.stdout and "dns-resolver: not managed by linkctl" in third.stderr
+    as_json = run_linkctl("plan", path, "--netns", netns, "--format", "json")
+    assert as_json.returncode == 0, as_json.stderr
+    notes = json.loads(as_json.stdout)["notes"]
+    assert f"{path}: dns-resolver: not managed by linkctl, left as the system has it" in notes
+    assert SECRET not in as_json.stdout
     shown = run_linkctl("show", "--netns", netns, "--format", "yaml").stdout
     assert "description: uplink, rack 4" in shown
     back = run_linkctl("plan", write(tmp_path, shown, "shown.yml"), "--netns", netns)

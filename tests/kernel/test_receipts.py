@@ -104,7 +104,7 @@ def test_receipts_off_means_the_full_path_every_time(netns: str, tmp_path: Path)
 
 
 def test_the_fast_and_the_full_path_fingerprint_the_same_dump(netns: str, tmp_path: Path) -> None:
-    from linkctl.engine.receipt import current_digest
+    from linkctl.kernel.fastpath import current_digest
     from linkctl.kernel.state import read_state
 
     for key in ("all", "default"):  # no IPv6 traffic changing anything between the two dumps

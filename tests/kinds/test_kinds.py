@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from linkctl.kinds import ALL, BY_TYPE
-from linkctl.kinds.base import LinkKind
+from linkctl.kinds.base import LinkKind, OnBase
 from linkctl.kinds.bridge import PortMtu
 from linkctl.kinds.veth import VETH, PairMtu, is_peer_entry, peer_netns
 from linkctl.kinds.vxlan import VXLAN, MtuFit, mtu_fit
@@ -42,6 +42,21 @@ def test_what_an_mtu_fits_on_is_fixed_at_creation(kind: LinkKind) -> None:
     # The planner looks for a changed base or encapsulation among the re-creation's reasons only.
     assert all(f.startswith(f"{kind.section_key}.".replace("_", "-")) for f in kind.recreate_fields)
     assert set(kind.mtu_fit_fields) <= set(kind.recreate_fields)
+
+
+@pytest.mark.parametrize(
+    ("kind", "section"),
+    [("vlan", {"base-iface": "eth0", "id": 10}), ("ipvlan", {"base-iface": "eth0"}),
+     ("mac-vlan", {"base-iface": "eth0"}), ("mac-vtap", {"base-iface": "eth0"})],
+)  # fmt: skip
+def test_a_kind_made_on_a_base_names_it_in_ifla_link_and_in_its_references(kind: str, section: object) -> None:
+    spec = InterfaceSpec.model_validate({"name": "up0", "type": kind, kind: section})
+    on = BY_TYPE[InterfaceType(kind)]
+    assert isinstance(on, OnBase)
+    assert on.ifla_link(spec) == on.declared_base(spec) == "eth0"
+    assert on.references(spec) == [(f"{kind}.base-iface", "eth0")]
+    assert on.lower_ifindex(link(7, "up0", link_ifindex=2)) == 2
+    assert on.references(InterfaceSpec.model_validate({"name": "up0", "type": kind})) == []
 
 
 def test_a_vxlan_diff_is_sorted_by_its_recreate_fields() -> None:

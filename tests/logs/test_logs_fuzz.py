@@ -54,6 +54,25 @@ PIECES = [
     "Detected Tx Unit Hang",
     "IPv6: ADDRCONF(NETDEV_CHANGE): ",
     "link becomes ready",
+    # Issue 19's generalisation: more capture formats and driver words.
+    "> ",
+    "kern.log:",
+    "[Mar30 06:32] ",
+    "[  +0.000012] ",
+    "[  12.500000 <    0.000123>] ",
+    "Sat 2024-03-30 06:32:45 CET ",
+    "user.info ",
+    '"ident": "kernel", ',
+    '"message": ',
+    "tx timeout",
+    "TX timeout on queue: 0",
+    "transmit timed out, resetting",
+    "NIC Up: 1 Gbps Full",
+    "network connection: connected",
+    "Port 2 is up",
+    "interface eth1 is now down",
+    "link up (1000FD)",
+    "Device link is up.",
 ]
 lines = st.lists(st.one_of(st.sampled_from(PIECES), st.text(max_size=12)), max_size=14).map("".join)
 

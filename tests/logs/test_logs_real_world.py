@@ -61,6 +61,16 @@ REACHED_HOLDOUT2_RECALL = 0.90
 # taught afterwards (capture.py, rules_nic.py): it now scores 1.000, which proves nothing.
 HOLDOUT3 = CORPUS.with_name("real_world_holdout3.jsonl")
 REACHED_HOLDOUT3_RECALL = 0.86
+# `real_world_holdout4.jsonl`: 146 lines from 69 further sources (53 events), collected and labelled
+# under rules fixed beforehand (corpus/README.md), after the recognisers were generalised from the
+# families of the earlier misses and from the drivers' format strings and frozen (commit 7a48943);
+# scored once, blind: recall 0.943 (50/53), precision 0.980 (50/51), fields 1.000 (250/250), below
+# the targets. Its misses: a code block's line-number gutter ("1 | Sep 08 ... Hang: |") and two
+# uptimes the writer masked ("[xxxxxx]"); its false positive: a sentence quoting a PHY's message
+# read as a PHY driver's prefix. Taught afterwards by family (capture.py's gutter and masked
+# uptimes, recognise.py's PHY driver names): it now scores 1.000, which proves nothing.
+HOLDOUT4 = CORPUS.with_name("real_world_holdout4.jsonl")
+REACHED_HOLDOUT4_RECALL = 0.94
 
 # A bonding member's carrier is a link's carrier: the corpus labels both the same way.
 _CLASS = {
@@ -185,14 +195,18 @@ def test_real_world_figures(half: str, capsys: pytest.CaptureFixture[str]) -> No
         ("holdout", HOLDOUT, REACHED_HOLDOUT_RECALL),
         ("holdout2", HOLDOUT2, REACHED_HOLDOUT2_RECALL),
         ("holdout3", HOLDOUT3, REACHED_HOLDOUT3_RECALL),
+        ("holdout4", HOLDOUT4, REACHED_HOLDOUT4_RECALL),
     ],
 )
 def test_holdout_figures(name: str, path: Path, reached: float, capsys: pytest.CaptureFixture[str]) -> None:
     """Reports that no recogniser was written from or corrected after: the blind figures."""
     records = [json.loads(x) for x in path.read_text(encoding="utf-8").splitlines()]
     assert {r["source"] for r in records}.isdisjoint({r["source"] for r in RECORDS})
+    others = [p for p in (HOLDOUT, HOLDOUT2, HOLDOUT3, HOLDOUT4) if p != path]
+    seen = {json.loads(x)["source"] for p in others for x in p.read_text(encoding="utf-8").splitlines()}
+    assert {r["source"] for r in records}.isdisjoint(seen)
     for record in records:
-        assert record["source"].startswith("https://"), record
+        assert record["source"].startswith(("http://", "https://")), record
         assert record["event"] == "other" or set(FIELDS) <= set(record), record
     figures, misses = score(records)
     with capsys.disabled():

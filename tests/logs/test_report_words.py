@@ -25,3 +25,11 @@ def test_compare_at_before_the_first_line_says_why_there_is_no_rate(tmp_path: Pa
     line = next(x for x in res.stdout.splitlines() if x.strip().startswith("at 2025-12-06"))
     assert "None" not in line and "in no measurable time before" in line, line
     assert "/h (2 downs in" in line, line
+
+
+def test_a_span_reads_in_hours_minutes_or_seconds_as_each_report_words_it() -> None:
+    from linkctl.logs.report_text import duration
+
+    assert duration(7200) == "2.0 h" and duration(90) == "1.5 min"
+    assert duration(0.0123) == "0.0123 s"  # `logs analyze`'s page: a short down period stays visible
+    assert duration(0.0123, ".1f") == "0.0 s" and duration(59.94, ".1f") == "59.9 s"  # `report`'s table

@@ -387,3 +387,39 @@ def test_rules_of_all_and_of_mark_0_compare_as_the_kernel_keeps_them() -> None:
     assert ops(decl({"route-rules": {"config": entries}}), h) == []
     gone = [{**e, "state": "absent"} for e in entries]
     assert len(ops(decl({"route-rules": {"config": gone}}), h)) == 2
+
+
+def test_a_route_whose_source_address_goes_is_named_not_put_back() -> None:
+    """The kernel deletes a main-table IPv4 route with the address it names as `src` (fib_sync_down_addr;
+    measured here: a table 7 route stays): the plan names it, and does not add it back, which the kernel
+    would refuse ("Invalid prefsrc address")."""
+    sourced = Route(4, "198.51.100.0/24", 254, 0, nexthops=(NextHop(2, "192.0.2.254"),), prefsrc="192.0.2.9")
+    other = Route(4, "203.0.113.0/24", 7, 0, nexthops=(NextHop(2, "192.0.2.254"),), prefsrc="192.0.2.9")
+    addresses = [*V4, Address(2, "192.0.2.9", 24, 4, secondary=True)]
+    h = host(L3State(addresses=addresses, routes=[sourced, other]))
+    only_first = {"name": "w0", "ipv4": {"address": [{"ip": "192.0.2.1", "prefix-length": 24}]}}
+    plan = make_plan(decl({"interfaces": [only_first]}), h, NS)
+    assert [op.describe() for op in plan.ops] == ["remove address 192.0.2.9/24 from w0 (netns t)"]
+    (note,) = [n for n in plan.notes if n.startswith("route ")]
+    assert "198.51.100.0/24 via 192.0.2.254 dev w0" in note and "source address 192.0.2.9" in note
+    # Kept on another link, the address stays local: the kernel keeps the route, nothing to say.
+    h2 = host(L3State(addresses=[*addresses, Address(3, "192.0.2.9", 32, 4)], routes=[sourced]))
+    assert not [n for n in make_plan(decl({"interfaces": [only_first]}), h2, NS).notes if n.startswith("route ")]
+
+
+def test_a_route_whose_source_address_is_removed_and_added_again_is_put_back_after_it() -> None:
+    """Removals go before additions: a prefix change (or a move to another link) takes the address away for
+    a moment, and the kernel deletes the main-table routes using it as source (measured); they are added
+    back after the address, not counted as staying."""
+    sourced = Route(4, "198.51.100.0/24", 254, 0, nexthops=(NextHop(2, "192.0.2.254"),), prefsrc="192.0.2.9")
+    addresses = [*V4, Address(2, "192.0.2.9", 24, 4, secondary=True)]
+    h = host(L3State(addresses=addresses, routes=[sourced]))
+    narrower = {"ip": "192.0.2.9", "prefix-length": 25}
+    w0 = {"name": "w0", "ipv4": {"address": [{"ip": "192.0.2.1", "prefix-length": 24}, narrower]}}
+    plan = make_plan(decl({"interfaces": [w0]}), h, NS)
+    assert [op.describe() for op in plan.ops] == [
+        "remove address 192.0.2.9/24 from w0 (netns t)",
+        "add address 192.0.2.9/25 to w0 (netns t)",
+        "add route 198.51.100.0/24 via 192.0.2.254 dev w0 metric 0 src 192.0.2.9 (netns t)",
+    ]
+    assert not [n for n in plan.notes if n.startswith("route ")]

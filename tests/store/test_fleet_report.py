@@ -154,7 +154,8 @@ def test_cli_json_and_text_against_postgresql(pg_url: str) -> None:
     assert text.returncode == 0, text.stderr
     lines = text.stdout.splitlines()
     assert lines[0].startswith("2 host(s), 2 link(s) with transitions, down time or episodes, 2 quiet")
-    assert lines[2].split()[:5] == ["host", "netns", "link", "flapping", "transitions"]
+    # watch's rule under its own name: not the log report's verdict, not diagnose's repeated carrier loss
+    assert lines[2].split()[:6] == ["host", "netns", "link", "flapping", "now", "transitions"]
     assert lines[3].split()[:5] == ["web-01", "-", "eth0", "yes", "6"]
     assert lines[4].split()[:5] == ["web-02", "-", "eth0", "no", "1"]
 
@@ -241,3 +242,16 @@ def test_the_timeline_draws_the_worst_links_only(tmp_path: Path, monkeypatch: py
     assert re.findall(r"<text class='label'[^>]*>([^<]*)</text>", page) == ["web-01/eth0"]
     assert "draws the 1 worst links with recorded down periods; 1 more are in the table above only" in page
     assert page.count("<tr><td>") >= 3  # the fleet table still lists all three
+
+
+def test_the_page_names_watch_s_rule_and_the_log_rule_apart(tmp_path: Path) -> None:
+    from linkctl.cli import report as cli_report
+
+    url = f"sqlite://{tmp_path}/events.db"
+    fill(url)
+    page = cli_report.render_fleet_html(report(url))
+    # watch's flap episodes and "flapping now" (the fleet table), the log rule's down bursts and
+    # verdict (logs analyze's tables below it): one page, two rules, each under its own name
+    assert "<th>flapping now</th>" in page and "<th>episodes</th>" in page
+    assert "<h2>Down bursts</h2>" in page and "<h2>Episodes</h2>" not in page
+    assert "flapping: a down burst of 3 link-downs within 20 s" in page  # web-01's recorded periods, by the log rule

@@ -89,16 +89,16 @@ def diagnose(
           2 problems
           3 could not diagnose
     """
+    from linkctl.cli.output import write_file
     from linkctl.diagnose.evidence import Sources
     from linkctl.diagnose.report import diagnose as run
-    from linkctl.diagnose.report import text
-    from linkctl.diagnose.report import write_fix as write
+    from linkctl.diagnose.report import fix_file, text
     from linkctl.store.records import parse_since
 
     sources = Sources(logs=[str(p) for p in logs] if logs else None, since=parse_since(since), store_url=store)
     d = run(iface, netns, sources, kernel_debug=kernel_debug)
     if write_fix is not None:
-        write(d, str(write_fix))
+        write_file(write_fix, fix_file(d))
     if fmt is Format.JSON:
         _json(d.to_json())
     else:

@@ -55,8 +55,8 @@ def context(file: str, netns: str | None, debug: bool, strict: bool = False) -> 
         raise _with_state_problems(exc, Context(exc.partial, source, netns)) from None
     _notes(notes)
     if file == "-":
-        return Context(decl, source, netns, debug_hook(debug))
-    return Context(decl, file, netns, debug_hook(debug), data=data)
+        return Context(decl, source, netns, debug_hook(debug), notes=notes)
+    return Context(decl, file, netns, debug_hook(debug), data=data, notes=notes)
 
 
 def _with_state_problems(failed: SchemaFailed, partial: Context) -> ValidationFailed:
@@ -81,8 +81,9 @@ def _with_state_problems(failed: SchemaFailed, partial: Context) -> ValidationFa
 def plan(ctx: Context, echo: Echo, as_json: bool = False) -> int:
     """Print what `apply` would change; PLAN_SAME or PLAN_PENDING."""
     from linkctl.cli import render
-    from linkctl.engine.apply import may_keep_receipt, prepare
+    from linkctl.engine.apply import prepare
     from linkctl.engine.journal import unfinished
+    from linkctl.fastpath import receipt
 
     cut_off = unfinished(ctx.namespaces())
     if cut_off is not None:
@@ -90,10 +91,12 @@ def plan(ctx: Context, echo: Echo, as_json: bool = False) -> int:
             f"{cut_off.summary()} was cut off half-way (killed?): this plan starts from links it may have "
             "half-changed; `linkctl recover` rolls it back"
         )
-    ctx.fingerprint = may_keep_receipt(ctx)
+    ctx.fingerprint = receipt.may_keep(ctx)
     host, the_plan = prepare(ctx)
     if the_plan.empty:
-        keep_receipt(ctx, host.digest, len(the_plan.unchanged))
+        receipt.keep(ctx, host.digest, len(the_plan.unchanged))
+    if as_json:  # on stderr already; a program reading the JSON gets them there too
+        the_plan.notes[:0] = ctx.notes
     echo(render.plan_json(the_plan) if as_json else render.plan_text(the_plan))
     return PLAN_SAME if the_plan.empty else PLAN_PENDING
 
@@ -110,12 +113,13 @@ def apply(ctx: Context, echo: Echo, wait: float = 0) -> int:
 def _apply(ctx: Context, echo: Echo, rt: RuntimeDir | None) -> int:
     from linkctl.cli import render
     from linkctl.engine.apply import apply as carry_out
-    from linkctl.engine.apply import may_keep_receipt, prepare
+    from linkctl.engine.apply import prepare
+    from linkctl.fastpath import receipt
 
-    ctx.fingerprint = may_keep_receipt(ctx)
+    ctx.fingerprint = receipt.may_keep(ctx)
     host, the_plan = prepare(ctx)
     if the_plan.empty:
-        keep_receipt(ctx, host.digest, len(the_plan.unchanged))
+        receipt.keep(ctx, host.digest, len(the_plan.unchanged))
         echo(f"no changes: {len(the_plan.unchanged)} interface(s) already as declared; nothing was sent to the kernel")
         return 0
     shown = False
@@ -130,20 +134,9 @@ def _apply(ctx: Context, echo: Echo, rt: RuntimeDir | None) -> int:
         result = carry_out(ctx, host, the_plan, meanwhile=show_plan, rt=rt)
     finally:
         show_plan()
-    keep_receipt(ctx, result.digest, result.unchanged)
+    receipt.keep(ctx, result.digest, result.unchanged)
     echo(f"applied and verified: {the_plan.size} change(s) in {result.requests} netlink request(s)")
     return 0
-
-
-def keep_receipt(ctx: Context, digest: str | None, interfaces: int) -> None:
-    """Let the next `apply` of these bytes end at the dump when nothing changed (engine/receipt.py)."""
-    if not ctx.fingerprint or digest is None or ctx.data is None:
-        return
-    from linkctl.engine import receipt
-
-    receipt.record(
-        ctx.data, ctx.default_netns, receipt.Receipt(ctx.namespaces(), digest, interfaces, ctx.layer3_read())
-    )
 
 
 def run_plain(command: str, file: str, netns: str | None, strict: bool = False) -> int:

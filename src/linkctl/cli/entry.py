@@ -1,11 +1,10 @@
 """The `linkctl` program's entry point.
 
 `linkctl apply FILE` (or `plan FILE`) of a file already applied, on links
-nobody has changed since, is answered from its receipt (engine/receipt.py)
-before the CLI library and the schema are imported: on 2000 links that is the
-difference between the dump's 0.03 s and 0.6 s. The other plain `apply|plan
-FILE [-n NS]` runs skip typer (cli/engine_cmds.py says why). Everything else
-goes to the typer application.
+nobody has changed since, is answered from its receipt before the CLI library
+and the schema are imported: the receipt fast path (linkctl/fastpath/). The
+other plain `apply|plan FILE [-n NS]` runs skip typer (cli/engine_cmds.py says
+why). Everything else goes to the typer application.
 """
 
 from __future__ import annotations
@@ -49,22 +48,20 @@ def _run(command: str) -> None:
     args = sys.argv[2:]
     if command == "logs":
         _plain_logs(args)  # returns only for a form the typer command must read
-    from linkctl.cli import prefetch
-
     # --strict keeps the plain path, never the receipt's answer: a receipt says the links are as the
     # file says, not that the file holds nothing linkctl leaves alone (model/unmanaged.py).
     strict = "--strict" in args
-    plain = prefetch.plain_args([a for a in args if a != "--strict"]) if command in ("apply", "plan") else None
+    plain = plain_args([a for a in args if a != "--strict"]) if command in ("apply", "plan") else None
     if plain is not None and not strict:
-        said = _fast_noop(command, *plain)
-        if said is not None:
-            sys.stdout.write(said + "\n")
-            sys.stdout.flush()
-            os._exit(0)  # nothing to clean up: skip the interpreter's teardown (2 ms)
+        from linkctl import fastpath
+
+        fastpath.reply(command, *plain)  # ends the process when a receipt still holds
     # pydantic-core imports `datetime` from Rust, where a signal's exception became a panic printed by
     # Rust ("failed to import `datetime` C API", a traceback; the start-up signal test, once in a full run).
     # Imported here first, a signal lands in Python code and ends the command cleanly.
     import datetime  # noqa: F401
+
+    from linkctl.cli import prefetch
 
     prefetch.start(sys.argv[1:])  # a large file is parsed on another core while the CLI loads
     if plain is not None:
@@ -88,10 +85,26 @@ def _plain_logs(args: list[str]) -> None:
         guarded(lambda: logs_plain.run(*plain))
 
 
-def _fast_noop(command: str, path: str, netns: str | None) -> str | None:
-    try:
-        from linkctl.engine.receipt import fast_noop
+def plain_args(args: list[str]) -> tuple[str, str | None] | None:
+    """(FILE, NS) of the plain `FILE [--netns NS]` form, or None for anything else.
 
-        return fast_noop(command, path, netns)
-    except Exception:  # any doubt goes to the full command, which reports properly
+    Only that form is run without the CLI library; any other option (--debug,
+    --rehearse, --format, --help ...) and any doubt leave the parsing to typer,
+    which also words the usage errors.
+    """
+    files: list[str] = []
+    netns: str | None = None
+    rest = list(args)
+    while rest:
+        arg = rest.pop(0)
+        if arg in ("--netns", "-n") and rest:
+            netns = rest.pop(0)
+        elif arg.startswith("--netns="):
+            netns = arg.partition("=")[2]
+        elif arg.startswith("-"):
+            return None
+        else:
+            files.append(arg)
+    if len(files) != 1 or netns == "":
         return None
+    return files[0], netns

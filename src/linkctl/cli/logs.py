@@ -99,7 +99,7 @@ def analyze_cmd(
     ] = None,
     quiet: Quiet = False,
 ) -> None:
-    """Group link events into flap episodes and judge each link (a progress bar on stderr while
+    """Group link events into down bursts and judge each link (a progress bar on stderr while
     files are read, when it is a terminal: not under CI=true, not with -q)."""
     from linkctl.logs.analysis import analyze
 

@@ -1,7 +1,9 @@
-"""Where a report goes (`logs analyze`, `report`): stdout, or the file -o names."""
+"""Where a report goes (`logs analyze`, `report`): stdout, or the file -o names; and a file
+a command proposes (`diagnose --write-fix`)."""
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -20,3 +22,14 @@ def emit(text: str, output: Path | None) -> None:
     except OSError as exc:
         raise LinkctlError(f"{output}: cannot write: {exc.strerror}") from None
     typer.echo(f"wrote {output}", err=True)
+
+
+def write_file(path: Path, text: str) -> None:
+    """`text` into `path`, whole or not at all: written beside it, then renamed over it."""
+    tmp = path.with_name(f"{path.name}.tmp{os.getpid()}")
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise LinkctlError(f"{path}: cannot write: {exc.strerror}") from None

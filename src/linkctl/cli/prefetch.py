@@ -74,31 +74,6 @@ def file_argument(argv: list[str]) -> str | None:
     return None
 
 
-def plain_args(args: list[str]) -> tuple[str, str | None] | None:
-    """(FILE, NS) of the plain `FILE [--netns NS]` form, or None for anything else.
-
-    Only that form is run without the CLI library (cli/entry.py); any other
-    option (--debug, --rehearse, --format, --help ...) and any doubt leave the
-    parsing to typer, which also words the usage errors.
-    """
-    files: list[str] = []
-    netns: str | None = None
-    rest = list(args)
-    while rest:
-        arg = rest.pop(0)
-        if arg in ("--netns", "-n") and rest:
-            netns = rest.pop(0)
-        elif arg.startswith("--netns="):
-            netns = arg.partition("=")[2]
-        elif arg.startswith("-"):
-            return None
-        else:
-            files.append(arg)
-    if len(files) != 1 or netns == "":
-        return None
-    return files[0], netns
-
-
 def _child(path: str, wfd: int) -> None:
     """Never returns: parse, write digest + marshalled data, exit. Any failure: exit without a word."""
     code = 1

@@ -77,7 +77,7 @@ def report_cmd(
 
 # -- text -------------------------------------------------------------------------------
 
-HEADER = ("host", "netns", "link", "flapping", "transitions", "episodes", "down", "down now", "drivers")
+HEADER = ("host", "netns", "link", "flapping now", "transitions", "episodes", "down", "down now", "drivers")
 
 
 def _cells(link: FleetLink) -> list[str]:
@@ -97,17 +97,11 @@ def _cells(link: FleetLink) -> list[str]:
 
 def _down(link: FleetLink) -> str:
     """Down time and periods; a lower bound where a gap's transitions were not timed."""
+    from linkctl.logs.report_text import duration  # the log analysis's words for a span
+
     if not link.down_exact and not link.downs:
         return "not measured (gaps)"
-    return f"{'>= ' if not link.down_exact else ''}{_duration(link.down_s)} in {len(link.downs)}"
-
-
-def _duration(seconds: float) -> str:
-    if seconds >= 3600:
-        return f"{seconds / 3600:.1f} h"
-    if seconds >= 60:
-        return f"{seconds / 60:.1f} min"
-    return f"{seconds:.1f} s"
+    return f"{'>= ' if not link.down_exact else ''}{duration(link.down_s, '.1f')} in {len(link.downs)}"
 
 
 def _heading(report: FleetReport) -> str:
@@ -192,9 +186,10 @@ def _fleet_table(report: FleetReport) -> str:
     ]
     for link in report.links:
         cells = _cells(link)
-        verdict = "flapping" if link.flapping else ("degraded" if link.down_now else "stable")
+        # Coloured as the log page colours its verdicts; the words are watch's ("flapping now").
+        colour = "flapping" if link.flapping else ("degraded" if link.down_now else "stable")
         cells_html = [f"<td>{escape(c)}</td>" for c in cells]
-        cells_html[3] = f"<td class='{verdict}'>{escape(cells[3])}</td>"
+        cells_html[3] = f"<td class='{colour}'>{escape(cells[3])}</td>"
         rows.append("<tr>" + "".join(cells_html) + "</tr>")
     rows.append("</table>")
     if any(link.in_gaps for link in report.links):

@@ -178,4 +178,4 @@ def _status_table(links: list[LinkStatus]) -> None:
         ]
         for link in links
     ]
-    write_table(("host", "netns", "link", "state", "since", "flapping", "transitions", "carrier changes"), rows)
+    write_table(("host", "netns", "link", "state", "since", "flapping now", "transitions", "carrier changes"), rows)

@@ -88,7 +88,7 @@ class Printer:
         from rich.table import Table
 
         table = Table(title="linkctl watch", expand=False)
-        for column in ("netns", "link", "state", "since", "carrier changes", "flapping"):
+        for column in ("netns", "link", "state", "since", "carrier changes", "flapping now"):
             table.add_column(column)
         views = sorted(self.core.views(), key=lambda v: v.link.since, reverse=True)[:40]
         for view in views:

@@ -12,8 +12,7 @@ from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import TypeVar
 
-from linkctl.diagnose.audit.carrier import CarrierCause, dependency_cause
-from linkctl.diagnose.audit.context import is_physical
+from linkctl.diagnose.carrier import CarrierCause, dependency_cause, is_physical
 from linkctl.diagnose.logscan import LogEvidence, Subject, read_files, read_journal, read_kmsg
 from linkctl.errors import LinkctlError
 from linkctl.kernel import sysinfo

@@ -1,14 +1,14 @@
 """Diagnose's meaning of "flapping": repeated carrier loss.
 
-linkctl has three definitions of a flapping link, each under its own name, because each
-looks at different evidence:
+linkctl has three definitions of a flapping link, each under its own name in every report
+(README, "Flapping: three rules, three names"), because each looks at different evidence:
 
-- watch's flap episodes (`linkctl.watch.flap`): live transitions, a rate rule and
-  Nagios's hysteresis; an episode opens and closes as the link moves.
-- the log report's verdict (`linkctl.logs.analysis`): link-downs in a kernel log grouped
-  into episodes by the gap between them.
+- "flapping now" (`linkctl.watch.flap`): live transitions, a rate rule and Nagios's
+  hysteresis; a flap episode opens and closes as the link moves.
+- the log report's verdict "flapping" (`linkctl.logs.analysis`): link-downs in a kernel
+  log grouped into down bursts by the gap between them.
 - this one, "repeated carrier loss", for a look at one link now: any of three signs. It
-  counts watch's episodes as a sign rather than re-deciding them.
+  counts watch's flap episodes as a sign rather than re-deciding them.
 
 Audit (the kernel's counter) and diagnose (every sign) apply it through these names, so
 the same link gets the same verdict in both.
@@ -27,6 +27,13 @@ LOG_DOWNS = 2
 # mean it went away by itself (or was taken down by hand, which the evidence shows and
 # the reader can judge).
 COUNTER_DOWNS = 3
+
+
+# The rule as the text report states it.
+WORDS = (
+    f"{LOG_DOWNS}+ link-downs in the kernel log, {COUNTER_DOWNS}+ carrier losses counted by the kernel, "
+    "or a flap episode in the watch store"
+)
 
 
 def by_counter(carrier_down_count: int | None) -> bool:

@@ -9,18 +9,17 @@ link, its driver or its PCI address.
 
 from __future__ import annotations
 
-import os
 import re
-import time
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 
 from linkctl.domain.events import EventKind
 from linkctl.errors import LinkctlError
 from linkctl.kernel import klog
-from linkctl.logs.capture import Captured, YearHint, parse_capture
+from linkctl.logs import system_log
+from linkctl.logs.capture import Captured, YearHint
 from linkctl.logs.patterns import MessageMatch, match_message
 
 SAMPLES = 5
@@ -28,6 +27,7 @@ _DMA = re.compile(r"\bdma\b|\bdmar\b|iommu", re.I)
 _AER = re.compile(r"\bAER\b|PCIe Bus Error|pcie?_?bus.*error", re.I)
 _RESET = re.compile(r"[Rr]eset adapter|[Rr]esetting|adapter reset|reset the adapter|Tx timeout|tx_timeout")
 _OTHER = (("aer", _AER), ("dma", _DMA), ("resets", _RESET))
+JOURNAL_TIMEOUT = 120  # seconds: a journal too large to read by then is reported as not available
 
 
 @dataclass
@@ -102,31 +102,25 @@ class Subject:
 
 
 def scan(
-    lines: Iterable[str | bytes],
+    lines: Iterable[Captured],
     subject: Subject,
     source: str,
     since: datetime | None = None,
-    boot: float | None = None,
-    years: YearHint | None = None,
+    local: bool = False,
 ) -> LogEvidence:
+    """The evidence in kernel messages; `local` tells their times in the host's time zone
+    (the running system's log), else as the lines wrote them."""
     ev = LogEvidence(source)
-    for raw in lines:
-        text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw
-        captured = parse_capture(text, years)
-        if captured is None or not captured.message:
-            continue
-        when = _when(captured, boot)
+    for captured in lines:
+        when = _aware(captured.time, local)
         if since is not None and when is not None and when < since:
             continue
         _classify(ev, captured.message, when, subject)
     return ev
 
 
-def _when(captured: Captured, boot: float | None) -> datetime | None:
-    when = captured.time
-    if when is None and captured.uptime is not None and boot is not None:
-        when = datetime.fromtimestamp(boot, UTC) + timedelta(seconds=captured.uptime)
-    if when is not None and when.tzinfo is None:
+def _aware(when: datetime | None, local: bool) -> datetime | None:
+    if when is not None and (local or when.tzinfo is None):
         when = when.astimezone()
     return when
 
@@ -183,16 +177,9 @@ def _link_event(ev: LogEvidence, found: MessageMatch, message: str, when: dateti
 
 
 def read_files(paths: list[str], subject: Subject, since: datetime | None) -> LogEvidence:
-    lines: list[Iterator[bytes]] = []
-    for path in paths:
-        lines.append(_file_lines(path))
     years = YearHint(None, klog.modified(paths[-1])) if paths else None
-    return scan(_chain(lines), subject, "files: " + ", ".join(paths), since, years=years)
-
-
-def _chain(iters: list[Iterator[bytes]]) -> Iterator[bytes]:
-    for it in iters:
-        yield from it
+    lines = (system_log.capture(raw, years) for path in paths for raw in _file_lines(path))
+    return scan((found for found in lines if found is not None), subject, "files: " + ", ".join(paths), since)
 
 
 def _file_lines(path: str) -> Iterator[bytes]:
@@ -203,26 +190,17 @@ def _file_lines(path: str) -> Iterator[bytes]:
     yield from lines
 
 
-def boot_time() -> float:
-    # Counts suspended time, unlike the log clock `logs` uses (CLOCK_MONOTONIC): kept as
-    # diagnose has always dated /dev/kmsg lines (issue 16: one clock for both is still to choose).
-    return klog.boot_started(time.CLOCK_BOOTTIME)
-
-
 def read_kmsg(subject: Subject, since: datetime | None, path: str = klog.KMSG) -> LogEvidence:
     try:
-        fd = klog.open_kmsg(path)
+        records = system_log.kmsg(path)
     except OSError as exc:
         return LogEvidence(f"{path}: not available ({exc.strerror})", available=False)
-    try:
-        return scan(klog.kmsg_records(fd), subject, path, since, boot=boot_time())
-    finally:
-        os.close(fd)
+    return scan((r.captured for r in records), subject, path, since, local=True)
 
 
 def read_journal(subject: Subject, since: datetime | None) -> LogEvidence:
+    records = system_log.journal(since, JOURNAL_TIMEOUT)
     try:
-        text = klog.journal_kernel(since)
-    except klog.Unavailable as exc:
+        return scan((r.captured for r in records), subject, "journal", since, local=True)
+    except system_log.Unavailable as exc:
         return LogEvidence(f"journal: not available ({exc})", available=False)
-    return scan(text.splitlines(), subject, "journal", since)

@@ -11,14 +11,13 @@ from linkctl.errors import LinkctlError
 from linkctl.kernel import netns
 from linkctl.kernel.state import read_with_link_nets
 from linkctl.model.state import HostState, NetnsName
-from linkctl.watch.reach import entry_refused
 
 
 def refused_namespaces(names: list[NetnsName]) -> dict[str, str]:
     """Why each of `names` this process may not enter cannot be (the host's always can)."""
     refused: dict[str, str] = {}
     for name in names:
-        why = None if name is None else entry_refused(name)
+        why = None if name is None else netns.entry_refused(name)
         if name is not None and why is not None:
             refused[name] = why
     return refused

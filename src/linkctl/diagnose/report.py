@@ -3,14 +3,13 @@ only a person can check, and the proposed declarations (`--write-fix FILE`)."""
 
 from __future__ import annotations
 
-import os
 import shlex
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 import yaml
 
-from linkctl.diagnose import kdebug
+from linkctl.diagnose import flapping, kdebug
 from linkctl.diagnose.causes import Cause, rank
 from linkctl.diagnose.evidence import Evidence, Sources, gather
 from linkctl.diagnose.findings import Severity
@@ -211,6 +210,7 @@ def _evidence_lines(ev: Evidence, flaps: FlapSigns) -> list[str]:
     )
     episodes = flaps.store_episodes if flaps.store_episodes is not None else "not available"
     out.append(f"  watch store: flap episodes {episodes}")
+    out.append(f"  repeated carrier loss: {'yes' if flaps.flapping else 'no'} ({flapping.WORDS})")
     if not ev.physical:
         out.append(
             f"  {ev.ifname} is a virtual link: cable, PHY and duplex causes do not apply; "
@@ -219,8 +219,9 @@ def _evidence_lines(ev: Evidence, flaps: FlapSigns) -> list[str]:
     return out
 
 
-def write_fix(d: Diagnosis, path: str) -> str:
-    """The proposed declarations (low and medium risk), higher-risk ones as comments."""
+def fix_file(d: Diagnosis) -> str:
+    """The proposed declarations (low and medium risk), higher-risk ones as comments: the file
+    `--write-fix` writes."""
     first: dict[str, FileValue] = {"name": d.evidence.ifname}
     if d.evidence.netns:
         first["netns"] = d.evidence.netns
@@ -249,12 +250,7 @@ def write_fix(d: Diagnosis, path: str) -> str:
     if d.bond_proposal:
         tail += ["", "# Fallback (bonding module needed; addresses move to bond0):"]
         tail += [f"# {line}" for line in yaml.safe_dump(d.bond_proposal, sort_keys=False).splitlines()]
-    content = "\n".join(head) + "\n" + body + "\n".join(tail) + ("\n" if tail else "")
-    tmp = f"{path}.tmp{os.getpid()}"
-    with open(tmp, "w", encoding="utf-8") as fh:
-        fh.write(content)
-    os.replace(tmp, path)
-    return content
+    return "\n".join(head) + "\n" + body + "\n".join(tail) + ("\n" if tail else "")
 
 
 def _merge(

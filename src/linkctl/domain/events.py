@@ -24,7 +24,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-# None: the namespace linkctl runs in (model.state.NetnsName spells the same).
+# None: the namespace linkctl runs in. Declared here only: model.state re-exports it.
 NetnsName = str | None
 
 

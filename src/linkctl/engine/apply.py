@@ -22,9 +22,11 @@ from linkctl.engine.rollback import Outcome, settle
 from linkctl.engine.runtime import RuntimeDir
 from linkctl.errors import LinkctlError
 from linkctl.kernel import caps
+from linkctl.kernel.host import process_start
 from linkctl.kernel.netlink import DebugHook
 from linkctl.kernel.state import read_state
 from linkctl.kinds import BY_TYPE
+from linkctl.model.bridge_sections import INTERNAL
 from linkctl.model.spec import Declaration
 from linkctl.model.state import HostState, NetnsName
 from linkctl.plan.check_l3 import check_layer3, remakes_links
@@ -35,6 +37,7 @@ from linkctl.plan.l3_undo import undo_entries
 from linkctl.plan.ops import CreateLink, CreateNetns, DeleteLink, MoveLink, Op, Plan, SetMaster
 from linkctl.plan.planner import make_plan
 from linkctl.plan.validate import validate
+from linkctl.plan.vlans import has_port_vlans
 
 if TYPE_CHECKING:  # ethtool and /sys work is imported only by declarations that have it
     from linkctl.engine.remediate import RemediationPlan
@@ -49,13 +52,17 @@ class Context:
     default_netns: NetnsName = None
     debug: DebugHook | None = None
     data: bytes | None = None  # the file's bytes, when it came from a file
-    fingerprint: bool = False  # reads also fingerprint the dumps (engine/receipt.py)
+    fingerprint: bool = False  # reads also fingerprint the dumps, for a receipt (fastpath/receipt.py)
     # Reads take addresses, routes and rules too: the file declares some, or the plan re-makes a link.
     layer3: bool = False
+    notes: list[str] = field(default_factory=list)  # what reading the file found to say (model/unmanaged.py)
+    # Reads take every bridge port's VLANs: the file declares some (else only where a bridge filters).
+    vlans: bool = field(default=False, init=False)
     _namespaces: list[NetnsName] | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.layer3 = self.layer3 or has_l3(self.decl)
+        self.vlans = has_port_vlans(self.decl)
 
     def namespaces(self) -> list[NetnsName]:
         # Asked by each read, the snapshot and the receipt: one walk of the declaration serves all.
@@ -73,16 +80,13 @@ class Context:
         """The namespaces whose layer 3 each read takes (None: links only)."""
         return self.namespaces() if self.layer3 else None
 
+    def vlan_read(self) -> list[NetnsName] | None:
+        """The namespaces whose port VLANs the digest holds (None: none)."""
+        return self.namespaces() if self.vlans else None
+
     def read(self) -> HostState:
         l3 = self.layer3_read()
-        return read_state(self.namespaces(), debug=None, digest=self.fingerprint, l3=l3)
-
-
-def may_keep_receipt(ctx: Context) -> bool:
-    """Whether this apply or plan may leave a receipt: read from a file, only link settings declared."""
-    from linkctl.engine import receipt
-
-    return ctx.data is not None and receipt.enabled() and not has_remediation(ctx.decl)
+        return read_state(self.namespaces(), debug=None, digest=self.fingerprint, l3=l3, vlans=self.vlans)
 
 
 def needed_kinds(decl: Declaration, host: HostState) -> set[str]:
@@ -260,7 +264,7 @@ def apply(
     if rt is not None:
         if guardian is not None:
             snapshot.intent.guardian = guardian
-            snapshot.intent.guardian_started_at = journal.process_start(guardian)
+            snapshot.intent.guardian_started_at = process_start(guardian)
         with interrupts.held():  # a signal now is acted on by changing() below, with the journal on disk
             journal.write(rt, snapshot.intent)
     try:
@@ -356,7 +360,7 @@ class Snapshot:
             default_netns=self.default_netns,
             namespaces=list(self.namespaces),
             before=[(lk.netns, lk.name) for ns in self.namespaces for lk in self.before.ns(ns).links.values()],
-            restore=self.decl.model_dump(mode="json", by_alias=True, exclude_none=True),
+            restore=self.decl.model_dump(mode="json", by_alias=True, exclude_none=True, context=INTERNAL),
             created=created,
             created_netns=made_ns,
             moves=moves,

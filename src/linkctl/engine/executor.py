@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 from linkctl.errors import LinkctlError
-from linkctl.kernel import l3wire, netns, rtnl
+from linkctl.kernel import brvlan, l3wire, netns, rtnl
 from linkctl.kernel.l3 import set_ipv6
 from linkctl.kernel.l3wire import RTPROT_STATIC
 from linkctl.kernel.netlink import PIPELINE_CHUNK, Ack, DebugHook, Pipeline, RtnlSocket
@@ -35,6 +35,7 @@ from linkctl.plan.ops import (
     SetMaster,
     SetPort,
 )
+from linkctl.plan.vlans import SetPortVlans, SetVlanFiltering
 
 # The group of the links a batch deletion is about to delete ("lkct"). Between putting them in it
 # and deleting it there are two requests; a rollback from that moment puts them back in group 0.
@@ -141,6 +142,12 @@ class Executor:
             self._rename(op)
         elif isinstance(op, (SetAddress, SetRoute, SetRule, SetIpv6)):
             self._layer3(op)
+        elif isinstance(op, SetPortVlans):
+            self._port_vlans(op)
+        elif isinstance(op, SetVlanFiltering):
+            index, name = self._target(op.netns, op.name)
+            req = rtnl.set_link(self._seq(op.netns), index, LinkAttrs(name=name), "bridge", op.data)
+            self._queue_req(op.netns, req, op)
         else:  # pragma: no cover - every Op subclass is handled above
             raise TypeError(op)
 
@@ -214,6 +221,15 @@ class Executor:
         else:
             req = l3wire.rule_request(self._seq(ns), op.rule, op.add)
         self._queue_req(ns, req, op)
+
+    def _port_vlans(self, op: SetPortVlans) -> None:
+        """`bridge vlan del`, then `bridge vlan add`: AF_BRIDGE requests go by index only."""
+        ns = op.netns
+        index = self._index(ns, op.name)
+        if op.delete:
+            self._queue_req(ns, brvlan.vlan_request(self._seq(ns), index, [(v, 0) for v in op.delete], add=False), op)
+        if op.add:
+            self._queue_req(ns, brvlan.vlan_request(self._seq(ns), index, op.add), op)
 
     def _kernel_route(self, ns: NetnsName, spec: RouteSpec) -> Route:
         hops = tuple(NextHop(self._index(ns, h.dev) if h.dev else None, h.gateway, h.weight) for h in spec.hops)

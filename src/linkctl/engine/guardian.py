@@ -36,6 +36,7 @@ from linkctl.engine import journal
 from linkctl.engine.changelock import Held, note_holder
 from linkctl.engine.runtime import RuntimeDir
 from linkctl.errors import LinkctlError
+from linkctl.kernel import klog
 
 APPLIED, ROLLING_BACK, DONE = b"A", b"R", b"D"
 OUTCOME = "try-outcome.json"
@@ -181,12 +182,5 @@ class _Watch:
 
     def _tell(self, outcome: str, message: str) -> None:
         record_outcome(self.held.rt, self.try_pid, outcome, message)
-        line = f"linkctl[{os.getpid()}]: try (pid {self.try_pid}): {message}".replace("\n", " ")
-        try:
-            fd = os.open("/dev/kmsg", os.O_WRONLY | os.O_CLOEXEC)
-            try:
-                os.write(fd, f"<5>{line[:900]}\n".encode())
-            finally:
-                os.close(fd)
-        except OSError:
-            pass  # the runtime directory's record is there all the same
+        # Not written (not root): the runtime directory's record is there all the same.
+        klog.write_kmsg(f"linkctl[{os.getpid()}]: try (pid {self.try_pid}): {message}")

@@ -23,19 +23,12 @@ from dataclasses import asdict, dataclass, field
 
 from linkctl.engine.runtime import RuntimeDir, existing_dir
 from linkctl.errors import LinkctlError
+from linkctl.kernel.host import boot_id, process_start
 
 NAME = "change.journal"
 FORMAT = "linkctl-journal 1"
 
 Key = tuple[str | None, str]
-
-
-def boot_id() -> str:
-    try:
-        with open("/proc/sys/kernel/random/boot_id", encoding="ascii") as fh:
-            return fh.read().strip()
-    except OSError:
-        return ""
 
 
 @dataclass
@@ -80,16 +73,6 @@ class Intent:
 
 class JournalUnreadable(LinkctlError):
     pass
-
-
-def process_start(pid: int) -> int:
-    """The process's start time in clock ticks since boot (/proc/PID/stat), 0 if it is gone: with the
-    pid, it names one process, where a pid alone may have been reused since."""
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as fh:
-            return int(fh.read().rsplit(b")", 1)[1].split()[19])
-    except (OSError, IndexError, ValueError):
-        return 0
 
 
 def write(rt: RuntimeDir, intent: Intent) -> None:

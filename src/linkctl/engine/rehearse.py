@@ -157,12 +157,12 @@ def _vxlan_copy(spec: InterfaceSpec, link: Link, host: HostState, notes: list[st
     """A VXLAN left too big for its base (by hand) cannot be created so: the copy takes the kernel's MTU."""
     assert isinstance(link.info, VxlanInfo)
     base = host.in_link_net(link, link.info.base_ifindex)
-    room = base.mtu - vxlan.overhead(link.info.local, link.info.remote) if base is not None else None
-    if room is None or link.mtu <= room:
+    if base is None:
         return spec
-    notes.append(
-        f"{link.name}'s MTU {link.mtu} does not fit its base {base.name if base else '?'}: the copy has {room}"
-    )
+    fit = vxlan.mtu_fit(link.mtu, base.mtu, link.info.local, link.info.remote)
+    if fit.fits:
+        return spec
+    notes.append(f"{link.name}'s MTU {link.mtu} does not fit its base {base.name}: the copy has {fit.room}")
     return spec.model_copy(update={"mtu": None})
 
 
@@ -204,10 +204,7 @@ def _named_by(spec: InterfaceSpec) -> set[str]:
     names: set[str] = set()
     # Each kind knows where its section names a base (mac-vlan, mac-vtap, ipvlan, vlan, vxlan).
     names |= {base for kind in ALL_KINDS if (base := kind.declared_base(spec))}
-    if spec.bridge and spec.bridge.port:
-        names |= {p.name for p in spec.bridge.port}
-    if spec.link_aggregation and spec.link_aggregation.port:
-        names |= set(spec.link_aggregation.port)
+    names |= set(spec.port_names or ())
     if spec.veth:
         names.add(spec.veth.peer)
     return names

@@ -29,10 +29,12 @@ from linkctl.kernel.netlink import DebugHook, RtnlSocket
 from linkctl.kernel.rtnl import LinkAttrs
 from linkctl.kernel.state import read_state
 from linkctl.kinds import kind_of
+from linkctl.model.bridge_sections import INTERNAL
 from linkctl.model.spec import Declaration, InterfaceSpec, LinkStateName
 from linkctl.model.state import HostState, NetnsName
 from linkctl.plan.l3_model import has_l3
 from linkctl.plan.planner import make_plan
+from linkctl.plan.vlans import has_port_vlans
 
 JOURNAL_KEPT = "\nThe change journal is kept: `linkctl recover` tries the rollback again."
 
@@ -72,7 +74,7 @@ def settle(
 
 def roll_back(intent: Intent, decl: Declaration | None = None, debug: DebugHook | None = None) -> Outcome:
     """Undo the change the intent describes; say how that went, from a fresh read of the kernel."""
-    restore = decl if decl is not None else Declaration.model_validate(intent.restore)
+    restore = decl if decl is not None else Declaration.model_validate(intent.restore, context=INTERNAL)
     vanished = [ns for ns in intent.namespaces if ns not in intent.created_netns and not netns.exists(ns)]
     if vanished:  # removed by someone since the change was cut off: not made again to be filled
         restore, intent = _without(restore, vanished), replace(intent, namespaces=_kept(intent.namespaces, vanished))
@@ -81,10 +83,11 @@ def roll_back(intent: Intent, decl: Declaration | None = None, debug: DebugHook 
     l3 = None
     if has_l3(restore):  # addresses, routes and rules are read, put back and checked too
         l3 = where
+    vlans = has_port_vlans(restore)  # ports' VLANs too, also where the change turned filtering off
     try:
-        now = read_state(where, l3=l3)
+        now = read_state(where, l3=l3, vlans=vlans)
         if _ungroup(now, intent, debug):
-            now = read_state(where, l3=l3)
+            now = read_state(where, l3=l3, vlans=vlans)
         located = {
             (ns, name): to
             for ns, name, to in intent.moves
@@ -93,7 +96,7 @@ def roll_back(intent: Intent, decl: Declaration | None = None, debug: DebugHook 
         plan = make_plan(_with_absent(restore, now, created), now, intent.default_netns, located)
         Executor(now, debug).run(plan.ops)
         gone = [name for name in intent.created_netns if name not in intent.namespaces and _remove_netns(name)]
-        after = read_state(where, l3=l3)
+        after = read_state(where, l3=l3, vlans=vlans)
         residual = make_plan(_with_absent(restore, after, created), after, intent.default_netns)
     except LinkctlError as exc:
         return Outcome(

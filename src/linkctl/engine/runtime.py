@@ -134,7 +134,11 @@ class RuntimeDir:
         for entry in os.scandir(self.fd):
             if entry.name.endswith(".tmp") and entry.is_file(follow_symlinks=False):
                 pid = entry.name.rsplit(".", 2)[-2]
-                if pid.isdigit() and not os.path.exists(f"/proc/{pid}"):
+                if not pid.isdigit():
+                    continue
+                from linkctl.kernel.host import process_exists  # here: the no-op fast path imports this module
+
+                if not process_exists(int(pid)):
                     os.unlink(entry.name, dir_fd=self.fd)
 
 

@@ -30,6 +30,7 @@ from linkctl.errors import LinkctlError
 from linkctl.kernel import netns as netns_mod
 from linkctl.kernel import rtnl
 from linkctl.kernel import rtnl_const as C
+from linkctl.kernel.host import process_start
 from linkctl.kernel.linkdump import RouteSocket
 from linkctl.model.state import HostState, IfFlag, NetnsName
 from linkctl.nla import iter_messages
@@ -336,7 +337,7 @@ def _pidfd(pid: int | None, started_at: int | None) -> int | None:
         fd = os.pidfd_open(pid)
     except ProcessLookupError:
         return None
-    if journal.process_start(pid) != started_at:
+    if process_start(pid) != started_at:
         os.close(fd)
         return None
     return fd

@@ -4,16 +4,19 @@ A port's VLANs are IFLA_BRIDGE_VLAN_INFO entries (struct bridge_vlan_info: u16 f
 u16 vid) inside IFLA_AF_SPEC, in an RTM_SETLINK (add) or RTM_DELLINK (del) of family
 AF_BRIDGE, as iproute2's `bridge vlan` sends them; a run of ids goes as one
 RANGE_BEGIN/RANGE_END pair. The dump is an RTM_GETLINK of family AF_BRIDGE asking for
-RTEXT_FILTER_BRVLAN. Only kernels with CONFIG_BRIDGE_VLAN_FILTERING answer them
-(kernel/probe.py asks first); the bytes are checked against pyroute2's encoder.
+RTEXT_FILTER_BRVLAN. Only kernels with CONFIG_BRIDGE_VLAN_FILTERING carry them out
+(kernel/probe.py asks first; others answer the dump with empty lists); the bytes are checked
+against pyroute2's encoder and iproute2's. The planner decides what to send (plan/vlans.py).
+
+Only the standard library, linkctl/nla and kernel/linkdump: the receipt's no-op fast path
+fingerprints the VLANs of a file that declares some with this module.
 """
 
 from __future__ import annotations
 
 import struct
-from collections.abc import Iterable
 
-from linkctl.model.sections import PortVlan, VlanMode
+from linkctl.kernel.linkdump import RouteSocket, collect_dump, new_hash
 from linkctl.nla import IFINFOMSG, NLM_F_ACK, NLM_F_DUMP, NLM_F_REQUEST, attr, iter_attrs, message
 from linkctl.nla.ifla import (
     AF_BRIDGE,
@@ -33,19 +36,11 @@ from linkctl.nla.ifla import LINK as LINK_TABLE
 
 VLAN_INFO = struct.Struct("=HH")  # flags, vid
 Vlan = tuple[int, int]  # (vid, BRIDGE_VLAN_INFO_* flags)
+KEPT_FLAGS = BRIDGE_VLAN_INFO_PVID | BRIDGE_VLAN_INFO_UNTAGGED  # what a port's VLAN is, as `bridge vlan` shows it
 
-
-def port_vlans(conf: PortVlan) -> list[Vlan]:
-    """The (vid, flags) a port's nmstate `vlan` asks for: an access port's one VLAN untagged and
-    its PVID; a trunk's tags tagged, and its native VLAN (`tag` with enable-native) untagged PVID."""
-    native = BRIDGE_VLAN_INFO_PVID | BRIDGE_VLAN_INFO_UNTAGGED
-    if conf.mode is VlanMode.ACCESS:
-        assert conf.tag is not None
-        return [(conf.tag, native)]
-    out = {vid: 0 for tag in conf.trunk_tags or () for vid in tag.ids()}
-    if conf.tag is not None and conf.enable_native:
-        out[conf.tag] = native
-    return sorted(out.items())
+TYPE_CHECKING = False  # not imported at run time: the receipt's no-op fast path reads VLANs with this module
+if TYPE_CHECKING:
+    from collections.abc import Iterable
 
 
 def _entries(vlans: Iterable[Vlan]) -> bytes:
@@ -107,3 +102,54 @@ def decode_vlans(msg: bytes) -> tuple[int, list[Vlan]]:
             else:
                 out.append((vid, bare))
     return index, out
+
+
+Ports = dict[int, tuple[Vlan, ...]]  # ifindex -> its VLANs, sorted by id
+
+
+def read_vlans(sock: RouteSocket, seq: int) -> Ports:
+    """Every port's VLANs in the socket's namespace (`bridge vlan show`): one dump. A kernel without
+    bridge VLAN filtering answers it too, every list empty."""
+    sock.send(dump_request(seq))
+    out: Ports = {}
+    for msg in collect_dump(sock):
+        index, vlans = decode_vlans(msg)
+        out[index] = tuple(sorted((vid, flags & KEPT_FLAGS) for vid, flags in vlans))
+    return out
+
+
+def fingerprint(ports: Ports | None) -> bytes:
+    """What the planner reads of a namespace's port VLANs, canonical (a receipt's part of it); b"-"
+    where the namespace does not exist."""
+    return b"-" if ports is None else repr(sorted(ports.items())).encode()
+
+
+def combined_digest(link_digest: str, parts: list[tuple[str | None, bytes]]) -> str:
+    """The fingerprint so far and each namespace's port VLANs, as one digest."""
+    h = new_hash()
+    h.update(link_digest.encode())
+    for name, part in parts:
+        h.update(b"\0vlans\0" + (name or "\0").encode() + b"\0" + part)
+    return h.hexdigest()
+
+
+def vlan_digest(link_digest: str, wanted: list[str | None]) -> str:
+    """combined_digest of the namespaces now, for the receipt's fast path (kernel/fastpath.py)."""
+    import os
+
+    from linkctl.kernel import nsenter
+
+    parts: list[tuple[str | None, bytes]] = []
+    for name in wanted:
+        if name is not None and not os.path.exists(nsenter.path_of(name)):
+            parts.append((name, fingerprint(None)))
+            continue
+        fd = os.open(nsenter.path_of(name), os.O_RDONLY | os.O_CLOEXEC) if name is not None else None
+        try:
+            sock = RouteSocket(fd, timeout=5.0)  # a dump that never ends is a doubt: the full command decides
+        finally:
+            if fd is not None:
+                os.close(fd)
+        with sock:
+            parts.append((name, fingerprint(read_vlans(sock, 1))))
+    return combined_digest(link_digest, parts)

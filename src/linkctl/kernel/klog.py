@@ -12,9 +12,9 @@ import gzip
 import io
 import os
 import select
-import socket
 import subprocess
 import sys
+import threading
 import time
 import zlib
 from collections.abc import Callable, Iterator
@@ -92,14 +92,10 @@ def modified(path: str) -> datetime | None:
         return None
 
 
-def boot_started(clock: int = time.CLOCK_MONOTONIC) -> float:
-    """The wall-clock time (epoch seconds) at which `clock` read zero: kernel timestamps
-    count from there. CLOCK_MONOTONIC stops during suspend, as the kernel's log clock does."""
-    return time.time() - time.clock_gettime(clock)
-
-
-def hostname() -> str:
-    return socket.gethostname()
+def boot_started() -> float:
+    """The wall-clock time (epoch seconds) at which CLOCK_MONOTONIC read zero: kernel
+    timestamps count from there, and stop during suspend as CLOCK_MONOTONIC does."""
+    return time.time() - time.clock_gettime(time.CLOCK_MONOTONIC)
 
 
 def open_kmsg(path: str = KMSG, at_end: bool = False) -> int:
@@ -135,6 +131,22 @@ def kmsg_records(fd: int, reads: int | None = None, overwritten: Callable[[], No
             return
         # Only the first line is the message; " KEY=value" lines follow it.
         yield record.split(b"\n", 1)[0]
+
+
+def write_kmsg(message: str, path: str = KMSG) -> bool:
+    """`message` into the kernel log as one notice (<5>), where a person who lost the session
+    will look; cut to 900 characters, below a record's 1 KiB. False when it cannot be written
+    (not root, no /dev/kmsg)."""
+    line = message.replace("\n", " ")[:900]
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CLOEXEC)
+        try:
+            os.write(fd, f"<5>{line}\n".encode())
+        finally:
+            os.close(fd)
+    except OSError:
+        return False
+    return True
 
 
 KMSG_READS = 4096  # read(2) calls per wake-up, so that a storm does not hold a follower's loop
@@ -248,11 +260,25 @@ class Program:
 
     argv: list[str]
     _proc: subprocess.Popen[bytes]
+    _timer: threading.Timer | None = None
+    timed_out: bool = False
 
     @classmethod
-    def start(cls, argv: list[str]) -> Program:
-        """Raises FileNotFoundError when the program is not installed."""
-        return cls(argv, subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE))
+    def start(cls, argv: list[str], timeout: float | None = None) -> Program:
+        """The program started; killed if it is still running `timeout` seconds on (a
+        journal that takes that long is not waited for). Raises OSError
+        (FileNotFoundError when the program is not installed)."""
+        program = cls(argv, subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE))
+        if timeout is not None:
+            program._timer = threading.Timer(timeout, program._expire)
+            program._timer.daemon = True
+            program._timer.start()
+        return program
+
+    def _expire(self) -> None:
+        if self._proc.poll() is None:
+            self.timed_out = True
+            self._proc.kill()
 
     @property
     def stdout(self) -> io.BufferedReader:
@@ -263,23 +289,7 @@ class Program:
         """Its exit status and what it said on stderr, once stdout has been read."""
         assert self._proc.stderr is not None
         error = self._proc.stderr.read().decode("utf-8", "replace").strip()
-        return self._proc.wait(), error
-
-
-class Unavailable(Exception):
-    """A log source that cannot be read here; str() says why."""
-
-
-def journal_kernel(since: datetime | None, timeout: float = 120) -> str:
-    """The kernel's messages kept by journald (since `since`), as `journalctl -k` prints them
-    with precise ISO times. Raises Unavailable."""
-    argv = ["journalctl", "-k", "-o", "short-iso-precise", "--no-pager", "-q"]
-    if since is not None:
-        argv += ["--since", since.astimezone().strftime("%Y-%m-%d %H:%M:%S")]
-    try:
-        proc = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, check=False)
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        raise Unavailable(str(exc)) from None
-    if proc.returncode != 0:
-        raise Unavailable(proc.stderr.strip())
-    return proc.stdout
+        status = self._proc.wait()
+        if self._timer is not None:
+            self._timer.cancel()
+        return status, error

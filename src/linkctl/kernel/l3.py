@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
 
 class DumpSocket(Protocol):
-    """What a dump needs of a socket: kernel/netlink.py's RtnlSocket, or the fast path's _Raw below."""
+    """What a dump needs of a socket: kernel/netlink.py's RtnlSocket, or the fast path's _Raw (kernel/fastpath.py)."""
 
     netns: str | None
     sock: _socket.socket
@@ -74,7 +74,9 @@ def addresses_by_link(netns: str | None) -> dict[int, list[str]]:
     """ifindex -> the addresses a person configured on it ("10.9.0.1/24"), link-local ones left out, in
     the kernel's order: what moving, deleting or enslaving a link loses (engine/apply.py), which link
     holds a VXLAN's local (kernel/routes.py)."""
-    from linkctl.kernel.netlink import RtnlSocket  # not at the top: the receipt's fast path imports this module
+    from linkctl.kernel.netlink import (
+        RtnlSocket,
+    )  # not at the top: the receipt's fast path (kernel/fastpath.py) imports this module
 
     out: dict[int, list[str]] = {}
     with RtnlSocket(netns) as sock:
@@ -167,70 +169,3 @@ def set_ipv6(netns_name: str | None, link: str, enabled: bool) -> None:
         os.write(fd, b"0\n" if enabled else b"1\n")
     finally:
         os.close(fd)
-
-
-def fingerprint(state: L3State) -> bytes:
-    """What the planner reads of a namespace's layer 3, in a canonical form (a receipt's part of it).
-
-    Decoded, not the raw messages: those carry counters and timers (IFA_CACHEINFO, RTA_CACHEINFO)
-    that change with nothing changed."""
-    parts = (
-        sorted(state.addresses),
-        sorted(repr(r) for r in state.routes),
-        sorted(repr(r) for r in state.rules),
-        sorted(state.ipv6_off.items()),
-    )
-    return repr(parts).encode()
-
-
-def combined_digest(link_digest: str, layer3: list[tuple[str | None, bytes]]) -> str:
-    """The links' fingerprint and each namespace's layer 3, as one digest."""
-    from linkctl.kernel.linkdump import new_hash
-
-    h = new_hash()
-    h.update(link_digest.encode())
-    for name, part in layer3:
-        h.update(b"\0l3\0" + (name or "\0").encode() + b"\0" + part)
-    return h.hexdigest()
-
-
-def layer3_digest(link_digest: str, wanted: list[str | None]) -> str:
-    """combined_digest of the namespaces now (engine/receipt.py's fast path); a missing one counts as empty."""
-    parts: list[tuple[str | None, bytes]] = []
-    for name in wanted:
-        if name is not None and not os.path.exists(nsenter.path_of(name)):
-            parts.append((name, b"-"))
-            continue
-        sock = _Raw(name)
-        try:
-            parts.append((name, fingerprint(read_l3(sock))))
-        finally:
-            sock.sock.close()
-    return combined_digest(link_digest, parts)
-
-
-class _Raw:
-    """The fast path's socket for read_l3: the one route socket class (linkdump.RouteSocket, already
-    loaded there), with the sequence numbers and the namespace name a dump asks of a socket; not
-    kernel/netlink.py, whose imports would cost the fast path more than the dumps themselves."""
-
-    def __init__(self, name: str | None) -> None:
-        from linkctl.kernel.linkdump import RouteSocket
-
-        self.netns = name
-        self._seq = 0
-        fd = os.open(nsenter.path_of(name), os.O_RDONLY | os.O_CLOEXEC) if name is not None else None
-        try:
-            # A dump that never ends is a doubt: the full command decides.
-            self.route = RouteSocket(fd, timeout=5.0)
-        finally:
-            if fd is not None:
-                os.close(fd)
-        self.sock = self.route.sock
-
-    def next_seq(self) -> int:
-        self._seq += 1
-        return self._seq
-
-    def _send(self, data: bytes) -> None:
-        self.route.send(data)

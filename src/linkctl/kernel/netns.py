@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 from collections.abc import Iterator
 
@@ -19,6 +20,11 @@ class NetnsError(LinkctlError):
 
 def exists(name: NetnsName) -> bool:
     return name is None or os.path.exists(path_of(name))
+
+
+def inode(name: NetnsName) -> int:
+    """The namespace's inode: the same name on another inode is another namespace. Raises OSError."""
+    return os.stat(path_of(name)).st_ino
 
 
 def list_names() -> list[str]:
@@ -55,6 +61,33 @@ def _cannot_enter(name: NetnsName, exc: OSError) -> str:
         hint = "entering a namespace needs CAP_SYS_ADMIN, as for `ip -n`"
         return f"{why}: {hint} (run as root; show and plan change nothing)"
     return f"{why} (run as root)"
+
+
+def entry_refused(name: str) -> str | None:
+    """Why namespace `name` cannot be entered by this process, or None.
+
+    None also when the namespace is not there or not mounted yet (`ip netns
+    add` creates the file before it mounts the namespace on it: setns says
+    EINVAL meanwhile): those may change; a refusal for want of privilege does
+    not while the process runs.
+    """
+    path = path_of(name)
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    except FileNotFoundError:
+        return None
+    except PermissionError as exc:
+        return f"cannot open {path}: {exc.strerror}: run as root"
+    try:
+        with nsenter.inside(fd):
+            pass
+    except OSError as exc:
+        if exc.errno != errno.EPERM:
+            return None
+        return f"cannot enter it: {exc.strerror}: entering a network namespace needs CAP_SYS_ADMIN (run as root)"
+    finally:
+        os.close(fd)
+    return None
 
 
 def create(name: str) -> None:

@@ -27,7 +27,7 @@ from linkctl.kernel import rtnl
 from linkctl.kernel import rtnl_const as C
 from linkctl.kernel.netlink import RtnlSocket
 from linkctl.kernel.rtnl import LinkAttrs
-from linkctl.model.spec import Declaration, InterfaceSpec
+from linkctl.model.spec import Declaration
 from linkctl.model.state import NetnsName
 from linkctl.nla import attr_u32
 from linkctl.nla.ifla import BRIDGE
@@ -99,7 +99,6 @@ def refuse_missing_features(decl: Declaration, source: str) -> None:
     vlan-default-pvid and ignores them, and refuses VLAN filtering and `bridge vlan`: the
     apply would fail (or verify wrong) halfway. Unprivileged (`plan` as a user): left to the apply.
     """
-    _refuse_bond_port_settings(decl, source)
     wanting = [s for s in decl.interfaces if s.bridge is not None and not s.absent and s.bridge.vlan_filtering()]
     if not wanting:
         return
@@ -108,8 +107,7 @@ def refuse_missing_features(decl: Declaration, source: str) -> None:
     except ProbeUnavailable:
         return
     if reason is None:
-        _refuse_port_vlans(wanting, source)
-        return
+        return  # planned and applied (plan/vlans.py)
     why = f"this kernel has no bridge VLAN filtering: {reason} (it is built without CONFIG_BRIDGE_VLAN_FILTERING)"
     raise ValidationFailed(
         [
@@ -117,44 +115,3 @@ def refuse_missing_features(decl: Declaration, source: str) -> None:
             for s in wanting
         ]
     )
-
-
-def _refuse_port_vlans(wanting: list[InterfaceSpec], source: str) -> None:
-    """Where the kernel filters VLANs: a port's `vlan` is refused, not left undone. The requests and
-    the dump are written (kernel/brvlan.py), but the planner does not yet plan them: taking the
-    section and applying nothing of it would report the file as made true when it is not."""
-    problems = [
-        Problem(
-            f"{source}: interface {s.name}",
-            f"bridge.port.{p.name}.vlan",
-            "(a port's VLANs)",
-            "linkctl does not apply a bridge port's VLANs yet: set them with `bridge vlan add`, "
-            "and leave the port's vlan out of the file",
-        )
-        for s in wanting
-        for p in (s.bridge.port or () if s.bridge else ())
-        if p.vlan is not None
-    ]
-    if problems:
-        raise ValidationFailed(problems)
-
-
-def _refuse_bond_port_settings(decl: Declaration, source: str) -> None:
-    """A bond port's queue-id and priority (ports-config): validated, and where the kernel has
-    bonding (without it the kind probe refused the file already) refused rather than left undone:
-    the kind writes the requests (kinds/bond.py port_data), the planner does not plan them yet."""
-    problems = [
-        Problem(
-            f"{source}: interface {s.name}",
-            f"link-aggregation.ports-config.{c.name}",
-            "(queue-id, priority)",
-            "linkctl does not apply a bond port's queue-id and priority yet: set them with "
-            f"`ip link set dev {c.name} type bond_slave queue_id N prio N`, and leave them out of the file",
-        )
-        for s in decl.interfaces
-        if s.link_aggregation is not None and not s.absent
-        for c in s.link_aggregation.ports_config or ()
-        if c.queue_id is not None or c.priority is not None
-    ]
-    if problems:
-        raise ValidationFailed(problems)

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable
+from dataclasses import replace
 
 from linkctl.errors import LinkctlError
-from linkctl.kernel import linkdump, netns
+from linkctl.kernel import brvlan, linkdump, netns
 from linkctl.kernel.netlink import DebugHook, RtnlSocket
-from linkctl.model.state import HostState, NetnsName, NetnsState
+from linkctl.model.state import BridgeInfo, HostState, Link, NetnsName, NetnsState
 
 
 def read_state(
@@ -16,24 +17,33 @@ def read_state(
     debug: DebugHook | None = None,
     digest: bool = False,
     l3: Collection[NetnsName] | None = None,
+    vlans: bool = False,
 ) -> HostState:
     """Namespaces that do not exist are simply absent from the result.
 
-    With `digest`, also fingerprint the very messages decoded (engine/receipt.py). With `l3`, also
-    read the addresses, routes and rules of those namespaces (and IPv6 on or off on their links).
+    With `digest`, also fingerprint the very messages decoded, as the receipt's fast path does
+    (kernel/fastpath.py). With `l3`, also read the addresses, routes and rules of those namespaces
+    (and IPv6 on or off on their links). Bridge ports' VLANs are read where a bridge filters them,
+    and with `vlans` (a file that declares some: the digest holds them then) everywhere.
     """
     host = HostState()
     wanted = list(dict.fromkeys(namespaces))
     sockets: dict[NetnsName, RtnlSocket] = {}
     raw: dict[NetnsName, list[bytes]] = {}
+    ports: dict[NetnsName, brvlan.Ports | None] = {}
     try:
         for name in wanted:
             if not netns.exists(name):
+                ports[name] = None
                 continue
             sock = RtnlSocket(name, debug)
             sockets[name] = sock
             raw[name] = []
-            host.namespaces[name] = NetnsState.of(name, sock.dump_links(stats, raw[name]))
+            links = sock.dump_links(stats, raw[name])
+            if vlans or any(_filters(lk) for lk in links):
+                ports[name] = here = brvlan.read_vlans(sock, sock.next_seq())
+                links = _with_vlans(links, here)
+            host.namespaces[name] = NetnsState.of(name, links)
             if l3 is not None and name in l3:
                 from linkctl.kernel.l3 import read_l3  # only commands with layer 3 in them
 
@@ -42,10 +52,14 @@ def read_state(
         if digest:
             host.digest = linkdump.digest(_fingerprinted(name, raw, sockets, wanted) for name in wanted)
             if l3 is not None:
-                from linkctl.kernel.l3 import combined_digest, fingerprint
+                from linkctl.kernel.fastpath import combined_digest, layer3_fingerprint
 
-                parts = [(n, fingerprint(st.l3) if (st := host.namespaces.get(n)) and st.l3 else b"-") for n in l3]
+                parts = [
+                    (n, layer3_fingerprint(st.l3) if (st := host.namespaces.get(n)) and st.l3 else b"-") for n in l3
+                ]
                 host.digest = combined_digest(host.digest, parts)
+            if vlans:
+                host.digest = brvlan.combined_digest(host.digest, [(n, brvlan.fingerprint(ports[n])) for n in wanted])
     except PermissionError:
         raise LinkctlError("permission denied reading network namespaces: run as root") from None
     finally:
@@ -108,11 +122,20 @@ def missing_link_hint(name: str, netns: NetnsName, names_here: Iterable[str]) ->
 def _fingerprinted(
     name: NetnsName, raw: dict[NetnsName, list[bytes]], sockets: dict[NetnsName, RtnlSocket], order: list[NetnsName]
 ) -> linkdump.NamespaceDump:
-    """As engine/receipt.py's fast path sees a namespace: the same messages, the same nsid questions."""
+    """As the fast path sees a namespace (kernel/fastpath.py): the same messages, the same nsid questions."""
     if name not in raw:
         return linkdump.NamespaceDump(name, None)
     nsids = tuple(sockets[name].nsid_of(other) if other in sockets else None for other in order if other != name)
     return linkdump.NamespaceDump(name, raw[name], nsids)
+
+
+def _filters(link: Link) -> bool:
+    """A bridge with VLAN filtering on (IFLA_BR_VLAN_FILTERING; absent where the kernel has none)."""
+    return isinstance(link.info, BridgeInfo) and bool(link.info.data.get("vlan_filtering"))
+
+
+def _with_vlans(links: list[Link], ports: brvlan.Ports) -> list[Link]:
+    return [replace(lk, vlans=ports[lk.ifindex]) if lk.ifindex in ports else lk for lk in links]
 
 
 def _map_netnsids(host: HostState, sockets: dict[NetnsName, RtnlSocket]) -> None:

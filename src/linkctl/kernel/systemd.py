@@ -1,9 +1,11 @@
 """systemd's side of the system: unit files under a root, the symlink that enables a unit,
-and the manager told to reload them. The root is a parameter so tests install into temp trees."""
+the manager told to reload them, and the notify protocol a Type=notify service (`watch`)
+speaks to it. The root is a parameter so tests install into temp trees."""
 
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 from pathlib import Path
 
@@ -64,3 +66,27 @@ def reload(root: Path) -> bool:
         subprocess.run(["systemctl", "daemon-reload"], check=False, timeout=60)
         return True
     return False
+
+
+def sd_notify(state: str) -> bool:
+    """Tell systemd (Type=notify) about readiness and liveness; no-op outside systemd."""
+    address = os.environ.get("NOTIFY_SOCKET")
+    if not address:
+        return False
+    if address.startswith("@"):
+        address = "\0" + address[1:]  # abstract socket
+    try:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM | socket.SOCK_CLOEXEC) as sock:
+            sock.sendto(state.encode(), address)
+    except OSError:
+        return False
+    return True
+
+
+def watchdog_interval() -> float | None:
+    """Half of WATCHDOG_USEC, as sd_watchdog_enabled() advises; None when off."""
+    usec = os.environ.get("WATCHDOG_USEC", "")
+    pid = os.environ.get("WATCHDOG_PID", "")
+    if not usec.isdigit() or (pid and pid != str(os.getpid())):
+        return None
+    return int(usec) / 2_000_000

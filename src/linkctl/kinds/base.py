@@ -145,3 +145,25 @@ class LinkKind:
 
     def section_from_link(self, link: Link, ns: NetnsState, base: str | None) -> Section | None:
         return None
+
+
+class OnBase(LinkKind):
+    """A kind made on a base interface named in IFLA_LINK (`ip link add link BASE`), which the kernel
+    reports back the same way: vlan, mac-vlan, mac-vtap, ipvlan. (A VXLAN names its underlay in its
+    own data, vxlan.py.) Its section's `base-iface` is that base."""
+
+    key: ClassVar[str]  # the section's key in the file, as plans name its fields ("mac-vlan")
+
+    def base_iface(self, spec: InterfaceSpec) -> str | None:
+        base: str | None = getattr(self.section(spec), "base_iface", None)
+        return base
+
+    def reported_lower(self, link: Link) -> int | None:
+        return link.link_ifindex
+
+    def ifla_link(self, spec: InterfaceSpec) -> str | None:
+        return self.base_iface(spec)
+
+    def references(self, spec: InterfaceSpec) -> list[tuple[str, str]]:
+        base = self.base_iface(spec)
+        return [(f"{self.key}.base-iface", base)] if base else []

@@ -20,6 +20,7 @@ import ipaddress
 from typing import ClassVar, NamedTuple
 
 from linkctl.kinds.base import ETH_DATA_LEN, NO_DIFF, FieldDiff, KindDiff, LinkKind, Resolver, collect, differ
+from linkctl.model.sections import PRIO_MODES
 from linkctl.model.spec import BondMode, BondOptions, BondPortConfig, BondSection, InterfaceSpec, InterfaceType
 from linkctl.model.state import BondInfo, BondPortInfo, KindInfo, Link, NetnsState
 from linkctl.nla import attr, iter_attrs
@@ -207,7 +208,8 @@ class Bond(LinkKind):
         info = link.info if isinstance(link.info, BondInfo) else BondInfo()
         shown = {o.key: o.shown(info.data.get(o.attr)) for o in OPTIONS}
         ports = ns.ports_of(link.name)
-        configs = [_port_config(p, ns.links[p].bond_port) for p in ports]
+        mode = BondMode(info.mode) if info.mode else None
+        configs = [_port_config(p, ns.links[p].bond_port, mode) for p in ports]
         return BondSection(
             mode=BondMode(info.mode) if info.mode else None,
             port=ports,
@@ -233,10 +235,15 @@ def _given(opts: BondOptions, only: frozenset[str] | None) -> list[tuple[Option,
     return out
 
 
-def _port_config(name: str, info: object) -> BondPortConfig | None:
-    if not isinstance(info, BondPortInfo) or (info.queue_id is None and info.priority is None):
+def _port_config(name: str, info: object, mode: BondMode | None) -> BondPortConfig | None:
+    """A port's settings as its ports-config entry; its priority only in a mode that takes one (the
+    kernel reports 0 in every mode, and refuses to be given it in the others)."""
+    if not isinstance(info, BondPortInfo):
         return None
-    return BondPortConfig(name=name, queue_id=info.queue_id, priority=info.priority)
+    priority = info.priority if mode in PRIO_MODES else None
+    if info.queue_id is None and priority is None:
+        return None
+    return BondPortConfig(name=name, queue_id=info.queue_id, priority=priority)
 
 
 def port_diffs(conf: BondPortConfig, have: object) -> tuple[FieldDiff, ...]:

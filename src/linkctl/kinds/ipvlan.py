@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from linkctl.kinds.base import NO_DIFF, KindDiff, LinkKind, Resolver, differ
+from linkctl.kinds.base import NO_DIFF, KindDiff, OnBase, Resolver, differ
 from linkctl.model.spec import InterfaceSpec, InterfaceType, IpvlanMode, IpvlanSection
 from linkctl.model.state import IpvlanInfo, KindInfo, Link, NetnsState
 from linkctl.nla.ifla import IPVLAN as TABLE
@@ -18,11 +18,12 @@ MODES = (IpvlanMode.L2, IpvlanMode.L3, IpvlanMode.L3S)  # the kernel's numbering
 PRIVATE, VEPA = 1, 2  # IPVLAN_F_PRIVATE, IPVLAN_F_VEPA
 
 
-class Ipvlan(LinkKind):
+class Ipvlan(OnBase):
     type = InterfaceType.IPVLAN
     kernel_kind = "ipvlan"
     module = "ipvlan"
     section_key = "ipvlan"
+    key = "ipvlan"
     dies_with_lower = True
     mtu_bounded_by_lower = True
     mtu_fit_fields: ClassVar[tuple[str, ...]] = ("ipvlan.base-iface",)
@@ -31,15 +32,6 @@ class Ipvlan(LinkKind):
     def decode(self, buf: bytes, off: int, end: int) -> KindInfo:
         data = TABLE.decode(buf, off, end)
         return IpvlanInfo(data.get("mode"), data.get("flags"))  # type: ignore[arg-type]
-
-    def reported_lower(self, link: Link) -> int | None:
-        return link.link_ifindex
-
-    def ifla_link(self, spec: InterfaceSpec) -> str | None:
-        return spec.ipvlan.base_iface if spec.ipvlan else None
-
-    def references(self, spec: InterfaceSpec) -> list[tuple[str, str]]:
-        return [("ipvlan.base-iface", spec.ipvlan.base_iface)] if spec.ipvlan else []
 
     def compare(self, spec: InterfaceSpec, link: Link, ns: NetnsState, base: str | None) -> KindDiff:
         want = spec.ipvlan

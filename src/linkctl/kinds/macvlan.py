@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from linkctl.kinds.base import NO_DIFF, KindDiff, LinkKind, Resolver, differ
+from linkctl.kinds.base import NO_DIFF, KindDiff, OnBase, Resolver, differ
 from linkctl.model.spec import InterfaceSpec, InterfaceType, MacvlanMode, MacvlanSection, MacvtapSection
 from linkctl.model.state import KindInfo, Link, MacvlanInfo, NetnsState
 from linkctl.nla.ifla import MACVLAN as TABLE
@@ -29,7 +29,7 @@ MODES = {
 MODE_NAMES = {v: k.value for k, v in MODES.items()}
 
 
-class Macvlan(LinkKind):
+class Macvlan(OnBase):
     type = InterfaceType.MAC_VLAN
     kernel_kind = "macvlan"
     module = "macvlan"
@@ -38,7 +38,7 @@ class Macvlan(LinkKind):
     mtu_bounded_by_lower = True
     mtu_fit_fields: ClassVar[tuple[str, ...]] = ("mac-vlan.base-iface",)
     recreate_fields: ClassVar[tuple[str, ...]] = ("mac-vlan.base-iface",)
-    key: ClassVar[str] = "mac-vlan"  # the section's key, as plans name its fields
+    key = "mac-vlan"
 
     def decode(self, buf: bytes, off: int, end: int) -> KindInfo:
         data = TABLE.decode(buf, off, end)
@@ -48,17 +48,6 @@ class Macvlan(LinkKind):
     def want(self, spec: InterfaceSpec) -> MacvlanSection | None:
         section: MacvlanSection | None = getattr(spec, self.section_key or "")
         return section
-
-    def reported_lower(self, link: Link) -> int | None:
-        return link.link_ifindex
-
-    def ifla_link(self, spec: InterfaceSpec) -> str | None:
-        want = self.want(spec)
-        return want.base_iface if want else None
-
-    def references(self, spec: InterfaceSpec) -> list[tuple[str, str]]:
-        want = self.want(spec)
-        return [(f"{self.key}.base-iface", want.base_iface)] if want else []
 
     def compare(self, spec: InterfaceSpec, link: Link, ns: NetnsState, base: str | None) -> KindDiff:
         want = self.want(spec)

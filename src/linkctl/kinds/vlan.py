@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from linkctl.kinds.base import NO_DIFF, KindDiff, LinkKind, Resolver, differ
+from linkctl.kinds.base import NO_DIFF, KindDiff, OnBase, Resolver, differ
 from linkctl.model.spec import InterfaceSpec, InterfaceType, VlanProtocol, VlanSection
 from linkctl.model.state import KindInfo, Link, NetnsState, VlanInfo
 from linkctl.nla.ifla import VLAN as TABLE
@@ -17,11 +17,12 @@ PROTOCOLS = {VlanProtocol.Q: 0x8100, VlanProtocol.AD: 0x88A8}
 PROTOCOL_NAMES = {v: k.value for k, v in PROTOCOLS.items()}
 
 
-class Vlan(LinkKind):
+class Vlan(OnBase):
     type = InterfaceType.VLAN
     kernel_kind = "vlan"
     module = "8021q"
     section_key = "vlan"
+    key = "vlan"
     dies_with_lower = True
     mtu_bounded_by_lower = True
     mtu_fit_fields: ClassVar[tuple[str, ...]] = ("vlan.base-iface",)
@@ -31,15 +32,6 @@ class Vlan(LinkKind):
         data = TABLE.decode(buf, off, end)
         proto = data.get("protocol")
         return VlanInfo(data.get("id"), PROTOCOL_NAMES.get(proto) if isinstance(proto, int) else None)  # type: ignore[arg-type]
-
-    def reported_lower(self, link: Link) -> int | None:
-        return link.link_ifindex
-
-    def ifla_link(self, spec: InterfaceSpec) -> str | None:
-        return spec.vlan.base_iface if spec.vlan else None
-
-    def references(self, spec: InterfaceSpec) -> list[tuple[str, str]]:
-        return [("vlan.base-iface", spec.vlan.base_iface)] if spec.vlan else []
 
     def compare(self, spec: InterfaceSpec, link: Link, ns: NetnsState, base: str | None) -> KindDiff:
         want = spec.vlan

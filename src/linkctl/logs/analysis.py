@@ -1,4 +1,4 @@
-"""Flap analysis: per host and link, down periods, episodes, changes and a verdict.
+"""Flap analysis: per host and link, down periods, down bursts (JSON "episodes"), changes and a verdict.
 
 Time: a down period is measured on the kernel's clock (the `[uptime]` stamps) when both
 ends carry one from the same boot, since syslog stamps only have whole seconds; else on
@@ -369,7 +369,7 @@ def _verdict(report: LinkReport, lower: Change | None, flow_changed: bool) -> tu
         span = between(worst.start, worst.end)
         within = f" within {span:.0f} s" if span is not None else ""
         return Verdict.FLAPPING, (
-            f"flapping: {worst.downs} link-downs{within} "
+            f"flapping: a down burst of {worst.downs} link-downs{within} "
             f"(rule: >= {FLAP_DOWNS} downs each less than {EPISODE_GAP_S:.0f} s apart)"
         )
     rate, window = report.flaps_per_hour, report.window_s
@@ -395,7 +395,7 @@ def _degradations(report: LinkReport, lower: Change | None, flow_changed: bool) 
     if report.tx_timeouts:
         reasons.append(f"{report.tx_timeouts} transmit timeout(s)")
     if report.down_events:
-        reasons.append(f"{report.down_events} link-down(s), not close enough to be flapping")
+        reasons.append(f"{report.down_events} link-down(s), too far apart to be a down burst")
     return reasons
 
 

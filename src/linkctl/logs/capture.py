@@ -1,23 +1,28 @@
 """Capture formats: what a log writer put around the kernel's message.
 
-Raw dmesg with or without `[uptime]`, `dmesg -T`, `dmesg -r` and `-x`, /dev/kmsg records,
-classic syslog with or without a host and with sub-second stamps, RFC 3339 (rsyslog's
-high-precision format, journald short-iso, `dmesg --time-format iso`), journald short,
-short-precise and JSON, OpenWrt logread, and `kernel:` with no space after it. Around
-those, what shippers and dumps add: a severity word before `kernel:` ("WARNING kernel:",
-"kern.info kernel:"), RFC 5424's version and structured data ("<14>1 STAMP HOST kernel - -
-- MSG"), a log shipper's level ("INFO - "), a container runtime's "[kmsg]", and the kernel
-log of the last boot that a pstore/ramoops dump replays through syslog; and from pastes, a
-serial console's clutter before the uptime and "HOST kernel: " with the stamp cut off.
+Raw dmesg with or without `[uptime]` (and the CPU or caller tag some kernels print after
+it), `dmesg -T`, `-r`, `-x`, `-d` and `-H`, /dev/kmsg records, classic syslog with or
+without a host, a year or sub-second stamps, RFC 3339 (rsyslog's high-precision format,
+journald short-iso, `dmesg --time-format iso`), journald short, short-precise, short-full,
+short-unix, short-monotonic and JSON, OpenWrt logread, and `kernel:` with no space after it.
+Around those, what shippers and dumps add: a facility or severity before `kernel:` ("WARNING
+kernel:", "user.info kernel:"), RFC 5424's version and structured data ("<14>1 STAMP HOST
+kernel - - - MSG"), a log shipper's level ("INFO - ") or JSON record (capture_json.py), a
+container runtime's "[kmsg]", and the kernel log of the last boot that a pstore/ramoops dump
+replays through syslog; and from pastes, what comes before a kernel line: grep's "FILE:", a
+mail quote's "> ", a code block's line-number gutter, a serial console's or terminal logger's
+text before the uptime, an uptime masked as "[xxxxxx]", and "HOST kernel: " with the stamp cut
+off.
 """
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Literal
+
+from linkctl.logs.capture_json import read_json
 
 _MONTHS = {
     m: i for i, m in enumerate(("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"), 1)
@@ -28,13 +33,24 @@ _HMS = r"(?P<h>\d\d):(?P<mi>\d\d):(?P<s>\d\d)(?:[.,](?P<frac>\d{1,9}))?"
 
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b[@-_]")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
-# After the uptime some kernels say who printed: CONFIG_PRINTK_CALLER's "[  T123]" or
-# "[    C1]", vendor kernels' "[c0]" (the CPU). It belongs to the capture, not the message.
-_UPTIME = re.compile(r"\[\s*(?P<up>\d{1,10}\.\d{1,9})\]\s?(?:\[\s*[TCc]\d{1,7}\]\s?)?")
-_SEVERITY = r"(?:kern\.)?(?i:emerg|alert|crit|critical|err|error|warn|warning|notice|info|debug)"
-# RFC 5424 puts PROCID, MSGID and structured data after the app name, each "-" when empty.
+# The uptime, with what some kernels put inside the bracket (`dmesg -d`'s delta "<  0.000123>",
+# an Android CPU "@1") and after it, saying who printed: CONFIG_PRINTK_CALLER's "[  T123]" or
+# "[    C1]", vendor kernels' "[c0]" or "[CPU1]", MediaTek's "(1)[123:kworker/1:2]". Those
+# belong to the capture, not the message.
+_UPTIME = re.compile(
+    r"\[\s*(?P<up>\d{1,10}\.\d{1,9})(?:@\d{1,3}|\s*<\s*\d+\.\d+>)?\]\s?"
+    r"(?:\[\s*(?:[TCc]|CPU)\s?\d{1,7}\]\s?|\(\d{1,3}\)\[\d{1,7}:[^\]]{1,32}\]\s?)?"
+)
+# An uptime somewhere in a line no capture format starts: the kernel's own stamp after a
+# terminal logger's or console's text. Six digits after the point, as printk writes them
+# (three on a few old kernels).
+_EMBEDDED_UPTIME = re.compile(r"\[\s*\d{1,10}\.\d{3,9}\]")
+_SEVERITY = r"(?:[a-z]{2,8}\.)?(?i:emerg|alert|crit|critical|err|error|warn|warning|notice|info|debug)"
+# "[HOST ][WORD ][SEVERITY ]kernel:": a relay may put one word of its own between the host and
+# the tag (UniFi's firmware version); RFC 5424 puts PROCID, MSGID and structured data after
+# the app name, each "-" when empty.
 _KERNEL_TAG = re.compile(
-    rf"(?:(?P<host>[^\s\[\]]+) )?(?:(?P<sev>{_SEVERITY}) )?kernel(?:\[\d+\])?"
+    rf"(?:(?P<host>[^\s\[\]]+) )?(?:[^\s\[\]:]+ )??(?:(?P<sev>{_SEVERITY}) )?kernel(?:\[\d+\])?"
     r"(?::| (?:-|\d+) \S+ (?:-|\[[^\]]*\]))\s?(?P<msg>.*)"
 )
 _SEVERITY_WORD = re.compile(_SEVERITY)
@@ -65,20 +81,42 @@ _CONSOLE = re.compile(
     r"(?:[\w.\-]+@[\w.\-]+:[^\s#$]*[#$] [^\[]{0,80}|(?:\*\* )?\d+ printk messages dropped \*\* )"
     r"(?=\[\s*\d{1,10}\.\d{1,9}\])"
 )
-# "HOST kernel: MESSAGE": a syslog or journal line whose stamp was cut off when pasted.
-_HOST_KERNEL = re.compile(r"[\w.\-]+ kernel(?:\[\d+\])?: ")
+# A mail reply's quote marks before a quoted log line.
+_QUOTE = re.compile(r"(?:>[ \t]?)+")
+# A code block's line-number gutter, as blogs' highlighters render it: "1 | Sep 08 13:59:39 ...".
+_GUTTER = re.compile(r"\d{1,6} ?[|\u2502] ")
+# An uptime its writer masked before pasting: "[xxxxxx]", "[xxxxx.xxxxxx]", "[ ***.*** ]".
+_MASKED_UPTIME = re.compile(r"\[\s*[xX*?#]+(?:\.[xX*?#]+)?\s*\]\s?")
+# `grep` over several files: "/var/log/kern.log:", "syslog.1:" or "FILE:LINE:" before the line.
+_GREP = re.compile(r"[\w./\-]+:(?:\d+:)?(?=\S)")
+# "[HOST ]kernel: MESSAGE": a syslog or journal line whose stamp was cut off when pasted.
+_HOST_KERNEL = re.compile(r"(?:[\w.\-]+ )?kernel(?:\[\d+\])?: ")
+# `journalctl -o short-monotonic`: "[  123.456789] HOST kernel: MESSAGE".
+_MONOTONIC_TAG = re.compile(r"(?P<host>[^\s\[\]:]+) kernel(?:\[\d+\])?: ?(?P<msg>.*)")
 # `talosctl dmesg`: "kern:     err: [2024-06-29T10:52:39.030745602Z]: MESSAGE".
 _TALOS = re.compile(r"(?P<fac>[a-z]+):\s+(?P<sev>[a-z]+):\s+\[(?P<stamp>\d{4}-\d\d-\d\dT[^\]]+)\]: (?P<msg>.*)")
-_BSD = re.compile(rf"{_MON} +(?P<d>\d{{1,2}}) {_HMS} (?P<rest>.*)")
+_BSD = re.compile(rf"{_MON} +(?P<d>\d{{1,2}})(?: (?P<y>\d{{4}}))? {_HMS} (?P<rest>.*)")
+# RFC 3339 and its relatives; a terminal logger writes it in brackets ("[2024-03-30 06:32:45.123] ").
 _RFC3339 = re.compile(
-    rf"(?P<y>\d{{4}})-(?P<mo>\d\d)-(?P<d>\d\d)[T ]{_HMS}(?P<tz>Z|[+-]\d\d:?\d\d)?[ ,]?\s*"
+    rf"\[?(?P<y>\d{{4}})-(?P<mo>\d\d)-(?P<d>\d\d)[T ]{_HMS}(?P<tz>Z|[+-]\d\d:?\d\d)?\]?[ ,]?\s*"
     r"(?P<rest>.*)"
 )
+# `journalctl -o short-full`: "Sat 2024-03-30 06:32:45 CET HOST kernel: MESSAGE".
+_SHORT_FULL = re.compile(
+    rf"{_DOW} (?P<y>\d{{4}})-(?P<mo>\d\d)-(?P<d>\d\d) {_HMS} (?:[A-Z]{{2,5}}|[+-]\d{{4}}) (?P<rest>.*)"
+)
+# `journalctl -o short-unix`: "1711780365.123456 HOST kernel: MESSAGE".
+_SHORT_UNIX = re.compile(r"(?P<epoch>\d{9,11})\.(?P<frac>\d{1,9}) (?P<rest>.*)")
 _DMESG_T = re.compile(rf"\[{_DOW} {_MON} +(?P<d>\d{{1,2}}) {_HMS} (?P<y>\d{{4}})\] ?(?P<rest>.*)")
+# `dmesg -H`: "[Mar30 06:32] " on a line that starts a minute, "[  +0.000012] " after it;
+# `dmesg --time-format delta`: "[<    0.000012>] ". None of them is an uptime.
+_RELTIME = re.compile(r"\[(?:[A-Z][a-z]{2} ?\d{1,2} \d\d:\d\d|\s*\+\s*\d+\.\d+|<\s*\d+\.\d+>)\] ?(?P<msg>.*)")
 _OPENWRT = re.compile(rf"{_DOW} {_MON} +(?P<d>\d{{1,2}}) {_HMS} (?P<y>\d{{4}}) \w+\.\w+ (?P<rest>.*)")
 _KMSG = re.compile(r"(?P<pri>\d+),(?P<seq>\d+),(?P<us>\d+),[^;]*;(?P<msg>.*)")
 _PRIORITY = re.compile(r"<\d{1,3}>")
 _DMESG_X = re.compile(r"[a-z]+\s*:[a-z]+\s*: ")
+# "HOST PROG[PID]: " or "PROG[PID]: ": what journald writes for a program after its stamp.
+_PROGRAM_PID = re.compile(r"(?:[^\s:\[\]]+ )?[\w.\-/]+\[\d+\]: ")
 # "HOST PROG[PID]: ", "PROG[PID]: " or "HOST prog: ": a syslog line of another program.
 _PROGRAM = re.compile(r"(?:(?:[^\s:]+ )?[\w.\-/]+\[\d+\]|[^\s:]+ [a-z][\w.\-/]*): ")
 
@@ -122,31 +160,72 @@ def clean(line: str) -> str:
     return _CONTROL.sub(" ", line).strip()
 
 
+_Read = Captured | None | Literal[False]
+
+
 def parse_capture(line: str, years: YearHint | None = None) -> Captured | None:
     """The kernel message of a log line; None when the line is another program's."""
     line = clean(line)
     if not line:
         return None
+    years = years or YearHint()
     if line[0] == "{":
-        return _journal_json(line)
+        return _json(line, years)
     line = _unwrap(line)
     if not line:
         return None
-    readers = (_bsd, _rfc3339, _dmesg_t, _openwrt, _kmsg, _dmesg_x, _facility, _bare_severity, _talos, _host_kernel)
-    for reader in readers:
-        found = reader(line, years or YearHint())
+    found = _read(line, years)
+    if found is not False:
+        return found
+    # grep's "FILE:" before a line that has a capture format of its own.
+    m = _GREP.match(line)
+    if m:
+        found = _framed(line[m.end() :], years)
         if found is not False:
             return found
-    # No capture format matched: raw dmesg or a bare message.
-    return _with_uptime(line)
+    embedded = _after_text(line)
+    if embedded is not None:
+        return embedded
+    # No capture format: a bare message (dmesg -t, journalctl -o cat, a paste).
+    return Captured(line)
 
 
-_Read = Captured | None | Literal[False]
+def _framed(line: str, years: YearHint) -> _Read:
+    """What a capture format around the line says; False when none is recognised."""
+    line = _unwrap(line)
+    return _read(line, years) if line else False
+
+
+def _read(line: str, years: YearHint) -> _Read:
+    readers = (
+        _bsd,
+        _rfc3339,
+        _dmesg_t,
+        _openwrt,
+        _kmsg,
+        _dmesg_x,
+        _facility,
+        _bare_severity,
+        _talos,
+        _host_kernel,
+        _short_full,
+        _short_unix,
+        _reltime,
+        _uptime_first,
+    )
+    for reader in readers:
+        found = reader(line, years)
+        if found is not False:
+            return found
+    return False
 
 
 def _unwrap(line: str) -> str:
-    """The line without what a shipper or runtime put before the capture format."""
-    if line[0] in "IDNWETC":
+    """The line without what a shipper, runtime or paste put before the capture format."""
+    quote = _QUOTE.match(line) or _GUTTER.match(line)
+    if quote:
+        line = line[quote.end() :]
+    if line[:1] in ("I", "D", "N", "W", "E", "T", "C"):
         m = _SHIPPER.match(line)
         if m:
             line = line[m.end() :]
@@ -163,13 +242,41 @@ def _unwrap(line: str) -> str:
     return line
 
 
+def _after_text(line: str) -> Captured | None:
+    """A kernel line after text no capture format explains ("Please press Enter to activate
+    this console. [   54.83] ...", a terminal logger's own stamp): taken from its uptime on,
+    unless the text quotes it (a shell command, a sentence about the line)."""
+    m = _EMBEDDED_UPTIME.search(line, 1, 240)
+    if m is None:
+        return None
+    before = line[: m.start()]
+    if any(q in before for q in "\"'`"):
+        return None
+    return _with_uptime(line[m.start() :])
+
+
+def _json(line: str, years: YearHint) -> Captured | None:
+    record = read_json(line)
+    if record is None:
+        return None
+    message = clean(record.message)
+    if not record.kernel:
+        # A shipper that does not say who wrote the line: the line must show it.
+        found = _framed(message, years) if message else False
+        return found or None
+    if record.uptime is not None:
+        return Captured(message, record.time, record.uptime, record.host)
+    captured = _with_uptime(message, record.time)
+    return Captured(captured.message, captured.time, captured.uptime, record.host)
+
+
 def _bsd(line: str, years: YearHint) -> _Read:
     m = _BSD.match(line)
     if not m:
         return False
     month, day = _MONTHS[m["mon"]], int(m["d"])
-    when = _datetime(years.resolve(month, day), month, day, m)
-    return _tagged(m["rest"], when)
+    year = int(m["y"]) if m["y"] else years.resolve(month, day)
+    return _tagged(m["rest"], _datetime(year, month, day, m))
 
 
 def _rfc3339(line: str, years: YearHint) -> _Read:
@@ -183,9 +290,28 @@ def _rfc3339(line: str, years: YearHint) -> _Read:
         return tagged
     # `dmesg --time-format iso` puts the message right after the stamp; syslog puts
     # "HOST PROGRAM[PID]: " there, and then the line is not the kernel's.
-    if _PROGRAM.match(rest):
+    if _PROGRAM.match(rest) and not rest.startswith("net "):  # "net eth0: " is dev_info on a netdev
         return None
     return _with_uptime(rest, when)
+
+
+def _short_full(line: str, years: YearHint) -> _Read:
+    m = _SHORT_FULL.match(line)
+    if not m:
+        return False
+    return _tagged(m["rest"], _datetime(int(m["y"]), int(m["mo"]), int(m["d"]), m))
+
+
+def _short_unix(line: str, years: YearHint) -> _Read:
+    m = _SHORT_UNIX.match(line)
+    if not m:
+        return False
+    frac = m["frac"][:6].ljust(6, "0")
+    try:
+        when = datetime.fromtimestamp(int(m["epoch"]), UTC).replace(microsecond=int(frac))
+    except (ValueError, OverflowError, OSError):
+        when = None
+    return _tagged(m["rest"], when)
 
 
 def _dmesg_t(line: str, years: YearHint) -> _Read:
@@ -194,6 +320,13 @@ def _dmesg_t(line: str, years: YearHint) -> _Read:
         return False
     when = _datetime(int(m["y"]), _MONTHS[m["mon"]], int(m["d"]), m)
     return _with_uptime(m["rest"], when)
+
+
+def _reltime(line: str, years: YearHint) -> _Read:
+    m = _RELTIME.match(line)
+    if not m:
+        return False
+    return Captured(m["msg"].strip())
 
 
 def _openwrt(line: str, years: YearHint) -> _Read:
@@ -215,7 +348,10 @@ def _dmesg_x(line: str, years: YearHint) -> _Read:
     m = _DMESG_X.match(line)
     if not m:
         return False
-    return _with_uptime(line[m.end() :])
+    # `dmesg -x` goes with any time format: "kern  :info  : [Sat Mar 30 ...] MESSAGE".
+    rest = line[m.end() :]
+    found = _framed(rest, years) if rest else False
+    return _with_uptime(rest) if found is False else found
 
 
 def _facility(line: str, years: YearHint) -> _Read:
@@ -248,12 +384,28 @@ def _host_kernel(line: str, years: YearHint) -> _Read:
     return _tagged(line, None)
 
 
+def _uptime_first(line: str, years: YearHint) -> _Read:
+    m = _UPTIME.match(line)
+    if not m:
+        masked = _MASKED_UPTIME.match(line)
+        return Captured(line[masked.end() :].strip()) if masked else False
+    rest = line[m.end() :].strip()
+    tag = _MONOTONIC_TAG.match(rest)
+    if tag:
+        return Captured(tag["msg"].strip(), None, float(m["up"]), tag["host"])
+    if _PROGRAM_PID.match(rest):
+        return None  # short-monotonic of another program: "[  123.4] HOST NetworkManager[812]: "
+    return Captured(rest, None, float(m["up"]))
+
+
 def _tagged(rest: str, when: datetime | None) -> Captured | None:
     """After a syslog stamp: "[HOST ][SEVERITY ]kernel:[ ]MESSAGE", or a pstore dump's
     replayed kernel line; anything else is not the kernel."""
     m = _KERNEL_TAG.match(rest) or _PSTORE.match(rest)
     if not m:
-        return None
+        # No syslog line goes on with an uptime: this stamp is `ts`'s or a terminal logger's
+        # before a dmesg line ("Mar 30 06:32:45 [  12.500000] MESSAGE").
+        return _with_uptime(rest, when) if _UPTIME.match(rest) else None
     host = m["host"]
     if host is not None and m.re is _KERNEL_TAG and m["sev"] is None and _SEVERITY_WORD.fullmatch(host):
         host = None  # "CRIT kernel:": a severity, not a host
@@ -262,9 +414,13 @@ def _tagged(rest: str, when: datetime | None) -> Captured | None:
 
 
 def _with_uptime(text: str, when: datetime | None = None) -> Captured:
+    text = text.lstrip()
     m = _UPTIME.match(text)
     if m:
         return Captured(text[m.end() :].strip(), when, float(m["up"]))
+    masked = _MASKED_UPTIME.match(text)
+    if masked:
+        return Captured(text[masked.end() :].strip(), when)
     return Captured(text.strip(), when)
 
 
@@ -283,47 +439,3 @@ def _offset(tz: str) -> timezone:
     sign = -1 if tz[0] == "-" else 1
     digits = tz[1:].replace(":", "")
     return timezone(sign * timedelta(hours=int(digits[:2]), minutes=int(digits[2:4])))
-
-
-def _journal_json(line: str) -> Captured | None:
-    """One record of `journalctl -o json`; only the kernel's records count."""
-    try:
-        record = json.loads(line)
-    except ValueError:
-        return None
-    if not isinstance(record, dict):
-        return None
-    if record.get("_TRANSPORT") != "kernel" and record.get("SYSLOG_IDENTIFIER") != "kernel":
-        return None
-    message = _journal_message(record.get("MESSAGE"))
-    if message is None:
-        return None
-    return Captured(
-        message.strip(),
-        _journal_time(record.get("__REALTIME_TIMESTAMP")),
-        _journal_uptime(record.get("_SOURCE_MONOTONIC_TIMESTAMP")),
-        record.get("_HOSTNAME") if isinstance(record.get("_HOSTNAME"), str) else None,
-    )
-
-
-def _journal_message(value: object) -> str | None:
-    if isinstance(value, str):
-        return clean(value)
-    # journald sends a message that is not valid UTF-8 as an array of byte values.
-    if isinstance(value, list) and all(isinstance(b, int) and 0 <= b < 256 for b in value):
-        return clean(bytes(value).decode("utf-8", "replace"))
-    return None
-
-
-def _journal_time(value: object) -> datetime | None:
-    try:
-        return datetime.fromtimestamp(int(str(value)) / 1e6, UTC)
-    except (ValueError, OverflowError, OSError):
-        return None
-
-
-def _journal_uptime(value: object) -> float | None:
-    try:
-        return int(str(value)) / 1e6
-    except ValueError:
-        return None

@@ -5,7 +5,7 @@ from __future__ import annotations
 from linkctl.domain.events import KernelLogLine
 from linkctl.logs.capture import YearHint, parse_capture
 from linkctl.logs.patterns import match_message
-from linkctl.logs.scan import MAX_LINE
+from linkctl.logs.scan import MAX_LINE as MAX_LINE  # defined by the scan, which cuts lines to it
 
 
 def parse_line(

@@ -62,8 +62,19 @@ SCAN_LITERALS: tuple[bytes, ...] = (
     b") enter",
     b"carrier o",
     b"Flow control is",
-    b"ransmit timed out",  # a driver's own tx timeout: pcnet32 "transmit timed out, status ..."
-    b"ransmit timeout",  # 8139cp "Transmit timeout, status ..."
+    # A driver's own tx timeout: "transmit timed out", "Transmit timeout", "Transmit time out",
+    # "TX timeout", "tx timeout", "tx_timeout", "tx hang".
+    b"ransmit time",
+    b"x timeout",
+    b"X timeout",
+    b"x_timeout",
+    b"x hang",
+    b"NIC Up",  # alx "NIC Up: 1 Gbps Full"
+    b"network connection:",  # cdc_ncm "network connection: connected"
+    b" is up",  # the Atheros swconfig switches "Port 2 is up"
+    b" is down",
+    b"is now up",  # bonding's ARP monitor "interface eth1 is now down"
+    b"is now down",
     b"status DOWN",  # Mellanox's switch SDK "... logical port - 12500 status DOWN"
     b"status UP",
 )

@@ -37,10 +37,24 @@ class Prefix:
 
 
 IFN = r"[^\s:()\[\]/]{1,32}"
-_NETDEV_PREFIX = re.compile(rf"(?P<drv>[\w.\-]+) (?P<bus>\S+?):? (?P<ifn>{IFN}): (?P<body>.*)")
+# netdev_printk adds the name's registration state: "eth%d (uninitialized): ".
+_REG_STATE = r"(?: \((?:unregistered|unregistering|uninitialized)\))?"
+_NETDEV_PREFIX = re.compile(rf"(?P<drv>[\w.\-]+) (?P<bus>\S+?):? (?P<ifn>{IFN}){_REG_STATE}: (?P<body>.*)")
 _DEV_PREFIX = re.compile(r"(?P<drv>[\w.\-]+) (?P<bus>\S*\d\S*?): (?P<body>.*)")
+# dev_info on the netdev itself: its class, "net", where a driver's name would be.
+_NET_CLASS = re.compile(rf"net (?P<ifn>{IFN}): (?P<body>.*)")
+# A PHY's driver name has spaces ("Atheros AR8216/AR8236/AR8316 ag71xx-mdio.0:00: ", "Generic
+# FE-GE Realtek PHY r8169-0-200:00: "): two to five words of a product's name, never a sentence
+# with commas ("Right now I am connect to LAN 2, Atheros ..."); its device is the MDIO bus and
+# the PHY's address.
+_PHY_NAME = r"[A-Za-z0-9][\w/+\-]*(?: [A-Za-z0-9][\w/+\-]*){1,4}"
+_PHY_PREFIX = re.compile(rf"(?P<drv>{_PHY_NAME}) (?P<bus>[\w.\-]+:[0-9a-fA-F]{{2}}): (?P<body>.*)")
+# netdev_info with no netdev: phylib's message for a PHY attached to none.
+_NO_NETDEV = re.compile(r"\((?:NULL|unnamed) net_device\)(?: \(\w+\))?: (?P<body>.*)")
 _PR_TWO = re.compile(rf"(?P<drv>[\w.\-]+): (?P<ifn>{IFN}): (?P<body>.*)")
 _PR_ONE = re.compile(r"(?P<tok>[\w.\-@]+): (?P<body>.*)")
+# A driver's own tag after the netdev prefix ("hinic ... eth0: HINIC_Intf: Link is UP").
+_TAG = re.compile(r"(?P<tag>[\w\-]{2,24}): (?P<body>.*)")
 
 
 def prefixes(message: str) -> list[Prefix]:
@@ -50,9 +64,21 @@ def prefixes(message: str) -> list[Prefix]:
     if m and _looks_like_bus(m["bus"]):
         body = _strip_driver_echo(m["body"], m["drv"])
         found.append(Prefix(m["drv"], m["bus"], m["ifn"], body))
+        tag = _TAG.fullmatch(body)
+        if tag and tag["tag"] != m["ifn"]:
+            found.append(Prefix(m["drv"], m["bus"], m["ifn"], tag["body"]))
+    m = _NET_CLASS.fullmatch(message)
+    if m:
+        found.append(Prefix(None, None, m["ifn"], m["body"]))
     m = _DEV_PREFIX.fullmatch(message)
     if m and _looks_like_bus(m["bus"]):
         found.append(Prefix(m["drv"], m["bus"], None, _strip_driver_echo(m["body"], m["drv"])))
+    m = _PHY_PREFIX.fullmatch(message)
+    if m:
+        found.append(Prefix(m["drv"], m["bus"], None, m["body"]))
+    m = _NO_NETDEV.fullmatch(message)
+    if m:
+        found.append(Prefix(None, None, None, m["body"]))
     m = _PR_TWO.fullmatch(message)
     if m:
         found.append(Prefix(m["drv"], None, m["ifn"], m["body"]))
@@ -63,10 +89,41 @@ def prefixes(message: str) -> list[Prefix]:
     return found
 
 
+# Other subsystems' devices and tags, which a device prefix may name: never a netdev or a
+# network driver.
+_NOT_NETDEV = re.compile(
+    r"(?:ata|usb|hub|mmc|nvme|scsi|sd|sr|pcieport|pci|ACPI|PM|IPv[46]|audit|drm|snd|i2c|spi|tty"
+    r"|serial|thunderbolt|Bluetooth|hci|cfg80211|ieee80211|phy|wmi|xhci_hcd|ehci-pci|dwc2)[\d\-.:]*",
+    re.IGNORECASE,
+)
+
+
+# Drivers of other buses and devices, by the start of their name ("i2c_designware", "xhci_hcd").
+_OTHER_DRIVER = re.compile(
+    r"(?:i2c|spi|usb|[xeou]hci|ahci|sdhci|mmc|nvme|scsi|btusb|btintel|snd|drm|amdgpu|radeon|i915|nouveau)(?:[\W_]|$)"
+)
+
+
+def other_device(name: str) -> bool:
+    """A name another subsystem gives its devices ("ata1", "mmc0", "usb2", "sd 0:0:0:0")."""
+    return _NOT_NETDEV.fullmatch(name) is not None
+
+
+def plausible_driver(name: str) -> bool:
+    """False for another subsystem's device or tag ("ata1", "usb", "mmc0", "i2c_designware")."""
+    return not other_device(name) and not _OTHER_DRIVER.match(name)
+
+
+# A platform device named by its device-tree node alone, without a unit address: "switch",
+# "ethernet-switch" ("realtek-smi switch lan0: Link is Up ...").
+_DT_NODE = re.compile(r"[a-z]+(?:-[a-z]+)*")
+
+
 def _looks_like_bus(bus: str) -> bool:
     # PCI "0000:00:19.0", USB "2-1:1.0", platform "ff540000.ethernet", vmbus GUIDs,
-    # "virtio0": all carry a digit and none is a bare word such as "WATCHDOG".
-    return any(c.isdigit() for c in bus)
+    # "virtio0": all carry a digit, or are a device-tree node's name; none is an upper-case
+    # word such as "WATCHDOG", none has a bracket, as a program's "NetworkManager[812]" has.
+    return "[" not in bus and (any(c.isdigit() for c in bus) or _DT_NODE.fullmatch(bus) is not None)
 
 
 def _strip_driver_echo(body: str, driver: str) -> str:
@@ -77,13 +134,14 @@ def _strip_driver_echo(body: str, driver: str) -> str:
 
 # --- value normalisation -------------------------------------------------------------
 
-# Vendor kernels write "1000 mbps" in lower case, the mainline drivers "1000 Mbps".
-_SPEED = re.compile(r"(?P<num>\d+(?:\.\d+)?)\s*(?P<unit>[MGmg])(?:bps|b/s|bit/s)?\b")
+# Vendor kernels write "1000 mbps" in lower case, the mainline drivers "1000 Mbps", DSA and
+# mv643xx "1000 Mb/s", cdc_ncm "mbit/s".
+_SPEED = re.compile(r"(?P<num>\d+(?:\.\d+)?)\s*(?P<unit>[MGmg])(?:bps|b/s|bit/s|bit)?\b")
 
 
 def speed_mbps(text: str | None) -> int | None:
-    """ "10 Gbps" → 10000, "2.5 Gbps" → 2500, "1Gbps" → 1000, "1000 M" → 1000;
-    "Unknownbps", "unknown speed" → None."""
+    """ "10 Gbps" → 10000, "2.5 Gbps" → 2500, "1Gbps" → 1000, "1000 M" → 1000, "100 Mb/s" →
+    100; "Unknownbps", "unknown speed" → None."""
     if not text:
         return None
     m = _SPEED.search(text)
@@ -97,9 +155,9 @@ def duplex(text: str | None) -> Duplex | None:
     if not text:
         return None
     low = text.lower()
-    if low.startswith("full"):
+    if low.startswith(("full", "fd")):
         return Duplex.FULL
-    if low.startswith("half"):
+    if low.startswith(("half", "hd")):
         return Duplex.HALF
     return None
 
@@ -125,6 +183,9 @@ _FLOW_WORDS: dict[str, FlowControl] = {
     "none": FlowControl.NONE,
     "off": FlowControl.NONE,
     "no": FlowControl.NONE,
+    # DSA and mv643xx: "flow control disabled" / "enabled" (symmetric pause).
+    "disabled": FlowControl.NONE,
+    "enabled": FlowControl.RX_TX,
 }
 
 
@@ -214,17 +275,34 @@ def link(
 
 
 _FLOW_TEXT = re.compile(r"[Ff]low [Cc]ontrol:? (?P<fc>[^,]+?)\s*(?:,|$)")
-_DUPLEX_TEXT = re.compile(r"\b(?P<d>[Ff]ull|[Hh]alf|FULL|HALF)[ -]?[Dd]uplex")
-_SPEED_TEXT = re.compile(r"(?:\d+(?:\.\d+)?\s*[MGmg]?|Unknown\s*[MG]?|unknown)\s*bps|unknown speed")
+# bnx2 and old bnx2x: ", receive & transmit flow control ON", nothing when it is off.
+_FLOW_ON = re.compile(r"(?P<fc>receive & transmit|receive|transmit) flow control ON")
+_DUPLEX_TEXT = re.compile(r"\b(?P<d>[Ff]ull|[Hh]alf|FULL|HALF)[ _-]?[Dd]uplex")
+# The duplex as a word after the speed: alx "1 Gbps Full", macb "(1000/Full)", the Broadcom
+# et driver "(1000FD)".
+_DUPLEX_AFTER_SPEED = re.compile(
+    r"\d\s*(?:[MGmg](?:bps|b/s|bit/s)?)?\s*[/ ]?\s*(?P<d>Full|Half|FULL|HALF|full|half|FD|HD)\b"
+)
+_SPEED_TEXT = re.compile(
+    r"(?:\d+(?:\.\d+)?\s*[MGmg]?|Unknown\s*[MG]?|unknown)\s*(?:bps|b/s|bit/s)|unknown speed"
+    r"|\d+(?:\.\d+)?\s*[MGmg]bit\b"
+)
+# A bare number before a duplex word is Mbps ("(1000/Full)", "(100FD)").
+_SPEED_BEFORE_DUPLEX = re.compile(r"(?<![\d.])(?P<num>\d{2,6})\s*(?:/\s*|\s)?(?:Full|Half|FULL|HALF|full|half|FD|HD)\b")
 
 
 def details_of(rest: str, flow: FlowControl | None = None) -> Details:
     """Speed, duplex and flow control wherever a driver put them after "Up"."""
     speed_text = _SPEED_TEXT.search(rest)
-    duplex_text = _DUPLEX_TEXT.search(rest)
-    flow_text = _FLOW_TEXT.search(rest)
-    return Details(
-        speed_mbps(speed_text.group(0)) if speed_text else None,
-        duplex(duplex_text["d"]) if duplex_text else None,
-        flow or (flow_control(flow_text["fc"]) if flow_text else None),
-    )
+    speed = speed_mbps(speed_text.group(0)) if speed_text else None
+    if speed_text is None:
+        bare = _SPEED_BEFORE_DUPLEX.search(rest)
+        speed = int(bare["num"]) if bare else None
+    duplex_text = _DUPLEX_TEXT.search(rest) or _DUPLEX_AFTER_SPEED.search(rest)
+    if flow is None:
+        flow_text = _FLOW_TEXT.search(rest)
+        flow = flow_control(flow_text["fc"]) if flow_text else None
+    if flow is None:
+        flow_on = _FLOW_ON.search(rest)
+        flow = flow_control(flow_on["fc"]) if flow_on else None
+    return Details(speed, duplex(duplex_text["d"]) if duplex_text else None, flow)

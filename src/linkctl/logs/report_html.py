@@ -1,8 +1,8 @@
 """`analyze --format html`: one self-contained page (inline CSS and SVG, no fetches):
 a timeline per link with down periods as bars and speed changes marked, the summary
-table, the flap episodes and the raw events.
+table, the down bursts and the raw events.
 
-The page summarises: its size follows the links and episodes, not the events. A link's
+The page summarises: its size follows the links and down bursts, not the events. A link's
 periods and changes beyond the ones the analysis keeps are counted, not drawn; the raw
 events are the first and last the analysis kept, with a count of the ones between."""
 
@@ -15,6 +15,7 @@ from html import escape
 
 from linkctl.domain.events import KernelLogLine
 from linkctl.logs.analysis import DownBurst, DownPeriod, LinkReport, Report, Stamped, between
+from linkctl.logs.report_text import duration
 
 WIDTH = 900
 ROW = 40
@@ -71,7 +72,7 @@ def render_html(report: Report, title: str = "Link flap report", preface: str = 
         _zoom(report.links),
         "<h2>Summary</h2>",
         _summary(report.links),
-        "<h2>Episodes</h2>",
+        "<h2>Down bursts</h2>",
         _episodes(report.links),
         "<h2>Events</h2>",
         _events(report),
@@ -138,7 +139,7 @@ def _timeline(links: list[LinkReport]) -> str:
     if undrawn:
         out.append(
             f"<p id='undrawn'>{undrawn} down period(s) in the middle of long runs are not drawn "
-            "(each link's first and last are); the episodes below cover them.</p>"
+            "(each link's first and last are); the down bursts below cover them.</p>"
         )
     return "\n".join(out)
 
@@ -222,9 +223,9 @@ def _bars(link: LinkReport, to_x: Callable[[float], float], y: int, hi: float, p
         lasted = _period_length(p, hi)
         x0 = to_x(p.start.clock)
         x1 = x0 + lasted / px_s
-        title = f"down {_seconds(lasted)}" + (" (still down at the end of the log)" if p.end is None else "")
+        title = f"down {duration(lasted)}" + (" (still down at the end of the log)" if p.end is None else "")
         if x1 - x0 < MIN_PX:
-            title += f", drawn {MIN_PX:g} px ({_seconds(MIN_PX * px_s)}) wide"
+            title += f", drawn {MIN_PX:g} px ({duration(MIN_PX * px_s)}) wide"
             out.append(
                 f"<rect class='down widened' data-duration='{lasted:.3f}' x='{x0:.2f}' y='{y + 6}' "
                 f"width='{MIN_PX:g}' height='16'><title>{escape(title)}</title></rect>"
@@ -235,14 +236,6 @@ def _bars(link: LinkReport, to_x: Callable[[float], float], y: int, hi: float, p
                 f"width='{x1 - x0:.2f}' height='16'><title>{escape(title)}</title></rect>"
             )
     return out
-
-
-def _seconds(s: float) -> str:
-    if s >= 3600:
-        return f"{s / 3600:.1f} h"
-    if s >= 60:
-        return f"{s / 60:.1f} min"
-    return f"{s:.3g} s"
 
 
 def _marks(link: LinkReport, to_x: Callable[[float], float], y: int) -> list[str]:
@@ -312,7 +305,8 @@ def _episodes(links: list[LinkReport]) -> str:
         for e in shown:
             if e is None:
                 more = len(r.episodes) - 2 * EPISODE_ROWS
-                rows.append(f"<tr><td class='more' colspan='7'>... {more} more episode(s) of this link ...</td></tr>")
+                more_row = f"<tr><td class='more' colspan='7'>... {more} more down burst(s) of this link ...</td></tr>"
+                rows.append(more_row)
             else:
                 rows.append(_episode_row(r, e, i, lo))
     rows.append("</table>")
@@ -363,7 +357,7 @@ def _event_row(e: KernelLogLine) -> str:
 
 # The closer look: one link between two moments, drawn by the inline script below from
 # the kept periods (JSON in the page), with the overview's rules (true length, MIN_PX
-# at least, widened ones marked). A click on a timeline row or an episode's button
+# at least, widened ones marked). A click on a timeline row or a down burst's button
 # opens it there.
 _ZOOM_JS = r"""
 (() => {
@@ -482,7 +476,7 @@ def _zoom(links: list[LinkReport]) -> str:
     return "\n".join(
         [
             "<p>One link between two moments, at the overview's rules (click a row of the timeline, or an "
-            "episode's <i>look closer</i>).</p>",
+            "down burst's <i>look closer</i>).</p>",
             f"<div id='zoomctl'><select id='zoomlink'>{options}</select> "
             "<button data-act='left'>&#9664; earlier</button><button data-act='in'>zoom in</button>"
             "<button data-act='out'>zoom out</button><button data-act='right'>later &#9654;</button>"

@@ -5,6 +5,16 @@ from __future__ import annotations
 from linkctl.logs.analysis import Change, DownPeriod, LinkReport, Report
 
 
+def duration(seconds: float, precision: str = ".3g") -> str:
+    """A span for a person: hours and minutes to a tenth, seconds as `precision` formats them
+    (`logs analyze`'s page shows a 12 ms down period as 0.012 s; `report`'s table, to a tenth)."""
+    if seconds >= 3600:
+        return f"{seconds / 3600:.1f} h"
+    if seconds >= 60:
+        return f"{seconds / 60:.1f} min"
+    return f"{seconds:{precision}} s"
+
+
 def _s(value: float | None) -> str:
     return "-" if value is None else f"{value:.2f} s"
 

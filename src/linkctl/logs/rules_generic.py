@@ -9,7 +9,17 @@ import re
 from dataclasses import replace
 
 from linkctl.domain.events import EventKind
-from linkctl.logs.recognise import MessageMatch, Prefix, Rule, details_of, link, registrar, state
+from linkctl.logs.recognise import (
+    MessageMatch,
+    Prefix,
+    Rule,
+    details_of,
+    link,
+    other_device,
+    plausible_driver,
+    registrar,
+    state,
+)
 
 RULES: list[Rule] = []
 rule = registrar(RULES)
@@ -24,12 +34,13 @@ rule = registrar(RULES)
 # by a further word ("userif-3: sent link down event."); and it runs after every driver's
 # own rule, so it only ever adds.
 
-_LEAD_WORD = r"(?:(?:[Pp]ort|PHY|phy|NIC|[Cc]opper|[Ff]ibre|[Ff]iber|SFP\+?|WAN|LAN)(?: ?\d+)?:? |\([^()]{1,48}\) )"
-_NOT_NETDEV = re.compile(
-    r"(?:ata|usb|hub|mmc|nvme|scsi|sd|sr|pcieport|pci|ACPI|PM|IPv[46]|audit|drm|snd|i2c|spi|tty"
-    r"|serial|thunderbolt|Bluetooth|hci|cfg80211|ieee80211|phy|wmi|xhci_hcd|ehci-pci|dwc2)[\d\-.:]*",
-    re.IGNORECASE,
+_LEAD_WORD = (
+    r"(?:(?:[Pp]ort|PHY|phy|NIC|[Cc]opper|[Ff]ibre|[Ff]iber|SFP\+?|WAN|LAN|Device)(?: ?\d+)?:? |\([^()]{1,48}\) )"
 )
+# A driver that names the link in its body, after a device prefix without one: atl1's
+# "atl1 0000:03:00.0: eth0 link is up 100 Mbps full duplex". A netdev's name with a digit.
+_BODY_IFNAME = r"(?:(?P<ifn>[A-Za-z][\w.\-@]{0,13}\d[\w.\-@]{0,13}) )?"
+_BUS_ADDRESS = re.compile(r"[:.]")
 _IFNAMSIZ = 16
 # Words that end in ": " before "link down" in other programs' sentences, never a netdev.
 _LABEL_WORDS = re.compile(
@@ -42,27 +53,39 @@ _LABEL_WORDS = re.compile(
 def plausible_ifname(name: str) -> bool:
     """A netdev's name as a lone "WORD: " can give it: shorter than IFNAMSIZ, neither a
     subsystem's tag ("ata1", "mmc0", "nvme0") nor a label word ("ERROR", "Note")."""
-    return len(name) < _IFNAMSIZ and not _NOT_NETDEV.fullmatch(name) and not _LABEL_WORDS.fullmatch(name)
+    return len(name) < _IFNAMSIZ and not other_device(name) and not _LABEL_WORDS.fullmatch(name)
 
 
 @rule(
-    rf"(?P<lead>{_LEAD_WORD}{{0,3}})[Ll]ink (?:is )?(?P<st>up|down|Up|Down|UP|DOWN)"
+    rf"{_BODY_IFNAME}(?P<lead>{_LEAD_WORD}{{0,3}})[Ll]ink (?:is )?(?P<st>up|down|Up|Down|UP|DOWN)"
     r"(?P<rest>[.!]?|[.!]? *\(.*|[,:;].*| at .*| - .*| \d.*)$"
 )
 def _generic_link(m: re.Match[str], p: Prefix) -> MessageMatch | None:
     """ "eth0: link up (1000Mbps/Full duplex)" (ag71xx), "eth0: link up, 100Mbps, full-duplex,
-    lpa 0x45E1" (mii), "swp7: Link up at 1000 Mbps, full-duplex", "eth1: port 3 link up"."""
-    name = p.ifname or p.token
+    lpa 0x45E1" (mii), "swp7: Link up at 1000 Mbps, full-duplex", "eth1: port 3 link up",
+    "et0: link up (1000FD)" (Broadcom's et), "eth0: link up (1000/Full)" (old macb), gve's
+    "Device link is up.", atl1's "eth0 link is up 100 Mbps full duplex" after its device."""
+    if m["ifn"] and not _names_in_body(p):
+        return None
+    name = m["ifn"] or p.ifname or p.token
     if name is None or not plausible_ifname(name):
         return None
     kind = state(m["st"])
     details = details_of(m["rest"]) if kind is EventKind.LINK_UP else None
     lead = m["lead"].strip() or None
     found = link(m, p, kind, details, detail=lead)
-    if p.token is not None and p.ifname is None:
+    if p.token is not None and p.ifname is None and m["ifn"] is None:
         # A lone "WORD: " before the body is the link here, never its driver.
         found = replace(found, ifname=p.token, driver=None)
     return found
+
+
+def _names_in_body(p: Prefix) -> bool:
+    """Only a network driver's device prefix ("atl1 0000:03:00.0: ") without a link's name
+    leaves the body to name the link."""
+    if p.bus_id is None or p.driver is None or p.ifname is not None:
+        return False
+    return _BUS_ADDRESS.search(p.bus_id) is not None and plausible_driver(p.driver)
 
 
 def names_a_netdev(found: MessageMatch, prefix: Prefix) -> bool:
@@ -71,5 +94,5 @@ def names_a_netdev(found: MessageMatch, prefix: Prefix) -> bool:
     if found.ifname is not None and found.ifname == prefix.token:
         return plausible_ifname(found.ifname)
     if found.ifname is None and prefix.driver is not None:
-        return not _NOT_NETDEV.fullmatch(prefix.driver)
+        return plausible_driver(prefix.driver)
     return True

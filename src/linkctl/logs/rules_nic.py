@@ -19,6 +19,7 @@ from linkctl.logs.recognise import (
     flow_control,
     flow_pair,
     link,
+    plausible_driver,
     registrar,
     speed_mbps,
     state,
@@ -28,14 +29,16 @@ RULES: list[Rule] = []
 rule = registrar(RULES)
 
 
-@rule(rf"(?:(?P<ifn>{IFN}) )?NIC Link is (?P<st>Up|Down|up|down|UP|DOWN)\b(?P<rest>.*)")
+@rule(rf"(?:(?P<ifn>{IFN}) )?NIC (?:[A-Z]\w+ ){{0,2}}Link is (?P<st>Up|Down|up|down|UP|DOWN)\b(?P<rest>.*)")
 def _nic_link(m: re.Match[str], p: Prefix) -> MessageMatch:
     """Intel (e1000, e1000e, igb, igc, ixgbe, ixgbevf, i40e, ice, iavf), Broadcom (bnxt_en,
-    bnx2x), vmxnet3 and others: "NIC Link is Up 1000 Mbps Full Duplex, Flow Control: Rx/Tx",
-    "NIC Link is Up 10 Gbps, Flow Control: RX/TX", "NIC Link is Up, 25 Gbps Full Duplex, ...",
-    "NIC Link is up 100 Gbps Full Duplex, Requested FEC: ...", "NIC Link is Up Speed is 25
-    Gbps Full Duplex", "NIC Link is Up, 10000 Mbps full duplex, Flow control: ON - receive &
-    transmit"."""
+    bnx2x, bnx2), vmxnet3, nfp, qlcnic, atl1c/atl1e and others: "NIC Link is Up 1000 Mbps Full
+    Duplex, Flow Control: Rx/Tx", "NIC Link is Up 10 Gbps, Flow Control: RX/TX", "NIC Link is
+    Up, 25 Gbps Full Duplex, ...", "NIC Link is up 100 Gbps Full Duplex, Requested FEC: ...",
+    "NIC Link is Up Speed is 25 Gbps Full Duplex", "NIC Link is Up, 10000 Mbps full duplex,
+    Flow control: ON - receive & transmit", bnx2's "NIC Copper Link is Up, 1000 Mbps full
+    duplex, receive & transmit flow control ON" (or "Remote Copper", "SerDes"), atl1c's "NIC
+    Link is Up<100 Mbps Full Duplex>"."""
     kind = state(m["st"])
     if kind is EventKind.LINK_DOWN:
         return link(m, p, kind)
@@ -70,6 +73,22 @@ def _link_is(m: re.Match[str], p: Prefix) -> MessageMatch:
     """phylib "Link is Down"; tg3/sky2/skge "Link is up at 1000 Mbps, full duplex[, flow
     control both]"; qede "Link is up"; ena-style "link is UP" (see `_link_lower`)."""
     return _link_with_flow_control(m, p, r"flow control (?P<fc>[\w /&-]+?)\.?$")
+
+
+@rule(r"NIC Up: (?P<rest>.+)$")
+def _alx(m: re.Match[str], p: Prefix) -> MessageMatch:
+    """alx (Qualcomm Atheros AR816x/AR817x, Killer E2x00): "NIC Up: 1 Gbps Full", "NIC Up: 100
+    Mbps Half"; down is "Link Down" (see `_mellanox`)."""
+    return link(m, p, EventKind.LINK_UP, details_of(m["rest"]))
+
+
+@rule(r"network connection: (?P<st>connected|disconnected)$")
+def _cdc_ncm(m: re.Match[str], p: Prefix) -> MessageMatch | None:
+    """cdc_ncm and its kin (huawei_cdc_ncm, cdc_mbim): the device's carrier notification,
+    "cdc_ncm 2-1:1.0 wwan0: network connection: connected"; it names the netdev."""
+    if p.ifname is None:
+        return None
+    return link(m, p, EventKind.LINK_UP if m["st"] == "connected" else EventKind.LINK_DOWN)
 
 
 @rule(r"link is (?P<st>UP|DOWN|up|down)\.?$")
@@ -191,10 +210,11 @@ def _watchdog_named(m: re.Match[str], p: Prefix) -> MessageMatch:
     return MessageMatch(EventKind.TX_TIMEOUT, m["ifn"], m["drv"] or None, p.bus_id, detail=f"queue {m['q']}")
 
 
-@rule(rf"NETDEV WATCHDOG: (?P<ifn>{IFN}): transmit timed out")
+@rule(rf"NETDEV WATCHDOG: (?P<ifn>{IFN})(?: \((?P<drv>[^)]*)\))?: transmit timed out")
 def _watchdog_oldest(m: re.Match[str], p: Prefix) -> MessageMatch:
-    """2.6 kernels: "NETDEV WATCHDOG: eth0: transmit timed out"."""
-    return MessageMatch(EventKind.TX_TIMEOUT, m["ifn"], None, p.bus_id)
+    """2.6 kernels: "NETDEV WATCHDOG: eth0: transmit timed out", from 2.6.27 with the driver,
+    "NETDEV WATCHDOG: eth0 (r8169): transmit timed out"."""
+    return MessageMatch(EventKind.TX_TIMEOUT, m["ifn"], m["drv"] or None, p.bus_id)
 
 
 @rule(
@@ -207,14 +227,28 @@ def _watchdog_new(m: re.Match[str], p: Prefix) -> MessageMatch:
     return link(m, p, EventKind.TX_TIMEOUT, detail=f"queue {m['q']}")
 
 
-@rule(r"[Tt]ransmit (?:timed out|timeout), status\b")
+# A driver's own transmit-timeout handler (ndo_tx_timeout) or hang check, in its words: tg3,
+# b44, gem, cassini "transmit timed out, resetting", the LANCE family "transmit timed out,
+# status 07fb, resetting", 8139cp/8139too/sis900 "Transmit timeout, status ...", cpsw
+# "transmit timeout, restarting dma", ena "Transmit time out", mlx5, mlx4, virtio_net and
+# qede "TX timeout on queue: 0, ...", bnxt_en "TX timeout detected, starting reset task!",
+# mlx5 "TX timeout detected", r8152 "Tx timeout", sky2 and ag71xx "tx timeout", vmxnet3 "tx
+# hang", ixgbe "tx hang 1 detected on queue 3, resetting adapter" and "initiating reset due to
+# tx timeout", i40e and ice "tx_timeout: VSI_seid: ..." and "tx_timeout recovery level 1,
+# txqueue 3", hns3 "tx_timeout count: 1, ...", forcedeth "Got tx_timeout. irq status: ...".
+# What follows the words must be the report's own (a comma, a colon, "detected", "on
+# queue"...), never a setting's ("tx timeout set to 5 s").
+_TX_WORDS = r"(?:[Tt]ransmit|TX|Tx|tx)[ _](?:timed out|time out|timeout|hang)"
+_TX_AFTER = r"(?:[.!]?$|[,:!(#]|\. |\s*-\s|\s+(?:\d+ )?(?:detected|on queue|recovery|count|triggered|occurred))"
+
+
+@rule(rf"(?:Got |(?:[Ii]nitiating|[Ss]cheduling) reset due to )?{_TX_WORDS}(?={_TX_AFTER})")
 def _tx_timeout_driver(m: re.Match[str], p: Prefix) -> MessageMatch | None:
-    """A driver's own transmit-timeout handler: the LANCE family (pcnet32, lance, depca, 7990)
-    "eth0: transmit timed out, status 07fb, resetting", 8139cp/8139too/sis190 "Transmit
-    timeout, status 0c 0005 c07f". Only where the prefix names the link: a lone "WORD: " must
-    be a numbered device ("eth0: "), not another program's word ("ssh: ", "Connection: ")."""
+    """Only where the prefix names a netdev or a network driver's device: a lone "WORD: "
+    must be a numbered device ("eth0: "), not another program's word ("ssh: ", "upload: ")."""
     if p.ifname is None and not (p.token and any(c.isdigit() for c in p.token)):
-        return None
+        if p.driver is None or p.bus_id is None or not plausible_driver(p.driver):
+            return None
     return link(m, p, EventKind.TX_TIMEOUT, detail="driver tx timeout")
 
 

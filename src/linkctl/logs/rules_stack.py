@@ -8,7 +8,18 @@ import re
 from dataclasses import replace
 
 from linkctl.domain.events import EventKind
-from linkctl.logs.recognise import IFN, MessageMatch, Prefix, Rule, details_of, duplex, link, registrar, state
+from linkctl.logs.recognise import (
+    IFN,
+    MessageMatch,
+    Prefix,
+    Rule,
+    details_of,
+    duplex,
+    link,
+    plausible_driver,
+    registrar,
+    state,
+)
 
 RULES: list[Rule] = []
 rule = registrar(RULES)
@@ -71,6 +82,15 @@ def _bond_again(m: re.Match[str], p: Prefix) -> MessageMatch | None:
     return _bond(m, p)
 
 
+@rule(rf"interface (?P<member>{IFN}) is now (?P<st>up|down)\.?$")
+def _bond_arp(m: re.Match[str], p: Prefix) -> MessageMatch | None:
+    """bonding's ARP monitor in the load-balancing modes, up to 5.2: "bond0: interface eth1 is
+    now down" (netdev_info), "bonding: bond0: interface eth1 is now down." (older pr_info)."""
+    if p.ifname is None and p.token is None:
+        return None
+    return _bond(m, p)
+
+
 def _bond(m: re.Match[str], p: Prefix) -> MessageMatch:
     groups = m.groupdict()
     master = p.ifname or p.token
@@ -95,10 +115,30 @@ def _bond(m: re.Match[str], p: Prefix) -> MessageMatch:
 def _mtk_port(m: re.Match[str], p: Prefix) -> MessageMatch | None:
     """OpenWrt's mtk_soc_eth with its built-in switch (MT7620/MT7621 before DSA): the CPU
     netdev names the link, the switch port comes after it, "mtk_soc_eth 1e100000.ethernet
-    eth0: port 2 link down". A USB hub's port ("hub 1-0:1.0: port 3 ...") names no netdev."""
+    eth0: port 2 link down"; a switch driver through its own device says the same ("yt9215
+    mdio-bus:1d: port 3 link up"). A USB hub's port ("hub 1-0:1.0: port 3 ...") is no link."""
     if p.ifname is None and p.token is None:
-        return None
+        if p.driver is None or p.bus_id is None or not plausible_driver(p.driver):
+            return None
     return link(m, p, state(m["st"]), detail=f"port {m['no']}")
+
+
+@rule(r"ESW: Link Status Changed - (?P<where>.{1,40}?) Link (?P<st>UP|Up|up|DOWN|Down|down)$")
+def _ralink_esw(m: re.Match[str], p: Prefix) -> MessageMatch:
+    """The Ralink/MediaTek SDK's raeth driver (RT305x to MT7621 routers on vendor firmware,
+    Padavan, Asuswrt): "ESW: Link Status Changed - Port0 Link UP", "... - Port 4 Link Down",
+    "... - WAN (P4) Link UP". The switch port names no netdev."""
+    return MessageMatch(state(m["st"]), None, p.driver or p.token, p.bus_id, detail=m["where"])
+
+
+@rule(r"Port (?P<no>\d+) is (?P<st>up|down)$")
+def _ar8xxx_port(m: re.Match[str], p: Prefix) -> MessageMatch | None:
+    """OpenWrt's swconfig driver for the Atheros/Qualcomm switches (AR8216, AR8236, AR8316,
+    AR8327, AR8337), through the switch's PHY device: "Atheros AR8216/AR8236/AR8316
+    ag71xx-mdio.0:00: Port 2 is up". The switch port names no netdev."""
+    if p.bus_id is None:
+        return None
+    return MessageMatch(state(m["st"]), p.ifname, p.driver, p.bus_id, detail=f"port {m['no']}")
 
 
 @rule(rf"(?P<ifn>{IFN}) (?P<where>(?:\([^()]*\) ?)+)Link (?P<st>UP|DOWN|Up|Down)\b(?P<rest>.*)")

@@ -21,7 +21,7 @@ import re
 from collections import deque
 from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass
-from typing import IO, TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import stringzilla
 
@@ -237,9 +237,3 @@ def _drain_one(
     for index, text in found:
         yield Candidate(line_base + index + 1, text)
     return line_base + lines
-
-
-def all_lines(stream: IO[bytes]) -> Iterator[Candidate]:
-    """Every line, for sources too small to need a scan (kmsg, journal)."""
-    for number, text in enumerate(stream, 1):
-        yield Candidate(number, text[:MAX_LINE].rstrip(b"\r\n"))

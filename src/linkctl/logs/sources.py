@@ -1,9 +1,10 @@
 """Where log lines come from: files (plain, .gz, rotated sets, stdin), /dev/kmsg, the
-`dmesg` program and journald; their bytes come through kernel/klog, the events are parsed here.
+`dmesg` program and journald; their bytes come through kernel/klog, the events are parsed here
+(/dev/kmsg and journald through logs/system_log, the reader `diagnose` shares).
 
 A large file's scan starts before the parser is imported (`read_file`): its processes scan
-while this one imports the capture formats; kernel/klog (gzip, subprocess, sockets), which a
-large file does not need, is imported by the functions that use it."""
+while this one imports the capture formats; kernel/klog (gzip, subprocess, sockets) and
+system_log, which a large file does not need, are imported by the functions that use them."""
 
 from __future__ import annotations
 
@@ -11,14 +12,14 @@ import io
 import os
 import re
 from collections.abc import Generator, Iterator
-from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from dataclasses import replace
+from datetime import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Protocol
 
 from linkctl.errors import LinkctlError
 from linkctl.logs import ranges
-from linkctl.logs.scan import Advance, Candidate, all_lines, candidates
+from linkctl.logs.scan import Advance, Candidate, candidates
 
 if TYPE_CHECKING:
     from pathlib import Path  # 5-10 ms with urllib.parse: not before a large file's scan starts
@@ -156,87 +157,68 @@ def read_source(source: Source, year: int | None = None) -> Iterator[KernelLogLi
     return read_journal()
 
 
-@dataclass(frozen=True, slots=True)
-class _Boot:
-    """Turns kernel timestamps (seconds since boot) into wall-clock times, as dmesg -T
-    does; not exact across suspend, which stops the kernel's clock."""
-
-    started: float
-    host: str
-
-    @classmethod
-    def now(cls) -> _Boot:
-        from linkctl.kernel import klog
-
-        return cls(klog.boot_started(), klog.hostname())
-
-    def stamp(self, event: KernelLogLine) -> KernelLogLine:
-        when = event.time
-        if when is None and event.uptime is not None:
-            when = datetime.fromtimestamp(self.started) + timedelta(seconds=event.uptime)
-        return replace(event, time=when, host=event.host or self.host)
-
-
 def read_kmsg(path: str | None = None) -> Iterator[KernelLogLine]:
     """The kernel's ring buffer (`path`: /dev/kmsg), from its oldest record to now."""
     from linkctl.kernel import klog
+    from linkctl.logs import system_log
 
     path = path or klog.KMSG
-    boot = _Boot.now()
     try:
-        fd = klog.open_kmsg(path)
+        records = system_log.kmsg(path)
     except PermissionError:
         raise LinkctlError(f"{path}: permission denied (reading it needs root or kernel.dmesg_restrict=0)") from None
     except OSError as exc:
         raise LinkctlError(f"{path}: {exc.strerror}") from None
-    from linkctl.logs.lines import parse_line
-
-    try:
-        for number, record in enumerate(klog.kmsg_records(fd), 1):
-            event = parse_line(record, path, number)
-            if event is not None:
-                yield boot.stamp(event)
-    finally:
-        os.close(fd)
+    for record in records:
+        event = system_log.link_event(record)
+        if event is not None:
+            yield event
 
 
 def read_dmesg() -> Iterator[KernelLogLine]:
-    boot = _Boot.now()
-    for event in _program(["dmesg"], "dmesg", scan=True):
-        yield boot.stamp(event)
+    from linkctl.logs import system_log
+
+    clock = system_log.Clock.now()
+    for event in _program(["dmesg"], "dmesg"):
+        yield replace(event, time=clock.when(event.time, event.uptime), host=event.host or clock.host)
 
 
 def read_journal() -> Iterator[KernelLogLine]:
-    yield from _program(["journalctl", "-k", "-o", "json", "--no-pager"], "journal", scan=False)
+    from linkctl.logs import system_log
+
+    read_any = False
+    try:
+        for record in system_log.journal():
+            read_any = True
+            event = system_log.link_event(record)
+            if event is not None:
+                yield event
+    except system_log.Unavailable as exc:
+        raise LinkctlError(str(exc)) from None
+    if not read_any:
+        # journalctl without journald prints nothing and exits 0: not an empty log to report on.
+        # (An empty dmesg is a cleared ring buffer: that one is reported as no events.)
+        raise LinkctlError(
+            f"`{' '.join(system_log.JOURNAL)}` printed nothing (journald is not running here, or keeps no kernel "
+            "messages): try --source kmsg, or give log files"
+        )
 
 
-def _program(argv: list[str], name: str, scan: bool) -> Iterator[KernelLogLine]:
+def _program(argv: list[str], name: str) -> Iterator[KernelLogLine]:
     from linkctl.kernel import klog
+    from linkctl.logs.lines import parse_line
 
     try:
         proc = klog.Program.start(argv)
     except FileNotFoundError:
         raise LinkctlError(f"{argv[0]}: not installed") from None
-    from linkctl.logs.lines import parse_line
-
-    stdout = proc.stdout
-    lines = candidates(stdout) if scan else all_lines(stdout)
-    read_any = False
-    for candidate in lines:
-        read_any = True
+    for candidate in candidates(proc.stdout):
         event = parse_line(candidate.text, name, candidate.line)
         if event is not None:
             yield event
     returncode, error = proc.finish()
     if returncode != 0:
         raise LinkctlError(f"{' '.join(argv)} failed: {error or 'exit ' + str(returncode)}")
-    if not read_any and name == "journal":
-        # journalctl without journald prints nothing and exits 0: not an empty log to report on.
-        # (An empty dmesg is a cleared ring buffer: that one is reported as no events.)
-        raise LinkctlError(
-            f"`{' '.join(argv)}` printed nothing (journald is not running here, or keeps no kernel "
-            "messages): try --source kmsg, or give log files"
-        )
 
 
 def source_path(source: Source) -> Path | None:

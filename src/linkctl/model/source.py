@@ -14,7 +14,7 @@ the worst 4 MiB for the parser (two million one-character list items) takes
 a bigger configuration can be split over several files.
 
 Imports only the standard library: cli/prefetch.py's child and the receipt's
-fast path (engine/receipt.py) read through it before anything else is loaded.
+fast path (linkctl/fastpath/) read through it before anything else is loaded.
 """
 
 from __future__ import annotations

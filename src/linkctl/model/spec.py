@@ -15,6 +15,7 @@ from typing import Annotated, Any
 from pydantic import Field, PrivateAttr, field_validator, model_validator
 
 from linkctl.domain.events import Duplex
+from linkctl.model.bridge_sections import BridgeOptions, BridgePort, BridgeSection, StpOptions  # re-exported
 from linkctl.model.ethtool_spec import EthtoolSection, KernelModuleSpec
 from linkctl.model.l3 import IpSection, RouteRulesSection, RoutesSection
 from linkctl.model.sections import (  # the kind sections with many keys (re-exported: spelt spec.X)
@@ -22,15 +23,11 @@ from linkctl.model.sections import (  # the kind sections with many keys (re-exp
     BondOptions,
     BondPortConfig,
     BondSection,
-    BridgeOptions,
-    BridgePort,
-    BridgeSection,
     IpvlanMode,
     IpvlanSection,
     MacvlanMode,
     MacvlanSection,
     MacvtapSection,
-    StpOptions,
 )
 from linkctl.model.spec_base import Section
 
@@ -241,6 +238,15 @@ class InterfaceSpec(Section):
     @property
     def absent(self) -> bool:
         return self.state is LinkStateName.ABSENT
+
+    @property
+    def port_names(self) -> list[str] | None:
+        """The ports a bridge or bond declares (None: no port list, its ports are left as they are)."""
+        if self.bridge is not None and self.bridge.port is not None:
+            return [p.name for p in self.bridge.port]
+        if self.link_aggregation is not None and self.link_aggregation.port is not None:
+            return list(self.link_aggregation.port)
+        return None
 
 
 class Declaration(Section):

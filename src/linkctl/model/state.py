@@ -11,10 +11,10 @@ from dataclasses import dataclass, field
 from enum import IntEnum, IntFlag
 from typing import TYPE_CHECKING, NamedTuple
 
+from linkctl.domain.events import NetnsName as NetnsName  # the one spelling, re-exported for model's users
+
 if TYPE_CHECKING:  # read only by commands that declare or show layer 3
     from linkctl.model.l3_state import L3State
-
-NetnsName = str | None
 
 
 class IfFlag(IntFlag):
@@ -185,6 +185,9 @@ class Link:
     parent_bus: str | None = None  # "pci" etc. for devices with a bus: physical NICs
     group: int = 0  # IFLA_GROUP (`ip link set group`); 0 is "default"
     alias: str | None = None  # IFLA_IFALIAS (`ip link set alias`): nmstate's description; None when unset
+    # A bridge port's VLANs, (vid, BRIDGE_VLAN_INFO_PVID | _UNTAGGED flags) by id, as `bridge vlan` shows
+    # them; None where they were not read (kernel/state.py reads them only where they matter).
+    vlans: tuple[tuple[int, int], ...] | None = None
 
     # The flag tests go through int's own `&`: IntFlag's is Python code in the enum
     # module, 10x slower, and the planner asks these of every link in every plan.

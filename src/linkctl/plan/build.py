@@ -10,15 +10,19 @@ from linkctl.kinds.base import FieldDiff
 from linkctl.kinds.vxlan import LINUX_DEFAULT_PORT
 from linkctl.model.spec import InterfaceSpec
 from linkctl.model.spec_base import Section
-from linkctl.model.state import BridgeInfo, Link
-from linkctl.plan.match import _BRIDGE, _DOWN, _VETH, Target
+from linkctl.model.state import Link
+from linkctl.plan.match import _BRIDGE, _DOWN, _VETH, Matcher, Target
 from linkctl.plan.ops import CreateLink, PeerCreate, Props, SetLink, SetMaster
-from linkctl.plan.reshape import Reshaper
 
 
-class Builder(Reshaper):
-    def _create_or_configure(self, t: Target) -> None:
-        if t.key in self.peers_created:
+class Build:
+    """Each live target created or configured in place; bridge MTUs once their ports are in."""
+
+    def __init__(self, m: Matcher) -> None:
+        self.m = m
+
+    def create_or_configure(self, t: Target) -> None:
+        if t.key in self.m.peers_created:
             return
         if t.creates:
             self._create(t)
@@ -28,15 +32,15 @@ class Builder(Reshaper):
     def _create(self, t: Target) -> None:
         if not t.kind.creatable:
             return  # validation has refused this declaration already
-        kept = self._kept_master(t)  # a bridge, existing: joined at creation like a declared one
-        master = self._desired_master(t.netns, t.spec.name) or kept
-        base_ns = self._base_ns(t) if t.kind.dies_with_lower else t.netns  # only stacked kinds have a base
+        kept = self.m.kept_master(t)  # a bridge, existing: joined at creation like a declared one
+        master = self.m.desired_master(t.netns, t.spec.name) or kept
+        base_ns = self.m.base_ns(t) if t.kind.dies_with_lower else t.netns  # only stacked kinds have a base
         elsewhere = base_ns != t.netns  # made in its base's namespace and placed in its own
-        joins_now = master and not elsewhere and (master == kept or self._is_bridge(t.netns, master))
+        joins_now = master and not elsewhere and (master == kept or self.m.is_bridge(t.netns, master))
         at_create = master if joins_now else None
         if at_create:
-            self.created_with_master.add(t.key)
-        bond_later = bool(master and not at_create and not self._is_bridge(t.netns, master))
+            self.m.created_with_master.add(t.key)
+        bond_later = bool(master and not at_create and not self.m.is_bridge(t.netns, master))
         props = self._create_props(t.spec, master_later=bond_later)
         spec = t.spec
         if t.recreate and t.current is not None:
@@ -44,12 +48,12 @@ class Builder(Reshaper):
             spec = self._kept_section(t, t.current)
         peer = self._peer_create(t, props) if t.kind.type is _VETH else None
         if not t.recreate and t.spec.vxlan is not None and t.spec.vxlan.destination_port is None:
-            self.plan.notes.append(
+            self.m.plan.notes.append(
                 f"{t.spec.name} gets the kernel's default VXLAN port {LINUX_DEFAULT_PORT}, not IANA's 4789 that "
                 "switches and most other VTEPs use: write destination-port to choose"
             )
         reason = "re-create: " + "; ".join(t.recreate) if t.recreate else "new"
-        self.plan.ops.append(
+        self.m.plan.ops.append(
             CreateLink(
                 t.spec.name, t.netns, reason, spec=spec, kind=t.kind, props=props,
                 master=at_create, peer=peer, lower=t.kind.ifla_link(spec), made_in=(base_ns,) if elsewhere else None,
@@ -62,25 +66,11 @@ class Builder(Reshaper):
         key = t.kind.section_key
         if key is None or kind_of(cur).type is not t.kind.type:
             return t.spec
-        have = t.kind.section_from_link(cur, self.host.ns(cur.netns), self._current_base(t))
+        have = t.kind.section_from_link(cur, self.m.host.ns(cur.netns), self.m.current_base(t))
         given = t.kind.section(t.spec)
         if given is None or have is None:
             return t.spec
         return t.spec.model_copy(update={key: _merged(have, given)})
-
-    def _kept_master(self, t: Target) -> str | None:
-        """The bridge a re-created link was a port of, when the file leaves that to the kernel."""
-        cur = t.current
-        # A bridge is no bridge's port (the kernel answers ELOOP): re-made as one, it leaves its old bridge.
-        if not t.recreate or cur is None or cur.netns != t.netns or t.kind.type is _BRIDGE:
-            return None
-        master = self.host.ns(cur.netns).by_index(cur.master_ifindex)
-        if master is None or (cur.netns, master.name) in self.gone or not isinstance(master.info, BridgeInfo):
-            return None
-        declared = self.targets.get((t.netns, master.name))
-        if declared is not None and (declared.absent or declared.recreate or _has_port_list(declared.spec)):
-            return None  # its declared port list says, or it goes
-        return master.name
 
     def _kept_props(self, t: Target, props: Props) -> Props:
         """What a re-created link had and the file does not say: left as the kernel had it."""
@@ -99,10 +89,10 @@ class Builder(Reshaper):
 
     def _base_mtu_after(self, cur: Link) -> int | None:
         """The MTU the base of a stacked link will have once the plan is carried out (None: no base here)."""
-        base = self.host.ns(cur.netns).by_index(kind_of(cur).lower_ifindex(cur))
+        base = self.m.host.ns(cur.netns).by_index(kind_of(cur).lower_ifindex(cur))
         if base is None:
             return None
-        declared = self.targets.get((cur.netns, base.name))
+        declared = self.m.targets.get((cur.netns, base.name))
         return declared.spec.mtu if declared is not None and declared.spec.mtu is not None else base.mtu
 
     def _create_props(self, spec: InterfaceSpec, master_later: bool) -> Props:
@@ -115,15 +105,15 @@ class Builder(Reshaper):
             mtu, spec.mac_address, spec.txqueuelen, spec.accept_all_mac_addresses, up, spec.description or None
         )
 
-    def _bridge_mtus(self) -> None:
+    def bridge_mtus(self) -> None:
         """Set bridge MTUs after the ports have joined: each join may lower it again."""
-        for t in self._ordered():
+        for t in self.m.ordered():
             if t.kind.type is not _BRIDGE or t.spec.mtu is None or t.absent:
                 continue
             have = None if t.creates else (t.current.mtu if t.current else None)
-            ports_change = any(isinstance(op, SetMaster) and op.master == t.spec.name for op in self.plan.ops)
+            ports_change = any(isinstance(op, SetMaster) and op.master == t.spec.name for op in self.m.plan.ops)
             if have != t.spec.mtu or ports_change:
-                self.plan.ops.append(
+                self.m.plan.ops.append(
                     SetLink(
                         t.spec.name,
                         t.netns,
@@ -134,13 +124,13 @@ class Builder(Reshaper):
 
     def _peer_create(self, t: Target, end: Props) -> PeerCreate:
         assert t.spec.veth is not None
-        declared = self._declared_peer(t)
-        netns = self._peer_netns(t)
+        declared = self.m.declared_peer(t)
+        netns = self.m.peer_netns(t)
         if declared is not None:
             # The kernel ignores IFLA_MASTER inside VETH_INFO_PEER: the peer is enslaved after.
-            self.peers_created.add(declared.key)
-            master = self._desired_master(netns, declared.spec.name)
-            is_bond_port = bool(master and not self._is_bridge(netns, master))
+            self.m.peers_created.add(declared.key)
+            master = self.m.desired_master(netns, declared.spec.name)
+            is_bond_port = bool(master and not self.m.is_bridge(netns, master))
             props = self._create_props(declared.spec, master_later=is_bond_port)
             return PeerCreate(declared.spec.name, netns, props)
         # An undeclared peer mirrors its end, so that the pair comes up with a carrier.
@@ -174,7 +164,7 @@ class Builder(Reshaper):
             alias=s.description if "description" in names else None,
         )
         kind_fields = frozenset(d.field for d in kind_diff.in_place)
-        self.plan.ops.append(
+        self.m.plan.ops.append(
             SetLink(
                 s.name,
                 t.netns,
@@ -210,12 +200,6 @@ def _merged(have: Section, given: Section) -> Section:
         elif isinstance(value, Section) and isinstance(old, Section):
             update[name] = _merged(old, value)
     return given.model_copy(update=update)
-
-
-def _has_port_list(spec: InterfaceSpec) -> bool:
-    if spec.bridge is not None and spec.bridge.port is not None:
-        return True
-    return spec.link_aggregation is not None and spec.link_aggregation.port is not None
 
 
 def _diff(name: str, current: object, desired: object) -> FieldDiff | None:

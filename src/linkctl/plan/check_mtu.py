@@ -11,27 +11,32 @@ from linkctl.kinds import BY_TYPE, vxlan
 from linkctl.kinds.base import ETH_DATA_LEN
 from linkctl.model.spec import MTU_MIN, Declaration, InterfaceSpec, InterfaceType
 from linkctl.model.state import HostState, Link, NetnsName, VxlanInfo
-from linkctl.plan.checks import Checks, _port_names
+from linkctl.plan.checks import Scope
 
 ETH_MAX_MTU = 65535  # include/uapi/linux/if_ether.h
 
 
-class MtuChecks(Checks):
-    def _mtu(self, spec: InterfaceSpec, current: Link | None) -> None:
+class MtuChecks:
+    """The MTU pass: the kernel's bounds, a stacked link under its base, a VXLAN's encapsulation."""
+
+    def __init__(self, scope: Scope) -> None:
+        self.s = scope
+
+    def bounds(self, spec: InterfaceSpec, current: Link | None) -> None:
         if spec.mtu is None:
             return
         if current is None:
             # Every kind linkctl creates stops at ETH_MAX_MTU; only the loopback goes past it.
             if spec.mtu > ETH_MAX_MTU:
                 what = f"a new {spec.type.value} link" if spec.type else "a new link"
-                self._add(spec, "mtu", spec.mtu, f"{MTU_MIN} to {ETH_MAX_MTU} for {what}")
+                self.s.add(spec, "mtu", spec.mtu, f"{MTU_MIN} to {ETH_MAX_MTU} for {what}")
             return
         lo = current.min_mtu or 0
         hi = current.max_mtu or 0
         if hi and not lo <= spec.mtu <= hi:
-            self._add(spec, "mtu", spec.mtu, f"{lo} to {hi} for this device")
+            self.s.add(spec, "mtu", spec.mtu, f"{lo} to {hi} for this device")
 
-    def _mtu_under_lower(
+    def under_lower(
         self, spec: InterfaceSpec, itype: InterfaceType, lower: str | None, lower_ns: NetnsName, current: Link | None
     ) -> None:
         """A mac-vlan's or vlan's MTU above its base's: the kernel would answer only 'Invalid argument'."""
@@ -39,13 +44,13 @@ class MtuChecks(Checks):
             return
         base_mtu = self._desired_mtu(lower, lower_ns)
         if base_mtu is not None and spec.mtu > base_mtu:
-            self._add(
+            self.s.add(
                 spec, "mtu", spec.mtu,
                 f"at most {base_mtu}: a {itype.value} link's MTU cannot exceed its base-iface's ({lower} has "
                 f"{base_mtu}); raise {lower}'s mtu to {spec.mtu} or lower this one",
             )  # fmt: skip
 
-    def _vxlan_fit(self, fit: _VxlanFit) -> None:
+    def vxlan_fit(self, fit: _VxlanFit) -> None:
         """Refuse a declaration that leaves a VXLAN's frames too big for its base-iface or underlay.
 
         Only a misfit this declaration makes worse is refused (it raises the
@@ -63,33 +68,33 @@ class MtuChecks(Checks):
         under = fit.underlay
         if fit.spec is not None and raised and under is not None:
             given = fit.spec.mtu is not None
-            self._add(
+            self.s.add(
                 fit.spec, "mtu", fit.spec.mtu if given else NOT_GIVEN,
                 f"at most {after.room}: " + ("" if given else f"made without mtu it gets {fit.mtu_after}, and ")
                 + f"without a base-iface the kernel sends it by the {under.describe()}, where {after.needs}; "
                 f"lower this one's mtu to {after.room} or raise {_raise(fit, after)}",
             )  # fmt: skip
         elif fit.spec is not None and fit.spec.mtu is not None and raised:
-            self._add(
+            self.s.add(
                 fit.spec, "mtu", fit.mtu_after,
                 f"at most {after.room}: base-iface {fit.base} has MTU {fit.base_after} and {after.needs}; "
                 f"raise {fit.base}'s mtu to {after.base_needed} or lower this one",
             )  # fmt: skip
         elif (fit.base_now is None or fit.base_after < fit.base_now) and (
-            base := self._declared(fit.base, fit.netns)
+            base := self.s.declared(fit.base, fit.netns)
         ) is not None:
             over = fit.base if under is None else f"{fit.base} (the {under.route} goes out of it)"
-            self._add(
+            self.s.add(
                 base, "mtu", fit.base_after,
                 f"at least {after.base_needed}: {fit.name} (MTU {fit.mtu_after}) runs over {over} and "
                 f"{after.needs}; give {fit.base} an mtu of {after.base_needed} or more, or declare {fit.name} "
                 f"with mtu {after.room} or less",
             )  # fmt: skip
 
-    def _misfit_notes(self) -> Iterator[str]:
+    def misfit_notes(self) -> Iterator[str]:
         """Each VXLAN the file leaves too big (validation refused those it makes so): said before the apply
         as audit will say it after."""
-        for fit in self._vxlan_fits():
+        for fit in self.vxlan_fits():
             if fit.mtu_after is None or fit.base_after is None:
                 continue
             after = vxlan.MtuFit(fit.mtu_after, fit.base_after, fit.overhead)
@@ -102,39 +107,39 @@ class MtuChecks(Checks):
                 f"or raise {_raise(fit, after)}"
             )
 
-    def _vxlan_fits(self) -> Iterator[_VxlanFit]:
+    def vxlan_fits(self) -> Iterator[_VxlanFit]:
         """Each VXLAN with a base-iface: the declared ones, then the existing ones the file leaves alone."""
-        for spec in self.decl.interfaces:
+        for spec in self.s.decl.interfaces:
             if spec.vxlan is None or spec.absent or spec.vxlan.base_iface is None:
                 continue
-            netns, base = self._base_ns(spec), spec.vxlan.base_iface  # the fit is judged where the base is
-            current = self._current(spec)
+            netns, base = self.s.base_ns(spec), spec.vxlan.base_iface  # the fit is judged where the base is
+            current = self.s.current(spec)
             now = current.mtu if current is not None and isinstance(current.info, VxlanInfo) else None
-            rebased = current is None or self._base_name(current) != base
+            rebased = current is None or self.s.base_name(current) != base
             # Created (or re-created on another base) without an MTU, the kernel derives it from the base.
             after = spec.mtu if spec.mtu is not None else (None if rebased else now)
             yield self._fit(spec.name, netns, spec, base, spec.vxlan.local, spec.vxlan.remote, now, after)
-        for spec in self.decl.interfaces:
+        for spec in self.s.decl.interfaces:
             if (fit := self._routed_fit(spec)) is not None:
                 yield fit
-        for link in self.host:
+        for link in self.s.host:
             info = link.info
-            if not isinstance(info, VxlanInfo) or self._declared(link.name, link.netns) is not None:
+            if not isinstance(info, VxlanInfo) or self.s.declared(link.name, link.netns) is not None:
                 continue
-            if (lower := self._base_name(link)) is not None:
+            if (lower := self.s.base_name(link)) is not None:
                 yield self._fit(link.name, link.netns, None, lower, info.local, info.remote, link.mtu, link.mtu)
-            elif info.base_ifindex is None and (sent := self.host.link_net(link))[0]:
+            elif info.base_ifindex is None and (sent := self.s.host.link_net(link))[0]:
                 key = (sent[1], info.local, info.remote)
-                if (under := self.underlays.get(key)) is not None:
+                if (under := self.s.underlays.get(key)) is not None:
                     yield self._routed(link.name, sent[1], None, under, info.local, info.remote, link.mtu, link.mtu)
 
     def _routed_fit(self, spec: InterfaceSpec) -> _VxlanFit | None:
         """A declared VXLAN that has or gets no base-iface, on the underlay the engine read for it."""
-        if (found := self._without_base(spec)) is None:
+        if (found := self.without_base(spec)) is None:
             return None
         current, have, local, remote = found
-        netns = self._netns(spec)
-        under = self.underlays.get((netns, local, remote))
+        netns = self.s.netns(spec)
+        under = self.s.underlays.get((netns, local, remote))
         if under is None:
             return None
         now = current.mtu if current is not None and have is not None else None
@@ -143,11 +148,11 @@ class MtuChecks(Checks):
         after = spec.mtu if spec.mtu is not None else (ETH_DATA_LEN if moved else now)
         return self._routed(spec.name, netns, spec, under, local, remote, now, after)
 
-    def _without_base(self, spec: InterfaceSpec) -> tuple[Link | None, VxlanInfo | None, str | None, str | None] | None:
+    def without_base(self, spec: InterfaceSpec) -> tuple[Link | None, VxlanInfo | None, str | None, str | None] | None:
         """A declared VXLAN left or made without base-iface: (link now, its VXLAN info, local, remote after)."""
         if spec.absent or spec.type not in (None, InterfaceType.VXLAN):
             return None
-        current = self._current(spec)
+        current = self.s.current(spec)
         have = current.info if current is not None and isinstance(current.info, VxlanInfo) else None
         want = spec.vxlan
         if (want is None and have is None) or (want is not None and want.base_iface is not None):
@@ -163,7 +168,7 @@ class MtuChecks(Checks):
         self, name: str, netns: NetnsName, spec: InterfaceSpec | None, under: vxlan.Underlay,
         local: str | None, remote: str | None, now: int | None, after: int | None,
     ) -> _VxlanFit:  # fmt: skip
-        declared = self._declared(under.dev, netns)
+        declared = self.s.declared(under.dev, netns)
         dev_after = declared.mtu if declared is not None and declared.mtu is not None else under.dev_mtu
         base_after = vxlan.Underlay(under.route, under.dev, dev_after, under.route_mtu).mtu
         overhead = vxlan.overhead(local, remote)
@@ -173,23 +178,23 @@ class MtuChecks(Checks):
         self, name: str, netns: NetnsName, spec: InterfaceSpec | None, base: str,
         local: str | None, remote: str | None, now: int | None, after: int | None,
     ) -> _VxlanFit:  # fmt: skip
-        base_link = self.host.find(base, netns)
+        base_link = self.s.host.find(base, netns)
         base_now = base_link.mtu if base_link is not None else None
         overhead = vxlan.overhead(local, remote)
         return _VxlanFit(name, netns, spec, base, overhead, now, after, base_now, self._desired_mtu(base, netns))
 
     def _desired_mtu(self, name: str, netns: NetnsName) -> int | None:
-        spec = self._declared(name, netns)
+        spec = self.s.declared(name, netns)
         if spec is not None and spec.mtu is not None:
             return spec.mtu
-        link = self.host.find(name, netns)
+        link = self.s.host.find(name, netns)
         if link is not None:
             return link.mtu
         if spec is None or spec.type is None or spec.absent:
             return None
         if spec.type is InterfaceType.LINUX_BRIDGE:
             # A new bridge takes its smallest port's MTU as they join (1500 without ports).
-            ports = [self._desired_mtu(p, netns) for p in _port_names(spec) or []]
+            ports = [self._desired_mtu(p, netns) for p in spec.port_names or []]
             return min((m for m in ports if m is not None), default=ETH_DATA_LEN)
         # Created by this file without an MTU: what the kernel gives its kind, where that is fixed.
         return BY_TYPE[spec.type].created_mtu
@@ -226,17 +231,17 @@ def misfit_notes(
     underlays: dict[vxlan.UnderlayQuery, vxlan.Underlay | None],
 ) -> list[str]:
     """plan's notes of the VXLANs the file leaves too big for what carries them."""
-    return list(MtuChecks(decl, host, "", default_netns, underlays=underlays)._misfit_notes())
+    return list(MtuChecks(Scope(decl, host, "", default_netns, underlays=underlays)).misfit_notes())
 
 
 def underlay_queries(decl: Declaration, host: HostState, default_netns: NetnsName) -> list[vxlan.UnderlayQuery]:
     """What the engine must read (kernel/routes.py) for the VXLANs without base-iface, declared or existing."""
-    checks = MtuChecks(decl, host, "", default_netns)
+    checks = MtuChecks(Scope(decl, host, "", default_netns))
     out: list[vxlan.UnderlayQuery] = []
     for spec in decl.interfaces:
-        found = checks._without_base(spec)
+        found = checks.without_base(spec)
         if found is not None and (found[2] is not None or found[3] is not None):
-            out.append((checks._netns(spec), found[2], found[3]))
+            out.append((checks.s.netns(spec), found[2], found[3]))
     for link in host:
         info = link.info
         if isinstance(info, VxlanInfo) and info.base_ifindex is None and (info.local or info.remote):

@@ -9,23 +9,35 @@ from linkctl.kinds import kind_of
 from linkctl.kinds.vxlan import LINUX_DEFAULT_PORT
 from linkctl.model.spec import InterfaceSpec, InterfaceType, MacvlanMode
 from linkctl.model.state import NetnsName, VxlanInfo
-from linkctl.plan.check_mtu import MtuChecks
-from linkctl.plan.checks import _port_names
+from linkctl.plan.checks import Scope
 
 
-class PortChecks(MtuChecks):
-    def _ports(self) -> None:
+class PortChecks:
+    """The port pass: one controller per port, mac-vlans on ports and their MACs, VXLANs sharing a VNI."""
+
+    def __init__(self, scope: Scope) -> None:
+        self.s = scope
+        self._port_owner: dict[tuple[NetnsName, str], str] | None = None
+
+    def rest(self) -> None:
+        """What follows the owners: mac-vlans on ports, their MACs, VXLANs sharing a VNI and port."""
+        self._macvlans_on_ports()
+        self._macvlan_macs()
+        self._vxlan_clashes()
+
+    def owners(self) -> None:
+        """One controller per port, not itself, existing, no bridge in a bridge."""
         owner: dict[tuple[NetnsName, str], str] = {}
-        for spec in self.decl.interfaces:
+        for spec in self.s.decl.interfaces:
             if not spec.absent:
-                for port in _port_names(spec) or ():
+                for port in spec.port_names or ():
                     self._port(spec, port, owner)
 
     def _port(self, spec: InterfaceSpec, port: str, owner: dict[tuple[NetnsName, str], str]) -> None:
-        netns = self._netns(spec)
+        netns = self.s.netns(spec)
         key = (netns, port)
         if key in owner:
-            self._add(
+            self.s.add(
                 spec,
                 "port",
                 port,
@@ -33,16 +45,16 @@ class PortChecks(MtuChecks):
             )
         owner[key] = spec.name
         if port == spec.name:
-            self._add(spec, "port", port, "a controller cannot be its own port")
-        elif not self._exists(port, netns):
-            self._add(
+            self.s.add(spec, "port", port, "a controller cannot be its own port")
+        elif not self.s.exists(port, netns):
+            self.s.add(
                 spec,
                 "port",
                 port,
                 "an interface that exists in the file or the kernel, in the controller's namespace",
             )
         elif self._port_type(port, netns) in (InterfaceType.LINUX_BRIDGE,) and spec.bridge is not None:
-            self._add(
+            self.s.add(
                 spec,
                 "port",
                 port,
@@ -57,14 +69,14 @@ class PortChecks(MtuChecks):
             if controller is None:
                 continue
             if spec is not None:
-                self._add(
+                self.s.add(
                     spec, "mac-vlan.base-iface", base,
                     f"a link that is not a bridge or bond port: {base} is a port of {controller}; "
                     f"put the mac-vlan on {controller} itself, or take {base} out of {controller}",
                 )  # fmt: skip
             else:
-                self._add(
-                    self._declared(controller, base_ns), "port", base,
+                self.s.add(
+                    self.s.declared(controller, base_ns), "port", base,
                     f"a link that carries no mac-vlan: {name} runs over {base}; delete {name} "
                     "(state: absent) or leave this port out",
                 )  # fmt: skip
@@ -78,7 +90,7 @@ class PortChecks(MtuChecks):
             section = (spec.mac_vlan or spec.mac_vtap) if spec is not None else None  # one layout in the kernel
             if spec is None or spec.mac_address is None or section is None:
                 continue
-            current = self.host.find(name, netns)
+            current = self.s.host.find(name, netns)
             if current is not None and current.mac == spec.mac_address:
                 continue  # the kernel accepted it once: not this file's doing
             passthru = section.mode is MacvlanMode.PASSTHRU  # takes its base's MAC by design
@@ -88,28 +100,28 @@ class PortChecks(MtuChecks):
             )
             if owner is not None:
                 holder = f"its base-iface {base}" if owner == base else f"{owner}, on the same base-iface {base},"
-                self._add(
+                self.s.add(
                     spec, "mac-address", spec.mac_address,
                     f"a MAC of its own: {holder} has it; pick another, or leave mac-address out for a random one",
                 )  # fmt: skip
 
     def _mac_after(self, name: str, netns: NetnsName) -> str | None:
-        spec = self._declared(name, netns)
+        spec = self.s.declared(name, netns)
         if spec is not None and spec.mac_address is not None:
             return spec.mac_address
-        link = self.host.find(name, netns)
+        link = self.s.host.find(name, netns)
         return link.mac if link is not None else None
 
     def _macvlans(self) -> Iterator[tuple[NetnsName, str, str, NetnsName, InterfaceSpec | None]]:
         """(netns, name, base, base's netns, spec): the declared mac-vlans, then the existing ones
         the file leaves alone (those whose base is in their own namespace)."""
-        for spec in self.decl.interfaces:
+        for spec in self.s.decl.interfaces:
             section = spec.mac_vlan or spec.mac_vtap  # a mac-vtap is a mac-vlan with a tap device
             if section is not None and not spec.absent:
-                yield self._netns(spec), spec.name, section.base_iface, self._base_ns(spec), spec
-        for link in self.host:
-            if link.kind in ("macvlan", "macvtap") and self._declared(link.name, link.netns) is None:
-                base = self.host.ns(link.netns).name_of(kind_of(link).lower_ifindex(link))
+                yield self.s.netns(spec), spec.name, section.base_iface, self.s.base_ns(spec), spec
+        for link in self.s.host:
+            if link.kind in ("macvlan", "macvtap") and self.s.declared(link.name, link.netns) is None:
+                base = self.s.host.ns(link.netns).name_of(kind_of(link).lower_ifindex(link))
                 if base is not None:
                     yield link.netns, link.name, base, link.netns, None
 
@@ -117,24 +129,24 @@ class PortChecks(MtuChecks):
         """The bridge or bond `name` is a port of once the declaration is applied."""
         if self._port_owner is None:
             self._port_owner = {}
-            for spec in self.decl.interfaces:
+            for spec in self.s.decl.interfaces:
                 if not spec.absent:
-                    for port in _port_names(spec) or ():
-                        self._port_owner[(self._netns(spec), port)] = spec.name
+                    for port in spec.port_names or ():
+                        self._port_owner[(self.s.netns(spec), port)] = spec.name
         owner = self._port_owner.get((netns, name))
-        link = self.host.find(name, netns)
+        link = self.s.host.find(name, netns)
         if owner is not None or link is None or link.slave_kind not in _RX_HANDLER_CONTROLLERS:
             return owner
-        master = self.host.ns(netns).name_of(link.master_ifindex)
-        declared = self._declared(master, netns) if master else None
+        master = self.s.host.ns(netns).name_of(link.master_ifindex)
+        declared = self.s.declared(master, netns) if master else None
         # A controller declared with its port list releases the ports it does not name.
-        return None if declared is not None and _port_names(declared) is not None else master
+        return None if declared is not None and declared.port_names is not None else master
 
     def _port_type(self, name: str, netns: NetnsName) -> InterfaceType | None:
-        spec = self._declared(name, netns)
+        spec = self.s.declared(name, netns)
         if spec is not None and spec.type is not None:
             return spec.type
-        link = self.host.find(name, netns)
+        link = self.s.host.find(name, netns)
         return kind_of(link).type if link else None
 
     def _vxlan_clashes(self) -> None:
@@ -143,11 +155,11 @@ class PortChecks(MtuChecks):
             key = (netns, vni, port or LINUX_DEFAULT_PORT)
             if key in seen and seen[key] != name:
                 first, other = seen[key], name
-                spec = self._declared(first, netns)
+                spec = self.s.declared(first, netns)
                 if spec is None:  # blame the declared one, name the existing one
                     first, other = other, first
-                    spec = self._declared(first, netns)
-                self._add(
+                    spec = self.s.declared(first, netns)
+                self.s.add(
                     spec,
                     "vxlan.id",
                     vni,
@@ -159,14 +171,14 @@ class PortChecks(MtuChecks):
     def _vxlans(self) -> Iterator[tuple[NetnsName, str, int, int | None]]:
         """Declared VXLANs first, then existing ones that the file leaves in place."""
         declared = set()
-        for spec in self.decl.interfaces:
+        for spec in self.s.decl.interfaces:
             if spec.vxlan is not None and not spec.absent:
-                declared.add((self._netns(spec), spec.name))
-                yield self._netns(spec), spec.name, spec.vxlan.id, spec.vxlan.destination_port
-        for link in self.host:
+                declared.add((self.s.netns(spec), spec.name))
+                yield self.s.netns(spec), spec.name, spec.vxlan.id, spec.vxlan.destination_port
+        for link in self.s.host:
             info = link.info
             if isinstance(info, VxlanInfo) and info.vni is not None and (link.netns, link.name) not in declared:
-                if self._declared(link.name, link.netns) is None:
+                if self.s.declared(link.name, link.netns) is None:
                     yield link.netns, link.name, info.vni, info.port
 
 

@@ -8,9 +8,19 @@ from __future__ import annotations
 from linkctl.kinds import kind_of
 from linkctl.model.l3 import RouteEntry, RouteRulesSection, RoutesSection
 from linkctl.model.placement import current_base
-from linkctl.model.spec import MTU_MAX, MTU_MIN, Declaration, InterfaceSpec, InterfaceType, LinkStateName, VethSection
+from linkctl.model.spec import (
+    MTU_MAX,
+    MTU_MIN,
+    BridgeSection,
+    Declaration,
+    InterfaceSpec,
+    InterfaceType,
+    LinkStateName,
+    VethSection,
+)
 from linkctl.model.state import HostState, Link, NetnsName
 from linkctl.plan.convert_l3 import ip_sections, routes_of, rules_of
+from linkctl.plan.vlans import with_port_vlans
 
 
 def spec_of(link: Link, host: HostState) -> InterfaceSpec:
@@ -20,6 +30,8 @@ def spec_of(link: Link, host: HostState) -> InterfaceSpec:
     # when the file is applied without --netns (model/placement.py).
     base = current_base(host, link, kind.reported_lower(link), None)
     section = kind.section_from_link(link, ns, base)
+    if isinstance(section, BridgeSection):
+        section = with_port_vlans(section, link, ns)
     extra: dict[str, object] = {}
     if kind.section_key and section is not None:
         extra[kind.section_key] = section

@@ -30,7 +30,7 @@ from linkctl.plan.l3_model import (
     same_rule,
     wanted_addresses,
 )
-from linkctl.plan.l3_ops import Hop, RouteSpec, SetAddress, SetIpv6, SetRoute, SetRule
+from linkctl.plan.l3_ops import MAIN_TABLE, Hop, RouteSpec, SetAddress, SetIpv6, SetRoute, SetRule
 from linkctl.plan.ops import CreateLink, DeleteLink, MoveLink, Op
 
 Key = tuple[NetnsName, str]
@@ -72,6 +72,7 @@ class Layer3Planner:
     default_netns: NetnsName
     fate: LinkFate
     out: dict[str, list[Op]] = field(default_factory=lambda: defaultdict(list))
+    notes: list[str] = field(default_factory=list)
 
     def run(self) -> list[Op]:
         self._addresses()
@@ -193,9 +194,20 @@ class Layer3Planner:
         now: dict[RouteKey, RouteSpec] = {}
         if l3 is not None and state is not None:
             stripped = self._stripped(netns)
+            sources, readded = self._removed_sources(netns)
             for route in l3.routes:
                 spec = route_of_kernel(route, state)
                 matched = any(route_matches(e, spec) for e in absent)
+                if spec.version == 4 and spec.table == MAIN_TABLE and spec.prefsrc in sources:
+                    # fib_sync_down_addr: gone with its source address (main table only: measured, a table 7
+                    # route stays), even one the plan adds again (removals go first): then put back after
+                    # it; else named (the kernel refuses a source the host lacks).
+                    if spec.key not in want and not matched:
+                        if spec.prefsrc in readded:
+                            want[spec.key] = spec
+                        else:
+                            self._say_dropped(netns, spec)
+                    continue
                 lost = self._lost_hops(netns, spec, stripped if spec.key in want or not matched else set())
                 # Gone with its link (IPv6: only its next hops through it); made again with the link.
                 if (left := _hops_left(spec, lost)) is not None:
@@ -220,6 +232,13 @@ class Layer3Planner:
             lost.add(spec.hops[0])  # (a multipath route keeps the hop, dead until the link has an address)
         return lost
 
+    def _say_dropped(self, netns: NetnsName, spec: RouteSpec) -> None:
+        where = "" if netns is None else f" (netns {netns})"
+        self.notes.append(
+            f"route {spec.text()}{where} goes with its source address {spec.prefsrc}, which this plan removes: "
+            "the kernel deletes it; declare it under `routes:` with another source to keep it"
+        )
+
     def _stripped(self, netns: NetnsName) -> set[str]:
         """Links the plan takes every IPv4 address from, if only until it adds the new ones (removals go
         first): the kernel flushes the IPv4 routes through a link whose last address goes, in every table."""
@@ -235,6 +254,19 @@ class Layer3Planner:
                 if {a.cidr for a in l3.addresses if a.ifindex == link.ifindex and a.version == 4} <= cidrs:
                     out.add(name)
         return out
+
+    def _removed_sources(self, netns: NetnsName) -> tuple[set[str], set[str]]:
+        """IPv4 addresses that leave every link of the namespace, if only until the plan adds them again
+        (removals go first), and those of them it adds again. One kept on a link stays local: the kernel
+        keeps the routes using it."""
+        ops = [op for op in self.out["del address"] + self.out["add address"] if isinstance(op, SetAddress)]
+        ops = [op for op in ops if op.netns == netns and ":" not in op.cidr]
+        gone = {(op.name, op.cidr) for op in ops if not op.add}
+        l3, state = self._l3(netns), self.host.namespaces.get(netns)
+        have = [(state.name_of(a.ifindex), a.cidr) for a in l3.addresses] if l3 and state else []
+        kept = {cidr.split("/")[0] for name, cidr in have if (name, cidr) not in gone}
+        removed = {cidr.split("/")[0] for _name, cidr in gone} - kept
+        return removed, removed & {op.cidr.split("/")[0] for op in ops if op.add}
 
     # --- rules ---------------------------------------------------------------------------
 
@@ -277,10 +309,20 @@ def _hops_left(spec: RouteSpec, lost: set[Hop]) -> RouteSpec | None:
 
 
 def plan_layer3(
-    decl: Declaration, host: HostState, default_netns: NetnsName, ops: list[Op], gone: set[Key] | None = None
+    decl: Declaration,
+    host: HostState,
+    default_netns: NetnsName,
+    ops: list[Op],
+    gone: set[Key] | None = None,
+    notes: list[str] | None = None,
 ) -> list[Op]:
     """The layer 3 ops that follow the link ops `ops`; `gone`: links deleted with another (a veth's
-    peer, the links stacked on a deleted base), which have no op of their own."""
+    peer, the links stacked on a deleted base), which have no op of their own. What the kernel will
+    do besides (routes it deletes with an address) is added to `notes`."""
     fate = LinkFate.of(ops)
     fate.gone |= (gone or set()) - fate.fresh
-    return Layer3Planner(decl, host, default_netns, fate).run()
+    planner = Layer3Planner(decl, host, default_netns, fate)
+    out = planner.run()
+    if notes is not None:
+        notes += planner.notes
+    return out

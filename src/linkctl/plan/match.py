@@ -1,8 +1,8 @@
 """The planner's first pass: each declared interface matched with the link it describes, what
 must be re-created and why, and what dies with it; and the lookups every later pass asks.
 
-The passes are one class chain, one module per pass (match -> reshape -> build -> planner),
-sharing the state this module declares: each later pass reads what the earlier ones decided.
+Every later pass (reshape, build, ports, the MTU notes: a module each) holds this Matcher, not a
+parent class: it reads what the match decided and asks its lookups, and adds its ops to its plan.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from linkctl.kinds.base import NO_DIFF, KindDiff, LinkKind
 from linkctl.kinds.veth import VETH, is_peer_entry, peer_netns
 from linkctl.model.placement import base_netns, current_base
 from linkctl.model.spec import Declaration, InterfaceSpec, InterfaceType, LinkStateName
-from linkctl.model.state import HostState, Link, NetnsName
+from linkctl.model.state import BridgeInfo, HostState, Link, NetnsName
 from linkctl.plan.convert import spec_of
 from linkctl.plan.ops import DeleteLink, Plan
 from linkctl.plan.settle import settle
@@ -23,6 +23,7 @@ from linkctl.plan.veth_match import locate
 Key = tuple[NetnsName, str]
 # Read in per-target loops: a module global costs a tenth of `InterfaceType.VETH`'s lookup.
 _VETH, _BRIDGE, _DOWN = InterfaceType.VETH, InterfaceType.LINUX_BRIDGE, LinkStateName.DOWN
+_CONTROLLERS = (InterfaceType.LINUX_BRIDGE, InterfaceType.BOND)
 
 
 @dataclass(slots=True)
@@ -71,7 +72,7 @@ class Matcher:
     _stacked: dict[tuple[NetnsName, int], list[Link]] | None = None  # (netns, ifindex) -> links on it
     _peers: set[Key] | None = None  # (netns, name) of the peers the declared veths make
 
-    def _match(self) -> None:
+    def match(self) -> None:
         self.decl = settle(self.decl, self.host, self.default_netns, "")[0]  # its problems: validation's
         for spec in self.decl.interfaces:
             netns = spec.netns if spec.netns is not None else self.default_netns
@@ -99,7 +100,7 @@ class Matcher:
     def _locate(self, name: str, netns: NetnsName, explicit: bool) -> Link | None:
         return locate(self.host, name, netns, explicit, self.default_netns, self.located)
 
-    def _find_recreations(self) -> None:
+    def find_recreations(self) -> None:
         for t in self.targets.values():
             if t.current is None or t.absent:
                 continue
@@ -107,13 +108,13 @@ class Matcher:
             if t.spec.type and have.type is not t.kind.type:
                 t.recreate.append(f"type {have.type.value} -> {t.kind.type.value}")
                 continue
-            t.diff = diff = t.kind.compare(t.spec, t.current, self.host.ns(t.current.netns), self._current_base(t))
+            t.diff = diff = t.kind.compare(t.spec, t.current, self.host.ns(t.current.netns), self.current_base(t))
             if diff.recreate:
                 t.recreate += [str(d) for d in diff.recreate]
             if t.veth:
                 t.recreate += self._veth_peer_changes(t)
 
-    def _base_ns(self, t: Target) -> NetnsName:
+    def base_ns(self, t: Target) -> NetnsName:
         """Where the file's rule finds the entry's base (model/placement.py)."""
         base = t.kind.declared_base(t.spec)
         if base is None:
@@ -126,24 +127,24 @@ class Matcher:
             return not declared.absent
         if self._peers is None:  # asked for each stacked link's base: the declared veths' peers, once
             self._peers = {
-                (self._peer_netns(t), t.spec.veth.peer) for t in self.targets.values() if t.spec.veth is not None
+                (self.peer_netns(t), t.spec.veth.peer) for t in self.targets.values() if t.spec.veth is not None
             }
         return self.host.find(name, netns) is not None or (netns, name) in self._peers
 
-    def _current_base(self, t: Target) -> str | None:
+    def current_base(self, t: Target) -> str | None:
         cur = t.current
         assert cur is not None
-        return current_base(self.host, cur, kind_of(cur).reported_lower(cur), self._base_ns(t), say_elsewhere=True)
+        return current_base(self.host, cur, kind_of(cur).reported_lower(cur), self.base_ns(t), say_elsewhere=True)
 
     def _veth_peer_changes(self, t: Target) -> list[str]:
         veth = t.spec.veth
         if veth is None or t.current is None:
             return []
         peer = self.host.peer_of(t.current)
-        after = self._netns_after(peer) if peer is not None else None
-        return [str(d) for d in VETH.compare_peer(veth, t.current, peer, after, self._peer_netns(t)).recreate]
+        after = self.netns_after(peer) if peer is not None else None
+        return [str(d) for d in VETH.compare_peer(veth, t.current, peer, after, self.peer_netns(t)).recreate]
 
-    def _netns_after(self, link: Link) -> NetnsName:
+    def netns_after(self, link: Link) -> NetnsName:
         """Where a link is once the plan's moves are done (a peer moved is not a reason to re-create)."""
         if self._moved_to is None:
             self._moved_to = {
@@ -153,16 +154,16 @@ class Matcher:
             }
         return self._moved_to.get((link.netns, link.ifindex), link.netns)
 
-    def _peer_netns(self, t: Target) -> NetnsName:
+    def peer_netns(self, t: Target) -> NetnsName:
         if t.key in self._peer_ns:
             return self._peer_ns[t.key]
         assert t.spec.veth is not None
-        declared = self._declared_peer(t)
+        declared = self.declared_peer(t)
         netns = declared.netns if declared is not None else peer_netns(t.spec.veth, t.netns)
         self._peer_ns[t.key] = netns
         return netns
 
-    def _declared_peer(self, t: Target) -> Target | None:
+    def declared_peer(self, t: Target) -> Target | None:
         if t.spec.veth is None:
             return None
         if self._veths is None:
@@ -175,7 +176,7 @@ class Matcher:
                 return found
         return None
 
-    def _cascade_deletions(self) -> None:
+    def cascade_deletions(self) -> None:
         """Links that die with a deleted or re-created link are deleted or re-created too."""
         changed = True
         while changed:
@@ -198,7 +199,7 @@ class Matcher:
         if peer is not None:
             doomed.append(peer)
         for link in doomed:
-            declared = self._target_for(link)
+            declared = self.target_for(link)
             if declared is not None and not declared.absent:
                 if not declared.recreate:
                     declared.recreate.append(f"it goes with {base.name}, which is re-created")
@@ -231,14 +232,14 @@ class Matcher:
         spec = spec_of(link, self.host).model_copy(update={"mtu": None})  # kept as a re-created link's is
         why = f"it stands on {base.spec.name}, which is re-created"
         target = Target(spec, link.netns, kind_of(link), link, recreate=[why])
-        if kind_of(link).declared_base(spec) is None or self._base_ns(target) != base.netns:
+        if kind_of(link).declared_base(spec) is None or self.base_ns(target) != base.netns:
             return False  # its base cannot be named from here (another namespace): not made again
         self.targets[target.key] = target
         if self._by_link is not None:
             self._by_link[(link.netns, link.ifindex)] = target
         return True
 
-    def _target_for(self, link: Link) -> Target | None:
+    def target_for(self, link: Link) -> Target | None:
         if self._by_link is None:  # asked per link in loops over thousands: indexed once
             self._by_link = {}
             for t in self.targets.values():
@@ -246,24 +247,62 @@ class Matcher:
                     self._by_link.setdefault((t.current.netns, t.current.ifindex), t)
         return self._by_link.get((link.netns, link.ifindex))
 
-    def _desired_master(self, netns: NetnsName, name: str) -> str | None:
+    def desired_master(self, netns: NetnsName, name: str) -> str | None:
         if self._master_of is None:
             self._master_of = {
                 (t.netns, port): t.spec.name for t in self.targets.values() if not t.absent for port in _ports(t.spec)
             }
         return self._master_of.get((netns, name))
 
-    def _is_bridge(self, netns: NetnsName, name: str) -> bool:
+    def is_bridge(self, netns: NetnsName, name: str) -> bool:
         t = self.targets.get((netns, name))
         return t is not None and t.kind.type is _BRIDGE
 
-    def _current_master(self, netns: NetnsName, name: str) -> str | None:
+    def current_master(self, netns: NetnsName, name: str) -> str | None:
         link = self.host.find(name, netns)
         if link is None or link.master_ifindex is None:
             return None
         master = self.host.ns(netns).by_index(link.master_ifindex)
         if master is None or (netns, master.name) in self.gone:
             return None
+        return master.name
+
+    def _depth(self, t: Target) -> int:
+        seen: set[str] = set()
+        depth = 0
+        names = [ref for _f, ref in t.kind.references(t.spec)]
+        while names:
+            depth += 1
+            nxt = []
+            for name in names:
+                if name in seen:
+                    continue
+                seen.add(name)
+                other = self.targets.get((t.netns, name))
+                if other:
+                    nxt += [ref for _f, ref in other.kind.references(other.spec)]
+            names = nxt
+        return depth
+
+    def ordered(self) -> list[Target]:
+        if self._order is None:
+            live = [t for t in self.targets.values() if not t.absent]
+            # Controllers (bridges, bonds) before everything else, then by stacking depth.
+            self._order = sorted(live, key=lambda t: (t.kind.type not in _CONTROLLERS, self._depth(t)))
+        return self._order
+
+    def kept_master(self, t: Target) -> str | None:
+        """The bridge a re-created link was a port of, when the file leaves that to the kernel."""
+        cur = t.current
+        # A bridge is no bridge's port (the kernel answers ELOOP): re-made as one, it leaves its old bridge.
+        if not t.recreate or cur is None or cur.netns != t.netns or t.kind.type is _BRIDGE:
+            return None
+        master = self.host.ns(cur.netns).by_index(cur.master_ifindex)
+        if master is None or (cur.netns, master.name) in self.gone or not isinstance(master.info, BridgeInfo):
+            return None
+        declared = self.targets.get((t.netns, master.name))
+        if declared is not None and (declared.absent or declared.recreate or _has_port_list(declared.spec)):
+            return None  # its declared port list says, or it goes
         return master.name
 
 
@@ -283,8 +322,9 @@ def kind_for(spec: InterfaceSpec, current: Link | None) -> LinkKind:
 
 
 def _ports(spec: InterfaceSpec) -> list[str]:
-    if spec.bridge is not None and spec.bridge.port is not None:
-        return [p.name for p in spec.bridge.port]
-    if spec.link_aggregation is not None and spec.link_aggregation.port is not None:
-        return list(spec.link_aggregation.port)
-    return []
+    """The ports declared, none for no port list (the rule: InterfaceSpec.port_names)."""
+    return spec.port_names or []
+
+
+def _has_port_list(spec: InterfaceSpec) -> bool:
+    return spec.port_names is not None

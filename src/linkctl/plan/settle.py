@@ -49,11 +49,8 @@ def _ns(spec: InterfaceSpec, default_netns: NetnsName) -> NetnsName:
 
 def _ports_kept(spec: InterfaceSpec, ns: NetnsName, ignored: set[Key], host: HostState) -> InterfaceSpec:
     """A controller's port list with each ignored link as it is now: in it if it is its port."""
-    if spec.bridge is not None and spec.bridge.port is not None:
-        names = [p.name for p in spec.bridge.port]
-    elif spec.link_aggregation is not None and spec.link_aggregation.port is not None:
-        names = list(spec.link_aggregation.port)
-    else:
+    names = spec.port_names
+    if names is None:
         return spec
     now = set(host.ns(ns).ports_of(spec.name)) if ns in host.namespaces else set()
     keep = [n for n in names if (ns, n) not in ignored or n in now]

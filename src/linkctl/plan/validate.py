@@ -16,7 +16,9 @@ from linkctl.kinds.veth import peer_netns
 from linkctl.kinds.vxlan import Underlay, UnderlayQuery
 from linkctl.model.spec import Declaration, InterfaceSpec, InterfaceType
 from linkctl.model.state import HostState, Link, NetnsName
+from linkctl.plan.check_mtu import MtuChecks
 from linkctl.plan.check_ports import PortChecks
+from linkctl.plan.checks import Scope
 from linkctl.plan.match import kind_for
 from linkctl.plan.settle import settle
 from linkctl.plan.veth_match import renamed_peers, renamed_view
@@ -42,27 +44,33 @@ _NEEDS_SECTION = {
 }
 
 
-class Validator(PortChecks):
+class Validator:
+    """The entry pass (each interface on its own, names, stacking), then the port and MTU passes."""
+
+    def __init__(self, scope: Scope) -> None:
+        self.s = scope
+        self.mtu = MtuChecks(scope)
+        self._first_claims: dict[tuple[NetnsName, str], InterfaceSpec] | None = None  # (netns, peer) -> first end
+
     def run(self) -> None:
         self._duplicates()
-        for spec in self.decl.interfaces:
+        for spec in self.s.decl.interfaces:
             self._one(spec)
-        self._ports()
+        ports = PortChecks(self.s)
+        ports.owners()
         self._stacking_cycles()
-        self._macvlans_on_ports()
-        self._macvlan_macs()
-        self._vxlan_clashes()
-        for fit in self._vxlan_fits():
-            self._vxlan_fit(fit)
-        if self.problems:
-            raise ValidationFailed(self.problems)
+        ports.rest()
+        for fit in self.mtu.vxlan_fits():
+            self.mtu.vxlan_fit(fit)
+        if self.s.problems:
+            raise ValidationFailed(self.s.problems)
 
     def _duplicates(self) -> None:
-        counts = Counter((self._netns(s), s.name) for s in self.decl.interfaces)
+        counts = Counter((self.s.netns(s), s.name) for s in self.s.decl.interfaces)
         for (netns, name), n in counts.items():
             if n > 1:
                 where = f" in netns {netns}" if netns else ""
-                self._add(
+                self.s.add(
                     None,
                     "name",
                     name,
@@ -70,7 +78,7 @@ class Validator(PortChecks):
                 )
 
     def _one(self, spec: InterfaceSpec) -> None:
-        current = self._current(spec)
+        current = self.s.current(spec)
         itype = kind_for(spec, current).type if spec.type or current else None
         if itype is None:
             if not spec.absent:
@@ -80,7 +88,7 @@ class Validator(PortChecks):
         self._sections(spec, itype)
         if spec.absent:
             if current is not None and not kind_of(current).creatable:
-                self._add(
+                self.s.add(
                     spec,
                     "state",
                     "absent",
@@ -92,7 +100,7 @@ class Validator(PortChecks):
             self._kept_kind(spec, itype, current)
             return
         if creating and current is not None and not kind.creatable:
-            self._add(
+            self.s.add(
                 spec,
                 "type",
                 itype.value,
@@ -101,30 +109,30 @@ class Validator(PortChecks):
             )
         elif creating:
             self._creatable(spec, itype, kind.kernel_kind, kind.module, kind.creatable)
-        self._mtu(spec, current)
+        self.mtu.bounds(spec, current)
         if kind.mtu_bounded_by_lower:
             kept = None if creating else current
             declared = kind.ifla_link(spec)
-            lower = declared or (self._lower_name(kind, kept) if kept is not None else None)
-            self._mtu_under_lower(spec, itype, lower, self._base_ns(spec) if declared else self._netns(spec), kept)
+            lower = declared or (self.s.lower_name(kind, kept) if kept is not None else None)
+            self.mtu.under_lower(spec, itype, lower, self.s.base_ns(spec) if declared else self.s.netns(spec), kept)
         for fld, ref in kind.references(spec):
             if fld.endswith("base-iface"):
-                if not self._exists(ref, self._base_ns(spec)):
-                    self._add(spec, fld, ref, _BASE_WHERE)
-            elif not self._exists(ref, self._netns(spec)):
-                self._add(spec, fld, ref, "an interface that exists in the file or the kernel, in the same namespace")
+                if not self.s.exists(ref, self.s.base_ns(spec)):
+                    self.s.add(spec, fld, ref, _BASE_WHERE)
+            elif not self.s.exists(ref, self.s.netns(spec)):
+                self.s.add(spec, fld, ref, "an interface that exists in the file or the kernel, in the same namespace")
         if itype is InterfaceType.VETH and spec.veth is not None:
             self._veth_peer(spec, current)
 
     def _untyped(self, spec: InterfaceSpec) -> None:
         """An entry without a type takes the existing link's (as nmstate does): here there is none."""
-        netns = self._netns(spec)
+        netns = self.s.netns(spec)
         where = f" in netns {netns}" if netns else ""
         # Most often a mistyped --netns or netns: the link exists, elsewhere.
-        hint = f" (netns {netns} does not exist yet: is it spelt right?)" if netns not in self.host.namespaces else ""
+        hint = f" (netns {netns} does not exist yet: is it spelt right?)" if netns not in self.s.host.namespaces else ""
         hint += self._named_as_peer(spec)
         types = ", ".join(t.value for t in InterfaceType)
-        self._add(
+        self.s.add(
             spec,
             "type",
             NOT_GIVEN,
@@ -136,7 +144,7 @@ class Validator(PortChecks):
         have = kind_of(current).type
         port = f" (to bridge {spec.name}, list it as a port: bridge: {{port: [{{name: {spec.name}}}]}})"
         bridging = itype is InterfaceType.LINUX_BRIDGE and have is not InterfaceType.LOOPBACK
-        self._add(
+        self.s.add(
             spec,
             "type",
             itype.value,
@@ -148,34 +156,34 @@ class Validator(PortChecks):
     def _peer_claimed_by(self, spec: InterfaceSpec, peer_ns: NetnsName) -> str | None:
         """An earlier end in the file that names the same undeclared peer in the same namespace."""
         assert spec.veth is not None
-        if self._declared(spec.veth.peer, peer_ns) is not None:
+        if self.s.declared(spec.veth.peer, peer_ns) is not None:
             return None  # a declared peer names its one end back: checked above
         if self._first_claims is None:
             self._first_claims = {}
-            for other in self.decl.interfaces:
+            for other in self.s.decl.interfaces:
                 if (v := other.veth) is not None and not other.absent:
-                    self._first_claims.setdefault((peer_netns(v, self._netns(other)), v.peer), other)
+                    self._first_claims.setdefault((peer_netns(v, self.s.netns(other)), v.peer), other)
         first = self._first_claims.get((peer_ns, spec.veth.peer))
         return first.name if first is not None and first is not spec else None
 
     def _stacking_cycles(self) -> None:
         """A link cannot stand on itself, directly or through others: its lower must exist first."""
         lowers: dict[tuple[NetnsName, str], tuple[str, str, InterfaceSpec]] = {}
-        for spec in self.decl.interfaces:
+        for spec in self.s.decl.interfaces:
             if spec.absent or spec.type is None:
                 continue
             for fld, ref in BY_TYPE[spec.type].references(spec):
                 if fld.endswith("base-iface"):
-                    lowers[(self._netns(spec), spec.name)] = (fld, ref, spec)
+                    lowers[(self.s.netns(spec), spec.name)] = (fld, ref, spec)
         for (netns, name), (fld, ref, spec) in lowers.items():
             chain = [name, ref]
             while chain[-1] != name and (netns, chain[-1]) in lowers and chain.count(chain[-1]) == 1:
                 chain.append(lowers[(netns, chain[-1])][1])
             if chain[-1] == name and name == min(chain):  # a cycle through this link, said once
-                self._add(spec, fld, ref, f"a link this one does not stand on: {' -> '.join(chain)} is a loop")
+                self.s.add(spec, fld, ref, f"a link this one does not stand on: {' -> '.join(chain)} is a loop")
 
     def _named_as_peer(self, spec: InterfaceSpec) -> str:
-        names = [s.name for s in self.decl.interfaces if s.veth is not None and s.veth.peer == spec.name]
+        names = [s.name for s in self.s.decl.interfaces if s.veth is not None and s.veth.peer == spec.name]
         return f" ({names[0]} names it as its veth peer: type: veth)" if len(names) == 1 else ""
 
     def _sections(self, spec: InterfaceSpec, itype: InterfaceType) -> None:
@@ -184,7 +192,7 @@ class Validator(PortChecks):
         for attr, owner in _SECTIONS.items():
             if getattr(spec, attr) is not None and owner not in adopted:
                 key = attr.replace("_", "-")
-                self._add(
+                self.s.add(
                     spec,
                     key,
                     "(section)",
@@ -193,9 +201,9 @@ class Validator(PortChecks):
         need = _NEEDS_SECTION.get(itype)
         section_attr = BY_TYPE[itype].section_key
         if need and not spec.absent and section_attr and getattr(spec, section_attr) is None:
-            current = self._current(spec)
+            current = self.s.current(spec)
             if current is None or kind_of(current).type is not itype:
-                self._add(
+                self.s.add(
                     spec,
                     section_attr.replace("_", "-"),
                     NOT_GIVEN,
@@ -211,26 +219,26 @@ class Validator(PortChecks):
         creatable: bool,
     ) -> None:
         if not creatable:
-            self._add(
+            self.s.add(
                 spec,
                 "type",
                 itype.value,
                 f"{_a(itype.value)} link must already exist: linkctl adopts it but cannot create one",
             )
-        elif self.creatable is not None and kkind not in self.creatable:
-            self._add(
+        elif self.s.creatable is not None and kkind not in self.s.creatable:
+            self.s.add(
                 spec,
                 "type",
                 itype.value,
                 f"this kernel cannot create {kkind} links: "
-                + self.advice.get(kkind or "", f"load the module with `modprobe {module}`"),
+                + self.s.advice.get(kkind or "", f"load the module with `modprobe {module}`"),
             )
 
     def _veth_peer(self, spec: InterfaceSpec, current: Link | None) -> None:
         assert spec.veth is not None
-        peer_ns = peer_netns(spec.veth, self._netns(spec))
-        if spec.veth.peer == spec.name and peer_ns == self._netns(spec):
-            self._add(
+        peer_ns = peer_netns(spec.veth, self.s.netns(spec))
+        if spec.veth.peer == spec.name and peer_ns == self.s.netns(spec):
+            self.s.add(
                 spec,
                 "veth.peer",
                 spec.veth.peer,
@@ -238,18 +246,18 @@ class Validator(PortChecks):
                 "(the same name is allowed with peer-netns)",
             )
             return
-        declared = self._declared(spec.veth.peer, peer_ns) or self._declared(spec.veth.peer, self._netns(spec))
+        declared = self.s.declared(spec.veth.peer, peer_ns) or self.s.declared(spec.veth.peer, self.s.netns(spec))
         if declared is spec:
             declared = None  # `peer: x` on x itself, the peer in peer-netns: declared there or not at all
         if declared is not None and declared.veth is not None and declared.veth.peer != spec.name:
-            self._add(
+            self.s.add(
                 spec,
                 "veth.peer",
                 spec.veth.peer,
                 f"{spec.veth.peer} declares {declared.veth.peer} as its peer; the two must name each other",
             )
         if declared is not None and not declared.absent and declared.type not in (None, InterfaceType.VETH):
-            self._add(
+            self.s.add(
                 spec,
                 "veth.peer",
                 spec.veth.peer,
@@ -257,32 +265,32 @@ class Validator(PortChecks):
                 "(RTNETLINK would answer: File exists)",
             )
         if not spec.absent and (claimed := self._peer_claimed_by(spec, peer_ns)) is not None:
-            self._add(
+            self.s.add(
                 spec,
                 "veth.peer",
                 spec.veth.peer,
                 f"a peer of this pair alone: {claimed} names {spec.veth.peer} as its peer too",
             )
         if declared is not None and declared.absent and not spec.absent:
-            self._add(
+            self.s.add(
                 declared,
                 "state",
                 "absent",
                 f"not absent while {spec.name} names it as its veth peer (a pair is made and removed whole): "
                 f"declare {spec.name} absent too, or leave {declared.name} out",
             )
-        existing = self.host.find(spec.veth.peer, peer_ns)
+        existing = self.s.host.find(spec.veth.peer, peer_ns)
         if existing is None:
             return
-        peer_of_current = self.host.peer_of(current) if current is not None else None
+        peer_of_current = self.s.host.peer_of(current) if current is not None else None
         if peer_of_current is None or peer_of_current.ifindex != existing.ifindex:
             # An end paired with another peer: its own check names the link holding this one's name.
-            told = declared is not None and self.host.peer_of(existing) is not None
-            told = told and current is not None and current.netns == self._netns(spec)
+            told = declared is not None and self.s.host.peer_of(existing) is not None
+            told = told and current is not None and current.netns == self.s.netns(spec)
             if not told and (
                 declared is None or not (declared.absent or declared.type not in (None, InterfaceType.VETH))
             ):
-                self._add(spec, "veth.peer", spec.veth.peer, _peer_taken(spec, existing, peer_of_current))
+                self.s.add(spec, "veth.peer", spec.veth.peer, _peer_taken(spec, existing, peer_of_current))
 
 
 _BASE_WHERE = (
@@ -320,11 +328,11 @@ def validate(
     # Judged as the plan sees it: a veth peer renamed by hand has its declared name back.
     view, located = renamed_view(host, renamed_peers(decl, host, default_netns, {}), {})
     decl, settling = settle(decl, view, default_netns, source)  # what the planner carries out (plan/settle.py)
-    validator = Validator(
+    scope = Scope(
         decl, view, source, default_netns, creatable, advice=advice or {}, located=located, underlays=underlays or {}
     )
-    validator.problems += settling
-    validator.run()
+    scope.problems += settling
+    Validator(scope).run()
 
 
 def _a(word: str) -> str:

@@ -1,4 +1,5 @@
-"""Which machine a store's rows came from: its name, and /etc/machine-id beside it.
+"""Which machine a store's rows came from: its name, and /etc/machine-id beside it (both read
+by kernel/host).
 
 Many watchers share one PostgreSQL, and every host numbers its links from 1 in its own
 namespaces: the host is part of every key. The name is what operators read and filter
@@ -7,11 +8,11 @@ on; the machine-id, kept beside it, is what tells a renamed host from a new one.
 
 from __future__ import annotations
 
-import socket
 from dataclasses import dataclass
 from pathlib import Path
 
-MACHINE_ID = Path("/etc/machine-id")
+from linkctl.kernel import host
+from linkctl.kernel.host import MACHINE_ID
 
 
 @dataclass(frozen=True)
@@ -23,19 +24,9 @@ class HostId:
     chosen: bool = False
 
 
-def read_machine_id(path: Path = MACHINE_ID) -> str:
-    """ "" when there is none: a container without one, an image not yet booted."""
-    try:
-        text = path.read_text(encoding="ascii").strip()
-    except (OSError, UnicodeDecodeError):
-        return ""
-    # systemd writes "uninitialized" until first boot completes: no identity yet.
-    return "" if text == "uninitialized" else text
-
-
 def local_host(name: str | None = None, machine_id_file: Path = MACHINE_ID) -> HostId:
     """This machine: `name` when the operator gave one, its hostname otherwise."""
-    machine_id = read_machine_id(machine_id_file)
+    machine_id = host.machine_id(machine_id_file)
     if name:
         return HostId(name, machine_id, chosen=True)
-    return HostId(socket.gethostname(), machine_id)
+    return HostId(host.hostname(), machine_id)

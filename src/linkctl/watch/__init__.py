@@ -13,10 +13,11 @@ The records it produces (LinkEvent, CounterSnapshot, FlapEpisode, FlapNotice) ar
 :mod:`linkctl.domain`'s, shared with the store and the alerts.
 
 The sources and the service: :mod:`~linkctl.watch.netlink_feed`,
-:mod:`~linkctl.watch.followers` (the kernel log), :mod:`~linkctl.watch.inotify`,
-:mod:`~linkctl.watch.down_evidence`, :mod:`~linkctl.watch.recorder` (the store, and
-what it missed), :mod:`~linkctl.watch.alert_worker`, :mod:`~linkctl.watch.systemd`,
-:mod:`~linkctl.watch.signals`, and the loop that joins them, :mod:`~linkctl.watch.daemon`;
+:mod:`~linkctl.watch.followers` (the kernel log), :mod:`~linkctl.watch.down_evidence`,
+:mod:`~linkctl.watch.recorder` (the store, and what it missed),
+:mod:`~linkctl.watch.alert_worker`, :mod:`~linkctl.watch.signals`, and the loop that joins
+them, :mod:`~linkctl.watch.daemon` (inotify, systemd's notify protocol and the namespace
+entry probe are the system's, in :mod:`linkctl.kernel`);
 :mod:`~linkctl.watch.config` (watch.yaml) and :mod:`~linkctl.watch.metrics` (the
 Prometheus exposition).
 """

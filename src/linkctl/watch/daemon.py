@@ -5,7 +5,7 @@ One `selectors` loop waits on:
 - the event socket of each watched namespace (:mod:`linkctl.watch.netlink_feed`);
 - the kernel log (:mod:`linkctl.watch.followers`);
 - inotify on /run/netns (namespaces named with --netns that appear, or go) and on
-  a followed log file's directory (:mod:`linkctl.watch.inotify`);
+  a followed log file's directory (:mod:`linkctl.kernel.inotify`);
 - the signal wake-up fd (SIGTERM/SIGINT stop the loop cleanly).
 
 Link state is never polled: the select timeout only drives `core.tick` (flap
@@ -33,7 +33,9 @@ from linkctl.errors import LinkctlError
 from linkctl.kernel import netns as netns_mod
 from linkctl.kernel import rtnl
 from linkctl.kernel import rtnl_const as C
+from linkctl.kernel.inotify import IN_CREATE, IN_DELETE, IN_MODIFY, IN_MOVED_FROM, IN_MOVED_TO, Inotify
 from linkctl.kernel.klog import KMSG, FileFollower, KmsgFollower
+from linkctl.kernel.systemd import sd_notify, watchdog_interval
 from linkctl.model.state import Link
 from linkctl.nla import IFINFOMSG, NLMSG_ERROR, NLMSG_OVERRUN, iter_messages
 from linkctl.store import open_store
@@ -43,7 +45,6 @@ from linkctl.watch.config import WatchConfig
 from linkctl.watch.core import DumpReason, WatchCore, WatchOutput
 from linkctl.watch.down_evidence import DownEvidence, ethtool_stats
 from linkctl.watch.followers import read_records
-from linkctl.watch.inotify import IN_CREATE, IN_DELETE, IN_MODIFY, IN_MOVED_FROM, IN_MOVED_TO, Inotify
 from linkctl.watch.metrics import MetricsServer, WatchMetrics, serve
 from linkctl.watch.netlink_feed import (
     NamespaceFeed,
@@ -51,13 +52,10 @@ from linkctl.watch.netlink_feed import (
     link_message,
     name_of_nsid,
     new_netnsid,
-    ns_inode,
     open_event_socket,
 )
-from linkctl.watch.reach import entry_refused
 from linkctl.watch.recorder import StoreRecorder
 from linkctl.watch.signals import StopSignals
-from linkctl.watch.systemd import sd_notify, watchdog_interval
 from linkctl.watch.transitions import LinkMessage, u32_delta
 
 log = logging.getLogger(__name__)
@@ -263,12 +261,12 @@ class WatchDaemon:
         if not netns_mod.exists(name):
             return False
         try:
-            inode = ns_inode(name)
+            inode = netns_mod.inode(name)
             sock = open_event_socket(name, self.rcvbuf)
         except (OSError, LinkctlError):
             # Not mounted yet (`ip netns add` creates the file first): the next try may do.
             # Not ours to enter: no try will; say why once, and stop trying.
-            why = entry_refused(name) if name is not None else None
+            why = netns_mod.entry_refused(name) if name is not None else None
             if why is not None and self.pending.pop(name, None) is not None:
                 self.refused[name] = why
                 if self.started:
@@ -430,7 +428,7 @@ class WatchDaemon:
             if name is None:
                 continue
             try:
-                inode = ns_inode(name)
+                inode = netns_mod.inode(name)
             except OSError:
                 inode = -1
             if inode != feed.inode:

@@ -6,7 +6,6 @@ Messages are decoded with linkctl.kernel.rtnl.decode_link (pyroute2 decodes 20-6
 
 from __future__ import annotations
 
-import os
 import struct
 from dataclasses import dataclass
 from datetime import datetime
@@ -105,7 +104,3 @@ class NamespaceFeed:
 
     def close(self) -> None:
         self.sock.close()
-
-
-def ns_inode(netns: NetnsName) -> int:
-    return os.stat(netns_mod.path_of(netns)).st_ino

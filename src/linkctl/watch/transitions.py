@@ -39,9 +39,12 @@ _WRAP_SLACK = 1 << 20
 
 @dataclass(frozen=True)
 class LinkMessage:
-    """One decoded RTM_NEWLINK, from the event socket or from a dump.
+    """One decoded RTM_NEWLINK, from the event socket or from a dump: a reading of a link at a time.
 
-    `admin_up` is IFF_UP, `carrier` is IFLA_CARRIER (or IFF_LOWER_UP). `counters`
+    Not the kernel's `Link` itself, on purpose: the pure core needs the time of the reading, which
+    a `Link` does not have, and reads only this projection of it (carrier resolved, counters grouped),
+    made in one place (watch/netlink_feed.link_message); tests and the fleet bench make readings
+    without a kernel. `admin_up` is IFF_UP, `carrier` is IFLA_CARRIER (or IFF_LOWER_UP). `counters`
     is None on kernels that send no IFLA_CARRIER_CHANGES. `stats` holds the
     IFLA_STATS64 fields named in :data:`STATS_FIELDS` when the message had them.
     """

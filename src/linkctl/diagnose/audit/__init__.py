@@ -15,8 +15,8 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from linkctl.diagnose.audit.carrier import CarrierCause, carrier_cause, dependency_cause, no_carrier
-from linkctl.diagnose.audit.context import AuditContext, Check, is_physical
+from linkctl.diagnose.audit.carrier import no_carrier
+from linkctl.diagnose.audit.context import AuditContext, Check
 from linkctl.diagnose.audit.ethernet import autoneg_off, eee_on_flapping_link, half_duplex, speed_below_advertised
 from linkctl.diagnose.audit.layer3 import dad_failed, default_route_link_down, duplicate_address
 from linkctl.diagnose.audit.mtu import bridge_port_mtu_mismatch, veth_mtu_mismatch, vxlan_mtu_overhead
@@ -34,12 +34,8 @@ from linkctl.model.state import NetnsName
 __all__ = [
     "CHECKS",
     "AuditContext",
-    "CarrierCause",
     "Check",
     "audit_namespaces",
-    "carrier_cause",
-    "dependency_cause",
-    "is_physical",
     "run_audit",
     "run_checks",
 ]

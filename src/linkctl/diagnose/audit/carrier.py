@@ -1,14 +1,12 @@
-"""The no-carrier check, and why an up link has no carrier (diagnose weighs the same cause)."""
+"""The no-carrier check; why an up link has no carrier is diagnose/carrier's (diagnose weighs the same cause)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 
 from linkctl.diagnose.audit.context import AuditContext, flag_names
-from linkctl.diagnose.findings import Finding, Severity, ip
-from linkctl.domain.fix import Fix, Fragment
-from linkctl.model.state import BridgeInfo, HostState, Link, VethInfo
+from linkctl.diagnose.carrier import carrier_cause
+from linkctl.diagnose.findings import Finding
 
 
 def no_carrier(ctx: AuditContext) -> Iterator[Finding]:
@@ -33,74 +31,3 @@ def no_carrier(ctx: AuditContext) -> Iterator[Finding]:
             },
             cause.fix,
         )
-
-
-@dataclass(frozen=True)
-class CarrierCause:
-    """Why an up link has no carrier, the fix, and what was read of the links it depends on."""
-
-    severity: Severity
-    message: str
-    fix: Fix
-    read: dict[str, object] = field(default_factory=dict)
-
-
-def carrier_cause(host: HostState, link: Link) -> CarrierCause:
-    found = dependency_cause(host, link)
-    if found is not None:
-        return found
-    return CarrierCause(
-        Severity.PROBLEM,
-        "NO-CARRIER: up, but the physical layer reports no link",
-        Fix(
-            commands=(("linkctl", "diagnose", link.name, *(("--netns", link.netns) if link.netns else ())),),
-            note="check the cable, the SFP module and the switch port (only a person can); "
-            "a duplex or speed forced on one end only can also keep the link down",
-        ),
-    )
-
-
-def dependency_cause(host: HostState, link: Link) -> CarrierCause | None:
-    """A missing carrier the links this one depends on explain: its veth peer, bridge ports, lower link."""
-    if isinstance(link.info, VethInfo):
-        peer = host.peer_of(link)
-        if peer is not None and not peer.admin_up:
-            return CarrierCause(
-                Severity.PROBLEM,
-                f"NO-CARRIER: its veth peer {peer.name} is down",
-                _bring_up(peer),
-                {"peer": peer.name, "peer_netns": peer.netns, "peer_admin_up": False},
-            )
-    if isinstance(link.info, BridgeInfo):
-        ports = host.ns(link.netns).ports_of(link.name)
-        if not ports:
-            return CarrierCause(
-                Severity.INFO,
-                "NO-CARRIER: a bridge without ports has no carrier",
-                Fix(note="add a port, or set the bridge down until it has one"),
-                {"ports": ports},
-            )
-        return CarrierCause(
-            Severity.WARNING,
-            "NO-CARRIER: none of the bridge's ports has a carrier",
-            Fix(note=f"check the ports: {', '.join(ports)}"),
-            {"ports": ports},
-        )
-    lower = host.in_link_net(link, link.link_ifindex)
-    if lower is not None and lower.name != link.name and (lower.no_carrier or not lower.admin_up):
-        return CarrierCause(
-            Severity.PROBLEM,
-            f"NO-CARRIER: its lower link {lower.name} has none",
-            _bring_up(lower, "if the lower link is up, see its own no-carrier finding"),
-            {"lower": lower.name, "lower_admin_up": lower.admin_up},
-        )
-    return None
-
-
-def _bring_up(other: Link, note: str = "") -> Fix:
-    """Set up the link this one depends on: as a declaration and as its `ip` command."""
-    return Fix(
-        Fragment.interface(other.name, other.netns, state="up"),
-        (ip(other.netns, "link", "set", "dev", other.name, "up"),),
-        note,
-    )

@@ -7,12 +7,11 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import TypeVar
 
+from linkctl.diagnose.carrier import is_physical
 from linkctl.diagnose.findings import Finding
 from linkctl.errors import LinkctlError
 from linkctl.kernel.ethtool import Ethtool, EthtoolError, Runner, run_program
 from linkctl.kernel.ethtool_settings import EeeState, LinkSettings
-from linkctl.kinds import kind_of
-from linkctl.kinds.simple import ETHERNET
 from linkctl.kinds.vxlan import Underlay
 from linkctl.kinds.vxlan import UnderlayQuery as Query
 from linkctl.model.l3_state import Address, Route
@@ -44,11 +43,6 @@ def read_layer3(netns: NetnsName) -> Layer3:
 
     with RtnlSocket(netns) as sock:
         return Layer3(tuple(read_addresses(sock)), tuple(read_default_routes(sock)))
-
-
-def is_physical(link: Link) -> bool:
-    """A NIC on a bus: what has a cable, a PHY and a driver's power saving to blame."""
-    return kind_of(link) is ETHERNET and bool(link.parent_bus)
 
 
 @dataclass

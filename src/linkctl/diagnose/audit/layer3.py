@@ -5,8 +5,8 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Iterator
 
-from linkctl.diagnose.audit.carrier import carrier_cause
 from linkctl.diagnose.audit.context import AuditContext, flag_names
+from linkctl.diagnose.carrier import carrier_cause
 from linkctl.diagnose.findings import Finding, Severity, ip
 from linkctl.domain.fix import FileValue, Fix, Fragment
 from linkctl.model.l3_state import Address, NextHop, Route

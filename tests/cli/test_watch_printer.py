@@ -6,8 +6,7 @@ from dataclasses import replace
 
 from linkctl.cli.watch_printer import describe_event
 from linkctl.domain.events import DriverWords, EventKind, EventSource, LinkEvent, LinkState
-
-from .helpers import at
+from tests.watch.helpers import at
 
 
 def test_a_printed_event_names_the_driver_apart_from_the_log_s_words() -> None:

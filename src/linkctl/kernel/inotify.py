@@ -1,5 +1,5 @@
-"""inotify in a few libc calls (no dependency): `watch` learns of namespaces that appear in
-/run/netns or go, and of a followed log file that is rotated."""
+"""inotify in a few libc calls (no dependency): `watch` learns through it of namespaces that
+appear in /run/netns or go, and of a followed log file that is rotated."""
 
 from __future__ import annotations
 

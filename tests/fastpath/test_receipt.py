@@ -7,10 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from linkctl.cli.prefetch import plain_args
-from linkctl.engine import receipt
-from linkctl.engine.apply import Context, may_keep_receipt
+from linkctl import fastpath
+from linkctl.cli.entry import plain_args
+from linkctl.engine.apply import Context
 from linkctl.engine.runtime import DIR_ENV
+from linkctl.fastpath import receipt
 from linkctl.model.load import parse_text
 
 
@@ -76,7 +77,7 @@ def test_receipts_off_writes_nothing(runtime: Path, monkeypatch: pytest.MonkeyPa
     monkeypatch.setenv(receipt.DISABLE_ENV, "off")
     receipt.record(b"x", None, receipt.Receipt([None], "00", 1))
     assert not runtime.exists()
-    assert receipt.fast_noop("apply", "whatever.yml", None) is None
+    assert fastpath.answer("apply", "whatever.yml", None) is None
 
 
 def test_old_receipts_are_pruned(runtime: Path) -> None:
@@ -90,6 +91,22 @@ def test_declarations_with_settings_outside_the_link_dump_get_no_receipt(runtime
     ethtool = parse_text(
         "interfaces: [{name: eth0, type: ethernet, ethtool: {feature: {tx-checksum-ip-generic: false}}}]", "d.yml"
     )
-    assert may_keep_receipt(Context(links, "d.yml", data=b"x"))
-    assert not may_keep_receipt(Context(ethtool, "d.yml", data=b"x"))
-    assert not may_keep_receipt(Context(links, "-"))  # stdin: no bytes to name a receipt by
+    assert receipt.may_keep(Context(links, "d.yml", data=b"x"))
+    assert not receipt.may_keep(Context(ethtool, "d.yml", data=b"x"))
+    assert not receipt.may_keep(Context(links, "-"))  # stdin: no bytes to name a receipt by
+
+
+def test_a_file_with_port_vlans_has_its_receipt_hold_them(runtime: Path) -> None:
+    """`bridge vlan` changes no link message: a receipt of a file declaring port VLANs names the
+    namespaces whose VLANs its digest holds, and the fast path fingerprints them again."""
+    port = "{name: vp0, vlan: {mode: access, tag: 10}}"
+    vlan_file = parse_text(f"interfaces: [{{name: br0, type: linux-bridge, bridge: {{port: [{port}]}}}}]", "d.yml")
+    plain = parse_text("interfaces: [{name: br0, type: linux-bridge, bridge: {port: [{name: vp0}]}}]", "d.yml")
+    empty = parse_text("interfaces: [{name: br0, type: linux-bridge, bridge: {port: [{name: vp0, vlan: {}}]}}]", "d")
+    assert Context(vlan_file, "d.yml", default_netns="ns1").vlan_read() == ["ns1"]
+    assert Context(plain, "d.yml").vlan_read() is None and Context(empty, "d.yml").vlan_read() is None
+    receipt.record(b"x", None, receipt.Receipt([None, "ns1"], "cd" * 20, 2, None, [None, "ns1"]))
+    back = receipt.load(b"x", None)
+    assert back is not None and back.vlans == [None, "ns1"] and back.layer3 == []
+    old = receipt.Receipt.parse(f"{receipt.FORMAT}\ninterfaces 1\ndigest 00\nnetns -\n")
+    assert old is not None and old.vlans == []

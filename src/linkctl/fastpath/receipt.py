@@ -1,21 +1,18 @@
-"""Receipts: an `apply` of an unchanged file on unchanged links answers at the dump's speed.
+"""The receipt: what the fast path (linkctl/fastpath/) checks, and the full path leaves.
 
 When `apply` finds or makes the links as a file declares (verified), it records
 a receipt: the file (its bytes, the --netns given, linkctl's own code), the
 namespaces the plan read, how many interfaces, and the fingerprint of those
-namespaces' links (kernel/linkdump.py). A later `apply` of the same bytes dumps
-the same namespaces; an equal fingerprint means the planner would see the very
-links it saw then, and find nothing to do, so the command ends there, before the
-CLI library, PyYAML and pydantic are loaded (0.4 s of a 2000-link no-op).
-Anything else (a different file, any link changed, added or removed, a
-namespace gone) takes the full path, which decides as always.
+namespaces' links (kernel/fastpath.py), with their layer 3 when the file declares
+some. A later `apply` of the same bytes compares it with the kernel now
+(linkctl/fastpath/__init__.py).
 
 Receipts live in /run (tmpfs: gone at reboot, like the links they describe),
 in a root-only directory; declarations with ethtool, ethernet or kernel-modules
 sections get none, since those settings are not in a link dump.
 
-Imports only the standard library and the kernel's dump code: this module runs
-before everything else in `linkctl apply`.
+Imports only the standard library and the kernel's dump code: the fast path
+loads this module before anything else in `linkctl apply`.
 """
 
 from __future__ import annotations
@@ -24,7 +21,11 @@ import os
 import struct
 
 from linkctl.engine import runtime
-from linkctl.kernel import linkdump, nsenter
+from linkctl.kernel import linkdump
+
+TYPE_CHECKING = False  # typing is not imported at run time: this module is on the fast path
+if TYPE_CHECKING:
+    from linkctl.engine.apply import Context
 
 FORMAT = "linkctl-receipt 1"
 KEEP = 64  # receipts kept per directory; the oldest go first
@@ -65,7 +66,7 @@ def _code_stamp() -> bytes:
 
     root = os.path.dirname(linkctl.__file__)
     stamp = [linkctl.__version__.encode()]
-    for sub in ("model", "plan", "kinds", "kernel", "engine", "nla"):  # nla: the attribute tables
+    for sub in ("model", "plan", "kinds", "kernel", "engine", "nla", "fastpath"):  # nla: the attribute tables
         with os.scandir(os.path.join(root, sub)) as entries:
             for entry in sorted(entries, key=lambda e: e.name):
                 if entry.name.endswith(".py"):
@@ -75,7 +76,7 @@ def _code_stamp() -> bytes:
 
 
 class Receipt:
-    __slots__ = ("digest", "interfaces", "layer3", "namespaces")
+    __slots__ = ("digest", "interfaces", "layer3", "namespaces", "vlans")
 
     def __init__(
         self,
@@ -83,17 +84,21 @@ class Receipt:
         digest: str,
         interfaces: int,
         layer3: list[str | None] | None = None,
+        vlans: list[str | None] | None = None,
     ) -> None:
         self.namespaces = namespaces
         self.digest = digest
         self.interfaces = interfaces
         # The namespaces whose addresses, routes, rules and IPv6 switches the digest holds too.
         self.layer3 = layer3 or []
+        # ... and whose bridge ports' VLANs (`bridge vlan` makes no link message): a file declaring some.
+        self.vlans = vlans or []
 
     def dump(self) -> str:
         lines = [FORMAT, f"interfaces {self.interfaces}", f"digest {self.digest}"]
         lines += [f"netns {_hex(ns)}" for ns in self.namespaces]
         lines += [f"l3 {_hex(ns)}" for ns in self.layer3]
+        lines += [f"vlans {_hex(ns)}" for ns in self.vlans]
         return "\n".join(lines) + "\n"
 
     @classmethod
@@ -106,7 +111,8 @@ class Receipt:
             return None
         names = [_unhex(v) for k, _s, v in fields[2:] if k == "netns"]
         layer3 = [_unhex(v) for k, _s, v in fields[2:] if k == "l3"]
-        return cls(names, fields[1][2], int(fields[0][2]), layer3)
+        vlans = [_unhex(v) for k, _s, v in fields[2:] if k == "vlans"]
+        return cls(names, fields[1][2], int(fields[0][2]), layer3, vlans)
 
 
 def _hex(name: str | None) -> str:
@@ -151,80 +157,20 @@ def load(data: bytes, netns: str | None) -> Receipt | None:
             return None  # unreadable, or somebody else's file: not a receipt of ours
 
 
-def current_digest(namespaces: list[str | None]) -> str:
-    """The fingerprint of these namespaces' links now: one dump each, nothing decoded."""
-    fds: dict[str | None, int] = {}
-    try:
-        for name in namespaces:
-            try:
-                fds[name] = os.open(nsenter.path_of(name), os.O_RDONLY | os.O_CLOEXEC)
-            except FileNotFoundError:
-                continue
-        out = linkdump.Digest()
-        for name in namespaces:
-            out.begin(name, name in fds)
-            if name in fds:
-                _dump_into(out, name, fds, namespaces)
-        return out.hexdigest()
-    finally:
-        for fd in fds.values():
-            os.close(fd)
+def may_keep(ctx: Context) -> bool:
+    """Whether this apply or plan may leave a receipt: read from a file, only link settings declared, and
+    nothing to say about the file: the receipt's answer would not repeat the sections it names unmanaged.
+
+    Asked before the full path reads, so that its reads also fingerprint the dumps (Context.fingerprint)."""
+    from linkctl.engine.apply import has_remediation
+
+    return ctx.data is not None and not ctx.notes and enabled() and not has_remediation(ctx.decl)
 
 
-def _dump_into(out: linkdump.Digest, name: str | None, fds: dict[str | None, int], order: list[str | None]) -> None:
-    # A dump that never ends is a doubt: after 5 s the full command decides.
-    with linkdump.RouteSocket(None if name is None else fds[name], timeout=5.0) as sock:
-        sock.send(linkdump.dump_request(1, stats=False))
-        _receive_into(out, sock)
-        nsids = [_nsid(sock, seq, fds.get(other)) for seq, other in enumerate(order, 2) if other != name]
-    out.end(tuple(nsids))
-
-
-def _receive_into(out: linkdump.Digest, sock: linkdump.RouteSocket) -> None:
-    """Fingerprint a dump as it arrives, buffer by buffer.
-
-    (A receiving thread, to let the kernel fill the next buffer while this one
-    hashes, measured slower here: the GIL hand-over costs more than it overlaps.)
-    """
-    done = False
-    while not done:
-        messages: list[bytes] = []
-        done = linkdump.split_dump(sock.recv(1 << 20), messages)
-        out.links(messages)
-
-
-def _nsid(sock: linkdump.RouteSocket, seq: int, fd: int | None) -> int | None:
-    if fd is None:
-        return None
-    sock.send(linkdump.nsid_request(seq, fd))
-    return linkdump.parse_nsid(sock.recv(1 << 16))
-
-
-# What the full commands print when nothing differs (cli/links.py, cli/render.py).
-_SAID = {
-    "apply": "no changes: {n} interface(s) already as declared; nothing was sent to the kernel",
-    "plan": "no changes: {n} interface(s) already as declared",
-}
-
-
-def fast_noop(command: str, path: str, netns: str | None) -> str | None:
-    """For `linkctl apply|plan FILE [--netns NS]`: the no-op answer when a receipt still holds, else None."""
-    if command not in _SAID or not enabled():
-        return None
-    from linkctl.model import source  # a regular file, bounded: never a FIFO's wait or /dev/zero's end
-
-    try:
-        data = source.read_path(path)
-        receipt = load(data, netns)
-        if receipt is None:
-            return None
-        digest = current_digest(receipt.namespaces)
-        if receipt.layer3:
-            from linkctl.kernel.l3 import layer3_digest  # a file with addresses, routes or rules
-
-            digest = layer3_digest(digest, receipt.layer3)
-        if digest != receipt.digest:
-            return None
-    except (OSError, ValueError, source.Refused):
-        return None
-    return _SAID[command].format(n=receipt.interfaces)
+def keep(ctx: Context, digest: str | None, interfaces: int) -> None:
+    """After a verified apply or a no-op plan: let the next `apply` of these bytes end at the dump."""
+    if not ctx.fingerprint or digest is None or ctx.data is None:
+        return
+    record(
+        ctx.data, ctx.default_netns, Receipt(ctx.namespaces(), digest, interfaces, ctx.layer3_read(), ctx.vlan_read())
+    )

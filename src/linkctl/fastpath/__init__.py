@@ -1,0 +1,67 @@
+"""The receipt fast path: `linkctl apply FILE` of a file already applied, on links nobody changed since,
+answered at the speed of the kernel's dump, before the CLI library, PyYAML and pydantic are loaded
+(on 2000 links: the dump's 0.03 s against the full path's 0.5 s).
+
+The whole path, in the order it runs:
+
+1. cli/entry.py: the plain form `apply|plan FILE [--netns NS]` (never `--strict`: a receipt says
+   the links are as the file says, not that the file holds nothing linkctl leaves alone) calls
+   `reply` below first thing, after the signal handlers (linkctl/interrupts.py).
+2. `answer`: the file's bytes (model/source.py: a regular file, bounded), its receipt
+   (fastpath/receipt.py: named by the bytes, the --netns and linkctl's code, kept in the runtime
+   directory of engine/runtime.py), and the digest the receipt holds taken again now
+   (kernel/fastpath.py: one link dump per namespace on kernel/linkdump.py's RouteSocket, entered
+   through kernel/nsenter.py, fingerprinted by linkdump's Fingerprinter; layer 3 read by
+   kernel/l3.py when the file declares some). Equal: the planner would see the very links it saw
+   then and find nothing to do, and the command says what the full path would say.
+3. Anything else (no receipt, a different file, any link changed, added or removed, a namespace
+   gone, any error at all) returns None, and the full command decides as always; it leaves a new
+   receipt when it finds or makes the links as declared (receipt.may_keep and receipt.keep, called
+   by cli/engine_cmds.py; kernel/state.py fingerprints the very dumps it decoded).
+
+Everything the path loads is the standard library or one of the modules named above, each of
+which imports nothing more than that: bench/apply_veth.py measures it against `ip -j -d link show`.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+# What the full commands print when nothing differs (cli/engine_cmds.py, plan/text.py).
+_SAID = {
+    "apply": "no changes: {n} interface(s) already as declared; nothing was sent to the kernel",
+    "plan": "no changes: {n} interface(s) already as declared",
+}
+
+
+def reply(command: str, path: str, netns: str | None) -> None:
+    """Print the no-op answer and end the process when a receipt still holds; else return."""
+    try:
+        said = answer(command, path, netns)
+    except Exception:  # any doubt goes to the full command, which reports properly
+        return
+    if said is not None:
+        sys.stdout.write(said + "\n")
+        sys.stdout.flush()
+        os._exit(0)  # nothing to clean up: skip the interpreter's teardown (2 ms)
+
+
+def answer(command: str, path: str, netns: str | None) -> str | None:
+    """For `linkctl apply|plan FILE [--netns NS]`: the no-op answer when a receipt still holds, else None."""
+    # Imported here: `import linkctl.fastpath` (the full path's, for the receipt) cannot fail, and on
+    # the fast path a failing import is one more doubt that `reply` leaves to the full command.
+    from linkctl.fastpath import receipt
+    from linkctl.kernel.fastpath import digest_now
+    from linkctl.model import source
+
+    if command not in _SAID or not receipt.enabled():
+        return None
+    try:
+        data = source.read_path(path)  # never a FIFO's wait or /dev/zero's end
+        held = receipt.load(data, netns)
+        if held is None or digest_now(held.namespaces, held.layer3, held.vlans) != held.digest:
+            return None
+    except (OSError, ValueError, source.Refused):
+        return None
+    return _SAID[command].format(n=held.interfaces)

@@ -1,0 +1,102 @@
+"""The one reader of the running system's kernel log: `logs` and `diagnose` read the same
+/dev/kmsg record to the same message and the same time, and fail alike without journald."""
+
+from __future__ import annotations
+
+import json
+import os
+import uuid
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from linkctl.diagnose.logscan import Subject
+from linkctl.diagnose.logscan import read_journal as diagnose_journal
+from linkctl.diagnose.logscan import read_kmsg as diagnose_kmsg
+from linkctl.domain.events import EventKind
+from linkctl.errors import LinkctlError
+from linkctl.kernel import klog
+from linkctl.logs import sources, system_log
+from linkctl.logs.capture import Captured
+
+
+def _write_kmsg(*messages: str) -> None:
+    try:
+        fd = os.open("/dev/kmsg", os.O_WRONLY)
+    except OSError as exc:
+        pytest.skip(f"/dev/kmsg not writable here: {exc.strerror}")
+    try:
+        for message in messages:
+            os.write(fd, f"<6>{message}\n".encode())
+    finally:
+        os.close(fd)
+
+
+def test_logs_and_diagnose_date_a_kmsg_record_alike() -> None:
+    name = "lk" + uuid.uuid4().hex[:10]
+    _write_kmsg(f"e1000e: {name} NIC Link is Down")
+    try:
+        events = [e for e in sources.read_kmsg() if e.ifname == name]
+    except LinkctlError as exc:
+        pytest.skip(str(exc))
+    evidence = diagnose_kmsg(Subject(name), None)
+    assert [e.event for e in events] == [EventKind.LINK_DOWN] and evidence.downs == 1
+    logged = events[0].time
+    assert logged is not None and logged.tzinfo is None  # naive local, as a syslog stamp
+    assert evidence.first is not None and evidence.first.tzinfo is not None
+    # Each reader reads the boot time once: the same clock gives the same time to a few µs.
+    assert abs((evidence.first - logged.astimezone()).total_seconds()) < 0.001
+    assert evidence.samples["link_down"] == [f"e1000e: {name} NIC Link is Down"]
+
+
+def test_the_clock_counts_from_boot_in_epoch_seconds() -> None:
+    clock = system_log.Clock(started=1_700_000_000.25, host="h1")
+    assert clock.when(None, 10.5) == datetime.fromtimestamp(1_700_000_010.75)
+    written = datetime(2024, 3, 30, 6, 32, 45)
+    assert clock.when(written, 10.5) == written  # a line's own stamp wins
+    assert clock.date(Captured("m", uptime=1.0)).host == "h1"
+    assert clock.date(Captured("m", host="h2")).host == "h2"
+
+
+def test_a_journal_record_is_read_with_its_exact_time_and_host() -> None:
+    line = json.dumps(
+        {
+            "_TRANSPORT": "kernel",
+            "MESSAGE": "e1000e: eth0 NIC Link is Down",
+            "__REALTIME_TIMESTAMP": "1700000000123456",
+            "_SOURCE_MONOTONIC_TIMESTAMP": "5000000",
+            "_HOSTNAME": "h1",
+        }
+    )
+    captured = system_log.capture(line.encode())
+    assert captured is not None
+    event = system_log.link_event(system_log.Record(captured, "journal", 7))
+    assert event is not None
+    assert (event.event, event.ifname, event.host, event.uptime, event.line) == (
+        EventKind.LINK_DOWN,
+        "eth0",
+        "h1",
+        5.0,
+        7,
+    )
+    assert event.time is not None and event.time.timestamp() == 1700000000.123456
+    assert system_log.capture(json.dumps({"_TRANSPORT": "syslog", "MESSAGE": "x"})) is None
+
+
+def test_without_journalctl_both_say_so(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))
+    with pytest.raises(LinkctlError, match=r"^journalctl: not installed$"):
+        list(sources.read_journal())
+    evidence = diagnose_journal(Subject("eth0"), None)
+    assert not evidence.available and evidence.source == "journal: not available (journalctl: not installed)"
+
+
+def test_a_program_that_outlives_its_timeout_is_killed() -> None:
+    proc = klog.Program.start(["sleep", "30"], timeout=0.1)
+    assert proc.stdout.read() == b""  # returns once the kill closes the pipe
+    status, _ = proc.finish()
+    assert proc.timed_out and status < 0
+    quick = klog.Program.start(["true"], timeout=30)
+    quick.stdout.read()
+    assert quick.finish() == (0, "") and not quick.timed_out
