@@ -23,7 +23,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from typing import Literal
 
 from linkctl.logs.capture_json import read_json
-from linkctl.logs.capture_paste import MASKED_HOST, MASKED_STAMP, elided, paste_prefixes, tidy
+from linkctl.logs.capture_paste import MASKED_HOST, MASKED_STAMP, after_prompt, elided, paste_prefixes, tidy
 
 _MONTHS = {
     m: i for i, m in enumerate(("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"), 1)
@@ -199,8 +199,9 @@ def _capture(line: str, years: YearHint) -> Captured | None:
     embedded = _after_text(line)
     if embedded is not None:
         return embedded
-    # No capture format: a bare message (dmesg -t, journalctl -o cat, a paste).
-    return Captured(line)
+    # No capture format: a bare message (dmesg -t, journalctl -o cat, a paste), maybe after the
+    # shell prompt a serial console printed it over.
+    return Captured(after_prompt(line) or line)
 
 
 def _framed(line: str, years: YearHint) -> _Read:

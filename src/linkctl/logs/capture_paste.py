@@ -6,9 +6,11 @@ tags ("&gt; ", "<code>", "<br>"), markdown's backticks and bold, and at the end 
 shell left (" |", a continuation's "\\"). Before the line: gutters of every shape (a highlighter's
 line numbers, a diff's "+"/"-", a prompt's "$ "/"# ", a bullet, a table's "|"), a chat's or a CI
 runner's own stamp ("[10:00:01] <nick> ", GitHub Actions' "2024-01-01T10:00:00.1234567Z ",
-Jenkins' "[Pipeline] "), and stamps or names the writer masked ("[xxxxx.xxxxxx]", "[...]",
-"<redacted> kernel: "). A gutter is taken off only where a capture format follows it (see
-`paste_prefixes`), so that a prompt or a bullet before prose never makes a kernel line of it.
+Jenkins' "[Pipeline] "), a shell prompt the console printed over, stamps or names the writer
+masked ("[xxxxx.xxxxxx]", "[...]", "<redacted> kernel: ") or a screenshot's OCR damaged. A
+gutter is taken off only where a capture format follows it (see `paste_prefixes`), a prompt only
+where a device's prefix does (`after_prompt`), so that a prompt or a bullet before prose or a
+command never makes a kernel line of it.
 """
 
 from __future__ import annotations
@@ -40,6 +42,9 @@ MASKED_STAMP = re.compile(
     r"\[(?=[^\]]{0,40}(?:[xX]{2}|[*?#]{2}|[*?#]\.|\u2026|\.\.\.))"
     rf"(?:[\dxX*?#.:\u2026\s\-]|(?:{_DAYS}|{_MONTHS})\b){{1,40}}\]\s?"
     r"|\[\s*(?:redacted|REDACTED|snip|SNIP|removed|hidden)\s*\]\s?"
+    # A screenshot turned to text (OCR) reads the closing bracket as "1", "l", "|" or ")": printk's six
+    # digits and one more. The digits are no longer to be trusted: no uptime.
+    r"|\[\s*\d{1,10}\.\d{6}[1lIJ|)}](?=\s)\s?"
 )
 # A host's name the writer masked or bracketed: "<redacted>", "[hostname]", "<host>", "***".
 MASKED_HOST = r"(?:<[\w.\- ]{1,32}>|\[[A-Za-z][\w.\- ]{0,31}\]|\*{2,})"
@@ -58,6 +63,22 @@ _PASTE_PREFIX = re.compile(
     r"|[\s\d|\u2502\u2503\u00a6>+\-$#*\u2022\u00b7:.]{1,12}?(?<=[\s|\u2502\u2503\u00a6>+\-$#*\u2022\u00b7:])"
     r")"
 )
+
+
+# A shell prompt the console printed a kernel line after, with no stamp between: "# ", "$ ", "~ # ",
+# "root@OpenWrt:~# ", "[root@host ~]# " (a prompt before an uptime is capture.py's _CONSOLE).
+_PROMPT = re.compile(r"(?:\[[\w.\-]+@[\w.\-]+[^\]]{0,60}\]|[\w.\-]+@[\w.\-]+:[^\s#$]{0,80}|~)?\s?[#$] ")
+# What follows must be netdev_printk's or dev_printk's prefix ("DRIVER BUS[ IFNAME]: "), a device
+# address with a digit: a command typed at the prompt ("ip link set dev eth0 down") never is one.
+_DEVICE_LINE = re.compile(r"[\w.\-]+ [\w.:\-]*\d[\w.:\-]*(?: [^\s:()\[\]/]{1,32})?: \S")
+
+
+def after_prompt(line: str) -> str | None:
+    """The kernel line after a shell prompt ("# macb e000b000.ethernet eth0: link down"), or None."""
+    m = _PROMPT.match(line)
+    if m and _DEVICE_LINE.match(line, m.end()):
+        return line[m.end() :]
+    return None
 
 
 def tidy(line: str) -> str:

@@ -88,6 +88,7 @@ SCAN_LITERALS: tuple[bytes, ...] = (
     b"X HANG",
     b"Tx Unit",  # a unit-hang line cut before "Hang": "Detected Tx Unit"
     b"Hardware Unit",
+    b"NCSI interface",  # ftgmac100/stmmac "NCSI interface up" (the NC-SI channel's link)
 )
 
 # Tried in this order: the drivers' own formats, then the stack's (bonding, switch ports,

@@ -141,6 +141,14 @@ def _sis900(m: re.Match[str], p: Prefix) -> MessageMatch | None:
     return link(m, p, kind, details_of(m["rest"]) if kind is EventKind.LINK_UP else None)
 
 
+@rule(r"NCSI interface (?P<st>up|down)$")
+def _ncsi(m: re.Match[str], p: Prefix) -> MessageMatch:
+    """A NIC shared through NC-SI (a BMC's sideband: ftgmac100, stmmac, phytmac) reports the NC-SI
+    channel's link, which is the netdev's carrier: "ftgmac100 1e660000.ethernet eth0: NCSI
+    interface up" (netdev_info; netdev_dbg in later kernels)."""
+    return link(m, p, state(m["st"]), detail="NC-SI")
+
+
 @rule(r"carrier (?P<st>on|off)$")
 def _r8152(m: re.Match[str], p: Prefix) -> MessageMatch:
     """r8152 "r8152 2-1:1.0 eth0: carrier on" / "carrier off"."""
