@@ -71,6 +71,16 @@ REACHED_HOLDOUT3_RECALL = 0.86
 # uptimes, recognise.py's PHY driver names): it now scores 1.000, which proves nothing.
 HOLDOUT4 = CORPUS.with_name("real_world_holdout4.jsonl")
 REACHED_HOLDOUT4_RECALL = 0.94
+# `real_world_holdout5.jsonl`: 142 lines from 57 further sources (53 events), collected and labelled
+# under the rules written before collection (corpus/README.md, "fifth holdout"), after the paste-damage
+# round was frozen (commit 1aa7ec5); scored once, blind: recall 0.849 (45/53), precision 1.000 (45/45),
+# fields 1.000 (225/225), below the recall target. The recognisers from before that round (2b83bce)
+# score it 0.830 (44/53). Its misses are listed in corpus/README.md. Taught afterwards by family (a shell
+# prompt before a stampless kernel line, NC-SI's link, an OCR'd uptime bracket): it scores 0.943 (50/53),
+# which proves nothing; the two OCR'd lines' damaged device and "IX", and a hand-typed "Detected Tx
+# Hung", stay missed.
+HOLDOUT5 = CORPUS.with_name("real_world_holdout5.jsonl")
+REACHED_HOLDOUT5_RECALL = 0.84
 
 # A bonding member's carrier is a link's carrier: the corpus labels both the same way.
 _CLASS = {
@@ -196,13 +206,14 @@ def test_real_world_figures(half: str, capsys: pytest.CaptureFixture[str]) -> No
         ("holdout2", HOLDOUT2, REACHED_HOLDOUT2_RECALL),
         ("holdout3", HOLDOUT3, REACHED_HOLDOUT3_RECALL),
         ("holdout4", HOLDOUT4, REACHED_HOLDOUT4_RECALL),
+        ("holdout5", HOLDOUT5, REACHED_HOLDOUT5_RECALL),
     ],
 )
 def test_holdout_figures(name: str, path: Path, reached: float, capsys: pytest.CaptureFixture[str]) -> None:
     """Reports that no recogniser was written from or corrected after: the blind figures."""
     records = [json.loads(x) for x in path.read_text(encoding="utf-8").splitlines()]
     assert {r["source"] for r in records}.isdisjoint({r["source"] for r in RECORDS})
-    others = [p for p in (HOLDOUT, HOLDOUT2, HOLDOUT3, HOLDOUT4) if p != path]
+    others = [p for p in (HOLDOUT, HOLDOUT2, HOLDOUT3, HOLDOUT4, HOLDOUT5) if p != path]
     seen = {json.loads(x)["source"] for p in others for x in p.read_text(encoding="utf-8").splitlines()}
     assert {r["source"] for r in records}.isdisjoint(seen)
     for record in records:

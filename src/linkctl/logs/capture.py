@@ -23,6 +23,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from typing import Literal
 
 from linkctl.logs.capture_json import read_json
+from linkctl.logs.capture_paste import MASKED_HOST, MASKED_STAMP, after_prompt, elided, paste_prefixes, tidy
 
 _MONTHS = {
     m: i for i, m in enumerate(("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"), 1)
@@ -50,7 +51,7 @@ _SEVERITY = r"(?:[a-z]{2,8}\.)?(?i:emerg|alert|crit|critical|err|error|warn|warn
 # the tag (UniFi's firmware version); RFC 5424 puts PROCID, MSGID and structured data after
 # the app name, each "-" when empty.
 _KERNEL_TAG = re.compile(
-    rf"(?:(?P<host>[^\s\[\]]+) )?(?:[^\s\[\]:]+ )??(?:(?P<sev>{_SEVERITY}) )?kernel(?:\[\d+\])?"
+    rf"(?:(?P<host>[^\s\[\]]+|{MASKED_HOST}) )?(?:[^\s\[\]:]+ )??(?:(?P<sev>{_SEVERITY}) )?kernel(?:\[\d+\])?"
     r"(?::| (?:-|\d+) \S+ (?:-|\[[^\]]*\]))\s?(?P<msg>.*)"
 )
 _SEVERITY_WORD = re.compile(_SEVERITY)
@@ -83,20 +84,21 @@ _CONSOLE = re.compile(
 )
 # A mail reply's quote marks before a quoted log line.
 _QUOTE = re.compile(r"(?:>[ \t]?)+")
-# A code block's line-number gutter, as blogs' highlighters render it: "1 | Sep 08 13:59:39 ...".
-_GUTTER = re.compile(r"\d{1,6} ?[|\u2502] ")
-# An uptime its writer masked before pasting: "[xxxxxx]", "[xxxxx.xxxxxx]", "[ ***.*** ]".
-_MASKED_UPTIME = re.compile(r"\[\s*[xX*?#]+(?:\.[xX*?#]+)?\s*\]\s?")
+# A code block's line-number gutter, as blogs' highlighters render it ("1 | Sep 08 13:59:39 ..."),
+# or a table's rule: before any line, a bare message too (capture_paste.py has the rest).
+_GUTTER = re.compile(r"(?:\d{1,6} ?)?[|\u2502\u2503] ")
 # `grep` over several files: "/var/log/kern.log:", "syslog.1:" or "FILE:LINE:" before the line.
 _GREP = re.compile(r"[\w./\-]+:(?:\d+:)?(?=\S)")
 # "[HOST ]kernel: MESSAGE": a syslog or journal line whose stamp was cut off when pasted.
-_HOST_KERNEL = re.compile(r"(?:[\w.\-]+ )?kernel(?:\[\d+\])?: ")
+_HOST_KERNEL = re.compile(rf"(?:(?:[\w.\-]+|{MASKED_HOST}) )?kernel(?:\[\d+\])?: ")
 # `journalctl -o short-monotonic`: "[  123.456789] HOST kernel: MESSAGE".
 _MONOTONIC_TAG = re.compile(r"(?P<host>[^\s\[\]:]+) kernel(?:\[\d+\])?: ?(?P<msg>.*)")
 # `talosctl dmesg`: "kern:     err: [2024-06-29T10:52:39.030745602Z]: MESSAGE".
 _TALOS = re.compile(r"(?P<fac>[a-z]+):\s+(?P<sev>[a-z]+):\s+\[(?P<stamp>\d{4}-\d\d-\d\dT[^\]]+)\]: (?P<msg>.*)")
 _BSD = re.compile(rf"{_MON} +(?P<d>\d{{1,2}})(?: (?P<y>\d{{4}}))? {_HMS} (?P<rest>.*)")
 # RFC 3339 and its relatives; a terminal logger writes it in brackets ("[2024-03-30 06:32:45.123] ").
+# What starts a capture format after another's stamp: a syslog stamp, an ISO date, a bracket.
+_NESTED = re.compile(rf"{_MON} [ \d]\d |\d{{4}}-\d\d-\d\d[T ]\d|\[|<\d")
 _RFC3339 = re.compile(
     rf"\[?(?P<y>\d{{4}})-(?P<mo>\d\d)-(?P<d>\d\d)[T ]{_HMS}(?P<tz>Z|[+-]\d\d:?\d\d)?\]?[ ,]?\s*"
     r"(?P<rest>.*)"
@@ -165,13 +167,19 @@ _Read = Captured | None | Literal[False]
 
 def parse_capture(line: str, years: YearHint | None = None) -> Captured | None:
     """The kernel message of a log line; None when the line is another program's."""
+    found = _capture(line, years or YearHint())
+    if found is None or found.message[:1] not in (".", "\u2026", "["):
+        return found
+    return Captured(elided(found.message), found.time, found.uptime, found.host)
+
+
+def _capture(line: str, years: YearHint) -> Captured | None:
     line = clean(line)
     if not line:
         return None
-    years = years or YearHint()
     if line[0] == "{":
         return _json(line, years)
-    line = _unwrap(line)
+    line = _unwrap(tidy(line))
     if not line:
         return None
     found = _read(line, years)
@@ -183,11 +191,17 @@ def parse_capture(line: str, years: YearHint | None = None) -> Captured | None:
         found = _framed(line[m.end() :], years)
         if found is not False:
             return found
+    # A paste's gutter, prompt, bullet or chat/CI stamp before a capture format.
+    for rest in paste_prefixes(line):
+        found = _framed(rest, years)
+        if found is not False:
+            return found
     embedded = _after_text(line)
     if embedded is not None:
         return embedded
-    # No capture format: a bare message (dmesg -t, journalctl -o cat, a paste).
-    return Captured(line)
+    # No capture format: a bare message (dmesg -t, journalctl -o cat, a paste), maybe after the
+    # shell prompt a serial console printed it over.
+    return Captured(after_prompt(line) or line)
 
 
 def _framed(line: str, years: YearHint) -> _Read:
@@ -223,7 +237,8 @@ def _read(line: str, years: YearHint) -> _Read:
 def _unwrap(line: str) -> str:
     """The line without what a shipper, runtime or paste put before the capture format."""
     quote = _QUOTE.match(line) or _GUTTER.match(line)
-    if quote:
+    # A rule alone ("| ") is a gutter only if no other follows: "| Link is Down | yes" is a table.
+    if quote and (quote.group(0)[0].isdigit() or quote.re is _QUOTE or "|" not in line[quote.end() :]):
         line = line[quote.end() :]
     if line[:1] in ("I", "D", "N", "W", "E", "T", "C"):
         m = _SHIPPER.match(line)
@@ -292,7 +307,9 @@ def _rfc3339(line: str, years: YearHint) -> _Read:
     # "HOST PROGRAM[PID]: " there, and then the line is not the kernel's.
     if _PROGRAM.match(rest) and not rest.startswith("net "):  # "net eth0: " is dev_info on a netdev
         return None
-    return _with_uptime(rest, when)
+    # A CI runner's or a logger's stamp before a line that has a capture format of its own.
+    inner = _read(rest, years) if _NESTED.match(rest) else False
+    return _with_uptime(rest, when) if inner is False else inner
 
 
 def _short_full(line: str, years: YearHint) -> _Read:
@@ -387,7 +404,7 @@ def _host_kernel(line: str, years: YearHint) -> _Read:
 def _uptime_first(line: str, years: YearHint) -> _Read:
     m = _UPTIME.match(line)
     if not m:
-        masked = _MASKED_UPTIME.match(line)
+        masked = MASKED_STAMP.match(line)
         return Captured(line[masked.end() :].strip()) if masked else False
     rest = line[m.end() :].strip()
     tag = _MONOTONIC_TAG.match(rest)
@@ -418,7 +435,7 @@ def _with_uptime(text: str, when: datetime | None = None) -> Captured:
     m = _UPTIME.match(text)
     if m:
         return Captured(text[m.end() :].strip(), when, float(m["up"]))
-    masked = _MASKED_UPTIME.match(text)
+    masked = MASKED_STAMP.match(text)
     if masked:
         return Captured(text[masked.end() :].strip(), when)
     return Captured(text.strip(), when)

@@ -77,6 +77,18 @@ SCAN_LITERALS: tuple[bytes, ...] = (
     b"is now down",
     b"status DOWN",  # Mellanox's switch SDK "... logical port - 12500 status DOWN"
     b"status UP",
+    b"LINK UP",  # vendor drivers in capitals: "LINK UP", "LINK DOWN", "LINK IS UP"
+    b"LINK DOWN",
+    b"LINK IS",
+    b"Media Link",  # sis900 "Media Link On 100mbps full-duplex", "Media Link Off"
+    b"x Timeout",  # ionic "Tx Timeout triggered - txq 3", "TX Timeout", "TX TIMEOUT"
+    b"X Timeout",
+    b"X TIMEOUT",
+    b"ransmit Time",
+    b"X HANG",
+    b"Tx Unit",  # a unit-hang line cut before "Hang": "Detected Tx Unit"
+    b"Hardware Unit",
+    b"NCSI interface",  # ftgmac100/stmmac "NCSI interface up" (the NC-SI channel's link)
 )
 
 # Tried in this order: the drivers' own formats, then the stack's (bonding, switch ports,

@@ -123,7 +123,10 @@ def _looks_like_bus(bus: str) -> bool:
     # PCI "0000:00:19.0", USB "2-1:1.0", platform "ff540000.ethernet", vmbus GUIDs,
     # "virtio0": all carry a digit, or are a device-tree node's name; none is an upper-case
     # word such as "WATCHDOG", none has a bracket, as a program's "NetworkManager[812]" has.
-    return "[" not in bus and (any(c.isdigit() for c in bus) or _DT_NODE.fullmatch(bus) is not None)
+    # A bare number is no device's name either: DPDK's testpmd prints "Port 0: Link Down".
+    if "[" in bus or bus.isdigit():
+        return False
+    return any(c.isdigit() for c in bus) or _DT_NODE.fullmatch(bus) is not None
 
 
 def _strip_driver_echo(body: str, driver: str) -> str:
@@ -272,6 +275,17 @@ def link(
             ifname = p.token
     d = details or Details()
     return MessageMatch(kind, ifname, driver, p.bus_id, d.speed_mbps, d.duplex, d.flow_control, detail)
+
+
+# After a link's state the drivers go on with details (" 1000 Mbps", ", 100Mbps, full-duplex",
+# " - ...", " at ...", "<100 Mbps ...>", " Speed is ...", " unknown speed"); a lower-case word
+# there is a sentence's ("Link is down after resume", "link is down, retrying").
+_PROSE = re.compile(r"[,;:]? +(?!at\b|on\b|with\b|unknown\b|speed\b|full\b|half\b)[a-z]{2,}\b")
+
+
+def prose_after(rest: str) -> bool:
+    """True when what follows a link's state is a sentence's words, not a driver's details."""
+    return _PROSE.match(rest) is not None
 
 
 _FLOW_TEXT = re.compile(r"[Ff]low [Cc]ontrol:? (?P<fc>[^,]+?)\s*(?:,|$)")

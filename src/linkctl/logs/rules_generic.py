@@ -17,6 +17,7 @@ from linkctl.logs.recognise import (
     link,
     other_device,
     plausible_driver,
+    prose_after,
     registrar,
     state,
 )
@@ -57,7 +58,7 @@ def plausible_ifname(name: str) -> bool:
 
 
 @rule(
-    rf"{_BODY_IFNAME}(?P<lead>{_LEAD_WORD}{{0,3}})[Ll]ink (?:is )?(?P<st>up|down|Up|Down|UP|DOWN)"
+    rf"{_BODY_IFNAME}(?P<lead>{_LEAD_WORD}{{0,3}})(?:[Ll]ink|LINK) (?:is |IS )?(?P<st>up|down|Up|Down|UP|DOWN)"
     r"(?P<rest>[.!]?|[.!]? *\(.*|[,:;].*| at .*| - .*| \d.*)$"
 )
 def _generic_link(m: re.Match[str], p: Prefix) -> MessageMatch | None:
@@ -65,7 +66,7 @@ def _generic_link(m: re.Match[str], p: Prefix) -> MessageMatch | None:
     lpa 0x45E1" (mii), "swp7: Link up at 1000 Mbps, full-duplex", "eth1: port 3 link up",
     "et0: link up (1000FD)" (Broadcom's et), "eth0: link up (1000/Full)" (old macb), gve's
     "Device link is up.", atl1's "eth0 link is up 100 Mbps full duplex" after its device."""
-    if m["ifn"] and not _names_in_body(p):
+    if (m["ifn"] and not _names_in_body(p)) or prose_after(m["rest"]):
         return None
     name = m["ifn"] or p.ifname or p.token
     if name is None or not plausible_ifname(name):

@@ -20,6 +20,7 @@ from linkctl.logs.recognise import (
     flow_pair,
     link,
     plausible_driver,
+    prose_after,
     registrar,
     speed_mbps,
     state,
@@ -30,7 +31,7 @@ rule = registrar(RULES)
 
 
 @rule(rf"(?:(?P<ifn>{IFN}) )?NIC (?:[A-Z]\w+ ){{0,2}}Link is (?P<st>Up|Down|up|down|UP|DOWN)\b(?P<rest>.*)")
-def _nic_link(m: re.Match[str], p: Prefix) -> MessageMatch:
+def _nic_link(m: re.Match[str], p: Prefix) -> MessageMatch | None:
     """Intel (e1000, e1000e, igb, igc, ixgbe, ixgbevf, i40e, ice, iavf), Broadcom (bnxt_en,
     bnx2x, bnx2), vmxnet3, nfp, qlcnic, atl1c/atl1e and others: "NIC Link is Up 1000 Mbps Full
     Duplex, Flow Control: Rx/Tx", "NIC Link is Up 10 Gbps, Flow Control: RX/TX", "NIC Link is
@@ -39,6 +40,8 @@ def _nic_link(m: re.Match[str], p: Prefix) -> MessageMatch:
     Flow control: ON - receive & transmit", bnx2's "NIC Copper Link is Up, 1000 Mbps full
     duplex, receive & transmit flow control ON" (or "Remote Copper", "SerDes"), atl1c's "NIC
     Link is Up<100 Mbps Full Duplex>"."""
+    if prose_after(m["rest"]):
+        return None
     kind = state(m["st"])
     if kind is EventKind.LINK_DOWN:
         return link(m, p, kind)
@@ -68,10 +71,11 @@ def _phylib_old(m: re.Match[str], p: Prefix) -> MessageMatch:
     )
 
 
-@rule(r"Link is (?P<st>Up|Down|up|down|UP|DOWN)\b(?P<rest>.*)")
-def _link_is(m: re.Match[str], p: Prefix) -> MessageMatch:
+@rule(r"(?:Link is|LINK IS) (?P<st>Up|Down|up|down|UP|DOWN)\b(?P<rest>.*)")
+def _link_is(m: re.Match[str], p: Prefix) -> MessageMatch | None:
     """phylib "Link is Down"; tg3/sky2/skge "Link is up at 1000 Mbps, full duplex[, flow
-    control both]"; qede "Link is up"; ena-style "link is UP" (see `_link_lower`)."""
+    control both]"; qede "Link is up"; ena-style "link is UP" (see `_link_lower`); in capitals
+    ("LINK IS UP") in a few vendor drivers."""
     return _link_with_flow_control(m, p, r"flow control (?P<fc>[\w /&-]+?)\.?$")
 
 
@@ -97,10 +101,10 @@ def _link_lower(m: re.Match[str], p: Prefix) -> MessageMatch:
     return link(m, p, state(m["st"]))
 
 
-@rule(r"Link (?P<st>Up|Down|up|down|UP|DOWN)(?P<rest> - \d+ [MG]bps)?$")
+@rule(r"(?:Link|LINK) (?P<st>Up|Down|up|down|UP|DOWN)(?P<rest> - \d+ [MG]bps)?[.!]?$")
 def _mellanox(m: re.Match[str], p: Prefix) -> MessageMatch:
     """mlx4_en "mlx4_en: eth2: Link Up"; mlx5_core "... ens1f0: Link up"; enic "Link UP",
-    "Link DOWN"; ionic "Link up - 100 Gbps"."""
+    "Link DOWN"; ionic "Link up - 100 Gbps"; vendor drivers' "LINK UP", "LINK DOWN"."""
     kind = state(m["st"])
     if kind is EventKind.LINK_DOWN or not m["rest"]:
         return link(m, p, kind)
@@ -108,20 +112,41 @@ def _mellanox(m: re.Match[str], p: Prefix) -> MessageMatch:
 
 
 @rule(r"link (?P<st>up|down)\b(?P<rest>.*)")
-def _link_lower_word(m: re.Match[str], p: Prefix) -> MessageMatch:
+def _link_lower_word(m: re.Match[str], p: Prefix) -> MessageMatch | None:
     """sfc "link up at 10000Mbps full-duplex (MTU 1500)", "link down"; cxgb4 "link up,
     10Gbps, full-duplex, Tx/Rx PAUSE"; old r8169 "link up", "link down"."""
     return _link_with_flow_control(m, p, r", (?P<fc>[\w/]+) PAUSE")
 
 
-def _link_with_flow_control(m: re.Match[str], p: Prefix, fc_pattern: str) -> MessageMatch:
-    """An up line's speed and duplex from `rest`, its flow control from the driver's own wording."""
+def _link_with_flow_control(m: re.Match[str], p: Prefix, fc_pattern: str) -> MessageMatch | None:
+    """An up line's speed and duplex from `rest`, its flow control from the driver's own wording;
+    None when a sentence goes on after the state."""
     kind = state(m["st"])
     rest = m["rest"]
+    if prose_after(rest):
+        return None
     if kind is EventKind.LINK_DOWN:
         return link(m, p, kind)
     fc = re.search(fc_pattern, rest)
     return link(m, p, kind, details_of(rest, flow_control(fc["fc"]) if fc else None))
+
+
+@rule(r"Media Link (?P<st>On|ON|Off|OFF)\b(?P<rest>.*)$")
+def _sis900(m: re.Match[str], p: Prefix) -> MessageMatch | None:
+    """sis900 (SiS 900/7016): "eth0: Media Link On 100mbps full-duplex", "eth0: Media Link Off";
+    2.4 kernels wrote "Media Link ON 10mbps half-duplex"."""
+    if prose_after(m["rest"]):
+        return None
+    kind = state(m["st"])
+    return link(m, p, kind, details_of(m["rest"]) if kind is EventKind.LINK_UP else None)
+
+
+@rule(r"NCSI interface (?P<st>up|down)$")
+def _ncsi(m: re.Match[str], p: Prefix) -> MessageMatch:
+    """A NIC shared through NC-SI (a BMC's sideband: ftgmac100, stmmac, phytmac) reports the NC-SI
+    channel's link, which is the netdev's carrier: "ftgmac100 1e660000.ethernet eth0: NCSI
+    interface up" (netdev_info; netdev_dbg in later kernels)."""
+    return link(m, p, state(m["st"]), detail="NC-SI")
 
 
 @rule(r"carrier (?P<st>on|off)$")
@@ -227,6 +252,15 @@ def _watchdog_new(m: re.Match[str], p: Prefix) -> MessageMatch:
     return link(m, p, EventKind.TX_TIMEOUT, detail=f"queue {m['q']}")
 
 
+@rule(rf"NETDEV WATCHDOG:(?: CPU: \d+:| (?P<ifn>{IFN})(?: \((?P<drv>[^)]*)\)?)?:?)?(?: |$)")
+def _watchdog_cut(m: re.Match[str], p: Prefix) -> MessageMatch:
+    """dev_watchdog is the only writer of "NETDEV WATCHDOG: ", so a line of it cut short (a mail
+    client's wrap, a page's ellipsis) is still its report: "NETDEV WATCHDOG: eth0 (e1000e):
+    transmit", "NETDEV WATCHDOG: CPU: 3: transmit queue 0"."""
+    found = link(m, p, EventKind.TX_TIMEOUT, detail="watchdog, line cut")
+    return found if not m["drv"] else MessageMatch(found.event, found.ifname, m["drv"], p.bus_id, detail=found.detail)
+
+
 # A driver's own transmit-timeout handler (ndo_tx_timeout) or hang check, in its words: tg3,
 # b44, gem, cassini "transmit timed out, resetting", the LANCE family "transmit timed out,
 # status 07fb, resetting", 8139cp/8139too/sis900 "Transmit timeout, status ...", cpsw
@@ -238,7 +272,7 @@ def _watchdog_new(m: re.Match[str], p: Prefix) -> MessageMatch:
 # txqueue 3", hns3 "tx_timeout count: 1, ...", forcedeth "Got tx_timeout. irq status: ...".
 # What follows the words must be the report's own (a comma, a colon, "detected", "on
 # queue"...), never a setting's ("tx timeout set to 5 s").
-_TX_WORDS = r"(?:[Tt]ransmit|TX|Tx|tx)[ _](?:timed out|time out|timeout|hang)"
+_TX_WORDS = r"(?i:transmit|tx)[ _](?i:timed out|time ?out|hang)"
 _TX_AFTER = r"(?:[.!]?$|[,:!(#]|\. |\s*-\s|\s+(?:\d+ )?(?:detected|on queue|recovery|count|triggered|occurred))"
 
 
@@ -252,8 +286,11 @@ def _tx_timeout_driver(m: re.Match[str], p: Prefix) -> MessageMatch | None:
     return link(m, p, EventKind.TX_TIMEOUT, detail="driver tx timeout")
 
 
-@rule(r"(?:\w+: )?Detected (?:Tx|Hardware) Unit Hang")
-def _unit_hang(m: re.Match[str], p: Prefix) -> MessageMatch:
+@rule(r"(?:\w+: )?Detected (?:Tx|Hardware) Unit(?P<hang> Hang| H(?:an?)?:?$|:?$)")
+def _unit_hang(m: re.Match[str], p: Prefix) -> MessageMatch | None:
     """e1000/igb/ixgbe "Detected Tx Unit Hang", e1000e "Detected Hardware Unit Hang:"; old
-    e1000 puts the function name first ("e1000_clean_tx_irq: Detected Tx Unit Hang")."""
+    e1000 puts the function name first ("e1000_clean_tx_irq: Detected Tx Unit Hang"); a line
+    cut short before its last word ("Detected Hardware Unit") says no less, after a device."""
+    if m["hang"] != " Hang" and p.ifname is None and p.bus_id is None:
+        return None
     return link(m, p, EventKind.TX_TIMEOUT, detail="unit hang")

@@ -1,0 +1,121 @@
+"""What pasting does to a log line before anyone reads it: the damage a web page, a mail client,
+a chat or a CI log leaves around and inside a kernel line, and how capture.py gets past it.
+
+Inside the line: non-breaking and zero-width spaces (a rendered page), HTML entities and inline
+tags ("&gt; ", "<code>", "<br>"), markdown's backticks and bold, and at the end what a table or a
+shell left (" |", a continuation's "\\"). Before the line: gutters of every shape (a highlighter's
+line numbers, a diff's "+"/"-", a prompt's "$ "/"# ", a bullet, a table's "|"), a chat's or a CI
+runner's own stamp ("[10:00:01] <nick> ", GitHub Actions' "2024-01-01T10:00:00.1234567Z ",
+Jenkins' "[Pipeline] "), a shell prompt the console printed over, stamps or names the writer
+masked ("[xxxxx.xxxxxx]", "[...]", "<redacted> kernel: ") or a screenshot's OCR damaged. A
+gutter is taken off only where a capture format follows it (see `paste_prefixes`), a prompt only
+where a device's prefix does (`after_prompt`), so that a prompt or a bullet before prose or a
+command never makes a kernel line of it.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Iterator
+
+# Spaces a web page renders and a copy keeps: NBSP, the typographic spaces, the ideographic one.
+_SPACES = re.compile("[\t\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]")
+_ZERO_WIDTH = re.compile("[\u200b-\u200d\u2060\ufeff]")
+_ENTITY = re.compile(r"&(?:[a-zA-Z]{2,8}|#\d{1,5}|#[xX][0-9a-fA-F]{1,4});")
+# Inline markup a page's text keeps when its HTML was copied rather than its rendering; never a
+# word a kernel or a daemon writes in angle brackets ("<info>", "<NO-CARRIER,UP>").
+_TAG = re.compile(r"</?(?:code|pre|br|p|tt|kbd|samp|span|div|td|li|b|i|em|strong|blockquote)(?:\s[^<>]{0,80})?\s*/?>")
+# What a table, a shell or markdown left after the line: " |", "\\", closing backticks, "**".
+_TRAILER = re.compile(r"(?:\s*(?:\\+|[|\u2502\u2503]|`{1,3}|\*\*))+$")
+# Markdown's opening backticks or bold before the line.
+_OPENER = re.compile(r"(?:`{1,3}|\*\*)(?=\S)")
+# An elided device prefix in the message: "... eth0: NIC Link is Down", "[...] eth0: ...".
+_ELISION = re.compile(r"(?:\.{3}|\u2026|\[\s*(?:\.{3}|\u2026)\s*\])\s*")
+
+_MONTHS = "Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec"
+_DAYS = "Mon|Tue|Wed|Thu|Fri|Sat|Sun"
+# A stamp its writer masked before pasting: "[xxxxxx]", "[xxxxx.xxxxxx]", "[ ***.*** ]", "[...]",
+# "[12345.xxxxxx]", "[Mon Mar 30 xx:xx:xx 2024]", "[redacted]". A bracket of digits and masks
+# only, with a mask in it; a placeholder word ("[timestamp]") is documentation, not a mask.
+MASKED_STAMP = re.compile(
+    r"\[(?=[^\]]{0,40}(?:[xX]{2}|[*?#]{2}|[*?#]\.|\u2026|\.\.\.))"
+    rf"(?:[\dxX*?#.:\u2026\s\-]|(?:{_DAYS}|{_MONTHS})\b){{1,40}}\]\s?"
+    r"|\[\s*(?:redacted|REDACTED|snip|SNIP|removed|hidden)\s*\]\s?"
+    # A screenshot turned to text (OCR) reads the closing bracket as "1", "l", "|" or ")": printk's six
+    # digits and one more. The digits are no longer to be trusted: no uptime.
+    r"|\[\s*\d{1,10}\.\d{6}[1lIJ|)}](?=\s)\s?"
+)
+# A host's name the writer masked or bracketed: "<redacted>", "[hostname]", "<host>", "***".
+MASKED_HOST = r"(?:<[\w.\- ]{1,32}>|\[[A-Za-z][\w.\- ]{0,31}\]|\*{2,})"
+
+# Prefixes a paste puts before a capture format, each taken off only when one follows: a CI
+# system's own markers, a chat's or a CI runner's stamp (and a chat's nick), a web UI's date
+# ("2024/03/30 06:32:45 ", "30.03.2024 06:32:45 "), a gutter (line numbers with or without a
+# rule, "|", a diff's "+"/"-", a prompt's "$"/"#", a bullet, a mail quote).
+_PASTE_PREFIX = re.compile(
+    r"(?:"
+    r"\[Pipeline\]\s*|##\[\w+\]\s*"
+    r"|\[?\d{1,2}:\d\d(?::\d\d(?:[.,]\d{1,9})?)?(?:\s?[AaPp][Mm])?\]?\s+"
+    r"(?:<[@+%~&]?[^\s<>]{1,32}>\s+|[\w.\-]{1,32}:\s+)?"
+    r"|\[?(?:\d{4}[-/.]\d\d[-/.]\d\d|\d\d[-/.]\d\d[-/.]\d{2,4})[T ,]\s?\d\d:\d\d(?::\d\d(?:[.,]\d{1,9})?)?"
+    r"(?:Z|\s?[+-]\d\d:?\d\d)?\]?\s+"
+    r"|[\s\d|\u2502\u2503\u00a6>+\-$#*\u2022\u00b7:.]{1,12}?(?<=[\s|\u2502\u2503\u00a6>+\-$#*\u2022\u00b7:])"
+    r")"
+)
+
+
+# A shell prompt the console printed a kernel line after, with no stamp between: "# ", "$ ", "~ # ",
+# "root@OpenWrt:~# ", "[root@host ~]# " (a prompt before an uptime is capture.py's _CONSOLE).
+_PROMPT = re.compile(r"(?:\[[\w.\-]+@[\w.\-]+[^\]]{0,60}\]|[\w.\-]+@[\w.\-]+:[^\s#$]{0,80}|~)?\s?[#$] ")
+# What follows must be netdev_printk's or dev_printk's prefix ("DRIVER BUS[ IFNAME]: "), a device
+# address with a digit: a command typed at the prompt ("ip link set dev eth0 down") never is one.
+_DEVICE_LINE = re.compile(r"[\w.\-]+ [\w.:\-]*\d[\w.:\-]*(?: [^\s:()\[\]/]{1,32})?: \S")
+
+
+def after_prompt(line: str) -> str | None:
+    """The kernel line after a shell prompt ("# macb e000b000.ethernet eth0: link down"), or None."""
+    m = _PROMPT.match(line)
+    if m and _DEVICE_LINE.match(line, m.end()):
+        return line[m.end() :]
+    return None
+
+
+def tidy(line: str) -> str:
+    """The line without the damage a page, a mail client or markdown did inside it."""
+    if not line.isascii():
+        line = _ZERO_WIDTH.sub("", _SPACES.sub(" ", line))
+    elif "\t" in line:
+        line = line.replace("\t", " ")
+    if "&" in line and _ENTITY.search(line):
+        line = _SPACES.sub(" ", html.unescape(line))
+    if "<" in line and _TAG.search(line):
+        line = _TAG.sub(" ", line)
+    m = _TRAILER.search(line)
+    if m and m.start() > 0:
+        line = line[: m.start()]
+    m = _OPENER.match(line)
+    if m:
+        line = line[m.end() :]
+    return line.strip()
+
+
+def elided(message: str) -> str:
+    """A message whose device prefix the writer cut to "...": from its next word on."""
+    if message[:1] in (".", "\u2026", "["):
+        m = _ELISION.match(message)
+        if m and m.end() < len(message):
+            return message[m.end() :]
+    return message
+
+
+def paste_prefixes(line: str, depth: int = 3) -> Iterator[str]:
+    """What follows each paste prefix at the head of the line, nearest first (at most `depth`
+    prefixes deep): the caller reads each as a capture format and keeps the first that is one."""
+    rest = line
+    for _ in range(depth):
+        m = _PASTE_PREFIX.match(rest)
+        if m is None or m.end() == 0 or m.end() >= len(rest):
+            return
+        rest = rest[m.end() :].lstrip()
+        yield rest
