@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from linkctl.domain.events import KernelLogLine
-from linkctl.logs.capture import YearHint, parse_capture
+from linkctl.logs.capture import Captured, YearHint, parse_capture
 from linkctl.logs.patterns import match_message
 from linkctl.logs.scan import MAX_LINE as MAX_LINE  # defined by the scan, which cuts lines to it
 
@@ -18,6 +18,11 @@ def parse_line(
     captured = parse_capture(text, years)
     if captured is None or not captured.message:
         return None
+    return event_of(captured, file, line)
+
+
+def event_of(captured: Captured, file: str | None, line: int | None) -> KernelLogLine | None:
+    """The link event a captured kernel message reports, or None: for a file's line and a system log's record."""
     found = match_message(captured.message)
     if found is None:
         return None

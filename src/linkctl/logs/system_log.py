@@ -16,8 +16,7 @@ from datetime import datetime
 from linkctl.domain.events import KernelLogLine
 from linkctl.kernel import host, klog
 from linkctl.logs.capture import Captured, YearHint, parse_capture
-from linkctl.logs.lines import MAX_LINE
-from linkctl.logs.patterns import match_message
+from linkctl.logs.lines import MAX_LINE, event_of
 
 JOURNAL = ["journalctl", "-k", "-o", "json", "--no-pager"]
 
@@ -69,26 +68,7 @@ def capture(raw: str | bytes, years: YearHint | None = None) -> Captured | None:
 
 def link_event(record: Record) -> KernelLogLine | None:
     """The link event the message reports, or None."""
-    captured = record.captured
-    found = match_message(captured.message)
-    if found is None:
-        return None
-    return KernelLogLine(
-        event=found.event,
-        ifname=found.ifname,
-        driver=found.driver,
-        bus_id=found.bus_id,
-        speed_mbps=found.speed_mbps,
-        duplex=found.duplex,
-        flow_control=found.flow_control,
-        time=captured.time,
-        uptime=captured.uptime,
-        host=captured.host,
-        file=record.name,
-        line=record.number,
-        raw=captured.message,
-        detail=found.detail,
-    )
+    return event_of(record.captured, record.name, record.number)
 
 
 def kmsg(path: str = klog.KMSG) -> Iterator[Record]:
