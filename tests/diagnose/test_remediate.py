@@ -1,5 +1,6 @@
 """Remediation: kernel-modules to a temp /etc and /sys, ethtool sections on a real veth,
-idempotence and rollback."""
+idempotence and rollback: planned by the settings planner, carried out by the one executor, put
+back by the one rollback path (engine/rollback.restore_settings, what `roll_back` runs)."""
 
 from __future__ import annotations
 
@@ -9,21 +10,16 @@ from pathlib import Path
 
 import pytest
 
-from linkctl.engine.remediate import (
-    EthtoolChange,
-    ModprobeFile,
-    ModuleParam,
-    RemediationFailed,
-    RemediationPlan,
-    apply_remediation,
-    plan_remediation,
-)
+from linkctl.engine.executor import Executor
+from linkctl.engine.remediate import RemediationFailed, RemediationPlan, plan_remediation
+from linkctl.engine.rollback import restore_settings
 from linkctl.errors import ValidationFailed
 from linkctl.kernel.ethtool import Ethtool
 from linkctl.kernel.state import read_state
 from linkctl.kernel.sysinfo import Roots
 from linkctl.model.load import parse_text
 from linkctl.model.state import HostState
+from linkctl.plan.settings_ops import SetEthtool, SetModuleParam, WriteModprobe
 
 from .conftest import ip, kernel
 
@@ -35,6 +31,10 @@ kernel-modules:
       SmartPowerDownEnable: 0
       copybreak: 256
 """
+
+
+def _carry_out(plan: RemediationPlan, host: HostState | None = None) -> None:
+    Executor(host or HostState()).run(list(plan.ops))
 
 
 def _roots(tmp: Path) -> Roots:
@@ -50,12 +50,12 @@ def test_kernel_modules_file_and_runtime(tmp_path: Path) -> None:
     roots = _roots(tmp_path)
     decl = parse_text(MODULES, "m.yml")
     plan = plan_remediation(decl, HostState(), roots=roots)
-    kinds = [type(c) for c in plan.changes]
-    assert kinds == [ModprobeFile, ModuleParam]
+    kinds = [type(c) for c in plan.ops]
+    assert kinds == [WriteModprobe, SetModuleParam]
     reload_notes = [n for n in plan.notes if "takes effect after the module reloads" in n]
     assert {n.split("=")[0] for n in reload_notes} == {"e1000e.InterruptThrottleRate", "e1000e.SmartPowerDownEnable"}
-    assert not any("modprobe -r" in " ".join(c.command()) for c in plan.changes)  # never reloads
-    apply_remediation(plan)
+    assert not any("modprobe -r" in " ".join(c.ip_command()) for c in plan.ops)  # never reloads
+    _carry_out(plan)
     conf = (tmp_path / "etc" / "modprobe.d" / "linkctl-e1000e.conf").read_text()
     assert conf.splitlines()[-1] == "options e1000e InterruptThrottleRate=3000 SmartPowerDownEnable=0 copybreak=256"
     assert (tmp_path / "sys" / "module" / "e1000e" / "parameters" / "copybreak").read_text() == "256"
@@ -67,7 +67,7 @@ def test_read_only_parameter_is_a_note(tmp_path: Path) -> None:
     roots = _roots(tmp_path)
     os.chmod(tmp_path / "sys" / "module" / "e1000e" / "parameters" / "copybreak", 0o444)
     plan = plan_remediation(parse_text(MODULES, "m.yml"), HostState(), roots=roots)
-    assert [type(c) for c in plan.changes] == [ModprobeFile]
+    assert [type(c) for c in plan.ops] == [WriteModprobe]
     assert any(n.startswith("e1000e.copybreak=256 (read-only") for n in plan.notes)
 
 
@@ -88,9 +88,14 @@ def test_rollback_restores_the_file(tmp_path: Path) -> None:
     param = tmp_path / "sys" / "module" / "e1000e" / "parameters" / "copybreak"
     param.unlink()
     param.mkdir()  # the runtime write now fails after the file was written
-    with pytest.raises(RemediationFailed, match="rolled back"):
-        apply_remediation(plan)
+    saved = [op.to_json() for op in plan.undo()]  # what the journal keeps before the first change
+    with pytest.raises(RemediationFailed, match="set e1000e parameter copybreak at runtime: 128 -> 256: failed"):
+        _carry_out(plan)
+    assert conf.read_text() != "options e1000e copybreak=64\n"  # the file was written
+    back = restore_settings(saved)
     assert conf.read_text() == "options e1000e copybreak=64\n"
+    # The parameter cannot be read (a directory now): named, not taken as put back.
+    assert back.undone == 1 and len(back.left) == 1 and "e1000e parameter copybreak" in back.left[0]
 
 
 def test_parameter_names_cannot_smuggle_modprobe_commands() -> None:
@@ -116,8 +121,8 @@ def test_ethtool_feature_on_veth_idempotent(make_netns: Callable[[], str]) -> No
         f"interfaces:\n- name: ra\n  netns: {ns}\n  ethtool:\n    feature:\n      rx-gro: {want}\n", "f.yml"
     )
     plan = plan_remediation(decl, host)
-    assert len(plan.changes) == 1 and isinstance(plan.changes[0], EthtoolChange)
-    assert plan.changes[0].command() == [
+    assert len(plan.ops) == 1 and isinstance(plan.ops[0], SetEthtool)
+    assert plan.ops[0].ip_command() == [
         "ip",
         "netns",
         "exec",
@@ -128,7 +133,7 @@ def test_ethtool_feature_on_veth_idempotent(make_netns: Callable[[], str]) -> No
         "rx-gro",
         "on" if not was else "off",
     ]
-    apply_remediation(plan)
+    _carry_out(plan, host)
     assert Ethtool("ra", ns).features()["generic-receive-offload"].active is (not was)
     assert plan_remediation(decl, host).empty
 
@@ -157,11 +162,15 @@ def test_ethtool_change_rolled_back_when_a_later_step_fails(make_netns: Callable
         "f.yml",
     )
     plan = plan_remediation(decl, host)
-    roots = _roots(tmp_path)
+    _roots(tmp_path)
     bad = tmp_path / "sys" / "module" / "e1000e" / "parameters" / "copybreak"
     bad.unlink()
     bad.mkdir()
-    failing = RemediationPlan([*plan.changes, ModuleParam("e1000e", "copybreak", "128", "256", roots)])
+    param = SetModuleParam("e1000e", None, param="copybreak", path=str(bad), old="128", new="256")
+    failing = RemediationPlan([*plan.ops, param])
+    saved = [op.to_json() for op in failing.undo()]
     with pytest.raises(RemediationFailed):
-        apply_remediation(failing)
+        _carry_out(failing, host)
+    assert Ethtool("ra", ns).features()["generic-receive-offload"].active is (not was)  # set before the failure
+    assert restore_settings(saved).undone == 1
     assert Ethtool("ra", ns).features()["generic-receive-offload"].active is was

@@ -40,7 +40,7 @@ from linkctl.plan.validate import validate
 from linkctl.plan.vlans import has_port_vlans
 
 if TYPE_CHECKING:  # ethtool and /sys work is imported only by declarations that have it
-    from linkctl.engine.remediate import RemediationPlan
+    from linkctl.plan.settings import SettingsPlan
 
 
 @dataclass
@@ -189,7 +189,7 @@ def has_remediation(decl: Declaration) -> bool:
     return bool(decl.kernel_modules) or any(s.ethtool or s.ethernet for s in decl.interfaces)
 
 
-def _remediation(ctx: Context, host: HostState) -> RemediationPlan:
+def _remediation(ctx: Context, host: HostState) -> SettingsPlan:
     from linkctl.engine.remediate import plan_remediation
 
     return plan_remediation(ctx.decl, host, ctx.default_netns, source=ctx.source)
@@ -200,22 +200,15 @@ class ApplyResult:
     plan: Plan
     requests: int = 0
     snapshot: Snapshot | None = None
-    remediation: RemediationPlan | None = None
+    remediation: SettingsPlan | None = None
     digest: str | None = None  # fingerprint of the links as verified, when the context asked for one
     unchanged: int = 0  # interfaces found as declared by the verification
 
     def rollback(self, ctx: Context, rt: RuntimeDir | None = None) -> Outcome:
-        """Undo a successful apply (`try` without confirmation): ethtool first, then links."""
-        notes = []
-        if self.remediation is not None and not self.remediation.empty:
-            from linkctl.engine.remediate import undo_remediation
-
-            notes.append(undo_remediation(self.remediation))
+        """Undo a successful apply (`try` without confirmation): ethtool and module settings, then links."""
         if self.snapshot is None:
-            return Outcome(True, 0, "\n".join(notes) or "nothing to roll back: nothing was changed")
-        outcome = self.snapshot.restore(ctx, rt)
-        outcome.message = "\n".join([*notes, outcome.message])
-        return outcome
+            return Outcome(True, 0, "nothing to roll back: nothing was changed")
+        return self.snapshot.restore(ctx, rt)
 
 
 ROLLBACK_UNCHECKED = 4  # the links may be half-changed: the journal is kept for `linkctl recover`
@@ -269,7 +262,9 @@ def apply(
             journal.write(rt, snapshot.intent)
     try:
         with interrupts.changing():  # raises at once for a signal noted before: rolled back (nothing yet)
-            _carry_out(ctx, plan, executor, result, meanwhile)
+            after = _carry_out(ctx, plan, executor, result, meanwhile)
+            if has_remediation(ctx.decl):
+                _settings(ctx, after, result, snapshot, rt)
             if hold:  # `try` holds the change: its wait acts on the signals noted from now on
                 interrupts.hold()
             else:
@@ -292,7 +287,8 @@ def apply(
 
 def _carry_out(
     ctx: Context, plan: Plan, executor: Executor, result: ApplyResult, meanwhile: Callable[[], None] | None
-) -> None:
+) -> HostState:
+    """The links: carried out, verified; the links as verified."""
     executor.run(plan.ops, meanwhile)
     result.requests = executor.requests_sent
     after = ctx.read()
@@ -300,12 +296,24 @@ def _carry_out(
     if not residual.empty:
         raise VerifyFailed(residual)
     result.digest, result.unchanged = after.digest, len(residual.unchanged)
-    if has_remediation(ctx.decl):
-        # Planned again: links created just now can only be read once they exist.
-        from linkctl.engine.remediate import apply_remediation
+    return after
 
-        result.remediation = _remediation(ctx, ctx.read())
-        apply_remediation(result.remediation)  # undoes its own changes on failure
+
+def _settings(ctx: Context, after: HostState, result: ApplyResult, snapshot: Snapshot, rt: RuntimeDir | None) -> None:
+    """The ethtool and module settings, once the links are verified: planned again (links created just
+    now can only be read once they exist), the values they find journalled before the first of them
+    (every rollback puts those back), carried out by the executor, verified by planning again."""
+    settings = result.remediation = _remediation(ctx, after)
+    if settings.empty:
+        return
+    snapshot.intent.settings = [op.to_json() for op in settings.undo()]
+    if rt is not None:
+        with interrupts.held():  # on disk whole, or not at all, before the first setting changes
+            journal.update(rt, settings=snapshot.intent.settings)
+    Executor(after, ctx.debug).run(list(settings.ops))
+    residual = _remediation(ctx, after)
+    if not residual.empty:
+        raise VerifyFailed(Plan(ops=list(residual.ops)))
 
 
 def _unexpected(exc: BaseException) -> str:
@@ -365,7 +373,6 @@ class Snapshot:
             created_netns=made_ns,
             moves=moves,
             groups=groups,
-            outside=list(self.plan.extra),
         )
 
     def not_made(self, failed: StepFailed) -> None:

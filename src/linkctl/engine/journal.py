@@ -5,8 +5,10 @@ no handler runs. So before the first request, `apply`, `try` and `boot-apply` wr
 the journal: the links as they were (as the declaration that restores them, the one
 a rollback applies), which links and namespaces the plan creates, and which links it
 moves. The file is written to a temporary name, fsynced and renamed, and the
-directory fsynced: it is there, whole, before the kernel hears of the change. It is
-removed only after the change was verified, or its rollback was.
+directory fsynced: it is there, whole, before the kernel hears of the change. Once the
+links are verified, it is rewritten the same way with what the ethtool and module settings
+have, before the first of them changes. It is removed only after the change was verified,
+or its rollback was.
 
 A journal found later means a change that never finished: every later `apply`,
 `try`, `plan` and `boot-apply` says so first, and `linkctl recover` rolls it back
@@ -44,7 +46,10 @@ class Intent:
     created_netns: list[str] = field(default_factory=list)  # namespaces the plan makes
     moves: list[tuple[str | None, str, str | None]] = field(default_factory=list)  # (netns, name, to)
     groups: list[tuple[str | None, str, int]] = field(default_factory=list)  # links it deletes: (netns, name, group)
-    outside: list[str] = field(default_factory=list)  # ethtool/module settings: not undone from the journal
+    # ethtool and module settings: the ops that put back what the change's settings ops found
+    # (plan/settings_ops.py, as JSON), written before the first of them runs.
+    settings: list[dict[str, object]] = field(default_factory=list)
+    outside: list[str] = field(default_factory=list)  # an earlier linkctl's journal: their names only
     pid: int = field(default_factory=os.getpid)
     started_at: int = field(default_factory=lambda: process_start(os.getpid()))  # pid reuse shows here
     boot: str = field(default_factory=boot_id)

@@ -12,6 +12,11 @@ The result is checked, not assumed: after the rollback the namespaces are read o
 more, planned against the state before (links the change created declared absent),
 and every link present that was not there before is named. Only an empty residual
 lets the message say "as they were before".
+
+ethtool and module settings the change made are put back first, while the links they are on
+are still there: the journal keeps the ops that put back what they found (plan/settings_ops.py);
+those that still differ from what is there now are carried out by the same executor, and a
+second read finds none left, or names them.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from dataclasses import dataclass, replace
 
 from linkctl import interrupts
 from linkctl.engine import journal
+from linkctl.engine.errors import RemediationFailed
 from linkctl.engine.executor import DELETE_GROUP, Executor
 from linkctl.engine.journal import Intent, Key
 from linkctl.engine.runtime import RuntimeDir
@@ -55,7 +61,8 @@ def settle(
 ) -> Outcome:
     """The one way a change is rolled back (apply's failure, `try`, its guardian, `recover`): no signal
     cuts it short, and the journal goes only once the rollback is checked. `from_journal`: by another
-    process than the one that made the change (its ethtool and module settings are not undone)."""
+    process than the one that made the change (a journal of an earlier linkctl names the ethtool and
+    module settings it cannot undo)."""
     with interrupts.held():
         outcome = roll_back(intent, decl, debug)
         if rt is not None:
@@ -73,7 +80,68 @@ def settle(
 
 
 def roll_back(intent: Intent, decl: Declaration | None = None, debug: DebugHook | None = None) -> Outcome:
-    """Undo the change the intent describes; say how that went, from a fresh read of the kernel."""
+    """Undo the change the intent describes, its ethtool and module settings first; say how that went,
+    from a fresh read of the kernel."""
+    if not intent.settings:
+        return _links_back(intent, decl, debug)
+    created = set(intent.created) - set(intent.before)
+    back = restore_settings(intent.settings, created, debug)
+    links = _links_back(intent, decl, debug)
+    undone = links.undone + back.undone
+    if back.left:
+        text = f"ROLLBACK INCOMPLETE: ethtool and module settings still differ: {'; '.join(back.left)}"
+        return Outcome(False, undone, f"{text}\n{links.message}")
+    text = f"rolled back: {back.undone} earlier change(s) undone, as they were before."  # the settings, checked
+    if back.gone:  # as for a namespace removed since: named, and the rollback goes on
+        text = f"rolled back: {back.undone} earlier change(s) undone; not put back: {'; '.join(back.gone)}."
+    return Outcome(links.ok, undone, f"{text}\n{links.message}")
+
+
+@dataclass
+class SettingsBack:
+    undone: int  # settings the rollback changed
+    left: list[str]  # what still differs, or cannot be read
+    gone: list[str]  # settings of links that no longer exist
+
+
+def restore_settings(
+    saved: list[dict[str, object]], created: set[Key] | None = None, debug: DebugHook | None = None
+) -> SettingsBack:
+    """The settings as the journal found them (`Intent.settings`), put back and checked. Not on links gone
+    since (their settings went with them, and a journal naming them must not keep `recover` failing for
+    ever): named, but for those of links the change `created`, which the rollback deletes anyway."""
+    from linkctl.engine.remediate import differing  # ethtool and /sys: only for changes that had them
+    from linkctl.plan.settings_ops import SetEthtool, from_json
+
+    targets = [from_json(entry) for entry in saved]
+    try:
+        here = read_state({op.netns for op in targets if isinstance(op, SetEthtool)})
+    except LinkctlError as exc:
+        return SettingsBack(0, [str(exc)], [])
+    missing = [op for op in targets if isinstance(op, SetEthtool) and here.find(op.name, op.netns) is None]
+    targets = [op for op in targets if op not in missing]
+    try:
+        ops, _unreadable = differing(targets)
+        failed: dict[tuple[object, ...], str] = {}
+        for op in ops:  # each on its own: one refused leaves the others to put back
+            try:
+                Executor(HostState(), debug).run([op])
+            except RemediationFailed as exc:
+                failed[op.key()] = str(exc)
+        residual, unreadable = differing(targets)
+    except (LinkctlError, OSError) as exc:  # ethtool gone, say, or a modprobe.d file unreadable
+        return SettingsBack(0, [str(exc)], [])
+    left = unreadable + [failed.get(op.key(), op.describe()) for op in residual]
+    gone = [
+        f"ethtool {op.section} of {op.where()}, which no longer exists"
+        for op in missing
+        if isinstance(op, SetEthtool) and (op.netns, op.name) not in (created or set())
+    ]
+    return SettingsBack(len(ops) - len(failed), left, gone)
+
+
+def _links_back(intent: Intent, decl: Declaration | None, debug: DebugHook | None) -> Outcome:
+    """The links put back as the restore declaration has them, and checked."""
     restore = decl if decl is not None else Declaration.model_validate(intent.restore, context=INTERNAL)
     vanished = [ns for ns in intent.namespaces if ns not in intent.created_netns and not netns.exists(ns)]
     if vanished:  # removed by someone since the change was cut off: not made again to be filled

@@ -11,6 +11,10 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+# Feature names as declared and as `ethtool -k` prints them: pure, so the settings planner has them too.
+from linkctl.model.settings_state import FEATURE_ALIASES as FEATURE_ALIASES
+from linkctl.model.settings_state import feature_key as feature_key
+
 _MODE = re.compile(r"^(\d+)base[A-Za-z0-9_]*?/(Full|Half)$")
 
 
@@ -283,32 +287,3 @@ def parse_statistics(text: str) -> dict[str, int]:
         if sep and key.strip() and re.fullmatch(r"-?\d+", value):
             out[key.strip()] = int(value)
     return out
-
-
-# ethtool -k prints some features under legacy names; -K takes both spellings, but the
-# declaration may use either, so comparing needs the mapping (kernel name -> -k name).
-FEATURE_ALIASES = {
-    "rx-checksum": "rx-checksumming",
-    "rx": "rx-checksumming",
-    "tx": "tx-checksumming",
-    "sg": "scatter-gather",
-    "tso": "tcp-segmentation-offload",
-    "tx-generic-segmentation": "generic-segmentation-offload",
-    "gso": "generic-segmentation-offload",
-    "rx-gro": "generic-receive-offload",
-    "gro": "generic-receive-offload",
-    "rx-lro": "large-receive-offload",
-    "lro": "large-receive-offload",
-    "rx-vlan-hw-parse": "rx-vlan-offload",
-    "rxvlan": "rx-vlan-offload",
-    "tx-vlan-hw-insert": "tx-vlan-offload",
-    "txvlan": "tx-vlan-offload",
-    "rx-ntuple-filter": "ntuple-filters",
-    "ntuple": "ntuple-filters",
-    "rx-hashing": "receive-hashing",
-    "rxhash": "receive-hashing",
-}
-
-
-def feature_key(name: str) -> str:
-    return FEATURE_ALIASES.get(name, name)

@@ -1,5 +1,6 @@
 """Kernel modules as files and programs show them: `modinfo -p`, the modprobe.d files
-under `Roots.etc`, and whether a module is loaded (its parameters are `sysinfo`'s)."""
+under `Roots.etc`, whether a module is loaded and its parameters at runtime (read through
+`sysinfo`), gathered for the settings planner (`read_module`); and the writes of its ops."""
 
 from __future__ import annotations
 
@@ -9,7 +10,9 @@ import shutil
 import subprocess
 from pathlib import Path
 
+from linkctl.kernel import sysinfo
 from linkctl.kernel.sysinfo import Roots
+from linkctl.model.settings_state import ModuleReading, ParamReading
 
 
 def known_params(driver: str) -> set[str] | None:
@@ -40,6 +43,42 @@ def conf_files(roots: Roots) -> list[Path] | None:
         return sorted(p for p in conf_dir(roots).iterdir() if p.suffix == ".conf")
     except OSError:
         return None
+
+
+def conf_path(driver: str, roots: Roots) -> Path:
+    """linkctl's own modprobe.d file for `driver`."""
+    return conf_dir(roots) / f"linkctl-{driver}.conf"
+
+
+def read_module(driver: str, roots: Roots, ask_modinfo: bool) -> ModuleReading:
+    """What the settings planner compares a `kernel-modules:` entry with; `modinfo` only when asked
+    (the entry has parameters to check)."""
+    ours = conf_path(driver, roots)
+    is_loaded = loaded(driver, roots)
+    params = sysinfo.module_params(driver, roots) if is_loaded else {}
+    confs = conf_files(roots)
+    return ModuleReading(
+        conf_path=str(ours),
+        conf_text=read(ours),
+        param_dir=str(roots.sys / "module" / driver / "parameters"),
+        loaded=is_loaded,
+        params={name: ParamReading(p.value, p.writable) for name, p in params.items()},
+        known=None if not ask_modinfo or (names := known_params(driver)) is None else frozenset(names),
+        others=None if confs is None else tuple((str(p), read(p)) for p in confs if p != ours),
+    )
+
+
+def read_param(path: Path) -> str | None:
+    """A module parameter's value now; None when it cannot be read."""
+    try:
+        return path.read_text(encoding="ascii").strip()
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
+def write_param(path: Path, value: str) -> None:
+    with open(path, "w", encoding="ascii") as fh:
+        fh.write(value)
 
 
 def read(path: Path) -> str | None:
