@@ -2,7 +2,7 @@
 
 A log of a GiB holds millions of lines and a few hundred link events, so no per-line
 work is affordable. The stream is read in blocks of about 1 MiB (memory stays flat);
-each block is searched once for all of `patterns.SCAN_LITERALS` by an Aho-Corasick
+each block is searched once for all of `literals.SCAN_LITERALS` by an Aho-Corasick
 automaton (ahocorasick_rs, the Rust crate behind ripgrep's literal search: its SIMD
 prefilter runs the literals in one pass, 0.14 s/GiB here for twenty, 0.22-0.26 s/GiB for the
 29 of now, where one RE2 pass a literal cost 0.64 s/GiB); only the lines holding a match are
@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Protocol
 
 import stringzilla
 
-from linkctl.logs.patterns import SCAN_LITERALS
+from linkctl.logs.literals import SCAN_LITERALS
 
 if TYPE_CHECKING:
     from concurrent.futures import Future
