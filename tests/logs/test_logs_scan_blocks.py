@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import mmap
 import random
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -137,3 +139,18 @@ def test_the_automaton_and_the_re_fallback_take_the_same_lines() -> None:
     assert len(automaton) > 500
     alone = text.count(b"\n") + 1
     assert set(range(alone, alone + len(SCAN_LITERALS))) <= automaton
+
+
+def test_the_scan_processes_start_before_the_rules_are_compiled() -> None:
+    """What a large file's scan imports before it forks (the plain CLI path, the sources, the
+    scan) leaves out the rules and `dataclasses`: those load in the parent while the processes
+    scan, not before they start."""
+    code = (
+        "import sys\n"
+        "import linkctl.cli.entry, linkctl.cli.logs_plain, linkctl.logs.sources, linkctl.logs.ranges\n"
+        "print(' '.join(sorted(m for m in sys.modules if m.startswith('linkctl.logs') or m == 'dataclasses')))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60)
+    loaded = set(done.stdout.split())
+    assert {"linkctl.logs.literals", "linkctl.logs.scan", "linkctl.logs.ranges"} <= loaded
+    assert not loaded & {"dataclasses", "linkctl.logs.patterns", "linkctl.logs.recognise", "linkctl.logs.lines"}

@@ -21,7 +21,6 @@ import io
 import re
 from collections import deque
 from collections.abc import Callable, Generator, Iterator
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
 import stringzilla
@@ -79,12 +78,26 @@ SEARCHER = _compile()
 LONGEST_LITERAL = max(len(literal) for literal in SCAN_LITERALS)
 
 
-@dataclass(frozen=True, slots=True)
 class Candidate:
-    """A line that holds a scan literal: its 1-based number and its bytes."""
+    """A line that holds a scan literal: its 1-based number and its bytes.
 
-    line: int
-    text: bytes
+    A plain class, not a dataclass: `dataclasses` (with `inspect`, ~10 ms) would be imported
+    before a large file's scan processes start, rather than while they scan."""
+
+    __slots__ = ("line", "text")
+
+    def __init__(self, line: int, text: bytes) -> None:
+        self.line = line
+        self.text = text
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Candidate) and (self.line, self.text) == (other.line, other.text)
+
+    def __hash__(self) -> int:
+        return hash((self.line, self.text))
+
+    def __repr__(self) -> str:
+        return f"Candidate(line={self.line!r}, text={self.text!r})"
 
 
 class _Pool:
