@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from linkctl.logs import scan
 from linkctl.logs.capture import YearHint
 from linkctl.logs.lines import parse_line
-from linkctl.logs.patterns import SCAN_LITERALS
+from linkctl.logs.literals import SCAN_LITERALS
 
 YEARS = YearHint(2024)
 PIECES = [

@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import mmap
 import random
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from linkctl.logs import ranges, scan
+from linkctl.logs.literals import SCAN_LITERALS
 from linkctl.logs.sources import read_file
 
 DOWN = b"Mar 30 06:32:45 h kernel: [ 10.0] e1000e 0000:00:19.0 eth0: NIC Link is Down\n"
@@ -116,3 +119,38 @@ def test_newlines_counted_as_bytes_count_does(tmp_path: Path) -> None:
         memoryview(mapped) as view,
     ):
         assert [scan.count_newlines(view, lo, hi) for lo, hi in spans] == expected
+
+
+def _lines_hit(search: scan._Searcher, data: bytes) -> set[int]:
+    """The numbers of the lines holding a match."""
+    return {data.count(b"\n", 0, at) for _, at, _ in search.find_matches_as_indexes(memoryview(data))}
+
+
+def test_the_automaton_and_the_re_fallback_take_the_same_lines() -> None:
+    """The automaton (sorted for speed, leftmost-longest) and the `re` fallback, used where the
+    wheel is missing, hand on the same lines of the corpora, the holdouts and lines that hold a
+    literal in other words; and every literal alone is found by both."""
+    corpus = Path(__file__).parent / "corpus"
+    text = b"\n".join(p.read_bytes() for p in sorted(corpus.iterdir()) if p.suffix in (".jsonl", ".yaml"))
+    data = text + b"\n" + b"\n".join(SCAN_LITERALS) + b"\nnothing here\n"
+    fallback = scan._ReSearcher(SCAN_LITERALS)
+    automaton = _lines_hit(scan.SEARCHER, data)
+    assert automaton == _lines_hit(fallback, data)
+    assert len(automaton) > 500
+    alone = text.count(b"\n") + 1
+    assert set(range(alone, alone + len(SCAN_LITERALS))) <= automaton
+
+
+def test_the_scan_processes_start_before_the_rules_are_compiled() -> None:
+    """What a large file's scan imports before it forks (the plain CLI path, the sources, the
+    scan) leaves out the rules and `dataclasses`: those load in the parent while the processes
+    scan, not before they start."""
+    code = (
+        "import sys\n"
+        "import linkctl.cli.entry, linkctl.cli.logs_plain, linkctl.logs.sources, linkctl.logs.ranges\n"
+        "print(' '.join(sorted(m for m in sys.modules if m.startswith('linkctl.logs') or m == 'dataclasses')))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60)
+    loaded = set(done.stdout.split())
+    assert {"linkctl.logs.literals", "linkctl.logs.scan", "linkctl.logs.ranges"} <= loaded
+    assert not loaded & {"dataclasses", "linkctl.logs.patterns", "linkctl.logs.recognise", "linkctl.logs.lines"}

@@ -35,7 +35,7 @@ from collections.abc import Callable
 from typing import NoReturn
 
 from linkctl import interrupts
-from linkctl.errors import LinkctlError
+from linkctl.error_base import LinkctlError  # not linkctl.errors: no dataclasses before the fork
 from linkctl.logs import scan
 from linkctl.logs.scan import BLOCK, MAX_CARRY, MAX_LINE, Advance, Candidate
 

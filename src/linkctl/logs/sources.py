@@ -12,12 +12,11 @@ import io
 import os
 import re
 from collections.abc import Generator, Iterator
-from dataclasses import replace
 from datetime import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Protocol
 
-from linkctl.errors import LinkctlError
+from linkctl.error_base import LinkctlError  # not linkctl.errors: no dataclasses before the fork
 from linkctl.logs import ranges
 from linkctl.logs.scan import Advance, Candidate, candidates
 
@@ -176,6 +175,8 @@ def read_kmsg(path: str | None = None) -> Iterator[KernelLogLine]:
 
 
 def read_dmesg() -> Iterator[KernelLogLine]:
+    from dataclasses import replace
+
     from linkctl.logs import system_log
 
     clock = system_log.Clock.now()
