@@ -39,3 +39,16 @@ def run_linkctl(*args: str, stdin: bytes | None = None) -> subprocess.CompletedP
     return subprocess.run(
         [LINKCTL, *args], input=stdin.decode() if stdin else None, capture_output=True, text=True, timeout=120, env=env
     )
+
+
+def write_kmsg(*messages: str) -> None:
+    """Real lines into the real kernel log, at level 6; skipped where /dev/kmsg is not writable."""
+    try:
+        fd = os.open("/dev/kmsg", os.O_WRONLY)
+    except OSError as exc:
+        pytest.skip(f"/dev/kmsg not writable here: {exc.strerror}")
+    try:
+        for message in messages:
+            os.write(fd, f"<6>{message}\n".encode())
+    finally:
+        os.close(fd)

@@ -3,25 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 import uuid
 
 import pytest
-from logs_helpers import run_linkctl
-
-
-def _write_kmsg(*messages: str) -> None:
-    try:
-        fd = os.open("/dev/kmsg", os.O_WRONLY)
-    except OSError as exc:
-        pytest.skip(f"/dev/kmsg not writable here: {exc.strerror}")
-    try:
-        for message in messages:
-            os.write(fd, f"<6>{message}\n".encode())
-    finally:
-        os.close(fd)
+from logs_helpers import run_linkctl, write_kmsg
 
 
 def _marker() -> str:
@@ -38,7 +25,7 @@ def _events_for(ifname: str, *args: str) -> list[dict[str, object]]:
 
 def test_kmsg_lines_read_back() -> None:
     name = _marker()
-    _write_kmsg(
+    write_kmsg(
         f"e1000e: {name} NIC Link is Down",
         f"e1000e: {name} NIC Link is Up 1000 Mbps Full Duplex, Flow Control: Rx/Tx",
         f"NETDEV WATCHDOG: {name} (e1000e): transmit queue 0 timed out",
@@ -53,7 +40,7 @@ def test_kmsg_lines_read_back() -> None:
 
 def test_kmsg_flap_is_analyzed() -> None:
     name = _marker()
-    _write_kmsg(
+    write_kmsg(
         f"r8169 0000:02:00.0 {name}: Link is Down",
         f"r8169 0000:02:00.0 {name}: Link is Up - 1Gbps/Full - flow control rx/tx",
         f"r8169 0000:02:00.0 {name}: Link is Down",
@@ -70,7 +57,7 @@ def test_dmesg_program_source() -> None:
     if shutil.which("dmesg") is None:
         pytest.skip("dmesg is not installed")
     name = _marker()
-    _write_kmsg(f"cxgb4 0000:02:00.4 {name}: link up, 10Gbps, full-duplex, Tx/Rx PAUSE")
+    write_kmsg(f"cxgb4 0000:02:00.4 {name}: link up, 10Gbps, full-duplex, Tx/Rx PAUSE")
     probe = subprocess.run(["dmesg"], capture_output=True)
     if probe.returncode != 0:
         pytest.skip("dmesg cannot read the kernel log here")
@@ -85,7 +72,7 @@ def test_journal_source() -> None:
     if probe.returncode != 0 or not probe.stdout.strip():
         pytest.skip("journald has no kernel messages here (not running in this container)")
     name = _marker()
-    _write_kmsg(f"mlx5_core 0000:3b:00.0 {name}: Link down")
+    write_kmsg(f"mlx5_core 0000:3b:00.0 {name}: Link down")
     import time
 
     for _ in range(20):  # journald picks kernel messages up asynchronously

@@ -4,12 +4,12 @@
 from __future__ import annotations
 
 import json
-import os
 import uuid
 from datetime import datetime
 from pathlib import Path
 
 import pytest
+from logs_helpers import write_kmsg
 
 from linkctl.diagnose.logscan import Subject
 from linkctl.diagnose.logscan import read_journal as diagnose_journal
@@ -21,21 +21,9 @@ from linkctl.logs import sources, system_log
 from linkctl.logs.capture import Captured
 
 
-def _write_kmsg(*messages: str) -> None:
-    try:
-        fd = os.open("/dev/kmsg", os.O_WRONLY)
-    except OSError as exc:
-        pytest.skip(f"/dev/kmsg not writable here: {exc.strerror}")
-    try:
-        for message in messages:
-            os.write(fd, f"<6>{message}\n".encode())
-    finally:
-        os.close(fd)
-
-
 def test_logs_and_diagnose_date_a_kmsg_record_alike() -> None:
     name = "lk" + uuid.uuid4().hex[:10]
-    _write_kmsg(f"e1000e: {name} NIC Link is Down")
+    write_kmsg(f"e1000e: {name} NIC Link is Down")
     try:
         events = [e for e in sources.read_kmsg() if e.ifname == name]
     except LinkctlError as exc:
