@@ -24,19 +24,20 @@ from linkctl.nla import (
 
 LINK, LINKINFO = ifla.LINK, ifla.LINKINFO
 IFLA_IFALIAS = LINK.by_name["ifalias"].num  # the link's alias, nmstate's description (sent only when set)
-# LinkAttrs' fields by the link table's attribute names, in the order they are written.
-_WRITTEN = (
-    ("ifname", "name"),
-    ("mtu", "mtu"),
-    ("txqlen", "txqlen"),
-    ("address", "mac"),
-    ("link", "link"),
-    ("net_ns_fd", "netns_fd"),
-    ("group", "group"),
-    (
-        "ifalias",
-        "alias",
-    ),  # without a NUL, as iproute2 sends it (the table's wire type): the kernel keeps the bytes given
+# LinkAttrs' fields by the link table's attribute names, in the order they are written. The alias
+# goes without a NUL, as iproute2 sends it (its wire type in the table): the kernel keeps the bytes given.
+_WRITTEN = tuple(
+    (field, LINK.writer(name))
+    for name, field in (
+        ("ifname", "name"),
+        ("mtu", "mtu"),
+        ("txqlen", "txqlen"),
+        ("address", "mac"),
+        ("link", "link"),
+        ("net_ns_fd", "netns_fd"),
+        ("group", "group"),
+        ("ifalias", "alias"),
+    )
 )
 
 
@@ -71,7 +72,8 @@ class LinkAttrs:
         return flags, change
 
     def encode(self) -> bytes:
-        return LINK.encode((name, getattr(self, field)) for name, field in _WRITTEN)
+        values = self.__dict__
+        return b"".join([write(values[field]) for field, write in _WRITTEN if values[field] is not None])
 
     def ifinfo(self, index: int = 0) -> bytes:
         flags, change = self.flags()
@@ -91,20 +93,29 @@ def new_link(
     if peer is not None:
         # VETH_INFO_PEER without NLA_F_NESTED, as linkctl has always sent it: the kernel reads it either way.
         data = attr(ifla.VETH_INFO_PEER, peer) + data
-    info = LINKINFO.encode((("kind", kind), ("data", data or None)))
-    body = attrs.ifinfo() + attrs.encode() + LINK.one("linkinfo", info) + extra + LINK.one("master", attrs.master)
+    info = _KIND(kind) + (_DATA(data) if data else b"")
+    body = attrs.ifinfo() + attrs.encode() + _LINKINFO(info) + extra + _master(attrs)
     return message(C.RTM_NEWLINK, NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL, seq, body)
+
+
+# The writers of the attributes every request has, by the tables' names (once, not per request).
+_LINKINFO, _MASTER = LINK.writer("linkinfo"), LINK.writer("master")
+_KIND, _DATA = LINKINFO.writer("kind"), LINKINFO.writer("data")
+
+
+def _master(attrs: LinkAttrs) -> bytes:
+    return b"" if attrs.master is None else _MASTER(attrs.master)
 
 
 def veth_peer(attrs: LinkAttrs) -> bytes:
     """The VETH_INFO_PEER payload: the peer's own ifinfomsg and attributes."""
-    return attrs.ifinfo() + attrs.encode() + LINK.one("master", attrs.master)
+    return attrs.ifinfo() + attrs.encode() + _master(attrs)
 
 
 def set_link(seq: int, index: int, attrs: LinkAttrs, kind: str | None = None, data: bytes = b"") -> bytes:
-    body = attrs.ifinfo(index) + attrs.encode() + LINK.one("master", attrs.master)
+    body = attrs.ifinfo(index) + attrs.encode() + _master(attrs)
     if kind is not None and data:
-        body += LINK.one("linkinfo", LINKINFO.encode((("kind", kind), ("data", data))))
+        body += _LINKINFO(_KIND(kind) + _DATA(data))
     return message(C.RTM_NEWLINK, NLM_F_REQUEST | NLM_F_ACK, seq, body)
 
 
