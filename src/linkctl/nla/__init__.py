@@ -264,7 +264,8 @@ class Table:
         self.volatile = frozenset(a.num for a in attrs if a.volatile)
         self.kept = frozenset(a.num for a in attrs if a.kept)
         self._settings = {a.num: a for a in attrs if not a.volatile}
-        self._written = {a.name: _writer(a) for a in attrs}
+        # An attribute's writer is made at its first use: the no-op fast path imports every table, writes none.
+        self._written: dict[str, Callable[[object], bytes]] = {}
 
     def decode(self, buf: bytes | memoryview, off: int, end: int, volatile: bool = False) -> dict[str, object]:
         """name -> value of each attribute of this table in buf[off:end]; others are skipped.
@@ -288,15 +289,18 @@ class Table:
 
     def encode(self, values: Iterable[tuple[str, object]]) -> bytes:
         """The attributes named, in the order given (None values are left out)."""
-        written = self._written
-        return b"".join([written[name](value) for name, value in values if value is not None])
+        writer = self.writer
+        return b"".join([writer(name)(value) for name, value in values if value is not None])
 
     def one(self, name: str, value: object) -> bytes:
-        return b"" if value is None else self._written[name](value)
+        return b"" if value is None else self.writer(name)(value)
 
     def writer(self, name: str) -> Callable[[object], bytes]:
         """What writes one attribute, header and padding included, from its value."""
-        return self._written[name]
+        write = self._written.get(name)
+        if write is None:
+            write = self._written[name] = _writer(self.by_name[name])
+        return write
 
     def label(self, num: int) -> str:
         a = self.by_num.get(num)
