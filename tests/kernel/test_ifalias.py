@@ -1,5 +1,5 @@
-"""IFLA_IFALIAS (nmstate's description): read by both decoders as pyroute2 reads it, sent as iproute2
-sends it, and counted in the receipt's fingerprint (a description changed by hand is seen)."""
+"""IFLA_IFALIAS (nmstate's description): read as pyroute2 reads it (a dump's links and one message at a
+time), sent as iproute2 sends it, and counted in the receipt's fingerprint (a description changed by hand is seen)."""
 
 from __future__ import annotations
 
@@ -34,7 +34,7 @@ def aliased(netns: str) -> str:
     return netns
 
 
-def test_both_decoders_read_the_alias_as_pyroute2_does(aliased: str) -> None:
+def test_the_alias_is_read_as_pyroute2_reads_it(aliased: str) -> None:
     with NetNS(aliased) as ns:
         theirs = {m.get_attr("IFLA_IFNAME"): m.get_attr("IFLA_IFALIAS") for m in ns.get_links()}
     decoder = LinkDecoder()

@@ -154,7 +154,7 @@ def _ns() -> Any:
 
 
 def test_the_kernel_adapters_ifla_numbers_are_the_link_tables() -> None:
-    """kernel/rtnl_const.py names the top-level numbers for the hand-inlined decoder: the table's own."""
+    """kernel/rtnl_const.py's names for top-level numbers are the link table's."""
     from linkctl.kernel import rtnl_const
 
     named = {k[len("IFLA_") :].lower(): v for k, v in vars(rtnl_const).items() if k.startswith("IFLA_")}

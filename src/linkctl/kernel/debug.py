@@ -11,7 +11,7 @@ import sys
 from typing import TextIO
 
 from linkctl.model.state import IfFlag
-from linkctl.nla import IFINFOMSG, NLMSG_ERROR, NLMSG_HDR, cstr, ifla, iter_attrs, parse_error
+from linkctl.nla import IFINFOMSG, NLMSG_ERROR, NLMSG_HDR, Table, ifla, iter_attrs, parse_error
 
 
 def printer(stream: TextIO = sys.stderr) -> DebugPrinter:
@@ -43,37 +43,56 @@ _RTM = {16: "RTM_NEWLINK", 17: "RTM_DELLINK", 18: "RTM_GETLINK", 19: "RTM_SETLIN
 
 def _decode(data: bytes) -> str:
     _len, mtype, flags, _seq, _pid = NLMSG_HDR.unpack_from(data)
-    _family, _type, index, ifflags, change = IFINFOMSG.unpack_from(data, NLMSG_HDR.size)
-    fields = {"index": index, "flags": _flags(ifflags), "change": _flags(change)}
-    attrs = _attrs(data, NLMSG_HDR.size + IFINFOMSG.size, len(data))
+    fields = _link(data, NLMSG_HDR.size, len(data))
+    attrs = fields.pop("attrs")
     return f"{_RTM.get(mtype, mtype)} {_nlm_flags(mtype, flags)} {fields} attrs={attrs}"
 
 
-def _attrs(data: bytes, off: int, end: int) -> list[tuple[str, object]]:
-    """The top level by the link table; IFLA_LINKINFO opened with the kind's and the port's tables."""
+def _link(data: bytes, off: int, end: int) -> dict[str, object]:
+    """An ifinfomsg and its attributes: a request's body, and a veth peer's (VETH_INFO_PEER) within it."""
+    family, _type, index, ifflags, change = IFINFOMSG.unpack_from(data, off)
+    fields: dict[str, object] = {"index": index, "flags": _flags(ifflags), "change": _flags(change)}
+    fields["attrs"] = _attrs(data, off + IFINFOMSG.size, end, family)
+    return fields
+
+
+def _attrs(data: bytes, off: int, end: int, family: int) -> list[tuple[str, object]]:
+    """The top level by the link table; IFLA_LINKINFO opened with the kind's and the port's tables,
+    a bridge VLAN request's IFLA_AF_SPEC with the AF_BRIDGE table."""
     out: list[tuple[str, object]] = []
-    for name, value in ifla.LINK.describe(data, off, end):
-        out.append((name, value))
     for atype, s, e in iter_attrs(data, off, end):
+        value: object
         if atype == ifla.IFLA_LINKINFO:
-            i = [n for n, _v in out].index("IFLA_LINKINFO")
-            out[i] = ("IFLA_LINKINFO", {"attrs": _linkinfo(data, s, e)})
+            value = {"attrs": _linkinfo(data, s, e)}
+        elif atype == ifla.IFLA_AF_SPEC and family == ifla.AF_BRIDGE:
+            value = {"attrs": ifla.BRIDGE_AF.describe(data, s, e)}
+        else:
+            value = ifla.LINK.show(atype, data, s, e)
+        out.append((ifla.LINK.label(atype), value))
     return out
 
 
 def _linkinfo(data: bytes, off: int, end: int) -> list[tuple[str, object]]:
     info = ifla.LINKINFO.decode(data, off, end)
+    kind, port = str(info.get("kind")), str(info.get("slave_kind"))
     out: list[tuple[str, object]] = []
     for atype, s, e in iter_attrs(data, off, end):
-        label = ifla.LINKINFO.label(atype)
-        if atype == ifla.IFLA_INFO_DATA and str(info.get("kind")) in ifla.KIND_DATA:
-            out.append((label, {"attrs": ifla.KIND_DATA[str(info["kind"])].describe(data, s, e)}))
-        elif atype == ifla.IFLA_INFO_SLAVE_DATA and str(info.get("slave_kind")) in ifla.PORT_DATA:
-            out.append((label, {"attrs": ifla.PORT_DATA[str(info["slave_kind"])].describe(data, s, e)}))
-        elif atype in (ifla.IFLA_INFO_KIND, ifla.IFLA_INFO_SLAVE_KIND):
-            out.append((label, cstr(data, s, e)))
+        value: object
+        if atype == ifla.IFLA_INFO_DATA and kind in ifla.KIND_DATA:
+            value = {"attrs": _kind_data(ifla.KIND_DATA[kind], data, s, e)}
+        elif atype == ifla.IFLA_INFO_SLAVE_DATA and port in ifla.PORT_DATA:
+            value = {"attrs": ifla.PORT_DATA[port].describe(data, s, e)}
         else:
-            out.append((label, bytes(data[s:e]).hex()))
+            value = ifla.LINKINFO.show(atype, data, s, e)
+        out.append((ifla.LINKINFO.label(atype), value))
+    return out
+
+
+def _kind_data(table: Table, data: bytes, off: int, end: int) -> list[tuple[str, object]]:
+    out: list[tuple[str, object]] = []
+    for atype, s, e in iter_attrs(data, off, end):
+        peer = table is ifla.VETH and atype == ifla.VETH_INFO_PEER
+        out.append((table.label(atype), _link(data, s, e) if peer else table.show(atype, data, s, e)))
     return out
 
 

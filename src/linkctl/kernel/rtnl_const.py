@@ -1,8 +1,9 @@
 """RTNETLINK numbers from include/uapi/linux/{rtnetlink,if_link,netlink}.h that linkctl uses.
 
 The message types and nest numbers are the wire layer's (linkctl/nla/ifla.py, with the
-attribute tables); the top-level IFLA_* numbers are named here for the hand-inlined
-decoder (rtnl.py), and the tests hold them equal to ifla.LINK's.
+attribute tables); the top-level IFLA_* numbers named here are for kernel/ code that spells
+them C.X (the codec itself goes by the link table's names), and the tests hold them equal to
+ifla.LINK's.
 """
 
 from linkctl.nla.ifla import (  # re-exported: kernel/ code spells them C.X

@@ -19,6 +19,7 @@ from linkctl.nla import (
     WMAC,
     WNEST,
     WSTR,
+    WTEXT,
     WU8,
     WU16,
     WU32,
@@ -61,7 +62,7 @@ LINK = Table(
     Attr(17, "linkmode", WU8),
     Attr(18, "linkinfo", WNEST),
     Attr(19, "net_ns_pid", WU32),
-    Attr(20, "ifalias", WSTR),
+    Attr(20, "ifalias", WTEXT),
     Attr(23, "stats64", WBIN, volatile=True),
     Attr(26, "af_spec", WNEST, volatile=True),
     Attr(27, "group", WU32),
@@ -292,7 +293,8 @@ VXLAN = Table(
     Attr(29, "df", WU8),
 )
 
-VETH = Table("VETH_INFO_", Attr(1, "peer", WNEST))
+VETH = Table("VETH_INFO_", Attr(1, "peer", WNEST))  # the peer's own ifinfomsg and IFLA_* attributes
+VETH_INFO_PEER = 1
 
 # A kind's IFLA_INFO_DATA table, and a controller's table for its ports' IFLA_INFO_SLAVE_DATA,
 # by IFLA_INFO_KIND.
