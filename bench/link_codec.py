@@ -130,7 +130,7 @@ def measure(path: str) -> dict[str, float]:
         decoder = LinkDecoder(stats)
         for m in msgs:
             decoder.decode(m, "ns")
-        out[key] = best(lambda d=decoder, ms=msgs: [d.decode(m, "ns") for m in ms])  # type: ignore[misc]
+        out[key] = best(lambda d=decoder, ms=msgs: [d.decode(m, "ns") for m in ms])
     out["encode"] = best(lambda: encode(data["pairs"]))
     out["links"] = len(dump)
     out["pairs"] = data["pairs"]
@@ -204,7 +204,7 @@ def main() -> None:
         path = str(tmp / "messages.pickle")
         with open(path, "wb") as fh:
             pickle.dump(data, fh)
-        checkouts = {"this": None}
+        checkouts: dict[str, str | None] = {"this": None}
         if args.against:
             checkouts = {"against": str(Path(args.against) / "src"), "this": str(HERE.parent / "src")}
         rounds: dict[str, list[dict[str, float]]] = {name: [] for name in checkouts}

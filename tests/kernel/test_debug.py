@@ -7,7 +7,7 @@ import io
 from linkctl.kernel import brvlan, debug, rtnl
 from linkctl.kinds import BY_KERNEL_KIND
 from linkctl.model.load import from_data
-from linkctl.nla import NLMSG_HDR, attr, message
+from linkctl.nla import NLMSG_HDR, attr, ifla, message
 
 
 def printed(*requests: bytes) -> list[str]:
@@ -47,7 +47,7 @@ def test_kind_and_port_data_by_their_tables_and_what_no_table_knows_in_hex() -> 
 def test_alias_group_and_a_bridge_vlan_request() -> None:
     alias, vlans = printed(
         rtnl.set_link(4, 5, rtnl.LinkAttrs(alias="rack 4", group=3)),
-        brvlan.vlan_request(5, 6, [(10, brvlan.BRIDGE_VLAN_INFO_PVID)]),
+        brvlan.vlan_request(5, 6, [(10, ifla.BRIDGE_VLAN_INFO_PVID)]),
     )
     assert alias.endswith("attrs=[('IFLA_GROUP', 3), ('IFLA_IFALIAS', 'rack 4')]")
     assert vlans.startswith("-> seq=5 RTM_SETLINK REQUEST|ACK {'index': 6,")

@@ -97,12 +97,10 @@ def _reader(wire: nla.Wire, conv: Convert | None) -> Convert:
     """How a shape reads a value from its payload's bytes: by the wire type, then the conversion."""
     if wire is nla.WBIN:
         return conv or bytes  # the bytes are the value (IFLA_STATS64's struct, converted)
-    dec = wire.dec if wire.code is None else None
-    if dec is None:
-        return lambda raw: wire.decode(raw, 0, len(raw)) if conv is None else conv(wire.decode(raw, 0, len(raw)))
+    read = wire.dec or wire.decode  # a string, a MAC address; a fixed value in network order
     if conv is None:
-        return lambda raw: dec(raw, 0, len(raw))  # a string, a MAC address
-    return lambda raw: conv(dec(raw, 0, len(raw)))
+        return lambda raw: read(raw, 0, len(raw))
+    return lambda raw: conv(read(raw, 0, len(raw)))
 
 
 _WANTED: dict[int, Wanted] = {ifla.LINK.by_name[a].num: _wanted(ifla.LINK, a, *how) for a, how in FIELDS.items()}
