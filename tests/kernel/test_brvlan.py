@@ -186,7 +186,7 @@ def test_a_read_takes_the_ports_vlans_when_asked_and_where_a_bridge_filters(netn
 
 
 def test_the_fast_and_the_full_path_fingerprint_the_same_vlans(netns: str) -> None:
-    from linkctl.kernel.fastpath import current_digest
+    from linkctl.kernel.fastpath import current_digest, vlan_digest
     from linkctl.kernel.state import read_state
 
     _bridge_with_port(netns)
@@ -195,7 +195,7 @@ def test_the_fast_and_the_full_path_fingerprint_the_same_vlans(netns: str) -> No
     namespaces: list[str | None] = [netns, "lkt-no-such-namespace"]
     full = read_state(namespaces, digest=True, vlans=True).digest
     assert full is not None and full != read_state(namespaces, digest=True).digest
-    assert brvlan.vlan_digest(current_digest(namespaces), namespaces) == full
+    assert vlan_digest(current_digest(namespaces), namespaces) == full
 
 
 def test_the_receipts_digest_of_layer_3_and_vlans_together_is_the_full_paths(netns: str) -> None:

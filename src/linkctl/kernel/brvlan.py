@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import struct
 
-from linkctl.kernel.linkdump import RouteSocket, collect_dump, new_hash
+from linkctl.kernel.linkdump import RouteSocket, collect_dump
 from linkctl.nla import IFINFOMSG, NLM_F_ACK, NLM_F_DUMP, NLM_F_REQUEST, attr, iter_attrs, message
 from linkctl.nla.ifla import (
     AF_BRIDGE,
@@ -122,34 +122,3 @@ def fingerprint(ports: Ports | None) -> bytes:
     """What the planner reads of a namespace's port VLANs, canonical (a receipt's part of it); b"-"
     where the namespace does not exist."""
     return b"-" if ports is None else repr(sorted(ports.items())).encode()
-
-
-def combined_digest(link_digest: str, parts: list[tuple[str | None, bytes]]) -> str:
-    """The fingerprint so far and each namespace's port VLANs, as one digest."""
-    h = new_hash()
-    h.update(link_digest.encode())
-    for name, part in parts:
-        h.update(b"\0vlans\0" + (name or "\0").encode() + b"\0" + part)
-    return h.hexdigest()
-
-
-def vlan_digest(link_digest: str, wanted: list[str | None]) -> str:
-    """combined_digest of the namespaces now, for the receipt's fast path (kernel/fastpath.py)."""
-    import os
-
-    from linkctl.kernel import nsenter
-
-    parts: list[tuple[str | None, bytes]] = []
-    for name in wanted:
-        if name is not None and not os.path.exists(nsenter.path_of(name)):
-            parts.append((name, fingerprint(None)))
-            continue
-        fd = os.open(nsenter.path_of(name), os.O_RDONLY | os.O_CLOEXEC) if name is not None else None
-        try:
-            sock = RouteSocket(fd, timeout=5.0)  # a dump that never ends is a doubt: the full command decides
-        finally:
-            if fd is not None:
-                os.close(fd)
-        with sock:
-            parts.append((name, fingerprint(read_vlans(sock, 1))))
-    return combined_digest(link_digest, parts)

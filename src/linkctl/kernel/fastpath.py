@@ -21,6 +21,7 @@ from linkctl.kernel import linkdump, nsenter
 TYPE_CHECKING = False  # typing is not imported at run time: this module is on the fast path
 if TYPE_CHECKING:
     import _socket
+    from collections.abc import Callable
 
     from linkctl.model.l3_state import L3State
 
@@ -32,8 +33,6 @@ def digest_now(namespaces: list[str | None], layer3: list[str | None], vlans: li
     if layer3:
         digest = layer3_digest(digest, layer3)
     if vlans:
-        from linkctl.kernel.brvlan import vlan_digest  # a file with bridge port VLANs
-
         digest = vlan_digest(digest, vlans)
     return digest
 
@@ -103,28 +102,38 @@ def layer3_fingerprint(state: L3State) -> bytes:
 
 def combined_digest(link_digest: str, layer3: list[tuple[str | None, bytes]]) -> str:
     """The links' fingerprint and each namespace's layer 3, as one digest."""
-    h = linkdump.new_hash()
-    h.update(link_digest.encode())
-    for name, part in layer3:
-        h.update(b"\0l3\0" + (name or "\0").encode() + b"\0" + part)
-    return h.hexdigest()
+    return linkdump.tagged_digest(link_digest, b"l3", layer3)
 
 
 def layer3_digest(link_digest: str, wanted: list[str | None]) -> str:
     """combined_digest of the namespaces now; a missing one counts as empty."""
     from linkctl.kernel.l3 import read_l3  # a file with addresses, routes or rules
 
+    parts = _each(wanted, lambda raw: layer3_fingerprint(read_l3(raw)), b"-")
+    return linkdump.tagged_digest(link_digest, b"l3", parts)
+
+
+def vlan_digest(link_digest: str, wanted: list[str | None]) -> str:
+    """The bridge ports' VLANs of the namespaces now, after the links' fingerprint (a missing one: none)."""
+    from linkctl.kernel import brvlan  # a file with bridge port VLANs
+
+    parts = _each(wanted, lambda raw: brvlan.fingerprint(brvlan.read_vlans(raw.route, 1)), brvlan.fingerprint(None))
+    return linkdump.tagged_digest(link_digest, b"vlans", parts)
+
+
+def _each(wanted: list[str | None], read: Callable[[_Raw], bytes], missing: bytes) -> list[tuple[str | None, bytes]]:
+    """One dump's part per namespace, each read through its own socket there."""
     parts: list[tuple[str | None, bytes]] = []
     for name in wanted:
         if name is not None and not os.path.exists(nsenter.path_of(name)):
-            parts.append((name, b"-"))
+            parts.append((name, missing))
             continue
         sock = _Raw(name)
         try:
-            parts.append((name, layer3_fingerprint(read_l3(sock))))
+            parts.append((name, read(sock)))
         finally:
             sock.route.close()
-    return combined_digest(link_digest, parts)
+    return parts
 
 
 class _Raw:

@@ -169,6 +169,16 @@ def new_hash() -> blake2b:
     return blake2b(digest_size=20)
 
 
+def tagged_digest(link_digest: str, tag: bytes, parts: list[tuple[str | None, bytes]]) -> str:
+    """The links' fingerprint and each namespace's `tag` part (b"l3": addresses, routes, rules;
+    b"vlans": bridge ports' VLANs), as one digest: a receipt's, by the full path and the fast path alike."""
+    h = new_hash()
+    h.update(link_digest.encode())
+    for name, part in parts:
+        h.update(b"\0" + tag + b"\0" + (name or "\0").encode() + b"\0" + part)
+    return h.hexdigest()
+
+
 _PREFIX = struct.Struct("=IHiI")  # length, ifi_type, ifi_index, ifi_flags without the carrier flags
 
 

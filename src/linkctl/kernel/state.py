@@ -59,7 +59,8 @@ def read_state(
                 ]
                 host.digest = combined_digest(host.digest, parts)
             if vlans:
-                host.digest = brvlan.combined_digest(host.digest, [(n, brvlan.fingerprint(ports[n])) for n in wanted])
+                parts = [(n, brvlan.fingerprint(ports[n])) for n in wanted]
+                host.digest = linkdump.tagged_digest(host.digest, b"vlans", parts)
     except PermissionError:
         raise LinkctlError("permission denied reading network namespaces: run as root") from None
     finally:
