@@ -334,3 +334,11 @@ class Trial:
         assert "rolled back" in said, said
         assert code == 128 + sig and "as they were before" in said, said
         return "rolled back"
+
+
+def holding(change: Path, ns: str, runtime: Path, timeout: int) -> tuple[subprocess.Popen[str], int]:
+    """A `linkctl try` holding its change: the process and its guardian's pid."""
+    proc = start(["try", str(change), "-n", ns, "--timeout", str(timeout)], runtime)
+    assert proc.stdout is not None
+    wait_for_line(proc.stdout, "confirm within")
+    return proc, guardian_of(runtime)

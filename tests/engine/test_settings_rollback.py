@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import ip
-from tests.engine.faults import guardian_of, links, run, start, wait_for_line, wait_gone
+from tests.engine.faults import holding, links, run, wait_gone
 
 pytestmark = pytest.mark.kernel
 
@@ -51,13 +51,6 @@ def change(netns: str, tmp_path: Path) -> tuple[str, Path, Path]:
     return netns, path, tmp_path / "run"
 
 
-def _holding(path: Path, ns: str, runtime: Path, timeout: int) -> tuple[subprocess.Popen[str], int]:
-    proc = start(["try", str(path), "-n", ns, "--timeout", str(timeout)], runtime)
-    assert proc.stdout is not None
-    wait_for_line(proc.stdout, "confirm within")
-    return proc, guardian_of(runtime)
-
-
 def test_try_unconfirmed_puts_the_settings_back(change: tuple[str, Path, Path]) -> None:
     ns, path, runtime = change
     before, settings = links(ns), _settings(ns)
@@ -70,7 +63,7 @@ def test_try_unconfirmed_puts_the_settings_back(change: tuple[str, Path, Path]) 
 def test_the_journal_holds_the_settings_found_and_the_guardian_puts_them_back(change: tuple[str, Path, Path]) -> None:
     ns, path, runtime = change
     gro, frames = settings = _settings(ns)
-    proc, guardian = _holding(path, ns, runtime, 3)
+    proc, guardian = holding(path, ns, runtime, 3)
     assert _settings(ns) == (not gro, frames + 7)
     saved = json.loads((runtime / "change.journal").read_text())["settings"]
     # The ops that put back what the change found, newest first: what every rollback re-declares.
@@ -90,7 +83,7 @@ def test_the_journal_holds_the_settings_found_and_the_guardian_puts_them_back(ch
 def test_recover_puts_the_settings_back(change: tuple[str, Path, Path]) -> None:
     ns, path, runtime = change
     before, settings = links(ns), _settings(ns)
-    proc, guardian = _holding(path, ns, runtime, 600)
+    proc, guardian = holding(path, ns, runtime, 600)
     os.kill(guardian, signal.SIGKILL)  # the guardian first, or it would roll back when `try` goes
     wait_gone(guardian)
     proc.kill()
@@ -108,7 +101,7 @@ def test_settings_of_a_link_gone_since_are_named_and_the_rest_put_back(change: t
     it. Named, not put back, and no failure either: a journal naming it would keep `recover` failing."""
     ns, path, runtime = change
     gro = _settings(ns)[0]
-    proc, guardian = _holding(path, ns, runtime, 600)
+    proc, guardian = holding(path, ns, runtime, 600)
     os.kill(guardian, signal.SIGKILL)
     wait_gone(guardian)
     proc.kill()

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import ip
-from tests.engine.faults import guardian_of, links, run, start, wait_for_line, wait_gone
+from tests.engine.faults import guardian_of, holding, links, run, start, wait_for_line, wait_gone
 
 pytestmark = pytest.mark.kernel
 
@@ -31,18 +31,10 @@ def held_change(netns: str, tmp_path: Path) -> tuple[str, Path, Path]:
     return netns, change, tmp_path / "run"
 
 
-def _holding(change: Path, ns: str, runtime: Path, timeout: int) -> tuple[subprocess.Popen[str], int]:
-    """A `linkctl try` holding its change: the process and its guardian's pid."""
-    proc = start(["try", str(change), "-n", ns, "--timeout", str(timeout)], runtime)
-    assert proc.stdout is not None
-    wait_for_line(proc.stdout, "confirm within")
-    return proc, guardian_of(runtime)
-
-
 def test_kill_9_of_try_is_rolled_back_by_its_guardian_at_the_deadline(held_change: tuple[str, Path, Path]) -> None:
     ns, change, runtime = held_change
     before = links(ns)
-    proc, guardian = _holding(change, ns, runtime, 3)
+    proc, guardian = holding(change, ns, runtime, 3)
     assert _mtu(ns, "ta") == 1400
     proc.kill()
     proc.wait()
@@ -84,7 +76,7 @@ def test_a_lost_terminal_does_not_cancel_the_deadline(held_change: tuple[str, Pa
 def test_ctrl_c_and_sigterm_reject_the_change_at_once(held_change: tuple[str, Path, Path], sig: int) -> None:
     ns, change, runtime = held_change
     before = links(ns)
-    proc, guardian = _holding(change, ns, runtime, 600)
+    proc, guardian = holding(change, ns, runtime, 600)
     proc.send_signal(sig)
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == 128 + sig, out + err
@@ -96,7 +88,7 @@ def test_ctrl_c_and_sigterm_reject_the_change_at_once(held_change: tuple[str, Pa
 
 def test_confirm_reaches_the_guardian_when_try_is_gone(held_change: tuple[str, Path, Path]) -> None:
     ns, change, runtime = held_change
-    proc, guardian = _holding(change, ns, runtime, 600)
+    proc, guardian = holding(change, ns, runtime, 600)
     proc.kill()
     proc.wait()
     confirm = run(["confirm"], runtime)
