@@ -23,7 +23,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from typing import Literal
 
 from linkctl.logs.capture_json import read_json
-from linkctl.logs.capture_paste import MASKED_HOST, MASKED_STAMP, after_prompt, elided, paste_prefixes, tidy
+from linkctl.logs.capture_paste import MASKED_HOST, MASKED_STAMP, after_text, elided, paste_prefixes, tidy
 
 _MONTHS = {
     m: i for i, m in enumerate(("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"), 1)
@@ -168,9 +168,22 @@ _Read = Captured | None | Literal[False]
 def parse_capture(line: str, years: YearHint | None = None) -> Captured | None:
     """The kernel message of a log line; None when the line is another program's."""
     found = _capture(line, years or YearHint())
-    if found is None or found.message[:1] not in (".", "\u2026", "["):
+    if found is None:
+        return None
+    message = found.message
+    if message[:1] in (".", "\u2026", "["):
+        message = elided(message)
+    if message[:1] and not message[0].isalnum():
+        # A capture format's stamp, then a tool's own text before the kernel line:
+        # "2024-03-30 06:32:45,123 | kern.warn | r8169 ...".
+        inner = after_text(message)
+        if inner is not None:
+            peeled = _with_uptime(inner, found.time)
+            uptime = peeled.uptime if found.uptime is None else found.uptime
+            return Captured(peeled.message, found.time, uptime, found.host)
+    if message is found.message:
         return found
-    return Captured(elided(found.message), found.time, found.uptime, found.host)
+    return Captured(message, found.time, found.uptime, found.host)
 
 
 def _capture(line: str, years: YearHint) -> Captured | None:
@@ -196,12 +209,13 @@ def _capture(line: str, years: YearHint) -> Captured | None:
         found = _framed(rest, years)
         if found is not False:
             return found
-    embedded = _after_text(line)
+    embedded = _uptime_after_text(line)
     if embedded is not None:
         return embedded
-    # No capture format: a bare message (dmesg -t, journalctl -o cat, a paste), maybe after the
-    # shell prompt a serial console printed it over.
-    return Captured(after_prompt(line) or line)
+    # No capture format: a bare message (dmesg -t, journalctl -o cat, a paste), maybe after a
+    # prompt, a gutter or a stamp nobody listed.
+    inner = after_text(line)
+    return Captured(line) if inner is None else _with_uptime(inner)
 
 
 def _framed(line: str, years: YearHint) -> _Read:
@@ -257,7 +271,7 @@ def _unwrap(line: str) -> str:
     return line
 
 
-def _after_text(line: str) -> Captured | None:
+def _uptime_after_text(line: str) -> Captured | None:
     """A kernel line after text no capture format explains ("Please press Enter to activate
     this console. [   54.83] ...", a terminal logger's own stamp): taken from its uptime on,
     unless the text quotes it (a shell command, a sentence about the line)."""

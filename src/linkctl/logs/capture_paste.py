@@ -6,11 +6,11 @@ tags ("&gt; ", "<code>", "<br>"), markdown's backticks and bold, and at the end 
 shell left (" |", a continuation's "\\"). Before the line: gutters of every shape (a highlighter's
 line numbers, a diff's "+"/"-", a prompt's "$ "/"# ", a bullet, a table's "|"), a chat's or a CI
 runner's own stamp ("[10:00:01] <nick> ", GitHub Actions' "2024-01-01T10:00:00.1234567Z ",
-Jenkins' "[Pipeline] "), a shell prompt the console printed over, stamps or names the writer
+Jenkins' "[Pipeline] "), a shell prompt the console printed over, a tool's own stamp, stamps or names the writer
 masked ("[xxxxx.xxxxxx]", "[...]", "<redacted> kernel: ") or a screenshot's OCR damaged. A
-gutter is taken off only where a capture format follows it (see `paste_prefixes`), a prompt only
-where a device's prefix does (`after_prompt`), so that a prompt or a bullet before prose or a
-command never makes a kernel line of it.
+gutter is taken off only where a capture format follows it (see `paste_prefixes`), any other text
+only where a device's prefix does and the text is no sentence (`after_text`), so that a prompt or a
+bullet before prose or a command never makes a kernel line of it.
 """
 
 from __future__ import annotations
@@ -65,20 +65,54 @@ _PASTE_PREFIX = re.compile(
 )
 
 
-# A shell prompt the console printed a kernel line after, with no stamp between: "# ", "$ ", "~ # ",
-# "root@OpenWrt:~# ", "[root@host ~]# " (a prompt before an uptime is capture.py's _CONSOLE).
-_PROMPT = re.compile(r"(?:\[[\w.\-]+@[\w.\-]+[^\]]{0,60}\]|[\w.\-]+@[\w.\-]+:[^\s#$]{0,80}|~)?\s?[#$] ")
-# What follows must be netdev_printk's or dev_printk's prefix ("DRIVER BUS[ IFNAME]: "), a device
-# address with a digit: a command typed at the prompt ("ip link set dev eth0 down") never is one.
-_DEVICE_LINE = re.compile(r"[\w.\-]+ [\w.:\-]*\d[\w.:\-]*(?: [^\s:()\[\]/]{1,32})?: \S")
+# Where a kernel message can start after text no capture format explains: netdev_printk's or
+# dev_printk's prefix ("DRIVER BUS[ IFNAME]: ", a device address with a digit that is not a bare
+# number: "Port 0: " is testpmd's), a pr_fmt module before a netdev's name ("r8168: eth2: ",
+# "e1000e: eth0 NIC "), or the transmit watchdog. Each at a word's start.
+_DEVICE_START = re.compile(
+    r"(?:(?<=\s)|^)(?:"
+    r"(?!kernel )[A-Za-z][\w.\-]* (?=[\w.:\-]*\d)(?!\d+: )[\w.:\-]+(?: [^\s:()\[\]/]{1,32})?: \S"
+    r"|(?!kernel:)[A-Za-z][\w.\-]*: [^\s:()\[\]/]{1,15}(?:: | NIC )"
+    r"|NETDEV WATCHDOG: "
+    r")"
+)
+# A line that starts as a message does ("realtek-smi switch lan0: ", "eth0: HINIC_Intf: ") is one.
+_MESSAGE_START = re.compile(r"[A-Za-z][\w.\-]*(?: \w[\w.:\-]*){0,2}: \S")
+# What makes the text before it a person's words rather than a tool's: a quotation mark, a program's
+# tag ("dhcpcd[123]: "), two lower-case words in a row ("now I am connect to", "press Enter to
+# activate"), a word right before the message ("the NETDEV WATCHDOG: eth0 line", "see r8169 ..."),
+# a placeholder.
+_QUOTES = frozenset("\"'`\u2018\u2019\u201c\u201d")
+_PROGRAM_TAG = re.compile(r"[\w.\-/]+\[\d+\]:")
+_WORD_PAIR = re.compile(r"(?:^|\s)[a-z]{2,}[,;.!?]?\s+[a-z]{2,}[,;.!?]?(?=\s|$)")
+_LAST_WORD = re.compile(r"(?:^|\s)(?=[A-Za-z]*[a-z])[A-Za-z]{2,}\s*$")
+# A placeholder of documentation ("[timestamp] e1000e: eth0 NIC Link is Down"), or a chat's "<nick>".
+_PLACEHOLDER = re.compile(r"[\[<][a-z][a-z _\-]{2,31}[\]>]")
+# Text ending in "WORD: " is a message's own prefix ("eth0: HINIC_Intf: "), unless it is the kernel's tag.
+_OWN_PREFIX = re.compile(r"\w(?<!kernel):\s*$")
+# The kernel's uptime right before the message ("| [   12.500000] r8169 ..."): kept with it.
+_UPTIME_BEFORE = re.compile(r"\[\s*\d{1,10}\.\d{1,9}\]\s*$")
 
 
-def after_prompt(line: str) -> str | None:
-    """The kernel line after a shell prompt ("# macb e000b000.ethernet eth0: link down"), or None."""
-    m = _PROMPT.match(line)
-    if m and _DEVICE_LINE.match(line, m.end()):
-        return line[m.end() :]
-    return None
+def after_text(line: str) -> str | None:
+    """The kernel line after a prompt, a gutter or a stamp of a tool no capture format knows ("# macb
+    e000b000.ethernet eth0: link down", "1 | e1000e ... eno1: Detected Hardware Unit Hang"), from its
+    uptime if one is right before it, or None; never out of a sentence, a quotation or another
+    program's line."""
+    if _MESSAGE_START.match(line):
+        return None
+    m = _DEVICE_START.search(line)
+    if m is None or m.start() == 0:
+        return None
+    before = line[: m.start()]
+    if _QUOTES.intersection(before) or _PROGRAM_TAG.search(before):
+        return None
+    if _WORD_PAIR.search(before) or _LAST_WORD.search(before) or _PLACEHOLDER.search(before):
+        return None
+    if _OWN_PREFIX.search(before):
+        return None
+    uptime = _UPTIME_BEFORE.search(before)
+    return line[uptime.start() if uptime else m.start() :]
 
 
 def tidy(line: str) -> str:
