@@ -53,4 +53,33 @@ SCAN_LITERALS: tuple[bytes, ...] = (
     b"Tx Unit",  # a unit-hang line cut before "Hang": "Detected Tx Unit"
     b"Hardware Unit",
     b"NCSI interface",  # ftgmac100/stmmac "NCSI interface up" (the NC-SI channel's link)
+    # Found by the survey of Linux 6.12's format strings (corpus/driver_survey.md): link words
+    # no literal above holds...
+    b"k now ",  # ns83820 "link now down."
+    b"forced up",  # sunhme "Link has been forced up using ...", bcm63xx_enet "link forced UP"
+    b"forced UP",
+    b"ink on",  # ksz884x "link on", sis190 "link on 100 Mbps Full Duplex mode"
+    b"ink off",  # dl2k "Link off", ksz884x "link off"
+    b"intf UP",  # hinic "link + intf UP"
+    b"Link Event",  # dpaa2-eth "Link Event: state up"
+    b"Link active",  # tlan "Link active", "Link inactive, will retry in 10 secs..."
+    b"Link inactive",
+    b"lost link",  # tlan "TLAN: eth0 has lost link", "has reestablished link"
+    b"reestablished link",
+    b"M bps",  # via-velocity "Link auto-negotiation speed 1000M bps full duplex"
+    b"detect cable link",  # via-velocity "failed to detect cable link"
+    b"link beat",  # the PCMCIA cards' "lost link beat", "found link beat"
+    # ...and transmit timeouts: "Tx timed out.", "TX timed out!", "xmit timed out", "xmit
+    # timeout", "xmitter timed out", "tx time out.", "TX stuck", "Transmitter is stuck", "Send
+    # stuck - reset", gve "Timeout on tx queue", ena "TX q 3 is paused for too long", nfp "TX
+    # watchdog timeout on ring".
+    b"x timed out",
+    b"X timed out",
+    b"x time out",
+    b"xmit time",
+    b"xmitter time",
+    b" stuck",
+    b"Timeout on tx",
+    b"paused for too long",
+    b"X watchdog",
 )

@@ -62,7 +62,7 @@ def prefixes(message: str) -> list[Prefix]:
     found: list[Prefix] = []
     m = _NETDEV_PREFIX.fullmatch(message)
     if m and _looks_like_bus(m["bus"]):
-        body = _strip_driver_echo(m["body"], m["drv"])
+        body = _strip_echo(_strip_driver_echo(m["body"], m["drv"]), m["ifn"])
         found.append(Prefix(m["drv"], m["bus"], m["ifn"], body))
         tag = _TAG.fullmatch(body)
         if tag and tag["tag"] != m["ifn"]:
@@ -131,7 +131,13 @@ def _looks_like_bus(bus: str) -> bool:
 
 def _strip_driver_echo(body: str, driver: str) -> str:
     """igb and old igc repeat themselves: "igb 0000:03:00.1 eno2: igb: eno2 NIC Link"."""
-    echo = driver + ": "
+    return _strip_echo(body, driver)
+
+
+def _strip_echo(body: str, word: str) -> str:
+    """A driver or link name said again after netdev_info's prefix: ixp4xx_eth's "ixp4xx_eth
+    ixp4xx_eth.0 eth0: eth0: link up, speed 100 Mb/s, full duplex"."""
+    echo = word + ": "
     return body[len(echo) :] if body.startswith(echo) else body
 
 
@@ -171,6 +177,8 @@ _FLOW_WORDS: dict[str, FlowControl] = {
     "both": FlowControl.RX_TX,
     "on - receive & transmit": FlowControl.RX_TX,
     "tx and rx": FlowControl.RX_TX,
+    "tx rx": FlowControl.RX_TX,  # acenic "Flow Control: TX RX"
+    "rx&tx": FlowControl.RX_TX,  # bcm63xx_enet "flow control rx&tx"
     "receive & transmit": FlowControl.RX_TX,
     "symmetric": FlowControl.RX_TX,
     "rx": FlowControl.RX,
@@ -196,7 +204,7 @@ def flow_control(text: str | None) -> FlowControl | None:
     """ "Rx/Tx", "RX/TX", "rx/tx", "ON - receive & transmit", "both", "None", "off"..."""
     if not text:
         return None
-    key = text.strip().rstrip(".,").lower()
+    key = text.strip().rstrip(".,)").lower()
     key = key.removesuffix(" flow control on").removesuffix(" pause").strip()
     return _FLOW_WORDS.get(key)
 
@@ -280,7 +288,13 @@ def link(
 # After a link's state the drivers go on with details (" 1000 Mbps", ", 100Mbps, full-duplex",
 # " - ...", " at ...", "<100 Mbps ...>", " Speed is ...", " unknown speed"); a lower-case word
 # there is a sentence's ("Link is down after resume", "link is down, retrying").
-_PROSE = re.compile(r"[,;:]? +(?!at\b|on\b|with\b|unknown\b|speed\b|full\b|half\b)[a-z]{2,}\b")
+# A few words are the drivers' own details, not a sentence: sunhme "Link is up using external
+# transceiver at 100Mb/s", starfire "Link is up, running at 100Mbit", de2104x "link up, media
+# 10baseT", sunhme/sunbmac "Link down, cable problem?", cxgb4 "Port 0 link down, reason: ...".
+_PROSE = re.compile(
+    r"[,;:]? +(?!at\b|on\b|with\b|unknown\b|speed\b|full\b|half\b|using\b|running\b|media\b|cable\b|reason\b)"
+    r"[a-z]{2,}\b"
+)
 
 
 def prose_after(rest: str) -> bool:
@@ -295,14 +309,19 @@ _DUPLEX_TEXT = re.compile(r"\b(?P<d>[Ff]ull|[Hh]alf|FULL|HALF)[ _-]?[Dd]uplex")
 # The duplex as a word after the speed: alx "1 Gbps Full", macb "(1000/Full)", the Broadcom
 # et driver "(1000FD)".
 _DUPLEX_AFTER_SPEED = re.compile(
-    r"\d\s*(?:[MGmg](?:bps|b/s|bit/s)?)?\s*[/ ]?\s*(?P<d>Full|Half|FULL|HALF|full|half|FD|HD)\b"
+    r"\d\s*(?:[MGmg](?:bps|b/s|bit/s)?)?\s*[/ ]?\s*(?P<d>Full|Half|FULL|HALF|full|half|FDX|HDX|FD|HD)\b"
 )
 _SPEED_TEXT = re.compile(
     r"(?:\d+(?:\.\d+)?\s*[MGmg]?|Unknown\s*[MG]?|unknown)\s*(?:bps|b/s|bit/s)|unknown speed"
     r"|\d+(?:\.\d+)?\s*[MGmg]bit\b"
 )
 # A bare number before a duplex word is Mbps ("(1000/Full)", "(100FD)").
-_SPEED_BEFORE_DUPLEX = re.compile(r"(?<![\d.])(?P<num>\d{2,6})\s*(?:/\s*|\s)?(?:Full|Half|FULL|HALF|full|half|FD|HD)\b")
+# ibm_emac "1000 FDX"; sunbmac "100baseT" (a speed named by its medium).
+_SPEED_BEFORE_DUPLEX = re.compile(
+    r"(?<![\d.])(?P<num>\d{2,6})\s*(?:/\s*|\s)?(?:Full|Half|FULL|HALF|full|half|FDX|HDX|FD|HD)\b|(?P<base>\d{2,6})base-?T"
+)
+# cxgb4/funeth "Tx/Rx PAUSE", "no PAUSE".
+_PAUSE = re.compile(r"\b(?P<fc>Tx/Rx|Rx/Tx|Rx|Tx|no) PAUSE\b")
 
 
 def details_of(rest: str, flow: FlowControl | None = None) -> Details:
@@ -311,12 +330,12 @@ def details_of(rest: str, flow: FlowControl | None = None) -> Details:
     speed = speed_mbps(speed_text.group(0)) if speed_text else None
     if speed_text is None:
         bare = _SPEED_BEFORE_DUPLEX.search(rest)
-        speed = int(bare["num"]) if bare else None
+        speed = int(bare["num"] or bare["base"]) if bare else None
     duplex_text = _DUPLEX_TEXT.search(rest) or _DUPLEX_AFTER_SPEED.search(rest)
     if flow is None:
         flow_text = _FLOW_TEXT.search(rest)
         flow = flow_control(flow_text["fc"]) if flow_text else None
     if flow is None:
-        flow_on = _FLOW_ON.search(rest)
+        flow_on = _FLOW_ON.search(rest) or _PAUSE.search(rest)
         flow = flow_control(flow_on["fc"]) if flow_on else None
     return Details(speed, duplex(duplex_text["d"]) if duplex_text else None, flow)

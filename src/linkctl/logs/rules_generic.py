@@ -35,9 +35,18 @@ rule = registrar(RULES)
 # by a further word ("userif-3: sent link down event."); and it runs after every driver's
 # own rule, so it only ever adds.
 
+# acenic "Optical link UP", "10/100BaseT link UP"; cassini/sungem "PCS link down".
 _LEAD_WORD = (
-    r"(?:(?:[Pp]ort|PHY|phy|NIC|[Cc]opper|[Ff]ibre|[Ff]iber|SFP\+?|WAN|LAN|Device)(?: ?\d+)?:? |\([^()]{1,48}\) )"
+    r"(?:(?:[Pp]ort|PHY|phy|NIC|[Cc]opper|[Ff]ibre|[Ff]iber|SFP\+?|WAN|LAN|Device|[Oo]ptical|PCS)(?: ?\d+)?:? "
+    r"|\d+(?:/\d+)*Base-?T\w* |\([^()]{1,48}\) )"
 )
+# How the state is said: "Link is now up at 100baseT" (sunbmac), "PCS link is now down" (sungem),
+# "link now down." (ns83820), "Link has been forced up using ..." (sunhme), "link forced UP -
+# 100/full" (bcm63xx_enet).
+_HOW = r"(?:(?:is |IS )?(?:now )?|has been forced |forced )"
+# "on"/"off" only alone or before a speed: dl2k "Link off", ksz884x "link on", sis190 "link on
+# 100 Mbps Full Duplex mode"; never before a word ("link on eth0").
+_ON_OFF = r"(?P<sw>[Oo]n|[Oo]ff)(?P<swrest>\.?| \d.*)$"
 # A driver that names the link in its body, after a device prefix without one: atl1's
 # "atl1 0000:03:00.0: eth0 link is up 100 Mbps full duplex". A netdev's name with a digit.
 _BODY_IFNAME = r"(?:(?P<ifn>[A-Za-z][\w.\-@]{0,13}\d[\w.\-@]{0,13}) )?"
@@ -58,22 +67,30 @@ def plausible_ifname(name: str) -> bool:
 
 
 @rule(
-    rf"{_BODY_IFNAME}(?P<lead>{_LEAD_WORD}{{0,3}})(?:[Ll]ink|LINK) (?:is |IS )?(?P<st>up|down|Up|Down|UP|DOWN)"
-    r"(?P<rest>[.!]?|[.!]? *\(.*|[,:;].*| at .*| - .*| \d.*)$"
+    rf"{_BODY_IFNAME}(?P<lead>{_LEAD_WORD}{{0,3}})(?:[Ll]ink|LINK) {_HOW}(?:(?P<st>up|down|Up|Down|UP|DOWN)"
+    r"(?P<rest>[.!?]?|[.!]? *\(.*|[,:;].*| at .*| - .*| \d.*| using .*| on (?P<on>\w+)(?:,.*)?)$"
+    rf"|{_ON_OFF})"
 )
 def _generic_link(m: re.Match[str], p: Prefix) -> MessageMatch | None:
     """ "eth0: link up (1000Mbps/Full duplex)" (ag71xx), "eth0: link up, 100Mbps, full-duplex,
     lpa 0x45E1" (mii), "swp7: Link up at 1000 Mbps, full-duplex", "eth1: port 3 link up",
     "et0: link up (1000FD)" (Broadcom's et), "eth0: link up (1000/Full)" (old macb), gve's
-    "Device link is up.", atl1's "eth0 link is up 100 Mbps full duplex" after its device."""
-    if (m["ifn"] and not _names_in_body(p)) or prose_after(m["rest"]):
+    "Device link is up.", atl1's "eth0 link is up 100 Mbps full duplex" after its device;
+    the older drivers' "eth0: Link is now up at 100baseT.", "eth0: Link off", "Optical link
+    DOWN", "link UP on port0, 1000Mbps, full-duplex" (the survey in corpus/driver_survey.md)."""
+    rest = m["rest"] if m["st"] else m["swrest"]
+    if (m["ifn"] and not _names_in_body(p)) or prose_after(rest):
         return None
     name = m["ifn"] or p.ifname or p.token
-    if name is None or not plausible_ifname(name):
+    if name is None and p.driver is not None and p.bus_id is not None and (m["on"] or "ort" in m["lead"]):
+        # A switch's or an adapter's device names its port, no netdev: bcm63xx_enetsw "link UP
+        # on port0", cxgb4 "cxgb4 0000:02:00.4: Port 0 link down, reason: Link Down".
+        name = ""
+    if name is None or (name and not plausible_ifname(name)):
         return None
-    kind = state(m["st"])
-    details = details_of(m["rest"]) if kind is EventKind.LINK_UP else None
-    lead = m["lead"].strip() or None
+    kind = state(m["st"] or m["sw"])
+    details = details_of(rest) if kind is EventKind.LINK_UP else None
+    lead = m["lead"].strip() or (f"port {m['on']}" if m["on"] else None)
     found = link(m, p, kind, details, detail=lead)
     if p.token is not None and p.ifname is None and m["ifn"] is None:
         # A lone "WORD: " before the body is the link here, never its driver.

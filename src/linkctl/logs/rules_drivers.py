@@ -1,0 +1,140 @@
+"""Recognisers of the drivers whose words are their own, found by surveying Linux 6.12's
+format strings (corpus/driver_survey.md): link changes no family's wording covers, and the
+transmit timeouts reported in the middle of a driver's sentence.
+"""
+
+from __future__ import annotations
+
+import re
+
+from linkctl.domain.events import EventKind
+from linkctl.logs.recognise import (
+    IFN,
+    Details,
+    MessageMatch,
+    Prefix,
+    Rule,
+    duplex,
+    link,
+    plausible_driver,
+    registrar,
+    state,
+)
+
+RULES: list[Rule] = []
+rule = registrar(RULES)
+
+
+@rule(r"link now (?P<speed>\d+) mbps, (?P<dup>full|half) duplex and up\.$")
+def _ns83820(m: re.Match[str], p: Prefix) -> MessageMatch:
+    """ns83820 (NatSemi DP83820 gigabit): "eth0: link now 1000 mbps, full duplex and up."; down
+    is "link now down." (the generic rule)."""
+    return link(m, p, EventKind.LINK_UP, Details(int(m["speed"]), duplex(m["dup"])))
+
+
+@rule(
+    r"cgx (?:(?P<cgx>\d+): lmac (?P<lmac>\d+) Link status (?P<st>UP|DOWN)"
+    r"|port (?P<pcgx>\d+):(?P<plmac>\d+) Link is (?P<pst>UP|DOWN) (?P<speed>\d+) Mbps)$"
+)
+def _octeontx2_cgx(m: re.Match[str], p: Prefix) -> MessageMatch:
+    """Marvell OcteonTX2/CN10K's admin function reports its physical ports (a CGX block's
+    LMAC), which no netdev names: rvu_af "cgx 0: lmac 1 Link status UP", the CGX driver "cgx
+    port 0:1 Link is UP 10000 Mbps"."""
+    kind = state(m["st"] or m["pst"])
+    speed = int(m["speed"]) if m["speed"] and kind is EventKind.LINK_UP else None
+    where = f"cgx {m['cgx'] or m['pcgx']} lmac {m['lmac'] or m['plmac']}"
+    return MessageMatch(kind, None, p.driver, p.bus_id, speed_mbps=speed or None, detail=where)
+
+
+@rule(r"(?:link \+ intf (?P<hinic>UP)|Link Event: state (?P<dpaa2>up|down))$")
+def _state_words(m: re.Match[str], p: Prefix) -> MessageMatch:
+    """hinic "link + intf UP" (the carrier goes on when both are); dpaa2-eth "Link Event:
+    state up" / "state down"."""
+    return link(m, p, state(m["hinic"] or m["dpaa2"]))
+
+
+@rule(
+    r"(?:Link (?:auto-negotiation|forced) speed (?P<speed>\d+|unknown)M bps (?P<dup>full|half|unknown) duplex"
+    r"|(?P<down>failed to detect cable link))$"
+)
+def _via_velocity(m: re.Match[str], p: Prefix) -> MessageMatch:
+    """via-velocity: "Link auto-negotiation speed 1000M bps full duplex", "Link forced speed
+    100M bps half duplex"; "failed to detect cable link" when the carrier is gone."""
+    if m["down"]:
+        return link(m, p, EventKind.LINK_DOWN)
+    speed = int(m["speed"]) if m["speed"].isdigit() else None
+    return link(m, p, EventKind.LINK_UP, Details(speed, duplex(m["dup"])))
+
+
+@rule(r"(?P<st>lost|found) link beat$")
+def _link_beat(m: re.Match[str], p: Prefix) -> MessageMatch | None:
+    """The PCMCIA cards' 10BASE-T link pulse (3c589_cs, 3c574_cs, axnet_cs, pcnet_cs,
+    smc91c92_cs): "3c589_cs 0.0 eth0: lost link beat", "found link beat"."""
+    if p.ifname is None:
+        return None
+    return link(m, p, EventKind.LINK_UP if m["st"] == "found" else EventKind.LINK_DOWN)
+
+
+@rule(rf"(?:Link (?P<st>active|inactive)\b(?P<rest>.*)|(?P<ifn>{IFN}) has (?P<old>lost|reestablished) link)$")
+def _tlan(m: re.Match[str], p: Prefix) -> MessageMatch | None:
+    """tlan (TI ThunderLAN: Compaq Netelligent/NetFlex): "Link active, Autonegotiation
+    enabled, 100Mbps Full-Duplex", "Link active", "Link inactive, will retry in 10 secs...";
+    its PHY monitor "TLAN: eth0 has lost link", "TLAN: eth0 has reestablished link"."""
+    if m["old"]:
+        return link(m, p, EventKind.LINK_DOWN if m["old"] == "lost" else EventKind.LINK_UP)
+    if p.ifname is None:
+        return None
+    if m["st"] == "inactive":
+        return link(m, p, EventKind.LINK_DOWN)
+    speed = re.search(r"(?P<sp>\d+)Mbps (?P<dup>Full|Half)-Duplex", m["rest"])
+    details = Details(int(speed["sp"]), duplex(speed["dup"])) if speed else None
+    return link(m, p, EventKind.LINK_UP, details)
+
+
+# --- transmit timeouts said within a sentence -------------------------------------------
+# The words anywhere in the body, after a device's prefix: tulip "21140 transmit timed out,
+# status ...", yellowfin/hamachi "Yellowfin transmit timed out at ...", r8169 "ASPM disabled on
+# Tx timeout", idpf "Detected Tx timeout: Count 1, Queue 3", ice/fm10k "Fake Tx hang detected
+# ...", davinci_emac "DaVinci EMAC: xmit timeout, restarting TX", nfp "TX watchdog timeout on
+# ring: 3", sfc/myri10ge "TX stuck", acenic "Transmitter is stuck", et131x "Send stuck - reset",
+# gve "Timeout on tx queue, 3", ena "TX q 3 is paused for too long", the handler's own name
+# (au1000 "au1000_tx_timeout: dev=...", 7990 "lance_tx_timeout"), qede's "[qede_tx_timeout:596
+# (ens1f0)]TX timeout on queue 3!".
+_TX_ANYWHERE = (
+    rf"(?:\[\w+:\d+\((?P<ifn>{IFN})?\)\])?(?P<pre>.{{0,80}}?)(?<![\w-])"
+    r"(?P<words>(?i:transmit(?:ter)?|tx|xmit(?:ter)?)[ _](?i:watchdog )?(?i:timed out|time ?out|hang)\b"
+    r"|[a-z0-9]+_tx_timeout\b|(?i:transmitter|tx)(?: is)? stuck\b|Send stuck\b|Timeout on tx queue\b"
+    r"|TX q \d+ is paused for too long)(?P<rest>.*)$"
+)
+# A setting's sentence, never a report: "tx timeout set to 5000 ms", "transmit timeout is 5 s";
+# a halt's or a timestamp's timeout is no queue's ("BUG: halt tx timed out").
+_TX_SETTING = re.compile(r"(?i)\b(?:set|setting|default|configured?|value|param\w*|watchdog_timeo)\b")
+_TX_VALUE_AFTER = re.compile(r"(?:\s+\w+)?\s+(?:is|was|of|to)\b|\s*=")
+# A lone "WORD: " (no digit) is another program's unless the driver says what it does next:
+# mace/bmac "mace: transmit timeout - resetting".
+_TX_RESETTING = re.compile(r"\s*[-,]+\s*(?:resetting|reset)\b")
+
+
+@rule(_TX_ANYWHERE)
+def _tx_timeout_within(m: re.Match[str], p: Prefix) -> MessageMatch | None:
+    body = p.body
+    pre, rest = m["pre"], m["rest"]
+    if _TX_SETTING.search(body) or pre.endswith(("halt ", "Disable ")):
+        return None
+    if _TX_VALUE_AFTER.match(rest) and not pre.endswith("Exceeded "):
+        return None
+    if m["ifn"]:
+        driver = p.driver or p.token or "qede"
+        return MessageMatch(EventKind.TX_TIMEOUT, m["ifn"], driver, p.bus_id, detail="driver tx timeout")
+    if not _names_a_network_device(p):
+        handler_alone = p.token is None and p.driver is None and pre == "" and m["words"].endswith("_tx_timeout")
+        if not (handler_alone and rest == "") and not (p.token and _TX_RESETTING.match(rest)):
+            return None
+    return link(m, p, EventKind.TX_TIMEOUT, detail="driver tx timeout")
+
+
+def _names_a_network_device(p: Prefix) -> bool:
+    """A netdev, a numbered lone "WORD: " ("eth0: "), or a network driver's device."""
+    if p.ifname is not None or (p.token and any(c.isdigit() for c in p.token)):
+        return True
+    return p.driver is not None and p.bus_id is not None and plausible_driver(p.driver)
