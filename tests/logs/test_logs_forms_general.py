@@ -55,32 +55,6 @@ FORMS: list[tuple[str, dict[str, Any]]] = [
     ("[xxxxx.xxxxxx] r8169 0000:02:00.0 eth0: Link is Down", {"event": "link_down", "uptime": None}),
     ("Mar 30 06:32:45 aurora kernel: [XXXXXX] igb 0000:01:00.0: Detected Tx Unit Hang", {"event": "tx_timeout"}),
     ("[ *** ] NETDEV WATCHDOG: CPU: 2: transmit queue 1 timed out xxx ms", {"event": "tx_timeout", "ifname": None}),
-    # The survey of Linux 6.12's format strings (corpus/driver_survey.md): lines that give no event
-    # inside dmesg --time-format iso (an RFC 3339 stamp, then "WORD WORD: ", reads as a syslog
-    # host and program: capture.py's reading, left to its owner), so tested here, not in drivers.yaml.
-    (
-        "bcm63xx_enetsw bcm63xx_enetsw.0: link DOWN on port0",
-        {"event": "link_down", "ifname": None, "driver": "bcm63xx_enetsw", "bus_id": "bcm63xx_enetsw.0"},
-    ),  # bcm63xx_enetsw, ethernet/broadcom/bcm63xx_enet.c
-    (
-        "bcm63xx_enetsw bcm63xx_enetsw.0: link UP on port0, 1000Mbps, full-duplex",
-        {
-            "event": "link_up",
-            "ifname": None,
-            "driver": "bcm63xx_enetsw",
-            "bus_id": "bcm63xx_enetsw.0",
-            "speed_mbps": 1000,
-            "duplex": "full",
-        },
-    ),  # bcm63xx_enetsw, ethernet/broadcom/bcm63xx_enet.c
-    (
-        "sja1105 spi2.0: xmit timed out",
-        {"event": "tx_timeout", "ifname": None, "driver": "sja1105", "bus_id": "spi2.0"},
-    ),  # sja1105, dsa/sja1105/sja1105_main.c
-    (
-        "davinci_emac davinci_emac.1: DaVinci EMAC: xmit timeout, restarting TX",
-        {"event": "tx_timeout", "ifname": None, "driver": "davinci_emac", "bus_id": "davinci_emac.1"},
-    ),  # davinci_emac, ethernet/ti/davinci_emac.c
 ]
 
 FALSE_POSITIVES = [
@@ -90,6 +64,10 @@ FALSE_POSITIVES = [
     # journalctl -o short-monotonic of another program; its "NAME[PID]" is no device address.
     "[  123.456789] aurora NetworkManager[812]: e1000e: eth0 NIC Link is Down",
     "aurora NetworkManager[812]: eth0: Link is Down",
+    # After an RFC 3339 stamp, "HOST PROGRAM: " is another program's line, even one with a version in
+    # its name; only a bus address makes it a device ("sja1105 spi2.0: ").
+    "2024-03-30T06:32:45.123456+01:00 myhost python3.11: eth0: link down",
+    "2024-03-30T06:32:45.123456+01:00 myhost netifd2: eth0: link down",
     # Transmit timeouts of other buses and devices, and sentences about settings.
     "usb 1-1: tx timeout",
     "btusb 1-1:1.0: tx timeout",

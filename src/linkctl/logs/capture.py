@@ -117,6 +117,17 @@ _OPENWRT = re.compile(rf"{_DOW} {_MON} +(?P<d>\d{{1,2}}) {_HMS} (?P<y>\d{{4}}) \
 _KMSG = re.compile(r"(?P<pri>\d+),(?P<seq>\d+),(?P<us>\d+),[^;]*;(?P<msg>.*)")
 _PRIORITY = re.compile(r"<\d{1,3}>")
 _DMESG_X = re.compile(r"[a-z]+\s*:[a-z]+\s*: ")
+# dev_printk's "DRIVER BUS: " after `dmesg --time-format iso`'s stamp reads as "HOST PROG: ": a bus
+# address ("spi0.1", "5c000000.ethernet") is no program's name; nor is "net" ("net eth0: " is
+# dev_info on a netdev).
+_DEVICE = re.compile(
+    r"(?P<drv>[A-Za-z][\w.\-]*) (?:[0-9a-fA-F]{4}:[0-9a-fA-F]{2}:[0-9a-fA-F]{2}\.[0-7]"  # PCI
+    r"|[0-9a-fA-F]+\.[A-Za-z][\w\-]*"  # platform: "5c000000.ethernet"
+    r"|\d+-[\d.]+:\d+\.\d+"  # USB: "2-1.4:1.0"
+    r"|(?:spi|i2c|mdio|virtio|vmbus|platform|mii|fixed)[\w\-]*\d+(?:[.:\-]\w+)*"  # a numbered bus
+    r"|(?P=drv)[.\-]\d+"  # the driver's own device: "bcm63xx_enetsw.0"
+    r"): "
+)
 # "HOST PROG[PID]: " or "PROG[PID]: ": what journald writes for a program after its stamp.
 _PROGRAM_PID = re.compile(r"(?:[^\s:\[\]]+ )?[\w.\-/]+\[\d+\]: ")
 # "HOST PROG[PID]: ", "PROG[PID]: " or "HOST prog: ": a syslog line of another program.
@@ -319,7 +330,7 @@ def _rfc3339(line: str, years: YearHint) -> _Read:
         return tagged
     # `dmesg --time-format iso` puts the message right after the stamp; syslog puts
     # "HOST PROGRAM[PID]: " there, and then the line is not the kernel's.
-    if _PROGRAM.match(rest) and not rest.startswith("net "):  # "net eth0: " is dev_info on a netdev
+    if _PROGRAM.match(rest) and not rest.startswith("net ") and not _DEVICE.match(rest):
         return None
     # A CI runner's or a logger's stamp before a line that has a capture format of its own.
     inner = _read(rest, years) if _NESTED.match(rest) else False
