@@ -154,3 +154,14 @@ def test_the_scan_processes_start_before_the_rules_are_compiled() -> None:
     loaded = set(done.stdout.split())
     assert {"linkctl.logs.literals", "linkctl.logs.scan", "linkctl.logs.ranges"} <= loaded
     assert not loaded & {"dataclasses", "linkctl.logs.patterns", "linkctl.logs.recognise", "linkctl.logs.lines"}
+
+
+def test_the_search_order_is_the_literals_within_the_simd_searchers_limits() -> None:
+    """SEARCH_ORDER is SCAN_LITERALS reordered (bench/literal_order.py tunes it): a literal added to
+    one and not the other fails here. Past 64 literals ahocorasick_rs drops its SIMD searcher
+    (Teddy), and a literal under 4 bytes narrows its fingerprint: both would slow every scan."""
+    from linkctl.logs.literals import SEARCH_ORDER
+
+    assert sorted(SEARCH_ORDER) == sorted(SCAN_LITERALS)
+    assert len(set(SEARCH_ORDER)) == len(SEARCH_ORDER) <= 64
+    assert min(len(literal) for literal in SEARCH_ORDER) >= 4

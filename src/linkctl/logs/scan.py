@@ -4,11 +4,11 @@ A log of a GiB holds millions of lines and a few hundred link events, so no per-
 work is affordable. The stream is read in blocks of about 1 MiB (memory stays flat);
 each block is searched once for all of `literals.SCAN_LITERALS` by an Aho-Corasick
 automaton (ahocorasick_rs, the Rust crate behind ripgrep's literal search: its SIMD
-prefilter runs the literals in one pass, 0.14 s/GiB here for twenty, 0.18 s/GiB for the 41 of
-now, where one RE2 pass a literal cost 0.64 s/GiB; Hyperscan, tried, took 0.8-1.0 s/GiB for the
-41); only the lines holding a match are handed on. The search
-releases the GIL, so two threads scan blocks side by side while the main thread reads and
-parses. Newlines are counted per block for the line numbers. A large regular file is cut
+prefilter runs the literals in one pass, 0.14 s/GiB here for twenty, 0.17 s/GiB for the 64
+of now in their tuned order, literals.SEARCH_ORDER, where one RE2 pass a literal cost
+0.64 s/GiB; Hyperscan, tried, took 0.8-1.0 s/GiB for 41); only the lines holding a match are
+handed on. The search releases the GIL, so two threads scan blocks side by side while the
+main thread reads and parses. Newlines are counted per block for the line numbers. A large regular file is cut
 into ranges that processes scan over a mapping of the file (ranges.py).
 
 Without ahocorasick_rs the same literals run through `re`: correct, several times slower.
@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Protocol
 
 import stringzilla
 
-from linkctl.logs.literals import SCAN_LITERALS
+from linkctl.logs.literals import SCAN_LITERALS, SEARCH_ORDER
 
 if TYPE_CHECKING:
     from concurrent.futures import Future
@@ -66,12 +66,9 @@ def _compile() -> _Searcher:
     # 29 literals of issue 19 it ran at 0.22-0.26 s/GiB where -first took 0.29-0.35 (min and
     # median of 7, same run). Either finds every line holding a literal, which is all the scan
     # asks: a match never spans a newline, and both report the leftmost start on a line.
-    # Handed over sorted case-blind: the order decides how the SIMD searcher shares its buckets
-    # among the literals, and with them how often a mere look-alike needs checking. With the 41
-    # literals: 0.18 s/GiB on the benchmark's log, 0.38 on real logs and the corpora, where the
-    # order written took 0.28 and 0.42 (CPU, min of 9, same run). The lines found are the same.
-    literals = sorted(SCAN_LITERALS, key=bytes.lower)
-    return ahocorasick_rs.BytesAhoCorasick(literals, matchkind=ahocorasick_rs.MATCHKIND_LEFTMOST_LONGEST)
+    # Handed over in SEARCH_ORDER, which decides how the SIMD searcher shares its buckets among
+    # the literals (literals.py says how it was found and what it saves).
+    return ahocorasick_rs.BytesAhoCorasick(list(SEARCH_ORDER), matchkind=ahocorasick_rs.MATCHKIND_LEFTMOST_LONGEST)
 
 
 SEARCHER = _compile()
