@@ -139,6 +139,23 @@ FORMS: list[tuple[str, dict[str, Any]]] = [
     ("Mar 30 06:32:45 h kernel: >> r8169 0000:03:00.0 eth0: Link is Down", {"event": "link_down"}),
     ("fw-12 :: ixgbe 0000:05:00.0 enp5s0f0: NIC Link is Up 10 Gbps, Flow Control: RX/TX", {"speed_mbps": 10000}),
     ("(console) mvneta f1070000.ethernet eth0: Link is Down", {"event": "link_down", "ifname": "eth0"}),
+    # Taught after the sixth holdout's blind score, by family (lines made up here): an uptime of
+    # eleven or twelve digits (a clock gone wrong), i40e's recovery words without their device, a
+    # PHY driver's "FUNCTION, link down", OpenWrt's bcm63xx "phy link UP MODE/SPEED/DUPLEX/PAUSE".
+    ("[123456789012.000001] r8169 0000:03:00.0 eth0: Link is Down", {"uptime": 123456789012.000001}),
+    ("tx_timeout recovery level 3, hung_queue 7", {"event": "tx_timeout", "ifname": None}),
+    (
+        "Motorcomm YT8531 Gigabit mdio-bus:01: yt8531_read_status, link up, media: UTP",
+        {"event": "link_up", "ifname": None},
+    ),
+    (
+        "bcm6368-enetsw 10700000.ethernet: eth1: phy link UP rgmii/1Gbps/Full/rx/tx",
+        {"event": "link_up", "ifname": "eth1", "speed_mbps": 1000, "duplex": "full", "flow_control": "rx/tx"},
+    ),
+    (
+        "bcm6348-emac fffe4800.ethernet: eth0: phy link DOWN mii/100Mbps/Half/off",
+        {"event": "link_down", "speed_mbps": 100, "duplex": "half", "flow_control": "none"},
+    ),
 ]
 
 
@@ -226,6 +243,13 @@ FALSE_POSITIVES = [
     "10:00 myhost dhcpcd[123]: r8169 0000:03:00.0 eth0: Link is Down",
     "the NETDEV WATCHDOG: eth0 line appears",
     "Right now I am connect to LAN 2, Atheros AR8216/AR8236/AR8316 mdio.0:00: Port 3 is up",
+    # The sixth holdout's false positives, by family: a statistics dump's counter (ena at a reset),
+    # a unit hang's words with no device (a page's list of symptoms), a summary with two states.
+    "ena 0000:00:06.0 eth1: tx_timeout: 17",
+    "[  +0.000004] ena 0000:00:06.0 eth1: tx_timeout: 0",
+    "Detected Tx Unit Hang",
+    "Detected Hardware Unit Hang",
+    "- eth1: Link is Down / eth1: Link is Up, over and over",
 ]
 
 

@@ -81,6 +81,15 @@ REACHED_HOLDOUT4_RECALL = 0.94
 # Hung", stay missed.
 HOLDOUT5 = CORPUS.with_name("real_world_holdout5.jsonl")
 REACHED_HOLDOUT5_RECALL = 0.84
+# `real_world_holdout6.jsonl`: 263 lines from 83 further sources (84 events), collected and labelled by
+# two others under the rules written before collection (corpus/README.md, "sixth holdout") while this
+# round's recognisers were changed by engineers who never read them; scored once, blind, at df58fb0:
+# recall 0.940 (79/84), precision 0.952 (79/83), fields 0.997 (394/395). Taught afterwards by family
+# (a counter in a statistics dump, a unit hang without a device, a two-state summary, i40e's recovery
+# words alone, a PHY driver's "FUNCTION, link down", OpenWrt's bcm63xx "phy link", a twelve-digit
+# uptime): it scores 1.000, which proves nothing.
+HOLDOUT6 = CORPUS.with_name("real_world_holdout6.jsonl")
+REACHED_HOLDOUT6_RECALL = 0.94
 
 # A bonding member's carrier is a link's carrier: the corpus labels both the same way.
 _CLASS = {
@@ -207,13 +216,14 @@ def test_real_world_figures(half: str, capsys: pytest.CaptureFixture[str]) -> No
         ("holdout3", HOLDOUT3, REACHED_HOLDOUT3_RECALL),
         ("holdout4", HOLDOUT4, REACHED_HOLDOUT4_RECALL),
         ("holdout5", HOLDOUT5, REACHED_HOLDOUT5_RECALL),
+        ("holdout6", HOLDOUT6, REACHED_HOLDOUT6_RECALL),
     ],
 )
 def test_holdout_figures(name: str, path: Path, reached: float, capsys: pytest.CaptureFixture[str]) -> None:
     """Reports that no recogniser was written from or corrected after: the blind figures."""
     records = [json.loads(x) for x in path.read_text(encoding="utf-8").splitlines()]
     assert {r["source"] for r in records}.isdisjoint({r["source"] for r in RECORDS})
-    others = [p for p in (HOLDOUT, HOLDOUT2, HOLDOUT3, HOLDOUT4, HOLDOUT5) if p != path]
+    others = [p for p in (HOLDOUT, HOLDOUT2, HOLDOUT3, HOLDOUT4, HOLDOUT5, HOLDOUT6) if p != path]
     seen = {json.loads(x)["source"] for p in others for x in p.read_text(encoding="utf-8").splitlines()}
     assert {r["source"] for r in records}.isdisjoint(seen)
     for record in records:

@@ -34,18 +34,19 @@ _HMS = r"(?P<h>\d\d):(?P<mi>\d\d):(?P<s>\d\d)(?:[.,](?P<frac>\d{1,9}))?"
 
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b[@-_]")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
-# The uptime, with what some kernels put inside the bracket (`dmesg -d`'s delta "<  0.000123>",
+# The uptime (printk's seconds, up to twelve digits: a clock gone wrong prints
+# "[11329930304.896140]"), with what some kernels put inside the bracket (`dmesg -d`'s delta "<  0.000123>",
 # an Android CPU "@1") and after it, saying who printed: CONFIG_PRINTK_CALLER's "[  T123]" or
 # "[    C1]", vendor kernels' "[c0]" or "[CPU1]", MediaTek's "(1)[123:kworker/1:2]". Those
 # belong to the capture, not the message.
 _UPTIME = re.compile(
-    r"\[\s*(?P<up>\d{1,10}\.\d{1,9})(?:@\d{1,3}|\s*<\s*\d+\.\d+>)?\]\s?"
+    r"\[\s*(?P<up>\d{1,12}\.\d{1,9})(?:@\d{1,3}|\s*<\s*\d+\.\d+>)?\]\s?"
     r"(?:\[\s*(?:[TCc]|CPU)\s?\d{1,7}\]\s?|\(\d{1,3}\)\[\d{1,7}:[^\]]{1,32}\]\s?)?"
 )
 # An uptime somewhere in a line no capture format starts: the kernel's own stamp after a
 # terminal logger's or console's text. Six digits after the point, as printk writes them
 # (three on a few old kernels).
-_EMBEDDED_UPTIME = re.compile(r"\[\s*\d{1,10}\.\d{3,9}\]")
+_EMBEDDED_UPTIME = re.compile(r"\[\s*\d{1,12}\.\d{3,9}\]")
 _SEVERITY = r"(?:[a-z]{2,8}\.)?(?i:emerg|alert|crit|critical|err|error|warn|warning|notice|info|debug)"
 # "[HOST ][WORD ][SEVERITY ]kernel:": a relay may put one word of its own between the host and
 # the tag (UniFi's firmware version); RFC 5424 puts PROCID, MSGID and structured data after
@@ -57,7 +58,7 @@ _KERNEL_TAG = re.compile(
 _SEVERITY_WORD = re.compile(_SEVERITY)
 # pstore/ramoops replays the last boot's kernel log through syslog, each record as dmesg -r
 # printed it; only the uptime bracket tells a replayed kernel line from pstore's own words.
-_PSTORE = re.compile(r"(?:(?P<host>[^\s\[\]]+) )?pstore: (?:<\d{1,3}>)?(?P<msg>\[\s*\d{1,10}\.\d{1,9}\].*)")
+_PSTORE = re.compile(r"(?:(?P<host>[^\s\[\]]+) )?pstore: (?:<\d{1,3}>)?(?P<msg>\[\s*\d{1,12}\.\d{1,9}\].*)")
 # "kern.info kernel: ..." is logread or a syslog relay with the stamp cut off; the facility
 # says whose line it is ("daemon.notice netifd: ..." is not the kernel's).
 _FACILITY = re.compile(
@@ -71,7 +72,7 @@ _BARE_SEVERITY = re.compile(rf"(?:{_SEVERITY}) kernel(?:\[\d+\])?:")
 # are not read as bare kernel messages.
 _SHIPPER = re.compile(
     r"(?:(?:TRACE|DEBUG|INFO|NOTICE|WARN|WARNING|ERROR|CRIT|CRITICAL) - )+"
-    r"(?=<\d{1,3}>|\[\s*\d{1,10}\.\d{1,9}\]|\d{4}-\d\d-\d\d|[A-Z][a-z]{2} [ \d]\d )"
+    r"(?=<\d{1,3}>|\[\s*\d{1,12}\.\d{1,9}\]|\d{4}-\d\d-\d\d|[A-Z][a-z]{2} [ \d]\d )"
 )
 _RFC5424_VERSION = re.compile(r"1 (?=\d{4}-\d\d-\d\dT)")
 # What a serial console mixes into a pasted dmesg line before its uptime: the shell prompt
@@ -80,7 +81,7 @@ _RFC5424_VERSION = re.compile(r"1 (?=\d{4}-\d\d-\d\dT)")
 # dropped **". Taken off only right before an uptime bracket.
 _CONSOLE = re.compile(
     r"(?:[\w.\-]+@[\w.\-]+:[^\s#$]*[#$] [^\[]{0,80}|(?:\*\* )?\d+ printk messages dropped \*\* )"
-    r"(?=\[\s*\d{1,10}\.\d{1,9}\])"
+    r"(?=\[\s*\d{1,12}\.\d{1,9}\])"
 )
 # A mail reply's quote marks before a quoted log line.
 _QUOTE = re.compile(r"(?:>[ \t]?)+")

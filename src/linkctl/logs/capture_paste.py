@@ -44,7 +44,7 @@ MASKED_STAMP = re.compile(
     r"|\[\s*(?:redacted|REDACTED|snip|SNIP|removed|hidden)\s*\]\s?"
     # A screenshot turned to text (OCR) reads the closing bracket as "1", "l", "|" or ")": printk's six
     # digits and one more. The digits are no longer to be trusted: no uptime.
-    r"|\[\s*\d{1,10}\.\d{6}[1lIJ|)}](?=\s)\s?"
+    r"|\[\s*\d{1,12}\.\d{6}[1lIJ|)}](?=\s)\s?"
 )
 # A host's name the writer masked or bracketed: "<redacted>", "[hostname]", "<host>", "***".
 MASKED_HOST = r"(?:<[\w.\- ]{1,32}>|\[[A-Za-z][\w.\- ]{0,31}\]|\*{2,})"
@@ -91,7 +91,7 @@ _PLACEHOLDER = re.compile(r"[\[<][a-z][a-z _\-]{2,31}[\]>]")
 # Text ending in "WORD: " is a message's own prefix ("eth0: HINIC_Intf: "), unless it is the kernel's tag.
 _OWN_PREFIX = re.compile(r"\w(?<!kernel):\s*$")
 # The kernel's uptime right before the message ("| [   12.500000] r8169 ..."): kept with it.
-_UPTIME_BEFORE = re.compile(r"\[\s*\d{1,10}\.\d{1,9}\]\s*$")
+_UPTIME_BEFORE = re.compile(r"\[\s*\d{1,12}\.\d{1,9}\]\s*$")
 
 
 def after_text(line: str) -> str | None:

@@ -55,9 +55,14 @@ _RULES: list[Rule] = [*rules_nic.RULES, *rules_stack.RULES, *rules_drivers.RULES
 _NOT_LINK = re.compile(r"PCIe|pcie|PCI Express|Bluetooth|usb \d|SATA|ata\d|thunderbolt")
 
 
+# A kernel message reports one state; a line with two is a person's summary ("lan2: Link is Down
+# / lan2: Link is Up - 100Mbps/Full flaps every 1-2 seconds").
+_TWO_STATES = re.compile(r"[Ll]ink is (?:[Uu]p|[Dd]own|UP|DOWN)\b.*[Ll]ink is (?:[Uu]p|[Dd]own|UP|DOWN)\b")
+
+
 def match_message(message: str) -> MessageMatch | None:
     """The event a kernel message reports, or None if it reports none."""
-    if _NOT_LINK.search(message[:80]):
+    if _NOT_LINK.search(message[:80]) or _TWO_STATES.search(message):
         return None
     for prefix in prefixes(message):
         for pattern, handler in _RULES:

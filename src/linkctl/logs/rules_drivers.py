@@ -15,9 +15,11 @@ from linkctl.logs.recognise import (
     Prefix,
     Rule,
     duplex,
+    flow_control,
     link,
     plausible_driver,
     registrar,
+    speed_mbps,
     state,
 )
 
@@ -44,6 +46,17 @@ def _octeontx2_cgx(m: re.Match[str], p: Prefix) -> MessageMatch:
     speed = int(m["speed"]) if m["speed"] and kind is EventKind.LINK_UP else None
     where = f"cgx {m['cgx'] or m['pcgx']} lmac {m['lmac'] or m['plmac']}"
     return MessageMatch(kind, None, p.driver, p.bus_id, speed_mbps=speed or None, detail=where)
+
+
+@rule(
+    rf"(?:(?P<ifn>{IFN}): )?phy link (?P<st>UP|DOWN) (?P<mode>[\w\-]+)/(?P<speed>[^/\s]+)/"
+    r"(?P<dup>Full|Half|Unknown)/(?P<fc>rx/tx|rx|tx|off)$"
+)
+def _bcm63xx_phy_link(m: re.Match[str], p: Prefix) -> MessageMatch:
+    """OpenWrt's bcm6348-enet and bcm6368-enetsw (bmips): "eth0: phy link UP mii/100Mbps/Full/off"
+    after the device's prefix: the PHY's mode, speed, duplex and pause, in both states."""
+    details = Details(speed_mbps(m["speed"]), duplex(m["dup"]), flow_control(m["fc"]))
+    return link(m, p, state(m["st"]), details)
 
 
 @rule(r"(?:link \+ intf (?P<hinic>UP)|Link Event: state (?P<dpaa2>up|down))$")
@@ -112,6 +125,7 @@ _TX_SETTING = re.compile(r"(?i)\b(?:set|setting|default|configured?|value|param\
 _TX_VALUE_AFTER = re.compile(r"(?:\s+\w+)?\s+(?:is|was|of|to)\b|\s*=")
 # A lone "WORD: " (no digit) is another program's unless the driver says what it does next:
 # mace/bmac "mace: transmit timeout - resetting".
+_COUNTER_VALUE = re.compile(r": \d+")
 _TX_RESETTING = re.compile(r"\s*[-,]+\s*(?:resetting|reset)\b")
 
 
@@ -123,6 +137,8 @@ def _tx_timeout_within(m: re.Match[str], p: Prefix) -> MessageMatch | None:
         return None
     if _TX_VALUE_AFTER.match(rest) and not pre.endswith("Exceeded "):
         return None
+    if _COUNTER_VALUE.fullmatch(rest):
+        return None  # a statistics dump's counter, "tx_timeout: 2" (ena at a reset)
     if m["ifn"]:
         driver = p.driver or p.token or "qede"
         return MessageMatch(EventKind.TX_TIMEOUT, m["ifn"], driver, p.bus_id, detail="driver tx timeout")

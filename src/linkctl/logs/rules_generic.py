@@ -38,7 +38,9 @@ rule = registrar(RULES)
 # acenic "Optical link UP", "10/100BaseT link UP"; cassini/sungem "PCS link down".
 _LEAD_WORD = (
     r"(?:(?:[Pp]ort|PHY|phy|NIC|[Cc]opper|[Ff]ibre|[Ff]iber|SFP\+?|WAN|LAN|Device|[Oo]ptical|PCS)(?: ?\d+)?:? "
-    r"|\d+(?:/\d+)*Base-?T\w* |\([^()]{1,48}\) )"
+    r"|\d+(?:/\d+)*Base-?T\w* |\([^()]{1,48}\) "
+    # A PHY driver's "%s, link down" with its function's name (motorcomm "yt8521_read_status, ").
+    r"|[a-z][a-z0-9]*_\w+, )"
 )
 # How the state is said: "Link is now up at 100baseT" (sunbmac), "PCS link is now down" (sungem),
 # "link now down." (ns83820), "Link has been forced up using ..." (sunhme), "link forced UP -
@@ -51,6 +53,8 @@ _ON_OFF = r"(?P<sw>[Oo]n|[Oo]ff)(?P<swrest>\.?| \d.*)$"
 # "atl1 0000:03:00.0: eth0 link is up 100 Mbps full duplex". A netdev's name with a digit.
 _BODY_IFNAME = r"(?:(?P<ifn>[A-Za-z][\w.\-@]{0,13}\d[\w.\-@]{0,13}) )?"
 _BUS_ADDRESS = re.compile(r"[:.]")
+# A PHY's device: its MDIO bus and address ("stmmac-0:03", "mdio.0:00", "r8169-0-200:00").
+_PHY_ADDRESS = re.compile(r"[\w.\-]+:[0-9a-fA-F]{2}")
 _IFNAMSIZ = 16
 # Words that end in ": " before "link down" in other programs' sentences, never a netdev.
 _LABEL_WORDS = re.compile(
@@ -82,9 +86,11 @@ def _generic_link(m: re.Match[str], p: Prefix) -> MessageMatch | None:
     if (m["ifn"] and not _names_in_body(p)) or prose_after(rest):
         return None
     name = m["ifn"] or p.ifname or p.token
-    if name is None and p.driver is not None and p.bus_id is not None and (m["on"] or "ort" in m["lead"]):
+    phy = p.bus_id is not None and _PHY_ADDRESS.fullmatch(p.bus_id) is not None
+    if name is None and p.driver is not None and p.bus_id is not None and (m["on"] or "ort" in m["lead"] or phy):
         # A switch's or an adapter's device names its port, no netdev: bcm63xx_enetsw "link UP
-        # on port0", cxgb4 "cxgb4 0000:02:00.4: Port 0 link down, reason: Link Down".
+        # on port0", cxgb4 "cxgb4 0000:02:00.4: Port 0 link down, reason: Link Down"; a PHY
+        # names its MDIO address ("YT8521 Gigabit Ethernet stmmac-0:03: ..."), no netdev either.
         name = ""
     if name is None or (name and not plausible_ifname(name)):
         return None

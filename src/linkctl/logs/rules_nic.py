@@ -280,17 +280,30 @@ _TX_AFTER = r"(?:[.!]?$|[,:!(#]|\. |\s*-\s|\s+(?:\d+ )?(?:detected|on queue|reco
 def _tx_timeout_driver(m: re.Match[str], p: Prefix) -> MessageMatch | None:
     """Only where the prefix names a netdev or a network driver's device: a lone "WORD: "
     must be a numbered device ("eth0: "), not another program's word ("ssh: ", "upload: ")."""
+    rest = p.body[m.end() :]
+    if _COUNTER_VALUE.fullmatch(rest):
+        return None  # a statistics dump's counter, "tx_timeout: 2" (ena at a reset)
     if p.ifname is None and not (p.token and any(c.isdigit() for c in p.token)):
+        if _I40E_RECOVERY.match(p.body):
+            # i40e's own words, whose device prefix a paste lost: none else prints them.
+            return link(m, p, EventKind.TX_TIMEOUT, detail="driver tx timeout")
         if p.driver is None or p.bus_id is None or not plausible_driver(p.driver):
             return None
     return link(m, p, EventKind.TX_TIMEOUT, detail="driver tx timeout")
+
+
+_COUNTER_VALUE = re.compile(r": \d+")
+_I40E_RECOVERY = re.compile(r"tx_timeout recovery level \d+(?:, (?:hung_queue|txqueue) \d+)?$")
 
 
 @rule(r"(?:\w+: )?Detected (?:Tx|Hardware) Unit(?P<hang> Hang| H(?:an?)?:?$|:?$)")
 def _unit_hang(m: re.Match[str], p: Prefix) -> MessageMatch | None:
     """e1000/igb/ixgbe "Detected Tx Unit Hang", e1000e "Detected Hardware Unit Hang:"; old
     e1000 puts the function name first ("e1000_clean_tx_irq: Detected Tx Unit Hang"); a line
-    cut short before its last word ("Detected Hardware Unit") says no less, after a device."""
-    if m["hang"] != " Hang" and p.ifname is None and p.bus_id is None:
+    cut short before its last word ("Detected Hardware Unit") says no less, after a device; and
+    only after a device (or old e1000's "e1000: eth0: ") is it the kernel's."""
+    if p.ifname is None and p.bus_id is None and (m["hang"] != " Hang" or p.driver is None):
+        # Without a device the words are a list's or a title's ("Detected Hardware Unit Hang" among
+        # a page's symptoms); the kernel always prints them after the device's prefix.
         return None
     return link(m, p, EventKind.TX_TIMEOUT, detail="unit hang")
