@@ -104,6 +104,17 @@ def _tlan(m: re.Match[str], p: Prefix) -> MessageMatch | None:
     return link(m, p, EventKind.LINK_UP, details)
 
 
+@rule(r"GMAC Link is (?P<st>up|down)(?: with phy_speed=(?P<speed>-?\d+))?$")
+def _ess_edma(m: re.Match[str], p: Prefix) -> MessageMatch | None:
+    """OpenWrt's ipq40xx essedma (Qualcomm IPQ40xx's ESS EDMA), after the platform device and the
+    netdev it names: "ess-edma c080000.edma: eth0: GMAC Link is up with phy_speed=1000", "...
+    eth1: GMAC Link is down"; the PHY's speed, -1 when unknown, no duplex."""
+    if p.ifname is None:
+        return None
+    speed = int(m["speed"]) if m["speed"] else 0
+    return link(m, p, state(m["st"]), Details(speed_mbps=speed if speed > 0 else None))
+
+
 # --- transmit timeouts said within a sentence -------------------------------------------
 # The words anywhere in the body, after a device's prefix: tulip "21140 transmit timed out,
 # status ...", yellowfin/hamachi "Yellowfin transmit timed out at ...", r8169 "ASPM disabled on
@@ -116,7 +127,7 @@ def _tlan(m: re.Match[str], p: Prefix) -> MessageMatch | None:
 _TX_ANYWHERE = (
     rf"(?:\[\w+:\d+\((?P<ifn>{IFN})?\)\])?(?P<pre>.{{0,80}}?)(?<![\w-])"
     r"(?P<words>(?i:transmit(?:ter)?|tx|xmit(?:ter)?)[ _](?i:watchdog )?(?i:timed out|time ?out|hang)\b"
-    r"|[a-z0-9]+_tx_timeout\b|(?i:transmitter|tx)(?: is)? stuck\b|Send stuck\b|Timeout on tx queue\b"
+    r"|[a-z0-9]+(?:_[a-z0-9]+)*?_tx_timeout\b|(?i:transmitter|tx)(?: is)? stuck\b|Send stuck\b|Timeout on tx queue\b"
     r"|TX q \d+ is paused for too long)(?P<rest>.*)$"
 )
 # A setting's sentence, never a report: "tx timeout set to 5000 ms", "transmit timeout is 5 s";
@@ -127,6 +138,10 @@ _TX_VALUE_AFTER = re.compile(r"(?:\s+\w+)?\s+(?:is|was|of|to)\b|\s*=")
 # mace/bmac "mace: transmit timeout - resetting".
 _COUNTER_VALUE = re.compile(r": \d+")
 _TX_RESETTING = re.compile(r"\s*[-,]+\s*(?:resetting|reset)\b")
+# The handler's name alone is its own trace: 7990 "lance_tx_timeout", OpenWrt's realtek target
+# "rtl838x_eth_tx_timeout" (pr_warn of __func__), older "in rtl838x_eth_tx_timeout" and "in
+# rtl838x_eth_tx_timeout 81234560" (its private data's address).
+_HANDLER_REST = re.compile(r"(?: [0-9a-f]{8,16})?")
 
 
 @rule(_TX_ANYWHERE)
@@ -143,9 +158,10 @@ def _tx_timeout_within(m: re.Match[str], p: Prefix) -> MessageMatch | None:
         driver = p.driver or p.token or "qede"
         return MessageMatch(EventKind.TX_TIMEOUT, m["ifn"], driver, p.bus_id, detail="driver tx timeout")
     if not _names_a_network_device(p):
-        handler_alone = p.token is None and p.driver is None and pre == "" and m["words"].endswith("_tx_timeout")
-        if not (handler_alone and rest == "") and not (p.token and _TX_RESETTING.match(rest)):
-            return None
+        handler_alone = p.token is None and p.driver is None and pre in ("", "in ")
+        if not (handler_alone and m["words"].endswith("_tx_timeout") and _HANDLER_REST.fullmatch(rest)):
+            if not (p.token and _TX_RESETTING.match(rest)):
+                return None
     return link(m, p, EventKind.TX_TIMEOUT, detail="driver tx timeout")
 
 
