@@ -297,9 +297,13 @@ _PROSE = re.compile(
 )
 
 
+# "link up/down": both states named, a description ("changes of link up/down, MTU, etc."), no report.
+_BOTH_STATES = re.compile(r"\s*/\s*(?:up|down|Up|Down|UP|DOWN)\b")
+
+
 def prose_after(rest: str) -> bool:
     """True when what follows a link's state is a sentence's words, not a driver's details."""
-    return _PROSE.match(rest) is not None
+    return _PROSE.match(rest) is not None or _BOTH_STATES.match(rest) is not None
 
 
 _FLOW_TEXT = re.compile(r"[Ff]low [Cc]ontrol:? (?P<fc>[^,]+?)\s*(?:,|$)")
