@@ -90,6 +90,14 @@ REACHED_HOLDOUT5_RECALL = 0.84
 # uptime): it scores 1.000, which proves nothing.
 HOLDOUT6 = CORPUS.with_name("real_world_holdout6.jsonl")
 REACHED_HOLDOUT6_RECALL = 0.94
+# `real_world_holdout7.jsonl`: 266 lines from 97 further sources (79 events), collected and labelled by
+# two others under the seventh holdout's rules while the recognisers changed unseen (a survey of
+# drivers outside mainline, precision guards from text without kernel lines); scored once, blind, at
+# b367991: recall 0.962 (76/79), precision 0.974 (76/78), fields 0.995 (378/380). Taught afterwards by
+# family (old drivers' "PFX IFNAME: ", a function's name after "DRIVER: IFNAME: ", a line opening with
+# a Linux netdev name, a BSD interface name as another system's): it scores 1.000, which proves nothing.
+HOLDOUT7 = CORPUS.with_name("real_world_holdout7.jsonl")
+REACHED_HOLDOUT7_RECALL = 0.96
 
 # A bonding member's carrier is a link's carrier: the corpus labels both the same way.
 _CLASS = {
@@ -217,13 +225,14 @@ def test_real_world_figures(half: str, capsys: pytest.CaptureFixture[str]) -> No
         ("holdout4", HOLDOUT4, REACHED_HOLDOUT4_RECALL),
         ("holdout5", HOLDOUT5, REACHED_HOLDOUT5_RECALL),
         ("holdout6", HOLDOUT6, REACHED_HOLDOUT6_RECALL),
+        ("holdout7", HOLDOUT7, REACHED_HOLDOUT7_RECALL),
     ],
 )
 def test_holdout_figures(name: str, path: Path, reached: float, capsys: pytest.CaptureFixture[str]) -> None:
     """Reports that no recogniser was written from or corrected after: the blind figures."""
     records = [json.loads(x) for x in path.read_text(encoding="utf-8").splitlines()]
     assert {r["source"] for r in records}.isdisjoint({r["source"] for r in RECORDS})
-    others = [p for p in (HOLDOUT, HOLDOUT2, HOLDOUT3, HOLDOUT4, HOLDOUT5, HOLDOUT6) if p != path]
+    others = [p for p in (HOLDOUT, HOLDOUT2, HOLDOUT3, HOLDOUT4, HOLDOUT5, HOLDOUT6, HOLDOUT7) if p != path]
     seen = {json.loads(x)["source"] for p in others for x in p.read_text(encoding="utf-8").splitlines()}
     assert {r["source"] for r in records}.isdisjoint(seen)
     for record in records:

@@ -53,6 +53,15 @@ _PHY_PREFIX = re.compile(rf"(?P<drv>{_PHY_NAME}) (?P<bus>[\w.\-]+:[0-9a-fA-F]{{2
 _NO_NETDEV = re.compile(r"\((?:NULL|unnamed) net_device\)(?: \(\w+\))?: (?P<body>.*)")
 _PR_TWO = re.compile(rf"(?P<drv>[\w.\-]+): (?P<ifn>{IFN}): (?P<body>.*)")
 _PR_ONE = re.compile(r"(?P<tok>[\w.\-@]+): (?P<body>.*)")
+# A C function's name as a tag ("e100_watchdog: ").
+_FUNC_TAG = re.compile(r"[a-z][a-z0-9]*_\w+: (?P<body>.*)")
+# A netdev's name where dev_printk puts a bus address: letters and digits only, not a bus's own
+# numbered device ("virtio0", "spi1", "mmc0").
+_PFX_IFNAME = re.compile(r"[a-z][a-z0-9_]*\d+[a-z0-9]*")
+_BUS_STEM = re.compile(
+    r"(?:virtio|vmbus|spi|i2c|mdio|mmc|nvme|ata|scsi|host|card|hci|phy|port|pci|platform|serial|tty|dma"
+    r"|gpio|irq|cpu|mem|node|input|event|hid|video|sound|pcm|snd|fb|drm|md|dm|loop|sd|sr|hub|mii|fixed)\d"
+)
 # A driver's own tag after the netdev prefix ("hinic ... eth0: HINIC_Intf: Link is UP").
 _TAG = re.compile(r"(?P<tag>[\w\-]{2,24}): (?P<body>.*)")
 
@@ -72,7 +81,11 @@ def prefixes(message: str) -> list[Prefix]:
         found.append(Prefix(None, None, m["ifn"], m["body"]))
     m = _DEV_PREFIX.fullmatch(message)
     if m and _looks_like_bus(m["bus"]):
-        found.append(Prefix(m["drv"], m["bus"], None, _strip_driver_echo(m["body"], m["drv"])))
+        body = _strip_driver_echo(m["body"], m["drv"])
+        if _PFX_IFNAME.fullmatch(m["bus"]) and not _BUS_STEM.match(m["bus"]):
+            # Old drivers' "PFX "%s: ", dev->name": "sky2 eth0: tx timeout" names the link.
+            found.append(Prefix(m["drv"], None, m["bus"], body))
+        found.append(Prefix(m["drv"], m["bus"], None, body))
     m = _PHY_PREFIX.fullmatch(message)
     if m:
         found.append(Prefix(m["drv"], m["bus"], None, m["body"]))
@@ -82,6 +95,10 @@ def prefixes(message: str) -> list[Prefix]:
     m = _PR_TWO.fullmatch(message)
     if m:
         found.append(Prefix(m["drv"], None, m["ifn"], m["body"]))
+        tag = _FUNC_TAG.fullmatch(m["body"])
+        if tag:
+            # Old drivers name their function too: "e100: eth0: e100_watchdog: link down".
+            found.append(Prefix(m["drv"], None, m["ifn"], tag["body"]))
     m = _PR_ONE.fullmatch(message)
     if m:
         found.append(Prefix(None, None, None, m["body"], token=m["tok"]))
@@ -318,6 +335,8 @@ _DUPLEX_AFTER_SPEED = re.compile(
 _SPEED_TEXT = re.compile(
     r"(?:\d+(?:\.\d+)?\s*[MGmg]?|Unknown\s*[MG]?|unknown)\s*(?:bps|b/s|bit/s)|unknown speed"
     r"|\d+(?:\.\d+)?\s*[MGmg]bit\b"
+    # A bare "10G", "2.5G", "100M" (tn40xx "enp1s0 Link Up 10G").
+    r"|\b\d+(?:\.\d+)?[MG]\b"
 )
 # A bare number before a duplex word is Mbps ("(1000/Full)", "(100FD)").
 # ibm_emac "1000 FDX"; sunbmac "100baseT" (a speed named by its medium).

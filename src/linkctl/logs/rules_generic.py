@@ -83,7 +83,7 @@ def _generic_link(m: re.Match[str], p: Prefix) -> MessageMatch | None:
     the older drivers' "eth0: Link is now up at 100baseT.", "eth0: Link off", "Optical link
     DOWN", "link UP on port0, 1000Mbps, full-duplex" (the survey in corpus/driver_survey.md)."""
     rest = m["rest"] if m["st"] else m["swrest"]
-    if (m["ifn"] and not _names_in_body(p)) or prose_after(rest):
+    if (m["ifn"] and not _names_in_body(p) and not _opens_with_netdev(m, p)) or prose_after(rest):
         return None
     name = m["ifn"] or p.ifname or p.token
     phy = p.bus_id is not None and _PHY_ADDRESS.fullmatch(p.bus_id) is not None
@@ -104,6 +104,17 @@ def _generic_link(m: re.Match[str], p: Prefix) -> MessageMatch | None:
     return found
 
 
+# The names Linux gives netdevs by itself ("eth0", predictable "enp1s0", "eno1", "wlp2s0", "wwan0"),
+# which a driver may print first with no colon: tn40xx "enp1s0 Link Up 10G".
+_LINUX_IFNAME = re.compile(r"eth\d+|en[ospx]\w*\d\w*|wl[ospx]\w*\d\w*|ww[ospx]\w*\d\w*|wwan\d+")
+
+
+def _opens_with_netdev(m: re.Match[str], p: Prefix) -> bool:
+    """The message itself opens with a name Linux gives a netdev, no prefix before it."""
+    bare = p.driver is None and p.token is None and p.ifname is None and p.bus_id is None
+    return bare and m.start() == 0 and _LINUX_IFNAME.fullmatch(m["ifn"]) is not None
+
+
 def _names_in_body(p: Prefix) -> bool:
     """Only a network driver's device prefix ("atl1 0000:03:00.0: ") without a link's name
     leaves the body to name the link."""
@@ -112,9 +123,21 @@ def _names_in_body(p: Prefix) -> bool:
     return _BUS_ADDRESS.search(p.bus_id) is not None and plausible_driver(p.driver)
 
 
+# Interfaces named by a BSD driver and its unit (FreeBSD's axgbe "ax0: Link is DOWN", "re0", "ix0",
+# "vtnet0"): another system's log. Stems Linux also names by (eth, em, et, wlan, vlan, tap, br...)
+# are not here.
+_BSD_IFNAME = re.compile(
+    r"(?:igb|igc|ix|ixl|ixv|ice|re|rge|bge|bce|bxe|vtnet|vio|vmx|hn|xn|mlxen|mce|cxl|oce|qlnxe|ax|axe|axge"
+    r"|ue|ure|cdce|msk|nfe|fxp|rl|vr|xl|alc|ale|age|nge|sge|stge|vge|bfe|cas|hme|lagg|epair|dwc|awg|cgem"
+    r"|dtsec)\d+"
+)
+
+
 def names_a_netdev(found: MessageMatch, prefix: Prefix) -> bool:
-    """False when the only link the reading gives is another subsystem's device or a word:
-    "ERROR: link down", "mmc0: link up", "sd 0:0:0:0: link down"."""
+    """False when the only link the reading gives is another subsystem's device, a word or another
+    system's interface: "ERROR: link down", "mmc0: link up", "sd 0:0:0:0: link down", "ax0: ..."."""
+    if found.ifname is not None and prefix.driver is None and _BSD_IFNAME.fullmatch(found.ifname):
+        return False
     if found.ifname is not None and found.ifname == prefix.token:
         return plausible_ifname(found.ifname)
     if found.ifname is None and prefix.driver is not None:
