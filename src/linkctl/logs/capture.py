@@ -23,7 +23,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from typing import Literal
 
 from linkctl.logs.capture_json import read_json
-from linkctl.logs.capture_paste import MASKED_HOST, MASKED_STAMP, after_text, elided, paste_prefixes, tidy
+from linkctl.logs.capture_paste import MASKED_HOST, MASKED_STAMP, QUOTES, after_text, elided, paste_prefixes, tidy
 
 _MONTHS = {
     m: i for i, m in enumerate(("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"), 1)
@@ -291,7 +291,7 @@ def _uptime_after_text(line: str) -> Captured | None:
     if m is None:
         return None
     before = line[: m.start()]
-    if any(q in before for q in "\"'`"):
+    if QUOTES.intersection(before):
         return None
     return _with_uptime(line[m.start() :])
 

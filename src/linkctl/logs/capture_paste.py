@@ -82,7 +82,8 @@ _MESSAGE_START = re.compile(r"[A-Za-z][\w.\-]*(?: \w[\w.:\-]*){0,2}: \S")
 # tag ("dhcpcd[123]: "), two lower-case words in a row ("now I am connect to", "press Enter to
 # activate"), a word right before the message ("the NETDEV WATCHDOG: eth0 line", "see r8169 ..."),
 # a placeholder.
-_QUOTES = frozenset("\"'`\u2018\u2019\u201c\u201d")
+# Quotation marks, straight and typographic: text holding one quotes what follows.
+QUOTES = frozenset("\"'`\u2018\u2019\u201c\u201d")
 _PROGRAM_TAG = re.compile(r"[\w.\-/]+\[\d+\]:")
 _WORD_PAIR = re.compile(r"(?:^|\s)[a-z]{2,}[,;.!?]?\s+[a-z]{2,}[,;.!?]?(?=\s|$)")
 _LAST_WORD = re.compile(r"(?:^|\s)(?=[A-Za-z]*[a-z])[A-Za-z]{2,}\s*$")
@@ -105,7 +106,7 @@ def after_text(line: str) -> str | None:
     if m is None or m.start() == 0:
         return None
     before = line[: m.start()]
-    if _QUOTES.intersection(before) or _PROGRAM_TAG.search(before):
+    if QUOTES.intersection(before) or _PROGRAM_TAG.search(before):
         return None
     if _WORD_PAIR.search(before) or _LAST_WORD.search(before) or _PLACEHOLDER.search(before):
         return None

@@ -314,6 +314,9 @@ _PROSE = re.compile(
 )
 
 
+# A statistics dump's counter and its value after the words ("tx_timeout: 2", ena at a reset).
+COUNTER_VALUE = re.compile(r": \d+")
+
 # "link up/down": both states named, a description ("changes of link up/down, MTU, etc."), no report.
 _BOTH_STATES = re.compile(r"\s*/\s*(?:up|down|Up|Down|UP|DOWN)\b")
 

@@ -8,7 +8,9 @@ from __future__ import annotations
 import re
 
 from linkctl.domain.events import EventKind
+from linkctl.logs.capture_paste import QUOTES
 from linkctl.logs.recognise import (
+    COUNTER_VALUE,
     IFN,
     Details,
     MessageMatch,
@@ -136,7 +138,6 @@ _TX_SETTING = re.compile(r"(?i)\b(?:set|setting|default|configured?|value|param\
 _TX_VALUE_AFTER = re.compile(r"(?:\s+\w+)?\s+(?:is|was|of|to)\b|\s*=")
 # A lone "WORD: " (no digit) is another program's unless the driver says what it does next:
 # mace/bmac "mace: transmit timeout - resetting".
-_COUNTER_VALUE = re.compile(r": \d+")
 # A commit's subject ("r8169: disable ASPM in case of tx timeout", "net: hns3: fix a TX timeout issue",
 # a changelog's lines): an imperative first word, which no driver's report starts with. Found by
 # running the recognisers over the Debian kernel changelog (corpus/README.md, seventh round).
@@ -145,7 +146,6 @@ _COMMIT_VERB = re.compile(
     r"|support|allow|implement|introduce|correct|improve|revert|convert|replace|restore|increase|decrease"
     r"|rename|clean ?up|simplify|ensure|skip|update|limit|ignore|don't|do not)\b"
 )
-_QUOTES = frozenset("\"'`\u2018\u2019\u201c\u201d")
 _TX_RESETTING = re.compile(r"\s*[-,]+\s*(?:resetting|reset)\b")
 # The handler's name alone is its own trace: 7990 "lance_tx_timeout", OpenWrt's realtek target
 # "rtl838x_eth_tx_timeout" (pr_warn of __func__), older "in rtl838x_eth_tx_timeout" and "in
@@ -161,9 +161,9 @@ def _tx_timeout_within(m: re.Match[str], p: Prefix) -> MessageMatch | None:
         return None
     if _TX_VALUE_AFTER.match(rest) and not pre.endswith("Exceeded "):
         return None
-    if _COUNTER_VALUE.fullmatch(rest):
+    if COUNTER_VALUE.fullmatch(rest):
         return None  # a statistics dump's counter, "tx_timeout: 2" (ena at a reset)
-    if _COMMIT_VERB.match(body) or _QUOTES.intersection(pre) or rest.startswith("()"):
+    if _COMMIT_VERB.match(body) or QUOTES.intersection(pre) or rest.startswith("()"):
         return None  # a commit's subject, a quotation, a function named in prose or code
     if m["ifn"]:
         driver = p.driver or p.token or "qede"

@@ -9,6 +9,7 @@ import re
 
 from linkctl.domain.events import EventKind
 from linkctl.logs.recognise import (
+    COUNTER_VALUE,
     IFN,
     Details,
     MessageMatch,
@@ -281,7 +282,7 @@ def _tx_timeout_driver(m: re.Match[str], p: Prefix) -> MessageMatch | None:
     """Only where the prefix names a netdev or a network driver's device: a lone "WORD: "
     must be a numbered device ("eth0: "), not another program's word ("ssh: ", "upload: ")."""
     rest = p.body[m.end() :]
-    if _COUNTER_VALUE.fullmatch(rest):
+    if COUNTER_VALUE.fullmatch(rest):
         return None  # a statistics dump's counter, "tx_timeout: 2" (ena at a reset)
     if p.ifname is None and not (p.token and any(c.isdigit() for c in p.token)):
         if _I40E_RECOVERY.match(p.body):
@@ -292,7 +293,6 @@ def _tx_timeout_driver(m: re.Match[str], p: Prefix) -> MessageMatch | None:
     return link(m, p, EventKind.TX_TIMEOUT, detail="driver tx timeout")
 
 
-_COUNTER_VALUE = re.compile(r": \d+")
 _I40E_RECOVERY = re.compile(r"tx_timeout recovery level \d+(?:, (?:hung_queue|txqueue) \d+)?$")
 
 
