@@ -52,6 +52,10 @@ _PHY_PREFIX = re.compile(rf"(?P<drv>{_PHY_NAME}) (?P<bus>[\w.\-]+:[0-9a-fA-F]{{2
 # netdev_info with no netdev: phylib's message for a PHY attached to none.
 _NO_NETDEV = re.compile(r"\((?:NULL|unnamed) net_device\)(?: \(\w+\))?: (?P<body>.*)")
 _PR_TWO = re.compile(rf"(?P<drv>[\w.\-]+): (?P<ifn>{IFN}): (?P<body>.*)")
+# e1000e of 2.6.27 to 2.6.34 (its e_printk): the PCI device's name and the netdev's, no driver's,
+# "0000:00:19.0: eth0: NIC Link is Up 1000 Mbps Full Duplex, Flow Control: RX/TX".
+_PCI_NAME = r"[0-9a-fA-F]{4}:[0-9a-fA-F]{2}:[0-9a-fA-F]{2}\.[0-7]"
+_PCI_NETDEV = re.compile(rf"(?P<bus>{_PCI_NAME}): (?P<ifn>{IFN}): (?P<body>.*)")
 _PR_ONE = re.compile(r"(?P<tok>[\w.\-@]+): (?P<body>.*)")
 # A C function's name as a tag ("e100_watchdog: ").
 _FUNC_TAG = re.compile(r"[a-z][a-z0-9]*_\w+: (?P<body>.*)")
@@ -99,6 +103,9 @@ def prefixes(message: str) -> list[Prefix]:
         if tag:
             # Old drivers name their function too: "e100: eth0: e100_watchdog: link down".
             found.append(Prefix(m["drv"], None, m["ifn"], tag["body"]))
+    m = _PCI_NETDEV.fullmatch(message)
+    if m:
+        found.append(Prefix(None, m["bus"], m["ifn"], m["body"]))
     m = _PR_ONE.fullmatch(message)
     if m:
         found.append(Prefix(None, None, None, m["body"], token=m["tok"]))

@@ -26,6 +26,9 @@ rule = registrar(RULES)
 
 
 _BOND_SPEED = r"(?:, (?P<sp>\d+) Mbps (?P<dup>full|half) duplex)?"
+# A member's name before a sentence's full stop ("... for interface eth0."): IFN's characters, taken
+# lazily so that the stop is not the name's ("eth0.100" keeps its own).
+_MEMBER = r"[^\s:()\[\]/]{1,32}?"
 
 
 @rule(rf"\((?:slave|port) (?P<member>{IFN})\): link status definitely (?P<st>up|down)" + _BOND_SPEED)
@@ -71,7 +74,7 @@ def _bond_delay_new(m: re.Match[str], p: Prefix) -> MessageMatch:
 
 @rule(
     rf"(?:\((?:slave|port) (?P<member>{IFN})\): )?link status (?P<st>up|down) again after (?P<ms>\d+) ms"
-    rf"(?: for interface (?P<member_old>{IFN}))?\.?$"
+    rf"(?: for interface (?P<member_old>{_MEMBER}))?\.?$"
 )
 def _bond_again(m: re.Match[str], p: Prefix) -> MessageMatch | None:
     """bonding: the member went back before its delay ran out, "bond0: link status up again
@@ -82,21 +85,44 @@ def _bond_again(m: re.Match[str], p: Prefix) -> MessageMatch | None:
     return _bond(m, p)
 
 
-@rule(rf"interface (?P<member>{IFN}) is now (?P<st>up|down)\.?$")
+@rule(
+    rf"(?:\((?:slave|port) (?P<member>{IFN})\): )?(?:backup )?interface (?:(?P<member_old>{_MEMBER}) )?"
+    r"is now (?P<st>up|down)\.?$"
+)
 def _bond_arp(m: re.Match[str], p: Prefix) -> MessageMatch | None:
-    """bonding's ARP monitor in the load-balancing modes, up to 5.2: "bond0: interface eth1 is
-    now down" (netdev_info), "bonding: bond0: interface eth1 is now down." (older pr_info)."""
-    if p.ifname is None and p.token is None:
+    """bonding's ARP monitor, up to 5.2: "bond0: interface eth1 is now down" (netdev_info),
+    "bonding: bond0: interface eth1 is now down." (older pr_info), in active-backup mode
+    "bonding: bond0: backup interface eth1 is now down" (2.6/3.x); since 5.3 (slave_info) "bond0:
+    (slave eth1): interface is now up", "bond0: (slave eth1): backup interface is now down"."""
+    if (p.ifname is None and p.token is None) or not (m["member"] or m["member_old"]):
         return None
     return _bond(m, p)
 
 
-def _bond(m: re.Match[str], p: Prefix) -> MessageMatch:
+@rule(
+    rf"(?:(?P<member>{_MEMBER}) is up and now the active interface"
+    rf"|link status (?P<down>down) for active interface (?P<member_old>{_MEMBER}), disabling it)\.?$"
+)
+def _bond_arp_active(m: re.Match[str], p: Prefix) -> MessageMatch | None:
+    """bonding's active-backup ARP monitor in 2.6/3.x (bond_ab_arp_commit): "bonding: bond0: eth1 is
+    up and now the active interface", "bonding: bond0: link status down for active interface eth0,
+    disabling it" (no delay: the ARP monitor acts at once)."""
+    if p.ifname is None and p.token is None:
+        return None
+    return _bond(m, p, "down" if m["down"] else "up")
+
+
+# A speed the slave could not tell: 0, or SPEED_UNKNOWN (-1) printed with %u or in a u16 by 2.6/3.x
+# bonding ("link status definitely up for interface eth0, 4294967295 Mbps full duplex").
+_NO_SPEED = frozenset({"0", "65535", "4294967295"})
+
+
+def _bond(m: re.Match[str], p: Prefix, st: str | None = None) -> MessageMatch:
     groups = m.groupdict()
     master = p.ifname or p.token
-    kind = EventKind.BOND_MEMBER_UP if m["st"] == "up" else EventKind.BOND_MEMBER_DOWN
+    kind = EventKind.BOND_MEMBER_UP if (st or m["st"]) == "up" else EventKind.BOND_MEMBER_DOWN
     sp = groups.get("sp")
-    mbps = int(sp) if sp and sp != "0" else None
+    mbps = int(sp) if sp and sp not in _NO_SPEED else None
     detail = f"bond {master}" if master else None
     if groups.get("act"):
         detail = f"{detail or 'bond'}, {groups['act']} it in {groups['ms']} ms"
