@@ -164,6 +164,17 @@ FORMS: list[tuple[str, dict[str, Any]]] = [
     ("e100: eth1: e100_watchdog: link up, 10Mbps, half-duplex", {"ifname": "eth1", "speed_mbps": 10, "duplex": "half"}),
     ("[  3.2] enp4s0 Link Up 2.5G", {"event": "link_up", "ifname": "enp4s0", "speed_mbps": 2500}),
     ("eno2 Link Down", {"event": "link_down", "ifname": "eno2"}),
+    # Taught after the eighth holdout's blind score, by family (lines made up here): a diff's marker
+    # glued to the netdev's prefix, the PCMCIA cards' link beat after the netdev's name alone, a
+    # driver's "status: " label after the netdev with "100MBit", a page's paragraph of joined records.
+    ("+eth1: link down", {"event": "link_down", "ifname": "eth1"}),
+    ("Mar 30 06:32:45 h kernel: eth1: lost link beat", {"event": "link_down", "ifname": "eth1"}),
+    ("eth1: status: link up, 10MBit Half Duplex, auto-negotiation complete.", {"ifname": "eth1", "speed_mbps": 10}),
+    (
+        "[ 5.1] eth0: registered [ 5.2] IPv6: ADDRCONF(NETDEV_UP): eth0: link is not ready"
+        " [ 7.3] r8169 0000:03:00.0 eth0: Link is Up - 1Gbps/Full - flow control off [ 7.4] br0: port 1 entered",
+        {"event": "link_up", "ifname": "eth0", "uptime": 7.3},
+    ),
 ]
 
 
@@ -278,6 +289,10 @@ FALSE_POSITIVES = [
     "re0: link up",
     "spi1: tx timeout",
     "I see enp1s0 Link Down",
+    # The eighth holdout's false positives, by family: U-Boot's port line (no device before it); and a
+    # quotation of joined records stays a quotation.
+    "link up on port 0, speed 1000, full duplex",
+    'I saw "[ 1.0] eth0: Link is Down" and then [ 2.0] the rest',
 ]
 
 

@@ -98,6 +98,14 @@ REACHED_HOLDOUT6_RECALL = 0.94
 # a Linux netdev name, a BSD interface name as another system's): it scores 1.000, which proves nothing.
 HOLDOUT7 = CORPUS.with_name("real_world_holdout7.jsonl")
 REACHED_HOLDOUT7_RECALL = 0.96
+# `real_world_holdout8.jsonl`: 287 lines from 96 further sources (79 events; older reports, boards and
+# routers), collected and labelled by two others under the eighth holdout's rules while older kernels'
+# drivers were surveyed unseen; scored once, blind, at c4d19ae: recall 0.911 (72/79), precision 0.973
+# (72/74), fields 0.975 (351/360). Taught afterwards by family (a glued diff marker, an old link-beat
+# line, "IFNAME: status: ", a paragraph of joined records, U-Boot's port line as other): it scores
+# 0.949 (75/79); three vendor one-offs and a mail's "# "-joined paragraph stay missed.
+HOLDOUT8 = CORPUS.with_name("real_world_holdout8.jsonl")
+REACHED_HOLDOUT8_RECALL = 0.91
 
 # A bonding member's carrier is a link's carrier: the corpus labels both the same way.
 _CLASS = {
@@ -226,13 +234,14 @@ def test_real_world_figures(half: str, capsys: pytest.CaptureFixture[str]) -> No
         ("holdout5", HOLDOUT5, REACHED_HOLDOUT5_RECALL),
         ("holdout6", HOLDOUT6, REACHED_HOLDOUT6_RECALL),
         ("holdout7", HOLDOUT7, REACHED_HOLDOUT7_RECALL),
+        ("holdout8", HOLDOUT8, REACHED_HOLDOUT8_RECALL),
     ],
 )
 def test_holdout_figures(name: str, path: Path, reached: float, capsys: pytest.CaptureFixture[str]) -> None:
     """Reports that no recogniser was written from or corrected after: the blind figures."""
     records = [json.loads(x) for x in path.read_text(encoding="utf-8").splitlines()]
     assert {r["source"] for r in records}.isdisjoint({r["source"] for r in RECORDS})
-    others = [p for p in (HOLDOUT, HOLDOUT2, HOLDOUT3, HOLDOUT4, HOLDOUT5, HOLDOUT6, HOLDOUT7) if p != path]
+    others = [p for p in (HOLDOUT, HOLDOUT2, HOLDOUT3, HOLDOUT4, HOLDOUT5, HOLDOUT6, HOLDOUT7, HOLDOUT8) if p != path]
     seen = {json.loads(x)["source"] for p in others for x in p.read_text(encoding="utf-8").splitlines()}
     assert {r["source"] for r in records}.isdisjoint(seen)
     for record in records:

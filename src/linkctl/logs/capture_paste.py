@@ -116,6 +116,10 @@ def after_text(line: str) -> str | None:
     return line[uptime.start() if uptime else m.start() :]
 
 
+# A diff's or a list's marker glued to a netdev's prefix: "-eth0: link up, speed 100 Mb/s".
+_GLUED_MARKER = re.compile(r"[-+](?=[A-Za-z][\w.\-]{0,14}\d[\w.\-]*: )")
+
+
 def tidy(line: str) -> str:
     """The line without the damage a page, a mail client or markdown did inside it."""
     if not line.isascii():
@@ -129,7 +133,7 @@ def tidy(line: str) -> str:
     m = _TRAILER.search(line)
     if m and m.start() > 0:
         line = line[: m.start()]
-    m = _OPENER.match(line)
+    m = _OPENER.match(line) or _GLUED_MARKER.match(line)
     if m:
         line = line[m.end() :]
     return line.strip()

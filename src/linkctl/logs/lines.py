@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from linkctl.domain.events import KernelLogLine
+import re
+
+from linkctl.domain.events import EventKind, KernelLogLine
 from linkctl.logs.capture import Captured, YearHint, parse_capture
+from linkctl.logs.capture_paste import QUOTES
 from linkctl.logs.patterns import match_message
 from linkctl.logs.scan import MAX_LINE as MAX_LINE  # defined by the scan, which cuts lines to it
 
@@ -18,7 +21,32 @@ def parse_line(
     captured = parse_capture(text, years)
     if captured is None or not captured.message:
         return None
-    return event_of(captured, file, line)
+    found = event_of(captured, file, line)
+    if found is None and text.count("[") > 1:
+        return _joined(text, file, line, years)
+    return found
+
+
+# A kernel record's uptime inside a line: where a web page joined a pasted log into one paragraph.
+_RECORD_START = re.compile(r"(?<=\s)\[\s*\d{1,12}\.\d{1,9}\]\s")
+
+
+def _joined(text: str, file: str | None, line: int | None, years: YearHint | None) -> KernelLogLine | None:
+    """The first event of a paragraph of kernel records a page joined ("[ 19.51] eth0: ... [ 23.71]
+    meson8b-dwmac ... eth0: Link is Up - 1Gbps/Full ..."): two records at least, no quotation."""
+    starts = [m.start() for m in _RECORD_START.finditer(text)]
+    if len(starts) < 2 or QUOTES.intersection(text):
+        return None
+    found: list[KernelLogLine] = []
+    for begin, end in zip(starts, [*starts[1:], len(text)], strict=True):
+        captured = parse_capture(text[begin:end], years)
+        event = event_of(captured, file, line) if captured is not None and captured.message else None
+        if event is not None:
+            found.append(event)
+    # A change of the carrier or a transmit timeout first, before IPv6's "link is not ready".
+    changes = [event for event in found if event.event.is_carrier or event.event is EventKind.TX_TIMEOUT]
+    first = changes or found
+    return first[0] if first else None
 
 
 def event_of(captured: Captured, file: str | None, line: int | None) -> KernelLogLine | None:

@@ -57,6 +57,8 @@ _PR_TWO = re.compile(rf"(?P<drv>[\w.\-]+): (?P<ifn>{IFN}): (?P<body>.*)")
 _PCI_NAME = r"[0-9a-fA-F]{4}:[0-9a-fA-F]{2}:[0-9a-fA-F]{2}\.[0-7]"
 _PCI_NETDEV = re.compile(rf"(?P<bus>{_PCI_NAME}): (?P<ifn>{IFN}): (?P<body>.*)")
 _PR_ONE = re.compile(r"(?P<tok>[\w.\-@]+): (?P<body>.*)")
+# A label a driver puts after the netdev's name ("eth0: status: link down.").
+_STATUS_TAG = re.compile(r"status|state|link|info|phy|PHY")
 # A C function's name as a tag ("e100_watchdog: ").
 _FUNC_TAG = re.compile(r"[a-z][a-z0-9]*_\w+: (?P<body>.*)")
 # A netdev's name where dev_printk puts a bus address: letters and digits only, not a bus's own
@@ -97,6 +99,9 @@ def prefixes(message: str) -> list[Prefix]:
     if m:
         found.append(Prefix(None, None, None, m["body"]))
     m = _PR_TWO.fullmatch(message)
+    if m and _STATUS_TAG.fullmatch(m["ifn"]) and any(c.isdigit() for c in m["drv"]):
+        # "eth0: status: link up, 100MBit Full Duplex": the netdev, then the driver's own label.
+        found.append(Prefix(None, None, m["drv"], m["body"]))
     if m:
         found.append(Prefix(m["drv"], None, m["ifn"], m["body"]))
         tag = _FUNC_TAG.fullmatch(m["body"])
@@ -169,7 +174,7 @@ def _strip_echo(body: str, word: str) -> str:
 
 # Vendor kernels write "1000 mbps" in lower case, the mainline drivers "1000 Mbps", DSA and
 # mv643xx "1000 Mb/s", cdc_ncm "mbit/s".
-_SPEED = re.compile(r"(?P<num>\d+(?:\.\d+)?)\s*(?P<unit>[MGmg])(?:bps|b/s|bit/s|bit)?\b")
+_SPEED = re.compile(r"(?P<num>\d+(?:\.\d+)?)\s*(?P<unit>[MGmg])(?:bps|b/s|bit/s|[Bb]it)?\b")
 
 
 def speed_mbps(text: str | None) -> int | None:
@@ -344,7 +349,7 @@ _DUPLEX_AFTER_SPEED = re.compile(
 )
 _SPEED_TEXT = re.compile(
     r"(?:\d+(?:\.\d+)?\s*[MGmg]?|Unknown\s*[MG]?|unknown)\s*(?:bps|b/s|bit/s)|unknown speed"
-    r"|\d+(?:\.\d+)?\s*[MGmg]bit\b"
+    r"|\d+(?:\.\d+)?\s*[MGmg][Bb]it\b"
     # A bare "10G", "2.5G", "100M" (tn40xx "enp1s0 Link Up 10G").
     r"|\b\d+(?:\.\d+)?[MG]\b"
 )

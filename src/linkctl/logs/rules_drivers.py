@@ -84,8 +84,9 @@ def _via_velocity(m: re.Match[str], p: Prefix) -> MessageMatch:
 @rule(r"(?P<st>lost|found) link beat$")
 def _link_beat(m: re.Match[str], p: Prefix) -> MessageMatch | None:
     """The PCMCIA cards' 10BASE-T link pulse (3c589_cs, 3c574_cs, axnet_cs, pcnet_cs,
-    smc91c92_cs): "3c589_cs 0.0 eth0: lost link beat", "found link beat"."""
-    if p.ifname is None:
+    smc91c92_cs): "3c589_cs 0.0 eth0: lost link beat", "found link beat"; older kernels printed
+    "eth0: lost link beat" with the netdev's name alone."""
+    if p.ifname is None and not (p.token and any(c.isdigit() for c in p.token)):
         return None
     return link(m, p, EventKind.LINK_UP if m["st"] == "found" else EventKind.LINK_DOWN)
 

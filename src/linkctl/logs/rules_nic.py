@@ -115,7 +115,10 @@ def _mellanox(m: re.Match[str], p: Prefix) -> MessageMatch:
 @rule(r"link (?P<st>up|down)\b(?P<rest>.*)")
 def _link_lower_word(m: re.Match[str], p: Prefix) -> MessageMatch | None:
     """sfc "link up at 10000Mbps full-duplex (MTU 1500)", "link down"; cxgb4 "link up,
-    10Gbps, full-duplex, Tx/Rx PAUSE"; old r8169 "link up", "link down"."""
+    10Gbps, full-duplex, Tx/Rx PAUSE"; old r8169 "link up", "link down". A port's link with no
+    device before it is U-Boot's ("link up on port 0, speed 100, full duplex"), not the kernel's."""
+    if m["rest"].startswith(" on port") and p.driver is None and p.ifname is None and p.token is None:
+        return None
     return _link_with_flow_control(m, p, r", (?P<fc>[\w/]+) PAUSE")
 
 
