@@ -175,6 +175,14 @@ FORMS: list[tuple[str, dict[str, Any]]] = [
         " [ 7.3] r8169 0000:03:00.0 eth0: Link is Up - 1Gbps/Full - flow control off [ 7.4] br0: port 1 entered",
         {"event": "link_up", "ifname": "eth0", "uptime": 7.3},
     ),
+    # Taught after the ninth holdout's blind score, by family (lines made up here): a letter an Amlogic
+    # vendor kernel glues to the uptime's bracket; records a page joined without their stamps, each
+    # behind the same prefix (the first one's event).
+    ("[  812.004551@2]d stmmaceth c9410000.ethernet eth0: Link is Down", {"event": "link_down", "uptime": 812.004551}),
+    (
+        "e1000e: eth1 NIC Link is Up 100 Mbps Full Duplex e1000e: eth1 NIC Link is Down",
+        {"event": "link_up", "speed_mbps": 100},
+    ),
 ]
 
 
@@ -293,6 +301,9 @@ FALSE_POSITIVES = [
     # quotation of joined records stays a quotation.
     "link up on port 0, speed 1000, full duplex",
     'I saw "[ 1.0] eth0: Link is Down" and then [ 2.0] the rest',
+    # Joined with a slash or a word: a person's summary, not records.
+    "eth1: Link is Down / eth1: Link is Up again",
+    "eth1: Link is Down and then eth1: Link is Up",
 ]
 
 

@@ -106,6 +106,13 @@ REACHED_HOLDOUT7_RECALL = 0.96
 # 0.949 (75/79); three vendor one-offs and a mail's "# "-joined paragraph stay missed.
 HOLDOUT8 = CORPUS.with_name("real_world_holdout8.jsonl")
 REACHED_HOLDOUT8_RECALL = 0.91
+# `real_world_holdout9.jsonl`: 89 lines from 27 further sources (14 events: the search corpora are nearly
+# spent), collected under the ninth holdout's rules with nothing taught meanwhile; scored once, blind,
+# at 6a1ba4f: recall 0.786 (11/14), precision 1.000 (11/11), fields 1.000 (55/55). Taught afterwards by
+# family (a letter glued to the uptime's bracket, records joined without stamps behind one prefix): it
+# scores 1.000, which proves nothing.
+HOLDOUT9 = CORPUS.with_name("real_world_holdout9.jsonl")
+REACHED_HOLDOUT9_RECALL = 0.78
 
 # A bonding member's carrier is a link's carrier: the corpus labels both the same way.
 _CLASS = {
@@ -235,13 +242,18 @@ def test_real_world_figures(half: str, capsys: pytest.CaptureFixture[str]) -> No
         ("holdout6", HOLDOUT6, REACHED_HOLDOUT6_RECALL),
         ("holdout7", HOLDOUT7, REACHED_HOLDOUT7_RECALL),
         ("holdout8", HOLDOUT8, REACHED_HOLDOUT8_RECALL),
+        ("holdout9", HOLDOUT9, REACHED_HOLDOUT9_RECALL),
     ],
 )
 def test_holdout_figures(name: str, path: Path, reached: float, capsys: pytest.CaptureFixture[str]) -> None:
     """Reports that no recogniser was written from or corrected after: the blind figures."""
     records = [json.loads(x) for x in path.read_text(encoding="utf-8").splitlines()]
     assert {r["source"] for r in records}.isdisjoint({r["source"] for r in RECORDS})
-    others = [p for p in (HOLDOUT, HOLDOUT2, HOLDOUT3, HOLDOUT4, HOLDOUT5, HOLDOUT6, HOLDOUT7, HOLDOUT8) if p != path]
+    others = [
+        p
+        for p in (HOLDOUT, HOLDOUT2, HOLDOUT3, HOLDOUT4, HOLDOUT5, HOLDOUT6, HOLDOUT7, HOLDOUT8, HOLDOUT9)
+        if p != path
+    ]
     seen = {json.loads(x)["source"] for p in others for x in p.read_text(encoding="utf-8").splitlines()}
     assert {r["source"] for r in records}.isdisjoint(seen)
     for record in records:

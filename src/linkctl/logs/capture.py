@@ -35,12 +35,13 @@ _HMS = r"(?P<h>\d\d):(?P<mi>\d\d):(?P<s>\d\d)(?:[.,](?P<frac>\d{1,9}))?"
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b[@-_]")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 # The uptime (printk's seconds, up to twelve digits: a clock gone wrong prints
-# "[11329930304.896140]"), with what some kernels put inside the bracket (`dmesg -d`'s delta "<  0.000123>",
-# an Android CPU "@1") and after it, saying who printed: CONFIG_PRINTK_CALLER's "[  T123]" or
-# "[    C1]", vendor kernels' "[c0]" or "[CPU1]", MediaTek's "(1)[123:kworker/1:2]". Those
-# belong to the capture, not the message.
+# "[11329930304.896140]"), with what some kernels put inside the bracket (`dmesg -d`'s delta
+# "<  0.000123>", an Android CPU "@1") and after it: a letter Amlogic's vendor kernels glue to it
+# ("[ 10.29@1]d "), and who printed: CONFIG_PRINTK_CALLER's "[  T123]" or "[    C1]", vendor
+# kernels' "[c0]" or "[CPU1]", MediaTek's "(1)[123:kworker/1:2]". Those belong to the capture,
+# not the message.
 _UPTIME = re.compile(
-    r"\[\s*(?P<up>\d{1,12}\.\d{1,9})(?:@\d{1,3}|\s*<\s*\d+\.\d+>)?\]\s?"
+    r"\[\s*(?P<up>\d{1,12}\.\d{1,9})(?:@\d{1,3}|\s*<\s*\d+\.\d+>)?\](?:(?<=\d\])[a-z](?= ))?\s?"
     r"(?:\[\s*(?:[TCc]|CPU)\s?\d{1,7}\]\s?|\(\d{1,3}\)\[\d{1,7}:[^\]]{1,32}\]\s?)?"
 )
 # An uptime somewhere in a line no capture format starts: the kernel's own stamp after a

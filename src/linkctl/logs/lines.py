@@ -24,6 +24,8 @@ def parse_line(
     found = event_of(captured, file, line)
     if found is None and text.count("[") > 1:
         return _joined(text, file, line, years)
+    if found is None:
+        return _repeated(captured, file, line)
     return found
 
 
@@ -70,3 +72,23 @@ def event_of(captured: Captured, file: str | None, line: int | None) -> KernelLo
         raw=captured.message,
         detail=found.detail,
     )
+
+
+# A message's own prefix ("igb: eth0 ", "lan2: "), to find it again further on.
+_OWN_PREFIX = re.compile(r"[\w.\-]+: (?:[\w.\-]+ )?")
+
+
+def _repeated(captured: Captured, file: str | None, line: int | None) -> KernelLogLine | None:
+    """Records a page joined without their stamps, each behind the same prefix ("igb: eth0 NIC Link is
+    Down igb: eth0 NIC Link is Up ..."): the first one's event. Records follow one another with a
+    space only; a slash or a word between them is a person's summary ("lan2: Link is Down / lan2:
+    Link is Up ... flaps every 1-2 seconds")."""
+    message = captured.message
+    head = _OWN_PREFIX.match(message)
+    if head is None or QUOTES.intersection(message):
+        return None
+    again = message.find(" " + head.group(0), head.end())
+    if again < 0 or not message[:again].rstrip()[-1:].isalnum():
+        return None
+    first = Captured(message[:again].rstrip(), captured.time, captured.uptime, captured.host)
+    return event_of(first, file, line)
