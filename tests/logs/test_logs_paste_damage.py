@@ -183,6 +183,16 @@ FORMS: list[tuple[str, dict[str, Any]]] = [
         "e1000e: eth1 NIC Link is Up 100 Mbps Full Duplex e1000e: eth1 NIC Link is Down",
         {"event": "link_up", "speed_mbps": 100},
     ),
+    # From the review of this round's changes: a joined record at the line's start; a unit hang after the
+    # netdev's name alone; TLAN's own tag; mace/bmac name their driver, no netdev.
+    (
+        "[ 5.1] r8169 0000:03:00.0 eth0: Link is Down [ 7.3] r8169 0000:03:00.0 eth0: Link is Up - 1Gbps/Full",
+        {"event": "link_down", "uptime": 5.1},
+    ),
+    ("[  123.456789] eth0: Detected Tx Unit Hang", {"event": "tx_timeout", "ifname": "eth0"}),
+    ("TLAN: eth1 has reestablished link", {"event": "link_up", "ifname": "eth1"}),
+    ("bmac: transmit timeout - resetting", {"event": "tx_timeout", "ifname": None, "driver": "bmac"}),
+    ("2024-03-30T06:32:45.1+01:00 sja1105 spi2.0: xmit timed out", {"event": "tx_timeout", "bus_id": "spi2.0"}),
 ]
 
 
@@ -304,7 +314,37 @@ FALSE_POSITIVES = [
     # Joined with a slash or a word: a person's summary, not records.
     "eth1: Link is Down / eth1: Link is Up again",
     "eth1: Link is Down and then eth1: Link is Up",
+    # From the review: sentences, programs and speeds the round's changes had let through.
+    "Router has lost link",
+    "ssh: transmit timeout - resetting",
+    "2024-01-01T10:00:00+00:00 rhel8 platform-python3.6: eth0: Link is Down",
+    "2024-01-01T10:00:00+00:00 node node-1: eth0: Link is Down",
+    "Link is up, running out of ideas",
+    "link down, reason for this is unknown",
+    "- NetworkManager eth0: link down",
+    "2024-03-30 06:32:45,123 | daemon.info | systemd-networkd eth0: Link DOWN",
+    "e.g. r8169 0000:02:00.0 eth0: Link is Down",
+    "[PATCH v2 1/3] e1000e: eth0: Detected Hardware Unit Hang",
+    # Words the rules read case-blind but the fast scan holds no literal for: both readers agree.
+    "r8169 0000:03:00.0 eth0: TX Timed Out",
 ]
+
+
+def test_a_bare_speed_is_an_ethernet_one() -> None:
+    """ "10G" after the state is a speed; "4G LTE" is a mobile network's name, no speed."""
+    lte = parse_line("eth0: link up 4G LTE", years=YEARS)
+    assert lte is not None and lte.speed_mbps is None
+    ten = parse_line("eth0: link up 10G", years=YEARS)
+    assert ten is not None and ten.speed_mbps == 10000
+
+
+def test_lines_built_to_make_the_readers_backtrack_finish() -> None:
+    """A review's hostile lines for the new readers: each parses to nothing instead of hanging."""
+    for line in (
+        "2024-01-01T10:00:00+00:00 x spi" + "0" * 60000 + "x: Link is Down",
+        " [ 1.5] x" * 6000,
+    ):
+        assert parse_line(line, years=YEARS) is None
 
 
 @pytest.mark.parametrize("line", FALSE_POSITIVES)

@@ -126,8 +126,8 @@ _DEVICE = re.compile(
     r"(?P<drv>[A-Za-z][\w.\-]*) (?:[0-9a-fA-F]{4}:[0-9a-fA-F]{2}:[0-9a-fA-F]{2}\.[0-7]"  # PCI
     r"|[0-9a-fA-F]+\.[A-Za-z][\w\-]*"  # platform: "5c000000.ethernet"
     r"|\d+-[\d.]+:\d+\.\d+"  # USB: "2-1.4:1.0"
-    r"|(?:spi|i2c|mdio|virtio|vmbus|platform|mii|fixed)[\w\-]*\d+(?:[.:\-]\w+)*"  # a numbered bus
-    r"|(?P=drv)[.\-]\d+"  # the driver's own device: "bcm63xx_enetsw.0"
+    r"|(?:spi|i2c|mdio|virtio|vmbus|mii|fixed)-?\d+(?:[.:]\d+)?"  # a numbered bus: "spi0.1", "i2c-1"
+    r"|(?P=drv)\.\d+"  # the driver's own device: "bcm63xx_enetsw.0"
     r"): "
 )
 # "HOST PROG[PID]: " or "PROG[PID]: ": what journald writes for a program after its stamp.

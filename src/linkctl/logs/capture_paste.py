@@ -91,6 +91,11 @@ _LAST_WORD = re.compile(r"(?:^|\s)(?=[A-Za-z]*[a-z])[A-Za-z]{2,}\s*$")
 _PLACEHOLDER = re.compile(r"[\[<][a-z][a-z _\-]{2,31}[\]>]")
 # Text ending in "WORD: " is a message's own prefix ("eth0: HINIC_Intf: "), unless it is the kernel's tag.
 _OWN_PREFIX = re.compile(r"\w(?<!kernel):\s*$")
+# A patch's subject, an abbreviation that opens an example, a daemon's facility: a person's or a
+# program's text before what only looks like a kernel line.
+_NOT_KERNEL_BEFORE = re.compile(r"\[PATCH|(?:e\.g\.|i\.e\.|vs\.)\s*$|\bdaemon\.\w+")
+# Userspace programs that print "NAME IFNAME: " themselves.
+_DAEMON = re.compile(r"(?:NetworkManager|systemd-\w+|dhcpcd|dhclient|netifd|ifupdown|ifplugd|connman|wpa_supplicant)\b")
 # The kernel's uptime right before the message ("| [   12.500000] r8169 ..."): kept with it.
 _UPTIME_BEFORE = re.compile(r"\[\s*\d{1,12}\.\d{1,9}\]\s*$")
 
@@ -110,7 +115,7 @@ def after_text(line: str) -> str | None:
         return None
     if _WORD_PAIR.search(before) or _LAST_WORD.search(before) or _PLACEHOLDER.search(before):
         return None
-    if _OWN_PREFIX.search(before):
+    if _OWN_PREFIX.search(before) or _NOT_KERNEL_BEFORE.search(before) or _DAEMON.match(line, m.start()):
         return None
     uptime = _UPTIME_BEFORE.search(before)
     return line[uptime.start() if uptime else m.start() :]

@@ -9,6 +9,7 @@ from linkctl.logs.capture import Captured, YearHint, parse_capture
 from linkctl.logs.capture_paste import QUOTES
 from linkctl.logs.patterns import match_message
 from linkctl.logs.scan import MAX_LINE as MAX_LINE  # defined by the scan, which cuts lines to it
+from linkctl.logs.scan import holds_literal
 
 
 def parse_line(
@@ -30,7 +31,10 @@ def parse_line(
 
 
 # A kernel record's uptime inside a line: where a web page joined a pasted log into one paragraph.
-_RECORD_START = re.compile(r"(?<=\s)\[\s*\d{1,12}\.\d{1,9}\]\s")
+# A page's paragraph holds a screenful of records; a line of thousands is no paste (and reading it record
+# by record would cost milliseconds).
+_MAX_RECORDS = 64
+_RECORD_START = re.compile(r"(?:^|(?<=\s))\[\s*\d{1,12}\.\d{1,9}\]\s")
 
 
 def _joined(text: str, file: str | None, line: int | None, years: YearHint | None) -> KernelLogLine | None:
@@ -39,20 +43,22 @@ def _joined(text: str, file: str | None, line: int | None, years: YearHint | Non
     starts = [m.start() for m in _RECORD_START.finditer(text)]
     if len(starts) < 2 or QUOTES.intersection(text):
         return None
-    found: list[KernelLogLine] = []
-    for begin, end in zip(starts, [*starts[1:], len(text)], strict=True):
+    first: KernelLogLine | None = None
+    bounds = list(zip(starts, [*starts[1:], len(text)], strict=True))
+    for begin, end in bounds[:_MAX_RECORDS]:
         captured = parse_capture(text[begin:end], years)
         event = event_of(captured, file, line) if captured is not None and captured.message else None
-        if event is not None:
-            found.append(event)
-    # A change of the carrier or a transmit timeout first, before IPv6's "link is not ready".
-    changes = [event for event in found if event.event.is_carrier or event.event is EventKind.TX_TIMEOUT]
-    first = changes or found
-    return first[0] if first else None
+        # A change of the carrier or a transmit timeout first, before IPv6's "link is not ready".
+        if event is not None and (event.event.is_carrier or event.event is EventKind.TX_TIMEOUT):
+            return event
+        first = first or event
+    return first
 
 
 def event_of(captured: Captured, file: str | None, line: int | None) -> KernelLogLine | None:
     """The link event a captured kernel message reports, or None: for a file's line and a system log's record."""
+    if not holds_literal(captured.message):
+        return None  # what the fast scan would not have handed on: both readers take the same lines
     found = match_message(captured.message)
     if found is None:
         return None

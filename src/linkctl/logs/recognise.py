@@ -61,6 +61,12 @@ _PR_ONE = re.compile(r"(?P<tok>[\w.\-@]+): (?P<body>.*)")
 _STATUS_TAG = re.compile(r"status|state|link|info|phy|PHY")
 # A C function's name as a tag ("e100_watchdog: ").
 _FUNC_TAG = re.compile(r"[a-z][a-z0-9]*_\w+: (?P<body>.*)")
+# Words and programs that stand before a netdev's name without being its driver ("ERROR eth0: ",
+# "NetworkManager eth0: ").
+_NOT_A_DRIVER = re.compile(
+    r"(?i:error|err|warning|warn|info|notice|debug|note|interface|device|port|link|status)"
+    r"|NetworkManager|systemd-\w+|dhcpcd|dhclient|netifd|ifupdown|ifplugd|connman|wpa_supplicant|udhcpc"
+)
 # A netdev's name where dev_printk puts a bus address: letters and digits only, not a bus's own
 # numbered device ("virtio0", "spi1", "mmc0").
 _PFX_IFNAME = re.compile(r"[a-z][a-z0-9_]*\d+[a-z0-9]*")
@@ -88,7 +94,7 @@ def prefixes(message: str) -> list[Prefix]:
     m = _DEV_PREFIX.fullmatch(message)
     if m and _looks_like_bus(m["bus"]):
         body = _strip_driver_echo(m["body"], m["drv"])
-        if _PFX_IFNAME.fullmatch(m["bus"]) and not _BUS_STEM.match(m["bus"]):
+        if _PFX_IFNAME.fullmatch(m["bus"]) and not _BUS_STEM.match(m["bus"]) and not _NOT_A_DRIVER.fullmatch(m["drv"]):
             # Old drivers' "PFX "%s: ", dev->name": "sky2 eth0: tx timeout" names the link.
             found.append(Prefix(m["drv"], None, m["bus"], body))
         found.append(Prefix(m["drv"], m["bus"], None, body))
@@ -321,7 +327,10 @@ def link(
 # transceiver at 100Mb/s", starfire "Link is up, running at 100Mbit", de2104x "link up, media
 # 10baseT", sunhme/sunbmac "Link down, cable problem?", cxgb4 "Port 0 link down, reason: ...".
 _PROSE = re.compile(
-    r"[,;:]? +(?!at\b|on\b|with\b|unknown\b|speed\b|full\b|half\b|using\b|running\b|media\b|cable\b|reason\b)"
+    # The drivers' own words after the state, in their shapes: de2104x ", media 10baseT", sunhme "using
+    # external transceiver" and ", cable problem?", starfire ", running at 100Mbit", cxgb4 ", reason:".
+    r"[,;:]? +(?!at\b|on\b|with\b|unknown\b|speed\b|full\b|half\b|using (?:external|internal)\b"
+    r"|running at\b|media [\w:]|media:|cable problem\b|reason:)"
     r"[a-z]{2,}\b"
 )
 
@@ -350,8 +359,8 @@ _DUPLEX_AFTER_SPEED = re.compile(
 _SPEED_TEXT = re.compile(
     r"(?:\d+(?:\.\d+)?\s*[MGmg]?|Unknown\s*[MG]?|unknown)\s*(?:bps|b/s|bit/s)|unknown speed"
     r"|\d+(?:\.\d+)?\s*[MGmg][Bb]it\b"
-    # A bare "10G", "2.5G", "100M" (tn40xx "enp1s0 Link Up 10G").
-    r"|\b\d+(?:\.\d+)?[MG]\b"
+    # A bare Ethernet speed, "10G", "2.5G", "100M" (tn40xx "enp1s0 Link Up 10G"), never "4G LTE".
+    r"|\b(?:10|100)M\b|\b(?:1|2\.5|5|10|25|40|50|100|200|400)G\b"
 )
 # A bare number before a duplex word is Mbps ("(1000/Full)", "(100FD)").
 # ibm_emac "1000 FDX"; sunbmac "100baseT" (a speed named by its medium).

@@ -97,6 +97,8 @@ def _tlan(m: re.Match[str], p: Prefix) -> MessageMatch | None:
     enabled, 100Mbps Full-Duplex", "Link active", "Link inactive, will retry in 10 secs...";
     its PHY monitor "TLAN: eth0 has lost link", "TLAN: eth0 has reestablished link"."""
     if m["old"]:
+        if p.token != "TLAN":  # its PHY monitor's own tag; "Router has lost link" is a sentence
+            return None
         return link(m, p, EventKind.LINK_DOWN if m["old"] == "lost" else EventKind.LINK_UP)
     if p.ifname is None:
         return None
@@ -147,6 +149,9 @@ _COMMIT_VERB = re.compile(
     r"|support|allow|implement|introduce|correct|improve|revert|convert|replace|restore|increase|decrease"
     r"|rename|clean ?up|simplify|ensure|skip|update|limit|ignore|don't|do not)\b"
 )
+# The drivers that print "NAME: transmit timeout - resetting" with their own name alone (Apple's mace
+# and bmac); another program's "ssh: transmit timeout - resetting" is not one.
+_RESETTING_DRIVERS = frozenset({"mace", "bmac"})
 _TX_RESETTING = re.compile(r"\s*[-,]+\s*(?:resetting|reset)\b")
 # The handler's name alone is its own trace: 7990 "lance_tx_timeout", OpenWrt's realtek target
 # "rtl838x_eth_tx_timeout" (pr_warn of __func__), older "in rtl838x_eth_tx_timeout" and "in
@@ -172,8 +177,10 @@ def _tx_timeout_within(m: re.Match[str], p: Prefix) -> MessageMatch | None:
     if not _names_a_network_device(p):
         handler_alone = p.token is None and p.driver is None and pre in ("", "in ")
         if not (handler_alone and m["words"].endswith("_tx_timeout") and _HANDLER_REST.fullmatch(rest)):
-            if not (p.token and _TX_RESETTING.match(rest)):
+            if not (p.token in _RESETTING_DRIVERS and _TX_RESETTING.match(rest)):
                 return None
+            # mace/bmac print their own name alone: a driver, no netdev.
+            return MessageMatch(EventKind.TX_TIMEOUT, None, p.token, None, detail="driver tx timeout")
     return link(m, p, EventKind.TX_TIMEOUT, detail="driver tx timeout")
 
 

@@ -305,7 +305,8 @@ def _unit_hang(m: re.Match[str], p: Prefix) -> MessageMatch | None:
     e1000 puts the function name first ("e1000_clean_tx_irq: Detected Tx Unit Hang"); a line
     cut short before its last word ("Detected Hardware Unit") says no less, after a device; and
     only after a device (or old e1000's "e1000: eth0: ") is it the kernel's."""
-    if p.ifname is None and p.bus_id is None and (m["hang"] != " Hang" or p.driver is None):
+    numbered = p.token is not None and any(c.isdigit() for c in p.token)  # "eth0: Detected Tx Unit Hang"
+    if p.ifname is None and p.bus_id is None and not numbered and (m["hang"] != " Hang" or p.driver is None):
         # Without a device the words are a list's or a title's ("Detected Hardware Unit Hang" among
         # a page's symptoms); the kernel always prints them after the device's prefix.
         return None

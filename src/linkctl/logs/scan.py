@@ -72,6 +72,15 @@ def _compile() -> _Searcher:
 
 
 SEARCHER = _compile()
+
+
+def holds_literal(text: str) -> bool:
+    """Whether a message holds one of the scan's literals: a recogniser's match on one that does not
+    would be an event the fast scan never hands on (the rules' case-blind words, "TX Timed Out")."""
+    with memoryview(text.encode("utf-8", "surrogateescape")) as view:
+        return bool(SEARCHER.find_matches_as_indexes(view))
+
+
 LONGEST_LITERAL = max(len(literal) for literal in SCAN_LITERALS)
 
 
