@@ -30,10 +30,10 @@ def parse_line(
     return found
 
 
-# A kernel record's uptime inside a line: where a web page joined a pasted log into one paragraph.
 # A page's paragraph holds a screenful of records; a line of thousands is no paste (and reading it record
 # by record would cost milliseconds).
 _MAX_RECORDS = 64
+# A kernel record's uptime inside a line: where a web page joined a pasted log into one paragraph.
 _RECORD_START = re.compile(r"(?:^|(?<=\s))\[\s*\d{1,12}\.\d{1,9}\]\s")
 
 
