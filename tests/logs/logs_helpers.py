@@ -7,6 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from linkctl.logs.capture import YearHint
+from linkctl.logs.lines import parse_line
+
 SEED = Path(__file__).resolve().parents[3] / "shared" / "seeds" / "link-flapping-e1000e.txt"
 LINKCTL = str(Path(sys.executable).with_name("linkctl"))
 
@@ -52,3 +55,13 @@ def write_kmsg(*messages: str) -> None:
             os.write(fd, f"<6>{message}\n".encode())
     finally:
         os.close(fd)
+
+
+def assert_form(line: str, expect: dict[str, object], years: YearHint) -> None:
+    """The line gives an event whose JSON (and `detail`) has every key of `expect` with its value."""
+    event = parse_line(line, years=years)
+    assert event is not None, f"no event from {line!r}"
+    got = event.to_json()
+    got["detail"] = event.detail
+    for key, value in expect.items():
+        assert got[key] == value, f"{key}: {got[key]!r} != {value!r} in {line!r}"

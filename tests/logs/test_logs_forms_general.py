@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 import yaml
+from logs_helpers import assert_form
 from test_logs_corpus import CORPUS
 
 from linkctl.logs import scan
@@ -132,12 +133,7 @@ FALSE_POSITIVES = [
 
 @pytest.mark.parametrize(("line", "expect"), FORMS, ids=[f[0][:50] for f in FORMS])
 def test_general_form(line: str, expect: dict[str, Any]) -> None:
-    event = parse_line(line, years=YEARS)
-    assert event is not None, f"no event from {line!r}"
-    got = event.to_json()
-    got["detail"] = event.detail
-    for key, value in expect.items():
-        assert got[key] == value, f"{key}: {got[key]!r} != {value!r} in {line!r}"
+    assert_form(line, expect, YEARS)
 
 
 @pytest.mark.parametrize("line", FALSE_POSITIVES)
