@@ -56,6 +56,15 @@ FORMS: list[tuple[str, dict[str, Any]]] = [
     ("[xxxxx.xxxxxx] r8169 0000:02:00.0 eth0: Link is Down", {"event": "link_down", "uptime": None}),
     ("Mar 30 06:32:45 aurora kernel: [XXXXXX] igb 0000:01:00.0: Detected Tx Unit Hang", {"event": "tx_timeout"}),
     ("[ *** ] NETDEV WATCHDOG: CPU: 2: transmit queue 1 timed out xxx ms", {"event": "tx_timeout", "ifname": None}),
+    # Taught during the tenth holdout (earlier rounds' families, lines made up here): a vendor's own
+    # word order, in capitals, with "now", a state's noun, a speed and duplex alone after "Link now".
+    ("[  17.58] eth0: LINK NOW UP", {"event": "link_up", "ifname": "eth0", "uptime": 17.58}),
+    ("eth1: LINK IS NOW DOWN", {"event": "link_down", "ifname": "eth1"}),
+    ("gmac0: LINK UP (1000/Full)", {"event": "link_up", "speed_mbps": 1000, "duplex": "full"}),
+    ("eth1: link status: down", {"event": "link_down", "ifname": "eth1"}),
+    ("eth1: Link state is UP, 100 Mbps", {"event": "link_up", "speed_mbps": 100}),
+    ("eth0: Link now 100-FullDuplex", {"event": "link_up", "speed_mbps": 100, "duplex": "full"}),
+    ("eth0: link now 1000Mbps half duplex", {"event": "link_up", "speed_mbps": 1000, "duplex": "half"}),
 ]
 
 FALSE_POSITIVES = [
@@ -128,6 +137,16 @@ FALSE_POSITIVES = [
     "eth0: tx hang timeout is 5 s",
     "upload: tx timed out - retrying",
     "usb 1-1: xmit timed out",
+    # A vendor's word order still needs a netdev, details or nothing after, and no setting: the BSDs'
+    # kernel says "link state changed to"; a VF's link state is a setting; a bare port number is DPDK's.
+    "em0: link state changed to DOWN",
+    "vlan02: link state changed to UP",
+    "NDO set VF 1 link state auto",
+    "Port 0: Link state changed to UP",
+    "eth0: link state down because of the reset",
+    "EtherCAT 0: Link state changed to UP.",
+    "ERROR: LINK NOW DOWN",
+    "The LINK NOW UP message",
 ]
 
 

@@ -41,9 +41,8 @@ SCAN_LITERALS: tuple[bytes, ...] = (
     b"is now down",
     b"status DOWN",  # Mellanox's switch SDK "... logical port - 12500 status DOWN"
     b"status UP",
-    b"LINK UP",  # vendor drivers in capitals: "LINK UP", "LINK DOWN", "LINK IS UP"
-    b"LINK DOWN",
-    b"LINK IS",
+    b"LINK ",  # vendor drivers in capitals: "LINK UP", "LINK DOWN", "LINK IS UP", "LINK NOW UP"
+    b"k state",  # "link state down" (qlcnic 83xx), "Link state of ecm0 changed to UP." (IgH EtherCAT)
     b"Media Link",  # sis900 "Media Link On 100mbps full-duplex", "Media Link Off"
     b"x Timeout",  # ionic "Tx Timeout triggered - txq 3", "TX Timeout", "TX TIMEOUT"
     b"X Timeout",
@@ -121,14 +120,14 @@ SEARCH_ORDER: tuple[bytes, ...] = (
     b"carrier o",
     b" is down",
     b"Tx Unit",
-    b"LINK IS",
+    b"k state",
     b") enter",
     b"NIC Up",
     b"Link inactive",
     b"k down",
     b"Hang",
     b" stuck",
-    b"LINK DOWN",
+    b"LINK ",
     b"ransmit time",
     b"X watchdog",
     b"X timed out",
@@ -140,7 +139,6 @@ SEARCH_ORDER: tuple[bytes, ...] = (
     b"Media Link",
     b"Timeout on tx",
     b"k becomes",
-    b"LINK UP",
     b"xmit time",
     b"k up",
     b"x timed out",

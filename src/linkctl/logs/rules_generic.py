@@ -10,10 +10,13 @@ from dataclasses import replace
 
 from linkctl.domain.events import EventKind
 from linkctl.logs.recognise import (
+    IFN,
+    Details,
     MessageMatch,
     Prefix,
     Rule,
     details_of,
+    duplex,
     link,
     other_device,
     plausible_driver,
@@ -101,6 +104,43 @@ def _generic_link(m: re.Match[str], p: Prefix) -> MessageMatch | None:
     if p.token is not None and p.ifname is None and m["ifn"] is None:
         # A lone "WORD: " before the body is the link here, never its driver.
         found = replace(found, ifname=p.token, driver=None)
+    return found
+
+
+# --- the vendors' word orders ---------------------------------------------------------
+# The same report in an order of the vendor's own: capitals and "now" (an Atheros SDK's "LINK NOW
+# UP"), a state's noun and a verb (the IgH EtherCAT master's "EtherCAT 0: Link state of ecm0 changed
+# to UP.", whose EC_MASTER_INFO prefix, a bare number, no device prefix takes; qlcnic's 83xx
+# firmware "link state down"; "eth1: link status: down"), and a speed and duplex alone after "Link
+# now" ("eth0: Link now 100-FullDuplex": up). The generic rule's guards hold: a netdev named by the
+# prefix or after "of", and details or nothing after the state.
+_NOUN = r"(?:[Ss]tate|[Ss]tatus|STATE|STATUS)"
+_VERB = r"(?: (?:has )?(?:changed|CHANGED) to| (?:is |IS )?(?:now|NOW)| is| IS|:)?"
+_VENDOR_STATE = (
+    rf"(?: {_NOUN}(?: of (?P<ofn>{IFN}))?{_VERB}|(?: IS)? NOW) (?P<st>up|down|Up|Down|UP|DOWN)"
+    r"(?P<rest>[.!]?|[.!]? *[(\[].*|[,:;].*| - .*| \d.*)"
+)
+_NOW_SPEED = r" (?:is )?now (?P<speed>\d+)(?:M|Mb|Mbps|Mbit)?[-/ ](?P<dup>[Ff]ull|[Hh]alf)[- ]?[Dd]uplex\b(?P<drest>.*)"
+
+
+@rule(rf"(?:(?P<ec>EtherCAT) \d+: )?(?P<lead>{_LEAD_WORD}{{0,2}})(?:[Ll]ink|LINK)(?:{_VENDOR_STATE}|{_NOW_SPEED})$")
+def _vendor_order(m: re.Match[str], p: Prefix) -> MessageMatch | None:
+    if prose_after(m["rest"] or m["drest"] or "") or ((m["ec"] or "changed" in m[0]) and not m["ofn"]):
+        return None  # "em0: link state changed to DOWN" is the BSDs' kernel (if_link_state_change)
+    name = m["ofn"] or p.ifname or p.token
+    if name is None and p.driver is not None and p.bus_id is not None and plausible_driver(p.driver):
+        name = ""  # an adapter's device names no netdev (qlcnic "qlcnic 0000:04:00.0: link state down")
+    if name is None or (name and not plausible_ifname(name)):
+        return None
+    kind = EventKind.LINK_UP if m["speed"] else state(m["st"])
+    details: Details | None = None
+    if m["speed"]:
+        details = Details(int(m["speed"]), duplex(m["dup"]))
+    elif kind is EventKind.LINK_UP:
+        details = details_of(m["rest"])
+    found = link(m, p, kind, details, detail=m["lead"].strip() or None)
+    if m["ofn"]:
+        found = replace(found, ifname=m["ofn"], driver=m["ec"] or p.driver or p.token)
     return found
 
 
