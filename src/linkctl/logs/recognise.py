@@ -39,8 +39,10 @@ class Prefix:
 IFN = r"[^\s:()\[\]/]{1,32}"
 # netdev_printk adds the name's registration state: "eth%d (uninitialized): ".
 _REG_STATE = r"(?: \((?:unregistered|unregistering|uninitialized)\))?"
-_NETDEV_PREFIX = re.compile(rf"(?P<drv>[\w.\-]+) (?P<bus>\S+?):? (?P<ifn>{IFN}){_REG_STATE}: (?P<body>.*)")
-_DEV_PREFIX = re.compile(r"(?P<drv>[\w.\-]+) (?P<bus>\S*\d\S*?): (?P<body>.*)")
+# A driver named by a device-tree vendor and device, as the lantiq xrx200's "lantiq,xrx200-net".
+_DRV = r"[\w.\-]+(?:,[\w.\-]+)?"
+_NETDEV_PREFIX = re.compile(rf"(?P<drv>{_DRV}) (?P<bus>\S+?):? (?P<ifn>{IFN}){_REG_STATE}: (?P<body>.*)")
+_DEV_PREFIX = re.compile(rf"(?P<drv>{_DRV}) (?P<bus>\S*\d\S*?): (?P<body>.*)")
 # dev_info on the netdev itself: its class, "net", where a driver's name would be.
 _NET_CLASS = re.compile(rf"net (?P<ifn>{IFN}): (?P<body>.*)")
 # A PHY's driver name has spaces ("Atheros AR8216/AR8236/AR8316 ag71xx-mdio.0:00: ", "Generic
@@ -180,7 +182,8 @@ def _strip_echo(body: str, word: str) -> str:
 
 # Vendor kernels write "1000 mbps" in lower case, the mainline drivers "1000 Mbps", DSA and
 # mv643xx "1000 Mb/s", cdc_ncm "mbit/s".
-_SPEED = re.compile(r"(?P<num>\d+(?:\.\d+)?)\s*(?P<unit>[MGmg])(?:bps|b/s|bit/s|[Bb]it)?\b")
+# The out-of-tree ixgbe 1.x misspelt its gigabit: "NIC Link is Up 1 Gpbs".
+_SPEED = re.compile(r"(?P<num>\d+(?:\.\d+)?)\s*(?P<unit>[MGmg])(?:bps|pbs|b/s|bit/s|[Bb]it)?\b")
 
 
 def speed_mbps(text: str | None) -> int | None:
@@ -357,7 +360,7 @@ _DUPLEX_AFTER_SPEED = re.compile(
     r"\d\s*(?:[MGmg](?:bps|b/s|bit/s)?)?\s*[/ ]?\s*(?P<d>Full|Half|FULL|HALF|full|half|FDX|HDX|FD|HD)\b"
 )
 _SPEED_TEXT = re.compile(
-    r"(?:\d+(?:\.\d+)?\s*[MGmg]?|Unknown\s*[MG]?|unknown)\s*(?:bps|b/s|bit/s)|unknown speed"
+    r"(?:\d+(?:\.\d+)?\s*[MGmg]?|Unknown\s*[MG]?|unknown)\s*(?:bps|b/s|bit/s)|unknown speed|\d+ Gpbs"
     r"|\d+(?:\.\d+)?\s*[MGmg][Bb]it\b"
     # A bare Ethernet speed, "10G", "2.5G", "100M" (tn40xx "enp1s0 Link Up 10G"), never "4G LTE".
     r"|\b(?:10|100)M\b|\b(?:1|2\.5|5|10|25|40|50|100|200|400)G\b"

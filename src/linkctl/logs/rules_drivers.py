@@ -175,13 +175,23 @@ def _tx_timeout_within(m: re.Match[str], p: Prefix) -> MessageMatch | None:
         driver = p.driver or p.token or "qede"
         return MessageMatch(EventKind.TX_TIMEOUT, m["ifn"], driver, p.bus_id, detail="driver tx timeout")
     if not _names_a_network_device(p):
-        handler_alone = p.token is None and p.driver is None and pre in ("", "in ")
-        if not (handler_alone and m["words"].endswith("_tx_timeout") and _HANDLER_REST.fullmatch(rest)):
+        if not _handler_alone(m, p):
             if not (p.token in _RESETTING_DRIVERS and _TX_RESETTING.match(rest)):
                 return None
             # mace/bmac print their own name alone: a driver, no netdev.
             return MessageMatch(EventKind.TX_TIMEOUT, None, p.token, None, detail="driver tx timeout")
     return link(m, p, EventKind.TX_TIMEOUT, detail="driver tx timeout")
+
+
+def _handler_alone(m: re.Match[str], p: Prefix) -> bool:
+    """The handler's name is the whole message, after "in " or in brackets (AVM's ag7240
+    "[ag7240_tx_timeout]", printk(KERN_ERR "[%s]\\n", __FUNCTION__))."""
+    if p.token is not None or p.driver is not None or not m["words"].endswith("_tx_timeout"):
+        return False
+    pre, rest = m["pre"], m["rest"]
+    if pre == "[":
+        return rest == "]"
+    return pre in ("", "in ") and _HANDLER_REST.fullmatch(rest) is not None
 
 
 def _names_a_network_device(p: Prefix) -> bool:

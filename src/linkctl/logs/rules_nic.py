@@ -168,9 +168,10 @@ def _atlantic(m: re.Match[str], p: Prefix) -> MessageMatch:
     return link(m, p, EventKind.LINK_UP, Details(speed_mbps=new))
 
 
-@rule(r"ax88179 - Link status is: (?P<st>[01])$")
+@rule(r"ax88179(?:_178a)? - Link status is: (?P<st>[01])$")
 def _ax88179(m: re.Match[str], p: Prefix) -> MessageMatch:
-    """ax88179_178a "ax88179 - Link status is: 1"."""
+    """ax88179_178a "ax88179 - Link status is: 1"; ASIX's own driver "ax88179_178a - Link status
+    is: 1"."""
     kind = EventKind.LINK_UP if m["st"] == "1" else EventKind.LINK_DOWN
     return link(m, p, kind)
 

@@ -149,12 +149,15 @@ def _mtk_port(m: re.Match[str], p: Prefix) -> MessageMatch | None:
     return link(m, p, state(m["st"]), detail=f"port {m['no']}")
 
 
-@rule(r"ESW: Link Status Changed - (?P<where>.{1,40}?) Link (?P<st>UP|Up|up|DOWN|Down|down)$")
+@rule(r"(?:ESW: )?(?:WAN )?Link Status Changed - (?P<where>.{1,40}?) Link (?P<st>UP|Up|up|DOWN|Down|down)$")
 def _ralink_esw(m: re.Match[str], p: Prefix) -> MessageMatch:
     """The Ralink/MediaTek SDK's raeth driver (RT305x to MT7621 routers on vendor firmware,
     Padavan, Asuswrt): "ESW: Link Status Changed - Port0 Link UP", "... - Port 4 Link Down",
-    "... - WAN (P4) Link UP". The switch port names no netdev."""
-    return MessageMatch(state(m["st"]), None, p.driver or p.token, p.bus_id, detail=m["where"])
+    "... - WAN (P4) Link UP", with the WAN port's "ESW: WAN Link Status Changed - Port4 Link Up";
+    Padavan's switch drivers after their own name, "mtk_esw: Link Status Changed - Port WAN Link
+    Down" (MCM's "MCM: ..."). The switch port names no netdev; "ESW" is the raeth switch's tag."""
+    tag = p.token if p.token != "ESW" else None
+    return MessageMatch(state(m["st"]), None, p.driver or tag, p.bus_id, detail=m["where"])
 
 
 @rule(r"Port (?P<no>\d+) is (?P<st>up|down)$")
