@@ -65,6 +65,15 @@ FORMS: list[tuple[str, dict[str, Any]]] = [
     ("eth1: Link state is UP, 100 Mbps", {"event": "link_up", "speed_mbps": 100}),
     ("eth0: Link now 100-FullDuplex", {"event": "link_up", "speed_mbps": 100, "duplex": "full"}),
     ("eth0: link now 1000Mbps half duplex", {"event": "link_up", "speed_mbps": 1000, "duplex": "half"}),
+    # The second survey outside mainline (corpus/driver_survey_oot2.md): its families in other
+    # units, ports, speeds and tags than the corpus lines.
+    ("AG7100: unit 1 phy is up...RMii 10Mbps half", {"event": "link_up", "driver": "ag7100", "speed_mbps": 10}),
+    ("AG7240: enet unit:0 phy:3 is up...GMii 10Mbps half duplex", {"ifname": None, "duplex": "half"}),
+    ("lantiq,xrx200-net 1e108000.eth eth1: port 0 got link", {"event": "link_up", "ifname": "eth1"}),
+    ("eth2: WAN1 link up, 100 half duplex", {"event": "link_up", "ifname": "eth2", "speed_mbps": 100}),
+    ("rtl8367: Link Status Changed - Port LAN3 Link Down", {"event": "link_down", "driver": "rtl8367"}),
+    ("xaui0: 10000 Mbps Full duplex, port 16, queue 24", {"event": "link_up", "ifname": "xaui0", "speed_mbps": 10000}),
+    ("EtherCAT 1: Link state of ecm1 changed to DOWN.", {"event": "link_down", "ifname": "ecm1"}),
 ]
 
 FALSE_POSITIVES = [
@@ -147,6 +156,10 @@ FALSE_POSITIVES = [
     "EtherCAT 0: Link state changed to UP.",
     "ERROR: LINK NOW DOWN",
     "The LINK NOW UP message",
+    # The second survey's families where their words are someone else's: the LSDK's unit report
+    # without the module's name, Octeon's speed after a word that names no numbered netdev.
+    "unit 3 is up... waiting for peers",
+    "Bitrate: 1000 Mbps Full duplex, port 1, queue 2",
 ]
 
 
