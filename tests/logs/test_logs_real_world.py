@@ -113,6 +113,14 @@ REACHED_HOLDOUT8_RECALL = 0.91
 # scores 1.000, which proves nothing.
 HOLDOUT9 = CORPUS.with_name("real_world_holdout9.jsonl")
 REACHED_HOLDOUT9_RECALL = 0.78
+# `real_world_holdout10.jsonl`: 285 lines from 69 further sources (71 events), kernel logs kept as files
+# in public repositories (boards' and routers' boot logs, hosts' kern.log, 24 of linux-hardware.org's
+# probes), collected under the tenth holdout's rules while vendors' SDK drivers were surveyed unseen;
+# scored once, blind, at 08dc8e9: recall 1.000 (71/71), precision 1.000 (71/71), fields 1.000 (355/355).
+# The session's starting recognisers (4dab7f5) score the same: whole logs print the common drivers'
+# format strings, which the surveys cover; the reports' pastes are where the misses were.
+HOLDOUT10 = CORPUS.with_name("real_world_holdout10.jsonl")
+REACHED_HOLDOUT10_RECALL = 1.0
 
 # A bonding member's carrier is a link's carrier: the corpus labels both the same way.
 _CLASS = {
@@ -242,6 +250,7 @@ HOLDOUTS = [
     ("holdout7", HOLDOUT7, REACHED_HOLDOUT7_RECALL),
     ("holdout8", HOLDOUT8, REACHED_HOLDOUT8_RECALL),
     ("holdout9", HOLDOUT9, REACHED_HOLDOUT9_RECALL),
+    ("holdout10", HOLDOUT10, REACHED_HOLDOUT10_RECALL),
 ]
 
 
