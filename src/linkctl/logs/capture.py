@@ -38,11 +38,14 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 # "[11329930304.896140]"), with what some kernels put inside the bracket (`dmesg -d`'s delta
 # "<  0.000123>", an Android CPU "@1") and after it: a letter Amlogic's vendor kernels glue to it
 # ("[ 10.29@1]d "), and who printed: CONFIG_PRINTK_CALLER's "[  T123]" or "[    C1]", vendor
-# kernels' "[c0]" or "[CPU1]", MediaTek's "(1)[123:kworker/1:2]". Those belong to the capture,
-# not the message.
+# kernels' "[c0]" or "[CPU1]", MediaTek's "(1)[123:kworker/1:2]", Samsung's Exynos kernels'
+# "[CPU:COMM:PID]" ("[0:  kworker/u16:0:    6]"), HiSilicon's "[pid:6,cpu0,kworker/0:1]". Those
+# belong to the capture, not the message (a driver's own "[qede_tx_timeout:596(ens1f0)]" opens
+# with no number, so it stays the message's).
 _UPTIME = re.compile(
-    r"\[\s*(?P<up>\d{1,12}\.\d{1,9})(?:@\d{1,3}|\s*<\s*\d+\.\d+>)?\](?:(?<=\d\])[a-z](?= ))?\s?"
-    r"(?:\[\s*(?:[TCc]|CPU)\s?\d{1,7}\]\s?|\(\d{1,3}\)\[\d{1,7}:[^\]]{1,32}\]\s?)?"
+    r"\[\s*(?P<up>\d{1,12}\.\d{1,9})(?:@\d{1,3}|\s*<\s*\d+\.\d+>)?\](?:(?<=\d\])[a-z](?= ))?\s{0,2}"
+    r"(?:\[\s*(?:[TCc]|CPU)\s?\d{1,7}\]\s?|\(\d{1,3}\)\[\d{1,7}:[^\]]{1,32}\]\s?"
+    r"|\[\s*\d{1,3}:\s*[^\]\s][^\]]{0,15}:\s*\d{1,7}\]\s{0,2}|\[pid:\d{1,7},cpu\d{1,3},[^\]]{1,32}\]\s?)?"
 )
 # An uptime somewhere in a line no capture format starts: the kernel's own stamp after a
 # terminal logger's or console's text. Six digits after the point, as printk writes them
@@ -94,7 +97,9 @@ _GREP = re.compile(r"[\w./\-]+:(?:\d+:)?(?=\S)")
 # "[HOST ]kernel: MESSAGE": a syslog or journal line whose stamp was cut off when pasted.
 _HOST_KERNEL = re.compile(rf"(?:(?:[\w.\-]+|{MASKED_HOST}) )?kernel(?:\[\d+\])?: ")
 # `journalctl -o short-monotonic`: "[  123.456789] HOST kernel: MESSAGE".
-_MONOTONIC_TAG = re.compile(r"(?P<host>[^\s\[\]:]+) kernel(?:\[\d+\])?: ?(?P<msg>.*)")
+# `journalctl -o short-monotonic` after the uptime: "HOST kernel: ", or "kernel: " alone with
+# --no-hostname.
+_MONOTONIC_TAG = re.compile(r"(?:(?P<host>[^\s\[\]:]+) )?kernel(?:\[\d+\])?: ?(?P<msg>.*)")
 # `talosctl dmesg`: "kern:     err: [2024-06-29T10:52:39.030745602Z]: MESSAGE".
 _TALOS = re.compile(r"(?P<fac>[a-z]+):\s+(?P<sev>[a-z]+):\s+\[(?P<stamp>\d{4}-\d\d-\d\dT[^\]]+)\]: (?P<msg>.*)")
 _BSD = re.compile(rf"{_MON} +(?P<d>\d{{1,2}})(?: (?P<y>\d{{4}}))? {_HMS} (?P<rest>.*)")
