@@ -65,6 +65,14 @@ FORMS: list[tuple[str, dict[str, Any]]] = [
     ("eth1: Link state is UP, 100 Mbps", {"event": "link_up", "speed_mbps": 100}),
     ("eth0: Link now 100-FullDuplex", {"event": "link_up", "speed_mbps": 100, "duplex": "full"}),
     ("eth0: link now 1000Mbps half duplex", {"event": "link_up", "speed_mbps": 1000, "duplex": "half"}),
+    # Taught by the twelfth holdout, by family (lines made up here): a relay's syslog line that kept the
+    # host and lost the kernel's tag, a switch's device named by its device-tree node alone, Padavan's
+    # ESW details after the state, NC-SI's "dev is" after the MAC driver's name alone.
+    (f"Mar 30 06:32:45 aurora [  12.500000] {DOWN}", {"host": "aurora", "uptime": 12.5, "ifname": "eth0"}),
+    ("rtl8367c switch: Port 3 Link is Down", {"event": "link_down", "ifname": None, "driver": "rtl8367c"}),
+    ("mt753x gsw: Port 1 Link is Up - 100Mbps/Full", {"event": "link_up", "ifname": None, "speed_mbps": 100}),
+    ("ESW: Link Status Changed - Port0 Link UP,100Mbps,Half Duplex", {"speed_mbps": 100, "duplex": "half"}),
+    ("stmmac: NCSI dev is up", {"event": "link_up", "ifname": None, "driver": "stmmac"}),
     # The second survey outside mainline (corpus/driver_survey_oot2.md): its families in other
     # units, ports, speeds and tags than the corpus lines.
     ("AG7100: unit 1 phy is up...RMii 10Mbps half", {"event": "link_up", "driver": "ag7100", "speed_mbps": 10}),
@@ -156,6 +164,12 @@ FALSE_POSITIVES = [
     "EtherCAT 0: Link state changed to UP.",
     "ERROR: LINK NOW DOWN",
     "The LINK NOW UP message",
+    # A device named by its node needs a driver's name with a digit, of a network driver; a program's
+    # line keeps its program's name before the uptime.
+    "The switch: Port 2 link is up",
+    "usb3 hub: Port 2 link is up",
+    "Mar 30 06:32:45 aurora sshd[812]: [  12.500000] eth0: Link is Down",
+    "Mar 30 06:32:45 aurora sshd: [  12.500000] eth0: Link is Down",
     # The second survey's families where their words are someone else's: the LSDK's unit report
     # without the module's name, Octeon's speed after a word that names no numbered netdev.
     "unit 3 is up... waiting for peers",

@@ -99,6 +99,7 @@ _HOST_KERNEL = re.compile(rf"(?:(?:[\w.\-]+|{MASKED_HOST}) )?kernel(?:\[\d+\])?:
 # `journalctl -o short-monotonic`: "[  123.456789] HOST kernel: MESSAGE".
 # `journalctl -o short-monotonic` after the uptime: "HOST kernel: ", or "kernel: " alone with
 # --no-hostname.
+_HOST_BEFORE_UPTIME = re.compile(r"(?P<host>[A-Za-z0-9][\w.\-]{0,62}) (?=\[\s*\d{1,12}\.\d{3,9}\])")
 _MONOTONIC_TAG = re.compile(r"(?:(?P<host>[^\s\[\]:]+) )?kernel(?:\[\d+\])?: ?(?P<msg>.*)")
 # `talosctl dmesg`: "kern:     err: [2024-06-29T10:52:39.030745602Z]: MESSAGE".
 _TALOS = re.compile(r"(?P<fac>[a-z]+):\s+(?P<sev>[a-z]+):\s+\[(?P<stamp>\d{4}-\d\d-\d\dT[^\]]+)\]: (?P<msg>.*)")
@@ -453,8 +454,15 @@ def _tagged(rest: str, when: datetime | None) -> Captured | None:
     m = _KERNEL_TAG.match(rest) or _PSTORE.match(rest)
     if not m:
         # No syslog line goes on with an uptime: this stamp is `ts`'s or a terminal logger's
-        # before a dmesg line ("Mar 30 06:32:45 [  12.500000] MESSAGE").
-        return _with_uptime(rest, when) if _UPTIME.match(rest) else None
+        # before a dmesg line ("Mar 30 06:32:45 [  12.500000] MESSAGE"), or a relay's that kept
+        # the host and lost the kernel's tag ("Aug 18 10:31:30 senri [144077.315932] tg3: ...").
+        if _UPTIME.match(rest):
+            return _with_uptime(rest, when)
+        relay = _HOST_BEFORE_UPTIME.match(rest)
+        if relay is None:
+            return None
+        captured = _with_uptime(rest[relay.end() :], when)
+        return Captured(captured.message, when, captured.uptime, relay["host"])
     host = m["host"]
     if host is not None and m.re is _KERNEL_TAG and m["sev"] is None and _SEVERITY_WORD.fullmatch(host):
         host = None  # "CRIT kernel:": a severity, not a host

@@ -43,6 +43,10 @@ _REG_STATE = r"(?: \((?:unregistered|unregistering|uninitialized)\))?"
 _DRV = r"[\w.\-]+(?:,[\w.\-]+)?"
 _NETDEV_PREFIX = re.compile(rf"(?P<drv>{_DRV}) (?P<bus>\S+?):? (?P<ifn>{IFN}){_REG_STATE}: (?P<body>.*)")
 _DEV_PREFIX = re.compile(rf"(?P<drv>{_DRV}) (?P<bus>\S*\d\S*?): (?P<body>.*)")
+# dev_info on a platform device named by its device-tree node alone ("mt753x gsw: Port 2 Link is
+# Up - 1Gbps/Full", MediaTek's SDK switch): taken only after a driver's name with a digit, as a
+# sentence's "The switch: " has none.
+_DEV_NODE_PREFIX = re.compile(r"(?P<drv>[a-z][\w\-]*\d[\w\-]*) (?P<bus>[a-z]+(?:-[a-z]+)*): (?P<body>.*)")
 # dev_info on the netdev itself: its class, "net", where a driver's name would be.
 _NET_CLASS = re.compile(rf"net (?P<ifn>{IFN}): (?P<body>.*)")
 # A PHY's driver name has spaces ("Atheros AR8216/AR8236/AR8316 ag71xx-mdio.0:00: ", "Generic
@@ -100,6 +104,9 @@ def prefixes(message: str) -> list[Prefix]:
             # Old drivers' "PFX "%s: ", dev->name": "sky2 eth0: tx timeout" names the link.
             found.append(Prefix(m["drv"], None, m["bus"], body))
         found.append(Prefix(m["drv"], m["bus"], None, body))
+    m = _DEV_NODE_PREFIX.fullmatch(message)
+    if m and plausible_driver(m["drv"]):
+        found.append(Prefix(m["drv"], m["bus"], None, m["body"]))
     m = _PHY_PREFIX.fullmatch(message)
     if m:
         found.append(Prefix(m["drv"], m["bus"], None, m["body"]))

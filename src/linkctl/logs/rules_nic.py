@@ -145,11 +145,18 @@ def _sis900(m: re.Match[str], p: Prefix) -> MessageMatch | None:
     return link(m, p, kind, details_of(m["rest"]) if kind is EventKind.LINK_UP else None)
 
 
-@rule(r"NCSI interface (?P<st>up|down)$")
+# The MACs Linux shares through NC-SI, whose names may stand alone before the message.
+_NCSI_DRIVERS = frozenset({"ftgmac100", "stmmac", "phytmac"})
+
+
+@rule(r"NCSI (?:interface|dev is) (?P<st>up|down)$")
 def _ncsi(m: re.Match[str], p: Prefix) -> MessageMatch:
     """A NIC shared through NC-SI (a BMC's sideband: ftgmac100, stmmac, phytmac) reports the NC-SI
     channel's link, which is the netdev's carrier: "ftgmac100 1e660000.ethernet eth0: NCSI
-    interface up" (netdev_info; netdev_dbg in later kernels)."""
+    interface up" (netdev_info; netdev_dbg in later kernels); BMC vendors' trees "ftgmac100: NCSI
+    dev is down" (after the driver's name alone: no netdev)."""
+    if p.token in _NCSI_DRIVERS:
+        return MessageMatch(state(m["st"]), None, p.token, None, detail="NC-SI")
     return link(m, p, state(m["st"]), detail="NC-SI")
 
 

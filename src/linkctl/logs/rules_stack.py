@@ -10,6 +10,7 @@ from dataclasses import replace
 from linkctl.domain.events import EventKind
 from linkctl.logs.recognise import (
     IFN,
+    Details,
     MessageMatch,
     Prefix,
     Rule,
@@ -149,15 +150,20 @@ def _mtk_port(m: re.Match[str], p: Prefix) -> MessageMatch | None:
     return link(m, p, state(m["st"]), detail=f"port {m['no']}")
 
 
-@rule(r"(?:ESW: )?(?:WAN )?Link Status Changed - (?P<where>.{1,40}?) Link (?P<st>UP|Up|up|DOWN|Down|down)$")
+@rule(
+    r"(?:ESW: )?(?:WAN )?Link Status Changed - (?P<where>.{1,40}?) Link (?P<st>UP|Up|up|DOWN|Down|down)"
+    r"(?P<rest>,\d+Mbps,(?:Full|Half) Duplex)?$"
+)
 def _ralink_esw(m: re.Match[str], p: Prefix) -> MessageMatch:
     """The Ralink/MediaTek SDK's raeth driver (RT305x to MT7621 routers on vendor firmware,
     Padavan, Asuswrt): "ESW: Link Status Changed - Port0 Link UP", "... - Port 4 Link Down",
-    "... - WAN (P4) Link UP", with the WAN port's "ESW: WAN Link Status Changed - Port4 Link Up";
-    Padavan's switch drivers after their own name, "mtk_esw: Link Status Changed - Port WAN Link
-    Down" (MCM's "MCM: ..."). The switch port names no netdev; "ESW" is the raeth switch's tag."""
+    "... - WAN (P4) Link UP", Padavan's "... - Port2 Link UP,1000Mbps,Full Duplex", with the WAN
+    port's "ESW: WAN Link Status Changed - Port4 Link Up"; Padavan's switch drivers after their own
+    name, "mtk_esw: Link Status Changed - Port WAN Link Down" (MCM's "MCM: ..."). The switch port
+    names no netdev; "ESW" is the raeth switch's tag."""
     tag = p.token if p.token != "ESW" else None
-    return MessageMatch(state(m["st"]), None, p.driver or tag, p.bus_id, detail=m["where"])
+    d = details_of(m["rest"]) if m["rest"] else Details()
+    return MessageMatch(state(m["st"]), None, p.driver or tag, p.bus_id, d.speed_mbps, d.duplex, detail=m["where"])
 
 
 @rule(r"Port (?P<no>\d+) is (?P<st>up|down)$")
