@@ -109,6 +109,14 @@ def _tlan(m: re.Match[str], p: Prefix) -> MessageMatch | None:
     return link(m, p, EventKind.LINK_UP, details)
 
 
+@rule(r"Device MAC [0-9a-fA-F]{2}(?::[0-9a-fA-F]{2}){5} link state (?P<st>up|down)$")
+def _hv_netvsc(m: re.Match[str], p: Prefix) -> MessageMatch:
+    """Hyper-V's netvsc (rndis_filter.c; netdev_info in older kernels, netdev_dbg since) when the
+    host reports the synthetic NIC's link: "hv_netvsc 5117b2d3-d33f-4a02-882a-c7137c41de6d: Device
+    MAC 00:15:5d:01:65:1d link state up", after the VMBus device's GUID (or the netdev's name)."""
+    return link(m, p, state(m["st"]))
+
+
 @rule(r"GMAC Link is (?P<st>up|down)(?: with phy_speed=(?P<speed>-?\d+))?$")
 def _ess_edma(m: re.Match[str], p: Prefix) -> MessageMatch | None:
     """OpenWrt's ipq40xx essedma (Qualcomm IPQ40xx's ESS EDMA), after the platform device and the
