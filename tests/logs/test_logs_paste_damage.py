@@ -344,6 +344,17 @@ def test_lines_built_to_make_the_readers_backtrack_finish() -> None:
         assert parse_line(line, years=YEARS) is None
 
 
+def test_lines_built_to_make_the_trailer_backtrack_finish() -> None:
+    """The second review's: backslashes or backticks before a letter (30 took minutes: each split of
+    the run between the trailer's repetitions was tried) and a long run of spaces (20,000 took 8 s)
+    before the state; the trailer is still cut after a long run of spaces."""
+    down = "[ 12.5] eth0: Link is Down "
+    for line in (down + "\\" * 40 + "x", down + "`" * 60000 + "x", down + " " * 60000 + "|"):
+        event = parse_line(line, years=YEARS)
+        assert event is not None and event.event.value == "link_down"
+    assert parse_line("[ 12.5] eth0: link state" + " " * 60000 + "down", years=YEARS) is None
+
+
 @pytest.mark.parametrize("line", FALSE_POSITIVES)
 def test_false_positive_stays_out(line: str) -> None:
     event = parse_line(line, years=YEARS)

@@ -96,10 +96,11 @@ _GUTTER = re.compile(r"(?:\d{1,6} ?)?[|\u2502\u2503] ")
 _GREP = re.compile(r"[\w./\-]+:(?:\d+:)?(?=\S)")
 # "[HOST ]kernel: MESSAGE": a syslog or journal line whose stamp was cut off when pasted.
 _HOST_KERNEL = re.compile(rf"(?:(?:[\w.\-]+|{MASKED_HOST}) )?kernel(?:\[\d+\])?: ")
-# `journalctl -o short-monotonic`: "[  123.456789] HOST kernel: MESSAGE".
-# `journalctl -o short-monotonic` after the uptime: "HOST kernel: ", or "kernel: " alone with
-# --no-hostname.
+# A relay's syslog line that kept the host and lost the kernel's tag: "HOST [144077.315932] " after
+# the stamp. A word alone: a program's line has its colon ("sshd: ", "sshd[812]: ").
 _HOST_BEFORE_UPTIME = re.compile(r"(?P<host>[A-Za-z0-9][\w.\-]{0,62}) (?=\[\s*\d{1,12}\.\d{3,9}\])")
+# `journalctl -o short-monotonic` after the uptime: "[  123.456789] HOST kernel: MESSAGE", or
+# "kernel: " alone with --no-hostname.
 _MONOTONIC_TAG = re.compile(r"(?:(?P<host>[^\s\[\]:]+) )?kernel(?:\[\d+\])?: ?(?P<msg>.*)")
 # `talosctl dmesg`: "kern:     err: [2024-06-29T10:52:39.030745602Z]: MESSAGE".
 _TALOS = re.compile(r"(?P<fac>[a-z]+):\s+(?P<sev>[a-z]+):\s+\[(?P<stamp>\d{4}-\d\d-\d\dT[^\]]+)\]: (?P<msg>.*)")

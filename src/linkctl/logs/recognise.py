@@ -45,8 +45,12 @@ _NETDEV_PREFIX = re.compile(rf"(?P<drv>{_DRV}) (?P<bus>\S+?):? (?P<ifn>{IFN}){_R
 _DEV_PREFIX = re.compile(rf"(?P<drv>{_DRV}) (?P<bus>\S*\d\S*?): (?P<body>.*)")
 # dev_info on a platform device named by its device-tree node alone ("mt753x gsw: Port 2 Link is
 # Up - 1Gbps/Full", MediaTek's SDK switch): taken only after a driver's name with a digit, as a
-# sentence's "The switch: " has none.
-_DEV_NODE_PREFIX = re.compile(r"(?P<drv>[a-z][\w\-]*\d[\w\-]*) (?P<bus>[a-z]+(?:-[a-z]+)*): (?P<body>.*)")
+# sentence's "The switch: " has none, and only for a network device's node, as "hdmi2 output: ",
+# "mlx5 ib: " or "dp1 connector: " report other links. The digit is checked outside the pattern: a
+# "[\w-]*\d[\w-]*" backtracks over a long word quadratically.
+_DEV_NODE_PREFIX = re.compile(
+    r"(?P<drv>[a-z][\w\-]*) (?P<bus>(?:ethernet-)?switch|gsw|esw|ethernet|gmac|mac|eth|mdio): (?P<body>.*)"
+)
 # dev_info on the netdev itself: its class, "net", where a driver's name would be.
 _NET_CLASS = re.compile(rf"net (?P<ifn>{IFN}): (?P<body>.*)")
 # A PHY's driver name has spaces ("Atheros AR8216/AR8236/AR8316 ag71xx-mdio.0:00: ", "Generic
@@ -105,7 +109,7 @@ def prefixes(message: str) -> list[Prefix]:
             found.append(Prefix(m["drv"], None, m["bus"], body))
         found.append(Prefix(m["drv"], m["bus"], None, body))
     m = _DEV_NODE_PREFIX.fullmatch(message)
-    if m and plausible_driver(m["drv"]):
+    if m and any(c.isdigit() for c in m["drv"]) and plausible_driver(m["drv"]):
         found.append(Prefix(m["drv"], m["bus"], None, m["body"]))
     m = _PHY_PREFIX.fullmatch(message)
     if m:
@@ -190,7 +194,22 @@ def _strip_echo(body: str, word: str) -> str:
 # Vendor kernels write "1000 mbps" in lower case, the mainline drivers "1000 Mbps", DSA and
 # mv643xx "1000 Mb/s", cdc_ncm "mbit/s".
 # The out-of-tree ixgbe 1.x misspelt its gigabit: "NIC Link is Up 1 Gpbs".
-_SPEED = re.compile(r"(?P<num>\d+(?:\.\d+)?)\s*(?P<unit>[MGmg])(?:bps|pbs|b/s|bit/s|[Bb]it)?\b")
+# A number is tried from its first digit only ("(?<!\d)"): the leftmost speed starts there anyway, and
+# a search tried from each digit of a long run took seconds (5,000 digits: 1.6 s).
+_SPEED = re.compile(r"(?<!\d)(?P<num>\d+(?:\.\d+)?)\s*(?P<unit>[MGmg])(?:bps|pbs|b/s|bit/s|[Bb]it)?\b")
+
+
+# No link runs at a speed of more digits; a longer run is no speed, and converting it would raise
+# (int() refuses 4,300 digits, float() makes 309 an infinity round() cannot take).
+_MAX_SPEED_DIGITS = 12
+
+
+def mbps(digits: str | None) -> int | None:
+    """A speed a driver printed as a number of Mbps ("1000", phylib's unknown "-1"); None when
+    there is none or it is too long to be one."""
+    if not digits or len(digits.lstrip("-")) > _MAX_SPEED_DIGITS:
+        return None
+    return int(digits)
 
 
 def speed_mbps(text: str | None) -> int | None:
@@ -199,7 +218,7 @@ def speed_mbps(text: str | None) -> int | None:
     if not text:
         return None
     m = _SPEED.search(text)
-    if not m:
+    if not m or len(m["num"].partition(".")[0]) > _MAX_SPEED_DIGITS:
         return None
     value = float(m["num"]) * (1000 if m["unit"] in "Gg" else 1)
     return round(value) or None
@@ -366,9 +385,10 @@ _DUPLEX_TEXT = re.compile(r"\b(?P<d>[Ff]ull|[Hh]alf|FULL|HALF)[ _-]?[Dd]uplex")
 _DUPLEX_AFTER_SPEED = re.compile(
     r"\d\s*(?:[MGmg](?:bps|b/s|bit/s)?)?\s*[/ ]?\s*(?P<d>Full|Half|FULL|HALF|full|half|FDX|HDX|FD|HD)\b"
 )
+# Its numbers from their first digit only, as _SPEED's.
 _SPEED_TEXT = re.compile(
-    r"(?:\d+(?:\.\d+)?\s*[MGmg]?|Unknown\s*[MG]?|unknown)\s*(?:bps|b/s|bit/s)|unknown speed|\d+ Gpbs"
-    r"|\d+(?:\.\d+)?\s*[MGmg][Bb]it\b"
+    r"(?:(?<!\d)\d+(?:\.\d+)?\s*[MGmg]?|Unknown\s*[MG]?|unknown)\s*(?:bps|b/s|bit/s)|unknown speed|(?<!\d)\d+ Gpbs"
+    r"|(?<!\d)\d+(?:\.\d+)?\s*[MGmg][Bb]it\b"
     # A bare Ethernet speed, "10G", "2.5G", "100M" (tn40xx "enp1s0 Link Up 10G"), never "4G LTE".
     r"|\b(?:10|100)M\b|\b(?:1|2\.5|5|10|25|40|50|100|200|400)G\b"
 )

@@ -19,6 +19,7 @@ from linkctl.logs.recognise import (
     duplex,
     flow_control,
     link,
+    mbps,
     plausible_driver,
     registrar,
     speed_mbps,
@@ -33,7 +34,7 @@ rule = registrar(RULES)
 def _ns83820(m: re.Match[str], p: Prefix) -> MessageMatch:
     """ns83820 (NatSemi DP83820 gigabit): "eth0: link now 1000 mbps, full duplex and up."; down
     is "link now down." (the generic rule)."""
-    return link(m, p, EventKind.LINK_UP, Details(int(m["speed"]), duplex(m["dup"])))
+    return link(m, p, EventKind.LINK_UP, Details(mbps(m["speed"]), duplex(m["dup"])))
 
 
 @rule(
@@ -45,7 +46,7 @@ def _octeontx2_cgx(m: re.Match[str], p: Prefix) -> MessageMatch:
     LMAC), which no netdev names: rvu_af "cgx 0: lmac 1 Link status UP", the CGX driver "cgx
     port 0:1 Link is UP 10000 Mbps"."""
     kind = state(m["st"] or m["pst"])
-    speed = int(m["speed"]) if m["speed"] and kind is EventKind.LINK_UP else None
+    speed = mbps(m["speed"]) if kind is EventKind.LINK_UP else None
     where = f"cgx {m['cgx'] or m['pcgx']} lmac {m['lmac'] or m['plmac']}"
     return MessageMatch(kind, None, p.driver, p.bus_id, speed_mbps=speed or None, detail=where)
 
@@ -77,7 +78,7 @@ def _via_velocity(m: re.Match[str], p: Prefix) -> MessageMatch:
     100M bps half duplex"; "failed to detect cable link" when the carrier is gone."""
     if m["down"]:
         return link(m, p, EventKind.LINK_DOWN)
-    speed = int(m["speed"]) if m["speed"].isdigit() else None
+    speed = mbps(m["speed"]) if m["speed"].isdigit() else None
     return link(m, p, EventKind.LINK_UP, Details(speed, duplex(m["dup"])))
 
 
@@ -105,7 +106,7 @@ def _tlan(m: re.Match[str], p: Prefix) -> MessageMatch | None:
     if m["st"] == "inactive":
         return link(m, p, EventKind.LINK_DOWN)
     speed = re.search(r"(?P<sp>\d+)Mbps (?P<dup>Full|Half)-Duplex", m["rest"])
-    details = Details(int(speed["sp"]), duplex(speed["dup"])) if speed else None
+    details = Details(mbps(speed["sp"]), duplex(speed["dup"])) if speed else None
     return link(m, p, EventKind.LINK_UP, details)
 
 
@@ -124,8 +125,8 @@ def _ess_edma(m: re.Match[str], p: Prefix) -> MessageMatch | None:
     eth1: GMAC Link is down"; the PHY's speed, -1 when unknown, no duplex."""
     if p.ifname is None:
         return None
-    speed = int(m["speed"]) if m["speed"] else 0
-    return link(m, p, state(m["st"]), Details(speed_mbps=speed if speed > 0 else None))
+    speed = mbps(m["speed"])
+    return link(m, p, state(m["st"]), Details(speed_mbps=speed if speed and speed > 0 else None))
 
 
 # --- transmit timeouts said within a sentence -------------------------------------------

@@ -18,6 +18,7 @@ from linkctl.logs.recognise import (
     details_of,
     duplex,
     link,
+    mbps,
     other_device,
     plausible_driver,
     prose_after,
@@ -127,6 +128,8 @@ _NOW_SPEED = r" (?:is )?now (?P<speed>\d+)(?:M|Mb|Mbps|Mbit)?[-/ ](?P<dup>[Ff]ul
 def _vendor_order(m: re.Match[str], p: Prefix) -> MessageMatch | None:
     if prose_after(m["rest"] or m["drest"] or "") or ((m["ec"] or "changed" in m[0]) and not m["ofn"]):
         return None  # "em0: link state changed to DOWN" is the BSDs' kernel (if_link_state_change)
+    if m["ofn"] and not m["ec"]:
+        return None  # only the EtherCAT master names the link after "of"; a daemon's or a sentence's
     name = m["ofn"] or p.ifname or p.token
     if name is None and p.driver is not None and p.bus_id is not None and plausible_driver(p.driver):
         name = ""  # an adapter's device names no netdev (qlcnic "qlcnic 0000:04:00.0: link state down")
@@ -135,12 +138,12 @@ def _vendor_order(m: re.Match[str], p: Prefix) -> MessageMatch | None:
     kind = EventKind.LINK_UP if m["speed"] else state(m["st"])
     details: Details | None = None
     if m["speed"]:
-        details = Details(int(m["speed"]), duplex(m["dup"]))
+        details = Details(mbps(m["speed"]), duplex(m["dup"]))
     elif kind is EventKind.LINK_UP:
         details = details_of(m["rest"])
     found = link(m, p, kind, details, detail=m["lead"].strip() or None)
     if m["ofn"]:
-        found = replace(found, ifname=m["ofn"], driver=m["ec"] or p.driver or p.token)
+        found = replace(found, ifname=m["ofn"], driver=m["ec"])
     return found
 
 

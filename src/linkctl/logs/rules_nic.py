@@ -20,6 +20,7 @@ from linkctl.logs.recognise import (
     flow_control,
     flow_pair,
     link,
+    mbps,
     plausible_driver,
     prose_after,
     registrar,
@@ -57,8 +58,8 @@ def _phylib_up(m: re.Match[str], p: Prefix) -> MessageMatch:
     """phylib's phy_print_status and phylink: "Link is Up - 1Gbps/Full - flow control
     rx/tx" (r8169, stmmac, every phylib/phylink MAC); old phylib "Link is Up - 1000/Full"."""
     speed = m["speed"]
-    mbps = int(speed) if speed.isdigit() else speed_mbps(speed)
-    details = Details(mbps, duplex(m["dup"]), flow_control(m["fc"]))
+    rate = mbps(speed) if speed.isdigit() else speed_mbps(speed)
+    details = Details(rate, duplex(m["dup"]), flow_control(m["fc"]))
     return link(m, p, state(m["st"]), details)
 
 
@@ -66,7 +67,7 @@ def _phylib_up(m: re.Match[str], p: Prefix) -> MessageMatch:
 def _phylib_old(m: re.Match[str], p: Prefix) -> MessageMatch:
     """phylib before 3.x names the PHY, not the link: "stmmac-0:01 - Link is Up -
     1000/Full", "PHY: 0:01 - Link is Down"."""
-    details = Details(int(m["speed"]) if m["speed"] else None, duplex(m["dup"]))
+    details = Details(mbps(m["speed"]), duplex(m["dup"]))
     return MessageMatch(
         state(m["st"]), None, p.driver, p.bus_id, details.speed_mbps, details.duplex, None, f"phy {m['phy']}"
     )
@@ -169,7 +170,7 @@ def _r8152(m: re.Match[str], p: Prefix) -> MessageMatch:
 @rule(r"(?:atlantic: )?link change old (?P<old>\d+) new (?P<new>\d+)$")
 def _atlantic(m: re.Match[str], p: Prefix) -> MessageMatch:
     """atlantic "atlantic: link change old 1000 new 0": the new speed, 0 when down."""
-    new = int(m["new"])
+    new = mbps(m["new"])
     if new == 0:
         return link(m, p, EventKind.LINK_DOWN)
     return link(m, p, EventKind.LINK_UP, Details(speed_mbps=new))
@@ -197,8 +198,8 @@ def _qca_nss(m: re.Match[str], p: Prefix) -> MessageMatch:
     phylib's, -1 when unknown; no duplex is printed."""
     if m["down"]:
         return link(m, p, EventKind.LINK_DOWN)
-    speed = int(m["speed"])
-    return link(m, p, EventKind.LINK_UP, Details(speed_mbps=speed if speed > 0 else None))
+    speed = mbps(m["speed"])
+    return link(m, p, EventKind.LINK_UP, Details(speed_mbps=speed if speed and speed > 0 else None))
 
 
 @rule(r"Link Speed (?P<speed>\d+), USB (?P<usb>\d+)$")
@@ -206,7 +207,7 @@ def _aqc111(m: re.Match[str], p: Prefix) -> MessageMatch:
     """aqc111 (Aquantia/Marvell USB 5G/2.5G adapters) at link up: "aqc111 2-1.1:1.0 eth2:
     Link Speed 2500, USB 3" (the speed in Mbps, the USB generation); it says nothing when
     the link goes down (the carrier drops silently)."""
-    return link(m, p, EventKind.LINK_UP, Details(speed_mbps=int(m["speed"]) or None), detail=f"USB {m['usb']}")
+    return link(m, p, EventKind.LINK_UP, Details(speed_mbps=mbps(m["speed"]) or None), detail=f"USB {m['usb']}")
 
 
 @rule(r"Line (?P<line>\d+): (?P<mode>xDSL|ADSL|VDSL2|G\.fast) link (?P<st>up|down)\b(?P<rest>.*)$")

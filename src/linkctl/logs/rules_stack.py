@@ -154,13 +154,16 @@ def _mtk_port(m: re.Match[str], p: Prefix) -> MessageMatch | None:
     r"(?:ESW: )?(?:WAN )?Link Status Changed - (?P<where>.{1,40}?) Link (?P<st>UP|Up|up|DOWN|Down|down)"
     r"(?P<rest>,\d+Mbps,(?:Full|Half) Duplex)?$"
 )
-def _ralink_esw(m: re.Match[str], p: Prefix) -> MessageMatch:
+def _ralink_esw(m: re.Match[str], p: Prefix) -> MessageMatch | None:
     """The Ralink/MediaTek SDK's raeth driver (RT305x to MT7621 routers on vendor firmware,
     Padavan, Asuswrt): "ESW: Link Status Changed - Port0 Link UP", "... - Port 4 Link Down",
     "... - WAN (P4) Link UP", Padavan's "... - Port2 Link UP,1000Mbps,Full Duplex", with the WAN
     port's "ESW: WAN Link Status Changed - Port4 Link Up"; Padavan's switch drivers after their own
     name, "mtk_esw: Link Status Changed - Port WAN Link Down" (MCM's "MCM: ..."). The switch port
     names no netdev; "ESW" is the raeth switch's tag."""
+    named = p.token is not None and p.driver is None and plausible_driver(p.token)
+    if not (m[0].startswith("ESW: ") or named):
+        return None  # untagged, the words are a sentence's or another subsystem's ("usb: ...")
     tag = p.token if p.token != "ESW" else None
     d = details_of(m["rest"]) if m["rest"] else Details()
     return MessageMatch(state(m["st"]), None, p.driver or tag, p.bus_id, d.speed_mbps, d.duplex, detail=m["where"])

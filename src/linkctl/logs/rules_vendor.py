@@ -14,8 +14,10 @@ from linkctl.logs.recognise import (
     MessageMatch,
     Prefix,
     Rule,
+    details_of,
     duplex,
     link,
+    mbps,
     registrar,
     state,
 )
@@ -26,8 +28,10 @@ rule = registrar(RULES)
 # The LSDK's MAC drivers report a PHY's state with a speed and duplex from their own tables:
 # "1000Mbps full duplex", "100Mbps half".
 _LSDK_MODE = re.compile(r"(?P<speed>10|100|1000)Mbps (?P<dup>full|half)\b")
-# Their MODULE_NAMEs; athrs_gmac's link poll prints its timer file's.
+# Their MODULE_NAMEs; athrs_gmac's link poll prints its timer file's. Only these open the report: "unit
+# 0 is down..." after another tag is a disk array's or a daemon's ("RAID5: ", "systemd: ").
 _LSDK_DRIVERS = {"AG7100": "ag7100", "AG7240": "ag7240", "ATH_MAC_TIMER": "athrs_gmac"}
+_LSDK_TAG = re.compile(r"AG\d{4}|ATH_MAC_TIMER")
 
 
 @rule(
@@ -43,7 +47,7 @@ def _atheros_lsdk(m: re.Match[str], p: Prefix) -> MessageMatch | None:
     duplex", "... is down...", "AG7240:unit 1: phy 0 not up carrier 1"; athrs_gmac
     "ATH_MAC_TIMER: enet unit:0 is up..." (its mode on the next line)."""
     tag = m["tag"] or p.token
-    if tag is None:
+    if tag is None or not _LSDK_TAG.fullmatch(tag):
         return None  # the module's name always comes first; "unit 3 is up..." alone is a sentence
     unit = m["unit"] or m["dunit"]
     phy = m["phy"] or m["dphy"]
@@ -52,7 +56,7 @@ def _atheros_lsdk(m: re.Match[str], p: Prefix) -> MessageMatch | None:
     if m["dunit"] or m["st"] == "down":
         return MessageMatch(EventKind.LINK_DOWN, None, driver, None, detail=where)
     mode = _LSDK_MODE.search(m["rest"])
-    speed = int(mode["speed"]) if mode else None
+    speed = mbps(mode["speed"]) if mode else None
     return MessageMatch(
         EventKind.LINK_UP, None, driver, None, speed, duplex(mode["dup"]) if mode else None, detail=where
     )
@@ -66,7 +70,7 @@ def _octeon(m: re.Match[str], p: Prefix) -> MessageMatch | None:
     name = p.ifname or p.token
     if name is None or not any(c.isdigit() for c in name):
         return None  # its netdevs are numbered (eth0, xaui0, agl0); "Bitrate: ..." is no link
-    return link(m, p, EventKind.LINK_UP, Details(int(m["speed"]), duplex(m["dup"])))
+    return link(m, p, EventKind.LINK_UP, Details(mbps(m["speed"]), duplex(m["dup"])))
 
 
 @rule(r"port (?P<no>\d+) (?P<st>got|lost) link$")
@@ -79,9 +83,6 @@ def _lantiq_xrx200(m: re.Match[str], p: Prefix) -> MessageMatch | None:
     return link(m, p, kind, detail=f"port {m['no']}")
 
 
-_PORT_MODE = re.compile(r", (?P<speed>\d+) (?P<dup>full|half)\b")
-
-
 @rule(r"(?P<lead>(?:LAN|WAN|Port|port|PHY|phy)\d{1,2}) link (?P<st>up|down)(?P<rest>, \d.*)?$")
 def _numbered_port(m: re.Match[str], p: Prefix) -> MessageMatch | None:
     """A switch port's label glued to its number before "link", after the netdev: a BCM6838
@@ -90,10 +91,7 @@ def _numbered_port(m: re.Match[str], p: Prefix) -> MessageMatch | None:
     if p.ifname is None and p.token is None:
         return None
     kind = state(m["st"])
-    details = None
-    if kind is EventKind.LINK_UP and m["rest"]:
-        sp = _PORT_MODE.match(m["rest"])
-        details = Details(int(sp["speed"]), duplex(sp["dup"])) if sp else None
+    details = details_of(m["rest"]) if kind is EventKind.LINK_UP and m["rest"] else None
     return link(m, p, kind, details, detail=m["lead"])
 
 
@@ -103,5 +101,5 @@ def _broadcom_et(m: re.Match[str], p: Prefix) -> MessageMatch | None:
     up (1000FD)": "et0 Link Up: 1000FD"."""
     if p.token is not None or p.driver is not None:
         return None
-    speed = int(m["speed"]) if m["speed"] else None
+    speed = mbps(m["speed"])
     return MessageMatch(state(m["st"]), f"et{m['unit']}", None, None, speed, duplex(m["dup"]))
