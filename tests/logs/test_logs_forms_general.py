@@ -236,6 +236,34 @@ def test_lines_built_to_make_the_device_node_reading_backtrack_finish() -> None:
     assert switch is not None and switch.detail == "Port 1"
 
 
+def test_long_runs_before_the_message_are_read_once() -> None:
+    """Found by fuzzing every corpus line with its first number made 5,000 to 60,000 digits long: a
+    device's bus read at every split of a run of digits (cubic: 800 digits took 0.8 s), a bus taken
+    from any digit of a run (5,000: 0.17 s) and another program's tag looked for from each character
+    of a run (5,000: 0.14 s). Each line is read in milliseconds now; the events stay."""
+    runs = "1" * 60000
+    edma = parse_line(f"ess-edma c{runs}.edma: eth0: link down", years=YEARS)
+    assert edma is not None and edma.event.value == "link_down" and edma.ifname == "eth0"
+    assert parse_line(f"Dec {runs} 22:21:44 narf kernel: eth0: found link beat", years=YEARS) is None
+    assert parse_line(f"[   {runs}.879144] Generic FE-GE Realtek PHY r8169-0-300:00: attached", years=YEARS) is None
+    beat = parse_line(f"[  5.0] 3c589_cs 0.0 eth0: lost link beat{runs}", years=YEARS)
+    assert beat is None
+
+
+def test_a_record_number_past_any_clock_is_no_record() -> None:
+    """A /dev/kmsg record's microseconds, journald's monotonic stamp and bonding's member speed of
+    thousands of digits: int() refused one (4,300 digits), float division overflowed on another;
+    each stopped a run with an internal error (found by the lead's fuzzing after the review)."""
+    bond = parse_line(
+        f"bonding: bond0: link status definitely up for interface eth0, {LONG * 4} Mbps full duplex", years=YEARS
+    )
+    assert bond is not None and bond.ifname == "eth0" and bond.speed_mbps is None
+    assert parse_line("6,1," + "1" * 5000 + ",-;e1000e: eth0 NIC Link is Down", years=YEARS) is None
+    record = {"MESSAGE": DOWN, "_TRANSPORT": "kernel", "__MONOTONIC_TIMESTAMP": "1" * 4000}
+    event = parse_line(json.dumps(record), years=YEARS)
+    assert event is None or event.uptime is None
+
+
 def test_a_long_run_of_digits_after_the_state_is_read_once() -> None:
     """A speed was looked for from each digit of a run (5,000 digits took 1.6 s; 60,000 minutes)."""
     for line in ("eth0: link up, " + "1" * 60000 + "x", "eth0: NIC Link is Up " + "1" * 60000 + " Xbps"):

@@ -123,7 +123,9 @@ _DMESG_T = re.compile(rf"\[{_DOW} {_MON} +(?P<d>\d{{1,2}}) {_HMS} (?P<y>\d{{4}})
 # `dmesg --time-format delta`: "[<    0.000012>] ". None of them is an uptime.
 _RELTIME = re.compile(r"\[(?:[A-Z][a-z]{2} ?\d{1,2} \d\d:\d\d|\s*\+\s*\d+\.\d+|<\s*\d+\.\d+>)\] ?(?P<msg>.*)")
 _OPENWRT = re.compile(rf"{_DOW} {_MON} +(?P<d>\d{{1,2}}) {_HMS} (?P<y>\d{{4}}) \w+\.\w+ (?P<rest>.*)")
-_KMSG = re.compile(r"(?P<pri>\d+),(?P<seq>\d+),(?P<us>\d+),[^;]*;(?P<msg>.*)")
+# The timestamp in microseconds fits a u64 (20 digits): a longer one is no record (and int() of
+# one past 4,300 digits raised).
+_KMSG = re.compile(r"(?P<pri>\d+),(?P<seq>\d+),(?P<us>\d{1,20}),[^;]*;(?P<msg>.*)")
 _PRIORITY = re.compile(r"<\d{1,3}>")
 _DMESG_X = re.compile(r"[a-z]+\s*:[a-z]+\s*: ")
 # dev_printk's "DRIVER BUS: " after `dmesg --time-format iso`'s stamp reads as "HOST PROG: ": a bus

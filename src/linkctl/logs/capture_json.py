@@ -134,5 +134,5 @@ def _journal_time(value: object) -> datetime | None:
 def _journal_uptime(value: object) -> float | None:
     try:
         return int(str(value)) / 1e6
-    except ValueError:
+    except (ValueError, OverflowError):  # not a number; a number past a float's range
         return None

@@ -88,7 +88,9 @@ _MESSAGE_START = re.compile(r"[A-Za-z][\w.\-]*(?: \w[\w.:\-]*){0,2}: \S")
 # a placeholder.
 # Quotation marks, straight and typographic: text holding one quotes what follows.
 QUOTES = frozenset("\"'`\u2018\u2019\u201c\u201d")
-_PROGRAM_TAG = re.compile(r"[\w.\-/]+\[\d+\]:")
+# From a name's first character only: searched from every character of a long run, the run was
+# read again each time (5,000 digits: 0.14 s, a 64 KiB line 25 s).
+_PROGRAM_TAG = re.compile(r"(?<![\w.\-/])[\w.\-/]+\[\d+\]:")
 _WORD_PAIR = re.compile(r"(?:^|\s)[a-z]{2,}[,;.!?]?\s+[a-z]{2,}[,;.!?]?(?=\s|$)")
 _LAST_WORD = re.compile(r"(?:^|\s)(?=[A-Za-z]*[a-z])[A-Za-z]{2,}\s*$")
 # A placeholder of documentation ("[timestamp] e1000e: eth0 NIC Link is Down"), or a chat's "<nick>".

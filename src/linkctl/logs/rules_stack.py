@@ -17,6 +17,7 @@ from linkctl.logs.recognise import (
     details_of,
     duplex,
     link,
+    mbps,
     plausible_driver,
     registrar,
     state,
@@ -123,7 +124,7 @@ def _bond(m: re.Match[str], p: Prefix, st: str | None = None) -> MessageMatch:
     master = p.ifname or p.token
     kind = EventKind.BOND_MEMBER_UP if (st or m["st"]) == "up" else EventKind.BOND_MEMBER_DOWN
     sp = groups.get("sp")
-    mbps = int(sp) if sp and sp not in _NO_SPEED else None
+    speed = mbps(sp) if sp not in _NO_SPEED else None
     detail = f"bond {master}" if master else None
     if groups.get("act"):
         detail = f"{detail or 'bond'}, {groups['act']} it in {groups['ms']} ms"
@@ -132,7 +133,7 @@ def _bond(m: re.Match[str], p: Prefix, st: str | None = None) -> MessageMatch:
         groups.get("member") or groups.get("member_old"),
         p.driver,
         p.bus_id,
-        speed_mbps=mbps,
+        speed_mbps=speed,
         duplex=duplex(groups.get("dup")),
         detail=detail,
     )
