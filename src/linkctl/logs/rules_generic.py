@@ -126,10 +126,13 @@ _NOW_SPEED = r" (?:is )?now (?P<speed>\d+)(?:M|Mb|Mbps|Mbit)?[-/ ](?P<dup>[Ff]ul
 
 @rule(rf"(?:(?P<ec>EtherCAT) \d+: )?(?P<lead>{_LEAD_WORD}{{0,2}})(?:[Ll]ink|LINK)(?:{_VENDOR_STATE}|{_NOW_SPEED})$")
 def _vendor_order(m: re.Match[str], p: Prefix) -> MessageMatch | None:
-    if prose_after(m["rest"] or m["drest"] or "") or ((m["ec"] or "changed" in m[0]) and not m["ofn"]):
-        return None  # "em0: link state changed to DOWN" is the BSDs' kernel (if_link_state_change)
-    if m["ofn"] and not m["ec"]:
-        return None  # only the EtherCAT master names the link after "of"; a daemon's or a sentence's
+    if prose_after(m["rest"] or m["drest"] or ""):
+        return None
+    if bool(m["ofn"]) != bool(m["ec"]) or ("changed" in m[0] and not m["ofn"]):
+        # Only the EtherCAT master names the link after "of", and only it says "changed to" in a
+        # Linux log: "em0: link state changed to DOWN" is the BSDs' kernel (if_link_state_change),
+        # "Link state of eth0 changed to UP" without the master's prefix a daemon's or a sentence's.
+        return None
     name = m["ofn"] or p.ifname or p.token
     if name is None and p.driver is not None and p.bus_id is not None and plausible_driver(p.driver):
         name = ""  # an adapter's device names no netdev (qlcnic "qlcnic 0000:04:00.0: link state down")
