@@ -23,7 +23,8 @@ def _wrap(capture: dict[str, Any], message: str) -> str:
     if "json" in capture:
         record = {k: (v.replace("{msg}", message) if isinstance(v, str) else v) for k, v in capture["json"].items()}
         return json.dumps(record)
-    return str(capture["template"]).replace("{msg}", message)
+    # "{json_msg}": the message as a JSON string, as a multi-line JSON output prints a member.
+    return str(capture["template"]).replace("{json_msg}", json.dumps(message)).replace("{msg}", message)
 
 
 def _check(line: str, expect: dict[str, Any] | None) -> None:

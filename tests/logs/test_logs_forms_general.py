@@ -192,6 +192,16 @@ FALSE_POSITIVES = [
     "Link Status Changed - Port0 Link UP",
     "usb: Link Status Changed - Port 1 Link Down",
     "The docs say: Link Status Changed - Port 1 Link Down",
+    # Session 16's capture formats (journald's multi-line outputs, a kept level, a logger's level):
+    # another member of a record, a level that is not at the start, an application's own level line.
+    '        "SYSLOG_IDENTIFIER" : "kernel",',
+    '        "_HOSTNAME" : "eth0: link down",',
+    '    "MESSAGE" : 12,',
+    "    SYSLOG_IDENTIFIER=eth0: link down",
+    "<html><6> eth0: link down",
+    "2024-03-30 06:32:45 ERROR eth0: link down",
+    "2024-03-30 06:32:45,123 INFO e1000e: eth0 NIC Link is Down",
+    '2024-03-30T06:32:45Z {job="varlogs"} Mar 30 06:32:45 aurora NetworkManager[812]: eth0: link down',
 ]
 
 

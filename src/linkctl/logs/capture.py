@@ -19,15 +19,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime
 from typing import Literal
 
-from linkctl.logs.capture_json import read_json
+from linkctl.logs.capture_json import member_message, read_json
 from linkctl.logs.capture_paste import MASKED_HOST, MASKED_STAMP, QUOTES, after_text, elided, paste_prefixes, tidy
+from linkctl.logs.capture_stamp import MONTHS, stamp_datetime
+from linkctl.logs.capture_stamp import YearHint as YearHint  # where the readers take it from
 
-_MONTHS = {
-    m: i for i, m in enumerate(("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"), 1)
-}
 _MON = "(?P<mon>Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)"
 _DOW = "(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)"
 _HMS = r"(?P<h>\d\d):(?P<mi>\d\d):(?P<s>\d\d)(?:[.,](?P<frac>\d{1,9}))?"
@@ -74,10 +73,13 @@ _BARE_SEVERITY = re.compile(rf"(?:{_SEVERITY}) kernel(?:\[\d+\])?:")
 # A shipper's level before what it shipped ("INFO - INFO - [ 6160.176012] ..."); taken off
 # only when a kernel line's stamp follows, so that an application's own "INFO - " lines
 # are not read as bare kernel messages.
+_LEVEL = r"(?:TRACE|DEBUG|INFO|NOTICE|WARN|WARNING|ERROR|CRIT|CRITICAL)"
 _SHIPPER = re.compile(
-    r"(?:(?:TRACE|DEBUG|INFO|NOTICE|WARN|WARNING|ERROR|CRIT|CRITICAL) - )+"
+    rf"(?:(?:{_LEVEL} -|\[{_LEVEL}\]|{_LEVEL}:?) )+"
     r"(?=<\d{1,3}>|\[\s*\d{1,12}\.\d{1,9}\]|\d{4}-\d\d-\d\d|[A-Z][a-z]{2} [ \d]\d )"
 )
+# Grafana Loki's logcli prints a line's labels between its stamp and the line.
+_LOKI_LABELS = re.compile(r'\{[\w.]+="[^"\n]{0,256}"(?:, ?[\w.]+="[^"\n]{0,256}"){0,31}\} ')
 _RFC5424_VERSION = re.compile(r"1 (?=\d{4}-\d\d-\d\dT)")
 # What a serial console mixes into a pasted dmesg line before its uptime: the shell prompt
 # the kernel printed over, with what was being typed ("root@OpenWrt:/# [   89.29] ...",
@@ -155,28 +157,6 @@ class Captured:
     host: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class YearHint:
-    """Where a year-less syslog stamp takes its year: `--year`, else the file's mtime
-    (a stamp later than the mtime belongs to the year before: the file was written
-    across New Year)."""
-
-    year: int | None = None
-    reference: datetime | None = None
-
-    def resolve(self, month: int, day: int) -> int:
-        if self.year is not None:
-            return self.year
-        ref = self.reference or datetime.now()
-        year = ref.year
-        try:
-            if datetime(year, month, day) > ref + timedelta(days=1):
-                year -= 1
-        except ValueError:  # 29 Feb in a year without it
-            year -= 1
-        return year
-
-
 def clean(line: str) -> str:
     """The line without ANSI colour escapes and control characters."""
     if "\x1b" in line:
@@ -214,6 +194,11 @@ def _capture(line: str, years: YearHint) -> Captured | None:
         return None
     if line[0] == "{":
         return _json(line, years)
+    member = member_message(line) if line[0] in '"M' else None
+    if member is not None:
+        line = clean(member)
+        if not line:
+            return None
     line = _unwrap(tidy(line))
     if not line:
         return None
@@ -276,7 +261,7 @@ def _unwrap(line: str) -> str:
     # A rule alone ("| ") is a gutter only if no other follows: "| Link is Down | yes" is a table.
     if quote and (quote.group(0)[0].isdigit() or quote.re is _QUOTE or "|" not in line[quote.end() :]):
         line = line[quote.end() :]
-    if line[:1] in ("I", "D", "N", "W", "E", "T", "C"):
+    if line[:1] in ("I", "D", "N", "W", "E", "T", "C", "["):
         m = _SHIPPER.match(line)
         if m:
             line = line[m.end() :]
@@ -286,7 +271,7 @@ def _unwrap(line: str) -> str:
     if line.startswith("[kmsg]"):
         line = line[len("[kmsg]") :].lstrip(": ")
     if line[:1] == "<":
-        line = _PRIORITY.sub("", line, count=1)
+        line = _unprioritised(line)
         m = _RFC5424_VERSION.match(line)
         if m:
             line = line[m.end() :]
@@ -325,17 +310,20 @@ def _bsd(line: str, years: YearHint) -> _Read:
     m = _BSD.match(line)
     if not m:
         return False
-    month, day = _MONTHS[m["mon"]], int(m["d"])
+    month, day = MONTHS[m["mon"]], int(m["d"])
     year = int(m["y"]) if m["y"] else years.resolve(month, day)
-    return _tagged(m["rest"], _datetime(year, month, day, m))
+    return _tagged(m["rest"], stamp_datetime(year, month, day, m))
 
 
 def _rfc3339(line: str, years: YearHint) -> _Read:
     m = _RFC3339.match(line)
     if not m:
         return False
-    when = _datetime(int(m["y"]), int(m["mo"]), int(m["d"]), m, m["tz"])
+    when = stamp_datetime(int(m["y"]), int(m["mo"]), int(m["d"]), m, m["tz"])
     rest = m["rest"]
+    shipped = _LOKI_LABELS.match(rest) or _SHIPPER.match(rest)
+    if shipped:
+        rest = rest[shipped.end() :]
     tagged = _tagged(rest, when)
     if tagged is not None:
         return tagged
@@ -352,7 +340,7 @@ def _short_full(line: str, years: YearHint) -> _Read:
     m = _SHORT_FULL.match(line)
     if not m:
         return False
-    return _tagged(m["rest"], _datetime(int(m["y"]), int(m["mo"]), int(m["d"]), m))
+    return _tagged(m["rest"], stamp_datetime(int(m["y"]), int(m["mo"]), int(m["d"]), m))
 
 
 def _short_unix(line: str, years: YearHint) -> _Read:
@@ -371,7 +359,7 @@ def _dmesg_t(line: str, years: YearHint) -> _Read:
     m = _DMESG_T.match(line)
     if not m:
         return False
-    when = _datetime(int(m["y"]), _MONTHS[m["mon"]], int(m["d"]), m)
+    when = stamp_datetime(int(m["y"]), MONTHS[m["mon"]], int(m["d"]), m)
     return _with_uptime(m["rest"], when)
 
 
@@ -386,7 +374,7 @@ def _openwrt(line: str, years: YearHint) -> _Read:
     m = _OPENWRT.match(line)
     if not m:
         return False
-    when = _datetime(int(m["y"]), _MONTHS[m["mon"]], int(m["d"]), m)
+    when = stamp_datetime(int(m["y"]), MONTHS[m["mon"]], int(m["d"]), m)
     return _tagged(m["rest"], when)
 
 
@@ -421,7 +409,7 @@ def _talos(line: str, years: YearHint) -> _Read:
     if m["fac"] != "kern":
         return None
     stamp = _RFC3339.match(m["stamp"])
-    when = _datetime(int(stamp["y"]), int(stamp["mo"]), int(stamp["d"]), stamp, stamp["tz"]) if stamp else None
+    when = stamp_datetime(int(stamp["y"]), int(stamp["mo"]), int(stamp["d"]), stamp, stamp["tz"]) if stamp else None
     return Captured(m["msg"].strip(), when)
 
 
@@ -448,7 +436,7 @@ def _uptime_first(line: str, years: YearHint) -> _Read:
         return Captured(tag["msg"].strip(), None, float(m["up"]), tag["host"])
     if _PROGRAM_PID.match(rest):
         return None  # short-monotonic of another program: "[  123.4] HOST NetworkManager[812]: "
-    return Captured(rest, None, float(m["up"]))
+    return Captured(_unprioritised(rest), None, float(m["up"]))
 
 
 def _tagged(rest: str, when: datetime | None) -> Captured | None:
@@ -474,28 +462,19 @@ def _tagged(rest: str, when: datetime | None) -> Captured | None:
 
 
 def _with_uptime(text: str, when: datetime | None = None) -> Captured:
-    text = text.lstrip()
+    # A syslog daemon that read /proc/kmsg itself keeps the record's level: "kernel: <6>[ 1.2] ...",
+    # "kernel: <4>e1000: ...", and a level after the uptime ("[ 1.2] <6>...").
+    text = _unprioritised(text.lstrip())
     m = _UPTIME.match(text)
     if m:
-        return Captured(text[m.end() :].strip(), when, float(m["up"]))
+        return Captured(_unprioritised(text[m.end() :]).strip(), when, float(m["up"]))
     masked = MASKED_STAMP.match(text)
     if masked:
         return Captured(text[masked.end() :].strip(), when)
     return Captured(text.strip(), when)
 
 
-def _datetime(year: int, month: int, day: int, m: re.Match[str], tz: str | None = None) -> datetime | None:
-    frac = (m["frac"] or "0")[:6].ljust(6, "0")
-    try:
-        when = datetime(year, month, day, int(m["h"]), int(m["mi"]), int(m["s"]), int(frac))
-    except ValueError:
-        return None
-    if tz:
-        when = when.replace(tzinfo=UTC if tz == "Z" else _offset(tz))
-    return when
-
-
-def _offset(tz: str) -> timezone:
-    sign = -1 if tz[0] == "-" else 1
-    digits = tz[1:].replace(":", "")
-    return timezone(sign * timedelta(hours=int(digits[:2]), minutes=int(digits[2:4])))
+def _unprioritised(text: str) -> str:
+    """The text without a record's "<N>" level before it."""
+    m = _PRIORITY.match(text) if text[:1] == "<" else None
+    return text[m.end() :] if m else text

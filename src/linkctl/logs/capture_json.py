@@ -1,12 +1,16 @@
-"""Log lines that are JSON records: `journalctl -o json`, and what log shippers write
-(Fluent Bit, Vector, Logstash, syslog-ng, Docker's json-file): the line in "message", "msg"
-or "log", and maybe who wrote it ("ident": "kernel", "facility": "kern", ECS's nested
-"process": {"name": ...}). capture.py decides what the message is.
+"""Log lines that are JSON records: `journalctl -o json`, `dmesg --json`'s records, and what
+log shippers write (Fluent Bit, Vector, Logstash, syslog-ng, Docker's json-file): the line in
+"message", "msg" or "log", and maybe who wrote it ("ident": "kernel", "facility": "kern", ECS's
+nested "process": {"name": ...}). And a record's message on a line of its own, as the multi-line
+outputs print it: `journalctl -o json-pretty`'s `"MESSAGE" : "..."`, `dmesg --json`'s `"msg":
+"..."`, `journalctl -o verbose` and `-o export`'s `MESSAGE=...`. capture.py decides what the
+message is.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -49,6 +53,27 @@ _PROGRAM_KEYS = frozenset(
 _HOST_KEYS = ("host", "hostname", "HOSTNAME", "_HOSTNAME", "source_host")
 
 
+# The member that holds the message, alone on its line; its value is a JSON string.
+_MEMBER = re.compile(r'"(?:MESSAGE|message|msg)"\s*:\s*(?P<value>".*")\s*,?')
+_EXPORT = re.compile(r"MESSAGE=(?P<value>.*)")
+
+
+def member_message(line: str) -> str | None:
+    """The message of a line that holds only a record's message member or field (the line
+    stripped); None for any other line."""
+    if line[:1] == "M":
+        m = _EXPORT.fullmatch(line)
+        return m["value"] if m else None
+    m = _MEMBER.fullmatch(line)
+    if m is None:
+        return None
+    try:
+        value = json.loads(m["value"])
+    except ValueError:
+        return None
+    return value if isinstance(value, str) else None
+
+
 def read_json(line: str) -> JsonLine | None:
     """The line a JSON record carries; None for a record that carries none."""
     try:
@@ -80,11 +105,24 @@ def _journal(record: dict[str, object]) -> JsonLine | None:
 
 
 def _shipped(record: dict[str, object]) -> JsonLine | None:
+    if {"pri", "msg"} <= record.keys():
+        return _dmesg_record(record)
     message = next((v for k in _MESSAGE_KEYS if isinstance(v := record.get(k), str)), None)
     if message is None:
         return None
     host = next((v for k in _HOST_KEYS if isinstance(v := record.get(k), str)), None)
     return JsonLine(message, kernel=_says_kernel(record), host=host)
+
+
+def _dmesg_record(record: dict[str, object]) -> JsonLine | None:
+    """One record of `dmesg --json` (util-linux): "pri", "time" (the uptime, a number) and "msg";
+    with --time-format iso, "time" is a string and no uptime."""
+    message = record["msg"]
+    if not isinstance(message, str):
+        return None
+    time = record.get("time")
+    uptime = float(time) if isinstance(time, int | float) and not isinstance(time, bool) and time < 1e12 else None
+    return JsonLine(message, kernel=True, uptime=uptime)
 
 
 def _says_kernel(record: dict[str, object]) -> bool:
