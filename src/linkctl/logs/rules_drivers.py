@@ -62,11 +62,12 @@ def _bcm63xx_phy_link(m: re.Match[str], p: Prefix) -> MessageMatch:
     return link(m, p, state(m["st"]), details)
 
 
-@rule(r"(?:link \+ intf (?P<hinic>UP)|Link Event: state (?P<dpaa2>up|down))$")
+@rule(r"(?:link \+ intf (?P<hinic>UP)|HINIC_Link is (?P<event>UP|DOWN)|Link Event: state (?P<dpaa2>up|down))$")
 def _state_words(m: re.Match[str], p: Prefix) -> MessageMatch:
-    """hinic "link + intf UP" (the carrier goes on when both are); dpaa2-eth "Link Event:
-    state up" / "state down"."""
-    return link(m, p, state(m["hinic"] or m["dpaa2"]))
+    """hinic "link + intf UP" (the carrier goes on when both are) and, on the firmware's link
+    event, "HINIC_Link is UP" / "HINIC_Link is DOWN"; dpaa2-eth "Link Event: state up" / "state
+    down"."""
+    return link(m, p, state(m["hinic"] or m["event"] or m["dpaa2"]))
 
 
 @rule(
