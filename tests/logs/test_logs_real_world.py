@@ -152,6 +152,16 @@ REACHED_HOLDOUT13_RECALL = 0.95
 # precision 1.000 (94/94), fields 1.000 (470/470), as the session's starting recognisers (980609b).
 HOLDOUT14 = CORPUS.with_name("real_world_holdout14.jsonl")
 REACHED_HOLDOUT14_RECALL = 1.0
+# `real_world_holdout15.jsonl`: 197 lines from 72 further sources (41 events), reports (bug trackers,
+# appliance and OS projects' issues, forums, blogs in three languages) collected under the fifteenth
+# holdout's rules (11 lines of 6 sources dropped before the score: two queries named a message's words,
+# one page was an earlier file's); scored once, blind, at 409edcd: recall 0.829 (34/41), precision
+# 1.000 (34/34), fields 0.976 (166/170). Taught afterwards by family: a platform device's address left
+# out ("macb ... ethernet end0: "), older bna's "bna: IFNAME link up", NETDEV WATCHDOG after a netdev
+# prefix with its name left out. A bare "e1000e Detected Hardware Unit Hang" stays missed (the words
+# alone are a symptom list's, as the sixth round's false positive showed), and "[20s]" is no uptime.
+HOLDOUT15 = CORPUS.with_name("real_world_holdout15.jsonl")
+REACHED_HOLDOUT15_RECALL = 0.82
 PRECISION_FLOOR = {"holdout11": 0.98}
 
 # A bonding member's carrier is a link's carrier: the corpus labels both the same way.
@@ -287,6 +297,7 @@ HOLDOUTS = [
     ("holdout12", HOLDOUT12, REACHED_HOLDOUT12_RECALL),
     ("holdout13", HOLDOUT13, REACHED_HOLDOUT13_RECALL),
     ("holdout14", HOLDOUT14, REACHED_HOLDOUT14_RECALL),
+    ("holdout15", HOLDOUT15, REACHED_HOLDOUT15_RECALL),
 ]
 
 
