@@ -194,6 +194,14 @@ FORMS: list[tuple[str, dict[str, Any]]] = [
     ("TLAN: eth1 has reestablished link", {"event": "link_up", "ifname": "eth1"}),
     ("bmac: transmit timeout - resetting", {"event": "tx_timeout", "ifname": None, "driver": "bmac"}),
     ("2024-03-30T06:32:45.1+01:00 sja1105 spi2.0: xmit timed out", {"event": "tx_timeout", "bus_id": "spi2.0"}),
+    # Taught after the fifteenth holdout (its misses' families, lines made up here): a platform device's
+    # address left out with its node's name kept; older drivers' "DRIVER: IFNAME link up" (bna's
+    # pr_warn); NETDEV WATCHDOG's words after a netdev prefix with a part left out.
+    ("Mar 30 06:32:45 aurora kernel: macb ... ethernet end0: Link is Down", {"ifname": "end0", "driver": "macb"}),
+    ("[  12.5] stmmac ....gmac eth1: Link is Up - 1Gbps/Full", {"ifname": "eth1", "speed_mbps": 1000}),
+    ("bna: enp1s0f2 link up", {"event": "link_up", "ifname": "enp1s0f2", "driver": "bna"}),
+    ("[  136.2] bna: eth3 link down", {"event": "link_down", "ifname": "eth3"}),
+    ("r8169 0000:02:00.0 eno1: NETDEV WATCHDOG: transmit queue 0 timed out", {"event": "tx_timeout", "ifname": "eno1"}),
 ]
 
 
@@ -324,6 +332,12 @@ FALSE_POSITIVES = [
     "[PATCH v2 1/3] e1000e: eth0: Detected Hardware Unit Hang",
     # Words the rules read case-blind but the fast scan holds no literal for: both readers agree.
     "r8169 0000:03:00.0 eth0: TX Timed Out",
+    # A daemon's or a label's "WORD: IFNAME link down" is not a driver's.
+    "systemd: eth0 link down",
+    "keepalived: eth0 link down",
+    "NetworkManager: eth0 link up",
+    "Info: eth0 link up",
+    "watchdog: eth0 link down",
 ]
 
 

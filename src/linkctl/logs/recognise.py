@@ -42,6 +42,10 @@ _REG_STATE = r"(?: \((?:unregistered|unregistering|uninitialized)\))?"
 # A driver named by a device-tree vendor and device, as the lantiq xrx200's "lantiq,xrx200-net".
 _DRV = r"[\w.\-]+(?:,[\w.\-]+)?"
 _NETDEV_PREFIX = re.compile(rf"(?P<drv>{_DRV}) (?P<bus>\S+?):? (?P<ifn>{IFN}){_REG_STATE}: (?P<body>.*)")
+# The same with a platform device's address left out by whoever pasted it, its node's name kept:
+# "macb ... ethernet end0: ", "macb ....ethernet end0: ".
+_ELIDED_BUS = r"(?:\.{3,4}|\u2026) ?(?:ethernet|switch|gmac|mac|eth|mdio|dp\d)"
+_ELIDED_PREFIX = re.compile(rf"(?P<drv>[a-z][\w\-]*) (?P<bus>{_ELIDED_BUS}) (?P<ifn>{IFN}): (?P<body>.*)")
 # The bus holds a digit: taken at its first one, so that a long run of digits is not split every
 # way between two runs ("\S*\d\S*?" took 0.17 s on 5,000 digits, 30 s at the scan's 64 KiB).
 _DEV_PREFIX = re.compile(rf"(?P<drv>{_DRV}) (?P<bus>[^\s\d]*\d\S*?): (?P<body>.*)")
@@ -77,7 +81,8 @@ _FUNC_TAG = re.compile(r"[a-z][a-z0-9]*_\w+: (?P<body>.*)")
 # "NetworkManager eth0: ").
 _NOT_A_DRIVER = re.compile(
     r"(?i:error|err|warning|warn|info|notice|debug|note|interface|device|port|link|status)"
-    r"|NetworkManager|systemd-\w+|dhcpcd|dhclient|netifd|ifupdown|ifplugd|connman|wpa_supplicant|udhcpc"
+    r"|NetworkManager|systemd(?:-\w+)?|dhcpcd|dhclient|netifd|ifupdown|ifplugd|netplugd|connman|wpa_supplicant"
+    r"|udhcpc|wicked|iwd|hostapd|keepalived|teamd|lldpd|pppd|openvpn|zebra|bird|watchdog|kernel"
 )
 # A netdev's name where dev_printk puts a bus address: letters and digits only, not a bus's own
 # numbered device ("virtio0", "spi1", "mmc0"). Its digit is looked for in Python, after the last
@@ -108,6 +113,9 @@ def prefixes(message: str) -> list[Prefix]:
         tag = _TAG.fullmatch(body)
         if tag and tag["tag"] != m["ifn"]:
             found.append(Prefix(m["drv"], m["bus"], m["ifn"], tag["body"]))
+    m = _ELIDED_PREFIX.fullmatch(message)
+    if m and plausible_driver(m["drv"]) and not _NOT_A_DRIVER.fullmatch(m["drv"]):
+        found.append(Prefix(m["drv"], m["bus"], m["ifn"], m["body"]))
     m = _NET_CLASS.fullmatch(message)
     if m:
         found.append(Prefix(None, None, m["ifn"], m["body"]))
@@ -165,6 +173,11 @@ _OTHER_DRIVER = re.compile(
 def other_device(name: str) -> bool:
     """A name another subsystem gives its devices ("ata1", "mmc0", "usb2", "sd 0:0:0:0")."""
     return _NOT_NETDEV.fullmatch(name) is not None
+
+
+def not_a_program(name: str) -> bool:
+    """False for a label word or a daemon's name before a netdev's ("NetworkManager", "INFO")."""
+    return _NOT_A_DRIVER.fullmatch(name) is None and not name[:1].isupper()
 
 
 def plausible_driver(name: str) -> bool:

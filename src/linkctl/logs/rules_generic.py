@@ -19,6 +19,7 @@ from linkctl.logs.recognise import (
     duplex,
     link,
     mbps,
+    not_a_program,
     other_device,
     plausible_driver,
     prose_after,
@@ -156,8 +157,10 @@ _LINUX_IFNAME = re.compile(r"eth\d+|en[ospx]\w*\d\w*|wl[ospx]\w*\d\w*|ww[ospx]\w
 
 
 def _opens_with_netdev(m: re.Match[str], p: Prefix) -> bool:
-    """The message itself opens with a name Linux gives a netdev, no prefix before it."""
-    bare = p.driver is None and p.token is None and p.ifname is None and p.bus_id is None
+    """The message opens with a name Linux gives a netdev, with no prefix before it or only a
+    driver's "DRIVER: " (older bna's pr_warn "bna: enp1s0f2 link up")."""
+    tagged = p.token is not None and plausible_driver(p.token) and not_a_program(p.token)
+    bare = p.driver is None and p.ifname is None and p.bus_id is None and (p.token is None or tagged)
     return bare and m.start() == 0 and _LINUX_IFNAME.fullmatch(m["ifn"]) is not None
 
 

@@ -265,11 +265,12 @@ def _watchdog_new(m: re.Match[str], p: Prefix) -> MessageMatch:
     return link(m, p, EventKind.TX_TIMEOUT, detail=f"queue {m['q']}")
 
 
-@rule(rf"NETDEV WATCHDOG:(?: CPU: \d+:| (?P<ifn>{IFN})(?: \((?P<drv>[^)]*)\)?)?:?)?(?: |$)")
+@rule(rf"NETDEV WATCHDOG:(?: CPU: \d+:| (?!transmit\b)(?P<ifn>{IFN})(?: \((?P<drv>[^)]*)\)?)?:?)?(?: |$)")
 def _watchdog_cut(m: re.Match[str], p: Prefix) -> MessageMatch:
     """dev_watchdog is the only writer of "NETDEV WATCHDOG: ", so a line of it cut short (a mail
-    client's wrap, a page's ellipsis) is still its report: "NETDEV WATCHDOG: eth0 (e1000e):
-    transmit", "NETDEV WATCHDOG: CPU: 3: transmit queue 0"."""
+    client's wrap, a page's ellipsis) or with a part left out is still its report: "NETDEV
+    WATCHDOG: eth0 (e1000e): transmit", "NETDEV WATCHDOG: CPU: 3: transmit queue 0", "eno1:
+    NETDEV WATCHDOG: transmit queue 0 timed out" (the link is the prefix's, not "transmit")."""
     found = link(m, p, EventKind.TX_TIMEOUT, detail="watchdog, line cut")
     return found if not m["drv"] else MessageMatch(found.event, found.ifname, m["drv"], p.bus_id, detail=found.detail)
 
