@@ -14,7 +14,7 @@ import yaml
 from logs_helpers import assert_form
 from test_logs_corpus import CORPUS
 
-from linkctl.logs import scan
+from linkctl.logs import capture_stamp, scan
 from linkctl.logs.capture import YearHint
 from linkctl.logs.lines import parse_line
 
@@ -291,3 +291,17 @@ def test_the_fast_scan_lets_every_new_form_through() -> None:
     fast = [c.line for c in scan.candidates(io.BytesIO(data)) if parse_line(c.text, years=YEARS) is not None]
     assert fast == slow
     assert len(slow) >= 200
+
+
+def test_no_month_word_names_two_months() -> None:
+    """The locales' month words are one table: a word listed twice would take the later month."""
+    words = [word for words in capture_stamp._MONTH_WORDS for word in words.split()]
+    assert len(words) == len(set(words)) == len(capture_stamp.MONTHS)
+    assert [capture_stamp.month_number(w) for w in ("Dez", "févr.", "MAR", "12月", "3월", "мая")] == [
+        12,
+        2,
+        3,
+        12,
+        3,
+        5,
+    ]

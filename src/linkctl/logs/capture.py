@@ -24,10 +24,10 @@ from typing import Literal
 
 from linkctl.logs.capture_json import member_message, read_json
 from linkctl.logs.capture_paste import MASKED_HOST, MASKED_STAMP, QUOTES, after_text, elided, paste_prefixes, tidy
-from linkctl.logs.capture_stamp import MONTHS, stamp_datetime
+from linkctl.logs.capture_stamp import MONTH_PATTERN, month_number, stamp_datetime
 from linkctl.logs.capture_stamp import YearHint as YearHint  # where the readers take it from
 
-_MON = "(?P<mon>Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)"
+_MON = f"(?P<mon>{MONTH_PATTERN})"
 _DOW = "(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)"
 _HMS = r"(?P<h>\d\d):(?P<mi>\d\d):(?P<s>\d\d)(?:[.,](?P<frac>\d{1,9}))?"
 
@@ -120,7 +120,9 @@ _SHORT_FULL = re.compile(
 )
 # `journalctl -o short-unix`: "1711780365.123456 HOST kernel: MESSAGE".
 _SHORT_UNIX = re.compile(r"(?P<epoch>\d{9,11})\.(?P<frac>\d{1,9}) (?P<rest>.*)")
-_DMESG_T = re.compile(rf"\[{_DOW} {_MON} +(?P<d>\d{{1,2}}) {_HMS} (?P<y>\d{{4}})\] ?(?P<rest>.*)")
+_DMESG_T = re.compile(
+    rf"\[(?:{_DOW}|[^\s\d\]]{{1,5}}\.?) +{_MON} +(?P<d>\d{{1,2}}) {_HMS} (?P<y>\d{{4}})\] ?(?P<rest>.*)"
+)
 # `dmesg -H`: "[Mar30 06:32] " on a line that starts a minute, "[  +0.000012] " after it;
 # `dmesg --time-format delta`: "[<    0.000012>] ". None of them is an uptime.
 _RELTIME = re.compile(r"\[(?:[A-Z][a-z]{2} ?\d{1,2} \d\d:\d\d|\s*\+\s*\d+\.\d+|<\s*\d+\.\d+>)\] ?(?P<msg>.*)")
@@ -310,7 +312,7 @@ def _bsd(line: str, years: YearHint) -> _Read:
     m = _BSD.match(line)
     if not m:
         return False
-    month, day = MONTHS[m["mon"]], int(m["d"])
+    month, day = month_number(m["mon"]), int(m["d"])
     year = int(m["y"]) if m["y"] else years.resolve(month, day)
     return _tagged(m["rest"], stamp_datetime(year, month, day, m))
 
@@ -359,7 +361,7 @@ def _dmesg_t(line: str, years: YearHint) -> _Read:
     m = _DMESG_T.match(line)
     if not m:
         return False
-    when = stamp_datetime(int(m["y"]), MONTHS[m["mon"]], int(m["d"]), m)
+    when = stamp_datetime(int(m["y"]), month_number(m["mon"]), int(m["d"]), m)
     return _with_uptime(m["rest"], when)
 
 
@@ -374,7 +376,7 @@ def _openwrt(line: str, years: YearHint) -> _Read:
     m = _OPENWRT.match(line)
     if not m:
         return False
-    when = stamp_datetime(int(m["y"]), MONTHS[m["mon"]], int(m["d"]), m)
+    when = stamp_datetime(int(m["y"]), month_number(m["mon"]), int(m["d"]), m)
     return _tagged(m["rest"], when)
 
 

@@ -7,9 +7,31 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 
-MONTHS = {
-    m: i for i, m in enumerate(("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"), 1)
-}
+# glibc's abbreviated month names (%b), which journalctl's short output and `dmesg -T` print in the
+# user's locale ("Dez 07 13:27:13 host kernel: ...", "[sam. mars 30 06:32:45 2024] ..."): English,
+# German, French, Spanish, Italian, Portuguese, Dutch, Polish, Czech, Turkish, Russian, Swedish;
+# Chinese, Japanese and Korean print the number ("3月", "3월"). No word names two months.
+_MONTH_WORDS = (
+    "jan jän janv. ene gen sty led oca янв",
+    "feb févr. fev lut úno şub фев",
+    "mar mär mars mrt bře мар",
+    "apr avr. avril abr kwi dub nis апр",
+    "may mai mag maj mei kvě haz мая май",
+    "jun juin giu cze čen июн",
+    "jul juil. lug lip čec tem июл",
+    "aug août ago sie srp ağu авг",
+    "sep sept. set wrz zář eyl сен",
+    "oct okt ott out paź říj eki окт",
+    "nov lis kas ноя",
+    "dec dez déc. dic gru pro ara дек",
+)
+MONTHS = {word: number for number, words in enumerate(_MONTH_WORDS, 1) for word in words.split()}
+MONTH_PATTERN = "(?i:" + "|".join(re.escape(w) for w in sorted(MONTHS, key=len, reverse=True)) + r")|\d{1,2}[月월]"
+
+
+def month_number(word: str) -> int:
+    """The month a stamp's word names (one MONTH_PATTERN matched)."""
+    return MONTHS.get(word.lower()) or int(word[:-1])
 
 
 @dataclass(frozen=True, slots=True)
