@@ -236,3 +236,49 @@ def test_a_rollback_makes_again_a_veth_whose_peer_lives_in_a_namespace_the_file_
     assert links(a) == before_a
     assert links(c)["p0"]["mtu"] == 1400 and links(c)["p0"].get("master") == "br0", said
     assert links(c) == before_c
+
+
+@pytest.mark.parametrize("kind", ["macvlan", "vxlan"])
+def test_a_rollback_makes_again_a_link_whose_base_lives_in_another_namespace(
+    netns_factory: Callable[[], str], tmp_path: Path, kind: str
+) -> None:
+    """A macvlan or VXLAN made on v0 in netns A, then moved to netns C (`ip -d link`: link-netns A).
+    The file for C deletes it and `try` rolls back at its deadline. The macvlan: "internal error:
+    AssertionError" in `try`, its guardian and `recover` (journal stuck, the link gone). The VXLAN:
+    "rolled back ... checked: ... as they were before", made again without its base device."""
+    a, c = netns_factory(), netns_factory()
+    runtime = tmp_path / "run"
+    ip("-n", a, "link", "add", "v0", "type", "veth", "peer", "name", "p0")
+    ip("-n", a, "addr", "add", "192.0.2.1/24", "dev", "v0")
+    ip("-n", a, "link", "set", "v0", "up")
+    if kind == "macvlan":
+        ip("-n", a, "link", "add", "s0", "link", "v0", "type", "macvlan", "mode", "bridge")
+    else:
+        ip(
+            "-n",
+            a,
+            "link",
+            "add",
+            "s0",
+            "type",
+            "vxlan",
+            "id",
+            "7",
+            "dev",
+            "v0",
+            "remote",
+            "192.0.2.7",
+            "dstport",
+            "4789",
+        )
+    ip("-n", a, "link", "set", "s0", "netns", c)
+    before = ip("-n", c, "-d", "-o", "link", "show", "s0").split("link/ether")[0] + kind
+    gone = write(tmp_path, "interfaces:\n- {name: s0, state: absent}\n", "gone.yml")
+    res = run(["try", gone, "-n", c, "--timeout", "1"], runtime)
+    said = res.stdout + res.stderr
+    if (runtime / "change.journal").exists():
+        wait_gone(guardian_of(runtime))
+    assert "internal error" not in said, said
+    assert res.returncode == 3, said
+    after = ip("-n", c, "-d", "-o", "link", "show", "s0").split("link/ether")[0] + kind
+    assert after.split(":", 1)[1] == before.split(":", 1)[1], said  # s0@ifN, link-netns A: on its base again
