@@ -282,3 +282,18 @@ def test_a_rollback_makes_again_a_link_whose_base_lives_in_another_namespace(
     assert res.returncode == 3, said
     after = ip("-n", c, "-d", "-o", "link", "show", "s0").split("link/ether")[0] + kind
     assert after.split(":", 1)[1] == before.split(":", 1)[1], said  # s0@ifN, link-netns A: on its base again
+
+
+def test_a_rollback_does_not_rename_links_whose_names_are_not_utf8(netns: str, tmp_path: Path) -> None:
+    """The kernel takes any bytes in a name but '/', ':' and white space; linkctl reads b'v\\xff' as
+    'v\\ufffd'. Deleted (by the name `show -f yaml` prints) and rolled back, the pair came back as
+    b'v\\xef\\xbf\\xbd' and b'p\\xef\\xbf\\xbd', which read the same: "checked: ... as they were before"."""
+    runtime = tmp_path / "run"
+    subprocess.run(["ip", "-n", netns, "link", "add", b"v\xff", "type", "veth", "peer", "name", b"p\xfe"], check=True)
+    listing = ["ip", "netns", "exec", netns, "ls", "/sys/class/net"]
+    before = subprocess.run(listing, capture_output=True, check=True).stdout
+    gone = write(tmp_path, 'interfaces:\n- {name: "v\\uFFFD", type: veth, state: absent}\n', "gone.yml")
+    res = run(["try", gone, "-n", netns, "--timeout", "1"], runtime)
+    after = subprocess.run(listing, capture_output=True, check=True).stdout
+    if "as they were before" in res.stdout:
+        assert after == before, res.stdout
