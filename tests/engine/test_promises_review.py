@@ -297,3 +297,21 @@ def test_a_rollback_does_not_rename_links_whose_names_are_not_utf8(netns: str, t
     after = subprocess.run(listing, capture_output=True, check=True).stdout
     if "as they were before" in res.stdout:
         assert after == before, res.stdout
+
+
+def test_a_plan_during_a_try_leaves_no_receipt_for_the_held_state(netns: str, tmp_path: Path) -> None:
+    """`plan y.yml` while `try` holds y.yml warned that the try was "cut off half-way (killed?)" (it
+    is alive, holding), found nothing to do and left a receipt: the next `apply y.yml` answered "no
+    changes" from it, exit 0, and the try's deadline then undid y.yml."""
+    runtime = tmp_path / "run"
+    x, y = write(tmp_path, _pair(1500), "x.yml"), write(tmp_path, _pair(9000), "y.yml")
+    assert run(["apply", x, "-n", netns], runtime).returncode == 0
+    proc, guardian = holding(Path(y), netns, runtime, 4)
+    try:
+        plan = run(["plan", y, "-n", netns], runtime)
+        second = run(["apply", y, "-n", netns], runtime)
+    finally:
+        proc.wait(timeout=60)
+        wait_gone(guardian)
+    assert "cut off" not in plan.stderr, plan.stderr  # a live `try` holds it: not a kill
+    assert "no changes" not in second.stdout, second.stdout
