@@ -1,4 +1,7 @@
-"""Promises a hostile operator broke (review of apply/try/recover under faults): each test fails today.
+"""Promises a hostile operator broke (review of apply/try/recover under faults).
+
+Each test shows a bug found by the review and is marked xfail(strict=True) with its cause: the suite
+stays green, and the fix makes the test pass, which fails it until the marker is removed.
 
 Real linkctl processes in throwaway namespaces; the kernel is read with iproute2. The scripts under
 repro/ show each case by hand.
@@ -34,6 +37,7 @@ def _mtu(ns: str) -> object:
     return links(ns)["rv0"]["mtu"]
 
 
+@pytest.mark.xfail(strict=True, reason="the receipt fast path takes no lock and reads no journal")
 def test_a_receipt_does_not_answer_for_a_file_a_try_is_holding(netns: str, tmp_path: Path) -> None:
     """The receipt fast path takes neither the change lock nor reads the journal: while `try` holds
     y.yml (to roll it back at its deadline), `apply y.yml` said "no changes ... already as declared"
@@ -72,6 +76,7 @@ def _fill(where: Path, leave_pages: int) -> None:
     (where / "fill").write_bytes(b"\0" * 4096 * pages)
 
 
+@pytest.mark.xfail(strict=True, reason="journal.write's OSError is reported as an internal error")
 def test_a_full_runtime_directory_is_named_before_any_change(netns: str, tmp_path: Path, small_runtime: Path) -> None:
     """No room for the journal: nothing is changed, but the message was "internal error: OSError:
     [Errno 28] No space left on device ... please report this", naming neither the file nor the fix."""
@@ -84,6 +89,7 @@ def test_a_full_runtime_directory_is_named_before_any_change(netns: str, tmp_pat
     assert "change.journal" in res.stderr and "nothing was changed" in res.stderr, res.stderr
 
 
+@pytest.mark.xfail(strict=True, reason="journal.update's OSError after the change is an internal error")
 def test_try_whose_journal_cannot_be_rewritten_says_what_became_of_the_change(
     netns: str, tmp_path: Path, small_runtime: Path
 ) -> None:
@@ -107,6 +113,7 @@ def test_try_whose_journal_cannot_be_rewritten_says_what_became_of_the_change(
         assert "rolled back" in said or "recover" in said or "deadline" in said, said
 
 
+@pytest.mark.xfail(strict=True, reason="--timeout is not bounded: select() overflows after the change")
 @pytest.mark.parametrize("timeout", ["inf", "1e300"])
 def test_try_refuses_a_timeout_it_cannot_wait_for_before_any_change(netns: str, tmp_path: Path, timeout: str) -> None:
     """`try --timeout inf` applied the change, said "confirm within inf s", then `try` and its guardian
@@ -123,6 +130,7 @@ def test_try_refuses_a_timeout_it_cannot_wait_for_before_any_change(netns: str, 
         run(["recover"], runtime)
 
 
+@pytest.mark.xfail(strict=True, reason="the VXLAN is made before its bridge's MTU is set")
 def test_a_vxlan_on_a_new_bridge_whose_ports_grow_gets_its_declared_mtu(netns: str, tmp_path: Path) -> None:
     """A valid file: a new bridge (mtu 9000) whose port goes 1500 -> 9000, and a VXLAN (mtu 8950) on the
     bridge. The plan made the VXLAN while the bridge still followed its 1500 port: the kernel clamped it
@@ -146,6 +154,7 @@ def test_a_vxlan_on_a_new_bridge_whose_ports_grow_gets_its_declared_mtu(netns: s
     assert links(netns)["vx9"]["mtu"] == 8950
 
 
+@pytest.mark.xfail(strict=True, reason="plan text and validation write names raw")
 def test_plan_never_writes_a_names_control_characters_raw(netns: str, tmp_path: Path) -> None:
     """`show` escapes control characters in names; `plan` and validation wrote them as they are: an
     ESC sequence in a name (ESC [8m: conceal) hides the rest of the plan on a terminal. The escaped and
@@ -162,6 +171,7 @@ def test_plan_never_writes_a_names_control_characters_raw(netns: str, tmp_path: 
     assert ip("-n", netns, "-br", "link").count("\n") == 1  # nothing but lo
 
 
+@pytest.mark.xfail(strict=True, reason="fastpath.reply writes outside its guard")
 def test_the_receipts_answer_to_a_failing_stdout_is_no_traceback(netns: str, tmp_path: Path) -> None:
     """`apply FILE >/dev/full` answered from a receipt ended in a Python traceback (fastpath.reply
     writes outside its guard)."""
@@ -177,6 +187,7 @@ def test_the_receipts_answer_to_a_failing_stdout_is_no_traceback(netns: str, tmp
     assert res.returncode != 0  # the answer was not delivered
 
 
+@pytest.mark.xfail(strict=True, reason="the journal lists what the plan creates, not what it made")
 def test_recover_leaves_alone_a_link_made_by_hand_after_the_kill(netns: str, tmp_path: Path) -> None:
     """kill -9 as the journal appears (before the change made its last link), then a link is made by
     hand with that link's name: `recover` deleted it ("rolled back: 1 change(s) undone; checked: ...
@@ -212,6 +223,7 @@ def test_recover_leaves_alone_a_link_made_by_hand_after_the_kill(netns: str, tmp
     assert last in res.stdout, res.stdout  # and named
 
 
+@pytest.mark.xfail(strict=True, reason="the restore declaration has no veth section: AssertionError")
 def test_a_rollback_makes_again_a_veth_whose_peer_lives_in_a_namespace_the_file_does_not_name(
     netns_factory: Callable[[], str], tmp_path: Path
 ) -> None:
@@ -238,6 +250,7 @@ def test_a_rollback_makes_again_a_veth_whose_peer_lives_in_a_namespace_the_file_
     assert links(c) == before_c
 
 
+@pytest.mark.xfail(strict=True, reason="a base in another namespace is not in the restore declaration")
 @pytest.mark.parametrize("kind", ["macvlan", "vxlan"])
 def test_a_rollback_makes_again_a_link_whose_base_lives_in_another_namespace(
     netns_factory: Callable[[], str], tmp_path: Path, kind: str
@@ -284,6 +297,7 @@ def test_a_rollback_makes_again_a_link_whose_base_lives_in_another_namespace(
     assert after.split(":", 1)[1] == before.split(":", 1)[1], said  # s0@ifN, link-netns A: on its base again
 
 
+@pytest.mark.xfail(strict=True, reason="names are decoded with U+FFFD and made again so")
 def test_a_rollback_does_not_rename_links_whose_names_are_not_utf8(netns: str, tmp_path: Path) -> None:
     """The kernel takes any bytes in a name but '/', ':' and white space; linkctl reads b'v\\xff' as
     'v\\ufffd'. Deleted (by the name `show -f yaml` prints) and rolled back, the pair came back as
@@ -299,6 +313,7 @@ def test_a_rollback_does_not_rename_links_whose_names_are_not_utf8(netns: str, t
         assert after == before, res.stdout
 
 
+@pytest.mark.xfail(strict=True, reason="plan keeps a receipt while a try holds the change")
 def test_a_plan_during_a_try_leaves_no_receipt_for_the_held_state(netns: str, tmp_path: Path) -> None:
     """`plan y.yml` while `try` holds y.yml warned that the try was "cut off half-way (killed?)" (it
     is alive, holding), found nothing to do and left a receipt: the next `apply y.yml` answered "no
