@@ -1,6 +1,6 @@
 """kill -9 of an apply, then kill -9 of the `recover` that follows (and of a rollback after SIGTERM),
 at random points; a last `recover` must bring the namespace back as before and say so.
-Usage: stress_recover_killed.py COUNT [SEED] (root, from the worktree; /tmp/rv16/p1500.yml, p9000.yml)."""
+Usage: stress_recover_killed.py COUNT [SEED] (root, from the worktree, after repro/gen_scenarios.py)."""
 
 from __future__ import annotations
 
@@ -88,6 +88,7 @@ def main() -> None:
             if kind == "NEITHER":
                 print(difference(now, before))
             break
+    subprocess.run(["ip", "netns", "del", NS], check=False, capture_output=True)
     print(json.dumps({"runs": i + 1, "total_s": round(total, 3), "tally": tally}))
 
 

@@ -1,7 +1,8 @@
 """Signals at random points of a two-namespace change (renames, moves, bridge ports, deletions, cross-
 namespace pairs, a macvlan re-made): the namespaces must end as before, or as declared where linkctl
 said so; after SIGKILL, `linkctl recover` must get them back. Usage: stress_two_ns.py SIG COUNT [SEED]
-(run from the worktree as root, with /tmp/rv16/{before,change}.yml written by gen_two_ns.py)."""
+(run from the worktree as root, after repro/gen_scenarios.py; STRESS_DIR=/tmp/rv16/nsc STRESS_NEW_B=1 for
+the change that makes its second namespace)."""
 
 from __future__ import annotations
 
@@ -105,6 +106,8 @@ def main() -> None:
                 print(difference(now, before))
                 print(difference(now, after))
             break
+    for ns in (A, B):
+        subprocess.run(["ip", "netns", "del", ns], check=False, capture_output=True)
     print(json.dumps({"signal": sys.argv[1], "runs": i + 1, "total_s": round(total, 3), "tally": tally, "bad": bad}))
 
 
