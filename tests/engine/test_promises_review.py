@@ -4,7 +4,7 @@ Each test shows a bug found by the review and is marked xfail(strict=True) with 
 stays green, and the fix makes the test pass, which fails it until the marker is removed.
 
 Real linkctl processes in throwaway namespaces; the kernel is read with iproute2. The scripts under
-repro/ show each case by hand.
+tests/engine/repro/ show each case by hand.
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@
 # left alone." Is it?
 source "$(dirname "$0")/common.sh"
 NS=lkrv-m1; mkns $NS
-D=/tmp/rv16  # repro/gen_scenarios.py writes pabsent.yml and p9000.yml there
+D=/tmp/rv16  # tests/engine/repro/gen_scenarios.py writes pabsent.yml and p9000.yml there
 [ -e $D/p9000.yml ] || python3 "$(dirname "$0")/gen_scenarios.py" $D
 lk apply $D/pabsent.yml -n $NS >/dev/null
 "$LINKCTL" apply $D/p9000.yml -n $NS >/dev/null 2>&1 &

@@ -1,6 +1,6 @@
 """kill -9 of an apply, then kill -9 of the `recover` that follows (and of a rollback after SIGTERM),
 at random points; a last `recover` must bring the namespace back as before and say so.
-Usage: stress_recover_killed.py COUNT [SEED] (root, from the worktree, after repro/gen_scenarios.py)."""
+Usage: stress_recover_killed.py COUNT [SEED] (root, from the worktree, after tests/engine/repro/gen_scenarios.py)."""
 
 from __future__ import annotations
 

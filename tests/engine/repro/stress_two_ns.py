@@ -1,7 +1,7 @@
 """Signals at random points of a two-namespace change (renames, moves, bridge ports, deletions, cross-
 namespace pairs, a macvlan re-made): the namespaces must end as before, or as declared where linkctl
 said so; after SIGKILL, `linkctl recover` must get them back. Usage: stress_two_ns.py SIG COUNT [SEED]
-(run from the worktree as root, after repro/gen_scenarios.py; STRESS_DIR=/tmp/rv16/nsc STRESS_NEW_B=1 for
+(run from the worktree as root, after tests/engine/repro/gen_scenarios.py; STRESS_DIR=/tmp/rv16/nsc STRESS_NEW_B=1 for
 the change that makes its second namespace)."""
 
 from __future__ import annotations

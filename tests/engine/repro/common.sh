@@ -1,6 +1,6 @@
 # Sourced by the repro scripts: a private runtime dir, linkctl of this worktree, throwaway namespaces.
 set -u
-WT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+WT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)
 LINKCTL="$WT/.venv/bin/linkctl"
 RT=$(mktemp -d); chmod 700 "$RT"
 export LINKCTL_RUNTIME_DIR="$RT" PYTHONDONTWRITEBYTECODE=1
