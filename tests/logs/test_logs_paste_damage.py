@@ -202,6 +202,11 @@ FORMS: list[tuple[str, dict[str, Any]]] = [
     ("bna: enp1s0f2 link up", {"event": "link_up", "ifname": "enp1s0f2", "driver": "bna"}),
     ("[  136.2] bna: eth3 link down", {"event": "link_down", "ifname": "eth3"}),
     ("r8169 0000:02:00.0 eno1: NETDEV WATCHDOG: transmit queue 0 timed out", {"event": "tx_timeout", "ifname": "eno1"}),
+    # The same family, the device's address masked or left out another way.
+    ("Mar 30 06:32:45 aurora kernel: r8169 ... eth0: Link is Down", {"ifname": "eth0", "driver": "r8169"}),
+    ("igb XXXX:XX:XX.X eno1: igb: eno1 NIC Link is Down", {"event": "link_down", "ifname": "eno1"}),
+    ("[  12.3] igb <pci-addr> eno1: NIC Link is Up 1000 Mbps Full Duplex, Flow Control: RX", {"speed_mbps": 1000}),
+    ("igb XXXX:XX:XX.X: Detected Tx Unit Hang", {"event": "tx_timeout", "driver": "igb", "ifname": None}),
 ]
 
 
@@ -338,6 +343,9 @@ FALSE_POSITIVES = [
     "NetworkManager: eth0 link up",
     "Info: eth0 link up",
     "watchdog: eth0 link down",
+    # A masked bus behind another subsystem's name or a daemon's.
+    "usb XXXX:XX:XX.X: Link is Down",
+    "NetworkManager <pci> eth0: Link is Down",
 ]
 
 

@@ -42,9 +42,17 @@ _REG_STATE = r"(?: \((?:unregistered|unregistering|uninitialized)\))?"
 # A driver named by a device-tree vendor and device, as the lantiq xrx200's "lantiq,xrx200-net".
 _DRV = r"[\w.\-]+(?:,[\w.\-]+)?"
 _NETDEV_PREFIX = re.compile(rf"(?P<drv>{_DRV}) (?P<bus>\S+?):? (?P<ifn>{IFN}){_REG_STATE}: (?P<body>.*)")
-# The same with a platform device's address left out by whoever pasted it, its node's name kept:
-# "macb ... ethernet end0: ", "macb ....ethernet end0: ".
-_ELIDED_BUS = r"(?:\.{3,4}|\u2026) ?(?:ethernet|switch|gmac|mac|eth|mdio|dp\d)"
+# The same with the device's address left out or masked by whoever pasted it: "macb ... ethernet
+# end0: " (a platform device's node name kept), "r8169 ... eth0: ", "igb XXXX:XX:XX.X eno1: ",
+# "igb <pci-addr> eno1: ".
+_MASKED_HEX = "[0-9a-fA-FxX*#?]"
+_ELIDED_BUS = (
+    r"(?:\.{3,4}|\u2026)(?: ?(?:ethernet|switch|gmac|mac|eth|mdio|dp\d))?"
+    rf"|{_MASKED_HEX}{{4}}:{_MASKED_HEX}{{2}}:{_MASKED_HEX}{{2}}\.[0-7xX*#?]|<[\w\-. ]{{1,24}}>"
+)
+# dev_printk's "DRIVER BUS: " with the bus masked: "igb XXXX:XX:XX.X: Detected Tx Unit Hang".
+_MASKED_BUS = rf"[xX*#?]{{4}}:{_MASKED_HEX}{{2}}:{_MASKED_HEX}{{2}}\.[0-7xX*#?]|<[\w\-. ]{{1,24}}>"
+_MASKED_DEV_PREFIX = re.compile(rf"(?P<drv>[a-z][\w\-]*) (?P<bus>{_MASKED_BUS}): (?P<body>.*)")
 _ELIDED_PREFIX = re.compile(rf"(?P<drv>[a-z][\w\-]*) (?P<bus>{_ELIDED_BUS}) (?P<ifn>{IFN}): (?P<body>.*)")
 # The bus holds a digit: taken at its first one, so that a long run of digits is not split every
 # way between two runs ("\S*\d\S*?" took 0.17 s on 5,000 digits, 30 s at the scan's 64 KiB).
@@ -107,15 +115,15 @@ def prefixes(message: str) -> list[Prefix]:
     """The readings of the device prefix, most specific first."""
     found: list[Prefix] = []
     m = _NETDEV_PREFIX.fullmatch(message)
-    if m and _looks_like_bus(m["bus"]):
+    if not (m and _looks_like_bus(m["bus"])):
+        m = _ELIDED_PREFIX.fullmatch(message)
+        m = m if m and plausible_driver(m["drv"]) and not _NOT_A_DRIVER.fullmatch(m["drv"]) else None
+    if m:
         body = _strip_echo(_strip_driver_echo(m["body"], m["drv"]), m["ifn"])
         found.append(Prefix(m["drv"], m["bus"], m["ifn"], body))
         tag = _TAG.fullmatch(body)
         if tag and tag["tag"] != m["ifn"]:
             found.append(Prefix(m["drv"], m["bus"], m["ifn"], tag["body"]))
-    m = _ELIDED_PREFIX.fullmatch(message)
-    if m and plausible_driver(m["drv"]) and not _NOT_A_DRIVER.fullmatch(m["drv"]):
-        found.append(Prefix(m["drv"], m["bus"], m["ifn"], m["body"]))
     m = _NET_CLASS.fullmatch(message)
     if m:
         found.append(Prefix(None, None, m["ifn"], m["body"]))
@@ -126,6 +134,9 @@ def prefixes(message: str) -> list[Prefix]:
             # Old drivers' "PFX "%s: ", dev->name": "sky2 eth0: tx timeout" names the link.
             found.append(Prefix(m["drv"], None, m["bus"], body))
         found.append(Prefix(m["drv"], m["bus"], None, body))
+    m = _MASKED_DEV_PREFIX.fullmatch(message)
+    if m and plausible_driver(m["drv"]) and not _NOT_A_DRIVER.fullmatch(m["drv"]):
+        found.append(Prefix(m["drv"], m["bus"], None, _strip_driver_echo(m["body"], m["drv"])))
     m = _DEV_NODE_PREFIX.fullmatch(message)
     if m and any(c.isdigit() for c in m["drv"]) and plausible_driver(m["drv"]):
         found.append(Prefix(m["drv"], m["bus"], None, m["body"]))
