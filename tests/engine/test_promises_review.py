@@ -113,8 +113,7 @@ def test_try_whose_journal_cannot_be_rewritten_says_what_became_of_the_change(
         assert "rolled back" in said or "recover" in said or "deadline" in said, said
 
 
-@pytest.mark.xfail(strict=True, reason="--timeout is not bounded: select() overflows after the change")
-@pytest.mark.parametrize("timeout", ["inf", "1e300"])
+@pytest.mark.parametrize("timeout", ["inf", "1e300", "nan", "0", "-5"])
 def test_try_refuses_a_timeout_it_cannot_wait_for_before_any_change(netns: str, tmp_path: Path, timeout: str) -> None:
     """`try --timeout inf` applied the change, said "confirm within inf s", then `try` and its guardian
     both died of an OverflowError: the change stayed, unconfirmed, with nobody left to roll it back."""

@@ -37,6 +37,7 @@ from linkctl.nla import iter_messages
 from linkctl.plan.ops import Plan
 
 Echo = Callable[[str], None]
+LONGEST = 86400.0  # seconds a trial may hold a change (as the CLI's --timeout allows)
 
 
 def run_trial(
@@ -49,6 +50,13 @@ def run_trial(
 ) -> int:
     """`describe` words the plan for the person who will confirm it (the CLI's plan text);
     `wait`: seconds to wait for another linkctl's change to end."""
+    # select() and the guardian's deadline overflow on inf or 1e300 once the change is made: refused first
+    # (the CLI words it per option; this is for any other caller).
+    if not (0 < timeout <= LONGEST and 0 <= stable_for <= LONGEST):
+        raise LinkctlError(
+            f"--timeout {timeout:g} --stable-for {stable_for:g}: give a timeout of more than 0 and at most "
+            f"{LONGEST:g} s, and --stable-for from 0 to {LONGEST:g} s; nothing was changed"
+        )
     # Held until the change is confirmed or rolled back: nothing else may change links meanwhile.
     with change_session("try", wait, echo) as held:
         return _trial(ctx, held, timeout, stable_for, _Voice(echo), describe)
