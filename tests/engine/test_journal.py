@@ -91,5 +91,7 @@ def test_a_namespace_removed_since_the_cut_off_is_not_made_again(
     recovered = run(["recover"], runtime)
     assert recovered.returncode == 0, recovered.stdout + recovered.stderr
     assert f"netns {netns} no longer exists (removed since the change): nothing was put back there" in recovered.stdout
+    # Nothing is left to check: no "checked: the 0 link(s) of  are as they were before".
+    assert "checked:" not in recovered.stdout and "as they were before" not in recovered.stdout, recovered.stdout
     assert subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout.count(netns) == 0
     assert not (runtime / "change.journal").exists()

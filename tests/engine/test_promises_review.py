@@ -76,7 +76,6 @@ def _fill(where: Path, leave_pages: int) -> None:
     (where / "fill").write_bytes(b"\0" * 4096 * pages)
 
 
-@pytest.mark.xfail(strict=True, reason="journal.write's OSError is reported as an internal error")
 def test_a_full_runtime_directory_is_named_before_any_change(netns: str, tmp_path: Path, small_runtime: Path) -> None:
     """No room for the journal: nothing is changed, but the message was "internal error: OSError:
     [Errno 28] No space left on device ... please report this", naming neither the file nor the fix."""
@@ -89,7 +88,6 @@ def test_a_full_runtime_directory_is_named_before_any_change(netns: str, tmp_pat
     assert "change.journal" in res.stderr and "nothing was changed" in res.stderr, res.stderr
 
 
-@pytest.mark.xfail(strict=True, reason="journal.update's OSError after the change is an internal error")
 def test_try_whose_journal_cannot_be_rewritten_says_what_became_of_the_change(
     netns: str, tmp_path: Path, small_runtime: Path
 ) -> None:
@@ -113,8 +111,7 @@ def test_try_whose_journal_cannot_be_rewritten_says_what_became_of_the_change(
         assert "rolled back" in said or "recover" in said or "deadline" in said, said
 
 
-@pytest.mark.xfail(strict=True, reason="--timeout is not bounded: select() overflows after the change")
-@pytest.mark.parametrize("timeout", ["inf", "1e300"])
+@pytest.mark.parametrize("timeout", ["inf", "1e300", "nan", "0", "-5"])
 def test_try_refuses_a_timeout_it_cannot_wait_for_before_any_change(netns: str, tmp_path: Path, timeout: str) -> None:
     """`try --timeout inf` applied the change, said "confirm within inf s", then `try` and its guardian
     both died of an OverflowError: the change stayed, unconfirmed, with nobody left to roll it back."""

@@ -13,6 +13,7 @@ from typing import Annotated
 
 import typer
 
+from linkctl.cli import durations
 from linkctl.errors import LinkctlError
 
 
@@ -34,7 +35,9 @@ def audit(
     declaration: Annotated[
         Path | None, typer.Option("--declaration", "-d", help="Check links against this file's namespaces.")
     ] = None,
-    interval: Annotated[float, typer.Option(help="Seconds between the two counter samples.")] = 1.0,
+    interval: Annotated[
+        float, typer.Option(callback=durations.INTERVAL, help="Seconds between the two counter samples.")
+    ] = 1.0,
     fmt: FormatOpt = Format.TEXT,
 ) -> None:
     """Configuration problems of every link (the whole host, or one namespace).
@@ -75,7 +78,13 @@ def diagnose(
     since: Annotated[str, typer.Option(help="How far back: 7d, 24h, or an ISO time.")] = "7d",
     store: Annotated[str | None, typer.Option(help="The watch store URL, for flap history.")] = None,
     kernel_debug: Annotated[
-        float | None, typer.Option("--kernel-debug", metavar="SECONDS", help="Driver dynamic debug for this long.")
+        float | None,
+        typer.Option(
+            "--kernel-debug",
+            metavar="SECONDS",
+            callback=durations.KERNEL_DEBUG,
+            help="Driver dynamic debug for this long.",
+        ),
     ] = None,
     write_fix: Annotated[
         Path | None, typer.Option("--write-fix", metavar="FILE", help="Write the proposed declarations here.")
@@ -159,7 +168,10 @@ def persist(
 
 def boot_apply(
     directory: Annotated[Path, typer.Option("--dir", help="Where the declarations are.")] = Path("/etc/linkctl"),
-    wait: Annotated[float, typer.Option("--wait", help="wait up to N seconds for another linkctl's change")] = 0,
+    wait: Annotated[
+        float,
+        typer.Option("--wait", callback=durations.WAIT, help="wait up to N seconds for another linkctl's change"),
+    ] = 0,
 ) -> None:
     """Apply the kept declarations (what linkctl-apply.service runs at boot).
 

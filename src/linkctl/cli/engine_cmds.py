@@ -10,6 +10,9 @@ Every other option or shape goes through typer, which words its own usage errors
 
 from __future__ import annotations
 
+import contextlib
+import errno
+import os
 import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING
@@ -105,9 +108,37 @@ def apply(ctx: Context, echo: Echo, wait: float = 0) -> int:
     """Make the links as declared; 0, or a LinkctlError (ApplyFailed after a rollback)."""
     from linkctl.engine.changelock import change_session
 
+    out = _Output(echo)
     # Read, plan and change with no other linkctl changing links.
-    with change_session("apply", wait, echo) as held:
-        return _apply(ctx, echo, held.rt if held else None)
+    with change_session("apply", wait, out) as held:
+        code = _apply(ctx, out, held.rt if held else None)
+    out.report()
+    return code
+
+
+class _Output:
+    """stdout for what a change says. A reader gone (`apply FILE | head -1`), a closed or full stdout
+    neither undoes the change (the plan is printed while the kernel works) nor turns one made and
+    verified into an error: the exit code stays the change's, as `ip` and git keep theirs."""
+
+    def __init__(self, echo: Echo) -> None:
+        self.echo, self.last = echo, ""
+        self.lost: OSError | None = None
+
+    def __call__(self, text: str) -> None:
+        self.last = text
+        if self.lost is not None:
+            return
+        try:
+            self.echo(text)
+        except (OSError, ValueError) as exc:  # ValueError: a closed file
+            self.lost = exc if isinstance(exc, OSError) else OSError(errno.EBADF, os.strerror(errno.EBADF))
+
+    def report(self) -> None:
+        """Say on stderr how it ended when stdout failed, but for a reader that left (EPIPE), as `| head` does."""
+        if self.lost is not None and self.lost.errno != errno.EPIPE:
+            with contextlib.suppress(OSError, ValueError, AttributeError):  # no stderr either: the exit code says
+                sys.stderr.write(f"linkctl: cannot write to stdout ({self.lost.strerror}): {self.last}\n")
 
 
 def _apply(ctx: Context, echo: Echo, rt: RuntimeDir | None) -> int:
@@ -148,7 +179,10 @@ def run_plain(command: str, file: str, netns: str | None, strict: bool = False) 
 
 
 def _print(text: str) -> None:
+    if sys.stdout is None:  # started with stdout closed (`>&-`)
+        raise OSError(errno.EBADF, os.strerror(errno.EBADF))
     sys.stdout.write(text + "\n")
+    sys.stdout.flush()  # a failing stdout is found here, where the words are known, not at exit
 
 
 def _notes(notes: list[str]) -> None:

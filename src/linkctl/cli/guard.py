@@ -6,6 +6,7 @@ forms that cli/entry.py runs without it; imports nothing but linkctl.errors.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 from collections.abc import Callable
@@ -78,11 +79,11 @@ def leave(code: int) -> NoReturn:
 def _leave(code: int) -> NoReturn:
     interrupts.ignore()  # the command is over: a signal in the interpreter's teardown must not kill it
     if sys.argv[1:2] and sys.argv[1] in QUICK_EXIT:
-        try:
-            sys.stdout.flush()
-            sys.stderr.flush()
-        except BrokenPipeError:  # `linkctl show | head`: the reader left, as with `ip link | head`
-            pass
+        for stream in (sys.stdout, sys.stderr):
+            # `linkctl show | head`: the reader left, as with `ip link | head`; or the stream is full or
+            # closed (None when started so): the command said so, or its exit code does.
+            with contextlib.suppress(OSError, ValueError, AttributeError):
+                stream.flush()
         os._exit(code)
     sys.exit(code)
 

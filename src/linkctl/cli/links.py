@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 
-from linkctl.cli import engine_cmds
+from linkctl.cli import durations, engine_cmds
 from linkctl.errors import LinkctlError
 
 if TYPE_CHECKING:  # imported where used: `linkctl logs ...` must not pay for the engine
@@ -27,7 +27,12 @@ StrictOpt = Annotated[
     ),
 ]
 WaitOpt = Annotated[
-    float, typer.Option("--wait", help="wait up to N seconds for another linkctl's change to end (default: refuse)")
+    float,
+    typer.Option(
+        "--wait",
+        callback=durations.WAIT,
+        help="wait up to N seconds for another linkctl's change to end (default: refuse)",
+    ),
 ]
 
 
@@ -121,9 +126,14 @@ def apply_cmd(
 def try_cmd(
     file: Annotated[str, typer.Argument(help="declaration (YAML)")],
     netns: NetnsOpt = None,
-    timeout: Annotated[float, typer.Option(help="seconds to wait for confirmation")] = 120,
+    timeout: Annotated[
+        float, typer.Option(callback=durations.TIMEOUT, help="seconds to wait for confirmation (at most a day)")
+    ] = 120,
     stable_for: Annotated[
-        float, typer.Option("--stable-for", help="roll back if a declared link loses carrier within N s")
+        float,
+        typer.Option(
+            "--stable-for", callback=durations.STABLE_FOR, help="roll back if a declared link loses carrier within N s"
+        ),
     ] = 0,
     debug: DebugOpt = False,
     wait: WaitOpt = 0,

@@ -10,6 +10,7 @@ the boot-time apply, say). The kernel drops the lock with the process, however i
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import json
 import os
@@ -61,7 +62,10 @@ def changing_links(command: str, wait: float = 0) -> Iterator[Held]:
 def note_holder(fd: int, command: str) -> None:
     """Who holds the lock, for the message a second linkctl prints."""
     os.ftruncate(fd, 0)
-    os.pwrite(fd, json.dumps({"pid": os.getpid(), "command": command, "argv": sys.argv[1:]}).encode(), 0)
+    # A full runtime directory: the lock holds all the same, and one waiting says "another linkctl"; a
+    # change is refused at its journal, naming the directory (engine/journal.py).
+    with contextlib.suppress(OSError):
+        os.pwrite(fd, json.dumps({"pid": os.getpid(), "command": command, "argv": sys.argv[1:]}).encode(), 0)
 
 
 class _TimedOut(Exception):

@@ -18,12 +18,13 @@ it speaks of died with that boot (in /run, the default place, it died too).
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import time
 from dataclasses import asdict, dataclass, field
 
-from linkctl.engine.runtime import RuntimeDir, existing_dir
+from linkctl.engine.runtime import DIR_ENV, RuntimeDir, existing_dir
 from linkctl.errors import LinkctlError
 from linkctl.kernel.host import boot_id, process_start
 
@@ -80,10 +81,18 @@ class JournalUnreadable(LinkctlError):
     pass
 
 
+class JournalUnwritable(LinkctlError):
+    """The journal could not be written (a full or read-only runtime directory): the old one, if
+    any, is as it was; the caller says what became of the change."""
+
+
 def write(rt: RuntimeDir, intent: Intent) -> None:
     """On disk, whole and synced, before the change's first request; never over another journal
-    (FileExistsError: only one change may be unrecovered at a time, and its journal is all it has)."""
-    rt.write(NAME, _encode(intent), sync=True, exclusive=True)
+    (only one change may be unrecovered at a time, and its journal is all it has)."""
+    try:
+        rt.write(NAME, _encode(intent), sync=True, exclusive=True)
+    except OSError as exc:
+        raise JournalUnwritable(f"{_unwritable(rt, exc)}; nothing was changed") from None
 
 
 def update(rt: RuntimeDir, **changes: object) -> None:
@@ -93,7 +102,19 @@ def update(rt: RuntimeDir, **changes: object) -> None:
         return
     for name, value in changes.items():
         setattr(intent, name, value)
-    rt.write(NAME, _encode(intent), sync=True)
+    try:
+        rt.write(NAME, _encode(intent), sync=True)
+    except OSError as exc:
+        raise JournalUnwritable(_unwritable(rt, exc)) from None
+
+
+def _unwritable(rt: RuntimeDir, exc: OSError) -> str:
+    where = os.path.join(rt.path, NAME)
+    fix = "free space there" if exc.errno in (errno.ENOSPC, errno.EDQUOT) else "make it writable"
+    return (
+        f"cannot write the change journal {where}: {exc.strerror} ({fix}, or set {DIR_ENV} to another "
+        "directory only you can write)"
+    )
 
 
 def _encode(intent: Intent) -> bytes:

@@ -179,10 +179,19 @@ def _links_back(intent: Intent, decl: Declaration | None, debug: DebugHook | Non
     left += [f"netns {name} (made by the change) still exists" for name in intent.created_netns if name not in gone]
     if left:
         return Outcome(False, len(plan.ops), f"ROLLBACK INCOMPLETE: still differs: {'; '.join(left)}")
+    if vanished and not intent.where():  # "checked: the 0 link(s) of  are as they were before" said nothing true
+        return Outcome(True, len(plan.ops), _nothing_left(vanished))
     words = _verified_words(intent, after, len(plan.ops), created)
     for ns in vanished:
         words += f" netns {ns} no longer exists (removed since the change): nothing was put back there."
     return Outcome(True, len(plan.ops), words)
+
+
+def _nothing_left(vanished: list[NetnsName]) -> str:
+    """Every namespace of the change was removed since: nothing to put back, nothing to check."""
+    names = ", ".join(f"netns {ns}" for ns in vanished)
+    gone = "no longer exists" if len(vanished) == 1 else "no longer exist"
+    return f"nothing rolled back: {names} {gone} (removed since the change): nothing was put back there, nor checked."
 
 
 def _kept(names: list[NetnsName], vanished: list[NetnsName]) -> list[NetnsName]:

@@ -13,6 +13,7 @@ anything else is loaded.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import stat
 
@@ -106,6 +107,10 @@ class RuntimeDir:
                 view = view[os.write(fd, view) :]
             if sync:
                 os.fsync(fd)
+        except OSError:  # a full directory: no half-written file left to fill it further
+            with contextlib.suppress(OSError):
+                os.unlink(tmp, dir_fd=self.fd)
+            raise
         finally:
             os.close(fd)
         try:

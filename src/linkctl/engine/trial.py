@@ -23,9 +23,10 @@ from collections.abc import Callable
 
 from linkctl import interrupts
 from linkctl.engine import journal, runtime
-from linkctl.engine.apply import ApplyResult, Context, apply, prepare
+from linkctl.engine.apply import ApplyFailed, ApplyResult, Context, apply, prepare
 from linkctl.engine.changelock import Held, change_session
 from linkctl.engine.guardian import Guardian, read_outcome, record_outcome
+from linkctl.engine.rollback import Outcome
 from linkctl.errors import LinkctlError
 from linkctl.kernel import netns as netns_mod
 from linkctl.kernel import rtnl
@@ -37,6 +38,7 @@ from linkctl.nla import iter_messages
 from linkctl.plan.ops import Plan
 
 Echo = Callable[[str], None]
+LONGEST = 86400.0  # seconds a trial may hold a change (as the CLI's --timeout allows)
 
 
 def run_trial(
@@ -49,6 +51,13 @@ def run_trial(
 ) -> int:
     """`describe` words the plan for the person who will confirm it (the CLI's plan text);
     `wait`: seconds to wait for another linkctl's change to end."""
+    # select() and the guardian's deadline overflow on inf or 1e300 once the change is made: refused first
+    # (the CLI words it per option; this is for any other caller).
+    if not (0 < timeout <= LONGEST and 0 <= stable_for <= LONGEST):
+        raise LinkctlError(
+            f"--timeout {timeout:g} --stable-for {stable_for:g}: give a timeout of more than 0 and at most "
+            f"{LONGEST:g} s, and --stable-for from 0 to {LONGEST:g} s; nothing was changed"
+        )
     # Held until the change is confirmed or rolled back: nothing else may change links meanwhile.
     with change_session("try", wait, echo) as held:
         return _trial(ctx, held, timeout, stable_for, _Voice(echo), describe)
@@ -98,7 +107,13 @@ def _trial(
         journal.update(held.rt, deadline=time.time() + timeout)
         echo(f"applied {plan.size} change(s); confirm within {timeout:g} s (Enter, or `linkctl confirm`)")
 
-    verdict, signum = _hold(ctx, host, plan, timeout, stable_for, echo, listening)
+    try:
+        verdict, signum = _hold(ctx, host, plan, timeout, stable_for, echo, listening)
+    except Exception as exc:  # a full runtime directory, say: `linkctl confirm` could not find the deadline
+        outcome = _undo(ctx, held, guardian, result)
+        cause = str(exc) if isinstance(exc, LinkctlError) else f"internal error: {type(exc).__name__}: {exc}"
+        code = 1 if outcome.ok else ROLLBACK_FAILED
+        raise ApplyFailed(f"{cause}: the change cannot be held for confirmation", outcome.message, code) from None
     if verdict == "confirmed":
         return _confirmed(held, guardian, echo)
     return _rejected(ctx, held, guardian, result, f"{verdict}: rolling back", signum, echo)
@@ -136,14 +151,19 @@ def _rejected(
     ctx: Context, held: Held, guardian: Guardian, result: ApplyResult, why: str, signum: int, echo: _Voice
 ) -> int:
     echo(why)
-    guardian.rolling_back()  # should this process die now, the guardian finishes at once
-    outcome = result.rollback(ctx, held.rt)  # signals held meanwhile (engine/rollback.settle)
-    record_outcome(held.rt, os.getpid(), "rolled back" if outcome.ok else "rollback failed", outcome.message)
-    guardian.done()
+    outcome = _undo(ctx, held, guardian, result)
     echo(outcome.message)
     if not outcome.ok:
         return ROLLBACK_FAILED
     return 128 + signum if signum else ROLLED_BACK
+
+
+def _undo(ctx: Context, held: Held, guardian: Guardian, result: ApplyResult) -> Outcome:
+    guardian.rolling_back()  # should this process die now, the guardian finishes at once
+    outcome = result.rollback(ctx, held.rt)  # signals held meanwhile (engine/rollback.settle)
+    record_outcome(held.rt, os.getpid(), "rolled back" if outcome.ok else "rollback failed", outcome.message)
+    guardian.done()
+    return outcome
 
 
 ROLLED_BACK, ROLLBACK_FAILED = 3, 4
@@ -181,8 +201,8 @@ def _wait(
     for signum in interrupts.take_noted():
         if signum != signal.SIGUSR1:
             wfd.send(bytes([signum]))
-    listening()
     try:
+        listening()  # within the try: should it fail, the signal handlers are put back all the same
         while (left := timeout - (time.monotonic() - start)) > 0:
             window = stable_for - (time.monotonic() - start)
             if watch and watch.pending and window <= 0:
