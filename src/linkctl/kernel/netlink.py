@@ -80,8 +80,14 @@ class RtnlSocket(linkdump.RouteSocket):
         return None
 
     def nsid_of(self, other: NetnsName) -> int | None:
-        """The id under which this namespace knows `other` (for veth peers), if any."""
-        fd = netns.open_fd(other)
+        """The id under which this namespace knows `other` (for veth peers), if any; None also when
+        `other` went since it was listed."""
+        try:
+            fd = netns.open_fd(other)
+        except netns.NetnsError:
+            if netns.exists(other):
+                raise
+            return None
         try:
             self._send(linkdump.nsid_request(self.next_seq(), fd))
             return linkdump.parse_nsid(self.sock.recv(1 << 16))

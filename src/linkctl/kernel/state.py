@@ -33,11 +33,11 @@ def read_state(
     ports: dict[NetnsName, brvlan.Ports | None] = {}
     try:
         for name in wanted:
-            if not netns.exists(name):
+            opened = _open(name, debug)
+            if opened is None:
                 ports[name] = None
                 continue
-            sock = RtnlSocket(name, debug)
-            sockets[name] = sock
+            sockets[name] = sock = opened
             raw[name] = []
             links = sock.dump_links(stats, raw[name])
             if vlans or any(_filters(lk) for lk in links):
@@ -69,6 +69,20 @@ def read_state(
     return host
 
 
+def _open(name: NetnsName, debug: DebugHook | None, again: bool = True) -> RtnlSocket | None:
+    """A socket in the namespace, None when it is not there: also when it went between the look and
+    the open, or is still being made (`ip netns add` mounts it on a file it made first: setns says
+    EINVAL meanwhile) while a host's containers come and go (`audit` reads every namespace)."""
+    if not netns.exists(name):
+        return None
+    try:
+        return RtnlSocket(name, debug)
+    except netns.NetnsError:
+        if name is not None and netns.exists(name) and netns.entry_refused(name) is not None:
+            raise  # refused for want of privilege: that is the answer
+        return _open(name, debug, again=False) if again else None
+
+
 def read_with_peers(name: NetnsName, stats: bool = False, layer3: bool = False) -> HostState:
     """One namespace, and the named ones its veth peers live in: `ip link`'s "link-netns NAME";
     with `layer3`, that namespace's addresses, routes and rules too (IPv6 on or off on every link)."""
@@ -92,7 +106,10 @@ def read_with_link_nets(names: list[NetnsName], stats: bool = False, skip: Colle
         nsids = {lk.link_netnsid for lk in state.links.values() if lk.link_netnsid is not None} if state else set()
         if not nsids:
             continue
-        with RtnlSocket(name) as sock:  # one small request per candidate, not a dump of each
+        sock = _open(name, None)
+        if sock is None:
+            continue  # gone since it was read
+        with sock:  # one small request per candidate, not a dump of each
             homes += [o for o in others if sock.nsid_of(o) in nsids]
     return read_state([*names, *dict.fromkeys(homes)], stats=stats) if homes else host
 
