@@ -24,7 +24,7 @@ from linkctl.errors import LinkctlError
 from linkctl.kernel import caps
 from linkctl.kernel.host import process_start
 from linkctl.kernel.netlink import DebugHook
-from linkctl.kernel.state import read_state
+from linkctl.kernel.state import link_homes, read_state
 from linkctl.kinds import BY_TYPE
 from linkctl.model.bridge_sections import INTERNAL
 from linkctl.model.spec import Declaration
@@ -338,12 +338,19 @@ class Snapshot:
     @classmethod
     def take(cls, host: HostState, ctx: Context, plan: Plan, command: str = "apply") -> Snapshot:
         namespaces = [n for n in ctx.namespaces() if n in host.namespaces]
+        # A link the plan deletes takes its veth peer with it, wherever that lives, and a rollback makes
+        # it again only knowing its peer's (or its base's) namespace: those are read, kept and checked too.
+        deleted = [lk for op in plan.ops if isinstance(op, DeleteLink) and (lk := host.find(op.name, op.netns))]
+        homes = link_homes(host, deleted) if deleted else []
+        if homes:
+            namespaces += homes
+            host = read_state(namespaces, l3=namespaces if ctx.layer3 else None, vlans=ctx.vlans)
         return cls(host, namespaces, plan, command, ctx.default_netns)
 
     @cached_property
     def decl(self) -> Declaration:
         # Routes and rules are declared additively: those the plan adds are declared absent too.
-        return undo_entries(declaration_of(self.before, netns=self.namespaces), self.plan.ops)
+        return undo_entries(declaration_of(self.before, netns=self.namespaces, restore=True), self.plan.ops)
 
     @cached_property
     def intent(self) -> Intent:
