@@ -308,7 +308,6 @@ def _stacked(netns: str, kind: str) -> str:
     return head + " ".join(re.findall(r"link-netns \S+|macvlan mode \S+", details))
 
 
-@pytest.mark.xfail(strict=True, reason="names are decoded with U+FFFD and made again so")
 def test_a_rollback_does_not_rename_links_whose_names_are_not_utf8(netns: str, tmp_path: Path) -> None:
     """The kernel takes any bytes in a name but '/', ':' and white space; linkctl reads b'v\\xff' as
     'v\\ufffd'. Deleted (by the name `show -f yaml` prints) and rolled back, the pair came back as
@@ -322,6 +321,9 @@ def test_a_rollback_does_not_rename_links_whose_names_are_not_utf8(netns: str, t
     after = subprocess.run(listing, capture_output=True, check=True).stdout
     if "as they were before" in res.stdout:
         assert after == before, res.stdout
+    # The fix: such a change is refused before it starts, naming the link and what to do.
+    assert res.returncode == 1 and "not UTF-8" in res.stderr and "Nothing was changed" in res.stderr, res.stderr
+    assert after == before and not (runtime / "change.journal").exists()
 
 
 @pytest.mark.xfail(strict=True, reason="plan keeps a receipt while a try holds the change")
