@@ -24,11 +24,11 @@ from linkctl.errors import LinkctlError
 from linkctl.kernel import caps
 from linkctl.kernel.host import process_start
 from linkctl.kernel.netlink import DebugHook
-from linkctl.kernel.state import read_state
+from linkctl.kernel.state import link_homes, read_state
 from linkctl.kinds import BY_TYPE
 from linkctl.model.bridge_sections import INTERNAL
 from linkctl.model.spec import Declaration
-from linkctl.model.state import HostState, NetnsName
+from linkctl.model.state import HostState, Link, NetnsName
 from linkctl.plan.check_l3 import check_layer3, remakes_links
 from linkctl.plan.check_mtu import misfit_notes, underlay_queries
 from linkctl.plan.convert import declaration_of
@@ -325,6 +325,20 @@ def _unexpected(exc: BaseException) -> str:
     return f"internal error: {type(exc).__name__}: {exc} (please report this with the command that caused it)"
 
 
+def _refuse_unnamed(host: HostState, deleted: list[Link]) -> None:
+    """Before the first change: a link to delete, or its veth peer, whose name linkctl read with U+FFFD for
+    bytes that are not UTF-8. A rollback would make it again under other bytes that read the same, and say
+    "as before"; a name truly holding U+FFFD is refused too, as the two cannot be told apart once read."""
+    for link in [*deleted, *(p for lk in deleted if (p := host.peer_of(lk)) is not None)]:
+        if "\ufffd" in link.name:
+            where = f" in netns {link.netns}" if link.netns else ""
+            raise LinkctlError(
+                f"interfaces: name {link.name!a}{where}: the kernel's name for this link is not UTF-8 (linkctl "
+                "reads U+FFFD in its place), and a rollback could not make it again under the same bytes; rename it "
+                "to a UTF-8 name first (`ip link set dev OLD name NEW`). Nothing was changed."
+            )
+
+
 @dataclass
 class Snapshot:
     """The links as they were before a change, and what the change makes and moves."""
@@ -338,12 +352,20 @@ class Snapshot:
     @classmethod
     def take(cls, host: HostState, ctx: Context, plan: Plan, command: str = "apply") -> Snapshot:
         namespaces = [n for n in ctx.namespaces() if n in host.namespaces]
+        # A link the plan deletes takes its veth peer with it, wherever that lives, and a rollback makes
+        # it again only knowing its peer's (or its base's) namespace: those are read, kept and checked too.
+        deleted = [lk for op in plan.ops if isinstance(op, DeleteLink) and (lk := host.find(op.name, op.netns))]
+        _refuse_unnamed(host, deleted)
+        homes = link_homes(host, deleted) if deleted else []
+        if homes:
+            namespaces += homes
+            host = read_state(namespaces, l3=namespaces if ctx.layer3 else None, vlans=ctx.vlans)
         return cls(host, namespaces, plan, command, ctx.default_netns)
 
     @cached_property
     def decl(self) -> Declaration:
         # Routes and rules are declared additively: those the plan adds are declared absent too.
-        return undo_entries(declaration_of(self.before, netns=self.namespaces), self.plan.ops)
+        return undo_entries(declaration_of(self.before, netns=self.namespaces, restore=True), self.plan.ops)
 
     @cached_property
     def intent(self) -> Intent:

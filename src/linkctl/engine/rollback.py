@@ -34,9 +34,10 @@ from linkctl.kernel import netns, rtnl
 from linkctl.kernel.netlink import DebugHook, RtnlSocket
 from linkctl.kernel.rtnl import LinkAttrs
 from linkctl.kernel.state import read_state
-from linkctl.kinds import kind_of
+from linkctl.kinds import BY_TYPE, kind_of
+from linkctl.kinds.base import OnBase
 from linkctl.model.bridge_sections import INTERNAL
-from linkctl.model.spec import Declaration, InterfaceSpec, LinkStateName
+from linkctl.model.spec import Declaration, InterfaceSpec, InterfaceType, LinkStateName
 from linkctl.model.state import HostState, NetnsName
 from linkctl.plan.l3_model import has_l3
 from linkctl.plan.planner import make_plan
@@ -161,6 +162,7 @@ def _links_back(intent: Intent, decl: Declaration | None, debug: DebugHook | Non
             for ns, name, to in intent.moves
             if now.find(name, to) is not None and now.find(name, ns) is None
         }
+        restore, stranded = _less_stranded(restore, now, vanished, set(located))
         plan = make_plan(_with_absent(restore, now, created), now, intent.default_netns, located)
         Executor(now, debug).run(plan.ops)
         gone = [name for name in intent.created_netns if name not in intent.namespaces and _remove_netns(name)]
@@ -181,7 +183,7 @@ def _links_back(intent: Intent, decl: Declaration | None, debug: DebugHook | Non
         return Outcome(False, len(plan.ops), f"ROLLBACK INCOMPLETE: still differs: {'; '.join(left)}")
     if vanished and not intent.where():  # "checked: the 0 link(s) of  are as they were before" said nothing true
         return Outcome(True, len(plan.ops), _nothing_left(vanished))
-    words = _verified_words(intent, after, len(plan.ops), created)
+    words = _verified_words(intent, after, len(plan.ops), created, stranded)
     for ns in vanished:
         words += f" netns {ns} no longer exists (removed since the change): nothing was put back there."
     return Outcome(True, len(plan.ops), words)
@@ -247,7 +249,42 @@ def _remove_netns(name: str) -> bool:
     return not netns.exists(name)
 
 
-def _verified_words(intent: Intent, after: HostState, undone: int, created: set[Key]) -> str:
+def _less_stranded(
+    restore: Declaration, now: HostState, vanished: list[NetnsName], moved: set[Key]
+) -> tuple[Declaration, dict[Key, str]]:
+    """The restore declaration less the links of the state before, gone now (not moved), that cannot be
+    made again as they were, and why, by key: planned, they would be made wrong, or not at all."""
+    stranded = {
+        key: why
+        for spec in restore.interfaces
+        if (key := (spec.netns, spec.name)) not in moved
+        and not spec.absent
+        and now.find(spec.name, spec.netns) is None
+        and (why := _unmakeable(spec, vanished))
+    }
+    if not stranded:
+        return restore, {}
+    kept = [s for s in restore.interfaces if (s.netns, s.name) not in stranded]
+    return restore.model_copy(update={"interfaces": kept}), stranded
+
+
+def _unmakeable(spec: InterfaceSpec, vanished: list[NetnsName]) -> str | None:
+    """Why a link cannot be made again as it was: its peer's or base's namespace removed since; or one
+    the restore declaration could not name (the host's, seen from a named one)."""
+    peer_ns = spec.veth.peer_netns if spec.veth is not None else None
+    base_ns = spec.base_netns[0] if spec.base_netns is not None else None
+    if peer_ns is not None and peer_ns in vanished:
+        return f"its peer's namespace {peer_ns} is gone"
+    if base_ns is not None and base_ns in vanished:
+        return f"its base's namespace {base_ns} is gone"
+    if spec.type is InterfaceType.VETH and spec.veth is None:
+        return "its peer was in a namespace linkctl could not name from here"
+    if spec.type is not None and isinstance(kind := BY_TYPE[spec.type], OnBase) and not kind.declared_base(spec):
+        return "its base was in a namespace linkctl could not name from here"
+    return None
+
+
+def _verified_words(intent: Intent, after: HostState, undone: int, created: set[Key], stranded: dict[Key, str]) -> str:
     before = set(intent.before)
     count = sum(len(after.ns(ns).links) for ns in intent.namespaces if ns in after.namespaces)
     others = sorted(
@@ -257,7 +294,14 @@ def _verified_words(intent: Intent, after: HostState, undone: int, created: set[
         f"rolled back: {undone} change(s) undone; checked: the {count} link(s) of {intent.where()} "
         "are as they were before."
     )
+    if stranded:  # what the check cannot cover: said as plainly as the rest
+        lost = "; ".join(f"{_named(name, ns)} could not be made again: {why}" for (ns, name), why in stranded.items())
+        words = words[:-1] + f", but {lost}."
     if others:  # not the change's (those would be in the residual): someone else made them meanwhile
-        names = ", ".join(name if ns is None else f"{name} (netns {ns})" for name, ns in others)
+        names = ", ".join(_named(name, ns) for name, ns in others)
         words += f" Left alone: {names}, made meanwhile by something else."
     return words
+
+
+def _named(name: str, ns: NetnsName) -> str:
+    return name if ns is None else f"{name} (netns {ns})"

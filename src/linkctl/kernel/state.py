@@ -114,6 +114,30 @@ def read_with_link_nets(names: list[NetnsName], stats: bool = False, skip: Colle
     return read_state([*names, *dict.fromkeys(homes)], stats=stats) if homes else host
 
 
+def link_homes(host: HostState, links: Iterable[Link]) -> list[str]:
+    """The named namespaces, not read in `host`, that these links' veth peers and bases live in
+    (`ip link`'s "link-netns NAME"): one small request per candidate, only for links that point away."""
+    asks: dict[NetnsName, set[int]] = {}
+    for lk in links:
+        if lk.link_netnsid is not None and (lk.netns, lk.link_netnsid) not in host.netnsids:
+            asks.setdefault(lk.netns, set()).add(lk.link_netnsid)
+    if not asks:
+        return []
+    others = [o for o in netns.list_names() if o not in host.namespaces]
+    homes: list[str] = []
+    for viewer, nsids in asks.items():
+        with RtnlSocket(viewer) as sock:
+            homes += [o for o in others if _nsid(sock, o) in nsids]
+    return list(dict.fromkeys(homes))
+
+
+def _nsid(sock: RtnlSocket, other: str) -> int | None:
+    try:
+        return sock.nsid_of(other)
+    except (OSError, LinkctlError):  # removed meanwhile, or one this process may not enter: not a home
+        return None
+
+
 def namespaces_holding(name: str, besides: NetnsName) -> list[NetnsName]:
     """The other namespaces with a link of this name: what a "no such link" is most often about."""
     others = [ns for ns in [None, *netns.list_names()] if ns != besides]

@@ -12,10 +12,21 @@ import re
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import Field, PrivateAttr, field_validator, model_validator
+from pydantic import (
+    Field,
+    PrivateAttr,
+    SerializationInfo,
+    SerializerFunctionWrapHandler,
+    ValidationInfo,
+    field_validator,
+    model_serializer,
+    model_validator,
+)
 
 from linkctl.domain.events import Duplex
 from linkctl.model.bridge_sections import BridgeOptions, BridgePort, BridgeSection, StpOptions  # re-exported
+from linkctl.model.bridge_sections import _refuse_internal as refuse_internal
+from linkctl.model.bridge_sections import _without_internal as without_internal
 from linkctl.model.ethtool_spec import EthtoolSection, KernelModuleSpec
 from linkctl.model.l3 import IpSection, RouteRulesSection, RoutesSection
 from linkctl.model.sections import (  # the kind sections with many keys (re-exported: spelt spec.X)
@@ -207,8 +218,23 @@ class InterfaceSpec(Section):
     ethtool: EthtoolSection | None = None
     ipv4: IpSection | None = None
     ipv6: IpSection | None = None
+    # linkctl's own (never in a file, never shown), as BridgePort.raw_vlans: (the namespace,) its base
+    # was read in, when that is another than its own. The format's rule finds a base only in the link's
+    # namespace or the file's default one; a rollback must make a mac-vlan or VXLAN moved away from its
+    # base again on that very base (plan/convert.py sets it for the restore declaration only).
+    base_netns: tuple[str | None] | None = None
 
     _name = field_validator("name")(classmethod(lambda cls, v: check_ifname(v)))
+
+    @model_validator(mode="before")
+    @classmethod
+    def _own_fields(cls, data: object, info: ValidationInfo) -> object:
+        return refuse_internal(cls, data, info, ("base_netns",))
+
+    @model_serializer(mode="wrap")
+    def _dump(self, handler: SerializerFunctionWrapHandler, info: SerializationInfo) -> dict[str, Any]:
+        return without_internal(handler(self), info, ("base_netns",))
+
     _copy_mac = field_validator("copy_mac_from")(classmethod(lambda cls, v: _ifname_or_none(v)))
     _description = field_validator("description")(classmethod(lambda cls, v: check_description(v)))
 

@@ -74,6 +74,8 @@ class Scope:
         base = BY_TYPE[spec.type].declared_base(spec) if spec.type else None
         if base is None:
             return own
+        if spec.base_netns is not None:  # a restore declaration's: where the base was read
+            return spec.base_netns[0]
         return base_netns(base, own, self.default_netns, spec.netns is not None, self.exists)
 
     def lower_name(self, kind: LinkKind, link: Link) -> str | None:

@@ -23,12 +23,16 @@ from linkctl.plan.convert_l3 import ip_sections, routes_of, rules_of
 from linkctl.plan.vlans import with_port_vlans
 
 
-def spec_of(link: Link, host: HostState) -> InterfaceSpec:
+def spec_of(link: Link, host: HostState, restore: bool = False) -> InterfaceSpec:
+    """`restore`: for the declaration a rollback applies, which names a base in any namespace read."""
     kind = kind_of(link)
     ns = host.ns(link.netns)
     # A base in the host's namespace is named for a link in another: the file's rule finds it there
     # when the file is applied without --netns (model/placement.py).
     base = current_base(host, link, kind.reported_lower(link), None)
+    home = _base_home(host, link, kind.reported_lower(link)) if restore else None
+    if home is not None:
+        base = home[1]
     section = kind.section_from_link(link, ns, base)
     if isinstance(section, BridgeSection):
         section = with_port_vlans(section, link, ns)
@@ -43,7 +47,7 @@ def spec_of(link: Link, host: HostState) -> InterfaceSpec:
             peer_ns = peer.netns if peer.netns != link.netns else None
             extra["veth"] = VethSection(peer=peer.name, peer_netns=peer_ns)
     mac = link.mac if kind.type is not InterfaceType.LOOPBACK and _unicast(link.mac) else None
-    return InterfaceSpec(
+    spec = InterfaceSpec(
         name=link.name,
         type=kind.type,
         state=LinkStateName.UP if link.admin_up else LinkStateName.DOWN,
@@ -57,13 +61,23 @@ def spec_of(link: Link, host: HostState) -> InterfaceSpec:
         **extra,
         **ip_sections(link, ns),
     )
+    # linkctl's own field, which a file may not set: given past validation, as BridgePort.raw_vlans is
+    return spec if home is None else spec.model_copy(update={"base_netns": (home[0],)})
 
 
-def declaration_of(host: HostState, names: set[str] | None = None, netns: list[NetnsName] | None = None) -> Declaration:
-    """Every link (or the named ones) of the given namespaces, as a declaration."""
+def _base_home(host: HostState, link: Link, lower_ifindex: int | None) -> tuple[NetnsName, str] | None:
+    """(namespace, name) of the base a link stands on in another namespace than its own, when read."""
+    lower = host.in_link_net(link, lower_ifindex)
+    return None if lower is None or lower.netns == link.netns else (lower.netns, lower.name)
+
+
+def declaration_of(
+    host: HostState, names: set[str] | None = None, netns: list[NetnsName] | None = None, restore: bool = False
+) -> Declaration:
+    """Every link (or the named ones) of the given namespaces, as a declaration (`restore`: spec_of's)."""
     wanted = netns if netns is not None else list(host.namespaces)
     specs = [
-        spec_of(link, host)
+        spec_of(link, host, restore)
         for ns in wanted
         for link in sorted(host.ns(ns).links.values(), key=lambda lk: lk.ifindex)
         if names is None or link.name in names

@@ -119,6 +119,8 @@ class Matcher:
         base = t.kind.declared_base(t.spec)
         if base is None:
             return t.netns
+        if t.spec.base_netns is not None:  # a restore declaration's: where the base was read
+            return t.spec.base_netns[0]
         return base_netns(base, t.netns, self.default_netns, t.spec.netns is not None, self._will_exist)
 
     def _will_exist(self, name: str, netns: NetnsName) -> bool:
