@@ -37,7 +37,6 @@ def _mtu(ns: str) -> object:
     return links(ns)["rv0"]["mtu"]
 
 
-@pytest.mark.xfail(strict=True, reason="the receipt fast path takes no lock and reads no journal")
 def test_a_receipt_does_not_answer_for_a_file_a_try_is_holding(netns: str, tmp_path: Path) -> None:
     """The receipt fast path takes neither the change lock nor reads the journal: while `try` holds
     y.yml (to roll it back at its deadline), `apply y.yml` said "no changes ... already as declared"

@@ -7,6 +7,7 @@ imports pydantic (the schema), the fast path never does.
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -130,3 +131,33 @@ def test_a_no_op_plan_leaves_a_receipt_for_apply(netns: str, tmp_path: Path) -> 
     apply(path, netns, LINKCTL_RECEIPTS="off")
     assert not apply(path, netns, "plan")[1]
     assert apply(path, netns)[1]
+
+
+def _pair(mtu: int) -> str:
+    return (
+        f"interfaces:\n- {{name: rv0, type: veth, state: up, mtu: {mtu}, veth: {{peer: rp0}}}}\n"
+        f"- {{name: rp0, type: veth, state: up, mtu: {mtu}}}\n"
+    )
+
+
+def test_a_change_cut_off_by_kill_9_is_not_answered_from_a_receipt(netns: str, tmp_path: Path) -> None:
+    """y.yml's receipt holds for the links a killed `try` left (and its guardian with it): `recover` is
+    due, so `apply y.yml` refuses, naming it, and `plan y.yml` goes the full path, which says so."""
+    from tests.engine.faults import holding, run, wait_gone
+
+    runtime = tmp_path / "run"
+    x, y = write(tmp_path, _pair(1500), "x.yml"), write(tmp_path, _pair(9000), "y.yml")
+    for path in (y, x):
+        assert run(["apply", path, "-n", netns], runtime).returncode == 0
+    proc, guardian = holding(Path(y), netns, runtime, 60)
+    os.kill(guardian, signal.SIGKILL)
+    proc.kill()
+    proc.wait(timeout=60)
+    wait_gone(guardian)
+    second = run(["apply", y, "-n", netns], runtime)
+    assert second.returncode == 1 and "linkctl recover" in second.stderr, second.stdout + second.stderr
+    assert "no changes" not in second.stdout
+    plan = run(["plan", y, "-n", netns], runtime)
+    assert "cut off half-way (killed?)" in plan.stderr, plan.stderr
+    assert run(["recover"], runtime).returncode == 0
+    assert by_name(netns)["rv0"]["mtu"] == 1500

@@ -19,10 +19,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from linkctl.engine import runtime
+from linkctl.engine import lockfile, runtime
 from linkctl.errors import LinkctlError
-
-LOCK_NAME = "changes.lock"
 
 
 class ChangeInProgress(LinkctlError):
@@ -47,7 +45,7 @@ def changing_links(command: str, wait: float = 0) -> Iterator[Held]:
     (engine/runtime.py), it is refused before anything is read.
     """
     with runtime.checked_dir() as rt:
-        fd = _open_lock(rt)
+        fd = lockfile.open_lock(rt)
         try:
             if not _acquire(fd, wait):
                 raise ChangeInProgress(_busy_message(fd, wait))
@@ -60,8 +58,7 @@ def changing_links(command: str, wait: float = 0) -> Iterator[Held]:
 
 def note_holder(fd: int, command: str) -> None:
     """Who holds the lock, for the message a second linkctl prints."""
-    os.ftruncate(fd, 0)
-    os.pwrite(fd, json.dumps({"pid": os.getpid(), "command": command, "argv": sys.argv[1:]}).encode(), 0)
+    lockfile.write_note(fd, json.dumps({"pid": os.getpid(), "command": command, "argv": sys.argv[1:]}).encode())
 
 
 class _TimedOut(Exception):
@@ -91,25 +88,6 @@ def _acquire(fd: int, wait: float) -> bool:
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
-
-
-def _open_lock(rt: runtime.RuntimeDir) -> int:
-    where = os.path.join(rt.path, LOCK_NAME)
-    try:
-        fd = rt.open_file(LOCK_NAME, os.O_RDWR | os.O_CREAT)
-    except OSError as exc:
-        raise runtime.RuntimeDirUnsafe(
-            f"cannot open the change lock {where}: {exc.strerror}; nothing was read or changed"
-        ) from None
-    st = os.fstat(fd)
-    if st.st_uid != os.geteuid():
-        os.close(fd)
-        raise runtime.RuntimeDirUnsafe(
-            f"the change lock {where} belongs to uid {st.st_uid}: remove it; nothing was read or changed"
-        )
-    if st.st_mode & 0o077:
-        os.fchmod(fd, 0o600)  # an earlier linkctl made it 0644: anyone could open it and hold the flock
-    return fd
 
 
 def _busy_message(fd: int, waited: float = 0) -> str:
