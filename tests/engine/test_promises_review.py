@@ -312,7 +312,6 @@ def test_a_rollback_does_not_rename_links_whose_names_are_not_utf8(netns: str, t
         assert after == before, res.stdout
 
 
-@pytest.mark.xfail(strict=True, reason="plan keeps a receipt while a try holds the change")
 def test_a_plan_during_a_try_leaves_no_receipt_for_the_held_state(netns: str, tmp_path: Path) -> None:
     """`plan y.yml` while `try` holds y.yml warned that the try was "cut off half-way (killed?)" (it
     is alive, holding), found nothing to do and left a receipt: the next `apply y.yml` answered "no

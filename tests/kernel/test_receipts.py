@@ -140,9 +140,15 @@ def _pair(mtu: int) -> str:
     )
 
 
+def _receipts(runtime: Path) -> dict[str, int]:
+    where = runtime / "receipts"
+    return {p.name: p.stat().st_mtime_ns for p in where.iterdir()} if where.exists() else {}
+
+
 def test_a_change_cut_off_by_kill_9_is_not_answered_from_a_receipt(netns: str, tmp_path: Path) -> None:
     """y.yml's receipt holds for the links a killed `try` left (and its guardian with it): `recover` is
-    due, so `apply y.yml` refuses, naming it, and `plan y.yml` goes the full path, which says so."""
+    due, so `apply y.yml` refuses, naming it, and `plan y.yml` (the full path) says the change was cut
+    off and leaves no receipt."""
     from tests.engine.faults import holding, run, wait_gone
 
     runtime = tmp_path / "run"
@@ -154,10 +160,29 @@ def test_a_change_cut_off_by_kill_9_is_not_answered_from_a_receipt(netns: str, t
     proc.kill()
     proc.wait(timeout=60)
     wait_gone(guardian)
+    kept = _receipts(runtime)
     second = run(["apply", y, "-n", netns], runtime)
     assert second.returncode == 1 and "linkctl recover" in second.stderr, second.stdout + second.stderr
     assert "no changes" not in second.stdout
     plan = run(["plan", y, "-n", netns], runtime)
     assert "cut off half-way (killed?)" in plan.stderr, plan.stderr
+    assert _receipts(runtime) == kept
     assert run(["recover"], runtime).returncode == 0
     assert by_name(netns)["rv0"]["mtu"] == 1500
+
+
+def test_a_plan_during_a_try_writes_no_receipt(netns: str, tmp_path: Path) -> None:
+    from tests.engine.faults import holding, run, wait_gone
+
+    runtime = tmp_path / "run"
+    x, y = write(tmp_path, _pair(1500), "x.yml"), write(tmp_path, _pair(9000), "y.yml")
+    assert run(["apply", x, "-n", netns], runtime).returncode == 0
+    kept = _receipts(runtime)
+    proc, guardian = holding(Path(y), netns, runtime, 3)
+    try:
+        plan = run(["plan", y, "-n", netns], runtime)
+    finally:
+        proc.wait(timeout=60)
+        wait_gone(guardian)
+    assert "no changes" in plan.stdout and "holds its change" in plan.stderr, plan.stdout + plan.stderr
+    assert _receipts(runtime) == kept

@@ -15,12 +15,17 @@ import json
 import os
 import signal
 import sys
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from linkctl.engine import lockfile, runtime
 from linkctl.errors import LinkctlError
+
+if TYPE_CHECKING:
+    from linkctl.engine.journal import Intent
 
 
 class ChangeInProgress(LinkctlError):
@@ -148,3 +153,28 @@ def change_session(command: str, wait: float, echo: Callable[[str], None]) -> It
         if said:
             echo(said)
         yield held
+
+
+def unfinished_words(intent: Intent) -> str:
+    """What a reader that takes no lock (`plan`) says of a change journal it finds: a live change
+    (its process, or a `try`'s guardian, still runs: it holds the lock) is not one cut off."""
+    guarded = _alive(intent.pid, intent.started_at) or _alive(intent.guardian, intent.guardian_started_at)
+    if intent.command == "try" and guarded:
+        at = "" if intent.deadline is None else time.strftime(" (%H:%M:%S)", time.localtime(intent.deadline))
+        return (
+            f"{intent.summary()} holds its change until it is confirmed (`linkctl confirm`) or rolled back "
+            f"at its deadline{at}: this plan reads the links as that change left them"
+        )
+    if _alive(intent.pid, intent.started_at):
+        return f"{intent.summary()} is changing links now: this plan reads them half-way through that change"
+    return (
+        f"{intent.summary()} was cut off half-way (killed?): this plan starts from links it may have "
+        "half-changed; `linkctl recover` rolls it back"
+    )
+
+
+def _alive(pid: int | None, started_at: int | None) -> bool:
+    """That very process (pid and start time: a pid alone may have been reused) still runs."""
+    from linkctl.kernel.host import process_runs
+
+    return pid is not None and pid > 0 and bool(started_at) and process_runs(pid, started_at or 0)
