@@ -170,7 +170,6 @@ def test_plan_never_writes_a_names_control_characters_raw(netns: str, tmp_path: 
     assert ip("-n", netns, "-br", "link").count("\n") == 1  # nothing but lo
 
 
-@pytest.mark.xfail(strict=True, reason="fastpath.reply writes outside its guard")
 def test_the_receipts_answer_to_a_failing_stdout_is_no_traceback(netns: str, tmp_path: Path) -> None:
     """`apply FILE >/dev/full` answered from a receipt ended in a Python traceback (fastpath.reply
     writes outside its guard)."""

@@ -13,6 +13,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import ip
 from tests.engine.kernel_helpers import TOPOLOGY, by_name, write
 
@@ -186,3 +188,22 @@ def test_a_plan_during_a_try_writes_no_receipt(netns: str, tmp_path: Path) -> No
         wait_gone(guardian)
     assert "no changes" in plan.stdout and "holds its change" in plan.stderr, plan.stdout + plan.stderr
     assert _receipts(runtime) == kept
+
+
+@pytest.mark.parametrize(("stdout", "why"), [(">/dev/full", "No space left on device"), (">&-", "Bad file descriptor")])
+def test_a_receipts_answer_that_cannot_be_written_is_said_in_one_line(
+    netns: str, tmp_path: Path, stdout: str, why: str
+) -> None:
+    path = write(tmp_path, TOPOLOGY)
+    apply(path, netns)
+    program = f'exec "$0" -X importtime -m linkctl apply "$1" --netns "$2" {stdout}'
+    res = subprocess.run(
+        ["sh", "-c", program, sys.executable, path, netns], stderr=subprocess.PIPE, text=True, timeout=120, check=False
+    )
+    said = [line for line in res.stderr.splitlines() if not line.startswith("import time:")]
+    assert "pydantic" not in res.stderr  # the receipt answered
+    assert res.returncode == 1
+    assert said == [
+        f"linkctl: cannot write to standard output ({why}): no changes: 6 interface(s) "
+        "already as declared; nothing was sent to the kernel"
+    ]

@@ -30,7 +30,6 @@ which imports nothing more than that: bench/apply_veth.py measures it against `i
 from __future__ import annotations
 
 import os
-import sys
 
 # What the full commands print when nothing differs (cli/engine_cmds.py, plan/text.py).
 _SAID = {
@@ -46,9 +45,28 @@ def reply(command: str, path: str, netns: str | None) -> None:
     except Exception:  # any doubt goes to the full command, which reports properly
         return
     if said is not None:
-        sys.stdout.write(said + "\n")
-        sys.stdout.flush()
-        os._exit(0)  # nothing to clean up: skip the interpreter's teardown (2 ms)
+        os._exit(_deliver(said))  # nothing to clean up: skip the interpreter's teardown (2 ms)
+
+
+def _deliver(said: str) -> int:
+    """Write the answer; the exit code. Its failure is said in one line: the answer's own words, true
+    (the digest was just taken again and nothing was sent), so a reader of stderr still knows.
+
+    Straight to the descriptor: sys.stdout is None when it was closed (`>&-`), and nothing was
+    printed before to flush first."""
+    out = (said + "\n").encode()
+    try:
+        while out:
+            out = out[os.write(1, out) :]
+    except BrokenPipeError:  # `linkctl apply FILE | head -0`: the reader left, as _leave in cli/guard.py
+        return 0
+    except OSError as exc:  # ENOSPC, EIO, EBADF
+        try:
+            os.write(2, f"linkctl: cannot write to standard output ({exc.strerror}): {said}\n".encode())
+        except OSError:
+            return 1  # stderr fails too: the exit code alone says it
+        return 1
+    return 0
 
 
 def answer(command: str, path: str, netns: str | None) -> str | None:
