@@ -38,7 +38,6 @@ def _mtu(ns: str) -> object:
     return links(ns)["rv0"]["mtu"]
 
 
-@pytest.mark.xfail(strict=True, reason="the receipt fast path takes no lock and reads no journal")
 def test_a_receipt_does_not_answer_for_a_file_a_try_is_holding(netns: str, tmp_path: Path) -> None:
     """The receipt fast path takes neither the change lock nor reads the journal: while `try` holds
     y.yml (to roll it back at its deadline), `apply y.yml` said "no changes ... already as declared"
@@ -169,7 +168,6 @@ def test_plan_never_writes_a_names_control_characters_raw(netns: str, tmp_path: 
     assert ip("-n", netns, "-br", "link").count("\n") == 1  # nothing but lo
 
 
-@pytest.mark.xfail(strict=True, reason="fastpath.reply writes outside its guard")
 def test_the_receipts_answer_to_a_failing_stdout_is_no_traceback(netns: str, tmp_path: Path) -> None:
     """`apply FILE >/dev/full` answered from a receipt ended in a Python traceback (fastpath.reply
     writes outside its guard)."""
@@ -323,7 +321,6 @@ def test_a_rollback_does_not_rename_links_whose_names_are_not_utf8(netns: str, t
     assert after == before and not (runtime / "change.journal").exists()
 
 
-@pytest.mark.xfail(strict=True, reason="plan keeps a receipt while a try holds the change")
 def test_a_plan_during_a_try_leaves_no_receipt_for_the_held_state(netns: str, tmp_path: Path) -> None:
     """`plan y.yml` while `try` holds y.yml warned that the try was "cut off half-way (killed?)" (it
     is alive, holding), found nothing to do and left a receipt: the next `apply y.yml` answered "no

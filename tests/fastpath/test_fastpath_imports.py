@@ -17,6 +17,7 @@ NAMED = {
     "linkctl.fastpath",
     "linkctl.fastpath.receipt",
     "linkctl.engine",
+    "linkctl.engine.lockfile",
     "linkctl.engine.runtime",
     "linkctl.error_base",
     "linkctl.kernel",

@@ -7,10 +7,13 @@ imports pydantic (the schema), the fast path never does.
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
+
+import pytest
 
 from tests.conftest import ip
 from tests.engine.kernel_helpers import TOPOLOGY, by_name, write
@@ -130,3 +133,77 @@ def test_a_no_op_plan_leaves_a_receipt_for_apply(netns: str, tmp_path: Path) -> 
     apply(path, netns, LINKCTL_RECEIPTS="off")
     assert not apply(path, netns, "plan")[1]
     assert apply(path, netns)[1]
+
+
+def _pair(mtu: int) -> str:
+    return (
+        f"interfaces:\n- {{name: rv0, type: veth, state: up, mtu: {mtu}, veth: {{peer: rp0}}}}\n"
+        f"- {{name: rp0, type: veth, state: up, mtu: {mtu}}}\n"
+    )
+
+
+def _receipts(runtime: Path) -> dict[str, int]:
+    where = runtime / "receipts"
+    return {p.name: p.stat().st_mtime_ns for p in where.iterdir()} if where.exists() else {}
+
+
+def test_a_change_cut_off_by_kill_9_is_not_answered_from_a_receipt(netns: str, tmp_path: Path) -> None:
+    """y.yml's receipt holds for the links a killed `try` left (and its guardian with it): `recover` is
+    due, so `apply y.yml` refuses, naming it, and `plan y.yml` (the full path) says the change was cut
+    off and leaves no receipt."""
+    from tests.engine.faults import holding, run, wait_gone
+
+    runtime = tmp_path / "run"
+    x, y = write(tmp_path, _pair(1500), "x.yml"), write(tmp_path, _pair(9000), "y.yml")
+    for path in (y, x):
+        assert run(["apply", path, "-n", netns], runtime).returncode == 0
+    proc, guardian = holding(Path(y), netns, runtime, 60)
+    os.kill(guardian, signal.SIGKILL)
+    proc.kill()
+    proc.wait(timeout=60)
+    wait_gone(guardian)
+    kept = _receipts(runtime)
+    second = run(["apply", y, "-n", netns], runtime)
+    assert second.returncode == 1 and "linkctl recover" in second.stderr, second.stdout + second.stderr
+    assert "no changes" not in second.stdout
+    plan = run(["plan", y, "-n", netns], runtime)
+    assert "cut off half-way (killed?)" in plan.stderr, plan.stderr
+    assert _receipts(runtime) == kept
+    assert run(["recover"], runtime).returncode == 0
+    assert by_name(netns)["rv0"]["mtu"] == 1500
+
+
+def test_a_plan_during_a_try_writes_no_receipt(netns: str, tmp_path: Path) -> None:
+    from tests.engine.faults import holding, run, wait_gone
+
+    runtime = tmp_path / "run"
+    x, y = write(tmp_path, _pair(1500), "x.yml"), write(tmp_path, _pair(9000), "y.yml")
+    assert run(["apply", x, "-n", netns], runtime).returncode == 0
+    kept = _receipts(runtime)
+    proc, guardian = holding(Path(y), netns, runtime, 3)
+    try:
+        plan = run(["plan", y, "-n", netns], runtime)
+    finally:
+        proc.wait(timeout=60)
+        wait_gone(guardian)
+    assert "no changes" in plan.stdout and "holds its change" in plan.stderr, plan.stdout + plan.stderr
+    assert _receipts(runtime) == kept
+
+
+@pytest.mark.parametrize(("stdout", "why"), [(">/dev/full", "No space left on device"), (">&-", "Bad file descriptor")])
+def test_a_receipts_answer_that_cannot_be_written_is_said_in_one_line(
+    netns: str, tmp_path: Path, stdout: str, why: str
+) -> None:
+    path = write(tmp_path, TOPOLOGY)
+    apply(path, netns)
+    program = f'exec "$0" -X importtime -m linkctl apply "$1" --netns "$2" {stdout}'
+    res = subprocess.run(
+        ["sh", "-c", program, sys.executable, path, netns], stderr=subprocess.PIPE, text=True, timeout=120, check=False
+    )
+    said = [line for line in res.stderr.splitlines() if not line.startswith("import time:")]
+    assert "pydantic" not in res.stderr  # the receipt answered
+    assert res.returncode == 1
+    assert said == [
+        f"linkctl: cannot write to standard output ({why}): no changes: 6 interface(s) "
+        "already as declared; nothing was sent to the kernel"
+    ]

@@ -85,15 +85,13 @@ def plan(ctx: Context, echo: Echo, as_json: bool = False) -> int:
     """Print what `apply` would change; PLAN_SAME or PLAN_PENDING."""
     from linkctl.cli import render
     from linkctl.engine.apply import prepare
+    from linkctl.engine.changelock import unfinished_words
     from linkctl.engine.journal import unfinished
     from linkctl.fastpath import receipt
 
-    cut_off = unfinished(ctx.namespaces())
-    if cut_off is not None:
-        _warn(
-            f"{cut_off.summary()} was cut off half-way (killed?): this plan starts from links it may have "
-            "half-changed; `linkctl recover` rolls it back"
-        )
+    pending = unfinished(ctx.namespaces())
+    if pending is not None:
+        _warn(unfinished_words(pending))
     ctx.fingerprint = receipt.may_keep(ctx)
     host, the_plan = prepare(ctx)
     if the_plan.empty:

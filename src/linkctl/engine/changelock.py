@@ -16,14 +16,17 @@ import json
 import os
 import signal
 import sys
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from linkctl.engine import runtime
+from linkctl.engine import lockfile, runtime
 from linkctl.errors import LinkctlError
 
-LOCK_NAME = "changes.lock"
+if TYPE_CHECKING:
+    from linkctl.engine.journal import Intent
 
 
 class ChangeInProgress(LinkctlError):
@@ -48,7 +51,7 @@ def changing_links(command: str, wait: float = 0) -> Iterator[Held]:
     (engine/runtime.py), it is refused before anything is read.
     """
     with runtime.checked_dir() as rt:
-        fd = _open_lock(rt)
+        fd = lockfile.open_lock(rt)
         try:
             if not _acquire(fd, wait):
                 raise ChangeInProgress(_busy_message(fd, wait))
@@ -61,11 +64,10 @@ def changing_links(command: str, wait: float = 0) -> Iterator[Held]:
 
 def note_holder(fd: int, command: str) -> None:
     """Who holds the lock, for the message a second linkctl prints."""
-    os.ftruncate(fd, 0)
     # A full runtime directory: the lock holds all the same, and one waiting says "another linkctl"; a
     # change is refused at its journal, naming the directory (engine/journal.py).
     with contextlib.suppress(OSError):
-        os.pwrite(fd, json.dumps({"pid": os.getpid(), "command": command, "argv": sys.argv[1:]}).encode(), 0)
+        lockfile.write_note(fd, json.dumps({"pid": os.getpid(), "command": command, "argv": sys.argv[1:]}).encode())
 
 
 class _TimedOut(Exception):
@@ -95,25 +97,6 @@ def _acquire(fd: int, wait: float) -> bool:
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
-
-
-def _open_lock(rt: runtime.RuntimeDir) -> int:
-    where = os.path.join(rt.path, LOCK_NAME)
-    try:
-        fd = rt.open_file(LOCK_NAME, os.O_RDWR | os.O_CREAT)
-    except OSError as exc:
-        raise runtime.RuntimeDirUnsafe(
-            f"cannot open the change lock {where}: {exc.strerror}; nothing was read or changed"
-        ) from None
-    st = os.fstat(fd)
-    if st.st_uid != os.geteuid():
-        os.close(fd)
-        raise runtime.RuntimeDirUnsafe(
-            f"the change lock {where} belongs to uid {st.st_uid}: remove it; nothing was read or changed"
-        )
-    if st.st_mode & 0o077:
-        os.fchmod(fd, 0o600)  # an earlier linkctl made it 0644: anyone could open it and hold the flock
-    return fd
 
 
 def _busy_message(fd: int, waited: float = 0) -> str:
@@ -174,3 +157,28 @@ def change_session(command: str, wait: float, echo: Callable[[str], None]) -> It
         if said:
             echo(said)
         yield held
+
+
+def unfinished_words(intent: Intent) -> str:
+    """What a reader that takes no lock (`plan`) says of a change journal it finds: a live change
+    (its process, or a `try`'s guardian, still runs: it holds the lock) is not one cut off."""
+    guarded = _alive(intent.pid, intent.started_at) or _alive(intent.guardian, intent.guardian_started_at)
+    if intent.command == "try" and guarded:
+        at = "" if intent.deadline is None else time.strftime(" (%H:%M:%S)", time.localtime(intent.deadline))
+        return (
+            f"{intent.summary()} holds its change until it is confirmed (`linkctl confirm`) or rolled back "
+            f"at its deadline{at}: this plan reads the links as that change left them"
+        )
+    if _alive(intent.pid, intent.started_at):
+        return f"{intent.summary()} is changing links now: this plan reads them half-way through that change"
+    return (
+        f"{intent.summary()} was cut off half-way (killed?): this plan starts from links it may have "
+        "half-changed; `linkctl recover` rolls it back"
+    )
+
+
+def _alive(pid: int | None, started_at: int | None) -> bool:
+    """That very process (pid and start time: a pid alone may have been reused) still runs."""
+    from linkctl.kernel.host import process_runs
+
+    return pid is not None and pid > 0 and bool(started_at) and process_runs(pid, started_at or 0)

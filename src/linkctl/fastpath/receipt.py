@@ -20,7 +20,7 @@ from __future__ import annotations
 import os
 import struct
 
-from linkctl.engine import runtime
+from linkctl.engine import lockfile, runtime
 from linkctl.kernel import linkdump
 
 TYPE_CHECKING = False  # typing is not imported at run time: this module is on the fast path
@@ -124,8 +124,11 @@ def _unhex(text: str) -> str | None:
 
 
 def record(data: bytes, netns: str | None, receipt: Receipt) -> None:
-    """Keep a receipt; a failure to write one only costs the next no-op its speed."""
-    if not enabled():
+    """Keep a receipt; a failure to write one only costs the next no-op its speed.
+
+    None while a change journal is there: a `plan` during a `try` reads the links the try holds (and
+    undoes at its deadline), or a change cut off half-way; neither is a state to answer from."""
+    if not enabled() or lockfile.change_pending():
         return
     where = directory(create=True)
     if where is None:

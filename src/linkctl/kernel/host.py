@@ -44,5 +44,16 @@ def process_start(pid: int) -> int:
         return 0
 
 
+def process_runs(pid: int, started_at: int) -> bool:
+    """That very process (pid and start time) runs: not gone, and not a zombie, which has closed its
+    files (so holds no lock) but keeps its /proc entry until its parent reaps it (init may be slow)."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as fh:
+            fields = fh.read().rsplit(b")", 1)[1].split()
+        return fields[0] not in (b"Z", b"X") and int(fields[19]) == started_at
+    except (OSError, IndexError, ValueError):
+        return False
+
+
 def process_exists(pid: int) -> bool:
     return os.path.exists(f"/proc/{pid}")
