@@ -130,7 +130,6 @@ def test_try_refuses_a_timeout_it_cannot_wait_for_before_any_change(netns: str, 
         run(["recover"], runtime)
 
 
-@pytest.mark.xfail(strict=True, reason="the VXLAN is made before its bridge's MTU is set")
 def test_a_vxlan_on_a_new_bridge_whose_ports_grow_gets_its_declared_mtu(netns: str, tmp_path: Path) -> None:
     """A valid file: a new bridge (mtu 9000) whose port goes 1500 -> 9000, and a VXLAN (mtu 8950) on the
     bridge. The plan made the VXLAN while the bridge still followed its 1500 port: the kernel clamped it
