@@ -12,7 +12,7 @@ import re
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import Field, PrivateAttr, field_validator, model_validator
+from pydantic import Field, PrivateAttr, ValidationInfo, field_validator, model_validator
 
 from linkctl.domain.events import Duplex
 from linkctl.model.bridge_sections import BridgeOptions, BridgePort, BridgeSection, StpOptions  # re-exported
@@ -36,7 +36,13 @@ _BAD_NAME = re.compile(r"[/\s:]")
 _MAC = re.compile(r"^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$")
 
 
-def check_ifname(value: str) -> str:
+# The context a file is read under (model/load.py): names a person wrote, held to what a person can
+# read back. A name the kernel reports (plan/convert.py, a rollback's restore) is taken as it is.
+_FILE = "linkctl-file"
+FROM_FILE = {_FILE: True}
+
+
+def check_ifname(value: str, info: ValidationInfo | None = None) -> str:
     raw = value.encode()
     if not 1 <= len(raw) <= IFNAME_MAX:
         raise ValueError(f"an interface name has 1 to {IFNAME_MAX} bytes, this one {len(raw)}")
@@ -49,6 +55,14 @@ def check_ifname(value: str) -> str:
         )
     if _BAD_NAME.search(value):
         raise ValueError("an interface name may not contain '/', ':' or white space")
+    if not value.isprintable() and info is not None and info.context and info.context.get(_FILE):
+        # The kernel takes them, but every message naming the link would carry them to a terminal
+        # (an ESC [8m hid the rest of a plan), and no one types them back in `ip link set dev`.
+        raise ValueError(
+            "an interface name may not contain control characters (escaped here as Python writes them): "
+            "write it in printable characters; a link made with such a name can be renamed with "
+            "`ip link set dev OLD name NEW`"
+        )
     if "%" in value:
         # The kernel takes a name with '%d' as a template and picks the first free number: `v%d`
         # with peer `p%d` made v2 and p0 (dev_alloc_name). A file names each link outright.
@@ -72,8 +86,8 @@ def check_netns(value: str | None) -> str | None:
     return value
 
 
-def _ifname_or_none(value: str | None) -> str | None:
-    return None if value is None else check_ifname(value)
+def _ifname_or_none(value: str | None, info: ValidationInfo | None = None) -> str | None:
+    return None if value is None else check_ifname(value, info)
 
 
 IfName = Annotated[str, Field(min_length=1)]
@@ -105,7 +119,7 @@ class VethSection(Section):
     peer: str
     peer_netns: str | None = None
 
-    _peer = field_validator("peer")(classmethod(lambda cls, v: check_ifname(v)))
+    _peer = field_validator("peer")(classmethod(lambda cls, v, info: check_ifname(v, info)))
     _peer_netns = field_validator("peer_netns")(classmethod(lambda cls, v: check_netns(v)))
 
 
@@ -118,7 +132,7 @@ class VxlanSection(Section):
     learning: bool | None = None
 
     # A base's name is quoted in messages: held to what a link's name can be.
-    _base = field_validator("base_iface")(classmethod(lambda cls, v: _ifname_or_none(v)))
+    _base = field_validator("base_iface")(classmethod(lambda cls, v, info: _ifname_or_none(v, info)))
 
     @field_validator("local", "remote")
     @classmethod
@@ -141,7 +155,7 @@ class VlanSection(Section):
     id: int = Field(ge=0, le=4094)
     protocol: VlanProtocol | None = None
 
-    _base = field_validator("base_iface")(classmethod(lambda cls, v: check_ifname(v)))
+    _base = field_validator("base_iface")(classmethod(lambda cls, v, info: check_ifname(v, info)))
 
 
 # A declaration sets full or half; "unknown" is only ever read from a driver.
@@ -208,8 +222,8 @@ class InterfaceSpec(Section):
     ipv4: IpSection | None = None
     ipv6: IpSection | None = None
 
-    _name = field_validator("name")(classmethod(lambda cls, v: check_ifname(v)))
-    _copy_mac = field_validator("copy_mac_from")(classmethod(lambda cls, v: _ifname_or_none(v)))
+    _name = field_validator("name")(classmethod(lambda cls, v, info: check_ifname(v, info)))
+    _copy_mac = field_validator("copy_mac_from")(classmethod(lambda cls, v, info: _ifname_or_none(v, info)))
     _description = field_validator("description")(classmethod(lambda cls, v: check_description(v)))
 
     @field_validator("mac_address")
