@@ -86,6 +86,20 @@ def quoted(value: object, bare: bool = False, limit: int = QUOTE_MAX) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
+# What a terminal acts on rather than shows: C0 (but the newline a message breaks its lines with), DEL,
+# C1, and the bidirectional overrides that reorder what follows them. The kernel takes all of them in
+# a link's name; an ESC [8m there hid the rest of a plan.
+_UNPRINTABLE = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+def printable(text: str) -> str:
+    """`text` with what a terminal would act on escaped as Python spells it (ESC as \\x1b), as `show`
+    prints such a name: each line of a message reaches the reader as the characters it holds."""
+    if text.isascii() and text.isprintable():  # nearly every message: no scan
+        return text
+    return _UNPRINTABLE.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
+
+
 def secret_field(field: str) -> bool:
     """Whether a dotted field (`802.1x.password`, `interfaces.0.psk`) lies under a secret key."""
     return any(is_secret(part) for part in field.split("."))

@@ -30,6 +30,14 @@ Echo = Callable[[str], None]
 PLAN_SAME, PLAN_PENDING = 0, 2
 
 
+def escaped(echo: Echo) -> Echo:
+    """`echo` with what a terminal would act on escaped: a link's name may hold an ESC (the kernel
+    allows it), and a plan names links as the kernel has them."""
+    from linkctl.errors import printable
+
+    return lambda text: echo(printable(text))
+
+
 def debug_hook(enabled: bool) -> DebugHook | None:
     if not enabled:
         return None
@@ -83,6 +91,7 @@ def _with_state_problems(failed: SchemaFailed, partial: Context) -> ValidationFa
 
 def plan(ctx: Context, echo: Echo, as_json: bool = False) -> int:
     """Print what `apply` would change; PLAN_SAME or PLAN_PENDING."""
+    echo = escaped(echo)
     from linkctl.cli import render
     from linkctl.engine.apply import prepare
     from linkctl.engine.changelock import unfinished_words
@@ -104,6 +113,7 @@ def plan(ctx: Context, echo: Echo, as_json: bool = False) -> int:
 
 def apply(ctx: Context, echo: Echo, wait: float = 0) -> int:
     """Make the links as declared; 0, or a LinkctlError (ApplyFailed after a rollback)."""
+    echo = escaped(echo)
     from linkctl.engine.changelock import change_session
 
     out = _Output(echo)
@@ -184,9 +194,13 @@ def _print(text: str) -> None:
 
 
 def _notes(notes: list[str]) -> None:
+    from linkctl.errors import printable
+
     for note in notes:
-        sys.stderr.write(f"linkctl: note: {note}\n")
+        sys.stderr.write(f"linkctl: note: {printable(note)}\n")
 
 
 def _warn(text: str) -> None:
-    sys.stderr.write(f"linkctl: warning: {text}\n")
+    from linkctl.errors import printable
+
+    sys.stderr.write(f"linkctl: warning: {printable(text)}\n")

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import NoReturn
 
 from linkctl import interrupts  # the standard library only
-from linkctl.errors import LinkctlError
+from linkctl.errors import LinkctlError, printable
 
 EX_USAGE = 64  # sysexits.h: a usage error must not read as `plan`'s 2, "changes pending"
 # audit and diagnose exit 1 and 2 for findings (as Nagios plugins): their own failure is 3, UNKNOWN.
@@ -103,5 +103,5 @@ def _last_guard(exc: Exception) -> NoReturn:
 
 
 def _say(line: str) -> None:
-    sys.stderr.write(line + "\n")
+    sys.stderr.write(printable(line) + "\n")  # a message may name a link whose name holds an ESC
     sys.stderr.flush()

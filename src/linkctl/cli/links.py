@@ -155,7 +155,7 @@ def try_cmd(
     from linkctl.engine.trial import run_trial
 
     ctx = engine_cmds.context(file, netns, debug, strict)
-    code = run_trial(ctx, timeout, stable_for, echo=typer.echo, describe=plan_text, wait=wait)
+    code = run_trial(ctx, timeout, stable_for, echo=engine_cmds.escaped(typer.echo), describe=plan_text, wait=wait)
     raise typer.Exit(code)
 
 
@@ -167,7 +167,7 @@ def confirm() -> None:
     """
     from linkctl.engine.trial import confirm_pending
 
-    typer.echo(confirm_pending())
+    engine_cmds.escaped(typer.echo)(confirm_pending())
 
 
 def recover(
@@ -185,7 +185,9 @@ def recover(
     """
     from linkctl.engine.recover import recover as roll_back
 
-    raise typer.Exit(roll_back(netns, netns is not None, typer.echo, wait, engine_cmds.debug_hook(debug)))
+    raise typer.Exit(
+        roll_back(netns, netns is not None, engine_cmds.escaped(typer.echo), wait, engine_cmds.debug_hook(debug))
+    )
 
 
 def _rehearse(ctx: Context, fmt: PlanFormat, as_plan: bool = False) -> NoReturn:
@@ -193,7 +195,7 @@ def _rehearse(ctx: Context, fmt: PlanFormat, as_plan: bool = False) -> NoReturn:
     from linkctl.engine.rehearse import rehearse
 
     report = rehearse(ctx)
-    typer.echo(report.to_json() if fmt is PlanFormat.JSON else report.to_text())
+    engine_cmds.escaped(typer.echo)(report.to_json() if fmt is PlanFormat.JSON else report.to_text())
     if not report.ok:
         raise typer.Exit(1)
     pending = as_plan and not report.plan.empty

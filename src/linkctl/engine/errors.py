@@ -58,7 +58,12 @@ def explain(ack: Ack, op: Op) -> str:
         )
     elif ack.errno == errno.EOPNOTSUPP and isinstance(op, CreateLink) and op.kind is not None:
         advice = f"This kernel cannot create {op.kind.kernel_kind} links: `modprobe {op.kind.module}`."
-    return advice or "The kernel's message above says why; `--debug` shows the request."
+    if advice:
+        return advice
+    if ack.text:  # printed with the errno by Ack.describe(), on the line above this one
+        return "The kernel's message above says why; `--debug` shows the request."
+    # Without an extended ack there is no message above: say so rather than point at nothing.
+    return "The kernel gave no reason beyond the error above; `--debug` shows the request that was refused."
 
 
 class RemediationFailed(LinkctlError):

@@ -57,10 +57,10 @@ def _without_internal(data: dict[str, Any], info: SerializationInfo, names: tupl
     return data
 
 
-def _ifname(value: str) -> str:
+def _ifname(value: str, info: ValidationInfo | None = None) -> str:
     from linkctl.model.spec import check_ifname  # spec.py imports this module: named at call time
 
-    return check_ifname(value)
+    return check_ifname(value, info)
 
 
 class StpOptions(Section):
@@ -247,7 +247,7 @@ class BridgePort(Section):
     # planner takes it over `vlan`.
     raw_vlans: tuple[tuple[int, int], ...] | None = None
 
-    _name = field_validator("name")(classmethod(lambda cls, v: _ifname(v)))
+    _name = field_validator("name")(classmethod(lambda cls, v, info: _ifname(v, info)))
 
     @model_validator(mode="before")
     @classmethod

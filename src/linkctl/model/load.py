@@ -12,7 +12,15 @@ from pydantic import BaseModel, ValidationError
 from linkctl.errors import EMPTY, NOT_GIVEN, SHOWN_PROBLEMS, Problem, ValidationFailed, quoted
 from linkctl.model import source as _source
 from linkctl.model import unmanaged
-from linkctl.model.spec import MTU_MAX, MTU_MIN, Declaration, InterfaceSpec, LinkStateName, complete_veth_peers
+from linkctl.model.spec import (
+    FROM_FILE,
+    MTU_MAX,
+    MTU_MIN,
+    Declaration,
+    InterfaceSpec,
+    LinkStateName,
+    complete_veth_peers,
+)
 
 
 @dataclass
@@ -63,7 +71,7 @@ def from_data(data: dict[str, Any], source: str, strict: bool = False, notes: li
     if notes is not None:
         notes += unmanaged.notes(found)
     try:
-        decl = Declaration.model_validate(data)
+        decl = Declaration.model_validate(data, context=FROM_FILE)
     except ValidationError as exc:
         problems += [_problem(err, data, source) for err in exc.errors()]
         # Past what a message shows, the state's problems would not be read: not looked for (a file of
@@ -91,7 +99,7 @@ def _partial(data: dict[str, Any]) -> Declaration:
     name is faulty is left out), the top-level sections that are right."""
     top = {k: v for k, v in data.items() if k != "interfaces"}
     try:
-        base = Declaration.model_validate(top)
+        base = Declaration.model_validate(top, context=FROM_FILE)
     except ValidationError:
         base = Declaration()
     items = data.get("interfaces")
@@ -105,7 +113,7 @@ def _skeleton(entry: object) -> InterfaceSpec | None:
         return None
     for _ in range(len(entry) + 1):
         try:
-            return InterfaceSpec.model_validate(entry)
+            return InterfaceSpec.model_validate(entry, context=FROM_FILE)
         except ValidationError as exc:
             bad = {err["loc"][0] for err in exc.errors() if err["loc"]}
             if not bad or "name" in bad or bad.isdisjoint(entry):

@@ -11,21 +11,21 @@ from __future__ import annotations
 import re
 from enum import StrEnum
 
-from pydantic import ConfigDict, Field, field_validator, model_validator
+from pydantic import ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from linkctl.model.spec_base import Section
 
 _MAC = re.compile(r"^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$")
 
 
-def _ifname(value: str) -> str:
+def _ifname(value: str, info: ValidationInfo | None = None) -> str:
     from linkctl.model.spec import check_ifname  # spec.py imports this module: named at call time
 
-    return check_ifname(value)
+    return check_ifname(value, info)
 
 
-def _ifname_or_none(value: str | None) -> str | None:
-    return None if value is None else _ifname(value)
+def _ifname_or_none(value: str | None, info: ValidationInfo | None = None) -> str | None:
+    return None if value is None else _ifname(value, info)
 
 
 # --- mac-vlan, mac-vtap, ipvlan ---------------------------------------------------------------
@@ -44,7 +44,7 @@ class MacvlanSection(Section):
     mode: MacvlanMode | None = None
     promiscuous: bool | None = None  # false: IFLA_MACVLAN_FLAGS' NOPROMISC (`ip ... nopromisc`)
 
-    _base = field_validator("base_iface")(classmethod(lambda cls, v: _ifname(v)))
+    _base = field_validator("base_iface")(classmethod(lambda cls, v, info: _ifname(v, info)))
 
 
 class MacvtapSection(MacvlanSection):
@@ -63,7 +63,7 @@ class IpvlanSection(Section):
     private: bool | None = None
     vepa: bool | None = None
 
-    _base = field_validator("base_iface")(classmethod(lambda cls, v: _ifname(v)))
+    _base = field_validator("base_iface")(classmethod(lambda cls, v, info: _ifname(v, info)))
 
     @model_validator(mode="after")
     def _flags(self) -> IpvlanSection:
@@ -176,7 +176,7 @@ class BondOptions(Section):
     lacp_active: bool | None = None
     peer_notif_delay: int | None = Field(default=None, ge=0, le=300_000)
 
-    _primary = field_validator("primary")(classmethod(lambda cls, v: _ifname_or_none(v)))
+    _primary = field_validator("primary")(classmethod(lambda cls, v, info: _ifname_or_none(v, info)))
 
     @field_validator("ad_actor_system")
     @classmethod
@@ -257,7 +257,7 @@ class BondPortConfig(Section):
     queue_id: int | None = Field(default=None, ge=0, le=65535)
     priority: int | None = Field(default=None, ge=-(2**31), le=_INT_MAX)
 
-    _name = field_validator("name")(classmethod(lambda cls, v: _ifname(v)))
+    _name = field_validator("name")(classmethod(lambda cls, v, info: _ifname(v, info)))
 
 
 class BondSection(Section):
@@ -268,8 +268,8 @@ class BondSection(Section):
 
     @field_validator("port")
     @classmethod
-    def _ports(cls, v: list[str] | None) -> list[str] | None:
-        return None if v is None else [_ifname(name) for name in v]
+    def _ports(cls, v: list[str] | None, info: ValidationInfo) -> list[str] | None:
+        return None if v is None else [_ifname(name, info) for name in v]
 
     @model_validator(mode="after")
     def _ports_from_config(self) -> BondSection:

@@ -47,7 +47,13 @@ _BAD_NAME = re.compile(r"[/\s:]")
 _MAC = re.compile(r"^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$")
 
 
-def check_ifname(value: str) -> str:
+# The context a file is read under (model/load.py): names a person wrote, held to what a person can
+# read back. A name the kernel reports (plan/convert.py, a rollback's restore) is taken as it is.
+_FILE = "linkctl-file"
+FROM_FILE = {_FILE: True}
+
+
+def check_ifname(value: str, info: ValidationInfo | None = None) -> str:
     raw = value.encode()
     if not 1 <= len(raw) <= IFNAME_MAX:
         raise ValueError(f"an interface name has 1 to {IFNAME_MAX} bytes, this one {len(raw)}")
@@ -60,6 +66,14 @@ def check_ifname(value: str) -> str:
         )
     if _BAD_NAME.search(value):
         raise ValueError("an interface name may not contain '/', ':' or white space")
+    if not value.isprintable() and info is not None and info.context and info.context.get(_FILE):
+        # The kernel takes them, but every message naming the link would carry them to a terminal
+        # (an ESC [8m hid the rest of a plan), and no one types them back in `ip link set dev`.
+        raise ValueError(
+            "an interface name may not contain control characters (escaped here as Python writes them): "
+            "write it in printable characters; a link made with such a name can be renamed with "
+            "`ip link set dev OLD name NEW`"
+        )
     if "%" in value:
         # The kernel takes a name with '%d' as a template and picks the first free number: `v%d`
         # with peer `p%d` made v2 and p0 (dev_alloc_name). A file names each link outright.
@@ -83,8 +97,8 @@ def check_netns(value: str | None) -> str | None:
     return value
 
 
-def _ifname_or_none(value: str | None) -> str | None:
-    return None if value is None else check_ifname(value)
+def _ifname_or_none(value: str | None, info: ValidationInfo | None = None) -> str | None:
+    return None if value is None else check_ifname(value, info)
 
 
 IfName = Annotated[str, Field(min_length=1)]
@@ -116,7 +130,7 @@ class VethSection(Section):
     peer: str
     peer_netns: str | None = None
 
-    _peer = field_validator("peer")(classmethod(lambda cls, v: check_ifname(v)))
+    _peer = field_validator("peer")(classmethod(lambda cls, v, info: check_ifname(v, info)))
     _peer_netns = field_validator("peer_netns")(classmethod(lambda cls, v: check_netns(v)))
 
 
@@ -129,7 +143,7 @@ class VxlanSection(Section):
     learning: bool | None = None
 
     # A base's name is quoted in messages: held to what a link's name can be.
-    _base = field_validator("base_iface")(classmethod(lambda cls, v: _ifname_or_none(v)))
+    _base = field_validator("base_iface")(classmethod(lambda cls, v, info: _ifname_or_none(v, info)))
 
     @field_validator("local", "remote")
     @classmethod
@@ -152,7 +166,7 @@ class VlanSection(Section):
     id: int = Field(ge=0, le=4094)
     protocol: VlanProtocol | None = None
 
-    _base = field_validator("base_iface")(classmethod(lambda cls, v: check_ifname(v)))
+    _base = field_validator("base_iface")(classmethod(lambda cls, v, info: check_ifname(v, info)))
 
 
 # A declaration sets full or half; "unknown" is only ever read from a driver.
@@ -224,7 +238,7 @@ class InterfaceSpec(Section):
     # base again on that very base (plan/convert.py sets it for the restore declaration only).
     base_netns: tuple[str | None] | None = None
 
-    _name = field_validator("name")(classmethod(lambda cls, v: check_ifname(v)))
+    _name = field_validator("name")(classmethod(lambda cls, v, info: check_ifname(v, info)))
 
     @model_validator(mode="before")
     @classmethod
@@ -235,7 +249,7 @@ class InterfaceSpec(Section):
     def _dump(self, handler: SerializerFunctionWrapHandler, info: SerializationInfo) -> dict[str, Any]:
         return without_internal(handler(self), info, ("base_netns",))
 
-    _copy_mac = field_validator("copy_mac_from")(classmethod(lambda cls, v: _ifname_or_none(v)))
+    _copy_mac = field_validator("copy_mac_from")(classmethod(lambda cls, v, info: _ifname_or_none(v, info)))
     _description = field_validator("description")(classmethod(lambda cls, v: check_description(v)))
 
     @field_validator("mac_address")

@@ -21,7 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from linkctl.errors import Problem
+from linkctl.errors import Problem, quoted
 from linkctl.model.spec import Declaration, EthernetSection, InterfaceSpec, InterfaceType
 
 # nmstate's top-level keys (NetworkState in nmstate's net_state.rs), less the ones linkctl manages.
@@ -84,7 +84,7 @@ class Unmanaged:
 
     @property
     def where(self) -> str:
-        return f"{self.source}: interface {self.name}" if self.name is not None else self.source
+        return f"{self.source}: interface {quoted(self.name, bare=True)}" if self.name is not None else self.source
 
 
 def _keys(model: Any) -> set[str]:
@@ -170,7 +170,9 @@ def _entry(
     eth = entry.get("ethernet")
     if sriov and isinstance(eth, dict) and "sr-iov" in eth:
         if _asks_for_vfs(eth["sr-iov"]):
-            problems.append(Problem(f"{source}: interface {name}", "ethernet.sr-iov", "(section)", _VFS))
+            problems.append(
+                Problem(f"{source}: interface {quoted(name, bare=True)}", "ethernet.sr-iov", "(section)", _VFS)
+            )
         else:
             found.append(Unmanaged(source, name, "ethernet.sr-iov"))
         entry["ethernet"] = {k: v for k, v in eth.items() if k != "sr-iov"}

@@ -1,5 +1,9 @@
 """The planner's third pass: each live target created or configured in place, keeping what the
-file does not say as the kernel had it, and bridge MTUs once their ports are in."""
+file does not say as the kernel had it, and bridge MTUs once their ports are in.
+
+A link stacked on a bridge whose MTU settles only after its ports join (bridge_mtus) gets its own
+MTU after that too: made earlier, the kernel clamps a VXLAN to the bridge's MTU of the moment
+(1500 less 50 on a new bridge) and refuses a larger MTU on an existing one."""
 
 from __future__ import annotations
 
@@ -10,8 +14,8 @@ from linkctl.kinds.base import FieldDiff
 from linkctl.kinds.vxlan import LINUX_DEFAULT_PORT
 from linkctl.model.spec import InterfaceSpec
 from linkctl.model.spec_base import Section
-from linkctl.model.state import Link
-from linkctl.plan.match import _BRIDGE, _DOWN, _VETH, Matcher, Target
+from linkctl.model.state import Link, NetnsName
+from linkctl.plan.match import _BRIDGE, _DOWN, _VETH, Key, Matcher, Target
 from linkctl.plan.ops import CreateLink, PeerCreate, Props, SetLink, SetMaster
 
 
@@ -20,6 +24,8 @@ class Build:
 
     def __init__(self, m: Matcher) -> None:
         self.m = m
+        # MTUs set once every base's MTU has settled (late_mtus), in the order the targets came.
+        self.late: dict[Key, tuple[int, FieldDiff]] = {}
 
     def create_or_configure(self, t: Target) -> None:
         if t.key in self.m.peers_created:
@@ -52,6 +58,9 @@ class Build:
                 f"{t.spec.name} gets the kernel's default VXLAN port {LINUX_DEFAULT_PORT}, not IANA's 4789 that "
                 "switches and most other VTEPs use: write destination-port to choose"
             )
+        if props.mtu is not None and self._base_settles_late(t):
+            self.late[t.key] = (props.mtu, FieldDiff("mtu", None, props.mtu))
+            props = replace(props, mtu=None)
         reason = "re-create: " + "; ".join(t.recreate) if t.recreate else "new"
         self.m.plan.ops.append(
             CreateLink(
@@ -122,6 +131,42 @@ class Build:
                     )
                 )
 
+    def late_mtus(self) -> None:
+        """The MTUs held back until their bases settled: bases before the links stacked on them."""
+        for (netns, name), (mtu, diff) in self.late.items():
+            self.m.plan.ops.append(SetLink(name, netns, props=Props(mtu=mtu), diffs=(diff,)))
+
+    def _base_settles_late(self, t: Target) -> bool:
+        """Whether the link `t` stands on reaches its MTU only after the ports pass: a bridge whose
+        MTU or ports change, or a link whose own MTU waits for that."""
+        name = t.kind.declared_base(t.spec)
+        if name is None and t.current is not None and not t.recreate:
+            name = self.m.current_base(t)  # a file that names only the MTU keeps the base the link has
+        base = self.m.targets.get((self.m.base_ns(t), name)) if name is not None else None
+        if base is None or base.absent:
+            return False
+        return base.key in self.late or (base.kind.type is _BRIDGE and self._bridge_settles_late(base))
+
+    def _bridge_settles_late(self, b: Target) -> bool:
+        if b.creates or b.current is None:
+            return True
+        if b.spec.mtu is not None and b.current.mtu != b.spec.mtu:
+            return True  # set by bridge_mtus
+        ports = b.spec.port_names
+        if ports is None:
+            return False
+        ns = self.m.host.ns(b.current.netns)
+        if sorted(ports) != ns.ports_of(b.current.name):
+            return True  # a port joining or leaving moves the MTU the kernel gives it
+        # A port whose MTU changes moves it too (the kernel follows its smallest port).
+        return any(self._mtu_changes(b.netns, p) for p in ports)
+
+    def _mtu_changes(self, netns: NetnsName, name: str) -> bool:
+        port = self.m.targets.get((netns, name))
+        if port is None or port.spec.mtu is None:
+            return False
+        return port.creates or port.current is None or port.current.mtu != port.spec.mtu
+
     def _peer_create(self, t: Target, end: Props) -> PeerCreate:
         assert t.spec.veth is not None
         declared = self.m.declared_peer(t)
@@ -153,6 +198,10 @@ class Build:
         ]  # fmt: skip
         kind_diff = t.diff  # compared in _find_recreations
         diffs += kind_diff.in_place
+        mtu = next((d for d in diffs if d.field == "mtu"), None)
+        if mtu is not None and s.mtu is not None and self._base_settles_late(t):
+            self.late[t.key] = (s.mtu, mtu)
+            diffs.remove(mtu)
         if not diffs:
             return
         names = {d.field for d in diffs}

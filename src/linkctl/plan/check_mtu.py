@@ -72,13 +72,17 @@ class MtuChecks:
                 fit.spec, "mtu", fit.spec.mtu if given else NOT_GIVEN,
                 f"at most {after.room}: " + ("" if given else f"made without mtu it gets {fit.mtu_after}, and ")
                 + f"without a base-iface the kernel sends it by the {under.describe()}, where {after.needs}; "
-                f"lower this one's mtu to {after.room} or raise {_raise(fit, after)}",
+                f"lower this one's mtu to {after.room}{self._or_raise(fit, after)}",
             )  # fmt: skip
         elif fit.spec is not None and fit.spec.mtu is not None and raised:
+            fix = (
+                f"raise {fit.base}'s mtu to {after.base_needed} or lower this one"
+                if self._raisable(fit, after)
+                else f"lower this one's mtu to {after.room}{self._or_raise(fit, after)}"
+            )
             self.s.add(
                 fit.spec, "mtu", fit.mtu_after,
-                f"at most {after.room}: base-iface {fit.base} has MTU {fit.base_after} and {after.needs}; "
-                f"raise {fit.base}'s mtu to {after.base_needed} or lower this one",
+                f"at most {after.room}: base-iface {fit.base} has MTU {fit.base_after} and {after.needs}; {fix}",
             )  # fmt: skip
         elif (fit.base_now is None or fit.base_after < fit.base_now) and (
             base := self.s.declared(fit.base, fit.netns)
@@ -87,8 +91,9 @@ class MtuChecks:
             self.s.add(
                 base, "mtu", fit.base_after,
                 f"at least {after.base_needed}: {fit.name} (MTU {fit.mtu_after}) runs over {over} and "
-                f"{after.needs}; give {fit.base} an mtu of {after.base_needed} or more, or declare {fit.name} "
-                f"with mtu {after.room} or less",
+                f"{after.needs}; " + (
+                    f"give {fit.base} an mtu of {after.base_needed} or more, or " if self._raisable(fit, after) else ""
+                ) + f"declare {fit.name} with mtu {after.room} or less",
             )  # fmt: skip
 
     def misfit_notes(self) -> Iterator[str]:
@@ -103,9 +108,25 @@ class MtuChecks:
             by = f"its base-iface {fit.base}" if fit.underlay is None else f"the {fit.underlay.describe()}"
             yield (
                 f"{fit.name} keeps MTU {fit.mtu_after}, too big for {by}: {after.needs} and frames over "
-                f"{after.room} bytes will be dropped or fragmented; declare {fit.name} with mtu {after.room}, "
-                f"or raise {_raise(fit, after)}"
+                f"{after.room} bytes will be dropped or fragmented; declare {fit.name} with mtu {after.room}"
+                + self._or_raise(fit, after, ", or raise ")
             )
+
+    def _raisable(self, fit: _VxlanFit, after: vxlan.MtuFit) -> bool:
+        """Whether the base can carry this MTU at all: no device goes past its max_mtu (65535 at most)."""
+        base = self.s.host.find(fit.base, fit.netns)
+        return after.base_needed <= (base.max_mtu if base is not None and base.max_mtu else ETH_MAX_MTU)
+
+    def _or_raise(self, fit: _VxlanFit, after: vxlan.MtuFit, joint: str = " or raise ") -> str:
+        """The other fix, raising what carries the VXLAN, where that is possible; else why it is not."""
+        if self._raisable(fit, after):
+            return joint + _raise(fit, after)
+        base = self.s.host.find(fit.base, fit.netns)
+        top = base.max_mtu if base is not None and base.max_mtu else ETH_MAX_MTU
+        return (
+            f" ({fit.base}'s MTU goes no higher than {top}: a VXLAN on it can have at most {top - after.overhead}, "
+            f"its largest MTU less the {after.overhead} bytes)"
+        )
 
     def vxlan_fits(self) -> Iterator[_VxlanFit]:
         """Each VXLAN with a base-iface: the declared ones, then the existing ones the file leaves alone."""

@@ -53,6 +53,12 @@ class PortChecks:
                 port,
                 "an interface that exists in the file or the kernel, in the controller's namespace",
             )
+        elif self._port_type(port, netns) is InterfaceType.LOOPBACK and spec.bridge is not None:
+            self.s.add(
+                spec, "port", port,
+                "an Ethernet link: the kernel takes no loopback into a bridge (it answers only 'Invalid "
+                f"argument'); leave {port} out of the port list",
+            )  # fmt: skip
         elif self._port_type(port, netns) in (InterfaceType.LINUX_BRIDGE,) and spec.bridge is not None:
             self.s.add(
                 spec,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from linkctl.errors import Problem
+from linkctl.errors import Problem, quoted
 from linkctl.kinds import BY_TYPE, kind_of
 from linkctl.kinds.base import LinkKind
 from linkctl.kinds.veth import peer_netns
@@ -36,7 +36,9 @@ class Scope:
     underlays: dict[UnderlayQuery, Underlay | None] = field(default_factory=dict)
 
     def add(self, spec: InterfaceSpec | None, fld: str, value: object, allowed: str) -> None:
-        where = f"{self.source}: interface {spec.name}" if spec else self.source
+        # Spelt as the format's problems spell it (model/load.py): one name, one spelling, so that a
+        # key the format refused is not told twice (cli/engine_cmds.py compares the two).
+        where = f"{self.source}: interface {quoted(spec.name, bare=True)}" if spec else self.source
         self.problems.append(Problem(where, fld, value, allowed))
 
     def netns(self, spec: InterfaceSpec) -> NetnsName:

@@ -50,6 +50,7 @@ class Planner:
         Ports(m).run()
         plan_port_vlans(m)
         build.bridge_mtus()
+        build.late_mtus()
         self._states()
         MtuNotes(m).run()
         return m.plan

@@ -16,6 +16,7 @@ from linkctl.kinds.veth import peer_netns
 from linkctl.kinds.vxlan import Underlay, UnderlayQuery
 from linkctl.model.spec import Declaration, InterfaceSpec, InterfaceType
 from linkctl.model.state import HostState, Link, NetnsName
+from linkctl.plan.check_macvlan import MacvlanChecks
 from linkctl.plan.check_mtu import MtuChecks
 from linkctl.plan.check_ports import PortChecks
 from linkctl.plan.checks import Scope
@@ -58,8 +59,9 @@ class Validator:
             self._one(spec)
         ports = PortChecks(self.s)
         ports.owners()
-        self._stacking_cycles()
+        looped = self._stacking_cycles()
         ports.rest()
+        MacvlanChecks(self.s, looped).run()
         for fit in self.mtu.vxlan_fits():
             self.mtu.vxlan_fit(fit)
         if self.s.problems:
@@ -166,8 +168,10 @@ class Validator:
         first = self._first_claims.get((peer_ns, spec.veth.peer))
         return first.name if first is not None and first is not spec else None
 
-    def _stacking_cycles(self) -> None:
-        """A link cannot stand on itself, directly or through others: its lower must exist first."""
+    def _stacking_cycles(self) -> set[tuple[NetnsName, str]]:
+        """A link cannot stand on itself, directly or through others: its lower must exist first.
+        Returns the links in a loop (the later checks leave them to this one's problem)."""
+        looped: set[tuple[NetnsName, str]] = set()
         lowers: dict[tuple[NetnsName, str], tuple[str, str, InterfaceSpec]] = {}
         for spec in self.s.decl.interfaces:
             if spec.absent or spec.type is None:
@@ -179,8 +183,11 @@ class Validator:
             chain = [name, ref]
             while chain[-1] != name and (netns, chain[-1]) in lowers and chain.count(chain[-1]) == 1:
                 chain.append(lowers[(netns, chain[-1])][1])
+            if chain[-1] == name:
+                looped.add((netns, name))
             if chain[-1] == name and name == min(chain):  # a cycle through this link, said once
                 self.s.add(spec, fld, ref, f"a link this one does not stand on: {' -> '.join(chain)} is a loop")
+        return looped
 
     def _named_as_peer(self, spec: InterfaceSpec) -> str:
         names = [s.name for s in self.s.decl.interfaces if s.veth is not None and s.veth.peer == spec.name]
