@@ -74,6 +74,7 @@ def test_a_link_the_change_made_then_made_again_by_hand_is_left_alone(netns: str
     res = run(["recover"], tmp_path / "run")
     assert res.returncode == 0, res.stdout + res.stderr
     assert f"{name} (netns {netns}) is not the link the change made" in res.stdout, res.stdout
+    assert f"checked: the 1 link(s) of netns {netns} are as they were before" in res.stdout  # lo: not the others
     assert set(links(netns)) == {"lo", name, "byhand"}, res.stdout
 
 

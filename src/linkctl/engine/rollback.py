@@ -242,8 +242,10 @@ def _remove_netns(name: str) -> bool:
 
 
 def _verified_words(intent: Intent, after: HostState, undone: int, judged: Judged) -> str:
-    before = set(intent.before) | judged.left  # those left are named with the reason below
-    count = sum(len(after.ns(ns).links) for ns in intent.namespaces if ns in after.namespaces)
+    had = set(intent.before)
+    before = had | judged.left  # those left are named with the reason below
+    # Only the links there before are "as they were": those made meanwhile are named after.
+    count = sum(1 for lk in after if lk.netns in intent.namespaces and (lk.netns, lk.name) in had)
     others = sorted(
         (lk.name, lk.netns) for lk in after if lk.netns in intent.namespaces and (lk.netns, lk.name) not in before
     )
