@@ -184,7 +184,6 @@ def test_the_receipts_answer_to_a_failing_stdout_is_no_traceback(netns: str, tmp
     assert res.returncode != 0  # the answer was not delivered
 
 
-@pytest.mark.xfail(strict=True, reason="the journal lists what the plan creates, not what it made")
 def test_recover_leaves_alone_a_link_made_by_hand_after_the_kill(netns: str, tmp_path: Path) -> None:
     """kill -9 as the journal appears (before the change made its last link), then a link is made by
     hand with that link's name: `recover` deleted it ("rolled back: 1 change(s) undone; checked: ...

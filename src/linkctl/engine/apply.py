@@ -18,6 +18,7 @@ from linkctl.engine import journal
 from linkctl.engine.errors import RemediationFailed
 from linkctl.engine.executor import Executor, StepFailed
 from linkctl.engine.journal import Intent, Key
+from linkctl.engine.made import Recorder
 from linkctl.engine.rollback import Outcome, settle
 from linkctl.engine.runtime import RuntimeDir
 from linkctl.errors import LinkctlError
@@ -253,7 +254,8 @@ def apply(
             "run as root (sudo linkctl apply ...); nothing was changed"
         )
     snapshot = Snapshot.take(host, ctx, plan, command)
-    executor = Executor(host, ctx.debug)
+    recorder = Recorder(rt, snapshot.intent) if rt is not None else None  # which links it made: only those go
+    executor = Executor(host, ctx.debug, hooks=recorder.hooks if recorder is not None else None)
     if rt is not None:
         if guardian is not None:
             snapshot.intent.guardian = guardian
@@ -262,7 +264,11 @@ def apply(
             journal.write(rt, snapshot.intent)
     try:
         with interrupts.changing():  # raises at once for a signal noted before: rolled back (nothing yet)
-            after = _carry_out(ctx, plan, executor, result, meanwhile)
+            try:
+                after = _carry_out(ctx, plan, executor, result, meanwhile)
+            finally:
+                if recorder is not None:
+                    recorder.close()
             if has_remediation(ctx.decl):
                 _settings(ctx, after, result, snapshot, rt)
             if hold:  # `try` holds the change: its wait acts on the signals noted from now on

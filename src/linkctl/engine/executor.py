@@ -17,11 +17,11 @@ from linkctl.errors import LinkctlError
 from linkctl.kernel import brvlan, l3wire, netns, rtnl
 from linkctl.kernel.l3 import set_ipv6
 from linkctl.kernel.l3wire import RTPROT_STATIC
-from linkctl.kernel.netlink import PIPELINE_CHUNK, Ack, DebugHook, Pipeline, RtnlSocket
+from linkctl.kernel.netlink import PIPELINE_CHUNK, Ack, ChunkHooks, DebugHook, Pipeline, RtnlSocket
 from linkctl.kernel.rtnl import LinkAttrs
 from linkctl.model.l3_state import NextHop, Route
 from linkctl.model.state import HostState, NetnsName
-from linkctl.nla import NLMSG_HDR
+from linkctl.nla import NLM_F_CREATE, NLMSG_HDR
 from linkctl.plan.l3_ops import RouteSpec, SetAddress, SetIpv6, SetRoute, SetRule
 from linkctl.plan.ops import (
     CreateLink,
@@ -77,6 +77,7 @@ class Executor:
     _unknown: set[tuple[NetnsName, str]] = field(default_factory=set)
     _fds: dict[NetnsName, int] = field(default_factory=dict)
     requests_sent: int = 0
+    hooks: ChunkHooks | None = None  # told of each chunk that creates links (the journal's record: engine/made.py)
 
     def __post_init__(self) -> None:
         for link in self.host:
@@ -343,9 +344,11 @@ class Executor:
     def _send_ahead(self) -> None:
         """Hand the requests queued so far to the kernel; keep encoding while it works."""
         if self._pipeline is None:
-            self._pipeline = self._sock(self._queue_ns).pipeline()
+            self._pipeline = self._sock(self._queue_ns).pipeline(self.hooks)
             self._started.append(self._pipeline)
-        self._pipeline.submit([req for req, _op in self._queue[self._handed :]])
+        chunk = self._queue[self._handed :]
+        tag = _creations(chunk) if self.hooks is not None else None
+        self._pipeline.submit([req for req, _op in chunk], tag or None)
         self._handed, self._unsent_bytes = len(self._queue), 0
 
     def _flush(self) -> None:
@@ -399,6 +402,16 @@ class Executor:
                 with contextlib.suppress(OSError):
                     pipeline.finish()
             self._started.clear()
+
+
+def _creations(chunk: list[tuple[bytes, Op]]) -> list[tuple[int, tuple[tuple[NetnsName, str], ...]]]:
+    """The requests of the chunk that create links: each one's place, and the links (the link, its peer)."""
+    out = []
+    for at, (req, op) in enumerate(chunk):
+        if isinstance(op, CreateLink) and NLMSG_HDR.unpack_from(req)[2] & NLM_F_CREATE:
+            peer = ((op.peer.netns, op.peer.name),) if op.peer is not None else ()
+            out.append((at, ((op.netns, op.name), *peer)))
+    return out
 
 
 def _attrs(props: Props, **extra: object) -> LinkAttrs:

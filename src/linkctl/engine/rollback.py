@@ -4,9 +4,10 @@ One mechanism for every way a change can end badly: a refusal or a fault in
 `apply` (in process), Ctrl-C, SIGTERM or SIGHUP (in process, signals held meanwhile),
 `linkctl recover` after kill -9, and a `try` guardian whose holder is gone. All of
 them work from an Intent (engine/journal.py): the state before as a declaration,
-and what the plan creates and moves. None of them trusts a record of which requests
-the kernel acknowledged: an interrupt can land between a request's acknowledgement
-and its record, so what is undone is found by reading the kernel again.
+and what the plan creates and moves. What is undone is found by reading the kernel
+again: an interrupt can land between a request's acknowledgement and its record. The
+record decides only which links with a name the plan creates are the change's to
+delete (engine/made.py): one it does not show made by the change is named and left alone.
 
 The result is checked, not assumed: after the rollback the namespaces are read once
 more, planned against the state before (links the change created declared absent),
@@ -28,6 +29,7 @@ from linkctl.engine import journal
 from linkctl.engine.errors import RemediationFailed
 from linkctl.engine.executor import DELETE_GROUP, Executor
 from linkctl.engine.journal import Intent, Key
+from linkctl.engine.made import Judged, judge
 from linkctl.engine.runtime import RuntimeDir
 from linkctl.errors import LinkctlError
 from linkctl.kernel import netns, rtnl
@@ -147,7 +149,6 @@ def _links_back(intent: Intent, decl: Declaration | None, debug: DebugHook | Non
     vanished = [ns for ns in intent.namespaces if ns not in intent.created_netns and not netns.exists(ns)]
     if vanished:  # removed by someone since the change was cut off: not made again to be filled
         restore, intent = _without(restore, vanished), replace(intent, namespaces=_kept(intent.namespaces, vanished))
-    created = set(intent.created) - set(intent.before)
     where = _namespaces(intent)
     l3 = None
     if has_l3(restore):  # addresses, routes and rules are read, put back and checked too
@@ -157,6 +158,8 @@ def _links_back(intent: Intent, decl: Declaration | None, debug: DebugHook | Non
         now = read_state(where, l3=l3, vlans=vlans)
         if _ungroup(now, intent, debug):
             now = read_state(where, l3=l3, vlans=vlans)
+        judged = judge(intent, now)  # only the links the journal shows the change made are deleted
+        created = judged.created
         located = {
             (ns, name): to
             for ns, name, to in intent.moves
@@ -183,7 +186,7 @@ def _links_back(intent: Intent, decl: Declaration | None, debug: DebugHook | Non
         return Outcome(False, len(plan.ops), f"ROLLBACK INCOMPLETE: still differs: {'; '.join(left)}")
     if vanished and not intent.where():  # "checked: the 0 link(s) of  are as they were before" said nothing true
         return Outcome(True, len(plan.ops), _nothing_left(vanished))
-    words = _verified_words(intent, after, len(plan.ops), created, stranded)
+    words = _verified_words(intent, after, len(plan.ops), judged, stranded)
     for ns in vanished:
         words += f" netns {ns} no longer exists (removed since the change): nothing was put back there."
     return Outcome(True, len(plan.ops), words)
@@ -284,9 +287,11 @@ def _unmakeable(spec: InterfaceSpec, vanished: list[NetnsName]) -> str | None:
     return None
 
 
-def _verified_words(intent: Intent, after: HostState, undone: int, created: set[Key], stranded: dict[Key, str]) -> str:
-    before = set(intent.before)
-    count = sum(len(after.ns(ns).links) for ns in intent.namespaces if ns in after.namespaces)
+def _verified_words(intent: Intent, after: HostState, undone: int, judged: Judged, stranded: dict[Key, str]) -> str:
+    had = set(intent.before)
+    before = had | judged.left  # those left are named with the reason below
+    # Only the links there before are "as they were": those made meanwhile are named after.
+    count = sum(1 for lk in after if lk.netns in intent.namespaces and (lk.netns, lk.name) in had)
     others = sorted(
         (lk.name, lk.netns) for lk in after if lk.netns in intent.namespaces and (lk.netns, lk.name) not in before
     )
@@ -300,6 +305,8 @@ def _verified_words(intent: Intent, after: HostState, undone: int, created: set[
     if others:  # not the change's (those would be in the residual): someone else made them meanwhile
         names = ", ".join(_named(name, ns) for name, ns in others)
         words += f" Left alone: {names}, made meanwhile by something else."
+    for note in judged.notes:
+        words += f" {note}: left as it is."
     return words
 
 

@@ -17,7 +17,7 @@ from linkctl.kernel import linkdump, netns, rtnl
 from linkctl.kernel import rtnl_const as C
 from linkctl.kernel.linkshape import LinkDecoder
 from linkctl.model.state import Link, NetnsName
-from linkctl.nla import NLM_F_ACK, NLMSG_ERROR, NLMSG_HDR, iter_messages, parse_error
+from linkctl.nla import IFINFOMSG, NLM_F_ACK, NLMSG_ERROR, NLMSG_HDR, iter_attrs, iter_messages, parse_error
 
 RCVBUF = 32 * 1024 * 1024  # a burst of thousands of acks or events must fit
 SNDBUF = 4 * 1024 * 1024
@@ -67,6 +67,18 @@ class RtnlSocket(linkdump.RouteSocket):
         decode, ns = _DECODERS[stats].decode, self.netns
         return [decode(m, ns) for m in messages]
 
+    def link_indices(self) -> dict[str, int]:
+        """Every link's ifindex by name, from a dump read no further (a tenth of decoding the links)."""
+        self._send(linkdump.dump_request(self.next_seq(), stats=False))
+        found = {}
+        for msg in linkdump.collect_dump(self):
+            index = IFINFOMSG.unpack_from(msg)[2]
+            for atype, s, e in iter_attrs(msg, IFINFOMSG.size, len(msg)):
+                if atype == C.IFLA_IFNAME:
+                    found[msg[s:e].split(b"\0", 1)[0].decode()] = index
+                    break
+        return found
+
     def get_link(self, name: str) -> Link | None:
         self._send(rtnl.get_link_by_name(self.next_seq(), name))
         buf = self.sock.recv(1 << 16)
@@ -109,8 +121,8 @@ class RtnlSocket(linkdump.RouteSocket):
             acks += self._run_chunk(chunk)
         return acks
 
-    def pipeline(self) -> Pipeline:
-        return Pipeline(self)
+    def pipeline(self, hooks: ChunkHooks | None = None) -> Pipeline:
+        return Pipeline(self, hooks)
 
     def _run_chunk(self, chunk: list[bytes]) -> list[Ack]:
         """Send a chunk in one sendmsg; one Ack per request, in order.
@@ -157,6 +169,19 @@ def _ack_only_last(chunk: list[bytes]) -> bytes:
     return bytes(data)
 
 
+@dataclass(frozen=True)
+class ChunkHooks:
+    """Told of each chunk submitted with a tag (the change journal's record of the links made,
+    engine/made.py): `submitted` on the caller's thread as it is submitted (a socket in another
+    namespace is made there: /proc/self/ns/net, where a switch returns to, is the caller's); on the
+    sending thread, `before` just before its sendmsg, `after` with its acks. An exception from these
+    two is the run's error, as a socket's would be: nothing more is sent."""
+
+    submitted: Callable[[object], None]
+    before: Callable[[object], None]
+    after: Callable[[object, list[Ack]], None]
+
+
 class Pipeline:
     """Send chunks of requests on a thread while the caller encodes the next ones.
 
@@ -165,11 +190,12 @@ class Pipeline:
     refused request nothing more is sent, so the caller's rollback has less to undo.
     """
 
-    def __init__(self, sock: RtnlSocket) -> None:
+    def __init__(self, sock: RtnlSocket, hooks: ChunkHooks | None = None) -> None:
         self.sock = sock
+        self.hooks = hooks
         self.acks: list[Ack] = []
         self.refused = False
-        self._chunks: queue.SimpleQueue[list[bytes] | None] = queue.SimpleQueue()
+        self._chunks: queue.SimpleQueue[tuple[list[bytes], object] | None] = queue.SimpleQueue()
         self._error: BaseException | None = None
         # Waited on instead of Thread.join(): a join cut short by a signal (Ctrl-C during an apply)
         # can make the next join() return while the thread is still sending (CPython 3.11 here), and
@@ -178,9 +204,12 @@ class Pipeline:
         self._thread = threading.Thread(target=self._send_all, name="linkctl-netlink", daemon=True)
         self._thread.start()
 
-    def submit(self, chunk: list[bytes]) -> None:
+    def submit(self, chunk: list[bytes], tag: object = None) -> None:
+        """`tag`: what the hooks are given about this chunk (None: they are not called for it)."""
         if chunk:
-            self._chunks.put(chunk)
+            if tag is not None and self.hooks is not None:
+                self.hooks.submitted(tag)
+            self._chunks.put((chunk, tag))
 
     def cancel(self) -> None:
         """Send nothing more (an interrupt: the rollback must not race requests still going out)."""
@@ -201,13 +230,18 @@ class Pipeline:
             self._finished.set()
 
     def _send_chunks(self) -> None:
-        while (chunk := self._chunks.get()) is not None:
+        while (item := self._chunks.get()) is not None:
             if self.refused or self._error is not None:
                 continue  # drained, not sent
+            chunk, tag = item
+            hooks = self.hooks if tag is not None else None
             try:
+                if hooks is not None:
+                    hooks.before(tag)
                 acks = self.sock._run_chunk(chunk)
+                self.acks += acks
+                self.refused = any(not ack.ok for ack in acks)
+                if hooks is not None:
+                    hooks.after(tag, acks)
             except BaseException as exc:  # handed to the caller's thread by finish()
                 self._error = exc
-                continue
-            self.acks += acks
-            self.refused = any(not ack.ok for ack in acks)
