@@ -24,10 +24,10 @@ from typing import Literal
 
 from linkctl.logs.capture_json import member_message, read_json
 from linkctl.logs.capture_paste import MASKED_HOST, MASKED_STAMP, QUOTES, after_text, elided, paste_prefixes, tidy
-from linkctl.logs.capture_stamp import MONTH_PATTERN, month_number, stamp_datetime
+from linkctl.logs.capture_stamp import MONTH_WORD, month_number, stamp_datetime
 from linkctl.logs.capture_stamp import YearHint as YearHint  # where the readers take it from
 
-_MON = f"(?P<mon>{MONTH_PATTERN})"
+_MON = f"(?P<mon>{MONTH_WORD})"
 _DOW = "(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)"
 _HMS = r"(?P<h>\d\d):(?P<mi>\d\d):(?P<s>\d\d)(?:[.,](?P<frac>\d{1,9}))?"
 
@@ -310,9 +310,10 @@ def _json(line: str, years: YearHint) -> Captured | None:
 
 def _bsd(line: str, years: YearHint) -> _Read:
     m = _BSD.match(line)
-    if not m:
+    month = month_number(m["mon"]) if m else None
+    if m is None or month is None:
         return False
-    month, day = month_number(m["mon"]), int(m["d"])
+    day = int(m["d"])
     year = int(m["y"]) if m["y"] else years.resolve(month, day)
     return _tagged(m["rest"], stamp_datetime(year, month, day, m))
 
@@ -359,9 +360,10 @@ def _short_unix(line: str, years: YearHint) -> _Read:
 
 def _dmesg_t(line: str, years: YearHint) -> _Read:
     m = _DMESG_T.match(line)
-    if not m:
+    month = month_number(m["mon"]) if m else None
+    if m is None or month is None:
         return False
-    when = stamp_datetime(int(m["y"]), month_number(m["mon"]), int(m["d"]), m)
+    when = stamp_datetime(int(m["y"]), month, int(m["d"]), m)
     return _with_uptime(m["rest"], when)
 
 
@@ -374,9 +376,10 @@ def _reltime(line: str, years: YearHint) -> _Read:
 
 def _openwrt(line: str, years: YearHint) -> _Read:
     m = _OPENWRT.match(line)
-    if not m:
+    month = month_number(m["mon"]) if m else None
+    if m is None or month is None:
         return False
-    when = stamp_datetime(int(m["y"]), month_number(m["mon"]), int(m["d"]), m)
+    when = stamp_datetime(int(m["y"]), month, int(m["d"]), m)
     return _tagged(m["rest"], when)
 
 
