@@ -7,7 +7,9 @@ forms that cli/entry.py runs without it; imports nothing but linkctl.errors.
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
+import stat
 import sys
 from collections.abc import Callable
 from typing import NoReturn
@@ -45,6 +47,8 @@ def guarded(command: Callable[[], object]) -> NoReturn:
             cause = interrupts.Interrupted(signum)
         if cause is not None:
             interrupted(cause)
+        if sys.stdout is None or (isinstance(exc, OSError) and _stdout_lost(exc)):
+            _output_lost(exc)
         _last_guard(exc)
     leave(code if isinstance(code, int) else 0)
 
@@ -86,6 +90,38 @@ def _leave(code: int) -> NoReturn:
                 stream.flush()
         os._exit(code)
     sys.exit(code)
+
+
+# What writing to a full disk raises; the reader of a pipe leaving raises EPIPE.
+_FULL = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO)
+
+
+def _stdout_lost(exc: OSError) -> bool:
+    """The command failed writing its standard output (`plan | head`, `show > /dev/full`, `>&-`): a
+    write error with no file named, where standard output is a pipe (EPIPE), a file or a device (a
+    full disk) or closed (EBADF). The commands that write files of their own name them."""
+    if exc.filename is not None:
+        return False
+    try:
+        mode = os.fstat(1).st_mode
+    except OSError:
+        return exc.errno == errno.EBADF
+    if exc.errno == errno.EPIPE:
+        return stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode)
+    return exc.errno in _FULL and (stat.S_ISREG(mode) or stat.S_ISCHR(mode))
+
+
+def _output_lost(exc: Exception) -> NoReturn:
+    """A reader that left (EPIPE) ends the command quietly, as `ip link | head` does; any other failure
+    to write is said once on stderr. Commands that change links say what became of the change
+    themselves (cli/engine_cmds.py): this is for the others."""
+    with contextlib.suppress(OSError, ValueError):
+        os.dup2(os.open(os.devnull, os.O_WRONLY), 1)  # the exit's own flush must not fail again
+    if isinstance(exc, OSError) and exc.errno == errno.EPIPE:
+        _leave(0)
+    why = os.strerror(exc.errno or errno.EIO) if isinstance(exc, OSError) else "it is closed"
+    _say(f"linkctl: cannot write to standard output: {why}")
+    _leave(1)
 
 
 def _last_guard(exc: Exception) -> NoReturn:

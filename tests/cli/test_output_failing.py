@@ -1,0 +1,48 @@
+"""A command that only prints, whose standard output fails: a reader that left (`| head`) ends it
+quietly with 0, as `ip link | head`; a full disk or a closed descriptor is said in one line on
+stderr with 1. Never "internal error", never a traceback."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import LINKCTL
+
+# Output longer than a pipe's buffer, so that the writer meets the reader's leaving.
+LONG = ["completion", "bash"]
+
+
+def _env(tmp_path: Path) -> dict[str, str]:
+    runtime = tmp_path / "run"
+    runtime.mkdir(mode=0o700)
+    return {**os.environ, "LINKCTL_RUNTIME_DIR": str(runtime)}
+
+
+def test_a_reader_that_leaves_ends_the_command_quietly(tmp_path: Path) -> None:
+    proc = subprocess.Popen([*LINKCTL, *LONG], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=_env(tmp_path))
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.readline()
+    proc.stdout.close()  # as `head -1` does
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=60) == 0, err
+    assert err == ""
+
+
+@pytest.mark.parametrize("args", [LONG, ["--help"], ["show"]])
+def test_a_full_disk_under_standard_output_is_said_in_one_line(tmp_path: Path, args: list[str]) -> None:
+    with open("/dev/full", "w") as full:
+        done = subprocess.run([*LINKCTL, *args], stdout=full, stderr=subprocess.PIPE, text=True, env=_env(tmp_path))
+    assert done.returncode == 1
+    assert done.stderr == "linkctl: cannot write to standard output: No space left on device\n"
+
+
+def test_a_closed_standard_output_is_said_in_one_line(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [*LINKCTL, "show"], stderr=subprocess.PIPE, text=True, env=_env(tmp_path), preexec_fn=lambda: os.close(1)
+    )
+    assert done.returncode == 1
+    assert done.stderr == "linkctl: cannot write to standard output: it is closed\n"
