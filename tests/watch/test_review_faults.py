@@ -102,11 +102,6 @@ def test_a_namespace_recreated_while_stopped_is_not_taken_for_the_old_one(tmp_pa
     assert new1[-1]["carrier_changes"] == kernel["new1"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a link first seen by a dump (added while the watcher was stopped) is a baseline: link_added "
-    "with 0 transitions, so the carrier changes the kernel counted for it before the dump are in no event",
-)
 def test_a_link_added_while_stopped_has_its_transitions_recorded(tmp_path: Path) -> None:
     url = f"sqlite://{tmp_path / 'events.db'}"
     with namespace(_ns()) as ns:

@@ -184,7 +184,7 @@ def reconcile_message(
         link = first_sight(msg)
         if not announce_new:
             return [], link
-        return [_event(link, msg, EventKind.LINK_ADDED, source, 0)], link
+        return [_event(link, msg, EventKind.LINK_ADDED, source, 0), *_unheard(link, msg, source)], link
     events: list[LinkEvent] = []
     state_changed = msg.state is not prev.state
     count = count_transitions(prev.counters, msg.counters, state_changed)
@@ -197,6 +197,18 @@ def reconcile_message(
         events.append(_event(link, msg, _carrier_kind(msg, source, count), source, count.total))
         link = replace(link, since=msg.time)
     return events, link
+
+
+def _unheard(link: KnownLink, msg: LinkMessage, source: EventSource) -> list[LinkEvent]:
+    """A link a dump shows first: the kernel's counters count every carrier change since it was
+    made, and none of them was heard (it was made while nobody listened): a gap of that many.
+    Not for a live message: a link moved in brings counts from its former namespace."""
+    if source is not EventSource.RESYNC or msg.counters is None:
+        return []
+    count = count_transitions(CarrierCounters(0, 0, 0), msg.counters, False)
+    if count.total == 0:
+        return []
+    return [_event(link, msg, EventKind.GAP, source, count.total)]
 
 
 def _carrier_kind(msg: LinkMessage, source: EventSource, count: TransitionCount) -> EventKind:
