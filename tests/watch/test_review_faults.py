@@ -75,12 +75,6 @@ def _ns() -> str:
     return f"lkwr-{uuid.uuid4().hex[:6]}"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="links are keyed by (namespace name, ifindex) and a new link is told from the old one only when "
-    "its carrier counters went backwards: a namespace re-created under the same name hands out the same "
-    "ifindexes, so its links are taken for the old ones (renamed, a gap of the counters' difference)",
-)
 def test_a_namespace_recreated_while_stopped_is_not_taken_for_the_old_one(tmp_path: Path) -> None:
     url = f"sqlite://{tmp_path / 'events.db'}"
     with namespace(_ns()) as ns:

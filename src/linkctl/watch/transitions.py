@@ -222,8 +222,10 @@ def reconcile_gone(
     when: datetime,
     moved_to: str | None = None,
     source: EventSource = EventSource.NETLINK,
+    why: str | None = None,
 ) -> LinkEvent:
-    """RTM_DELLINK: the link was removed, or moved to namespace `moved_to`."""
+    """RTM_DELLINK: the link was removed (`why`, when known: its namespace went), or moved to
+    namespace `moved_to`."""
     kind = EventKind.LINK_REMOVED if moved_to is None else EventKind.MOVED
     return LinkEvent(
         time=when,
@@ -235,7 +237,7 @@ def reconcile_gone(
         source=source,
         transitions=0,
         carrier=prev.counters,
-        detail=moved_to,
+        detail=moved_to if moved_to is not None else why,
         epoch=prev.epoch,
     )
 
