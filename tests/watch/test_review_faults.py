@@ -252,12 +252,6 @@ def test_a_store_locked_by_another_process_at_start_is_named_not_an_internal_err
     assert str(db) in said and "locked" in said, said
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="WatchCore starts from the store's last-known links; a namespace that is gone at start-up "
-    "is only waited for (pending), no dump reconciles its links and _namespace_gone runs only for a "
-    "namespace that had a feed: metrics and status show its links as they were",
-)
 def test_a_namespace_deleted_while_stopped_is_not_shown_up(tmp_path: Path) -> None:
     url = f"sqlite://{tmp_path / 'events.db'}"
     port = free_port()
@@ -272,3 +266,5 @@ def test_a_namespace_deleted_while_stopped_is_not_shown_up(tmp_path: Path) -> No
             body = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=30).read().decode()
     up = [line for line in body.splitlines() if line.startswith("linkctl_network_up{") and ns in line]
     assert not any(line.endswith(" 1.0") for line in up), up
+    removed = [r["detail"] for r in history(url, ns) if r["ifname"] == "ng1" and r["event"] == "link_removed"]
+    assert removed == ["namespace gone while the watcher was stopped"]  # recorded, and why

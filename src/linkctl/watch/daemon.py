@@ -28,7 +28,7 @@ from datetime import datetime
 from typing import Protocol
 
 from linkctl.alerts import AlertDispatcher, build_senders
-from linkctl.domain.events import STATS_FIELDS, CounterSnapshot, EventKind, NetnsName, SnapshotReason, now
+from linkctl.domain.events import STATS_FIELDS, CounterSnapshot, EventKind, EventSource, NetnsName, SnapshotReason, now
 from linkctl.errors import LinkctlError
 from linkctl.kernel import netns as netns_mod
 from linkctl.kernel import rtnl
@@ -68,6 +68,7 @@ BUSY_FOR = 10.0
 RETRY_TICK = 0.05  # while a namespace file exists but is not mounted yet
 NETNS_RETRY_FOR = 5.0
 MAX_RECVS_PER_PASS = 256  # fairness between namespaces during a storm
+GONE_WHILE_STOPPED = "namespace gone while the watcher was stopped"
 
 
 class Display(Protocol):
@@ -146,7 +147,9 @@ class WatchDaemon:
         self._watch_run_netns()
         self._open_kernel_log()
         for name in list(self.pending):
-            self._try_open(name)
+            if not self._try_open(name) and not netns_mod.exists(name):
+                # The store's links of a namespace deleted while nobody watched are not there any more.
+                self.commit(self.core.namespace_gone(name, now(), GONE_WHILE_STOPPED, EventSource.RESYNC))
         if self.dispatcher.receivers:
             self.alerts = AlertWorker(self.dispatcher)
             self.alerts.start()
