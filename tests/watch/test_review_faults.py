@@ -75,12 +75,6 @@ def _ns() -> str:
     return f"lkwr-{uuid.uuid4().hex[:6]}"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="links are keyed by (namespace name, ifindex) and a new link is told from the old one only when "
-    "its carrier counters went backwards: a namespace re-created under the same name hands out the same "
-    "ifindexes, so its links are taken for the old ones (renamed, a gap of the counters' difference)",
-)
 def test_a_namespace_recreated_while_stopped_is_not_taken_for_the_old_one(tmp_path: Path) -> None:
     url = f"sqlite://{tmp_path / 'events.db'}"
     with namespace(_ns()) as ns:
@@ -102,11 +96,6 @@ def test_a_namespace_recreated_while_stopped_is_not_taken_for_the_old_one(tmp_pa
     assert new1[-1]["carrier_changes"] == kernel["new1"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a link first seen by a dump (added while the watcher was stopped) is a baseline: link_added "
-    "with 0 transitions, so the carrier changes the kernel counted for it before the dump are in no event",
-)
 def test_a_link_added_while_stopped_has_its_transitions_recorded(tmp_path: Path) -> None:
     url = f"sqlite://{tmp_path / 'events.db'}"
     with namespace(_ns()) as ns:
@@ -263,12 +252,6 @@ def test_a_store_locked_by_another_process_at_start_is_named_not_an_internal_err
     assert str(db) in said and "locked" in said, said
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="WatchCore starts from the store's last-known links; a namespace that is gone at start-up "
-    "is only waited for (pending), no dump reconciles its links and _namespace_gone runs only for a "
-    "namespace that had a feed: metrics and status show its links as they were",
-)
 def test_a_namespace_deleted_while_stopped_is_not_shown_up(tmp_path: Path) -> None:
     url = f"sqlite://{tmp_path / 'events.db'}"
     port = free_port()
@@ -283,3 +266,5 @@ def test_a_namespace_deleted_while_stopped_is_not_shown_up(tmp_path: Path) -> No
             body = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=30).read().decode()
     up = [line for line in body.splitlines() if line.startswith("linkctl_network_up{") and ns in line]
     assert not any(line.endswith(" 1.0") for line in up), up
+    removed = [r["detail"] for r in history(url, ns) if r["ifname"] == "ng1" and r["event"] == "link_removed"]
+    assert removed == ["namespace gone while the watcher was stopped"]  # recorded, and why

@@ -147,9 +147,24 @@ def test_dump_reconciles_gaps_new_and_vanished_links() -> None:
     assert kinds == [
         ("a", EventKind.GAP, 8),
         ("b", EventKind.LINK_REMOVED, 0),
+        ("c", EventKind.GAP, 1),  # made while nobody listened: its one carrier change was not heard
         ("c", EventKind.LINK_ADDED, 0),
     ]
     assert [g.ifname for g in result.gone] == ["b"]
+
+
+def test_a_link_first_seen_in_a_dump_has_the_kernels_counts_as_a_gap() -> None:
+    fresh = reconcile_dump({}, [msg(9, 0, 0, ifindex=5, ifname="d")], at(9))
+    assert [(e.kind, e.transitions) for e in fresh.events] == [(EventKind.LINK_ADDED, 0)]
+    flapped = reconcile_dump({}, [msg(9, 11, 11, ifindex=5, ifname="d")], at(9))
+    assert [(e.kind, e.transitions, e.source) for e in flapped.events] == [
+        (EventKind.LINK_ADDED, 0, EventSource.RESYNC),
+        (EventKind.GAP, 22, EventSource.RESYNC),
+    ]
+    baseline = reconcile_dump({}, [msg(9, 11, 11, ifindex=5, ifname="d")], at(9), announce_new=False)
+    assert baseline.events == []  # a namespace watched the first time: its links are where counting starts
+    live, _ = reconcile_message(None, msg(9, 11, 11, ifindex=5, ifname="d"))  # e.g. moved in: counted elsewhere
+    assert [e.kind for e in live] == [EventKind.LINK_ADDED]
 
 
 def test_naive_time_is_refused() -> None:

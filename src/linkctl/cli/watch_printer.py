@@ -21,8 +21,8 @@ def describe_event(ev: LinkEvent) -> str:
         parts.append(f"carrier_changes={ev.carrier.changes}")
     parts.append(f"source={ev.source.value}")
     if ev.detail is not None:
-        key = "from" if ev.kind is EventKind.RENAMED else "to"
-        parts.append(f"{key}={ev.detail or '-'}")
+        key = {EventKind.RENAMED: "from", EventKind.MOVED: "to"}.get(ev.kind, "why")
+        parts.append(f"{key}={ev.detail or '-'}" if key != "why" else f"why={ev.detail!r}")
     if ev.driver is not None and ev.driver.text:
         if ev.driver.driver:
             parts.append(f"driver={ev.driver.driver}")

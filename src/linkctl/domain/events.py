@@ -262,6 +262,9 @@ class KnownLink:
     counters: CarrierCounters | None
     epoch: int
     flapping: bool = False
+    # Which namespace it was in (linkctl.kernel.netns.identity): a namespace re-created under
+    # the same name hands out the same ifindexes again. None in rows written before it was kept.
+    netns_id: str | None = None
 
     def __post_init__(self) -> None:
         require_aware(self.since, "KnownLink.since")

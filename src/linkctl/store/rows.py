@@ -100,6 +100,7 @@ def known_of(row: Row) -> KnownLink:
         since=from_us(int(row[5])),
         counters=_counters(row[6], row[7], row[8]),
         flapping=bool(row[9]),
+        netns_id=row[13],
     )
 
 

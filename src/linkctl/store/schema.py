@@ -217,7 +217,11 @@ def _v2() -> Migration:
     return Migration(2, "the host in every row and every key; the hosts table", tuple(steps))
 
 
-MIGRATIONS: tuple[Migration, ...] = (_V1, _v2())
+# Version 3: which namespace a link was in (KnownLink.netns_id), so that a namespace
+# re-created under the same name is not taken for the old one; NULL in older rows.
+_V3 = Migration(3, "the namespace's identity of each link", ("ALTER TABLE links ADD COLUMN netns_id TEXT",))
+
+MIGRATIONS: tuple[Migration, ...] = (_V1, _v2(), _V3)
 
 SCHEMA_VERSION_TABLE = """CREATE TABLE IF NOT EXISTS schema_version (
     version INTEGER PRIMARY KEY,

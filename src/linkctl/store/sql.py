@@ -133,8 +133,9 @@ class SqlStore(SqlConnection):
     def _upsert_link(self, cur: Cursor, link: KnownLink, now: int) -> None:
         c = link.counters
         cur.execute(
-            f"INSERT INTO links ({LINK_COLUMNS}, {HOSTED}) VALUES ({_marks(14)}) "
+            f"INSERT INTO links ({LINK_COLUMNS}, {HOSTED}, netns_id) VALUES ({_marks(15)}) "
             "ON CONFLICT (host, netns, ifindex) DO UPDATE SET ifname = excluded.ifname, "
+            "netns_id = excluded.netns_id, "
             "epoch = excluded.epoch, state = excluded.state, since_us = excluded.since_us, "
             "carrier_changes = excluded.carrier_changes, carrier_up = excluded.carrier_up, "
             "carrier_down = excluded.carrier_down, flapping = excluded.flapping, "
@@ -153,6 +154,7 @@ class SqlStore(SqlConnection):
                 1,
                 now,
                 *self._stamp(),
+                link.netns_id,
             ),
         )
 
@@ -239,7 +241,8 @@ class SqlStore(SqlConnection):
         """Per-link counters as last committed: what a restarted watcher starts from."""
         with self._read() as cur:
             cur.execute(
-                f"SELECT {LINK_COLUMNS}, host FROM links WHERE host = ? AND present = 1 ORDER BY netns, ifindex",
+                f"SELECT {LINK_COLUMNS}, host, netns_id FROM links WHERE host = ? AND present = 1 "
+                "ORDER BY netns, ifindex",
                 (self.host.name,),
             )
             return [known_of(row) for row in cur.fetchall()]

@@ -57,6 +57,10 @@ from linkctl.watch.transitions import LinkMessage, reconcile_dump, reconcile_gon
 LinkKey = tuple[NetnsName, int]
 
 
+# The `detail` of the link_removed events of a namespace re-created under the same name.
+NAMESPACE_REPLACED = "namespace re-created: a new namespace under this name"
+
+
 class DumpReason(StrEnum):
     STARTUP = "startup"
     OVERFLOW = "overflow"
@@ -108,9 +112,14 @@ class WatchCore:
         iface_globs: Sequence[str] = ("*",),
         join_window: float = 2.0,
     ) -> None:
-        self.links: dict[LinkKey, KnownLink] = {(k.netns, k.ifindex): k for k in known}
-        self.flaps = FlapTracker(flap)
         self.iface_globs = tuple(iface_globs) or ("*",)
+        known = list(known)
+        self.links: dict[LinkKey, KnownLink] = {(k.netns, k.ifindex): k for k in known if self._wanted(k.ifname)}
+        # The store's links outside --iface: not followed now, and not removed either, so that
+        # a wider glob later reconciles them by their counters.
+        self._unwatched = {(k.netns, k.ifindex): k for k in known if not self._wanted(k.ifname)}
+        self._netns_ids = {k.netns: k.netns_id for k in known if k.netns_id is not None}
+        self.flaps = FlapTracker(flap)
         self.join_window = timedelta(seconds=join_window)
         self._recent: dict[tuple[NetnsName, str], LinkEvent] = {}  # last carrier event per name
         self._pending: list[KernelLogRecord] = []
@@ -124,41 +133,76 @@ class WatchCore:
         prev = self.links.get(key)
         if not self._wanted(msg.ifname):
             return self._drop(key, msg.time) if prev else WatchOutput()
+        prev = prev or self._unwatched.pop(key, None)  # renamed into the globs
         events, link = reconcile_message(prev, msg, source)
+        link = replace(link, netns_id=self._netns_ids.get(msg.netns))
         out = WatchOutput(links=[link])
         self.links[key] = link
         self._account(prev, msg, events, out)
         return out
 
-    def on_link_gone(self, netns: NetnsName, ifindex: int, when: datetime, moved_to: str | None = None) -> WatchOutput:
-        """RTM_DELLINK: removed, or moved to namespace `moved_to`."""
+    def on_link_gone(
+        self,
+        netns: NetnsName,
+        ifindex: int,
+        when: datetime,
+        moved_to: str | None = None,
+        why: str | None = None,
+        source: EventSource = EventSource.NETLINK,
+    ) -> WatchOutput:
+        """RTM_DELLINK: removed (`why`, if known), or moved to namespace `moved_to`."""
         prev = self.links.pop((netns, ifindex), None)
         if prev is None:
-            return WatchOutput()
-        out = WatchOutput(events=[reconcile_gone(prev, when, moved_to)], gone=[prev])
+            # Not followed (outside --iface): no event, but the store no longer shows it there.
+            unwatched = self._unwatched.pop((netns, ifindex), None)
+            return WatchOutput(gone=[unwatched] if unwatched else [])
+        out = WatchOutput(events=[reconcile_gone(prev, when, moved_to, source, why)], gone=[prev])
         self._close_flap(netns, ifindex, when, out)
         return out
 
-    def on_dump(self, netns: NetnsName, dump: Iterable[LinkMessage], when: datetime, reason: DumpReason) -> WatchOutput:
+    def namespace_gone(
+        self, netns: NetnsName, when: datetime, why: str, source: EventSource = EventSource.NETLINK
+    ) -> WatchOutput:
+        """Namespace `netns` is no more (deleted, or replaced by another of the same name):
+        its links are removed, saying why."""
+        out = WatchOutput()
+        for key in sorted(k for k in [*self.links, *self._unwatched] if k[0] == netns):
+            out.merge(self.on_link_gone(netns, key[1], when, why=why, source=source))
+        self._netns_ids.pop(netns, None)
+        return out
+
+    def on_dump(
+        self,
+        netns: NetnsName,
+        dump: Iterable[LinkMessage],
+        when: datetime,
+        reason: DumpReason,
+        netns_id: str | None = None,
+    ) -> WatchOutput:
         """A full dump of one namespace, at start-up or after the socket overflowed.
 
         At start-up the known state is the store's; a namespace the store knows
         nothing of is being watched for the first time, so its links are a
-        baseline, not "added".
+        baseline, not "added". `netns_id` is the namespace's identity
+        (linkctl.kernel.netns.identity): another than the store's is a namespace
+        re-created under the same name, whose ifindexes are handed out again:
+        the old one's links are removed, the new one's added.
         """
-        known = {k[1]: link for k, link in self.links.items() if k[0] == netns}
-        announce = reason is DumpReason.OVERFLOW or bool(known)
         messages = list(dump)
         strays = sorted({m.netns for m in messages if m.netns != netns}, key=lambda n: n or "")
         if strays:
             raise ValueError(f"a dump of namespace {netns!r} holds links of {strays}")
         wanted = [m for m in messages if self._wanted(m.ifname)]
-        result = reconcile_dump(known, wanted, when, announce_new=announce)
-        out = WatchOutput(links=result.links, gone=result.gone)
+        seen = netns in self._netns_ids or any(k[0] == netns for k in [*self.links, *self._unwatched])
+        out = self._replaced(netns, netns_id, when)
+        known = self._known_for_dump(netns, {m.ifindex for m in wanted})
+        result = reconcile_dump(known, wanted, when, announce_new=reason is DumpReason.OVERFLOW or seen)
+        out.merge(WatchOutput(links=result.links, gone=result.gone))
         if reason is DumpReason.OVERFLOW:
             out.resyncs.append(netns)
         by_index = {m.ifindex: m for m in wanted}
-        for link in result.links:
+        out.links = [replace(link, netns_id=self._netns_ids.get(netns)) for link in out.links]
+        for link in out.links:
             self.links[(netns, link.ifindex)] = link
             self._resume_episode(link, link.state, when)
         for event in result.events:
@@ -205,6 +249,25 @@ class WatchCore:
                 keep.append(record)
         self._pending = keep
         return out
+
+    def _replaced(self, netns: NetnsName, netns_id: str | None, when: datetime) -> WatchOutput:
+        """The links of the namespace the store knew under this name, if that is not this one."""
+        if netns_id is None:
+            return WatchOutput()
+        known_id = self._netns_ids.get(netns)
+        out = WatchOutput()
+        if known_id is not None and known_id != netns_id:  # None: a store from before ids were kept
+            out = self.namespace_gone(netns, when, NAMESPACE_REPLACED, EventSource.RESYNC)
+        self._netns_ids[netns] = netns_id
+        return out
+
+    def _known_for_dump(self, netns: NetnsName, wanted: set[int]) -> dict[int, KnownLink]:
+        """What the dump is compared with: the followed links, and those outside the globs
+        that a rename brought in (known under their old name)."""
+        known = {k[1]: link for k, link in self.links.items() if k[0] == netns}
+        for key in [k for k in self._unwatched if k[0] == netns and k[1] in wanted]:
+            known[key[1]] = self._unwatched.pop(key)
+        return known
 
     # -- views ----------------------------------------------------------------
 

@@ -28,7 +28,7 @@ from datetime import datetime
 from typing import Protocol
 
 from linkctl.alerts import AlertDispatcher, build_senders
-from linkctl.domain.events import STATS_FIELDS, CounterSnapshot, EventKind, NetnsName, SnapshotReason, now
+from linkctl.domain.events import STATS_FIELDS, CounterSnapshot, EventKind, EventSource, NetnsName, SnapshotReason, now
 from linkctl.errors import LinkctlError
 from linkctl.kernel import netns as netns_mod
 from linkctl.kernel import rtnl
@@ -68,6 +68,7 @@ BUSY_FOR = 10.0
 RETRY_TICK = 0.05  # while a namespace file exists but is not mounted yet
 NETNS_RETRY_FOR = 5.0
 MAX_RECVS_PER_PASS = 256  # fairness between namespaces during a storm
+GONE_WHILE_STOPPED = "namespace gone while the watcher was stopped"
 
 
 class Display(Protocol):
@@ -146,7 +147,9 @@ class WatchDaemon:
         self._watch_run_netns()
         self._open_kernel_log()
         for name in list(self.pending):
-            self._try_open(name)
+            if not self._try_open(name) and not netns_mod.exists(name):
+                # The store's links of a namespace deleted while nobody watched are not there any more.
+                self.commit(self.core.namespace_gone(name, now(), GONE_WHILE_STOPPED, EventSource.RESYNC))
         if self.dispatcher.receivers:
             self.alerts = AlertWorker(self.dispatcher)
             self.alerts.start()
@@ -272,7 +275,7 @@ class WatchDaemon:
                 if self.started:
                     self.printer.note(f"cannot watch namespace {name!r}: {why}")
             return False
-        feed = NamespaceFeed(name, sock, inode)
+        feed = NamespaceFeed(name, sock, inode, netns_mod.identity(sock.sock, inode))
         try:
             links = dump(name)
         except (OSError, LinkctlError):
@@ -281,14 +284,14 @@ class WatchDaemon:
         self.feeds[name] = feed
         self.pending.pop(name, None)
         self.selector.register(sock, selectors.EVENT_READ, feed)
-        self.commit(self._on_dump(name, links, DumpReason.STARTUP))
+        self.commit(self._on_dump(feed, links, DumpReason.STARTUP))
         if self.started:
             self.printer.note(f"watching namespace {name!r}")
         return True
 
-    def _on_dump(self, name: NetnsName, links: list[Link], reason: DumpReason) -> WatchOutput:
-        when = now()
-        return self.core.on_dump(name, [link_message(link, name, when) for link in links], when, reason)
+    def _on_dump(self, feed: NamespaceFeed, links: list[Link], reason: DumpReason) -> WatchOutput:
+        when, name = now(), feed.name
+        return self.core.on_dump(name, [link_message(link, name, when) for link in links], when, reason, feed.netns_id)
 
     def _read_feed(self, feed: NamespaceFeed) -> WatchOutput:
         out = WatchOutput()
@@ -346,7 +349,7 @@ class WatchDaemon:
         feed.close()
         feed.sock = open_event_socket(feed.name, self.rcvbuf)
         self.selector.register(feed.sock, selectors.EVENT_READ, feed)
-        return self._on_dump(feed.name, dump(feed.name), DumpReason.OVERFLOW)
+        return self._on_dump(feed, dump(feed.name), DumpReason.OVERFLOW)
 
     def _stats(self) -> WatchOutput:
         when = now()
@@ -415,10 +418,7 @@ class WatchDaemon:
         self.selector.unregister(feed.sock)
         feed.close()
         self.pending[name] = 0.0
-        when = now()
-        out = WatchOutput()
-        for netns, ifindex in [k for k in self.core.links if k[0] == name]:
-            out.merge(self.core.on_link_gone(netns, ifindex, when))
+        out = self.core.namespace_gone(name, now(), "namespace deleted")
         self.printer.note(f"namespace {name!r} is gone; waiting for it to come back")
         return out
 

@@ -101,6 +101,7 @@ class NamespaceFeed:
     name: NetnsName
     sock: RouteSocket
     inode: int
+    netns_id: str | None = None  # linkctl.kernel.netns.identity of the namespace the socket is in
 
     def close(self) -> None:
         self.sock.close()

@@ -184,7 +184,7 @@ def reconcile_message(
         link = first_sight(msg)
         if not announce_new:
             return [], link
-        return [_event(link, msg, EventKind.LINK_ADDED, source, 0)], link
+        return [_event(link, msg, EventKind.LINK_ADDED, source, 0), *_unheard(link, msg, source)], link
     events: list[LinkEvent] = []
     state_changed = msg.state is not prev.state
     count = count_transitions(prev.counters, msg.counters, state_changed)
@@ -199,6 +199,18 @@ def reconcile_message(
     return events, link
 
 
+def _unheard(link: KnownLink, msg: LinkMessage, source: EventSource) -> list[LinkEvent]:
+    """A link a dump shows first: the kernel's counters count every carrier change since it was
+    made, and none of them was heard (it was made while nobody listened): a gap of that many.
+    Not for a live message: a link moved in brings counts from its former namespace."""
+    if source is not EventSource.RESYNC or msg.counters is None:
+        return []
+    count = count_transitions(CarrierCounters(0, 0, 0), msg.counters, False)
+    if count.total == 0:
+        return []
+    return [_event(link, msg, EventKind.GAP, source, count.total)]
+
+
 def _carrier_kind(msg: LinkMessage, source: EventSource, count: TransitionCount) -> EventKind:
     if source is EventSource.RESYNC and count.total > 0:
         return EventKind.GAP
@@ -210,8 +222,10 @@ def reconcile_gone(
     when: datetime,
     moved_to: str | None = None,
     source: EventSource = EventSource.NETLINK,
+    why: str | None = None,
 ) -> LinkEvent:
-    """RTM_DELLINK: the link was removed, or moved to namespace `moved_to`."""
+    """RTM_DELLINK: the link was removed (`why`, when known: its namespace went), or moved to
+    namespace `moved_to`."""
     kind = EventKind.LINK_REMOVED if moved_to is None else EventKind.MOVED
     return LinkEvent(
         time=when,
@@ -223,7 +237,7 @@ def reconcile_gone(
         source=source,
         transitions=0,
         carrier=prev.counters,
-        detail=moved_to,
+        detail=moved_to if moved_to is not None else why,
         epoch=prev.epoch,
     )
 
