@@ -12,9 +12,10 @@ keyed by episode, edge and receiver, so a notice recorded twice is queued once.
   ``max``, and marked ``dead`` after ``give_up_after``; a receiver that is down
   holds up no other receiver;
 - alerts of one edge for links that share a cause (a veth pair's ends, a bridge and its
-  ports: alerts/causes.py) go to a receiver as one notification naming them all; a start
-  alert of such a link waits `group_wait` after it was queued so that the others join it
-  (Alertmanager's group_wait); each alert keeps its own row, rate limit and state;
+  ports: alerts/causes.py) go to a receiver as one notification naming them all; an alert
+  of such a link, start or end, waits `group_wait` after it was queued so that the others
+  join it (Alertmanager's group_wait: the two ends' episodes start and end a tick or more
+  apart); each alert keeps its own row, rate limit and state;
 - the queue lives in the store, so a restarted watcher (a new dispatcher over the
   same store) carries on where the old one stopped. A crash between a send and
   its bookkeeping sends that alert again: delivery is at least once, and the
@@ -76,7 +77,8 @@ class AlertDispatcher:
     def deliver_due(self, now: datetime, limit: int = 100) -> DeliveryReport:
         report = DeliveryReport()
         due = self.store.due_alerts(now, limit)
-        causes = self._read_causes(due) if len(due) > 1 or self._may_wait(due) else {}
+        # Read even for one due alert: it may have to wait for the others of its cause.
+        causes = self._read_causes(due) if due else {}
         down: set[str] = set()
         done: set[int] = set()
         for queued in due:
@@ -98,10 +100,6 @@ class AlertDispatcher:
             log.warning("alerts sent ungrouped: the links' ties could not be read: %s", exc)
             return {}
 
-    def _may_wait(self, due: Sequence[QueuedAlert]) -> bool:
-        # A lone start alert may still have to wait for the others of its cause.
-        return any(q.edge == EpisodeEdge.START.value for q in due)
-
     def _group(
         self, first: QueuedAlert, due: Sequence[QueuedAlert], causes: dict[LinkId, str], done: set[int]
     ) -> list[QueuedAlert]:
@@ -122,7 +120,7 @@ class AlertDispatcher:
         self, sender: Sender, group: list[QueuedAlert], cause: str | None, now: datetime, report: DeliveryReport
     ) -> bool:
         """Returns False when the receiver failed (so later alerts for it wait)."""
-        if cause is not None and group[0].edge == EpisodeEdge.START.value:
+        if cause is not None:
             opened = min(q.created for q in group)
             if now < opened + timedelta(seconds=self.config.group_wait):
                 report.waiting.extend(q.alert_key for q in group)
