@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from linkctl.domain.episodes import EpisodeEdge
-from linkctl.domain.events import DriverWords, EventKind, EventSource, LinkState, SnapshotReason
+from linkctl.domain.events import DriverWords, EventKind, EventSource, KnownLink, LinkState, SnapshotReason
 from linkctl.watch.core import DumpReason, WatchCore
 from linkctl.watch.flap import FlapConfig
 from linkctl.watch.kernel_log import KernelLogRecord, kernel_record_from_log
@@ -104,6 +104,35 @@ def test_kernel_only_kinds_are_events_of_their_own() -> None:
     (event,) = out.events
     assert (event.kind, event.ifindex, event.state) == (EventKind.TX_TIMEOUT, 7, LinkState.UP)
     assert out.kernel_events and out.kernel_events[0].kind is EventKind.TX_TIMEOUT
+
+
+def test_kernel_lines_about_no_watched_link_are_counted_not_recorded() -> None:
+    """/dev/kmsg is the whole host's: a name no watched namespace has is not the host's link."""
+    known = core_known_in("gone-ns")  # the store knows a link of a namespace not watched now
+    core = WatchCore(known=[known])
+    core.on_dump("blue", [msg(0, 1, 0, ifindex=3, ifname="veth0", netns="blue")], at(0), DumpReason.STARTUP)
+    for name in ("ghost0", "old0"):
+        out = core.on_kernel_log(KernelLogRecord(at(1), name, EventKind.TX_TIMEOUT, words("timed out")))
+        assert out.empty, out
+    down = core.on_kernel_log(KernelLogRecord(at(1), "ghost0", EventKind.LINK_DOWN, words("Link is Down")))
+    assert down.empty and core.tick(at(10)).events == []
+    assert core.unattributed == {EventKind.TX_TIMEOUT: 2, EventKind.LINK_DOWN: 1}
+
+
+def test_a_kernel_line_about_a_namespaced_link_is_that_namespaces() -> None:
+    core = WatchCore()  # the host namespace not watched
+    core.on_dump("blue", [msg(0, 1, 0, ifindex=3, ifname="veth0", netns="blue")], at(0), DumpReason.STARTUP)
+    out = core.on_kernel_log(KernelLogRecord(at(1), "veth0", EventKind.TX_TIMEOUT, words("timed out")))
+    assert [(e.netns, e.ifindex) for e in out.events] == [("blue", 3)]
+    assert [r.netns for r in out.kernel_events] == ["blue"]  # the metrics' label, not the host's ""
+    out = core.on_kernel_log(KernelLogRecord(at(2), "veth0", EventKind.LINK_UP, words("Up")))
+    assert [r.netns for r in out.kernel_events] == ["blue"]
+    assert [(e.netns, e.kind) for e in core.tick(at(10)).events] == [("blue", EventKind.LINK_UP)]
+    assert not core.unattributed
+
+
+def core_known_in(netns: str) -> KnownLink:
+    return KnownLink(netns, 9, "old0", LinkState.UP, at(0), None, 1)
 
 
 def test_flap_episode_flows_through_the_core() -> None:

@@ -33,6 +33,7 @@ Nothing here reads a clock or does I/O; every time comes from the input.
 from __future__ import annotations
 
 import fnmatch
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -113,8 +114,14 @@ class WatchCore:
         self.iface_globs = tuple(iface_globs) or ("*",)
         self.join_window = timedelta(seconds=join_window)
         self._recent: dict[tuple[NetnsName, str], LinkEvent] = {}  # last carrier event per name
-        self._pending: list[KernelLogRecord] = []
+        self._pending: list[tuple[KernelLogRecord, KnownLink]] = []  # and the link it was taken for
         self._resume: dict[LinkKey, FlapEpisode] = {(e.netns, e.ifindex): e for e in open_episodes if e.open}
+        # The namespaces dumped (so watched) this run: the store's links of others are no
+        # evidence that a kernel-log line is about a watched link.
+        self.watched: set[NetnsName] = set()
+        # Kernel-log lines about no link a watched namespace has, by kind: /dev/kmsg is the
+        # whole host's, other namespaces' and unwatched links' lines come too.
+        self.unattributed: Counter[EventKind] = Counter()
 
     # -- inputs ---------------------------------------------------------------
 
@@ -146,6 +153,7 @@ class WatchCore:
         nothing of is being watched for the first time, so its links are a
         baseline, not "added".
         """
+        self.watched.add(netns)
         known = {k[1]: link for k, link in self.links.items() if k[0] == netns}
         announce = reason is DumpReason.OVERFLOW or bool(known)
         messages = list(dump)
@@ -172,20 +180,32 @@ class WatchCore:
         return out
 
     def on_kernel_log(self, record: KernelLogRecord) -> WatchOutput:
-        """A parsed kernel log line about a link."""
+        """A parsed kernel log line about a link.
+
+        Recorded only when a watched namespace has a link of that name (the one the line
+        names, if it names one); otherwise counted in `unattributed`: a line names a device,
+        not its namespace, and a name no watched link has is another namespace's or nobody's.
+        """
         if not self._wanted(record.ifname):
             return WatchOutput()
-        out = WatchOutput(kernel_events=[record])
+        link = self._by_name(record.ifname, record.netns)
+        if link is None:
+            self.unattributed[record.kind] += 1
+            return WatchOutput()
+        out = WatchOutput()
+        netns = link.netns
         if record.kind in (EventKind.LINK_UP, EventKind.LINK_DOWN):
             recent = self._recent_for(record)
             if recent is not None:
                 joined = recent.with_driver(record.words)
                 self._recent[(recent.netns, recent.ifname)] = joined
                 out.driver_updates.append((joined, record.words))
+                netns = recent.netns  # the event it joined says which of the namesakes it is
             else:
-                self._pending.append(record)
-            return out
-        out.events.append(self._kmsg_event(record))
+                self._pending.append((record, link))
+        else:
+            out.events.append(self._kmsg_event(record, link))
+        out.kernel_events.append(replace(record, netns=netns))  # the metrics' netns label
         return out
 
     def on_stats(self, snapshots: Iterable[CounterSnapshot]) -> WatchOutput:
@@ -197,12 +217,13 @@ class WatchCore:
         out = WatchOutput()
         for notice in self.flaps.tick(now):
             self._notice(notice, out)
-        keep: list[KernelLogRecord] = []
-        for record in self._pending:
+        keep: list[tuple[KernelLogRecord, KnownLink]] = []
+        for record, link in self._pending:
             if now - record.time > self.join_window:
-                out.events.append(self._kmsg_event(record))
+                # As the link is now; as it was if it went since (the line was about it).
+                out.events.append(self._kmsg_event(record, self.links.get((link.netns, link.ifindex), link)))
             else:
-                keep.append(record)
+                keep.append((record, link))
         self._pending = keep
         return out
 
@@ -266,9 +287,10 @@ class WatchCore:
         return found[0] if found else None
 
     def _join_pending(self, event: LinkEvent) -> LinkEvent:
-        for record in self._pending:
+        for pending in self._pending:
+            record = pending[0]
             if record.ifname == event.ifname and self._joins(event, record):
-                self._pending.remove(record)
+                self._pending.remove(pending)
                 return event.with_driver(record.words)
         return event
 
@@ -280,24 +302,23 @@ class WatchCore:
         # A coalesced event stands for both directions, so either line fits it.
         return event.transitions > 1 or record.kind is event.kind
 
-    def _kmsg_event(self, record: KernelLogRecord) -> LinkEvent:
-        link = self._by_name(record.ifname, record.netns)
+    def _kmsg_event(self, record: KernelLogRecord, link: KnownLink) -> LinkEvent:
         return LinkEvent(
             time=record.time,
-            netns=link.netns if link else record.netns,
+            netns=link.netns,
             ifname=record.ifname,
-            ifindex=link.ifindex if link else 0,
+            ifindex=link.ifindex,
             kind=record.kind,
-            state=link.state if link else LinkState.UNKNOWN,
+            state=link.state,
             source=EventSource.KMSG,
             transitions=0,
-            carrier=link.counters if link else None,
+            carrier=link.counters,
             driver=record.words,
-            epoch=link.epoch if link else 0,
+            epoch=link.epoch,
         )
 
     def _by_name(self, ifname: str, netns: str | None) -> KnownLink | None:
-        found = [k for k in self.links.values() if k.ifname == ifname]
+        found = [k for k in self.links.values() if k.ifname == ifname and k.netns in self.watched]
         if netns is not None:
             found = [k for k in found if k.netns == netns]
         found.sort(key=lambda k: k.netns is not None)  # the kernel log is the host's
