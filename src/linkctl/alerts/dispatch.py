@@ -10,7 +10,8 @@ keyed by episode, edge and receiver, so a notice recorded twice is queued once.
 - an end alert waits while its start alert is still pending (order per receiver);
 - a failed send is retried after ``initial * 2**(attempts-1)`` seconds, capped at
   ``max``, and marked ``dead`` after ``give_up_after``; a receiver that is down
-  holds up no other receiver;
+  holds up no other receiver (nor does one that answers late: the watcher works each
+  receiver's rows from a thread of its own, ``deliver_due(now, receiver=...)``);
 - alerts of one edge for links that share a cause (a veth pair's ends, a bridge and its
   ports: alerts/causes.py) go to a receiver as one notification naming them all; an alert
   of such a link, start or end, waits `group_wait` after it was queued so that the others
@@ -74,9 +75,11 @@ class AlertDispatcher:
         """The names to pass to ``store.record`` so notices are queued for each."""
         return list(self.senders)
 
-    def deliver_due(self, now: datetime, limit: int = 100) -> DeliveryReport:
+    def deliver_due(self, now: datetime, limit: int = 100, receiver: str | None = None) -> DeliveryReport:
+        """Works the due alerts: all receivers', or `receiver`'s only (the watcher runs one
+        worker per receiver, so a slow one holds up no other)."""
         report = DeliveryReport()
-        due = self.store.due_alerts(now, limit)
+        due = self.store.due_alerts(now, limit, receiver)
         # Read even for one due alert: it may have to wait for the others of its cause.
         causes = self._read_causes(due) if due else {}
         down: set[str] = set()
@@ -188,8 +191,9 @@ class AlertDispatcher:
         log.warning("alert %s not delivered (retry in %.0f s): %s", queued.alert_key, wait, error)
         report.retrying.append(queued.alert_key)
 
-    def resend_firing(self, episodes: Iterable[FlapEpisode], now: datetime) -> int:
-        """Re-post open episodes to Alertmanager so they do not time out there.
+    def resend_firing(self, episodes: Iterable[FlapEpisode], now: datetime, receiver: str | None = None) -> int:
+        """Re-post open episodes to Alertmanager (all receivers, or `receiver`) so they do not
+        time out there.
 
         Best effort and not queued: a missed re-post is repeated next time, and
         the end alert (queued, retried) resolves the alert in any case.
@@ -197,7 +201,7 @@ class AlertDispatcher:
         every = timedelta(seconds=self.config.alertmanager_resend)
         posted = 0
         for sender in self.senders.values():
-            if not isinstance(sender, AlertmanagerSender):
+            if not isinstance(sender, AlertmanagerSender) or receiver not in (None, sender.name):
                 continue
             for ep in episodes:
                 key = f"{ep.key}/{EpisodeEdge.START.value}/{sender.name}"
