@@ -52,7 +52,7 @@ from linkctl.domain.events import (
     SnapshotReason,
 )
 from linkctl.watch.flap import FlapConfig, FlapTracker
-from linkctl.watch.kernel_log import KernelLogRecord
+from linkctl.watch.kernel_log import KernelLogRecord, driver_fits
 from linkctl.watch.transitions import LinkMessage, reconcile_dump, reconcile_gone, reconcile_message
 
 LinkKey = tuple[NetnsName, int]
@@ -119,6 +119,7 @@ class WatchCore:
         # The namespaces dumped (so watched) this run: the store's links of others are no
         # evidence that a kernel-log line is about a watched link.
         self.watched: set[NetnsName] = set()
+        self._kinds: dict[LinkKey, str | None] = {}  # IFLA_INFO_KIND of the links in self.links
         # Kernel-log lines about no link a watched namespace has, by kind: /dev/kmsg is the
         # whole host's, other namespaces' and unwatched links' lines come too.
         self.unattributed: Counter[EventKind] = Counter()
@@ -134,12 +135,14 @@ class WatchCore:
         events, link = reconcile_message(prev, msg, source)
         out = WatchOutput(links=[link])
         self.links[key] = link
+        self._kinds[key] = msg.kind
         self._account(prev, msg, events, out)
         return out
 
     def on_link_gone(self, netns: NetnsName, ifindex: int, when: datetime, moved_to: str | None = None) -> WatchOutput:
         """RTM_DELLINK: removed, or moved to namespace `moved_to`."""
         prev = self.links.pop((netns, ifindex), None)
+        self._kinds.pop((netns, ifindex), None)
         if prev is None:
             return WatchOutput()
         out = WatchOutput(events=[reconcile_gone(prev, when, moved_to)], gone=[prev])
@@ -168,10 +171,12 @@ class WatchCore:
         by_index = {m.ifindex: m for m in wanted}
         for link in result.links:
             self.links[(netns, link.ifindex)] = link
+            self._kinds[(netns, link.ifindex)] = by_index[link.ifindex].kind if link.ifindex in by_index else None
             self._resume_episode(link, link.state, when)
         for event in result.events:
             if event.kind is EventKind.LINK_REMOVED:
                 self.links.pop((netns, event.ifindex), None)
+                self._kinds.pop((netns, event.ifindex), None)
                 out.events.append(event)
                 self._close_flap(netns, event.ifindex, when, out)
                 continue
@@ -188,7 +193,7 @@ class WatchCore:
         """
         if not self._wanted(record.ifname):
             return WatchOutput()
-        link = self._by_name(record.ifname, record.netns)
+        link = self._by_name(record.ifname, record.netns, record.words.driver)
         if link is None:
             self.unattributed[record.kind] += 1
             return WatchOutput()
@@ -247,6 +252,7 @@ class WatchCore:
     def _drop(self, key: LinkKey, when: datetime) -> WatchOutput:
         """A link renamed out of the watched globs is no longer followed."""
         prev = self.links.pop(key)
+        self._kinds.pop(key, None)
         out = WatchOutput(gone=[prev])
         self._close_flap(key[0], key[1], when, out)
         return out
@@ -297,6 +303,8 @@ class WatchCore:
     def _joins(self, event: LinkEvent, record: KernelLogRecord) -> bool:
         if record.netns is not None and record.netns != event.netns:
             return False
+        if not driver_fits(record.words.driver, self._kinds.get((event.netns, event.ifindex))):
+            return False  # a namesake of another kind: the host's NIC eth0, a container's veth eth0
         if event.driver is not None or abs(event.time - record.time) > self.join_window:
             return False
         # A coalesced event stands for both directions, so either line fits it.
@@ -317,8 +325,13 @@ class WatchCore:
             epoch=link.epoch,
         )
 
-    def _by_name(self, ifname: str, netns: str | None) -> KnownLink | None:
-        found = [k for k in self.links.values() if k.ifname == ifname and k.netns in self.watched]
+    def _by_name(self, ifname: str, netns: str | None, driver: str | None) -> KnownLink | None:
+        """The watched link a kernel-log line is about: its name, and a kind the line's driver drives."""
+        found = [
+            link
+            for key, link in self.links.items()
+            if link.ifname == ifname and link.netns in self.watched and driver_fits(driver, self._kinds.get(key))
+        ]
         if netns is not None:
             found = [k for k in found if k.netns == netns]
         found.sort(key=lambda k: k.netns is not None)  # the kernel log is the host's
