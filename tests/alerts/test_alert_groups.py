@@ -96,9 +96,13 @@ def test_a_veth_pairs_two_alerts_are_one_mail_and_one_post(
         assert [a["ifname"] for a in body["alerts"]] == ["va", "vb"]
         assert {row.state for row in store.alerts()} == {AlertState.SENT}
 
-        # The two ends settle: one "stopped flapping together" for them (no wait for ends).
+        # The two ends settle: one "stopped flapping together" for them, after group_wait too
+        # (the two episodes may end a tick apart).
         queue(store, dispatcher, FlapNotice(EpisodeEdge.END, _ended(va)), FlapNotice(EpisodeEdge.END, _ended(vb)))
-        report = dispatcher.deliver_due(datetime.now(UTC))
+        ended = max(row.created for row in store.alerts())
+        report = dispatcher.deliver_due(ended)
+        assert report.sent == [] and len(report.waiting) == 4
+        report = dispatcher.deliver_due(ended + timedelta(seconds=cfg.group_wait))
         assert len(report.sent) == 4
         mail = email.message_from_bytes(inbox.messages[2][2], policy=email.policy.default)
         assert mail["Subject"].startswith("[linkctl] web-01: va, vb stopped flapping together")

@@ -1,10 +1,12 @@
 from __future__ import annotations
 
+from dataclasses import replace
+
 from linkctl.domain.episodes import EpisodeEdge
-from linkctl.domain.events import DriverWords, EventKind, EventSource, LinkState, SnapshotReason
+from linkctl.domain.events import DriverWords, EventKind, EventSource, KnownLink, LinkState, SnapshotReason
 from linkctl.watch.core import DumpReason, WatchCore
 from linkctl.watch.flap import FlapConfig
-from linkctl.watch.kernel_log import KernelLogRecord, kernel_record_from_log
+from linkctl.watch.kernel_log import KernelLogRecord, driver_fits, kernel_record_from_log
 
 from .helpers import at, flapping, msg
 
@@ -104,6 +106,61 @@ def test_kernel_only_kinds_are_events_of_their_own() -> None:
     (event,) = out.events
     assert (event.kind, event.ifindex, event.state) == (EventKind.TX_TIMEOUT, 7, LinkState.UP)
     assert out.kernel_events and out.kernel_events[0].kind is EventKind.TX_TIMEOUT
+
+
+def test_kernel_lines_about_no_watched_link_are_counted_not_recorded() -> None:
+    """/dev/kmsg is the whole host's: a name no watched namespace has is not the host's link."""
+    known = core_known_in("gone-ns")  # the store knows a link of a namespace not watched now
+    core = WatchCore(known=[known])
+    core.on_dump("blue", [msg(0, 1, 0, ifindex=3, ifname="veth0", netns="blue")], at(0), DumpReason.STARTUP)
+    for name in ("ghost0", "old0"):
+        out = core.on_kernel_log(KernelLogRecord(at(1), name, EventKind.TX_TIMEOUT, words("timed out")))
+        assert out.empty, out
+    down = core.on_kernel_log(KernelLogRecord(at(1), "ghost0", EventKind.LINK_DOWN, words("Link is Down")))
+    assert down.empty and core.tick(at(10)).events == []
+    assert core.unattributed == {EventKind.TX_TIMEOUT: 2, EventKind.LINK_DOWN: 1}
+
+
+def test_a_kernel_line_about_a_namespaced_link_is_that_namespaces() -> None:
+    core = WatchCore()  # the host namespace not watched
+    core.on_dump("blue", [msg(0, 1, 0, ifindex=3, ifname="veth0", netns="blue")], at(0), DumpReason.STARTUP)
+    out = core.on_kernel_log(KernelLogRecord(at(1), "veth0", EventKind.TX_TIMEOUT, words("timed out")))
+    assert [(e.netns, e.ifindex) for e in out.events] == [("blue", 3)]
+    assert [r.netns for r in out.kernel_events] == ["blue"]  # the metrics' label, not the host's ""
+    out = core.on_kernel_log(KernelLogRecord(at(2), "veth0", EventKind.LINK_UP, words("Up")))
+    assert [r.netns for r in out.kernel_events] == ["blue"]
+    assert [(e.netns, e.kind) for e in core.tick(at(10)).events] == [("blue", EventKind.LINK_UP)]
+    assert not core.unattributed
+
+
+def test_a_kernel_line_is_about_a_namesake_its_driver_drives() -> None:
+    """The host's e1000e eth0 (host not watched) is not a container's veth eth0."""
+    core = WatchCore()
+    veth = replace(msg(0, 1, 0, ifindex=3, ifname="eth0", netns="ctr"), kind="veth")
+    core.on_dump("ctr", [veth], at(0), DumpReason.STARTUP)
+    nic = DriverWords(text="e1000e: eth0 NIC Link is Down", driver="e1000e")
+    assert core.on_kernel_log(KernelLogRecord(at(1), "eth0", EventKind.LINK_DOWN, nic)).empty
+    assert core.unattributed == {EventKind.LINK_DOWN: 1}
+    own = DriverWords(text="NETDEV WATCHDOG: eth0 (veth): transmit queue 0 timed out", driver="veth")
+    out = core.on_kernel_log(KernelLogRecord(at(2), "eth0", EventKind.TX_TIMEOUT, own))
+    assert [(e.netns, e.ifindex) for e in out.events] == [("ctr", 3)]
+    # With the host's eth0 watched too, a NIC's line does not join the veth's netlink event.
+    core.on_dump(None, [msg(0, 1, 0)], at(0), DumpReason.STARTUP)
+    core.on_link(replace(msg(3, 1, 1, ifindex=3, ifname="eth0", netns="ctr"), kind="veth"))
+    out = core.on_kernel_log(KernelLogRecord(at(3.1), "eth0", EventKind.LINK_DOWN, nic))
+    assert out.driver_updates == [] and [r.netns for r in out.kernel_events] == [None]
+    assert [(e.netns, e.driver) for e in core.tick(at(10)).events] == [(None, nic)]
+
+
+def test_driver_fits_judges_the_kinds_it_knows_only() -> None:
+    assert driver_fits(None, "veth") and driver_fits(None, None)  # the stack's lines name no driver
+    assert driver_fits("e1000e", None) and not driver_fits("veth", None)
+    assert driver_fits("veth", "veth") and not driver_fits("e1000e", "veth")
+    assert driver_fits("bonding", "bond") and driver_fits("anything", "nlmon")  # a kind not in the table
+
+
+def core_known_in(netns: str) -> KnownLink:
+    return KnownLink(netns, 9, "old0", LinkState.UP, at(0), None, 1)
 
 
 def test_flap_episode_flows_through_the_core() -> None:

@@ -43,6 +43,7 @@ def busy_core() -> tuple[WatchCore, WatchMetrics]:
     metrics.observe(core.on_link(msg(20, 1, 1, ifindex=3, ifname="veth1", netns="blue")))
     words = DriverWords(text="transmit queue 0 timed out", driver="e1000e")
     metrics.observe(core.on_kernel_log(KernelLogRecord(at(21), "eth0", EventKind.TX_TIMEOUT, words)))
+    metrics.observe(core.on_kernel_log(KernelLogRecord(at(21), "veth9", EventKind.TX_TIMEOUT, words)))
     metrics.observe(
         core.on_dump("blue", [msg(30, 1, 1, ifindex=3, ifname="veth1", netns="blue")], at(30), DumpReason.OVERFLOW)
     )
@@ -78,6 +79,10 @@ def test_metrics_mirror_the_watcher_state() -> None:
     )
     assert got[key] == 1.0
     assert got[("linkctl_watch_resyncs_total", (("netns", "blue"),))] == 1.0
+    # A line about a link no watched namespace has: counted apart, by kind only.
+    unattributed = ("linkctl_kernel_events_unattributed_total", (("event", "tx_timeout"),))
+    assert got[unattributed] == 1.0
+    assert not [k for k in got if ("device", "veth9") in k[1]]
 
 
 def test_promtool_accepts_the_output() -> None:

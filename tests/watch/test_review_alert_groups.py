@@ -1,7 +1,7 @@
 """The watch review: the end alerts of a veth pair's two ends, queued a moment apart (the two
 episodes end at different ticks, as they do ~2 runs in 3 across namespaces:
 tests/watch/repro/cross_netns_pair_grouping.py). Real namespaces give the tie, a real receiver
-gets the posts. xfail(strict=True) with the cause until fixed."""
+gets the posts. The end alert waits group_wait for the others of its cause, as a start does."""
 
 from __future__ import annotations
 
@@ -22,12 +22,6 @@ pytestmark = pytest.mark.kernel
 SECRET = b"review-secret"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a start alert waits group_wait for the others of its cause, an end alert does not: a round "
-    "whose due list holds one end alert reads no causes (deliver_due reads them for a start or for "
-    "several alerts) and sends it alone, without its cause; the partner's end follows alone",
-)
 def test_a_pairs_end_alerts_queued_apart_are_still_one_notification(
     netns_factory: Callable[[], str], tmp_path: object, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -173,25 +173,31 @@ def test_two_watchers_on_one_sqlite_store_alert_each_episode_once(tmp_path: Path
     assert set(starts.values()) == {1}, starts  # one episode per link (ifindex), alerted once
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="WatchCore.on_kernel_log filters by the iface globs only; a line about a link no watched "
-    "namespace has is recorded under record.netns (None: the host's), watched or not",
-)
 def test_kernel_log_lines_of_unwatched_links_are_not_recorded_as_the_hosts(tmp_path: Path) -> None:
     url = f"sqlite://{tmp_path / 'events.db'}"
     ghost = f"lkwg{uuid.uuid4().hex[:6]}"  # in no namespace at all
+    port = free_port()
     with namespace(_ns()) as ns:
         _veth(ns, "km1")
-        with watching(_args(ns, url, _config(tmp_path))) as w:
+        args = ["--netns", ns, "--store", url, "--listen", f"127.0.0.1:{port}", "--config", str(_config(tmp_path))]
+        with watching(args) as w:
             kmsg(f"<6>e1000e: {ghost} NIC Link is Down")
             kmsg(f"<6>lkwrbr0: port 1({ghost}) entered disabled state")
+            kmsg("<4>NETDEV WATCHDOG: km1 (veth): transmit queue 0 timed out")  # a watched link's
             _flap(ns, "km1p", 1)
-            _wait(lambda: any(r["ifname"] == "km1" for r in history(url, ns)))  # the watched links are
+            _wait(lambda: any(r["event"] == "tx_timeout" for r in history(url, ns)))  # the watched link's
+            _wait(lambda: any(r["ifname"] == "km1" and r["source"] == "netlink" for r in history(url, ns)))
             time.sleep(5)  # past the join window and a tick
+            metrics = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=30).read().decode()
             assert w.proc.poll() is None
     with_ghost = [r for r in _all_history(url) if r["ifname"] == ghost]
     assert with_ghost == [], with_ghost
+    assert [line for line in metrics.splitlines() if ghost in line] == []
+    lines = metrics.splitlines()
+    km1 = [line for line in lines if line.startswith("linkctl_kernel_events_total{") and 'device="km1"' in line]
+    assert len(km1) == 1 and f'netns="{ns}"' in km1[0] and 'event="tx_timeout"' in km1[0], km1
+    unattributed = [line for line in lines if line.startswith("linkctl_kernel_events_unattributed_total")]
+    assert any('event="link_down"' in line for line in unattributed), unattributed
 
 
 def _all_history(url: str) -> list[dict[str, Any]]:

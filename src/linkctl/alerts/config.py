@@ -185,7 +185,7 @@ class AlertsConfig(_Strict):
     rate_limit: RateLimit = RateLimit()
     retry: Retry = Retry()
     alertmanager_resend: Seconds = 60.0
-    # A start alert of a link tied to others (a veth pair, a bridge and its ports) waits this
+    # An alert (start or end) of a link tied to others (a veth pair, a bridge and its ports) waits this
     # long for the alerts of the others, then one notification names them all (Alertmanager's
     # group_wait).
     group_wait: Seconds = 10.0

@@ -10,11 +10,13 @@ keyed by episode, edge and receiver, so a notice recorded twice is queued once.
 - an end alert waits while its start alert is still pending (order per receiver);
 - a failed send is retried after ``initial * 2**(attempts-1)`` seconds, capped at
   ``max``, and marked ``dead`` after ``give_up_after``; a receiver that is down
-  holds up no other receiver;
+  holds up no other receiver (nor does one that answers late: the watcher works each
+  receiver's rows from a thread of its own, ``deliver_due(now, receiver=...)``);
 - alerts of one edge for links that share a cause (a veth pair's ends, a bridge and its
-  ports: alerts/causes.py) go to a receiver as one notification naming them all; a start
-  alert of such a link waits `group_wait` after it was queued so that the others join it
-  (Alertmanager's group_wait); each alert keeps its own row, rate limit and state;
+  ports: alerts/causes.py) go to a receiver as one notification naming them all; an alert
+  of such a link, start or end, waits `group_wait` after it was queued so that the others
+  join it (Alertmanager's group_wait: the two ends' episodes start and end a tick or more
+  apart); each alert keeps its own row, rate limit and state;
 - the queue lives in the store, so a restarted watcher (a new dispatcher over the
   same store) carries on where the old one stopped. A crash between a send and
   its bookkeeping sends that alert again: delivery is at least once, and the
@@ -73,10 +75,13 @@ class AlertDispatcher:
         """The names to pass to ``store.record`` so notices are queued for each."""
         return list(self.senders)
 
-    def deliver_due(self, now: datetime, limit: int = 100) -> DeliveryReport:
+    def deliver_due(self, now: datetime, limit: int = 100, receiver: str | None = None) -> DeliveryReport:
+        """Works the due alerts: all receivers', or `receiver`'s only (the watcher runs one
+        worker per receiver, so a slow one holds up no other)."""
         report = DeliveryReport()
-        due = self.store.due_alerts(now, limit)
-        causes = self._read_causes(due) if len(due) > 1 or self._may_wait(due) else {}
+        due = self.store.due_alerts(now, limit, receiver)
+        # Read even for one due alert: it may have to wait for the others of its cause.
+        causes = self._read_causes(due) if due else {}
         down: set[str] = set()
         done: set[int] = set()
         for queued in due:
@@ -98,10 +103,6 @@ class AlertDispatcher:
             log.warning("alerts sent ungrouped: the links' ties could not be read: %s", exc)
             return {}
 
-    def _may_wait(self, due: Sequence[QueuedAlert]) -> bool:
-        # A lone start alert may still have to wait for the others of its cause.
-        return any(q.edge == EpisodeEdge.START.value for q in due)
-
     def _group(
         self, first: QueuedAlert, due: Sequence[QueuedAlert], causes: dict[LinkId, str], done: set[int]
     ) -> list[QueuedAlert]:
@@ -122,7 +123,7 @@ class AlertDispatcher:
         self, sender: Sender, group: list[QueuedAlert], cause: str | None, now: datetime, report: DeliveryReport
     ) -> bool:
         """Returns False when the receiver failed (so later alerts for it wait)."""
-        if cause is not None and group[0].edge == EpisodeEdge.START.value:
+        if cause is not None:
             opened = min(q.created for q in group)
             if now < opened + timedelta(seconds=self.config.group_wait):
                 report.waiting.extend(q.alert_key for q in group)
@@ -190,8 +191,9 @@ class AlertDispatcher:
         log.warning("alert %s not delivered (retry in %.0f s): %s", queued.alert_key, wait, error)
         report.retrying.append(queued.alert_key)
 
-    def resend_firing(self, episodes: Iterable[FlapEpisode], now: datetime) -> int:
-        """Re-post open episodes to Alertmanager so they do not time out there.
+    def resend_firing(self, episodes: Iterable[FlapEpisode], now: datetime, receiver: str | None = None) -> int:
+        """Re-post open episodes to Alertmanager (all receivers, or `receiver`) so they do not
+        time out there.
 
         Best effort and not queued: a missed re-post is repeated next time, and
         the end alert (queued, retried) resolves the alert in any case.
@@ -199,7 +201,7 @@ class AlertDispatcher:
         every = timedelta(seconds=self.config.alertmanager_resend)
         posted = 0
         for sender in self.senders.values():
-            if not isinstance(sender, AlertmanagerSender):
+            if not isinstance(sender, AlertmanagerSender) or receiver not in (None, sender.name):
                 continue
             for ep in episodes:
                 key = f"{ep.key}/{EpisodeEdge.START.value}/{sender.name}"

@@ -41,10 +41,20 @@ class Sender(Protocol):
 
 
 class SmtpSender:
+    """Mails an alert to every address in `to`.
+
+    A server may take some recipients and refuse others (550 at RCPT TO: a mailbox gone).
+    That alert is not delivered: send raises, naming each refused address with the server's
+    code and words, so the queue retries it. The retry goes only to the addresses not yet
+    served (remembered by the alert's key while this process runs), so those who got it do
+    not get it again; after a restart it goes to all (delivery is at least once).
+    """
+
     def __init__(self, config: SmtpReceiver, password: SecretStr | None = None) -> None:
         self.name = config.name
         self.config = config
         self._password = password
+        self._served: dict[str, set[str]] = {}  # alert key -> recipients the server took
 
     def __repr__(self) -> str:
         return f"SmtpSender({self.name!r}, {self.config.host}:{self.config.port})"
@@ -62,15 +72,31 @@ class SmtpSender:
 
     def send(self, alert: Notification) -> None:
         cfg = self.config
+        served = self._served.get(alert.key, set())
+        to = [address for address in cfg.to if address not in served]
         try:
             with self._connect() as smtp:
                 if cfg.username and self._password is not None:
                     smtp.login(cfg.username, self._password.get_secret_value())
-                smtp.send_message(self.message(alert))
+                refused = smtp.send_message(self.message(alert), to_addrs=to)
         except smtplib.SMTPAuthenticationError as exc:
             raise DeliveryError(f"{self.name}: SMTP login refused ({exc.smtp_code})") from None
+        except smtplib.SMTPRecipientsRefused as exc:  # every one of them refused
+            raise DeliveryError(f"{self.name}: {cfg.host}:{cfg.port}: {_refused(exc.recipients)}") from None
         except (OSError, smtplib.SMTPException) as exc:
             raise DeliveryError(f"{self.name}: {cfg.host}:{cfg.port}: {_describe(exc)}") from None
+        self._settle(alert.key, served | (set(to) - set(refused)), refused)
+
+    def _settle(self, key: str, served: set[str], refused: dict[str, tuple[int, bytes]]) -> None:
+        """Forgets a delivered alert; keeps who was served of a partly refused one, and raises."""
+        if not refused:
+            self._served.pop(key, None)
+            return
+        self._served[key] = served
+        if len(self._served) > _SERVED_KEPT:  # alerts that went dead: the oldest go first
+            del self._served[next(iter(self._served))]
+        cfg = self.config
+        raise DeliveryError(f"{self.name}: {cfg.host}:{cfg.port}: {_refused(refused)}")
 
     def _connect(self) -> smtplib.SMTP:
         cfg = self.config
@@ -87,6 +113,19 @@ class SmtpSender:
             smtp.close()
             raise
         return smtp
+
+
+_SERVED_KEPT = 1000
+
+
+def _refused(recipients: dict[str, tuple[int, bytes]]) -> str:
+    """ "recipient refused: gone@example.org (550 5.1.1 no such mailbox)", each address."""
+    words = [f"{address} ({code} {_text(reply)})" for address, (code, reply) in sorted(recipients.items())]
+    return "recipient refused: " + ", ".join(words)
+
+
+def _text(reply: bytes | str) -> str:
+    return reply.decode("utf-8", "replace") if isinstance(reply, bytes) else reply
 
 
 def sign(secret: bytes, body: bytes) -> str:

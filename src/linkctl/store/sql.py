@@ -356,12 +356,16 @@ class SqlStore(SqlConnection):
 
     # -- the alert queue --------------------------------------------------------
 
-    def due_alerts(self, now: datetime, limit: int = 100) -> list[QueuedAlert]:
+    def due_alerts(self, now: datetime, limit: int = 100, receiver: str | None = None) -> list[QueuedAlert]:
+        """Pending alerts due by `now`, oldest first; one receiver's only if named (each
+        receiver's worker asks for its own, so another's backlog does not fill its `limit`)."""
+        where = "" if receiver is None else " AND receiver = ?"
+        params: tuple[str, ...] = () if receiver is None else (receiver,)
         with self._read() as cur:
             cur.execute(
-                f"SELECT {ALERT_COLUMNS}, host FROM alert_queue WHERE host = ? AND state = ? AND next_attempt_us <= ? "
-                "ORDER BY id LIMIT ?",
-                (self.host.name, AlertState.PENDING, to_us(now), limit),
+                f"SELECT {ALERT_COLUMNS}, host FROM alert_queue WHERE host = ? AND state = ? AND next_attempt_us <= ?"
+                f"{where} ORDER BY id LIMIT ?",
+                (self.host.name, AlertState.PENDING, to_us(now), *params, limit),
             )
             return [alert_of(row) for row in cur.fetchall()]
 

@@ -1,9 +1,10 @@
-"""Alert delivery on its own thread, beside the watch loop."""
+"""Alert delivery on threads of its own, beside the watch loop: one per receiver."""
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 
 from linkctl.alerts import AlertDispatcher
 from linkctl.domain.episodes import FlapEpisode
@@ -13,33 +14,44 @@ log = logging.getLogger(__name__)
 
 
 class AlertWorker:
-    """Sends queued alerts from a thread: a slow SMTP server must not delay events."""
+    """Sends queued alerts from threads: a slow SMTP server must not delay events.
+
+    Each receiver has its own thread and works its own rows of the queue: a receiver that
+    answers late (a send blocks up to its timeout, 10 s) or not at all holds up no other.
+    """
 
     def __init__(self, dispatcher: AlertDispatcher, every: float = 1.0) -> None:
         self.dispatcher = dispatcher
         self.every = every
         self.open_episodes: list[FlapEpisode] = []  # replaced (not mutated) by the loop
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="linkctl-alerts", daemon=True)
+        self._threads = [
+            threading.Thread(target=self._run, args=(name,), name=f"linkctl-alerts-{name}", daemon=True)
+            for name in dispatcher.receivers
+        ]
 
     def start(self) -> None:
-        self._thread.start()
+        for thread in self._threads:
+            thread.start()
 
-    def _run(self) -> None:
+    def _run(self, receiver: str) -> None:
         failing = False
         while not self._stop.wait(self.every):
             try:
-                self.dispatcher.deliver_due(now())
-                self.dispatcher.resend_firing(self.open_episodes, now())
+                self.dispatcher.deliver_due(now(), receiver=receiver)
+                self.dispatcher.resend_firing(self.open_episodes, now(), receiver=receiver)
             except Exception:  # a bug in one round must not end delivery for good
                 # Once per failing spell: a full disk fails every round, every second.
                 if not failing:
-                    log.exception("alert delivery failed")
+                    log.exception("alert delivery to %s failed", receiver)
                 failing = True
             else:
                 failing = False
 
     def stop(self) -> None:
+        """Waits for the sends under way, 30 s in all: a send ends by its receiver's timeout."""
         self._stop.set()
-        if self._thread.is_alive():
-            self._thread.join(timeout=30)
+        deadline = time.monotonic() + 30
+        for thread in self._threads:
+            if thread.is_alive():
+                thread.join(timeout=max(0.0, deadline - time.monotonic()))

@@ -33,6 +33,7 @@ Nothing here reads a clock or does I/O; every time comes from the input.
 from __future__ import annotations
 
 import fnmatch
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -51,7 +52,7 @@ from linkctl.domain.events import (
     SnapshotReason,
 )
 from linkctl.watch.flap import FlapConfig, FlapTracker
-from linkctl.watch.kernel_log import KernelLogRecord
+from linkctl.watch.kernel_log import KernelLogRecord, driver_fits
 from linkctl.watch.transitions import LinkMessage, reconcile_dump, reconcile_gone, reconcile_message
 
 LinkKey = tuple[NetnsName, int]
@@ -122,8 +123,15 @@ class WatchCore:
         self.flaps = FlapTracker(flap)
         self.join_window = timedelta(seconds=join_window)
         self._recent: dict[tuple[NetnsName, str], LinkEvent] = {}  # last carrier event per name
-        self._pending: list[KernelLogRecord] = []
+        self._pending: list[tuple[KernelLogRecord, KnownLink]] = []  # and the link it was taken for
         self._resume: dict[LinkKey, FlapEpisode] = {(e.netns, e.ifindex): e for e in open_episodes if e.open}
+        # The namespaces dumped (so watched) this run: the store's links of others are no
+        # evidence that a kernel-log line is about a watched link.
+        self.watched: set[NetnsName] = set()
+        self._kinds: dict[LinkKey, str | None] = {}  # IFLA_INFO_KIND of the links in self.links
+        # Kernel-log lines about no link a watched namespace has, by kind: /dev/kmsg is the
+        # whole host's, other namespaces' and unwatched links' lines come too.
+        self.unattributed: Counter[EventKind] = Counter()
 
     # -- inputs ---------------------------------------------------------------
 
@@ -138,6 +146,7 @@ class WatchCore:
         link = replace(link, netns_id=self._netns_ids.get(msg.netns))
         out = WatchOutput(links=[link])
         self.links[key] = link
+        self._kinds[key] = msg.kind
         self._account(prev, msg, events, out)
         return out
 
@@ -152,6 +161,7 @@ class WatchCore:
     ) -> WatchOutput:
         """RTM_DELLINK: removed (`why`, if known), or moved to namespace `moved_to`."""
         prev = self.links.pop((netns, ifindex), None)
+        self._kinds.pop((netns, ifindex), None)
         if prev is None:
             # Not followed (outside --iface): no event, but the store no longer shows it there.
             unwatched = self._unwatched.pop((netns, ifindex), None)
@@ -188,6 +198,7 @@ class WatchCore:
         re-created under the same name, whose ifindexes are handed out again:
         the old one's links are removed, the new one's added.
         """
+        self.watched.add(netns)
         messages = list(dump)
         strays = sorted({m.netns for m in messages if m.netns != netns}, key=lambda n: n or "")
         if strays:
@@ -204,10 +215,12 @@ class WatchCore:
         out.links = [replace(link, netns_id=self._netns_ids.get(netns)) for link in out.links]
         for link in out.links:
             self.links[(netns, link.ifindex)] = link
+            self._kinds[(netns, link.ifindex)] = by_index[link.ifindex].kind if link.ifindex in by_index else None
             self._resume_episode(link, link.state, when)
         for event in result.events:
             if event.kind is EventKind.LINK_REMOVED:
                 self.links.pop((netns, event.ifindex), None)
+                self._kinds.pop((netns, event.ifindex), None)
                 out.events.append(event)
                 self._close_flap(netns, event.ifindex, when, out)
                 continue
@@ -216,20 +229,32 @@ class WatchCore:
         return out
 
     def on_kernel_log(self, record: KernelLogRecord) -> WatchOutput:
-        """A parsed kernel log line about a link."""
+        """A parsed kernel log line about a link.
+
+        Recorded only when a watched namespace has a link of that name (the one the line
+        names, if it names one); otherwise counted in `unattributed`: a line names a device,
+        not its namespace, and a name no watched link has is another namespace's or nobody's.
+        """
         if not self._wanted(record.ifname):
             return WatchOutput()
-        out = WatchOutput(kernel_events=[record])
+        link = self._by_name(record.ifname, record.netns, record.words.driver)
+        if link is None:
+            self.unattributed[record.kind] += 1
+            return WatchOutput()
+        out = WatchOutput()
+        netns = link.netns
         if record.kind in (EventKind.LINK_UP, EventKind.LINK_DOWN):
             recent = self._recent_for(record)
             if recent is not None:
                 joined = recent.with_driver(record.words)
                 self._recent[(recent.netns, recent.ifname)] = joined
                 out.driver_updates.append((joined, record.words))
+                netns = recent.netns  # the event it joined says which of the namesakes it is
             else:
-                self._pending.append(record)
-            return out
-        out.events.append(self._kmsg_event(record))
+                self._pending.append((record, link))
+        else:
+            out.events.append(self._kmsg_event(record, link))
+        out.kernel_events.append(replace(record, netns=netns))  # the metrics' netns label
         return out
 
     def on_stats(self, snapshots: Iterable[CounterSnapshot]) -> WatchOutput:
@@ -241,12 +266,13 @@ class WatchCore:
         out = WatchOutput()
         for notice in self.flaps.tick(now):
             self._notice(notice, out)
-        keep: list[KernelLogRecord] = []
-        for record in self._pending:
+        keep: list[tuple[KernelLogRecord, KnownLink]] = []
+        for record, link in self._pending:
             if now - record.time > self.join_window:
-                out.events.append(self._kmsg_event(record))
+                # As the link is now; as it was if it went since (the line was about it).
+                out.events.append(self._kmsg_event(record, self.links.get((link.netns, link.ifindex), link)))
             else:
-                keep.append(record)
+                keep.append((record, link))
         self._pending = keep
         return out
 
@@ -289,6 +315,7 @@ class WatchCore:
     def _drop(self, key: LinkKey, when: datetime) -> WatchOutput:
         """A link renamed out of the watched globs is no longer followed."""
         prev = self.links.pop(key)
+        self._kinds.pop(key, None)
         out = WatchOutput(gone=[prev])
         self._close_flap(key[0], key[1], when, out)
         return out
@@ -329,38 +356,45 @@ class WatchCore:
         return found[0] if found else None
 
     def _join_pending(self, event: LinkEvent) -> LinkEvent:
-        for record in self._pending:
+        for pending in self._pending:
+            record = pending[0]
             if record.ifname == event.ifname and self._joins(event, record):
-                self._pending.remove(record)
+                self._pending.remove(pending)
                 return event.with_driver(record.words)
         return event
 
     def _joins(self, event: LinkEvent, record: KernelLogRecord) -> bool:
         if record.netns is not None and record.netns != event.netns:
             return False
+        if not driver_fits(record.words.driver, self._kinds.get((event.netns, event.ifindex))):
+            return False  # a namesake of another kind: the host's NIC eth0, a container's veth eth0
         if event.driver is not None or abs(event.time - record.time) > self.join_window:
             return False
         # A coalesced event stands for both directions, so either line fits it.
         return event.transitions > 1 or record.kind is event.kind
 
-    def _kmsg_event(self, record: KernelLogRecord) -> LinkEvent:
-        link = self._by_name(record.ifname, record.netns)
+    def _kmsg_event(self, record: KernelLogRecord, link: KnownLink) -> LinkEvent:
         return LinkEvent(
             time=record.time,
-            netns=link.netns if link else record.netns,
+            netns=link.netns,
             ifname=record.ifname,
-            ifindex=link.ifindex if link else 0,
+            ifindex=link.ifindex,
             kind=record.kind,
-            state=link.state if link else LinkState.UNKNOWN,
+            state=link.state,
             source=EventSource.KMSG,
             transitions=0,
-            carrier=link.counters if link else None,
+            carrier=link.counters,
             driver=record.words,
-            epoch=link.epoch if link else 0,
+            epoch=link.epoch,
         )
 
-    def _by_name(self, ifname: str, netns: str | None) -> KnownLink | None:
-        found = [k for k in self.links.values() if k.ifname == ifname]
+    def _by_name(self, ifname: str, netns: str | None, driver: str | None) -> KnownLink | None:
+        """The watched link a kernel-log line is about: its name, and a kind the line's driver drives."""
+        found = [
+            link
+            for key, link in self.links.items()
+            if link.ifname == ifname and link.netns in self.watched and driver_fits(driver, self._kinds.get(key))
+        ]
         if netns is not None:
             found = [k for k in found if k.netns == netns]
         found.sort(key=lambda k: k.netns is not None)  # the kernel log is the host's

@@ -29,6 +29,38 @@ class KernelLogRecord:
         require_aware(self.time, "KernelLogRecord.time")
 
 
+# The module that drives each kind of virtual link (IFLA_INFO_KIND -> the driver a kernel log
+# line names): a line a NIC's driver wrote is not about a veth of the same name, and a veth's
+# line is not about a NIC's. Kinds not listed are not judged.
+KIND_DRIVERS = {
+    "veth": "veth",
+    "bridge": "bridge",
+    "bond": "bonding",
+    "vlan": "8021q",
+    "vxlan": "vxlan",
+    "geneve": "geneve",
+    "macvlan": "macvlan",
+    "macvtap": "macvtap",
+    "ipvlan": "ipvlan",
+    "tun": "tun",
+    "ifb": "ifb",
+    "dummy": "dummy",
+    "team": "team",
+    "wireguard": "wireguard",
+}
+_VIRTUAL_DRIVERS = frozenset(KIND_DRIVERS.values())
+
+
+def driver_fits(driver: str | None, kind: str | None) -> bool:
+    """Whether a line the driver `driver` wrote (None: the stack's, naming no driver) can be
+    about a link of IFLA_INFO_KIND `kind` (None: a NIC's own device)."""
+    if driver is None:
+        return True
+    if kind is None:
+        return driver not in _VIRTUAL_DRIVERS
+    return KIND_DRIVERS.get(kind, driver) == driver
+
+
 def kernel_record_from_log(line: KernelLogLine, netns: str | None = None) -> KernelLogRecord | None:
     """Adapt a parsed kernel log line (linkctl.logs) for the watcher.
 

@@ -12,7 +12,8 @@ they cannot drift from what the watcher knows; the rest are observations:
     linkctl_link_flapping{netns,device}                      gauge, 1 while an episode is open
     linkctl_link_flap_episodes_total{netns,device}           counter, since the watcher started
     linkctl_link_down_duration_seconds{netns,device}         histogram of clean down->up spans
-    linkctl_kernel_events_total{netns,device,event,driver}   counter of kernel log lines
+    linkctl_kernel_events_total{netns,device,event,driver}   counter of kernel log lines about watched links
+    linkctl_kernel_events_unattributed_total{event}          counter of lines about no watched link
     linkctl_watch_resyncs_total{netns}                       counter of overflow resyncs
     linkctl_store_writable                                   gauge, 0 while commits fail
     linkctl_store_outages_total{cause}                       counter: disk_full, file_replaced, unavailable
@@ -103,6 +104,30 @@ class LinkCollector(Collector):
         return iter(())
 
 
+class UnattributedCollector(Collector):
+    """Kernel-log lines about no watched link, from the WatchCore at scrape time.
+
+    No `device` label: the names are other namespaces' (a container's veth names are new
+    each time), so a series per name would grow without bound.
+    """
+
+    def __init__(self, core: WatchCore) -> None:
+        self._core = core
+
+    def collect(self) -> Iterator[Metric]:
+        family = CounterMetricFamily(
+            "linkctl_kernel_events_unattributed",
+            "Kernel log lines about a link that no watched namespace has, by kind (not recorded).",
+            labels=("event",),
+        )
+        for kind, count in sorted(dict(self._core.unattributed).items()):  # a copy: the loop adds
+            family.add_metric([kind.value], float(count))
+        yield family
+
+    def describe(self) -> Iterator[Metric]:
+        return iter(())
+
+
 class StoreMetrics:
     """Whether the store takes the watcher's commits, and what it missed when not."""
 
@@ -132,6 +157,8 @@ class WatchMetrics:
         self.registry = registry or CollectorRegistry()
         source: Callable[[], Iterable[LinkView]] = core.views if core is not None else list
         self.registry.register(LinkCollector(source))
+        if core is not None:
+            self.registry.register(UnattributedCollector(core))
         self.down_duration = Histogram(
             "linkctl_link_down_duration_seconds",
             "How long a link stayed down, for each clean down->up pair.",

@@ -62,6 +62,7 @@ def link_message(link: Link, netns: NetnsName, when: datetime) -> LinkMessage:
         carrier=carrier,
         counters=counters,
         stats=stats,
+        kind=link.kind,
     )
 
 

@@ -46,7 +46,9 @@ class LinkMessage:
     made in one place (watch/netlink_feed.link_message); tests and the fleet bench make readings
     without a kernel. `admin_up` is IFF_UP, `carrier` is IFLA_CARRIER (or IFF_LOWER_UP). `counters`
     is None on kernels that send no IFLA_CARRIER_CHANGES. `stats` holds the
-    IFLA_STATS64 fields named in :data:`STATS_FIELDS` when the message had them.
+    IFLA_STATS64 fields named in :data:`STATS_FIELDS` when the message had them. `kind` is
+    IFLA_INFO_KIND (veth, bridge, ...; None for a NIC's own device): it tells whether a kernel
+    log line a driver wrote can be about this link.
     """
 
     time: datetime
@@ -58,6 +60,7 @@ class LinkMessage:
     counters: CarrierCounters | None = None
     stats: Mapping[str, int] | None = None
     ethtool: Mapping[str, int] | None = None
+    kind: str | None = None
 
     def __post_init__(self) -> None:
         require_aware(self.time, "LinkMessage.time")

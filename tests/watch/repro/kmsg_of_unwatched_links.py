@@ -1,6 +1,8 @@
 """A watcher of one namespace records kernel-log lines about links it does not watch (no such
 link in any watched namespace; the host namespace not watched at all) as events of the host's
-namespace: `history` then shows a host link that does not exist, and the metrics count it."""
+namespace: `history` then showed a host link that does not exist, and the metrics counted it.
+Fixed: no history row, no per-device series; the lines are counted in
+linkctl_kernel_events_unattributed_total{event}."""
 
 from __future__ import annotations
 
@@ -44,3 +46,4 @@ rows = [r for r in history(url, "") if r["ifname"] == GHOST] if True else []
 with_none = [r for r in history(url, None) if r["ifname"] == GHOST]  # type: ignore[arg-type]
 print("history rows for it:", [(r["netns"], r["event"], r["source"]) for r in (rows or with_none)])
 print("metrics:", [x for x in body.splitlines() if GHOST in x])
+print("unattributed:", [x for x in body.splitlines() if x.startswith("linkctl_kernel_events_unattributed_total")])

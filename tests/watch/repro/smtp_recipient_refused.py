@@ -1,5 +1,6 @@
 """An SMTP server that refuses one of the alert's two recipients (550 at RCPT TO) and takes the
-other: linkctl marks the alert sent; the refused recipient never gets it, and no log line says so."""
+other. Before the fix linkctl marked the alert sent and said nothing; now it stays pending, its
+error (and the log line) names the refused address with the server's code and words."""
 
 from __future__ import annotations
 
