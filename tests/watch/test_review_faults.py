@@ -236,11 +236,6 @@ def test_an_alert_pending_when_the_store_file_is_deleted_is_still_sent(tmp_path:
     assert edges == ["end", "start"], edges
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="open_store migrates in a BEGIN IMMEDIATE transaction; a write lock held past busy_timeout "
-    "raises sqlite3.OperationalError, which open_store does not turn into a StoreError naming the store",
-)
 def test_a_store_locked_by_another_process_at_start_is_named_not_an_internal_error(tmp_path: Path) -> None:
     db = tmp_path / "events.db"
     with namespace(_ns()) as ns:

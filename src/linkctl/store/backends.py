@@ -53,7 +53,7 @@ class SqliteStore(SqlStore):
         try:
             conn = cls._open(path, readonly)
         except sqlite3.Error as exc:
-            raise StoreError(f"--store {url!r}: cannot open {path}: {exc}") from None
+            raise StoreError(f"--store {url!r}: cannot open {path}: {exc}: {_remedy(path, exc)}") from None
         return cls(conn, path, host)
 
     def moved(self) -> bool:
@@ -106,7 +106,15 @@ class SqliteStore(SqlStore):
         return None
 
     def disk_full(self, exc: BaseException) -> bool:
-        return isinstance(exc, sqlite3.Error) and getattr(exc, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL
+        code = getattr(exc, "sqlite_errorcode", None)
+        # A full disk can also fail the -shm or -wal file's growth: SQLite says "disk I/O error".
+        return isinstance(exc, sqlite3.Error) and (code == sqlite3.SQLITE_FULL or _fs_full(self.path))
+
+    def remedy(self, exc: BaseException) -> str:
+        return _remedy(self.path, exc)
+
+    def where(self) -> str:
+        return self.path
 
     @staticmethod
     def _open(path: str, readonly: bool) -> sqlite3.Connection:
@@ -185,6 +193,9 @@ class PostgresStore(SqlStore):
         # OperationalError: a server gone, a disk full (class 53), a connection lost.
         return str(exc).strip() if isinstance(exc, psycopg.OperationalError) else None
 
+    def where(self) -> str:
+        return redact(self.url) or self.dialect
+
     def disk_full(self, exc: BaseException) -> bool:
         import psycopg.errors
 
@@ -212,6 +223,31 @@ class PostgresStore(SqlStore):
 
     def _release_host(self, cur: Cursor, name: str) -> None:
         cur.execute("SELECT pg_advisory_unlock(?, hashtext(?))", (_PG_HOST_LOCKS, name))
+
+
+def _remedy(path: str, exc: BaseException) -> str:
+    code = getattr(exc, "sqlite_errorcode", None)
+    if code in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED) or "locked" in str(exc):
+        return (
+            "another process holds its write lock (a sqlite3 shell or a backup in a transaction, "
+            "another program writing it): end that transaction, or give --store another file"
+        )
+    if code == sqlite3.SQLITE_FULL or _fs_full(path):
+        return f"the file system holding {os.path.dirname(os.path.abspath(path))} is full: free space there"
+    if code == sqlite3.SQLITE_READONLY or "readonly" in str(exc):
+        return "make the file, its -wal and -shm files and its directory writable by this user"
+    return "check the file system holding it (dmesg), or give --store another file"
+
+
+def _fs_full(path: str) -> bool:
+    """The file system holding the store has no block left for this user."""
+    if path in ("", ":memory:") or path.startswith("file:"):
+        return False
+    try:
+        st = os.statvfs(os.path.dirname(os.path.abspath(path)))
+    except OSError:
+        return False
+    return st.f_bavail == 0
 
 
 def _identity(path: str) -> tuple[int, int] | None:
@@ -253,6 +289,9 @@ def open_store(url: str, readonly: bool = False, host: HostId | None = None) -> 
             _check_readable(store)
         else:
             store.migrate()
+    except Exception as exc:
+        store.close()
+        raise store.named(exc) from None
     except BaseException:
         store.close()
         raise

@@ -85,6 +85,29 @@ class SqlConnection:
         with self._lock:
             self._conn.close()
 
+    # -- faults of the environment --------------------------------------------
+
+    def unavailable(self, exc: BaseException) -> str | None:
+        """Why the store cannot be used, when `exc` says the environment is the cause;
+        None for an error of linkctl's own (it must show)."""
+        return None
+
+    def remedy(self, exc: BaseException) -> str:
+        """What an operator does about `exc` (an `unavailable` one)."""
+        return "check the database server and its log"
+
+    def where(self) -> str:
+        """The store, as messages name it (no password)."""
+        return self.dialect
+
+    def named(self, exc: Exception) -> Exception:
+        """A fault of the environment as an error naming the store, the cause and the fix;
+        anything else (a bug) as it is."""
+        reason = self.unavailable(exc)
+        if reason is None:
+            return exc
+        return StoreError(f"store {self.where()}: {' '.join(reason.split())}: {self.remedy(exc)}")
+
     def __enter__(self) -> Self:
         return self
 
@@ -129,6 +152,15 @@ class SqlConnection:
         it ever had) carries its rows over to the new name: one host, one history. A
         name the operator chose is taken as given.
         """
+        try:
+            return self._claim_host()
+        except Exception as exc:
+            named = self.named(exc)
+            if named is exc:
+                raise
+            raise named from None
+
+    def _claim_host(self) -> list[str]:
         notes: list[str] = []
         me = self.host
         now = to_us(datetime.now(UTC))
