@@ -127,12 +127,17 @@ class SqliteStore(SqlStore):
             if path != ":memory:":
                 Path(path).parent.mkdir(parents=True, exist_ok=True, mode=0o750)
             conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-            # WAL lets `history` and `status` read while the watcher writes; a
-            # commit survives kill -9 of the process (NORMAL only risks the
-            # last commits on power loss, and those come back as a gap).
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA synchronous=NORMAL")
-        conn.execute("PRAGMA busy_timeout=10000")
+        try:
+            conn.execute("PRAGMA busy_timeout=10000")
+            if not readonly:
+                # WAL lets `history` and `status` read while the watcher writes; a
+                # commit survives kill -9 of the process (NORMAL only risks the
+                # last commits on power loss, and those come back as a gap).
+                conn.execute("PRAGMA journal_mode=WAL")
+                conn.execute("PRAGMA synchronous=NORMAL")
+        except BaseException:
+            conn.close()  # an open file would keep its file system busy (no umount)
+            raise
         return conn
 
     @contextmanager
