@@ -43,3 +43,9 @@ class AlertWorker:
         self._stop.set()
         if self._thread.is_alive():
             self._thread.join(timeout=30)
+        if self._thread.is_alive():
+            return  # still in a round: the dispatcher is not this thread's to use
+        try:  # a mark kept in memory is lost with the process: the alert would go out again
+            self.dispatcher.flush()
+        except Exception:
+            log.exception("alert marks not written")
