@@ -3,17 +3,29 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import quote
 
 from linkctl.store.hosts import HostId
-from linkctl.store.records import StoreError
+from linkctl.store.records import AlertState, StoreError, to_us
+from linkctl.store.rows import HOSTED
 from linkctl.store.schema import LATEST
 from linkctl.store.sql import Cursor, SqlStore, _Rewriting
+
+log = logging.getLogger(__name__)
+
+# The alert queue's columns carried into a store file written anew (the id is the new file's).
+_CARRIED = (
+    "alert_key, receiver, episode_key, edge, netns, ifname, payload, created_us, state, "
+    "attempts, next_attempt_us, last_error, done_us"
+)
+_CARRY_DONE_FOR_US = 86_400 * 1_000_000
 
 # Any fixed number: the key of the advisory lock that serialises migrators.
 _PG_MIGRATION_LOCK = 0x6C6E6B63
@@ -44,6 +56,7 @@ class SqliteStore(SqlStore):
         self.autocheckpoint = True
         self._identity = _identity(path)
         self._wal: tuple[int, int] | None = None  # this file's WAL, once it exists
+        self._carried: list[tuple[object, ...]] | None = None  # read from a replaced file
 
     @classmethod
     def connect(cls, url: str, readonly: bool = False, host: HostId | None = None) -> SqliteStore:
@@ -69,14 +82,17 @@ class SqliteStore(SqlStore):
             self._wal = _identity(self.path + "-wal")
         return found != self._identity
 
-    def reopen(self) -> None:
-        """Open (creating and migrating if need be) the file now at the path.
+    def reopen(self) -> int:
+        """Open (creating and migrating if need be) the file now at the path, carrying the
+        alert queue over from the old file; returns how many alert rows were carried.
 
         The caller closes every other connection to the old file first: the
         last close removes the old -wal and -shm, which a new file must not
         inherit (SQLite would replay the old file's pages into it).
         """
         with self._lock:
+            if self._carried is None:  # read once: a failed reopen has closed the old file
+                self._carried = self._alerts_to_carry()
             self._conn.close()
             self._drop_stale_wal()
             self._conn = self._open(self.path, readonly=False)
@@ -84,7 +100,39 @@ class SqliteStore(SqlStore):
             self._wal = None
             if not self.autocheckpoint:
                 self._conn.execute("PRAGMA wal_autocheckpoint=0")
-        self.migrate()
+            # Under the lock: the alert worker must not find the new file without its queue.
+            self.migrate()
+            self._carry(self._carried)
+            carried, self._carried = len(self._carried), None
+        return carried
+
+    def _alerts_to_carry(self) -> list[tuple[object, ...]]:
+        """This host's alert rows a new file needs, read from the old one (open still, deleted
+        or not): those to be sent, the sent starts whose end alert is to come (it is sent only
+        after its start), and those done in the last day (the rate limiter counts the sent
+        starts of its window: a longer window than a day forgets the older ones)."""
+        since = to_us(datetime.now(UTC)) - _CARRY_DONE_FOR_US
+        try:
+            cur = self._conn.execute(
+                f"SELECT {_CARRIED}, {HOSTED} FROM alert_queue WHERE host = ? AND (state = ? OR done_us >= ? "
+                "OR episode_key IN (SELECT episode_key FROM flap_episodes WHERE host = ? AND cleared_us IS NULL)) "
+                "ORDER BY id",
+                (self.host.name, AlertState.PENDING, since, self.host.name),
+            )
+            return [tuple(row) for row in cur.fetchall()]
+        except sqlite3.Error as exc:  # the old file unreadable: its queue is lost, and said
+            log.warning("store %s: the alert queue of the replaced file cannot be read: %s", self.path, exc)
+            return []
+
+    def _carry(self, rows: list[tuple[object, ...]]) -> None:
+        marks = ", ".join("?" * (len(_CARRIED.split(",")) + len(HOSTED.split(","))))
+        with self._tx() as cur:
+            for row in rows:
+                cur.execute(
+                    f"INSERT INTO alert_queue ({_CARRIED}, {HOSTED}) VALUES ({marks}) "
+                    "ON CONFLICT (host, alert_key) DO NOTHING",
+                    row,
+                )
 
     def _drop_stale_wal(self) -> None:
         """The old file's WAL, if closing did not remove it (a failed final checkpoint).
@@ -181,8 +229,8 @@ class PostgresStore(SqlStore):
         store.url = url
         return store
 
-    def reopen(self) -> None:
-        """A new connection: after a lost one, or a server that was down."""
+    def reopen(self) -> int:
+        """A new connection: after a lost one, or a server that was down (the queue is the server's)."""
         import psycopg
 
         with self._lock:
@@ -191,6 +239,7 @@ class PostgresStore(SqlStore):
             if self._held:
                 with self._tx() as cur:
                     self._hold_host(cur, self.host.name)
+        return 0
 
     def unavailable(self, exc: BaseException) -> str | None:
         import psycopg
