@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import logging
 import os
 import sqlite3
@@ -57,6 +58,7 @@ class SqliteStore(SqlStore):
         self._identity = _identity(path)
         self._wal: tuple[int, int] | None = None  # this file's WAL, once it exists
         self._carried: list[tuple[object, ...]] | None = None  # read from a replaced file
+        self._host_locks: dict[str, int] = {}  # host name -> its lock file, held
 
     @classmethod
     def connect(cls, url: str, readonly: bool = False, host: HostId | None = None) -> SqliteStore:
@@ -145,6 +147,40 @@ class SqliteStore(SqlStore):
         for suffix in ("-wal", "-shm"):
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(self.path + suffix)
+
+    def _hold_host(self, cur: Cursor, name: str) -> bool:
+        """A lock file beside the store, one per host name, held (flock) while the store is open:
+        the kernel drops it with the process, so a crashed watcher holds nothing."""
+        if self._identity is None or name in self._host_locks:
+            return True  # a database in memory is this process's alone
+        path = f"{self.path}.host-{quote(name, safe='')}.lock"
+        try:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o640)
+        except OSError as exc:
+            raise StoreError(
+                f"store {self.path}: cannot create the watcher's lock file {path}: {exc.strerror}: "
+                "make its directory writable by this user"
+            ) from None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            return False
+        self._host_locks[name] = fd
+        return True
+
+    def _release_host(self, cur: Cursor, name: str) -> None:
+        self._unlock_host(name)
+
+    def _unlock_host(self, name: str) -> None:
+        fd = self._host_locks.pop(name, None)
+        if fd is not None:
+            os.close(fd)  # drops the flock
+
+    def close(self) -> None:
+        super().close()
+        for name in list(self._host_locks):
+            self._unlock_host(name)
 
     def unavailable(self, exc: BaseException) -> str | None:
         # OperationalError is the environment (full, read-only, I/O error,
