@@ -10,7 +10,7 @@ import pytest
 
 from linkctl.domain.episodes import EpisodeEdge, FlapEpisode, FlapNotice, FlapTrigger
 from linkctl.domain.events import CarrierCounters, CounterSnapshot, EventKind, SnapshotReason
-from linkctl.store import HostId, SqlStore, open_store
+from linkctl.store import HostId, SqlStore, StoreError, open_store, sqlconn
 from linkctl.store.backends import PostgresStore, SqliteStore
 from linkctl.store.schema import LATEST, MIGRATIONS, SCHEMA_VERSION_TABLE, STATS_COLUMNS
 from linkctl.watch.core import DumpReason, WatchCore, WatchOutput
@@ -201,15 +201,21 @@ def test_open_store_defaults_to_this_machine(store_url: str, name: str) -> None:
         plain.close()
 
 
-def test_a_running_host_of_the_same_machine_id_is_another_host(pg_url: str) -> None:
+def test_a_running_host_of_the_same_machine_id_is_another_host(store_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
     # Containers may share a machine-id: while web-a's watcher runs, web-b is not its new name.
-    with as_host(pg_url, "web-a", "shared", chosen=False) as a:
+    monkeypatch.setattr(sqlconn, "HOLD_WAIT", 0.0)
+    with as_host(store_url, "web-a", "shared", chosen=False) as a:
         a.claim_host()
         flaps(a, 2)
-        with as_host(pg_url, "web-b", "shared", chosen=False) as b:
+        with as_host(store_url, "web-b", "shared", chosen=False) as b:
             assert b.claim_host() == []
             assert b.last_known() == []
             assert [k.ifname for k in a.last_known()] == ["eth0"]
-            with as_host(pg_url, "web-a", "shared", chosen=False) as twin:
-                (note,) = twin.claim_host()
-                assert "another watcher is writing as host 'web-a'" in note
+            # A second watcher as web-a would alert each episode twice: it is refused.
+            with (
+                as_host(store_url, "web-a", "shared", chosen=False) as twin,
+                pytest.raises(StoreError, match=r"another watcher is writing as host 'web-a'.*--host NAME"),
+            ):
+                twin.claim_host()
+    with as_host(store_url, "web-a", "shared", chosen=False) as again:
+        assert again.claim_host() == []  # the first one closed: its hold went with it

@@ -146,3 +146,13 @@ def test_a_deleted_store_file_is_noticed_and_written_anew(tmp_path: Path) -> Non
     assert sum(int(str(r["transitions"])) for r in rows) == sum(after.values()) - sum(at_delete.values())
     # The events since the deletion, as they happened: the one that went to the deleted file too.
     assert [r for r in rows if r["event"] == "gap"] == []
+
+
+def test_a_store_on_a_full_disk_at_start_is_named_with_the_fix(small_fs: Path) -> None:
+    db = small_fs / "events.db"
+    open_store(f"sqlite://{db}").close()  # the store exists, its -wal and -shm gone with the close
+    fill(small_fs / "fill")
+    with pytest.raises(StoreError) as caught:
+        open_store(f"sqlite://{db}").close()
+    said = str(caught.value)
+    assert str(db) in said and f"file system holding {small_fs} is full" in said, said

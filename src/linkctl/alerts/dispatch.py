@@ -20,14 +20,19 @@ keyed by episode, edge and receiver, so a notice recorded twice is queued once.
 - the queue lives in the store, so a restarted watcher (a new dispatcher over the
   same store) carries on where the old one stopped. A crash between a send and
   its bookkeeping sends that alert again: delivery is at least once, and the
-  webhook's X-Linkctl-Delivery header lets a receiver drop the repeat.
+  webhook's X-Linkctl-Delivery header lets a receiver drop the repeat;
+- a mark the store does not take (its disk full, its write lock held by another
+  process) is kept in memory, keyed by the alert, and written again each round: the
+  alert is not sent again meanwhile, and the fault is said once, naming the store
+  and the fix.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from linkctl.alerts.causes import LinkId, read_causes
@@ -60,6 +65,24 @@ class DeliveryReport:
 Causes = Callable[[Iterable[LinkId]], dict[LinkId, str]]
 
 
+@dataclass(frozen=True)
+class _Mark:
+    """An alert's new state that the store has not taken yet."""
+
+    queued: QueuedAlert
+    state: str
+    when: datetime
+    attempts: int | None = None
+    next_attempt: datetime | None = None
+    error: str | None = None
+
+    def holds_back(self, now: datetime) -> bool:
+        """Whether the alert is not due, as this mark has it (sent, given up, or waiting to retry)."""
+        if self.state != AlertState.PENDING:
+            return True
+        return self.next_attempt is not None and now < self.next_attempt
+
+
 class AlertDispatcher:
     def __init__(
         self, store: SqlStore, senders: Sequence[Sender], config: AlertsConfig, causes: Causes = read_causes
@@ -69,6 +92,13 @@ class AlertDispatcher:
         self.config = config
         self._resent: dict[str, datetime] = {}
         self._causes = causes
+        # By alert key (a re-created store file gives its rows new ids), in the order made.
+        self._unwritten: dict[str, _Mark] = {}
+        self._told = False  # the store's fault was said in this spell
+        # The watcher delivers from a thread per receiver: the marks kept in memory are shared.
+        self._marks_lock = threading.RLock()
+        # Where the store's faults are said: the watcher's own lines (its printer) when it runs.
+        self.note: Callable[[str], None] = log.warning
 
     @property
     def receivers(self) -> list[str]:
@@ -79,7 +109,8 @@ class AlertDispatcher:
         """Works the due alerts: all receivers', or `receiver`'s only (the watcher runs one
         worker per receiver, so a slow one holds up no other)."""
         report = DeliveryReport()
-        due = self.store.due_alerts(now, limit, receiver)
+        self._write_marks()
+        due = [self._as_known(q) for q in self.store.due_alerts(now, limit, receiver) if not self._held_back(q, now)]
         # Read even for one due alert: it may have to wait for the others of its cause.
         causes = self._read_causes(due) if due else {}
         down: set[str] = set()
@@ -143,9 +174,96 @@ class AlertDispatcher:
                 self._failed(queued, now, str(exc), report)
             return False
         for queued in ready:
-            self.store.mark_alert(queued.id, AlertState.SENT, now, attempts=queued.attempts + 1)
+            self._mark(_Mark(queued, AlertState.SENT, now, attempts=queued.attempts + 1))
             report.sent.append(queued.alert_key)
         return True
+
+    # -- the marks: in the store, or in memory while it takes none ----------------
+
+    def _mark(self, mark: _Mark) -> None:
+        with self._marks_lock:
+            key = mark.queued.alert_key
+            self._unwritten.pop(key, None)
+            if self._unwritten:  # the store took none of the earlier ones: this one waits behind them
+                self._unwritten[key] = mark
+                return
+            try:
+                self._write(mark)
+            except Exception as exc:
+                self._unwritten[key] = mark
+                self._failing(exc)
+
+    def _write(self, mark: _Mark) -> None:
+        self.store.mark_alert_key(
+            mark.queued.alert_key,
+            mark.state,
+            mark.when,
+            attempts=mark.attempts,
+            next_attempt=mark.next_attempt,
+            error=mark.error,
+        )
+
+    def _write_marks(self) -> None:
+        """The marks the store did not take, oldest first, until one fails again."""
+        with self._marks_lock:
+            if not self._unwritten:
+                return
+            count = len(self._unwritten)
+            for key, mark in list(self._unwritten.items()):
+                try:
+                    self._write(mark)
+                except Exception as exc:
+                    self._failing(exc)
+                    return
+                del self._unwritten[key]
+            self._told = False
+            self.note(f"store {self.store.where()} takes writes again: {count} alert mark(s) kept meanwhile written")
+
+    def flush(self) -> None:
+        """Write the marks kept in memory, if the store takes them now (the watcher stops)."""
+        self._write_marks()
+
+    def _failing(self, exc: Exception) -> None:
+        """Say once per spell that marks go unwritten; a bug (not the environment) is raised."""
+        reason = self.store.unavailable(exc)
+        if reason is None:
+            raise exc
+        if self._told:
+            return  # once per spell: a full disk fails every round, every second
+        self._told = True
+        self.note(
+            f"store {self.store.where()}: cannot record what became of an alert ({' '.join(reason.split())}): "
+            f"{self.store.remedy(exc)}; meanwhile the marks are kept in memory, written as soon as the store "
+            "takes them, and no alert is sent twice (lost if the watcher stops first: then it may be sent again)"
+        )
+
+    def _held_back(self, queued: QueuedAlert, now: datetime) -> bool:
+        with self._marks_lock:
+            mark = self._unwritten.get(queued.alert_key)
+            return mark is not None and mark.holds_back(now)
+
+    def _as_known(self, queued: QueuedAlert) -> QueuedAlert:
+        with self._marks_lock:
+            mark = self._unwritten.get(queued.alert_key)
+            if mark is None or mark.attempts is None:
+                return queued
+            return replace(queued, attempts=mark.attempts)
+
+    def _state(self, alert_key: str) -> str | None:
+        mark = self._unwritten.get(alert_key)
+        return mark.state if mark is not None else self.store.alert_state(alert_key)
+
+    def _sent_starts(self, queued: QueuedAlert, since: datetime) -> int:
+        """Start alerts of the link sent since `since`: the store's and those not marked yet."""
+        unwritten = sum(
+            1
+            for m in self._unwritten.values()
+            if m.state == AlertState.SENT
+            and m.when >= since
+            and (m.queued.edge, m.queued.receiver, m.queued.netns, m.queued.ifname)
+            == (EpisodeEdge.START.value, queued.receiver, queued.netns, queued.ifname)
+        )
+        return unwritten + self.store.count_sent_starts(queued.receiver, queued.netns, queued.ifname, since)
 
     def _ready(self, queued: QueuedAlert, now: datetime, report: DeliveryReport) -> bool:
         """Whether the alert goes out now; if not, it is marked (suppressed) or left waiting."""
@@ -155,39 +273,32 @@ class AlertDispatcher:
         if verdict == AlertState.PENDING:
             report.waiting.append(queued.alert_key)
         else:
-            self.store.mark_alert(queued.id, verdict, now)
+            self._mark(_Mark(queued, verdict, now))
             report.suppressed.append(queued.alert_key)
         return False
 
     def _gate(self, queued: QueuedAlert, now: datetime) -> str | None:
         """None to send now; otherwise the state the row gets (PENDING: wait)."""
         if queued.edge == EpisodeEdge.END.value:
-            start = self.store.alert_state(f"{queued.episode_key}/{EpisodeEdge.START.value}/{queued.receiver}")
+            start = self._state(f"{queued.episode_key}/{EpisodeEdge.START.value}/{queued.receiver}")
             if start == AlertState.PENDING:
                 return AlertState.PENDING
             return None if start == AlertState.SENT else AlertState.SUPPRESSED
         limit = self.config.rate_limit
         since = now - timedelta(seconds=limit.window)
-        sent = self.store.count_sent_starts(queued.receiver, queued.netns, queued.ifname, since)
+        sent = self._sent_starts(queued, since)
         return AlertState.SUPPRESSED if sent >= limit.max_per_link else None
 
     def _failed(self, queued: QueuedAlert, now: datetime, error: str, report: DeliveryReport) -> None:
         attempts = queued.attempts + 1
         retry = self.config.retry
         if (now - queued.created).total_seconds() >= retry.give_up_after:
-            self.store.mark_alert(queued.id, AlertState.DEAD, now, attempts=attempts, error=error)
+            self._mark(_Mark(queued, AlertState.DEAD, now, attempts=attempts, error=error))
             log.error("alert %s given up after %d attempts: %s", queued.alert_key, attempts, error)
             report.dead.append(queued.alert_key)
             return
         wait = backoff(attempts, retry.initial, retry.max)
-        self.store.mark_alert(
-            queued.id,
-            AlertState.PENDING,
-            now,
-            attempts=attempts,
-            next_attempt=now + timedelta(seconds=wait),
-            error=error,
-        )
+        self._mark(_Mark(queued, AlertState.PENDING, now, attempts, now + timedelta(seconds=wait), error))
         log.warning("alert %s not delivered (retry in %.0f s): %s", queued.alert_key, wait, error)
         report.retrying.append(queued.alert_key)
 
@@ -208,7 +319,7 @@ class AlertDispatcher:
                 last = self._resent.get(key)
                 if last is not None and now - last < every:
                     continue
-                if self.store.alert_state(key) != AlertState.SENT:
+                if self._state(key) != AlertState.SENT:
                     continue
                 alert = Alert.from_episode(ep, EpisodeEdge.START, self.config.host, self.config.severity)
                 try:

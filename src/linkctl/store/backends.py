@@ -3,17 +3,30 @@
 from __future__ import annotations
 
 import contextlib
+import fcntl
+import logging
 import os
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import quote
 
 from linkctl.store.hosts import HostId
-from linkctl.store.records import StoreError
+from linkctl.store.records import AlertState, StoreError, to_us
+from linkctl.store.rows import HOSTED
 from linkctl.store.schema import LATEST
 from linkctl.store.sql import Cursor, SqlStore, _Rewriting
+
+log = logging.getLogger(__name__)
+
+# The alert queue's columns carried into a store file written anew (the id is the new file's).
+_CARRIED = (
+    "alert_key, receiver, episode_key, edge, netns, ifname, payload, created_us, state, "
+    "attempts, next_attempt_us, last_error, done_us"
+)
+_CARRY_DONE_FOR_US = 86_400 * 1_000_000
 
 # Any fixed number: the key of the advisory lock that serialises migrators.
 _PG_MIGRATION_LOCK = 0x6C6E6B63
@@ -44,6 +57,8 @@ class SqliteStore(SqlStore):
         self.autocheckpoint = True
         self._identity = _identity(path)
         self._wal: tuple[int, int] | None = None  # this file's WAL, once it exists
+        self._carried: list[tuple[object, ...]] | None = None  # read from a replaced file
+        self._host_locks: dict[str, int] = {}  # host name -> its lock file, held
 
     @classmethod
     def connect(cls, url: str, readonly: bool = False, host: HostId | None = None) -> SqliteStore:
@@ -53,7 +68,7 @@ class SqliteStore(SqlStore):
         try:
             conn = cls._open(path, readonly)
         except sqlite3.Error as exc:
-            raise StoreError(f"--store {url!r}: cannot open {path}: {exc}") from None
+            raise StoreError(f"--store {url!r}: cannot open {path}: {exc}: {_remedy(path, exc)}") from None
         return cls(conn, path, host)
 
     def moved(self) -> bool:
@@ -69,14 +84,17 @@ class SqliteStore(SqlStore):
             self._wal = _identity(self.path + "-wal")
         return found != self._identity
 
-    def reopen(self) -> None:
-        """Open (creating and migrating if need be) the file now at the path.
+    def reopen(self) -> int:
+        """Open (creating and migrating if need be) the file now at the path, carrying the
+        alert queue over from the old file; returns how many alert rows were carried.
 
         The caller closes every other connection to the old file first: the
         last close removes the old -wal and -shm, which a new file must not
         inherit (SQLite would replay the old file's pages into it).
         """
         with self._lock:
+            if self._carried is None:  # read once: a failed reopen has closed the old file
+                self._carried = self._alerts_to_carry()
             self._conn.close()
             self._drop_stale_wal()
             self._conn = self._open(self.path, readonly=False)
@@ -84,7 +102,39 @@ class SqliteStore(SqlStore):
             self._wal = None
             if not self.autocheckpoint:
                 self._conn.execute("PRAGMA wal_autocheckpoint=0")
-        self.migrate()
+            # Under the lock: the alert worker must not find the new file without its queue.
+            self.migrate()
+            self._carry(self._carried)
+            carried, self._carried = len(self._carried), None
+        return carried
+
+    def _alerts_to_carry(self) -> list[tuple[object, ...]]:
+        """This host's alert rows a new file needs, read from the old one (open still, deleted
+        or not): those to be sent, the sent starts whose end alert is to come (it is sent only
+        after its start), and those done in the last day (the rate limiter counts the sent
+        starts of its window: a longer window than a day forgets the older ones)."""
+        since = to_us(datetime.now(UTC)) - _CARRY_DONE_FOR_US
+        try:
+            cur = self._conn.execute(
+                f"SELECT {_CARRIED}, {HOSTED} FROM alert_queue WHERE host = ? AND (state = ? OR done_us >= ? "
+                "OR episode_key IN (SELECT episode_key FROM flap_episodes WHERE host = ? AND cleared_us IS NULL)) "
+                "ORDER BY id",
+                (self.host.name, AlertState.PENDING, since, self.host.name),
+            )
+            return [tuple(row) for row in cur.fetchall()]
+        except sqlite3.Error as exc:  # the old file unreadable: its queue is lost, and said
+            log.warning("store %s: the alert queue of the replaced file cannot be read: %s", self.path, exc)
+            return []
+
+    def _carry(self, rows: list[tuple[object, ...]]) -> None:
+        marks = ", ".join("?" * (len(_CARRIED.split(",")) + len(HOSTED.split(","))))
+        with self._tx() as cur:
+            for row in rows:
+                cur.execute(
+                    f"INSERT INTO alert_queue ({_CARRIED}, {HOSTED}) VALUES ({marks}) "
+                    "ON CONFLICT (host, alert_key) DO NOTHING",
+                    row,
+                )
 
     def _drop_stale_wal(self) -> None:
         """The old file's WAL, if closing did not remove it (a failed final checkpoint).
@@ -98,6 +148,40 @@ class SqliteStore(SqlStore):
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(self.path + suffix)
 
+    def _hold_host(self, cur: Cursor, name: str) -> bool:
+        """A lock file beside the store, one per host name, held (flock) while the store is open:
+        the kernel drops it with the process, so a crashed watcher holds nothing."""
+        if self._identity is None or name in self._host_locks:
+            return True  # a database in memory is this process's alone
+        path = f"{self.path}.host-{quote(name, safe='')}.lock"
+        try:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o640)
+        except OSError as exc:
+            raise StoreError(
+                f"store {self.path}: cannot create the watcher's lock file {path}: {exc.strerror}: "
+                "make its directory writable by this user"
+            ) from None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            return False
+        self._host_locks[name] = fd
+        return True
+
+    def _release_host(self, cur: Cursor, name: str) -> None:
+        self._unlock_host(name)
+
+    def _unlock_host(self, name: str) -> None:
+        fd = self._host_locks.pop(name, None)
+        if fd is not None:
+            os.close(fd)  # drops the flock
+
+    def close(self) -> None:
+        super().close()
+        for name in list(self._host_locks):
+            self._unlock_host(name)
+
     def unavailable(self, exc: BaseException) -> str | None:
         # OperationalError is the environment (full, read-only, I/O error,
         # locked, unopenable); other errors are linkctl's own and must show.
@@ -106,7 +190,15 @@ class SqliteStore(SqlStore):
         return None
 
     def disk_full(self, exc: BaseException) -> bool:
-        return isinstance(exc, sqlite3.Error) and getattr(exc, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL
+        code = getattr(exc, "sqlite_errorcode", None)
+        # A full disk can also fail the -shm or -wal file's growth: SQLite says "disk I/O error".
+        return isinstance(exc, sqlite3.Error) and (code == sqlite3.SQLITE_FULL or _fs_full(self.path))
+
+    def remedy(self, exc: BaseException) -> str:
+        return _remedy(self.path, exc)
+
+    def where(self) -> str:
+        return self.path
 
     @staticmethod
     def _open(path: str, readonly: bool) -> sqlite3.Connection:
@@ -119,12 +211,17 @@ class SqliteStore(SqlStore):
             if path != ":memory:":
                 Path(path).parent.mkdir(parents=True, exist_ok=True, mode=0o750)
             conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-            # WAL lets `history` and `status` read while the watcher writes; a
-            # commit survives kill -9 of the process (NORMAL only risks the
-            # last commits on power loss, and those come back as a gap).
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA synchronous=NORMAL")
-        conn.execute("PRAGMA busy_timeout=10000")
+        try:
+            conn.execute("PRAGMA busy_timeout=10000")
+            if not readonly:
+                # WAL lets `history` and `status` read while the watcher writes; a
+                # commit survives kill -9 of the process (NORMAL only risks the
+                # last commits on power loss, and those come back as a gap).
+                conn.execute("PRAGMA journal_mode=WAL")
+                conn.execute("PRAGMA synchronous=NORMAL")
+        except BaseException:
+            conn.close()  # an open file would keep its file system busy (no umount)
+            raise
         return conn
 
     @contextmanager
@@ -168,8 +265,8 @@ class PostgresStore(SqlStore):
         store.url = url
         return store
 
-    def reopen(self) -> None:
-        """A new connection: after a lost one, or a server that was down."""
+    def reopen(self) -> int:
+        """A new connection: after a lost one, or a server that was down (the queue is the server's)."""
         import psycopg
 
         with self._lock:
@@ -178,12 +275,16 @@ class PostgresStore(SqlStore):
             if self._held:
                 with self._tx() as cur:
                     self._hold_host(cur, self.host.name)
+        return 0
 
     def unavailable(self, exc: BaseException) -> str | None:
         import psycopg
 
         # OperationalError: a server gone, a disk full (class 53), a connection lost.
         return str(exc).strip() if isinstance(exc, psycopg.OperationalError) else None
+
+    def where(self) -> str:
+        return redact(self.url) or self.dialect
 
     def disk_full(self, exc: BaseException) -> bool:
         import psycopg.errors
@@ -212,6 +313,31 @@ class PostgresStore(SqlStore):
 
     def _release_host(self, cur: Cursor, name: str) -> None:
         cur.execute("SELECT pg_advisory_unlock(?, hashtext(?))", (_PG_HOST_LOCKS, name))
+
+
+def _remedy(path: str, exc: BaseException) -> str:
+    code = getattr(exc, "sqlite_errorcode", None)
+    if code in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED) or "locked" in str(exc):
+        return (
+            "another process holds its write lock (a sqlite3 shell or a backup in a transaction, "
+            "another program writing it): end that transaction, or give --store another file"
+        )
+    if code == sqlite3.SQLITE_FULL or _fs_full(path):
+        return f"the file system holding {os.path.dirname(os.path.abspath(path))} is full: free space there"
+    if code == sqlite3.SQLITE_READONLY or "readonly" in str(exc):
+        return "make the file, its -wal and -shm files and its directory writable by this user"
+    return "check the file system holding it (dmesg), or give --store another file"
+
+
+def _fs_full(path: str) -> bool:
+    """The file system holding the store has no block left for this user."""
+    if path in ("", ":memory:") or path.startswith("file:"):
+        return False
+    try:
+        st = os.statvfs(os.path.dirname(os.path.abspath(path)))
+    except OSError:
+        return False
+    return st.f_bavail == 0
 
 
 def _identity(path: str) -> tuple[int, int] | None:
@@ -253,6 +379,9 @@ def open_store(url: str, readonly: bool = False, host: HostId | None = None) -> 
             _check_readable(store)
         else:
             store.migrate()
+    except Exception as exc:
+        store.close()
+        raise store.named(exc) from None
     except BaseException:
         store.close()
         raise

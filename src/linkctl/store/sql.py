@@ -405,20 +405,39 @@ class SqlStore(SqlConnection):
         next_attempt: datetime | None = None,
         error: str | None = None,
     ) -> None:
+        self._mark("id = ?", (alert_id,), state, when, attempts, next_attempt, error)
+
+    def mark_alert_key(
+        self,
+        alert_key: str,
+        state: str,
+        when: datetime,
+        *,
+        attempts: int | None = None,
+        next_attempt: datetime | None = None,
+        error: str | None = None,
+    ) -> None:
+        """`mark_alert` by the alert's key: its row id differs in a store file written anew."""
+        key = (self.host.name, alert_key)
+        self._mark("host = ? AND alert_key = ?", key, state, when, attempts, next_attempt, error)
+
+    def _mark(
+        self,
+        where: str,
+        key: tuple[Any, ...],
+        state: str,
+        when: datetime,
+        attempts: int | None,
+        next_attempt: datetime | None,
+        error: str | None,
+    ) -> None:
         done = to_us(when) if state != AlertState.PENDING else None
         with self._tx() as cur:
             cur.execute(
                 "UPDATE alert_queue SET state = ?, attempts = COALESCE(?, attempts), "
                 "next_attempt_us = COALESCE(?, next_attempt_us), last_error = ?, done_us = ? "
-                "WHERE id = ?",
-                (
-                    state,
-                    attempts,
-                    to_us(next_attempt) if next_attempt else None,
-                    error,
-                    done,
-                    alert_id,
-                ),
+                f"WHERE {where}",
+                (state, attempts, to_us(next_attempt) if next_attempt else None, error, done, *key),
             )
 
 

@@ -6,6 +6,7 @@ over). `SqlStore` in sql.py adds the reads and writes; backends.py the two diale
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -14,6 +15,9 @@ from typing import Any, Protocol, Self
 from linkctl.store.hosts import HostId, local_host
 from linkctl.store.records import StoreError, to_us
 from linkctl.store.schema import LATEST, MIGRATIONS, SCHEMA_VERSION_TABLE
+
+# Seconds a watcher waits for another one writing as its host to go away.
+HOLD_WAIT = 10.0
 
 
 class Cursor(Protocol):
@@ -85,6 +89,29 @@ class SqlConnection:
         with self._lock:
             self._conn.close()
 
+    # -- faults of the environment --------------------------------------------
+
+    def unavailable(self, exc: BaseException) -> str | None:
+        """Why the store cannot be used, when `exc` says the environment is the cause;
+        None for an error of linkctl's own (it must show)."""
+        return None
+
+    def remedy(self, exc: BaseException) -> str:
+        """What an operator does about `exc` (an `unavailable` one)."""
+        return "check the database server and its log"
+
+    def where(self) -> str:
+        """The store, as messages name it (no password)."""
+        return self.dialect
+
+    def named(self, exc: Exception) -> Exception:
+        """A fault of the environment as an error naming the store, the cause and the fix;
+        anything else (a bug) as it is."""
+        reason = self.unavailable(exc)
+        if reason is None:
+            return exc
+        return StoreError(f"store {self.where()}: {' '.join(reason.split())}: {self.remedy(exc)}")
+
     def __enter__(self) -> Self:
         return self
 
@@ -129,12 +156,20 @@ class SqlConnection:
         it ever had) carries its rows over to the new name: one host, one history. A
         name the operator chose is taken as given.
         """
+        try:
+            self._hold_own_host()
+            return self._claim_host()
+        except Exception as exc:
+            named = self.named(exc)
+            if named is exc:
+                raise
+            raise named from None
+
+    def _claim_host(self) -> list[str]:
         notes: list[str] = []
         me = self.host
         now = to_us(datetime.now(UTC))
         with self._tx() as cur:
-            if not self._hold_host(cur, me.name):
-                notes.append(f"another watcher is writing as host {me.name!r}: give one of them --host NAME")
             cur.execute("SELECT machine_id FROM hosts WHERE host = ?", (me.name,))
             found = cur.fetchone()
             if found is not None:
@@ -164,6 +199,26 @@ class SqlConnection:
                 (me.name, me.machine_id, now, now),
             )
         return notes
+
+    def _hold_own_host(self) -> None:
+        """Be the one watcher writing as this host, or say who is.
+
+        Two would each detect (and alert) every flap episode, under keys of their own, and
+        write each event twice. A watcher restarted quickly may find the old one's hold
+        still there (a PostgreSQL session not yet gone): it waits HOLD_WAIT seconds for it.
+        The hold is taken outside a transaction: SQLite's would block the other's writes.
+        """
+        deadline = time.monotonic() + HOLD_WAIT
+        while True:
+            with self._tx() as cur:
+                if self._hold_host(cur, self.host.name):
+                    return
+            if time.monotonic() >= deadline:
+                raise StoreError(
+                    f"store {self.where()}: another watcher is writing as host {self.host.name!r} "
+                    f"(waited {HOLD_WAIT:.0f} s): stop it, or give one of them --host NAME"
+                )
+            time.sleep(0.5)
 
     def _hold_host(self, cur: Cursor, name: str) -> bool:
         """Mark `name` as written by a running watcher; False if another one holds it."""

@@ -55,3 +55,9 @@ class AlertWorker:
         for thread in self._threads:
             if thread.is_alive():
                 thread.join(timeout=max(0.0, deadline - time.monotonic()))
+        if any(thread.is_alive() for thread in self._threads):
+            return  # still in a round: the dispatcher is not this thread's to use
+        try:  # a mark kept in memory is lost with the process: the alert would go out again
+            self.dispatcher.flush()
+        except Exception:
+            log.exception("alert marks not written")

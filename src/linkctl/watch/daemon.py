@@ -119,6 +119,7 @@ class WatchDaemon:
         self.refused: dict[NetnsName, str] = {}
         self.printer = self.display_for(self.core)
         self.recorder = StoreRecorder(self.store, self.core, self.metrics.store, self.printer.note)
+        self.dispatcher.note = self.printer.note
         self.server: MetricsServer | None = None
         self.alerts: AlertWorker | None = None
         self.kernel_log: KmsgFollower | FileFollower | None = None

@@ -271,8 +271,10 @@ class StoreRecorder:
         # Every connection to the old file closes before the new one opens.
         self.stop()
         assert isinstance(self.store, FallibleStore)
-        self.store.reopen()
+        carried = self.store.reopen()
         self.reopen_needed = False
+        if carried:
+            self.note(f"store {self._where()}: {carried} alert(s) of the queue carried over to the new file")
         self.checkpointer = checkpointer_for(self.store)
         self.start()
 
