@@ -103,3 +103,23 @@ def test_boot_apply_links_then_ethtool(make_netns: Callable[[], str], tmp_path: 
     assert Ethtool("ba0", ns).features()["generic-receive-offload"].active is (not gro)
     again = CliRunner().invoke(_app(), ["boot-apply", "--dir", str(tmp_path)])
     assert "nothing to change" in again.stdout
+
+
+def test_diagnose_a_macvlan_whose_lower_veth_waits_for_its_peer_proposes_the_peer(
+    make_netns: Callable[[], str], tmp_path: Path
+) -> None:
+    """The lower link is up already: bringing it up (what was proposed) changed nothing and left the
+    macvlan without carrier; the fix is the lower link's own peer."""
+    ns = make_netns()
+    ip("-n", ns, "link", "add", "ml0", "up", "type", "veth", "peer", "name", "ml9")  # ml9 left down
+    ip("-n", ns, "link", "add", "mv0", "link", "ml0", "up", "type", "macvlan", "mode", "bridge")
+    fix = tmp_path / "fix.yml"
+    out = CliRunner().invoke(_app(), ["diagnose", "mv0", "--netns", ns, "--write-fix", str(fix)])
+    assert "+ NO-CARRIER: its lower link ml0 has none: its veth peer ml9 is down" in out.stdout, out.stdout
+    assert f"[low] bring ml9 up  (depends-on)\n        run: ip -n {ns} link set dev ml9 up" in out.stdout
+    assert yaml.safe_load(fix.read_text()) == {"interfaces": [{"name": "ml9", "netns": ns, "state": "up"}]}
+    assert run_linkctl("apply", str(fix)).returncode == 0
+    assert "NO-CARRIER" not in json.loads(ip("-n", ns, "-j", "link", "show", "mv0"))[0]["flags"]
+    audit = CliRunner().invoke(_app(), ["audit", "--netns", ns, "--interval", "0"])
+    assert "no-carrier" not in audit.stdout, audit.stdout
+
