@@ -123,3 +123,12 @@ def test_diagnose_a_macvlan_whose_lower_veth_waits_for_its_peer_proposes_the_pee
     audit = CliRunner().invoke(_app(), ["audit", "--netns", ns, "--interval", "0"])
     assert "no-carrier" not in audit.stdout, audit.stdout
 
+
+def test_diagnose_a_bridge_whose_ports_have_no_carrier_says_where_to_look(make_netns: Callable[[], str]) -> None:
+    ns = make_netns()
+    ip("-n", ns, "link", "add", "bq0", "up", "type", "bridge")
+    ip("-n", ns, "link", "add", "bqp", "type", "veth", "peer", "name", "bqq")  # bqq left down
+    ip("-n", ns, "link", "set", "bqp", "master", "bq0", "up")
+    out = CliRunner().invoke(_app(), ["diagnose", "bq0", "--netns", ns, "--format", "json"])
+    data = json.loads(out.stdout)
+    assert [f["text"] for f in data["fixes_by_risk"]] == ["check the ports: bqp"], out.stdout

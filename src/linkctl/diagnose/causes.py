@@ -384,6 +384,8 @@ def dependency(ev: Evidence) -> Cause:
         if fix.declaration is not None:
             (entry,) = fix.declaration.interfaces
             c.fixes.append(fix.ranked(Risk.LOW, f"bring {entry.name} up"))
+        elif fix.note:  # nothing to declare, but where to look (a bridge's ports, a lower link up already)
+            c.fixes.append(fix.ranked(Risk.NONE, fix.note))
     elif ev.link.carrier:
         c.con("it has a carrier now", 1.0)
     if downs >= 2:
