@@ -132,3 +132,18 @@ def test_diagnose_a_bridge_whose_ports_have_no_carrier_says_where_to_look(make_n
     out = CliRunner().invoke(_app(), ["diagnose", "bq0", "--netns", ns, "--format", "json"])
     data = json.loads(out.stdout)
     assert [f["text"] for f in data["fixes_by_risk"]] == ["check the ports: bqp"], out.stdout
+
+
+def test_diagnose_a_veth_whose_peer_is_down_in_another_namespace_proposes_the_peer(
+    make_netns: Callable[[], str], tmp_path: Path
+) -> None:
+    """Only the link's own namespace was read: the peer down elsewhere was 'no evidence either way'."""
+    ns, other = make_netns(), make_netns()
+    ip("-n", ns, "link", "add", "xg0", "up", "type", "veth", "peer", "name", "xg1", "netns", other)  # xg1 down
+    fix = tmp_path / "fix.yml"
+    out = CliRunner().invoke(_app(), ["diagnose", "xg0", "--netns", ns, "--write-fix", str(fix)])
+    assert "+ NO-CARRIER: its veth peer xg1 is down" in out.stdout, out.stdout
+    assert out.exit_code == 2
+    assert yaml.safe_load(fix.read_text()) == {"interfaces": [{"name": "xg1", "netns": other, "state": "up"}]}
+    assert run_linkctl("apply", str(fix)).returncode == 0
+    assert "NO-CARRIER" not in json.loads(ip("-n", ns, "-j", "link", "show", "xg0"))[0]["flags"]

@@ -18,7 +18,7 @@ from linkctl.errors import LinkctlError
 from linkctl.kernel import sysinfo
 from linkctl.kernel.ethtool import Ethtool, EthtoolError, Runner, Unsupported, run_program
 from linkctl.kernel.ethtool_settings import DriverInfo, EeeState, Feature, LinkSettings, PauseState, RingState
-from linkctl.kernel.state import read_state
+from linkctl.kernel.state import link_homes, read_state
 from linkctl.kinds import kind_of
 from linkctl.model.state import HostState, Link, NetnsName, Stats
 
@@ -160,8 +160,16 @@ class Sources:
 
 
 def find_link(ifname: str, netns: NetnsName, host: HostState | None) -> tuple[Link, HostState]:
+    given = host is not None
     host = host if host is not None else read_state([netns], stats=True)
     link = host.find(ifname, netns)
+    if link is not None and not given and link.link_netnsid is not None:
+        # Its veth peer or lower link lives in another namespace: read that one too, or a peer
+        # that is down there counts neither way.
+        homes = _homes(host, link)
+        if homes:
+            host = read_state([netns, *homes], stats=True)
+            link = host.find(ifname, netns)
     if link is None:
         from linkctl.kernel.state import missing_link_hint
 
@@ -172,6 +180,13 @@ def find_link(ifname: str, netns: NetnsName, host: HostState | None) -> tuple[Li
             f"{' --netns ' + netns if netns else ''}` lists them"
         )
     return link, host
+
+
+def _homes(host: HostState, link: Link) -> list[str]:
+    try:
+        return link_homes(host, [link])
+    except (OSError, LinkctlError):  # a namespace this process may not enter: its links stay unknown
+        return []
 
 
 def gather(ifname: str, netns: NetnsName, src: Sources | None = None, host: HostState | None = None) -> Evidence:
