@@ -147,3 +147,14 @@ def test_diagnose_a_veth_whose_peer_is_down_in_another_namespace_proposes_the_pe
     assert yaml.safe_load(fix.read_text()) == {"interfaces": [{"name": "xg1", "netns": other, "state": "up"}]}
     assert run_linkctl("apply", str(fix)).returncode == 0
     assert "NO-CARRIER" not in json.loads(ip("-n", ns, "-j", "link", "show", "xg0"))[0]["flags"]
+
+
+def test_diagnose_refuses_a_store_url_of_no_known_scheme(make_netns: Callable[[], str]) -> None:
+    """It was read as 'store not available' and the verdict given without it: 'info', exit 0."""
+    ns = make_netns()
+    ip("-n", ns, "link", "add", "sg0", "up", "type", "veth", "peer", "name", "sg1")
+    ip("-n", ns, "link", "set", "sg1", "up")
+    out = run_linkctl("diagnose", "sg0", "--netns", ns, "--store", "sqlit:///var/lib/x.db")
+    assert out.returncode == 64, out.stdout + out.stderr
+    assert "--store: sqlit:///var/lib/x.db: unknown scheme; use sqlite:///PATH or postgresql://" in out.stderr
+    assert "diagnose sg0" not in out.stdout
