@@ -3,14 +3,16 @@ the evidence it rests on."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import yaml
 
 from linkctl.diagnose.report import Diagnosis, diagnose, fix_file, text
 from linkctl.model.load import load_file
+from linkctl.model.state import HostState, NetnsState
 
-from .conftest import recorded_host, recorded_sources
+from .conftest import UNSUPPORTED, recorded_host, recorded_sources
 
 
 def _run(name: str, tmp: Path) -> Diagnosis:
@@ -123,3 +125,19 @@ def test_a_healthy_link_is_told_so_and_handed_no_fixes(tmp_path: Path) -> None:
     out = text(d)
     assert "none: nothing wrong was seen (a carrier, no link-down in the kernel log, no cause likely)" in out
     assert "ethtool -r" not in out and "only a person can check" not in out
+
+
+def test_no_crc_errors_is_not_evidence_when_no_counter_was_read(tmp_path: Path) -> None:
+    """Neither `ethtool -S` nor the kernel's stats64: "without CRC errors" was still counted for
+    power saving, on counters that were never read."""
+    host, ifname = recorded_host("e1000e-eee-flap")
+    (only,) = [lk for lk in host if lk.name == ifname]
+    host = HostState({None: NetnsState.of(None, [replace(only, stats=None), *(lk for lk in host if lk is not only)])})
+    sources = recorded_sources("e1000e-eee-flap", tmp_path)
+    recorded_run = sources.runner
+    sources = replace(sources, runner=lambda ns, argv: UNSUPPORTED if argv[1:2] == ["-S"] else recorded_run(ns, argv))
+    d = diagnose(ifname, None, sources, host)
+    assert not d.evidence.has_counters and d.evidence.log.downs == 5
+    power = next(c for c in d.causes if c.id == "power-saving")
+    assert "CRC" not in _texts(power.evidence_for), _texts(power.evidence_for)
+    assert all("CRC" not in _texts(c.evidence_against) for c in d.causes)

@@ -182,7 +182,7 @@ def power(ev: Evidence) -> Cause:
         c.con("PCIe ASPM policy is performance", 0.5, policy=policy)
     if ev.aspm.get("l1_aspm") == "1":
         c.pro("the NIC's PCIe link may enter L1", 0.5, l1_aspm="1")
-    if flapping.by_log(ev.log.downs) and len(ev.log.up_speeds) <= 1 and not _crc(ev):
+    if flapping.by_log(ev.log.downs) and len(ev.log.up_speeds) <= 1 and ev.has_counters and not _crc(ev):
         c.pro(
             "flaps that come back at the same speed without CRC errors fit an idle-related drop",
             0.5,
