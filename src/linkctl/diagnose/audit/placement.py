@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import shlex
 from collections.abc import Iterator
 
 from linkctl.diagnose.audit.context import AuditContext, counter
@@ -124,6 +125,16 @@ def wrong_netns(ctx: AuditContext) -> Iterator[Finding]:
             Fix(
                 Fragment.interface(spec.name, want),
                 (ip(link.netns, "link", "set", "dev", link.name, "netns", target),),
-                "`linkctl apply FILE` moves it; addresses and routes must be set again",
+                _move_note(link.netns),
             ),
         )
+
+
+def _move_note(actual: NetnsName) -> str:
+    """How `apply` moves it: the declaration read from where the link is, which the link's name
+    finds it by; from elsewhere (the declared file as is, say) apply makes a new link there instead."""
+    flag = f" --netns {shlex.quote(actual)}" if actual else ""
+    return (
+        f"`linkctl apply{flag} FIX` with this declaration moves it (run from another namespace, apply does "
+        "not find it and makes a new link instead); addresses and routes must be set again"
+    )
