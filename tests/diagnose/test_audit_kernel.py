@@ -62,6 +62,33 @@ def test_vxlan_ipv6_overhead_is_70(make_netns: Callable[[], str]) -> None:
     assert f.evidence["overhead"] == 70 and f.evidence["max_overlay_mtu"] == 1410
 
 
+def test_vxlan_local_not_assigned_without_base_iface_is_fixed_on_the_routed_link(
+    make_netns: Callable[[], str],
+) -> None:
+    """No base-iface: the note said `ip addr add ... dev the underlay link` (not a command) and no
+    declaration came; the kernel routes it out of `under`, as the MTU check already reads."""
+    from linkctl.engine.apply import Context, apply, prepare
+
+    ns = make_netns()
+    ip("-n", ns, "link", "add", "under", "up", "type", "veth", "peer", "name", "under-p")
+    ip("-n", ns, "addr", "add", "198.51.100.1/24", "dev", "under")
+    ip("-n", ns, "link", "add", "vx8", "type", "vxlan", "id", "8", "dstport", "4789",
+       "local", "198.51.100.77", "remote", "198.51.100.2")  # fmt: skip
+    f = _find(_audit(ns), "vxlan-local-not-assigned", "vx8")
+    assert (
+        f.fix.note
+        == f"or, if 198.51.100.77 is the address meant, put it on under (`ip -n {ns} addr add 198.51.100.77/24 dev under`)"
+    )
+    declared = f.fix.to_json()["declaration"]
+    assert declared == {
+        "interfaces": [{"name": "vx8", "netns": ns, "type": "vxlan", "vxlan": {"id": 8, "local": "198.51.100.1"}}]
+    }
+    ctx = Context(parse_text(yaml.safe_dump(declared), "fix.yml"), "fix.yml", ns)
+    host, plan = prepare(ctx)
+    apply(ctx, host, plan)
+    assert not [x for x in _audit(ns) if x.check == "vxlan-local-not-assigned"]
+
+
 def test_vxlan_local_not_assigned_and_its_fix_applied(make_netns: Callable[[], str]) -> None:
     import yaml
 
