@@ -123,8 +123,17 @@ def test_a_healthy_link_is_told_so_and_handed_no_fixes(tmp_path: Path) -> None:
     d = _run("virtio-net", tmp_path)
     assert d.nothing_wrong and d.fixes() == [] and d.person_checks() == []
     out = text(d)
-    assert "none: nothing wrong was seen (a carrier, no link-down in the kernel log, no cause likely)" in out
+    # No kernel log could be read here (no --logs, no kmsg): it is not said to hold no link-down.
+    assert not d.evidence.log.available
+    assert "none: nothing wrong was seen (a carrier, the kernel log not read, no cause likely)" in out
+    assert "kernel log: " in out and "0 down" not in out and "no link-down in the kernel log" not in out
     assert "ethtool -r" not in out and "only a person can check" not in out
+    empty = tmp_path / "kern.log"
+    empty.write_text("")
+    host, ifname = recorded_host("virtio-net")
+    read = diagnose(ifname, None, replace(recorded_sources("virtio-net", tmp_path), logs=[str(empty)]), host)
+    assert "none: nothing wrong was seen (a carrier, no link-down in the kernel log, no cause likely)" in text(read)
+    assert f"kernel log (files: {empty}): 0 down, 0 up" in text(read)
 
 
 def test_no_crc_errors_is_not_evidence_when_no_counter_was_read(tmp_path: Path) -> None:
