@@ -150,3 +150,20 @@ def test_no_crc_errors_is_not_evidence_when_no_counter_was_read(tmp_path: Path) 
     power = next(c for c in d.causes if c.id == "power-saving")
     assert "CRC" not in _texts(power.evidence_for), _texts(power.evidence_for)
     assert all("CRC" not in _texts(c.evidence_against) for c in d.causes)
+
+
+def test_a_built_in_driver_s_parameter_is_proposed_for_the_kernel_command_line(tmp_path: Path) -> None:
+    """e1000e built in (here: a kernel that loads no modules): the proposal was a `kernel-modules:`
+    declaration, which never applies to it (and which apply now refuses, failing the whole file)."""
+    host, ifname = recorded_host("e1000e-eee-flap")
+    sources = recorded_sources("e1000e-eee-flap", tmp_path)
+    (sources.roots.proc / "modules").unlink()
+    d = diagnose(ifname, None, sources, host)
+    assert d.evidence.driver_builtin
+    texts = [f.text for _, f in d.fixes() if "SmartPowerDown" in f.text]
+    assert texts == [
+        "disable SmartPowerDown in the e1000e module: e1000e is built into this kernel: "
+        "boot with e1000e.SmartPowerDownEnable=0"
+    ]
+    proposed = yaml.safe_load(fix_file(d))
+    assert "kernel-modules" not in proposed and proposed["interfaces"][0]["ethtool"] == {"eee": {"enabled": False}}

@@ -67,6 +67,8 @@ class Evidence:
     features: dict[str, Feature] | None = None
     statistics: dict[str, int] = field(default_factory=dict)
     module_params: dict[str, sysinfo.Param] = field(default_factory=dict)
+    # The driver is built into the kernel (or the kernel loads no modules): modprobe.d never applies to it.
+    driver_builtin: bool = False
     interrupts: list[sysinfo.IrqLine] = field(default_factory=list)
     pci_errors: dict[str, int] = field(default_factory=dict)
     aspm: dict[str, str] = field(default_factory=dict)
@@ -114,6 +116,7 @@ class Evidence:
             "features": {k: v.active for k, v in (self.features or {}).items()},
             "statistics": self.statistics,
             "module_params": {k: p.value for k, p in self.module_params.items()},
+            "driver_builtin": self.driver_builtin,
             "interrupts": [i.to_json() for i in self.interrupts],
             "pci_errors": self.pci_errors,
             "aspm": self.aspm,
@@ -230,6 +233,7 @@ def _system_part(ev: Evidence, roots: sysinfo.Roots) -> None:
     drv = ev.driver.driver if ev.driver else None
     bus = ev.driver.bus_info if ev.driver else None
     if drv:
+        ev.driver_builtin = not sysinfo.modules_supported(roots) or sysinfo.module_state(drv, roots) == "built-in"
         ev.module_params = sysinfo.module_params(drv, roots)
         if not ev.module_params:
             ev.unavailable["module_params"] = f"/sys/module/{drv}/parameters lists none"
