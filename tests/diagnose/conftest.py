@@ -82,13 +82,26 @@ def recorded_host(name: str) -> tuple[HostState, str]:
     return HostState({None: NetnsState.of(None, links)}), meta["name"]
 
 
+def _proc(base: Path, tmp: Path) -> Path:
+    """The set's /proc, with the driver loaded as a module in /proc/modules (the recorded machines'
+    drivers were: their module parameters are declared in modprobe.d, not on the kernel command line)."""
+    proc = tmp / f"proc-{base.name}"
+    if not proc.exists():
+        shutil.copytree(base / "proc", proc) if (base / "proc").exists() else proc.mkdir()
+        driver = next(
+            (ln.split()[1] for ln in (base / "driver.txt").read_text().splitlines() if ln.startswith("driver:")), ""
+        )
+        (proc / "modules").write_text(f"{driver} 294912 0 - Live 0x0000000000000000\n")
+    return proc
+
+
 def recorded_sources(name: str, tmp: Path) -> Sources:
     base = DATA / name
     empty = tmp / "empty"
     empty.mkdir(exist_ok=True)
     roots = Roots(
         sys=base / "sys" if (base / "sys").exists() else empty,
-        proc=base / "proc" if (base / "proc").exists() else empty,
+        proc=_proc(base, tmp),
         etc=empty,
         dev=empty,
         run=empty,

@@ -3,14 +3,16 @@ the evidence it rests on."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import yaml
 
 from linkctl.diagnose.report import Diagnosis, diagnose, fix_file, text
 from linkctl.model.load import load_file
+from linkctl.model.state import HostState, NetnsState
 
-from .conftest import recorded_host, recorded_sources
+from .conftest import UNSUPPORTED, recorded_host, recorded_sources
 
 
 def _run(name: str, tmp: Path) -> Diagnosis:
@@ -121,5 +123,47 @@ def test_a_healthy_link_is_told_so_and_handed_no_fixes(tmp_path: Path) -> None:
     d = _run("virtio-net", tmp_path)
     assert d.nothing_wrong and d.fixes() == [] and d.person_checks() == []
     out = text(d)
-    assert "none: nothing wrong was seen (a carrier, no link-down in the kernel log, no cause likely)" in out
+    # No kernel log could be read here (no --logs, no kmsg): it is not said to hold no link-down.
+    assert not d.evidence.log.available
+    assert "none: nothing wrong was seen (a carrier, the kernel log not read, no cause likely)" in out
+    assert "kernel log: " in out and "0 down" not in out and "no link-down in the kernel log" not in out
     assert "ethtool -r" not in out and "only a person can check" not in out
+    empty = tmp_path / "kern.log"
+    empty.write_text("")
+    host, ifname = recorded_host("virtio-net")
+    read = diagnose(ifname, None, replace(recorded_sources("virtio-net", tmp_path), logs=[str(empty)]), host)
+    assert "none: nothing wrong was seen (a carrier, no link-down in the kernel log, no cause likely)" in text(read)
+    assert f"kernel log (files: {empty}): 0 down, 0 up" in text(read)
+
+
+def test_no_crc_errors_is_not_evidence_when_no_counter_was_read(tmp_path: Path) -> None:
+    """Neither `ethtool -S` nor the kernel's stats64: "without CRC errors" was still counted for
+    power saving, on counters that were never read."""
+    host, ifname = recorded_host("e1000e-eee-flap")
+    (only,) = [lk for lk in host if lk.name == ifname]
+    host = HostState({None: NetnsState.of(None, [replace(only, stats=None), *(lk for lk in host if lk is not only)])})
+    sources = recorded_sources("e1000e-eee-flap", tmp_path)
+    recorded_run = sources.runner
+    sources = replace(sources, runner=lambda ns, argv: UNSUPPORTED if argv[1:2] == ["-S"] else recorded_run(ns, argv))
+    d = diagnose(ifname, None, sources, host)
+    assert not d.evidence.has_counters and d.evidence.log.downs == 5
+    power = next(c for c in d.causes if c.id == "power-saving")
+    assert "CRC" not in _texts(power.evidence_for), _texts(power.evidence_for)
+    assert all("CRC" not in _texts(c.evidence_against) for c in d.causes)
+
+
+def test_a_built_in_driver_s_parameter_is_proposed_for_the_kernel_command_line(tmp_path: Path) -> None:
+    """e1000e built in (here: a kernel that loads no modules): the proposal was a `kernel-modules:`
+    declaration, which never applies to it (and which apply now refuses, failing the whole file)."""
+    host, ifname = recorded_host("e1000e-eee-flap")
+    sources = recorded_sources("e1000e-eee-flap", tmp_path)
+    (sources.roots.proc / "modules").unlink()
+    d = diagnose(ifname, None, sources, host)
+    assert d.evidence.driver_builtin
+    texts = [f.text for _, f in d.fixes() if "SmartPowerDown" in f.text]
+    assert texts == [
+        "disable SmartPowerDown in the e1000e module: e1000e is built into this kernel: "
+        "boot with e1000e.SmartPowerDownEnable=0"
+    ]
+    proposed = yaml.safe_load(fix_file(d))
+    assert "kernel-modules" not in proposed and proposed["interfaces"][0]["ethtool"] == {"eee": {"enabled": False}}

@@ -37,11 +37,17 @@ def _carry_out(plan: RemediationPlan, host: HostState | None = None) -> None:
     Executor(host or HostState()).run(list(plan.ops))
 
 
-def _roots(tmp: Path) -> Roots:
+def _roots(tmp: Path, loaded: bool = True) -> Roots:
+    """A kernel that loads modules, e1000e loaded from one (built in: `loaded=False`, and no line in
+    /proc/modules, as the kernel shows a built-in module)."""
     params = tmp / "sys" / "module" / "e1000e" / "parameters"
     params.mkdir(parents=True)
     (params / "copybreak").write_text("128\n")
     os.chmod(params / "copybreak", 0o644)
+    (tmp / "proc").mkdir()
+    (tmp / "proc" / "modules").write_text("e1000e 270336 0 - Live 0x0000000000000000\n" if loaded else "")
+    if loaded:
+        (tmp / "sys" / "module" / "e1000e" / "initstate").write_text("live\n")
     (tmp / "etc" / "modprobe.d").mkdir(parents=True)
     return Roots(sys=tmp / "sys", etc=tmp / "etc", proc=tmp / "proc")
 
@@ -72,12 +78,35 @@ def test_read_only_parameter_is_a_note(tmp_path: Path) -> None:
 
 
 def test_module_not_loaded_and_other_file_clash(tmp_path: Path) -> None:
-    roots = Roots(sys=tmp_path / "sys", etc=tmp_path / "etc")
+    roots = Roots(sys=tmp_path / "sys", etc=tmp_path / "etc", proc=tmp_path / "proc")
+    (tmp_path / "proc").mkdir()
+    (tmp_path / "proc" / "modules").write_text("veth 45056 0 - Live 0x0000000000000000\n")
     (tmp_path / "etc" / "modprobe.d").mkdir(parents=True)
     (tmp_path / "etc" / "modprobe.d" / "e1000e.conf").write_text("options e1000e InterruptThrottleRate=1\n")
     plan = plan_remediation(parse_text(MODULES, "m.yml"), HostState(), roots=roots)
     assert any("not loaded" in n for n in plan.notes)
     assert any("e1000e.conf also sets InterruptThrottleRate=1" in n for n in plan.notes)
+
+
+def test_parameters_of_a_built_in_module_that_sys_cannot_set_are_refused(tmp_path: Path) -> None:
+    """A built-in module never loads: its modprobe.d options never apply. Before, the file was written,
+    'applied and verified', with the note 'takes effect after the module reloads', which it never does."""
+    roots = _roots(tmp_path, loaded=False)
+    with pytest.raises(ValidationFailed) as caught:
+        plan_remediation(parse_text(MODULES, "m.yml"), HostState(), roots=roots)
+    said = str(caught.value)
+    for name, value in (("InterruptThrottleRate", 3000), ("SmartPowerDownEnable", 0)):
+        assert f"e1000e.parameters.{name}: {value}: e1000e is built into the kernel" in said
+        assert f"boot with e1000e.{name}={value} on the kernel command line" in said
+    assert "copybreak" not in said  # writable in /sys: set at runtime, as for a loaded module
+    only_runtime = parse_text("kernel-modules:\n  e1000e:\n    parameters: {copybreak: 256}\n", "m.yml")
+    plan = plan_remediation(only_runtime, HostState(), roots=roots)
+    assert SetModuleParam in [type(op) for op in plan.ops]
+    # A kernel that loads no modules at all (no /proc/modules): every driver is built in.
+    (tmp_path / "proc" / "modules").unlink()
+    (tmp_path / "sys" / "module" / "e1000e" / "initstate").write_text("live\n")
+    with pytest.raises(ValidationFailed, match="e1000e is built into the kernel"):
+        plan_remediation(parse_text(MODULES, "m.yml"), HostState(), roots=roots)
 
 
 def test_rollback_restores_the_file(tmp_path: Path) -> None:

@@ -104,6 +104,14 @@ def diagnose(
     from linkctl.diagnose.report import fix_file, text
     from linkctl.store.records import parse_since
 
+    if store is not None:
+        from linkctl.store.backends import scheme_problem
+
+        # A store that names no store is a typo, not missing history: refused, or the verdict
+        # ("nothing wrong", exit 0) would be read as made with the flap history asked for.
+        problem = scheme_problem(store)
+        if problem is not None:
+            raise typer.BadParameter(problem, param_hint="--store")
     sources = Sources(logs=[str(p) for p in logs] if logs else None, since=parse_since(since), store_url=store)
     d = run(iface, netns, sources, kernel_debug=kernel_debug)
     if write_fix is not None:

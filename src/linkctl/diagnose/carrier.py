@@ -11,6 +11,9 @@ from linkctl.kinds import kind_of
 from linkctl.kinds.simple import ETHERNET
 from linkctl.model.state import BridgeInfo, HostState, Link, VethInfo
 
+# A lower link's lower link, and so on: a chain longer than this is not followed (nor a loop).
+_MAX_DEPTH = 4
+
 
 def is_physical(link: Link) -> bool:
     """A NIC on a bus: what has a cable, a PHY and a driver's power saving to blame."""
@@ -42,8 +45,10 @@ def carrier_cause(host: HostState, link: Link) -> CarrierCause:
     )
 
 
-def dependency_cause(host: HostState, link: Link) -> CarrierCause | None:
-    """A missing carrier the links this one depends on explain: its veth peer, bridge ports, lower link."""
+def dependency_cause(host: HostState, link: Link, depth: int = 0) -> CarrierCause | None:
+    """A missing carrier the links this one depends on explain: its veth peer, bridge ports, lower link.
+    A lower link that is up without a carrier is followed to what it waits for (a macvlan on a veth
+    whose peer is down): setting up a link that is up already fixes nothing."""
     if isinstance(link.info, VethInfo):
         peer = host.peer_of(link)
         if peer is not None and not peer.admin_up:
@@ -69,14 +74,28 @@ def dependency_cause(host: HostState, link: Link) -> CarrierCause | None:
             {"ports": ports},
         )
     lower = host.in_link_net(link, link.link_ifindex)
-    if lower is not None and lower.name != link.name and (lower.no_carrier or not lower.admin_up):
+    if lower is None or lower.name == link.name or not (lower.no_carrier or not lower.admin_up):
+        return None
+    read: dict[str, object] = {"lower": lower.name, "lower_admin_up": lower.admin_up}
+    if not lower.admin_up:
         return CarrierCause(
-            Severity.PROBLEM,
-            f"NO-CARRIER: its lower link {lower.name} has none",
-            _bring_up(lower, "if the lower link is up, see its own no-carrier finding"),
-            {"lower": lower.name, "lower_admin_up": lower.admin_up},
+            Severity.PROBLEM, f"NO-CARRIER: its lower link {lower.name} is down", _bring_up(lower), read
         )
-    return None
+    deeper = dependency_cause(host, lower, depth + 1) if depth < _MAX_DEPTH else None
+    if deeper is not None:
+        why = deeper.message.removeprefix("NO-CARRIER: ")
+        return CarrierCause(
+            deeper.severity, f"NO-CARRIER: its lower link {lower.name} has none: {why}", deeper.fix, read | deeper.read
+        )
+    return CarrierCause(
+        Severity.PROBLEM,
+        f"NO-CARRIER: its lower link {lower.name} is up but has none",
+        Fix(
+            commands=(("linkctl", "diagnose", lower.name, *(("--netns", lower.netns) if lower.netns else ())),),
+            note=f"{lower.name} is up already: see why it has no carrier (its own no-carrier finding)",
+        ),
+        read,
+    )
 
 
 def _bring_up(other: Link, note: str = "") -> Fix:

@@ -182,7 +182,7 @@ def power(ev: Evidence) -> Cause:
         c.con("PCIe ASPM policy is performance", 0.5, policy=policy)
     if ev.aspm.get("l1_aspm") == "1":
         c.pro("the NIC's PCIe link may enter L1", 0.5, l1_aspm="1")
-    if flapping.by_log(ev.log.downs) and len(ev.log.up_speeds) <= 1 and not _crc(ev):
+    if flapping.by_log(ev.log.downs) and len(ev.log.up_speeds) <= 1 and ev.has_counters and not _crc(ev):
         c.pro(
             "flaps that come back at the same speed without CRC errors fit an idle-related drop",
             0.5,
@@ -199,14 +199,7 @@ def power(ev: Evidence) -> Cause:
     )
     drv = ev.driver.driver if ev.driver else None
     if drv == "e1000e":
-        c.fixes.append(
-            Fix(
-                risk=Risk.MEDIUM,
-                text="disable SmartPowerDown in the e1000e module "
-                "(takes effect when the module reloads: at the next boot)",
-                declaration=Fragment.module("e1000e", SmartPowerDownEnable=0),
-            )
-        )
+        c.fixes.append(_module_fix(ev, "disable SmartPowerDown in the e1000e module", "SmartPowerDownEnable", 0))
     c.fixes.append(
         Fix(
             risk=Risk.MEDIUM,
@@ -215,6 +208,19 @@ def power(ev: Evidence) -> Cause:
         )
     )
     return c
+
+
+def _module_fix(ev: Evidence, text: str, param: str, value: int) -> Fix:
+    """A parameter of the NIC's driver: a `kernel-modules:` declaration (modprobe.d) for a module, the
+    kernel command line for a driver built in, which never loads (apply refuses that declaration)."""
+    drv = ev.driver.driver if ev.driver else "DRIVER"
+    if ev.driver_builtin:
+        return Fix(risk=Risk.MEDIUM, text=f"{text}: {drv} is built into this kernel: boot with {drv}.{param}={value}")
+    return Fix(
+        risk=Risk.MEDIUM,
+        text=f"{text} (takes effect when the module reloads: at the next boot)",
+        declaration=Fragment.module(drv, **{param: value}),
+    )
 
 
 def driver(ev: Evidence) -> Cause:
@@ -279,13 +285,7 @@ def _driver_fixes(c: Cause, ev: Evidence) -> None:
             )
         )
     if name == "e1000e":
-        c.fixes.append(
-            Fix(
-                risk=Risk.MEDIUM,
-                text="e1000e InterruptThrottleRate=3000 (takes effect when the module reloads)",
-                declaration=Fragment.module("e1000e", InterruptThrottleRate=3000),
-            )
-        )
+        c.fixes.append(_module_fix(ev, "e1000e InterruptThrottleRate=3000", "InterruptThrottleRate", 3000))
     c.fixes.append(Fix(risk=Risk.HIGH, text="update the kernel/driver and the NIC firmware (a reboot)"))
     c.person_checks.append(f"look up driver {name} {version}, firmware {firmware} in the vendor's errata")
 
@@ -384,6 +384,8 @@ def dependency(ev: Evidence) -> Cause:
         if fix.declaration is not None:
             (entry,) = fix.declaration.interfaces
             c.fixes.append(fix.ranked(Risk.LOW, f"bring {entry.name} up"))
+        elif fix.note:  # nothing to declare, but where to look (a bridge's ports, a lower link up already)
+            c.fixes.append(fix.ranked(Risk.NONE, fix.note))
     elif ev.link.carrier:
         c.con("it has a carrier now", 1.0)
     if downs >= 2:

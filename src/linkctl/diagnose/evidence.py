@@ -18,7 +18,7 @@ from linkctl.errors import LinkctlError
 from linkctl.kernel import sysinfo
 from linkctl.kernel.ethtool import Ethtool, EthtoolError, Runner, Unsupported, run_program
 from linkctl.kernel.ethtool_settings import DriverInfo, EeeState, Feature, LinkSettings, PauseState, RingState
-from linkctl.kernel.state import read_state
+from linkctl.kernel.state import link_homes, read_state
 from linkctl.kinds import kind_of
 from linkctl.model.state import HostState, Link, NetnsName, Stats
 
@@ -67,6 +67,8 @@ class Evidence:
     features: dict[str, Feature] | None = None
     statistics: dict[str, int] = field(default_factory=dict)
     module_params: dict[str, sysinfo.Param] = field(default_factory=dict)
+    # The driver is built into the kernel (or the kernel loads no modules): modprobe.d never applies to it.
+    driver_builtin: bool = False
     interrupts: list[sysinfo.IrqLine] = field(default_factory=list)
     pci_errors: dict[str, int] = field(default_factory=dict)
     aspm: dict[str, str] = field(default_factory=dict)
@@ -114,6 +116,7 @@ class Evidence:
             "features": {k: v.active for k, v in (self.features or {}).items()},
             "statistics": self.statistics,
             "module_params": {k: p.value for k, p in self.module_params.items()},
+            "driver_builtin": self.driver_builtin,
             "interrupts": [i.to_json() for i in self.interrupts],
             "pci_errors": self.pci_errors,
             "aspm": self.aspm,
@@ -160,8 +163,16 @@ class Sources:
 
 
 def find_link(ifname: str, netns: NetnsName, host: HostState | None) -> tuple[Link, HostState]:
+    given = host is not None
     host = host if host is not None else read_state([netns], stats=True)
     link = host.find(ifname, netns)
+    if link is not None and not given and link.link_netnsid is not None:
+        # Its veth peer or lower link lives in another namespace: read that one too, or a peer
+        # that is down there counts neither way.
+        homes = _homes(host, link)
+        if homes:
+            host = read_state([netns, *homes], stats=True)
+            link = host.find(ifname, netns)
     if link is None:
         from linkctl.kernel.state import missing_link_hint
 
@@ -172,6 +183,13 @@ def find_link(ifname: str, netns: NetnsName, host: HostState | None) -> tuple[Li
             f"{' --netns ' + netns if netns else ''}` lists them"
         )
     return link, host
+
+
+def _homes(host: HostState, link: Link) -> list[str]:
+    try:
+        return link_homes(host, [link])
+    except (OSError, LinkctlError):  # a namespace this process may not enter: its links stay unknown
+        return []
 
 
 def gather(ifname: str, netns: NetnsName, src: Sources | None = None, host: HostState | None = None) -> Evidence:
@@ -215,6 +233,7 @@ def _system_part(ev: Evidence, roots: sysinfo.Roots) -> None:
     drv = ev.driver.driver if ev.driver else None
     bus = ev.driver.bus_info if ev.driver else None
     if drv:
+        ev.driver_builtin = not sysinfo.modules_supported(roots) or sysinfo.module_state(drv, roots) == "built-in"
         ev.module_params = sysinfo.module_params(drv, roots)
         if not ev.module_params:
             ev.unavailable["module_params"] = f"/sys/module/{drv}/parameters lists none"

@@ -144,7 +144,8 @@ def text(d: Diagnosis) -> str:
     out.append("")
     out.append("fixes, lowest risk first:")
     if d.nothing_wrong:
-        out.append("  none: nothing wrong was seen (a carrier, no link-down in the kernel log, no cause likely)")
+        log = "no link-down in the kernel log" if ev.log.available else "the kernel log not read"
+        out.append(f"  none: nothing wrong was seen (a carrier, {log}, no cause likely)")
     for cause, fix in d.fixes():
         out.append(f"  [{fix.risk_rank.label}] {fix.text}  ({cause.id})")
         out += [f"        run: {shlex.join(c)}" for c in fix.commands]
@@ -204,10 +205,13 @@ def _evidence_lines(ev: Evidence, flaps: FlapSigns) -> list[str]:
         out.append("  interrupts: " + ", ".join(f"{i.name}={i.total}" for i in ev.interrupts))
     log = ev.log
     speeds = ", ".join(f"{s} Mb/s x{n}" for s, n in sorted(log.up_speeds.items()))
-    out.append(
-        f"  kernel log ({log.source}): {log.downs} down, {log.ups} up [{speeds}], "
-        f"{log.watchdog} watchdog, {log.unit_hang} unit hang, {log.resets} resets, {log.dma} DMA, {log.aer} AER"
-    )
+    if not log.available:  # its source says why; counts of a log not read would read as none found
+        out.append(f"  kernel log: {log.source}")
+    else:
+        out.append(
+            f"  kernel log ({log.source}): {log.downs} down, {log.ups} up [{speeds}], {log.watchdog} watchdog, "
+            f"{log.unit_hang} unit hang, {log.resets} resets, {log.dma} DMA, {log.aer} AER"
+        )
     episodes = flaps.store_episodes if flaps.store_episodes is not None else "not available"
     out.append(f"  watch store: flap episodes {episodes}")
     out.append(f"  repeated carrier loss: {'yes' if flaps.flapping else 'no'} ({flapping.WORDS})")

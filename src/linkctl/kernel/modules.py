@@ -65,6 +65,7 @@ def read_module(driver: str, roots: Roots, ask_modinfo: bool) -> ModuleReading:
         params={name: ParamReading(p.value, p.writable) for name, p in params.items()},
         known=None if not ask_modinfo or (names := known_params(driver)) is None else frozenset(names),
         others=None if confs is None else tuple((str(p), read(p)) for p in confs if p != ours),
+        builtin=not sysinfo.modules_supported(roots) or sysinfo.module_state(driver, roots) == "built-in",
     )
 
 

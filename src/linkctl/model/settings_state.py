@@ -57,6 +57,9 @@ class ModuleReading:
     known: frozenset[str] | None = None  # what `modinfo -p` lists; None when it cannot tell
     # Every other modprobe.d file with its text; None when the directory cannot be read.
     others: tuple[tuple[str, str | None], ...] | None = ()
+    # Built into the kernel (or a kernel that loads no modules): never loaded, so modprobe.d never
+    # applies; only what /sys lets be written at runtime can be set.
+    builtin: bool = False
 
 
 @dataclass(frozen=True)

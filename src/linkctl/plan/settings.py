@@ -261,7 +261,7 @@ def _module_plan(
                 f"a parameter of {driver} (see `modinfo -p {driver}`)",
             )
         )
-    if unknown:
+    if unknown or _builtin_refused(driver, params, mod, where, problems):
         return
     new = render_modprobe(driver, params) if params else None
     if mod.conf_text != new:
@@ -273,6 +273,28 @@ def _module_plan(
             )
     _runtime_plan(driver, params, mod, plan)
     _conflicts(driver, params, mod, plan)
+
+
+def _builtin_refused(
+    driver: str, params: Mapping[str, ParamValue], mod: ModuleReading, where: str, problems: list[Problem]
+) -> bool:
+    """A built-in module's parameters that /sys does not let be written now: no modprobe.d file and
+    no reload ever sets them (the kernel command line does)."""
+    if not mod.builtin:
+        return False
+    fixed = [n for n in params if (cur := mod.params.get(n)) is None or not cur.writable]
+    for name in fixed:
+        problems.append(
+            Problem(
+                where,
+                f"{driver}.parameters.{name}",
+                params[name],
+                f"{driver} is built into the kernel (it never loads, so modprobe.d does not apply) and /sys "
+                f"does not let it be set at runtime: boot with {driver}.{name}={render_param(params[name])} on "
+                "the kernel command line instead, and remove it here",
+            )
+        )
+    return bool(fixed)
 
 
 def _runtime_plan(driver: str, params: Mapping[str, ParamValue], mod: ModuleReading, plan: SettingsPlan) -> None:

@@ -364,16 +364,24 @@ def redact(url: str) -> str:
 FallibleStore = SqliteStore | PostgresStore
 
 
+def scheme_problem(url: str) -> str | None:
+    """Why a store URL names no store linkctl has (None: it names one), for a refusal up front."""
+    if url.startswith(("postgresql://", "postgres://", "sqlite://")) or "://" not in url:
+        return None
+    return f"{redact(url)}: unknown scheme; use sqlite:///PATH or postgresql://..."
+
+
 def open_store(url: str, readonly: bool = False, host: HostId | None = None) -> SqlStore:
     """Open (and unless `readonly`, migrate) the store a URL names, writing as `host`
     (this machine by default)."""
     store: SqlStore
+    problem = scheme_problem(url)
+    if problem is not None:
+        raise StoreError(f"--store {problem}")
     if url.startswith(("postgresql://", "postgres://")):
         store = PostgresStore.connect(url, readonly, host)
-    elif url.startswith("sqlite://") or "://" not in url:
-        store = SqliteStore.connect(url, readonly, host)
     else:
-        raise StoreError(f"--store {redact(url)}: unknown scheme; use sqlite:///PATH or postgresql://...")
+        store = SqliteStore.connect(url, readonly, host)
     try:
         if readonly:
             _check_readable(store)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import shlex
 from collections.abc import Iterator
 
 from linkctl.diagnose.audit.context import AuditContext, counter
@@ -43,7 +44,7 @@ def _local_fix(ctx: AuditContext, link: Link, info: VxlanInfo) -> Fix:
     """Send from the base-iface's own address of the same family, or give the base the address meant."""
     assert info.local is not None
     family = ipaddress.ip_address(info.local).version
-    base = ctx.host.in_link_net(link, info.base_ifindex)
+    base = ctx.host.in_link_net(link, info.base_ifindex) if info.base_ifindex is not None else _routed_base(ctx, link)
     own = [a for a in ctx.addresses(base) if ipaddress.ip_interface(a).version == family] if base else []
     prefix = own[0].partition("/")[2] if own else ("32" if family == 4 else "128")
     meant = f"{info.local}/{prefix}"
@@ -51,10 +52,16 @@ def _local_fix(ctx: AuditContext, link: Link, info: VxlanInfo) -> Fix:
     add = " ".join(ip(base.netns if base else link.netns, "addr", "add", meant, "dev", where))
     note = f"or, if {info.local} is the address meant, put it on {where} (`{add}`)"
     if not own or info.vni is None:
-        return Fix(None, (), note[3:])
+        return Fix(None, (), note.removeprefix("or, "))
     local = own[0].partition("/")[0]
     section: dict[str, FileValue] = {"id": info.vni, "local": local}
     return Fix(Fragment.interface(link.name, link.netns, type="vxlan", vxlan=section), (), note)
+
+
+def _routed_base(ctx: AuditContext, link: Link) -> Link | None:
+    """A VXLAN without base-iface: the link the kernel routes its packets out of, as its MTU check reads it."""
+    under = ctx.underlay(link)
+    return ctx.host.find(under.dev, ctx.host.link_net(link)[1]) if under is not None else None
 
 
 def address_on_port(ctx: AuditContext) -> Iterator[Finding]:
@@ -124,6 +131,16 @@ def wrong_netns(ctx: AuditContext) -> Iterator[Finding]:
             Fix(
                 Fragment.interface(spec.name, want),
                 (ip(link.netns, "link", "set", "dev", link.name, "netns", target),),
-                "`linkctl apply FILE` moves it; addresses and routes must be set again",
+                _move_note(link.netns),
             ),
         )
+
+
+def _move_note(actual: NetnsName) -> str:
+    """How `apply` moves it: the declaration read from where the link is, which the link's name
+    finds it by; from elsewhere (the declared file as is, say) apply makes a new link there instead."""
+    flag = f" --netns {shlex.quote(actual)}" if actual else ""
+    return (
+        f"`linkctl apply{flag} FIX` with this declaration moves it (run from another namespace, apply does "
+        "not find it and makes a new link instead); addresses and routes must be set again"
+    )
