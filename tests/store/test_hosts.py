@@ -219,3 +219,32 @@ def test_a_running_host_of_the_same_machine_id_is_another_host(store_url: str, m
                 twin.claim_host()
     with as_host(store_url, "web-a", "shared", chosen=False) as again:
         assert again.claim_host() == []  # the first one closed: its hold went with it
+
+
+def test_a_closed_store_lets_go_of_its_host_before_its_session_ends(store_url: str) -> None:
+    # PostgreSQL drops a closed session's advisory locks when its backend ends, after the
+    # client's close returned: a watcher restarted at once found its own hold there still
+    # (seen once in a full CI run; 4 of 200 closes here). The hold must be gone first.
+    if not store_url.startswith("postgresql"):
+        pytest.skip("SQLite's hold is a flock, dropped by close(2) itself")
+    import psycopg
+
+    with psycopg.connect(store_url, autocommit=True) as watcher:
+
+        def holds() -> int:
+            found = watcher.execute("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted")
+            return int(found.fetchone()[0])  # type: ignore[index]
+
+        store = open_store(store_url, host=HostId("web-a", "shared", False))
+        store.claim_host()
+        assert holds() == 1
+        conn = store._conn
+        close, at_close = conn.close, []
+
+        def counted_close() -> None:
+            at_close.append(holds())
+            close()
+
+        conn.close = counted_close
+        store.close()
+        assert at_close == [0]

@@ -314,6 +314,18 @@ class PostgresStore(SqlStore):
     def _release_host(self, cur: Cursor, name: str) -> None:
         cur.execute("SELECT pg_advisory_unlock(?, hashtext(?))", (_PG_HOST_LOCKS, name))
 
+    def close(self) -> None:
+        """Let go of the host's hold before the connection: the server drops a closed session's
+        advisory locks only when its backend has ended, after close() returns, and a watcher
+        restarted at once would find its own hold there still."""
+        import psycopg
+
+        with self._lock:
+            if not self._conn.closed:
+                with contextlib.suppress(psycopg.Error):
+                    self._conn.execute("SELECT pg_advisory_unlock_all()")
+        super().close()
+
 
 def _remedy(path: str, exc: BaseException) -> str:
     code = getattr(exc, "sqlite_errorcode", None)
