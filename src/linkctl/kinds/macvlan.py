@@ -5,7 +5,8 @@ frames from; the kernel shares one netlink layout between them (macvtap.c reuses
 macvlan's rtnl_link_ops). The lower device is fixed at creation; the mode and the
 flags change in place (macvlan_changelink accepts IFLA_MACVLAN_MODE and _FLAGS).
 `promiscuous: false` is the NOPROMISC flag: the lower device is not put in
-promiscuous mode for this link.
+promiscuous mode for this link. Passthru is the exception: macvlan_changelink refuses
+to set or clear it (EINVAL), so a mode change into or out of passthru re-creates the link.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ MODES = {
     MacvlanMode.SOURCE: 16,
 }
 MODE_NAMES = {v: k.value for k, v in MODES.items()}
+_PASSTHRU = MacvlanMode.PASSTHRU.value
 
 
 class Macvlan(OnBase):
@@ -54,11 +56,15 @@ class Macvlan(OnBase):
         if want is None:
             return NO_DIFF
         info = link.info if isinstance(link.info, MacvlanInfo) else MacvlanInfo()
-        return self.split(
+        mode = differ(f"{self.key}.mode", info.mode, want.mode and want.mode.value)
+        found = self.split(
             differ(f"{self.key}.base-iface", base, want.base_iface),
-            differ(f"{self.key}.mode", info.mode, want.mode and want.mode.value),
+            mode,
             differ(f"{self.key}.promiscuous", _promiscuous(info), want.promiscuous),
         )
+        if mode is not None and _PASSTHRU in (info.mode, want.mode):
+            return KindDiff(found.recreate + found.in_place)
+        return found
 
     def info_data(self, spec: InterfaceSpec, resolve: Resolver, only: frozenset[str] | None = None) -> bytes:
         want = self.want(spec)
