@@ -238,15 +238,15 @@ def test_alert_queue(store: SqlStore) -> None:
     ]
     assert due[0].payload["transitions"] == 6
     retry_at = datetime.now(UTC) + timedelta(hours=1)
-    store.mark_alert(
-        due[0].id,
+    store.mark_alert_key(
+        due[0].alert_key,
         AlertState.PENDING,
         at(1),
         attempts=1,
         next_attempt=retry_at,
         error="connection refused",
     )
-    store.mark_alert(due[1].id, AlertState.SENT, datetime.now(UTC))
+    store.mark_alert_key(due[1].alert_key, AlertState.SENT, datetime.now(UTC))
     assert [a.receiver for a in store.due_alerts(datetime.now(UTC))] == []
     (waiting,) = store.alerts(AlertState.PENDING)
     assert (waiting.attempts, waiting.last_error) == (1, "connection refused")

@@ -5,7 +5,7 @@
     store.last_known(); store.open_episodes()             # restart resume
     store.history("eth0", since=parse_since("24h"))       # `linkctl history`
     store.status()                                        # `linkctl status`
-    store.due_alerts(now); store.mark_alert(...)          # the alert queue
+    store.due_alerts(now); store.mark_alert_key(...)          # the alert queue
 
 Both back ends share one schema and one migration list
 (:mod:`linkctl.store.schema`); `open_store` migrates unless `readonly`.

@@ -395,18 +395,6 @@ class SqlStore(SqlConnection):
             )
             return int(cur.fetchone()[0])
 
-    def mark_alert(
-        self,
-        alert_id: int,
-        state: str,
-        when: datetime,
-        *,
-        attempts: int | None = None,
-        next_attempt: datetime | None = None,
-        error: str | None = None,
-    ) -> None:
-        self._mark("id = ?", (alert_id,), state, when, attempts, next_attempt, error)
-
     def mark_alert_key(
         self,
         alert_key: str,
@@ -417,7 +405,7 @@ class SqlStore(SqlConnection):
         next_attempt: datetime | None = None,
         error: str | None = None,
     ) -> None:
-        """`mark_alert` by the alert's key: its row id differs in a store file written anew."""
+        """Set an alert's state, by its key: its row id differs in a store file written anew."""
         key = (self.host.name, alert_key)
         self._mark("host = ? AND alert_key = ?", key, state, when, attempts, next_attempt, error)
 
