@@ -162,7 +162,16 @@ REACHED_HOLDOUT14_RECALL = 1.0
 # alone are a symptom list's, as the sixth round's false positive showed), and "[20s]" is no uptime.
 HOLDOUT15 = CORPUS.with_name("real_world_holdout15.jsonl")
 REACHED_HOLDOUT15_RECALL = 0.82
-PRECISION_FLOOR = {"holdout11": 0.98}
+# `real_world_holdout16.jsonl`: 295 lines from 138 further sources (54 events), reports (GitHub issues of
+# router, NAS and board projects in English and Chinese, 1997-2004 mailing-list archives, embedded
+# vendors' forums, cellular modems' and VM guests' reports) collected under the sixteenth holdout's
+# rules; scored once, blind, at d713332: recall 0.926 (50/54), precision 0.962 (50/52), fields 1.000
+# (250/250). The two false ones are an issue's title and a reporter's sentence, each a whole NETDEV
+# WATCHDOG record, labelled other by the rules (the same title's text stands as an event in another
+# report's code block).
+HOLDOUT16 = CORPUS.with_name("real_world_holdout16.jsonl")
+REACHED_HOLDOUT16_RECALL = 0.92
+PRECISION_FLOOR = {"holdout11": 0.98, "holdout16": 0.96}
 
 # A bonding member's carrier is a link's carrier: the corpus labels both the same way.
 _CLASS = {
@@ -298,6 +307,7 @@ HOLDOUTS = [
     ("holdout13", HOLDOUT13, REACHED_HOLDOUT13_RECALL),
     ("holdout14", HOLDOUT14, REACHED_HOLDOUT14_RECALL),
     ("holdout15", HOLDOUT15, REACHED_HOLDOUT15_RECALL),
+    ("holdout16", HOLDOUT16, REACHED_HOLDOUT16_RECALL),
 ]
 
 
