@@ -207,6 +207,9 @@ FORMS: list[tuple[str, dict[str, Any]]] = [
     ("igb XXXX:XX:XX.X eno1: igb: eno1 NIC Link is Down", {"event": "link_down", "ifname": "eno1"}),
     ("[  12.3] igb <pci-addr> eno1: NIC Link is Up 1000 Mbps Full Duplex, Flow Control: RX", {"speed_mbps": 1000}),
     ("igb XXXX:XX:XX.X: Detected Tx Unit Hang", {"event": "tx_timeout", "driver": "igb", "ifname": None}),
+    # Taught after the sixteenth holdout: a platform device's unit address masked, its node's name kept.
+    ("[  9.8] stmmac xxxxxxxx.gmac eth1: Link is Down", {"event": "link_down", "ifname": "eth1", "driver": "stmmac"}),
+    ("dwmac-rk ****.ethernet end1: Link is Up - 100Mbps/Full - flow control rx/tx", {"flow_control": "rx/tx"}),
 ]
 
 
@@ -346,6 +349,8 @@ FALSE_POSITIVES = [
     # A masked bus behind another subsystem's name or a daemon's.
     "usb XXXX:XX:XX.X: Link is Down",
     "NetworkManager <pci> eth0: Link is Down",
+    "NetworkManager XXXXXX.ethernet eth0: Link is Down",
+    "usb XXXXXX.usb eth0: Link is Down",
 ]
 
 

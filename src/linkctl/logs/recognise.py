@@ -44,11 +44,13 @@ _DRV = r"[\w.\-]+(?:,[\w.\-]+)?"
 _NETDEV_PREFIX = re.compile(rf"(?P<drv>{_DRV}) (?P<bus>\S+?):? (?P<ifn>{IFN}){_REG_STATE}: (?P<body>.*)")
 # The same with the device's address left out or masked by whoever pasted it: "macb ... ethernet
 # end0: " (a platform device's node name kept), "r8169 ... eth0: ", "igb XXXX:XX:XX.X eno1: ",
-# "igb <pci-addr> eno1: ".
+# "igb <pci-addr> eno1: ", "imx-dwmac XXXXXX.ethernet eth0: ".
 _MASKED_HEX = "[0-9a-fA-FxX*#?]"
 _ELIDED_BUS = (
     r"(?:\.{3,4}|\u2026)(?: ?(?:ethernet|switch|gmac|mac|eth|mdio|dp\d))?"
     rf"|{_MASKED_HEX}{{4}}:{_MASKED_HEX}{{2}}:{_MASKED_HEX}{{2}}\.[0-7xX*#?]|<[\w\-. ]{{1,24}}>"
+    # A platform device's unit address masked, its node's name kept: "imx-dwmac XXXXXX.ethernet eth0: ".
+    rf"|[xX*#?]{_MASKED_HEX}{{3,15}}\.(?:ethernet|switch|gmac|mac|eth|mdio)"
 )
 # dev_printk's "DRIVER BUS: " with the bus masked: "igb XXXX:XX:XX.X: Detected Tx Unit Hang".
 _MASKED_BUS = rf"[xX*#?]{{4}}:{_MASKED_HEX}{{2}}:{_MASKED_HEX}{{2}}\.[0-7xX*#?]|<[\w\-. ]{{1,24}}>"
