@@ -234,6 +234,12 @@ route-rules:
         ],
     ),
     (
+        # nmstate reads a bridge's port list as `port` or `ports` (linux_bridge.rs, serde alias).
+        "linuxbridge_creation_ports",
+        [BRIDGE.replace("    port:", "    ports:")],
+        [_kind("linux-br0", "bridge"), _port_of("eth1", "linux-br0")],
+    ),
+    (
         "mac_vlan_create",
         [
             """
