@@ -193,6 +193,16 @@ routes:
         [_no_route()],
     ),
     (
+        # nmstate's partial editing: `enabled: true` without `address` leaves the addresses (and so the
+        # routes through them) as they are; nmstate.io's VxLAN example writes `ipv6: {enabled: true}` alone.
+        "eth1_ip_enabled_only",
+        [ETH1_ROUTES, "interfaces:\n- {name: eth1, type: ethernet, ipv4: {enabled: true}, ipv6: {enabled: true}}\n"],
+        [
+            _has(("eth1", "192.0.2.251/24"), ("eth1", "2001:db8:1::f1/64")),
+            _routes_say('"dst": "198.51.100.0/24"', '"2001:db8:2::/64"'),
+        ],
+    ),
+    (
         "eth1_add_route_rule",
         [RULES],
         [
