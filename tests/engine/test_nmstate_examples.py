@@ -154,6 +154,20 @@ interfaces:
     - {name: eth1, stp-hairpin-mode: false, stp-path-cost: 100, stp-priority: 32}
 """
 
+VETH_ETH_PEER = """
+interfaces:
+- {name: veth1, type: veth, state: up, veth: {peer: veth1peer}}
+- {name: veth1peer, type: ethernet, state: up}
+"""
+
+
+def _up(name: str) -> Check:
+    def check(ns: str) -> None:
+        assert "UP" in by_name(ns)[name]["flags"], by_name(ns)[name]  # type: ignore[operator]
+
+    return check
+
+
 # (name, the steps: files applied in turn, the checks after the last)
 APPLIES: list[tuple[str, list[str], list[Check]]] = [
     (
@@ -248,6 +262,18 @@ route-rules:
         "linuxbridge_creation_ports",
         [BRIDGE.replace("    port:", "    ports:")],
         [_kind("linux-br0", "bridge"), _port_of("eth1", "linux-br0")],
+    ),
+    (
+        # nmstate's tests/integration/veth_test.py (test_add_veth_with_ethernet_peer): a new pair whose
+        # second end is declared `type: ethernet`; and both removed, that end still `type: ethernet`.
+        "veth_with_ethernet_peer",
+        [VETH_ETH_PEER],
+        [_kind("veth1", "veth"), _kind("veth1peer", "veth"), _up("veth1peer")],
+    ),
+    (
+        "veth_with_ethernet_peer_absent",
+        [VETH_ETH_PEER, VETH_ETH_PEER.replace("state: up", "state: absent")],
+        [_kind("veth1", None, present=False), _kind("veth1peer", None, present=False)],
     ),
     (
         "mac_vlan_create",
