@@ -11,6 +11,7 @@ applied, read back with iproute2, applied again (nothing sent), and its `show -f
 from __future__ import annotations
 
 import json
+import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
@@ -168,6 +169,16 @@ def _up(name: str) -> Check:
     return check
 
 
+def _feature(name: str, line: str) -> Check:
+    def check(ns: str) -> None:
+        shown = subprocess.run(
+            ["ip", "netns", "exec", ns, "ethtool", "-k", name], capture_output=True, text=True, check=True
+        ).stdout
+        assert line in shown.splitlines(), shown
+
+    return check
+
+
 # (name, the steps: files applied in turn, the checks after the last)
 APPLIES: list[tuple[str, list[str], list[Check]]] = [
     (
@@ -274,6 +285,13 @@ route-rules:
         "veth_with_ethernet_peer_absent",
         [VETH_ETH_PEER, VETH_ETH_PEER.replace("state: up", "state: absent")],
         [_kind("veth1", None, present=False), _kind("veth1peer", None, present=False)],
+    ),
+    (
+        # A feature name with '_', as the kernel spells it and nmstatectl show writes it (nmstate.io's
+        # yaml_api.md ethtool example has rx-udp_tunnel-port-offload): refused as misspelt before.
+        "ethtool_feature_udp_tnl",
+        ["interfaces:\n- {name: eth1, type: ethernet, ethtool: {feature: {tx-udp_tnl-segmentation: false}}}\n"],
+        [_feature("eth1", "tx-udp_tnl-segmentation: off")],
     ),
     (
         "mac_vlan_create",

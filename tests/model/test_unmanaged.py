@@ -223,3 +223,19 @@ def test_what_nmstatectl_show_writes_on_an_address_is_named_and_ignored() -> Non
 def test_an_address_lifetime_linkctl_would_not_keep_is_refused_with_how() -> None:
     problems = refused(SHOWN_ADDRESSES.replace("valid-life-time: forever", "valid-life-time: 32sec"))
     assert any("ipv4.address.1.valid-life-time: '32sec'" in p and "give `forever`" in p for p in problems), problems
+
+
+def test_the_ring_maxima_nmstatectl_show_writes_are_named_and_ignored() -> None:
+    """EthtoolRingConfig in nmstate's ethtool.rs carries rx-max ... tx-max: the driver's, never set."""
+    text = "interfaces:\n- {name: eth1, type: ethernet, ethtool: {ring: {rx: 512, rx-max: 4096, tx-max: 4096}}}\n"
+    decl, notes = load(text)
+    ring = decl.interfaces[0].ethtool.ring  # type: ignore[union-attr]
+    assert ring is not None and (ring.rx, ring.tx) == (512, None)
+    assert any("ethtool.ring rx-max: shown by nmstate, ignored when applying" in n for n in notes), notes
+    assert load(text, strict=True)[0].interfaces[0].ethtool is not None
+
+
+def test_a_feature_name_as_the_kernel_spells_it_with_an_underscore() -> None:
+    text = "interfaces:\n- {name: eth1, ethtool: {feature: {rx-udp_tunnel-port-offload: true, Bad: true}}}\n"
+    problems = refused(text)
+    assert len(problems) == 1 and "'Bad'" in problems[0] and "'_'" in problems[0], problems

@@ -55,6 +55,8 @@ ADDRESS_LIFETIMES = (
     "preferred-lft",
 )
 _ADDRESS_KEYS = frozenset((*ADDRESS_SHOWN, *ADDRESS_LIFETIMES))
+# The ring maxima `nmstatectl show` writes (EthtoolRingConfig in nmstate's ethtool.rs): the driver's, never set.
+RING_MAXIMA = frozenset(("rx-max", "rx-jumbo-max", "rx-mini-max", "tx-max"))
 _LIFETIME = (
     "linkctl adds permanent addresses: give `forever` (as nmstatectl show writes a static address), or leave it out"
 )
@@ -148,7 +150,7 @@ def _interfaces(items: list[Any], source: str, found: list[Unmanaged], problems:
     for index, entry in enumerate(items):
         # A set's isdisjoint over a dict's keys runs in C: 2000 entries cost ~0.3 ms.
         plain = type(entry) is not dict or (
-            look.isdisjoint(entry) and not _other_type(entry, skip_types) and not _shown_address_keys(entry)
+            look.isdisjoint(entry) and not _other_type(entry, skip_types) and not _shown_keys(entry)
         )
         if plain and out is None:
             continue
@@ -198,7 +200,18 @@ def _entry(
         if isinstance(section, dict) and _shown_in(section):
             where = f"{source}: interface {quoted(name, bare=True)}"
             entry[family] = _address_keys_out(section, family, where, found, problems, source, name)
+    ring = _ring(entry)
+    if ring is not None and not RING_MAXIMA.isdisjoint(ring):
+        found += [Unmanaged(source, name, f"ethtool.ring {k}", True) for k in ring if k in RING_MAXIMA]
+        ring = {k: v for k, v in ring.items() if k not in RING_MAXIMA}
+        entry["ethtool"] = {**entry["ethtool"], "ring": ring}
     return entry
+
+
+def _ring(entry: dict[str, Any]) -> dict[str, Any] | None:
+    ethtool = entry.get("ethtool")
+    ring = ethtool.get("ring") if isinstance(ethtool, dict) else None
+    return ring if isinstance(ring, dict) else None
 
 
 def _shown_in(section: object) -> bool:
@@ -206,8 +219,12 @@ def _shown_in(section: object) -> bool:
     return isinstance(addrs, list) and any(isinstance(a, dict) and not _ADDRESS_KEYS.isdisjoint(a) for a in addrs)
 
 
-def _shown_address_keys(entry: dict[str, Any]) -> bool:
-    return ("ipv4" in entry or "ipv6" in entry) and (_shown_in(entry.get("ipv4")) or _shown_in(entry.get("ipv6")))
+def _shown_keys(entry: dict[str, Any]) -> bool:
+    """Whether an address or the ethtool ring carries what `nmstatectl show` writes and nmstate ignores."""
+    if ("ipv4" in entry or "ipv6" in entry) and (_shown_in(entry.get("ipv4")) or _shown_in(entry.get("ipv6"))):
+        return True
+    ring = _ring(entry) if "ethtool" in entry else None
+    return ring is not None and not RING_MAXIMA.isdisjoint(ring)
 
 
 def _address_keys_out(
