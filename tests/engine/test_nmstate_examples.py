@@ -11,6 +11,7 @@ applied, read back with iproute2, applied again (nothing sent), and its `show -f
 from __future__ import annotations
 
 import json
+import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
@@ -154,6 +155,30 @@ interfaces:
     - {name: eth1, stp-hairpin-mode: false, stp-path-cost: 100, stp-priority: 32}
 """
 
+VETH_ETH_PEER = """
+interfaces:
+- {name: veth1, type: veth, state: up, veth: {peer: veth1peer}}
+- {name: veth1peer, type: ethernet, state: up}
+"""
+
+
+def _up(name: str) -> Check:
+    def check(ns: str) -> None:
+        assert "UP" in by_name(ns)[name]["flags"], by_name(ns)[name]  # type: ignore[operator]
+
+    return check
+
+
+def _feature(name: str, line: str) -> Check:
+    def check(ns: str) -> None:
+        shown = subprocess.run(
+            ["ip", "netns", "exec", ns, "ethtool", "-k", name], capture_output=True, text=True, check=True
+        ).stdout
+        assert line in shown.splitlines(), shown
+
+    return check
+
+
 # (name, the steps: files applied in turn, the checks after the last)
 APPLIES: list[tuple[str, list[str], list[Check]]] = [
     (
@@ -191,6 +216,16 @@ routes:
 """,
         ],
         [_no_route()],
+    ),
+    (
+        # nmstate's partial editing: `enabled: true` without `address` leaves the addresses (and so the
+        # routes through them) as they are; nmstate.io's VxLAN example writes `ipv6: {enabled: true}` alone.
+        "eth1_ip_enabled_only",
+        [ETH1_ROUTES, "interfaces:\n- {name: eth1, type: ethernet, ipv4: {enabled: true}, ipv6: {enabled: true}}\n"],
+        [
+            _has(("eth1", "192.0.2.251/24"), ("eth1", "2001:db8:1::f1/64")),
+            _routes_say('"dst": "198.51.100.0/24"', '"2001:db8:2::/64"'),
+        ],
     ),
     (
         "eth1_add_route_rule",
@@ -232,6 +267,31 @@ route-rules:
             _kind("linux-br0", None, present=False),
             _port_of("eth1", None),
         ],
+    ),
+    (
+        # nmstate reads a bridge's port list as `port` or `ports` (linux_bridge.rs, serde alias).
+        "linuxbridge_creation_ports",
+        [BRIDGE.replace("    port:", "    ports:")],
+        [_kind("linux-br0", "bridge"), _port_of("eth1", "linux-br0")],
+    ),
+    (
+        # nmstate's tests/integration/veth_test.py (test_add_veth_with_ethernet_peer): a new pair whose
+        # second end is declared `type: ethernet`; and both removed, that end still `type: ethernet`.
+        "veth_with_ethernet_peer",
+        [VETH_ETH_PEER],
+        [_kind("veth1", "veth"), _kind("veth1peer", "veth"), _up("veth1peer")],
+    ),
+    (
+        "veth_with_ethernet_peer_absent",
+        [VETH_ETH_PEER, VETH_ETH_PEER.replace("state: up", "state: absent")],
+        [_kind("veth1", None, present=False), _kind("veth1peer", None, present=False)],
+    ),
+    (
+        # A feature name with '_', as the kernel spells it and nmstatectl show writes it (nmstate.io's
+        # yaml_api.md ethtool example has rx-udp_tunnel-port-offload): refused as misspelt before.
+        "ethtool_feature_udp_tnl",
+        ["interfaces:\n- {name: eth1, type: ethernet, ethtool: {feature: {tx-udp_tnl-segmentation: false}}}\n"],
+        [_feature("eth1", "tx-udp_tnl-segmentation: off")],
     ),
     (
         "mac_vlan_create",

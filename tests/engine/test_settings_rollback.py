@@ -128,7 +128,7 @@ def test_a_setting_the_driver_refuses_at_apply_rolls_everything_back(netns: str,
     res = run(["apply", str(path), "-n", netns], tmp_path / "run")
     assert res.returncode == 1, res.stdout + res.stderr
     assert (
-        f"linkctl: set ethtool feature of sa (netns {netns}): tx-tcp-segmentation False -> True: failed: "
+        f"linkctl: set ethtool feature of sa (netns {netns}): tx-tcp-segmentation false -> true: failed: "
         f"ip netns exec {netns} ethtool -K sa tx-tcp-segmentation on: Could not change any device features\n"
         "rolled back: 0 earlier change(s) undone, as they were before.\n"
         f"rolled back: 1 change(s) undone; checked: the 3 link(s) of netns {netns} are as they were before."

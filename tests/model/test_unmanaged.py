@@ -184,3 +184,58 @@ def test_the_lists_leave_what_linkctl_manages() -> None:
     assert not managed_top & set(top_keys())
     assert not {"ipv4", "ipv6", "description", "copy-mac-from", "mtu"} & set(iface_keys())
     assert "veth" not in other_types() and "ovs-bridge" in other_types()
+
+
+# An address as `nmstatectl show` writes it (InterfaceIpAddr in nmstate's ip.rs: mptcp-flags and the
+# lifetimes "query only, ignored when applying"); nmstate.io's yaml_api.md "IP" example carries
+# mptcp-flags. linkctl refused them as unknown keys.
+SHOWN_ADDRESSES = """
+interfaces:
+- name: eth1
+  type: ethernet
+  state: up
+  ipv4:
+    enabled: true
+    dhcp: false
+    address:
+    - {ip: 192.0.2.252, prefix-length: 24, mptcp-flags: [signal, subflow]}
+    - {ip: 192.0.2.251, prefix-length: 24, valid-life-time: forever, preferred-lft: forever}
+  ipv6:
+    enabled: true
+    address:
+    - {ip: '2001:db8:2::1', prefix-length: 64, mptcp-flags: [signal]}
+"""
+
+
+def test_what_nmstatectl_show_writes_on_an_address_is_named_and_ignored() -> None:
+    decl, notes = load(SHOWN_ADDRESSES)
+    eth1 = decl.interfaces[0]
+    assert eth1.ipv4 is not None and [a.cidr for a in eth1.ipv4.addresses()] == ["192.0.2.252/24", "192.0.2.251/24"]
+    assert eth1.ipv6 is not None and [a.cidr for a in eth1.ipv6.addresses()] == ["2001:db8:2::1/64"]
+    shown = "shown by nmstate, ignored when applying"
+    assert f"f.yml: interface eth1: ipv4.address mptcp-flags: {shown} (as nmstate does)" in notes, notes
+    assert any("ipv4.address valid-life-time" in n for n in notes) and any(
+        "ipv6.address mptcp-flags" in n for n in notes
+    )
+    assert load(SHOWN_ADDRESSES, strict=True)[0].interfaces[0].ipv4 is not None  # --strict: nmstate only shows them
+
+
+def test_an_address_lifetime_linkctl_would_not_keep_is_refused_with_how() -> None:
+    problems = refused(SHOWN_ADDRESSES.replace("valid-life-time: forever", "valid-life-time: 32sec"))
+    assert any("ipv4.address.1.valid-life-time: '32sec'" in p and "give `forever`" in p for p in problems), problems
+
+
+def test_the_ring_maxima_nmstatectl_show_writes_are_named_and_ignored() -> None:
+    """EthtoolRingConfig in nmstate's ethtool.rs carries rx-max ... tx-max: the driver's, never set."""
+    text = "interfaces:\n- {name: eth1, type: ethernet, ethtool: {ring: {rx: 512, rx-max: 4096, tx-max: 4096}}}\n"
+    decl, notes = load(text)
+    ring = decl.interfaces[0].ethtool.ring  # type: ignore[union-attr]
+    assert ring is not None and (ring.rx, ring.tx) == (512, None)
+    assert any("ethtool.ring rx-max: shown by nmstate, ignored when applying" in n for n in notes), notes
+    assert load(text, strict=True)[0].interfaces[0].ethtool is not None
+
+
+def test_a_feature_name_as_the_kernel_spells_it_with_an_underscore() -> None:
+    text = "interfaces:\n- {name: eth1, ethtool: {feature: {rx-udp_tunnel-port-offload: true, Bad: true}}}\n"
+    problems = refused(text)
+    assert len(problems) == 1 and "'Bad'" in problems[0] and "'_'" in problems[0], problems

@@ -57,6 +57,21 @@ def test_allow_extra_address_keeps_the_others_and_a_section_without_addresses_ch
     assert ops(decl({"interfaces": [{"name": "w0", "ipv4": {"dhcp": False}}]}), h) == []
 
 
+def test_enabled_without_an_address_list_leaves_the_addresses_as_they_are() -> None:
+    """nmstate's partial editing: `ipv4: {enabled: true}` names no address, so none goes (it removed
+    them all); `address: []` and `enabled: false` still do. nmstate.io's VxLAN example writes
+    `ipv6: {enabled: true}` alone."""
+    h = host(L3State(addresses=[*V4, Address(2, "2001:db8::7", 64, 6)]))
+    for section in ({"enabled": True}, {"enabled": True, "dhcp": False}):
+        assert ops(decl({"interfaces": [{"name": "w0", "ipv4": section, "ipv6": section}]}), h) == []
+    assert ops(decl({"interfaces": [{"name": "w0", "ipv4": {"enabled": True, "address": []}}]}), h) == [
+        "remove address 192.0.2.1/24 from w0 (netns t)"
+    ]
+    assert ops(decl({"interfaces": [{"name": "w0", "ipv4": {"enabled": False}}]}), h) == [
+        "remove address 192.0.2.1/24 from w0 (netns t)"
+    ]
+
+
 def test_a_changed_prefix_is_removed_then_added() -> None:
     h = host(L3State(addresses=V4))
     d = decl({"interfaces": [{"name": "w0", "ipv4": {"address": [{"ip": "192.0.2.1", "prefix-length": 25}]}}]})

@@ -43,12 +43,12 @@ def test_only_what_differs_is_set_with_the_command_a_person_would_type() -> None
     )
     plan = plan_settings(decl, host, state, source="d.yml")
     assert [op.describe() for op in plan.ops] == [
-        f"set ethtool eee of eth0 (netns {NS}): enabled True -> False",
-        f"set ethtool feature of eth0 (netns {NS}): rx-gro True -> False",
+        f"set ethtool eee of eth0 (netns {NS}): enabled true -> false",
+        f"set ethtool feature of eth0 (netns {NS}): rx-gro true -> false",
     ]
     assert plan.ops[0].ip_command() == ["ip", "netns", "exec", NS, "ethtool", "--set-eee", "eth0", "eee", "off"]
     assert plan.lines()[1] == (
-        f"set ethtool feature of eth0 (netns {NS}): rx-gro True -> False\n"
+        f"set ethtool feature of eth0 (netns {NS}): rx-gro true -> false\n"
         f"    ip netns exec {NS} ethtool -K eth0 rx-gro off"
     )
 

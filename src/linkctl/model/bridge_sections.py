@@ -23,7 +23,7 @@ from pydantic import (
 )
 from pydantic_core import InitErrorDetails
 
-from linkctl.model.spec_base import Section
+from linkctl.model.spec_base import Section, other_name
 
 _MAC = re.compile(r"^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$")
 
@@ -269,7 +269,7 @@ class BridgeSection(Section):
     @model_validator(mode="before")
     @classmethod
     def _own_fields(cls, data: object, info: ValidationInfo) -> object:
-        return _refuse_internal(cls, data, info, ("filtering_read",))
+        return _refuse_internal(cls, other_name(data, "ports", "port"), info, ("filtering_read",))
 
     @model_serializer(mode="wrap")
     def _dump(self, handler: SerializerFunctionWrapHandler, info: SerializationInfo) -> dict[str, Any]:

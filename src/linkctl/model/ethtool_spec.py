@@ -18,7 +18,8 @@ from pydantic import Field, field_validator
 
 from linkctl.model.spec_base import Section
 
-_FEATURE_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
+# '_' too: the kernel's rx-udp_tunnel-port-offload and tx-udp_tnl-segmentation (net/ethtool/common.c).
+_FEATURE_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 _PARAM_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
 _PARAM_TEXT = re.compile(r"^[A-Za-z0-9_.,:+\-]{1,256}$")
 MODULE_NAME = re.compile(r"^[A-Za-z0-9_\-]{1,56}$")
@@ -91,7 +92,7 @@ class EthtoolSection(Section):
             if not _FEATURE_NAME.match(name):
                 raise ValueError(
                     f"feature {name!r}: a name as `ethtool -k` prints it "
-                    "(lower case, digits and '-', such as rx-gro or tx-tcp-segmentation)"
+                    "(lower case, digits, '-' and '_', such as rx-gro or rx-udp_tunnel-port-offload)"
                 )
         return v
 

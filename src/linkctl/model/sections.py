@@ -13,7 +13,7 @@ from enum import StrEnum
 
 from pydantic import ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
-from linkctl.model.spec_base import Section
+from linkctl.model.spec_base import NumberedEnum, Section, other_name
 
 _MAC = re.compile(r"^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$")
 
@@ -75,7 +75,7 @@ class IpvlanSection(Section):
 # --- bond --------------------------------------------------------------------------------------
 
 
-class BondMode(StrEnum):
+class BondMode(NumberedEnum):
     BALANCE_RR = "balance-rr"
     ACTIVE_BACKUP = "active-backup"
     BALANCE_XOR = "balance-xor"
@@ -84,29 +84,34 @@ class BondMode(StrEnum):
     BALANCE_TLB = "balance-tlb"
     BALANCE_ALB = "balance-alb"
 
+    @classmethod
+    def _missing_(cls, value: object) -> BondMode | None:
+        # nmstate's other name for 802.3ad (BondMode's serde alias), besides the kernel's numbers.
+        return cls.LACP if value == "lacp" else super()._missing_(value)  # type: ignore[return-value]
 
-class AdSelect(StrEnum):
+
+class AdSelect(NumberedEnum):
     STABLE = "stable"
     BANDWIDTH = "bandwidth"
     COUNT = "count"
 
 
-class LacpRate(StrEnum):
+class LacpRate(NumberedEnum):
     SLOW = "slow"
     FAST = "fast"
 
 
-class AllPortsActive(StrEnum):
+class AllPortsActive(NumberedEnum):
     DROPPED = "dropped"
     DELIVERED = "delivered"
 
 
-class ArpAllTargets(StrEnum):
+class ArpAllTargets(NumberedEnum):
     ANY = "any"
     ALL = "all"
 
 
-class ArpValidate(StrEnum):
+class ArpValidate(NumberedEnum):
     NONE = "none"
     ACTIVE = "active"
     BACKUP = "backup"
@@ -116,13 +121,13 @@ class ArpValidate(StrEnum):
     FILTER_BACKUP = "filter_backup"
 
 
-class FailOverMac(StrEnum):
+class FailOverMac(NumberedEnum):
     NONE = "none"
     ACTIVE = "active"
     FOLLOW = "follow"
 
 
-class PrimaryReselect(StrEnum):
+class PrimaryReselect(NumberedEnum):
     ALWAYS = "always"
     BETTER = "better"
     FAILURE = "failure"
@@ -265,6 +270,12 @@ class BondSection(Section):
     port: list[str] | None = None
     ports_config: list[BondPortConfig] | None = None
     options: BondOptions | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _ports_alias(cls, data: object) -> object:
+        # `slaves`: nmstate's name before 1.0, still in its examples and on nmstate.io.
+        return other_name(other_name(data, "ports", "port"), "slaves", "port")
 
     @field_validator("port")
     @classmethod

@@ -313,12 +313,16 @@ class Declaration(Section):
         return {(i.netns, i.name): i for i in self.interfaces}
 
 
+_SECOND_END = (InterfaceType.VETH, InterfaceType.ETHERNET)
+
+
 def complete_veth_peers(decl: Declaration) -> Declaration:
     """A veth end written without its `veth:` section is the peer of the one end that names it.
 
     nmstate wants `veth: {peer: ...}` on both ends of a pair; a file that gives
-    the second end only its own settings (`netns`, `mtu`, `state`) says the same
-    thing, and is completed rather than refused.
+    the second end only its own settings (`netns`, `mtu`, `state`), or declares it
+    `type: ethernet` as nmstate allows, says the same thing, and is completed
+    rather than refused.
     """
     naming: dict[str, list[InterfaceSpec]] = {}
     for spec in decl.interfaces:
@@ -327,8 +331,10 @@ def complete_veth_peers(decl: Declaration) -> Declaration:
     out, changed = [], False
     for spec in decl.interfaces:
         ends = [e for e in naming.get(spec.name, ()) if e.veth and e.veth.peer_netns in (None, spec.netns)]
-        if spec.type is InterfaceType.VETH and spec.veth is None and not spec.absent and len(ends) == 1:
-            spec = spec.model_copy(update={"veth": VethSection(peer=ends[0].name)})
+        if spec.type in _SECOND_END and spec.veth is None and not spec.absent and len(ends) == 1:
+            # `type: ethernet` too: nmstate takes a veth end as an ethernet (its veth_test.py's
+            # test_add_veth_with_ethernet_peer declares the new pair's second end so).
+            spec = spec.model_copy(update={"veth": VethSection(peer=ends[0].name), "type": InterfaceType.VETH})
             changed = True
         out.append(spec)
     return decl.model_copy(update={"interfaces": out}) if changed else decl

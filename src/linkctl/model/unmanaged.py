@@ -43,6 +43,23 @@ NMSTATE_IFACE = (
 )
 # Shown by `nmstatectl show`, ignored by nmstate when applying: ignored here too.
 QUERY_ONLY = ("permanent-mac-address", "min-mtu", "max-mtu")
+# An address's keys `nmstatectl show` writes (InterfaceIpAddr in nmstate's ip.rs, with their other
+# names): ignored when applying, the lifetimes as long as they say what a static address has (forever).
+ADDRESS_SHOWN = ("mptcp-flags",)
+ADDRESS_LIFETIMES = (
+    "valid-life-time",
+    "valid-left",
+    "valid-lft",
+    "preferred-life-time",
+    "preferred-left",
+    "preferred-lft",
+)
+_ADDRESS_KEYS = frozenset((*ADDRESS_SHOWN, *ADDRESS_LIFETIMES))
+# The ring maxima `nmstatectl show` writes (EthtoolRingConfig in nmstate's ethtool.rs): the driver's, never set.
+RING_MAXIMA = frozenset(("rx-max", "rx-jumbo-max", "rx-mini-max", "tx-max"))
+_LIFETIME = (
+    "linkctl adds permanent addresses: give `forever` (as nmstatectl show writes a static address), or leave it out"
+)
 # nmstate's interface types (InterfaceType in nmstate's iface.rs); those spec.py has are linkctl's.
 NMSTATE_TYPES = (
     "ovs-bridge",
@@ -132,7 +149,9 @@ def _interfaces(items: list[Any], source: str, found: list[Unmanaged], problems:
     out: list[Any] | None = None  # made at the first entry that changes: most files have none
     for index, entry in enumerate(items):
         # A set's isdisjoint over a dict's keys runs in C: 2000 entries cost ~0.3 ms.
-        plain = type(entry) is not dict or (look.isdisjoint(entry) and not _other_type(entry, skip_types))
+        plain = type(entry) is not dict or (
+            look.isdisjoint(entry) and not _other_type(entry, skip_types) and not _shown_keys(entry)
+        )
         if plain and out is None:
             continue
         if out is None:
@@ -176,7 +195,61 @@ def _entry(
         else:
             found.append(Unmanaged(source, name, "ethernet.sr-iov"))
         entry["ethernet"] = {k: v for k, v in eth.items() if k != "sr-iov"}
+    for family in ("ipv4", "ipv6"):
+        section = entry.get(family)
+        if isinstance(section, dict) and _shown_in(section):
+            where = f"{source}: interface {quoted(name, bare=True)}"
+            entry[family] = _address_keys_out(section, family, where, found, problems, source, name)
+    ring = _ring(entry)
+    if ring is not None and not RING_MAXIMA.isdisjoint(ring):
+        found += [Unmanaged(source, name, f"ethtool.ring {k}", True) for k in ring if k in RING_MAXIMA]
+        ring = {k: v for k, v in ring.items() if k not in RING_MAXIMA}
+        entry["ethtool"] = {**entry["ethtool"], "ring": ring}
     return entry
+
+
+def _ring(entry: dict[str, Any]) -> dict[str, Any] | None:
+    ethtool = entry.get("ethtool")
+    ring = ethtool.get("ring") if isinstance(ethtool, dict) else None
+    return ring if isinstance(ring, dict) else None
+
+
+def _shown_in(section: object) -> bool:
+    addrs = section.get("address") if isinstance(section, dict) else None
+    return isinstance(addrs, list) and any(isinstance(a, dict) and not _ADDRESS_KEYS.isdisjoint(a) for a in addrs)
+
+
+def _shown_keys(entry: dict[str, Any]) -> bool:
+    """Whether an address or the ethtool ring carries what `nmstatectl show` writes and nmstate ignores."""
+    if ("ipv4" in entry or "ipv6" in entry) and (_shown_in(entry.get("ipv4")) or _shown_in(entry.get("ipv6"))):
+        return True
+    ring = _ring(entry) if "ethtool" in entry else None
+    return ring is not None and not RING_MAXIMA.isdisjoint(ring)
+
+
+def _address_keys_out(
+    section: dict[str, Any],
+    family: str,
+    where: str,
+    found: list[Unmanaged],
+    problems: list[Problem],
+    source: str,
+    name: str,
+) -> dict[str, Any]:
+    """The section with its addresses' shown-only keys taken out, each key named once."""
+    addrs, seen = [], set()
+    for i, addr in enumerate(section["address"]):
+        if not isinstance(addr, dict):
+            addrs.append(addr)
+            continue
+        for key in _ADDRESS_KEYS.intersection(addr):
+            value = addr[key]
+            if key in ADDRESS_LIFETIMES and value != "forever":
+                problems.append(Problem(where, f"{family}.address.{i}.{key}", value, _LIFETIME))
+            seen.add(key)
+        addrs.append({k: v for k, v in addr.items() if k not in _ADDRESS_KEYS})
+    found += [Unmanaged(source, name, f"{family}.address {key}", True) for key in sorted(seen)]
+    return {**section, "address": addrs}
 
 
 def _asks_for_vfs(section: object) -> bool:

@@ -187,7 +187,8 @@ def wanted_addresses(section: IpSection | None, version: int) -> list[str] | Non
         return None
     if section.enabled is False:
         return []
-    if section.address is None and section.enabled is None:
+    if section.address is None:
+        # nmstate's partial editing: `enabled: true` without `address` leaves the addresses as they are.
         return None
     return [a.cidr for a in section.addresses() if a.version == version]
 

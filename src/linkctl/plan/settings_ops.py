@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from linkctl.errors import quoted
 from linkctl.plan.ops import Op
 
 Values = tuple[tuple[str, Any], ...]  # (key, value) pairs, in the declaration's order
@@ -48,7 +49,7 @@ class SetEthtool(SettingOp):
 
     def describe(self) -> str:
         found = dict(self.before)
-        diffs = ", ".join(f"{k} {found.get(k)} -> {v}" for k, v in self.after)
+        diffs = ", ".join(f"{k} {quoted(found.get(k))} -> {quoted(v)}" for k, v in self.after)
         return f"set ethtool {self.section} of {self.where()}: {diffs}"
 
     def ip_command(self) -> list[str]:
