@@ -239,3 +239,23 @@ def test_a_feature_name_as_the_kernel_spells_it_with_an_underscore() -> None:
     text = "interfaces:\n- {name: eth1, ethtool: {feature: {rx-udp_tunnel-port-offload: true, Bad: true}}}\n"
     problems = refused(text)
     assert len(problems) == 1 and "'Bad'" in problems[0] and "'_'" in problems[0], problems
+
+
+def test_virtual_links_declared_down_are_said_kept_where_nmstate_removes_them() -> None:
+    # nmstate removes a virtual interface declared `down` (nmstate.io's examples: "For virtual
+    # ifaces, it removes the iface"); linkctl sets it down and keeps it, and says so once.
+    notes: list[str] = []
+    parse_text(
+        "interfaces:\n- {name: v1, type: veth, state: down, veth: {peer: v2}}\n"
+        "- {name: br1, type: linux-bridge, state: down}\n- {name: eth1, type: ethernet, state: down}\n"
+        "- {name: br2, type: linux-bridge, state: up}\n",
+        "f.yml",
+        notes=notes,
+    )
+    assert notes == [
+        "f.yml: interfaces v1, br1: `state: down` sets a link down and keeps it, "
+        "where nmstate removes a virtual one (`state: absent` removes it)"
+    ]
+    quiet: list[str] = []
+    parse_text("interfaces:\n- {name: eth1, type: ethernet, state: down}\n", "f.yml", notes=quiet)
+    assert quiet == []

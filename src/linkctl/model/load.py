@@ -80,6 +80,8 @@ def from_data(data: dict[str, Any], source: str, strict: bool = False, notes: li
         raise SchemaFailed(problems, partial=partial) from None
     if problems:
         raise SchemaFailed(problems, partial=_settled(decl))
+    if notes is not None:
+        notes += unmanaged.down_notes(decl, source)
     return _settled(decl)
 
 

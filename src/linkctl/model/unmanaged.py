@@ -283,3 +283,19 @@ def _places(items: list[Unmanaged]) -> str:
 def strict_problems(found: list[Unmanaged]) -> list[Problem]:
     """What `--strict` refuses: every key taken out but those nmstate itself only shows."""
     return [Problem(item.where, item.key, "(section)", STRICT) for item in found if not item.query_only]
+
+
+# nmstate's virtual kinds: a virtual interface nmstate is told is `down` it removes ("For virtual
+# ifaces, it removes the iface", nmstate.io's examples); linkctl keeps it, set down, as `ip link set
+# down` and `show -f yaml` (which writes a down link as `state: down`) mean it.
+_VIRTUAL = frozenset(InterfaceType) - {InterfaceType.ETHERNET, InterfaceType.LOOPBACK, InterfaceType.UNKNOWN}
+_DOWN_KEPT = "`state: down` sets a link down and keeps it, where nmstate removes a virtual one (`state: absent` removes it)"
+
+
+def down_notes(decl: Declaration, source: str) -> list[str]:
+    """One line naming the virtual interfaces declared `down`, which nmstate would remove."""
+    down = [Unmanaged(source, s.name, "state") for s in decl.interfaces if s.state == "down" and s.type in _VIRTUAL]
+    if not down:
+        return []
+    return [f"{_places(down)}: {_DOWN_KEPT}"]
+
