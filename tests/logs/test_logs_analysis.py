@@ -204,3 +204,19 @@ def test_a_link_still_down_counts_to_the_end_of_the_log(tmp_path: Path) -> None:
     # and 100 s still open, of 200 s.
     assert link.window_s == pytest.approx(200.0)
     assert down_fraction(link, hi=300.0) == pytest.approx(110.0 / 200.0)
+
+
+def test_a_dateext_set_is_read_oldest_first_with_the_live_file_last(tmp_path: Path) -> None:
+    # logrotate's dateext: kern.log-20240329.gz, kern.log-20240330, then kern.log (being written).
+    (tmp_path / "kern.log").write_text("Mar 31 08:00:10 h kernel: [ 7310.0] r8152 2-1:1.0 eth0: carrier on\n")
+    (tmp_path / "kern.log-20240330").write_text(
+        "Mar 30 07:00:00 h kernel: [ 3700.0] r8152 2-1:1.0 eth0: carrier on\n"
+        "Mar 31 08:00:00 h kernel: [ 7300.0] r8152 2-1:1.0 eth0: carrier off\n"
+    )
+    with gzip.open(tmp_path / "kern.log-20240329.gz", "wt") as out:
+        out.write("Mar 30 06:00:00 h kernel: [ 100.0] r8152 2-1:1.0 eth0: carrier off\n")
+    given = [str(tmp_path / n) for n in ("kern.log", "kern.log-20240330", "kern.log-20240329.gz")]
+    assert [Path(p).name for p in time_order(given)] == ["kern.log-20240329.gz", "kern.log-20240330", "kern.log"]
+    link = analyze(read_files(given, year=2024)).links[0]
+    assert [p.duration_s for p in link.periods] == [3600.0, 10.0]
+    assert link.boots == 1

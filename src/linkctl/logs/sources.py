@@ -40,16 +40,24 @@ def time_order(paths: list[str]) -> list[str]:
     """A rotated set oldest first: kern.log.2.gz, kern.log.1, kern.log (also dateext
     names such as kern.log-20240330.gz). Files of different sets keep their order."""
     bases: list[str] = []
-    keyed: list[tuple[int, int, str]] = []
+    keyed: list[tuple[int, int, int, str]] = []
     for path in paths:
         m = _ROTATED.fullmatch(path)
         base = m["base"] if m else path
         if base not in bases:
             bases.append(base)
         n = m["n"] if m else None
-        age = 0 if n is None else (int(n) if len(n) < 8 else -int(n))
-        keyed.append((bases.index(base), -age, path))
-    return [path for _, _, path in sorted(keyed)]
+        keyed.append((bases.index(base), *_age(n), path))
+    return [path for *_, path in sorted(keyed)]
+
+
+def _age(n: str | None) -> tuple[int, int]:
+    """A rotated file's place in its set, oldest first: the live file (no number) last
+    whatever its siblings' names, kern.log.2 before kern.log.1, dateext's -20240329 before
+    -20240330 (a date there sorted the live file first: its events before last week's)."""
+    if n is None:
+        return (1, 0)
+    return (0, -int(n) if len(n) < 8 else int(n))
 
 
 def read_files(paths: list[str], year: int | None = None, progress: Progress | None = None) -> Iterator[KernelLogLine]:
