@@ -58,6 +58,8 @@ class DownPeriod:
     end: Stamped | None  # None: still down when the log ends
     duration_s: float | None
     spans_reboot: bool
+    # Its up stamped before its down (a clock stepped back, files read out of order): no duration.
+    clock_back: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -228,7 +230,8 @@ def _window(first: Stamped, last: Stamped) -> float | None:
     span = between(first, last)
     if span is None and first.clock is not None and last.clock is not None:
         span = last.clock - first.clock
-    return span
+    # A last event stamped before the first covers no time that can be told.
+    return None if span is not None and span < 0 else span
 
 
 def _utc(when: datetime) -> datetime:
@@ -307,7 +310,9 @@ class _Link:
     def _up(self, item: Stamped) -> None:
         r, event, opened = self.report, item.event, self._opened
         if opened is not None:
-            period = DownPeriod(opened, item, between(opened, item), opened.boot != item.boot)
+            lasted = between(opened, item)
+            back = lasted is not None and lasted < 0
+            period = DownPeriod(opened, item, None if back else lasted, opened.boot != item.boot, back)
             r.periods.append(period)
             r.down_total_s += closed_length(period)
             if period.duration_s is not None and not period.spans_reboot:
@@ -432,6 +437,7 @@ def _link_json(r: LinkReport) -> dict[str, Any]:
                 "spans_reboot": p.spans_reboot,
                 "ongoing": p.end is None,
             }
+            | ({"clock_went_back": True} if p.clock_back else {})
             for p in r.periods
         ],
         "down_s": {"min": _round(r.down_s.min), "median": _round(r.down_s.median()), "max": _round(r.down_s.max)},

@@ -224,6 +224,8 @@ def _bars(link: LinkReport, to_x: Callable[[float], float], y: int, hi: float, p
         x0 = to_x(p.start.clock)
         x1 = x0 + lasted / px_s
         title = f"down {duration(lasted)}" + (" (still down at the end of the log)" if p.end is None else "")
+        if p.clock_back:
+            title = "down, up stamped before it: no duration (the clock went back)"
         if x1 - x0 < MIN_PX:
             title += f", drawn {MIN_PX:g} px ({duration(MIN_PX * px_s)}) wide"
             out.append(

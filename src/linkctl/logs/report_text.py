@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from linkctl.logs.analysis import Change, DownPeriod, LinkReport, Report
+from linkctl.logs.analysis import Change, DownPeriod, LinkReport, Report, Stamped
 
 
 def duration(seconds: float, precision: str = ".3g") -> str:
@@ -64,7 +64,13 @@ def _period(p: DownPeriod) -> str:
     if p.end is None:
         return f"    down at {start}, still down at the end of the log"
     note = " (across a reboot)" if p.spans_reboot else ""
+    if p.clock_back:
+        return f"    down at {start}, up at {_at(p.end)}: no duration (the clock went back){note}"
     return f"    down at {start} for {_s(p.duration_s)}{note}"
+
+
+def _at(s: Stamped) -> str:
+    return s.event.time.isoformat() if s.event.time else (f"[{s.event.uptime}]" if s.event.uptime is not None else "?")
 
 
 def _change(c: Change) -> str:
