@@ -3,7 +3,10 @@
 
 from __future__ import annotations
 
+import errno
 import json
+import os
+import re
 import uuid
 from datetime import datetime
 from pathlib import Path
@@ -88,3 +91,33 @@ def test_a_program_that_outlives_its_timeout_is_killed() -> None:
     quick = klog.Program.start(["true"], timeout=30)
     quick.stdout.read()
     assert quick.finish() == (0, "") and not quick.timed_out
+
+
+def _wraps(fd: int) -> bool:
+    """Whether the kernel overwrote the record `fd` (opened at the oldest) was to read next."""
+    try:
+        os.read(fd, 16384)
+    except OSError as exc:
+        return exc.errno == errno.EPIPE
+    return False
+
+
+def test_records_the_ring_buffer_overwrote_before_they_were_read_are_said(capfd: pytest.CaptureFixture[str]) -> None:
+    # Opened at the oldest record, then 64 KiB of notices written: a full ring drops its oldest
+    # records (only those: what other readers wrote lately stays), and the next read says EPIPE.
+    try:
+        records = system_log.kmsg()
+        probe = os.open(klog.KMSG, os.O_RDONLY | os.O_NONBLOCK)
+    except OSError as exc:
+        pytest.skip(f"/dev/kmsg not readable here: {exc.strerror}")
+    try:
+        write_kmsg(*[f"linkctl test: filling the ring {i} " + "x" * 900 for i in range(72)])
+        if not _wraps(probe):
+            pytest.skip("the kernel's ring buffer had room for 64 KiB: nothing was overwritten")
+    finally:
+        os.close(probe)
+    capfd.readouterr()
+    assert sum(1 for _ in records) > 0
+    assert re.search(
+        r"/dev/kmsg: the kernel overwrote records before they were read \(\d+ time", capfd.readouterr().err
+    )
