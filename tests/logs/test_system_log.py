@@ -121,3 +121,16 @@ def test_records_the_ring_buffer_overwrote_before_they_were_read_are_said(capfd:
     assert re.search(
         r"/dev/kmsg: the kernel overwrote records before they were read \(\d+ time", capfd.readouterr().err
     )
+
+
+def test_a_program_that_says_more_than_a_pipe_holds_on_stderr_is_read_to_its_end() -> None:
+    # journalctl warns on stderr for each journal file it cannot read: 100 KB of that before its
+    # output ended blocked it on a full pipe while linkctl waited for its stdout, forever (here the
+    # timeout kills it).
+    warn = 'echo "journal file $i is corrupted or uncleanly shut down, renaming and replacing." >&2'
+    script = f"i=0; while [ $i -lt 1500 ]; do {warn}; i=$((i+1)); done; echo out; echo fatal >&2; exit 3"
+    proc = klog.Program.start(["sh", "-c", script], timeout=30)
+    assert proc.stdout.read() == b"out\n"
+    status, said = proc.finish()
+    assert not proc.timed_out and status == 3
+    assert said.endswith("replacing.\nfatal") and len(said) <= klog.STDERR_KEPT

@@ -18,7 +18,7 @@ import threading
 import time
 import zlib
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any, cast
@@ -150,6 +150,7 @@ def write_kmsg(message: str, path: str = KMSG) -> bool:
 
 
 KMSG_READS = 4096  # read(2) calls per wake-up, so that a storm does not hold a follower's loop
+STDERR_KEPT = 4096  # the end of what a program says on stderr: its error is there
 TAIL_BYTES = 64  # the last bytes read from a followed file: they reveal a truncation
 
 
@@ -262,6 +263,8 @@ class Program:
     _proc: subprocess.Popen[bytes]
     _timer: threading.Timer | None = None
     timed_out: bool = False
+    _said: bytearray = field(default_factory=bytearray)  # the end of its stderr
+    _listener: threading.Thread | None = None
 
     @classmethod
     def start(cls, argv: list[str], timeout: float | None = None) -> Program:
@@ -269,6 +272,11 @@ class Program:
         journal that takes that long is not waited for). Raises OSError
         (FileNotFoundError when the program is not installed)."""
         program = cls(argv, subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE))
+        # Its stderr is read as it comes, by a thread of its own: read only after stdout, a
+        # program that said more than a pipe holds (64 KiB: journalctl's warnings of a journal
+        # file each) blocked on it while we waited for its stdout to end, forever.
+        program._listener = threading.Thread(target=program._listen, daemon=True)
+        program._listener.start()
         if timeout is not None:
             program._timer = threading.Timer(timeout, program._expire)
             program._timer.daemon = True
@@ -285,11 +293,19 @@ class Program:
         assert self._proc.stdout is not None
         return cast(io.BufferedReader, self._proc.stdout)
 
-    def finish(self) -> tuple[int, str]:
-        """Its exit status and what it said on stderr, once stdout has been read."""
+    def _listen(self) -> None:
         assert self._proc.stderr is not None
-        error = self._proc.stderr.read().decode("utf-8", "replace").strip()
+        with self._proc.stderr as said:
+            while chunk := os.read(said.fileno(), STDERR_KEPT):
+                self._said += chunk
+                del self._said[:-STDERR_KEPT]
+
+    def finish(self) -> tuple[int, str]:
+        """Its exit status and the end of what it said on stderr, once stdout has been read."""
         status = self._proc.wait()
+        if self._listener is not None:
+            self._listener.join()
+        error = bytes(self._said).decode("utf-8", "replace").strip()
         if self._timer is not None:
             self._timer.cancel()
         return status, error
