@@ -12,6 +12,7 @@ import gzip
 import io
 import os
 import select
+import stat
 import subprocess
 import sys
 import threading
@@ -187,15 +188,28 @@ class FileFollower:
         self.partial = b""
         self.tail = b""
         self.number = 0
+        self.refused: str | None = None  # why what is now at the path is not followed
         self._open(at_end=True)
+        if self.refused is not None:
+            raise LinkctlError(f"--kernel-log {self.path}: {self.refused}")
 
     def _open(self, at_end: bool) -> None:
+        """Follows what is at the path now, if it is a file that can be read. What replaced
+        it after a rotation (a directory, a FIFO, a file we may not read) is not followed, and
+        `refused` says why, until a file comes back: it stopped the whole watch (IsADirectoryError,
+        PermissionError), or a FIFO's open blocked it."""
+        self.refused = None
         try:
-            fd = os.open(self.path, os.O_RDONLY | os.O_CLOEXEC)
+            fd = os.open(self.path, os.O_RDONLY | os.O_CLOEXEC | os.O_NONBLOCK)
         except FileNotFoundError:
             return  # rotated away and not re-created yet: the next event brings it
-        except PermissionError:
-            raise LinkctlError(f"--kernel-log {self.path}: permission denied") from None
+        except OSError as exc:
+            self.refused = "permission denied" if isinstance(exc, PermissionError) else exc.strerror
+            return
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            os.close(fd)
+            self.refused = "not a regular file"
+            return
         self.fd = fd
         self.inode = os.fstat(fd).st_ino
         self.pos = os.lseek(fd, 0, os.SEEK_END) if at_end else 0
