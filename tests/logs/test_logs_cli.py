@@ -66,6 +66,15 @@ def test_errors_are_messages_not_tracebacks(tmp_path: Path) -> None:
     assert "Traceback" not in done.stderr
 
 
+def test_a_symlink_loop_is_named_so_not_a_missing_file(tmp_path: Path) -> None:
+    (tmp_path / "kern.log").symlink_to("kern.log.0")
+    (tmp_path / "kern.log.0").symlink_to("kern.log")
+    for command in ("parse", "analyze"):
+        done = run_linkctl("logs", command, str(tmp_path / "kern.log"))
+        assert done.returncode == 1
+        assert done.stderr == f"linkctl: {tmp_path / 'kern.log'}: Too many levels of symbolic links\n"
+
+
 def test_no_events_is_success(tmp_path: Path) -> None:
     log = tmp_path / "quiet.log"
     log.write_text("Mar 30 06:32:45 aurora sshd[1]: hello\n")

@@ -5,6 +5,7 @@ The readers are imported inside the commands: every `linkctl` run loads this mod
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -147,14 +148,25 @@ def _events(
         raise LinkctlError("give FILE arguments or --source, not both")
     if files:
         for path in files:
-            if path != "-" and not Path(path).exists():
-                raise LinkctlError(f"{path}: no such file")
+            if path != "-":
+                _readable(path)
         return logs_plain.read(files, quiet, year)
     if source is not None:
         return sources.read_source(sources.Source(source.value), year)
     if sys.stdin.isatty():
         raise LinkctlError("no input: give FILE (or - for stdin), or --source kmsg|dmesg|journal")
     return sources.read_files(["-"], year)
+
+
+def _readable(path: str) -> None:
+    """Refuses a FILE argument that is not there, naming why: a symlink loop was said to be
+    'no such file' (Path.exists() is False for both)."""
+    try:
+        os.stat(path)
+    except FileNotFoundError:
+        raise LinkctlError(f"{path}: no such file") from None
+    except OSError as exc:
+        raise LinkctlError(f"{path}: {exc.strerror}") from None
 
 
 def _names(files: list[str] | None, source: SourceOpt | None) -> list[str]:
