@@ -36,10 +36,24 @@ def open_file(path: str) -> io.BufferedIOBase | io.RawIOBase:
     return _open_path(path)
 
 
+GZIP_MAGIC = b"\x1f\x8b"
+
+
 def _open_path(path: str) -> io.BufferedIOBase | io.RawIOBase:
-    if path.endswith(".gz"):
+    stream = open(path, "rb")  # noqa: SIM115 - the caller closes it
+    if not path.endswith(".gz"):
+        return stream
+    try:
+        head = stream.peek(2)[:2]
+    except OSError:
+        head = GZIP_MAGIC  # a directory, say: gzip's own error names it
+    if head in (GZIP_MAGIC, b""):
+        stream.close()
         return TolerantGzip(path)
-    return open(path, "rb")
+    # A log left uncompressed under a .gz name (a copy renamed, a compressor that never ran) was
+    # read as a gzip 'ending early' at its first byte: nothing of it was read.
+    print(f"linkctl: warning: {path}: not gzip-compressed, read as plain text", file=sys.stderr)
+    return stream
 
 
 def file_lines(path: str) -> Iterator[bytes]:
