@@ -125,3 +125,28 @@ def _mtime_year(path: Path) -> int:
     from datetime import datetime
 
     return datetime.fromtimestamp(path.stat().st_mtime).year
+
+
+def test_a_report_of_a_gzip_cut_short_says_it_was_read_in_part(tmp_path: Path) -> None:
+    # The warning went to stderr only: the text, JSON and page said "No link events found" /
+    # "0 events", as of a log with no link-down, on a kern.log.2.gz that held them past the cut.
+    down = "Mar 30 06:32:45 h kernel: [ 10.0] e1000e 0000:00:19.0 eth0: NIC Link is Down\n"
+    noise = "".join(f"Mar 30 06:32:46 h sshd[{i}]: {i * 7919:x} session {i * 104729:x}\n" for i in range(40000))
+    data = gzip.compress((noise + down).encode())
+    log = tmp_path / "kern.log.2.gz"
+    log.write_bytes(data[: len(data) // 2])
+    text = run_linkctl("logs", "analyze", str(log))
+    assert text.returncode == 0
+    assert text.stdout.splitlines() == [
+        f"Read in part: {log}: compressed data ends early (Compressed file ended before the end-of-stream marker "
+        "was reached); read up to there",
+        "No link events found in what could be read (0 events read).",
+    ]
+    report = json.loads(run_linkctl("logs", "analyze", "-f", "json", str(log)).stdout)
+    assert report["events"] == 0 and report["read_in_part"][0].startswith(f"{log}: compressed data ends early")
+    page = tmp_path / "report.html"
+    assert run_linkctl("logs", "analyze", "-f", "html", "-o", str(page), str(log)).returncode == 0
+    assert f"<p class='partly'>Read in part: {log}: compressed data ends early" in page.read_text()
+    whole = tmp_path / "kern.log.1.gz"
+    whole.write_bytes(gzip.compress(down.encode()))
+    assert "read_in_part" not in json.loads(run_linkctl("logs", "analyze", "-f", "json", str(whole)).stdout)

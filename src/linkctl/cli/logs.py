@@ -109,10 +109,14 @@ def analyze_cmd(
     if fmt is ReportFormat.HTML and output is None:
         raise LinkctlError("--format html needs -o FILE (or -o - for stdout)")
     # A generator: the analysis takes the events one by one and keeps none of them.
+    unread: list[str] = []  # filled as the files are read: the report says it is of the rest
     events = (
-        e for e in _events(files, source, year, quiet) if (iface is None or e.ifname == iface) and _within(e, lo, hi)
+        e
+        for e in _events(files, source, year, quiet, unread)
+        if (iface is None or e.ifname == iface) and _within(e, lo, hi)
     )
     report = analyze(events, files=_names(files, source), compare_at=at)
+    report.read_in_part = unread
     text = _render(report, fmt)
     if quiet:
         import contextlib
@@ -140,7 +144,11 @@ def _render(report: object, fmt: ReportFormat) -> str:
 
 
 def _events(
-    files: list[str] | None, source: SourceOpt | None, year: int | None, quiet: bool = False
+    files: list[str] | None,
+    source: SourceOpt | None,
+    year: int | None,
+    quiet: bool = False,
+    unread: list[str] | None = None,
 ) -> Iterator[KernelLogLine]:
     from linkctl.logs import sources
 
@@ -150,12 +158,12 @@ def _events(
         for path in files:
             if path != "-":
                 _readable(path)
-        return logs_plain.read(files, quiet, year)
+        return logs_plain.read(files, quiet, year, unread)
     if source is not None:
         return sources.read_source(sources.Source(source.value), year)
     if sys.stdin.isatty():
         raise LinkctlError("no input: give FILE (or - for stdin), or --source kmsg|dmesg|journal")
-    return sources.read_files(["-"], year)
+    return sources.read_files(["-"], year, unread=unread)
 
 
 def _readable(path: str) -> None:

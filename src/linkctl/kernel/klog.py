@@ -80,6 +80,7 @@ class TolerantGzip(io.RawIOBase):
         super().__init__()
         self._path = path
         self._gz = gzip.open(path, "rb")  # noqa: SIM115 - closed in close()
+        self.cut: str | None = None  # why the data ended early, if it did
 
     def readable(self) -> bool:
         return True
@@ -89,6 +90,7 @@ class TolerantGzip(io.RawIOBase):
         try:
             return self._gz.readinto(view[: self.PIECE])
         except (EOFError, OSError, zlib.error) as exc:
+            self.cut = str(exc)
             print(
                 f"linkctl: warning: {self._path}: compressed data ends early ({exc}); read up to there", file=sys.stderr
             )

@@ -126,6 +126,8 @@ class Report:
     event_count: int
     files: list[str]
     events: Kept[KernelLogLine] = field(default_factory=lambda: Kept(KEEP_EVENTS))  # the first and last ones
+    # What of the input could not be read (a .gz cut short or corrupt): the report is of the rest.
+    read_in_part: list[str] = field(default_factory=list)
 
 
 # --- clocks --------------------------------------------------------------------------
@@ -410,7 +412,10 @@ def _rate(downs: int, seconds: float) -> dict[str, Any]:
 
 
 def report_json(report: Report) -> dict[str, Any]:
-    return {"links": [_link_json(r) for r in report.links], "files": report.files, "events": report.event_count}
+    out = {"links": [_link_json(r) for r in report.links], "files": report.files, "events": report.event_count}
+    if report.read_in_part:
+        out["read_in_part"] = report.read_in_part
+    return out
 
 
 def _iso(s: Stamped | None) -> str | None:

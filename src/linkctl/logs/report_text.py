@@ -20,9 +20,11 @@ def _s(value: float | None) -> str:
 
 
 def render_text(report: Report) -> str:
+    partly = [f"Read in part: {note}" for note in report.read_in_part]
     if not report.links:
-        return f"No link events found ({report.event_count} events read).\n"
-    out = [f"{len(report.links)} link(s), {report.event_count} event(s); worst first.", ""]
+        found = "in what could be read " if partly else ""
+        return "\n".join([*partly, f"No link events found {found}({report.event_count} events read).", ""])
+    out = [*partly, f"{len(report.links)} link(s), {report.event_count} event(s); worst first.", ""]
     for link in report.links:
         out += [*_link(link), ""]
     return "\n".join(out)

@@ -60,20 +60,22 @@ def _age(n: str | None) -> tuple[int, int]:
     return (0, -int(n) if len(n) < 8 else int(n))
 
 
-def read_files(paths: list[str], year: int | None = None, progress: Progress | None = None) -> Iterator[KernelLogLine]:
+def read_files(
+    paths: list[str], year: int | None = None, progress: Progress | None = None, unread: list[str] | None = None
+) -> Iterator[KernelLogLine]:
     """The events of the files, read in time order; `progress` is told each file and how
-    many of its bytes were read."""
+    many of its bytes were read, `unread` what of them could not be read."""
     for path in time_order(paths):
-        yield from read_file(path, year, progress)
+        yield from read_file(path, year, progress, unread)
 
 
 def read_file(
-    path: str, year: int | None = None, progress: Progress | None = None
+    path: str, year: int | None = None, progress: Progress | None = None, unread: list[str] | None = None
 ) -> Generator[KernelLogLine, None, None]:
     name = "-" if path == "-" else path
     if progress is not None:
         progress.reading(os.path.basename(name))
-    found = _candidates(path, progress.advance if progress is not None else None)
+    found = _candidates(path, progress.advance if progress is not None else None, unread)
     try:
         from linkctl.logs.capture import YearHint
         from linkctl.logs.lines import parse_line
@@ -116,7 +118,7 @@ class _Found(Protocol):
     def close(self) -> None: ...
 
 
-def _candidates(path: str, advance: Advance | None) -> _Found:
+def _candidates(path: str, advance: Advance | None, unread: list[str] | None = None) -> _Found:
     """The candidate lines of a file. Not a generator: a large file's processes start now."""
     processes = len(os.sched_getaffinity(0))  # the cores this process may run on
     if processes > 1 and path != "-" and not path.endswith(".gz"):
@@ -129,12 +131,15 @@ def _candidates(path: str, advance: Advance | None) -> _Found:
                 return ranges.file_candidates(path, processes, advance)
             except OSError as exc:  # gone or unreadable since it was looked at
                 raise _open_error(path, exc) from None
-    return _streamed(path, advance)
+    return _streamed(path, advance, unread)
 
 
-def _streamed(path: str, advance: Advance | None) -> Generator[Candidate, None, None]:
+def _streamed(path: str, advance: Advance | None, unread: list[str] | None) -> Generator[Candidate, None, None]:
     with _open(path) as stream:
         yield from candidates(stream, advance=advance)
+        cut = getattr(stream, "cut", None)  # a .gz's data ended early
+        if cut is not None and unread is not None:
+            unread.append(f"{path}: compressed data ends early ({cut}); read up to there")
 
 
 def _open(path: str) -> io.BufferedIOBase | io.RawIOBase:
