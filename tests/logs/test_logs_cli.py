@@ -150,3 +150,17 @@ def test_a_report_of_a_gzip_cut_short_says_it_was_read_in_part(tmp_path: Path) -
     whole = tmp_path / "kern.log.1.gz"
     whole.write_bytes(gzip.compress(down.encode()))
     assert "read_in_part" not in json.loads(run_linkctl("logs", "analyze", "-f", "json", str(whole)).stdout)
+
+
+def test_a_report_is_not_written_over_the_log_it_reads(seed_file: Path, tmp_path: Path) -> None:
+    # `logs analyze kern.log -o kern.log` (or through a link) replaced the log with its report.
+    log = seed_file.read_text()
+    link = tmp_path / "latest"
+    link.symlink_to(seed_file)
+    for output in (str(seed_file), str(link)):
+        done = run_linkctl("logs", "analyze", str(seed_file), "-f", "html", "-o", output)
+        assert done.returncode == 1
+        assert done.stderr == (
+            f"linkctl: -o {output}: is the input {seed_file}; the report would replace the log: give another FILE\n"
+        )
+    assert seed_file.read_text() == log

@@ -108,6 +108,7 @@ def analyze_cmd(
     at = _time_arg(compare_at, "--compare-at")
     if fmt is ReportFormat.HTML and output is None:
         raise LinkctlError("--format html needs -o FILE (or -o - for stdout)")
+    _not_an_input(output, files or [])
     # A generator: the analysis takes the events one by one and keeps none of them.
     unread: list[str] = []  # filled as the files are read: the report says it is of the rest
     events = (
@@ -164,6 +165,20 @@ def _events(
     if sys.stdin.isatty():
         raise LinkctlError("no input: give FILE (or - for stdin), or --source kmsg|dmesg|journal")
     return sources.read_files(["-"], year, unread=unread)
+
+
+def _not_an_input(output: Path | None, files: list[str]) -> None:
+    """Refuses -o naming a file the report is read from: `logs analyze kern.log -o kern.log`
+    replaced the log with its report."""
+    if output is None or str(output) == "-":
+        return
+    for path in files:
+        try:
+            same = path != "-" and os.path.samefile(path, output)
+        except OSError:
+            continue  # not there (yet): not the same file
+        if same:
+            raise LinkctlError(f"-o {output}: is the input {path}; the report would replace the log: give another FILE")
 
 
 def _readable(path: str) -> None:
