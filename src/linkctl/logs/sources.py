@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import os
 import re
+import stat
 from collections.abc import Generator, Iterator
 from datetime import datetime
 from enum import StrEnum
@@ -25,6 +26,9 @@ if TYPE_CHECKING:
 
     from linkctl.domain.events import KernelLogLine
     from linkctl.logs.progress import Progress
+
+
+KMSG_DEVICE = (1, 11)  # /dev/kmsg's major and minor (devices.txt): the same on every Linux
 
 
 class Source(StrEnum):
@@ -73,6 +77,10 @@ def read_file(
     path: str, year: int | None = None, progress: Progress | None = None, unread: list[str] | None = None
 ) -> Generator[KernelLogLine, None, None]:
     name = "-" if path == "-" else path
+    if _is_kmsg(path):
+        # Read as a file it never ends: its read(2) waits for the kernel's next message.
+        yield from read_kmsg(path)
+        return
     if progress is not None:
         progress.reading(os.path.basename(name))
     found = _candidates(path, progress.advance if progress is not None else None, unread)
@@ -87,6 +95,17 @@ def read_file(
                 yield event
     finally:
         found.close()  # a large file's processes stop when the reader does
+
+
+def _is_kmsg(path: str) -> bool:
+    """Whether `path` is the kernel's /dev/kmsg (by its device numbers, whatever its name)."""
+    if path == "-":
+        return False
+    try:
+        st = os.stat(path)
+    except OSError:
+        return False
+    return stat.S_ISCHR(st.st_mode) and (os.major(st.st_rdev), os.minor(st.st_rdev)) == KMSG_DEVICE
 
 
 def _modified(path: str) -> datetime | None:
