@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import json
+import signal
+import subprocess
+import threading
 from pathlib import Path
 
-from logs_helpers import ISSUE_KEYS, run_linkctl
+from logs_helpers import ISSUE_KEYS, LINKCTL, run_linkctl
 
 
 def test_parse_jsonl_has_exactly_the_issues_keys(seed_file: Path) -> None:
@@ -164,3 +168,34 @@ def test_a_report_is_not_written_over_the_log_it_reads(seed_file: Path, tmp_path
             f"linkctl: -o {output}: is the input {seed_file}; the report would replace the log: give another FILE\n"
         )
     assert seed_file.read_text() == log
+
+
+def test_a_parse_stopped_by_a_signal_says_its_output_is_partial() -> None:
+    # 8 MiB of events on stdin, kept open: once the first events are out, linkctl is reading,
+    # printing or waiting for the rest when SIGTERM comes. It said "nothing was changed", as an
+    # apply stopped early does, of a parse whose output stopped halfway.
+    down = b"Mar 30 06:32:45 h kernel: [ 10.0] e1000e 0000:00:19.0 eth0: NIC Link is Down\n"
+    proc = subprocess.Popen(
+        [LINKCTL, "logs", "parse", "-"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
+    feed = proc.stdin
+
+    def write() -> None:
+        with contextlib.suppress(BrokenPipeError):
+            feed.write(down * ((8 << 20) // len(down)))
+            feed.flush()
+
+    writer = threading.Thread(target=write, daemon=True)
+    writer.start()
+    try:
+        assert json.loads(proc.stdout.readline())["event"] == "link_down"
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(60) == 128 + signal.SIGTERM
+    finally:
+        proc.kill()
+        writer.join(60)
+        feed.close()
+    assert proc.stderr.read() == (
+        b"linkctl: stopped by SIGTERM: the events printed are those read before it, not the whole log's\n"
+    )
