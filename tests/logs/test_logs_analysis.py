@@ -240,3 +240,18 @@ def test_an_up_stamped_before_its_down_has_no_duration(tmp_path: Path) -> None:
     assert period_json["duration_s"] is None and period_json["clock_went_back"] is True
     text = render_text(report)
     assert "-3600" not in text and "no duration (the clock went back)" in text
+
+
+def test_a_down_stamped_before_the_one_before_it_makes_no_burst(tmp_path: Path) -> None:
+    # The wall clock stepped back an hour between two downs an hour apart: they were 'a down burst
+    # of 2 link-downs within -3600 s' and the link FLAPPING.
+    log = tmp_path / "kern.log"
+    log.write_text(
+        "Mar 30 07:00:00 h kernel: r8152 2-1:1.0 eth0: carrier off\n"
+        "Mar 30 07:00:05 h kernel: r8152 2-1:1.0 eth0: carrier on\n"
+        "Mar 30 06:00:00 h kernel: r8152 2-1:1.0 eth0: carrier off\n"
+        "Mar 30 06:00:05 h kernel: r8152 2-1:1.0 eth0: carrier on\n"
+    )
+    link = analyze(read_files([str(log)], year=2024)).links[0]
+    assert [e.downs for e in link.episodes] == [1, 1]
+    assert link.verdict is Verdict.DEGRADED and "-3600" not in link.rule

@@ -303,7 +303,9 @@ class _Link:
         else:
             start, prev, downs = self._episode
             gap = between(prev, item)
-            if gap is not None and gap <= EPISODE_GAP_S:
+            # A down stamped before the one before it (a clock stepped back, logs read out of
+            # order) is no evidence of a burst: 'a down burst of 2 link-downs within -3600 s'.
+            if gap is not None and 0 <= gap <= EPISODE_GAP_S:
                 self._episode = (start, item, downs + 1)
             else:
                 self.report.episodes.append(DownBurst(start, prev, downs))
