@@ -10,6 +10,7 @@ import pytest
 from logs_helpers import run_linkctl
 
 from linkctl.logs.analysis import Verdict, analyze, report_json
+from linkctl.logs.report_text import render_text
 from linkctl.logs.sources import read_files, time_order
 
 
@@ -204,3 +205,53 @@ def test_a_link_still_down_counts_to_the_end_of_the_log(tmp_path: Path) -> None:
     # and 100 s still open, of 200 s.
     assert link.window_s == pytest.approx(200.0)
     assert down_fraction(link, hi=300.0) == pytest.approx(110.0 / 200.0)
+
+
+def test_a_dateext_set_is_read_oldest_first_with_the_live_file_last(tmp_path: Path) -> None:
+    # logrotate's dateext: kern.log-20240329.gz, kern.log-20240330, then kern.log (being written).
+    (tmp_path / "kern.log").write_text("Mar 31 08:00:10 h kernel: [ 7310.0] r8152 2-1:1.0 eth0: carrier on\n")
+    (tmp_path / "kern.log-20240330").write_text(
+        "Mar 30 07:00:00 h kernel: [ 3700.0] r8152 2-1:1.0 eth0: carrier on\n"
+        "Mar 31 08:00:00 h kernel: [ 7300.0] r8152 2-1:1.0 eth0: carrier off\n"
+    )
+    with gzip.open(tmp_path / "kern.log-20240329.gz", "wt") as out:
+        out.write("Mar 30 06:00:00 h kernel: [ 100.0] r8152 2-1:1.0 eth0: carrier off\n")
+    given = [str(tmp_path / n) for n in ("kern.log", "kern.log-20240330", "kern.log-20240329.gz")]
+    assert [Path(p).name for p in time_order(given)] == ["kern.log-20240329.gz", "kern.log-20240330", "kern.log"]
+    link = analyze(read_files(given, year=2024)).links[0]
+    assert [p.duration_s for p in link.periods] == [3600.0, 10.0]
+    assert link.boots == 1
+
+
+def test_an_up_stamped_before_its_down_has_no_duration(tmp_path: Path) -> None:
+    # The wall clock stepped back an hour between a down and its up (no uptime to measure on):
+    # -3600 s was reported as the down time, the minimum and the median, and -3600 s as the log's span.
+    log = tmp_path / "kern.log"
+    log.write_text(
+        "Mar 30 06:00:00 h kernel: r8152 2-1:1.0 eth0: carrier off\n"
+        "Mar 30 05:00:00 h kernel: r8152 2-1:1.0 eth0: carrier on\n"
+    )
+    report = analyze(read_files([str(log)], year=2024))
+    link = report.links[0]
+    [period] = link.periods
+    assert period.end is not None and period.duration_s is None and period.clock_back
+    assert link.down_s.count == 0 and link.down_total_s == 0.0 and link.window_s is None
+    [period_json] = report_json(report)["links"][0]["down_periods"]
+    assert period_json["duration_s"] is None and period_json["clock_went_back"] is True
+    text = render_text(report)
+    assert "-3600" not in text and "no duration (the clock went back)" in text
+
+
+def test_a_down_stamped_before_the_one_before_it_makes_no_burst(tmp_path: Path) -> None:
+    # The wall clock stepped back an hour between two downs an hour apart: they were 'a down burst
+    # of 2 link-downs within -3600 s' and the link FLAPPING.
+    log = tmp_path / "kern.log"
+    log.write_text(
+        "Mar 30 07:00:00 h kernel: r8152 2-1:1.0 eth0: carrier off\n"
+        "Mar 30 07:00:05 h kernel: r8152 2-1:1.0 eth0: carrier on\n"
+        "Mar 30 06:00:00 h kernel: r8152 2-1:1.0 eth0: carrier off\n"
+        "Mar 30 06:00:05 h kernel: r8152 2-1:1.0 eth0: carrier on\n"
+    )
+    link = analyze(read_files([str(log)], year=2024)).links[0]
+    assert [e.downs for e in link.episodes] == [1, 1]
+    assert link.verdict is Verdict.DEGRADED and "-3600" not in link.rule

@@ -7,6 +7,8 @@ import os
 import threading
 from pathlib import Path
 
+import pytest
+
 from linkctl.logs import ranges, scan
 from linkctl.logs.sources import read_file, read_files
 
@@ -96,6 +98,18 @@ def test_truncated_gzip_gives_what_it_has(tmp_path: Path, capsys: object) -> Non
     path.write_bytes(data[: len(data) // 2])
     got = [e.event.value for e in read_file(str(path))]
     assert got == ["link_down"]
+
+
+def test_a_plain_log_under_a_gz_name_is_read_and_said_so(tmp_path: Path, capfd: pytest.CaptureFixture[str]) -> None:
+    # kern.log.2.gz that is plain text (a copy renamed, a compressor that never ran): nothing of
+    # it was read, said as "compressed data ends early (Not a gzipped file)".
+    path = tmp_path / "kern.log.2.gz"
+    path.write_bytes(DOWN + UP)
+    assert _events(path) == [(1, "link_down"), (2, "link_up")]
+    assert capfd.readouterr().err == f"linkctl: warning: {path}: not gzip-compressed, read as plain text\n"
+    gz = tmp_path / "kern.log.3.gz"
+    gz.write_bytes(gzip.compress(DOWN))
+    assert _events(gz) == [(1, "link_down")] and capfd.readouterr().err == ""
 
 
 def test_many_blocks_line_numbers_match_a_plain_reading(tmp_path: Path) -> None:

@@ -6,9 +6,10 @@ import json
 import shutil
 import subprocess
 import uuid
+from pathlib import Path
 
 import pytest
-from logs_helpers import run_linkctl, write_kmsg
+from logs_helpers import LINKCTL, run_linkctl, write_kmsg
 
 
 def _marker() -> str:
@@ -93,3 +94,22 @@ def test_an_empty_journal_is_said_to_be_one_not_reported_as_no_events() -> None:
     assert done.returncode == 1
     assert "printed nothing (journald is not running here, or keeps no kernel messages)" in done.stderr
     assert "try --source kmsg" in done.stderr
+
+
+def test_dev_kmsg_given_as_a_file_is_read_to_now_and_ends(tmp_path: Path) -> None:
+    # `logs parse /dev/kmsg` (or a link to it): read as a file, its read(2) waited for the kernel's
+    # next message once the ring was read, and the command never ended.
+    name = _marker()
+    write_kmsg(f"e1000e: {name} NIC Link is Down")
+    link = tmp_path / "kern"
+    link.symlink_to("/dev/kmsg")
+    for path in ("/dev/kmsg", str(link)):
+        try:
+            done = subprocess.run([LINKCTL, "logs", "parse", path], capture_output=True, text=True, timeout=60)
+        except subprocess.TimeoutExpired:
+            pytest.fail(f"logs parse {path} did not end")
+        if "permission denied" in done.stderr:
+            pytest.skip(done.stderr.strip())
+        assert done.returncode == 0, done.stderr
+        events = [json.loads(line) for line in done.stdout.splitlines()]
+        assert [(e["event"], e["file"]) for e in events if e["ifname"] == name] == [("link_down", path)]

@@ -3,7 +3,10 @@
 
 from __future__ import annotations
 
+import errno
 import json
+import os
+import re
 import uuid
 from datetime import datetime
 from pathlib import Path
@@ -88,3 +91,46 @@ def test_a_program_that_outlives_its_timeout_is_killed() -> None:
     quick = klog.Program.start(["true"], timeout=30)
     quick.stdout.read()
     assert quick.finish() == (0, "") and not quick.timed_out
+
+
+def _wraps(fd: int) -> bool:
+    """Whether the kernel overwrote the record `fd` (opened at the oldest) was to read next."""
+    try:
+        os.read(fd, 16384)
+    except OSError as exc:
+        return exc.errno == errno.EPIPE
+    return False
+
+
+def test_records_the_ring_buffer_overwrote_before_they_were_read_are_said(capfd: pytest.CaptureFixture[str]) -> None:
+    # Opened at the oldest record, then 64 KiB of notices written: a full ring drops its oldest
+    # records (only those: what other readers wrote lately stays), and the next read says EPIPE.
+    try:
+        records = system_log.kmsg()
+        probe = os.open(klog.KMSG, os.O_RDONLY | os.O_NONBLOCK)
+    except OSError as exc:
+        pytest.skip(f"/dev/kmsg not readable here: {exc.strerror}")
+    try:
+        write_kmsg(*[f"linkctl test: filling the ring {i} " + "x" * 900 for i in range(72)])
+        if not _wraps(probe):
+            pytest.skip("the kernel's ring buffer had room for 64 KiB: nothing was overwritten")
+    finally:
+        os.close(probe)
+    capfd.readouterr()
+    assert sum(1 for _ in records) > 0
+    assert re.search(
+        r"/dev/kmsg: the kernel overwrote records before they were read \(\d+ time", capfd.readouterr().err
+    )
+
+
+def test_a_program_that_says_more_than_a_pipe_holds_on_stderr_is_read_to_its_end() -> None:
+    # journalctl warns on stderr for each journal file it cannot read: 100 KB of that before its
+    # output ended blocked it on a full pipe while linkctl waited for its stdout, forever (here the
+    # timeout kills it).
+    warn = 'echo "journal file $i is corrupted or uncleanly shut down, renaming and replacing." >&2'
+    script = f"i=0; while [ $i -lt 1500 ]; do {warn}; i=$((i+1)); done; echo out; echo fatal >&2; exit 3"
+    proc = klog.Program.start(["sh", "-c", script], timeout=30)
+    assert proc.stdout.read() == b"out\n"
+    status, said = proc.finish()
+    assert not proc.timed_out and status == 3
+    assert said.endswith("replacing.\nfatal") and len(said) <= klog.STDERR_KEPT

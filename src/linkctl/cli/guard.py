@@ -65,10 +65,20 @@ def interrupted(exc: KeyboardInterrupt | interrupts.Interrupted) -> NoReturn:
     os._exit(interrupts.exit_code(exc))  # no teardown: a second signal must not print a traceback
 
 
+# What a command that reads logs leaves when a signal stops it: it changes nothing, but what it
+# printed is not the whole log's (it said only "nothing was changed", as an apply does).
+_READING = {
+    "parse": "the events printed are those read before it, not the whole log's",
+    "analyze": "the log was not read to its end: no report",
+}
+
+
 def _ended_by(exc: BaseException) -> str:
     words = interrupts.describe(exc)
     if interrupts.phase() == interrupts.Phase.DONE:
         return f"{words} after the change was made and verified: it stays"
+    if sys.argv[1:2] == ["logs"] and (left := _READING.get(sys.argv[2] if len(sys.argv) > 2 else "")):
+        return f"{words}: {left}"
     return f"{words}: nothing was changed"
 
 

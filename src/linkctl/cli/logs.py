@@ -5,6 +5,7 @@ The readers are imported inside the commands: every `linkctl` run loads this mod
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -107,11 +108,16 @@ def analyze_cmd(
     at = _time_arg(compare_at, "--compare-at")
     if fmt is ReportFormat.HTML and output is None:
         raise LinkctlError("--format html needs -o FILE (or -o - for stdout)")
+    _not_an_input(output, files or [])
     # A generator: the analysis takes the events one by one and keeps none of them.
+    unread: list[str] = []  # filled as the files are read: the report says it is of the rest
     events = (
-        e for e in _events(files, source, year, quiet) if (iface is None or e.ifname == iface) and _within(e, lo, hi)
+        e
+        for e in _events(files, source, year, quiet, unread)
+        if (iface is None or e.ifname == iface) and _within(e, lo, hi)
     )
     report = analyze(events, files=_names(files, source), compare_at=at)
+    report.read_in_part = unread
     text = _render(report, fmt)
     if quiet:
         import contextlib
@@ -139,7 +145,11 @@ def _render(report: object, fmt: ReportFormat) -> str:
 
 
 def _events(
-    files: list[str] | None, source: SourceOpt | None, year: int | None, quiet: bool = False
+    files: list[str] | None,
+    source: SourceOpt | None,
+    year: int | None,
+    quiet: bool = False,
+    unread: list[str] | None = None,
 ) -> Iterator[KernelLogLine]:
     from linkctl.logs import sources
 
@@ -147,14 +157,39 @@ def _events(
         raise LinkctlError("give FILE arguments or --source, not both")
     if files:
         for path in files:
-            if path != "-" and not Path(path).exists():
-                raise LinkctlError(f"{path}: no such file")
-        return logs_plain.read(files, quiet, year)
+            if path != "-":
+                _readable(path)
+        return logs_plain.read(files, quiet, year, unread)
     if source is not None:
         return sources.read_source(sources.Source(source.value), year)
     if sys.stdin.isatty():
         raise LinkctlError("no input: give FILE (or - for stdin), or --source kmsg|dmesg|journal")
-    return sources.read_files(["-"], year)
+    return sources.read_files(["-"], year, unread=unread)
+
+
+def _not_an_input(output: Path | None, files: list[str]) -> None:
+    """Refuses -o naming a file the report is read from: `logs analyze kern.log -o kern.log`
+    replaced the log with its report."""
+    if output is None or str(output) == "-":
+        return
+    for path in files:
+        try:
+            same = path != "-" and os.path.samefile(path, output)
+        except OSError:
+            continue  # not there (yet): not the same file
+        if same:
+            raise LinkctlError(f"-o {output}: is the input {path}; the report would replace the log: give another FILE")
+
+
+def _readable(path: str) -> None:
+    """Refuses a FILE argument that is not there, naming why: a symlink loop was said to be
+    'no such file' (Path.exists() is False for both)."""
+    try:
+        os.stat(path)
+    except FileNotFoundError:
+        raise LinkctlError(f"{path}: no such file") from None
+    except OSError as exc:
+        raise LinkctlError(f"{path}: {exc.strerror}") from None
 
 
 def _names(files: list[str] | None, source: SourceOpt | None) -> list[str]:

@@ -64,14 +64,17 @@ def run(files: list[str], quiet: bool) -> int:
     return 0
 
 
-def read(files: list[str], quiet: bool, year: int | None = None) -> Iterator[KernelLogLine]:
-    """The events of the files, with a progress bar on stderr when a person can see it."""
+def read(
+    files: list[str], quiet: bool, year: int | None = None, unread: list[str] | None = None
+) -> Iterator[KernelLogLine]:
+    """The events of the files, with a progress bar on stderr when a person can see it;
+    `unread` is told what of them could not be read."""
     from linkctl.logs import sources
 
     progress = None if quiet or not terminal() else bar(sources.plain_size(files))
     if progress is None:
-        return sources.read_files(files, year)
-    return erasing(sources.read_files(files, year, progress), progress)
+        return sources.read_files(files, year, unread=unread)
+    return erasing(sources.read_files(files, year, progress, unread), progress)
 
 
 def terminal() -> bool:

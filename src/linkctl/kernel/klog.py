@@ -12,13 +12,14 @@ import gzip
 import io
 import os
 import select
+import stat
 import subprocess
 import sys
 import threading
 import time
 import zlib
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any, cast
@@ -35,10 +36,24 @@ def open_file(path: str) -> io.BufferedIOBase | io.RawIOBase:
     return _open_path(path)
 
 
+GZIP_MAGIC = b"\x1f\x8b"
+
+
 def _open_path(path: str) -> io.BufferedIOBase | io.RawIOBase:
-    if path.endswith(".gz"):
+    stream = open(path, "rb")  # noqa: SIM115 - the caller closes it
+    if not path.endswith(".gz"):
+        return stream
+    try:
+        head = stream.peek(2)[:2]
+    except OSError:
+        head = GZIP_MAGIC  # a directory, say: gzip's own error names it
+    if head in (GZIP_MAGIC, b""):
+        stream.close()
         return TolerantGzip(path)
-    return open(path, "rb")
+    # A log left uncompressed under a .gz name (a copy renamed, a compressor that never ran) was
+    # read as a gzip 'ending early' at its first byte: nothing of it was read.
+    print(f"linkctl: warning: {path}: not gzip-compressed, read as plain text", file=sys.stderr)
+    return stream
 
 
 def file_lines(path: str) -> Iterator[bytes]:
@@ -65,6 +80,7 @@ class TolerantGzip(io.RawIOBase):
         super().__init__()
         self._path = path
         self._gz = gzip.open(path, "rb")  # noqa: SIM115 - closed in close()
+        self.cut: str | None = None  # why the data ended early, if it did
 
     def readable(self) -> bool:
         return True
@@ -74,6 +90,7 @@ class TolerantGzip(io.RawIOBase):
         try:
             return self._gz.readinto(view[: self.PIECE])
         except (EOFError, OSError, zlib.error) as exc:
+            self.cut = str(exc)
             print(
                 f"linkctl: warning: {self._path}: compressed data ends early ({exc}); read up to there", file=sys.stderr
             )
@@ -150,6 +167,7 @@ def write_kmsg(message: str, path: str = KMSG) -> bool:
 
 
 KMSG_READS = 4096  # read(2) calls per wake-up, so that a storm does not hold a follower's loop
+STDERR_KEPT = 4096  # the end of what a program says on stderr: its error is there
 TAIL_BYTES = 64  # the last bytes read from a followed file: they reveal a truncation
 
 
@@ -186,15 +204,28 @@ class FileFollower:
         self.partial = b""
         self.tail = b""
         self.number = 0
+        self.refused: str | None = None  # why what is now at the path is not followed
         self._open(at_end=True)
+        if self.refused is not None:
+            raise LinkctlError(f"--kernel-log {self.path}: {self.refused}")
 
     def _open(self, at_end: bool) -> None:
+        """Follows what is at the path now, if it is a file that can be read. What replaced
+        it after a rotation (a directory, a FIFO, a file we may not read) is not followed, and
+        `refused` says why, until a file comes back: it stopped the whole watch (IsADirectoryError,
+        PermissionError), or a FIFO's open blocked it."""
+        self.refused = None
         try:
-            fd = os.open(self.path, os.O_RDONLY | os.O_CLOEXEC)
+            fd = os.open(self.path, os.O_RDONLY | os.O_CLOEXEC | os.O_NONBLOCK)
         except FileNotFoundError:
             return  # rotated away and not re-created yet: the next event brings it
-        except PermissionError:
-            raise LinkctlError(f"--kernel-log {self.path}: permission denied") from None
+        except OSError as exc:
+            self.refused = "permission denied" if isinstance(exc, PermissionError) else exc.strerror
+            return
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            os.close(fd)
+            self.refused = "not a regular file"
+            return
         self.fd = fd
         self.inode = os.fstat(fd).st_ino
         self.pos = os.lseek(fd, 0, os.SEEK_END) if at_end else 0
@@ -262,6 +293,8 @@ class Program:
     _proc: subprocess.Popen[bytes]
     _timer: threading.Timer | None = None
     timed_out: bool = False
+    _said: bytearray = field(default_factory=bytearray)  # the end of its stderr
+    _listener: threading.Thread | None = None
 
     @classmethod
     def start(cls, argv: list[str], timeout: float | None = None) -> Program:
@@ -269,6 +302,11 @@ class Program:
         journal that takes that long is not waited for). Raises OSError
         (FileNotFoundError when the program is not installed)."""
         program = cls(argv, subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE))
+        # Its stderr is read as it comes, by a thread of its own: read only after stdout, a
+        # program that said more than a pipe holds (64 KiB: journalctl's warnings of a journal
+        # file each) blocked on it while we waited for its stdout to end, forever.
+        program._listener = threading.Thread(target=program._listen, daemon=True)
+        program._listener.start()
         if timeout is not None:
             program._timer = threading.Timer(timeout, program._expire)
             program._timer.daemon = True
@@ -285,11 +323,19 @@ class Program:
         assert self._proc.stdout is not None
         return cast(io.BufferedReader, self._proc.stdout)
 
-    def finish(self) -> tuple[int, str]:
-        """Its exit status and what it said on stderr, once stdout has been read."""
+    def _listen(self) -> None:
         assert self._proc.stderr is not None
-        error = self._proc.stderr.read().decode("utf-8", "replace").strip()
+        with self._proc.stderr as said:
+            while chunk := os.read(said.fileno(), STDERR_KEPT):
+                self._said += chunk
+                del self._said[:-STDERR_KEPT]
+
+    def finish(self) -> tuple[int, str]:
+        """Its exit status and the end of what it said on stderr, once stdout has been read."""
         status = self._proc.wait()
+        if self._listener is not None:
+            self._listener.join()
+        error = bytes(self._said).decode("utf-8", "replace").strip()
         if self._timer is not None:
             self._timer.cancel()
         return status, error

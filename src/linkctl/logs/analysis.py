@@ -58,6 +58,8 @@ class DownPeriod:
     end: Stamped | None  # None: still down when the log ends
     duration_s: float | None
     spans_reboot: bool
+    # Its up stamped before its down (a clock stepped back, files read out of order): no duration.
+    clock_back: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,6 +126,8 @@ class Report:
     event_count: int
     files: list[str]
     events: Kept[KernelLogLine] = field(default_factory=lambda: Kept(KEEP_EVENTS))  # the first and last ones
+    # What of the input could not be read (a .gz cut short or corrupt): the report is of the rest.
+    read_in_part: list[str] = field(default_factory=list)
 
 
 # --- clocks --------------------------------------------------------------------------
@@ -228,7 +232,8 @@ def _window(first: Stamped, last: Stamped) -> float | None:
     span = between(first, last)
     if span is None and first.clock is not None and last.clock is not None:
         span = last.clock - first.clock
-    return span
+    # A last event stamped before the first covers no time that can be told.
+    return None if span is not None and span < 0 else span
 
 
 def _utc(when: datetime) -> datetime:
@@ -298,7 +303,9 @@ class _Link:
         else:
             start, prev, downs = self._episode
             gap = between(prev, item)
-            if gap is not None and gap <= EPISODE_GAP_S:
+            # A down stamped before the one before it (a clock stepped back, logs read out of
+            # order) is no evidence of a burst: 'a down burst of 2 link-downs within -3600 s'.
+            if gap is not None and 0 <= gap <= EPISODE_GAP_S:
                 self._episode = (start, item, downs + 1)
             else:
                 self.report.episodes.append(DownBurst(start, prev, downs))
@@ -307,7 +314,9 @@ class _Link:
     def _up(self, item: Stamped) -> None:
         r, event, opened = self.report, item.event, self._opened
         if opened is not None:
-            period = DownPeriod(opened, item, between(opened, item), opened.boot != item.boot)
+            lasted = between(opened, item)
+            back = lasted is not None and lasted < 0
+            period = DownPeriod(opened, item, None if back else lasted, opened.boot != item.boot, back)
             r.periods.append(period)
             r.down_total_s += closed_length(period)
             if period.duration_s is not None and not period.spans_reboot:
@@ -405,7 +414,10 @@ def _rate(downs: int, seconds: float) -> dict[str, Any]:
 
 
 def report_json(report: Report) -> dict[str, Any]:
-    return {"links": [_link_json(r) for r in report.links], "files": report.files, "events": report.event_count}
+    out = {"links": [_link_json(r) for r in report.links], "files": report.files, "events": report.event_count}
+    if report.read_in_part:
+        out["read_in_part"] = report.read_in_part
+    return out
 
 
 def _iso(s: Stamped | None) -> str | None:
@@ -432,6 +444,7 @@ def _link_json(r: LinkReport) -> dict[str, Any]:
                 "spans_reboot": p.spans_reboot,
                 "ongoing": p.end is None,
             }
+            | ({"clock_went_back": True} if p.clock_back else {})
             for p in r.periods
         ],
         "down_s": {"min": _round(r.down_s.min), "median": _round(r.down_s.median()), "max": _round(r.down_s.max)},

@@ -30,7 +30,7 @@ body{font:14px/1.4 system-ui,sans-serif;margin:24px;color:#1d2430;background:#ff
 h1{font-size:20px}h2{font-size:16px;margin-top:28px}
 table{border-collapse:collapse;margin:8px 0}td,th{border:1px solid #ccd;padding:3px 8px;
 text-align:left;vertical-align:top}th{background:#eef1f6}
-.flapping{color:#b00020;font-weight:600}.degraded{color:#a15c00;font-weight:600}
+.flapping{color:#b00020;font-weight:600}.degraded{color:#a15c00;font-weight:600}.partly{color:#a15c00;font-weight:600}
 .stable{color:#1b6e20}\n.legend svg{display:inline;border:0;background:none;vertical-align:middle}
 svg{display:block;border:1px solid #ccd;background:#fafbfd}
 .down{fill:#d93636}.widened{fill:#8a1c7c;shape-rendering:crispEdges}.up{fill:#cfe8cf}.speed{stroke:#2457c5;stroke-width:2}
@@ -64,6 +64,7 @@ def render_html(report: Report, title: str = "Link flap report", preface: str = 
         f"<h1>{escape(title)}</h1>",
         f"<p>{len(report.links)} link(s), {report.event_count} event(s) from "
         f"{escape(', '.join(report.files) or 'the input')}.</p>",
+        *(f"<p class='partly'>Read in part: {escape(note)}</p>" for note in report.read_in_part),
         preface,
         "<h2>Timeline</h2>",
         _LEGEND,
@@ -224,6 +225,8 @@ def _bars(link: LinkReport, to_x: Callable[[float], float], y: int, hi: float, p
         x0 = to_x(p.start.clock)
         x1 = x0 + lasted / px_s
         title = f"down {duration(lasted)}" + (" (still down at the end of the log)" if p.end is None else "")
+        if p.clock_back:
+            title = "down, up stamped before it: no duration (the clock went back)"
         if x1 - x0 < MIN_PX:
             title += f", drawn {MIN_PX:g} px ({duration(MIN_PX * px_s)}) wide"
             out.append(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from linkctl.logs.analysis import Change, DownPeriod, LinkReport, Report
+from linkctl.logs.analysis import Change, DownPeriod, LinkReport, Report, Stamped
 
 
 def duration(seconds: float, precision: str = ".3g") -> str:
@@ -20,9 +20,11 @@ def _s(value: float | None) -> str:
 
 
 def render_text(report: Report) -> str:
+    partly = [f"Read in part: {note}" for note in report.read_in_part]
     if not report.links:
-        return f"No link events found ({report.event_count} events read).\n"
-    out = [f"{len(report.links)} link(s), {report.event_count} event(s); worst first.", ""]
+        found = "in what could be read " if partly else ""
+        return "\n".join([*partly, f"No link events found {found}({report.event_count} events read).", ""])
+    out = [*partly, f"{len(report.links)} link(s), {report.event_count} event(s); worst first.", ""]
     for link in report.links:
         out += [*_link(link), ""]
     return "\n".join(out)
@@ -64,7 +66,13 @@ def _period(p: DownPeriod) -> str:
     if p.end is None:
         return f"    down at {start}, still down at the end of the log"
     note = " (across a reboot)" if p.spans_reboot else ""
+    if p.clock_back:
+        return f"    down at {start}, up at {_at(p.end)}: no duration (the clock went back){note}"
     return f"    down at {start} for {_s(p.duration_s)}{note}"
+
+
+def _at(s: Stamped) -> str:
+    return s.event.time.isoformat() if s.event.time else (f"[{s.event.uptime}]" if s.event.uptime is not None else "?")
 
 
 def _change(c: Change) -> str:

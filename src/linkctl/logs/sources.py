@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import os
 import re
+import stat
 from collections.abc import Generator, Iterator
 from datetime import datetime
 from enum import StrEnum
@@ -27,6 +28,9 @@ if TYPE_CHECKING:
     from linkctl.logs.progress import Progress
 
 
+KMSG_DEVICE = (1, 11)  # /dev/kmsg's major and minor (devices.txt): the same on every Linux
+
+
 class Source(StrEnum):
     KMSG = "kmsg"
     DMESG = "dmesg"
@@ -40,32 +44,46 @@ def time_order(paths: list[str]) -> list[str]:
     """A rotated set oldest first: kern.log.2.gz, kern.log.1, kern.log (also dateext
     names such as kern.log-20240330.gz). Files of different sets keep their order."""
     bases: list[str] = []
-    keyed: list[tuple[int, int, str]] = []
+    keyed: list[tuple[int, int, int, str]] = []
     for path in paths:
         m = _ROTATED.fullmatch(path)
         base = m["base"] if m else path
         if base not in bases:
             bases.append(base)
         n = m["n"] if m else None
-        age = 0 if n is None else (int(n) if len(n) < 8 else -int(n))
-        keyed.append((bases.index(base), -age, path))
-    return [path for _, _, path in sorted(keyed)]
+        keyed.append((bases.index(base), *_age(n), path))
+    return [path for *_, path in sorted(keyed)]
 
 
-def read_files(paths: list[str], year: int | None = None, progress: Progress | None = None) -> Iterator[KernelLogLine]:
+def _age(n: str | None) -> tuple[int, int]:
+    """A rotated file's place in its set, oldest first: the live file (no number) last
+    whatever its siblings' names, kern.log.2 before kern.log.1, dateext's -20240329 before
+    -20240330 (a date there sorted the live file first: its events before last week's)."""
+    if n is None:
+        return (1, 0)
+    return (0, -int(n) if len(n) < 8 else int(n))
+
+
+def read_files(
+    paths: list[str], year: int | None = None, progress: Progress | None = None, unread: list[str] | None = None
+) -> Iterator[KernelLogLine]:
     """The events of the files, read in time order; `progress` is told each file and how
-    many of its bytes were read."""
+    many of its bytes were read, `unread` what of them could not be read."""
     for path in time_order(paths):
-        yield from read_file(path, year, progress)
+        yield from read_file(path, year, progress, unread)
 
 
 def read_file(
-    path: str, year: int | None = None, progress: Progress | None = None
+    path: str, year: int | None = None, progress: Progress | None = None, unread: list[str] | None = None
 ) -> Generator[KernelLogLine, None, None]:
     name = "-" if path == "-" else path
+    if _is_kmsg(path):
+        # Read as a file it never ends: its read(2) waits for the kernel's next message.
+        yield from read_kmsg(path)
+        return
     if progress is not None:
         progress.reading(os.path.basename(name))
-    found = _candidates(path, progress.advance if progress is not None else None)
+    found = _candidates(path, progress.advance if progress is not None else None, unread)
     try:
         from linkctl.logs.capture import YearHint
         from linkctl.logs.lines import parse_line
@@ -77,6 +95,17 @@ def read_file(
                 yield event
     finally:
         found.close()  # a large file's processes stop when the reader does
+
+
+def _is_kmsg(path: str) -> bool:
+    """Whether `path` is the kernel's /dev/kmsg (by its device numbers, whatever its name)."""
+    if path == "-":
+        return False
+    try:
+        st = os.stat(path)
+    except OSError:
+        return False
+    return stat.S_ISCHR(st.st_mode) and (os.major(st.st_rdev), os.minor(st.st_rdev)) == KMSG_DEVICE
 
 
 def _modified(path: str) -> datetime | None:
@@ -108,7 +137,7 @@ class _Found(Protocol):
     def close(self) -> None: ...
 
 
-def _candidates(path: str, advance: Advance | None) -> _Found:
+def _candidates(path: str, advance: Advance | None, unread: list[str] | None = None) -> _Found:
     """The candidate lines of a file. Not a generator: a large file's processes start now."""
     processes = len(os.sched_getaffinity(0))  # the cores this process may run on
     if processes > 1 and path != "-" and not path.endswith(".gz"):
@@ -121,12 +150,15 @@ def _candidates(path: str, advance: Advance | None) -> _Found:
                 return ranges.file_candidates(path, processes, advance)
             except OSError as exc:  # gone or unreadable since it was looked at
                 raise _open_error(path, exc) from None
-    return _streamed(path, advance)
+    return _streamed(path, advance, unread)
 
 
-def _streamed(path: str, advance: Advance | None) -> Generator[Candidate, None, None]:
+def _streamed(path: str, advance: Advance | None, unread: list[str] | None) -> Generator[Candidate, None, None]:
     with _open(path) as stream:
         yield from candidates(stream, advance=advance)
+        cut = getattr(stream, "cut", None)  # a .gz's data ended early
+        if cut is not None and unread is not None:
+            unread.append(f"{path}: compressed data ends early ({cut}); read up to there")
 
 
 def _open(path: str) -> io.BufferedIOBase | io.RawIOBase:

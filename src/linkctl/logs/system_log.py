@@ -9,6 +9,7 @@ looks at the other lines too (DMA, AER, resets), so the reader hands over every 
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -79,13 +80,26 @@ def kmsg(path: str = klog.KMSG) -> Iterator[Record]:
 
 
 def _kmsg(fd: int, path: str, clock: Clock) -> Iterator[Record]:
+    lost = [0]
+
+    def overwritten() -> None:
+        lost[0] += 1
+
     try:
-        for number, raw in enumerate(klog.kmsg_records(fd), 1):
+        for number, raw in enumerate(klog.kmsg_records(fd, overwritten=overwritten), 1):
             captured = capture(raw)
             if captured is not None:
                 yield Record(clock.date(captured), path, number)
     finally:
         os.close(fd)
+    if lost[0]:
+        # The ring buffer wrapped past the reader: what was lost may have held link events, and
+        # a report of "no link-down" would not know it.
+        print(
+            f"linkctl: warning: {path}: the kernel overwrote records before they were read ({lost[0]} time(s)); "
+            "events may be missing from what follows: a log file or journald keeps them",
+            file=sys.stderr,
+        )
 
 
 class Unavailable(Exception):

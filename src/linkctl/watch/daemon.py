@@ -123,6 +123,7 @@ class WatchDaemon:
         self.server: MetricsServer | None = None
         self.alerts: AlertWorker | None = None
         self.kernel_log: KmsgFollower | FileFollower | None = None
+        self._refused: str | None = None  # the followed file's refusal last noted
         self.inotify: Inotify | None = None
         self.started = False
         self.signals = StopSignals()
@@ -473,6 +474,12 @@ class WatchDaemon:
         if isinstance(follower, KmsgFollower) and follower.overwritten > self.counters.kmsg_overwritten:
             self.counters.kmsg_overwritten = follower.overwritten
             self.printer.note(f"{KMSG}: records were overwritten before they were read ({follower.overwritten})")
+        if isinstance(follower, FileFollower) and follower.refused != self._refused:
+            self._refused = follower.refused
+            if follower.refused is not None:
+                self.printer.note(
+                    f"--kernel-log {follower.path}: {follower.refused}: not followed until a file is back"
+                )
         for record in records:
             out.merge(self.core.on_kernel_log(record))
         return out
