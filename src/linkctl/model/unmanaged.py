@@ -289,7 +289,9 @@ def strict_problems(found: list[Unmanaged]) -> list[Problem]:
 # ifaces, it removes the iface", nmstate.io's examples); linkctl keeps it, set down, as `ip link set
 # down` and `show -f yaml` (which writes a down link as `state: down`) mean it.
 _VIRTUAL = frozenset(InterfaceType) - {InterfaceType.ETHERNET, InterfaceType.LOOPBACK, InterfaceType.UNKNOWN}
-_DOWN_KEPT = "`state: down` sets a link down and keeps it, where nmstate removes a virtual one (`state: absent` removes it)"
+_DOWN_KEPT = (
+    "`state: down` sets a link down and keeps it, where nmstate removes a virtual one (`state: absent` removes it)"
+)
 
 
 def down_notes(decl: Declaration, source: str) -> list[str]:
