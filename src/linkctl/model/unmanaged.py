@@ -300,4 +300,3 @@ def down_notes(decl: Declaration, source: str) -> list[str]:
     if not down:
         return []
     return [f"{_places(down)}: {_DOWN_KEPT}"]
-
