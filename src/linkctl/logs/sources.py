@@ -47,7 +47,7 @@ def time_order(paths: list[str]) -> list[str]:
     keyed: list[tuple[int, int, int, str]] = []
     for path in paths:
         m = _ROTATED.fullmatch(path)
-        base = m["base"] if m else path
+        base = _set_of(path)
         if base not in bases:
             bases.append(base)
         n = m["n"] if m else None
@@ -68,9 +68,36 @@ def read_files(
     paths: list[str], year: int | None = None, progress: Progress | None = None, unread: list[str] | None = None
 ) -> Iterator[KernelLogLine]:
     """The events of the files, read in time order; `progress` is told each file and how
-    many of its bytes were read, `unread` what of them could not be read."""
-    for path in time_order(paths):
-        yield from read_file(path, year, progress, unread)
+    many of its bytes were read, `unread` what of them could not be read.
+
+    A kernel line already read from another set is passed over: rsyslog writes each one to
+    kern.log and to syslog (or messages) alike, and read together they counted every link event
+    twice. Within a set a line repeated is the kernel's own, and kept."""
+    ordered = time_order(paths)
+    if len({_set_of(path) for path in ordered}) < 2:
+        for path in ordered:
+            yield from read_file(path, year, progress, unread)
+        return
+    earlier: set[int] = set()  # hashes of the earlier sets' events (message, stamps, host): bytes an event
+    current: set[int] = set()
+    last = None
+    for path in ordered:
+        if _set_of(path) != last:
+            earlier |= current
+            current, last = set(), _set_of(path)
+        for event in read_file(path, year, progress, unread):
+            if event.time is None and event.uptime is None:
+                yield event  # nothing tells two unstamped lines apart from one
+                continue
+            key = hash((event.raw, event.time, event.uptime, event.host))
+            if key not in earlier:
+                current.add(key)
+                yield event
+
+
+def _set_of(path: str) -> str:
+    m = _ROTATED.fullmatch(path)
+    return m["base"] if m else path
 
 
 def read_file(
