@@ -40,6 +40,71 @@ def test_rules_fire_when_they_should() -> None:
     assert res.returncode == 0 and "SUCCESS" in res.stdout, res.stdout + res.stderr
 
 
+def _outage_series(scrapes: list[bytes]) -> list[str]:
+    """The exporter's linkctl_store_outages_total{cause="disk_full"}, one value per scrape as
+    Prometheus would store it ("_" while the series is not served)."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    values = []
+    for text in scrapes:
+        found = [
+            s.value
+            for family in text_string_to_metric_families(text.decode())
+            for s in family.samples
+            if s.name == "linkctl_store_outages_total" and s.labels.get("cause") == "disk_full"
+        ]
+        values.append(f"{found[0]:g}" if found else "_")
+    return values
+
+
+def test_disk_full_alert_fires_on_the_exporters_first_outage(tmp_path: Path) -> None:
+    """The watcher's own output scraped each minute: 3 scrapes before the disk fills, 10
+    after. A series the exporter first served at 1 had no increase() and
+    LinkctlStoreDiskFull never fired for a watcher's first full disk."""
+    import yaml
+
+    from linkctl.watch.metrics import WatchMetrics
+
+    metrics = WatchMetrics()
+    scrapes = [metrics.render() for _ in range(3)]
+    metrics.store.writable.set(0)
+    metrics.store.outages.labels("disk_full").inc()  # what the recorder does when a commit finds the disk full
+    scrapes += [metrics.render() for _ in range(10)]
+    values = " ".join(_outage_series(scrapes))
+    rules = yaml.safe_load((RULES / "linkctl-rules.yml").read_text())
+    (rule,) = [r for g in rules["groups"] for r in g["rules"] if r.get("alert") == "LinkctlStoreDiskFull"]
+    summary = rule["annotations"]["summary"].replace("{{ $labels.instance }}", "h")
+    test = {
+        "rule_files": [str(RULES / "linkctl-rules.yml")],
+        "evaluation_interval": "1m",
+        "tests": [
+            {
+                "interval": "1m",
+                "input_series": [
+                    {"series": 'linkctl_store_outages_total{instance="h",cause="disk_full"}', "values": values}
+                ],
+                "alert_rule_test": [
+                    {
+                        "eval_time": "5m",
+                        "alertname": "LinkctlStoreDiskFull",
+                        "exp_alerts": [
+                            {
+                                "exp_labels": {"severity": "warning", "instance": "h", "cause": "disk_full"},
+                                "exp_annotations": {**rule["annotations"], "summary": summary},
+                            }
+                        ],
+                    }
+                ],
+            }
+        ],
+    }
+    (tmp_path / "t.yml").write_text(yaml.safe_dump(test))
+    res = subprocess.run(
+        [_promtool(), "test", "rules", "t.yml"], cwd=tmp_path, capture_output=True, text=True, check=False
+    )
+    assert res.returncode == 0 and "SUCCESS" in res.stdout, values + "\n" + res.stdout + res.stderr
+
+
 def _ansible() -> str:
     tool = Path(sys.executable).parent / "ansible-playbook"
     if not tool.exists():

@@ -47,6 +47,11 @@ from linkctl.watch.core import LinkView, WatchCore, WatchOutput
 from linkctl.watch.endpoint import listen as listen_on
 
 LABELS = ("netns", "device")  # "device": node_exporter's name for the link
+# Why a store stopped taking commits: linkctl_store_outages_total's `cause`.
+DISK_FULL = "disk_full"
+FILE_REPLACED = "file_replaced"
+UNAVAILABLE = "unavailable"
+OUTAGE_CAUSES = (DISK_FULL, FILE_REPLACED, UNAVAILABLE)
 DOWN_BUCKETS = (0.01, 0.05, 0.1, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0, 300.0, 900.0, 3600.0)
 
 
@@ -138,6 +143,10 @@ class StoreMetrics:
         self.outages = Counter(
             "linkctl_store_outages", "Spells of failing commits, by cause.", ("cause",), registry=registry
         )
+        # Each cause served at 0 from the start: a series first seen at 1 has no increase()
+        # in Prometheus, and LinkctlStoreDiskFull would miss the first full disk.
+        for cause in OUTAGE_CAUSES:
+            self.outages.labels(cause)
         self.unrecorded_events = Counter(
             "linkctl_store_unrecorded_events",
             "Events that could not be recorded as they happened (a gap stands for them).",

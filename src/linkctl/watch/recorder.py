@@ -36,7 +36,7 @@ from linkctl.store.checkpoint import WalCheckpointer, checkpointer_for
 from linkctl.store.records import StoreError
 from linkctl.store.sql import SqlStore
 from linkctl.watch.core import LinkKey, WatchCore, WatchOutput
-from linkctl.watch.metrics import StoreMetrics
+from linkctl.watch.metrics import DISK_FULL, FILE_REPLACED, UNAVAILABLE, StoreMetrics
 from linkctl.watch.transitions import count_transitions, reconcile_gone
 
 RETRY_EVERY = 1.0  # seconds between attempts while the store fails
@@ -48,10 +48,6 @@ MAX_KEPT_EPISODES = 10_000
 QUEUE_ITEMS = 20_000
 # Queued outputs written per transaction once the store is back.
 REPLAY_BATCH = 500
-
-DISK_FULL = "disk_full"
-FILE_REPLACED = "file_replaced"
-UNAVAILABLE = "unavailable"
 
 
 def queue_bound() -> int:
