@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 from linkctl.store.hosts import HostId
@@ -34,6 +35,11 @@ _PG_MIGRATION_LOCK = 0x6C6E6B63
 # second half is the name's hash): the server drops them with the connection, so a
 # crashed watcher holds nothing.
 _PG_HOST_LOCKS = 0x6C6E6B68
+# Seconds to reach a PostgreSQL server and log in, unless the URL (connect_timeout=) or
+# PGCONNECT_TIMEOUT says otherwise: libpq waits for ever by default, and a server that
+# accepts but never answers (hung, or a firewall's tarpit) held `history` and every
+# reconnecting watcher with it.
+PG_CONNECT_TIMEOUT = 10
 
 
 def sqlite_path(url: str) -> str:
@@ -256,7 +262,7 @@ class PostgresStore(SqlStore):
                 f"--store {redact(url)}: PostgreSQL needs psycopg 3: pip install 'linkctl[postgres]'"
             ) from None
         try:
-            conn = psycopg.connect(url, autocommit=True)
+            conn = _pg_connect(url)
         except psycopg.Error as exc:
             raise StoreError(f"--store {redact(url)}: cannot connect: {exc}") from None
         if readonly:
@@ -267,11 +273,10 @@ class PostgresStore(SqlStore):
 
     def reopen(self) -> int:
         """A new connection: after a lost one, or a server that was down (the queue is the server's)."""
-        import psycopg
 
         with self._lock:
             self._conn.close()
-            self._conn = psycopg.connect(self.url, autocommit=True)
+            self._conn = _pg_connect(self.url)
             if self._held:
                 with self._tx() as cur:
                     self._hold_host(cur, self.host.name)
@@ -325,6 +330,15 @@ class PostgresStore(SqlStore):
                 with contextlib.suppress(psycopg.Error):
                     self._conn.execute("SELECT pg_advisory_unlock_all()")
         super().close()
+
+
+def _pg_connect(url: str) -> Any:
+    import psycopg
+    from psycopg.conninfo import conninfo_to_dict
+
+    given = "connect_timeout" in conninfo_to_dict(url) or os.environ.get("PGCONNECT_TIMEOUT")
+    timeout: dict[str, Any] = {} if given else {"connect_timeout": PG_CONNECT_TIMEOUT}
+    return psycopg.connect(url, autocommit=True, **timeout)
 
 
 def _remedy(path: str, exc: BaseException) -> str:
