@@ -68,3 +68,20 @@ def test_a_connect_timeout_in_the_url_is_kept(silent_server: int, monkeypatch: p
     url = f"postgresql://linkctl@127.0.0.1:{silent_server}/linkctl?connect_timeout=1"
     with pytest.raises(StoreError, match="timeout"):
         open_store(url, readonly=True)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgresql://linkctl@127.0.0.1:1/linkctl?password=TopSecret9",
+        "postgresql:///linkctl?host=127.0.0.1&port=1&user=linkctl&password=TopSecret9&sslmode=disable",
+        "postgresql://linkctl:TopSecret9@127.0.0.1:1/linkctl",
+    ],
+)
+def test_a_password_given_in_the_url_is_never_in_the_error(url: str) -> None:
+    # libpq takes a password in the query string as well as before the host.
+    with pytest.raises(StoreError) as info:
+        open_store(url)
+    assert "TopSecret9" not in str(info.value)
+    assert "cannot connect" in str(info.value) and "***" in str(info.value)
+    assert backends.redact(url).count("***") == 1

@@ -6,6 +6,7 @@ import contextlib
 import fcntl
 import logging
 import os
+import re
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -378,12 +379,17 @@ def _identity(path: str) -> tuple[int, int] | None:
 
 
 def redact(url: str) -> str:
-    """Never print a password that came in a URL."""
+    """Never print a password that came in a URL: `user:PASSWORD@` or, as libpq also takes
+    it, `?password=PASSWORD`."""
+    url = _QUERY_PASSWORD.sub(r"\1***", url)
     scheme, sep, rest = url.partition("://")
     creds, at, host = rest.rpartition("@")
     if not sep or not at or ":" not in creds:
         return url
     return f"{scheme}://{creds.split(':', 1)[0]}:***@{host}"
+
+
+_QUERY_PASSWORD = re.compile(r"([?&]password=)[^&#]*", re.IGNORECASE)
 
 
 # The stores that can tell a failing environment from a bug, and reconnect.
