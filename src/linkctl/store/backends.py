@@ -16,6 +16,7 @@ from typing import Any
 from urllib.parse import quote
 
 from linkctl.store.hosts import HostId
+from linkctl.store.pg_answer import ANSWER_TIMEOUT, answered_within
 from linkctl.store.records import AlertState, StoreError, to_us
 from linkctl.store.rows import HOSTED
 from linkctl.store.schema import LATEST
@@ -300,10 +301,28 @@ class PostgresStore(SqlStore):
     def _sql(self, sql: str) -> str:
         return sql.replace("?", "%s")
 
+    # None: wait for the server as long as it takes (readers, migrations, a renamed host's
+    # rows carried over); a watcher's commits and reads get ANSWER_TIMEOUT.
+    answer_timeout: float | None = None
+
     @contextmanager
     def _tx(self) -> Iterator[Cursor]:
-        with self._lock, self._conn.transaction(), self._conn.cursor() as cur:
+        with (
+            self._lock,
+            answered_within(self._conn, self.answer_timeout),
+            self._conn.transaction(),
+            self._conn.cursor() as cur,
+        ):
             yield _Rewriting(cur, self._sql)
+
+    @contextmanager
+    def _read(self) -> Iterator[Cursor]:
+        with self._lock, answered_within(self._conn, self.answer_timeout), super()._read() as cur:
+            yield cur
+
+    def bound_answers(self) -> None:
+        """From now on, a server that does not answer in ANSWER_TIMEOUT seconds is an outage."""
+        self.answer_timeout = ANSWER_TIMEOUT
 
     def _lock_migrations(self, cur: Cursor) -> None:
         cur.execute("SELECT pg_advisory_xact_lock(?)", (_PG_MIGRATION_LOCK,))
