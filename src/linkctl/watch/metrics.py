@@ -188,16 +188,42 @@ class WatchMetrics:
             registry=self.registry,
         )
         self.store = StoreMetrics(self.registry)
+        # The series each link has in the two families above, by (netns, device), and each
+        # link's name by (netns, ifindex): a link removed or renamed takes its series with it,
+        # or a host whose containers each bring a veth grows 17 series per veth for ever.
+        self._series: dict[tuple[str, str], set[tuple[str, str] | None]] = {}
+        self._names: dict[tuple[str, int], str] = {}
 
     def observe(self, out: WatchOutput) -> None:
         for netns, ifname, seconds in out.down_durations:
             self.down_duration.labels(netns or "", ifname).observe(seconds)
+            self._series.setdefault((netns or "", ifname), set()).add(None)
         for record in out.kernel_events:
             netns = record.netns or ""
             driver = record.words.driver or ""
             self.kernel_events.labels(netns, record.ifname, record.kind.value, driver).inc()
+            self._series.setdefault((netns, record.ifname), set()).add((record.kind.value, driver))
         for netns in out.resyncs:
             self.resyncs.labels(netns or "").inc()
+        self._follow(out)
+
+    def _follow(self, out: WatchOutput) -> None:
+        """Drop the series of the links `out` removed or renamed."""
+        for link in out.gone:
+            self._names.pop((link.netns or "", link.ifindex), None)
+            self._forget(link.netns or "", link.ifname)
+        for link in out.links:
+            old = self._names.get((link.netns or "", link.ifindex))
+            if old is not None and old != link.ifname:
+                self._forget(link.netns or "", old)
+            self._names[(link.netns or "", link.ifindex)] = link.ifname
+
+    def _forget(self, netns: str, ifname: str) -> None:
+        for extra in self._series.pop((netns, ifname), set()):
+            if extra is None:
+                self.down_duration.remove(netns, ifname)
+            else:
+                self.kernel_events.remove(netns, ifname, *extra)
 
     def render(self) -> bytes:
         return generate_latest(self.registry)
