@@ -85,3 +85,14 @@ def test_a_password_given_in_the_url_is_never_in_the_error(url: str) -> None:
     assert "TopSecret9" not in str(info.value)
     assert "cannot connect" in str(info.value) and "***" in str(info.value)
     assert backends.redact(url).count("***") == 1
+
+
+def test_a_database_without_linkctl_schema_is_named_with_the_fix(pg_url: str) -> None:
+    # An empty database (a URL naming the wrong one): the reader's error named neither the
+    # store nor what to do, and quoted PostgreSQL's query on two more lines.
+    with pytest.raises(StoreError) as info:
+        open_store(pg_url, readonly=True)
+    text = str(info.value)
+    assert "has no linkctl schema" in text and "run `linkctl watch` once" in text
+    assert backends.redact(pg_url) in text
+    assert "\n" not in text

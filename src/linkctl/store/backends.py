@@ -451,7 +451,13 @@ def _check_readable(store: SqlStore) -> None:
     try:
         version = store.schema_version()
     except Exception as exc:
-        raise StoreError(f"the store has no linkctl schema: {exc}") from None
+        if isinstance(store, PostgresStore) and store.unavailable(exc) is not None:
+            raise  # the server, not the schema: open_store names it
+        first = (str(exc).splitlines() or [""])[0]  # PostgreSQL's next lines quote the query
+        raise StoreError(
+            f"store {store.where()} has no linkctl schema ({first}): give --store the store the "
+            "watchers write to, or run `linkctl watch` once to create it"
+        ) from None
     if version > LATEST:
         raise StoreError(f"store schema version {version} is newer than this linkctl ({LATEST})")
     if version < LATEST:
