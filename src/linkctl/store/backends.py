@@ -352,13 +352,30 @@ class PostgresStore(SqlStore):
         super().close()
 
 
+# How long the server's end of this session outlives a client that is gone without a word:
+# a watcher's host that died cut off from the server (no FIN, no reset) left a backend,
+# holding the host's hold, for TCP's defaults (15 minutes retransmitting an answer, 2 hours
+# of silence before a keepalive probe); the host, back, was refused as "another watcher is
+# writing as host NAME" all that time. Now about 25 s: probes after 10 s idle, 5 s apart, 3
+# lost; 25 s for data the client never acknowledges (milliseconds; PostgreSQL 12 or later).
+_PG_SERVER_KEEPALIVE = (
+    ("tcp_keepalives_idle", 10),
+    ("tcp_keepalives_interval", 5),
+    ("tcp_keepalives_count", 3),
+    ("tcp_user_timeout", 25_000),
+)
+
+
 def _pg_connect(url: str) -> Any:
     import psycopg
     from psycopg.conninfo import conninfo_to_dict
 
     given = "connect_timeout" in conninfo_to_dict(url) or os.environ.get("PGCONNECT_TIMEOUT")
     timeout: dict[str, Any] = {} if given else {"connect_timeout": PG_CONNECT_TIMEOUT}
-    return psycopg.connect(url, autocommit=True, **timeout)
+    conn = psycopg.connect(url, autocommit=True, **timeout)
+    for name, value in _PG_SERVER_KEEPALIVE:
+        conn.execute(f"SET {name} = {value}")
+    return conn
 
 
 def _remedy(path: str, exc: BaseException) -> str:
