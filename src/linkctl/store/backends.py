@@ -368,13 +368,16 @@ _PG_SERVER_KEEPALIVE = (
 
 def _pg_connect(url: str) -> Any:
     import psycopg
+    import psycopg.errors
     from psycopg.conninfo import conninfo_to_dict
 
     given = "connect_timeout" in conninfo_to_dict(url) or os.environ.get("PGCONNECT_TIMEOUT")
     timeout: dict[str, Any] = {} if given else {"connect_timeout": PG_CONNECT_TIMEOUT}
     conn = psycopg.connect(url, autocommit=True, **timeout)
     for name, value in _PG_SERVER_KEEPALIVE:
-        conn.execute(f"SET {name} = {value}")
+        # A server before 12 has no tcp_user_timeout: the others still hold.
+        with contextlib.suppress(psycopg.errors.UndefinedObject, psycopg.errors.InsufficientPrivilege):
+            conn.execute(f"SET {name} = {value}")
     return conn
 
 
