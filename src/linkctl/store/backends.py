@@ -6,14 +6,17 @@ import contextlib
 import fcntl
 import logging
 import os
+import re
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 from linkctl.store.hosts import HostId
+from linkctl.store.pg_answer import ANSWER_TIMEOUT, answered_within
 from linkctl.store.records import AlertState, StoreError, to_us
 from linkctl.store.rows import HOSTED
 from linkctl.store.schema import LATEST
@@ -34,6 +37,11 @@ _PG_MIGRATION_LOCK = 0x6C6E6B63
 # second half is the name's hash): the server drops them with the connection, so a
 # crashed watcher holds nothing.
 _PG_HOST_LOCKS = 0x6C6E6B68
+# Seconds to reach a PostgreSQL server and log in, unless the URL (connect_timeout=) or
+# PGCONNECT_TIMEOUT says otherwise: libpq waits for ever by default, and a server that
+# accepts but never answers (hung, or a firewall's tarpit) held `history` and every
+# reconnecting watcher with it.
+PG_CONNECT_TIMEOUT = 10
 
 
 def sqlite_path(url: str) -> str:
@@ -256,7 +264,7 @@ class PostgresStore(SqlStore):
                 f"--store {redact(url)}: PostgreSQL needs psycopg 3: pip install 'linkctl[postgres]'"
             ) from None
         try:
-            conn = psycopg.connect(url, autocommit=True)
+            conn = _pg_connect(url)
         except psycopg.Error as exc:
             raise StoreError(f"--store {redact(url)}: cannot connect: {exc}") from None
         if readonly:
@@ -267,11 +275,10 @@ class PostgresStore(SqlStore):
 
     def reopen(self) -> int:
         """A new connection: after a lost one, or a server that was down (the queue is the server's)."""
-        import psycopg
 
         with self._lock:
             self._conn.close()
-            self._conn = psycopg.connect(self.url, autocommit=True)
+            self._conn = _pg_connect(self.url)
             if self._held:
                 with self._tx() as cur:
                     self._hold_host(cur, self.host.name)
@@ -294,10 +301,28 @@ class PostgresStore(SqlStore):
     def _sql(self, sql: str) -> str:
         return sql.replace("?", "%s")
 
+    # None: wait for the server as long as it takes (readers, migrations, a renamed host's
+    # rows carried over); a watcher's commits and reads get ANSWER_TIMEOUT.
+    answer_timeout: float | None = None
+
     @contextmanager
     def _tx(self) -> Iterator[Cursor]:
-        with self._lock, self._conn.transaction(), self._conn.cursor() as cur:
+        with (
+            self._lock,
+            answered_within(self._conn, self.answer_timeout),
+            self._conn.transaction(),
+            self._conn.cursor() as cur,
+        ):
             yield _Rewriting(cur, self._sql)
+
+    @contextmanager
+    def _read(self) -> Iterator[Cursor]:
+        with self._lock, answered_within(self._conn, self.answer_timeout), super()._read() as cur:
+            yield cur
+
+    def bound_answers(self) -> None:
+        """From now on, a server that does not answer in ANSWER_TIMEOUT seconds is an outage."""
+        self.answer_timeout = ANSWER_TIMEOUT
 
     def _lock_migrations(self, cur: Cursor) -> None:
         cur.execute("SELECT pg_advisory_xact_lock(?)", (_PG_MIGRATION_LOCK,))
@@ -325,6 +350,35 @@ class PostgresStore(SqlStore):
                 with contextlib.suppress(psycopg.Error):
                     self._conn.execute("SELECT pg_advisory_unlock_all()")
         super().close()
+
+
+# How long the server's end of this session outlives a client that is gone without a word:
+# a watcher's host that died cut off from the server (no FIN, no reset) left a backend,
+# holding the host's hold, for TCP's defaults (15 minutes retransmitting an answer, 2 hours
+# of silence before a keepalive probe); the host, back, was refused as "another watcher is
+# writing as host NAME" all that time. Now about 25 s: probes after 10 s idle, 5 s apart, 3
+# lost; 25 s for data the client never acknowledges (milliseconds; PostgreSQL 12 or later).
+_PG_SERVER_KEEPALIVE = (
+    ("tcp_keepalives_idle", 10),
+    ("tcp_keepalives_interval", 5),
+    ("tcp_keepalives_count", 3),
+    ("tcp_user_timeout", 25_000),
+)
+
+
+def _pg_connect(url: str) -> Any:
+    import psycopg
+    import psycopg.errors
+    from psycopg.conninfo import conninfo_to_dict
+
+    given = "connect_timeout" in conninfo_to_dict(url) or os.environ.get("PGCONNECT_TIMEOUT")
+    timeout: dict[str, Any] = {} if given else {"connect_timeout": PG_CONNECT_TIMEOUT}
+    conn = psycopg.connect(url, autocommit=True, **timeout)
+    for name, value in _PG_SERVER_KEEPALIVE:
+        # A server before 12 has no tcp_user_timeout: the others still hold.
+        with contextlib.suppress(psycopg.errors.UndefinedObject, psycopg.errors.InsufficientPrivilege):
+            conn.execute(f"SET {name} = {value}")
+    return conn
 
 
 def _remedy(path: str, exc: BaseException) -> str:
@@ -364,12 +418,17 @@ def _identity(path: str) -> tuple[int, int] | None:
 
 
 def redact(url: str) -> str:
-    """Never print a password that came in a URL."""
+    """Never print a password that came in a URL: `user:PASSWORD@` or, as libpq also takes
+    it, `?password=PASSWORD`."""
+    url = _QUERY_PASSWORD.sub(r"\1***", url)
     scheme, sep, rest = url.partition("://")
     creds, at, host = rest.rpartition("@")
     if not sep or not at or ":" not in creds:
         return url
     return f"{scheme}://{creds.split(':', 1)[0]}:***@{host}"
+
+
+_QUERY_PASSWORD = re.compile(r"([?&]password=)[^&#]*", re.IGNORECASE)
 
 
 # The stores that can tell a failing environment from a bug, and reconnect.
@@ -412,7 +471,13 @@ def _check_readable(store: SqlStore) -> None:
     try:
         version = store.schema_version()
     except Exception as exc:
-        raise StoreError(f"the store has no linkctl schema: {exc}") from None
+        if isinstance(store, PostgresStore) and store.unavailable(exc) is not None:
+            raise  # the server, not the schema: open_store names it
+        first = (str(exc).splitlines() or [""])[0]  # PostgreSQL's next lines quote the query
+        raise StoreError(
+            f"store {store.where()} has no linkctl schema ({first}): give --store the store the "
+            "watchers write to, or run `linkctl watch` once to create it"
+        ) from None
     if version > LATEST:
         raise StoreError(f"store schema version {version} is newer than this linkctl ({LATEST})")
     if version < LATEST:

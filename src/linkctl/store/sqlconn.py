@@ -100,6 +100,9 @@ class SqlConnection:
         """What an operator does about `exc` (an `unavailable` one)."""
         return "check the database server and its log"
 
+    def bound_answers(self) -> None:
+        """Make a server that stops answering an error after a bound (a watcher's store)."""
+
     def where(self) -> str:
         """The store, as messages name it (no password)."""
         return self.dialect

@@ -105,6 +105,7 @@ class WatchDaemon:
     def __post_init__(self) -> None:
         self.store: SqlStore = open_store(self.config.store, host=self.config.host_id())
         self.host_notes = self.store.claim_host()
+        self.store.bound_answers()  # after the migration and the host's rows: those may take long
         self.core = WatchCore(
             self.config.flap_config(),
             known=self.store.last_known(),

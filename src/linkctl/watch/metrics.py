@@ -47,6 +47,11 @@ from linkctl.watch.core import LinkView, WatchCore, WatchOutput
 from linkctl.watch.endpoint import listen as listen_on
 
 LABELS = ("netns", "device")  # "device": node_exporter's name for the link
+# Why a store stopped taking commits: linkctl_store_outages_total's `cause`.
+DISK_FULL = "disk_full"
+FILE_REPLACED = "file_replaced"
+UNAVAILABLE = "unavailable"
+OUTAGE_CAUSES = (DISK_FULL, FILE_REPLACED, UNAVAILABLE)
 DOWN_BUCKETS = (0.01, 0.05, 0.1, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0, 300.0, 900.0, 3600.0)
 
 
@@ -138,6 +143,10 @@ class StoreMetrics:
         self.outages = Counter(
             "linkctl_store_outages", "Spells of failing commits, by cause.", ("cause",), registry=registry
         )
+        # Each cause served at 0 from the start: a series first seen at 1 has no increase()
+        # in Prometheus, and LinkctlStoreDiskFull would miss the first full disk.
+        for cause in OUTAGE_CAUSES:
+            self.outages.labels(cause)
         self.unrecorded_events = Counter(
             "linkctl_store_unrecorded_events",
             "Events that could not be recorded as they happened (a gap stands for them).",
@@ -179,16 +188,42 @@ class WatchMetrics:
             registry=self.registry,
         )
         self.store = StoreMetrics(self.registry)
+        # The series each link has in the two families above, by (netns, device), and each
+        # link's name by (netns, ifindex): a link removed or renamed takes its series with it,
+        # or a host whose containers each bring a veth grows 17 series per veth for ever.
+        self._series: dict[tuple[str, str], set[tuple[str, str] | None]] = {}
+        self._names: dict[tuple[str, int], str] = {}
 
     def observe(self, out: WatchOutput) -> None:
         for netns, ifname, seconds in out.down_durations:
             self.down_duration.labels(netns or "", ifname).observe(seconds)
+            self._series.setdefault((netns or "", ifname), set()).add(None)
         for record in out.kernel_events:
             netns = record.netns or ""
             driver = record.words.driver or ""
             self.kernel_events.labels(netns, record.ifname, record.kind.value, driver).inc()
+            self._series.setdefault((netns, record.ifname), set()).add((record.kind.value, driver))
         for netns in out.resyncs:
             self.resyncs.labels(netns or "").inc()
+        self._follow(out)
+
+    def _follow(self, out: WatchOutput) -> None:
+        """Drop the series of the links `out` removed or renamed."""
+        for link in out.gone:
+            self._names.pop((link.netns or "", link.ifindex), None)
+            self._forget(link.netns or "", link.ifname)
+        for link in out.links:
+            old = self._names.get((link.netns or "", link.ifindex))
+            if old is not None and old != link.ifname:
+                self._forget(link.netns or "", old)
+            self._names[(link.netns or "", link.ifindex)] = link.ifname
+
+    def _forget(self, netns: str, ifname: str) -> None:
+        for extra in self._series.pop((netns, ifname), set()):
+            if extra is None:
+                self.down_duration.remove(netns, ifname)
+            else:
+                self.kernel_events.remove(netns, ifname, *extra)
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

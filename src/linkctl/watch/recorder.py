@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import threading
 import time
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
@@ -36,7 +37,7 @@ from linkctl.store.checkpoint import WalCheckpointer, checkpointer_for
 from linkctl.store.records import StoreError
 from linkctl.store.sql import SqlStore
 from linkctl.watch.core import LinkKey, WatchCore, WatchOutput
-from linkctl.watch.metrics import StoreMetrics
+from linkctl.watch.metrics import DISK_FULL, FILE_REPLACED, UNAVAILABLE, StoreMetrics
 from linkctl.watch.transitions import count_transitions, reconcile_gone
 
 RETRY_EVERY = 1.0  # seconds between attempts while the store fails
@@ -48,10 +49,6 @@ MAX_KEPT_EPISODES = 10_000
 QUEUE_ITEMS = 20_000
 # Queued outputs written per transaction once the store is back.
 REPLAY_BATCH = 500
-
-DISK_FULL = "disk_full"
-FILE_REPLACED = "file_replaced"
-UNAVAILABLE = "unavailable"
 
 
 def queue_bound() -> int:
@@ -147,6 +144,8 @@ class StoreRecorder:
         self._next_try = 0.0
         self._receivers: tuple[str, ...] = ()
         self.bound = queue_bound()
+        self._connecting: threading.Thread | None = None
+        self._connect_error: Exception | None = None
         metrics.writable.set(1)
 
     def start(self) -> None:
@@ -197,8 +196,8 @@ class StoreRecorder:
         if self._moved():
             self.reopen_needed = True
         try:
-            if self.reopen_needed:
-                self._reopen()
+            if self.reopen_needed and not self._reconnected():
+                return False
             self._replay(outage)
             catch = self._catch_up(outage, now())
             self.store.record(catch, self._receivers)
@@ -266,6 +265,35 @@ class StoreRecorder:
         episodes.update((ep.key, ep) for ep in self.core.flaps.open_episodes())
         out.episodes = list(episodes.values())
         return out
+
+    def _reconnected(self) -> bool:
+        """Reopen the store; True once done. PostgreSQL's new connection is made in a thread
+        of its own, the loop only asking whether it is there: a server that does not answer
+        held the loop for its connect_timeout at each attempt (10 s of every 11), and every
+        event read meanwhile was recorded up to 20 s after it happened."""
+        if not isinstance(self.store, PostgresStore):
+            self._reopen()
+            return True
+        thread = self._connecting
+        if thread is None:
+            self._connect_error = None
+            thread = threading.Thread(target=self._connect, name="linkctl-store-connect", daemon=True)
+            self._connecting = thread
+            thread.start()
+        if thread.is_alive():
+            return False
+        self._connecting = None
+        if self._connect_error is not None:
+            raise self._connect_error
+        self.reopen_needed = False
+        return True
+
+    def _connect(self) -> None:
+        assert isinstance(self.store, PostgresStore)
+        try:
+            self.store.reopen()
+        except Exception as exc:  # handed to the loop, which names it as the outage's cause
+            self._connect_error = exc
 
     def _reopen(self) -> None:
         # Every connection to the old file closes before the new one opens.
