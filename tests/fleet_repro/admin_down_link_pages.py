@@ -39,6 +39,8 @@ def main() -> None:
         (work / "t.yml").write_text(
             "rule_files: [linkctl-rules.yml]\nevaluation_interval: 1m\ntests:\n- interval: 1m\n"
             '  input_series:\n  - {series: \'linkctl_network_up{instance="h",netns="",device="eth1"}\', '
+            "values: '0x10'}\n"
+            '  - {series: \'linkctl_network_admin_up{instance="h",netns="",device="eth1"}\', '
             "values: '0x10'}\n  alert_rule_test:\n  - {eval_time: 6m, alertname: LinkDown, exp_alerts: []}\n"
         )
         res = subprocess.run(["promtool", "test", "rules", "t.yml"], cwd=work, capture_output=True, text=True)

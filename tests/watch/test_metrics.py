@@ -235,3 +235,17 @@ def test_a_removed_or_renamed_link_takes_its_series_with_it() -> None:
     got = samples(metrics.render().decode())
     key = ("linkctl_link_down_duration_seconds_count", (("device", "eth0"), ("netns", "")))
     assert got[key] == 1.0
+
+
+def test_a_link_set_down_by_hand_is_told_from_one_without_carrier() -> None:
+    core = WatchCore(FlapConfig(nagios_enabled=False))
+    metrics = WatchMetrics(core)
+    links = [
+        msg(0, 1, 0, carrier=False, ifindex=2, ifname="eth0"),  # admin up, no carrier: a lost cable
+        msg(0, 1, 0, carrier=False, admin_up=False, ifindex=3, ifname="eth1"),  # ip link set eth1 down
+    ]
+    metrics.observe(core.on_dump(None, links, at(0), DumpReason.STARTUP))
+    text = metrics.render().decode()
+    assert 'linkctl_network_admin_up{device="eth0",netns=""} 1.0' in text
+    assert 'linkctl_network_admin_up{device="eth1",netns=""} 0.0' in text
+    assert 'linkctl_network_up{device="eth0",netns=""} 0.0' in text

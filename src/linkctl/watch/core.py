@@ -100,6 +100,7 @@ class LinkView:
     link: KnownLink
     flapping: bool
     episodes_total: int
+    admin_up: bool | None = None  # IFF_UP: set down by hand, where `link.state` says only "down"
 
 
 class WatchCore:
@@ -128,7 +129,9 @@ class WatchCore:
         # The namespaces dumped (so watched) this run: the store's links of others are no
         # evidence that a kernel-log line is about a watched link.
         self.watched: set[NetnsName] = set()
-        self._kinds: dict[LinkKey, str | None] = {}  # IFLA_INFO_KIND of the links in self.links
+        # The last message of each link in self.links (its IFLA_INFO_KIND, whether IFF_UP is set);
+        # None for a link the store knew and the dump did not show again.
+        self._last: dict[LinkKey, LinkMessage | None] = {}
         # Kernel-log lines about no link a watched namespace has, by kind: /dev/kmsg is the
         # whole host's, other namespaces' and unwatched links' lines come too.
         self.unattributed: Counter[EventKind] = Counter()
@@ -146,7 +149,7 @@ class WatchCore:
         link = replace(link, netns_id=self._netns_ids.get(msg.netns))
         out = WatchOutput(links=[link])
         self.links[key] = link
-        self._kinds[key] = msg.kind
+        self._last[key] = msg
         self._account(prev, msg, events, out)
         return out
 
@@ -161,7 +164,7 @@ class WatchCore:
     ) -> WatchOutput:
         """RTM_DELLINK: removed (`why`, if known), or moved to namespace `moved_to`."""
         prev = self.links.pop((netns, ifindex), None)
-        self._kinds.pop((netns, ifindex), None)
+        self._last.pop((netns, ifindex), None)
         if prev is None:
             # Not followed (outside --iface): no event, but the store no longer shows it there.
             unwatched = self._unwatched.pop((netns, ifindex), None)
@@ -215,12 +218,12 @@ class WatchCore:
         out.links = [replace(link, netns_id=self._netns_ids.get(netns)) for link in out.links]
         for link in out.links:
             self.links[(netns, link.ifindex)] = link
-            self._kinds[(netns, link.ifindex)] = by_index[link.ifindex].kind if link.ifindex in by_index else None
+            self._last[(netns, link.ifindex)] = by_index.get(link.ifindex)
             self._resume_episode(link, link.state, when)
         for event in result.events:
             if event.kind is EventKind.LINK_REMOVED:
                 self.links.pop((netns, event.ifindex), None)
-                self._kinds.pop((netns, event.ifindex), None)
+                self._last.pop((netns, event.ifindex), None)
                 out.events.append(event)
                 self._close_flap(netns, event.ifindex, when, out)
                 continue
@@ -303,11 +306,16 @@ class WatchCore:
                 link=link,
                 flapping=self.flaps.is_flapping(*key),
                 episodes_total=self.flaps.episodes_total(*key),
+                admin_up=last.admin_up if (last := self._last.get(key)) is not None else None,
             )
             for key, link in sorted(self.links.items(), key=_by_key)
         ]
 
     # -- internals ------------------------------------------------------------
+
+    def _kind(self, key: LinkKey) -> str | None:
+        last = self._last.get(key)
+        return last.kind if last is not None else None
 
     def _wanted(self, ifname: str) -> bool:
         return any(fnmatch.fnmatchcase(ifname, glob) for glob in self.iface_globs)
@@ -315,7 +323,7 @@ class WatchCore:
     def _drop(self, key: LinkKey, when: datetime) -> WatchOutput:
         """A link renamed out of the watched globs is no longer followed."""
         prev = self.links.pop(key)
-        self._kinds.pop(key, None)
+        self._last.pop(key, None)
         out = WatchOutput(gone=[prev])
         self._close_flap(key[0], key[1], when, out)
         return out
@@ -366,7 +374,7 @@ class WatchCore:
     def _joins(self, event: LinkEvent, record: KernelLogRecord) -> bool:
         if record.netns is not None and record.netns != event.netns:
             return False
-        if not driver_fits(record.words.driver, self._kinds.get((event.netns, event.ifindex))):
+        if not driver_fits(record.words.driver, self._kind((event.netns, event.ifindex))):
             return False  # a namesake of another kind: the host's NIC eth0, a container's veth eth0
         if event.driver is not None or abs(event.time - record.time) > self.join_window:
             return False
@@ -393,7 +401,7 @@ class WatchCore:
         found = [
             link
             for key, link in self.links.items()
-            if link.ifname == ifname and link.netns in self.watched and driver_fits(driver, self._kinds.get(key))
+            if link.ifname == ifname and link.netns in self.watched and driver_fits(driver, self._kind(key))
         ]
         if netns is not None:
             found = [k for k in found if k.netns == netns]

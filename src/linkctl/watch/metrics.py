@@ -6,6 +6,7 @@ scrape time from the WatchCore by a custom collector, as node_exporter does, so
 they cannot drift from what the watcher knows; the rest are observations:
 
     linkctl_network_up{netns,device}                         gauge, 1 = admin up with carrier
+    linkctl_network_admin_up{netns,device}                   gauge, 1 = IFF_UP (0: set down by hand)
     linkctl_network_carrier_changes_total{netns,device}      counter (IFLA_CARRIER_CHANGES)
     linkctl_network_carrier_up_changes_total{netns,device}   counter (IFLA_CARRIER_UP_COUNT)
     linkctl_network_carrier_down_changes_total{netns,device} counter (IFLA_CARRIER_DOWN_COUNT)
@@ -65,6 +66,11 @@ class LinkCollector(Collector):
         up = GaugeMetricFamily(
             "linkctl_network_up", "Whether the link is administratively up with carrier.", labels=LABELS
         )
+        admin = GaugeMetricFamily(
+            "linkctl_network_admin_up",
+            "Whether the link is administratively up (IFF_UP); 0: set down on purpose, not a lost carrier.",
+            labels=LABELS,
+        )
         changes = CounterMetricFamily(
             "linkctl_network_carrier_changes",
             "Carrier changes the kernel counted (IFLA_CARRIER_CHANGES).",
@@ -92,6 +98,8 @@ class LinkCollector(Collector):
             link = view.link
             labels = [link.netns or "", link.ifname]  # Prometheus has no None: "" is no label
             up.add_metric(labels, 1.0 if link.state is LinkState.UP else 0.0)
+            if view.admin_up is not None:
+                admin.add_metric(labels, 1.0 if view.admin_up else 0.0)
             flapping.add_metric(labels, 1.0 if view.flapping else 0.0)
             episodes.add_metric(labels, float(view.episodes_total))
             counters = link.counters
@@ -102,7 +110,7 @@ class LinkCollector(Collector):
                 ups.add_metric(labels, float(counters.up))
             if counters.down is not None:
                 downs.add_metric(labels, float(counters.down))
-        yield from (up, changes, ups, downs, flapping, episodes)
+        yield from (up, admin, changes, ups, downs, flapping, episodes)
 
     def describe(self) -> Iterator[Metric]:
         # Empty description: the registry must not call collect() at register time.
