@@ -248,3 +248,28 @@ def test_a_closed_store_lets_go_of_its_host_before_its_session_ends(store_url: s
         conn.close = counted_close
         store.close()
         assert at_close == [0]
+
+
+def test_a_store_whose_server_stopped_answering_still_closes(store_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    # close() lets go of the host's hold first (above): a stopped backend must not hold up a
+    # watcher's stop there, the connection closing drops the hold once the server notices.
+    if not store_url.startswith("postgresql"):
+        pytest.skip("SQLite has no server")
+    import os
+    import signal
+    import threading
+
+    from linkctl.store import backends
+
+    monkeypatch.setattr(backends, "ANSWER_TIMEOUT", 0.5)
+    store = open_store(store_url, host=HostId("web-a", "shared", False))
+    store.claim_host()
+    pid = store._conn.info.backend_pid
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        closing = threading.Thread(target=store.close, daemon=True)
+        closing.start()
+        closing.join(60)  # a bound for the test not to hang: the cut comes after 0.5 s
+        assert not closing.is_alive()
+    finally:
+        os.kill(pid, signal.SIGCONT)

@@ -342,12 +342,13 @@ class PostgresStore(SqlStore):
     def close(self) -> None:
         """Let go of the host's hold before the connection: the server drops a closed session's
         advisory locks only when its backend has ended, after close() returns, and a watcher
-        restarted at once would find its own hold there still."""
+        restarted at once would find its own hold there still. Bounded: a server that does not
+        answer must not hold up a watcher's stop (closing drops the hold once the server notices)."""
         import psycopg
 
         with self._lock:
             if not self._conn.closed:
-                with contextlib.suppress(psycopg.Error):
+                with contextlib.suppress(psycopg.Error), answered_within(self._conn, ANSWER_TIMEOUT):
                     self._conn.execute("SELECT pg_advisory_unlock_all()")
         super().close()
 
