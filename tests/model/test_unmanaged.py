@@ -113,7 +113,7 @@ def test_strict_takes_a_file_linkctl_manages_whole() -> None:
         ("dns-reslover: {}\ninterfaces: []", "dns-reslover: {}: unknown key: did you mean `dns-resolver`?"),
         ("hostnme: {config: h}\ninterfaces: []", "unknown key: did you mean `hostname`?"),
         ("interfaces: [{name: e0, lldpp: {enabled: true}}]", "unknown key: did you mean `lldp`?"),
-        ("interfaces: [{name: e0, controller: br0}]", "a port is listed by its controller"),
+        ("interfaces: [{name: e0, bridge: {controller: br0}}]", "a port names its controller on its own entry"),
         ("interfaces: [{name: e0, type: ovs-bridg}]", "type: 'ovs-bridg': Input should be"),
     ],
 )

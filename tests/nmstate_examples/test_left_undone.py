@@ -8,20 +8,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
 from tests.conftest import ip, run_linkctl
 from tests.engine.kernel_helpers import by_name
 
 HERE = Path(__file__).parent
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="`controller:` on a port (nmstate 2.2.2+) is refused as an unknown key: linkctl declares ports "
-    "only as the controller's whole port list, and merging one port into the list the kernel has needs "
-    "the planner's state, not the loader's",
-)
 def test_a_port_naming_its_controller_joins_it(netns: str) -> None:
     ip("-n", netns, "link", "add", "eth1", "type", "veth", "peer", "name", "eth1p")
     ip("-n", netns, "link", "add", "eth2", "type", "veth", "peer", "name", "eth2p")

@@ -71,7 +71,7 @@ def problems(text: str) -> list[str]:
         ),
         ("interfaces: [{name: a, address: '02:00:00:00:00:01'}]", "this format says `mac-address`"),
         ("interfaces: [{name: a, type: mac-vlan, mac-vlan: {dev: eth0}}]", "this format says `base-iface`"),
-        ("interfaces: [{name: a, master: br0}]", "a port is listed by its controller: `bridge: {port:"),
+        ("interfaces: [{name: a, master: br0}]", "(`controller: br0`, nmstate's), or is listed by it: `bridge: {port:"),
         (
             "interfaces: [{name: a, type: bridge}]",
             "type: 'bridge': `ip link` says bridge, this format says `linux-bridge`",

@@ -240,8 +240,8 @@ _IP_WORDS = {
 }
 _IP_KINDS = {"bridge": "linux-bridge", "macvlan": "mac-vlan", "bonding": "bond", "8021q": "vlan"}
 _MASTER = (
-    "unknown key: a port is listed by its controller: `bridge: {port: [{name: ...}]}` on the bridge, "
-    "`link-aggregation: {port: [...]}` on the bond"
+    "unknown key: a port names its controller on its own entry (`controller: br0`, nmstate's), or is listed "
+    "by it: `bridge: {port: [{name: ...}]}` on the bridge, `link-aggregation: {port: [...]}` on the bond"
 )
 
 

@@ -215,6 +215,9 @@ class InterfaceSpec(Section):
     mtu: int | None = Field(default=None, ge=MTU_MIN, le=MTU_MAX)
     mac_address: str | None = None
     copy_mac_from: str | None = None  # nmstate's: another link's MAC, resolved when planning
+    # nmstate's (2.2.2+): the bridge or bond this link is to be a port of, "" for none; merged into that
+    # controller's port list when planning (plan/controllers.py), never read back from the kernel.
+    controller: str | None = None
     description: str | None = None  # the kernel's ifalias; "" clears it
     accept_all_mac_addresses: bool | None = None
     txqueuelen: int | None = Field(default=None, ge=0, le=2**32 - 1)
@@ -250,6 +253,9 @@ class InterfaceSpec(Section):
         return without_internal(handler(self), info, ("base_netns",))
 
     _copy_mac = field_validator("copy_mac_from")(classmethod(lambda cls, v, info: _ifname_or_none(v, info)))
+    _controller = field_validator("controller")(
+        classmethod(lambda cls, v, info: v if v == "" else _ifname_or_none(v, info))
+    )
     _description = field_validator("description")(classmethod(lambda cls, v: check_description(v)))
 
     @field_validator("mac_address")

@@ -6,6 +6,8 @@ checks is what the other carries out:
 * `state: ignore` (nmstate's): the link is left alone entirely, as a port too. model/load.py takes
   the entry out; here a controller's port list is made to say what the ignored link is now: listed
   where it is a port of that controller (not released), left out where it is not (not enslaved).
+* `controller: NAME` (nmstate's): merged into NAME's port list, with the ports NAME has now
+  (plan/controllers.py).
 * `copy-mac-from: NAME`: NAME's MAC address, as it will be once the file is applied: the one the
   file gives NAME, or the one NAME has. A link the file creates without a MAC gets one the kernel
   picks at random: it cannot be copied before it exists, and is refused with that reason.
@@ -16,6 +18,7 @@ from __future__ import annotations
 from linkctl.errors import Problem
 from linkctl.model.spec import BridgePort, Declaration, InterfaceSpec
 from linkctl.model.state import HostState, NetnsName
+from linkctl.plan.controllers import settle_controllers
 
 Key = tuple[NetnsName, str]
 
@@ -24,8 +27,9 @@ def settle(
     decl: Declaration, host: HostState, default_netns: NetnsName, source: str
 ) -> tuple[Declaration, list[Problem]]:
     """The declaration with ignored links kept as they are in port lists and copied MACs written out;
-    the problems found doing so (a MAC that cannot be known)."""
-    problems: list[Problem] = []
+    the problems found doing so (a MAC that cannot be known); each `controller:` merged into its
+    controller's port list first (plan/controllers.py), so that an ignored port is kept there too."""
+    decl, problems = settle_controllers(decl, host, default_netns, source)
     ignored = {(n if n is not None else default_netns, name) for n, name in decl.ignored}
     if not ignored and not any(s.copy_mac_from is not None for s in decl.interfaces):
         return decl, problems
