@@ -61,3 +61,19 @@ def test_a_join_held_by_try_is_rolled_back_without_confirmation(netns: str, tmp_
     assert "enslave eth1" in res.stdout, res.stdout
     links = by_name(netns)
     assert "master" not in links["eth1"] and links["eth2"].get("master") == "br0", links
+
+
+def test_an_undeclared_port_joining_an_up_bridge_by_its_list_comes_up(netns: str, tmp_path: Path) -> None:
+    """nmstate includes a listed port it was not given with `state: up` (handle_changed_ports)."""
+    _links(netns)
+    ip("-n", netns, "link", "set", "br0", "up")
+    assert not is_up(by_name(netns)["eth1"])
+    text = "interfaces: [{name: br0, state: up, bridge: {port: [{name: eth2}, {name: eth1}]}}]"
+    path = write(tmp_path, text)
+    res = run_linkctl("apply", path, "--netns", netns)
+    assert res.returncode == 0, res.stderr
+    links = by_name(netns)
+    assert links["eth1"].get("master") == "br0" and is_up(links["eth1"]), links
+    assert not is_up(links["eth2"]), links  # already a port: left as it was
+    again = run_linkctl("apply", path, "--netns", netns)
+    assert "nothing was sent to the kernel" in again.stdout, again.stdout + again.stderr

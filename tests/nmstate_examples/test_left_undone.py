@@ -1,7 +1,8 @@
 """nmstate files linkctl does not yet take as nmstate does: each kept here, its test failing until it does.
 
 Found reviewing nmstate's examples and documentation (issue 17); each test says what nmstate does
-with the file, and is marked xfail(strict=True) with the cause, so that the fix turns it green.
+with the file, and is marked xfail(strict=True) with the cause, so that the fix turns it green. A test
+the fix turned green loses its mark and stays (`controller:` on a port: plan/controllers.py).
 """
 
 from __future__ import annotations

@@ -140,3 +140,41 @@ def test_a_port_of_a_filtering_bridge_joins_without_turning_filtering_off() -> N
     state.namespaces[None].links["br0"] = replace(br0, info=info)
     plan = make_plan(decl({"name": "eth1", "controller": "br0"}), state)
     assert [type(op).__name__ for op in plan.ops] == ["SetMaster"]
+
+
+# A port the file does not declare, joining a controller that is up through its port list, is brought
+# up (nmstate's handle_changed_ports / apply_ctrller_change: "Include interface ... as its controller
+# required so"); one already in the list, or declared, or joining a controller that is down, is not.
+
+
+def _down_eth1(eth1_master: int | None = None) -> HostState:
+    state = _state(eth1_master)
+    eth1 = state.find("eth1", None)
+    assert eth1 is not None
+    state.namespaces[None].links["eth1"] = replace(eth1, flags=0)
+    return state
+
+
+def _ups(ops: list[object]) -> list[str]:
+    return [op.name for op in ops if isinstance(op, SetLink) and op.props.up]
+
+
+def test_an_undeclared_port_that_joins_an_up_bridge_is_brought_up_after_it_joins() -> None:
+    plan = make_plan(decl({"name": "br0", "bridge": {"port": [{"name": "veth0"}, {"name": "eth1"}]}}), _down_eth1())
+    assert [type(op).__name__ for op in plan.ops] == ["SetMaster", "SetLink"] and _ups(plan.ops) == ["eth1"]
+    assert plan.ops[1].describe() == "set eth1: state 'down' -> 'up'"
+
+
+@pytest.mark.parametrize(
+    ("entries", "master"),
+    [
+        ([{"name": "br0", "bridge": {"port": [{"name": "veth0"}, {"name": "eth1"}]}}], 3),  # already a port
+        ([{"name": "br0", "state": "down", "bridge": {"port": [{"name": "veth0"}, {"name": "eth1"}]}}], None),
+        ([{"name": "br0", "bridge": {"port": [{"name": "veth0"}, {"name": "eth1"}]}}, {"name": "eth1"}], None),
+        ([{"name": "eth1", "controller": "br0"}], None),  # declared: its own `state` says
+    ],
+)
+def test_a_port_already_in_declared_or_under_a_down_controller_is_not_brought_up(
+    entries: list[dict[str, object]], master: int | None
+) -> None:
+    assert "eth1" not in _ups(make_plan(decl(*entries), _down_eth1(master)).ops)

@@ -12,8 +12,8 @@ from linkctl.kinds.bridge import port_data, port_diffs, port_ip_args
 from linkctl.model.sections import BondPortConfig
 from linkctl.model.spec import BridgePort, InterfaceType
 from linkctl.model.state import BondPortInfo, BridgePortInfo, Link, NetnsName
-from linkctl.plan.match import _BRIDGE, Key, Matcher, Target, _has_port_list, _ports
-from linkctl.plan.ops import SetMaster, SetPort
+from linkctl.plan.match import _BRIDGE, _DOWN, Key, Matcher, Target, _has_port_list, _ports
+from linkctl.plan.ops import Props, SetLink, SetMaster, SetPort
 
 
 class Ports:
@@ -53,8 +53,27 @@ class Ports:
         is_bond = master is not None and not self.m.is_bridge(netns, master)
         if master is None:
             self.m.plan.ops.append(SetMaster(name, netns, "not in its master's port list"))
-        else:
-            self.m.plan.ops.append(SetMaster(name, netns, master=master, down_first=is_bond))
+            return
+        self.m.plan.ops.append(SetMaster(name, netns, master=master, down_first=is_bond))
+        link = None if created else self.m.host.find(name, netns)
+        if t is None and link is not None and not link.admin_up and self._comes_up(netns, master):
+            # nmstate's handle_changed_ports and MergedInterface::apply_ctrller_change (its
+            # ifaces/inter_ifaces_controller.rs, ifaces/mod.rs): a port the file does not declare, attached
+            # by a controller that is up, is included with `state: up` ("Include interface ... to edit as
+            # its controller required so"). Only a port that joins: one already in the list is left as it is.
+            self.m.plan.ops.append(
+                SetLink(
+                    name, netns, f"it joins {master}, which is up (nmstate brings a listed port up)",
+                    props=Props(up=True), diffs=(FieldDiff("state", "down", "up"),),
+                )
+            )  # fmt: skip
+
+    def _comes_up(self, netns: NetnsName, master: str) -> bool:
+        """Whether the controller is up once the plan is carried out."""
+        t = self.m.targets.get((netns, master))
+        if t is None or t.spec.state is _DOWN:
+            return False
+        return t.spec.state is not None or t.creates or (t.current is not None and t.current.admin_up)
 
     def _port_settings(self) -> None:
         """A bridge's declared port settings (stp-priority ...), set once the port is in it: the
