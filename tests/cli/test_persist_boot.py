@@ -79,6 +79,23 @@ def test_boot_apply_applies_each_file_into_its_namespace(tmp_path: Path, fresh_n
     assert again.returncode == 0 and f"{conf}/netns/{fresh_name}/20-veth.yml: nothing to change" in again.stdout
 
 
+def test_boot_apply_says_which_kept_files_it_cannot_apply(tmp_path: Path) -> None:
+    """A directory under netns/ made by hand with a name no namespace can have (`persist` refuses
+    it), or a file beside the namespaces' directories: said, exit 1, not left out without a word."""
+    conf = tmp_path / "conf"
+    for bad in ("blue green", ".hidden", "-x"):
+        (conf / "netns" / bad).mkdir(parents=True)
+        (conf / "netns" / bad / "10.yml").write_text(VETH)
+    (conf / "netns" / "20.yml").write_text(VETH)
+    out = _linkctl("boot-apply", "--dir", str(conf))
+    assert out.returncode == 1, out.stdout
+    assert "no *.yml files" not in out.stdout
+    assert f"{conf}/netns/blue green: not applied: 'blue green' is no namespace name" in out.stderr
+    assert f"{conf}/netns/.hidden: not applied" in out.stderr
+    assert f"{conf}/netns/-x: not applied" in out.stderr
+    assert f"{conf}/netns/20.yml: not applied: a namespace's declarations go in {conf}/netns/NS/" in out.stderr
+
+
 def test_watch_install_unit_names_this_linkctl(tmp_path: Path) -> None:
     out = _linkctl("watch", "--install-unit", "--root", str(tmp_path))
     assert out.returncode == 0, out.stderr

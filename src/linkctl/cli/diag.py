@@ -187,14 +187,18 @@ def boot_apply(
     namespace NS (made if missing), by namespace name.
 
     Exit: 0 every file applied (or nothing to do)
-          1 a file was refused, or failed and was rolled back (checked); the other files are applied
+          1 a file was refused, or failed and was rolled back (checked), or is under a directory
+            of netns/ whose name is no namespace's; the other files are applied
           4 a rollback could not be checked (the files after it are not applied)
           128+N stopped by signal N (rolled back, checked; the files after it are not applied)
     """
-    from linkctl.diagnose.persist import boot_files
+    from linkctl.diagnose.persist import boot_files, boot_passed_over
 
     files = boot_files(directory)
-    worst = 0
+    passed_over = boot_passed_over(directory)
+    for why in passed_over:
+        typer.echo(why, err=True)
+    worst = 1 if passed_over else 0
     for path, netns in files:
         try:
             for line in apply_file(str(path), wait, netns):
@@ -204,7 +208,7 @@ def boot_apply(
             worst = max(worst, exc.exit_code)
             if exc.exit_code != 1:  # a signal, or links left half-changed: going on would plan over them
                 break
-    if not files:
+    if not files and not passed_over:
         typer.echo(f"{directory}: no *.yml files")
     raise typer.Exit(worst)
 

@@ -159,6 +159,25 @@ def boot_files(conf: Path) -> list[tuple[Path, str | None]]:
     return found
 
 
+def boot_passed_over(conf: Path) -> list[str]:
+    """Declarations under conf/netns that `boot_files` cannot apply, each with why: a directory
+    whose name no namespace can have (made by hand: `persist` refuses such a name), a file
+    beside the namespaces' directories. Said at boot, or they would be left out without a word."""
+    spaces = conf / NETNS_DIR
+    if not spaces.is_dir():
+        return []
+    found: list[str] = []
+    for sub in sorted(spaces.iterdir()):
+        if sub.is_dir() and not _NETNS_NAME.fullmatch(sub.name) and _declarations(sub):
+            found.append(
+                f"{sub}: not applied: {sub.name!r} is no namespace name (at most 255 letters, digits and _.:@+-, "
+                "starting with a letter, digit or _): rename the directory, or `linkctl persist FILE --netns NS`"
+            )
+        elif not sub.is_dir() and sub.suffix in (".yml", ".yaml"):
+            found.append(f"{sub}: not applied: a namespace's declarations go in {spaces}/NS/ (namespace NS)")
+    return found
+
+
 def _declarations(directory: Path) -> list[Path]:
     return sorted(directory.glob("*.yml")) + sorted(directory.glob("*.yaml"))
 
