@@ -3,6 +3,7 @@ the namespace as `apply --netns` does; `watch --install-unit` writes a unit nami
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
@@ -94,6 +95,49 @@ def test_boot_apply_says_which_kept_files_it_cannot_apply(tmp_path: Path) -> Non
     assert f"{conf}/netns/.hidden: not applied" in out.stderr
     assert f"{conf}/netns/-x: not applied" in out.stderr
     assert f"{conf}/netns/20.yml: not applied: a namespace's declarations go in {conf}/netns/NS/" in out.stderr
+
+
+@pytest.fixture
+def full_root(tmp_path: Path) -> Iterator[Path]:
+    """A root on a 16 KiB tmpfs filled up: a full /etc."""
+    if os.geteuid() != 0:
+        pytest.skip("needs root to mount a tmpfs")
+    root = tmp_path / "full"
+    root.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=16k", "tmpfs", str(root)], check=True)
+    try:
+        with (root / "filler").open("wb") as filler, contextlib.suppress(OSError):
+            filler.write(b"x" * (1 << 16))
+        yield root
+    finally:
+        subprocess.run(["umount", str(root)], check=True)
+
+
+def test_persist_onto_a_full_etc_names_the_file_it_could_not_write(tmp_path: Path, full_root: Path) -> None:
+    decl = tmp_path / "20-veth.yml"
+    decl.write_text(VETH)
+    out = _linkctl("persist", str(decl), "-n", "blue", "--root", str(full_root), "--linkctl", "/opt/l/bin/linkctl")
+    unit = full_root / "etc/systemd/system/linkctl-apply.service"
+    assert out.returncode == 1
+    assert f"cannot write {unit}: No space left on device (free space there); nothing was written" in out.stderr
+    assert "standard output" not in out.stderr  # it was not stdout that failed
+    assert not list(unit.parent.iterdir())  # no empty temporary file left beside the unit
+
+
+def test_persist_onto_an_etc_it_cannot_write_says_so(tmp_path: Path) -> None:
+    decl = tmp_path / "20-veth.yml"
+    decl.write_text(VETH)
+    root = tmp_path / "root"
+    (root / "etc/linkctl").mkdir(parents=True)
+    (root / "etc/linkctl/netns").write_text("")  # a file where the namespaces' directories go
+    out = _linkctl("persist", str(decl), "-n", "blue", "--root", str(root), "--linkctl", "/opt/l/bin/linkctl")
+    assert out.returncode == 1
+    assert "internal error" not in out.stderr
+    unit = root / "etc/systemd/system/linkctl-apply.service"
+    assert (
+        f"cannot write {root}/etc/linkctl/netns/blue/20-veth.yml: Not a directory (make it writable); written before it: {unit}"
+        in (out.stderr)
+    )
 
 
 def test_watch_install_unit_names_this_linkctl(tmp_path: Path) -> None:

@@ -11,11 +11,13 @@ running, systemd is told to reload. The unit texts are the package's deploy file
 
 from __future__ import annotations
 
+import errno
 import os
 import re
 import shutil
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -91,13 +93,14 @@ def install(
     target = declaration_dir(conf, netns)
     copies = [(path, _validated(path)) for path in declarations]  # every file checked before any is kept
     unit = systemd.system_dir(root) / UNIT_NAME
-    _write(unit, text, result)
-    systemd.make_dir(conf)  # even with no files yet: where to put them
-    for path, content in copies:
-        _write(target / _boot_name(path), content, result)
-    if enable:
-        _enable(root, UNIT_NAME, result)
-    _reload(root, result)
+    with _writing(result):
+        _write(unit, text, result)
+        systemd.make_dir(conf)  # even with no files yet: where to put them
+        for path, content in copies:
+            _write(target / _boot_name(path), content, result)
+        if enable:
+            _enable(root, UNIT_NAME, result)
+        _reload(root, result)
     _warn_hidden(program, result)
     if declarations:
         where = f"network namespace {netns!r} (made at boot if missing)" if netns else "the host's namespace"
@@ -125,16 +128,17 @@ def install_watch(
         if not config.is_absolute() or any(c.isspace() for c in str(config)):
             raise PersistError(f"--config {str(config)!r}: an absolute path without spaces for the unit")
         text = text.replace(f"--config {default_config}\n", f"--config {config}\n")
-    _write(systemd.system_dir(root) / WATCH_UNIT_NAME, text, result)
-    if config is None:
-        watch_yaml = root / default_config.lstrip("/")
-        if watch_yaml.exists():
-            result.unchanged.append(str(watch_yaml))
-        else:
-            _write(watch_yaml, data.read("watch.yaml"), result)
-    if enable:
-        _enable(root, WATCH_UNIT_NAME, result)
-    _reload(root, result)
+    with _writing(result):
+        _write(systemd.system_dir(root) / WATCH_UNIT_NAME, text, result)
+        if config is None:
+            watch_yaml = root / default_config.lstrip("/")
+            if watch_yaml.exists():
+                result.unchanged.append(str(watch_yaml))
+            else:
+                _write(watch_yaml, data.read("watch.yaml"), result)
+        if enable:
+            _enable(root, WATCH_UNIT_NAME, result)
+        _reload(root, result)
     _warn_hidden(program, result)
     return result
 
@@ -216,11 +220,23 @@ def remove(root: Path = Path("/")) -> PersistResult:
     """Undo `install`: the unit and its enabling link go; the declarations in /etc/linkctl stay."""
     result = PersistResult()
     system = systemd.system_dir(root)
-    for path in (system / "multi-user.target.wants" / UNIT_NAME, system / UNIT_NAME):
-        (result.written if systemd.remove(path) else result.unchanged).append(str(path))
-    _reload(root, result)
+    with _writing(result, "removed"):
+        for path in (system / "multi-user.target.wants" / UNIT_NAME, system / UNIT_NAME):
+            (result.written if systemd.remove(path) else result.unchanged).append(str(path))
+        _reload(root, result)
     result.notes.append(f"the declarations in {root / 'etc' / 'linkctl'} are kept")
     return result
+
+
+@contextmanager
+def _writing(result: PersistResult, done: str = "written") -> Iterator[None]:
+    """A file that cannot be written (a full or read-only /etc) is named, with what was done before it."""
+    try:
+        yield
+    except OSError as exc:
+        fix = "free space there" if exc.errno in (errno.ENOSPC, errno.EDQUOT) else "make it writable"
+        before = f"{done} before it: {', '.join(result.written)}" if result.written else f"nothing was {done}"
+        raise PersistError(f"cannot write {exc.filename}: {exc.strerror} ({fix}); {before}") from None
 
 
 def _write(path: Path, text: str, result: PersistResult) -> None:

@@ -4,6 +4,7 @@ speaks to it. The root is a parameter so tests install into temp trees."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -26,9 +27,15 @@ def write_file(path: Path, text: str) -> bool:
         pass
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.chmod(tmp, 0o644)
-    os.replace(tmp, path)
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            tmp.unlink()  # a full disk: no empty file left beside the unit
+        # A failing write() names no file, and would be taken for standard output's failure.
+        raise OSError(exc.errno, exc.strerror, str(path)) from None
     return True
 
 
