@@ -8,6 +8,7 @@ import contextlib
 import os
 import socket
 import subprocess
+import tempfile
 from pathlib import Path
 
 from linkctl.kernel import sysinfo
@@ -26,9 +27,13 @@ def write_file(path: Path, text: str) -> bool:
     except FileNotFoundError:
         pass
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
+    # A name of its own: two `persist` at once each replace the file whole, neither moving the
+    # other's half-written temporary into place nor failing to find its own.
+    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    tmp = Path(name)
     try:
-        tmp.write_text(text, encoding="utf-8")
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            out.write(text)
         os.chmod(tmp, 0o644)
         os.replace(tmp, path)
     except OSError as exc:
