@@ -97,6 +97,29 @@ def test_boot_apply_says_which_kept_files_it_cannot_apply(tmp_path: Path) -> Non
     assert f"{conf}/netns/20.yml: not applied: a namespace's declarations go in {conf}/netns/NS/" in out.stderr
 
 
+def test_persist_says_which_file_a_namespace_made_empty_at_boot_refuses(tmp_path: Path) -> None:
+    """A macvlan on a NIC the file does not declare validates against today's kernel, but boot-apply
+    makes the namespace empty and refuses it: "applied at every boot" alone was a false promise."""
+    macvlan = tmp_path / "10-mv.yml"
+    macvlan.write_text("interfaces:\n- name: pm0\n  type: mac-vlan\n  mac-vlan: {base-iface: pbase0, mode: bridge}\n")
+    base = "interfaces:\n- name: pbase0\n  type: veth\n  veth: {peer: pbase1}\n"
+    (tmp_path / "05-base.yml").write_text(base)
+    (tmp_path / "20-base.yml").write_text(base)
+    said = "interface pm0: mac-vlan.base-iface: 'pbase0'"
+    for i, (files, refused) in enumerate(
+        [(["10-mv.yml"], True), (["10-mv.yml", "20-base.yml"], True), (["10-mv.yml", "05-base.yml"], False)]
+    ):
+        root = tmp_path / f"root{i}"
+        out = _linkctl("persist", *(str(tmp_path / f) for f in files), "-n", "blue", "--root", str(root))
+        assert out.returncode == 0, out.stderr
+        assert (said in out.stdout) is refused, (files, out.stdout)  # a base applied after it comes too late
+        if refused:
+            assert "empty: refused at boot unless that link is there by then" in out.stdout
+    root = tmp_path / "root3"  # kept earlier, applied before it at boot
+    assert _linkctl("persist", str(tmp_path / "05-base.yml"), "-n", "blue", "--root", str(root)).returncode == 0
+    assert said not in _linkctl("persist", str(macvlan), "-n", "blue", "--root", str(root)).stdout
+
+
 @pytest.fixture
 def full_root(tmp_path: Path) -> Iterator[Path]:
     """A root on a 16 KiB tmpfs filled up: a full /etc."""

@@ -11,6 +11,7 @@ running, systemd is told to reload. The unit texts are the package's deploy file
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import re
@@ -92,6 +93,8 @@ def install(
     conf = root / "etc" / "linkctl"
     target = declaration_dir(conf, netns)
     copies = [(path, _validated(path)) for path in declarations]  # every file checked before any is kept
+    if netns:
+        result.notes += _refused_when_empty(target, [path for path, _text in copies], netns)
     unit = systemd.system_dir(root) / UNIT_NAME
     with _writing(result):
         _write(unit, text, result)
@@ -197,6 +200,45 @@ def _validated(path: Path) -> str:
         return path.read_text(encoding="utf-8")
     except OSError as exc:
         raise PersistError(f"{path}: {exc.strerror}") from None
+
+
+def _refused_when_empty(target: Path, paths: list[Path], netns: str) -> list[str]:
+    """What each file would be refused for in namespace `netns` as boot-apply makes it, empty: it
+    stands on a link that neither it nor a file applied before it there (in name order) declares.
+    A note, not a refusal: something before linkctl-apply.service may make the namespace, or put a
+    NIC in it; but "applied at every boot" alone would not be so."""
+    from linkctl.errors import ValidationFailed
+    from linkctl.model.load import load_file
+    from linkctl.model.state import HostState
+    from linkctl.plan.validate import validate
+
+    new = {_boot_name(p): p for p in paths}
+    kept = {p.name: p for p in _declarations(target)} if target.is_dir() else {}
+    order = _boot_order({**kept, **new})  # as boot-apply will apply them
+    notes: list[str] = []
+    declared: set[str] = set()
+    for name, path in order:
+        with contextlib.suppress(LinkctlError):
+            decl = load_file(str(path))
+            if name in new:
+                host = HostState()
+                host.ns(netns)
+                try:
+                    validate(decl, host, str(path), netns)
+                except ValidationFailed as exc:
+                    notes += [
+                        f"{p} (in namespace {netns!r} as boot-apply makes it, empty: refused at boot unless that "
+                        "link is there by then)"
+                        for p in exc.problems
+                        if p.value not in declared
+                    ]
+            declared |= {spec.name for spec in decl.interfaces}
+    return notes
+
+
+def _boot_order(files: dict[str, Path]) -> list[tuple[str, Path]]:
+    """`_declarations`' order: *.yml by name, then *.yaml by name."""
+    return sorted(files.items(), key=lambda item: (not item[0].endswith(".yml"), item[0]))
 
 
 def _boot_name(path: Path) -> str:
