@@ -120,6 +120,21 @@ def test_persist_says_which_file_a_namespace_made_empty_at_boot_refuses(tmp_path
     assert said not in _linkctl("persist", str(macvlan), "-n", "blue", "--root", str(root)).stdout
 
 
+def test_persist_refuses_two_files_it_would_keep_under_one_name(tmp_path: Path) -> None:
+    """The second replaced the first, and both were said "wrote"."""
+    for where, text in (("one", VETH), ("two", VETH.replace("1400", "1500"))):
+        (tmp_path / where).mkdir()
+        (tmp_path / where / "20-veth.yml").write_text(text)
+    (tmp_path / "two" / "20-veth").write_text(VETH)
+    root = tmp_path / "root"
+    for second in ("two/20-veth.yml", "two/20-veth"):
+        out = _linkctl("persist", str(tmp_path / "one/20-veth.yml"), str(tmp_path / second), "--root", str(root))
+        assert out.returncode == 1
+        assert f"{tmp_path}/one/20-veth.yml and {tmp_path}/{second} would both be kept as " in out.stderr
+        assert f"{root}/etc/linkctl/20-veth.yml: rename one of them; nothing was kept" in out.stderr
+        assert not root.exists()
+
+
 @pytest.fixture
 def full_root(tmp_path: Path) -> Iterator[Path]:
     """A root on a 16 KiB tmpfs filled up: a full /etc."""

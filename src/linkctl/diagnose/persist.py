@@ -93,6 +93,7 @@ def install(
     conf = root / "etc" / "linkctl"
     target = declaration_dir(conf, netns)
     copies = [(path, _validated(path)) for path in declarations]  # every file checked before any is kept
+    _one_each(declarations, target)
     if netns:
         result.notes += _refused_when_empty(target, [path for path, _text in copies], netns)
     unit = systemd.system_dir(root) / UNIT_NAME
@@ -200,6 +201,18 @@ def _validated(path: Path) -> str:
         return path.read_text(encoding="utf-8")
     except OSError as exc:
         raise PersistError(f"{path}: {exc.strerror}") from None
+
+
+def _one_each(declarations: Sequence[Path], target: Path) -> None:
+    """Two FILEs kept under one name: the second would replace the first, both said "wrote"."""
+    first: dict[str, Path] = {}
+    for path in declarations:
+        name = _boot_name(path)
+        if name in first:
+            raise PersistError(
+                f"{first[name]} and {path} would both be kept as {target / name}: rename one of them; nothing was kept"
+            )
+        first[name] = path
 
 
 def _refused_when_empty(target: Path, paths: list[Path], netns: str) -> list[str]:
