@@ -13,7 +13,7 @@ from typing import Annotated
 
 import typer
 
-from linkctl.cli import durations
+from linkctl.cli import durations, netns_opt
 from linkctl.errors import LinkctlError
 
 
@@ -22,7 +22,10 @@ class Format(StrEnum):
     JSON = "json"
 
 
-NetnsOpt = Annotated[str | None, typer.Option("--netns", "-n", help="work inside this `ip netns` namespace")]
+NetnsOpt = Annotated[
+    str | None,
+    typer.Option("--netns", "-n", callback=netns_opt.checked, help="work inside this `ip netns` namespace"),
+]
 FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="text or json.")]
 
 
