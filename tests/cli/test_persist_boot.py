@@ -178,6 +178,33 @@ def test_persist_onto_an_etc_it_cannot_write_says_so(tmp_path: Path) -> None:
     )
 
 
+@pytest.mark.kernel
+def test_boot_apply_goes_on_when_its_output_fails(tmp_path: Path, fresh_name: str) -> None:
+    """stdout on a full disk: the first file's "2 link change(s)" failed to print, and the command
+    ended there (exit 1): the namespaces after it were not applied at boot."""
+    second = f"{fresh_name}-2"
+    conf = tmp_path / "conf"
+    for ns in (fresh_name, second):
+        (conf / "netns" / ns).mkdir(parents=True)
+        (conf / "netns" / ns / "20-veth.yml").write_text(VETH)
+    try:
+        with open("/dev/full", "w") as full:
+            out = subprocess.run(
+                [*LINKCTL, "boot-apply", "--dir", str(conf)],
+                stdout=full,
+                stderr=subprocess.PIPE,
+                text=True,
+                timeout=120,
+            )
+        assert out.returncode == 0, out.stderr
+        assert "cannot write to stdout (No space left on device)" in out.stderr
+        for ns in (fresh_name, second):
+            shown = json.loads(_linkctl("show", "pb0", "-n", ns, "--format", "json").stdout)
+            assert [(lk["name"], lk["mtu"]) for lk in shown] == [("pb0", 1400)]
+    finally:
+        subprocess.run(["ip", "netns", "del", second], capture_output=True)
+
+
 def test_watch_install_unit_names_this_linkctl(tmp_path: Path) -> None:
     out = _linkctl("watch", "--install-unit", "--root", str(tmp_path))
     assert out.returncode == 0, out.stderr

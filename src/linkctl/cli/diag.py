@@ -195,8 +195,11 @@ def boot_apply(
           4 a rollback could not be checked (the files after it are not applied)
           128+N stopped by signal N (rolled back, checked; the files after it are not applied)
     """
+    from linkctl.cli.engine_cmds import Output
     from linkctl.diagnose.persist import boot_files, boot_passed_over
 
+    # A full or closed stdout (a log file on a full disk) must not stop the files after it: as `apply`.
+    out = Output(typer.echo)
     files = boot_files(directory)
     passed_over = boot_passed_over(directory)
     for why in passed_over:
@@ -205,14 +208,15 @@ def boot_apply(
     for path, netns in files:
         try:
             for line in apply_file(str(path), wait, netns):
-                typer.echo(f"{path}: {line}")
+                out(f"{path}: {line}")
         except LinkctlError as exc:
             typer.echo(f"{path}: {exc}", err=True)
             worst = max(worst, exc.exit_code)
             if exc.exit_code != 1:  # a signal, or links left half-changed: going on would plan over them
                 break
     if not files and not passed_over:
-        typer.echo(f"{directory}: no *.yml files")
+        out(f"{directory}: no *.yml files")
+    out.report()
     raise typer.Exit(worst)
 
 
