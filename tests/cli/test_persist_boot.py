@@ -114,7 +114,11 @@ def test_persist_says_which_file_a_namespace_made_empty_at_boot_refuses(tmp_path
         assert out.returncode == 0, out.stderr
         assert (said in out.stdout) is refused, (files, out.stdout)  # a base applied after it comes too late
         if refused:
-            assert "empty: refused at boot unless that link is there by then" in out.stdout
+            assert "empty: refused at boot unless something puts what it needs there first" in out.stdout
+    big = tmp_path / "30-big.yml"  # validated alone: a veth made with it (as at boot) is refused
+    big.write_text(VETH.replace("1400", "65536"))
+    out = _linkctl("persist", str(big), "-n", "blue", "--root", str(tmp_path / "root4"))
+    assert "interface pb0: mtu: 65536: 68 to 65535 for a new veth link (in namespace 'blue'" in out.stdout
     root = tmp_path / "root3"  # kept earlier, applied before it at boot
     assert _linkctl("persist", str(tmp_path / "05-base.yml"), "-n", "blue", "--root", str(root)).returncode == 0
     assert said not in _linkctl("persist", str(macvlan), "-n", "blue", "--root", str(root)).stdout

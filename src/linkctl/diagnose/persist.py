@@ -240,8 +240,8 @@ def _refused_when_empty(target: Path, paths: list[Path], netns: str) -> list[str
                     validate(decl, host, str(path), netns)
                 except ValidationFailed as exc:
                     notes += [
-                        f"{p} (in namespace {netns!r} as boot-apply makes it, empty: refused at boot unless that "
-                        "link is there by then)"
+                        f"{p} (in namespace {netns!r} as boot-apply makes it, empty: refused at boot unless "
+                        "something puts what it needs there first)"
                         for p in exc.problems
                         if p.value not in declared
                     ]
