@@ -161,3 +161,43 @@ def _blocked_in_flock(pid: int) -> None:
             return
         time.sleep(0.01)
     raise AssertionError(f"pid {pid} never blocked on the change lock")
+
+
+def _killed_unreaped(proc: subprocess.Popen[str]) -> None:
+    """kill -9, and left a zombie: its parent (an SSH session's shell, say) has not reaped it yet."""
+    proc.kill()
+    os.waitid(os.P_PID, proc.pid, os.WEXITED | os.WNOWAIT)  # dead, not reaped
+
+
+def test_confirm_reaches_the_guardian_while_the_killed_try_is_unreaped(held_change: tuple[str, Path, Path]) -> None:
+    """A zombie has a pid and a start time, and takes a signal without a word: confirm signalled it,
+    saw it ended, and said "ended without saying how" while the guardian held the change."""
+    ns, change, runtime = held_change
+    proc, guardian = holding(change, ns, runtime, 600)
+    _killed_unreaped(proc)
+    confirm = run(["confirm"], runtime)
+    proc.wait()
+    assert confirm.returncode == 0, confirm.stderr
+    assert f"confirmed the change held by `linkctl try` (pid {proc.pid})" in confirm.stdout
+    wait_gone(guardian, 30)
+    assert _mtu(ns, "ta") == 1400
+    assert not (runtime / "change.journal").exists()
+
+
+def test_confirm_with_try_and_its_guardian_killed_says_recover(held_change: tuple[str, Path, Path]) -> None:
+    ns, change, runtime = held_change
+    proc, guardian = holding(change, ns, runtime, 600)
+    os.kill(guardian, signal.SIGKILL)
+    wait_gone(guardian, 30)
+    _killed_unreaped(proc)
+    confirm = run(["confirm"], runtime)
+    proc.wait()
+    assert confirm.returncode == 1
+    assert f"the `linkctl try` (pid {proc.pid}) waiting for confirmation is gone, and so is its guardian" in (
+        confirm.stderr
+    )
+    assert "`linkctl recover` rolls its change back" in confirm.stderr
+    assert _mtu(ns, "ta") == 1400  # still as the trial left it: nothing confirmed it, nothing rolled it back
+    recover = run(["recover"], runtime)
+    assert recover.returncode == 0 and "as they were before" in recover.stdout, recover.stderr
+    assert _mtu(ns, "ta") != 1400

@@ -13,7 +13,7 @@ from typing import Annotated
 
 import typer
 
-from linkctl.cli import durations
+from linkctl.cli import durations, netns_opt
 from linkctl.errors import LinkctlError
 
 
@@ -22,7 +22,10 @@ class Format(StrEnum):
     JSON = "json"
 
 
-NetnsOpt = Annotated[str | None, typer.Option("--netns", "-n", help="work inside this `ip netns` namespace")]
+NetnsOpt = Annotated[
+    str | None,
+    typer.Option("--netns", "-n", callback=netns_opt.checked, help="work inside this `ip netns` namespace"),
+]
 FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="text or json.")]
 
 
@@ -187,25 +190,33 @@ def boot_apply(
     namespace NS (made if missing), by namespace name.
 
     Exit: 0 every file applied (or nothing to do)
-          1 a file was refused, or failed and was rolled back (checked); the other files are applied
+          1 a file was refused, or failed and was rolled back (checked), or is under a directory
+            of netns/ whose name is no namespace's; the other files are applied
           4 a rollback could not be checked (the files after it are not applied)
           128+N stopped by signal N (rolled back, checked; the files after it are not applied)
     """
-    from linkctl.diagnose.persist import boot_files
+    from linkctl.cli.engine_cmds import Output
+    from linkctl.diagnose.persist import boot_files, boot_passed_over
 
+    # A full or closed stdout (a log file on a full disk) must not stop the files after it: as `apply`.
+    out = Output(typer.echo)
     files = boot_files(directory)
-    worst = 0
+    passed_over = boot_passed_over(directory)
+    for why in passed_over:
+        typer.echo(why, err=True)
+    worst = 1 if passed_over else 0
     for path, netns in files:
         try:
             for line in apply_file(str(path), wait, netns):
-                typer.echo(f"{path}: {line}")
+                out(f"{path}: {line}")
         except LinkctlError as exc:
             typer.echo(f"{path}: {exc}", err=True)
             worst = max(worst, exc.exit_code)
             if exc.exit_code != 1:  # a signal, or links left half-changed: going on would plan over them
                 break
-    if not files:
-        typer.echo(f"{directory}: no *.yml files")
+    if not files and not passed_over:
+        out(f"{directory}: no *.yml files")
+    out.report()
     raise typer.Exit(worst)
 
 

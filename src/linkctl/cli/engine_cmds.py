@@ -116,7 +116,7 @@ def apply(ctx: Context, echo: Echo, wait: float = 0) -> int:
     echo = escaped(echo)
     from linkctl.engine.changelock import change_session
 
-    out = _Output(echo)
+    out = Output(echo)
     # Read, plan and change with no other linkctl changing links.
     with change_session("apply", wait, out) as held:
         code = _apply(ctx, out, held.rt if held else None)
@@ -124,7 +124,7 @@ def apply(ctx: Context, echo: Echo, wait: float = 0) -> int:
     return code
 
 
-class _Output:
+class Output:
     """stdout for what a change says. A reader gone (`apply FILE | head -1`), a closed or full stdout
     neither undoes the change (the plan is printed while the kernel works) nor turns one made and
     verified into an error: the exit code stays the change's, as `ip` and git keep theirs."""

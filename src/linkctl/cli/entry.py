@@ -107,4 +107,6 @@ def plain_args(args: list[str]) -> tuple[str, str | None] | None:
             files.append(arg)
     if len(files) != 1 or netns == "":
         return None
+    if netns is not None and ("/" in netns or "\0" in netns or netns.startswith(".") or len(netns) > 63):
+        return None  # perhaps no name `ip netns` can have: typer's --netns check (cli/netns_opt.py) says
     return files[0], netns

@@ -7,13 +7,16 @@ from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 
-from linkctl.cli import durations, engine_cmds
+from linkctl.cli import durations, engine_cmds, netns_opt
 from linkctl.errors import LinkctlError
 
 if TYPE_CHECKING:  # imported where used: `linkctl logs ...` must not pay for the engine
     from linkctl.engine.apply import Context
 
-NetnsOpt = Annotated[str | None, typer.Option("--netns", "-n", help="work inside this `ip netns` namespace")]
+NetnsOpt = Annotated[
+    str | None,
+    typer.Option("--netns", "-n", callback=netns_opt.checked, help="work inside this `ip netns` namespace"),
+]
 DebugOpt = Annotated[bool, typer.Option("--debug", help="print each netlink request and the kernel's answer")]
 RehearseOpt = Annotated[
     bool, typer.Option("--rehearse", help="carry it out in a throwaway namespace copy, never on the host")
@@ -172,7 +175,8 @@ def confirm() -> None:
 
 def recover(
     netns: Annotated[
-        str | None, typer.Option("--netns", "-n", help="only a change that involved this namespace")
+        str | None,
+        typer.Option("--netns", "-n", callback=netns_opt.checked, help="only a change that involved this namespace"),
     ] = None,
     debug: DebugOpt = False,
     wait: WaitOpt = 0,

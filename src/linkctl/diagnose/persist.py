@@ -11,11 +11,14 @@ running, systemd is told to reload. The unit texts are the package's deploy file
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import os
 import re
 import shutil
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -90,14 +93,18 @@ def install(
     conf = root / "etc" / "linkctl"
     target = declaration_dir(conf, netns)
     copies = [(path, _validated(path)) for path in declarations]  # every file checked before any is kept
+    _one_each(declarations, target)
+    if netns:
+        result.notes += _refused_when_empty(target, [path for path, _text in copies], netns)
     unit = systemd.system_dir(root) / UNIT_NAME
-    _write(unit, text, result)
-    systemd.make_dir(conf)  # even with no files yet: where to put them
-    for path, content in copies:
-        _write(target / _boot_name(path), content, result)
-    if enable:
-        _enable(root, UNIT_NAME, result)
-    _reload(root, result)
+    with _writing(result):
+        _write(unit, text, result)
+        systemd.make_dir(conf)  # even with no files yet: where to put them
+        for path, content in copies:
+            _write(target / _boot_name(path), content, result)
+        if enable:
+            _enable(root, UNIT_NAME, result)
+        _reload(root, result)
     _warn_hidden(program, result)
     if declarations:
         where = f"network namespace {netns!r} (made at boot if missing)" if netns else "the host's namespace"
@@ -125,16 +132,17 @@ def install_watch(
         if not config.is_absolute() or any(c.isspace() for c in str(config)):
             raise PersistError(f"--config {str(config)!r}: an absolute path without spaces for the unit")
         text = text.replace(f"--config {default_config}\n", f"--config {config}\n")
-    _write(systemd.system_dir(root) / WATCH_UNIT_NAME, text, result)
-    if config is None:
-        watch_yaml = root / default_config.lstrip("/")
-        if watch_yaml.exists():
-            result.unchanged.append(str(watch_yaml))
-        else:
-            _write(watch_yaml, data.read("watch.yaml"), result)
-    if enable:
-        _enable(root, WATCH_UNIT_NAME, result)
-    _reload(root, result)
+    with _writing(result):
+        _write(systemd.system_dir(root) / WATCH_UNIT_NAME, text, result)
+        if config is None:
+            watch_yaml = root / default_config.lstrip("/")
+            if watch_yaml.exists():
+                result.unchanged.append(str(watch_yaml))
+            else:
+                _write(watch_yaml, data.read("watch.yaml"), result)
+        if enable:
+            _enable(root, WATCH_UNIT_NAME, result)
+        _reload(root, result)
     _warn_hidden(program, result)
     return result
 
@@ -159,6 +167,25 @@ def boot_files(conf: Path) -> list[tuple[Path, str | None]]:
     return found
 
 
+def boot_passed_over(conf: Path) -> list[str]:
+    """Declarations under conf/netns that `boot_files` cannot apply, each with why: a directory
+    whose name no namespace can have (made by hand: `persist` refuses such a name), a file
+    beside the namespaces' directories. Said at boot, or they would be left out without a word."""
+    spaces = conf / NETNS_DIR
+    if not spaces.is_dir():
+        return []
+    found: list[str] = []
+    for sub in sorted(spaces.iterdir()):
+        if sub.is_dir() and not _NETNS_NAME.fullmatch(sub.name) and _declarations(sub):
+            found.append(
+                f"{sub}: not applied: {sub.name!r} is no namespace name (at most 255 letters, digits and _.:@+-, "
+                "starting with a letter, digit or _): rename the directory, or `linkctl persist FILE --netns NS`"
+            )
+        elif not sub.is_dir() and sub.suffix in (".yml", ".yaml"):
+            found.append(f"{sub}: not applied: a namespace's declarations go in {spaces}/NS/ (namespace NS)")
+    return found
+
+
 def _declarations(directory: Path) -> list[Path]:
     return sorted(directory.glob("*.yml")) + sorted(directory.glob("*.yaml"))
 
@@ -174,6 +201,57 @@ def _validated(path: Path) -> str:
         return path.read_text(encoding="utf-8")
     except OSError as exc:
         raise PersistError(f"{path}: {exc.strerror}") from None
+
+
+def _one_each(declarations: Sequence[Path], target: Path) -> None:
+    """Two FILEs kept under one name: the second would replace the first, both said "wrote"."""
+    first: dict[str, Path] = {}
+    for path in declarations:
+        name = _boot_name(path)
+        if name in first:
+            raise PersistError(
+                f"{first[name]} and {path} would both be kept as {target / name}: rename one of them; nothing was kept"
+            )
+        first[name] = path
+
+
+def _refused_when_empty(target: Path, paths: list[Path], netns: str) -> list[str]:
+    """What each file would be refused for in namespace `netns` as boot-apply makes it, empty: it
+    stands on a link that neither it nor a file applied before it there (in name order) declares.
+    A note, not a refusal: something before linkctl-apply.service may make the namespace, or put a
+    NIC in it; but "applied at every boot" alone would not be so."""
+    from linkctl.errors import ValidationFailed
+    from linkctl.model.load import load_file
+    from linkctl.model.state import HostState
+    from linkctl.plan.validate import validate
+
+    new = {_boot_name(p): p for p in paths}
+    kept = {p.name: p for p in _declarations(target)} if target.is_dir() else {}
+    order = _boot_order({**kept, **new})  # as boot-apply will apply them
+    notes: list[str] = []
+    declared: set[str] = set()
+    for name, path in order:
+        with contextlib.suppress(LinkctlError):
+            decl = load_file(str(path))
+            if name in new:
+                host = HostState()
+                host.ns(netns)
+                try:
+                    validate(decl, host, str(path), netns)
+                except ValidationFailed as exc:
+                    notes += [
+                        f"{p} (in namespace {netns!r} as boot-apply makes it, empty: refused at boot unless "
+                        "something puts what it needs there first)"
+                        for p in exc.problems
+                        if p.value not in declared
+                    ]
+            declared |= {spec.name for spec in decl.interfaces}
+    return notes
+
+
+def _boot_order(files: dict[str, Path]) -> list[tuple[str, Path]]:
+    """`_declarations`' order: *.yml by name, then *.yaml by name."""
+    return sorted(files.items(), key=lambda item: (not item[0].endswith(".yml"), item[0]))
 
 
 def _boot_name(path: Path) -> str:
@@ -197,11 +275,23 @@ def remove(root: Path = Path("/")) -> PersistResult:
     """Undo `install`: the unit and its enabling link go; the declarations in /etc/linkctl stay."""
     result = PersistResult()
     system = systemd.system_dir(root)
-    for path in (system / "multi-user.target.wants" / UNIT_NAME, system / UNIT_NAME):
-        (result.written if systemd.remove(path) else result.unchanged).append(str(path))
-    _reload(root, result)
+    with _writing(result, "removed"):
+        for path in (system / "multi-user.target.wants" / UNIT_NAME, system / UNIT_NAME):
+            (result.written if systemd.remove(path) else result.unchanged).append(str(path))
+        _reload(root, result)
     result.notes.append(f"the declarations in {root / 'etc' / 'linkctl'} are kept")
     return result
+
+
+@contextmanager
+def _writing(result: PersistResult, done: str = "written") -> Iterator[None]:
+    """A file that cannot be written (a full or read-only /etc) is named, with what was done before it."""
+    try:
+        yield
+    except OSError as exc:
+        fix = "free space there" if exc.errno in (errno.ENOSPC, errno.EDQUOT) else "make it writable"
+        before = f"{done} before it: {', '.join(result.written)}" if result.written else f"nothing was {done}"
+        raise PersistError(f"cannot write {exc.filename}: {exc.strerror} ({fix}); {before}") from None
 
 
 def _write(path: Path, text: str, result: PersistResult) -> None:

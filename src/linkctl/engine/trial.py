@@ -31,7 +31,7 @@ from linkctl.errors import LinkctlError
 from linkctl.kernel import netns as netns_mod
 from linkctl.kernel import rtnl
 from linkctl.kernel import rtnl_const as C
-from linkctl.kernel.host import process_start
+from linkctl.kernel.host import process_runs
 from linkctl.kernel.linkdump import RouteSocket
 from linkctl.model.state import HostState, IfFlag, NetnsName
 from linkctl.nla import iter_messages
@@ -341,11 +341,25 @@ def confirm_pending() -> str:
         finally:
             os.close(pidfd)
         last = read_outcome(rt)
+        if (last is None or last.get("pid") != intent.pid) and _still_held(rt, intent):
+            raise LinkctlError(
+                f"the `linkctl try` (pid {intent.pid}) and its guardian ended (killed?) with its change neither "
+                "confirmed nor rolled back: `linkctl recover` rolls it back"
+            )
     if last is None or last.get("pid") != intent.pid:
         raise LinkctlError(f"the `linkctl try` (pid {intent.pid}) ended without saying how")
     if last.get("outcome") != "confirmed":
         raise LinkctlError(f"too late: {last.get('message')}")
     return f"confirmed the change held by `linkctl try` (pid {intent.pid})"
+
+
+def _still_held(rt: runtime.RuntimeDir, intent: journal.Intent) -> bool:
+    """The trial's journal is still there: whoever ended, nothing finished its change."""
+    try:
+        now = journal.read(rt)
+    except journal.JournalUnreadable:
+        return False
+    return now is not None and (now.pid, now.started_at) == (intent.pid, intent.started_at)
 
 
 def _pidfd(pid: int | None, started_at: int | None) -> int | None:
@@ -357,7 +371,9 @@ def _pidfd(pid: int | None, started_at: int | None) -> int | None:
         fd = os.pidfd_open(pid)
     except ProcessLookupError:
         return None
-    if process_start(pid) != started_at:
+    # A zombie (killed, its parent yet to reap it) keeps its pid and start time and takes a signal
+    # without a word: it would be signalled instead of the guardian that holds the change.
+    if not process_runs(pid, started_at):
         os.close(fd)
         return None
     return fd

@@ -114,10 +114,18 @@ def entry_refused(name: str) -> str | None:
     return None
 
 
+def _file_name(name: str) -> None:
+    """pyroute2 takes the name for a path: 'x/y' is ./x/y, and removing '.' unmounts /run/netns
+    itself (every namespace's mount under it gone from view: seen once, through `try -n .`)."""
+    if not name or "/" in name or name in (".", ".."):
+        raise NetnsError(f"{name!r} is no `ip netns` name (a file name under {NETNS_RUN_DIR}): nothing was done to it")
+
+
 def create(name: str) -> None:
     """Create a named namespace, as `ip netns add` does."""
     from pyroute2 import netns as pr_netns
 
+    _file_name(name)
     try:
         pr_netns.create(name)
     except OSError as exc:
@@ -127,6 +135,7 @@ def create(name: str) -> None:
 def remove(name: str) -> None:
     from pyroute2 import netns as pr_netns
 
+    _file_name(name)
     with contextlib.suppress(FileNotFoundError):
         pr_netns.remove(name)
 

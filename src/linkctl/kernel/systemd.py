@@ -4,9 +4,11 @@ speaks to it. The root is a parameter so tests install into temp trees."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import subprocess
+import tempfile
 from pathlib import Path
 
 from linkctl.kernel import sysinfo
@@ -25,10 +27,20 @@ def write_file(path: Path, text: str) -> bool:
     except FileNotFoundError:
         pass
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.chmod(tmp, 0o644)
-    os.replace(tmp, path)
+    # A name of its own: two `persist` at once each replace the file whole, neither moving the
+    # other's half-written temporary into place nor failing to find its own.
+    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    tmp = Path(name)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            out.write(text)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            tmp.unlink()  # a full disk: no empty file left beside the unit
+        # A failing write() names no file, and would be taken for standard output's failure.
+        raise OSError(exc.errno, exc.strerror, str(path)) from None
     return True
 
 
