@@ -14,6 +14,7 @@ what its links and episodes cost.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -109,6 +110,9 @@ class LinkReport:
     boots: int = 1
     earliest: Stamped | None = None  # the event with the lowest clock value
     latest: Stamped | None = None  # and the one with the highest
+    # The highest clock of its host's events: where its log ends, and a period still open
+    # with it (another host's log may run on for hours; this one says nothing of them).
+    log_end: float | None = None
     flaps_per_hour: float | None = None
     window_s: float | None = None
     verdict: Verdict = Verdict.STABLE
@@ -201,6 +205,7 @@ def analyze(
     per_link: dict[tuple[str | None, str], _Link] = {}
     first: dict[str | None, Stamped] = {}  # each host's first event
     last: dict[str | None, Stamped] = {}  # and its last one
+    ends: dict[str | None, float] = {}  # each host's highest clock
     compare_t = None if compare_at is None else _utc(compare_at).timestamp()
     kept: Kept[KernelLogLine] = Kept(KEEP_EVENTS)
     keep = kept.append
@@ -211,6 +216,8 @@ def analyze(
         if host not in first:
             first[host] = item
         last[host] = item
+        if item.clock is not None and item.clock > ends.get(host, -math.inf):
+            ends[host] = item.clock
         if event.ifname is None:
             continue
         key = (host, event.ifname)
@@ -220,6 +227,8 @@ def analyze(
         link.add(item)
     windows = {host: span for host, a in first.items() if (span := _window(a, last[host])) is not None}
     links = [link.finish(windows.get(link.report.host), compare_at) for link in per_link.values()]
+    for r in links:
+        r.log_end = ends.get(r.host)
     return Report(sorted(links, key=_worst_first), kept.total, files or [], kept)
 
 

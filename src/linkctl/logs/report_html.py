@@ -123,7 +123,7 @@ def _timeline(links: list[LinkReport]) -> str:
             f"<text class='share' x='6' y='{y + 27}'>{escape(_share_words(link, hi))}</text>"
             f"<rect class='up' x='{LEFT}' y='{y + 6}' width='{WIDTH - LEFT - 20}' height='16'/>"
         )
-        out += _bars(link, x, y, hi, 1.0 / scale)
+        out += _bars(link, x, y, _log_end(link, hi), 1.0 / scale)
         out += _marks(link, x, y)
         if link.periods.omitted:
             out.append(f"<text class='omitted' x='{LEFT + 4}' y='{y + 34}'>{escape(_omitted_words(link))}</text>")
@@ -158,12 +158,18 @@ def _omitted_words(link: LinkReport) -> str:
 
 
 def _period_end(p: DownPeriod, hi: float) -> float | None:
-    """Where a period ends on the axis (the end of the log for one still open)."""
+    """Where a period ends on the axis (`hi`, its host's log's end, for one still open)."""
     if p.start.clock is None:
         return None
     if p.end is not None and p.end.clock is not None:
         return p.end.clock
     return max(hi, p.start.clock)
+
+
+def _log_end(link: LinkReport, hi: float) -> float:
+    """Where the link's host's log ends: a period still open is down up to there, not to the
+    end of the axis, which another host's later log may have drawn hours on."""
+    return hi if link.log_end is None else link.log_end
 
 
 def _period_length(p: DownPeriod, hi: float) -> float:
@@ -177,11 +183,12 @@ def _period_length(p: DownPeriod, hi: float) -> float:
 def down_fraction(link: LinkReport, hi: float) -> float | None:
     """The share of the link's observed window it was down: every ended period (the
     analysis keeps a running total, so periods omitted from the drawing count too) and
-    the one still open at the end of the log, up to the end of the axis."""
+    the one still open at the end of the log, up to the end of its host's log."""
     window = link.window_s
     if not window or window <= 0:
         return None
-    down = link.down_total_s + sum(_period_length(p, hi) for p in link.periods if p.end is None)
+    end = _log_end(link, hi)
+    down = link.down_total_s + sum(_period_length(p, end) for p in link.periods if p.end is None)
     return min(down / window, 1.0)
 
 
@@ -465,7 +472,7 @@ def _zoom(links: list[LinkReport]) -> str:
                 "name": _name(r),
                 "omitted": r.periods.omitted,
                 "periods": [
-                    [round(p.start.clock - lo, 3), round(_period_length(p, hi), 3), int(p.end is None)]
+                    [round(p.start.clock - lo, 3), round(_period_length(p, _log_end(r, hi)), 3), int(p.end is None)]
                     for p in r.periods
                     if p.start.clock is not None
                 ],

@@ -1,0 +1,88 @@
+"""What `logs analyze`'s page tells its reader, read back from headless Chromium: the
+figures as the browser shows them against what the log holds, and hostile names and
+lines shown, never run."""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from pathlib import Path
+
+import pytest
+from logs_helpers import run_linkctl
+from test_logs_browser import CHROMIUM, _chromium
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (apt-get install -y chromium)"),
+]
+
+# Before the page's own scripts: every dialog is recorded instead of shown.
+HOOK = """<script>
+window.__dialogs = [];
+for (const f of ['alert', 'confirm', 'prompt', 'print', 'open'])
+  window[f] = (...a) => { window.__dialogs.push(f + ': ' + String(a[0])); };
+</script>"""
+
+# After load: what the reader sees, as the browser laid it out.
+PROBE = """<script>
+window.addEventListener('load', () => setTimeout(() => {
+  const texts = sel => [...document.querySelectorAll(sel)].map(t => t.textContent);
+  const pre = document.createElement('pre');
+  pre.id = 'probe';
+  pre.textContent = JSON.stringify({
+    dialogs: window.__dialogs,
+    fetched: performance.getEntriesByType('resource').map(e => e.name),
+    shares: texts('#timeline text.share'),
+    labels: texts('#timeline text.label'),
+    bars: [...document.querySelectorAll('#timeline rect.down')].map(r => r.getBoundingClientRect().width),
+    ticks: texts('#timeline text.tick'),
+    zoomticks: texts('#zoom text.tick'),
+    zoomwords: document.getElementById('zoomwords').textContent,
+  });
+  document.body.appendChild(pre);
+}, 100));
+</script>"""
+
+
+def _seen(tmp_path: Path, log: Path) -> dict[str, object]:
+    """`logs analyze LOG --format html` opened in Chromium: what its probe read."""
+    page = tmp_path / "report.html"
+    done = run_linkctl("logs", "analyze", str(log), "--year", "2026", "--format", "html", "-o", str(page))
+    assert done.returncode == 0, done.stderr
+    probed = tmp_path / "probed.html"
+    probed.write_text(page.read_text().replace("<head>", "<head>" + HOOK, 1).replace("</body>", PROBE + "</body>"))
+    done = _chromium(tmp_path, "--virtual-time-budget=5000", "--dump-dom", probed.as_uri())
+    assert done.returncode == 0, done.stderr[-2000:]
+    found = re.search(r'<pre id="probe">(.*?)</pre>', done.stdout, re.S)
+    assert found, done.stdout[-2000:]
+    seen: dict[str, object] = json.loads(html.unescape(found.group(1)))
+    return seen
+
+
+def test_a_link_still_down_is_down_to_its_own_host_s_log_end(tmp_path: Path) -> None:
+    """Two hosts' logs: alpha's ends at 07:00:05 with eth0 down since 06:50:00, beta's runs to
+    16:00:10. alpha/eth0 was seen down 10 s + 605 s of its host's 3605 s: 17 %, its open bar
+    605 s long; it was drawn to beta's last line (9 h 10 min, 651 px) and said 100 % down."""
+    log = tmp_path / "kern.log"
+    log.write_text(
+        "Mar 30 06:00:00 alpha kernel: [1000.000000] e1000e: eth0: NIC Link is Down\n"
+        "Mar 30 06:00:10 alpha kernel: [1010.000000] e1000e: eth0: NIC Link is Up 1000 Mbps Full Duplex\n"
+        "Mar 30 06:50:00 alpha kernel: [4000.000000] e1000e: eth0: NIC Link is Down\n"
+        "Mar 30 07:00:00 alpha kernel: [4600.000000] e1000e: eth1: NIC Link is Down\n"
+        "Mar 30 07:00:05 alpha kernel: [4605.000000] e1000e: eth1: NIC Link is Up 1000 Mbps Full Duplex\n"
+        "Mar 30 06:00:00 beta kernel: [2000.000000] e1000e: eth0: NIC Link is Down\n"
+        "Mar 30 06:00:10 beta kernel: [2010.000000] e1000e: eth0: NIC Link is Up 1000 Mbps Full Duplex\n"
+        "Mar 30 16:00:00 beta kernel: [38000.000000] e1000e: eth0: NIC Link is Down\n"
+        "Mar 30 16:00:10 beta kernel: [38010.000000] e1000e: eth0: NIC Link is Up 1000 Mbps Full Duplex\n"
+    )
+    seen = _seen(tmp_path, log)
+    labels, shares, bars = seen["labels"], seen["shares"], seen["bars"]
+    assert isinstance(labels, list) and isinstance(shares, list) and isinstance(bars, list)
+    assert shares[labels.index("alpha/eth0")] == "17 % down, 2 down periods"
+    assert shares[labels.index("beta/eth0")] == "0.056 % down, 2 down periods"
+    assert seen["ticks"] == ["2026-03-30 06:00:00", "2026-03-30 16:00:10"]
+    # The axis: 36,010 s over 710 px (WIDTH - LEFT - 20). alpha/eth0's bars come first.
+    px_per_s = 710 / 36010
+    assert bars[1] == pytest.approx(605 * px_per_s, abs=0.5)
