@@ -86,3 +86,22 @@ def test_a_link_still_down_is_down_to_its_own_host_s_log_end(tmp_path: Path) -> 
     # The axis: 36,010 s over 710 px (WIDTH - LEFT - 20). alpha/eth0's bars come first.
     px_per_s = 710 / 36010
     assert bars[1] == pytest.approx(605 * px_per_s, abs=0.5)
+
+
+def test_the_closer_look_tells_time_in_the_log_s_zone(tmp_path: Path) -> None:
+    """A log stamped in +02:00 (rsyslog's RFC 3339 form): the closer look's axis said its
+    first down was at 04:33:40.100, UTC with the Z cut off, where the overview, the tables
+    and the log say 06:33:40.100+02:00."""
+    log = tmp_path / "kern.log"
+    log.write_text(
+        "2026-03-30T06:33:40.100000+02:00 aurora kernel: [566378.100000] e1000e: eth0: NIC Link is Down\n"
+        "2026-03-30T06:33:44.200000+02:00 aurora kernel: [566382.200000] e1000e: eth0: NIC Link is Up "
+        "1000 Mbps Full Duplex\n"
+        "2026-03-30T07:33:44.200000+02:00 aurora kernel: [569982.200000] e1000e: eth0: NIC Link is Down\n"
+    )
+    seen = _seen(tmp_path, log)
+    assert seen["ticks"] == ["2026-03-30 06:33:40.100000+02:00", "2026-03-30 07:33:44.200000+02:00"]
+    zoomticks = seen["zoomticks"]
+    assert isinstance(zoomticks, list) and len(zoomticks) == 5
+    assert zoomticks[0] == "2026-03-30 06:33:40.100+02:00"
+    assert zoomticks[-1] == "2026-03-30 07:33:40.100+02:00"
