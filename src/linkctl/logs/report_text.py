@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from linkctl.errors import printable
 from linkctl.logs.analysis import Change, DownPeriod, LinkReport, Report, Stamped
 
 
@@ -20,14 +21,16 @@ def _s(value: float | None) -> str:
 
 
 def render_text(report: Report) -> str:
+    """The report, with what a terminal would act on in a name (an ESC, a bidi override the
+    kernel takes in a link's name, a host's, a driver's) escaped as `show` prints it."""
     partly = [f"Read in part: {note}" for note in report.read_in_part]
     if not report.links:
         found = "in what could be read " if partly else ""
-        return "\n".join([*partly, f"No link events found {found}({report.event_count} events read).", ""])
+        return printable("\n".join([*partly, f"No link events found {found}({report.event_count} events read).", ""]))
     out = [*partly, f"{len(report.links)} link(s), {report.event_count} event(s); worst first.", ""]
     for link in report.links:
         out += [*_link(link), ""]
-    return "\n".join(out)
+    return printable("\n".join(out))
 
 
 def _link(r: LinkReport) -> list[str]:
