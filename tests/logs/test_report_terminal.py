@@ -32,3 +32,22 @@ def test_analyze_text_escapes_a_bidi_override_in_a_link_s_name(tmp_path: Path) -
     assert RLO not in done.stdout
     assert "aurora/e\\u202eth1 (e1000e): DEGRADED" in done.stdout.splitlines()
     assert "aurora/eth0 (e1000e): DEGRADED" in done.stdout.splitlines()
+
+
+def test_parse_table_keeps_its_columns_for_wide_escaped_and_long_names(tmp_path: Path) -> None:
+    """`logs parse -f table`: a name of wide characters took twice the cells it was padded for
+    (SPEED onwards out of line), a bidi override went out raw, and a 15-character name (the
+    kernel's longest) was cut to 14, the same as another 14-character one."""
+    log = _log(tmp_path / "kern.log", "eth0", "ＥＴＨ漢字", f"e{RLO}th1", "n" * 15, "n" * 14)
+    done = run_linkctl("logs", "parse", "-f", "table", str(log), "--year", "2026")
+    assert done.returncode == 0, done.stderr
+    assert RLO not in done.stdout
+    lines = done.stdout.splitlines()
+    from rich.cells import cell_len
+
+    # Every row's WHERE column (FILE:N) starts in the same terminal cell as the header's.
+    where = cell_len(lines[0][: lines[0].index("WHERE")])
+    assert len(lines) == 11
+    assert all(cell_len(line[: line.index(str(log))]) == where for line in lines[1:]), lines
+    names = [line.split()[4] for line in lines[1:]]
+    assert names[::2] == ["eth0", "ＥＴＨ漢字", "e\\u202eth1", "n" * 15, "n" * 14]
