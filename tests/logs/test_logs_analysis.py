@@ -255,3 +255,22 @@ def test_a_down_stamped_before_the_one_before_it_makes_no_burst(tmp_path: Path) 
     link = analyze(read_files([str(log)], year=2024)).links[0]
     assert [e.downs for e in link.episodes] == [1, 1]
     assert link.verdict is Verdict.DEGRADED and "-3600" not in link.rule
+
+
+@pytest.mark.parametrize(
+    ("apart", "bursts", "verdict"), [(299.999, [2], Verdict.FLAPPING), (300.0, [1, 1], Verdict.DEGRADED)]
+)
+def test_a_down_burst_is_downs_less_than_300_s_apart(
+    tmp_path: Path, apart: float, bursts: list[int], verdict: Verdict
+) -> None:
+    # The rule as the report and the README word it: 'each less than 300 s apart'. Two downs
+    # 300.000 s apart on the kernel's clock were 'a down burst of 2 link-downs within 300 s
+    # (rule: >= 2 downs each less than 300 s apart)', the link FLAPPING.
+    log = tmp_path / "kern.log"
+    log.write_text(
+        "[100.000000] r8152 2-1:1.0 eth0: carrier off\n[101.000000] r8152 2-1:1.0 eth0: carrier on\n"
+        f"[{100 + apart:.6f}] r8152 2-1:1.0 eth0: carrier off\n[{101 + apart:.6f}] r8152 2-1:1.0 eth0: carrier on\n"
+    )
+    link = analyze(read_files([str(log)], year=2024)).links[0]
+    assert [e.downs for e in link.episodes] == bursts
+    assert link.verdict is verdict, link.rule

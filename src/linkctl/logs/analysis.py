@@ -74,7 +74,7 @@ class Change:
 
 @dataclass(frozen=True, slots=True)
 class DownBurst:
-    """Downs of one link each at most EPISODE_GAP_S after the one before: what the log
+    """Downs of one link each less than EPISODE_GAP_S after the one before: what the log
     report counts as an episode. Not the watcher's FlapEpisode (domain.episodes), which
     watch/flap.py's rate and Nagios rules open and close."""
 
@@ -314,7 +314,7 @@ class _Link:
             gap = between(prev, item)
             # A down stamped before the one before it (a clock stepped back, logs read out of
             # order) is no evidence of a burst: 'a down burst of 2 link-downs within -3600 s'.
-            if gap is not None and 0 <= gap <= EPISODE_GAP_S:
+            if gap is not None and 0 <= gap < EPISODE_GAP_S:
                 self._episode = (start, item, downs + 1)
             else:
                 self.report.episodes.append(DownBurst(start, prev, downs))
