@@ -40,6 +40,8 @@ window.addEventListener('load', () => setTimeout(() => {
     ticks: texts('#timeline text.tick'),
     zoomticks: texts('#zoom text.tick'),
     zoomwords: document.getElementById('zoomwords').textContent,
+    cells: [...document.querySelectorAll('#summary tr')].slice(1).map(r => [...r.cells].map(c => c.textContent)),
+    text: document.body.innerText,
   });
   document.body.appendChild(pre);
 }, 100));
@@ -105,3 +107,28 @@ def test_the_closer_look_tells_time_in_the_log_s_zone(tmp_path: Path) -> None:
     assert isinstance(zoomticks, list) and len(zoomticks) == 5
     assert zoomticks[0] == "2026-03-30 06:33:40.100+02:00"
     assert zoomticks[-1] == "2026-03-30 07:33:40.100+02:00"
+
+
+def test_hostile_names_and_lines_are_shown_not_run_nor_turned_around(tmp_path: Path) -> None:
+    """A host named as a script, another as an attribute's end and an SVG onload, a log file
+    named as an image with an onerror, a link named e<U+202E>th1 (the kernel takes a bidi
+    override in a name): no dialog, nothing fetched, and the name spelt e\\u202eth1 as `show`
+    spells it. It was shown raw: 'e1ht' in the table, and the closer look's sentence after
+    it right to left."""
+    rlo = "\u202e"
+    log = tmp_path / "x<img src=x onerror=alert(5)>.log"
+    log.write_text(
+        f"Mar 30 06:10:40 aurora kernel: [1000.100000] e1000e: e{rlo}th1: NIC Link is Down\n"
+        f"Mar 30 06:10:44 aurora kernel: [1004.100000] e1000e: e{rlo}th1: NIC Link is Up 1000 Mbps Full Duplex\n"
+        "Mar 30 06:40:00 <script>alert(9)</script> kernel: [3000.0] r8152 2-1:1.0 eth9: carrier off\n"
+        "Mar 30 06:41:00 '\"><svg/onload=alert(7)> kernel: [3060.0] r8152 2-1:1.0 eth9: carrier off\n"
+    )
+    seen = _seen(tmp_path, log)
+    assert seen["dialogs"] == [] and seen["fetched"] == []
+    text, cells = seen["text"], seen["cells"]
+    assert isinstance(text, str) and isinstance(cells, list)
+    assert rlo not in text
+    rows = [row[:2] for row in cells]
+    assert ["aurora", "e\\u202eth1"] in rows
+    assert ["<script>alert(9)</script>", "eth9"] in rows
+    assert f"from {log}." in text

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from html import escape
 
 from linkctl.domain.events import KernelLogLine
+from linkctl.errors import printable
 from linkctl.logs.analysis import DownBurst, DownPeriod, LinkReport, Report, Stamped, between
 from linkctl.logs.report_text import duration
 from linkctl.logs.report_zoom import ZOOM_JS
@@ -56,16 +57,24 @@ _LEGEND = (
 )
 
 
+def shown(text: str) -> str:
+    """`text` for the page: HTML escaped, and what would reorder or hide what follows it (a
+    bidi override, a control character: the kernel takes them in a link's name) spelt out as
+    `show` and the text report spell it: e\\u202eth1 was drawn as 'e1ht', the rest of the closer
+    look's sentence after it right to left."""
+    return escape(printable(text))
+
+
 def render_html(report: Report, title: str = "Link flap report", preface: str = "") -> str:
     """The page; `preface` (HTML: `linkctl report`'s fleet table) goes before the timeline."""
     parts = [
         "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
-        f"<title>linkctl: {escape(title.lower())}</title>",
+        f"<title>linkctl: {shown(title.lower())}</title>",
         f"<style>{_CSS}</style></head><body>",
-        f"<h1>{escape(title)}</h1>",
+        f"<h1>{shown(title)}</h1>",
         f"<p>{len(report.links)} link(s), {report.event_count} event(s) from "
-        f"{escape(', '.join(report.files) or 'the input')}.</p>",
-        *(f"<p class='partly'>Read in part: {escape(note)}</p>" for note in report.read_in_part),
+        f"{shown(', '.join(report.files) or 'the input')}.</p>",
+        *(f"<p class='partly'>Read in part: {shown(note)}</p>" for note in report.read_in_part),
         preface,
         "<h2>Timeline</h2>",
         _LEGEND,
@@ -120,22 +129,22 @@ def _timeline(links: list[LinkReport]) -> str:
         y = 10 + i * ROW
         name = _name(link)
         out.append(
-            f"<g class='row' data-link='{i}'><text class='label' x='6' y='{y + 13}'>{escape(name)}</text>"
-            f"<text class='share' x='6' y='{y + 27}'>{escape(_share_words(link, hi))}</text>"
+            f"<g class='row' data-link='{i}'><text class='label' x='6' y='{y + 13}'>{shown(name)}</text>"
+            f"<text class='share' x='6' y='{y + 27}'>{shown(_share_words(link, hi))}</text>"
             f"<rect class='up' x='{LEFT}' y='{y + 6}' width='{WIDTH - LEFT - 20}' height='16'/>"
         )
         out += _bars(link, x, y, _log_end(link, hi), 1.0 / scale)
         out += _marks(link, x, y)
         if link.periods.omitted:
-            out.append(f"<text class='omitted' x='{LEFT + 4}' y='{y + 34}'>{escape(_omitted_words(link))}</text>")
+            out.append(f"<text class='omitted' x='{LEFT + 4}' y='{y + 34}'>{shown(_omitted_words(link))}</text>")
         out.append("</g>")
     axis_y = 10 + len(links) * ROW
     undrawn = sum(link.periods.omitted for link in links)
     out.append(f"<line class='axis' x1='{LEFT}' y1='{axis_y}' x2='{WIDTH - 20}' y2='{axis_y}'/>")
     out.append(
-        f"<text class='tick' x='{LEFT}' y='{axis_y + 14}'>{escape(_when(links, lo))}"
+        f"<text class='tick' x='{LEFT}' y='{axis_y + 14}'>{shown(_when(links, lo))}"
         f"</text><text class='tick' x='{WIDTH - 20}' y='{axis_y + 14}' "
-        f"text-anchor='end'>{escape(_when(links, hi))}</text>"
+        f"text-anchor='end'>{shown(_when(links, hi))}</text>"
     )
     out.append("</svg>")
     if undrawn:
@@ -239,12 +248,12 @@ def _bars(link: LinkReport, to_x: Callable[[float], float], y: int, hi: float, p
             title += f", drawn {MIN_PX:g} px ({duration(MIN_PX * px_s)}) wide"
             out.append(
                 f"<rect class='down widened' data-duration='{lasted:.3f}' x='{x0:.2f}' y='{y + 6}' "
-                f"width='{MIN_PX:g}' height='16'><title>{escape(title)}</title></rect>"
+                f"width='{MIN_PX:g}' height='16'><title>{shown(title)}</title></rect>"
             )
         else:
             out.append(
                 f"<rect class='down' data-duration='{lasted:.3f}' x='{x0:.2f}' y='{y + 6}' "
-                f"width='{x1 - x0:.2f}' height='16'><title>{escape(title)}</title></rect>"
+                f"width='{x1 - x0:.2f}' height='16'><title>{shown(title)}</title></rect>"
             )
     return out
 
@@ -257,7 +266,7 @@ def _marks(link: LinkReport, to_x: Callable[[float], float], y: int) -> list[str
         cx = to_x(c.at.clock)
         out.append(
             f"<line class='speed' x1='{cx:.1f}' y1='{y}' x2='{cx:.1f}' y2='{y + 28}'>"
-            f"<title>{escape(f'{c.what}: {c.before} -> {c.after}')}</title></line>"
+            f"<title>{shown(f'{c.what}: {c.before} -> {c.after}')}</title></line>"
         )
     for s in link.tx_marks:
         if s.clock is not None:
@@ -289,15 +298,15 @@ def _summary(links: list[LinkReport]) -> str:
         d = r.down_s
         spread = " / ".join("-" if v is None else f"{v:.2f} s" for v in (d.min, d.median(), d.max))
         rate = "-" if r.flaps_per_hour is None else f"{r.flaps_per_hour:.1f}"
-        changes = [escape(f"{c.what} {c.before} -> {c.after}" + (" (lower)" if c.lower else "")) for c in r.changes]
+        changes = [shown(f"{c.what} {c.before} -> {c.after}" + (" (lower)" if c.lower else "")) for c in r.changes]
         if r.changes.omitted:
             changes.insert(len(r.changes.head), f"... {r.changes.omitted} more ...")
         changes_cell = "<br>".join(changes)
         rows.append(
-            f"<tr><td>{escape(r.host or '-')}</td><td>{escape(r.ifname)}</td>"
+            f"<tr><td>{shown(r.host or '-')}</td><td>{shown(r.ifname)}</td>"
             f"<td class='{r.verdict.value}'>{r.verdict.value}</td><td>{r.down_events}</td>"
             f"<td>{spread}</td><td>{rate}</td><td>{changes_cell or '-'}</td>"
-            f"<td>{r.tx_timeouts}</td><td>{escape(r.rule)}</td></tr>"
+            f"<td>{r.tx_timeouts}</td><td>{shown(r.rule)}</td></tr>"
         )
     rows.append("</table>")
     return "\n".join(rows)
@@ -333,8 +342,8 @@ def _episode_row(r: LinkReport, e: DownBurst, index: int, lo: float) -> str:
         pad = max((t1 - t0) * 0.02, 5.0)
         view = f"<button class='closer' data-zoom='{index} {t0 - pad:.3f} {t1 + 2 * pad:.3f}'>look closer</button>"
     return (
-        f"<tr><td>{escape(r.host or '-')}</td><td>{escape(r.ifname)}</td><td>{escape(_stamp(e.start))}</td>"
-        f"<td>{escape(_stamp(e.end))}</td><td>{e.downs}</td><td>{'-' if span is None else f'{span:.2f} s'}</td>"
+        f"<tr><td>{shown(r.host or '-')}</td><td>{shown(r.ifname)}</td><td>{shown(_stamp(e.start))}</td>"
+        f"<td>{shown(_stamp(e.end))}</td><td>{e.downs}</td><td>{'-' if span is None else f'{span:.2f} s'}</td>"
         f"<td>{view}</td></tr>"
     )
 
@@ -359,10 +368,10 @@ def _events(report: Report) -> str:
 def _event_row(e: KernelLogLine) -> str:
     where = f"{e.file}:{e.line}" if e.file else ""
     return (
-        f"<tr><td>{escape(e.time.isoformat(sep=' ') if e.time else '')}</td>"
-        f"<td>{'' if e.uptime is None else e.uptime}</td><td>{escape(e.host or '')}</td>"
-        f"<td>{e.event.log_name}</td><td>{escape(e.ifname or '')}</td>"
-        f"<td>{escape(where)}</td><td class='raw'>{escape(e.raw)}</td></tr>"
+        f"<tr><td>{shown(e.time.isoformat(sep=' ') if e.time else '')}</td>"
+        f"<td>{'' if e.uptime is None else e.uptime}</td><td>{shown(e.host or '')}</td>"
+        f"<td>{e.event.log_name}</td><td>{shown(e.ifname or '')}</td>"
+        f"<td>{shown(where)}</td><td class='raw'>{shown(e.raw)}</td></tr>"
     )
 
 
@@ -382,7 +391,7 @@ def _zoom(links: list[LinkReport]) -> str:
         "zone": "" if offset is None or first is None else first.isoformat()[-6:],
         "links": [
             {
-                "name": _name(r),
+                "name": printable(_name(r)),
                 "omitted": r.periods.omitted,
                 "periods": [
                     [round(p.start.clock - lo, 3), round(_period_length(p, _log_end(r, hi)), 3), int(p.end is None)]
@@ -394,7 +403,7 @@ def _zoom(links: list[LinkReport]) -> str:
         ],
     }
     blob = json.dumps(data, separators=(",", ":")).replace("<", "\\u003c")
-    options = "".join(f"<option value='{i}'>{escape(_name(r))}</option>" for i, r in enumerate(links))
+    options = "".join(f"<option value='{i}'>{shown(_name(r))}</option>" for i, r in enumerate(links))
     script = ZOOM_JS.replace("@WIDTH@", str(WIDTH)).replace("@LEFT@", str(LEFT)).replace("@MIN_PX@", f"{MIN_PX:g}")
     return "\n".join(
         [
