@@ -21,6 +21,8 @@ pytestmark = [
 # Before the page's own scripts: every dialog is recorded instead of shown.
 HOOK = """<script>
 window.__dialogs = [];
+window.__errors = [];
+window.addEventListener('error', e => window.__errors.push(e.message));
 for (const f of ['alert', 'confirm', 'prompt', 'print', 'open'])
   window[f] = (...a) => { window.__dialogs.push(f + ': ' + String(a[0])); };
 </script>"""
@@ -33,6 +35,7 @@ window.addEventListener('load', () => setTimeout(() => {
   pre.id = 'probe';
   pre.textContent = JSON.stringify({
     dialogs: window.__dialogs,
+    errors: window.__errors,
     fetched: performance.getEntriesByType('resource').map(e => e.name),
     shares: texts('#timeline text.share'),
     labels: texts('#timeline text.label'),
@@ -60,6 +63,7 @@ def _seen(tmp_path: Path, log: Path) -> dict[str, object]:
     found = re.search(r'<pre id="probe">(.*?)</pre>', done.stdout, re.S)
     assert found, done.stdout[-2000:]
     seen: dict[str, object] = json.loads(html.unescape(found.group(1)))
+    assert seen["errors"] == [], seen["errors"]  # the page's script ran to its end
     return seen
 
 
@@ -132,3 +136,13 @@ def test_hostile_names_and_lines_are_shown_not_run_nor_turned_around(tmp_path: P
     assert ["aurora", "e\\u202eth1"] in rows
     assert ["<script>alert(9)</script>", "eth9"] in rows
     assert f"from {log}." in text
+
+
+def test_a_log_without_link_events_makes_a_page_whose_script_runs(tmp_path: Path) -> None:
+    """An empty log: the closer look's script stopped on 'Cannot read properties of undefined
+    (reading 'name')', and its words said it needs JavaScript, which was running."""
+    log = tmp_path / "kern.log"
+    log.write_text("")
+    seen = _seen(tmp_path, log)
+    assert seen["zoomwords"] == "no link events in this log: nothing to look at closer"
+    assert seen["labels"] == [] and seen["bars"] == []
