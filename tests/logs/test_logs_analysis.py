@@ -274,3 +274,17 @@ def test_a_down_burst_is_downs_less_than_300_s_apart(
     link = analyze(read_files([str(log)], year=2024)).links[0]
     assert [e.downs for e in link.episodes] == bursts
     assert link.verdict is verdict, link.rule
+
+
+def test_json_numbers_are_the_measured_ones_not_float_noise(tmp_path: Path) -> None:
+    # 06:33:40.1 to 07:33:44.2 (+02:00): the window was 3604.0999999999767 in the JSON, where
+    # the durations beside it are rounded to the microsecond (4.1).
+    log = tmp_path / "kern.log"
+    log.write_text(
+        "2026-03-30T06:33:40.100000+02:00 h kernel: r8152 2-1:1.0 eth0: carrier off\n"
+        "2026-03-30T06:33:44.200000+02:00 h kernel: r8152 2-1:1.0 eth0: carrier on\n"
+        "2026-03-30T07:33:44.200000+02:00 h kernel: r8152 2-1:1.0 eth0: carrier off\n"
+    )
+    done = run_linkctl("logs", "analyze", str(log), "--format", "json")
+    assert done.returncode == 0, done.stderr
+    assert '"window_s": 3604.1,' in done.stdout and '"duration_s": 4.1,' in done.stdout

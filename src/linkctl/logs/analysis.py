@@ -459,7 +459,7 @@ def _link_json(r: LinkReport) -> dict[str, Any]:
         "down_s": {"min": _round(r.down_s.min), "median": _round(r.down_s.median()), "max": _round(r.down_s.max)},
         "down_total_s": _round(r.down_total_s),
         "flaps_per_hour": None if r.flaps_per_hour is None else round(r.flaps_per_hour, 3),
-        "window_s": r.window_s,
+        "window_s": _round(r.window_s),
         "episodes": [{"start": _iso(e.start), "end": _iso(e.end), "downs": e.downs} for e in r.episodes],
         "changes": [
             {
