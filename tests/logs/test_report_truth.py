@@ -45,6 +45,9 @@ window.addEventListener('load', () => setTimeout(() => {
     zoomwords: document.getElementById('zoomwords').textContent,
     cells: [...document.querySelectorAll('#summary tr')].slice(1).map(r => [...r.cells].map(c => c.textContent)),
     text: document.body.innerText,
+    label_ends: [...document.querySelectorAll('#timeline text.label')]
+      .map(t => [t.textContent, t.getBoundingClientRect().right]),
+    bars_left: document.querySelector('#timeline rect.up')?.getBoundingClientRect().left,
   });
   document.body.appendChild(pre);
 }, 100));
@@ -146,3 +149,27 @@ def test_a_log_without_link_events_makes_a_page_whose_script_runs(tmp_path: Path
     seen = _seen(tmp_path, log)
     assert seen["zoomwords"] == "no link events in this log: nothing to look at closer"
     assert seen["labels"] == [] and seen["bars"] == []
+
+
+def test_a_long_name_stays_left_of_its_row_s_bars_and_keeps_the_link_s_name(tmp_path: Path) -> None:
+    """A host's FQDN: 'ip-10-0-12-34.eu-west-1.compute.internal/eth0' ran 119 px under its row's
+    bars, and eth0's row and eth1's read the same. Now cut in the middle, the link's name kept."""
+    host = "ip-10-0-12-34.eu-west-1.compute.internal"
+    log = tmp_path / "kern.log"
+    log.write_text(
+        f"Mar 30 06:00:00 {host} kernel: [100.0] r8152 2-1:1.0 eth0: carrier off\n"
+        f"Mar 30 06:00:30 {host} kernel: [130.0] r8152 2-1:1.0 eth0: carrier on\n"
+        f"Mar 30 06:20:00 {host} kernel: [1300.0] r8152 2-1:1.0 eth1: carrier off\n"
+        f"Mar 30 06:30:00 {host} kernel: [1900.0] r8152 2-1:1.0 {'w' * 15}: carrier off\n"
+    )
+    seen = _seen(tmp_path, log)
+    # Each label's text and where it ends, against where the bars begin (the row's title
+    # holds the whole name).
+    ends, bars = seen["label_ends"], seen["bars_left"]
+    assert isinstance(ends, list) and isinstance(bars, (int, float))
+    assert [text for text, _ in ends] == [
+        "ip-10-0-12-34.eu-w…/eth0",
+        "ip-10-0-12-34.eu-w…/eth1",
+        "ip-10-0…/wwwwwwwwwwwwwww",
+    ]
+    assert all(right < bars for _, right in ends), (ends, bars)

@@ -13,6 +13,8 @@ import math
 from collections.abc import Callable
 from html import escape
 
+from rich.cells import cell_len, set_cell_size
+
 from linkctl.domain.events import KernelLogLine
 from linkctl.errors import printable
 from linkctl.logs.analysis import DownBurst, DownPeriod, LinkReport, Report, Stamped, between
@@ -24,6 +26,8 @@ ROW = 40
 # A down period narrower than this on the page is drawn this wide, in its own style.
 MIN_PX = 1.0
 LEFT = 170
+# What of a row's name fits left of its bars (about 6 px a cell).
+LABEL_CELLS = 24
 # Per link, the first and the last this many episodes get a row.
 EPISODE_ROWS = 100
 
@@ -124,12 +128,15 @@ def _timeline(links: list[LinkReport]) -> str:
     out = [
         f"<svg id='timeline' width='{WIDTH}' height='{height}' "
         f"viewBox='0 0 {WIDTH} {height}' xmlns='http://www.w3.org/2000/svg'>"
+        # A label of wide glyphs (24 w's) is still stopped short of the bars.
+        f"<defs><clipPath id='names'><rect width='{LEFT - 4}' height='{height}'/></clipPath></defs>"
     ]
     for i, link in enumerate(links):
         y = 10 + i * ROW
         name = _name(link)
         out.append(
-            f"<g class='row' data-link='{i}'><text class='label' x='6' y='{y + 13}'>{shown(name)}</text>"
+            f"<g class='row' data-link='{i}'><title>{shown(name)}</title>"
+            f"<text class='label' x='6' y='{y + 13}' clip-path='url(#names)'>{shown(label(name))}</text>"
             f"<text class='share' x='6' y='{y + 27}'>{shown(_share_words(link, hi))}</text>"
             f"<rect class='up' x='{LEFT}' y='{y + 6}' width='{WIDTH - LEFT - 20}' height='16'/>"
         )
@@ -157,6 +164,24 @@ def _timeline(links: list[LinkReport]) -> str:
 
 def _name(link: LinkReport) -> str:
     return f"{link.host}/{link.ifname}" if link.host else link.ifname
+
+
+def label(name: str) -> str:
+    """`name` within the rows' label column (LABEL_CELLS terminal cells of the 12 px type): a
+    longer one is cut in its middle, keeping the link's own name after its last '/' whole.
+    Whole, a host's FQDN ran under the row's bars and two links of one host looked the same;
+    the whole name is the label's title, and in the tables."""
+    name = printable(name)
+    if cell_len(name) <= LABEL_CELLS:
+        return name
+    room = LABEL_CELLS - 1  # the ellipsis takes one
+    slash = name.rfind("/")
+    tail = name[slash:] if slash > 0 and cell_len(name[slash:]) <= room - 4 else ""
+    if not tail:  # no link name that fits whole: the name's two ends
+        tail = name[len(name) - room // 2 :]
+        while cell_len(tail) > room // 2:
+            tail = tail[1:]
+    return f"{set_cell_size(name, room - cell_len(tail)).rstrip()}\u2026{tail}"
 
 
 def _omitted_words(link: LinkReport) -> str:
@@ -392,6 +417,7 @@ def _zoom(links: list[LinkReport]) -> str:
         "links": [
             {
                 "name": printable(_name(r)),
+                "label": label(_name(r)),
                 "omitted": r.periods.omitted,
                 "periods": [
                     [round(p.start.clock - lo, 3), round(_period_length(p, _log_end(r, hi)), 3), int(p.end is None)]
@@ -407,7 +433,7 @@ def _zoom(links: list[LinkReport]) -> str:
     script = ZOOM_JS.replace("@WIDTH@", str(WIDTH)).replace("@LEFT@", str(LEFT)).replace("@MIN_PX@", f"{MIN_PX:g}")
     return "\n".join(
         [
-            "<p>One link between two moments, at the overview's rules (click a row of the timeline, or an "
+            "<p>One link between two moments, at the overview's rules (click a row of the timeline, or a "
             "down burst's <i>look closer</i>).</p>",
             f"<div id='zoomctl'><select id='zoomlink'>{options}</select> "
             "<button data-act='left'>&#9664; earlier</button><button data-act='in'>zoom in</button>"

@@ -27,7 +27,7 @@ ZOOM_JS = r"""
   function draw() {
     svg.replaceChildren();
     const d = data.links[link], scale = (W - L - R) / (t1 - t0);
-    el('text', {class: 'label', x: 6, y: 23}, d.name);
+    el('text', {class: 'label', x: 6, y: 23}, d.label);
     el('rect', {class: 'up', x: L, y: 16, width: W - L - R, height: 16});
     let n = 0, down = 0;
     for (const [s, len, open] of d.periods) {
@@ -89,6 +89,13 @@ ZOOM_JS = r"""
     show(Number(row.dataset.link), t - w / 2, t + w / 2);
     svg.scrollIntoView();
   });
+  // A label of wide glyphs ('wwww...') is still wider than its column, cut as it is: pressed in.
+  for (const t of document.querySelectorAll('#timeline text.label')) {
+    if (t.getComputedTextLength() > L - 10) {
+      t.setAttribute('textLength', L - 10);
+      t.setAttribute('lengthAdjust', 'spacingAndGlyphs');
+    }
+  }
   const first = data.links.length ? data.links[0].periods[0] : undefined;
   if (first) show(0, Math.max(first[0] - 60, 0), Math.max(first[0] - 60, 0) + Math.min(data.span, 3600));
   else if (data.links.length) draw();
