@@ -10,6 +10,7 @@ import pytest
 from logs_helpers import run_linkctl
 
 from linkctl.logs.analysis import Verdict, analyze, report_json
+from linkctl.logs.report_html import render_html
 from linkctl.logs.report_text import render_text
 from linkctl.logs.sources import read_files, time_order
 
@@ -288,3 +289,19 @@ def test_json_numbers_are_the_measured_ones_not_float_noise(tmp_path: Path) -> N
     done = run_linkctl("logs", "analyze", str(log), "--format", "json")
     assert done.returncode == 0, done.stderr
     assert '"window_s": 3604.1,' in done.stdout and '"duration_s": 4.1,' in done.stdout
+
+
+def test_a_rate_under_the_flapping_one_is_not_printed_as_it(tmp_path: Path) -> None:
+    # 6 downs 700 s apart in 3605 s: 5.992 an hour, DEGRADED (the rule flaps at 6 an hour), and
+    # the report said 'flaps per hour: 6.0/h' beside the verdict.
+    lines = []
+    for i in range(6):
+        t = 100 + 700 * i
+        lines += [f"[{t:.6f}] r8152 2-1:1.0 eth0: carrier off", f"[{t + 1:.6f}] r8152 2-1:1.0 eth0: carrier on"]
+    log = tmp_path / "kern.log"
+    log.write_text("\n".join([*lines, "[3705.000000] r8152 2-1:1.0 eth0: carrier on"]) + "\n")
+    report = analyze(read_files([str(log)], year=2024))
+    assert report.links[0].verdict is Verdict.DEGRADED
+    assert "flaps per hour: 5.99/h" in render_text(report)
+    assert "<td>5.99</td>" in render_html(report)
+    assert report_json(report)["links"][0]["flaps_per_hour"] == 5.992

@@ -458,7 +458,7 @@ def _link_json(r: LinkReport) -> dict[str, Any]:
         ],
         "down_s": {"min": _round(r.down_s.min), "median": _round(r.down_s.median()), "max": _round(r.down_s.max)},
         "down_total_s": _round(r.down_total_s),
-        "flaps_per_hour": None if r.flaps_per_hour is None else round(r.flaps_per_hour, 3),
+        "flaps_per_hour": None if r.flaps_per_hour is None else float(per_hour(r.flaps_per_hour, 3)),
         "window_s": _round(r.window_s),
         "episodes": [{"start": _iso(e.start), "end": _iso(e.end), "downs": e.downs} for e in r.episodes],
         "changes": [
@@ -484,6 +484,17 @@ def _link_json(r: LinkReport) -> dict[str, Any]:
     if not r.down_s.exact:
         out["down_s"]["median_approximate"] = True
     return out
+
+
+def per_hour(rate: float, digits: int) -> str:
+    """A rate of downs to `digits` decimals, but one under FLAP_RATE_PER_HOUR never shown at or
+    over it (one more decimal, cut): 5.992 read '6.0/h' beside a DEGRADED verdict whose rule
+    flaps at 6 an hour; now '5.99/h'."""
+    words = f"{rate:.{digits}f}"
+    if rate < FLAP_RATE_PER_HOUR <= float(words):
+        scale = 10 ** (digits + 1)
+        return f"{math.floor(rate * scale) / scale:.{digits + 1}f}"
+    return words
 
 
 def _round(value: float | None) -> float | None:

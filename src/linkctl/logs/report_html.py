@@ -17,7 +17,7 @@ from rich.cells import cell_len, set_cell_size
 
 from linkctl.domain.events import KernelLogLine
 from linkctl.errors import printable
-from linkctl.logs.analysis import DownBurst, DownPeriod, LinkReport, Report, Stamped, between
+from linkctl.logs.analysis import DownBurst, DownPeriod, LinkReport, Report, Stamped, between, per_hour
 from linkctl.logs.report_text import duration
 from linkctl.logs.report_zoom import ZOOM_JS
 
@@ -322,7 +322,7 @@ def _summary(links: list[LinkReport]) -> str:
     for r in links:
         d = r.down_s
         spread = " / ".join("-" if v is None else f"{v:.2f} s" for v in (d.min, d.median(), d.max))
-        rate = "-" if r.flaps_per_hour is None else f"{r.flaps_per_hour:.1f}"
+        rate = "-" if r.flaps_per_hour is None else per_hour(r.flaps_per_hour, 1)
         changes = [shown(f"{c.what} {c.before} -> {c.after}" + (" (lower)" if c.lower else "")) for c in r.changes]
         if r.changes.omitted:
             changes.insert(len(r.changes.head), f"... {r.changes.omitted} more ...")

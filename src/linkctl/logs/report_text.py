@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from linkctl.errors import printable
-from linkctl.logs.analysis import Change, DownPeriod, LinkReport, Report, Stamped
+from linkctl.logs.analysis import Change, DownPeriod, LinkReport, Report, Stamped, per_hour
 
 
 def duration(seconds: float, precision: str = ".3g") -> str:
@@ -37,7 +37,7 @@ def _link(r: LinkReport) -> list[str]:
     name = f"{r.host}/{r.ifname}" if r.host else r.ifname
     drivers = f" ({', '.join(r.drivers)})" if r.drivers else ""
     lines = [f"{name}{drivers}: {r.verdict.value.upper()}", f"  {r.rule}"]
-    rate = f"{r.flaps_per_hour:.1f}/h" if r.flaps_per_hour is not None else _no_rate(r.window_s)
+    rate = f"{per_hour(r.flaps_per_hour, 1)}/h" if r.flaps_per_hour is not None else _no_rate(r.window_s)
     lines.append(
         f"  down events: {r.down_events}   flaps per hour: {rate}   tx timeouts: {r.tx_timeouts}   boots: {r.boots}"
     )
