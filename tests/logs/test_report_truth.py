@@ -54,10 +54,10 @@ window.addEventListener('load', () => setTimeout(() => {
 </script>"""
 
 
-def _seen(tmp_path: Path, log: Path) -> dict[str, object]:
-    """`logs analyze LOG --format html` opened in Chromium: what its probe read."""
+def _seen(tmp_path: Path, *logs: Path) -> dict[str, object]:
+    """`logs analyze LOG... --format html` opened in Chromium: what its probe read."""
     page = tmp_path / "report.html"
-    done = run_linkctl("logs", "analyze", str(log), "--year", "2026", "--format", "html", "-o", str(page))
+    done = run_linkctl("logs", "analyze", *map(str, logs), "--year", "2026", "--format", "html", "-o", str(page))
     assert done.returncode == 0, done.stderr
     probed = tmp_path / "probed.html"
     probed.write_text(page.read_text().replace("<head>", "<head>" + HOOK, 1).replace("</body>", PROBE + "</body>"))
@@ -173,3 +173,27 @@ def test_a_long_name_stays_left_of_its_row_s_bars_and_keeps_the_link_s_name(tmp_
         "ip-10-0…/wwwwwwwwwwwwwww",
     ]
     assert all(right < bars for _, right in ends), (ends, bars)
+
+
+def test_a_dmesg_read_with_a_syslog_leaves_the_syslog_s_axis_whole(tmp_path: Path) -> None:
+    """A dmesg (only [uptime]s: seconds since its boot) and a dated syslog: the axis ran from
+    '[100.0]' to 2026-03-30 16:00:10 and every bar of both was 1 px at one end. Now the dated
+    links are drawn on their own axis and the undated ones named as not drawn."""
+    dmesg = tmp_path / "dmesg.txt"
+    dmesg.write_text(
+        "[100.000000] r8152 2-1:1.0 usb0: carrier off\n[101.000000] r8152 2-1:1.0 usb0: carrier on\n"
+        "[400.000000] r8152 2-1:1.0 usb0: carrier off\n[402.000000] r8152 2-1:1.0 usb0: carrier on\n"
+    )
+    log = tmp_path / "kern.log"
+    log.write_text(
+        "Mar 30 06:00:00 alpha kernel: [1000.000000] e1000e: eth0: NIC Link is Down\n"
+        "Mar 30 06:30:00 alpha kernel: [2800.000000] e1000e: eth0: NIC Link is Up 1000 Mbps Full Duplex\n"
+        "Mar 30 07:00:00 alpha kernel: [4600.000000] e1000e: eth0: NIC Link is Down\n"
+    )
+    seen = _seen(tmp_path, log, dmesg)
+    assert seen["ticks"] == ["2026-03-30 06:00:00", "2026-03-30 07:00:00"]
+    assert seen["labels"] == ["alpha/eth0"]
+    bars = seen["bars"]
+    assert isinstance(bars, list) and bars[0] == pytest.approx(355, abs=1)  # 30 of 60 minutes, of 710 px
+    assert "1 link(s) not drawn: their lines carry no date" in str(seen["text"])
+    assert "(usb0)" in str(seen["text"])

@@ -71,6 +71,7 @@ def shown(text: str) -> str:
 
 def render_html(report: Report, title: str = "Link flap report", preface: str = "") -> str:
     """The page; `preface` (HTML: `linkctl report`'s fleet table) goes before the timeline."""
+    placed = _placed(report.links)
     parts = [
         "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
         f"<title>linkctl: {shown(title.lower())}</title>",
@@ -82,18 +83,39 @@ def render_html(report: Report, title: str = "Link flap report", preface: str = 
         preface,
         "<h2>Timeline</h2>",
         _LEGEND,
-        _timeline(report.links),
+        _timeline(placed),
+        _undated(report.links, placed),
         "<h2>Closer look</h2>",
-        _zoom(report.links),
+        _zoom(placed),
         "<h2>Summary</h2>",
         _summary(report.links),
         "<h2>Down bursts</h2>",
-        _episodes(report.links),
+        _episodes(report.links, placed),
         "<h2>Events</h2>",
         _events(report),
         "</body></html>",
     ]
     return "\n".join(parts)
+
+
+def _placed(links: list[LinkReport]) -> list[LinkReport]:
+    """The links one axis can hold: with dated lines among them, the dated ones. A dmesg's
+    [uptime] is seconds since its boot, not a date: read with a syslog, the axis ran from
+    '[100.0]' to 2026 and every bar of either was 1 px at one end."""
+    dated = [r for r in links if r.earliest is not None and r.earliest.event.time is not None]
+    return dated or links
+
+
+def _undated(links: list[LinkReport], placed: list[LinkReport]) -> str:
+    drawn = {id(r) for r in placed}
+    undrawn = [_name(r) for r in links if id(r) not in drawn]
+    if not undrawn:
+        return ""
+    return (
+        f"<p id='undated'>{len(undrawn)} link(s) not drawn: their lines carry no date, only the kernel's "
+        f"seconds since its boot, which cannot be placed beside the dated ones ({shown(', '.join(undrawn))}); "
+        "the tables below have them.</p>"
+    )
 
 
 def _ends(links: list[LinkReport]) -> tuple[Stamped, Stamped] | None:
@@ -337,31 +359,32 @@ def _summary(links: list[LinkReport]) -> str:
     return "\n".join(rows)
 
 
-def _episodes(links: list[LinkReport]) -> str:
-    lo, _ = _span(links)
+def _episodes(links: list[LinkReport], placed: list[LinkReport]) -> str:
+    lo, _ = _span(placed)
+    drawn = {id(r): i for i, r in enumerate(placed)}  # a burst's closer look: its link's row
     rows = [
         "<table id='episodes'><tr><th>host</th><th>link</th><th>start</th><th>end</th><th>downs</th>"
         "<th>span</th><th>view</th></tr>"
     ]
-    for i, r in enumerate(links):
-        shown: list[DownBurst | None] = list(r.episodes)
-        if len(shown) > 2 * EPISODE_ROWS:
-            shown = [*r.episodes[:EPISODE_ROWS], None, *r.episodes[-EPISODE_ROWS:]]
-        for e in shown:
+    for r in links:
+        bursts: list[DownBurst | None] = list(r.episodes)
+        if len(bursts) > 2 * EPISODE_ROWS:
+            bursts = [*r.episodes[:EPISODE_ROWS], None, *r.episodes[-EPISODE_ROWS:]]
+        for e in bursts:
             if e is None:
                 more = len(r.episodes) - 2 * EPISODE_ROWS
                 more_row = f"<tr><td class='more' colspan='7'>... {more} more down burst(s) of this link ...</td></tr>"
                 rows.append(more_row)
             else:
-                rows.append(_episode_row(r, e, i, lo))
+                rows.append(_episode_row(r, e, drawn.get(id(r)), lo))
     rows.append("</table>")
     return "\n".join(rows)
 
 
-def _episode_row(r: LinkReport, e: DownBurst, index: int, lo: float) -> str:
+def _episode_row(r: LinkReport, e: DownBurst, index: int | None, lo: float) -> str:
     span = between(e.start, e.end)
     view = ""
-    if e.start.clock is not None and e.end.clock is not None:
+    if index is not None and e.start.clock is not None and e.end.clock is not None:
         # The episode on its own axis, from its first down to its last one (and its up).
         t0, t1 = e.start.clock - lo, e.end.clock - lo
         pad = max((t1 - t0) * 0.02, 5.0)
