@@ -45,6 +45,8 @@ window.addEventListener('load', () => setTimeout(() => {
     zoomwords: document.getElementById('zoomwords').textContent,
     cells: [...document.querySelectorAll('#summary tr')].slice(1).map(r => [...r.cells].map(c => c.textContent)),
     text: document.body.innerText,
+    page_width: document.documentElement.scrollWidth,
+    window_width: document.documentElement.clientWidth,
     label_ends: [...document.querySelectorAll('#timeline text.label')]
       .map(t => [t.textContent, t.getBoundingClientRect().right]),
     bars_left: document.querySelector('#timeline rect.up')?.getBoundingClientRect().left,
@@ -61,7 +63,7 @@ def _seen(tmp_path: Path, *logs: Path) -> dict[str, object]:
     assert done.returncode == 0, done.stderr
     probed = tmp_path / "probed.html"
     probed.write_text(page.read_text().replace("<head>", "<head>" + HOOK, 1).replace("</body>", PROBE + "</body>"))
-    done = _chromium(tmp_path, "--virtual-time-budget=5000", "--dump-dom", probed.as_uri())
+    done = _chromium(tmp_path, "--window-size=1000,900", "--virtual-time-budget=5000", "--dump-dom", probed.as_uri())
     assert done.returncode == 0, done.stderr[-2000:]
     found = re.search(r'<pre id="probe">(.*?)</pre>', done.stdout, re.S)
     assert found, done.stdout[-2000:]
@@ -197,3 +199,16 @@ def test_a_dmesg_read_with_a_syslog_leaves_the_syslog_s_axis_whole(tmp_path: Pat
     assert isinstance(bars, list) and bars[0] == pytest.approx(355, abs=1)  # 30 of 60 minutes, of 710 px
     assert "1 link(s) not drawn: their lines carry no date" in str(seen["text"])
     assert "(usb0)" in str(seen["text"])
+
+
+def test_a_very_long_log_line_wraps_in_its_cell(tmp_path: Path) -> None:
+    """A link-down line with 3,000 characters of one word after it (a driver's hex dump): the
+    events table was 22,167 px wide, the page scrolling sideways over it."""
+    log = tmp_path / "kern.log"
+    log.write_text(
+        f"Mar 30 06:00:00 h kernel: [100.0] e1000e: eth0: NIC Link is Down {'X' * 3000}\n"
+        "Mar 30 06:00:05 h kernel: [105.0] e1000e: eth0: NIC Link is Up 1000 Mbps Full Duplex\n"
+    )
+    seen = _seen(tmp_path, log)
+    assert "X" * 3000 in str(seen["text"]).replace("\n", "")  # all of it still there
+    assert seen["page_width"] == seen["window_width"], seen

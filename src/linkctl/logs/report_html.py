@@ -44,7 +44,7 @@ svg{display:block;border:1px solid #ccd;background:#fafbfd}
 .tick{font-size:10px;fill:#556}.share{font-size:10px;fill:#556}
 .omitted{font-size:10px;font-style:italic;fill:#556}.row{cursor:zoom-in}
 #zoomctl button{margin-right:4px}
-td.raw{font-family:ui-monospace,monospace;font-size:12px;white-space:pre-wrap}
+td.raw{font-family:ui-monospace,monospace;font-size:12px;white-space:pre-wrap;overflow-wrap:anywhere}
 td.more{font-style:italic;color:#556}
 """
 
