@@ -149,7 +149,7 @@ def test_a_log_without_link_events_makes_a_page_whose_script_runs(tmp_path: Path
     log = tmp_path / "kern.log"
     log.write_text("")
     seen = _seen(tmp_path, log)
-    assert seen["zoomwords"] == "no link events in this log: nothing to look at closer"
+    assert seen["zoomwords"] == "no link to draw: nothing to look at closer"
     assert seen["labels"] == [] and seen["bars"] == []
 
 

@@ -99,6 +99,6 @@ ZOOM_JS = r"""
   const first = data.links.length ? data.links[0].periods[0] : undefined;
   if (first) show(0, Math.max(first[0] - 60, 0), Math.max(first[0] - 60, 0) + Math.min(data.span, 3600));
   else if (data.links.length) draw();
-  else words.textContent = 'no link events in this log: nothing to look at closer';
+  else words.textContent = 'no link to draw: nothing to look at closer';
 })();
 """
