@@ -158,3 +158,28 @@ def test_diagnose_refuses_a_store_url_of_no_known_scheme(make_netns: Callable[[]
     assert out.returncode == 64, out.stdout + out.stderr
     assert "--store: sqlit:///var/lib/x.db: unknown scheme; use sqlite:///PATH or postgresql://" in out.stderr
     assert "diagnose sg0" not in out.stdout
+
+
+def test_diagnose_a_link_named_with_an_escape(make_netns: Callable[[], str]) -> None:
+    # The kernel takes an ESC in a name, and ethtool 6.1's --json writes it raw (not JSON):
+    # `diagnose` of such a link was 'internal error: JSONDecodeError: Invalid control character'.
+    ns = make_netns()
+    ip("-n", ns, "link", "add", "\x1b[8mhid", "type", "veth", "peer", "name", "dg1")
+    done = run_linkctl("diagnose", "\x1b[8mhid", "--netns", ns, "--format", "json")
+    assert done.returncode in (0, 1), done.stderr
+    data = json.loads(done.stdout)
+    assert data["ifname"] == "\x1b[8mhid"
+    assert data["evidence"]["driver"]["driver"] == "veth"
+
+
+def test_diagnose_text_spells_out_a_bidi_override_or_an_escape_in_the_name(make_netns: Callable[[], str]) -> None:
+    # The name went out as the kernel holds it: on a terminal ESC[8m hid the rest of the
+    # report, U+202E turned each line naming the link around (and through a pipe click cut the
+    # ESC sequence out, leaving 'hid', another name). Now spelt as `show` spells it.
+    ns = make_netns()
+    ip("-n", ns, "link", "add", "\x1b[8mhid", "type", "veth", "peer", "name", "e\u202eth1")
+    for name, spelt in (("\x1b[8mhid", "\\x1b[8mhid"), ("e\u202eth1", "e\\u202eth1")):
+        done = run_linkctl("diagnose", name, "--netns", ns)
+        assert done.returncode in (0, 1), done.stderr
+        assert done.stdout.startswith(f"diagnose {spelt} (netns {ns}):"), done.stdout[:200]
+        assert "\x1b" not in done.stdout and "\u202e" not in done.stdout

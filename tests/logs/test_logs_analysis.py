@@ -10,6 +10,7 @@ import pytest
 from logs_helpers import run_linkctl
 
 from linkctl.logs.analysis import Verdict, analyze, report_json
+from linkctl.logs.report_html import render_html
 from linkctl.logs.report_text import render_text
 from linkctl.logs.sources import read_files, time_order
 
@@ -255,3 +256,52 @@ def test_a_down_stamped_before_the_one_before_it_makes_no_burst(tmp_path: Path) 
     link = analyze(read_files([str(log)], year=2024)).links[0]
     assert [e.downs for e in link.episodes] == [1, 1]
     assert link.verdict is Verdict.DEGRADED and "-3600" not in link.rule
+
+
+@pytest.mark.parametrize(
+    ("apart", "bursts", "verdict"), [(299.999, [2], Verdict.FLAPPING), (300.0, [1, 1], Verdict.DEGRADED)]
+)
+def test_a_down_burst_is_downs_less_than_300_s_apart(
+    tmp_path: Path, apart: float, bursts: list[int], verdict: Verdict
+) -> None:
+    # The rule as the report and the README word it: 'each less than 300 s apart'. Two downs
+    # 300.000 s apart on the kernel's clock were 'a down burst of 2 link-downs within 300 s
+    # (rule: >= 2 downs each less than 300 s apart)', the link FLAPPING.
+    log = tmp_path / "kern.log"
+    log.write_text(
+        "[100.000000] r8152 2-1:1.0 eth0: carrier off\n[101.000000] r8152 2-1:1.0 eth0: carrier on\n"
+        f"[{100 + apart:.6f}] r8152 2-1:1.0 eth0: carrier off\n[{101 + apart:.6f}] r8152 2-1:1.0 eth0: carrier on\n"
+    )
+    link = analyze(read_files([str(log)], year=2024)).links[0]
+    assert [e.downs for e in link.episodes] == bursts
+    assert link.verdict is verdict, link.rule
+
+
+def test_json_numbers_are_the_measured_ones_not_float_noise(tmp_path: Path) -> None:
+    # 06:33:40.1 to 07:33:44.2 (+02:00): the window was 3604.0999999999767 in the JSON, where
+    # the durations beside it are rounded to the microsecond (4.1).
+    log = tmp_path / "kern.log"
+    log.write_text(
+        "2026-03-30T06:33:40.100000+02:00 h kernel: r8152 2-1:1.0 eth0: carrier off\n"
+        "2026-03-30T06:33:44.200000+02:00 h kernel: r8152 2-1:1.0 eth0: carrier on\n"
+        "2026-03-30T07:33:44.200000+02:00 h kernel: r8152 2-1:1.0 eth0: carrier off\n"
+    )
+    done = run_linkctl("logs", "analyze", str(log), "--format", "json")
+    assert done.returncode == 0, done.stderr
+    assert '"window_s": 3604.1,' in done.stdout and '"duration_s": 4.1,' in done.stdout
+
+
+def test_a_rate_under_the_flapping_one_is_not_printed_as_it(tmp_path: Path) -> None:
+    # 6 downs 700 s apart in 3605 s: 5.992 an hour, DEGRADED (the rule flaps at 6 an hour), and
+    # the report said 'flaps per hour: 6.0/h' beside the verdict.
+    lines = []
+    for i in range(6):
+        t = 100 + 700 * i
+        lines += [f"[{t:.6f}] r8152 2-1:1.0 eth0: carrier off", f"[{t + 1:.6f}] r8152 2-1:1.0 eth0: carrier on"]
+    log = tmp_path / "kern.log"
+    log.write_text("\n".join([*lines, "[3705.000000] r8152 2-1:1.0 eth0: carrier on"]) + "\n")
+    report = analyze(read_files([str(log)], year=2024))
+    assert report.links[0].verdict is Verdict.DEGRADED
+    assert "flaps per hour: 5.99/h" in render_text(report)
+    assert "<td>5.99</td>" in render_html(report)
+    assert report_json(report)["links"][0]["flaps_per_hour"] == 5.992

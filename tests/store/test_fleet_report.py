@@ -255,3 +255,17 @@ def test_the_page_names_watch_s_rule_and_the_log_rule_apart(tmp_path: Path) -> N
     assert "<th>flapping now</th>" in page and "<th>episodes</th>" in page
     assert "<h2>Down bursts</h2>" in page and "<h2>Episodes</h2>" not in page
     assert "flapping: a down burst of 3 link-downs within 20 s" in page  # web-01's recorded periods, by the log rule
+
+
+def test_the_page_spells_out_a_bidi_override_in_a_name() -> None:
+    # A link named e<U+202E>th0 (the kernel takes it) on a host named as a script: the fleet
+    # table's cells are escaped and the override spelt e\u202eth0, as text and `show` spell
+    # it; raw, the cell read 'e0ht'.
+    from linkctl.cli.report import render_fleet_html
+    from linkctl.store.fleet import DownSpan, FleetLink
+
+    link = FleetLink("<script>x</script>", "", "e\u202eth0", transitions=2, down_s=5.0, walked=True)
+    link.downs = [DownSpan(at(10), at(15))]
+    page = render_fleet_html(FleetReport(SINCE, UNTIL, "test", [link.host], [link], 0))
+    assert "\u202e" not in page and "<script>x" not in page
+    assert "<td>&lt;script&gt;x&lt;/script&gt;</td><td>-</td><td>e\\u202eth0</td>" in page

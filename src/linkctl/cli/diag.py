@@ -14,7 +14,7 @@ from typing import Annotated
 import typer
 
 from linkctl.cli import durations, netns_opt
-from linkctl.errors import LinkctlError
+from linkctl.errors import LinkctlError, printable
 
 
 class Format(StrEnum):
@@ -62,12 +62,12 @@ def audit(
         _json([f.to_json() for f in findings])
     else:
         for f in findings:
-            typer.echo("\n".join(f.text()))
+            typer.echo(printable("\n".join(f.text())))
         count = sum(len(ctx.host.ns(ns).links) for ns in spaces if ns in ctx.host.namespaces)
         line = f"{len(findings)} finding(s) on {count} link(s)" if findings else f"no findings on {count} link(s)"
         typer.echo(line + (f"; {unread} namespace(s) not read" if unread else ""))
     for where, why in ctx.unreadable.items():
-        typer.echo(f"not read: {where}: {why}", err=True)
+        typer.echo(printable(f"not read: {where}: {why}"), err=True)
     # A namespace not read is not a clean one: at least a warning's code.
     raise typer.Exit(max(exit_code(f.severity for f in findings), 1 if unread else 0))
 
@@ -122,7 +122,7 @@ def diagnose(
     if fmt is Format.JSON:
         _json(d.to_json())
     else:
-        typer.echo(text(d))
+        typer.echo(printable(text(d)))  # the link's name, as the kernel took it, is in it
         if write_fix is not None:
             typer.echo(f"\nproposed declarations written to {write_fix}: review, then `linkctl plan {write_fix}`")
     raise typer.Exit(d.severity.rank)

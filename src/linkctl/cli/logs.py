@@ -17,7 +17,7 @@ import typer
 
 from linkctl.cli import logs_plain
 from linkctl.cli.output import emit
-from linkctl.errors import LinkctlError
+from linkctl.errors import LinkctlError, printable
 
 if TYPE_CHECKING:
     from linkctl.domain.events import KernelLogLine
@@ -233,17 +233,29 @@ def _utc(when: datetime) -> datetime:
 def _write_table(events: Iterator[KernelLogLine]) -> None:
     write = sys.stdout.write
     write(
-        f"{'TIME':26} {'HOST':12} {'EVENT':17} {'LINK':14} {'SPEED':>7} {'DUPLEX':6} {'FLOW':5} {'DRIVER':10} WHERE\n"
+        f"{'TIME':26} {'HOST':12} {'EVENT':17} {'LINK':15} {'SPEED':>7} {'DUPLEX':6} {'FLOW':5} {'DRIVER':10} WHERE\n"
     )
     for e in events:
         when = e.time.isoformat(sep=" ") if e.time else (f"[{e.uptime:.6f}]" if e.uptime is not None else "-")
         speed = str(e.speed_mbps) if e.speed_mbps else "-"
         write(
-            f"{when[:26]:26} {(e.host or '-')[:12]:12} {e.event.log_name:17} "
-            f"{(e.ifname or '-')[:14]:14} {speed:>7} {e.duplex.value if e.duplex else '-':6} "
+            f"{when[:26]:26} {_fit(e.host or '-', 12)} {e.event.log_name:17} "
+            f"{_fit(e.ifname or '-', 15)} {speed:>7} {e.duplex.value if e.duplex else '-':6} "
             f"{e.flow_control.value if e.flow_control else '-':5} "
-            f"{(e.driver or '-')[:10]:10} {e.file}:{e.line}\n"
+            f"{_fit(e.driver or '-', 10)} {printable(f'{e.file}:{e.line}')}\n"
         )
+
+
+def _fit(text: str, cells: int) -> str:
+    """`text` cut or padded to `cells` terminal cells, what a terminal would act on escaped: a
+    name's wide characters take two cells each (counted as one, they pushed the columns after
+    them out of line), a bidi override in it turned the rest of the line around."""
+    text = printable(text)
+    if text.isascii():
+        return f"{text[:cells]:{cells}}"
+    from rich.cells import set_cell_size
+
+    return set_cell_size(text, cells)
 
 
 def _quiet_broken_pipe() -> None:

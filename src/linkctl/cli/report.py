@@ -13,7 +13,6 @@ import json
 from collections.abc import Iterator
 from datetime import datetime
 from enum import StrEnum
-from html import escape
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -179,17 +178,19 @@ def _drawn(report: FleetReport) -> list[FleetLink]:
 
 
 def _fleet_table(report: FleetReport) -> str:
+    from linkctl.logs.report_html import shown  # escaped, a bidi override in a name spelt out
+
     rows = [
-        f"<p id='fleetwords'>{escape(_heading(report))}.</p>",
+        f"<p id='fleetwords'>{shown(_heading(report))}.</p>",
         "<h2>Fleet</h2>",
-        "<table id='fleet'><tr>" + "".join(f"<th>{escape(h)}</th>" for h in HEADER) + "</tr>",
+        "<table id='fleet'><tr>" + "".join(f"<th>{shown(h)}</th>" for h in HEADER) + "</tr>",
     ]
     for link in report.links:
         cells = _cells(link)
         # Coloured as the log page colours its verdicts; the words are watch's ("flapping now").
         colour = "flapping" if link.flapping else ("degraded" if link.down_now else "stable")
-        cells_html = [f"<td>{escape(c)}</td>" for c in cells]
-        cells_html[3] = f"<td class='{colour}'>{escape(cells[3])}</td>"
+        cells_html = [f"<td>{shown(c)}</td>" for c in cells]
+        cells_html[3] = f"<td class='{colour}'>{shown(cells[3])}</td>"
         rows.append("<tr>" + "".join(cells_html) + "</tr>")
     rows.append("</table>")
     if any(link.in_gaps for link in report.links):

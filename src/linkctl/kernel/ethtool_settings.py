@@ -197,9 +197,17 @@ def parse_eee(text: str) -> EeeState:
     )
 
 
+def _rows(text: str) -> list[dict[str, Any]]:
+    """`ethtool --json`'s rows. Not strict: ethtool (6.1) writes a control character in a link's
+    name (an ESC, which the kernel takes) raw in its "ifname", and a strict parse of that made
+    `diagnose` of such a link an internal error."""
+    rows: list[dict[str, Any]] = json.loads(text, strict=False)
+    return rows
+
+
 def parse_pause(text: str) -> PauseState:
     if text.lstrip().startswith("["):
-        rows = json.loads(text)
+        rows = _rows(text)
         row: dict[str, Any] = rows[0] if rows else {}
         auto = row.get("autonegotiate", row.get("autoneg"))
         return PauseState(auto, row.get("rx"), row.get("tx"))
@@ -209,7 +217,7 @@ def parse_pause(text: str) -> PauseState:
 
 def parse_coalesce(text: str) -> dict[str, int | bool]:
     if text.lstrip().startswith("["):
-        rows = json.loads(text)
+        rows = _rows(text)
         row: dict[str, Any] = rows[0] if rows else {}
         return {k: v for k, v in row.items() if isinstance(v, bool | int) and k != "ifname"}
     out: dict[str, int | bool] = {}
@@ -232,7 +240,7 @@ _RING_KEYS = {"RX": "rx", "RX Mini": "rx-mini", "RX Jumbo": "rx-jumbo", "TX": "t
 
 def parse_rings(text: str) -> RingState:
     if text.lstrip().startswith("["):
-        rows = json.loads(text)
+        rows = _rows(text)
         row: dict[str, Any] = rows[0] if rows else {}
         return RingState(
             {k[: -len("-max")]: v for k, v in row.items() if k.endswith("-max")},
@@ -268,7 +276,7 @@ def parse_driver(text: str) -> DriverInfo:
 
 def parse_features(text: str) -> dict[str, Feature]:
     if text.lstrip().startswith("["):
-        rows = json.loads(text)
+        rows = _rows(text)
         row: dict[str, Any] = rows[0] if rows else {}
         return {k: Feature(bool(v.get("active")), bool(v.get("fixed"))) for k, v in row.items() if isinstance(v, dict)}
     out: dict[str, Feature] = {}

@@ -14,6 +14,7 @@ what its links and episodes cost.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -73,7 +74,7 @@ class Change:
 
 @dataclass(frozen=True, slots=True)
 class DownBurst:
-    """Downs of one link each at most EPISODE_GAP_S after the one before: what the log
+    """Downs of one link each less than EPISODE_GAP_S after the one before: what the log
     report counts as an episode. Not the watcher's FlapEpisode (domain.episodes), which
     watch/flap.py's rate and Nagios rules open and close."""
 
@@ -109,6 +110,9 @@ class LinkReport:
     boots: int = 1
     earliest: Stamped | None = None  # the event with the lowest clock value
     latest: Stamped | None = None  # and the one with the highest
+    # The highest clock of its host's events: where its log ends, and a period still open
+    # with it (another host's log may run on for hours; this one says nothing of them).
+    log_end: float | None = None
     flaps_per_hour: float | None = None
     window_s: float | None = None
     verdict: Verdict = Verdict.STABLE
@@ -201,6 +205,7 @@ def analyze(
     per_link: dict[tuple[str | None, str], _Link] = {}
     first: dict[str | None, Stamped] = {}  # each host's first event
     last: dict[str | None, Stamped] = {}  # and its last one
+    ends: dict[str | None, float] = {}  # each host's highest clock
     compare_t = None if compare_at is None else _utc(compare_at).timestamp()
     kept: Kept[KernelLogLine] = Kept(KEEP_EVENTS)
     keep = kept.append
@@ -211,6 +216,8 @@ def analyze(
         if host not in first:
             first[host] = item
         last[host] = item
+        if item.clock is not None and item.clock > ends.get(host, -math.inf):
+            ends[host] = item.clock
         if event.ifname is None:
             continue
         key = (host, event.ifname)
@@ -220,6 +227,8 @@ def analyze(
         link.add(item)
     windows = {host: span for host, a in first.items() if (span := _window(a, last[host])) is not None}
     links = [link.finish(windows.get(link.report.host), compare_at) for link in per_link.values()]
+    for r in links:
+        r.log_end = ends.get(r.host)
     return Report(sorted(links, key=_worst_first), kept.total, files or [], kept)
 
 
@@ -305,7 +314,7 @@ class _Link:
             gap = between(prev, item)
             # A down stamped before the one before it (a clock stepped back, logs read out of
             # order) is no evidence of a burst: 'a down burst of 2 link-downs within -3600 s'.
-            if gap is not None and 0 <= gap <= EPISODE_GAP_S:
+            if gap is not None and 0 <= gap < EPISODE_GAP_S:
                 self._episode = (start, item, downs + 1)
             else:
                 self.report.episodes.append(DownBurst(start, prev, downs))
@@ -449,8 +458,8 @@ def _link_json(r: LinkReport) -> dict[str, Any]:
         ],
         "down_s": {"min": _round(r.down_s.min), "median": _round(r.down_s.median()), "max": _round(r.down_s.max)},
         "down_total_s": _round(r.down_total_s),
-        "flaps_per_hour": None if r.flaps_per_hour is None else round(r.flaps_per_hour, 3),
-        "window_s": r.window_s,
+        "flaps_per_hour": None if r.flaps_per_hour is None else float(per_hour(r.flaps_per_hour, 3)),
+        "window_s": _round(r.window_s),
         "episodes": [{"start": _iso(e.start), "end": _iso(e.end), "downs": e.downs} for e in r.episodes],
         "changes": [
             {
@@ -475,6 +484,17 @@ def _link_json(r: LinkReport) -> dict[str, Any]:
     if not r.down_s.exact:
         out["down_s"]["median_approximate"] = True
     return out
+
+
+def per_hour(rate: float, digits: int) -> str:
+    """A rate of downs to `digits` decimals, but one under FLAP_RATE_PER_HOUR never shown at or
+    over it (one more decimal, cut): 5.992 read '6.0/h' beside a DEGRADED verdict whose rule
+    flaps at 6 an hour; now '5.99/h'."""
+    words = f"{rate:.{digits}f}"
+    if rate < FLAP_RATE_PER_HOUR <= float(words):
+        scale = 10 ** (digits + 1)
+        return f"{math.floor(rate * scale) / scale:.{digits + 1}f}"
+    return words
 
 
 def _round(value: float | None) -> float | None:

@@ -13,15 +13,21 @@ import math
 from collections.abc import Callable
 from html import escape
 
+from rich.cells import cell_len, set_cell_size
+
 from linkctl.domain.events import KernelLogLine
-from linkctl.logs.analysis import DownBurst, DownPeriod, LinkReport, Report, Stamped, between
+from linkctl.errors import printable
+from linkctl.logs.analysis import DownBurst, DownPeriod, LinkReport, Report, Stamped, between, per_hour
 from linkctl.logs.report_text import duration
+from linkctl.logs.report_zoom import ZOOM_JS
 
 WIDTH = 900
 ROW = 40
 # A down period narrower than this on the page is drawn this wide, in its own style.
 MIN_PX = 1.0
 LEFT = 170
+# What of a row's name fits left of its bars (about 6 px a cell).
+LABEL_CELLS = 24
 # Per link, the first and the last this many episodes get a row.
 EPISODE_ROWS = 100
 
@@ -38,7 +44,7 @@ svg{display:block;border:1px solid #ccd;background:#fafbfd}
 .tick{font-size:10px;fill:#556}.share{font-size:10px;fill:#556}
 .omitted{font-size:10px;font-style:italic;fill:#556}.row{cursor:zoom-in}
 #zoomctl button{margin-right:4px}
-td.raw{font-family:ui-monospace,monospace;font-size:12px;white-space:pre-wrap}
+td.raw{font-family:ui-monospace,monospace;font-size:12px;white-space:pre-wrap;overflow-wrap:anywhere}
 td.more{font-style:italic;color:#556}
 """
 
@@ -55,31 +61,61 @@ _LEGEND = (
 )
 
 
+def shown(text: str) -> str:
+    """`text` for the page: HTML escaped, and what would reorder or hide what follows it (a
+    bidi override, a control character: the kernel takes them in a link's name) spelt out as
+    `show` and the text report spell it: e\\u202eth1 was drawn as 'e1ht', the rest of the closer
+    look's sentence after it right to left."""
+    return escape(printable(text))
+
+
 def render_html(report: Report, title: str = "Link flap report", preface: str = "") -> str:
     """The page; `preface` (HTML: `linkctl report`'s fleet table) goes before the timeline."""
+    placed = _placed(report.links)
     parts = [
         "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
-        f"<title>linkctl: {escape(title.lower())}</title>",
+        f"<title>linkctl: {shown(title.lower())}</title>",
         f"<style>{_CSS}</style></head><body>",
-        f"<h1>{escape(title)}</h1>",
+        f"<h1>{shown(title)}</h1>",
         f"<p>{len(report.links)} link(s), {report.event_count} event(s) from "
-        f"{escape(', '.join(report.files) or 'the input')}.</p>",
-        *(f"<p class='partly'>Read in part: {escape(note)}</p>" for note in report.read_in_part),
+        f"{shown(', '.join(report.files) or 'the input')}.</p>",
+        *(f"<p class='partly'>Read in part: {shown(note)}</p>" for note in report.read_in_part),
         preface,
         "<h2>Timeline</h2>",
         _LEGEND,
-        _timeline(report.links),
+        _timeline(placed),
+        _undated(report.links, placed),
         "<h2>Closer look</h2>",
-        _zoom(report.links),
+        _zoom(placed),
         "<h2>Summary</h2>",
         _summary(report.links),
         "<h2>Down bursts</h2>",
-        _episodes(report.links),
+        _episodes(report.links, placed),
         "<h2>Events</h2>",
         _events(report),
         "</body></html>",
     ]
     return "\n".join(parts)
+
+
+def _placed(links: list[LinkReport]) -> list[LinkReport]:
+    """The links one axis can hold: with dated lines among them, the dated ones. A dmesg's
+    [uptime] is seconds since its boot, not a date: read with a syslog, the axis ran from
+    '[100.0]' to 2026 and every bar of either was 1 px at one end."""
+    dated = [r for r in links if r.earliest is not None and r.earliest.event.time is not None]
+    return dated or links
+
+
+def _undated(links: list[LinkReport], placed: list[LinkReport]) -> str:
+    drawn = {id(r) for r in placed}
+    undrawn = [_name(r) for r in links if id(r) not in drawn]
+    if not undrawn:
+        return ""
+    return (
+        f"<p id='undated'>{len(undrawn)} link(s) not drawn: their lines carry no date, only the kernel's "
+        f"seconds since its boot, which cannot be placed beside the dated ones ({shown(', '.join(undrawn))}); "
+        "the tables below have them.</p>"
+    )
 
 
 def _ends(links: list[LinkReport]) -> tuple[Stamped, Stamped] | None:
@@ -114,27 +150,30 @@ def _timeline(links: list[LinkReport]) -> str:
     out = [
         f"<svg id='timeline' width='{WIDTH}' height='{height}' "
         f"viewBox='0 0 {WIDTH} {height}' xmlns='http://www.w3.org/2000/svg'>"
+        # A label of wide glyphs (24 w's) is still stopped short of the bars.
+        f"<defs><clipPath id='names'><rect width='{LEFT - 4}' height='{height}'/></clipPath></defs>"
     ]
     for i, link in enumerate(links):
         y = 10 + i * ROW
         name = _name(link)
         out.append(
-            f"<g class='row' data-link='{i}'><text class='label' x='6' y='{y + 13}'>{escape(name)}</text>"
-            f"<text class='share' x='6' y='{y + 27}'>{escape(_share_words(link, hi))}</text>"
+            f"<g class='row' data-link='{i}'><title>{shown(name)}</title>"
+            f"<text class='label' x='6' y='{y + 13}' clip-path='url(#names)'>{shown(label(name))}</text>"
+            f"<text class='share' x='6' y='{y + 27}'>{shown(_share_words(link, hi))}</text>"
             f"<rect class='up' x='{LEFT}' y='{y + 6}' width='{WIDTH - LEFT - 20}' height='16'/>"
         )
-        out += _bars(link, x, y, hi, 1.0 / scale)
+        out += _bars(link, x, y, _log_end(link, hi), 1.0 / scale)
         out += _marks(link, x, y)
         if link.periods.omitted:
-            out.append(f"<text class='omitted' x='{LEFT + 4}' y='{y + 34}'>{escape(_omitted_words(link))}</text>")
+            out.append(f"<text class='omitted' x='{LEFT + 4}' y='{y + 34}'>{shown(_omitted_words(link))}</text>")
         out.append("</g>")
     axis_y = 10 + len(links) * ROW
     undrawn = sum(link.periods.omitted for link in links)
     out.append(f"<line class='axis' x1='{LEFT}' y1='{axis_y}' x2='{WIDTH - 20}' y2='{axis_y}'/>")
     out.append(
-        f"<text class='tick' x='{LEFT}' y='{axis_y + 14}'>{escape(_when(links, lo))}"
+        f"<text class='tick' x='{LEFT}' y='{axis_y + 14}'>{shown(_when(links, lo))}"
         f"</text><text class='tick' x='{WIDTH - 20}' y='{axis_y + 14}' "
-        f"text-anchor='end'>{escape(_when(links, hi))}</text>"
+        f"text-anchor='end'>{shown(_when(links, hi))}</text>"
     )
     out.append("</svg>")
     if undrawn:
@@ -149,6 +188,24 @@ def _name(link: LinkReport) -> str:
     return f"{link.host}/{link.ifname}" if link.host else link.ifname
 
 
+def label(name: str) -> str:
+    """`name` within the rows' label column (LABEL_CELLS terminal cells of the 12 px type): a
+    longer one is cut in its middle, keeping the link's own name after its last '/' whole.
+    Whole, a host's FQDN ran under the row's bars and two links of one host looked the same;
+    the whole name is the label's title, and in the tables."""
+    name = printable(name)
+    if cell_len(name) <= LABEL_CELLS:
+        return name
+    room = LABEL_CELLS - 1  # the ellipsis takes one
+    slash = name.rfind("/")
+    tail = name[slash:] if slash > 0 and cell_len(name[slash:]) <= room - 4 else ""
+    if not tail:  # no link name that fits whole: the name's two ends
+        tail = name[len(name) - room // 2 :]
+        while cell_len(tail) > room // 2:
+            tail = tail[1:]
+    return f"{set_cell_size(name, room - cell_len(tail)).rstrip()}\u2026{tail}"
+
+
 def _omitted_words(link: LinkReport) -> str:
     kept = len(link.periods.head)
     return (
@@ -158,12 +215,18 @@ def _omitted_words(link: LinkReport) -> str:
 
 
 def _period_end(p: DownPeriod, hi: float) -> float | None:
-    """Where a period ends on the axis (the end of the log for one still open)."""
+    """Where a period ends on the axis (`hi`, its host's log's end, for one still open)."""
     if p.start.clock is None:
         return None
     if p.end is not None and p.end.clock is not None:
         return p.end.clock
     return max(hi, p.start.clock)
+
+
+def _log_end(link: LinkReport, hi: float) -> float:
+    """Where the link's host's log ends: a period still open is down up to there, not to the
+    end of the axis, which another host's later log may have drawn hours on."""
+    return hi if link.log_end is None else link.log_end
 
 
 def _period_length(p: DownPeriod, hi: float) -> float:
@@ -177,11 +240,12 @@ def _period_length(p: DownPeriod, hi: float) -> float:
 def down_fraction(link: LinkReport, hi: float) -> float | None:
     """The share of the link's observed window it was down: every ended period (the
     analysis keeps a running total, so periods omitted from the drawing count too) and
-    the one still open at the end of the log, up to the end of the axis."""
+    the one still open at the end of the log, up to the end of its host's log."""
     window = link.window_s
     if not window or window <= 0:
         return None
-    down = link.down_total_s + sum(_period_length(p, hi) for p in link.periods if p.end is None)
+    end = _log_end(link, hi)
+    down = link.down_total_s + sum(_period_length(p, end) for p in link.periods if p.end is None)
     return min(down / window, 1.0)
 
 
@@ -231,12 +295,12 @@ def _bars(link: LinkReport, to_x: Callable[[float], float], y: int, hi: float, p
             title += f", drawn {MIN_PX:g} px ({duration(MIN_PX * px_s)}) wide"
             out.append(
                 f"<rect class='down widened' data-duration='{lasted:.3f}' x='{x0:.2f}' y='{y + 6}' "
-                f"width='{MIN_PX:g}' height='16'><title>{escape(title)}</title></rect>"
+                f"width='{MIN_PX:g}' height='16'><title>{shown(title)}</title></rect>"
             )
         else:
             out.append(
                 f"<rect class='down' data-duration='{lasted:.3f}' x='{x0:.2f}' y='{y + 6}' "
-                f"width='{x1 - x0:.2f}' height='16'><title>{escape(title)}</title></rect>"
+                f"width='{x1 - x0:.2f}' height='16'><title>{shown(title)}</title></rect>"
             )
     return out
 
@@ -249,7 +313,7 @@ def _marks(link: LinkReport, to_x: Callable[[float], float], y: int) -> list[str
         cx = to_x(c.at.clock)
         out.append(
             f"<line class='speed' x1='{cx:.1f}' y1='{y}' x2='{cx:.1f}' y2='{y + 28}'>"
-            f"<title>{escape(f'{c.what}: {c.before} -> {c.after}')}</title></line>"
+            f"<title>{shown(f'{c.what}: {c.before} -> {c.after}')}</title></line>"
         )
     for s in link.tx_marks:
         if s.clock is not None:
@@ -280,53 +344,54 @@ def _summary(links: list[LinkReport]) -> str:
     for r in links:
         d = r.down_s
         spread = " / ".join("-" if v is None else f"{v:.2f} s" for v in (d.min, d.median(), d.max))
-        rate = "-" if r.flaps_per_hour is None else f"{r.flaps_per_hour:.1f}"
-        changes = [escape(f"{c.what} {c.before} -> {c.after}" + (" (lower)" if c.lower else "")) for c in r.changes]
+        rate = "-" if r.flaps_per_hour is None else per_hour(r.flaps_per_hour, 1)
+        changes = [shown(f"{c.what} {c.before} -> {c.after}" + (" (lower)" if c.lower else "")) for c in r.changes]
         if r.changes.omitted:
             changes.insert(len(r.changes.head), f"... {r.changes.omitted} more ...")
         changes_cell = "<br>".join(changes)
         rows.append(
-            f"<tr><td>{escape(r.host or '-')}</td><td>{escape(r.ifname)}</td>"
+            f"<tr><td>{shown(r.host or '-')}</td><td>{shown(r.ifname)}</td>"
             f"<td class='{r.verdict.value}'>{r.verdict.value}</td><td>{r.down_events}</td>"
             f"<td>{spread}</td><td>{rate}</td><td>{changes_cell or '-'}</td>"
-            f"<td>{r.tx_timeouts}</td><td>{escape(r.rule)}</td></tr>"
+            f"<td>{r.tx_timeouts}</td><td>{shown(r.rule)}</td></tr>"
         )
     rows.append("</table>")
     return "\n".join(rows)
 
 
-def _episodes(links: list[LinkReport]) -> str:
-    lo, _ = _span(links)
+def _episodes(links: list[LinkReport], placed: list[LinkReport]) -> str:
+    lo, _ = _span(placed)
+    drawn = {id(r): i for i, r in enumerate(placed)}  # a burst's closer look: its link's row
     rows = [
         "<table id='episodes'><tr><th>host</th><th>link</th><th>start</th><th>end</th><th>downs</th>"
         "<th>span</th><th>view</th></tr>"
     ]
-    for i, r in enumerate(links):
-        shown: list[DownBurst | None] = list(r.episodes)
-        if len(shown) > 2 * EPISODE_ROWS:
-            shown = [*r.episodes[:EPISODE_ROWS], None, *r.episodes[-EPISODE_ROWS:]]
-        for e in shown:
+    for r in links:
+        bursts: list[DownBurst | None] = list(r.episodes)
+        if len(bursts) > 2 * EPISODE_ROWS:
+            bursts = [*r.episodes[:EPISODE_ROWS], None, *r.episodes[-EPISODE_ROWS:]]
+        for e in bursts:
             if e is None:
                 more = len(r.episodes) - 2 * EPISODE_ROWS
                 more_row = f"<tr><td class='more' colspan='7'>... {more} more down burst(s) of this link ...</td></tr>"
                 rows.append(more_row)
             else:
-                rows.append(_episode_row(r, e, i, lo))
+                rows.append(_episode_row(r, e, drawn.get(id(r)), lo))
     rows.append("</table>")
     return "\n".join(rows)
 
 
-def _episode_row(r: LinkReport, e: DownBurst, index: int, lo: float) -> str:
+def _episode_row(r: LinkReport, e: DownBurst, index: int | None, lo: float) -> str:
     span = between(e.start, e.end)
     view = ""
-    if e.start.clock is not None and e.end.clock is not None:
+    if index is not None and e.start.clock is not None and e.end.clock is not None:
         # The episode on its own axis, from its first down to its last one (and its up).
         t0, t1 = e.start.clock - lo, e.end.clock - lo
         pad = max((t1 - t0) * 0.02, 5.0)
         view = f"<button class='closer' data-zoom='{index} {t0 - pad:.3f} {t1 + 2 * pad:.3f}'>look closer</button>"
     return (
-        f"<tr><td>{escape(r.host or '-')}</td><td>{escape(r.ifname)}</td><td>{escape(_stamp(e.start))}</td>"
-        f"<td>{escape(_stamp(e.end))}</td><td>{e.downs}</td><td>{'-' if span is None else f'{span:.2f} s'}</td>"
+        f"<tr><td>{shown(r.host or '-')}</td><td>{shown(r.ifname)}</td><td>{shown(_stamp(e.start))}</td>"
+        f"<td>{shown(_stamp(e.end))}</td><td>{e.downs}</td><td>{'-' if span is None else f'{span:.2f} s'}</td>"
         f"<td>{view}</td></tr>"
     )
 
@@ -351,121 +416,34 @@ def _events(report: Report) -> str:
 def _event_row(e: KernelLogLine) -> str:
     where = f"{e.file}:{e.line}" if e.file else ""
     return (
-        f"<tr><td>{escape(e.time.isoformat(sep=' ') if e.time else '')}</td>"
-        f"<td>{'' if e.uptime is None else e.uptime}</td><td>{escape(e.host or '')}</td>"
-        f"<td>{e.event.log_name}</td><td>{escape(e.ifname or '')}</td>"
-        f"<td>{escape(where)}</td><td class='raw'>{escape(e.raw)}</td></tr>"
+        f"<tr><td>{shown(e.time.isoformat(sep=' ') if e.time else '')}</td>"
+        f"<td>{'' if e.uptime is None else e.uptime}</td><td>{shown(e.host or '')}</td>"
+        f"<td>{e.event.log_name}</td><td>{shown(e.ifname or '')}</td>"
+        f"<td>{shown(where)}</td><td class='raw'>{shown(e.raw)}</td></tr>"
     )
-
-
-# The closer look: one link between two moments, drawn by the inline script below from
-# the kept periods (JSON in the page), with the overview's rules (true length, MIN_PX
-# at least, widened ones marked). A click on a timeline row or a down burst's button
-# opens it there.
-_ZOOM_JS = r"""
-(() => {
-  const data = JSON.parse(document.getElementById('zoomdata').textContent);
-  const W = @WIDTH@, L = @LEFT@, R = 20, MIN = @MIN_PX@, NS = 'http://www.w3.org/2000/svg';
-  const svg = document.getElementById('zoom'), pick = document.getElementById('zoomlink');
-  const words = document.getElementById('zoomwords');
-  let link = 0, t0 = 0, t1 = data.span;
-  const fmt = t => data.wall
-    ? new Date((data.lo + t) * 1000).toISOString().replace('T', ' ').replace('Z', '').replace(/\.000$/, '')
-    : '+' + t.toFixed(3) + ' s';
-  const secs = s => s >= 3600 ? (s / 3600).toFixed(1) + ' h' : s >= 60 ? (s / 60).toFixed(1) + ' min'
-    : s.toPrecision(3) + ' s';
-  const el = (name, attrs, text) => {
-    const e = document.createElementNS(NS, name);
-    for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
-    if (text !== undefined) e.textContent = text;
-    svg.appendChild(e);
-    return e;
-  };
-  function draw() {
-    svg.replaceChildren();
-    const d = data.links[link], scale = (W - L - R) / (t1 - t0);
-    el('text', {class: 'label', x: 6, y: 23}, d.name);
-    el('rect', {class: 'up', x: L, y: 16, width: W - L - R, height: 16});
-    let n = 0, down = 0;
-    for (const [s, len, open] of d.periods) {
-      if (s + len < t0 || s >= t1) continue;
-      const a = Math.max(s, t0), b = Math.min(s + len, t1);
-      n += 1; down += b - a;
-      const x = L + (a - t0) * scale, w = (b - a) * scale;
-      const title = 'down ' + secs(len) + (open ? ' (still down at the end of the log)' : '');
-      const r = w < MIN
-        ? el('rect', {class: 'down widened', x: x.toFixed(2), y: 16, width: MIN, height: 16})
-        : el('rect', {class: 'down', x: x.toFixed(2), y: 16, width: w.toFixed(2), height: 16});
-      const t = document.createElementNS(NS, 'title');
-      t.textContent = w < MIN ? title + ', drawn ' + MIN + ' px wide' : title;
-      r.appendChild(t);
-    }
-    el('line', {class: 'axis', x1: L, y1: 40, x2: W - R, y2: 40});
-    for (let i = 0; i <= 4; i++) {
-      const x = L + i * (W - L - R) / 4;
-      el('line', {class: 'axis', x1: x, y1: 40, x2: x, y2: 44});
-      el('text', {class: 'tick', x: x, y: 56, 'text-anchor': i === 0 ? 'start' : i === 4 ? 'end' : 'middle'},
-         fmt(t0 + i * (t1 - t0) / 4));
-    }
-    pick.value = String(link);
-    words.textContent = `${d.name}, ${secs(t1 - t0)} shown (1 px = ${secs(1 / scale)}): ` +
-      `${n} down period(s) here, down ${secs(down)} ` +
-      `(${(100 * down / (t1 - t0)).toPrecision(2)} % of this view)` +
-      (d.omitted ? `; ${d.omitted} period(s) of this link are counted, not kept, and not drawn` : '');
-  }
-  function show(l, a, b) {
-    link = l;
-    const w = Math.max(b - a, 0.01);
-    t0 = a; t1 = a + w;
-    draw();
-  }
-  const centre = () => (t0 + t1) / 2, width = () => t1 - t0;
-  const act = {
-    all: () => show(link, 0, data.span),
-    in: () => show(link, centre() - width() / 8, centre() + width() / 8),
-    out: () => show(link, centre() - width() * 2, centre() + width() * 2),
-    left: () => show(link, t0 - width() * 0.75, t1 - width() * 0.75),
-    right: () => show(link, t0 + width() * 0.75, t1 + width() * 0.75),
-  };
-  for (const b of document.querySelectorAll('#zoomctl button')) b.onclick = () => act[b.dataset.act]();
-  pick.onchange = () => show(Number(pick.value), t0, t1);
-  for (const b of document.querySelectorAll('button.closer')) {
-    b.onclick = () => {
-      const [l, a, z] = b.dataset.zoom.split(' ').map(Number);
-      show(l, a, z);
-      svg.scrollIntoView();
-    };
-  }
-  const overview = document.getElementById('timeline');
-  overview.addEventListener('click', ev => {
-    const row = ev.target.closest('g.row');
-    if (!row) return;
-    const box = overview.getBoundingClientRect();
-    const x = (ev.clientX - box.left) * (W / box.width);
-    const t = (x - L) / (W - L - R) * data.span, w = data.span / 24;
-    show(Number(row.dataset.link), t - w / 2, t + w / 2);
-    svg.scrollIntoView();
-  });
-  const first = data.links.length ? data.links[0].periods[0] : undefined;
-  if (first) show(0, Math.max(first[0] - 60, 0), Math.max(first[0] - 60, 0) + Math.min(data.span, 3600));
-  else draw();
-})();
-"""
 
 
 def _zoom(links: list[LinkReport]) -> str:
     lo, hi = _span(links)
     wall = any(r.earliest is not None and r.earliest.event.time is not None for r in links)
+    # The closer look tells times in the zone the log's first stamp gives, and says it, as the
+    # overview's ends and the tables do (a stamp without one is UTC, and left unsaid there too).
+    ends = _ends(links)
+    first = ends[0].event.time if ends else None
+    offset = None if first is None else first.utcoffset()
     data = {
         "lo": lo,
         "span": hi - lo,
         "wall": wall,
+        "offset": 0.0 if offset is None else offset.total_seconds(),
+        "zone": "" if offset is None or first is None else first.isoformat()[-6:],
         "links": [
             {
-                "name": _name(r),
+                "name": printable(_name(r)),
+                "label": label(_name(r)),
                 "omitted": r.periods.omitted,
                 "periods": [
-                    [round(p.start.clock - lo, 3), round(_period_length(p, hi), 3), int(p.end is None)]
+                    [round(p.start.clock - lo, 3), round(_period_length(p, _log_end(r, hi)), 3), int(p.end is None)]
                     for p in r.periods
                     if p.start.clock is not None
                 ],
@@ -474,11 +452,11 @@ def _zoom(links: list[LinkReport]) -> str:
         ],
     }
     blob = json.dumps(data, separators=(",", ":")).replace("<", "\\u003c")
-    options = "".join(f"<option value='{i}'>{escape(_name(r))}</option>" for i, r in enumerate(links))
-    script = _ZOOM_JS.replace("@WIDTH@", str(WIDTH)).replace("@LEFT@", str(LEFT)).replace("@MIN_PX@", f"{MIN_PX:g}")
+    options = "".join(f"<option value='{i}'>{shown(_name(r))}</option>" for i, r in enumerate(links))
+    script = ZOOM_JS.replace("@WIDTH@", str(WIDTH)).replace("@LEFT@", str(LEFT)).replace("@MIN_PX@", f"{MIN_PX:g}")
     return "\n".join(
         [
-            "<p>One link between two moments, at the overview's rules (click a row of the timeline, or an "
+            "<p>One link between two moments, at the overview's rules (click a row of the timeline, or a "
             "down burst's <i>look closer</i>).</p>",
             f"<div id='zoomctl'><select id='zoomlink'>{options}</select> "
             "<button data-act='left'>&#9664; earlier</button><button data-act='in'>zoom in</button>"

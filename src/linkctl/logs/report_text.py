@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from linkctl.logs.analysis import Change, DownPeriod, LinkReport, Report, Stamped
+from linkctl.errors import printable
+from linkctl.logs.analysis import Change, DownPeriod, LinkReport, Report, Stamped, per_hour
 
 
 def duration(seconds: float, precision: str = ".3g") -> str:
@@ -20,21 +21,23 @@ def _s(value: float | None) -> str:
 
 
 def render_text(report: Report) -> str:
+    """The report, with what a terminal would act on in a name (an ESC, a bidi override the
+    kernel takes in a link's name, a host's, a driver's) escaped as `show` prints it."""
     partly = [f"Read in part: {note}" for note in report.read_in_part]
     if not report.links:
         found = "in what could be read " if partly else ""
-        return "\n".join([*partly, f"No link events found {found}({report.event_count} events read).", ""])
+        return printable("\n".join([*partly, f"No link events found {found}({report.event_count} events read).", ""]))
     out = [*partly, f"{len(report.links)} link(s), {report.event_count} event(s); worst first.", ""]
     for link in report.links:
         out += [*_link(link), ""]
-    return "\n".join(out)
+    return printable("\n".join(out))
 
 
 def _link(r: LinkReport) -> list[str]:
     name = f"{r.host}/{r.ifname}" if r.host else r.ifname
     drivers = f" ({', '.join(r.drivers)})" if r.drivers else ""
     lines = [f"{name}{drivers}: {r.verdict.value.upper()}", f"  {r.rule}"]
-    rate = f"{r.flaps_per_hour:.1f}/h" if r.flaps_per_hour is not None else _no_rate(r.window_s)
+    rate = f"{per_hour(r.flaps_per_hour, 1)}/h" if r.flaps_per_hour is not None else _no_rate(r.window_s)
     lines.append(
         f"  down events: {r.down_events}   flaps per hour: {rate}   tx timeouts: {r.tx_timeouts}   boots: {r.boots}"
     )
