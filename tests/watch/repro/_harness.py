@@ -13,6 +13,7 @@ import subprocess
 import tempfile
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -116,6 +117,14 @@ def private_dir() -> str:
     d = tempfile.mkdtemp(prefix="lkwr-")
     os.chmod(d, 0o700)
     return d
+
+
+def small_tmpfs(directory: Path) -> Path:
+    """A 4 MiB file system at DIRECTORY/small for a store to fill (the caller unmounts it)."""
+    mnt = directory / "small"
+    mnt.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m", f"lkwr-{uuid.uuid4().hex[:6]}", str(mnt)], check=True)
+    return mnt
 
 
 def carrier_rows(url: str, ns: str) -> list[dict[str, Any]]:

@@ -8,7 +8,6 @@ import collections
 import subprocess
 import threading
 import time
-import uuid
 from pathlib import Path
 
 from tests.watch.repro._harness import (
@@ -17,6 +16,7 @@ from tests.watch.repro._harness import (
     netns,
     private_dir,
     receiver,
+    small_tmpfs,
     start_watcher,
     veth,
     wait,
@@ -26,9 +26,7 @@ from tests.watch.test_store_faults import fill
 
 NS = "lkwr-2"
 runtime, data = private_dir(), Path(private_dir())
-mnt = data / "small"
-mnt.mkdir()
-subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m", f"lkwr-{uuid.uuid4().hex[:6]}", str(mnt)], check=True)
+mnt = small_tmpfs(data)
 try:
     url = f"sqlite://{mnt / 'events.db'}"
     with receiver("fail") as rec, netns(NS):

@@ -7,7 +7,6 @@ from __future__ import annotations
 import subprocess
 import threading
 import time
-import uuid
 from pathlib import Path
 
 from tests.watch.repro._harness import (
@@ -19,6 +18,7 @@ from tests.watch.repro._harness import (
     netns,
     private_dir,
     receiver,
+    small_tmpfs,
     start_watcher,
     veth,
 )
@@ -27,9 +27,7 @@ from tests.watch.test_store_faults import fill
 
 NS = "lkwr-8"
 runtime, data = private_dir(), Path(private_dir())
-mnt = data / "small"
-mnt.mkdir()
-subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m", f"lkwr-{uuid.uuid4().hex[:6]}", str(mnt)], check=True)
+mnt = small_tmpfs(data)
 try:
     url = f"sqlite://{mnt / 'events.db'}"
     with receiver("ok") as rec, netns(NS):

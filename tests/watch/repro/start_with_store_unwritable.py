@@ -7,18 +7,15 @@ from __future__ import annotations
 import sqlite3
 import subprocess
 import time
-import uuid
 from pathlib import Path
 
-from tests.watch.repro._harness import config, netns, private_dir, start_watcher, veth
+from tests.watch.repro._harness import config, netns, private_dir, small_tmpfs, start_watcher, veth
 from tests.watch.test_daemon import Watcher
 from tests.watch.test_store_faults import fill
 
 NS = "lkwr-13"
 runtime, data = private_dir(), Path(private_dir())
-mnt = data / "small"
-mnt.mkdir()
-subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m", f"lkwr-{uuid.uuid4().hex[:6]}", str(mnt)], check=True)
+mnt = small_tmpfs(data)
 try:
     db = mnt / "events.db"
     cfg = config(data, None)
