@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -33,3 +34,34 @@ def test_a_span_reads_in_hours_minutes_or_seconds_as_each_report_words_it() -> N
     assert duration(7200) == "2.0 h" and duration(90) == "1.5 min"
     assert duration(0.0123) == "0.0123 s"  # `logs analyze`'s page: a short down period stays visible
     assert duration(0.0123, ".1f") == "0.0 s" and duration(59.94, ".1f") == "59.9 s"  # `report`'s table
+
+
+def _many_links(path: Path, links: int, twice_from: int) -> None:
+    """`links` links, eth{i} down then up, once; from eth{twice_from} on, twice (the worse ones)."""
+    out = []
+    for i in range(links):
+        for hour in (10, 14) if i >= twice_from else (10,):
+            stamp = f"Dec  6 {{}}:{i // 60:02d}:{i % 60:02d} aurora kernel: e1000e: eth{i} NIC Link is"
+            out.append(f"{stamp.format(hour)} Down\n")
+            out.append(f"{stamp.format(hour + 2)} Up 1000 Mbps Full Duplex\n")
+    path.write_text("".join(out))
+
+
+def test_the_page_of_a_log_of_many_links_draws_the_worst_hundred_and_says_how_many_more(tmp_path: Path) -> None:
+    """10,000 flapping links made a 13 MB page of one 400,000 px drawing: the timeline draws the
+    100 worst links and says the other 50 are in the tables, which still list every one."""
+    log, page = tmp_path / "kern.log", tmp_path / "page.html"
+    _many_links(log, 150, twice_from=50)
+    res = subprocess.run(
+        [sys.executable, "-m", "linkctl", "logs", "analyze", str(log), "--year", "2025", "-f", "html", "-o", str(page)],
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert res.returncode == 0, res.stderr
+    html = page.read_text()
+    timeline = html[html.index("<svg id='timeline'") : html.index("</svg>", html.index("<svg id='timeline'"))]
+    assert timeline.count("<g class='row'") == 100
+    drawn = set(re.findall(r"<title>aurora/(eth\d+)</title>", timeline))
+    assert drawn == {f"eth{i}" for i in range(50, 150)}  # the links down twice
+    assert "The timeline draws the 100 worst links; 50 more are in the summary and the down bursts below only." in html
+    episodes = html[html.index("<table id='episodes'") :]
+    assert all(f"<td>eth{i}</td>" in episodes for i in range(150))

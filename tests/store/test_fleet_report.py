@@ -234,10 +234,11 @@ def test_html_in_a_real_browser(tmp_path: Path) -> None:
 
 def test_the_timeline_draws_the_worst_links_only(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from linkctl.cli import report as cli_report
+    from linkctl.logs import report_html
 
     url = f"sqlite://{tmp_path}/events.db"
     fill(url)
-    monkeypatch.setattr(cli_report, "TIMELINE_LINKS", 1)
+    monkeypatch.setattr(report_html, "TIMELINE_LINKS", 1)
     page = cli_report.render_fleet_html(report(url))
     assert re.findall(r"<text class='label'[^>]*>([^<]*)</text>", page) == ["web-01/eth0"]
     assert "draws the 1 worst links with recorded down periods; 1 more are in the table above only" in page

@@ -26,8 +26,6 @@ if TYPE_CHECKING:
     from linkctl.store.fleet import FleetLink, FleetReport
 
 DEFAULT_STORE = "sqlite:///var/lib/linkctl/events.db"
-# The HTML timeline draws this many links, the worst first; the fleet table lists them all.
-TIMELINE_LINKS = 100
 
 
 class ReportFormat(StrEnum):
@@ -174,11 +172,14 @@ def _lines(report: FleetReport) -> Iterator[KernelLogLine]:
 
 
 def _drawn(report: FleetReport) -> list[FleetLink]:
+    """The links the HTML timeline draws, the worst first; the fleet table lists them all."""
+    from linkctl.logs.report_html import TIMELINE_LINKS
+
     return [link for link in report.links if link.downs][:TIMELINE_LINKS]
 
 
 def _fleet_table(report: FleetReport) -> str:
-    from linkctl.logs.report_html import shown  # escaped, a bidi override in a name spelt out
+    from linkctl.logs.report_html import TIMELINE_LINKS, shown  # shown: a bidi override in a name spelt out
 
     rows = [
         f"<p id='fleetwords'>{shown(_heading(report))}.</p>",

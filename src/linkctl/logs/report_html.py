@@ -30,6 +30,9 @@ LEFT = 170
 LABEL_CELLS = 24
 # Per link, the first and the last this many episodes get a row.
 EPISODE_ROWS = 100
+# The timeline draws this many links, the worst first (the summary lists them all): a log of
+# 10,000 flapping links made a 13 MB page of one 400,000 px drawing.
+TIMELINE_LINKS = 100
 
 _CSS = """
 body{font:14px/1.4 system-ui,sans-serif;margin:24px;color:#1d2430;background:#fff}
@@ -85,6 +88,7 @@ def render_html(report: Report, title: str = "Link flap report", preface: str = 
         _LEGEND,
         _timeline(placed),
         _undated(report.links, placed),
+        _not_drawn(report.links, placed),
         "<h2>Closer look</h2>",
         _zoom(placed),
         "<h2>Summary</h2>",
@@ -103,17 +107,39 @@ def _placed(links: list[LinkReport]) -> list[LinkReport]:
     [uptime] is seconds since its boot, not a date: read with a syslog, the axis ran from
     '[100.0]' to 2026 and every bar of either was 1 px at one end."""
     dated = [r for r in links if r.earliest is not None and r.earliest.event.time is not None]
-    return dated or links
+    return (dated or links)[:TIMELINE_LINKS]
+
+
+def _not_drawn(links: list[LinkReport], placed: list[LinkReport]) -> str:
+    """The links the cap left out (the undated ones are said on their own)."""
+    if len(placed) < TIMELINE_LINKS:
+        return ""
+    dated = placed[0].earliest is not None and placed[0].earliest.event.time is not None
+    like = [r for r in links if (r.earliest is not None and r.earliest.event.time is not None) == dated]
+    more = len(like) - len(placed)
+    if more <= 0:
+        return ""
+    return (
+        f"<p id='notdrawn'>The timeline draws the {TIMELINE_LINKS} worst links; {more} more are in the "
+        "summary and the down bursts below only.</p>"
+    )
+
+
+def _some(names: list[str], most: int = 20) -> str:
+    shown_names = ", ".join(names[:most])
+    return shown_names if len(names) <= most else f"{shown_names} and {len(names) - most} more"
 
 
 def _undated(links: list[LinkReport], placed: list[LinkReport]) -> str:
+    if not placed or placed[0].earliest is None or placed[0].earliest.event.time is None:
+        return ""  # none is dated: the axis is the boot's seconds, and holds every link it can
     drawn = {id(r) for r in placed}
-    undrawn = [_name(r) for r in links if id(r) not in drawn]
+    undrawn = [_name(r) for r in links if id(r) not in drawn and (r.earliest is None or r.earliest.event.time is None)]
     if not undrawn:
         return ""
     return (
         f"<p id='undated'>{len(undrawn)} link(s) not drawn: their lines carry no date, only the kernel's "
-        f"seconds since its boot, which cannot be placed beside the dated ones ({shown(', '.join(undrawn))}); "
+        f"seconds since its boot, which cannot be placed beside the dated ones ({shown(_some(undrawn))}); "
         "the tables below have them.</p>"
     )
 
