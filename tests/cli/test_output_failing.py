@@ -22,8 +22,20 @@ def _env(tmp_path: Path) -> dict[str, str]:
     return {**os.environ, "LINKCTL_RUNTIME_DIR": str(runtime)}
 
 
-def test_a_reader_that_leaves_ends_the_command_quietly(tmp_path: Path) -> None:
-    proc = subprocess.Popen([*LINKCTL, *LONG], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=_env(tmp_path))
+def _log(tmp_path: Path) -> str:
+    log = tmp_path / "kern.log"
+    log.write_text("[1.0] e1000e: eth0 NIC Link is Down\n" * 20000)
+    return str(log)
+
+
+# logs parse: the plain form run without typer (cli/logs_plain.py) and the table typer prints.
+LOG_FORMS = [["logs", "parse", "LOG", "--format", "jsonl"], ["logs", "parse", "LOG"]]
+
+
+@pytest.mark.parametrize("args", [LONG, *LOG_FORMS])
+def test_a_reader_that_leaves_ends_the_command_quietly(tmp_path: Path, args: list[str]) -> None:
+    args = [_log(tmp_path) if a == "LOG" else a for a in args]
+    proc = subprocess.Popen([*LINKCTL, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=_env(tmp_path))
     assert proc.stdout is not None and proc.stderr is not None
     proc.stdout.readline()
     proc.stdout.close()  # as `head -1` does
@@ -32,8 +44,9 @@ def test_a_reader_that_leaves_ends_the_command_quietly(tmp_path: Path) -> None:
     assert err == ""
 
 
-@pytest.mark.parametrize("args", [LONG, ["--help"], ["show"]])
+@pytest.mark.parametrize("args", [LONG, ["--help"], ["show"], *LOG_FORMS])
 def test_a_full_disk_under_standard_output_is_said_in_one_line(tmp_path: Path, args: list[str]) -> None:
+    args = [_log(tmp_path) if a == "LOG" else a for a in args]
     with open("/dev/full", "w") as full:
         done = subprocess.run([*LINKCTL, *args], stdout=full, stderr=subprocess.PIPE, text=True, env=_env(tmp_path))
     assert done.returncode == 1

@@ -72,14 +72,12 @@ def parse_cmd(
     when it is a terminal (not under CI=true, not with -q)."""
     # Events printed to the terminal show the progress themselves (and a bar would garble them).
     events = _events(files, source, year, quiet or sys.stdout.isatty())
-    try:
-        if fmt is ParseFormat.JSONL:
-            logs_plain.write_jsonl(events)
-        else:
-            _write_table(events)
-        sys.stdout.flush()
-    except BrokenPipeError:
-        _quiet_broken_pipe()
+    # A reader that left (`| head`) or a full disk: the guard's, as for every command (cli/guard.py).
+    if fmt is ParseFormat.JSONL:
+        logs_plain.write_jsonl(events)
+    else:
+        _write_table(events)
+    sys.stdout.flush()
 
 
 @logs_app.command("analyze")
@@ -256,8 +254,3 @@ def _fit(text: str, cells: int) -> str:
     from rich.cells import set_cell_size
 
     return set_cell_size(text, cells)
-
-
-def _quiet_broken_pipe() -> None:
-    logs_plain.quiet_broken_pipe()
-    raise typer.Exit(0)

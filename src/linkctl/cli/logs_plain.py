@@ -48,11 +48,8 @@ def plain_args(args: list[str]) -> tuple[list[str], bool] | None:
 def run(files: list[str], quiet: bool) -> int:
     """What `logs parse --format jsonl FILES` prints."""
     events = read(files, quiet or sys.stdout.isatty())
-    try:
-        write_jsonl(events)
-        sys.stdout.flush()
-    except BrokenPipeError:
-        quiet_broken_pipe()
+    write_jsonl(events)  # a reader that left, a full disk: the guard's (cli/guard.py)
+    sys.stdout.flush()
     from linkctl import interrupts
 
     if interrupts.noted() is None:
@@ -107,10 +104,3 @@ def write_jsonl(events: Iterator[KernelLogLine]) -> None:
     write = sys.stdout.write
     for event in events:
         write(json.dumps(event.to_json(), ensure_ascii=False) + "\n")
-
-
-def quiet_broken_pipe() -> None:
-    """The reader went away (`| head`): stop without a traceback, and without the interpreter's
-    flush at exit failing on the closed pipe."""
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, sys.stdout.fileno())
