@@ -4,11 +4,11 @@ gone while nobody watched, links outside a narrower --iface."""
 from __future__ import annotations
 
 from linkctl.domain.events import EventKind, EventSource, KnownLink
-from linkctl.watch.core import NAMESPACE_REPLACED, DumpReason, WatchCore, WatchOutput
+from linkctl.watch.core import HOST_RESTARTED, NAMESPACE_REPLACED, DumpReason, WatchCore, WatchOutput
 
 from .helpers import msg
 
-OLD, NEW = "boot/cookie:1", "boot/cookie:2"
+OLD, NEW = "boot/cookie:1", "boot/cookie:2"  # one boot, two namespaces
 
 
 def _known(*links: tuple[int, str], netns_id: str | None = OLD, globs: tuple[str, ...] = ("*",)) -> list[KnownLink]:
@@ -35,6 +35,19 @@ def test_a_namespace_recreated_under_its_name_is_a_new_one() -> None:
     assert [g.ifname for g in out.gone] == ["old1"]
     assert [(k.ifname, k.netns_id) for k in out.links] == [("new1", NEW)]
     assert out.links[0].epoch != out.gone[0].epoch  # the store keys their events apart
+
+
+def test_after_a_reboot_the_links_of_the_boot_before_are_removed_as_such() -> None:
+    """The boot's id is part of a namespace's identity: after a reboot the host's namespace is a new
+    one, and its links were said to be removed by a "namespace re-created"."""
+    core = WatchCore(known=_known((2, "eth0")))
+    again = msg(50, 2, 1, carrier=True, ifindex=2, ifname="eth0", netns="blue")
+    out = core.on_dump("blue", [again], again.time, DumpReason.STARTUP, "boot2/cookie:1")
+    assert _events(out) == [
+        ("eth0", EventKind.LINK_REMOVED, 0, HOST_RESTARTED),
+        ("eth0", EventKind.LINK_ADDED, 0, None),
+        ("eth0", EventKind.GAP, 3, None),
+    ]
 
 
 def test_the_same_namespace_keeps_its_links_and_their_renames() -> None:

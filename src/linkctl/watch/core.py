@@ -60,6 +60,9 @@ LinkKey = tuple[NetnsName, int]
 
 # The `detail` of the link_removed events of a namespace re-created under the same name.
 NAMESPACE_REPLACED = "namespace re-created: a new namespace under this name"
+# ...and of those of a boot before this one: a namespace's identity holds the boot's id, so after a
+# reboot every namespace is a new one; "re-created" read as if someone had deleted it.
+HOST_RESTARTED = "the host restarted: its links of the boot before"
 
 
 class DumpReason(StrEnum):
@@ -286,7 +289,9 @@ class WatchCore:
         known_id = self._netns_ids.get(netns)
         out = WatchOutput()
         if known_id is not None and known_id != netns_id:  # None: a store from before ids were kept
-            out = self.namespace_gone(netns, when, NAMESPACE_REPLACED, EventSource.RESYNC)
+            rebooted = known_id.partition("/")[0] != netns_id.partition("/")[0]  # netns.identity: "BOOT/..."
+            why = HOST_RESTARTED if rebooted else NAMESPACE_REPLACED
+            out = self.namespace_gone(netns, when, why, EventSource.RESYNC)
         self._netns_ids[netns] = netns_id
         return out
 
