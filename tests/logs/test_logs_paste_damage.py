@@ -37,6 +37,8 @@ PASTES: list[tuple[str, dict[str, Any]]] = [
     ("$ " + SYSLOG, {"host": "aurora"}),
     ("* " + SYSLOG, {"host": "aurora"}),
     ("> > " + SYSLOG, {"host": "aurora"}),
+    # Taught after the seventeenth holdout: a root shell's bare prompt before a stampless message.
+    ("# {msg}", {"uptime": None}),
     # A chat's or a CI runner's stamp, a CI system's markers, a web UI's date.
     ("[10:00:01] <nick> " + SYSLOG, {"host": "aurora"}),
     ("10:00 nick: " + DMESG, {"uptime": 12.5}),
@@ -210,6 +212,9 @@ FORMS: list[tuple[str, dict[str, Any]]] = [
     # Taught after the sixteenth holdout: a platform device's unit address masked, its node's name kept.
     ("[  9.8] stmmac xxxxxxxx.gmac eth1: Link is Down", {"event": "link_down", "ifname": "eth1", "driver": "stmmac"}),
     ("dwmac-rk ****.ethernet end1: Link is Up - 100Mbps/Full - flow control rx/tx", {"flow_control": "rx/tx"}),
+    # Taught after the seventeenth holdout: a root shell's bare prompt ("# ") the console printed over.
+    ("# ftgmac100: NCSI interface down", {"event": "link_down", "driver": "ftgmac100"}),
+    ("# mlx5_core 0000:3b:00.1 ens1f1: Link down", {"event": "link_down", "ifname": "ens1f1"}),
 ]
 
 
@@ -219,6 +224,16 @@ def test_form(line: str, expect: dict[str, Any]) -> None:
 
 
 FALSE_POSITIVES = [
+    # Taught after the seventeenth holdout: a bootloader's PCIe link (U-Boot's "PCIE-0: Link up", as
+    # "ata1: SATA link up"), and a program's sentence after the state (ONIE's installer).
+    "PCIE-0: Link up",
+    "pcie1: link up",
+    "sata0: link down",
+    "ONIE: eth0: link down.  Skipping configuration.",
+    "eth0: link up. Starting DHCP client",
+    # A markdown heading that is a sentence, a root prompt before a command's words.
+    "# eth0 link down after resume on kernel 6.1",
+    "# ncsi-netlink --set-interface eth0: NCSI interface down",
     # Userspace's view of a carrier: not the kernel's line (corpus/README.md's labelling rules).
     "Jan 01 10:00:00 host systemd-networkd[123]: eth0: Lost carrier",
     "Jan 01 10:00:00 host systemd-networkd[123]: eth0: Gained carrier",

@@ -102,6 +102,10 @@ _OWN_PREFIX = re.compile(r"\w(?<!kernel):\s*$")
 _NOT_KERNEL_BEFORE = re.compile(r"\[PATCH|(?:e\.g\.|i\.e\.|vs\.)\s*$|\bdaemon\.\w+")
 # Userspace programs that print "NAME IFNAME: " themselves.
 _DAEMON = re.compile(r"(?:NetworkManager|systemd-\w+|dhcpcd|dhclient|netifd|ifupdown|ifplugd|connman|wpa_supplicant)\b")
+# A root shell's bare prompt, over which the console printed a message ("# ftgmac100: NCSI interface down").
+_ROOT_PROMPT = re.compile(r"# (?=\S)")
+# ...never a command typed at it ("# ncsi-netlink --set-interface eth0: NCSI interface down").
+_COMMAND = re.compile(r"[\w.\-/]+(?: +[\w.\-/]+)* +--?\w")
 # The kernel's uptime right before the message ("| [   12.500000] r8169 ..."): kept with it.
 _UPTIME_BEFORE = re.compile(r"\[\s*\d{1,12}\.\d{1,9}\]\s*$")
 
@@ -113,6 +117,9 @@ def after_text(line: str) -> str | None:
     program's line."""
     if _MESSAGE_START.match(line):
         return None
+    prompt = _ROOT_PROMPT.match(line)
+    if prompt is not None and not _COMMAND.match(line, prompt.end()):
+        return line[prompt.end() :]  # read as a message: the rules decide
     m = _DEVICE_START.search(line)
     if m is None or m.start() == 0:
         return None

@@ -171,7 +171,7 @@ def prefixes(message: str) -> list[Prefix]:
 # Other subsystems' devices and tags, which a device prefix may name: never a netdev or a
 # network driver.
 _NOT_NETDEV = re.compile(
-    r"(?:ata|usb|hub|mmc|nvme|scsi|sd|sr|pcieport|pci|ACPI|PM|IPv[46]|audit|drm|snd|i2c|spi|tty"
+    r"(?:ata|sata|sas|usb|hub|mmc|nvme|scsi|sd|sr|pcieport|pcie|pci|ACPI|PM|IPv[46]|audit|drm|snd|i2c|spi|tty"
     r"|serial|thunderbolt|Bluetooth|hci|cfg80211|ieee80211|phy|wmi|xhci_hcd|ehci-pci|dwc2)[\d\-.:]*",
     re.IGNORECASE,
 )
@@ -405,11 +405,14 @@ COUNTER_VALUE = re.compile(r": \d+")
 
 # "link up/down": both states named, a description ("changes of link up/down, MTU, etc."), no report.
 _BOTH_STATES = re.compile(r"\s*/\s*(?:up|down|Up|Down|UP|DOWN)\b")
+# A sentence of its own after the state: ONIE's installer "eth0: link down.  Skipping configuration.";
+# amd8111e's "Link is Up. Speed is 100 Mbps" goes on with its details.
+_NEXT_SENTENCE = re.compile(r"[.!] +(?!Speed\b)[A-Z][a-z]+ [A-Za-z]")
 
 
 def prose_after(rest: str) -> bool:
     """True when what follows a link's state is a sentence's words, not a driver's details."""
-    return _PROSE.match(rest) is not None or _BOTH_STATES.match(rest) is not None
+    return any(p.match(rest) is not None for p in (_PROSE, _BOTH_STATES, _NEXT_SENTENCE))
 
 
 _FLOW_TEXT = re.compile(r"[Ff]low [Cc]ontrol:? (?P<fc>[^,]+?)\s*(?:,|$)")
