@@ -173,7 +173,17 @@ REACHED_HOLDOUT15_RECALL = 0.82
 # stay missed: no kernel since 5.10 prints them, and each would need a scan literal of its own.
 HOLDOUT16 = CORPUS.with_name("real_world_holdout16.jsonl")
 REACHED_HOLDOUT16_RECALL = 0.92
-PRECISION_FLOOR = {"holdout11": 0.98, "holdout16": 0.96}
+# `real_world_holdout17.jsonl`: 265 lines from 84 further sources (69 events), reports (forums and lists
+# in European languages, Japanese and Polish, old distributions' lists, network-OS, BMC and firmware
+# projects' issues, board and mini-PC reports) collected under the seventeenth holdout's rules; scored
+# once, blind, with the recognisers of d31cc74 (the session's start): recall 0.986 (68/69), precision
+# 0.971 (68/70), fields 1.000 (340/340). The miss: a root shell's bare prompt before a stampless NC-SI
+# line ("# ftgmac100: NCSI interface down"); the false ones: U-Boot's "PCIE-0: Link up" and ONIE's
+# installer "eth0: link down.  Skipping configuration.". Taught afterwards by family (the prompt, a
+# bus's link, a sentence after the state): it now scores 1.000, which proves nothing.
+HOLDOUT17 = CORPUS.with_name("real_world_holdout17.jsonl")
+REACHED_HOLDOUT17_RECALL = 0.98
+PRECISION_FLOOR = {"holdout11": 0.98, "holdout16": 0.96, "holdout17": 0.97}
 
 # A bonding member's carrier is a link's carrier: the corpus labels both the same way.
 _CLASS = {
@@ -310,6 +320,7 @@ HOLDOUTS = [
     ("holdout14", HOLDOUT14, REACHED_HOLDOUT14_RECALL),
     ("holdout15", HOLDOUT15, REACHED_HOLDOUT15_RECALL),
     ("holdout16", HOLDOUT16, REACHED_HOLDOUT16_RECALL),
+    ("holdout17", HOLDOUT17, REACHED_HOLDOUT17_RECALL),
 ]
 
 
