@@ -23,7 +23,16 @@ from datetime import UTC, datetime
 from typing import Literal
 
 from linkctl.logs.capture_json import member_message, read_json
-from linkctl.logs.capture_paste import MASKED_HOST, MASKED_STAMP, QUOTES, after_text, elided, paste_prefixes, tidy
+from linkctl.logs.capture_paste import (
+    MASKED_HOST,
+    MASKED_STAMP,
+    QUOTES,
+    after_text,
+    elided,
+    paste_prefixes,
+    tidy,
+    unquoted_name,
+)
 from linkctl.logs.capture_stamp import MONTH_WORD, month_number, stamp_datetime
 from linkctl.logs.capture_stamp import YearHint as YearHint  # where the readers take it from
 
@@ -177,6 +186,8 @@ def parse_capture(line: str, years: YearHint | None = None) -> Captured | None:
     message = found.message
     if message[:1] in (".", "\u2026", "["):
         message = elided(message)
+    elif message[:1] in QUOTES:
+        message = unquoted_name(message)
     if message[:1] and not message[0].isalnum():
         # A capture format's stamp, then a tool's own text before the kernel line:
         # "2024-03-30 06:32:45,123 | kern.warn | r8169 ...".

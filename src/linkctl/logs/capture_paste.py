@@ -157,6 +157,24 @@ def tidy(line: str) -> str:
     return line.strip()
 
 
+# A link's name its reporter typed in quotes before the message, as one quotes a name in a sentence:
+# '"eth0": 21140 transmit timed out, ...', "'eth0': ...", "“eth0”: ...". The kernel prints "%s: "
+# bare, so a quoted name is the typist's; only a netdev's (a digit in it, shorter than IFNAMSIZ)
+# with a message after it, the same mark on both sides.
+_QUOTED_NAME = re.compile(
+    "(?P<open>[\"'`\u2018\u201c])(?P<name>[A-Za-z][\\w.\\-@]{0,14})(?P<close>[\"'`\u2019\u201d]):(?= \\S)"
+)
+_QUOTE_PAIRS = {'"': '"', "'": "'", "`": "`", "\u2018": "\u2019", "\u201c": "\u201d"}
+
+
+def unquoted_name(message: str) -> str:
+    """A message whose link's name the reporter put in quotes, with the name bare again."""
+    m = _QUOTED_NAME.match(message)
+    if m is None or _QUOTE_PAIRS[m["open"]] != m["close"] or not any(c.isdigit() for c in m["name"]):
+        return message
+    return m["name"] + message[m.end("close") :]
+
+
 def elided(message: str) -> str:
     """A message whose device prefix the writer cut to "...": from its next word on."""
     if message[:1] in (".", "\u2026", "["):

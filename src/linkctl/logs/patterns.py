@@ -12,15 +12,16 @@ scan in `scan.py` looks for nothing else (tests over the corpora keep the two in
 The recognisers live by family: recognise.py (the match, the prefix readings, the values),
 rules_nic.py (the Ethernet drivers' formats and transmit timeouts), rules_stack.py (bonding,
 switch ports, bridge, IPv6), rules_drivers.py (drivers' own words found by the survey of the
-format strings), rules_vendor.py (SoC vendors' SDK drivers found by the second survey outside
-mainline) and rules_generic.py (the generic recogniser and its guards).
+format strings), rules_old.py (the 2.0-2.4 kernels' drivers' own words, found by their survey),
+rules_vendor.py (SoC vendors' SDK drivers found by the second survey outside mainline) and
+rules_generic.py (the generic recogniser and its guards).
 """
 
 from __future__ import annotations
 
 import re
 
-from linkctl.logs import rules_drivers, rules_generic, rules_nic, rules_stack, rules_vendor
+from linkctl.logs import rules_drivers, rules_generic, rules_nic, rules_old, rules_stack, rules_vendor
 from linkctl.logs.literals import SCAN_LITERALS
 from linkctl.logs.recognise import (
     Handler,
@@ -48,12 +49,13 @@ __all__ = [
 ]
 
 # Tried in this order: the drivers' own formats, then the stack's (bonding, switch ports,
-# bridge, IPv6), the surveyed drivers' own words (mainline's, then vendors'), the generic
+# bridge, IPv6), the surveyed drivers' own words (mainline's, the 2.x kernels', vendors'), the generic
 # recogniser last so that it only ever adds.
 _RULES: list[Rule] = [
     *rules_nic.RULES,
     *rules_stack.RULES,
     *rules_drivers.RULES,
+    *rules_old.RULES,
     *rules_vendor.RULES,
     *rules_generic.RULES,
 ]

@@ -36,7 +36,9 @@ class Prefix:
     token: str | None = None
 
 
-IFN = r"[^\s:()\[\]/]{1,32}"
+# No quotation mark either: a name in quotes is a person's (`capture_paste.unquoted_name` takes the
+# quotes off one typed before the message), as in 'I see "eth0": transmit timed out'.
+IFN = r"[^\s:()\[\]/\"'`\u2018\u2019\u201c\u201d]{1,32}"
 # netdev_printk adds the name's registration state: "eth%d (uninitialized): ".
 _REG_STATE = r"(?: \((?:unregistered|unregistering|uninitialized)\))?"
 # A driver named by a device-tree vendor and device, as the lantiq xrx200's "lantiq,xrx200-net".
@@ -390,12 +392,14 @@ def link(
 # there is a sentence's ("Link is down after resume", "link is down, retrying").
 # A few words are the drivers' own details, not a sentence: sunhme "Link is up using external
 # transceiver at 100Mb/s", starfire "Link is up, running at 100Mbit", de2104x "link up, media
-# 10baseT", sunhme/sunbmac "Link down, cable problem?", cxgb4 "Port 0 link down, reason: ...".
+# 10baseT", sunhme/sunbmac "Link down, cable problem?", cxgb4 "Port 0 link down, reason: ...", hp100
+# "hp100: eth0: link down detected" (2.2-2.4, corpus/driver_survey_2x.md).
 _PROSE = re.compile(
     # The drivers' own words after the state, in their shapes: de2104x ", media 10baseT", sunhme "using
-    # external transceiver" and ", cable problem?", starfire ", running at 100Mbit", cxgb4 ", reason:".
+    # external transceiver" and ", cable problem?", starfire ", running at 100Mbit", cxgb4 ", reason:",
+    # hp100 " detected" as the last word.
     r"[,;:]? +(?!at\b|on\b|with\b|unknown\b|speed\b|full\b|half\b|using (?:external|internal)\b"
-    r"|running at\b|media [\w:]|media:|cable problem\b|reason:)"
+    r"|running at\b|media [\w:]|media:|cable problem\b|reason:|detected$)"
     r"[a-z]{2,}\b"
 )
 

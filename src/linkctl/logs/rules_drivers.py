@@ -83,13 +83,21 @@ def _via_velocity(m: re.Match[str], p: Prefix) -> MessageMatch:
     return link(m, p, EventKind.LINK_UP, Details(speed, duplex(m["dup"])))
 
 
-@rule(r"(?P<st>lost|found) link beat$")
+@rule(
+    r"(?:(?P<st>lost|found) link beat"
+    r"|No (?:(?P<chip>21041) (?P<media>10baseT) )?link beat(?: found|, Media switched to (?P<to>[\w\-]+))\.?)$"
+)
 def _link_beat(m: re.Match[str], p: Prefix) -> MessageMatch | None:
     """The PCMCIA cards' 10BASE-T link pulse (3c589_cs, 3c574_cs, axnet_cs, pcnet_cs,
     smc91c92_cs): "3c589_cs 0.0 eth0: lost link beat", "found link beat"; older kernels printed
-    "eth0: lost link beat" with the netdev's name alone."""
+    "eth0: lost link beat" with the netdev's name alone. The 2.2 tulip's media timer
+    (corpus/driver_survey_2x.md) on the 21040 "eth0: No link beat found.", on the 21041 "eth0:
+    No 21041 10baseT link beat, Media switched to 10base2." (it then tries the other port)."""
     if p.ifname is None and not (p.token and any(c.isdigit() for c in p.token)):
         return None
+    if m["st"] is None:
+        where = f"{m['chip']} {m['media']}" if m["chip"] else None
+        return link(m, p, EventKind.LINK_DOWN, detail=where)
     return link(m, p, EventKind.LINK_UP if m["st"] == "found" else EventKind.LINK_DOWN)
 
 

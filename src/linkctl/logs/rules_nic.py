@@ -88,13 +88,25 @@ def _alx(m: re.Match[str], p: Prefix) -> MessageMatch:
     return link(m, p, EventKind.LINK_UP, details_of(m["rest"]))
 
 
-@rule(r"network connection: (?P<st>connected|disconnected)$")
-def _cdc_ncm(m: re.Match[str], p: Prefix) -> MessageMatch | None:
+@rule(
+    r"network connection(?:: (?P<st>connected|disconnected)"
+    r"| (?P<sk>up) using port (?P<port>[A-Z])| (?P<skdown>down))$"
+)
+def _network_connection(m: re.Match[str], p: Prefix) -> MessageMatch | None:
     """cdc_ncm and its kin (huawei_cdc_ncm, cdc_mbim): the device's carrier notification,
-    "cdc_ncm 2-1:1.0 wwan0: network connection: connected"; it names the netdev."""
-    if p.ifname is None:
+    "cdc_ncm 2-1:1.0 wwan0: network connection: connected"; it names the netdev. sk98lin (SysKonnect
+    and Marvell Yukon, 2.4 to 2.6.2x, corpus/driver_survey_2x.md) after "%s: ", dev->name: "eth0:
+    network connection up using port A" (speed, duplex and flow control follow on lines of their
+    own, without the link's name), "eth0: network connection down"."""
+    if m["st"]:
+        if p.ifname is None:
+            return None
+        return link(m, p, EventKind.LINK_UP if m["st"] == "connected" else EventKind.LINK_DOWN)
+    if p.ifname is None and not (p.token and any(c.isdigit() for c in p.token)):
         return None
-    return link(m, p, EventKind.LINK_UP if m["st"] == "connected" else EventKind.LINK_DOWN)
+    if m["sk"]:
+        return link(m, p, EventKind.LINK_UP, detail=f"port {m['port']}")
+    return link(m, p, EventKind.LINK_DOWN)
 
 
 @rule(r"link is (?P<st>UP|DOWN|up|down)\.?$")
@@ -284,9 +296,12 @@ def _watchdog_cut(m: re.Match[str], p: Prefix) -> MessageMatch:
 # hang", ixgbe "tx hang 1 detected on queue 3, resetting adapter" and "initiating reset due to
 # tx timeout", i40e and ice "tx_timeout: VSI_seid: ..." and "tx_timeout recovery level 1,
 # txqueue 3", hns3 "tx_timeout count: 1, ...", forcedeth "Got tx_timeout. irq status: ...".
+# The 2.x kernels' drivers checked their transmits from their own timers (corpus/
+# driver_survey_2x.md): tulip, xircom_tulip_cb and epic100 "Tx hung, 15 vs. 9." (the ring's
+# indices), ewrk3 "transmit timed/locked out, status 0000, resetting.".
 # What follows the words must be the report's own (a comma, a colon, "detected", "on
 # queue"...), never a setting's ("tx timeout set to 5 s").
-_TX_WORDS = r"(?i:transmit|tx)[ _](?i:timed out|time ?out|hang)"
+_TX_WORDS = r"(?i:transmit|tx)[ _](?i:timed out|time ?out|hang|hung|timed/locked out)"
 _TX_AFTER = r"(?:[.!]?$|[,:!(#]|\. |\s*-\s|\s+(?:\d+ )?(?:detected|on queue|recovery|count|triggered|occurred))"
 
 
