@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from linkctl.store import StoreError, backends, open_store
+from linkctl.store import StoreError, backends, open_store, pg_answer
 
 
 @pytest.fixture
@@ -40,7 +40,7 @@ def test_a_server_that_never_answers_is_an_error_not_a_hang(
     silent_server: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # libpq waits for ever by default: `history` and a reconnecting watcher with it.
-    monkeypatch.setattr(backends, "PG_CONNECT_TIMEOUT", 1)
+    monkeypatch.setattr(pg_answer, "PG_CONNECT_TIMEOUT", 1)
     monkeypatch.delenv("PGCONNECT_TIMEOUT", raising=False)
     url = f"postgresql://linkctl:s3cret@127.0.0.1:{silent_server}/linkctl"
     outcome: list[BaseException | None] = []
@@ -63,7 +63,7 @@ def test_a_server_that_never_answers_is_an_error_not_a_hang(
 
 
 def test_a_connect_timeout_in_the_url_is_kept(silent_server: int, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(backends, "PG_CONNECT_TIMEOUT", 3600)
+    monkeypatch.setattr(pg_answer, "PG_CONNECT_TIMEOUT", 3600)
     monkeypatch.delenv("PGCONNECT_TIMEOUT", raising=False)
     url = f"postgresql://linkctl@127.0.0.1:{silent_server}/linkctl?connect_timeout=1"
     with pytest.raises(StoreError, match="timeout"):

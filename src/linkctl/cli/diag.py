@@ -80,6 +80,7 @@ def diagnose(
     ] = None,
     since: Annotated[str, typer.Option(help="How far back: 7d, 24h, or an ISO time.")] = "7d",
     store: Annotated[str | None, typer.Option(help="The watch store URL, for flap history.")] = None,
+    store_timeout: durations.StoreTimeout = None,
     kernel_debug: Annotated[
         float | None,
         typer.Option(
@@ -115,7 +116,8 @@ def diagnose(
         problem = scheme_problem(store)
         if problem is not None:
             raise typer.BadParameter(problem, param_hint="--store")
-    sources = Sources(logs=[str(p) for p in logs] if logs else None, since=parse_since(since), store_url=store)
+    given = [str(p) for p in logs] if logs else None
+    sources = Sources(logs=given, since=parse_since(since), store_url=store, store_timeout=store_timeout)
     d = run(iface, netns, sources, kernel_debug=kernel_debug)
     if write_fix is not None:
         write_file(write_fix, fix_file(d))

@@ -8,6 +8,7 @@ the change unconfirmed with nothing to roll it back; `--timeout 0` made the chan
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Annotated
 
 import typer
 
@@ -45,3 +46,18 @@ STABLE_FOR = seconds(0, DAY, what="no carrier watch")
 WAIT = seconds(0, DAY, what="refuse at once")
 INTERVAL = seconds(0, HOUR)
 KERNEL_DEBUG = seconds(0, HOUR, low_included=False)
+
+# The readers of the store (history, status, report, diagnose); the defaults are store/read_bound.py's,
+# written out here as the CLI loads no store module before a command runs.
+STORE_TIMEOUT_ENV = "LINKCTL_STORE_TIMEOUT"
+StoreTimeout = Annotated[
+    float | None,
+    typer.Option(
+        "--store-timeout",
+        envvar=STORE_TIMEOUT_ENV,
+        metavar="SECONDS",
+        callback=TIMEOUT,
+        help="seconds a read waits for the store before giving up: a PostgreSQL server "
+        "(default 60) that does not answer, a SQLite file another process holds locked (default 10)",
+    ),
+]

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from linkctl.cli.durations import StoreTimeout
 from linkctl.cli.output import emit
 from linkctl.errors import LinkctlError
 
@@ -47,11 +48,12 @@ def report_cmd(
     ] = None,
     fmt: Annotated[ReportFormat, typer.Option("--format", "-f", help="text, json or html")] = ReportFormat.TEXT,
     output: Annotated[Path | None, typer.Option("-o", "--output", help="write the report here (- for stdout)")] = None,
+    store_timeout: StoreTimeout = None,
 ) -> None:
     """The fleet's flap report: per host and link, carrier transitions, down time, flap
     episodes and drivers over the window, worst first (flapping now, then most transitions)."""
     from linkctl.domain.events import now
-    from linkctl.store import open_store, parse_since
+    from linkctl.store import parse_since, read_store
     from linkctl.store.backends import redact
     from linkctl.store.fleet import fleet_report
 
@@ -61,7 +63,7 @@ def report_cmd(
     end = now() if until is None else parse_since(until)
     if end < start:
         raise LinkctlError(f"--until {until} is before --since {since}")
-    with open_store(store, readonly=True) as db:
+    with read_store(store, store_timeout) as db:
         report = fleet_report(db, start, end, host, source=redact(store))
     if fmt is ReportFormat.JSON:
         text = json.dumps(report.to_json(), indent=2) + "\n"

@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from linkctl.cli.durations import StoreTimeout
+
 if TYPE_CHECKING:
     from linkctl.store import HistoryRow, LinkStatus
 
@@ -101,12 +103,13 @@ def history_cmd(
     netns: Annotated[str | None, typer.Option("--netns", "-n", help="only this namespace ('' is the host's)")] = None,
     host: HostGlob = None,
     fmt: Fmt = Format.TABLE,
+    store_timeout: StoreTimeout = None,
 ) -> None:
     """The recorded link events, oldest first."""
-    from linkctl.store import open_store, parse_since
+    from linkctl.store import parse_since, read_store
 
     start = parse_since(since)
-    with open_store(store, readonly=True) as db:
+    with read_store(store, store_timeout) as db:
         rows = db.history(iface, since=start, netns=netns, host=host)
     if fmt is Format.JSON:
         _write_json([row.to_json() for row in rows])
@@ -121,13 +124,14 @@ def status_cmd(
         str, typer.Option("--since", help="count transitions from: a duration (90s, 30m, 24h, 7d) or ISO 8601 time")
     ] = "24h",
     fmt: Fmt = Format.TABLE,
+    store_timeout: StoreTimeout = None,
 ) -> None:
     """Each watched link, worst first (flapping now, then most transitions since --since):
     its host, state, since when, whether it is flapping."""
-    from linkctl.store import open_store, parse_since
+    from linkctl.store import parse_since, read_store
 
     start = parse_since(since)
-    with open_store(store, readonly=True) as db:
+    with read_store(store, store_timeout) as db:
         links = db.status(host=host, since=start)
     if fmt is Format.JSON:
         _write_json([link.to_json() for link in links])

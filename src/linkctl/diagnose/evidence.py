@@ -158,6 +158,7 @@ class Sources:
     logs: list[str] | None = None
     since: datetime | None = None
     store_url: str | None = None
+    store_timeout: float | None = None  # seconds a read of the store waits (None: its default)
     kmsg_path: str = "/dev/kmsg"
     journal: bool = True
 
@@ -259,20 +260,17 @@ def _store(ev: Evidence, src: Sources) -> StoreHistory | None:
         )
         return None
     try:
-        from linkctl.store.backends import open_store
+        from linkctl.store import read_store
     except ImportError:
         ev.unavailable["store"] = "the watch store is not installed in this build"
         return None
     try:
-        store = open_store(src.store_url, readonly=True)
-    except LinkctlError as exc:
+        with read_store(src.store_url, src.store_timeout) as store:
+            episodes = store.episodes(ev.ifname, src.since)
+            history = store.history(ev.ifname, src.since, ev.netns or "")
+    except LinkctlError as exc:  # a server that does not answer too: the verdict without the history
         ev.unavailable["store"] = str(exc)
         return None
-    try:
-        episodes = store.episodes(ev.ifname, src.since)
-        history = store.history(ev.ifname, src.since, ev.netns or "")
-    finally:
-        store.close()
     return StoreHistory(
         episodes=len(episodes),
         transitions=sum(e.transitions for e in episodes),

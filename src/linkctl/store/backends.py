@@ -12,11 +12,20 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 from urllib.parse import quote
 
 from linkctl.store.hosts import HostId
-from linkctl.store.pg_answer import ANSWER_TIMEOUT, answered_within
+from linkctl.store.pg_answer import ANSWER_TIMEOUT, answered_within, pg_connect, unanswered
+from linkctl.store.read_bound import (
+    PG_READ_REMEDY,
+    PG_READ_TIMEOUT,
+    RAISE_IT,
+    SQLITE_LOCK_WAIT,
+    Answered,
+    LockWaiting,
+    locked,
+    slice_lock_waits,
+)
 from linkctl.store.records import AlertState, StoreError, to_us
 from linkctl.store.rows import HOSTED
 from linkctl.store.schema import LATEST
@@ -37,11 +46,6 @@ _PG_MIGRATION_LOCK = 0x6C6E6B63
 # second half is the name's hash): the server drops them with the connection, so a
 # crashed watcher holds nothing.
 _PG_HOST_LOCKS = 0x6C6E6B68
-# Seconds to reach a PostgreSQL server and log in, unless the URL (connect_timeout=) or
-# PGCONNECT_TIMEOUT says otherwise: libpq waits for ever by default, and a server that
-# accepts but never answers (hung, or a firewall's tarpit) held `history` and every
-# reconnecting watcher with it.
-PG_CONNECT_TIMEOUT = 10
 
 
 def sqlite_path(url: str) -> str:
@@ -203,10 +207,25 @@ class SqliteStore(SqlStore):
         return isinstance(exc, sqlite3.Error) and (code == sqlite3.SQLITE_FULL or _fs_full(self.path))
 
     def remedy(self, exc: BaseException) -> str:
-        return _remedy(self.path, exc)
+        words = _remedy(self.path, exc)
+        if self.lock_wait is not None and locked(exc):
+            return f"{words} (it waited {self.lock_wait:g} s; {RAISE_IT} waits longer)"
+        return words
 
     def where(self) -> str:
         return self.path
+
+    # Seconds a reader waits for another process's lock; None: a watcher's store (busy_timeout).
+    lock_wait: float | None = None
+
+    def bound_reads(self, timeout: float | None) -> None:
+        self.lock_wait = timeout or SQLITE_LOCK_WAIT
+        slice_lock_waits(self._conn)
+
+    @contextmanager
+    def _read(self) -> Iterator[Cursor]:
+        with super()._read() as cur:
+            yield cur if self.lock_wait is None else LockWaiting(cur, self.lock_wait)
 
     @staticmethod
     def _open(path: str, readonly: bool) -> sqlite3.Connection:
@@ -264,11 +283,9 @@ class PostgresStore(SqlStore):
                 f"--store {redact(url)}: PostgreSQL needs psycopg 3: pip install 'linkctl[postgres]'"
             ) from None
         try:
-            conn = _pg_connect(url)
+            conn = pg_connect(url, readonly)
         except psycopg.Error as exc:
             raise StoreError(f"--store {redact(url)}: cannot connect: {exc}") from None
-        if readonly:
-            conn.execute("SET default_transaction_read_only = on")
         store = cls(conn, host)
         store.url = url
         return store
@@ -278,7 +295,7 @@ class PostgresStore(SqlStore):
 
         with self._lock:
             self._conn.close()
-            self._conn = _pg_connect(self.url)
+            self._conn = pg_connect(self.url)
             if self._held:
                 with self._tx() as cur:
                     self._hold_host(cur, self.host.name)
@@ -293,6 +310,9 @@ class PostgresStore(SqlStore):
     def where(self) -> str:
         return redact(self.url) or self.dialect
 
+    def remedy(self, exc: BaseException) -> str:
+        return PG_READ_REMEDY if self.read_timeout is not None and unanswered(exc) else super().remedy(exc)
+
     def disk_full(self, exc: BaseException) -> bool:
         import psycopg.errors
 
@@ -301,9 +321,11 @@ class PostgresStore(SqlStore):
     def _sql(self, sql: str) -> str:
         return sql.replace("?", "%s")
 
-    # None: wait for the server as long as it takes (readers, migrations, a renamed host's
-    # rows carried over); a watcher's commits and reads get ANSWER_TIMEOUT.
+    # None: wait for the server as long as it takes (migrations, a renamed host's rows
+    # carried over); a watcher's commits and reads get ANSWER_TIMEOUT.
     answer_timeout: float | None = None
+    # A reader's (bound_reads): the seconds each statement waits for its answer.
+    read_timeout: float | None = None
 
     @contextmanager
     def _tx(self) -> Iterator[Cursor]:
@@ -317,6 +339,10 @@ class PostgresStore(SqlStore):
 
     @contextmanager
     def _read(self) -> Iterator[Cursor]:
+        if self.read_timeout is not None:  # bounded statement by statement: see Answered
+            with super()._read() as cur:
+                yield Answered(cur, self._conn, self.read_timeout)
+            return
         with self._lock, answered_within(self._conn, self.answer_timeout), super()._read() as cur:
             yield cur
 
@@ -324,12 +350,17 @@ class PostgresStore(SqlStore):
         """From now on, a server that does not answer in ANSWER_TIMEOUT seconds is an outage."""
         self.answer_timeout = ANSWER_TIMEOUT
 
+    def bound_reads(self, timeout: float | None) -> None:
+        self.read_timeout = timeout or PG_READ_TIMEOUT
+
     def _lock_migrations(self, cur: Cursor) -> None:
         cur.execute("SELECT pg_advisory_xact_lock(?)", (_PG_MIGRATION_LOCK,))
 
     _held = False
+    _locked = False  # any advisory lock taken: a reader takes none
 
     def _hold_host(self, cur: Cursor, name: str) -> bool:
+        self._locked = True
         cur.execute("SELECT pg_try_advisory_lock(?, hashtext(?))", (_PG_HOST_LOCKS, name))
         got = bool(cur.fetchone()[0])
         if name == self.host.name:
@@ -347,39 +378,10 @@ class PostgresStore(SqlStore):
         import psycopg
 
         with self._lock:
-            if not self._conn.closed:
+            if self._locked and not self._conn.closed:
                 with contextlib.suppress(psycopg.Error), answered_within(self._conn, ANSWER_TIMEOUT):
                     self._conn.execute("SELECT pg_advisory_unlock_all()")
         super().close()
-
-
-# How long the server's end of this session outlives a client that is gone without a word:
-# a watcher's host that died cut off from the server (no FIN, no reset) left a backend,
-# holding the host's hold, for TCP's defaults (15 minutes retransmitting an answer, 2 hours
-# of silence before a keepalive probe); the host, back, was refused as "another watcher is
-# writing as host NAME" all that time. Now about 25 s: probes after 10 s idle, 5 s apart, 3
-# lost; 25 s for data the client never acknowledges (milliseconds; PostgreSQL 12 or later).
-_PG_SERVER_KEEPALIVE = (
-    ("tcp_keepalives_idle", 10),
-    ("tcp_keepalives_interval", 5),
-    ("tcp_keepalives_count", 3),
-    ("tcp_user_timeout", 25_000),
-)
-
-
-def _pg_connect(url: str) -> Any:
-    import psycopg
-    import psycopg.errors
-    from psycopg.conninfo import conninfo_to_dict
-
-    given = "connect_timeout" in conninfo_to_dict(url) or os.environ.get("PGCONNECT_TIMEOUT")
-    timeout: dict[str, Any] = {} if given else {"connect_timeout": PG_CONNECT_TIMEOUT}
-    conn = psycopg.connect(url, autocommit=True, **timeout)
-    for name, value in _PG_SERVER_KEEPALIVE:
-        # A server before 12 has no tcp_user_timeout: the others still hold.
-        with contextlib.suppress(psycopg.errors.UndefinedObject, psycopg.errors.InsufficientPrivilege):
-            conn.execute(f"SET {name} = {value}")
-    return conn
 
 
 def _remedy(path: str, exc: BaseException) -> str:
@@ -443,9 +445,10 @@ def scheme_problem(url: str) -> str | None:
     return f"{redact(url)}: unknown scheme; use sqlite:///PATH or postgresql://..."
 
 
-def open_store(url: str, readonly: bool = False, host: HostId | None = None) -> SqlStore:
+def open_store(url: str, readonly: bool = False, host: HostId | None = None, timeout: float | None = None) -> SqlStore:
     """Open (and unless `readonly`, migrate) the store a URL names, writing as `host`
-    (this machine by default)."""
+    (this machine by default). A `readonly` store's reads wait at most `timeout` seconds
+    (None: the back end's default, read_bound.py)."""
     store: SqlStore
     problem = scheme_problem(url)
     if problem is not None:
@@ -456,6 +459,7 @@ def open_store(url: str, readonly: bool = False, host: HostId | None = None) -> 
         store = SqliteStore.connect(url, readonly, host)
     try:
         if readonly:
+            store.bound_reads(timeout)
             _check_readable(store)
         else:
             store.migrate()
@@ -472,8 +476,8 @@ def _check_readable(store: SqlStore) -> None:
     try:
         version = store.schema_version()
     except Exception as exc:
-        if isinstance(store, PostgresStore) and store.unavailable(exc) is not None:
-            raise  # the server, not the schema: open_store names it
+        if store.unavailable(exc) is not None and getattr(exc, "sqlite_errorcode", None) != sqlite3.SQLITE_ERROR:
+            raise  # the server or the file (locked, unreadable), not the schema: open_store names it
         first = (str(exc).splitlines() or [""])[0]  # PostgreSQL's next lines quote the query
         raise StoreError(
             f"store {store.where()} has no linkctl schema ({first}): give --store the store the "

@@ -103,6 +103,10 @@ class SqlConnection:
     def bound_answers(self) -> None:
         """Make a server that stops answering an error after a bound (a watcher's store)."""
 
+    def bound_reads(self, timeout: float | None) -> None:
+        """A reader's store (`history`, `status`, `report`): a read waits for the store at most
+        `timeout` seconds, the back end's default if None (read_bound.py)."""
+
     def where(self) -> str:
         """The store, as messages name it (no password)."""
         return self.dialect
