@@ -215,6 +215,13 @@ FORMS: list[tuple[str, dict[str, Any]]] = [
     # Taught after the seventeenth holdout: a root shell's bare prompt ("# ") the console printed over.
     ("# ftgmac100: NCSI interface down", {"event": "link_down", "driver": "ftgmac100"}),
     ("# mlx5_core 0000:3b:00.1 ens1f1: Link down", {"event": "link_down", "ifname": "ens1f1"}),
+    # ...and what the eighteenth's guards keep: e1000e's details joined after "Hang:", capitals' PFX.
+    (
+        "e1000e 0000:00:1f.6 eth0: Detected Hardware Unit Hang: h kernel: TDH <0> h kernel: TDT <1>",
+        {"event": "tx_timeout"},
+    ),
+    ("TLAN: eth0: Link active", {"event": "link_up", "ifname": "eth0"}),
+    ("hinic 0000:03:00.0 eth0: HINIC_Intf: Link is UP", {"event": "link_up", "ifname": "eth0"}),
 ]
 
 
@@ -231,6 +238,15 @@ FALSE_POSITIVES = [
     "sata0: link down",
     "ONIE: eth0: link down.  Skipping configuration.",
     "eth0: link up. Starting DHCP client",
+    # Taught after the eighteenth holdout: a function's name and a line's number before the state, as a
+    # debug print gives them (a PCIe NTB's link, no netdev); a capitalised word before a netdev's name,
+    # which no network driver's pr_fmt is (a title, a sentence's article); a unit hang's words going on
+    # as a sentence.
+    "[  517.277240] ntrdma 0000:00:03.0: ntc_ntb_enabled: 787: link is up!",
+    "Proxmox: enp0s31f6: Detected Hardware Unit Hang",
+    "The e1000: Detected Tx Unit Hang failure mode of the emulated E1000 adapter",
+    "Ubuntu: eth0: Link is Down",
+    "e1000e 0000:00:1f.6 eno1: Detected Hardware Unit Hang when the adapter is under load",
     # A markdown heading that is a sentence, a root prompt before a command's words.
     "# eth0 link down after resume on kernel 6.1",
     "# ncsi-netlink --set-interface eth0: NCSI interface down",

@@ -185,7 +185,17 @@ REACHED_HOLDOUT16_RECALL = 0.92
 # bus's link, a sentence after the state): it now scores 1.000, which proves nothing.
 HOLDOUT17 = CORPUS.with_name("real_world_holdout17.jsonl")
 REACHED_HOLDOUT17_RECALL = 0.98
-PRECISION_FLOOR = {"holdout11": 0.98, "holdout16": 0.96, "holdout17": 0.97}
+# `real_world_holdout18.jsonl`: 221 lines from 84 further sources (37 events), reports (virtualization
+# and cluster projects' lists and forums, embedded boards' vendors' forums, routers' firmware other than
+# OpenWrt) collected under the eighteenth holdout's rules; scored once, blind, at 34cb8dd (the seventeenth
+# round's teaching and the 2.0-2.4 drivers' survey in): recall 1.000 (37/37), precision 0.925 (37/40),
+# fields 1.000 (185/185). The false ones: a PCIe NTB driver's debug print ("ntc_ntb_enabled: 787: link
+# is up!"), a blog's summary line "Proxmox: enp0s31f6: Detected Hardware Unit Hang", and a sentence of a
+# documentation page ("The e1000: Detected Tx Unit Hang failure mode of ..."). Taught afterwards by
+# family: it now scores 1.000, which proves nothing.
+HOLDOUT18 = CORPUS.with_name("real_world_holdout18.jsonl")
+REACHED_HOLDOUT18_RECALL = 1.0
+PRECISION_FLOOR = {"holdout11": 0.98, "holdout16": 0.96, "holdout17": 0.97, "holdout18": 0.92}
 
 # A bonding member's carrier is a link's carrier: the corpus labels both the same way.
 _CLASS = {
@@ -323,6 +333,7 @@ HOLDOUTS = [
     ("holdout15", HOLDOUT15, REACHED_HOLDOUT15_RECALL),
     ("holdout16", HOLDOUT16, REACHED_HOLDOUT16_RECALL),
     ("holdout17", HOLDOUT17, REACHED_HOLDOUT17_RECALL),
+    ("holdout18", HOLDOUT18, REACHED_HOLDOUT18_RECALL),
 ]
 
 

@@ -85,6 +85,9 @@ _PR_TWO = re.compile(rf"(?P<drv>[\w.\-]+): (?P<ifn>{IFN}): (?P<body>.*)")
 _PCI_NAME = r"[0-9a-fA-F]{4}:[0-9a-fA-F]{2}:[0-9a-fA-F]{2}\.[0-7]"
 _PCI_NETDEV = re.compile(rf"(?P<bus>{_PCI_NAME}): (?P<ifn>{IFN}): (?P<body>.*)")
 _PR_ONE = re.compile(r"(?P<tok>[\w.\-@]+): (?P<body>.*)")
+# A capitalised word, which no network driver's pr_fmt is (module names are lower case; "TLAN",
+# "NETDEV WATCHDOG" are capitals): "The e1000: Detected Tx Unit Hang failure mode of ..." is a sentence.
+_CAPITAL_WORD = re.compile(r"[A-Z][a-z]+")
 # A label a driver puts after the netdev's name ("eth0: status: link down.").
 _STATUS_TAG = re.compile(r"status|state|link|info|phy|PHY")
 # A C function's name as a tag ("e100_watchdog: ").
@@ -126,7 +129,9 @@ def prefixes(message: str) -> list[Prefix]:
         body = _strip_echo(_strip_driver_echo(m["body"], m["drv"]), m["ifn"])
         found.append(Prefix(m["drv"], m["bus"], m["ifn"], body))
         tag = _TAG.fullmatch(body)
-        if tag and tag["tag"] != m["ifn"]:
+        # A number after the name is a line's: "ntrdma 0000:00:03.0: ntc_ntb_enabled: 787: link is up!"
+        # names a function, as a debug print does, not a netdev.
+        if tag and tag["tag"] != m["ifn"] and not tag["tag"].isdigit():
             found.append(Prefix(m["drv"], m["bus"], m["ifn"], tag["body"]))
     m = _NET_CLASS.fullmatch(message)
     if m:
@@ -151,6 +156,8 @@ def prefixes(message: str) -> list[Prefix]:
     if m:
         found.append(Prefix(None, None, None, m["body"]))
     m = _PR_TWO.fullmatch(message)
+    if m and _CAPITAL_WORD.fullmatch(m["drv"]):
+        m = None  # a sentence's or a title's word, not a driver's pr_fmt ("Proxmox: enp0s31f6: ...")
     if m and _STATUS_TAG.fullmatch(m["ifn"]) and any(c.isdigit() for c in m["drv"]):
         # "eth0: status: link up, 100MBit Full Duplex": the netdev, then the driver's own label.
         found.append(Prefix(None, None, m["drv"], m["body"]))

@@ -335,4 +335,9 @@ def _unit_hang(m: re.Match[str], p: Prefix) -> MessageMatch | None:
         # Without a device the words are a list's or a title's ("Detected Hardware Unit Hang" among
         # a page's symptoms); the kernel always prints them after the device's prefix.
         return None
+    after = p.body[m.end() :]
+    if not after.startswith(":") and prose_after(after):
+        # "... Detected Tx Unit Hang failure mode of the emulated adapter": a sentence. After "Hang:"
+        # come e1000e's details, lines joined by a paste ("Hang: vmhost kernel: TDH <0> ...").
+        return None
     return link(m, p, EventKind.TX_TIMEOUT, detail="unit hang")
