@@ -247,6 +247,9 @@ FALSE_POSITIVES = [
     "The e1000: Detected Tx Unit Hang failure mode of the emulated E1000 adapter",
     "Ubuntu: eth0: Link is Down",
     "e1000e 0000:00:1f.6 eno1: Detected Hardware Unit Hang when the adapter is under load",
+    # Taught after the nineteenth holdout: DPDK's applications' port report (f-stack, its examples).
+    "Port 0 Link Down",
+    "[ 12.0] Port 1 Link Down",
     # A markdown heading that is a sentence, a root prompt before a command's words.
     "# eth0 link down after resume on kernel 6.1",
     "# ncsi-netlink --set-interface eth0: NCSI interface down",

@@ -195,7 +195,15 @@ REACHED_HOLDOUT17_RECALL = 0.98
 # family: it now scores 1.000, which proves nothing.
 HOLDOUT18 = CORPUS.with_name("real_world_holdout18.jsonl")
 REACHED_HOLDOUT18_RECALL = 1.0
-PRECISION_FLOOR = {"holdout11": 0.98, "holdout16": 0.96, "holdout17": 0.97, "holdout18": 0.92}
+# `real_world_holdout19.jsonl`: 193 lines from 83 further sources (33 events), reports (laptops' docks and
+# adapters, desktop distributions, NAS packages; real-time, time-sync, fieldbus, telecom and robotics
+# projects' issues) collected under the nineteenth holdout's rules; scored once, blind, at 9ca7fee (the
+# eighteenth round's teaching in): recall 1.000 (33/33), precision 0.971 (33/34), fields 1.000 (165/165).
+# The false one: DPDK's f-stack printing "Port 0 Link Down", read as a vendor switch driver's "Port 4
+# Link Down!". Taught afterwards: without its mark and with no device, DPDK's; it now scores 1.000.
+HOLDOUT19 = CORPUS.with_name("real_world_holdout19.jsonl")
+REACHED_HOLDOUT19_RECALL = 1.0
+PRECISION_FLOOR = {"holdout11": 0.98, "holdout16": 0.96, "holdout17": 0.97, "holdout18": 0.92, "holdout19": 0.97}
 
 # A bonding member's carrier is a link's carrier: the corpus labels both the same way.
 _CLASS = {
@@ -334,6 +342,7 @@ HOLDOUTS = [
     ("holdout16", HOLDOUT16, REACHED_HOLDOUT16_RECALL),
     ("holdout17", HOLDOUT17, REACHED_HOLDOUT17_RECALL),
     ("holdout18", HOLDOUT18, REACHED_HOLDOUT18_RECALL),
+    ("holdout19", HOLDOUT19, REACHED_HOLDOUT19_RECALL),
 ]
 
 

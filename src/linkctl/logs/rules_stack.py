@@ -190,10 +190,13 @@ def _bcm_enet(m: re.Match[str], p: Prefix) -> MessageMatch:
     return link(m, p, kind, details, detail=m["where"].strip())
 
 
-@rule(r"Port (?P<no>\d+) Link (?P<st>UP|Down)\b(?P<rest>[^!]*)!?$")
-def _vendor_port(m: re.Match[str], p: Prefix) -> MessageMatch:
+@rule(r"Port (?P<no>\d+) Link (?P<st>UP|Down)\b(?P<rest>[^!]*)(?P<bang>!?)$")
+def _vendor_port(m: re.Match[str], p: Prefix) -> MessageMatch | None:
     """Vendor switch drivers that print the PHY port alone: "Port 4 Link UP at 1000 Mbps
-    Full Duplex!", "Port 4 Link Down!"."""
+    Full Duplex!", "Port 4 Link Down!". Without the mark and with no device before it, "Port 0
+    Link Down" is DPDK's applications' (its examples' check_all_ports_link_status, f-stack)."""
+    if not m["bang"] and not m["rest"] and p.driver is None and p.ifname is None and p.token is None:
+        return None
     kind = state(m["st"])
     details = details_of(m["rest"]) if kind is EventKind.LINK_UP else None
     return MessageMatch(
