@@ -161,6 +161,10 @@ FALSE_POSITIVES = [
     "Bluetooth: hci0: link down",
     # A shell command echoed by the console is not the kernel's line.
     "root@gw:~# ip link set eth0 down",
+    "echo eth0: link down",
+    "# logger eth0: Link is Down",
+    "$ grep eth0: Link is Down /var/log/kern.log",
+    "sudo dmesg eth0: link up",
     "root@gw:~# [  120.5] is not how the kernel writes: link down",
     "Line 0: xDSL G.994 training",
     "ssh: Transmit timeout, status 3",

@@ -98,6 +98,8 @@ _NOT_A_DRIVER = re.compile(
     r"(?i:error|err|warning|warn|info|notice|debug|note|interface|device|port|link|status)"
     r"|NetworkManager|systemd(?:-\w+)?|dhcpcd|dhclient|netifd|ifupdown|ifplugd|netplugd|connman|wpa_supplicant"
     r"|udhcpc|wicked|iwd|hostapd|keepalived|teamd|lldpd|pppd|openvpn|zebra|bird|watchdog|kernel"
+    # A shell's commands before what they print or look for ("echo eth0: link down", "grep eth0: ...").
+    r"|echo|printf|logger|sudo|z?grep|[ef]grep|rg|z?cat|tail|head|less|awk|sed|tee|mail|journalctl|dmesg"
 )
 # A netdev's name where dev_printk puts a bus address: letters and digits only, not a bus's own
 # numbered device ("virtio0", "spi1", "mmc0"). Its digit is looked for in Python, after the last
@@ -122,7 +124,7 @@ def prefixes(message: str) -> list[Prefix]:
     """The readings of the device prefix, most specific first."""
     found: list[Prefix] = []
     m = _NETDEV_PREFIX.fullmatch(message)
-    if not (m and _looks_like_bus(m["bus"])):
+    if not (m and _looks_like_bus(m["bus"]) and not _NOT_A_DRIVER.fullmatch(m["drv"])):
         m = _ELIDED_PREFIX.fullmatch(message)
         m = m if m and plausible_driver(m["drv"]) and not _NOT_A_DRIVER.fullmatch(m["drv"]) else None
     if m:
@@ -204,7 +206,7 @@ def not_a_program(name: str) -> bool:
 
 def plausible_driver(name: str) -> bool:
     """False for another subsystem's device or tag ("ata1", "usb", "mmc0", "i2c_designware")."""
-    return not other_device(name) and not _OTHER_DRIVER.match(name)
+    return not other_device(name) and not _OTHER_DRIVER.match(name) and not _NOT_A_DRIVER.fullmatch(name)
 
 
 # A platform device named by its device-tree node alone, without a unit address: "switch",
