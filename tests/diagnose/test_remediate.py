@@ -5,6 +5,7 @@ back by the one rollback path (engine/rollback.restore_settings, what `roll_back
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 
@@ -203,3 +204,21 @@ def test_ethtool_change_rolled_back_when_a_later_step_fails(make_netns: Callable
     assert Ethtool("ra", ns).features()["generic-receive-offload"].active is (not was)  # set before the failure
     assert restore_settings(saved).undone == 1
     assert Ethtool("ra", ns).features()["generic-receive-offload"].active is was
+
+
+def test_parameters_of_a_driver_a_kernel_without_modules_does_not_have_are_not_called_built_in(
+    tmp_path: Path,
+) -> None:
+    """A kernel that loads no modules (no /proc/modules) and has no /sys/module/e1000e: e1000e is
+    not in it. It was said to be 'built into the kernel', with the kernel command line as the fix."""
+    roots = _roots(tmp_path, loaded=False)
+    (tmp_path / "proc" / "modules").unlink()
+    shutil.rmtree(tmp_path / "sys" / "module" / "e1000e")
+    with pytest.raises(ValidationFailed) as caught:
+        plan_remediation(parse_text(MODULES, "m.yml"), HostState(), roots=roots)
+    said = str(caught.value)
+    assert "built into the kernel" not in said
+    assert (
+        f"e1000e.parameters.InterruptThrottleRate: 3000: this kernel loads no modules and has no "
+        f"{tmp_path}/sys/module/e1000e: e1000e is not in it (or built in without parameters)"
+    ) in said

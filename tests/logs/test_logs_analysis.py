@@ -305,3 +305,15 @@ def test_a_rate_under_the_flapping_one_is_not_printed_as_it(tmp_path: Path) -> N
     assert "flaps per hour: 5.99/h" in render_text(report)
     assert "<td>5.99</td>" in render_html(report)
     assert report_json(report)["links"][0]["flaps_per_hour"] == 5.992
+
+
+def test_one_link_down_is_not_called_too_far_apart(tmp_path: Path) -> None:
+    """A single link-down has nothing to be far from: the verdict says what a burst would need."""
+    one = tmp_path / "one.log"
+    one.write_text(
+        "Mar 30 06:32:45 h kernel: [566322.867110] e1000e: eth0 NIC Link is Down\n"
+        "Mar 30 06:32:47 h kernel: [566325.313634] e1000e: eth0 NIC Link is Up 1000 Mbps Full Duplex\n"
+    )
+    (link,) = analyze(list(read_files([str(one)], year=2024))).links
+    assert link.verdict is Verdict.DEGRADED
+    assert link.rule == "degraded: 1 link-down (a down burst needs 2, each less than 300 s after the last)"

@@ -172,6 +172,25 @@ def _problems_on(host: HostState, *interfaces: dict[str, Any]) -> list[str]:
     return []
 
 
+def test_an_existing_vxlan_declared_without_its_section_is_judged_on_the_base_it_keeps() -> None:
+    # `{name: vx42, mtu: 1500}`: vx42 keeps its base eth0 (1500). Only the kernel refused it, half-way,
+    # with a bare 'Invalid argument', and the change was rolled back.
+    assert _problems_on(topology(), {"name": "vx42", "mtu": 1500}) == [
+        "f.yml: interface vx42: mtu: 1500: at most 1450: base-iface eth0 has MTU 1500 and VXLAN over IPv4 "
+        "needs 50 bytes; raise eth0's mtu to 1550 or lower this one"
+    ]
+    assert _problems_on(topology(), {"name": "vx42", "type": "vxlan", "mtu": 1500})[0].startswith(
+        "f.yml: interface vx42: mtu: 1500: at most 1450"
+    )
+    # Its base lowered beside it, vx42 declared as it is: refused on the base, as when vx42 is left out.
+    assert _problems_on(topology(), {"name": "eth0", "mtu": 1400}, {"name": "vx42", "mtu": 1450}) == [
+        "f.yml: interface eth0: mtu: 1400: at least 1500: vx42 (MTU 1450) runs over eth0 and VXLAN over IPv4 "
+        "needs 50 bytes; give eth0 an mtu of 1500 or more, or declare vx42 with mtu 1350 or less"
+    ]
+    assert _problems_on(topology(), {"name": "vx42", "mtu": 1450}) == []
+    assert _problems_on(topology(), {"name": "eth0", "mtu": 1550}, {"name": "vx42", "mtu": 1500}) == []
+
+
 def test_lowering_a_base_under_its_vxlan_is_refused_on_the_base() -> None:
     # vx42 (MTU 1450) runs over eth0 (1500); the file lowers eth0 and leaves vx42 undeclared.
     found = _problems_on(topology(), {"name": "eth0", "mtu": 1400})

@@ -47,8 +47,12 @@ class LogEvidence:
     down_seconds: list[float] = field(default_factory=list)
     first: datetime | None = None
     last: datetime | None = None
+    # Link events about the link dated before `since`: a log of last month read with the
+    # default window would otherwise read as "0 down", as if the link never went down.
+    before_since: int = 0
     samples: dict[str, list[str]] = field(default_factory=dict)
     _down_at: datetime | None = None
+    _down_uptime: float | None = None
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -64,9 +68,10 @@ class LogEvidence:
             "adapter_resets": self.resets,
             "dma_lines": self.dma,
             "aer_lines": self.aer,
-            "down_seconds": [round(s, 1) for s in self.down_seconds],
+            "down_seconds": [round(s, 2) for s in self.down_seconds],
             "first": self.first.isoformat() if self.first else None,
             "last": self.last.isoformat() if self.last else None,
+            "link_events_before_since": self.before_since,
             "samples": self.samples,
         }
 
@@ -114,8 +119,10 @@ def scan(
     for captured in lines:
         when = _aware(captured.time, local)
         if since is not None and when is not None and when < since:
+            found = match_message(captured.message)
+            ev.before_since += found is not None and _about(found, subject)
             continue
-        _classify(ev, captured.message, when, subject)
+        _classify(ev, captured, when, subject)
     return ev
 
 
@@ -125,10 +132,11 @@ def _aware(when: datetime | None, local: bool) -> datetime | None:
     return when
 
 
-def _classify(ev: LogEvidence, message: str, when: datetime | None, subject: Subject) -> None:
+def _classify(ev: LogEvidence, captured: Captured, when: datetime | None, subject: Subject) -> None:
+    message = captured.message
     found = match_message(message)
     if found is not None and _about(found, subject):
-        _link_event(ev, found, message, when)
+        _link_event(ev, found, captured, when)
         return
     if not subject.named_in(message):
         return
@@ -146,11 +154,13 @@ def _about(found: MessageMatch, subject: Subject) -> bool:
     return bool(subject.bus_info and found.bus_id == subject.bus_info)
 
 
-def _link_event(ev: LogEvidence, found: MessageMatch, message: str, when: datetime | None) -> None:
+def _link_event(ev: LogEvidence, found: MessageMatch, captured: Captured, when: datetime | None) -> None:
+    message = captured.message
     ev._seen(when)
     if found.event is EventKind.LINK_DOWN:
         ev.downs += 1
         ev._down_at = when
+        ev._down_uptime = captured.uptime
         ev._sample("link_down", message)
     elif found.event is EventKind.LINK_UP:
         ev.ups += 1
@@ -160,9 +170,10 @@ def _link_event(ev: LogEvidence, found: MessageMatch, message: str, when: dateti
             ev.up_duplex[found.duplex.value] += 1
         if found.flow_control:
             ev.flow_control[found.flow_control.value] += 1
-        if ev._down_at is not None and when is not None:
-            ev.down_seconds.append((when - ev._down_at).total_seconds())
-        ev._down_at = None
+        lasted = _lasted(ev, captured.uptime, when)
+        if lasted is not None:
+            ev.down_seconds.append(lasted)
+        ev._down_at = ev._down_uptime = None
         ev._sample("link_up", message)
     elif found.event is EventKind.TX_TIMEOUT:
         if "WATCHDOG" in message:
@@ -171,6 +182,16 @@ def _link_event(ev: LogEvidence, found: MessageMatch, message: str, when: dateti
         else:
             ev.unit_hang += 1
             ev._sample("unit_hang", message)
+
+
+def _lasted(ev: LogEvidence, uptime: float | None, when: datetime | None) -> float | None:
+    # The kernel's clock first, as `logs analyze` measures: syslog's stamps are whole
+    # seconds (the seed's 2.45 s down would read 2 s); an uptime going back is a reboot.
+    if ev._down_uptime is not None and uptime is not None and uptime >= ev._down_uptime:
+        return uptime - ev._down_uptime
+    if ev._down_at is not None and when is not None:
+        return (when - ev._down_at).total_seconds()
+    return None
 
 
 # -- where the lines come from -------------------------------------------------------

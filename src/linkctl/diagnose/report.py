@@ -146,10 +146,13 @@ def text(d: Diagnosis) -> str:
     if d.nothing_wrong:
         log = "no link-down in the kernel log" if ev.log.available else "the kernel log not read"
         out.append(f"  none: nothing wrong was seen (a carrier, {log}, no cause likely)")
-    for cause, fix in d.fixes():
+    fixes = d.fixes()
+    for cause, fix in fixes:
         out.append(f"  [{fix.risk_rank.label}] {fix.text}  ({cause.id})")
         out += [f"        run: {shlex.join(c)}" for c in fix.commands]
     checks = d.person_checks()
+    if not fixes and not d.nothing_wrong:
+        out.append("  none linkctl can apply" + (": see what only a person can check" if checks else ""))
     if checks:
         out += ["", "only a person can check:"] + [f"  - {p}" for p in checks]
     if d.bond_proposal:
@@ -208,10 +211,24 @@ def _evidence_lines(ev: Evidence, flaps: FlapSigns) -> list[str]:
     if not log.available:  # its source says why; counts of a log not read would read as none found
         out.append(f"  kernel log: {log.source}")
     else:
+        flow = ", ".join(f"{f} x{n}" for f, n in sorted(log.flow_control.items()))
         out.append(
-            f"  kernel log ({log.source}): {log.downs} down, {log.ups} up [{speeds}], {log.watchdog} watchdog, "
-            f"{log.unit_hang} unit hang, {log.resets} resets, {log.dma} DMA, {log.aer} AER"
+            f"  kernel log ({log.source}): {log.downs} down, {log.ups} up"
+            + (f" [{speeds}]" if speeds else "")
+            + (f" flow control [{flow}]" if flow else "")
+            + f", {log.watchdog} watchdog, {log.unit_hang} unit hang, {log.resets} resets, {log.dma} DMA, {log.aer} AER"
         )
+        if log.down_seconds:
+            lasted = ", ".join(f"{s:.2f}" for s in log.down_seconds[:10])
+            more = f" and {len(log.down_seconds) - 10} more" if len(log.down_seconds) > 10 else ""
+            out.append(
+                f"    down for {lasted} s{more} (min {min(log.down_seconds):.2f}, max {max(log.down_seconds):.2f})"
+            )
+        if log.before_since:
+            out.append(
+                f"    and {log.before_since} link event(s) of {ev.ifname} older than --since, not counted: "
+                "give a longer --since (e.g. 365d) or an ISO time"
+            )
     episodes = flaps.store_episodes if flaps.store_episodes is not None else "not available"
     out.append(f"  watch store: flap episodes {episodes}")
     out.append(f"  repeated carrier loss: {'yes' if flaps.flapping else 'no'} ({flapping.WORDS})")

@@ -66,6 +66,7 @@ def read_module(driver: str, roots: Roots, ask_modinfo: bool) -> ModuleReading:
         known=None if not ask_modinfo or (names := known_params(driver)) is None else frozenset(names),
         others=None if confs is None else tuple((str(p), read(p)) for p in confs if p != ours),
         builtin=not sysinfo.modules_supported(roots) or sysinfo.module_state(driver, roots) == "built-in",
+        present=sysinfo.modules_supported(roots) or (roots.sys / "module" / driver).is_dir(),
     )
 
 

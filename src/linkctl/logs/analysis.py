@@ -412,8 +412,12 @@ def _degradations(report: LinkReport, lower: Change | None, flow_changed: bool) 
         reasons.append("half duplex")
     if report.tx_timeouts:
         reasons.append(f"{report.tx_timeouts} transmit timeout(s)")
-    if report.down_events:
-        reasons.append(f"{report.down_events} link-down(s), too far apart to be a down burst")
+    if report.down_events == 1:  # "too far apart" would speak of a second one
+        reasons.append(
+            f"1 link-down (a down burst needs {FLAP_DOWNS}, each less than {EPISODE_GAP_S:.0f} s after the last)"
+        )
+    elif report.down_events:
+        reasons.append(f"{report.down_events} link-downs, too far apart to be a down burst")
     return reasons
 
 

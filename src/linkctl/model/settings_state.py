@@ -60,6 +60,9 @@ class ModuleReading:
     # Built into the kernel (or a kernel that loads no modules): never loaded, so modprobe.d never
     # applies; only what /sys lets be written at runtime can be set.
     builtin: bool = False
+    # False on a kernel that loads no modules and has no /sys/module/DRIVER: a built-in driver
+    # with parameters always has one, so nothing there takes them.
+    present: bool = True
 
 
 @dataclass(frozen=True)

@@ -141,7 +141,7 @@ class MtuChecks:
             after = spec.mtu if spec.mtu is not None else (None if rebased else now)
             yield self._fit(spec.name, netns, spec, base, spec.vxlan.local, spec.vxlan.remote, now, after)
         for spec in self.s.decl.interfaces:
-            if (fit := self._routed_fit(spec)) is not None:
+            if (fit := self._routed_fit(spec) or self._kept_base_fit(spec)) is not None:
                 yield fit
         for link in self.s.host:
             info = link.info
@@ -168,6 +168,24 @@ class MtuChecks:
         moved = have is None or (have.local, have.remote) != (local, remote)
         after = spec.mtu if spec.mtu is not None else (ETH_DATA_LEN if moved else now)
         return self._routed(spec.name, netns, spec, under, local, remote, now, after)
+
+    def _kept_base_fit(self, spec: InterfaceSpec) -> _VxlanFit | None:
+        """A declared VXLAN whose entry names no base-iface (`{name: vxlan0, mtu: 1500}`) on a link that
+        has one: it keeps that base, so it is judged on it (the kernel would answer 'Invalid argument')."""
+        if spec.absent or spec.type not in (None, InterfaceType.VXLAN):
+            return None
+        if spec.vxlan is not None and spec.vxlan.base_iface is not None:
+            return None
+        current = self.s.current(spec)
+        if current is None or current.netns != self.s.netns(spec) or not isinstance(current.info, VxlanInfo):
+            return None
+        if (base := self.s.base_name(current)) is None:
+            return None
+        want, have = spec.vxlan, current.info
+        local = want.local if want is not None and want.local is not None else have.local
+        remote = want.remote if want is not None and want.remote is not None else have.remote
+        after = spec.mtu if spec.mtu is not None else current.mtu
+        return self._fit(spec.name, current.netns, spec, base, local, remote, current.mtu, after)
 
     def without_base(self, spec: InterfaceSpec) -> tuple[Link | None, VxlanInfo | None, str | None, str | None] | None:
         """A declared VXLAN left or made without base-iface: (link now, its VXLAN info, local, remote after)."""

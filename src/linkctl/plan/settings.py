@@ -285,16 +285,23 @@ def _builtin_refused(
     fixed = [n for n in params if (cur := mod.params.get(n)) is None or not cur.writable]
     for name in fixed:
         problems.append(
-            Problem(
-                where,
-                f"{driver}.parameters.{name}",
-                params[name],
-                f"{driver} is built into the kernel (it never loads, so modprobe.d does not apply) and /sys "
-                f"does not let it be set at runtime: boot with {driver}.{name}={render_param(params[name])} on "
-                "the kernel command line instead, and remove it here",
-            )
+            Problem(where, f"{driver}.parameters.{name}", params[name], _builtin_why(driver, name, params, mod))
         )
     return bool(fixed)
+
+
+def _builtin_why(driver: str, name: str, params: Mapping[str, ParamValue], mod: ModuleReading) -> str:
+    boot = f"{driver}.{name}={render_param(params[name])}"
+    if not mod.present:  # a kernel without modules, and no /sys/module/DRIVER: not built in either
+        return (
+            f"this kernel loads no modules and has no {mod.param_dir.removesuffix('/parameters')}: {driver} is "
+            f"not in it (or built in without parameters), so nothing here takes {name}; remove it here (on a "
+            f"kernel with {driver} built in, boot with {boot} on the kernel command line)"
+        )
+    return (
+        f"{driver} is built into the kernel (it never loads, so modprobe.d does not apply) and /sys "
+        f"does not let it be set at runtime: boot with {boot} on the kernel command line instead, and remove it here"
+    )
 
 
 def _runtime_plan(driver: str, params: Mapping[str, ParamValue], mod: ModuleReading, plan: SettingsPlan) -> None:
