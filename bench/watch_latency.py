@@ -44,6 +44,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from linkctl.domain.events import EventKind
 from linkctl.kernel import netns as netns_mod
 from linkctl.kernel.netlink import RtnlSocket
 from linkctl.kernel.rtnl import LinkAttrs, set_link
@@ -54,7 +55,7 @@ from linkctl.watch.daemon import open_event_socket
 
 RUNNER = "import typer\nfrom linkctl.cli import watch\napp = typer.Typer()\nwatch.register(app)\napp()\n"
 NODE_EXPORTER = "prometheus-node-exporter"
-CARRIER = ("link_up", "link_down", "gap")
+CARRIER = tuple(k.value for k in EventKind if k.is_carrier)  # admin_down/admin_up count the carrier too
 
 
 def ip(*args: str, stdin: str | None = None) -> None:

@@ -153,7 +153,7 @@ def test_cli_json_and_text_against_postgresql(pg_url: str) -> None:
     text = _cli("report", "--store", pg_url, *_window(), "--host", "web-*")
     assert text.returncode == 0, text.stderr
     lines = text.stdout.splitlines()
-    assert lines[0].startswith("2 host(s), 2 link(s) with transitions, down time or episodes, 2 quiet")
+    assert lines[0].startswith("2 host(s), 2 link(s) with transitions, down time, episodes or admin downs, 2 quiet")
     # watch's rule under its own name: not the log report's verdict, not diagnose's repeated carrier loss
     assert lines[2].split()[:6] == ["host", "netns", "link", "flapping", "now", "transitions"]
     assert lines[3].split()[:5] == ["web-01", "-", "eth0", "yes", "6"]

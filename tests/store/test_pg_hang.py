@@ -65,7 +65,7 @@ def test_a_server_that_stops_answering_is_an_outage_the_watcher_outlives(tmp_pat
             watcher.wait_line(lambda line: "writable again" in line)
             after = kernel_counts(ns)
             wait_caught_up(url, ns, after)
-        rows = [r for r in all_rows(url, ns) if r.event.value in ("link_up", "link_down", "gap")]
+        rows = [r for r in all_rows(url, ns) if r.event.is_carrier]
     assert_equal_to_the_kernel(rows, before, after)
     assert [r for r in rows if r.id > last_id and r.event.value == "gap"] == []  # each event as it happened
 

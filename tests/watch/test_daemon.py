@@ -25,6 +25,7 @@ from typing import Any
 
 import pytest
 
+from linkctl.domain.events import EventKind
 from linkctl.kernel.netlink import RtnlSocket
 from linkctl.store import open_store
 
@@ -32,7 +33,9 @@ pytestmark = pytest.mark.kernel
 
 LINKCTL = [sys.executable, "-m", "linkctl"]
 DEADLINE = 60.0
-CARRIER = ("link_up", "link_down", "gap")
+# The kinds whose transitions the kernel counted: the peers set down and up by `toggle` are
+# admin_down and admin_up, carrying the carrier changes their close and open made.
+CARRIER = tuple(k.value for k in EventKind if k.is_carrier)
 
 
 def _need_root() -> None:
@@ -281,8 +284,9 @@ def test_a_renamed_link_is_followed_and_joined_under_its_new_name(store_url: str
             rows = _wait_rows_with_driver(store_url, ns, new, 1)
             cli_rows = json.loads(cli("history", new, "--store", store_url, "--format", "json").stdout)
     up = rows[-1]
-    assert up["event"] == "link_up" and up["driver"]["speed_mbps"] == 100
-    assert [r["event"] for r in cli_rows] == ["renamed", "link_up"]  # the down was under the old name
+    # Set up by hand: an admin up, its carrier counted and the driver's words joined to it.
+    assert up["event"] == "admin_up" and up["transitions"] == 1 and up["driver"]["speed_mbps"] == 100
+    assert [r["event"] for r in cli_rows] == ["renamed", "admin_up"]  # the down was under the old name
     assert cli_rows[0]["detail"] == old
     for row in cli_rows:
         assert {"time", "netns", "ifname", "event", "carrier_changes", "transitions", "source", "driver"} <= set(row)
@@ -402,8 +406,8 @@ def test_a_namespace_that_appears_later_and_a_link_that_moves_are_followed(store
                 ip("-n", home, "link", "set", name, "netns", later)
                 w.wait_line(lambda line: f"{home} {name} moved " in line and f"to={later}" in line)
                 w.wait_line(lambda line: f"{later} {name} link_added " in line)
-                ip("-n", later, "link", "set", name, "up")  # a moved link arrives down
-                w.wait_line(lambda line: f"{later} {name} link_up " in line)
+                ip("-n", later, "link", "set", name, "up")  # a moved link arrives admin down: the move closes it
+                w.wait_line(lambda line: f"{later} {name} admin_up " in line)
                 ip("netns", "del", later)
                 w.wait_line(lambda line: f"{later} {name} link_removed " in line)
         finally:

@@ -71,10 +71,50 @@ def test_message_without_change_makes_no_event() -> None:
 
 
 def test_admin_down_without_carrier_change_has_zero_transitions() -> None:
+    # lo: `ip link set lo down` clears IFF_UP and moves no carrier counter.
     _, link = reconcile_message(None, msg(0, 1, 0))
     events, link = reconcile_message(link, msg(1, 1, 0, carrier=True, admin_up=False))
-    assert [(e.kind, e.transitions) for e in events] == [(EventKind.LINK_DOWN, 0)]
-    assert link.state is LinkState.DOWN
+    assert [(e.kind, e.transitions, e.state) for e in events] == [(EventKind.ADMIN_DOWN, 0, LinkState.ADMIN_DOWN)]
+    assert link.state is LinkState.ADMIN_DOWN
+
+
+def test_admin_down_and_up_carry_the_carrier_changes_the_kernel_counted() -> None:
+    # A veth measured: `ip link set v0 down` makes carrier_down_count 1 -> 2 in the message that
+    # clears IFF_UP, `up` carrier_up_count 1 -> 2. The events carry them: no gap later.
+    _, link = reconcile_message(None, msg(0, 1, 1, carrier=True))
+    down, link = reconcile_message(link, msg(1, 1, 2, admin_up=False))
+    up, link = reconcile_message(link, msg(2, 2, 2, carrier=True))
+    lost, link = reconcile_message(link, msg(3, 2, 3))
+    assert [(e.kind, e.transitions, e.state) for e in [*down, *up, *lost]] == [
+        (EventKind.ADMIN_DOWN, 1, LinkState.ADMIN_DOWN),
+        (EventKind.ADMIN_UP, 1, LinkState.UP),
+        (EventKind.LINK_DOWN, 1, LinkState.DOWN),
+    ]
+    assert down[0].key.endswith("/admin_down/c3")  # by the counter, as a carrier event: a replay is one row
+    resync, _ = reconcile_message(link, msg(9, 2, 3), EventSource.RESYNC)
+    assert resync == []
+
+
+def test_an_admin_up_before_the_carrier_comes_leaves_the_link_down() -> None:
+    # A NIC: IFF_UP set, autonegotiation ends a second or two later in a carrier change of its own.
+    _, link = reconcile_message(None, msg(0, 1, 1, admin_up=False))
+    assert link.state is LinkState.ADMIN_DOWN  # admin down when first seen
+    up, link = reconcile_message(link, msg(1, 1, 1, carrier=False))
+    carrier, link = reconcile_message(link, msg(3, 2, 1))
+    assert [(e.kind, e.transitions, e.state) for e in [*up, *carrier]] == [
+        (EventKind.ADMIN_UP, 0, LinkState.DOWN),
+        (EventKind.LINK_UP, 1, LinkState.UP),
+    ]
+
+
+def test_a_resync_names_an_admin_down_nobody_heard_and_keeps_counted_changes_a_gap() -> None:
+    _, link = reconcile_message(None, msg(0, 1, 0))
+    quiet, _ = reconcile_message(link, msg(5, 1, 0, carrier=True, admin_up=False), EventSource.RESYNC)
+    counted, _ = reconcile_message(link, msg(5, 1, 1, admin_up=False), EventSource.RESYNC)
+    assert [(e.kind, e.transitions, e.state) for e in [*quiet, *counted]] == [
+        (EventKind.ADMIN_DOWN, 0, LinkState.ADMIN_DOWN),
+        (EventKind.GAP, 1, LinkState.ADMIN_DOWN),
+    ]
 
 
 def test_rename_is_recorded_with_old_name() -> None:

@@ -76,7 +76,18 @@ def report_cmd(
 
 # -- text -------------------------------------------------------------------------------
 
-HEADER = ("host", "netns", "link", "flapping now", "transitions", "episodes", "down", "down now", "drivers")
+HEADER = (
+    "host",
+    "netns",
+    "link",
+    "flapping now",
+    "transitions",
+    "episodes",
+    "down",
+    "down now",
+    "set down by hand",
+    "drivers",
+)
 
 
 def _cells(link: FleetLink) -> list[str]:
@@ -90,8 +101,18 @@ def _cells(link: FleetLink) -> list[str]:
         str(len(link.episodes)),
         _down(link),
         "yes" if link.down_now else "no",
+        _admin(link),
         ", ".join(link.drivers) or "-",
     ]
+
+
+def _admin(link: FleetLink) -> str:
+    """Time set down by hand (`ip link set X down`): not down time, no transitions."""
+    from linkctl.logs.report_text import duration
+
+    if not link.admin_downs and not link.admin_down_s:
+        return "-"
+    return f"{duration(link.admin_down_s, '.1f')} in {link.admin_downs}{', now' if link.admin_down_now else ''}"
 
 
 def _down(link: FleetLink) -> str:
@@ -105,8 +126,8 @@ def _down(link: FleetLink) -> str:
 
 def _heading(report: FleetReport) -> str:
     return (
-        f"{len(report.hosts)} host(s), {len(report.links)} link(s) with transitions, down time or "
-        f"episodes, {report.quiet} quiet; {report.since.isoformat(timespec='seconds')} to "
+        f"{len(report.hosts)} host(s), {len(report.links)} link(s) with transitions, down time, "
+        f"episodes or admin downs, {report.quiet} quiet; {report.since.isoformat(timespec='seconds')} to "
         f"{report.until.isoformat(timespec='seconds')}, from {report.source}"
     )
 

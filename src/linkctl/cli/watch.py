@@ -174,7 +174,7 @@ def _status_table(links: list[LinkStatus]) -> None:
             link.host,
             link.netns or "-",
             link.ifname,
-            link.state.value,
+            link.state.label,
             link.since.astimezone().isoformat(timespec="seconds"),
             "yes" if link.flapping else "no",
             str(link.transitions),

@@ -96,7 +96,7 @@ class Printer:
             changes = "" if link.counters is None else str(link.counters.changes)
             since = link.since.astimezone().strftime("%H:%M:%S")
             table.add_row(
-                link.netns or "-", link.ifname, link.state.value, since, changes, "yes" if view.flapping else ""
+                link.netns or "-", link.ifname, link.state.label, since, changes, "yes" if view.flapping else ""
             )
         return table
 

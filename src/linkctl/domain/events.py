@@ -38,6 +38,11 @@ class EventKind(StrEnum):
     RENAMED = "renamed"
     MOVED = "moved"
     GAP = "gap"
+    # IFF_UP cleared or set (`ip link set X down/up`): an operator's doing, not the carrier's.
+    # Their `transitions` are the carrier changes the kernel counted with them (a veth or a
+    # NIC drops its carrier on close: carrier_down_count + 1; lo counts none).
+    ADMIN_DOWN = "admin_down"
+    ADMIN_UP = "admin_up"
     # Kernel-log kinds: lines that netlink never reports.
     TX_TIMEOUT = "tx_timeout"
     BOND_MEMBER_DOWN = "bond_member_down"
@@ -51,8 +56,14 @@ class EventKind(StrEnum):
 
     @property
     def is_carrier(self) -> bool:
-        """True for the kinds whose `transitions` count carrier changes."""
+        """True for the kinds whose `transitions` count carrier changes (the admin kinds too: a
+        close drops the carrier and the kernel counts it; `is_admin` tells them from a flap)."""
         return self in _CARRIER_KINDS
+
+    @property
+    def is_admin(self) -> bool:
+        """True for an administrative down or up: its transitions are no carrier flap."""
+        return self in _ADMIN_KINDS
 
     @property
     def from_kernel_log(self) -> bool:
@@ -64,7 +75,8 @@ class EventKind(StrEnum):
         return "other" if self is EventKind.OTHER else self.value
 
 
-_CARRIER_KINDS = frozenset({EventKind.LINK_UP, EventKind.LINK_DOWN, EventKind.GAP})
+_ADMIN_KINDS = frozenset({EventKind.ADMIN_DOWN, EventKind.ADMIN_UP})
+_CARRIER_KINDS = frozenset({EventKind.LINK_UP, EventKind.LINK_DOWN, EventKind.GAP, *_ADMIN_KINDS})
 _KMSG_ONLY_KINDS = frozenset(
     {
         EventKind.TX_TIMEOUT,
@@ -92,9 +104,15 @@ class LinkState(StrEnum):
     """The state an operator means by "the link is up": admin up with carrier."""
 
     UP = "up"
-    DOWN = "down"
+    DOWN = "down"  # admin up, no carrier: a cable, the switch's port, the other end
+    ADMIN_DOWN = "admin_down"  # IFF_UP cleared (`ip link set X down`), whatever the carrier
     ABSENT = "absent"  # removed, or moved to a namespace that is not watched
     UNKNOWN = "unknown"
+
+    @property
+    def label(self) -> str:
+        """As the tables print it: "admin down"."""
+        return self.value.replace("_", " ")
 
 
 class Duplex(StrEnum):

@@ -12,6 +12,15 @@ bound (`down_exact` False). A link whose first event in the
 window is a link-up was down before the window opened: it is counted from the window's
 start (a link-up records a down-to-up transition).
 
+A link set down by hand (`ip link set X down`: the admin_down event, state admin_down) is
+not down: its time is counted apart (`admin_down_s`; `admin_downs` counts the admin_down
+events), and neither
+its admin_down nor its admin_up counts among `transitions` (the carrier changes the kernel
+counted with them included), nor does the carrier an admin up brings (a NIC finds it a second
+or two later): `transitions` are the carrier's own, what a flap is made of, as the watcher's
+flap rules count them. Down time is time admin up without carrier, after an admin up too
+until the carrier comes.
+
 Memory: the events are read in batches, in order; per link only its down periods are kept.
 """
 
@@ -50,6 +59,9 @@ class FleetLink:
     down_s: float = 0.0
     down_exact: bool = True
     down_now: bool = False
+    admin_downs: int = 0  # admin_down events: set down by hand (IFF_UP cleared) in the window
+    admin_down_s: float = 0.0
+    admin_down_now: bool = False
     flapping: bool = False
     present: bool = False
     walked: bool = False  # it has events in the window
@@ -59,8 +71,9 @@ class FleetLink:
 
     @property
     def quiet(self) -> bool:
-        """Nothing to report in the window: no transition, no down time, no episode."""
-        return not (self.transitions or self.downs or self.episodes or self.flapping)
+        """Nothing to report in the window: no transition, no down time, no episode, no admin
+        down in it (a link made, or set down by hand, before the window and left so is quiet)."""
+        return not (self.transitions or self.downs or self.episodes or self.flapping or self.admin_downs)
 
     def rank(self) -> tuple[bool, int, float, str, str, str]:
         return (not self.flapping, -self.transitions, -self.down_s, self.host, column(self.netns), self.ifname)
@@ -78,6 +91,9 @@ class FleetLink:
             "down_periods": len(self.downs),
             "down_seconds": round(self.down_s, 3),
             "down_seconds_exact": self.down_exact,
+            "admin_downs": self.admin_downs,
+            "admin_down_seconds": round(self.admin_down_s, 3),
+            "admin_down_now": self.admin_down_now,
             "episodes": [ep.to_json() for ep in self.episodes],
             "drivers": self.drivers,
         }
@@ -127,6 +143,10 @@ def fleet_report(
                 link.downs.append(DownSpan(start, None, inferred=start == since))
                 link.down_s += max((until - start).total_seconds(), 0.0)
                 link.down_now = True
+            if not link.walked and present and state == LinkState.ADMIN_DOWN.value:
+                start = max(since, from_us(int(since_us)))
+                link.admin_down_s += max((until - start).total_seconds(), 0.0)
+                link.admin_down_now = True
         cur.execute(
             f"SELECT {EPISODE_COLUMNS}, host FROM flap_episodes "
             "WHERE start_us <= ? AND (cleared_us IS NULL OR cleared_us >= ?) ORDER BY start_us",
@@ -183,21 +203,30 @@ class _Walk:
         self.since = since
         self.down_from: datetime | None = None
         self.inferred = False
+        self.admin_from: datetime | None = None
+        self.waking = False  # admin up, no carrier yet
         self.first = True
 
     def add(self, kind: EventKind, state: LinkState, when: datetime, transitions: int) -> None:
         link = self.link
-        if kind.is_carrier:
+        waking, self.waking = self.waking, kind is EventKind.ADMIN_UP and state is LinkState.DOWN
+        if waking and kind is EventKind.LINK_UP:
+            transitions -= 1  # the carrier an admin up brought (a NIC's autonegotiation): the operator's
+        if kind.is_carrier and not kind.is_admin:
             link.transitions += transitions
+        link.admin_downs += kind is EventKind.ADMIN_DOWN
         if kind is EventKind.GAP and transitions:
             # Transitions counted, not seen: the down time between them is not measured.
             link.in_gaps += transitions
             link.down_exact = False
         if self.first and kind is EventKind.LINK_UP:
             self.down_from, self.inferred = self.since, True
+        if self.first and kind is EventKind.ADMIN_UP:
+            self._admin(LinkState.ADMIN_DOWN, self.since)  # set down by hand before the window
         if kind.from_kernel_log:
             return  # a log line names no state of its own
         self.first = False
+        self._admin(state, when)
         if self.down_from is not None and state is not LinkState.DOWN:
             if not (kind is EventKind.GAP and transitions):
                 self._close(when)
@@ -207,6 +236,13 @@ class _Walk:
         elif self.down_from is None and state is LinkState.DOWN:
             self.down_from, self.inferred = when, False
 
+    def _admin(self, state: LinkState, when: datetime) -> None:
+        if state is LinkState.ADMIN_DOWN and self.admin_from is None:
+            self.admin_from = when
+        elif state is not LinkState.ADMIN_DOWN and self.admin_from is not None:
+            self.link.admin_down_s += max((when - self.admin_from).total_seconds(), 0.0)
+            self.admin_from = None
+
     def _close(self, when: datetime) -> None:
         assert self.down_from is not None
         self.link.downs.append(DownSpan(self.down_from, when, self.inferred))
@@ -215,6 +251,9 @@ class _Walk:
     def finish(self, until: datetime) -> None:
         self.link.walked = True
         self.link.down_now = self.down_from is not None
+        self.link.admin_down_now = self.admin_from is not None
+        if self.admin_from is not None:
+            self.link.admin_down_s += max((until - self.admin_from).total_seconds(), 0.0)
         if self.down_from is not None:
             self.link.downs.append(DownSpan(self.down_from, None, self.inferred))
             self.link.down_s += max((until - self.down_from).total_seconds(), 0.0)

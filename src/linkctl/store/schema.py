@@ -221,7 +221,15 @@ def _v2() -> Migration:
 # re-created under the same name is not taken for the old one; NULL in older rows.
 _V3 = Migration(3, "the namespace's identity of each link", ("ALTER TABLE links ADD COLUMN netns_id TEXT",))
 
-MIGRATIONS: tuple[Migration, ...] = (_V1, _v2(), _V3)
+# Version 4: the admin_down and admin_up event kinds and the admin_down link state (an
+# operator's `ip link set X down`, told from a lost carrier). The columns are TEXT and hold them
+# as they are, so nothing is altered; the version is what matters: a linkctl before it, which
+# reads neither value, refuses the store ("newer than this linkctl") rather than failing on
+# its first admin_down row. Rows written before keep their kinds: an admin down recorded then
+# stays a link_down, as nothing in them tells it from a lost carrier.
+_V4 = Migration(4, "admin_down and admin_up events, the admin_down link state", ())
+
+MIGRATIONS: tuple[Migration, ...] = (_V1, _v2(), _V3, _V4)
 
 SCHEMA_VERSION_TABLE = """CREATE TABLE IF NOT EXISTS schema_version (
     version INTEGER PRIMARY KEY,

@@ -81,8 +81,9 @@ class Recordable(Protocol):
     def driver_updates(self) -> Sequence[tuple[LinkEvent, DriverWords]]: ...
 
 
-# The kinds whose `transitions` count carrier changes: what `status` ranks by.
-_CARRIER_KINDS = tuple(k.value for k in EventKind if k.is_carrier)
+# The kinds whose `transitions` count the carrier's own changes: what `status` ranks by. An
+# admin down or up is an operator's, not the link's.
+_CARRIER_KINDS = tuple(k.value for k in EventKind if k.is_carrier and not k.is_admin)
 
 
 def _marks(count: int) -> str:

@@ -383,8 +383,10 @@ class WatchCore:
             return False  # a namesake of another kind: the host's NIC eth0, a container's veth eth0
         if event.driver is not None or abs(event.time - record.time) > self.join_window:
             return False
-        # A coalesced event stands for both directions, so either line fits it.
-        return event.transitions > 1 or record.kind is event.kind
+        # A coalesced event stands for both directions, so either line fits it. An admin down or
+        # up that moved the carrier is what a driver announcing its carrier on close or open speaks of.
+        kind = _CARRIER_OF.get(event.kind, event.kind) if event.transitions else event.kind
+        return event.transitions > 1 or record.kind is kind
 
     def _kmsg_event(self, record: KernelLogRecord, link: KnownLink) -> LinkEvent:
         return LinkEvent(
@@ -453,6 +455,8 @@ class WatchCore:
             out.links = [k for k in out.links if (k.netns, k.ifindex) != key]
             out.links.append(self.links[key])
 
+
+_CARRIER_OF = {EventKind.ADMIN_DOWN: EventKind.LINK_DOWN, EventKind.ADMIN_UP: EventKind.LINK_UP}
 
 _SNAPSHOT_FIELDS = frozenset(CounterSnapshot.__dataclass_fields__) - {
     "time",

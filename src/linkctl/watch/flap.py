@@ -27,6 +27,16 @@ Nagios rule
     The history starts filled with the link's state when it is first seen,
     as Nagios does when flap detection is enabled for an object.
 
+Administrative changes
+    An operator's ``ip link set X down`` / ``up`` (IFF_UP cleared or set: the
+    admin_down and admin_up events) counts for neither rule: maintenance is no
+    flap. The kernel does count a carrier change with each of them on links whose
+    driver drops the carrier on close (veth, most NICs: measured on a veth,
+    carrier_down_count and carrier_up_count + 1 each; lo counts none); the events
+    carry that count, the rules leave it out, as they leave out the carrier that
+    comes back after an admin up. Nagios's history records an admin down as up.
+    Inside an episode, an admin down ends the link's down time.
+
 Episodes
     An episode opens when either rule starts flapping, at the time of the
     earliest transition still inside the rate window (so the transitions that
@@ -47,7 +57,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from linkctl.domain.episodes import EpisodeEdge, FlapEpisode, FlapNotice, FlapTrigger
-from linkctl.domain.events import LinkEvent, LinkState, NetnsName
+from linkctl.domain.events import EventKind, LinkEvent, LinkState, NetnsName
 
 NAGIOS_HISTORY = 21
 LOW_CURVE = 0.75
@@ -146,6 +156,16 @@ class RateRule:
         return self.flapping
 
 
+# The states the rules follow; removed or unknown say nothing about the carrier.
+_FOLLOWED = frozenset({LinkState.UP, LinkState.DOWN, LinkState.ADMIN_DOWN})
+
+
+def sampled(state: LinkState) -> LinkState:
+    """The state Nagios's history records: a link set down by hand is not failing, and its
+    admin down and up are no state changes of the carrier's."""
+    return LinkState.UP if state is LinkState.ADMIN_DOWN else state
+
+
 def opposite(state: LinkState) -> LinkState:
     return LinkState.DOWN if state is LinkState.UP else LinkState.UP
 
@@ -169,7 +189,7 @@ class DownClock:
         self.last = start
 
     def add(self, item: _Transition) -> None:
-        if item.after is LinkState.UP and self.down_from is not None:
+        if item.after is not LinkState.DOWN and self.down_from is not None:  # up, or set down by hand
             self.total += (item.time - self.down_from).total_seconds()
             self.down_from = None
         elif item.after is LinkState.DOWN and self.down_from is None:
@@ -206,8 +226,9 @@ class FlapDetector:
         self.config = config
         self.netns, self.ifindex, self.ifname = link
         self.rate = RateRule(config.rate_transitions, config.rate_window, config.rate_clear_transitions)
-        self.nagios = NagiosFlap(initial, config.low, config.high)
+        self.nagios = NagiosFlap(sampled(initial), config.low, config.high)
         self.state = initial
+        self._waking = False  # admin up, no carrier yet: the carrier's coming is no flap
         self.last_sample = now
         self.episode: FlapEpisode | None = None
         self._clock: DownClock | None = None
@@ -220,23 +241,35 @@ class FlapDetector:
     def observe(self, event: LinkEvent) -> list[FlapNotice]:
         """Feed one link event; returns a notice when an episode starts."""
         self.ifname = event.ifname
-        if event.state not in (LinkState.UP, LinkState.DOWN):
+        if event.state not in _FOLLOWED:
             return []
-        changed = event.state is not self.state
-        count = event.transitions if event.kind.is_carrier else 0
-        if count == 0 and changed:
-            count = 1  # an administrative change the carrier counters did not see
-        if count == 0:
-            return []
+        count = self._carrier_count(event)
         item = _Transition(event.time, count, self.state, event.state)
         self.state = event.state
+        if self.episode is not None and (count or event.kind.is_admin):
+            self._extend(item)  # an admin down inside an episode ends its down time
+        if count == 0:
+            return []
         self.rate.add(item)
         if self.config.nagios_enabled:
-            for state in intermediate_states(count, event.state):
+            for state in intermediate_states(count, sampled(event.state)):
                 self.nagios.record(state)
-        if self.episode is not None:
-            self._extend(item)
         return self._decide(event.time)
+
+    def _carrier_count(self, event: LinkEvent) -> int:
+        """The carrier transitions an event counts for the rules. An operator's `ip link set
+        down/up` counts none, though the kernel counts the carrier the close dropped; nor does
+        the carrier that comes with an admin up (a NIC's autonegotiation ends a second or two
+        later, in a link_up of its own)."""
+        waking, self._waking = self._waking, event.kind.is_admin and event.state is LinkState.DOWN
+        if event.kind.is_admin:
+            return 0
+        count = event.transitions if event.kind.is_carrier else 0
+        if count == 0 and event.state is not self.state:
+            count = 1  # a change the carrier counters did not see (a kernel without them)
+        if waking and event.kind is EventKind.LINK_UP:
+            count -= 1
+        return count
 
     def tick(self, now: datetime) -> list[FlapNotice]:
         """Let time pass: take the Nagios samples that are due, let rules clear."""
@@ -263,7 +296,7 @@ class FlapDetector:
         self.last_sample += interval * due
         if self.config.nagios_enabled:
             for _ in range(min(due, NAGIOS_HISTORY)):
-                self.nagios.record(self.state)
+                self.nagios.record(sampled(self.state))
 
     def _decide(self, now: datetime) -> list[FlapNotice]:
         rate = self.rate.update(now)

@@ -67,7 +67,9 @@ class LinkMessage:
 
     @property
     def state(self) -> LinkState:
-        return LinkState.UP if self.admin_up and self.carrier else LinkState.DOWN
+        if not self.admin_up:
+            return LinkState.ADMIN_DOWN
+        return LinkState.UP if self.carrier else LinkState.DOWN
 
 
 @dataclass(frozen=True)
@@ -181,6 +183,7 @@ def reconcile_message(
     - carrier transitions or a state change: one `link_up`/`link_down` event
       (named after the state *after* the message) carrying the number of
       transitions, e.g. 2 for a down+up the kernel coalesced into one message;
+      `admin_down`/`admin_up` instead when IFF_UP was cleared or set;
       from a resync, transitions that no message was seen for make a `gap`.
     """
     if prev is None:
@@ -197,7 +200,7 @@ def reconcile_message(
         renamed = _event(link, msg, EventKind.RENAMED, source, 0)
         events.append(replace(renamed, detail=prev.ifname))
     if count.total > 0 or state_changed:
-        events.append(_event(link, msg, _carrier_kind(msg, source, count), source, count.total))
+        events.append(_event(link, msg, _carrier_kind(prev.state, msg, source, count), source, count.total))
         link = replace(link, since=msg.time)
     return events, link
 
@@ -214,9 +217,15 @@ def _unheard(link: KnownLink, msg: LinkMessage, source: EventSource) -> list[Lin
     return [_event(link, msg, EventKind.GAP, source, count.total)]
 
 
-def _carrier_kind(msg: LinkMessage, source: EventSource, count: TransitionCount) -> EventKind:
+def _carrier_kind(prev: LinkState, msg: LinkMessage, source: EventSource, count: TransitionCount) -> EventKind:
+    """What the message says happened. IFF_UP changed: an admin down or up, carrying the carrier
+    changes the kernel counted with it (a veth or a NIC drops its carrier when closed), so that
+    the next reading finds no unheard ones. From a resync, counted changes nobody heard are a gap
+    whatever IFF_UP did: which of them the operator made is not known."""
     if source is EventSource.RESYNC and count.total > 0:
         return EventKind.GAP
+    if (prev is LinkState.ADMIN_DOWN) != (msg.state is LinkState.ADMIN_DOWN):
+        return EventKind.ADMIN_DOWN if msg.state is LinkState.ADMIN_DOWN else EventKind.ADMIN_UP
     return EventKind.LINK_UP if msg.state is LinkState.UP else EventKind.LINK_DOWN
 
 

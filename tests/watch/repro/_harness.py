@@ -20,6 +20,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+from linkctl.domain.events import EventKind
 from tests.watch.test_daemon import Watcher as Watcher
 from tests.watch.test_daemon import history as history
 from tests.watch.test_daemon import ip as ip
@@ -128,7 +129,7 @@ def small_tmpfs(directory: Path) -> Path:
 
 
 def carrier_rows(url: str, ns: str) -> list[dict[str, Any]]:
-    return [r for r in history(url, ns) if r["event"] in ("link_up", "link_down", "gap")]
+    return [r for r in history(url, ns) if EventKind(r["event"]).is_carrier]
 
 
 def wait(pred: Any, seconds: float = 60.0) -> bool:
