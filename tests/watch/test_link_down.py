@@ -103,3 +103,5 @@ def test_link_down_config_spellings() -> None:
     assert parse_config({"alerts": {"link_down": {"enabled": False}}}).alerts.link_down.seconds is None
     ((field, _, fix),) = _problems("link_down: {fro: 5s}")
     assert field == "alerts.link_down.fro" and "did you mean 'for'" in fix, (field, fix)
+    ((field, _, fix),) = _problems("link_down: {hold: 5s}")  # the attribute's name is no spelling of it
+    assert field == "alerts.link_down.hold" and "unknown field" in fix, (field, fix)

@@ -204,6 +204,9 @@ class LinkDown(_Strict):
     """The link-down alert: a link whose admin state is up, without carrier for `for` (as a
     Prometheus rule's `for:`), fires; resolved when its carrier is back."""
 
+    # `for` only: the attribute's own name is no second spelling of it.
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=False)
+
     enabled: bool = True
     hold: Annotated[float, BeforeValidator(_hold)] = Field(default=60.0, alias="for")
 
