@@ -225,3 +225,24 @@ def test_watch_install_unit_names_this_linkctl(tmp_path: Path) -> None:
     again = _linkctl("watch", "--install-unit", "--root", str(tmp_path))
     assert f"unchanged {tmp_path}/etc/linkctl/watch.yaml" in again.stdout  # the operator's settings are kept
     assert (tmp_path / "etc/linkctl/watch.yaml").read_text() == "store: sqlite:///x.db\n"
+
+
+def test_persist_says_what_plan_refuses_on_this_host_now(tmp_path: Path, fresh_name: str) -> None:
+    """The seed's EEE fix kept for a veth, whose driver has no EEE: `plan` refuses it, and `persist` said
+    only "applied at every boot"; boot-apply would have refused it at every boot."""
+    subprocess.run(["ip", "netns", "add", fresh_name], check=True)
+    subprocess.run(["ip", "-n", fresh_name, "link", "add", "pe0", "type", "veth", "peer", "name", "pe1"], check=True)
+    fix = tmp_path / "eee.yml"
+    fix.write_text("interfaces:\n- name: pe0\n  type: veth\n  veth: {peer: pe1}\n  ethtool: {eee: {enabled: false}}\n")
+    out = _linkctl("persist", str(fix), "-n", fresh_name, "--root", str(tmp_path / "root"))
+    assert out.returncode == 0, out.stderr
+    assert (
+        f"note: {fix}: interface pe0: ethtool.eee.enabled: false: the driver has no EEE support: remove the key: "
+        "`linkctl plan` refuses it on this host now, and boot-apply will too" in out.stdout
+    )
+    assert "applied at every boot" not in out.stdout
+    assert f"kept for every boot into network namespace '{fresh_name}'" in out.stdout
+    fine = tmp_path / "fine.yml"  # what plan takes is said as before
+    fine.write_text("interfaces:\n- name: pe0\n  type: veth\n  veth: {peer: pe1}\n  mtu: 1400\n")
+    out = _linkctl("persist", str(fine), "-n", fresh_name, "--root", str(tmp_path / "root2"))
+    assert "refuses" not in out.stdout and f"applied at every boot into network namespace '{fresh_name}'" in out.stdout

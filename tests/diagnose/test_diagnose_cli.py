@@ -63,7 +63,9 @@ def test_diagnose_veth_with_log_file(make_netns: Callable[[], str], tmp_path: Pa
     # A veth has no cable, PHY or power saving: only what it depends on is weighed.
     (cause,) = data["causes"]
     assert cause["id"] == "depends-on" and cause["verdict"] == "unlikely"  # it has a carrier
-    assert fix.read_text().startswith("# Proposed by `linkctl diagnose dg0`")
+    # Nothing to propose: a file naming dg0 alone was written, and "applied" as nothing to change.
+    assert not fix.exists()
+    assert f"no declaration to propose: nothing written to {fix}" in out.stderr
 
 
 def test_diagnose_a_veth_whose_peer_is_down_proposes_the_peer(make_netns: Callable[[], str], tmp_path: Path) -> None:

@@ -222,3 +222,16 @@ def test_parameters_of_a_driver_a_kernel_without_modules_does_not_have_are_not_c
         f"e1000e.parameters.InterruptThrottleRate: 3000: this kernel loads no modules and has no "
         f"{tmp_path}/sys/module/e1000e: e1000e is not in it (or built in without parameters)"
     ) in said
+
+
+def test_a_kind_a_kernel_without_modules_lacks_is_said_without_loading_it(tmp_path: Path) -> None:
+    """The advice read "load module bonding: this kernel has no loadable module support", which
+    contradicts itself: a kernel that loads no modules has the kind built in or not at all."""
+    from linkctl.kernel.sysinfo import Roots, module_advice
+
+    roots = Roots(proc=tmp_path)  # no /proc/modules: a kernel built without CONFIG_MODULES
+    said = module_advice("bonding", roots)
+    assert said == (
+        "bonding is not built into this kernel, which loads no modules: use a kernel with "
+        "CONFIG_BONDING=y (or =m, then `modprobe bonding`)"
+    )

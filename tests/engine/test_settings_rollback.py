@@ -56,7 +56,7 @@ def test_try_unconfirmed_puts_the_settings_back(change: tuple[str, Path, Path]) 
     before, settings = links(ns), _settings(ns)
     res = run(["try", str(path), "-n", ns, "--timeout", "1"], runtime)
     assert res.returncode == 3, res.stdout + res.stderr
-    assert "rolled back: 2 earlier change(s) undone, as they were before." in res.stdout
+    assert "ethtool and module settings: 2 put back, checked as they were before." in res.stdout
     assert _settings(ns) == settings and links(ns) == before
 
 
@@ -76,7 +76,7 @@ def test_the_journal_holds_the_settings_found_and_the_guardian_puts_them_back(ch
     wait_gone(guardian)  # at the deadline, from the journal: another process than the one that made them
     assert _settings(ns) == settings
     outcome = json.loads((runtime / "try-outcome.json").read_text())["message"]
-    assert "rolled back: 2 earlier change(s) undone, as they were before." in outcome
+    assert "ethtool and module settings: 2 put back, checked as they were before." in outcome
     assert "Not undone" not in outcome
 
 
@@ -91,7 +91,7 @@ def test_recover_puts_the_settings_back(change: tuple[str, Path, Path]) -> None:
     assert _settings(ns) != settings
     rec = run(["recover", "-n", ns], runtime)
     assert rec.returncode == 0, rec.stdout + rec.stderr
-    assert "rolled back: 2 earlier change(s) undone, as they were before." in rec.stdout
+    assert "ethtool and module settings: 2 put back, checked as they were before." in rec.stdout
     assert _settings(ns) == settings and links(ns) == before
     assert not (runtime / "change.journal").exists()
 
@@ -109,7 +109,7 @@ def test_settings_of_a_link_gone_since_are_named_and_the_rest_put_back(change: t
     ip("-n", ns, "link", "del", "st0")
     rec = run(["recover", "-n", ns], runtime)
     assert rec.returncode == 0, rec.stdout + rec.stderr
-    said = f"rolled back: 1 earlier change(s) undone; not put back: ethtool coalesce of st0 (netns {ns}), which no"
+    said = f"ethtool and module settings: 1 put back; not put back: ethtool coalesce of st0 (netns {ns}), which no"
     assert said in rec.stdout
     assert _ethtool(ns, "-k", "sa").count(f"generic-receive-offload: {'on' if gro else 'off'}") == 1
     assert not (runtime / "change.journal").exists()
@@ -130,8 +130,7 @@ def test_a_setting_the_driver_refuses_at_apply_rolls_everything_back(netns: str,
     assert (
         f"linkctl: set ethtool feature of sa (netns {netns}): tx-tcp-segmentation false -> true: failed: "
         f"ip netns exec {netns} ethtool -K sa tx-tcp-segmentation on: Could not change any device features\n"
-        "rolled back: 0 earlier change(s) undone, as they were before.\n"
-        f"rolled back: 1 change(s) undone; checked: the 3 link(s) of netns {netns} are as they were before."
-    ) in res.stderr
+        f"rolled back: 1 change(s) undone; checked: the 3 link(s) of netns {netns} are as they were before.\n"
+    ) in res.stderr  # one sentence: "rolled back: 0 earlier change(s) undone" came first, a second "rolled back"
     assert links(netns) == before and "tx-tcp-segmentation: off [requested on]" in _ethtool(netns, "-k", "sa")
     assert not (tmp_path / "run" / "change.journal").exists()

@@ -537,3 +537,14 @@ def test_an_entry_with_netns_may_stand_on_a_base_of_the_file_s_default_namespace
     # Without netns: its own namespace only (the default one is its own).
     vx = {"name": "vx9", "type": "vxlan", "vxlan": {"id": 9, "base-iface": "eth0"}}
     assert _problems_on(topology(), vx) == []
+
+
+def test_bridges_that_list_each_other_as_ports_are_refused_not_a_recursion_error() -> None:
+    """A VXLAN on one of two bridges listing each other: the MTU check followed the ports for ever
+    ("internal error: RecursionError")."""
+    found = problems(
+        "interfaces:\n- {name: bra, type: linux-bridge, bridge: {port: [{name: brb}]}}\n"
+        "- {name: brb, type: linux-bridge, bridge: {port: [{name: bra}]}}\n"
+        "- {name: vxa, type: vxlan, vxlan: {id: 5, base-iface: bra, remote: 192.0.2.1}}\n"
+    )
+    assert any("the kernel does not nest bridges" in p for p in found), found

@@ -173,6 +173,7 @@ def test_the_shipped_example_loads_and_says_the_defaults_truly() -> None:
         assert getattr(example, key) == getattr(defaults, key), key
     assert example.alerts.rate_limit == defaults.alerts.rate_limit
     assert example.alerts.retry == defaults.alerts.retry
+    assert example.alerts.link_down == defaults.alerts.link_down
     assert [type(r) for r in example.alerts.receivers] == [SmtpReceiver, WebhookReceiver, AlertmanagerReceiver]
 
 

@@ -7,6 +7,7 @@
       retry: {initial: 5s, max: 10m, give_up_after: 7d}
       alertmanager_resend: 60s     # re-post firing alerts so Alertmanager keeps them
       group_wait: 10s              # tied links (veth pair, bridge and ports): one notification
+      link_down: {for: 60s}        # a link (admin up) without carrier this long; {enabled: false}: off
       receivers:
         - {name: mail, type: smtp, host: smtp.example.org, port: 587, starttls: true,
            username: linkctl, password_file: /etc/linkctl/smtp.pass,
@@ -179,6 +180,42 @@ class Retry(_Strict):
         return self
 
 
+_HOLD_FIX = (
+    "expected a duration above 0 such as 60s, 5m (how long a link must stay down); "
+    "to turn the link-down alert off, set link_down: {enabled: false}"
+)
+
+
+def _hold(value: Any) -> Any:
+    """`for:` of link_down: a duration above 0; 0, null, off and the like are refused with
+    the one spelling that turns the alert off, rather than read as "at once" or "never"."""
+    if value is None or isinstance(value, bool):
+        raise ValueError(_HOLD_FIX)
+    try:
+        seconds = parse_duration(value)
+    except ValueError:
+        raise ValueError(_HOLD_FIX) from None
+    if not isinstance(seconds, float) or seconds <= 0:
+        raise ValueError(_HOLD_FIX)
+    return seconds
+
+
+class LinkDown(_Strict):
+    """The link-down alert: a link whose admin state is up, without carrier for `for` (as a
+    Prometheus rule's `for:`), fires; resolved when its carrier is back."""
+
+    # `for` only: the attribute's own name is no second spelling of it.
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=False)
+
+    enabled: bool = True
+    hold: Annotated[float, BeforeValidator(_hold)] = Field(default=60.0, alias="for")
+
+    @property
+    def seconds(self) -> float | None:
+        """The hold time, None when the alert is off."""
+        return self.hold if self.enabled else None
+
+
 class AlertsConfig(_Strict):
     host: str = Field(default_factory=socket.gethostname, min_length=1)
     severity: str = "warning"
@@ -189,6 +226,7 @@ class AlertsConfig(_Strict):
     # long for the alerts of the others, then one notification names them all (Alertmanager's
     # group_wait).
     group_wait: Seconds = 10.0
+    link_down: LinkDown = LinkDown()
     receivers: list[Receiver] = Field(default_factory=list)
 
     @model_validator(mode="after")

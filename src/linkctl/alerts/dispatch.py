@@ -1,11 +1,13 @@
 """Delivery from the durable queue: rate limiting, deduplication, retries with back-off.
 
-Flap notices enter the queue in the same store transaction as the events that
+Flap notices (and link-down ones: a spell fires and resolves as an episode starts and
+ends, under its own key) enter the queue in the same store transaction as the events that
 caused them (``store.record(out, dispatcher.receivers)``), one row per receiver,
 keyed by episode, edge and receiver, so a notice recorded twice is queued once.
 `deliver_due` then works the queue:
 
-- a start alert beyond the per-link rate limit is marked ``suppressed``; the
+- a start alert (an episode's or a link-down's: one limit per link) beyond the per-link
+  rate limit is marked ``suppressed``; the
   end alert of an episode whose start was not sent is suppressed with it;
 - an end alert waits while its start alert is still pending (order per receiver);
 - a failed send is retried after ``initial * 2**(attempts-1)`` seconds, capped at
@@ -37,8 +39,9 @@ from datetime import datetime, timedelta
 
 from linkctl.alerts.causes import LinkId, read_causes
 from linkctl.alerts.config import AlertsConfig
-from linkctl.alerts.model import Alert, AlertGroup, DeliveryError, Notification
+from linkctl.alerts.model import Alert, AlertGroup, DeliveryError, Notification, is_down
 from linkctl.alerts.senders import AlertmanagerSender, Sender
+from linkctl.domain.down import DownSpell
 from linkctl.domain.episodes import EpisodeEdge, FlapEpisode
 from linkctl.store.records import AlertState, QueuedAlert
 from linkctl.store.sql import SqlStore
@@ -147,6 +150,7 @@ class AlertDispatcher:
             if q.id not in done
             and q.receiver == first.receiver
             and q.edge == first.edge
+            and is_down(q.payload) == is_down(first.payload)  # a flap and a down are two stories
             and causes.get((q.netns, q.ifname)) == cause
         ]
 
@@ -302,8 +306,10 @@ class AlertDispatcher:
         log.warning("alert %s not delivered (retry in %.0f s): %s", queued.alert_key, wait, error)
         report.retrying.append(queued.alert_key)
 
-    def resend_firing(self, episodes: Iterable[FlapEpisode], now: datetime, receiver: str | None = None) -> int:
-        """Re-post open episodes to Alertmanager (all receivers, or `receiver`) so they do not
+    def resend_firing(
+        self, episodes: Iterable[FlapEpisode | DownSpell], now: datetime, receiver: str | None = None
+    ) -> int:
+        """Re-post open episodes and link-down spells to Alertmanager (all receivers, or `receiver`) so they do not
         time out there.
 
         Best effort and not queued: a missed re-post is repeated next time, and

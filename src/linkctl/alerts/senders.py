@@ -27,7 +27,8 @@ from linkctl.alerts.config import (
     SmtpReceiver,
     WebhookReceiver,
 )
-from linkctl.alerts.model import ALERT_NAME, Alert, AlertGroup, DeliveryError, Notification, members
+from linkctl.alerts.model import Alert, AlertGroup, DeliveryError, Notification, members
+from linkctl.domain.down import DownSpell
 from linkctl.domain.episodes import EpisodeEdge
 
 SIGNATURE_HEADER = "X-Linkctl-Signature"
@@ -190,7 +191,7 @@ class AlertmanagerSender:
         ep = alert.episode
         item: dict[str, Any] = {
             "labels": {
-                "alertname": ALERT_NAME,
+                "alertname": alert.alertname,
                 "host": alert.host,
                 "ifname": ep.ifname,
                 "netns": ep.netns or "",  # Alertmanager drops an empty label
@@ -199,11 +200,16 @@ class AlertmanagerSender:
             "annotations": {
                 "summary": alert.subject().removeprefix("[linkctl] "),
                 "description": alert.text(),
-                "transitions": str(ep.transitions),
-                "down_seconds": f"{ep.down_seconds:.1f}",
             },
             "startsAt": ep.start.isoformat(),
         }
+        if isinstance(ep, DownSpell):
+            item["annotations"]["down_seconds"] = f"{ep.down_seconds(ep.fired):.1f}"
+            if alert.edge is EpisodeEdge.END:
+                item["endsAt"] = (ep.end or ep.fired).isoformat()
+            return item
+        item["annotations"]["transitions"] = str(ep.transitions)
+        item["annotations"]["down_seconds"] = f"{ep.down_seconds:.1f}"
         if alert.edge is EpisodeEdge.END:
             ends = ep.cleared_at or ep.end or ep.start
             item["endsAt"] = ends.isoformat()

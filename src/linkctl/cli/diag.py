@@ -105,7 +105,7 @@ def diagnose(
     from linkctl.cli.output import write_file
     from linkctl.diagnose.evidence import Sources
     from linkctl.diagnose.report import diagnose as run
-    from linkctl.diagnose.report import fix_file, text
+    from linkctl.diagnose.report import fix_file, proposes, text
     from linkctl.store.records import parse_since
 
     if store is not None:
@@ -119,14 +119,17 @@ def diagnose(
     given = [str(p) for p in logs] if logs else None
     sources = Sources(logs=given, since=parse_since(since), store_url=store, store_timeout=store_timeout)
     d = run(iface, netns, sources, kernel_debug=kernel_debug)
-    if write_fix is not None:
+    written = write_fix is not None and proposes(d)
+    if write_fix is not None and written:
         write_file(write_fix, fix_file(d))
     if fmt is Format.JSON:
         _json(d.to_json())
     else:
         typer.echo(printable(text(d)))  # the link's name, as the kernel took it, is in it
-        if write_fix is not None:
+        if write_fix is not None and written:
             typer.echo(f"\nproposed declarations written to {write_fix}: review, then `linkctl plan {write_fix}`")
+    if write_fix is not None and not written:  # a file naming the link alone would apply as "nothing to change"
+        typer.echo(f"linkctl: no declaration to propose: nothing written to {write_fix}", err=True)
     raise typer.Exit(d.severity.rank)
 
 

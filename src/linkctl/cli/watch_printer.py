@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, TextIO
 
+from linkctl.domain.down import DownNotice
 from linkctl.domain.events import EventKind, LinkEvent, now
 from linkctl.watch.core import WatchCore, WatchOutput
 
@@ -37,6 +38,14 @@ def describe(out: WatchOutput) -> Iterator[str]:
             f"driver={words.driver} log={words.text!r}" if words.driver else f"log={words.text!r}"
         )
     for notice in out.notices:
+        if isinstance(notice, DownNotice):
+            spell = notice.spell
+            why = f" why={spell.ended_by!r}" if spell.ended_by else ""
+            yield (
+                f"{(spell.end or spell.fired).isoformat(timespec='microseconds')} {spell.netns or '-'} "
+                f"{spell.ifname} link_down_{notice.edge.value} down_seconds={spell.down_seconds():.3f}{why}"
+            )
+            continue
         ep = notice.episode
         yield (
             f"{(ep.cleared_at or ep.start).isoformat(timespec='microseconds')} {ep.netns or '-'} {ep.ifname} "

@@ -96,6 +96,8 @@ def install(
     _one_each(declarations, target)
     if netns:
         result.notes += _refused_when_empty(target, [path for path, _text in copies], netns)
+    refused = _refused_here([path for path, _text in copies], netns)
+    result.notes += refused
     unit = systemd.system_dir(root) / UNIT_NAME
     with _writing(result):
         _write(unit, text, result)
@@ -108,7 +110,10 @@ def install(
     _warn_hidden(program, result)
     if declarations:
         where = f"network namespace {netns!r} (made at boot if missing)" if netns else "the host's namespace"
-        result.notes.append(f"applied at every boot into {where}")
+        if refused:
+            result.notes.append(f"kept for every boot into {where}, where boot-apply refuses it while the above holds")
+        else:
+            result.notes.append(f"applied at every boot into {where}")
     else:
         result.notes.append(
             f"put declarations in {conf}/*.yml (host) or {conf}/{NETNS_DIR}/NS/*.yml (namespace NS), "
@@ -246,6 +251,29 @@ def _refused_when_empty(target: Path, paths: list[Path], netns: str) -> list[str
                         if p.value not in declared
                     ]
             declared |= {spec.name for spec in decl.interfaces}
+    return notes
+
+
+def _refused_here(paths: list[Path], netns: str | None) -> list[str]:
+    """What `plan FILE` refuses each file for on this host now (its namespace there), as a note: a
+    driver with no EEE support, a base too small for a VXLAN, refuse it at boot the same way, where
+    "applied at every boot" alone said it would be; a NIC plugged in later may still make it fit."""
+    from linkctl.engine.apply import Context, prepare
+    from linkctl.errors import ValidationFailed
+    from linkctl.kernel import netns as namespaces
+    from linkctl.model.load import load_file
+
+    if netns and not namespaces.exists(netns):
+        return []  # made at boot: _refused_when_empty judges it as boot-apply makes it
+    notes: list[str] = []
+    for path in paths:
+        try:
+            prepare(Context(load_file(str(path)), str(path), default_netns=netns or None))
+        except ValidationFailed as exc:
+            notes += [f"{p}: `linkctl plan` refuses it on this host now, and boot-apply will too" for p in exc.problems]
+        except LinkctlError as exc:
+            said = " ".join(str(exc).split())
+            notes.append(f"{path}: `linkctl plan` refuses it on this host now ({said}), and boot-apply will too")
     return notes
 
 

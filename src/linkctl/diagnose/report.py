@@ -240,6 +240,11 @@ def _evidence_lines(ev: Evidence, flaps: FlapSigns) -> list[str]:
     return out
 
 
+def proposes(d: Diagnosis) -> bool:
+    """Whether any cause comes with a declaration for `--write-fix` to write."""
+    return any(fix.declaration is not None for _cause, fix in d.fixes())
+
+
 def fix_file(d: Diagnosis) -> str:
     """The proposed declarations (low and medium risk), higher-risk ones as comments: the file
     `--write-fix` writes."""

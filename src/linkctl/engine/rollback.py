@@ -94,10 +94,12 @@ def roll_back(intent: Intent, decl: Declaration | None = None, debug: DebugHook 
     if back.left:
         text = f"ROLLBACK INCOMPLETE: ethtool and module settings still differ: {'; '.join(back.left)}"
         return Outcome(False, undone, f"{text}\n{links.message}")
-    text = f"rolled back: {back.undone} earlier change(s) undone, as they were before."  # the settings, checked
+    if not back.undone and not back.gone:  # none changed yet: the links' sentence says it all, once
+        return Outcome(links.ok, undone, links.message)
+    text = f"ethtool and module settings: {back.undone} put back, checked as they were before."
     if back.gone:  # as for a namespace removed since: named, and the rollback goes on
-        text = f"rolled back: {back.undone} earlier change(s) undone; not put back: {'; '.join(back.gone)}."
-    return Outcome(links.ok, undone, f"{text}\n{links.message}")
+        text = f"ethtool and module settings: {back.undone} put back; not put back: {'; '.join(back.gone)}."
+    return Outcome(links.ok, undone, f"{links.message}\n{text}")
 
 
 @dataclass

@@ -134,8 +134,8 @@ def module_advice(module: str, roots: Roots = ROOTS) -> str:
     """How to get a module's kind of link on this host: load it, install it, or build it in."""
     if not modules_supported(roots):
         return (
-            f"load module {module}: this kernel has no loadable module support and {module} is not "
-            f"built in: use a kernel with {KERNEL_CONFIG.get(module, module)}=y (or =m, then `modprobe {module}`)"
+            f"{module} is not built into this kernel, which loads no modules: use a kernel with "
+            f"{KERNEL_CONFIG.get(module, module)}=y (or =m, then `modprobe {module}`)"
         )
     if module_available(module, roots):
         return f"modprobe {module}   (and list it in /etc/modules-load.d/ to keep it across reboots)"

@@ -222,18 +222,26 @@ class MtuChecks:
         overhead = vxlan.overhead(local, remote)
         return _VxlanFit(name, netns, spec, base, overhead, now, after, base_now, self._desired_mtu(base, netns))
 
-    def _desired_mtu(self, name: str, netns: NetnsName) -> int | None:
+    def _desired_mtu(self, name: str, netns: NetnsName, seen: frozenset[str] = frozenset()) -> int | None:
+        if name in seen:
+            return None  # bridges that list each other as ports: validation refuses the loop itself
+        seen = seen | {name}
         spec = self.s.declared(name, netns)
         if spec is not None and spec.mtu is not None:
             return spec.mtu
         link = self.s.host.find(name, netns)
+        if link is not None and spec is not None and spec.type is InterfaceType.LINUX_BRIDGE and spec.port_names:
+            # A bridge whose MTU nobody set follows its ports (br_mtu_auto_adjust): the smallest of those
+            # the file gives it ("br1 1500 with no port, v5 joining at 9000" makes it 9000).
+            ports = [self._desired_mtu(p, netns, seen) for p in spec.port_names]
+            return min((m for m in ports if m is not None), default=link.mtu)
         if link is not None:
             return link.mtu
         if spec is None or spec.type is None or spec.absent:
             return None
         if spec.type is InterfaceType.LINUX_BRIDGE:
             # A new bridge takes its smallest port's MTU as they join (1500 without ports).
-            ports = [self._desired_mtu(p, netns) for p in spec.port_names or []]
+            ports = [self._desired_mtu(p, netns, seen) for p in spec.port_names or []]
             return min((m for m in ports if m is not None), default=ETH_DATA_LEN)
         # Created by this file without an MTU: what the kernel gives its kind, where that is fixed.
         return BY_TYPE[spec.type].created_mtu

@@ -18,6 +18,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
+from linkctl.domain.down import DownNotice
 from linkctl.domain.episodes import FlapEpisode, FlapNotice
 from linkctl.domain.events import (
     CounterSnapshot,
@@ -76,7 +77,7 @@ class Recordable(Protocol):
     @property
     def episodes(self) -> Sequence[FlapEpisode]: ...
     @property
-    def notices(self) -> Sequence[FlapNotice]: ...
+    def notices(self) -> Sequence[FlapNotice | DownNotice]: ...
     @property
     def driver_updates(self) -> Sequence[tuple[LinkEvent, DriverWords]]: ...
 
@@ -213,8 +214,9 @@ class SqlStore(SqlConnection):
             (*episode_row(ep), *self._stamp()),
         )
 
-    def _enqueue(self, cur: Cursor, notice: FlapNotice, receiver: str, now: int) -> None:
-        ep = notice.episode
+    def _enqueue(self, cur: Cursor, notice: FlapNotice | DownNotice, receiver: str, now: int) -> None:
+        # A link-down spell queues as an episode does: keyed by spell, edge and receiver.
+        ep = notice.episode if isinstance(notice, FlapNotice) else notice.spell
         key = f"{ep.key}/{notice.edge.value}/{receiver}"
         cur.execute(
             "INSERT INTO alert_queue (alert_key, receiver, episode_key, edge, netns, ifname, "

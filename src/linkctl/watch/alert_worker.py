@@ -7,6 +7,7 @@ import threading
 import time
 
 from linkctl.alerts import AlertDispatcher
+from linkctl.domain.down import DownSpell
 from linkctl.domain.episodes import FlapEpisode
 from linkctl.domain.events import now
 
@@ -23,7 +24,8 @@ class AlertWorker:
     def __init__(self, dispatcher: AlertDispatcher, every: float = 1.0) -> None:
         self.dispatcher = dispatcher
         self.every = every
-        self.open_episodes: list[FlapEpisode] = []  # replaced (not mutated) by the loop
+        # What Alertmanager is re-sent as firing: open flap episodes and link-down spells.
+        self.open_episodes: list[FlapEpisode | DownSpell] = []  # replaced (not mutated) by the loop
         self._stop = threading.Event()
         self._threads = [
             threading.Thread(target=self._run, args=(name,), name=f"linkctl-alerts-{name}", daemon=True)

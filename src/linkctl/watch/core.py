@@ -39,6 +39,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from linkctl.domain.down import DownNotice, DownSpell
 from linkctl.domain.episodes import FlapEpisode, FlapNotice
 from linkctl.domain.events import (
     CounterSnapshot,
@@ -53,6 +54,7 @@ from linkctl.domain.events import (
 )
 from linkctl.watch.flap import FlapConfig, FlapTracker
 from linkctl.watch.kernel_log import KernelLogRecord, driver_fits
+from linkctl.watch.link_down import DownWatch
 from linkctl.watch.transitions import LinkMessage, reconcile_dump, reconcile_gone, reconcile_message
 
 LinkKey = tuple[NetnsName, int]
@@ -78,7 +80,7 @@ class WatchOutput:
     links: list[KnownLink] = field(default_factory=list)
     gone: list[KnownLink] = field(default_factory=list)
     snapshots: list[CounterSnapshot] = field(default_factory=list)
-    notices: list[FlapNotice] = field(default_factory=list)
+    notices: list[FlapNotice | DownNotice] = field(default_factory=list)  # each queues one alert
     episodes: list[FlapEpisode] = field(default_factory=list)
     # Kernel-log words that arrived after their netlink event was emitted.
     driver_updates: list[tuple[LinkEvent, DriverWords]] = field(default_factory=list)  # the event, with them
@@ -116,6 +118,8 @@ class WatchCore:
         open_episodes: Iterable[FlapEpisode] = (),
         iface_globs: Sequence[str] = ("*",),
         join_window: float = 2.0,
+        link_down_for: float | None = None,
+        firing_down: Iterable[DownSpell] = (),
     ) -> None:
         self.iface_globs = tuple(iface_globs) or ("*",)
         known = list(known)
@@ -125,6 +129,7 @@ class WatchCore:
         self._unwatched = {(k.netns, k.ifindex): k for k in known if not self._wanted(k.ifname)}
         self._netns_ids = {k.netns: k.netns_id for k in known if k.netns_id is not None}
         self.flaps = FlapTracker(flap)
+        self.down = DownWatch(link_down_for, firing_down)  # the link-down alert's rule (None: off)
         self.join_window = timedelta(seconds=join_window)
         self._recent: dict[tuple[NetnsName, str], LinkEvent] = {}  # last carrier event per name
         self._pending: list[tuple[KernelLogRecord, KnownLink]] = []  # and the link it was taken for
@@ -268,10 +273,12 @@ class WatchCore:
         return WatchOutput(snapshots=list(snapshots))
 
     def tick(self, now: datetime) -> WatchOutput:
-        """Let time pass: flap episodes may end; unmatched kernel-log lines are recorded."""
+        """Let time pass: flap episodes may end, links down may have been so for the link-down
+        alert's hold time (or no longer be); unmatched kernel-log lines are recorded."""
         out = WatchOutput()
         for notice in self.flaps.tick(now):
             self._notice(notice, out)
+        out.notices += self.down.tick(now, self.links, self._admin_up, self._flapping, self.watched)
         keep: list[tuple[KernelLogRecord, KnownLink]] = []
         for record, link in self._pending:
             if now - record.time > self.join_window:
@@ -317,6 +324,14 @@ class WatchCore:
         ]
 
     # -- internals ------------------------------------------------------------
+
+    def _admin_up(self, key: LinkKey) -> bool | None:
+        """IFF_UP as the link's last message had it; None when no message was seen this run."""
+        last = self._last.get(key)
+        return last.admin_up if last is not None else None
+
+    def _flapping(self, key: LinkKey) -> bool:
+        return self.flaps.is_flapping(*key)
 
     def _kind(self, key: LinkKey) -> str | None:
         last = self._last.get(key)

@@ -45,6 +45,7 @@ from linkctl.watch.config import WatchConfig
 from linkctl.watch.core import DumpReason, WatchCore, WatchOutput
 from linkctl.watch.down_evidence import DownEvidence, ethtool_stats
 from linkctl.watch.followers import read_records
+from linkctl.watch.link_down import firing_spells
 from linkctl.watch.metrics import MetricsServer, WatchMetrics, serve
 from linkctl.watch.netlink_feed import (
     NamespaceFeed,
@@ -111,6 +112,8 @@ class WatchDaemon:
             known=self.store.last_known(),
             open_episodes=self.store.open_episodes(),
             iface_globs=self.config.iface,
+            link_down_for=self.config.alerts.link_down.seconds,
+            firing_down=firing_spells(self.store.alerts()),
         )
         self.metrics = WatchMetrics(self.core)
         self.dispatcher = AlertDispatcher(self.store, build_senders(self.config.alerts), self.config.alerts)
@@ -257,7 +260,7 @@ class WatchDaemon:
         self._check_namespaces()
         self.recorder.tick()
         if self.alerts is not None:
-            self.alerts.open_episodes = self.core.flaps.open_episodes()
+            self.alerts.open_episodes = [*self.core.flaps.open_episodes(), *self.core.down.open_spells()]
         self.printer.refresh()
 
     # -- netlink --------------------------------------------------------------------

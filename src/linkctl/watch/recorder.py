@@ -30,6 +30,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from linkctl.domain.down import DownNotice
 from linkctl.domain.episodes import FlapEpisode, FlapNotice
 from linkctl.domain.events import EventKind, EventSource, KnownLink, LinkEvent, now
 from linkctl.store.backends import FallibleStore, PostgresStore, SqliteStore
@@ -75,7 +76,7 @@ class Outage:
     overflowed: bool = False
     dropped_events: int = 0
     dropped_snapshots: int = 0
-    notices: list[FlapNotice] = field(default_factory=list)
+    notices: list[FlapNotice | DownNotice] = field(default_factory=list)
     notices_dropped: int = 0
     episodes: dict[str, FlapEpisode] = field(default_factory=dict)
 
