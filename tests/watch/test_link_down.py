@@ -64,6 +64,7 @@ def test_set_down_by_hand_while_firing_resolves_it() -> None:
     core.on_link(msg(20, 1, 1, admin_up=False))
     notices = [n for n in core.tick(at(21)).notices if isinstance(n, DownNotice)]
     assert [(n.edge, n.spell.ended_by) for n in notices] == [(EpisodeEdge.END, "set administratively down")]
+    assert notices[0].spell.end == at(20)  # when it was set down, not when the tick saw it
 
 
 def test_a_flapping_link_gets_no_link_down_until_its_episode_ends() -> None:

@@ -78,6 +78,8 @@ class DownWatch:
             why, when = "the link was removed", now
         elif link.state is LinkState.UP:
             why, when = "carrier back", link.since
+        elif link.state is LinkState.ADMIN_DOWN:  # its admin_down event says when
+            why, when = "set administratively down", link.since
         elif link.since != spell.start:  # up and down again between two ticks: this spell is over
             why, when = "carrier back (and lost again)", link.since
         elif admin_up is False:
