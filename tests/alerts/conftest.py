@@ -10,12 +10,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
 from linkctl.store import SqlStore, open_store
 
-from .servers import free_port, self_signed_cert
+from .servers import self_signed_cert, smtp_serving
 
 PASSWORD = "hunter2-smtp-password"
 
@@ -51,18 +50,6 @@ def smtp_server(tmp_path: Path) -> Iterator[tuple[int, Inbox, Path]]:
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     context.load_cert_chain(cert, key)
     inbox = Inbox()
-    port = free_port()
-    controller = Controller(
-        inbox,
-        hostname="127.0.0.1",
-        port=port,
-        tls_context=context,
-        require_starttls=True,
-        authenticator=_authenticator,
-        auth_require_tls=True,
-    )
-    controller.start()
-    try:
+    tls = {"tls_context": context, "require_starttls": True, "auth_require_tls": True}
+    with smtp_serving(inbox, authenticator=_authenticator, **tls) as port:
         yield port, inbox, cert
-    finally:
-        controller.stop()

@@ -27,6 +27,20 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+@contextmanager
+def smtp_serving(handler: Any, **options: Any) -> Iterator[int]:
+    """A real SMTP server (aiosmtpd) on 127.0.0.1 handing mail to `handler`, while the block runs: its port."""
+    from aiosmtpd.controller import Controller
+
+    port = free_port()
+    controller = Controller(handler, hostname="127.0.0.1", port=port, **options)
+    controller.start()
+    try:
+        yield port
+    finally:
+        controller.stop()
+
+
 @dataclass
 class HookLog:
     secret: bytes

@@ -14,9 +14,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
 
-from tests.alerts.servers import free_port
+from tests.alerts.servers import smtp_serving
 from tests.watch.test_daemon import DEADLINE, add_pairs, ip, namespace, watching
 
 pytestmark = pytest.mark.kernel
@@ -48,13 +47,8 @@ class Inbox:
 @pytest.fixture
 def inbox() -> Iterator[tuple[int, Inbox]]:
     handler = Inbox()
-    port = free_port()
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
+    with smtp_serving(handler) as port:
         yield port, handler
-    finally:
-        controller.stop()
 
 
 def _args(tmp_path: Path, ns: str, port: int, link_down: str = "{for: 1s}") -> list[str]:

@@ -10,13 +10,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
 
 from linkctl.alerts import AlertDispatcher, AlertsConfig, SmtpReceiver, build_senders
 from linkctl.domain.episodes import EpisodeEdge, FlapEpisode, FlapNotice, FlapTrigger
 from linkctl.store import AlertState, SqlStore, open_store
 from linkctl.watch.core import WatchOutput
-from tests.alerts.servers import free_port
+from tests.alerts.servers import smtp_serving
 
 REFUSED = "gone@example.org"
 
@@ -42,13 +41,8 @@ class Picky:
 @pytest.fixture
 def picky() -> Iterator[tuple[int, Picky]]:
     handler = Picky()
-    port = free_port()
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
+    with smtp_serving(handler) as port:
         yield port, handler
-    finally:
-        controller.stop()
 
 
 @pytest.fixture
