@@ -161,9 +161,13 @@ def first_apply(n: int, tmp: Path, env: dict[str, str], rounds: int) -> tuple[Ti
             drop_ns(ns)
         ns = f"bench-lk-{pid}-{r}"
         fresh_ns(ns)
-        t0 = time.perf_counter()
-        subprocess.run([*LINKCTL, "apply", path, "--netns", ns], check=True, stdout=subprocess.DEVNULL, env=env)
-        t_lk.append(time.perf_counter() - t0)
+        try:
+            t0 = time.perf_counter()
+            subprocess.run([*LINKCTL, "apply", path, "--netns", ns], check=True, stdout=subprocess.DEVNULL, env=env)
+            t_lk.append(time.perf_counter() - t0)
+        except BaseException:
+            drop_ns(ns)  # a failed run (linkctl not found, refused) left its namespace behind
+            raise
         if r < rounds - 1:
             drop_ns(ns)
     return t_ip, t_req, t_lk, ns
