@@ -43,6 +43,20 @@ def both() -> dict[str, object]:
     return {A: _steady(A), B: _steady(B) if exists else None}
 
 
+# `recover` names a link whose creation was in flight at the kill ("n6 (netns lkrv-a) may be the
+# change's or another's ... left as it is"): nothing tells it from another process's, so it stays.
+_LEFT_NAMED = re.compile(r"(\S+) \(netns (\S+)\) may be the change's or another's")
+
+
+def without_named(now: dict[str, object], said: str) -> dict[str, object]:
+    """`now` less the links recover named as left: what must then be as before."""
+    left = {(ns, name) for name, ns in _LEFT_NAMED.findall(said)}
+    return {
+        ns: ({n: v for n, v in seen.items() if (ns, n) not in left} if isinstance(seen, dict) else seen)
+        for ns, seen in now.items()
+    }
+
+
 def reset(rt: Path) -> None:
     for ns in (A, B):
         subprocess.run(["ip", "netns", "del", ns], check=False, capture_output=True)
@@ -85,6 +99,8 @@ def main() -> None:
             kind = "before"
         elif now == after:
             kind = "after"
+        elif without_named(now, rec) == before:
+            kind = "before+named"
         else:
             kind = "NEITHER"
         text = said + rec
