@@ -35,6 +35,7 @@ from linkctl.logs.capture_paste import (
 )
 from linkctl.logs.capture_stamp import MONTH_WORD, month_number, stamp_datetime
 from linkctl.logs.capture_stamp import YearHint as YearHint  # where the readers take it from
+from linkctl.logs.programs import daemon_tagged
 
 _MON = f"(?P<mon>{MONTH_WORD})"
 _DOW = "(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)"
@@ -229,6 +230,8 @@ def _capture(line: str, years: YearHint) -> Captured | None:
         found = _framed(rest, years)
         if found is not False:
             return found
+    if daemon_tagged(line):
+        return None  # a daemon's line with its tag and no stamp: "bird: bgp1: Link down"
     embedded = _uptime_after_text(line)
     if embedded is not None:
         return embedded

@@ -19,6 +19,8 @@ import html
 import re
 from collections.abc import Iterator
 
+from linkctl.logs.programs import DAEMON_NAMES
+
 # Spaces a web page renders and a copy keeps: NBSP, the typographic spaces, the ideographic one.
 _SPACES = re.compile("[\t\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]")
 _ZERO_WIDTH = re.compile("[\u200b-\u200d\u2060\ufeff]")
@@ -101,7 +103,7 @@ _OWN_PREFIX = re.compile(r"\w(?<!kernel):\s*$")
 # program's text before what only looks like a kernel line.
 _NOT_KERNEL_BEFORE = re.compile(r"\[PATCH|(?:e\.g\.|i\.e\.|vs\.)\s*$|\bdaemon\.\w+")
 # Userspace programs that print "NAME IFNAME: " themselves.
-_DAEMON = re.compile(r"(?:NetworkManager|systemd-\w+|dhcpcd|dhclient|netifd|ifupdown|ifplugd|connman|wpa_supplicant)\b")
+_DAEMON = re.compile(rf"(?:{DAEMON_NAMES})\b")
 # A root shell's bare prompt, over which the console printed a message ("# ftgmac100: NCSI interface down").
 _ROOT_PROMPT = re.compile(r"# (?=\S)")
 # ...never a command typed at it ("# ncsi-netlink --set-interface eth0: NCSI interface down").

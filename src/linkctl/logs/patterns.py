@@ -69,9 +69,14 @@ _NOT_LINK = re.compile(r"PCIe|pcie|PCI Express|Bluetooth|usb \d|SATA|ata\d|thund
 _TWO_STATES = re.compile(r"[Ll]ink is (?:[Uu]p|[Dd]own|UP|DOWN)\b.*[Ll]ink is (?:[Uu]p|[Dd]own|UP|DOWN)\b")
 
 
+# systemd-networkd's administrative state after the link's name alone ("eth0: Link UP", journalctl
+# -o cat): enic says the same words only behind netdev_info's driver and bus (corpus/program_survey.md).
+_NETWORKD_ADMIN = re.compile(r"[^\s:]{1,15}: Link (?:UP|DOWN)")
+
+
 def match_message(message: str) -> MessageMatch | None:
     """The event a kernel message reports, or None if it reports none."""
-    if _NOT_LINK.search(message[:80]) or _TWO_STATES.search(message):
+    if _NOT_LINK.search(message[:80]) or _TWO_STATES.search(message) or _NETWORKD_ADMIN.fullmatch(message):
         return None
     for prefix in prefixes(message):
         for pattern, handler in _RULES:

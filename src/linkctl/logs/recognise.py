@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from linkctl.domain.events import Duplex, EventKind, FlowControl
+from linkctl.logs.programs import DAEMON_NAMES
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,8 +97,9 @@ _FUNC_TAG = re.compile(r"[a-z][a-z0-9]*_\w+: (?P<body>.*)")
 # "NetworkManager eth0: ").
 _NOT_A_DRIVER = re.compile(
     r"(?i:error|err|warning|warn|info|notice|debug|note|interface|device|port|link|status)"
-    r"|NetworkManager|systemd(?:-\w+)?|dhcpcd|dhclient|netifd|ifupdown|ifplugd|netplugd|connman|wpa_supplicant"
-    r"|udhcpc|wicked|iwd|hostapd|keepalived|teamd|lldpd|pppd|openvpn|zebra|bird|watchdog|kernel"
+    rf"|{DAEMON_NAMES}|watchdog|kernel"
+    # Open vSwitch's bond names its ports so: "member eth1: link state down" (older ones "interface eth1: ").
+    r"|member"
     # A shell's commands before what they print or look for ("echo eth0: link down", "grep eth0: ...").
     r"|echo|printf|logger|sudo|z?grep|[ef]grep|rg|z?cat|tail|head|less|awk|sed|tee|mail|journalctl|dmesg"
 )
@@ -423,8 +425,16 @@ _BOTH_STATES = re.compile(r"\s*/\s*(?:up|down|Up|Down|UP|DOWN)\b")
 _NEXT_SENTENCE = re.compile(r"[.!] +(?!Speed\b)[A-Z][a-z]+ [A-Za-z]")
 
 
+# U-Boot's macb and dnet (and RT-Thread's copies of them) end a link line with the MII register they
+# read: "link up, 100Mbps full-duplex (lpa: 0x45e1)", "link down (status: 0x7849)"; no Linux driver does.
+_REGISTER_NOTE = re.compile(r"\((?:lpa|status): 0x[0-9a-fA-F]{4}\)$")
+
+
 def prose_after(rest: str) -> bool:
-    """True when what follows a link's state is a sentence's words, not a driver's details."""
+    """True when what follows a link's state is a sentence's words or a boot loader's register
+    note, not a Linux driver's details."""
+    if "(" in rest and _REGISTER_NOTE.search(rest) is not None:
+        return True
     return any(p.match(rest) is not None for p in (_PROSE, _BOTH_STATES, _NEXT_SENTENCE))
 
 

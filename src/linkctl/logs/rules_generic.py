@@ -182,10 +182,19 @@ _BSD_IFNAME = re.compile(
 )
 
 
+# A device-tree node with its unit address, as U-Boot's driver model and Zephyr name a device
+# ("ethernet@ff540000", "dm9051@0"): Linux names a platform device the other way round
+# ("ff540000.ethernet") and never a netdev so.
+_DT_UNIT_NAME = re.compile(r"[A-Za-z][\w\-]*@[0-9a-fA-F]+(?:,[0-9a-fA-F]+)*")
+
+
 def names_a_netdev(found: MessageMatch, prefix: Prefix) -> bool:
     """False when the only link the reading gives is another subsystem's device, a word or another
-    system's interface: "ERROR: link down", "mmc0: link up", "sd 0:0:0:0: link down", "ax0: ..."."""
+    system's interface: "ERROR: link down", "mmc0: link up", "sd 0:0:0:0: link down", "ax0: ...",
+    "dm9051@0: Link down"."""
     if found.ifname is not None and prefix.driver is None and _BSD_IFNAME.fullmatch(found.ifname):
+        return False
+    if found.ifname is not None and "@" in found.ifname and _DT_UNIT_NAME.fullmatch(found.ifname):
         return False
     if found.ifname is not None and found.ifname == prefix.token:
         return plausible_ifname(found.ifname)
