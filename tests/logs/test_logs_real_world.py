@@ -203,6 +203,16 @@ REACHED_HOLDOUT18_RECALL = 1.0
 # Link Down!". Taught afterwards: without its mark and with no device, DPDK's; it now scores 1.000.
 HOLDOUT19 = CORPUS.with_name("real_world_holdout19.jsonl")
 REACHED_HOLDOUT19_RECALL = 1.0
+# `real_world_holdout20.jsonl`: 190 lines from 69 further sources (50 events), reports (storage, HPC and
+# container-cluster projects' trackers and hosting providers' guests; home servers and appliances: camera
+# firmware, satellite receivers, home routers, NAS and single-board servers) collected under the
+# twentieth holdout's rules; scored once, blind, at 3e651ea (the survey of other programs' link words
+# in): recall 0.980 (49/50), precision 1.000 (49/49), fields 0.992 (243/245). The miss: a relay's
+# "kern.info:" tag after an ISO stamp; the wrong fields: NETDEV WATCHDOG's "CPU: 2 transmit" (colon
+# lost) read with "CPU" as the link, and an uptime whose opening bracket was lost. Taught afterwards by
+# family: it now scores 1.000, which proves nothing.
+HOLDOUT20 = CORPUS.with_name("real_world_holdout20.jsonl")
+REACHED_HOLDOUT20_RECALL = 0.98
 PRECISION_FLOOR = {"holdout11": 0.98, "holdout16": 0.96, "holdout17": 0.97, "holdout18": 0.92, "holdout19": 0.97}
 
 # A bonding member's carrier is a link's carrier: the corpus labels both the same way.
@@ -343,6 +353,7 @@ HOLDOUTS = [
     ("holdout17", HOLDOUT17, REACHED_HOLDOUT17_RECALL),
     ("holdout18", HOLDOUT18, REACHED_HOLDOUT18_RECALL),
     ("holdout19", HOLDOUT19, REACHED_HOLDOUT19_RECALL),
+    ("holdout20", HOLDOUT20, REACHED_HOLDOUT20_RECALL),
 ]
 
 

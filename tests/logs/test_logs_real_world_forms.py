@@ -94,6 +94,17 @@ FORMS: list[tuple[str, dict[str, Any]]] = [
         f"Feb 23 06:32:50 OpenWrt pstore: <2>[   59.549523] {WATCHDOG_NEW}",
         {"event": "tx_timeout", "host": "OpenWrt", "uptime": 59.549523},
     ),
+    # The twentieth holdout's misses, taught by family after its blind score: a relay's
+    # "FACILITY.SEVERITY:" as the tag (kern's is the kernel's), an uptime that lost its opening
+    # bracket, and NETDEV WATCHDOG with the colon after the CPU's number lost.
+    ("kern.info: [    7.885105] igb 0000:07:00.0 eno1: NIC Link is Up 1000 Mbps Full Duplex", {"uptime": 7.885105}),
+    ("2015-10-01T18:25:39 gw kern.warn: e1000e 0000:00:19.0 eth0: NIC Link is Down", {"event": "link_down"}),
+    (" 7464.901558] igc 0000:02:00.0 eth1: NIC Link is Down", {"event": "link_down", "uptime": 7464.901558}),
+    (
+        "Aug 24 16:01:56 kernel: r8169 0000:02:00.0 nic0: NETDEV WATCHDOG: CPU: 2 transmit queue 0 timed out 5387 ms",
+        {"event": "tx_timeout", "ifname": "nic0"},
+    ),
+    ("NETDEV WATCHDOG: CPU: 2 transmit queue 0", {"event": "tx_timeout", "ifname": None}),
     # Learnt from the unseen half's three misses (so no longer blind there): the caller or
     # CPU tag after the uptime, and talosctl's dmesg.
     ("[   12.500000][  T123] r8169 0000:02:00.0 eth0: Link is Down", {"event": "link_down", "uptime": 12.5}),
@@ -153,6 +164,9 @@ FALSE_POSITIVES = [
     "[WARN]  Link down, assuming 10 GbE connection",
     "2020-02-18T16:21:43.673Z|18946|bond|INFO|interface dpdk0: link state up",
     "daemon.notice netifd: Network device 'eth5' link is down",
+    "daemon.notice: eth0: link is down",
+    "2024-01-01T10:00:00 gw daemon.notice: eth0: link is down",
+    "Mar 30 06:32:45 gw local7.info: eth0: Link is Down",
     "Sun Jun 11 23:02:41 2023 daemon.notice netifd: Network device 'eth5' link is down",
     "Feb 23 06:32:50 OpenWrt pstore: console-ramoops-0 found",
     # A shipper's level before an application's line is not a kernel line.

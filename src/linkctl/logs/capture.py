@@ -35,6 +35,15 @@ from linkctl.logs.capture_paste import (
 )
 from linkctl.logs.capture_stamp import MONTH_WORD, month_number, stamp_datetime
 from linkctl.logs.capture_stamp import YearHint as YearHint  # where the readers take it from
+from linkctl.logs.capture_tags import (
+    BARE_SEVERITY,
+    FACILITY,
+    FACILITY_TAG,
+    KERNEL_TAG,
+    PSTORE,
+    SEVERITY_WORD,
+    SHIPPER,
+)
 from linkctl.logs.programs import daemon_tagged
 
 _MON = f"(?P<mon>{MONTH_WORD})"
@@ -60,34 +69,9 @@ _UPTIME = re.compile(
 # terminal logger's or console's text. Six digits after the point, as printk writes them
 # (three on a few old kernels).
 _EMBEDDED_UPTIME = re.compile(r"\[\s*\d{1,12}\.\d{3,9}\]")
-_SEVERITY = r"(?:[a-z]{2,8}\.)?(?i:emerg|alert|crit|critical|err|error|warn|warning|notice|info|debug)"
-# "[HOST ][WORD ][SEVERITY ]kernel:": a relay may put one word of its own between the host and
-# the tag (UniFi's firmware version); RFC 5424 puts PROCID, MSGID and structured data after
-# the app name, each "-" when empty.
-_KERNEL_TAG = re.compile(
-    rf"(?:(?P<host>[^\s\[\]]+|{MASKED_HOST}) )?(?:[^\s\[\]:]+ )??(?:(?P<sev>{_SEVERITY}) )?kernel(?:\[\d+\])?"
-    r"(?::| (?:-|\d+) \S+ (?:-|\[[^\]]*\]))\s?(?P<msg>.*)"
-)
-_SEVERITY_WORD = re.compile(_SEVERITY)
-# pstore/ramoops replays the last boot's kernel log through syslog, each record as dmesg -r
-# printed it; only the uptime bracket tells a replayed kernel line from pstore's own words.
-_PSTORE = re.compile(r"(?:(?P<host>[^\s\[\]]+) )?pstore: (?:<\d{1,3}>)?(?P<msg>\[\s*\d{1,12}\.\d{1,9}\].*)")
-# "kern.info kernel: ..." is logread or a syslog relay with the stamp cut off; the facility
-# says whose line it is ("daemon.notice netifd: ..." is not the kernel's).
-_FACILITY = re.compile(
-    r"(?:kern|user|mail|daemon|auth|authpriv|syslog|lpr|news|uucp|cron|ftp|local[0-7])\."
-    r"(?:emerg|alert|crit|err|warn|warning|notice|info|debug) (?P<rest>.*)"
-)
-# "CRIT kernel: ...": a relay that kept the severity and dropped the stamp.
-_BARE_SEVERITY = re.compile(rf"(?:{_SEVERITY}) kernel(?:\[\d+\])?:")
-# A shipper's level before what it shipped ("INFO - INFO - [ 6160.176012] ..."); taken off
-# only when a kernel line's stamp follows, so that an application's own "INFO - " lines
-# are not read as bare kernel messages.
-_LEVEL = r"(?:TRACE|DEBUG|INFO|NOTICE|WARN|WARNING|ERROR|CRIT|CRITICAL)"
-_SHIPPER = re.compile(
-    rf"(?:(?:{_LEVEL} -|\[{_LEVEL}\]|{_LEVEL}:?) )+"
-    r"(?=<\d{1,3}>|\[\s*\d{1,12}\.\d{1,9}\]|\d{4}-\d\d-\d\d|[A-Z][a-z]{2} [ \d]\d )"
-)
+# A paste that lost the uptime's opening bracket (" 7464.901558] igc ..."): printk's six digits
+# after the point and the closing bracket at the line's start are the stamp's, nothing else's.
+_UPTIME_CUT = re.compile(r"(?P<up>\d{1,12}\.\d{6})\] ")
 # Grafana Loki's logcli prints a line's labels between its stamp and the line.
 _LOKI_LABELS = re.compile(r'\{[\w.]+="[^"\n]{0,256}"(?:, ?[\w.]+="[^"\n]{0,256}"){0,31}\} ')
 _RFC5424_VERSION = re.compile(r"1 (?=\d{4}-\d\d-\d\dT)")
@@ -278,7 +262,7 @@ def _unwrap(line: str) -> str:
     if quote and (quote.group(0)[0].isdigit() or quote.re is _QUOTE or "|" not in line[quote.end() :]):
         line = line[quote.end() :]
     if line[:1] in ("I", "D", "N", "W", "E", "T", "C", "["):
-        m = _SHIPPER.match(line)
+        m = SHIPPER.match(line)
         if m:
             line = line[m.end() :]
     m = _CONSOLE.match(line)
@@ -338,11 +322,11 @@ def _rfc3339(line: str, years: YearHint) -> _Read:
         return False
     when = stamp_datetime(int(m["y"]), int(m["mo"]), int(m["d"]), m, m["tz"])
     rest = m["rest"]
-    shipped = _LOKI_LABELS.match(rest) or _SHIPPER.match(rest)
+    shipped = _LOKI_LABELS.match(rest) or SHIPPER.match(rest)
     if shipped:
         rest = rest[shipped.end() :]
     tagged = _tagged(rest, when)
-    if tagged is not None:
+    if tagged is not None or FACILITY_TAG.match(rest):
         return tagged
     # `dmesg --time-format iso` puts the message right after the stamp; syslog puts
     # "HOST PROGRAM[PID]: " there, and then the line is not the kernel's.
@@ -415,7 +399,9 @@ def _dmesg_x(line: str, years: YearHint) -> _Read:
 
 
 def _facility(line: str, years: YearHint) -> _Read:
-    m = _FACILITY.match(line)
+    if FACILITY_TAG.match(line):
+        return _tagged(line, None)
+    m = FACILITY.match(line)
     if not m:
         return False
     return _tagged(m["rest"], None)
@@ -433,7 +419,7 @@ def _talos(line: str, years: YearHint) -> _Read:
 
 
 def _bare_severity(line: str, years: YearHint) -> _Read:
-    if not _BARE_SEVERITY.match(line):
+    if not BARE_SEVERITY.match(line):
         return False
     return _tagged(line, None)
 
@@ -445,7 +431,7 @@ def _host_kernel(line: str, years: YearHint) -> _Read:
 
 
 def _uptime_first(line: str, years: YearHint) -> _Read:
-    m = _UPTIME.match(line)
+    m = _UPTIME.match(line) or _UPTIME_CUT.match(line)
     if not m:
         masked = MASKED_STAMP.match(line)
         return Captured(line[masked.end() :].strip()) if masked else False
@@ -461,7 +447,9 @@ def _uptime_first(line: str, years: YearHint) -> _Read:
 def _tagged(rest: str, when: datetime | None) -> Captured | None:
     """After a syslog stamp: "[HOST ][SEVERITY ]kernel:[ ]MESSAGE", or a pstore dump's
     replayed kernel line; anything else is not the kernel."""
-    m = _KERNEL_TAG.match(rest) or _PSTORE.match(rest)
+    m = KERNEL_TAG.match(rest) or PSTORE.match(rest) or FACILITY_TAG.match(rest)
+    if m is not None and m.re is FACILITY_TAG and m["fac"] != "kern":
+        return None  # "daemon.notice: ...": another program's line
     if not m:
         # No syslog line goes on with an uptime: this stamp is `ts`'s or a terminal logger's
         # before a dmesg line ("Mar 30 06:32:45 [  12.500000] MESSAGE"), or a relay's that kept
@@ -474,7 +462,7 @@ def _tagged(rest: str, when: datetime | None) -> Captured | None:
         captured = _with_uptime(rest[relay.end() :], when)
         return Captured(captured.message, when, captured.uptime, relay["host"])
     host = m["host"]
-    if host is not None and m.re is _KERNEL_TAG and m["sev"] is None and _SEVERITY_WORD.fullmatch(host):
+    if host is not None and m.re is KERNEL_TAG and m["sev"] is None and SEVERITY_WORD.fullmatch(host):
         host = None  # "CRIT kernel:": a severity, not a host
     captured = _with_uptime(m["msg"], when)
     return Captured(captured.message, when, captured.uptime, host)

@@ -268,16 +268,16 @@ def _watchdog_oldest(m: re.Match[str], p: Prefix) -> MessageMatch:
 
 
 @rule(
-    r"NETDEV WATCHDOG: CPU: (?P<cpu>\d+): transmit queue (?P<q>\d+) timed out"
+    r"NETDEV WATCHDOG: CPU: (?P<cpu>\d+):? transmit queue (?P<q>\d+) timed out"
     r"(?: (?P<ms>\d+) ms)?"
 )
 def _watchdog_new(m: re.Match[str], p: Prefix) -> MessageMatch:
     """6.7+: netdev_crit "e1000e 0000:00:19.0 eth0: NETDEV WATCHDOG: CPU: 1: transmit queue 0
-    timed out 5120 ms"."""
+    timed out 5120 ms" (a paste that lost the colon after the CPU's number is still it)."""
     return link(m, p, EventKind.TX_TIMEOUT, detail=f"queue {m['q']}")
 
 
-@rule(rf"NETDEV WATCHDOG:(?: CPU: \d+:| (?!transmit\b)(?P<ifn>{IFN})(?: \((?P<drv>[^)]*)\)?)?:?)?(?: |$)")
+@rule(rf"NETDEV WATCHDOG:(?: CPU: \d+:?| (?!transmit\b|CPU:)(?P<ifn>{IFN})(?: \((?P<drv>[^)]*)\)?)?:?)?(?: |$)")
 def _watchdog_cut(m: re.Match[str], p: Prefix) -> MessageMatch:
     """dev_watchdog is the only writer of "NETDEV WATCHDOG: ", so a line of it cut short (a mail
     client's wrap, a page's ellipsis) or with a part left out is still its report: "NETDEV
