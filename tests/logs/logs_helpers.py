@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import io
 import os
 import subprocess
 import sys
@@ -7,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from linkctl.logs import scan
 from linkctl.logs.capture import YearHint
 from linkctl.logs.lines import parse_line
 
@@ -65,3 +67,13 @@ def assert_form(line: str, expect: dict[str, object], years: YearHint) -> None:
     got["detail"] = event.detail
     for key, value in expect.items():
         assert got[key] == value, f"{key}: {got[key]!r} != {value!r} in {line!r}"
+
+
+def taken_by_both_scans(lines: list[str], years: YearHint) -> list[int]:
+    """The numbers of the lines parsing alone turns into events, after checking that the fast scan
+    (its literals' prefilter) hands on each of them: a recogniser's message without a literal is lost."""
+    data = "\n".join(lines).encode()
+    slow = [n for n, line in enumerate(data.split(b"\n"), 1) if parse_line(line, years=years) is not None]
+    fast = [c.line for c in scan.candidates(io.BytesIO(data)) if parse_line(c.text, years=years) is not None]
+    assert fast == slow
+    return slow

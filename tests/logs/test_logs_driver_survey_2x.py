@@ -4,15 +4,13 @@ captures, after a mail's quote, cut short) beside the look-alikes that must stay
 
 from __future__ import annotations
 
-import io
 import re
 from pathlib import Path
 from typing import Any
 
 import pytest
-from logs_helpers import assert_form
+from logs_helpers import assert_form, taken_by_both_scans
 
-from linkctl.logs import scan
 from linkctl.logs.capture import YearHint
 from linkctl.logs.lines import parse_line
 
@@ -138,8 +136,5 @@ def test_the_fast_scan_lets_every_survey_line_through() -> None:
     three pairs merged to stay within the searcher's 64): the fast scan finds what the slow path
     finds."""
     lines = [r["line"] for r in ROWS] + [line for line, _ in FORMS] + LOOK_ALIKES
-    data = "\n".join(lines).encode()
-    slow = [n for n, line in enumerate(data.split(b"\n"), 1) if parse_line(line, years=YEARS) is not None]
-    fast = [c.line for c in scan.candidates(io.BytesIO(data)) if parse_line(c.text, years=YEARS) is not None]
-    assert fast == slow
+    slow = taken_by_both_scans(lines, YEARS)
     assert len(slow) >= sum(r["now"] == "taken" for r in ROWS) + len(FORMS)

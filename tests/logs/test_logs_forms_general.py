@@ -5,16 +5,15 @@ and every false positive found while the readings were widened, each kept as a t
 
 from __future__ import annotations
 
-import io
 import json
 from typing import Any
 
 import pytest
 import yaml
-from logs_helpers import assert_form
+from logs_helpers import assert_form, taken_by_both_scans
 from test_logs_corpus import CORPUS
 
-from linkctl.logs import capture_stamp, scan
+from linkctl.logs import capture_stamp
 from linkctl.logs.capture import YearHint
 from linkctl.logs.lines import parse_line
 
@@ -286,10 +285,7 @@ def test_the_fast_scan_lets_every_new_form_through() -> None:
     the scan hands on every line that parsing it alone turns into an event."""
     drivers = [case["line"] for case in yaml.safe_load((CORPUS / "drivers.yaml").read_text())]
     real = [json.loads(x)["line"] for p in sorted(CORPUS.glob("real_world_holdout*.jsonl")) for x in p.open()]
-    data = "\n".join([line for line, _ in FORMS] + FALSE_POSITIVES + drivers + real).encode()
-    slow = [n for n, line in enumerate(data.split(b"\n"), 1) if parse_line(line, years=YEARS) is not None]
-    fast = [c.line for c in scan.candidates(io.BytesIO(data)) if parse_line(c.text, years=YEARS) is not None]
-    assert fast == slow
+    slow = taken_by_both_scans([line for line, _ in FORMS] + FALSE_POSITIVES + drivers + real, YEARS)
     assert len(slow) >= 200
 
 

@@ -6,15 +6,13 @@ format strings; each paste template is crossed with every driver line of corpus/
 
 from __future__ import annotations
 
-import io
 from typing import Any
 
 import pytest
 import yaml
-from logs_helpers import assert_form
+from logs_helpers import assert_form, taken_by_both_scans
 from test_logs_corpus import CORPUS
 
-from linkctl.logs import scan
 from linkctl.logs.capture import YearHint
 from linkctl.logs.lines import parse_line
 
@@ -425,8 +423,5 @@ def test_false_positive_stays_out(line: str) -> None:
 def test_the_fast_scan_lets_every_damaged_line_through() -> None:
     """The prefilter's literals hold for the new forms and for every damaged driver line."""
     damaged = [t.replace("{msg}", c["line"]) for t, _ in PASTES for c in _driver_cases()]
-    data = "\n".join([line for line, _ in FORMS] + FALSE_POSITIVES + damaged).encode()
-    slow = [n for n, line in enumerate(data.split(b"\n"), 1) if parse_line(line, years=YEARS) is not None]
-    fast = [c.line for c in scan.candidates(io.BytesIO(data)) if parse_line(c.text, years=YEARS) is not None]
-    assert fast == slow
+    slow = taken_by_both_scans([line for line, _ in FORMS] + FALSE_POSITIVES + damaged, YEARS)
     assert len(slow) >= len(damaged)

@@ -4,14 +4,12 @@ while the generic recogniser was written, each kept as a test."""
 
 from __future__ import annotations
 
-import io
 from typing import Any
 
 import pytest
-from logs_helpers import assert_form
+from logs_helpers import assert_form, taken_by_both_scans
 from test_logs_real_world import RECORDS
 
-from linkctl.logs import scan
 from linkctl.logs.capture import YearHint
 from linkctl.logs.lines import parse_line
 
@@ -200,8 +198,5 @@ def test_false_positive_stays_out(line: str) -> None:
 def test_the_fast_scan_lets_every_real_and_issue_form_through() -> None:
     """The prefilter's literals against the real-world corpus and the forms above: the scan
     must hand on every line that parsing it alone turns into an event."""
-    data = "\n".join([r["line"] for r in RECORDS] + [line for line, _ in FORMS]).encode()
-    slow = [n for n, line in enumerate(data.split(b"\n"), 1) if parse_line(line, years=YEARS) is not None]
-    fast = [c.line for c in scan.candidates(io.BytesIO(data)) if parse_line(c.text, years=YEARS) is not None]
-    assert fast == slow
+    slow = taken_by_both_scans([r["line"] for r in RECORDS] + [line for line, _ in FORMS], YEARS)
     assert len(slow) >= 150

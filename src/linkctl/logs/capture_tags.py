@@ -21,16 +21,12 @@ SEVERITY_WORD = re.compile(SEVERITY)
 PSTORE = re.compile(r"(?:(?P<host>[^\s\[\]]+) )?pstore: (?:<\d{1,3}>)?(?P<msg>\[\s*\d{1,12}\.\d{1,9}\].*)")
 # "kern.info kernel: ..." is logread or a syslog relay with the stamp cut off; the facility
 # says whose line it is ("daemon.notice netifd: ..." is not the kernel's).
-FACILITY = re.compile(
-    r"(?:kern|user|mail|daemon|auth|authpriv|syslog|lpr|news|uucp|cron|ftp|local[0-7])\."
-    r"(?:emerg|alert|crit|err|warn|warning|notice|info|debug) (?P<rest>.*)"
-)
+_FACILITIES = r"kern|user|mail|daemon|auth|authpriv|syslog|lpr|news|uucp|cron|ftp|local[0-7]"
+_SEVERITIES = r"emerg|alert|crit|err|warn|warning|notice|info|debug"
+FACILITY = re.compile(rf"(?:{_FACILITIES})\.(?:{_SEVERITIES}) (?P<rest>.*)")
 # "[HOST ]kern.info: MESSAGE": a relay's template with the facility and severity as the tag
 # (syslog-ng's "$FACILITY.$PRIORITY: $MSG"); the facility says whether it is the kernel's.
-FACILITY_TAG = re.compile(
-    r"(?:(?P<host>[^\s\[\]:]+) )?(?P<fac>kern|user|mail|daemon|auth|authpriv|syslog|lpr|news|uucp|cron|ftp"
-    r"|local[0-7])\.(?:emerg|alert|crit|err|warn|warning|notice|info|debug): (?P<msg>.*)"
-)
+FACILITY_TAG = re.compile(rf"(?:(?P<host>[^\s\[\]:]+) )?(?P<fac>{_FACILITIES})\.(?:{_SEVERITIES}): (?P<msg>.*)")
 # "CRIT kernel: ...": a relay that kept the severity and dropped the stamp.
 BARE_SEVERITY = re.compile(rf"(?:{SEVERITY}) kernel(?:\[\d+\])?:")
 # A shipper's level before what it shipped ("INFO - INFO - [ 6160.176012] ..."); taken off
